@@ -1,0 +1,179 @@
+//! The command line: clap definitions and dispatch. Each command builds its options and
+//! calls one library operation; the logic lives in the library where tests reach it.
+
+mod apply;
+mod completions;
+mod force_unlock;
+mod plan;
+mod sandbox;
+mod show;
+mod state;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::ui::{Ui, Verbosity};
+
+/// Exit codes, as the README documents them.
+pub mod exit {
+    /// Success; with `--detailed-exitcode`, success and no changes.
+    pub const OK: u8 = 0;
+    /// Any error, including bad usage.
+    pub const ERROR: u8 = 1;
+    /// With `--detailed-exitcode`: success, and the plan has changes.
+    pub const CHANGES: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vpnform",
+    version,
+    about = "Declarative reconciler for Alibaba Cloud VPN gateway IPsec servers",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Run as if started in DIR.
+    #[arg(short = 'C', long = "chdir", global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+
+    /// The desired-state file.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        default_value = "vpnform.yaml"
+    )]
+    pub desired: PathBuf,
+
+    /// The directory holding the recorded state (vpnform.state.yaml) and its lock.
+    #[arg(
+        long = "state",
+        global = true,
+        value_name = "DIR",
+        default_value = "state"
+    )]
+    pub state_dir: PathBuf,
+
+    /// No colour in the output (NO_COLOR is honoured too).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// More output on stderr: -v shows each API call, -vv debug logs.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors and warnings on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the desired-state file (and its references into the state) without planning.
+    Validate(validate::Args),
+    /// Show what apply would do: diff desired against recorded (and the cloud).
+    Plan(plan::Args),
+    /// Run the plan: delete what the plan says, record each confirmed result.
+    Apply(apply::Args),
+    /// Show a saved plan file.
+    Show(show::Args),
+    /// Inspect or edit the recorded state without touching the cloud.
+    #[command(subcommand)]
+    State(state::Command),
+    /// Remove a stale state lock left by a process that is gone.
+    ForceUnlock(force_unlock::Args),
+    /// The local emulator of the VPC API.
+    #[command(subcommand)]
+    Sandbox(sandbox::Command),
+    /// Print a shell completion script.
+    Completions(completions::Args),
+}
+
+/// What every command gets: the output channel and the resolved paths.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub ui: Ui,
+    /// The desired-state file, relative to the working directory (after `-C`).
+    pub desired: PathBuf,
+    /// The state directory, relative to the working directory (after `-C`).
+    pub state_dir: PathBuf,
+}
+
+impl Context {
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+}
+
+/// Parses the command line, runs the command, prints any error and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            // `--help` and `--version` are not errors. Usage errors exit 1, not clap's 2,
+            // which `--detailed-exitcode` reserves for "the plan has changes".
+            return if err.use_stderr() {
+                ExitCode::from(exit::ERROR)
+            } else {
+                ExitCode::from(exit::OK)
+            };
+        }
+    };
+    let verbosity = match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, 0) => Verbosity::Normal,
+        (false, 1) => Verbosity::Verbose,
+        (false, _) => Verbosity::Debug,
+    };
+    let ui = Ui::new(cli.no_color, verbosity);
+    if let Some(dir) = &cli.chdir {
+        if let Err(err) = std::env::set_current_dir(dir) {
+            ui.error(&anyhow::anyhow!(
+                "cannot change to directory {} given with -C: {err}",
+                dir.display()
+            ));
+            return ExitCode::from(exit::ERROR);
+        }
+    }
+    let ctx = Context {
+        ui: ui.clone(),
+        desired: cli.desired,
+        state_dir: cli.state_dir,
+    };
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&ctx, args),
+        Command::Plan(args) => plan::run(&ctx, args),
+        Command::Apply(args) => apply::run(&ctx, args),
+        Command::Show(args) => show::run(&ctx, args),
+        Command::State(cmd) => state::run(&ctx, cmd),
+        Command::ForceUnlock(args) => force_unlock::run(&ctx, args),
+        Command::Sandbox(cmd) => sandbox::run(&ctx, cmd),
+        Command::Completions(args) => completions::run(&ctx, args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            ui.error(&err);
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+/// Parses `--lock-timeout` and similar: `0`, `30s`, `5m`, `1h30m`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    if text.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let d: jiff::SignedDuration = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: write e.g. 0, 500ms, 30s, 5m or 1h"))?;
+    d.try_into()
+        .map_err(|_| format!("`{text}` is negative: a duration is 0 or more"))
+}

@@ -1,0 +1,37 @@
+//! vpnform: a declarative reconciler for Alibaba Cloud VPN gateway resources.
+//!
+//! The data's path is the layout:
+//!
+//! ```text
+//! vpnform.yaml --config--> Desired (validated model) --+
+//!                                                     +--plan--> Plan --apply--> cloud
+//! state/vpnform.state.yaml --state--> State ----------+                  |
+//!                                        ^-------------------------------+ (each confirmed result)
+//! ```
+//!
+//! - [`config`] reads the desired-state YAML into raw types that keep locations and
+//!   validates them into [`config::Desired`].
+//! - [`state`] reads and writes the recorded state (atomic writes, the lock file, the
+//!   `pending` intent journal).
+//! - [`plan`] diffs desired against recorded (and, online, against the cloud), builds the
+//!   dependency graph, computes the plan hash and ClientTokens, renders and saves plans.
+//! - [`apply`] executes a plan: one configuring operation per VPN gateway at a time.
+//! - [`cloud`] is the Alibaba VPC API client: signing, credentials, endpoints, errors,
+//!   retries and rate limits.
+//! - [`sandbox`] is the local emulator of that API that tests and rehearsals talk to.
+//! - [`cli`] holds the clap commands; each builds its options and calls one operation.
+//! - [`ui`] is the one output channel: plan text to stdout, progress and logs to stderr.
+
+pub mod apply;
+pub mod cli;
+pub mod cloud;
+pub mod config;
+pub mod plan;
+pub mod sandbox;
+pub mod secret;
+pub mod state;
+pub mod ui;
+
+/// A resource address such as `ipsec_server.office`: the resource kind, a dot, and the
+/// name the user gave the entry in the desired-state file.
+pub type Address = String;

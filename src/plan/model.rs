@@ -1,0 +1,69 @@
+//! What a plan is: the contract between `plan`, saved plan files and `apply`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Address;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// In state, not desired: delete the server in the cloud, then forget it.
+    Delete,
+    /// Desired with an id, not in state: verify it exists, then record it (no mutation).
+    Adopt,
+    /// In state, gone from the cloud at refresh: drop it from the state (no call).
+    Forget,
+}
+
+/// The result of `DeleteIpsecServer DryRun=true` for one delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Precheck {
+    /// `DryRunOperation`: every check passed.
+    Passed { request_id: String },
+    /// A transient failure (the gateway is configuring): a warning, not an error.
+    Warning {
+        code: String,
+        message: String,
+        request_id: String,
+    },
+    /// A terminal failure (Forbidden, invalid parameter): the plan fails.
+    Failed {
+        code: String,
+        message: String,
+        request_id: String,
+    },
+    /// `--offline`: not prechecked.
+    Skipped,
+}
+
+/// One change to one address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    pub address: Address,
+    /// Resource kind, `ipsec_server`.
+    pub resource_kind: String,
+    pub action: ActionKind,
+    pub id: String,
+    pub region: String,
+    pub vpn_gateway: String,
+    pub depends_on: Vec<Address>,
+    /// `vpnform-` + 32 hex digits of SHA-256(`plan_hash:address:action`).
+    pub client_token: String,
+    pub precheck: Precheck,
+    /// Why this action exists, for the rendered plan (`removed from desired state`).
+    pub reason: String,
+}
+
+/// A whole plan, as shown, hashed, saved and applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub lineage: String,
+    pub serial: u64,
+    /// SHA-256 of the desired file the plan was made from.
+    pub desired_sha256: String,
+    /// Sorted by address.
+    pub actions: Vec<Action>,
+    /// SHA-256 over the canonical JSON of `{lineage, serial, actions}` (DESIGN.md).
+    pub hash: String,
+}

@@ -1,0 +1,73 @@
+//! The state file's format. Field order here is the order written; maps are sorted, so
+//! the same state always serializes to the same bytes and a git diff is the review.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Address;
+
+pub const STATE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub version: u32,
+    /// A UUID fixed when the state is created; a saved plan for another lineage is refused.
+    pub lineage: String,
+    /// +1 on every write that changes the state.
+    pub serial: u64,
+    /// The saved plan that is writing (or last wrote) this state and the serial it
+    /// started from, so that an interrupted apply of that plan can resume: it is not
+    /// stale for its own progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applying: Option<ApplyingPlan>,
+    #[serde(default)]
+    pub resources: BTreeMap<Address, Resource>,
+    /// The intent journal: operations sent (or about to be sent) whose result is not yet
+    /// confirmed. A run that finds entries here resolves them first.
+    #[serde(default)]
+    pub pending: Vec<PendingOp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    pub id: String,
+    pub region: String,
+    pub vpn_gateway: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Address>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub protect: bool,
+    /// Read from the cloud at refresh (name, subnets, ...). Never the PSK.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingOp {
+    pub address: Address,
+    /// `delete`
+    pub action: String,
+    pub id: String,
+    pub region: String,
+    pub vpn_gateway: String,
+    /// The ClientToken the operation was (or will be) sent with; every re-send uses it.
+    pub client_token: String,
+    pub plan_hash: String,
+    /// RFC 3339 UTC time the intent was journaled.
+    pub started_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyingPlan {
+    pub plan_hash: String,
+    pub base_serial: u64,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}

@@ -1,0 +1,127 @@
+//! The one output channel. The plan (and `--json` events) go to stdout; progress, logs,
+//! warnings and errors to stderr. Both are anstream streams, so colour follows
+//! `--no-color`, `NO_COLOR` and whether the stream is a terminal, and pipes get plain
+//! text. Nothing else in the crate prints.
+
+use std::io::{IsTerminal, Write};
+
+use anstream::{AutoStream, ColorChoice};
+pub use anstyle::Style;
+
+/// Styles used across the output, in one place.
+pub mod style {
+    use anstyle::{AnsiColor, Style};
+
+    pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+    pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+    pub const DELETE: Style = AnsiColor::Red.on_default();
+    pub const ADD: Style = AnsiColor::Green.on_default();
+    pub const CHANGE: Style = AnsiColor::Yellow.on_default();
+    pub const BOLD: Style = Style::new().bold();
+    pub const DIM: Style = Style::new().dimmed();
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+    Debug,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ui {
+    color: ColorChoice,
+    verbosity: Verbosity,
+}
+
+impl Ui {
+    pub fn new(no_color: bool, verbosity: Verbosity) -> Self {
+        let color = if no_color {
+            ColorChoice::Never
+        } else {
+            // Auto honours NO_COLOR, CLICOLOR_FORCE and whether the stream is a terminal.
+            ColorChoice::Auto
+        };
+        Ui { color, verbosity }
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    /// Standard output: the plan, rendered documents, `--json` events.
+    pub fn stdout(&self) -> AutoStream<std::io::Stdout> {
+        AutoStream::new(std::io::stdout(), self.color)
+    }
+
+    /// Standard error: progress, logs, warnings, errors, prompts.
+    pub fn stderr(&self) -> AutoStream<std::io::Stderr> {
+        AutoStream::new(std::io::stderr(), self.color)
+    }
+
+    /// Whether stderr is an interactive terminal (progress bars, prompts).
+    pub fn stderr_is_terminal(&self) -> bool {
+        std::io::stderr().is_terminal()
+    }
+
+    /// Writes `text` to stdout as is.
+    pub fn out(&self, text: &str) {
+        let mut out = self.stdout();
+        // A closed pipe (`vpnform plan | head`) is not an error worth a panic.
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    /// A progress or status line on stderr, unless `-q`.
+    pub fn status(&self, line: &str) {
+        if self.verbosity > Verbosity::Quiet {
+            let _ = writeln!(self.stderr(), "{line}");
+        }
+    }
+
+    /// A line shown only with `-v`.
+    pub fn verbose(&self, line: &str) {
+        if self.verbosity >= Verbosity::Verbose {
+            let _ = writeln!(self.stderr(), "{line}");
+        }
+    }
+
+    /// `warning: ...` on stderr (shown even with `-q`).
+    pub fn warn(&self, message: &str) {
+        let s = style::WARNING;
+        let _ = writeln!(self.stderr(), "{s}warning{s:#}: {message}");
+    }
+
+    /// `error: ...` then one `Caused by:` line per source, as cargo prints them.
+    pub fn error(&self, err: &anyhow::Error) {
+        let _ = self
+            .stderr()
+            .write_all(render_error(err, self.color != ColorChoice::Never).as_bytes());
+    }
+}
+
+/// The text of an error chain: `error: top`, then `Caused by:` and each cause indented.
+pub fn render_error(err: &anyhow::Error, color: bool) -> String {
+    let (s, r) = if color {
+        (
+            style::ERROR.render().to_string(),
+            style::ERROR.render_reset().to_string(),
+        )
+    } else {
+        (String::new(), String::new())
+    };
+    let mut text = format!("{s}error{r}: {err}\n");
+    let mut causes = err.chain().skip(1).peekable();
+    if causes.peek().is_some() {
+        text.push_str("\nCaused by:\n");
+        for cause in causes {
+            for line in cause.to_string().lines() {
+                text.push_str("  ");
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    text
+}

@@ -1,0 +1,7 @@
+//! Black-box tests: one integration-test crate (one link) with a module per area.
+//! Tests write a workspace into a temp dir, run the real binary (and, where the cloud is
+//! involved, a sandbox on 127.0.0.1:0) and assert on stdout, stderr, exit code and files.
+
+mod support;
+
+mod cli;

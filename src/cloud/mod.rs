@@ -3,3 +3,6 @@
 //! through here; the sandbox answers the same wire protocol.
 
 pub mod sign;
+mod types;
+
+pub use types::*;

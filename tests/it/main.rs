@@ -5,3 +5,8 @@
 mod support;
 
 mod cli;
+mod cloud;
+mod config;
+mod plan;
+mod sandbox;
+mod state;

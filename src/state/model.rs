@@ -71,3 +71,32 @@ pub struct ApplyingPlan {
 fn is_false(b: &bool) -> bool {
     !*b
 }
+
+impl State {
+    /// A fresh state: version 1, a new random lineage, serial 0, nothing recorded.
+    pub fn new() -> Self {
+        State {
+            version: STATE_VERSION,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            applying: None,
+            resources: BTreeMap::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// Whether `self` and `other` record the same thing, serial aside: a write that
+    /// would change nothing else does not bump the serial.
+    pub fn same_content(&self, other: &State) -> bool {
+        State {
+            serial: other.serial,
+            ..self.clone()
+        } == *other
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}

@@ -177,3 +177,10 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     d.try_into()
         .map_err(|_| format!("`{text}` is negative: a duration is 0 or more"))
 }
+
+/// The command line as run, for the state lock's holder info (`vpnform apply ...`).
+pub fn command_line() -> String {
+    let mut words: Vec<String> = std::env::args().skip(1).collect();
+    words.insert(0, "vpnform".to_string());
+    words.join(" ")
+}

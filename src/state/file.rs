@@ -96,7 +96,11 @@ fn parse_error(path: &Path, source: &str, err: &serde_saphyr::Error) -> StateErr
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((1, 1));
-    let mut message = err.without_snippet().to_string();
+    // The user-facing formatter: the default one gives advice to the programmer
+    // ("use Option<String>").
+    let mut message = err
+        .without_snippet()
+        .render_with_formatter(&serde_saphyr::UserMessageFormatter);
     // serde-saphyr appends the position in prose; ours is in front as file:line:column.
     if let Some(at) = message.rfind(" at line ") {
         message.truncate(at);

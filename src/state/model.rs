@@ -100,3 +100,32 @@ impl Default for State {
         State::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_state_has_a_fresh_v4_lineage() {
+        let a = State::new();
+        let b = State::new();
+        assert_ne!(a.lineage, b.lineage);
+        let id = uuid::Uuid::parse_str(&a.lineage).unwrap();
+        assert_eq!(id.get_version_num(), 4);
+        assert_eq!((a.version, a.serial), (1, 0));
+        assert!(a.resources.is_empty() && a.pending.is_empty() && a.applying.is_none());
+    }
+
+    #[test]
+    fn same_content_ignores_only_the_serial() {
+        let a = State::new();
+        let mut b = a.clone();
+        b.serial = 7;
+        assert!(a.same_content(&b));
+        b.applying = Some(ApplyingPlan {
+            plan_hash: "h".into(),
+            base_serial: 0,
+        });
+        assert!(!a.same_content(&b));
+    }
+}

@@ -39,10 +39,17 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             ));
             return Ok(exit::OK);
         }
-        LockStatus::NotHeld(_) => {
+        LockStatus::NotHeld(stale) => {
             // The OS released the lock with its process; the next run takes it as is.
+            let left_by = match stale {
+                Some(h) => format!(
+                    " (its holder info is left over from pid {} on host {} running `{}` since {}, which ended)",
+                    h.pid, h.host, h.command, h.since
+                ),
+                None => String::new(),
+            };
             ctx.ui.out(&format!(
-                "The state is not locked: no process holds {}. Nothing removed.\n",
+                "The state is not locked: no process holds {}{left_by}. Nothing removed.\n",
                 path.display()
             ));
             return Ok(exit::OK);
@@ -61,13 +68,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         }
     }
     let here = state::host_name();
-    if let Some(h) = &holder {
-        if h.host == here && std::path::Path::new(&format!("/proc/{}", h.pid)).exists() {
-            ctx.ui.warn(&format!(
-                "process {} on this host ({here}) is still running; if it is a vpnform run, it still believes it holds the lock",
-                h.pid
-            ));
-        }
+    if let Some(h) = &holder
+        && h.host == here
+        && std::path::Path::new(&format!("/proc/{}", h.pid)).exists()
+    {
+        ctx.ui.warn(&format!(
+            "process {} on this host ({here}) is still running; if it is a vpnform run, it still believes it holds the lock",
+            h.pid
+        ));
     }
     if !args.force {
         if !std::io::stdin().is_terminal() {

@@ -110,12 +110,12 @@ Another state was put in its place while vpnform ran; check which one is right b
     )]
     NoState { path: PathBuf },
 
-    #[error("{}", locked_message(path, holder.as_ref(), *waited))]
+    #[error("{}", locked_message(path, holder.as_deref(), *waited))]
     Locked {
         /// The lock file.
         path: PathBuf,
         /// Who holds it, as written in the lock file (None if unreadable or being written).
-        holder: Option<LockHolder>,
+        holder: Option<Box<LockHolder>>,
         /// How long this run waited (`--lock-timeout`).
         waited: Duration,
     },
@@ -175,9 +175,9 @@ fn humanize(d: Duration) -> String {
     let secs = d.as_secs();
     if secs == 0 {
         format!("{}ms", d.as_millis())
-    } else if secs % 3600 == 0 {
+    } else if secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)
-    } else if secs % 60 == 0 {
+    } else if secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else {
         format!("{secs}s")

@@ -348,14 +348,14 @@ pub fn to_yaml(state: &State) -> Result<String, serde_saphyr::SerializeError> {
 /// with [`write_if_changed`].
 pub fn write(dir: &Path, state: &State) -> Result<(), StateError> {
     let path = state_path(dir);
-    if let Some(on_disk) = read(dir)? {
-        if on_disk.lineage != state.lineage {
-            return Err(StateError::LineageChanged {
-                path,
-                on_disk: on_disk.lineage,
-                writing: state.lineage.clone(),
-            });
-        }
+    if let Some(on_disk) = read(dir)?
+        && on_disk.lineage != state.lineage
+    {
+        return Err(StateError::LineageChanged {
+            path,
+            on_disk: on_disk.lineage,
+            writing: state.lineage.clone(),
+        });
     }
     let text = to_yaml(state).map_err(|e| StateError::Serialize {
         path: path.clone(),

@@ -104,7 +104,7 @@ impl Lock {
             if waited >= timeout {
                 return Err(StateError::Locked {
                     path,
-                    holder,
+                    holder: holder.map(Box::new),
                     waited: timeout,
                 });
             }
@@ -236,7 +236,7 @@ mod tests {
         let StateError::Locked { holder, .. } = &err else {
             panic!("{err}")
         };
-        assert_eq!(holder.as_ref(), Some(first.holder()));
+        assert_eq!(holder.as_deref(), Some(first.holder()));
         let text = err.to_string();
         assert!(
             text.contains(&format!("held by pid {}", std::process::id())),

@@ -632,6 +632,21 @@ fn force_unlock_of_a_lock_no_process_holds_removes_nothing() {
 }
 
 #[test]
+fn force_unlock_of_a_lock_left_by_a_killed_run_removes_nothing() {
+    // A killed run cannot clear its holder info, but the OS released its lock.
+    let ws = two_servers().file(
+        "state/.vpnform.lock",
+        r#"{"id":"0b7c3c2e-0000-4000-8000-000000000000","pid":4242,"host":"ci-7","command":"vpnform apply","since":"2025-01-02T03:04:05Z"}"#,
+    );
+    assert_ok(
+        &ws.run(&["force-unlock", "--force"]),
+        "The state is not locked: no process holds state/.vpnform.lock (its holder info is left over from pid 4242 on host ci-7 running `vpnform apply` since 2025-01-02T03:04:05Z, which ended). Nothing removed.\n",
+    );
+    // And the next run simply takes the lock.
+    assert_eq!(ws.run(&["state", "rm", "ipsec_server.lab"]).code, 0);
+}
+
+#[test]
 fn force_unlock_without_a_terminal_needs_force() {
     let ws = two_servers();
     let lock = Lock::acquire(&ws.path().join("state"), "vpnform apply", Duration::ZERO).unwrap();

@@ -86,7 +86,8 @@ pub enum Command {
     /// Inspect or edit the recorded state without touching the cloud.
     #[command(subcommand)]
     State(state::Command),
-    /// Remove a stale state lock left by a process that is gone.
+    /// Remove the state lock file when its holder will never release it (a hung run, a
+    /// lock kept by another host or a network filesystem). Does not stop that process.
     ForceUnlock(force_unlock::Args),
     /// The local emulator of the VPC API.
     #[command(subcommand)]

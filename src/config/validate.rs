@@ -529,12 +529,18 @@ impl<'t> Checker<'t> {
                 &["remove it from its own `depends_on`"],
             );
         } else if !desired.contains(target) && !recorded.contains(target) {
-            let known = desired
+            // Compared by name: every address shares the `ipsec_server.` prefix, which
+            // would make any two look close.
+            let name_of = |a: &str| a.strip_prefix("ipsec_server.").unwrap_or(a).to_owned();
+            let known: Vec<String> = desired
                 .iter()
                 .copied()
-                .chain(recorded.iter().map(String::as_str));
-            let help = match suggest::closest(target, known) {
-                Some(close) => format!("did you mean `{close}`?"),
+                .chain(recorded.iter().map(String::as_str))
+                .map(name_of)
+                .collect();
+            let close = suggest::closest(&name_of(target), known.iter().map(String::as_str));
+            let help = match close {
+                Some(close) => format!("did you mean `{IPSEC_SERVER}.{close}`?"),
                 None => {
                     "add that entry to `ipsec_servers`, or remove it from `depends_on`".to_owned()
                 }

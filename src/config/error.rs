@@ -86,7 +86,7 @@ impl Diagnostic {
             .iter()
             .map(|l| l.line.to_string().len())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(1);
         let pad = " ".repeat(gutter);
         if !labels.is_empty() {
             out.push_str(&format!("\n{pad} |"));

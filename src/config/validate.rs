@@ -64,9 +64,13 @@ pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
         diagnostics: Vec::new(),
     };
     let mut diagnostic = checker.diagnostic(pos, 1, message, None);
-    diagnostic
-        .help
-        .push("fix the YAML syntax at this place".to_owned());
+    let help = match inner {
+        serde_saphyr::Error::MultipleDocuments { .. } => {
+            "a desired-state file is one YAML document: remove the `---` that starts another one, and what follows it"
+        }
+        _ => "fix the YAML syntax at this place",
+    };
+    diagnostic.help.push(help.to_owned());
     diagnostic
 }
 
@@ -105,7 +109,8 @@ struct Entry<'n> {
     id: Option<(String, &'n Node)>,
     vpn_gateway: Option<String>,
     region: Option<String>,
-    /// Whether `region` was written (even if wrong): then a missing default is moot.
+    /// Whether `region` was written (even if wrong), or the entry is unreadable: then a
+    /// missing default is moot.
     region_written: bool,
     depends_on: Vec<(Address, &'n Node)>,
     protect: bool,
@@ -174,11 +179,14 @@ impl<'t> Checker<'t> {
         recorded: &BTreeSet<Address>,
     ) -> BTreeMap<Address, DesiredServer> {
         if root.value == Value::Null {
-            self.error(
-                root,
-                format!("the desired-state file is empty: {EMPTY_REFUSAL}"),
-                &[EMPTY_HELP],
-            );
+            // Nothing to point at: no snippet.
+            self.diagnostics.push(Diagnostic {
+                line: 1,
+                column: 1,
+                message: format!("the desired-state file is empty: {EMPTY_REFUSAL}"),
+                labels: Vec::new(),
+                help: vec![EMPTY_HELP.to_owned()],
+            });
             return BTreeMap::new();
         }
         let Some(fields) = self.fields(
@@ -370,7 +378,9 @@ impl<'t> Checker<'t> {
             )
         };
         let Some(fields) = fields else {
-            // Not a mapping (reported): still an entry, so that depends_on may name it.
+            // Not a mapping (reported): still an entry, so that depends_on may name it,
+            // but nothing more is said about what it lacks.
+            entry.region_written = true;
             return entry;
         };
 
@@ -720,6 +730,11 @@ impl<'t> Checker<'t> {
         let entries = self.map(node, path, help)?;
         let mut fields = BTreeMap::new();
         for (name, key, value) in entries {
+            // Top-level `x-...` keys are the user's own (a place for YAML anchors), as
+            // in Docker Compose files.
+            if path.is_empty() && name.starts_with("x-") {
+                continue;
+            }
             match known.iter().find(|k| **k == name) {
                 Some(field) => {
                     fields.insert(*field, (key, value));

@@ -213,16 +213,21 @@ impl<'t> Checker<'t> {
         let mut default_region = None;
         let mut default_region_written = false;
         if let Some((_, node)) = fields.get("defaults") {
-            if let Some(defaults) = self.fields(
+            match self.fields(
                 node,
                 "defaults",
                 "`defaults`",
                 DEFAULTS_FIELDS,
                 "write `defaults:` with an indented `region: cn-hangzhou` under it",
-            ) && let Some((_, region)) = defaults.get("region")
-            {
-                default_region_written = true;
-                default_region = self.region(region, "defaults.region");
+            ) {
+                Some(defaults) => {
+                    if let Some((_, region)) = defaults.get("region") {
+                        default_region_written = true;
+                        default_region = self.region(region, "defaults.region");
+                    }
+                }
+                // Unreadable (reported): entries without a region are not blamed for it.
+                None => default_region_written = true,
             }
         }
 

@@ -311,6 +311,13 @@ impl<'t> Checker<'t> {
                     &["write `version: 1`; a file written for a newer vpnform needs that vpnform"],
                 );
             }
+            Value::Float(f) => {
+                self.error(
+                    node,
+                    format!("unsupported `version: {f}`: this vpnform reads version 1"),
+                    &["write `version: 1`"],
+                );
+            }
             _ => self.wrong_type(node, "the number 1", "version", "write `version: 1`"),
         }
     }

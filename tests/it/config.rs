@@ -649,3 +649,40 @@ fn a_broken_state_file_is_an_error_not_an_empty_state() {
         out.stderr
     );
 }
+
+#[test]
+fn duplicate_field_in_an_entry_points_at_both() {
+    // serde_yaml would keep the last `id` silently: a different server than reviewed.
+    fails_with(
+        r#"version: 1
+ipsec_servers:
+  office:
+    id: iss-a1
+    vpn_gateway: vpn-b1
+    region: cn-hangzhou
+    id: iss-a2
+"#,
+        r#"error: vpnform.yaml:7:5: duplicate key `id` in `ipsec_servers.office`
+  |
+4 |     id: iss-a1
+  |     -- first defined here
+  ...
+7 |     id: iss-a2
+  |     ^^
+  = help: a key may appear once in a mapping: remove or rename one of them
+"#,
+    );
+}
+
+#[test]
+fn version_written_as_a_decimal_is_refused() {
+    fails_with(
+        "version: 1.5\nipsec_servers: {}\n",
+        r#"error: vpnform.yaml:1:10: unsupported `version: 1.5`: this vpnform reads version 1
+  |
+1 | version: 1.5
+  |          ^^^
+  = help: write `version: 1`
+"#,
+    );
+}

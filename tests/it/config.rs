@@ -540,7 +540,7 @@ fn the_state_directory_is_taken_from_state_flag() {
         )
         .file(
             "elsewhere/vpnform.state.yaml",
-            "version: 1\nlineage: x\nserial: 1\nresources:\n  ipsec_server.old: {id: iss-a9, region: cn-beijing, vpn_gateway: vpn-b1}\n",
+            "version: 1\nlineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a\nserial: 1\nresources:\n  ipsec_server.old: {id: iss-a9, region: cn-beijing, vpn_gateway: vpn-b1}\n",
         );
     let out = ws.run(&["validate", "--state", "elsewhere"]);
     assert_eq!(
@@ -644,7 +644,7 @@ fn a_broken_state_file_is_an_error_not_an_empty_state() {
     assert_eq!(out.stdout, "");
     assert!(
         out.stderr
-            .starts_with("error: cannot read the state state/vpnform.state.yaml\n"),
+            .starts_with("error: state/vpnform.state.yaml:2:12: expected mapping start\n"),
         "{}",
         out.stderr
     );

@@ -437,12 +437,16 @@ impl Client {
                     );
                     ours.max(server_wait.unwrap_or_default())
                 }
-                ErrorClass::Transient if attempt < policy.transient_max_attempts => backoff(
-                    policy.transient_base,
-                    policy.max_backoff,
-                    attempt,
-                    (inner.random)(),
-                ),
+                ErrorClass::Transient if attempt < policy.transient_max_attempts => {
+                    let ours = backoff(
+                        policy.transient_base,
+                        policy.max_backoff,
+                        attempt,
+                        (inner.random)(),
+                    );
+                    // A 503 may name a wait too; the longer of the two wins.
+                    ours.max(server_wait.unwrap_or_default().min(policy.max_retry_after))
+                }
                 _ => return Err(self.give_up(err)),
             };
             if Instant::now() + wait >= deadline {

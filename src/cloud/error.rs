@@ -73,13 +73,11 @@ impl fmt::Display for ApiError {
         if let Some(link) = &self.recommend {
             write!(f, "\n  Recommend: {link}")?;
         }
-        if self.is_forbidden() {
-            if let Some(ram) = self.ram_action() {
-                write!(
-                    f,
-                    "\n  hint: the RAM policy of this access key must allow `{ram}` on this resource"
-                )?;
-            }
+        if let Some(ram) = self.ram_action().filter(|_| self.is_forbidden()) {
+            write!(
+                f,
+                "\n  hint: the RAM policy of this access key must allow `{ram}` on this resource"
+            )?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;

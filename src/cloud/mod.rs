@@ -9,6 +9,10 @@
 //! - `retry`: backoff, `x-acs-retry-after`, the per-action AIMD rate limiter.
 //! - `client`: the [`Client`] with one typed method per API action.
 
+// ApiError is the contract type every layer matches on; boxing it would make each
+// caller's `match` noisier for a few bytes on a path that waits on the network anyway.
+#![allow(clippy::result_large_err)]
+
 mod client;
 mod credentials;
 mod endpoint;

@@ -55,12 +55,9 @@ pub fn backoff(base: Duration, cap: Duration, retry: u32, random: f64) -> Durati
 /// Alibaba header is absent. Non-positive or unreadable values mean "no hint".
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(v) = get("x-acs-retry-after") {
-        if let Some(d) = parse_wait(v, Unit::Millis) {
-            return Some(d);
-        }
-    }
-    get("retry-after").and_then(|v| parse_wait(v, Unit::Seconds))
+    get("x-acs-retry-after")
+        .and_then(|v| parse_wait(v, Unit::Millis))
+        .or_else(|| get("retry-after").and_then(|v| parse_wait(v, Unit::Seconds)))
 }
 
 #[derive(Clone, Copy)]

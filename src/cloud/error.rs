@@ -39,6 +39,31 @@ impl ApiError {
 
 impl std::error::Error for ApiError {}
 
+impl ErrorClass {
+    /// The class's name in logs, JSON output and stats: `throttling`, `not-found`...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::DryRunPassed => "dry-run-passed",
+            ErrorClass::Contention => "contention",
+            ErrorClass::Throttling => "throttling",
+            ErrorClass::Transient => "transient",
+            ErrorClass::NotFound => "not-found",
+            ErrorClass::Terminal => "terminal",
+        }
+    }
+
+    /// Whether the client itself retries this class (apply retries contention).
+    pub fn is_retried_by_client(self) -> bool {
+        matches!(self, ErrorClass::Throttling | ErrorClass::Transient)
+    }
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl fmt::Display for ApiError {
     /// ```text
     /// DeleteIpsecServer failed: Forbidden (HTTP 403): User not authorized to operate on the specified resource.

@@ -429,3 +429,77 @@ impl Live {
         self.max_updating
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_instant_configuring_ends_the_server_is_gone_and_the_gateway_active() {
+        let mut world = World::default();
+        world.add_server("iss-a", "vpn-a", "cn-hangzhou");
+        let mut live = Live::new(world);
+        let start = Instant::now();
+        let until = start + Duration::from_secs(2);
+        live.begin_delete("iss-a", "vpn-a", until);
+        live.settle(until - Duration::from_nanos(1));
+        let g = live.world().vpn_gateways["vpn-a"].clone();
+        assert_eq!(live.status("vpn-a", &g), "updating");
+        assert!(live.world().ipsec_servers.contains_key("iss-a"));
+        live.settle(until);
+        assert_eq!(live.status("vpn-a", &g), "active");
+        assert!(!live.world().ipsec_servers.contains_key("iss-a"));
+        assert_eq!(live.active_since("vpn-a"), Some(until));
+    }
+
+    #[test]
+    fn world_yaml_with_defaults_and_a_psk() {
+        let text = "vpn_gateways:\n  vpn-a:\n    region: cn-hangzhou\n    business_status: FinancialLocked\nipsec_servers:\n  iss-a:\n    vpn_gateway: vpn-a\n    psk: hunter2\n";
+        let world = World::from_yaml(text, Path::new("world.yaml")).unwrap();
+        assert_eq!(world.vpn_gateways["vpn-a"].status, "active");
+        assert_eq!(
+            world.vpn_gateways["vpn-a"].business_status,
+            "FinancialLocked"
+        );
+        assert_eq!(
+            world.ipsec_servers["iss-a"].psk_or_default("iss-a"),
+            "hunter2"
+        );
+        assert_eq!(format!("{:?}", world).contains("hunter2"), false);
+    }
+
+    #[test]
+    fn world_yaml_naming_a_missing_gateway_says_what_to_add() {
+        let text = "ipsec_servers:\n  iss-a:\n    vpn_gateway: vpn-zz\n";
+        let err = World::from_yaml(text, Path::new("world.yaml")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ipsec server iss-a is on vpn gateway vpn-zz, which the world does not define: add it under `vpn_gateways`"
+        );
+    }
+
+    #[test]
+    fn world_yaml_rejects_a_duplicate_server_id() {
+        let text = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\nipsec_servers:\n  iss-a: {vpn_gateway: vpn-a}\n  iss-a: {vpn_gateway: vpn-a}\n";
+        let err = World::from_yaml(text, Path::new("world.yaml")).unwrap_err();
+        assert!(err.to_string().starts_with("world.yaml: "), "{err}");
+    }
+
+    #[test]
+    fn from_state_makes_every_recorded_server_exist_on_an_active_gateway() {
+        let text = "version: 1\nlineage: l\nserial: 3\nresources:\n  ipsec_server.office:\n    id: iss-office\n    region: cn-shanghai\n    vpn_gateway: vpn-office\n    attributes: { name: office, local_subnet: 10.0.0.0/24 }\npending: []\n";
+        let state: crate::state::State = serde_saphyr::from_str(text).unwrap();
+        let world = World::from_state(&state);
+        world.check().unwrap();
+        assert_eq!(
+            world.vpn_gateways["vpn-office"],
+            Gateway::new("cn-shanghai")
+        );
+        let server = &world.ipsec_servers["iss-office"];
+        assert_eq!(server.name.as_deref(), Some("office"));
+        assert_eq!(server.local_subnet.as_deref(), Some("10.0.0.0/24"));
+        assert_eq!(server.vpn_gateway, "vpn-office");
+    }
+}

@@ -232,10 +232,10 @@ impl Inner {
             return Err(ApiError::forbidden().into());
         }
         let now = Instant::now();
-        if let Some(limits) = &self.config.rate_limits {
-            if let Err(wait) = self.buckets.take(limits, action.name(), now) {
-                return Err(ApiError::throttled(wait).into());
-            }
+        if let Some(limits) = &self.config.rate_limits
+            && let Err(wait) = self.buckets.take(limits, action.name(), now)
+        {
+            return Err(ApiError::throttled(wait).into());
         }
         match draw.fault {
             Some(Fault::InternalError) => return Err(ApiError::internal().into()),

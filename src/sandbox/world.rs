@@ -467,7 +467,7 @@ mod tests {
             world.ipsec_servers["iss-a"].psk_or_default("iss-a"),
             "hunter2"
         );
-        assert_eq!(format!("{:?}", world).contains("hunter2"), false);
+        assert!(!format!("{world:?}").contains("hunter2"));
     }
 
     #[test]

@@ -37,18 +37,18 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     }
 
     let fingerprint = req.fingerprint();
-    if let (Some(token), false) = (client_token, dry_run) {
-        if let Some((first, answer)) = inner.tokens.get(token) {
-            return if *first == fingerprint {
-                Ok(answer.clone())
-            } else {
-                Err(ApiError::new(
-                    400,
-                    "IdempotentParameterMismatch",
-                    "The request uses the same client token as a previous, but non-identical request.",
-                ))
-            };
-        }
+    if let (Some(token), false) = (client_token, dry_run)
+        && let Some((first, answer)) = inner.tokens.get(token)
+    {
+        return if *first == fingerprint {
+            Ok(answer.clone())
+        } else {
+            Err(ApiError::new(
+                400,
+                "IdempotentParameterMismatch",
+                "The request uses the same client token as a previous, but non-identical request.",
+            ))
+        };
     }
 
     let not_found = || {

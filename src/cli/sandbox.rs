@@ -250,11 +250,9 @@ fn load_world(ctx: &Context, args: &ServeArgs) -> anyhow::Result<World> {
             return Ok(World::default());
         }
     };
-    // TODO(merge): use crate::state::read once the state area lands, for its messages.
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read the state file {}", path.display()))?;
-    let state: crate::state::State =
-        serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let state = crate::state::parse(&path, &text)?;
     let world = World::from_state(&state);
     world.check()?;
     ctx.ui.status(&format!(

@@ -658,14 +658,24 @@ impl std::io::Write for Captured {
 
 #[tokio::test]
 async fn no_secret_in_debug_output_or_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // One global subscriber for the whole test binary: a thread-local one loses events
+    // when other tests, running at the same time without one, cache the callsites as
+    // uninteresting (tracing's interest cache is global).
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = CAPTURED
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("the only global subscriber");
+            captured
+        })
+        .clone();
 
     let list = format!(
         r#"{{"RequestId":"R-l","IpsecServers":[{}]}}"#,

@@ -1032,7 +1032,7 @@ async fn sandbox_serve_prints_the_endpoint_logs_calls_and_stops_on_ctrl_c() {
 fn sandbox_serve_from_a_state_file_serves_every_recorded_server() {
     let ws = Workspace::new().file(
         "state/vpnform.state.yaml",
-        "version: 1\nlineage: l\nserial: 1\nresources:\n  ipsec_server.office:\n    id: iss-office\n    region: cn-shanghai\n    vpn_gateway: vpn-office\npending: []\n",
+        "version: 1\nlineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a\nserial: 1\nresources:\n  ipsec_server.office:\n    id: iss-office\n    region: cn-shanghai\n    vpn_gateway: vpn-office\npending: []\n",
     );
     let mut child = ws
         .command(&["sandbox", "serve", "--listen", "127.0.0.1:0"])

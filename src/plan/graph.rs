@@ -29,7 +29,10 @@ impl Graph {
         let mut graph = DiGraph::with_capacity(plan.actions.len(), 0);
         let mut index = BTreeMap::new();
         for action in &plan.actions {
-            index.insert(action.address.clone(), graph.add_node(action.address.clone()));
+            index.insert(
+                action.address.clone(),
+                graph.add_node(action.address.clone()),
+            );
         }
         let deletes: BTreeSet<&str> = plan
             .actions

@@ -56,10 +56,14 @@ pub fn load_desired(path: &Path) -> anyhow::Result<Desired> {
             path.display()
         );
     }
-    let raw: RawDesired = serde_saphyr::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let raw: RawDesired =
+        serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if raw.version != 1 {
-        bail!("{}: version {} is not supported (1 is)", path.display(), raw.version);
+        bail!(
+            "{}: version {} is not supported (1 is)",
+            path.display(),
+            raw.version
+        );
     }
     let mut servers = BTreeMap::new();
     for (name, server) in raw.ipsec_servers {
@@ -72,7 +76,10 @@ pub fn load_desired(path: &Path) -> anyhow::Result<Desired> {
             );
         };
         let Some(region) = server.region.or_else(|| raw.defaults.region.clone()) else {
-            bail!("{}: {address} has no region and there is no defaults.region", path.display());
+            bail!(
+                "{}: {address} has no region and there is no defaults.region",
+                path.display()
+            );
         };
         let depends_on: BTreeSet<String> = server.depends_on.into_iter().collect();
         servers.insert(
@@ -104,8 +111,8 @@ pub fn read_state(dir: &Path) -> anyhow::Result<Option<State>> {
             return Err(e).with_context(|| format!("cannot read the state {}", path.display()));
         }
     };
-    let state: State = serde_saphyr::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let state: State =
+        serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(Some(state))
 }
 

@@ -97,7 +97,11 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
              no differences, so no changes are needed.",
             b = style::ADD.bold().render(),
             r = style::ADD.bold().render_reset(),
-            cloud = if options.offline { "" } else { " and the cloud" },
+            cloud = if options.offline {
+                ""
+            } else {
+                " and the cloud"
+            },
         );
         return out;
     }
@@ -107,9 +111,18 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
         "Resource actions are indicated with the following symbols:"
     );
     for (kind, text) in [
-        (ActionKind::Delete, "destroy (delete in the cloud, then drop from the state)"),
-        (ActionKind::Adopt, "adopt (record in the state; nothing changes in the cloud)"),
-        (ActionKind::Forget, "forget (drop from the state; nothing changes in the cloud)"),
+        (
+            ActionKind::Delete,
+            "destroy (delete in the cloud, then drop from the state)",
+        ),
+        (
+            ActionKind::Adopt,
+            "adopt (record in the state; nothing changes in the cloud)",
+        ),
+        (
+            ActionKind::Forget,
+            "forget (drop from the state; nothing changes in the cloud)",
+        ),
     ] {
         if plan.count(kind) > 0 {
             let (symbol, s) = symbol(kind);
@@ -272,11 +285,11 @@ pub fn state_diff(label: &str, before: &str, after: &str) -> String {
     out
 }
 
-/// Terraform's machine-readable UI lines for a plan, each a JSON object followed by a
-/// newline. `timestamp` goes in every `@timestamp` (injected, so tests are exact).
+/// Terraform's machine-readable UI lines for a plan (after the [`version_event`] line
+/// the caller writes first), each a JSON object followed by a newline. `timestamp` goes
+/// in every `@timestamp` (injected, so tests are exact).
 pub fn json_lines(plan: &Plan, graph: &Graph, timestamp: &str) -> String {
     let mut out = String::new();
-    push(&mut out, version_event(timestamp));
     for p in &plan.pending {
         push(
             &mut out,
@@ -298,6 +311,11 @@ pub fn json_lines(plan: &Plan, graph: &Graph, timestamp: &str) -> String {
     }
     push(&mut out, change_summary_event(plan, timestamp));
     out
+}
+
+/// One JSON object and its newline.
+pub fn json_line(value: &Value) -> String {
+    format!("{value}\n")
 }
 
 fn push(out: &mut String, value: Value) {

@@ -56,8 +56,8 @@ pub fn load_desired(path: &Path) -> anyhow::Result<Desired> {
             path.display()
         );
     }
-    let raw: RawDesired =
-        serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let raw: RawDesired = serde_saphyr::from_str_with_options(&text, yaml_options(&text))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if raw.version != 1 {
         bail!(
             "{}: version {} is not supported (1 is)",
@@ -111,9 +111,21 @@ pub fn read_state(dir: &Path) -> anyhow::Result<Option<State>> {
             return Err(e).with_context(|| format!("cannot read the state {}", path.display()));
         }
     };
-    let state: State =
-        serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let state: State = serde_saphyr::from_str_with_options(&text, yaml_options(&text))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(Some(state))
+}
+
+/// serde-saphyr's default budget stops at 250,000 nodes (about 25,000 state entries);
+/// a node takes at least a byte, so a budget the size of the input never stops a real
+/// file while still bounding alias expansion.
+fn yaml_options(text: &str) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(text.len());
+    budget.max_events = budget.max_events.max(2 * text.len());
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 /// The state file's text, as the state module writes it.

@@ -165,16 +165,16 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             }
             continue;
         }
-        if let Some(other) = recorded_by_id.get(server.id.as_str()) {
-            if !desired.servers.contains_key(*other) {
-                mismatches.push(Mismatch {
-                    address: address.clone(),
-                    field: "address",
-                    desired: server.id.clone(),
-                    recorded: (*other).clone(),
-                });
-                continue;
-            }
+        if let Some(other) = recorded_by_id.get(server.id.as_str())
+            && !desired.servers.contains_key(*other)
+        {
+            mismatches.push(Mismatch {
+                address: address.clone(),
+                field: "address",
+                desired: server.id.clone(),
+                recorded: (*other).clone(),
+            });
+            continue;
         }
         actions.push(Action {
             address: address.clone(),
@@ -237,10 +237,10 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         .iter()
         .filter(|a| a.action == ActionKind::Delete)
         .count();
-    if let Some(max) = options.max_deletes {
-        if deletes > max {
-            return Err(PlanError::TooManyDeletes { deletes, max });
-        }
+    if let Some(max) = options.max_deletes
+        && deletes > max
+    {
+        return Err(PlanError::TooManyDeletes { deletes, max });
     }
 
     actions.sort_by(|a, b| a.address.cmp(&b.address));

@@ -1,6 +1,10 @@
 use std::path::PathBuf;
 
-use super::Context;
+use super::{Context, exit};
+use crate::plan::render::{self, TextOptions};
+use crate::plan::saved::{self, SavedPlan};
+use crate::plan::{self, PlanOptions, Refresh, interim};
+use crate::state::{STATE_VERSION, State};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -53,6 +57,115 @@ pub struct CloudArgs {
     pub parallelism: usize,
 }
 
-pub fn run(_ctx: &Context, _args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("`vpnform plan` is not built yet")
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
+    let timestamp = render::now_timestamp();
+    if args.json {
+        ctx.ui
+            .out(&render::json_line(&render::version_event(&timestamp)));
+    }
+    let result = plan(ctx, &args, &timestamp);
+    if let (Err(err), true) = (&result, args.json) {
+        // Machine readers get the error on stdout as a diagnostic; people reading the
+        // job log still see it on stderr.
+        let detail: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+        ctx.ui.out(&render::json_line(&render::diagnostic_event(
+            "error",
+            &err.to_string(),
+            &detail.join("\n"),
+            None,
+            &timestamp,
+        )));
+    }
+    result
+}
+
+fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
+    // TODO(merge): take the state lock for the whole plan, as Terraform does:
+    // let _lock = crate::state::Lock::acquire(ctx.state_dir(), "plan", args.lock_timeout)?;
+    let _ = args.lock_timeout;
+
+    // TODO(merge): crate::config::load(&ctx.desired, &recorded) and crate::state::read.
+    let desired = interim::load_desired(&ctx.desired)?;
+    let state_file = ctx.state_dir().join(interim::STATE_FILE);
+    let recorded = interim::read_state(ctx.state_dir())?;
+    let state_exists = recorded.is_some();
+    let state = recorded.unwrap_or_else(|| {
+        ctx.ui.status(&format!(
+            "No recorded state at {}: every desired server will be adopted.",
+            state_file.display()
+        ));
+        empty_state()
+    });
+
+    let refresh = if args.offline {
+        None
+    } else {
+        Some(refresh(ctx, args, &state)?)
+    };
+    let options = PlanOptions {
+        max_deletes: args.max_deletes,
+        refresh,
+    };
+    let plan = plan::build(&desired, &state, &options)?;
+    let graph = plan.graph()?;
+
+    if args.json {
+        ctx.ui.out(&render::json_lines(&plan, &graph, timestamp));
+    } else {
+        let state_diff = plan.has_changes().then(|| {
+            let before = if state_exists {
+                interim::state_yaml(&state)
+            } else {
+                String::new()
+            };
+            let after = interim::state_yaml(&plan.apply_to(&state));
+            render::state_diff(&state_file.display().to_string(), &before, &after)
+        });
+        let options = TextOptions {
+            offline: args.offline,
+            state_diff,
+        };
+        ctx.ui.out(&render::text(&plan, &graph, &options));
+    }
+
+    if let Some(out) = &args.out {
+        let saved = SavedPlan::new(&plan, &ctx.desired, args.offline, timestamp.to_string());
+        saved::save(out, &saved)?;
+        if !args.json {
+            ctx.ui.out(&format!(
+                "\nSaved the plan to: {path}\n\nTo perform exactly these actions, run:\n    \
+                 vpnform apply {path}\n",
+                path = out.display()
+            ));
+        }
+    }
+
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    })
+}
+
+/// The online step before `build`: read every recorded server from the cloud, so that
+/// servers gone since become forgets, and (after `build`) precheck the deletes.
+fn refresh(_ctx: &Context, _args: &Args, _state: &State) -> anyhow::Result<Refresh> {
+    // TODO(merge): ListIpsecServers per region (paged) through crate::cloud.
+    anyhow::bail!(
+        "online planning needs the cloud client, which this build does not have yet; \
+         run `vpnform plan --offline` to plan from the desired and state files alone"
+    )
+}
+
+/// What a plan starts from before any state exists: nothing recorded. The empty lineage
+/// marks it; apply creates the real state (and its lineage) on the first write.
+fn empty_state() -> State {
+    State {
+        version: STATE_VERSION,
+        lineage: String::new(),
+        serial: 0,
+        applying: None,
+        resources: Default::default(),
+        pending: Vec::new(),
+    }
 }

@@ -2,7 +2,337 @@
 //! dependency graph, the plan hash and ClientTokens, rendering and saved plans.
 //!
 //! Middle of the data's path: desired YAML -> config -> **plan** -> apply -> state.
+//!
+//! [`build`] is a pure function over the validated [`Desired`] and the recorded [`State`]
+//! (plus, online, what a refresh found in the cloud); it never reads a file or the
+//! network, so the CLI decides what to read and the tests construct models directly.
 
+mod graph;
+mod hash;
+pub(crate) mod interim;
 mod model;
+pub mod render;
+pub mod saved;
 
-pub use model::{Action, ActionKind, Plan, Precheck};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use graph::Graph;
+pub use hash::{canonical_json, client_token, plan_hash};
+pub use model::{Action, ActionKind, PendingNote, Plan, Precheck};
+
+use crate::Address;
+use crate::config::Desired;
+use crate::state::State;
+
+/// The resource kind of every address in v1.
+pub const IPSEC_SERVER: &str = "ipsec_server";
+
+/// Reasons, as rendered after `because` and carried in `Action::reason`.
+pub mod reason {
+    pub const REMOVED: &str = "removed from desired state";
+    pub const NOT_RECORDED: &str = "in the desired state, not yet recorded";
+    pub const GONE: &str = "gone from the cloud at refresh";
+    pub const GONE_STILL_DESIRED: &str =
+        "gone from the cloud at refresh (still in the desired state: remove it there too)";
+}
+
+/// What a plan is built with besides the two files.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `--max-deletes N`: fail a plan that deletes more than N servers.
+    pub max_deletes: Option<usize>,
+    /// What the online refresh found; `None` for `--offline`.
+    pub refresh: Option<Refresh>,
+}
+
+/// What an online refresh read from the cloud, as far as planning needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Refresh {
+    /// Recorded addresses whose server is no longer in the cloud: these become
+    /// forgets (state-only), never deletes.
+    pub gone: BTreeSet<Address>,
+}
+
+/// Why no plan could be made. Every variant names the addresses and what to do.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PlanError {
+    #[error("{}", render_mismatches(.0))]
+    Mismatch(Vec<Mismatch>),
+    #[error("{}", render_protected(.0))]
+    Protected(Vec<(Address, String)>),
+    #[error(
+        "the plan would delete {deletes} IPsec servers, more than --max-deletes {max} allows; \
+         check the desired file, or raise --max-deletes if this is intended"
+    )]
+    TooManyDeletes { deletes: usize, max: usize },
+    #[error(
+        "dependency cycle among the servers to delete: {} (each waits for another); \
+         fix `depends_on` in the state (or the desired file they were recorded from)",
+        .members.join(", ")
+    )]
+    Cycle { members: Vec<Address> },
+}
+
+/// A desired entry that disagrees with what is recorded under the same address (or the
+/// same server recorded under another address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub address: Address,
+    /// `id`, `vpn_gateway`, `region`, or `address` (same id, other address).
+    pub field: &'static str,
+    pub desired: String,
+    pub recorded: String,
+}
+
+fn render_mismatches(list: &[Mismatch]) -> String {
+    let mut text = String::new();
+    for (i, m) in list.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        if m.field == "address" {
+            // The same server under two names would plan a delete of the server the
+            // user means to keep; refuse rather than guess a rename.
+            text.push_str(&format!(
+                "{}: the desired id {} is recorded in the state as {}; the plan would delete \
+                 it there and adopt it here. To rename, run `vpnform state rm {}` and plan \
+                 again to adopt it as {}",
+                m.address, m.desired, m.recorded, m.recorded, m.address
+            ));
+        } else {
+            text.push_str(&format!(
+                "{}: the desired {} {} differs from the recorded {} {}; vpnform does not \
+                 replace servers. If {} is the server to keep, run `vpnform state rm {}` \
+                 (nothing changes in the cloud) and plan again to adopt it",
+                m.address, m.field, m.desired, m.field, m.recorded, m.desired, m.address
+            ));
+        }
+    }
+    text
+}
+
+fn render_protected(list: &[(Address, String)]) -> String {
+    let mut text = String::new();
+    for (i, (address, id)) in list.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "{address} ({id}) is protected (`protect: true` in the state) and is not in the \
+             desired state, so the plan would delete it; put it back in the desired file, or \
+             run `vpnform state unprotect {address}` first if it really must go"
+        ));
+    }
+    text
+}
+
+/// Diffs `desired` against `state` (and `options.refresh`) into a plan.
+///
+/// Per address: recorded but gone at refresh -> forget; recorded, not desired -> delete;
+/// desired, not recorded -> adopt; both with the same id, gateway and region -> no
+/// action. Offline (no refresh) every precheck is [`Precheck::Skipped`]; the online
+/// plan fills prechecks in afterwards (they are not part of the hash).
+pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<Plan, PlanError> {
+    let gone = options.refresh.as_ref().map(|r| &r.gone);
+    let mut actions = Vec::new();
+    let mut mismatches = Vec::new();
+    let mut protected = Vec::new();
+
+    // The same server recorded under another address.
+    let recorded_by_id: BTreeMap<&str, &Address> = state
+        .resources
+        .iter()
+        .map(|(address, r)| (r.id.as_str(), address))
+        .collect();
+
+    for (address, server) in &desired.servers {
+        if let Some(recorded) = state.resources.get(address) {
+            for (field, want, have) in [
+                ("id", &server.id, &recorded.id),
+                ("vpn_gateway", &server.vpn_gateway, &recorded.vpn_gateway),
+                ("region", &server.region, &recorded.region),
+            ] {
+                if want != have {
+                    mismatches.push(Mismatch {
+                        address: address.clone(),
+                        field,
+                        desired: want.clone(),
+                        recorded: have.clone(),
+                    });
+                    // One line per address: the id explains the rest.
+                    break;
+                }
+            }
+            continue;
+        }
+        if let Some(other) = recorded_by_id.get(server.id.as_str())
+            && !desired.servers.contains_key(*other)
+        {
+            mismatches.push(Mismatch {
+                address: address.clone(),
+                field: "address",
+                desired: server.id.clone(),
+                recorded: (*other).clone(),
+            });
+            continue;
+        }
+        actions.push(Action {
+            address: address.clone(),
+            resource_kind: IPSEC_SERVER.into(),
+            action: ActionKind::Adopt,
+            id: server.id.clone(),
+            region: server.region.clone(),
+            vpn_gateway: server.vpn_gateway.clone(),
+            depends_on: sorted(&server.depends_on),
+            client_token: String::new(),
+            precheck: Precheck::Skipped,
+            reason: reason::NOT_RECORDED.into(),
+            protect: server.protect,
+            attributes: BTreeMap::new(),
+        });
+    }
+
+    for (address, recorded) in &state.resources {
+        let is_desired = desired.servers.contains_key(address);
+        let (kind, why) = if gone.is_some_and(|g| g.contains(address)) {
+            let why = if is_desired {
+                reason::GONE_STILL_DESIRED
+            } else {
+                reason::GONE
+            };
+            (ActionKind::Forget, why)
+        } else if !is_desired {
+            if recorded.protect {
+                protected.push((address.clone(), recorded.id.clone()));
+                continue;
+            }
+            (ActionKind::Delete, reason::REMOVED)
+        } else {
+            continue;
+        };
+        actions.push(Action {
+            address: address.clone(),
+            resource_kind: IPSEC_SERVER.into(),
+            action: kind,
+            id: recorded.id.clone(),
+            region: recorded.region.clone(),
+            vpn_gateway: recorded.vpn_gateway.clone(),
+            depends_on: sorted(&recorded.depends_on),
+            client_token: String::new(),
+            precheck: Precheck::Skipped,
+            reason: why.into(),
+            protect: recorded.protect,
+            attributes: recorded.attributes.clone(),
+        });
+    }
+
+    if !mismatches.is_empty() {
+        mismatches.sort_by(|a, b| a.address.cmp(&b.address));
+        return Err(PlanError::Mismatch(mismatches));
+    }
+    if !protected.is_empty() {
+        return Err(PlanError::Protected(protected));
+    }
+    let deletes = actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Delete)
+        .count();
+    if let Some(max) = options.max_deletes
+        && deletes > max
+    {
+        return Err(PlanError::TooManyDeletes { deletes, max });
+    }
+
+    actions.sort_by(|a, b| a.address.cmp(&b.address));
+    let pending = state
+        .pending
+        .iter()
+        .map(|p| PendingNote {
+            address: p.address.clone(),
+            action: p.action.clone(),
+            id: p.id.clone(),
+            client_token: p.client_token.clone(),
+            plan_hash: p.plan_hash.clone(),
+        })
+        .collect();
+    let mut plan = Plan {
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        desired_sha256: desired.sha256.clone(),
+        actions,
+        hash: String::new(),
+        pending,
+    };
+    // The graph checks for cycles; a plan that cannot be ordered is no plan.
+    Graph::new(&plan)?;
+    plan.seal();
+    Ok(plan)
+}
+
+impl Plan {
+    /// Computes the plan hash and every action's ClientToken from the hashed fields.
+    pub fn seal(&mut self) {
+        self.hash = plan_hash(self);
+        for action in &mut self.actions {
+            action.client_token = client_token(&self.hash, &action.address, action.action);
+        }
+    }
+
+    /// Whether the plan changes anything (state or cloud).
+    pub fn has_changes(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
+    /// The execution graph (cycles were rejected when the plan was built).
+    pub fn graph(&self) -> Result<Graph, PlanError> {
+        Graph::new(self)
+    }
+
+    /// How many actions of `kind`.
+    pub fn count(&self, kind: ActionKind) -> usize {
+        self.actions.iter().filter(|a| a.action == kind).count()
+    }
+
+    /// The state after every action of this plan is done: deletes and forgets removed,
+    /// adopts recorded, serial + 1. Used for the state diff in the rendered plan.
+    pub fn apply_to(&self, state: &State) -> State {
+        let mut after = state.clone();
+        for action in &self.actions {
+            match action.action {
+                ActionKind::Delete | ActionKind::Forget => {
+                    after.resources.remove(&action.address);
+                }
+                ActionKind::Adopt => {
+                    after.resources.insert(
+                        action.address.clone(),
+                        crate::state::Resource {
+                            id: action.id.clone(),
+                            region: action.region.clone(),
+                            vpn_gateway: action.vpn_gateway.clone(),
+                            depends_on: action.depends_on.clone(),
+                            protect: action.protect,
+                            attributes: action.attributes.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        if self.has_changes() {
+            after.serial += 1;
+        }
+        after
+    }
+}
+
+fn sorted(list: &[Address]) -> Vec<Address> {
+    let set: BTreeSet<&Address> = list.iter().collect();
+    set.into_iter().cloned().collect()
+}
+
+/// The `NAME` of `ipsec_server.NAME`.
+pub fn resource_name(address: &str) -> &str {
+    address.split_once('.').map_or(address, |(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests;

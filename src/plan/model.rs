@@ -1,5 +1,7 @@
 //! What a plan is: the contract between `plan`, saved plan files and `apply`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Address;
@@ -53,6 +55,17 @@ pub struct Action {
     pub precheck: Precheck,
     /// Why this action exists, for the rendered plan (`removed from desired state`).
     pub reason: String,
+    /// Adopt: the desired entry's `protect`, recorded with it. Not hashed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub protect: bool,
+    /// The recorded attributes (name, subnets, ...), shown in the plan. Never the PSK:
+    /// they come from the state, which never holds one. Not hashed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A whole plan, as shown, hashed, saved and applied.
@@ -66,4 +79,18 @@ pub struct Plan {
     pub actions: Vec<Action>,
     /// SHA-256 over the canonical JSON of `{lineage, serial, actions}` (DESIGN.md).
     pub hash: String,
+    /// Operations journaled in the state by an interrupted apply; apply resolves them
+    /// (with their original tokens) before anything else. Shown, not hashed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<PendingNote>,
+}
+
+/// A `pending` entry of the state, as the plan shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingNote {
+    pub address: Address,
+    pub action: String,
+    pub id: String,
+    pub client_token: String,
+    pub plan_hash: String,
 }

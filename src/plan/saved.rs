@@ -1,0 +1,191 @@
+//! Saved plan files (`plan --out FILE`, `show FILE`, `apply FILE`): the plan as JSON
+//! with the facts apply checks before running it (state lineage and serial, the desired
+//! file's SHA-256). [`load`] refuses a file whose plan hash does not verify.
+//!
+//! No secret is in a saved plan: actions carry ids, regions, gateways and the recorded
+//! attributes, and the state never holds a PSK.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Action, PendingNote, Plan};
+use super::{client_token, plan_hash};
+
+/// The format of saved plan files this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A saved plan file. Field order is the order written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedPlan {
+    pub format_version: u32,
+    pub vpnform_version: String,
+    pub lineage: String,
+    pub serial: u64,
+    pub desired_sha256: String,
+    /// The desired file as the user named it, for messages.
+    pub desired_path: PathBuf,
+    pub plan_hash: String,
+    pub actions: Vec<Action>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<PendingNote>,
+    /// Whether the plan was made with `--offline` (no refresh, no prechecks).
+    #[serde(default)]
+    pub offline: bool,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    #[error("cannot read the saved plan {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write the saved plan {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{} is not a vpnform saved plan (line {line}, column {column}): {message}",
+        path.display()
+    )]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{} is saved plan format {found}; this vpnform (version {}) reads format {FORMAT_VERSION}: \
+         make the plan again with this version",
+        path.display(),
+        env!("CARGO_PKG_VERSION")
+    )]
+    FormatVersion { path: PathBuf, found: u32 },
+    #[error(
+        "the saved plan {} has been tampered with: it records plan hash {recorded}, but its \
+         actions hash to {computed}; make a new plan with `vpnform plan --out`",
+        path.display()
+    )]
+    Tampered {
+        path: PathBuf,
+        recorded: String,
+        computed: String,
+    },
+    #[error(
+        "the saved plan {} has been tampered with: {address} has ClientToken {recorded}, but \
+         the plan hash gives {computed}; make a new plan with `vpnform plan --out`",
+        path.display()
+    )]
+    TamperedToken {
+        path: PathBuf,
+        address: String,
+        recorded: String,
+        computed: String,
+    },
+}
+
+impl SavedPlan {
+    /// The saved form of `plan`.
+    pub fn new(plan: &Plan, desired_path: &Path, offline: bool, created_at: String) -> Self {
+        SavedPlan {
+            format_version: FORMAT_VERSION,
+            vpnform_version: env!("CARGO_PKG_VERSION").into(),
+            lineage: plan.lineage.clone(),
+            serial: plan.serial,
+            desired_sha256: plan.desired_sha256.clone(),
+            desired_path: desired_path.to_path_buf(),
+            plan_hash: plan.hash.clone(),
+            actions: plan.actions.clone(),
+            pending: plan.pending.clone(),
+            offline,
+            created_at,
+        }
+    }
+
+    /// The plan it holds.
+    pub fn plan(&self) -> Plan {
+        Plan {
+            lineage: self.lineage.clone(),
+            serial: self.serial,
+            desired_sha256: self.desired_sha256.clone(),
+            actions: self.actions.clone(),
+            hash: self.plan_hash.clone(),
+            pending: self.pending.clone(),
+        }
+    }
+}
+
+/// Writes `saved` to `path` atomically (temp file, fsync, rename): a crash leaves the old
+/// file or the new one, never half of one.
+pub fn save(path: &Path, saved: &SavedPlan) -> Result<(), SavedPlanError> {
+    let mut text = serde_json::to_string_pretty(saved).expect("a saved plan serializes");
+    text.push('\n');
+    let write = |path: &Path| -> std::io::Result<()> {
+        let mut file = atomic_write_file::AtomicWriteFile::open(path)?;
+        file.write_all(text.as_bytes())?;
+        file.commit()
+    };
+    write(path).map_err(|source| SavedPlanError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads a saved plan and verifies it: the format version, the plan hash recomputed from
+/// its lineage, serial and actions, and every action's ClientToken.
+pub fn load(path: &Path) -> Result<SavedPlan, SavedPlanError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parse_error = |err: serde_json::Error| SavedPlanError::Parse {
+        path: path.to_path_buf(),
+        line: err.line(),
+        column: err.column(),
+        message: err.to_string(),
+    };
+    // The version first, so that a future format is "too new", not "malformed".
+    #[derive(Deserialize)]
+    struct Version {
+        format_version: u32,
+    }
+    let version: Version = serde_json::from_str(&text).map_err(parse_error)?;
+    if version.format_version != FORMAT_VERSION {
+        return Err(SavedPlanError::FormatVersion {
+            path: path.to_path_buf(),
+            found: version.format_version,
+        });
+    }
+    let saved: SavedPlan = serde_json::from_str(&text).map_err(parse_error)?;
+    verify(path, &saved)?;
+    Ok(saved)
+}
+
+fn verify(path: &Path, saved: &SavedPlan) -> Result<(), SavedPlanError> {
+    let computed = plan_hash(&saved.plan());
+    if computed != saved.plan_hash {
+        return Err(SavedPlanError::Tampered {
+            path: path.to_path_buf(),
+            recorded: saved.plan_hash.clone(),
+            computed,
+        });
+    }
+    for action in &saved.actions {
+        let expected = client_token(&computed, &action.address, action.action);
+        if expected != action.client_token {
+            return Err(SavedPlanError::TamperedToken {
+                path: path.to_path_buf(),
+                address: action.address.clone(),
+                recorded: action.client_token.clone(),
+                computed: expected,
+            });
+        }
+    }
+    Ok(())
+}

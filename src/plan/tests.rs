@@ -1,0 +1,342 @@
+//! Unit tests of `build`, the graph and the hash, on models built by hand.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::*;
+use crate::config::DesiredServer;
+use crate::state::{PendingOp, Resource};
+
+fn resource(id: &str, depends_on: &[&str]) -> Resource {
+    Resource {
+        id: id.into(),
+        region: "cn-hangzhou".into(),
+        vpn_gateway: format!("vpn-{}", &id[4..]),
+        depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
+        protect: false,
+        attributes: BTreeMap::new(),
+    }
+}
+
+fn state(resources: &[(&str, Resource)]) -> State {
+    State {
+        version: 1,
+        lineage: "4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a".into(),
+        serial: 12,
+        applying: None,
+        resources: resources
+            .iter()
+            .map(|(a, r)| (a.to_string(), r.clone()))
+            .collect(),
+        pending: Vec::new(),
+    }
+}
+
+fn desired(servers: &[(&str, &str)]) -> Desired {
+    Desired {
+        path: PathBuf::from("vpnform.yaml"),
+        sha256: "0".repeat(64),
+        servers: servers
+            .iter()
+            .map(|(address, id)| {
+                (
+                    address.to_string(),
+                    DesiredServer {
+                        address: address.to_string(),
+                        id: id.to_string(),
+                        vpn_gateway: format!("vpn-{}", &id[4..]),
+                        region: "cn-hangzhou".into(),
+                        depends_on: Vec::new(),
+                        protect: false,
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+fn kinds(plan: &Plan) -> Vec<(&str, ActionKind)> {
+    plan.actions
+        .iter()
+        .map(|a| (a.address.as_str(), a.action))
+        .collect()
+}
+
+#[test]
+fn recorded_not_desired_is_a_delete_desired_not_recorded_an_adopt_same_is_nothing() {
+    let st = state(&[
+        ("ipsec_server.keep", resource("iss-keep", &[])),
+        ("ipsec_server.lab", resource("iss-lab", &[])),
+    ]);
+    let want = desired(&[
+        ("ipsec_server.keep", "iss-keep"),
+        ("ipsec_server.new", "iss-new"),
+    ]);
+    let plan = build(&want, &st, &PlanOptions::default()).unwrap();
+    assert_eq!(
+        kinds(&plan),
+        [
+            ("ipsec_server.lab", ActionKind::Delete),
+            ("ipsec_server.new", ActionKind::Adopt)
+        ]
+    );
+    assert_eq!(plan.actions[0].reason, "removed from desired state");
+    assert_eq!(plan.actions[0].precheck, Precheck::Skipped);
+    assert!(plan.actions.iter().all(|a| a.client_token.len() == 40));
+}
+
+#[test]
+fn same_everything_is_no_change() {
+    let st = state(&[("ipsec_server.keep", resource("iss-keep", &[]))]);
+    let plan = build(
+        &desired(&[("ipsec_server.keep", "iss-keep")]),
+        &st,
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    assert!(!plan.has_changes());
+    assert_eq!(plan.apply_to(&st), st, "no changes: the serial stays");
+}
+
+#[test]
+fn gone_at_refresh_is_a_forget_even_when_protected() {
+    let mut protected = resource("iss-gone", &[]);
+    protected.protect = true;
+    let st = state(&[("ipsec_server.gone", protected)]);
+    let options = PlanOptions {
+        refresh: Some(Refresh {
+            gone: ["ipsec_server.gone".to_string()].into(),
+        }),
+        ..Default::default()
+    };
+    let plan = build(&desired(&[]), &st, &options).unwrap();
+    assert_eq!(kinds(&plan), [("ipsec_server.gone", ActionKind::Forget)]);
+    assert_eq!(plan.actions[0].reason, reason::GONE);
+}
+
+#[test]
+fn deleting_a_protected_entry_names_state_unprotect() {
+    let mut office = resource("iss-office", &[]);
+    office.protect = true;
+    let st = state(&[("ipsec_server.office", office)]);
+    let err = build(&desired(&[]), &st, &PlanOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ipsec_server.office (iss-office) is protected (`protect: true` in the state) and is \
+         not in the desired state, so the plan would delete it; put it back in the desired \
+         file, or run `vpnform state unprotect ipsec_server.office` first if it really must go"
+    );
+}
+
+#[test]
+fn max_deletes_fails_a_plan_that_deletes_more() {
+    let st = state(&[
+        ("ipsec_server.a", resource("iss-a", &[])),
+        ("ipsec_server.b", resource("iss-b", &[])),
+    ]);
+    let options = |n| PlanOptions {
+        max_deletes: Some(n),
+        ..Default::default()
+    };
+    assert_eq!(
+        build(&desired(&[]), &st, &options(1)).unwrap_err(),
+        PlanError::TooManyDeletes { deletes: 2, max: 1 }
+    );
+    assert!(build(&desired(&[]), &st, &options(2)).is_ok());
+}
+
+#[test]
+fn a_different_id_under_one_address_is_an_error_naming_both_and_state_rm() {
+    let st = state(&[("ipsec_server.office", resource("iss-old", &[]))]);
+    let mut want = desired(&[("ipsec_server.office", "iss-new")]);
+    // Same gateway, so the id is the only difference.
+    want.servers
+        .get_mut("ipsec_server.office")
+        .unwrap()
+        .vpn_gateway = "vpn-old".into();
+    let err = build(&want, &st, &PlanOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ipsec_server.office: the desired id iss-new differs from the recorded id iss-old; \
+         vpnform does not replace servers. If iss-new is the server to keep, run `vpnform \
+         state rm ipsec_server.office` (nothing changes in the cloud) and plan again to adopt it"
+    );
+}
+
+#[test]
+fn a_different_gateway_or_region_is_an_error_too() {
+    let st = state(&[("ipsec_server.office", resource("iss-office", &[]))]);
+    let mut want = desired(&[("ipsec_server.office", "iss-office")]);
+    want.servers.get_mut("ipsec_server.office").unwrap().region = "cn-shanghai".into();
+    let err = build(&want, &st, &PlanOptions::default()).unwrap_err();
+    let PlanError::Mismatch(list) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(list[0].field, "region");
+    assert_eq!(list[0].desired, "cn-shanghai");
+    assert_eq!(list[0].recorded, "cn-hangzhou");
+}
+
+#[test]
+fn regression_renamed_address_would_delete_the_server_it_keeps() {
+    let st = state(&[("ipsec_server.old_name", resource("iss-office", &[]))]);
+    let want = desired(&[("ipsec_server.new_name", "iss-office")]);
+    let err = build(&want, &st, &PlanOptions::default()).unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "ipsec_server.new_name: the desired id iss-office is recorded in the state as \
+             ipsec_server.old_name"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn deletes_run_dependents_first_ties_by_address() {
+    // c depends on b depends on a: delete c, then b, then a. z is independent.
+    let st = state(&[
+        ("ipsec_server.a", resource("iss-a", &[])),
+        ("ipsec_server.b", resource("iss-b", &["ipsec_server.a"])),
+        ("ipsec_server.c", resource("iss-c", &["ipsec_server.b"])),
+        ("ipsec_server.z", resource("iss-z", &["ipsec_server.kept"])),
+        ("ipsec_server.kept", resource("iss-kept", &[])),
+    ]);
+    let plan = build(
+        &desired(&[("ipsec_server.kept", "iss-kept")]),
+        &st,
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    let graph = plan.graph().unwrap();
+    assert_eq!(
+        graph.order(),
+        [
+            "ipsec_server.c",
+            "ipsec_server.b",
+            "ipsec_server.a",
+            "ipsec_server.z"
+        ]
+    );
+    assert_eq!(graph.waits_for("ipsec_server.a"), ["ipsec_server.b"]);
+    assert_eq!(graph.dependents("ipsec_server.c"), ["ipsec_server.b"]);
+    assert_eq!(
+        graph
+            .blocked_by("ipsec_server.c")
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["ipsec_server.a", "ipsec_server.b"]
+    );
+    let done = ["ipsec_server.c".to_string()].into();
+    assert_eq!(graph.ready(&done), ["ipsec_server.b", "ipsec_server.z"]);
+}
+
+#[test]
+fn a_cycle_among_deletes_names_every_member() {
+    let st = state(&[
+        ("ipsec_server.a", resource("iss-a", &["ipsec_server.c"])),
+        ("ipsec_server.b", resource("iss-b", &["ipsec_server.a"])),
+        ("ipsec_server.c", resource("iss-c", &["ipsec_server.b"])),
+        ("ipsec_server.d", resource("iss-d", &[])),
+    ]);
+    let err = build(&desired(&[]), &st, &PlanOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "dependency cycle among the servers to delete: ipsec_server.a, ipsec_server.b, \
+         ipsec_server.c (each waits for another); fix `depends_on` in the state (or the \
+         desired file they were recorded from)"
+    );
+}
+
+#[test]
+fn pending_entries_are_noted() {
+    let mut st = state(&[]);
+    st.pending.push(PendingOp {
+        address: "ipsec_server.lab".into(),
+        action: "delete".into(),
+        id: "iss-lab".into(),
+        region: "cn-hangzhou".into(),
+        vpn_gateway: "vpn-lab".into(),
+        client_token: "vpnform-0123456789abcdef0123456789abcdef".into(),
+        plan_hash: "ab".repeat(32),
+        started_at: "2025-01-01T00:00:00Z".into(),
+    });
+    let plan = build(&desired(&[]), &st, &PlanOptions::default()).unwrap();
+    assert_eq!(plan.pending.len(), 1);
+    let graph = plan.graph().unwrap();
+    let text =
+        anstream::adapter::strip_str(&render::text(&plan, &graph, &Default::default())).to_string();
+    assert!(
+        text.contains(
+            "  ipsec_server.lab: delete iss-lab (ClientToken \
+             vpnform-0123456789abcdef0123456789abcdef, plan abababababab)\n"
+        ),
+        "{text}"
+    );
+}
+
+/// The pinned plan: one delete with a dependency, one adopt.
+fn pinned() -> Plan {
+    let st = state(&[
+        (
+            "ipsec_server.lab",
+            resource("iss-bp19lgmxg9edn581u33xt", &["ipsec_server.office"]),
+        ),
+        (
+            "ipsec_server.office",
+            resource("iss-bp1ujzde8gxd6ncf10epf", &[]),
+        ),
+    ]);
+    let want = desired(&[
+        ("ipsec_server.office", "iss-bp1ujzde8gxd6ncf10epf"),
+        ("ipsec_server.sh", "iss-uf6n4a4wfhym4l1vfz3zf"),
+    ]);
+    build(&want, &st, &PlanOptions::default()).unwrap()
+}
+
+#[test]
+fn plan_hash_and_tokens_are_pinned() {
+    let plan = pinned();
+    let canonical = canonical_json(&plan);
+    assert_eq!(
+        canonical,
+        r#"{"lineage":"4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a","serial":12,"actions":[{"address":"ipsec_server.lab","kind":"ipsec_server","action":"delete","id":"iss-bp19lgmxg9edn581u33xt","region":"cn-hangzhou","gateway":"vpn-bp19lgmxg9edn581u33xt","depends_on":["ipsec_server.office"]},{"address":"ipsec_server.sh","kind":"ipsec_server","action":"adopt","id":"iss-uf6n4a4wfhym4l1vfz3zf","region":"cn-hangzhou","gateway":"vpn-uf6n4a4wfhym4l1vfz3zf","depends_on":[]}]}"#
+    );
+    // Verified independently: `printf '%s' "$CANONICAL" | sha256sum` gives this hash, and
+    // `printf '%s' "$HASH:ipsec_server.lab:delete" | sha256sum | cut -c1-32` the token.
+    assert_eq!(
+        plan.hash,
+        "5548244bc746673fd4e6625eec2fd63723798d2632ef7372478085013a1fc75d"
+    );
+    assert_eq!(
+        plan.actions[0].client_token,
+        "vpnform-fda31c5deafed59c07ca6bc1d34d0836"
+    );
+    assert_eq!(
+        plan.actions[1].client_token,
+        "vpnform-7130be9353a6d7ac6db42907ad82cf29"
+    );
+}
+
+#[test]
+fn changing_the_serial_changes_the_hash_and_every_token() {
+    let plan = pinned();
+    let mut other = plan.clone();
+    other.serial += 1;
+    other.seal();
+    assert_ne!(other.hash, plan.hash);
+    for (a, b) in plan.actions.iter().zip(&other.actions) {
+        assert_ne!(a.client_token, b.client_token);
+    }
+}
+
+#[test]
+fn prechecks_and_reasons_are_not_hashed() {
+    let plan = pinned();
+    let mut other = plan.clone();
+    other.actions[0].precheck = Precheck::Passed {
+        request_id: "R".into(),
+    };
+    other.actions[0].reason = "x".into();
+    other.seal();
+    assert_eq!(other.hash, plan.hash);
+}

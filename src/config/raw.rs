@@ -169,11 +169,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
 /// both places); everything else serde-saphyr rejects is a syntax error. An empty
 /// document (nothing, or only comments) is [`Value::Null`].
 pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
-    let options = serde_saphyr::options! {
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
-        // YAML 1.2 booleans only: `protect: yes` is a string (and an error saying to
-        // write `true`), and an entry named `on:` stays named `on`.
-        strict_booleans: true,
-    };
+    let mut options = crate::yaml::options_for(text);
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+    // YAML 1.2 booleans only: `protect: yes` is a string (and an error saying to write
+    // `true`), and an entry named `on:` stays named `on`.
+    options.strict_booleans = true;
     serde_saphyr::from_str_with_options(text, options)
 }

@@ -46,7 +46,9 @@ pub fn parse(path: &Path, source: &str) -> Result<State, StateError> {
         });
     }
     check_version(path, source)?;
-    let state: State = serde_saphyr::from_str(source).map_err(|e| parse_error(path, source, &e))?;
+    let state: State =
+        serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source))
+            .map_err(|e| parse_error(path, source, &e))?;
     validate(path, source, &state)?;
     Ok(state)
 }
@@ -62,7 +64,7 @@ fn check_version(path: &Path, source: &str) -> Result<(), StateError> {
     // report it with its own position.
     let Ok(Probe {
         version: Some(version),
-    }) = serde_saphyr::from_str::<Probe>(source)
+    }) = serde_saphyr::from_str_with_options::<Probe>(source, crate::yaml::options_for(source))
     else {
         return Ok(());
     };
@@ -156,7 +158,9 @@ struct PendingPositions {
 }
 
 fn locate(source: &str, field: &Field) -> (u64, u64) {
-    let positions: Positions = serde_saphyr::from_str(source).unwrap_or_default();
+    let positions: Positions =
+        serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source))
+            .unwrap_or_default();
     let at = |s: Option<&Spanned<String>>| s.map(|s| (s.referenced.line(), s.referenced.column()));
     let found = match field {
         Field::Lineage => at(positions.lineage.as_ref()),

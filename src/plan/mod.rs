@@ -6,3 +6,4 @@
 mod model;
 
 pub use model::{Action, ActionKind, Plan, Precheck};
+pub mod online;

@@ -86,7 +86,8 @@ pub enum Command {
     /// Inspect or edit the recorded state without touching the cloud.
     #[command(subcommand)]
     State(state::Command),
-    /// Remove a stale state lock left by a process that is gone.
+    /// Remove the state lock file when its holder will never release it (a hung run, a
+    /// lock kept by another host or a network filesystem). Does not stop that process.
     ForceUnlock(force_unlock::Args),
     /// The local emulator of the VPC API.
     #[command(subcommand)]
@@ -176,4 +177,11 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|_| format!("`{text}` is not a duration: write e.g. 0, 500ms, 30s, 5m or 1h"))?;
     d.try_into()
         .map_err(|_| format!("`{text}` is negative: a duration is 0 or more"))
+}
+
+/// The command line as run, for the state lock's holder info (`vpnform apply ...`).
+pub fn command_line() -> String {
+    let mut words: Vec<String> = std::env::args().skip(1).collect();
+    words.insert(0, "vpnform".to_string());
+    words.join(" ")
 }

@@ -1,4 +1,8 @@
-use super::Context;
+//! `vpnform state list|show|rm|unprotect`: inspect or edit the recorded state without
+//! touching the cloud. The operations live in [`crate::state::ops`].
+
+use super::{Context, exit};
+use crate::state::{self, LockHolder, ops};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -27,6 +31,90 @@ pub enum Command {
     },
 }
 
-pub fn run(_ctx: &Context, _cmd: Command) -> anyhow::Result<u8> {
-    anyhow::bail!("`vpnform state` is not built yet")
+pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
+    let dir = ctx.state_dir();
+    match cmd {
+        Command::List => {
+            let Some(st) = state::read(dir)? else {
+                ctx.ui.status(&format!(
+                    "No state file at {}: vpnform manages no resources here yet.",
+                    state::state_path(dir).display()
+                ));
+                return Ok(exit::OK);
+            };
+            let mut text = String::new();
+            for address in st.resources.keys() {
+                text.push_str(address);
+                text.push('\n');
+            }
+            ctx.ui.out(&text);
+        }
+        Command::Show { address } => {
+            let st = ops::read_existing(dir)?;
+            let resource = ops::resource(dir, &st, &address)?;
+            ctx.ui.out(&ops::render_resource(&st, &address, resource));
+        }
+        Command::Rm {
+            addresses,
+            lock_timeout,
+        } => {
+            let removed = ops::remove(
+                dir,
+                &addresses,
+                &super::command_line(),
+                lock_timeout,
+                |holder| ctx.ui.status(&waiting_for_lock(holder, lock_timeout)),
+            )?;
+            let mut text = String::new();
+            for address in &removed.addresses {
+                text.push_str(&format!("Removed {address}\n"));
+            }
+            text.push_str(&format!(
+                "Successfully removed {} resource instance(s).\n",
+                removed.addresses.len()
+            ));
+            ctx.ui.out(&text);
+        }
+        Command::Unprotect {
+            address,
+            lock_timeout,
+        } => {
+            let changed = ops::unprotect(
+                dir,
+                &address,
+                &super::command_line(),
+                lock_timeout,
+                |holder| ctx.ui.status(&waiting_for_lock(holder, lock_timeout)),
+            )?;
+            if changed {
+                ctx.ui.out(&format!(
+                    "Unprotected {address}: a plan may now delete it.\n"
+                ));
+            } else {
+                ctx.ui
+                    .out(&format!("{address} is not protected; nothing to change.\n"));
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// The status line a command prints when it starts waiting for the state lock.
+pub(crate) fn waiting_for_lock(
+    holder: Option<&LockHolder>,
+    timeout: std::time::Duration,
+) -> String {
+    let who = match holder {
+        Some(h) => format!(
+            "held by pid {} on host {} running `{}` since {}",
+            h.pid, h.host, h.command, h.since
+        ),
+        None => "held by another process".to_string(),
+    };
+    format!(
+        "Waiting up to {} for the state lock ({who})...",
+        jiff::SignedDuration::try_from(timeout)
+            .map(|d| format!("{d:#}"))
+            .unwrap_or_else(|_| format!("{timeout:?}"))
+    )
 }

@@ -2,7 +2,240 @@
 //! locations) validated into [`Desired`], the only form the planner sees.
 //!
 //! First stop on the data's path: desired YAML -> **config** -> plan -> apply -> state.
+//!
+//! [`load`] reads the file, [`raw`] parses it into a tree whose every node knows its
+//! line and column, and [`validate`] checks that tree, collecting every problem as a
+//! [`Diagnostic`] before giving up, so that one run shows all of them.
 
+mod error;
 mod model;
+mod raw;
+pub mod regions;
+mod suggest;
+mod validate;
 
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use error::{ConfigError, Diagnostic, Label};
 pub use model::{Desired, DesiredServer};
+pub use validate::{IPSEC_SERVER, is_name};
+
+use crate::Address;
+
+/// Reads and validates the desired-state file at `path`. `recorded` holds the addresses
+/// in the recorded state: a `depends_on` may name one that is no longer desired.
+pub fn load(path: &Path, recorded: &BTreeSet<Address>) -> Result<Desired, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ConfigError::NotFound {
+                path: path.to_owned(),
+            }
+        } else {
+            ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    })?;
+    load_bytes(path, &bytes, recorded)
+}
+
+/// [`load`] on text already in memory; `display_path` is the name messages use.
+pub fn load_str(
+    display_path: &Path,
+    text: &str,
+    recorded: &BTreeSet<Address>,
+) -> Result<Desired, ConfigError> {
+    load_bytes(display_path, text.as_bytes(), recorded)
+}
+
+fn load_bytes(
+    path: &Path,
+    bytes: &[u8],
+    recorded: &BTreeSet<Address>,
+) -> Result<Desired, ConfigError> {
+    let invalid = |diagnostics| ConfigError::Invalid {
+        path: path.to_owned(),
+        diagnostics,
+    };
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| invalid(vec![validate::not_utf8(bytes, &e)]))?;
+    let root = raw::parse(text).map_err(|e| invalid(vec![validate::syntax_error(text, &e)]))?;
+    let servers = validate::validate(text, &root, recorded).map_err(invalid)?;
+    Ok(Desired {
+        path: path.to_owned(),
+        sha256: hex::encode(Sha256::digest(bytes)),
+        servers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = "version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  office:
+    id: iss-bp1jougp8cfsbo8y9abcd
+    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+    depends_on: [ipsec_server.old, ipsec_server.lab, ipsec_server.lab]
+    protect: true
+  lab:
+    id: iss-bp1jougp8cfsbo8y9abce
+    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+    region: ap-southeast-1
+";
+
+    fn recorded(addresses: &[&str]) -> BTreeSet<Address> {
+        addresses.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_valid_file_becomes_the_model() {
+        let desired = load_str(
+            Path::new("vpnform.yaml"),
+            VALID,
+            &recorded(&["ipsec_server.old"]),
+        )
+        .unwrap();
+        assert_eq!(desired.path, Path::new("vpnform.yaml"));
+        assert_eq!(
+            desired.sha256,
+            hex::encode(Sha256::digest(VALID.as_bytes()))
+        );
+        assert_eq!(desired.sha256.len(), 64);
+        let servers: Vec<&DesiredServer> = desired.servers.values().collect();
+        assert_eq!(
+            servers,
+            vec![
+                &DesiredServer {
+                    address: "ipsec_server.lab".into(),
+                    id: "iss-bp1jougp8cfsbo8y9abce".into(),
+                    vpn_gateway: "vpn-bp1q8bgx4xnkm2ogjabcd".into(),
+                    region: "ap-southeast-1".into(),
+                    depends_on: vec![],
+                    protect: false,
+                },
+                &DesiredServer {
+                    address: "ipsec_server.office".into(),
+                    id: "iss-bp1jougp8cfsbo8y9abcd".into(),
+                    vpn_gateway: "vpn-bp1q8bgx4xnkm2ogjabcd".into(),
+                    // defaults.region
+                    region: "cn-hangzhou".into(),
+                    // sorted and deduplicated
+                    depends_on: vec!["ipsec_server.lab".into(), "ipsec_server.old".into()],
+                    protect: true,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn load_reads_the_file_and_hashes_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vpnform.yaml");
+        std::fs::write(&path, VALID).unwrap();
+        let desired = load(&path, &recorded(&["ipsec_server.old"])).unwrap();
+        assert_eq!(
+            desired.sha256,
+            hex::encode(Sha256::digest(VALID.as_bytes()))
+        );
+        assert_eq!(desired.servers.len(), 2);
+
+        let missing = dir.path().join("nope.yaml");
+        assert!(matches!(
+            load(&missing, &BTreeSet::new()),
+            Err(ConfigError::NotFound { path }) if path == missing
+        ));
+    }
+
+    #[test]
+    fn diagnostics_carry_their_place_as_data() {
+        let err = load_str(Path::new("d.yaml"), VALID, &BTreeSet::new()).unwrap_err();
+        let places: Vec<(u64, u64, &str)> = err
+            .diagnostics()
+            .iter()
+            .map(|d| (d.line, d.column, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            places,
+            vec![(
+                8,
+                18,
+                "ipsec_server.office depends on ipsec_server.old, which is neither in `ipsec_servers` nor in the recorded state"
+            )]
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_located() {
+        let bytes = b"version: 1\nipsec_servers: {}\n# caf\xe9\n";
+        let err = load_bytes(Path::new("v.yaml"), bytes, &BTreeSet::new()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "v.yaml:3:6: the file is not UTF-8 text
+  |
+3 | # caf\u{fffd}
+  |      ^
+  = help: save the file as UTF-8 (YAML files are UTF-8)"
+        );
+    }
+
+    #[test]
+    fn crlf_line_endings_do_not_show_in_snippets() {
+        let text = "version: 1\r\nipsec_servers:\r\n  office: {id: iss-a1, vpn_gateway: vpn-b1, protect: yes}\r\n";
+        let err = load_str(Path::new("v.yaml"), text, &BTreeSet::new()).unwrap_err();
+        let rendered = err.to_string();
+        assert!(!rendered.contains('\r'), "{rendered:?}");
+        assert!(
+            rendered.contains("\n3 |   office: {id: iss-a1"),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn anchors_under_x_keys_and_merge_keys_are_read() {
+        let text = "version: 1
+x-common: &common {vpn_gateway: vpn-b1, region: cn-shanghai}
+ipsec_servers:
+  office:
+    <<: *common
+    id: iss-a1
+";
+        let desired = load_str(Path::new("v.yaml"), text, &BTreeSet::new()).unwrap();
+        let office = &desired.servers["ipsec_server.office"];
+        assert_eq!(
+            (office.vpn_gateway.as_str(), office.region.as_str()),
+            ("vpn-b1", "cn-shanghai")
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever the text, loading answers (a model or diagnostics); it never panics,
+        /// and every diagnostic points at a real place.
+        #[test]
+        fn load_str_never_panics(text in "[a-z_:{}\\[\\], \\-.\n#&*<>'\"0-9]{0,120}") {
+            if let Err(err) = load_str(Path::new("f.yaml"), &text, &BTreeSet::new()) {
+                let _ = err.to_string();
+                for d in err.diagnostics() {
+                    proptest::prop_assert!(d.line >= 1 && d.column >= 1);
+                }
+            }
+        }
+
+        /// Mutations of a valid file (one character dropped) never panic either.
+        #[test]
+        fn mutated_valid_file_never_panics(cut in 0usize..VALID.len()) {
+            let mut text = VALID.to_owned();
+            text.remove(cut);
+            let _ = load_str(Path::new("f.yaml"), &text, &BTreeSet::new()).map_err(|e| e.to_string());
+        }
+    }
+}

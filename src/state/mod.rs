@@ -2,7 +2,31 @@
 //! deterministic atomic writing, the lock file and the `pending` intent journal.
 //!
 //! Last stop on the data's path: desired YAML -> config -> plan -> apply -> **state**.
+//!
+//! - [`read`] / [`write`] / [`write_if_changed`]: the file (`file.rs`). Every read is
+//!   validated; a file that does not validate is an error naming file:line:column and is
+//!   never overwritten.
+//! - [`Lock`]: the lock file `.vpnform.lock` beside it (`lock.rs`).
+//! - [`ops`]: the `vpnform state list|show|rm|unprotect` operations.
 
+mod error;
+mod file;
+mod lock;
 mod model;
+pub mod ops;
 
+pub use error::StateError;
+pub use file::{
+    HEADER, is_valid_address, parse, read, state_path, to_yaml, write, write_if_changed,
+};
+pub use lock::{
+    Lock, LockHolder, LockStatus, force_unlock, host_name, lock_path, lock_status, read_holder,
+};
 pub use model::{ApplyingPlan, PendingOp, Resource, STATE_VERSION, State};
+
+/// The state file's name in the state directory.
+pub const STATE_FILE: &str = "vpnform.state.yaml";
+/// The lock file's name in the state directory.
+pub const LOCK_FILE: &str = ".vpnform.lock";
+/// Where `state rm` keeps the state it replaced.
+pub const BACKUP_FILE: &str = "vpnform.state.yaml.backup";

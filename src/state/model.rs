@@ -71,3 +71,61 @@ pub struct ApplyingPlan {
 fn is_false(b: &bool) -> bool {
     !*b
 }
+
+impl State {
+    /// A fresh state: version 1, a new random lineage, serial 0, nothing recorded.
+    pub fn new() -> Self {
+        State {
+            version: STATE_VERSION,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            applying: None,
+            resources: BTreeMap::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// Whether `self` and `other` record the same thing, serial aside: a write that
+    /// would change nothing else does not bump the serial.
+    pub fn same_content(&self, other: &State) -> bool {
+        State {
+            serial: other.serial,
+            ..self.clone()
+        } == *other
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_state_has_a_fresh_v4_lineage() {
+        let a = State::new();
+        let b = State::new();
+        assert_ne!(a.lineage, b.lineage);
+        let id = uuid::Uuid::parse_str(&a.lineage).unwrap();
+        assert_eq!(id.get_version_num(), 4);
+        assert_eq!((a.version, a.serial), (1, 0));
+        assert!(a.resources.is_empty() && a.pending.is_empty() && a.applying.is_none());
+    }
+
+    #[test]
+    fn same_content_ignores_only_the_serial() {
+        let a = State::new();
+        let mut b = a.clone();
+        b.serial = 7;
+        assert!(a.same_content(&b));
+        b.applying = Some(ApplyingPlan {
+            plan_hash: "h".into(),
+            base_serial: 0,
+        });
+        assert!(!a.same_content(&b));
+    }
+}

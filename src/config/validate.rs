@@ -1,0 +1,863 @@
+//! From the raw tree to [`DesiredServer`]s: checks the shape (known fields, types, no
+//! duplicate keys), each value (ids, regions, names, addresses) and the whole (one entry
+//! per server id, `depends_on` that resolve, no cycles). Every problem becomes a
+//! [`Diagnostic`]; nothing stops at the first one, so the user fixes a file in one pass.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::error::{Diagnostic, Label};
+use super::raw::{Node, Pos, Value};
+use super::{model::DesiredServer, regions, suggest};
+use crate::Address;
+
+/// The resource kind of every entry under `ipsec_servers`.
+pub const IPSEC_SERVER: &str = "ipsec_server";
+
+const TOP_FIELDS: &[&str] = &["version", "defaults", "ipsec_servers"];
+const DEFAULTS_FIELDS: &[&str] = &["region"];
+const SERVER_FIELDS: &[&str] = &["id", "vpn_gateway", "region", "depends_on", "protect"];
+
+const EMPTY_REFUSAL: &str = "refusing to treat an empty desired state as 'delete everything'";
+const EMPTY_HELP: &str = "list the IPsec servers to keep under `ipsec_servers:`; to delete every recorded server, write `ipsec_servers: {}`";
+
+/// Validates the tree of a file whose text is `text`. `recorded` are the addresses in
+/// the recorded state, which `depends_on` may name too.
+pub fn validate(
+    text: &str,
+    root: &Node,
+    recorded: &BTreeSet<Address>,
+) -> Result<BTreeMap<Address, DesiredServer>, Vec<Diagnostic>> {
+    let mut checker = Checker {
+        lines: text.lines().collect(),
+        diagnostics: Vec::new(),
+    };
+    let servers = checker.file(root, recorded);
+    let mut diagnostics = checker.diagnostics;
+    if diagnostics.is_empty() {
+        Ok(servers)
+    } else {
+        // Stable: problems at one place keep the order they were found in.
+        diagnostics.sort_by_key(|d| (d.line, d.column));
+        Err(diagnostics)
+    }
+}
+
+/// A syntax error from the YAML parser, as a diagnostic like the others.
+pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::MessageFormatter;
+    let inner = err.without_snippet();
+    let message: String = serde_saphyr::UserMessageFormatter
+        .format_message(inner)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let pos = match err.location() {
+        Some(loc) if loc.line() > 0 => Pos {
+            line: loc.line(),
+            column: loc.column().max(1),
+        },
+        _ => Pos::START,
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let checker = Checker {
+        lines,
+        diagnostics: Vec::new(),
+    };
+    let mut diagnostic = checker.diagnostic(pos, 1, message, None);
+    let help = match inner {
+        serde_saphyr::Error::MultipleDocuments { .. } => {
+            "a desired-state file is one YAML document: remove the `---` that starts another one, and what follows it"
+        }
+        _ => "fix the YAML syntax at this place",
+    };
+    diagnostic.help.push(help.to_owned());
+    diagnostic
+}
+
+/// Text that is not UTF-8, located at the first bad byte.
+pub fn not_utf8(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
+    let good = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
+    let line = good.matches('\n').count() as u64 + 1;
+    let column = good.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
+    let whole = String::from_utf8_lossy(bytes);
+    let checker = Checker {
+        lines: whole.lines().collect(),
+        diagnostics: Vec::new(),
+    };
+    let mut diagnostic = checker.diagnostic(
+        Pos { line, column },
+        1,
+        "the file is not UTF-8 text".to_owned(),
+        None,
+    );
+    diagnostic
+        .help
+        .push("save the file as UTF-8 (YAML files are UTF-8)".to_owned());
+    diagnostic
+}
+
+struct Checker<'t> {
+    lines: Vec<&'t str>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// One entry under `ipsec_servers` as far as it could be read.
+struct Entry<'n> {
+    address: Address,
+    /// The entry's name key.
+    name: &'n Node,
+    id: Option<(String, &'n Node)>,
+    vpn_gateway: Option<String>,
+    region: Option<String>,
+    /// Whether `region` was written (even if wrong), or the entry is unreadable: then a
+    /// missing default is moot.
+    region_written: bool,
+    depends_on: Vec<(Address, &'n Node)>,
+    protect: bool,
+}
+
+impl<'t> Checker<'t> {
+    fn diagnostic(
+        &self,
+        pos: Pos,
+        width: u64,
+        message: String,
+        label: Option<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            line: pos.line,
+            column: pos.column,
+            message,
+            labels: vec![self.label(pos, width, true, label.unwrap_or_default())],
+            help: Vec::new(),
+        }
+    }
+
+    fn label(&self, pos: Pos, width: u64, primary: bool, text: String) -> Label {
+        Label {
+            line: pos.line,
+            column: pos.column,
+            width,
+            primary,
+            text,
+            source_line: self
+                .lines
+                .get((pos.line as usize).wrapping_sub(1))
+                .map(|l| l.trim_end_matches('\r').to_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Reports a problem at `node` (underlined when it is a scalar).
+    fn error(&mut self, node: &Node, message: String, help: &[&str]) -> &mut Diagnostic {
+        let width = match node.value {
+            Value::Seq(_) | Value::Map(_) => 1,
+            _ => node.width,
+        };
+        let mut diagnostic = self.diagnostic(node.pos, width, message, None);
+        diagnostic.help = help.iter().map(|h| (*h).to_owned()).collect();
+        self.diagnostics.push(diagnostic);
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    fn wrong_type(&mut self, node: &Node, expected: &str, path: &str, help: &str) {
+        self.error(
+            node,
+            format!(
+                "expected {expected} for `{path}`, found {}",
+                node.value.kind()
+            ),
+            &[help],
+        );
+    }
+
+    // ----- the file, top down -----
+
+    fn file(
+        &mut self,
+        root: &Node,
+        recorded: &BTreeSet<Address>,
+    ) -> BTreeMap<Address, DesiredServer> {
+        if root.value == Value::Null {
+            // Nothing to point at: no snippet.
+            self.diagnostics.push(Diagnostic {
+                line: 1,
+                column: 1,
+                message: format!("the desired-state file is empty: {EMPTY_REFUSAL}"),
+                labels: Vec::new(),
+                help: vec![EMPTY_HELP.to_owned()],
+            });
+            return BTreeMap::new();
+        }
+        let Some(fields) = self.fields(
+            root,
+            "",
+            "the top level",
+            TOP_FIELDS,
+            "a desired-state file is a mapping with `version`, `defaults` and `ipsec_servers`",
+        ) else {
+            return BTreeMap::new();
+        };
+
+        match fields.get("version") {
+            None => {
+                self.error(
+                    root,
+                    "missing `version`".to_owned(),
+                    &["add `version: 1` at the top of the file"],
+                );
+            }
+            Some((_, node)) => self.version(node),
+        }
+
+        let mut default_region = None;
+        let mut default_region_written = false;
+        if let Some((_, node)) = fields.get("defaults") {
+            match self.fields(
+                node,
+                "defaults",
+                "`defaults`",
+                DEFAULTS_FIELDS,
+                "write `defaults:` with an indented `region: cn-hangzhou` under it",
+            ) {
+                Some(defaults) => {
+                    if let Some((_, region)) = defaults.get("region") {
+                        default_region_written = true;
+                        default_region = self.region(region, "defaults.region");
+                    }
+                }
+                // Unreadable (reported): entries without a region are not blamed for it.
+                None => default_region_written = true,
+            }
+        }
+
+        let entries = match fields.get("ipsec_servers") {
+            None => {
+                self.error(
+                    root,
+                    format!("no `ipsec_servers` in the desired-state file: {EMPTY_REFUSAL}"),
+                    &[EMPTY_HELP],
+                );
+                return BTreeMap::new();
+            }
+            Some((key, node)) if node.value == Value::Null => {
+                self.error(
+                    key,
+                    format!("`ipsec_servers` is empty: {EMPTY_REFUSAL}"),
+                    &[EMPTY_HELP],
+                );
+                return BTreeMap::new();
+            }
+            Some((_, node)) => self.servers(node),
+        };
+
+        let desired: BTreeSet<&str> = entries.iter().map(|e| e.address.as_str()).collect();
+        let mut servers = BTreeMap::new();
+        let mut first_with_id: BTreeMap<&str, &Entry> = BTreeMap::new();
+        for entry in &entries {
+            if let Some((id, id_node)) = &entry.id {
+                match first_with_id.get(id.as_str()) {
+                    Some(first) => self.duplicate_id(id, first, entry, id_node),
+                    None => {
+                        first_with_id.insert(id, entry);
+                    }
+                }
+            }
+            for (target, node) in &entry.depends_on {
+                self.dependency(entry, target, node, &desired, recorded);
+            }
+            let region = entry.region.clone().or_else(|| default_region.clone());
+            if region.is_none() && !entry.region_written && !default_region_written {
+                self.error(
+                    entry.name,
+                    format!(
+                        "{} has no `region`, and there is no `defaults.region`",
+                        entry.address
+                    ),
+                    &["add `region: cn-hangzhou` (for example) to the entry, or set `defaults: {region: ...}` for every entry"],
+                );
+            }
+            if let (Some((id, _)), Some(vpn_gateway), Some(region)) =
+                (&entry.id, &entry.vpn_gateway, region)
+            {
+                let mut depends_on: Vec<Address> =
+                    entry.depends_on.iter().map(|(a, _)| a.clone()).collect();
+                depends_on.sort();
+                depends_on.dedup();
+                servers.insert(
+                    entry.address.clone(),
+                    DesiredServer {
+                        address: entry.address.clone(),
+                        id: id.clone(),
+                        vpn_gateway: vpn_gateway.clone(),
+                        region,
+                        depends_on,
+                        protect: entry.protect,
+                    },
+                );
+            }
+        }
+        self.cycles(&entries);
+        servers
+    }
+
+    fn version(&mut self, node: &Node) {
+        match node.value {
+            Value::Int(1) => {}
+            Value::Int(n) => {
+                self.error(
+                    node,
+                    format!("unsupported `version: {n}`: this vpnform reads version 1"),
+                    &["write `version: 1`; a file written for a newer vpnform needs that vpnform"],
+                );
+            }
+            Value::Float(f) => {
+                self.error(
+                    node,
+                    format!("unsupported `version: {f}`: this vpnform reads version 1"),
+                    &["write `version: 1`"],
+                );
+            }
+            _ => self.wrong_type(node, "the number 1", "version", "write `version: 1`"),
+        }
+    }
+
+    fn region(&mut self, node: &Node, path: &str) -> Option<String> {
+        let region = self.string(node, path, "write a region id, e.g. `region: cn-hangzhou`")?;
+        if regions::is_known(&region) {
+            return Some(region);
+        }
+        let help = match regions::closest(&region) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => {
+                "write an Alibaba Cloud region id such as cn-hangzhou or ap-southeast-1".to_owned()
+            }
+        };
+        self.error(
+            node,
+            format!("unknown region `{region}` in `{path}`"),
+            &[&help],
+        );
+        None
+    }
+
+    fn servers<'n>(&mut self, node: &'n Node) -> Vec<Entry<'n>> {
+        let Some(map) = self.map(
+            node,
+            "ipsec_servers",
+            "write one entry per server under `ipsec_servers:`, e.g. `office: {id: iss-..., vpn_gateway: vpn-...}`",
+        ) else {
+            return Vec::new();
+        };
+        let mut entries = Vec::new();
+        for (name, key, value) in map {
+            if !is_name(&name) {
+                self.error(
+                    key,
+                    format!("`{name}` is not a valid name for an entry of `ipsec_servers`"),
+                    &["a name starts with a letter or `_` and has only letters, digits, `_` and `-`"],
+                );
+                continue;
+            }
+            entries.push(self.server(&name, key, value));
+        }
+        entries
+    }
+
+    fn server<'n>(&mut self, name: &str, key: &'n Node, node: &'n Node) -> Entry<'n> {
+        let address = format!("{IPSEC_SERVER}.{name}");
+        let path = format!("ipsec_servers.{name}");
+        let mut entry = Entry {
+            address,
+            name: key,
+            id: None,
+            vpn_gateway: None,
+            region: None,
+            region_written: false,
+            depends_on: Vec::new(),
+            protect: false,
+        };
+        let fields = if node.value == Value::Null {
+            // `office:` with nothing under it: an entry without an id, reported below.
+            Some(BTreeMap::new())
+        } else {
+            self.fields(
+                node,
+                &path,
+                &format!("`{path}`"),
+                SERVER_FIELDS,
+                "an entry is a mapping: `id: iss-...`, `vpn_gateway: vpn-...`, and optionally `region`, `depends_on`, `protect`",
+            )
+        };
+        let Some(fields) = fields else {
+            // Not a mapping (reported): still an entry, so that depends_on may name it,
+            // but nothing more is said about what it lacks.
+            entry.region_written = true;
+            return entry;
+        };
+
+        match fields.get("id") {
+            None => {
+                self.error(
+                    key,
+                    format!(
+                        "{} has no `id`: creating IPsec servers is not supported yet",
+                        entry.address
+                    ),
+                    &["add the `id` of an existing server (`id: iss-...`), or remove the entry"],
+                );
+            }
+            Some((_, node)) => {
+                entry.id = self
+                    .resource_id(
+                        node,
+                        &format!("{path}.id"),
+                        "iss-",
+                        "an IPsec server",
+                        "id: iss-bp1jougp8cfsbo8y9abcd",
+                    )
+                    .map(|id| (id, *node));
+            }
+        }
+        match fields.get("vpn_gateway") {
+            None => {
+                self.error(key, format!("missing `vpn_gateway` in `{path}`"), &[
+                    "add the id of the VPN gateway the server belongs to, e.g. `vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd`",
+                ]);
+            }
+            Some((_, node)) => {
+                entry.vpn_gateway = self.resource_id(
+                    node,
+                    &format!("{path}.vpn_gateway"),
+                    "vpn-",
+                    "a VPN gateway",
+                    "vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd",
+                );
+            }
+        }
+        if let Some((_, node)) = fields.get("region") {
+            entry.region_written = true;
+            entry.region = self.region(node, &format!("{path}.region"));
+        }
+        if let Some((_, node)) = fields.get("depends_on") {
+            entry.depends_on = self.depends_on(node, &format!("{path}.depends_on"));
+        }
+        if let Some((_, node)) = fields.get("protect") {
+            match node.value {
+                Value::Bool(b) => entry.protect = b,
+                _ => self.wrong_type(
+                    node,
+                    "true or false",
+                    &format!("{path}.protect"),
+                    "write `protect: true` or `protect: false`",
+                ),
+            }
+        }
+        entry
+    }
+
+    /// An `iss-...` or `vpn-...` id: the prefix, then lowercase letters and digits.
+    fn resource_id(
+        &mut self,
+        node: &Node,
+        path: &str,
+        prefix: &str,
+        what: &str,
+        example: &str,
+    ) -> Option<String> {
+        let help = format!("write the id of {what}, e.g. `{example}`");
+        let id = self.string(node, path, &help)?;
+        let rest = id.strip_prefix(prefix);
+        if let Some(rest) = rest
+            && !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        {
+            return Some(id);
+        }
+        let message = match rest {
+            None => format!(
+                "`{id}` in `{path}` is not the id of {what}: it does not start with `{prefix}`"
+            ),
+            Some(_) => format!(
+                "`{id}` in `{path}` is not the id of {what}: after `{prefix}` come only lowercase letters and digits"
+            ),
+        };
+        let other = if prefix == "iss-" { "vpn-" } else { "iss-" };
+        let mut helps = vec![help];
+        if id.starts_with(other) {
+            helps.push(format!(
+                "`{other}...` is the id of {}",
+                if other == "vpn-" {
+                    "a VPN gateway (it goes in `vpn_gateway`)"
+                } else {
+                    "an IPsec server (it goes in `id`)"
+                }
+            ));
+        }
+        let helps: Vec<&str> = helps.iter().map(String::as_str).collect();
+        self.error(node, message, &helps);
+        None
+    }
+
+    fn depends_on<'n>(&mut self, node: &'n Node, path: &str) -> Vec<(Address, &'n Node)> {
+        let help = "write a list of addresses, e.g. `depends_on: [ipsec_server.lab]`";
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type(node, "a list", path, help);
+            return Vec::new();
+        };
+        let mut addresses = Vec::new();
+        for item in items {
+            let Some(text) = self.string(item, path, help) else {
+                continue;
+            };
+            let name = text
+                .strip_prefix(IPSEC_SERVER)
+                .and_then(|r| r.strip_prefix('.'));
+            match name {
+                Some(name) if is_name(name) => addresses.push((text, item)),
+                _ => {
+                    let help = if is_name(&text) {
+                        format!("write `{IPSEC_SERVER}.{text}`")
+                    } else {
+                        format!(
+                            "an address is `{IPSEC_SERVER}.NAME`, NAME being an entry of `ipsec_servers`"
+                        )
+                    };
+                    self.error(
+                        item,
+                        format!("`{text}` in `{path}` is not an address"),
+                        &[&help],
+                    );
+                }
+            }
+        }
+        addresses
+    }
+
+    fn dependency(
+        &mut self,
+        entry: &Entry,
+        target: &str,
+        node: &Node,
+        desired: &BTreeSet<&str>,
+        recorded: &BTreeSet<Address>,
+    ) {
+        if target == entry.address {
+            self.error(
+                node,
+                format!("{} depends on itself", entry.address),
+                &["remove it from its own `depends_on`"],
+            );
+        } else if !desired.contains(target) && !recorded.contains(target) {
+            // Compared by name: every address shares the `ipsec_server.` prefix, which
+            // would make any two look close.
+            let name_of = |a: &str| a.strip_prefix("ipsec_server.").unwrap_or(a).to_owned();
+            let known: Vec<String> = desired
+                .iter()
+                .copied()
+                .chain(recorded.iter().map(String::as_str))
+                .map(name_of)
+                .collect();
+            let close = suggest::closest(&name_of(target), known.iter().map(String::as_str));
+            let help = match close {
+                Some(close) => format!("did you mean `{IPSEC_SERVER}.{close}`?"),
+                None => {
+                    "add that entry to `ipsec_servers`, or remove it from `depends_on`".to_owned()
+                }
+            };
+            self.error(
+                node,
+                format!(
+                    "{} depends on {target}, which is neither in `ipsec_servers` nor in the recorded state",
+                    entry.address
+                ),
+                &[&help],
+            );
+        }
+    }
+
+    fn duplicate_id(&mut self, id: &str, first: &Entry, again: &Entry, node: &Node) {
+        let (_, first_node) = first.id.as_ref().expect("entries with an id");
+        let label = self.label(
+            first_node.pos,
+            first_node.width,
+            false,
+            format!("first kept by {}", first.address),
+        );
+        let diagnostic = self.error(
+            node,
+            format!(
+                "the IPsec server `{id}` is under two addresses: {} and {}",
+                first.address, again.address
+            ),
+            &["an existing server is kept by one entry only: remove one of them"],
+        );
+        diagnostic.labels.push(label);
+    }
+
+    /// Reports each dependency cycle among desired entries once, naming every member in
+    /// the order the `depends_on` arrows go.
+    fn cycles(&mut self, entries: &[Entry]) {
+        let index: BTreeMap<&str, usize> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.address.as_str(), i))
+            .collect();
+        let mut graph = petgraph::graph::DiGraph::<usize, ()>::new();
+        let nodes: Vec<_> = (0..entries.len()).map(|i| graph.add_node(i)).collect();
+        for (i, entry) in entries.iter().enumerate() {
+            for (target, _) in &entry.depends_on {
+                if let Some(&j) = index.get(target.as_str())
+                    && i != j
+                    && !graph.contains_edge(nodes[i], nodes[j])
+                {
+                    graph.add_edge(nodes[i], nodes[j], ());
+                }
+            }
+        }
+        let mut components: Vec<Vec<usize>> = petgraph::algo::tarjan_scc(&graph)
+            .into_iter()
+            .filter(|c| c.len() > 1)
+            .map(|c| {
+                let mut members: Vec<usize> = c.into_iter().map(|n| graph[n]).collect();
+                members.sort_by(|a, b| entries[*a].address.cmp(&entries[*b].address));
+                members
+            })
+            .collect();
+        components.sort_by(|a, b| entries[a[0]].address.cmp(&entries[b[0]].address));
+        for members in components {
+            let walk = closed_walk(&members, |from, to| {
+                entries[from]
+                    .depends_on
+                    .iter()
+                    .any(|(t, _)| *t == entries[to].address)
+            });
+            let names: Vec<&str> = walk.iter().map(|&i| entries[i].address.as_str()).collect();
+            // Each arrow is a `depends_on` item: the first is where the error points,
+            // the others are shown beside it.
+            let arrows: Vec<&Node> = walk
+                .windows(2)
+                .map(|w| {
+                    entries[w[0]]
+                        .depends_on
+                        .iter()
+                        .find(|(t, _)| *t == entries[w[1]].address)
+                        .map(|(_, n)| *n)
+                        .expect("an edge of the walk is a depends_on item")
+                })
+                .collect();
+            let labels: Vec<Label> = arrows
+                .iter()
+                .zip(walk.windows(2))
+                .skip(1)
+                .map(|(node, w)| {
+                    self.label(
+                        node.pos,
+                        node.width,
+                        false,
+                        format!(
+                            "{} depends on {}",
+                            entries[w[0]].address, entries[w[1]].address
+                        ),
+                    )
+                })
+                .collect();
+            let diagnostic = self.error(
+                arrows[0],
+                format!("dependency cycle: {}", names.join(" -> ")),
+                &["remove one of these `depends_on` items to break the cycle"],
+            );
+            diagnostic.labels[0].text = format!("{} depends on {}", names[0], names[1]);
+            diagnostic.labels.extend(labels);
+        }
+    }
+
+    // ----- shapes -----
+
+    /// A mapping's entries with their keys as text; duplicate keys are reported (at the
+    /// later one) and dropped, non-scalar keys reported and dropped.
+    fn map<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        help: &str,
+    ) -> Option<Vec<(String, &'n Node, &'n Node)>> {
+        let Value::Map(pairs) = &node.value else {
+            let path = if path.is_empty() {
+                "the top level"
+            } else {
+                path
+            };
+            self.wrong_type(node, "a mapping", path, help);
+            return None;
+        };
+        let mut seen: BTreeMap<String, &Node> = BTreeMap::new();
+        let mut entries = Vec::new();
+        for (key, value) in pairs {
+            let Some(text) = key.value.scalar_text() else {
+                self.error(
+                    key,
+                    "a key must be a plain name, not a list or a mapping".to_owned(),
+                    &[help],
+                );
+                continue;
+            };
+            if let Some(first) = seen.get(&text) {
+                let label = self.label(
+                    first.pos,
+                    first.width,
+                    false,
+                    "first defined here".to_owned(),
+                );
+                let within = if path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in `{path}`")
+                };
+                let diagnostic = self.error(
+                    key,
+                    format!("duplicate key `{text}`{within}"),
+                    &["a key may appear once in a mapping: remove or rename one of them"],
+                );
+                diagnostic.labels.push(label);
+                continue;
+            }
+            seen.insert(text.clone(), key);
+            entries.push((text, key, value));
+        }
+        Some(entries)
+    }
+
+    /// A mapping with a fixed set of fields; unknown ones are reported.
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        place: &str,
+        known: &[&'static str],
+        help: &str,
+    ) -> Option<BTreeMap<&'static str, (&'n Node, &'n Node)>> {
+        let entries = self.map(node, path, help)?;
+        let mut fields = BTreeMap::new();
+        for (name, key, value) in entries {
+            // Top-level `x-...` keys are the user's own (a place for YAML anchors), as
+            // in Docker Compose files.
+            if path.is_empty() && name.starts_with("x-") {
+                continue;
+            }
+            match known.iter().find(|k| **k == name) {
+                Some(field) => {
+                    fields.insert(*field, (key, value));
+                }
+                None => {
+                    let mut helps = Vec::new();
+                    if let Some(close) = suggest::closest(&name, known.iter().copied()) {
+                        helps.push(format!("did you mean `{close}`?"));
+                    }
+                    helps.push(format!("expected one of: {}", known.join(", ")));
+                    let helps: Vec<&str> = helps.iter().map(String::as_str).collect();
+                    self.error(key, format!("unknown field `{name}` in {place}"), &helps);
+                }
+            }
+        }
+        Some(fields)
+    }
+
+    fn string(&mut self, node: &Node, path: &str, help: &str) -> Option<String> {
+        match &node.value {
+            Value::Str(s) => Some(s.clone()),
+            _ => {
+                self.wrong_type(node, "a string", path, help);
+                None
+            }
+        }
+    }
+}
+
+/// Terraform-like names: a letter or `_`, then letters, digits, `_` and `-`.
+pub fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A closed walk through every member of a strongly connected component, following
+/// edges: from the first member to each unvisited one in turn by a shortest path, then
+/// back. For a simple cycle this is the cycle itself.
+fn closed_walk(members: &[usize], edge: impl Fn(usize, usize) -> bool) -> Vec<usize> {
+    let path = |from: usize, to: usize| -> Vec<usize> {
+        // Breadth-first within the component; it is strongly connected, so `to` is reached.
+        let mut previous: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([from]);
+        while let Some(at) = queue.pop_front() {
+            if at == to {
+                break;
+            }
+            for &next in members {
+                if next != from && !previous.contains_key(&next) && edge(at, next) {
+                    previous.insert(next, at);
+                    queue.push_back(next);
+                }
+            }
+        }
+        let mut steps = vec![to];
+        let mut at = to;
+        while at != from {
+            at = previous[&at];
+            steps.push(at);
+        }
+        steps.reverse();
+        steps
+    };
+    let start = members[0];
+    let mut walk = vec![start];
+    let mut visited: BTreeSet<usize> = BTreeSet::from([start]);
+    for &target in &members[1..] {
+        if visited.contains(&target) {
+            continue;
+        }
+        let from = *walk.last().expect("non-empty");
+        for step in path(from, target).into_iter().skip(1) {
+            visited.insert(step);
+            walk.push(step);
+        }
+    }
+    let from = *walk.last().expect("non-empty");
+    walk.extend(path(from, start).into_iter().skip(1));
+    walk
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_terraform_like() {
+        for ok in ["office", "_x", "a-b_c9", "A"] {
+            assert!(is_name(ok), "{ok}");
+        }
+        for bad in ["", "1office", "-a", "a.b", "a b", "é"] {
+            assert!(!is_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn closed_walk_follows_a_simple_cycle() {
+        // 0 -> 2 -> 1 -> 0
+        let edges = [(0, 2), (2, 1), (1, 0)];
+        let walk = closed_walk(&[0, 1, 2], |a, b| edges.contains(&(a, b)));
+        assert_eq!(walk, vec![0, 2, 1, 0]);
+    }
+
+    #[test]
+    fn closed_walk_names_every_member_of_two_joined_cycles() {
+        // 0 <-> 1 <-> 2: no simple cycle holds all three.
+        let edges = [(0, 1), (1, 0), (1, 2), (2, 1)];
+        let walk = closed_walk(&[0, 1, 2], |a, b| edges.contains(&(a, b)));
+        assert_eq!(walk, vec![0, 1, 2, 1, 0]);
+    }
+}

@@ -1,0 +1,227 @@
+//! What can go wrong with the state file and its lock. Each variant carries the file
+//! and, where known, the line and column, and its message ends with what to do.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::Address;
+
+use super::lock::LockHolder;
+
+/// The advice for a state file vpnform cannot read. Said once, in one place, because
+/// every read error ends with it.
+const RESTORE_ADVICE: &str = "vpnform left the file untouched and will not overwrite it. \
+Restore a good copy from version control (`git log -p -- FILE`) or from \
+FILE.backup (written by `vpnform state rm`), then run the command again.";
+
+fn restore_advice(path: &std::path::Path) -> String {
+    RESTORE_ADVICE.replace("FILE", &path.display().to_string())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot read the state file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The file is not YAML of the state's shape: syntax, a truncated file, an unknown
+    /// field, a duplicate key, a missing field.
+    #[error("{}:{line}:{column}: {message}\n{snippet}{}", path.display(), restore_advice(path))]
+    Parse {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        message: String,
+        /// The offending line with a caret under the column (may be empty).
+        snippet: String,
+    },
+
+    #[error(
+        "{}: the state file is empty; a state file always has at least `version`, `lineage` and `serial`.\n{}",
+        path.display(), restore_advice(path)
+    )]
+    Empty { path: PathBuf },
+
+    #[error(
+        "{}:{line}:{column}: this state file was written by a newer vpnform (state format version {found}; this vpnform reads version {supported}).\n{snippet}Upgrade vpnform to work with this state; vpnform left the file untouched.",
+        path.display(), supported = super::STATE_VERSION
+    )]
+    NewerVersion {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        found: u64,
+        snippet: String,
+    },
+
+    #[error(
+        "{}:{line}:{column}: unsupported state format version {found}; this vpnform reads version {supported}.\n{snippet}{}",
+        path.display(), restore_advice(path), supported = super::STATE_VERSION
+    )]
+    UnsupportedVersion {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        found: u64,
+        snippet: String,
+    },
+
+    /// Valid YAML of the right shape with a value that cannot be right (a lineage that is
+    /// not a UUID, an id without `iss-`, ...).
+    #[error("{}:{line}:{column}: {message}\n{snippet}{}", path.display(), restore_advice(path))]
+    Invalid {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        /// The resource the problem is in, if any.
+        address: Option<Address>,
+        message: String,
+        snippet: String,
+    },
+
+    #[error("cannot write the state file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot serialize the state for {path}: {message}")]
+    Serialize { path: PathBuf, message: String },
+
+    /// A write would replace a state of another lineage: two workspaces mixed up.
+    #[error(
+        "refusing to write {}: it holds lineage {on_disk}, but this run read lineage {writing}. \
+Another state was put in its place while vpnform ran; check which one is right before running again.",
+        path.display()
+    )]
+    LineageChanged {
+        path: PathBuf,
+        on_disk: String,
+        writing: String,
+    },
+
+    #[error(
+        "no state file at {}: vpnform manages no resources here yet (pass --state DIR if the state is elsewhere)",
+        path.display()
+    )]
+    NoState { path: PathBuf },
+
+    #[error("{}", locked_message(path, holder.as_deref(), *waited))]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, as written in the lock file (None if unreadable or being written).
+        holder: Option<Box<LockHolder>>,
+        /// How long this run waited (`--lock-timeout`).
+        waited: Duration,
+    },
+
+    #[error("cannot use the lock file {path}: {source}")]
+    LockIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{}", unknown_message(addresses, suggestions, path))]
+    UnknownAddress {
+        /// The state file.
+        path: PathBuf,
+        /// Every address asked for that is not in the state, in the order given.
+        addresses: Vec<Address>,
+        /// Close matches among the recorded addresses, per unknown address.
+        suggestions: Vec<Vec<Address>>,
+    },
+
+    #[error(
+        "{address} has a pending {action} (ClientToken {client_token}, journaled at {started_at}) whose result is not confirmed yet; \
+run `vpnform apply` to resolve the pending operation first. Nothing was changed."
+    )]
+    Pending {
+        address: Address,
+        action: String,
+        client_token: String,
+        started_at: String,
+    },
+}
+
+fn locked_message(path: &std::path::Path, holder: Option<&LockHolder>, waited: Duration) -> String {
+    let who = match holder {
+        Some(h) => format!(
+            "held by pid {} on host {} running `{}` since {} (lock id {})",
+            h.pid, h.host, h.command, h.since, h.id
+        ),
+        None => "held by another process (its holder info is not readable yet)".to_string(),
+    };
+    let waited = if waited.is_zero() {
+        String::new()
+    } else {
+        format!(" after waiting {}", humanize(waited))
+    };
+    format!(
+        "the state is locked{waited}: {} is {who}.\n\
+Wait for that run to finish, or wait for the lock with `--lock-timeout 5m`. \
+If that process is gone but its host or filesystem still holds the lock (a hung process, a network filesystem), \
+run `vpnform force-unlock`.",
+        path.display()
+    )
+}
+
+fn humanize(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        format!("{}ms", d.as_millis())
+    } else if secs.is_multiple_of(3600) {
+        format!("{}h", secs / 3600)
+    } else if secs.is_multiple_of(60) {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+fn unknown_message(
+    addresses: &[Address],
+    suggestions: &[Vec<Address>],
+    path: &std::path::Path,
+) -> String {
+    let mut text = String::new();
+    for (i, address) in addresses.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&format!("no resource {address} in {}", path.display()));
+        match suggestions.get(i) {
+            Some(close) if !close.is_empty() => {
+                text.push_str("; did you mean ");
+                let quoted: Vec<String> = close.iter().map(|a| format!("`{a}`")).collect();
+                text.push_str(&quoted.join(" or "));
+                text.push('?');
+            }
+            _ => {}
+        }
+    }
+    text.push_str("\nNothing was changed. `vpnform state list` shows the recorded addresses.");
+    text
+}
+
+/// The line `line` (1-based) of `source` with a caret under `column` (1-based), in the
+/// style of rustc and serde-saphyr: `  |` gutter, line number, caret. Empty if the line
+/// is not in the source (a truncated file's end).
+pub(crate) fn snippet(source: &str, line: u64, column: u64) -> String {
+    let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) else {
+        return String::new();
+    };
+    let number = line.to_string();
+    let pad = " ".repeat(number.len());
+    let caret_pad: String = text
+        .chars()
+        .take(column.saturating_sub(1) as usize)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!("{pad} |\n{number} | {text}\n{pad} | {caret_pad}^\n")
+}

@@ -1,0 +1,558 @@
+//! Reading, validating and atomically writing `vpnform.state.yaml`.
+//!
+//! A state file that cannot be read is never overwritten: every reader returns an error
+//! that names the file and position, and [`write`] itself refuses to replace a file that
+//! does not read back as a state of the same lineage.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::error::{StateError, snippet};
+use super::{STATE_FILE, STATE_VERSION, State};
+
+/// The first line of every state file. YAML comments are ignored on read.
+pub const HEADER: &str =
+    "# Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.\n";
+
+/// `<dir>/vpnform.state.yaml`.
+pub fn state_path(dir: &Path) -> PathBuf {
+    dir.join(STATE_FILE)
+}
+
+/// Reads and validates the state in `dir`. `Ok(None)` when there is no state file (or
+/// no directory): nothing is managed yet.
+pub fn read(dir: &Path) -> Result<Option<State>, StateError> {
+    let path = state_path(dir);
+    let source = match std::fs::read_to_string(&path) {
+        Ok(source) => source,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(StateError::Read { path, source }),
+    };
+    parse(&path, &source).map(Some)
+}
+
+/// Parses and validates the text of a state file; `path` is for messages.
+pub fn parse(path: &Path, source: &str) -> Result<State, StateError> {
+    if source.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#')
+    }) {
+        return Err(StateError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    check_version(path, source)?;
+    let state: State = serde_saphyr::from_str(source).map_err(|e| parse_error(path, source, &e))?;
+    validate(path, source, &state)?;
+    Ok(state)
+}
+
+/// The version is checked before the full parse, so that a newer vpnform's file (which
+/// may have fields this one does not know) says "newer", not "unknown field".
+fn check_version(path: &Path, source: &str) -> Result<(), StateError> {
+    #[derive(Deserialize)]
+    struct Probe {
+        version: Option<Spanned<u64>>,
+    }
+    // A probe that fails (syntax error, version not a number) leaves the full parse to
+    // report it with its own position.
+    let Ok(Probe {
+        version: Some(version),
+    }) = serde_saphyr::from_str::<Probe>(source)
+    else {
+        return Ok(());
+    };
+    let found = version.value;
+    let (line, column) = (version.referenced.line(), version.referenced.column());
+    let path = path.to_path_buf();
+    let snippet = snippet(source, line, column);
+    if found > u64::from(STATE_VERSION) {
+        Err(StateError::NewerVersion {
+            path,
+            line,
+            column,
+            found,
+            snippet,
+        })
+    } else if found != u64::from(STATE_VERSION) {
+        Err(StateError::UnsupportedVersion {
+            path,
+            line,
+            column,
+            found,
+            snippet,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn parse_error(path: &Path, source: &str, err: &serde_saphyr::Error) -> StateError {
+    let (line, column) = err
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((1, 1));
+    // The user-facing formatter: the default one gives advice to the programmer
+    // ("use Option<String>").
+    let mut message = err
+        .without_snippet()
+        .render_with_formatter(&serde_saphyr::UserMessageFormatter);
+    // serde-saphyr appends the position in prose; ours is in front as file:line:column.
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    StateError::Parse {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+        snippet: snippet(source, line, column),
+    }
+}
+
+/// Where a value sits in the file, so a validation error can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Field {
+    Lineage,
+    ResourceKey(String),
+    ResourceId(String),
+    ResourceGateway(String),
+    DependsOn(String, usize),
+    PendingAddress(usize),
+    PendingId(usize),
+    PendingGateway(usize),
+    PendingAction(usize),
+}
+
+/// The second, lenient read that finds positions; only done when a check failed, and
+/// deliberately not `deny_unknown_fields` (the model already was).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Positions {
+    lineage: Option<Spanned<String>>,
+    resources: BTreeMap<String, ResourcePositions>,
+    pending: Vec<PendingPositions>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResourcePositions {
+    id: Option<Spanned<String>>,
+    vpn_gateway: Option<Spanned<String>>,
+    depends_on: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PendingPositions {
+    address: Option<Spanned<String>>,
+    action: Option<Spanned<String>>,
+    id: Option<Spanned<String>>,
+    vpn_gateway: Option<Spanned<String>>,
+}
+
+fn locate(source: &str, field: &Field) -> (u64, u64) {
+    let positions: Positions = serde_saphyr::from_str(source).unwrap_or_default();
+    let at = |s: Option<&Spanned<String>>| s.map(|s| (s.referenced.line(), s.referenced.column()));
+    let found = match field {
+        Field::Lineage => at(positions.lineage.as_ref()),
+        Field::ResourceKey(address) => {
+            // Spans are on values, not keys: find the key's line in the text.
+            source.lines().enumerate().find_map(|(i, l)| {
+                let trimmed = l.trim_start();
+                let key = trimmed
+                    .strip_prefix(address.as_str())
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'));
+                key.then(|| (i as u64 + 1, (l.len() - trimmed.len()) as u64 + 1))
+            })
+        }
+        Field::ResourceId(a) => at(positions.resources.get(a).and_then(|r| r.id.as_ref())),
+        Field::ResourceGateway(a) => at(positions
+            .resources
+            .get(a)
+            .and_then(|r| r.vpn_gateway.as_ref())),
+        Field::DependsOn(a, i) => at(positions
+            .resources
+            .get(a)
+            .and_then(|r| r.depends_on.get(*i))),
+        Field::PendingAddress(i) => at(positions.pending.get(*i).and_then(|p| p.address.as_ref())),
+        Field::PendingId(i) => at(positions.pending.get(*i).and_then(|p| p.id.as_ref())),
+        Field::PendingGateway(i) => at(positions
+            .pending
+            .get(*i)
+            .and_then(|p| p.vpn_gateway.as_ref())),
+        Field::PendingAction(i) => at(positions.pending.get(*i).and_then(|p| p.action.as_ref())),
+    };
+    found.unwrap_or((1, 1))
+}
+
+/// `ipsec_server.NAME` with NAME of letters, digits, `_` and `-`, starting with a letter
+/// or `_` (Terraform's identifier rule).
+pub fn is_valid_address(address: &str) -> bool {
+    let Some(name) = address.strip_prefix("ipsec_server.") else {
+        return false;
+    };
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn has_id_shape(value: &str, prefix: &str) -> bool {
+    value
+        .strip_prefix(prefix)
+        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+fn problems(state: &State) -> Vec<(Field, Option<String>, String)> {
+    let mut found = Vec::new();
+    if uuid::Uuid::parse_str(&state.lineage).is_err() {
+        found.push((
+            Field::Lineage,
+            None,
+            format!("lineage `{}` is not a UUID", state.lineage),
+        ));
+    }
+    let mut ids: BTreeMap<&str, &str> = BTreeMap::new();
+    for (address, r) in &state.resources {
+        let here = Some(address.clone());
+        if !is_valid_address(address) {
+            found.push((
+                Field::ResourceKey(address.clone()),
+                here.clone(),
+                format!("`{address}` is not a resource address: write ipsec_server.NAME (NAME of letters, digits, `_`, `-`)"),
+            ));
+        }
+        if !has_id_shape(&r.id, "iss-") {
+            found.push((
+                Field::ResourceId(address.clone()),
+                here.clone(),
+                format!(
+                    "{address}: id `{}` is not an IPsec server id (iss-...)",
+                    r.id
+                ),
+            ));
+        } else if let Some(other) = ids.insert(&r.id, address) {
+            found.push((
+                Field::ResourceId(address.clone()),
+                here.clone(),
+                format!("{address}: id `{}` is also recorded under {other}", r.id),
+            ));
+        }
+        if !has_id_shape(&r.vpn_gateway, "vpn-") {
+            found.push((
+                Field::ResourceGateway(address.clone()),
+                here.clone(),
+                format!(
+                    "{address}: vpn_gateway `{}` is not a VPN gateway id (vpn-...)",
+                    r.vpn_gateway
+                ),
+            ));
+        }
+        for (i, dep) in r.depends_on.iter().enumerate() {
+            if !is_valid_address(dep) {
+                found.push((
+                    Field::DependsOn(address.clone(), i),
+                    here.clone(),
+                    format!("{address}: depends_on entry `{dep}` is not a resource address (ipsec_server.NAME)"),
+                ));
+            }
+        }
+    }
+    for (i, p) in state.pending.iter().enumerate() {
+        let here = Some(p.address.clone());
+        if !is_valid_address(&p.address) {
+            found.push((
+                Field::PendingAddress(i),
+                here.clone(),
+                format!(
+                    "pending entry {}: `{}` is not a resource address (ipsec_server.NAME)",
+                    i + 1,
+                    p.address
+                ),
+            ));
+        }
+        if p.action != "delete" {
+            found.push((
+                Field::PendingAction(i),
+                here.clone(),
+                format!(
+                    "pending entry {}: unknown action `{}` (this vpnform journals only `delete`)",
+                    i + 1,
+                    p.action
+                ),
+            ));
+        }
+        if !has_id_shape(&p.id, "iss-") {
+            found.push((
+                Field::PendingId(i),
+                here.clone(),
+                format!(
+                    "pending entry {}: id `{}` is not an IPsec server id (iss-...)",
+                    i + 1,
+                    p.id
+                ),
+            ));
+        }
+        if !has_id_shape(&p.vpn_gateway, "vpn-") {
+            found.push((
+                Field::PendingGateway(i),
+                here.clone(),
+                format!(
+                    "pending entry {}: vpn_gateway `{}` is not a VPN gateway id (vpn-...)",
+                    i + 1,
+                    p.vpn_gateway
+                ),
+            ));
+        }
+    }
+    found
+}
+
+/// The checks serde cannot do. Reports the first problem (in file order of the checks).
+fn validate(path: &Path, source: &str, state: &State) -> Result<(), StateError> {
+    let Some((field, address, message)) = problems(state).into_iter().next() else {
+        return Ok(());
+    };
+    let (line, column) = locate(source, &field);
+    Err(StateError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        address,
+        message,
+        snippet: snippet(source, line, column),
+    })
+}
+
+/// The exact bytes [`write`] puts in the file: the header, then deterministic YAML
+/// (fields in model order, maps sorted, strings on one line).
+pub fn to_yaml(state: &State) -> Result<String, serde_saphyr::SerializeError> {
+    let mut options = serde_saphyr::SerializerOptions::default();
+    // Long attribute values stay on one line: a folded scalar would make a one-word
+    // change a multi-line diff.
+    options.prefer_block_scalars = false;
+    let body = serde_saphyr::to_string_with_options(state, options)?;
+    Ok(format!("{HEADER}{body}"))
+}
+
+/// Writes `state` to `dir` atomically: a temp file in `dir`, fsync, rename over the
+/// state file, fsync of `dir` (by `atomic-write-file`, which also removes the temp file
+/// on any error). Creates `dir` if missing.
+///
+/// Refuses to replace an existing file that does not read as a valid state (it is never
+/// overwritten) or that holds another lineage. Writes `state` as given: bump the serial
+/// with [`write_if_changed`].
+pub fn write(dir: &Path, state: &State) -> Result<(), StateError> {
+    let path = state_path(dir);
+    if let Some(on_disk) = read(dir)?
+        && on_disk.lineage != state.lineage
+    {
+        return Err(StateError::LineageChanged {
+            path,
+            on_disk: on_disk.lineage,
+            writing: state.lineage.clone(),
+        });
+    }
+    let text = to_yaml(state).map_err(|e| StateError::Serialize {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    write_bytes(dir, &path, text.as_bytes())
+}
+
+/// The atomic replace of `path` (in `dir`) by `bytes`.
+pub(crate) fn write_bytes(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    let io = |source| StateError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut file = atomic_write_file::AtomicWriteFile::open(path).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.commit().map_err(io)
+}
+
+/// The write for a run that changes the state step by step (apply): if `next` differs
+/// from `prev` in anything but the serial, sets `next.serial = prev.serial + 1`, writes
+/// it and returns `true`; otherwise writes nothing and returns `false`.
+///
+/// `prev` is the state as last read or written; after a `true`, `next` is.
+pub fn write_if_changed(dir: &Path, prev: &State, next: &mut State) -> Result<bool, StateError> {
+    if next.same_content(prev) {
+        return Ok(false);
+    }
+    next.serial = prev.serial + 1;
+    write(dir, next)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{PendingOp, Resource};
+
+    fn sample() -> State {
+        let mut s = State::new();
+        s.lineage = "4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a".into();
+        s.serial = 12;
+        s.resources.insert(
+            "ipsec_server.office".into(),
+            Resource {
+                id: "iss-bp1jougp8cfsbo8y9abcd".into(),
+                region: "cn-hangzhou".into(),
+                vpn_gateway: "vpn-bp1q8bgx4xnkm2ogjabcd".into(),
+                depends_on: vec!["ipsec_server.lab".into()],
+                protect: true,
+                attributes: [
+                    ("name".to_string(), "office".to_string()),
+                    ("local_subnet".to_string(), "10.0.0.0/24".to_string()),
+                ]
+                .into(),
+            },
+        );
+        s.resources.insert(
+            "ipsec_server.lab".into(),
+            Resource {
+                id: "iss-lab1".into(),
+                region: "cn-hangzhou".into(),
+                vpn_gateway: "vpn-g1".into(),
+                depends_on: vec![],
+                protect: false,
+                attributes: BTreeMap::new(),
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn yaml_is_deterministic_and_round_trips() {
+        let s = sample();
+        let text = to_yaml(&s).unwrap();
+        assert_eq!(
+            text,
+            "# Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+version: 1
+lineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a
+serial: 12
+resources:
+  ipsec_server.lab:
+    id: iss-lab1
+    region: cn-hangzhou
+    vpn_gateway: vpn-g1
+  ipsec_server.office:
+    id: iss-bp1jougp8cfsbo8y9abcd
+    region: cn-hangzhou
+    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+    depends_on:
+    - ipsec_server.lab
+    protect: true
+    attributes:
+      local_subnet: 10.0.0.0/24
+      name: office
+pending: []
+"
+        );
+        let back = parse(Path::new("s.yaml"), &text).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(to_yaml(&back).unwrap(), text);
+    }
+
+    #[test]
+    fn pending_round_trips() {
+        let mut s = sample();
+        s.pending.push(PendingOp {
+            address: "ipsec_server.lab".into(),
+            action: "delete".into(),
+            id: "iss-lab1".into(),
+            region: "cn-hangzhou".into(),
+            vpn_gateway: "vpn-g1".into(),
+            client_token: "vpnform-0123456789abcdef0123456789abcdef".into(),
+            plan_hash: "ab".repeat(32),
+            started_at: "2025-01-02T03:04:05Z".into(),
+        });
+        s.applying = Some(crate::state::ApplyingPlan {
+            plan_hash: "cd".repeat(32),
+            base_serial: 11,
+        });
+        let text = to_yaml(&s).unwrap();
+        assert_eq!(parse(Path::new("s.yaml"), &text).unwrap(), s);
+    }
+
+    #[test]
+    fn strings_that_look_like_other_types_round_trip() {
+        let mut s = sample();
+        let r = s.resources.get_mut("ipsec_server.lab").unwrap();
+        for (k, v) in [
+            ("a", "yes"),
+            ("b", "123"),
+            ("c", "null"),
+            ("d", ""),
+            ("e", "with: colon # and hash"),
+            ("f", "line\nbreak"),
+            ("g", &"long ".repeat(40)),
+        ] {
+            r.attributes.insert(k.into(), v.into());
+        }
+        let text = to_yaml(&s).unwrap();
+        assert_eq!(parse(Path::new("s.yaml"), &text).unwrap(), s);
+    }
+
+    #[test]
+    fn write_if_changed_bumps_serial_only_on_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let prev = State::new();
+        let mut next = prev.clone();
+        assert!(!write_if_changed(dir.path(), &prev, &mut next).unwrap());
+        assert!(!state_path(dir.path()).exists());
+        next.resources = sample().resources;
+        assert!(write_if_changed(dir.path(), &prev, &mut next).unwrap());
+        assert_eq!(next.serial, 1);
+        assert_eq!(read(dir.path()).unwrap().unwrap(), next);
+        let prev = next.clone();
+        let mut again = prev.clone();
+        assert!(!write_if_changed(dir.path(), &prev, &mut again).unwrap());
+        assert_eq!(again.serial, 1);
+    }
+
+    #[test]
+    fn write_refuses_another_lineage() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &State::new()).unwrap();
+        let err = write(dir.path(), &State::new()).unwrap_err();
+        assert!(matches!(err, StateError::LineageChanged { .. }), "{err}");
+    }
+
+    #[test]
+    fn write_creates_the_dir_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        write(&sub, &sample()).unwrap();
+        write(&sub, &sample()).unwrap();
+        let names: Vec<String> = std::fs::read_dir(&sub)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["vpnform.state.yaml".to_string()]);
+    }
+
+    #[test]
+    fn missing_dir_or_file_reads_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read(&dir.path().join("nope")).unwrap(), None);
+        assert_eq!(read(dir.path()).unwrap(), None);
+    }
+
+    #[test]
+    fn address_rule() {
+        assert!(is_valid_address("ipsec_server.office"));
+        assert!(is_valid_address("ipsec_server._a-1"));
+        assert!(!is_valid_address("ipsec_server."));
+        assert!(!is_valid_address("ipsec_server.1a"));
+        assert!(!is_valid_address("vpn_gateway.a"));
+        assert!(!is_valid_address("ipsec_server.a.b"));
+    }
+}

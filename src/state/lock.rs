@@ -1,0 +1,293 @@
+//! The state lock: `<dir>/.vpnform.lock`, so that two runs never write one state.
+//!
+//! The lock itself is the operating system's advisory file lock (std `File::lock`,
+//! `flock` on Unix) on that file, held for the life of a [`Lock`]. The file's contents
+//! only say who holds it (pid, host, command, since, a lock id) for the message a
+//! second run prints. Because the OS releases the lock when its process dies, a lock
+//! file left behind by a crashed run is simply locked again by the next one; the file
+//! is never deleted on release (deleting it would let a waiter lock the old file while
+//! a newcomer locks a new one). `vpnform force-unlock` deletes it, see [`force_unlock`].
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::LOCK_FILE;
+use super::error::StateError;
+
+/// Who holds a lock, as written in the lock file (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockHolder {
+    /// A UUID naming this acquisition; `vpnform force-unlock LOCK_ID` checks it.
+    pub id: String,
+    pub pid: u32,
+    pub host: String,
+    /// The command line that took the lock, e.g. `vpnform apply`.
+    pub command: String,
+    /// RFC 3339 UTC time the lock was taken.
+    pub since: String,
+}
+
+/// A held state lock. Dropping it releases the lock.
+#[derive(Debug)]
+pub struct Lock {
+    file: File,
+    path: PathBuf,
+    holder: LockHolder,
+}
+
+/// `<dir>/.vpnform.lock`.
+pub fn lock_path(dir: &Path) -> PathBuf {
+    dir.join(LOCK_FILE)
+}
+
+/// This machine's name: /etc/hostname, else `HOSTNAME`, else `unknown`.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+impl Lock {
+    /// Takes the lock on `dir` (created if missing) for `command`. With a zero `timeout`
+    /// fails at once if another process holds it; otherwise polls until it is free or
+    /// `timeout` has passed. The error names the holder and what to do.
+    pub fn acquire(dir: &Path, command: &str, timeout: Duration) -> Result<Lock, StateError> {
+        Lock::acquire_with(dir, command, timeout, |_| {})
+    }
+
+    /// [`Lock::acquire`], calling `on_wait` once with the holder (if readable) when it
+    /// starts waiting, so that the command can say why it is not doing anything.
+    pub fn acquire_with(
+        dir: &Path,
+        command: &str,
+        timeout: Duration,
+        mut on_wait: impl FnMut(Option<&LockHolder>),
+    ) -> Result<Lock, StateError> {
+        let path = lock_path(dir);
+        let io = |source| StateError::LockIo {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(50);
+        let mut told = false;
+        loop {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(io)?;
+            match file.try_lock() {
+                Ok(()) => {
+                    // force-unlock may have removed the file we waited on: a lock on a
+                    // file no longer at the path protects nothing, so open it again.
+                    if !same_file(&file, &path) {
+                        continue;
+                    }
+                    return Lock::hold(file, path, command);
+                }
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(e)) => return Err(io(e)),
+            }
+            let holder = read_holder(&path);
+            let waited = start.elapsed();
+            if waited >= timeout {
+                return Err(StateError::Locked {
+                    path,
+                    holder: holder.map(Box::new),
+                    waited: timeout,
+                });
+            }
+            if !told {
+                on_wait(holder.as_ref());
+                told = true;
+            }
+            std::thread::sleep(pause.min(timeout - waited));
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    fn hold(mut file: File, path: PathBuf, command: &str) -> Result<Lock, StateError> {
+        let holder = LockHolder {
+            id: uuid::Uuid::new_v4().to_string(),
+            pid: std::process::id(),
+            host: host_name(),
+            command: command.to_string(),
+            since: jiff::Timestamp::now()
+                .round(jiff::Unit::Second)
+                .unwrap_or_else(|_| jiff::Timestamp::now())
+                .to_string(),
+        };
+        let mut text = serde_json::to_string_pretty(&holder).expect("plain struct serializes");
+        text.push('\n');
+        let io = |source| StateError::LockIo {
+            path: path.clone(),
+            source,
+        };
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        file.write_all(text.as_bytes()).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        Ok(Lock { file, path, holder })
+    }
+
+    pub fn holder(&self) -> &LockHolder {
+        &self.holder
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Clear the holder info so a later reader does not take it for a live holder;
+        // closing the file (when `self.file` drops) releases the OS lock.
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// The holder info in the lock file, if it is there and readable.
+pub fn read_holder(path: &Path) -> Option<LockHolder> {
+    let mut text = String::new();
+    File::open(path).ok()?.read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// What `vpnform force-unlock` finds before it acts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockStatus {
+    /// No lock file.
+    NoLockFile,
+    /// A lock file no process holds (a crashed run left it): the next run takes it
+    /// anyway; nothing needs forcing. The stale holder info, if any.
+    NotHeld(Option<LockHolder>),
+    /// A process holds the OS lock on the file.
+    Held(Option<LockHolder>),
+}
+
+/// Whether the lock in `dir` is held, without taking it for longer than the check.
+pub fn lock_status(dir: &Path) -> Result<LockStatus, StateError> {
+    let path = lock_path(dir);
+    let file = match OpenOptions::new().read(true).write(true).open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LockStatus::NoLockFile),
+        Err(source) => return Err(StateError::LockIo { path, source }),
+    };
+    let holder = read_holder(&path);
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.unlock();
+            Ok(LockStatus::NotHeld(holder))
+        }
+        Err(TryLockError::WouldBlock) => Ok(LockStatus::Held(holder)),
+        Err(TryLockError::Error(source)) => Err(StateError::LockIo { path, source }),
+    }
+}
+
+/// Removes the lock file of `dir`. The process that held the lock (if it still runs)
+/// keeps its OS lock on the removed file and does not notice; the next vpnform run
+/// creates a new lock file and proceeds. So this is only safe when that process will
+/// not write the state again: it is gone, hung for good, or on a host that is down.
+pub fn force_unlock(dir: &Path) -> Result<(), StateError> {
+    let path = lock_path(dir);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(StateError::LockIo { path, source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_acquire_fails_at_once_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Lock::acquire(dir.path(), "vpnform apply", Duration::ZERO).unwrap();
+        let err = Lock::acquire(dir.path(), "vpnform plan", Duration::ZERO).unwrap_err();
+        let StateError::Locked { holder, .. } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(holder.as_deref(), Some(first.holder()));
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("held by pid {}", std::process::id())),
+            "{text}"
+        );
+        assert!(text.contains("running `vpnform apply`"), "{text}");
+        assert!(text.contains("vpnform force-unlock"), "{text}");
+        drop(first);
+        let again = Lock::acquire(dir.path(), "vpnform plan", Duration::ZERO).unwrap();
+        assert_eq!(
+            read_holder(&lock_path(dir.path())).as_ref(),
+            Some(again.holder())
+        );
+    }
+
+    #[test]
+    fn a_released_lock_leaves_an_empty_file_not_held() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Lock::acquire(dir.path(), "x", Duration::ZERO).unwrap());
+        assert_eq!(lock_status(dir.path()).unwrap(), LockStatus::NotHeld(None));
+        assert_eq!(std::fs::read_to_string(lock_path(dir.path())).unwrap(), "");
+    }
+
+    #[test]
+    fn status_sees_a_held_lock_and_force_unlock_lets_the_next_run_in() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(lock_status(dir.path()).unwrap(), LockStatus::NoLockFile);
+        let stuck = Lock::acquire(dir.path(), "vpnform apply", Duration::ZERO).unwrap();
+        assert_eq!(
+            lock_status(dir.path()).unwrap(),
+            LockStatus::Held(Some(stuck.holder().clone()))
+        );
+        force_unlock(dir.path()).unwrap();
+        let next = Lock::acquire(dir.path(), "vpnform apply", Duration::ZERO).unwrap();
+        assert_ne!(next.holder().id, stuck.holder().id);
+    }
+
+    #[test]
+    fn waiting_acquire_gets_the_lock_when_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Lock::acquire(dir.path(), "a", Duration::ZERO).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = dir.path().to_path_buf();
+        let waiter = std::thread::spawn(move || {
+            Lock::acquire_with(&path, "b", Duration::from_secs(600), |_| {
+                tx.send(()).unwrap()
+            })
+            .map(|l| l.holder().command.clone())
+        });
+        rx.recv().unwrap();
+        drop(first);
+        assert_eq!(waiter.join().unwrap().unwrap(), "b");
+    }
+}

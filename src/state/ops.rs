@@ -1,0 +1,241 @@
+//! The `vpnform state ...` operations: list, show, rm, unprotect. They edit only the
+//! recorded state, never the cloud. The writing ones take the lock themselves.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::Address;
+
+use super::error::StateError;
+use super::file::{read, state_path, write_if_changed};
+use super::lock::{Lock, LockHolder};
+use super::{BACKUP_FILE, Resource, State};
+
+/// The state in `dir`, which must exist.
+pub fn read_existing(dir: &Path) -> Result<State, StateError> {
+    read(dir)?.ok_or_else(|| StateError::NoState {
+        path: state_path(dir),
+    })
+}
+
+/// Recorded addresses close to `wanted` (edit distance, or one containing the other),
+/// closest first, at most 3.
+pub fn close_matches<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a Address>,
+) -> Vec<Address> {
+    let wanted_name = wanted.rsplit('.').next().unwrap_or(wanted);
+    let mut scored: Vec<(usize, &Address)> = candidates
+        .into_iter()
+        .filter_map(|c| {
+            let name = c.rsplit('.').next().unwrap_or(c);
+            let d = levenshtein(wanted, c).min(levenshtein(wanted_name, name));
+            let limit = (wanted_name.chars().count() / 3).max(2);
+            let related = !wanted_name.is_empty()
+                && (name.contains(wanted_name) || wanted_name.contains(name));
+            (d <= limit || related).then_some((d, c))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, c)| c.clone()).collect()
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn unknown(dir: &Path, state: &State, addresses: Vec<Address>) -> StateError {
+    let suggestions = addresses
+        .iter()
+        .map(|a| close_matches(a, state.resources.keys()))
+        .collect();
+    StateError::UnknownAddress {
+        path: state_path(dir),
+        addresses,
+        suggestions,
+    }
+}
+
+/// One recorded resource, or an error listing close matches.
+pub fn resource<'a>(
+    dir: &Path,
+    state: &'a State,
+    address: &str,
+) -> Result<&'a Resource, StateError> {
+    state
+        .resources
+        .get(address)
+        .ok_or_else(|| unknown(dir, state, vec![address.to_string()]))
+}
+
+/// A string as `state show` prints it: JSON-quoted, so control characters are visible.
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialize")
+}
+
+/// `state show`'s text, in the shape of `terraform state show`.
+pub fn render_resource(state: &State, address: &str, r: &Resource) -> String {
+    let (kind, name) = address.split_once('.').unwrap_or(("ipsec_server", address));
+    let mut rows: Vec<(&str, String)> = vec![
+        ("id", quote(&r.id)),
+        ("region", quote(&r.region)),
+        ("vpn_gateway", quote(&r.vpn_gateway)),
+        (
+            "depends_on",
+            format!(
+                "[{}]",
+                r.depends_on
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        ("protect", r.protect.to_string()),
+    ];
+    if r.attributes.is_empty() {
+        rows.push(("attributes", "{}".to_string()));
+    }
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut text = format!("# {address}:\nresource \"{kind}\" \"{name}\" {{\n");
+    for (k, v) in &rows {
+        text.push_str(&format!("    {k:<width$} = {v}\n"));
+    }
+    if !r.attributes.is_empty() {
+        text.push_str(&format!("    {:<width$} = {{\n", "attributes"));
+        let aw = r.attributes.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (k, v) in &r.attributes {
+            text.push_str(&format!("        {k:<aw$} = {}\n", quote(v)));
+        }
+        text.push_str("    }\n");
+    }
+    text.push_str("}\n");
+    for p in state.pending.iter().filter(|p| p.address == address) {
+        text.push_str(&format!(
+            "# pending {} since {} with ClientToken {} (plan {}): `vpnform apply` resolves it\n",
+            p.action, p.started_at, p.client_token, p.plan_hash
+        ));
+    }
+    text
+}
+
+/// What `state rm` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    /// The addresses removed, in the order given (duplicates once).
+    pub addresses: Vec<Address>,
+    /// The serial written.
+    pub serial: u64,
+}
+
+/// Forgets `addresses` (all must be recorded, none pending, else nothing changes),
+/// after copying the previous state file to `<dir>/vpnform.state.yaml.backup`.
+pub fn remove(
+    dir: &Path,
+    addresses: &[Address],
+    command: &str,
+    lock_timeout: Duration,
+    on_wait: impl FnMut(Option<&LockHolder>),
+) -> Result<Removed, StateError> {
+    // Fail before locking if there is nothing to edit: taking the lock would create the
+    // state directory as a side effect.
+    read_existing(dir)?;
+    let _lock = Lock::acquire_with(dir, command, lock_timeout, on_wait)?;
+    let before = read_existing(dir)?;
+    let mut wanted: Vec<Address> = Vec::new();
+    for a in addresses {
+        if !wanted.contains(a) {
+            wanted.push(a.clone());
+        }
+    }
+    let missing: Vec<Address> = wanted
+        .iter()
+        .filter(|a| !before.resources.contains_key(*a))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(unknown(dir, &before, missing));
+    }
+    if let Some(p) = before.pending.iter().find(|p| wanted.contains(&p.address)) {
+        return Err(StateError::Pending {
+            address: p.address.clone(),
+            action: p.action.clone(),
+            client_token: p.client_token.clone(),
+            started_at: p.started_at.clone(),
+        });
+    }
+    let path = state_path(dir);
+    let backup = dir.join(BACKUP_FILE);
+    let previous = std::fs::read(&path).map_err(|source| StateError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    super::file::write_bytes(dir, &backup, &previous)?;
+    let mut after = before.clone();
+    for a in &wanted {
+        after.resources.remove(a);
+    }
+    write_if_changed(dir, &before, &mut after)?;
+    Ok(Removed {
+        addresses: wanted,
+        serial: after.serial,
+    })
+}
+
+/// Clears `protect` on `address`. `Ok(false)`: it was not protected, nothing written.
+pub fn unprotect(
+    dir: &Path,
+    address: &str,
+    command: &str,
+    lock_timeout: Duration,
+    on_wait: impl FnMut(Option<&LockHolder>),
+) -> Result<bool, StateError> {
+    read_existing(dir)?;
+    let _lock = Lock::acquire_with(dir, command, lock_timeout, on_wait)?;
+    let before = read_existing(dir)?;
+    if !resource(dir, &before, address)?.protect {
+        return Ok(false);
+    }
+    let mut after = before.clone();
+    if let Some(r) = after.resources.get_mut(address) {
+        r.protect = false;
+    }
+    write_if_changed(dir, &before, &mut after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_matches_find_typos_and_substrings() {
+        let known: Vec<Address> = [
+            "ipsec_server.office",
+            "ipsec_server.lab",
+            "ipsec_server.office-2",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            close_matches("ipsec_server.ofice", &known),
+            vec!["ipsec_server.office"]
+        );
+        assert_eq!(close_matches("lab", &known), vec!["ipsec_server.lab"]);
+        assert_eq!(
+            close_matches("ipsec_server.office", &known[1..]),
+            vec!["ipsec_server.office-2"]
+        );
+        assert!(close_matches("ipsec_server.zzzzzzzz", &known).is_empty());
+    }
+}

@@ -6,5 +6,3 @@ pub mod sign;
 mod types;
 
 pub use types::*;
-mod stub_client;
-pub use stub_client::Client;

@@ -1,4 +1,15 @@
+//! `vpnform sandbox serve`: the emulated VPC API on loopback until Ctrl-C. Prints the
+//! endpoint and key pair as `export` lines (so `eval` works) and logs each call on
+//! stderr.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
 use super::Context;
+use crate::sandbox::{self, Faults, Policy, RateLimits, SandboxConfig, World};
+use crate::secret::Secret;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -7,8 +18,274 @@ pub enum Command {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the URL is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8765")]
+    pub listen: String,
 
-pub fn run(_ctx: &Context, _cmd: Command) -> anyhow::Result<u8> {
-    anyhow::bail!("`vpnform sandbox serve` is not built yet")
+    /// Seed the world from a world YAML file.
+    #[arg(long, value_name = "FILE", conflicts_with = "from_state")]
+    pub world: Option<PathBuf>,
+
+    /// Seed the world from a vpnform state file: every recorded server exists, on an
+    /// active gateway. Default: the workspace's state file, if there is one.
+    #[arg(long, value_name = "FILE")]
+    pub from_state: Option<PathBuf>,
+
+    /// The access key id the sandbox accepts.
+    #[arg(long, value_name = "ID", default_value = sandbox::DEFAULT_ACCESS_KEY_ID)]
+    pub access_key_id: String,
+
+    /// The access key secret the sandbox accepts.
+    #[arg(long, value_name = "SECRET", default_value = sandbox::DEFAULT_ACCESS_KEY_SECRET, hide_default_value = true)]
+    pub access_key_secret: String,
+
+    /// How long a gateway stays `updating` after a delete: `2s`, or a range `1s..3s`.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = sandbox::parse_configure_time)]
+    pub configure_time: (Duration, Duration),
+
+    /// Latency added to every answer.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = super::parse_duration)]
+    pub latency: Duration,
+
+    /// Append every effect to FILE as a JSON line.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+
+    /// Inject failures with total probability P, spread evenly over 500, 503,
+    /// Throttling.User, dropped-after-effect and 500-after-effect; and 250ms of latency
+    /// with probability P. Per-kind options override their share.
+    #[arg(long, value_name = "P", value_parser = probability)]
+    pub fault_rate: Option<f64>,
+
+    /// Probability of 500 InternalError before the effect.
+    #[arg(long = "fault-500", value_name = "P", value_parser = probability)]
+    pub fault_500: Option<f64>,
+
+    /// Probability of 503 ServiceUnavailable.
+    #[arg(long = "fault-503", value_name = "P", value_parser = probability)]
+    pub fault_503: Option<f64>,
+
+    /// Probability of 400 Throttling.User.
+    #[arg(long, value_name = "P", value_parser = probability)]
+    pub fault_throttle: Option<f64>,
+
+    /// Probability that the effect is applied and the answer lost (half the time the
+    /// connection drops, half the time a 500 comes back).
+    #[arg(long, value_name = "P", value_parser = probability)]
+    pub fault_lost: Option<f64>,
+
+    /// Added latency: with probability P, DURATION more (e.g. `0.1:2s`).
+    #[arg(long, value_name = "P:DURATION", value_parser = latency_fault)]
+    pub fault_latency: Option<(f64, Duration)>,
+
+    /// Seed for faults and configure-time ranges (default: from the clock, printed).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Requests per second per action, `N` for every action or `ACTION=N` for one
+    /// (repeatable). Over it: Throttling.User.
+    #[arg(long, value_name = "[ACTION=]N")]
+    pub rate_limit: Vec<String>,
+
+    /// Answer 403 Forbidden to this action, or on this server or gateway id (repeatable).
+    #[arg(long, value_name = "ACTION|ID")]
+    pub deny: Vec<String>,
+}
+
+fn probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "`{text}` is not a probability: write a number from 0 to 1, e.g. 0.1"
+        )),
+    }
+}
+
+fn latency_fault(text: &str) -> Result<(f64, Duration), String> {
+    let (p, d) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}`: write P:DURATION, e.g. 0.1:2s"))?;
+    Ok((probability(p)?, super::parse_duration(d)?))
+}
+
+impl ServeArgs {
+    fn faults(&self) -> Faults {
+        let mut f = self.fault_rate.map(Faults::mixed).unwrap_or_default();
+        if let Some(p) = self.fault_500 {
+            f.internal_error = p;
+        }
+        if let Some(p) = self.fault_503 {
+            f.unavailable = p;
+        }
+        if let Some(p) = self.fault_throttle {
+            f.throttle = p;
+        }
+        if let Some(p) = self.fault_lost {
+            f.lost_drop = p / 2.0;
+            f.lost_500 = p / 2.0;
+        }
+        if let Some((p, d)) = self.fault_latency {
+            f.latency = p;
+            f.latency_extra = d;
+        }
+        f
+    }
+
+    fn rate_limits(&self) -> anyhow::Result<Option<RateLimits>> {
+        if self.rate_limit.is_empty() {
+            return Ok(None);
+        }
+        let mut limits = RateLimits::default();
+        for item in &self.rate_limit {
+            let (action, n) = match item.split_once('=') {
+                Some((a, n)) => (Some(a), n),
+                None => (None, item.as_str()),
+            };
+            let rate: f64 = n.parse().ok().filter(|r: &f64| *r > 0.0).with_context(|| {
+                format!(
+                    "--rate-limit `{item}`: write N or ACTION=N with N requests per second above 0"
+                )
+            })?;
+            match action {
+                Some(a) => {
+                    limits.per_action.insert(a.to_owned(), rate);
+                }
+                None => limits.default_per_second = Some(rate),
+            }
+        }
+        Ok(Some(limits))
+    }
+
+    fn policy(&self) -> Policy {
+        let mut policy = Policy::default();
+        for item in &self.deny {
+            // Ids have a resource prefix (`iss-`, `vpn-`); actions are CamelCase words.
+            if item.contains('-') {
+                policy.deny_resources.insert(item.clone());
+            } else {
+                policy.deny_actions.insert(item.clone());
+            }
+        }
+        policy
+    }
+}
+
+pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
+    match cmd {
+        Command::Serve(args) => serve(ctx, args),
+    }
+}
+
+fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
+    let world = load_world(ctx, &args)?;
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or_default()
+    });
+    let ui = ctx.ui.clone();
+    let config = SandboxConfig {
+        access_key_id: args.access_key_id.clone(),
+        access_key_secret: Secret::new(args.access_key_secret.clone()),
+        configure_time: args.configure_time,
+        latency: args.latency,
+        faults: args.faults(),
+        seed,
+        rate_limits: args.rate_limits()?,
+        audit_path: args.audit.clone(),
+        policy: args.policy(),
+        check_timestamp: true,
+        logger: Some(std::sync::Arc::new(move |call| {
+            ui.status(&call.to_string())
+        })),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}/");
+        let shared = sandbox::Shared::new(config, world)
+            .with_context(|| match &args.audit {
+                Some(p) => format!("cannot open the audit file {}", p.display()),
+                None => "cannot start the sandbox".to_owned(),
+            })?;
+        ctx.ui.out(&format!(
+            "# Sandbox listening on {url}\nexport VPNFORM_ENDPOINT={}\nexport ALIBABA_CLOUD_ACCESS_KEY_ID={}\nexport ALIBABA_CLOUD_ACCESS_KEY_SECRET={}\n",
+            shell_quote(&url),
+            shell_quote(&args.access_key_id),
+            shell_quote(&args.access_key_secret),
+        ));
+        ctx.ui.status(&format!(
+            "configure time {}, seed {seed}; Ctrl-C stops",
+            describe_range(args.configure_time)
+        ));
+        sandbox::run(listener, shared, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+        ctx.ui.status("Sandbox stopped.");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(super::exit::OK)
+}
+
+fn load_world(ctx: &Context, args: &ServeArgs) -> anyhow::Result<World> {
+    if let Some(path) = &args.world {
+        let world = World::read(path)?;
+        ctx.ui.status(&format!("World from {}", path.display()));
+        return Ok(world);
+    }
+    let default_state = ctx.state_dir().join("vpnform.state.yaml");
+    let (path, explicit) = match &args.from_state {
+        Some(p) => (p.clone(), true),
+        None if default_state.exists() => (default_state, false),
+        None => {
+            ctx.ui.status(
+                "Empty world: no --world or --from-state, and no state/vpnform.state.yaml here",
+            );
+            return Ok(World::default());
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the state file {}", path.display()))?;
+    let state = crate::state::parse(&path, &text)?;
+    let world = World::from_state(&state);
+    world.check()?;
+    ctx.ui.status(&format!(
+        "World from {}{}: {} servers on {} gateways",
+        path.display(),
+        if explicit {
+            ""
+        } else {
+            " (the workspace's state)"
+        },
+        world.ipsec_servers.len(),
+        world.vpn_gateways.len()
+    ));
+    Ok(world)
+}
+
+fn describe_range((min, max): (Duration, Duration)) -> String {
+    if min == max {
+        format!("{min:?}")
+    } else {
+        format!("{min:?}..{max:?}")
+    }
+}
+
+/// Single-quotes a value for POSIX shells.
+fn shell_quote(value: &str) -> String {
+    if !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:".contains(&b))
+    {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
 }

@@ -1,8 +1,32 @@
 //! The Alibaba Cloud VPC API client: signing, credentials, endpoints, typed errors,
 //! retries and rate limits. Everything that leaves the process for the cloud goes
 //! through here; the sandbox answers the same wire protocol.
+//!
+//! - [`sign`]: signature v1 over the exact bytes sent (shared with the sandbox).
+//! - `credentials`: the environment / aliyun CLI / SDK ini chain.
+//! - `endpoint`: the region's endpoint as the official SDK picks it, or `--endpoint`.
+//! - `error`: decoding and classifying error answers, and their user-facing text.
+//! - `retry`: backoff, `x-acs-retry-after`, the per-action AIMD rate limiter.
+//! - `client`: the [`Client`] with one typed method per API action.
 
+// ApiError is the contract type every layer matches on; boxing it would make each
+// caller's `match` noisier for a few bytes on a path that waits on the network anyway.
+#![allow(clippy::result_large_err)]
+
+mod client;
+mod credentials;
+mod endpoint;
+mod error;
+mod retry;
 pub mod sign;
 mod types;
 
+pub use client::{Client, ClientBuilder, ClientStats, CloudError};
+pub use credentials::{CredentialsError, resolve_credentials};
+pub use endpoint::{EndpointError, endpoint_for, is_loopback};
+pub use error::{classify, decode_error};
+pub use retry::{RateLimiter, backoff, retry_after};
 pub use types::*;
+
+/// The URL type [`endpoint_for`] returns.
+pub use reqwest::Url;

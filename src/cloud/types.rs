@@ -26,9 +26,34 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// All attempts of one call together may take this long.
     pub call_deadline: Duration,
+    /// How throttling and transient failures are retried.
+    pub retry: RetryPolicy,
+    /// The client-side rate limit per API action, in requests per second, when nothing is
+    /// being throttled. A `Throttling*` answer halves that action's rate; each success
+    /// wins a little of it back (AIMD).
+    pub requests_per_second: f64,
 }
 
-/// A decoded error answer (or a transport failure) with its class.
+/// Retry bounds per error class. Contention, not-found and terminal errors are never
+/// retried by the client: the caller decides (apply waits for the gateway on contention).
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts in all (first try included) for 5xx, timeouts and connection errors.
+    pub transient_max_attempts: u32,
+    /// Attempts in all for `Throttling*`.
+    pub throttling_max_attempts: u32,
+    /// First backoff after a transient failure; doubles each retry, with jitter.
+    pub transient_base: Duration,
+    /// First backoff after throttling (or `x-acs-retry-after`, whichever is longer).
+    pub throttling_base: Duration,
+    /// No single backoff is longer than this.
+    pub max_backoff: Duration,
+    /// A server-requested wait (`x-acs-retry-after`) longer than this is capped to it.
+    pub max_retry_after: Duration,
+}
+
+/// A decoded error answer (or a transport failure) with its class. `Display` is the
+/// text a user sees (see `error.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// 0 for transport failures (timeout, connection refused, ...).
@@ -39,9 +64,17 @@ pub struct ApiError {
     pub host_id: Option<String>,
     pub recommend: Option<String>,
     pub class: ErrorClass,
+    /// The API action that failed (`DeleteIpsecServer`); empty if unknown. Forbidden
+    /// errors name the RAM action `vpc:<action>` from it.
+    pub action: String,
+    /// vpnform's own diagnosis, shown after the server's fields (which secret or which
+    /// parameter a `SignatureDoesNotMatch` points at, a clock to check, ...).
+    pub hint: Option<String>,
+    /// How many attempts the client made before giving this error back (0: none sent).
+    pub attempts: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ErrorClass {
     /// `DryRunOperation`: the precheck passed.
     DryRunPassed,
@@ -59,6 +92,12 @@ pub enum ErrorClass {
 }
 
 /// `DeleteIpsecServer`.
+///
+/// `client_token` makes the delete idempotent: the client sends the same token on every
+/// retry. Without one the client makes up a token for the call, so its own retries are
+/// still one operation. A dry run sends no token at all: a precheck has no effect to
+/// deduplicate, and a token seen first with `DryRun=true` would make the real delete
+/// with the same token an `IdempotentParameterMismatch`.
 #[derive(Debug, Clone)]
 pub struct DeleteIpsecServer {
     pub region: String,

@@ -1,3 +1,248 @@
 //! The local emulator of the VPC API subset vpnform uses: HTTP on loopback, signature v1
 //! verified, Alibaba-shaped errors, a world of regions, gateways and IPsec servers,
 //! configurable configuring times, faults and an audit log of every effect.
+//!
+//! It sits beside the data's path, in the cloud's place: every test, benchmark and
+//! `--sandbox` rehearsal talks to it instead of Alibaba. Read it in this order:
+//! - [`server`]: `run(listener, shared, shutdown)`, one request from bytes to answer;
+//! - [`wire`]: parameters, signature checks, Alibaba's JSON/XML answer shapes;
+//! - `actions/`: the [`actions::Action`] enum and one file per API action;
+//! - [`world`]: what exists (the YAML format) and how time turns `updating` into `active`;
+//! - [`faults`] and [`audit`]: injected failures, rate limits, and the effect log.
+
+pub mod actions;
+pub mod audit;
+pub mod faults;
+pub mod server;
+pub mod wire;
+pub mod world;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use audit::AuditEntry;
+pub use faults::{Faults, RateLimits};
+pub use server::{CallLog, Shared, run};
+pub use world::{Gateway, IpsecServer, World, WorldError};
+
+use crate::secret::Secret;
+
+/// The access key id the sandbox accepts when none is configured.
+pub const DEFAULT_ACCESS_KEY_ID: &str = "sandbox";
+/// The access key secret the sandbox accepts when none is configured. Not a secret: it
+/// is documented so that a first run needs no setup.
+pub const DEFAULT_ACCESS_KEY_SECRET: &str = "sandbox-secret";
+
+/// Who may do what. Empty (the default) allows everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Actions answered with 403 `Forbidden` (e.g. `DeleteIpsecServer`).
+    pub deny_actions: BTreeSet<String>,
+    /// Server or gateway ids whose mutations (and Describe) answer 403 `Forbidden`.
+    pub deny_resources: BTreeSet<String>,
+}
+
+/// A callback that sees every call once it is answered (the CLI prints it on stderr).
+pub type CallLogger = Arc<dyn Fn(&CallLog) + Send + Sync>;
+
+/// How the sandbox behaves. `Default` is what `vpnform sandbox serve` uses without flags.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    pub access_key_id: String,
+    pub access_key_secret: Secret,
+    /// How long a gateway stays `updating` after a delete: a fixed time when both ends
+    /// are equal, else uniform in `min..=max` (from the seeded generator).
+    pub configure_time: (Duration, Duration),
+    /// Added to every answer, always: the API latency benchmarks assume.
+    pub latency: Duration,
+    /// Injected failures, by probability.
+    pub faults: Faults,
+    /// Seeds the generator behind faults, configure times and nothing else.
+    pub seed: u64,
+    /// Per-action request rate limits; `None`: unlimited.
+    pub rate_limits: Option<RateLimits>,
+    /// Also write every audit entry here as a JSON line (appended).
+    pub audit_path: Option<PathBuf>,
+    pub policy: Policy,
+    /// Reject timestamps more than 15 minutes off (`InvalidTimeStamp.Expired`). Off only
+    /// to replay recorded requests such as the signature vectors.
+    pub check_timestamp: bool,
+    /// Sees every call (action, parameters without the signature, status, code).
+    pub logger: Option<CallLogger>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            access_key_id: DEFAULT_ACCESS_KEY_ID.to_owned(),
+            access_key_secret: Secret::new(DEFAULT_ACCESS_KEY_SECRET),
+            configure_time: (Duration::from_secs(2), Duration::from_secs(2)),
+            latency: Duration::ZERO,
+            faults: Faults::default(),
+            seed: 0,
+            rate_limits: None,
+            audit_path: None,
+            policy: Policy::default(),
+            check_timestamp: true,
+            logger: None,
+        }
+    }
+}
+
+impl fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &self.access_key_secret)
+            .field("configure_time", &self.configure_time)
+            .field("latency", &self.latency)
+            .field("faults", &self.faults)
+            .field("seed", &self.seed)
+            .field("rate_limits", &self.rate_limits)
+            .field("audit_path", &self.audit_path)
+            .field("policy", &self.policy)
+            .field("check_timestamp", &self.check_timestamp)
+            .field("logger", &self.logger.as_ref().map(|_| "<fn>"))
+            .finish()
+    }
+}
+
+/// Parses `--configure-time`: `2s` (fixed) or `1s..3s` (uniform in the range).
+pub fn parse_configure_time(text: &str) -> Result<(Duration, Duration), String> {
+    let (min, max) = match text.split_once("..") {
+        Some((a, b)) => (
+            crate::cli::parse_duration(a)?,
+            crate::cli::parse_duration(b)?,
+        ),
+        None => {
+            let d = crate::cli::parse_duration(text)?;
+            (d, d)
+        }
+    };
+    if min > max {
+        return Err(format!(
+            "`{text}`: the range's start is after its end (write MIN..MAX)"
+        ));
+    }
+    Ok((min, max))
+}
+
+/// A running sandbox on `127.0.0.1`; [`Sandbox::shutdown`] stops it.
+pub struct Sandbox {
+    addr: std::net::SocketAddr,
+    shared: Shared,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Binds `127.0.0.1:0` and serves `world` with `config` until [`Sandbox::shutdown`].
+pub async fn start(config: SandboxConfig, world: World) -> std::io::Result<Sandbox> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let shared = Shared::new(config, world)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, shared.clone(), async move {
+        let _ = stopped.await;
+    }));
+    Ok(Sandbox {
+        addr,
+        shared,
+        stop: Some(stop),
+        task,
+    })
+}
+
+impl Sandbox {
+    /// `http://127.0.0.1:PORT/`: the endpoint to give the client.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// The state behind the server, for callers that need more than the methods below.
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Every effect so far, in order.
+    pub fn audit(&self) -> Vec<AuditEntry> {
+        self.shared.audit()
+    }
+
+    /// What exists now, with statuses resolved at this instant.
+    pub fn world(&self) -> World {
+        self.shared.world()
+    }
+
+    /// Calls received per `Action` (every call, answered or refused).
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        self.shared.calls()
+    }
+
+    /// The most gateways that were `updating` at the same time.
+    pub fn max_concurrent_updating(&self) -> usize {
+        self.shared.max_concurrent_updating()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.with_config(|c| c.faults = faults);
+    }
+
+    pub fn set_policy(&self, policy: Policy) {
+        self.shared.with_config(|c| c.policy = policy);
+    }
+
+    pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
+        self.shared.with_config(|c| c.rate_limits = limits);
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.with_config(|c| c.latency = latency);
+    }
+
+    pub fn set_configure_time(&self, min: Duration, max: Duration) {
+        self.shared.with_config(|c| c.configure_time = (min, max));
+    }
+
+    /// Adds (or replaces) a gateway while the server runs.
+    pub fn add_gateway(&self, gateway_id: &str, gateway: Gateway) {
+        self.shared.edit_world(|w| {
+            w.vpn_gateways.insert(gateway_id.to_owned(), gateway);
+        });
+    }
+
+    /// Adds (or replaces) a server while the server runs.
+    pub fn add_server(&self, server_id: &str, server: IpsecServer) {
+        self.shared.edit_world(|w| {
+            w.ipsec_servers.insert(server_id.to_owned(), server);
+        });
+    }
+
+    /// Stops accepting, lets answers in flight finish, and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // A test that forgets shutdown must not leave a server behind.
+        if self.stop.is_some() {
+            self.task.abort();
+        }
+    }
+}
+
+/// Keeps `Mutex` poisoning (a panic in a test) from cascading into every later call.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

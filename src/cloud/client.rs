@@ -1,0 +1,759 @@
+//! The client proper: builds, signs and sends each request, decodes the answers into
+//! typed values, and retries what may be retried (throttling, transient failures) with
+//! the same ClientToken and a fresh nonce and timestamp every attempt.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use super::endpoint::{EndpointError, endpoint_for, is_loopback};
+use super::error::{decode_error, diagnose_signature, split_server_string_to_sign};
+use super::retry::{RateLimiter, backoff, retry_after};
+use super::sign;
+use super::types::{
+    ApiError, ClientOptions, Credentials, DeleteIpsecServer, ErrorClass, IpsecServer,
+    ListIpsecServers, VpnGateway,
+};
+
+const API_VERSION: &str = "2016-04-28";
+/// ListIpsecServers' largest page.
+const LIST_PAGE: usize = 20;
+/// DescribeVpnGateways' largest page.
+const DESCRIBE_PAGE: usize = 50;
+/// A listing that has not ended after this many pages is a server bug, not a big account.
+const MAX_PAGES: usize = 10_000;
+
+/// Why a client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum CloudError {
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    #[error("could not set up the HTTPS client: {0}")]
+    Http(String),
+}
+
+type NowFn = dyn Fn() -> jiff::Timestamp + Send + Sync;
+type NonceFn = dyn Fn() -> String + Send + Sync;
+type RandomFn = dyn Fn() -> f64 + Send + Sync;
+
+/// Builds a [`Client`]; tests use it to inject the clock, the nonce and the jitter.
+pub struct ClientBuilder {
+    credentials: Credentials,
+    options: ClientOptions,
+    now: Arc<NowFn>,
+    nonce: Arc<NonceFn>,
+    random: Arc<RandomFn>,
+}
+
+impl ClientBuilder {
+    /// The clock the `Timestamp` parameter is read from.
+    pub fn clock(mut self, now: impl Fn() -> jiff::Timestamp + Send + Sync + 'static) -> Self {
+        self.now = Arc::new(now);
+        self
+    }
+
+    /// The `SignatureNonce` of each attempt. It must differ on every call of the function.
+    pub fn nonce(mut self, nonce: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.nonce = Arc::new(nonce);
+        self
+    }
+
+    /// The jitter source, a number in `[0, 1)`.
+    pub fn random(mut self, random: impl Fn() -> f64 + Send + Sync + 'static) -> Self {
+        self.random = Arc::new(random);
+        self
+    }
+
+    pub fn build(self) -> Result<Client, CloudError> {
+        let endpoint = match &self.options.endpoint {
+            Some(e) => Some(endpoint_for("", Some(e))?),
+            None => None,
+        };
+        // reqwest is built with rustls but no crypto provider, so that the ring one is
+        // chosen here and no C crypto library (OpenSSL, aws-lc) is linked. Installing
+        // twice is harmless: the first provider stays.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut http = reqwest::Client::builder()
+            .tls_backend_rustls()
+            .user_agent(concat!("vpnform/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(self.options.request_timeout.min(Duration::from_secs(10)));
+        if endpoint.as_ref().is_some_and(is_loopback) {
+            // The sandbox on this machine: a corporate HTTPS_PROXY must not see it.
+            http = http.no_proxy();
+        } else {
+            http = http.https_only(true);
+        }
+        let http = http
+            .build()
+            .map_err(|e| CloudError::Http(error_chain(&e)))?;
+        let limiter = RateLimiter::new(self.options.requests_per_second);
+        let in_flight = Semaphore::new(self.options.max_in_flight.max(1));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                endpoint,
+                credentials: self.credentials,
+                options: self.options,
+                now: self.now,
+                nonce: self.nonce,
+                random: self.random,
+                limiter,
+                in_flight,
+                stats: Mutex::new(ClientStats::default()),
+            }),
+        })
+    }
+}
+
+/// The VPC API client. Cloning is cheap and shares connections, limits and stats, so
+/// apply's tasks all run on one client.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// `--endpoint`, validated once; `None`: the region's endpoint.
+    endpoint: Option<Url>,
+    credentials: Credentials,
+    options: ClientOptions,
+    now: Arc<NowFn>,
+    nonce: Arc<NonceFn>,
+    random: Arc<RandomFn>,
+    limiter: RateLimiter,
+    in_flight: Semaphore,
+    stats: Mutex<ClientStats>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint.as_ref().map(Url::as_str))
+            .field("credentials", &self.inner.credentials)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the client did, for benchmarks, tests and `-v` summaries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientStats {
+    /// Calls per action (one call = all of its attempts; a paged listing is one call
+    /// per page).
+    pub calls: BTreeMap<String, u64>,
+    /// HTTP attempts per action, first tries and retries.
+    pub attempts: BTreeMap<String, u64>,
+    /// Retries the client made, by the class of the error that caused them.
+    pub retries: BTreeMap<ErrorClass, u64>,
+    /// Time slept before those retries, by class.
+    pub waited: BTreeMap<ErrorClass, Duration>,
+    /// Errors handed back to callers, by class.
+    pub errors: BTreeMap<ErrorClass, u64>,
+    /// The current client-side rate limit per action, requests per second.
+    pub rates: BTreeMap<String, f64>,
+}
+
+/// A successful answer: its body and RequestId.
+struct Answer {
+    body: Vec<u8>,
+    request_id: Option<String>,
+}
+
+impl Client {
+    pub fn new(credentials: Credentials, options: ClientOptions) -> Result<Client, CloudError> {
+        Client::builder(credentials, options).build()
+    }
+
+    /// A builder with the real clock, UUID nonces and random jitter.
+    pub fn builder(credentials: Credentials, options: ClientOptions) -> ClientBuilder {
+        ClientBuilder {
+            credentials,
+            options,
+            now: Arc::new(jiff::Timestamp::now),
+            nonce: Arc::new(|| uuid::Uuid::new_v4().to_string()),
+            random: Arc::new(rand::random::<f64>),
+        }
+    }
+
+    /// Where the credentials came from (`environment (...)`, a file and profile).
+    pub fn credentials_source(&self) -> &str {
+        &self.inner.credentials.source
+    }
+
+    pub fn stats(&self) -> ClientStats {
+        let mut stats = self.inner.stats.lock().expect("stats lock").clone();
+        stats.rates = self.inner.limiter.rates();
+        stats
+    }
+
+    /// `DeleteIpsecServer`. Returns the RequestId. A passed dry run comes back as
+    /// `Err` with class [`ErrorClass::DryRunPassed`]. Throttling and transient failures
+    /// are retried here with the same ClientToken; contention, not-found and terminal
+    /// errors go back to the caller (apply waits for the gateway on contention).
+    pub async fn delete_ipsec_server(&self, req: &DeleteIpsecServer) -> Result<String, ApiError> {
+        const ACTION: &str = "DeleteIpsecServer";
+        let mut params = vec![
+            ("RegionId".to_owned(), req.region.clone()),
+            ("IpsecServerId".to_owned(), req.ipsec_server_id.clone()),
+            ("DryRun".to_owned(), req.dry_run.to_string()),
+        ];
+        if !req.dry_run {
+            let token = match &req.client_token {
+                Some(t) => t.clone(),
+                // Our own retries must still be one operation.
+                None => format!("vpnform-{}", uuid::Uuid::new_v4().simple()),
+            };
+            if token.is_empty() || token.len() > 64 || !token.is_ascii() {
+                let mut err = ApiError::new(
+                    0,
+                    "InvalidClientToken.Malformed",
+                    "a ClientToken is 1 to 64 ASCII characters",
+                );
+                err.action = ACTION.to_owned();
+                return Err(err);
+            }
+            params.push(("ClientToken".to_owned(), token));
+        }
+        let answer = self.call(ACTION, &req.region, params).await?;
+        Ok(answer.request_id.unwrap_or_default())
+    }
+
+    /// `ListIpsecServers`, every page, sorted by id. Filters by gateway and by ids (sent
+    /// in batches of 20) when given; the region is always required.
+    pub async fn list_ipsec_servers(
+        &self,
+        req: &ListIpsecServers,
+    ) -> Result<Vec<IpsecServer>, ApiError> {
+        let mut out = Vec::new();
+        if req.ids.is_empty() {
+            out.extend(self.list_ipsec_servers_filtered(req, &[]).await?);
+        } else {
+            for chunk in req.ids.chunks(LIST_PAGE) {
+                out.extend(self.list_ipsec_servers_filtered(req, chunk).await?);
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out.dedup_by(|a, b| a.id == b.id);
+        Ok(out)
+    }
+
+    async fn list_ipsec_servers_filtered(
+        &self,
+        req: &ListIpsecServers,
+        ids: &[String],
+    ) -> Result<Vec<IpsecServer>, ApiError> {
+        const ACTION: &str = "ListIpsecServers";
+        let mut out = Vec::new();
+        let mut next_token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut params = vec![
+                ("RegionId".to_owned(), req.region.clone()),
+                ("MaxResults".to_owned(), LIST_PAGE.to_string()),
+            ];
+            if let Some(gw) = &req.vpn_gateway {
+                params.push(("VpnGatewayId".to_owned(), gw.clone()));
+            }
+            for (i, id) in ids.iter().enumerate() {
+                params.push((format!("IpsecServerId.{}", i + 1), id.clone()));
+            }
+            if let Some(t) = &next_token {
+                params.push(("NextToken".to_owned(), t.clone()));
+            }
+            let answer = self.call(ACTION, &req.region, params).await?;
+            let page: ListIpsecServersPage = decode_body(ACTION, &answer)?;
+            out.extend(
+                page.ipsec_servers
+                    .into_vec()
+                    .into_iter()
+                    .map(|s| IpsecServer {
+                        region: s.region_id.unwrap_or_else(|| req.region.clone()),
+                        id: s.ipsec_server_id,
+                        name: s.ipsec_server_name,
+                        vpn_gateway: s.vpn_gateway_id,
+                        local_subnet: s.local_subnet,
+                        client_ip_pool: s.client_ip_pool,
+                        internet_ip: s.internet_ip,
+                        psk_enabled: s.psk_enabled,
+                        creation_time: s.creation_time,
+                    }),
+            );
+            match page.next_token.filter(|t| !t.is_empty()) {
+                None => return Ok(out),
+                Some(t) if next_token.as_deref() == Some(t.as_str()) => {
+                    return Err(invalid_answer(
+                        ACTION,
+                        &answer,
+                        "the server answered the same NextToken twice",
+                    ));
+                }
+                Some(t) => next_token = Some(t),
+            }
+        }
+        Err(ApiError {
+            action: ACTION.to_owned(),
+            ..ApiError::new(
+                0,
+                "vpnform.TooManyPages",
+                "the listing did not end after 10000 pages",
+            )
+        })
+    }
+
+    /// `DescribeVpnGateway`. An unknown gateway is `Err` with class
+    /// [`ErrorClass::NotFound`] (`InvalidVpnGatewayInstanceId.NotFound`).
+    pub async fn describe_vpn_gateway(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<VpnGateway, ApiError> {
+        const ACTION: &str = "DescribeVpnGateway";
+        let params = vec![
+            ("RegionId".to_owned(), region.to_owned()),
+            ("VpnGatewayId".to_owned(), id.to_owned()),
+        ];
+        let answer = self.call(ACTION, region, params).await?;
+        let gw: RawGateway = decode_body(ACTION, &answer)?;
+        Ok(gw.into_gateway(region))
+    }
+
+    /// `DescribeVpnGateways`: every gateway of the region, 50 a page, sorted by id.
+    pub async fn describe_vpn_gateways(&self, region: &str) -> Result<Vec<VpnGateway>, ApiError> {
+        const ACTION: &str = "DescribeVpnGateways";
+        let mut out: Vec<VpnGateway> = Vec::new();
+        for page_number in 1..=MAX_PAGES {
+            let params = vec![
+                ("RegionId".to_owned(), region.to_owned()),
+                ("PageNumber".to_owned(), page_number.to_string()),
+                ("PageSize".to_owned(), DESCRIBE_PAGE.to_string()),
+            ];
+            let answer = self.call(ACTION, region, params).await?;
+            let page: DescribeVpnGatewaysPage = decode_body(ACTION, &answer)?;
+            let got = page.vpn_gateways.vpn_gateway.len();
+            out.extend(
+                page.vpn_gateways
+                    .vpn_gateway
+                    .into_iter()
+                    .map(|g| g.into_gateway(region)),
+            );
+            let total = page.total_count.unwrap_or(0) as usize;
+            if got == 0 || out.len() >= total {
+                out.sort_by(|a, b| a.id.cmp(&b.id));
+                out.dedup_by(|a, b| a.id == b.id);
+                return Ok(out);
+            }
+        }
+        Err(ApiError {
+            action: ACTION.to_owned(),
+            ..ApiError::new(
+                0,
+                "vpnform.TooManyPages",
+                "the listing did not end after 10000 pages",
+            )
+        })
+    }
+
+    /// One call: attempts until success, a class the caller must handle, the attempt
+    /// bound of the class, or the call deadline.
+    async fn call(
+        &self,
+        action: &'static str,
+        region: &str,
+        params: Vec<(String, String)>,
+    ) -> Result<Answer, ApiError> {
+        let inner = &*self.inner;
+        let policy = &inner.options.retry;
+        self.count(|s| *s.calls.entry(action.to_owned()).or_default() += 1);
+        let url = match &inner.endpoint {
+            Some(u) => u.clone(),
+            None => endpoint_for(region, None).map_err(|e| {
+                let mut err = ApiError::new(0, "InvalidRegionId", e.to_string());
+                err.action = action.to_owned();
+                err
+            })?,
+        };
+        let deadline = Instant::now() + inner.options.call_deadline;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            inner.limiter.acquire(action).await;
+            let result = {
+                let _permit = inner
+                    .in_flight
+                    .acquire()
+                    .await
+                    .expect("semaphore is never closed");
+                self.count(|s| *s.attempts.entry(action.to_owned()).or_default() += 1);
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                self.attempt(
+                    action,
+                    &url,
+                    &params,
+                    inner.options.request_timeout.min(remaining),
+                )
+                .await
+            };
+            let (mut err, server_wait) = match result {
+                Ok(answer) => {
+                    inner.limiter.succeeded(action);
+                    tracing::debug!(
+                        action,
+                        attempt,
+                        status = 200u16,
+                        code = "",
+                        request_id = answer.request_id.as_deref().unwrap_or(""),
+                        "VPC API call succeeded"
+                    );
+                    return Ok(answer);
+                }
+                Err(e) => e,
+            };
+            err.action = action.to_owned();
+            err.attempts = attempt;
+            tracing::debug!(
+                action,
+                attempt,
+                status = err.http_status,
+                code = err.code.as_str(),
+                request_id = err.request_id.as_deref().unwrap_or(""),
+                class = ?err.class,
+                "VPC API call failed"
+            );
+            let wait = match err.class {
+                ErrorClass::Throttling if attempt < policy.throttling_max_attempts => {
+                    let server_wait = server_wait.map(|w| w.min(policy.max_retry_after));
+                    inner.limiter.throttled(action, server_wait);
+                    let ours = backoff(
+                        policy.throttling_base,
+                        policy.max_backoff,
+                        attempt,
+                        (inner.random)(),
+                    );
+                    ours.max(server_wait.unwrap_or_default())
+                }
+                ErrorClass::Transient if attempt < policy.transient_max_attempts => {
+                    let ours = backoff(
+                        policy.transient_base,
+                        policy.max_backoff,
+                        attempt,
+                        (inner.random)(),
+                    );
+                    // A 503 may name a wait too; the longer of the two wins.
+                    ours.max(server_wait.unwrap_or_default().min(policy.max_retry_after))
+                }
+                _ => return Err(self.give_up(err)),
+            };
+            if Instant::now() + wait >= deadline {
+                err.hint = Some(format!(
+                    "gave up: another retry would pass the call deadline of {}s",
+                    inner.options.call_deadline.as_secs()
+                ));
+                return Err(self.give_up(err));
+            }
+            self.count(|s| {
+                *s.retries.entry(err.class).or_default() += 1;
+                *s.waited.entry(err.class).or_default() += wait;
+            });
+            tracing::debug!(
+                action,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn give_up(&self, err: ApiError) -> ApiError {
+        self.count(|s| *s.errors.entry(err.class).or_default() += 1);
+        err
+    }
+
+    fn count(&self, f: impl FnOnce(&mut ClientStats)) {
+        f(&mut self.inner.stats.lock().expect("stats lock"));
+    }
+
+    /// One HTTP exchange with a fresh nonce and timestamp. On error, also the server's
+    /// requested wait, if it named one.
+    async fn attempt(
+        &self,
+        action: &str,
+        url: &Url,
+        params: &[(String, String)],
+        timeout: Duration,
+    ) -> Result<Answer, (ApiError, Option<Duration>)> {
+        let inner = &*self.inner;
+        let creds = &inner.credentials;
+        let nonce = (inner.nonce)();
+        let timestamp = (inner.now)().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let mut all: Vec<(&str, &str)> = vec![
+            ("Action", action),
+            ("Version", API_VERSION),
+            ("Format", "JSON"),
+            ("AccessKeyId", &creds.access_key_id),
+            ("SignatureMethod", "HMAC-SHA1"),
+            ("SignatureVersion", "1.0"),
+            ("SignatureNonce", &nonce),
+            ("Timestamp", &timestamp),
+        ];
+        if let Some(token) = &creds.security_token {
+            all.push(("SecurityToken", token.expose()));
+        }
+        all.extend(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        // The query sent is byte for byte the canonical query that was signed: no URL
+        // encoder gets a chance to re-encode it differently.
+        let query = sign::canonical_query(all);
+        let string_to_sign = sign::string_to_sign("POST", &query);
+        let signature = sign::signature(creds.access_key_secret.expose(), &string_to_sign);
+        let mut full = url.clone();
+        full.set_query(Some(&format!(
+            "{query}&Signature={}",
+            sign::percent_encode(&signature)
+        )));
+
+        let sent = inner.http.post(full).timeout(timeout).send().await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => return Err((transport_error(e, timeout), None)),
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let header_request_id = headers
+            .get("x-acs-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = match response.bytes().await {
+            Ok(b) => b.to_vec(),
+            Err(e) => return Err((transport_error(e, timeout), None)),
+        };
+        if (200..300).contains(&status) {
+            let request_id = serde_json::from_slice::<RequestIdOnly>(&body)
+                .ok()
+                .and_then(|r| r.request_id)
+                .or(header_request_id);
+            return Ok(Answer { body, request_id });
+        }
+        let mut err = decode_error(status, &body);
+        if err.request_id.is_none() {
+            err.request_id = header_request_id;
+        }
+        // The server's string to sign holds the whole request (STS token included): keep
+        // it out of the message, and use it to say what is wrong.
+        let (shown, theirs) = split_server_string_to_sign(&err.message);
+        err.message = shown;
+        match (err.code.as_str(), theirs) {
+            ("SignatureDoesNotMatch", Some(theirs)) => {
+                err.hint = Some(diagnose_signature(&string_to_sign, &theirs, &creds.source));
+            }
+            ("SignatureDoesNotMatch", None) => {
+                err.hint = Some(format!(
+                    "check the AccessKey secret (credentials from {})",
+                    creds.source
+                ));
+            }
+            ("InvalidTimeStamp.Expired", _) => {
+                err.hint = Some(format!(
+                    "this machine's clock said {timestamp}; Alibaba accepts 15 minutes of skew"
+                ));
+            }
+            ("InvalidAccessKeyId.NotFound" | "InvalidAccessKeyId.Inactive", _) => {
+                err.hint = Some(format!(
+                    "AccessKey ID {} (from {}) is unknown or disabled",
+                    creds.access_key_id, creds.source
+                ));
+            }
+            _ => {}
+        }
+        Err((err, retry_after(&headers)))
+    }
+}
+
+fn transport_error(e: reqwest::Error, timeout: Duration) -> ApiError {
+    // The URL holds the signature and any STS token: never let it into a message.
+    let e = e.without_url();
+    if e.is_timeout() {
+        ApiError::new(
+            0,
+            "Timeout",
+            format!("no answer within {:.1}s", timeout.as_secs_f64()),
+        )
+    } else if e.is_connect() {
+        ApiError::new(0, "ConnectionFailed", error_chain(&e))
+    } else {
+        ApiError::new(0, "RequestFailed", error_chain(&e))
+    }
+}
+
+/// An error and its sources on one line, for transport failures.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+fn decode_body<T: DeserializeOwned>(action: &str, answer: &Answer) -> Result<T, ApiError> {
+    serde_json::from_slice(&answer.body)
+        .map_err(|e| invalid_answer(action, answer, &format!("the answer did not decode: {e}")))
+}
+
+fn invalid_answer(action: &str, answer: &Answer, message: &str) -> ApiError {
+    let mut err = ApiError::new(200, "vpnform.InvalidResponse", message);
+    err.action = action.to_owned();
+    err.request_id = answer.request_id.clone();
+    err
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RequestIdOnly {
+    request_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListIpsecServersPage {
+    #[serde(default)]
+    ipsec_servers: ServerList,
+    #[serde(default)]
+    next_token: Option<String>,
+}
+
+/// API.md documents a plain array; the XML-to-JSON shape `{"IpsecServer":[...]}` that
+/// other VPC lists use is accepted too.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ServerList {
+    Plain(Vec<RawServer>),
+    Wrapped {
+        #[serde(rename = "IpsecServer", default)]
+        ipsec_server: Vec<RawServer>,
+    },
+}
+
+impl Default for ServerList {
+    fn default() -> Self {
+        ServerList::Plain(Vec::new())
+    }
+}
+
+impl ServerList {
+    fn into_vec(self) -> Vec<RawServer> {
+        match self {
+            ServerList::Plain(v) | ServerList::Wrapped { ipsec_server: v } => v,
+        }
+    }
+}
+
+/// One server as the API sends it, minus `Psk`: the field is not declared, so serde
+/// skips it and the clear-text key never reaches a vpnform value.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawServer {
+    ipsec_server_id: String,
+    #[serde(default)]
+    ipsec_server_name: String,
+    #[serde(default)]
+    vpn_gateway_id: String,
+    #[serde(default)]
+    region_id: Option<String>,
+    #[serde(default)]
+    local_subnet: String,
+    #[serde(default)]
+    client_ip_pool: String,
+    #[serde(default)]
+    internet_ip: String,
+    #[serde(default)]
+    psk_enabled: bool,
+    #[serde(default)]
+    creation_time: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeVpnGatewaysPage {
+    #[serde(default)]
+    vpn_gateways: GatewayList,
+    #[serde(default)]
+    total_count: Option<u64>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GatewayList {
+    #[serde(default)]
+    vpn_gateway: Vec<RawGateway>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawGateway {
+    vpn_gateway_id: String,
+    #[serde(default)]
+    region_id: Option<String>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    business_status: String,
+}
+
+impl RawGateway {
+    fn into_gateway(self, region: &str) -> VpnGateway {
+        VpnGateway {
+            id: self.vpn_gateway_id,
+            region: self.region_id.unwrap_or_else(|| region.to_owned()),
+            status: self.status,
+            business_status: self.business_status,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_page_drops_psk_and_accepts_both_shapes() {
+        let plain = br#"{"RequestId":"R","NextToken":"n2","IpsecServers":[{"IpsecServerId":"iss-1","IpsecServerName":"office","VpnGatewayId":"vpn-1","RegionId":"cn-hangzhou","LocalSubnet":"10.0.0.0/24","ClientIpPool":"10.8.0.0/16","InternetIp":"1.2.3.4","PskEnabled":true,"Psk":"pre-shared-canary","CreationTime":"2024-01-01T00:00:00Z","IkeConfig":{"IkeVersion":"ikev2"}}]}"#;
+        let page: ListIpsecServersPage = serde_json::from_slice(plain).unwrap();
+        assert_eq!(page.next_token.as_deref(), Some("n2"));
+        let servers = page.ipsec_servers.into_vec();
+        assert_eq!(servers.len(), 1);
+        assert_eq!(servers[0].ipsec_server_id, "iss-1");
+        assert!(servers[0].psk_enabled);
+
+        let wrapped = br#"{"IpsecServers":{"IpsecServer":[{"IpsecServerId":"iss-2","Psk":"x"}]}}"#;
+        let page: ListIpsecServersPage = serde_json::from_slice(wrapped).unwrap();
+        assert_eq!(page.ipsec_servers.into_vec()[0].ipsec_server_id, "iss-2");
+    }
+
+    #[test]
+    fn gateways_page_decodes() {
+        let body = br#"{"TotalCount":2,"PageNumber":1,"PageSize":50,"VpnGateways":{"VpnGateway":[{"VpnGatewayId":"vpn-1","Status":"active","BusinessStatus":"Normal","RegionId":"cn-shanghai"},{"VpnGatewayId":"vpn-2","Status":"updating","BusinessStatus":"FinancialLocked"}]}}"#;
+        let page: DescribeVpnGatewaysPage = serde_json::from_slice(body).unwrap();
+        assert_eq!(page.total_count, Some(2));
+        let gws: Vec<_> = page
+            .vpn_gateways
+            .vpn_gateway
+            .into_iter()
+            .map(|g| g.into_gateway("cn-hangzhou"))
+            .collect();
+        assert_eq!(gws[0].region, "cn-shanghai");
+        assert_eq!(gws[1].region, "cn-hangzhou");
+        assert_eq!(gws[1].status, "updating");
+        assert_eq!(gws[1].business_status, "FinancialLocked");
+    }
+}

@@ -1,0 +1,477 @@
+//! API errors: decoding Alibaba's JSON and XML error bodies into one [`ApiError`],
+//! classifying codes into the retry classes DESIGN.md names, and the text a user sees.
+//! The client builds every error through here; apply and plan only read `class`.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use super::types::{ApiError, ErrorClass};
+
+impl ApiError {
+    /// An error with its class derived from the HTTP status and code.
+    pub fn new(http_status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
+        let code = code.into();
+        ApiError {
+            http_status,
+            class: classify(http_status, &code),
+            code,
+            message: message.into(),
+            request_id: None,
+            host_id: None,
+            recommend: None,
+            action: String::new(),
+            hint: None,
+            attempts: 0,
+        }
+    }
+
+    /// The RAM action a policy must allow for this call, e.g. `vpc:DeleteIpsecServer`.
+    pub fn ram_action(&self) -> Option<String> {
+        (!self.action.is_empty()).then(|| format!("vpc:{}", self.action))
+    }
+
+    /// `Forbidden*` (and Alibaba's misspelt `Forbbiden*`): a RAM policy denied the call.
+    pub fn is_forbidden(&self) -> bool {
+        self.code.starts_with("Forbidden") || self.code.starts_with("Forbbiden")
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ErrorClass {
+    /// The class's name in logs, JSON output and stats: `throttling`, `not-found`...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::DryRunPassed => "dry-run-passed",
+            ErrorClass::Contention => "contention",
+            ErrorClass::Throttling => "throttling",
+            ErrorClass::Transient => "transient",
+            ErrorClass::NotFound => "not-found",
+            ErrorClass::Terminal => "terminal",
+        }
+    }
+
+    /// Whether the client itself retries this class (apply retries contention).
+    pub fn is_retried_by_client(self) -> bool {
+        matches!(self, ErrorClass::Throttling | ErrorClass::Transient)
+    }
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for ApiError {
+    /// ```text
+    /// DeleteIpsecServer failed: Forbidden (HTTP 403): User not authorized to operate on the specified resource.
+    ///   RequestId: 7A3F...
+    ///   Recommend: https://api.aliyun.com/troubleshoot?...
+    ///   hint: the RAM policy of this access key must allow `vpc:DeleteIpsecServer`
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let action = if self.action.is_empty() {
+            "API call"
+        } else {
+            self.action.as_str()
+        };
+        if self.http_status == 0 {
+            write!(f, "{action} failed: {}: {}", self.code, self.message)?;
+        } else {
+            write!(
+                f,
+                "{action} failed: {} (HTTP {}): {}",
+                self.code, self.http_status, self.message
+            )?;
+        }
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, "\n  RequestId: {id}")?;
+        }
+        if let Some(host) = &self.host_id {
+            write!(f, "\n  HostId: {host}")?;
+        }
+        if let Some(link) = &self.recommend {
+            write!(f, "\n  Recommend: {link}")?;
+        }
+        if let Some(ram) = self.ram_action().filter(|_| self.is_forbidden()) {
+            write!(
+                f,
+                "\n  hint: the RAM policy of this access key must allow `{ram}` on this resource"
+            )?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Which retry class an answer belongs to. Codes decide first; the HTTP status only
+/// for codes nobody listed (5xx and transport failures are transient).
+pub fn classify(http_status: u16, code: &str) -> ErrorClass {
+    if code == "DryRunOperation" {
+        return ErrorClass::DryRunPassed;
+    }
+    if matches!(
+        code,
+        "VpnGateway.Configuring" | "TaskConflict" | "OperationConflict" | "IncorrectStatus"
+    ) || code.ends_with(".Configuring")
+        || code.starts_with("IncorrectStatus.")
+    {
+        return ErrorClass::Contention;
+    }
+    if code.starts_with("Throttling") || http_status == 429 {
+        return ErrorClass::Throttling;
+    }
+    // These end in `.NotFound` but say nothing about a resource: an unknown access key or
+    // action must fail loudly, never read as "the server is already gone".
+    if matches!(
+        code,
+        "InvalidAccessKeyId.NotFound" | "InvalidAction.NotFound"
+    ) {
+        return ErrorClass::Terminal;
+    }
+    if code.ends_with(".NotFound") {
+        return ErrorClass::NotFound;
+    }
+    let terminal_prefix = ["Forbidden", "Forbbiden", "Invalid", "Missing"]
+        .iter()
+        .any(|p| code.starts_with(p));
+    if terminal_prefix
+        || matches!(
+            code,
+            "IdempotentParameterMismatch"
+                | "SignatureDoesNotMatch"
+                | "IncompleteSignature"
+                | "SignatureNonceUsed"
+        )
+    {
+        return ErrorClass::Terminal;
+    }
+    if http_status == 0 || http_status >= 500 {
+        return ErrorClass::Transient;
+    }
+    ErrorClass::Terminal
+}
+
+/// The fields Alibaba puts in an error body, whatever the format.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ErrorBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    request_id: Option<String>,
+    #[serde(default)]
+    host_id: Option<String>,
+    #[serde(default)]
+    recommend: Option<String>,
+}
+
+/// Decodes an error answer (JSON or XML, whatever the `Format` asked for) into an
+/// [`ApiError`]. A body that is neither still gives an error with the status and a
+/// short excerpt, so a proxy's HTML page does not hide the failure.
+pub fn decode_error(http_status: u16, body: &[u8]) -> ApiError {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start();
+    let fields = if trimmed.starts_with('{') {
+        serde_json::from_str::<ErrorBody>(trimmed).ok()
+    } else if trimmed.starts_with('<') {
+        decode_xml(trimmed)
+    } else {
+        None
+    };
+    match fields {
+        Some(b) if b.code.as_deref().is_some_and(|c| !c.is_empty()) => {
+            let mut err = ApiError::new(
+                http_status,
+                b.code.unwrap_or_default(),
+                b.message.unwrap_or_default(),
+            );
+            err.request_id = b.request_id.filter(|s| !s.is_empty());
+            err.host_id = b.host_id.filter(|s| !s.is_empty());
+            err.recommend = b.recommend.filter(|s| !s.is_empty());
+            err
+        }
+        _ => {
+            let excerpt: String = text.chars().take(200).collect();
+            let excerpt = excerpt.split_whitespace().collect::<Vec<_>>().join(" ");
+            let message = if excerpt.is_empty() {
+                "the answer had no body".to_owned()
+            } else {
+                format!("the answer was not an Alibaba error body: {excerpt}")
+            };
+            ApiError::new(http_status, format!("HTTP{http_status}"), message)
+        }
+    }
+}
+
+/// `<Error><Code>..</Code>...</Error>` (or the same fields at the top level). No XML
+/// crate: the error shape is flat and this is the only XML vpnform reads.
+fn decode_xml(text: &str) -> Option<ErrorBody> {
+    let body = ErrorBody {
+        code: xml_field(text, "Code"),
+        message: xml_field(text, "Message"),
+        request_id: xml_field(text, "RequestId"),
+        host_id: xml_field(text, "HostId"),
+        recommend: xml_field(text, "Recommend"),
+    };
+    body.code.is_some().then_some(body)
+}
+
+fn xml_field(text: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = text.find(&open)? + open.len();
+    let len = text[start..].find(&close)?;
+    let raw = text[start..start + len].trim();
+    let raw = raw
+        .strip_prefix("<![CDATA[")
+        .and_then(|r| r.strip_suffix("]]>"))
+        .map(str::to_owned)
+        .unwrap_or_else(|| xml_unescape(raw));
+    Some(raw)
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The marker Alibaba puts before its own string to sign in a `SignatureDoesNotMatch`.
+const SERVER_STRING_TO_SIGN: &str = "server string to sign is:";
+
+/// Splits a `SignatureDoesNotMatch` message into the part to show and the server's
+/// string to sign. The latter is not shown: it holds the whole request, STS token
+/// included.
+pub fn split_server_string_to_sign(message: &str) -> (String, Option<String>) {
+    match message.find(SERVER_STRING_TO_SIGN) {
+        Some(at) => {
+            let shown = message[..at].trim_end().to_owned();
+            let theirs = message[at + SERVER_STRING_TO_SIGN.len()..].trim();
+            (shown, Some(theirs.to_owned()))
+        }
+        None => (message.to_owned(), None),
+    }
+}
+
+/// Compares the server's string to sign with ours and says which side is wrong: equal
+/// strings mean the secret is wrong; different ones name the first parameter that
+/// differs (without its value, which may be a token).
+pub fn diagnose_signature(ours: &str, theirs: &str, credentials_source: &str) -> String {
+    if ours == theirs {
+        return format!(
+            "the server built the same string to sign as vpnform, so the AccessKey secret \
+             does not belong to this AccessKey ID (credentials from {credentials_source})"
+        );
+    }
+    let decode = |s: &str| -> Vec<(String, String)> {
+        let query = s.splitn(3, '&').nth(2).unwrap_or_default();
+        let query = percent_decode(query);
+        query
+            .split('&')
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (percent_decode(k), v.to_owned())
+            })
+            .collect()
+    };
+    let (a, b) = (decode(ours), decode(theirs));
+    let method = |s: &str| s.split('&').next().unwrap_or_default().to_owned();
+    let differing = if method(ours) != method(theirs) {
+        Some(format!(
+            "the HTTP method ({} sent, {} seen)",
+            method(ours),
+            method(theirs)
+        ))
+    } else {
+        let names_a: Vec<&str> = a.iter().map(|(k, _)| k.as_str()).collect();
+        let names_b: Vec<&str> = b.iter().map(|(k, _)| k.as_str()).collect();
+        a.iter()
+            .zip(b.iter())
+            .find(|(x, y)| x != y)
+            .map(|(x, y)| {
+                if x.0 == y.0 {
+                    format!("the value of parameter `{}`", x.0)
+                } else {
+                    format!("parameter `{}` (the server saw `{}` there)", x.0, y.0)
+                }
+            })
+            .or_else(|| {
+                (names_a.len() != names_b.len()).then(|| {
+                    format!(
+                        "the parameter list ({} sent, {} seen)",
+                        names_a.len(),
+                        names_b.len()
+                    )
+                })
+            })
+    };
+    format!(
+        "the server's string to sign differs from vpnform's in {}: the request was changed on \
+         the way (a proxy?) or built wrongly, the secret may well be right",
+        differing.unwrap_or_else(|| "its encoding".to_owned())
+    )
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_follows_design() {
+        use ErrorClass::*;
+        let cases = [
+            (400, "DryRunOperation", DryRunPassed),
+            (400, "VpnGateway.Configuring", Contention),
+            (400, "TaskConflict", Contention),
+            (400, "OperationConflict", Contention),
+            (400, "VpnGateway.Something.Configuring", Contention),
+            (400, "IncorrectStatus.VpnGateway", Contention),
+            (400, "Throttling", Throttling),
+            (400, "Throttling.User", Throttling),
+            (400, "Throttling.Api", Throttling),
+            (429, "TooManyRequests", Throttling),
+            (500, "InternalError", Transient),
+            (500, "UnknownError", Transient),
+            (503, "ServiceUnavailable", Transient),
+            (0, "Timeout", Transient),
+            (404, "InvalidVpnGatewayInstanceId.NotFound", NotFound),
+            (404, "InvalidAccessKeyId.NotFound", Terminal),
+            (404, "InvalidAction.NotFound", Terminal),
+            (403, "Forbidden", Terminal),
+            (403, "Forbidden.RAM", Terminal),
+            (403, "Forbbiden.SubUser", Terminal),
+            (400, "InvalidParameter", Terminal),
+            (400, "InvalidTimeStamp.Expired", Terminal),
+            (400, "MissingParameter", Terminal),
+            (400, "IdempotentParameterMismatch", Terminal),
+            (400, "SignatureDoesNotMatch", Terminal),
+            (400, "IncompleteSignature", Terminal),
+            (400, "SignatureNonceUsed", Terminal),
+            (400, "VpnGateway.FinancialLocked", Terminal),
+            (400, "SomethingNobodyListed", Terminal),
+            (502, "SomethingNobodyListed", Transient),
+            // A 5xx with a terminal code stays terminal: the code is the server's word.
+            (500, "InvalidParameter", Terminal),
+        ];
+        for (status, code, class) in cases {
+            assert_eq!(classify(status, code), class, "{status} {code}");
+        }
+    }
+
+    #[test]
+    fn decodes_json_error_body() {
+        let body = br#"{"RequestId":"R-1","HostId":"vpc.aliyuncs.com","Code":"Forbidden","Message":"User not authorized to operate on the specified resource.","Recommend":"https://api.aliyun.com/troubleshoot?q=Forbidden","AccessDeniedDetail":{"x":1}}"#;
+        let err = decode_error(403, body);
+        assert_eq!(err.code, "Forbidden");
+        assert_eq!(err.class, ErrorClass::Terminal);
+        assert_eq!(err.request_id.as_deref(), Some("R-1"));
+        assert_eq!(err.host_id.as_deref(), Some("vpc.aliyuncs.com"));
+        assert_eq!(
+            err.recommend.as_deref(),
+            Some("https://api.aliyun.com/troubleshoot?q=Forbidden")
+        );
+    }
+
+    #[test]
+    fn decodes_xml_error_body() {
+        let body = br#"<?xml version='1.0' encoding='UTF-8'?><Error><RequestId>R-2</RequestId><HostId>vpc.aliyuncs.com</HostId><Code>Throttling.User</Code><Message>Request was denied due to user flow control &amp; more.</Message><Recommend><![CDATA[https://api.aliyun.com/troubleshoot?q=Throttling.User&product=Vpc]]></Recommend></Error>"#;
+        let err = decode_error(400, body);
+        assert_eq!(err.code, "Throttling.User");
+        assert_eq!(err.class, ErrorClass::Throttling);
+        assert_eq!(
+            err.message,
+            "Request was denied due to user flow control & more."
+        );
+        assert_eq!(err.request_id.as_deref(), Some("R-2"));
+        assert_eq!(
+            err.recommend.as_deref(),
+            Some("https://api.aliyun.com/troubleshoot?q=Throttling.User&product=Vpc")
+        );
+    }
+
+    #[test]
+    fn non_alibaba_body_keeps_status_and_excerpt() {
+        let err = decode_error(502, b"<html>\n<body>Bad   Gateway</body></html>");
+        assert_eq!(err.code, "HTTP502");
+        assert_eq!(err.class, ErrorClass::Transient);
+        assert_eq!(
+            err.message,
+            "the answer was not an Alibaba error body: <html> <body>Bad Gateway</body></html>"
+        );
+        let err = decode_error(503, b"");
+        assert_eq!(err.message, "the answer had no body");
+    }
+
+    #[test]
+    fn forbidden_display_names_ram_action() {
+        let mut err = decode_error(
+            403,
+            br#"{"RequestId":"R-3","Code":"Forbidden","Message":"User not authorized.","Recommend":"https://example.test/r"}"#,
+        );
+        err.action = "DeleteIpsecServer".into();
+        err.attempts = 1;
+        assert_eq!(
+            err.to_string(),
+            "DeleteIpsecServer failed: Forbidden (HTTP 403): User not authorized.\n  \
+             RequestId: R-3\n  Recommend: https://example.test/r\n  \
+             hint: the RAM policy of this access key must allow `vpc:DeleteIpsecServer` on this resource"
+        );
+    }
+
+    #[test]
+    fn transport_display_has_no_status() {
+        let mut err = ApiError::new(0, "Timeout", "no answer within 10s");
+        err.action = "ListIpsecServers".into();
+        err.attempts = 5;
+        assert_eq!(
+            err.to_string(),
+            "ListIpsecServers failed: Timeout: no answer within 10s (after 5 attempts)"
+        );
+    }
+
+    #[test]
+    fn signature_diagnosis_tells_secret_from_request() {
+        let ours = crate::cloud::sign::string_to_sign("POST", "AccessKeyId=a&Action=X&Foo=1");
+        assert!(diagnose_signature(&ours, &ours, "environment").contains("secret"));
+        let theirs = crate::cloud::sign::string_to_sign("POST", "AccessKeyId=a&Action=X&Foo=2");
+        assert_eq!(
+            diagnose_signature(&ours, &theirs, "environment"),
+            "the server's string to sign differs from vpnform's in the value of parameter `Foo`: \
+             the request was changed on the way (a proxy?) or built wrongly, the secret may well be right"
+        );
+        let theirs = crate::cloud::sign::string_to_sign("GET", "AccessKeyId=a&Action=X&Foo=1");
+        assert!(
+            diagnose_signature(&ours, &theirs, "env").contains("HTTP method (POST sent, GET seen)")
+        );
+    }
+
+    #[test]
+    fn server_string_to_sign_is_split_off() {
+        let (shown, theirs) = split_server_string_to_sign(
+            "Specified signature is not matched with our calculation. server string to sign is:POST&%2F&A%3D1",
+        );
+        assert_eq!(
+            shown,
+            "Specified signature is not matched with our calculation."
+        );
+        assert_eq!(theirs.as_deref(), Some("POST&%2F&A%3D1"));
+    }
+}

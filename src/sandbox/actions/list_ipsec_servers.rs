@@ -1,0 +1,114 @@
+//! `ListIpsecServers`: a region's servers, optionally filtered by `VpnGatewayId`,
+//! `IpsecServerId.N` and `IpsecServerName`, paged by `MaxResults` (1-20, default 10)
+//! and `NextToken`. Every field API.md lists is answered, the PSK in clear text as
+//! Alibaba does: the client is the one that must drop it.
+//!
+//! `NextToken` names the last id of the previous page, so paging stays consistent
+//! while servers disappear between pages. The last page answers `NextToken: ""`.
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::region;
+use crate::sandbox::server::{Call, Inner};
+use crate::sandbox::wire::{ApiError, Request};
+
+const TOKEN_PREFIX: &str = "sandbox-after:";
+
+pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value, ApiError> {
+    let region = region(req, inner)?;
+    let max_results = req.int("MaxResults", 1, 20, 10)? as usize;
+    let after = match req.get("NextToken") {
+        None => None,
+        Some(token) => Some(decode_token(token).ok_or_else(|| {
+            ApiError::invalid("NextToken", "it is not a token this API returned.")
+        })?),
+    };
+    let gateway = req.get("VpnGatewayId");
+    let ids = req.list("IpsecServerId");
+    let name = req.get("IpsecServerName");
+    let world = inner.live.world();
+    let matching: Vec<(&String, &crate::sandbox::IpsecServer)> = world
+        .ipsec_servers
+        .iter()
+        .filter(|(id, s)| {
+            world
+                .vpn_gateways
+                .get(&s.vpn_gateway)
+                .is_some_and(|g| g.region == region)
+                && gateway.is_none_or(|g| g == s.vpn_gateway)
+                && (ids.is_empty() || ids.contains(&id.as_str()))
+                && name.is_none_or(|n| Some(n) == s.name.as_deref())
+        })
+        .collect();
+    let total = matching.len();
+    let rest: Vec<_> = matching
+        .into_iter()
+        .filter(|(id, _)| after.as_deref().is_none_or(|a| id.as_str() > a))
+        .collect();
+    let page: Vec<Value> = rest
+        .iter()
+        .take(max_results)
+        .map(|(id, s)| {
+            json!({
+                "IpsecServerId": id,
+                "IpsecServerName": s.name.clone().unwrap_or_default(),
+                "VpnGatewayId": s.vpn_gateway,
+                "RegionId": region,
+                "LocalSubnet": s.local_subnet.clone().unwrap_or_else(|| "192.168.0.0/24".to_owned()),
+                "ClientIpPool": s.client_ip_pool.clone().unwrap_or_else(|| "10.10.0.0/16".to_owned()),
+                "InternetIp": s.internet_ip.clone().unwrap_or_else(|| "198.51.100.10".to_owned()),
+                "PskEnabled": s.psk_enabled,
+                "Psk": s.psk_or_default(id),
+                "EffectImmediately": s.effect_immediately,
+                "MultiFactorAuthEnabled": s.multi_factor_auth_enabled,
+                "OnlineClientCount": s.online_client_count,
+                "MaxConnections": s.max_connections,
+                "CreationTime": s.creation_time.clone().unwrap_or_else(|| "2024-01-02T03:04:05Z".to_owned()),
+                "IDaaSInstanceId": "",
+                "IkeConfig": {
+                    "IkeVersion": "ikev2",
+                    "IkeMode": "main",
+                    "IkeEncAlg": "aes",
+                    "IkeAuthAlg": "sha1",
+                    "IkePfs": "group2",
+                    "IkeLifetime": 86400,
+                    "LocalId": "",
+                    "RemoteId": "",
+                },
+                "IpsecConfig": {
+                    "IpsecEncAlg": "aes",
+                    "IpsecAuthAlg": "sha1",
+                    "IpsecPfs": "group2",
+                    "IpsecLifetime": 86400,
+                },
+            })
+        })
+        .collect();
+    let next_token = if rest.len() > max_results {
+        encode_token(rest[max_results - 1].0)
+    } else {
+        String::new()
+    };
+    Ok(json!({
+        "RequestId": call.request_id,
+        "TotalCount": total,
+        "MaxResults": max_results,
+        "NextToken": next_token,
+        "IpsecServers": page,
+    }))
+}
+
+fn encode_token(last_id: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{TOKEN_PREFIX}{last_id}"))
+}
+
+fn decode_token(token: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix(TOKEN_PREFIX)
+        .map(str::to_owned)
+}

@@ -1,0 +1,147 @@
+//! The API actions the sandbox answers, one file each, and the [`Action`] enum that
+//! routes to them. An action name the sandbox does not know is [`Action::Unknown`],
+//! answered 404 `InvalidAction.NotFound` as Alibaba answers it.
+
+mod delete_ipsec_server;
+mod describe_vpn_gateway;
+mod describe_vpn_gateways;
+mod list_ipsec_servers;
+
+use serde_json::{Value, json};
+
+use super::server::{Call, Inner};
+use super::wire::{ApiError, Request};
+use super::world::Gateway;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    DeleteIpsecServer,
+    ListIpsecServers,
+    DescribeVpnGateway,
+    DescribeVpnGateways,
+    Unknown(String),
+}
+
+impl Action {
+    pub fn parse(name: &str) -> Action {
+        match name {
+            "DeleteIpsecServer" => Action::DeleteIpsecServer,
+            "ListIpsecServers" => Action::ListIpsecServers,
+            "DescribeVpnGateway" => Action::DescribeVpnGateway,
+            "DescribeVpnGateways" => Action::DescribeVpnGateways,
+            other => Action::Unknown(other.to_owned()),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Action::DeleteIpsecServer => "DeleteIpsecServer",
+            Action::ListIpsecServers => "ListIpsecServers",
+            Action::DescribeVpnGateway => "DescribeVpnGateway",
+            Action::DescribeVpnGateways => "DescribeVpnGateways",
+            Action::Unknown(name) => name,
+        }
+    }
+
+    /// Runs the action on an authenticated request; the world is settled to `call.now`.
+    pub(super) fn execute(
+        &self,
+        req: &Request,
+        inner: &mut Inner,
+        call: &Call,
+    ) -> Result<Value, ApiError> {
+        match self {
+            Action::DeleteIpsecServer => delete_ipsec_server::run(req, inner, call),
+            Action::ListIpsecServers => list_ipsec_servers::run(req, inner, call),
+            Action::DescribeVpnGateway => describe_vpn_gateway::run(req, inner, call),
+            Action::DescribeVpnGateways => describe_vpn_gateways::run(req, inner, call),
+            Action::Unknown(name) => Err(ApiError::new(
+                404,
+                "InvalidAction.NotFound",
+                format!("Specified api {name} is not found, please check your url and method."),
+            )),
+        }
+    }
+}
+
+/// Real Alibaba region ids: a RegionId the world has no gateway in is still valid if
+/// it is one of these (a List there answers an empty page, as the cloud does).
+const ALIBABA_REGIONS: &[&str] = &[
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "cn-beijing",
+    "cn-chengdu",
+    "cn-fuzhou",
+    "cn-guangzhou",
+    "cn-hangzhou",
+    "cn-heyuan",
+    "cn-hongkong",
+    "cn-huhehaote",
+    "cn-nanjing",
+    "cn-qingdao",
+    "cn-shanghai",
+    "cn-shanghai-finance-1",
+    "cn-shenzhen",
+    "cn-shenzhen-finance-1",
+    "cn-wuhan-lr",
+    "cn-wulanchabu",
+    "cn-zhangjiakou",
+    "eu-central-1",
+    "eu-west-1",
+    "me-central-1",
+    "me-east-1",
+    "us-east-1",
+    "us-west-1",
+];
+
+/// `RegionId`, required and known (404 `InvalidRegionId.NotFound` otherwise).
+fn region<'r>(req: &'r Request, inner: &Inner) -> Result<&'r str, ApiError> {
+    let region = req.required("RegionId")?;
+    if ALIBABA_REGIONS.contains(&region) || inner.live.world().known_regions().contains(region) {
+        Ok(region)
+    } else {
+        Err(ApiError::new(
+            404,
+            "InvalidRegionId.NotFound",
+            format!("The specified RegionId {region} does not exist."),
+        ))
+    }
+}
+
+/// A gateway as DescribeVpnGateway(s) answer it.
+fn gateway_json(inner: &Inner, id: &str, g: &Gateway) -> Value {
+    let has_server = inner
+        .live
+        .world()
+        .ipsec_servers
+        .values()
+        .any(|s| s.vpn_gateway == id);
+    json!({
+        "VpnGatewayId": id,
+        "Name": g.name.clone().unwrap_or_else(|| id.to_owned()),
+        "Description": "",
+        "RegionId": g.region,
+        "VpcId": g.vpc_id.clone().unwrap_or_else(|| format!("vpc-{}", &id[4..])),
+        "VSwitchId": format!("vsw-{}", &id[4..]),
+        "InternetIp": g.internet_ip.clone().unwrap_or_else(|| "198.51.100.10".to_owned()),
+        "Status": inner.live.status(id, g),
+        "BusinessStatus": g.business_status,
+        "ChargeType": "PrePay",
+        "Spec": "10M",
+        "IpsecVpn": "enable",
+        "SslVpn": if has_server { "enable" } else { "disable" },
+        "SslMaxConnections": 5,
+        "CreateTime": 1704164645000u64,
+        "EndTime": 1735787045000u64,
+        "EnableBgp": false,
+        "AutoPropagate": false,
+        "Tag": "",
+    })
+}

@@ -1,0 +1,185 @@
+//! Injected failures and rate limits: what the real API does to a client on a bad day.
+//!
+//! Each request draws once from the seeded generator; the probabilities of the failure
+//! kinds add up (a draw lands in at most one), and added latency draws on its own.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{RngExt as _, SeedableRng as _};
+
+/// Probabilities (0.0..=1.0) of each injected failure, per request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// 500 `InternalError` before any effect.
+    pub internal_error: f64,
+    /// 503 `ServiceUnavailable` before any effect.
+    pub unavailable: f64,
+    /// 400 `Throttling.User` before any effect.
+    pub throttle: f64,
+    /// The effect is applied, then the connection is dropped without an answer.
+    pub lost_drop: f64,
+    /// The effect is applied, then the answer is 500 `InternalError`.
+    pub lost_500: f64,
+    /// Probability of `latency_extra` added before the request is handled.
+    pub latency: f64,
+    pub latency_extra: Duration,
+}
+
+impl Faults {
+    /// `--fault-rate R`: R spread evenly over the five failure kinds, and 250ms of added
+    /// latency with probability R.
+    pub fn mixed(rate: f64) -> Faults {
+        Faults {
+            internal_error: rate / 5.0,
+            unavailable: rate / 5.0,
+            throttle: rate / 5.0,
+            lost_drop: rate / 5.0,
+            lost_500: rate / 5.0,
+            latency: rate,
+            latency_extra: Duration::from_millis(250),
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        *self == Faults::default() || (self.total() == 0.0 && self.latency == 0.0)
+    }
+
+    fn total(&self) -> f64 {
+        self.internal_error + self.unavailable + self.throttle + self.lost_drop + self.lost_500
+    }
+}
+
+/// The failure one request drew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    InternalError,
+    Unavailable,
+    Throttle,
+    LostDrop,
+    Lost500,
+}
+
+impl Fault {
+    /// Whether the effect happens before the failure.
+    pub fn after_effect(self) -> bool {
+        matches!(self, Fault::LostDrop | Fault::Lost500)
+    }
+}
+
+/// What one request drew: an optional failure and an optional added latency.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Draw {
+    pub fault: Option<Fault>,
+    pub latency: Duration,
+}
+
+/// The seeded generator behind faults and configure times.
+#[derive(Debug)]
+pub struct Dice {
+    rng: StdRng,
+}
+
+impl Dice {
+    pub fn new(seed: u64) -> Self {
+        Dice {
+            rng: StdRng::seed_from_u64(seed),
+        }
+    }
+
+    pub fn draw(&mut self, faults: &Faults) -> Draw {
+        if faults.is_none() {
+            return Draw::default();
+        }
+        let x: f64 = self.rng.random();
+        let kinds = [
+            (faults.internal_error, Fault::InternalError),
+            (faults.unavailable, Fault::Unavailable),
+            (faults.throttle, Fault::Throttle),
+            (faults.lost_drop, Fault::LostDrop),
+            (faults.lost_500, Fault::Lost500),
+        ];
+        let mut edge = 0.0;
+        let mut fault = None;
+        for (p, kind) in kinds {
+            edge += p;
+            if x < edge {
+                fault = Some(kind);
+                break;
+            }
+        }
+        let y: f64 = self.rng.random();
+        let latency = if y < faults.latency {
+            faults.latency_extra
+        } else {
+            Duration::ZERO
+        };
+        Draw { fault, latency }
+    }
+
+    /// A configure time in `min..=max`.
+    pub fn configure_time(&mut self, (min, max): (Duration, Duration)) -> Duration {
+        if max <= min {
+            return min;
+        }
+        let nanos = self
+            .rng
+            .random_range(min.as_nanos() as u64..=max.as_nanos() as u64);
+        Duration::from_nanos(nanos)
+    }
+}
+
+/// Requests per second allowed per action (a token bucket each, burst = one second's
+/// worth). Over the limit: 400 `Throttling.User` with `x-acs-retry-after`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RateLimits {
+    /// Limits for every action not named in `per_action`.
+    pub default_per_second: Option<f64>,
+    pub per_action: BTreeMap<String, f64>,
+}
+
+impl RateLimits {
+    fn rate(&self, action: &str) -> Option<f64> {
+        self.per_action
+            .get(action)
+            .copied()
+            .or(self.default_per_second)
+            .filter(|r| *r > 0.0)
+    }
+}
+
+/// The token buckets, one per action.
+#[derive(Debug, Default)]
+pub struct Buckets {
+    buckets: BTreeMap<String, (f64, Instant)>,
+}
+
+impl Buckets {
+    /// Takes a token for `action`, or says how long until one is free.
+    pub fn take(
+        &mut self,
+        limits: &RateLimits,
+        action: &str,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let Some(rate) = limits.rate(action) else {
+            return Ok(());
+        };
+        let burst = rate.max(1.0);
+        let (tokens, last) = self
+            .buckets
+            .entry(action.to_owned())
+            .or_insert((burst, now));
+        let refilled =
+            (*tokens + now.saturating_duration_since(*last).as_secs_f64() * rate).min(burst);
+        *last = now;
+        if refilled >= 1.0 {
+            *tokens = refilled - 1.0;
+            Ok(())
+        } else {
+            *tokens = refilled;
+            Err(Duration::from_secs_f64((1.0 - refilled) / rate))
+        }
+    }
+}

@@ -1,0 +1,505 @@
+//! What exists in the sandbox's cloud: regions, VPN gateways and IPsec servers, as a
+//! world YAML file describes them (or as a vpnform state file implies them), and the
+//! clock that turns an `updating` gateway back into `active`.
+//!
+//! Status is computed from time, not by a background task: a delete records the instant
+//! its gateway finishes configuring, and every access first settles everything whose
+//! instant has passed. So the instant the configure time elapses, Describe answers
+//! `active` and List no longer shows the server, exactly.
+//!
+//! ```yaml
+//! regions: [cn-hangzhou]              # optional: regions with no gateway yet
+//! vpn_gateways:
+//!   vpn-bp1q8bgx4xnkm2ogjabcd:
+//!     region: cn-hangzhou
+//!     status: active                  # optional: init|provisioning|active|updating|deleting
+//!     business_status: Normal         # optional: Normal|FinancialLocked
+//!     name: office-gw                 # optional
+//! ipsec_servers:
+//!   iss-bp1jougp8cfsbo8y9abcd:
+//!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+//!     name: office                    # optional, like every field below
+//!     local_subnet: 10.0.0.0/24
+//!     client_ip_pool: 10.8.0.0/16
+//!     psk: not-so-secret              # optional: else one derived from the id
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+use crate::secret::Secret;
+
+/// The sandbox's cloud. Maps are keyed by id, so a world file cannot name one twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct World {
+    /// Regions that exist besides those of the gateways (a List there answers empty).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub regions: BTreeSet<String>,
+    #[serde(default)]
+    pub vpn_gateways: BTreeMap<String, Gateway>,
+    #[serde(default)]
+    pub ipsec_servers: BTreeMap<String, IpsecServer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gateway {
+    pub region: String,
+    /// `init`, `provisioning`, `active`, `updating`, `deleting`. A gateway seeded
+    /// `updating` stays so; one a delete made busy is `updating` until its time is up.
+    #[serde(default = "active")]
+    pub status: String,
+    /// `Normal` or `FinancialLocked` (mutations then fail `VpnGateway.FinancialLocked`).
+    #[serde(default = "normal")]
+    pub business_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internet_ip: Option<String>,
+}
+
+impl Gateway {
+    /// An `active`, `Normal` gateway in `region`.
+    pub fn new(region: &str) -> Self {
+        Gateway {
+            region: region.to_owned(),
+            status: active(),
+            business_status: normal(),
+            name: None,
+            vpc_id: None,
+            internet_ip: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IpsecServer {
+    pub vpn_gateway: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_subnet: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ip_pool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internet_ip: Option<String>,
+    /// ListIpsecServers answers it in clear text, as Alibaba does; the client must drop it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "secret_option"
+    )]
+    pub psk: Option<Secret>,
+    #[serde(default = "yes")]
+    pub psk_enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+    #[serde(default)]
+    pub effect_immediately: bool,
+    #[serde(default)]
+    pub multi_factor_auth_enabled: bool,
+    #[serde(default)]
+    pub online_client_count: u32,
+    #[serde(default = "five")]
+    pub max_connections: u32,
+}
+
+impl IpsecServer {
+    /// A server on `vpn_gateway` with every optional field at its default.
+    pub fn new(vpn_gateway: &str) -> Self {
+        IpsecServer {
+            vpn_gateway: vpn_gateway.to_owned(),
+            name: None,
+            local_subnet: None,
+            client_ip_pool: None,
+            internet_ip: None,
+            psk: None,
+            psk_enabled: true,
+            creation_time: None,
+            effect_immediately: false,
+            multi_factor_auth_enabled: false,
+            online_client_count: 0,
+            max_connections: 5,
+        }
+    }
+
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.to_owned());
+        self
+    }
+
+    /// The PSK ListIpsecServers answers: the configured one, else one derived from the
+    /// id so that the same world always answers the same bytes.
+    pub fn psk_or_default(&self, id: &str) -> String {
+        match &self.psk {
+            Some(psk) => psk.expose().to_owned(),
+            None => {
+                let digest = sha2::Sha256::digest(format!("sandbox-psk:{id}").as_bytes());
+                format!("psk-{}", &hex::encode(digest)[..20])
+            }
+        }
+    }
+}
+
+fn active() -> String {
+    "active".to_owned()
+}
+fn normal() -> String {
+    "Normal".to_owned()
+}
+fn yes() -> bool {
+    true
+}
+fn five() -> u32 {
+    5
+}
+
+mod secret_option {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::secret::Secret;
+
+    pub fn serialize<S: Serializer>(v: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(secret) => s.serialize_some(secret.expose()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.map(Secret::new))
+    }
+}
+
+/// A world file or state that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error(
+        "ipsec server {server} is on vpn gateway {gateway}, which the world does not define: add it under `vpn_gateways`"
+    )]
+    UnknownGateway { server: String, gateway: String },
+    #[error("{id}: {field} `{value}` is not one of {expected}")]
+    BadValue {
+        id: String,
+        field: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("`{id}` is not a {kind} id: it must start with `{prefix}`")]
+    BadId {
+        id: String,
+        kind: &'static str,
+        prefix: &'static str,
+    },
+}
+
+const GATEWAY_STATUSES: [&str; 5] = ["init", "provisioning", "active", "updating", "deleting"];
+const BUSINESS_STATUSES: [&str; 2] = ["Normal", "FinancialLocked"];
+
+impl World {
+    /// Reads and checks a world YAML file.
+    pub fn read(path: &Path) -> Result<World, WorldError> {
+        let text = std::fs::read_to_string(path).map_err(|source| WorldError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        World::from_yaml(&text, path)
+    }
+
+    /// Parses and checks world YAML; `path` is only for messages.
+    pub fn from_yaml(text: &str, path: &Path) -> Result<World, WorldError> {
+        let world: World = serde_saphyr::from_str(text).map_err(|e| WorldError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        world.check()?;
+        Ok(world)
+    }
+
+    /// The world a recorded state implies: every recorded server exists (with its
+    /// recorded attributes), on an `active`, `Normal` gateway in the recorded region.
+    /// Servers named only in the `pending` journal exist too, so a rehearsal can resolve
+    /// them.
+    pub fn from_state(state: &crate::state::State) -> World {
+        let mut world = World::default();
+        for resource in state.resources.values() {
+            world.add_gateway(&resource.vpn_gateway, &resource.region);
+            let a = &resource.attributes;
+            let mut server = IpsecServer::new(&resource.vpn_gateway);
+            server.name = a.get("name").cloned();
+            server.local_subnet = a.get("local_subnet").cloned();
+            server.client_ip_pool = a.get("client_ip_pool").cloned();
+            server.internet_ip = a.get("internet_ip").cloned();
+            server.creation_time = a.get("creation_time").cloned();
+            if let Some(enabled) = a.get("psk_enabled") {
+                server.psk_enabled = enabled != "false";
+            }
+            world.ipsec_servers.insert(resource.id.clone(), server);
+        }
+        for op in &state.pending {
+            world.add_gateway(&op.vpn_gateway, &op.region);
+            world
+                .ipsec_servers
+                .entry(op.id.clone())
+                .or_insert_with(|| IpsecServer::new(&op.vpn_gateway));
+        }
+        world
+    }
+
+    /// Adds an active gateway unless one with that id exists; returns it.
+    pub fn add_gateway(&mut self, id: &str, region: &str) -> &mut Gateway {
+        self.vpn_gateways
+            .entry(id.to_owned())
+            .or_insert_with(|| Gateway::new(region))
+    }
+
+    /// Adds (or replaces) a server on `gateway` (which must exist in `region`: it is
+    /// added when missing); returns it for further settings.
+    pub fn add_server(&mut self, id: &str, gateway: &str, region: &str) -> &mut IpsecServer {
+        self.add_gateway(gateway, region);
+        self.ipsec_servers
+            .insert(id.to_owned(), IpsecServer::new(gateway));
+        self.ipsec_servers.get_mut(id).expect("just inserted")
+    }
+
+    /// Every region the world knows: those listed and those of its gateways.
+    pub fn known_regions(&self) -> BTreeSet<String> {
+        let mut regions = self.regions.clone();
+        regions.extend(self.vpn_gateways.values().map(|g| g.region.clone()));
+        regions
+    }
+
+    /// Ids, statuses, and that every server's gateway exists.
+    pub fn check(&self) -> Result<(), WorldError> {
+        for (id, gateway) in &self.vpn_gateways {
+            check_id(id, "vpn gateway", "vpn-")?;
+            if !GATEWAY_STATUSES.contains(&gateway.status.as_str()) {
+                return Err(WorldError::BadValue {
+                    id: id.clone(),
+                    field: "status",
+                    value: gateway.status.clone(),
+                    expected: "init, provisioning, active, updating, deleting",
+                });
+            }
+            if !BUSINESS_STATUSES.contains(&gateway.business_status.as_str()) {
+                return Err(WorldError::BadValue {
+                    id: id.clone(),
+                    field: "business_status",
+                    value: gateway.business_status.clone(),
+                    expected: "Normal, FinancialLocked",
+                });
+            }
+        }
+        for (id, server) in &self.ipsec_servers {
+            check_id(id, "ipsec server", "iss-")?;
+            if !self.vpn_gateways.contains_key(&server.vpn_gateway) {
+                return Err(WorldError::UnknownGateway {
+                    server: id.clone(),
+                    gateway: server.vpn_gateway.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_id(id: &str, kind: &'static str, prefix: &'static str) -> Result<(), WorldError> {
+    if id.starts_with(prefix) && id.len() > prefix.len() {
+        Ok(())
+    } else {
+        Err(WorldError::BadId {
+            id: id.to_owned(),
+            kind,
+            prefix,
+        })
+    }
+}
+
+/// The world as the server holds it: the seeded [`World`] plus the operations in
+/// progress, settled lazily against the clock.
+#[derive(Debug)]
+pub struct Live {
+    world: World,
+    /// Gateway id -> the instant its configuring ends.
+    busy_until: BTreeMap<String, Instant>,
+    /// Server id -> the instant it is gone (its gateway's configuring end).
+    gone_at: BTreeMap<String, Instant>,
+    /// Gateway id -> the instant it last became `active` after configuring.
+    active_since: BTreeMap<String, Instant>,
+    max_updating: usize,
+}
+
+impl Live {
+    pub fn new(world: World) -> Self {
+        Live {
+            world,
+            busy_until: BTreeMap::new(),
+            gone_at: BTreeMap::new(),
+            active_since: BTreeMap::new(),
+            max_updating: 0,
+        }
+    }
+
+    /// Applies every operation whose end is at or before `now`. Called first on every
+    /// access, so nothing reads a status that should already have changed.
+    pub fn settle(&mut self, now: Instant) {
+        let done: Vec<String> = self
+            .gone_at
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in done {
+            self.gone_at.remove(&id);
+            self.world.ipsec_servers.remove(&id);
+        }
+        let done: Vec<(String, Instant)> = self
+            .busy_until
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(id, until)| (id.clone(), *until))
+            .collect();
+        for (id, until) in done {
+            self.busy_until.remove(&id);
+            self.active_since.insert(id, until);
+        }
+    }
+
+    /// The world as seeded, minus what is gone. Statuses are the seeded ones: use
+    /// [`Live::status`] for the current one.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    /// The gateway's status now (after [`Live::settle`]).
+    pub fn status<'a>(&'a self, gateway_id: &str, gateway: &'a Gateway) -> &'a str {
+        if self.busy_until.contains_key(gateway_id) {
+            "updating"
+        } else {
+            &gateway.status
+        }
+    }
+
+    /// A copy with every status resolved now.
+    pub fn snapshot(&self) -> World {
+        let mut world = self.world.clone();
+        for id in self.busy_until.keys() {
+            if let Some(g) = world.vpn_gateways.get_mut(id) {
+                g.status = "updating".to_owned();
+            }
+        }
+        world
+    }
+
+    /// When the gateway last became active after configuring (None: never configured).
+    pub fn active_since(&self, gateway_id: &str) -> Option<Instant> {
+        self.active_since.get(gateway_id).copied()
+    }
+
+    /// Starts deleting `server_id`: its gateway is `updating` until `until`, then the
+    /// server is gone and the gateway `active`.
+    pub fn begin_delete(&mut self, server_id: &str, gateway_id: &str, until: Instant) {
+        self.busy_until.insert(gateway_id.to_owned(), until);
+        self.gone_at.insert(server_id.to_owned(), until);
+        // Concurrency peaks only when an operation starts, so counting here is exact.
+        self.max_updating = self.max_updating.max(self.busy_until.len());
+    }
+
+    pub fn max_updating(&self) -> usize {
+        self.max_updating
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_instant_configuring_ends_the_server_is_gone_and_the_gateway_active() {
+        let mut world = World::default();
+        world.add_server("iss-a", "vpn-a", "cn-hangzhou");
+        let mut live = Live::new(world);
+        let start = Instant::now();
+        let until = start + Duration::from_secs(2);
+        live.begin_delete("iss-a", "vpn-a", until);
+        live.settle(until - Duration::from_nanos(1));
+        let g = live.world().vpn_gateways["vpn-a"].clone();
+        assert_eq!(live.status("vpn-a", &g), "updating");
+        assert!(live.world().ipsec_servers.contains_key("iss-a"));
+        live.settle(until);
+        assert_eq!(live.status("vpn-a", &g), "active");
+        assert!(!live.world().ipsec_servers.contains_key("iss-a"));
+        assert_eq!(live.active_since("vpn-a"), Some(until));
+    }
+
+    #[test]
+    fn world_yaml_with_defaults_and_a_psk() {
+        let text = "vpn_gateways:\n  vpn-a:\n    region: cn-hangzhou\n    business_status: FinancialLocked\nipsec_servers:\n  iss-a:\n    vpn_gateway: vpn-a\n    psk: hunter2\n";
+        let world = World::from_yaml(text, Path::new("world.yaml")).unwrap();
+        assert_eq!(world.vpn_gateways["vpn-a"].status, "active");
+        assert_eq!(
+            world.vpn_gateways["vpn-a"].business_status,
+            "FinancialLocked"
+        );
+        assert_eq!(
+            world.ipsec_servers["iss-a"].psk_or_default("iss-a"),
+            "hunter2"
+        );
+        assert!(!format!("{world:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn world_yaml_naming_a_missing_gateway_says_what_to_add() {
+        let text = "ipsec_servers:\n  iss-a:\n    vpn_gateway: vpn-zz\n";
+        let err = World::from_yaml(text, Path::new("world.yaml")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ipsec server iss-a is on vpn gateway vpn-zz, which the world does not define: add it under `vpn_gateways`"
+        );
+    }
+
+    #[test]
+    fn world_yaml_rejects_a_duplicate_server_id() {
+        let text = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\nipsec_servers:\n  iss-a: {vpn_gateway: vpn-a}\n  iss-a: {vpn_gateway: vpn-a}\n";
+        let err = World::from_yaml(text, Path::new("world.yaml")).unwrap_err();
+        assert!(err.to_string().starts_with("world.yaml: "), "{err}");
+    }
+
+    #[test]
+    fn from_state_makes_every_recorded_server_exist_on_an_active_gateway() {
+        let text = "version: 1\nlineage: l\nserial: 3\nresources:\n  ipsec_server.office:\n    id: iss-office\n    region: cn-shanghai\n    vpn_gateway: vpn-office\n    attributes: { name: office, local_subnet: 10.0.0.0/24 }\npending: []\n";
+        let state: crate::state::State = serde_saphyr::from_str(text).unwrap();
+        let world = World::from_state(&state);
+        world.check().unwrap();
+        assert_eq!(
+            world.vpn_gateways["vpn-office"],
+            Gateway::new("cn-shanghai")
+        );
+        let server = &world.ipsec_servers["iss-office"];
+        assert_eq!(server.name.as_deref(), Some("office"));
+        assert_eq!(server.local_subnet.as_deref(), Some("10.0.0.0/24"));
+        assert_eq!(server.vpn_gateway, "vpn-office");
+    }
+}

@@ -3,3 +3,20 @@
 //! confirmed result in the state at once.
 //!
 //! Data's path: desired YAML -> config -> plan -> **apply** -> state.
+//!
+//! - [`journal`]: the one writer of the state during a run (intent before every call,
+//!   result after every confirmation, group-committed and durable before acknowledged).
+//! - [`watch`]: waits for gateways to return to `active`, polling each region with one
+//!   batched `DescribeVpnGateways` round for all the gateways anyone waits on.
+//! - [`engine`]: the dependency-ordered, per-gateway-serialized execution.
+//! - [`report`]: the events a run emits and their text and JSON renderings.
+
+pub mod engine;
+pub mod journal;
+pub mod report;
+pub mod watch;
+
+pub use engine::{ActionResult, ApplyOptions, Outcome, execute};
+pub use journal::{Change, Journal, JournalError};
+pub use report::{Event, Reporter, UiReporter};
+pub use watch::GatewayWatch;

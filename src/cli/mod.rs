@@ -3,6 +3,7 @@
 
 mod apply;
 mod completions;
+mod connect;
 mod force_unlock;
 mod plan;
 mod sandbox;

@@ -1,9 +1,11 @@
 use std::path::PathBuf;
 
+use super::connect;
 use super::{Context, exit};
+use crate::config::Desired;
 use crate::plan::render::{self, TextOptions};
 use crate::plan::saved::{self, SavedPlan};
-use crate::plan::{self, PlanOptions, Refresh, interim};
+use crate::plan::{self, Plan, PlanOptions, online};
 use crate::state::{STATE_VERSION, State};
 
 #[derive(Debug, clap::Args)]
@@ -55,6 +57,10 @@ pub struct CloudArgs {
     /// At most N API requests in flight (operations waiting for a gateway do not count).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub parallelism: usize,
+
+    /// With --sandbox: how long a gateway configures after a delete (`2s`, `1s..3s`).
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = super::connect::parse_configure_time)]
+    pub sandbox_configure_time: (std::time::Duration, std::time::Duration),
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
@@ -80,55 +86,71 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
 }
 
 fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
-    // TODO(merge): take the state lock for the whole plan, as Terraform does:
-    // let _lock = crate::state::Lock::acquire(ctx.state_dir(), "plan", args.lock_timeout)?;
-    let _ = args.lock_timeout;
-
-    // TODO(merge): crate::config::load(&ctx.desired, &recorded) and crate::state::read.
-    let desired = interim::load_desired(&ctx.desired)?;
-    let state_file = ctx.state_dir().join(interim::STATE_FILE);
-    let recorded = interim::read_state(ctx.state_dir())?;
-    let state_exists = recorded.is_some();
-    let state = recorded.unwrap_or_else(|| {
-        ctx.ui.status(&format!(
-            "No recorded state at {}: every desired server will be adopted.",
-            state_file.display()
-        ));
-        empty_state()
-    });
-
-    let refresh = if args.offline {
-        None
+    let loaded = load(ctx, args.lock_timeout)?;
+    let (plan, rehearsal) = if args.offline {
+        (
+            plan::build(
+                &loaded.desired,
+                &loaded.state,
+                &PlanOptions {
+                    max_deletes: args.max_deletes,
+                    refresh: None,
+                },
+            )?,
+            false,
+        )
     } else {
-        Some(refresh(ctx, args, &state)?)
+        let runtime = connect::runtime()?;
+        let plan = runtime.block_on(async {
+            let connection =
+                connect::connect(&args.cloud, &loaded.state, Some(&loaded.desired)).await?;
+            let plan = online::plan(
+                &loaded.desired,
+                &loaded.state,
+                &connection.client,
+                args.max_deletes,
+            )
+            .await;
+            connection.close().await;
+            anyhow::Ok(plan?)
+        })?;
+        (plan, args.cloud.sandbox)
     };
-    let options = PlanOptions {
-        max_deletes: args.max_deletes,
-        refresh,
-    };
-    let plan = plan::build(&desired, &state, &options)?;
     let graph = plan.graph()?;
+    show(
+        ctx,
+        &plan,
+        &graph,
+        &loaded,
+        args.offline,
+        args.json,
+        timestamp,
+    )?;
+    if rehearsal && !args.json {
+        ctx.ui
+            .status("Note: planned against the in-process sandbox (--sandbox), not the cloud.");
+    }
 
-    if args.json {
-        ctx.ui.out(&render::json_lines(&plan, &graph, timestamp));
-    } else {
-        let state_diff = plan.has_changes().then(|| {
-            let before = if state_exists {
-                interim::state_yaml(&state)
-            } else {
-                String::new()
-            };
-            let after = interim::state_yaml(&plan.apply_to(&state));
-            render::state_diff(&state_file.display().to_string(), &before, &after)
-        });
-        let options = TextOptions {
-            offline: args.offline,
-            state_diff,
-        };
-        ctx.ui.out(&render::text(&plan, &graph, &options));
+    let failed = online::failed_prechecks(&plan);
+    if !failed.is_empty() {
+        let list: Vec<String> = failed
+            .iter()
+            .map(|a| format!("{}: {}", a.address, render::precheck_text(&a.precheck)))
+            .collect();
+        anyhow::bail!(
+            "the DryRun precheck refused {} of the deletes; apply would fail there:\n{}",
+            failed.len(),
+            list.join("\n")
+        );
     }
 
     if let Some(out) = &args.out {
+        if rehearsal {
+            anyhow::bail!(
+                "a plan made against the sandbox (--sandbox) cannot be saved: its prechecks \
+                 say nothing about the cloud; plan without --sandbox to save one"
+            );
+        }
         let saved = SavedPlan::new(&plan, &ctx.desired, args.offline, timestamp.to_string());
         saved::save(out, &saved)?;
         if !args.json {
@@ -147,19 +169,87 @@ fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
     })
 }
 
-/// The online step before `build`: read every recorded server from the cloud, so that
-/// servers gone since become forgets, and (after `build`) precheck the deletes.
-fn refresh(_ctx: &Context, _args: &Args, _state: &State) -> anyhow::Result<Refresh> {
-    // TODO(merge): ListIpsecServers per region (paged) through crate::cloud.
-    anyhow::bail!(
-        "online planning needs the cloud client, which this build does not have yet; \
-         run `vpnform plan --offline` to plan from the desired and state files alone"
-    )
+/// What a plan is made from: the recorded state (or an empty one) and the desired file.
+pub struct Loaded {
+    pub state: State,
+    /// Whether the state file exists (a missing one is planned as empty).
+    pub state_exists: bool,
+    pub desired: Desired,
+}
+
+/// Reads the state (under the lock while reading, as Terraform does) and the desired file.
+pub fn load(ctx: &Context, lock_timeout: std::time::Duration) -> anyhow::Result<Loaded> {
+    let recorded = {
+        // No lock directory is created for a workspace that has no state yet.
+        let _lock = if crate::state::state_path(ctx.state_dir()).exists() {
+            Some(crate::state::Lock::acquire(
+                ctx.state_dir(),
+                &super::command_line(),
+                lock_timeout,
+            )?)
+        } else {
+            None
+        };
+        crate::state::read(ctx.state_dir())?
+    };
+    let state_exists = recorded.is_some();
+    let state = recorded.unwrap_or_else(|| {
+        ctx.ui.status(&format!(
+            "No recorded state at {}: every desired server will be adopted.",
+            crate::state::state_path(ctx.state_dir()).display()
+        ));
+        empty_state()
+    });
+    let addresses = state.resources.keys().cloned().collect();
+    let desired = crate::config::load(&ctx.desired, &addresses)?;
+    Ok(Loaded {
+        state,
+        state_exists,
+        desired,
+    })
+}
+
+/// Renders `plan` (text with the state diff, or JSON lines) to stdout.
+pub fn show(
+    ctx: &Context,
+    plan: &Plan,
+    graph: &plan::Graph,
+    loaded: &Loaded,
+    offline: bool,
+    json: bool,
+    timestamp: &str,
+) -> anyhow::Result<()> {
+    if json {
+        ctx.ui.out(&render::json_lines(plan, graph, timestamp));
+        return Ok(());
+    }
+    let state_diff = if plan.has_changes() {
+        let before = if loaded.state_exists {
+            crate::state::to_yaml(&loaded.state)?
+        } else {
+            String::new()
+        };
+        let after = crate::state::to_yaml(&plan.apply_to(&loaded.state))?;
+        let path = crate::state::state_path(&ctx.state_dir);
+        Some(render::state_diff(
+            &path.display().to_string(),
+            &before,
+            &after,
+        ))
+    } else {
+        None
+    };
+    let options = TextOptions {
+        offline,
+        state_diff,
+    };
+    ctx.ui.out(&render::text(plan, graph, &options));
+    Ok(())
 }
 
 /// What a plan starts from before any state exists: nothing recorded. The empty lineage
 /// marks it; apply creates the real state (and its lineage) on the first write.
-fn empty_state() -> State {
+pub fn empty_state() -> State {
     State {
         version: STATE_VERSION,
         lineage: String::new(),

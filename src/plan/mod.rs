@@ -9,8 +9,8 @@
 
 mod graph;
 mod hash;
-pub(crate) mod interim;
 mod model;
+pub mod online;
 pub mod render;
 pub mod saved;
 

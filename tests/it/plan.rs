@@ -91,7 +91,8 @@ State file changes (state/vpnform.state.yaml):
 
 --- a/state/vpnform.state.yaml
 +++ b/state/vpnform.state.yaml
-@@ -1,13 +1,11 @@
+@@ -1,14 +1,12 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
  version: 1
  lineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a
 -serial: 3
@@ -259,14 +260,17 @@ fn a_different_id_under_a_recorded_address_is_an_error_naming_both() {
 }
 
 #[test]
-fn online_plan_says_to_use_offline_for_now() {
+fn online_plan_without_credentials_says_where_it_looked() {
     let out = small().run(&["plan"]);
     assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
     assert!(
-        out.stderr.contains("run `vpnform plan --offline`"),
+        out.stderr.contains("ALIBABA_CLOUD_ACCESS_KEY_ID"),
         "{}",
         out.stderr
     );
+    assert!(out.stderr.contains(".aliyun/config.json"), "{}", out.stderr);
 }
 
 #[test]

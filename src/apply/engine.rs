@@ -1,0 +1,537 @@
+//! Dependency-ordered, per-gateway-serialized execution of a plan.
+//!
+//! Every action is a task. It waits for the actions it depends on, then (for a delete)
+//! for its VPN gateway to be free of other actions of this run, and then runs:
+//!
+//! 1. journal the intent (`pending`, with the ClientToken) and wait until it is durable;
+//! 2. `DeleteIpsecServer` with that token; contention waits for the gateway and retries,
+//!    the client itself retries throttling and transient failures with the same token;
+//! 3. wait until the gateway is `active` again (batched polling, [`GatewayWatch`]);
+//! 4. confirm with `ListIpsecServers` that the server is gone (absence is read, never
+//!    inferred from an error);
+//! 5. record the deletion (resource and pending entry removed) and wait until durable.
+//!
+//! An intent left in `pending` by an earlier run is resolved first by reading the cloud
+//! and, if the server is still there, re-sent with the token in the journal, so a request
+//! whose answer was lost is never a second operation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::journal::{Change, Journal};
+use super::report::{Event, Reporter};
+use super::watch::GatewayWatch;
+use crate::Address;
+use crate::cloud::{ApiError, Client, DeleteIpsecServer, ErrorClass, ListIpsecServers};
+use crate::plan::{Action, ActionKind};
+use crate::state::{PendingOp, Resource};
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Pause between two rounds of gateway status polls in a region.
+    pub poll_interval: Duration,
+    /// How often a waiting action reports that it is still waiting.
+    pub progress_every: Duration,
+    /// The longest one wait for a gateway to become active may take.
+    pub max_wait: Duration,
+    /// How many times a busy gateway is waited for before a delete gives up.
+    pub max_contention_waits: u32,
+    /// How many `ListIpsecServers` reads confirm a delete before giving up on it.
+    pub confirm_attempts: u32,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            poll_interval: Duration::from_millis(500),
+            progress_every: Duration::from_secs(10),
+            max_wait: Duration::from_secs(30 * 60),
+            max_contention_waits: 20,
+            confirm_attempts: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionResult {
+    Done {
+        elapsed: Duration,
+    },
+    Failed {
+        message: String,
+    },
+    Skipped {
+        because: Address,
+    },
+    /// Not started because the run was interrupted.
+    NotStarted,
+}
+
+/// What a run did, per address.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub results: BTreeMap<Address, (ActionKind, ActionResult)>,
+}
+
+impl Outcome {
+    pub fn count(&self, kind: ActionKind) -> usize {
+        self.results
+            .values()
+            .filter(|(k, r)| *k == kind && matches!(r, ActionResult::Done { .. }))
+            .count()
+    }
+
+    pub fn failures(&self) -> Vec<(&Address, &str)> {
+        self.results
+            .iter()
+            .filter_map(|(a, (_, r))| match r {
+                ActionResult::Failed { message } => Some((a, message.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn skipped(&self) -> Vec<(&Address, &Address)> {
+        self.results
+            .iter()
+            .filter_map(|(a, (_, r))| match r {
+                ActionResult::Skipped { because } => Some((a, because)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn not_started(&self) -> usize {
+        self.results
+            .values()
+            .filter(|(_, r)| *r == ActionResult::NotStarted)
+            .count()
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.results
+            .values()
+            .all(|(_, r)| matches!(r, ActionResult::Done { .. }))
+    }
+}
+
+/// One unit of work: a plan action or a pending intent of an earlier run.
+#[derive(Debug, Clone)]
+struct Work {
+    action: Action,
+    /// The ClientToken to send: the journal's when an intent is pending.
+    token: String,
+    /// An intent is already journaled (an earlier run's): resolve it from the cloud.
+    journaled: bool,
+    waits_for: Vec<Address>,
+}
+
+struct Shared {
+    client: Client,
+    journal: Arc<Journal>,
+    watch: GatewayWatch,
+    reporter: Arc<dyn Reporter>,
+    options: ApplyOptions,
+    plan_hash: String,
+    cancel: watch::Receiver<bool>,
+    gateways: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Shared {
+    fn gateway_lock(&self, region: &str, gateway: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.gateways
+            .lock()
+            .unwrap()
+            .entry((region.to_owned(), gateway.to_owned()))
+            .or_default()
+            .clone()
+    }
+
+    fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+}
+
+/// Runs `actions` (and resolves `pending`), returning what happened to each address.
+///
+/// `cancel` turning true starts nothing new;
+/// what is in flight finishes and is recorded.
+#[allow(clippy::too_many_arguments)]
+pub async fn execute(
+    actions: &[Action],
+    pending: &[PendingOp],
+    plan_hash: &str,
+    client: Client,
+    journal: Arc<Journal>,
+    reporter: Arc<dyn Reporter>,
+    options: ApplyOptions,
+    cancel: watch::Receiver<bool>,
+) -> Outcome {
+    let works = works(actions, pending);
+    let shared = Arc::new(Shared {
+        watch: GatewayWatch::new(client.clone(), options.poll_interval),
+        client,
+        journal,
+        reporter,
+        options,
+        plan_hash: plan_hash.to_owned(),
+        cancel,
+        gateways: Mutex::new(HashMap::new()),
+    });
+
+    // A finished action publishes whether it succeeded; its dependents read it.
+    let mut done: HashMap<Address, watch::Sender<Option<bool>>> = HashMap::new();
+    for w in &works {
+        done.insert(w.action.address.clone(), watch::channel(None).0);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for work in works {
+        let waits: Vec<(Address, watch::Receiver<Option<bool>>)> = work
+            .waits_for
+            .iter()
+            .filter_map(|a| done.get(a).map(|tx| (a.clone(), tx.subscribe())))
+            .collect();
+        let publish = done[&work.action.address].clone();
+        let shared = shared.clone();
+        tasks.spawn(async move {
+            let address = work.action.address.clone();
+            let kind = work.action.action;
+            let result = run(&shared, work, waits).await;
+            let _ = publish.send(Some(matches!(result, ActionResult::Done { .. })));
+            (address, kind, result)
+        });
+    }
+    let mut outcome = Outcome::default();
+    while let Some(joined) = tasks.join_next().await {
+        let (address, kind, result) = joined.expect("an action task does not panic");
+        outcome.results.insert(address, (kind, result));
+    }
+    outcome
+}
+
+/// The work list: every plan action, with the journal's token where an intent is
+/// pending, plus pending intents the plan does not name.
+fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
+    let pending_by_address: BTreeMap<&str, &PendingOp> =
+        pending.iter().map(|p| (p.address.as_str(), p)).collect();
+    let deletes: std::collections::BTreeSet<&str> = actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Delete)
+        .map(|a| a.address.as_str())
+        .collect();
+    // `A depends_on B`: B is deleted only after A, as Terraform destroys.
+    let mut waits_for: BTreeMap<&str, Vec<Address>> = BTreeMap::new();
+    for a in actions.iter().filter(|a| a.action == ActionKind::Delete) {
+        for b in &a.depends_on {
+            if deletes.contains(b.as_str()) {
+                waits_for
+                    .entry(b.as_str())
+                    .or_default()
+                    .push(a.address.clone());
+            }
+        }
+    }
+    let mut works: Vec<Work> = actions
+        .iter()
+        .map(|a| {
+            let pending = pending_by_address.get(a.address.as_str());
+            Work {
+                token: pending.map_or_else(|| a.client_token.clone(), |p| p.client_token.clone()),
+                journaled: pending.is_some(),
+                waits_for: waits_for.remove(a.address.as_str()).unwrap_or_default(),
+                action: a.clone(),
+            }
+        })
+        .collect();
+    let named: std::collections::BTreeSet<&str> =
+        actions.iter().map(|a| a.address.as_str()).collect();
+    for p in pending
+        .iter()
+        .filter(|p| !named.contains(p.address.as_str()))
+    {
+        works.push(Work {
+            action: Action {
+                address: p.address.clone(),
+                resource_kind: "ipsec_server".into(),
+                action: ActionKind::Delete,
+                id: p.id.clone(),
+                region: p.region.clone(),
+                vpn_gateway: p.vpn_gateway.clone(),
+                depends_on: vec![],
+                client_token: p.client_token.clone(),
+                precheck: crate::plan::Precheck::Skipped,
+                reason: "pending from an interrupted apply".into(),
+                protect: false,
+                attributes: Default::default(),
+            },
+            token: p.client_token.clone(),
+            journaled: true,
+            waits_for: vec![],
+        });
+    }
+    works
+}
+
+async fn run(
+    shared: &Shared,
+    work: Work,
+    waits: Vec<(Address, watch::Receiver<Option<bool>>)>,
+) -> ActionResult {
+    for (dep, mut rx) in waits {
+        let ok = match rx.wait_for(|v| v.is_some()).await {
+            Ok(v) => v.unwrap_or(false),
+            Err(_) => false,
+        };
+        if !ok {
+            shared.reporter.event(&Event::Skipped {
+                address: work.action.address.clone(),
+                action: work.action.action,
+                because: dep.clone(),
+            });
+            return ActionResult::Skipped { because: dep };
+        }
+    }
+    if shared.cancelled() {
+        return ActionResult::NotStarted;
+    }
+    let a = &work.action;
+    let started = Instant::now();
+    let result = match a.action {
+        ActionKind::Forget => shared
+            .journal
+            .record(Change::Forgotten {
+                address: a.address.clone(),
+            })
+            .await
+            .map_err(|e| e.to_string()),
+        ActionKind::Adopt => shared
+            .journal
+            .record(Change::Adopted {
+                address: a.address.clone(),
+                resource: Resource {
+                    id: a.id.clone(),
+                    region: a.region.clone(),
+                    vpn_gateway: a.vpn_gateway.clone(),
+                    depends_on: a.depends_on.clone(),
+                    protect: a.protect,
+                    attributes: a.attributes.clone(),
+                },
+            })
+            .await
+            .map_err(|e| e.to_string()),
+        ActionKind::Delete => {
+            let lock = shared.gateway_lock(&a.region, &a.vpn_gateway);
+            let _gateway = lock.lock().await;
+            if shared.cancelled() {
+                return ActionResult::NotStarted;
+            }
+            delete(shared, &work, started).await
+        }
+    };
+    match result {
+        Ok(()) => {
+            let elapsed = started.elapsed();
+            shared.reporter.event(&Event::Complete {
+                address: a.address.clone(),
+                action: a.action,
+                id: a.id.clone(),
+                elapsed,
+            });
+            ActionResult::Done { elapsed }
+        }
+        Err(message) => {
+            shared.reporter.event(&Event::Errored {
+                address: a.address.clone(),
+                action: a.action,
+                id: a.id.clone(),
+                elapsed: started.elapsed(),
+                message: message.clone(),
+            });
+            ActionResult::Failed { message }
+        }
+    }
+}
+
+const KEPT: &str =
+    "the intent stays in `pending`; run `vpnform apply` again to resolve it from the cloud";
+
+async fn delete(shared: &Shared, work: &Work, started: Instant) -> Result<(), String> {
+    let a = &work.action;
+    if !work.journaled {
+        shared
+            .journal
+            .record(Change::Pending(PendingOp {
+                address: a.address.clone(),
+                action: "delete".into(),
+                id: a.id.clone(),
+                region: a.region.clone(),
+                vpn_gateway: a.vpn_gateway.clone(),
+                client_token: work.token.clone(),
+                plan_hash: shared.plan_hash.clone(),
+                started_at: jiff::Timestamp::now()
+                    .strftime("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string(),
+            }))
+            .await
+            .map_err(|e| format!("not sent: {e}"))?;
+    }
+    shared.reporter.event(&Event::Start {
+        address: a.address.clone(),
+        action: a.action,
+        id: a.id.clone(),
+    });
+
+    if work.journaled && !listed(shared, work, started).await? {
+        // An earlier run's delete took effect and only its record was lost.
+        return record_deleted(shared, a).await;
+    }
+
+    let request = DeleteIpsecServer {
+        region: a.region.clone(),
+        ipsec_server_id: a.id.clone(),
+        client_token: Some(work.token.clone()),
+        dry_run: false,
+    };
+    let mut contention_waits = 0;
+    loop {
+        let answer = progress(
+            shared,
+            work,
+            started,
+            shared.client.delete_ipsec_server(&request),
+        )
+        .await;
+        match answer {
+            Ok(_request_id) => break,
+            Err(e) if e.class == ErrorClass::Contention => {
+                contention_waits += 1;
+                if contention_waits > shared.options.max_contention_waits {
+                    abandon(shared, a).await;
+                    return Err(format!(
+                        "gateway {} stayed busy through {} waits: {}",
+                        a.vpn_gateway, shared.options.max_contention_waits, e
+                    ));
+                }
+                wait_active(shared, work, started).await?;
+            }
+            // The API documents no not-found code; whatever it says, absence is read below.
+            Err(e) if e.class == ErrorClass::NotFound => break,
+            Err(e) if e.class == ErrorClass::Terminal => {
+                // A refusal: this request had no effect. Unless an earlier run's request
+                // with this token may have had one, the intent is dropped.
+                if !work.journaled {
+                    abandon(shared, a).await;
+                    return Err(api_message(&e));
+                }
+                return Err(format!("{}; {KEPT}", api_message(&e)));
+            }
+            Err(e) => {
+                // Retries exhausted: the outcome is unknown, so the intent is kept.
+                return Err(format!("{}; {KEPT}", api_message(&e)));
+            }
+        }
+    }
+
+    for _ in 0..shared.options.confirm_attempts {
+        wait_active(shared, work, started).await?;
+        if !listed(shared, work, started).await? {
+            return record_deleted(shared, a).await;
+        }
+    }
+    Err(format!(
+        "DeleteIpsecServer was accepted but {} is still listed after gateway {} returned to active {} times; {KEPT}",
+        a.id, a.vpn_gateway, shared.options.confirm_attempts
+    ))
+}
+
+fn api_message(e: &ApiError) -> String {
+    e.to_string()
+}
+
+/// Drops the pending entry of a request that certainly had no effect.
+async fn abandon(shared: &Shared, a: &Action) {
+    let _ = shared
+        .journal
+        .record(Change::Abandoned {
+            address: a.address.clone(),
+        })
+        .await;
+}
+
+async fn record_deleted(shared: &Shared, a: &Action) -> Result<(), String> {
+    shared
+        .journal
+        .record(Change::Deleted {
+            address: a.address.clone(),
+        })
+        .await
+        .map_err(|e| format!("deleted in the cloud, but {e}; {KEPT}"))
+}
+
+/// Whether the server is still listed in the cloud.
+async fn listed(shared: &Shared, work: &Work, started: Instant) -> Result<bool, String> {
+    let a = &work.action;
+    let request = ListIpsecServers {
+        region: a.region.clone(),
+        vpn_gateway: None,
+        ids: vec![a.id.clone()],
+    };
+    let servers = progress(
+        shared,
+        work,
+        started,
+        shared.client.list_ipsec_servers(&request),
+    )
+    .await
+    .map_err(|e| format!("cannot confirm the delete: {}; {KEPT}", api_message(&e)))?;
+    Ok(servers.iter().any(|s| s.id == a.id))
+}
+
+async fn wait_active(shared: &Shared, work: &Work, started: Instant) -> Result<(), String> {
+    let a = &work.action;
+    let wait = shared.watch.wait_active(&a.region, &a.vpn_gateway);
+    match tokio::time::timeout(
+        shared.options.max_wait,
+        progress(shared, work, started, wait),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("{e}; {KEPT}")),
+        Err(_) => Err(format!(
+            "gateway {} did not return to active within {}; {KEPT}",
+            a.vpn_gateway,
+            super::report::human(shared.options.max_wait)
+        )),
+    }
+}
+
+/// Runs `fut`, reporting `Still destroying...` every `progress_every` since `started`.
+async fn progress<F: Future>(shared: &Shared, work: &Work, started: Instant, fut: F) -> F::Output {
+    let every = shared.options.progress_every;
+    tokio::pin!(fut);
+    let elapsed = started.elapsed().as_nanos() / every.as_nanos().max(1);
+    let first = started + every * (elapsed as u32 + 1);
+    let mut tick = tokio::time::interval_at(first, every);
+    loop {
+        tokio::select! {
+            out = &mut fut => return out,
+            _ = tick.tick() => {
+                let a = &work.action;
+                shared.reporter.event(&Event::Progress {
+                    address: a.address.clone(),
+                    action: a.action,
+                    id: a.id.clone(),
+                    elapsed: started.elapsed(),
+                    gateway: a.vpn_gateway.clone(),
+                    status: shared.watch.last_status(&a.region, &a.vpn_gateway),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The state writer of a run. Every change apply makes to the state goes through one
+//! task that applies the queued changes, writes the state once, atomically, and only then
+//! acknowledges them (group commit). An intent is acknowledged only once it is on disk,
+//! so a delete is never sent before its `pending` entry is durable, and a result is
+//! reported only once it is recorded.
+
+use std::path::PathBuf;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::Address;
+use crate::state::{ApplyingPlan, PendingOp, Resource, State};
+
+/// One change to the recorded state.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Journal an intent before its request is sent.
+    Pending(PendingOp),
+    /// The delete is confirmed: drop the resource and its pending entry.
+    Deleted { address: Address },
+    /// The operation certainly had no effect (a terminal refusal): drop its pending entry.
+    Abandoned { address: Address },
+    /// Record an adopted resource.
+    Adopted {
+        address: Address,
+        resource: Resource,
+    },
+    /// Drop a resource that is gone from the cloud.
+    Forgotten { address: Address },
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot write the state file in {dir}: {message}")]
+    Write { dir: PathBuf, message: String },
+    #[error("an earlier write of the state failed, so nothing more is recorded in this run: {0}")]
+    Halted(String),
+    #[error("the state writer stopped")]
+    Stopped,
+}
+
+type Ack = oneshot::Sender<Result<(), JournalError>>;
+
+/// A handle to the run's state writer.
+pub struct Journal {
+    tx: mpsc::UnboundedSender<(Change, Ack)>,
+    task: tokio::task::JoinHandle<State>,
+}
+
+/// Writes `state` to `dir`. The state module owns the format and the atomic write.
+pub type WriteFn = dyn Fn(&std::path::Path, &State) -> Result<(), String> + Send + Sync;
+
+impl Journal {
+    /// Starts the writer over `state` (already read under the lock). When `applying` is
+    /// given it is stamped into the first write, so an interrupted saved plan can resume.
+    pub fn start(
+        dir: PathBuf,
+        state: State,
+        applying: Option<ApplyingPlan>,
+        write: std::sync::Arc<WriteFn>,
+    ) -> Journal {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(writer(dir, state, applying, rx, write));
+        Journal { tx, task }
+    }
+
+    /// Records `change`; returns once it is durable on disk.
+    pub async fn record(&self, change: Change) -> Result<(), JournalError> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .send((change, ack))
+            .map_err(|_| JournalError::Stopped)?;
+        done.await.map_err(|_| JournalError::Stopped)?
+    }
+
+    /// Stops the writer and returns the final state.
+    pub async fn finish(self) -> State {
+        drop(self.tx);
+        self.task.await.expect("the state writer does not panic")
+    }
+}
+
+async fn writer(
+    dir: PathBuf,
+    mut state: State,
+    mut applying: Option<ApplyingPlan>,
+    mut rx: mpsc::UnboundedReceiver<(Change, Ack)>,
+    write: std::sync::Arc<WriteFn>,
+) -> State {
+    let mut halted: Option<String> = None;
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while let Ok(next) = rx.try_recv() {
+            batch.push(next);
+        }
+        if let Some(reason) = &halted {
+            for (_, ack) in batch {
+                let _ = ack.send(Err(JournalError::Halted(reason.clone())));
+            }
+            continue;
+        }
+        let mut changed = false;
+        if let Some(stamp) = applying.take() {
+            if state.applying.as_ref() != Some(&stamp) {
+                state.applying = Some(stamp);
+                changed = true;
+            }
+        }
+        for (change, _) in &batch {
+            changed |= apply_change(&mut state, change);
+        }
+        let result = if changed {
+            state.serial += 1;
+            let snapshot = state.clone();
+            let dir2 = dir.clone();
+            let write = write.clone();
+            match tokio::task::spawn_blocking(move || write(&dir2, &snapshot)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(message)) => Err(JournalError::Write {
+                    dir: dir.clone(),
+                    message,
+                }),
+                Err(join) => Err(JournalError::Write {
+                    dir: dir.clone(),
+                    message: join.to_string(),
+                }),
+            }
+        } else {
+            Ok(())
+        };
+        if let Err(err) = &result {
+            // The file on disk is now behind the memory: record nothing more, so the
+            // next run starts from what is durable and resolves `pending` from the cloud.
+            halted = Some(err.to_string());
+        }
+        for (_, ack) in batch {
+            let _ = ack.send(result.clone());
+        }
+    }
+    state
+}
+
+/// Applies one change; returns whether the state changed.
+fn apply_change(state: &mut State, change: &Change) -> bool {
+    match change {
+        Change::Pending(op) => {
+            if state.pending.iter().any(|p| p == op) {
+                return false;
+            }
+            state.pending.retain(|p| p.address != op.address);
+            state.pending.push(op.clone());
+            state.pending.sort_by(|a, b| a.address.cmp(&b.address));
+            true
+        }
+        Change::Deleted { address } => {
+            let removed = state.resources.remove(address).is_some();
+            remove_pending(state, address) || removed
+        }
+        Change::Abandoned { address } => remove_pending(state, address),
+        Change::Adopted { address, resource } => {
+            let old = state.resources.insert(address.clone(), resource.clone());
+            old.as_ref() != Some(resource)
+        }
+        Change::Forgotten { address } => {
+            let removed = state.resources.remove(address).is_some();
+            remove_pending(state, address) || removed
+        }
+    }
+}
+
+fn remove_pending(state: &mut State, address: &str) -> bool {
+    let before = state.pending.len();
+    state.pending.retain(|p| p.address != address);
+    state.pending.len() != before
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    fn state() -> State {
+        let mut s = State {
+            version: 1,
+            lineage: "4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a".into(),
+            serial: 3,
+            applying: None,
+            resources: Default::default(),
+            pending: vec![],
+        };
+        s.resources.insert(
+            "ipsec_server.a".into(),
+            Resource {
+                id: "iss-a".into(),
+                region: "cn-hangzhou".into(),
+                vpn_gateway: "vpn-a".into(),
+                depends_on: vec![],
+                protect: false,
+                attributes: Default::default(),
+            },
+        );
+        s
+    }
+
+    fn op() -> PendingOp {
+        PendingOp {
+            address: "ipsec_server.a".into(),
+            action: "delete".into(),
+            id: "iss-a".into(),
+            region: "cn-hangzhou".into(),
+            vpn_gateway: "vpn-a".into(),
+            client_token: "vpnform-0123".into(),
+            plan_hash: "abc".into(),
+            started_at: "2026-11-28T00:00:00Z".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_acknowledged_change_is_on_disk_and_bumps_the_serial() {
+        let written: Arc<Mutex<Vec<State>>> = Arc::default();
+        let w = written.clone();
+        let journal = Journal::start(
+            "unused".into(),
+            state(),
+            None,
+            Arc::new(move |_, s: &State| {
+                w.lock().unwrap().push(s.clone());
+                Ok(())
+            }),
+        );
+        journal.record(Change::Pending(op())).await.unwrap();
+        {
+            let w = written.lock().unwrap();
+            assert_eq!(w.last().unwrap().pending, vec![op()]);
+            assert_eq!(w.last().unwrap().serial, 4);
+        }
+        // Journaling the same intent again changes nothing and writes nothing.
+        journal.record(Change::Pending(op())).await.unwrap();
+        assert_eq!(written.lock().unwrap().len(), 1);
+        journal
+            .record(Change::Deleted {
+                address: "ipsec_server.a".into(),
+            })
+            .await
+            .unwrap();
+        let last = journal.finish().await;
+        assert!(last.resources.is_empty() && last.pending.is_empty());
+        assert_eq!(last.serial, 5);
+        assert_eq!(written.lock().unwrap().last().unwrap(), &last);
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_halts_the_journal() {
+        let journal = Journal::start(
+            "dir".into(),
+            state(),
+            None,
+            Arc::new(|_, _: &State| Err("disk full".to_string())),
+        );
+        let err = journal.record(Change::Pending(op())).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot write the state file in dir: disk full"
+        );
+        let err = journal
+            .record(Change::Abandoned {
+                address: "ipsec_server.a".into(),
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, JournalError::Halted(_)), "{err}");
+    }
+}

@@ -1,0 +1,203 @@
+//! What a run tells the user: events, rendered as Terraform-like text lines on stderr or
+//! as Terraform's machine-readable UI JSON lines on stdout.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::Address;
+use crate::plan::ActionKind;
+use crate::ui::Ui;
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// An action starts (after its intent is journaled).
+    Start {
+        address: Address,
+        action: ActionKind,
+        id: String,
+    },
+    /// Still waiting; `status` is the gateway's last known status.
+    Progress {
+        address: Address,
+        action: ActionKind,
+        id: String,
+        elapsed: Duration,
+        gateway: String,
+        status: Option<String>,
+    },
+    Complete {
+        address: Address,
+        action: ActionKind,
+        id: String,
+        elapsed: Duration,
+    },
+    Errored {
+        address: Address,
+        action: ActionKind,
+        id: String,
+        elapsed: Duration,
+        message: String,
+    },
+    /// An action that waited for a failed one and was not run.
+    Skipped {
+        address: Address,
+        action: ActionKind,
+        because: Address,
+    },
+}
+
+pub trait Reporter: Send + Sync {
+    fn event(&self, event: &Event);
+}
+
+/// Reports through the ui: text on stderr, or JSON lines on stdout.
+pub struct UiReporter {
+    pub ui: Ui,
+    pub json: bool,
+}
+
+impl Reporter for UiReporter {
+    fn event(&self, event: &Event) {
+        if self.json {
+            self.ui.out(&(json_line(event).to_string() + "\n"));
+        } else {
+            self.ui.status(&text_line(event));
+        }
+    }
+}
+
+fn verb(action: ActionKind) -> (&'static str, &'static str, &'static str) {
+    match action {
+        ActionKind::Delete => (
+            "Destroying...",
+            "Still destroying...",
+            "Destruction complete",
+        ),
+        ActionKind::Adopt => ("Adopting...", "Still adopting...", "Adoption complete"),
+        ActionKind::Forget => ("Forgetting...", "Still forgetting...", "Forgotten"),
+    }
+}
+
+/// Seconds as Terraform prints them: `23s`, `1m5s`.
+pub fn human(elapsed: Duration) -> String {
+    let secs = elapsed.as_secs();
+    if secs >= 60 {
+        format!("{}m{}s", secs / 60, secs % 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+pub fn text_line(event: &Event) -> String {
+    match event {
+        Event::Start {
+            address,
+            action,
+            id,
+        } => format!("{address}: {} [id={id}]", verb(*action).0),
+        Event::Progress {
+            address,
+            action,
+            id,
+            elapsed,
+            gateway,
+            status,
+        } => format!(
+            "{address}: {} [id={id}, {} elapsed, gateway {gateway} {}]",
+            verb(*action).1,
+            human(*elapsed),
+            status.as_deref().unwrap_or("status not read yet")
+        ),
+        Event::Complete {
+            address,
+            action,
+            elapsed,
+            ..
+        } => format!("{address}: {} after {}", verb(*action).2, human(*elapsed)),
+        Event::Errored {
+            address, message, ..
+        } => format!("{address}: failed: {message}"),
+        Event::Skipped {
+            address, because, ..
+        } => format!("{address}: skipped, because {because} failed"),
+    }
+}
+
+fn resource(address: &str) -> serde_json::Value {
+    let (kind, name) = address.split_once('.').unwrap_or(("ipsec_server", address));
+    json!({"addr": address, "resource_type": kind, "resource_name": name, "module": "", "implied_provider": "alicloud"})
+}
+
+fn action_word(action: ActionKind) -> &'static str {
+    match action {
+        ActionKind::Delete => "delete",
+        ActionKind::Adopt => "adopt",
+        ActionKind::Forget => "forget",
+    }
+}
+
+pub fn json_line(event: &Event) -> serde_json::Value {
+    let (kind, level, hook) = match event {
+        Event::Start {
+            address,
+            action,
+            id,
+        } => (
+            "apply_start",
+            "info",
+            json!({"resource": resource(address), "action": action_word(*action), "id_key": "id", "id_value": id}),
+        ),
+        Event::Progress {
+            address,
+            action,
+            elapsed,
+            ..
+        } => (
+            "apply_progress",
+            "info",
+            json!({"resource": resource(address), "action": action_word(*action), "elapsed_seconds": elapsed.as_secs()}),
+        ),
+        Event::Complete {
+            address,
+            action,
+            id,
+            elapsed,
+        } => (
+            "apply_complete",
+            "info",
+            json!({"resource": resource(address), "action": action_word(*action), "id_key": "id", "id_value": id, "elapsed_seconds": elapsed.as_secs()}),
+        ),
+        Event::Errored {
+            address,
+            action,
+            elapsed,
+            ..
+        } => (
+            "apply_errored",
+            "error",
+            json!({"resource": resource(address), "action": action_word(*action), "elapsed_seconds": elapsed.as_secs()}),
+        ),
+        Event::Skipped {
+            address,
+            action,
+            because,
+        } => (
+            "apply_errored",
+            "error",
+            json!({"resource": resource(address), "action": action_word(*action), "elapsed_seconds": 0, "skipped_because": because}),
+        ),
+    };
+    let mut line = json!({
+        "@level": level,
+        "@message": text_line(event),
+        "@module": "vpnform.ui",
+        "@timestamp": jiff::Timestamp::now().to_string(),
+        "hook": hook,
+        "type": kind,
+    });
+    if let Event::Errored { message, .. } = event {
+        line["diagnostic"] = json!({"severity": "error", "summary": message, "detail": ""});
+    }
+    line
+}

@@ -1,0 +1,192 @@
+//! The online half of a plan: refresh what the state records from the cloud
+//! (`ListIpsecServers`, every page of every region involved) and precheck every delete
+//! with `DeleteIpsecServer DryRun=true`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::cloud::{
+    ApiError, Client, DeleteIpsecServer, ErrorClass, IpsecServer, ListIpsecServers,
+};
+use crate::plan::{Action, ActionKind, Precheck};
+
+/// What the cloud holds, by server id, in the regions read.
+#[derive(Debug, Clone, Default)]
+pub struct Refresh {
+    pub servers: BTreeMap<String, IpsecServer>,
+    pub regions: BTreeSet<String>,
+}
+
+impl Refresh {
+    /// Whether `id` exists; `None` when its region was not read.
+    pub fn exists(&self, region: &str, id: &str) -> Option<bool> {
+        self.regions
+            .contains(region)
+            .then(|| self.servers.contains_key(id))
+    }
+}
+
+/// Lists every server of every region in `regions`, the regions side by side.
+pub async fn refresh(client: &Client, regions: BTreeSet<String>) -> Result<Refresh, ApiError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for region in &regions {
+        let client = client.clone();
+        let request = ListIpsecServers {
+            region: region.clone(),
+            vpn_gateway: None,
+            ids: vec![],
+        };
+        tasks.spawn(async move { client.list_ipsec_servers(&request).await });
+    }
+    let mut refresh = Refresh {
+        servers: BTreeMap::new(),
+        regions,
+    };
+    while let Some(joined) = tasks.join_next().await {
+        for server in joined.expect("a list task does not panic")? {
+            refresh.servers.insert(server.id.clone(), server);
+        }
+    }
+    Ok(refresh)
+}
+
+/// The attributes the state records of a server. Never the PSK (the client drops it).
+pub fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
+    let mut a = BTreeMap::new();
+    let mut put = |k: &str, v: &str| {
+        if !v.is_empty() {
+            a.insert(k.to_owned(), v.to_owned());
+        }
+    };
+    put("name", &server.name);
+    put("local_subnet", &server.local_subnet);
+    put("client_ip_pool", &server.client_ip_pool);
+    put("internet_ip", &server.internet_ip);
+    put("creation_time", &server.creation_time);
+    a
+}
+
+/// Sends `DeleteIpsecServer DryRun=true` for every delete, all side by side (the client
+/// bounds the requests in flight and the rate), and stores each result in its action.
+pub async fn precheck(client: &Client, actions: &mut [Action]) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, a) in actions.iter().enumerate() {
+        if a.action != ActionKind::Delete {
+            continue;
+        }
+        let client = client.clone();
+        let request = DeleteIpsecServer {
+            region: a.region.clone(),
+            ipsec_server_id: a.id.clone(),
+            client_token: None,
+            dry_run: true,
+        };
+        tasks.spawn(async move { (i, client.delete_ipsec_server(&request).await) });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (i, answer) = joined.expect("a precheck task does not panic");
+        actions[i].precheck = classify(answer);
+    }
+}
+
+fn classify(answer: Result<String, ApiError>) -> Precheck {
+    let e = match answer {
+        // A dry run that is answered with success did not run the checks the way the
+        // API documents; treat it as passed but keep the request id.
+        Ok(request_id) => return Precheck::Passed { request_id },
+        Err(e) => e,
+    };
+    let request_id = e.request_id.clone().unwrap_or_default();
+    match e.class {
+        ErrorClass::DryRunPassed => Precheck::Passed { request_id },
+        ErrorClass::Contention | ErrorClass::Throttling | ErrorClass::Transient => {
+            Precheck::Warning {
+                code: e.code,
+                message: e.message,
+                request_id,
+            }
+        }
+        ErrorClass::NotFound | ErrorClass::Terminal => Precheck::Failed {
+            code: e.code,
+            message: e.message,
+            request_id,
+        },
+    }
+}
+
+/// Why an online plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum OnlineError {
+    #[error("cannot refresh from the cloud: {0}")]
+    Refresh(ApiError),
+    #[error(transparent)]
+    Plan(#[from] super::PlanError),
+    #[error("{}", .0.join("\n"))]
+    Adopt(Vec<String>),
+}
+
+/// The online plan: refresh every region involved, build the plan with the servers gone
+/// since as forgets, verify every adopt against the cloud (and record its attributes),
+/// then precheck every delete.
+pub async fn plan(
+    desired: &crate::config::Desired,
+    state: &crate::state::State,
+    client: &Client,
+    max_deletes: Option<usize>,
+) -> Result<super::Plan, OnlineError> {
+    let mut regions: BTreeSet<String> =
+        state.resources.values().map(|r| r.region.clone()).collect();
+    regions.extend(desired.servers.values().map(|s| s.region.clone()));
+    let found = refresh(client, regions)
+        .await
+        .map_err(OnlineError::Refresh)?;
+    let gone = state
+        .resources
+        .iter()
+        .filter(|(_, r)| found.exists(&r.region, &r.id) == Some(false))
+        .map(|(a, _)| a.clone())
+        .collect();
+    let options = super::PlanOptions {
+        max_deletes,
+        refresh: Some(super::Refresh { gone }),
+    };
+    let mut plan = super::build(desired, state, &options)?;
+    let mut problems = Vec::new();
+    for action in plan
+        .actions
+        .iter_mut()
+        .filter(|a| a.action == ActionKind::Adopt)
+    {
+        match found.servers.get(&action.id) {
+            None => problems.push(format!(
+                "{}: IPsec server {} does not exist in {} (ListIpsecServers does not list it); \
+                 check the `id` in {}",
+                action.address,
+                action.id,
+                action.region,
+                desired.path.display()
+            )),
+            Some(server) if server.vpn_gateway != action.vpn_gateway => problems.push(format!(
+                "{}: IPsec server {} is on VPN gateway {}, not {} as {} says; fix `vpn_gateway`",
+                action.address,
+                action.id,
+                server.vpn_gateway,
+                action.vpn_gateway,
+                desired.path.display()
+            )),
+            Some(server) => action.attributes = attributes(server),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(OnlineError::Adopt(problems));
+    }
+    precheck(client, &mut plan.actions).await;
+    Ok(plan)
+}
+
+/// Whether any precheck failed terminally (the plan must not be applied).
+pub fn failed_prechecks(plan: &super::Plan) -> Vec<&Action> {
+    plan.actions
+        .iter()
+        .filter(|a| matches!(a.precheck, Precheck::Failed { .. }))
+        .collect()
+}

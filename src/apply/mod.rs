@@ -10,10 +10,12 @@
 //!   batched `DescribeVpnGateways` round for all the gateways anyone waits on.
 //! - [`engine`]: the dependency-ordered, per-gateway-serialized execution.
 //! - [`report`]: the events a run emits and their text and JSON renderings.
+//! - [`saved`]: whether a saved plan may run (or resume) against the state as it is.
 
 pub mod engine;
 pub mod journal;
 pub mod report;
+pub mod saved;
 pub mod watch;
 
 pub use engine::{ActionResult, ApplyOptions, Outcome, execute};

@@ -268,6 +268,7 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
                 reason: "pending from an interrupted apply".into(),
                 protect: false,
                 attributes: Default::default(),
+                changes: Vec::new(),
             },
             token: p.client_token.clone(),
             journaled: true,
@@ -309,7 +310,7 @@ async fn run(
             })
             .await
             .map_err(|e| e.to_string()),
-        ActionKind::Adopt => shared
+        ActionKind::Adopt | ActionKind::Update => shared
             .journal
             .record(Change::Adopted {
                 address: a.address.clone(),

@@ -76,6 +76,7 @@ fn verb(action: ActionKind) -> (&'static str, &'static str, &'static str) {
         ),
         ActionKind::Adopt => ("Adopting...", "Still adopting...", "Adoption complete"),
         ActionKind::Forget => ("Forgetting...", "Still forgetting...", "Forgotten"),
+        ActionKind::Update => ("Updating...", "Still updating...", "Update complete"),
     }
 }
 
@@ -134,6 +135,7 @@ fn action_word(action: ActionKind) -> &'static str {
         ActionKind::Delete => "delete",
         ActionKind::Adopt => "adopt",
         ActionKind::Forget => "forget",
+        ActionKind::Update => "update",
     }
 }
 

@@ -117,6 +117,8 @@ pub fn remaining(plan: &Plan, state: &State) -> Vec<crate::plan::Action> {
         .filter(|a| match a.action {
             ActionKind::Delete | ActionKind::Forget => state.resources.contains_key(&a.address),
             ActionKind::Adopt => !state.resources.contains_key(&a.address),
+            // Recording the desired values again is harmless.
+            ActionKind::Update => state.resources.contains_key(&a.address),
         })
         .cloned()
         .collect()

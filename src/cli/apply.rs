@@ -307,7 +307,8 @@ fn approve(ctx: &Context) -> anyhow::Result<bool> {
 }
 
 fn summary(ctx: &Context, json: bool, outcome: &Outcome, timestamp: &str) {
-    let (destroyed, adopted, forgotten) = (
+    let (changed, destroyed, adopted, forgotten) = (
+        outcome.count(ActionKind::Update),
         outcome.count(ActionKind::Delete),
         outcome.count(ActionKind::Adopt),
         outcome.count(ActionKind::Forget),
@@ -318,7 +319,7 @@ fn summary(ctx: &Context, json: bool, outcome: &Outcome, timestamp: &str) {
         "Apply incomplete!"
     };
     let message = format!(
-        "{word} Resources: 0 added, 0 changed, {destroyed} destroyed, {adopted} adopted, {forgotten} forgotten."
+        "{word} Resources: 0 added, {changed} changed, {destroyed} destroyed, {adopted} adopted, {forgotten} forgotten."
     );
     if json {
         ctx.ui.out(&render::json_line(&serde_json::json!({
@@ -326,7 +327,7 @@ fn summary(ctx: &Context, json: bool, outcome: &Outcome, timestamp: &str) {
             "@message": message,
             "@module": "vpnform.ui",
             "@timestamp": timestamp,
-            "changes": {"add": 0, "change": 0, "remove": destroyed, "adopt": adopted, "forget": forgotten, "operation": "apply"},
+            "changes": {"add": 0, "change": changed, "remove": destroyed, "adopt": adopted, "forget": forgotten, "operation": "apply"},
             "type": "change_summary",
         })));
     } else {

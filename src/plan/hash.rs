@@ -87,6 +87,7 @@ impl ActionKind {
             ActionKind::Delete => "delete",
             ActionKind::Adopt => "adopt",
             ActionKind::Forget => "forget",
+            ActionKind::Update => "update",
         }
     }
 }

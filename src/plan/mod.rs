@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use graph::Graph;
 pub use hash::{canonical_json, client_token, plan_hash};
-pub use model::{Action, ActionKind, PendingNote, Plan, Precheck};
+pub use model::{Action, ActionKind, FieldChange, PendingNote, Plan, Precheck};
 
 use crate::Address;
 use crate::config::Desired;
@@ -34,6 +34,7 @@ pub mod reason {
     pub const GONE: &str = "gone from the cloud at refresh";
     pub const GONE_STILL_DESIRED: &str =
         "gone from the cloud at refresh (still in the desired state: remove it there too)";
+    pub const UPDATED: &str = "protect or depends_on changed in the desired state";
 }
 
 /// What a plan is built with besides the two files.
@@ -163,6 +164,24 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                     break;
                 }
             }
+            let changes = field_changes(server, recorded);
+            if !changes.is_empty() && !gone.is_some_and(|g| g.contains(address)) {
+                actions.push(Action {
+                    address: address.clone(),
+                    resource_kind: IPSEC_SERVER.into(),
+                    action: ActionKind::Update,
+                    id: recorded.id.clone(),
+                    region: recorded.region.clone(),
+                    vpn_gateway: recorded.vpn_gateway.clone(),
+                    depends_on: sorted(&server.depends_on),
+                    client_token: String::new(),
+                    precheck: Precheck::Skipped,
+                    reason: reason::UPDATED.into(),
+                    protect: server.protect,
+                    attributes: recorded.attributes.clone(),
+                    changes,
+                });
+            }
             continue;
         }
         if let Some(other) = recorded_by_id.get(server.id.as_str())
@@ -189,6 +208,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             reason: reason::NOT_RECORDED.into(),
             protect: server.protect,
             attributes: BTreeMap::new(),
+            changes: Vec::new(),
         });
     }
 
@@ -223,6 +243,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             reason: why.into(),
             protect: recorded.protect,
             attributes: recorded.attributes.clone(),
+            changes: Vec::new(),
         });
     }
 
@@ -302,7 +323,7 @@ impl Plan {
                 ActionKind::Delete | ActionKind::Forget => {
                     after.resources.remove(&action.address);
                 }
-                ActionKind::Adopt => {
+                ActionKind::Adopt | ActionKind::Update => {
                     after.resources.insert(
                         action.address.clone(),
                         crate::state::Resource {
@@ -322,6 +343,33 @@ impl Plan {
         }
         after
     }
+}
+
+/// What the desired entry changes in the recorded resource (state-only fields).
+fn field_changes(
+    desired: &crate::config::DesiredServer,
+    recorded: &crate::state::Resource,
+) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    // Protection is turned on from the desired file, but off only with `vpnform state
+    // unprotect`: deleting a protected server takes that deliberate step, never an edit
+    // that drops a line.
+    if desired.protect && !recorded.protect {
+        changes.push(FieldChange {
+            field: "protect".into(),
+            from: recorded.protect.to_string(),
+            to: desired.protect.to_string(),
+        });
+    }
+    let (want, have) = (sorted(&desired.depends_on), sorted(&recorded.depends_on));
+    if want != have {
+        changes.push(FieldChange {
+            field: "depends_on".into(),
+            from: format!("[{}]", have.join(", ")),
+            to: format!("[{}]", want.join(", ")),
+        });
+    }
+    changes
 }
 
 fn sorted(list: &[Address]) -> Vec<Address> {

@@ -15,6 +15,10 @@ pub enum ActionKind {
     Adopt,
     /// In state, gone from the cloud at refresh: drop it from the state (no call).
     Forget,
+    /// In both, but the desired `protect` or `depends_on` differs from the recorded one:
+    /// record the desired values (no call). Without it a `protect: true` added to the
+    /// desired file would never reach the state, where deletion is decided.
+    Update,
 }
 
 /// The result of `DeleteIpsecServer DryRun=true` for one delete.
@@ -62,6 +66,17 @@ pub struct Action {
     /// they come from the state, which never holds one. Not hashed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
+    /// Update: what changes in the recorded resource, field by field. Not hashed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+}
+
+/// One field of a recorded resource that an update changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub from: String,
+    pub to: String,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -36,7 +36,12 @@ pub fn display_order<'p>(plan: &'p Plan, graph: &Graph) -> Vec<&'p Action> {
         .map(|a| (a.address.as_str(), a))
         .collect();
     let mut list = Vec::with_capacity(plan.actions.len());
-    for kind in [ActionKind::Delete, ActionKind::Adopt, ActionKind::Forget] {
+    for kind in [
+        ActionKind::Delete,
+        ActionKind::Adopt,
+        ActionKind::Update,
+        ActionKind::Forget,
+    ] {
         list.extend(
             graph
                 .order()
@@ -48,10 +53,12 @@ pub fn display_order<'p>(plan: &'p Plan, graph: &Graph) -> Vec<&'p Action> {
     list
 }
 
-/// `Plan: 0 to add, 0 to change, 2 to destroy, 1 to adopt, 0 to forget.`
+/// `Plan: 0 to add, 0 to change, 2 to destroy, 1 to adopt, 0 to forget.` (updates are
+/// the "change": state-only, nothing changes in the cloud).
 pub fn summary_line(plan: &Plan) -> String {
     format!(
-        "Plan: 0 to add, 0 to change, {} to destroy, {} to adopt, {} to forget.",
+        "Plan: 0 to add, {} to change, {} to destroy, {} to adopt, {} to forget.",
+        plan.count(ActionKind::Update),
         plan.count(ActionKind::Delete),
         plan.count(ActionKind::Adopt),
         plan.count(ActionKind::Forget)
@@ -120,6 +127,10 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
             "adopt (record in the state; nothing changes in the cloud)",
         ),
         (
+            ActionKind::Update,
+            "update (record the new protect/depends_on; nothing changes in the cloud)",
+        ),
+        (
             ActionKind::Forget,
             "forget (drop from the state; nothing changes in the cloud)",
         ),
@@ -156,6 +167,7 @@ fn symbol(kind: ActionKind) -> (&'static str, Style) {
         ActionKind::Delete => ("-", style::DELETE),
         ActionKind::Adopt => (">", style::ADD),
         ActionKind::Forget => ("<", style::CHANGE),
+        ActionKind::Update => ("~", style::CHANGE),
     }
 }
 
@@ -170,6 +182,10 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
         ActionKind::Adopt => (
             "will be adopted: recorded in the state, nothing changes in the cloud".to_string(),
             "because it is in the desired state but not yet recorded".to_string(),
+        ),
+        ActionKind::Update => (
+            "will be updated in the state, nothing changes in the cloud".to_string(),
+            "because its protect or depends_on changed in the desired state".to_string(),
         ),
         ActionKind::Forget => (
             "will be forgotten: dropped from the state, nothing changes in the cloud".to_string(),
@@ -207,6 +223,24 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     }
     for (key, value) in &action.attributes {
         rows.push((key, quote(value)));
+    }
+    if action.action == ActionKind::Update {
+        // Only what changes, with the old and the new value.
+        let width = action
+            .changes
+            .iter()
+            .map(|c| c.field.len())
+            .max()
+            .unwrap_or(0);
+        for c in &action.changes {
+            let _ = writeln!(
+                out,
+                "      {s}{symbol}{s:#} {:<width$} = {} -> {}",
+                c.field, c.from, c.to
+            );
+        }
+        let _ = writeln!(out, "    }}");
+        return;
     }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (key, value) in rows {
@@ -342,6 +376,7 @@ fn planned_change_event(action: &Action, graph: &Graph, timestamp: &str) -> Valu
         ActionKind::Delete => "Plan to delete",
         ActionKind::Adopt => "Plan to adopt",
         ActionKind::Forget => "Plan to forget",
+        ActionKind::Update => "Plan to update",
     };
     let waits: Vec<&str> = graph
         .waits_for(&action.address)
@@ -382,7 +417,7 @@ fn change_summary_event(plan: &Plan, timestamp: &str) -> Value {
         "type": "change_summary",
         "changes": {
             "add": 0,
-            "change": 0,
+            "change": plan.count(ActionKind::Update),
             "remove": plan.count(ActionKind::Delete),
             "adopt": plan.count(ActionKind::Adopt),
             "forget": plan.count(ActionKind::Forget),

@@ -428,3 +428,95 @@ fn tampered_saved_plan_is_refused() {
             .ends_with("; make a new plan with `vpnform plan --out`\n")
     );
 }
+
+const UNPROTECTED_STATE: &str = "\
+version: 1
+lineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a
+serial: 3
+resources:
+  ipsec_server.lab:
+    id: iss-bp19lgmxg9edn581u33xt
+    region: cn-hangzhou
+    vpn_gateway: vpn-bp1a5lqsaj08xui6d39zz
+  ipsec_server.office:
+    id: iss-bp1ujzde8gxd6ncf10epf
+    region: cn-hangzhou
+    vpn_gateway: vpn-bp1ywb3wkh5dnsipzz5fk
+pending: []
+";
+
+#[test]
+fn protect_added_in_the_desired_file_was_never_recorded() {
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            "version: 1\ndefaults: {region: cn-hangzhou}\nipsec_servers:\n  \
+             office: {id: iss-bp1ujzde8gxd6ncf10epf, vpn_gateway: vpn-bp1ywb3wkh5dnsipzz5fk, protect: true, depends_on: [ipsec_server.lab]}\n  \
+             lab: {id: iss-bp19lgmxg9edn581u33xt, vpn_gateway: vpn-bp1a5lqsaj08xui6d39zz}\n",
+        )
+        .file("state/vpnform.state.yaml", UNPROTECTED_STATE);
+    let out = ws.run(&["plan", "--offline", "--detailed-exitcode"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "  # ipsec_server.office will be updated in the state, nothing changes in the cloud\n  \
+             # (because its protect or depends_on changed in the desired state)\n  \
+             ~ resource \"ipsec_server\" \"office\" {\n      \
+             ~ protect    = false -> true\n      \
+             ~ depends_on = [] -> [ipsec_server.lab]\n    }\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy, 0 to adopt, 0 to forget.\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("+    protect: true\n"),
+        "{}",
+        out.stdout
+    );
+
+    // Rehearsed, the update applies; the real state file is not written.
+    let out = ws.run(&["apply", "--sandbox", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "Apply complete! Resources: 0 added, 1 changed, 0 destroyed, 0 adopted, 0 forgotten.\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(ws.read("state/vpnform.state.yaml"), UNPROTECTED_STATE);
+}
+
+#[test]
+fn dropping_protect_from_the_desired_file_does_not_unprotect() {
+    // Only `vpnform state unprotect` turns protection off: an edit that loses the line
+    // must not make the server deletable.
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            "version: 1\ndefaults: {region: cn-hangzhou}\nipsec_servers:\n  \
+             office: {id: iss-bp1ujzde8gxd6ncf10epf, vpn_gateway: vpn-bp1ywb3wkh5dnsipzz5fk}\n  \
+             lab: {id: iss-bp19lgmxg9edn581u33xt, vpn_gateway: vpn-bp1a5lqsaj08xui6d39zz}\n",
+        )
+        .file(
+            "state/vpnform.state.yaml",
+            &UNPROTECTED_STATE.replace(
+                "vpn_gateway: vpn-bp1ywb3wkh5dnsipzz5fk\n",
+                "vpn_gateway: vpn-bp1ywb3wkh5dnsipzz5fk\n    protect: true\n",
+            ),
+        );
+    let out = ws.run(&["plan", "--offline", "--detailed-exitcode"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.starts_with("Note: offline plan"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("No changes."), "{}", out.stdout);
+}

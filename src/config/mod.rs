@@ -215,6 +215,46 @@ ipsec_servers:
         );
     }
 
+    /// Regression: a key YAML reads as a boolean or null (`True:`, `NULL:`, `~:`) became
+    /// the canonical text of that value, so `True:` was loaded as `ipsec_server.true` and
+    /// `~:` (not a name) as the valid `ipsec_server.null`.
+    #[test]
+    fn entry_named_like_a_boolean_or_null_lost_its_written_name() {
+        let load = |name: &str| {
+            let text = format!(
+                "version: 1\nipsec_servers:\n  {name}: {{id: iss-a1, vpn_gateway: vpn-b1, region: cn-hangzhou}}\n"
+            );
+            load_str(Path::new("f.yaml"), &text, &BTreeSet::new())
+                .map(|d| d.servers.into_keys().collect::<Vec<_>>())
+                .map_err(|e| e.to_string())
+        };
+        for name in ["True", "FALSE", "NULL", "Null", "null", "true"] {
+            assert_eq!(load(name), Ok(vec![format!("ipsec_server.{name}")]));
+        }
+        assert_eq!(
+            load("~"),
+            Err(
+                "f.yaml:3:3: `~` is not a valid name for an entry of `ipsec_servers`
+  |
+3 |   ~: {id: iss-a1, vpn_gateway: vpn-b1, region: cn-hangzhou}
+  |   ^
+  = help: a name starts with a letter or `_` and has only letters, digits, `_` and `-`"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            load("1e3"),
+            Err(
+                "f.yaml:3:3: `1e3` is not a valid name for an entry of `ipsec_servers`
+  |
+3 |   1e3: {id: iss-a1, vpn_gateway: vpn-b1, region: cn-hangzhou}
+  |   ^^^
+  = help: a name starts with a letter or `_` and has only letters, digits, `_` and `-`"
+                    .to_owned()
+            )
+        );
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 

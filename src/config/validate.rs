@@ -696,7 +696,7 @@ impl<'t> Checker<'t> {
         let mut seen: BTreeMap<String, &Node> = BTreeMap::new();
         let mut entries = Vec::new();
         for (key, value) in pairs {
-            let Some(text) = key.value.scalar_text() else {
+            let Some(text) = self.key_text(key) else {
                 self.error(
                     key,
                     "a key must be a plain name, not a list or a mapping".to_owned(),
@@ -728,6 +728,33 @@ impl<'t> Checker<'t> {
             entries.push((text, key, value));
         }
         Some(entries)
+    }
+
+    /// A scalar key as the user wrote it. YAML reads `True:`, `NULL:` or `~:` as a
+    /// boolean or null, whose canonical text (`true`, `null`) is not what the file says:
+    /// an entry written `True:` would become `ipsec_server.true`, and `~:` a valid name
+    /// `null`. Keys are names, so a key that is not a string is taken from the source.
+    fn key_text(&self, key: &Node) -> Option<String> {
+        match &key.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Seq(_) | Value::Map(_) => None,
+            other => {
+                let line = self.lines.get((key.pos.line as usize).wrapping_sub(1));
+                let written: Option<String> = line.map(|l| {
+                    l.chars()
+                        .skip(key.pos.column as usize - 1)
+                        .take(key.width as usize)
+                        .collect()
+                });
+                // A key whose text is not on its line (an alias, `? ` forms): the value's
+                // own text, which for a null is nothing, not a name.
+                Some(match (written, other) {
+                    (Some(w), _) if !w.is_empty() && !w.starts_with('*') => w,
+                    (_, Value::Null) => String::new(),
+                    _ => other.scalar_text()?,
+                })
+            }
+        }
     }
 
     /// A mapping with a fixed set of fields; unknown ones are reported.

@@ -28,7 +28,7 @@ pub fn validate(
     recorded: &BTreeSet<Address>,
 ) -> Result<BTreeMap<Address, DesiredServer>, Vec<Diagnostic>> {
     let mut checker = Checker {
-        lines: text.lines().collect(),
+        lines: super::source_lines(text),
         diagnostics: Vec::new(),
     };
     let servers = checker.file(root, recorded);
@@ -58,7 +58,7 @@ pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
         },
         _ => Pos::START,
     };
-    let lines: Vec<&str> = text.lines().collect();
+    let lines = super::source_lines(text);
     let checker = Checker {
         lines,
         diagnostics: Vec::new(),
@@ -77,11 +77,12 @@ pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
 /// Text that is not UTF-8, located at the first bad byte.
 pub fn not_utf8(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
     let good = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
-    let line = good.matches('\n').count() as u64 + 1;
-    let column = good.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
+    let good_lines = super::source_lines(&good);
+    let line = good_lines.len() as u64;
+    let column = good_lines.last().map_or(0, |l| l.chars().count()) as u64 + 1;
     let whole = String::from_utf8_lossy(bytes);
     let checker = Checker {
-        lines: whole.lines().collect(),
+        lines: super::source_lines(&whole),
         diagnostics: Vec::new(),
     };
     let mut diagnostic = checker.diagnostic(

@@ -213,7 +213,12 @@ fn unknown_message(
 /// style of rustc and serde-saphyr: `  |` gutter, line number, caret. Empty if the line
 /// is not in the source (a truncated file's end).
 pub(crate) fn snippet(source: &str, line: u64, column: u64) -> String {
-    let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) else {
+    // Lines as the YAML parser numbers them (a lone `\r` is a break too).
+    let mut lines = crate::config::source_lines(source);
+    if lines.last() == Some(&"") {
+        lines.pop();
+    }
+    let Some(text) = lines.get(line.saturating_sub(1) as usize) else {
         return String::new();
     };
     let number = line.to_string();

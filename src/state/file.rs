@@ -162,13 +162,16 @@ fn locate(source: &str, field: &Field) -> (u64, u64) {
         Field::Lineage => at(positions.lineage.as_ref()),
         Field::ResourceKey(address) => {
             // Spans are on values, not keys: find the key's line in the text.
-            source.lines().enumerate().find_map(|(i, l)| {
-                let trimmed = l.trim_start();
-                let key = trimmed
-                    .strip_prefix(address.as_str())
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'));
-                key.then(|| (i as u64 + 1, (l.len() - trimmed.len()) as u64 + 1))
-            })
+            crate::config::source_lines(source)
+                .into_iter()
+                .enumerate()
+                .find_map(|(i, l)| {
+                    let trimmed = l.trim_start();
+                    let key = trimmed
+                        .strip_prefix(address.as_str())
+                        .is_some_and(|rest| rest.trim_start().starts_with(':'));
+                    key.then(|| (i as u64 + 1, (l.len() - trimmed.len()) as u64 + 1))
+                })
         }
         Field::ResourceId(a) => at(positions.resources.get(a).and_then(|r| r.id.as_ref())),
         Field::ResourceGateway(a) => at(positions

@@ -1207,3 +1207,26 @@ fn corrupted_states_make_every_command_fail_and_stay_byte_identical() {
         }
     }
 }
+
+/// Regression: a control character in a corrupted state file (here an ESC starting a
+/// terminal title sequence) was quoted to the terminal as is.
+#[test]
+fn control_characters_in_a_corrupted_state_never_reach_the_terminal() {
+    let contents =
+        "version: 1\nlineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a\nserial: 1\x1b]0;pwned\x07\n";
+    let ws = Workspace::new().file(STATE, contents);
+    let out = ws.run(&["state", "list"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.starts_with("error: state/vpnform.state.yaml:3:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("serial: 1\u{fffd}]0;pwned\u{fffd}"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\x1b') && !out.stderr.contains('\x07'));
+    assert_eq!(ws.read(STATE), contents);
+}

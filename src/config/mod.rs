@@ -25,6 +25,36 @@ pub use validate::{IPSEC_SERVER, is_name};
 
 use crate::Address;
 
+/// The lines of `text` as YAML numbers them: a line break is `\r\n`, `\r` or `\n`. The
+/// parser counts a lone `\r` as a break, so splitting on `\n` alone (`str::lines`)
+/// would put every snippet after one on the wrong line. The last line may be empty.
+pub fn source_lines(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                lines.push(&text[start..i]);
+                i += 1;
+                start = i;
+            }
+            b'\r' => {
+                lines.push(&text[start..i]);
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    lines.push(&text[start..]);
+    lines
+}
+
 /// Reads and validates the desired-state file at `path`. `recorded` holds the addresses
 /// in the recorded state: a `depends_on` may name one that is no longer desired.
 pub fn load(path: &Path, recorded: &BTreeSet<Address>) -> Result<Desired, ConfigError> {
@@ -212,6 +242,75 @@ ipsec_servers:
         assert_eq!(
             (office.vpn_gateway.as_str(), office.region.as_str()),
             ("vpn-b1", "cn-shanghai")
+        );
+    }
+
+    /// Regression: a key YAML reads as a boolean or null (`True:`, `NULL:`, `~:`) became
+    /// the canonical text of that value, so `True:` was loaded as `ipsec_server.true` and
+    /// `~:` (not a name) as the valid `ipsec_server.null`.
+    #[test]
+    fn entry_named_like_a_boolean_or_null_lost_its_written_name() {
+        let load = |name: &str| {
+            let text = format!(
+                "version: 1\nipsec_servers:\n  {name}: {{id: iss-a1, vpn_gateway: vpn-b1, region: cn-hangzhou}}\n"
+            );
+            load_str(Path::new("f.yaml"), &text, &BTreeSet::new())
+                .map(|d| d.servers.into_keys().collect::<Vec<_>>())
+                .map_err(|e| e.to_string())
+        };
+        for name in ["True", "FALSE", "NULL", "Null", "null", "true"] {
+            assert_eq!(load(name), Ok(vec![format!("ipsec_server.{name}")]));
+        }
+        assert_eq!(
+            load("~"),
+            Err(
+                "f.yaml:3:3: `~` is not a valid name for an entry of `ipsec_servers`
+  |
+3 |   ~: {id: iss-a1, vpn_gateway: vpn-b1, region: cn-hangzhou}
+  |   ^
+  = help: a name starts with a letter or `_` and has only letters, digits, `_` and `-`"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            load("1e3"),
+            Err(
+                "f.yaml:3:3: `1e3` is not a valid name for an entry of `ipsec_servers`
+  |
+3 |   1e3: {id: iss-a1, vpn_gateway: vpn-b1, region: cn-hangzhou}
+  |   ^^^
+  = help: a name starts with a letter or `_` and has only letters, digits, `_` and `-`"
+                    .to_owned()
+            )
+        );
+    }
+
+    /// Regression: the parser counts a lone `\r` as a line break, the snippets did not,
+    /// so every error after one quoted the line before the one it was about.
+    #[test]
+    fn a_lone_carriage_return_shifted_the_snippet_by_a_line() {
+        let text = "version: 1\r# old mac line end\nipsec_servers:\n  office: {id: iss-a1, vpn_gateway: vpn-b1, region: cn-hangzou}\n";
+        let err = load_str(Path::new("v.yaml"), text, &BTreeSet::new()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "v.yaml:4:53: unknown region `cn-hangzou` in `ipsec_servers.office.region`
+  |
+4 |   office: {id: iss-a1, vpn_gateway: vpn-b1, region: cn-hangzou}
+  |                                                     ^^^^^^^^^^
+  = help: did you mean `cn-hangzhou`?"
+        );
+        assert_eq!(source_lines("a\r\nb\rc\n\nd"), vec!["a", "b", "c", "", "d"]);
+        assert_eq!(source_lines("a\n"), vec!["a", ""]);
+    }
+
+    /// A file that is not UTF-8 after a lone `\r` is located as the parser would.
+    #[test]
+    fn not_utf8_after_a_lone_carriage_return_is_on_the_right_line() {
+        let bytes = b"version: 1\rx: caf\xe9\n";
+        let err = load_bytes(Path::new("v.yaml"), bytes, &BTreeSet::new()).unwrap_err();
+        assert_eq!(
+            (err.diagnostics()[0].line, err.diagnostics()[0].column),
+            (2, 7)
         );
     }
 

@@ -28,7 +28,7 @@ pub fn validate(
     recorded: &BTreeSet<Address>,
 ) -> Result<BTreeMap<Address, DesiredServer>, Vec<Diagnostic>> {
     let mut checker = Checker {
-        lines: text.lines().collect(),
+        lines: super::source_lines(text),
         diagnostics: Vec::new(),
     };
     let servers = checker.file(root, recorded);
@@ -58,7 +58,7 @@ pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
         },
         _ => Pos::START,
     };
-    let lines: Vec<&str> = text.lines().collect();
+    let lines = super::source_lines(text);
     let checker = Checker {
         lines,
         diagnostics: Vec::new(),
@@ -77,11 +77,12 @@ pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
 /// Text that is not UTF-8, located at the first bad byte.
 pub fn not_utf8(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
     let good = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
-    let line = good.matches('\n').count() as u64 + 1;
-    let column = good.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
+    let good_lines = super::source_lines(&good);
+    let line = good_lines.len() as u64;
+    let column = good_lines.last().map_or(0, |l| l.chars().count()) as u64 + 1;
     let whole = String::from_utf8_lossy(bytes);
     let checker = Checker {
-        lines: whole.lines().collect(),
+        lines: super::source_lines(&whole),
         diagnostics: Vec::new(),
     };
     let mut diagnostic = checker.diagnostic(
@@ -696,7 +697,7 @@ impl<'t> Checker<'t> {
         let mut seen: BTreeMap<String, &Node> = BTreeMap::new();
         let mut entries = Vec::new();
         for (key, value) in pairs {
-            let Some(text) = key.value.scalar_text() else {
+            let Some(text) = self.key_text(key) else {
                 self.error(
                     key,
                     "a key must be a plain name, not a list or a mapping".to_owned(),
@@ -728,6 +729,33 @@ impl<'t> Checker<'t> {
             entries.push((text, key, value));
         }
         Some(entries)
+    }
+
+    /// A scalar key as the user wrote it. YAML reads `True:`, `NULL:` or `~:` as a
+    /// boolean or null, whose canonical text (`true`, `null`) is not what the file says:
+    /// an entry written `True:` would become `ipsec_server.true`, and `~:` a valid name
+    /// `null`. Keys are names, so a key that is not a string is taken from the source.
+    fn key_text(&self, key: &Node) -> Option<String> {
+        match &key.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Seq(_) | Value::Map(_) => None,
+            other => {
+                let line = self.lines.get((key.pos.line as usize).wrapping_sub(1));
+                let written: Option<String> = line.map(|l| {
+                    l.chars()
+                        .skip(key.pos.column as usize - 1)
+                        .take(key.width as usize)
+                        .collect()
+                });
+                // A key whose text is not on its line (an alias, `? ` forms): the value's
+                // own text, which for a null is nothing, not a name.
+                Some(match (written, other) {
+                    (Some(w), _) if !w.is_empty() && !w.starts_with('*') => w,
+                    (_, Value::Null) => String::new(),
+                    _ => other.scalar_text()?,
+                })
+            }
+        }
     }
 
     /// A mapping with a fixed set of fields; unknown ones are reported.

@@ -46,6 +46,12 @@ pub enum StateError {
     Empty { path: PathBuf },
 
     #[error(
+        "{}: the state file looks truncated: {why}. vpnform writes every state file whole, ending with the `pending:` line and a newline, so this one was cut short (a failed copy, a bad merge, a full disk). {}",
+        path.display(), restore_advice(path)
+    )]
+    Truncated { path: PathBuf, why: &'static str },
+
+    #[error(
         "{}:{line}:{column}: this state file was written by a newer vpnform (state format version {found}; this vpnform reads version {supported}).\n{snippet}Upgrade vpnform to work with this state; vpnform left the file untouched.",
         path.display(), supported = super::STATE_VERSION
     )]
@@ -213,7 +219,12 @@ fn unknown_message(
 /// style of rustc and serde-saphyr: `  |` gutter, line number, caret. Empty if the line
 /// is not in the source (a truncated file's end).
 pub(crate) fn snippet(source: &str, line: u64, column: u64) -> String {
-    let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) else {
+    // Lines as the YAML parser numbers them (a lone `\r` is a break too).
+    let mut lines = crate::config::source_lines(source);
+    if lines.last() == Some(&"") {
+        lines.pop();
+    }
+    let Some(text) = lines.get(line.saturating_sub(1) as usize) else {
         return String::new();
     };
     let number = line.to_string();

@@ -50,7 +50,26 @@ pub fn parse(path: &Path, source: &str) -> Result<State, StateError> {
         serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source))
             .map_err(|e| parse_error(path, source, &e))?;
     validate(path, source, &state)?;
+    // Only a file that parses gets here: a cut mid-value is reported with its place.
+    check_whole(path, source)?;
     Ok(state)
+}
+
+/// A cut at a line boundary still parses (`serial: 12` cut to `serial: 1`, an entry
+/// dropped), so the shape vpnform always writes is checked: a final newline, and the
+/// `pending:` key, which comes last.
+fn check_whole(path: &Path, source: &str) -> Result<(), StateError> {
+    let why = if !source.ends_with('\n') {
+        "it does not end with a newline"
+    } else if !source.lines().any(|l| l.starts_with("pending:")) {
+        "it has no top-level `pending:` key"
+    } else {
+        return Ok(());
+    };
+    Err(StateError::Truncated {
+        path: path.to_path_buf(),
+        why,
+    })
 }
 
 /// The version is checked before the full parse, so that a newer vpnform's file (which
@@ -166,13 +185,16 @@ fn locate(source: &str, field: &Field) -> (u64, u64) {
         Field::Lineage => at(positions.lineage.as_ref()),
         Field::ResourceKey(address) => {
             // Spans are on values, not keys: find the key's line in the text.
-            source.lines().enumerate().find_map(|(i, l)| {
-                let trimmed = l.trim_start();
-                let key = trimmed
-                    .strip_prefix(address.as_str())
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'));
-                key.then(|| (i as u64 + 1, (l.len() - trimmed.len()) as u64 + 1))
-            })
+            crate::config::source_lines(source)
+                .into_iter()
+                .enumerate()
+                .find_map(|(i, l)| {
+                    let trimmed = l.trim_start();
+                    let key = trimmed
+                        .strip_prefix(address.as_str())
+                        .is_some_and(|rest| rest.trim_start().starts_with(':'));
+                    key.then(|| (i as u64 + 1, (l.len() - trimmed.len()) as u64 + 1))
+                })
         }
         Field::ResourceId(a) => at(positions.resources.get(a).and_then(|r| r.id.as_ref())),
         Field::ResourceGateway(a) => at(positions

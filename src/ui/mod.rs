@@ -90,7 +90,7 @@ impl Ui {
     /// `warning: ...` on stderr (shown even with `-q`).
     pub fn warn(&self, message: &str) {
         let s = style::WARNING;
-        let _ = writeln!(self.stderr(), "{s}warning{s:#}: {message}");
+        let _ = writeln!(self.stderr(), "{s}warning{s:#}: {}", printable(message));
     }
 
     /// `error: ...` then one `Caused by:` line per source, as cargo prints them.
@@ -111,17 +111,49 @@ pub fn render_error(err: &anyhow::Error, color: bool) -> String {
     } else {
         (String::new(), String::new())
     };
-    let mut text = format!("{s}error{r}: {err}\n");
+    let mut text = format!("{s}error{r}: {}\n", printable(&err.to_string()));
     let mut causes = err.chain().skip(1).peekable();
     if causes.peek().is_some() {
         text.push_str("\nCaused by:\n");
         for cause in causes {
             for line in cause.to_string().lines() {
                 text.push_str("  ");
-                text.push_str(line);
+                text.push_str(&printable(line));
                 text.push('\n');
             }
         }
     }
     text
+}
+
+/// `text` with every control character but line breaks and tabs shown as `\u{fffd}`.
+/// Errors quote the user's files (a snippet of a corrupted state file, a value with an
+/// escape in it): an ESC from there must not reach a colour terminal, where it would be
+/// an escape sequence, and a NUL dropped by the pipe's stripping would shift the caret.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a control character quoted from a file (an ESC in a corrupted state
+    /// file's line) went to the terminal as is.
+    #[test]
+    fn control_characters_from_files_reached_the_terminal() {
+        let err = anyhow::anyhow!("f:1:6: bad\n1 | a\u{1b}]0;x\u{7}b\0c\r\n  |  \t^");
+        assert_eq!(
+            render_error(&err, false),
+            "error: f:1:6: bad\n1 | a\u{fffd}]0;x\u{fffd}b\u{fffd}c\u{fffd}\n  |  \t^\n"
+        );
+    }
 }

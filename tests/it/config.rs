@@ -540,7 +540,7 @@ fn the_state_directory_is_taken_from_state_flag() {
         )
         .file(
             "elsewhere/vpnform.state.yaml",
-            "version: 1\nlineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a\nserial: 1\nresources:\n  ipsec_server.old: {id: iss-a9, region: cn-beijing, vpn_gateway: vpn-b1}\n",
+            "version: 1\nlineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a\nserial: 1\nresources:\n  ipsec_server.old: {id: iss-a9, region: cn-beijing, vpn_gateway: vpn-b1}\npending: []\n",
         );
     let out = ws.run(&["validate", "--state", "elsewhere"]);
     assert_eq!(

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod badinput;
 mod cli;
 mod cloud;
 mod config;

@@ -51,18 +51,58 @@ pub trait Reporter: Send + Sync {
     fn event(&self, event: &Event);
 }
 
-/// Reports through the ui: text on stderr, or JSON lines on stdout.
+/// Reports through the ui: text on stderr, or JSON lines on stdout; with a progress bar
+/// under the text when stderr is a terminal.
 pub struct UiReporter {
-    pub ui: Ui,
-    pub json: bool,
+    ui: Ui,
+    json: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl UiReporter {
+    /// `actions`: how many actions the run has (the bar's length).
+    pub fn new(ui: Ui, json: bool, actions: usize) -> Self {
+        let bar =
+            (!json && ui.stderr_is_terminal() && ui.verbosity() > crate::ui::Verbosity::Quiet)
+                .then(|| {
+                    let bar = indicatif::ProgressBar::new(actions as u64);
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{bar:30} {pos}/{len} actions done  [{elapsed}]",
+                        )
+                        .expect("a valid template"),
+                    );
+                    bar.enable_steady_tick(Duration::from_millis(500));
+                    bar
+                });
+        UiReporter { ui, json, bar }
+    }
+
+    /// Removes the bar, leaving the lines printed above it.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 impl Reporter for UiReporter {
     fn event(&self, event: &Event) {
         if self.json {
             self.ui.out(&(json_line(event).to_string() + "\n"));
-        } else {
-            self.ui.status(&text_line(event));
+            return;
+        }
+        match &self.bar {
+            Some(bar) => {
+                bar.suspend(|| self.ui.status(&text_line(event)));
+                if matches!(
+                    event,
+                    Event::Complete { .. } | Event::Errored { .. } | Event::Skipped { .. }
+                ) {
+                    bar.inc(1);
+                }
+            }
+            None => self.ui.status(&text_line(event)),
         }
     }
 }

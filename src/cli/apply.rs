@@ -236,10 +236,11 @@ async fn run_with(
             }
         }
     });
-    let reporter = Arc::new(UiReporter {
-        ui: ctx.ui.clone(),
-        json: args.json,
-    });
+    let reporter = Arc::new(UiReporter::new(
+        ctx.ui.clone(),
+        args.json,
+        actions.len() + pending.len(),
+    ));
     let options = ApplyOptions {
         poll_interval: args.poll_interval,
         ..ApplyOptions::default()
@@ -250,11 +251,12 @@ async fn run_with(
         &plan.hash,
         client,
         journal.clone(),
-        reporter,
+        reporter.clone(),
         options,
         cancel_rx,
     )
     .await;
+    reporter.finish();
     interrupts.abort();
     let journal = Arc::into_inner(journal).expect("every action task has ended");
     let final_state = journal.finish().await;

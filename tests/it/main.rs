@@ -4,6 +4,7 @@
 
 mod support;
 
+mod apply;
 mod cli;
 mod cloud;
 mod config;

@@ -1,0 +1,320 @@
+//! `vpnform apply` end to end (GitHub issue 5): the real binary against a sandbox the
+//! test runs in-process, asserted from the sandbox's audit log and wire log, the state
+//! file, stdout/stderr and the exit code.
+//!
+//! Every test owns a tokio runtime that serves the sandbox on its worker threads while the
+//! test thread runs the binary. The sandbox's configure time is short (200ms) and the
+//! binary polls every 50ms, so a run takes about a second; order is asserted from audit
+//! timestamps only where the design guarantees a gap (a gateway configures before the
+//! next operation on it, a dependency is confirmed gone before its waiter starts).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use vpnform::sandbox::{self, AuditEntry, CallLog, Sandbox, SandboxConfig, World};
+use vpnform::state::State;
+
+use crate::support::{Output, Workspace};
+
+/// One recorded server: address name, id, region, gateway, depends_on (names).
+struct Server {
+    name: &'static str,
+    id: &'static str,
+    region: &'static str,
+    gateway: &'static str,
+    depends_on: &'static [&'static str],
+}
+
+const fn server(
+    name: &'static str,
+    id: &'static str,
+    region: &'static str,
+    gateway: &'static str,
+    depends_on: &'static [&'static str],
+) -> Server {
+    Server {
+        name,
+        id,
+        region,
+        gateway,
+        depends_on,
+    }
+}
+
+const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
+
+/// A state file recording `servers` at serial 3.
+fn state_yaml(servers: &[Server]) -> String {
+    let mut text = format!("version: 1\nlineage: {LINEAGE}\nserial: 3\nresources:\n");
+    let mut sorted: Vec<&Server> = servers.iter().collect();
+    sorted.sort_by_key(|s| s.name);
+    for s in sorted {
+        text.push_str(&format!(
+            "  ipsec_server.{}:\n    id: {}\n    region: {}\n    vpn_gateway: {}\n",
+            s.name, s.id, s.region, s.gateway
+        ));
+        if !s.depends_on.is_empty() {
+            text.push_str("    depends_on:\n");
+            for d in s.depends_on {
+                text.push_str(&format!("    - ipsec_server.{d}\n"));
+            }
+        }
+        text.push_str(&format!("    attributes:\n      name: {}\n", s.name));
+    }
+    text.push_str("pending: []\n");
+    text
+}
+
+/// A desired file keeping `servers`.
+fn desired_yaml(servers: &[Server]) -> String {
+    let mut text = "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n".to_owned();
+    for s in servers {
+        text.push_str(&format!(
+            "  {}:\n    id: {}\n    vpn_gateway: {}\n    region: {}\n",
+            s.name, s.id, s.gateway, s.region
+        ));
+    }
+    text
+}
+
+/// The sandbox, served by a runtime the test owns, plus every call it answered.
+struct Cloud {
+    runtime: tokio::runtime::Runtime,
+    sandbox: Option<Sandbox>,
+    wire: Arc<Mutex<Vec<CallLog>>>,
+}
+
+impl Cloud {
+    /// A sandbox whose world is what the state file records.
+    fn for_state(state_text: &str, configure: Duration) -> Cloud {
+        let state = vpnform::state::parse(std::path::Path::new("state.yaml"), state_text)
+            .expect("test state parses");
+        Cloud::start(World::from_state(&state), configure)
+    }
+
+    fn start(world: World, configure: Duration) -> Cloud {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let wire: Arc<Mutex<Vec<CallLog>>> = Arc::default();
+        let log = wire.clone();
+        let config = SandboxConfig {
+            configure_time: (configure, configure),
+            logger: Some(Arc::new(move |call: &CallLog| {
+                log.lock().unwrap().push(call.clone())
+            })),
+            ..SandboxConfig::default()
+        };
+        let sandbox = runtime
+            .block_on(sandbox::start(config, world))
+            .expect("sandbox starts");
+        Cloud {
+            runtime,
+            sandbox: Some(sandbox),
+            wire,
+        }
+    }
+
+    fn sandbox(&self) -> &Sandbox {
+        self.sandbox.as_ref().unwrap()
+    }
+
+    /// A workspace whose runs reach this sandbox with its key pair.
+    fn workspace(&self, state: &str, desired: &str) -> Workspace {
+        Workspace::new()
+            .file("vpnform.yaml", desired)
+            .file("state/vpnform.state.yaml", state)
+            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
+            .env(
+                "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                sandbox::DEFAULT_ACCESS_KEY_ID,
+            )
+            .env(
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                sandbox::DEFAULT_ACCESS_KEY_SECRET,
+            )
+    }
+
+    /// Every delete effect so far.
+    fn deletes(&self) -> Vec<AuditEntry> {
+        self.sandbox()
+            .audit()
+            .into_iter()
+            .filter(|e| e.action == "DeleteIpsecServer")
+            .collect()
+    }
+
+    /// Every real (not DryRun) DeleteIpsecServer call answered so far.
+    fn sent_deletes(&self) -> Vec<CallLog> {
+        self.wire
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.action == "DeleteIpsecServer" && param(c, "DryRun") != Some("true"))
+            .cloned()
+            .collect()
+    }
+
+    /// How many answers carried `code`.
+    fn answers_with(&self, code: &str) -> usize {
+        self.wire
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.code.as_deref() == Some(code))
+            .count()
+    }
+}
+
+impl Drop for Cloud {
+    fn drop(&mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            self.runtime.block_on(sandbox.shutdown());
+        }
+    }
+}
+
+fn param<'a>(call: &'a CallLog, name: &str) -> Option<&'a str> {
+    call.params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+const CONFIGURE: Duration = Duration::from_millis(200);
+const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
+
+fn with(base: &[&str], more: &[&'static str]) -> Vec<String> {
+    base.iter().chain(more).map(|s| s.to_string()).collect()
+}
+
+fn run(ws: &Workspace, args: &[String]) -> Output {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ws.run(&args)
+}
+
+fn read_state(ws: &Workspace) -> State {
+    vpnform::state::read(&ws.path().join("state"))
+        .expect("state reads")
+        .expect("state exists")
+}
+
+fn time(text: &str) -> jiff::Timestamp {
+    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn addresses(state: &State) -> BTreeSet<String> {
+    state.resources.keys().cloned().collect()
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|n| format!("ipsec_server.{n}")).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Many gateways: dependency order, one operation per gateway, exactly once, converged.
+
+/// Six deletes over three gateways in two regions. The sandbox (unlike Alibaba) allows
+/// several servers on one gateway, which is what proves the per-gateway serialization:
+/// hz1 carries three, hz2 two. Dependencies cross gateways and regions:
+/// a3 -> c1 -> b2 (so b2 after c1 after a3) and b1 -> a1 (a1 after b1).
+const MANY: &[Server] = &[
+    server("a1", "iss-a1", "cn-hangzhou", "vpn-hz1", &[]),
+    server("a2", "iss-a2", "cn-hangzhou", "vpn-hz1", &[]),
+    server("a3", "iss-a3", "cn-hangzhou", "vpn-hz1", &["c1"]),
+    server("b1", "iss-b1", "cn-hangzhou", "vpn-hz2", &["a1"]),
+    server("b2", "iss-b2", "cn-hangzhou", "vpn-hz2", &[]),
+    server("c1", "iss-c1", "cn-shanghai", "vpn-sh1", &["b2"]),
+    server("keep", "iss-keep", "cn-shanghai", "vpn-sh2", &[]),
+];
+
+#[test]
+fn many_gateways_apply_in_dependency_order_one_operation_per_gateway_exactly_once() {
+    let state = state_yaml(MANY);
+    let cloud = Cloud::for_state(&state, CONFIGURE);
+    let ws = cloud.workspace(&state, &desired_yaml(&MANY[6..]));
+
+    let out = run(&ws, &with(APPLY, &[]));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.ends_with(
+            "\nApply complete! Resources: 0 added, 0 changed, 6 destroyed, 0 adopted, 0 forgotten.\n"
+        ),
+        "{}",
+        out.stdout
+    );
+
+    // Each delete effect exactly once.
+    let deletes = cloud.deletes();
+    let mut effects: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &deletes {
+        *effects.entry(e.resource.as_str()).or_default() += 1;
+    }
+    let expected: BTreeMap<&str, usize> = MANY[..6].iter().map(|s| (s.id, 1)).collect();
+    assert_eq!(effects, expected);
+    let by_id: BTreeMap<&str, &AuditEntry> =
+        deletes.iter().map(|e| (e.resource.as_str(), e)).collect();
+
+    // `A depends_on B`: B's delete starts only once A's gateway finished configuring.
+    for a in &MANY[..6] {
+        for b in a.depends_on {
+            let b = MANY.iter().find(|s| s.name == *b).unwrap();
+            let (ea, eb) = (by_id[a.id], by_id[b.id]);
+            assert!(
+                time(&eb.time) >= time(&ea.configured_at),
+                "{} (depends on {}) configured until {}, but {} started at {}",
+                a.name,
+                b.name,
+                ea.configured_at,
+                b.name,
+                eb.time
+            );
+        }
+    }
+
+    // Per gateway, never two operations in flight: each starts once the previous one's
+    // configuring ended, and the sandbox saw the gateway become active in between.
+    let mut per_gateway: BTreeMap<&str, Vec<&AuditEntry>> = BTreeMap::new();
+    for e in &deletes {
+        per_gateway.entry(e.vpn_gateway.as_str()).or_default().push(e);
+    }
+    assert_eq!(
+        per_gateway.iter().map(|(g, es)| (*g, es.len())).collect::<Vec<_>>(),
+        vec![("vpn-hz1", 3), ("vpn-hz2", 2), ("vpn-sh1", 1)]
+    );
+    for entries in per_gateway.values_mut() {
+        entries.sort_by_key(|e| time(&e.time));
+        assert_eq!(entries[0].gateway_active_since, None);
+        for pair in entries.windows(2) {
+            assert!(time(&pair[1].time) >= time(&pair[0].configured_at), "{pair:#?}");
+            assert_eq!(
+                pair[1].gateway_active_since.as_deref(),
+                Some(pair[0].configured_at.as_str())
+            );
+        }
+    }
+    // vpnform waited for each gateway itself: the API never had to turn one away.
+    assert_eq!(cloud.answers_with("VpnGateway.Configuring"), 0);
+
+    // Every delete carried a ClientToken, and every real send of one server the same one.
+    for e in &deletes {
+        let token = e.client_token.as_deref().expect("a ClientToken");
+        assert!(token.starts_with("vpnform-") && token.len() == 40, "{token}");
+    }
+
+    let state = read_state(&ws);
+    assert_eq!(addresses(&state), names(&["keep"]));
+    assert!(state.pending.is_empty());
+    assert!(state.serial > 3, "serial {}", state.serial);
+    assert_eq!(state.lineage, LINEAGE);
+    let world = cloud.sandbox().world();
+    assert_eq!(
+        world.ipsec_servers.keys().collect::<Vec<_>>(),
+        vec!["iss-keep"]
+    );
+}

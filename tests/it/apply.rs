@@ -318,3 +318,168 @@ fn many_gateways_apply_in_dependency_order_one_operation_per_gateway_exactly_onc
         vec!["iss-keep"]
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Saved plans that must not run.
+
+/// Two deletes on two gateways, one server kept.
+const SMALL: &[Server] = &[
+    server("keep", "iss-keep", "cn-hangzhou", "vpn-g3", &[]),
+    server("s1", "iss-s1", "cn-hangzhou", "vpn-g1", &[]),
+    server("s2", "iss-s2", "cn-hangzhou", "vpn-g2", &["s1"]),
+];
+
+fn small(cloud_configure: Duration) -> (Cloud, Workspace) {
+    let state = state_yaml(SMALL);
+    let cloud = Cloud::for_state(&state, cloud_configure);
+    let ws = cloud.workspace(&state, &desired_yaml(&SMALL[..1]));
+    (cloud, ws)
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+fn save_plan(ws: &Workspace) {
+    let out = ws.run(&["plan", "--out", "plan.json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+/// Applies `plan.json`, asserting it is refused with exactly `message`, nothing sent and
+/// the state untouched.
+fn assert_refused(cloud: &Cloud, ws: &Workspace, message: &str) {
+    let before = ws.read("state/vpnform.state.yaml");
+    let out = run(ws, &with(APPLY, &["plan.json"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stderr, format!("error: {message}\n"));
+    assert_eq!(out.stdout, "");
+    assert!(cloud.sent_deletes().is_empty(), "{:?}", cloud.sent_deletes());
+    assert!(cloud.deletes().is_empty());
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
+}
+
+#[test]
+fn a_stale_saved_plan_is_refused_and_nothing_is_sent() {
+    let (cloud, ws) = small(CONFIGURE);
+    save_plan(&ws);
+    // Another run wrote the state since (here: by hand, serial 3 -> 4).
+    let state = ws.read("state/vpnform.state.yaml");
+    ws.write(
+        "state/vpnform.state.yaml",
+        &state.replace("serial: 3\n", "serial: 4\n"),
+    );
+    assert_refused(
+        &cloud,
+        &ws,
+        "the saved plan plan.json is stale: it was made from state serial 3, and the state \
+         is now at serial 4, written since by another run; make a new plan with \
+         `vpnform plan --out FILE` and review it",
+    );
+}
+
+#[test]
+fn a_tampered_saved_plan_is_refused_and_nothing_is_sent() {
+    let (cloud, ws) = small(CONFIGURE);
+    save_plan(&ws);
+    let text = ws.read("plan.json");
+    let recorded: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let recorded = recorded["plan_hash"].as_str().unwrap().to_owned();
+    // Point the delete of s1 at the server that is to be kept.
+    let tampered = text.replacen("\"iss-s1\"", "\"iss-keep\"", 1);
+    assert_ne!(tampered, text);
+    ws.write("plan.json", &tampered);
+    let saved: vpnform::plan::saved::SavedPlan = serde_json::from_str(&tampered).unwrap();
+    let computed = vpnform::plan::plan_hash(&saved.plan());
+    assert_refused(
+        &cloud,
+        &ws,
+        &format!(
+            "the saved plan plan.json has been tampered with: it records plan hash {recorded}, \
+             but its actions hash to {computed}; make a new plan with `vpnform plan --out`"
+        ),
+    );
+}
+
+#[test]
+fn a_saved_plan_whose_desired_file_changed_is_refused_and_nothing_is_sent() {
+    let (cloud, ws) = small(CONFIGURE);
+    save_plan(&ws);
+    let before = ws.read("vpnform.yaml");
+    let after = format!("{before}# edited after the plan was made\n");
+    ws.write("vpnform.yaml", &after);
+    assert_refused(
+        &cloud,
+        &ws,
+        &format!(
+            "the desired-state file vpnform.yaml has changed since the saved plan plan.json \
+             was made (SHA-256 {} then, {} now); review the change and make a new plan with \
+             `vpnform plan --out FILE`",
+            sha256(&before),
+            sha256(&after)
+        ),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The state lock.
+
+#[test]
+fn a_second_apply_is_refused_by_the_lock_of_the_first() {
+    let (cloud, ws) = small(CONFIGURE);
+    let lock = vpnform::state::Lock::acquire(
+        &ws.path().join("state"),
+        "vpnform apply (the first run)",
+        Duration::ZERO,
+    )
+    .unwrap();
+    let h = lock.holder().clone();
+    let before = ws.read("state/vpnform.state.yaml");
+    let out = run(&ws, &with(APPLY, &[]));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: the state is locked: state/.vpnform.lock is held by pid {} on host {} \
+             running `vpnform apply (the first run)` since {} (lock id {}).\n\
+             Wait for that run to finish, or wait for the lock with `--lock-timeout 5m`. \
+             If that process is gone but its host or filesystem still holds the lock (a hung \
+             process, a network filesystem), run `vpnform force-unlock`.\n",
+            h.pid, h.host, h.since, h.id
+        )
+    );
+    // Refused before planning: not even a read reached the cloud.
+    assert_eq!(cloud.sandbox().calls(), BTreeMap::new());
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
+    drop(lock);
+}
+
+#[test]
+fn a_second_apply_with_lock_timeout_waits_for_the_first_then_applies() {
+    let (cloud, ws) = small(CONFIGURE);
+    let lock = vpnform::state::Lock::acquire(
+        &ws.path().join("state"),
+        "vpnform apply (the first run)",
+        Duration::ZERO,
+    )
+    .unwrap();
+    let args = with(APPLY, &["--lock-timeout", "60s"]);
+    let child = ws
+        .command(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // While the lock is held, the waiting run sends nothing.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(cloud.sandbox().calls(), BTreeMap::new());
+    drop(lock);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.ends_with(
+        "\nApply complete! Resources: 0 added, 0 changed, 2 destroyed, 0 adopted, 0 forgotten.\n"
+    ));
+    assert_eq!(addresses(&read_state(&ws)), names(&["keep"]));
+    assert_eq!(cloud.deletes().len(), 2);
+}

@@ -9,7 +9,6 @@
 //! next operation on it, a dependency is confirmed gone before its waiter starts).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -281,17 +280,26 @@ fn many_gateways_apply_in_dependency_order_one_operation_per_gateway_exactly_onc
     // configuring ended, and the sandbox saw the gateway become active in between.
     let mut per_gateway: BTreeMap<&str, Vec<&AuditEntry>> = BTreeMap::new();
     for e in &deletes {
-        per_gateway.entry(e.vpn_gateway.as_str()).or_default().push(e);
+        per_gateway
+            .entry(e.vpn_gateway.as_str())
+            .or_default()
+            .push(e);
     }
     assert_eq!(
-        per_gateway.iter().map(|(g, es)| (*g, es.len())).collect::<Vec<_>>(),
+        per_gateway
+            .iter()
+            .map(|(g, es)| (*g, es.len()))
+            .collect::<Vec<_>>(),
         vec![("vpn-hz1", 3), ("vpn-hz2", 2), ("vpn-sh1", 1)]
     );
     for entries in per_gateway.values_mut() {
         entries.sort_by_key(|e| time(&e.time));
         assert_eq!(entries[0].gateway_active_since, None);
         for pair in entries.windows(2) {
-            assert!(time(&pair[1].time) >= time(&pair[0].configured_at), "{pair:#?}");
+            assert!(
+                time(&pair[1].time) >= time(&pair[0].configured_at),
+                "{pair:#?}"
+            );
             assert_eq!(
                 pair[1].gateway_active_since.as_deref(),
                 Some(pair[0].configured_at.as_str())
@@ -304,7 +312,10 @@ fn many_gateways_apply_in_dependency_order_one_operation_per_gateway_exactly_onc
     // Every delete carried a ClientToken, and every real send of one server the same one.
     for e in &deletes {
         let token = e.client_token.as_deref().expect("a ClientToken");
-        assert!(token.starts_with("vpnform-") && token.len() == 40, "{token}");
+        assert!(
+            token.starts_with("vpnform-") && token.len() == 40,
+            "{token}"
+        );
     }
 
     let state = read_state(&ws);
@@ -354,7 +365,11 @@ fn assert_refused(cloud: &Cloud, ws: &Workspace, message: &str) {
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(out.stderr, format!("error: {message}\n"));
     assert_eq!(out.stdout, "");
-    assert!(cloud.sent_deletes().is_empty(), "{:?}", cloud.sent_deletes());
+    assert!(
+        cloud.sent_deletes().is_empty(),
+        "{:?}",
+        cloud.sent_deletes()
+    );
     assert!(cloud.deletes().is_empty());
     assert_eq!(ws.read("state/vpnform.state.yaml"), before);
 }
@@ -482,4 +497,205 @@ fn a_second_apply_with_lock_timeout_waits_for_the_first_then_applies() {
     ));
     assert_eq!(addresses(&read_state(&ws)), names(&["keep"]));
     assert_eq!(cloud.deletes().len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// A refusal mid-apply.
+
+/// f is refused. w waits for f (f depends_on w), w2 waits for w; i is independent.
+const REFUSED: &[Server] = &[
+    server("keep", "iss-keep", "cn-hangzhou", "vpn-keep", &[]),
+    server("f", "iss-f", "cn-hangzhou", "vpn-f", &["w"]),
+    server("i", "iss-i", "cn-hangzhou", "vpn-i", &[]),
+    server("w", "iss-w", "cn-shanghai", "vpn-w", &["w2"]),
+    server("w2", "iss-w2", "cn-hangzhou", "vpn-w2", &[]),
+];
+
+#[test]
+fn forbidden_mid_apply_skips_its_waiters_finishes_the_rest_and_records_exactly_that() {
+    let state = state_yaml(REFUSED);
+    let cloud = Cloud::for_state(&state, CONFIGURE);
+    let ws = cloud.workspace(&state, &desired_yaml(&REFUSED[..1]));
+    // The plan's DryRun precheck passes; the permission is withdrawn before the apply.
+    save_plan(&ws);
+    cloud.sandbox().set_policy(sandbox::Policy {
+        deny_resources: ["iss-f".to_owned()].into(),
+        ..Default::default()
+    });
+
+    let out = run(&ws, &with(APPLY, &["plan.json"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    let refused = cloud.sent_deletes();
+    let refused: Vec<&CallLog> = refused
+        .iter()
+        .filter(|c| c.code.as_deref() == Some("Forbidden"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let request_id = &refused[0].request_id;
+    let host = cloud.sandbox().addr();
+    let api_error = format!(
+        "DeleteIpsecServer failed: Forbidden (HTTP 403): User not authorized to operate on the \
+         specified resource.\n  RequestId: {request_id}\n  HostId: {host}\n  Recommend: \
+         https://api.aliyun.com/troubleshoot?q=Forbidden&product=Vpc&requestId={request_id}\n  \
+         hint: the RAM policy of this access key must allow `vpc:DeleteIpsecServer` on this \
+         resource"
+    );
+    for line in [
+        format!("ipsec_server.f: failed: {api_error}\n"),
+        "ipsec_server.w: skipped, because ipsec_server.f failed\n".to_owned(),
+        "ipsec_server.w2: skipped, because ipsec_server.w failed\n".to_owned(),
+        "ipsec_server.i: Destruction complete after ".to_owned(),
+    ] {
+        assert!(out.stderr.contains(&line), "{line}\nnot in\n{}", out.stderr);
+    }
+    assert!(
+        out.stderr.ends_with(&format!(
+            "error: apply did not finish: the state records every action that did\n\n\
+             ipsec_server.f: {api_error}\n\
+             ipsec_server.w: skipped, because ipsec_server.f failed\n\
+             ipsec_server.w2: skipped, because ipsec_server.w failed\n"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stdout,
+        "\nApply incomplete! Resources: 0 added, 0 changed, 1 destroyed, 0 adopted, 0 forgotten.\n"
+    );
+
+    // Only the independent delete took effect; the refused one left no intent behind.
+    assert_eq!(
+        cloud
+            .deletes()
+            .iter()
+            .map(|e| e.resource.as_str())
+            .collect::<Vec<_>>(),
+        vec!["iss-i"]
+    );
+    let after = read_state(&ws);
+    assert_eq!(addresses(&after), names(&["f", "keep", "w", "w2"]));
+    assert_eq!(after.pending, vec![]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Killed mid-apply, then run again.
+
+/// k1 and k2 share a gateway (so the run lasts two configure times); k3 is alone.
+const KILLED: &[Server] = &[
+    server("keep", "iss-keep", "cn-hangzhou", "vpn-keep", &[]),
+    server("k1", "iss-k1", "cn-hangzhou", "vpn-k", &[]),
+    server("k2", "iss-k2", "cn-hangzhou", "vpn-k", &[]),
+    server("k3", "iss-k3", "cn-shanghai", "vpn-j", &[]),
+];
+
+/// Starts `args` and SIGKILLs the process once the state file journals an intent whose
+/// delete has taken effect (its gateway still configuring, its record not yet written:
+/// the moment a lost answer would leave). Returns the journal as the kill left it.
+fn kill_when_pending(
+    cloud: &Cloud,
+    ws: &Workspace,
+    args: &[String],
+) -> Vec<vpnform::state::PendingOp> {
+    let mut child = ws
+        .command(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let path = ws.path().join("state/vpnform.state.yaml");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        // The state is replaced by rename: a read sees the old file or the new one.
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let effects: Vec<String> = cloud.deletes().into_iter().map(|e| e.resource).collect();
+        if let Ok(state) = vpnform::state::parse(&path, &text)
+            && state.pending.iter().any(|p| effects.contains(&p.id))
+        {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the apply ended ({status}) before an intent was journaled");
+        }
+        assert!(Instant::now() < deadline, "no intent journaled in 20s");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let pending = read_state(ws).pending;
+    assert!(!pending.is_empty());
+    pending
+}
+
+/// After the re-run: converged, each delete took effect once, and every intent the kill
+/// left was completed with its own ClientToken, on the wire and in the effect.
+fn assert_converged_exactly_once(
+    cloud: &Cloud,
+    ws: &Workspace,
+    out: &Output,
+    pending: &[vpnform::state::PendingOp],
+) {
+    assert_eq!(out.code, 0, "{out:?}");
+    let state = read_state(ws);
+    assert_eq!(addresses(&state), names(&["keep"]));
+    assert_eq!(state.pending, vec![]);
+    let mut effects: Vec<&str> = Vec::new();
+    let deletes = cloud.deletes();
+    effects.extend(deletes.iter().map(|e| e.resource.as_str()));
+    effects.sort();
+    assert_eq!(effects, vec!["iss-k1", "iss-k2", "iss-k3"]);
+    let sent = cloud.sent_deletes();
+    for op in pending {
+        let effect = deletes.iter().find(|e| e.resource == op.id).unwrap();
+        assert_eq!(
+            effect.client_token.as_deref(),
+            Some(op.client_token.as_str())
+        );
+        let tokens: BTreeSet<&str> = sent
+            .iter()
+            .filter(|c| param(c, "IpsecServerId") == Some(op.id.as_str()))
+            .filter_map(|c| param(c, "ClientToken"))
+            .collect();
+        assert_eq!(tokens, BTreeSet::from([op.client_token.as_str()]), "{op:?}");
+    }
+}
+
+#[test]
+fn killed_mid_apply_a_fresh_plan_rerun_converges_resending_the_journaled_token() {
+    let state = state_yaml(KILLED);
+    let cloud = Cloud::for_state(&state, Duration::from_secs(1));
+    let ws = cloud.workspace(&state, &desired_yaml(&KILLED[..1]));
+    let pending = kill_when_pending(&cloud, &ws, &with(APPLY, &[]));
+
+    let out = run(&ws, &with(APPLY, &[]));
+    assert_converged_exactly_once(&cloud, &ws, &out, &pending);
+    // The re-run's own plan has other tokens (the state's serial moved since): the
+    // journal's token won over the plan's.
+    let hash = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Plan hash: "))
+        .expect("the re-run shows its plan");
+    for op in &pending {
+        let planned =
+            vpnform::plan::client_token(hash, &op.address, vpnform::plan::ActionKind::Delete);
+        assert_ne!(planned, op.client_token);
+    }
+}
+
+#[test]
+fn killed_mid_apply_the_same_saved_plan_resumes_and_converges_exactly_once() {
+    let state = state_yaml(KILLED);
+    let cloud = Cloud::for_state(&state, Duration::from_secs(1));
+    let ws = cloud.workspace(&state, &desired_yaml(&KILLED[..1]));
+    save_plan(&ws);
+    let pending = kill_when_pending(&cloud, &ws, &with(APPLY, &["plan.json"]));
+
+    let out = run(&ws, &with(APPLY, &["plan.json"]));
+    assert!(
+        out.stderr
+            .starts_with("Resuming the saved plan plan.json (hash "),
+        "{}",
+        out.stderr
+    );
+    assert_converged_exactly_once(&cloud, &ws, &out, &pending);
 }

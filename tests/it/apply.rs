@@ -699,3 +699,144 @@ fn killed_mid_apply_the_same_saved_plan_resumes_and_converges_exactly_once() {
     );
     assert_converged_exactly_once(&cloud, &ws, &out, &pending);
 }
+
+// ---------------------------------------------------------------------------------------
+// Drift: a server deleted outside vpnform.
+
+#[test]
+fn a_server_deleted_outside_vpnform_is_forgotten_without_a_delete() {
+    let state = state_yaml(&SMALL[..2]);
+    let cloud = Cloud::for_state(&state, CONFIGURE);
+    let ws = cloud.workspace(&state, &desired_yaml(&SMALL[..1]));
+    cloud.sandbox().shared().edit_world(|w| {
+        w.ipsec_servers.remove("iss-s1");
+    });
+
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            r#"
+  # ipsec_server.s1 will be forgotten: dropped from the state, nothing changes in the cloud
+  # (because iss-s1 is gone from the cloud)
+  < resource "ipsec_server" "s1" {
+      < id          = "iss-s1"
+      < vpn_gateway = "vpn-g1"
+      < region      = "cn-hangzhou"
+      < name        = "s1"
+    }
+
+Plan: 0 to add, 0 to change, 0 to destroy, 0 to adopt, 1 to forget.
+"#
+        ),
+        "{}",
+        plan.stdout
+    );
+
+    let out = run(&ws, &with(APPLY, &[]));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.ends_with(
+        "\nApply complete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 1 forgotten.\n"
+    ));
+    assert!(
+        out.stderr.starts_with("ipsec_server.s1: Forgotten after ")
+            && out.stderr.lines().count() == 1,
+        "{}",
+        out.stderr
+    );
+    // Not even a DryRun: absence was read, nothing was sent.
+    assert_eq!(cloud.sandbox().calls().get("DeleteIpsecServer"), None);
+    let after = read_state(&ws);
+    assert_eq!(addresses(&after), names(&["keep"]));
+    assert_eq!(after.pending, vec![]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Output and approval.
+
+#[test]
+fn json_apply_prints_one_parseable_object_a_line_with_apply_events() {
+    let (cloud, ws) = small(CONFIGURE);
+    let out = run(&ws, &with(APPLY, &["--json"]));
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    // The plan's lines, then the apply's: two events per delete, then the summary.
+    assert_eq!(
+        kinds[..4],
+        [
+            "version",
+            "planned_change",
+            "planned_change",
+            "change_summary"
+        ]
+    );
+    assert_eq!(lines[3]["changes"]["operation"], "plan");
+    assert_eq!(kinds.len(), 9, "{kinds:?}");
+    let starts: BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l["type"] == "apply_start")
+        .map(|l| l["hook"]["resource"]["addr"].as_str().unwrap())
+        .collect();
+    let completes: BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l["type"] == "apply_complete")
+        .map(|l| l["hook"]["resource"]["addr"].as_str().unwrap())
+        .collect();
+    let both = BTreeSet::from(["ipsec_server.s1", "ipsec_server.s2"]);
+    assert_eq!(starts, both);
+    assert_eq!(completes, both);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "change_summary");
+    assert_eq!(
+        summary["changes"],
+        serde_json::json!({"add": 0, "change": 0, "remove": 2, "adopt": 0, "forget": 0, "operation": "apply"})
+    );
+    assert_eq!(cloud.deletes().len(), 2);
+    // Progress goes to stdout as JSON; stderr stays empty.
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn without_auto_approve_anything_but_yes_cancels_and_sends_nothing() {
+    let (cloud, ws) = small(CONFIGURE);
+    let before = ws.read("state/vpnform.state.yaml");
+    let out = ws.run_with_stdin(&["apply", "--poll-interval", "50ms"], "no\n");
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("\nPlan: 0 to add, 0 to change, 2 to destroy, 0 to adopt, 0 to forget.\n")
+    );
+    assert!(
+        out.stderr.starts_with(
+            "\nDo you want to perform these actions?\n  vpnform will perform the actions \
+             described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .ends_with("error: apply cancelled: nothing was changed\n"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(cloud.sent_deletes().len(), 0);
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
+}
+
+#[test]
+fn without_auto_approve_yes_applies() {
+    let (cloud, ws) = small(CONFIGURE);
+    let out = ws.run_with_stdin(&["apply", "--poll-interval", "50ms"], "yes\n");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.ends_with(
+        "\nApply complete! Resources: 0 added, 0 changed, 2 destroyed, 0 adopted, 0 forgotten.\n"
+    ));
+    assert_eq!(cloud.deletes().len(), 2);
+    assert_eq!(addresses(&read_state(&ws)), names(&["keep"]));
+}

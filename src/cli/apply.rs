@@ -1,6 +1,6 @@
 //! `vpnform apply [FILE]`: plan (or load a saved plan), approve, execute, record.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -300,7 +300,9 @@ fn approve(ctx: &Context) -> anyhow::Result<bool> {
         .lock()
         .read_line(&mut line)
         .context("cannot read the answer from standard input")?;
-    if line.is_empty() {
+    // A terminal echoes the answer and its newline; end of input or a pipe echoes
+    // nothing, and what is printed next would continue the prompt's line.
+    if line.is_empty() || !std::io::stdin().is_terminal() {
         ctx.ui.status("");
     }
     Ok(line.trim_end_matches(['\r', '\n']) == "yes")

@@ -830,6 +830,19 @@ fn without_auto_approve_anything_but_yes_cancels_and_sends_nothing() {
 }
 
 #[test]
+fn regression_an_answer_piped_to_the_prompt_glued_the_next_line_to_it() {
+    let (_cloud, ws) = small(CONFIGURE);
+    let out = ws.run_with_stdin(&["apply", "--poll-interval", "50ms"], "no\n");
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "\nDo you want to perform these actions?\n  vpnform will perform the actions described \
+         above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: \n\
+         error: apply cancelled: nothing was changed\n"
+    );
+}
+
+#[test]
 fn without_auto_approve_yes_applies() {
     let (cloud, ws) = small(CONFIGURE);
     let out = ws.run_with_stdin(&["apply", "--poll-interval", "50ms"], "yes\n");

@@ -48,7 +48,24 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let runtime = connect::runtime()?;
-    runtime.block_on(apply(ctx, &args))
+    let result = runtime.block_on(apply(ctx, &args));
+    if let (Err(err), true) = (&result, args.json) {
+        // As plan does: machine readers get the error on stdout as a diagnostic; people
+        // reading the job log still see it on stderr.
+        diagnostic(ctx, err);
+    }
+    result
+}
+
+fn diagnostic(ctx: &Context, err: &anyhow::Error) {
+    let detail: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+    ctx.ui.out(&render::json_line(&render::diagnostic_event(
+        "error",
+        &err.to_string(),
+        &detail.join("\n"),
+        None,
+        &render::now_timestamp(),
+    )));
 }
 
 async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
@@ -276,10 +293,14 @@ async fn run_with(
             "{not_started} action(s) not started because the run was interrupted; run apply again"
         ));
     }
-    ctx.ui.error(&anyhow::anyhow!(
+    let err = anyhow::anyhow!(
         "apply did not finish: the state records every action that did\n\n{}",
         lines.join("\n")
-    ));
+    );
+    if args.json {
+        diagnostic(ctx, &err);
+    }
+    ctx.ui.error(&err);
     Ok((exit::ERROR, Some(final_state)))
 }
 

@@ -853,3 +853,53 @@ fn without_auto_approve_yes_applies() {
     assert_eq!(cloud.deletes().len(), 2);
     assert_eq!(addresses(&read_state(&ws)), names(&["keep"]));
 }
+
+#[test]
+fn regression_apply_json_gave_machine_readers_no_diagnostic_for_an_error() {
+    let (cloud, ws) = small(CONFIGURE);
+    save_plan(&ws);
+    let state = ws.read("state/vpnform.state.yaml");
+    ws.write(
+        "state/vpnform.state.yaml",
+        &state.replace("serial: 3\n", "serial: 4\n"),
+    );
+    let out = run(&ws, &with(APPLY, &["--json", "plan.json"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert_eq!(lines[1]["type"], "diagnostic");
+    assert_eq!(lines[1]["@level"], "error");
+    assert_eq!(
+        lines[1]["diagnostic"]["summary"],
+        "the saved plan plan.json is stale: it was made from state serial 3, and the state \
+         is now at serial 4, written since by another run; make a new plan with \
+         `vpnform plan --out FILE` and review it"
+    );
+    assert!(
+        out.stderr
+            .starts_with("error: the saved plan plan.json is stale")
+    );
+
+    // An apply that ran but did not finish ends with a diagnostic too.
+    ws.write("state/vpnform.state.yaml", &state);
+    cloud.sandbox().set_policy(sandbox::Policy {
+        deny_resources: ["iss-s2".to_owned()].into(),
+        ..Default::default()
+    });
+    let out = run(&ws, &with(APPLY, &["--json", "plan.json"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    let last: serde_json::Value = serde_json::from_str(out.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "diagnostic", "{}", out.stdout);
+    let summary = last["diagnostic"]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(
+            "apply did not finish: the state records every action that did\n\n\
+             ipsec_server.s2: DeleteIpsecServer failed: Forbidden (HTTP 403): "
+        ) && summary.ends_with("\nipsec_server.s1: skipped, because ipsec_server.s2 failed"),
+        "{summary}"
+    );
+}

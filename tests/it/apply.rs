@@ -903,3 +903,80 @@ fn regression_apply_json_gave_machine_readers_no_diagnostic_for_an_error() {
         "{summary}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The rehearsal.
+
+#[test]
+fn sandbox_rehearsal_never_writes_the_real_state_and_prints_its_diff() {
+    let state = state_yaml(SMALL);
+    // No endpoint, no credentials: the rehearsal needs neither.
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired_yaml(&SMALL[..1]))
+        .file("state/vpnform.state.yaml", &state);
+    let out = run(
+        &ws,
+        &with(APPLY, &["--sandbox", "--sandbox-configure-time", "200ms"]),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(ws.read("state/vpnform.state.yaml"), state);
+    let hash = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Plan hash: "))
+        .unwrap();
+    let (_, rehearsal) = out
+        .stdout
+        .split_once(
+            "\nApply complete! Resources: 0 added, 0 changed, 2 destroyed, 0 adopted, 0 forgotten.\n\
+             \nRehearsal against the in-process sandbox: state/vpnform.state.yaml was not \
+             written. It would become:\n\n",
+        )
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    // The serial moves by one per journal write, which group commit makes vary.
+    let serial = rehearsal
+        .lines()
+        .find_map(|l| l.strip_prefix("+serial: "))
+        .unwrap();
+    assert_eq!(
+        rehearsal,
+        format!(
+            "State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,7 +1,10 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: {LINEAGE}
+-serial: 3
++serial: {serial}
++applying:
++  plan_hash: {hash}
++  base_serial: 3
+ resources:
+   ipsec_server.keep:
+     id: iss-keep
+@@ -9,18 +12,4 @@
+     vpn_gateway: vpn-g3
+     attributes:
+       name: keep
+-  ipsec_server.s1:
+-    id: iss-s1
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g1
+-    attributes:
+-      name: s1
+-  ipsec_server.s2:
+-    id: iss-s2
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g2
+-    depends_on:
+-    - ipsec_server.s1
+-    attributes:
+-      name: s2
+ pending: []
+"
+        )
+    );
+}

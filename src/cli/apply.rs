@@ -75,7 +75,27 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
             .out(&render::json_line(&render::version_event(&timestamp)));
     }
     // The lock is held for the whole run: plan, approval, every write.
-    let _lock = Lock::acquire(ctx.state_dir(), &super::command_line(), args.lock_timeout)?;
+    let _lock = Lock::acquire_with(
+        ctx.state_dir(),
+        &super::command_line(),
+        args.lock_timeout,
+        |holder| {
+            // Without a word, a run waiting up to --lock-timeout looks hung.
+            let who = holder.map_or_else(
+                || "another process".to_owned(),
+                |h| {
+                    format!(
+                        "pid {} on host {} running `{}` since {}",
+                        h.pid, h.host, h.command, h.since
+                    )
+                },
+            );
+            ctx.ui.status(&format!(
+                "The state is locked by {who}; waiting for it (up to {}).",
+                crate::apply::report::human(args.lock_timeout)
+            ));
+        },
+    )?;
     let recorded = crate::state::read(ctx.state_dir())?;
     let state_exists = recorded.is_some();
     let state = recorded.clone().unwrap_or_else(empty_state);

@@ -499,6 +499,32 @@ fn a_second_apply_with_lock_timeout_waits_for_the_first_then_applies() {
     assert_eq!(cloud.deletes().len(), 2);
 }
 
+#[test]
+fn regression_an_apply_waiting_for_the_lock_said_nothing_and_looked_hung() {
+    let (_cloud, ws) = small(CONFIGURE);
+    let lock = vpnform::state::Lock::acquire(
+        &ws.path().join("state"),
+        "vpnform apply (the first run)",
+        Duration::ZERO,
+    )
+    .unwrap();
+    let h = lock.holder().clone();
+    // It gives up after the timeout, having said why it was waiting.
+    let out = run(&ws, &with(APPLY, &["--lock-timeout", "1s"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "The state is locked by pid {} on host {} running `vpnform apply (the first run)` \
+             since {}; waiting for it (up to 1s).\n\
+             error: the state is locked after waiting 1s: ",
+            h.pid, h.host, h.since
+        )),
+        "{}",
+        out.stderr
+    );
+    drop(lock);
+}
+
 // ---------------------------------------------------------------------------------------
 // A refusal mid-apply.
 

@@ -1,6 +1,6 @@
 //! `vpnform apply [FILE]`: plan (or load a saved plan), approve, execute, record.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,7 +48,24 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let runtime = connect::runtime()?;
-    runtime.block_on(apply(ctx, &args))
+    let result = runtime.block_on(apply(ctx, &args));
+    if let (Err(err), true) = (&result, args.json) {
+        // As plan does: machine readers get the error on stdout as a diagnostic; people
+        // reading the job log still see it on stderr.
+        diagnostic(ctx, err);
+    }
+    result
+}
+
+fn diagnostic(ctx: &Context, err: &anyhow::Error) {
+    let detail: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+    ctx.ui.out(&render::json_line(&render::diagnostic_event(
+        "error",
+        &err.to_string(),
+        &detail.join("\n"),
+        None,
+        &render::now_timestamp(),
+    )));
 }
 
 async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
@@ -58,7 +75,27 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
             .out(&render::json_line(&render::version_event(&timestamp)));
     }
     // The lock is held for the whole run: plan, approval, every write.
-    let _lock = Lock::acquire(ctx.state_dir(), &super::command_line(), args.lock_timeout)?;
+    let _lock = Lock::acquire_with(
+        ctx.state_dir(),
+        &super::command_line(),
+        args.lock_timeout,
+        |holder| {
+            // Without a word, a run waiting up to --lock-timeout looks hung.
+            let who = holder.map_or_else(
+                || "another process".to_owned(),
+                |h| {
+                    format!(
+                        "pid {} on host {} running `{}` since {}",
+                        h.pid, h.host, h.command, h.since
+                    )
+                },
+            );
+            ctx.ui.status(&format!(
+                "The state is locked by {who}; waiting for it (up to {}).",
+                crate::apply::report::human(args.lock_timeout)
+            ));
+        },
+    )?;
     let recorded = crate::state::read(ctx.state_dir())?;
     let state_exists = recorded.is_some();
     let state = recorded.clone().unwrap_or_else(empty_state);
@@ -278,10 +315,14 @@ async fn run_with(
             "{not_started} action(s) not started because the run was interrupted; run apply again"
         ));
     }
-    ctx.ui.error(&anyhow::anyhow!(
+    let err = anyhow::anyhow!(
         "apply did not finish: the state records every action that did\n\n{}",
         lines.join("\n")
-    ));
+    );
+    if args.json {
+        diagnostic(ctx, &err);
+    }
+    ctx.ui.error(&err);
     Ok((exit::ERROR, Some(final_state)))
 }
 
@@ -302,7 +343,9 @@ fn approve(ctx: &Context) -> anyhow::Result<bool> {
         .lock()
         .read_line(&mut line)
         .context("cannot read the answer from standard input")?;
-    if line.is_empty() {
+    // A terminal echoes the answer and its newline; end of input or a pipe echoes
+    // nothing, and what is printed next would continue the prompt's line.
+    if line.is_empty() || !std::io::stdin().is_terminal() {
         ctx.ui.status("");
     }
     Ok(line.trim_end_matches(['\r', '\n']) == "yes")

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod apply;
 mod badinput;
 mod cli;
 mod cloud;

@@ -1,0 +1,1008 @@
+//! `vpnform apply` end to end (GitHub issue 5): the real binary against a sandbox the
+//! test runs in-process, asserted from the sandbox's audit log and wire log, the state
+//! file, stdout/stderr and the exit code.
+//!
+//! Every test owns a tokio runtime that serves the sandbox on its worker threads while the
+//! test thread runs the binary. The sandbox's configure time is short (200ms) and the
+//! binary polls every 50ms, so a run takes about a second; order is asserted from audit
+//! timestamps only where the design guarantees a gap (a gateway configures before the
+//! next operation on it, a dependency is confirmed gone before its waiter starts).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use vpnform::sandbox::{self, AuditEntry, CallLog, Sandbox, SandboxConfig, World};
+use vpnform::state::State;
+
+use crate::support::{Output, Workspace};
+
+/// One recorded server: address name, id, region, gateway, depends_on (names).
+struct Server {
+    name: &'static str,
+    id: &'static str,
+    region: &'static str,
+    gateway: &'static str,
+    depends_on: &'static [&'static str],
+}
+
+const fn server(
+    name: &'static str,
+    id: &'static str,
+    region: &'static str,
+    gateway: &'static str,
+    depends_on: &'static [&'static str],
+) -> Server {
+    Server {
+        name,
+        id,
+        region,
+        gateway,
+        depends_on,
+    }
+}
+
+const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
+
+/// A state file recording `servers` at serial 3.
+fn state_yaml(servers: &[Server]) -> String {
+    let mut text = format!("version: 1\nlineage: {LINEAGE}\nserial: 3\nresources:\n");
+    let mut sorted: Vec<&Server> = servers.iter().collect();
+    sorted.sort_by_key(|s| s.name);
+    for s in sorted {
+        text.push_str(&format!(
+            "  ipsec_server.{}:\n    id: {}\n    region: {}\n    vpn_gateway: {}\n",
+            s.name, s.id, s.region, s.gateway
+        ));
+        if !s.depends_on.is_empty() {
+            text.push_str("    depends_on:\n");
+            for d in s.depends_on {
+                text.push_str(&format!("    - ipsec_server.{d}\n"));
+            }
+        }
+        text.push_str(&format!("    attributes:\n      name: {}\n", s.name));
+    }
+    text.push_str("pending: []\n");
+    text
+}
+
+/// A desired file keeping `servers`.
+fn desired_yaml(servers: &[Server]) -> String {
+    let mut text = "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n".to_owned();
+    for s in servers {
+        text.push_str(&format!(
+            "  {}:\n    id: {}\n    vpn_gateway: {}\n    region: {}\n",
+            s.name, s.id, s.gateway, s.region
+        ));
+    }
+    text
+}
+
+/// The sandbox, served by a runtime the test owns, plus every call it answered.
+struct Cloud {
+    runtime: tokio::runtime::Runtime,
+    sandbox: Option<Sandbox>,
+    wire: Arc<Mutex<Vec<CallLog>>>,
+}
+
+impl Cloud {
+    /// A sandbox whose world is what the state file records.
+    fn for_state(state_text: &str, configure: Duration) -> Cloud {
+        let state = vpnform::state::parse(std::path::Path::new("state.yaml"), state_text)
+            .expect("test state parses");
+        Cloud::start(World::from_state(&state), configure)
+    }
+
+    fn start(world: World, configure: Duration) -> Cloud {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let wire: Arc<Mutex<Vec<CallLog>>> = Arc::default();
+        let log = wire.clone();
+        let config = SandboxConfig {
+            configure_time: (configure, configure),
+            logger: Some(Arc::new(move |call: &CallLog| {
+                log.lock().unwrap().push(call.clone())
+            })),
+            ..SandboxConfig::default()
+        };
+        let sandbox = runtime
+            .block_on(sandbox::start(config, world))
+            .expect("sandbox starts");
+        Cloud {
+            runtime,
+            sandbox: Some(sandbox),
+            wire,
+        }
+    }
+
+    fn sandbox(&self) -> &Sandbox {
+        self.sandbox.as_ref().unwrap()
+    }
+
+    /// A workspace whose runs reach this sandbox with its key pair.
+    fn workspace(&self, state: &str, desired: &str) -> Workspace {
+        Workspace::new()
+            .file("vpnform.yaml", desired)
+            .file("state/vpnform.state.yaml", state)
+            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
+            .env(
+                "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                sandbox::DEFAULT_ACCESS_KEY_ID,
+            )
+            .env(
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                sandbox::DEFAULT_ACCESS_KEY_SECRET,
+            )
+    }
+
+    /// Every delete effect so far.
+    fn deletes(&self) -> Vec<AuditEntry> {
+        self.sandbox()
+            .audit()
+            .into_iter()
+            .filter(|e| e.action == "DeleteIpsecServer")
+            .collect()
+    }
+
+    /// Every real (not DryRun) DeleteIpsecServer call answered so far.
+    fn sent_deletes(&self) -> Vec<CallLog> {
+        self.wire
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.action == "DeleteIpsecServer" && param(c, "DryRun") != Some("true"))
+            .cloned()
+            .collect()
+    }
+
+    /// How many answers carried `code`.
+    fn answers_with(&self, code: &str) -> usize {
+        self.wire
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.code.as_deref() == Some(code))
+            .count()
+    }
+}
+
+impl Drop for Cloud {
+    fn drop(&mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            self.runtime.block_on(sandbox.shutdown());
+        }
+    }
+}
+
+fn param<'a>(call: &'a CallLog, name: &str) -> Option<&'a str> {
+    call.params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+const CONFIGURE: Duration = Duration::from_millis(200);
+const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
+
+fn with(base: &[&str], more: &[&'static str]) -> Vec<String> {
+    base.iter().chain(more).map(|s| s.to_string()).collect()
+}
+
+fn run(ws: &Workspace, args: &[String]) -> Output {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ws.run(&args)
+}
+
+fn read_state(ws: &Workspace) -> State {
+    vpnform::state::read(&ws.path().join("state"))
+        .expect("state reads")
+        .expect("state exists")
+}
+
+fn time(text: &str) -> jiff::Timestamp {
+    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn addresses(state: &State) -> BTreeSet<String> {
+    state.resources.keys().cloned().collect()
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|n| format!("ipsec_server.{n}")).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Many gateways: dependency order, one operation per gateway, exactly once, converged.
+
+/// Six deletes over three gateways in two regions. The sandbox (unlike Alibaba) allows
+/// several servers on one gateway, which is what proves the per-gateway serialization:
+/// hz1 carries three, hz2 two. Dependencies cross gateways and regions:
+/// a3 -> c1 -> b2 (so b2 after c1 after a3) and b1 -> a1 (a1 after b1).
+const MANY: &[Server] = &[
+    server("a1", "iss-a1", "cn-hangzhou", "vpn-hz1", &[]),
+    server("a2", "iss-a2", "cn-hangzhou", "vpn-hz1", &[]),
+    server("a3", "iss-a3", "cn-hangzhou", "vpn-hz1", &["c1"]),
+    server("b1", "iss-b1", "cn-hangzhou", "vpn-hz2", &["a1"]),
+    server("b2", "iss-b2", "cn-hangzhou", "vpn-hz2", &[]),
+    server("c1", "iss-c1", "cn-shanghai", "vpn-sh1", &["b2"]),
+    server("keep", "iss-keep", "cn-shanghai", "vpn-sh2", &[]),
+];
+
+#[test]
+fn many_gateways_apply_in_dependency_order_one_operation_per_gateway_exactly_once() {
+    let state = state_yaml(MANY);
+    let cloud = Cloud::for_state(&state, CONFIGURE);
+    let ws = cloud.workspace(&state, &desired_yaml(&MANY[6..]));
+
+    let out = run(&ws, &with(APPLY, &[]));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.ends_with(
+            "\nApply complete! Resources: 0 added, 0 changed, 6 destroyed, 0 adopted, 0 forgotten.\n"
+        ),
+        "{}",
+        out.stdout
+    );
+
+    // Each delete effect exactly once.
+    let deletes = cloud.deletes();
+    let mut effects: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &deletes {
+        *effects.entry(e.resource.as_str()).or_default() += 1;
+    }
+    let expected: BTreeMap<&str, usize> = MANY[..6].iter().map(|s| (s.id, 1)).collect();
+    assert_eq!(effects, expected);
+    let by_id: BTreeMap<&str, &AuditEntry> =
+        deletes.iter().map(|e| (e.resource.as_str(), e)).collect();
+
+    // `A depends_on B`: B's delete starts only once A's gateway finished configuring.
+    for a in &MANY[..6] {
+        for b in a.depends_on {
+            let b = MANY.iter().find(|s| s.name == *b).unwrap();
+            let (ea, eb) = (by_id[a.id], by_id[b.id]);
+            assert!(
+                time(&eb.time) >= time(&ea.configured_at),
+                "{} (depends on {}) configured until {}, but {} started at {}",
+                a.name,
+                b.name,
+                ea.configured_at,
+                b.name,
+                eb.time
+            );
+        }
+    }
+
+    // Per gateway, never two operations in flight: each starts once the previous one's
+    // configuring ended, and the sandbox saw the gateway become active in between.
+    let mut per_gateway: BTreeMap<&str, Vec<&AuditEntry>> = BTreeMap::new();
+    for e in &deletes {
+        per_gateway
+            .entry(e.vpn_gateway.as_str())
+            .or_default()
+            .push(e);
+    }
+    assert_eq!(
+        per_gateway
+            .iter()
+            .map(|(g, es)| (*g, es.len()))
+            .collect::<Vec<_>>(),
+        vec![("vpn-hz1", 3), ("vpn-hz2", 2), ("vpn-sh1", 1)]
+    );
+    for entries in per_gateway.values_mut() {
+        entries.sort_by_key(|e| time(&e.time));
+        assert_eq!(entries[0].gateway_active_since, None);
+        for pair in entries.windows(2) {
+            assert!(
+                time(&pair[1].time) >= time(&pair[0].configured_at),
+                "{pair:#?}"
+            );
+            assert_eq!(
+                pair[1].gateway_active_since.as_deref(),
+                Some(pair[0].configured_at.as_str())
+            );
+        }
+    }
+    // vpnform waited for each gateway itself: the API never had to turn one away.
+    assert_eq!(cloud.answers_with("VpnGateway.Configuring"), 0);
+
+    // Every delete carried a ClientToken, and every real send of one server the same one.
+    for e in &deletes {
+        let token = e.client_token.as_deref().expect("a ClientToken");
+        assert!(
+            token.starts_with("vpnform-") && token.len() == 40,
+            "{token}"
+        );
+    }
+
+    let state = read_state(&ws);
+    assert_eq!(addresses(&state), names(&["keep"]));
+    assert!(state.pending.is_empty());
+    assert!(state.serial > 3, "serial {}", state.serial);
+    assert_eq!(state.lineage, LINEAGE);
+    let world = cloud.sandbox().world();
+    assert_eq!(
+        world.ipsec_servers.keys().collect::<Vec<_>>(),
+        vec!["iss-keep"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Saved plans that must not run.
+
+/// Two deletes on two gateways, one server kept.
+const SMALL: &[Server] = &[
+    server("keep", "iss-keep", "cn-hangzhou", "vpn-g3", &[]),
+    server("s1", "iss-s1", "cn-hangzhou", "vpn-g1", &[]),
+    server("s2", "iss-s2", "cn-hangzhou", "vpn-g2", &["s1"]),
+];
+
+fn small(cloud_configure: Duration) -> (Cloud, Workspace) {
+    let state = state_yaml(SMALL);
+    let cloud = Cloud::for_state(&state, cloud_configure);
+    let ws = cloud.workspace(&state, &desired_yaml(&SMALL[..1]));
+    (cloud, ws)
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+fn save_plan(ws: &Workspace) {
+    let out = ws.run(&["plan", "--out", "plan.json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+/// Applies `plan.json`, asserting it is refused with exactly `message`, nothing sent and
+/// the state untouched.
+fn assert_refused(cloud: &Cloud, ws: &Workspace, message: &str) {
+    let before = ws.read("state/vpnform.state.yaml");
+    let out = run(ws, &with(APPLY, &["plan.json"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stderr, format!("error: {message}\n"));
+    assert_eq!(out.stdout, "");
+    assert!(
+        cloud.sent_deletes().is_empty(),
+        "{:?}",
+        cloud.sent_deletes()
+    );
+    assert!(cloud.deletes().is_empty());
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
+}
+
+#[test]
+fn a_stale_saved_plan_is_refused_and_nothing_is_sent() {
+    let (cloud, ws) = small(CONFIGURE);
+    save_plan(&ws);
+    // Another run wrote the state since (here: by hand, serial 3 -> 4).
+    let state = ws.read("state/vpnform.state.yaml");
+    ws.write(
+        "state/vpnform.state.yaml",
+        &state.replace("serial: 3\n", "serial: 4\n"),
+    );
+    assert_refused(
+        &cloud,
+        &ws,
+        "the saved plan plan.json is stale: it was made from state serial 3, and the state \
+         is now at serial 4, written since by another run; make a new plan with \
+         `vpnform plan --out FILE` and review it",
+    );
+}
+
+#[test]
+fn a_tampered_saved_plan_is_refused_and_nothing_is_sent() {
+    let (cloud, ws) = small(CONFIGURE);
+    save_plan(&ws);
+    let text = ws.read("plan.json");
+    let recorded: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let recorded = recorded["plan_hash"].as_str().unwrap().to_owned();
+    // Point the delete of s1 at the server that is to be kept.
+    let tampered = text.replacen("\"iss-s1\"", "\"iss-keep\"", 1);
+    assert_ne!(tampered, text);
+    ws.write("plan.json", &tampered);
+    let saved: vpnform::plan::saved::SavedPlan = serde_json::from_str(&tampered).unwrap();
+    let computed = vpnform::plan::plan_hash(&saved.plan());
+    assert_refused(
+        &cloud,
+        &ws,
+        &format!(
+            "the saved plan plan.json has been tampered with: it records plan hash {recorded}, \
+             but its actions hash to {computed}; make a new plan with `vpnform plan --out`"
+        ),
+    );
+}
+
+#[test]
+fn a_saved_plan_whose_desired_file_changed_is_refused_and_nothing_is_sent() {
+    let (cloud, ws) = small(CONFIGURE);
+    save_plan(&ws);
+    let before = ws.read("vpnform.yaml");
+    let after = format!("{before}# edited after the plan was made\n");
+    ws.write("vpnform.yaml", &after);
+    assert_refused(
+        &cloud,
+        &ws,
+        &format!(
+            "the desired-state file vpnform.yaml has changed since the saved plan plan.json \
+             was made (SHA-256 {} then, {} now); review the change and make a new plan with \
+             `vpnform plan --out FILE`",
+            sha256(&before),
+            sha256(&after)
+        ),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The state lock.
+
+#[test]
+fn a_second_apply_is_refused_by_the_lock_of_the_first() {
+    let (cloud, ws) = small(CONFIGURE);
+    let lock = vpnform::state::Lock::acquire(
+        &ws.path().join("state"),
+        "vpnform apply (the first run)",
+        Duration::ZERO,
+    )
+    .unwrap();
+    let h = lock.holder().clone();
+    let before = ws.read("state/vpnform.state.yaml");
+    let out = run(&ws, &with(APPLY, &[]));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: the state is locked: state/.vpnform.lock is held by pid {} on host {} \
+             running `vpnform apply (the first run)` since {} (lock id {}).\n\
+             Wait for that run to finish, or wait for the lock with `--lock-timeout 5m`. \
+             If that process is gone but its host or filesystem still holds the lock (a hung \
+             process, a network filesystem), run `vpnform force-unlock`.\n",
+            h.pid, h.host, h.since, h.id
+        )
+    );
+    // Refused before planning: not even a read reached the cloud.
+    assert_eq!(cloud.sandbox().calls(), BTreeMap::new());
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
+    drop(lock);
+}
+
+#[test]
+fn a_second_apply_with_lock_timeout_waits_for_the_first_then_applies() {
+    let (cloud, ws) = small(CONFIGURE);
+    let lock = vpnform::state::Lock::acquire(
+        &ws.path().join("state"),
+        "vpnform apply (the first run)",
+        Duration::ZERO,
+    )
+    .unwrap();
+    let args = with(APPLY, &["--lock-timeout", "60s"]);
+    let child = ws
+        .command(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // While the lock is held, the waiting run sends nothing.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(cloud.sandbox().calls(), BTreeMap::new());
+    drop(lock);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.ends_with(
+        "\nApply complete! Resources: 0 added, 0 changed, 2 destroyed, 0 adopted, 0 forgotten.\n"
+    ));
+    assert_eq!(addresses(&read_state(&ws)), names(&["keep"]));
+    assert_eq!(cloud.deletes().len(), 2);
+}
+
+#[test]
+fn regression_an_apply_waiting_for_the_lock_said_nothing_and_looked_hung() {
+    let (_cloud, ws) = small(CONFIGURE);
+    let lock = vpnform::state::Lock::acquire(
+        &ws.path().join("state"),
+        "vpnform apply (the first run)",
+        Duration::ZERO,
+    )
+    .unwrap();
+    let h = lock.holder().clone();
+    // It gives up after the timeout, having said why it was waiting.
+    let out = run(&ws, &with(APPLY, &["--lock-timeout", "1s"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "The state is locked by pid {} on host {} running `vpnform apply (the first run)` \
+             since {}; waiting for it (up to 1s).\n\
+             error: the state is locked after waiting 1s: ",
+            h.pid, h.host, h.since
+        )),
+        "{}",
+        out.stderr
+    );
+    drop(lock);
+}
+
+// ---------------------------------------------------------------------------------------
+// A refusal mid-apply.
+
+/// f is refused. w waits for f (f depends_on w), w2 waits for w; i is independent.
+const REFUSED: &[Server] = &[
+    server("keep", "iss-keep", "cn-hangzhou", "vpn-keep", &[]),
+    server("f", "iss-f", "cn-hangzhou", "vpn-f", &["w"]),
+    server("i", "iss-i", "cn-hangzhou", "vpn-i", &[]),
+    server("w", "iss-w", "cn-shanghai", "vpn-w", &["w2"]),
+    server("w2", "iss-w2", "cn-hangzhou", "vpn-w2", &[]),
+];
+
+#[test]
+fn forbidden_mid_apply_skips_its_waiters_finishes_the_rest_and_records_exactly_that() {
+    let state = state_yaml(REFUSED);
+    let cloud = Cloud::for_state(&state, CONFIGURE);
+    let ws = cloud.workspace(&state, &desired_yaml(&REFUSED[..1]));
+    // The plan's DryRun precheck passes; the permission is withdrawn before the apply.
+    save_plan(&ws);
+    cloud.sandbox().set_policy(sandbox::Policy {
+        deny_resources: ["iss-f".to_owned()].into(),
+        ..Default::default()
+    });
+
+    let out = run(&ws, &with(APPLY, &["plan.json"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    let refused = cloud.sent_deletes();
+    let refused: Vec<&CallLog> = refused
+        .iter()
+        .filter(|c| c.code.as_deref() == Some("Forbidden"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let request_id = &refused[0].request_id;
+    let host = cloud.sandbox().addr();
+    let api_error = format!(
+        "DeleteIpsecServer failed: Forbidden (HTTP 403): User not authorized to operate on the \
+         specified resource.\n  RequestId: {request_id}\n  HostId: {host}\n  Recommend: \
+         https://api.aliyun.com/troubleshoot?q=Forbidden&product=Vpc&requestId={request_id}\n  \
+         hint: the RAM policy of this access key must allow `vpc:DeleteIpsecServer` on this \
+         resource"
+    );
+    for line in [
+        format!("ipsec_server.f: failed: {api_error}\n"),
+        "ipsec_server.w: skipped, because ipsec_server.f failed\n".to_owned(),
+        "ipsec_server.w2: skipped, because ipsec_server.w failed\n".to_owned(),
+        "ipsec_server.i: Destruction complete after ".to_owned(),
+    ] {
+        assert!(out.stderr.contains(&line), "{line}\nnot in\n{}", out.stderr);
+    }
+    assert!(
+        out.stderr.ends_with(&format!(
+            "error: apply did not finish: the state records every action that did\n\n\
+             ipsec_server.f: {api_error}\n\
+             ipsec_server.w: skipped, because ipsec_server.f failed\n\
+             ipsec_server.w2: skipped, because ipsec_server.w failed\n"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stdout,
+        "\nApply incomplete! Resources: 0 added, 0 changed, 1 destroyed, 0 adopted, 0 forgotten.\n"
+    );
+
+    // Only the independent delete took effect; the refused one left no intent behind.
+    assert_eq!(
+        cloud
+            .deletes()
+            .iter()
+            .map(|e| e.resource.as_str())
+            .collect::<Vec<_>>(),
+        vec!["iss-i"]
+    );
+    let after = read_state(&ws);
+    assert_eq!(addresses(&after), names(&["f", "keep", "w", "w2"]));
+    assert_eq!(after.pending, vec![]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Killed mid-apply, then run again.
+
+/// k1 and k2 share a gateway (so the run lasts two configure times); k3 is alone.
+const KILLED: &[Server] = &[
+    server("keep", "iss-keep", "cn-hangzhou", "vpn-keep", &[]),
+    server("k1", "iss-k1", "cn-hangzhou", "vpn-k", &[]),
+    server("k2", "iss-k2", "cn-hangzhou", "vpn-k", &[]),
+    server("k3", "iss-k3", "cn-shanghai", "vpn-j", &[]),
+];
+
+/// Starts `args` and SIGKILLs the process once the state file journals an intent whose
+/// delete has taken effect (its gateway still configuring, its record not yet written:
+/// the moment a lost answer would leave). Returns the journal as the kill left it.
+fn kill_when_pending(
+    cloud: &Cloud,
+    ws: &Workspace,
+    args: &[String],
+) -> Vec<vpnform::state::PendingOp> {
+    let mut child = ws
+        .command(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let path = ws.path().join("state/vpnform.state.yaml");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        // The state is replaced by rename: a read sees the old file or the new one.
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let effects: Vec<String> = cloud.deletes().into_iter().map(|e| e.resource).collect();
+        if let Ok(state) = vpnform::state::parse(&path, &text)
+            && state.pending.iter().any(|p| effects.contains(&p.id))
+        {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the apply ended ({status}) before an intent was journaled");
+        }
+        assert!(Instant::now() < deadline, "no intent journaled in 20s");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let pending = read_state(ws).pending;
+    assert!(!pending.is_empty());
+    pending
+}
+
+/// After the re-run: converged, each delete took effect once, and every intent the kill
+/// left was completed with its own ClientToken, on the wire and in the effect.
+fn assert_converged_exactly_once(
+    cloud: &Cloud,
+    ws: &Workspace,
+    out: &Output,
+    pending: &[vpnform::state::PendingOp],
+) {
+    assert_eq!(out.code, 0, "{out:?}");
+    let state = read_state(ws);
+    assert_eq!(addresses(&state), names(&["keep"]));
+    assert_eq!(state.pending, vec![]);
+    let mut effects: Vec<&str> = Vec::new();
+    let deletes = cloud.deletes();
+    effects.extend(deletes.iter().map(|e| e.resource.as_str()));
+    effects.sort();
+    assert_eq!(effects, vec!["iss-k1", "iss-k2", "iss-k3"]);
+    let sent = cloud.sent_deletes();
+    for op in pending {
+        let effect = deletes.iter().find(|e| e.resource == op.id).unwrap();
+        assert_eq!(
+            effect.client_token.as_deref(),
+            Some(op.client_token.as_str())
+        );
+        let tokens: BTreeSet<&str> = sent
+            .iter()
+            .filter(|c| param(c, "IpsecServerId") == Some(op.id.as_str()))
+            .filter_map(|c| param(c, "ClientToken"))
+            .collect();
+        assert_eq!(tokens, BTreeSet::from([op.client_token.as_str()]), "{op:?}");
+    }
+}
+
+#[test]
+fn killed_mid_apply_a_fresh_plan_rerun_converges_resending_the_journaled_token() {
+    let state = state_yaml(KILLED);
+    let cloud = Cloud::for_state(&state, Duration::from_secs(1));
+    let ws = cloud.workspace(&state, &desired_yaml(&KILLED[..1]));
+    let pending = kill_when_pending(&cloud, &ws, &with(APPLY, &[]));
+
+    let out = run(&ws, &with(APPLY, &[]));
+    assert_converged_exactly_once(&cloud, &ws, &out, &pending);
+    // The re-run's own plan has other tokens (the state's serial moved since): the
+    // journal's token won over the plan's.
+    let hash = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Plan hash: "))
+        .expect("the re-run shows its plan");
+    for op in &pending {
+        let planned =
+            vpnform::plan::client_token(hash, &op.address, vpnform::plan::ActionKind::Delete);
+        assert_ne!(planned, op.client_token);
+    }
+}
+
+#[test]
+fn killed_mid_apply_the_same_saved_plan_resumes_and_converges_exactly_once() {
+    let state = state_yaml(KILLED);
+    let cloud = Cloud::for_state(&state, Duration::from_secs(1));
+    let ws = cloud.workspace(&state, &desired_yaml(&KILLED[..1]));
+    save_plan(&ws);
+    let pending = kill_when_pending(&cloud, &ws, &with(APPLY, &["plan.json"]));
+
+    let out = run(&ws, &with(APPLY, &["plan.json"]));
+    assert!(
+        out.stderr
+            .starts_with("Resuming the saved plan plan.json (hash "),
+        "{}",
+        out.stderr
+    );
+    assert_converged_exactly_once(&cloud, &ws, &out, &pending);
+}
+
+// ---------------------------------------------------------------------------------------
+// Drift: a server deleted outside vpnform.
+
+#[test]
+fn a_server_deleted_outside_vpnform_is_forgotten_without_a_delete() {
+    let state = state_yaml(&SMALL[..2]);
+    let cloud = Cloud::for_state(&state, CONFIGURE);
+    let ws = cloud.workspace(&state, &desired_yaml(&SMALL[..1]));
+    cloud.sandbox().shared().edit_world(|w| {
+        w.ipsec_servers.remove("iss-s1");
+    });
+
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            r#"
+  # ipsec_server.s1 will be forgotten: dropped from the state, nothing changes in the cloud
+  # (because iss-s1 is gone from the cloud)
+  < resource "ipsec_server" "s1" {
+      < id          = "iss-s1"
+      < vpn_gateway = "vpn-g1"
+      < region      = "cn-hangzhou"
+      < name        = "s1"
+    }
+
+Plan: 0 to add, 0 to change, 0 to destroy, 0 to adopt, 1 to forget.
+"#
+        ),
+        "{}",
+        plan.stdout
+    );
+
+    let out = run(&ws, &with(APPLY, &[]));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.ends_with(
+        "\nApply complete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 1 forgotten.\n"
+    ));
+    assert!(
+        out.stderr.starts_with("ipsec_server.s1: Forgotten after ")
+            && out.stderr.lines().count() == 1,
+        "{}",
+        out.stderr
+    );
+    // Not even a DryRun: absence was read, nothing was sent.
+    assert_eq!(cloud.sandbox().calls().get("DeleteIpsecServer"), None);
+    let after = read_state(&ws);
+    assert_eq!(addresses(&after), names(&["keep"]));
+    assert_eq!(after.pending, vec![]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Output and approval.
+
+#[test]
+fn json_apply_prints_one_parseable_object_a_line_with_apply_events() {
+    let (cloud, ws) = small(CONFIGURE);
+    let out = run(&ws, &with(APPLY, &["--json"]));
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    // The plan's lines, then the apply's: two events per delete, then the summary.
+    assert_eq!(
+        kinds[..4],
+        [
+            "version",
+            "planned_change",
+            "planned_change",
+            "change_summary"
+        ]
+    );
+    assert_eq!(lines[3]["changes"]["operation"], "plan");
+    assert_eq!(kinds.len(), 9, "{kinds:?}");
+    let starts: BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l["type"] == "apply_start")
+        .map(|l| l["hook"]["resource"]["addr"].as_str().unwrap())
+        .collect();
+    let completes: BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l["type"] == "apply_complete")
+        .map(|l| l["hook"]["resource"]["addr"].as_str().unwrap())
+        .collect();
+    let both = BTreeSet::from(["ipsec_server.s1", "ipsec_server.s2"]);
+    assert_eq!(starts, both);
+    assert_eq!(completes, both);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "change_summary");
+    assert_eq!(
+        summary["changes"],
+        serde_json::json!({"add": 0, "change": 0, "remove": 2, "adopt": 0, "forget": 0, "operation": "apply"})
+    );
+    assert_eq!(cloud.deletes().len(), 2);
+    // Progress goes to stdout as JSON; stderr stays empty.
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn without_auto_approve_anything_but_yes_cancels_and_sends_nothing() {
+    let (cloud, ws) = small(CONFIGURE);
+    let before = ws.read("state/vpnform.state.yaml");
+    let out = ws.run_with_stdin(&["apply", "--poll-interval", "50ms"], "no\n");
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("\nPlan: 0 to add, 0 to change, 2 to destroy, 0 to adopt, 0 to forget.\n")
+    );
+    assert!(
+        out.stderr.starts_with(
+            "\nDo you want to perform these actions?\n  vpnform will perform the actions \
+             described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .ends_with("error: apply cancelled: nothing was changed\n"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(cloud.sent_deletes().len(), 0);
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
+}
+
+#[test]
+fn regression_an_answer_piped_to_the_prompt_glued_the_next_line_to_it() {
+    let (_cloud, ws) = small(CONFIGURE);
+    let out = ws.run_with_stdin(&["apply", "--poll-interval", "50ms"], "no\n");
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "\nDo you want to perform these actions?\n  vpnform will perform the actions described \
+         above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: \n\
+         error: apply cancelled: nothing was changed\n"
+    );
+}
+
+#[test]
+fn without_auto_approve_yes_applies() {
+    let (cloud, ws) = small(CONFIGURE);
+    let out = ws.run_with_stdin(&["apply", "--poll-interval", "50ms"], "yes\n");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.ends_with(
+        "\nApply complete! Resources: 0 added, 0 changed, 2 destroyed, 0 adopted, 0 forgotten.\n"
+    ));
+    assert_eq!(cloud.deletes().len(), 2);
+    assert_eq!(addresses(&read_state(&ws)), names(&["keep"]));
+}
+
+#[test]
+fn regression_apply_json_gave_machine_readers_no_diagnostic_for_an_error() {
+    let (cloud, ws) = small(CONFIGURE);
+    save_plan(&ws);
+    let state = ws.read("state/vpnform.state.yaml");
+    ws.write(
+        "state/vpnform.state.yaml",
+        &state.replace("serial: 3\n", "serial: 4\n"),
+    );
+    let out = run(&ws, &with(APPLY, &["--json", "plan.json"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert_eq!(lines[1]["type"], "diagnostic");
+    assert_eq!(lines[1]["@level"], "error");
+    assert_eq!(
+        lines[1]["diagnostic"]["summary"],
+        "the saved plan plan.json is stale: it was made from state serial 3, and the state \
+         is now at serial 4, written since by another run; make a new plan with \
+         `vpnform plan --out FILE` and review it"
+    );
+    assert!(
+        out.stderr
+            .starts_with("error: the saved plan plan.json is stale")
+    );
+
+    // An apply that ran but did not finish ends with a diagnostic too.
+    ws.write("state/vpnform.state.yaml", &state);
+    cloud.sandbox().set_policy(sandbox::Policy {
+        deny_resources: ["iss-s2".to_owned()].into(),
+        ..Default::default()
+    });
+    let out = run(&ws, &with(APPLY, &["--json", "plan.json"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    let last: serde_json::Value = serde_json::from_str(out.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "diagnostic", "{}", out.stdout);
+    let summary = last["diagnostic"]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(
+            "apply did not finish: the state records every action that did\n\n\
+             ipsec_server.s2: DeleteIpsecServer failed: Forbidden (HTTP 403): "
+        ) && summary.ends_with("\nipsec_server.s1: skipped, because ipsec_server.s2 failed"),
+        "{summary}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The rehearsal.
+
+#[test]
+fn sandbox_rehearsal_never_writes_the_real_state_and_prints_its_diff() {
+    let state = state_yaml(SMALL);
+    // No endpoint, no credentials: the rehearsal needs neither.
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired_yaml(&SMALL[..1]))
+        .file("state/vpnform.state.yaml", &state);
+    let out = run(
+        &ws,
+        &with(APPLY, &["--sandbox", "--sandbox-configure-time", "200ms"]),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(ws.read("state/vpnform.state.yaml"), state);
+    let hash = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Plan hash: "))
+        .unwrap();
+    let (_, rehearsal) = out
+        .stdout
+        .split_once(
+            "\nApply complete! Resources: 0 added, 0 changed, 2 destroyed, 0 adopted, 0 forgotten.\n\
+             \nRehearsal against the in-process sandbox: state/vpnform.state.yaml was not \
+             written. It would become:\n\n",
+        )
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    // The serial moves by one per journal write, which group commit makes vary.
+    let serial = rehearsal
+        .lines()
+        .find_map(|l| l.strip_prefix("+serial: "))
+        .unwrap();
+    assert_eq!(
+        rehearsal,
+        format!(
+            "State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,7 +1,10 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: {LINEAGE}
+-serial: 3
++serial: {serial}
++applying:
++  plan_hash: {hash}
++  base_serial: 3
+ resources:
+   ipsec_server.keep:
+     id: iss-keep
+@@ -9,18 +12,4 @@
+     vpn_gateway: vpn-g3
+     attributes:
+       name: keep
+-  ipsec_server.s1:
+-    id: iss-s1
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g1
+-    attributes:
+-      name: s1
+-  ipsec_server.s2:
+-    id: iss-s2
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g2
+-    depends_on:
+-    - ipsec_server.s1
+-    attributes:
+-      name: s2
+ pending: []
+"
+        )
+    );
+}

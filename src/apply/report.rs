@@ -161,7 +161,7 @@ pub fn text_line(event: &Event) -> String {
         } => format!("{address}: failed: {message}"),
         Event::Skipped {
             address, because, ..
-        } => format!("{address}: skipped, because {because} failed"),
+        } => format!("{address}: skipped: it waits for {because}, which did not complete"),
     }
 }
 

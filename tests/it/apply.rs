@@ -568,8 +568,8 @@ fn forbidden_mid_apply_skips_its_waiters_finishes_the_rest_and_records_exactly_t
     );
     for line in [
         format!("ipsec_server.f: failed: {api_error}\n"),
-        "ipsec_server.w: skipped, because ipsec_server.f failed\n".to_owned(),
-        "ipsec_server.w2: skipped, because ipsec_server.w failed\n".to_owned(),
+        "ipsec_server.w: skipped: it waits for ipsec_server.f, which did not complete\n".to_owned(),
+        "ipsec_server.w2: skipped: it waits for ipsec_server.w, which did not complete\n".to_owned(),
         "ipsec_server.i: Destruction complete after ".to_owned(),
     ] {
         assert!(out.stderr.contains(&line), "{line}\nnot in\n{}", out.stderr);
@@ -578,8 +578,8 @@ fn forbidden_mid_apply_skips_its_waiters_finishes_the_rest_and_records_exactly_t
         out.stderr.ends_with(&format!(
             "error: apply did not finish: the state records every action that did\n\n\
              ipsec_server.f: {api_error}\n\
-             ipsec_server.w: skipped, because ipsec_server.f failed\n\
-             ipsec_server.w2: skipped, because ipsec_server.w failed\n"
+             ipsec_server.w: skipped: it waits for ipsec_server.f, which did not complete\n\
+             ipsec_server.w2: skipped: it waits for ipsec_server.w, which did not complete\n"
         )),
         "{}",
         out.stderr
@@ -925,7 +925,7 @@ fn regression_apply_json_gave_machine_readers_no_diagnostic_for_an_error() {
         summary.starts_with(
             "apply did not finish: the state records every action that did\n\n\
              ipsec_server.s2: DeleteIpsecServer failed: Forbidden (HTTP 403): "
-        ) && summary.ends_with("\nipsec_server.s1: skipped, because ipsec_server.s2 failed"),
+        ) && summary.ends_with("\nipsec_server.s1: skipped: it waits for ipsec_server.s2, which did not complete"),
         "{summary}"
     );
 }

@@ -302,6 +302,14 @@ async fn run(
     }
     let a = &work.action;
     let started = Instant::now();
+    if a.action != ActionKind::Delete {
+        // A delete reports its start once its intent is journaled.
+        shared.reporter.event(&Event::Start {
+            address: a.address.clone(),
+            action: a.action,
+            id: a.id.clone(),
+        });
+    }
     let result = match a.action {
         ActionKind::Forget => shared
             .journal

@@ -307,7 +307,9 @@ async fn run_with(
         lines.push(format!("{address}: {message}"));
     }
     for (address, because) in outcome.skipped() {
-        lines.push(format!("{address}: skipped: it waits for {because}, which did not complete"));
+        lines.push(format!(
+            "{address}: skipped: it waits for {because}, which did not complete"
+        ));
     }
     let not_started = outcome.not_started();
     if not_started > 0 {

@@ -569,7 +569,8 @@ fn forbidden_mid_apply_skips_its_waiters_finishes_the_rest_and_records_exactly_t
     for line in [
         format!("ipsec_server.f: failed: {api_error}\n"),
         "ipsec_server.w: skipped: it waits for ipsec_server.f, which did not complete\n".to_owned(),
-        "ipsec_server.w2: skipped: it waits for ipsec_server.w, which did not complete\n".to_owned(),
+        "ipsec_server.w2: skipped: it waits for ipsec_server.w, which did not complete\n"
+            .to_owned(),
         "ipsec_server.i: Destruction complete after ".to_owned(),
     ] {
         assert!(out.stderr.contains(&line), "{line}\nnot in\n{}", out.stderr);
@@ -765,8 +766,9 @@ Plan: 0 to add, 0 to change, 0 to destroy, 0 to adopt, 1 to forget.
         "\nApply complete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 1 forgotten.\n"
     ));
     assert!(
-        out.stderr.starts_with("ipsec_server.s1: Forgotten after ")
-            && out.stderr.lines().count() == 1,
+        out.stderr.starts_with(
+            "ipsec_server.s1: Forgetting... [id=iss-s1]\nipsec_server.s1: Forgotten after "
+        ) && out.stderr.lines().count() == 2,
         "{}",
         out.stderr
     );
@@ -925,7 +927,9 @@ fn regression_apply_json_gave_machine_readers_no_diagnostic_for_an_error() {
         summary.starts_with(
             "apply did not finish: the state records every action that did\n\n\
              ipsec_server.s2: DeleteIpsecServer failed: Forbidden (HTTP 403): "
-        ) && summary.ends_with("\nipsec_server.s1: skipped: it waits for ipsec_server.s2, which did not complete"),
+        ) && summary.ends_with(
+            "\nipsec_server.s1: skipped: it waits for ipsec_server.s2, which did not complete"
+        ),
         "{summary}"
     );
 }

@@ -1,0 +1,593 @@
+//! The reliability suites of issue 6: proof against the sandbox that apply loses nothing.
+//!
+//! - crash: `vpnform apply` runs as a child process against `vpnform sandbox serve` in
+//!   another process, is killed with SIGKILL at a seeded moment (random delays over the
+//!   run, and moments right after a state write) and re-run until it converges; after
+//!   every run the invariants below are checked.
+//! - faults: the same apply with 30% of the calls failing converges with zero duplicate
+//!   effects; attempts per delete are counted from the sandbox's call log.
+//! - secrecy: canary secret key, STS token and PSKs go through plan, saved plan, show,
+//!   apply, rehearsal, `-v`/`-vv` and `--json`; no output and no file holds them.
+//! - concurrency: two applies started together on one state: one acts, the other
+//!   waits or is refused; no double effect.
+//!
+//! The short forms run in `cargo test`. The long forms print their figures:
+//! `VPNFORM_CRASH_KILLS=1000 cargo test --release --test it reliability::long -- --ignored --nocapture`
+//! (and `VPNFORM_FAULT_RUNS=N` for the fault suite). RELIABILITY.md has the results.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::support::Workspace;
+
+const REGION: &str = "cn-hangzhou";
+const STATE: &str = "state/vpnform.state.yaml";
+/// No run of these small worlds takes this long unless something hangs.
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+
+// ---------------------------------------------------------------------------------
+// Seeded randomness: a failing kill point is replayed from its printed seed.
+
+/// splitmix64: small, seedable, good enough to spread kill moments.
+#[derive(Debug, Clone)]
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 * 1.0 < p
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The world: recorded servers, of which the desired file keeps a few.
+
+/// A small world: `servers` recorded, the first `deletes` removed from the desired
+/// file, in chains (`s1` waits for `s0`, ...) so deletes run in rounds.
+#[derive(Debug, Clone, Copy)]
+struct Scenario {
+    servers: usize,
+    deletes: usize,
+    /// Every `chain`-th delete starts a new chain.
+    chain: usize,
+}
+
+const SMALL: Scenario = Scenario {
+    servers: 6,
+    deletes: 4,
+    chain: 2,
+};
+
+fn server_id(i: usize) -> String {
+    format!("iss-bp1{i:018}")
+}
+
+fn gateway_id(i: usize) -> String {
+    format!("vpn-bp1{i:018}")
+}
+
+/// What the test knows of the world it wrote.
+#[derive(Debug, Clone)]
+struct Expected {
+    /// Every server recorded at the start: id -> gateway.
+    seeded: BTreeMap<String, String>,
+    /// The ids the plan deletes (recorded, not desired).
+    named: BTreeSet<String>,
+    /// The state the runs must converge to: address -> id.
+    desired: BTreeMap<String, String>,
+}
+
+impl Scenario {
+    fn write(&self, ws: &Workspace) -> Expected {
+        let mut state = String::from(
+            "version: 1\nlineage: 00000000-0000-4000-8000-0000000000a1\nserial: 1\nresources:\n",
+        );
+        let mut desired = format!("version: 1\ndefaults:\n  region: {REGION}\nipsec_servers:\n");
+        let mut expected = Expected {
+            seeded: BTreeMap::new(),
+            named: BTreeSet::new(),
+            desired: BTreeMap::new(),
+        };
+        for i in 0..self.servers {
+            let (iss, vpn) = (server_id(i), gateway_id(i));
+            state += &format!(
+                "  ipsec_server.s{i}:\n    id: {iss}\n    region: {REGION}\n    vpn_gateway: {vpn}\n"
+            );
+            if i < self.deletes {
+                if i % self.chain != 0 {
+                    state += &format!("    depends_on: [ipsec_server.s{}]\n", i - 1);
+                }
+                expected.named.insert(iss.clone());
+            } else {
+                desired += &format!("  s{i}:\n    id: {iss}\n    vpn_gateway: {vpn}\n");
+                expected
+                    .desired
+                    .insert(format!("ipsec_server.s{i}"), iss.clone());
+            }
+            state += &format!("    attributes: {{name: s{i}, local_subnet: 10.{i}.0.0/24}}\n");
+            expected.seeded.insert(iss, vpn);
+        }
+        state += "pending: []\n";
+        ws.write(STATE, &state);
+        ws.write("vpnform.yaml", &desired);
+        expected
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The sandbox in its own process.
+
+/// `vpnform sandbox serve` as a child process, its files in a dir of its own (so the
+/// workspace holds only what vpnform wrote). Killed on drop.
+struct SandboxProcess {
+    child: Child,
+    dir: tempfile::TempDir,
+    endpoint: String,
+}
+
+impl SandboxProcess {
+    /// Serves the world implied by the workspace's state file, plus `extra` flags.
+    fn start(ws: &Workspace, extra: &[&str]) -> SandboxProcess {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("serve.out");
+        let state = ws.path().join(STATE);
+        let audit = dir.path().join("audit.jsonl");
+        let mut args = vec![
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--audit",
+            audit.to_str().unwrap(),
+        ];
+        if !extra.contains(&"--world") {
+            args.extend(["--from-state", state.to_str().unwrap()]);
+        }
+        args.extend_from_slice(extra);
+        let child = ws
+            .command(&args)
+            .stdout(File::create(&out).unwrap())
+            // Its call log, one line per call: attempts are counted from it.
+            .stderr(File::create(dir.path().join("serve.log")).unwrap())
+            .spawn()
+            .expect("start the sandbox");
+        let mut sandbox = SandboxProcess {
+            child,
+            dir,
+            endpoint: String::new(),
+        };
+        let started = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            if let Some(line) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("export VPNFORM_ENDPOINT="))
+            {
+                sandbox.endpoint = line.to_owned();
+                return sandbox;
+            }
+            if let Ok(Some(status)) = sandbox.child.try_wait() {
+                panic!(
+                    "the sandbox exited ({status}): {}",
+                    std::fs::read_to_string(sandbox.dir.path().join("serve.log"))
+                        .unwrap_or_default()
+                );
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "sandbox did not start"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Every effect so far, from the audit file.
+    fn audit(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.dir.path().join("audit.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("audit lines are JSON"))
+            .collect()
+    }
+
+    /// Deletes per server id, from the audit.
+    fn deletes(&self) -> BTreeMap<String, usize> {
+        let mut count = BTreeMap::new();
+        for entry in self.audit() {
+            if entry["action"] == "DeleteIpsecServer" {
+                *count
+                    .entry(entry["resource"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+            }
+        }
+        count
+    }
+
+    /// Real (not DryRun) DeleteIpsecServer requests per server id, answered or not.
+    fn delete_attempts(&self) -> BTreeMap<String, usize> {
+        let log = std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap();
+        let mut count = BTreeMap::new();
+        for line in log.lines() {
+            if !line.starts_with("DeleteIpsecServer ->") || line.contains(" DryRun=true") {
+                continue;
+            }
+            if let Some(id) = line
+                .split(' ')
+                .find_map(|w| w.strip_prefix("IpsecServerId="))
+            {
+                *count.entry(id.to_owned()).or_default() += 1;
+            }
+        }
+        count
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// One run of apply, maybe killed.
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kill {
+    /// Let it run.
+    Never,
+    /// SIGKILL after this long (if it is still running).
+    After(Duration),
+    /// SIGKILL right after the state file's serial has moved this many times.
+    AfterWrites(u64),
+}
+
+#[derive(Debug)]
+struct Run {
+    /// Whether the kill landed (the process was still running).
+    killed: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+fn serial_of(ws: &Workspace) -> Option<u64> {
+    let text = std::fs::read_to_string(ws.path().join(STATE)).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("serial: "))
+        .and_then(|s| s.trim().parse().ok())
+}
+
+fn apply_command(ws: &Workspace, sandbox: &SandboxProcess, args: &[&str]) -> std::process::Command {
+    let mut cmd = ws.command(args);
+    cmd.env("VPNFORM_ENDPOINT", &sandbox.endpoint)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "sandbox")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sandbox-secret");
+    cmd
+}
+
+/// Runs `vpnform ARGS` against the sandbox, killing it as `kill` says.
+fn run_killed(ws: &Workspace, sandbox: &SandboxProcess, args: &[&str], kill: Kill) -> Run {
+    let logs = tempfile::tempdir().unwrap();
+    let (out, err) = (logs.path().join("out"), logs.path().join("err"));
+    let base_serial = serial_of(ws).unwrap_or(0);
+    let started = Instant::now();
+    let mut child = apply_command(ws, sandbox, args)
+        .stdout(File::create(&out).unwrap())
+        .stderr(File::create(&err).unwrap())
+        .spawn()
+        .expect("run vpnform");
+    let mut killed = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        let now = started.elapsed();
+        let due = match kill {
+            Kill::Never => false,
+            Kill::After(d) => now >= d,
+            Kill::AfterWrites(n) => serial_of(ws).is_some_and(|s| s >= base_serial + n),
+        };
+        if due || now > RUN_TIMEOUT {
+            child.kill().unwrap();
+            let status = child.wait().unwrap();
+            assert!(now <= RUN_TIMEOUT, "vpnform {args:?} hung for {now:?}");
+            killed = true;
+            break status;
+        }
+        // Polling the state file this often puts kills within a millisecond or so of
+        // a write, while the next step (a request, the next write) is under way.
+        std::thread::sleep(Duration::from_micros(500));
+    };
+    Run {
+        killed,
+        code: status.code(),
+        stdout: std::fs::read_to_string(out).unwrap(),
+        stderr: std::fs::read_to_string(err).unwrap(),
+        elapsed: started.elapsed(),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The invariants.
+
+/// After every run, killed or not: the state parses; every recorded server exists in
+/// the sandbox (no delete effect in the audit) or has a pending entry; the audit shows
+/// no delete of a server the plan did not name and no server deleted twice.
+fn check_invariants(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expected, context: &str) {
+    let state = vpnform::state::read(&ws.path().join("state"))
+        .unwrap_or_else(|e| panic!("{context}: the state file does not parse: {e}"))
+        .unwrap_or_else(|| panic!("{context}: the state file is gone"));
+    let deletes = sandbox.deletes();
+    let pending: BTreeSet<&str> = state.pending.iter().map(|p| p.id.as_str()).collect();
+    for (address, resource) in &state.resources {
+        assert!(
+            !deletes.contains_key(&resource.id) || pending.contains(resource.id.as_str()),
+            "{context}: {address} ({}) is recorded without a pending entry, but the \
+             sandbox deleted it\nstate: {state:#?}",
+            resource.id
+        );
+    }
+    for (id, n) in &deletes {
+        assert!(
+            expected.named.contains(id),
+            "{context}: {id} was deleted but the plan did not name it"
+        );
+        assert_eq!(*n, 1, "{context}: {id} was deleted {n} times");
+    }
+}
+
+/// At the end: the state records exactly the desired servers, nothing pending, and
+/// every server the plan named was deleted exactly once.
+fn check_converged(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expected, context: &str) {
+    let state = vpnform::state::read(&ws.path().join("state"))
+        .unwrap()
+        .unwrap();
+    let recorded: BTreeMap<String, String> = state
+        .resources
+        .iter()
+        .map(|(a, r)| (a.to_string(), r.id.clone()))
+        .collect();
+    assert_eq!(recorded, expected.desired, "{context}: state != desired");
+    assert!(state.pending.is_empty(), "{context}: {:?}", state.pending);
+    let deleted: BTreeSet<String> = sandbox.deletes().into_keys().collect();
+    assert_eq!(deleted, expected.named, "{context}: deleted != named");
+}
+
+// ---------------------------------------------------------------------------------
+// Crash suite.
+
+/// Figures of a crash campaign.
+#[derive(Debug, Default)]
+struct CrashFigures {
+    trials: usize,
+    /// SIGKILLs that landed in a running apply.
+    kills: usize,
+    kills_timed: usize,
+    kills_after_write: usize,
+    /// Kill moments that came after the run had already finished.
+    missed: usize,
+    runs: usize,
+    /// Runs not killed that still failed (then re-run).
+    unkilled_failures: usize,
+    max_runs_to_converge: usize,
+    saved_plan_trials: usize,
+    invariant_checks: usize,
+    deletes_verified: usize,
+}
+
+/// One trial: a fresh world and sandbox, apply killed once or twice at seeded moments,
+/// then re-run until it converges; invariants after every run.
+fn crash_trial(seed: u64, run_length: Duration, writes: u64, figures: &Mutex<CrashFigures>) {
+    let mut rng = Rng(seed);
+    let ws = Workspace::new();
+    let expected = SMALL.write(&ws);
+    let sandbox = SandboxProcess::start(
+        &ws,
+        &[
+            "--configure-time",
+            "100ms..300ms",
+            "--seed",
+            &seed.to_string(),
+        ],
+    );
+    // A quarter of the trials run a saved plan (so resuming one is crashed too).
+    let saved = rng.chance(0.25);
+    let plan_file = "plan.json";
+    if saved {
+        let plan = run_killed(
+            &ws,
+            &sandbox,
+            &["plan", "--out", plan_file, "--lock-timeout", "30s"],
+            Kill::Never,
+        );
+        assert_eq!(
+            plan.code,
+            Some(0),
+            "seed {seed}: plan --out: {}",
+            plan.stderr
+        );
+    }
+    let args: Vec<&str> = if saved {
+        vec!["apply", plan_file, "--poll-interval", "50ms"]
+    } else {
+        vec!["apply", "--auto-approve", "--poll-interval", "50ms"]
+    };
+    let kills_wanted = 1 + usize::from(rng.chance(0.3));
+    let (mut kills, mut timed, mut at_write, mut missed, mut unkilled_failures) = (0, 0, 0, 0, 0);
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs <= 10, "seed {seed}: no convergence in 10 runs");
+        let kill = if runs <= kills_wanted {
+            if rng.chance(0.5) {
+                Kill::AfterWrites(1 + rng.below(writes))
+            } else {
+                let ms = run_length.as_millis() as u64;
+                Kill::After(Duration::from_millis(rng.below(ms + ms / 5)))
+            }
+        } else {
+            Kill::Never
+        };
+        let run = run_killed(&ws, &sandbox, &args, kill);
+        let context = format!("seed {seed}, run {runs} ({kill:?}, killed: {})", run.killed);
+        check_invariants(&ws, &sandbox, &expected, &context);
+        match (run.killed, kill) {
+            (true, Kill::After(_)) => {
+                kills += 1;
+                timed += 1;
+            }
+            (true, _) => {
+                kills += 1;
+                at_write += 1;
+            }
+            (false, Kill::Never) => {}
+            (false, _) => missed += 1,
+        }
+        if !run.killed {
+            if run.code == Some(0) {
+                break;
+            }
+            assert!(
+                kill != Kill::Never || runs < 10,
+                "{context}: failed\n{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+            unkilled_failures += 1;
+            eprintln!("{context}: exit {:?}\n{}", run.code, run.stderr);
+        }
+    }
+    check_converged(&ws, &sandbox, &expected, &format!("seed {seed}"));
+    let mut f = figures.lock().unwrap();
+    f.trials += 1;
+    f.kills += kills;
+    f.kills_timed += timed;
+    f.kills_after_write += at_write;
+    f.missed += missed;
+    f.runs += runs;
+    f.unkilled_failures += unkilled_failures;
+    f.max_runs_to_converge = f.max_runs_to_converge.max(runs);
+    f.saved_plan_trials += usize::from(saved);
+    f.invariant_checks += runs;
+    f.deletes_verified += expected.named.len();
+}
+
+/// Measures an unkilled apply of the small world: its wall time and state writes.
+fn calibrate() -> (Duration, u64) {
+    let ws = Workspace::new();
+    let expected = SMALL.write(&ws);
+    let sandbox = SandboxProcess::start(&ws, &["--configure-time", "100ms..300ms", "--seed", "7"]);
+    let run = run_killed(
+        &ws,
+        &sandbox,
+        &["apply", "--auto-approve", "--poll-interval", "50ms"],
+        Kill::Never,
+    );
+    assert_eq!(
+        run.code,
+        Some(0),
+        "calibration apply failed: {}",
+        run.stderr
+    );
+    check_converged(&ws, &sandbox, &expected, "calibration");
+    let writes = serial_of(&ws).unwrap() - 1;
+    (run.elapsed, writes)
+}
+
+/// Runs crash trials on `workers` threads, seeds from `seed` on, until `kills` SIGKILLs
+/// have landed in a running apply.
+fn crash_campaign(kills: usize, seed: u64, workers: usize) -> CrashFigures {
+    let (run_length, writes) = calibrate();
+    eprintln!("crash: an unkilled apply takes {run_length:?} and writes the state {writes} times");
+    let figures = Arc::new(Mutex::new(CrashFigures::default()));
+    let next = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..workers)
+        .map(|_| {
+            let (figures, next) = (figures.clone(), next.clone());
+            std::thread::spawn(move || {
+                loop {
+                    if figures.lock().unwrap().kills >= kills {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    crash_trial(seed + i as u64, run_length, writes, &figures);
+                }
+            })
+        })
+        .collect();
+    let mut panics = Vec::new();
+    for t in threads {
+        if let Err(e) = t.join() {
+            panics.push(e);
+        }
+    }
+    if let Some(e) = panics.pop() {
+        std::panic::resume_unwind(e);
+    }
+    Arc::into_inner(figures).unwrap().into_inner().unwrap()
+}
+
+fn print_crash(f: &CrashFigures, elapsed: Duration) {
+    println!(
+        "crash suite: {} trials, {} SIGKILLs landed ({} at seeded random moments, {} right \
+         after a state write; {} kill moments fell after the run had finished), {} apply \
+         runs, at most {} runs to converge, {} saved-plan trials, {} unkilled runs that \
+         failed, {} invariant checks passed, {} deletes each seen exactly once, in {:.0?}",
+        f.trials,
+        f.kills,
+        f.kills_timed,
+        f.kills_after_write,
+        f.missed,
+        f.runs,
+        f.max_runs_to_converge,
+        f.saved_plan_trials,
+        f.unkilled_failures,
+        f.invariant_checks,
+        f.deletes_verified,
+        elapsed
+    );
+}
+
+#[test]
+fn crash_short_form_loses_nothing() {
+    let started = Instant::now();
+    let figures = crash_campaign(30, 1_000, 3);
+    print_crash(&figures, started.elapsed());
+    assert!(figures.kills >= 30, "{figures:?}");
+    assert!(figures.kills_after_write >= 5, "{figures:?}");
+}
+
+/// `VPNFORM_CRASH_KILLS=1000 cargo test --release --test it reliability::long_crash -- --ignored --nocapture`
+#[test]
+#[ignore = "long form: VPNFORM_CRASH_KILLS=N, see RELIABILITY.md"]
+fn long_crash() {
+    let kills: usize = std::env::var("VPNFORM_CRASH_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    let seed: u64 = std::env::var("VPNFORM_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let started = Instant::now();
+    let figures = crash_campaign(kills, seed, 4);
+    print_crash(&figures, started.elapsed());
+}

@@ -591,3 +591,104 @@ fn long_crash() {
     let figures = crash_campaign(kills, seed, 4);
     print_crash(&figures, started.elapsed());
 }
+
+// ---------------------------------------------------------------------------------
+// Regression tests for the defects these suites found.
+
+/// A stand-in VPC API on 127.0.0.1 that lists `listed` servers (on gateway
+/// `gateway_id(i)`) but answers every DryRun delete `InvalidIpsecServerId.NotFound`: a
+/// server deleted between the refresh and the precheck. Runs on its own thread.
+fn gone_since_refresh_server(listed: &[usize]) -> String {
+    use axum::extract::RawQuery;
+    let servers: Vec<serde_json::Value> = listed
+        .iter()
+        .map(|&i| {
+            serde_json::json!({
+                "IpsecServerId": server_id(i), "IpsecServerName": format!("s{i}"),
+                "VpnGatewayId": gateway_id(i), "RegionId": REGION,
+            })
+        })
+        .collect();
+    let list = serde_json::json!({"RequestId": "R-list", "IpsecServers": servers, "TotalCount": listed.len()});
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let app = axum::Router::new().fallback(move |RawQuery(query): RawQuery| {
+                let list = list.clone();
+                async move {
+                    let query = query.unwrap_or_default();
+                    if query.contains("Action=ListIpsecServers") {
+                        (axum::http::StatusCode::OK, list.to_string())
+                    } else {
+                        (
+                            axum::http::StatusCode::BAD_REQUEST,
+                            serde_json::json!({"RequestId": "R-gone", "Code": "InvalidIpsecServerId.NotFound",
+                                "Message": "The specified IpsecServerId does not exist."})
+                            .to_string(),
+                        )
+                    }
+                }
+            });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(format!("http://{}/", listener.local_addr().unwrap()))
+                .unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// Found by the crash suite: apply killed after sending a delete; the re-run's refresh
+/// still listed the server (its gateway configuring), its DryRun then found it gone, and
+/// the plan was refused ("the DryRun precheck refused 1 of the deletes"), so a killed
+/// apply needed two more runs to converge. A journaled delete's not-found is a warning.
+#[test]
+fn regression_killed_apply_rerun_refused_by_not_found_precheck_of_its_own_pending_delete() {
+    let ws = Workspace::new();
+    SMALL.write(&ws);
+    let state = ws.read(STATE).replace(
+        "pending: []\n",
+        &format!(
+            "pending:\n- address: ipsec_server.s0\n  action: delete\n  id: {}\n  region: {REGION}\n  \
+             vpn_gateway: {}\n  client_token: vpnform-0123456789abcdef0123456789abcdef\n  \
+             plan_hash: 00\n  started_at: 2026-01-01T00:00:00Z\n",
+            server_id(0),
+            gateway_id(0)
+        ),
+    );
+    ws.write(STATE, &state);
+    let url = gone_since_refresh_server(&[0, 1, 2, 3, 4, 5]);
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["plan", "--detailed-exitcode", "--endpoint", &url];
+        args.extend_from_slice(extra);
+        let out = ws
+            .command(&args)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "sandbox")
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sandbox-secret")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, stdout, stderr) = plan(&[]);
+    // s0's delete is journaled: its not-found is a warning. s1..s3 are not: the server
+    // vanished under a plan that never sent a delete for it, which still fails.
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("the DryRun precheck refused 3 of the deletes"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(
+            "warning: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not \
+             exist. (a delete of it journaled by an interrupted run is resolved first) \
+             (RequestId R-gone)"
+        ),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("ipsec_server.s0:"), "{stderr}");
+}

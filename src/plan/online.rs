@@ -200,17 +200,16 @@ fn excuse_journaled_not_found(state: &crate::state::State, actions: &mut [Action
             message,
             request_id,
         } = &action.precheck
+            && crate::cloud::classify(404, code) == ErrorClass::NotFound
         {
-            if crate::cloud::classify(404, code) == ErrorClass::NotFound {
-                action.precheck = Precheck::Warning {
-                    code: code.clone(),
-                    message: format!(
-                        "{message} (a delete of it journaled by an interrupted run is \
-                         resolved first)"
-                    ),
-                    request_id: request_id.clone(),
-                };
-            }
+            action.precheck = Precheck::Warning {
+                code: code.clone(),
+                message: format!(
+                    "{message} (a delete of it journaled by an interrupted run is \
+                     resolved first)"
+                ),
+                request_id: request_id.clone(),
+            };
         }
     }
 }

@@ -12,7 +12,7 @@
 //!   waits or is refused; no double effect.
 //!
 //! The short forms run in `cargo test`. The long forms print their figures:
-//! `VPNFORM_CRASH_KILLS=1000 cargo test --release --test it reliability::long -- --ignored --nocapture`
+//! `VPNFORM_CRASH_KILLS=1000 cargo test --test it reliability::long -- --ignored --nocapture`
 //! (and `VPNFORM_FAULT_RUNS=N` for the fault suite). RELIABILITY.md has the results.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -569,7 +569,7 @@ fn crash_short_form_loses_nothing() {
     assert!(figures.kills_after_write >= 5, "{figures:?}");
 }
 
-/// `VPNFORM_CRASH_KILLS=1000 cargo test --release --test it reliability::long_crash -- --ignored --nocapture`
+/// `VPNFORM_CRASH_KILLS=1000 cargo test --test it reliability::long_crash -- --ignored --nocapture`
 #[test]
 #[ignore = "long form: VPNFORM_CRASH_KILLS=N, see RELIABILITY.md"]
 fn long_crash() {
@@ -733,7 +733,7 @@ fn faults_short_form_converge_without_duplicate_effects() {
     assert!(figures.delete_attempts >= figures.deletes, "{figures:?}");
 }
 
-/// `VPNFORM_FAULT_RUNS=100 cargo test --release --test it reliability::long_faults -- --ignored --nocapture`
+/// `VPNFORM_FAULT_RUNS=100 cargo test --test it reliability::long_faults -- --ignored --nocapture`
 #[test]
 #[ignore = "long form: VPNFORM_FAULT_RUNS=N, see RELIABILITY.md"]
 fn long_faults() {

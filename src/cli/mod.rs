@@ -135,6 +135,7 @@ pub fn main() -> ExitCode {
         (false, _) => Verbosity::Debug,
     };
     let ui = Ui::new(cli.no_color, verbosity);
+    init_logging(&ui, cli.verbose);
     if let Some(dir) = &cli.chdir {
         if let Err(err) = std::env::set_current_dir(dir) {
             ui.error(&anyhow::anyhow!(
@@ -166,6 +167,30 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit::ERROR)
         }
     }
+}
+
+/// Sends `tracing` events to stderr through the ui: `-v` shows each VPC API call (action,
+/// attempt, status, code, RequestId), `-vv` debug logs of every crate. `VPNFORM_LOG`
+/// (`RUST_LOG` syntax) overrides the level. Without either nothing is installed, so a
+/// plain run pays nothing for logging. The events carry no secret: the client logs
+/// names and codes, never parameters or bodies.
+fn init_logging(ui: &Ui, verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("VPNFORM_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => EnvFilter::new(spec),
+        _ => match verbose {
+            0 => return,
+            1 => EnvFilter::new("warn,vpnform=debug"),
+            _ => EnvFilter::new("debug"),
+        },
+    };
+    let ui = ui.clone();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        // The ui's stream strips colour for pipes and NO_COLOR.
+        .with_writer(move || ui.stderr())
+        .try_init();
 }
 
 /// Parses `--lock-timeout` and similar: `0`, `30s`, `5m`, `1h30m`, `500ms`.

@@ -180,7 +180,38 @@ pub async fn plan(
         return Err(OnlineError::Adopt(problems));
     }
     precheck(client, &mut plan.actions).await;
+    excuse_journaled_not_found(state, &mut plan.actions);
     Ok(plan)
+}
+
+/// A delete journaled by an interrupted run (a `pending` entry) may take effect between
+/// the refresh and the precheck: its server is listed, then gone, and the DryRun answers
+/// not-found. Apply resolves that delete from the journal before anything else, so a
+/// not-found there is the expected progress of our own operation, not a reason to
+/// refuse the plan (which left a killed apply needing two more runs to converge).
+fn excuse_journaled_not_found(state: &crate::state::State, actions: &mut [Action]) {
+    let journaled: BTreeSet<&str> = state.pending.iter().map(|p| p.id.as_str()).collect();
+    for action in actions
+        .iter_mut()
+        .filter(|a| a.action == ActionKind::Delete && journaled.contains(a.id.as_str()))
+    {
+        if let Precheck::Failed {
+            code,
+            message,
+            request_id,
+        } = &action.precheck
+            && crate::cloud::classify(404, code) == ErrorClass::NotFound
+        {
+            action.precheck = Precheck::Warning {
+                code: code.clone(),
+                message: format!(
+                    "{message} (a delete of it journaled by an interrupted run is \
+                     resolved first)"
+                ),
+                request_id: request_id.clone(),
+            };
+        }
+    }
 }
 
 /// Whether any precheck failed terminally (the plan must not be applied).

@@ -10,5 +10,6 @@ mod cli;
 mod cloud;
 mod config;
 mod plan;
+mod reliability;
 mod sandbox;
 mod state;

@@ -9,7 +9,8 @@
 //! The sandbox answers every call after `LATENCY` and keeps a gateway `updating` for
 //! `CONFIGURE` after each delete. The lower bound of a scenario is the longer of the
 //! longest chain of configure times that must run one after another and the floor the
-//! client's rate limit puts on the deletes (`(N - burst) / rate`).
+//! client's rate limit puts on the deletes (`(N - burst) / rate`, plus the last
+//! delete's configure time).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -198,7 +199,10 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     sandbox.shutdown().await;
     let log = std::mem::take(&mut *log.lock().unwrap());
     let burst = rate.floor().max(1.0);
-    let rate_floor = Duration::from_secs_f64((scenario.deletes as f64 - burst).max(0.0) / rate);
+    // Sending every delete at the client's rate (after its initial burst), then the
+    // last one's configure time.
+    let rate_floor =
+        Duration::from_secs_f64((scenario.deletes as f64 - burst).max(0.0) / rate) + CONFIGURE;
     Row {
         bound: scenario.chain_bound().max(rate_floor),
         median_delay: median_delay(&log, &gateway_of),
@@ -238,18 +242,18 @@ fn median_delay(
         }
         let gateway = &gateway_of[&server];
         let active = *at + CONFIGURE;
-        let next = log
-            .iter()
-            .filter(|(t, _)| *t >= active)
-            .find(|(_, c)| match c.action.as_str() {
-                "ListIpsecServers" => c
-                    .params
-                    .iter()
-                    .any(|(k, v)| k.starts_with("IpsecServerId.") && *v == server),
-                "DeleteIpsecServer" => param(c, "IpsecServerId")
-                    .is_some_and(|s| gateway_of.get(&s) == Some(gateway)),
-                _ => false,
-            });
+        let next =
+            log.iter()
+                .filter(|(t, _)| *t >= active)
+                .find(|(_, c)| match c.action.as_str() {
+                    "ListIpsecServers" => c
+                        .params
+                        .iter()
+                        .any(|(k, v)| k.starts_with("IpsecServerId.") && *v == server),
+                    "DeleteIpsecServer" => param(c, "IpsecServerId")
+                        .is_some_and(|s| gateway_of.get(&s) == Some(gateway)),
+                    _ => false,
+                });
         if let Some((t, _)) = next {
             delays.push(*t - active);
         }

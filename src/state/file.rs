@@ -45,10 +45,19 @@ pub fn parse(path: &Path, source: &str) -> Result<State, StateError> {
             path: path.to_path_buf(),
         });
     }
-    check_version(path, source)?;
+    // One parse on the happy path: the version probe (a second whole-file parse) runs
+    // only when the full parse fails or finds another version, to say which.
     let state: State =
-        serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source))
-            .map_err(|e| parse_error(path, source, &e))?;
+        match serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source)) {
+            Ok(state) => state,
+            Err(e) => {
+                check_version(path, source)?;
+                return Err(parse_error(path, source, &e));
+            }
+        };
+    if state.version != STATE_VERSION {
+        check_version(path, source)?;
+    }
     validate(path, source, &state)?;
     Ok(state)
 }

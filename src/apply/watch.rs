@@ -243,7 +243,13 @@ fn slack(estimate: Option<Duration>, interval: Duration) -> Duration {
 /// The time the next round must start: the earliest due urgent wait, or a lazy one's
 /// due time plus slack.
 fn next_round(r: &Region, interval: Duration) -> Option<Instant> {
-    let slack = slack(r.estimate, interval);
+    // Waiting for company makes sense only when there is some: a last wait is served
+    // when due.
+    let slack = if r.waiters.len() > 1 {
+        slack(r.estimate, interval)
+    } else {
+        Duration::ZERO
+    };
     r.waiters
         .values()
         .flatten()
@@ -488,7 +494,13 @@ async fn confirm_region(inner: Arc<Inner>, region: String) {
             let (at, wake) = {
                 let regions = inner.regions.lock().unwrap();
                 let r = &regions[&region];
-                let slack = slack(r.estimate, inner.interval);
+                // Company for a lazy confirmation comes from waits still running; with
+                // none left, nothing is gained by waiting.
+                let slack = if r.waiters.is_empty() {
+                    Duration::ZERO
+                } else {
+                    slack(r.estimate, inner.interval)
+                };
                 let at = if r.confirms.len() >= CONFIRM_BATCH {
                     Some(Instant::now())
                 } else {

@@ -357,7 +357,7 @@ async fn poll_region(inner: Arc<Inner>, region: String) {
                                     // Polled too early: it takes at least this long.
                                     let at_least = started - w.registered;
                                     if at_least >= e {
-                                        estimate = Some(at_least + fine(e, inner.interval) / 4);
+                                        estimate = Some(at_least + fine(e, inner.interval) / 2);
                                     }
                                 }
                                 w.polls += 1;
@@ -415,7 +415,7 @@ fn learn(estimate: Option<Duration>, w: &Waiter, detected: Instant) -> Duration 
         }
         // Done on the first poll: it may have been done earlier; creep down a little,
         // so an estimate that started high converges, at the cost of a rare early poll.
-        Some(e) if w.polls == 0 => e.mul_f64(0.997).max(Duration::from_millis(1)),
+        Some(e) if w.polls == 0 => e.mul_f64(0.999).max(Duration::from_millis(1)),
         Some(e) => e,
     }
 }

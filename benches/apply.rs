@@ -271,7 +271,7 @@ async fn main() {
     let quick = std::env::args().any(|a| a == "--quick")
         || std::env::var_os("VPNFORM_BENCH_QUICK").is_some_and(|v| v != "0");
     let scale = if quick { 10 } else { 1 };
-    let scenarios = vec![
+    let scenarios = [
         Scenario {
             name: format!("{} deletes on {} gateways", 1000 / scale, 1000 / scale),
             deletes: 1000 / scale,

@@ -40,10 +40,11 @@ fn generate(dir: &Path, total: usize, deletes: usize) {
             "  ipsec_server.{name}:\n    id: {iss}\n    region: {region}\n    vpn_gateway: {vpn}\n"
         );
         let deleted = i % step == 0;
-        if deleted && (i / step) % 10 != 0 {
-            if let Some(prev) = &previous_deleted {
-                let _ = write!(state, "    depends_on:\n    - ipsec_server.{prev}\n");
-            }
+        if deleted
+            && !(i / step).is_multiple_of(10)
+            && let Some(prev) = &previous_deleted
+        {
+            let _ = write!(state, "    depends_on:\n    - ipsec_server.{prev}\n");
         }
         let _ = write!(
             state,

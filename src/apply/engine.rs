@@ -137,6 +137,9 @@ struct Work {
     has_dependents: bool,
 }
 
+/// `(region, gateway id)`.
+type GatewayKey = (String, String);
+
 struct Shared {
     client: Client,
     journal: Arc<Journal>,
@@ -145,10 +148,10 @@ struct Shared {
     options: ApplyOptions,
     plan_hash: String,
     cancel: watch::Receiver<bool>,
-    gateways: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    gateways: Mutex<HashMap<GatewayKey, Arc<tokio::sync::Mutex<()>>>>,
     /// Deletes of this run per gateway not yet started, so a wait knows whether another
     /// action is queued behind it.
-    queued: Mutex<HashMap<(String, String), usize>>,
+    queued: Mutex<HashMap<GatewayKey, usize>>,
 }
 
 impl Shared {

@@ -7,6 +7,7 @@ mod support;
 mod cli;
 mod cloud;
 mod config;
+mod perf;
 mod plan;
 mod sandbox;
 mod state;

@@ -25,9 +25,9 @@ use tokio::time::Instant;
 
 use super::journal::{Change, Journal};
 use super::report::{Event, Reporter};
-use super::watch::GatewayWatch;
+use super::watch::{GatewayWatch, PollStrategy, WaitKind};
 use crate::Address;
-use crate::cloud::{ApiError, Client, DeleteIpsecServer, ErrorClass, ListIpsecServers};
+use crate::cloud::{ApiError, Client, DeleteIpsecServer, ErrorClass};
 use crate::plan::{Action, ActionKind};
 use crate::state::{PendingOp, Resource};
 
@@ -43,6 +43,9 @@ pub struct ApplyOptions {
     pub max_contention_waits: u32,
     /// How many `ListIpsecServers` reads confirm a delete before giving up on it.
     pub confirm_attempts: u32,
+    /// How gateway waits are polled; [`PollStrategy::Fixed`] is the classic fixed-interval
+    /// waiter, kept for benchmarks.
+    pub poll_strategy: PollStrategy,
 }
 
 impl Default for ApplyOptions {
@@ -53,6 +56,7 @@ impl Default for ApplyOptions {
             max_wait: Duration::from_secs(30 * 60),
             max_contention_waits: 20,
             confirm_attempts: 5,
+            poll_strategy: PollStrategy::Adaptive,
         }
     }
 }
@@ -129,7 +133,12 @@ struct Work {
     /// An intent is already journaled (an earlier run's): resolve it from the cloud.
     journaled: bool,
     waits_for: Vec<Address>,
+    /// Some other action waits for this one.
+    has_dependents: bool,
 }
+
+/// `(region, gateway id)`.
+type GatewayKey = (String, String);
 
 struct Shared {
     client: Client,
@@ -139,7 +148,10 @@ struct Shared {
     options: ApplyOptions,
     plan_hash: String,
     cancel: watch::Receiver<bool>,
-    gateways: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    gateways: Mutex<HashMap<GatewayKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// Deletes of this run per gateway not yet started, so a wait knows whether another
+    /// action is queued behind it.
+    queued: Mutex<HashMap<GatewayKey, usize>>,
 }
 
 impl Shared {
@@ -150,6 +162,15 @@ impl Shared {
             .entry((region.to_owned(), gateway.to_owned()))
             .or_default()
             .clone()
+    }
+
+    /// Another delete of this run is still to run on the gateway.
+    fn more_queued(&self, region: &str, gateway: &str) -> bool {
+        self.queued
+            .lock()
+            .unwrap()
+            .get(&(region.to_owned(), gateway.to_owned()))
+            .is_some_and(|n| *n > 0)
     }
 
     fn cancelled(&self) -> bool {
@@ -173,8 +194,22 @@ pub async fn execute(
     cancel: watch::Receiver<bool>,
 ) -> Outcome {
     let works = works(actions, pending);
+    let mut queued: HashMap<(String, String), usize> = HashMap::new();
+    for w in works
+        .iter()
+        .filter(|w| w.action.action == ActionKind::Delete)
+    {
+        *queued
+            .entry((w.action.region.clone(), w.action.vpn_gateway.clone()))
+            .or_default() += 1;
+    }
     let shared = Arc::new(Shared {
-        watch: GatewayWatch::new(client.clone(), options.poll_interval),
+        watch: GatewayWatch::with_strategy(
+            client.clone(),
+            options.poll_interval,
+            options.poll_strategy,
+        ),
+        queued: Mutex::new(queued),
         client,
         journal,
         reporter,
@@ -244,6 +279,7 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
                 token: pending.map_or_else(|| a.client_token.clone(), |p| p.client_token.clone()),
                 journaled: pending.is_some(),
                 waits_for: waits_for.remove(a.address.as_str()).unwrap_or_default(),
+                has_dependents: a.depends_on.iter().any(|b| deletes.contains(b.as_str())),
                 action: a.clone(),
             }
         })
@@ -273,6 +309,7 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
             token: p.client_token.clone(),
             journaled: true,
             waits_for: vec![],
+            has_dependents: false,
         });
     }
     works
@@ -335,11 +372,19 @@ async fn run(
             .map_err(|e| e.to_string()),
         ActionKind::Delete => {
             let lock = shared.gateway_lock(&a.region, &a.vpn_gateway);
-            let _gateway = lock.lock().await;
+            let gateway = lock.lock().await;
+            if let Some(n) = shared
+                .queued
+                .lock()
+                .unwrap()
+                .get_mut(&(a.region.clone(), a.vpn_gateway.clone()))
+            {
+                *n = n.saturating_sub(1);
+            }
             if shared.cancelled() {
                 return ActionResult::NotStarted;
             }
-            delete(shared, &work, started).await
+            delete(shared, &work, started, gateway).await
         }
     };
     match result {
@@ -369,7 +414,12 @@ async fn run(
 const KEPT: &str =
     "the intent stays in `pending`; run `vpnform apply` again to resolve it from the cloud";
 
-async fn delete(shared: &Shared, work: &Work, started: Instant) -> Result<(), String> {
+async fn delete(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    gateway: tokio::sync::MutexGuard<'_, ()>,
+) -> Result<(), String> {
     let a = &work.action;
     if !work.journaled {
         shared
@@ -395,7 +445,7 @@ async fn delete(shared: &Shared, work: &Work, started: Instant) -> Result<(), St
         id: a.id.clone(),
     });
 
-    if work.journaled && !listed(shared, work, started).await? {
+    if work.journaled && !listed(shared, work, started, true).await? {
         // An earlier run's delete took effect and only its record was lost.
         return record_deleted(shared, a).await;
     }
@@ -426,7 +476,7 @@ async fn delete(shared: &Shared, work: &Work, started: Instant) -> Result<(), St
                         a.vpn_gateway, shared.options.max_contention_waits, e
                     ));
                 }
-                wait_active(shared, work, started).await?;
+                wait_active(shared, work, started, WaitKind::EXACT).await?;
             }
             // The API documents no not-found code; whatever it says, absence is read below.
             Err(e) if e.class == ErrorClass::NotFound => break,
@@ -446,12 +496,25 @@ async fn delete(shared: &Shared, work: &Work, started: Instant) -> Result<(), St
         }
     }
 
+    let mut gateway = Some(gateway);
     for _ in 0..shared.options.confirm_attempts {
-        wait_active(shared, work, started).await?;
-        if !listed(shared, work, started).await? {
+        let kind = WaitKind {
+            urgent: work.has_dependents || shared.more_queued(&a.region, &a.vpn_gateway),
+            after_own_change: true,
+        };
+        wait_active(shared, work, started, kind).await?;
+        if shared.options.poll_strategy == PollStrategy::Adaptive {
+            // The gateway is free: the next action on it need not wait for this
+            // confirmation, which is a read.
+            drop(gateway.take());
+        }
+        // Urgent when an action waits for this one's result; otherwise it may share a
+        // ListIpsecServers call with other confirmations.
+        if !listed(shared, work, started, work.has_dependents).await? {
             return record_deleted(shared, a).await;
         }
     }
+    drop(gateway);
     Err(format!(
         "DeleteIpsecServer was accepted but {} is still listed after gateway {} returned to active {} times; {KEPT}",
         a.id, a.vpn_gateway, shared.options.confirm_attempts
@@ -483,27 +546,34 @@ async fn record_deleted(shared: &Shared, a: &Action) -> Result<(), String> {
 }
 
 /// Whether the server is still listed in the cloud.
-async fn listed(shared: &Shared, work: &Work, started: Instant) -> Result<bool, String> {
+async fn listed(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    urgent: bool,
+) -> Result<bool, String> {
     let a = &work.action;
-    let request = ListIpsecServers {
-        region: a.region.clone(),
-        vpn_gateway: None,
-        ids: vec![a.id.clone()],
-    };
-    let servers = progress(
+    let listed = progress(
         shared,
         work,
         started,
-        shared.client.list_ipsec_servers(&request),
+        shared.watch.listed(&a.region, &a.id, urgent),
     )
     .await
     .map_err(|e| format!("cannot confirm the delete: {}; {KEPT}", api_message(&e)))?;
-    Ok(servers.iter().any(|s| s.id == a.id))
+    Ok(listed)
 }
 
-async fn wait_active(shared: &Shared, work: &Work, started: Instant) -> Result<(), String> {
+async fn wait_active(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    kind: WaitKind,
+) -> Result<(), String> {
     let a = &work.action;
-    let wait = shared.watch.wait_active(&a.region, &a.vpn_gateway);
+    let wait = shared
+        .watch
+        .wait_active_for(&a.region, &a.vpn_gateway, kind);
     match tokio::time::timeout(
         shared.options.max_wait,
         progress(shared, work, started, wait),

@@ -100,11 +100,11 @@ async fn writer(
             continue;
         }
         let mut changed = false;
-        if let Some(stamp) = applying.take() {
-            if state.applying.as_ref() != Some(&stamp) {
-                state.applying = Some(stamp);
-                changed = true;
-            }
+        if let Some(stamp) = applying.take()
+            && state.applying.as_ref() != Some(&stamp)
+        {
+            state.applying = Some(stamp);
+            changed = true;
         }
         for (change, _) in &batch {
             changed |= apply_change(&mut state, change);

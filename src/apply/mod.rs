@@ -21,4 +21,4 @@ pub mod watch;
 pub use engine::{ActionResult, ApplyOptions, Outcome, execute};
 pub use journal::{Change, Journal, JournalError};
 pub use report::{Event, Reporter, UiReporter};
-pub use watch::GatewayWatch;
+pub use watch::{GatewayWatch, PollStrategy, WaitKind};

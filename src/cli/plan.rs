@@ -229,7 +229,11 @@ pub fn show(
         } else {
             String::new()
         };
-        let after = crate::state::to_yaml(&plan.apply_to(&loaded.state))?;
+        let after = if loaded.state_exists {
+            render::after_yaml(plan, &loaded.state, &before)?
+        } else {
+            crate::state::to_yaml(&plan.apply_to(&loaded.state))?
+        };
         let path = crate::state::state_path(&ctx.state_dir);
         Some(render::state_diff(
             &path.display().to_string(),

@@ -325,14 +325,28 @@ impl Client {
 
     /// `DescribeVpnGateways`: every gateway of the region, 50 a page, sorted by id.
     pub async fn describe_vpn_gateways(&self, region: &str) -> Result<Vec<VpnGateway>, ApiError> {
+        self.describe_vpn_gateways_with_status(region, None).await
+    }
+
+    /// `DescribeVpnGateways` filtered by `Status` (`updating`, ...) when given: the
+    /// gateways of the region in that status, 50 a page, sorted by id. Apply's poll asks
+    /// for the `updating` ones, a page or two however many gateways the region has.
+    pub async fn describe_vpn_gateways_with_status(
+        &self,
+        region: &str,
+        status: Option<&str>,
+    ) -> Result<Vec<VpnGateway>, ApiError> {
         const ACTION: &str = "DescribeVpnGateways";
         let mut out: Vec<VpnGateway> = Vec::new();
         for page_number in 1..=MAX_PAGES {
-            let params = vec![
+            let mut params = vec![
                 ("RegionId".to_owned(), region.to_owned()),
                 ("PageNumber".to_owned(), page_number.to_string()),
                 ("PageSize".to_owned(), DESCRIBE_PAGE.to_string()),
             ];
+            if let Some(status) = status {
+                params.push(("Status".to_owned(), status.to_owned()));
+            }
             let answer = self.call(ACTION, region, params).await?;
             let page: DescribeVpnGatewaysPage = decode_body(ACTION, &answer)?;
             let got = page.vpn_gateways.vpn_gateway.len();

@@ -126,9 +126,17 @@ impl RateLimiter {
                 rate: self.ceiling,
                 next_slot: now,
             });
-            let slot = lane.next_slot.max(now);
-            lane.next_slot = slot + Duration::from_secs_f64(1.0 / lane.rate);
-            slot
+            // GCRA with a burst of one second's worth: a lane idle for a second may send
+            // `rate` requests at once, and never more than `rate` a second on average.
+            // Bursts keep gateways that finish together in step (one poll, one confirming
+            // List and one journal write serve them all), instead of spreading their
+            // deletes 1/rate apart for the rest of the run.
+            let step = Duration::from_secs_f64(1.0 / lane.rate);
+            let tolerance = step.mul_f64((lane.rate.floor() - 1.0).max(0.0));
+            let earliest = now.checked_sub(tolerance).unwrap_or(now);
+            let slot = lane.next_slot.max(earliest);
+            lane.next_slot = slot + step;
+            slot.max(now)
         };
         tokio::time::sleep_until(slot).await;
     }
@@ -143,6 +151,8 @@ impl RateLimiter {
             next_slot: now,
         });
         lane.rate = (lane.rate / 2.0).max(self.floor);
+        // No burst right after a throttle: the server said the budget is spent.
+        lane.next_slot = lane.next_slot.max(now);
         if let Some(p) = pause {
             lane.next_slot = lane.next_slot.max(now + p);
         }

@@ -340,3 +340,40 @@ fn prechecks_and_reasons_are_not_hashed() {
     other.seal();
     assert_eq!(other.hash, plan.hash);
 }
+
+#[test]
+fn after_yaml_cut_from_before_is_the_serialized_after_state() {
+    let mut a = resource("iss-a", &[]);
+    a.attributes.insert("name".into(), "a: quoted?".into());
+    let mut s = state(&[
+        ("ipsec_server.a", a),
+        ("ipsec_server.b", resource("iss-b", &["ipsec_server.a"])),
+        ("ipsec_server.c", resource("iss-c", &["ipsec_server.b"])),
+        ("ipsec_server.d", resource("iss-d", &[])),
+    ]);
+    s.pending.push(PendingOp {
+        address: "ipsec_server.d".into(),
+        action: "delete".into(),
+        id: "iss-d".into(),
+        region: "cn-hangzhou".into(),
+        vpn_gateway: "vpn-d".into(),
+        client_token: "vpnform-0".into(),
+        plan_hash: "h".into(),
+        started_at: "2026-11-28T00:00:00Z".into(),
+    });
+    for keep in [
+        &[("ipsec_server.a", "iss-a"), ("ipsec_server.d", "iss-d")][..],
+        &[("ipsec_server.d", "iss-d")][..],
+        &[("ipsec_server.b", "iss-b"), ("ipsec_server.c", "iss-c")][..],
+        &[][..],
+    ] {
+        let plan = build(&desired(keep), &s, &PlanOptions::default()).unwrap();
+        let before = crate::state::to_yaml(&s).unwrap();
+        let expected = crate::state::to_yaml(&plan.apply_to(&s)).unwrap();
+        assert_eq!(
+            render::after_yaml(&plan, &s, &before).unwrap(),
+            expected,
+            "{keep:?}"
+        );
+    }
+}

@@ -45,10 +45,19 @@ pub fn parse(path: &Path, source: &str) -> Result<State, StateError> {
             path: path.to_path_buf(),
         });
     }
-    check_version(path, source)?;
+    // One parse on the happy path: the version probe (a second whole-file parse) runs
+    // only when the full parse fails or finds another version, to say which.
     let state: State =
-        serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source))
-            .map_err(|e| parse_error(path, source, &e))?;
+        match serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source)) {
+            Ok(state) => state,
+            Err(e) => {
+                check_version(path, source)?;
+                return Err(parse_error(path, source, &e));
+            }
+        };
+    if state.version != STATE_VERSION {
+        check_version(path, source)?;
+    }
     validate(path, source, &state)?;
     // Only a file that parses gets here: a cut mid-value is reported with its place.
     check_whole(path, source)?;
@@ -374,7 +383,12 @@ pub fn to_yaml(state: &State) -> Result<String, serde_saphyr::SerializeError> {
 /// with [`write_if_changed`].
 pub fn write(dir: &Path, state: &State) -> Result<(), StateError> {
     let path = state_path(dir);
-    if let Some(on_disk) = read(dir)?
+    // The file this process wrote last, untouched since (same inode, size and mtime), is
+    // known to be valid and of this lineage: apply's journal writes many times a second
+    // and must not parse the whole state back each time.
+    let ours = written_by_us(&path).is_some_and(|lineage| lineage == state.lineage);
+    if !ours
+        && let Some(on_disk) = read(dir)?
         && on_disk.lineage != state.lineage
     {
         return Err(StateError::LineageChanged {
@@ -387,7 +401,54 @@ pub fn write(dir: &Path, state: &State) -> Result<(), StateError> {
         path: path.clone(),
         message: e.to_string(),
     })?;
-    write_bytes(dir, &path, text.as_bytes())
+    write_bytes(dir, &path, text.as_bytes())?;
+    remember_written(&path, &state.lineage);
+    Ok(())
+}
+
+/// Identifies one version of a file: replaced atomically, it gets a new inode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileVersion {
+    #[cfg(unix)]
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn file_version(path: &Path) -> Option<FileVersion> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileVersion {
+        #[cfg(unix)]
+        inode: std::os::unix::fs::MetadataExt::ino(&m),
+        len: m.len(),
+        modified: m.modified().ok(),
+    })
+}
+
+type WrittenCache = std::sync::Mutex<BTreeMap<PathBuf, (FileVersion, String)>>;
+
+fn written_cache() -> &'static WrittenCache {
+    static CACHE: std::sync::OnceLock<WrittenCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// The lineage of the file at `path` if this process wrote it and it is unchanged since.
+fn written_by_us(path: &Path) -> Option<String> {
+    let cache = written_cache().lock().unwrap_or_else(|e| e.into_inner());
+    let (version, lineage) = cache.get(path)?;
+    (file_version(path).as_ref() == Some(version)).then(|| lineage.clone())
+}
+
+fn remember_written(path: &Path, lineage: &str) {
+    let mut cache = written_cache().lock().unwrap_or_else(|e| e.into_inner());
+    match file_version(path) {
+        Some(v) => {
+            cache.insert(path.to_path_buf(), (v, lineage.to_owned()));
+        }
+        None => {
+            cache.remove(path);
+        }
+    }
 }
 
 /// The atomic replace of `path` (in `dir`) by `bytes`.

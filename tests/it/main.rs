@@ -9,6 +9,7 @@ mod badinput;
 mod cli;
 mod cloud;
 mod config;
+mod perf;
 mod plan;
 mod reliability;
 mod sandbox;

@@ -1,0 +1,354 @@
+//! Apply against the in-process sandbox, measured against the physical limit.
+//!
+//! `cargo bench --bench apply` (add `-- --quick`, or set `VPNFORM_BENCH_QUICK=1`, for
+//! one tenth of the sizes). Each scenario runs with vpnform's defaults (adaptive
+//! polling) and with a fixed-interval waiter polling every 3 s and 5 s (what
+//! Terraform's provider and the aliyun CLI waiter do), all side by side in one process:
+//! absolute times drift on a shared machine, ratios within one run hold.
+//!
+//! The sandbox answers every call after `LATENCY` and keeps a gateway `updating` for
+//! `CONFIGURE` after each delete. The lower bound of a scenario is the longer of the
+//! longest chain of configure times that must run one after another and the floor the
+//! client's rate limit puts on the deletes (`(N - burst) / rate`, plus the last
+//! delete's configure time).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use vpnform::apply::{ApplyOptions, Event, Journal, PollStrategy, Reporter, execute};
+use vpnform::cloud::{Client, ClientOptions, Credentials};
+use vpnform::plan::{Action, ActionKind, Precheck};
+use vpnform::sandbox::{self, SandboxConfig, World};
+use vpnform::secret::Secret;
+use vpnform::state::{Resource, State};
+
+const LATENCY: Duration = Duration::from_millis(20);
+const CONFIGURE: Duration = Duration::from_secs(2);
+const REGION: &str = "cn-hangzhou";
+
+#[derive(Clone)]
+struct Scenario {
+    name: String,
+    deletes: usize,
+    gateways: usize,
+    /// `(chains, length)`: chain `c`'s step `k` is on gateway `(c + k) % gateways` and
+    /// must be deleted after step `k - 1`.
+    chains: Option<(usize, usize)>,
+}
+
+impl Scenario {
+    /// Server `i`'s gateway and the server it must be deleted before (its `depends_on`).
+    fn layout(&self, i: usize) -> (usize, Option<usize>) {
+        match self.chains {
+            None => (i % self.gateways, None),
+            Some((_, len)) => {
+                let (c, k) = (i / len, i % len);
+                let next = (k + 1 < len).then_some(i + 1);
+                ((c + k) % self.gateways, next)
+            }
+        }
+    }
+
+    /// The longest chain of configure times that must run one after another.
+    fn chain_bound(&self) -> Duration {
+        let per_gateway = self.deletes.div_ceil(self.gateways);
+        let chain = self.chains.map_or(1, |(_, len)| len);
+        CONFIGURE * per_gateway.max(chain) as u32
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Vpnform,
+    Fixed(Duration),
+}
+
+impl Mode {
+    fn label(self) -> String {
+        match self {
+            Mode::Vpnform => "vpnform".into(),
+            Mode::Fixed(d) => format!("fixed {}s poll", d.as_secs()),
+        }
+    }
+}
+
+struct Row {
+    scenario: Scenario,
+    mode: Mode,
+    wall: Duration,
+    bound: Duration,
+    rate_floor: Duration,
+    calls: BTreeMap<String, u64>,
+    median_delay: Option<Duration>,
+    ok: bool,
+}
+
+struct Quiet;
+impl Reporter for Quiet {
+    fn event(&self, _: &Event) {}
+}
+
+async fn run(scenario: Scenario, mode: Mode) -> Row {
+    let log: Arc<Mutex<Vec<(Instant, sandbox::CallLog)>>> = Arc::default();
+    let log2 = log.clone();
+    let config = SandboxConfig {
+        configure_time: (CONFIGURE, CONFIGURE),
+        latency: LATENCY,
+        logger: Some(Arc::new(move |call: &sandbox::CallLog| {
+            log2.lock().unwrap().push((Instant::now(), call.clone()));
+        })),
+        ..SandboxConfig::default()
+    };
+    let mut world = World::default();
+    let mut state = State {
+        version: vpnform::state::STATE_VERSION,
+        lineage: "6b3f1c9e-2d4a-4e8b-9f10-000000000007".into(),
+        serial: 1,
+        applying: None,
+        resources: Default::default(),
+        pending: vec![],
+    };
+    let mut actions = Vec::new();
+    let mut gateway_of = BTreeMap::new();
+    for i in 0..scenario.deletes {
+        let (g, before) = scenario.layout(i);
+        let (id, gateway) = (format!("iss-{i:06}"), format!("vpn-{g:06}"));
+        world.add_server(&id, &gateway, REGION);
+        gateway_of.insert(id.clone(), gateway.clone());
+        let address = format!("ipsec_server.s{i:06}");
+        let depends_on: Vec<String> = before
+            .map(|j| format!("ipsec_server.s{j:06}"))
+            .into_iter()
+            .collect();
+        state.resources.insert(
+            address.clone(),
+            Resource {
+                id: id.clone(),
+                region: REGION.into(),
+                vpn_gateway: gateway.clone(),
+                depends_on: depends_on.clone(),
+                protect: false,
+                attributes: Default::default(),
+            },
+        );
+        actions.push(Action {
+            address,
+            resource_kind: "ipsec_server".into(),
+            action: ActionKind::Delete,
+            id,
+            region: REGION.into(),
+            vpn_gateway: gateway,
+            depends_on,
+            client_token: format!("vpnform-bench{i:020}"),
+            precheck: Precheck::Skipped,
+            reason: "removed from desired state".into(),
+            protect: false,
+            attributes: Default::default(),
+            changes: Vec::new(),
+        });
+    }
+    let sandbox = sandbox::start(config, world).await.expect("sandbox starts");
+    let options = ClientOptions {
+        endpoint: Some(sandbox.url()),
+        ..ClientOptions::default()
+    };
+    let rate = options.requests_per_second;
+    let client = Client::new(
+        Credentials {
+            access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),
+            access_key_secret: Secret::new(sandbox::DEFAULT_ACCESS_KEY_SECRET),
+            security_token: None,
+            source: "sandbox".into(),
+        },
+        options,
+    )
+    .expect("client");
+    let dir = tempfile::tempdir().expect("temp dir");
+    vpnform::state::write(dir.path(), &state).expect("initial state");
+    let journal = Arc::new(Journal::start(
+        dir.path().to_path_buf(),
+        state,
+        None,
+        Arc::new(|dir: &std::path::Path, s: &State| {
+            vpnform::state::write(dir, s).map_err(|e| e.to_string())
+        }),
+    ));
+    let apply_options = match mode {
+        Mode::Vpnform => ApplyOptions::default(),
+        Mode::Fixed(interval) => ApplyOptions {
+            poll_interval: interval,
+            poll_strategy: PollStrategy::Fixed,
+            ..ApplyOptions::default()
+        },
+    };
+    let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let outcome = execute(
+        &actions,
+        &[],
+        "bench",
+        client,
+        journal.clone(),
+        Arc::new(Quiet),
+        apply_options,
+        cancel,
+    )
+    .await;
+    let wall = started.elapsed();
+    let calls = sandbox.calls();
+    sandbox.shutdown().await;
+    let log = std::mem::take(&mut *log.lock().unwrap());
+    let burst = rate.floor().max(1.0);
+    // Sending every delete at the client's rate (after its initial burst), then the
+    // last one's configure time.
+    let rate_floor =
+        Duration::from_secs_f64((scenario.deletes as f64 - burst).max(0.0) / rate) + CONFIGURE;
+    Row {
+        bound: scenario.chain_bound().max(rate_floor),
+        median_delay: median_delay(&log, &gateway_of),
+        ok: outcome.is_success() && outcome.count(ActionKind::Delete) == scenario.deletes,
+        scenario,
+        mode,
+        wall,
+        rate_floor,
+        calls,
+    }
+}
+
+/// For every accepted delete: from the instant its gateway turned active (the delete's
+/// effect plus the configure time) to the next call concerning it (the List confirming
+/// the server, or the next delete on the gateway); the median of those.
+fn median_delay(
+    log: &[(Instant, sandbox::CallLog)],
+    gateway_of: &BTreeMap<String, String>,
+) -> Option<Duration> {
+    let param = |c: &sandbox::CallLog, k: &str| {
+        c.params
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let mut delays = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (at, call) in log {
+        if call.action != "DeleteIpsecServer" || call.status != 200 {
+            continue;
+        }
+        let Some(server) = param(call, "IpsecServerId") else {
+            continue;
+        };
+        if !seen.insert(server.clone()) {
+            continue;
+        }
+        let gateway = &gateway_of[&server];
+        let active = *at + CONFIGURE;
+        let next =
+            log.iter()
+                .filter(|(t, _)| *t >= active)
+                .find(|(_, c)| match c.action.as_str() {
+                    "ListIpsecServers" => c
+                        .params
+                        .iter()
+                        .any(|(k, v)| k.starts_with("IpsecServerId.") && *v == server),
+                    "DeleteIpsecServer" => param(c, "IpsecServerId")
+                        .is_some_and(|s| gateway_of.get(&s) == Some(gateway)),
+                    _ => false,
+                });
+        if let Some((t, _)) = next {
+            delays.push(*t - active);
+        }
+    }
+    delays.sort();
+    delays.get(delays.len() / 2).copied()
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick")
+        || std::env::var_os("VPNFORM_BENCH_QUICK").is_some_and(|v| v != "0");
+    let scale = if quick { 10 } else { 1 };
+    let scenarios = [
+        Scenario {
+            name: format!("{} deletes on {} gateways", 1000 / scale, 1000 / scale),
+            deletes: 1000 / scale,
+            gateways: 1000 / scale,
+            chains: None,
+        },
+        Scenario {
+            name: format!("{} deletes on 10 gateways", 1000 / scale),
+            deletes: 1000 / scale,
+            gateways: 10,
+            chains: None,
+        },
+        Scenario {
+            name: format!(
+                "{} deletes, 10 depends_on chains of {} across 10 gateways",
+                300 / scale,
+                30 / scale
+            ),
+            deletes: 300 / scale,
+            gateways: 10,
+            chains: Some((10, 30 / scale)),
+        },
+    ];
+    let modes = [
+        Mode::Vpnform,
+        Mode::Fixed(Duration::from_secs(3)),
+        Mode::Fixed(Duration::from_secs(5)),
+    ];
+    let only_vpnform = std::env::args().any(|a| a == "--vpnform-only");
+    let mut tasks = tokio::task::JoinSet::new();
+    for (si, s) in scenarios.iter().enumerate() {
+        for (mi, m) in modes.iter().enumerate() {
+            if only_vpnform && mi > 0 {
+                continue;
+            }
+            let (s, m) = (s.clone(), *m);
+            tasks.spawn(async move { ((si, mi), run(s, m).await) });
+        }
+    }
+    let mut rows = BTreeMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (key, row) = joined.expect("a scenario does not panic");
+        rows.insert(key, row);
+    }
+    println!(
+        "apply: sandbox latency {} ms, configure time {} s, client defaults (rate {} requests/s per API action){}\n",
+        LATENCY.as_millis(),
+        CONFIGURE.as_secs(),
+        ClientOptions::default().requests_per_second,
+        if quick { ", --quick sizes" } else { "" }
+    );
+    println!(
+        "| scenario | mode | wall | lower bound (chain / rate floor) | ratio | API calls per delete (Delete/Describe*/List) | median active-to-next-action |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for row in rows.values() {
+        let n = row.scenario.deletes as f64;
+        let get = |k: &str| row.calls.get(k).copied().unwrap_or(0) as f64;
+        let total: u64 = row.calls.values().sum();
+        let describe = get("DescribeVpnGateway") + get("DescribeVpnGateways");
+        println!(
+            "| {} | {} | {} | {} ({} / {}) | {:.2}{} | {:.2} ({:.2}/{:.2}/{:.2}) | {} |",
+            row.scenario.name,
+            row.mode.label(),
+            secs(row.wall),
+            secs(row.bound),
+            secs(row.scenario.chain_bound()),
+            secs(row.rate_floor),
+            row.wall.as_secs_f64() / row.bound.as_secs_f64(),
+            if row.ok { "" } else { " (FAILED)" },
+            total as f64 / n,
+            get("DeleteIpsecServer") / n,
+            describe / n,
+            get("ListIpsecServers") / n,
+            row.median_delay
+                .map_or("-".into(), |d| format!("{} ms", d.as_millis())),
+        );
+    }
+}

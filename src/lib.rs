@@ -22,6 +22,9 @@
 //! - [`cli`] holds the clap commands; each builds its options and calls one operation.
 //! - [`ui`] is the one output channel: plan text to stdout, progress and logs to stderr.
 
+// One output channel (crate::ui): nothing else prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod apply;
 pub mod cli;
 pub mod cloud;

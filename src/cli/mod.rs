@@ -136,14 +136,14 @@ pub fn main() -> ExitCode {
     };
     let ui = Ui::new(cli.no_color, verbosity);
     init_logging(&ui, cli.verbose);
-    if let Some(dir) = &cli.chdir {
-        if let Err(err) = std::env::set_current_dir(dir) {
-            ui.error(&anyhow::anyhow!(
-                "cannot change to directory {} given with -C: {err}",
-                dir.display()
-            ));
-            return ExitCode::from(exit::ERROR);
-        }
+    if let Some(dir) = &cli.chdir
+        && let Err(err) = std::env::set_current_dir(dir)
+    {
+        ui.error(&anyhow::anyhow!(
+            "cannot change to directory {} given with -C: {err}",
+            dir.display()
+        ));
+        return ExitCode::from(exit::ERROR);
     }
     let ctx = Context {
         ui: ui.clone(),

@@ -210,16 +210,12 @@ async fn run_with(
                 desired,
             };
             super::plan::show(ctx, &plan, &graph, &loaded, false, args.json, timestamp)?;
-            let failed = online::failed_prechecks(&plan);
-            if !failed.is_empty() {
-                let list: Vec<String> = failed
-                    .iter()
-                    .map(|a| format!("{}: {}", a.address, render::precheck_text(&a.precheck)))
-                    .collect();
+            let refused = online::refused_prechecks(&plan);
+            if !refused.is_empty() {
                 anyhow::bail!(
                     "the DryRun precheck refused {} of the deletes, so nothing was applied:\n{}",
-                    failed.len(),
-                    list.join("\n")
+                    refused.len(),
+                    refused.join("\n")
                 );
             }
             if !plan.has_changes() && state.pending.is_empty() {

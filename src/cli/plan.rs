@@ -131,16 +131,12 @@ fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
             .status("Note: planned against the in-process sandbox (--sandbox), not the cloud.");
     }
 
-    let failed = online::failed_prechecks(&plan);
-    if !failed.is_empty() {
-        let list: Vec<String> = failed
-            .iter()
-            .map(|a| format!("{}: {}", a.address, render::precheck_text(&a.precheck)))
-            .collect();
+    let refused = online::refused_prechecks(&plan);
+    if !refused.is_empty() {
         anyhow::bail!(
             "the DryRun precheck refused {} of the deletes; apply would fail there:\n{}",
-            failed.len(),
-            list.join("\n")
+            refused.len(),
+            refused.join("\n")
         );
     }
 

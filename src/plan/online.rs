@@ -214,10 +214,18 @@ fn excuse_journaled_not_found(state: &crate::state::State, actions: &mut [Action
     }
 }
 
-/// Whether any precheck failed terminally (the plan must not be applied).
-pub fn failed_prechecks(plan: &super::Plan) -> Vec<&Action> {
+/// The deletes whose precheck failed terminally, one line each (`address: result`);
+/// empty when the plan may be applied.
+pub fn refused_prechecks(plan: &super::Plan) -> Vec<String> {
     plan.actions
         .iter()
         .filter(|a| matches!(a.precheck, Precheck::Failed { .. }))
+        .map(|a| {
+            format!(
+                "{}: {}",
+                a.address,
+                super::render::precheck_text(&a.precheck)
+            )
+        })
         .collect()
 }

@@ -1010,3 +1010,48 @@ fn sandbox_rehearsal_never_writes_the_real_state_and_prints_its_diff() {
         )
     );
 }
+
+#[test]
+fn a_delete_the_dry_run_refuses_fails_the_plan_and_apply_sends_nothing() {
+    let state = state_yaml(REFUSED);
+    let cloud = Cloud::for_state(&state, CONFIGURE);
+    let ws = cloud.workspace(&state, &desired_yaml(&REFUSED[..1]));
+    cloud.sandbox().set_policy(sandbox::Policy {
+        deny_resources: ["iss-f".to_owned()].into(),
+        ..Default::default()
+    });
+
+    let out = ws.run(&["plan", "--out", "plan.json"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout.contains("    precheck: failed: Forbidden"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.starts_with(
+            "error: the DryRun precheck refused 1 of the deletes; apply would fail there:\n\
+             ipsec_server.f: failed: Forbidden"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!ws.exists("plan.json"), "a refused plan is not saved");
+
+    let before = ws.read("state/vpnform.state.yaml");
+    let out = run(&ws, &with(APPLY, &[]));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.starts_with(
+            "error: the DryRun precheck refused 1 of the deletes, so nothing was applied:\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        cloud.sent_deletes().is_empty(),
+        "{:?}",
+        cloud.sent_deletes()
+    );
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
+}

@@ -64,47 +64,12 @@ impl Action {
     }
 }
 
-/// Real Alibaba region ids: a RegionId the world has no gateway in is still valid if
-/// it is one of these (a List there answers an empty page, as the cloud does).
-const ALIBABA_REGIONS: &[&str] = &[
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-south-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "cn-beijing",
-    "cn-chengdu",
-    "cn-fuzhou",
-    "cn-guangzhou",
-    "cn-hangzhou",
-    "cn-heyuan",
-    "cn-hongkong",
-    "cn-huhehaote",
-    "cn-nanjing",
-    "cn-qingdao",
-    "cn-shanghai",
-    "cn-shanghai-finance-1",
-    "cn-shenzhen",
-    "cn-shenzhen-finance-1",
-    "cn-wuhan-lr",
-    "cn-wulanchabu",
-    "cn-zhangjiakou",
-    "eu-central-1",
-    "eu-west-1",
-    "me-central-1",
-    "me-east-1",
-    "us-east-1",
-    "us-west-1",
-];
-
 /// `RegionId`, required and known (404 `InvalidRegionId.NotFound` otherwise).
 fn region<'r>(req: &'r Request, inner: &Inner) -> Result<&'r str, ApiError> {
     let region = req.required("RegionId")?;
-    if ALIBABA_REGIONS.contains(&region) || inner.live.world().known_regions().contains(region) {
+    if crate::config::regions::is_known(region)
+        || inner.live.world().known_regions().contains(region)
+    {
         Ok(region)
     } else {
         Err(ApiError::new(

@@ -186,6 +186,8 @@ pub fn remove(
     for a in &wanted {
         after.resources.remove(a);
     }
+    // An edit by hand ends any saved plan's claim to resume: it is stale from now on.
+    after.applying = None;
     write_if_changed(dir, &before, &mut after)?;
     Ok(Removed {
         addresses: wanted,
@@ -211,6 +213,8 @@ pub fn unprotect(
     if let Some(r) = after.resources.get_mut(address) {
         r.protect = false;
     }
+    // A saved plan made before this edit must not resume over it.
+    after.applying = None;
     write_if_changed(dir, &before, &mut after)
 }
 

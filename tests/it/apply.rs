@@ -1055,3 +1055,22 @@ fn a_delete_the_dry_run_refuses_fails_the_plan_and_apply_sends_nothing() {
     );
     assert_eq!(ws.read("state/vpnform.state.yaml"), before);
 }
+
+#[test]
+fn regression_a_state_edit_after_an_apply_let_its_saved_plan_resume_over_it() {
+    let (cloud, ws) = small(CONFIGURE);
+    save_plan(&ws);
+    let out = run(&ws, &with(APPLY, &["plan.json"]));
+    assert_eq!(out.code, 0, "{out:?}");
+    // The plan is finished; an edit by hand follows, and then the old plan again.
+    let out = ws.run(&["state", "rm", "ipsec_server.keep"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let after_edit = ws.read("state/vpnform.state.yaml");
+    assert!(!after_edit.contains("applying:"), "{after_edit}");
+    let sent = cloud.sent_deletes().len();
+    let out = run(&ws, &with(APPLY, &["plan.json"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("is stale"), "{}", out.stderr);
+    assert_eq!(cloud.sent_deletes().len(), sent);
+    assert_eq!(ws.read("state/vpnform.state.yaml"), after_edit);
+}

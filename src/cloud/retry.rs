@@ -251,6 +251,46 @@ mod tests {
         assert_eq!(retry_after(&HeaderMap::new()), None);
     }
 
+    /// Virtual time (a paused tokio clock): exact, whatever the machine is doing.
+    #[tokio::test(start_paused = true)]
+    async fn a_lane_keeps_its_rate_and_bursts_one_seconds_worth_after_idling() {
+        let rl = RateLimiter::new(8.0);
+        let start = Instant::now();
+        for _ in 0..16 {
+            rl.acquire("Describe").await;
+        }
+        // A fresh lane: the first request at once, then one every 125 ms.
+        assert_eq!(start.elapsed(), Duration::from_millis(15 * 125));
+
+        // Idle for two seconds: eight go at once, the ninth waits its step.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let idle_end = Instant::now();
+        for _ in 0..8 {
+            rl.acquire("Describe").await;
+        }
+        assert_eq!(idle_end.elapsed(), Duration::ZERO);
+        rl.acquire("Describe").await;
+        assert_eq!(idle_end.elapsed(), Duration::from_millis(125));
+
+        // Lanes are independent: another action is not held back by this one.
+        let other = Instant::now();
+        rl.acquire("Delete").await;
+        assert_eq!(other.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_pause_holds_every_task_of_that_action_and_ends_the_burst() {
+        let rl = RateLimiter::new(8.0);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        rl.throttled("Delete", Some(Duration::from_secs(3)));
+        let start = Instant::now();
+        rl.acquire("Delete").await;
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+        // Halved to 4 a second, and no burst right after the throttle.
+        rl.acquire("Delete").await;
+        assert_eq!(start.elapsed(), Duration::from_millis(3250));
+    }
+
     #[test]
     fn aimd_halves_and_recovers() {
         let rl = RateLimiter::new(8.0);

@@ -71,20 +71,11 @@ fn bare_parse(dir: &Path) {
     let state = std::fs::read_to_string(dir.join("state/vpnform.state.yaml")).unwrap();
     let desired = std::fs::read_to_string(dir.join("vpnform.yaml")).unwrap();
     let s: vpnform::state::State =
-        serde_saphyr::from_str_with_options(&state, options_for(&state)).unwrap();
+        serde_saphyr::from_str_with_options(&state, vpnform::yaml::options_for(&state)).unwrap();
     let d: serde_json::Value =
-        serde_saphyr::from_str_with_options(&desired, options_for(&desired)).unwrap();
+        serde_saphyr::from_str_with_options(&desired, vpnform::yaml::options_for(&desired))
+            .unwrap();
     assert!(!s.resources.is_empty() && !d.is_null());
-}
-
-fn options_for(text: &str) -> serde_saphyr::Options {
-    // The same budget as vpnform's readers (src/yaml.rs).
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_nodes = budget.max_nodes.max(text.len());
-    budget.max_events = budget.max_events.max(2 * text.len());
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options
 }
 
 /// Runs `program args` under `/usr/bin/time`; returns its wall time and peak RSS in MB.

@@ -34,7 +34,7 @@ pub mod sandbox;
 pub mod secret;
 pub mod state;
 pub mod ui;
-mod yaml;
+pub mod yaml;
 
 /// A resource address such as `ipsec_server.office`: the resource kind, a dot, and the
 /// name the user gave the entry in the desired-state file.

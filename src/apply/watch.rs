@@ -267,13 +267,8 @@ async fn poll_region(inner: Arc<Inner>, region: String) {
                 let r = &regions[&region];
                 (next_round(r, inner.interval), r.wake.clone())
             };
-            let Some(at) = at else { break };
-            if at <= Instant::now() {
+            if !sleep_unless_woken(at, &wake).await {
                 break;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep_until(at) => break,
-                _ = wake.notified() => {}
             }
         }
         let started = Instant::now();
@@ -511,13 +506,8 @@ async fn confirm_region(inner: Arc<Inner>, region: String) {
                 };
                 (at, r.confirm_wake.clone())
             };
-            let Some(at) = at else { break };
-            if at <= Instant::now() {
+            if !sleep_unless_woken(at, &wake).await {
                 break;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep_until(at) => break,
-                _ = wake.notified() => {}
             }
         }
         let batch: Vec<Confirm> = {
@@ -546,5 +536,18 @@ async fn confirm_region(inner: Arc<Inner>, region: String) {
                     .map_err(Clone::clone),
             );
         }
+    }
+}
+
+/// Sleeps until `at` (`None`: no deadline is due, return at once) unless `wake` fires
+/// first. Returns true when woken early, so the caller looks again.
+async fn sleep_unless_woken(at: Option<Instant>, wake: &Notify) -> bool {
+    let Some(at) = at else { return false };
+    if at <= Instant::now() {
+        return false;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep_until(at) => false,
+        _ = wake.notified() => true,
     }
 }

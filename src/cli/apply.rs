@@ -58,14 +58,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
 }
 
 fn diagnostic(ctx: &Context, err: &anyhow::Error) {
-    let detail: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
-    ctx.ui.out(&render::json_line(&render::diagnostic_event(
-        "error",
-        &err.to_string(),
-        &detail.join("\n"),
-        None,
-        &render::now_timestamp(),
-    )));
+    super::plan::json_diagnostic(ctx, err, &render::now_timestamp());
 }
 
 async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {

@@ -71,18 +71,22 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     }
     let result = plan(ctx, &args, &timestamp);
     if let (Err(err), true) = (&result, args.json) {
-        // Machine readers get the error on stdout as a diagnostic; people reading the
-        // job log still see it on stderr.
-        let detail: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
-        ctx.ui.out(&render::json_line(&render::diagnostic_event(
-            "error",
-            &err.to_string(),
-            &detail.join("\n"),
-            None,
-            &timestamp,
-        )));
+        json_diagnostic(ctx, err, &timestamp);
     }
     result
+}
+
+/// An error as a `diagnostic` line on stdout for `--json` readers; people reading the
+/// job log still see it on stderr.
+pub fn json_diagnostic(ctx: &Context, err: &anyhow::Error, timestamp: &str) {
+    let detail: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+    ctx.ui.out(&render::json_line(&render::diagnostic_event(
+        "error",
+        &err.to_string(),
+        &detail.join("\n"),
+        None,
+        timestamp,
+    )));
 }
 
 fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {

@@ -6,11 +6,16 @@ mod support;
 
 mod apply;
 mod badinput;
+mod ci_examples;
 mod cli;
 mod cloud;
 mod config;
+mod hostile;
 mod perf;
 mod plan;
+mod rates;
 mod reliability;
 mod sandbox;
 mod state;
+mod ux;
+mod views;

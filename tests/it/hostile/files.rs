@@ -1,0 +1,4 @@
+//! Hostile inputs: state, lock, backup and plan files on disk (links, modes, sizes, serials).
+
+#[allow(unused_imports)]
+use crate::support::*;

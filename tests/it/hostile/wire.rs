@@ -1,0 +1,4 @@
+//! Hostile inputs: the sandbox's wire, API bodies, flags and credentials.
+
+#[allow(unused_imports)]
+use crate::support::*;

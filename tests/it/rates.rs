@@ -1,0 +1,1 @@
+//! Rate discovery, throttling and busy answers, and lag-proof waits, against the sandbox.

@@ -1,0 +1,1 @@
+//! Papercuts a Terraform user meets: versions, single-dash flags, stale and finished plans.

@@ -1,0 +1,1 @@
+//! The human and JSON views: large plans, progress, diagnostics, show --json.

@@ -109,7 +109,15 @@ async fn writer(
         for (change, _) in &batch {
             changed |= apply_change(&mut state, change);
         }
-        let result = if changed {
+        let result = if changed && state.serial == u64::MAX {
+            // A serial never wraps to 0: stale-plan detection depends on it only rising.
+            let path = crate::state::state_path(&dir);
+            let refused = crate::state::next_serial(&path, state.serial).unwrap_err();
+            Err(JournalError::Write {
+                dir: dir.clone(),
+                message: refused.to_string(),
+            })
+        } else if changed {
             state.serial += 1;
             let snapshot = state.clone();
             let dir2 = dir.clone();

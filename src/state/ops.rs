@@ -177,11 +177,11 @@ pub fn remove(
     }
     let path = state_path(dir);
     let backup = dir.join(BACKUP_FILE);
-    let previous = std::fs::read(&path).map_err(|source| StateError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    super::file::write_bytes(dir, &backup, &previous)?;
+    // Everything that could refuse the write is checked before the backup is written.
+    super::file::next_serial(&path, before.serial)?;
+    super::file::check_write_target(&path)?;
+    let (_, previous) = super::file::read_file(&path)?;
+    super::file::write_bytes(dir, &backup, crate::files::BACKUP.what, &previous)?;
     let mut after = before.clone();
     for a in &wanted {
         after.resources.remove(a);

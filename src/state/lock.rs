@@ -231,6 +231,9 @@ fn open_lock_file(path: &Path, access: Access) -> Result<Option<File>, StateErro
     {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        // Readable by all (a reader shares the lock), writable by its owner, whatever
+        // the umask: a world-writable lock file could be held by anyone.
+        options.mode(0o644);
     }
     let not_regular = |kind| StateError::LockNotRegular {
         path: path.to_path_buf(),

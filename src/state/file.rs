@@ -503,10 +503,12 @@ pub fn check_write_target(path: &Path) -> Result<(), StateError> {
 
 /// The serial after `serial`, or an error: a serial never wraps to 0.
 pub fn next_serial(path: &Path, serial: u64) -> Result<u64, StateError> {
-    serial.checked_add(1).ok_or_else(|| StateError::SerialOverflow {
-        path: path.to_path_buf(),
-        serial,
-    })
+    serial
+        .checked_add(1)
+        .ok_or_else(|| StateError::SerialOverflow {
+            path: path.to_path_buf(),
+            serial,
+        })
 }
 
 /// The write for a run that changes the state step by step (apply): if `next` differs

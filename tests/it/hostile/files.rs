@@ -106,7 +106,11 @@ fn assert_err(out: &Output, stderr: &str) {
 }
 
 fn mode(path: &Path) -> u32 {
-    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777
 }
 
 fn is_link(path: &Path) -> bool {
@@ -174,7 +178,10 @@ fn a_fifo_or_directory_at_the_lock_path_is_refused() {
                    (a planted link would make it truncate the link's target). Remove it (`rm \
                    state/.vpnform.lock`) and run again: vpnform creates the lock file itself.\n";
     assert_err(&run_bounded(&ws, &["plan", "--offline"]), message);
-    assert_err(&run_bounded(&ws, &["state", "rm", "ipsec_server.lab"]), message);
+    assert_err(
+        &run_bounded(&ws, &["state", "rm", "ipsec_server.lab"]),
+        message,
+    );
     std::fs::remove_file(ws.path().join(LOCK)).unwrap();
     std::fs::create_dir(ws.path().join(LOCK)).unwrap();
     assert_err(
@@ -303,7 +310,11 @@ fn new_files_took_the_umask_mode_instead_of_0600() {
     ])));
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(mode(&ws.path().join(BACKUP)), 0o600);
-    assert_eq!(mode(&ws.path().join(STATE)), 0o640, "an existing state keeps its mode");
+    assert_eq!(
+        mode(&ws.path().join(STATE)),
+        0o640,
+        "an existing state keeps its mode"
+    );
 
     // A new state, written by an apply that adopts into a workspace without one.
     let cloud = Cloud::for_state(TWO_SERVERS);
@@ -435,7 +446,11 @@ fn too_large(what: &str, path: &str, typical: &str) -> String {
 fn an_oversized_state_was_read_without_a_limit() {
     let ws = workspace();
     sparse(&ws.path().join(STATE), LIMIT + 1);
-    let message = too_large("state file", STATE, "100,000 servers take about 25 to 90 MiB");
+    let message = too_large(
+        "state file",
+        STATE,
+        "100,000 servers take about 25 to 90 MiB",
+    );
     for args in [
         &["plan", "--offline"][..],
         &["validate"],
@@ -627,7 +642,14 @@ fn apply_file_named_vpnform_yaml_when_the_plan_was_made_from_another_file() {
     let ws = Workspace::new()
         .file(STATE, TWO_SERVERS)
         .file("prod.yaml", KEEP_OFFICE);
-    let out = ws.run(&["plan", "--offline", "--desired", "prod.yaml", "--out", "p.plan"]);
+    let out = ws.run(&[
+        "plan",
+        "--offline",
+        "--desired",
+        "prod.yaml",
+        "--out",
+        "p.plan",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let changed = format!("{KEEP_OFFICE}# reviewed\n");
     ws.write("prod.yaml", &changed);

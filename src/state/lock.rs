@@ -265,6 +265,11 @@ fn open_lock_file(path: &Path, access: Access) -> Result<Option<File>, StateErro
     if !metadata.is_file() {
         return Err(not_regular(crate::files::describe(&metadata.file_type())));
     }
+    // A hard link is a second name of another file, which taking the lock would empty.
+    #[cfg(unix)]
+    if std::os::unix::fs::MetadataExt::nlink(&metadata) > 1 {
+        return Err(not_regular("a hard link to another file"));
+    }
     Ok(Some(file))
 }
 

@@ -167,6 +167,27 @@ fn a_dangling_lock_link_created_its_target() {
     }
 }
 
+/// A sibling of the link: a hard link at the lock's path is another file's second name,
+/// which taking the lock emptied.
+#[test]
+fn a_hard_linked_lock_file_truncated_its_other_name() {
+    let ws = workspace();
+    let victim = ws.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    std::fs::hard_link(&victim, ws.path().join(LOCK)).unwrap();
+    let message = lock_link_message().replace(
+        "is a symbolic link, not a regular file",
+        "is a hard link to another file, not a regular file",
+    );
+    for args in [
+        &["plan", "--offline"][..],
+        &["state", "rm", "ipsec_server.lab"],
+    ] {
+        assert_err(&ws.run(args), &message);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    }
+}
+
 /// A lock path that is not a file at all (a FIFO would block a reader forever).
 #[test]
 fn a_fifo_or_directory_at_the_lock_path_is_refused() {

@@ -487,11 +487,30 @@ pub(crate) fn write_bytes(
     what: &'static str,
     bytes: &[u8],
 ) -> Result<(), StateError> {
-    std::fs::create_dir_all(dir).map_err(|source| StateError::Write {
+    create_dir(dir).map_err(|source| StateError::Write {
         path: path.to_path_buf(),
         source,
     })?;
     Ok(crate::files::write_atomic(path, what, bytes)?)
+}
+
+/// Creates the state directory if it is missing, with a `.gitignore` for the lock and
+/// the backup, so that neither is ever committed.
+pub(crate) fn create_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+    match options.open(dir.join(".gitignore")) {
+        Ok(mut file) => std::io::Write::write_all(&mut file, super::GITIGNORE.as_bytes()),
+        // Another run created the directory at the same time.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Checks that the state file at `path` may be replaced (absent, or a regular file: not
@@ -671,7 +690,16 @@ pending: []
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, vec!["vpnform.state.yaml".to_string()]);
+        let mut names = names;
+        names.sort();
+        assert_eq!(names, [".gitignore", "vpnform.state.yaml"]);
+        assert_eq!(
+            std::fs::read_to_string(sub.join(".gitignore")).unwrap(),
+            crate::state::GITIGNORE
+        );
+        let ignored: Vec<&str> = crate::state::GITIGNORE.lines().collect();
+        assert!(ignored.contains(&crate::state::LOCK_FILE), "{ignored:?}");
+        assert!(ignored.contains(&crate::state::BACKUP_FILE), "{ignored:?}");
     }
 
     #[test]

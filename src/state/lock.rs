@@ -81,7 +81,7 @@ impl Lock {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
+        super::file::create_dir(dir).map_err(io)?;
         let file = wait_for(&path, timeout, &mut on_wait, |path| {
             loop {
                 let file = open_lock_file(path, Access::Create)?.expect("created if missing");

@@ -33,3 +33,6 @@ pub const STATE_FILE: &str = "vpnform.state.yaml";
 pub const LOCK_FILE: &str = ".vpnform.lock";
 /// Where `state rm` keeps the state it replaced.
 pub const BACKUP_FILE: &str = "vpnform.state.yaml.backup";
+/// The `.gitignore` vpnform writes into a state directory it creates: the lock and the
+/// backup are local files (the repository's own `state/.gitignore` is this text).
+pub const GITIGNORE: &str = include_str!("../../state/.gitignore");

@@ -359,6 +359,10 @@ fn new_files_took_the_umask_mode_instead_of_0600() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(fresh.read(STATE).contains("ipsec_server.office"));
     assert_eq!(mode(&fresh.path().join(STATE)), 0o600);
+    // The state directory apply created ignores the lock and the backup in git.
+    assert_eq!(fresh.read("state/.gitignore"), vpnform::state::GITIGNORE);
+    assert!(vpnform::state::GITIGNORE.contains("\n.vpnform.lock\n"));
+    assert!(vpnform::state::GITIGNORE.contains("\nvpnform.state.yaml.backup\n"));
 }
 
 /// The sandbox on 127.0.0.1:0, its world what a state records.

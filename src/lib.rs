@@ -20,6 +20,8 @@
 //!   retries and rate limits.
 //! - [`sandbox`] is the local emulator of that API that tests and rehearsals talk to.
 //! - [`cli`] holds the clap commands; each builds its options and calls one operation.
+//! - `files` holds the bounded reads and link-refusing writes of the files vpnform owns
+//!   (state, backup, saved plans), under `state` and `plan`.
 //! - [`ui`] is the one output channel: plan text to stdout, progress and logs to stderr.
 
 // One output channel (crate::ui): nothing else prints.
@@ -29,6 +31,7 @@ pub mod apply;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub(crate) mod files;
 pub mod plan;
 pub mod sandbox;
 pub mod secret;

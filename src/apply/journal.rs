@@ -109,7 +109,15 @@ async fn writer(
         for (change, _) in &batch {
             changed |= apply_change(&mut state, change);
         }
-        let result = if changed {
+        let result = if changed && state.serial == u64::MAX {
+            // A serial never wraps to 0: stale-plan detection depends on it only rising.
+            let path = crate::state::state_path(&dir);
+            let refused = crate::state::next_serial(&path, state.serial).unwrap_err();
+            Err(JournalError::Write {
+                dir: dir.clone(),
+                message: refused.to_string(),
+            })
+        } else if changed {
             state.serial += 1;
             let snapshot = state.clone();
             let dir2 = dir.clone();
@@ -247,6 +255,40 @@ mod tests {
         assert!(last.resources.is_empty() && last.pending.is_empty());
         assert_eq!(last.serial, 5);
         assert_eq!(written.lock().unwrap().last().unwrap(), &last);
+    }
+
+    /// Regression (#10.6): the serial wrapped to 0. A run that starts one below the
+    /// largest serial writes it once, then refuses the next write instead of wrapping.
+    #[tokio::test]
+    async fn the_serial_never_wraps_mid_run() {
+        let written: Arc<Mutex<Vec<u64>>> = Arc::default();
+        let w = written.clone();
+        let mut start = state();
+        start.serial = u64::MAX - 1;
+        let journal = Journal::start(
+            "state".into(),
+            start,
+            None,
+            Arc::new(move |_, s: &State| {
+                w.lock().unwrap().push(s.serial);
+                Ok(())
+            }),
+        );
+        journal.record(Change::Pending(op())).await.unwrap();
+        let err = journal
+            .record(Change::Deleted {
+                address: "ipsec_server.a".into(),
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "cannot write the state file in state: refusing to write state/vpnform.state.yaml: \
+                 its serial 18446744073709551615 is the largest a state can hold"
+            ),
+            "{err}"
+        );
+        assert_eq!(*written.lock().unwrap(), vec![u64::MAX]);
     }
 
     #[tokio::test]

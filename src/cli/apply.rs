@@ -90,6 +90,15 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
         },
     )?;
     let recorded = crate::state::read(ctx.state_dir())?;
+    if let Some(state) = &recorded {
+        // Whatever apply does, it writes the state: refuse now what would refuse that
+        // write (a serial at its maximum, a link in place of the file), before any call.
+        let path = crate::state::state_path(ctx.state_dir());
+        crate::state::next_serial(&path, state.serial)?;
+        if !args.cloud.sandbox {
+            crate::state::check_write_target(&path)?;
+        }
+    }
     let state_exists = recorded.is_some();
     let state = recorded.clone().unwrap_or_else(empty_state);
 
@@ -109,14 +118,25 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
         None => ctx.state_dir().to_owned(),
     };
 
+    // A saved plan is checked against (and a rehearsal seeded from) the desired file it
+    // was made from, unless --desired names another.
+    let mut desired_path = ctx.desired.clone();
     let saved_plan = match &args.plan_file {
         Some(path) => {
             let saved = saved::load(path)?;
             let plan = saved.plan();
-            let bytes = std::fs::read(&ctx.desired).with_context(|| {
+            if !ctx.desired_given && saved.desired_path != ctx.desired {
+                desired_path = saved.desired_path.clone();
+                ctx.ui.status(&format!(
+                    "Using the desired-state file {} that the saved plan {} was made from.",
+                    desired_path.display(),
+                    path.display()
+                ));
+            }
+            let bytes = std::fs::read(&desired_path).with_context(|| {
                 format!(
                     "cannot read the desired-state file {}",
-                    ctx.desired.display()
+                    desired_path.display()
                 )
             })?;
             let sha = hex::encode(Sha256::digest(&bytes));
@@ -125,7 +145,7 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
                 path,
                 recorded.as_ref(),
                 ctx.state_dir(),
-                &ctx.desired,
+                &desired_path,
                 &sha,
             )?;
             if start == Start::Resume {
@@ -142,7 +162,7 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
     };
     let desired_for_seed = if args.plan_file.is_none() || args.cloud.sandbox {
         let addresses = state.resources.keys().cloned().collect();
-        Some(crate::config::load(&ctx.desired, &addresses)?)
+        Some(crate::config::load(&desired_path, &addresses)?)
     } else {
         None
     };

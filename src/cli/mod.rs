@@ -105,6 +105,9 @@ pub struct Context {
     pub desired: PathBuf,
     /// The state directory, relative to the working directory (after `-C`).
     pub state_dir: PathBuf,
+    /// Whether `--desired` was given on the command line (else `desired` is the default,
+    /// and `apply FILE` uses the desired file the saved plan was made from).
+    pub desired_given: bool,
 }
 
 impl Context {
@@ -115,8 +118,12 @@ impl Context {
 
 /// Parses the command line, runs the command, prints any error and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             let _ = err.print();
             // `--help` and `--version` are not errors. Usage errors exit 1, not clap's 2,
@@ -149,6 +156,8 @@ pub fn main() -> ExitCode {
         ui: ui.clone(),
         desired: cli.desired,
         state_dir: cli.state_dir,
+        desired_given: matches.value_source("desired")
+            == Some(clap::parser::ValueSource::CommandLine),
     };
     let result = match cli.command {
         Command::Validate(args) => validate::run(&ctx, args),

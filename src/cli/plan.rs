@@ -90,6 +90,9 @@ pub fn json_diagnostic(ctx: &Context, err: &anyhow::Error, timestamp: &str) {
 }
 
 fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
+    if let Some(out) = &args.out {
+        saved::check_target(out)?;
+    }
     let loaded = load(ctx, args.lock_timeout)?;
     let (plan, rehearsal) = if args.offline {
         (
@@ -121,6 +124,11 @@ fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
         (plan, args.cloud.sandbox)
     };
     let graph = plan.graph()?;
+    if plan.has_changes() {
+        // A plan whose apply could not record anything is refused now, not mid-apply.
+        let path = crate::state::state_path(ctx.state_dir());
+        crate::state::next_serial(&path, loaded.state.serial)?;
+    }
     show(
         ctx,
         &plan,
@@ -177,19 +185,11 @@ pub struct Loaded {
     pub desired: Desired,
 }
 
-/// Reads the state (under the lock while reading, as Terraform does) and the desired file.
+/// Reads the state (sharing the lock while reading, so a running apply is waited for, as
+/// Terraform does) and the desired file. Writes nothing: a read-only checkout can plan.
 pub fn load(ctx: &Context, lock_timeout: std::time::Duration) -> anyhow::Result<Loaded> {
     let recorded = {
-        // No lock directory is created for a workspace that has no state yet.
-        let _lock = if crate::state::state_path(ctx.state_dir()).exists() {
-            Some(crate::state::Lock::acquire(
-                ctx.state_dir(),
-                &super::command_line(),
-                lock_timeout,
-            )?)
-        } else {
-            None
-        };
+        let _lock = crate::state::Lock::acquire_shared(ctx.state_dir(), lock_timeout)?;
         crate::state::read(ctx.state_dir())?
     };
     let state_exists = recorded.is_some();

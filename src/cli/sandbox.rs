@@ -250,9 +250,8 @@ fn load_world(ctx: &Context, args: &ServeArgs) -> anyhow::Result<World> {
             return Ok(World::default());
         }
     };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read the state file {}", path.display()))?;
-    let state = crate::state::parse(&path, &text)?;
+    // The state's own reader: a regular file, size-bounded, errors located.
+    let (state, _) = crate::state::read_file(&path)?;
     let world = World::from_state(&state);
     world.check()?;
     ctx.ui.status(&format!(

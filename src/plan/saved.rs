@@ -5,7 +5,6 @@
 //! No secret is in a saved plan: actions carry ids, regions, gateways and the recorded
 //! attributes, and the state never holds a PSK.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -40,16 +39,10 @@ pub struct SavedPlan {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SavedPlanError {
-    #[error("cannot read the saved plan {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot write the saved plan {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// Unreadable, not a regular file, over the size limit; a link or a directory where
+    /// the plan is to be written.
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
     #[error(
         "{} is not a vpnform saved plan (line {line}, column {column}): {message}",
         path.display()
@@ -122,28 +115,30 @@ impl SavedPlan {
 }
 
 /// Writes `saved` to `path` atomically (temp file, fsync, rename): a crash leaves the old
-/// file or the new one, never half of one.
+/// file or the new one, never half of one. A link at `path` is refused; a new file is
+/// 0600 (see [`crate::files::write_atomic`]).
 pub fn save(path: &Path, saved: &SavedPlan) -> Result<(), SavedPlanError> {
     let mut text = serde_json::to_string_pretty(saved).expect("a saved plan serializes");
     text.push('\n');
-    let write = |path: &Path| -> std::io::Result<()> {
-        let mut file = atomic_write_file::AtomicWriteFile::open(path)?;
-        file.write_all(text.as_bytes())?;
-        file.commit()
-    };
-    write(path).map_err(|source| SavedPlanError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    Ok(crate::files::write_atomic(
+        path,
+        crate::files::SAVED_PLAN.what,
+        text.as_bytes(),
+    )?)
 }
 
-/// Reads a saved plan and verifies it: the format version, the plan hash recomputed from
-/// its lineage, serial and actions, and every action's ClientToken.
+/// Checks before planning that `path` can take a saved plan (no link, no directory), so
+/// that a refused `--out` costs no cloud calls.
+pub fn check_target(path: &Path) -> Result<(), SavedPlanError> {
+    crate::files::check_write_target(path, crate::files::SAVED_PLAN.what)?;
+    Ok(())
+}
+
+/// Reads a saved plan (a regular file of at most [`crate::files::SAVED_PLAN`]'s limit)
+/// and verifies it: the format version, the plan hash recomputed from its lineage,
+/// serial and actions, and every action's ClientToken.
 pub fn load(path: &Path) -> Result<SavedPlan, SavedPlanError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::files::read(path, crate::files::SAVED_PLAN)?;
     let parse_error = |err: serde_json::Error| SavedPlanError::Parse {
         path: path.to_path_buf(),
         line: err.line(),
@@ -155,14 +150,14 @@ pub fn load(path: &Path) -> Result<SavedPlan, SavedPlanError> {
     struct Version {
         format_version: u32,
     }
-    let version: Version = serde_json::from_str(&text).map_err(parse_error)?;
+    let version: Version = serde_json::from_slice(&text).map_err(parse_error)?;
     if version.format_version != FORMAT_VERSION {
         return Err(SavedPlanError::FormatVersion {
             path: path.to_path_buf(),
             found: version.format_version,
         });
     }
-    let saved: SavedPlan = serde_json::from_str(&text).map_err(parse_error)?;
+    let saved: SavedPlan = serde_json::from_slice(&text).map_err(parse_error)?;
     verify(path, &saved)?;
     Ok(saved)
 }

@@ -27,6 +27,34 @@ pub enum StateError {
         source: std::io::Error,
     },
 
+    /// Not a regular file, over the size limit, a link in place of a file to write.
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
+
+    #[error(
+        "{}:{line}:{column}: the state file is not valid UTF-8 (byte 0x{byte:02x}); vpnform writes \
+UTF-8 only, so the file was damaged (a bad merge, an editor's encoding, a binary copy).\n{snippet}{}",
+        path.display(), restore_advice(path)
+    )]
+    NotUtf8 {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        /// The first byte that is not UTF-8.
+        byte: u8,
+        snippet: String,
+    },
+
+    /// The serial cannot rise: stale-plan detection depends on serials only rising.
+    #[error(
+        "refusing to write {}: its serial {serial} is the largest a state can hold, and the next \
+write would wrap it to 0, so that saved plans made long ago would look current. vpnform \
+never writes such a serial; nothing was changed. A serial that high was written by hand: \
+restore the state from version control (`git log -p -- {}`).",
+        path.display(), path.display()
+    )]
+    SerialOverflow { path: PathBuf, serial: u64 },
+
     /// The file is not YAML of the state's shape: syntax, a truncated file, an unknown
     /// field, a duplicate key, a missing field.
     #[error("{}:{line}:{column}: {message}\n{snippet}{}", path.display(), restore_advice(path))]
@@ -125,6 +153,14 @@ Another state was put in its place while vpnform ran; check which one is right b
         /// How long this run waited (`--lock-timeout`).
         waited: Duration,
     },
+
+    #[error(
+        "the lock file {} is {kind}, not a regular file; vpnform opens its lock file only as a \
+regular file, never through a link (a planted link would make it truncate the link's target). \
+Remove it (`rm {}`) and run again: vpnform creates the lock file itself.",
+        path.display(), path.display()
+    )]
+    LockNotRegular { path: PathBuf, kind: &'static str },
 
     #[error("cannot use the lock file {path}: {source}")]
     LockIo {

@@ -5,7 +5,6 @@
 //! does not read back as a state of the same lineage.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -27,12 +26,41 @@ pub fn state_path(dir: &Path) -> PathBuf {
 /// no directory): nothing is managed yet.
 pub fn read(dir: &Path) -> Result<Option<State>, StateError> {
     let path = state_path(dir);
-    let source = match std::fs::read_to_string(&path) {
-        Ok(source) => source,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(StateError::Read { path, source }),
+    match read_file(&path) {
+        Ok((state, _)) => Ok(Some(state)),
+        Err(StateError::File(e)) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads and validates the state file at `path` (a regular file, through a link, at
+/// most [`crate::files::STATE`]'s limit); also returns its bytes as read.
+pub fn read_file(path: &Path) -> Result<(State, Vec<u8>), StateError> {
+    let bytes = crate::files::read(path, crate::files::STATE)?;
+    let state = parse(path, utf8(path, &bytes)?)?;
+    Ok((state, bytes))
+}
+
+/// The text of a state file, or an error at the first byte that is not UTF-8.
+fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, StateError> {
+    let err = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(text),
+        Err(err) => err,
     };
-    parse(&path, &source).map(Some)
+    let at = err.valid_up_to();
+    let valid = std::str::from_utf8(&bytes[..at]).expect("valid up to here");
+    // Lines as the YAML parser numbers them, so the position matches its other errors.
+    let lines = crate::config::source_lines(valid);
+    let line = lines.len().max(1) as u64;
+    let column = lines.last().map_or(0, |l| l.chars().count()) as u64 + 1;
+    let text = String::from_utf8_lossy(bytes);
+    Err(StateError::NotUtf8 {
+        path: path.to_path_buf(),
+        line,
+        column,
+        byte: bytes[at],
+        snippet: snippet(&text, line, column),
+    })
 }
 
 /// Parses and validates the text of a state file; `path` is for messages.
@@ -401,7 +429,7 @@ pub fn write(dir: &Path, state: &State) -> Result<(), StateError> {
         path: path.clone(),
         message: e.to_string(),
     })?;
-    write_bytes(dir, &path, text.as_bytes())?;
+    write_bytes(dir, &path, crate::files::STATE.what, text.as_bytes())?;
     remember_written(&path, &state.lineage);
     Ok(())
 }
@@ -452,15 +480,54 @@ fn remember_written(path: &Path, lineage: &str) {
 }
 
 /// The atomic replace of `path` (in `dir`) by `bytes`.
-pub(crate) fn write_bytes(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    let io = |source| StateError::Write {
+/// Never through or over a link; a new file is 0600, see [`crate::files::write_atomic`].
+pub(crate) fn write_bytes(
+    dir: &Path,
+    path: &Path,
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<(), StateError> {
+    create_dir(dir).map_err(|source| StateError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut file = atomic_write_file::AtomicWriteFile::open(path).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.commit().map_err(io)
+    })?;
+    Ok(crate::files::write_atomic(path, what, bytes)?)
+}
+
+/// Creates the state directory if it is missing, with a `.gitignore` for the lock and
+/// the backup, so that neither is ever committed.
+pub(crate) fn create_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+    match options.open(dir.join(".gitignore")) {
+        Ok(mut file) => std::io::Write::write_all(&mut file, super::GITIGNORE.as_bytes()),
+        // Another run created the directory at the same time.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Checks that the state file at `path` may be replaced (absent, or a regular file: not
+/// a link), so that a command refuses before it does anything rather than at its write.
+pub fn check_write_target(path: &Path) -> Result<(), StateError> {
+    crate::files::check_write_target(path, crate::files::STATE.what)?;
+    Ok(())
+}
+
+/// The serial after `serial`, or an error: a serial never wraps to 0.
+pub fn next_serial(path: &Path, serial: u64) -> Result<u64, StateError> {
+    serial
+        .checked_add(1)
+        .ok_or_else(|| StateError::SerialOverflow {
+            path: path.to_path_buf(),
+            serial,
+        })
 }
 
 /// The write for a run that changes the state step by step (apply): if `next` differs
@@ -472,7 +539,7 @@ pub fn write_if_changed(dir: &Path, prev: &State, next: &mut State) -> Result<bo
     if next.same_content(prev) {
         return Ok(false);
     }
-    next.serial = prev.serial + 1;
+    next.serial = next_serial(&state_path(dir), prev.serial)?;
     write(dir, next)?;
     Ok(true)
 }
@@ -623,7 +690,16 @@ pending: []
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, vec!["vpnform.state.yaml".to_string()]);
+        let mut names = names;
+        names.sort();
+        assert_eq!(names, [".gitignore", "vpnform.state.yaml"]);
+        assert_eq!(
+            std::fs::read_to_string(sub.join(".gitignore")).unwrap(),
+            crate::state::GITIGNORE
+        );
+        let ignored: Vec<&str> = crate::state::GITIGNORE.lines().collect();
+        assert!(ignored.contains(&crate::state::LOCK_FILE), "{ignored:?}");
+        assert!(ignored.contains(&crate::state::BACKUP_FILE), "{ignored:?}");
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //! file left behind by a crashed run is simply locked again by the next one; the file
 //! is never deleted on release (deleting it would let a waiter lock the old file while
 //! a newcomer locks a new one). `vpnform force-unlock` deletes it, see [`force_unlock`].
+//!
+//! Writers hold the lock exclusively ([`Lock`]); `plan` only reads, and shares it
+//! ([`ReadLock`]): it opens an existing lock file read-only and never creates one, so a
+//! read-only checkout can plan. The lock file is opened without following a link and
+//! must be a regular file: a link planted at its path (a commit can carry one) would
+//! otherwise make vpnform truncate whatever the link points to.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -75,46 +81,54 @@ impl Lock {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(50);
-        let mut told = false;
-        loop {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(io)?;
-            match file.try_lock() {
-                Ok(()) => {
+        super::file::create_dir(dir).map_err(io)?;
+        let file = wait_for(&path, timeout, &mut on_wait, |path| {
+            loop {
+                let file = open_lock_file(path, Access::Create)?.expect("created if missing");
+                match file.try_lock() {
                     // force-unlock may have removed the file we waited on: a lock on a
                     // file no longer at the path protects nothing, so open it again.
-                    if !same_file(&file, &path) {
-                        continue;
+                    Ok(()) if !same_file(&file, path) => continue,
+                    Ok(()) => return Ok(Some(file)),
+                    Err(TryLockError::WouldBlock) => return Ok(None),
+                    Err(TryLockError::Error(e)) => {
+                        return Err(StateError::LockIo {
+                            path: path.to_path_buf(),
+                            source: e,
+                        });
                     }
-                    return Lock::hold(file, path, command);
                 }
-                Err(TryLockError::WouldBlock) => {}
-                Err(TryLockError::Error(e)) => return Err(io(e)),
             }
-            let holder = read_holder(&path);
-            let waited = start.elapsed();
-            if waited >= timeout {
-                return Err(StateError::Locked {
-                    path,
-                    holder: holder.map(Box::new),
-                    waited: timeout,
-                });
+        })?;
+        Lock::hold(file, path, command)
+    }
+
+    /// Shares the lock on `dir` for reading the state (`plan`), waiting as
+    /// [`Lock::acquire`] does while a writer holds it. Needs no write access: an existing
+    /// lock file is opened read-only, and without one (nobody ever wrote this state under
+    /// a lock, or force-unlock removed it) there is nothing to share: `Ok(None)`, and the
+    /// state is read as is (every write is an atomic rename, so a read sees a whole file).
+    pub fn acquire_shared(dir: &Path, timeout: Duration) -> Result<Option<ReadLock>, StateError> {
+        let path = lock_path(dir);
+        let file = wait_for(&path, timeout, &mut |_| {}, |path| {
+            loop {
+                let Some(file) = open_lock_file(path, Access::Read)? else {
+                    return Ok(Some(None));
+                };
+                match file.try_lock_shared() {
+                    Ok(()) if !same_file(&file, path) => continue,
+                    Ok(()) => return Ok(Some(Some(file))),
+                    Err(TryLockError::WouldBlock) => return Ok(None),
+                    Err(TryLockError::Error(e)) => {
+                        return Err(StateError::LockIo {
+                            path: path.to_path_buf(),
+                            source: e,
+                        });
+                    }
+                }
             }
-            if !told {
-                on_wait(holder.as_ref());
-                told = true;
-            }
-            std::thread::sleep(pause.min(timeout - waited));
-            pause = (pause * 2).min(Duration::from_secs(1));
-        }
+        })?;
+        Ok(file.map(|file| ReadLock { _file: file }))
     }
 
     fn hold(mut file: File, path: PathBuf, command: &str) -> Result<Lock, StateError> {
@@ -150,6 +164,115 @@ impl Lock {
     }
 }
 
+/// A shared hold on the state lock, for reading; dropping it releases it.
+#[derive(Debug)]
+pub struct ReadLock {
+    _file: File,
+}
+
+/// Polls `attempt` until it takes the lock (`Some`), the timeout passes (the error
+/// names the holder), or it fails. `on_wait` is called once when waiting starts.
+fn wait_for<T>(
+    path: &Path,
+    timeout: Duration,
+    on_wait: &mut dyn FnMut(Option<&LockHolder>),
+    mut attempt: impl FnMut(&Path) -> Result<Option<T>, StateError>,
+) -> Result<T, StateError> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(50);
+    let mut told = false;
+    loop {
+        if let Some(taken) = attempt(path)? {
+            return Ok(taken);
+        }
+        let holder = read_holder(path);
+        let waited = start.elapsed();
+        if waited >= timeout {
+            return Err(StateError::Locked {
+                path: path.to_path_buf(),
+                holder: holder.map(Box::new),
+                waited: timeout,
+            });
+        }
+        if !told {
+            on_wait(holder.as_ref());
+            told = true;
+        }
+        std::thread::sleep(pause.min(timeout - waited));
+        pause = (pause * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// How the lock file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Read and write, created if missing (a writer taking the lock).
+    Create,
+    /// Read and write, not created (force-unlock's check).
+    Write,
+    /// Read only, not created (a reader sharing the lock).
+    Read,
+}
+
+/// Opens the lock file without following a link (O_NOFOLLOW: a link at the path fails
+/// the open, dangling or not, and nothing is created through it) and without blocking
+/// on a FIFO, and checks that what was opened is a regular file. `Ok(None)`: no file
+/// and `access` does not create one.
+fn open_lock_file(path: &Path, access: Access) -> Result<Option<File>, StateError> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    if access != Access::Read {
+        options.write(true);
+    }
+    if access == Access::Create {
+        options.create(true).truncate(false);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        // Readable by all (a reader shares the lock), writable by its owner, whatever
+        // the umask: a world-writable lock file could be held by anyone.
+        options.mode(0o644);
+    }
+    let not_regular = |kind| StateError::LockNotRegular {
+        path: path.to_path_buf(),
+        kind,
+    };
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && access != Access::Create => {
+            return Ok(None);
+        }
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(not_regular("a symbolic link"));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+            return Err(not_regular("a directory"));
+        }
+        Err(source) => {
+            return Err(StateError::LockIo {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let metadata = file.metadata().map_err(|source| StateError::LockIo {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !metadata.is_file() {
+        return Err(not_regular(crate::files::describe(&metadata.file_type())));
+    }
+    // A hard link is a second name of another file, which taking the lock would empty.
+    #[cfg(unix)]
+    if std::os::unix::fs::MetadataExt::nlink(&metadata) > 1 {
+        return Err(not_regular("a hard link to another file"));
+    }
+    Ok(Some(file))
+}
+
 impl Drop for Lock {
     fn drop(&mut self) {
         // Clear the holder info so a later reader does not take it for a live holder;
@@ -173,10 +296,14 @@ fn same_file(_file: &File, path: &Path) -> bool {
     path.exists()
 }
 
-/// The holder info in the lock file, if it is there and readable.
+/// The most of a lock file read for its holder info: the JSON is about 200 bytes.
+const HOLDER_LIMIT: u64 = 64 * 1024;
+
+/// The holder info in the lock file, if it is there, a regular file and readable.
 pub fn read_holder(path: &Path) -> Option<LockHolder> {
+    let file = open_lock_file(path, Access::Read).ok()??;
     let mut text = String::new();
-    File::open(path).ok()?.read_to_string(&mut text).ok()?;
+    file.take(HOLDER_LIMIT).read_to_string(&mut text).ok()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -195,10 +322,8 @@ pub enum LockStatus {
 /// Whether the lock in `dir` is held, without taking it for longer than the check.
 pub fn lock_status(dir: &Path) -> Result<LockStatus, StateError> {
     let path = lock_path(dir);
-    let file = match OpenOptions::new().read(true).write(true).open(&path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LockStatus::NoLockFile),
-        Err(source) => return Err(StateError::LockIo { path, source }),
+    let Some(file) = open_lock_file(&path, Access::Write)? else {
+        return Ok(LockStatus::NoLockFile);
     };
     let holder = read_holder(&path);
     match file.try_lock() {

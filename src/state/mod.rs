@@ -6,7 +6,8 @@
 //! - [`read`] / [`write`] / [`write_if_changed`]: the file (`file.rs`). Every read is
 //!   validated; a file that does not validate is an error naming file:line:column and is
 //!   never overwritten.
-//! - [`Lock`]: the lock file `.vpnform.lock` beside it (`lock.rs`).
+//! - [`Lock`]: the lock file `.vpnform.lock` beside it (`lock.rs`); writers hold it
+//!   exclusively, `plan` shares it ([`ReadLock`]) without needing write access.
 //! - [`ops`]: the `vpnform state list|show|rm|unprotect` operations.
 
 mod error;
@@ -17,10 +18,12 @@ pub mod ops;
 
 pub use error::StateError;
 pub use file::{
-    HEADER, is_valid_address, parse, read, state_path, to_yaml, write, write_if_changed,
+    HEADER, check_write_target, is_valid_address, next_serial, parse, read, read_file, state_path,
+    to_yaml, write, write_if_changed,
 };
 pub use lock::{
-    Lock, LockHolder, LockStatus, force_unlock, host_name, lock_path, lock_status, read_holder,
+    Lock, LockHolder, LockStatus, ReadLock, force_unlock, host_name, lock_path, lock_status,
+    read_holder,
 };
 pub use model::{ApplyingPlan, PendingOp, Resource, STATE_VERSION, State};
 
@@ -30,3 +33,6 @@ pub const STATE_FILE: &str = "vpnform.state.yaml";
 pub const LOCK_FILE: &str = ".vpnform.lock";
 /// Where `state rm` keeps the state it replaced.
 pub const BACKUP_FILE: &str = "vpnform.state.yaml.backup";
+/// The `.gitignore` vpnform writes into a state directory it creates: the lock and the
+/// backup are local files (the repository's own `state/.gitignore` is this text).
+pub const GITIGNORE: &str = include_str!("../../state/.gitignore");

@@ -152,7 +152,13 @@ pub fn remove(
     // state directory as a side effect.
     read_existing(dir)?;
     let _lock = Lock::acquire_with(dir, command, lock_timeout, on_wait)?;
-    let before = read_existing(dir)?;
+    let path = state_path(dir);
+    // The bytes read are the backup: the state is read (and parsed) once under the lock.
+    let (before, previous) = match super::file::read_file(&path) {
+        Ok(read) => read,
+        Err(StateError::File(e)) if e.is_not_found() => return Err(StateError::NoState { path }),
+        Err(e) => return Err(e),
+    };
     let mut wanted: Vec<Address> = Vec::new();
     for a in addresses {
         if !wanted.contains(a) {
@@ -175,13 +181,11 @@ pub fn remove(
             started_at: p.started_at.clone(),
         });
     }
-    let path = state_path(dir);
     let backup = dir.join(BACKUP_FILE);
-    let previous = std::fs::read(&path).map_err(|source| StateError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    super::file::write_bytes(dir, &backup, &previous)?;
+    // Everything that could refuse the write is checked before the backup is written.
+    super::file::next_serial(&path, before.serial)?;
+    super::file::check_write_target(&path)?;
+    super::file::write_bytes(dir, &backup, crate::files::BACKUP.what, &previous)?;
     let mut after = before.clone();
     for a in &wanted {
         after.resources.remove(a);

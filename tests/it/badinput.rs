@@ -875,7 +875,8 @@ fn assert_state_error(path: &str, text: &str, err: &StateError) -> Result<(), Te
         StateError::Parse { line, column, .. }
         | StateError::Invalid { line, column, .. }
         | StateError::NewerVersion { line, column, .. }
-        | StateError::UnsupportedVersion { line, column, .. } => Some((*line, *column)),
+        | StateError::UnsupportedVersion { line, column, .. }
+        | StateError::NotUtf8 { line, column, .. } => Some((*line, *column)),
         StateError::Empty { .. } | StateError::Read { .. } | StateError::Truncated { .. } => None,
         other => {
             return Err(TestCaseError::fail(format!(
@@ -1103,12 +1104,14 @@ proptest! {
                 parse_checked(&text)?;
             }
             Err(e) => {
-                // Not UTF-8: only the file reader sees such bytes.
+                // Not UTF-8: only the file reader sees such bytes, and names the place of
+                // the first bad one (lines and columns as in the lossy text).
                 let dir = tempfile::tempdir().unwrap();
                 let path = state::state_path(dir.path());
                 std::fs::write(&path, e.as_bytes()).unwrap();
                 let err = state::read(dir.path()).unwrap_err();
-                assert_state_error(&path.display().to_string(), "", &err)?;
+                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                assert_state_error(&path.display().to_string(), &lossy, &err)?;
             }
         }
     }

@@ -3,7 +3,8 @@
 //! (once to count the call and draw its faults, once to handle it) and never held
 //! across an await, so the added latency of one call does not stall the others.
 //!
-//! Order of checks, as Alibaba's gateway does them: parameters decode, envelope
+//! Order of checks, as Alibaba's gateway does them: method and path (only `GET` and
+//! `POST` on `/`), sizes, parameters decode, envelope
 //! (`MissingParameter`), access key, timestamp format, signature, timestamp skew, nonce,
 //! version, action, policy, rate limit, injected failures, then the action itself.
 
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -28,19 +29,71 @@ use super::wire::{self, ApiError, Request};
 use super::world::{Live, World};
 use super::{SandboxConfig, lock};
 
+/// The longest query string served; a real call's is a few kilobytes. Longer ones get
+/// an Alibaba-shaped `InvalidParameter`, not a bare status.
+pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+/// The longest form body served.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// hyper's read buffer: a request head longer than this gets hyper's own bare 431, so it
+/// is well above [`MAX_QUERY_BYTES`], leaving room to answer an oversized query (up to a
+/// few MiB) in Alibaba's shape.
+const MAX_HEAD_BYTES: usize = 4 * 1024 * 1024;
+
 /// Serves the sandbox on `listener` until `shutdown` resolves, then lets answers in
 /// flight finish. Used by [`super::start`] (tests, `--sandbox`) and `sandbox serve`.
+///
+/// hyper is driven directly rather than through `axum::serve`, which sets no timer: a
+/// client that sends half a request line and then nothing (slowloris) would hold its
+/// connection forever. Here the request line and headers must arrive within the
+/// configured read timeout (hyper's `header_read_timeout`, which also closes a
+/// keep-alive connection left idle that long), and [`handle`] bounds the body.
 pub async fn run(
     listener: tokio::net::TcpListener,
     shared: Shared,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    // Every path answers: RPC style signs `/` whatever the path, like Alibaba's gateway.
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
+    let read_timeout = lock(&shared.0).config.read_timeout;
+    // Every path reaches `handle`, which answers anything but `/` in Alibaba's shape.
     let app = axum::Router::new().fallback(handle).with_state(shared);
-    // Errors here are per-connection I/O errors (a client hanging up); nothing to do.
-    let _ = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let (closing, closed) = tokio::sync::watch::channel(());
+    // Dropping the set (an aborted server) aborts every connection with it.
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    // Out of file descriptors and the like: let some connections end.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut closed = closed.clone();
+        connections.spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(read_timeout)
+                .max_buf_size(MAX_HEAD_BYTES);
+            let mut conn = std::pin::pin!(builder.serve_connection(TokioIo::new(stream), service));
+            // Errors are per-connection I/O errors (a client hanging up, a timeout).
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = closed.changed() => conn.as_mut().graceful_shutdown(),
+            }
+            let _ = conn.await;
+        });
+    }
+    drop(closing);
+    while connections.join_next().await.is_some() {}
 }
 
 /// Everything the requests share, behind one lock.
@@ -293,12 +346,34 @@ pub struct CallLog {
     pub request_id: String,
 }
 
+/// `text` for a one-line log: backslashes, control characters (CR and LF above all)
+/// and the Unicode line and bidi controls escaped as `\n`, `\u{202e}`, so a parameter
+/// (signed or not) can neither start a forged log line nor reorder the one it is on.
+pub fn escape_for_log(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.extend(c.escape_unicode());
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl fmt::Display for CallLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let action = if self.action.is_empty() {
-            "(no Action)"
+            "(no Action)".to_owned()
         } else {
-            &self.action
+            escape_for_log(&self.action)
         };
         let outcome = match (self.status, &self.code) {
             (0, _) => "dropped".to_owned(),
@@ -307,19 +382,62 @@ impl fmt::Display for CallLog {
         };
         write!(f, "{action} -> {outcome} [{}]", self.request_id)?;
         for (k, v) in &self.params {
-            write!(f, " {k}={v}")?;
+            write!(f, " {}={}", escape_for_log(k), escape_for_log(v))?;
         }
         Ok(())
     }
 }
 
-async fn handle(
-    State(shared): State<Shared>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// The method, the path and the sizes: what is checked before any parameter is read.
+fn check_envelope(method: &Method, uri: &Uri) -> Result<(), ApiError> {
+    if method != Method::GET && method != Method::POST {
+        return Err(ApiError::new(
+            405,
+            "UnsupportedHTTPMethod",
+            format!("The HTTP method {method} is not supported: call the API with GET or POST on /."),
+        ));
+    }
+    if uri.path() != "/" {
+        return Err(ApiError::new(
+            404,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method: the API is served on / only.",
+        ));
+    }
+    let query = uri.query().map_or(0, str::len);
+    if query > MAX_QUERY_BYTES {
+        return Err(ApiError::new(
+            414,
+            "InvalidParameter",
+            format!("The request's query string is {query} bytes; at most {MAX_QUERY_BYTES} are accepted."),
+        ));
+    }
+    Ok(())
+}
+
+/// The body, at most [`MAX_BODY_BYTES`], within the read timeout.
+async fn read_body(body: Body, timeout: Duration) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(ApiError::new(
+            413,
+            "InvalidParameter",
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes, or was cut off."),
+        )),
+        Err(_) => Err(ApiError::new(
+            408,
+            "RequestTimeout",
+            format!(
+                "The request body did not arrive within {}s.",
+                timeout.as_secs_f64()
+            ),
+        )),
+    }
+}
+
+async fn handle(State(shared): State<Shared>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let request_id = wire::new_request_id();
     let host = headers
         .get(header::HOST)
@@ -330,7 +448,15 @@ async fn handle(
         .get(header::CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    let parsed = Request::parse(method.as_str(), uri.query(), is_form.then_some(&body[..]));
+    let read_timeout = lock(&shared.0).config.read_timeout;
+    let parsed = match check_envelope(&method, &uri) {
+        Err(e) => Err(e),
+        Ok(()) if is_form => match read_body(body, read_timeout).await {
+            Ok(body) => Request::parse(method.as_str(), uri.query(), Some(&body[..])),
+            Err(e) => Err(e),
+        },
+        Ok(()) => Request::parse(method.as_str(), uri.query(), None),
+    };
     let action = parsed
         .as_ref()
         .ok()

@@ -206,9 +206,15 @@ fn read_optional(path: &Path) -> Result<Option<String>, CredentialsError> {
             let at = e.utf8_error().valid_up_to();
             let before = &bytes[..at];
             let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-            let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let line_start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
             // Characters, not bytes, before the bad byte on its line: what an editor shows.
-            let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
             Err(CredentialsError::Located {
                 path: path.to_owned(),
                 line,
@@ -270,27 +276,29 @@ fn from_cli_config(
     // the second. Refusing is the only reading that cannot pick the wrong account.
     for (i, p) in config.profiles.iter().enumerate() {
         if let Some(j) = config.profiles[..i].iter().position(|q| q.name == p.name) {
-            return Err(match (
-                locate_profile_name(&text, &p.name, 1),
-                locate_profile_name(&text, &p.name, 0),
-            ) {
-                (Some((line, column)), Some((first, _))) => CredentialsError::Located {
-                    path: path.to_owned(),
-                    line,
-                    column,
-                    message: format!(
-                        "a second profile named `{}` (the first is at line {first}); rename or remove one",
-                        p.name
-                    ),
+            return Err(
+                match (
+                    locate_profile_name(&text, &p.name, 1),
+                    locate_profile_name(&text, &p.name, 0),
+                ) {
+                    (Some((line, column)), Some((first, _))) => CredentialsError::Located {
+                        path: path.to_owned(),
+                        line,
+                        column,
+                        message: format!(
+                            "a second profile named `{}` (the first is at line {first}); rename or remove one",
+                            p.name
+                        ),
+                    },
+                    _ => CredentialsError::Malformed {
+                        path: path.to_owned(),
+                        message: format!(
+                            "profiles {j} and {i} (counting from 0) are both named `{}`; rename or remove one",
+                            p.name
+                        ),
+                    },
                 },
-                _ => CredentialsError::Malformed {
-                    path: path.to_owned(),
-                    message: format!(
-                        "profiles {j} and {i} (counting from 0) are both named `{}`; rename or remove one",
-                        p.name
-                    ),
-                },
-            });
+            );
         }
     }
     let wanted = match named {
@@ -439,10 +447,7 @@ fn from_ini(
             continue;
         };
         let key = k.trim().to_owned();
-        if let Some((_, first)) = fields
-            .iter()
-            .find(|(s, f)| *s == current && f.key == key)
-        {
+        if let Some((_, first)) = fields.iter().find(|(s, f)| *s == current && f.key == key) {
             return Err(located(
                 n + 1,
                 column,

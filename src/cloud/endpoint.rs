@@ -189,7 +189,10 @@ mod tests {
         let err = endpoint_for("cn-hangzhou", Some("u:p@ss@host:99999"))
             .unwrap_err()
             .to_string();
-        assert!(!err.contains("p@ss") && err.contains("u:***@host:99999"), "{err}");
+        assert!(
+            !err.contains("p@ss") && err.contains("u:***@host:99999"),
+            "{err}"
+        );
         assert_eq!(redact("https://host/a@b:c"), "https://host/a@b:c");
     }
 

@@ -29,15 +29,13 @@ use super::wire::{self, ApiError, Request};
 use super::world::{Live, World};
 use super::{SandboxConfig, lock};
 
-/// The longest query string served; a real call's is a few kilobytes. Longer ones get
-/// an Alibaba-shaped `InvalidParameter`, not a bare status.
-pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+/// The longest line served: a request line (with its query), a header, or a form body
+/// without line breaks. A real call's query is a few kilobytes. A longer line gets an
+/// Alibaba-shaped `InvalidParameter` from [`BoundedLines`]; hyper would answer a bare
+/// 414 or 431 (and the `http` crate cannot even hold a URI over 64 KiB).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// The longest form body served.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// hyper's read buffer: a request head longer than this gets hyper's own bare 431, so it
-/// is well above [`MAX_QUERY_BYTES`], leaving room to answer an oversized query (up to a
-/// few MiB) in Alibaba's shape.
-const MAX_HEAD_BYTES: usize = 4 * 1024 * 1024;
 
 /// Serves the sandbox on `listener` until `shutdown` resolves, then lets answers in
 /// flight finish. Used by [`super::start`] (tests, `--sandbox`) and `sandbox serve`.
@@ -81,9 +79,9 @@ pub async fn run(
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
-                .header_read_timeout(read_timeout)
-                .max_buf_size(MAX_HEAD_BYTES);
-            let mut conn = std::pin::pin!(builder.serve_connection(TokioIo::new(stream), service));
+                .header_read_timeout(read_timeout);
+            let io = TokioIo::new(BoundedLines::new(stream));
+            let mut conn = std::pin::pin!(builder.serve_connection(io, service));
             // Errors are per-connection I/O errors (a client hanging up, a timeout).
             tokio::select! {
                 _ = conn.as_mut() => return,
@@ -394,7 +392,9 @@ fn check_envelope(method: &Method, uri: &Uri) -> Result<(), ApiError> {
         return Err(ApiError::new(
             405,
             "UnsupportedHTTPMethod",
-            format!("The HTTP method {method} is not supported: call the API with GET or POST on /."),
+            format!(
+                "The HTTP method {method} is not supported: call the API with GET or POST on /."
+            ),
         ));
     }
     if uri.path() != "/" {
@@ -404,15 +404,141 @@ fn check_envelope(method: &Method, uri: &Uri) -> Result<(), ApiError> {
             "Specified api is not found, please check your url and method: the API is served on / only.",
         ));
     }
-    let query = uri.query().map_or(0, str::len);
-    if query > MAX_QUERY_BYTES {
-        return Err(ApiError::new(
-            414,
-            "InvalidParameter",
-            format!("The request's query string is {query} bytes; at most {MAX_QUERY_BYTES} are accepted."),
-        ));
-    }
     Ok(())
+}
+
+/// A connection as hyper reads it, with every line bounded by [`MAX_LINE_BYTES`]. A
+/// longer line is answered here, in Alibaba's shape, and the connection ends: the read
+/// fails, hyper lets go of the connection, and its drop drains what the client is still
+/// sending (closing a socket with unread data would send a reset, which can destroy the
+/// answer before the client reads it).
+struct BoundedLines {
+    stream: Option<tokio::net::TcpStream>,
+    /// Bytes since the last line feed.
+    line: usize,
+    refused: bool,
+}
+
+impl BoundedLines {
+    fn new(stream: tokio::net::TcpStream) -> Self {
+        BoundedLines {
+            stream: Some(stream),
+            line: 0,
+            refused: false,
+        }
+    }
+
+    fn stream(&mut self) -> std::io::Result<&mut tokio::net::TcpStream> {
+        self.stream
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("connection closed"))
+    }
+
+    /// Writes the refusal: a small answer on a socket whose send buffer holds nothing
+    /// else of this request, so a non-blocking write takes it whole.
+    fn refuse(&mut self) -> std::io::Error {
+        self.refused = true;
+        let request_id = wire::new_request_id();
+        let err = ApiError::new(
+            400,
+            "InvalidParameter",
+            format!(
+                "The request has a line (its query string, a header or a form body) longer than {MAX_LINE_BYTES} bytes."
+            ),
+        );
+        let body = wire::error_body(&err, &request_id, "127.0.0.1").to_string();
+        let answer = format!(
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json;charset=utf-8\r\nx-acs-request-id: {request_id}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        if let Ok(stream) = self.stream() {
+            let mut bytes = answer.as_bytes();
+            while !bytes.is_empty() {
+                match stream.try_write(bytes) {
+                    Ok(n) if n > 0 => bytes = &bytes[n..],
+                    _ => break,
+                }
+            }
+        }
+        std::io::Error::new(std::io::ErrorKind::InvalidData, "request line too long")
+    }
+}
+
+impl tokio::io::AsyncRead for BoundedLines {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.refused {
+            return Poll::Ready(Err(std::io::Error::other("request refused")));
+        }
+        let before = buf.filled().len();
+        let stream = self.stream()?;
+        std::task::ready!(Pin::new(stream).poll_read(cx, buf))?;
+        // A whole long line can arrive in one read: check each line, not the last.
+        let mut line = self.line;
+        let mut longest = 0;
+        for b in &buf.filled()[before..] {
+            line = if *b == b'\n' { 0 } else { line + 1 };
+            longest = longest.max(line);
+        }
+        self.line = line;
+        if longest > MAX_LINE_BYTES {
+            return Poll::Ready(Err(self.refuse()));
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for BoundedLines {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.refused {
+            // The refusal was the answer; whatever hyper makes of the failed read (an
+            // error answer of the handler's, mid-body) must not follow it.
+            return Poll::Ready(Ok(data.len()));
+        }
+        Pin::new(self.stream()?).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(self.stream()?).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(self.stream()?).poll_shutdown(cx)
+    }
+}
+
+impl Drop for BoundedLines {
+    fn drop(&mut self) {
+        let Some(mut stream) = self.stream.take().filter(|_| self.refused) else {
+            return;
+        };
+        // Lingering close, as web servers do it: send FIN, then read and discard what
+        // the client still sends, for a bounded time and size.
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                let _ = stream.shutdown().await;
+                let mut sink = [0u8; 16 * 1024];
+                let mut left: usize = 16 * 1024 * 1024;
+                let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                    while let Ok(n) = stream.read(&mut sink).await {
+                        if n == 0 || left < n {
+                            break;
+                        }
+                        left -= n;
+                    }
+                })
+                .await;
+            });
+        }
+    }
 }
 
 /// The body, at most [`MAX_BODY_BYTES`], within the read timeout.

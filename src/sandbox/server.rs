@@ -3,8 +3,8 @@
 //! (once to count the call and draw its faults, once to handle it) and never held
 //! across an await, so the added latency of one call does not stall the others.
 //!
-//! Order of checks, as Alibaba's gateway does them: method and path (only `GET` and
-//! `POST` on `/`), sizes, parameters decode, envelope
+//! Order of checks, as Alibaba's gateway does them: line lengths (on the socket), method
+//! and path (only `GET` and `POST` on `/`), body size, parameters decode, envelope
 //! (`MissingParameter`), access key, timestamp format, signature, timestamp skew, nonce,
 //! version, action, policy, rate limit, injected failures, then the action itself.
 
@@ -386,7 +386,8 @@ impl fmt::Display for CallLog {
     }
 }
 
-/// The method, the path and the sizes: what is checked before any parameter is read.
+/// The method and the path: what is checked before any parameter is read. (Line
+/// lengths are bounded on the socket, by [`BoundedLines`]; the body by [`read_body`].)
 fn check_envelope(method: &Method, uri: &Uri) -> Result<(), ApiError> {
     if method != Method::GET && method != Method::POST {
         return Err(ApiError::new(

@@ -32,7 +32,7 @@ pub async fn connect(
     desired: Option<&Desired>,
 ) -> anyhow::Result<Connection> {
     let options = ClientOptions {
-        max_in_flight: args.parallelism.max(1),
+        max_in_flight: args.parallelism,
         ..ClientOptions::default()
     };
     if args.sandbox {

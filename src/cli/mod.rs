@@ -202,7 +202,13 @@ fn init_logging(ui: &Ui, verbose: u8) {
         .try_init();
 }
 
-/// Parses `--lock-timeout` and similar: `0`, `30s`, `5m`, `1h30m`, `500ms`.
+/// The longest duration a flag takes. Each is added to a clock reading somewhere (a
+/// deadline, a gateway's configure end), and `Instant + 10^11 h` panics; a week is far
+/// beyond any sensible wait, latency or configure time.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Parses `--lock-timeout` and similar: `0`, `30s`, `5m`, `1h30m`, `500ms`; at most
+/// [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     if text.trim() == "0" {
         return Ok(std::time::Duration::ZERO);
@@ -210,8 +216,28 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let d: jiff::SignedDuration = text
         .parse()
         .map_err(|_| format!("`{text}` is not a duration: write e.g. 0, 500ms, 30s, 5m or 1h"))?;
-    d.try_into()
-        .map_err(|_| format!("`{text}` is negative: a duration is 0 or more"))
+    let d: std::time::Duration = d
+        .try_into()
+        .map_err(|_| format!("`{text}` is negative: a duration is 0 or more"))?;
+    if d > MAX_DURATION {
+        return Err(format!("`{text}` is too long: at most 168h (a week)"));
+    }
+    Ok(d)
+}
+
+/// The most API requests in flight `--parallelism` allows. Beyond it the per-API rate
+/// limits decide the pace anyway, and each request in flight holds a connection.
+pub const MAX_PARALLELISM: usize = 1000;
+
+/// Parses `--parallelism`: 1 to [`MAX_PARALLELISM`]. Zero would stall every call, and a
+/// huge number overflows the request semaphore (a panic): both are usage errors.
+pub fn parallelism(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_PARALLELISM).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{text}` is not a number of requests from 1 to {MAX_PARALLELISM}"
+        )),
+    }
 }
 
 /// The command line as run, for the state lock's holder info (`vpnform apply ...`).

@@ -50,12 +50,17 @@ pub struct CloudArgs {
     #[arg(long, value_name = "URL", env = "VPNFORM_ENDPOINT")]
     pub endpoint: Option<String>,
 
-    /// The aliyun CLI profile to take credentials from (~/.aliyun/config.json).
-    #[arg(long, value_name = "NAME", env = "ALIBABA_CLOUD_PROFILE")]
+    /// The aliyun CLI profile to take credentials from (~/.aliyun/config.json, then the
+    /// ini file), ahead of any keys in the environment. ALIBABA_CLOUD_PROFILE names a
+    /// profile too, but only when the environment holds no keys.
+    // Not bound to ALIBABA_CLOUD_PROFILE with clap's `env`: the credential chain must
+    // know whether the name was typed (it then beats the environment's keys) or inherited.
+    #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// At most N API requests in flight (operations waiting for a gateway do not count).
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    /// At most N API requests in flight, 1 to 1000 (operations waiting for a gateway do
+    /// not count).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = super::parallelism)]
     pub parallelism: usize,
 
     /// With --sandbox: how long a gateway configures after a delete (`2s`, `1s..3s`).

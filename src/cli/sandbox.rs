@@ -84,9 +84,9 @@ pub struct ServeArgs {
     pub seed: Option<u64>,
 
     /// Requests per second per action, `N` for every action or `ACTION=N` for one
-    /// (repeatable). Over it: Throttling.User.
-    #[arg(long, value_name = "[ACTION=]N")]
-    pub rate_limit: Vec<String>,
+    /// (repeatable), N from 0.001 to 1000000. Over it: Throttling.User.
+    #[arg(long, value_name = "[ACTION=]N", value_parser = rate_limit)]
+    pub rate_limit: Vec<(Option<String>, f64)>,
 
     /// Answer 403 Forbidden to this action, or on this server or gateway id (repeatable).
     #[arg(long, value_name = "ACTION|ID")]
@@ -98,6 +98,23 @@ fn probability(text: &str) -> Result<f64, String> {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
         _ => Err(format!(
             "`{text}` is not a probability: write a number from 0 to 1, e.g. 0.1"
+        )),
+    }
+}
+
+/// The slowest and fastest `--rate-limit`: the wait the sandbox names for a rate of
+/// 1e-300 is more seconds than a `Duration` holds (a panic), and `inf` is no limit.
+const RATE_LIMIT_RANGE: std::ops::RangeInclusive<f64> = 0.001..=1_000_000.0;
+
+fn rate_limit(text: &str) -> Result<(Option<String>, f64), String> {
+    let (action, n) = match text.split_once('=') {
+        Some((a, n)) => (Some(a.to_owned()), n),
+        None => (None, text),
+    };
+    match n.parse::<f64>() {
+        Ok(rate) if RATE_LIMIT_RANGE.contains(&rate) => Ok((action, rate)),
+        _ => Err(format!(
+            "`{text}`: write N or ACTION=N, with N requests a second from 0.001 to 1000000"
         )),
     }
 }
@@ -132,29 +149,20 @@ impl ServeArgs {
         f
     }
 
-    fn rate_limits(&self) -> anyhow::Result<Option<RateLimits>> {
+    fn rate_limits(&self) -> Option<RateLimits> {
         if self.rate_limit.is_empty() {
-            return Ok(None);
+            return None;
         }
         let mut limits = RateLimits::default();
-        for item in &self.rate_limit {
-            let (action, n) = match item.split_once('=') {
-                Some((a, n)) => (Some(a), n),
-                None => (None, item.as_str()),
-            };
-            let rate: f64 = n.parse().ok().filter(|r: &f64| *r > 0.0).with_context(|| {
-                format!(
-                    "--rate-limit `{item}`: write N or ACTION=N with N requests per second above 0"
-                )
-            })?;
+        for (action, rate) in &self.rate_limit {
             match action {
                 Some(a) => {
-                    limits.per_action.insert(a.to_owned(), rate);
+                    limits.per_action.insert(a.clone(), *rate);
                 }
-                None => limits.default_per_second = Some(rate),
+                None => limits.default_per_second = Some(*rate),
             }
         }
-        Ok(Some(limits))
+        Some(limits)
     }
 
     fn policy(&self) -> Policy {
@@ -193,13 +201,14 @@ fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
         latency: args.latency,
         faults: args.faults(),
         seed,
-        rate_limits: args.rate_limits()?,
+        rate_limits: args.rate_limits(),
         audit_path: args.audit.clone(),
         policy: args.policy(),
         check_timestamp: true,
         logger: Some(std::sync::Arc::new(move |call| {
             ui.status(&call.to_string())
         })),
+        ..SandboxConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {

@@ -28,6 +28,10 @@ const LIST_PAGE: usize = 20;
 const DESCRIBE_PAGE: usize = 50;
 /// A listing that has not ended after this many pages is a server bug, not a big account.
 const MAX_PAGES: usize = 10_000;
+/// The most bytes one API answer may have. The largest real one, a page of 50 gateways
+/// or 20 servers, is tens of kilobytes; a body a hundred times that is not the VPC API,
+/// and reading it whole would let a hostile endpoint take the machine's memory.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +97,9 @@ impl ClientBuilder {
             .build()
             .map_err(|e| CloudError::Http(error_chain(&e)))?;
         let limiter = RateLimiter::new(self.options.requests_per_second);
-        let in_flight = Semaphore::new(self.options.max_in_flight.max(1));
+        // Library callers are not bounded by `--parallelism`'s parser: above MAX_PERMITS
+        // `Semaphore::new` panics.
+        let in_flight = Semaphore::new(self.options.max_in_flight.clamp(1, Semaphore::MAX_PERMITS));
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -542,9 +548,10 @@ impl Client {
             .get("x-acs-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = match response.bytes().await {
-            Ok(b) => b.to_vec(),
-            Err(e) => return Err((transport_error(e, timeout), None)),
+        let body = match read_bounded(response, url).await {
+            Ok(b) => b,
+            Err(Bounded::Transport(e)) => return Err((transport_error(e, timeout), None)),
+            Err(Bounded::TooLarge(err)) => return Err((*err, None)),
         };
         if (200..300).contains(&status) {
             let request_id = serde_json::from_slice::<RequestIdOnly>(&body)
@@ -586,6 +593,46 @@ impl Client {
         }
         Err((err, retry_after(&headers)))
     }
+}
+
+/// Why an answer's body could not be read.
+enum Bounded {
+    Transport(reqwest::Error),
+    TooLarge(Box<ApiError>),
+}
+
+/// The body, read chunk by chunk and given up as soon as it passes
+/// [`MAX_ANSWER_BYTES`] (or says in `Content-Length` that it will).
+async fn read_bounded(mut response: reqwest::Response, url: &Url) -> Result<Vec<u8>, Bounded> {
+    let status = response.status().as_u16();
+    let too_large = || {
+        let mut err = ApiError::new(
+            status,
+            "vpnform.AnswerTooLarge",
+            format!(
+                "the answer from {url} is larger than {} MiB, the most vpnform reads from the VPC API; \
+                 check that the endpoint is the VPC API",
+                MAX_ANSWER_BYTES / (1024 * 1024)
+            ),
+        );
+        // Another attempt would read the same flood.
+        err.class = ErrorClass::Terminal;
+        Bounded::TooLarge(Box::new(err))
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Bounded::Transport)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn transport_error(e: reqwest::Error, timeout: Duration) -> ApiError {

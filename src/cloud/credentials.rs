@@ -20,6 +20,16 @@ pub enum CredentialsError {
     IncompleteEnvironment { set: String, missing: String },
     #[error("{}: {message}", path.display())]
     Malformed { path: PathBuf, message: String },
+    /// A problem at a place in the file: `path:line:column: message`.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Located {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{} is larger than {limit} bytes, the most a credentials file may hold; is it the right file?", path.display())]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{}: profile `{profile}` uses mode `{mode}`, which vpnform does not support (use AK or StsToken)", path.display())]
     UnsupportedMode {
         path: PathBuf,
@@ -47,7 +57,12 @@ pub enum CredentialsError {
     },
 }
 
-/// The credentials to sign with. `profile` is `--profile`.
+/// The most bytes a credentials file may hold. Real ones are a few kilobytes; the
+/// bound keeps `~/.aliyun/config.json -> /dev/zero` from reading until out of memory.
+pub const MAX_CREDENTIALS_FILE: u64 = 1024 * 1024;
+
+/// The credentials to sign with. `profile` is `--profile` as typed on the command line
+/// (never `ALIBABA_CLOUD_PROFILE`, which this function reads from `env` itself).
 ///
 /// Order: an explicit `--profile` goes straight to that profile (config.json, then the
 /// ini file) and never falls back to other credentials: a user who names the production
@@ -109,11 +124,8 @@ pub fn resolve_credentials(
     }
 
     let cli_config = home.join(".aliyun").join("config.json");
-    if let Some(found) = from_cli_config(
-        &cli_config,
-        named.as_ref().map(|(p, _)| p.as_str()),
-        &mut looked,
-    )? {
+    let named_ref = named.as_ref().map(|(p, origin)| (p.as_str(), *origin));
+    if let Some(found) = from_cli_config(&cli_config, named_ref, &mut looked)? {
         return Ok(found);
     }
 
@@ -121,9 +133,8 @@ pub fn resolve_credentials(
         Some(p) => vec![PathBuf::from(p)],
         None => vec![home.join(".alibabacloud").join("credentials")],
     };
-    let section = named.as_ref().map(|(p, _)| p.as_str()).unwrap_or("default");
     for path in &ini_paths {
-        if let Some(found) = from_ini(path, section, &mut looked)? {
+        if let Some(found) = from_ini(path, named_ref, &mut looked)? {
             return Ok(found);
         }
     }
@@ -164,20 +175,92 @@ fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
     String::deserialize(d).map(Secret::new)
 }
 
+/// The file's text, `None` if it does not exist. At most [`MAX_CREDENTIALS_FILE`] bytes
+/// are read; text that is not UTF-8 is an error at the line and column of the first bad
+/// byte.
 fn read_optional(path: &Path) -> Result<Option<String>, CredentialsError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(CredentialsError::Io {
+    use std::io::Read as _;
+    let io = |source| CredentialsError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(io(source)),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_CREDENTIALS_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_CREDENTIALS_FILE {
+        return Err(CredentialsError::TooLarge {
             path: path.to_owned(),
-            source,
-        }),
+            limit: MAX_CREDENTIALS_FILE,
+        });
     }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = &bytes[..at];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            // Characters, not bytes, before the bad byte on its line: what an editor shows.
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
+            Err(CredentialsError::Located {
+                path: path.to_owned(),
+                line,
+                column,
+                message: format!(
+                    "not UTF-8 text (byte 0x{:02X}); save the file as UTF-8",
+                    bytes[at]
+                ),
+            })
+        }
+    }
+}
+
+/// Where the name of the profile in use came from, for messages: `(--profile)`.
+fn origin_note(named: Option<(&str, &str)>) -> String {
+    named.map_or_else(String::new, |(_, origin)| format!(" ({origin})"))
+}
+
+/// The line and column of the `n`th (0-based) `"name": "<name>"` in a config.json, for
+/// pointing at a duplicate profile. `None` if the text is laid out some other way.
+fn locate_profile_name(text: &str, name: &str, n: usize) -> Option<(usize, usize)> {
+    let quoted = serde_json::to_string(name).ok()?;
+    let mut found = 0;
+    let mut from = 0;
+    while let Some(i) = text[from..].find("\"name\"") {
+        let at = from + i;
+        from = at + 6;
+        let rest = text[from..].trim_start();
+        let Some(rest) = rest.strip_prefix(':') else {
+            continue;
+        };
+        if rest.trim_start().starts_with(&quoted) {
+            if found == n {
+                let line = text[..at].matches('\n').count() + 1;
+                let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                return Some((line, text[line_start..at].chars().count() + 1));
+            }
+            found += 1;
+        }
+    }
+    None
 }
 
 fn from_cli_config(
     path: &Path,
-    named: Option<&str>,
+    named: Option<(&str, &str)>,
     looked: &mut Vec<String>,
 ) -> Result<Option<Credentials>, CredentialsError> {
     let Some(text) = read_optional(path)? else {
@@ -189,8 +272,37 @@ fn from_cli_config(
             path: path.to_owned(),
             message: format!("line {}, column {}: {e}", e.line(), e.column()),
         })?;
+    // Two profiles of one name: the aliyun CLI takes the first, an editor's user may mean
+    // the second. Refusing is the only reading that cannot pick the wrong account.
+    for (i, p) in config.profiles.iter().enumerate() {
+        if let Some(j) = config.profiles[..i].iter().position(|q| q.name == p.name) {
+            return Err(
+                match (
+                    locate_profile_name(&text, &p.name, 1),
+                    locate_profile_name(&text, &p.name, 0),
+                ) {
+                    (Some((line, column)), Some((first, _))) => CredentialsError::Located {
+                        path: path.to_owned(),
+                        line,
+                        column,
+                        message: format!(
+                            "a second profile named `{}` (the first is at line {first}); rename or remove one",
+                            p.name
+                        ),
+                    },
+                    _ => CredentialsError::Malformed {
+                        path: path.to_owned(),
+                        message: format!(
+                            "profiles {j} and {i} (counting from 0) are both named `{}`; rename or remove one",
+                            p.name
+                        ),
+                    },
+                },
+            );
+        }
+    }
     let wanted = match named {
-        Some(p) => p.to_owned(),
+        Some((p, _)) => p.to_owned(),
         None if !config.current.is_empty() => config.current.clone(),
         None => "default".to_owned(),
     };
@@ -246,30 +358,83 @@ fn from_cli_config(
         access_key_id: p.access_key_id,
         access_key_secret: p.access_key_secret,
         security_token: token,
-        source: format!("{} profile `{wanted}`", path.display()),
+        source: format!(
+            "{} profile `{wanted}`{}",
+            path.display(),
+            origin_note(named)
+        ),
     }))
+}
+
+/// A `key = value` line of the ini file, where it was.
+struct IniField {
+    key: String,
+    value: String,
+    line: usize,
+    column: usize,
+}
+
+/// The value of an ini line: a quoted value up to its closing quote, else up to an
+/// inline comment (`;` or `#` after a space, as the SDKs' ini readers take it), trimmed.
+/// Without this, `access_key_secret = abc ; rotated` signs with the comment.
+fn ini_value(raw: &str) -> String {
+    let raw = raw.trim();
+    if let Some(rest) = raw.strip_prefix('"')
+        && let Some(end) = rest.find('"')
+    {
+        return rest[..end].to_owned();
+    }
+    let mut end = raw.len();
+    let bytes = raw.as_bytes();
+    for i in 1..bytes.len() {
+        if (bytes[i] == b';' || bytes[i] == b'#') && bytes[i - 1].is_ascii_whitespace() {
+            end = i;
+            break;
+        }
+    }
+    raw[..end].trim().to_owned()
 }
 
 fn from_ini(
     path: &Path,
-    section: &str,
+    named: Option<(&str, &str)>,
     looked: &mut Vec<String>,
 ) -> Result<Option<Credentials>, CredentialsError> {
+    let section = named.map_or("default", |(p, _)| p);
     let Some(text) = read_optional(path)? else {
         looked.push(format!("{}: no such file", path.display()));
         return Ok(None);
     };
-    let mut current: Option<String> = None;
-    let mut fields: Vec<(String, String)> = Vec::new();
-    let mut seen = false;
+    let located = |line: usize, column: usize, message: String| CredentialsError::Located {
+        path: path.to_owned(),
+        line,
+        column,
+        message,
+    };
+    // Section name -> the line it starts on; the fields of every section, so that a
+    // duplicate anywhere is refused, not only in the section in use.
+    let mut sections: Vec<(String, usize)> = Vec::new();
+    let mut fields: Vec<(usize, IniField)> = Vec::new();
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim();
+        let column = raw.len() - raw.trim_start().len() + 1;
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
             continue;
         }
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            current = Some(name.trim().to_owned());
-            seen |= name.trim() == section;
+            let name = name.trim();
+            if let Some((_, first)) = sections.iter().find(|(s, _)| s == name) {
+                // Readers differ (last wins, first wins, merged): refuse rather than
+                // guess which account was meant.
+                return Err(located(
+                    n + 1,
+                    column,
+                    format!(
+                        "section [{name}] appears twice (first at line {first}); merge them or remove one"
+                    ),
+                ));
+            }
+            sections.push((name.to_owned(), n + 1));
             continue;
         }
         let Some((k, v)) = line.split_once('=') else {
@@ -278,23 +443,41 @@ fn from_ini(
                 message: format!("line {}: expected `key = value` or `[section]`", n + 1),
             });
         };
-        if current.as_deref() == Some(section) {
-            let v = v.trim().trim_matches('"').to_owned();
-            fields.push((k.trim().to_owned(), v));
+        let Some(current) = sections.len().checked_sub(1) else {
+            continue;
+        };
+        let key = k.trim().to_owned();
+        if let Some((_, first)) = fields.iter().find(|(s, f)| *s == current && f.key == key) {
+            return Err(located(
+                n + 1,
+                column,
+                format!(
+                    "`{key}` is set twice in section [{}] (first at line {}); remove one",
+                    sections[current].0, first.line
+                ),
+            ));
         }
+        fields.push((
+            current,
+            IniField {
+                key,
+                value: ini_value(v),
+                line: n + 1,
+                column,
+            },
+        ));
     }
-    if !seen {
+    let Some(wanted) = sections.iter().position(|(s, _)| s == section) else {
         looked.push(format!("{}: no section [{section}]", path.display()));
         return Ok(None);
-    }
-    let get = |k: &str| {
+    };
+    let field = |k: &str| {
         fields
             .iter()
-            .rev()
-            .find(|(fk, _)| fk == k)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty())
+            .find(|(s, f)| *s == wanted && f.key == k && !f.value.is_empty())
+            .map(|(_, f)| f)
     };
+    let get = |k: &str| field(k).map(|f| f.value.clone());
     if get("enable").is_some_and(|v| v.eq_ignore_ascii_case("false")) {
         looked.push(format!(
             "{}: section [{section}] has enable = false",
@@ -302,20 +485,24 @@ fn from_ini(
         ));
         return Ok(None);
     }
-    let kind = get("type").unwrap_or_else(|| "access_key".to_owned());
-    if kind != "access_key" {
-        return Err(CredentialsError::UnsupportedMode {
-            path: path.to_owned(),
-            profile: section.to_owned(),
-            mode: format!("type = {kind}"),
-        });
+    if let Some(kind) = field("type").filter(|f| f.value != "access_key") {
+        return Err(located(
+            kind.line,
+            kind.column,
+            format!(
+                "section [{section}]{} has `type = {}`, a credential type vpnform does not support; \
+                 use `type = access_key` with access_key_id and access_key_secret",
+                origin_note(named),
+                kind.value
+            ),
+        ));
     }
     match (get("access_key_id"), get("access_key_secret")) {
         (Some(id), Some(secret)) => Ok(Some(Credentials {
             access_key_id: id,
             access_key_secret: Secret::new(secret),
             security_token: None,
-            source: format!("{} [{section}]", path.display()),
+            source: format!("{} [{section}]{}", path.display(), origin_note(named)),
         })),
         (id, _) => Err(CredentialsError::IncompleteProfile {
             path: path.to_owned(),
@@ -468,7 +655,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "{alt_s}: profile `default` uses mode `type = ecs_ram_role`, which vpnform does not support (use AK or StsToken)"
+                "{alt_s}:2:1: section [default] has `type = ecs_ram_role`, a credential type vpnform does not support; \
+                 use `type = access_key` with access_key_id and access_key_secret"
             )
         );
     }

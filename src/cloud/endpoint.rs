@@ -70,11 +70,35 @@ pub fn endpoint_for(region: &str, override_: Option<&str>) -> Result<Url, Endpoi
     Ok(Url::parse(&format!("https://{host}/")).expect("a region id makes a valid host"))
 }
 
-fn parse_override(endpoint: &str) -> Result<Url, EndpointError> {
-    let with_scheme = if endpoint.contains("://") {
-        endpoint.to_owned()
+/// `endpoint` as it may be shown: a password in it (`https://user:SECRET@host`) becomes
+/// `***`. Every error below echoes the endpoint, and a pasted URL may carry one.
+fn redact(endpoint: &str) -> String {
+    let authority_start = endpoint.find("://").map_or(0, |i| i + 3);
+    let rest = &endpoint[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return endpoint.to_owned();
+    };
+    let userinfo = &authority[..at];
+    let Some(colon) = userinfo.find(':') else {
+        return endpoint.to_owned();
+    };
+    format!(
+        "{}{}:***{}",
+        &endpoint[..authority_start],
+        &userinfo[..colon],
+        &endpoint[authority_start + at..]
+    )
+}
+
+fn parse_override(raw: &str) -> Result<Url, EndpointError> {
+    let shown = redact(raw);
+    let endpoint = shown.as_str();
+    let with_scheme = if raw.contains("://") {
+        raw.to_owned()
     } else {
-        format!("https://{endpoint}")
+        format!("https://{raw}")
     };
     let url = Url::parse(&with_scheme).map_err(|e| EndpointError::InvalidUrl {
         endpoint: endpoint.to_owned(),
@@ -148,6 +172,28 @@ mod tests {
             })
         );
         assert!(endpoint_for("", None).is_err());
+    }
+
+    /// Regression: `--endpoint https://user:SECRET@host/` was refused with the password
+    /// in the message.
+    #[test]
+    fn an_endpoint_password_is_never_echoed() {
+        let err = endpoint_for("cn-hangzhou", Some("https://user:s3cr3t@host/"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "--endpoint `https://user:***@host/` has a path, query or credentials; the VPC API is \
+             served on `/` (give only scheme, host and port)"
+        );
+        let err = endpoint_for("cn-hangzhou", Some("u:p@ss@host:99999"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("p@ss") && err.contains("u:***@host:99999"),
+            "{err}"
+        );
+        assert_eq!(redact("https://host/a@b:c"), "https://host/a@b:c");
     }
 
     #[test]

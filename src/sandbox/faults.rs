@@ -179,7 +179,11 @@ impl Buckets {
             Ok(())
         } else {
             *tokens = refilled;
-            Err(Duration::from_secs_f64((1.0 - refilled) / rate))
+            // A tiny rate names a wait longer than a `Duration` holds: an hour is plenty.
+            let wait = Duration::try_from_secs_f64((1.0 - refilled) / rate)
+                .unwrap_or(Duration::MAX)
+                .min(Duration::from_secs(3600));
+            Err(wait)
         }
     }
 }

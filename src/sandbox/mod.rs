@@ -72,6 +72,9 @@ pub struct SandboxConfig {
     pub check_timestamp: bool,
     /// Sees every call (action, parameters without the signature, status, code).
     pub logger: Option<CallLogger>,
+    /// How long a client may take to send a request's line and headers, and then its
+    /// body; a connection that sends slower (slowloris) is dropped.
+    pub read_timeout: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -88,6 +91,7 @@ impl Default for SandboxConfig {
             policy: Policy::default(),
             check_timestamp: true,
             logger: None,
+            read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -106,6 +110,7 @@ impl fmt::Debug for SandboxConfig {
             .field("policy", &self.policy)
             .field("check_timestamp", &self.check_timestamp)
             .field("logger", &self.logger.as_ref().map(|_| "<fn>"))
+            .field("read_timeout", &self.read_timeout)
             .finish()
     }
 }

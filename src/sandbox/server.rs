@@ -3,7 +3,8 @@
 //! (once to count the call and draw its faults, once to handle it) and never held
 //! across an await, so the added latency of one call does not stall the others.
 //!
-//! Order of checks, as Alibaba's gateway does them: parameters decode, envelope
+//! Order of checks, as Alibaba's gateway does them: line lengths (on the socket), method
+//! and path (only `GET` and `POST` on `/`), body size, parameters decode, envelope
 //! (`MissingParameter`), access key, timestamp format, signature, timestamp skew, nonce,
 //! version, action, policy, rate limit, injected failures, then the action itself.
 
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -28,19 +29,69 @@ use super::wire::{self, ApiError, Request};
 use super::world::{Live, World};
 use super::{SandboxConfig, lock};
 
+/// The longest line served: a request line (with its query), a header, or a form body
+/// without line breaks. A real call's query is a few kilobytes. A longer line gets an
+/// Alibaba-shaped `InvalidParameter` from [`BoundedLines`]; hyper would answer a bare
+/// 414 or 431 (and the `http` crate cannot even hold a URI over 64 KiB).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// The longest form body served.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// Serves the sandbox on `listener` until `shutdown` resolves, then lets answers in
 /// flight finish. Used by [`super::start`] (tests, `--sandbox`) and `sandbox serve`.
+///
+/// hyper is driven directly rather than through `axum::serve`, which sets no timer: a
+/// client that sends half a request line and then nothing (slowloris) would hold its
+/// connection forever. Here the request line and headers must arrive within the
+/// configured read timeout (hyper's `header_read_timeout`, which also closes a
+/// keep-alive connection left idle that long), and [`handle`] bounds the body.
 pub async fn run(
     listener: tokio::net::TcpListener,
     shared: Shared,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    // Every path answers: RPC style signs `/` whatever the path, like Alibaba's gateway.
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
+    let read_timeout = lock(&shared.0).config.read_timeout;
+    // Every path reaches `handle`, which answers anything but `/` in Alibaba's shape.
     let app = axum::Router::new().fallback(handle).with_state(shared);
-    // Errors here are per-connection I/O errors (a client hanging up); nothing to do.
-    let _ = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let (closing, closed) = tokio::sync::watch::channel(());
+    // Dropping the set (an aborted server) aborts every connection with it.
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    // Out of file descriptors and the like: let some connections end.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut closed = closed.clone();
+        connections.spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(read_timeout);
+            let io = TokioIo::new(BoundedLines::new(stream));
+            let mut conn = std::pin::pin!(builder.serve_connection(io, service));
+            // Errors are per-connection I/O errors (a client hanging up, a timeout).
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = closed.changed() => conn.as_mut().graceful_shutdown(),
+            }
+            let _ = conn.await;
+        });
+    }
+    drop(closing);
+    while connections.join_next().await.is_some() {}
 }
 
 /// Everything the requests share, behind one lock.
@@ -293,12 +344,34 @@ pub struct CallLog {
     pub request_id: String,
 }
 
+/// `text` for a one-line log: backslashes, control characters (CR and LF above all)
+/// and the Unicode line and bidi controls escaped as `\n`, `\u{202e}`, so a parameter
+/// (signed or not) can neither start a forged log line nor reorder the one it is on.
+pub fn escape_for_log(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.extend(c.escape_unicode());
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl fmt::Display for CallLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let action = if self.action.is_empty() {
-            "(no Action)"
+            "(no Action)".to_owned()
         } else {
-            &self.action
+            escape_for_log(&self.action)
         };
         let outcome = match (self.status, &self.code) {
             (0, _) => "dropped".to_owned(),
@@ -307,19 +380,191 @@ impl fmt::Display for CallLog {
         };
         write!(f, "{action} -> {outcome} [{}]", self.request_id)?;
         for (k, v) in &self.params {
-            write!(f, " {k}={v}")?;
+            write!(f, " {}={}", escape_for_log(k), escape_for_log(v))?;
         }
         Ok(())
     }
 }
 
-async fn handle(
-    State(shared): State<Shared>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// The method and the path: what is checked before any parameter is read. (Line
+/// lengths are bounded on the socket, by [`BoundedLines`]; the body by [`read_body`].)
+fn check_envelope(method: &Method, uri: &Uri) -> Result<(), ApiError> {
+    if method != Method::GET && method != Method::POST {
+        return Err(ApiError::new(
+            405,
+            "UnsupportedHTTPMethod",
+            format!(
+                "The HTTP method {method} is not supported: call the API with GET or POST on /."
+            ),
+        ));
+    }
+    if uri.path() != "/" {
+        return Err(ApiError::new(
+            404,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method: the API is served on / only.",
+        ));
+    }
+    Ok(())
+}
+
+/// A connection as hyper reads it, with every line bounded by [`MAX_LINE_BYTES`]. A
+/// longer line is answered here, in Alibaba's shape, and the connection ends: the read
+/// fails, hyper lets go of the connection, and its drop drains what the client is still
+/// sending (closing a socket with unread data would send a reset, which can destroy the
+/// answer before the client reads it).
+struct BoundedLines {
+    stream: Option<tokio::net::TcpStream>,
+    /// Bytes since the last line feed.
+    line: usize,
+    refused: bool,
+}
+
+impl BoundedLines {
+    fn new(stream: tokio::net::TcpStream) -> Self {
+        BoundedLines {
+            stream: Some(stream),
+            line: 0,
+            refused: false,
+        }
+    }
+
+    fn stream(&mut self) -> std::io::Result<&mut tokio::net::TcpStream> {
+        self.stream
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("connection closed"))
+    }
+
+    /// Writes the refusal: a small answer on a socket whose send buffer holds nothing
+    /// else of this request, so a non-blocking write takes it whole.
+    fn refuse(&mut self) -> std::io::Error {
+        self.refused = true;
+        let request_id = wire::new_request_id();
+        let err = ApiError::new(
+            400,
+            "InvalidParameter",
+            format!(
+                "The request has a line (its query string, a header or a form body) longer than {MAX_LINE_BYTES} bytes."
+            ),
+        );
+        let body = wire::error_body(&err, &request_id, "127.0.0.1").to_string();
+        let answer = format!(
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json;charset=utf-8\r\nx-acs-request-id: {request_id}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        if let Ok(stream) = self.stream() {
+            let mut bytes = answer.as_bytes();
+            while !bytes.is_empty() {
+                match stream.try_write(bytes) {
+                    Ok(n) if n > 0 => bytes = &bytes[n..],
+                    _ => break,
+                }
+            }
+        }
+        std::io::Error::new(std::io::ErrorKind::InvalidData, "request line too long")
+    }
+}
+
+impl tokio::io::AsyncRead for BoundedLines {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.refused {
+            return Poll::Ready(Err(std::io::Error::other("request refused")));
+        }
+        let before = buf.filled().len();
+        let stream = self.stream()?;
+        std::task::ready!(Pin::new(stream).poll_read(cx, buf))?;
+        // A whole long line can arrive in one read: check each line, not the last.
+        let mut line = self.line;
+        let mut longest = 0;
+        for b in &buf.filled()[before..] {
+            line = if *b == b'\n' { 0 } else { line + 1 };
+            longest = longest.max(line);
+        }
+        self.line = line;
+        if longest > MAX_LINE_BYTES {
+            return Poll::Ready(Err(self.refuse()));
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for BoundedLines {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.refused {
+            // The refusal was the answer; whatever hyper makes of the failed read (an
+            // error answer of the handler's, mid-body) must not follow it.
+            return Poll::Ready(Ok(data.len()));
+        }
+        Pin::new(self.stream()?).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(self.stream()?).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(self.stream()?).poll_shutdown(cx)
+    }
+}
+
+impl Drop for BoundedLines {
+    fn drop(&mut self) {
+        let Some(mut stream) = self.stream.take().filter(|_| self.refused) else {
+            return;
+        };
+        // Lingering close, as web servers do it: send FIN, then read and discard what
+        // the client still sends, for a bounded time and size.
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                let _ = stream.shutdown().await;
+                let mut sink = [0u8; 16 * 1024];
+                let mut left: usize = 16 * 1024 * 1024;
+                let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                    while let Ok(n) = stream.read(&mut sink).await {
+                        if n == 0 || left < n {
+                            break;
+                        }
+                        left -= n;
+                    }
+                })
+                .await;
+            });
+        }
+    }
+}
+
+/// The body, at most [`MAX_BODY_BYTES`], within the read timeout.
+async fn read_body(body: Body, timeout: Duration) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(ApiError::new(
+            413,
+            "InvalidParameter",
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes, or was cut off."),
+        )),
+        Err(_) => Err(ApiError::new(
+            408,
+            "RequestTimeout",
+            format!(
+                "The request body did not arrive within {}s.",
+                timeout.as_secs_f64()
+            ),
+        )),
+    }
+}
+
+async fn handle(State(shared): State<Shared>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let request_id = wire::new_request_id();
     let host = headers
         .get(header::HOST)
@@ -330,7 +575,15 @@ async fn handle(
         .get(header::CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    let parsed = Request::parse(method.as_str(), uri.query(), is_form.then_some(&body[..]));
+    let read_timeout = lock(&shared.0).config.read_timeout;
+    let parsed = match check_envelope(&method, &uri) {
+        Err(e) => Err(e),
+        Ok(()) if is_form => match read_body(body, read_timeout).await {
+            Ok(body) => Request::parse(method.as_str(), uri.query(), Some(&body[..])),
+            Err(e) => Err(e),
+        },
+        Ok(()) => Request::parse(method.as_str(), uri.query(), None),
+    };
     let action = parsed
         .as_ref()
         .ok()

@@ -254,6 +254,26 @@ fn decode_pairs(raw: &[u8], out: &mut Vec<(String, String)>) -> Result<(), ApiEr
 }
 
 fn decode(raw: &[u8]) -> Result<String, ApiError> {
+    // `percent_decode` keeps a `%` without two hex digits as is, so `%ZZ` would reach
+    // the signature check and come back as a misleading SignatureDoesNotMatch: no
+    // client signs a value it could not have encoded.
+    for (i, b) in raw.iter().enumerate() {
+        if *b == b'%'
+            && !raw
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        {
+            let end = (i + 3).min(raw.len());
+            return Err(ApiError::new(
+                400,
+                "InvalidParameter",
+                format!(
+                    "A parameter has a malformed percent-encoding `{}`: `%` must be followed by two hex digits.",
+                    String::from_utf8_lossy(&raw[i..end])
+                ),
+            ));
+        }
+    }
     let plus_as_space: Vec<u8> = raw
         .iter()
         .map(|b| if *b == b'+' { b' ' } else { *b })

@@ -237,7 +237,7 @@ pub fn derive(
     for action in &candidates {
         match derived_by.get(action.address.as_str()) {
             Some(d) => {
-                compare(action, d, start, &mut differences);
+                compare(action, d, &mut differences);
                 run.push(action.clone());
             }
             // Resuming: an update this plan already recorded leaves nothing to derive.
@@ -261,6 +261,16 @@ pub fn derive(
             });
         }
     }
+    // Equal hashed fields and the lineage and serial `check` compared give the same hash,
+    // hence the same tokens; should they not, the tokens are not the files' either.
+    if differences.is_empty() && start == Start::Fresh && derived.hash != plan.hash {
+        differences.push(Difference {
+            address: "(the whole plan)".into(),
+            field: "plan_hash",
+            saved: plan.hash.clone(),
+            derived: derived.hash.clone(),
+        });
+    }
     if differences.is_empty() {
         return Ok(run);
     }
@@ -276,10 +286,10 @@ pub fn derive(
 
 /// Every field of `saved` that apply executes or `show` shows, against `derived`. Not
 /// compared: the precheck (an answer of the cloud at plan time, executed by nobody), an
-/// adopt's attributes (read from the cloud: apply reads them again), and, when resuming,
-/// the ClientToken (the derived plan starts from a later serial; the saved tokens were
-/// verified against the saved hash).
-fn compare(saved: &Action, derived: &Action, start: Start, out: &mut Vec<Difference>) {
+/// adopt's attributes (read from the cloud: apply reads them again), and the ClientToken:
+/// it follows from the hashed fields compared here and the lineage and serial (see
+/// [`derive`]).
+fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
     let list = |l: &[String]| format!("[{}]", l.join(", "));
     let changes = |a: &Action| {
         let parts: Vec<String> = a
@@ -331,13 +341,6 @@ fn compare(saved: &Action, derived: &Action, start: Start, out: &mut Vec<Differe
     if derived.action != ActionKind::Adopt {
         fields.push(("attributes", attributes(saved), attributes(derived)));
     }
-    if start == Start::Fresh {
-        fields.push((
-            "client_token",
-            saved.client_token.clone(),
-            derived.client_token.clone(),
-        ));
-    }
     for (field, s, d) in fields {
         if s != d {
             out.push(Difference {
@@ -382,7 +385,8 @@ pub fn check_cloud(
         let listed = found.servers.get(&a.id);
         match (a.action, listed) {
             (ActionKind::Forget, Some(server)) => lines.push(format!(
-                "{}: the saved plan forgets {} as gone from the cloud, but ListIpsecServers                  lists it in {} (on {}); it stays in the state",
+                "{}: the saved plan forgets {} as gone from the cloud, but ListIpsecServers \
+                 lists it in {} (on {}); it stays in the state",
                 a.address, a.id, a.region, server.vpn_gateway
             )),
             (ActionKind::Adopt, None) => lines.push(format!(
@@ -401,9 +405,11 @@ pub fn check_cloud(
                 for key in keys {
                     let (saved, listed) = (a.attributes.get(key), now.get(key));
                     if saved != listed {
-                        let show = |v: Option<&String>| v.map_or("(none)".into(), |v| format!("{v:?}"));
+                        let show =
+                            |v: Option<&String>| v.map_or("(none)".into(), |v| format!("{v:?}"));
                         lines.push(format!(
-                            "{}: the saved plan records {key} = {} for {}, ListIpsecServers                              answers {}",
+                            "{}: the saved plan records {key} = {} for {}, ListIpsecServers \
+                             answers {}",
                             a.address,
                             show(saved),
                             a.id,

@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 
 use super::{Context, exit};
-use crate::plan::render::{self, TextOptions};
 use crate::apply::saved as saved_check;
+use crate::plan::render::{self, TextOptions};
 use crate::plan::saved;
 
 #[derive(Debug, clap::Args)]

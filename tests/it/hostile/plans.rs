@@ -549,6 +549,9 @@ fn regression_a_pending_delete_of_a_protected_desired_server_deleted_it() {
          the desired file",
     ]);
     assert_refused(&cloud, &ws, APPLY, &message);
+    // Planning does not list it as an operation apply would resolve, online or offline.
+    assert_refused(&cloud, &ws, &["plan"], &message);
+    assert_refused(&cloud, &ws, &["plan", "--offline"], &message);
     assert!(
         cloud
             .sandbox()

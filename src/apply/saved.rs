@@ -358,8 +358,8 @@ fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
 }
 
 /// The regions whose servers apply must read again before running `actions` of a saved
-/// plan: those of its forgets (the server must really be gone) and of its adopts that
-/// carry attributes read from the cloud.
+/// plan: those of its forgets (the server must really be gone) and of its adopts (the
+/// server must be there, on that gateway; an offline plan's adopt was never verified).
 pub fn cloud_regions(actions: &[Action]) -> BTreeSet<String> {
     actions
         .iter()
@@ -369,12 +369,12 @@ pub fn cloud_regions(actions: &[Action]) -> BTreeSet<String> {
 }
 
 fn needs_cloud(a: &Action) -> bool {
-    a.action == ActionKind::Forget || (a.action == ActionKind::Adopt && !a.attributes.is_empty())
+    matches!(a.action, ActionKind::Forget | ActionKind::Adopt)
 }
 
 /// Checks what a saved plan took from the cloud against what the cloud lists now: a
-/// forget drops a server only if it is really gone, and an adopt records the attributes
-/// the cloud answers, on the gateway the plan names.
+/// forget drops a server only if it is really gone, and an adopt records a server listed
+/// on the gateway the plan names, with the attributes the cloud answers.
 pub fn check_cloud(
     actions: &[Action],
     path: &Path,
@@ -399,6 +399,8 @@ pub fn check_cloud(
                     a.address, a.id, a.vpn_gateway, server.vpn_gateway
                 ))
             }
+            // An offline plan records no attributes: existence on the gateway is its check.
+            (ActionKind::Adopt, Some(_)) if a.attributes.is_empty() => {}
             (ActionKind::Adopt, Some(server)) => {
                 let now = crate::plan::online::attributes(server);
                 let keys: BTreeSet<&String> = now.keys().chain(a.attributes.keys()).collect();

@@ -448,6 +448,26 @@ fn regression_a_forged_adopt_recorded_attributes_the_cloud_never_answered() {
 }
 
 #[test]
+fn regression_an_offline_saved_plan_adopted_a_server_that_does_not_exist() {
+    let cloud = Cloud::start();
+    let ws = cloud.workspace();
+    cloud.sandbox().shared().edit_world(|w| {
+        w.ipsec_servers.remove("iss-new");
+    });
+    let out = ws.run(&["plan", "--offline", "--out", "plan.json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_refused(
+        &cloud,
+        &ws,
+        &apply_plan(),
+        "the saved plan plan.json does not match the cloud now, so nothing was applied:\n  \
+         ipsec_server.new: the saved plan adopts iss-new, but ListIpsecServers does not list \
+         it in cn-hangzhou\n\
+         Make a new plan with `vpnform plan --out FILE` and review it",
+    );
+}
+
+#[test]
 fn a_saved_online_plan_with_a_real_forget_and_an_adopt_applies() {
     let cloud = Cloud::start();
     let ws = cloud.workspace();

@@ -354,6 +354,23 @@ mod tests {
         assert_eq!(written.lock().unwrap().last().unwrap(), &last);
     }
 
+    #[test]
+    fn a_journaled_delete_of_a_recorded_undesired_server_is_legitimate() {
+        // The crash-resume case: the intent is durable, its result is not yet.
+        let mut s = state();
+        s.pending.push(op());
+        let path = std::path::Path::new("state/vpnform.state.yaml");
+        assert_eq!(check_pending(&s, &Default::default(), path), Ok(()));
+        let desired = std::collections::BTreeSet::from(["ipsec_server.a".to_string()]);
+        let err = check_pending(&s, &desired, path).unwrap_err();
+        assert_eq!(err.entries.len(), 1);
+        assert_eq!(err.entries[0].field, "address");
+        // Another action word is not something vpnform journals.
+        s.pending[0].action = "update".into();
+        let err = check_pending(&s, &Default::default(), path).unwrap_err();
+        assert_eq!(err.entries[0].field, "action");
+    }
+
     #[tokio::test]
     async fn a_failed_write_halts_the_journal() {
         let journal = Journal::start(

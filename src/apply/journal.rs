@@ -176,6 +176,111 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
     }
 }
 
+/// A `pending` entry that contradicts the state or the desired file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadEntry {
+    /// The entry's position in `pending` (1-based, as a reader counts).
+    pub number: usize,
+    pub address: Address,
+    /// The entry's field that contradicts (`address`, `action`, `id`, ...).
+    pub field: &'static str,
+    pub problem: String,
+}
+
+/// The journal holds entries vpnform did not write: refused before anything is acted on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the state file {} is corrupt: its `pending` journal has {} that vpnform would not \
+     have written, so nothing was applied:\n{}\nvpnform journals only deletes of recorded, \
+     unprotected servers that are no longer desired. Restore the state from git (`git log \
+     -p -- {}`), or remove the entries from `pending` if you know no such operation was sent",
+    path.display(),
+    if entries.len() == 1 { "an entry".to_string() } else { format!("{} entries", entries.len()) },
+    entries.iter().map(|e| format!("  pending entry {} ({}): {}: {}", e.number, e.address, e.field, e.problem)).collect::<Vec<_>>().join("\n"),
+    path.display()
+)]
+pub struct CorruptJournal {
+    pub path: PathBuf,
+    pub entries: Vec<BadEntry>,
+}
+
+/// Checks every `pending` entry of `state` against the state itself and the desired
+/// addresses before any is acted on: an entry apply resolves is re-sent with its own id,
+/// region, gateway and token, so one planted by hand would otherwise delete whatever it
+/// names, protected or desired, or be reported done though nothing was called.
+///
+/// A legitimate entry is a delete journaled for a recorded, unprotected resource that is
+/// not desired (the resource is dropped together with its entry), with the resource's id,
+/// region and gateway.
+pub fn check_pending(
+    state: &State,
+    desired: &std::collections::BTreeSet<Address>,
+    path: &std::path::Path,
+) -> Result<(), CorruptJournal> {
+    let mut entries = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, p) in state.pending.iter().enumerate() {
+        let mut bad = |field: &'static str, problem: String| {
+            entries.push(BadEntry {
+                number: i + 1,
+                address: p.address.clone(),
+                field,
+                problem,
+            })
+        };
+        if !seen.insert(p.address.as_str()) {
+            bad("address", "a second entry for the same address".into());
+            continue;
+        }
+        if p.action != "delete" {
+            bad(
+                "action",
+                format!("`{}` is not an operation vpnform journals", p.action),
+            );
+            continue;
+        }
+        let Some(resource) = state.resources.get(&p.address) else {
+            bad(
+                "address",
+                "the state records no resource at this address".into(),
+            );
+            continue;
+        };
+        for (field, entry, recorded) in [
+            ("id", &p.id, &resource.id),
+            ("region", &p.region, &resource.region),
+            ("vpn_gateway", &p.vpn_gateway, &resource.vpn_gateway),
+        ] {
+            if entry != recorded {
+                bad(
+                    field,
+                    format!("{entry} differs from the recorded {field} {recorded}"),
+                );
+            }
+        }
+        if resource.protect {
+            bad(
+                "address",
+                "a delete of a protected server (`protect: true` in the state)".into(),
+            );
+        }
+        if desired.contains(&p.address) {
+            bad(
+                "address",
+                "a delete of a server that is still in the desired file".into(),
+            );
+        }
+    }
+    if entries.is_empty() {
+        Ok(())
+    } else {
+        Err(CorruptJournal {
+            path: path.to_owned(),
+            entries,
+        })
+    }
+}
+
 fn remove_pending(state: &mut State, address: &str) -> bool {
     let before = state.pending.len();
     state.pending.retain(|p| p.address != address);
@@ -289,6 +394,23 @@ mod tests {
             "{err}"
         );
         assert_eq!(*written.lock().unwrap(), vec![u64::MAX]);
+    }
+
+    #[test]
+    fn a_journaled_delete_of_a_recorded_undesired_server_is_legitimate() {
+        // The crash-resume case: the intent is durable, its result is not yet.
+        let mut s = state();
+        s.pending.push(op());
+        let path = std::path::Path::new("state/vpnform.state.yaml");
+        assert_eq!(check_pending(&s, &Default::default(), path), Ok(()));
+        let desired = std::collections::BTreeSet::from(["ipsec_server.a".to_string()]);
+        let err = check_pending(&s, &desired, path).unwrap_err();
+        assert_eq!(err.entries.len(), 1);
+        assert_eq!(err.entries[0].field, "address");
+        // Another action word is not something vpnform journals.
+        s.pending[0].action = "update".into();
+        let err = check_pending(&s, &Default::default(), path).unwrap_err();
+        assert_eq!(err.entries[0].field, "action");
     }
 
     #[tokio::test]

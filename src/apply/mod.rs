@@ -19,6 +19,6 @@ pub mod saved;
 pub mod watch;
 
 pub use engine::{ActionResult, ApplyOptions, Outcome, execute};
-pub use journal::{Change, Journal, JournalError};
+pub use journal::{Change, CorruptJournal, Journal, JournalError, check_pending};
 pub use report::{Event, Reporter, UiReporter};
 pub use watch::{GatewayWatch, PollStrategy, WaitKind};

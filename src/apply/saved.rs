@@ -5,9 +5,11 @@
 //! by this very plan (recorded in `applying`) resumes it, so an apply interrupted
 //! mid-way can be finished with the plan that was reviewed.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::plan::{ActionKind, Plan};
+use crate::config::Desired;
+use crate::plan::{Action, ActionKind, Plan, PlanError, PlanOptions, Refresh};
 use crate::state::State;
 
 /// How a saved plan starts.
@@ -52,6 +54,59 @@ pub enum Refused {
         plan: String,
         now: String,
     },
+    #[error(
+        "the saved plan {path} does not match the plan that the state in {state_dir} and \
+         {desired} give now, so it is not trusted:\n{}\nA saved plan is checked against \
+         the files it was made from, whatever its hash says (the hash is public); make a \
+         new plan with `vpnform plan --out FILE` and review it",
+        render_lines(.differences)
+    )]
+    Differs {
+        path: PathBuf,
+        state_dir: PathBuf,
+        desired: PathBuf,
+        differences: Vec<Difference>,
+    },
+    #[error(
+        "the saved plan {path} cannot be checked: the state in {state_dir} and {desired} \
+         give no plan now: {source}"
+    )]
+    Underivable {
+        path: PathBuf,
+        state_dir: PathBuf,
+        desired: PathBuf,
+        source: PlanError,
+    },
+    #[error(
+        "the saved plan {path} does not match the cloud now, so nothing was applied:\n{}\n\
+         Make a new plan with `vpnform plan --out FILE` and review it",
+        .lines.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+    )]
+    Cloud { path: PathBuf, lines: Vec<String> },
+}
+
+/// One way a saved plan differs from the plan derived again from the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub address: String,
+    /// `action`, `id`, `region`, ...; `actions` for a duplicated address.
+    pub field: &'static str,
+    /// As the saved plan has it (`none`: no action for the address).
+    pub saved: String,
+    /// As the state and desired file give it.
+    pub derived: String,
+}
+
+fn render_lines(list: &[Difference]) -> String {
+    list.iter()
+        .map(|d| {
+            format!(
+                "  {}: {}: the saved plan has {}, the files give {}",
+                d.address, d.field, d.saved, d.derived
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Checks `plan` (loaded from `path`, its hash verified) against the state (None: no
@@ -122,4 +177,388 @@ pub fn remaining(plan: &Plan, state: &State) -> Vec<crate::plan::Action> {
         })
         .cloned()
         .collect()
+}
+
+/// Derives the offline part of `plan` again from `state` and `desired` and returns the
+/// actions to run (all of them, or what is left when resuming), or refuses the plan if
+/// they differ from the saved ones in anything apply executes or `show` shows.
+///
+/// The plan hash proves nothing about authorship: anyone can recompute it. The state and
+/// the desired file are the authority. What an online plan learned from the cloud cannot
+/// be derived from the files: its forgets (taken here as the refresh said) and the
+/// attributes of its adopts; [`cloud_claims`] lists them for apply to read again.
+pub fn derive(
+    plan: &Plan,
+    path: &Path,
+    start: Start,
+    state: &State,
+    state_dir: &Path,
+    desired: &Desired,
+) -> Result<Vec<Action>, Refused> {
+    let gone: BTreeSet<String> = plan
+        .actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Forget)
+        .map(|a| a.address.clone())
+        .collect();
+    let options = PlanOptions {
+        max_deletes: None,
+        refresh: Some(Refresh { gone }),
+    };
+    let derived =
+        crate::plan::build(desired, state, &options).map_err(|source| Refused::Underivable {
+            path: path.to_owned(),
+            state_dir: state_dir.to_owned(),
+            desired: desired.path.clone(),
+            source,
+        })?;
+    let mut differences = Vec::new();
+    let mut saved: BTreeMap<&str, &Action> = BTreeMap::new();
+    let candidates = match start {
+        Start::Fresh => plan.actions.clone(),
+        Start::Resume => remaining(plan, state),
+    };
+    for action in &plan.actions {
+        if saved.insert(&action.address, action).is_some() {
+            differences.push(Difference {
+                address: action.address.clone(),
+                field: "actions",
+                saved: "two or more".into(),
+                derived: "at most one".into(),
+            });
+        }
+    }
+    let derived_by: BTreeMap<&str, &Action> = derived
+        .actions
+        .iter()
+        .map(|a| (a.address.as_str(), a))
+        .collect();
+    let mut run = Vec::new();
+    for action in &candidates {
+        match derived_by.get(action.address.as_str()) {
+            Some(d) => {
+                compare(action, d, &mut differences);
+                run.push(action.clone());
+            }
+            // Resuming: an update this plan already recorded leaves nothing to derive.
+            None if start == Start::Resume && action.action == ActionKind::Update => {}
+            None => differences.push(Difference {
+                address: action.address.clone(),
+                field: "action",
+                saved: action.action.as_str().into(),
+                derived: "none".into(),
+            }),
+        }
+    }
+    let planned: BTreeSet<&str> = candidates.iter().map(|a| a.address.as_str()).collect();
+    for d in &derived.actions {
+        if !planned.contains(d.address.as_str()) {
+            differences.push(Difference {
+                address: d.address.clone(),
+                field: "action",
+                saved: "none".into(),
+                derived: d.action.as_str().into(),
+            });
+        }
+    }
+    // Equal hashed fields and the lineage and serial `check` compared give the same hash,
+    // hence the same tokens; should they not, the tokens are not the files' either.
+    if differences.is_empty() && start == Start::Fresh && derived.hash != plan.hash {
+        differences.push(Difference {
+            address: "(the whole plan)".into(),
+            field: "plan_hash",
+            saved: plan.hash.clone(),
+            derived: derived.hash.clone(),
+        });
+    }
+    if differences.is_empty() {
+        return Ok(run);
+    }
+    differences.sort_by(|a, b| (&a.address, a.field).cmp(&(&b.address, b.field)));
+    differences.dedup();
+    Err(Refused::Differs {
+        path: path.to_owned(),
+        state_dir: state_dir.to_owned(),
+        desired: desired.path.clone(),
+        differences,
+    })
+}
+
+/// Every field of `saved` that apply executes or `show` shows, against `derived`. Not
+/// compared: the precheck (an answer of the cloud at plan time, executed by nobody), an
+/// adopt's attributes (read from the cloud: apply reads them again), and the ClientToken:
+/// it follows from the hashed fields compared here and the lineage and serial (see
+/// [`derive`]).
+fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
+    let list = |l: &[String]| format!("[{}]", l.join(", "));
+    let changes = |a: &Action| {
+        let parts: Vec<String> = a
+            .changes
+            .iter()
+            .map(|c| format!("{}: {} -> {}", c.field, c.from, c.to))
+            .collect();
+        format!("[{}]", parts.join("; "))
+    };
+    let attributes = |a: &Action| {
+        let parts: Vec<String> = a
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{k} = {v:?}"))
+            .collect();
+        format!("{{{}}}", parts.join(", "))
+    };
+    let mut fields: Vec<(&'static str, String, String)> = vec![
+        (
+            "action",
+            saved.action.as_str().into(),
+            derived.action.as_str().into(),
+        ),
+        (
+            "kind",
+            saved.resource_kind.clone(),
+            derived.resource_kind.clone(),
+        ),
+        ("id", saved.id.clone(), derived.id.clone()),
+        ("region", saved.region.clone(), derived.region.clone()),
+        (
+            "vpn_gateway",
+            saved.vpn_gateway.clone(),
+            derived.vpn_gateway.clone(),
+        ),
+        (
+            "depends_on",
+            list(&saved.depends_on),
+            list(&derived.depends_on),
+        ),
+        (
+            "protect",
+            saved.protect.to_string(),
+            derived.protect.to_string(),
+        ),
+        ("reason", saved.reason.clone(), derived.reason.clone()),
+        ("changes", changes(saved), changes(derived)),
+    ];
+    if derived.action != ActionKind::Adopt {
+        fields.push(("attributes", attributes(saved), attributes(derived)));
+    }
+    for (field, s, d) in fields {
+        if s != d {
+            out.push(Difference {
+                address: saved.address.clone(),
+                field,
+                saved: s,
+                derived: d,
+            });
+            // The action word explains every other field.
+            if field == "action" {
+                return;
+            }
+        }
+    }
+}
+
+/// The regions whose servers apply must read again before running `actions` of a saved
+/// plan: those of its forgets (the server must really be gone) and of its adopts (the
+/// server must be there, on that gateway; an offline plan's adopt was never verified).
+pub fn cloud_regions(actions: &[Action]) -> BTreeSet<String> {
+    actions
+        .iter()
+        .filter(|a| needs_cloud(a))
+        .map(|a| a.region.clone())
+        .collect()
+}
+
+fn needs_cloud(a: &Action) -> bool {
+    matches!(a.action, ActionKind::Forget | ActionKind::Adopt)
+}
+
+/// Checks what a saved plan took from the cloud against what the cloud lists now: a
+/// forget drops a server only if it is really gone, and an adopt records a server listed
+/// on the gateway the plan names, with the attributes the cloud answers.
+pub fn check_cloud(
+    actions: &[Action],
+    path: &Path,
+    found: &crate::plan::online::Refresh,
+) -> Result<(), Refused> {
+    let mut lines = Vec::new();
+    for a in actions.iter().filter(|a| needs_cloud(a)) {
+        let listed = found.servers.get(&a.id);
+        match (a.action, listed) {
+            (ActionKind::Forget, Some(server)) => lines.push(format!(
+                "{}: the saved plan forgets {} as gone from the cloud, but ListIpsecServers \
+                 lists it in {} (on {}); it stays in the state",
+                a.address, a.id, a.region, server.vpn_gateway
+            )),
+            (ActionKind::Adopt, None) => lines.push(format!(
+                "{}: the saved plan adopts {}, but ListIpsecServers does not list it in {}",
+                a.address, a.id, a.region
+            )),
+            (ActionKind::Adopt, Some(server)) if server.vpn_gateway != a.vpn_gateway => {
+                lines.push(format!(
+                    "{}: the saved plan adopts {} on {}, but ListIpsecServers lists it on {}",
+                    a.address, a.id, a.vpn_gateway, server.vpn_gateway
+                ))
+            }
+            // An offline plan records no attributes: existence on the gateway is its check.
+            (ActionKind::Adopt, Some(_)) if a.attributes.is_empty() => {}
+            (ActionKind::Adopt, Some(server)) => {
+                let now = crate::plan::online::attributes(server);
+                let keys: BTreeSet<&String> = now.keys().chain(a.attributes.keys()).collect();
+                for key in keys {
+                    let (saved, listed) = (a.attributes.get(key), now.get(key));
+                    if saved != listed {
+                        let show =
+                            |v: Option<&String>| v.map_or("(none)".into(), |v| format!("{v:?}"));
+                        lines.push(format!(
+                            "{}: the saved plan records {key} = {} for {}, ListIpsecServers \
+                             answers {}",
+                            a.address,
+                            show(saved),
+                            a.id,
+                            show(listed)
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if lines.is_empty() {
+        Ok(())
+    } else {
+        Err(Refused::Cloud {
+            path: path.to_owned(),
+            lines,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::config::DesiredServer;
+    use crate::state::Resource;
+
+    fn resource(id: &str, protect: bool) -> Resource {
+        Resource {
+            id: id.into(),
+            region: "cn-hangzhou".into(),
+            vpn_gateway: format!("vpn-{}", &id[4..]),
+            depends_on: Vec::new(),
+            protect,
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    /// `keep` recorded unprotected, desired protected (an update); `gone` recorded, not
+    /// desired (a delete).
+    fn files() -> (State, Desired) {
+        let mut state = State::new();
+        state.serial = 7;
+        state
+            .resources
+            .insert("ipsec_server.keep".into(), resource("iss-keep", false));
+        state
+            .resources
+            .insert("ipsec_server.gone".into(), resource("iss-gone", false));
+        let keep = DesiredServer {
+            address: "ipsec_server.keep".into(),
+            id: "iss-keep".into(),
+            vpn_gateway: "vpn-keep".into(),
+            region: "cn-hangzhou".into(),
+            depends_on: Vec::new(),
+            protect: true,
+        };
+        let desired = Desired {
+            path: "vpnform.yaml".into(),
+            sha256: "0".repeat(64),
+            servers: BTreeMap::from([("ipsec_server.keep".into(), keep)]),
+        };
+        (state, desired)
+    }
+
+    fn derive_for(plan: &Plan, start: Start, state: &State, desired: &Desired) -> Vec<String> {
+        derive(
+            plan,
+            Path::new("p.plan"),
+            start,
+            state,
+            Path::new("state"),
+            desired,
+        )
+        .unwrap()
+        .iter()
+        .map(|a| format!("{} {}", a.action.as_str(), a.address))
+        .collect()
+    }
+
+    #[test]
+    fn the_plan_made_from_the_files_is_derived_again() {
+        let (state, desired) = files();
+        let plan = crate::plan::build(&desired, &state, &PlanOptions::default()).unwrap();
+        assert_eq!(
+            derive_for(&plan, Start::Fresh, &state, &desired),
+            vec!["delete ipsec_server.gone", "update ipsec_server.keep"]
+        );
+    }
+
+    #[test]
+    fn resuming_skips_an_update_already_recorded_and_checks_the_rest() {
+        let (mut state, desired) = files();
+        let plan = crate::plan::build(&desired, &state, &PlanOptions::default()).unwrap();
+        // The update was recorded before the interruption; the delete was not.
+        state
+            .resources
+            .get_mut("ipsec_server.keep")
+            .unwrap()
+            .protect = true;
+        state.serial += 2;
+        assert_eq!(
+            derive_for(&plan, Start::Resume, &state, &desired),
+            vec!["delete ipsec_server.gone"]
+        );
+        // A resumed plan with an edited action is refused like a fresh one.
+        let mut forged = plan.clone();
+        forged.actions[0].vpn_gateway = "vpn-keep".into();
+        let err = derive(
+            &forged,
+            Path::new("p.plan"),
+            Start::Resume,
+            &state,
+            Path::new("state"),
+            &desired,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Refused::Differs { differences, .. }
+            if differences == &[Difference {
+                address: "ipsec_server.gone".into(),
+                field: "vpn_gateway",
+                saved: "vpn-keep".into(),
+                derived: "vpn-gone".into(),
+            }]),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_plan_with_two_actions_for_one_address_is_refused() {
+        let (state, desired) = files();
+        let mut plan = crate::plan::build(&desired, &state, &PlanOptions::default()).unwrap();
+        plan.actions.push(plan.actions[0].clone());
+        let err = derive(
+            &plan,
+            Path::new("p.plan"),
+            Start::Fresh,
+            &state,
+            Path::new("state"),
+            &desired,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains(
+            "  ipsec_server.gone: actions: the saved plan has two or more, the files give at most one\n"
+        ), "{err}");
+    }
 }

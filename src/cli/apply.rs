@@ -148,6 +148,31 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
                 &desired_path,
                 &sha,
             )?;
+            Some((path, plan, start))
+        }
+        None => None,
+    };
+    let addresses = state.resources.keys().cloned().collect();
+    let desired = crate::config::load(&desired_path, &addresses)?;
+    crate::apply::check_pending(
+        &state,
+        &desired.servers.keys().cloned().collect(),
+        &crate::state::state_path(ctx.state_dir()),
+    )?;
+    let saved_plan = match saved_plan {
+        Some((path, plan, start)) => {
+            let actions =
+                saved_check::derive(&plan, path, start, &state, ctx.state_dir(), &desired)?;
+            // Limits apply to a saved plan as to a fresh one.
+            let deletes = actions
+                .iter()
+                .filter(|a| a.action == ActionKind::Delete)
+                .count();
+            if let Some(max) = args.max_deletes
+                && deletes > max
+            {
+                return Err(crate::plan::PlanError::TooManyDeletes { deletes, max }.into());
+            }
             if start == Start::Resume {
                 ctx.ui.status(&format!(
                     "Resuming the saved plan {} (hash {}): finished actions are skipped, \
@@ -156,16 +181,15 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
                     plan.hash
                 ));
             }
-            Some((plan, start))
+            Some(SavedRun {
+                path: path.clone(),
+                plan,
+                actions,
+            })
         }
         None => None,
     };
-    let desired_for_seed = if args.plan_file.is_none() || args.cloud.sandbox {
-        let addresses = state.resources.keys().cloned().collect();
-        Some(crate::config::load(&desired_path, &addresses)?)
-    } else {
-        None
-    };
+    let desired_for_seed = (args.plan_file.is_none() || args.cloud.sandbox).then_some(desired);
     let connection = connect::connect(&args.cloud, &state, desired_for_seed.as_ref()).await?;
     let result = run_with(
         ctx,
@@ -199,6 +223,13 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
     Ok(code)
 }
 
+/// A saved plan checked against the files, with the actions it still has to run.
+struct SavedRun {
+    path: PathBuf,
+    plan: Plan,
+    actions: Vec<crate::plan::Action>,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn run_with(
     ctx: &Context,
@@ -207,12 +238,23 @@ async fn run_with(
     state: State,
     state_exists: bool,
     desired: Option<crate::config::Desired>,
-    saved_plan: Option<(Plan, Start)>,
+    saved_plan: Option<SavedRun>,
     write_dir: &std::path::Path,
     timestamp: &str,
 ) -> anyhow::Result<(u8, Option<State>)> {
-    let (plan, start) = match (saved_plan, desired) {
-        (Some(saved), _) => saved,
+    let (plan, actions) = match (saved_plan, desired) {
+        (Some(saved), _) => {
+            // What the plan took from the cloud is read again before anything is dropped
+            // or recorded from it.
+            let regions = saved_check::cloud_regions(&saved.actions);
+            if !regions.is_empty() {
+                let found = online::refresh(&client, regions)
+                    .await
+                    .map_err(online::OnlineError::Refresh)?;
+                saved_check::check_cloud(&saved.actions, &saved.path, &found)?;
+            }
+            (saved.plan, saved.actions)
+        }
         (None, None) => unreachable!("a fresh plan is made from the desired file"),
         (None, Some(desired)) => {
             let plan = online::plan(&desired, &state, &client, args.max_deletes).await?;
@@ -237,14 +279,11 @@ async fn run_with(
             if !args.auto_approve && !approve(ctx)? {
                 anyhow::bail!("apply cancelled: nothing was changed");
             }
-            (plan, Start::Fresh)
+            let actions = plan.actions.clone();
+            (plan, actions)
         }
     };
 
-    let actions = match start {
-        Start::Fresh => plan.actions.clone(),
-        Start::Resume => saved_check::remaining(&plan, &state),
-    };
     if actions.is_empty() && state.pending.is_empty() {
         summary(ctx, args.json, &Outcome::default(), timestamp);
         return Ok((exit::OK, None));

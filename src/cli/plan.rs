@@ -99,6 +99,12 @@ fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
         saved::check_target(out)?;
     }
     let loaded = load(ctx, args.lock_timeout)?;
+    // A plan lists the journal as what apply resolves first: never a planted entry.
+    crate::apply::check_pending(
+        &loaded.state,
+        &loaded.desired.servers.keys().cloned().collect(),
+        &crate::state::state_path(ctx.state_dir()),
+    )?;
     let (plan, rehearsal) = if args.offline {
         (
             plan::build(

@@ -11,7 +11,7 @@ mod error;
 mod model;
 mod raw;
 pub mod regions;
-mod suggest;
+pub(crate) mod suggest;
 mod validate;
 
 use std::collections::BTreeSet;

@@ -52,6 +52,30 @@ pub enum Refused {
         plan: String,
         now: String,
     },
+    #[error(
+        "the saved plan {path} was made by vpnform {plan}, and this is vpnform {this}: a \
+         saved plan runs only with the version that made it; make a new plan with this \
+         version (`vpnform plan --out FILE`) and review it, or apply it with vpnform {plan}"
+    )]
+    OtherVersion {
+        path: PathBuf,
+        plan: String,
+        this: String,
+    },
+}
+
+/// Refuses a saved plan made by another vpnform version, as Terraform does: another
+/// version may plan, hash or record differently.
+pub fn same_version(path: &Path, plan_version: &str) -> Result<(), Refused> {
+    let this = env!("CARGO_PKG_VERSION");
+    if plan_version == this {
+        return Ok(());
+    }
+    Err(Refused::OtherVersion {
+        path: path.to_owned(),
+        plan: plan_version.to_owned(),
+        this: this.to_owned(),
+    })
 }
 
 /// Checks `plan` (loaded from `path`, its hash verified) against the state (None: no

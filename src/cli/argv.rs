@@ -237,7 +237,9 @@ mod tests {
         );
         // `-target` and `-refresh-only` are Terraform's; vpnform has no such flag yet.
         assert_eq!(
-            rewrite("vpnform plan -target=ipsec_server.a").unwrap_err().word,
+            rewrite("vpnform plan -target=ipsec_server.a")
+                .unwrap_err()
+                .word,
             "-target=ipsec_server.a"
         );
     }

@@ -79,6 +79,7 @@ fn stale_warning(ctx: &Context, args: &Args, plan: &crate::plan::Plan) {
         &ctx.desired,
         &desired_sha256,
     ) {
-        ctx.ui.warn(&format!("{refused}; `vpnform apply` would refuse it"));
+        ctx.ui
+            .warn(&format!("{refused}; `vpnform apply` would refuse it"));
     }
 }

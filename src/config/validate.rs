@@ -351,7 +351,8 @@ impl<'t> Checker<'t> {
     /// `required_version: ">= 0.2, < 0.3"`: a semver requirement this vpnform's version
     /// must meet, as Terraform's `required_version`. The problem, if any.
     fn required_version(&self, node: &Node) -> Option<Diagnostic> {
-        const EXAMPLE: &str = "write a semver requirement, e.g. `required_version: \">= 0.2, < 0.3\"`";
+        const EXAMPLE: &str =
+            "write a semver requirement, e.g. `required_version: \">= 0.2, < 0.3\"`";
         let this = env!("CARGO_PKG_VERSION");
         let (message, help) = match &node.value {
             Value::Str(text) => match semver::VersionReq::parse(text) {
@@ -360,7 +361,8 @@ impl<'t> Checker<'t> {
                     EXAMPLE.to_owned(),
                 ),
                 Ok(req) => {
-                    let version = semver::Version::parse(this).expect("the crate version is semver");
+                    let version =
+                        semver::Version::parse(this).expect("the crate version is semver");
                     if req.matches(&version) {
                         return None;
                     }
@@ -371,7 +373,10 @@ impl<'t> Checker<'t> {
                 }
             },
             other => (
-                format!("expected a string for `required_version`, found {}", other.kind()),
+                format!(
+                    "expected a string for `required_version`, found {}",
+                    other.kind()
+                ),
                 EXAMPLE.to_owned(),
             ),
         };

@@ -21,6 +21,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let saved = saved::load(&args.plan_file)?;
     let plan = saved.plan();
     let graph = plan.graph()?;
+    if let Err(other) = crate::apply::saved::same_version(&args.plan_file, &saved.vpnform_version) {
+        ctx.ui
+            .warn(&format!("{other}; `vpnform apply` would refuse it"));
+    }
     stale_warning(ctx, &args, &plan);
     if args.json {
         let timestamp = render::now_timestamp();

@@ -259,6 +259,18 @@ fn a_saved_plan_made_by_another_vpnform_version_is_refused() {
         )
     );
     assert_eq!(ws.read("state/vpnform.state.yaml"), STATE);
+    // `show` says so before anyone tries.
+    let out = ws.run(&["show", "old.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "warning: the saved plan old.plan was made by vpnform 0.0.1, and this is vpnform {this}: \
+             a saved plan runs only with the version that made it; make a new plan with this \
+             version (`vpnform plan --out FILE`) and review it, or apply it with vpnform 0.0.1; \
+             `vpnform apply` would refuse it\n"
+        )
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -360,4 +372,36 @@ fn an_offline_plan_warns_at_apply_and_a_server_already_gone_is_counted_apart() {
     assert_eq!(cloud.real_deletes(), 0);
     let state = ws.read("state/vpnform.state.yaml");
     assert!(!state.contains("ipsec_server.old"), "{state}");
+}
+
+#[test]
+fn a_server_already_gone_is_counted_apart_in_json_too() {
+    let cloud = Cloud::start();
+    let ws = cloud.workspace();
+    let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    cloud.sandbox().shared().edit_world(|w| {
+        w.ipsec_servers.remove("iss-old");
+    });
+    let mut apply = vec!["apply", "--json", "p.plan"];
+    apply.extend(APPLY_FAST);
+    let out = ws.run(&apply);
+    assert_eq!(out.code, 0, "{out:?}");
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let complete = events
+        .iter()
+        .find(|e| e["type"] == "apply_complete")
+        .expect("an apply_complete event");
+    assert_eq!(complete["hook"]["already_gone"], true, "{complete}");
+    assert_eq!(complete["hook"]["action"], "delete", "{complete}");
+    let summary = events
+        .iter()
+        .find(|e| e["type"] == "change_summary")
+        .expect("a change_summary event");
+    assert_eq!(summary["changes"]["remove"], 0, "{summary}");
+    assert_eq!(summary["changes"]["already_gone"], 1, "{summary}");
 }

@@ -66,6 +66,11 @@ pub enum ActionResult {
     Done {
         elapsed: Duration,
     },
+    /// A delete that found its server already gone (deleted outside vpnform since the
+    /// plan): recorded as deleted, counted apart from what this run destroyed.
+    AlreadyGone {
+        elapsed: Duration,
+    },
     Failed {
         message: String,
     },
@@ -74,6 +79,16 @@ pub enum ActionResult {
     },
     /// Not started because the run was interrupted.
     NotStarted,
+}
+
+impl ActionResult {
+    /// The action's effect holds: what waits for it may run.
+    pub fn is_done(&self) -> bool {
+        matches!(
+            self,
+            ActionResult::Done { .. } | ActionResult::AlreadyGone { .. }
+        )
+    }
 }
 
 /// What a run did, per address.
@@ -87,6 +102,14 @@ impl Outcome {
         self.results
             .values()
             .filter(|(k, r)| *k == kind && matches!(r, ActionResult::Done { .. }))
+            .count()
+    }
+
+    /// Deletes whose server was already gone.
+    pub fn already_gone(&self) -> usize {
+        self.results
+            .values()
+            .filter(|(_, r)| matches!(r, ActionResult::AlreadyGone { .. }))
             .count()
     }
 
@@ -118,9 +141,7 @@ impl Outcome {
     }
 
     pub fn is_success(&self) -> bool {
-        self.results
-            .values()
-            .all(|(_, r)| matches!(r, ActionResult::Done { .. }))
+        self.results.values().all(|(_, r)| r.is_done())
     }
 }
 
@@ -237,7 +258,7 @@ pub async fn execute(
             let address = work.action.address.clone();
             let kind = work.action.action;
             let result = run(&shared, work, waits).await;
-            let _ = publish.send(Some(matches!(result, ActionResult::Done { .. })));
+            let _ = publish.send(Some(result.is_done()));
             (address, kind, result)
         });
     }
@@ -354,6 +375,7 @@ async fn run(
                 address: a.address.clone(),
             })
             .await
+            .map(|()| false)
             .map_err(|e| e.to_string()),
         ActionKind::Adopt | ActionKind::Update => shared
             .journal
@@ -369,6 +391,7 @@ async fn run(
                 },
             })
             .await
+            .map(|()| false)
             .map_err(|e| e.to_string()),
         ActionKind::Delete => {
             let lock = shared.gateway_lock(&a.region, &a.vpn_gateway);
@@ -388,7 +411,16 @@ async fn run(
         }
     };
     match result {
-        Ok(()) => {
+        Ok(true) => {
+            let elapsed = started.elapsed();
+            shared.reporter.event(&Event::AlreadyGone {
+                address: a.address.clone(),
+                id: a.id.clone(),
+                elapsed,
+            });
+            ActionResult::AlreadyGone { elapsed }
+        }
+        Ok(false) => {
             let elapsed = started.elapsed();
             shared.reporter.event(&Event::Complete {
                 address: a.address.clone(),
@@ -414,12 +446,13 @@ async fn run(
 const KEPT: &str =
     "the intent stays in `pending`; run `vpnform apply` again to resolve it from the cloud";
 
+/// Deletes `work`'s server; `Ok(true)` when the cloud said it was already gone.
 async fn delete(
     shared: &Shared,
     work: &Work,
     started: Instant,
     gateway: tokio::sync::MutexGuard<'_, ()>,
-) -> Result<(), String> {
+) -> Result<bool, String> {
     let a = &work.action;
     if !work.journaled {
         shared
@@ -447,7 +480,7 @@ async fn delete(
 
     if work.journaled && !listed(shared, work, started, true).await? {
         // An earlier run's delete took effect and only its record was lost.
-        return record_deleted(shared, a).await;
+        return record_deleted(shared, a).await.map(|()| false);
     }
 
     let request = DeleteIpsecServer {
@@ -457,6 +490,7 @@ async fn delete(
         dry_run: false,
     };
     let mut contention_waits = 0;
+    let mut already_gone = false;
     loop {
         let answer = progress(
             shared,
@@ -479,7 +513,12 @@ async fn delete(
                 wait_active(shared, work, started, WaitKind::EXACT).await?;
             }
             // The API documents no not-found code; whatever it says, absence is read below.
-            Err(e) if e.class == ErrorClass::NotFound => break,
+            // A repeated token gets the first answer again, so a not-found here is not
+            // this run's own effect; a journaled intent's earlier request may have been.
+            Err(e) if e.class == ErrorClass::NotFound => {
+                already_gone = !work.journaled;
+                break;
+            }
             Err(e) if e.class == ErrorClass::Terminal => {
                 // A refusal: this request had no effect. Unless an earlier run's request
                 // with this token may have had one, the intent is dropped.
@@ -511,7 +550,7 @@ async fn delete(
         // Urgent when an action waits for this one's result; otherwise it may share a
         // ListIpsecServers call with other confirmations.
         if !listed(shared, work, started, work.has_dependents).await? {
-            return record_deleted(shared, a).await;
+            return record_deleted(shared, a).await.map(|()| already_gone);
         }
     }
     drop(gateway);

@@ -27,6 +27,9 @@ pub enum Change {
     },
     /// Drop a resource that is gone from the cloud.
     Forgotten { address: Address },
+    /// Every action of the plan is done: the state no longer belongs to its progress,
+    /// so the same saved plan is stale from now on.
+    Finished,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -173,6 +176,7 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
             let removed = state.resources.remove(address).is_some();
             remove_pending(state, address) || removed
         }
+        Change::Finished => state.applying.take().is_some(),
     }
 }
 

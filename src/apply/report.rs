@@ -32,6 +32,12 @@ pub enum Event {
         id: String,
         elapsed: Duration,
     },
+    /// A delete found its server already gone and recorded it as deleted.
+    AlreadyGone {
+        address: Address,
+        id: String,
+        elapsed: Duration,
+    },
     Errored {
         address: Address,
         action: ActionKind,
@@ -97,7 +103,10 @@ impl Reporter for UiReporter {
                 bar.suspend(|| self.ui.status(&text_line(event)));
                 if matches!(
                     event,
-                    Event::Complete { .. } | Event::Errored { .. } | Event::Skipped { .. }
+                    Event::Complete { .. }
+                        | Event::AlreadyGone { .. }
+                        | Event::Errored { .. }
+                        | Event::Skipped { .. }
                 ) {
                     bar.inc(1);
                 }
@@ -156,6 +165,9 @@ pub fn text_line(event: &Event) -> String {
             elapsed,
             ..
         } => format!("{address}: {} after {}", verb(*action).2, human(*elapsed)),
+        Event::AlreadyGone { address, id, .. } => format!(
+            "{address}: Already gone [id={id}]: deleted outside vpnform since the plan; removed from the state"
+        ),
         Event::Errored {
             address, message, ..
         } => format!("{address}: failed: {message}"),
@@ -209,6 +221,15 @@ pub fn json_line(event: &Event) -> serde_json::Value {
             "apply_complete",
             "info",
             json!({"resource": resource(address), "action": action_word(*action), "id_key": "id", "id_value": id, "elapsed_seconds": elapsed.as_secs()}),
+        ),
+        Event::AlreadyGone {
+            address,
+            id,
+            elapsed,
+        } => (
+            "apply_complete",
+            "info",
+            json!({"resource": resource(address), "action": "delete", "id_key": "id", "id_value": id, "elapsed_seconds": elapsed.as_secs(), "already_gone": true}),
         ),
         Event::Errored {
             address,

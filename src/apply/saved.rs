@@ -83,6 +83,16 @@ pub enum Refused {
         .lines.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
     )]
     Cloud { path: PathBuf, lines: Vec<String> },
+    #[error(
+        "the saved plan {path} was made by vpnform {plan}, and this is vpnform {this}: a \
+         saved plan runs only with the version that made it; make a new plan with this \
+         version (`vpnform plan --out FILE`) and review it, or apply it with vpnform {plan}"
+    )]
+    OtherVersion {
+        path: PathBuf,
+        plan: String,
+        this: String,
+    },
 }
 
 /// One way a saved plan differs from the plan derived again from the files.
@@ -107,6 +117,20 @@ fn render_lines(list: &[Difference]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Refuses a saved plan made by another vpnform version, as Terraform does: another
+/// version may plan, hash or record differently.
+pub fn same_version(path: &Path, plan_version: &str) -> Result<(), Refused> {
+    let this = env!("CARGO_PKG_VERSION");
+    if plan_version == this {
+        return Ok(());
+    }
+    Err(Refused::OtherVersion {
+        path: path.to_owned(),
+        plan: plan_version.to_owned(),
+        this: this.to_owned(),
+    })
 }
 
 /// Checks `plan` (loaded from `path`, its hash verified) against the state (None: no

@@ -139,6 +139,15 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
                     desired_path.display()
                 )
             })?;
+            crate::config::check_required_version(&desired_path, &bytes)?;
+            saved_check::same_version(path, &saved.vpnform_version)?;
+            if saved.offline {
+                ctx.ui.warn(&format!(
+                    "the saved plan {} was made with --offline: the cloud was not read and \
+                     no delete was prechecked with DryRun",
+                    path.display()
+                ));
+            }
             let sha = hex::encode(Sha256::digest(&bytes));
             let start = saved_check::check(
                 &plan,
@@ -344,6 +353,13 @@ async fn run_with(
     reporter.finish();
     interrupts.abort();
     let journal = Arc::into_inner(journal).expect("every action task has ended");
+    if outcome.is_success()
+        && let Err(err) = journal.record(crate::apply::Change::Finished).await
+    {
+        ctx.ui.warn(&format!(
+            "every action is done, but the state still marks the plan as in progress: {err}"
+        ));
+    }
     let final_state = journal.finish().await;
 
     summary(ctx, args.json, &outcome, timestamp);
@@ -413,18 +429,29 @@ fn summary(ctx: &Context, json: bool, outcome: &Outcome, timestamp: &str) {
     } else {
         "Apply incomplete!"
     };
+    let gone = outcome.already_gone();
+    // Deleted outside vpnform: not counted as destroyed by this run.
+    let gone_text = if gone > 0 {
+        format!(", {gone} already gone")
+    } else {
+        String::new()
+    };
     let message = format!(
-        "{word} Resources: 0 added, {changed} changed, {destroyed} destroyed, {adopted} adopted, {forgotten} forgotten."
+        "{word} Resources: 0 added, {changed} changed, {destroyed} destroyed, {adopted} adopted, {forgotten} forgotten{gone_text}."
     );
     if json {
-        ctx.ui.out(&render::json_line(&serde_json::json!({
+        let mut line = serde_json::json!({
             "@level": "info",
             "@message": message,
             "@module": "vpnform.ui",
             "@timestamp": timestamp,
             "changes": {"add": 0, "change": changed, "remove": destroyed, "adopt": adopted, "forget": forgotten, "operation": "apply"},
             "type": "change_summary",
-        })));
+        });
+        if gone > 0 {
+            line["changes"]["already_gone"] = gone.into();
+        }
+        ctx.ui.out(&render::json_line(&line));
     } else {
         ctx.ui.out(&format!("\n{message}\n"));
     }

@@ -2,6 +2,7 @@
 //! calls one library operation; the logic lives in the library where tests reach it.
 
 mod apply;
+pub mod argv;
 mod completions;
 mod connect;
 mod force_unlock;
@@ -14,7 +15,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::ui::{Ui, Verbosity};
 
@@ -118,13 +119,22 @@ impl Context {
 
 /// Parses the command line, runs the command, prints any error and returns the exit code.
 pub fn main() -> ExitCode {
-    use clap::{CommandFactory as _, FromArgMatches as _};
+    use clap::FromArgMatches as _;
+    // Terraform's `-auto-approve`, `-out=FILE`, ... are read as `--auto-approve`, ...
+    let args = match argv::terraform_spellings(&Cli::command(), std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(unknown) => {
+            Ui::new(false, Verbosity::Normal).error(&anyhow::Error::new(unknown));
+            return ExitCode::from(exit::ERROR);
+        }
+    };
     let parsed = Cli::command()
-        .try_get_matches()
+        .try_get_matches_from(args)
         .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
     let (cli, matches) = match parsed {
         Ok(parsed) => parsed,
-        Err(err) => {
+        Err(mut err) => {
+            without_value_tip(&mut err);
             let _ = err.print();
             // `--help` and `--version` are not errors. Usage errors exit 1, not clap's 2,
             // which `--detailed-exitcode` reserves for "the plan has changes".
@@ -174,6 +184,24 @@ pub fn main() -> ExitCode {
         Err(err) => {
             ui.error(&err);
             ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+/// Drops clap's tip "to pass '-x' as a value, use '-- -x'" from an unknown-flag error:
+/// for a mistyped flag it would pass the word on as a plan file or a path.
+fn without_value_tip(err: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    if err.kind() != clap::error::ErrorKind::UnknownArgument {
+        return;
+    }
+    if let Some(ContextValue::StyledStrs(tips)) = err.remove(ContextKind::Suggested) {
+        let kept: Vec<_> = tips
+            .into_iter()
+            .filter(|tip| !tip.to_string().contains("as a value, use '-- "))
+            .collect();
+        if !kept.is_empty() {
+            err.insert(ContextKind::Suggested, ContextValue::StyledStrs(kept));
         }
     }
 }

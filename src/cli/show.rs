@@ -1,4 +1,6 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use super::{Context, exit};
 use crate::apply::saved as saved_check;
@@ -19,7 +21,17 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let saved = saved::load(&args.plan_file)?;
     let plan = saved.plan();
-    verify(ctx, &args, &plan)?;
+    if let Err(other) = saved_check::same_version(&args.plan_file, &saved.vpnform_version) {
+        ctx.ui
+            .warn(&format!("{other}; `vpnform apply` would refuse it"));
+    }
+    // As `apply FILE`: the desired file the plan was made from, unless --desired names another.
+    let desired_path = if ctx.desired_given {
+        ctx.desired.clone()
+    } else {
+        saved.desired_path.clone()
+    };
+    verify(ctx, &args, &plan, &desired_path)?;
     let graph = plan.graph()?;
     if args.json {
         let timestamp = render::now_timestamp();
@@ -51,33 +63,46 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-/// Shows a saved plan only if apply would run it: the checks apply makes before it reaches
-/// the cloud (the state it was made from, the desired file, and the plan derived again from
-/// both). Reads only: no lock is taken (the state is replaced by rename, so a read sees
-/// one whole file).
-fn verify(ctx: &Context, args: &Args, plan: &crate::plan::Plan) -> anyhow::Result<()> {
+/// Shows a saved plan as apply would see it. A plan that is stale (another state, a newer
+/// serial, a changed desired file) is shown with a warning that `apply` would refuse it:
+/// its actions cannot be checked against files that have moved on. A plan that is not
+/// stale is derived again from the state and the desired file, and a forged one (actions
+/// that those files do not give, whatever its public hash says) is refused. Reads only:
+/// no lock is taken (the state is replaced by rename, so a read sees one whole file).
+fn verify(
+    ctx: &Context,
+    args: &Args,
+    plan: &crate::plan::Plan,
+    desired_path: &Path,
+) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    use sha2::{Digest as _, Sha256};
 
     let recorded = crate::state::read(ctx.state_dir())?;
-    let bytes = std::fs::read(&ctx.desired).with_context(|| {
+    let bytes = std::fs::read(desired_path).with_context(|| {
         format!(
             "cannot read the desired-state file {}",
-            ctx.desired.display()
+            desired_path.display()
         )
     })?;
     let sha = hex::encode(Sha256::digest(&bytes));
-    let start = saved_check::check(
+    let start = match saved_check::check(
         plan,
         &args.plan_file,
         recorded.as_ref(),
         ctx.state_dir(),
-        &ctx.desired,
+        desired_path,
         &sha,
-    )?;
+    ) {
+        Ok(start) => start,
+        Err(stale) => {
+            ctx.ui
+                .warn(&format!("{stale}; `vpnform apply` would refuse it"));
+            return Ok(());
+        }
+    };
     let state = recorded.unwrap_or_else(super::plan::empty_state);
     let addresses = state.resources.keys().cloned().collect();
-    let desired = crate::config::load(&ctx.desired, &addresses)?;
+    let desired = crate::config::load(desired_path, &addresses)?;
     crate::apply::check_pending(
         &state,
         &desired.servers.keys().cloned().collect(),

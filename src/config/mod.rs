@@ -11,7 +11,7 @@ mod error;
 mod model;
 mod raw;
 pub mod regions;
-mod suggest;
+pub(crate) mod suggest;
 mod validate;
 
 use std::collections::BTreeSet;
@@ -71,6 +71,25 @@ pub fn load(path: &Path, recorded: &BTreeSet<Address>) -> Result<Desired, Config
         }
     })?;
     load_bytes(path, &bytes, recorded)
+}
+
+/// Checks only the file's `required_version` (for a command that does not otherwise
+/// validate it, such as `apply FILE`). A file that does not parse passes: what reads
+/// it reports that.
+pub fn check_required_version(path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(());
+    };
+    let Ok(root) = raw::parse(text) else {
+        return Ok(());
+    };
+    match validate::required_version(text, &root) {
+        None => Ok(()),
+        Some(problem) => Err(ConfigError::Invalid {
+            path: path.to_owned(),
+            diagnostics: vec![problem],
+        }),
+    }
 }
 
 /// [`load`] on text already in memory; `display_path` is the name messages use.

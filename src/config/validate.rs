@@ -13,7 +13,7 @@ use crate::Address;
 /// The resource kind of every entry under `ipsec_servers`.
 pub const IPSEC_SERVER: &str = "ipsec_server";
 
-const TOP_FIELDS: &[&str] = &["version", "defaults", "ipsec_servers"];
+const TOP_FIELDS: &[&str] = &["version", "required_version", "defaults", "ipsec_servers"];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
 const SERVER_FIELDS: &[&str] = &["id", "vpn_gateway", "region", "depends_on", "protect"];
 
@@ -95,6 +95,22 @@ pub fn not_utf8(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
         .help
         .push("save the file as UTF-8 (YAML files are UTF-8)".to_owned());
     diagnostic
+}
+
+/// The `required_version` problem of a file whose tree is `root`, if any: checked
+/// before anything else, also by commands that do not validate the whole file.
+pub fn required_version(text: &str, root: &Node) -> Option<Diagnostic> {
+    let Value::Map(entries) = &root.value else {
+        return None;
+    };
+    let (_, node) = entries
+        .iter()
+        .find(|(key, _)| key.value == Value::Str("required_version".to_owned()))?;
+    let checker = Checker {
+        lines: super::source_lines(text),
+        diagnostics: Vec::new(),
+    };
+    checker.required_version(node)
 }
 
 struct Checker<'t> {
@@ -199,6 +215,15 @@ impl<'t> Checker<'t> {
         ) else {
             return BTreeMap::new();
         };
+
+        if let Some((_, node)) = fields.get("required_version")
+            && let Some(problem) = self.required_version(node)
+        {
+            // A file written for another vpnform may hold what this one does not read:
+            // the version it needs is the one thing worth saying.
+            self.diagnostics = vec![problem];
+            return BTreeMap::new();
+        }
 
         match fields.get("version") {
             None => {
@@ -321,6 +346,47 @@ impl<'t> Checker<'t> {
             }
             _ => self.wrong_type(node, "the number 1", "version", "write `version: 1`"),
         }
+    }
+
+    /// `required_version: ">= 0.2, < 0.3"`: a semver requirement this vpnform's version
+    /// must meet, as Terraform's `required_version`. The problem, if any.
+    fn required_version(&self, node: &Node) -> Option<Diagnostic> {
+        const EXAMPLE: &str =
+            "write a semver requirement, e.g. `required_version: \">= 0.2, < 0.3\"`";
+        let this = env!("CARGO_PKG_VERSION");
+        let (message, help) = match &node.value {
+            Value::Str(text) => match semver::VersionReq::parse(text) {
+                Err(err) => (
+                    format!("`required_version: {text}` is not a version requirement: {err}"),
+                    EXAMPLE.to_owned(),
+                ),
+                Ok(req) => {
+                    let version =
+                        semver::Version::parse(this).expect("the crate version is semver");
+                    if req.matches(&version) {
+                        return None;
+                    }
+                    (
+                        format!("this file requires vpnform `{text}`, and this is vpnform {this}"),
+                        "run a vpnform whose version meets `required_version` (`vpnform --version` shows it), or change the requirement".to_owned(),
+                    )
+                }
+            },
+            other => (
+                format!(
+                    "expected a string for `required_version`, found {}",
+                    other.kind()
+                ),
+                EXAMPLE.to_owned(),
+            ),
+        };
+        let width = match node.value {
+            Value::Seq(_) | Value::Map(_) => 1,
+            _ => node.width,
+        };
+        let mut diagnostic = self.diagnostic(node.pos, width, message, None);
+        diagnostic.help.push(help);
+        Some(diagnostic)
     }
 
     fn region(&mut self, node: &Node, path: &str) -> Option<String> {

@@ -1,1 +1,407 @@
 //! Papercuts a Terraform user meets: versions, single-dash flags, stale and finished plans.
+
+use std::time::Duration;
+
+use vpnform::sandbox::{self, Sandbox, SandboxConfig, World};
+
+use crate::support::Workspace;
+
+const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
+
+/// `ipsec_server.old` and `ipsec_server.keep`, recorded at serial 3.
+const STATE: &str = "version: 1
+lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+serial: 3
+resources:
+  ipsec_server.keep:
+    id: iss-keep
+    region: cn-hangzhou
+    vpn_gateway: vpn-g2
+    attributes:
+      name: keep
+  ipsec_server.old:
+    id: iss-old
+    region: cn-hangzhou
+    vpn_gateway: vpn-g1
+    attributes:
+      name: old
+pending: []
+";
+
+/// Keeps `keep`: the plan deletes `old`.
+const DESIRED: &str = "version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  keep:
+    id: iss-keep
+    vpn_gateway: vpn-g2
+";
+
+fn offline_workspace() -> Workspace {
+    Workspace::new()
+        .file("vpnform.yaml", DESIRED)
+        .file("state/vpnform.state.yaml", STATE)
+}
+
+/// A sandbox seeded from [`STATE`], served on 127.0.0.1:0 by a runtime the test owns.
+struct Cloud {
+    runtime: tokio::runtime::Runtime,
+    sandbox: Option<Sandbox>,
+}
+
+impl Cloud {
+    fn start() -> Cloud {
+        let state = vpnform::state::parse(std::path::Path::new("state.yaml"), STATE).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let configure = Duration::from_millis(100);
+        let config = SandboxConfig {
+            configure_time: (configure, configure),
+            ..SandboxConfig::default()
+        };
+        let sandbox = runtime
+            .block_on(sandbox::start(config, World::from_state(&state)))
+            .expect("sandbox starts");
+        Cloud {
+            runtime,
+            sandbox: Some(sandbox),
+        }
+    }
+
+    fn sandbox(&self) -> &Sandbox {
+        self.sandbox.as_ref().unwrap()
+    }
+
+    fn workspace(&self) -> Workspace {
+        offline_workspace()
+            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
+            .env(
+                "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                sandbox::DEFAULT_ACCESS_KEY_ID,
+            )
+            .env(
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                sandbox::DEFAULT_ACCESS_KEY_SECRET,
+            )
+    }
+
+    fn real_deletes(&self) -> usize {
+        self.sandbox()
+            .audit()
+            .iter()
+            .filter(|e| e.action == "DeleteIpsecServer")
+            .count()
+    }
+}
+
+impl Drop for Cloud {
+    fn drop(&mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            self.runtime.block_on(sandbox.shutdown());
+        }
+    }
+}
+
+const APPLY_FAST: &[&str] = &["--poll-interval", "20ms"];
+
+// ---------------------------------------------------------------------------------------
+// Terraform's single-dash flags.
+
+#[test]
+fn terraform_single_dash_flags_are_accepted() {
+    let ws = offline_workspace();
+    let out = ws.run(&[
+        "plan",
+        "-offline",
+        "-no-color",
+        "-detailed-exitcode",
+        "-lock-timeout=1s",
+        "-parallelism=2",
+        "-max-deletes=1",
+        "-out=eq.plan",
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(ws.exists("eq.plan"));
+    let out = ws.run(&["plan", "-offline", "-out", "space.plan", "-json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(ws.exists("space.plan"));
+    assert!(
+        out.stdout.lines().all(|l| l.starts_with('{')),
+        "{}",
+        out.stdout
+    );
+    // Rehearsed against the in-process sandbox: the state is not written.
+    let out = ws.run(&[
+        "apply",
+        "-auto-approve",
+        "-sandbox",
+        "-sandbox-configure-time=50ms",
+        "-poll-interval=20ms",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "\nApply complete! Resources: 0 added, 0 changed, 1 destroyed, 0 adopted, 0 forgotten.\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(ws.read("state/vpnform.state.yaml"), STATE);
+}
+
+#[test]
+fn regression_a_mistyped_single_dash_flag_got_clap_s_tip_to_pass_it_as_a_plan_file() {
+    let ws = offline_workspace();
+    let out = ws.run(&["apply", "-auto-aprove"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: unknown flag `-auto-aprove`\n  = help: did you mean `-auto-approve`?\n"
+    );
+    // A mistyped two-dash flag on a command with a positional argument: no `-- ...` tip.
+    let out = ws.run(&["apply", "--auto-aprove"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: unexpected argument '--auto-aprove' found\n\n  \
+         tip: a similar argument exists: '--auto-approve'\n\n\
+         Usage: vpnform apply --auto-approve [FILE]\n\n\
+         For more information, try '--help'.\n"
+    );
+    assert_eq!(ws.read("state/vpnform.state.yaml"), STATE);
+}
+
+// ---------------------------------------------------------------------------------------
+// Versions.
+
+#[test]
+fn required_version_unmet_is_reported_first_and_alone() {
+    let ws = offline_workspace().file(
+        "vpnform.yaml",
+        "version: 1\nrequired_version: \">= 99.0, < 100\"\nnew_feature: {}\nipsec_servers: {}\n",
+    );
+    let this = env!("CARGO_PKG_VERSION");
+    for command in [&["validate"][..], &["plan", "--offline"], &["apply"]] {
+        let out = ws.run(command);
+        assert_eq!(out.code, 1, "{command:?}: {out:?}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: vpnform.yaml:2:19: this file requires vpnform `>= 99.0, < 100`, and this is vpnform {this}\n  \
+                 |\n\
+                 2 | required_version: \">= 99.0, < 100\"\n  \
+                 |                   ^^^^^^^^^^^^^^^^\n  \
+                 = help: run a vpnform whose version meets `required_version` (`vpnform --version` shows it), or change the requirement\n"
+            ),
+            "{command:?}"
+        );
+    }
+    // `apply FILE` checks it before the saved plan.
+    let out = ws.run(&["apply", "no-such.plan"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("error: vpnform.yaml:2:19: this file requires vpnform"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn required_version_met_passes_and_malformed_is_located() {
+    let ws = offline_workspace().file(
+        "vpnform.yaml",
+        &DESIRED.replace("version: 1\n", "version: 1\nrequired_version: \">= 0.1\"\n"),
+    );
+    let out = ws.run(&["validate"]);
+    assert_eq!(out.code, 0, "{out:?}");
+
+    ws.write(
+        "vpnform.yaml",
+        &DESIRED.replace("version: 1\n", "version: 1\nrequired_version: soon\n"),
+    );
+    let out = ws.run(&["validate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: vpnform.yaml:2:19: `required_version: soon` is not a version requirement: \
+         unexpected character 's' while parsing major version number\n  \
+         |\n\
+         2 | required_version: soon\n  \
+         |                   ^^^^\n  \
+         = help: write a semver requirement, e.g. `required_version: \">= 0.2, < 0.3\"`\n"
+    );
+}
+
+#[test]
+fn a_saved_plan_made_by_another_vpnform_version_is_refused() {
+    let ws = offline_workspace();
+    let out = ws.run(&["plan", "--offline", "--out", "old.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let this = env!("CARGO_PKG_VERSION");
+    let text = ws.read("old.plan").replace(
+        &format!("\"vpnform_version\": \"{this}\""),
+        "\"vpnform_version\": \"0.0.1\"",
+    );
+    ws.write("old.plan", &text);
+    let out = ws.run(&["apply", "old.plan"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: the saved plan old.plan was made by vpnform 0.0.1, and this is vpnform {this}: \
+             a saved plan runs only with the version that made it; make a new plan with this \
+             version (`vpnform plan --out FILE`) and review it, or apply it with vpnform 0.0.1\n"
+        )
+    );
+    assert_eq!(ws.read("state/vpnform.state.yaml"), STATE);
+    // `show` says so before anyone tries.
+    let out = ws.run(&["show", "old.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "warning: the saved plan old.plan was made by vpnform 0.0.1, and this is vpnform {this}: \
+             a saved plan runs only with the version that made it; make a new plan with this \
+             version (`vpnform plan --out FILE`) and review it, or apply it with vpnform 0.0.1; \
+             `vpnform apply` would refuse it\n"
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Stale and finished plans, offline plans, servers already gone.
+
+#[test]
+fn show_of_a_stale_plan_says_it_is_stale() {
+    let ws = offline_workspace();
+    let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = ws.run(&["show", "p.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stderr, "");
+
+    let out = ws.run(&["state", "rm", "ipsec_server.keep"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = ws.run(&["show", "p.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "warning: the saved plan p.plan is stale: it was made from state serial 3, and the \
+         state is now at serial 4, written since by another run; make a new plan with \
+         `vpnform plan --out FILE` and review it; `vpnform apply` would refuse it\n"
+    );
+    assert!(out.stdout.contains("ipsec_server.old will be destroyed"));
+
+    // No state at all: shown, with the other lineage named, not a failure.
+    std::fs::remove_dir_all(ws.path().join("state")).unwrap();
+    let out = ws.run(&["show", "p.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "warning: the saved plan p.plan was made for another state (lineage {LINEAGE}, the \
+             state in state has none: no state file yet); make a new plan with `vpnform plan \
+             --out FILE`; `vpnform apply` would refuse it\n"
+        )
+    );
+}
+
+#[test]
+fn regression_reapplying_a_finished_saved_plan_said_resuming_and_exited_0() {
+    let cloud = Cloud::start();
+    let ws = cloud.workspace();
+    let out = ws.run(&["plan", "--out", "p.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut apply = vec!["apply", "p.plan"];
+    apply.extend(APPLY_FAST);
+    let out = ws.run(&apply);
+    assert_eq!(out.code, 0, "{out:?}");
+    let state = ws.read("state/vpnform.state.yaml");
+    assert!(!state.contains("applying:"), "{state}");
+    assert_eq!(cloud.real_deletes(), 1);
+
+    let out = ws.run(&apply);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(!out.stderr.contains("Resuming"), "{}", out.stderr);
+    let serial = vpnform::state::parse(std::path::Path::new("s"), &state)
+        .unwrap()
+        .serial;
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: the saved plan p.plan is stale: it was made from state serial 3, and the \
+             state is now at serial {serial}, written since by another run; make a new plan \
+             with `vpnform plan --out FILE` and review it\n"
+        )
+    );
+    assert_eq!(ws.read("state/vpnform.state.yaml"), state);
+    assert_eq!(cloud.real_deletes(), 1);
+}
+
+#[test]
+fn an_offline_plan_warns_at_apply_and_a_server_already_gone_is_counted_apart() {
+    let cloud = Cloud::start();
+    let ws = cloud.workspace();
+    let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    // Deleted outside vpnform after the plan.
+    cloud.sandbox().shared().edit_world(|w| {
+        w.ipsec_servers.remove("iss-old");
+    });
+    let mut apply = vec!["apply", "p.plan"];
+    apply.extend(APPLY_FAST);
+    let out = ws.run(&apply);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "warning: the saved plan p.plan was made with --offline: the cloud was not read and \
+         no delete was prechecked with DryRun\n\
+         ipsec_server.old: Destroying... [id=iss-old]\n\
+         ipsec_server.old: Already gone [id=iss-old]: deleted outside vpnform since the plan; \
+         removed from the state\n"
+    );
+    assert_eq!(
+        out.stdout,
+        "\nApply complete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 0 forgotten, 1 already gone.\n"
+    );
+    assert_eq!(cloud.real_deletes(), 0);
+    let state = ws.read("state/vpnform.state.yaml");
+    assert!(!state.contains("ipsec_server.old"), "{state}");
+}
+
+#[test]
+fn a_server_already_gone_is_counted_apart_in_json_too() {
+    let cloud = Cloud::start();
+    let ws = cloud.workspace();
+    let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    cloud.sandbox().shared().edit_world(|w| {
+        w.ipsec_servers.remove("iss-old");
+    });
+    let mut apply = vec!["apply", "--json", "p.plan"];
+    apply.extend(APPLY_FAST);
+    let out = ws.run(&apply);
+    assert_eq!(out.code, 0, "{out:?}");
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let complete = events
+        .iter()
+        .find(|e| e["type"] == "apply_complete")
+        .expect("an apply_complete event");
+    assert_eq!(complete["hook"]["already_gone"], true, "{complete}");
+    assert_eq!(complete["hook"]["action"], "delete", "{complete}");
+    let summary = events
+        .iter()
+        .find(|e| e["type"] == "change_summary")
+        .expect("a change_summary event");
+    assert_eq!(summary["changes"]["remove"], 0, "{summary}");
+    assert_eq!(summary["changes"]["already_gone"], 1, "{summary}");
+}

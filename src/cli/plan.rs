@@ -22,6 +22,11 @@ pub struct Args {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
+    /// Show every action's block and the state file diff, however large the plan (a plan
+    /// of more than 25 actions is otherwise condensed to one line per action).
+    #[arg(long)]
+    pub full: bool,
+
     /// Save the plan to FILE for `vpnform apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -64,32 +69,169 @@ pub struct CloudArgs {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
-    let timestamp = render::now_timestamp();
     if args.json {
-        ctx.ui
-            .out(&render::json_line(&render::version_event(&timestamp)));
+        ctx.ui.out(&render::json_line(&render::version_event()));
     }
-    let result = plan(ctx, &args, &timestamp);
+    let result = plan(ctx, &args);
     if let (Err(err), true) = (&result, args.json) {
-        json_diagnostic(ctx, err, &timestamp);
+        json_diagnostic(ctx, err);
     }
     result
 }
 
-/// An error as a `diagnostic` line on stdout for `--json` readers; people reading the
-/// job log still see it on stderr.
-pub fn json_diagnostic(ctx: &Context, err: &anyhow::Error, timestamp: &str) {
+/// An error as `diagnostic` lines on stdout for `--json` readers, one per problem (each
+/// error in the desired file with its `range`, each refused precheck or failed action
+/// with its address); people reading the job log still see it on stderr.
+pub fn json_diagnostic(ctx: &Context, err: &anyhow::Error) {
+    for event in diagnostics(err) {
+        ctx.ui.out(&render::json_line(&event));
+    }
+}
+
+fn diagnostics(err: &anyhow::Error) -> Vec<serde_json::Value> {
+    let config = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<crate::config::ConfigError>());
+    if let Some(crate::config::ConfigError::Invalid { path, diagnostics }) = config
+        && !diagnostics.is_empty()
+    {
+        let text = std::fs::read_to_string(path).ok();
+        return diagnostics
+            .iter()
+            .map(|d| {
+                let event = render::diagnostic_event("error", &d.message, &d.render(path), None);
+                match text.as_deref().and_then(|t| range_of(t, d)) {
+                    Some((start, end)) => {
+                        render::with_range(event, &path.display().to_string(), start, end)
+                    }
+                    None => event,
+                }
+            })
+            .collect();
+    }
+    if let Some(several) = err.downcast_ref::<Several>() {
+        return several
+            .items
+            .iter()
+            .map(|item| {
+                let text = item.to_string();
+                let summary = text.lines().next().unwrap_or_default();
+                render::diagnostic_event(
+                    "error",
+                    summary,
+                    &format!("{}\n\n{text}", several.headline),
+                    item.address.as_deref(),
+                )
+            })
+            .collect();
+    }
     let detail: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
-    ctx.ui.out(&render::json_line(&render::diagnostic_event(
+    vec![render::diagnostic_event(
         "error",
         &err.to_string(),
         &detail.join("\n"),
         None,
-        timestamp,
-    )));
+    )]
 }
 
-fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
+/// Where a desired-file diagnostic points, as Terraform's `range`: from its place to
+/// the end of its primary underline. `None` if the file no longer has that line.
+fn range_of(text: &str, d: &crate::config::Diagnostic) -> Option<(render::Pos, render::Pos)> {
+    let mut line_start = 0usize;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i as u64 + 1 == d.line {
+            let content = line.trim_end_matches(['\n', '\r']);
+            let byte_at = |column: u64| {
+                let skip = (column.max(1) - 1) as usize;
+                line_start
+                    + content
+                        .char_indices()
+                        .nth(skip)
+                        .map_or(content.len(), |(b, _)| b)
+            };
+            let width = d
+                .labels
+                .iter()
+                .find(|l| l.primary && l.line == d.line && l.column == d.column)
+                .map_or(0, |l| l.width.max(1));
+            let chars = content.chars().count() as u64;
+            let end_column = (d.column + width).min(chars + 1).max(d.column);
+            let pos = |column: u64| render::Pos {
+                line: d.line,
+                column,
+                byte: byte_at(column) as u64,
+            };
+            return Some((pos(d.column), pos(end_column)));
+        }
+        line_start += line.len();
+    }
+    None
+}
+
+/// An error about several things at once (refused prechecks, failed actions): one
+/// message on stderr, as before, and one `diagnostic` each in `--json`.
+#[derive(Debug)]
+pub struct Several {
+    /// The first line: what went wrong overall.
+    pub headline: String,
+    /// Between the headline and the items (`\n`, or `\n\n` for a paragraph).
+    pub separator: &'static str,
+    pub items: Vec<Item>,
+}
+
+/// One problem of a [`Several`]: about an address, or about the run.
+#[derive(Debug)]
+pub struct Item {
+    pub address: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.address {
+            Some(address) => write!(f, "{address}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::fmt::Display for Several {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.headline, self.separator)?;
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{item}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Several {}
+
+/// The plan's refused prechecks as one error, one item each; `None` if none was refused.
+pub fn refused(plan: &Plan, consequence: &str) -> Option<Several> {
+    let items: Vec<Item> = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a.precheck, plan::Precheck::Failed { .. }))
+        .map(|a| Item {
+            address: Some(a.address.to_string()),
+            message: render::precheck_text(&a.precheck),
+        })
+        .collect();
+    (!items.is_empty()).then(|| Several {
+        headline: format!(
+            "the DryRun precheck refused {} of the deletes{consequence}:",
+            items.len()
+        ),
+        separator: "\n",
+        items,
+    })
+}
+
+fn plan(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
     let loaded = load(ctx, args.lock_timeout)?;
     let (plan, rehearsal) = if args.offline {
         (
@@ -126,22 +268,19 @@ fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
         &plan,
         &graph,
         &loaded,
-        args.offline,
-        args.json,
-        timestamp,
+        &ShowOptions {
+            offline: args.offline,
+            json: args.json,
+            full: args.full,
+        },
     )?;
     if rehearsal && !args.json {
         ctx.ui
             .status("Note: planned against the in-process sandbox (--sandbox), not the cloud.");
     }
 
-    let refused = online::refused_prechecks(&plan);
-    if !refused.is_empty() {
-        anyhow::bail!(
-            "the DryRun precheck refused {} of the deletes; apply would fail there:\n{}",
-            refused.len(),
-            refused.join("\n")
-        );
+    if let Some(refused) = refused(&plan, "; apply would fail there") {
+        return Err(refused.into());
     }
 
     if let Some(out) = &args.out {
@@ -151,7 +290,7 @@ fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
                  say nothing about the cloud; plan without --sandbox to save one"
             );
         }
-        let saved = SavedPlan::new(&plan, &ctx.desired, args.offline, timestamp.to_string());
+        let saved = SavedPlan::new(&plan, &ctx.desired, args.offline, crate::ui::timestamp());
         saved::save(out, &saved)?;
         if !args.json {
             ctx.ui.out(&format!(
@@ -209,18 +348,24 @@ pub fn load(ctx: &Context, lock_timeout: std::time::Duration) -> anyhow::Result<
     })
 }
 
+/// How [`show`] renders a plan.
+pub struct ShowOptions {
+    pub offline: bool,
+    pub json: bool,
+    /// `--full`: every block and the state diff, however large the plan.
+    pub full: bool,
+}
+
 /// Renders `plan` (text with the state diff, or JSON lines) to stdout.
 pub fn show(
     ctx: &Context,
     plan: &Plan,
     graph: &plan::Graph,
     loaded: &Loaded,
-    offline: bool,
-    json: bool,
-    timestamp: &str,
+    options: &ShowOptions,
 ) -> anyhow::Result<()> {
-    if json {
-        ctx.ui.out(&render::json_lines(plan, graph, timestamp));
+    if options.json {
+        ctx.ui.out(&render::json_lines(plan, graph));
         return Ok(());
     }
     let state_diff = if plan.has_changes() {
@@ -243,11 +388,12 @@ pub fn show(
     } else {
         None
     };
-    let options = TextOptions {
-        offline,
+    let text_options = TextOptions {
+        offline: options.offline,
         state_diff,
+        full: options.full,
     };
-    ctx.ui.out(&render::text(plan, graph, &options));
+    ctx.ui.out(&render::text(plan, graph, &text_options));
     Ok(())
 }
 

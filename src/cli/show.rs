@@ -10,7 +10,7 @@ pub struct Args {
     #[arg(value_name = "FILE")]
     pub plan_file: PathBuf,
 
-    /// The plan as one JSON object a line.
+    /// The plan as one JSON document, in the shape of `terraform show -json PLANFILE`.
     #[arg(long)]
     pub json: bool,
 }
@@ -20,10 +20,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let plan = saved.plan();
     let graph = plan.graph()?;
     if args.json {
-        let timestamp = render::now_timestamp();
-        ctx.ui
-            .out(&render::json_line(&render::version_event(&timestamp)));
-        ctx.ui.out(&render::json_lines(&plan, &graph, &timestamp));
+        let info = render::DocumentInfo {
+            vpnform_version: &saved.vpnform_version,
+            created_at: &saved.created_at,
+            offline: saved.offline,
+        };
+        ctx.ui.out(&render::json_line(&render::plan_document(
+            &plan, &graph, &info,
+        )));
     } else {
         let lineage = if saved.lineage.is_empty() {
             "none yet".to_string()
@@ -40,9 +44,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             saved.desired_sha256,
             saved.serial
         ));
+        // `show` is where a reviewer reads a saved plan in full: every block.
         let options = TextOptions {
             offline: saved.offline,
             state_diff: None,
+            full: true,
         };
         ctx.ui.out(&render::text(&plan, &graph, &options));
     }

@@ -312,3 +312,39 @@ pub fn json_line(event: &Event) -> serde_json::Value {
     }
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bar counted only finished actions: a run of 200 deletes queued behind busy
+    /// gateways looked the same as one stuck.
+    #[test]
+    fn the_bar_shows_done_in_flight_and_queued() {
+        assert_eq!(bar_message(0, 0, 200), "0 in flight, 200 queued");
+        assert_eq!(bar_message(40, 10, 200), "10 in flight, 150 queued");
+        assert_eq!(bar_message(200, 0, 200), "0 in flight, 0 queued");
+    }
+
+    #[test]
+    fn queued_lines_say_what_they_wait_for() {
+        let queued = |behind: Option<&str>, code: Option<&str>| Event::Queued {
+            address: "ipsec_server.b".into(),
+            action: ActionKind::Delete,
+            id: "iss-b".into(),
+            gateway: "vpn-g".into(),
+            behind: behind.map(Into::into),
+            code: code.map(Into::into),
+        };
+        assert_eq!(
+            text_line(&queued(Some("ipsec_server.a"), None)),
+            "ipsec_server.b: Waiting for gateway vpn-g [id=iss-b]: busy with ipsec_server.a; \
+             one operation per gateway at a time"
+        );
+        assert_eq!(
+            text_line(&queued(None, None)),
+            "ipsec_server.b: Waiting for gateway vpn-g [id=iss-b]: busy with another action \
+             of this run"
+        );
+    }
+}

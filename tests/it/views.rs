@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use vpnform::cloud::{Client, ClientOptions, Credentials, DeleteIpsecServer};
 use vpnform::sandbox::{self, CallLog, Policy, Sandbox, SandboxConfig, World};
+use vpnform::secret::Secret;
 
 use crate::support::Workspace;
 
@@ -507,6 +509,73 @@ fn regression_still_destroying_counted_from_the_start_of_the_apply() {
     assert!(elapsed(second) < 3, "{}", out.stdout);
 }
 
+/// The cloud says the gateway is busy (another tool's operation): the delete says what
+/// it waits for instead of a bare "Still destroying...".
+#[test]
+fn a_delete_answered_gateway_configuring_says_what_it_waits_for() {
+    let state = state_yaml(&[("a".into(), "vpn-ga".into())]);
+    let parsed = vpnform::state::parse(std::path::Path::new("state.yaml"), &state).unwrap();
+    let mut world = World::from_state(&parsed);
+    world.add_server("iss-other", "vpn-ga", "cn-hangzhou");
+    let cloud = Cloud::start(world, Duration::from_secs(3));
+    let ws = cloud.workspace(&state, "version: 1\nipsec_servers: {}\n");
+    let plan = ws.run(&["plan", "--out", "p.plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    // Someone else's delete on the same gateway: it configures for 3s.
+    let client = Client::builder(
+        Credentials {
+            access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),
+            access_key_secret: Secret::new(sandbox::DEFAULT_ACCESS_KEY_SECRET),
+            security_token: None,
+            source: "test".into(),
+        },
+        ClientOptions {
+            endpoint: Some(cloud.sandbox().url()),
+            ..ClientOptions::default()
+        },
+    )
+    .build()
+    .unwrap();
+    cloud
+        .runtime
+        .block_on(client.delete_ipsec_server(&DeleteIpsecServer {
+            region: "cn-hangzhou".into(),
+            ipsec_server_id: "iss-other".into(),
+            client_token: None,
+            dry_run: false,
+        }))
+        .expect("the other delete is accepted");
+
+    let out = ws.run(&["apply", "--json", "--poll-interval", "50ms", "p.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let queued: Vec<Value> = events(&out.stdout)
+        .into_iter()
+        .filter(|e| e["type"] == "apply_queued")
+        .collect();
+    assert_eq!(
+        queued,
+        [json!({
+            "@level": "info",
+            "@message": "ipsec_server.a: Waiting for gateway vpn-ga [id=iss-a]: busy in the \
+                         cloud (VpnGateway.Configuring); the delete is sent again when it is \
+                         active",
+            "@module": "vpnform.ui",
+            "@timestamp": "T",
+            "type": "apply_queued",
+            "hook": {
+                "resource": {"addr": "ipsec_server.a", "resource_type": "ipsec_server",
+                             "resource_name": "a", "module": "", "implied_provider": "alicloud"},
+                "action": "delete",
+                "vpn_gateway": "vpn-ga",
+                "busy_with": null,
+                "code": "VpnGateway.Configuring",
+            },
+        })],
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn a_connection_error_names_the_endpoint() {
     // Bind then drop: nothing listens on the port any more.
@@ -578,6 +647,10 @@ impl Cloud {
     fn for_state(state_text: &str, configure: Duration) -> Cloud {
         let state = vpnform::state::parse(std::path::Path::new("state.yaml"), state_text)
             .expect("test state parses");
+        Cloud::start(World::from_state(&state), configure)
+    }
+
+    fn start(world: World, configure: Duration) -> Cloud {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -593,7 +666,7 @@ impl Cloud {
             ..SandboxConfig::default()
         };
         let sandbox = runtime
-            .block_on(sandbox::start(config, World::from_state(&state)))
+            .block_on(sandbox::start(config, world))
             .expect("sandbox starts");
         Cloud {
             runtime,

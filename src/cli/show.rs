@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use super::{Context, exit};
 use crate::plan::render::{self, TextOptions};
-use crate::plan::saved;
+use crate::plan::{Plan, saved};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -44,13 +44,32 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             saved.desired_sha256,
             saved.serial
         ));
-        // `show` is where a reviewer reads a saved plan in full: every block.
+        // `show` is where a reviewer reads a saved plan in full: every block, and the
+        // state diff when the state is still the one the plan was made against.
         let options = TextOptions {
             offline: saved.offline,
-            state_diff: None,
+            state_diff: state_diff(ctx, &plan),
             full: true,
         };
         ctx.ui.out(&render::text(&plan, &graph, &options));
     }
     Ok(exit::OK)
+}
+
+/// The state file diff the saved plan would make, if the recorded state is still at the
+/// plan's lineage and serial; otherwise (moved on, absent, unreadable) there is no true
+/// diff to show, and `apply FILE` is what says why.
+fn state_diff(ctx: &Context, plan: &Plan) -> Option<String> {
+    let state = crate::state::read(ctx.state_dir()).ok()??;
+    if !plan.has_changes() || state.lineage != plan.lineage || state.serial != plan.serial {
+        return None;
+    }
+    let before = crate::state::to_yaml(&state).ok()?;
+    let after = render::after_yaml(plan, &state, &before).ok()?;
+    let path = crate::state::state_path(ctx.state_dir());
+    Some(render::state_diff(
+        &path.display().to_string(),
+        &before,
+        &after,
+    ))
 }

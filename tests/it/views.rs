@@ -144,6 +144,23 @@ fn full_and_show_keep_every_block_and_the_state_diff_of_a_large_plan() {
         text[start..end].to_owned()
     };
     assert_eq!(blocks(&show.stdout), blocks(&full.stdout));
+    let diff = |text: &str| text[text.find("\nState file changes").unwrap()..].to_owned();
+    assert_eq!(diff(&show.stdout), diff(&full.stdout));
+
+    // Once the state has moved on, the plan's diff is no longer true: none is shown.
+    let state = ws.read("state/vpnform.state.yaml");
+    ws.write(
+        "state/vpnform.state.yaml",
+        &state.replace("serial: 3\n", "serial: 4\n"),
+    );
+    let show = ws.run(&["show", "big.plan"]);
+    assert_eq!(show.code, 0, "{show:?}");
+    assert!(
+        !show.stdout.contains("State file changes"),
+        "{}",
+        show.stdout
+    );
+    assert_eq!(blocks(&show.stdout), blocks(&full.stdout));
 }
 
 /// A 30-delete online plan whose two prechecks the cloud refuses: the condensed text

@@ -100,7 +100,15 @@ fn diagnostics(err: &anyhow::Error) -> Vec<serde_json::Value> {
             .iter()
             .map(|d| {
                 let event = render::diagnostic_event("error", &d.message, &d.render(path), None);
-                match text.as_deref().and_then(|t| range_of(t, d)) {
+                let width = d
+                    .labels
+                    .iter()
+                    .find(|l| l.primary && l.line == d.line && l.column == d.column)
+                    .map_or(0, |l| l.width.max(1));
+                match text
+                    .as_deref()
+                    .and_then(|t| range_of(t, d.line, d.column, width))
+                {
                     Some((start, end)) => {
                         render::with_range(event, &path.display().to_string(), start, end)
                     }
@@ -108,6 +116,21 @@ fn diagnostics(err: &anyhow::Error) -> Vec<serde_json::Value> {
                 }
             })
             .collect();
+    }
+    if let Some((path, line, column)) = err.chain().find_map(file_location) {
+        let detail = err.chain().map(|c| c.to_string()).collect::<Vec<_>>();
+        let summary = err.to_string();
+        let summary = summary.lines().next().unwrap_or_default();
+        let event = render::diagnostic_event("error", summary, &detail.join("\n"), None);
+        let range = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| range_of(&t, line, column, 0));
+        return vec![match range {
+            Some((start, end)) => {
+                render::with_range(event, &path.display().to_string(), start, end)
+            }
+            None => event,
+        }];
     }
     if let Some(several) = err.downcast_ref::<Several>() {
         return several
@@ -134,36 +157,61 @@ fn diagnostics(err: &anyhow::Error) -> Vec<serde_json::Value> {
     )]
 }
 
-/// Where a desired-file diagnostic points, as Terraform's `range`: from its place to
-/// the end of its primary underline. `None` if the file no longer has that line.
-fn range_of(text: &str, d: &crate::config::Diagnostic) -> Option<(render::Pos, render::Pos)> {
+/// The file, line and column an error about the state file or a saved plan points at.
+fn file_location<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<(&'a std::path::Path, u64, u64)> {
+    use crate::state::StateError;
+    match err.downcast_ref::<StateError>() {
+        Some(
+            StateError::Parse {
+                path, line, column, ..
+            }
+            | StateError::NewerVersion {
+                path, line, column, ..
+            }
+            | StateError::UnsupportedVersion {
+                path, line, column, ..
+            }
+            | StateError::Invalid {
+                path, line, column, ..
+            },
+        ) => return Some((path, *line, *column)),
+        _ => {}
+    }
+    match err.downcast_ref::<saved::SavedPlanError>() {
+        Some(saved::SavedPlanError::Parse {
+            path, line, column, ..
+        }) => Some((path, *line as u64, *column as u64)),
+        _ => None,
+    }
+}
+
+/// Where a diagnostic points, as Terraform's `range`: from `line:column` over `width`
+/// characters of that line (a point for 0). `None` if the file has no such line.
+fn range_of(text: &str, line: u64, column: u64, width: u64) -> Option<(render::Pos, render::Pos)> {
     let mut line_start = 0usize;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        if i as u64 + 1 == d.line {
-            let content = line.trim_end_matches(['\n', '\r']);
-            let byte_at = |column: u64| {
-                let skip = (column.max(1) - 1) as usize;
-                line_start
-                    + content
-                        .char_indices()
-                        .nth(skip)
-                        .map_or(content.len(), |(b, _)| b)
-            };
-            let width = d
-                .labels
-                .iter()
-                .find(|l| l.primary && l.line == d.line && l.column == d.column)
-                .map_or(0, |l| l.width.max(1));
-            let chars = content.chars().count() as u64;
-            let end_column = (d.column + width).min(chars + 1).max(d.column);
-            let pos = |column: u64| render::Pos {
-                line: d.line,
-                column,
-                byte: byte_at(column) as u64,
-            };
-            return Some((pos(d.column), pos(end_column)));
+    for (index, content) in text.split_inclusive('\n').enumerate() {
+        if index as u64 + 1 != line {
+            line_start += content.len();
+            continue;
         }
-        line_start += line.len();
+        let content = content.trim_end_matches(['\n', '\r']);
+        let chars = content.chars().count() as u64;
+        let pos = |column: u64| {
+            let skip = (column.max(1) - 1) as usize;
+            let within = content
+                .char_indices()
+                .nth(skip)
+                .map_or(content.len(), |(b, _)| b);
+            render::Pos {
+                line,
+                column,
+                byte: (line_start + within) as u64,
+            }
+        };
+        let end_column = (column + width).min(chars + 1).max(column);
+        return Some((pos(column), pos(end_column)));
     }
     None
 }

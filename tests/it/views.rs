@@ -333,6 +333,45 @@ fn every_error_in_the_desired_file_is_its_own_diagnostic_with_a_range() {
 }
 
 #[test]
+fn a_state_file_error_is_a_diagnostic_with_a_range() {
+    let state = state_yaml(&[("a".into(), "vpn-ga".into())])
+        .replace("      name: a\n", "      name: a\n    colour: red\n");
+    let ws = Workspace::new()
+        .file("vpnform.yaml", "version: 1\nipsec_servers: {}\n")
+        .file("state/vpnform.state.yaml", &state);
+    let out = ws.run(&["plan", "--offline", "--json"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let byte = state.find("colour").unwrap() as u64;
+    let message = "state/vpnform.state.yaml:11:5: unknown field `colour`, expected one of id, \
+                   region, vpn_gateway, depends_on, protect, attributes";
+    let advice = "vpnform left the file untouched and will not overwrite it. Restore a good copy \
+                  from version control (`git log -p -- state/vpnform.state.yaml`) or from \
+                  state/vpnform.state.yaml.backup (written by `vpnform state rm`), then run the \
+                  command again.";
+    let at = json!({"line": 11, "column": 5, "byte": byte});
+    assert_eq!(
+        events(&out.stdout)[1..],
+        [json!({
+            "@level": "error",
+            "@message": format!("Error: {message}"),
+            "@module": "vpnform.ui",
+            "@timestamp": "T",
+            "type": "diagnostic",
+            "diagnostic": {
+                "severity": "error",
+                "summary": message,
+                "detail": format!("{message}\n   |\n11 |     colour: red\n   |     ^\n{advice}"),
+                "range": {"filename": "state/vpnform.state.yaml", "start": at, "end": at},
+            },
+        })]
+    );
+    assert_eq!(
+        out.stderr,
+        format!("error: {message}\n   |\n11 |     colour: red\n   |     ^\n{advice}\n")
+    );
+}
+
+#[test]
 fn show_json_is_one_plan_document_in_terraforms_shape() {
     let state = state_yaml(&[
         ("gone".into(), "vpn-ggone".into()),

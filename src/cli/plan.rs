@@ -162,22 +162,22 @@ fn file_location<'a>(
     err: &'a (dyn std::error::Error + 'static),
 ) -> Option<(&'a std::path::Path, u64, u64)> {
     use crate::state::StateError;
-    match err.downcast_ref::<StateError>() {
-        Some(
-            StateError::Parse {
-                path, line, column, ..
-            }
-            | StateError::NewerVersion {
-                path, line, column, ..
-            }
-            | StateError::UnsupportedVersion {
-                path, line, column, ..
-            }
-            | StateError::Invalid {
-                path, line, column, ..
-            },
-        ) => return Some((path, *line, *column)),
-        _ => {}
+    if let Some(
+        StateError::Parse {
+            path, line, column, ..
+        }
+        | StateError::NewerVersion {
+            path, line, column, ..
+        }
+        | StateError::UnsupportedVersion {
+            path, line, column, ..
+        }
+        | StateError::Invalid {
+            path, line, column, ..
+        },
+    ) = err.downcast_ref::<StateError>()
+    {
+        return Some((path, *line, *column));
     }
     match err.downcast_ref::<saved::SavedPlanError>() {
         Some(saved::SavedPlanError::Parse {

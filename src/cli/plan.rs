@@ -132,6 +132,25 @@ fn diagnostics(err: &anyhow::Error) -> Vec<serde_json::Value> {
             None => event,
         }];
     }
+    if let Some(plan_error) = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<plan::PlanError>())
+    {
+        // One line per address, in the list's order.
+        let addresses: Vec<&str> = match plan_error {
+            plan::PlanError::Mismatch(list) => list.iter().map(|m| m.address.as_str()).collect(),
+            plan::PlanError::Protected(list) => list.iter().map(|(a, _)| a.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        let text = plan_error.to_string();
+        if addresses.len() > 1 && text.lines().count() == addresses.len() {
+            return text
+                .lines()
+                .zip(addresses)
+                .map(|(line, address)| render::diagnostic_event("error", line, line, Some(address)))
+                .collect();
+        }
+    }
     if let Some(several) = err.downcast_ref::<Several>() {
         return several
             .items

@@ -372,6 +372,44 @@ fn a_state_file_error_is_a_diagnostic_with_a_range() {
 }
 
 #[test]
+fn two_protected_deletes_are_two_diagnostics_each_with_its_address() {
+    let state = state_yaml(&[("a".into(), "vpn-ga".into()), ("b".into(), "vpn-gb".into())])
+        .replace("    attributes:\n", "    protect: true\n    attributes:\n");
+    let ws = Workspace::new()
+        .file("vpnform.yaml", "version: 1\nipsec_servers: {}\n")
+        .file("state/vpnform.state.yaml", &state);
+    let out = ws.run(&["plan", "--offline", "--json"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let message = |name: &str| {
+        format!(
+            "ipsec_server.{name} (iss-{name}) is protected (`protect: true` in the state) and is \
+             not in the desired state, so the plan would delete it; put it back in the desired \
+             file, or run `vpnform state unprotect ipsec_server.{name}` first if it really must go"
+        )
+    };
+    let diagnostic = |name: &str| {
+        json!({
+            "@level": "error",
+            "@message": format!("Error: {}", message(name)),
+            "@module": "vpnform.ui",
+            "@timestamp": "T",
+            "type": "diagnostic",
+            "diagnostic": {
+                "severity": "error",
+                "summary": message(name),
+                "detail": message(name),
+                "address": format!("ipsec_server.{name}"),
+            },
+        })
+    };
+    assert_eq!(events(&out.stdout)[1..], [diagnostic("a"), diagnostic("b")]);
+    assert_eq!(
+        out.stderr,
+        format!("error: {}\n{}\n", message("a"), message("b"))
+    );
+}
+
+#[test]
 fn show_json_is_one_plan_document_in_terraforms_shape() {
     let state = state_yaml(&[
         ("gone".into(), "vpn-ggone".into()),

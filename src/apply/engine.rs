@@ -173,6 +173,9 @@ struct Shared {
     /// Deletes of this run per gateway not yet started, so a wait knows whether another
     /// action is queued behind it.
     queued: Mutex<HashMap<GatewayKey, usize>>,
+    /// The action that last took each gateway, so one queued behind it can say what it
+    /// waits for.
+    holders: Mutex<HashMap<GatewayKey, Address>>,
 }
 
 impl Shared {
@@ -238,6 +241,7 @@ pub async fn execute(
         plan_hash: plan_hash.to_owned(),
         cancel,
         gateways: Mutex::new(HashMap::new()),
+        holders: Mutex::new(HashMap::new()),
     });
 
     // A finished action publishes whether it succeeded; its dependents read it.
@@ -359,7 +363,9 @@ async fn run(
         return ActionResult::NotStarted;
     }
     let a = &work.action;
-    let started = Instant::now();
+    // A delete restarts the clock once it has its gateway: its elapsed time is its own,
+    // not the time it spent queued behind another action.
+    let mut started = Instant::now();
     if a.action != ActionKind::Delete {
         // A delete reports its start once its intent is journaled.
         shared.reporter.event(&Event::Start {
@@ -395,7 +401,28 @@ async fn run(
             .map_err(|e| e.to_string()),
         ActionKind::Delete => {
             let lock = shared.gateway_lock(&a.region, &a.vpn_gateway);
-            let gateway = lock.lock().await;
+            let key = (a.region.clone(), a.vpn_gateway.clone());
+            let gateway = match lock.clone().try_lock_owned() {
+                Ok(guard) => guard,
+                Err(_) => {
+                    let behind = shared.holders.lock().unwrap().get(&key).cloned();
+                    shared.reporter.event(&Event::Queued {
+                        address: a.address.clone(),
+                        action: a.action,
+                        id: a.id.clone(),
+                        gateway: a.vpn_gateway.clone(),
+                        behind,
+                        code: None,
+                    });
+                    lock.clone().lock_owned().await
+                }
+            };
+            shared
+                .holders
+                .lock()
+                .unwrap()
+                .insert(key, a.address.clone());
+            started = Instant::now();
             if let Some(n) = shared
                 .queued
                 .lock()
@@ -451,7 +478,7 @@ async fn delete(
     shared: &Shared,
     work: &Work,
     started: Instant,
-    gateway: tokio::sync::MutexGuard<'_, ()>,
+    gateway: tokio::sync::OwnedMutexGuard<()>,
 ) -> Result<bool, String> {
     let a = &work.action;
     if !work.journaled {
@@ -510,6 +537,14 @@ async fn delete(
                         a.vpn_gateway, shared.options.max_contention_waits, e
                     ));
                 }
+                shared.reporter.event(&Event::Queued {
+                    address: a.address.clone(),
+                    action: a.action,
+                    id: a.id.clone(),
+                    gateway: a.vpn_gateway.clone(),
+                    behind: None,
+                    code: Some(e.code.clone()),
+                });
                 wait_active(shared, work, started, WaitKind::EXACT).await?;
             }
             // The API documents no not-found code; whatever it says, absence is read below.

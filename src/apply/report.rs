@@ -17,6 +17,17 @@ pub enum Event {
         action: ActionKind,
         id: String,
     },
+    /// A delete waits for its VPN gateway: another action of this run holds it
+    /// (`behind`, when known; one operation per gateway at a time), or the cloud answered
+    /// that it is busy (`code`, e.g. `VpnGateway.Configuring`).
+    Queued {
+        address: Address,
+        action: ActionKind,
+        id: String,
+        gateway: String,
+        behind: Option<Address>,
+        code: Option<String>,
+    },
     /// Still waiting; `status` is the gateway's last known status.
     Progress {
         address: Address,
@@ -63,6 +74,8 @@ pub struct UiReporter {
     ui: Ui,
     json: bool,
     bar: Option<indicatif::ProgressBar>,
+    /// Started and not finished yet.
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl UiReporter {
@@ -74,14 +87,20 @@ impl UiReporter {
                     let bar = indicatif::ProgressBar::new(actions as u64);
                     bar.set_style(
                         indicatif::ProgressStyle::with_template(
-                            "{bar:30} {pos}/{len} actions done  [{elapsed}]",
+                            "{bar:30} {pos}/{len} done, {msg}  [{elapsed}]",
                         )
                         .expect("a valid template"),
                     );
+                    bar.set_message(bar_message(0, 0, actions));
                     bar.enable_steady_tick(Duration::from_millis(500));
                     bar
                 });
-        UiReporter { ui, json, bar }
+        UiReporter {
+            ui,
+            json,
+            bar,
+            in_flight: Default::default(),
+        }
     }
 
     /// Removes the bar, leaving the lines printed above it.
@@ -100,20 +119,38 @@ impl Reporter for UiReporter {
         }
         match &self.bar {
             Some(bar) => {
+                use std::sync::atomic::Ordering::SeqCst;
                 bar.suspend(|| self.ui.status(&text_line(event)));
-                if matches!(
-                    event,
-                    Event::Complete { .. }
-                        | Event::AlreadyGone { .. }
-                        | Event::Errored { .. }
-                        | Event::Skipped { .. }
-                ) {
-                    bar.inc(1);
+                match event {
+                    Event::Start { .. } => {
+                        self.in_flight.fetch_add(1, SeqCst);
+                    }
+                    Event::Complete { .. } | Event::AlreadyGone { .. } | Event::Errored { .. } => {
+                        let _ = self
+                            .in_flight
+                            .fetch_update(SeqCst, SeqCst, |n| Some(n.saturating_sub(1)));
+                        bar.inc(1);
+                    }
+                    Event::Skipped { .. } => bar.inc(1),
+                    Event::Queued { .. } | Event::Progress { .. } => {}
                 }
+                let total = bar.length().unwrap_or(0) as usize;
+                bar.set_message(bar_message(
+                    bar.position() as usize,
+                    self.in_flight.load(SeqCst),
+                    total,
+                ));
             }
             None => self.ui.status(&text_line(event)),
         }
     }
+}
+
+/// The bar's words after `done/total done, `: what is running and what is still to
+/// start (waiting for a gateway or for the actions it depends on).
+pub fn bar_message(done: usize, in_flight: usize, total: usize) -> String {
+    let queued = total.saturating_sub(done + in_flight);
+    format!("{in_flight} in flight, {queued} queued")
 }
 
 fn verb(action: ActionKind) -> (&'static str, &'static str, &'static str) {
@@ -146,6 +183,23 @@ pub fn text_line(event: &Event) -> String {
             action,
             id,
         } => format!("{address}: {} [id={id}]", verb(*action).0),
+        Event::Queued {
+            address,
+            id,
+            gateway,
+            behind,
+            code,
+            ..
+        } => {
+            let why = match (behind, code) {
+                (Some(b), _) => format!("busy with {b}; one operation per gateway at a time"),
+                (None, Some(c)) => {
+                    format!("busy in the cloud ({c}); the delete is sent again when it is active")
+                }
+                (None, None) => "busy with another action of this run".to_owned(),
+            };
+            format!("{address}: Waiting for gateway {gateway} [id={id}]: {why}")
+        }
         Event::Progress {
             address,
             action,
@@ -202,6 +256,18 @@ pub fn json_line(event: &Event) -> serde_json::Value {
             "info",
             json!({"resource": resource(address), "action": action_word(*action), "id_key": "id", "id_value": id}),
         ),
+        Event::Queued {
+            address,
+            action,
+            gateway,
+            behind,
+            code,
+            ..
+        } => (
+            "apply_queued",
+            "info",
+            json!({"resource": resource(address), "action": action_word(*action), "vpn_gateway": gateway, "busy_with": behind, "code": code}),
+        ),
         Event::Progress {
             address,
             action,
@@ -255,7 +321,7 @@ pub fn json_line(event: &Event) -> serde_json::Value {
         "@level": level,
         "@message": text_line(event),
         "@module": "vpnform.ui",
-        "@timestamp": jiff::Timestamp::now().to_string(),
+        "@timestamp": crate::ui::timestamp(),
         "hook": hook,
         "type": kind,
     });
@@ -263,4 +329,40 @@ pub fn json_line(event: &Event) -> serde_json::Value {
         line["diagnostic"] = json!({"severity": "error", "summary": message, "detail": ""});
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bar counted only finished actions: a run of 200 deletes queued behind busy
+    /// gateways looked the same as one stuck.
+    #[test]
+    fn the_bar_shows_done_in_flight_and_queued() {
+        assert_eq!(bar_message(0, 0, 200), "0 in flight, 200 queued");
+        assert_eq!(bar_message(40, 10, 200), "10 in flight, 150 queued");
+        assert_eq!(bar_message(200, 0, 200), "0 in flight, 0 queued");
+    }
+
+    #[test]
+    fn queued_lines_say_what_they_wait_for() {
+        let queued = |behind: Option<&str>, code: Option<&str>| Event::Queued {
+            address: "ipsec_server.b".into(),
+            action: ActionKind::Delete,
+            id: "iss-b".into(),
+            gateway: "vpn-g".into(),
+            behind: behind.map(Into::into),
+            code: code.map(Into::into),
+        };
+        assert_eq!(
+            text_line(&queued(Some("ipsec_server.a"), None)),
+            "ipsec_server.b: Waiting for gateway vpn-g [id=iss-b]: busy with ipsec_server.a; \
+             one operation per gateway at a time"
+        );
+        assert_eq!(
+            text_line(&queued(None, None)),
+            "ipsec_server.b: Waiting for gateway vpn-g [id=iss-b]: busy with another action \
+             of this run"
+        );
+    }
 }

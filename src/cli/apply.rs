@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
-use super::plan::{CloudArgs, Loaded, empty_state};
+use super::plan::{CloudArgs, Item, Loaded, Several, empty_state};
 use super::{Context, connect, exit};
 use crate::apply::saved::{self as saved_check, Start};
 use crate::apply::{ActionResult, ApplyOptions, Journal, Outcome, UiReporter, execute};
@@ -29,6 +29,11 @@ pub struct Args {
     /// One JSON object a line (Terraform's machine-readable UI shape) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Show every action's block and the state file diff, however large the plan (a plan
+    /// of more than 25 actions is otherwise condensed to one line per action).
+    #[arg(long)]
+    pub full: bool,
 
     /// Fail if the plan would delete more than N servers.
     #[arg(long, value_name = "N")]
@@ -58,14 +63,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
 }
 
 fn diagnostic(ctx: &Context, err: &anyhow::Error) {
-    super::plan::json_diagnostic(ctx, err, &render::now_timestamp());
+    super::plan::json_diagnostic(ctx, err);
 }
 
 async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
-    let timestamp = render::now_timestamp();
     if args.json {
-        ctx.ui
-            .out(&render::json_line(&render::version_event(&timestamp)));
+        ctx.ui.out(&render::json_line(&render::version_event()));
     }
     // The lock is held for the whole run: plan, approval, every write.
     let _lock = Lock::acquire_with(
@@ -209,7 +212,6 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
         desired_for_seed,
         saved_plan,
         &write_dir,
-        &timestamp,
     )
     .await;
     connection.close().await;
@@ -249,7 +251,6 @@ async fn run_with(
     desired: Option<crate::config::Desired>,
     saved_plan: Option<SavedRun>,
     write_dir: &std::path::Path,
-    timestamp: &str,
 ) -> anyhow::Result<(u8, Option<State>)> {
     let (plan, actions) = match (saved_plan, desired) {
         (Some(saved), _) => {
@@ -273,14 +274,14 @@ async fn run_with(
                 state_exists,
                 desired,
             };
-            super::plan::show(ctx, &plan, &graph, &loaded, false, args.json, timestamp)?;
-            let refused = online::refused_prechecks(&plan);
-            if !refused.is_empty() {
-                anyhow::bail!(
-                    "the DryRun precheck refused {} of the deletes, so nothing was applied:\n{}",
-                    refused.len(),
-                    refused.join("\n")
-                );
+            let options = super::plan::ShowOptions {
+                offline: false,
+                json: args.json,
+                full: args.full,
+            };
+            super::plan::show(ctx, &plan, &graph, &loaded, &options)?;
+            if let Some(refused) = super::plan::refused(&plan, ", so nothing was applied") {
+                return Err(refused.into());
             }
             if !plan.has_changes() && state.pending.is_empty() {
                 return Ok((exit::OK, None));
@@ -294,7 +295,7 @@ async fn run_with(
     };
 
     if actions.is_empty() && state.pending.is_empty() {
-        summary(ctx, args.json, &Outcome::default(), timestamp);
+        summary(ctx, args.json, &Outcome::default());
         return Ok((exit::OK, None));
     }
 
@@ -362,29 +363,38 @@ async fn run_with(
     }
     let final_state = journal.finish().await;
 
-    summary(ctx, args.json, &outcome, timestamp);
+    summary(ctx, args.json, &outcome);
     if outcome.is_success() {
         return Ok((exit::OK, Some(final_state)));
     }
-    let mut lines = Vec::new();
+    let mut items = Vec::new();
     for (address, message) in outcome.failures() {
-        lines.push(format!("{address}: {message}"));
+        items.push(Item {
+            address: Some(address.to_string()),
+            message: message.to_owned(),
+        });
     }
     for (address, because) in outcome.skipped() {
-        lines.push(format!(
-            "{address}: skipped: it waits for {because}, which did not complete"
-        ));
+        items.push(Item {
+            address: Some(address.to_string()),
+            message: format!("skipped: it waits for {because}, which did not complete"),
+        });
     }
     let not_started = outcome.not_started();
     if not_started > 0 {
-        lines.push(format!(
-            "{not_started} action(s) not started because the run was interrupted; run apply again"
-        ));
+        items.push(Item {
+            address: None,
+            message: format!(
+                "{not_started} action(s) not started because the run was interrupted; run \
+                 apply again"
+            ),
+        });
     }
-    let err = anyhow::anyhow!(
-        "apply did not finish: the state records every action that did\n\n{}",
-        lines.join("\n")
-    );
+    let err = anyhow::Error::new(Several {
+        headline: "apply did not finish: the state records every action that did".into(),
+        separator: "\n\n",
+        items,
+    });
     if args.json {
         diagnostic(ctx, &err);
     }
@@ -417,7 +427,7 @@ fn approve(ctx: &Context) -> anyhow::Result<bool> {
     Ok(line.trim_end_matches(['\r', '\n']) == "yes")
 }
 
-fn summary(ctx: &Context, json: bool, outcome: &Outcome, timestamp: &str) {
+fn summary(ctx: &Context, json: bool, outcome: &Outcome) {
     let (changed, destroyed, adopted, forgotten) = (
         outcome.count(ActionKind::Update),
         outcome.count(ActionKind::Delete),
@@ -444,7 +454,7 @@ fn summary(ctx: &Context, json: bool, outcome: &Outcome, timestamp: &str) {
             "@level": "info",
             "@message": message,
             "@module": "vpnform.ui",
-            "@timestamp": timestamp,
+            "@timestamp": crate::ui::timestamp(),
             "changes": {"add": 0, "change": changed, "remove": destroyed, "adopt": adopted, "forget": forgotten, "operation": "apply"},
             "type": "change_summary",
         });

@@ -22,6 +22,11 @@ pub struct Args {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
+    /// Show every action's block and the state file diff, however large the plan (a plan
+    /// of more than 25 actions is otherwise condensed to one line per action).
+    #[arg(long)]
+    pub full: bool,
+
     /// Save the plan to FILE for `vpnform apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -69,32 +74,236 @@ pub struct CloudArgs {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
-    let timestamp = render::now_timestamp();
     if args.json {
-        ctx.ui
-            .out(&render::json_line(&render::version_event(&timestamp)));
+        ctx.ui.out(&render::json_line(&render::version_event()));
     }
-    let result = plan(ctx, &args, &timestamp);
+    let result = plan(ctx, &args);
     if let (Err(err), true) = (&result, args.json) {
-        json_diagnostic(ctx, err, &timestamp);
+        json_diagnostic(ctx, err);
     }
     result
 }
 
-/// An error as a `diagnostic` line on stdout for `--json` readers; people reading the
-/// job log still see it on stderr.
-pub fn json_diagnostic(ctx: &Context, err: &anyhow::Error, timestamp: &str) {
+/// An error as `diagnostic` lines on stdout for `--json` readers, one per problem (each
+/// error in the desired file with its `range`, each refused precheck or failed action
+/// with its address); people reading the job log still see it on stderr.
+pub fn json_diagnostic(ctx: &Context, err: &anyhow::Error) {
+    for event in diagnostics(err) {
+        ctx.ui.out(&render::json_line(&event));
+    }
+}
+
+fn diagnostics(err: &anyhow::Error) -> Vec<serde_json::Value> {
+    let config = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<crate::config::ConfigError>());
+    if let Some(crate::config::ConfigError::Invalid { path, diagnostics }) = config
+        && !diagnostics.is_empty()
+    {
+        let text = std::fs::read_to_string(path).ok();
+        return diagnostics
+            .iter()
+            .map(|d| {
+                let event = render::diagnostic_event("error", &d.message, &d.render(path), None);
+                let width = d
+                    .labels
+                    .iter()
+                    .find(|l| l.primary && l.line == d.line && l.column == d.column)
+                    .map_or(0, |l| l.width.max(1));
+                match text
+                    .as_deref()
+                    .and_then(|t| range_of(t, d.line, d.column, width))
+                {
+                    Some((start, end)) => {
+                        render::with_range(event, &path.display().to_string(), start, end)
+                    }
+                    None => event,
+                }
+            })
+            .collect();
+    }
+    if let Some((path, line, column)) = err.chain().find_map(file_location) {
+        let detail = err.chain().map(|c| c.to_string()).collect::<Vec<_>>();
+        let summary = err.to_string();
+        let summary = summary.lines().next().unwrap_or_default();
+        let event = render::diagnostic_event("error", summary, &detail.join("\n"), None);
+        let range = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| range_of(&t, line, column, 0));
+        return vec![match range {
+            Some((start, end)) => {
+                render::with_range(event, &path.display().to_string(), start, end)
+            }
+            None => event,
+        }];
+    }
+    if let Some(plan_error) = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<plan::PlanError>())
+    {
+        // One line per address, in the list's order.
+        let addresses: Vec<&str> = match plan_error {
+            plan::PlanError::Mismatch(list) => list.iter().map(|m| m.address.as_str()).collect(),
+            plan::PlanError::Protected(list) => list.iter().map(|(a, _)| a.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        let text = plan_error.to_string();
+        if addresses.len() > 1 && text.lines().count() == addresses.len() {
+            return text
+                .lines()
+                .zip(addresses)
+                .map(|(line, address)| render::diagnostic_event("error", line, line, Some(address)))
+                .collect();
+        }
+    }
+    if let Some(several) = err.downcast_ref::<Several>() {
+        return several
+            .items
+            .iter()
+            .map(|item| {
+                let text = item.to_string();
+                let summary = text.lines().next().unwrap_or_default();
+                render::diagnostic_event(
+                    "error",
+                    summary,
+                    &format!("{}\n\n{text}", several.headline),
+                    item.address.as_deref(),
+                )
+            })
+            .collect();
+    }
     let detail: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
-    ctx.ui.out(&render::json_line(&render::diagnostic_event(
+    vec![render::diagnostic_event(
         "error",
         &err.to_string(),
         &detail.join("\n"),
         None,
-        timestamp,
-    )));
+    )]
 }
 
-fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
+/// The file, line and column an error about the state file or a saved plan points at.
+fn file_location<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<(&'a std::path::Path, u64, u64)> {
+    use crate::state::StateError;
+    if let Some(
+        StateError::Parse {
+            path, line, column, ..
+        }
+        | StateError::NewerVersion {
+            path, line, column, ..
+        }
+        | StateError::UnsupportedVersion {
+            path, line, column, ..
+        }
+        | StateError::Invalid {
+            path, line, column, ..
+        },
+    ) = err.downcast_ref::<StateError>()
+    {
+        return Some((path, *line, *column));
+    }
+    match err.downcast_ref::<saved::SavedPlanError>() {
+        Some(saved::SavedPlanError::Parse {
+            path, line, column, ..
+        }) => Some((path, *line as u64, *column as u64)),
+        _ => None,
+    }
+}
+
+/// Where a diagnostic points, as Terraform's `range`: from `line:column` over `width`
+/// characters of that line (a point for 0). `None` if the file has no such line.
+fn range_of(text: &str, line: u64, column: u64, width: u64) -> Option<(render::Pos, render::Pos)> {
+    let mut line_start = 0usize;
+    for (index, content) in text.split_inclusive('\n').enumerate() {
+        if index as u64 + 1 != line {
+            line_start += content.len();
+            continue;
+        }
+        let content = content.trim_end_matches(['\n', '\r']);
+        let chars = content.chars().count() as u64;
+        let pos = |column: u64| {
+            let skip = (column.max(1) - 1) as usize;
+            let within = content
+                .char_indices()
+                .nth(skip)
+                .map_or(content.len(), |(b, _)| b);
+            render::Pos {
+                line,
+                column,
+                byte: (line_start + within) as u64,
+            }
+        };
+        let end_column = (column + width).min(chars + 1).max(column);
+        return Some((pos(column), pos(end_column)));
+    }
+    None
+}
+
+/// An error about several things at once (refused prechecks, failed actions): one
+/// message on stderr, as before, and one `diagnostic` each in `--json`.
+#[derive(Debug)]
+pub struct Several {
+    /// The first line: what went wrong overall.
+    pub headline: String,
+    /// Between the headline and the items (`\n`, or `\n\n` for a paragraph).
+    pub separator: &'static str,
+    pub items: Vec<Item>,
+}
+
+/// One problem of a [`Several`]: about an address, or about the run.
+#[derive(Debug)]
+pub struct Item {
+    pub address: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.address {
+            Some(address) => write!(f, "{address}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::fmt::Display for Several {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.headline, self.separator)?;
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{item}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Several {}
+
+/// The plan's refused prechecks as one error, one item each; `None` if none was refused.
+pub fn refused(plan: &Plan, consequence: &str) -> Option<Several> {
+    let items: Vec<Item> = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a.precheck, plan::Precheck::Failed { .. }))
+        .map(|a| Item {
+            address: Some(a.address.to_string()),
+            message: render::precheck_text(&a.precheck),
+        })
+        .collect();
+    (!items.is_empty()).then(|| Several {
+        headline: format!(
+            "the DryRun precheck refused {} of the deletes{consequence}:",
+            items.len()
+        ),
+        separator: "\n",
+        items,
+    })
+}
+
+fn plan(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
     if let Some(out) = &args.out {
         saved::check_target(out)?;
     }
@@ -145,22 +354,19 @@ fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
         &plan,
         &graph,
         &loaded,
-        args.offline,
-        args.json,
-        timestamp,
+        &ShowOptions {
+            offline: args.offline,
+            json: args.json,
+            full: args.full,
+        },
     )?;
     if rehearsal && !args.json {
         ctx.ui
             .status("Note: planned against the in-process sandbox (--sandbox), not the cloud.");
     }
 
-    let refused = online::refused_prechecks(&plan);
-    if !refused.is_empty() {
-        anyhow::bail!(
-            "the DryRun precheck refused {} of the deletes; apply would fail there:\n{}",
-            refused.len(),
-            refused.join("\n")
-        );
+    if let Some(refused) = refused(&plan, "; apply would fail there") {
+        return Err(refused.into());
     }
 
     if let Some(out) = &args.out {
@@ -170,7 +376,7 @@ fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
                  say nothing about the cloud; plan without --sandbox to save one"
             );
         }
-        let saved = SavedPlan::new(&plan, &ctx.desired, args.offline, timestamp.to_string());
+        let saved = SavedPlan::new(&plan, &ctx.desired, args.offline, crate::ui::timestamp());
         saved::save(out, &saved)?;
         if !args.json {
             ctx.ui.out(&format!(
@@ -220,18 +426,24 @@ pub fn load(ctx: &Context, lock_timeout: std::time::Duration) -> anyhow::Result<
     })
 }
 
+/// How [`show`] renders a plan.
+pub struct ShowOptions {
+    pub offline: bool,
+    pub json: bool,
+    /// `--full`: every block and the state diff, however large the plan.
+    pub full: bool,
+}
+
 /// Renders `plan` (text with the state diff, or JSON lines) to stdout.
 pub fn show(
     ctx: &Context,
     plan: &Plan,
     graph: &plan::Graph,
     loaded: &Loaded,
-    offline: bool,
-    json: bool,
-    timestamp: &str,
+    options: &ShowOptions,
 ) -> anyhow::Result<()> {
-    if json {
-        ctx.ui.out(&render::json_lines(plan, graph, timestamp));
+    if options.json {
+        ctx.ui.out(&render::json_lines(plan, graph));
         return Ok(());
     }
     let state_diff = if plan.has_changes() {
@@ -254,11 +466,12 @@ pub fn show(
     } else {
         None
     };
-    let options = TextOptions {
-        offline,
+    let text_options = TextOptions {
+        offline: options.offline,
         state_diff,
+        full: options.full,
     };
-    ctx.ui.out(&render::text(plan, graph, &options));
+    ctx.ui.out(&render::text(plan, graph, &text_options));
     Ok(())
 }
 

@@ -540,7 +540,7 @@ impl Client {
         let sent = inner.http.post(full).timeout(timeout).send().await;
         let response = match sent {
             Ok(r) => r,
-            Err(e) => return Err((transport_error(e, timeout), None)),
+            Err(e) => return Err((transport_error(e, timeout, url), None)),
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -550,7 +550,7 @@ impl Client {
             .map(str::to_owned);
         let body = match read_bounded(response, url).await {
             Ok(b) => b,
-            Err(Bounded::Transport(e)) => return Err((transport_error(e, timeout), None)),
+            Err(Bounded::Transport(e)) => return Err((transport_error(e, timeout, url), None)),
             Err(Bounded::TooLarge(err)) => return Err((*err, None)),
         };
         if (200..300).contains(&status) {
@@ -635,19 +635,36 @@ async fn read_bounded(mut response: reqwest::Response, url: &Url) -> Result<Vec<
     Ok(body)
 }
 
-fn transport_error(e: reqwest::Error, timeout: Duration) -> ApiError {
+/// `endpoint` is the URL without its query: the query holds the signature and any STS
+/// token, so only the endpoint is named, which tells a wrong `--endpoint` at a glance.
+fn transport_error(e: reqwest::Error, timeout: Duration, endpoint: &Url) -> ApiError {
     // The URL holds the signature and any STS token: never let it into a message.
     let e = e.without_url();
+    let mut endpoint = endpoint.clone();
+    endpoint.set_query(None);
+    let _ = endpoint.set_username("");
+    let _ = endpoint.set_password(None);
     if e.is_timeout() {
         ApiError::new(
             0,
             "Timeout",
-            format!("no answer within {:.1}s", timeout.as_secs_f64()),
+            format!(
+                "no answer from {endpoint} within {:.1}s",
+                timeout.as_secs_f64()
+            ),
         )
     } else if e.is_connect() {
-        ApiError::new(0, "ConnectionFailed", error_chain(&e))
+        ApiError::new(
+            0,
+            "ConnectionFailed",
+            format!("cannot connect to {endpoint}: {}", error_chain(&e)),
+        )
     } else {
-        ApiError::new(0, "RequestFailed", error_chain(&e))
+        ApiError::new(
+            0,
+            "RequestFailed",
+            format!("request to {endpoint} failed: {}", error_chain(&e)),
+        )
     }
 }
 

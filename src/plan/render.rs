@@ -25,7 +25,17 @@ pub struct TextOptions {
     pub offline: bool,
     /// The state diff from [`state_diff`], shown after the summary.
     pub state_diff: Option<String>,
+    /// `--full` (and `vpnform show`): every block and the state diff, however large the
+    /// plan. Without it a plan of more than [`LARGE_PLAN_ACTIONS`] actions is condensed.
+    pub full: bool,
 }
+
+/// Above this many actions the text is condensed: one line per action, full blocks only
+/// for what needs attention, the summary first and last, no state diff. A block and its
+/// share of the state diff take about 15 lines, so 25 actions already fill some 400
+/// lines, several screens, with the summary scrolled far out of sight; one line each
+/// keeps a 25-action plan on one screen and a 200-action plan near 250 lines.
+pub const LARGE_PLAN_ACTIONS: usize = 25;
 
 /// The actions in the order they are shown: deletes in execution order (dependencies
 /// first, ties by address), then adopts, then forgets, each by address.
@@ -112,6 +122,17 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
         );
         return out;
     }
+    let condensed = !options.full && plan.actions.len() > LARGE_PLAN_ACTIONS;
+    if condensed {
+        summary(&mut out, plan);
+        let _ = writeln!(
+            out,
+            "This plan has {} actions: one line each, full blocks only for those that need \
+             attention. `--full` (or `vpnform show FILE` for a saved plan) shows every block \
+             and the state file diff.\n",
+            plan.actions.len()
+        );
+    }
 
     let _ = writeln!(
         out,
@@ -142,11 +163,33 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
     }
     let _ = writeln!(out, "\nvpnform will perform the following actions:\n");
 
-    for action in display_order(plan, graph) {
-        block(&mut out, action, graph);
-        out.push('\n');
+    let order = display_order(plan, graph);
+    if condensed {
+        condensed_actions(&mut out, plan, &order, graph);
+    } else {
+        for action in order {
+            block(&mut out, action, graph);
+            out.push('\n');
+        }
     }
 
+    summary(&mut out, plan);
+    let _ = writeln!(out, "Plan hash: {}", plan.hash);
+    if condensed {
+        if options.state_diff.is_some() {
+            let _ = writeln!(
+                out,
+                "\nState file changes: not shown for a plan this large; `--full` shows them."
+            );
+        }
+    } else if let Some(diff) = &options.state_diff {
+        out.push('\n');
+        out.push_str(diff);
+    }
+    out
+}
+
+fn summary(out: &mut String, plan: &Plan) {
     let _ = writeln!(
         out,
         "{}{}{}",
@@ -154,12 +197,87 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
         summary_line(plan),
         style::BOLD.render_reset()
     );
-    let _ = writeln!(out, "Plan hash: {}", plan.hash);
-    if let Some(diff) = &options.state_diff {
-        out.push('\n');
-        out.push_str(diff);
+}
+
+/// Whether an action's full block is shown even in a condensed plan: what a reviewer
+/// must read rather than count (a protection recorded, a precheck that did not pass, a
+/// change to a recorded resource, a forget that asks for an edit of the desired file).
+fn needs_attention(action: &Action) -> bool {
+    action.protect
+        || action.action == ActionKind::Update
+        || matches!(
+            action.precheck,
+            Precheck::Warning { .. } | Precheck::Failed { .. }
+        )
+        || action.reason == reason::GONE_STILL_DESIRED
+}
+
+/// One line per action, a precheck tally, then the blocks that need attention.
+fn condensed_actions(out: &mut String, plan: &Plan, order: &[&Action], graph: &Graph) {
+    let attention: Vec<&Action> = order
+        .iter()
+        .copied()
+        .filter(|a| needs_attention(a))
+        .collect();
+    for action in order {
+        let (symbol, s) = symbol(action.action);
+        let headline = match action.action {
+            ActionKind::Delete => "will be destroyed",
+            ActionKind::Adopt => "will be adopted",
+            ActionKind::Update => "will be updated in the state",
+            ActionKind::Forget => "will be forgotten",
+        };
+        let see = if needs_attention(action) {
+            " (see below)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  {s}{symbol}{s:#} {} {headline} [id={}, vpn_gateway={}]{see}",
+            action.address,
+            printable_value(&action.id),
+            printable_value(&action.vpn_gateway)
+        );
     }
-    out
+    let deletes: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Delete)
+        .collect();
+    if !deletes.is_empty() {
+        let count = |f: fn(&Precheck) -> bool| deletes.iter().filter(|a| f(&a.precheck)).count();
+        let _ = writeln!(
+            out,
+            "\n  prechecks of the {} deletes: {} passed, {} warning, {} failed, {} skipped",
+            deletes.len(),
+            count(|p| matches!(p, Precheck::Passed { .. })),
+            count(|p| matches!(p, Precheck::Warning { .. })),
+            count(|p| matches!(p, Precheck::Failed { .. })),
+            count(|p| matches!(p, Precheck::Skipped)),
+        );
+    }
+    out.push('\n');
+    if !attention.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}Actions that need attention ({}):{}\n",
+            style::BOLD.render(),
+            attention.len(),
+            style::BOLD.render_reset()
+        );
+        for action in attention {
+            block(out, action, graph);
+            out.push('\n');
+        }
+    }
+}
+
+/// An id or gateway from a hand-editable file, without its quotes but with control
+/// characters escaped, as [`quote`] does.
+fn printable_value(text: &str) -> String {
+    let quoted = quote(text);
+    quoted[1..quoted.len() - 1].to_owned()
 }
 
 fn symbol(kind: ActionKind) -> (&'static str, Style) {
@@ -320,9 +438,9 @@ pub fn state_diff(label: &str, before: &str, after: &str) -> String {
 }
 
 /// Terraform's machine-readable UI lines for a plan (after the [`version_event`] line
-/// the caller writes first), each a JSON object followed by a newline. `timestamp` goes
-/// in every `@timestamp` (injected, so tests are exact).
-pub fn json_lines(plan: &Plan, graph: &Graph, timestamp: &str) -> String {
+/// the caller writes first), each a JSON object followed by a newline. Each line's
+/// `@timestamp` is the moment it is made ([`crate::ui::timestamp`]).
+pub fn json_lines(plan: &Plan, graph: &Graph) -> String {
     let mut out = String::new();
     for p in &plan.pending {
         push(
@@ -336,14 +454,13 @@ pub fn json_lines(plan: &Plan, graph: &Graph, timestamp: &str) -> String {
                     p.address, p.action, p.id, p.client_token
                 ),
                 Some(&p.address),
-                timestamp,
             ),
         );
     }
     for action in display_order(plan, graph) {
-        push(&mut out, planned_change_event(action, graph, timestamp));
+        push(&mut out, planned_change_event(action, graph));
     }
-    push(&mut out, change_summary_event(plan, timestamp));
+    push(&mut out, change_summary_event(plan));
     out
 }
 
@@ -358,20 +475,20 @@ fn push(out: &mut String, value: Value) {
 }
 
 /// The first line of every `--json` stream.
-pub fn version_event(timestamp: &str) -> Value {
+pub fn version_event() -> Value {
     let version = env!("CARGO_PKG_VERSION");
     json!({
         "@level": "info",
         "@message": format!("vpnform {version}"),
         "@module": MODULE,
-        "@timestamp": timestamp,
+        "@timestamp": timestamp(),
         "type": "version",
         "vpnform": version,
         "ui": JSON_UI_VERSION,
     })
 }
 
-fn planned_change_event(action: &Action, graph: &Graph, timestamp: &str) -> Value {
+fn planned_change_event(action: &Action, graph: &Graph) -> Value {
     let verb = match action.action {
         ActionKind::Delete => "Plan to delete",
         ActionKind::Adopt => "Plan to adopt",
@@ -387,7 +504,7 @@ fn planned_change_event(action: &Action, graph: &Graph, timestamp: &str) -> Valu
         "@level": "info",
         "@message": format!("{}: {verb}", action.address),
         "@module": MODULE,
-        "@timestamp": timestamp,
+        "@timestamp": timestamp(),
         "type": "planned_change",
         "change": {
             "resource": {
@@ -408,12 +525,12 @@ fn planned_change_event(action: &Action, graph: &Graph, timestamp: &str) -> Valu
     })
 }
 
-fn change_summary_event(plan: &Plan, timestamp: &str) -> Value {
+fn change_summary_event(plan: &Plan) -> Value {
     json!({
         "@level": "info",
         "@message": summary_line(plan),
         "@module": MODULE,
-        "@timestamp": timestamp,
+        "@timestamp": timestamp(),
         "type": "change_summary",
         "changes": {
             "add": 0,
@@ -428,13 +545,13 @@ fn change_summary_event(plan: &Plan, timestamp: &str) -> Value {
 }
 
 /// A `diagnostic` line: `severity` is `error` or `warning`; `address` names the
-/// resource the diagnostic is about, if any.
+/// resource the diagnostic is about, if any. A diagnostic about a place in a file gets
+/// its `range` from [`with_range`].
 pub fn diagnostic_event(
     severity: &str,
     summary: &str,
     detail: &str,
     address: Option<&str>,
-    timestamp: &str,
 ) -> Value {
     let level = if severity == "error" { "error" } else { "warn" };
     let title = if severity == "error" {
@@ -454,17 +571,152 @@ pub fn diagnostic_event(
         "@level": level,
         "@message": format!("{title}: {summary}"),
         "@module": MODULE,
-        "@timestamp": timestamp,
+        "@timestamp": timestamp(),
         "type": "diagnostic",
         "diagnostic": diagnostic,
     })
 }
 
-/// Now, as Terraform writes `@timestamp`: RFC 3339 UTC with microseconds.
-pub fn now_timestamp() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
+/// A place in a file as Terraform's diagnostics give it: 1-based line and column (in
+/// characters), 0-based byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pos {
+    pub line: u64,
+    pub column: u64,
+    pub byte: u64,
+}
+
+/// `event` (from [`diagnostic_event`]) pointing at `start..end` of `filename`, so a CI
+/// annotation can mark the line.
+pub fn with_range(mut event: Value, filename: &str, start: Pos, end: Pos) -> Value {
+    let pos = |p: Pos| json!({"line": p.line, "column": p.column, "byte": p.byte});
+    event["diagnostic"]["range"] = json!({
+        "filename": filename,
+        "start": pos(start),
+        "end": pos(end),
+    });
+    event
+}
+
+/// The version of Terraform's `show -json` plan representation this document follows.
+pub const PLAN_FORMAT_VERSION: &str = "1.2";
+
+/// What a plan document says about the plan besides its actions.
+#[derive(Debug, Clone)]
+pub struct DocumentInfo<'a> {
+    /// The vpnform version that made the plan.
+    pub vpnform_version: &'a str,
+    pub created_at: &'a str,
+    pub offline: bool,
+}
+
+/// A plan as one document in the shape of `terraform show -json PLANFILE`:
+/// `format_version`, the tool's version, `resource_changes[]` (`address`, `mode`,
+/// `type`, `name`, `change.actions`, `before`, `after`). Terraform's action words:
+/// a delete is `["delete"]`; an adopt is `["no-op"]` with `importing.id`, as Terraform
+/// shows an import that changes nothing; an update is `["update"]`; a forget is
+/// `["forget"]`, Terraform's word (since 1.7) for a `removed` block that keeps the
+/// object. `before`/`after` are the recorded resource before and after (`null` where
+/// it does not exist), never a secret.
+pub fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> Value {
+    let changes: Vec<Value> = display_order(plan, graph)
+        .into_iter()
+        .map(|a| {
+            let object = resource_object(a);
+            let (actions, before, after) = match a.action {
+                ActionKind::Delete => (json!(["delete"]), object, Value::Null),
+                ActionKind::Forget => (json!(["forget"]), object, Value::Null),
+                ActionKind::Adopt => (json!(["no-op"]), object.clone(), object),
+                ActionKind::Update => {
+                    let (mut before, mut after) = (object.clone(), object);
+                    for c in &a.changes {
+                        before[&c.field] = field_value(&c.field, &c.from);
+                        after[&c.field] = field_value(&c.field, &c.to);
+                    }
+                    (json!(["update"]), before, after)
+                }
+            };
+            let mut change = json!({
+                "actions": actions,
+                "before": before,
+                "after": after,
+                "client_token": a.client_token,
+                "precheck": a.precheck,
+                "reason": a.reason,
+            });
+            if a.action == ActionKind::Adopt {
+                change["importing"] = json!({"id": a.id});
+            }
+            json!({
+                "address": a.address,
+                "mode": "managed",
+                "type": a.resource_kind,
+                "name": resource_name(&a.address),
+                "provider_name": "vpnform",
+                "change": change,
+            })
+        })
+        .collect();
+    let pending: Vec<Value> = plan
+        .pending
+        .iter()
+        .map(|p| {
+            json!({"address": p.address, "action": p.action, "id": p.id,
+                   "client_token": p.client_token, "plan_hash": p.plan_hash})
+        })
+        .collect();
+    json!({
+        "format_version": PLAN_FORMAT_VERSION,
+        "vpnform_version": info.vpnform_version,
+        "timestamp": info.created_at,
+        "lineage": plan.lineage,
+        "serial": plan.serial,
+        "plan_hash": plan.hash,
+        "offline": info.offline,
+        "errored": false,
+        "resource_changes": changes,
+        "pending": pending,
+        "summary": {
+            "add": 0,
+            "change": plan.count(ActionKind::Update),
+            "remove": plan.count(ActionKind::Delete),
+            "adopt": plan.count(ActionKind::Adopt),
+            "forget": plan.count(ActionKind::Forget),
+        },
+    })
+}
+
+/// A recorded resource as a JSON object: what the state holds for it.
+fn resource_object(a: &Action) -> Value {
+    let mut object = json!({
+        "id": a.id,
+        "region": a.region,
+        "vpn_gateway": a.vpn_gateway,
+        "depends_on": a.depends_on,
+        "protect": a.protect,
+    });
+    for (key, value) in &a.attributes {
+        object[key] = json!(value);
+    }
+    object
+}
+
+/// An update's rendered old or new value as JSON: `protect` a boolean, `depends_on` a
+/// list of addresses.
+fn field_value(field: &str, text: &str) -> Value {
+    match field {
+        "protect" => json!(text == "true"),
+        "depends_on" => {
+            let inner = text.trim_start_matches('[').trim_end_matches(']');
+            let list: Vec<&str> = inner.split(", ").filter(|s| !s.is_empty()).collect();
+            json!(list)
+        }
+        _ => json!(text),
+    }
+}
+
+fn timestamp() -> String {
+    crate::ui::timestamp()
 }
 
 /// The state file text after `plan`: `state::to_yaml(&plan.apply_to(state))`, derived

@@ -101,6 +101,14 @@ impl Ui {
     }
 }
 
+/// Now, as every `@timestamp` of the `--json` output and every time a view prints:
+/// RFC 3339 UTC with microseconds, as Terraform writes them. One function, one precision.
+pub fn timestamp() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
 /// The text of an error chain: `error: top`, then `Caused by:` and each cause indented.
 pub fn render_error(err: &anyhow::Error, color: bool) -> String {
     let (s, r) = if color {

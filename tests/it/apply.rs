@@ -920,18 +920,30 @@ fn regression_apply_json_gave_machine_readers_no_diagnostic_for_an_error() {
     });
     let out = run(&ws, &with(APPLY, &["--json", "plan.json"]));
     assert_eq!(out.code, 1, "{out:?}");
-    let last: serde_json::Value = serde_json::from_str(out.stdout.lines().last().unwrap()).unwrap();
-    assert_eq!(last["type"], "diagnostic", "{}", out.stdout);
-    let summary = last["diagnostic"]["summary"].as_str().unwrap();
+    // One diagnostic per problem, each naming its address (issue 16).
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let diagnostics: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "diagnostic")
+        .map(|l| &l["diagnostic"])
+        .collect();
+    assert_eq!(diagnostics.len(), 2, "{}", out.stdout);
+    assert_eq!(diagnostics[0]["address"], "ipsec_server.s2");
+    let summary = diagnostics[0]["summary"].as_str().unwrap();
     assert!(
-        summary.starts_with(
-            "apply did not finish: the state records every action that did\n\n\
-             ipsec_server.s2: DeleteIpsecServer failed: Forbidden (HTTP 403): "
-        ) && summary.ends_with(
-            "\nipsec_server.s1: skipped: it waits for ipsec_server.s2, which did not complete"
-        ),
+        summary.starts_with("ipsec_server.s2: DeleteIpsecServer failed: Forbidden (HTTP 403): "),
         "{summary}"
     );
+    assert_eq!(diagnostics[1]["address"], "ipsec_server.s1");
+    assert_eq!(
+        diagnostics[1]["summary"],
+        "ipsec_server.s1: skipped: it waits for ipsec_server.s2, which did not complete"
+    );
+    assert_eq!(lines.last().unwrap()["type"], "diagnostic");
 }
 
 // ---------------------------------------------------------------------------------------

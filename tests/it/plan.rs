@@ -396,9 +396,15 @@ fn out_then_show_renders_the_same_plan() {
             .contains(&format!("Plan hash: {}\n", plan_hash_of(&out.stdout)))
     );
 
+    // One plan document (`terraform show -json` shape), not event lines.
     let json = ws.run(&["show", "lab.plan", "--json"]);
     assert_eq!(json.code, 0, "{json:?}");
-    assert_eq!(json_lines(&json.stdout).len(), 7);
+    let documents = json_lines(&json.stdout);
+    assert_eq!(documents.len(), 1, "{}", json.stdout);
+    assert_eq!(
+        documents[0]["resource_changes"].as_array().unwrap().len(),
+        5
+    );
 }
 
 #[test]

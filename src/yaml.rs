@@ -52,10 +52,7 @@ pub fn shown(value: &str) -> std::borrow::Cow<'_, str> {
         None => std::borrow::Cow::Borrowed(value),
         Some((cut, _)) => {
             let more = value[cut..].chars().count();
-            std::borrow::Cow::Owned(format!(
-                "{}… ({more} more characters)",
-                &value[..cut]
-            ))
+            std::borrow::Cow::Owned(format!("{}… ({more} more characters)", &value[..cut]))
         }
     }
 }

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::error::{Diagnostic, Label};
 use super::raw::{Node, Pos, Value};
 use super::{model::DesiredServer, regions, suggest};
-use crate::yaml::shown;
 use crate::Address;
+use crate::yaml::shown;
 
 /// The resource kind of every entry under `ipsec_servers`.
 pub const IPSEC_SERVER: &str = "ipsec_server";
@@ -17,6 +17,10 @@ pub const IPSEC_SERVER: &str = "ipsec_server";
 const TOP_FIELDS: &[&str] = &["version", "defaults", "ipsec_servers"];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
 const SERVER_FIELDS: &[&str] = &["id", "vpn_gateway", "region", "depends_on", "protect"];
+
+/// The most `depends_on` items of one cycle quoted under its message (all members are
+/// named in the message itself): a 100,000-entry cycle is one line, not 300,000.
+const CYCLE_SNIPPETS: usize = 10;
 
 const EMPTY_REFUSAL: &str = "refusing to treat an empty desired state as 'delete everything'";
 const EMPTY_HELP: &str = "list the IPsec servers to keep under `ipsec_servers:`; to delete every recorded server, write `ipsec_servers: {}`";
@@ -95,7 +99,10 @@ fn parser_limit(text: &str, breach: &serde_saphyr::budget::BudgetBreach) -> Stri
     let over = match breach {
         B::Nodes { .. } => format!("more than {} values, lists and mappings", budget.max_nodes),
         B::Events { .. } => format!("more than {} YAML parser events", budget.max_events),
-        B::Depth { .. } => format!("more than {} levels of nested lists and mappings", budget.max_depth),
+        B::Depth { .. } => format!(
+            "more than {} levels of nested lists and mappings",
+            budget.max_depth
+        ),
         B::Aliases { .. } => format!("more than {} aliases (`*name`)", budget.max_aliases),
         B::Anchors { .. } => format!("more than {} anchors (`&name`)", budget.max_anchors),
         B::MergeKeys { .. } => format!("more than {} merge keys (`<<`)", budget.max_merge_keys),
@@ -103,7 +110,9 @@ fn parser_limit(text: &str, breach: &serde_saphyr::budget::BudgetBreach) -> Stri
             "more than {} MiB of text in values",
             budget.max_total_scalar_bytes / (1024 * 1024)
         ),
-        B::AliasAnchorRatio { .. } => "too many aliases for its anchors (`*name` for `&name`)".to_owned(),
+        B::AliasAnchorRatio { .. } => {
+            "too many aliases for its anchors (`*name` for `&name`)".to_owned()
+        }
         _ => "more than the YAML parser allows for one file".to_owned(),
     };
     format!("the file goes over a limit of the YAML parser: {over}")
@@ -356,7 +365,7 @@ impl<'t> Checker<'t> {
                 self.error(
                     node,
                     format!(
-                        "unsupported `version: {}`: this vpnform reads version 1, a whole number",
+                        "unsupported `version: {}`: this vpnform reads version 1",
                         shown(&written)
                     ),
                     &["write `version: 1`"],
@@ -711,10 +720,12 @@ impl<'t> Checker<'t> {
             // Each arrow is a `depends_on` item: the first is where the error points,
             // the others are shown beside it.
             let arrow_nodes: Vec<&Node> = cycle.windows(2).map(|w| arrows[&(w[0], w[1])]).collect();
+            // Every member is named in the message; the snippets stop at a screenful.
             let labels: Vec<Label> = arrow_nodes
                 .iter()
                 .zip(cycle.windows(2))
                 .skip(1)
+                .take(CYCLE_SNIPPETS - 1)
                 .map(|(node, w)| {
                     self.label(
                         node.pos,
@@ -741,6 +752,12 @@ impl<'t> Checker<'t> {
             );
             diagnostic.labels[0].text = format!("{} depends on {}", names[0], names[1]);
             diagnostic.labels.extend(labels);
+            if arrow_nodes.len() > CYCLE_SNIPPETS {
+                diagnostic.help.push(format!(
+                    "{} more `depends_on` items of this cycle are not shown: they are the arrows of the message",
+                    arrow_nodes.len() - CYCLE_SNIPPETS
+                ));
+            }
         }
     }
 
@@ -904,7 +921,11 @@ impl<'t> Checker<'t> {
                     }
                     helps.push(format!("expected one of: {}", known.join(", ")));
                     let helps: Vec<&str> = helps.iter().map(String::as_str).collect();
-                    self.error(key, format!("unknown field `{}` in {place}", shown(&name)), &helps);
+                    self.error(
+                        key,
+                        format!("unknown field `{}` in {place}", shown(&name)),
+                        &helps,
+                    );
                 }
             }
         }

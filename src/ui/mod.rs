@@ -181,7 +181,10 @@ mod tests {
             printable("a\u{202e}b\u{2028}c\u{2029}d\u{2066}e\u{200f}f\ng"),
             "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e\u{fffd}f\ng"
         );
-        assert_eq!(one_line("x\nerror: forged\r\n"), "x\u{fffd}error: forged\u{fffd}\u{fffd}");
+        assert_eq!(
+            one_line("x\nerror: forged\r\n"),
+            "x\u{fffd}error: forged\u{fffd}\u{fffd}"
+        );
     }
 
     #[test]

@@ -128,7 +128,7 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
         Some(path) => {
             // `required_version` comes first, as in every command: a vpnform too old or
             // too new for this repository reads no saved plan either.
-            if let Ok(bytes) = std::fs::read(&ctx.desired) {
+            if let Ok(bytes) = crate::config::read_bytes(&ctx.desired) {
                 crate::config::check_required_version(&ctx.desired, &bytes)?;
             }
             let saved = saved::load(path)?;
@@ -141,12 +141,7 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
                     path.display()
                 ));
             }
-            let bytes = std::fs::read(&desired_path).with_context(|| {
-                format!(
-                    "cannot read the desired-state file {}",
-                    desired_path.display()
-                )
-            })?;
+            let bytes = crate::config::read_bytes(&desired_path)?;
             crate::config::check_required_version(&desired_path, &bytes)?;
             saved_check::same_version(path, &saved.vpnform_version)?;
             if saved.offline {

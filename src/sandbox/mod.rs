@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use audit::AuditEntry;
-pub use faults::{Faults, RateLimits};
+pub use faults::{Faults, Injection, RateLimits};
 pub use server::{CallLog, Shared, run};
 pub use world::{Gateway, IpsecServer, World, WorldError};
 
@@ -72,6 +72,14 @@ pub struct SandboxConfig {
     pub check_timestamp: bool,
     /// Sees every call (action, parameters without the signature, status, code).
     pub logger: Option<CallLogger>,
+    /// Scripted answers, used up in order (`--inject`).
+    pub injections: Vec<Injection>,
+    /// A gateway still shows `active` for this long after accepting a mutation, and only
+    /// then `updating` for the configure time (`--status-lag`).
+    pub status_lag: Duration,
+    /// ListIpsecServers still shows a deleted server for this long after its gateway
+    /// turned `active` again (`--list-lag`).
+    pub list_lag: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -88,6 +96,9 @@ impl Default for SandboxConfig {
             policy: Policy::default(),
             check_timestamp: true,
             logger: None,
+            injections: Vec::new(),
+            status_lag: Duration::ZERO,
+            list_lag: Duration::ZERO,
         }
     }
 }
@@ -106,6 +117,9 @@ impl fmt::Debug for SandboxConfig {
             .field("policy", &self.policy)
             .field("check_timestamp", &self.check_timestamp)
             .field("logger", &self.logger.as_ref().map(|_| "<fn>"))
+            .field("injections", &self.injections)
+            .field("status_lag", &self.status_lag)
+            .field("list_lag", &self.list_lag)
             .finish()
     }
 }
@@ -200,6 +214,11 @@ impl Sandbox {
 
     pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
         self.shared.with_config(|c| c.rate_limits = limits);
+    }
+
+    /// Adds a scripted answer (see [`Injection`]).
+    pub fn inject(&self, injection: Injection) {
+        self.shared.with_config(|c| c.injections.push(injection));
     }
 
     pub fn set_latency(&self, latency: Duration) {

@@ -146,7 +146,8 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
     } else {
         None
     };
-    let connection = connect::connect(&args.cloud, &state, desired_for_seed.as_ref()).await?;
+    let connection =
+        connect::connect(&ctx.ui, &args.cloud, &state, desired_for_seed.as_ref()).await?;
     let result = run_with(
         ctx,
         args,

@@ -58,6 +58,13 @@ pub struct CloudArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub parallelism: usize,
 
+    /// At most N requests a second per API action. vpnform starts each action at 10 a
+    /// second and finds the cloud's limit from its throttling; this caps what it may
+    /// reach (e.g. to leave room for other tools on the account).
+    #[arg(long, value_name = "N", default_value_t = crate::cloud::DEFAULT_MAX_RATE as u32,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_rate: u32,
+
     /// With --sandbox: how long a gateway configures after a delete (`2s`, `1s..3s`).
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = super::connect::parse_configure_time)]
     pub sandbox_configure_time: (std::time::Duration, std::time::Duration),
@@ -107,7 +114,8 @@ fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
         let runtime = connect::runtime()?;
         let plan = runtime.block_on(async {
             let connection =
-                connect::connect(&args.cloud, &loaded.state, Some(&loaded.desired)).await?;
+                connect::connect(&ctx.ui, &args.cloud, &loaded.state, Some(&loaded.desired))
+                    .await?;
             let plan = online::plan(
                 &loaded.desired,
                 &loaded.state,

@@ -1,5 +1,6 @@
 //! `vpnform apply [FILE]`: plan (or load a saved plan), approve, execute, record.
 
+use crate::ui::progress::{LINE_EVERY, StepProgress};
 use std::io::{BufRead, IsTerminal as _};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -196,7 +197,12 @@ async fn run_with(
         (Some(saved), _) => saved,
         (None, None) => unreachable!("a fresh plan is made from the desired file"),
         (None, Some(desired)) => {
-            let plan = online::plan(&desired, &state, &client, args.max_deletes).await?;
+            let progress = StepProgress::new(&ctx.ui, args.json, LINE_EVERY);
+            let plan =
+                online::plan_with_progress(&desired, &state, &client, args.max_deletes, &progress)
+                    .await;
+            progress.finish();
+            let plan = plan?;
             let graph = plan.graph()?;
             let loaded = Loaded {
                 state: state.clone(),

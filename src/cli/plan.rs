@@ -7,6 +7,7 @@ use crate::plan::render::{self, TextOptions};
 use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{self, Plan, PlanOptions, online};
 use crate::state::{STATE_VERSION, State};
+use crate::ui::progress::{LINE_EVERY, StepProgress};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -116,13 +117,16 @@ fn plan(ctx: &Context, args: &Args, timestamp: &str) -> anyhow::Result<u8> {
             let connection =
                 connect::connect(&ctx.ui, &args.cloud, &loaded.state, Some(&loaded.desired))
                     .await?;
-            let plan = online::plan(
+            let progress = StepProgress::new(&ctx.ui, args.json, LINE_EVERY);
+            let plan = online::plan_with_progress(
                 &loaded.desired,
                 &loaded.state,
                 &connection.client,
                 args.max_deletes,
+                &progress,
             )
             .await;
+            progress.finish();
             connection.close().await;
             anyhow::Ok(plan?)
         })?;

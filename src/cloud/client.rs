@@ -202,9 +202,9 @@ impl Client {
         &self.inner.credentials.source
     }
 
-    /// The fastest action's current rate, requests a second (progress lines).
-    pub fn top_rate(&self) -> Option<(String, f64)> {
-        self.inner.limiter.top_rate()
+    /// The rate `action` is sent at now, requests a second (progress lines).
+    pub fn rate(&self, action: &str) -> Option<f64> {
+        self.inner.limiter.rates().get(action).copied()
     }
 
     pub fn stats(&self) -> ClientStats {

@@ -317,15 +317,6 @@ impl RateLimiter {
         let lanes = self.lanes.lock().expect("rate limiter lock");
         lanes.iter().map(|(k, l)| (k.clone(), l.rate)).collect()
     }
-
-    /// The fastest lane's rate (requests a second), for progress lines.
-    pub fn top_rate(&self) -> Option<(String, f64)> {
-        let lanes = self.lanes.lock().expect("rate limiter lock");
-        lanes
-            .iter()
-            .map(|(k, l)| (k.clone(), l.rate))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-    }
 }
 
 #[cfg(test)]

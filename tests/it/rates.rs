@@ -589,3 +589,40 @@ fn lag_in_listing_only() {
 fn lags_of_a_second_in_status_and_listing() {
     lag_proof(Duration::from_secs(1), Duration::from_secs(1));
 }
+
+// ---------------------------------------------------------------------------------------
+// Progress: the online plan's prechecks, with the rate they run at.
+
+/// Eight prechecks at two a second take about 3.5 s: off a terminal, a line after 2 s
+/// and one when they end, naming the rate; `-q` shows none.
+#[test]
+fn online_plan_shows_precheck_progress_with_its_rate_unless_quiet() {
+    let servers = many(8);
+    let cloud = Cloud::start(&servers, |_| {});
+    let ws = cloud.workspace(&servers);
+    let out = ws.run(&["plan", "--max-rate", "2"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Prechecking: "))
+        .collect();
+    assert!(lines.len() >= 2, "{}", out.stderr);
+    for line in &lines[..lines.len() - 1] {
+        let rest = line.strip_prefix("Prechecking: ").unwrap();
+        let (count, rest) = rest.split_once(" deletes, 2 requests a second, ").unwrap();
+        let (done, total) = count.split_once('/').unwrap();
+        assert!(done.parse::<usize>().unwrap() < 8 && total == "8", "{line}");
+        assert!(rest.ends_with('s'), "{line}");
+    }
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with("Prechecking: 8/8 deletes, 2 requests a second, ")
+            && last.ends_with("s (done)"),
+        "{last}"
+    );
+
+    let quiet = ws.run(&["-q", "plan", "--max-rate", "2"]);
+    assert_eq!(quiet.code, 0, "{quiet:?}");
+    assert_eq!(quiet.stderr, "");
+}

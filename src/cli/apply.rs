@@ -1,5 +1,6 @@
 //! `vpnform apply [FILE]`: plan (or load a saved plan), approve, execute, record.
 
+use crate::ui::progress::{LINE_EVERY, StepProgress};
 use std::io::{BufRead, IsTerminal as _};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -202,7 +203,8 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
         None => None,
     };
     let desired_for_seed = (args.plan_file.is_none() || args.cloud.sandbox).then_some(desired);
-    let connection = connect::connect(&args.cloud, &state, desired_for_seed.as_ref()).await?;
+    let connection =
+        connect::connect(&ctx.ui, &args.cloud, &state, desired_for_seed.as_ref()).await?;
     let result = run_with(
         ctx,
         args,
@@ -267,7 +269,12 @@ async fn run_with(
         }
         (None, None) => unreachable!("a fresh plan is made from the desired file"),
         (None, Some(desired)) => {
-            let plan = online::plan(&desired, &state, &client, args.max_deletes).await?;
+            let progress = StepProgress::new(&ctx.ui, args.json, LINE_EVERY);
+            let plan =
+                online::plan_with_progress(&desired, &state, &client, args.max_deletes, &progress)
+                    .await;
+            progress.finish();
+            let plan = plan?;
             let graph = plan.graph()?;
             let loaded = Loaded {
                 state: state.clone(),

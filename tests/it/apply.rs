@@ -10,13 +10,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use vpnform::sandbox::{self, AuditEntry, CallLog, Sandbox, SandboxConfig, World};
+use vpnform::sandbox::{self, AuditEntry, CallLog};
 use vpnform::state::State;
 
-use crate::support::{Output, Workspace};
+use crate::support::{Cloud, Output, Workspace, param};
 
 /// One recorded server: address name, id, region, gateway, depends_on (names).
 struct Server {
@@ -77,112 +76,6 @@ fn desired_yaml(servers: &[Server]) -> String {
         ));
     }
     text
-}
-
-/// The sandbox, served by a runtime the test owns, plus every call it answered.
-struct Cloud {
-    runtime: tokio::runtime::Runtime,
-    sandbox: Option<Sandbox>,
-    wire: Arc<Mutex<Vec<CallLog>>>,
-}
-
-impl Cloud {
-    /// A sandbox whose world is what the state file records.
-    fn for_state(state_text: &str, configure: Duration) -> Cloud {
-        let state = vpnform::state::parse(std::path::Path::new("state.yaml"), state_text)
-            .expect("test state parses");
-        Cloud::start(World::from_state(&state), configure)
-    }
-
-    fn start(world: World, configure: Duration) -> Cloud {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let wire: Arc<Mutex<Vec<CallLog>>> = Arc::default();
-        let log = wire.clone();
-        let config = SandboxConfig {
-            configure_time: (configure, configure),
-            logger: Some(Arc::new(move |call: &CallLog| {
-                log.lock().unwrap().push(call.clone())
-            })),
-            ..SandboxConfig::default()
-        };
-        let sandbox = runtime
-            .block_on(sandbox::start(config, world))
-            .expect("sandbox starts");
-        Cloud {
-            runtime,
-            sandbox: Some(sandbox),
-            wire,
-        }
-    }
-
-    fn sandbox(&self) -> &Sandbox {
-        self.sandbox.as_ref().unwrap()
-    }
-
-    /// A workspace whose runs reach this sandbox with its key pair.
-    fn workspace(&self, state: &str, desired: &str) -> Workspace {
-        Workspace::new()
-            .file("vpnform.yaml", desired)
-            .file("state/vpnform.state.yaml", state)
-            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                sandbox::DEFAULT_ACCESS_KEY_ID,
-            )
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                sandbox::DEFAULT_ACCESS_KEY_SECRET,
-            )
-    }
-
-    /// Every delete effect so far.
-    fn deletes(&self) -> Vec<AuditEntry> {
-        self.sandbox()
-            .audit()
-            .into_iter()
-            .filter(|e| e.action == "DeleteIpsecServer")
-            .collect()
-    }
-
-    /// Every real (not DryRun) DeleteIpsecServer call answered so far.
-    fn sent_deletes(&self) -> Vec<CallLog> {
-        self.wire
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|c| c.action == "DeleteIpsecServer" && param(c, "DryRun") != Some("true"))
-            .cloned()
-            .collect()
-    }
-
-    /// How many answers carried `code`.
-    fn answers_with(&self, code: &str) -> usize {
-        self.wire
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|c| c.code.as_deref() == Some(code))
-            .count()
-    }
-}
-
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        if let Some(sandbox) = self.sandbox.take() {
-            self.runtime.block_on(sandbox.shutdown());
-        }
-    }
-}
-
-fn param<'a>(call: &'a CallLog, name: &str) -> Option<&'a str> {
-    call.params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 const CONFIGURE: Duration = Duration::from_millis(200);
@@ -307,7 +200,7 @@ fn many_gateways_apply_in_dependency_order_one_operation_per_gateway_exactly_onc
         }
     }
     // vpnform waited for each gateway itself: the API never had to turn one away.
-    assert_eq!(cloud.answers_with("VpnGateway.Configuring"), 0);
+    assert_eq!(cloud.wire.answers_with("VpnGateway.Configuring"), 0);
 
     // Every delete carried a ClientToken, and every real send of one server the same one.
     for e in &deletes {

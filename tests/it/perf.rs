@@ -12,6 +12,8 @@ use vpnform::sandbox::{self, SandboxConfig, World};
 use vpnform::secret::Secret;
 use vpnform::state::{Resource, State};
 
+use crate::support::serve;
+
 struct Quiet;
 impl Reporter for Quiet {
     fn event(&self, _: &Event) {}
@@ -70,7 +72,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
         configure_time: (Duration::from_millis(30), Duration::from_millis(80)),
         ..SandboxConfig::default()
     };
-    let sandbox = sandbox::start(config, world).await.unwrap();
+    let (sandbox, _) = serve(config, world).await;
     let client = Client::new(
         Credentials {
             access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),

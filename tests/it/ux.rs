@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use vpnform::sandbox::{self, Sandbox, SandboxConfig, World};
-
-use crate::support::Workspace;
+use crate::support::{Cloud, Workspace};
 
 const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
 
@@ -44,66 +42,9 @@ fn offline_workspace() -> Workspace {
         .file("state/vpnform.state.yaml", STATE)
 }
 
-/// A sandbox seeded from [`STATE`], served on 127.0.0.1:0 by a runtime the test owns.
-struct Cloud {
-    runtime: tokio::runtime::Runtime,
-    sandbox: Option<Sandbox>,
-}
-
-impl Cloud {
-    fn start() -> Cloud {
-        let state = vpnform::state::parse(std::path::Path::new("state.yaml"), STATE).unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let configure = Duration::from_millis(100);
-        let config = SandboxConfig {
-            configure_time: (configure, configure),
-            ..SandboxConfig::default()
-        };
-        let sandbox = runtime
-            .block_on(sandbox::start(config, World::from_state(&state)))
-            .expect("sandbox starts");
-        Cloud {
-            runtime,
-            sandbox: Some(sandbox),
-        }
-    }
-
-    fn sandbox(&self) -> &Sandbox {
-        self.sandbox.as_ref().unwrap()
-    }
-
-    fn workspace(&self) -> Workspace {
-        offline_workspace()
-            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                sandbox::DEFAULT_ACCESS_KEY_ID,
-            )
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                sandbox::DEFAULT_ACCESS_KEY_SECRET,
-            )
-    }
-
-    fn real_deletes(&self) -> usize {
-        self.sandbox()
-            .audit()
-            .iter()
-            .filter(|e| e.action == "DeleteIpsecServer")
-            .count()
-    }
-}
-
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        if let Some(sandbox) = self.sandbox.take() {
-            self.runtime.block_on(sandbox.shutdown());
-        }
-    }
+/// A sandbox seeded from [`STATE`].
+fn cloud() -> Cloud {
+    Cloud::for_state(STATE, Duration::from_millis(100))
 }
 
 const APPLY_FAST: &[&str] = &["--poll-interval", "20ms"];
@@ -313,8 +254,8 @@ fn show_of_a_stale_plan_says_it_is_stale() {
 
 #[test]
 fn regression_reapplying_a_finished_saved_plan_said_resuming_and_exited_0() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     let out = ws.run(&["plan", "--out", "p.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
     let mut apply = vec!["apply", "p.plan"];
@@ -323,7 +264,7 @@ fn regression_reapplying_a_finished_saved_plan_said_resuming_and_exited_0() {
     assert_eq!(out.code, 0, "{out:?}");
     let state = ws.read("state/vpnform.state.yaml");
     assert!(!state.contains("applying:"), "{state}");
-    assert_eq!(cloud.real_deletes(), 1);
+    assert_eq!(cloud.deletes().len(), 1);
 
     let out = ws.run(&apply);
     assert_eq!(out.code, 1, "{out:?}");
@@ -340,13 +281,13 @@ fn regression_reapplying_a_finished_saved_plan_said_resuming_and_exited_0() {
         )
     );
     assert_eq!(ws.read("state/vpnform.state.yaml"), state);
-    assert_eq!(cloud.real_deletes(), 1);
+    assert_eq!(cloud.deletes().len(), 1);
 }
 
 #[test]
 fn an_offline_plan_warns_at_apply_and_a_server_already_gone_is_counted_apart() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
     // Deleted outside vpnform after the plan.
@@ -369,15 +310,15 @@ fn an_offline_plan_warns_at_apply_and_a_server_already_gone_is_counted_apart() {
         out.stdout,
         "\nApply complete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 0 forgotten, 1 already gone.\n"
     );
-    assert_eq!(cloud.real_deletes(), 0);
+    assert_eq!(cloud.deletes().len(), 0);
     let state = ws.read("state/vpnform.state.yaml");
     assert!(!state.contains("ipsec_server.old"), "{state}");
 }
 
 #[test]
 fn a_server_already_gone_is_counted_apart_in_json_too() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
     cloud.sandbox().shared().edit_world(|w| {

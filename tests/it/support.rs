@@ -292,8 +292,8 @@ impl Filter {
         }
     }
 
-    /// The workspace's path, RFC 3339 times, RequestIds (upper-case UUIDs) and the
-    /// sandbox's port. Durations are filtered only when asked ([`Run::filter_durations`]):
+    /// The workspace's path, RFC 3339 times, RequestIds (upper-case UUIDs) and loopback
+    /// ports (the sandbox's). Durations are filtered only when asked ([`Run::filter_durations`]):
     /// many messages state one on purpose.
     fn defaults(ws: &Workspace) -> Vec<Filter> {
         let mut filters = Vec::new();
@@ -309,7 +309,7 @@ impl Filter {
                 r"\b[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\b",
                 "[REQUEST_ID]",
             ),
-            Filter::new(r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:[PORT]"),
+            Filter::new(r"\b127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         ]);
         filters
     }

@@ -397,7 +397,7 @@ fn regression_an_offline_saved_plan_adopted_a_server_that_does_not_exist() {
              Make a new plan with `vpnform plan --out FILE` and review it\n"
         )
     );
-    assert_eq!(cloud.sent_deletes(), 0);
+    assert_eq!(cloud.sent_deletes().len(), 0);
     assert_eq!(ws.read("state/vpnform.state.yaml"), before);
 }
 

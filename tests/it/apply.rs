@@ -677,7 +677,7 @@ State file changes (state/vpnform.state.yaml):
         )
         .run();
 
-    ws.vpnform(&APPLY[..])
+    ws.vpnform(APPLY)
         .filter_durations()
         .stdout(
             r#"Resource actions are indicated with the following symbols:
@@ -1237,7 +1237,7 @@ ipsec_server.f: failed: Forbidden: User not authorized to operate on the specifi
     assert!(!ws.exists("plan.json"), "a refused plan is not saved");
 
     let before = ws.read("state/vpnform.state.yaml");
-    ws.vpnform(&APPLY[..])
+    ws.vpnform(APPLY)
         .code(1)
         .stdout(r#"Resource actions are indicated with the following symbols:
   - destroy (delete in the cloud, then drop from the state)

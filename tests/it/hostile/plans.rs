@@ -160,7 +160,7 @@ fn assert_refused(cloud: &Cloud, ws: &Workspace, args: &[&str], message: &str) -
     assert_eq!(out.stderr, format!("error: {message}\n"));
     assert_eq!(out.stdout, "");
     assert_eq!(cloud.sent_deletes().len(), sent);
-    assert_eq!(deleted(&cloud), Vec::<String>::new());
+    assert_eq!(deleted(cloud), Vec::<String>::new());
     assert_eq!(ws.read("state/vpnform.state.yaml"), before);
     out
 }

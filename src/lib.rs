@@ -31,11 +31,15 @@ pub mod apply;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod duration;
 pub(crate) mod files;
+pub mod id;
 pub mod plan;
+pub mod regions;
 pub mod sandbox;
 pub mod secret;
 pub mod state;
+pub(crate) mod suggest;
 pub mod ui;
 pub mod yaml;
 

@@ -10,8 +10,6 @@
 mod error;
 mod model;
 mod raw;
-pub mod regions;
-pub(crate) mod suggest;
 mod validate;
 
 use std::collections::BTreeSet;

@@ -6,9 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::error::{Diagnostic, Label};
+use super::model::DesiredServer;
 use super::raw::{Node, Pos, Value};
-use super::{model::DesiredServer, regions, suggest};
 use crate::Address;
+use crate::regions;
+use crate::suggest;
 
 /// The resource kind of every entry under `ipsec_servers`.
 pub const IPSEC_SERVER: &str = "ipsec_server";
@@ -479,7 +481,7 @@ impl<'t> Checker<'t> {
                     .resource_id(
                         node,
                         &format!("{path}.id"),
-                        "iss-",
+                        crate::id::IPSEC_SERVER,
                         "an IPsec server",
                         "id: iss-bp1jougp8cfsbo8y9abcd",
                     )
@@ -496,7 +498,7 @@ impl<'t> Checker<'t> {
                 entry.vpn_gateway = self.resource_id(
                     node,
                     &format!("{path}.vpn_gateway"),
-                    "vpn-",
+                    crate::id::VPN_GATEWAY,
                     "a VPN gateway",
                     "vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd",
                 );
@@ -534,15 +536,10 @@ impl<'t> Checker<'t> {
     ) -> Option<String> {
         let help = format!("write the id of {what}, e.g. `{example}`");
         let id = self.string(node, path, &help)?;
-        let rest = id.strip_prefix(prefix);
-        if let Some(rest) = rest
-            && !rest.is_empty()
-            && rest
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        {
+        if crate::id::is_id(&id, prefix) {
             return Some(id);
         }
+        let rest = id.strip_prefix(prefix);
         let message = match rest {
             None => format!(
                 "`{id}` in `{path}` is not the id of {what}: it does not start with `{prefix}`"

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::id::{self, is_id};
+
 use super::error::{StateError, snippet};
 use super::{STATE_FILE, STATE_VERSION, State};
 
@@ -264,12 +266,6 @@ pub fn is_valid_address(address: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-fn has_id_shape(value: &str, prefix: &str) -> bool {
-    value
-        .strip_prefix(prefix)
-        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
 fn problems(state: &State) -> Vec<(Field, Option<String>, String)> {
     let mut found = Vec::new();
     if uuid::Uuid::parse_str(&state.lineage).is_err() {
@@ -289,7 +285,7 @@ fn problems(state: &State) -> Vec<(Field, Option<String>, String)> {
                 format!("`{address}` is not a resource address: write ipsec_server.NAME (NAME of letters, digits, `_`, `-`)"),
             ));
         }
-        if !has_id_shape(&r.id, "iss-") {
+        if !is_id(&r.id, id::IPSEC_SERVER) {
             found.push((
                 Field::ResourceId(address.clone()),
                 here.clone(),
@@ -305,7 +301,7 @@ fn problems(state: &State) -> Vec<(Field, Option<String>, String)> {
                 format!("{address}: id `{}` is also recorded under {other}", r.id),
             ));
         }
-        if !has_id_shape(&r.vpn_gateway, "vpn-") {
+        if !is_id(&r.vpn_gateway, id::VPN_GATEWAY) {
             found.push((
                 Field::ResourceGateway(address.clone()),
                 here.clone(),
@@ -349,7 +345,7 @@ fn problems(state: &State) -> Vec<(Field, Option<String>, String)> {
                 ),
             ));
         }
-        if !has_id_shape(&p.id, "iss-") {
+        if !is_id(&p.id, id::IPSEC_SERVER) {
             found.push((
                 Field::PendingId(i),
                 here.clone(),
@@ -360,7 +356,7 @@ fn problems(state: &State) -> Vec<(Field, Option<String>, String)> {
                 ),
             ));
         }
-        if !has_id_shape(&p.vpn_gateway, "vpn-") {
+        if !is_id(&p.vpn_gateway, id::VPN_GATEWAY) {
             found.push((
                 Field::PendingGateway(i),
                 here.clone(),

@@ -18,47 +18,15 @@ pub fn read_existing(dir: &Path) -> Result<State, StateError> {
     })
 }
 
-/// Recorded addresses close to `wanted` (edit distance, or one containing the other),
-/// closest first, at most 3.
-pub fn close_matches<'a>(
-    wanted: &str,
-    candidates: impl IntoIterator<Item = &'a Address>,
-) -> Vec<Address> {
-    let wanted_name = wanted.rsplit('.').next().unwrap_or(wanted);
-    let mut scored: Vec<(usize, &Address)> = candidates
-        .into_iter()
-        .filter_map(|c| {
-            let name = c.rsplit('.').next().unwrap_or(c);
-            let d = levenshtein(wanted, c).min(levenshtein(wanted_name, name));
-            let limit = (wanted_name.chars().count() / 3).max(2);
-            let related = !wanted_name.is_empty()
-                && (name.contains(wanted_name) || wanted_name.contains(name));
-            (d <= limit || related).then_some((d, c))
-        })
-        .collect();
-    scored.sort();
-    scored.into_iter().take(3).map(|(_, c)| c.clone()).collect()
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 fn unknown(dir: &Path, state: &State, addresses: Vec<Address>) -> StateError {
     let suggestions = addresses
         .iter()
-        .map(|a| close_matches(a, state.resources.keys()))
+        .map(|a| {
+            crate::suggest::close_addresses(a, state.resources.keys().map(String::as_str))
+                .into_iter()
+                .map(String::from)
+                .collect()
+        })
         .collect();
     StateError::UnknownAddress {
         path: state_path(dir),
@@ -220,30 +188,4 @@ pub fn unprotect(
     // A saved plan made before this edit must not resume over it.
     after.applying = None;
     write_if_changed(dir, &before, &mut after)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn close_matches_find_typos_and_substrings() {
-        let known: Vec<Address> = [
-            "ipsec_server.office",
-            "ipsec_server.lab",
-            "ipsec_server.office-2",
-        ]
-        .map(String::from)
-        .to_vec();
-        assert_eq!(
-            close_matches("ipsec_server.ofice", &known),
-            vec!["ipsec_server.office"]
-        );
-        assert_eq!(close_matches("lab", &known), vec!["ipsec_server.lab"]);
-        assert_eq!(
-            close_matches("ipsec_server.office", &known[1..]),
-            vec!["ipsec_server.office-2"]
-        );
-        assert!(close_matches("ipsec_server.zzzzzzzz", &known).is_empty());
-    }
 }

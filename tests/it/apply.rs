@@ -91,7 +91,7 @@ impl Cloud {
     fn for_state(state_text: &str, configure: Duration) -> Cloud {
         let state = vpnform::state::parse(std::path::Path::new("state.yaml"), state_text)
             .expect("test state parses");
-        Cloud::start(World::from_state(&state), configure)
+        Cloud::start(sandbox::seed::from_state(&state), configure)
     }
 
     fn start(world: World, configure: Duration) -> Cloud {

@@ -18,7 +18,7 @@ use proptest::sample::{Index, select, subsequence};
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 
-use vpnform::config::{self, ConfigError, Desired, DesiredServer, regions::REGIONS};
+use vpnform::config::{self, ConfigError, Desired, DesiredServer};
 use vpnform::state::{self, ApplyingPlan, PendingOp, Resource, State, StateError};
 
 use crate::support::Workspace;
@@ -89,7 +89,7 @@ fn entry_name() -> impl Strategy<Value = String> {
 }
 
 fn region() -> impl Strategy<Value = &'static str> {
-    select(REGIONS)
+    select(vpnform::regions::ids().collect::<Vec<_>>())
 }
 
 fn gen_file() -> impl Strategy<Value = GenFile> {
@@ -787,9 +787,9 @@ fn free_text() -> impl Strategy<Value = String> {
 
 fn resource() -> impl Strategy<Value = Resource> {
     (
-        "iss-[a-zA-Z0-9]{1,20}",
+        "iss-[a-z0-9]{1,20}",
         free_text(),
-        "vpn-[a-zA-Z0-9]{1,20}",
+        "vpn-[a-z0-9]{1,20}",
         proptest::collection::vec(address(), 0..3),
         any::<bool>(),
         proptest::collection::btree_map(free_text(), free_text(), 0..4),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use vpnform::sandbox::{self, Sandbox, SandboxConfig, World};
+use vpnform::sandbox::{self, Sandbox, SandboxConfig};
 
 use crate::support::Workspace;
 
@@ -64,7 +64,7 @@ impl Cloud {
             ..SandboxConfig::default()
         };
         let sandbox = runtime
-            .block_on(sandbox::start(config, World::from_state(&state)))
+            .block_on(sandbox::start(config, sandbox::seed::from_state(&state)))
             .expect("sandbox starts");
         Cloud {
             runtime,

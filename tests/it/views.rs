@@ -609,7 +609,7 @@ fn regression_still_destroying_counted_from_the_start_of_the_apply() {
 fn a_delete_answered_gateway_configuring_says_what_it_waits_for() {
     let state = state_yaml(&[("a".into(), "vpn-ga".into())]);
     let parsed = vpnform::state::parse(std::path::Path::new("state.yaml"), &state).unwrap();
-    let mut world = World::from_state(&parsed);
+    let mut world = sandbox::seed::from_state(&parsed);
     world.add_server("iss-other", "vpn-ga", "cn-hangzhou");
     let cloud = Cloud::start(world, Duration::from_secs(3));
     let ws = cloud.workspace(&state, "version: 1\nipsec_servers: {}\n");
@@ -741,7 +741,7 @@ impl Cloud {
     fn for_state(state_text: &str, configure: Duration) -> Cloud {
         let state = vpnform::state::parse(std::path::Path::new("state.yaml"), state_text)
             .expect("test state parses");
-        Cloud::start(World::from_state(&state), configure)
+        Cloud::start(sandbox::seed::from_state(&state), configure)
     }
 
     fn start(world: World, configure: Duration) -> Cloud {

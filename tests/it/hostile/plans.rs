@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
-use vpnform::sandbox::{self, CallLog, Sandbox, SandboxConfig, World};
+use vpnform::sandbox::{self, CallLog, Sandbox, SandboxConfig};
 
 use crate::support::{Output, Workspace};
 
@@ -73,7 +73,7 @@ struct Cloud {
 impl Cloud {
     fn start() -> Cloud {
         let state = vpnform::state::parse(Path::new("state.yaml"), STATE).unwrap();
-        let mut world = World::from_state(&state);
+        let mut world = sandbox::seed::from_state(&state);
         world.add_gateway("vpn-g4", "cn-hangzhou");
         let mut new = sandbox::IpsecServer::new("vpn-g4");
         new.name = Some("new".into());

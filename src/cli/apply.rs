@@ -126,6 +126,11 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
     let mut desired_path = ctx.desired.clone();
     let saved_plan = match &args.plan_file {
         Some(path) => {
+            // `required_version` comes first, as in every command: a vpnform too old or
+            // too new for this repository reads no saved plan either.
+            if let Ok(bytes) = std::fs::read(&ctx.desired) {
+                crate::config::check_required_version(&ctx.desired, &bytes)?;
+            }
             let saved = saved::load(path)?;
             let plan = saved.plan();
             if !ctx.desired_given && saved.desired_path != ctx.desired {

@@ -27,6 +27,7 @@
 // One output channel (crate::ui): nothing else prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod address;
 pub mod apply;
 pub mod cli;
 pub mod cloud;
@@ -43,6 +44,4 @@ pub(crate) mod suggest;
 pub mod ui;
 pub mod yaml;
 
-/// A resource address such as `ipsec_server.office`: the resource kind, a dot, and the
-/// name the user gave the entry in the desired-state file.
-pub type Address = String;
+pub use address::Address;

@@ -1,5 +1,6 @@
 //! `vpnform apply [FILE]`: plan (or load a saved plan), approve, execute, record.
 
+use crate::ui::progress::{LINE_EVERY, StepProgress};
 use std::io::{BufRead, IsTerminal as _};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -128,7 +129,7 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
         Some(path) => {
             // `required_version` comes first, as in every command: a vpnform too old or
             // too new for this repository reads no saved plan either.
-            if let Ok(bytes) = std::fs::read(&ctx.desired) {
+            if let Ok(bytes) = crate::config::read_bytes(&ctx.desired) {
                 crate::config::check_required_version(&ctx.desired, &bytes)?;
             }
             let saved = saved::load(path)?;
@@ -141,12 +142,7 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
                     path.display()
                 ));
             }
-            let bytes = std::fs::read(&desired_path).with_context(|| {
-                format!(
-                    "cannot read the desired-state file {}",
-                    desired_path.display()
-                )
-            })?;
+            let bytes = crate::config::read_bytes(&desired_path)?;
             crate::config::check_required_version(&desired_path, &bytes)?;
             saved_check::same_version(path, &saved.vpnform_version)?;
             if saved.offline {
@@ -207,7 +203,8 @@ async fn apply(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
         None => None,
     };
     let desired_for_seed = (args.plan_file.is_none() || args.cloud.sandbox).then_some(desired);
-    let connection = connect::connect(&args.cloud, &state, desired_for_seed.as_ref()).await?;
+    let connection =
+        connect::connect(&ctx.ui, &args.cloud, &state, desired_for_seed.as_ref()).await?;
     let result = run_with(
         ctx,
         args,
@@ -272,7 +269,12 @@ async fn run_with(
         }
         (None, None) => unreachable!("a fresh plan is made from the desired file"),
         (None, Some(desired)) => {
-            let plan = online::plan(&desired, &state, &client, args.max_deletes).await?;
+            let progress = StepProgress::new(&ctx.ui, args.json, LINE_EVERY);
+            let plan =
+                online::plan_with_progress(&desired, &state, &client, args.max_deletes, &progress)
+                    .await;
+            progress.finish();
+            let plan = plan?;
             let graph = plan.graph()?;
             let loaded = Loaded {
                 state: state.clone(),

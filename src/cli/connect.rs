@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::plan::CloudArgs;
-use crate::cloud::{Client, ClientOptions, Credentials, resolve_credentials};
+use crate::cloud::{Client, ClientOptions, Credentials, ThrottleWarning, resolve_credentials};
 use crate::config::Desired;
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::state::State;
+use crate::ui::Ui;
 
 /// A client, and the sandbox behind it when rehearsing.
 pub struct Connection {
@@ -26,15 +27,20 @@ impl Connection {
 
 /// Connects as `args` say. With `--sandbox`, `state` and `desired` seed the sandbox's
 /// world: every recorded and every desired server exists on an active gateway.
+/// The one warning of an action's persistent throttling goes to `ui` (stderr).
 pub async fn connect(
+    ui: &Ui,
     args: &CloudArgs,
     state: &State,
     desired: Option<&Desired>,
 ) -> anyhow::Result<Connection> {
     let options = ClientOptions {
         max_in_flight: args.parallelism,
+        requests_per_second: f64::from(args.max_rate),
         ..ClientOptions::default()
     };
+    let warn_ui = ui.clone();
+    let warn = move |w: &ThrottleWarning| warn_ui.warn(&w.to_string());
     if args.sandbox {
         let mut world = sandbox::seed::from_state(state);
         for server in desired.iter().flat_map(|d| d.servers.values()) {
@@ -57,13 +63,15 @@ pub async fn connect(
             source: "the in-process sandbox".into(),
         };
         let sandbox = sandbox::start(config, world).await?;
-        let client = Client::new(
+        let client = Client::builder(
             credentials,
             ClientOptions {
                 endpoint: Some(sandbox.url()),
                 ..options
             },
-        )?;
+        )
+        .on_throttle_warning(warn)
+        .build()?;
         return Ok(Connection {
             client,
             sandbox: Some(sandbox),
@@ -77,13 +85,15 @@ pub async fn connect(
         &|name| std::env::var(name).ok(),
         &home,
     )?;
-    let client = Client::new(
+    let client = Client::builder(
         credentials,
         ClientOptions {
             endpoint: args.endpoint.clone(),
             ..options
         },
-    )?;
+    )
+    .on_throttle_warning(warn)
+    .build()?;
     Ok(Connection {
         client,
         sandbox: None,

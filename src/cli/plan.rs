@@ -7,6 +7,7 @@ use crate::plan::render::{self, TextOptions};
 use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{self, Plan, PlanOptions, online};
 use crate::state::{STATE_VERSION, State};
+use crate::ui::progress::{LINE_EVERY, StepProgress};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -67,6 +68,13 @@ pub struct CloudArgs {
     /// not count).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = super::parallelism)]
     pub parallelism: usize,
+
+    /// At most N requests a second per API action. vpnform starts each action at 10 a
+    /// second and finds the cloud's limit from its throttling; this caps what it may
+    /// reach (e.g. to leave room for other tools on the account).
+    #[arg(long, value_name = "N", default_value_t = crate::cloud::DEFAULT_MAX_RATE as u32,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_rate: u32,
 
     /// With --sandbox: how long a gateway configures after a delete (`2s`, `1s..3s`).
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = super::connect::parse_configure_time)]
@@ -330,14 +338,18 @@ fn plan(ctx: &Context, args: &Args) -> anyhow::Result<u8> {
         let runtime = connect::runtime()?;
         let plan = runtime.block_on(async {
             let connection =
-                connect::connect(&args.cloud, &loaded.state, Some(&loaded.desired)).await?;
-            let plan = online::plan(
+                connect::connect(&ctx.ui, &args.cloud, &loaded.state, Some(&loaded.desired))
+                    .await?;
+            let progress = StepProgress::new(&ctx.ui, args.json, LINE_EVERY);
+            let plan = online::plan_with_progress(
                 &loaded.desired,
                 &loaded.state,
                 &connection.client,
                 args.max_deletes,
+                &progress,
             )
             .await;
+            progress.finish();
             connection.close().await;
             anyhow::Ok(plan?)
         })?;

@@ -23,6 +23,11 @@
 //! - `files` holds the bounded reads and link-refusing writes of the files vpnform owns
 //!   (state, backup, saved plans), under `state` and `plan`.
 //! - [`ui`] is the one output channel: plan text to stdout, progress and logs to stderr.
+//!
+//! Below them all, one home per concept every layer shares: [`address`] (a resource
+//! address and the kind's spelling), [`id`] (the `iss-`/`vpn-` id grammar), [`regions`]
+//! (the region table and each region's endpoint), [`duration`] (durations as flags take
+//! them) and `suggest` ("did you mean").
 
 // One output channel (crate::ui): nothing else prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]

@@ -270,14 +270,8 @@ fn address_problem(source: &str) -> Option<(Field, Option<Address>, String)> {
     let positions: Positions =
         serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source)).ok()?;
     for (address, r) in &positions.resources {
-        if !is_address(address) {
-            return Some((
-                Field::ResourceKey(address.clone()),
-                None,
-                format!(
-                    "`{address}` is not a resource address: write ipsec_server.NAME (NAME of letters, digits, `_`, `-`)"
-                ),
-            ));
+        if let Err(e) = address.parse::<Address>() {
+            return Some((Field::ResourceKey(address.clone()), None, e.to_string()));
         }
         for (i, dep) in r.depends_on.iter().enumerate() {
             if !is_address(&dep.value) {

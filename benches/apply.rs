@@ -134,9 +134,9 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         let (id, gateway) = (format!("iss-{i:06}"), format!("vpn-{g:06}"));
         world.add_server(&id, &gateway, REGION);
         gateway_of.insert(id.clone(), gateway.clone());
-        let address = format!("ipsec_server.s{i:06}");
-        let depends_on: Vec<String> = before
-            .map(|j| format!("ipsec_server.s{j:06}"))
+        let address: vpnform::Address = format!("ipsec_server.s{i:06}").parse().unwrap();
+        let depends_on: Vec<vpnform::Address> = before
+            .map(|j| format!("ipsec_server.s{j:06}").parse().unwrap())
             .into_iter()
             .collect();
         state.resources.insert(

@@ -320,7 +320,7 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
         works.push(Work {
             action: Action {
                 address: p.address.clone(),
-                resource_kind: "ipsec_server".into(),
+                resource_kind: crate::address::IPSEC_SERVER.into(),
                 action: ActionKind::Delete,
                 id: p.id.clone(),
                 region: p.region.clone(),

@@ -231,8 +231,8 @@ pub fn text_line(event: &Event) -> String {
     }
 }
 
-fn resource(address: &str) -> serde_json::Value {
-    let (kind, name) = address.split_once('.').unwrap_or(("ipsec_server", address));
+fn resource(address: &Address) -> serde_json::Value {
+    let (kind, name) = (address.kind().as_str(), address.name());
     json!({"addr": address, "resource_type": kind, "resource_name": name, "module": "", "implied_provider": "alicloud"})
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::plan::CloudArgs;
 use crate::cloud::{Client, ClientOptions, Credentials, ThrottleWarning, resolve_credentials};
 use crate::config::Desired;
-use crate::sandbox::{self, Sandbox, SandboxConfig, World};
+use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::state::State;
 use crate::ui::Ui;
 
@@ -42,7 +42,7 @@ pub async fn connect(
     let warn_ui = ui.clone();
     let warn = move |w: &ThrottleWarning| warn_ui.warn(&w.to_string());
     if args.sandbox {
-        let mut world = World::from_state(state);
+        let mut world = sandbox::seed::from_state(state);
         for server in desired.iter().flat_map(|d| d.servers.values()) {
             if !world.vpn_gateways.contains_key(&server.vpn_gateway) {
                 world.add_gateway(&server.vpn_gateway, &server.region);

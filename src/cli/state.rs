@@ -51,8 +51,8 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
         }
         Command::Show { address } => {
             let st = ops::read_existing(dir)?;
-            let resource = ops::resource(dir, &st, &address)?;
-            ctx.ui.out(&ops::render_resource(&st, &address, resource));
+            let (address, resource) = ops::resource(dir, &st, &address)?;
+            ctx.ui.out(&ops::render_resource(&st, address, resource));
         }
         Command::Rm {
             addresses,

@@ -173,8 +173,9 @@ Remove it (`rm {}`) and run again: vpnform creates the lock file itself.",
     UnknownAddress {
         /// The state file.
         path: PathBuf,
-        /// Every address asked for that is not in the state, in the order given.
-        addresses: Vec<Address>,
+        /// Every address asked for that is not in the state, in the order given (as
+        /// written: it need not be an address at all).
+        addresses: Vec<String>,
         /// Close matches among the recorded addresses, per unknown address.
         suggestions: Vec<Vec<Address>>,
     },
@@ -227,7 +228,7 @@ fn humanize(d: Duration) -> String {
 }
 
 fn unknown_message(
-    addresses: &[Address],
+    addresses: &[String],
     suggestions: &[Vec<Address>],
     path: &std::path::Path,
 ) -> String {

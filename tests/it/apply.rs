@@ -101,7 +101,7 @@ fn time(text: &str) -> jiff::Timestamp {
 }
 
 fn addresses(state: &State) -> BTreeSet<String> {
-    state.resources.keys().cloned().collect()
+    state.resources.keys().map(|a| a.to_string()).collect()
 }
 
 fn names(list: &[&str]) -> BTreeSet<String> {

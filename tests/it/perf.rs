@@ -35,12 +35,12 @@ async fn run(strategy: PollStrategy, chained: bool) {
     for i in 0..12 {
         let (id, gw) = (format!("iss-{i:03}"), format!("vpn-{:03}", i % 3));
         world.add_server(&id, &gw, "cn-hangzhou");
-        let depends_on: Vec<String> = if chained && i < 11 {
-            vec![format!("ipsec_server.s{:03}", i + 1)]
+        let depends_on: Vec<vpnform::Address> = if chained && i < 11 {
+            vec![format!("ipsec_server.s{:03}", i + 1).parse().unwrap()]
         } else {
             vec![]
         };
-        let address = format!("ipsec_server.s{i:03}");
+        let address: vpnform::Address = format!("ipsec_server.s{i:03}").parse().unwrap();
         state.resources.insert(
             address.clone(),
             Resource {

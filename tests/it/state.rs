@@ -484,6 +484,24 @@ fn bad_ids_and_addresses_are_errors_at_their_position() {
     }
 }
 
+/// Regression: the state accepted `iss-`/`vpn-` ids with upper-case letters that the
+/// desired file refuses; one id grammar now holds for both (the stricter one).
+#[test]
+fn a_state_with_an_upper_case_id_is_refused_at_its_position() {
+    every_command_refuses(
+        &TWO_SERVERS.replace("id: iss-bp1lab", "id: iss-BP1lab"),
+        &format!(
+            "error: state/vpnform.state.yaml:13:9: ipsec_server.lab: id `iss-BP1lab0000000000000001` is not an IPsec server id (iss-...)\n   |\n13 |     id: iss-BP1lab0000000000000001\n   |         ^\n{ADVICE}"
+        ),
+    );
+    every_command_refuses(
+        &TWO_SERVERS.replacen("vpn_gateway: vpn-bp1q8", "vpn_gateway: vpn-BP1Q8", 1),
+        &format!(
+            "error: state/vpnform.state.yaml:8:18: ipsec_server.office: vpn_gateway `vpn-BP1Q8bgx4xnkm2ogjabcd` is not a VPN gateway id (vpn-...)\n  |\n8 |     vpn_gateway: vpn-BP1Q8bgx4xnkm2ogjabcd\n  |                  ^\n{ADVICE}"
+        ),
+    );
+}
+
 #[test]
 fn state_written_by_vpnform_reads_back_byte_identical() {
     // Deterministic bytes: a change that is undone gives the same file back.

@@ -425,7 +425,7 @@ fn a_saved_online_plan_with_a_real_forget_and_an_adopt_applies() {
         &ws.read("state/vpnform.state.yaml"),
     )
     .unwrap();
-    let addresses: Vec<&str> = state.resources.keys().map(String::as_str).collect();
+    let addresses: Vec<&str> = state.resources.keys().map(|a| a.as_str()).collect();
     assert_eq!(addresses, vec!["ipsec_server.keep", "ipsec_server.new"]);
     assert_eq!(
         state.resources["ipsec_server.new"].attributes.get("name"),

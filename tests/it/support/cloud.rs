@@ -74,7 +74,7 @@ pub fn configuring(configure: Duration) -> SandboxConfig {
 pub fn world_of(state_text: &str) -> World {
     let state = vpnform::state::parse(std::path::Path::new("state.yaml"), state_text)
         .expect("test state parses");
-    World::from_state(&state)
+    vpnform::sandbox::seed::from_state(&state)
 }
 
 /// The sandbox served by a runtime of its own, so that a test thread can run the real

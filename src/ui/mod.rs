@@ -8,6 +8,8 @@ use std::io::{IsTerminal, Write};
 use anstream::{AutoStream, ColorChoice};
 pub use anstyle::Style;
 
+pub mod duration;
+
 /// Styles used across the output, in one place.
 pub mod style {
     use anstyle::{AnsiColor, Style};

@@ -40,9 +40,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             created_at: &saved.created_at,
             offline: saved.offline,
         };
-        ctx.ui.out(&json::line(&json::plan_document(
-            &plan, &graph, &info,
-        )));
+        ctx.ui
+            .out(&json::line(&json::plan_document(&plan, &graph, &info)));
     } else {
         let lineage = if saved.lineage.is_empty() {
             "none yet".to_string()

@@ -63,7 +63,10 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
                 &addresses,
                 &super::command_line(),
                 lock_timeout,
-                |holder| ctx.ui.status(&crate::views::lock_wait(holder, lock_timeout)),
+                |holder| {
+                    ctx.ui
+                        .status(&crate::views::lock_wait(holder, lock_timeout))
+                },
             )?;
             let mut text = String::new();
             for address in &removed.addresses {
@@ -84,7 +87,10 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
                 &address,
                 &super::command_line(),
                 lock_timeout,
-                |holder| ctx.ui.status(&crate::views::lock_wait(holder, lock_timeout)),
+                |holder| {
+                    ctx.ui
+                        .status(&crate::views::lock_wait(holder, lock_timeout))
+                },
             )?;
             if changed {
                 ctx.ui.out(&format!(

@@ -273,13 +273,8 @@ impl Run<'_> {
                 (saved.plan, saved.actions)
             }
             Source::Fresh(desired) => {
-                let plan = online::plan(
-                    &desired,
-                    &state,
-                    &self.client,
-                    self.request.max_deletes,
-                )
-                .await?;
+                let plan =
+                    online::plan(&desired, &state, &self.client, self.request.max_deletes).await?;
                 let graph = plan.graph()?;
                 self.reporter.event(&Event::Planned(PlanShown {
                     plan: &plan,

@@ -116,11 +116,8 @@ pub async fn connect(
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_default();
-    let credentials = resolve_credentials(
-        profile.as_deref(),
-        &|name| std::env::var(name).ok(),
-        &home,
-    )?;
+    let credentials =
+        resolve_credentials(profile.as_deref(), &|name| std::env::var(name).ok(), &home)?;
     let client = Client::new(
         credentials,
         ClientOptions {

@@ -51,8 +51,7 @@ pub async fn run(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Resu
         )?
     } else {
         let connection =
-            super::connect::connect(&request.cloud, &loaded.state, Some(&loaded.desired))
-                .await?;
+            super::connect::connect(&request.cloud, &loaded.state, Some(&loaded.desired)).await?;
         let plan = online::plan(
             &loaded.desired,
             &loaded.state,

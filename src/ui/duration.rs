@@ -24,7 +24,11 @@ pub fn human(d: Duration) -> String {
         .map(|(n, unit)| format!("{n}{unit}"))
         .collect();
     // Under a millisecond: still not nothing.
-    if text.is_empty() { "1ms".to_owned() } else { text }
+    if text.is_empty() {
+        "1ms".to_owned()
+    } else {
+        text
+    }
 }
 
 /// An elapsed time as Terraform prints it: whole seconds (`0s`, `23s`, `1m5s`).

@@ -225,7 +225,11 @@ pub fn action_line(event: &Event) -> String {
             action,
             elapsed,
             ..
-        } => format!("{address}: {} after {}", verb(*action).2, crate::ui::duration::elapsed(*elapsed)),
+        } => format!(
+            "{address}: {} after {}",
+            verb(*action).2,
+            crate::ui::duration::elapsed(*elapsed)
+        ),
         Event::AlreadyGone { address, id, .. } => format!(
             "{address}: Already gone [id={id}]: deleted outside vpnform since the plan; removed from the state"
         ),

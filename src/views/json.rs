@@ -290,8 +290,7 @@ impl Json {
             return diagnostics
                 .iter()
                 .map(|d| {
-                    let event =
-                        self.diagnostic_event("error", &d.message, &d.render(path), None);
+                    let event = self.diagnostic_event("error", &d.message, &d.render(path), None);
                     let width = d
                         .labels
                         .iter()
@@ -331,9 +330,7 @@ impl Json {
                 plan::PlanError::Mismatch(list) => {
                     list.iter().map(|m| m.address.as_str()).collect()
                 }
-                plan::PlanError::Protected(list) => {
-                    list.iter().map(|(a, _)| a.as_str()).collect()
-                }
+                plan::PlanError::Protected(list) => list.iter().map(|(a, _)| a.as_str()).collect(),
                 _ => Vec::new(),
             };
             let text = plan_error.to_string();
@@ -599,5 +596,80 @@ fn field_value(field: &str, text: &str) -> Value {
             json!(list)
         }
         _ => json!(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::ui::Verbosity;
+
+    fn fixed() -> String {
+        "2026-01-02T03:04:05.000000Z".to_owned()
+    }
+
+    fn view() -> Json {
+        Json::with_clock(Ui::new(true, Verbosity::Normal), fixed)
+    }
+
+    /// Every line's time comes from the view's one clock, so a test can pin it.
+    #[test]
+    fn lines_carry_the_views_clock() {
+        let event = crate::apply::Event::Complete {
+            address: "ipsec_server.a".into(),
+            action: ActionKind::Delete,
+            id: "iss-a".into(),
+            elapsed: Duration::from_millis(2500),
+        };
+        assert_eq!(
+            line(&view().action_event(&event)),
+            "{\"@level\":\"info\",\"@message\":\"ipsec_server.a: Destruction complete after 2s\",\
+             \"@module\":\"vpnform.ui\",\"@timestamp\":\"2026-01-02T03:04:05.000000Z\",\
+             \"hook\":{\"action\":\"delete\",\"elapsed_seconds\":2,\"id_key\":\"id\",\
+             \"id_value\":\"iss-a\",\"resource\":{\"addr\":\"ipsec_server.a\",\
+             \"implied_provider\":\"alicloud\",\"module\":\"\",\"resource_name\":\"a\",\
+             \"resource_type\":\"ipsec_server\"}},\"type\":\"apply_complete\"}\n"
+        );
+        assert_eq!(view().version_event()["@timestamp"], fixed());
+    }
+
+    /// Regression: a plan's `planned_change` named its resource with three keys, the
+    /// apply's events with five. One shape now.
+    #[test]
+    fn planned_changes_and_apply_events_had_two_resource_shapes() {
+        let action = Action {
+            address: "ipsec_server.a".into(),
+            resource_kind: plan::IPSEC_SERVER.into(),
+            action: ActionKind::Delete,
+            id: "iss-a".into(),
+            region: "cn-hangzhou".into(),
+            vpn_gateway: "vpn-a".into(),
+            depends_on: vec![],
+            client_token: "vpnform-t".into(),
+            precheck: plan::Precheck::Skipped,
+            reason: "removed from desired state".into(),
+            protect: false,
+            attributes: Default::default(),
+            changes: vec![],
+        };
+        let plan = Plan {
+            lineage: String::new(),
+            serial: 0,
+            desired_sha256: String::new(),
+            actions: vec![action.clone()],
+            hash: String::new(),
+            pending: vec![],
+        };
+        let graph = plan.graph().unwrap();
+        let planned = view().planned_change_event(&action, &graph);
+        let started = view().action_event(&crate::apply::Event::Start {
+            address: "ipsec_server.a".into(),
+            action: ActionKind::Delete,
+            id: "iss-a".into(),
+        });
+        assert_eq!(planned["change"]["resource"], started["hook"]["resource"]);
+        assert_eq!(planned["change"]["resource"], resource("ipsec_server.a"));
     }
 }

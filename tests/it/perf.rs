@@ -40,14 +40,24 @@ async fn run(strategy: PollStrategy, chained: bool) {
         resources: Default::default(),
         pending: vec![],
     };
-    let mut servers = vec![("keep".to_owned(), "iss-keep".to_owned(), "vpn-keep".to_owned(), vec![])];
+    let mut servers = vec![(
+        "keep".to_owned(),
+        "iss-keep".to_owned(),
+        "vpn-keep".to_owned(),
+        vec![],
+    )];
     for i in 0..12 {
         let depends_on: Vec<String> = if chained && i < 11 {
             vec![format!("ipsec_server.s{:03}", i + 1)]
         } else {
             vec![]
         };
-        servers.push((format!("s{i:03}"), format!("iss-{i:03}"), format!("vpn-{:03}", i % 3), depends_on));
+        servers.push((
+            format!("s{i:03}"),
+            format!("iss-{i:03}"),
+            format!("vpn-{:03}", i % 3),
+            depends_on,
+        ));
     }
     for (name, id, gw, depends_on) in servers {
         world.add_server(&id, &gw, "cn-hangzhou");
@@ -122,14 +132,22 @@ async fn run(strategy: PollStrategy, chained: bool) {
         },
         ctrl_c: false,
     };
-    let applied = ops::apply::run(&request, Arc::new(Quiet), |_| unreachable!("a saved plan is not approved"))
-        .await
-        .unwrap();
+    let applied = ops::apply::run(&request, Arc::new(Quiet), |_| {
+        unreachable!("a saved plan is not approved")
+    })
+    .await
+    .unwrap();
     assert_eq!(applied.outcome.count(ActionKind::Delete), 12);
-    let kept = |s: &State| s.resources.keys().cloned().collect::<Vec<_>>() == ["ipsec_server.keep"] && s.pending.is_empty();
+    let kept = |s: &State| {
+        s.resources.keys().cloned().collect::<Vec<_>>() == ["ipsec_server.keep"]
+            && s.pending.is_empty()
+    };
     assert!(kept(&applied.state.unwrap()));
     assert!(kept(&vpnform::state::read(&state_dir).unwrap().unwrap()));
-    assert_eq!(sandbox.world().ipsec_servers.keys().collect::<Vec<_>>(), ["iss-keep"]);
+    assert_eq!(
+        sandbox.world().ipsec_servers.keys().collect::<Vec<_>>(),
+        ["iss-keep"]
+    );
     // One effect per server, and in dependency order when chained.
     let deleted: Vec<String> = sandbox
         .audit()

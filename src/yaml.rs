@@ -12,3 +12,73 @@ pub fn options_for(text: &str) -> serde_saphyr::Options {
     options.budget = Some(budget);
     options
 }
+
+/// The most characters of a source line an error message quotes: a line of a terminal.
+pub const EXCERPT_CHARS: usize = 100;
+
+/// The most characters of a value an error message quotes.
+pub const VALUE_CHARS: usize = 60;
+
+/// A line-sized excerpt of `line` around the 1-based character `column`, and that
+/// column's place in the excerpt. A line longer than [`EXCERPT_CHARS`] (a 50 MB one-line
+/// value) is cut around the column, each cut shown as `…`: an error quotes a line, never
+/// a file, and what it writes to stderr stays small whatever the input.
+pub fn excerpt(line: &str, column: u64) -> (String, u64) {
+    if line.chars().nth(EXCERPT_CHARS).is_none() {
+        return (line.to_owned(), column.max(1));
+    }
+    let at = column.max(1) as usize - 1;
+    // Only the characters up to the excerpt's end are looked at: no copy of the line.
+    let start = at.saturating_sub(EXCERPT_CHARS / 3);
+    let mut chars = line.chars().skip(start);
+    let text: String = chars.by_ref().take(EXCERPT_CHARS).collect();
+    let cut_end = chars.next().is_some();
+    let (mut shown, mut shown_column) = (String::new(), (at - start + 1) as u64);
+    if start > 0 {
+        shown.push('…');
+        shown_column += 1;
+    }
+    shown.push_str(&text);
+    if cut_end {
+        shown.push('…');
+    }
+    (shown, shown_column)
+}
+
+/// `value` for quoting in a message: at most [`VALUE_CHARS`] characters, then `…` and
+/// how many more there were.
+pub fn shown(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(VALUE_CHARS) {
+        None => std::borrow::Cow::Borrowed(value),
+        Some((cut, _)) => {
+            let more = value[cut..].chars().count();
+            std::borrow::Cow::Owned(format!("{}… ({more} more characters)", &value[..cut]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_lines_and_values_are_quoted_whole() {
+        assert_eq!(excerpt("  region: x", 11), ("  region: x".to_owned(), 11));
+        assert_eq!(shown("cn-hangzhou"), "cn-hangzhou");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(1000), "b".repeat(1000));
+        let (text, column) = excerpt(&line, 1001);
+        assert_eq!(text.chars().count(), EXCERPT_CHARS + 2);
+        assert_eq!(text.chars().nth(column as usize - 1), Some('X'));
+        assert!(text.starts_with('…') && text.ends_with('…'));
+        let (text, column) = excerpt(&line, 1);
+        assert_eq!((text.chars().count(), column), (EXCERPT_CHARS + 1, 1));
+        assert_eq!(
+            shown(&"z".repeat(61)),
+            format!("{}… (1 more characters)", "z".repeat(60))
+        );
+    }
+}

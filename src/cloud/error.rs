@@ -77,26 +77,30 @@ impl fmt::Display for ApiError {
         } else {
             self.action.as_str()
         };
+        // What the server said stays on its line: a `\n` in a Message must not print
+        // what reads as a line of vpnform's own.
+        use crate::ui::one_line;
+        let (code, message) = (one_line(&self.code), one_line(&self.message));
         if self.http_status == 0 {
-            write!(f, "{action} failed: {}: {}", self.code, self.message)?;
+            write!(f, "{action} failed: {code}: {message}")?;
         } else {
             write!(
                 f,
-                "{action} failed: {} (HTTP {}): {}",
-                self.code, self.http_status, self.message
+                "{action} failed: {code} (HTTP {}): {message}",
+                self.http_status
             )?;
         }
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, "\n  RequestId: {id}")?;
+            write!(f, "\n  RequestId: {}", one_line(id))?;
         }
         if let Some(host) = &self.host_id {
-            write!(f, "\n  HostId: {host}")?;
+            write!(f, "\n  HostId: {}", one_line(host))?;
         }
         if let Some(link) = &self.recommend {
-            write!(f, "\n  Recommend: {link}")?;
+            write!(f, "\n  Recommend: {}", one_line(link))?;
         }
         if let Some(ram) = self.ram_action().filter(|_| self.is_forbidden()) {
             write!(

@@ -22,6 +22,14 @@ pub enum ConfigError {
         source: std::io::Error,
     },
 
+    /// The file is larger than vpnform reads (or never ends: a device, a pipe).
+    #[error(
+        "the desired-state file {} is larger than {} MiB, the most vpnform reads\n  = help: check that `--desired` names your desired-state file; 100,000 servers take about 11 MiB",
+        path.display(),
+        limit / (1024 * 1024)
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
+
     /// The file was read but is not a valid desired state: every problem found, sorted by
     /// position.
     #[error("{}", render_all(path, diagnostics))]
@@ -65,20 +73,26 @@ pub struct Label {
     pub primary: bool,
     /// Said after the underline; may be empty.
     pub text: String,
-    /// The text of line `line`, as in the file.
+    /// The text of line `line` as in the file, or a line-sized excerpt of it around
+    /// the column when the line is long ([`crate::yaml::excerpt`]).
     pub source_line: String,
+    /// Where `column` is in `source_line` (1-based characters).
+    pub source_column: u64,
 }
 
 impl Diagnostic {
     /// Renders the diagnostic without the leading `error: `, which the caller's error
     /// channel adds.
     pub fn render(&self, path: &std::path::Path) -> String {
+        // The message, label texts and helps are one line each by construction; a value
+        // quoted in them (a string with a `\n` in it) must not make another.
+        use crate::ui::one_line;
         let mut out = format!(
             "{}:{}:{}: {}",
             path.display(),
             self.line,
             self.column,
-            self.message
+            one_line(&self.message)
         );
         let mut labels: Vec<&Label> = self.labels.iter().collect();
         labels.sort_by_key(|l| (l.line, l.column));
@@ -110,7 +124,7 @@ impl Diagnostic {
             out.push_str(&format!("\n{pad} | {}", underline(label)));
         }
         for help in &self.help {
-            out.push_str(&format!("\n{pad} = help: {help}"));
+            out.push_str(&format!("\n{pad} = help: {}", one_line(help)));
         }
         out
     }
@@ -120,7 +134,7 @@ impl Diagnostic {
 /// lines up with tab-indented text), then `^^^` or `---` and the label's text.
 fn underline(label: &Label) -> String {
     let chars: Vec<char> = label.source_line.trim_end().chars().collect();
-    let start = (label.column.max(1) - 1) as usize;
+    let start = (label.source_column.max(1) - 1) as usize;
     let mut text: String = chars
         .iter()
         .take(start)
@@ -134,7 +148,7 @@ fn underline(label: &Label) -> String {
     text.extend(std::iter::repeat_n(mark, width));
     if !label.text.is_empty() {
         text.push(' ');
-        text.push_str(&label.text);
+        text.push_str(&crate::ui::one_line(&label.text));
     }
     text
 }

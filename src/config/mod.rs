@@ -55,10 +55,25 @@ pub fn source_lines(text: &str) -> Vec<&str> {
     lines
 }
 
+/// The largest desired-state file vpnform reads: 64 MiB. A file of 100,000 servers
+/// (`scripts/gen-state.py`) is about 11 MiB, so this leaves room for five times that
+/// with comments and `depends_on`, while `--desired /dev/zero` (or a multi-gigabyte
+/// file) is refused after reading at most this much. It is also serde-saphyr's own cap
+/// on the scalar bytes of one document.
+pub const MAX_DESIRED_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads and validates the desired-state file at `path`. `recorded` holds the addresses
 /// in the recorded state: a `depends_on` may name one that is no longer desired.
 pub fn load(path: &Path, recorded: &BTreeSet<Address>) -> Result<Desired, ConfigError> {
-    let bytes = std::fs::read(path).map_err(|source| {
+    let bytes = read_bounded(path)?;
+    load_bytes(path, &bytes, recorded)
+}
+
+/// The file's bytes, refusing more than [`MAX_DESIRED_BYTES`]: a regular file by its
+/// size before reading, anything else (a device, a pipe) after that much.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    use std::io::Read as _;
+    let read_error = |source: std::io::Error| {
         if source.kind() == std::io::ErrorKind::NotFound {
             ConfigError::NotFound {
                 path: path.to_owned(),
@@ -69,8 +84,24 @@ pub fn load(path: &Path, recorded: &BTreeSet<Address>) -> Result<Desired, Config
                 source,
             }
         }
-    })?;
-    load_bytes(path, &bytes, recorded)
+    };
+    let too_large = || ConfigError::TooLarge {
+        path: path.to_owned(),
+        limit: MAX_DESIRED_BYTES,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let metadata = file.metadata().map_err(read_error)?;
+    if metadata.is_file() && metadata.len() > MAX_DESIRED_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_DESIRED_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_DESIRED_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Checks only the file's `required_version` (for a command that does not otherwise

@@ -22,7 +22,10 @@ impl Pos {
     fn of<T>(spanned: &Spanned<T>) -> Pos {
         // `referenced` is where the node is used: for an alias, the `*name`, which is
         // where the user has to look first.
-        let loc = spanned.referenced;
+        Pos::at(spanned.referenced)
+    }
+
+    fn at(loc: serde_saphyr::Location) -> Pos {
         if loc.line() == 0 {
             Pos::START
         } else {
@@ -41,6 +44,12 @@ pub struct Node {
     /// Characters the node's text spans (quotes included), for underlining it.
     pub width: u64,
     pub value: Value,
+    /// Where the value itself is written (for an alias, at its anchor) and how many
+    /// characters: the spelling of a scalar (`True` and `true` are one value).
+    pub defined: Pos,
+    pub defined_width: u64,
+    /// An explicit YAML tag (`!!binary`, `!custom`), as the parser resolved it.
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,11 +93,14 @@ impl Value {
 
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Value>::deserialize(deserializer)?;
+        let spanned = Spanned::<serde_saphyr::Tagged<Value>>::deserialize(deserializer)?;
         Ok(Node {
             pos: Pos::of(&spanned),
             width: spanned.referenced.span().len(),
-            value: spanned.value,
+            defined: Pos::at(spanned.defined),
+            defined_width: spanned.defined.span().len(),
+            value: spanned.value.0,
+            tag: spanned.value.1,
         })
     }
 }
@@ -144,9 +156,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Str(v))
     }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
-        String::from_utf8(v.to_vec())
-            .map(Value::Str)
-            .map_err(|_| E::custom("binary data is not text"))
+        // Only a `!!binary` scalar gives bytes, and every tag is refused by the
+        // validator at the node's place: what it decodes to does not matter.
+        Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();

@@ -3,9 +3,13 @@
 /// The candidate with the smallest edit distance to `word`, if that distance is small
 /// for the word's length (a third of it, at least one edit); ties go to the first.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
+    let length = word.chars().count();
+    let limit = (length / 3).max(1);
     candidates
         .into_iter()
+        // The distance is at least the difference in length: a candidate too long or
+        // too short is not compared (a 50 MB value is not a near miss of any region).
+        .filter(|c| c.chars().count().abs_diff(length) <= limit)
         .map(|c| (distance(word, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)

@@ -9,6 +9,7 @@ use super::error::{Diagnostic, Label};
 use super::raw::{Node, Pos, Value};
 use super::{model::DesiredServer, regions, suggest};
 use crate::Address;
+use crate::yaml::shown;
 
 /// The resource kind of every entry under `ipsec_servers`.
 pub const IPSEC_SERVER: &str = "ipsec_server";
@@ -16,6 +17,10 @@ pub const IPSEC_SERVER: &str = "ipsec_server";
 const TOP_FIELDS: &[&str] = &["version", "required_version", "defaults", "ipsec_servers"];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
 const SERVER_FIELDS: &[&str] = &["id", "vpn_gateway", "region", "depends_on", "protect"];
+
+/// The most `depends_on` items of one cycle quoted under its message (all members are
+/// named in the message itself): a 100,000-entry cycle is one line, not 300,000.
+const CYCLE_SNIPPETS: usize = 10;
 
 const EMPTY_REFUSAL: &str = "refusing to treat an empty desired state as 'delete everything'";
 const EMPTY_HELP: &str = "list the IPsec servers to keep under `ipsec_servers:`; to delete every recorded server, write `ipsec_servers: {}`";
@@ -31,6 +36,7 @@ pub fn validate(
         lines: super::source_lines(text),
         diagnostics: Vec::new(),
     };
+    checker.tags(root);
     let servers = checker.file(root, recorded);
     let mut diagnostics = checker.diagnostics;
     if diagnostics.is_empty() {
@@ -64,14 +70,52 @@ pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
         diagnostics: Vec::new(),
     };
     let mut diagnostic = checker.diagnostic(pos, 1, message, None);
-    let help = match inner {
+    // A limit met while expanding an alias comes wrapped in where the alias was.
+    let mut original = inner;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = original
+    {
+        original = error;
+    }
+    let help = match original {
         serde_saphyr::Error::MultipleDocuments { .. } => {
             "a desired-state file is one YAML document: remove the `---` that starts another one, and what follows it"
+        }
+        serde_saphyr::Error::Budget { breach, .. } => {
+            diagnostic.message = parser_limit(text, breach);
+            "the limits stop files that expand without end (aliases of aliases) or nest without end: write the entries out without aliases, or nest less"
         }
         _ => "fix the YAML syntax at this place",
     };
     diagnostic.help.push(help.to_owned());
     diagnostic
+}
+
+/// A parser limit that `text` went over, in words, with the limit: serde-saphyr's own
+/// message for these is its Rust debug text (`Nodes { nodes: 250001 }`).
+fn parser_limit(text: &str, breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let budget = crate::yaml::options_for(text).budget.unwrap_or_default();
+    let over = match breach {
+        B::Nodes { .. } => format!("more than {} values, lists and mappings", budget.max_nodes),
+        B::Events { .. } => format!("more than {} YAML parser events", budget.max_events),
+        B::Depth { .. } => format!(
+            "more than {} levels of nested lists and mappings",
+            budget.max_depth
+        ),
+        B::Aliases { .. } => format!("more than {} aliases (`*name`)", budget.max_aliases),
+        B::Anchors { .. } => format!("more than {} anchors (`&name`)", budget.max_anchors),
+        B::MergeKeys { .. } => format!("more than {} merge keys (`<<`)", budget.max_merge_keys),
+        B::ScalarBytes { .. } => format!(
+            "more than {} MiB of text in values",
+            budget.max_total_scalar_bytes / (1024 * 1024)
+        ),
+        B::AliasAnchorRatio { .. } => {
+            "too many aliases for its anchors (`*name` for `&name`)".to_owned()
+        }
+        _ => "more than the YAML parser allows for one file".to_owned(),
+    };
+    format!("the file goes over a limit of the YAML parser: {over}")
 }
 
 /// Text that is not UTF-8, located at the first bad byte.
@@ -151,17 +195,20 @@ impl<'t> Checker<'t> {
     }
 
     fn label(&self, pos: Pos, width: u64, primary: bool, text: String) -> Label {
+        let line = self
+            .lines
+            .get((pos.line as usize).wrapping_sub(1))
+            .map(|l| l.trim_end_matches('\r'))
+            .unwrap_or_default();
+        let (source_line, source_column) = crate::yaml::excerpt(line, pos.column);
         Label {
             line: pos.line,
             column: pos.column,
             width,
             primary,
             text,
-            source_line: self
-                .lines
-                .get((pos.line as usize).wrapping_sub(1))
-                .map(|l| l.trim_end_matches('\r').to_owned())
-                .unwrap_or_default(),
+            source_line,
+            source_column,
         }
     }
 
@@ -337,10 +384,15 @@ impl<'t> Checker<'t> {
                     &["write `version: 1`; a file written for a newer vpnform needs that vpnform"],
                 );
             }
-            Value::Float(f) => {
+            Value::Float(_) => {
+                // As written: `1.0` is not `1` (a float prints `1.0` as `1`).
+                let written = self.spelling(node);
                 self.error(
                     node,
-                    format!("unsupported `version: {f}`: this vpnform reads version 1"),
+                    format!(
+                        "unsupported `version: {}`: this vpnform reads version 1",
+                        shown(&written)
+                    ),
                     &["write `version: 1`"],
                 );
             }
@@ -402,7 +454,7 @@ impl<'t> Checker<'t> {
         };
         self.error(
             node,
-            format!("unknown region `{region}` in `{path}`"),
+            format!("unknown region `{}` in `{path}`", shown(&region)),
             &[&help],
         );
         None
@@ -421,7 +473,10 @@ impl<'t> Checker<'t> {
             if !is_name(&name) {
                 self.error(
                     key,
-                    format!("`{name}` is not a valid name for an entry of `ipsec_servers`"),
+                    format!(
+                        "`{}` is not a valid name for an entry of `ipsec_servers`",
+                        shown(&name)
+                    ),
                     &["a name starts with a letter or `_` and has only letters, digits, `_` and `-`"],
                 );
                 continue;
@@ -511,6 +566,19 @@ impl<'t> Checker<'t> {
         }
         if let Some((_, node)) = fields.get("protect") {
             match node.value {
+                // YAML 1.2 reads `True` and `TRUE` as booleans too; the file format has
+                // one spelling each, as its README says.
+                Value::Bool(_) if !matches!(self.spelling(node).as_str(), "true" | "false") => {
+                    let written = self.spelling(node);
+                    self.error(
+                        node,
+                        format!(
+                            "`{}` in `{path}.protect` is not a boolean of this file: write `true` or `false`",
+                            shown(&written)
+                        ),
+                        &["write `protect: true` or `protect: false` (lower case)"],
+                    );
+                }
                 Value::Bool(b) => entry.protect = b,
                 _ => self.wrong_type(
                     node,
@@ -545,10 +613,12 @@ impl<'t> Checker<'t> {
         }
         let message = match rest {
             None => format!(
-                "`{id}` in `{path}` is not the id of {what}: it does not start with `{prefix}`"
+                "`{}` in `{path}` is not the id of {what}: it does not start with `{prefix}`",
+                shown(&id)
             ),
             Some(_) => format!(
-                "`{id}` in `{path}` is not the id of {what}: after `{prefix}` come only lowercase letters and digits"
+                "`{}` in `{path}` is not the id of {what}: after `{prefix}` come only lowercase letters and digits",
+                shown(&id)
             ),
         };
         let other = if prefix == "iss-" { "vpn-" } else { "iss-" };
@@ -586,7 +656,7 @@ impl<'t> Checker<'t> {
                 Some(name) if is_name(name) => addresses.push((text, item)),
                 _ => {
                     let help = if is_name(&text) {
-                        format!("write `{IPSEC_SERVER}.{text}`")
+                        format!("write `{IPSEC_SERVER}.{}`", shown(&text))
                     } else {
                         format!(
                             "an address is `{IPSEC_SERVER}.NAME`, NAME being an entry of `ipsec_servers`"
@@ -594,7 +664,7 @@ impl<'t> Checker<'t> {
                     };
                     self.error(
                         item,
-                        format!("`{text}` in `{path}` is not an address"),
+                        format!("`{}` in `{path}` is not an address", shown(&text)),
                         &[&help],
                     );
                 }
@@ -637,8 +707,9 @@ impl<'t> Checker<'t> {
             self.error(
                 node,
                 format!(
-                    "{} depends on {target}, which is neither in `ipsec_servers` nor in the recorded state",
-                    entry.address
+                    "{} depends on {}, which is neither in `ipsec_servers` nor in the recorded state",
+                    entry.address,
+                    shown(target)
                 ),
                 &[&help],
             );
@@ -664,8 +735,12 @@ impl<'t> Checker<'t> {
         diagnostic.labels.push(label);
     }
 
-    /// Reports each dependency cycle among desired entries once, naming every member in
-    /// the order the `depends_on` arrows go.
+    /// Reports each dependency cycle among desired entries once, naming every member.
+    /// Linear in the entries and their `depends_on` items, whatever the graph's shape
+    /// (a 100,000-entry chain or cycle): the components come from petgraph's
+    /// `kosaraju_scc`, which is iterative (its `tarjan_scc` recurses once per node and
+    /// overflows the stack on a long chain), and one cycle per component is found by a
+    /// breadth-first search.
     fn cycles(&mut self, entries: &[Entry]) {
         let index: BTreeMap<&str, usize> = entries
             .iter()
@@ -674,17 +749,20 @@ impl<'t> Checker<'t> {
             .collect();
         let mut graph = petgraph::graph::DiGraph::<usize, ()>::new();
         let nodes: Vec<_> = (0..entries.len()).map(|i| graph.add_node(i)).collect();
+        // The `depends_on` item each arrow was written as (the first, when repeated).
+        let mut arrows: BTreeMap<(usize, usize), &Node> = BTreeMap::new();
         for (i, entry) in entries.iter().enumerate() {
-            for (target, _) in &entry.depends_on {
+            for (target, node) in &entry.depends_on {
                 if let Some(&j) = index.get(target.as_str())
                     && i != j
-                    && !graph.contains_edge(nodes[i], nodes[j])
+                    && !arrows.contains_key(&(i, j))
                 {
+                    arrows.insert((i, j), node);
                     graph.add_edge(nodes[i], nodes[j], ());
                 }
             }
         }
-        let mut components: Vec<Vec<usize>> = petgraph::algo::tarjan_scc(&graph)
+        let mut components: Vec<Vec<usize>> = petgraph::algo::kosaraju_scc(&graph)
             .into_iter()
             .filter(|c| c.len() > 1)
             .map(|c| {
@@ -695,30 +773,25 @@ impl<'t> Checker<'t> {
             .collect();
         components.sort_by(|a, b| entries[a[0]].address.cmp(&entries[b[0]].address));
         for members in components {
-            let walk = closed_walk(&members, |from, to| {
-                entries[from]
-                    .depends_on
-                    .iter()
-                    .any(|(t, _)| *t == entries[to].address)
+            let cycle = cycle_through_first(&members, |from| {
+                graph.neighbors(nodes[from]).map(|n| graph[n])
             });
-            let names: Vec<&str> = walk.iter().map(|&i| entries[i].address.as_str()).collect();
+            let names: Vec<&str> = cycle.iter().map(|&i| entries[i].address.as_str()).collect();
+            let on_cycle: BTreeSet<usize> = cycle.iter().copied().collect();
+            let others: Vec<&str> = members
+                .iter()
+                .filter(|m| !on_cycle.contains(m))
+                .map(|&m| entries[m].address.as_str())
+                .collect();
             // Each arrow is a `depends_on` item: the first is where the error points,
             // the others are shown beside it.
-            let arrows: Vec<&Node> = walk
-                .windows(2)
-                .map(|w| {
-                    entries[w[0]]
-                        .depends_on
-                        .iter()
-                        .find(|(t, _)| *t == entries[w[1]].address)
-                        .map(|(_, n)| *n)
-                        .expect("an edge of the walk is a depends_on item")
-                })
-                .collect();
-            let labels: Vec<Label> = arrows
+            let arrow_nodes: Vec<&Node> = cycle.windows(2).map(|w| arrows[&(w[0], w[1])]).collect();
+            // Every member is named in the message; the snippets stop at a screenful.
+            let labels: Vec<Label> = arrow_nodes
                 .iter()
-                .zip(walk.windows(2))
+                .zip(cycle.windows(2))
                 .skip(1)
+                .take(CYCLE_SNIPPETS - 1)
                 .map(|(node, w)| {
                     self.label(
                         node.pos,
@@ -731,14 +804,76 @@ impl<'t> Checker<'t> {
                     )
                 })
                 .collect();
+            let mut message = format!("dependency cycle: {}", names.join(" -> "));
+            if !others.is_empty() {
+                message.push_str(&format!(
+                    "; on other cycles through these entries: {}",
+                    others.join(", ")
+                ));
+            }
             let diagnostic = self.error(
-                arrows[0],
-                format!("dependency cycle: {}", names.join(" -> ")),
+                arrow_nodes[0],
+                message,
                 &["remove one of these `depends_on` items to break the cycle"],
             );
             diagnostic.labels[0].text = format!("{} depends on {}", names[0], names[1]);
             diagnostic.labels.extend(labels);
+            if arrow_nodes.len() > CYCLE_SNIPPETS {
+                diagnostic.help.push(format!(
+                    "{} more `depends_on` items of this cycle are not shown: they are the arrows of the message",
+                    arrow_nodes.len() - CYCLE_SNIPPETS
+                ));
+            }
         }
+    }
+
+    /// Reports every node with an explicit YAML tag (`!!binary`, `!custom`): the file
+    /// format has no use for one, and a silently ignored tag hides what the user meant.
+    /// Iterative: the parser bounds the depth, but a stack costs nothing here.
+    fn tags(&mut self, root: &Node) {
+        let mut todo = vec![root];
+        let mut tagged = Vec::new();
+        while let Some(node) = todo.pop() {
+            if let Some(tag) = &node.tag {
+                tagged.push((node, tag));
+            }
+            match &node.value {
+                Value::Seq(items) => todo.extend(items.iter().rev()),
+                Value::Map(pairs) => {
+                    todo.extend(pairs.iter().rev().flat_map(|(k, v)| [v, k]));
+                }
+                _ => {}
+            }
+        }
+        for (node, tag) in tagged {
+            // The spelling as written (`!!binary`), not the resolved URI.
+            let written = match tag.strip_prefix("tag:yaml.org,2002:") {
+                Some(name) => format!("!!{name}"),
+                None => tag.clone(),
+            };
+            self.error(
+                node,
+                format!(
+                    "the YAML tag `{}` is not allowed in a desired-state file",
+                    shown(&written)
+                ),
+                &["remove the tag and write the value itself (a string, a number, `true` or `false`)"],
+            );
+        }
+    }
+
+    /// A node's text as written in the file (at its anchor, for an alias): how a scalar
+    /// was spelled. Empty when the place is not in the file.
+    fn spelling(&self, node: &Node) -> String {
+        self.lines
+            .get((node.defined.line as usize).wrapping_sub(1))
+            .map(|l| {
+                l.chars()
+                    .skip(node.defined.column as usize - 1)
+                    .take(node.defined_width as usize)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     // ----- shapes -----
@@ -785,7 +920,7 @@ impl<'t> Checker<'t> {
                 };
                 let diagnostic = self.error(
                     key,
-                    format!("duplicate key `{text}`{within}"),
+                    format!("duplicate key `{}`{within}", shown(&text)),
                     &["a key may appear once in a mapping: remove or rename one of them"],
                 );
                 diagnostic.labels.push(label);
@@ -852,7 +987,11 @@ impl<'t> Checker<'t> {
                     }
                     helps.push(format!("expected one of: {}", known.join(", ")));
                     let helps: Vec<&str> = helps.iter().map(String::as_str).collect();
-                    self.error(key, format!("unknown field `{name}` in {place}"), &helps);
+                    self.error(
+                        key,
+                        format!("unknown field `{}` in {place}", shown(&name)),
+                        &helps,
+                    );
                 }
             }
         }
@@ -879,50 +1018,39 @@ pub fn is_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// A closed walk through every member of a strongly connected component, following
-/// edges: from the first member to each unvisited one in turn by a shortest path, then
-/// back. For a simple cycle this is the cycle itself.
-fn closed_walk(members: &[usize], edge: impl Fn(usize, usize) -> bool) -> Vec<usize> {
-    let path = |from: usize, to: usize| -> Vec<usize> {
-        // Breadth-first within the component; it is strongly connected, so `to` is reached.
-        let mut previous: BTreeMap<usize, usize> = BTreeMap::new();
-        let mut queue = std::collections::VecDeque::from([from]);
-        while let Some(at) = queue.pop_front() {
-            if at == to {
-                break;
-            }
-            for &next in members {
-                if next != from && !previous.contains_key(&next) && edge(at, next) {
-                    previous.insert(next, at);
-                    queue.push_back(next);
-                }
-            }
-        }
-        let mut steps = vec![to];
-        let mut at = to;
-        while at != from {
-            at = previous[&at];
-            steps.push(at);
-        }
-        steps.reverse();
-        steps
-    };
+/// A shortest cycle from the first of `members` (a strongly connected component of
+/// more than one) back to itself, following `next`: first and last element are that
+/// member. Breadth-first, so linear in the component's size and arrows.
+fn cycle_through_first<I: Iterator<Item = usize>>(
+    members: &[usize],
+    next: impl Fn(usize) -> I,
+) -> Vec<usize> {
     let start = members[0];
-    let mut walk = vec![start];
-    let mut visited: BTreeSet<usize> = BTreeSet::from([start]);
-    for &target in &members[1..] {
-        if visited.contains(&target) {
-            continue;
-        }
-        let from = *walk.last().expect("non-empty");
-        for step in path(from, target).into_iter().skip(1) {
-            visited.insert(step);
-            walk.push(step);
+    let inside: BTreeSet<usize> = members.iter().copied().collect();
+    let mut previous: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    let mut last = None;
+    'search: while let Some(at) = queue.pop_front() {
+        for to in next(at) {
+            if to == start {
+                last = Some(at);
+                break 'search;
+            }
+            if inside.contains(&to) && !previous.contains_key(&to) {
+                previous.insert(to, at);
+                queue.push_back(to);
+            }
         }
     }
-    let from = *walk.last().expect("non-empty");
-    walk.extend(path(from, start).into_iter().skip(1));
-    walk
+    // Strongly connected: some member leads back to the start.
+    let mut at = last.expect("a member of a component leads back to its first member");
+    let mut cycle = vec![start, at];
+    while at != start {
+        at = previous[&at];
+        cycle.push(at);
+    }
+    cycle.reverse();
+    cycle
 }
 
 #[cfg(test)]
@@ -940,18 +1068,18 @@ mod tests {
     }
 
     #[test]
-    fn closed_walk_follows_a_simple_cycle() {
+    fn cycle_through_first_follows_a_simple_cycle() {
         // 0 -> 2 -> 1 -> 0
         let edges = [(0, 2), (2, 1), (1, 0)];
-        let walk = closed_walk(&[0, 1, 2], |a, b| edges.contains(&(a, b)));
-        assert_eq!(walk, vec![0, 2, 1, 0]);
+        let next = |a: usize| edges.iter().filter(move |e| e.0 == a).map(|e| e.1);
+        assert_eq!(cycle_through_first(&[0, 1, 2], next), vec![0, 2, 1, 0]);
     }
 
     #[test]
-    fn closed_walk_names_every_member_of_two_joined_cycles() {
-        // 0 <-> 1 <-> 2: no simple cycle holds all three.
+    fn cycle_through_first_takes_a_shortest_cycle_of_joined_ones() {
+        // 0 <-> 1 <-> 2: the shortest way back from 0 is through 1 alone.
         let edges = [(0, 1), (1, 0), (1, 2), (2, 1)];
-        let walk = closed_walk(&[0, 1, 2], |a, b| edges.contains(&(a, b)));
-        assert_eq!(walk, vec![0, 1, 2, 1, 0]);
+        let next = |a: usize| edges.iter().filter(move |e| e.0 == a).map(|e| e.1);
+        assert_eq!(cycle_through_first(&[0, 1, 2], next), vec![0, 1, 0]);
     }
 }

@@ -166,6 +166,11 @@ fn load(
     let mut desired_path = request.desired.clone();
     let checked = match &request.plan_file {
         Some(path) => {
+            // `required_version` comes first, as in every command: a vpnform too old or
+            // too new for this repository reads no saved plan either.
+            if let Ok(bytes) = std::fs::read(&request.desired) {
+                crate::config::check_required_version(&request.desired, &bytes)?;
+            }
             let saved = saved::load(path)?;
             let plan = saved.plan();
             if !request.desired_given && saved.desired_path != request.desired {

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::Direction;
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::PlanError;
@@ -52,7 +52,9 @@ impl Graph {
             }
         }
 
-        let mut members: Vec<Address> = tarjan_scc(&graph)
+        // kosaraju_scc is iterative; petgraph's tarjan_scc recurses once per node and
+        // overflows the stack on a 100,000-long chain of deletes.
+        let mut members: Vec<Address> = kosaraju_scc(&graph)
             .into_iter()
             .filter(|scc| scc.len() > 1 || graph.contains_edge(scc[0], scc[0]))
             .flatten()

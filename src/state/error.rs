@@ -244,9 +244,11 @@ pub(crate) fn snippet(source: &str, line: u64, column: u64) -> String {
     if lines.last() == Some(&"") {
         lines.pop();
     }
-    let Some(text) = lines.get(line.saturating_sub(1) as usize) else {
+    let Some(whole) = lines.get(line.saturating_sub(1) as usize) else {
         return String::new();
     };
+    // A line-sized excerpt around the column: a 50 MB one-line value is not echoed.
+    let (text, column) = crate::yaml::excerpt(whole, column);
     let number = line.to_string();
     let pad = " ".repeat(number.len());
     let caret_pad: String = text

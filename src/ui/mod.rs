@@ -140,10 +140,13 @@ pub fn render_error(err: &anyhow::Error, color: bool) -> String {
 /// Errors quote the user's files (a snippet of a corrupted state file, a value with an
 /// escape in it): an ESC from there must not reach a colour terminal, where it would be
 /// an escape sequence, and a NUL dropped by the pipe's stripping would shift the caret.
+/// Bidirectional overrides (U+202E turns `iss-abc` into what reads as another id) and
+/// the Unicode line and paragraph separators (U+2028, U+2029: a line break to some
+/// terminals and viewers) are shown the same way.
 pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
+            if (c.is_control() && c != '\n' && c != '\t') || is_invisible_layout(c) {
                 '\u{fffd}'
             } else {
                 c
@@ -152,12 +155,48 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
+/// [`printable`] for text that must stay on one line: a value or an API message quoted
+/// inside a message, where a line break from a file or a server would start what reads
+/// as a line of vpnform's own (a forged `error:` or `Apply complete!`).
+pub fn one_line(text: &str) -> String {
+    printable(text)
+        .chars()
+        .map(|c| if c == '\n' { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// Characters that change how text around them is laid out without showing: the
+/// bidirectional marks, embeddings, overrides and isolates, and the line and
+/// paragraph separators.
+fn is_invisible_layout(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            | '\u{2028}' | '\u{2029}'
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Regression: a control character quoted from a file (an ESC in a corrupted state
     /// file's line) went to the terminal as is.
+    /// Regression: U+202E (right-to-left override) and U+2028 (line separator) from a
+    /// file or an API message reached the terminal; a newline in a quoted value started
+    /// a line that looked like vpnform's own.
+    #[test]
+    fn bidi_overrides_and_line_separators_reached_the_terminal() {
+        assert_eq!(
+            printable("a\u{202e}b\u{2028}c\u{2029}d\u{2066}e\u{200f}f\ng"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e\u{fffd}f\ng"
+        );
+        assert_eq!(
+            one_line("x\nerror: forged\r\n"),
+            "x\u{fffd}error: forged\u{fffd}\u{fffd}"
+        );
+    }
+
     #[test]
     fn control_characters_from_files_reached_the_terminal() {
         let err = anyhow::anyhow!("f:1:6: bad\n1 | a\u{1b}]0;x\u{7}b\0c\r\n  |  \t^");

@@ -686,7 +686,8 @@ fn apply_file_named_vpnform_yaml_when_the_plan_was_made_from_another_file() {
             "",
             format!(
                 "Using the desired-state file prod.yaml that the saved plan p.plan was made \
-                 from.\nerror: the desired-state file prod.yaml has changed since the saved plan \
+                 from.\nwarning: the saved plan p.plan was made with --offline: the cloud was \
+                 not read and no delete was prechecked with DryRun\nerror: the desired-state file prod.yaml has changed since the saved plan \
                  p.plan was made (SHA-256 {} then, {} now); review the change and make a new plan \
                  with `vpnform plan --out FILE`\n",
                 sha256_hex(KEEP_OFFICE.as_bytes()),
@@ -703,7 +704,7 @@ fn apply_file_named_vpnform_yaml_when_the_plan_was_made_from_another_file() {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr
-            .starts_with("error: the desired-state file other.yaml has changed"),
+            .contains("\nerror: the desired-state file other.yaml has changed"),
         "{out:?}"
     );
 }

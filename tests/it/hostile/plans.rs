@@ -456,15 +456,23 @@ fn regression_an_offline_saved_plan_adopted_a_server_that_does_not_exist() {
     });
     let out = ws.run(&["plan", "--offline", "--out", "plan.json"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_refused(
-        &cloud,
-        &ws,
-        &apply_plan(),
-        "the saved plan plan.json does not match the cloud now, so nothing was applied:\n  \
-         ipsec_server.new: the saved plan adopts iss-new, but ListIpsecServers does not list \
-         it in cn-hangzhou\n\
-         Make a new plan with `vpnform plan --out FILE` and review it",
+    let before = ws.read("state/vpnform.state.yaml");
+    let out = ws.run(&apply_plan());
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            1,
+            "",
+            "warning: the saved plan plan.json was made with --offline: the cloud was not read \
+             and no delete was prechecked with DryRun\n\
+             error: the saved plan plan.json does not match the cloud now, so nothing was \
+             applied:\n  ipsec_server.new: the saved plan adopts iss-new, but ListIpsecServers \
+             does not list it in cn-hangzhou\n\
+             Make a new plan with `vpnform plan --out FILE` and review it\n"
+        )
     );
+    assert_eq!(cloud.sent_deletes(), 0);
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
 }
 
 #[test]

@@ -203,7 +203,7 @@ impl Shared {
 }
 
 /// What one run of the executor works on.
-pub struct Execution<'a> {
+pub(crate) struct Execution<'a> {
     /// The plan's actions still to run.
     pub actions: &'a [Action],
     /// The journal's pending operations, resolved first.

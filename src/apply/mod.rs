@@ -18,8 +18,8 @@ pub mod report;
 pub mod saved;
 pub mod watch;
 
-pub(crate) use engine::{Execution, execute};
 pub use engine::{ActionResult, ApplyOptions, Outcome};
+pub(crate) use engine::{Execution, execute};
 pub use journal::{Change, CorruptJournal, Journal, JournalError, check_pending};
 pub use report::{Event, Reporter};
 pub use watch::{GatewayWatch, PollStrategy, WaitKind};

@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     };
     let view = crate::views::for_format(&ctx.ui, args.json, args.full);
     let result = ops::connect::runtime()
-        .and_then(|runtime| runtime.block_on(ops::plan::run(&request, &*view)));
+        .and_then(|runtime| runtime.block_on(ops::plan::run(&request, view)));
     match result {
         Ok(plan) if args.detailed_exitcode && plan.has_changes() => Ok(exit::CHANGES),
         Ok(_) => Ok(exit::OK),

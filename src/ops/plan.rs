@@ -2,6 +2,7 @@
 //! against the cloud too, with DryRun prechecks), report the plan, save it if asked.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Cloud, Event, Loaded, PlanShown, Reporter, empty_state, refused};
@@ -26,13 +27,14 @@ pub struct PlanRequest {
 }
 
 /// Makes the plan `request` asks for and reports it. Writes nothing but `request.out`:
-/// a read-only checkout can plan.
-pub async fn run(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Plan> {
+/// a read-only checkout can plan. The reporter is shared with the client (its
+/// throttling warnings), hence the `Arc`.
+pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::Result<Plan> {
     reporter.event(&Event::Begin);
     if let Some(out) = &request.out {
         saved::check_target(out)?;
     }
-    let loaded = load(request, reporter)?;
+    let loaded = load(request, &*reporter)?;
     // A plan lists the journal as what apply resolves first: never a planted entry.
     let state_path = crate::state::state_path(&request.state_dir);
     crate::apply::check_pending(

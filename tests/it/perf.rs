@@ -111,7 +111,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
             out: Some(plan_file.clone()),
             cloud: cloud.clone(),
         },
-        &Quiet,
+        Arc::new(Quiet),
     )
     .await
     .unwrap();

@@ -7,18 +7,25 @@
 //! absolute times drift on a shared machine, ratios within one run hold.
 //!
 //! The sandbox answers every call after `LATENCY` and keeps a gateway `updating` for
-//! `CONFIGURE` after each delete. The lower bound of a scenario is the longer of the
-//! longest chain of configure times that must run one after another and the floor the
-//! client's rate limit puts on the deletes (`(N - burst) / rate`, plus the last
-//! delete's configure time).
+//! `CONFIGURE` after each delete. The lower bound of a scenario is the cloud's: the
+//! longer of the longest chain of configure times that must run one after another and,
+//! where the sandbox limits requests per action (`--rate-limit`), the calls of the
+//! busiest action divided by that limit. The client's own ceiling (`--max-rate`) is no
+//! bound. Scenarios marked "plan + apply" run what `vpnform apply --auto-approve` runs:
+//! the refresh, every DryRun precheck, then the deletes and their waits.
+//!
+//! `VPNFORM_BENCH_ONLY=TEXT` runs only the scenarios whose name contains TEXT.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use vpnform::apply::{ApplyOptions, Event, Journal, PollStrategy, Reporter, execute};
+use vpnform::apply::{ApplyOptions, PollStrategy};
 use vpnform::cloud::{Client, ClientOptions, Credentials};
-use vpnform::plan::{Action, ActionKind, Precheck};
+use vpnform::ops::apply::ApplyRequest;
+use vpnform::ops::plan::PlanRequest;
+use vpnform::ops::{self, Cloud, Quiet, Target};
+use vpnform::plan::ActionKind;
 use vpnform::sandbox::{self, SandboxConfig, World};
 use vpnform::secret::Secret;
 use vpnform::state::{Resource, State};
@@ -35,6 +42,12 @@ struct Scenario {
     /// `(chains, length)`: chain `c`'s step `k` is on gateway `(c + k) % gateways` and
     /// must be deleted after step `k - 1`.
     chains: Option<(usize, usize)>,
+    /// The sandbox's limit, requests a second per action (`None`: unlimited).
+    limit: Option<f64>,
+    /// The sandbox's status and list lag (both).
+    lag: Duration,
+    /// Refresh and precheck before the deletes, as `apply` does.
+    with_plan: bool,
 }
 
 impl Scenario {
@@ -78,16 +91,24 @@ struct Row {
     mode: Mode,
     wall: Duration,
     bound: Duration,
-    rate_floor: Duration,
+    /// The busiest action's accepted calls over the sandbox's limit (None: no limit).
+    rate_floor: Option<Duration>,
+    throttled: u64,
     calls: BTreeMap<String, u64>,
     median_delay: Option<Duration>,
     ok: bool,
 }
 
-struct Quiet;
-impl Reporter for Quiet {
-    fn event(&self, _: &Event) {}
-}
+/// The one server the desired file keeps (a desired file never declares nothing).
+const DESIRED: &str = "\
+version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  keep:
+    vpn_gateway: vpn-keep
+    id: iss-keep
+";
 
 async fn run(scenario: Scenario, mode: Mode) -> Row {
     let log: Arc<Mutex<Vec<(Instant, sandbox::CallLog)>>> = Arc::default();
@@ -95,6 +116,12 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     let config = SandboxConfig {
         configure_time: (CONFIGURE, CONFIGURE),
         latency: LATENCY,
+        rate_limits: scenario.limit.map(|r| sandbox::RateLimits {
+            default_per_second: Some(r),
+            per_action: BTreeMap::new(),
+        }),
+        status_lag: scenario.lag,
+        list_lag: scenario.lag,
         logger: Some(Arc::new(move |call: &sandbox::CallLog| {
             log2.lock().unwrap().push((Instant::now(), call.clone()));
         })),
@@ -109,7 +136,18 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         resources: Default::default(),
         pending: vec![],
     };
-    let mut actions = Vec::new();
+    world.add_server("iss-keep", "vpn-keep", REGION);
+    state.resources.insert(
+        "ipsec_server.keep".into(),
+        Resource {
+            id: "iss-keep".into(),
+            region: REGION.into(),
+            vpn_gateway: "vpn-keep".into(),
+            depends_on: vec![],
+            protect: false,
+            attributes: Default::default(),
+        },
+    );
     let mut gateway_of = BTreeMap::new();
     for i in 0..scenario.deletes {
         let (g, before) = scenario.layout(i);
@@ -124,36 +162,20 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         state.resources.insert(
             address.clone(),
             Resource {
-                id: id.clone(),
+                id,
                 region: REGION.into(),
                 vpn_gateway: gateway.clone(),
-                depends_on: depends_on.clone(),
+                depends_on,
                 protect: false,
                 attributes: Default::default(),
             },
         );
-        actions.push(Action {
-            address,
-            resource_kind: "ipsec_server".into(),
-            action: ActionKind::Delete,
-            id,
-            region: REGION.into(),
-            vpn_gateway: gateway,
-            depends_on,
-            client_token: format!("vpnform-bench{i:020}"),
-            precheck: Precheck::Skipped,
-            reason: "removed from desired state".into(),
-            protect: false,
-            attributes: Default::default(),
-            changes: Vec::new(),
-        });
     }
     let sandbox = sandbox::start(config, world).await.expect("sandbox starts");
     let options = ClientOptions {
         endpoint: Some(sandbox.url()),
         ..ClientOptions::default()
     };
-    let rate = options.requests_per_second;
     let client = Client::new(
         Credentials {
             access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),
@@ -165,49 +187,89 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     )
     .expect("client");
     let dir = tempfile::tempdir().expect("temp dir");
-    vpnform::state::write(dir.path(), &state).expect("initial state");
-    let journal = Arc::new(Journal::start(
-        dir.path().to_path_buf(),
-        state,
-        None,
-        Arc::new(|dir: &std::path::Path, s: &State| {
-            vpnform::state::write(dir, s).map_err(|e| e.to_string())
-        }),
-    ));
-    let apply_options = match mode {
-        Mode::Vpnform => ApplyOptions::default(),
-        Mode::Fixed(interval) => ApplyOptions {
-            poll_interval: interval,
-            poll_strategy: PollStrategy::Fixed,
-            ..ApplyOptions::default()
-        },
+    let (desired, state_dir) = (dir.path().join("vpnform.yaml"), dir.path().join("state"));
+    std::fs::write(&desired, DESIRED).expect("desired file");
+    vpnform::state::write(&state_dir, &state).expect("initial state");
+    let cloud = Cloud {
+        target: Target::Client(client),
+        parallelism: 10,
+        max_rate: ClientOptions::default().requests_per_second as u32,
     };
-    let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
+    // Without the plan: the deletes of an offline plan saved beforehand, as `vpnform
+    // apply FILE` runs them.
+    let plan_file = (!scenario.with_plan).then(|| dir.path().join("deletes.plan"));
+    if let Some(out) = &plan_file {
+        let plan = ops::plan::run(
+            &PlanRequest {
+                desired: desired.clone(),
+                state_dir: state_dir.clone(),
+                offline: true,
+                max_deletes: None,
+                lock_timeout: Duration::ZERO,
+                out: Some(out.clone()),
+                cloud: cloud.clone(),
+            },
+            Arc::new(Quiet),
+        )
+        .await
+        .expect("offline plan");
+        assert_eq!(plan.count(ActionKind::Delete), scenario.deletes);
+    }
+    let request = ApplyRequest {
+        desired,
+        desired_given: true,
+        state_dir,
+        plan_file,
+        max_deletes: None,
+        lock_timeout: Duration::ZERO,
+        command: "bench".into(),
+        cloud,
+        options: match mode {
+            Mode::Vpnform => ApplyOptions::default(),
+            Mode::Fixed(interval) => ApplyOptions {
+                poll_interval: interval,
+                poll_strategy: PollStrategy::Fixed,
+                ..ApplyOptions::default()
+            },
+        },
+        ctrl_c: false,
+    };
     let started = Instant::now();
-    let outcome = execute(
-        &actions,
-        &[],
-        "bench",
-        client,
-        journal.clone(),
-        Arc::new(Quiet),
-        apply_options,
-        cancel,
-    )
-    .await;
+    // With the plan: what `vpnform apply --auto-approve` runs (refresh, every DryRun
+    // precheck, then the deletes and their waits).
+    let applied = ops::apply::run(&request, Arc::new(Quiet), |_| Ok(true)).await;
     let wall = started.elapsed();
     let calls = sandbox.calls();
     sandbox.shutdown().await;
     let log = std::mem::take(&mut *log.lock().unwrap());
-    let burst = rate.floor().max(1.0);
-    // Sending every delete at the client's rate (after its initial burst), then the
-    // last one's configure time.
-    let rate_floor =
-        Duration::from_secs_f64((scenario.deletes as f64 - burst).max(0.0) / rate) + CONFIGURE;
+    let throttled = log
+        .iter()
+        .filter(|(_, c)| {
+            c.code
+                .as_deref()
+                .is_some_and(|c| c.starts_with("Throttling"))
+        })
+        .count() as u64;
+    // The cloud's rate bound: the busiest action's accepted calls at the sandbox's limit.
+    let rate_floor = scenario.limit.map(|limit| {
+        let mut accepted: BTreeMap<&str, u64> = BTreeMap::new();
+        for (_, c) in log.iter().filter(|(_, c)| {
+            !c.code
+                .as_deref()
+                .is_some_and(|c| c.starts_with("Throttling"))
+        }) {
+            *accepted.entry(c.action.as_str()).or_default() += 1;
+        }
+        let busiest = accepted.values().copied().max().unwrap_or(0);
+        Duration::from_secs_f64(busiest as f64 / limit)
+    });
     Row {
-        bound: scenario.chain_bound().max(rate_floor),
+        bound: scenario
+            .chain_bound()
+            .max(rate_floor.unwrap_or(Duration::ZERO)),
+        throttled,
         median_delay: median_delay(&log, &gateway_of),
-        ok: outcome.is_success() && outcome.count(ActionKind::Delete) == scenario.deletes,
+        ok: applied.is_ok_and(|a| a.outcome.count(ActionKind::Delete) == scenario.deletes),
         scenario,
         mode,
         wall,
@@ -272,28 +334,82 @@ async fn main() {
     let quick = std::env::args().any(|a| a == "--quick")
         || std::env::var_os("VPNFORM_BENCH_QUICK").is_some_and(|v| v != "0");
     let scale = if quick { 10 } else { 1 };
+    let plain = |name: String, deletes, gateways, chains| Scenario {
+        name,
+        deletes,
+        gateways,
+        chains,
+        limit: None,
+        lag: Duration::ZERO,
+        with_plan: false,
+    };
     let scenarios = [
-        Scenario {
-            name: format!("{} deletes on {} gateways", 1000 / scale, 1000 / scale),
-            deletes: 1000 / scale,
-            gateways: 1000 / scale,
-            chains: None,
-        },
-        Scenario {
-            name: format!("{} deletes on 10 gateways", 1000 / scale),
-            deletes: 1000 / scale,
-            gateways: 10,
-            chains: None,
-        },
-        Scenario {
-            name: format!(
+        plain(
+            format!("{} deletes on {} gateways", 1000 / scale, 1000 / scale),
+            1000 / scale,
+            1000 / scale,
+            None,
+        ),
+        plain(
+            format!("{} deletes on 10 gateways", 1000 / scale),
+            1000 / scale,
+            10,
+            None,
+        ),
+        plain(
+            format!(
                 "{} deletes, 10 depends_on chains of {} across 10 gateways",
                 300 / scale,
                 30 / scale
             ),
-            deletes: 300 / scale,
-            gateways: 10,
-            chains: Some((10, 30 / scale)),
+            300 / scale,
+            10,
+            Some((10, 30 / scale)),
+        ),
+        Scenario {
+            with_plan: true,
+            limit: Some(40.0),
+            ..plain(
+                format!(
+                    "plan + apply, {} deletes on {} gateways, sandbox limit 40/s per action",
+                    400 / scale,
+                    400 / scale
+                ),
+                400 / scale,
+                400 / scale,
+                None,
+            )
+        },
+        Scenario {
+            lag: Duration::from_secs(1),
+            ..plain(
+                format!(
+                    "{} deletes on 10 gateways, 1 s status and list lag",
+                    100 / scale.min(10)
+                ),
+                100 / scale.min(10),
+                10,
+                None,
+            )
+        },
+        plain(
+            format!("{} deletes on 10 gateways, no lag", 100 / scale.min(10)),
+            100 / scale.min(10),
+            10,
+            None,
+        ),
+        Scenario {
+            lag: Duration::from_secs(1),
+            ..plain(
+                format!(
+                    "{} deletes on {} gateways, 1 s status and list lag",
+                    100 / scale.min(10),
+                    100 / scale.min(10)
+                ),
+                100 / scale.min(10),
+                100 / scale.min(10),
+                None,
+            )
         },
     ];
     let modes = [
@@ -303,9 +419,14 @@ async fn main() {
     ];
     let only_vpnform = std::env::args().any(|a| a == "--vpnform-only");
     let mut tasks = tokio::task::JoinSet::new();
+    let only = std::env::var("VPNFORM_BENCH_ONLY").unwrap_or_default();
     for (si, s) in scenarios.iter().enumerate() {
+        if !s.name.contains(&only) {
+            continue;
+        }
         for (mi, m) in modes.iter().enumerate() {
-            if only_vpnform && mi > 0 {
+            // The baselines only for the classic scenarios.
+            if (only_vpnform || s.limit.is_some() || s.lag > Duration::ZERO || si > 2) && mi > 0 {
                 continue;
             }
             let (s, m) = (s.clone(), *m);
@@ -318,35 +439,35 @@ async fn main() {
         rows.insert(key, row);
     }
     println!(
-        "apply: sandbox latency {} ms, configure time {} s, client defaults (rate {} requests/s per API action){}\n",
+        "apply: sandbox latency {} ms, configure time {} s, client defaults{}\n",
         LATENCY.as_millis(),
         CONFIGURE.as_secs(),
-        ClientOptions::default().requests_per_second,
         if quick { ", --quick sizes" } else { "" }
     );
     println!(
-        "| scenario | mode | wall | lower bound (chain / rate floor) | ratio | API calls per delete (Delete/Describe*/List) | median active-to-next-action |"
+        "| scenario | mode | wall | cloud's bound (chain / calls at the sandbox's limit) | ratio | API calls per delete (Delete/Describe*/List) | answers throttled | median active-to-next-action |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for row in rows.values() {
         let n = row.scenario.deletes as f64;
         let get = |k: &str| row.calls.get(k).copied().unwrap_or(0) as f64;
         let total: u64 = row.calls.values().sum();
         let describe = get("DescribeVpnGateway") + get("DescribeVpnGateways");
         println!(
-            "| {} | {} | {} | {} ({} / {}) | {:.2}{} | {:.2} ({:.2}/{:.2}/{:.2}) | {} |",
+            "| {} | {} | {} | {} ({} / {}) | {:.2}{} | {:.2} ({:.2}/{:.2}/{:.2}) | {:.1}% | {} |",
             row.scenario.name,
             row.mode.label(),
             secs(row.wall),
             secs(row.bound),
             secs(row.scenario.chain_bound()),
-            secs(row.rate_floor),
+            row.rate_floor.map_or("-".into(), secs),
             row.wall.as_secs_f64() / row.bound.as_secs_f64(),
             if row.ok { "" } else { " (FAILED)" },
             total as f64 / n,
             get("DeleteIpsecServer") / n,
             describe / n,
             get("ListIpsecServers") / n,
+            100.0 * row.throttled as f64 / total.max(1) as f64,
             row.median_delay
                 .map_or("-".into(), |d| format!("{} ms", d.as_millis())),
         );

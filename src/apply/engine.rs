@@ -55,7 +55,9 @@ impl Default for ApplyOptions {
             progress_every: Duration::from_secs(10),
             max_wait: Duration::from_secs(30 * 60),
             max_contention_waits: 20,
-            confirm_attempts: 5,
+            // With pauses doubling from a twentieth of the configure time (at least
+            // 100ms), eight reads ride out a status or listing lag of half a minute.
+            confirm_attempts: 8,
             poll_strategy: PollStrategy::Adaptive,
         }
     }
@@ -551,6 +553,12 @@ async fn delete(
                         a.vpn_gateway, shared.options.max_contention_waits, e
                     ));
                 }
+                // `IncorrectStatus.*`: read the server again rather than retry blind. Gone:
+                // the delete is done (ours, lost on the way, or someone else's); there:
+                // wait for its gateway (returns at once when it is idle), then retry.
+                if e.is_incorrect_status() && !listed(shared, work, started, true).await? {
+                    return record_deleted(shared, a).await.map(|()| false);
+                }
                 shared.reporter.event(&Event::Queued {
                     address: a.address.clone(),
                     action: a.action,
@@ -584,23 +592,42 @@ async fn delete(
         }
     }
 
-    let mut gateway = Some(gateway);
-    for _ in 0..shared.options.confirm_attempts {
-        let kind = WaitKind {
-            urgent: work.has_dependents || shared.more_queued(&a.region, &a.vpn_gateway),
-            after_own_change: true,
+    // The gateway stays ours until the delete is confirmed: no document promises a
+    // gateway shows `updating` the instant a call is accepted, nor that the listing is
+    // current the instant it is `active` again, so only the confirming List proves the
+    // operation is over and the gateway free for the next one.
+    let accepted = Instant::now();
+    let mut recheck = Duration::ZERO;
+    for attempt in 0..shared.options.confirm_attempts {
+        let queued = shared.more_queued(&a.region, &a.vpn_gateway);
+        let kind = if attempt == 0 {
+            WaitKind {
+                urgent: work.has_dependents || queued,
+                after_own_change: true,
+            }
+        } else {
+            // A confirmation that did not hold: the status or the listing lags. Look
+            // again a little later, each time twice as late, reading the gateway itself.
+            progress(shared, work, started, tokio::time::sleep(recheck)).await;
+            WaitKind::EXACT
         };
         wait_active(shared, work, started, kind).await?;
-        if shared.options.poll_strategy == PollStrategy::Adaptive {
-            // The gateway is free: the next action on it need not wait for this
-            // confirmation, which is a read.
-            drop(gateway.take());
+        // Urgent when an action waits for this one's result or for its gateway;
+        // otherwise it may share a ListIpsecServers call with other confirmations.
+        if !listed(shared, work, started, work.has_dependents || queued).await? {
+            if attempt > 0 {
+                // Learn it: the region's next waits first look when this one held.
+                shared.watch.confirmed_late(&a.region, accepted.elapsed());
+            }
+            let recorded = record_deleted(shared, a).await;
+            drop(gateway);
+            return recorded.map(|()| already_gone);
         }
-        // Urgent when an action waits for this one's result; otherwise it may share a
-        // ListIpsecServers call with other confirmations.
-        if !listed(shared, work, started, work.has_dependents).await? {
-            return record_deleted(shared, a).await.map(|()| already_gone);
-        }
+        recheck = if attempt == 0 {
+            shared.watch.recheck_base(&a.region)
+        } else {
+            (recheck * 2).min(MAX_RECHECK)
+        };
     }
     drop(gateway);
     Err(format!(
@@ -608,6 +635,9 @@ async fn delete(
         a.id, a.vpn_gateway, shared.options.confirm_attempts
     ))
 }
+
+/// The longest pause between two confirmations of one delete.
+const MAX_RECHECK: Duration = Duration::from_secs(15);
 
 fn api_message(e: &ApiError) -> String {
     e.to_string()

@@ -223,6 +223,27 @@ impl GatewayWatch {
         self.inner.rounds.load(Ordering::Relaxed)
     }
 
+    /// A delete in `region` was confirmed only `took` after it was accepted, by a
+    /// later read than the first (a lagging status or listing): later waits of the
+    /// region first look that late.
+    pub fn confirmed_late(&self, region: &str, took: Duration) {
+        if self.inner.strategy != PollStrategy::Adaptive {
+            return;
+        }
+        let mut regions = self.inner.regions.lock().unwrap();
+        let r = regions.entry(region.to_owned()).or_default();
+        r.estimate = Some(r.estimate.map_or(took, |e| e.max(took)));
+    }
+
+    /// The first pause before confirming again a delete whose confirmation did not
+    /// hold: a twentieth of the learned configure time, at least 100ms.
+    pub fn recheck_base(&self, region: &str) -> Duration {
+        let estimate = self.estimate(region);
+        estimate
+            .map_or(self.inner.interval, |e| fine(e, self.inner.interval))
+            .max(Duration::from_millis(100))
+    }
+
     /// The configure time learned for `region`, if any.
     pub fn estimate(&self, region: &str) -> Option<Duration> {
         let regions = self.inner.regions.lock().unwrap();

@@ -27,6 +27,13 @@ pub struct CloudArgs {
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = super::parallelism)]
     pub parallelism: usize,
 
+    /// At most N requests a second per API action. vpnform starts each action at 10 a
+    /// second and finds the cloud's limit from its throttling; this caps what it may
+    /// reach (e.g. to leave room for other tools on the account).
+    #[arg(long, value_name = "N", default_value_t = crate::cloud::DEFAULT_MAX_RATE as u32,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_rate: u32,
+
     /// With --sandbox: how long a gateway configures after a delete (`2s`, `1s..3s`).
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = crate::sandbox::parse_configure_time)]
     pub sandbox_configure_time: (std::time::Duration, std::time::Duration),
@@ -48,6 +55,7 @@ impl CloudArgs {
         Cloud {
             target,
             parallelism: self.parallelism,
+            max_rate: self.max_rate,
         }
     }
 }

@@ -91,6 +91,22 @@ pub struct ServeArgs {
     /// Answer 403 Forbidden to this action, or on this server or gateway id (repeatable).
     #[arg(long, value_name = "ACTION|ID")]
     pub deny: Vec<String>,
+
+    /// Answer the next N calls (of ACTION, or of any action) with this error and, if
+    /// given, `x-acs-retry-after: MS` (repeatable; used up in order), e.g.
+    /// `DeleteIpsecServer:400:VpnTask.CONFLICT` or `400:Rejected.Throttling:500x3`.
+    #[arg(long, value_name = "[ACTION:]STATUS:CODE[:MS][xN]", value_parser = sandbox::Injection::parse)]
+    pub inject: Vec<sandbox::Injection>,
+
+    /// A gateway still shows `active` for DURATION after accepting a delete, then
+    /// `updating` for the configure time.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = super::parse_duration)]
+    pub status_lag: Duration,
+
+    /// ListIpsecServers still lists a deleted server for DURATION after its gateway is
+    /// `active` again.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = super::parse_duration)]
+    pub list_lag: Duration,
 }
 
 fn probability(text: &str) -> Result<f64, String> {
@@ -208,6 +224,9 @@ fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
         logger: Some(std::sync::Arc::new(move |call| {
             ui.status(&call.to_string())
         })),
+        injections: args.inject.clone(),
+        status_lag: args.status_lag,
+        list_lag: args.list_lag,
         ..SandboxConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

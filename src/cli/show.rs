@@ -82,15 +82,8 @@ fn verify(
     plan: &crate::plan::Plan,
     desired_path: &Path,
 ) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-
     let recorded = crate::state::read(ctx.state_dir())?;
-    let bytes = std::fs::read(desired_path).with_context(|| {
-        format!(
-            "cannot read the desired-state file {}",
-            desired_path.display()
-        )
-    })?;
+    let bytes = crate::config::read_bytes(desired_path)?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let start = match saved_check::check(
         plan,

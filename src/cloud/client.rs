@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::endpoint::{EndpointError, endpoint_for, is_loopback};
 use super::error::{decode_error, diagnose_signature, split_server_string_to_sign};
-use super::retry::{RateLimiter, backoff, retry_after};
+use super::retry::{RateLimiter, ThrottleWarning, backoff, retry_after, retry_after_acs};
 use super::sign;
 use super::types::{
     ApiError, ClientOptions, Credentials, DeleteIpsecServer, ErrorClass, IpsecServer,
@@ -45,6 +45,7 @@ pub enum CloudError {
 type NowFn = dyn Fn() -> jiff::Timestamp + Send + Sync;
 type NonceFn = dyn Fn() -> String + Send + Sync;
 type RandomFn = dyn Fn() -> f64 + Send + Sync;
+type WarnFn = dyn Fn(&ThrottleWarning) + Send + Sync;
 
 /// Builds a [`Client`]; tests use it to inject the clock, the nonce and the jitter.
 pub struct ClientBuilder {
@@ -53,9 +54,20 @@ pub struct ClientBuilder {
     now: Arc<NowFn>,
     nonce: Arc<NonceFn>,
     random: Arc<RandomFn>,
+    warn: Arc<WarnFn>,
 }
 
 impl ClientBuilder {
+    /// Where the one warning about an action's persistent throttling goes (the CLI
+    /// prints it on stderr); by default a `tracing` warning.
+    pub fn on_throttle_warning(
+        mut self,
+        warn: impl Fn(&ThrottleWarning) + Send + Sync + 'static,
+    ) -> Self {
+        self.warn = Arc::new(warn);
+        self
+    }
+
     /// The clock the `Timestamp` parameter is read from.
     pub fn clock(mut self, now: impl Fn() -> jiff::Timestamp + Send + Sync + 'static) -> Self {
         self.now = Arc::new(now);
@@ -109,6 +121,7 @@ impl ClientBuilder {
                 now: self.now,
                 nonce: self.nonce,
                 random: self.random,
+                warn: self.warn,
                 limiter,
                 in_flight,
                 stats: Mutex::new(ClientStats::default()),
@@ -133,6 +146,7 @@ struct Inner {
     now: Arc<NowFn>,
     nonce: Arc<NonceFn>,
     random: Arc<RandomFn>,
+    warn: Arc<WarnFn>,
     limiter: RateLimiter,
     in_flight: Semaphore,
     stats: Mutex<ClientStats>,
@@ -185,12 +199,18 @@ impl Client {
             now: Arc::new(jiff::Timestamp::now),
             nonce: Arc::new(|| uuid::Uuid::new_v4().to_string()),
             random: Arc::new(rand::random::<f64>),
+            warn: Arc::new(|w: &ThrottleWarning| tracing::warn!("{w}")),
         }
     }
 
     /// Where the credentials came from (`environment (...)`, a file and profile).
     pub fn credentials_source(&self) -> &str {
         &self.inner.credentials.source
+    }
+
+    /// The rate `action` is sent at now, requests a second (progress lines).
+    pub fn rate(&self, action: &str) -> Option<f64> {
+        self.inner.limiter.rates().get(action).copied()
     }
 
     pub fn stats(&self) -> ClientStats {
@@ -448,7 +468,9 @@ impl Client {
             let wait = match err.class {
                 ErrorClass::Throttling if attempt < policy.throttling_max_attempts => {
                     let server_wait = server_wait.map(|w| w.min(policy.max_retry_after));
-                    inner.limiter.throttled(action, server_wait);
+                    if let Some(warning) = inner.limiter.throttled(action, server_wait) {
+                        (inner.warn)(&warning);
+                    }
                     let ours = backoff(
                         policy.throttling_base,
                         policy.max_backoff,
@@ -591,7 +613,10 @@ impl Client {
             }
             _ => {}
         }
-        Err((err, retry_after(&headers)))
+        // Only Alibaba's own header reclassifies; a proxy's standard `Retry-After` on
+        // some other failure still sets the wait, not the class.
+        let acs_wait = retry_after_acs(&headers);
+        Err((err.with_retry_after(acs_wait), retry_after(&headers)))
     }
 }
 

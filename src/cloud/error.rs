@@ -3,6 +3,7 @@
 //! The client builds every error through here; apply and plan only read `class`.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -29,6 +30,25 @@ impl ApiError {
     /// The RAM action a policy must allow for this call, e.g. `vpc:DeleteIpsecServer`.
     pub fn ram_action(&self) -> Option<String> {
         (!self.action.is_empty()).then(|| format!("vpc:{}", self.action))
+    }
+
+    /// Since mid-2026 the official SDKs treat ANY error answer (4xx or 5xx) carrying a
+    /// positive `x-acs-retry-after` as throttling, whatever its code (API.md); a passed
+    /// dry run stays a pass.
+    pub fn with_retry_after(mut self, server_wait: Option<Duration>) -> Self {
+        if server_wait.is_some_and(|w| !w.is_zero())
+            && self.http_status >= 400
+            && self.class != ErrorClass::DryRunPassed
+        {
+            self.class = ErrorClass::Throttling;
+        }
+        self
+    }
+
+    /// `IncorrectStatus` or `IncorrectStatus.*`: the resource is not in a state for this
+    /// call; read it again before retrying (it may be gone).
+    pub fn is_incorrect_status(&self) -> bool {
+        self.code == "IncorrectStatus" || self.code.starts_with("IncorrectStatus.")
     }
 
     /// `Forbidden*` (and Alibaba's misspelt `Forbbiden*`): a RAM policy denied the call.
@@ -116,20 +136,37 @@ impl fmt::Display for ApiError {
 }
 
 /// Which retry class an answer belongs to. Codes decide first; the HTTP status only
-/// for codes nobody listed (5xx and transport failures are transient).
+/// for codes nobody listed (5xx and transport failures are transient). An answer that
+/// carries `x-acs-retry-after` is throttling whatever its code: see
+/// [`ApiError::with_retry_after`].
 pub fn classify(http_status: u16, code: &str) -> ErrorClass {
     if code == "DryRunOperation" {
         return ErrorClass::DryRunPassed;
     }
+    // The busy answers of the VPN family (API.md): the gateway, its appliance or a task
+    // on it is busy; wait for the gateway, then send again. `IncorrectStatus.*` is busy
+    // too, but apply first reads the resource again: it may simply be gone.
     if matches!(
         code,
-        "VpnGateway.Configuring" | "TaskConflict" | "OperationConflict" | "IncorrectStatus"
+        "VpnGateway.Configuring"
+            | "Appliance.Configuring"
+            | "VpnTask.CONFLICT"
+            | "VpnConnection.Configuring"
+            | "VpnRouteEntry.Configuring"
+            | "TaskConflict"
+            | "OperationConflict"
+            | "IncorrectStatus"
     ) || code.ends_with(".Configuring")
         || code.starts_with("IncorrectStatus.")
     {
         return ErrorClass::Contention;
     }
-    if code.starts_with("Throttling") || http_status == 429 {
+    // `ServiceUnavailable` (503) is the gateway shedding load: the SDKs and the Terraform
+    // provider slow down for it as for `Throttling*`, not merely retry.
+    if code.starts_with("Throttling")
+        || matches!(code, "Rejected.Throttling" | "ServiceUnavailable")
+        || http_status == 429
+    {
         return ErrorClass::Throttling;
     }
     // These end in `.NotFound` but say nothing about a resource: an unknown access key or
@@ -351,10 +388,16 @@ mod tests {
             (400, "Throttling", Throttling),
             (400, "Throttling.User", Throttling),
             (400, "Throttling.Api", Throttling),
+            (400, "Rejected.Throttling", Throttling),
+            (503, "ServiceUnavailable", Throttling),
             (429, "TooManyRequests", Throttling),
+            (400, "Appliance.Configuring", Contention),
+            (400, "VpnTask.CONFLICT", Contention),
+            (400, "VpnConnection.Configuring", Contention),
+            (400, "VpnRouteEntry.Configuring", Contention),
+            (400, "IncorrectStatus", Contention),
             (500, "InternalError", Transient),
             (500, "UnknownError", Transient),
-            (503, "ServiceUnavailable", Transient),
             (0, "Timeout", Transient),
             (404, "InvalidVpnGatewayInstanceId.NotFound", NotFound),
             (404, "InvalidAccessKeyId.NotFound", Terminal),
@@ -378,6 +421,28 @@ mod tests {
         for (status, code, class) in cases {
             assert_eq!(classify(status, code), class, "{status} {code}");
         }
+    }
+
+    #[test]
+    fn any_error_answer_with_a_positive_retry_after_is_throttling() {
+        let wait = Some(Duration::from_millis(300));
+        for (status, code) in [
+            (400, "InvalidParameter"),
+            (403, "Forbidden"),
+            (500, "InternalError"),
+            (400, "VpnGateway.Configuring"),
+            (404, "InvalidVpnGatewayInstanceId.NotFound"),
+        ] {
+            let err = ApiError::new(status, code, "m").with_retry_after(wait);
+            assert_eq!(err.class, ErrorClass::Throttling, "{status} {code}");
+        }
+        // No header, a zero one, a passed dry run: the code decides.
+        let err = ApiError::new(403, "Forbidden", "m").with_retry_after(None);
+        assert_eq!(err.class, ErrorClass::Terminal);
+        let err = ApiError::new(403, "Forbidden", "m").with_retry_after(Some(Duration::ZERO));
+        assert_eq!(err.class, ErrorClass::Terminal);
+        let err = ApiError::new(400, "DryRunOperation", "m").with_retry_after(wait);
+        assert_eq!(err.class, ErrorClass::DryRunPassed);
     }
 
     #[test]

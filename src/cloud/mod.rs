@@ -25,7 +25,9 @@ pub use client::{Client, ClientBuilder, ClientStats, CloudError};
 pub use credentials::{CredentialsError, resolve_credentials};
 pub use endpoint::{EndpointError, endpoint_for, is_loopback};
 pub use error::{classify, decode_error};
-pub use retry::{RateLimiter, backoff, retry_after};
+pub use retry::{
+    DEFAULT_MAX_RATE, RateLimiter, START_RATE, ThrottleWarning, backoff, format_rate, retry_after,
+};
 pub use types::*;
 
 /// The URL type [`endpoint_for`] returns.

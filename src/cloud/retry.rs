@@ -1,13 +1,18 @@
 //! Politeness: backoff with jitter, the server's `x-acs-retry-after`, and a per-action
-//! AIMD rate limiter that halves on throttling and creeps back on success.
+//! rate limiter that discovers the cloud's limit: it starts modestly, rises fast while
+//! nothing is throttled, halves on throttling and probes gently after (DESIGN.md,
+//! "Request rates").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::types::{ClientOptions, RetryPolicy};
+
+/// The default ceiling per API action, requests a second (`--max-rate`).
+pub const DEFAULT_MAX_RATE: f64 = 100.0;
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -30,9 +35,13 @@ impl Default for ClientOptions {
             request_timeout: Duration::from_secs(10),
             call_deadline: Duration::from_secs(300),
             retry: RetryPolicy::default(),
-            // Alibaba documents Describe calls at about 10/s per region and account; stay
-            // under that so other tools on the same account keep their share.
-            requests_per_second: 8.0,
+            // The ceiling, not the rate: each action starts at START_RATE and finds the
+            // cloud's limit from its throttling, which is the signal. 100/s is above every
+            // per-API limit Alibaba documents for the VPC API (Describe calls about 10/s,
+            // DescribeVpnGateway 600 a minute), so the cloud is the bound, never
+            // vpnform; the cap only bounds what a lane can reach (and burst) before the
+            // cloud first says no. `--max-rate N` lowers it to share an account.
+            requests_per_second: DEFAULT_MAX_RATE,
         }
     }
 }
@@ -49,15 +58,26 @@ pub fn backoff(base: Duration, cap: Duration, retry: u32, random: f64) -> Durati
 }
 
 /// Reads the server's requested wait. `x-acs-retry-after` is in milliseconds: that is
-/// how the official SDKs (Darabonba tea-openapi for Java, C#, Swift, TypeScript) read
-/// it. Being liberal: a value with a unit (`500ms`, `2s`) is taken at its word,
-/// fractions are accepted, and the standard `Retry-After` (seconds) is used when the
-/// Alibaba header is absent. Non-positive or unreadable values mean "no hint".
+/// how the official SDKs read it (Go, C#, Python, TypeScript, PHP and C++, and the aliyun
+/// CLI; API.md). Being liberal: a value with a unit (`500ms`, `2s`) is taken at its
+/// word, fractions are accepted, and the standard `Retry-After` (seconds) is used when
+/// the Alibaba header is absent. Non-positive or unreadable values mean "no hint".
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    get("x-acs-retry-after")
+    retry_after_acs(headers).or_else(|| {
+        headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_wait(v, Unit::Seconds))
+    })
+}
+
+/// Alibaba's `x-acs-retry-after` alone (milliseconds), positive or `None`. Its presence
+/// on any error answer makes that answer throttling.
+pub fn retry_after_acs(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get("x-acs-retry-after")
+        .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_wait(v, Unit::Millis))
-        .or_else(|| get("retry-after").and_then(|v| parse_wait(v, Unit::Seconds)))
 }
 
 #[derive(Clone, Copy)]
@@ -87,34 +107,130 @@ fn parse_wait(raw: &str, default_unit: Unit) -> Option<Duration> {
     Some(Duration::from_secs_f64(secs.min(86_400.0)))
 }
 
-/// One action's share of the request rate, additive increase, multiplicative decrease.
+/// The rate a lane starts at: Alibaba documents about 10 requests a second for the VPC
+/// Describe calls, per region and account; from there the lane finds the real limit.
+pub const START_RATE: f64 = 10.0;
+/// Halve at most once in this time: the answers to requests sent at the old rate arrive
+/// after the first throttle, and each of them halving again would collapse the rate.
+const CUT_SPACING: Duration = Duration::from_secs(1);
+/// Throttling with no pause this long between two throttled answers is one streak...
+const STREAK_GAP: Duration = Duration::from_secs(3);
+/// ...and a streak this long is persistent: worth a warning.
+const PERSISTENT: Duration = Duration::from_secs(3);
+/// How far back a lane counts its successes to know the rate the cloud accepted.
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// One action's share of the request rate, and what it learned of the cloud's limit.
 #[derive(Debug)]
 struct Lane {
     rate: f64,
     next_slot: Instant,
+    /// Below this the lane regrows fast (one more request a second per success: the
+    /// rate doubles every second it is used); above it, it probes gently (one more
+    /// request a second per second). Infinite until the first throttle (slow start);
+    /// then nine tenths of the rate the cloud was accepting when it throttled.
+    known_good: f64,
+    last_cut: Option<Instant>,
+    /// Successes in the last [`WINDOW`].
+    recent: VecDeque<Instant>,
+    streak_start: Option<Instant>,
+    last_throttle: Option<Instant>,
+    warned: bool,
 }
 
-/// A client-side rate limiter with one lane per API action. `acquire` returns when the
-/// caller may send; the lanes are independent because Alibaba's limits are per API.
+impl Lane {
+    fn new(rate: f64, now: Instant) -> Lane {
+        Lane {
+            rate,
+            next_slot: now,
+            known_good: f64::INFINITY,
+            last_cut: None,
+            recent: VecDeque::new(),
+            streak_start: None,
+            last_throttle: None,
+            warned: false,
+        }
+    }
+
+    fn forget_before(&mut self, now: Instant) {
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) > WINDOW)
+        {
+            self.recent.pop_front();
+        }
+    }
+}
+
+/// Persistent throttling of one action, for the one warning a run shows about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThrottleWarning {
+    pub action: String,
+    /// How long the action has been throttled without a pause.
+    pub throttled_for: Duration,
+    /// The rate the lane sends at now, requests per second.
+    pub rate: f64,
+}
+
+impl std::fmt::Display for ThrottleWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the cloud has throttled {} for {}: vpnform now sends it at {} requests a second \
+             and keeps adapting; if other tools share this account's API limits, \
+             `--max-rate N` caps vpnform's share",
+            self.action,
+            crate::ui::duration::elapsed(self.throttled_for),
+            format_rate(self.rate)
+        )
+    }
+}
+
+/// `2.5`, `40`: a rate with one decimal where it has one.
+pub fn format_rate(rate: f64) -> String {
+    let r = (rate * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+/// A client-side rate limiter with one lane per API action, which discovers the cloud's
+/// limit: a lane starts modestly ([`START_RATE`]), rises fast while nothing is
+/// throttled, halves on throttling, regrows fast to nine tenths of what the cloud was
+/// accepting and probes gently above that; never above the ceiling (`--max-rate`).
+/// `acquire` returns when the caller may send; the lanes are independent because
+/// Alibaba's limits are per API.
 #[derive(Debug)]
 pub struct RateLimiter {
     ceiling: f64,
     floor: f64,
+    start: f64,
     lanes: Mutex<BTreeMap<String, Lane>>,
 }
 
 impl RateLimiter {
-    pub fn new(requests_per_second: f64) -> Self {
-        let ceiling = if requests_per_second.is_finite() && requests_per_second > 0.0 {
-            requests_per_second
+    /// `ceiling`: the most requests a second any one action may reach.
+    pub fn new(ceiling: f64) -> Self {
+        let ceiling = if ceiling.is_finite() && ceiling > 0.0 {
+            ceiling
         } else {
-            8.0
+            START_RATE
         };
         RateLimiter {
             ceiling,
             floor: (ceiling / 32.0).min(0.5),
+            start: START_RATE.min(ceiling),
             lanes: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    fn lane<'a>(&self, lanes: &'a mut BTreeMap<String, Lane>, action: &str) -> &'a mut Lane {
+        lanes
+            .entry(action.to_owned())
+            .or_insert_with(|| Lane::new(self.start, Instant::now()))
     }
 
     /// Waits for this action's next slot.
@@ -122,10 +238,7 @@ impl RateLimiter {
         let slot = {
             let mut lanes = self.lanes.lock().expect("rate limiter lock");
             let now = Instant::now();
-            let lane = lanes.entry(action.to_owned()).or_insert(Lane {
-                rate: self.ceiling,
-                next_slot: now,
-            });
+            let lane = self.lane(&mut lanes, action);
             // GCRA with a burst of one second's worth: a lane idle for a second may send
             // `rate` requests at once, and never more than `rate` a second on average.
             // Bursts keep gateways that finish together in step (one poll, one confirming
@@ -141,29 +254,62 @@ impl RateLimiter {
         tokio::time::sleep_until(slot).await;
     }
 
-    /// Throttled: halve the rate, and push the next slot out by `pause` if the server
+    /// Throttled: halve the rate (once per [`CUT_SPACING`]), remember nine tenths of
+    /// what the cloud was accepting, and push the next slot out by `pause` if the server
     /// asked for one, so every task on this action waits, not only the throttled one.
-    pub fn throttled(&self, action: &str, pause: Option<Duration>) {
+    /// Returns the warning to show when this action's throttling has just become
+    /// persistent (once per action).
+    pub fn throttled(&self, action: &str, pause: Option<Duration>) -> Option<ThrottleWarning> {
         let mut lanes = self.lanes.lock().expect("rate limiter lock");
         let now = Instant::now();
-        let lane = lanes.entry(action.to_owned()).or_insert(Lane {
-            rate: self.ceiling,
-            next_slot: now,
-        });
-        lane.rate = (lane.rate / 2.0).max(self.floor);
+        let floor = self.floor;
+        let lane = self.lane(&mut lanes, action);
+        if lane
+            .last_cut
+            .is_none_or(|at| now.saturating_duration_since(at) >= CUT_SPACING)
+        {
+            lane.forget_before(now);
+            let accepted = lane.recent.len() as f64 / WINDOW.as_secs_f64();
+            lane.known_good = (0.9 * accepted).max(floor);
+            lane.rate = (lane.rate / 2.0).max(floor);
+            lane.last_cut = Some(now);
+        }
         // No burst right after a throttle: the server said the budget is spent.
         lane.next_slot = lane.next_slot.max(now);
         if let Some(p) = pause {
             lane.next_slot = lane.next_slot.max(now + p);
         }
+        let streak_start = match (lane.streak_start, lane.last_throttle) {
+            (Some(start), Some(last)) if now.saturating_duration_since(last) < STREAK_GAP => start,
+            _ => now,
+        };
+        lane.streak_start = Some(streak_start);
+        lane.last_throttle = Some(now);
+        let throttled_for = now.saturating_duration_since(streak_start);
+        (throttled_for >= PERSISTENT && !std::mem::replace(&mut lane.warned, true)).then(|| {
+            ThrottleWarning {
+                action: action.to_owned(),
+                throttled_for,
+                rate: lane.rate,
+            }
+        })
     }
 
-    /// A success wins back a tenth of a request per second, up to the ceiling.
+    /// A success: fast regrowth up to what is known to be accepted, a gentle probe
+    /// above it, never past the ceiling.
     pub fn succeeded(&self, action: &str) {
         let mut lanes = self.lanes.lock().expect("rate limiter lock");
-        if let Some(lane) = lanes.get_mut(action) {
-            lane.rate = (lane.rate + self.ceiling / 80.0).min(self.ceiling);
-        }
+        let now = Instant::now();
+        let ceiling = self.ceiling;
+        let lane = self.lane(&mut lanes, action);
+        lane.forget_before(now);
+        lane.recent.push_back(now);
+        let gain = if lane.rate < lane.known_good {
+            1.0
+        } else {
+            1.0 / lane.rate
+        };
+        lane.rate = (lane.rate + gain).min(ceiling);
     }
 
     /// The current rate of every action that has been used.
@@ -291,20 +437,115 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::from_millis(3250));
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_lane_starts_modestly_and_doubles_each_second_while_nothing_is_throttled() {
+        let rl = RateLimiter::new(100.0);
+        assert!(rl.rates().is_empty());
+        let start = Instant::now();
+        let mut sent = 0;
+        while start.elapsed() < Duration::from_secs(1) {
+            rl.acquire("Delete").await;
+            rl.succeeded("Delete");
+            sent += 1;
+        }
+        // 10 a second to start, one more per success: the rate grows like 10 e^t.
+        let rate = rl.rates()["Delete"];
+        assert!((22.0..=32.0).contains(&rate), "{rate}");
+        assert!((12..=22).contains(&sent), "{sent}");
+        while start.elapsed() < Duration::from_secs(3) {
+            rl.acquire("Delete").await;
+            rl.succeeded("Delete");
+        }
+        assert_eq!(rl.rates()["Delete"], 100.0);
+        // Never past the ceiling.
+        for _ in 0..1000 {
+            rl.succeeded("Delete");
+        }
+        assert_eq!(rl.rates()["Delete"], 100.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_halves_once_then_regrows_fast_to_what_was_accepted_and_probes_gently() {
+        let rl = RateLimiter::new(100.0);
+        // The lane rises from 10 to the ceiling.
+        for _ in 0..70 {
+            rl.succeeded("Delete");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for _ in 0..40 {
+            rl.succeeded("Delete");
+        }
+        let before = rl.rates()["Delete"];
+        assert_eq!(before, 100.0);
+        rl.throttled("Delete", None);
+        // The answers to what was sent at the old rate: no second halving.
+        for _ in 0..10 {
+            rl.throttled("Delete", None);
+        }
+        assert_eq!(rl.rates()["Delete"], 50.0);
+        // Over a second later the cloud still says no: halve again, to 25; it accepted
+        // nothing in the last second, so the floor is all that is known good.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        rl.throttled("Delete", None);
+        assert_eq!(rl.rates()["Delete"], 25.0);
+        // Above what is known good, a success adds 1/rate: one request a second more
+        // for each second at that rate.
+        for _ in 0..25 {
+            rl.succeeded("Delete");
+        }
+        let r = rl.rates()["Delete"];
+        assert!((25.9..26.1).contains(&r), "{r}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_throttle_the_rate_regrows_fast_below_nine_tenths_of_the_accepted_rate() {
+        let rl = RateLimiter::new(100.0);
+        for _ in 0..40 {
+            rl.succeeded("Delete"); // 40 accepted within the last second; rate 50
+        }
+        rl.throttled("Delete", None);
+        assert_eq!(rl.rates()["Delete"], 25.0);
+        // Below 36 (0.9 x 40) each success adds a whole request a second.
+        for _ in 0..11 {
+            rl.succeeded("Delete");
+        }
+        assert_eq!(rl.rates()["Delete"], 36.0);
+        rl.succeeded("Delete");
+        let r = rl.rates()["Delete"];
+        assert!((36.0..36.1).contains(&r), "{r}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn persistent_throttling_warns_once_naming_the_action_and_the_rate() {
+        let rl = RateLimiter::new(100.0);
+        let mut warnings = Vec::new();
+        // Throttled every 500ms for 10 seconds.
+        for _ in 0..20 {
+            warnings.extend(rl.throttled("DescribeVpnGateways", None));
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let w = &warnings[0];
+        assert_eq!(w.action, "DescribeVpnGateways");
+        assert_eq!(w.throttled_for, Duration::from_secs(3));
+        assert_eq!(
+            w.to_string(),
+            "the cloud has throttled DescribeVpnGateways for 3s: vpnform now sends it at 0.6 \
+             requests a second and keeps adapting; if other tools share this account's API \
+             limits, `--max-rate N` caps vpnform's share"
+        );
+        // A throttle now and then (a probe touching the limit) is no streak.
+        let other = RateLimiter::new(100.0);
+        for _ in 0..10 {
+            assert_eq!(other.throttled("Delete", None), None);
+            tokio::time::sleep(Duration::from_secs(4)).await;
+        }
+    }
+
     #[test]
-    fn aimd_halves_and_recovers() {
-        let rl = RateLimiter::new(8.0);
-        rl.throttled("A", None);
-        rl.throttled("A", None);
-        assert_eq!(rl.rates()["A"], 2.0);
-        for _ in 0..200 {
-            rl.succeeded("A");
-        }
-        assert_eq!(rl.rates()["A"], 8.0);
-        for _ in 0..50 {
-            rl.throttled("A", None);
-        }
-        assert_eq!(rl.rates()["A"], 0.25);
-        assert!(!rl.rates().contains_key("B"));
+    fn rates_print_with_a_decimal_only_where_they_have_one() {
+        assert_eq!(format_rate(40.0), "40");
+        assert_eq!(format_rate(2.5), "2.5");
+        assert_eq!(format_rate(0.625), "0.6");
     }
 }

@@ -28,9 +28,9 @@ pub struct ClientOptions {
     pub call_deadline: Duration,
     /// How throttling and transient failures are retried.
     pub retry: RetryPolicy,
-    /// The client-side rate limit per API action, in requests per second, when nothing is
-    /// being throttled. A `Throttling*` answer halves that action's rate; each success
-    /// wins a little of it back (AIMD).
+    /// The ceiling per API action, requests a second (`--max-rate`). Each action starts
+    /// at [`super::START_RATE`] (or this, if lower) and discovers the cloud's limit: it
+    /// rises fast while nothing is throttled, halves on throttling, probes gently after.
     pub requests_per_second: f64,
 }
 

@@ -65,13 +65,13 @@ pub const MAX_DESIRED_BYTES: u64 = 64 * 1024 * 1024;
 /// Reads and validates the desired-state file at `path`. `recorded` holds the addresses
 /// in the recorded state: a `depends_on` may name one that is no longer desired.
 pub fn load(path: &Path, recorded: &BTreeSet<Address>) -> Result<Desired, ConfigError> {
-    let bytes = read_bounded(path)?;
+    let bytes = read_bytes(path)?;
     load_bytes(path, &bytes, recorded)
 }
 
 /// The file's bytes, refusing more than [`MAX_DESIRED_BYTES`]: a regular file by its
 /// size before reading, anything else (a device, a pipe) after that much.
-fn read_bounded(path: &Path) -> Result<Vec<u8>, ConfigError> {
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ConfigError> {
     use std::io::Read as _;
     let read_error = |source: std::io::Error| {
         if source.kind() == std::io::ErrorKind::NotFound {

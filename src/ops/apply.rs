@@ -119,7 +119,7 @@ pub async fn run(
     let (saved_plan, desired) = load(request, recorded.as_ref(), &state, &*reporter)?;
     // A saved plan needs the desired file only to seed a rehearsal.
     let seed = (saved_plan.is_none() || rehearsal).then_some(&desired);
-    let connection = super::connect::connect(&request.cloud, &state, seed).await?;
+    let connection = super::connect::connect(&request.cloud, &state, seed, &reporter).await?;
     let source = match saved_plan {
         Some(saved) => Source::Saved(saved),
         None => Source::Fresh(desired),
@@ -168,7 +168,7 @@ fn load(
         Some(path) => {
             // `required_version` comes first, as in every command: a vpnform too old or
             // too new for this repository reads no saved plan either.
-            if let Ok(bytes) = std::fs::read(&request.desired) {
+            if let Ok(bytes) = crate::config::read_bytes(&request.desired) {
                 crate::config::check_required_version(&request.desired, &bytes)?;
             }
             let saved = saved::load(path)?;
@@ -180,12 +180,7 @@ fn load(
                     plan_file: path,
                 });
             }
-            let bytes = std::fs::read(&desired_path).with_context(|| {
-                format!(
-                    "cannot read the desired-state file {}",
-                    desired_path.display()
-                )
-            })?;
+            let bytes = crate::config::read_bytes(&desired_path)?;
             crate::config::check_required_version(&desired_path, &bytes)?;
             saved_check::same_version(path, &saved.vpnform_version)?;
             if saved.offline {
@@ -278,8 +273,14 @@ impl Run<'_> {
                 (saved.plan, saved.actions)
             }
             Source::Fresh(desired) => {
-                let plan =
-                    online::plan(&desired, &state, &self.client, self.request.max_deletes).await?;
+                let plan = super::plan_online(
+                    &desired,
+                    &state,
+                    &self.client,
+                    self.request.max_deletes,
+                    &**self.reporter,
+                )
+                .await?;
                 let graph = plan.graph()?;
                 self.reporter.event(&Event::Planned(PlanShown {
                     plan: &plan,

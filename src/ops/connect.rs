@@ -3,8 +3,10 @@
 //! or a client the caller built (tests, benchmarks).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::{Event, Reporter};
 use crate::cloud::{Client, ClientOptions, Credentials, resolve_credentials};
 use crate::config::Desired;
 use crate::sandbox::{self, Sandbox, SandboxConfig, World};
@@ -36,6 +38,8 @@ pub struct Cloud {
     /// At most this many API requests in flight (not for [`Target::Client`], whose
     /// options are its own).
     pub parallelism: usize,
+    /// At most this many requests a second per API action (not for [`Target::Client`]).
+    pub max_rate: u32,
 }
 
 impl Cloud {
@@ -60,16 +64,21 @@ impl Connection {
 }
 
 /// Connects as `cloud` says. For a rehearsal, `state` and `desired` seed the sandbox's
-/// world: every recorded and every desired server exists on an active gateway.
+/// world: every recorded and every desired server exists on an active gateway. The one
+/// warning of an action's persistent throttling goes to `reporter`.
 pub async fn connect(
     cloud: &Cloud,
     state: &State,
     desired: Option<&Desired>,
+    reporter: &Arc<dyn Reporter>,
 ) -> anyhow::Result<Connection> {
     let options = ClientOptions {
         max_in_flight: cloud.parallelism,
+        requests_per_second: f64::from(cloud.max_rate),
         ..ClientOptions::default()
     };
+    let reporter = reporter.clone();
+    let warn = move |w: &crate::cloud::ThrottleWarning| reporter.event(&Event::Throttled(w));
     let (endpoint, profile) = match &cloud.target {
         Target::Client(client) => {
             return Ok(Connection {
@@ -99,13 +108,15 @@ pub async fn connect(
                 source: "the in-process sandbox".into(),
             };
             let sandbox = sandbox::start(config, world).await?;
-            let client = Client::new(
+            let client = Client::builder(
                 credentials,
                 ClientOptions {
                     endpoint: Some(sandbox.url()),
                     ..options
                 },
-            )?;
+            )
+            .on_throttle_warning(warn)
+            .build()?;
             return Ok(Connection {
                 client,
                 sandbox: Some(sandbox),
@@ -118,13 +129,15 @@ pub async fn connect(
         .unwrap_or_default();
     let credentials =
         resolve_credentials(profile.as_deref(), &|name| std::env::var(name).ok(), &home)?;
-    let client = Client::new(
+    let client = Client::builder(
         credentials,
         ClientOptions {
             endpoint: endpoint.clone(),
             ..options
         },
-    )?;
+    )
+    .on_throttle_warning(warn)
+    .build()?;
     Ok(Connection {
         client,
         sandbox: None,

@@ -48,6 +48,18 @@ pub enum Event<'a> {
     Resuming { plan_file: &'a Path, hash: &'a str },
     /// Something the user should know that does not stop the operation.
     Warning(&'a str),
+    /// The online plan's progress: `done` of `total` units of `stage`; `rate`: requests a
+    /// second the stage's API action is sent at now.
+    Planning {
+        stage: crate::plan::online::Stage,
+        done: usize,
+        total: usize,
+        rate: Option<f64>,
+    },
+    /// The online plan's refresh and prechecks have ended.
+    PlanningDone,
+    /// An API action has been throttled for a while (said once per action).
+    Throttled(&'a crate::cloud::ThrottleWarning),
     /// A plan, made and checked, to show.
     Planned(PlanShown<'a>),
     /// The plan was made against the in-process sandbox (`--sandbox`).
@@ -90,6 +102,46 @@ pub struct PlanShown<'a> {
 /// Receives an operation's events. `Send + Sync`: the executor reports from its tasks.
 pub trait Reporter: Send + Sync {
     fn event(&self, event: &Event<'_>);
+}
+
+/// The online plan's progress, passed on as the operation's events.
+struct Planning<'a>(&'a dyn Reporter);
+
+impl crate::plan::online::Progress for Planning<'_> {
+    fn update(
+        &self,
+        stage: crate::plan::online::Stage,
+        done: usize,
+        total: usize,
+        rate: Option<f64>,
+    ) {
+        self.0.event(&Event::Planning {
+            stage,
+            done,
+            total,
+            rate,
+        });
+    }
+}
+
+/// Makes the online plan, reporting its progress.
+async fn plan_online(
+    desired: &Desired,
+    state: &State,
+    client: &crate::cloud::Client,
+    max_deletes: Option<usize>,
+    reporter: &dyn Reporter,
+) -> Result<Plan, crate::plan::online::OnlineError> {
+    let plan = crate::plan::online::plan_with_progress(
+        desired,
+        state,
+        client,
+        max_deletes,
+        &Planning(reporter),
+    )
+    .await;
+    reporter.event(&Event::PlanningDone);
+    plan
 }
 
 /// Reports nothing (tests, benchmarks).

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{Cloud, Event, Loaded, PlanShown, Reporter, empty_state, refused};
 use crate::plan::saved::{self, SavedPlan};
-use crate::plan::{self, Plan, PlanOptions, online};
+use crate::plan::{self, Plan, PlanOptions};
 
 /// What to plan.
 pub struct PlanRequest {
@@ -52,13 +52,19 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
             },
         )?
     } else {
-        let connection =
-            super::connect::connect(&request.cloud, &loaded.state, Some(&loaded.desired)).await?;
-        let plan = online::plan(
+        let connection = super::connect::connect(
+            &request.cloud,
+            &loaded.state,
+            Some(&loaded.desired),
+            &reporter,
+        )
+        .await?;
+        let plan = super::plan_online(
             &loaded.desired,
             &loaded.state,
             &connection.client,
             request.max_deletes,
+            &*reporter,
         )
         .await;
         connection.close().await;

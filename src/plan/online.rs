@@ -25,8 +25,42 @@ impl Refresh {
     }
 }
 
+/// Which part of the online plan is running, for progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Listing the servers of each region involved (units: regions).
+    Refresh,
+    /// `DeleteIpsecServer DryRun=true` for each delete (units: deletes).
+    Precheck,
+}
+
+/// Sees the online plan's progress; the views draw it on stderr (`crate::views`).
+pub trait Progress: Send + Sync {
+    /// `done` of `total` units of `stage`; `rate`: requests a second the stage's API
+    /// action is sent at now.
+    fn update(&self, stage: Stage, done: usize, total: usize, rate: Option<f64>);
+}
+
+/// No progress shown (tests, benches, the library's plain [`plan`]).
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn update(&self, _: Stage, _: usize, _: usize, _: Option<f64>) {}
+}
+
 /// Lists every server of every region in `regions`, the regions side by side.
 pub async fn refresh(client: &Client, regions: BTreeSet<String>) -> Result<Refresh, ApiError> {
+    refresh_with_progress(client, regions, &NoProgress).await
+}
+
+async fn refresh_with_progress(
+    client: &Client,
+    regions: BTreeSet<String>,
+    progress: &dyn Progress,
+) -> Result<Refresh, ApiError> {
+    const ACTION: &str = "ListIpsecServers";
+    let total = regions.len();
+    progress.update(Stage::Refresh, 0, total, client.rate(ACTION));
     let mut tasks = tokio::task::JoinSet::new();
     for region in &regions {
         let client = client.clone();
@@ -41,10 +75,13 @@ pub async fn refresh(client: &Client, regions: BTreeSet<String>) -> Result<Refre
         servers: BTreeMap::new(),
         regions,
     };
+    let mut done = 0;
     while let Some(joined) = tasks.join_next().await {
         for server in joined.expect("a list task does not panic")? {
             refresh.servers.insert(server.id.clone(), server);
         }
+        done += 1;
+        progress.update(Stage::Refresh, done, total, client.rate(ACTION));
     }
     Ok(refresh)
 }
@@ -68,6 +105,11 @@ pub fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
 /// Sends `DeleteIpsecServer DryRun=true` for every delete, all side by side (the client
 /// bounds the requests in flight and the rate), and stores each result in its action.
 pub async fn precheck(client: &Client, actions: &mut [Action]) {
+    precheck_with_progress(client, actions, &NoProgress).await
+}
+
+async fn precheck_with_progress(client: &Client, actions: &mut [Action], progress: &dyn Progress) {
+    const ACTION: &str = "DeleteIpsecServer";
     let mut tasks = tokio::task::JoinSet::new();
     for (i, a) in actions.iter().enumerate() {
         if a.action != ActionKind::Delete {
@@ -82,9 +124,16 @@ pub async fn precheck(client: &Client, actions: &mut [Action]) {
         };
         tasks.spawn(async move { (i, client.delete_ipsec_server(&request).await) });
     }
+    let total = tasks.len();
+    if total > 0 {
+        progress.update(Stage::Precheck, 0, total, client.rate(ACTION));
+    }
+    let mut done = 0;
     while let Some(joined) = tasks.join_next().await {
         let (i, answer) = joined.expect("a precheck task does not panic");
         actions[i].precheck = classify(answer);
+        done += 1;
+        progress.update(Stage::Precheck, done, total, client.rate(ACTION));
     }
 }
 
@@ -133,10 +182,21 @@ pub async fn plan(
     client: &Client,
     max_deletes: Option<usize>,
 ) -> Result<super::Plan, OnlineError> {
+    plan_with_progress(desired, state, client, max_deletes, &NoProgress).await
+}
+
+/// [`plan`], reporting the refresh and the prechecks to `progress`.
+pub async fn plan_with_progress(
+    desired: &crate::config::Desired,
+    state: &crate::state::State,
+    client: &Client,
+    max_deletes: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<super::Plan, OnlineError> {
     let mut regions: BTreeSet<String> =
         state.resources.values().map(|r| r.region.clone()).collect();
     regions.extend(desired.servers.values().map(|s| s.region.clone()));
-    let found = refresh(client, regions)
+    let found = refresh_with_progress(client, regions, progress)
         .await
         .map_err(OnlineError::Refresh)?;
     let gone = state
@@ -179,7 +239,7 @@ pub async fn plan(
     if !problems.is_empty() {
         return Err(OnlineError::Adopt(problems));
     }
-    precheck(client, &mut plan.actions).await;
+    precheck_with_progress(client, &mut plan.actions, progress).await;
     excuse_journaled_not_found(state, &mut plan.actions);
     Ok(plan)
 }

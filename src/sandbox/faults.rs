@@ -130,6 +130,83 @@ impl Dice {
     }
 }
 
+/// A scripted answer: the next `times` calls of `action` (of any action when `None`)
+/// are answered `status` `code`, with `x-acs-retry-after` when `retry_after` is set.
+/// With `after_effect` the action runs first (its effect is applied, its answer lost),
+/// like a cloud that did the work and then reported a busy or throttled state. Any code
+/// the real API gives can so be produced on demand, deterministically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Injection {
+    pub action: Option<String>,
+    pub status: u16,
+    pub code: String,
+    pub retry_after: Option<Duration>,
+    pub after_effect: bool,
+    pub times: u32,
+}
+
+impl Injection {
+    /// `[ACTION:]STATUS:CODE[:RETRY_AFTER_MS][xN]`, e.g. `DeleteIpsecServer:400:VpnTask.CONFLICT`
+    /// or `503:ServiceUnavailable:800x3` (`--inject`).
+    pub fn parse(text: &str) -> Result<Injection, String> {
+        let usage = || {
+            format!(
+                "--inject `{text}`: write [ACTION:]STATUS:CODE[:RETRY_AFTER_MS][xN], \
+                 e.g. DeleteIpsecServer:400:VpnTask.CONFLICT or 400:Throttling.Api:500x3"
+            )
+        };
+        let (body, times) = match text.rsplit_once('x') {
+            Some((b, n)) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => {
+                (b, n.parse::<u32>().map_err(|_| usage())?)
+            }
+            _ => (text, 1),
+        };
+        let mut parts: Vec<&str> = body.split(':').collect();
+        let action = match parts.first() {
+            Some(p) if p.parse::<u16>().is_err() => Some(parts.remove(0).to_owned()),
+            _ => None,
+        };
+        let (status, code, retry_after) = match parts.as_slice() {
+            [s, c] => (*s, *c, None),
+            [s, c, ms] => (*s, *c, Some(*ms)),
+            _ => return Err(usage()),
+        };
+        let status: u16 = status
+            .parse()
+            .ok()
+            .filter(|s| (400..600).contains(s))
+            .ok_or_else(usage)?;
+        let retry_after = match retry_after {
+            Some(ms) => Some(Duration::from_millis(ms.parse().map_err(|_| usage())?)),
+            None => None,
+        };
+        if code.is_empty() || times == 0 {
+            return Err(usage());
+        }
+        Ok(Injection {
+            action,
+            status,
+            code: code.to_owned(),
+            retry_after,
+            after_effect: false,
+            times,
+        })
+    }
+}
+
+/// Takes one use of the first injection that matches `action`.
+pub fn take_injection(injections: &mut Vec<Injection>, action: &str) -> Option<Injection> {
+    let i = injections
+        .iter()
+        .position(|j| j.action.as_deref().is_none_or(|a| a == action))?;
+    let taken = injections[i].clone();
+    injections[i].times -= 1;
+    if injections[i].times == 0 {
+        injections.remove(i);
+    }
+    Some(taken)
+}
+
 /// Requests per second allowed per action (a token bucket each, burst = one second's
 /// worth). Over the limit: 400 `Throttling.User` with `x-acs-retry-after`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -185,5 +262,43 @@ impl Buckets {
                 .min(Duration::from_secs(3600));
             Err(wait)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn injections_parse_and_are_used_up_in_order() {
+        let j = Injection::parse("DeleteIpsecServer:400:VpnTask.CONFLICT").unwrap();
+        assert_eq!(j.action.as_deref(), Some("DeleteIpsecServer"));
+        assert_eq!(
+            (j.status, j.code.as_str(), j.times),
+            (400, "VpnTask.CONFLICT", 1)
+        );
+        let k = Injection::parse("503:ServiceUnavailable:800x3").unwrap();
+        assert_eq!(k.action, None);
+        assert_eq!(k.retry_after, Some(Duration::from_millis(800)));
+        assert_eq!(k.times, 3);
+        assert!(Injection::parse("200:Fine").is_err());
+        assert!(Injection::parse("Delete:400").is_err());
+        assert!(Injection::parse("400:X:soon").is_err());
+
+        let mut list = vec![j, k];
+        assert_eq!(
+            take_injection(&mut list, "ListIpsecServers")
+                .unwrap()
+                .status,
+            503
+        );
+        assert_eq!(
+            take_injection(&mut list, "DeleteIpsecServer")
+                .unwrap()
+                .status,
+            400
+        );
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].times, 2);
     }
 }

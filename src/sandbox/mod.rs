@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use audit::AuditEntry;
-pub use faults::{Faults, RateLimits};
+pub use faults::{Faults, Injection, RateLimits};
 pub use server::{CallLog, Shared, run};
 pub use world::{Gateway, IpsecServer, World, WorldError};
 
@@ -75,6 +75,14 @@ pub struct SandboxConfig {
     /// How long a client may take to send a request's line and headers, and then its
     /// body; a connection that sends slower (slowloris) is dropped.
     pub read_timeout: Duration,
+    /// Scripted answers, used up in order (`--inject`).
+    pub injections: Vec<Injection>,
+    /// A gateway still shows `active` for this long after accepting a mutation, and only
+    /// then `updating` for the configure time (`--status-lag`).
+    pub status_lag: Duration,
+    /// ListIpsecServers still shows a deleted server for this long after its gateway
+    /// turned `active` again (`--list-lag`).
+    pub list_lag: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -92,6 +100,9 @@ impl Default for SandboxConfig {
             check_timestamp: true,
             logger: None,
             read_timeout: Duration::from_secs(10),
+            injections: Vec::new(),
+            status_lag: Duration::ZERO,
+            list_lag: Duration::ZERO,
         }
     }
 }
@@ -111,6 +122,9 @@ impl fmt::Debug for SandboxConfig {
             .field("check_timestamp", &self.check_timestamp)
             .field("logger", &self.logger.as_ref().map(|_| "<fn>"))
             .field("read_timeout", &self.read_timeout)
+            .field("injections", &self.injections)
+            .field("status_lag", &self.status_lag)
+            .field("list_lag", &self.list_lag)
             .finish()
     }
 }
@@ -205,6 +219,11 @@ impl Sandbox {
 
     pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
         self.shared.with_config(|c| c.rate_limits = limits);
+    }
+
+    /// Adds a scripted answer (see [`Injection`]).
+    pub fn inject(&self, injection: Injection) {
+        self.shared.with_config(|c| c.injections.push(injection));
     }
 
     pub fn set_latency(&self, latency: Duration) {

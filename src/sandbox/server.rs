@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use super::actions::Action;
 use super::audit::{AuditEntry, AuditFile};
-use super::faults::{Buckets, Dice, Draw, Fault};
+use super::faults::{Buckets, Dice, Draw, Fault, Injection, take_injection};
 use super::wire::{self, ApiError, Request};
 use super::world::{Live, World};
 use super::{SandboxConfig, lock};
@@ -288,6 +288,10 @@ impl Inner {
         {
             return Err(ApiError::throttled(wait).into());
         }
+        let injected = take_injection(&mut self.config.injections, action.name());
+        if let Some(j) = injected.as_ref().filter(|j| !j.after_effect) {
+            return Err(injected_error(j).into());
+        }
         match draw.fault {
             Some(Fault::InternalError) => return Err(ApiError::internal().into()),
             Some(Fault::Unavailable) => return Err(ApiError::unavailable().into()),
@@ -302,11 +306,25 @@ impl Inner {
             now,
         };
         let answer = action.execute(req, self, &call)?;
+        if let Some(j) = &injected {
+            return Err(injected_error(j).into());
+        }
         match draw.fault {
             Some(f) if f.after_effect() && f == Fault::LostDrop => Err(Handled::Drop),
             Some(f) if f.after_effect() => Err(ApiError::internal().into()),
             _ => Ok(answer),
         }
+    }
+}
+
+fn injected_error(j: &Injection) -> ApiError {
+    ApiError {
+        retry_after: j.retry_after,
+        ..ApiError::new(
+            j.status,
+            &j.code,
+            format!("{} (injected by the sandbox).", j.code),
+        )
     }
 }
 

@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
@@ -342,6 +342,15 @@ pub struct Live {
     gone_at: BTreeMap<String, Instant>,
     /// Gateway id -> the instant it last became `active` after configuring.
     active_since: BTreeMap<String, Instant>,
+    /// Gateway id -> the instant its accepted mutation starts to show as `updating`
+    /// (the status lag); before it the gateway still shows `active` but is not free.
+    shows_from: BTreeMap<String, Instant>,
+    /// Server id -> how long ListIpsecServers keeps showing it once it is gone.
+    list_lag: BTreeMap<String, Duration>,
+    /// Deleted servers ListIpsecServers still shows, until the instant given.
+    ghosts: BTreeMap<String, (IpsecServer, Instant)>,
+    /// The instant of the last [`Live::settle`]: what statuses are read at.
+    now: Instant,
     max_updating: usize,
 }
 
@@ -352,6 +361,10 @@ impl Live {
             busy_until: BTreeMap::new(),
             gone_at: BTreeMap::new(),
             active_since: BTreeMap::new(),
+            shows_from: BTreeMap::new(),
+            list_lag: BTreeMap::new(),
+            ghosts: BTreeMap::new(),
+            now: Instant::now(),
             max_updating: 0,
         }
     }
@@ -365,10 +378,15 @@ impl Live {
             .filter(|(_, at)| **at <= now)
             .map(|(id, _)| id.clone())
             .collect();
+        self.now = self.now.max(now);
         for id in done {
-            self.gone_at.remove(&id);
-            self.world.ipsec_servers.remove(&id);
+            let at = self.gone_at.remove(&id).expect("listed above");
+            let removed = self.world.ipsec_servers.remove(&id);
+            if let (Some(lag), Some(server)) = (self.list_lag.remove(&id), removed) {
+                self.ghosts.insert(id, (server, at + lag));
+            }
         }
+        self.ghosts.retain(|_, (_, until)| *until > now);
         let done: Vec<(String, Instant)> = self
             .busy_until
             .iter()
@@ -377,8 +395,20 @@ impl Live {
             .collect();
         for (id, until) in done {
             self.busy_until.remove(&id);
+            self.shows_from.remove(&id);
             self.active_since.insert(id, until);
         }
+    }
+
+    /// Whether a mutation accepted on the gateway is still running, whatever its status
+    /// shows (it may still show `active` during the status lag).
+    pub fn has_task(&self, gateway_id: &str) -> bool {
+        self.busy_until.contains_key(gateway_id)
+    }
+
+    /// Servers deleted but still shown by ListIpsecServers (the list lag).
+    pub fn ghosts(&self) -> impl Iterator<Item = (&String, &IpsecServer)> {
+        self.ghosts.iter().map(|(id, (server, _))| (id, server))
     }
 
     /// The world as seeded, minus what is gone. Statuses are the seeded ones: use
@@ -393,7 +423,12 @@ impl Live {
 
     /// The gateway's status now (after [`Live::settle`]).
     pub fn status<'a>(&'a self, gateway_id: &str, gateway: &'a Gateway) -> &'a str {
-        if self.busy_until.contains_key(gateway_id) {
+        if self.busy_until.contains_key(gateway_id)
+            && self
+                .shows_from
+                .get(gateway_id)
+                .is_none_or(|from| *from <= self.now)
+        {
             "updating"
         } else {
             &gateway.status
@@ -404,6 +439,9 @@ impl Live {
     pub fn snapshot(&self) -> World {
         let mut world = self.world.clone();
         for id in self.busy_until.keys() {
+            if self.shows_from.get(id).is_some_and(|from| *from > self.now) {
+                continue;
+            }
             if let Some(g) = world.vpn_gateways.get_mut(id) {
                 g.status = "updating".to_owned();
             }
@@ -419,8 +457,29 @@ impl Live {
     /// Starts deleting `server_id`: its gateway is `updating` until `until`, then the
     /// server is gone and the gateway `active`.
     pub fn begin_delete(&mut self, server_id: &str, gateway_id: &str, until: Instant) {
+        self.begin_delete_lagging(server_id, gateway_id, None, until, Duration::ZERO);
+    }
+
+    /// [`Live::begin_delete`] with lags: the gateway shows `active` until `shows_from`
+    /// (if given), then `updating` until `until`; ListIpsecServers shows the server
+    /// `list_lag` longer.
+    pub fn begin_delete_lagging(
+        &mut self,
+        server_id: &str,
+        gateway_id: &str,
+        shows_from: Option<Instant>,
+        until: Instant,
+        list_lag: Duration,
+    ) {
         self.busy_until.insert(gateway_id.to_owned(), until);
+        match shows_from {
+            Some(at) => self.shows_from.insert(gateway_id.to_owned(), at),
+            None => self.shows_from.remove(gateway_id),
+        };
         self.gone_at.insert(server_id.to_owned(), until);
+        if !list_lag.is_zero() {
+            self.list_lag.insert(server_id.to_owned(), list_lag);
+        }
         // Concurrency peaks only when an operation starts, so counting here is exact.
         self.max_updating = self.max_updating.max(self.busy_until.len());
     }
@@ -432,9 +491,30 @@ impl Live {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
+
+    #[test]
+    fn lags_keep_the_gateway_active_then_the_server_listed_for_a_while() {
+        let mut world = World::default();
+        world.add_server("iss-a", "vpn-a", "cn-hangzhou");
+        let mut live = Live::new(world);
+        let start = Instant::now();
+        let s = Duration::from_secs(1);
+        live.begin_delete_lagging("iss-a", "vpn-a", Some(start + s), start + 3 * s, 2 * s);
+        let g = live.world().vpn_gateways["vpn-a"].clone();
+        live.settle(start + s / 2);
+        assert_eq!(live.status("vpn-a", &g), "active");
+        assert!(live.has_task("vpn-a"));
+        live.settle(start + s);
+        assert_eq!(live.status("vpn-a", &g), "updating");
+        live.settle(start + 3 * s);
+        assert_eq!(live.status("vpn-a", &g), "active");
+        assert!(!live.has_task("vpn-a"));
+        assert!(!live.world().ipsec_servers.contains_key("iss-a"));
+        assert_eq!(live.ghosts().count(), 1);
+        live.settle(start + 5 * s);
+        assert_eq!(live.ghosts().count(), 0);
+    }
 
     #[test]
     fn the_instant_configuring_ends_the_server_is_gone_and_the_gateway_active() {

@@ -6,6 +6,8 @@
 use std::io::{IsTerminal, Write};
 
 use anstream::{AutoStream, ColorChoice};
+
+pub mod progress;
 pub use anstyle::Style;
 
 pub mod duration;

@@ -21,11 +21,13 @@ pub struct Human {
     bar: Mutex<Option<indicatif::ProgressBar>>,
     /// Started and not finished yet.
     in_flight: AtomicUsize,
+    planning: super::Planning,
 }
 
 impl Human {
     pub fn new(ui: Ui, full: bool) -> Self {
         Human {
+            planning: super::Planning::new(&ui, false),
             ui,
             full,
             bar: Mutex::new(None),
@@ -126,6 +128,9 @@ impl Human {
 impl Reporter for Human {
     fn event(&self, event: &ops::Event<'_>) {
         use ops::Event as E;
+        if self.planning.event(event) {
+            return;
+        }
         match event {
             E::Planned(shown) => match self.plan(shown) {
                 Ok(text) => self.ui.out(&text),

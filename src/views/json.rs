@@ -26,6 +26,7 @@ pub type Clock = fn() -> String;
 pub struct Json {
     ui: Ui,
     clock: Clock,
+    planning: super::Planning,
 }
 
 impl Json {
@@ -35,7 +36,11 @@ impl Json {
 
     /// A view whose lines carry `clock()`'s time (tests pin it).
     pub fn with_clock(ui: Ui, clock: Clock) -> Self {
-        Json { ui, clock }
+        Json {
+            planning: super::Planning::new(&ui, true),
+            ui,
+            clock,
+        }
     }
 
     /// An operation's error as `diagnostic` lines, one per problem (each error in the
@@ -367,6 +372,9 @@ impl Json {
 
 impl Reporter for Json {
     fn event(&self, event: &Event<'_>) {
+        if self.planning.event(event) {
+            return;
+        }
         match event {
             Event::Begin => self.ui.out(&line(&self.version_event())),
             Event::Planned(shown) => self.ui.out(&self.plan_lines(shown.plan, shown.graph)),

@@ -59,12 +59,60 @@ fn notice(ui: &Ui, event: &Event<'_>) {
             plan_file.display()
         )),
         Event::Warning(message) => ui.warn(message),
+        Event::Throttled(warning) => ui.warn(&warning.to_string()),
         Event::Interrupted => ui.warn(
             "interrupted: no new operation starts; those in flight finish and are \
              recorded. Press Ctrl-C again to exit at once (pending operations are then \
              resolved by the next run).",
         ),
         _ => {}
+    }
+}
+
+/// The online plan's progress on stderr (`crate::ui::progress`): a bar on a terminal
+/// for the human view, lines every few seconds otherwise and always for the JSON view.
+struct Planning {
+    ui: Ui,
+    json: bool,
+    step: std::sync::Mutex<Option<crate::ui::progress::StepProgress>>,
+}
+
+impl Planning {
+    fn new(ui: &Ui, json: bool) -> Self {
+        Planning {
+            ui: ui.clone(),
+            json,
+            step: Default::default(),
+        }
+    }
+
+    /// Shows the online plan's progress events; `false` for any other event.
+    fn event(&self, event: &Event<'_>) -> bool {
+        use crate::plan::online::Stage;
+        use crate::ui::progress::{LINE_EVERY, StepProgress};
+        match event {
+            Event::Planning {
+                stage,
+                done,
+                total,
+                rate,
+            } => {
+                let (label, unit) = match stage {
+                    Stage::Refresh => ("Refreshing", "regions"),
+                    Stage::Precheck => ("Prechecking", "deletes"),
+                };
+                let mut step = self.step.lock().unwrap();
+                step.get_or_insert_with(|| StepProgress::new(&self.ui, self.json, LINE_EVERY))
+                    .update(label, *done, *total, unit, *rate);
+            }
+            Event::PlanningDone => {
+                if let Some(step) = self.step.lock().unwrap().take() {
+                    step.finish();
+                }
+            }
+            _ => return false,
+        }
+        true
     }
 }
 

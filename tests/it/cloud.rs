@@ -311,7 +311,7 @@ async fn transient_5xx_xml_and_timeouts_are_retried() {
         "<?xml version=\"1.0\"?><Error><RequestId>R-x</RequestId><Code>InternalError</Code><Message>oops</Message></Error>",
     );
     let server = Server::start(vec![
-        error_reply(503, "ServiceUnavailable", "R-1"),
+        error_reply(502, "UnknownError", "R-1"),
         xml,
         slow,
         reply(200, r#"{"RequestId":"R-ok"}"#),
@@ -331,7 +331,8 @@ async fn transient_5xx_xml_and_timeouts_are_retried() {
 
 #[tokio::test]
 async fn transient_gives_up_after_its_attempts_with_the_whole_story() {
-    let server = Server::start(vec![error_reply(503, "ServiceUnavailable", "R-5"); 6]).await;
+    // Not 503 ServiceUnavailable: that is throttling (API.md), slowed down for.
+    let server = Server::start(vec![error_reply(500, "UnknownError", "R-5"); 6]).await;
     let client = client(&server);
     let err = client
         .delete_ipsec_server(&delete(false))
@@ -341,9 +342,9 @@ async fn transient_gives_up_after_its_attempts_with_the_whole_story() {
     assert_eq!(attempts(&client, "DeleteIpsecServer"), 5);
     assert_eq!(
         err.to_string(),
-        "DeleteIpsecServer failed: ServiceUnavailable (HTTP 503): ServiceUnavailable happened. (after 5 attempts)\n  \
+        "DeleteIpsecServer failed: UnknownError (HTTP 500): UnknownError happened. (after 5 attempts)\n  \
          RequestId: R-5\n  HostId: vpc.aliyuncs.com\n  \
-         Recommend: https://api.aliyun.com/troubleshoot?q=ServiceUnavailable&product=Vpc&requestId=R-5"
+         Recommend: https://api.aliyun.com/troubleshoot?q=UnknownError&product=Vpc&requestId=R-5"
     );
 }
 

@@ -100,6 +100,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
     let cloud = Cloud {
         target: Target::Client(client),
         parallelism: 10,
+        max_rate: 100,
     };
     let plan = ops::plan::run(
         &PlanRequest {

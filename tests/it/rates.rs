@@ -1,1 +1,628 @@
-//! Rate discovery, throttling and busy answers, and lag-proof waits, against the sandbox.
+//! Rate discovery, throttling and busy answers, and lag-proof waits, against the sandbox
+//! (GitHub issue 15). The real binary runs against a sandbox the test serves in-process;
+//! every answer of interest is scripted with the sandbox's injections, so each case is
+//! deterministic, and asserted from the wire log, the audit log, the state and stderr.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use vpnform::sandbox::{self, CallLog, Injection, RateLimits, Sandbox, SandboxConfig, World};
+
+use crate::support::{Output, Workspace};
+
+const LINEAGE: &str = "5e0c7a1b-2d3f-4a5b-8c6d-7e8f9a0b1c2d";
+
+/// `(name, server id, gateway id, depends_on names)`, all in cn-hangzhou.
+type Recorded<'a> = (&'a str, &'a str, &'a str, &'a [&'a str]);
+
+fn state_yaml(servers: &[Recorded]) -> String {
+    let mut sorted = servers.to_vec();
+    sorted.sort_by_key(|s| s.0);
+    let mut text = format!("version: 1\nlineage: {LINEAGE}\nserial: 3\nresources:\n");
+    for (name, id, gateway, deps) in sorted {
+        text.push_str(&format!(
+            "  ipsec_server.{name}:\n    id: {id}\n    region: cn-hangzhou\n    vpn_gateway: {gateway}\n"
+        ));
+        if !deps.is_empty() {
+            text.push_str("    depends_on:\n");
+            for d in deps {
+                text.push_str(&format!("    - ipsec_server.{d}\n"));
+            }
+        }
+        text.push_str(&format!("    attributes:\n      name: {name}\n"));
+    }
+    text.push_str("pending: []\n");
+    text
+}
+
+/// A desired file that keeps nothing: every recorded server is deleted.
+const DESIRED_NOTHING: &str = "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n  keep:\n    id: iss-keep\n    vpn_gateway: vpn-keep\n";
+
+/// A call the sandbox answered, and when.
+#[derive(Clone)]
+struct Seen {
+    at: jiff::Timestamp,
+    call: CallLog,
+}
+
+struct Cloud {
+    runtime: tokio::runtime::Runtime,
+    sandbox: Option<Sandbox>,
+    wire: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Cloud {
+    fn start(servers: &[Recorded], tune: impl FnOnce(&mut SandboxConfig)) -> Cloud {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut world = World::default();
+        for (_, id, gateway, _) in servers {
+            world.add_server(id, gateway, "cn-hangzhou");
+        }
+        world.add_server("iss-keep", "vpn-keep", "cn-hangzhou");
+        let wire: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let log = wire.clone();
+        let mut config = SandboxConfig {
+            configure_time: (Duration::from_millis(200), Duration::from_millis(200)),
+            logger: Some(Arc::new(move |call: &CallLog| {
+                log.lock().unwrap().push(Seen {
+                    at: jiff::Timestamp::now(),
+                    call: call.clone(),
+                })
+            })),
+            ..SandboxConfig::default()
+        };
+        tune(&mut config);
+        let sandbox = runtime
+            .block_on(sandbox::start(config, world))
+            .expect("sandbox starts");
+        Cloud {
+            runtime,
+            sandbox: Some(sandbox),
+            wire,
+        }
+    }
+
+    fn sandbox(&self) -> &Sandbox {
+        self.sandbox.as_ref().unwrap()
+    }
+
+    fn workspace(&self, servers: &[Recorded]) -> Workspace {
+        Workspace::new()
+            .file("vpnform.yaml", DESIRED_NOTHING)
+            .file("state/vpnform.state.yaml", &state_yaml(servers))
+            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
+            .env(
+                "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                sandbox::DEFAULT_ACCESS_KEY_ID,
+            )
+            .env(
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                sandbox::DEFAULT_ACCESS_KEY_SECRET,
+            )
+    }
+
+    fn wire(&self) -> Vec<Seen> {
+        self.wire.lock().unwrap().clone()
+    }
+
+    /// Real (not DryRun) DeleteIpsecServer calls, in order: `(server, token, outcome)`
+    /// with the outcome the error code or `OK`.
+    fn real_deletes(&self) -> Vec<(String, String, String)> {
+        self.wire()
+            .into_iter()
+            .filter(|s| {
+                s.call.action == "DeleteIpsecServer" && param(&s.call, "DryRun") != Some("true")
+            })
+            .map(|s| {
+                (
+                    param(&s.call, "IpsecServerId")
+                        .unwrap_or_default()
+                        .to_owned(),
+                    param(&s.call, "ClientToken").unwrap_or_default().to_owned(),
+                    s.call.code.clone().unwrap_or_else(|| "OK".to_owned()),
+                )
+            })
+            .collect()
+    }
+
+    /// Delete effects per server, from the audit log.
+    fn effects(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for e in self.sandbox().audit() {
+            *out.entry(e.resource).or_default() += 1;
+        }
+        out
+    }
+}
+
+impl Drop for Cloud {
+    fn drop(&mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            self.runtime.block_on(sandbox.shutdown());
+        }
+    }
+}
+
+fn param<'a>(call: &'a CallLog, name: &str) -> Option<&'a str> {
+    call.params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn recorded(ws: &Workspace) -> Vec<String> {
+    vpnform::state::read(&ws.path().join("state"))
+        .expect("state reads")
+        .expect("state exists")
+        .resources
+        .keys()
+        .cloned()
+        .collect()
+}
+
+const ONE: &[Recorded] = &[("office", "iss-office", "vpn-office", &[])];
+
+/// Plans (prechecks included) and saves the plan, so that an injection set up
+/// afterwards meets the real delete, not its DryRun.
+fn saved_plan(ws: &Workspace) {
+    let out = ws.run(&["plan", "--out", "p.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+fn apply_saved(ws: &Workspace) -> Output {
+    ws.run(&["apply", "--poll-interval", "50ms", "p.plan"])
+}
+
+fn inject(cloud: &Cloud, status: u16, code: &str, retry_after_ms: Option<u64>, after: bool) {
+    cloud.sandbox().inject(Injection {
+        action: Some("DeleteIpsecServer".into()),
+        status,
+        code: code.into(),
+        retry_after: retry_after_ms.map(Duration::from_millis),
+        after_effect: after,
+        times: 1,
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Throttling: every form is slowed down for and retried with the same ClientToken.
+
+fn throttled_delete_is_retried_with_the_same_token(status: u16, code: &str, header: Option<u64>) {
+    let cloud = Cloud::start(ONE, |_| {});
+    let ws = cloud.workspace(ONE);
+    saved_plan(&ws);
+    inject(&cloud, status, code, header, false);
+    let out = apply_saved(&ws);
+    assert_eq!(out.code, 0, "{out:?}");
+    let deletes = cloud.real_deletes();
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+    assert_eq!(deletes[0].2, code);
+    assert_eq!(deletes[1].2, "OK");
+    assert_eq!(
+        deletes[0].1, deletes[1].1,
+        "the retry carries the same token"
+    );
+    assert_eq!(cloud.effects(), BTreeMap::from([("iss-office".into(), 1)]));
+    assert_eq!(recorded(&ws), ["ipsec_server.keep"]);
+}
+
+#[test]
+fn throttling_is_retried_with_the_same_token() {
+    throttled_delete_is_retried_with_the_same_token(400, "Throttling", None);
+}
+
+#[test]
+fn throttling_user_is_retried_with_the_same_token() {
+    throttled_delete_is_retried_with_the_same_token(400, "Throttling.User", Some(100));
+}
+
+#[test]
+fn throttling_api_is_retried_with_the_same_token() {
+    throttled_delete_is_retried_with_the_same_token(400, "Throttling.Api", None);
+}
+
+/// Regression: `Rejected.Throttling` was read as terminal and failed the delete.
+#[test]
+fn rejected_throttling_was_terminal() {
+    throttled_delete_is_retried_with_the_same_token(400, "Rejected.Throttling", None);
+}
+
+#[test]
+fn service_unavailable_is_throttling_and_retried_with_the_same_token() {
+    throttled_delete_is_retried_with_the_same_token(503, "ServiceUnavailable", None);
+}
+
+/// Regression: an error answer carrying `x-acs-retry-after` failed the delete when its
+/// code was terminal; the SDKs read any such answer as throttling.
+#[test]
+fn any_answer_with_x_acs_retry_after_was_not_throttling() {
+    throttled_delete_is_retried_with_the_same_token(400, "InvalidParameter.Whatever", Some(200));
+}
+
+// ---------------------------------------------------------------------------------------
+// Busy answers: wait for the gateway, then send again with the same token.
+
+fn busy_delete_waits_for_the_gateway_then_retries(code: &str) {
+    let cloud = Cloud::start(ONE, |_| {});
+    let ws = cloud.workspace(ONE);
+    saved_plan(&ws);
+    inject(&cloud, 400, code, None, false);
+    let out = apply_saved(&ws);
+    assert_eq!(out.code, 0, "{out:?}");
+    let deletes = cloud.real_deletes();
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+    assert_eq!((deletes[0].2.as_str(), deletes[1].2.as_str()), (code, "OK"));
+    assert_eq!(deletes[0].1, deletes[1].1);
+    // Between the two, the gateway was read.
+    let wire = cloud.wire();
+    let calls: Vec<&str> = wire.iter().map(|s| s.call.action.as_str()).collect();
+    let first = wire
+        .iter()
+        .position(|s| s.call.code.as_deref() == Some(code))
+        .unwrap();
+    let retry = first
+        + 1
+        + wire[first + 1..]
+            .iter()
+            .position(|s| s.call.action == "DeleteIpsecServer")
+            .unwrap();
+    assert!(
+        calls[first..retry]
+            .iter()
+            .any(|c| c.starts_with("DescribeVpnGateway")),
+        "{calls:?}"
+    );
+    assert_eq!(cloud.effects(), BTreeMap::from([("iss-office".into(), 1)]));
+    assert_eq!(recorded(&ws), ["ipsec_server.keep"]);
+}
+
+#[test]
+fn appliance_configuring_is_busy() {
+    busy_delete_waits_for_the_gateway_then_retries("Appliance.Configuring");
+}
+
+/// Regression: `VpnTask.CONFLICT` was terminal.
+#[test]
+fn vpn_task_conflict_was_terminal() {
+    busy_delete_waits_for_the_gateway_then_retries("VpnTask.CONFLICT");
+}
+
+#[test]
+fn vpn_connection_configuring_is_busy() {
+    busy_delete_waits_for_the_gateway_then_retries("VpnConnection.Configuring");
+}
+
+#[test]
+fn vpn_route_entry_configuring_is_busy() {
+    busy_delete_waits_for_the_gateway_then_retries("VpnRouteEntry.Configuring");
+}
+
+#[test]
+fn task_conflict_is_busy() {
+    busy_delete_waits_for_the_gateway_then_retries("TaskConflict");
+}
+
+#[test]
+fn operation_conflict_is_busy() {
+    busy_delete_waits_for_the_gateway_then_retries("OperationConflict");
+}
+
+// ---------------------------------------------------------------------------------------
+// IncorrectStatus: read the server again rather than retry blind.
+
+/// Regression: on `IncorrectStatus.*` vpnform retried blind, where the server may be
+/// gone. Here the delete took effect (configure time 0: gone at once) and the answer
+/// said IncorrectStatus: the read finds it gone and records it, with no second call.
+#[test]
+fn incorrect_status_of_a_gone_server_was_retried_blind() {
+    let cloud = Cloud::start(ONE, |c| c.configure_time = (Duration::ZERO, Duration::ZERO));
+    let ws = cloud.workspace(ONE);
+    saved_plan(&ws);
+    inject(&cloud, 400, "IncorrectStatus.IpsecServer", None, true);
+    let out = apply_saved(&ws);
+    assert_eq!(out.code, 0, "{out:?}");
+    let deletes = cloud.real_deletes();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert_eq!(deletes[0].2, "IncorrectStatus.IpsecServer");
+    let wire = cloud.wire();
+    let at = wire
+        .iter()
+        .position(|s| s.call.code.as_deref() == Some("IncorrectStatus.IpsecServer"))
+        .unwrap();
+    assert_eq!(wire[at + 1].call.action, "ListIpsecServers");
+    assert_eq!(cloud.effects(), BTreeMap::from([("iss-office".into(), 1)]));
+    assert_eq!(recorded(&ws), ["ipsec_server.keep"]);
+}
+
+/// The delete took effect but the answer said IncorrectStatus: the server is still
+/// there and its gateway busy, so apply waits for the gateway and sends again with the
+/// same token (the first answer comes back, no second effect).
+#[test]
+fn incorrect_status_of_a_busy_server_waits_then_retries() {
+    let cloud = Cloud::start(ONE, |_| {});
+    let ws = cloud.workspace(ONE);
+    saved_plan(&ws);
+    inject(&cloud, 400, "IncorrectStatus.VpnGateway", None, true);
+    let out = apply_saved(&ws);
+    assert_eq!(out.code, 0, "{out:?}");
+    let deletes = cloud.real_deletes();
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+    assert_eq!(deletes[0].1, deletes[1].1);
+    let wire = cloud.wire();
+    let calls: Vec<(&str, Option<&str>)> = wire
+        .iter()
+        .map(|s| (s.call.action.as_str(), s.call.code.as_deref()))
+        .filter(|(a, _)| *a != "DescribeVpnGateways")
+        .collect();
+    let at = calls
+        .iter()
+        .position(|c| c.1 == Some("IncorrectStatus.VpnGateway"))
+        .unwrap();
+    assert_eq!(calls[at + 1], ("ListIpsecServers", None), "{calls:?}");
+    assert_eq!(calls[at + 2], ("DescribeVpnGateway", None), "{calls:?}");
+    assert_eq!(cloud.effects(), BTreeMap::from([("iss-office".into(), 1)]));
+    assert_eq!(recorded(&ws), ["ipsec_server.keep"]);
+}
+
+/// Refused before any effect with the gateway idle: read, then retried at once.
+#[test]
+fn incorrect_status_of_an_idle_server_is_retried_after_the_read() {
+    let cloud = Cloud::start(ONE, |_| {});
+    let ws = cloud.workspace(ONE);
+    saved_plan(&ws);
+    inject(&cloud, 400, "IncorrectStatus", None, false);
+    let out = apply_saved(&ws);
+    assert_eq!(out.code, 0, "{out:?}");
+    let deletes = cloud.real_deletes();
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+    assert_eq!(
+        (deletes[0].2.as_str(), deletes[1].2.as_str()),
+        ("IncorrectStatus", "OK")
+    );
+    assert_eq!(cloud.effects(), BTreeMap::from([("iss-office".into(), 1)]));
+}
+
+// ---------------------------------------------------------------------------------------
+// Rates: the cap, and the one warning of persistent throttling.
+
+fn many(n: usize) -> Vec<Recorded<'static>> {
+    (0..n)
+        .map(|i| {
+            let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+            (
+                leak(format!("s{i:02}")),
+                leak(format!("iss-s{i:02}")),
+                leak(format!("vpn-s{i:02}")),
+                &[][..],
+            )
+        })
+        .collect()
+}
+
+/// The sandbox allows one DeleteIpsecServer a second; vpnform starts at 10 a second, so
+/// its prechecks are throttled for some seconds while it halves its way down: one
+/// warning, naming the action and the rate it then sends at, however many answers.
+#[test]
+fn persistent_throttling_warns_once() {
+    let servers = many(8);
+    let cloud = Cloud::start(&servers, |c| {
+        c.rate_limits = Some(RateLimits {
+            default_per_second: None,
+            per_action: BTreeMap::from([("DeleteIpsecServer".to_owned(), 1.0)]),
+        })
+    });
+    let ws = cloud.workspace(&servers);
+    let out = ws.run(&["plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let throttled = cloud
+        .wire()
+        .iter()
+        .filter(|s| s.call.code.as_deref() == Some("Throttling.User"))
+        .count();
+    assert!(throttled > 3, "{throttled}");
+    let warnings: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: the cloud has throttled"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", out.stderr);
+    let w = warnings[0];
+    let prefix =
+        "warning: the cloud has throttled DeleteIpsecServer for 3s: vpnform now sends it at ";
+    let suffix = " requests a second and keeps adapting; if other tools share this account's API limits, `--max-rate N` caps vpnform's share";
+    assert!(w.starts_with(prefix) && w.ends_with(suffix), "{w}");
+    let rate: f64 = w[prefix.len()..w.len() - suffix.len()].parse().unwrap();
+    assert!(rate > 0.0 && rate <= 5.0, "{rate}");
+}
+
+/// `--max-rate 2`: six prechecks (one action) take at least 2.5 s, none throttled.
+#[test]
+fn max_rate_caps_each_action() {
+    let servers = many(6);
+    let cloud = Cloud::start(&servers, |_| {});
+    let ws = cloud.workspace(&servers);
+    let started = Instant::now();
+    let out = ws.run(&["plan", "--max-rate", "2"]);
+    let took = started.elapsed();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(took >= Duration::from_millis(2400), "{took:?}");
+    let dry_runs = cloud
+        .wire()
+        .iter()
+        .filter(|s| param(&s.call, "DryRun") == Some("true"))
+        .count();
+    assert_eq!(dry_runs, 6);
+}
+
+#[test]
+fn max_rate_out_of_range_is_a_usage_error() {
+    let ws = Workspace::new();
+    for bad in ["0", "10001", "fast"] {
+        let out = ws.run(&["plan", "--max-rate", bad]);
+        assert_eq!(out.code, 1, "{out:?}");
+        let first = out.stderr.lines().next().unwrap_or_default();
+        let why = if bad == "fast" {
+            "invalid digit found in string".to_owned()
+        } else {
+            format!("{bad} is not in 1..=10000")
+        };
+        assert_eq!(
+            first,
+            format!("error: invalid value '{bad}' for '--max-rate <N>': {why}")
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Lags: a gateway that shows `active` for a while after accepting a delete, a listing
+// that still shows a deleted server for a while after its gateway is active again.
+
+/// Two gateways carrying three servers each (the sandbox, unlike Alibaba, allows it:
+/// that is what makes a chain of operations per gateway), and a cross-gateway
+/// dependency.
+const LAGGED: &[Recorded] = &[
+    ("a1", "iss-a1", "vpn-a", &[]),
+    ("a2", "iss-a2", "vpn-a", &[]),
+    ("a3", "iss-a3", "vpn-a", &["b1"]),
+    ("b1", "iss-b1", "vpn-b", &[]),
+    ("b2", "iss-b2", "vpn-b", &[]),
+    ("b3", "iss-b3", "vpn-b", &[]),
+];
+
+fn lag_proof(status_lag: Duration, list_lag: Duration) {
+    let cloud = Cloud::start(LAGGED, |c| {
+        c.status_lag = status_lag;
+        c.list_lag = list_lag;
+    });
+    let ws = cloud.workspace(LAGGED);
+    let state_path = ws.path().join("state");
+    let early: Mutex<Vec<String>> = Mutex::default();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let out = std::thread::scope(|scope| {
+        // Records nothing early: whenever the state lacks a server, the cloud (read
+        // after the state) must lack it too.
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(Some(state)) = vpnform::state::read(&state_path) {
+                    let world = cloud.sandbox().world();
+                    for (name, id, _, _) in LAGGED {
+                        let address = format!("ipsec_server.{name}");
+                        if !state.resources.contains_key(&address)
+                            && world.ipsec_servers.contains_key(*id)
+                        {
+                            early.lock().unwrap().push(address);
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let out = ws.run(&["apply", "--auto-approve", "--poll-interval", "50ms"]);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
+    });
+    let context = format!("status lag {status_lag:?}, list lag {list_lag:?}");
+    assert_eq!(out.code, 0, "{context}: {out:?}");
+    assert!(
+        early.lock().unwrap().is_empty(),
+        "{context}: recorded before the cloud was done: {:?}",
+        early.lock().unwrap()
+    );
+    assert_eq!(recorded(&ws), ["ipsec_server.keep"], "{context}");
+    // Each delete took effect exactly once.
+    let effects = cloud.effects();
+    assert_eq!(effects.len(), 6, "{context}: {effects:?}");
+    assert!(effects.values().all(|n| *n == 1), "{context}: {effects:?}");
+    // No second mutation on a gateway before the first is confirmable: every delete
+    // sent on a gateway after an accepted one comes after that one's server stopped
+    // being listed (its configure end plus the list lag).
+    let audit = cloud.sandbox().audit();
+    let list_lag = jiff::SignedDuration::try_from(list_lag).unwrap();
+    for seen in cloud.wire().iter().filter(|s| {
+        s.call.action == "DeleteIpsecServer" && param(&s.call, "DryRun") != Some("true")
+    }) {
+        let id = param(&seen.call, "IpsecServerId").unwrap();
+        let gateway = &LAGGED.iter().find(|s| s.1 == id).unwrap().2;
+        for earlier in audit
+            .iter()
+            .filter(|e| e.vpn_gateway == *gateway && e.resource != id)
+        {
+            let accepted: jiff::Timestamp = earlier.time.parse().unwrap();
+            let unlisted = earlier
+                .configured_at
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+                .checked_add(list_lag)
+                .unwrap();
+            assert!(
+                seen.at < accepted || seen.at >= unlisted,
+                "{context}: DeleteIpsecServer {id} sent at {} while {} on the same gateway \
+                 was accepted at {accepted} and listed until {unlisted}",
+                seen.at,
+                earlier.resource
+            );
+        }
+    }
+}
+
+#[test]
+fn lags_none() {
+    lag_proof(Duration::ZERO, Duration::ZERO);
+}
+
+#[test]
+fn lag_in_status_only() {
+    lag_proof(Duration::from_millis(300), Duration::ZERO);
+}
+
+#[test]
+fn lag_in_listing_only() {
+    lag_proof(Duration::ZERO, Duration::from_millis(300));
+}
+
+#[test]
+fn lags_of_a_second_in_status_and_listing() {
+    lag_proof(Duration::from_secs(1), Duration::from_secs(1));
+}
+
+// ---------------------------------------------------------------------------------------
+// Progress: the online plan's prechecks, with the rate they run at.
+
+/// Eight prechecks at two a second take about 3.5 s: off a terminal, a line after 2 s
+/// and one when they end, naming the rate; `-q` shows none.
+#[test]
+fn online_plan_shows_precheck_progress_with_its_rate_unless_quiet() {
+    let servers = many(8);
+    let cloud = Cloud::start(&servers, |_| {});
+    let ws = cloud.workspace(&servers);
+    let out = ws.run(&["plan", "--max-rate", "2"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Prechecking: "))
+        .collect();
+    assert!(lines.len() >= 2, "{}", out.stderr);
+    for line in &lines[..lines.len() - 1] {
+        let rest = line.strip_prefix("Prechecking: ").unwrap();
+        let (count, rest) = rest.split_once(" deletes, 2 requests a second, ").unwrap();
+        let (done, total) = count.split_once('/').unwrap();
+        assert!(done.parse::<usize>().unwrap() < 8 && total == "8", "{line}");
+        assert!(rest.ends_with('s'), "{line}");
+    }
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with("Prechecking: 8/8 deletes, 2 requests a second, ")
+            && last.ends_with("s (done)"),
+        "{last}"
+    );
+
+    let quiet = ws.run(&["-q", "plan", "--max-rate", "2"]);
+    assert_eq!(quiet.code, 0, "{quiet:?}");
+    assert_eq!(quiet.stderr, "");
+}

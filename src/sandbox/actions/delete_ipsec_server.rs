@@ -73,6 +73,14 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         ));
     }
     match inner.live.status(&gateway_id, gateway) {
+        // The status lag: it still shows `active`, but a task is queued on it.
+        "active" if inner.live.has_task(&gateway_id) => {
+            return Err(ApiError::new(
+                400,
+                "VpnTask.CONFLICT",
+                "A task is already running on the specified VPN gateway.",
+            ));
+        }
         "active" => {}
         "updating" => {
             return Err(ApiError::new(
@@ -98,9 +106,13 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     }
 
     let configure_time = inner.dice.configure_time(inner.config.configure_time);
-    let until = call.now + configure_time;
+    let shows_from = call.now + inner.config.status_lag;
+    let until = shows_from + configure_time;
     let active_since = inner.live.active_since(&gateway_id);
-    inner.live.begin_delete(server_id, &gateway_id, until);
+    let list_lag = inner.config.list_lag;
+    inner
+        .live
+        .begin_delete_lagging(server_id, &gateway_id, Some(shows_from), until, list_lag);
     let entry = AuditEntry {
         time: inner.wall(call.now),
         action: "DeleteIpsecServer".to_owned(),

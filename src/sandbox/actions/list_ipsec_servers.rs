@@ -28,9 +28,14 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let ids = req.list("IpsecServerId");
     let name = req.get("IpsecServerName");
     let world = inner.live.world();
-    let matching: Vec<(&String, &crate::sandbox::IpsecServer)> = world
+    // Deleted servers still shown (the list lag) are answered as if they were there.
+    let shown: std::collections::BTreeMap<&String, &crate::sandbox::IpsecServer> = world
         .ipsec_servers
         .iter()
+        .chain(inner.live.ghosts())
+        .collect();
+    let matching: Vec<(&String, &crate::sandbox::IpsecServer)> = shown
+        .into_iter()
         .filter(|(id, s)| {
             world
                 .vpn_gateways

@@ -74,10 +74,9 @@ fn desired_chain_of_100k_depends_on_overflowed_the_stack() {
 /// the arrows go; the snippets stop at ten.
 #[test]
 fn desired_cycle_of_100k_overflowed_the_stack_and_took_quadratic_time() {
-    let started = std::time::Instant::now();
+    // The time it takes is a benchmark's business, not a test's (RELIABILITY.md has the
+    // figure); what is asserted here is that it finishes and names every member.
     let out = run_desired(&desired_chain(N, true), &["validate"]);
-    // Linear, even unoptimised: the quadratic report took minutes at this size.
-    assert!(started.elapsed().as_secs() < 120, "{:?}", started.elapsed());
     // s000000 depends on s099999, which depends on s099998, ... back to s000000.
     let mut names = vec!["ipsec_server.s000000".to_owned()];
     names.extend((1..N).rev().map(|i| format!("ipsec_server.s{i:06}")));

@@ -384,6 +384,9 @@ struct CrashFigures {
     kills_after_write: usize,
     /// Kill moments that came after the run had already finished.
     missed: usize,
+    /// Saved-plan trials whose kill landed after the plan had finished, so the next run
+    /// found the plan stale (finished) and the state converged.
+    finished_before_kill: usize,
     runs: usize,
     max_runs_to_converge: usize,
     saved_plan_trials: usize,
@@ -431,6 +434,7 @@ fn crash_trial(seed: u64, run_length: Duration, writes: u64, figures: &Mutex<Cra
     let kills_wanted = 1 + usize::from(rng.chance(0.3));
     let (mut kills, mut timed, mut at_write, mut missed) = (0, 0, 0, 0);
     let mut runs = 0;
+    let mut stale_after_finish = 0;
     loop {
         runs += 1;
         assert!(runs <= 10, "seed {seed}: no convergence in 10 runs");
@@ -460,6 +464,13 @@ fn crash_trial(seed: u64, run_length: Duration, writes: u64, figures: &Mutex<Cra
             (false, _) => missed += 1,
         }
         if !run.killed {
+            if saved && runs > 1 && run.code == Some(1) && run.stderr.contains(" is stale: ") {
+                // The kill landed after the last write of a run that had finished its
+                // plan: a finished saved plan is stale like any other (nothing is left
+                // for it to do). `check_converged` below proves the job was done.
+                stale_after_finish += 1;
+                break;
+            }
             // A run that was not killed must finish the job: a crash never leaves
             // something only a second clean run (or a human) can sort out.
             assert_eq!(
@@ -479,6 +490,7 @@ fn crash_trial(seed: u64, run_length: Duration, writes: u64, figures: &Mutex<Cra
     f.kills_timed += timed;
     f.kills_after_write += at_write;
     f.missed += missed;
+    f.finished_before_kill += stale_after_finish;
     f.runs += runs;
     f.max_runs_to_converge = f.max_runs_to_converge.max(runs);
     f.saved_plan_trials += usize::from(saved);
@@ -544,13 +556,14 @@ fn crash_campaign(kills: usize, seed: u64, workers: usize) -> CrashFigures {
 fn print_crash(f: &CrashFigures, elapsed: Duration) {
     println!(
         "crash suite: {} trials, {} SIGKILLs landed ({} at seeded random moments, {} right \
-         after a state write; {} kill moments fell after the run had finished), {} apply \
-         runs, at most {} runs to converge, {} saved-plan trials, {} invariant checks passed, {} deletes each seen exactly once, in {:.0?}",
+         after a state write; {} kill moments fell after the run had finished; {} saved plans \
+         finished just before their kill and were then refused as stale), {} apply runs, at most {} runs to converge, {} saved-plan trials, {} invariant checks passed, {} deletes each seen exactly once, in {:.0?}",
         f.trials,
         f.kills,
         f.kills_timed,
         f.kills_after_write,
         f.missed,
+        f.finished_before_kill,
         f.runs,
         f.max_runs_to_converge,
         f.saved_plan_trials,

@@ -19,7 +19,11 @@
 //! - [`cloud`] is the Alibaba VPC API client: signing, credentials, endpoints, errors,
 //!   retries and rate limits.
 //! - [`sandbox`] is the local emulator of that API that tests and rehearsals talk to.
-//! - [`cli`] holds the clap commands; each builds its options and calls one operation.
+//! - [`ops`] are the operations (`ops::plan::run`, `ops::apply::run`): one per command,
+//!   a request struct in, events out to a reporter; tests and benches call them too.
+//! - [`views`] render those events: text ([`views::Human`]) or JSON lines ([`views::Json`]).
+//! - [`cli`] holds the clap commands; each builds its request, picks a view and calls one
+//!   operation.
 //! - `files` holds the bounded reads and link-refusing writes of the files vpnform owns
 //!   (state, backup, saved plans), under `state` and `plan`.
 //! - [`ui`] is the one output channel: plan text to stdout, progress and logs to stderr.
@@ -40,6 +44,7 @@ pub mod config;
 pub mod duration;
 pub(crate) mod files;
 pub mod id;
+pub mod ops;
 pub mod plan;
 pub mod regions;
 pub mod sandbox;
@@ -47,6 +52,7 @@ pub mod secret;
 pub mod state;
 pub(crate) mod suggest;
 pub mod ui;
+pub mod views;
 pub mod yaml;
 
 pub use address::Address;

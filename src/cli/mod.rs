@@ -3,8 +3,8 @@
 
 mod apply;
 pub mod argv;
+mod cloud;
 mod completions;
-mod connect;
 mod force_unlock;
 mod plan;
 mod sandbox;
@@ -18,6 +18,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::ui::{Ui, Verbosity};
+
+pub use cloud::CloudArgs;
 
 /// Exit codes, as the README documents them.
 pub mod exit {

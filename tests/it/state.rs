@@ -569,6 +569,35 @@ fn a_short_lock_timeout_fails_after_waiting() {
     assert_eq!(ws.read(STATE), TWO_SERVERS);
 }
 
+/// Regression: `plan --lock-timeout` waited silently (it looked hung), and apply said it
+/// waited "up to 0s" for a timeout of 500ms. Plan now says what it waits for, as apply
+/// and the state commands do, in the same words, with the timeout as it was given.
+#[test]
+fn regression_plan_waited_for_the_lock_silently_and_500ms_printed_as_0s() {
+    let ws = two_servers();
+    let lock = Lock::acquire(
+        &ws.path().join("state"),
+        "vpnform apply --auto-approve",
+        Duration::ZERO,
+    )
+    .unwrap();
+    let h = lock.holder().clone();
+    let out = ws.run(&["plan", "--offline", "--lock-timeout", "500ms"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "The state is locked by pid {} on host {} running `vpnform apply --auto-approve` \
+             since {}; waiting for it (up to 500ms).\n{}",
+            h.pid,
+            h.host,
+            h.since,
+            locked_message(&lock, " after waiting 500ms")
+        )
+    );
+}
+
 #[test]
 fn lock_timeout_waits_and_succeeds_when_the_lock_is_released() {
     let ws = two_servers();
@@ -587,7 +616,7 @@ fn lock_timeout_waits_and_succeeds_when_the_lock_is_released() {
     assert_eq!(
         line,
         format!(
-            "Waiting up to 10m for the state lock (held by pid {} on host {} running `vpnform apply` since {})...\n",
+            "The state is locked by pid {} on host {} running `vpnform apply` since {}; waiting for it (up to 10m).\n",
             h.pid, h.host, h.since
         )
     );

@@ -20,9 +20,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use vpnform::apply::{ApplyOptions, Event, Journal, PollStrategy, Reporter, execute};
+use vpnform::apply::{ApplyOptions, PollStrategy};
 use vpnform::cloud::{Client, ClientOptions, Credentials};
-use vpnform::plan::{Action, ActionKind, Precheck};
+use vpnform::ops::apply::ApplyRequest;
+use vpnform::ops::plan::PlanRequest;
+use vpnform::ops::{self, Cloud, Quiet, Target};
+use vpnform::plan::ActionKind;
 use vpnform::sandbox::{self, SandboxConfig, World};
 use vpnform::secret::Secret;
 use vpnform::state::{Resource, State};
@@ -96,10 +99,16 @@ struct Row {
     ok: bool,
 }
 
-struct Quiet;
-impl Reporter for Quiet {
-    fn event(&self, _: &Event) {}
-}
+/// The one server the desired file keeps (a desired file never declares nothing).
+const DESIRED: &str = "\
+version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  keep:
+    vpn_gateway: vpn-keep
+    id: iss-keep
+";
 
 async fn run(scenario: Scenario, mode: Mode) -> Row {
     let log: Arc<Mutex<Vec<(Instant, sandbox::CallLog)>>> = Arc::default();
@@ -127,44 +136,40 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         resources: Default::default(),
         pending: vec![],
     };
-    let mut actions = Vec::new();
+    world.add_server("iss-keep", "vpn-keep", REGION);
+    state.resources.insert(
+        "ipsec_server.keep".parse().unwrap(),
+        Resource {
+            id: "iss-keep".into(),
+            region: REGION.into(),
+            vpn_gateway: "vpn-keep".into(),
+            depends_on: vec![],
+            protect: false,
+            attributes: Default::default(),
+        },
+    );
     let mut gateway_of = BTreeMap::new();
     for i in 0..scenario.deletes {
         let (g, before) = scenario.layout(i);
         let (id, gateway) = (format!("iss-{i:06}"), format!("vpn-{g:06}"));
         world.add_server(&id, &gateway, REGION);
         gateway_of.insert(id.clone(), gateway.clone());
-        let address = format!("ipsec_server.s{i:06}");
-        let depends_on: Vec<String> = before
-            .map(|j| format!("ipsec_server.s{j:06}"))
+        let address: vpnform::Address = format!("ipsec_server.s{i:06}").parse().unwrap();
+        let depends_on: Vec<vpnform::Address> = before
+            .map(|j| format!("ipsec_server.s{j:06}").parse().unwrap())
             .into_iter()
             .collect();
         state.resources.insert(
             address.clone(),
             Resource {
-                id: id.clone(),
+                id,
                 region: REGION.into(),
                 vpn_gateway: gateway.clone(),
-                depends_on: depends_on.clone(),
+                depends_on,
                 protect: false,
                 attributes: Default::default(),
             },
         );
-        actions.push(Action {
-            address,
-            resource_kind: "ipsec_server".into(),
-            action: ActionKind::Delete,
-            id,
-            region: REGION.into(),
-            vpn_gateway: gateway,
-            depends_on,
-            client_token: format!("vpnform-bench{i:020}"),
-            precheck: Precheck::Skipped,
-            reason: "removed from desired state".into(),
-            protect: false,
-            attributes: Default::default(),
-            changes: Vec::new(),
-        });
     }
     let sandbox = sandbox::start(config, world).await.expect("sandbox starts");
     let options = ClientOptions {
@@ -182,44 +187,57 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     )
     .expect("client");
     let dir = tempfile::tempdir().expect("temp dir");
-    vpnform::state::write(dir.path(), &state).expect("initial state");
-    let journal = Arc::new(Journal::start(
-        dir.path().to_path_buf(),
-        state,
-        None,
-        Arc::new(|dir: &std::path::Path, s: &State| {
-            vpnform::state::write(dir, s).map_err(|e| e.to_string())
-        }),
-    ));
-    let apply_options = match mode {
-        Mode::Vpnform => ApplyOptions::default(),
-        Mode::Fixed(interval) => ApplyOptions {
-            poll_interval: interval,
-            poll_strategy: PollStrategy::Fixed,
-            ..ApplyOptions::default()
-        },
+    let (desired, state_dir) = (dir.path().join("vpnform.yaml"), dir.path().join("state"));
+    std::fs::write(&desired, DESIRED).expect("desired file");
+    vpnform::state::write(&state_dir, &state).expect("initial state");
+    let cloud = Cloud {
+        target: Target::Client(client),
+        parallelism: 10,
+        max_rate: ClientOptions::default().requests_per_second as u32,
     };
-    let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
-    let started = Instant::now();
-    if scenario.with_plan {
-        let regions = [REGION.to_owned()].into_iter().collect();
-        let found = vpnform::plan::online::refresh(&client, regions)
-            .await
-            .expect("refresh");
-        assert_eq!(found.servers.len(), scenario.deletes);
-        vpnform::plan::online::precheck(&client, &mut actions).await;
+    // Without the plan: the deletes of an offline plan saved beforehand, as `vpnform
+    // apply FILE` runs them.
+    let plan_file = (!scenario.with_plan).then(|| dir.path().join("deletes.plan"));
+    if let Some(out) = &plan_file {
+        let plan = ops::plan::run(
+            &PlanRequest {
+                desired: desired.clone(),
+                state_dir: state_dir.clone(),
+                offline: true,
+                max_deletes: None,
+                lock_timeout: Duration::ZERO,
+                out: Some(out.clone()),
+                cloud: cloud.clone(),
+            },
+            Arc::new(Quiet),
+        )
+        .await
+        .expect("offline plan");
+        assert_eq!(plan.count(ActionKind::Delete), scenario.deletes);
     }
-    let outcome = execute(
-        &actions,
-        &[],
-        "bench",
-        client,
-        journal.clone(),
-        Arc::new(Quiet),
-        apply_options,
-        cancel,
-    )
-    .await;
+    let request = ApplyRequest {
+        desired,
+        desired_given: true,
+        state_dir,
+        plan_file,
+        max_deletes: None,
+        lock_timeout: Duration::ZERO,
+        command: "bench".into(),
+        cloud,
+        options: match mode {
+            Mode::Vpnform => ApplyOptions::default(),
+            Mode::Fixed(interval) => ApplyOptions {
+                poll_interval: interval,
+                poll_strategy: PollStrategy::Fixed,
+                ..ApplyOptions::default()
+            },
+        },
+        ctrl_c: false,
+    };
+    let started = Instant::now();
+    // With the plan: what `vpnform apply --auto-approve` runs (refresh, every DryRun
+    // precheck, then the deletes and their waits).
+    let applied = ops::apply::run(&request, Arc::new(Quiet), |_| Ok(true)).await;
     let wall = started.elapsed();
     let calls = sandbox.calls();
     sandbox.shutdown().await;
@@ -251,7 +269,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             .max(rate_floor.unwrap_or(Duration::ZERO)),
         throttled,
         median_delay: median_delay(&log, &gateway_of),
-        ok: outcome.is_success() && outcome.count(ActionKind::Delete) == scenario.deletes,
+        ok: applied.is_ok_and(|a| a.outcome.count(ActionKind::Delete) == scenario.deletes),
         scenario,
         mode,
         wall,

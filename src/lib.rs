@@ -19,26 +19,40 @@
 //! - [`cloud`] is the Alibaba VPC API client: signing, credentials, endpoints, errors,
 //!   retries and rate limits.
 //! - [`sandbox`] is the local emulator of that API that tests and rehearsals talk to.
-//! - [`cli`] holds the clap commands; each builds its options and calls one operation.
+//! - [`ops`] are the operations (`ops::plan::run`, `ops::apply::run`): one per command,
+//!   a request struct in, events out to a reporter; tests and benches call them too.
+//! - [`views`] render those events: text ([`views::Human`]) or JSON lines ([`views::Json`]).
+//! - [`cli`] holds the clap commands; each builds its request, picks a view and calls one
+//!   operation.
 //! - `files` holds the bounded reads and link-refusing writes of the files vpnform owns
 //!   (state, backup, saved plans), under `state` and `plan`.
 //! - [`ui`] is the one output channel: plan text to stdout, progress and logs to stderr.
+//!
+//! Below them all, one home per concept every layer shares: [`address`] (a resource
+//! address and the kind's spelling), [`id`] (the `iss-`/`vpn-` id grammar), [`regions`]
+//! (the region table and each region's endpoint), [`duration`] (durations as flags take
+//! them) and `suggest` ("did you mean").
 
 // One output channel (crate::ui): nothing else prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod address;
 pub mod apply;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod duration;
 pub(crate) mod files;
+pub mod id;
+pub mod ops;
 pub mod plan;
+pub mod regions;
 pub mod sandbox;
 pub mod secret;
 pub mod state;
+pub(crate) mod suggest;
 pub mod ui;
+pub mod views;
 pub mod yaml;
 
-/// A resource address such as `ipsec_server.office`: the resource kind, a dot, and the
-/// name the user gave the entry in the desired-state file.
-pub type Address = String;
+pub use address::Address;

@@ -204,21 +204,35 @@ impl Shared {
     }
 }
 
-/// Runs `actions` (and resolves `pending`), returning what happened to each address.
+/// What one run of the executor works on.
+pub(crate) struct Execution<'a> {
+    /// The plan's actions still to run.
+    pub actions: &'a [Action],
+    /// The journal's pending operations, resolved first.
+    pub pending: &'a [PendingOp],
+    pub plan_hash: &'a str,
+    pub client: Client,
+    /// The one writer of the state during the run.
+    pub journal: Arc<Journal>,
+    pub reporter: Arc<dyn Reporter>,
+    pub options: ApplyOptions,
+}
+
+/// Runs the actions (and resolves the pending operations), returning what happened to
+/// each address.
 ///
 /// `cancel` turning true starts nothing new;
 /// what is in flight finishes and is recorded.
-#[allow(clippy::too_many_arguments)]
-pub async fn execute(
-    actions: &[Action],
-    pending: &[PendingOp],
-    plan_hash: &str,
-    client: Client,
-    journal: Arc<Journal>,
-    reporter: Arc<dyn Reporter>,
-    options: ApplyOptions,
-    cancel: watch::Receiver<bool>,
-) -> Outcome {
+pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bool>) -> Outcome {
+    let Execution {
+        actions,
+        pending,
+        plan_hash,
+        client,
+        journal,
+        reporter,
+        options,
+    } = execution;
     let works = works(actions, pending);
     let mut queued: HashMap<(String, String), usize> = HashMap::new();
     for w in works
@@ -320,7 +334,7 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
         works.push(Work {
             action: Action {
                 address: p.address.clone(),
-                resource_kind: "ipsec_server".into(),
+                resource_kind: crate::address::IPSEC_SERVER.into(),
                 action: ActionKind::Delete,
                 id: p.id.clone(),
                 region: p.region.clone(),
@@ -689,7 +703,7 @@ async fn wait_active(
         Err(_) => Err(format!(
             "gateway {} did not return to active within {}; {KEPT}",
             a.vpn_gateway,
-            super::report::human(shared.options.max_wait)
+            crate::ui::duration::human(shared.options.max_wait)
         )),
     }
 }

@@ -407,7 +407,7 @@ mod tests {
         s.pending.push(op());
         let path = std::path::Path::new("state/vpnform.state.yaml");
         assert_eq!(check_pending(&s, &Default::default(), path), Ok(()));
-        let desired = std::collections::BTreeSet::from(["ipsec_server.a".to_string()]);
+        let desired = std::collections::BTreeSet::from([Address::from("ipsec_server.a")]);
         let err = check_pending(&s, &desired, path).unwrap_err();
         assert_eq!(err.entries.len(), 1);
         assert_eq!(err.entries[0].field, "address");

@@ -9,7 +9,7 @@
 //! - [`watch`]: waits for gateways to return to `active`, polling each region with one
 //!   batched `DescribeVpnGateways` round for all the gateways anyone waits on.
 //! - [`engine`]: the dependency-ordered, per-gateway-serialized execution.
-//! - [`report`]: the events a run emits and their text and JSON renderings.
+//! - [`report`]: the events a run emits (`crate::views` renders them).
 //! - [`saved`]: whether a saved plan may run (or resume) against the state as it is.
 
 pub mod engine;
@@ -18,7 +18,8 @@ pub mod report;
 pub mod saved;
 pub mod watch;
 
-pub use engine::{ActionResult, ApplyOptions, Outcome, execute};
+pub use engine::{ActionResult, ApplyOptions, Outcome};
+pub(crate) use engine::{Execution, execute};
 pub use journal::{Change, CorruptJournal, Journal, JournalError, check_pending};
-pub use report::{Event, Reporter, UiReporter};
+pub use report::{Event, Reporter};
 pub use watch::{GatewayWatch, PollStrategy, WaitKind};

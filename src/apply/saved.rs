@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::Address;
 use crate::config::Desired;
 use crate::plan::{Action, ActionKind, Plan, PlanError, PlanOptions, Refresh};
 use crate::state::State;
@@ -219,7 +220,7 @@ pub fn derive(
     state_dir: &Path,
     desired: &Desired,
 ) -> Result<Vec<Action>, Refused> {
-    let gone: BTreeSet<String> = plan
+    let gone: BTreeSet<Address> = plan
         .actions
         .iter()
         .filter(|a| a.action == ActionKind::Forget)
@@ -245,7 +246,7 @@ pub fn derive(
     for action in &plan.actions {
         if saved.insert(&action.address, action).is_some() {
             differences.push(Difference {
-                address: action.address.clone(),
+                address: action.address.to_string(),
                 field: "actions",
                 saved: "two or more".into(),
                 derived: "at most one".into(),
@@ -267,7 +268,7 @@ pub fn derive(
             // Resuming: an update this plan already recorded leaves nothing to derive.
             None if start == Start::Resume && action.action == ActionKind::Update => {}
             None => differences.push(Difference {
-                address: action.address.clone(),
+                address: action.address.to_string(),
                 field: "action",
                 saved: action.action.as_str().into(),
                 derived: "none".into(),
@@ -278,7 +279,7 @@ pub fn derive(
     for d in &derived.actions {
         if !planned.contains(d.address.as_str()) {
             differences.push(Difference {
-                address: d.address.clone(),
+                address: d.address.to_string(),
                 field: "action",
                 saved: "none".into(),
                 derived: d.action.as_str().into(),
@@ -314,7 +315,10 @@ pub fn derive(
 /// it follows from the hashed fields compared here and the lineage and serial (see
 /// [`derive`]).
 fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
-    let list = |l: &[String]| format!("[{}]", l.join(", "));
+    let list = |l: &[Address]| {
+        let names: Vec<&str> = l.iter().map(Address::as_str).collect();
+        format!("[{}]", names.join(", "))
+    };
     let changes = |a: &Action| {
         let parts: Vec<String> = a
             .changes
@@ -368,7 +372,7 @@ fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
     for (field, s, d) in fields {
         if s != d {
             out.push(Difference {
-                address: saved.address.clone(),
+                address: saved.address.to_string(),
                 field,
                 saved: s,
                 derived: d,

@@ -117,7 +117,7 @@ pub fn terraform_spellings(
             None => {
                 return Err(UnknownFlag {
                     word: text.to_owned(),
-                    suggestion: crate::config::suggest::closest(
+                    suggestion: crate::suggest::closest(
                         name,
                         flags.longs.keys().map(String::as_str),
                     )

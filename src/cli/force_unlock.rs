@@ -20,10 +20,7 @@ pub struct Args {
 
 fn describe(holder: Option<&LockHolder>) -> String {
     match holder {
-        Some(h) => format!(
-            "held by pid {} on host {} running `{}` since {} (lock id {})",
-            h.pid, h.host, h.command, h.since, h.id
-        ),
+        Some(h) => format!("held by {} (lock id {})", h.describe(), h.id),
         None => "held by a process whose holder info is not readable".to_string(),
     }
 }
@@ -43,8 +40,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             // The OS released the lock with its process; the next run takes it as is.
             let left_by = match stale {
                 Some(h) => format!(
-                    " (its holder info is left over from pid {} on host {} running `{}` since {}, which ended)",
-                    h.pid, h.host, h.command, h.since
+                    " (its holder info is left over from {}, which ended)",
+                    h.describe()
                 ),
                 None => String::new(),
             };

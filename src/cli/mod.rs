@@ -3,8 +3,8 @@
 
 mod apply;
 pub mod argv;
+mod cloud;
 mod completions;
-mod connect;
 mod force_unlock;
 mod plan;
 mod sandbox;
@@ -18,6 +18,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::ui::{Ui, Verbosity};
+
+pub use cloud::CloudArgs;
 
 /// Exit codes, as the README documents them.
 pub mod exit {
@@ -233,28 +235,8 @@ fn init_logging(ui: &Ui, verbose: u8) {
         .try_init();
 }
 
-/// The longest duration a flag takes. Each is added to a clock reading somewhere (a
-/// deadline, a gateway's configure end), and `Instant + 10^11 h` panics; a week is far
-/// beyond any sensible wait, latency or configure time.
-pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
-
-/// Parses `--lock-timeout` and similar: `0`, `30s`, `5m`, `1h30m`, `500ms`; at most
-/// [`MAX_DURATION`].
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    if text.trim() == "0" {
-        return Ok(std::time::Duration::ZERO);
-    }
-    let d: jiff::SignedDuration = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration: write e.g. 0, 500ms, 30s, 5m or 1h"))?;
-    let d: std::time::Duration = d
-        .try_into()
-        .map_err(|_| format!("`{text}` is negative: a duration is 0 or more"))?;
-    if d > MAX_DURATION {
-        return Err(format!("`{text}` is too long: at most 168h (a week)"));
-    }
-    Ok(d)
-}
+/// Parses `--lock-timeout` and similar: the one duration grammar, [`crate::duration`].
+pub use crate::duration::parse as parse_duration;
 
 /// The most API requests in flight `--parallelism` allows. Beyond it the per-API rate
 /// limits decide the pace anyway, and each request in flight holds a connection.

@@ -6,6 +6,7 @@ use super::{Context, exit};
 use crate::apply::saved as saved_check;
 use crate::plan::render::{self, TextOptions};
 use crate::plan::{Plan, saved};
+use crate::views::json;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,14 +35,13 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     verify(ctx, &args, &plan, &desired_path)?;
     let graph = plan.graph()?;
     if args.json {
-        let info = render::DocumentInfo {
+        let info = json::DocumentInfo {
             vpnform_version: &saved.vpnform_version,
             created_at: &saved.created_at,
             offline: saved.offline,
         };
-        ctx.ui.out(&render::json_line(&render::plan_document(
-            &plan, &graph, &info,
-        )));
+        ctx.ui
+            .out(&json::line(&json::plan_document(&plan, &graph, &info)));
     } else {
         let lineage = if saved.lineage.is_empty() {
             "none yet".to_string()
@@ -100,7 +100,7 @@ fn verify(
             return Ok(());
         }
     };
-    let state = recorded.unwrap_or_else(super::plan::empty_state);
+    let state = recorded.unwrap_or_else(crate::ops::empty_state);
     let addresses = state.resources.keys().cloned().collect();
     let desired = crate::config::load(desired_path, &addresses)?;
     crate::apply::check_pending(

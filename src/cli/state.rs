@@ -2,7 +2,7 @@
 //! touching the cloud. The operations live in [`crate::state::ops`].
 
 use super::{Context, exit};
-use crate::state::{self, LockHolder, ops};
+use crate::state::{self, ops};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -51,8 +51,8 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
         }
         Command::Show { address } => {
             let st = ops::read_existing(dir)?;
-            let resource = ops::resource(dir, &st, &address)?;
-            ctx.ui.out(&ops::render_resource(&st, &address, resource));
+            let (address, resource) = ops::resource(dir, &st, &address)?;
+            ctx.ui.out(&ops::render_resource(&st, address, resource));
         }
         Command::Rm {
             addresses,
@@ -63,7 +63,10 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
                 &addresses,
                 &super::command_line(),
                 lock_timeout,
-                |holder| ctx.ui.status(&waiting_for_lock(holder, lock_timeout)),
+                |holder| {
+                    ctx.ui
+                        .status(&crate::views::lock_wait(holder, lock_timeout))
+                },
             )?;
             let mut text = String::new();
             for address in &removed.addresses {
@@ -84,7 +87,10 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
                 &address,
                 &super::command_line(),
                 lock_timeout,
-                |holder| ctx.ui.status(&waiting_for_lock(holder, lock_timeout)),
+                |holder| {
+                    ctx.ui
+                        .status(&crate::views::lock_wait(holder, lock_timeout))
+                },
             )?;
             if changed {
                 ctx.ui.out(&format!(
@@ -97,24 +103,4 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
         }
     }
     Ok(exit::OK)
-}
-
-/// The status line a command prints when it starts waiting for the state lock.
-pub(crate) fn waiting_for_lock(
-    holder: Option<&LockHolder>,
-    timeout: std::time::Duration,
-) -> String {
-    let who = match holder {
-        Some(h) => format!(
-            "held by pid {} on host {} running `{}` since {}",
-            h.pid, h.host, h.command, h.since
-        ),
-        None => "held by another process".to_string(),
-    };
-    format!(
-        "Waiting up to {} for the state lock ({who})...",
-        jiff::SignedDuration::try_from(timeout)
-            .map(|d| format!("{d:#}"))
-            .unwrap_or_else(|_| format!("{timeout:?}"))
-    )
 }

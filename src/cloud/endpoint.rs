@@ -5,28 +5,6 @@ use std::net::IpAddr;
 
 use reqwest::Url;
 
-/// Regions whose VPC endpoint is the central `vpc.aliyuncs.com` rather than
-/// `vpc.<region>.aliyuncs.com`, and the few odd ones. Copied from the `_endpoint_map` of
-/// the official SDK (`alibabacloud-vpc20160428`'s `Client.__init__`); every region not
-/// listed uses the regional rule.
-const ENDPOINT_MAP: &[(&str, &str)] = &[
-    ("cn-qingdao", "vpc.aliyuncs.com"),
-    ("cn-beijing", "vpc.aliyuncs.com"),
-    ("cn-hangzhou", "vpc.aliyuncs.com"),
-    ("cn-shanghai", "vpc.aliyuncs.com"),
-    ("cn-shenzhen", "vpc.aliyuncs.com"),
-    ("cn-hongkong", "vpc.aliyuncs.com"),
-    ("ap-southeast-1", "vpc.aliyuncs.com"),
-    ("us-west-1", "vpc.aliyuncs.com"),
-    ("us-east-1", "vpc.aliyuncs.com"),
-    ("cn-shanghai-finance-1", "vpc.aliyuncs.com"),
-    ("cn-shenzhen-finance-1", "vpc.aliyuncs.com"),
-    ("cn-north-2-gov-1", "vpc.aliyuncs.com"),
-    ("cn-beijing-finance-1", "vpc.aliyuncs.com"),
-    ("cn-hangzhou-finance", "vpc.aliyuncs.com"),
-    ("cn-zhangjiakou-na62-a01", "vpc.cn-zhangjiakou.aliyuncs.com"),
-];
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
     #[error("region `{region}` is not a valid region id (expected something like cn-hangzhou)")]
@@ -62,11 +40,7 @@ pub fn endpoint_for(region: &str, override_: Option<&str>) -> Result<Url, Endpoi
             region: region.to_owned(),
         });
     }
-    let host = ENDPOINT_MAP
-        .iter()
-        .find(|(r, _)| *r == region)
-        .map(|(_, h)| (*h).to_owned())
-        .unwrap_or_else(|| format!("vpc.{region}.aliyuncs.com"));
+    let host = crate::regions::vpc_host(region);
     Ok(Url::parse(&format!("https://{host}/")).expect("a region id makes a valid host"))
 }
 

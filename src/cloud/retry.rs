@@ -177,11 +177,11 @@ impl std::fmt::Display for ThrottleWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "the cloud has throttled {} for {}s: vpnform now sends it at {} requests a second \
+            "the cloud has throttled {} for {}: vpnform now sends it at {} requests a second \
              and keeps adapting; if other tools share this account's API limits, \
              `--max-rate N` caps vpnform's share",
             self.action,
-            self.throttled_for.as_secs(),
+            crate::ui::duration::elapsed(self.throttled_for),
             format_rate(self.rate)
         )
     }

@@ -10,8 +10,6 @@
 mod error;
 mod model;
 mod raw;
-pub mod regions;
-pub(crate) mod suggest;
 mod validate;
 
 use std::collections::BTreeSet;
@@ -21,7 +19,6 @@ use sha2::{Digest, Sha256};
 
 pub use error::{ConfigError, Diagnostic, Label};
 pub use model::{Desired, DesiredServer};
-pub use validate::{IPSEC_SERVER, is_name};
 
 use crate::Address;
 
@@ -172,7 +169,7 @@ ipsec_servers:
 ";
 
     fn recorded(addresses: &[&str]) -> BTreeSet<Address> {
-        addresses.iter().map(|a| (*a).to_owned()).collect()
+        addresses.iter().map(|a| Address::from(*a)).collect()
     }
 
     #[test]
@@ -309,7 +306,10 @@ ipsec_servers:
                 .map_err(|e| e.to_string())
         };
         for name in ["True", "FALSE", "NULL", "Null", "null", "true"] {
-            assert_eq!(load(name), Ok(vec![format!("ipsec_server.{name}")]));
+            assert_eq!(
+                load(name),
+                Ok(vec![Address::from(format!("ipsec_server.{name}").as_str())])
+            );
         }
         assert_eq!(
             load("~"),

@@ -6,13 +6,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::error::{Diagnostic, Label};
+use super::model::DesiredServer;
 use super::raw::{Node, Pos, Value};
-use super::{model::DesiredServer, regions, suggest};
 use crate::Address;
+use crate::address::{IPSEC_SERVER, Kind, is_name};
+use crate::regions;
+use crate::suggest;
 use crate::yaml::shown;
-
-/// The resource kind of every entry under `ipsec_servers`.
-pub const IPSEC_SERVER: &str = "ipsec_server";
 
 const TOP_FIELDS: &[&str] = &["version", "required_version", "defaults", "ipsec_servers"];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
@@ -487,7 +487,8 @@ impl<'t> Checker<'t> {
     }
 
     fn server<'n>(&mut self, name: &str, key: &'n Node, node: &'n Node) -> Entry<'n> {
-        let address = format!("{IPSEC_SERVER}.{name}");
+        let address =
+            Address::new(Kind::IpsecServer, name).expect("entries are made of valid names only");
         let path = format!("ipsec_servers.{name}");
         let mut entry = Entry {
             address,
@@ -534,7 +535,7 @@ impl<'t> Checker<'t> {
                     .resource_id(
                         node,
                         &format!("{path}.id"),
-                        "iss-",
+                        crate::id::IPSEC_SERVER,
                         "an IPsec server",
                         "id: iss-bp1jougp8cfsbo8y9abcd",
                     )
@@ -551,7 +552,7 @@ impl<'t> Checker<'t> {
                 entry.vpn_gateway = self.resource_id(
                     node,
                     &format!("{path}.vpn_gateway"),
-                    "vpn-",
+                    crate::id::VPN_GATEWAY,
                     "a VPN gateway",
                     "vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd",
                 );
@@ -602,15 +603,10 @@ impl<'t> Checker<'t> {
     ) -> Option<String> {
         let help = format!("write the id of {what}, e.g. `{example}`");
         let id = self.string(node, path, &help)?;
-        let rest = id.strip_prefix(prefix);
-        if let Some(rest) = rest
-            && !rest.is_empty()
-            && rest
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        {
+        if crate::id::is_id(&id, prefix) {
             return Some(id);
         }
+        let rest = id.strip_prefix(prefix);
         let message = match rest {
             None => format!(
                 "`{}` in `{path}` is not the id of {what}: it does not start with `{prefix}`",
@@ -649,12 +645,9 @@ impl<'t> Checker<'t> {
             let Some(text) = self.string(item, path, help) else {
                 continue;
             };
-            let name = text
-                .strip_prefix(IPSEC_SERVER)
-                .and_then(|r| r.strip_prefix('.'));
-            match name {
-                Some(name) if is_name(name) => addresses.push((text, item)),
-                _ => {
+            match text.parse::<Address>() {
+                Ok(address) => addresses.push((address, item)),
+                Err(_) => {
                     let help = if is_name(&text) {
                         format!("write `{IPSEC_SERVER}.{}`", shown(&text))
                     } else {
@@ -690,11 +683,11 @@ impl<'t> Checker<'t> {
         } else if !desired.contains(target) && !recorded.contains(target) {
             // Compared by name: every address shares the `ipsec_server.` prefix, which
             // would make any two look close.
-            let name_of = |a: &str| a.strip_prefix("ipsec_server.").unwrap_or(a).to_owned();
+            let name_of = |a: &str| a.split_once('.').map_or(a, |(_, name)| name).to_owned();
             let known: Vec<String> = desired
                 .iter()
                 .copied()
-                .chain(recorded.iter().map(String::as_str))
+                .chain(recorded.iter().map(Address::as_str))
                 .map(name_of)
                 .collect();
             let close = suggest::closest(&name_of(target), known.iter().map(String::as_str));
@@ -1007,15 +1000,6 @@ impl<'t> Checker<'t> {
             }
         }
     }
-}
-
-/// Terraform-like names: a letter or `_`, then letters, digits, `_` and `-`.
-pub fn is_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// A shortest cycle from the first of `members` (a strongly connected component of

@@ -25,7 +25,7 @@ struct CanonicalAction<'a> {
     id: &'a str,
     region: &'a str,
     gateway: &'a str,
-    depends_on: &'a [String],
+    depends_on: &'a [crate::Address],
 }
 
 /// The canonical JSON a plan hash is computed over.

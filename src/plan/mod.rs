@@ -24,8 +24,7 @@ use crate::Address;
 use crate::config::Desired;
 use crate::state::State;
 
-/// The resource kind of every address in v1.
-pub const IPSEC_SERVER: &str = "ipsec_server";
+use crate::address::IPSEC_SERVER;
 
 /// Reasons, as rendered after `because` and carried in `Action::reason`.
 pub mod reason {
@@ -191,7 +190,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                 address: address.clone(),
                 field: "address",
                 desired: server.id.clone(),
-                recorded: (*other).clone(),
+                recorded: other.to_string(),
             });
             continue;
         }

@@ -34,7 +34,7 @@ pub enum Stage {
     Precheck,
 }
 
-/// Sees the online plan's progress; the CLI draws it on stderr.
+/// Sees the online plan's progress; the views draw it on stderr (`crate::views`).
 pub trait Progress: Send + Sync {
     /// `done` of `total` units of `stage`; `rate`: requests a second the stage's API
     /// action is sent at now.
@@ -46,16 +46,6 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {
     fn update(&self, _: Stage, _: usize, _: usize, _: Option<f64>) {}
-}
-
-impl Progress for crate::ui::progress::StepProgress {
-    fn update(&self, stage: Stage, done: usize, total: usize, rate: Option<f64>) {
-        let (label, unit) = match stage {
-            Stage::Refresh => ("Refreshing", "regions"),
-            Stage::Precheck => ("Prechecking", "deletes"),
-        };
-        crate::ui::progress::StepProgress::update(self, label, done, total, unit, rate);
-    }
 }
 
 /// Lists every server of every region in `regions`, the regions side by side.

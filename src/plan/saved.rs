@@ -77,7 +77,7 @@ pub enum SavedPlanError {
     )]
     TamperedToken {
         path: PathBuf,
-        address: String,
+        address: crate::Address,
         recorded: String,
         computed: String,
     },

@@ -12,7 +12,7 @@ fn resource(id: &str, depends_on: &[&str]) -> Resource {
         id: id.into(),
         region: "cn-hangzhou".into(),
         vpn_gateway: format!("vpn-{}", &id[4..]),
-        depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
+        depends_on: depends_on.iter().map(|d| Address::from(*d)).collect(),
         protect: false,
         attributes: BTreeMap::new(),
     }
@@ -26,7 +26,7 @@ fn state(resources: &[(&str, Resource)]) -> State {
         applying: None,
         resources: resources
             .iter()
-            .map(|(a, r)| (a.to_string(), r.clone()))
+            .map(|(a, r)| (Address::from(*a), r.clone()))
             .collect(),
         pending: Vec::new(),
     }
@@ -40,9 +40,9 @@ fn desired(servers: &[(&str, &str)]) -> Desired {
             .iter()
             .map(|(address, id)| {
                 (
-                    address.to_string(),
+                    Address::from(*address),
                     DesiredServer {
-                        address: address.to_string(),
+                        address: Address::from(*address),
                         id: id.to_string(),
                         vpn_gateway: format!("vpn-{}", &id[4..]),
                         region: "cn-hangzhou".into(),
@@ -105,7 +105,7 @@ fn gone_at_refresh_is_a_forget_even_when_protected() {
     let st = state(&[("ipsec_server.gone", protected)]);
     let options = PlanOptions {
         refresh: Some(Refresh {
-            gone: ["ipsec_server.gone".to_string()].into(),
+            gone: [Address::from("ipsec_server.gone")].into(),
         }),
         ..Default::default()
     };
@@ -226,7 +226,7 @@ fn deletes_run_dependents_first_ties_by_address() {
             .collect::<Vec<_>>(),
         ["ipsec_server.a", "ipsec_server.b"]
     );
-    let done = ["ipsec_server.c".to_string()].into();
+    let done = [Address::from("ipsec_server.c")].into();
     assert_eq!(graph.ready(&done), ["ipsec_server.b", "ipsec_server.z"]);
 }
 

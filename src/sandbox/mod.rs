@@ -8,11 +8,13 @@
 //! - [`wire`]: parameters, signature checks, Alibaba's JSON/XML answer shapes;
 //! - `actions/`: the [`actions::Action`] enum and one file per API action;
 //! - [`world`]: what exists (the YAML format) and how time turns `updating` into `active`;
-//! - [`faults`] and [`audit`]: injected failures, rate limits, and the effect log.
+//! - [`faults`] and [`audit`]: injected failures, rate limits, and the effect log;
+//! - [`seed`]: a world derived from a vpnform state (outside the emulator proper).
 
 pub mod actions;
 pub mod audit;
 pub mod faults;
+pub mod seed;
 pub mod server;
 pub mod wire;
 pub mod world;
@@ -132,12 +134,9 @@ impl fmt::Debug for SandboxConfig {
 /// Parses `--configure-time`: `2s` (fixed) or `1s..3s` (uniform in the range).
 pub fn parse_configure_time(text: &str) -> Result<(Duration, Duration), String> {
     let (min, max) = match text.split_once("..") {
-        Some((a, b)) => (
-            crate::cli::parse_duration(a)?,
-            crate::cli::parse_duration(b)?,
-        ),
+        Some((a, b)) => (crate::duration::parse(a)?, crate::duration::parse(b)?),
         None => {
-            let d = crate::cli::parse_duration(text)?;
+            let d = crate::duration::parse(text)?;
             (d, d)
         }
     };

@@ -1,6 +1,6 @@
 //! What exists in the sandbox's cloud: regions, VPN gateways and IPsec servers, as a
-//! world YAML file describes them (or as a vpnform state file implies them), and the
-//! clock that turns an `updating` gateway back into `active`.
+//! world YAML file describes them (or as [`super::seed`] derives them from a vpnform
+//! state), and the clock that turns an `updating` gateway back into `active`.
 //!
 //! Status is computed from time, not by a background task: a delete records the instant
 //! its gateway finishes configuring, and every access first settles everything whose
@@ -201,7 +201,7 @@ pub enum WorldError {
         value: String,
         expected: &'static str,
     },
-    #[error("`{id}` is not a {kind} id: it must start with `{prefix}`")]
+    #[error("`{id}` is not a {kind} id: write `{prefix}` then lowercase letters and digits")]
     BadId {
         id: String,
         kind: &'static str,
@@ -232,36 +232,6 @@ impl World {
         Ok(world)
     }
 
-    /// The world a recorded state implies: every recorded server exists (with its
-    /// recorded attributes), on an `active`, `Normal` gateway in the recorded region.
-    /// Servers named only in the `pending` journal exist too, so a rehearsal can resolve
-    /// them.
-    pub fn from_state(state: &crate::state::State) -> World {
-        let mut world = World::default();
-        for resource in state.resources.values() {
-            world.add_gateway(&resource.vpn_gateway, &resource.region);
-            let a = &resource.attributes;
-            let mut server = IpsecServer::new(&resource.vpn_gateway);
-            server.name = a.get("name").cloned();
-            server.local_subnet = a.get("local_subnet").cloned();
-            server.client_ip_pool = a.get("client_ip_pool").cloned();
-            server.internet_ip = a.get("internet_ip").cloned();
-            server.creation_time = a.get("creation_time").cloned();
-            if let Some(enabled) = a.get("psk_enabled") {
-                server.psk_enabled = enabled != "false";
-            }
-            world.ipsec_servers.insert(resource.id.clone(), server);
-        }
-        for op in &state.pending {
-            world.add_gateway(&op.vpn_gateway, &op.region);
-            world
-                .ipsec_servers
-                .entry(op.id.clone())
-                .or_insert_with(|| IpsecServer::new(&op.vpn_gateway));
-        }
-        world
-    }
-
     /// Adds an active gateway unless one with that id exists; returns it.
     pub fn add_gateway(&mut self, id: &str, region: &str) -> &mut Gateway {
         self.vpn_gateways
@@ -288,7 +258,7 @@ impl World {
     /// Ids, statuses, and that every server's gateway exists.
     pub fn check(&self) -> Result<(), WorldError> {
         for (id, gateway) in &self.vpn_gateways {
-            check_id(id, "vpn gateway", "vpn-")?;
+            check_id(id, "vpn gateway", crate::id::VPN_GATEWAY)?;
             if !GATEWAY_STATUSES.contains(&gateway.status.as_str()) {
                 return Err(WorldError::BadValue {
                     id: id.clone(),
@@ -307,7 +277,7 @@ impl World {
             }
         }
         for (id, server) in &self.ipsec_servers {
-            check_id(id, "ipsec server", "iss-")?;
+            check_id(id, "ipsec server", crate::id::IPSEC_SERVER)?;
             if !self.vpn_gateways.contains_key(&server.vpn_gateway) {
                 return Err(WorldError::UnknownGateway {
                     server: id.clone(),
@@ -320,7 +290,7 @@ impl World {
 }
 
 fn check_id(id: &str, kind: &'static str, prefix: &'static str) -> Result<(), WorldError> {
-    if id.starts_with(prefix) && id.len() > prefix.len() {
+    if crate::id::is_id(id, prefix) {
         Ok(())
     } else {
         Err(WorldError::BadId {
@@ -565,21 +535,5 @@ mod tests {
         let text = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\nipsec_servers:\n  iss-a: {vpn_gateway: vpn-a}\n  iss-a: {vpn_gateway: vpn-a}\n";
         let err = World::from_yaml(text, Path::new("world.yaml")).unwrap_err();
         assert!(err.to_string().starts_with("world.yaml: "), "{err}");
-    }
-
-    #[test]
-    fn from_state_makes_every_recorded_server_exist_on_an_active_gateway() {
-        let text = "version: 1\nlineage: l\nserial: 3\nresources:\n  ipsec_server.office:\n    id: iss-office\n    region: cn-shanghai\n    vpn_gateway: vpn-office\n    attributes: { name: office, local_subnet: 10.0.0.0/24 }\npending: []\n";
-        let state: crate::state::State = serde_saphyr::from_str(text).unwrap();
-        let world = World::from_state(&state);
-        world.check().unwrap();
-        assert_eq!(
-            world.vpn_gateways["vpn-office"],
-            Gateway::new("cn-shanghai")
-        );
-        let server = &world.ipsec_servers["iss-office"];
-        assert_eq!(server.name.as_deref(), Some("office"));
-        assert_eq!(server.local_subnet.as_deref(), Some("10.0.0.0/24"));
-        assert_eq!(server.vpn_gateway, "vpn-office");
     }
 }

@@ -173,8 +173,9 @@ Remove it (`rm {}`) and run again: vpnform creates the lock file itself.",
     UnknownAddress {
         /// The state file.
         path: PathBuf,
-        /// Every address asked for that is not in the state, in the order given.
-        addresses: Vec<Address>,
+        /// Every address asked for that is not in the state, in the order given (as
+        /// written: it need not be an address at all).
+        addresses: Vec<String>,
         /// Close matches among the recorded addresses, per unknown address.
         suggestions: Vec<Vec<Address>>,
     },
@@ -193,16 +194,13 @@ run `vpnform apply` to resolve the pending operation first. Nothing was changed.
 
 fn locked_message(path: &std::path::Path, holder: Option<&LockHolder>, waited: Duration) -> String {
     let who = match holder {
-        Some(h) => format!(
-            "held by pid {} on host {} running `{}` since {} (lock id {})",
-            h.pid, h.host, h.command, h.since, h.id
-        ),
+        Some(h) => format!("held by {} (lock id {})", h.describe(), h.id),
         None => "held by another process (its holder info is not readable yet)".to_string(),
     };
     let waited = if waited.is_zero() {
         String::new()
     } else {
-        format!(" after waiting {}", humanize(waited))
+        format!(" after waiting {}", crate::ui::duration::human(waited))
     };
     format!(
         "the state is locked{waited}: {} is {who}.\n\
@@ -213,21 +211,8 @@ run `vpnform force-unlock`.",
     )
 }
 
-fn humanize(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
-        format!("{}ms", d.as_millis())
-    } else if secs.is_multiple_of(3600) {
-        format!("{}h", secs / 3600)
-    } else if secs.is_multiple_of(60) {
-        format!("{}m", secs / 60)
-    } else {
-        format!("{secs}s")
-    }
-}
-
 fn unknown_message(
-    addresses: &[Address],
+    addresses: &[String],
     suggestions: &[Vec<Address>],
     path: &std::path::Path,
 ) -> String {

@@ -37,6 +37,17 @@ pub struct LockHolder {
     pub since: String,
 }
 
+impl LockHolder {
+    /// Who holds the lock, as every message about it says it: `pid 42 on host ci-7
+    /// running `vpnform apply` since 2026-01-02T03:04:05Z`.
+    pub fn describe(&self) -> String {
+        format!(
+            "pid {} on host {} running `{}` since {}",
+            self.pid, self.host, self.command, self.since
+        )
+    }
+}
+
 /// A held state lock. Dropping it releases the lock.
 #[derive(Debug)]
 pub struct Lock {
@@ -109,8 +120,18 @@ impl Lock {
     /// a lock, or force-unlock removed it) there is nothing to share: `Ok(None)`, and the
     /// state is read as is (every write is an atomic rename, so a read sees a whole file).
     pub fn acquire_shared(dir: &Path, timeout: Duration) -> Result<Option<ReadLock>, StateError> {
+        Lock::acquire_shared_with(dir, timeout, |_| {})
+    }
+
+    /// [`Lock::acquire_shared`], calling `on_wait` once with the holder (if readable)
+    /// when it starts waiting, as [`Lock::acquire_with`] does.
+    pub fn acquire_shared_with(
+        dir: &Path,
+        timeout: Duration,
+        mut on_wait: impl FnMut(Option<&LockHolder>),
+    ) -> Result<Option<ReadLock>, StateError> {
         let path = lock_path(dir);
-        let file = wait_for(&path, timeout, &mut |_| {}, |path| {
+        let file = wait_for(&path, timeout, &mut on_wait, |path| {
             loop {
                 let Some(file) = open_lock_file(path, Access::Read)? else {
                     return Ok(Some(None));

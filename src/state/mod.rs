@@ -18,8 +18,8 @@ pub mod ops;
 
 pub use error::StateError;
 pub use file::{
-    HEADER, check_write_target, is_valid_address, next_serial, parse, read, read_file, state_path,
-    to_yaml, write, write_if_changed,
+    HEADER, check_write_target, next_serial, parse, read, read_file, state_path, to_yaml, write,
+    write_if_changed,
 };
 pub use lock::{
     Lock, LockHolder, LockStatus, ReadLock, force_unlock, host_name, lock_path, lock_status,

@@ -18,47 +18,17 @@ pub fn read_existing(dir: &Path) -> Result<State, StateError> {
     })
 }
 
-/// Recorded addresses close to `wanted` (edit distance, or one containing the other),
-/// closest first, at most 3.
-pub fn close_matches<'a>(
-    wanted: &str,
-    candidates: impl IntoIterator<Item = &'a Address>,
-) -> Vec<Address> {
-    let wanted_name = wanted.rsplit('.').next().unwrap_or(wanted);
-    let mut scored: Vec<(usize, &Address)> = candidates
-        .into_iter()
-        .filter_map(|c| {
-            let name = c.rsplit('.').next().unwrap_or(c);
-            let d = levenshtein(wanted, c).min(levenshtein(wanted_name, name));
-            let limit = (wanted_name.chars().count() / 3).max(2);
-            let related = !wanted_name.is_empty()
-                && (name.contains(wanted_name) || wanted_name.contains(name));
-            (d <= limit || related).then_some((d, c))
-        })
-        .collect();
-    scored.sort();
-    scored.into_iter().take(3).map(|(_, c)| c.clone()).collect()
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
-fn unknown(dir: &Path, state: &State, addresses: Vec<Address>) -> StateError {
+fn unknown(dir: &Path, state: &State, addresses: Vec<String>) -> StateError {
     let suggestions = addresses
         .iter()
-        .map(|a| close_matches(a, state.resources.keys()))
+        .map(|a| {
+            let close =
+                crate::suggest::close_addresses(a, state.resources.keys().map(Address::as_str));
+            close
+                .into_iter()
+                .map(|c| state.resources.get_key_value(c).expect("a key").0.clone())
+                .collect()
+        })
         .collect();
     StateError::UnknownAddress {
         path: state_path(dir),
@@ -67,15 +37,15 @@ fn unknown(dir: &Path, state: &State, addresses: Vec<Address>) -> StateError {
     }
 }
 
-/// One recorded resource, or an error listing close matches.
+/// One recorded resource and its address, or an error listing close matches.
 pub fn resource<'a>(
     dir: &Path,
     state: &'a State,
     address: &str,
-) -> Result<&'a Resource, StateError> {
+) -> Result<(&'a Address, &'a Resource), StateError> {
     state
         .resources
-        .get(address)
+        .get_key_value(address)
         .ok_or_else(|| unknown(dir, state, vec![address.to_string()]))
 }
 
@@ -85,8 +55,8 @@ fn quote(s: &str) -> String {
 }
 
 /// `state show`'s text, in the shape of `terraform state show`.
-pub fn render_resource(state: &State, address: &str, r: &Resource) -> String {
-    let (kind, name) = address.split_once('.').unwrap_or(("ipsec_server", address));
+pub fn render_resource(state: &State, address: &Address, r: &Resource) -> String {
+    let (kind, name) = (address.kind(), address.name());
     let mut rows: Vec<(&str, String)> = vec![
         ("id", quote(&r.id)),
         ("region", quote(&r.region)),
@@ -121,7 +91,7 @@ pub fn render_resource(state: &State, address: &str, r: &Resource) -> String {
         text.push_str("    }\n");
     }
     text.push_str("}\n");
-    for p in state.pending.iter().filter(|p| p.address == address) {
+    for p in state.pending.iter().filter(|p| p.address == *address) {
         text.push_str(&format!(
             "# pending {} since {} with ClientToken {} (plan {}): `vpnform apply` resolves it\n",
             p.action, p.started_at, p.client_token, p.plan_hash
@@ -143,7 +113,7 @@ pub struct Removed {
 /// after copying the previous state file to `<dir>/vpnform.state.yaml.backup`.
 pub fn remove(
     dir: &Path,
-    addresses: &[Address],
+    addresses: &[String],
     command: &str,
     lock_timeout: Duration,
     on_wait: impl FnMut(Option<&LockHolder>),
@@ -159,19 +129,23 @@ pub fn remove(
         Err(StateError::File(e)) if e.is_not_found() => return Err(StateError::NoState { path }),
         Err(e) => return Err(e),
     };
-    let mut wanted: Vec<Address> = Vec::new();
-    for a in addresses {
-        if !wanted.contains(a) {
-            wanted.push(a.clone());
-        }
-    }
-    let missing: Vec<Address> = wanted
+    let missing: Vec<String> = addresses
         .iter()
-        .filter(|a| !before.resources.contains_key(*a))
+        .filter(|a| !before.resources.contains_key(a.as_str()))
         .cloned()
         .collect();
     if !missing.is_empty() {
         return Err(unknown(dir, &before, missing));
+    }
+    let mut wanted: Vec<Address> = Vec::new();
+    for a in addresses {
+        let (recorded, _) = before
+            .resources
+            .get_key_value(a.as_str())
+            .expect("checked above");
+        if !wanted.contains(recorded) {
+            wanted.push(recorded.clone());
+        }
     }
     if let Some(p) = before.pending.iter().find(|p| wanted.contains(&p.address)) {
         return Err(StateError::Pending {
@@ -210,7 +184,7 @@ pub fn unprotect(
     read_existing(dir)?;
     let _lock = Lock::acquire_with(dir, command, lock_timeout, on_wait)?;
     let before = read_existing(dir)?;
-    if !resource(dir, &before, address)?.protect {
+    if !resource(dir, &before, address)?.1.protect {
         return Ok(false);
     }
     let mut after = before.clone();
@@ -220,30 +194,4 @@ pub fn unprotect(
     // A saved plan made before this edit must not resume over it.
     after.applying = None;
     write_if_changed(dir, &before, &mut after)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn close_matches_find_typos_and_substrings() {
-        let known: Vec<Address> = [
-            "ipsec_server.office",
-            "ipsec_server.lab",
-            "ipsec_server.office-2",
-        ]
-        .map(String::from)
-        .to_vec();
-        assert_eq!(
-            close_matches("ipsec_server.ofice", &known),
-            vec!["ipsec_server.office"]
-        );
-        assert_eq!(close_matches("lab", &known), vec!["ipsec_server.lab"]);
-        assert_eq!(
-            close_matches("ipsec_server.office", &known[1..]),
-            vec!["ipsec_server.office-2"]
-        );
-        assert!(close_matches("ipsec_server.zzzzzzzz", &known).is_empty());
-    }
 }

@@ -74,8 +74,8 @@ impl StepProgress {
             .unwrap_or_default();
         let elapsed = step.started.map_or(Duration::ZERO, |s| now - s);
         step.last = format!(
-            "{label}: {done}/{total} {unit}{rate}, {}s",
-            elapsed.as_secs()
+            "{label}: {done}/{total} {unit}{rate}, {}",
+            super::duration::elapsed(elapsed)
         );
         if let Some(bar) = &self.bar {
             bar.set_length(total as u64);

@@ -10,13 +10,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use vpnform::sandbox::{self, AuditEntry, CallLog, Sandbox, SandboxConfig, World};
+use vpnform::sandbox::{self, AuditEntry, CallLog};
 use vpnform::state::State;
 
-use crate::support::{Output, Workspace};
+use crate::support::{Cloud, Output, Workspace, assert_text, param};
 
 /// One recorded server: address name, id, region, gateway, depends_on (names).
 struct Server {
@@ -79,112 +78,6 @@ fn desired_yaml(servers: &[Server]) -> String {
     text
 }
 
-/// The sandbox, served by a runtime the test owns, plus every call it answered.
-struct Cloud {
-    runtime: tokio::runtime::Runtime,
-    sandbox: Option<Sandbox>,
-    wire: Arc<Mutex<Vec<CallLog>>>,
-}
-
-impl Cloud {
-    /// A sandbox whose world is what the state file records.
-    fn for_state(state_text: &str, configure: Duration) -> Cloud {
-        let state = vpnform::state::parse(std::path::Path::new("state.yaml"), state_text)
-            .expect("test state parses");
-        Cloud::start(World::from_state(&state), configure)
-    }
-
-    fn start(world: World, configure: Duration) -> Cloud {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let wire: Arc<Mutex<Vec<CallLog>>> = Arc::default();
-        let log = wire.clone();
-        let config = SandboxConfig {
-            configure_time: (configure, configure),
-            logger: Some(Arc::new(move |call: &CallLog| {
-                log.lock().unwrap().push(call.clone())
-            })),
-            ..SandboxConfig::default()
-        };
-        let sandbox = runtime
-            .block_on(sandbox::start(config, world))
-            .expect("sandbox starts");
-        Cloud {
-            runtime,
-            sandbox: Some(sandbox),
-            wire,
-        }
-    }
-
-    fn sandbox(&self) -> &Sandbox {
-        self.sandbox.as_ref().unwrap()
-    }
-
-    /// A workspace whose runs reach this sandbox with its key pair.
-    fn workspace(&self, state: &str, desired: &str) -> Workspace {
-        Workspace::new()
-            .file("vpnform.yaml", desired)
-            .file("state/vpnform.state.yaml", state)
-            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                sandbox::DEFAULT_ACCESS_KEY_ID,
-            )
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                sandbox::DEFAULT_ACCESS_KEY_SECRET,
-            )
-    }
-
-    /// Every delete effect so far.
-    fn deletes(&self) -> Vec<AuditEntry> {
-        self.sandbox()
-            .audit()
-            .into_iter()
-            .filter(|e| e.action == "DeleteIpsecServer")
-            .collect()
-    }
-
-    /// Every real (not DryRun) DeleteIpsecServer call answered so far.
-    fn sent_deletes(&self) -> Vec<CallLog> {
-        self.wire
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|c| c.action == "DeleteIpsecServer" && param(c, "DryRun") != Some("true"))
-            .cloned()
-            .collect()
-    }
-
-    /// How many answers carried `code`.
-    fn answers_with(&self, code: &str) -> usize {
-        self.wire
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|c| c.code.as_deref() == Some(code))
-            .count()
-    }
-}
-
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        if let Some(sandbox) = self.sandbox.take() {
-            self.runtime.block_on(sandbox.shutdown());
-        }
-    }
-}
-
-fn param<'a>(call: &'a CallLog, name: &str) -> Option<&'a str> {
-    call.params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 const CONFIGURE: Duration = Duration::from_millis(200);
 const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
 
@@ -208,7 +101,7 @@ fn time(text: &str) -> jiff::Timestamp {
 }
 
 fn addresses(state: &State) -> BTreeSet<String> {
-    state.resources.keys().cloned().collect()
+    state.resources.keys().map(|a| a.to_string()).collect()
 }
 
 fn names(list: &[&str]) -> BTreeSet<String> {
@@ -307,7 +200,7 @@ fn many_gateways_apply_in_dependency_order_one_operation_per_gateway_exactly_onc
         }
     }
     // vpnform waited for each gateway itself: the API never had to turn one away.
-    assert_eq!(cloud.answers_with("VpnGateway.Configuring"), 0);
+    assert_eq!(cloud.wire.answers_with("VpnGateway.Configuring"), 0);
 
     // Every delete carried a ClientToken, and every real send of one server the same one.
     for e in &deletes {
@@ -510,18 +403,15 @@ fn regression_an_apply_waiting_for_the_lock_said_nothing_and_looked_hung() {
     .unwrap();
     let h = lock.holder().clone();
     // It gives up after the timeout, having said why it was waiting.
-    let out = run(&ws, &with(APPLY, &["--lock-timeout", "1s"]));
-    assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stderr.starts_with(&format!(
-            "The state is locked by pid {} on host {} running `vpnform apply (the first run)` \
-             since {}; waiting for it (up to 1s).\n\
-             error: the state is locked after waiting 1s: ",
-            h.pid, h.host, h.since
-        )),
-        "{}",
-        out.stderr
-    );
+    ws.vpnform(&with(APPLY, &["--lock-timeout", "1s"]).iter().map(String::as_str).collect::<Vec<_>>())
+        .filter(&format!(r"\bpid {}\b", h.pid), "pid [PID]")
+        .filter(&regex::escape(&h.host), "[HOST]")
+        .code(1)
+        .stderr(format!(r"The state is locked by pid [PID] on host [HOST] running `vpnform apply (the first run)` since [TIME]; waiting for it (up to 1s).
+error: the state is locked after waiting 1s: state/.vpnform.lock is held by pid [PID] on host [HOST] running `vpnform apply (the first run)` since [TIME] (lock id {lock_id}).
+Wait for that run to finish, or wait for the lock with `--lock-timeout 5m`. If that process is gone but its host or filesystem still holds the lock (a hung process, a network filesystem), run `vpnform force-unlock`.
+", lock_id = h.id))
+        .run();
     drop(lock);
 }
 
@@ -739,11 +629,14 @@ fn a_server_deleted_outside_vpnform_is_forgotten_without_a_delete() {
         w.ipsec_servers.remove("iss-s1");
     });
 
-    let plan = ws.run(&["plan"]);
-    assert_eq!(plan.code, 0, "{plan:?}");
-    assert!(
-        plan.stdout.contains(
-            r#"
+    // The forget block and its summary; no delete, no precheck.
+    ws.vpnform(&["plan"])
+        .stdout(
+            r#"Resource actions are indicated with the following symbols:
+  < forget (drop from the state; nothing changes in the cloud)
+
+vpnform will perform the following actions:
+
   # ipsec_server.s1 will be forgotten: dropped from the state, nothing changes in the cloud
   # (because iss-s1 is gone from the cloud)
   < resource "ipsec_server" "s1" {
@@ -754,24 +647,90 @@ fn a_server_deleted_outside_vpnform_is_forgotten_without_a_delete() {
     }
 
 Plan: 0 to add, 0 to change, 0 to destroy, 0 to adopt, 1 to forget.
-"#
-        ),
-        "{}",
-        plan.stdout
-    );
+Plan hash: c2138c66c42623c1832256f89669d9e7367c6e454614a911025220c3ee21bd8a
 
-    let out = run(&ws, &with(APPLY, &[]));
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.ends_with(
-        "\nApply complete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 1 forgotten.\n"
-    ));
-    assert!(
-        out.stderr.starts_with(
-            "ipsec_server.s1: Forgetting... [id=iss-s1]\nipsec_server.s1: Forgotten after "
-        ) && out.stderr.lines().count() == 2,
-        "{}",
-        out.stderr
-    );
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,7 +1,7 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 4
+ resources:
+   ipsec_server.keep:
+     id: iss-keep
+@@ -9,10 +9,4 @@
+     vpn_gateway: vpn-g3
+     attributes:
+       name: keep
+-  ipsec_server.s1:
+-    id: iss-s1
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g1
+-    attributes:
+-      name: s1
+ pending: []
+"#,
+        )
+        .run();
+
+    ws.vpnform(APPLY)
+        .filter_durations()
+        .stdout(
+            r#"Resource actions are indicated with the following symbols:
+  < forget (drop from the state; nothing changes in the cloud)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.s1 will be forgotten: dropped from the state, nothing changes in the cloud
+  # (because iss-s1 is gone from the cloud)
+  < resource "ipsec_server" "s1" {
+      < id          = "iss-s1"
+      < vpn_gateway = "vpn-g1"
+      < region      = "cn-hangzhou"
+      < name        = "s1"
+    }
+
+Plan: 0 to add, 0 to change, 0 to destroy, 0 to adopt, 1 to forget.
+Plan hash: c2138c66c42623c1832256f89669d9e7367c6e454614a911025220c3ee21bd8a
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,7 +1,7 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 4
+ resources:
+   ipsec_server.keep:
+     id: iss-keep
+@@ -9,10 +9,4 @@
+     vpn_gateway: vpn-g3
+     attributes:
+       name: keep
+-  ipsec_server.s1:
+-    id: iss-s1
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g1
+-    attributes:
+-      name: s1
+ pending: []
+
+Apply complete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 1 forgotten.
+"#,
+        )
+        .stderr(
+            r"ipsec_server.s1: Forgetting... [id=iss-s1]
+ipsec_server.s1: Forgotten after [DURATION]
+",
+        )
+        .run();
     // Not even a DryRun: absence was read, nothing was sent.
     assert_eq!(cloud.sandbox().calls().get("DeleteIpsecServer"), None);
     let after = read_state(&ws);
@@ -833,26 +792,85 @@ fn json_apply_prints_one_parseable_object_a_line_with_apply_events() {
 fn without_auto_approve_anything_but_yes_cancels_and_sends_nothing() {
     let (cloud, ws) = small(CONFIGURE);
     let before = ws.read("state/vpnform.state.yaml");
-    let out = ws.run_with_stdin(&["apply", "--poll-interval", "50ms"], "no\n");
-    assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stdout
-            .contains("\nPlan: 0 to add, 0 to change, 2 to destroy, 0 to adopt, 0 to forget.\n")
-    );
-    assert!(
-        out.stderr.starts_with(
-            "\nDo you want to perform these actions?\n  vpnform will perform the actions \
-             described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
-        ),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .ends_with("error: apply cancelled: nothing was changed\n"),
-        "{}",
-        out.stderr
-    );
+    ws.vpnform(&["apply", "--poll-interval", "50ms"])
+        .stdin("no\n")
+        .code(1)
+        .stdout(
+            r#"Resource actions are indicated with the following symbols:
+  - destroy (delete in the cloud, then drop from the state)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.s2 will be destroyed
+  # (because ipsec_server.s2 is not in the desired state)
+  - resource "ipsec_server" "s2" {
+      - id          = "iss-s2"
+      - vpn_gateway = "vpn-g2"
+      - region      = "cn-hangzhou"
+      - depends_on  = ["ipsec_server.s1"]
+      - name        = "s2"
+    }
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+  # ipsec_server.s1 will be destroyed
+  # (because ipsec_server.s1 is not in the desired state)
+  - resource "ipsec_server" "s1" {
+      - id          = "iss-s1"
+      - vpn_gateway = "vpn-g1"
+      - region      = "cn-hangzhou"
+      - name        = "s1"
+    }
+    waits for: ipsec_server.s2
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+Plan: 0 to add, 0 to change, 2 to destroy, 0 to adopt, 0 to forget.
+Plan hash: b2ba3d5fd2014b102bf000f70ae64f05015763e61274c3fce4ef6f3de7d9a024
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,7 +1,7 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 4
+ resources:
+   ipsec_server.keep:
+     id: iss-keep
+@@ -9,18 +9,4 @@
+     vpn_gateway: vpn-g3
+     attributes:
+       name: keep
+-  ipsec_server.s1:
+-    id: iss-s1
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g1
+-    attributes:
+-      name: s1
+-  ipsec_server.s2:
+-    id: iss-s2
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g2
+-    depends_on:
+-    - ipsec_server.s1
+-    attributes:
+-      name: s2
+ pending: []
+"#,
+        )
+        .stderr(
+            r"
+Do you want to perform these actions?
+  vpnform will perform the actions described above.
+  Only 'yes' will be accepted to approve.
+
+  Enter a value: 
+error: apply cancelled: nothing was changed
+",
+        )
+        .run();
     assert_eq!(cloud.sent_deletes().len(), 0);
     assert_eq!(ws.read("state/vpnform.state.yaml"), before);
 }
@@ -873,11 +891,91 @@ fn regression_an_answer_piped_to_the_prompt_glued_the_next_line_to_it() {
 #[test]
 fn without_auto_approve_yes_applies() {
     let (cloud, ws) = small(CONFIGURE);
-    let out = ws.run_with_stdin(&["apply", "--poll-interval", "50ms"], "yes\n");
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.ends_with(
-        "\nApply complete! Resources: 0 added, 0 changed, 2 destroyed, 0 adopted, 0 forgotten.\n"
-    ));
+    // s2 waits for s1: the progress lines come in one order.
+    ws.vpnform(&["apply", "--poll-interval", "50ms"])
+        .stdin("yes\n")
+        .filter_durations()
+        .stdout(
+            r#"Resource actions are indicated with the following symbols:
+  - destroy (delete in the cloud, then drop from the state)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.s2 will be destroyed
+  # (because ipsec_server.s2 is not in the desired state)
+  - resource "ipsec_server" "s2" {
+      - id          = "iss-s2"
+      - vpn_gateway = "vpn-g2"
+      - region      = "cn-hangzhou"
+      - depends_on  = ["ipsec_server.s1"]
+      - name        = "s2"
+    }
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+  # ipsec_server.s1 will be destroyed
+  # (because ipsec_server.s1 is not in the desired state)
+  - resource "ipsec_server" "s1" {
+      - id          = "iss-s1"
+      - vpn_gateway = "vpn-g1"
+      - region      = "cn-hangzhou"
+      - name        = "s1"
+    }
+    waits for: ipsec_server.s2
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+Plan: 0 to add, 0 to change, 2 to destroy, 0 to adopt, 0 to forget.
+Plan hash: b2ba3d5fd2014b102bf000f70ae64f05015763e61274c3fce4ef6f3de7d9a024
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,7 +1,7 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 4
+ resources:
+   ipsec_server.keep:
+     id: iss-keep
+@@ -9,18 +9,4 @@
+     vpn_gateway: vpn-g3
+     attributes:
+       name: keep
+-  ipsec_server.s1:
+-    id: iss-s1
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g1
+-    attributes:
+-      name: s1
+-  ipsec_server.s2:
+-    id: iss-s2
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g2
+-    depends_on:
+-    - ipsec_server.s1
+-    attributes:
+-      name: s2
+ pending: []
+
+Apply complete! Resources: 0 added, 0 changed, 2 destroyed, 0 adopted, 0 forgotten.
+"#,
+        )
+        .stderr(
+            r"
+Do you want to perform these actions?
+  vpnform will perform the actions described above.
+  Only 'yes' will be accepted to approve.
+
+  Enter a value: 
+ipsec_server.s2: Destroying... [id=iss-s2]
+ipsec_server.s2: Destruction complete after [DURATION]
+ipsec_server.s1: Destroying... [id=iss-s1]
+ipsec_server.s1: Destruction complete after [DURATION]
+",
+        )
+        .run();
     assert_eq!(cloud.deletes().len(), 2);
     assert_eq!(addresses(&read_state(&ws)), names(&["keep"]));
 }
@@ -907,9 +1005,13 @@ fn regression_apply_json_gave_machine_readers_no_diagnostic_for_an_error() {
          is now at serial 4, written since by another run; make a new plan with \
          `vpnform plan --out FILE` and review it"
     );
-    assert!(
-        out.stderr
-            .starts_with("error: the saved plan plan.json is stale")
+    assert_text(
+        "vpnform apply --json",
+        "stderr",
+        "error: the saved plan plan.json is stale: it was made from state serial 3, and the \
+         state is now at serial 4, written since by another run; make a new plan with \
+         `vpnform plan --out FILE` and review it\n",
+        &out.stderr,
     );
 
     // An apply that ran but did not finish ends with a diagnostic too.
@@ -1026,33 +1128,220 @@ fn a_delete_the_dry_run_refuses_fails_the_plan_and_apply_sends_nothing() {
         ..Default::default()
     });
 
-    let out = ws.run(&["plan", "--out", "plan.json"]);
-    assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stdout.contains("    precheck: failed: Forbidden"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stderr.starts_with(
-            "error: the DryRun precheck refused 1 of the deletes; apply would fail there:\n\
-             ipsec_server.f: failed: Forbidden"
-        ),
-        "{}",
-        out.stderr
-    );
+    // The plan shows `precheck: failed: Forbidden` under the refused delete.
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .code(1)
+        .stdout(r#"Resource actions are indicated with the following symbols:
+  - destroy (delete in the cloud, then drop from the state)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.f will be destroyed
+  # (because ipsec_server.f is not in the desired state)
+  - resource "ipsec_server" "f" {
+      - id          = "iss-f"
+      - vpn_gateway = "vpn-f"
+      - region      = "cn-hangzhou"
+      - depends_on  = ["ipsec_server.w"]
+      - name        = "f"
+    }
+    precheck: failed: Forbidden: User not authorized to operate on the specified resource. (RequestId [REQUEST_ID])
+
+  # ipsec_server.i will be destroyed
+  # (because ipsec_server.i is not in the desired state)
+  - resource "ipsec_server" "i" {
+      - id          = "iss-i"
+      - vpn_gateway = "vpn-i"
+      - region      = "cn-hangzhou"
+      - name        = "i"
+    }
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+  # ipsec_server.w will be destroyed
+  # (because ipsec_server.w is not in the desired state)
+  - resource "ipsec_server" "w" {
+      - id          = "iss-w"
+      - vpn_gateway = "vpn-w"
+      - region      = "cn-shanghai"
+      - depends_on  = ["ipsec_server.w2"]
+      - name        = "w"
+    }
+    waits for: ipsec_server.f
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+  # ipsec_server.w2 will be destroyed
+  # (because ipsec_server.w2 is not in the desired state)
+  - resource "ipsec_server" "w2" {
+      - id          = "iss-w2"
+      - vpn_gateway = "vpn-w2"
+      - region      = "cn-hangzhou"
+      - name        = "w2"
+    }
+    waits for: ipsec_server.w
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+Plan: 0 to add, 0 to change, 4 to destroy, 0 to adopt, 0 to forget.
+Plan hash: 066232d42b01b4218f4d4c93ab905fbf385a1a2311783833e7de500ef9990bef
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,40 +1,12 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 4
+ resources:
+-  ipsec_server.f:
+-    id: iss-f
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-f
+-    depends_on:
+-    - ipsec_server.w
+-    attributes:
+-      name: f
+-  ipsec_server.i:
+-    id: iss-i
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-i
+-    attributes:
+-      name: i
+   ipsec_server.keep:
+     id: iss-keep
+     region: cn-hangzhou
+     vpn_gateway: vpn-keep
+     attributes:
+       name: keep
+-  ipsec_server.w:
+-    id: iss-w
+-    region: cn-shanghai
+-    vpn_gateway: vpn-w
+-    depends_on:
+-    - ipsec_server.w2
+-    attributes:
+-      name: w
+-  ipsec_server.w2:
+-    id: iss-w2
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-w2
+-    attributes:
+-      name: w2
+ pending: []
+"#)
+        .stderr(r"error: the DryRun precheck refused 1 of the deletes; apply would fail there:
+ipsec_server.f: failed: Forbidden: User not authorized to operate on the specified resource. (RequestId [REQUEST_ID])
+")
+        .run();
     assert!(!ws.exists("plan.json"), "a refused plan is not saved");
 
     let before = ws.read("state/vpnform.state.yaml");
-    let out = run(&ws, &with(APPLY, &[]));
-    assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stderr.starts_with(
-            "error: the DryRun precheck refused 1 of the deletes, so nothing was applied:\n"
-        ),
-        "{}",
-        out.stderr
-    );
+    ws.vpnform(APPLY)
+        .code(1)
+        .stdout(r#"Resource actions are indicated with the following symbols:
+  - destroy (delete in the cloud, then drop from the state)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.f will be destroyed
+  # (because ipsec_server.f is not in the desired state)
+  - resource "ipsec_server" "f" {
+      - id          = "iss-f"
+      - vpn_gateway = "vpn-f"
+      - region      = "cn-hangzhou"
+      - depends_on  = ["ipsec_server.w"]
+      - name        = "f"
+    }
+    precheck: failed: Forbidden: User not authorized to operate on the specified resource. (RequestId [REQUEST_ID])
+
+  # ipsec_server.i will be destroyed
+  # (because ipsec_server.i is not in the desired state)
+  - resource "ipsec_server" "i" {
+      - id          = "iss-i"
+      - vpn_gateway = "vpn-i"
+      - region      = "cn-hangzhou"
+      - name        = "i"
+    }
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+  # ipsec_server.w will be destroyed
+  # (because ipsec_server.w is not in the desired state)
+  - resource "ipsec_server" "w" {
+      - id          = "iss-w"
+      - vpn_gateway = "vpn-w"
+      - region      = "cn-shanghai"
+      - depends_on  = ["ipsec_server.w2"]
+      - name        = "w"
+    }
+    waits for: ipsec_server.f
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+  # ipsec_server.w2 will be destroyed
+  # (because ipsec_server.w2 is not in the desired state)
+  - resource "ipsec_server" "w2" {
+      - id          = "iss-w2"
+      - vpn_gateway = "vpn-w2"
+      - region      = "cn-hangzhou"
+      - name        = "w2"
+    }
+    waits for: ipsec_server.w
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+Plan: 0 to add, 0 to change, 4 to destroy, 0 to adopt, 0 to forget.
+Plan hash: 066232d42b01b4218f4d4c93ab905fbf385a1a2311783833e7de500ef9990bef
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,40 +1,12 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 4
+ resources:
+-  ipsec_server.f:
+-    id: iss-f
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-f
+-    depends_on:
+-    - ipsec_server.w
+-    attributes:
+-      name: f
+-  ipsec_server.i:
+-    id: iss-i
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-i
+-    attributes:
+-      name: i
+   ipsec_server.keep:
+     id: iss-keep
+     region: cn-hangzhou
+     vpn_gateway: vpn-keep
+     attributes:
+       name: keep
+-  ipsec_server.w:
+-    id: iss-w
+-    region: cn-shanghai
+-    vpn_gateway: vpn-w
+-    depends_on:
+-    - ipsec_server.w2
+-    attributes:
+-      name: w
+-  ipsec_server.w2:
+-    id: iss-w2
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-w2
+-    attributes:
+-      name: w2
+ pending: []
+"#)
+        .stderr(r"error: the DryRun precheck refused 1 of the deletes, so nothing was applied:
+ipsec_server.f: failed: Forbidden: User not authorized to operate on the specified resource. (RequestId [REQUEST_ID])
+")
+        .run();
     assert!(
         cloud.sent_deletes().is_empty(),
         "{:?}",
@@ -1073,9 +1362,11 @@ fn regression_a_state_edit_after_an_apply_let_its_saved_plan_resume_over_it() {
     let after_edit = ws.read("state/vpnform.state.yaml");
     assert!(!after_edit.contains("applying:"), "{after_edit}");
     let sent = cloud.sent_deletes().len();
-    let out = run(&ws, &with(APPLY, &["plan.json"]));
-    assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("is stale"), "{}", out.stderr);
+    ws.vpnform(&with(APPLY, &["plan.json"]).iter().map(String::as_str).collect::<Vec<_>>())
+        .code(1)
+        .stderr(r"error: the saved plan plan.json is stale: it was made from state serial 3, and the state is now at serial 9, written since by another run; make a new plan with `vpnform plan --out FILE` and review it
+")
+        .run();
     assert_eq!(cloud.sent_deletes().len(), sent);
     assert_eq!(ws.read("state/vpnform.state.yaml"), after_edit);
 }

@@ -18,7 +18,7 @@ use proptest::sample::{Index, select, subsequence};
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 
-use vpnform::config::{self, ConfigError, Desired, DesiredServer, regions::REGIONS};
+use vpnform::config::{self, ConfigError, Desired, DesiredServer};
 use vpnform::state::{self, ApplyingPlan, PendingOp, Resource, State, StateError};
 
 use crate::support::Workspace;
@@ -89,7 +89,7 @@ fn entry_name() -> impl Strategy<Value = String> {
 }
 
 fn region() -> impl Strategy<Value = &'static str> {
-    select(REGIONS)
+    select(vpnform::regions::ids().collect::<Vec<_>>())
 }
 
 fn gen_file() -> impl Strategy<Value = GenFile> {
@@ -230,6 +230,8 @@ impl GenFile {
                 let mut depends_on = e.depends_on.clone();
                 depends_on.sort();
                 depends_on.dedup();
+                let address: vpnform::Address = address.parse().unwrap();
+                let depends_on = depends_on.iter().map(|d| d.parse().unwrap()).collect();
                 let server = DesiredServer {
                     address: address.clone(),
                     id: e.id.clone(),
@@ -385,8 +387,13 @@ fn assert_located(path: &str, text: &str, err: &ConfigError) -> Result<(), TestC
 }
 
 /// Loads `text`; any error must be located. Returns the result for further checks.
+/// `texts` as addresses (each must be one).
+fn addresses(texts: &BTreeSet<String>) -> BTreeSet<vpnform::Address> {
+    texts.iter().map(|a| a.parse().unwrap()).collect()
+}
+
 fn load_located(text: &str, recorded: &BTreeSet<String>) -> Result<Option<Desired>, TestCaseError> {
-    match config::load_str(Path::new("vpnform.yaml"), text, recorded) {
+    match config::load_str(Path::new("vpnform.yaml"), text, &addresses(recorded)) {
         Ok(desired) => Ok(Some(desired)),
         Err(err) => {
             assert_located("vpnform.yaml", text, &err)?;
@@ -600,7 +607,7 @@ ipsec_servers:
 #[test]
 fn desired_truncated_at_every_offset_is_located_and_never_loses_an_id() {
     let recorded = BTreeSet::new();
-    assert!(config::load_str(Path::new("vpnform.yaml"), REFERENCE, &recorded).is_ok());
+    assert!(config::load_str(Path::new("vpnform.yaml"), REFERENCE, &addresses(&recorded)).is_ok());
     // `office` (id written last) is complete only with its whole id line, and `lab`
     // (flow) only with its closing brace.
     let office_key = REFERENCE.find("office:").unwrap() + "office:".len();
@@ -635,7 +642,7 @@ proptest! {
     fn generated_valid_files_load_into_exactly_their_model(file in gen_file()) {
         let (text, _) = file.render();
         let path = Path::new("gen.yaml");
-        let loaded = config::load_str(path, &text, &file.recorded);
+        let loaded = config::load_str(path, &text, &addresses(&file.recorded));
         match loaded {
             Ok(desired) => prop_assert_eq!(desired, file.expected(path, &text), "\n{}", text),
             Err(err) => prop_assert!(false, "a valid file was refused:\n{}\n--- error ---\n{}", text, err),
@@ -678,7 +685,7 @@ proptest! {
             .collect();
         let loaded = load_located(&mutated, &file.recorded)?;
         prop_assert!(loaded.is_none(), "an entry lost its id and loaded:\n{}", mutated);
-        let err = config::load_str(Path::new("vpnform.yaml"), &mutated, &file.recorded)
+        let err = config::load_str(Path::new("vpnform.yaml"), &mutated, &addresses(&file.recorded))
             .unwrap_err()
             .to_string();
         prop_assert!(err.contains("has no `id`: creating IPsec servers is not supported yet"), "{}", err);
@@ -746,7 +753,7 @@ proptest! {
         let loaded = load_located(&text, &file.recorded)?;
         if has_cycle(&edges) {
             prop_assert!(loaded.is_none(), "a cycle was accepted:\n{}", text);
-            let err = config::load_str(Path::new("vpnform.yaml"), &text, &file.recorded)
+            let err = config::load_str(Path::new("vpnform.yaml"), &text, &addresses(&file.recorded))
                 .unwrap_err()
                 .to_string();
             prop_assert!(
@@ -763,8 +770,8 @@ proptest! {
 // Recorded state
 // ======================================================================================
 
-fn address() -> impl Strategy<Value = String> {
-    "[a-zA-Z_][a-zA-Z0-9_-]{0,10}".prop_map(|n| format!("ipsec_server.{n}"))
+fn address() -> impl Strategy<Value = vpnform::Address> {
+    "[a-zA-Z_][a-zA-Z0-9_-]{0,10}".prop_map(|n| format!("ipsec_server.{n}").parse().unwrap())
 }
 
 /// Text a user, the cloud or an old vpnform may have put in a free-form field: anything,
@@ -787,9 +794,9 @@ fn free_text() -> impl Strategy<Value = String> {
 
 fn resource() -> impl Strategy<Value = Resource> {
     (
-        "iss-[a-zA-Z0-9]{1,20}",
+        "iss-[a-z0-9]{1,20}",
         free_text(),
-        "vpn-[a-zA-Z0-9]{1,20}",
+        "vpn-[a-z0-9]{1,20}",
         proptest::collection::vec(address(), 0..3),
         any::<bool>(),
         proptest::collection::btree_map(free_text(), free_text(), 0..4),

@@ -1,24 +1,37 @@
-//! The adaptive engine (issue 7) end to end against the sandbox: batched polls and
-//! confirms, gateways freed before the confirm, still exactly one delete per server, in
-//! dependency order, each recorded only once confirmed. No timing assertions.
+//! The adaptive engine (issue 7) end to end against the sandbox, through the apply
+//! operation the command runs: batched polls and confirms, gateways freed before the
+//! confirm, still exactly one delete per server, in dependency order, each recorded only
+//! once confirmed. No timing assertions.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use vpnform::apply::{ApplyOptions, Event, Journal, PollStrategy, Reporter, execute};
+use vpnform::apply::{ApplyOptions, PollStrategy};
 use vpnform::cloud::{Client, ClientOptions, Credentials};
-use vpnform::plan::{Action, ActionKind, Precheck};
+use vpnform::ops::apply::ApplyRequest;
+use vpnform::ops::plan::PlanRequest;
+use vpnform::ops::{self, Cloud, Quiet, Target};
+use vpnform::plan::ActionKind;
 use vpnform::sandbox::{self, SandboxConfig, World};
 use vpnform::secret::Secret;
 use vpnform::state::{Resource, State};
 
-struct Quiet;
-impl Reporter for Quiet {
-    fn event(&self, _: &Event) {}
-}
+use crate::support::serve;
 
-/// 12 servers on 3 gateways; `chained`: server i must be deleted after server i - 1
-/// (i on gateway i % 3).
+/// The one server the desired file keeps (a desired file never declares nothing).
+const DESIRED: &str = "\
+version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  keep:
+    vpn_gateway: vpn-keep
+    id: iss-keep
+";
+
+/// 12 servers on 3 gateways to delete, through the apply operation (an offline plan
+/// saved, then applied); `chained`: server i must be deleted after server i - 1 (i on
+/// gateway i % 3).
 async fn run(strategy: PollStrategy, chained: bool) {
     let mut world = World::default();
     let mut state = State {
@@ -29,48 +42,44 @@ async fn run(strategy: PollStrategy, chained: bool) {
         resources: Default::default(),
         pending: vec![],
     };
-    let mut actions = Vec::new();
+    let mut servers = vec![(
+        "keep".to_owned(),
+        "iss-keep".to_owned(),
+        "vpn-keep".to_owned(),
+        vec![],
+    )];
     for i in 0..12 {
-        let (id, gw) = (format!("iss-{i:03}"), format!("vpn-{:03}", i % 3));
-        world.add_server(&id, &gw, "cn-hangzhou");
         let depends_on: Vec<String> = if chained && i < 11 {
             vec![format!("ipsec_server.s{:03}", i + 1)]
         } else {
             vec![]
         };
-        let address = format!("ipsec_server.s{i:03}");
+        servers.push((
+            format!("s{i:03}"),
+            format!("iss-{i:03}"),
+            format!("vpn-{:03}", i % 3),
+            depends_on,
+        ));
+    }
+    for (name, id, gw, depends_on) in servers {
+        world.add_server(&id, &gw, "cn-hangzhou");
         state.resources.insert(
-            address.clone(),
+            format!("ipsec_server.{name}").parse().unwrap(),
             Resource {
-                id: id.clone(),
+                id,
                 region: "cn-hangzhou".into(),
-                vpn_gateway: gw.clone(),
-                depends_on: depends_on.clone(),
+                vpn_gateway: gw,
+                depends_on: depends_on.iter().map(|a| a.parse().unwrap()).collect(),
                 protect: false,
                 attributes: Default::default(),
             },
         );
-        actions.push(Action {
-            address,
-            resource_kind: "ipsec_server".into(),
-            action: ActionKind::Delete,
-            id,
-            region: "cn-hangzhou".into(),
-            vpn_gateway: gw,
-            depends_on,
-            client_token: format!("vpnform-t{i:030}"),
-            precheck: Precheck::Skipped,
-            reason: "removed from desired state".into(),
-            protect: false,
-            attributes: Default::default(),
-            changes: Vec::new(),
-        });
     }
     let config = SandboxConfig {
         configure_time: (Duration::from_millis(30), Duration::from_millis(80)),
         ..SandboxConfig::default()
     };
-    let sandbox = sandbox::start(config, world).await.unwrap();
+    let (sandbox, _) = serve(config, world).await;
     let client = Client::new(
         Credentials {
             access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),
@@ -86,40 +95,62 @@ async fn run(strategy: PollStrategy, chained: bool) {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    vpnform::state::write(dir.path(), &state).unwrap();
-    let journal = Arc::new(Journal::start(
-        dir.path().to_path_buf(),
-        state,
-        None,
-        Arc::new(|d: &std::path::Path, s: &State| {
-            vpnform::state::write(d, s).map_err(|e| e.to_string())
-        }),
-    ));
-    let (_tx, cancel) = tokio::sync::watch::channel(false);
-    let options = ApplyOptions {
-        poll_interval: Duration::from_millis(20),
-        poll_strategy: strategy,
-        ..ApplyOptions::default()
+    let (desired, state_dir) = (dir.path().join("vpnform.yaml"), dir.path().join("state"));
+    let plan_file = dir.path().join("deletes.plan");
+    std::fs::write(&desired, DESIRED).unwrap();
+    vpnform::state::write(&state_dir, &state).unwrap();
+    let cloud = Cloud {
+        target: Target::Client(client),
+        parallelism: 10,
+        max_rate: 100,
     };
-    let outcome = execute(
-        &actions,
-        &[],
-        "test",
-        client,
-        journal.clone(),
+    let plan = ops::plan::run(
+        &PlanRequest {
+            desired: desired.clone(),
+            state_dir: state_dir.clone(),
+            offline: true,
+            max_deletes: None,
+            lock_timeout: Duration::ZERO,
+            out: Some(plan_file.clone()),
+            cloud: cloud.clone(),
+        },
         Arc::new(Quiet),
-        options,
-        cancel,
     )
-    .await;
-    assert!(outcome.is_success(), "{:?}", outcome.failures());
-    assert_eq!(outcome.count(ActionKind::Delete), 12);
-    let journal = Arc::try_unwrap(journal).ok().expect("one owner left");
-    let last = journal.finish().await;
-    assert!(last.resources.is_empty() && last.pending.is_empty());
-    let on_disk = vpnform::state::read(dir.path()).unwrap().unwrap();
-    assert!(on_disk.resources.is_empty() && on_disk.pending.is_empty());
-    assert!(sandbox.world().ipsec_servers.is_empty());
+    .await
+    .unwrap();
+    assert_eq!(plan.count(ActionKind::Delete), 12);
+    let request = ApplyRequest {
+        desired,
+        desired_given: true,
+        state_dir: state_dir.clone(),
+        plan_file: Some(plan_file),
+        max_deletes: None,
+        lock_timeout: Duration::ZERO,
+        command: "perf".into(),
+        cloud,
+        options: ApplyOptions {
+            poll_interval: Duration::from_millis(20),
+            poll_strategy: strategy,
+            ..ApplyOptions::default()
+        },
+        ctrl_c: false,
+    };
+    let applied = ops::apply::run(&request, Arc::new(Quiet), |_| {
+        unreachable!("a saved plan is not approved")
+    })
+    .await
+    .unwrap();
+    assert_eq!(applied.outcome.count(ActionKind::Delete), 12);
+    let kept = |s: &State| {
+        s.resources.keys().cloned().collect::<Vec<_>>() == ["ipsec_server.keep"]
+            && s.pending.is_empty()
+    };
+    assert!(kept(&applied.state.unwrap()));
+    assert!(kept(&vpnform::state::read(&state_dir).unwrap().unwrap()));
+    assert_eq!(
+        sandbox.world().ipsec_servers.keys().collect::<Vec<_>>(),
+        ["iss-keep"]
+    );
     // One effect per server, and in dependency order when chained.
     let deleted: Vec<String> = sandbox
         .audit()

@@ -161,7 +161,7 @@ fn recorded(ws: &Workspace) -> Vec<String> {
         .expect("state exists")
         .resources
         .keys()
-        .cloned()
+        .map(|a| a.to_string())
         .collect()
 }
 
@@ -512,7 +512,7 @@ fn lag_proof(status_lag: Duration, list_lag: Duration) {
                     let world = cloud.sandbox().world();
                     for (name, id, _, _) in LAGGED {
                         let address = format!("ipsec_server.{name}");
-                        if !state.resources.contains_key(&address)
+                        if !state.resources.contains_key(address.as_str())
                             && world.ipsec_servers.contains_key(*id)
                         {
                             early.lock().unwrap().push(address);

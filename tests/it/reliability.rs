@@ -1101,36 +1101,122 @@ fn regression_killed_apply_rerun_refused_by_not_found_precheck_of_its_own_pendin
     );
     ws.write(STATE, &state);
     let url = gone_since_refresh_server(&[0, 1, 2, 3, 4, 5]);
-    let plan = |extra: &[&str]| {
-        let mut args = vec!["plan", "--detailed-exitcode", "--endpoint", &url];
-        args.extend_from_slice(extra);
-        let out = ws
-            .command(&args)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "sandbox")
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sandbox-secret")
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    };
-    let (code, stdout, stderr) = plan(&[]);
     // s0's delete is journaled: its not-found is a warning. s1..s3 are not: the server
     // vanished under a plan that never sent a delete for it, which still fails.
-    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
-    assert!(
-        stderr.contains("the DryRun precheck refused 3 of the deletes"),
-        "{stderr}"
-    );
-    assert!(
-        stdout.contains(
-            "warning: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not \
-             exist. (a delete of it journaled by an interrupted run is resolved first) \
-             (RequestId R-gone)"
-        ),
-        "{stdout}"
-    );
-    assert!(!stderr.contains("ipsec_server.s0:"), "{stderr}");
+    ws.vpnform(&["plan", "--detailed-exitcode", "--endpoint", &url])
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "sandbox")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sandbox-secret")
+        .code(1)
+        .stdout(r#"Pending operations from an interrupted apply; apply resolves them first, re-sending each with its original ClientToken:
+  ipsec_server.s0: delete iss-bp1000000000000000000 (ClientToken vpnform-0123456789abcdef0123456789abcdef, plan 00)
+
+Resource actions are indicated with the following symbols:
+  - destroy (delete in the cloud, then drop from the state)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.s1 will be destroyed
+  # (because ipsec_server.s1 is not in the desired state)
+  - resource "ipsec_server" "s1" {
+      - id           = "iss-bp1000000000000000001"
+      - vpn_gateway  = "vpn-bp1000000000000000001"
+      - region       = "cn-hangzhou"
+      - depends_on   = ["ipsec_server.s0"]
+      - local_subnet = "10.1.0.0/24"
+      - name         = "s1"
+    }
+    precheck: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
+
+  # ipsec_server.s0 will be destroyed
+  # (because ipsec_server.s0 is not in the desired state)
+  - resource "ipsec_server" "s0" {
+      - id           = "iss-bp1000000000000000000"
+      - vpn_gateway  = "vpn-bp1000000000000000000"
+      - region       = "cn-hangzhou"
+      - local_subnet = "10.0.0.0/24"
+      - name         = "s0"
+    }
+    waits for: ipsec_server.s1
+    precheck: warning: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (a delete of it journaled by an interrupted run is resolved first) (RequestId R-gone)
+
+  # ipsec_server.s3 will be destroyed
+  # (because ipsec_server.s3 is not in the desired state)
+  - resource "ipsec_server" "s3" {
+      - id           = "iss-bp1000000000000000003"
+      - vpn_gateway  = "vpn-bp1000000000000000003"
+      - region       = "cn-hangzhou"
+      - depends_on   = ["ipsec_server.s2"]
+      - local_subnet = "10.3.0.0/24"
+      - name         = "s3"
+    }
+    precheck: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
+
+  # ipsec_server.s2 will be destroyed
+  # (because ipsec_server.s2 is not in the desired state)
+  - resource "ipsec_server" "s2" {
+      - id           = "iss-bp1000000000000000002"
+      - vpn_gateway  = "vpn-bp1000000000000000002"
+      - region       = "cn-hangzhou"
+      - local_subnet = "10.2.0.0/24"
+      - name         = "s2"
+    }
+    waits for: ipsec_server.s3
+    precheck: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
+
+Plan: 0 to add, 0 to change, 4 to destroy, 0 to adopt, 0 to forget.
+Plan hash: 75f6ac2fccc77dbd7314f1c347d40903cb0450a51d65cd6193bc79880d7dc890
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,40 +1,8 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 00000000-0000-4000-8000-0000000000a1
+-serial: 1
++serial: 2
+ resources:
+-  ipsec_server.s0:
+-    id: iss-bp1000000000000000000
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-bp1000000000000000000
+-    attributes:
+-      local_subnet: 10.0.0.0/24
+-      name: s0
+-  ipsec_server.s1:
+-    id: iss-bp1000000000000000001
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-bp1000000000000000001
+-    depends_on:
+-    - ipsec_server.s0
+-    attributes:
+-      local_subnet: 10.1.0.0/24
+-      name: s1
+-  ipsec_server.s2:
+-    id: iss-bp1000000000000000002
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-bp1000000000000000002
+-    attributes:
+-      local_subnet: 10.2.0.0/24
+-      name: s2
+-  ipsec_server.s3:
+-    id: iss-bp1000000000000000003
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-bp1000000000000000003
+-    depends_on:
+-    - ipsec_server.s2
+-    attributes:
+-      local_subnet: 10.3.0.0/24
+-      name: s3
+   ipsec_server.s4:
+     id: iss-bp1000000000000000004
+     region: cn-hangzhou
+"#)
+        .stderr(r"error: the DryRun precheck refused 3 of the deletes; apply would fail there:
+ipsec_server.s1: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
+ipsec_server.s2: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
+ipsec_server.s3: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
+")
+        .run();
 }

@@ -484,6 +484,24 @@ fn bad_ids_and_addresses_are_errors_at_their_position() {
     }
 }
 
+/// Regression: the state accepted `iss-`/`vpn-` ids with upper-case letters that the
+/// desired file refuses; one id grammar now holds for both (the stricter one).
+#[test]
+fn a_state_with_an_upper_case_id_is_refused_at_its_position() {
+    every_command_refuses(
+        &TWO_SERVERS.replace("id: iss-bp1lab", "id: iss-BP1lab"),
+        &format!(
+            "error: state/vpnform.state.yaml:13:9: ipsec_server.lab: id `iss-BP1lab0000000000000001` is not an IPsec server id (iss-...)\n   |\n13 |     id: iss-BP1lab0000000000000001\n   |         ^\n{ADVICE}"
+        ),
+    );
+    every_command_refuses(
+        &TWO_SERVERS.replacen("vpn_gateway: vpn-bp1q8", "vpn_gateway: vpn-BP1Q8", 1),
+        &format!(
+            "error: state/vpnform.state.yaml:8:18: ipsec_server.office: vpn_gateway `vpn-BP1Q8bgx4xnkm2ogjabcd` is not a VPN gateway id (vpn-...)\n  |\n8 |     vpn_gateway: vpn-BP1Q8bgx4xnkm2ogjabcd\n  |                  ^\n{ADVICE}"
+        ),
+    );
+}
+
 #[test]
 fn state_written_by_vpnform_reads_back_byte_identical() {
     // Deterministic bytes: a change that is undone gives the same file back.
@@ -551,6 +569,35 @@ fn a_short_lock_timeout_fails_after_waiting() {
     assert_eq!(ws.read(STATE), TWO_SERVERS);
 }
 
+/// Regression: `plan --lock-timeout` waited silently (it looked hung), and apply said it
+/// waited "up to 0s" for a timeout of 500ms. Plan now says what it waits for, as apply
+/// and the state commands do, in the same words, with the timeout as it was given.
+#[test]
+fn regression_plan_waited_for_the_lock_silently_and_500ms_printed_as_0s() {
+    let ws = two_servers();
+    let lock = Lock::acquire(
+        &ws.path().join("state"),
+        "vpnform apply --auto-approve",
+        Duration::ZERO,
+    )
+    .unwrap();
+    let h = lock.holder().clone();
+    let out = ws.run(&["plan", "--offline", "--lock-timeout", "500ms"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "The state is locked by pid {} on host {} running `vpnform apply --auto-approve` \
+             since {}; waiting for it (up to 500ms).\n{}",
+            h.pid,
+            h.host,
+            h.since,
+            locked_message(&lock, " after waiting 500ms")
+        )
+    );
+}
+
 #[test]
 fn lock_timeout_waits_and_succeeds_when_the_lock_is_released() {
     let ws = two_servers();
@@ -569,7 +616,7 @@ fn lock_timeout_waits_and_succeeds_when_the_lock_is_released() {
     assert_eq!(
         line,
         format!(
-            "Waiting up to 10m for the state lock (held by pid {} on host {} running `vpnform apply` since {})...\n",
+            "The state is locked by pid {} on host {} running `vpnform apply` since {}; waiting for it (up to 10m).\n",
             h.pid, h.host, h.since
         )
     );

@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use vpnform::sandbox::{self, Sandbox, SandboxConfig, World};
-
-use crate::support::Workspace;
+use crate::support::{Cloud, Workspace};
 
 const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
 
@@ -44,66 +42,9 @@ fn offline_workspace() -> Workspace {
         .file("state/vpnform.state.yaml", STATE)
 }
 
-/// A sandbox seeded from [`STATE`], served on 127.0.0.1:0 by a runtime the test owns.
-struct Cloud {
-    runtime: tokio::runtime::Runtime,
-    sandbox: Option<Sandbox>,
-}
-
-impl Cloud {
-    fn start() -> Cloud {
-        let state = vpnform::state::parse(std::path::Path::new("state.yaml"), STATE).unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let configure = Duration::from_millis(100);
-        let config = SandboxConfig {
-            configure_time: (configure, configure),
-            ..SandboxConfig::default()
-        };
-        let sandbox = runtime
-            .block_on(sandbox::start(config, World::from_state(&state)))
-            .expect("sandbox starts");
-        Cloud {
-            runtime,
-            sandbox: Some(sandbox),
-        }
-    }
-
-    fn sandbox(&self) -> &Sandbox {
-        self.sandbox.as_ref().unwrap()
-    }
-
-    fn workspace(&self) -> Workspace {
-        offline_workspace()
-            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                sandbox::DEFAULT_ACCESS_KEY_ID,
-            )
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                sandbox::DEFAULT_ACCESS_KEY_SECRET,
-            )
-    }
-
-    fn real_deletes(&self) -> usize {
-        self.sandbox()
-            .audit()
-            .iter()
-            .filter(|e| e.action == "DeleteIpsecServer")
-            .count()
-    }
-}
-
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        if let Some(sandbox) = self.sandbox.take() {
-            self.runtime.block_on(sandbox.shutdown());
-        }
-    }
+/// A sandbox seeded from [`STATE`].
+fn cloud() -> Cloud {
+    Cloud::for_state(STATE, Duration::from_millis(100))
 }
 
 const APPLY_FAST: &[&str] = &["--poll-interval", "20ms"];
@@ -135,21 +76,94 @@ fn terraform_single_dash_flags_are_accepted() {
         out.stdout
     );
     // Rehearsed against the in-process sandbox: the state is not written.
-    let out = ws.run(&[
+    ws.vpnform(&[
         "apply",
         "-auto-approve",
         "-sandbox",
         "-sandbox-configure-time=50ms",
         "-poll-interval=20ms",
-    ]);
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stdout.contains(
-            "\nApply complete! Resources: 0 added, 0 changed, 1 destroyed, 0 adopted, 0 forgotten.\n"
-        ),
-        "{}",
-        out.stdout
-    );
+    ])
+    .filter_durations()
+    .stdout(
+        r#"Resource actions are indicated with the following symbols:
+  - destroy (delete in the cloud, then drop from the state)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.old will be destroyed
+  # (because ipsec_server.old is not in the desired state)
+  - resource "ipsec_server" "old" {
+      - id          = "iss-old"
+      - vpn_gateway = "vpn-g1"
+      - region      = "cn-hangzhou"
+      - name        = "old"
+    }
+    precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+Plan: 0 to add, 0 to change, 1 to destroy, 0 to adopt, 0 to forget.
+Plan hash: eb7a658009954b221942d3ccbee30633662138b8c03b6395447d3f3fe42d6c01
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,7 +1,7 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 4
+ resources:
+   ipsec_server.keep:
+     id: iss-keep
+@@ -9,10 +9,4 @@
+     vpn_gateway: vpn-g2
+     attributes:
+       name: keep
+-  ipsec_server.old:
+-    id: iss-old
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g1
+-    attributes:
+-      name: old
+ pending: []
+
+Apply complete! Resources: 0 added, 0 changed, 1 destroyed, 0 adopted, 0 forgotten.
+
+Rehearsal against the in-process sandbox: state/vpnform.state.yaml was not written. It would become:
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,7 +1,7 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 6
+ resources:
+   ipsec_server.keep:
+     id: iss-keep
+@@ -9,10 +9,4 @@
+     vpn_gateway: vpn-g2
+     attributes:
+       name: keep
+-  ipsec_server.old:
+-    id: iss-old
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g1
+-    attributes:
+-      name: old
+ pending: []
+"#,
+    )
+    .stderr(
+        r"ipsec_server.old: Destroying... [id=iss-old]
+ipsec_server.old: Destruction complete after [DURATION]
+",
+    )
+    .run();
     assert_eq!(ws.read("state/vpnform.state.yaml"), STATE);
 }
 
@@ -201,14 +215,16 @@ fn required_version_unmet_is_reported_first_and_alone() {
         );
     }
     // `apply FILE` checks it before the saved plan.
-    let out = ws.run(&["apply", "no-such.plan"]);
-    assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stderr
-            .starts_with("error: vpnform.yaml:2:19: this file requires vpnform"),
-        "{}",
-        out.stderr
-    );
+    ws.vpnform(&["apply", "no-such.plan"])
+        .code(1)
+        .stderr(format!(
+            "error: vpnform.yaml:2:19: this file requires vpnform `>= 99.0, < 100`, and this is vpnform {this}\n  \
+             |\n\
+             2 | required_version: \">= 99.0, < 100\"\n  \
+             |                   ^^^^^^^^^^^^^^^^\n  \
+             = help: run a vpnform whose version meets `required_version` (`vpnform --version` shows it), or change the requirement\n"
+        ))
+        .run();
 }
 
 #[test]
@@ -281,9 +297,9 @@ fn show_of_a_stale_plan_says_it_is_stale() {
     let ws = offline_workspace();
     let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let out = ws.run(&["show", "p.plan"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.stderr, "");
+    let fresh = ws.run(&["show", "p.plan"]);
+    assert_eq!(fresh.code, 0, "{fresh:?}");
+    assert_eq!(fresh.stderr, "");
 
     let out = ws.run(&["state", "rm", "ipsec_server.keep"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -295,7 +311,9 @@ fn show_of_a_stale_plan_says_it_is_stale() {
          state is now at serial 4, written since by another run; make a new plan with \
          `vpnform plan --out FILE` and review it; `vpnform apply` would refuse it\n"
     );
-    assert!(out.stdout.contains("ipsec_server.old will be destroyed"));
+    // Stale, the plan is shown as when fresh, without its state diff: the state moved.
+    let (without_diff, _) = fresh.stdout.split_once("\nState file changes").unwrap();
+    assert_eq!(out.stdout, without_diff);
 
     // No state at all: shown, with the other lineage named, not a failure.
     std::fs::remove_dir_all(ws.path().join("state")).unwrap();
@@ -313,8 +331,8 @@ fn show_of_a_stale_plan_says_it_is_stale() {
 
 #[test]
 fn regression_reapplying_a_finished_saved_plan_said_resuming_and_exited_0() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     let out = ws.run(&["plan", "--out", "p.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
     let mut apply = vec!["apply", "p.plan"];
@@ -323,7 +341,7 @@ fn regression_reapplying_a_finished_saved_plan_said_resuming_and_exited_0() {
     assert_eq!(out.code, 0, "{out:?}");
     let state = ws.read("state/vpnform.state.yaml");
     assert!(!state.contains("applying:"), "{state}");
-    assert_eq!(cloud.real_deletes(), 1);
+    assert_eq!(cloud.deletes().len(), 1);
 
     let out = ws.run(&apply);
     assert_eq!(out.code, 1, "{out:?}");
@@ -340,13 +358,13 @@ fn regression_reapplying_a_finished_saved_plan_said_resuming_and_exited_0() {
         )
     );
     assert_eq!(ws.read("state/vpnform.state.yaml"), state);
-    assert_eq!(cloud.real_deletes(), 1);
+    assert_eq!(cloud.deletes().len(), 1);
 }
 
 #[test]
 fn an_offline_plan_warns_at_apply_and_a_server_already_gone_is_counted_apart() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
     // Deleted outside vpnform after the plan.
@@ -369,15 +387,15 @@ fn an_offline_plan_warns_at_apply_and_a_server_already_gone_is_counted_apart() {
         out.stdout,
         "\nApply complete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 0 forgotten, 1 already gone.\n"
     );
-    assert_eq!(cloud.real_deletes(), 0);
+    assert_eq!(cloud.deletes().len(), 0);
     let state = ws.read("state/vpnform.state.yaml");
     assert!(!state.contains("ipsec_server.old"), "{state}");
 }
 
 #[test]
 fn a_server_already_gone_is_counted_apart_in_json_too() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
     cloud.sandbox().shared().edit_world(|w| {

@@ -3,15 +3,14 @@
 //! its `range`, every event stamped at its own moment, and `show --json` as one plan
 //! document in the shape of `terraform show -json`.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use vpnform::cloud::{Client, ClientOptions, Credentials, DeleteIpsecServer};
-use vpnform::sandbox::{self, CallLog, Policy, Sandbox, SandboxConfig, World};
+use vpnform::sandbox::{self, Policy};
 use vpnform::secret::Secret;
 
-use crate::support::Workspace;
+use crate::support::{Cloud, Workspace, configuring, param, world_of};
 
 const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
 
@@ -180,7 +179,7 @@ fn refused_prechecks_are_blocks_in_a_condensed_plan_and_one_diagnostic_each() {
     assert_eq!(out.code, 1, "{out:?}");
     let refusal = |name: &str| {
         let id = format!("iss-{name}");
-        let request_id = cloud.request_id_of_dry_run(&id);
+        let request_id = request_id_of_dry_run(&cloud, &id);
         format!(
             "failed: Forbidden: User not authorized to operate on the specified resource. \
              (RequestId {request_id})"
@@ -608,10 +607,9 @@ fn regression_still_destroying_counted_from_the_start_of_the_apply() {
 #[test]
 fn a_delete_answered_gateway_configuring_says_what_it_waits_for() {
     let state = state_yaml(&[("a".into(), "vpn-ga".into())]);
-    let parsed = vpnform::state::parse(std::path::Path::new("state.yaml"), &state).unwrap();
-    let mut world = World::from_state(&parsed);
+    let mut world = world_of(&state);
     world.add_server("iss-other", "vpn-ga", "cn-hangzhou");
-    let cloud = Cloud::start(world, Duration::from_secs(3));
+    let cloud = Cloud::start(configuring(Duration::from_secs(3)), world);
     let ws = cloud.workspace(&state, "version: 1\nipsec_servers: {}\n");
     let plan = ws.run(&["plan", "--out", "p.plan"]);
     assert_eq!(plan.code, 0, "{plan:?}");
@@ -631,7 +629,7 @@ fn a_delete_answered_gateway_configuring_says_what_it_waits_for() {
     .build()
     .unwrap();
     cloud
-        .runtime
+        .runtime()
         .block_on(client.delete_ipsec_server(&DeleteIpsecServer {
             region: "cn-hangzhou".into(),
             ipsec_server_id: "iss-other".into(),
@@ -730,88 +728,19 @@ fn is_timestamp(text: &str) -> bool {
         && text.parse::<jiff::Timestamp>().is_ok()
 }
 
-/// The sandbox, served by a runtime the test owns, and every call it answered.
-struct Cloud {
-    runtime: tokio::runtime::Runtime,
-    sandbox: Option<Sandbox>,
-    wire: Arc<Mutex<Vec<CallLog>>>,
-}
-
-impl Cloud {
-    fn for_state(state_text: &str, configure: Duration) -> Cloud {
-        let state = vpnform::state::parse(std::path::Path::new("state.yaml"), state_text)
-            .expect("test state parses");
-        Cloud::start(World::from_state(&state), configure)
-    }
-
-    fn start(world: World, configure: Duration) -> Cloud {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let wire: Arc<Mutex<Vec<CallLog>>> = Arc::default();
-        let log = wire.clone();
-        let config = SandboxConfig {
-            configure_time: (configure, configure),
-            logger: Some(Arc::new(move |call: &CallLog| {
-                log.lock().unwrap().push(call.clone())
-            })),
-            ..SandboxConfig::default()
-        };
-        let sandbox = runtime
-            .block_on(sandbox::start(config, world))
-            .expect("sandbox starts");
-        Cloud {
-            runtime,
-            sandbox: Some(sandbox),
-            wire,
-        }
-    }
-
-    fn sandbox(&self) -> &Sandbox {
-        self.sandbox.as_ref().unwrap()
-    }
-
-    fn workspace(&self, state: &str, desired: &str) -> Workspace {
-        Workspace::new()
-            .file("vpnform.yaml", desired)
-            .file("state/vpnform.state.yaml", state)
-            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                sandbox::DEFAULT_ACCESS_KEY_ID,
-            )
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                sandbox::DEFAULT_ACCESS_KEY_SECRET,
-            )
-    }
-
-    /// The RequestId of the last DryRun delete of `id`.
-    fn request_id_of_dry_run(&self, id: &str) -> String {
-        self.wire
-            .lock()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|c| {
-                c.action == "DeleteIpsecServer"
-                    && c.params
-                        .iter()
-                        .any(|(k, v)| k == "IpsecServerId" && v == id)
-                    && c.params.iter().any(|(k, v)| k == "DryRun" && v == "true")
-            })
-            .unwrap_or_else(|| panic!("no DryRun delete of {id}"))
-            .request_id
-            .clone()
-    }
-}
-
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        if let Some(sandbox) = self.sandbox.take() {
-            self.runtime.block_on(sandbox.shutdown());
-        }
-    }
+/// The RequestId of the last DryRun delete of `id`.
+fn request_id_of_dry_run(cloud: &Cloud, id: &str) -> String {
+    cloud
+        .wire
+        .calls()
+        .iter()
+        .rev()
+        .find(|c| {
+            c.action == "DeleteIpsecServer"
+                && param(c, "IpsecServerId") == Some(id)
+                && param(c, "DryRun") == Some("true")
+        })
+        .unwrap_or_else(|| panic!("no DryRun delete of {id}"))
+        .request_id
+        .clone()
 }

@@ -67,9 +67,7 @@ impl Action {
 /// `RegionId`, required and known (404 `InvalidRegionId.NotFound` otherwise).
 fn region<'r>(req: &'r Request, inner: &Inner) -> Result<&'r str, ApiError> {
     let region = req.required("RegionId")?;
-    if crate::config::regions::is_known(region)
-        || inner.live.world().known_regions().contains(region)
-    {
+    if crate::regions::is_known(region) || inner.live.world().known_regions().contains(region) {
         Ok(region)
     } else {
         Err(ApiError::new(

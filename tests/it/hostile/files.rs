@@ -387,7 +387,7 @@ impl Cloud {
         let sandbox = runtime
             .block_on(vpnform::sandbox::start(
                 config,
-                vpnform::sandbox::World::from_state(&state),
+                vpnform::sandbox::seed::from_state(&state),
             ))
             .expect("sandbox starts");
         Cloud {

@@ -7,14 +7,13 @@
 //! and proves from its audit log that no delete took effect.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
-use vpnform::sandbox::{self, CallLog, Sandbox, SandboxConfig, World};
+use vpnform::sandbox;
 
-use crate::support::{Output, Workspace};
+use crate::support::{Cloud, Output, Workspace, configuring, world_of};
 
 /// `keep` is protected and desired, `s1` and `s2` (which depends on `s1`) are to be
 /// deleted, and `new` is desired with an id but not recorded: an adopt.
@@ -63,92 +62,19 @@ ipsec_servers:
 
 const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
 
-/// The sandbox on a runtime the test owns; its world is [`STATE`]'s servers plus `new`.
-struct Cloud {
-    runtime: tokio::runtime::Runtime,
-    sandbox: Option<Sandbox>,
-    wire: Arc<Mutex<Vec<CallLog>>>,
+/// The sandbox, its world [`STATE`]'s servers plus `new`.
+fn cloud() -> Cloud {
+    let mut world = world_of(STATE);
+    world.add_gateway("vpn-g4", "cn-hangzhou");
+    let mut new = sandbox::IpsecServer::new("vpn-g4");
+    new.name = Some("new".into());
+    world.ipsec_servers.insert("iss-new".into(), new);
+    Cloud::start(configuring(Duration::from_millis(100)), world)
 }
 
-impl Cloud {
-    fn start() -> Cloud {
-        let state = vpnform::state::parse(Path::new("state.yaml"), STATE).unwrap();
-        let mut world = World::from_state(&state);
-        world.add_gateway("vpn-g4", "cn-hangzhou");
-        let mut new = sandbox::IpsecServer::new("vpn-g4");
-        new.name = Some("new".into());
-        world.ipsec_servers.insert("iss-new".into(), new);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let wire: Arc<Mutex<Vec<CallLog>>> = Arc::default();
-        let log = wire.clone();
-        let config = SandboxConfig {
-            configure_time: (Duration::from_millis(100), Duration::from_millis(100)),
-            logger: Some(Arc::new(move |call: &CallLog| {
-                log.lock().unwrap().push(call.clone())
-            })),
-            ..SandboxConfig::default()
-        };
-        let sandbox = runtime.block_on(sandbox::start(config, world)).unwrap();
-        Cloud {
-            runtime,
-            sandbox: Some(sandbox),
-            wire,
-        }
-    }
-
-    fn sandbox(&self) -> &Sandbox {
-        self.sandbox.as_ref().unwrap()
-    }
-
-    fn workspace(&self) -> Workspace {
-        Workspace::new()
-            .file("vpnform.yaml", DESIRED)
-            .file("state/vpnform.state.yaml", STATE)
-            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                sandbox::DEFAULT_ACCESS_KEY_ID,
-            )
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                sandbox::DEFAULT_ACCESS_KEY_SECRET,
-            )
-    }
-
-    /// The servers every delete that took effect acted on.
-    fn deleted(&self) -> Vec<String> {
-        self.sandbox()
-            .audit()
-            .into_iter()
-            .filter(|e| e.action == "DeleteIpsecServer")
-            .map(|e| e.resource)
-            .collect()
-    }
-
-    /// Real (not DryRun) DeleteIpsecServer calls answered so far.
-    fn sent_deletes(&self) -> usize {
-        self.wire
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|c| {
-                c.action == "DeleteIpsecServer"
-                    && !c.params.iter().any(|(k, v)| k == "DryRun" && v == "true")
-            })
-            .count()
-    }
-}
-
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        if let Some(sandbox) = self.sandbox.take() {
-            self.runtime.block_on(sandbox.shutdown());
-        }
-    }
+/// The servers every delete that took effect acted on.
+fn deleted(cloud: &Cloud) -> Vec<String> {
+    cloud.deletes().into_iter().map(|e| e.resource).collect()
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -228,13 +154,13 @@ fn action<'a>(actions: &'a mut [Value], address: &str) -> &'a mut Value {
 /// took effect, and the state file is as it was.
 fn assert_refused(cloud: &Cloud, ws: &Workspace, args: &[&str], message: &str) -> Output {
     let before = ws.read("state/vpnform.state.yaml");
-    let sent = cloud.sent_deletes();
+    let sent = cloud.sent_deletes().len();
     let out = ws.run(args);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(out.stderr, format!("error: {message}\n"));
     assert_eq!(out.stdout, "");
-    assert_eq!(cloud.sent_deletes(), sent);
-    assert_eq!(cloud.deleted(), Vec::<String>::new());
+    assert_eq!(cloud.sent_deletes().len(), sent);
+    assert_eq!(deleted(cloud), Vec::<String>::new());
     assert_eq!(ws.read("state/vpnform.state.yaml"), before);
     out
 }
@@ -272,8 +198,8 @@ fn append_protected_delete(actions: &mut Vec<Value>) {
 
 #[test]
 fn regression_a_forged_plan_with_a_protected_delete_appended_deleted_it() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     forge(&ws, append_protected_delete);
     assert_refused(
         &cloud,
@@ -285,8 +211,8 @@ fn regression_a_forged_plan_with_a_protected_delete_appended_deleted_it() {
 
 #[test]
 fn regression_show_called_a_forged_plan_valid() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     forge(&ws, append_protected_delete);
     let message =
         differs(&["ipsec_server.keep: action: the saved plan has delete, the files give none"]);
@@ -300,8 +226,8 @@ fn regression_show_called_a_forged_plan_valid() {
 
 #[test]
 fn regression_a_forged_plan_that_turned_an_adopt_into_a_delete_deleted_the_server() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     forge(&ws, |actions| {
         let new = action(actions, "ipsec_server.new");
         new["action"] = "delete".into();
@@ -324,8 +250,8 @@ fn regression_a_forged_plan_that_turned_an_adopt_into_a_delete_deleted_the_serve
 
 #[test]
 fn regression_a_forged_plan_with_depends_on_emptied_deleted_out_of_order() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     forge(&ws, |actions| {
         action(actions, "ipsec_server.s2")["depends_on"] = Value::Array(vec![]);
     });
@@ -342,8 +268,8 @@ fn regression_a_forged_plan_with_depends_on_emptied_deleted_out_of_order() {
 
 #[test]
 fn regression_a_forged_plan_with_a_region_changed_sent_the_delete_elsewhere() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     forge(&ws, |actions| {
         action(actions, "ipsec_server.s1")["region"] = "cn-shanghai".into();
     });
@@ -360,8 +286,8 @@ fn regression_a_forged_plan_with_a_region_changed_sent_the_delete_elsewhere() {
 
 #[test]
 fn regression_a_forged_plan_with_an_id_changed_deleted_the_protected_server() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     forge(&ws, |actions| {
         let s1 = action(actions, "ipsec_server.s1");
         s1["id"] = "iss-keep".into();
@@ -380,8 +306,8 @@ fn regression_a_forged_plan_with_an_id_changed_deleted_the_protected_server() {
 
 #[test]
 fn regression_a_forged_plan_with_recomputed_tokens_ran_with_tokens_no_plan_made() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     let mut planned = Vec::new();
     forge(&ws, |actions| {
         planned = actions.iter().map(|a| a["client_token"].clone()).collect();
@@ -408,8 +334,8 @@ fn regression_a_forged_plan_with_recomputed_tokens_ran_with_tokens_no_plan_made(
 
 #[test]
 fn regression_a_forged_forget_dropped_a_server_the_cloud_still_lists() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     forge(&ws, |actions| {
         let s1 = action(actions, "ipsec_server.s1");
         s1["action"] = "forget".into();
@@ -431,8 +357,8 @@ fn regression_a_forged_forget_dropped_a_server_the_cloud_still_lists() {
 
 #[test]
 fn regression_a_forged_adopt_recorded_attributes_the_cloud_never_answered() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     forge(&ws, |actions| {
         action(actions, "ipsec_server.new")["attributes"]["name"] = "office".into();
     });
@@ -449,8 +375,8 @@ fn regression_a_forged_adopt_recorded_attributes_the_cloud_never_answered() {
 
 #[test]
 fn regression_an_offline_saved_plan_adopted_a_server_that_does_not_exist() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     cloud.sandbox().shared().edit_world(|w| {
         w.ipsec_servers.remove("iss-new");
     });
@@ -471,14 +397,14 @@ fn regression_an_offline_saved_plan_adopted_a_server_that_does_not_exist() {
              Make a new plan with `vpnform plan --out FILE` and review it\n"
         )
     );
-    assert_eq!(cloud.sent_deletes(), 0);
+    assert_eq!(cloud.sent_deletes().len(), 0);
     assert_eq!(ws.read("state/vpnform.state.yaml"), before);
 }
 
 #[test]
 fn a_saved_online_plan_with_a_real_forget_and_an_adopt_applies() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     cloud.sandbox().shared().edit_world(|w| {
         w.ipsec_servers.remove("iss-s1");
     });
@@ -493,13 +419,13 @@ fn a_saved_online_plan_with_a_real_forget_and_an_adopt_applies() {
         "{}",
         out.stdout
     );
-    assert_eq!(cloud.deleted(), vec!["iss-s2".to_string()]);
+    assert_eq!(deleted(&cloud), vec!["iss-s2".to_string()]);
     let state = vpnform::state::parse(
         Path::new("state.yaml"),
         &ws.read("state/vpnform.state.yaml"),
     )
     .unwrap();
-    let addresses: Vec<&str> = state.resources.keys().map(String::as_str).collect();
+    let addresses: Vec<&str> = state.resources.keys().map(|a| a.as_str()).collect();
     assert_eq!(addresses, vec!["ipsec_server.keep", "ipsec_server.new"]);
     assert_eq!(
         state.resources["ipsec_server.new"].attributes.get("name"),
@@ -509,8 +435,8 @@ fn a_saved_online_plan_with_a_real_forget_and_an_adopt_applies() {
 
 #[test]
 fn regression_max_deletes_was_ignored_for_a_saved_plan() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     let out = ws.run(&["plan", "--out", "plan.json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let mut args = APPLY.to_vec();
@@ -564,8 +490,8 @@ fn corrupt(entries: &[&str]) -> String {
 
 #[test]
 fn regression_a_pending_delete_of_a_protected_desired_server_deleted_it() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     with_pending(
         &ws,
         &pending_entry("ipsec_server.keep", "iss-keep", "vpn-g3"),
@@ -591,8 +517,8 @@ fn regression_a_pending_delete_of_a_protected_desired_server_deleted_it() {
 
 #[test]
 fn regression_a_pending_delete_of_an_unknown_address_was_reported_destroyed() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     with_pending(
         &ws,
         &pending_entry("ipsec_server.ghost", "iss-ghost", "vpn-g1"),
@@ -611,8 +537,8 @@ fn regression_a_pending_delete_of_an_unknown_address_was_reported_destroyed() {
 
 #[test]
 fn regression_a_pending_delete_with_another_id_was_dropped_silently() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     with_pending(
         &ws,
         &pending_entry("ipsec_server.s1", "iss-nothere", "vpn-g1"),
@@ -630,8 +556,8 @@ fn regression_a_pending_delete_with_another_id_was_dropped_silently() {
 
 #[test]
 fn regression_a_pending_entry_planted_after_a_saved_plan_ran_with_it() {
-    let cloud = Cloud::start();
-    let ws = cloud.workspace();
+    let cloud = cloud();
+    let ws = cloud.workspace(STATE, DESIRED);
     let out = ws.run(&["plan", "--out", "plan.json"]);
     assert_eq!(out.code, 0, "{out:?}");
     // The serial stays: the forger keeps the plan fresh.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use vpnform::cloud::sign;
-use vpnform::sandbox::{self, Sandbox, SandboxConfig, World};
+use vpnform::sandbox::{self, SandboxConfig, World};
 
 #[allow(unused_imports)]
 use crate::support::*;
@@ -24,47 +24,29 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// An in-process sandbox on its own runtime, so that a test can run the real binary
-/// against it with plain blocking calls.
-struct Background {
-    sandbox: Sandbox,
-    runtime: tokio::runtime::Runtime,
+/// The sandbox serving one server, `iss-a1` on `vpn-a1`.
+fn background(config: SandboxConfig) -> Cloud {
+    let mut world = World::default();
+    world.add_gateway("vpn-a1", "cn-hangzhou");
+    world.add_server("iss-a1", "vpn-a1", "cn-hangzhou");
+    Cloud::start(config, world)
 }
 
-impl Background {
-    fn start(config: SandboxConfig) -> Background {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let mut world = World::default();
-        world.add_gateway("vpn-a1", "cn-hangzhou");
-        world.add_server("iss-a1", "vpn-a1", "cn-hangzhou");
-        let sandbox = runtime.block_on(sandbox::start(config, world)).unwrap();
-        Background { sandbox, runtime }
-    }
-
-    fn url(&self) -> String {
-        self.sandbox.url()
-    }
-
-    /// One request with a blocking client: status and decoded JSON body.
-    fn send(&self, method: &str, path_and_query: &str) -> (u16, Value, Option<String>) {
-        let url = format!("{}{}", self.url().trim_end_matches('/'), path_and_query);
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        self.runtime.block_on(async move {
-            let res = http().request(method, url).send().await.expect("send");
-            let status = res.status().as_u16();
-            let header_id = res
-                .headers()
-                .get("x-acs-request-id")
-                .map(|v| v.to_str().unwrap().to_owned());
-            let text = res.text().await.unwrap();
-            let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-            (status, body, header_id)
-        })
-    }
+/// One request with a blocking client: status and decoded JSON body.
+fn send(bg: &Cloud, method: &str, path_and_query: &str) -> (u16, Value, Option<String>) {
+    let url = format!("{}{}", bg.url().trim_end_matches('/'), path_and_query);
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    bg.runtime().block_on(async move {
+        let res = http().request(method, url).send().await.expect("send");
+        let status = res.status().as_u16();
+        let header_id = res
+            .headers()
+            .get("x-acs-request-id")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body, header_id)
+    })
 }
 
 /// A query with the common parameters plus `extra`, signed for `method` with the
@@ -217,10 +199,10 @@ fn a_tiny_sandbox_rate_limit_panicked_on_the_second_call() {
 /// Regression: once signed, any method and any path was served.
 #[test]
 fn the_sandbox_served_any_method_and_path() {
-    let bg = Background::start(SandboxConfig::default());
+    let bg = background(SandboxConfig::default());
     let query = signed("PUT", "DescribeVpnGateways", &[("RegionId", "cn-hangzhou")]);
     assert_api_error(
-        bg.send("PUT", &format!("/?{query}")),
+        send(&bg, "PUT", &format!("/?{query}")),
         405,
         "UnsupportedHTTPMethod",
         "The HTTP method PUT is not supported: call the API with GET or POST on /.",
@@ -230,17 +212,17 @@ fn the_sandbox_served_any_method_and_path() {
         "DescribeVpnGateways",
         &[("RegionId", "cn-hangzhou")],
     );
-    assert_eq!(bg.send("DELETE", &format!("/?{query}")).0, 405);
+    assert_eq!(send(&bg, "DELETE", &format!("/?{query}")).0, 405);
     let query = signed("GET", "DescribeVpnGateways", &[("RegionId", "cn-hangzhou")]);
     assert_api_error(
-        bg.send("GET", &format!("/admin/x?{query}")),
+        send(&bg, "GET", &format!("/admin/x?{query}")),
         404,
         "InvalidAction.NotFound",
         "Specified api is not found, please check your url and method: the API is served on / only.",
     );
     // The same signed call on `/` is served.
     let query = signed("GET", "DescribeVpnGateways", &[("RegionId", "cn-hangzhou")]);
-    assert_eq!(bg.send("GET", &format!("/?{query}")).0, 200);
+    assert_eq!(send(&bg, "GET", &format!("/?{query}")).0, 200);
 }
 
 /// Sends `request` on a fresh connection and reads the answer to its end: status,
@@ -264,8 +246,8 @@ fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> (u16, Value, Opti
 /// socket, before hyper parses it.
 #[test]
 fn a_one_megabyte_query_got_a_bare_431() {
-    let bg = Background::start(SandboxConfig::default());
-    let addr = bg.sandbox.addr();
+    let bg = background(SandboxConfig::default());
+    let addr = bg.sandbox().addr();
     let message = "The request has a line (its query string, a header or a form body) longer than 65536 bytes.";
     for size in [1024 * 1024, 70 * 1024] {
         let padding = "x".repeat(size);
@@ -316,12 +298,12 @@ fn a_one_megabyte_query_got_a_bare_431() {
 /// `SignatureDoesNotMatch`, sending the user after their secret.
 #[test]
 fn malformed_percent_encoding_was_a_signature_mismatch() {
-    let bg = Background::start(SandboxConfig::default());
+    let bg = background(SandboxConfig::default());
     let query = signed("GET", "DescribeVpnGateways", &[("RegionId", "cn-hangzhou")]);
     for bad in ["Name=%ZZ", "Name=50%", "Name=%4"] {
         let shown = &bad[bad.find('%').unwrap()..];
         assert_api_error(
-            bg.send("GET", &format!("/?{bad}&{query}")),
+            send(&bg, "GET", &format!("/?{bad}&{query}")),
             400,
             "InvalidParameter",
             &format!(
@@ -357,11 +339,11 @@ fn closed_within(stream: &mut TcpStream, limit: Duration) -> (Duration, String) 
 /// or half a form body held its connection (and a server task) forever.
 #[test]
 fn a_slowloris_connection_was_held_forever() {
-    let bg = Background::start(SandboxConfig {
+    let bg = background(SandboxConfig {
         read_timeout: Duration::from_millis(300),
         ..SandboxConfig::default()
     });
-    let addr = bg.sandbox.addr();
+    let addr = bg.sandbox().addr();
     for partial in [
         "GET /?Action=DescribeVpn".to_owned(),
         "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a".to_owned(),
@@ -557,7 +539,7 @@ fn a_300mb_answer_was_read_whole() {
 
 // ---- credentials ----
 
-fn credentials_workspace(bg: &Background) -> Workspace {
+fn credentials_workspace(bg: &Cloud) -> Workspace {
     Workspace::new()
         .file("vpnform.yaml", DESIRED)
         .env("VPNFORM_ENDPOINT", &bg.url())
@@ -573,7 +555,7 @@ const WRONG_PROFILE: &str = r#"{"current": "default", "profiles": [
 /// first unless `--profile` is typed; messages say where the profile name came from.
 #[test]
 fn alibaba_cloud_profile_beat_the_environment_keys() {
-    let bg = Background::start(SandboxConfig::default());
+    let bg = background(SandboxConfig::default());
     let ws = credentials_workspace(&bg)
         .file("home/.aliyun/config.json", WRONG_PROFILE)
         .env("ALIBABA_CLOUD_PROFILE", "default")
@@ -624,7 +606,7 @@ fn alibaba_cloud_profile_beat_the_environment_keys() {
 /// Regression: `access_key_secret = abc ; comment` signed with `abc ; comment`.
 #[test]
 fn an_ini_inline_comment_was_kept_in_the_secret() {
-    let bg = Background::start(SandboxConfig::default());
+    let bg = background(SandboxConfig::default());
     let ws = credentials_workspace(&bg).file(
         "home/.alibabacloud/credentials",
         "[default]\ntype = access_key # the only type\naccess_key_id = sandbox\naccess_key_secret = sandbox-secret ; rotated 2024-05\n",

@@ -1,0 +1,278 @@
+//! A resource address, `ipsec_server.office`: the resource kind, a dot, and the name the
+//! user gave the entry in the desired-state file. The one home of the kind's spelling and
+//! of the name grammar, for the desired file, the state, saved plans and the journal.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::str::FromStr;
+
+/// A kind of resource vpnform manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    IpsecServer,
+}
+
+impl Kind {
+    /// Every kind, for parsing.
+    const ALL: [Kind; 1] = [Kind::IpsecServer];
+
+    /// The kind as addresses, plans and the JSON views spell it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::IpsecServer => "ipsec_server",
+        }
+    }
+}
+
+/// The one spelling of the IPsec server kind, for the places that need the text.
+pub const IPSEC_SERVER: &str = Kind::IpsecServer.as_str();
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `KIND.NAME`, NAME a [valid name](is_name). Held as its text, so that it orders,
+/// compares and hashes exactly as the string (every sorted output and the plan hash are
+/// those of the strings) and a map keyed by addresses is looked up by `&str`.
+#[derive(Clone)]
+pub struct Address {
+    kind: Kind,
+    text: String,
+}
+
+/// Terraform-like names: a letter or `_`, then letters, digits, `_` and `-`.
+pub fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Text that is not `KIND.NAME`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{text}` is not a resource address: write ipsec_server.NAME (NAME of letters, digits, `_`, `-`)"
+)]
+pub struct AddressError {
+    pub text: String,
+}
+
+impl Address {
+    /// The address of the entry `name` of `kind`; `None` when `name` is not a valid name.
+    pub fn new(kind: Kind, name: &str) -> Option<Address> {
+        is_name(name).then(|| Address {
+            kind,
+            text: format!("{kind}.{name}"),
+        })
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The `NAME` of `KIND.NAME`.
+    pub fn name(&self) -> &str {
+        &self.text[self.kind.as_str().len() + 1..]
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl FromStr for Address {
+    type Err = AddressError;
+
+    fn from_str(text: &str) -> Result<Address, AddressError> {
+        let err = || AddressError {
+            text: text.to_owned(),
+        };
+        let (kind, name) = text.split_once('.').ok_or_else(err)?;
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+            .ok_or_else(err)?;
+        Address::new(kind, name).ok_or_else(err)
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl Deref for Address {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl AsRef<str> for Address {
+    fn as_ref(&self) -> &str {
+        &self.text
+    }
+}
+
+// Eq, Ord and Hash are the text's, as `Borrow<str>` requires (the kind is a prefix of it).
+impl Borrow<str> for Address {
+    fn borrow(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for Address {
+    fn eq(&self, other: &Address) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Address {}
+
+impl PartialOrd for Address {
+    fn partial_cmp(&self, other: &Address) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Address {
+    fn cmp(&self, other: &Address) -> Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl Hash for Address {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+impl PartialEq<str> for Address {
+    fn eq(&self, other: &str) -> bool {
+        self.text == other
+    }
+}
+
+impl PartialEq<&str> for Address {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+impl PartialEq<Address> for str {
+    fn eq(&self, other: &Address) -> bool {
+        self == other.text
+    }
+}
+
+impl PartialEq<Address> for &str {
+    fn eq(&self, other: &Address) -> bool {
+        *self == other.text
+    }
+}
+
+impl From<Address> for String {
+    fn from(address: Address) -> String {
+        address.text
+    }
+}
+
+/// Unit tests write addresses as literals; a literal that is no address is a bug in
+/// the test.
+#[cfg(test)]
+impl From<&str> for Address {
+    fn from(text: &str) -> Address {
+        text.parse().expect("a valid address literal")
+    }
+}
+
+impl serde::Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Address {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Address, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_kind_dot_name() {
+        let a: Address = "ipsec_server.office-2".parse().unwrap();
+        assert_eq!(a.kind(), Kind::IpsecServer);
+        assert_eq!(a.name(), "office-2");
+        assert_eq!(a.to_string(), "ipsec_server.office-2");
+        assert_eq!(
+            Address::new(Kind::IpsecServer, "_a-1"),
+            Some("ipsec_server._a-1".parse().unwrap())
+        );
+        for bad in [
+            "ipsec_server.",
+            "ipsec_server.1a",
+            "office",
+            "ipsec_server.a.b",
+            "vpn.a",
+            "",
+        ] {
+            assert_eq!(
+                bad.parse::<Address>(),
+                Err(AddressError { text: bad.into() }),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn orders_as_its_text() {
+        let mut list: Vec<Address> = [
+            "ipsec_server.b",
+            "ipsec_server.a-b",
+            "ipsec_server.a",
+            "ipsec_server.A",
+        ]
+        .iter()
+        .map(|t| t.parse().unwrap())
+        .collect();
+        list.sort();
+        let mut texts = [
+            "ipsec_server.b",
+            "ipsec_server.a-b",
+            "ipsec_server.a",
+            "ipsec_server.A",
+        ];
+        texts.sort();
+        assert_eq!(list, texts);
+    }
+
+    #[test]
+    fn serde_is_the_string() {
+        let a: Address = "ipsec_server.lab".parse().unwrap();
+        assert_eq!(serde_json::to_string(&a).unwrap(), "\"ipsec_server.lab\"");
+        assert_eq!(
+            serde_json::from_str::<Address>("\"ipsec_server.lab\"").unwrap(),
+            a
+        );
+        assert!(serde_json::from_str::<Address>("\"lab\"").is_err());
+    }
+}

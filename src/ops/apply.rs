@@ -1,0 +1,433 @@
+//! `apply`: under the state lock, plan afresh (and ask for approval) or check a saved
+//! plan against the state, the desired file and the cloud; then run the executor with
+//! the journal writing the state (a temp copy when rehearsing), Ctrl-C handled, and
+//! report what was done.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sha2::{Digest, Sha256};
+
+use super::{Cloud, Event, Item, PlanShown, Reporter, Several, empty_state, refused};
+use crate::apply::saved::{self as saved_check, Start};
+use crate::apply::{ApplyOptions, Journal, Outcome, execute};
+use crate::config::Desired;
+use crate::plan::{Action, ActionKind, Plan, online, saved};
+use crate::state::{ApplyingPlan, Lock, State};
+
+/// What to apply.
+pub struct ApplyRequest {
+    /// The desired-state file.
+    pub desired: PathBuf,
+    /// Whether the user named `desired` (else a saved plan's own desired file is used).
+    pub desired_given: bool,
+    /// The directory of the recorded state and its lock.
+    pub state_dir: PathBuf,
+    /// A saved plan (from `plan --out`) to run; `None`: plan afresh and ask.
+    pub plan_file: Option<PathBuf>,
+    /// Fail if the plan deletes more than this many servers (saved plans too).
+    pub max_deletes: Option<usize>,
+    /// How long to wait for the state lock.
+    pub lock_timeout: Duration,
+    /// Who takes the lock, for the message another run prints (`vpnform apply ...`).
+    pub command: String,
+    pub cloud: Cloud,
+    /// How the executor paces itself.
+    pub options: ApplyOptions,
+    /// Whether Ctrl-C interrupts the run: the first stops new actions (those in flight
+    /// finish and are recorded), the second exits the process at once (status 130),
+    /// leaving `pending` for the next run. Off for callers that are not a command.
+    pub ctrl_c: bool,
+}
+
+/// A finished apply: every action done (an incomplete one is an error).
+#[derive(Debug)]
+pub struct Applied {
+    /// What each action did; empty when there was nothing to do.
+    pub outcome: Outcome,
+    /// The state the run wrote last (of the rehearsal copy when rehearsing); `None` when
+    /// nothing was written.
+    pub state: Option<State>,
+}
+
+/// A saved plan checked against the files, with the actions it still has to run.
+struct SavedRun {
+    path: PathBuf,
+    plan: Plan,
+    actions: Vec<Action>,
+}
+
+/// Where the plan comes from.
+enum Source {
+    Saved(SavedRun),
+    Fresh(Desired),
+}
+
+/// Runs the apply `request` asks for. `approve` sees a fresh plan after it was reported
+/// and says whether to go on (it is not asked for a saved plan, nor when there is nothing
+/// to do). The reporter is shared with the executor's tasks, hence the `Arc`.
+pub async fn run(
+    request: &ApplyRequest,
+    reporter: Arc<dyn Reporter>,
+    approve: impl FnOnce(&Plan) -> anyhow::Result<bool>,
+) -> anyhow::Result<Applied> {
+    reporter.event(&Event::Begin);
+    // The lock is held for the whole run: plan, approval, every write.
+    let _lock = Lock::acquire_with(
+        &request.state_dir,
+        &request.command,
+        request.lock_timeout,
+        |holder| {
+            reporter.event(&Event::LockWait {
+                holder,
+                timeout: request.lock_timeout,
+            })
+        },
+    )?;
+    let state_path = crate::state::state_path(&request.state_dir);
+    let rehearsal = request.cloud.is_rehearsal();
+    let recorded = crate::state::read(&request.state_dir)?;
+    if let Some(state) = &recorded {
+        // Whatever apply does, it writes the state: refuse now what would refuse that
+        // write (a serial at its maximum, a link in place of the file), before any call.
+        crate::state::next_serial(&state_path, state.serial)?;
+        if !rehearsal {
+            crate::state::check_write_target(&state_path)?;
+        }
+    }
+    let state_exists = recorded.is_some();
+    let state = recorded.clone().unwrap_or_else(empty_state);
+
+    // A rehearsal writes a copy of the state in a temp dir, never the real one.
+    let rehearsal_dir = if rehearsal {
+        Some(tempfile::tempdir().context("cannot make a temp dir for the rehearsal")?)
+    } else {
+        None
+    };
+    let write_dir: PathBuf = match &rehearsal_dir {
+        Some(dir) => {
+            if let Some(state) = &recorded {
+                crate::state::write(dir.path(), state)?;
+            }
+            dir.path().to_owned()
+        }
+        None => request.state_dir.clone(),
+    };
+
+    let (saved_plan, desired) = load(request, recorded.as_ref(), &state, &*reporter)?;
+    // A saved plan needs the desired file only to seed a rehearsal.
+    let seed = (saved_plan.is_none() || rehearsal).then_some(&desired);
+    let connection = super::connect::connect(&request.cloud, &state, seed, &reporter).await?;
+    let source = match saved_plan {
+        Some(saved) => Source::Saved(saved),
+        None => Source::Fresh(desired),
+    };
+    let run = Run {
+        request,
+        reporter: &reporter,
+        client: connection.client.clone(),
+        state_path: &state_path,
+        state_exists,
+        write_dir: &write_dir,
+    };
+    let result = run.go(source, state, approve).await;
+    connection.close().await;
+    let applied = result?;
+    if let (Some(_), Some(final_state)) = (&rehearsal_dir, &applied.state) {
+        let before = match &recorded {
+            Some(s) => crate::state::to_yaml(s)?,
+            None => String::new(),
+        };
+        let after = crate::state::to_yaml(final_state)?;
+        reporter.event(&Event::Rehearsed {
+            path: &state_path,
+            before: &before,
+            after: &after,
+        });
+    }
+    match incomplete(&applied.outcome) {
+        Some(err) => Err(err.into()),
+        None => Ok(applied),
+    }
+}
+
+/// Reads the saved plan (if any) and checks it against the state and its desired file;
+/// reads the desired file and checks the journal against it.
+fn load(
+    request: &ApplyRequest,
+    recorded: Option<&State>,
+    state: &State,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<(Option<SavedRun>, Desired)> {
+    // A saved plan is checked against (and a rehearsal seeded from) the desired file it
+    // was made from, unless the user named another.
+    let mut desired_path = request.desired.clone();
+    let checked = match &request.plan_file {
+        Some(path) => {
+            // `required_version` comes first, as in every command: a vpnform too old or
+            // too new for this repository reads no saved plan either.
+            if let Ok(bytes) = crate::config::read_bytes(&request.desired) {
+                crate::config::check_required_version(&request.desired, &bytes)?;
+            }
+            let saved = saved::load(path)?;
+            let plan = saved.plan();
+            if !request.desired_given && saved.desired_path != request.desired {
+                desired_path = saved.desired_path.clone();
+                reporter.event(&Event::DesiredFromSavedPlan {
+                    desired: &desired_path,
+                    plan_file: path,
+                });
+            }
+            let bytes = crate::config::read_bytes(&desired_path)?;
+            crate::config::check_required_version(&desired_path, &bytes)?;
+            saved_check::same_version(path, &saved.vpnform_version)?;
+            if saved.offline {
+                reporter.event(&Event::Warning(&format!(
+                    "the saved plan {} was made with --offline: the cloud was not read and \
+                     no delete was prechecked with DryRun",
+                    path.display()
+                )));
+            }
+            let sha = hex::encode(Sha256::digest(&bytes));
+            let start = saved_check::check(
+                &plan,
+                path,
+                recorded,
+                &request.state_dir,
+                &desired_path,
+                &sha,
+            )?;
+            Some((path, plan, start))
+        }
+        None => None,
+    };
+    let addresses = state.resources.keys().cloned().collect();
+    let desired = crate::config::load(&desired_path, &addresses)?;
+    crate::apply::check_pending(
+        state,
+        &desired.servers.keys().cloned().collect(),
+        &crate::state::state_path(&request.state_dir),
+    )?;
+    let Some((path, plan, start)) = checked else {
+        return Ok((None, desired));
+    };
+    let actions = saved_check::derive(&plan, path, start, state, &request.state_dir, &desired)?;
+    // Limits apply to a saved plan as to a fresh one.
+    let deletes = actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Delete)
+        .count();
+    if let Some(max) = request.max_deletes
+        && deletes > max
+    {
+        return Err(crate::plan::PlanError::TooManyDeletes { deletes, max }.into());
+    }
+    if start == Start::Resume {
+        reporter.event(&Event::Resuming {
+            plan_file: path,
+            hash: &plan.hash,
+        });
+    }
+    let saved = SavedRun {
+        path: path.clone(),
+        plan,
+        actions,
+    };
+    Ok((Some(saved), desired))
+}
+
+/// One apply after loading: the plan to run, the executor, the summary.
+struct Run<'a> {
+    request: &'a ApplyRequest,
+    reporter: &'a Arc<dyn Reporter>,
+    client: crate::cloud::Client,
+    state_path: &'a Path,
+    state_exists: bool,
+    write_dir: &'a Path,
+}
+
+impl Run<'_> {
+    async fn go(
+        &self,
+        source: Source,
+        state: State,
+        approve: impl FnOnce(&Plan) -> anyhow::Result<bool>,
+    ) -> anyhow::Result<Applied> {
+        let nothing = || Applied {
+            outcome: Outcome::default(),
+            state: None,
+        };
+        let (plan, actions) = match source {
+            Source::Saved(saved) => {
+                // What the plan took from the cloud is read again before anything is
+                // dropped or recorded from it.
+                let regions = saved_check::cloud_regions(&saved.actions);
+                if !regions.is_empty() {
+                    let found = online::refresh(&self.client, regions)
+                        .await
+                        .map_err(online::OnlineError::Refresh)?;
+                    saved_check::check_cloud(&saved.actions, &saved.path, &found)?;
+                }
+                (saved.plan, saved.actions)
+            }
+            Source::Fresh(desired) => {
+                let plan = super::plan_online(
+                    &desired,
+                    &state,
+                    &self.client,
+                    self.request.max_deletes,
+                    &**self.reporter,
+                )
+                .await?;
+                let graph = plan.graph()?;
+                self.reporter.event(&Event::Planned(PlanShown {
+                    plan: &plan,
+                    graph: &graph,
+                    state: &state,
+                    state_exists: self.state_exists,
+                    state_path: self.state_path,
+                    offline: false,
+                }));
+                if let Some(refused) = refused(&plan, ", so nothing was applied") {
+                    return Err(refused.into());
+                }
+                if !plan.has_changes() && state.pending.is_empty() {
+                    return Ok(nothing());
+                }
+                if !approve(&plan)? {
+                    anyhow::bail!("apply cancelled: nothing was changed");
+                }
+                let actions = plan.actions.clone();
+                (plan, actions)
+            }
+        };
+        if actions.is_empty() && state.pending.is_empty() {
+            self.reporter.event(&Event::Summary(&Outcome::default()));
+            return Ok(nothing());
+        }
+        self.execute(&plan, &actions, state).await
+    }
+
+    /// Runs `actions` (and the journal's pending operations) with the journal writing
+    /// the state, and reports the summary.
+    async fn execute(
+        &self,
+        plan: &Plan,
+        actions: &[Action],
+        state: State,
+    ) -> anyhow::Result<Applied> {
+        let pending = state.pending.clone();
+        // Nothing recorded yet: the first write creates the state and its lineage.
+        let journal_state = if state.lineage.is_empty() {
+            State::new()
+        } else {
+            state
+        };
+        let journal = Arc::new(Journal::start(
+            self.write_dir.to_owned(),
+            journal_state,
+            Some(ApplyingPlan {
+                plan_hash: plan.hash.clone(),
+                base_serial: plan.serial,
+            }),
+            Arc::new(|dir: &Path, s: &State| {
+                crate::state::write(dir, s).map_err(|e| e.to_string())
+            }),
+        ));
+        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        let interrupts = self.request.ctrl_c.then(|| {
+            let reporter = self.reporter.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    reporter.event(&Event::Interrupted);
+                    let _ = cancel_tx.send(true);
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        std::process::exit(130);
+                    }
+                }
+            })
+        });
+        self.reporter.event(&Event::ApplyStarting {
+            actions: actions.len() + pending.len(),
+        });
+        let forward: Arc<dyn crate::apply::Reporter> = Arc::new(Forward(self.reporter.clone()));
+        let outcome = execute(
+            crate::apply::Execution {
+                actions,
+                pending: &pending,
+                plan_hash: &plan.hash,
+                client: self.client.clone(),
+                journal: journal.clone(),
+                reporter: forward,
+                options: self.request.options.clone(),
+            },
+            cancel_rx,
+        )
+        .await;
+        self.reporter.event(&Event::ApplyFinished);
+        if let Some(interrupts) = interrupts {
+            interrupts.abort();
+        }
+        let journal = Arc::into_inner(journal).expect("every action task has ended");
+        if outcome.is_success()
+            && let Err(err) = journal.record(crate::apply::Change::Finished).await
+        {
+            self.reporter.event(&Event::Warning(&format!(
+                "every action is done, but the state still marks the plan as in progress: {err}"
+            )));
+        }
+        let final_state = journal.finish().await;
+        self.reporter.event(&Event::Summary(&outcome));
+        Ok(Applied {
+            outcome,
+            state: Some(final_state),
+        })
+    }
+}
+
+/// The executor's events, passed on as the operation's.
+struct Forward(Arc<dyn Reporter>);
+
+impl crate::apply::Reporter for Forward {
+    fn event(&self, event: &crate::apply::Event) {
+        self.0.event(&Event::Action(event));
+    }
+}
+
+/// A run that did not do every action, as one error naming each failed, skipped and
+/// unstarted action; `None` for a complete run.
+fn incomplete(outcome: &Outcome) -> Option<Several> {
+    if outcome.is_success() {
+        return None;
+    }
+    let mut items = Vec::new();
+    for (address, message) in outcome.failures() {
+        items.push(Item {
+            address: Some(address.to_string()),
+            message: message.to_owned(),
+        });
+    }
+    for (address, because) in outcome.skipped() {
+        items.push(Item {
+            address: Some(address.to_string()),
+            message: format!("skipped: it waits for {because}, which did not complete"),
+        });
+    }
+    let not_started = outcome.not_started();
+    if not_started > 0 {
+        items.push(Item {
+            address: None,
+            message: format!(
+                "{not_started} action(s) not started because the run was interrupted; run \
+                 apply again"
+            ),
+        });
+    }
+    Some(Several {
+        headline: "apply did not finish: the state records every action that did".into(),
+        separator: "\n\n",
+        items,
+    })
+}

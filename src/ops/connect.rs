@@ -1,0 +1,152 @@
+//! How plan and apply reach the cloud: the real endpoint with the credential chain, or
+//! (`--sandbox`) an in-process sandbox seeded from the recorded state and the desired ids,
+//! or a client the caller built (tests, benchmarks).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Event, Reporter};
+use crate::cloud::{Client, ClientOptions, Credentials, resolve_credentials};
+use crate::config::Desired;
+use crate::sandbox::{self, Sandbox, SandboxConfig};
+use crate::state::State;
+
+/// Where an operation's API calls go.
+#[derive(Clone)]
+pub enum Target {
+    /// The region's endpoint (or `endpoint`), with credentials from the chain (`profile`
+    /// first when given).
+    Cloud {
+        endpoint: Option<String>,
+        profile: Option<String>,
+    },
+    /// A rehearsal (`--sandbox`): an in-process sandbox seeded from the recorded state
+    /// and the desired ids, whose gateways configure for `configure_time` after a change.
+    /// An apply then never writes the real state.
+    Rehearsal {
+        configure_time: (Duration, Duration),
+    },
+    /// A client built by the caller, used as is.
+    Client(Client),
+}
+
+/// How to reach the cloud (online plan, apply).
+#[derive(Clone)]
+pub struct Cloud {
+    pub target: Target,
+    /// At most this many API requests in flight (not for [`Target::Client`], whose
+    /// options are its own).
+    pub parallelism: usize,
+    /// At most this many requests a second per API action (not for [`Target::Client`]).
+    pub max_rate: u32,
+}
+
+impl Cloud {
+    /// Whether this is a rehearsal against an in-process sandbox.
+    pub fn is_rehearsal(&self) -> bool {
+        matches!(self.target, Target::Rehearsal { .. })
+    }
+}
+
+/// A client, and the sandbox behind it when rehearsing.
+pub struct Connection {
+    pub client: Client,
+    pub sandbox: Option<Sandbox>,
+}
+
+impl Connection {
+    pub async fn close(self) {
+        if let Some(sandbox) = self.sandbox {
+            sandbox.shutdown().await;
+        }
+    }
+}
+
+/// Connects as `cloud` says. For a rehearsal, `state` and `desired` seed the sandbox's
+/// world: every recorded and every desired server exists on an active gateway. The one
+/// warning of an action's persistent throttling goes to `reporter`.
+pub async fn connect(
+    cloud: &Cloud,
+    state: &State,
+    desired: Option<&Desired>,
+    reporter: &Arc<dyn Reporter>,
+) -> anyhow::Result<Connection> {
+    let options = ClientOptions {
+        max_in_flight: cloud.parallelism,
+        requests_per_second: f64::from(cloud.max_rate),
+        ..ClientOptions::default()
+    };
+    let reporter = reporter.clone();
+    let warn = move |w: &crate::cloud::ThrottleWarning| reporter.event(&Event::Throttled(w));
+    let (endpoint, profile) = match &cloud.target {
+        Target::Client(client) => {
+            return Ok(Connection {
+                client: client.clone(),
+                sandbox: None,
+            });
+        }
+        Target::Rehearsal { configure_time } => {
+            let mut world = sandbox::seed::from_state(state);
+            for server in desired.iter().flat_map(|d| d.servers.values()) {
+                if !world.vpn_gateways.contains_key(&server.vpn_gateway) {
+                    world.add_gateway(&server.vpn_gateway, &server.region);
+                }
+                if !world.ipsec_servers.contains_key(&server.id) {
+                    world.add_server(&server.id, &server.vpn_gateway, &server.region);
+                }
+            }
+            let config = SandboxConfig {
+                configure_time: *configure_time,
+                seed: 1,
+                ..SandboxConfig::default()
+            };
+            let credentials = Credentials {
+                access_key_id: config.access_key_id.clone(),
+                access_key_secret: config.access_key_secret.clone(),
+                security_token: None,
+                source: "the in-process sandbox".into(),
+            };
+            let sandbox = sandbox::start(config, world).await?;
+            let client = Client::builder(
+                credentials,
+                ClientOptions {
+                    endpoint: Some(sandbox.url()),
+                    ..options
+                },
+            )
+            .on_throttle_warning(warn)
+            .build()?;
+            return Ok(Connection {
+                client,
+                sandbox: Some(sandbox),
+            });
+        }
+        Target::Cloud { endpoint, profile } => (endpoint, profile),
+    };
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let credentials =
+        resolve_credentials(profile.as_deref(), &|name| std::env::var(name).ok(), &home)?;
+    let client = Client::builder(
+        credentials,
+        ClientOptions {
+            endpoint: endpoint.clone(),
+            ..options
+        },
+    )
+    .on_throttle_warning(warn)
+    .build()?;
+    Ok(Connection {
+        client,
+        sandbox: None,
+    })
+}
+
+/// The tokio runtime a command runs an operation on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

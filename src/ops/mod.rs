@@ -1,0 +1,236 @@
+//! Operations: what a command does, from its request to its result. Each takes a
+//! request struct and a [`Reporter`], and composes the layers below (state and its
+//! lock, config, plan, apply's executor and journal, the sandbox for rehearsals):
+//! [`plan::run`] and [`apply::run`]. The commands in `cli` only build the request from
+//! their arguments, pick a view (`crate::views`) and, for apply, ask for approval; tests
+//! and benchmarks call the same operations.
+//!
+//! They sit in a module of their own, as cargo's `ops` do, because an operation needs
+//! every layer: in `plan` the plan operation would import the executor's journal check
+//! and the sandbox from above it.
+//!
+//! Data's path: desired YAML -> config -> plan -> apply -> state; **ops** walk it for
+//! one command.
+
+pub mod apply;
+pub mod connect;
+pub mod plan;
+
+use std::path::Path;
+use std::time::Duration;
+
+pub use connect::{Cloud, Connection, Target};
+
+use crate::apply::Outcome;
+use crate::config::Desired;
+use crate::plan::{Graph, Plan};
+use crate::state::{LockHolder, STATE_VERSION, State};
+
+/// What an operation tells its caller as it goes. A view renders each event: as text
+/// (`crate::views::Human`) or as JSON lines (`crate::views::Json`).
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The operation starts: the JSON stream's `version` line.
+    Begin,
+    /// The state lock is held by another run; waiting up to `timeout` for it.
+    LockWait {
+        holder: Option<&'a LockHolder>,
+        timeout: Duration,
+    },
+    /// No state file at `path`: the plan starts from nothing recorded.
+    NoState { path: &'a Path },
+    /// `apply FILE` uses the desired file the saved plan was made from.
+    DesiredFromSavedPlan {
+        desired: &'a Path,
+        plan_file: &'a Path,
+    },
+    /// A saved plan interrupted mid-apply is run again.
+    Resuming { plan_file: &'a Path, hash: &'a str },
+    /// Something the user should know that does not stop the operation.
+    Warning(&'a str),
+    /// The online plan's progress: `done` of `total` units of `stage`; `rate`: requests a
+    /// second the stage's API action is sent at now.
+    Planning {
+        stage: crate::plan::online::Stage,
+        done: usize,
+        total: usize,
+        rate: Option<f64>,
+    },
+    /// The online plan's refresh and prechecks have ended.
+    PlanningDone,
+    /// An API action has been throttled for a while (said once per action).
+    Throttled(&'a crate::cloud::ThrottleWarning),
+    /// A plan, made and checked, to show.
+    Planned(PlanShown<'a>),
+    /// The plan was made against the in-process sandbox (`--sandbox`).
+    PlannedAgainstSandbox,
+    /// `plan --out`: the plan was saved to `path`.
+    PlanSaved { path: &'a Path },
+    /// The executor starts `actions` actions (pending ones included).
+    ApplyStarting { actions: usize },
+    /// One action's progress.
+    Action(&'a crate::apply::Event),
+    /// The executor has ended (whatever drew its progress can go).
+    ApplyFinished,
+    /// The first Ctrl-C: no new action starts.
+    Interrupted,
+    /// What the apply did.
+    Summary(&'a Outcome),
+    /// A rehearsal (`apply --sandbox`) ended: the state file `path` was not written; it
+    /// would go from `before` to `after`.
+    Rehearsed {
+        path: &'a Path,
+        before: &'a str,
+        after: &'a str,
+    },
+}
+
+/// A plan and what showing it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanShown<'a> {
+    pub plan: &'a Plan,
+    pub graph: &'a Graph,
+    /// The recorded state the plan was made from (empty if none exists).
+    pub state: &'a State,
+    pub state_exists: bool,
+    /// The state file, as the user names it (for the diff's heading).
+    pub state_path: &'a Path,
+    /// Made without reading the cloud (`--offline`).
+    pub offline: bool,
+}
+
+/// Receives an operation's events. `Send + Sync`: the executor reports from its tasks.
+pub trait Reporter: Send + Sync {
+    fn event(&self, event: &Event<'_>);
+}
+
+/// The online plan's progress, passed on as the operation's events.
+struct Planning<'a>(&'a dyn Reporter);
+
+impl crate::plan::online::Progress for Planning<'_> {
+    fn update(
+        &self,
+        stage: crate::plan::online::Stage,
+        done: usize,
+        total: usize,
+        rate: Option<f64>,
+    ) {
+        self.0.event(&Event::Planning {
+            stage,
+            done,
+            total,
+            rate,
+        });
+    }
+}
+
+/// Makes the online plan, reporting its progress.
+async fn plan_online(
+    desired: &Desired,
+    state: &State,
+    client: &crate::cloud::Client,
+    max_deletes: Option<usize>,
+    reporter: &dyn Reporter,
+) -> Result<Plan, crate::plan::online::OnlineError> {
+    let plan = crate::plan::online::plan_with_progress(
+        desired,
+        state,
+        client,
+        max_deletes,
+        &Planning(reporter),
+    )
+    .await;
+    reporter.event(&Event::PlanningDone);
+    plan
+}
+
+/// Reports nothing (tests, benchmarks).
+pub struct Quiet;
+
+impl Reporter for Quiet {
+    fn event(&self, _: &Event<'_>) {}
+}
+
+/// What a plan is made from: the recorded state (or an empty one) and the desired file.
+pub(crate) struct Loaded {
+    pub state: State,
+    /// Whether the state file exists (a missing one is planned as empty).
+    pub state_exists: bool,
+    pub desired: Desired,
+}
+
+/// What a plan starts from before any state exists: nothing recorded. The empty lineage
+/// marks it; apply creates the real state (and its lineage) on the first write.
+pub fn empty_state() -> State {
+    State {
+        version: STATE_VERSION,
+        lineage: String::new(),
+        serial: 0,
+        applying: None,
+        resources: Default::default(),
+        pending: Vec::new(),
+    }
+}
+
+/// An error about several things at once (refused prechecks, failed actions): one
+/// message on stderr, and one `diagnostic` each in `--json`.
+#[derive(Debug)]
+pub struct Several {
+    /// The first line: what went wrong overall.
+    pub headline: String,
+    /// Between the headline and the items (`\n`, or `\n\n` for a paragraph).
+    pub separator: &'static str,
+    pub items: Vec<Item>,
+}
+
+/// One problem of a [`Several`]: about an address, or about the run.
+#[derive(Debug)]
+pub struct Item {
+    pub address: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.address {
+            Some(address) => write!(f, "{address}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::fmt::Display for Several {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.headline, self.separator)?;
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{item}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Several {}
+
+/// The plan's refused prechecks as one error, one item each; `None` if none was refused.
+fn refused(plan: &Plan, consequence: &str) -> Option<Several> {
+    let items: Vec<Item> = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a.precheck, crate::plan::Precheck::Failed { .. }))
+        .map(|a| Item {
+            address: Some(a.address.to_string()),
+            message: crate::plan::render::precheck_text(&a.precheck),
+        })
+        .collect();
+    (!items.is_empty()).then(|| Several {
+        headline: format!(
+            "the DryRun precheck refused {} of the deletes{consequence}:",
+            items.len()
+        ),
+        separator: "\n",
+        items,
+    })
+}

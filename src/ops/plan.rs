@@ -1,0 +1,142 @@
+//! `plan`: read the state (sharing its lock) and the desired file, diff them (online:
+//! against the cloud too, with DryRun prechecks), report the plan, save it if asked.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Cloud, Event, Loaded, PlanShown, Reporter, empty_state, refused};
+use crate::plan::saved::{self, SavedPlan};
+use crate::plan::{self, Plan, PlanOptions};
+
+/// What to plan.
+pub struct PlanRequest {
+    /// The desired-state file.
+    pub desired: PathBuf,
+    /// The directory of the recorded state and its lock.
+    pub state_dir: PathBuf,
+    /// Plan from the files alone: no refresh, no prechecks, `cloud` unused.
+    pub offline: bool,
+    /// Fail if the plan deletes more than this many servers.
+    pub max_deletes: Option<usize>,
+    /// How long to wait for a writer's lock on the state.
+    pub lock_timeout: Duration,
+    /// Save the plan here for `apply FILE`.
+    pub out: Option<PathBuf>,
+    pub cloud: Cloud,
+}
+
+/// Makes the plan `request` asks for and reports it. Writes nothing but `request.out`:
+/// a read-only checkout can plan. The reporter is shared with the client (its
+/// throttling warnings), hence the `Arc`.
+pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::Result<Plan> {
+    reporter.event(&Event::Begin);
+    if let Some(out) = &request.out {
+        saved::check_target(out)?;
+    }
+    let loaded = load(request, &*reporter)?;
+    // A plan lists the journal as what apply resolves first: never a planted entry.
+    let state_path = crate::state::state_path(&request.state_dir);
+    crate::apply::check_pending(
+        &loaded.state,
+        &loaded.desired.servers.keys().cloned().collect(),
+        &state_path,
+    )?;
+    let plan = if request.offline {
+        plan::build(
+            &loaded.desired,
+            &loaded.state,
+            &PlanOptions {
+                max_deletes: request.max_deletes,
+                refresh: None,
+            },
+        )?
+    } else {
+        let connection = super::connect::connect(
+            &request.cloud,
+            &loaded.state,
+            Some(&loaded.desired),
+            &reporter,
+        )
+        .await?;
+        let plan = super::plan_online(
+            &loaded.desired,
+            &loaded.state,
+            &connection.client,
+            request.max_deletes,
+            &*reporter,
+        )
+        .await;
+        connection.close().await;
+        plan?
+    };
+    let rehearsal = !request.offline && request.cloud.is_rehearsal();
+    let graph = plan.graph()?;
+    if plan.has_changes() {
+        // A plan whose apply could not record anything is refused now, not mid-apply.
+        crate::state::next_serial(&state_path, loaded.state.serial)?;
+    }
+    reporter.event(&Event::Planned(PlanShown {
+        plan: &plan,
+        graph: &graph,
+        state: &loaded.state,
+        state_exists: loaded.state_exists,
+        state_path: &state_path,
+        offline: request.offline,
+    }));
+    if rehearsal {
+        reporter.event(&Event::PlannedAgainstSandbox);
+    }
+    if let Some(refused) = refused(&plan, "; apply would fail there") {
+        return Err(refused.into());
+    }
+    if let Some(out) = &request.out {
+        if rehearsal {
+            anyhow::bail!(
+                "a plan made against the sandbox (--sandbox) cannot be saved: its prechecks \
+                 say nothing about the cloud; plan without --sandbox to save one"
+            );
+        }
+        let saved = SavedPlan::new(
+            &plan,
+            &request.desired,
+            request.offline,
+            crate::ui::timestamp(),
+        );
+        saved::save(out, &saved)?;
+        reporter.event(&Event::PlanSaved { path: out });
+    }
+    Ok(plan)
+}
+
+/// Reads the state (sharing the lock while reading, so a running apply is waited for, as
+/// Terraform does) and the desired file.
+fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded> {
+    let recorded = {
+        let _lock = crate::state::Lock::acquire_shared_with(
+            &request.state_dir,
+            request.lock_timeout,
+            |holder| {
+                reporter.event(&Event::LockWait {
+                    holder,
+                    timeout: request.lock_timeout,
+                })
+            },
+        )?;
+        crate::state::read(&request.state_dir)?
+    };
+    let state_exists = recorded.is_some();
+    let state = recorded.unwrap_or_else(|| {
+        reporter.event(&Event::NoState {
+            path: &crate::state::state_path(&request.state_dir),
+        });
+        empty_state()
+    });
+    let addresses = state.resources.keys().cloned().collect();
+    let desired = crate::config::load(&request.desired, &addresses)?;
+    Ok(Loaded {
+        state,
+        state_exists,
+        desired,
+    })
+}

@@ -1,0 +1,59 @@
+//! Seeding a sandbox from a vpnform state: the conversion from vpnform's recorded state
+//! to the emulator's [`World`], for `vpnform sandbox --from-state`, rehearsals and
+//! tests. It sits outside the emulator, which knows only worlds.
+
+use crate::state::State;
+
+use super::world::{IpsecServer, World};
+
+/// The world a recorded state implies: every recorded server exists (with its
+/// recorded attributes), on an `active`, `Normal` gateway in the recorded region.
+/// Servers named only in the `pending` journal exist too, so a rehearsal can resolve
+/// them.
+pub fn from_state(state: &State) -> World {
+    let mut world = World::default();
+    for resource in state.resources.values() {
+        world.add_gateway(&resource.vpn_gateway, &resource.region);
+        let a = &resource.attributes;
+        let mut server = IpsecServer::new(&resource.vpn_gateway);
+        server.name = a.get("name").cloned();
+        server.local_subnet = a.get("local_subnet").cloned();
+        server.client_ip_pool = a.get("client_ip_pool").cloned();
+        server.internet_ip = a.get("internet_ip").cloned();
+        server.creation_time = a.get("creation_time").cloned();
+        if let Some(enabled) = a.get("psk_enabled") {
+            server.psk_enabled = enabled != "false";
+        }
+        world.ipsec_servers.insert(resource.id.clone(), server);
+    }
+    for op in &state.pending {
+        world.add_gateway(&op.vpn_gateway, &op.region);
+        world
+            .ipsec_servers
+            .entry(op.id.clone())
+            .or_insert_with(|| IpsecServer::new(&op.vpn_gateway));
+    }
+    world
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::world::Gateway;
+    use super::*;
+
+    #[test]
+    fn from_state_makes_every_recorded_server_exist_on_an_active_gateway() {
+        let text = "version: 1\nlineage: l\nserial: 3\nresources:\n  ipsec_server.office:\n    id: iss-office\n    region: cn-shanghai\n    vpn_gateway: vpn-office\n    attributes: { name: office, local_subnet: 10.0.0.0/24 }\npending: []\n";
+        let state: crate::state::State = serde_saphyr::from_str(text).unwrap();
+        let world = from_state(&state);
+        world.check().unwrap();
+        assert_eq!(
+            world.vpn_gateways["vpn-office"],
+            Gateway::new("cn-shanghai")
+        );
+        let server = &world.ipsec_servers["iss-office"];
+        assert_eq!(server.name.as_deref(), Some("office"));
+        assert_eq!(server.local_subnet.as_deref(), Some("10.0.0.0/24"));
+        assert_eq!(server.vpn_gateway, "vpn-office");
+    }
+}

@@ -1,0 +1,157 @@
+//! The views: where an operation's events (`crate::ops::Event`) become output. Two
+//! side by side over the same events, as Terraform's `views/hook_ui.go` beside
+//! `views/hook_json.go`: [`Human`] (text: the plan and summaries on stdout, progress on
+//! stderr) and [`Json`] (Terraform's machine-readable UI lines on stdout). A command
+//! picks one ([`for_format`]); everything either prints is built here, through
+//! [`crate::ui`].
+
+pub mod human;
+pub mod json;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use human::Human;
+pub use json::Json;
+
+use crate::apply::Outcome;
+use crate::ops::{Event, Reporter};
+use crate::plan::ActionKind;
+use crate::state::LockHolder;
+use crate::ui::Ui;
+
+/// The view a command's `--json` and `--full` ask for.
+pub fn for_format(ui: &Ui, json: bool, full: bool) -> Arc<dyn Reporter> {
+    if json {
+        Arc::new(Json::new(ui.clone()))
+    } else {
+        Arc::new(Human::new(ui.clone(), full))
+    }
+}
+
+/// The line a run prints when it starts waiting for the state lock, whichever command
+/// it is: without it, a run waiting up to `--lock-timeout` looks hung.
+pub fn lock_wait(holder: Option<&LockHolder>, timeout: Duration) -> String {
+    let who = holder.map_or_else(|| "another process".to_owned(), LockHolder::describe);
+    format!(
+        "The state is locked by {who}; waiting for it (up to {}).",
+        crate::ui::duration::human(timeout)
+    )
+}
+
+/// What both views say on stderr, in words: the notices and warnings a person reading
+/// a job log needs whatever format stdout is in.
+fn notice(ui: &Ui, event: &Event<'_>) {
+    match event {
+        Event::LockWait { holder, timeout } => ui.status(&lock_wait(*holder, *timeout)),
+        Event::NoState { path } => ui.status(&format!(
+            "No recorded state at {}: every desired server will be adopted.",
+            path.display()
+        )),
+        Event::DesiredFromSavedPlan { desired, plan_file } => ui.status(&format!(
+            "Using the desired-state file {} that the saved plan {} was made from.",
+            desired.display(),
+            plan_file.display()
+        )),
+        Event::Resuming { plan_file, hash } => ui.status(&format!(
+            "Resuming the saved plan {} (hash {hash}): finished actions are skipped, \
+             pending ones resolved with their original ClientTokens.",
+            plan_file.display()
+        )),
+        Event::Warning(message) => ui.warn(message),
+        Event::Throttled(warning) => ui.warn(&warning.to_string()),
+        Event::Interrupted => ui.warn(
+            "interrupted: no new operation starts; those in flight finish and are \
+             recorded. Press Ctrl-C again to exit at once (pending operations are then \
+             resolved by the next run).",
+        ),
+        _ => {}
+    }
+}
+
+/// The online plan's progress on stderr (`crate::ui::progress`): a bar on a terminal
+/// for the human view, lines every few seconds otherwise and always for the JSON view.
+struct Planning {
+    ui: Ui,
+    json: bool,
+    step: std::sync::Mutex<Option<crate::ui::progress::StepProgress>>,
+}
+
+impl Planning {
+    fn new(ui: &Ui, json: bool) -> Self {
+        Planning {
+            ui: ui.clone(),
+            json,
+            step: Default::default(),
+        }
+    }
+
+    /// Shows the online plan's progress events; `false` for any other event.
+    fn event(&self, event: &Event<'_>) -> bool {
+        use crate::plan::online::Stage;
+        use crate::ui::progress::{LINE_EVERY, StepProgress};
+        match event {
+            Event::Planning {
+                stage,
+                done,
+                total,
+                rate,
+            } => {
+                let (label, unit) = match stage {
+                    Stage::Refresh => ("Refreshing", "regions"),
+                    Stage::Precheck => ("Prechecking", "deletes"),
+                };
+                let mut step = self.step.lock().unwrap();
+                step.get_or_insert_with(|| StepProgress::new(&self.ui, self.json, LINE_EVERY))
+                    .update(label, *done, *total, unit, *rate);
+            }
+            Event::PlanningDone => {
+                if let Some(step) = self.step.lock().unwrap().take() {
+                    step.finish();
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// An apply's counts, as its summary says them.
+struct Counts {
+    changed: usize,
+    destroyed: usize,
+    adopted: usize,
+    forgotten: usize,
+    /// Deleted outside vpnform: not counted as destroyed by this run.
+    gone: usize,
+}
+
+impl Counts {
+    fn of(outcome: &Outcome) -> Self {
+        Counts {
+            changed: outcome.count(ActionKind::Update),
+            destroyed: outcome.count(ActionKind::Delete),
+            adopted: outcome.count(ActionKind::Adopt),
+            forgotten: outcome.count(ActionKind::Forget),
+            gone: outcome.already_gone(),
+        }
+    }
+
+    /// `Apply complete! Resources: 0 added, 0 changed, 2 destroyed, ...`.
+    fn message(&self, complete: bool) -> String {
+        let word = if complete {
+            "Apply complete!"
+        } else {
+            "Apply incomplete!"
+        };
+        let gone = if self.gone > 0 {
+            format!(", {} already gone", self.gone)
+        } else {
+            String::new()
+        };
+        format!(
+            "{word} Resources: 0 added, {} changed, {} destroyed, {} adopted, {} forgotten{gone}.",
+            self.changed, self.destroyed, self.adopted, self.forgotten
+        )
+    }
+}

@@ -13,6 +13,48 @@ pub fn options_for(text: &str) -> serde_saphyr::Options {
     options
 }
 
+/// A parser limit that `text` went over, in words, with the limit: serde-saphyr's own
+/// message for these is its Rust debug text (`Nodes { nodes: 250001 }`).
+pub fn parser_limit(text: &str, breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let budget = crate::yaml::options_for(text).budget.unwrap_or_default();
+    let over = match breach {
+        B::Nodes { .. } => format!("more than {} values, lists and mappings", budget.max_nodes),
+        B::Events { .. } => format!("more than {} YAML parser events", budget.max_events),
+        B::Depth { .. } => format!(
+            "more than {} levels of nested lists and mappings",
+            budget.max_depth
+        ),
+        B::Aliases { .. } => format!("more than {} aliases (`*name`)", budget.max_aliases),
+        B::Anchors { .. } => format!("more than {} anchors (`&name`)", budget.max_anchors),
+        B::MergeKeys { .. } => format!("more than {} merge keys (`<<`)", budget.max_merge_keys),
+        B::ScalarBytes { .. } => format!(
+            "more than {} MiB of text in values",
+            budget.max_total_scalar_bytes / (1024 * 1024)
+        ),
+        B::AliasAnchorRatio { .. } => {
+            "too many aliases for its anchors (`*name` for `&name`)".to_owned()
+        }
+        _ => "more than the YAML parser allows for one file".to_owned(),
+    };
+    format!("the file goes over a limit of the YAML parser: {over}")
+}
+
+/// The parser limit behind `err` (through the alias or snippet it comes wrapped in), in
+/// words, if a limit is what stopped the parse.
+pub fn parser_limit_of(text: &str, err: &serde_saphyr::Error) -> Option<String> {
+    let mut original = err;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = original
+    {
+        original = error;
+    }
+    match original {
+        serde_saphyr::Error::Budget { breach, .. } => Some(parser_limit(text, breach)),
+        _ => None,
+    }
+}
+
 /// The most characters of a source line an error message quotes: a line of a terminal.
 pub const EXCERPT_CHARS: usize = 100;
 

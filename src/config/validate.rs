@@ -82,40 +82,13 @@ pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
             "a desired-state file is one YAML document: remove the `---` that starts another one, and what follows it"
         }
         serde_saphyr::Error::Budget { breach, .. } => {
-            diagnostic.message = parser_limit(text, breach);
+            diagnostic.message = crate::yaml::parser_limit(text, breach);
             "the limits stop files that expand without end (aliases of aliases) or nest without end: write the entries out without aliases, or nest less"
         }
         _ => "fix the YAML syntax at this place",
     };
     diagnostic.help.push(help.to_owned());
     diagnostic
-}
-
-/// A parser limit that `text` went over, in words, with the limit: serde-saphyr's own
-/// message for these is its Rust debug text (`Nodes { nodes: 250001 }`).
-fn parser_limit(text: &str, breach: &serde_saphyr::budget::BudgetBreach) -> String {
-    use serde_saphyr::budget::BudgetBreach as B;
-    let budget = crate::yaml::options_for(text).budget.unwrap_or_default();
-    let over = match breach {
-        B::Nodes { .. } => format!("more than {} values, lists and mappings", budget.max_nodes),
-        B::Events { .. } => format!("more than {} YAML parser events", budget.max_events),
-        B::Depth { .. } => format!(
-            "more than {} levels of nested lists and mappings",
-            budget.max_depth
-        ),
-        B::Aliases { .. } => format!("more than {} aliases (`*name`)", budget.max_aliases),
-        B::Anchors { .. } => format!("more than {} anchors (`&name`)", budget.max_anchors),
-        B::MergeKeys { .. } => format!("more than {} merge keys (`<<`)", budget.max_merge_keys),
-        B::ScalarBytes { .. } => format!(
-            "more than {} MiB of text in values",
-            budget.max_total_scalar_bytes / (1024 * 1024)
-        ),
-        B::AliasAnchorRatio { .. } => {
-            "too many aliases for its anchors (`*name` for `&name`)".to_owned()
-        }
-        _ => "more than the YAML parser allows for one file".to_owned(),
-    };
-    format!("the file goes over a limit of the YAML parser: {over}")
 }
 
 /// Text that is not UTF-8, located at the first bad byte.

@@ -162,13 +162,17 @@ fn parse_error(path: &Path, source: &str, err: &serde_saphyr::Error) -> StateErr
         .unwrap_or((1, 1));
     // The user-facing formatter: the default one gives advice to the programmer
     // ("use Option<String>").
-    let mut message = err
-        .without_snippet()
-        .render_with_formatter(&serde_saphyr::UserMessageFormatter);
-    // serde-saphyr appends the position in prose; ours is in front as file:line:column.
-    if let Some(at) = message.rfind(" at line ") {
-        message.truncate(at);
-    }
+    // A parser limit in words (serde-saphyr's own text for it is Rust debug output).
+    let message = crate::yaml::parser_limit_of(source, err).unwrap_or_else(|| {
+        let mut message = err
+            .without_snippet()
+            .render_with_formatter(&serde_saphyr::UserMessageFormatter);
+        // serde-saphyr appends the position in prose; ours is in front as file:line:column.
+        if let Some(at) = message.rfind(" at line ") {
+            message.truncate(at);
+        }
+        message
+    });
     StateError::Parse {
         path: path.to_path_buf(),
         line,

@@ -69,7 +69,7 @@ pub(super) mod tests {
     use crate::state::{PendingOp, Resource, parse};
 
     pub(in crate::state) fn sample() -> State {
-        let mut s = State::new();
+        let mut s = State::with_new_lineage();
         s.lineage = "4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a".into();
         s.serial = 12;
         s.resources.insert(

@@ -11,13 +11,13 @@
 //!   The configure-time estimator it polls by is `configure_time.rs`, a pure type.
 //! - [`engine`]: the dependency-ordered, per-gateway-serialized execution.
 //! - [`report`]: the events a run emits (`crate::views` renders them).
-//! - [`saved`]: whether a saved plan may run (or resume) against the state as it is.
+//! - [`saved_check`]: whether a saved plan may run (or resume) against the state as it is.
 
 mod configure_time;
 pub mod engine;
 pub mod journal;
 pub mod report;
-pub mod saved;
+pub mod saved_check;
 pub mod watch;
 
 pub use engine::{ActionResult, ApplyOptions, Outcome};

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
 use super::{Cloud, Event, Item, PlanShown, Reporter, Several, empty_state, refused};
-use crate::apply::saved::{self as saved_check, Start};
+use crate::apply::saved_check::{self, Start};
 use crate::apply::{ApplyOptions, Journal, Outcome, execute};
 use crate::config::Desired;
 use crate::plan::{Action, ActionKind, Plan, online, saved};

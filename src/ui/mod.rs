@@ -10,8 +10,6 @@ use anstream::{AutoStream, ColorChoice};
 pub mod progress;
 pub use anstyle::Style;
 
-pub mod duration;
-
 /// Styles used across the output, in one place.
 pub mod style {
     use anstyle::{AnsiColor, Style};

@@ -406,7 +406,7 @@ fn needs_cloud(a: &Action) -> bool {
 pub fn check_cloud(
     actions: &[Action],
     path: &Path,
-    found: &crate::plan::online::Refresh,
+    found: &crate::plan::online::Inventory,
 ) -> Result<(), Refused> {
     let mut lines = Vec::new();
     for a in actions.iter().filter(|a| needs_cloud(a)) {

@@ -23,7 +23,6 @@
 //! whatever else is queued, a lazy one waits a little for company.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -111,7 +110,6 @@ struct Inner {
     interval: Duration,
     strategy: PollStrategy,
     regions: Mutex<HashMap<String, Region>>,
-    rounds: AtomicU64,
 }
 
 /// Shared by every action of a run.
@@ -128,10 +126,6 @@ const CONFIRM_BATCH: usize = 20;
 impl GatewayWatch {
     /// `interval`: the pause between two polling rounds of a region before a configure
     /// time has been observed (and always, with [`PollStrategy::Fixed`]).
-    pub fn new(client: Client, interval: Duration) -> Self {
-        Self::with_strategy(client, interval, PollStrategy::Adaptive)
-    }
-
     pub fn with_strategy(client: Client, interval: Duration, strategy: PollStrategy) -> Self {
         GatewayWatch {
             inner: Arc::new(Inner {
@@ -139,15 +133,8 @@ impl GatewayWatch {
                 interval,
                 strategy,
                 regions: Mutex::new(HashMap::new()),
-                rounds: AtomicU64::new(0),
             }),
         }
-    }
-
-    /// Returns once `gateway` reports `active`, reading it exactly (the first answer
-    /// comes one interval after the call, since the caller has just made it busy).
-    pub async fn wait_active(&self, region: &str, gateway: &str) -> Result<VpnGateway, WaitError> {
-        self.wait_active_for(region, gateway, WaitKind::EXACT).await
     }
 
     /// Returns once `gateway` is done configuring; see [`WaitKind`].
@@ -215,11 +202,6 @@ impl GatewayWatch {
         regions.get(region)?.last_status.get(gateway).cloned()
     }
 
-    /// Polling rounds made so far (all regions).
-    pub fn rounds(&self) -> u64 {
-        self.inner.rounds.load(Ordering::Relaxed)
-    }
-
     /// A delete in `region` was confirmed only `took` after it was accepted, by a
     /// later read than the first (a lagging status or listing): later waits of the
     /// region first look that late.
@@ -239,12 +221,6 @@ impl GatewayWatch {
         ConfigureTime::new(self.inner.strategy, self.inner.interval, estimate)
             .next_poll()
             .max(Duration::from_millis(100))
-    }
-
-    /// The configure time learned for `region`, if any.
-    pub fn estimate(&self, region: &str) -> Option<Duration> {
-        let regions = self.inner.regions.lock().unwrap();
-        regions.get(region)?.estimate
     }
 }
 
@@ -299,7 +275,6 @@ async fn poll_region(inner: Arc<Inner>, region: String) {
         if due.is_empty() {
             continue;
         }
-        inner.rounds.fetch_add(1, Ordering::Relaxed);
         let answer = read_statuses(&inner, &region, &due).await;
         let now = Instant::now();
         let mut regions = inner.regions.lock().unwrap();

@@ -82,13 +82,6 @@ impl Ui {
         }
     }
 
-    /// A line shown only with `-v`.
-    pub fn verbose(&self, line: &str) {
-        if self.verbosity >= Verbosity::Verbose {
-            let _ = writeln!(self.stderr(), "{line}");
-        }
-    }
-
     /// `warning: ...` on stderr (shown even with `-q`).
     pub fn warn(&self, message: &str) {
         let s = style::WARNING;

@@ -31,7 +31,9 @@
 //! Below them all, one home per concept every layer shares: [`address`] (a resource
 //! address and the kind's spelling), [`id`] (the `iss-`/`vpn-` id grammar), [`regions`]
 //! (the region table and each region's endpoint), [`duration`] (durations as
-//! flags take them and as messages print them) and `suggest` ("did you mean").
+//! flags take them and as messages print them), `suggest` ("did you mean"), [`yaml`]
+//! (the YAML parser's limits and excerpts, for the desired file and the state file alike)
+//! and [`secret`] (values that never print).
 
 // One output channel (crate::ui): nothing else prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]

@@ -1,5 +1,5 @@
 //! API errors: decoding Alibaba's JSON and XML error bodies into one [`ApiError`],
-//! classifying codes into the retry classes DESIGN.md names, and the text a user sees.
+//! classifying codes into the retry classes of [`ErrorClass`], and the text a user sees.
 //! The client builds every error through here; apply and plan only read `class`.
 
 use std::fmt;

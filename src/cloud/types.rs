@@ -1,5 +1,6 @@
-//! The client's contract with the rest of the crate (plan, apply, tests). The cloud
-//! issue fills in the bodies; these signatures are what other modules build against.
+//! The client's contract with the rest of the crate (plan, apply, tests): the options it
+//! is built with (each with its `Default` beside it), the credentials, and the requests
+//! and resources of each API action.
 
 use std::time::Duration;
 

@@ -92,7 +92,8 @@ pub struct Plan {
     pub desired_sha256: String,
     /// Sorted by address.
     pub actions: Vec<Action>,
-    /// SHA-256 over the canonical JSON of `{lineage, serial, actions}` (DESIGN.md).
+    /// SHA-256 over the canonical JSON of `{lineage, serial, actions}` (see the
+    /// README's "Plan hash and ClientTokens").
     pub hash: String,
     /// Operations journaled in the state by an interrupted apply; apply resolves them
     /// (with their original tokens) before anything else. Shown, not hashed.

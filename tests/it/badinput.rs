@@ -590,7 +590,7 @@ fn has_cycle(edges: &BTreeMap<String, Vec<String>>) -> bool {
     edges.keys().any(|n| visit(n, edges, &mut state))
 }
 
-/// The example of DESIGN.md, with a recorded dependency.
+/// A desired file with every field, and a recorded dependency.
 const REFERENCE: &str = "version: 1
 defaults:
   region: cn-hangzhou

@@ -365,7 +365,7 @@ async fn missing_and_malformed_parameters_unknown_action_and_version() {
     let r = delete_with(&c, &[("ClientToken", &long)]).await;
     assert_eq!(r.code(), "InvalidParameter");
 
-    let r = c.call("CreateIpsecServer", &[("RegionId", REGION)]).await;
+    let r = c.call("CreateVpnConnection", &[("RegionId", REGION)]).await;
     assert_eq!((r.status, r.code()), (404, "InvalidAction.NotFound"));
     let r = c
         .call(

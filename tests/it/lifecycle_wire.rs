@@ -680,3 +680,59 @@ fn a_world_file_with_two_servers_on_one_gateway_is_refused_naming_the_file_and_b
         )
         .run();
 }
+
+/// Alibaba's official Python SDK creates and updates a server through `vpnform sandbox
+/// serve` (tests/sdk/create_update.py). Ignored by default: it needs python3 with
+/// `pip install alibabacloud_vpc20160428`; run it with `--ignored`.
+#[test]
+#[ignore = "needs python3 with the alibabacloud_vpc20160428 package"]
+fn the_official_python_sdk_creates_and_updates_through_sandbox_serve() {
+    let ws = crate::support::Workspace::new().file(
+        "world.yaml",
+        "vpn_gateways:\n  vpn-bp1sdk: {region: cn-hangzhou}\n",
+    );
+    let mut child = ws
+        .command(&[
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--world",
+            "world.yaml",
+            "--configure-time",
+            "200ms",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (url, _) = crate::sandbox::endpoint_from(&mut stdout);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/create_update.py");
+    let out = std::process::Command::new("python3")
+        .args([script, &url, "vpn-bp1sdk"])
+        .output()
+        .expect("python3 runs");
+    let _ = child.kill();
+    let serve_log = {
+        let _ = child.wait();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut text).unwrap();
+        text
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "dry run: DryRunOperation\ncreated: True\nlisted: sdk-office 10.0.0.0/24,10.0.1.0/24 10.8.0.0/16 3600 group5\nupdated: sdk-renamed 10.9.0.0/16\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success());
+    assert!(
+        serve_log.contains("CreateIpsecServer -> 200 OK"),
+        "{serve_log}"
+    );
+    assert!(
+        !serve_log.contains("sdk-psk-value"),
+        "the PSK is logged: {serve_log}"
+    );
+}

@@ -941,7 +941,7 @@ async fn a_gateway_remembers_when_it_became_active_for_the_next_operation() {
 }
 
 /// Reads the child's stdout up to the `export VPNFORM_ENDPOINT=` line.
-fn endpoint_from(stdout: &mut impl std::io::BufRead) -> (String, String) {
+pub(crate) fn endpoint_from(stdout: &mut impl std::io::BufRead) -> (String, String) {
     let mut seen = String::new();
     let mut line = String::new();
     loop {

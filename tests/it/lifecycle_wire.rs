@@ -736,3 +736,50 @@ fn the_official_python_sdk_creates_and_updates_through_sandbox_serve() {
         "the PSK is logged: {serve_log}"
     );
 }
+
+/// `--status-lag` and `--list-lag` apply to a create as to a delete: the gateway first
+/// still shows `active` (yet refuses another task), and once it is `active` again the
+/// list still gives the old answer (no server) for the list lag.
+#[tokio::test]
+async fn a_create_under_status_and_list_lags_shows_late_but_is_never_doubled() {
+    let config = sandbox::SandboxConfig {
+        status_lag: Duration::from_secs(1),
+        list_lag: Duration::from_secs(1),
+        ..configuring(CONFIGURE)
+    };
+    let (sandbox, _wire) = serve(config, world()).await;
+    let client = client(&sandbox);
+    let created = client
+        .create_ipsec_server(&create("vpn-a", "t-lag"))
+        .await
+        .unwrap();
+    assert_eq!(status(&client, "vpn-a").await, "active", "the status lag");
+    let other = client
+        .create_ipsec_server(&create("vpn-a", "t-other"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused(&other),
+        (
+            400,
+            "VpnTask.CONFLICT",
+            "A task is already running on the specified VPN gateway."
+        )
+    );
+    assert_eq!(other.class, ErrorClass::Contention);
+    // Through `updating` and back to `active`.
+    let start = Instant::now();
+    while status(&client, "vpn-a").await != "updating" {
+        assert!(start.elapsed() < Duration::from_secs(5), "never updating");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    wait_active(&client, "vpn-a").await;
+    assert!(listed(&client, "vpn-a").await.is_empty(), "the list lag");
+    let start = Instant::now();
+    while listed(&client, "vpn-a").await.is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(5), "never listed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(listed(&client, "vpn-a").await[0].id, created.id);
+    assert_eq!(sandbox.audit().len(), 1);
+}

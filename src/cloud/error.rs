@@ -108,11 +108,6 @@ impl ErrorClass {
             ErrorClass::Terminal => "terminal",
         }
     }
-
-    /// Whether the client itself retries this class (apply retries contention).
-    pub fn is_retried_by_client(self) -> bool {
-        matches!(self, ErrorClass::Throttling | ErrorClass::Transient)
-    }
 }
 
 impl fmt::Display for ErrorClass {

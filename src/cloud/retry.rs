@@ -146,7 +146,7 @@ impl std::fmt::Display for ThrottleWarning {
              and keeps adapting; if other tools share this account's API limits, \
              `--max-rate N` caps vpnform's share",
             self.action,
-            crate::ui::duration::elapsed(self.throttled_for),
+            crate::duration::elapsed(self.throttled_for),
             format_rate(self.rate)
         )
     }

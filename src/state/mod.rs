@@ -6,7 +6,8 @@
 //! - [`read`] / [`parse`]: reading the file (`read.rs`), then the checks serde cannot do
 //!   (`validate.rs`); a file that does not validate is an error naming file:line:column
 //!   and is never overwritten.
-//! - [`to_yaml`]: the serializer, the exact bytes of the file (`yaml.rs`).
+//! - [`to_yaml`]: the serializer, the exact bytes of the file (`yaml.rs`), and
+//!   [`to_yaml_without`], the same bytes cut from a previous serialization.
 //! - [`write`] / [`write_if_changed`]: the atomic write (`write.rs`), which skips reading
 //!   back a file this process wrote itself (`written.rs`, a process-wide cache).
 //! - [`Lock`]: the lock file `.vpnform.lock` beside it (`lock.rs`); writers hold it
@@ -31,7 +32,7 @@ pub use lock::{
 pub use model::{ApplyingPlan, PendingOp, Resource, STATE_VERSION, State};
 pub use read::{parse, read, read_file};
 pub use write::{check_write_target, next_serial, write, write_if_changed};
-pub use yaml::{HEADER, to_yaml};
+pub use yaml::{HEADER, to_yaml, to_yaml_without};
 
 /// The state file's name in the state directory.
 pub const STATE_FILE: &str = "vpnform.state.yaml";

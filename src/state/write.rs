@@ -112,7 +112,7 @@ mod tests {
     #[test]
     fn write_if_changed_bumps_serial_only_on_change() {
         let dir = tempfile::tempdir().unwrap();
-        let prev = State::new();
+        let prev = State::with_new_lineage();
         let mut next = prev.clone();
         assert!(!write_if_changed(dir.path(), &prev, &mut next).unwrap());
         assert!(!state_path(dir.path()).exists());
@@ -129,8 +129,8 @@ mod tests {
     #[test]
     fn write_refuses_another_lineage() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), &State::new()).unwrap();
-        let err = write(dir.path(), &State::new()).unwrap_err();
+        write(dir.path(), &State::with_new_lineage()).unwrap();
+        let err = write(dir.path(), &State::with_new_lineage()).unwrap_err();
         assert!(matches!(err, StateError::LineageChanged { .. }), "{err}");
     }
 

@@ -1,6 +1,9 @@
 //! The serializer: the exact bytes of `vpnform.state.yaml`, deterministic so that the
 //! same state is always the same file and a git diff is the review.
 
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
 use super::State;
 
 /// The first line of every state file. YAML comments are ignored on read.
@@ -18,6 +21,45 @@ pub fn to_yaml(state: &State) -> Result<String, serde_saphyr::SerializeError> {
     Ok(format!("{HEADER}{body}"))
 }
 
+/// `to_yaml` of `state` without the resources at `removed` and with the serial one
+/// higher, cut from `before` (which must be `to_yaml(state)`) line by line instead of
+/// serializing again. `None` when the text is not in the shape this relies on (a key the
+/// serializer quoted, a resource map left empty, which serializes as `{}`): serialize.
+pub fn to_yaml_without(state: &State, before: &str, removed: &BTreeSet<&str>) -> Option<String> {
+    let mut out = String::with_capacity(before.len());
+    let (mut in_resources, mut skipping) = (false, false);
+    let (mut cut, mut serials) = (0usize, 0usize);
+    for line in before.split_inclusive('\n') {
+        let top_level = !line.starts_with([' ', '#', '\n', '-']);
+        if top_level {
+            in_resources = line.starts_with("resources:");
+            skipping = false;
+            if let Some(rest) = line.strip_prefix("serial: ") {
+                if rest.trim_end() != state.serial.to_string() {
+                    return None;
+                }
+                serials += 1;
+                let _ = writeln!(out, "serial: {}", state.serial + 1);
+                continue;
+            }
+        } else if in_resources
+            && let Some(key) = line.strip_prefix("  ")
+            && !key.starts_with(' ')
+        {
+            let key = key.trim_end();
+            skipping = key
+                .strip_suffix(':')
+                .is_some_and(|address| removed.contains(address));
+            cut += usize::from(skipping);
+        }
+        if !skipping {
+            out.push_str(line);
+        }
+    }
+    let whole = cut == removed.len() && serials == 1 && state.resources.len() != removed.len();
+    whole.then_some(out)
+}
+
 #[cfg(test)]
 pub(super) mod tests {
     use std::collections::BTreeMap;
@@ -27,7 +69,7 @@ pub(super) mod tests {
     use crate::state::{PendingOp, Resource, parse};
 
     pub(in crate::state) fn sample() -> State {
-        let mut s = State::new();
+        let mut s = State::with_new_lineage();
         s.lineage = "4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a".into();
         s.serial = 12;
         s.resources.insert(
@@ -130,5 +172,36 @@ pending: []
         }
         let text = to_yaml(&s).unwrap();
         assert_eq!(parse(Path::new("s.yaml"), &text).unwrap(), s);
+    }
+
+    #[test]
+    fn to_yaml_without_is_the_serialized_state_without_them() {
+        let s = sample();
+        let before = to_yaml(&s).unwrap();
+        let removed = BTreeSet::from(["ipsec_server.lab"]);
+        let mut expected = s.clone();
+        expected.resources.remove("ipsec_server.lab");
+        expected.serial += 1;
+        assert_eq!(
+            to_yaml_without(&s, &before, &removed),
+            Some(to_yaml(&expected).unwrap())
+        );
+    }
+
+    #[test]
+    fn to_yaml_without_declines_what_it_cannot_cut() {
+        let s = sample();
+        let before = to_yaml(&s).unwrap();
+        // Every resource removed: the map serializes as `{}`.
+        let all = BTreeSet::from(["ipsec_server.lab", "ipsec_server.office"]);
+        assert_eq!(to_yaml_without(&s, &before, &all), None);
+        // A key not in the text (as if quoted by the serializer).
+        let absent = BTreeSet::from(["ipsec_server.absent"]);
+        assert_eq!(to_yaml_without(&s, &before, &absent), None);
+        // A `before` that is not this state's text.
+        let mut other = s.clone();
+        other.serial = 99;
+        let removed = BTreeSet::from(["ipsec_server.lab"]);
+        assert_eq!(to_yaml_without(&other, &before, &removed), None);
     }
 }

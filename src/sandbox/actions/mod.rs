@@ -1,6 +1,7 @@
 //! The API actions the sandbox answers, one file each, and the [`Action`] enum that
-//! routes to them. An action name the sandbox does not know is [`Action::Unknown`],
-//! answered 404 `InvalidAction.NotFound` as Alibaba answers it.
+//! routes to them. An action name the sandbox does not know is refused by
+//! [`Action::parse`] with 404 `InvalidAction.NotFound`, as Alibaba answers it, before
+//! any rate limit or fault applies.
 
 mod create_ipsec_server;
 mod delete_ipsec_server;
@@ -24,20 +25,27 @@ pub enum Action {
     ListIpsecServers,
     DescribeVpnGateway,
     DescribeVpnGateways,
-    Unknown(String),
 }
 
 impl Action {
-    pub fn parse(name: &str) -> Action {
-        match name {
+    pub fn parse(name: &str) -> Result<Action, ApiError> {
+        Ok(match name {
             "CreateIpsecServer" => Action::CreateIpsecServer,
             "UpdateIpsecServer" => Action::UpdateIpsecServer,
             "DeleteIpsecServer" => Action::DeleteIpsecServer,
             "ListIpsecServers" => Action::ListIpsecServers,
             "DescribeVpnGateway" => Action::DescribeVpnGateway,
             "DescribeVpnGateways" => Action::DescribeVpnGateways,
-            other => Action::Unknown(other.to_owned()),
-        }
+            other => {
+                return Err(ApiError::new(
+                    404,
+                    "InvalidAction.NotFound",
+                    format!(
+                        "Specified api {other} is not found, please check your url and method."
+                    ),
+                ));
+            }
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -48,7 +56,6 @@ impl Action {
             Action::ListIpsecServers => "ListIpsecServers",
             Action::DescribeVpnGateway => "DescribeVpnGateway",
             Action::DescribeVpnGateways => "DescribeVpnGateways",
-            Action::Unknown(name) => name,
         }
     }
 
@@ -66,11 +73,6 @@ impl Action {
             Action::ListIpsecServers => list_ipsec_servers::run(req, inner, call),
             Action::DescribeVpnGateway => describe_vpn_gateway::run(req, inner, call),
             Action::DescribeVpnGateways => describe_vpn_gateways::run(req, inner, call),
-            Action::Unknown(name) => Err(ApiError::new(
-                404,
-                "InvalidAction.NotFound",
-                format!("Specified api {name} is not found, please check your url and method."),
-            )),
         }
     }
 }

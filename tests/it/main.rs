@@ -11,6 +11,7 @@ mod cli;
 mod cloud;
 mod config;
 mod hostile;
+mod lifecycle_wire;
 mod perf;
 mod plan;
 mod rates;

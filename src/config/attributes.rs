@@ -198,7 +198,10 @@ impl fmt::Display for PskSource {
 /// the network it probably means: the cloud takes network addresses only.
 pub fn parse_cidr(text: &str) -> Result<Ipv4Net, String> {
     let Some((_, prefix)) = text.split_once('/') else {
-        return Err("a CIDR block is an IPv4 address, `/` and a prefix length, e.g. `10.0.0.0/24`".to_owned());
+        return Err(
+            "a CIDR block is an IPv4 address, `/` and a prefix length, e.g. `10.0.0.0/24`"
+                .to_owned(),
+        );
     };
     if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
         return Err("the prefix length after `/` is a number from 0 to 32".to_owned());
@@ -227,12 +230,23 @@ mod tests {
 
     #[test]
     fn cidrs_are_network_addresses_with_a_prefix() {
-        assert_eq!(parse_cidr("10.0.0.0/24").unwrap().to_string(), "10.0.0.0/24");
+        assert_eq!(
+            parse_cidr("10.0.0.0/24").unwrap().to_string(),
+            "10.0.0.0/24"
+        );
         assert_eq!(
             parse_cidr("10.0.0.1/24").unwrap_err(),
             "the address has bits set after the prefix: did you mean `10.0.0.0/24`?"
         );
-        for bad in ["10.0.0.0", "10.0.0.0/33", "10.0.0/24", "10.0.0.0/+4", "10.0.0.0/", "::/0", "x/1"] {
+        for bad in [
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "10.0.0/24",
+            "10.0.0.0/+4",
+            "10.0.0.0/",
+            "::/0",
+            "x/1",
+        ] {
             assert!(parse_cidr(bad).is_err(), "{bad}");
         }
     }

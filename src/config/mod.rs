@@ -10,6 +10,7 @@
 pub mod attributes;
 mod error;
 mod model;
+pub mod psk;
 mod raw;
 mod validate;
 

@@ -54,10 +54,12 @@ pub fn validate(
         lines: super::source_lines(text),
         diagnostics: Vec::new(),
         dir: dir.to_owned(),
+        secrets: Vec::new(),
     };
     checker.tags(root);
     let servers = checker.file(root, recorded);
     let mut diagnostics = checker.diagnostics;
+    attributes::mask_secrets(&mut diagnostics, &checker.secrets);
     if diagnostics.is_empty() {
         Ok(servers)
     } else {
@@ -88,6 +90,7 @@ pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
         lines,
         diagnostics: Vec::new(),
         dir: Default::default(),
+        secrets: Vec::new(),
     };
     let mut diagnostic = checker.diagnostic(pos, 1, message, None);
     // A limit met while expanding an alias comes wrapped in where the alias was.
@@ -122,6 +125,7 @@ pub fn not_utf8(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
         lines: super::source_lines(&whole),
         diagnostics: Vec::new(),
         dir: Default::default(),
+        secrets: Vec::new(),
     };
     let mut diagnostic = checker.diagnostic(
         Pos { line, column },
@@ -148,6 +152,7 @@ pub fn required_version(text: &str, root: &Node) -> Option<Diagnostic> {
         lines: super::source_lines(text),
         diagnostics: Vec::new(),
         dir: Default::default(),
+        secrets: Vec::new(),
     };
     checker.required_version(node)
 }
@@ -157,6 +162,8 @@ struct Checker<'t> {
     diagnostics: Vec<Diagnostic>,
     /// The desired file's directory (`psk: {file}` paths are relative to it).
     dir: std::path::PathBuf,
+    /// Literal keys written in the file (place, width): masked in every snippet.
+    secrets: Vec<(Pos, u64)>,
 }
 
 /// One entry under `ipsec_servers` as far as it could be read.
@@ -331,9 +338,7 @@ impl<'t> Checker<'t> {
         let mut first_on_gateway: BTreeMap<&str, &Entry> = BTreeMap::new();
         for entry in &entries {
             if let (Some(gateway), Some(node)) = (&entry.vpn_gateway, entry.vpn_gateway_node) {
-                let same_id = |first: &Entry| {
-                    matches!((&first.id, &entry.id), (Some((a, _)), Some((b, _))) if a == b)
-                };
+                let same_id = |first: &Entry| matches!((&first.id, &entry.id), (Some((a, _)), Some((b, _))) if a == b);
                 match first_on_gateway.get(gateway.as_str()) {
                     // The same server under two addresses: that error says it all.
                     Some(first) if same_id(first) => {}

@@ -52,6 +52,35 @@ pub(super) struct Read<'n> {
     pub client_ip_pool_written: bool,
 }
 
+/// Masks, in every quoted line, the characters of the secrets at `secrets` (a place
+/// and a width): a literal key is quoted by its own error, and by any other error on
+/// its line, and must not be printed by either.
+pub(super) fn mask_secrets(
+    diagnostics: &mut [super::Diagnostic],
+    secrets: &[(crate::config::raw::Pos, u64)],
+) {
+    for label in diagnostics.iter_mut().flat_map(|d| d.labels.iter_mut()) {
+        for (pos, width) in secrets.iter().filter(|(pos, _)| pos.line == label.line) {
+            // The quoted line may be an excerpt: `source_column` is `column` in it.
+            let shift = label.column as i128 - label.source_column as i128;
+            let start = pos.column as i128 - 1 - shift;
+            let end = start + *width as i128;
+            label.source_line = label
+                .source_line
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if (start..end).contains(&(i as i128)) {
+                        '*'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+        }
+    }
+}
+
 impl<'t> Checker<'t> {
     /// Reads the attribute fields among `fields` of the entry at `path`. `dir` is the
     /// desired file's directory, which a `psk: {file}` path is relative to.
@@ -64,13 +93,23 @@ impl<'t> Checker<'t> {
         let mut read = Read::default();
         if let Some((_, node)) = fields.get("name") {
             let field = format!("{path}.name");
-            if let Some(text) = self.string(node, &field, "write the server's name, e.g. `name: office`") {
+            if let Some(text) =
+                self.string(node, &field, "write the server's name, e.g. `name: office`")
+            {
                 match ServerName::parse(&text) {
                     Ok(name) => read.attributes.name = Some(name),
                     Err(why) => {
+                        let message = if text.is_empty() {
+                            format!("`{field}` is empty: {why}")
+                        } else {
+                            format!(
+                                "`{}` in `{field}` is not a server name: {why}",
+                                shown(&text)
+                            )
+                        };
                         self.error(
                             node,
-                            format!("`{}` in `{field}` is not a server name: {why}", shown(&text)),
+                            message,
                             &["write 1 to 100 characters, e.g. `name: office`"],
                         );
                     }
@@ -122,8 +161,7 @@ impl<'t> Checker<'t> {
             read.attributes.ike_config = self.ike_config(node, &format!("{path}.ike_config"));
         }
         if let Some((_, node)) = fields.get("ipsec_config") {
-            read.attributes.ipsec_config =
-                self.ipsec_config(node, &format!("{path}.ipsec_config"));
+            read.attributes.ipsec_config = self.ipsec_config(node, &format!("{path}.ipsec_config"));
         }
         read
     }
@@ -168,7 +206,12 @@ impl<'t> Checker<'t> {
                 continue;
             };
             if let Some((_, first)) = nets.iter().find(|(other, _)| typed::overlap(other, &net)) {
-                let label = self.label(first.pos, first.width, false, "overlaps this one".to_owned());
+                let label = self.label(
+                    first.pos,
+                    first.width,
+                    false,
+                    "overlaps this one".to_owned(),
+                );
                 let diagnostic = self.error(
                     item,
                     format!("`{net}` in `{path}` overlaps another block of the list"),
@@ -203,20 +246,12 @@ impl<'t> Checker<'t> {
     fn psk(&mut self, node: &Node, path: &str, dir: &Path) -> Option<PskSource> {
         const HELP: &str = "write `psk: {env: NAME}` (an environment variable) or `psk: {file: PATH}` (a file beside the desired file)";
         if !matches!(node.value, Value::Map(_)) {
-            let diagnostic = self.error(
+            self.error(
                 node,
                 format!("a literal pre-shared key in `{path}`: the key never goes in the desired file"),
                 &[HELP, "the key written here is in the file's history: change it on the server's clients"],
             );
-            let label = &mut diagnostic.labels[0];
-            let start = label.source_column.max(1) as usize - 1;
-            let width = node.width as usize;
-            label.source_line = label
-                .source_line
-                .chars()
-                .enumerate()
-                .map(|(i, c)| if i >= start && i < start + width { '*' } else { c })
-                .collect();
+            self.secrets.push((node.pos, node.width));
             return None;
         }
         let fields = self.fields(node, path, &format!("`{path}`"), &["env", "file"], HELP)?;
@@ -242,7 +277,10 @@ impl<'t> Checker<'t> {
             return None;
         }
         if is_env {
-            let good = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            let good = text
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !good {
                 self.error(
@@ -304,19 +342,40 @@ impl<'t> Checker<'t> {
         let get = |name: &str| fields.get(name).map(|(_, value)| *value);
         let mut config = IkeConfig::default();
         if let Some(node) = get("ike_version") {
-            config.ike_version = self.one_of(node, &format!("{path}.ike_version"), IkeVersion::parse, IkeVersion::ALL);
+            config.ike_version = self.one_of(
+                node,
+                &format!("{path}.ike_version"),
+                IkeVersion::parse,
+                IkeVersion::ALL,
+            );
         }
         if let Some(node) = get("ike_mode") {
-            config.ike_mode = self.one_of(node, &format!("{path}.ike_mode"), IkeMode::parse, IkeMode::ALL);
+            config.ike_mode = self.one_of(
+                node,
+                &format!("{path}.ike_mode"),
+                IkeMode::parse,
+                IkeMode::ALL,
+            );
         }
         if let Some(node) = get("ike_enc_alg") {
-            config.ike_enc_alg = self.one_of(node, &format!("{path}.ike_enc_alg"), EncAlg::parse, EncAlg::ALL);
+            config.ike_enc_alg = self.one_of(
+                node,
+                &format!("{path}.ike_enc_alg"),
+                EncAlg::parse,
+                EncAlg::ALL,
+            );
         }
         if let Some(node) = get("ike_auth_alg") {
-            config.ike_auth_alg = self.one_of(node, &format!("{path}.ike_auth_alg"), AuthAlg::parse, AuthAlg::ALL);
+            config.ike_auth_alg = self.one_of(
+                node,
+                &format!("{path}.ike_auth_alg"),
+                AuthAlg::parse,
+                AuthAlg::ALL,
+            );
         }
         if let Some(node) = get("ike_pfs") {
-            config.ike_pfs = self.one_of(node, &format!("{path}.ike_pfs"), IkePfs::parse, IkePfs::ALL);
+            config.ike_pfs =
+                self.one_of(node, &format!("{path}.ike_pfs"), IkePfs::parse, IkePfs::ALL);
         }
         if let Some(node) = get("ike_lifetime") {
             config.ike_lifetime = self.lifetime(node, &format!("{path}.ike_lifetime"));
@@ -341,13 +400,28 @@ impl<'t> Checker<'t> {
         let get = |name: &str| fields.get(name).map(|(_, value)| *value);
         let mut config = IpsecConfig::default();
         if let Some(node) = get("ipsec_enc_alg") {
-            config.ipsec_enc_alg = self.one_of(node, &format!("{path}.ipsec_enc_alg"), EncAlg::parse, EncAlg::ALL);
+            config.ipsec_enc_alg = self.one_of(
+                node,
+                &format!("{path}.ipsec_enc_alg"),
+                EncAlg::parse,
+                EncAlg::ALL,
+            );
         }
         if let Some(node) = get("ipsec_auth_alg") {
-            config.ipsec_auth_alg = self.one_of(node, &format!("{path}.ipsec_auth_alg"), AuthAlg::parse, AuthAlg::ALL);
+            config.ipsec_auth_alg = self.one_of(
+                node,
+                &format!("{path}.ipsec_auth_alg"),
+                AuthAlg::parse,
+                AuthAlg::ALL,
+            );
         }
         if let Some(node) = get("ipsec_pfs") {
-            config.ipsec_pfs = self.one_of(node, &format!("{path}.ipsec_pfs"), IpsecPfs::parse, IpsecPfs::ALL);
+            config.ipsec_pfs = self.one_of(
+                node,
+                &format!("{path}.ipsec_pfs"),
+                IpsecPfs::parse,
+                IpsecPfs::ALL,
+            );
         }
         if let Some(node) = get("ipsec_lifetime") {
             config.ipsec_lifetime = self.lifetime(node, &format!("{path}.ipsec_lifetime"));
@@ -385,17 +459,19 @@ impl<'t> Checker<'t> {
     fn lifetime(&mut self, node: &Node, path: &str) -> Option<Lifetime> {
         let help = "a lifetime is a number of seconds from 0 to 86400, e.g. `86400`";
         match node.value {
-            Value::Int(n) => match Lifetime::new(n) {
-                Some(lifetime) => Some(lifetime),
-                None => {
-                    self.error(
+            Value::Int(n) => {
+                match Lifetime::new(n) {
+                    Some(lifetime) => Some(lifetime),
+                    None => {
+                        self.error(
                         node,
                         format!("`{n}` in `{path}` is out of range: a lifetime is 0 to 86400 seconds"),
                         &[help],
                     );
-                    None
+                        None
+                    }
                 }
-            },
+            }
             _ => {
                 self.wrong_type(node, "a number of seconds", path, help);
                 None
@@ -404,13 +480,25 @@ impl<'t> Checker<'t> {
     }
 
     fn ike_id(&mut self, node: &Node, path: &str) -> Option<IkeId> {
-        let text = self.string(node, path, "write an IP address or a name, e.g. `47.98.1.1`")?;
+        let text = self.string(
+            node,
+            path,
+            "write an IP address or a name, e.g. `47.98.1.1`",
+        )?;
         match IkeId::parse(&text) {
             Ok(id) => Some(id),
             Err(why) => {
+                let message = if text.is_empty() {
+                    format!("`{path}` is empty: {why}")
+                } else {
+                    format!(
+                        "`{}` in `{path}` is not an IKE identity: {why}",
+                        shown(&text)
+                    )
+                };
                 self.error(
                     node,
-                    format!("`{}` in `{path}` is not an IKE identity: {why}", shown(&text)),
+                    message,
                     &["write 1 to 100 characters: an IP address or a name"],
                 );
                 None

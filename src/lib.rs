@@ -30,8 +30,8 @@
 //!
 //! Below them all, one home per concept every layer shares: [`address`] (a resource
 //! address and the kind's spelling), [`id`] (the `iss-`/`vpn-` id grammar), [`regions`]
-//! (the region table and each region's endpoint), [`duration`] (durations as flags take
-//! them) and `suggest` ("did you mean").
+//! (the region table and each region's endpoint), [`duration`] (durations as
+//! flags take them and as messages print them) and `suggest` ("did you mean").
 
 // One output channel (crate::ui): nothing else prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]

@@ -703,7 +703,7 @@ async fn wait_active(
         Err(_) => Err(format!(
             "gateway {} did not return to active within {}; {KEPT}",
             a.vpn_gateway,
-            crate::ui::duration::human(shared.options.max_wait)
+            crate::duration::human(shared.options.max_wait)
         )),
     }
 }

@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::{Context, exit};
-use crate::apply::saved as saved_check;
+use crate::apply::saved_check;
 use crate::plan::render::{self, TextOptions};
 use crate::plan::{Plan, saved};
 use crate::views::json;

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
 use super::{Cloud, Event, Item, PlanShown, Reporter, Several, empty_state, refused};
-use crate::apply::saved::{self as saved_check, Start};
+use crate::apply::saved_check::{self, Start};
 use crate::apply::{ApplyOptions, Journal, Outcome, execute};
 use crate::config::Desired;
 use crate::plan::{Action, ActionKind, Plan, online, saved};
@@ -322,10 +322,10 @@ impl Run<'_> {
     ) -> anyhow::Result<Applied> {
         let pending = state.pending.clone();
         // Nothing recorded yet: the first write creates the state and its lineage.
-        let journal_state = if state.lineage.is_empty() {
-            State::new()
-        } else {
+        let journal_state = if self.state_exists {
             state
+        } else {
+            State::with_new_lineage()
         };
         let journal = Arc::new(Journal::start(
             self.write_dir.to_owned(),

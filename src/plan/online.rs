@@ -11,12 +11,12 @@ use crate::plan::{Action, ActionKind, Precheck};
 
 /// What the cloud holds, by server id, in the regions read.
 #[derive(Debug, Clone, Default)]
-pub struct Refresh {
+pub struct Inventory {
     pub servers: BTreeMap<String, IpsecServer>,
     pub regions: BTreeSet<String>,
 }
 
-impl Refresh {
+impl Inventory {
     /// Whether `id` exists; `None` when its region was not read.
     pub fn exists(&self, region: &str, id: &str) -> Option<bool> {
         self.regions
@@ -49,7 +49,7 @@ impl Progress for NoProgress {
 }
 
 /// Lists every server of every region in `regions`, the regions side by side.
-pub async fn refresh(client: &Client, regions: BTreeSet<String>) -> Result<Refresh, ApiError> {
+pub async fn refresh(client: &Client, regions: BTreeSet<String>) -> Result<Inventory, ApiError> {
     refresh_with_progress(client, regions, &NoProgress).await
 }
 
@@ -57,7 +57,7 @@ async fn refresh_with_progress(
     client: &Client,
     regions: BTreeSet<String>,
     progress: &dyn Progress,
-) -> Result<Refresh, ApiError> {
+) -> Result<Inventory, ApiError> {
     const ACTION: &str = "ListIpsecServers";
     let total = regions.len();
     progress.update(Stage::Refresh, 0, total, client.rate(ACTION));
@@ -71,7 +71,7 @@ async fn refresh_with_progress(
         };
         tasks.spawn(async move { client.list_ipsec_servers(&request).await });
     }
-    let mut refresh = Refresh {
+    let mut refresh = Inventory {
         servers: BTreeMap::new(),
         regions,
     };
@@ -131,13 +131,13 @@ async fn precheck_with_progress(client: &Client, actions: &mut [Action], progres
     let mut done = 0;
     while let Some(joined) = tasks.join_next().await {
         let (i, answer) = joined.expect("a precheck task does not panic");
-        actions[i].precheck = classify(answer);
+        actions[i].precheck = precheck_of(answer);
         done += 1;
         progress.update(Stage::Precheck, done, total, client.rate(ACTION));
     }
 }
 
-fn classify(answer: Result<String, ApiError>) -> Precheck {
+fn precheck_of(answer: Result<String, ApiError>) -> Precheck {
     let e = match answer {
         // A dry run that is answered with success did not run the checks the way the
         // API documents; treat it as passed but keep the request id.

@@ -229,10 +229,6 @@ impl Sandbox {
         self.shared.with_config(|c| c.latency = latency);
     }
 
-    pub fn set_configure_time(&self, min: Duration, max: Duration) {
-        self.shared.with_config(|c| c.configure_time = (min, max));
-    }
-
     /// Adds (or replaces) a gateway while the server runs.
     pub fn add_gateway(&self, gateway_id: &str, gateway: Gateway) {
         self.shared.edit_world(|w| {

@@ -270,15 +270,7 @@ impl Inner {
     /// Everything after the first lock: checks, faults, the action.
     fn process(&mut self, req: &Request, draw: Draw, request_id: &str) -> Result<Value, Handled> {
         self.authenticate(req)?;
-        let action = Action::parse(req.get("Action").unwrap_or_default());
-        if let Action::Unknown(name) = &action {
-            return Err(ApiError::new(
-                404,
-                "InvalidAction.NotFound",
-                format!("Specified api {name} is not found, please check your url and method."),
-            )
-            .into());
-        }
+        let action = Action::parse(req.get("Action").unwrap_or_default())?;
         if self.config.policy.deny_actions.contains(action.name()) {
             return Err(ApiError::forbidden().into());
         }

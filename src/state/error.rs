@@ -200,7 +200,7 @@ fn locked_message(path: &std::path::Path, holder: Option<&LockHolder>, waited: D
     let waited = if waited.is_zero() {
         String::new()
     } else {
-        format!(" after waiting {}", crate::ui::duration::human(waited))
+        format!(" after waiting {}", crate::duration::human(waited))
     };
     format!(
         "the state is locked{waited}: {} is {who}.\n\

@@ -10,8 +10,6 @@ use anstream::{AutoStream, ColorChoice};
 pub mod progress;
 pub use anstyle::Style;
 
-pub mod duration;
-
 /// Styles used across the output, in one place.
 pub mod style {
     use anstyle::{AnsiColor, Style};
@@ -80,13 +78,6 @@ impl Ui {
     /// A progress or status line on stderr, unless `-q`.
     pub fn status(&self, line: &str) {
         if self.verbosity > Verbosity::Quiet {
-            let _ = writeln!(self.stderr(), "{line}");
-        }
-    }
-
-    /// A line shown only with `-v`.
-    pub fn verbose(&self, line: &str) {
-        if self.verbosity >= Verbosity::Verbose {
             let _ = writeln!(self.stderr(), "{line}");
         }
     }

@@ -75,7 +75,7 @@ impl StepProgress {
         let elapsed = step.started.map_or(Duration::ZERO, |s| now - s);
         step.last = format!(
             "{label}: {done}/{total} {unit}{rate}, {}",
-            super::duration::elapsed(elapsed)
+            crate::duration::elapsed(elapsed)
         );
         if let Some(bar) = &self.bar {
             bar.set_length(total as u64);

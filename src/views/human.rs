@@ -222,7 +222,7 @@ pub fn action_line(event: &Event) -> String {
         } => format!(
             "{address}: {} [id={id}, {} elapsed, gateway {gateway} {}]",
             verb(*action).1,
-            crate::ui::duration::elapsed(*elapsed),
+            crate::duration::elapsed(*elapsed),
             status.as_deref().unwrap_or("status not read yet")
         ),
         Event::Complete {
@@ -233,7 +233,7 @@ pub fn action_line(event: &Event) -> String {
         } => format!(
             "{address}: {} after {}",
             verb(*action).2,
-            crate::ui::duration::elapsed(*elapsed)
+            crate::duration::elapsed(*elapsed)
         ),
         Event::AlreadyGone { address, id, .. } => format!(
             "{address}: Already gone [id={id}]: deleted outside vpnform since the plan; removed from the state"

@@ -35,7 +35,7 @@ pub fn lock_wait(holder: Option<&LockHolder>, timeout: Duration) -> String {
     let who = holder.map_or_else(|| "another process".to_owned(), LockHolder::describe);
     format!(
         "The state is locked by {who}; waiting for it (up to {}).",
-        crate::ui::duration::human(timeout)
+        crate::duration::human(timeout)
     )
 }
 

@@ -1,6 +1,7 @@
 //! The API actions the sandbox answers, one file each, and the [`Action`] enum that
-//! routes to them. An action name the sandbox does not know is [`Action::Unknown`],
-//! answered 404 `InvalidAction.NotFound` as Alibaba answers it.
+//! routes to them. An action name the sandbox does not know is refused by
+//! [`Action::parse`] with 404 `InvalidAction.NotFound`, as Alibaba answers it, before
+//! any rate limit or fault applies.
 
 mod delete_ipsec_server;
 mod describe_vpn_gateway;
@@ -19,18 +20,25 @@ pub enum Action {
     ListIpsecServers,
     DescribeVpnGateway,
     DescribeVpnGateways,
-    Unknown(String),
 }
 
 impl Action {
-    pub fn parse(name: &str) -> Action {
-        match name {
+    pub fn parse(name: &str) -> Result<Action, ApiError> {
+        Ok(match name {
             "DeleteIpsecServer" => Action::DeleteIpsecServer,
             "ListIpsecServers" => Action::ListIpsecServers,
             "DescribeVpnGateway" => Action::DescribeVpnGateway,
             "DescribeVpnGateways" => Action::DescribeVpnGateways,
-            other => Action::Unknown(other.to_owned()),
-        }
+            other => {
+                return Err(ApiError::new(
+                    404,
+                    "InvalidAction.NotFound",
+                    format!(
+                        "Specified api {other} is not found, please check your url and method."
+                    ),
+                ));
+            }
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -39,7 +47,6 @@ impl Action {
             Action::ListIpsecServers => "ListIpsecServers",
             Action::DescribeVpnGateway => "DescribeVpnGateway",
             Action::DescribeVpnGateways => "DescribeVpnGateways",
-            Action::Unknown(name) => name,
         }
     }
 
@@ -55,11 +62,6 @@ impl Action {
             Action::ListIpsecServers => list_ipsec_servers::run(req, inner, call),
             Action::DescribeVpnGateway => describe_vpn_gateway::run(req, inner, call),
             Action::DescribeVpnGateways => describe_vpn_gateways::run(req, inner, call),
-            Action::Unknown(name) => Err(ApiError::new(
-                404,
-                "InvalidAction.NotFound",
-                format!("Specified api {name} is not found, please check your url and method."),
-            )),
         }
     }
 }

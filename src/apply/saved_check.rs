@@ -406,7 +406,7 @@ fn needs_cloud(a: &Action) -> bool {
 pub fn check_cloud(
     actions: &[Action],
     path: &Path,
-    found: &crate::plan::online::Refresh,
+    found: &crate::plan::online::Inventory,
 ) -> Result<(), Refused> {
     let mut lines = Vec::new();
     for a in actions.iter().filter(|a| needs_cloud(a)) {
@@ -483,7 +483,7 @@ mod tests {
     /// `keep` recorded unprotected, desired protected (an update); `gone` recorded, not
     /// desired (a delete).
     fn files() -> (State, Desired) {
-        let mut state = State::new();
+        let mut state = State::with_new_lineage();
         state.serial = 7;
         state
             .resources

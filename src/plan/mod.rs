@@ -7,6 +7,7 @@
 //! (plus, online, what a refresh found in the cloud); it never reads a file or the
 //! network, so the CLI decides what to read and the tests construct models directly.
 
+pub mod drift;
 mod graph;
 mod hash;
 mod model;

@@ -132,23 +132,24 @@ impl<'t> Checker<'t> {
                 read.attributes.client_ip_pool = Some(net);
             }
         }
-        if let (Some((pool, pool_node)), subnets) = (read.client_ip_pool, &read.local_subnet) {
-            if let Some((subnet, subnet_node)) =
-                subnets.iter().find(|(net, _)| typed::overlap(&pool, net))
-            {
-                let label = self.label(
-                    subnet_node.pos,
-                    subnet_node.width,
-                    false,
-                    format!("`{subnet}` is a local subnet"),
-                );
-                let diagnostic = self.error(
-                    pool_node,
-                    format!("`{path}.client_ip_pool` {pool} overlaps the local subnet {subnet}"),
-                    &["the client pool hands out addresses that must not exist behind the server: choose a block outside every `local_subnet`"],
-                );
-                diagnostic.labels.push(label);
-            }
+        if let Some((pool, pool_node)) = read.client_ip_pool
+            && let Some((subnet, subnet_node)) = read
+                .local_subnet
+                .iter()
+                .find(|(net, _)| typed::overlap(&pool, net))
+        {
+            let label = self.label(
+                subnet_node.pos,
+                subnet_node.width,
+                false,
+                format!("`{subnet}` is a local subnet"),
+            );
+            let diagnostic = self.error(
+                pool_node,
+                format!("`{path}.client_ip_pool` {pool} overlaps the local subnet {subnet}"),
+                &["the client pool hands out addresses that must not exist behind the server: choose a block outside every `local_subnet`"],
+            );
+            diagnostic.labels.push(label);
         }
         if let Some((_, node)) = fields.get("psk") {
             read.psk = self.psk(node, &format!("{path}.psk"), dir);

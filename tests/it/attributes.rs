@@ -446,3 +446,69 @@ error: ipsec_server.office: the pre-shared key comes from env OFFICE_PSK, which 
     }
     assert_eq!(cloud.wire.calls().len(), 0, "a request was sent");
 }
+
+const CREATE_DESIRED: &str = "version: 1
+defaults: {region: cn-hangzhou}
+ipsec_servers:
+  office: {vpn_gateway: vpn-b1, local_subnet: 10.0.0.0/24, client_ip_pool: 10.8.0.0/16}
+  lab: {vpn_gateway: vpn-b2, local_subnet: 10.0.0.0/24, client_ip_pool: 10.8.0.0/16}
+";
+
+/// An entry without `id` and no recorded server is a create, which the plan does not
+/// make yet: it says so, naming every such entry, instead of planning nothing.
+#[test]
+fn a_create_is_refused_by_the_plan_until_the_create_action_exists() {
+    let out = Workspace::new()
+        .file("vpnform.yaml", CREATE_DESIRED)
+        .run(&["plan", "--offline"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            1,
+            "",
+            "No recorded state at state/vpnform.state.yaml: every desired server will be adopted.
+error: ipsec_server.lab, ipsec_server.office have no `id` and no recorded server: creating IPsec servers is not supported by this vpnform yet; add the `id` of an existing server (`id: iss-...`) to adopt it, or remove the entry
+"
+        )
+    );
+}
+
+/// An entry without `id` whose server is recorded is that server: no action.
+#[test]
+fn an_entry_without_id_is_the_recorded_server_of_its_address() {
+    let state = "version: 1
+lineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a
+serial: 3
+resources:
+  ipsec_server.office:
+    id: iss-bp1office00000000000001
+    region: cn-hangzhou
+    vpn_gateway: vpn-b1
+pending: []
+";
+    let out = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            CREATE_DESIRED
+                .lines()
+                .take(4)
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_str(),
+        )
+        .file("state/vpnform.state.yaml", state)
+        .run(&["plan", "--offline"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            0,
+            "Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+
+No changes. Your infrastructure matches the configuration.
+
+vpnform has compared the desired state with the recorded state and found no differences, so no changes are needed.
+",
+            ""
+        )
+    );
+}

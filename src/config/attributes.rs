@@ -38,8 +38,10 @@ impl ServerName {
             Err("a name has at least 1 character")
         } else if length > Self::MAX_CHARS {
             Err("a name has at most 100 characters")
-        } else if text.chars().any(char::is_control) {
-            Err("a name has no control characters (line breaks, tabs)")
+        } else if text.chars().any(invisible) {
+            Err(
+                "a name has no control or invisible characters (line breaks, tabs, direction marks)",
+            )
         } else {
             Ok(ServerName(text.to_owned()))
         }
@@ -48,6 +50,20 @@ impl ServerName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A character that is not what it looks like on a terminal or the console: a control
+/// character, a line or paragraph separator, a zero-width or bidirectional mark (which
+/// can make `office` and a reversed name look alike).
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 /// An IKE or IPsec SA lifetime in seconds, 0-86400.
@@ -82,8 +98,10 @@ impl IkeId {
             Err("an IKE identity has at least 1 character")
         } else if length > Self::MAX_CHARS {
             Err("an IKE identity has at most 100 characters")
-        } else if text.chars().any(char::is_control) {
-            Err("an IKE identity has no control characters (line breaks, tabs)")
+        } else if text.chars().any(invisible) {
+            Err(
+                "an IKE identity has no control or invisible characters (line breaks, tabs, direction marks)",
+            )
         } else {
             Ok(IkeId(text.to_owned()))
         }
@@ -269,6 +287,16 @@ mod tests {
         assert!(ServerName::parse(&"é".repeat(101)).is_err());
         assert!(ServerName::parse("").is_err());
         assert!(ServerName::parse("a\nb").is_err());
+        for odd in [
+            "off\u{202E}eciffo",
+            "a\u{200B}b",
+            "a\u{2028}b",
+            "\u{FEFF}office",
+        ] {
+            assert!(ServerName::parse(odd).is_err(), "{odd:?}");
+            assert!(IkeId::parse(odd).is_err(), "{odd:?}");
+        }
+        assert!(ServerName::parse("办公室 office-1 (東京)").is_ok());
         assert_eq!(IpsecPfs::parse("disabled"), Some(IpsecPfs::Disabled));
         assert_eq!(IkePfs::parse("disabled"), None);
         assert_eq!(EncAlg::TripleDes.as_str(), "3des");

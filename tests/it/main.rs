@@ -5,6 +5,7 @@
 mod support;
 
 mod apply;
+mod attributes;
 mod badinput;
 mod ci_examples;
 mod cli;

@@ -247,6 +247,9 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     let calls = sandbox.calls();
     sandbox.shutdown().await;
     let log = std::mem::take(&mut *log.lock().unwrap());
+    if std::env::var_os("VPNFORM_BENCH_TIMELINE").is_some() {
+        timeline(&scenario.name, started, &log);
+    }
     let throttled = log
         .iter()
         .filter(|(_, c)| {
@@ -330,6 +333,42 @@ fn median_delay(
     }
     delays.sort();
     delays.get(delays.len() / 2).copied()
+}
+
+/// `VPNFORM_BENCH_TIMELINE=1`: per second of the run, the calls the sandbox answered per
+/// action (accepted+throttled), on stderr.
+fn timeline(name: &str, started: Instant, log: &[(Instant, sandbox::CallLog)]) {
+    let mut seconds: BTreeMap<u64, BTreeMap<String, (u32, u32)>> = BTreeMap::new();
+    for (at, c) in log {
+        let second = at.saturating_duration_since(started).as_secs();
+        let dry = c.params.iter().any(|(k, v)| k == "DryRun" && v == "true");
+        let action = if dry {
+            format!("{}(DryRun)", c.action)
+        } else {
+            c.action.clone()
+        };
+        let e = seconds
+            .entry(second)
+            .or_default()
+            .entry(action)
+            .or_default();
+        if c.code
+            .as_deref()
+            .is_some_and(|c| c.starts_with("Throttling"))
+        {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    eprintln!("timeline of {name}:");
+    for (second, actions) in seconds {
+        let line: Vec<String> = actions
+            .iter()
+            .map(|(a, (ok, thr))| format!("{a} {ok}+{thr}"))
+            .collect();
+        eprintln!("  {second:>3}s {}", line.join(", "));
+    }
 }
 
 /// From the first to the last accepted real delete (DryRun prechecks aside), and how many.

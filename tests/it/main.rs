@@ -13,6 +13,7 @@ mod config;
 mod hostile;
 mod perf;
 mod plan;
+mod postgres;
 mod rates;
 mod reliability;
 mod sandbox;

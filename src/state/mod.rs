@@ -9,13 +9,18 @@
 //! - [`Lock`]: the lock file `.vpnform.lock` beside it (`lock.rs`); writers hold it
 //!   exclusively, `plan` shares it ([`ReadLock`]) without needing write access.
 //! - [`ops`]: the `vpnform state list|show|rm|unprotect` operations.
+//! - [`Backend`]: the state behind one interface (read, write with a serial check,
+//!   lock), implemented by the file ([`Local`]) and by PostgreSQL ([`postgres`]).
 
+pub mod backend;
 mod error;
 mod file;
 mod lock;
 mod model;
 pub mod ops;
+pub mod postgres;
 
+pub use backend::{Backend, Held, Local};
 pub use error::StateError;
 pub use file::{
     HEADER, check_write_target, next_serial, parse, read, read_file, state_path, to_yaml, write,

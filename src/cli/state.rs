@@ -118,7 +118,10 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
             let st = match backend.local_dir() {
                 Some(_) => ops::read_existing(dir)?,
                 None => backend.read()?.ok_or_else(|| {
-                    anyhow::anyhow!("no state in {}: vpnform manages no resources there yet", backend.name())
+                    anyhow::anyhow!(
+                        "no state in {}: vpnform manages no resources there yet",
+                        backend.name()
+                    )
                 })?,
             };
             let (address, resource) = ops::resource(dir, &st, &address)?;

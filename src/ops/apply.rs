@@ -334,9 +334,7 @@ impl Run<'_> {
             match &self.backend {
                 Some(backend) => {
                     let backend = backend.clone();
-                    Arc::new(move |_: &Path, s: &State| {
-                        backend.write(s).map_err(|e| e.to_string())
-                    })
+                    Arc::new(move |_: &Path, s: &State| backend.write(s).map_err(|e| e.to_string()))
                 }
                 None => Arc::new(|dir: &Path, s: &State| {
                     crate::state::write(dir, s).map_err(|e| e.to_string())

@@ -214,7 +214,9 @@ impl Connection {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(30));
         }
-        config.application_name("vpnform");
+        if config.get_application_name().is_none() {
+            config.application_name("vpnform");
+        }
         let (client, connection) = config
             .connect(tls)
             .await
@@ -285,7 +287,8 @@ fn block<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) ->
     runtime().spawn(async move {
         let _ = tx.send(future.await);
     });
-    rx.recv().expect("the postgres runtime runs every task to its end")
+    rx.recv()
+        .expect("the postgres runtime runs every task to its end")
 }
 
 /// A schema name vpnform accepts: a lower-case SQL identifier, so it is never quoted
@@ -854,9 +857,10 @@ impl Postgres {
         for (address, body) in rows.resources {
             let resource: Resource = serde_json::from_str(&body)
                 .map_err(|e| corrupt(format!("resources {address}"), e.to_string()))?;
-            let address: crate::Address = address
-                .parse()
-                .map_err(|e: crate::address::AddressError| corrupt(format!("resources {address}"), e.to_string()))?;
+            let address: crate::Address =
+                address.parse().map_err(|e: crate::address::AddressError| {
+                    corrupt(format!("resources {address}"), e.to_string())
+                })?;
             state.resources.insert(address, resource);
         }
         for (address, body) in rows.pending {

@@ -1,7 +1,115 @@
 //! The postgres backend against a real PostgreSQL (`support::pg`): a throwaway server
-//! per test process, a schema per test.
+//! per test process, a schema per test, the real binary against the sandbox.
 
-use crate::support::pg;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Cloud, Output, Workspace, pg};
+
+const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
+const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
+
+/// A state file (in the exact form vpnform writes) recording servers a, b and c, one
+/// per gateway, at `serial`.
+fn state_text(serial: u64, lineage: &str) -> String {
+    let mut text = format!("version: 1\nlineage: {lineage}\nserial: {serial}\nresources:\n");
+    for name in ["a", "b", "c"] {
+        text.push_str(&format!(
+            "  ipsec_server.{name}:\n    id: iss-{name}\n    region: cn-hangzhou\n    vpn_gateway: vpn-{name}\n    attributes:\n      name: {name}\n"
+        ));
+    }
+    text.push_str("pending: []\n");
+    let state = vpnform::state::parse(std::path::Path::new("s"), &text).expect("test state");
+    vpnform::state::to_yaml(&state).unwrap()
+}
+
+/// A desired file on the postgres backend `schema` keeping `keep`.
+fn desired_text(schema: &str, keep: &[&str]) -> String {
+    let mut text = format!(
+        "version: 1\nbackend:\n  postgres: {{ schema: {schema} }}\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n"
+    );
+    if keep.is_empty() {
+        text = text.replace("ipsec_servers:\n", "ipsec_servers: {}\n");
+    }
+    for name in keep {
+        text.push_str(&format!(
+            "  {name}:\n    id: iss-{name}\n    vpn_gateway: vpn-{name}\n"
+        ));
+    }
+    text
+}
+
+/// One test's schema and the connection its runs use (the application name is the
+/// schema, so the test can find its runs' sessions on the shared server).
+struct Db {
+    schema: String,
+    url: String,
+}
+
+impl Db {
+    fn new() -> Db {
+        let schema = pg::schema();
+        let url = format!("{}?application_name={schema}", pg::server().url());
+        Db { schema, url }
+    }
+
+    fn sql(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        pg::server().sql(sql)
+    }
+
+    fn value(&self, sql: &str) -> Option<String> {
+        pg::server().value(sql)
+    }
+
+    /// `postgresql://vpnform@127.0.0.1:PORT/postgres`: how vpnform names the server.
+    fn target(&self) -> String {
+        format!(
+            "postgresql://{}@127.0.0.1:{}/postgres",
+            pg::USER,
+            pg::server().port
+        )
+    }
+
+    /// A workspace with the local state at serial 3, a desired file keeping `keep` on
+    /// this schema, and the connection in its environment.
+    fn workspace(&self, cloud: &Cloud, keep: &[&str]) -> Workspace {
+        cloud
+            .workspace(&state_text(3, LINEAGE), &desired_text(&self.schema, keep))
+            .env("VPNFORM_PG_URL", &self.url)
+    }
+
+    /// The serials in `history`, in the order written.
+    fn history(&self) -> Vec<u64> {
+        self.sql(&format!(
+            "SELECT serial FROM {}.history ORDER BY id",
+            self.schema
+        ))
+        .into_iter()
+        .map(|r| r[0].as_deref().unwrap().parse().unwrap())
+        .collect()
+    }
+}
+
+/// No output of vpnform ever shows the database password.
+fn no_password(out: &Output) {
+    let password = pg::server().password();
+    assert!(
+        !out.stdout.contains(password) && !out.stderr.contains(password),
+        "the password was printed: {out:?}"
+    );
+}
+
+fn ok(ws: &Workspace, args: &[&str]) -> Output {
+    let out = ws.run(args);
+    no_password(&out);
+    assert_eq!(out.code, 0, "{args:?}: {out:?}");
+    out
+}
+
+fn pulled(ws: &Workspace) -> vpnform::state::State {
+    let out = ok(ws, &["state", "pull"]);
+    vpnform::state::parse(std::path::Path::new("pulled"), &out.stdout).expect("pull parses")
+}
 
 #[test]
 fn the_test_server_takes_the_password_and_a_schema_per_test() {
@@ -16,4 +124,417 @@ fn the_test_server_takes_the_password_and_a_schema_per_test() {
         Some("1".into())
     );
     assert_eq!(server.value("SELECT current_user"), Some(pg::USER.into()));
+}
+
+#[test]
+fn init_migrates_the_local_state_and_pull_gives_it_back_byte_for_byte() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
+    let ws = db.workspace(&cloud, &["a", "b", "c"]);
+    let out = ok(&ws, &["init", "--migrate-state"]);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "Initialized postgres schema {s} at {t} (layout version 1).\n\
+             Copied the state of state/vpnform.state.yaml (lineage {LINEAGE}, serial 3) into postgres schema {s}.\n\
+             vpnform now reads and writes the state there; state/vpnform.state.yaml is no longer read (keep it as a backup, or remove it).\n",
+            s = db.schema,
+            t = db.target()
+        )
+    );
+    assert_eq!(ok(&ws, &["state", "pull"]).stdout, state_text(3, LINEAGE));
+    // Idempotent: again, the same state is found there.
+    let out = ok(&ws, &["init", "--migrate-state"]);
+    assert!(
+        out.stdout.ends_with(&format!(
+            "The state of state/vpnform.state.yaml (lineage {LINEAGE}, serial 3) is there already: nothing copied.\n"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        db.value(&format!(
+            "SELECT string_agg(version::text, ',') FROM {}.schema_version",
+            db.schema
+        )),
+        Some("1".into())
+    );
+    assert_eq!(db.history(), vec![3]);
+    assert_eq!(
+        ok(&ws, &["state", "list"]).stdout,
+        "ipsec_server.a\nipsec_server.b\nipsec_server.c\n"
+    );
+}
+
+#[test]
+fn migrate_refuses_another_lineage_or_a_serial_that_is_not_newer() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
+    let ws = db.workspace(&cloud, &["a", "b", "c"]);
+    ok(&ws, &["init", "--migrate-state"]);
+    let other = "11111111-2222-4333-8444-555555555555";
+    ws.write("state/vpnform.state.yaml", &state_text(9, other));
+    let out = ws.run(&["init", "--migrate-state"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: refusing to replace the state in postgres schema {s}: it holds lineage {LINEAGE}, and \
+             state/vpnform.state.yaml is lineage {other}, another state. Nothing was written. Check that \
+             the backend names the right schema\n",
+            s = db.schema
+        )
+    );
+    ws.write("state/vpnform.state.yaml", &state_text(2, LINEAGE));
+    let out = ws.run(&["init", "--migrate-state"]);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: refusing to replace the state in postgres schema {s}: it is at serial 3, and \
+             state/vpnform.state.yaml is at serial 2 of the same lineage, not newer. Nothing was \
+             written. `vpnform state pull` shows what is there\n",
+            s = db.schema
+        )
+    );
+    assert_eq!(ok(&ws, &["state", "pull"]).stdout, state_text(3, LINEAGE));
+}
+
+#[test]
+fn push_wants_the_same_lineage_and_a_higher_serial_unless_forced() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
+    let ws = db.workspace(&cloud, &["a", "b", "c"]);
+    ok(&ws, &["init", "--migrate-state"]);
+    ws.write("same.yaml", &state_text(3, LINEAGE));
+    let out = ws.run(&["state", "push", "same.yaml"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: refusing to replace the state in postgres schema {s}: it is at serial 3, and \
+             same.yaml is at serial 3 of the same lineage, not newer. Nothing was written. `vpnform \
+             state pull` shows what is there, or pass --force to replace it anyway\n",
+            s = db.schema
+        )
+    );
+    ws.write("newer.yaml", &state_text(7, LINEAGE));
+    let out = ok(&ws, &["state", "push", "newer.yaml"]);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "Pushed newer.yaml (lineage {LINEAGE}, serial 7) to postgres schema {}.\n",
+            db.schema
+        )
+    );
+    assert_eq!(ok(&ws, &["state", "pull"]).stdout, state_text(7, LINEAGE));
+    let other = "11111111-2222-4333-8444-555555555555";
+    ws.write("other.yaml", &state_text(1, other));
+    assert_eq!(ws.run(&["state", "push", "other.yaml"]).code, 1);
+    ok(&ws, &["state", "push", "--force", "other.yaml"]);
+    assert_eq!(ok(&ws, &["state", "pull"]).stdout, state_text(1, other));
+    assert_eq!(db.history(), vec![3, 7, 1]);
+}
+
+#[test]
+fn the_backend_key_is_validated_with_its_place_in_the_file() {
+    let db = Db::new();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            "version: 1\nbackend:\n  postgres: { schema: Prod-State }\nipsec_servers: {}\n",
+        )
+        .env("VPNFORM_PG_URL", &db.url);
+    let out = ws.run(&["validate"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.starts_with(
+            "error: vpnform.yaml:3:23: `Prod-State` is not a schema name vpnform accepts"
+        ),
+        "{}",
+        out.stderr
+    );
+    let ws = Workspace::new().file(
+        "vpnform.yaml",
+        "version: 1\nbackend:\n  postgress: { schema: prod }\nipsec_servers: {}\n",
+    );
+    let out = ws.run(&["validate"]);
+    assert!(
+        out.stderr
+            .starts_with("error: vpnform.yaml:3:3: unknown field `postgress` in `backend`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn no_connection_says_where_to_set_one_and_a_bad_password_is_never_printed() {
+    let schema = pg::schema();
+    let ws = Workspace::new().file("vpnform.yaml", &desired_text(&schema, &[]));
+    let out = ws.run(&["init"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: no PostgreSQL connection for the postgres backend (schema {schema}): set \
+             VPNFORM_PG_URL (e.g. postgresql://USER@HOST:5432/DB?sslmode=require) or the standard \
+             PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE variables; vpnform never reads the \
+             connection from a file in the repository\n"
+        )
+    );
+    let wrong = "not-the-secret-0123456789";
+    let url = format!(
+        "postgresql://{}:{wrong}@127.0.0.1:{}/postgres",
+        pg::USER,
+        pg::server().port
+    );
+    let with_url = |url: &str| {
+        Workspace::new()
+            .file("vpnform.yaml", &desired_text(&schema, &[]))
+            .env("VPNFORM_PG_URL", url)
+    };
+    let out = with_url(&url).run(&["init"]);
+    assert_eq!(out.code, 1);
+    assert!(!out.stderr.contains(wrong), "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error: cannot connect to PostgreSQL at postgresql://{}@127.0.0.1:{}/postgres (from VPNFORM_PG_URL): ",
+            pg::USER,
+            pg::server().port
+        )),
+        "{}",
+        out.stderr
+    );
+    // Not initialized: says to run init.
+    let out = with_url(&pg::server().url()).run(&["state", "list"]);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: the postgres schema {schema} at postgresql://{}@127.0.0.1:{}/postgres holds no \
+             vpnform state tables: run `vpnform init` to create them (and `vpnform init \
+             --migrate-state` to copy a local state in)\n",
+            pg::USER,
+            pg::server().port
+        )
+    );
+}
+
+#[test]
+fn apply_on_postgres_deletes_once_and_records_every_serial_in_the_database() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
+    let ws = db.workspace(&cloud, &["a"]);
+    ok(&ws, &["init", "--migrate-state"]);
+    let plan = ok(&ws, &["plan"]);
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 0 to change, 2 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    let out = ok(&ws, APPLY);
+    assert!(out.stdout.contains("2 destroyed"), "{}", out.stdout);
+    let deleted: Vec<String> = cloud.deletes().into_iter().map(|e| e.resource).collect();
+    assert_eq!(deleted.len(), 2);
+    assert!(deleted.contains(&"iss-b".into()) && deleted.contains(&"iss-c".into()));
+    let state = pulled(&ws);
+    assert_eq!(
+        state
+            .resources
+            .keys()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>(),
+        vec!["ipsec_server.a"]
+    );
+    assert!(state.pending.is_empty() && state.applying.is_none());
+    // Every serial from the migrated one up is in the history, once, in order.
+    let history = db.history();
+    assert_eq!(history, (3..=state.serial).collect::<Vec<_>>());
+    // The local file was not written: the state lives in the database.
+    assert_eq!(ws.read("state/vpnform.state.yaml"), state_text(3, LINEAGE));
+    // Nothing left to do.
+    let again = ok(&ws, &["plan", "--detailed-exitcode"]);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+}
+
+/// Starts `vpnform apply` in `ws` in the background.
+fn spawn(ws: &Workspace, extra: &[&str]) -> Child {
+    let args: Vec<&str> = APPLY.iter().chain(extra).copied().collect();
+    ws.command(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start vpnform apply")
+}
+
+fn finish(child: Child) -> Output {
+    let out = child.wait_with_output().unwrap();
+    let out = Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    no_password(&out);
+    out
+}
+
+/// Waits (up to 30s) until `sql` selects a row.
+fn wait_for(db: &Db, sql: &str) -> Vec<Option<String>> {
+    let start = Instant::now();
+    loop {
+        if let Some(row) = db.sql(sql).into_iter().next() {
+            return row;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "never: {sql}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn two_working_copies_on_one_database_apply_one_at_a_time_and_delete_once() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(800));
+    let first = db.workspace(&cloud, &["a"]);
+    let second = db.workspace(&cloud, &["a"]);
+    ok(&first, &["init", "--migrate-state"]);
+    let one = spawn(&first, &["--lock-timeout", "2m"]);
+    let two = spawn(&second, &["--lock-timeout", "2m"]);
+    let (one, two) = (finish(one), finish(two));
+    assert_eq!((one.code, two.code), (0, 0), "{one:?}\n{two:?}");
+    // Exactly one deleted both servers; the other waited for the lock, then had nothing to do.
+    let acted: Vec<&Output> = [&one, &two]
+        .into_iter()
+        .filter(|o| o.stdout.contains("2 destroyed"))
+        .collect();
+    assert_eq!(acted.len(), 1, "{one:?}\n{two:?}");
+    let waited: Vec<&Output> = [&one, &two]
+        .into_iter()
+        .filter(|o| o.stderr.contains("The state is locked by pid "))
+        .collect();
+    assert_eq!(waited.len(), 1, "{one:?}\n{two:?}");
+    assert!(!std::ptr::eq(acted[0], waited[0]));
+    assert!(waited[0].stdout.contains("No changes."), "{:?}", waited[0]);
+    let mut deleted: Vec<String> = cloud.deletes().into_iter().map(|e| e.resource).collect();
+    deleted.sort();
+    assert_eq!(deleted, vec!["iss-b", "iss-c"]);
+    let state = pulled(&first);
+    assert_eq!(state.resources.len(), 1);
+    // Without waiting, the second is refused at once, naming the holder.
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(800));
+    let db = Db::new();
+    let first = db.workspace(&cloud, &["a"]);
+    let second = db.workspace(&cloud, &["a"]);
+    ok(&first, &["init", "--migrate-state"]);
+    let one = spawn(&first, &[]);
+    wait_for(
+        &db,
+        &format!("SELECT holder FROM {}.lock_holder", db.schema),
+    );
+    let two = ok_or(second.run(APPLY));
+    let one = finish(one);
+    assert_eq!(one.code, 0, "{one:?}");
+    assert_eq!(two.code, 1);
+    assert!(
+        two.stderr.starts_with(&format!(
+            "error: the state is locked: the lock of postgres schema {} is held by pid ",
+            db.schema
+        )) && two
+            .stderr
+            .contains("running `vpnform apply --auto-approve --poll-interval 50ms`"),
+        "{}",
+        two.stderr
+    );
+    assert_eq!(cloud.deletes().len(), 2);
+}
+
+fn ok_or(out: Output) -> Output {
+    no_password(&out);
+    out
+}
+
+#[test]
+fn a_run_whose_lock_was_ended_never_overwrites_the_newer_state_and_the_next_run_resumes() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_secs(2));
+    let ws = db.workspace(&cloud, &["a", "c"]);
+    ok(&ws, &["init", "--migrate-state"]);
+    let run = spawn(&ws, &[]);
+    // The intent is journaled: the delete is under way.
+    wait_for(&db, &format!("SELECT body FROM {}.pending", db.schema));
+    // Another team member forces the lock (the holder's session ends) and pushes a state.
+    let forced = ok(&ws, &["force-unlock", "--force"]);
+    assert!(
+        forced.stdout.starts_with("Ended server session "),
+        "{}",
+        forced.stdout
+    );
+    let pushed = pulled(&ws);
+    let mut newer = pushed.clone();
+    newer.serial += 10;
+    ws.write("newer.yaml", &vpnform::state::to_yaml(&newer).unwrap());
+    ok(&ws, &["state", "push", "newer.yaml"]);
+    let out = finish(run);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "refusing to write the state in postgres schema {}: this run no longer holds the state \
+             lock (its connection ended, or `vpnform force-unlock` ended it), so nothing was written. \
+             Run `vpnform apply` again: it resolves what this run left pending.",
+            db.schema
+        )),
+        "{}",
+        out.stderr
+    );
+    // The pushed state stands.
+    assert_eq!(pulled(&ws), newer);
+    // The next run resolves the journaled delete with its own token: one delete in all.
+    ok(&ws, APPLY);
+    assert_eq!(cloud.deletes().len(), 1);
+    let tokens: std::collections::BTreeSet<String> = cloud
+        .sent_deletes()
+        .iter()
+        .map(|c| crate::support::param(c, "ClientToken").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        tokens.len(),
+        1,
+        "every send of the delete carried its one token"
+    );
+    let state = pulled(&ws);
+    assert!(state.pending.is_empty());
+    assert!(!state.resources.contains_key("ipsec_server.b"));
+}
+
+#[test]
+fn a_killed_database_connection_mid_apply_ends_the_run_and_the_next_run_resumes() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_secs(2));
+    let ws = db.workspace(&cloud, &["a", "c"]);
+    ok(&ws, &["init", "--migrate-state"]);
+    let run = spawn(&ws, &[]);
+    wait_for(&db, &format!("SELECT body FROM {}.pending", db.schema));
+    // End the run's working session (not the lock's): its next write fails.
+    let ended = db.sql(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{s}' \
+         AND pid <> (SELECT backend_pid FROM {s}.lock_holder)",
+        s = db.schema
+    ));
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    let out = finish(run);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "PostgreSQL at {}, schema {}: ",
+            db.target(),
+            db.schema
+        )),
+        "{}",
+        out.stderr
+    );
+    // The intent is still journaled; the next run resolves it, nothing deleted twice.
+    assert_eq!(pulled(&ws).pending.len(), 1);
+    ok(&ws, APPLY);
+    assert_eq!(cloud.deletes().len(), 1);
+    let state = pulled(&ws);
+    assert!(state.pending.is_empty());
+    assert!(!state.resources.contains_key("ipsec_server.b"));
 }

@@ -226,7 +226,11 @@ fn start() -> Server {
 /// with no handle on the test's output, so nothing waits on it.
 fn stop_when_we_exit(bin: &Path, data: &Path, dir: &Path) {
     use std::os::unix::process::CommandExt as _;
-    let as_server = if is_root() { "runuser -u nobody -- " } else { "" };
+    let as_server = if is_root() {
+        "runuser -u nobody -- "
+    } else {
+        ""
+    };
     let script = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
          {as_server}'{pg_ctl}' -D '{data}' -m immediate stop >/dev/null 2>&1; \

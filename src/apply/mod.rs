@@ -8,10 +8,12 @@
 //!   result after every confirmation, group-committed and durable before acknowledged).
 //! - [`watch`]: waits for gateways to return to `active`, polling each region with one
 //!   batched `DescribeVpnGateways` round for all the gateways anyone waits on.
+//!   The configure-time estimator it polls by is `configure_time.rs`, a pure type.
 //! - [`engine`]: the dependency-ordered, per-gateway-serialized execution.
 //! - [`report`]: the events a run emits (`crate::views` renders them).
 //! - [`saved`]: whether a saved plan may run (or resume) against the state as it is.
 
+mod configure_time;
 pub mod engine;
 pub mod journal;
 pub mod report;

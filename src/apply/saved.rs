@@ -483,7 +483,7 @@ mod tests {
     /// `keep` recorded unprotected, desired protected (an update); `gone` recorded, not
     /// desired (a delete).
     fn files() -> (State, Desired) {
-        let mut state = State::new();
+        let mut state = State::with_new_lineage();
         state.serial = 7;
         state
             .resources

@@ -30,6 +30,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
+use super::configure_time::ConfigureTime;
 use crate::cloud::{ApiError, Client, ErrorClass, ListIpsecServers, VpnGateway};
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -161,11 +162,7 @@ impl GatewayWatch {
         let (spawn, wake) = {
             let mut regions = self.inner.regions.lock().unwrap();
             let r = regions.entry(region.to_owned()).or_default();
-            let first = match (self.inner.strategy, r.estimate) {
-                (PollStrategy::Adaptive, Some(estimate)) if kind.after_own_change => estimate,
-                (PollStrategy::Adaptive, Some(estimate)) => fine(estimate, self.inner.interval),
-                _ => self.inner.interval,
-            };
+            let first = self.inner.configure_time(r).first_poll(kind);
             r.waiters
                 .entry(gateway.to_owned())
                 .or_default()
@@ -227,20 +224,20 @@ impl GatewayWatch {
     /// later read than the first (a lagging status or listing): later waits of the
     /// region first look that late.
     pub fn confirmed_late(&self, region: &str, took: Duration) {
-        if self.inner.strategy != PollStrategy::Adaptive {
-            return;
-        }
         let mut regions = self.inner.regions.lock().unwrap();
         let r = regions.entry(region.to_owned()).or_default();
-        r.estimate = Some(r.estimate.map_or(took, |e| e.max(took)));
+        let mut time = self.inner.configure_time(r);
+        time.observe_confirmed_late(took);
+        r.estimate = time.estimate();
     }
 
     /// The first pause before confirming again a delete whose confirmation did not
     /// hold: a twentieth of the learned configure time, at least 100ms.
     pub fn recheck_base(&self, region: &str) -> Duration {
-        let estimate = self.estimate(region);
-        estimate
-            .map_or(self.inner.interval, |e| fine(e, self.inner.interval))
+        let regions = self.inner.regions.lock().unwrap();
+        let estimate = regions.get(region).and_then(|r| r.estimate);
+        ConfigureTime::new(self.inner.strategy, self.inner.interval, estimate)
+            .next_poll()
             .max(Duration::from_millis(100))
     }
 
@@ -251,23 +248,20 @@ impl GatewayWatch {
     }
 }
 
-/// The pause between polls of a gateway that should be done by now.
-fn fine(estimate: Duration, interval: Duration) -> Duration {
-    (estimate / 20).clamp(Duration::from_millis(20), interval)
-}
-
-/// How much later than due a lazy wait or confirmation may be served, to share a call.
-fn slack(estimate: Option<Duration>, interval: Duration) -> Duration {
-    estimate.map_or(interval, |e| (e / 4).max(interval))
+impl Inner {
+    /// The region's configure time as learned so far, with this watch's poll timing.
+    fn configure_time(&self, r: &Region) -> ConfigureTime {
+        ConfigureTime::new(self.strategy, self.interval, r.estimate)
+    }
 }
 
 /// The time the next round must start: the earliest due urgent wait, or a lazy one's
 /// due time plus slack.
-fn next_round(r: &Region, interval: Duration) -> Option<Instant> {
+fn next_round(r: &Region, time: ConfigureTime) -> Option<Instant> {
     // Waiting for company makes sense only when there is some: a last wait is served
     // when due.
     let slack = if r.waiters.len() > 1 {
-        slack(r.estimate, interval)
+        time.slack()
     } else {
         Duration::ZERO
     };
@@ -286,40 +280,23 @@ async fn poll_region(inner: Arc<Inner>, region: String) {
             let (at, wake) = {
                 let regions = inner.regions.lock().unwrap();
                 let r = &regions[&region];
-                (next_round(r, inner.interval), r.wake.clone())
+                (next_round(r, inner.configure_time(r)), r.wake.clone())
             };
             if !sleep_unless_woken(at, &wake).await {
                 break;
             }
         }
         let started = Instant::now();
-        let (due, estimate): (Vec<(String, WaitKind)>, Option<Duration>) = {
-            let regions = inner.regions.lock().unwrap();
-            let r = &regions[&region];
-            let due = r
-                .waiters
-                .iter()
-                .filter(|(_, ws)| ws.iter().any(|w| w.due <= started))
-                .map(|(id, ws)| {
-                    let inferable = ws.iter().all(|w| w.kind.after_own_change);
-                    (
-                        id.clone(),
-                        WaitKind {
-                            urgent: true,
-                            after_own_change: inferable,
-                        },
-                    )
-                })
-                .collect();
-            (due, r.estimate)
-        };
-        if due.is_empty() {
+        let (due, mut time) = {
             let mut regions = inner.regions.lock().unwrap();
             let r = regions.get_mut(&region).expect("registered");
             if r.waiters.is_empty() {
                 r.running = false;
                 return;
             }
+            (r.due(started), inner.configure_time(r))
+        };
+        if due.is_empty() {
             continue;
         }
         inner.rounds.fetch_add(1, Ordering::Relaxed);
@@ -330,86 +307,16 @@ async fn poll_region(inner: Arc<Inner>, region: String) {
         match answer {
             Ok(statuses) => {
                 failed_rounds = 0;
-                for (id, status) in &statuses {
-                    if let Some(g) = status {
-                        r.last_status.insert(id.clone(), g.status.clone());
-                    }
-                }
-                let mut estimate = estimate;
-                for (id, status) in statuses {
-                    let outcome = match &status {
-                        Some(g) if g.status == "active" => Some(Ok(g.clone())),
-                        Some(g) if g.status == "deleting" => {
-                            Some(Err(WaitError::GatewayDeleting {
-                                region: region.clone(),
-                                gateway: id.clone(),
-                                status: g.status.clone(),
-                            }))
-                        }
-                        Some(_) => None,
-                        None => Some(Err(WaitError::GatewayGone {
-                            region: region.clone(),
-                            gateway: id.clone(),
-                        })),
-                    };
-                    let Some(waiters) = r.waiters.get_mut(&id) else {
-                        continue;
-                    };
-                    match outcome {
-                        Some(outcome) => {
-                            for w in waiters.drain(..) {
-                                if w.kind.after_own_change && outcome.is_ok() {
-                                    estimate = Some(learn(estimate, &w, started));
-                                }
-                                let _ = w.tx.send(outcome.clone());
-                            }
-                            r.waiters.remove(&id);
-                        }
-                        None => {
-                            for w in waiters.iter_mut().filter(|w| w.due <= started) {
-                                if w.kind.after_own_change
-                                    && let Some(e) = estimate
-                                {
-                                    // Polled too early: it takes at least this long.
-                                    let at_least = started - w.registered;
-                                    if at_least >= e {
-                                        estimate = Some(at_least + fine(e, inner.interval) / 2);
-                                    }
-                                }
-                                w.polls += 1;
-                                w.due = now
-                                    + match (inner.strategy, estimate) {
-                                        (PollStrategy::Adaptive, Some(e)) => {
-                                            fine(e, inner.interval)
-                                        }
-                                        _ => inner.interval,
-                                    };
-                            }
-                        }
-                    }
-                }
+                r.settle(&region, statuses, started, now, &mut time);
                 if inner.strategy == PollStrategy::Adaptive {
-                    r.estimate = estimate;
+                    r.estimate = time.estimate();
                 }
             }
             Err(error) => {
                 failed_rounds += 1;
                 let give_up = failed_rounds >= MAX_FAILED_ROUNDS
                     || !matches!(error.class, ErrorClass::Throttling | ErrorClass::Transient);
-                if give_up {
-                    for (id, waiters) in r.waiters.drain() {
-                        for w in waiters {
-                            let _ = w.tx.send(Err(WaitError::Api {
-                                gateway: id.clone(),
-                                error: error.clone(),
-                            }));
-                        }
-                    }
-                } else {
-                    for w in r.waiters.values_mut().flatten() {
-                        w.due = w.due.max(now + inner.interval);
-                    }
-                }
+                r.failed_round(error, give_up, now + inner.interval);
             }
         }
         if r.waiters.is_empty() {
@@ -419,20 +326,106 @@ async fn poll_region(inner: Arc<Inner>, region: String) {
     }
 }
 
-/// Updates the configure-time estimate from a wait that just ended (`detected`: when
-/// the round that saw it done started).
-fn learn(estimate: Option<Duration>, w: &Waiter, detected: Instant) -> Duration {
-    let took = detected - w.registered;
-    match estimate {
-        // The first observation lies between the last poll that saw it busy and this one.
-        None => {
-            let interval_guess = took / (w.polls + 1).max(1);
-            took.saturating_sub(interval_guess / 2)
+impl Region {
+    /// The gateways with a wait due at `started`, each read exactly unless every wait on
+    /// it is for this run's own change.
+    fn due(&self, started: Instant) -> Vec<(String, WaitKind)> {
+        self.waiters
+            .iter()
+            .filter(|(_, ws)| ws.iter().any(|w| w.due <= started))
+            .map(|(id, ws)| {
+                let inferable = ws.iter().all(|w| w.kind.after_own_change);
+                (
+                    id.clone(),
+                    WaitKind {
+                        urgent: true,
+                        after_own_change: inferable,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Answers the waits on every gateway of a round (read when the round `started`,
+    /// answered at `now`) that is done or will never be, reschedules the others, and
+    /// learns the configure time from both.
+    fn settle(
+        &mut self,
+        region: &str,
+        statuses: Vec<(String, Option<VpnGateway>)>,
+        started: Instant,
+        now: Instant,
+        time: &mut ConfigureTime,
+    ) {
+        for (id, status) in &statuses {
+            if let Some(g) = status {
+                self.last_status.insert(id.clone(), g.status.clone());
+            }
         }
-        // Done on the first poll: it may have been done earlier; creep down a little,
-        // so an estimate that started high converges, at the cost of a rare early poll.
-        Some(e) if w.polls == 0 => e.mul_f64(0.999).max(Duration::from_millis(1)),
-        Some(e) => e,
+        for (id, status) in statuses {
+            let outcome = wait_outcome(region, &id, status);
+            let Some(waiters) = self.waiters.get_mut(&id) else {
+                continue;
+            };
+            let Some(outcome) = outcome else {
+                for w in waiters.iter_mut().filter(|w| w.due <= started) {
+                    if w.kind.after_own_change {
+                        time.observe_busy(w.registered, started);
+                    }
+                    w.polls += 1;
+                    w.due = now + time.next_poll();
+                }
+                continue;
+            };
+            for w in waiters.drain(..) {
+                if w.kind.after_own_change && outcome.is_ok() {
+                    time.observe_done(w.registered, w.polls, started);
+                }
+                let _ = w.tx.send(outcome.clone());
+            }
+            self.waiters.remove(&id);
+        }
+    }
+
+    /// A round's read failed: every waiter is told (`give_up`), or all wait until
+    /// `retry_at` at least.
+    fn failed_round(&mut self, error: ApiError, give_up: bool, retry_at: Instant) {
+        if !give_up {
+            for w in self.waiters.values_mut().flatten() {
+                w.due = w.due.max(retry_at);
+            }
+            return;
+        }
+        for (id, waiters) in self.waiters.drain() {
+            for w in waiters {
+                let _ = w.tx.send(Err(WaitError::Api {
+                    gateway: id.clone(),
+                    error: error.clone(),
+                }));
+            }
+        }
+    }
+}
+
+/// What a wait on gateway `id` ends with, given its status (`None`: it does not exist);
+/// `None` while it is still configuring.
+fn wait_outcome(
+    region: &str,
+    id: &str,
+    status: Option<VpnGateway>,
+) -> Option<Result<VpnGateway, WaitError>> {
+    match status {
+        Some(g) if g.status == "active" => Some(Ok(g)),
+        Some(g) if g.status == "deleting" => Some(Err(WaitError::GatewayDeleting {
+            region: region.to_owned(),
+            gateway: id.to_owned(),
+            status: g.status,
+        })),
+        Some(_) => None,
+        None => Some(Err(WaitError::GatewayGone {
+            region: region.to_owned(),
+            gateway: id.to_owned(),
+        })),
     }
 }
 
@@ -515,7 +508,7 @@ async fn confirm_region(inner: Arc<Inner>, region: String) {
                 let slack = if r.waiters.is_empty() {
                     Duration::ZERO
                 } else {
-                    slack(r.estimate, inner.interval)
+                    inner.configure_time(r).slack()
                 };
                 let at = if r.confirms.len() >= CONFIRM_BATCH {
                     Some(Instant::now())

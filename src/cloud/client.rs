@@ -7,18 +7,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Url;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use super::answers::{DescribeVpnGatewaysPage, ListIpsecServersPage, RawGateway, RequestIdOnly};
 use super::endpoint::{EndpointError, endpoint_for, is_loopback};
-use super::error::{decode_error, diagnose_signature, split_server_string_to_sign};
+use super::error::{
+    ApiError, ErrorClass, decode_error, diagnose_signature, split_server_string_to_sign,
+};
 use super::retry::{RateLimiter, ThrottleWarning, backoff, retry_after, retry_after_acs};
 use super::sign;
 use super::types::{
-    ApiError, ClientOptions, Credentials, DeleteIpsecServer, ErrorClass, IpsecServer,
-    ListIpsecServers, VpnGateway,
+    ClientOptions, Credentials, DeleteIpsecServer, IpsecServer, ListIpsecServers, VpnGateway,
 };
 
 const API_VERSION: &str = "2016-04-28";
@@ -718,110 +719,6 @@ fn invalid_answer(action: &str, answer: &Answer, message: &str) -> ApiError {
     err.action = action.to_owned();
     err.request_id = answer.request_id.clone();
     err
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RequestIdOnly {
-    request_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListIpsecServersPage {
-    #[serde(default)]
-    ipsec_servers: ServerList,
-    #[serde(default)]
-    next_token: Option<String>,
-}
-
-/// API.md documents a plain array; the XML-to-JSON shape `{"IpsecServer":[...]}` that
-/// other VPC lists use is accepted too.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ServerList {
-    Plain(Vec<RawServer>),
-    Wrapped {
-        #[serde(rename = "IpsecServer", default)]
-        ipsec_server: Vec<RawServer>,
-    },
-}
-
-impl Default for ServerList {
-    fn default() -> Self {
-        ServerList::Plain(Vec::new())
-    }
-}
-
-impl ServerList {
-    fn into_vec(self) -> Vec<RawServer> {
-        match self {
-            ServerList::Plain(v) | ServerList::Wrapped { ipsec_server: v } => v,
-        }
-    }
-}
-
-/// One server as the API sends it, minus `Psk`: the field is not declared, so serde
-/// skips it and the clear-text key never reaches a vpnform value.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawServer {
-    ipsec_server_id: String,
-    #[serde(default)]
-    ipsec_server_name: String,
-    #[serde(default)]
-    vpn_gateway_id: String,
-    #[serde(default)]
-    region_id: Option<String>,
-    #[serde(default)]
-    local_subnet: String,
-    #[serde(default)]
-    client_ip_pool: String,
-    #[serde(default)]
-    internet_ip: String,
-    #[serde(default)]
-    psk_enabled: bool,
-    #[serde(default)]
-    creation_time: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DescribeVpnGatewaysPage {
-    #[serde(default)]
-    vpn_gateways: GatewayList,
-    #[serde(default)]
-    total_count: Option<u64>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GatewayList {
-    #[serde(default)]
-    vpn_gateway: Vec<RawGateway>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawGateway {
-    vpn_gateway_id: String,
-    #[serde(default)]
-    region_id: Option<String>,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    business_status: String,
-}
-
-impl RawGateway {
-    fn into_gateway(self, region: &str) -> VpnGateway {
-        VpnGateway {
-            id: self.vpn_gateway_id,
-            region: self.region_id.unwrap_or_else(|| region.to_owned()),
-            status: self.status,
-            business_status: self.business_status,
-        }
-    }
 }
 
 #[cfg(test)]

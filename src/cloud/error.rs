@@ -7,7 +7,44 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::types::{ApiError, ErrorClass};
+/// A decoded error answer (or a transport failure) with its class. `Display` is the
+/// text a user sees (below).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// 0 for transport failures (timeout, connection refused, ...).
+    pub http_status: u16,
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub host_id: Option<String>,
+    pub recommend: Option<String>,
+    pub class: ErrorClass,
+    /// The API action that failed (`DeleteIpsecServer`); empty if unknown. Forbidden
+    /// errors name the RAM action `vpc:<action>` from it.
+    pub action: String,
+    /// vpnform's own diagnosis, shown after the server's fields (which secret or which
+    /// parameter a `SignatureDoesNotMatch` points at, a clock to check, ...).
+    pub hint: Option<String>,
+    /// How many attempts the client made before giving this error back (0: none sent).
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorClass {
+    /// `DryRunOperation`: the precheck passed.
+    DryRunPassed,
+    /// The gateway is busy (`VpnGateway.Configuring`, `TaskConflict`, ...): wait for it to
+    /// be `active`, then retry.
+    Contention,
+    /// `Throttling*`: slow down and retry.
+    Throttling,
+    /// 5xx, timeouts, connection errors: back off and retry.
+    Transient,
+    /// `*.NotFound`.
+    NotFound,
+    /// Everything else: fail the action.
+    Terminal,
+}
 
 impl ApiError {
     /// An error with its class derived from the HTTP status and code.

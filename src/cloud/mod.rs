@@ -5,14 +5,18 @@
 //! - [`sign`]: signature v1 over the exact bytes sent (shared with the sandbox).
 //! - `credentials`: the environment / aliyun CLI / SDK ini chain.
 //! - `endpoint`: the region's endpoint as the official SDK picks it, or `--endpoint`.
-//! - `error`: decoding and classifying error answers, and their user-facing text.
+//! - `error`: [`ApiError`] and [`ErrorClass`]: decoding and classifying error answers, and
+//!   their user-facing text.
 //! - `retry`: backoff, `x-acs-retry-after`, the per-action AIMD rate limiter.
-//! - `client`: the [`Client`] with one typed method per API action.
+//! - `types`: the options, requests and answers other modules use; `answers`: the
+//!   answers as they arrive on the wire.
+//! - `client`: the [`Client`] with one typed method per API action and the retry loop.
 
 // ApiError is the contract type every layer matches on; boxing it would make each
 // caller's `match` noisier for a few bytes on a path that waits on the network anyway.
 #![allow(clippy::result_large_err)]
 
+mod answers;
 mod client;
 mod credentials;
 mod endpoint;
@@ -24,7 +28,7 @@ mod types;
 pub use client::{Client, ClientBuilder, ClientStats, CloudError};
 pub use credentials::{CredentialsError, resolve_credentials};
 pub use endpoint::{EndpointError, endpoint_for, is_loopback};
-pub use error::{classify, decode_error};
+pub use error::{ApiError, ErrorClass, classify, decode_error};
 pub use retry::{
     DEFAULT_MAX_RATE, RateLimiter, START_RATE, ThrottleWarning, backoff, format_rate, retry_after,
 };

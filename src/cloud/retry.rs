@@ -1,7 +1,6 @@
 //! Politeness: backoff with jitter, the server's `x-acs-retry-after`, and a per-action
 //! rate limiter that discovers the cloud's limit: it starts modestly, rises fast while
-//! nothing is throttled, halves on throttling and probes gently after (DESIGN.md,
-//! "Request rates").
+//! nothing is throttled, halves on throttling and probes gently after.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
@@ -9,42 +8,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::types::{ClientOptions, RetryPolicy};
-
 /// The default ceiling per API action, requests a second (`--max-rate`).
 pub const DEFAULT_MAX_RATE: f64 = 100.0;
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            transient_max_attempts: 5,
-            throttling_max_attempts: 8,
-            transient_base: Duration::from_millis(500),
-            throttling_base: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(20),
-            max_retry_after: Duration::from_secs(60),
-        }
-    }
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        ClientOptions {
-            endpoint: None,
-            max_in_flight: 10,
-            request_timeout: Duration::from_secs(10),
-            call_deadline: Duration::from_secs(300),
-            retry: RetryPolicy::default(),
-            // The ceiling, not the rate: each action starts at START_RATE and finds the
-            // cloud's limit from its throttling, which is the signal. 100/s is above every
-            // per-API limit Alibaba documents for the VPC API (Describe calls about 10/s,
-            // DescribeVpnGateway 600 a minute), so the cloud is the bound, never
-            // vpnform; the cap only bounds what a lane can reach (and burst) before the
-            // cloud first says no. `--max-rate N` lowers it to share an account.
-            requests_per_second: DEFAULT_MAX_RATE,
-        }
-    }
-}
 
 /// The wait before retry number `retry` (1 = the first retry): `base * 2^(retry-1)`,
 /// capped, with "equal jitter" (half fixed, half random) so many clients that failed

@@ -34,6 +34,25 @@ pub struct ClientOptions {
     pub requests_per_second: f64,
 }
 
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            endpoint: None,
+            max_in_flight: 10,
+            request_timeout: Duration::from_secs(10),
+            call_deadline: Duration::from_secs(300),
+            retry: RetryPolicy::default(),
+            // The ceiling, not the rate: each action starts at START_RATE and finds the
+            // cloud's limit from its throttling, which is the signal. 100/s is above every
+            // per-API limit Alibaba documents for the VPC API (Describe calls about 10/s,
+            // DescribeVpnGateway 600 a minute), so the cloud is the bound, never
+            // vpnform; the cap only bounds what a lane can reach (and burst) before the
+            // cloud first says no. `--max-rate N` lowers it to share an account.
+            requests_per_second: super::retry::DEFAULT_MAX_RATE,
+        }
+    }
+}
+
 /// Retry bounds per error class. Contention, not-found and terminal errors are never
 /// retried by the client: the caller decides (apply waits for the gateway on contention).
 #[derive(Debug, Clone)]
@@ -52,43 +71,17 @@ pub struct RetryPolicy {
     pub max_retry_after: Duration,
 }
 
-/// A decoded error answer (or a transport failure) with its class. `Display` is the
-/// text a user sees (see `error.rs`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    /// 0 for transport failures (timeout, connection refused, ...).
-    pub http_status: u16,
-    pub code: String,
-    pub message: String,
-    pub request_id: Option<String>,
-    pub host_id: Option<String>,
-    pub recommend: Option<String>,
-    pub class: ErrorClass,
-    /// The API action that failed (`DeleteIpsecServer`); empty if unknown. Forbidden
-    /// errors name the RAM action `vpc:<action>` from it.
-    pub action: String,
-    /// vpnform's own diagnosis, shown after the server's fields (which secret or which
-    /// parameter a `SignatureDoesNotMatch` points at, a clock to check, ...).
-    pub hint: Option<String>,
-    /// How many attempts the client made before giving this error back (0: none sent).
-    pub attempts: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ErrorClass {
-    /// `DryRunOperation`: the precheck passed.
-    DryRunPassed,
-    /// The gateway is busy (`VpnGateway.Configuring`, `TaskConflict`, ...): wait for it to
-    /// be `active`, then retry.
-    Contention,
-    /// `Throttling*`: slow down and retry.
-    Throttling,
-    /// 5xx, timeouts, connection errors: back off and retry.
-    Transient,
-    /// `*.NotFound`.
-    NotFound,
-    /// Everything else: fail the action.
-    Terminal,
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            transient_max_attempts: 5,
+            throttling_max_attempts: 8,
+            transient_base: Duration::from_millis(500),
+            throttling_base: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(20),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
 }
 
 /// `DeleteIpsecServer`.

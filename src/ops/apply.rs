@@ -319,10 +319,10 @@ impl Run<'_> {
     ) -> anyhow::Result<Applied> {
         let pending = state.pending.clone();
         // Nothing recorded yet: the first write creates the state and its lineage.
-        let journal_state = if state.lineage.is_empty() {
-            State::new()
-        } else {
+        let journal_state = if self.state_exists {
             state
+        } else {
+            State::with_new_lineage()
         };
         let journal = Arc::new(Journal::start(
             self.write_dir.to_owned(),

@@ -160,8 +160,6 @@ pub(crate) struct Loaded {
     pub desired: Desired,
 }
 
-/// What a plan starts from before any state exists: nothing recorded. The empty lineage
-/// marks it; apply creates the real state (and its lineage) on the first write.
 /// The backend the desired file at `desired` names (`backend:`), else the local state
 /// directory `state_dir`.
 pub fn state_backend(
@@ -176,6 +174,9 @@ pub fn state_backend(
     })
 }
 
+/// What a plan starts from before any state exists: nothing recorded, no lineage yet
+/// (whether a state exists is [`Loaded::state_exists`], not this lineage); apply creates
+/// the real state (and its lineage) on the first write.
 pub fn empty_state() -> State {
     State {
         version: STATE_VERSION,

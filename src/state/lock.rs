@@ -92,7 +92,7 @@ impl Lock {
             path: path.clone(),
             source,
         };
-        super::file::create_dir(dir).map_err(io)?;
+        super::write::create_dir(dir).map_err(io)?;
         let file = wait_for(&path, timeout, &mut on_wait, |path| {
             loop {
                 let file = open_lock_file(path, Access::Create)?.expect("created if missing");

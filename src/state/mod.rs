@@ -3,9 +3,13 @@
 //!
 //! Last stop on the data's path: desired YAML -> config -> plan -> apply -> **state**.
 //!
-//! - [`read`] / [`write`] / [`write_if_changed`]: the file (`file.rs`). Every read is
-//!   validated; a file that does not validate is an error naming file:line:column and is
-//!   never overwritten.
+//! - [`read`] / [`parse`]: reading the file (`read.rs`), then the checks serde cannot do
+//!   (`validate.rs`); a file that does not validate is an error naming file:line:column
+//!   and is never overwritten.
+//! - [`to_yaml`]: the serializer, the exact bytes of the file (`yaml.rs`), and
+//!   [`to_yaml_without`], the same bytes cut from a previous serialization.
+//! - [`write`] / [`write_if_changed`]: the atomic write (`write.rs`), which skips reading
+//!   back a file this process wrote itself (`written.rs`, a process-wide cache).
 //! - [`Lock`]: the lock file `.vpnform.lock` beside it (`lock.rs`); writers hold it
 //!   exclusively, `plan` shares it ([`ReadLock`]) without needing write access.
 //! - [`ops`]: the `vpnform state list|show|rm|unprotect` operations.
@@ -14,26 +18,34 @@
 
 pub mod backend;
 mod error;
-mod file;
 mod lock;
 mod model;
 pub mod ops;
 pub mod postgres;
+mod read;
+mod validate;
+mod write;
+mod written;
+mod yaml;
 
 pub use backend::{Backend, Held, Local};
 pub use error::StateError;
-pub use file::{
-    HEADER, check_write_target, next_serial, parse, read, read_file, state_path, to_yaml, write,
-    write_if_changed,
-};
 pub use lock::{
     Lock, LockHolder, LockStatus, ReadLock, force_unlock, host_name, lock_path, lock_status,
     read_holder,
 };
 pub use model::{ApplyingPlan, PendingOp, Resource, STATE_VERSION, State};
+pub use read::{parse, read, read_file};
+pub use write::{check_write_target, next_serial, write, write_if_changed};
+pub use yaml::{HEADER, to_yaml, to_yaml_without};
 
 /// The state file's name in the state directory.
 pub const STATE_FILE: &str = "vpnform.state.yaml";
+/// `<dir>/vpnform.state.yaml`.
+pub fn state_path(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join(STATE_FILE)
+}
+
 /// The lock file's name in the state directory.
 pub const LOCK_FILE: &str = ".vpnform.lock";
 /// Where `state rm` keeps the state it replaced.

@@ -74,7 +74,7 @@ fn is_false(b: &bool) -> bool {
 
 impl State {
     /// A fresh state: version 1, a new random lineage, serial 0, nothing recorded.
-    pub fn new() -> Self {
+    pub fn with_new_lineage() -> Self {
         State {
             version: STATE_VERSION,
             lineage: uuid::Uuid::new_v4().to_string(),
@@ -95,20 +95,14 @@ impl State {
     }
 }
 
-impl Default for State {
-    fn default() -> Self {
-        State::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn new_state_has_a_fresh_v4_lineage() {
-        let a = State::new();
-        let b = State::new();
+        let a = State::with_new_lineage();
+        let b = State::with_new_lineage();
         assert_ne!(a.lineage, b.lineage);
         let id = uuid::Uuid::parse_str(&a.lineage).unwrap();
         assert_eq!(id.get_version_num(), 4);
@@ -118,7 +112,7 @@ mod tests {
 
     #[test]
     fn same_content_ignores_only_the_serial() {
-        let a = State::new();
+        let a = State::with_new_lineage();
         let mut b = a.clone();
         b.serial = 7;
         assert!(a.same_content(&b));

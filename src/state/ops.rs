@@ -7,9 +7,9 @@ use std::time::Duration;
 use crate::Address;
 
 use super::error::StateError;
-use super::file::{read, state_path, write_if_changed};
 use super::lock::{Lock, LockHolder};
 use super::{BACKUP_FILE, Resource, State};
+use super::{read, state_path, write_if_changed};
 
 /// The state in `dir`, which must exist.
 pub fn read_existing(dir: &Path) -> Result<State, StateError> {
@@ -124,7 +124,7 @@ pub fn remove(
     let _lock = Lock::acquire_with(dir, command, lock_timeout, on_wait)?;
     let path = state_path(dir);
     // The bytes read are the backup: the state is read (and parsed) once under the lock.
-    let (before, previous) = match super::file::read_file(&path) {
+    let (before, previous) = match super::read_file(&path) {
         Ok(read) => read,
         Err(StateError::File(e)) if e.is_not_found() => return Err(StateError::NoState { path }),
         Err(e) => return Err(e),
@@ -157,9 +157,9 @@ pub fn remove(
     }
     let backup = dir.join(BACKUP_FILE);
     // Everything that could refuse the write is checked before the backup is written.
-    super::file::next_serial(&path, before.serial)?;
-    super::file::check_write_target(&path)?;
-    super::file::write_bytes(dir, &backup, crate::files::BACKUP.what, &previous)?;
+    super::next_serial(&path, before.serial)?;
+    super::check_write_target(&path)?;
+    super::write::write_bytes(dir, &backup, crate::files::BACKUP.what, &previous)?;
     let mut after = before.clone();
     for a in &wanted {
         after.resources.remove(a);

@@ -1,0 +1,251 @@
+//! The checks of a parsed state that serde cannot do (addresses, id shapes, duplicate
+//! ids, the journal's actions), each error pointing at file:line:column.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::Address;
+use crate::id::{self, is_id};
+
+use super::State;
+use super::error::{StateError, snippet};
+
+/// Where a value sits in the file, so a validation error can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Field {
+    Lineage,
+    ResourceKey(String),
+    ResourceId(String),
+    ResourceGateway(String),
+    DependsOn(String, usize),
+    PendingAddress(usize),
+    PendingId(usize),
+    PendingGateway(usize),
+    PendingAction(usize),
+}
+
+/// The second, lenient read that finds positions; only done when a check failed, and
+/// deliberately not `deny_unknown_fields` (the model already was).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Positions {
+    lineage: Option<Spanned<String>>,
+    resources: BTreeMap<String, ResourcePositions>,
+    pending: Vec<PendingPositions>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResourcePositions {
+    id: Option<Spanned<String>>,
+    vpn_gateway: Option<Spanned<String>>,
+    depends_on: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PendingPositions {
+    address: Option<Spanned<String>>,
+    action: Option<Spanned<String>>,
+    id: Option<Spanned<String>>,
+    vpn_gateway: Option<Spanned<String>>,
+}
+
+fn locate(source: &str, field: &Field) -> (u64, u64) {
+    let positions: Positions =
+        serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source))
+            .unwrap_or_default();
+    let at = |s: Option<&Spanned<String>>| s.map(|s| (s.referenced.line(), s.referenced.column()));
+    let found = match field {
+        Field::Lineage => at(positions.lineage.as_ref()),
+        Field::ResourceKey(address) => {
+            // Spans are on values, not keys: find the key's line in the text.
+            crate::config::source_lines(source)
+                .into_iter()
+                .enumerate()
+                .find_map(|(i, l)| {
+                    let trimmed = l.trim_start();
+                    let key = trimmed
+                        .strip_prefix(address.as_str())
+                        .is_some_and(|rest| rest.trim_start().starts_with(':'));
+                    key.then(|| (i as u64 + 1, (l.len() - trimmed.len()) as u64 + 1))
+                })
+        }
+        Field::ResourceId(a) => at(positions.resources.get(a).and_then(|r| r.id.as_ref())),
+        Field::ResourceGateway(a) => at(positions
+            .resources
+            .get(a)
+            .and_then(|r| r.vpn_gateway.as_ref())),
+        Field::DependsOn(a, i) => at(positions
+            .resources
+            .get(a)
+            .and_then(|r| r.depends_on.get(*i))),
+        Field::PendingAddress(i) => at(positions.pending.get(*i).and_then(|p| p.address.as_ref())),
+        Field::PendingId(i) => at(positions.pending.get(*i).and_then(|p| p.id.as_ref())),
+        Field::PendingGateway(i) => at(positions
+            .pending
+            .get(*i)
+            .and_then(|p| p.vpn_gateway.as_ref())),
+        Field::PendingAction(i) => at(positions.pending.get(*i).and_then(|p| p.action.as_ref())),
+    };
+    found.unwrap_or((1, 1))
+}
+
+fn is_address(text: &str) -> bool {
+    text.parse::<Address>().is_ok()
+}
+
+/// The first text in an address's place (a resource key, a `depends_on` entry, a pending
+/// entry's address) that is not one, with its place. Run when the parse failed: the
+/// [`Address`] type refuses such text, but serde says neither which key nor where.
+fn address_problem(source: &str) -> Option<(Field, Option<Address>, String)> {
+    let positions: Positions =
+        serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source)).ok()?;
+    for (address, r) in &positions.resources {
+        if let Err(e) = address.parse::<Address>() {
+            return Some((Field::ResourceKey(address.clone()), None, e.to_string()));
+        }
+        for (i, dep) in r.depends_on.iter().enumerate() {
+            if !is_address(&dep.value) {
+                return Some((
+                    Field::DependsOn(address.clone(), i),
+                    address.parse().ok(),
+                    format!(
+                        "{address}: depends_on entry `{}` is not a resource address (ipsec_server.NAME)",
+                        dep.value
+                    ),
+                ));
+            }
+        }
+    }
+    for (i, p) in positions.pending.iter().enumerate() {
+        let Some(address) = &p.address else { continue };
+        if !is_address(&address.value) {
+            return Some((
+                Field::PendingAddress(i),
+                None,
+                format!(
+                    "pending entry {}: `{}` is not a resource address (ipsec_server.NAME)",
+                    i + 1,
+                    address.value
+                ),
+            ));
+        }
+    }
+    None
+}
+
+fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
+    let mut found = Vec::new();
+    if uuid::Uuid::parse_str(&state.lineage).is_err() {
+        found.push((
+            Field::Lineage,
+            None,
+            format!("lineage `{}` is not a UUID", state.lineage),
+        ));
+    }
+    let mut ids: BTreeMap<&str, &str> = BTreeMap::new();
+    for (recorded, r) in &state.resources {
+        let here = Some(recorded.clone());
+        let address = recorded.as_str();
+        if !is_id(&r.id, id::IPSEC_SERVER) {
+            found.push((
+                Field::ResourceId(address.to_owned()),
+                here.clone(),
+                format!(
+                    "{address}: id `{}` is not an IPsec server id (iss-...)",
+                    r.id
+                ),
+            ));
+        } else if let Some(other) = ids.insert(&r.id, address) {
+            found.push((
+                Field::ResourceId(address.to_owned()),
+                here.clone(),
+                format!("{address}: id `{}` is also recorded under {other}", r.id),
+            ));
+        }
+        if !is_id(&r.vpn_gateway, id::VPN_GATEWAY) {
+            found.push((
+                Field::ResourceGateway(address.to_owned()),
+                here.clone(),
+                format!(
+                    "{address}: vpn_gateway `{}` is not a VPN gateway id (vpn-...)",
+                    r.vpn_gateway
+                ),
+            ));
+        }
+    }
+    for (i, p) in state.pending.iter().enumerate() {
+        let here = Some(p.address.clone());
+        if p.action != "delete" {
+            found.push((
+                Field::PendingAction(i),
+                here.clone(),
+                format!(
+                    "pending entry {}: unknown action `{}` (this vpnform journals only `delete`)",
+                    i + 1,
+                    p.action
+                ),
+            ));
+        }
+        if !is_id(&p.id, id::IPSEC_SERVER) {
+            found.push((
+                Field::PendingId(i),
+                here.clone(),
+                format!(
+                    "pending entry {}: id `{}` is not an IPsec server id (iss-...)",
+                    i + 1,
+                    p.id
+                ),
+            ));
+        }
+        if !is_id(&p.vpn_gateway, id::VPN_GATEWAY) {
+            found.push((
+                Field::PendingGateway(i),
+                here.clone(),
+                format!(
+                    "pending entry {}: vpn_gateway `{}` is not a VPN gateway id (vpn-...)",
+                    i + 1,
+                    p.vpn_gateway
+                ),
+            ));
+        }
+    }
+    found
+}
+
+/// The checks serde cannot do. Reports the first problem (in file order of the checks).
+pub(super) fn validate(path: &Path, source: &str, state: &State) -> Result<(), StateError> {
+    match problems(state).into_iter().next() {
+        None => Ok(()),
+        Some(problem) => Err(invalid(path, source, problem)),
+    }
+}
+
+/// A text in an address's place that is not one, located; for a parse that failed.
+pub(super) fn check_addresses(path: &Path, source: &str) -> Result<(), StateError> {
+    match address_problem(source) {
+        None => Ok(()),
+        Some(problem) => Err(invalid(path, source, problem)),
+    }
+}
+
+/// A located [`StateError::Invalid`].
+fn invalid(
+    path: &Path,
+    source: &str,
+    (field, address, message): (Field, Option<Address>, String),
+) -> StateError {
+    let (line, column) = locate(source, &field);
+    StateError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        address,
+        message,
+        snippet: snippet(source, line, column),
+    }
+}

@@ -324,8 +324,13 @@ impl Run<'_> {
         } else {
             State::with_new_lineage()
         };
+        // Where the journal's messages say it writes: the state dir, or the schema.
+        let journal_place = match &self.backend {
+            Some(backend) if backend.local_dir().is_none() => PathBuf::from(backend.name()),
+            _ => self.write_dir.to_owned(),
+        };
         let journal = Arc::new(Journal::start(
-            self.write_dir.to_owned(),
+            journal_place,
             journal_state,
             Some(ApplyingPlan {
                 plan_hash: plan.hash.clone(),

@@ -897,3 +897,86 @@ impl Drop for PgLock {
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain structs serialize")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn the_target_never_shows_the_password() {
+        let c = Connection::from_vars(
+            "s",
+            vars(&[(
+                "VPNFORM_PG_URL",
+                "postgresql://ops:hunter2@db.example.com:6432/infra?sslmode=verify-full",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(c.target, "postgresql://ops@db.example.com:6432/infra");
+        assert_eq!(c.from, "VPNFORM_PG_URL");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(
+            c.config.get_ssl_mode(),
+            tokio_postgres::config::SslMode::Require
+        );
+        let c = Connection::from_vars(
+            "s",
+            vars(&[
+                ("PGHOST", "/run/postgresql"),
+                ("PGUSER", "ops"),
+                ("PGPASSWORD", "hunter2"),
+                ("PGSSLMODE", "disable"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.target, "postgresql://ops@/run/postgresql:5432/ops");
+        assert_eq!(c.from, "the PG* variables");
+        assert_eq!(
+            c.config.get_ssl_mode(),
+            tokio_postgres::config::SslMode::Disable
+        );
+    }
+
+    #[test]
+    fn no_connection_and_a_bad_one_are_errors_that_name_the_variable() {
+        let err = Connection::from_vars("prod", vars(&[])).unwrap_err();
+        assert!(matches!(err, PgError::NoConnection { .. }), "{err}");
+        let err = Connection::from_vars("prod", vars(&[("PGPORT", "five")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the PostgreSQL connection in PGPORT does not parse: `five` is not a port number"
+        );
+    }
+
+    #[test]
+    fn schema_names_are_plain_lower_case_identifiers() {
+        for good in ["vpnform_prod", "_x", "a1"] {
+            assert!(valid_schema(good), "{good}");
+        }
+        for bad in ["", "Prod", "1a", "a-b", "pg_x", "a\"b", &"a".repeat(64)] {
+            assert!(!valid_schema(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_lock_key_is_split_as_pg_locks_shows_it() {
+        assert_eq!(
+            lock_filter(0x0000_0001_0000_0002),
+            "locktype = 'advisory' AND classid = 1 AND objid = 2 AND objsubid = 1 AND granted"
+        );
+        assert_eq!(
+            lock_filter(-1),
+            "locktype = 'advisory' AND classid = 4294967295 AND objid = 4294967295 AND objsubid = 1 AND granted"
+        );
+        assert_ne!(lock_key("a"), lock_key("b"));
+    }
+}

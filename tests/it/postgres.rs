@@ -324,6 +324,13 @@ fn apply_on_postgres_deletes_once_and_records_every_serial_in_the_database() {
     let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
     let ws = db.workspace(&cloud, &["a"]);
     ok(&ws, &["init", "--migrate-state"]);
+    let xmin = |address: &str| {
+        db.value(&format!(
+            "SELECT xmin::text FROM {}.resources WHERE address = '{address}'",
+            db.schema
+        ))
+    };
+    let kept = xmin("ipsec_server.a");
     let plan = ok(&ws, &["plan"]);
     assert!(
         plan.stdout
@@ -346,6 +353,8 @@ fn apply_on_postgres_deletes_once_and_records_every_serial_in_the_database() {
         vec!["ipsec_server.a"]
     );
     assert!(state.pending.is_empty() && state.applying.is_none());
+    // The journal's writes changed the rows they were about, never the kept server's.
+    assert_eq!(xmin("ipsec_server.a"), kept);
     // Every serial from the migrated one up is in the history, once, in order.
     let history = db.history();
     assert_eq!(history, (3..=state.serial).collect::<Vec<_>>());

@@ -240,7 +240,9 @@ fn stop_when_we_exit(bin: &Path, data: &Path, dir: &Path) {
         data = data.display(),
         dir = dir.display(),
     );
-    Command::new("sh")
+    // Never waited for: it outlives this process by design (that is its job).
+    #[allow(clippy::zombie_processes)]
+    let _watchdog = Command::new("sh")
         .args(["-c", &script])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

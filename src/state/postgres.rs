@@ -50,7 +50,10 @@ PGPASSWORD, PGDATABASE variables; vpnform never reads the connection from a file
         message: String,
     },
 
-    #[error("PostgreSQL at {target}, schema {schema}: {message}")]
+    #[error(
+        "PostgreSQL at {target}, schema {schema}: {message}. Run the command again once the \
+database answers: every write that was confirmed is kept, and apply resolves what was pending"
+    )]
     Query {
         target: String,
         schema: String,

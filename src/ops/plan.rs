@@ -124,9 +124,12 @@ fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded
     };
     let state_exists = recorded.is_some();
     let state = recorded.unwrap_or_else(|| {
-        reporter.event(&Event::NoState {
-            path: &crate::state::state_path(&request.state_dir),
-        });
+        // The state file's path, or `postgres schema NAME`.
+        let place = match backend.local_dir() {
+            Some(dir) => crate::state::state_path(dir),
+            None => std::path::PathBuf::from(backend.name()),
+        };
+        reporter.event(&Event::NoState { path: &place });
         empty_state()
     });
     let addresses = state.resources.keys().cloned().collect();

@@ -867,3 +867,27 @@ fn long_faults_on_postgres() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_new_schema_plans_from_no_state_and_says_where_it_looked() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
+    let ws = db.workspace(&cloud, &["a"]);
+    let out = ok(&ws, &["init"]);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "Initialized postgres schema {} at {} (layout version 1).\n",
+            db.schema,
+            db.target()
+        )
+    );
+    let out = ok(&ws, &["plan", "--offline"]);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "No recorded state at postgres schema {}: every desired server will be adopted.\n",
+            db.schema
+        )
+    );
+}

@@ -49,16 +49,60 @@ pub enum Command {
 pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
     let dir = ctx.state_dir();
     let backend = crate::ops::state_backend(&ctx.desired, dir)?;
-    if backend.local_dir().is_none()
-        && matches!(cmd, Command::Rm { .. } | Command::Unprotect { .. })
-    {
-        anyhow::bail!(
-            "`vpnform state rm` and `state unprotect` edit the local state file only; with the \
-             postgres backend ({}), edit a copy instead: `vpnform state pull > edit.yaml`, change \
-             it and raise its `serial`, then `vpnform state push edit.yaml`",
-            backend.name()
-        );
-    }
+    // The local file keeps its own edits (with a backup file), below.
+    let cmd = if backend.local_dir().is_some() {
+        cmd
+    } else {
+        match cmd {
+            Command::Rm {
+                addresses,
+                lock_timeout,
+            } => {
+                let removed = crate::ops::init::remove(
+                    &*backend,
+                    &addresses,
+                    &super::command_line(),
+                    lock_timeout,
+                    &mut |holder| {
+                        ctx.ui
+                            .status(&crate::views::lock_wait(holder, lock_timeout))
+                    },
+                )?;
+                let mut text = String::new();
+                for address in &removed {
+                    text.push_str(&format!("Removed {address}\n"));
+                }
+                text.push_str(&format!(
+                    "Successfully removed {} resource instance(s).\n",
+                    removed.len()
+                ));
+                ctx.ui.out(&text);
+                return Ok(exit::OK);
+            }
+            Command::Unprotect {
+                address,
+                lock_timeout,
+            } => {
+                let changed = crate::ops::init::unprotect(
+                    &*backend,
+                    &address,
+                    &super::command_line(),
+                    lock_timeout,
+                    &mut |holder| {
+                        ctx.ui
+                            .status(&crate::views::lock_wait(holder, lock_timeout))
+                    },
+                )?;
+                ctx.ui.out(&if changed {
+                    format!("Unprotected {address}: a plan may now delete it.\n")
+                } else {
+                    format!("{address} is not protected; nothing to change.\n")
+                });
+                return Ok(exit::OK);
+            }
+            other => other,
+        }
+    };
     match cmd {
         Command::List => {
             let Some(st) = backend.read()? else {

@@ -185,3 +185,98 @@ pub fn push(
     backend.write(&incoming)?;
     Ok(incoming)
 }
+
+/// `vpnform state rm` on a backend other than the local file (which keeps its own
+/// operation and backup file, [`crate::state::ops::remove`]): forgets `addresses` (all
+/// recorded, none pending, else nothing changes) in one write under the lock.
+pub fn remove(
+    backend: &dyn Backend,
+    addresses: &[String],
+    command: &str,
+    lock_timeout: Duration,
+    on_wait: &mut dyn FnMut(Option<&crate::state::LockHolder>),
+) -> anyhow::Result<Vec<crate::Address>> {
+    let _lock = backend.lock(command, lock_timeout, on_wait)?;
+    let before = existing(backend)?;
+    let missing: Vec<String> = addresses
+        .iter()
+        .filter(|a| !before.resources.contains_key(a.as_str()))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(crate::state::ops::unknown_in(backend.name().into(), &before, missing).into());
+    }
+    let mut wanted: Vec<crate::Address> = Vec::new();
+    for a in addresses {
+        let (recorded, _) = before
+            .resources
+            .get_key_value(a.as_str())
+            .expect("checked above");
+        if !wanted.contains(recorded) {
+            wanted.push(recorded.clone());
+        }
+    }
+    if let Some(p) = before.pending.iter().find(|p| wanted.contains(&p.address)) {
+        return Err(crate::state::StateError::Pending {
+            address: p.address.clone(),
+            action: p.action.clone(),
+            client_token: p.client_token.clone(),
+            started_at: p.started_at.clone(),
+        }
+        .into());
+    }
+    let mut after = before.clone();
+    for a in &wanted {
+        after.resources.remove(a);
+    }
+    edited(backend, after)?;
+    Ok(wanted)
+}
+
+/// `vpnform state unprotect` on a backend other than the local file: `Ok(false)` when
+/// the resource was not protected (nothing written).
+pub fn unprotect(
+    backend: &dyn Backend,
+    address: &str,
+    command: &str,
+    lock_timeout: Duration,
+    on_wait: &mut dyn FnMut(Option<&crate::state::LockHolder>),
+) -> anyhow::Result<bool> {
+    let _lock = backend.lock(command, lock_timeout, on_wait)?;
+    let before = existing(backend)?;
+    let Some(resource) = before.resources.get(address) else {
+        return Err(crate::state::ops::unknown_in(
+            backend.name().into(),
+            &before,
+            vec![address.to_string()],
+        )
+        .into());
+    };
+    if !resource.protect {
+        return Ok(false);
+    }
+    let mut after = before.clone();
+    if let Some(r) = after.resources.get_mut(address) {
+        r.protect = false;
+    }
+    edited(backend, after)?;
+    Ok(true)
+}
+
+fn existing(backend: &dyn Backend) -> anyhow::Result<State> {
+    backend.read()?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no state in {}: vpnform manages no resources there yet",
+            backend.name()
+        )
+    })
+}
+
+/// Writes a state edited by hand: the next serial, and no saved plan may resume over it.
+fn edited(backend: &dyn Backend, mut state: State) -> anyhow::Result<()> {
+    backend.check_writable(&state)?;
+    state.applying = None;
+    state.serial += 1;
+    backend.write(&state)?;
+    Ok(())
+}

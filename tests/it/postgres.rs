@@ -891,3 +891,44 @@ fn a_new_schema_plans_from_no_state_and_says_where_it_looked() {
         )
     );
 }
+
+#[test]
+fn state_rm_and_unprotect_edit_the_database_state_in_one_write_each() {
+    let db = Db::new();
+    let text = state_text(3, LINEAGE).replace(
+        "    vpn_gateway: vpn-c\n",
+        "    vpn_gateway: vpn-c\n    protect: true\n",
+    );
+    let cloud = Cloud::for_state(&text, Duration::from_millis(200));
+    let ws = cloud
+        .workspace(&text, &desired_text(&db.schema, &["a", "b", "c"]))
+        .env("VPNFORM_PG_URL", &db.url);
+    ok(&ws, &["init", "--migrate-state"]);
+    let out = ws.run(&["state", "rm", "ipsec_server.d"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: no resource ipsec_server.d in postgres schema {}; did you mean `ipsec_server.a` or `ipsec_server.b` or `ipsec_server.c`?\n\
+             Nothing was changed. `vpnform state list` shows the recorded addresses.\n",
+            db.schema
+        )
+    );
+    let out = ok(&ws, &["state", "rm", "ipsec_server.b"]);
+    assert_eq!(
+        out.stdout,
+        "Removed ipsec_server.b\nSuccessfully removed 1 resource instance(s).\n"
+    );
+    let out = ok(&ws, &["state", "unprotect", "ipsec_server.c"]);
+    assert_eq!(
+        out.stdout,
+        "Unprotected ipsec_server.c: a plan may now delete it.\n"
+    );
+    let state = pulled(&ws);
+    assert_eq!(state.serial, 5);
+    assert_eq!(state.resources.len(), 2);
+    assert!(!state.resources["ipsec_server.c"].protect);
+    assert_eq!(db.history(), vec![3, 4, 5]);
+    // The local file is untouched.
+    assert_eq!(ws.read("state/vpnform.state.yaml"), text);
+}

@@ -401,7 +401,7 @@ fn wait_for(db: &Db, sql: &str) -> Vec<Option<String>> {
 #[test]
 fn two_working_copies_on_one_database_apply_one_at_a_time_and_delete_once() {
     let db = Db::new();
-    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(800));
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(1500));
     let first = db.workspace(&cloud, &["a"]);
     let second = db.workspace(&cloud, &["a"]);
     ok(&first, &["init", "--migrate-state"]);
@@ -428,7 +428,7 @@ fn two_working_copies_on_one_database_apply_one_at_a_time_and_delete_once() {
     let state = pulled(&first);
     assert_eq!(state.resources.len(), 1);
     // Without waiting, the second is refused at once, naming the holder.
-    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(800));
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(1500));
     let db = Db::new();
     let first = db.workspace(&cloud, &["a"]);
     let second = db.workspace(&cloud, &["a"]);
@@ -463,7 +463,8 @@ fn ok_or(out: Output) -> Output {
 #[test]
 fn a_run_whose_lock_was_ended_never_overwrites_the_newer_state_and_the_next_run_resumes() {
     let db = Db::new();
-    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_secs(2));
+    // Long enough for force-unlock, pull and push to run before its next write.
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_secs(5));
     let ws = db.workspace(&cloud, &["a", "c"]);
     ok(&ws, &["init", "--migrate-state"]);
     let run = spawn(&ws, &[]);

@@ -132,11 +132,27 @@ fn postgres(ctx: &Context, args: Args, schema: &str) -> anyhow::Result<u8> {
         }
     }
     if !args.force {
-        anyhow::bail!(
-            "the lock of postgres schema {schema} is {} (server session {pid}); forcing it ends that \
-session, and the run in it stops writing the state. Pass --force to end it.",
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "the lock of postgres schema {schema} is {} (server session {pid}); refusing to end \
+that session without confirmation because stdin is not a terminal. Pass --force to end it.",
+                describe(holder.as_ref())
+            );
+        }
+        ctx.ui.status(&format!(
+            "The lock of postgres schema {schema} is {} (server session {pid}).\n\
+Forcing it ends that database session: the run in it can no longer write the state, and the next \
+vpnform run takes the lock.\n\
+Do you really want to force-unlock? Only 'yes' will be accepted to confirm.\n",
             describe(holder.as_ref())
-        );
+        ));
+        let _ = std::io::Write::write_all(&mut ctx.ui.stderr(), b"  Enter a value: ");
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            ctx.ui.status("force-unlock cancelled. Nothing ended.");
+            return Ok(exit::ERROR);
+        }
     }
     if !pg.terminate(pid)? {
         anyhow::bail!(

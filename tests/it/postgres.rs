@@ -471,7 +471,54 @@ fn a_run_whose_lock_was_ended_never_overwrites_the_newer_state_and_the_next_run_
     // The intent is journaled: the delete is under way.
     wait_for(&db, &format!("SELECT body FROM {}.pending", db.schema));
     // Another team member forces the lock (the holder's session ends) and pushes a state.
-    let forced = ok(&ws, &["force-unlock", "--force"]);
+    let holder: LockHolderRow = wait_for(
+        &db,
+        &format!(
+            "SELECT holder, backend_pid::text FROM {}.lock_holder",
+            db.schema
+        ),
+    )
+    .into();
+    // Without --force and no terminal to confirm on, nothing is ended.
+    let refused = ws.run(&["force-unlock"]);
+    assert_eq!(refused.code, 1);
+    assert_eq!(
+        refused.stderr,
+        format!(
+            "error: the lock of postgres schema {} is held by {} (lock id {}) (server session {}); \
+             refusing to end that session without confirmation because stdin is not a terminal. \
+             Pass --force to end it.\n",
+            db.schema,
+            holder.holder.describe(),
+            holder.holder.id,
+            holder.pid
+        )
+    );
+    let wrong = ws.run(&[
+        "force-unlock",
+        "--force",
+        "00000000-0000-4000-8000-000000000000",
+    ]);
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong
+            .stderr
+            .contains("not 00000000-0000-4000-8000-000000000000"),
+        "{}",
+        wrong.stderr
+    );
+    let forced = ok(&ws, &["force-unlock", "--force", &holder.holder.id]);
+    assert_eq!(
+        forced.stdout,
+        format!(
+            "Ended server session {}, which held the lock of postgres schema {} (held by {} (lock id {})).\n\
+             The state is unlocked: the next vpnform run will take the lock. The run that held it can no longer write the state.\n",
+            holder.pid,
+            db.schema,
+            holder.holder.describe(),
+            holder.holder.id
+        )
+    );
     assert!(
         forced.stdout.starts_with("Ended server session "),
         "{}",
@@ -932,4 +979,19 @@ fn state_rm_and_unprotect_edit_the_database_state_in_one_write_each() {
     assert_eq!(db.history(), vec![3, 4, 5]);
     // The local file is untouched.
     assert_eq!(ws.read("state/vpnform.state.yaml"), text);
+}
+
+/// The lock holder row: who, and the server session that holds the lock.
+struct LockHolderRow {
+    holder: vpnform::state::LockHolder,
+    pid: String,
+}
+
+impl From<Vec<Option<String>>> for LockHolderRow {
+    fn from(row: Vec<Option<String>>) -> Self {
+        LockHolderRow {
+            holder: serde_json::from_str(row[0].as_deref().unwrap()).unwrap(),
+            pid: row[1].clone().unwrap(),
+        }
+    }
 }

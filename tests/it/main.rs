@@ -15,6 +15,7 @@ mod hostile;
 mod lifecycle_wire;
 mod perf;
 mod plan;
+mod postgres;
 mod rates;
 mod reliability;
 mod sandbox;

@@ -182,7 +182,8 @@ pub async fn plan(
     client: &Client,
     max_deletes: Option<usize>,
 ) -> Result<super::Plan, OnlineError> {
-    plan_with_progress(desired, state, client, max_deletes, &NoProgress).await
+    let targets = BTreeSet::new();
+    plan_with_progress(desired, state, client, max_deletes, &targets, &NoProgress).await
 }
 
 /// [`plan`], reporting the refresh and the prechecks to `progress`.
@@ -191,6 +192,7 @@ pub async fn plan_with_progress(
     state: &crate::state::State,
     client: &Client,
     max_deletes: Option<usize>,
+    targets: &BTreeSet<crate::Address>,
     progress: &dyn Progress,
 ) -> Result<super::Plan, OnlineError> {
     let mut regions: BTreeSet<String> =
@@ -208,6 +210,7 @@ pub async fn plan_with_progress(
     let options = super::PlanOptions {
         max_deletes,
         refresh: Some(super::Refresh { gone }),
+        targets: targets.clone(),
     };
     let mut plan = super::build(desired, state, &options)?;
     let mut problems = Vec::new();

@@ -667,6 +667,7 @@ mod tests {
             serial: 0,
             desired_sha256: String::new(),
             actions: vec![action.clone()],
+            targets: vec![],
             hash: String::new(),
             pending: vec![],
         };

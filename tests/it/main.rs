@@ -17,5 +17,6 @@ mod rates;
 mod reliability;
 mod sandbox;
 mod state;
+mod target;
 mod ux;
 mod views;

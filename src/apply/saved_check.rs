@@ -527,6 +527,7 @@ mod tests {
             path: "vpnform.yaml".into(),
             sha256: "0".repeat(64),
             servers: BTreeMap::from([("ipsec_server.keep".into(), keep)]),
+            default_region: None,
         };
         (state, desired)
     }

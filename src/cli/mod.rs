@@ -6,6 +6,7 @@ pub mod argv;
 mod cloud;
 mod completions;
 mod force_unlock;
+mod import;
 mod plan;
 mod sandbox;
 mod show;
@@ -90,6 +91,9 @@ pub enum Command {
     Apply(apply::Args),
     /// Show a saved plan file.
     Show(show::Args),
+    /// Write desired entries for the IPsec servers no address records, so that the next
+    /// plan adopts them.
+    Import(import::Args),
     /// Inspect or edit the recorded state without touching the cloud.
     #[command(subcommand)]
     State(state::Command),
@@ -179,6 +183,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&ctx, args),
         Command::Apply(args) => apply::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
+        Command::Import(args) => import::run(&ctx, args),
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::ForceUnlock(args) => force_unlock::run(&ctx, args),
         Command::Sandbox(cmd) => sandbox::run(&ctx, cmd),

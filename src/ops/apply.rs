@@ -299,7 +299,8 @@ impl Run<'_> {
                 .await?;
                 let graph = plan.graph()?;
                 if !plan.targets.is_empty() {
-                    self.reporter.event(&Event::Warning(super::TARGETING_WARNING));
+                    self.reporter
+                        .event(&Event::Warning(super::TARGETING_WARNING));
                 }
                 self.reporter.event(&Event::Planned(PlanShown {
                     plan: &plan,

@@ -14,6 +14,7 @@
 
 pub mod apply;
 pub mod connect;
+pub mod import;
 pub mod plan;
 
 use std::path::Path;

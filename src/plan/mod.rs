@@ -318,6 +318,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         serial: state.serial,
         desired_sha256: desired.sha256.clone(),
         actions,
+        unmanaged: Default::default(),
         targets: options.targets.iter().cloned().collect(),
         hash: String::new(),
         pending,
@@ -409,10 +410,7 @@ fn targeted(
             UnknownTarget {
                 target: t.clone(),
                 desired: desired.path.clone(),
-                suggestions: close
-                    .into_iter()
-                    .filter_map(|c| c.parse().ok())
-                    .collect(),
+                suggestions: close.into_iter().filter_map(|c| c.parse().ok()).collect(),
             }
         })
         .collect();
@@ -444,6 +442,7 @@ fn targeted(
         serial: 0,
         desired_sha256: String::new(),
         actions: all,
+        unmanaged: Default::default(),
         targets: Vec::new(),
         hash: String::new(),
         pending: Vec::new(),

@@ -96,6 +96,11 @@ pub struct Plan {
     /// for. Empty: not targeted. Sorted; hashed when not empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<Address>,
+    /// Online: how many servers, per refreshed region, no address records (neither the
+    /// state nor a desired `id`): the hint at `vpnform import`. Shown, not hashed, not
+    /// saved.
+    #[serde(skip)]
+    pub unmanaged: BTreeMap<String, usize>,
     /// SHA-256 over the canonical JSON of `{lineage, serial, actions}` (see the
     /// README's "Plan hash and ClientTokens").
     pub hash: String,

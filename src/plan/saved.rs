@@ -112,6 +112,7 @@ impl SavedPlan {
             serial: self.serial,
             desired_sha256: self.desired_sha256.clone(),
             actions: self.actions.clone(),
+            unmanaged: Default::default(),
             targets: self.targets.clone(),
             hash: self.plan_hash.clone(),
             pending: self.pending.clone(),

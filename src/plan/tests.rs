@@ -52,6 +52,7 @@ fn desired(servers: &[(&str, &str)]) -> Desired {
                 )
             })
             .collect(),
+        default_region: None,
     }
 }
 

@@ -11,6 +11,7 @@ mod cli;
 mod cloud;
 mod config;
 mod hostile;
+mod import;
 mod perf;
 mod plan;
 mod rates;

@@ -48,11 +48,7 @@ const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
 const WARNING: &str = "warning: resource targeting is in effect: this plan holds only the actions of the --target addresses and the actions they wait for, so it may not represent all of the changes the desired file asks for. --target is not for routine use: it is for exceptional situations such as staging a large decommission or recovering from a mistake. Run `vpnform plan` without --target afterwards to see what else is pending.\n";
 
 fn deleted_ids(cloud: &Cloud) -> BTreeSet<String> {
-    cloud
-        .deletes()
-        .iter()
-        .map(|e| e.resource.clone())
-        .collect()
+    cloud.deletes().iter().map(|e| e.resource.clone()).collect()
 }
 
 fn ids(list: &[usize]) -> BTreeSet<String> {
@@ -81,12 +77,14 @@ fn target_on_a_ten_delete_plan_deletes_only_the_target_and_what_it_waits_for() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stderr.starts_with(WARNING), "{out:?}");
     assert!(
-        out.stdout.contains("Plan: 0 to add, 0 to change, 3 to destroy, 0 to adopt, 0 to forget."),
+        out.stdout
+            .contains("Plan: 0 to add, 0 to change, 3 to destroy, 0 to adopt, 0 to forget."),
         "{out:?}"
     );
     assert!(
-        out.stdout
-            .contains("Apply complete! Resources: 0 added, 0 changed, 3 destroyed, 0 adopted, 0 forgotten."),
+        out.stdout.contains(
+            "Apply complete! Resources: 0 added, 0 changed, 3 destroyed, 0 adopted, 0 forgotten."
+        ),
         "{out:?}"
     );
     // d4 and the two that must go before it; nothing else, and not even a DryRun of
@@ -100,7 +98,10 @@ fn target_on_a_ten_delete_plan_deletes_only_the_target_and_what_it_waits_for() {
         .filter_map(|c| crate::support::param(c, "IpsecServerId").map(str::to_owned))
         .collect();
     assert_eq!(prechecked, ids(&[4, 5, 6]));
-    let left: BTreeSet<String> = [0, 1, 2, 3, 7, 8, 9].iter().map(|i| format!("d{i}")).collect();
+    let left: BTreeSet<String> = [0, 1, 2, 3, 7, 8, 9]
+        .iter()
+        .map(|i| format!("d{i}"))
+        .collect();
     assert_eq!(recorded(&ws), left);
 
     // Untargeted, the rest is what remains, and --max-deletes counts all of it.
@@ -135,7 +136,12 @@ fn target_of_a_leaf_plans_only_the_leaf_offline_with_the_warning() {
         .find_map(|l| l.strip_prefix("Plan hash: "))
         .expect("a plan hash")
         .to_owned();
-    assert_eq!(out.stdout, EXPECTED_LEAF_PLAN.replace("HASH", &hash), "{}", out.stdout);
+    assert_eq!(
+        out.stdout,
+        EXPECTED_LEAF_PLAN.replace("HASH", &hash),
+        "{}",
+        out.stdout
+    );
     // The targets are hashed: the same actions untargeted hash differently.
     let untargeted = ws.run(&["plan", "--offline"]);
     assert!(!untargeted.stdout.contains(&hash), "{untargeted:?}");

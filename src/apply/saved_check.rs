@@ -517,11 +517,13 @@ mod tests {
             .insert("ipsec_server.gone".into(), resource("iss-gone", false));
         let keep = DesiredServer {
             address: "ipsec_server.keep".into(),
-            id: "iss-keep".into(),
+            id: Some("iss-keep".into()),
             vpn_gateway: "vpn-keep".into(),
             region: "cn-hangzhou".into(),
             depends_on: Vec::new(),
             protect: true,
+            attributes: Default::default(),
+            psk: None,
         };
         let desired = Desired {
             path: "vpnform.yaml".into(),

@@ -40,7 +40,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECRET", default_value = sandbox::DEFAULT_ACCESS_KEY_SECRET, hide_default_value = true)]
     pub access_key_secret: String,
 
-    /// How long a gateway stays `updating` after a delete: `2s`, or a range `1s..3s`.
+    /// How long a gateway stays `updating` after a mutation: `2s`, or a range `1s..3s`.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = sandbox::parse_configure_time)]
     pub configure_time: (Duration, Duration),
 
@@ -98,13 +98,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "[ACTION:]STATUS:CODE[:MS][xN]", value_parser = sandbox::Injection::parse)]
     pub inject: Vec<sandbox::Injection>,
 
-    /// A gateway still shows `active` for DURATION after accepting a delete, then
+    /// A gateway still shows `active` for DURATION after accepting a mutation, then
     /// `updating` for the configure time.
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = super::parse_duration)]
     pub status_lag: Duration,
 
-    /// ListIpsecServers still lists a deleted server for DURATION after its gateway is
-    /// `active` again.
+    /// ListIpsecServers still gives the old answer (a deleted server, old values, no
+    /// created server yet) for DURATION after its gateway is `active` again.
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = super::parse_duration)]
     pub list_lag: Duration,
 }
@@ -281,7 +281,7 @@ fn load_world(ctx: &Context, args: &ServeArgs) -> anyhow::Result<World> {
     // The state's own reader: a regular file, size-bounded, errors located.
     let (state, _) = crate::state::read_file(&path)?;
     let world = crate::sandbox::seed::from_state(&state);
-    world.check()?;
+    world.check_in(&path.display().to_string())?;
     ctx.ui.status(&format!(
         "World from {}{}: {} servers on {} gateways",
         path.display(),

@@ -3,7 +3,8 @@
 
 use serde::Deserialize;
 
-use super::types::VpnGateway;
+use super::types::{IkeConfig, IpsecConfig, IpsecServer, VpnGateway};
+use crate::secret::Secret;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -46,8 +47,8 @@ impl ServerList {
     }
 }
 
-/// One server as the API sends it, minus `Psk`: the field is not declared, so serde
-/// skips it and the clear-text key never reaches a vpnform value.
+/// One server as the API sends it. `Psk` is decoded straight into a [`Secret`], so the
+/// clear-text key never sits in a printable vpnform value.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct RawServer {
@@ -68,6 +69,58 @@ pub(super) struct RawServer {
     pub(super) psk_enabled: bool,
     #[serde(default)]
     pub(super) creation_time: String,
+    #[serde(default, deserialize_with = "secret")]
+    pub(super) psk: Option<Secret>,
+    #[serde(default)]
+    pub(super) effect_immediately: bool,
+    #[serde(default)]
+    pub(super) multi_factor_auth_enabled: bool,
+    #[serde(default)]
+    pub(super) online_client_count: u32,
+    #[serde(default)]
+    pub(super) max_connections: u32,
+    #[serde(default)]
+    pub(super) ike_config: IkeConfig,
+    #[serde(default)]
+    pub(super) ipsec_config: IpsecConfig,
+}
+
+impl RawServer {
+    /// The typed server; `region` when the answer names none.
+    pub(super) fn into_server(self, region: &str) -> IpsecServer {
+        IpsecServer {
+            region: self.region_id.unwrap_or_else(|| region.to_owned()),
+            id: self.ipsec_server_id,
+            name: self.ipsec_server_name,
+            vpn_gateway: self.vpn_gateway_id,
+            local_subnet: self.local_subnet,
+            client_ip_pool: self.client_ip_pool,
+            internet_ip: self.internet_ip,
+            psk_enabled: self.psk_enabled,
+            creation_time: self.creation_time,
+            psk: self.psk,
+            effect_immediately: self.effect_immediately,
+            multi_factor_auth_enabled: self.multi_factor_auth_enabled,
+            online_client_count: self.online_client_count,
+            max_connections: self.max_connections,
+            ike_config: self.ike_config,
+            ipsec_config: self.ipsec_config,
+        }
+    }
+}
+
+/// An optional string decoded into a [`Secret`]; an empty one is no PSK.
+fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?
+        .filter(|s| !s.is_empty())
+        .map(Secret::from))
+}
+
+/// `CreateIpsecServer`'s answer: the new id.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CreatedAnswer {
+    pub(super) ipsec_server_id: String,
 }
 
 #[derive(Deserialize)]

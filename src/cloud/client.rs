@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use super::answers::CreatedAnswer;
 use super::answers::{DescribeVpnGatewaysPage, ListIpsecServersPage, RawGateway, RequestIdOnly};
 use super::endpoint::{EndpointError, endpoint_for, is_loopback};
 use super::error::{
@@ -19,8 +20,10 @@ use super::error::{
 use super::retry::{RateLimiter, ThrottleWarning, backoff, retry_after, retry_after_acs};
 use super::sign;
 use super::types::{
-    ClientOptions, Credentials, DeleteIpsecServer, IpsecServer, ListIpsecServers, VpnGateway,
+    ClientOptions, CreateIpsecServer, CreatedIpsecServer, Credentials, DeleteIpsecServer,
+    IkeConfig, IpsecConfig, IpsecServer, ListIpsecServers, UpdateIpsecServer, VpnGateway,
 };
+use crate::secret::Secret;
 
 const API_VERSION: &str = "2016-04-28";
 /// ListIpsecServers' largest page.
@@ -232,21 +235,70 @@ impl Client {
             ("DryRun".to_owned(), req.dry_run.to_string()),
         ];
         if !req.dry_run {
-            let token = match &req.client_token {
-                Some(t) => t.clone(),
-                // Our own retries must still be one operation.
-                None => format!("vpnform-{}", uuid::Uuid::new_v4().simple()),
-            };
-            if token.is_empty() || token.len() > 64 || !token.is_ascii() {
-                let mut err = ApiError::new(
-                    0,
-                    "InvalidClientToken.Malformed",
-                    "a ClientToken is 1 to 64 ASCII characters",
-                );
-                err.action = ACTION.to_owned();
-                return Err(err);
-            }
-            params.push(("ClientToken".to_owned(), token));
+            params.push(client_token(ACTION, req.client_token.as_deref())?);
+        }
+        let answer = self.call(ACTION, &req.region, params).await?;
+        Ok(answer.request_id.unwrap_or_default())
+    }
+
+    /// `CreateIpsecServer`. Returns the new id (and the RequestId) from the answer; the
+    /// gateway then configures it, as after a delete. Errors and retries as for
+    /// [`Client::delete_ipsec_server`]: the same ClientToken on every retry.
+    pub async fn create_ipsec_server(
+        &self,
+        req: &CreateIpsecServer,
+    ) -> Result<CreatedIpsecServer, ApiError> {
+        const ACTION: &str = "CreateIpsecServer";
+        let mut params = vec![
+            ("RegionId".to_owned(), req.region.clone()),
+            ("VpnGatewayId".to_owned(), req.vpn_gateway.clone()),
+            ("LocalSubnet".to_owned(), req.local_subnet.join(",")),
+            ("ClientIpPool".to_owned(), req.client_ip_pool.clone()),
+            ("DryRun".to_owned(), req.dry_run.to_string()),
+        ];
+        let fields = Fields {
+            name: req.name.as_deref(),
+            local_subnet: None,
+            client_ip_pool: None,
+            psk: req.psk.as_ref(),
+            effect_immediately: req.effect_immediately,
+            ike_config: req.ike_config.as_ref(),
+            ipsec_config: req.ipsec_config.as_ref(),
+        };
+        fields.push_into(&mut params, "IpSecServerName");
+        if !req.dry_run {
+            params.push(client_token(ACTION, req.client_token.as_deref())?);
+        }
+        let answer = self.call(ACTION, &req.region, params).await?;
+        let created: CreatedAnswer = decode_body(ACTION, &answer)?;
+        Ok(CreatedIpsecServer {
+            id: created.ipsec_server_id,
+            request_id: answer.request_id.unwrap_or_default(),
+        })
+    }
+
+    /// `UpdateIpsecServer` with the fields given. Returns the RequestId. Errors and
+    /// retries as for [`Client::delete_ipsec_server`].
+    pub async fn update_ipsec_server(&self, req: &UpdateIpsecServer) -> Result<String, ApiError> {
+        const ACTION: &str = "UpdateIpsecServer";
+        let mut params = vec![
+            ("RegionId".to_owned(), req.region.clone()),
+            ("IpsecServerId".to_owned(), req.ipsec_server_id.clone()),
+            ("DryRun".to_owned(), req.dry_run.to_string()),
+        ];
+        let local_subnet = req.local_subnet.as_ref().map(|l| l.join(","));
+        let fields = Fields {
+            name: req.name.as_deref(),
+            local_subnet: local_subnet.as_deref(),
+            client_ip_pool: req.client_ip_pool.as_deref(),
+            psk: req.psk.as_ref(),
+            effect_immediately: req.effect_immediately,
+            ike_config: req.ike_config.as_ref(),
+            ipsec_config: req.ipsec_config.as_ref(),
+        };
+        fields.push_into(&mut params, "IpsecServerName");
+        if !req.dry_run {
+            params.push(client_token(ACTION, req.client_token.as_deref())?);
         }
         let answer = self.call(ACTION, &req.region, params).await?;
         Ok(answer.request_id.unwrap_or_default())
@@ -299,17 +351,7 @@ impl Client {
                 page.ipsec_servers
                     .into_vec()
                     .into_iter()
-                    .map(|s| IpsecServer {
-                        region: s.region_id.unwrap_or_else(|| req.region.clone()),
-                        id: s.ipsec_server_id,
-                        name: s.ipsec_server_name,
-                        vpn_gateway: s.vpn_gateway_id,
-                        local_subnet: s.local_subnet,
-                        client_ip_pool: s.client_ip_pool,
-                        internet_ip: s.internet_ip,
-                        psk_enabled: s.psk_enabled,
-                        creation_time: s.creation_time,
-                    }),
+                    .map(|s| s.into_server(&req.region)),
             );
             match page.next_token.filter(|t| !t.is_empty()) {
                 None => return Ok(out),
@@ -618,6 +660,74 @@ impl Client {
         // some other failure still sets the wait, not the class.
         let acs_wait = retry_after_acs(&headers);
         Err((err.with_retry_after(acs_wait), retry_after(&headers)))
+    }
+}
+
+/// The ClientToken parameter of a mutation: the caller's, or one made up for this call
+/// so that the client's own retries are still one operation.
+fn client_token(action: &str, token: Option<&str>) -> Result<(String, String), ApiError> {
+    let token = match token {
+        Some(t) => t.to_owned(),
+        None => format!("vpnform-{}", uuid::Uuid::new_v4().simple()),
+    };
+    if token.is_empty() || token.len() > 64 || !token.is_ascii() {
+        let mut err = ApiError::new(
+            0,
+            "InvalidClientToken.Malformed",
+            "a ClientToken is 1 to 64 ASCII characters",
+        );
+        err.action = action.to_owned();
+        return Err(err);
+    }
+    Ok(("ClientToken".to_owned(), token))
+}
+
+/// The optional configuration fields a create or an update sends: only those given.
+struct Fields<'a> {
+    name: Option<&'a str>,
+    local_subnet: Option<&'a str>,
+    client_ip_pool: Option<&'a str>,
+    psk: Option<&'a Secret>,
+    effect_immediately: Option<bool>,
+    ike_config: Option<&'a IkeConfig>,
+    ipsec_config: Option<&'a IpsecConfig>,
+}
+
+impl Fields<'_> {
+    /// Appends the given fields; the name under `name_param` (the API spells it
+    /// `IpSecServerName` on a create and `IpsecServerName` on an update).
+    fn push_into(&self, params: &mut Vec<(String, String)>, name_param: &str) {
+        let mut push = |k: &str, v: String| params.push((k.to_owned(), v));
+        if let Some(name) = self.name {
+            push(name_param, name.to_owned());
+        }
+        if let Some(subnet) = self.local_subnet {
+            push("LocalSubnet", subnet.to_owned());
+        }
+        if let Some(pool) = self.client_ip_pool {
+            push("ClientIpPool", pool.to_owned());
+        }
+        if let Some(psk) = self.psk {
+            // The only place the PSK leaves its Secret: the signed query. Parameters
+            // are never logged (see `call`), and signature diagnoses name parameters,
+            // never values.
+            push("PskEnabled", "true".to_owned());
+            push("Psk", psk.expose().to_owned());
+        }
+        if let Some(effect) = self.effect_immediately {
+            push("EffectImmediately", effect.to_string());
+        }
+        // The API takes these as JSON strings; serializing a struct of strings and
+        // integers cannot fail.
+        if let Some(ike) = self.ike_config {
+            push("IkeConfig", serde_json::to_string(ike).unwrap_or_default());
+        }
+        if let Some(ipsec) = self.ipsec_config {
+            push(
+                "IpsecConfig",
+                serde_json::to_string(ipsec).unwrap_or_default(),
+            );
+        }
     }
 }
 

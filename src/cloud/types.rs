@@ -100,18 +100,127 @@ pub struct DeleteIpsecServer {
     pub dry_run: bool,
 }
 
-/// One server from `ListIpsecServers`. The PSK is dropped at decode time.
+/// `CreateIpsecServer`. Only the optional fields that are `Some` are sent; the cloud
+/// gives the others its defaults (and generates a PSK when none is given).
+///
+/// The token works as a delete's (see [`DeleteIpsecServer`]): the same one on every
+/// retry, made up for the call when `None`, never sent with a dry run.
+#[derive(Debug, Clone, Default)]
+pub struct CreateIpsecServer {
+    pub region: String,
+    pub vpn_gateway: String,
+    /// Sent comma-separated, as `LocalSubnet`.
+    pub local_subnet: Vec<String>,
+    pub client_ip_pool: String,
+    /// Sent as `IpSecServerName` (the create spells it with a capital S).
+    pub name: Option<String>,
+    pub psk: Option<Secret>,
+    pub effect_immediately: Option<bool>,
+    pub ike_config: Option<IkeConfig>,
+    pub ipsec_config: Option<IpsecConfig>,
+    pub client_token: Option<String>,
+    pub dry_run: bool,
+}
+
+/// What a create answered: the new server's id (known from the answer, before the
+/// gateway has finished configuring it).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedIpsecServer {
+    pub id: String,
+    pub request_id: String,
+}
+
+/// `UpdateIpsecServer`: only the fields that are `Some` are sent, and only they change.
+/// Tokens as for [`CreateIpsecServer`].
+#[derive(Debug, Clone, Default)]
+pub struct UpdateIpsecServer {
+    pub region: String,
+    pub ipsec_server_id: String,
+    /// Sent as `IpsecServerName`.
+    pub name: Option<String>,
+    pub local_subnet: Option<Vec<String>>,
+    pub client_ip_pool: Option<String>,
+    pub psk: Option<Secret>,
+    pub effect_immediately: Option<bool>,
+    pub ike_config: Option<IkeConfig>,
+    pub ipsec_config: Option<IpsecConfig>,
+    pub client_token: Option<String>,
+    pub dry_run: bool,
+}
+
+/// Phase-one negotiation settings. In a request, the fields that are `Some` are sent
+/// (as the JSON string `IkeConfig` the API takes); in a listed server, what the cloud
+/// answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IkeConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ike_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ike_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ike_enc_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ike_auth_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ike_pfs: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ike_lifetime: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_id: Option<String>,
+}
+
+/// Phase-two negotiation settings, as [`IkeConfig`] (the JSON string `IpsecConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IpsecConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipsec_enc_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipsec_auth_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipsec_pfs: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipsec_lifetime: Option<u32>,
+}
+
+/// One server from `ListIpsecServers`, every attribute the API answers. The PSK, which
+/// the API answers in clear text, goes straight into a [`Secret`]: it can be compared
+/// with the desired one, never printed (`Debug` shows `***`), logged or serialized.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IpsecServer {
     pub id: String,
     pub name: String,
     pub vpn_gateway: String,
     pub region: String,
+    /// Comma-separated, as the API answers it; [`IpsecServer::local_subnets`] splits it.
     pub local_subnet: String,
     pub client_ip_pool: String,
     pub internet_ip: String,
     pub psk_enabled: bool,
     pub creation_time: String,
+    /// `None` when the answer had no PSK.
+    pub psk: Option<Secret>,
+    pub effect_immediately: bool,
+    pub multi_factor_auth_enabled: bool,
+    pub online_client_count: u32,
+    pub max_connections: u32,
+    pub ike_config: IkeConfig,
+    pub ipsec_config: IpsecConfig,
+}
+
+impl IpsecServer {
+    /// The `LocalSubnet` blocks, in the order answered.
+    pub fn local_subnets(&self) -> Vec<String> {
+        self.local_subnet
+            .split(',')
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 /// Which servers to list.

@@ -8,8 +8,10 @@
 //! [`Diagnostic`] before giving up, so that one run shows all of them.
 
 pub mod append;
+pub mod attributes;
 mod error;
 mod model;
+pub mod psk;
 mod raw;
 mod validate;
 
@@ -142,7 +144,9 @@ fn load_bytes(
     let text =
         std::str::from_utf8(bytes).map_err(|e| invalid(vec![validate::not_utf8(bytes, &e)]))?;
     let root = raw::parse(text).map_err(|e| invalid(vec![validate::syntax_error(text, &e)]))?;
-    let servers = validate::validate(text, &root, recorded).map_err(invalid)?;
+    // `psk: {file}` paths are relative to the desired file's directory.
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let servers = validate::validate(text, &root, recorded, dir).map_err(invalid)?;
     Ok(Desired {
         path: path.to_owned(),
         sha256: hex::encode(Sha256::digest(bytes)),
@@ -192,7 +196,7 @@ ipsec_servers:
     protect: true
   lab:
     id: iss-bp1jougp8cfsbo8y9abce
-    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabce
     region: ap-southeast-1
 ";
 
@@ -220,21 +224,25 @@ ipsec_servers:
             vec![
                 &DesiredServer {
                     address: "ipsec_server.lab".into(),
-                    id: "iss-bp1jougp8cfsbo8y9abce".into(),
-                    vpn_gateway: "vpn-bp1q8bgx4xnkm2ogjabcd".into(),
+                    id: Some("iss-bp1jougp8cfsbo8y9abce".into()),
+                    vpn_gateway: "vpn-bp1q8bgx4xnkm2ogjabce".into(),
                     region: "ap-southeast-1".into(),
                     depends_on: vec![],
                     protect: false,
+                    attributes: Default::default(),
+                    psk: None,
                 },
                 &DesiredServer {
                     address: "ipsec_server.office".into(),
-                    id: "iss-bp1jougp8cfsbo8y9abcd".into(),
+                    id: Some("iss-bp1jougp8cfsbo8y9abcd".into()),
                     vpn_gateway: "vpn-bp1q8bgx4xnkm2ogjabcd".into(),
                     // defaults.region
                     region: "cn-hangzhou".into(),
                     // sorted and deduplicated
                     depends_on: vec!["ipsec_server.lab".into(), "ipsec_server.old".into()],
                     protect: true,
+                    attributes: Default::default(),
+                    psk: None,
                 },
             ]
         );

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::attributes::{Attributes, PskSource};
 use crate::Address;
 
 /// The desired state after validation.
@@ -20,12 +21,13 @@ pub struct Desired {
     pub default_region: Option<String>,
 }
 
-/// One desired IPsec server: an existing server this entry keeps.
+/// One desired IPsec server: an existing server this entry keeps (`id`), or one vpnform
+/// creates (no `id`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredServer {
     pub address: Address,
-    /// `iss-...`
-    pub id: String,
+    /// `iss-...`; `None`: vpnform creates the server and records its id.
+    pub id: Option<String>,
     /// `vpn-...`
     pub vpn_gateway: String,
     /// The entry's `region`, else `defaults.region`.
@@ -33,4 +35,8 @@ pub struct DesiredServer {
     /// Addresses this one depends on (sorted, deduplicated).
     pub depends_on: Vec<Address>,
     pub protect: bool,
+    /// The managed attributes: the ones the entry writes.
+    pub attributes: Attributes,
+    /// Where the pre-shared key comes from (never the key); `None`: the cloud's own.
+    pub psk: Option<PskSource>,
 }

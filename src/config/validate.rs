@@ -3,7 +3,10 @@
 //! per server id, `depends_on` that resolve, no cycles). Every problem becomes a
 //! [`Diagnostic`]; nothing stops at the first one, so the user fixes a file in one pass.
 
+mod attributes;
+
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use super::error::{Diagnostic, Label};
 use super::model::DesiredServer;
@@ -16,7 +19,20 @@ use crate::yaml::shown;
 
 const TOP_FIELDS: &[&str] = &["version", "required_version", "defaults", "ipsec_servers"];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
-const SERVER_FIELDS: &[&str] = &["id", "vpn_gateway", "region", "depends_on", "protect"];
+const SERVER_FIELDS: &[&str] = &[
+    "id",
+    "vpn_gateway",
+    "region",
+    "name",
+    "local_subnet",
+    "client_ip_pool",
+    "psk",
+    "effect_immediately",
+    "ike_config",
+    "ipsec_config",
+    "depends_on",
+    "protect",
+];
 
 /// The most `depends_on` items of one cycle quoted under its message (all members are
 /// named in the message itself): a 100,000-entry cycle is one line, not 300,000.
@@ -27,18 +43,23 @@ const EMPTY_HELP: &str = "list the IPsec servers to keep under `ipsec_servers:`;
 
 /// Validates the tree of a file whose text is `text`. `recorded` are the addresses in
 /// the recorded state, which `depends_on` may name too.
+/// `dir` is the file's directory, which `psk: {file: PATH}` paths are relative to.
 pub fn validate(
     text: &str,
     root: &Node,
     recorded: &BTreeSet<Address>,
+    dir: &Path,
 ) -> Result<BTreeMap<Address, DesiredServer>, Vec<Diagnostic>> {
     let mut checker = Checker {
         lines: super::source_lines(text),
         diagnostics: Vec::new(),
+        dir: dir.to_owned(),
+        secrets: Vec::new(),
     };
     checker.tags(root);
     let servers = checker.file(root, recorded);
     let mut diagnostics = checker.diagnostics;
+    attributes::mask_secrets(&mut diagnostics, &checker.secrets);
     if diagnostics.is_empty() {
         Ok(servers)
     } else {
@@ -68,6 +89,8 @@ pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     let checker = Checker {
         lines,
         diagnostics: Vec::new(),
+        dir: Default::default(),
+        secrets: Vec::new(),
     };
     let mut diagnostic = checker.diagnostic(pos, 1, message, None);
     // A limit met while expanding an alias comes wrapped in where the alias was.
@@ -101,6 +124,8 @@ pub fn not_utf8(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
     let checker = Checker {
         lines: super::source_lines(&whole),
         diagnostics: Vec::new(),
+        dir: Default::default(),
+        secrets: Vec::new(),
     };
     let mut diagnostic = checker.diagnostic(
         Pos { line, column },
@@ -126,6 +151,8 @@ pub fn required_version(text: &str, root: &Node) -> Option<Diagnostic> {
     let checker = Checker {
         lines: super::source_lines(text),
         diagnostics: Vec::new(),
+        dir: Default::default(),
+        secrets: Vec::new(),
     };
     checker.required_version(node)
 }
@@ -133,6 +160,10 @@ pub fn required_version(text: &str, root: &Node) -> Option<Diagnostic> {
 struct Checker<'t> {
     lines: Vec<&'t str>,
     diagnostics: Vec<Diagnostic>,
+    /// The desired file's directory (`psk: {file}` paths are relative to it).
+    dir: std::path::PathBuf,
+    /// Literal keys written in the file (place, width): masked in every snippet.
+    secrets: Vec<(Pos, u64)>,
 }
 
 /// One entry under `ipsec_servers` as far as it could be read.
@@ -141,13 +172,17 @@ struct Entry<'n> {
     /// The entry's name key.
     name: &'n Node,
     id: Option<(String, &'n Node)>,
+    /// `id` not written: vpnform creates the server.
+    creates: bool,
     vpn_gateway: Option<String>,
+    vpn_gateway_node: Option<&'n Node>,
     region: Option<String>,
     /// Whether `region` was written (even if wrong), or the entry is unreadable: then a
     /// missing default is moot.
     region_written: bool,
     depends_on: Vec<(Address, &'n Node)>,
     protect: bool,
+    attributes: attributes::Read<'n>,
 }
 
 impl<'t> Checker<'t> {
@@ -300,7 +335,19 @@ impl<'t> Checker<'t> {
         let desired: BTreeSet<&str> = entries.iter().map(|e| e.address.as_str()).collect();
         let mut servers = BTreeMap::new();
         let mut first_with_id: BTreeMap<&str, &Entry> = BTreeMap::new();
+        let mut first_on_gateway: BTreeMap<&str, &Entry> = BTreeMap::new();
         for entry in &entries {
+            if let (Some(gateway), Some(node)) = (&entry.vpn_gateway, entry.vpn_gateway_node) {
+                let same_id = |first: &Entry| matches!((&first.id, &entry.id), (Some((a, _)), Some((b, _))) if a == b);
+                match first_on_gateway.get(gateway.as_str()) {
+                    // The same server under two addresses: that error says it all.
+                    Some(first) if same_id(first) => {}
+                    Some(first) => self.same_gateway(gateway, first, entry, node),
+                    None => {
+                        first_on_gateway.insert(gateway, entry);
+                    }
+                }
+            }
             if let Some((id, id_node)) = &entry.id {
                 match first_with_id.get(id.as_str()) {
                     Some(first) => self.duplicate_id(id, first, entry, id_node),
@@ -323,9 +370,13 @@ impl<'t> Checker<'t> {
                     &["add `region: cn-hangzhou` (for example) to the entry, or set `defaults: {region: ...}` for every entry"],
                 );
             }
-            if let (Some((id, _)), Some(vpn_gateway), Some(region)) =
-                (&entry.id, &entry.vpn_gateway, region)
-            {
+            let id = match &entry.id {
+                Some((id, _)) => Some(Some(id.clone())),
+                None if entry.creates => Some(None),
+                // Written but wrong (reported).
+                None => None,
+            };
+            if let (Some(id), Some(vpn_gateway), Some(region)) = (id, &entry.vpn_gateway, region) {
                 let mut depends_on: Vec<Address> =
                     entry.depends_on.iter().map(|(a, _)| a.clone()).collect();
                 depends_on.sort();
@@ -334,11 +385,13 @@ impl<'t> Checker<'t> {
                     entry.address.clone(),
                     DesiredServer {
                         address: entry.address.clone(),
-                        id: id.clone(),
+                        id,
                         vpn_gateway: vpn_gateway.clone(),
                         region,
                         depends_on,
                         protect: entry.protect,
+                        attributes: entry.attributes.attributes.clone(),
+                        psk: entry.attributes.psk.clone(),
                     },
                 );
             }
@@ -467,11 +520,14 @@ impl<'t> Checker<'t> {
             address,
             name: key,
             id: None,
+            creates: false,
             vpn_gateway: None,
+            vpn_gateway_node: None,
             region: None,
             region_written: false,
             depends_on: Vec::new(),
             protect: false,
+            attributes: attributes::Read::default(),
         };
         let fields = if node.value == Value::Null {
             // `office:` with nothing under it: an entry without an id, reported below.
@@ -493,16 +549,7 @@ impl<'t> Checker<'t> {
         };
 
         match fields.get("id") {
-            None => {
-                self.error(
-                    key,
-                    format!(
-                        "{} has no `id`: creating IPsec servers is not supported yet",
-                        entry.address
-                    ),
-                    &["add the `id` of an existing server (`id: iss-...`), or remove the entry"],
-                );
-            }
+            None => entry.creates = true,
             Some((_, node)) => {
                 entry.id = self
                     .resource_id(
@@ -522,6 +569,7 @@ impl<'t> Checker<'t> {
                 ]);
             }
             Some((_, node)) => {
+                entry.vpn_gateway_node = Some(*node);
                 entry.vpn_gateway = self.resource_id(
                     node,
                     &format!("{path}.vpn_gateway"),
@@ -534,6 +582,30 @@ impl<'t> Checker<'t> {
         if let Some((_, node)) = fields.get("region") {
             entry.region_written = true;
             entry.region = self.region(node, &format!("{path}.region"));
+        }
+        let dir = self.dir.clone();
+        entry.attributes = self.attributes(&fields, &path, &dir);
+        if entry.creates {
+            let read = &entry.attributes;
+            let missing: Vec<&str> = [
+                ("local_subnet", read.local_subnet_written),
+                ("client_ip_pool", read.client_ip_pool_written),
+            ]
+            .into_iter()
+            .filter(|(_, written)| !written)
+            .map(|(field, _)| field)
+            .collect();
+            if !missing.is_empty() {
+                self.error(
+                    key,
+                    format!(
+                        "{} has no `id`, so vpnform creates it, and a create needs `{}`",
+                        entry.address,
+                        missing.join("` and `")
+                    ),
+                    &["add `local_subnet: [10.0.0.0/24]` and `client_ip_pool: 10.8.0.0/16` (your blocks), or the `id` of the existing server (`id: iss-...`)"],
+                );
+            }
         }
         if let Some((_, node)) = fields.get("depends_on") {
             entry.depends_on = self.depends_on(node, &format!("{path}.depends_on"));
@@ -680,6 +752,26 @@ impl<'t> Checker<'t> {
                 &[&help],
             );
         }
+    }
+
+    /// Two entries on one VPN gateway: the cloud holds one IPsec server per gateway.
+    fn same_gateway(&mut self, gateway: &str, first: &Entry, again: &Entry, node: &Node) {
+        let first_node = first.vpn_gateway_node.expect("entries with a gateway");
+        let label = self.label(
+            first_node.pos,
+            first_node.width,
+            false,
+            format!("first used by {}", first.address),
+        );
+        let diagnostic = self.error(
+            node,
+            format!(
+                "the VPN gateway `{gateway}` is under two entries: {} and {}",
+                first.address, again.address
+            ),
+            &["a VPN gateway holds one IPsec server: give each entry its own gateway, or remove one of them"],
+        );
+        diagnostic.labels.push(label);
     }
 
     fn duplicate_id(&mut self, id: &str, first: &Entry, again: &Entry, node: &Node) {

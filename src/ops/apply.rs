@@ -122,6 +122,8 @@ pub async fn run(
     let (saved_plan, desired) = load(request, recorded.as_ref(), &state, &*reporter)?;
     // A saved plan needs the desired file only to seed a rehearsal.
     let seed = (saved_plan.is_none() || rehearsal).then_some(&desired);
+    // Every key read again before any call: a source gone since the plan stops here.
+    let _keys = crate::config::psk::read_all(&desired)?;
     let connection = super::connect::connect(&request.cloud, &state, seed, &reporter).await?;
     let source = match saved_plan {
         Some(saved) => Source::Saved(saved),

@@ -92,8 +92,11 @@ pub async fn connect(
                 if !world.vpn_gateways.contains_key(&server.vpn_gateway) {
                     world.add_gateway(&server.vpn_gateway, &server.region);
                 }
-                if !world.ipsec_servers.contains_key(&server.id) {
-                    world.add_server(&server.id, &server.vpn_gateway, &server.region);
+                // An entry without an id is a create: nothing to seed.
+                if let Some(id) = &server.id
+                    && !world.ipsec_servers.contains_key(id)
+                {
+                    world.add_server(id, &server.vpn_gateway, &server.region);
                 }
             }
             let config = SandboxConfig {

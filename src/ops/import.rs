@@ -6,7 +6,7 @@
 //! `_2`, `_3`, ... where they collide with each other or with an address in use.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -133,7 +133,7 @@ pub async fn run(
         .chain(
             desired
                 .iter()
-                .flat_map(|d| d.servers.values().map(|s| s.id.as_str())),
+                .flat_map(|d| d.servers.values().filter_map(|s| s.id.as_deref())),
         )
         .collect();
     let mut found: Vec<IpsecServer> = Vec::new();
@@ -285,23 +285,165 @@ const RESERVED: &[&str] = &["null", "true", "false", "yes", "no", "on", "off", "
 
 /// The entries as desired-file YAML, each name at `indent` spaces.
 pub fn render(entries: &[Entry], indent: usize) -> String {
+    entries
+        .iter()
+        .map(|entry| {
+            let full = render_one(entry, indent, true);
+            // An answer the desired file could not hold (a name with a control
+            // character, an algorithm vpnform does not know) stays observed: the entry
+            // is written without the attributes rather than not at all.
+            let probe = format!("version: 1\nipsec_servers:\n{}", render_one(entry, 2, true));
+            if crate::config::load_str(Path::new("import"), &probe, &BTreeSet::new()).is_ok() {
+                full
+            } else {
+                render_one(entry, indent, false)
+            }
+        })
+        .collect()
+}
+
+/// One entry; `attributes`: with the observed attributes written as managed.
+fn render_one(Entry { address, server }: &Entry, indent: usize, attributes: bool) -> String {
     let pad = " ".repeat(indent);
     let field = " ".repeat(indent + 2);
-    let mut text = String::new();
-    for Entry { address, server } in entries {
-        let key = address.name();
-        if RESERVED.contains(&key) {
-            text.push_str(&format!("{pad}\"{key}\":\n"));
-        } else {
-            text.push_str(&format!("{pad}{key}:\n"));
+    let quote = |s: &str| serde_json::to_string(s).expect("strings serialize");
+    // An empty answer (a `LocalId` never set) is no value.
+    let text_of = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(quote);
+    let key = address.name();
+    let mut text = if RESERVED.contains(&key) {
+        format!("{pad}\"{key}\":\n")
+    } else {
+        format!("{pad}{key}:\n")
+    };
+    let mut put = |name: &str, value: String| text.push_str(&format!("{field}{name}: {value}\n"));
+    put("id", server.id.clone());
+    put("vpn_gateway", server.vpn_gateway.clone());
+    put("region", server.region.clone());
+    if attributes {
+        if !server.name.is_empty() {
+            put("name", quote(&server.name));
         }
-        text.push_str(&format!("{field}id: {}\n", server.id));
-        text.push_str(&format!("{field}vpn_gateway: {}\n", server.vpn_gateway));
-        text.push_str(&format!("{field}region: {}\n", server.region));
-        let env = format!("{}_PSK", key.to_uppercase().replace('-', "_"));
+        let subnets = server.local_subnets();
+        if !subnets.is_empty() {
+            let list: Vec<String> = subnets.iter().map(|s| quote(s)).collect();
+            put("local_subnet", format!("[{}]", list.join(", ")));
+        }
+        if !server.client_ip_pool.is_empty() {
+            put("client_ip_pool", quote(&server.client_ip_pool));
+        }
+        put("effect_immediately", server.effect_immediately.to_string());
+        let ike = &server.ike_config;
+        let ike_fields = [
+            ("ike_version", text_of(&ike.ike_version)),
+            ("ike_mode", text_of(&ike.ike_mode)),
+            ("ike_enc_alg", text_of(&ike.ike_enc_alg)),
+            ("ike_auth_alg", text_of(&ike.ike_auth_alg)),
+            ("ike_pfs", text_of(&ike.ike_pfs)),
+            ("ike_lifetime", ike.ike_lifetime.map(|l| l.to_string())),
+            ("local_id", text_of(&ike.local_id)),
+            ("remote_id", text_of(&ike.remote_id)),
+        ];
+        if let Some(flow) = flow_map(&ike_fields) {
+            put("ike_config", flow);
+        }
+        let ipsec = &server.ipsec_config;
+        let ipsec_fields = [
+            ("ipsec_enc_alg", text_of(&ipsec.ipsec_enc_alg)),
+            ("ipsec_auth_alg", text_of(&ipsec.ipsec_auth_alg)),
+            ("ipsec_pfs", text_of(&ipsec.ipsec_pfs)),
+            (
+                "ipsec_lifetime",
+                ipsec.ipsec_lifetime.map(|l| l.to_string()),
+            ),
+        ];
+        if let Some(flow) = flow_map(&ipsec_fields) {
+            put("ipsec_config", flow);
+        }
+    } else {
         text.push_str(&format!(
-            "{field}# psk: {{ env: {env} }}  # the cloud holds this server's PSK: name its source to manage it\n"
+            "{field}# the cloud's attributes are not valid desired values: they stay observed\n"
         ));
     }
+    let env = format!("{}_PSK", key.to_uppercase().replace('-', "_"));
+    text.push_str(&format!(
+        "{field}# psk: {{ env: {env} }}  # the cloud holds this server's PSK: name its source to manage it\n"
+    ));
     text
+}
+
+/// `{ a: 1, b: "x" }` of the fields that have a value; `None` if none has.
+fn flow_map(fields: &[(&str, Option<String>)]) -> Option<String> {
+    let set: Vec<String> = fields
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}: {v}")))
+        .collect();
+    (!set.is_empty()).then(|| format!("{{ {} }}", set.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::{IkeConfig, IpsecConfig};
+
+    fn server() -> IpsecServer {
+        IpsecServer {
+            id: "iss-a".into(),
+            name: "Office".into(),
+            vpn_gateway: "vpn-a".into(),
+            region: "cn-hangzhou".into(),
+            local_subnet: "192.168.0.0/24,10.1.0.0/16".into(),
+            client_ip_pool: "10.10.0.0/16".into(),
+            internet_ip: "47.98.1.1".into(),
+            psk_enabled: true,
+            creation_time: "2024-01-02T03:04:05Z".into(),
+            psk: None,
+            effect_immediately: false,
+            multi_factor_auth_enabled: false,
+            online_client_count: 0,
+            max_connections: 5,
+            ike_config: IkeConfig {
+                ike_version: Some("ikev2".into()),
+                ike_mode: Some("main".into()),
+                ike_enc_alg: Some("aes".into()),
+                ike_auth_alg: Some("sha1".into()),
+                ike_pfs: Some("group2".into()),
+                ike_lifetime: Some(86400),
+                local_id: Some("47.98.1.1".into()),
+                remote_id: Some("office".into()),
+            },
+            ipsec_config: IpsecConfig {
+                ipsec_enc_alg: Some("aes".into()),
+                ipsec_auth_alg: Some("sha1".into()),
+                ipsec_pfs: Some("group2".into()),
+                ipsec_lifetime: Some(86400),
+            },
+        }
+    }
+
+    #[test]
+    fn an_entry_with_every_attribute_validates_as_written() {
+        let entry = Entry {
+            address: "ipsec_server.office".into(),
+            server: server(),
+        };
+        let text = render_one(&entry, 2, true);
+        let doc = format!("version: 1\nipsec_servers:\n{text}");
+        let loaded = crate::config::load_str(Path::new("import"), &doc, &BTreeSet::new());
+        assert!(loaded.is_ok(), "{doc}\n{}", loaded.unwrap_err());
+        assert_eq!(
+            text,
+            r#"  office:
+    id: iss-a
+    vpn_gateway: vpn-a
+    region: cn-hangzhou
+    name: "Office"
+    local_subnet: ["192.168.0.0/24", "10.1.0.0/16"]
+    client_ip_pool: "10.10.0.0/16"
+    effect_immediately: false
+    ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400, local_id: "47.98.1.1", remote_id: "office" }
+    ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
+    # psk: { env: OFFICE_PSK }  # the cloud holds this server's PSK: name its source to manage it
+"#
+        );
+    }
 }

@@ -55,6 +55,9 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
             },
         )?
     } else {
+        // Read now, before any call: a missing source stops the plan here. The keys
+        // are compared with the cloud's once the refresh reads them (issue #12).
+        let _keys = crate::config::psk::read_all(&loaded.desired)?;
         let connection = super::connect::connect(
             &request.cloud,
             &loaded.state,

@@ -7,6 +7,7 @@
 //! (plus, online, what a refresh found in the cloud); it never reads a file or the
 //! network, so the CLI decides what to read and the tests construct models directly.
 
+pub mod drift;
 mod graph;
 mod hash;
 mod model;
@@ -76,6 +77,20 @@ pub enum PlanError {
         .members.join(", ")
     )]
     Cycle { members: Vec<Address> },
+    /// Desired entries without `id` that no address records: creates, which this
+    /// planner does not make yet (issue #12 brings the create action).
+    #[error(
+        "{} no `id` and no recorded server: creating IPsec servers is not supported by this vpnform yet; \
+         add the `id` of an existing server (`id: iss-...`) to adopt it, or remove the entry",
+        render_creates(.0)
+    )]
+    CreateNotSupported(Vec<Address>),
+}
+
+fn render_creates(addresses: &[Address]) -> String {
+    let names: Vec<&str> = addresses.iter().map(Address::as_str).collect();
+    let verb = if names.len() == 1 { "has" } else { "have" };
+    format!("{} {verb}", names.join(", "))
 }
 
 /// A desired entry that disagrees with what is recorded under the same address (or the
@@ -170,6 +185,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     let mut actions = Vec::new();
     let mut mismatches = Vec::new();
     let mut protected = Vec::new();
+    let mut creates = Vec::new();
 
     // The same server recorded under another address.
     let recorded_by_id: BTreeMap<&str, &Address> = state
@@ -180,8 +196,10 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
 
     for (address, server) in &desired.servers {
         if let Some(recorded) = state.resources.get(address) {
+            // An entry without `id` is the server vpnform created: whatever id is recorded.
+            let want_id = server.id.as_ref().unwrap_or(&recorded.id);
             for (field, want, have) in [
-                ("id", &server.id, &recorded.id),
+                ("id", want_id, &recorded.id),
                 ("vpn_gateway", &server.vpn_gateway, &recorded.vpn_gateway),
                 ("region", &server.region, &recorded.region),
             ] {
@@ -216,13 +234,17 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             }
             continue;
         }
-        if let Some(other) = recorded_by_id.get(server.id.as_str())
+        let Some(id) = &server.id else {
+            creates.push(address.clone());
+            continue;
+        };
+        if let Some(other) = recorded_by_id.get(id.as_str())
             && !desired.servers.contains_key(*other)
         {
             mismatches.push(Mismatch {
                 address: address.clone(),
                 field: "address",
-                desired: server.id.clone(),
+                desired: id.clone(),
                 recorded: other.to_string(),
             });
             continue;
@@ -231,7 +253,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             address: address.clone(),
             resource_kind: IPSEC_SERVER.into(),
             action: ActionKind::Adopt,
-            id: server.id.clone(),
+            id: id.clone(),
             region: server.region.clone(),
             vpn_gateway: server.vpn_gateway.clone(),
             depends_on: sorted(&server.depends_on),
@@ -290,6 +312,9 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     }
     if !protected.is_empty() {
         return Err(PlanError::Protected(protected));
+    }
+    if !creates.is_empty() {
+        return Err(PlanError::CreateNotSupported(creates));
     }
     let deletes = actions
         .iter()

@@ -259,7 +259,7 @@ pub fn unmanaged(
         .resources
         .values()
         .map(|r| r.id.as_str())
-        .chain(desired.servers.values().map(|s| s.id.as_str()))
+        .chain(desired.servers.values().filter_map(|s| s.id.as_deref()))
         .collect();
     let mut count = BTreeMap::new();
     for server in found.servers.values() {

@@ -43,11 +43,13 @@ fn desired(servers: &[(&str, &str)]) -> Desired {
                     Address::from(*address),
                     DesiredServer {
                         address: Address::from(*address),
-                        id: id.to_string(),
+                        id: Some(id.to_string()),
                         vpn_gateway: format!("vpn-{}", &id[4..]),
                         region: "cn-hangzhou".into(),
                         depends_on: Vec::new(),
                         protect: false,
+                        attributes: Default::default(),
+                        psk: None,
                     },
                 )
             })

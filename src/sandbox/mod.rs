@@ -55,7 +55,7 @@ pub type CallLogger = Arc<dyn Fn(&CallLog) + Send + Sync>;
 pub struct SandboxConfig {
     pub access_key_id: String,
     pub access_key_secret: Secret,
-    /// How long a gateway stays `updating` after a delete: a fixed time when both ends
+    /// How long a gateway stays `updating` after a mutation: a fixed time when both ends
     /// are equal, else uniform in `min..=max` (from the seeded generator).
     pub configure_time: (Duration, Duration),
     /// Added to every answer, always: the API latency benchmarks assume.
@@ -82,8 +82,9 @@ pub struct SandboxConfig {
     /// A gateway still shows `active` for this long after accepting a mutation, and only
     /// then `updating` for the configure time (`--status-lag`).
     pub status_lag: Duration,
-    /// ListIpsecServers still shows a deleted server for this long after its gateway
-    /// turned `active` again (`--list-lag`).
+    /// ListIpsecServers still gives the old answer (a deleted server, a server's old
+    /// values, no created server yet) for this long after its gateway turned `active`
+    /// again (`--list-lag`).
     pub list_lag: Duration,
 }
 

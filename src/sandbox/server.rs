@@ -345,7 +345,8 @@ impl From<ApiError> for Handled {
 #[derive(Debug, Clone)]
 pub struct CallLog {
     pub action: String,
-    /// Every parameter but `Signature`, in the order sent; `SecurityToken` as `***`.
+    /// Every parameter but `Signature`, in the order sent; `SecurityToken` and `Psk` as
+    /// `***`.
     pub params: Vec<(String, String)>,
     /// 0 when the connection was dropped without an answer.
     pub status: u16,
@@ -632,7 +633,12 @@ async fn handle(State(shared): State<Shared>, request: axum::extract::Request) -
                     .iter()
                     .filter(|(k, _)| k != "Signature")
                     .map(|(k, v)| {
-                        let v = if k == "SecurityToken" { "***" } else { v };
+                        // Secrets a caller sends: the STS token, and a server's PSK.
+                        let v = if k == "SecurityToken" || k == "Psk" {
+                            "***"
+                        } else {
+                            v
+                        };
                         (k.clone(), v.to_owned())
                     })
                     .collect()

@@ -15,14 +15,26 @@
 //!     status: active                  # optional: init|provisioning|active|updating|deleting
 //!     business_status: Normal         # optional: Normal|FinancialLocked
 //!     name: office-gw                 # optional
+//!     ssl_vpn: enable                 # optional: enable|disable (CreateIpsecServer needs enable)
+//!     vpc_cidr: 172.16.0.0/12         # optional: a ClientIpPool must not overlap it
+//!     ipsec_connections: 0            # optional: CreateIpsecServer needs none
 //! ipsec_servers:
 //!   iss-bp1jougp8cfsbo8y9abcd:
 //!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
 //!     name: office                    # optional, like every field below
-//!     local_subnet: 10.0.0.0/24
+//!     local_subnet: 10.0.0.0/24,10.0.1.0/24   # comma-separated, as the API answers it
 //!     client_ip_pool: 10.8.0.0/16
 //!     psk: not-so-secret              # optional: else one derived from the id
+//!     effect_immediately: false
+//!     creation_time: "2024-01-02T03:04:05Z"
+//!     ike_config: { ike_version: ikev2, ike_mode: main, ike_enc_alg: aes, ike_auth_alg: sha1,
+//!                   ike_pfs: group2, ike_lifetime: 86400, local_id: "", remote_id: "" }
+//!     ipsec_config: { ipsec_enc_alg: aes, ipsec_auth_alg: sha1, ipsec_pfs: group2,
+//!                     ipsec_lifetime: 86400 }
 //! ```
+//!
+//! A gateway holds at most one IPsec server, as in the cloud: a world with two on one
+//! gateway is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -63,7 +75,21 @@ pub struct Gateway {
     pub vpc_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internet_ip: Option<String>,
+    /// `enable` or `disable`: CreateIpsecServer needs SSL-VPN enabled.
+    #[serde(default = "enable")]
+    pub ssl_vpn: String,
+    /// The VPC's CIDR block: a server's `ClientIpPool` must not overlap it.
+    #[serde(default = "default_vpc_cidr")]
+    pub vpc_cidr: String,
+    /// IPsec-VPN connections on the gateway: CreateIpsecServer needs none.
+    #[serde(default)]
+    pub ipsec_connections: u32,
 }
+
+/// The VPC CIDR of a gateway the world does not give one.
+pub const DEFAULT_VPC_CIDR: &str = "172.16.0.0/12";
+/// The public address a server answers when neither it nor its gateway has one.
+pub const DEFAULT_INTERNET_IP: &str = "198.51.100.10";
 
 impl Gateway {
     /// An `active`, `Normal` gateway in `region`.
@@ -75,6 +101,9 @@ impl Gateway {
             name: None,
             vpc_id: None,
             internet_ip: None,
+            ssl_vpn: enable(),
+            vpc_cidr: default_vpc_cidr(),
+            ipsec_connections: 0,
         }
     }
 }
@@ -110,6 +139,86 @@ pub struct IpsecServer {
     pub online_client_count: u32,
     #[serde(default = "five")]
     pub max_connections: u32,
+    #[serde(default, skip_serializing_if = "IkeConfig::is_default")]
+    pub ike_config: IkeConfig,
+    #[serde(default, skip_serializing_if = "IpsecConfig::is_default")]
+    pub ipsec_config: IpsecConfig,
+}
+
+/// Phase-one negotiation settings (`IkeConfig`); the defaults are the cloud's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IkeConfig {
+    pub ike_version: String,
+    pub ike_mode: String,
+    pub ike_enc_alg: String,
+    pub ike_auth_alg: String,
+    pub ike_pfs: String,
+    pub ike_lifetime: u32,
+    pub local_id: String,
+    pub remote_id: String,
+}
+
+impl Default for IkeConfig {
+    fn default() -> Self {
+        IkeConfig {
+            ike_version: "ikev2".to_owned(),
+            ike_mode: "main".to_owned(),
+            ike_enc_alg: "aes".to_owned(),
+            ike_auth_alg: "sha1".to_owned(),
+            ike_pfs: "group2".to_owned(),
+            ike_lifetime: 86400,
+            local_id: String::new(),
+            remote_id: String::new(),
+        }
+    }
+}
+
+impl IkeConfig {
+    fn is_default(&self) -> bool {
+        *self == IkeConfig::default()
+    }
+}
+
+/// Phase-two negotiation settings (`IpsecConfig`); the defaults are the cloud's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IpsecConfig {
+    pub ipsec_enc_alg: String,
+    pub ipsec_auth_alg: String,
+    pub ipsec_pfs: String,
+    pub ipsec_lifetime: u32,
+}
+
+impl Default for IpsecConfig {
+    fn default() -> Self {
+        IpsecConfig {
+            ipsec_enc_alg: "aes".to_owned(),
+            ipsec_auth_alg: "sha1".to_owned(),
+            ipsec_pfs: "group2".to_owned(),
+            ipsec_lifetime: 86400,
+        }
+    }
+}
+
+impl IpsecConfig {
+    fn is_default(&self) -> bool {
+        *self == IpsecConfig::default()
+    }
+}
+
+/// The values the cloud accepts for the negotiation settings, and their bounds.
+pub mod vocabulary {
+    pub const IKE_VERSIONS: &[&str] = &["ikev1", "ikev2"];
+    pub const IKE_MODES: &[&str] = &["main", "aggressive"];
+    pub const ENC_ALGS: &[&str] = &["aes", "aes192", "aes256", "des", "3des"];
+    pub const AUTH_ALGS: &[&str] = &["md5", "sha1", "sha256", "sha384", "sha512"];
+    pub const IKE_PFS: &[&str] = &["group1", "group2", "group5", "group14"];
+    pub const IPSEC_PFS: &[&str] = &["disabled", "group1", "group2", "group5", "group14"];
+    /// Lifetimes are seconds in `0..=MAX_LIFETIME`.
+    pub const MAX_LIFETIME: u32 = 86400;
+    /// `LocalId`, `RemoteId`, the server name and the PSK: at most this many characters.
+    pub const MAX_TEXT: usize = 100;
 }
 
 impl IpsecServer {
@@ -128,6 +237,8 @@ impl IpsecServer {
             multi_factor_auth_enabled: false,
             online_client_count: 0,
             max_connections: 5,
+            ike_config: IkeConfig::default(),
+            ipsec_config: IpsecConfig::default(),
         }
     }
 
@@ -149,6 +260,12 @@ impl IpsecServer {
     }
 }
 
+fn enable() -> String {
+    "enable".to_owned()
+}
+fn default_vpc_cidr() -> String {
+    DEFAULT_VPC_CIDR.to_owned()
+}
 fn active() -> String {
     "active".to_owned()
 }
@@ -201,6 +318,22 @@ pub enum WorldError {
         value: String,
         expected: &'static str,
     },
+    #[error(
+        "{place}: ipsec servers {first} and {second} are both on vpn gateway {gateway}, and a gateway holds one IPsec server: remove one or move it to another gateway"
+    )]
+    SharedGateway {
+        place: String,
+        gateway: String,
+        first: String,
+        second: String,
+    },
+    #[error("{id}: {field} `{value}` is not valid: {why}")]
+    BadSetting {
+        id: String,
+        field: &'static str,
+        value: String,
+        why: String,
+    },
     #[error("`{id}` is not a {kind} id: write `{prefix}` then lowercase letters and digits")]
     BadId {
         id: String,
@@ -228,7 +361,7 @@ impl World {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        world.check()?;
+        world.check_in(&path.display().to_string())?;
         Ok(world)
     }
 
@@ -255,8 +388,14 @@ impl World {
         regions
     }
 
-    /// Ids, statuses, and that every server's gateway exists.
+    /// Ids, statuses, settings, that every server's gateway exists and holds no other.
     pub fn check(&self) -> Result<(), WorldError> {
+        self.check_in("world")
+    }
+
+    /// [`World::check`], naming `place` (the file the world came from) where an error
+    /// involves several entries.
+    pub fn check_in(&self, place: &str) -> Result<(), WorldError> {
         for (id, gateway) in &self.vpn_gateways {
             check_id(id, "vpn gateway", crate::id::VPN_GATEWAY)?;
             if !GATEWAY_STATUSES.contains(&gateway.status.as_str()) {
@@ -275,13 +414,48 @@ impl World {
                     expected: "Normal, FinancialLocked",
                 });
             }
+            if !["enable", "disable"].contains(&gateway.ssl_vpn.as_str()) {
+                return Err(WorldError::BadValue {
+                    id: id.clone(),
+                    field: "ssl_vpn",
+                    value: gateway.ssl_vpn.clone(),
+                    expected: "enable, disable",
+                });
+            }
+            if let Err(why) = crate::sandbox::actions::settings::cidr(&gateway.vpc_cidr) {
+                return Err(WorldError::BadSetting {
+                    id: id.clone(),
+                    field: "vpc_cidr",
+                    value: gateway.vpc_cidr.clone(),
+                    why,
+                });
+            }
         }
+        let mut on_gateway: BTreeMap<&str, &str> = BTreeMap::new();
         for (id, server) in &self.ipsec_servers {
             check_id(id, "ipsec server", crate::id::IPSEC_SERVER)?;
             if !self.vpn_gateways.contains_key(&server.vpn_gateway) {
                 return Err(WorldError::UnknownGateway {
                     server: id.clone(),
                     gateway: server.vpn_gateway.clone(),
+                });
+            }
+            if let Some(first) = on_gateway.insert(&server.vpn_gateway, id) {
+                return Err(WorldError::SharedGateway {
+                    place: place.to_owned(),
+                    gateway: server.vpn_gateway.clone(),
+                    first: first.to_owned(),
+                    second: id.clone(),
+                });
+            }
+            if let Err((field, value, why)) =
+                crate::sandbox::actions::settings::check_server(server)
+            {
+                return Err(WorldError::BadSetting {
+                    id: id.clone(),
+                    field,
+                    value,
+                    why,
                 });
             }
         }
@@ -317,8 +491,17 @@ pub struct Live {
     shows_from: BTreeMap<String, Instant>,
     /// Server id -> how long ListIpsecServers keeps showing it once it is gone.
     list_lag: BTreeMap<String, Duration>,
-    /// Deleted servers ListIpsecServers still shows, until the instant given.
+    /// Deleted servers ListIpsecServers still shows, until the instant given; for an
+    /// update, the server as it was before.
     ghosts: BTreeMap<String, (IpsecServer, Instant)>,
+    /// Server id -> what it becomes (created or updated) at the instant given (its
+    /// gateway's configuring end).
+    changes: BTreeMap<String, (IpsecServer, Instant)>,
+    /// Created servers ListIpsecServers does not show yet (the list lag), until the
+    /// instant given.
+    hidden: BTreeMap<String, Instant>,
+    /// Servers created so far: the next id derives from it.
+    created: u64,
     /// The instant of the last [`Live::settle`]: what statuses are read at.
     now: Instant,
     max_updating: usize,
@@ -334,6 +517,9 @@ impl Live {
             shows_from: BTreeMap::new(),
             list_lag: BTreeMap::new(),
             ghosts: BTreeMap::new(),
+            changes: BTreeMap::new(),
+            hidden: BTreeMap::new(),
+            created: 0,
             now: Instant::now(),
             max_updating: 0,
         }
@@ -356,7 +542,30 @@ impl Live {
                 self.ghosts.insert(id, (server, at + lag));
             }
         }
+        let done: Vec<String> = self
+            .changes
+            .iter()
+            .filter(|(_, (_, at))| *at <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in done {
+            let (server, at) = self.changes.remove(&id).expect("listed above");
+            let before = self.world.ipsec_servers.insert(id.clone(), server);
+            if let Some(lag) = self.list_lag.remove(&id) {
+                // The list shows the old answer a while: the server as it was, or
+                // no server at all for a create.
+                match before {
+                    Some(before) => {
+                        self.ghosts.insert(id, (before, at + lag));
+                    }
+                    None => {
+                        self.hidden.insert(id, at + lag);
+                    }
+                }
+            }
+        }
         self.ghosts.retain(|_, (_, until)| *until > now);
+        self.hidden.retain(|_, until| *until > now);
         let done: Vec<(String, Instant)> = self
             .busy_until
             .iter()
@@ -374,6 +583,44 @@ impl Live {
     /// shows (it may still show `active` during the status lag).
     pub fn has_task(&self, gateway_id: &str) -> bool {
         self.busy_until.contains_key(gateway_id)
+    }
+
+    /// Whether ListIpsecServers must not show this created server yet (the list lag).
+    pub fn is_hidden(&self, server_id: &str) -> bool {
+        self.hidden.contains_key(server_id)
+    }
+
+    /// Whether a create on the gateway is still configuring (its server not there yet).
+    pub fn creating_on(&self, gateway_id: &str) -> bool {
+        self.changes.iter().any(|(id, (server, _))| {
+            server.vpn_gateway == gateway_id && !self.world.ipsec_servers.contains_key(id)
+        })
+    }
+
+    /// A new server id, the same sequence on every run (`iss-sbx` and hex digits).
+    pub fn next_server_id(&mut self, gateway_id: &str) -> String {
+        self.created += 1;
+        let digest = sha2::Sha256::digest(format!("sandbox-server:{gateway_id}:{}", self.created));
+        format!("iss-sbx{}", &hex::encode(digest)[..17])
+    }
+
+    /// Starts a create or an update: the gateway is `updating` from `shows_from` (if
+    /// given, else at once) until `until`; then the server is `server` and the gateway
+    /// `active`. ListIpsecServers shows the old answer `list_lag` longer.
+    pub fn begin_change(
+        &mut self,
+        server_id: &str,
+        server: IpsecServer,
+        shows_from: Option<Instant>,
+        until: Instant,
+        list_lag: Duration,
+    ) {
+        let gateway_id = server.vpn_gateway.clone();
+        self.busy(&gateway_id, shows_from, until);
+        self.changes.insert(server_id.to_owned(), (server, until));
+        if !list_lag.is_zero() {
+            self.list_lag.insert(server_id.to_owned(), list_lag);
+        }
     }
 
     /// Servers deleted but still shown by ListIpsecServers (the list lag).
@@ -441,15 +688,20 @@ impl Live {
         until: Instant,
         list_lag: Duration,
     ) {
+        self.busy(gateway_id, shows_from, until);
+        self.gone_at.insert(server_id.to_owned(), until);
+        if !list_lag.is_zero() {
+            self.list_lag.insert(server_id.to_owned(), list_lag);
+        }
+    }
+
+    /// Marks the gateway configuring until `until` (shown from `shows_from`).
+    fn busy(&mut self, gateway_id: &str, shows_from: Option<Instant>, until: Instant) {
         self.busy_until.insert(gateway_id.to_owned(), until);
         match shows_from {
             Some(at) => self.shows_from.insert(gateway_id.to_owned(), at),
             None => self.shows_from.remove(gateway_id),
         };
-        self.gone_at.insert(server_id.to_owned(), until);
-        if !list_lag.is_zero() {
-            self.list_lag.insert(server_id.to_owned(), list_lag);
-        }
         // Concurrency peaks only when an operation starts, so counting here is exact.
         self.max_updating = self.max_updating.max(self.busy_until.len());
     }
@@ -535,5 +787,77 @@ mod tests {
         let text = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\nipsec_servers:\n  iss-a: {vpn_gateway: vpn-a}\n  iss-a: {vpn_gateway: vpn-a}\n";
         let err = World::from_yaml(text, Path::new("world.yaml")).unwrap_err();
         assert!(err.to_string().starts_with("world.yaml: "), "{err}");
+    }
+
+    #[test]
+    fn world_yaml_with_two_servers_on_one_gateway_names_the_file_and_both() {
+        let text = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\nipsec_servers:\n  iss-a: {vpn_gateway: vpn-a}\n  iss-b: {vpn_gateway: vpn-a}\n";
+        let err = World::from_yaml(text, Path::new("world.yaml")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "world.yaml: ipsec servers iss-a and iss-b are both on vpn gateway vpn-a, and a gateway holds one IPsec server: remove one or move it to another gateway"
+        );
+    }
+
+    #[test]
+    fn world_yaml_gateway_defaults_and_bad_settings() {
+        let text = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\n";
+        let world = World::from_yaml(text, Path::new("world.yaml")).unwrap();
+        let g = &world.vpn_gateways["vpn-a"];
+        assert_eq!(
+            (g.ssl_vpn.as_str(), g.vpc_cidr.as_str(), g.ipsec_connections),
+            ("enable", "172.16.0.0/12", 0)
+        );
+        let text = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou, ssl_vpn: off}\n";
+        let err = World::from_yaml(text, Path::new("world.yaml")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "vpn-a: ssl_vpn `off` is not one of enable, disable"
+        );
+        let text = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\nipsec_servers:\n  iss-a:\n    vpn_gateway: vpn-a\n    ike_config: {ike_enc_alg: rot13}\n";
+        let err = World::from_yaml(text, Path::new("world.yaml")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "iss-a: ike_enc_alg `rot13` is not valid: not one of aes, aes192, aes256, des, 3des"
+        );
+    }
+
+    #[test]
+    fn a_change_shows_at_the_configuring_end_and_the_list_lag_keeps_the_old_answer() {
+        let mut world = World::default();
+        world.add_gateway("vpn-a", "cn-hangzhou");
+        world.add_server("iss-b", "vpn-b", "cn-hangzhou");
+        let mut live = Live::new(world);
+        let start = Instant::now();
+        let s = Duration::from_secs(1);
+        live.begin_change("iss-a", IpsecServer::new("vpn-a"), None, start + s, s);
+        live.begin_change(
+            "iss-b",
+            IpsecServer::new("vpn-b").named("new"),
+            None,
+            start + s,
+            s,
+        );
+        live.settle(start + s / 2);
+        assert!(live.creating_on("vpn-a"));
+        assert!(!live.world().ipsec_servers.contains_key("iss-a"));
+        assert_eq!(live.world().ipsec_servers["iss-b"].name, None);
+        live.settle(start + s);
+        assert!(!live.creating_on("vpn-a"));
+        assert!(live.world().ipsec_servers.contains_key("iss-a"));
+        assert!(live.is_hidden("iss-a"));
+        assert_eq!(
+            live.world().ipsec_servers["iss-b"].name.as_deref(),
+            Some("new")
+        );
+        assert_eq!(
+            live.ghosts()
+                .next()
+                .map(|(id, g)| (id.as_str(), g.name.clone())),
+            Some(("iss-b", None))
+        );
+        live.settle(start + 2 * s);
+        assert!(!live.is_hidden("iss-a"));
+        assert_eq!(live.ghosts().count(), 0);
     }
 }

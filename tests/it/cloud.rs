@@ -559,6 +559,9 @@ async fn list_ipsec_servers_reads_every_page_and_drops_the_psk() {
     assert_eq!(servers[0].internet_ip, "47.1.2.3");
     assert!(servers[0].psk_enabled);
     assert!(!format!("{servers:?}").contains(PSK));
+    // Kept for drift detection, only as a Secret.
+    assert_eq!(servers[0].psk.as_ref().map(Secret::expose), Some(PSK));
+    assert_eq!(servers[0].ike_config.ike_version.as_deref(), Some("ikev2"));
 
     assert_eq!(server.param("MaxResults"), vec![Some("20".to_owned()); 2]);
     assert_eq!(
@@ -688,6 +691,9 @@ async fn no_secret_in_debug_output_or_logs() {
         throttled,
         reply(400, SIGNATURE_MISMATCH),
         reply(200, &list),
+        error_reply(500, "InternalError", "R-c1"),
+        reply(200, r#"{"RequestId":"R-c2","IpsecServerId":"iss-new"}"#),
+        reply(400, SIGNATURE_MISMATCH),
     ])
     .await;
     let client = client(&server);
@@ -702,12 +708,36 @@ async fn no_secret_in_debug_output_or_logs() {
         })
         .await
         .unwrap();
+    // The PSK sent by a create and an update (retried, and refused with a signature
+    // diagnosis) never shows either.
+    let create = vpnform::cloud::CreateIpsecServer {
+        region: "cn-hangzhou".into(),
+        vpn_gateway: "vpn-1".into(),
+        local_subnet: vec!["10.0.0.0/24".into()],
+        client_ip_pool: "10.8.0.0/16".into(),
+        psk: Some(Secret::new(PSK)),
+        client_token: Some("t-create".into()),
+        ..Default::default()
+    };
+    let created = client.create_ipsec_server(&create).await.unwrap();
+    assert_eq!(created.id, "iss-new");
+    let update = vpnform::cloud::UpdateIpsecServer {
+        region: "cn-hangzhou".into(),
+        ipsec_server_id: "iss-new".into(),
+        psk: Some(Secret::new(PSK)),
+        ..Default::default()
+    };
+    let update_err = client.update_ipsec_server(&update).await.unwrap_err();
+    assert!(
+        server.param("Psk").contains(&Some(PSK.to_owned())),
+        "the PSK is sent"
+    );
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("DeleteIpsecServer"), "{logs}");
     assert!(logs.contains("R-t"), "the request id is logged: {logs}");
     let everything = format!(
-        "{logs}\n{client:?}\n{err:?}\n{err}\n{servers:?}\n{:?}\n{:?}",
+        "{logs}\n{client:?}\n{err:?}\n{err}\n{servers:?}\n{:?}\n{:?}\n{create:?}\n{update:?}\n{created:?}\n{update_err:?}\n{update_err}",
         credentials(),
         client.stats()
     );

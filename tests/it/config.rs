@@ -42,7 +42,7 @@ ipsec_servers:
 7 |     regoin: cn-shanghai
   |     ^^^^^^
   = help: did you mean `region`?
-  = help: expected one of: id, vpn_gateway, region, depends_on, protect
+  = help: expected one of: id, vpn_gateway, region, name, local_subnet, client_ip_pool, psk, effect_immediately, ike_config, ipsec_config, depends_on, protect
 "#,
     );
 }
@@ -151,7 +151,7 @@ fn unknown_region_suggests_the_closest_real_one() {
         r#"version: 1
 ipsec_servers:
   office: {id: iss-a1, vpn_gateway: vpn-b1, region: cn-hangzou}
-  lab: {id: iss-a2, vpn_gateway: vpn-b1, region: mars-north-1}
+  lab: {id: iss-a2, vpn_gateway: vpn-b2, region: mars-north-1}
 "#,
         r#"error: vpnform.yaml:3:53: unknown region `cn-hangzou` in `ipsec_servers.office.region`
   |
@@ -161,7 +161,7 @@ ipsec_servers:
 
 error: vpnform.yaml:4:50: unknown region `mars-north-1` in `ipsec_servers.lab.region`
   |
-4 |   lab: {id: iss-a2, vpn_gateway: vpn-b1, region: mars-north-1}
+4 |   lab: {id: iss-a2, vpn_gateway: vpn-b2, region: mars-north-1}
   |                                                  ^^^^^^^^^^^^
   = help: write an Alibaba Cloud region id such as cn-hangzhou or ap-southeast-1
 
@@ -221,7 +221,7 @@ ipsec_servers:
     id: iss-a1
     vpn_gateway: vpn-b1
     depends_on: [ipsec_server.labb, ipsec_server.office, lab, ipsec_server.gone]
-  lab: {id: iss-a2, vpn_gateway: vpn-b1}
+  lab: {id: iss-a2, vpn_gateway: vpn-b2}
 "#,
         r#"error: vpnform.yaml:7:18: ipsec_server.office depends on ipsec_server.labb, which is neither in `ipsec_servers` nor in the recorded state
   |
@@ -264,11 +264,11 @@ ipsec_servers:
     depends_on: [ipsec_server.c]
   b:
     id: iss-a2
-    vpn_gateway: vpn-b1
+    vpn_gateway: vpn-b2
     depends_on: [ipsec_server.a]
   c:
     id: iss-a3
-    vpn_gateway: vpn-b1
+    vpn_gateway: vpn-b3
     depends_on: [ipsec_server.b]
 "#,
         r#"error: vpnform.yaml:7:18: dependency cycle: ipsec_server.a -> ipsec_server.c -> ipsec_server.b -> ipsec_server.a
@@ -287,7 +287,7 @@ ipsec_servers:
 }
 
 #[test]
-fn entry_without_id_says_creating_is_not_supported() {
+fn entry_without_id_is_a_create_that_needs_local_subnet_and_client_ip_pool() {
     fails_with(
         r#"version: 1
 defaults: {region: cn-hangzhou}
@@ -295,11 +295,11 @@ ipsec_servers:
   office:
     vpn_gateway: vpn-b1
 "#,
-        r#"error: vpnform.yaml:4:3: ipsec_server.office has no `id`: creating IPsec servers is not supported yet
+        r#"error: vpnform.yaml:4:3: ipsec_server.office has no `id`, so vpnform creates it, and a create needs `local_subnet` and `client_ip_pool`
   |
 4 |   office:
   |   ^^^^^^
-  = help: add the `id` of an existing server (`id: iss-...`), or remove the entry
+  = help: add `local_subnet: [10.0.0.0/24]` and `client_ip_pool: 10.8.0.0/16` (your blocks), or the `id` of the existing server (`id: iss-...`)
 "#,
     );
 }
@@ -471,7 +471,7 @@ ipsec_servers:
     protect: true
   lab:
     id: iss-bp1jougp8cfsbo8y9abce
-    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabce
     region: ap-southeast-1
 "#,
     );

@@ -11,7 +11,7 @@ use crate::support::{Cloud, Workspace, configuring};
 const REGIONS: [&str; 3] = ["cn-hangzhou", "cn-shanghai", "cn-beijing"];
 
 /// Thirty servers, ten a region, each on a gateway of its own; the names collide, start
-/// with digits, are missing or are YAML words.
+/// with digits, are missing, are YAML words or hold a control character.
 fn thirty() -> World {
     let mut world = World::default();
     for i in 0..30 {
@@ -23,6 +23,8 @@ fn thirty() -> World {
             4 => "Lab 1".to_owned(),
             5 => "lab_1".to_owned(),
             6 => "yes".to_owned(),
+            // Not a valid desired name (a control character): written without attributes.
+            7 => "Wi-Fi\u{7}Hall".to_owned(),
             _ => format!("srv-{i}"),
         };
         let server = world.add_server(
@@ -133,8 +135,8 @@ ipsec_servers:
     for region in REGIONS {
         args.extend(["--region", region]);
     }
-    // The first seven servers (and office's own, which is not listed again).
-    let gateways: Vec<String> = (0..7).chain([9]).map(|i| format!("vpn-g{i:02}")).collect();
+    // The first eight servers (and office's own, which is not listed again).
+    let gateways: Vec<String> = (0..8).chain([9]).map(|i| format!("vpn-g{i:02}")).collect();
     for g in &gateways {
         args.extend(["--gateway", g]);
     }
@@ -142,7 +144,7 @@ ipsec_servers:
         .stderr(
             "cn-beijing: 10 IPsec servers listed, 2 to import\n\
 cn-hangzhou: 10 IPsec servers listed, 3 to import\n\
-cn-shanghai: 10 IPsec servers listed, 2 to import\n",
+cn-shanghai: 10 IPsec servers listed, 3 to import\n",
         )
         .stdout(IMPORTED)
         .run();
@@ -153,54 +155,101 @@ cn-shanghai: 10 IPsec servers listed, 2 to import\n",
     write.push("--write");
     let out = ws.run(&write);
     assert_eq!(out.code, 0, "{out:?}");
-    let entries = IMPORTED.rsplit_once("# 7 entries").unwrap().0;
+    let entries = IMPORTED.rsplit_once("# 8 entries").unwrap().0;
     assert_eq!(ws.read("vpnform.yaml"), format!("{desired}{entries}"));
     let out = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
         out.stdout
-            .contains("Plan: 0 to add, 0 to change, 0 to destroy, 8 to adopt, 0 to forget."),
+            .contains("Plan: 0 to add, 0 to change, 0 to destroy, 9 to adopt, 0 to forget."),
         "{out:?}"
     );
 }
 
-/// `import` of the first seven servers with `office` taken.
+/// `import` of the first eight servers with `office` taken.
 const IMPORTED: &str = r#"    iss-s03:
       id: iss-s03
       vpn_gateway: vpn-g03
       region: cn-hangzhou
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: ISS_S03_PSK }  # the cloud holds this server's PSK: name its source to manage it
     lab_1:
       id: iss-s04
       vpn_gateway: vpn-g04
       region: cn-shanghai
+      name: "Lab 1"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: LAB_1_PSK }  # the cloud holds this server's PSK: name its source to manage it
     lab_1_2:
       id: iss-s05
       vpn_gateway: vpn-g05
       region: cn-beijing
+      name: "lab_1"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: LAB_1_2_PSK }  # the cloud holds this server's PSK: name its source to manage it
     office_2:
       id: iss-s00
       vpn_gateway: vpn-g00
       region: cn-hangzhou
+      name: "Office"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: OFFICE_2_PSK }  # the cloud holds this server's PSK: name its source to manage it
     office_3:
       id: iss-s01
       vpn_gateway: vpn-g01
       region: cn-shanghai
+      name: "office"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: OFFICE_3_PSK }  # the cloud holds this server's PSK: name its source to manage it
     s_2nd_floor:
       id: iss-s02
       vpn_gateway: vpn-g02
       region: cn-beijing
+      name: "2nd floor"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: S_2ND_FLOOR_PSK }  # the cloud holds this server's PSK: name its source to manage it
+    wi-fi_hall:
+      id: iss-s07
+      vpn_gateway: vpn-g07
+      region: cn-shanghai
+      # the cloud's attributes are not valid desired values: they stay observed
+      # psk: { env: WI_FI_HALL_PSK }  # the cloud holds this server's PSK: name its source to manage it
     "yes":
       id: iss-s06
       vpn_gateway: vpn-g06
       region: cn-hangzhou
+      name: "yes"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: YES_PSK }  # the cloud holds this server's PSK: name its source to manage it
-# 7 entries for the servers that no address records: add them under `ipsec_servers:` in vpnform.yaml, or run `vpnform import --write`.
+# 8 entries for the servers that no address records: add them under `ipsec_servers:` in vpnform.yaml, or run `vpnform import --write`.
 "#;
 
 #[test]
@@ -247,24 +296,37 @@ fn import_of_one_gateway_into_a_missing_desired_file_creates_it() {
     ])
     .stderr("cn-hangzhou: 10 IPsec servers listed, 1 to import\n")
     .stdout(
-        "  office:
+        r#"  office:
     id: iss-s00
     vpn_gateway: vpn-g00
     region: cn-hangzhou
+    name: "Office"
+    local_subnet: ["192.168.0.0/24"]
+    client_ip_pool: "10.10.0.0/16"
+    effect_immediately: false
+    ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+    ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
     # psk: { env: OFFICE_PSK }  # the cloud holds this server's PSK: name its source to manage it
-# Wrote 1 entry to vpnform.yaml: `vpnform plan` shows one adopt each.\n",
+# Wrote 1 entry to vpnform.yaml: `vpnform plan` shows one adopt each.
+"#,
     )
     .run();
     assert_eq!(
         ws.read("vpnform.yaml"),
-        "version: 1
+        r#"version: 1
 ipsec_servers:
   office:
     id: iss-s00
     vpn_gateway: vpn-g00
     region: cn-hangzhou
+    name: "Office"
+    local_subnet: ["192.168.0.0/24"]
+    client_ip_pool: "10.10.0.0/16"
+    effect_immediately: false
+    ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+    ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
     # psk: { env: OFFICE_PSK }  # the cloud holds this server's PSK: name its source to manage it
-"
+"#
     );
 }
 

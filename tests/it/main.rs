@@ -5,6 +5,7 @@
 mod support;
 
 mod apply;
+mod attributes;
 mod badinput;
 mod ci_examples;
 mod cli;
@@ -12,6 +13,7 @@ mod cloud;
 mod config;
 mod hostile;
 mod import;
+mod lifecycle_wire;
 mod perf;
 mod plan;
 mod rates;

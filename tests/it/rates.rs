@@ -4,12 +4,12 @@
 //! deterministic, and asserted from the wire log, the audit log, the state and stderr.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use vpnform::sandbox::{self, CallLog, Injection, RateLimits, Sandbox, SandboxConfig, World};
+use vpnform::sandbox::{Injection, RateLimits, Sandbox, SandboxConfig, World};
 
-use crate::support::{Output, Workspace};
+use crate::support::{Cloud as Fixture, Output, Seen, Workspace, configuring, param};
 
 const LINEAGE: &str = "5e0c7a1b-2d3f-4a5b-8c6d-7e8f9a0b1c2d";
 
@@ -39,75 +39,34 @@ fn state_yaml(servers: &[Recorded]) -> String {
 /// A desired file that keeps nothing: every recorded server is deleted.
 const DESIRED_NOTHING: &str = "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n  keep:\n    id: iss-keep\n    vpn_gateway: vpn-keep\n";
 
-/// A call the sandbox answered, and when.
-#[derive(Clone)]
-struct Seen {
-    at: jiff::Timestamp,
-    call: CallLog,
-}
-
-struct Cloud {
-    runtime: tokio::runtime::Runtime,
-    sandbox: Option<Sandbox>,
-    wire: Arc<Mutex<Vec<Seen>>>,
-}
+/// The shared sandbox fixture, holding the world these tests record.
+struct Cloud(Fixture);
 
 impl Cloud {
     fn start(servers: &[Recorded], tune: impl FnOnce(&mut SandboxConfig)) -> Cloud {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
         let mut world = World::default();
         for (_, id, gateway, _) in servers {
             world.add_server(id, gateway, "cn-hangzhou");
         }
         world.add_server("iss-keep", "vpn-keep", "cn-hangzhou");
-        let wire: Arc<Mutex<Vec<Seen>>> = Arc::default();
-        let log = wire.clone();
-        let mut config = SandboxConfig {
-            configure_time: (Duration::from_millis(200), Duration::from_millis(200)),
-            logger: Some(Arc::new(move |call: &CallLog| {
-                log.lock().unwrap().push(Seen {
-                    at: jiff::Timestamp::now(),
-                    call: call.clone(),
-                })
-            })),
-            ..SandboxConfig::default()
-        };
+        let mut config = configuring(Duration::from_millis(200));
         tune(&mut config);
-        let sandbox = runtime
-            .block_on(sandbox::start(config, world))
-            .expect("sandbox starts");
-        Cloud {
-            runtime,
-            sandbox: Some(sandbox),
-            wire,
-        }
+        Cloud(Fixture::start(config, world))
     }
 
     fn sandbox(&self) -> &Sandbox {
-        self.sandbox.as_ref().unwrap()
+        self.0.sandbox()
     }
 
     fn workspace(&self, servers: &[Recorded]) -> Workspace {
         Workspace::new()
             .file("vpnform.yaml", DESIRED_NOTHING)
             .file("state/vpnform.state.yaml", &state_yaml(servers))
-            .env("VPNFORM_ENDPOINT", &self.sandbox().url())
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                sandbox::DEFAULT_ACCESS_KEY_ID,
-            )
-            .env(
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                sandbox::DEFAULT_ACCESS_KEY_SECRET,
-            )
+            .against(&self.0)
     }
 
     fn wire(&self) -> Vec<Seen> {
-        self.wire.lock().unwrap().clone()
+        self.0.wire.seen()
     }
 
     /// Real (not DryRun) DeleteIpsecServer calls, in order: `(server, token, outcome)`
@@ -138,21 +97,6 @@ impl Cloud {
         }
         out
     }
-}
-
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        if let Some(sandbox) = self.sandbox.take() {
-            self.runtime.block_on(sandbox.shutdown());
-        }
-    }
-}
-
-fn param<'a>(call: &'a CallLog, name: &str) -> Option<&'a str> {
-    call.params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 fn recorded(ws: &Workspace) -> Vec<String> {

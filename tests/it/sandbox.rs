@@ -365,7 +365,7 @@ async fn missing_and_malformed_parameters_unknown_action_and_version() {
     let r = delete_with(&c, &[("ClientToken", &long)]).await;
     assert_eq!(r.code(), "InvalidParameter");
 
-    let r = c.call("CreateIpsecServer", &[("RegionId", REGION)]).await;
+    let r = c.call("CreateVpnConnection", &[("RegionId", REGION)]).await;
     assert_eq!((r.status, r.code()), (404, "InvalidAction.NotFound"));
     let r = c
         .call(
@@ -941,7 +941,7 @@ async fn a_gateway_remembers_when_it_became_active_for_the_next_operation() {
 }
 
 /// Reads the child's stdout up to the `export VPNFORM_ENDPOINT=` line.
-fn endpoint_from(stdout: &mut impl std::io::BufRead) -> (String, String) {
+pub(crate) fn endpoint_from(stdout: &mut impl std::io::BufRead) -> (String, String) {
     let mut seen = String::new();
     let mut line = String::new();
     loop {

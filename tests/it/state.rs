@@ -760,12 +760,20 @@ ipsec_servers:
     protect: true
   lab_2:
     id: iss-bp1lab0000000000000001
-    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+    vpn_gateway: vpn-bp1lab0000000000000001
 ";
+
+/// The lab entry's gateway line in TWO_SERVERS (after office's, which is the same text).
+const LAB_GATEWAY: &str = "vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd\npending";
 
 #[test]
 fn mv_renames_keeps_everything_and_rewrites_references() {
-    let ws = two_servers();
+    // Each on its own gateway, as a desired file must have them.
+    let before = TWO_SERVERS.replace(
+        LAB_GATEWAY,
+        "vpn_gateway: vpn-bp1lab0000000000000001\npending",
+    );
+    let ws = Workspace::new().file(STATE, &before);
     assert_ok(
         &ws.run(&["state", "mv", "ipsec_server.lab", "ipsec_server.lab_2"]),
         "Move \"ipsec_server.lab\" to \"ipsec_server.lab_2\"\n\
@@ -784,7 +792,7 @@ resources:
   ipsec_server.lab_2:
     id: iss-bp1lab0000000000000001
     region: cn-hangzhou
-    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+    vpn_gateway: vpn-bp1lab0000000000000001
   ipsec_server.office:
     id: iss-bp1jougp8cfsbo8y9abcd
     region: cn-hangzhou
@@ -799,7 +807,7 @@ resources:
 pending: []
 "
     );
-    assert_eq!(ws.read(BACKUP), TWO_SERVERS);
+    assert_eq!(ws.read(BACKUP), before);
     // The desired file renamed the same way: nothing to do.
     ws.write("vpnform.yaml", TWO_SERVERS_DESIRED_AFTER_MV);
     let out = ws.run(&["plan", "--offline", "--detailed-exitcode"]);

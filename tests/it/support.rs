@@ -15,7 +15,7 @@ mod cloud;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub use cloud::{Cloud, configuring, param, serve, world_of};
+pub use cloud::{Cloud, Seen, Wire, configuring, param, serve, world_of};
 
 pub struct Workspace {
     dir: tempfile::TempDir,

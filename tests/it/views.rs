@@ -309,7 +309,9 @@ fn every_error_in_the_desired_file_is_its_own_diagnostic_with_a_range() {
                 colour,
                 &format!(
                     "vpnform.yaml:8:5: {colour}\n  |\n8 |     colour: red\n  |     ^^^^^^\n  \
-                     = help: expected one of: id, vpn_gateway, region, depends_on, protect"
+                     = help: expected one of: id, vpn_gateway, region, name, local_subnet, \
+                     client_ip_pool, psk, effect_immediately, ike_config, ipsec_config, depends_on, \
+                     protect"
                 ),
                 range(8, (5, 104), (11, 110)),
             ),

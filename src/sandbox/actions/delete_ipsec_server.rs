@@ -13,7 +13,7 @@
 
 use serde_json::{Value, json};
 
-use super::region;
+use super::{dry_run_passed, gateway_ready, region, replay};
 use crate::sandbox::audit::AuditEntry;
 use crate::sandbox::server::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
@@ -37,18 +37,8 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     }
 
     let fingerprint = req.fingerprint();
-    if let (Some(token), false) = (client_token, dry_run)
-        && let Some((first, answer)) = inner.tokens.get(token)
-    {
-        return if *first == fingerprint {
-            Ok(answer.clone())
-        } else {
-            Err(ApiError::new(
-                400,
-                "IdempotentParameterMismatch",
-                "The request uses the same client token as a previous, but non-identical request.",
-            ))
-        };
+    if let Some(first) = replay(inner, client_token, dry_run, &fingerprint) {
+        return first;
     }
 
     let not_found = || {
@@ -65,44 +55,9 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         .get(&gateway_id)
         .filter(|g| g.region == region)
         .ok_or_else(not_found)?;
-    if gateway.business_status == "FinancialLocked" {
-        return Err(ApiError::new(
-            400,
-            "VpnGateway.FinancialLocked",
-            "The specified VPN gateway is locked due to an overdue payment.",
-        ));
-    }
-    match inner.live.status(&gateway_id, gateway) {
-        // The status lag: it still shows `active`, but a task is queued on it.
-        "active" if inner.live.has_task(&gateway_id) => {
-            return Err(ApiError::new(
-                400,
-                "VpnTask.CONFLICT",
-                "A task is already running on the specified VPN gateway.",
-            ));
-        }
-        "active" => {}
-        "updating" => {
-            return Err(ApiError::new(
-                400,
-                "VpnGateway.Configuring",
-                "The specified VPN gateway is being configured. Try again later.",
-            ));
-        }
-        other => {
-            return Err(ApiError::new(
-                400,
-                "IncorrectStatus.VpnGateway",
-                format!("The VPN gateway is {other}: the operation needs it active."),
-            ));
-        }
-    }
+    gateway_ready(inner, &gateway_id, gateway)?;
     if dry_run {
-        return Err(ApiError::new(
-            400,
-            "DryRunOperation",
-            "Request validation has been passed with DryRun flag set.",
-        ));
+        return Err(dry_run_passed());
     }
 
     let configure_time = inner.dice.configure_time(inner.config.configure_time);

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::region;
 use crate::sandbox::server::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
+use crate::sandbox::world::DEFAULT_INTERNET_IP;
 
 const TOKEN_PREFIX: &str = "sandbox-after:";
 
@@ -37,10 +38,11 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let matching: Vec<(&String, &crate::sandbox::IpsecServer)> = shown
         .into_iter()
         .filter(|(id, s)| {
-            world
-                .vpn_gateways
-                .get(&s.vpn_gateway)
-                .is_some_and(|g| g.region == region)
+            !inner.live.is_hidden(id)
+                && world
+                    .vpn_gateways
+                    .get(&s.vpn_gateway)
+                    .is_some_and(|g| g.region == region)
                 && gateway.is_none_or(|g| g == s.vpn_gateway)
                 && (ids.is_empty() || ids.contains(&id.as_str()))
                 && name.is_none_or(|n| Some(n) == s.name.as_deref())
@@ -62,7 +64,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
                 "RegionId": region,
                 "LocalSubnet": s.local_subnet.clone().unwrap_or_else(|| "192.168.0.0/24".to_owned()),
                 "ClientIpPool": s.client_ip_pool.clone().unwrap_or_else(|| "10.10.0.0/16".to_owned()),
-                "InternetIp": s.internet_ip.clone().unwrap_or_else(|| "198.51.100.10".to_owned()),
+                "InternetIp": s.internet_ip.clone().unwrap_or_else(|| DEFAULT_INTERNET_IP.to_owned()),
                 "PskEnabled": s.psk_enabled,
                 "Psk": s.psk_or_default(id),
                 "EffectImmediately": s.effect_immediately,
@@ -72,20 +74,20 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
                 "CreationTime": s.creation_time.clone().unwrap_or_else(|| "2024-01-02T03:04:05Z".to_owned()),
                 "IDaaSInstanceId": "",
                 "IkeConfig": {
-                    "IkeVersion": "ikev2",
-                    "IkeMode": "main",
-                    "IkeEncAlg": "aes",
-                    "IkeAuthAlg": "sha1",
-                    "IkePfs": "group2",
-                    "IkeLifetime": 86400,
-                    "LocalId": "",
-                    "RemoteId": "",
+                    "IkeVersion": s.ike_config.ike_version,
+                    "IkeMode": s.ike_config.ike_mode,
+                    "IkeEncAlg": s.ike_config.ike_enc_alg,
+                    "IkeAuthAlg": s.ike_config.ike_auth_alg,
+                    "IkePfs": s.ike_config.ike_pfs,
+                    "IkeLifetime": s.ike_config.ike_lifetime,
+                    "LocalId": s.ike_config.local_id,
+                    "RemoteId": s.ike_config.remote_id,
                 },
                 "IpsecConfig": {
-                    "IpsecEncAlg": "aes",
-                    "IpsecAuthAlg": "sha1",
-                    "IpsecPfs": "group2",
-                    "IpsecLifetime": 86400,
+                    "IpsecEncAlg": s.ipsec_config.ipsec_enc_alg,
+                    "IpsecAuthAlg": s.ipsec_config.ipsec_auth_alg,
+                    "IpsecPfs": s.ipsec_config.ipsec_pfs,
+                    "IpsecLifetime": s.ipsec_config.ipsec_lifetime,
                 },
             })
         })

@@ -3,19 +3,24 @@
 //! [`Action::parse`] with 404 `InvalidAction.NotFound`, as Alibaba answers it, before
 //! any rate limit or fault applies.
 
+mod create_ipsec_server;
 mod delete_ipsec_server;
 mod describe_vpn_gateway;
 mod describe_vpn_gateways;
 mod list_ipsec_servers;
+pub(crate) mod settings;
+mod update_ipsec_server;
 
 use serde_json::{Value, json};
 
 use super::server::{Call, Inner};
 use super::wire::{ApiError, Request};
-use super::world::Gateway;
+use super::world::{DEFAULT_INTERNET_IP, Gateway};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    CreateIpsecServer,
+    UpdateIpsecServer,
     DeleteIpsecServer,
     ListIpsecServers,
     DescribeVpnGateway,
@@ -25,6 +30,8 @@ pub enum Action {
 impl Action {
     pub fn parse(name: &str) -> Result<Action, ApiError> {
         Ok(match name {
+            "CreateIpsecServer" => Action::CreateIpsecServer,
+            "UpdateIpsecServer" => Action::UpdateIpsecServer,
             "DeleteIpsecServer" => Action::DeleteIpsecServer,
             "ListIpsecServers" => Action::ListIpsecServers,
             "DescribeVpnGateway" => Action::DescribeVpnGateway,
@@ -43,6 +50,8 @@ impl Action {
 
     pub fn name(&self) -> &str {
         match self {
+            Action::CreateIpsecServer => "CreateIpsecServer",
+            Action::UpdateIpsecServer => "UpdateIpsecServer",
             Action::DeleteIpsecServer => "DeleteIpsecServer",
             Action::ListIpsecServers => "ListIpsecServers",
             Action::DescribeVpnGateway => "DescribeVpnGateway",
@@ -58,6 +67,8 @@ impl Action {
         call: &Call,
     ) -> Result<Value, ApiError> {
         match self {
+            Action::CreateIpsecServer => create_ipsec_server::run(req, inner, call),
+            Action::UpdateIpsecServer => update_ipsec_server::run(req, inner, call),
             Action::DeleteIpsecServer => delete_ipsec_server::run(req, inner, call),
             Action::ListIpsecServers => list_ipsec_servers::run(req, inner, call),
             Action::DescribeVpnGateway => describe_vpn_gateway::run(req, inner, call),
@@ -80,14 +91,70 @@ fn region<'r>(req: &'r Request, inner: &Inner) -> Result<&'r str, ApiError> {
     }
 }
 
+/// A mutation's checks on the gateway it configures: not financially locked, and free
+/// (`VpnGateway.Configuring` while it shows `updating`, `VpnTask.CONFLICT` while an
+/// accepted task has not started to show, `IncorrectStatus.VpnGateway` otherwise).
+fn gateway_ready(inner: &Inner, gateway_id: &str, gateway: &Gateway) -> Result<(), ApiError> {
+    if gateway.business_status == "FinancialLocked" {
+        return Err(ApiError::new(
+            400,
+            "VpnGateway.FinancialLocked",
+            "The specified VPN gateway is locked due to an overdue payment.",
+        ));
+    }
+    match inner.live.status(gateway_id, gateway) {
+        // The status lag: it still shows `active`, but a task is queued on it.
+        "active" if inner.live.has_task(gateway_id) => Err(ApiError::new(
+            400,
+            "VpnTask.CONFLICT",
+            "A task is already running on the specified VPN gateway.",
+        )),
+        "active" => Ok(()),
+        "updating" => Err(ApiError::new(
+            400,
+            "VpnGateway.Configuring",
+            "The specified VPN gateway is being configured. Try again later.",
+        )),
+        other => Err(ApiError::new(
+            400,
+            "IncorrectStatus.VpnGateway",
+            format!("The VPN gateway is {other}: the operation needs it active."),
+        )),
+    }
+}
+
+/// A repeated ClientToken: the first answer when the parameters are the same,
+/// `IdempotentParameterMismatch` when not, `None` for a token not seen (or a DryRun,
+/// which neither consults nor records tokens).
+fn replay(
+    inner: &Inner,
+    token: Option<&str>,
+    dry_run: bool,
+    fingerprint: &str,
+) -> Option<Result<Value, ApiError>> {
+    let (first, answer) = inner.tokens.get(token.filter(|_| !dry_run)?)?;
+    Some(if first == fingerprint {
+        Ok(answer.clone())
+    } else {
+        Err(ApiError::new(
+            400,
+            "IdempotentParameterMismatch",
+            "The request uses the same client token as a previous, but non-identical request.",
+        ))
+    })
+}
+
+/// The DryRun answer: every check passed.
+fn dry_run_passed() -> ApiError {
+    ApiError::new(
+        400,
+        "DryRunOperation",
+        "Request validation has been passed with DryRun flag set.",
+    )
+}
+
 /// A gateway as DescribeVpnGateway(s) answer it.
 fn gateway_json(inner: &Inner, id: &str, g: &Gateway) -> Value {
-    let has_server = inner
-        .live
-        .world()
-        .ipsec_servers
-        .values()
-        .any(|s| s.vpn_gateway == id);
     json!({
         "VpnGatewayId": id,
         "Name": g.name.clone().unwrap_or_else(|| id.to_owned()),
@@ -95,13 +162,13 @@ fn gateway_json(inner: &Inner, id: &str, g: &Gateway) -> Value {
         "RegionId": g.region,
         "VpcId": g.vpc_id.clone().unwrap_or_else(|| format!("vpc-{}", &id[4..])),
         "VSwitchId": format!("vsw-{}", &id[4..]),
-        "InternetIp": g.internet_ip.clone().unwrap_or_else(|| "198.51.100.10".to_owned()),
+        "InternetIp": g.internet_ip.clone().unwrap_or_else(|| DEFAULT_INTERNET_IP.to_owned()),
         "Status": inner.live.status(id, g),
         "BusinessStatus": g.business_status,
         "ChargeType": "PrePay",
         "Spec": "10M",
         "IpsecVpn": "enable",
-        "SslVpn": if has_server { "enable" } else { "disable" },
+        "SslVpn": g.ssl_vpn,
         "SslMaxConnections": 5,
         "CreateTime": 1704164645000u64,
         "EndTime": 1735787045000u64,

@@ -1,7 +1,6 @@
 //! The sandbox fixture: the emulator served in-process on 127.0.0.1:0, every call it
-//! answered kept for the test to read. Built here only, for every black-box test (and
-//! for the benches, which include this file by path: it needs nothing but `vpnform` and
-//! tokio).
+//! answered kept for the test to read, with the instant it was answered. Built here
+//! only, for every black-box test.
 
 #![allow(dead_code)]
 
@@ -10,12 +9,29 @@ use std::time::Duration;
 
 use vpnform::sandbox::{self, AuditEntry, CallLog, Sandbox, SandboxConfig, World};
 
+/// A call the sandbox answered, and when.
+#[derive(Clone)]
+pub struct Seen {
+    pub at: jiff::Timestamp,
+    pub call: CallLog,
+}
+
 /// Every call the sandbox answered, in order.
 #[derive(Clone, Default)]
-pub struct Wire(Arc<Mutex<Vec<CallLog>>>);
+pub struct Wire(Arc<Mutex<Vec<Seen>>>);
 
 impl Wire {
     pub fn calls(&self) -> Vec<CallLog> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|s| s.call.clone())
+            .collect()
+    }
+
+    /// Every call with the instant it was answered.
+    pub fn seen(&self) -> Vec<Seen> {
         self.0.lock().unwrap().clone()
     }
 
@@ -33,7 +49,7 @@ impl Wire {
             .lock()
             .unwrap()
             .iter()
-            .filter(|c| c.code.as_deref() == Some(code))
+            .filter(|s| s.call.code.as_deref() == Some(code))
             .count()
     }
 }
@@ -53,7 +69,10 @@ pub async fn serve(mut config: SandboxConfig, world: World) -> (Sandbox, Wire) {
     let log = wire.0.clone();
     let also = config.logger.take();
     config.logger = Some(Arc::new(move |call: &CallLog| {
-        log.lock().unwrap().push(call.clone());
+        log.lock().unwrap().push(Seen {
+            at: jiff::Timestamp::now(),
+            call: call.clone(),
+        });
         if let Some(also) = &also {
             also(call);
         }

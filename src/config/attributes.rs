@@ -1,0 +1,304 @@
+//! The typed values of a desired entry's managed attributes: what `name`,
+//! `local_subnet`, `client_ip_pool`, `psk`, `effect_immediately`, `ike_config` and
+//! `ipsec_config` hold once validated. Each type can only hold a value the cloud
+//! accepts (a CIDR, a lifetime in 0-86400, one of the documented algorithms), so the
+//! planner never checks them again.
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use ipnet::Ipv4Net;
+
+/// The managed attributes of one entry: a field written in the entry is `Some` (the
+/// plan makes the cloud match it); one not written is observed only.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Attributes {
+    /// `IpSecServerName`.
+    pub name: Option<ServerName>,
+    /// `LocalSubnet`: at least one CIDR, in the order written.
+    pub local_subnet: Option<Vec<Ipv4Net>>,
+    /// `ClientIpPool`.
+    pub client_ip_pool: Option<Ipv4Net>,
+    pub effect_immediately: Option<bool>,
+    pub ike_config: Option<IkeConfig>,
+    pub ipsec_config: Option<IpsecConfig>,
+}
+
+/// `IpSecServerName`: 1-100 characters (the SDK's bound), no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ServerName(String);
+
+impl ServerName {
+    pub const MAX_CHARS: usize = 100;
+
+    /// The name, or why it is not one.
+    pub fn parse(text: &str) -> Result<ServerName, &'static str> {
+        let length = text.chars().count();
+        if length == 0 {
+            Err("a name has at least 1 character")
+        } else if length > Self::MAX_CHARS {
+            Err("a name has at most 100 characters")
+        } else if text.chars().any(invisible) {
+            Err(
+                "a name has no control or invisible characters (line breaks, tabs, direction marks)",
+            )
+        } else {
+            Ok(ServerName(text.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A character that is not what it looks like on a terminal or the console: a control
+/// character, a line or paragraph separator, a zero-width or bidirectional mark (which
+/// can make `office` and a reversed name look alike).
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+/// An IKE or IPsec SA lifetime in seconds, 0-86400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Lifetime(u32);
+
+impl Lifetime {
+    pub const MAX: u32 = 86_400;
+
+    pub fn new(seconds: i128) -> Option<Lifetime> {
+        u32::try_from(seconds)
+            .ok()
+            .filter(|s| *s <= Self::MAX)
+            .map(Lifetime)
+    }
+
+    pub fn seconds(self) -> u32 {
+        self.0
+    }
+}
+
+/// `IkeLocalId` / `IkeRemoteId`: 1-100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IkeId(String);
+
+impl IkeId {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(text: &str) -> Result<IkeId, &'static str> {
+        let length = text.chars().count();
+        if length == 0 {
+            Err("an IKE identity has at least 1 character")
+        } else if length > Self::MAX_CHARS {
+            Err("an IKE identity has at most 100 characters")
+        } else if text.chars().any(invisible) {
+            Err(
+                "an IKE identity has no control or invisible characters (line breaks, tabs, direction marks)",
+            )
+        } else {
+            Ok(IkeId(text.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An enumerated API value: the spellings the cloud documents, nothing else.
+macro_rules! enumerated {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, as the API spells it.
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+enumerated!(
+    /// `IkeVersion`.
+    IkeVersion { V1 = "ikev1", V2 = "ikev2" }
+);
+enumerated!(
+    /// `IkeMode` (IKEv1 negotiation mode).
+    IkeMode { Main = "main", Aggressive = "aggressive" }
+);
+enumerated!(
+    /// `IkeEncAlg` and `IpsecEncAlg`.
+    EncAlg { Aes = "aes", Aes192 = "aes192", Aes256 = "aes256", Des = "des", TripleDes = "3des" }
+);
+enumerated!(
+    /// `IkeAuthAlg` and `IpsecAuthAlg`.
+    AuthAlg { Md5 = "md5", Sha1 = "sha1", Sha256 = "sha256", Sha384 = "sha384", Sha512 = "sha512" }
+);
+enumerated!(
+    /// `IkePfs`: the Diffie-Hellman group of phase one.
+    IkePfs { Group1 = "group1", Group2 = "group2", Group5 = "group5", Group14 = "group14" }
+);
+enumerated!(
+    /// `IpsecPfs`: the Diffie-Hellman group of phase two, or none.
+    IpsecPfs { Disabled = "disabled", Group1 = "group1", Group2 = "group2", Group5 = "group5", Group14 = "group14" }
+);
+
+/// `ike_config`: each field written is managed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IkeConfig {
+    pub ike_version: Option<IkeVersion>,
+    pub ike_mode: Option<IkeMode>,
+    pub ike_enc_alg: Option<EncAlg>,
+    pub ike_auth_alg: Option<AuthAlg>,
+    pub ike_pfs: Option<IkePfs>,
+    pub ike_lifetime: Option<Lifetime>,
+    pub local_id: Option<IkeId>,
+    pub remote_id: Option<IkeId>,
+}
+
+/// `ipsec_config`: each field written is managed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IpsecConfig {
+    pub ipsec_enc_alg: Option<EncAlg>,
+    pub ipsec_auth_alg: Option<AuthAlg>,
+    pub ipsec_pfs: Option<IpsecPfs>,
+    pub ipsec_lifetime: Option<Lifetime>,
+}
+
+/// Where an entry's pre-shared key comes from; never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PskSource {
+    /// `{env: NAME}`: the environment variable NAME.
+    Env(String),
+    /// `{file: PATH}`: `written` as in the desired file, `path` resolved against the
+    /// desired file's directory.
+    File { written: String, path: PathBuf },
+}
+
+impl fmt::Display for PskSource {
+    /// `env OFFICE_PSK` or `file secrets/office.psk`, as plans show it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PskSource::Env(name) => write!(f, "env {name}"),
+            PskSource::File { written, .. } => write!(f, "file {written}"),
+        }
+    }
+}
+
+/// A CIDR in canonical form, or why the text is not one. `10.0.0.1/24` is refused with
+/// the network it probably means: the cloud takes network addresses only.
+pub fn parse_cidr(text: &str) -> Result<Ipv4Net, String> {
+    let Some((_, prefix)) = text.split_once('/') else {
+        return Err(
+            "a CIDR block is an IPv4 address, `/` and a prefix length, e.g. `10.0.0.0/24`"
+                .to_owned(),
+        );
+    };
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("the prefix length after `/` is a number from 0 to 32".to_owned());
+    }
+    let net: Ipv4Net = text.parse().map_err(|_| {
+        "a CIDR block is an IPv4 address, `/` and a prefix length from 0 to 32, e.g. `10.0.0.0/24`"
+            .to_owned()
+    })?;
+    if net.trunc() != net {
+        return Err(format!(
+            "the address has bits set after the prefix: did you mean `{}`?",
+            net.trunc()
+        ));
+    }
+    Ok(net)
+}
+
+/// Whether two CIDR blocks share an address.
+pub fn overlap(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(b) || b.contains(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_are_network_addresses_with_a_prefix() {
+        assert_eq!(
+            parse_cidr("10.0.0.0/24").unwrap().to_string(),
+            "10.0.0.0/24"
+        );
+        assert_eq!(
+            parse_cidr("10.0.0.1/24").unwrap_err(),
+            "the address has bits set after the prefix: did you mean `10.0.0.0/24`?"
+        );
+        for bad in [
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "10.0.0/24",
+            "10.0.0.0/+4",
+            "10.0.0.0/",
+            "::/0",
+            "x/1",
+        ] {
+            assert!(parse_cidr(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overlap_is_containment_either_way() {
+        let net = |t: &str| parse_cidr(t).unwrap();
+        assert!(overlap(&net("10.0.0.0/16"), &net("10.0.1.0/24")));
+        assert!(overlap(&net("10.0.1.0/24"), &net("10.0.0.0/16")));
+        assert!(!overlap(&net("10.0.0.0/24"), &net("10.0.1.0/24")));
+    }
+
+    #[test]
+    fn lifetimes_and_names_have_bounds() {
+        assert_eq!(Lifetime::new(0).map(Lifetime::seconds), Some(0));
+        assert_eq!(Lifetime::new(86_400).map(Lifetime::seconds), Some(86_400));
+        assert_eq!(Lifetime::new(86_401), None);
+        assert_eq!(Lifetime::new(-1), None);
+        assert!(ServerName::parse(&"é".repeat(100)).is_ok());
+        assert!(ServerName::parse(&"é".repeat(101)).is_err());
+        assert!(ServerName::parse("").is_err());
+        assert!(ServerName::parse("a\nb").is_err());
+        for odd in [
+            "off\u{202E}eciffo",
+            "a\u{200B}b",
+            "a\u{2028}b",
+            "\u{FEFF}office",
+        ] {
+            assert!(ServerName::parse(odd).is_err(), "{odd:?}");
+            assert!(IkeId::parse(odd).is_err(), "{odd:?}");
+        }
+        assert!(ServerName::parse("办公室 office-1 (東京)").is_ok());
+        assert_eq!(IpsecPfs::parse("disabled"), Some(IpsecPfs::Disabled));
+        assert_eq!(IkePfs::parse("disabled"), None);
+        assert_eq!(EncAlg::TripleDes.as_str(), "3des");
+    }
+}

@@ -1,0 +1,150 @@
+//! `CreateIpsecServer`: a new server on a gateway. Asynchronous like a delete: the
+//! gateway turns `updating` for the configure time, then the server is there (with every
+//! attribute ListIpsecServers answers) and the gateway `active` again.
+//!
+//! Checks, in order: parameters (`MissingLocalSubnet`, `MissingClientIpPool`, CIDR and
+//! JSON syntax, lengths, ranges, enumerated algorithms: `InvalidParameter`), policy (403
+//! `Forbidden` for the action or the gateway), the ClientToken (as a delete's: a repeat
+//! with the same parameters gets the first answer, the same new id, and no second
+//! effect), the gateway (404 `InvalidVpnGatewayInstanceId.NotFound`, locked, busy), the
+//! preconditions (`OperationFailed.IPsecServerExist`: one server per gateway;
+//! `OperationFailed.SslVpnDisabled`; `OperationFailed.IpsecConnectionExist`), the client
+//! CIDR against the VPC and the local subnets, then `DryRun`.
+
+use serde_json::{Value, json};
+
+use super::settings::{Settings, check_against_gateway};
+use super::{dry_run_passed, gateway_ready, region, replay};
+use crate::sandbox::audit::AuditEntry;
+use crate::sandbox::server::{Call, Inner};
+use crate::sandbox::wire::{ApiError, Request};
+use crate::sandbox::world::{DEFAULT_INTERNET_IP, IpsecServer};
+
+pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value, ApiError> {
+    let region = region(req, inner)?;
+    let gateway_id = req.required("VpnGatewayId")?;
+    req.required("LocalSubnet")?;
+    req.required("ClientIpPool")?;
+    let client_token = req.client_token()?;
+    let dry_run = req.bool("DryRun")?;
+    let settings = Settings::parse(req, "IpSecServerName")?;
+
+    if inner.config.policy.deny_resources.contains(gateway_id) {
+        return Err(ApiError::forbidden());
+    }
+    let fingerprint = req.fingerprint();
+    if let Some(first) = replay(inner, client_token, dry_run, &fingerprint) {
+        return first;
+    }
+
+    let world = inner.live.world();
+    let gateway = world
+        .vpn_gateways
+        .get(gateway_id)
+        .filter(|g| g.region == region)
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "InvalidVpnGatewayInstanceId.NotFound",
+                format!("The specified VpnGatewayId {gateway_id} does not exist."),
+            )
+        })?;
+    gateway_ready(inner, gateway_id, gateway)?;
+    if let Some((existing, _)) = world
+        .ipsec_servers
+        .iter()
+        .find(|(_, s)| s.vpn_gateway == gateway_id)
+    {
+        return Err(ApiError::new(
+            400,
+            "OperationFailed.IPsecServerExist",
+            format!(
+                "The VPN gateway {gateway_id} already has an IPsec server ({existing}): a gateway holds one."
+            ),
+        ));
+    }
+    if inner.live.creating_on(gateway_id) {
+        return Err(ApiError::new(
+            400,
+            "OperationFailed.IPsecServerExist",
+            format!("An IPsec server is being created on the VPN gateway {gateway_id}."),
+        ));
+    }
+    if gateway.ssl_vpn != "enable" {
+        return Err(ApiError::new(
+            400,
+            "OperationFailed.SslVpnDisabled",
+            format!(
+                "The SSL-VPN feature of the VPN gateway {gateway_id} is disabled: enable it before creating an IPsec server."
+            ),
+        ));
+    }
+    if gateway.ipsec_connections > 0 {
+        return Err(ApiError::new(
+            400,
+            "OperationFailed.IpsecConnectionExist",
+            format!(
+                "The VPN gateway {gateway_id} has {} IPsec-VPN connection(s): delete them before creating an IPsec server.",
+                gateway.ipsec_connections
+            ),
+        ));
+    }
+    let mut server = IpsecServer::new(gateway_id);
+    settings.apply(&mut server)?;
+    check_against_gateway(&server, gateway)?;
+    if dry_run {
+        return Err(dry_run_passed());
+    }
+
+    let internet_ip = gateway
+        .internet_ip
+        .clone()
+        .unwrap_or_else(|| DEFAULT_INTERNET_IP.to_owned());
+    let server_id = inner.live.next_server_id(gateway_id);
+    let creation_time = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    server.internet_ip = Some(internet_ip);
+    server.creation_time = Some(creation_time.clone());
+    if server.psk.is_none() {
+        // The cloud generates one; the sandbox derives it from the id (see IpsecServer).
+        server.psk = Some(server.psk_or_default(&server_id).into());
+    }
+    let answer = json!({
+        "RequestId": call.request_id,
+        "IpsecServerId": server_id,
+        "IpsecServerName": server.name.clone().unwrap_or_default(),
+        "VpnGatewayId": gateway_id,
+        "RegionId": region,
+        "LocalSubnet": server.local_subnet.clone().unwrap_or_default(),
+        "ClientIpPool": server.client_ip_pool.clone().unwrap_or_default(),
+        "CreationTime": creation_time,
+    });
+    let configure_time = inner.dice.configure_time(inner.config.configure_time);
+    let shows_from = call.now + inner.config.status_lag;
+    let until = shows_from + configure_time;
+    let active_since = inner.live.active_since(gateway_id);
+    let list_lag = inner.config.list_lag;
+    inner
+        .live
+        .begin_change(&server_id, server, Some(shows_from), until, list_lag);
+    let entry = AuditEntry {
+        time: inner.wall(call.now),
+        action: "CreateIpsecServer".to_owned(),
+        resource: server_id,
+        vpn_gateway: gateway_id.to_owned(),
+        region: region.to_owned(),
+        client_token: client_token.map(str::to_owned),
+        request_id: call.request_id.clone(),
+        effect: "created".to_owned(),
+        configured_at: inner.wall(until),
+        gateway_active_since: active_since.map(|at| inner.wall(at)),
+    };
+    inner.record(entry);
+    if let Some(token) = client_token {
+        inner
+            .tokens
+            .insert(token.to_owned(), (fingerprint, answer.clone()));
+    }
+    Ok(answer)
+}

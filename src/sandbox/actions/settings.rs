@@ -1,0 +1,334 @@
+//! The configuration parameters CreateIpsecServer and UpdateIpsecServer share, decoded
+//! and checked as the cloud checks them: CIDR syntax (`LocalSubnet` comma-separated,
+//! `ClientIpPool` one block), lengths (name and PSK 1-100 characters), `IkeConfig` and
+//! `IpsecConfig` as JSON objects whose algorithms are enumerated and whose lifetimes
+//! are 0-86400, and then the checks against the gateway (`ClientIpPool` outside the
+//! VPC CIDR and clear of every `LocalSubnet`).
+//!
+//! An update gives some fields; the rest keep their values. So [`Settings`] holds what
+//! was given and [`Settings::apply`] writes it over a server.
+
+use ipnet::Ipv4Net;
+use serde_json::{Map, Value};
+
+use crate::sandbox::wire::{ApiError, Request};
+use crate::sandbox::world::vocabulary::{
+    AUTH_ALGS, ENC_ALGS, IKE_MODES, IKE_PFS, IKE_VERSIONS, IPSEC_PFS, MAX_LIFETIME, MAX_TEXT,
+};
+use crate::sandbox::world::{Gateway, IkeConfig, IpsecConfig, IpsecServer};
+use crate::secret::Secret;
+
+/// The configuration fields one request gives (absent: unchanged, or the default).
+#[derive(Debug, Default)]
+pub(super) struct Settings {
+    pub name: Option<String>,
+    pub local_subnet: Option<String>,
+    pub client_ip_pool: Option<String>,
+    pub psk: Option<Secret>,
+    pub effect_immediately: Option<bool>,
+    ike_config: Option<Map<String, Value>>,
+    ipsec_config: Option<Map<String, Value>>,
+}
+
+impl Settings {
+    /// Decodes and checks the fields; `name_param` is `IpSecServerName` on a create and
+    /// `IpsecServerName` on an update (the API spells them differently).
+    pub fn parse(req: &Request, name_param: &str) -> Result<Settings, ApiError> {
+        let name = match req.get(name_param) {
+            Some(n) if n.chars().count() > MAX_TEXT => {
+                return Err(ApiError::invalid(
+                    name_param,
+                    &format!("the name is 1 to {MAX_TEXT} characters."),
+                ));
+            }
+            other => other.map(str::to_owned),
+        };
+        let local_subnet = match req.get("LocalSubnet") {
+            None => None,
+            Some(list) => Some(local_subnets(list)?),
+        };
+        let client_ip_pool = match req.get("ClientIpPool") {
+            None => None,
+            Some(pool) => Some(
+                cidr(pool)
+                    .map_err(|why| ApiError::invalid("ClientIpPool", &format!("{why}.")))?
+                    .to_string(),
+            ),
+        };
+        match req.get("PskEnabled") {
+            None => {}
+            Some(v) if v.eq_ignore_ascii_case("true") => {}
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "PskEnabled",
+                    "only true is supported (pre-shared key authentication).",
+                ));
+            }
+        }
+        let psk = match req.get("Psk") {
+            None => None,
+            Some(p) if p.len() > MAX_TEXT || !p.bytes().all(|b| b.is_ascii_graphic()) => {
+                // Never echo the key: the message says what is wrong, not what was sent.
+                return Err(ApiError::invalid(
+                    "Psk",
+                    &format!(
+                        "the pre-shared key is 1 to {MAX_TEXT} visible ASCII characters, without spaces."
+                    ),
+                ));
+            }
+            Some(p) => Some(Secret::new(p)),
+        };
+        let effect_immediately = match req.get("EffectImmediately") {
+            None => None,
+            Some(_) => Some(req.bool("EffectImmediately")?),
+        };
+        let ike_config = json_object(req, "IkeConfig")?;
+        let ipsec_config = json_object(req, "IpsecConfig")?;
+        let settings = Settings {
+            name,
+            local_subnet,
+            client_ip_pool,
+            psk,
+            effect_immediately,
+            ike_config,
+            ipsec_config,
+        };
+        // Every key and value of the two JSON objects is checked now, on defaults, so
+        // that a bad one is refused before anything else is looked at.
+        settings.apply(&mut IpsecServer::new(""))?;
+        Ok(settings)
+    }
+
+    /// Writes the given fields over `server`.
+    pub fn apply(&self, server: &mut IpsecServer) -> Result<(), ApiError> {
+        if let Some(name) = &self.name {
+            server.name = Some(name.clone());
+        }
+        if let Some(subnet) = &self.local_subnet {
+            server.local_subnet = Some(subnet.clone());
+        }
+        if let Some(pool) = &self.client_ip_pool {
+            server.client_ip_pool = Some(pool.clone());
+        }
+        if let Some(psk) = &self.psk {
+            server.psk = Some(psk.clone());
+        }
+        if let Some(effect) = self.effect_immediately {
+            server.effect_immediately = effect;
+        }
+        if let Some(ike) = &self.ike_config {
+            apply_ike(&mut server.ike_config, ike)?;
+        }
+        if let Some(ipsec) = &self.ipsec_config {
+            apply_ipsec(&mut server.ipsec_config, ipsec)?;
+        }
+        Ok(())
+    }
+}
+
+/// One IPv4 CIDR block, its host bits zero (`10.0.0.0/24`, not `10.0.0.1/24`).
+pub(crate) fn cidr(text: &str) -> Result<Ipv4Net, String> {
+    let net: Ipv4Net = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not an IPv4 CIDR block such as 10.0.0.0/24"))?;
+    if net != net.trunc() {
+        return Err(format!(
+            "`{text}` has host bits set: write the network address {}",
+            net.trunc()
+        ));
+    }
+    Ok(net)
+}
+
+fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// `LocalSubnet`: comma-separated CIDR blocks, answered back joined by commas.
+fn local_subnets(list: &str) -> Result<String, ApiError> {
+    let mut blocks = Vec::new();
+    for part in list.split(',') {
+        let net = cidr(part).map_err(|why| ApiError::invalid("LocalSubnet", &format!("{why}.")))?;
+        blocks.push(net.to_string());
+    }
+    Ok(blocks.join(","))
+}
+
+fn json_object(req: &Request, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+    let Some(text) = req.get(name) else {
+        return Ok(None);
+    };
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(Some(map)),
+        Ok(_) => Err(ApiError::invalid(
+            name,
+            "it must be a JSON object, e.g. {\"IkeVersion\":\"ikev2\"}.",
+        )),
+        Err(e) => Err(ApiError::invalid(name, &format!("it is not JSON: {e}."))),
+    }
+}
+
+fn apply_ike(config: &mut IkeConfig, given: &Map<String, Value>) -> Result<(), ApiError> {
+    const P: &str = "IkeConfig";
+    for (key, value) in given {
+        match key.as_str() {
+            "IkeVersion" => config.ike_version = one_of(P, key, value, IKE_VERSIONS)?,
+            "IkeMode" => config.ike_mode = one_of(P, key, value, IKE_MODES)?,
+            "IkeEncAlg" => config.ike_enc_alg = one_of(P, key, value, ENC_ALGS)?,
+            "IkeAuthAlg" => config.ike_auth_alg = one_of(P, key, value, AUTH_ALGS)?,
+            "IkePfs" => config.ike_pfs = one_of(P, key, value, IKE_PFS)?,
+            "IkeLifetime" => config.ike_lifetime = lifetime(P, key, value)?,
+            "LocalId" => config.local_id = text(P, key, value)?,
+            "RemoteId" => config.remote_id = text(P, key, value)?,
+            _ => {
+                return Err(unknown_key(
+                    P,
+                    key,
+                    "IkeVersion, IkeMode, IkeEncAlg, IkeAuthAlg, IkePfs, IkeLifetime, LocalId, RemoteId",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn apply_ipsec(config: &mut IpsecConfig, given: &Map<String, Value>) -> Result<(), ApiError> {
+    const P: &str = "IpsecConfig";
+    for (key, value) in given {
+        match key.as_str() {
+            "IpsecEncAlg" => config.ipsec_enc_alg = one_of(P, key, value, ENC_ALGS)?,
+            "IpsecAuthAlg" => config.ipsec_auth_alg = one_of(P, key, value, AUTH_ALGS)?,
+            "IpsecPfs" => config.ipsec_pfs = one_of(P, key, value, IPSEC_PFS)?,
+            "IpsecLifetime" => config.ipsec_lifetime = lifetime(P, key, value)?,
+            _ => {
+                return Err(unknown_key(
+                    P,
+                    key,
+                    "IpsecEncAlg, IpsecAuthAlg, IpsecPfs, IpsecLifetime",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unknown_key(param: &str, key: &str, known: &str) -> ApiError {
+    ApiError::invalid(param, &format!("unknown key `{key}` (known: {known})."))
+}
+
+fn one_of(param: &str, key: &str, value: &Value, allowed: &[&str]) -> Result<String, ApiError> {
+    match value.as_str() {
+        Some(v) if allowed.contains(&v) => Ok(v.to_owned()),
+        _ => Err(ApiError::invalid(
+            param,
+            &format!("{key} {value} is not one of {}.", allowed.join(", ")),
+        )),
+    }
+}
+
+fn lifetime(param: &str, key: &str, value: &Value) -> Result<u32, ApiError> {
+    match value.as_u64() {
+        Some(n) if n <= u64::from(MAX_LIFETIME) => Ok(n as u32),
+        _ => Err(ApiError::invalid(
+            param,
+            &format!("{key} {value} is not an integer from 0 to {MAX_LIFETIME} (seconds)."),
+        )),
+    }
+}
+
+fn text(param: &str, key: &str, value: &Value) -> Result<String, ApiError> {
+    match value.as_str() {
+        Some(v) if v.chars().count() <= MAX_TEXT => Ok(v.to_owned()),
+        _ => Err(ApiError::invalid(
+            param,
+            &format!("{key} must be a string of at most {MAX_TEXT} characters."),
+        )),
+    }
+}
+
+/// The checks that need the gateway: `ClientIpPool` outside the VPC CIDR, and clear of
+/// every `LocalSubnet` block. `server` is the server as it would be after the call.
+pub(super) fn check_against_gateway(
+    server: &IpsecServer,
+    gateway: &Gateway,
+) -> Result<(), ApiError> {
+    let Some(pool) = server.client_ip_pool.as_deref() else {
+        return Ok(());
+    };
+    let Ok(pool_net) = cidr(pool) else {
+        return Ok(());
+    };
+    if let Ok(vpc) = cidr(&gateway.vpc_cidr)
+        && overlaps(&pool_net, &vpc)
+    {
+        return Err(ApiError::new(
+            400,
+            "InvalidClientIpPool.ConflictWithVpc",
+            format!(
+                "The specified ClientIpPool {pool} overlaps the VPC CIDR block {} of the VPN gateway: choose a client CIDR block outside the VPC.",
+                gateway.vpc_cidr
+            ),
+        ));
+    }
+    for block in server.local_subnet.as_deref().unwrap_or("").split(',') {
+        if let Ok(net) = cidr(block)
+            && overlaps(&pool_net, &net)
+        {
+            return Err(ApiError::new(
+                400,
+                "InvalidClientIpPool.ConflictWithLocalSubnet",
+                format!(
+                    "The specified ClientIpPool {pool} overlaps the LocalSubnet block {net}: the client and local CIDR blocks must not overlap."
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A world file's server, checked as a create would check it: `(field, value, why)`.
+pub(crate) fn check_server(server: &IpsecServer) -> Result<(), (&'static str, String, String)> {
+    if let Some(subnet) = &server.local_subnet {
+        for block in subnet.split(',') {
+            cidr(block).map_err(|why| ("local_subnet", subnet.clone(), why))?;
+        }
+    }
+    if let Some(pool) = &server.client_ip_pool {
+        cidr(pool).map_err(|why| ("client_ip_pool", pool.clone(), why))?;
+    }
+    let ike = &server.ike_config;
+    let ipsec = &server.ipsec_config;
+    let enumerated: [(&'static str, &str, &[&str]); 8] = [
+        ("ike_version", &ike.ike_version, IKE_VERSIONS),
+        ("ike_mode", &ike.ike_mode, IKE_MODES),
+        ("ike_enc_alg", &ike.ike_enc_alg, ENC_ALGS),
+        ("ike_auth_alg", &ike.ike_auth_alg, AUTH_ALGS),
+        ("ike_pfs", &ike.ike_pfs, IKE_PFS),
+        ("ipsec_enc_alg", &ipsec.ipsec_enc_alg, ENC_ALGS),
+        ("ipsec_auth_alg", &ipsec.ipsec_auth_alg, AUTH_ALGS),
+        ("ipsec_pfs", &ipsec.ipsec_pfs, IPSEC_PFS),
+    ];
+    for (field, value, allowed) in enumerated {
+        if !allowed.contains(&value) {
+            return Err((
+                field,
+                value.to_owned(),
+                format!("not one of {}", allowed.join(", ")),
+            ));
+        }
+    }
+    for (field, value) in [
+        ("ike_lifetime", ike.ike_lifetime),
+        ("ipsec_lifetime", ipsec.ipsec_lifetime),
+    ] {
+        if value > MAX_LIFETIME {
+            return Err((
+                field,
+                value.to_string(),
+                format!("lifetimes are 0 to {MAX_LIFETIME} seconds"),
+            ));
+        }
+    }
+    Ok(())
+}

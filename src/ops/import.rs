@@ -159,10 +159,9 @@ pub async fn run(
     }
     let entries = name(found, &mut taken);
 
-    let point = match &existing {
-        Some((text, _)) => Some(append::append_point(&request.desired, text)),
-        None => None,
-    };
+    let point = existing
+        .as_ref()
+        .map(|(text, _)| append::append_point(&request.desired, text));
     let indent = match &point {
         Some(Ok(p)) => p.indent,
         _ => 2,

@@ -53,6 +53,8 @@ pub struct Applied {
     /// The state the run wrote last (of the rehearsal copy when rehearsing); `None` when
     /// nothing was written.
     pub state: Option<State>,
+    /// What the state writer did (all zero when nothing ran).
+    pub journal: crate::apply::JournalStats,
 }
 
 /// A saved plan checked against the files, with the actions it still has to run.
@@ -275,6 +277,7 @@ impl Run<'_> {
         let nothing = || Applied {
             outcome: Outcome::default(),
             state: None,
+            journal: Default::default(),
         };
         let (plan, actions) = match source {
             Source::Saved(saved) => {
@@ -400,11 +403,12 @@ impl Run<'_> {
                 "every action is done, but the state still marks the plan as in progress: {err}"
             )));
         }
-        let final_state = journal.finish().await;
+        let (final_state, journal) = journal.finish_with_stats().await;
         self.reporter.event(&Event::Summary(&outcome));
         Ok(Applied {
             outcome,
             state: Some(final_state),
+            journal,
         })
     }
 }

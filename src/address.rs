@@ -54,6 +54,28 @@ pub fn is_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// The entry name `vpnform import` gives a server: its name lower-cased, every character
+/// outside `[a-z0-9_-]` made `_`, `s_` before a leading non-letter; no name: its id.
+/// Always a [valid name](is_name); collisions are numbered by the caller.
+pub fn name_for_server(name: &str, id: &str) -> String {
+    let source = if name.is_empty() { id } else { name };
+    let mut out: String = source
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.insert_str(0, "s_");
+    }
+    out
+}
+
 /// Text that is not `KIND.NAME`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -240,6 +262,22 @@ mod tests {
                 Err(AddressError { text: bad.into() }),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn names_for_servers_follow_the_import_rule() {
+        for (name, id, want) in [
+            ("Office", "iss-a", "office"),
+            ("Shanghai Branch #2", "iss-a", "shanghai_branch__2"),
+            ("2nd-floor", "iss-a", "s_2nd-floor"),
+            ("_lab", "iss-a", "s__lab"),
+            ("Büro", "iss-a", "b_ro"),
+            ("", "iss-bp1abc", "iss-bp1abc"),
+        ] {
+            let got = name_for_server(name, id);
+            assert_eq!(got, want, "{name}");
+            assert!(is_name(&got), "{got}");
         }
     }
 

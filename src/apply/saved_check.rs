@@ -94,6 +94,28 @@ pub enum Refused {
         plan: String,
         this: String,
     },
+    #[error(
+        "the saved plan {} was made with {}, and this apply asks for {}: a saved plan runs \
+         exactly what was reviewed; apply it without --target, or make a new plan with these \
+         targets (`vpnform plan --out FILE`) and review it",
+        path.display(), render_targets(saved), render_targets(given)
+    )]
+    OtherTargets {
+        path: PathBuf,
+        saved: Vec<Address>,
+        given: Vec<Address>,
+    },
+}
+
+/// `--target A --target B`, or `no --target`.
+fn render_targets(list: &[Address]) -> String {
+    if list.is_empty() {
+        return "no --target".into();
+    }
+    list.iter()
+        .map(|t| format!("--target {t}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// One way a saved plan differs from the plan derived again from the files.
@@ -229,6 +251,8 @@ pub fn derive(
     let options = PlanOptions {
         max_deletes: None,
         refresh: Some(Refresh { gone }),
+        // The saved targets are hashed: the same ones give the same actions.
+        targets: plan.targets.iter().cloned().collect(),
     };
     let derived =
         crate::plan::build(desired, state, &options).map_err(|source| Refused::Underivable {
@@ -505,6 +529,7 @@ mod tests {
             path: "vpnform.yaml".into(),
             sha256: "0".repeat(64),
             servers: BTreeMap::from([("ipsec_server.keep".into(), keep)]),
+            default_region: None,
         };
         (state, desired)
     }

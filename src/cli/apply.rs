@@ -34,6 +34,11 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub max_deletes: Option<usize>,
 
+    /// Apply only ADDRESS's action and the actions it must wait for (repeatable). Not for
+    /// routine use: for staging a large decommission or recovering from a mistake.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<crate::Address>,
+
     #[command(flatten)]
     pub cloud: CloudArgs,
 
@@ -53,6 +58,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         state_dir: ctx.state_dir.clone(),
         plan_file: args.plan_file.clone(),
         max_deletes: args.max_deletes,
+        targets: args.targets.iter().cloned().collect(),
         lock_timeout: args.lock_timeout,
         command: super::command_line(),
         cloud: args.cloud.cloud(),

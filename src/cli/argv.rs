@@ -8,8 +8,7 @@
 //! cluster of short flags is refused with its own "unknown flag" error.
 //!
 //! The flag names come from the clap definitions themselves: a flag added later (for
-//! example `--target` or `--refresh-only`, which Terraform has and vpnform does not yet)
-//! gets its single-dash spelling with no change here.
+//! example `--target`) gets its single-dash spelling with no change here.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -235,12 +234,17 @@ mod tests {
             rewrite("vpnform plan -xyzzy").unwrap_err().to_string(),
             "unknown flag `-xyzzy`"
         );
-        // `-target` and `-refresh-only` are Terraform's; vpnform has no such flag yet.
+    }
+
+    #[test]
+    fn terraform_target_spellings_become_the_target_flag() {
         assert_eq!(
-            rewrite("vpnform plan -target=ipsec_server.a")
-                .unwrap_err()
-                .word,
-            "-target=ipsec_server.a"
+            ok("vpnform plan -target=ipsec_server.a -target ipsec_server.b"),
+            "vpnform plan --target=ipsec_server.a --target ipsec_server.b"
+        );
+        assert_eq!(
+            ok("vpnform apply -target=ipsec_server.a -auto-approve"),
+            "vpnform apply --target=ipsec_server.a --auto-approve"
         );
     }
 }

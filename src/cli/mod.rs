@@ -6,6 +6,7 @@ pub mod argv;
 mod cloud;
 mod completions;
 mod force_unlock;
+mod import;
 mod init;
 mod plan;
 mod sandbox;
@@ -91,6 +92,9 @@ pub enum Command {
     Apply(apply::Args),
     /// Show a saved plan file.
     Show(show::Args),
+    /// Write desired entries for the IPsec servers no address records, so that the next
+    /// plan adopts them.
+    Import(import::Args),
     /// Inspect or edit the recorded state without touching the cloud.
     #[command(subcommand)]
     State(state::Command),
@@ -183,6 +187,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&ctx, args),
         Command::Apply(args) => apply::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
+        Command::Import(args) => import::run(&ctx, args),
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::ForceUnlock(args) => force_unlock::run(&ctx, args),
         Command::Init(args) => init::run(&ctx, args),

@@ -32,6 +32,11 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub max_deletes: Option<usize>,
 
+    /// Plan only ADDRESS's action and the actions it must wait for (repeatable). Not for
+    /// routine use: for staging a large decommission or recovering from a mistake.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<crate::Address>,
+
     #[command(flatten)]
     pub cloud: CloudArgs,
 
@@ -46,6 +51,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         state_dir: ctx.state_dir.clone(),
         offline: args.offline,
         max_deletes: args.max_deletes,
+        targets: args.targets.iter().cloned().collect(),
         lock_timeout: args.lock_timeout,
         out: args.out.clone(),
         cloud: args.cloud.cloud(),

@@ -1,4 +1,4 @@
-//! `vpnform state list|show|rm|unprotect`: inspect or edit the recorded state without
+//! `vpnform state list|show|rm|mv|unprotect`: inspect or edit the recorded state without
 //! touching the cloud. The operations live in [`crate::state::ops`].
 
 use super::{Context, exit};
@@ -32,6 +32,17 @@ pub enum Command {
         /// Replace the state even if FILE is another lineage or not newer.
         #[arg(long)]
         force: bool,
+        /// How long to wait for the state lock.
+        #[arg(long, value_name = "DURATION", default_value = "0", value_parser = super::parse_duration)]
+        lock_timeout: std::time::Duration,
+    },
+    /// Rename a recorded address, keeping its id, attributes, protect and depends_on
+    /// (references in other entries follow; a backup is kept).
+    Mv {
+        #[arg(value_name = "OLD")]
+        old: String,
+        #[arg(value_name = "NEW")]
+        new: String,
         /// How long to wait for the state lock.
         #[arg(long, value_name = "DURATION", default_value = "0", value_parser = super::parse_duration)]
         lock_timeout: std::time::Duration,
@@ -98,6 +109,25 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
                 } else {
                     format!("{address} is not protected; nothing to change.\n")
                 });
+                return Ok(exit::OK);
+            }
+            Command::Mv {
+                old,
+                new,
+                lock_timeout,
+            } => {
+                let moved = crate::ops::init::mv(
+                    &*backend,
+                    &old,
+                    &new,
+                    &super::command_line(),
+                    lock_timeout,
+                    &mut |holder| {
+                        ctx.ui
+                            .status(&crate::views::lock_wait(holder, lock_timeout))
+                    },
+                )?;
+                ctx.ui.out(&moved_text(&moved));
                 return Ok(exit::OK);
             }
             other => other,
@@ -195,6 +225,24 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
             ));
             ctx.ui.out(&text);
         }
+        Command::Mv {
+            old,
+            new,
+            lock_timeout,
+        } => {
+            let moved = ops::mv(
+                dir,
+                &old,
+                &new,
+                &super::command_line(),
+                lock_timeout,
+                |holder| {
+                    ctx.ui
+                        .status(&crate::views::lock_wait(holder, lock_timeout))
+                },
+            )?;
+            ctx.ui.out(&moved_text(&moved));
+        }
         Command::Unprotect {
             address,
             lock_timeout,
@@ -220,4 +268,21 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
         }
     }
     Ok(exit::OK)
+}
+
+/// What `state mv` prints, on every backend.
+fn moved_text(moved: &state::ops::Moved) -> String {
+    let mut text = format!("Move \"{}\" to \"{}\"\n", moved.from, moved.to);
+    for address in &moved.rewritten {
+        text.push_str(&format!(
+            "Updated depends_on in {address}: {} -> {}\n",
+            moved.from, moved.to
+        ));
+    }
+    text.push_str("Successfully moved 1 object(s).\n");
+    text.push_str(&format!(
+        "Rename the entry in the desired file to `{}` too, or the next plan deletes it and adopts or creates the old one.\n",
+        moved.to.name()
+    ));
+    text
 }

@@ -7,6 +7,7 @@
 //! line and column, and [`validate`] checks that tree, collecting every problem as a
 //! [`Diagnostic`] before giving up, so that one run shows all of them.
 
+pub mod append;
 pub mod attributes;
 mod error;
 mod model;
@@ -172,7 +173,34 @@ fn load_bytes(
         path: path.to_owned(),
         sha256: hex::encode(Sha256::digest(bytes)),
         servers,
+        default_region: default_region(&root),
     })
+}
+
+/// `defaults.region` of a file that validated (so it is a known region, if written).
+fn default_region(root: &raw::Node) -> Option<String> {
+    let field = |node: &raw::Node, name: &str| match &node.value {
+        raw::Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.value.scalar_text().as_deref() == Some(name))
+            .map(|(_, v)| v.clone()),
+        _ => None,
+    };
+    let region = field(&field(root, "defaults")?, "region")?;
+    match region.value {
+        raw::Value::Str(text) => Some(text),
+        _ => None,
+    }
+}
+
+impl Desired {
+    /// The regions the desired file names: every entry's and `defaults.region`.
+    pub fn regions(&self) -> std::collections::BTreeSet<String> {
+        let mut regions: std::collections::BTreeSet<String> =
+            self.servers.values().map(|s| s.region.clone()).collect();
+        regions.extend(self.default_region.clone());
+        regions
+    }
 }
 
 #[cfg(test)]

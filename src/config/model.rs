@@ -16,6 +16,9 @@ pub struct Desired {
     pub sha256: String,
     /// Every desired IPsec server, by address (`ipsec_server.NAME`).
     pub servers: BTreeMap<Address, DesiredServer>,
+    /// `defaults.region`, if written: a region of the desired file even with no entry
+    /// (`vpnform import` and the unmanaged-servers hint look there).
+    pub default_region: Option<String>,
 }
 
 /// One desired IPsec server: an existing server this entry keeps (`id`), or one vpnform

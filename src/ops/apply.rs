@@ -29,6 +29,9 @@ pub struct ApplyRequest {
     pub plan_file: Option<PathBuf>,
     /// Fail if the plan deletes more than this many servers (saved plans too).
     pub max_deletes: Option<usize>,
+    /// `--target`: only these addresses' actions and those they wait for; empty: all.
+    /// A saved plan must have been made with the same targets.
+    pub targets: std::collections::BTreeSet<crate::Address>,
     /// How long to wait for the state lock.
     pub lock_timeout: Duration,
     /// Who takes the lock, for the message another run prints (`vpnform apply ...`).
@@ -192,6 +195,18 @@ fn load(
                     path.display()
                 )));
             }
+            let given: Vec<crate::Address> = request.targets.iter().cloned().collect();
+            if !request.targets.is_empty() && given != saved.targets {
+                return Err(saved_check::Refused::OtherTargets {
+                    path: path.clone(),
+                    saved: saved.targets.clone(),
+                    given,
+                }
+                .into());
+            }
+            if !saved.targets.is_empty() {
+                reporter.event(&Event::Warning(super::TARGETING_WARNING));
+            }
             let sha = hex::encode(Sha256::digest(&bytes));
             let start = saved_check::check(
                 &plan,
@@ -282,10 +297,15 @@ impl Run<'_> {
                     &state,
                     &self.client,
                     self.request.max_deletes,
+                    &self.request.targets,
                     &**self.reporter,
                 )
                 .await?;
                 let graph = plan.graph()?;
+                if !plan.targets.is_empty() {
+                    self.reporter
+                        .event(&Event::Warning(super::TARGETING_WARNING));
+                }
                 self.reporter.event(&Event::Planned(PlanShown {
                     plan: &plan,
                     graph: &graph,

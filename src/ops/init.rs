@@ -263,6 +263,55 @@ pub fn unprotect(
     Ok(true)
 }
 
+/// `vpnform state mv OLD NEW` on a backend without files of its own (postgres): the
+/// same refusals and the same rename as the local file's, in one write.
+pub fn mv(
+    backend: &dyn Backend,
+    old: &str,
+    new: &str,
+    command: &str,
+    lock_timeout: Duration,
+    on_wait: &mut dyn FnMut(Option<&crate::state::LockHolder>),
+) -> anyhow::Result<crate::state::ops::Moved> {
+    let to: crate::Address = new.parse().map_err(crate::state::StateError::BadAddress)?;
+    let _lock = backend.lock(command, lock_timeout, on_wait)?;
+    let before = existing(backend)?;
+    let Some((from, _)) = before.resources.get_key_value(old) else {
+        return Err(crate::state::ops::unknown_in(
+            backend.name().into(),
+            &before,
+            vec![old.to_string()],
+        )
+        .into());
+    };
+    let from = from.clone();
+    if before.resources.contains_key(to.as_str()) {
+        return Err(crate::state::StateError::AddressExists {
+            path: backend.name().into(),
+            address: to,
+        }
+        .into());
+    }
+    if let Some(p) = before.pending.iter().find(|p| p.address == from) {
+        return Err(crate::state::StateError::Pending {
+            address: p.address.clone(),
+            action: p.action.clone(),
+            client_token: p.client_token.clone(),
+            started_at: p.started_at.clone(),
+        }
+        .into());
+    }
+    let mut after = before.clone();
+    let rewritten = crate::state::ops::rename(&mut after, &from, &to);
+    edited(backend, after.clone())?;
+    Ok(crate::state::ops::Moved {
+        from,
+        to,
+        rewritten,
+        serial: after.serial + 1,
+    })
+}
+
 fn existing(backend: &dyn Backend) -> anyhow::Result<State> {
     backend.read()?.ok_or_else(|| {
         anyhow::anyhow!(

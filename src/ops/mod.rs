@@ -14,6 +14,7 @@
 
 pub mod apply;
 pub mod connect;
+pub mod import;
 pub mod init;
 pub mod plan;
 
@@ -131,6 +132,7 @@ async fn plan_online(
     state: &State,
     client: &crate::cloud::Client,
     max_deletes: Option<usize>,
+    targets: &std::collections::BTreeSet<crate::Address>,
     reporter: &dyn Reporter,
 ) -> Result<Plan, crate::plan::online::OnlineError> {
     let plan = crate::plan::online::plan_with_progress(
@@ -138,12 +140,21 @@ async fn plan_online(
         state,
         client,
         max_deletes,
+        targets,
         &Planning(reporter),
     )
     .await;
     reporter.event(&Event::PlanningDone);
     plan
 }
+
+/// Terraform's "Resource targeting is in effect", for a plan made or applied with
+/// `--target`.
+pub const TARGETING_WARNING: &str = "resource targeting is in effect: this plan holds only \
+the actions of the --target addresses and the actions they wait for, so it may not represent \
+all of the changes the desired file asks for. --target is not for routine use: it is for \
+exceptional situations such as staging a large decommission or recovering from a mistake. \
+Run `vpnform plan` without --target afterwards to see what else is pending.";
 
 /// Reports nothing (tests, benchmarks).
 pub struct Quiet;

@@ -19,6 +19,8 @@ pub struct PlanRequest {
     pub offline: bool,
     /// Fail if the plan deletes more than this many servers.
     pub max_deletes: Option<usize>,
+    /// `--target`: only these addresses' actions and those they wait for; empty: all.
+    pub targets: std::collections::BTreeSet<crate::Address>,
     /// How long to wait for a writer's lock on the state.
     pub lock_timeout: Duration,
     /// Save the plan here for `apply FILE`.
@@ -49,6 +51,7 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
             &PlanOptions {
                 max_deletes: request.max_deletes,
                 refresh: None,
+                targets: request.targets.clone(),
             },
         )?
     } else {
@@ -67,6 +70,7 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
             &loaded.state,
             &connection.client,
             request.max_deletes,
+            &request.targets,
             &*reporter,
         )
         .await;
@@ -78,6 +82,9 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
     if plan.has_changes() {
         // A plan whose apply could not record anything is refused now, not mid-apply.
         crate::state::next_serial(&state_path, loaded.state.serial)?;
+    }
+    if !plan.targets.is_empty() {
+        reporter.event(&Event::Warning(super::TARGETING_WARNING));
     }
     reporter.event(&Event::Planned(PlanShown {
         plan: &plan,

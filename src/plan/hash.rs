@@ -13,6 +13,9 @@ use super::model::{ActionKind, Plan};
 struct CanonicalPlan<'a> {
     lineage: &'a str,
     serial: u64,
+    // Absent when the plan is not targeted, so that such a plan hashes as before.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    targets: &'a [crate::Address],
     actions: Vec<CanonicalAction<'a>>,
 }
 
@@ -62,6 +65,7 @@ pub fn canonical_json(plan: &Plan) -> String {
     let canonical = CanonicalPlan {
         lineage: &plan.lineage,
         serial: plan.serial,
+        targets: &plan.targets,
         actions,
     };
     serde_json::to_string(&canonical).expect("plain structs of strings serialize")

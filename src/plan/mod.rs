@@ -44,6 +44,9 @@ pub struct PlanOptions {
     pub max_deletes: Option<usize>,
     /// What the online refresh found; `None` for `--offline`.
     pub refresh: Option<Refresh>,
+    /// `--target`: keep only these addresses' actions and the actions they wait for;
+    /// empty: every action. Part of the plan hash.
+    pub targets: BTreeSet<Address>,
 }
 
 /// What an online refresh read from the cloud, as far as planning needs it.
@@ -66,6 +69,8 @@ pub enum PlanError {
          check the desired file, or raise --max-deletes if this is intended"
     )]
     TooManyDeletes { deletes: usize, max: usize },
+    #[error("{}", render_unknown_targets(.0))]
+    UnknownTarget(Vec<UnknownTarget>),
     #[error(
         "dependency cycle among the servers to delete: {} (each waits for another); \
          fix `depends_on` in the state (or the desired file they were recorded from)",
@@ -97,6 +102,34 @@ pub struct Mismatch {
     pub field: &'static str,
     pub desired: String,
     pub recorded: String,
+}
+
+/// A `--target` that is neither desired nor recorded, with the known addresses close to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownTarget {
+    pub target: Address,
+    pub desired: std::path::PathBuf,
+    pub suggestions: Vec<Address>,
+}
+
+fn render_unknown_targets(list: &[UnknownTarget]) -> String {
+    let mut text = String::new();
+    for (i, t) in list.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "--target {}: no such address in {} or the recorded state",
+            t.target,
+            t.desired.display()
+        ));
+        if !t.suggestions.is_empty() {
+            let quoted: Vec<String> = t.suggestions.iter().map(|a| format!("`{a}`")).collect();
+            text.push_str(&format!("; did you mean {}?", quoted.join(" or ")));
+        }
+    }
+    text.push_str("\nCheck the address: `vpnform state list` shows the recorded ones.");
+    text
 }
 
 fn render_mismatches(list: &[Mismatch]) -> String {
@@ -272,6 +305,11 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         mismatches.sort_by(|a, b| a.address.cmp(&b.address));
         return Err(PlanError::Mismatch(mismatches));
     }
+    if !options.targets.is_empty() {
+        let keep = targeted(desired, state, &actions, &protected, &options.targets)?;
+        actions.retain(|a| keep.contains(&a.address));
+        protected.retain(|(a, _)| keep.contains(a));
+    }
     if !protected.is_empty() {
         return Err(PlanError::Protected(protected));
     }
@@ -305,6 +343,8 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         serial: state.serial,
         desired_sha256: desired.sha256.clone(),
         actions,
+        unmanaged: Default::default(),
+        targets: options.targets.iter().cloned().collect(),
         hash: String::new(),
         pending,
     };
@@ -367,6 +407,80 @@ impl Plan {
         }
         after
     }
+}
+
+/// The addresses a targeted plan keeps: the targets and every action they wait for,
+/// transitively (a delete's dependents go first, as Terraform destroys). A protected
+/// server that a target would have to wait for counts too, so its refusal stands.
+fn targeted(
+    desired: &Desired,
+    state: &State,
+    actions: &[Action],
+    protected: &[(Address, String)],
+    targets: &BTreeSet<Address>,
+) -> Result<BTreeSet<Address>, PlanError> {
+    let known = || {
+        desired
+            .servers
+            .keys()
+            .chain(state.resources.keys())
+            .map(Address::as_str)
+    };
+    let unknown: Vec<UnknownTarget> = targets
+        .iter()
+        .filter(|t| !desired.servers.contains_key(*t) && !state.resources.contains_key(*t))
+        .map(|t| {
+            let mut close: Vec<&str> = crate::suggest::close_addresses(t, known());
+            close.dedup();
+            UnknownTarget {
+                target: t.clone(),
+                desired: desired.path.clone(),
+                suggestions: close.into_iter().filter_map(|c| c.parse().ok()).collect(),
+            }
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(PlanError::UnknownTarget(unknown));
+    }
+    // The graph of every action, a protected server's refused delete included.
+    let mut all: Vec<Action> = actions.to_vec();
+    for (address, _) in protected {
+        let recorded = &state.resources[address];
+        all.push(Action {
+            address: address.clone(),
+            resource_kind: IPSEC_SERVER.into(),
+            action: ActionKind::Delete,
+            id: recorded.id.clone(),
+            region: recorded.region.clone(),
+            vpn_gateway: recorded.vpn_gateway.clone(),
+            depends_on: sorted(&recorded.depends_on),
+            client_token: String::new(),
+            precheck: Precheck::Skipped,
+            reason: reason::REMOVED.into(),
+            protect: true,
+            attributes: BTreeMap::new(),
+            changes: Vec::new(),
+        });
+    }
+    let whole = Plan {
+        lineage: String::new(),
+        serial: 0,
+        desired_sha256: String::new(),
+        actions: all,
+        unmanaged: Default::default(),
+        targets: Vec::new(),
+        hash: String::new(),
+        pending: Vec::new(),
+    };
+    let graph = Graph::new(&whole)?;
+    let mut keep: BTreeSet<Address> = BTreeSet::new();
+    let mut todo: Vec<&Address> = targets.iter().collect();
+    while let Some(next) = todo.pop() {
+        if keep.insert(next.clone()) {
+            todo.extend(graph.waits_for(next));
+        }
+    }
+    Ok(keep)
 }
 
 /// What the desired entry changes in the recorded resource (state-only fields).

@@ -92,6 +92,15 @@ pub struct Plan {
     pub desired_sha256: String,
     /// Sorted by address.
     pub actions: Vec<Action>,
+    /// `--target`: the plan holds only these addresses' actions and those they wait
+    /// for. Empty: not targeted. Sorted; hashed when not empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Address>,
+    /// Online: how many servers, per refreshed region, no address records (neither the
+    /// state nor a desired `id`): the hint at `vpnform import`. Shown, not hashed, not
+    /// saved.
+    #[serde(skip)]
+    pub unmanaged: BTreeMap<String, usize>,
     /// SHA-256 over the canonical JSON of `{lineage, serial, actions}` (see the
     /// README's "Plan hash and ClientTokens").
     pub hash: String,

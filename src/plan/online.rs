@@ -182,7 +182,8 @@ pub async fn plan(
     client: &Client,
     max_deletes: Option<usize>,
 ) -> Result<super::Plan, OnlineError> {
-    plan_with_progress(desired, state, client, max_deletes, &NoProgress).await
+    let targets = BTreeSet::new();
+    plan_with_progress(desired, state, client, max_deletes, &targets, &NoProgress).await
 }
 
 /// [`plan`], reporting the refresh and the prechecks to `progress`.
@@ -191,11 +192,12 @@ pub async fn plan_with_progress(
     state: &crate::state::State,
     client: &Client,
     max_deletes: Option<usize>,
+    targets: &BTreeSet<crate::Address>,
     progress: &dyn Progress,
 ) -> Result<super::Plan, OnlineError> {
     let mut regions: BTreeSet<String> =
         state.resources.values().map(|r| r.region.clone()).collect();
-    regions.extend(desired.servers.values().map(|s| s.region.clone()));
+    regions.extend(desired.regions());
     let found = refresh_with_progress(client, regions, progress)
         .await
         .map_err(OnlineError::Refresh)?;
@@ -208,6 +210,7 @@ pub async fn plan_with_progress(
     let options = super::PlanOptions {
         max_deletes,
         refresh: Some(super::Refresh { gone }),
+        targets: targets.clone(),
     };
     let mut plan = super::build(desired, state, &options)?;
     let mut problems = Vec::new();
@@ -239,9 +242,32 @@ pub async fn plan_with_progress(
     if !problems.is_empty() {
         return Err(OnlineError::Adopt(problems));
     }
+    plan.unmanaged = unmanaged(&found, state, desired);
     precheck_with_progress(client, &mut plan.actions, progress).await;
     excuse_journaled_not_found(state, &mut plan.actions);
     Ok(plan)
+}
+
+/// How many servers `found` holds, per region, that no address records: neither the
+/// state nor a desired `id` names them.
+pub fn unmanaged(
+    found: &Inventory,
+    state: &crate::state::State,
+    desired: &crate::config::Desired,
+) -> BTreeMap<String, usize> {
+    let known: BTreeSet<&str> = state
+        .resources
+        .values()
+        .map(|r| r.id.as_str())
+        .chain(desired.servers.values().filter_map(|s| s.id.as_deref()))
+        .collect();
+    let mut count = BTreeMap::new();
+    for server in found.servers.values() {
+        if !known.contains(server.id.as_str()) {
+            *count.entry(server.region.clone()).or_insert(0) += 1;
+        }
+    }
+    count
 }
 
 /// A delete journaled by an interrupted run (a `pending` entry) may take effect between

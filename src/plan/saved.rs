@@ -28,6 +28,9 @@ pub struct SavedPlan {
     pub desired_path: PathBuf,
     pub plan_hash: String,
     pub actions: Vec<Action>,
+    /// `--target` the plan was made with (hashed); empty: not targeted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<crate::Address>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<PendingNote>,
     /// Whether the plan was made with `--offline` (no refresh, no prechecks).
@@ -95,6 +98,7 @@ impl SavedPlan {
             desired_path: desired_path.to_path_buf(),
             plan_hash: plan.hash.clone(),
             actions: plan.actions.clone(),
+            targets: plan.targets.clone(),
             pending: plan.pending.clone(),
             offline,
             created_at,
@@ -108,6 +112,8 @@ impl SavedPlan {
             serial: self.serial,
             desired_sha256: self.desired_sha256.clone(),
             actions: self.actions.clone(),
+            unmanaged: Default::default(),
+            targets: self.targets.clone(),
             hash: self.plan_hash.clone(),
             pending: self.pending.clone(),
         }

@@ -54,6 +54,7 @@ fn desired(servers: &[(&str, &str)]) -> Desired {
                 )
             })
             .collect(),
+        default_region: None,
     }
 }
 
@@ -378,4 +379,51 @@ fn after_yaml_cut_from_before_is_the_serialized_after_state() {
             "{keep:?}"
         );
     }
+}
+
+#[test]
+fn a_protected_delete_blocks_a_targeted_plan_only_when_a_target_waits_for_it() {
+    let mut guard = resource("iss-guard", &["ipsec_server.base"]);
+    guard.protect = true;
+    let mut other = resource("iss-other", &[]);
+    other.protect = true;
+    let st = state(&[
+        ("ipsec_server.base", resource("iss-base", &[])),
+        ("ipsec_server.guard", guard),
+        ("ipsec_server.other", other),
+        ("ipsec_server.free", resource("iss-free", &[])),
+    ]);
+    let targeted = |t: &str| PlanOptions {
+        targets: [Address::from(t)].into(),
+        ..Default::default()
+    };
+    // `free` waits for nothing: the protected servers elsewhere do not stop it.
+    let plan = build(&desired(&[]), &st, &targeted("ipsec_server.free")).unwrap();
+    assert_eq!(kinds(&plan), [("ipsec_server.free", ActionKind::Delete)]);
+    assert_eq!(plan.targets, [Address::from("ipsec_server.free")]);
+    // `base` is deleted only after `guard`, which is protected: refused, naming it alone.
+    let err = build(&desired(&[]), &st, &targeted("ipsec_server.base")).unwrap_err();
+    assert_eq!(
+        err,
+        PlanError::Protected(vec![("ipsec_server.guard".into(), "iss-guard".into())])
+    );
+}
+
+#[test]
+fn targets_change_the_plan_hash_and_no_targets_keep_it() {
+    let st = state(&[("ipsec_server.a", resource("iss-a", &[]))]);
+    let all = build(&desired(&[]), &st, &PlanOptions::default()).unwrap();
+    let targeted = build(
+        &desired(&[]),
+        &st,
+        &PlanOptions {
+            targets: [Address::from("ipsec_server.a")].into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(all.actions.len(), targeted.actions.len());
+    assert_ne!(all.hash, targeted.hash);
+    assert!(!canonical_json(&all).contains("targets"));
+    assert!(canonical_json(&targeted).contains(r#""targets":["ipsec_server.a"]"#));
 }

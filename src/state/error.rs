@@ -184,6 +184,18 @@ Remove it (`rm {}`) and run again: vpnform creates the lock file itself.",
         suggestions: Vec<Vec<Address>>,
     },
 
+    /// `state mv` to text that is not an address.
+    #[error("{0}. Nothing was changed.")]
+    BadAddress(crate::address::AddressError),
+
+    /// `state mv` to an address the state already records.
+    #[error(
+        "{address} is already in {}: `state mv` never replaces a recorded resource. \
+Move to another address, or forget that one first (`vpnform state rm {address}`) if its record is wrong. Nothing was changed.",
+        path.display()
+    )]
+    AddressExists { path: PathBuf, address: Address },
+
     #[error(
         "{address} has a pending {action} (ClientToken {client_token}, journaled at {started_at}) whose result is not confirmed yet; \
 run `vpnform apply` to resolve the pending operation first. Nothing was changed."

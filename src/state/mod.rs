@@ -12,7 +12,7 @@
 //!   back a file this process wrote itself (`written.rs`, a process-wide cache).
 //! - [`Lock`]: the lock file `.vpnform.lock` beside it (`lock.rs`); writers hold it
 //!   exclusively, `plan` shares it ([`ReadLock`]) without needing write access.
-//! - [`ops`]: the `vpnform state list|show|rm|unprotect` operations.
+//! - [`ops`]: the `vpnform state list|show|rm|mv|unprotect` operations.
 //! - [`Backend`]: the state behind one interface (read, write with a serial check,
 //!   lock), implemented by the file ([`Local`]) and by PostgreSQL ([`postgres`]).
 

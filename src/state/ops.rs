@@ -1,4 +1,4 @@
-//! The `vpnform state ...` operations: list, show, rm, unprotect. They edit only the
+//! The `vpnform state ...` operations: list, show, rm, mv, unprotect. They edit only the
 //! recorded state, never the cloud. The writing ones take the lock themselves.
 
 use std::path::Path;
@@ -203,4 +203,87 @@ pub fn unprotect(
     // A saved plan made before this edit must not resume over it.
     after.applying = None;
     write_if_changed(dir, &before, &mut after)
+}
+
+/// What `state mv` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    pub from: Address,
+    pub to: Address,
+    /// The other entries whose `depends_on` named `from` and now name `to`.
+    pub rewritten: Vec<Address>,
+    /// The serial written.
+    pub serial: u64,
+}
+
+/// Renames the recorded address `old` to `new`: id, attributes, `protect` and
+/// `depends_on` kept, every `depends_on` naming `old` rewritten, the previous file kept
+/// as `<dir>/vpnform.state.yaml.backup`. Refuses (changing nothing) an unknown `old`, a
+/// `new` that is no address or already recorded, and an `old` with a pending operation:
+/// the journal entry's address is what the next run resolves it by.
+/// Renames `from` (recorded) to `to` (not recorded) in `state`: the resource keeps its
+/// id, attributes, protect and depends_on, and every `depends_on` naming `from` names
+/// `to`. Returns the entries whose `depends_on` was rewritten. Any saved plan made
+/// before names the old address, so the resume claim goes. One rename for every
+/// backend.
+pub(crate) fn rename(state: &mut State, from: &Address, to: &Address) -> Vec<Address> {
+    let moved = state.resources.remove(from).expect("recorded");
+    state.resources.insert(to.clone(), moved);
+    let mut rewritten = Vec::new();
+    for (address, r) in state.resources.iter_mut() {
+        let mut changed = false;
+        for d in r.depends_on.iter_mut().filter(|d| *d == from) {
+            *d = to.clone();
+            changed = true;
+        }
+        if changed {
+            rewritten.push(address.clone());
+        }
+    }
+    state.applying = None;
+    rewritten
+}
+
+pub fn mv(
+    dir: &Path,
+    old: &str,
+    new: &str,
+    command: &str,
+    lock_timeout: Duration,
+    on_wait: impl FnMut(Option<&LockHolder>),
+) -> Result<Moved, StateError> {
+    let to: Address = new.parse().map_err(StateError::BadAddress)?;
+    read_existing(dir)?;
+    let _lock = Lock::acquire_with(dir, command, lock_timeout, on_wait)?;
+    let path = state_path(dir);
+    let (before, previous) = match super::read_file(&path) {
+        Ok(read) => read,
+        Err(StateError::File(e)) if e.is_not_found() => return Err(StateError::NoState { path }),
+        Err(e) => return Err(e),
+    };
+    let from = resource(dir, &before, old)?.0.clone();
+    if before.resources.contains_key(to.as_str()) {
+        return Err(StateError::AddressExists { path, address: to });
+    }
+    if let Some(p) = before.pending.iter().find(|p| p.address == from) {
+        return Err(StateError::Pending {
+            address: p.address.clone(),
+            action: p.action.clone(),
+            client_token: p.client_token.clone(),
+            started_at: p.started_at.clone(),
+        });
+    }
+    let backup = dir.join(BACKUP_FILE);
+    super::next_serial(&path, before.serial)?;
+    super::check_write_target(&path)?;
+    super::write::write_bytes(dir, &backup, crate::files::BACKUP.what, &previous)?;
+    let mut after = before.clone();
+    let rewritten = rename(&mut after, &from, &to);
+    write_if_changed(dir, &before, &mut after)?;
+    Ok(Moved {
+        from,
+        to,
+        rewritten,
+        serial: after.serial,
+    })
 }

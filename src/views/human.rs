@@ -121,7 +121,11 @@ impl Human {
             state_diff,
             full: self.full,
         };
-        Ok(render::text(plan, graph, &options))
+        let mut text = render::text(plan, graph, &options);
+        if let Some(note) = super::unmanaged_note(&plan.unmanaged) {
+            text.push_str(&format!("\nNote: {note}\n"));
+        }
+        Ok(text)
     }
 }
 

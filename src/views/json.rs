@@ -163,6 +163,26 @@ impl Json {
         line
     }
 
+    /// The unmanaged-servers hint: an `info` line whose `unmanaged` object counts the
+    /// servers per region.
+    fn unmanaged_event(
+        &self,
+        note: &str,
+        unmanaged: &std::collections::BTreeMap<String, usize>,
+    ) -> Value {
+        json!({
+            "@level": "info",
+            "@message": note,
+            "@module": MODULE,
+            "@timestamp": self.now(),
+            "type": "unmanaged_servers",
+            "unmanaged": {
+                "total": unmanaged.values().sum::<usize>(),
+                "regions": unmanaged,
+            },
+        })
+    }
+
     /// A `diagnostic` line: `severity` is `error` or `warning`; `address` names the
     /// resource the diagnostic is about, if any.
     fn diagnostic_event(
@@ -377,7 +397,13 @@ impl Reporter for Json {
         }
         match event {
             Event::Begin => self.ui.out(&line(&self.version_event())),
-            Event::Planned(shown) => self.ui.out(&self.plan_lines(shown.plan, shown.graph)),
+            Event::Planned(shown) => {
+                self.ui.out(&self.plan_lines(shown.plan, shown.graph));
+                if let Some(note) = super::unmanaged_note(&shown.plan.unmanaged) {
+                    self.ui
+                        .out(&line(&self.unmanaged_event(&note, &shown.plan.unmanaged)));
+                }
+            }
             Event::Action(action) => self.ui.out(&line(&self.action_event(action))),
             Event::Summary(outcome) => self.ui.out(&line(&self.apply_summary_event(outcome))),
             // Said on stderr as the human view says it: a JSON reader needs none of it.
@@ -667,6 +693,8 @@ mod tests {
             serial: 0,
             desired_sha256: String::new(),
             actions: vec![action.clone()],
+            unmanaged: Default::default(),
+            targets: vec![],
             hash: String::new(),
             pending: vec![],
         };

@@ -39,6 +39,31 @@ pub fn lock_wait(holder: Option<&LockHolder>, timeout: Duration) -> String {
     )
 }
 
+/// The hint an online plan gives when the refreshed regions hold servers that no
+/// address records (else `None`): how many, where, and that `vpnform import` adopts them.
+pub fn unmanaged_note(unmanaged: &std::collections::BTreeMap<String, usize>) -> Option<String> {
+    let total: usize = unmanaged.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let per_region: Vec<String> = unmanaged
+        .iter()
+        .map(|(region, n)| format!("{region}: {n}"))
+        .collect();
+    let (servers, are, them) = if total == 1 {
+        ("IPsec server", "is", "it")
+    } else {
+        ("IPsec servers", "are", "them")
+    };
+    Some(format!(
+        "{total} {servers} in the refreshed regions ({}) {are} not managed by vpnform: no \
+         address records {them}. `vpnform import` prints desired entries for {them} \
+         (`vpnform import --write` appends them to the desired file), and the next plan \
+         adopts {them}.",
+        per_region.join(", ")
+    ))
+}
+
 /// What both views say on stderr, in words: the notices and warnings a person reading
 /// a job log needs whatever format stdout is in.
 fn notice(ui: &Ui, event: &Event<'_>) {

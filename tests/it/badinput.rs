@@ -251,6 +251,7 @@ impl GenFile {
             path: path.to_owned(),
             sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())),
             servers,
+            default_region: self.default_region.map(str::to_owned),
         }
     }
 }

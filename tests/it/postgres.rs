@@ -981,6 +981,65 @@ fn state_rm_and_unprotect_edit_the_database_state_in_one_write_each() {
     assert_eq!(ws.read("state/vpnform.state.yaml"), text);
 }
 
+/// Regression: `state mv` on the postgres backend edited the local file's directory
+/// (the merge of state mv and the backend left it on the file path).
+#[test]
+fn state_mv_renames_in_the_database_keeping_protect_and_references() {
+    let db = Db::new();
+    let text = state_text(3, LINEAGE).replace(
+        "    vpn_gateway: vpn-c\n",
+        "    vpn_gateway: vpn-c\n    depends_on:\n    - ipsec_server.b\n    protect: true\n",
+    );
+    let cloud = Cloud::for_state(&text, Duration::from_millis(200));
+    let ws = cloud
+        .workspace(&text, &desired_text(&db.schema, &["a", "b", "c"]))
+        .env("VPNFORM_PG_URL", &db.url);
+    ok(&ws, &["init", "--migrate-state"]);
+    let out = ws.run(&["state", "mv", "ipsec_server.x", "ipsec_server.y"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: no resource ipsec_server.x in postgres schema {}; did you mean `ipsec_server.a` or `ipsec_server.b` or `ipsec_server.c`?\n\
+             Nothing was changed. `vpnform state list` shows the recorded addresses.\n",
+            db.schema
+        )
+    );
+    let out = ws.run(&["state", "mv", "ipsec_server.b", "ipsec_server.a"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: ipsec_server.a is already in postgres schema {}: `state mv` never replaces a recorded resource. \
+             Move to another address, or forget that one first (`vpnform state rm ipsec_server.a`) if its record is wrong. Nothing was changed.\n",
+            db.schema
+        )
+    );
+    let out = ok(&ws, &["state", "mv", "ipsec_server.b", "ipsec_server.lab"]);
+    assert_eq!(
+        out.stdout,
+        "Move \"ipsec_server.b\" to \"ipsec_server.lab\"\n\
+         Updated depends_on in ipsec_server.c: ipsec_server.b -> ipsec_server.lab\n\
+         Successfully moved 1 object(s).\n\
+         Rename the entry in the desired file to `lab` too, or the next plan deletes it and adopts or creates the old one.\n"
+    );
+    let state = pulled(&ws);
+    assert_eq!(state.serial, 4);
+    assert_eq!(state.resources["ipsec_server.lab"].id.to_string(), "iss-b");
+    assert!(state.resources["ipsec_server.c"].protect);
+    assert_eq!(
+        state.resources["ipsec_server.c"]
+            .depends_on
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>(),
+        ["ipsec_server.lab"]
+    );
+    assert_eq!(db.history(), vec![3, 4]);
+    // The local file is untouched.
+    assert_eq!(ws.read("state/vpnform.state.yaml"), text);
+}
+
 /// The lock holder row: who, and the server session that holds the lock.
 struct LockHolderRow {
     holder: vpnform::state::LockHolder,

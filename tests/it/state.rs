@@ -536,6 +536,7 @@ fn writes_fail_at_once_when_another_process_holds_the_lock() {
     for args in [
         &["state", "rm", "ipsec_server.lab"][..],
         &["state", "unprotect", "ipsec_server.office"],
+        &["state", "mv", "ipsec_server.lab", "ipsec_server.lab_2"],
     ] {
         assert_err(&ws.run(args), &locked_message(&lock, ""));
         assert_eq!(ws.read(STATE), TWO_SERVERS);
@@ -744,4 +745,158 @@ fn force_unlock_with_the_wrong_lock_id_removes_nothing() {
         ),
     );
     assert!(ws.exists("state/.vpnform.lock"));
+}
+
+/// TWO_SERVERS' desired file after `state mv ipsec_server.lab ipsec_server.lab_2`.
+const TWO_SERVERS_DESIRED_AFTER_MV: &str = "\
+version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  office:
+    id: iss-bp1jougp8cfsbo8y9abcd
+    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+    depends_on: [ipsec_server.lab_2]
+    protect: true
+  lab_2:
+    id: iss-bp1lab0000000000000001
+    vpn_gateway: vpn-bp1lab0000000000000001
+";
+
+/// The lab entry's gateway line in TWO_SERVERS (after office's, which is the same text).
+const LAB_GATEWAY: &str = "vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd\npending";
+
+#[test]
+fn mv_renames_keeps_everything_and_rewrites_references() {
+    // Each on its own gateway, as a desired file must have them.
+    let before = TWO_SERVERS.replace(
+        LAB_GATEWAY,
+        "vpn_gateway: vpn-bp1lab0000000000000001\npending",
+    );
+    let ws = Workspace::new().file(STATE, &before);
+    assert_ok(
+        &ws.run(&["state", "mv", "ipsec_server.lab", "ipsec_server.lab_2"]),
+        "Move \"ipsec_server.lab\" to \"ipsec_server.lab_2\"\n\
+Updated depends_on in ipsec_server.office: ipsec_server.lab -> ipsec_server.lab_2\n\
+Successfully moved 1 object(s).\n\
+Rename the entry in the desired file to `lab_2` too, or the next plan deletes it and adopts or creates the old one.\n",
+    );
+    assert_eq!(
+        ws.read(STATE),
+        "\
+# Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+version: 1
+lineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a
+serial: 13
+resources:
+  ipsec_server.lab_2:
+    id: iss-bp1lab0000000000000001
+    region: cn-hangzhou
+    vpn_gateway: vpn-bp1lab0000000000000001
+  ipsec_server.office:
+    id: iss-bp1jougp8cfsbo8y9abcd
+    region: cn-hangzhou
+    vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+    depends_on:
+    - ipsec_server.lab_2
+    protect: true
+    attributes:
+      client_ip_pool: 10.8.0.0/16
+      local_subnet: 10.0.0.0/24
+      name: office
+pending: []
+"
+    );
+    assert_eq!(ws.read(BACKUP), before);
+    // The desired file renamed the same way: nothing to do.
+    ws.write("vpnform.yaml", TWO_SERVERS_DESIRED_AFTER_MV);
+    let out = ws.run(&["plan", "--offline", "--detailed-exitcode"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("No changes. Your infrastructure matches the configuration."),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn mv_of_a_protected_resource_keeps_protect_and_depends_on() {
+    let ws = two_servers();
+    assert_ok(
+        &ws.run(&["state", "mv", "ipsec_server.office", "ipsec_server.hq"]),
+        "Move \"ipsec_server.office\" to \"ipsec_server.hq\"\n\
+Successfully moved 1 object(s).\n\
+Rename the entry in the desired file to `hq` too, or the next plan deletes it and adopts or creates the old one.\n",
+    );
+    assert_ok(
+        &ws.run(&["state", "show", "ipsec_server.hq"]),
+        r#"# ipsec_server.hq:
+resource "ipsec_server" "hq" {
+    id          = "iss-bp1jougp8cfsbo8y9abcd"
+    region      = "cn-hangzhou"
+    vpn_gateway = "vpn-bp1q8bgx4xnkm2ogjabcd"
+    depends_on  = [ipsec_server.lab]
+    protect     = true
+    attributes  = {
+        client_ip_pool = "10.8.0.0/16"
+        local_subnet   = "10.0.0.0/24"
+        name           = "office"
+    }
+}
+"#,
+    );
+    assert_ok(
+        &ws.run(&["state", "list"]),
+        "ipsec_server.hq\nipsec_server.lab\n",
+    );
+}
+
+#[test]
+fn mv_of_an_unknown_address_suggests_and_changes_nothing() {
+    let ws = two_servers();
+    assert_err(
+        &ws.run(&["state", "mv", "ipsec_server.ofice", "ipsec_server.hq"]),
+        "error: no resource ipsec_server.ofice in state/vpnform.state.yaml; did you mean `ipsec_server.office`?\n\
+Nothing was changed. `vpnform state list` shows the recorded addresses.\n",
+    );
+    assert_eq!(ws.read(STATE), TWO_SERVERS);
+    assert!(!ws.exists(BACKUP));
+}
+
+#[test]
+fn mv_onto_a_recorded_address_refuses() {
+    let ws = two_servers();
+    assert_err(
+        &ws.run(&["state", "mv", "ipsec_server.lab", "ipsec_server.office"]),
+        "error: ipsec_server.office is already in state/vpnform.state.yaml: `state mv` never replaces a recorded resource. \
+Move to another address, or forget that one first (`vpnform state rm ipsec_server.office`) if its record is wrong. Nothing was changed.\n",
+    );
+    assert_eq!(ws.read(STATE), TWO_SERVERS);
+    assert!(!ws.exists(BACKUP));
+}
+
+#[test]
+fn mv_to_a_malformed_address_refuses() {
+    let ws = two_servers();
+    for bad in ["ipsec_server.1lab", "lab", "ipsec_server.a.b"] {
+        assert_err(
+            &ws.run(&["state", "mv", "ipsec_server.lab", bad]),
+            &format!(
+                "error: `{bad}` is not a resource address: write ipsec_server.NAME (NAME of letters, digits, `_`, `-`). Nothing was changed.\n"
+            ),
+        );
+    }
+    assert_eq!(ws.read(STATE), TWO_SERVERS);
+    assert!(!ws.exists(BACKUP));
+}
+
+#[test]
+fn mv_of_an_address_with_a_pending_operation_refuses() {
+    let ws = Workspace::new().file(STATE, PENDING_LAB);
+    assert_err(
+        &ws.run(&["state", "mv", "ipsec_server.lab", "ipsec_server.lab_2"]),
+        "error: ipsec_server.lab has a pending delete (ClientToken vpnform-0123456789abcdef0123456789abcdef, journaled at 2025-01-02T03:04:05Z) whose result is not confirmed yet; run `vpnform apply` to resolve the pending operation first. Nothing was changed.\n",
+    );
+    assert_eq!(ws.read(STATE), PENDING_LAB);
+    assert!(!ws.exists(BACKUP));
 }

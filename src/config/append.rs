@@ -1,0 +1,201 @@
+//! Appending entries under `ipsec_servers:` for `vpnform import --write`, leaving every
+//! byte of the file as the user wrote it: the new entries go after its last line, so
+//! `ipsec_servers` must be the file's last top-level key, written as a block mapping.
+//! The one exception is an empty flow mapping, `ipsec_servers: {}` (how an empty
+//! desired state is written): those two characters give way to the entries.
+
+use std::path::{Path, PathBuf};
+
+use super::raw::{self, Node, Value};
+
+/// Why entries cannot be appended to a desired file without rewriting it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppendError {
+    #[error(
+        "{}:{line}:{column}: `ipsec_servers` is not the last top-level key of the file (`{last}` \
+         follows it), so entries appended at the end would not land in it; vpnform import \
+         --write never rewrites what is there. Move `ipsec_servers:` and its entries to the \
+         end of the file and run again, or add the printed entries by hand",
+        path.display()
+    )]
+    NotLast {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        last: String,
+    },
+    #[error(
+        "{}:{line}:{column}: `ipsec_servers` is written in flow style (`{{...}}` on one line), \
+         so block entries cannot be appended to it; vpnform import --write never rewrites \
+         what is there. Write the entries as a block (`name:` lines indented under \
+         `ipsec_servers:`) and run again, or add the printed entries by hand",
+        path.display()
+    )]
+    Flow {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+    },
+}
+
+/// How to append to a file: what to cut (an empty `{}`), and at which indent entries go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendPoint {
+    /// Byte range of an empty flow mapping `{}` to remove, if any.
+    pub cut: Option<std::ops::Range<usize>>,
+    /// Spaces before an entry's name (its fields go two further).
+    pub indent: usize,
+    /// Whether `ipsec_servers:` itself is missing and must be written first.
+    pub header: bool,
+}
+
+/// Where entries go in `text` (a desired file that validated).
+pub fn append_point(path: &Path, text: &str) -> Result<AppendPoint, AppendError> {
+    let root = raw::parse(text).ok();
+    let entries: &[(Node, Node)] = match root.as_ref().map(|r| &r.value) {
+        Some(Value::Map(entries)) => entries,
+        _ => &[],
+    };
+    let key_is = |k: &Node, name: &str| k.value.scalar_text().as_deref() == Some(name);
+    let Some(position) = entries.iter().position(|(k, _)| key_is(k, "ipsec_servers")) else {
+        return Ok(AppendPoint {
+            cut: None,
+            indent: 2,
+            header: true,
+        });
+    };
+    let (key, value) = &entries[position];
+    if let Some((last, _)) = entries.last()
+        && !key_is(last, "ipsec_servers")
+    {
+        return Err(AppendError::NotLast {
+            path: path.to_owned(),
+            line: key.pos.line,
+            column: key.pos.column,
+            last: last.value.scalar_text().unwrap_or_default(),
+        });
+    }
+    let indent = key.pos.column as usize - 1 + 2;
+    match &value.value {
+        Value::Null => Ok(AppendPoint {
+            cut: None,
+            indent,
+            header: false,
+        }),
+        Value::Map(list) if list.is_empty() => {
+            let start = byte_offset(text, value.pos.line, value.pos.column);
+            match start {
+                Some(start) if text[start..].starts_with("{}") => Ok(AppendPoint {
+                    cut: Some(start..start + 2),
+                    indent,
+                    header: false,
+                }),
+                _ => Err(AppendError::Flow {
+                    path: path.to_owned(),
+                    line: value.pos.line,
+                    column: value.pos.column,
+                }),
+            }
+        }
+        Value::Map(list) if list[0].0.pos.line > key.pos.line => Ok(AppendPoint {
+            cut: None,
+            indent: list[0].0.pos.column as usize - 1,
+            header: false,
+        }),
+        _ => Err(AppendError::Flow {
+            path: path.to_owned(),
+            line: value.pos.line,
+            column: value.pos.column,
+        }),
+    }
+}
+
+/// The byte offset of 1-based `line` and character `column` in `text`.
+fn byte_offset(text: &str, line: u64, column: u64) -> Option<usize> {
+    let lines = super::source_lines(text);
+    let mut offset = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if i as u64 + 1 == line {
+            let within = l
+                .char_indices()
+                .nth(column as usize - 1)
+                .map_or(l.len(), |(b, _)| b);
+            return Some(offset + within);
+        }
+        // The line and its break (`\r\n`, `\r` or `\n`).
+        offset += l.len();
+        let rest = &text[offset..];
+        offset += if rest.starts_with("\r\n") {
+            2
+        } else {
+            usize::from(!rest.is_empty())
+        };
+    }
+    None
+}
+
+/// `text` with `entries` (already indented per [`append_point`]) appended.
+pub fn appended(text: &str, point: &AppendPoint, entries: &str) -> String {
+    let mut out = match &point.cut {
+        Some(range) => format!("{}{}", &text[..range.start], &text[range.end..]),
+        None => text.to_owned(),
+    };
+    if !out.is_empty() && !out.ends_with('\n') && !out.ends_with('\r') {
+        out.push('\n');
+    }
+    if point.header {
+        out.push_str("ipsec_servers:\n");
+    }
+    out.push_str(entries);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(text: &str) -> Result<AppendPoint, AppendError> {
+        append_point(Path::new("vpnform.yaml"), text)
+    }
+
+    #[test]
+    fn a_block_mapping_at_the_end_takes_entries_at_its_indent() {
+        let text = "version: 1\nipsec_servers:\n    a:\n      id: iss-a\n";
+        assert_eq!(
+            point(text).unwrap(),
+            AppendPoint {
+                cut: None,
+                indent: 4,
+                header: false
+            }
+        );
+    }
+
+    #[test]
+    fn an_empty_flow_mapping_gives_way_and_nothing_else_changes() {
+        let text = "version: 1\r\nipsec_servers: {}  # none yet";
+        let p = point(text).unwrap();
+        assert_eq!(p.indent, 2);
+        assert_eq!(
+            appended(text, &p, "  a:\n    id: iss-a\n"),
+            "version: 1\r\nipsec_servers:   # none yet\n  a:\n    id: iss-a\n"
+        );
+    }
+
+    #[test]
+    fn not_last_or_flow_is_refused_with_the_position() {
+        assert_eq!(
+            point("ipsec_servers:\n  a: {id: iss-a}\nversion: 1\n").unwrap_err(),
+            AppendError::NotLast {
+                path: "vpnform.yaml".into(),
+                line: 1,
+                column: 1,
+                last: "version".into()
+            }
+        );
+        assert!(matches!(
+            point("version: 1\nipsec_servers: {a: {id: iss-a}}\n").unwrap_err(),
+            AppendError::Flow { line: 2, .. }
+        ));
+    }
+}

@@ -1,0 +1,356 @@
+//! Onboarding (issue 13): `vpnform import` against a sandbox world the test builds
+//! itself (not derived from a state), `--write` into the desired file, the plan that
+//! follows, and the online plan's hint at unmanaged servers.
+
+use std::time::Duration;
+
+use vpnform::sandbox::World;
+
+use crate::support::{Cloud, Workspace, configuring};
+
+const REGIONS: [&str; 3] = ["cn-hangzhou", "cn-shanghai", "cn-beijing"];
+
+/// Thirty servers, ten a region, each on a gateway of its own; the names collide, start
+/// with digits, are missing, are YAML words or hold a control character.
+fn thirty() -> World {
+    let mut world = World::default();
+    for i in 0..30 {
+        let name = match i {
+            0 => "Office".to_owned(),
+            1 => "office".to_owned(),
+            2 => "2nd floor".to_owned(),
+            3 => String::new(),
+            4 => "Lab 1".to_owned(),
+            5 => "lab_1".to_owned(),
+            6 => "yes".to_owned(),
+            // Not a valid desired name (a control character): written without attributes.
+            7 => "Wi-Fi\u{7}Hall".to_owned(),
+            _ => format!("srv-{i}"),
+        };
+        let server = world.add_server(
+            &format!("iss-s{i:02}"),
+            &format!("vpn-g{i:02}"),
+            REGIONS[i % 3],
+        );
+        if !name.is_empty() {
+            server.name = Some(name);
+        }
+    }
+    world
+}
+
+const EMPTY: &str = "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers: {}\n";
+
+fn workspace(cloud: &Cloud, desired: &str) -> Workspace {
+    Workspace::new()
+        .file("vpnform.yaml", desired)
+        .against(cloud)
+}
+
+#[test]
+fn import_write_then_plan_adopts_thirty_apply_records_them_and_nothing_is_left() {
+    let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
+    let ws = workspace(&cloud, EMPTY);
+    let out = ws.run(&[
+        "import",
+        "--write",
+        "--region",
+        "cn-hangzhou",
+        "--region",
+        "cn-shanghai",
+        "--region",
+        "cn-beijing",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "cn-beijing: 10 IPsec servers listed, 10 to import\n\
+cn-hangzhou: 10 IPsec servers listed, 10 to import\n\
+cn-shanghai: 10 IPsec servers listed, 10 to import\n"
+    );
+    assert!(
+        out.stdout.ends_with(
+            "# Appended 30 entries to vpnform.yaml: `vpnform plan` shows one adopt each.\n"
+        ),
+        "{out:?}"
+    );
+    let written = ws.read("vpnform.yaml");
+    // The `{}` gave way; every other byte is as it was.
+    assert!(
+        written.starts_with("version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers: \n"),
+        "{written}"
+    );
+    assert_eq!(
+        written.len(),
+        EMPTY.len() - 2 + out.stdout.len() - out.stdout.lines().last().unwrap().len() - 1
+    );
+
+    let out = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("Plan: 0 to add, 0 to change, 0 to destroy, 30 to adopt, 0 to forget."),
+        "{out:?}"
+    );
+    assert!(!out.stdout.contains("not managed by vpnform"), "{out:?}");
+
+    let out = ws.run(&["apply", "--auto-approve", "--poll-interval", "50ms"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let state = vpnform::state::read(&ws.path().join("state"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.resources.len(), 30);
+    // Nothing was mutated in the cloud.
+    assert!(cloud.sandbox().audit().is_empty());
+
+    let out = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.starts_with("No changes."), "{out:?}");
+
+    // Everything is recorded now: nothing to import, and the file is left alone.
+    let before = ws.read("vpnform.yaml");
+    ws.vpnform(&["import", "--write", "--region", "cn-shanghai"])
+        .stdout("# No IPsec server to import in cn-shanghai: each one there is recorded in the state or named by an `id` in vpnform.yaml. Nothing was written.\n")
+        .stderr("cn-shanghai: 10 IPsec servers listed, 0 to import\n")
+        .run();
+    assert_eq!(ws.read("vpnform.yaml"), before);
+}
+
+#[test]
+fn import_names_collisions_digits_and_missing_names_as_design_says() {
+    let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
+    // `office` is taken by an entry already; only cn-hangzhou is listed (the default
+    // region), and the entry's own server is not listed again.
+    let desired = "\
+version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+    office:
+        id: iss-s09
+        vpn_gateway: vpn-g09
+";
+    let ws = workspace(&cloud, desired);
+    let mut args = vec!["import"];
+    for region in REGIONS {
+        args.extend(["--region", region]);
+    }
+    // The first eight servers (and office's own, which is not listed again).
+    let gateways: Vec<String> = (0..8).chain([9]).map(|i| format!("vpn-g{i:02}")).collect();
+    for g in &gateways {
+        args.extend(["--gateway", g]);
+    }
+    ws.vpnform(&args)
+        .stderr(
+            "cn-beijing: 10 IPsec servers listed, 2 to import\n\
+cn-hangzhou: 10 IPsec servers listed, 3 to import\n\
+cn-shanghai: 10 IPsec servers listed, 3 to import\n",
+        )
+        .stdout(IMPORTED)
+        .run();
+    // Nothing written without --write.
+    assert_eq!(ws.read("vpnform.yaml"), desired);
+
+    let mut write = args.clone();
+    write.push("--write");
+    let out = ws.run(&write);
+    assert_eq!(out.code, 0, "{out:?}");
+    let entries = IMPORTED.rsplit_once("# 8 entries").unwrap().0;
+    assert_eq!(ws.read("vpnform.yaml"), format!("{desired}{entries}"));
+    let out = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("Plan: 0 to add, 0 to change, 0 to destroy, 9 to adopt, 0 to forget."),
+        "{out:?}"
+    );
+}
+
+/// `import` of the first eight servers with `office` taken.
+const IMPORTED: &str = r#"    iss-s03:
+      id: iss-s03
+      vpn_gateway: vpn-g03
+      region: cn-hangzhou
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
+      # psk: { env: ISS_S03_PSK }  # the cloud holds this server's PSK: name its source to manage it
+    lab_1:
+      id: iss-s04
+      vpn_gateway: vpn-g04
+      region: cn-shanghai
+      name: "Lab 1"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
+      # psk: { env: LAB_1_PSK }  # the cloud holds this server's PSK: name its source to manage it
+    lab_1_2:
+      id: iss-s05
+      vpn_gateway: vpn-g05
+      region: cn-beijing
+      name: "lab_1"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
+      # psk: { env: LAB_1_2_PSK }  # the cloud holds this server's PSK: name its source to manage it
+    office_2:
+      id: iss-s00
+      vpn_gateway: vpn-g00
+      region: cn-hangzhou
+      name: "Office"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
+      # psk: { env: OFFICE_2_PSK }  # the cloud holds this server's PSK: name its source to manage it
+    office_3:
+      id: iss-s01
+      vpn_gateway: vpn-g01
+      region: cn-shanghai
+      name: "office"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
+      # psk: { env: OFFICE_3_PSK }  # the cloud holds this server's PSK: name its source to manage it
+    s_2nd_floor:
+      id: iss-s02
+      vpn_gateway: vpn-g02
+      region: cn-beijing
+      name: "2nd floor"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
+      # psk: { env: S_2ND_FLOOR_PSK }  # the cloud holds this server's PSK: name its source to manage it
+    wi-fi_hall:
+      id: iss-s07
+      vpn_gateway: vpn-g07
+      region: cn-shanghai
+      # the cloud's attributes are not valid desired values: they stay observed
+      # psk: { env: WI_FI_HALL_PSK }  # the cloud holds this server's PSK: name its source to manage it
+    "yes":
+      id: iss-s06
+      vpn_gateway: vpn-g06
+      region: cn-hangzhou
+      name: "yes"
+      local_subnet: ["192.168.0.0/24"]
+      client_ip_pool: "10.10.0.0/16"
+      effect_immediately: false
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
+      # psk: { env: YES_PSK }  # the cloud holds this server's PSK: name its source to manage it
+# 8 entries for the servers that no address records: add them under `ipsec_servers:` in vpnform.yaml, or run `vpnform import --write`.
+"#;
+
+#[test]
+fn the_unmanaged_hint_counts_what_no_address_records_in_the_refreshed_regions() {
+    let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
+    let ws = workspace(&cloud, EMPTY);
+    ws.vpnform(&["plan"])
+        .stdout(
+            "No changes. Your infrastructure matches the configuration.\n\n\
+vpnform has compared the desired state with the recorded state and the cloud and found no differences, so no changes are needed.\n\n\
+Note: 10 IPsec servers in the refreshed regions (cn-hangzhou: 10) are not managed by vpnform: no address records them. `vpnform import` prints desired entries for them (`vpnform import --write` appends them to the desired file), and the next plan adopts them.\n",
+        )
+        .stderr("No recorded state at state/vpnform.state.yaml: every desired server will be adopted.\n")
+        .run();
+    let out = ws.run(&["plan", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let last: serde_json::Value = serde_json::from_str(out.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "unmanaged_servers");
+    assert_eq!(last["@level"], "info");
+    assert_eq!(
+        last["unmanaged"],
+        serde_json::json!({"total": 10, "regions": {"cn-hangzhou": 10}})
+    );
+    assert_eq!(
+        last["@message"],
+        "10 IPsec servers in the refreshed regions (cn-hangzhou: 10) are not managed by vpnform: no address records them. `vpnform import` prints desired entries for them (`vpnform import --write` appends them to the desired file), and the next plan adopts them."
+    );
+    // Offline nothing is refreshed, so nothing is said.
+    let out = ws.run(&["plan", "--offline"]);
+    assert!(!out.stdout.contains("not managed"), "{out:?}");
+}
+
+#[test]
+fn import_of_one_gateway_into_a_missing_desired_file_creates_it() {
+    let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
+    let ws = Workspace::new().against(&cloud);
+    ws.vpnform(&[
+        "import",
+        "--region",
+        "cn-hangzhou",
+        "--gateway",
+        "vpn-g00",
+        "--write",
+    ])
+    .stderr("cn-hangzhou: 10 IPsec servers listed, 1 to import\n")
+    .stdout(
+        r#"  office:
+    id: iss-s00
+    vpn_gateway: vpn-g00
+    region: cn-hangzhou
+    name: "Office"
+    local_subnet: ["192.168.0.0/24"]
+    client_ip_pool: "10.10.0.0/16"
+    effect_immediately: false
+    ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+    ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
+    # psk: { env: OFFICE_PSK }  # the cloud holds this server's PSK: name its source to manage it
+# Wrote 1 entry to vpnform.yaml: `vpnform plan` shows one adopt each.
+"#,
+    )
+    .run();
+    assert_eq!(
+        ws.read("vpnform.yaml"),
+        r#"version: 1
+ipsec_servers:
+  office:
+    id: iss-s00
+    vpn_gateway: vpn-g00
+    region: cn-hangzhou
+    name: "Office"
+    local_subnet: ["192.168.0.0/24"]
+    client_ip_pool: "10.10.0.0/16"
+    effect_immediately: false
+    ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+    ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
+    # psk: { env: OFFICE_PSK }  # the cloud holds this server's PSK: name its source to manage it
+"#
+    );
+}
+
+#[test]
+fn import_without_a_region_to_list_says_what_to_pass() {
+    let ws = Workspace::new();
+    ws.vpnform(&["import"])
+        .code(1)
+        .stderr("error: no region to list: vpnform.yaml names none and the state records none; pass --region REGION (repeatable) or --all-regions\n")
+        .run();
+    ws.vpnform(&["import", "--region", "cn-hangzou"])
+        .code(1)
+        .stderr("error: --region cn-hangzou: not an Alibaba Cloud region id; did you mean `cn-hangzhou`?\n")
+        .run();
+}
+
+#[test]
+fn import_write_refuses_a_file_whose_servers_are_not_last() {
+    let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
+    let desired = "version: 1\nipsec_servers:\n  office:\n    id: iss-s00\n    vpn_gateway: vpn-g00\n    region: cn-hangzhou\ndefaults:\n  region: cn-hangzhou\n";
+    let ws = workspace(&cloud, desired);
+    ws.vpnform(&["import", "--write"])
+        .code(1)
+        .stderr("cn-hangzhou: 10 IPsec servers listed, 9 to import\nerror: vpnform.yaml:2:1: `ipsec_servers` is not the last top-level key of the file (`defaults` follows it), so entries appended at the end would not land in it; vpnform import --write never rewrites what is there. Move `ipsec_servers:` and its entries to the end of the file and run again, or add the printed entries by hand\n")
+        .run();
+    assert_eq!(ws.read("vpnform.yaml"), desired);
+}

@@ -21,6 +21,45 @@ pub fn from_state(state: &State) -> World {
         server.client_ip_pool = a.get("client_ip_pool").cloned();
         server.internet_ip = a.get("internet_ip").cloned();
         server.creation_time = a.get("creation_time").cloned();
+        if let Some(effect) = a.get("effect_immediately") {
+            server.effect_immediately = effect == "true";
+        }
+        let ike = &mut server.ike_config;
+        for (field, slot) in [
+            ("ike_config.ike_version", &mut ike.ike_version),
+            ("ike_config.ike_mode", &mut ike.ike_mode),
+            ("ike_config.ike_enc_alg", &mut ike.ike_enc_alg),
+            ("ike_config.ike_auth_alg", &mut ike.ike_auth_alg),
+            ("ike_config.ike_pfs", &mut ike.ike_pfs),
+            ("ike_config.local_id", &mut ike.local_id),
+            ("ike_config.remote_id", &mut ike.remote_id),
+        ] {
+            if let Some(value) = a.get(field) {
+                *slot = value.clone();
+            }
+        }
+        if let Some(seconds) = a
+            .get("ike_config.ike_lifetime")
+            .and_then(|v| v.parse().ok())
+        {
+            ike.ike_lifetime = seconds;
+        }
+        let ipsec = &mut server.ipsec_config;
+        for (field, slot) in [
+            ("ipsec_config.ipsec_enc_alg", &mut ipsec.ipsec_enc_alg),
+            ("ipsec_config.ipsec_auth_alg", &mut ipsec.ipsec_auth_alg),
+            ("ipsec_config.ipsec_pfs", &mut ipsec.ipsec_pfs),
+        ] {
+            if let Some(value) = a.get(field) {
+                *slot = value.clone();
+            }
+        }
+        if let Some(seconds) = a
+            .get("ipsec_config.ipsec_lifetime")
+            .and_then(|v| v.parse().ok())
+        {
+            ipsec.ipsec_lifetime = seconds;
+        }
         if let Some(enabled) = a.get("psk_enabled") {
             server.psk_enabled = enabled != "false";
         }
@@ -28,10 +67,13 @@ pub fn from_state(state: &State) -> World {
     }
     for op in &state.pending {
         world.add_gateway(&op.vpn_gateway, &op.region);
-        world
-            .ipsec_servers
-            .entry(op.id.clone())
-            .or_insert_with(|| IpsecServer::new(&op.vpn_gateway));
+        // A create not yet answered names no server: the rehearsal re-sends it.
+        if let Some(id) = &op.id {
+            world
+                .ipsec_servers
+                .entry(id.clone())
+                .or_insert_with(|| IpsecServer::new(&op.vpn_gateway));
+        }
     }
     world
 }

@@ -176,6 +176,7 @@ pub fn bar_message(done: usize, in_flight: usize, total: usize) -> String {
 
 fn verb(action: ActionKind) -> (&'static str, &'static str, &'static str) {
     match action {
+        ActionKind::Create => ("Creating...", "Still creating...", "Creation complete"),
         ActionKind::Delete => (
             "Destroying...",
             "Still destroying...",

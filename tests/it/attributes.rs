@@ -454,21 +454,76 @@ ipsec_servers:
   lab: {vpn_gateway: vpn-b2, local_subnet: 10.0.0.0/24, client_ip_pool: 10.8.0.0/16}
 ";
 
-/// An entry without `id` and no recorded server is a create, which the plan does not
-/// make yet: it says so, naming every such entry, instead of planning nothing.
+/// An entry without `id` and no recorded server is a create: `+`, its managed values,
+/// the id known after apply, counted "to add". (Until issue #12 the plan refused it.)
 #[test]
-fn a_create_is_refused_by_the_plan_until_the_create_action_exists() {
+fn an_entry_without_id_plans_a_create() {
     let out = Workspace::new()
         .file("vpnform.yaml", CREATE_DESIRED)
         .run(&["plan", "--offline"]);
     assert_eq!(
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
         (
-            1,
-            "",
-            "No recorded state at state/vpnform.state.yaml: every desired server will be adopted.
-error: ipsec_server.lab, ipsec_server.office have no `id` and no recorded server: creating IPsec servers is not supported by this vpnform yet; add the `id` of an existing server (`id: iss-...`) to adopt it, or remove the entry
-"
+            0,
+            r#"Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+
+Resource actions are indicated with the following symbols:
+  + create (create in the cloud, then record its id in the state)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.lab will be created
+  # (because ipsec_server.lab is in the desired state without an id)
+  + resource "ipsec_server" "lab" {
+      + id             = (known after apply)
+      + vpn_gateway    = "vpn-b2"
+      + region         = "cn-hangzhou"
+      + client_ip_pool = "10.8.0.0/16"
+      + local_subnet   = "10.0.0.0/24"
+    }
+    precheck: skipped (--offline)
+
+  # ipsec_server.office will be created
+  # (because ipsec_server.office is in the desired state without an id)
+  + resource "ipsec_server" "office" {
+      + id             = (known after apply)
+      + vpn_gateway    = "vpn-b1"
+      + region         = "cn-hangzhou"
+      + client_ip_pool = "10.8.0.0/16"
+      + local_subnet   = "10.0.0.0/24"
+    }
+    precheck: skipped (--offline)
+
+Plan: 2 to add, 0 to change, 0 to destroy, 0 to adopt, 0 to forget.
+Plan hash: 53bcce8488f47465dcb90d3e52f4f9a89931a8b5e64f6a2966b04227031b9ae6
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -0,0 +1,20 @@
++# Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
++version: 1
++lineage: ""
++serial: 1
++resources:
++  ipsec_server.lab:
++    id: (known after apply)
++    region: cn-hangzhou
++    vpn_gateway: vpn-b2
++    attributes:
++      client_ip_pool: 10.8.0.0/16
++      local_subnet: 10.0.0.0/24
++  ipsec_server.office:
++    id: (known after apply)
++    region: cn-hangzhou
++    vpn_gateway: vpn-b1
++    attributes:
++      client_ip_pool: 10.8.0.0/16
++      local_subnet: 10.0.0.0/24
++pending: []
+"#,
+            "No recorded state at state/vpnform.state.yaml: every desired server will be adopted.\n"
         )
     );
 }

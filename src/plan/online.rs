@@ -290,6 +290,34 @@ pub async fn plan_with_progress(
 /// not-found there is the expected progress of our own operation, not a reason to
 /// refuse the plan (which left a killed apply needing two more runs to converge).
 fn excuse_journaled_not_found(state: &crate::state::State, actions: &mut [Action]) {
+    // Likewise a create journaled by an interrupted run may have made its server: the
+    // DryRun then finds the gateway taken by it, and apply resolves it from the cloud.
+    let creating: BTreeSet<&str> = state
+        .pending
+        .iter()
+        .filter(|p| p.action == "create")
+        .map(|p| p.address.as_str())
+        .collect();
+    for action in actions
+        .iter_mut()
+        .filter(|a| a.action == ActionKind::Create && creating.contains(a.address.as_str()))
+    {
+        if let Precheck::Failed {
+            code,
+            message,
+            request_id,
+        } = &action.precheck
+        {
+            action.precheck = Precheck::Warning {
+                code: code.clone(),
+                message: format!(
+                    "{message} (a create of it journaled by an interrupted run is resolved \
+                     first, from the gateway's server)"
+                ),
+                request_id: request_id.clone(),
+            };
+        }
+    }
     let journaled: BTreeSet<&str> = state
         .pending
         .iter()

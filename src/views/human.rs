@@ -191,6 +191,12 @@ fn verb(action: ActionKind) -> (&'static str, &'static str, &'static str) {
 /// One executor event as a line of text.
 pub fn action_line(event: &Event) -> String {
     match event {
+        // A create has no id until the cloud answers it.
+        Event::Start {
+            address,
+            action: ActionKind::Create,
+            ..
+        } => format!("{address}: {}", verb(ActionKind::Create).0),
         Event::Start {
             address,
             action,
@@ -225,6 +231,16 @@ pub fn action_line(event: &Event) -> String {
             verb(*action).1,
             crate::duration::elapsed(*elapsed),
             status.as_deref().unwrap_or("status not read yet")
+        ),
+        Event::Complete {
+            address,
+            action: ActionKind::Create,
+            elapsed,
+            id,
+        } => format!(
+            "{address}: {} after {} [id={id}]",
+            verb(ActionKind::Create).2,
+            crate::duration::elapsed(*elapsed)
         ),
         Event::Complete {
             address,

@@ -12,6 +12,7 @@ mod cli;
 mod cloud;
 mod config;
 mod hostile;
+mod lifecycle;
 mod lifecycle_wire;
 mod perf;
 mod plan;

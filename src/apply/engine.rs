@@ -425,7 +425,7 @@ async fn run(
             ActionKind::Create => create(shared, &work, started, gateway)
                 .await
                 .map(|id| Finished::Done(Some(id))),
-            _ => update(shared, &work, started, gateway)
+            _ => adopt_then_update(shared, &work, started, gateway)
                 .await
                 .map(|()| Finished::Done(None)),
         }
@@ -921,6 +921,30 @@ async fn create(
     let confirmed = confirm_and_record(shared, work, started, &created.id).await;
     drop(gateway);
     confirmed.map(|()| created.id)
+}
+
+/// An adopt whose managed attributes differ is recorded first (as the cloud lists it),
+/// then updated in place like any recorded server.
+async fn adopt_then_update(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    gateway: tokio::sync::OwnedMutexGuard<()>,
+) -> Result<(), String> {
+    let a = &work.action;
+    if a.action == ActionKind::Adopt {
+        let mut resource = a.resource_after();
+        resource.attributes = a.attributes.clone();
+        shared
+            .journal
+            .record(Change::Adopted {
+                address: a.address.clone(),
+                resource,
+            })
+            .await
+            .map_err(|e| format!("not adopted: {e}"))?;
+    }
+    update(shared, work, started, gateway).await
 }
 
 /// Updates `work`'s server in place: `UpdateIpsecServer` with the changed fields only.

@@ -220,15 +220,16 @@ fn claimed_drift(
     let updates: BTreeMap<&str, &Action> = plan
         .actions
         .iter()
-        .filter(|a| a.action == ActionKind::Update)
+        .filter(|a| matches!(a.action, ActionKind::Update | ActionKind::Adopt))
         .map(|a| (a.address.as_str(), a))
         .collect();
     let mut observed = BTreeMap::new();
-    for (address, resource) in &state.resources {
-        let Some(server) = desired.servers.get(address) else {
+    for (address, server) in &desired.servers {
+        let recorded = state.resources.get(address);
+        if recorded.is_none() && !updates.contains_key(address.as_str()) {
             continue;
-        };
-        let mut current = resource.attributes.clone();
+        }
+        let mut current = recorded.map(|r| r.attributes.clone()).unwrap_or_default();
         for (field, value) in crate::plan::drift::managed_values(&server.attributes) {
             current.insert(field.to_owned(), value);
         }

@@ -275,6 +275,30 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             });
             continue;
         }
+        // Online, the server the entry names is listed: an adopt whose managed
+        // attributes (or key) differ from the cloud's is followed by an update of them.
+        let mut changes = Vec::new();
+        if let Some(observed) = options
+            .refresh
+            .as_ref()
+            .and_then(|r| r.observed.get(address))
+        {
+            changes = drift::managed_changes(&server.attributes, observed);
+        }
+        let psk = server.psk.as_ref().map(|source| PskNote {
+            source: crate::state::PskRecord::of(source),
+            changed: options
+                .refresh
+                .as_ref()
+                .is_some_and(|r| r.psk_changed.contains(address)),
+        });
+        if psk.as_ref().is_some_and(|p| p.changed) {
+            changes.push(FieldChange {
+                field: "psk".into(),
+                from: SENSITIVE.into(),
+                to: SENSITIVE.into(),
+            });
+        }
         actions.push(Action {
             address: address.clone(),
             resource_kind: IPSEC_SERVER.into(),
@@ -288,11 +312,8 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             reason: reason::NOT_RECORDED.into(),
             protect: server.protect,
             attributes: BTreeMap::new(),
-            changes: Vec::new(),
-            psk: server.psk.as_ref().map(|source| PskNote {
-                source: crate::state::PskRecord::of(source),
-                changed: false,
-            }),
+            changes,
+            psk,
         });
     }
 

@@ -101,11 +101,12 @@ impl Action {
     pub fn mutates_cloud(&self) -> bool {
         match self.action {
             ActionKind::Create | ActionKind::Delete => true,
-            ActionKind::Update => {
+            // An adopt whose managed attributes differ is followed by their update.
+            ActionKind::Update | ActionKind::Adopt => {
                 self.cloud_changes().next().is_some()
                     || self.psk.as_ref().is_some_and(|p| p.changed)
             }
-            ActionKind::Adopt | ActionKind::Forget => false,
+            ActionKind::Forget => false,
         }
     }
 }

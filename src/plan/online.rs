@@ -127,7 +127,7 @@ async fn precheck_with_progress(
                     (i, answer.map(|created| created.request_id))
                 });
             }
-            ActionKind::Update => {
+            ActionKind::Update | ActionKind::Adopt => {
                 let request = super::calls::update_request(a, key, None, true);
                 tasks.spawn(async move { (i, client.update_ipsec_server(&request).await) });
             }
@@ -230,8 +230,19 @@ pub async fn plan_with_progress(
         crate::config::psk::read_all(desired)?.into_iter().collect();
     let mut observed = BTreeMap::new();
     let mut psk_changed = BTreeSet::new();
-    for (address, recorded) in &state.resources {
-        let Some(server) = found.servers.get(&recorded.id) else {
+    // Recorded servers, and the ones an adopt names (compared as it is recorded).
+    let adopted = desired
+        .servers
+        .iter()
+        .filter(|(address, _)| !state.resources.contains_key(*address))
+        .filter_map(|(address, s)| Some((address, s.id.as_ref()?)));
+    let listed = state
+        .resources
+        .iter()
+        .map(|(address, r)| (address, &r.id))
+        .chain(adopted);
+    for (address, id) in listed {
+        let Some(server) = found.servers.get(id) else {
             continue;
         };
         observed.insert(address.clone(), attributes(server));

@@ -328,6 +328,12 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
             "will be destroyed".to_string(),
             format!("because {address} is not in the desired state"),
         ),
+        ActionKind::Adopt if action.mutates_cloud() => (
+            "will be adopted, then updated in-place".to_string(),
+            "because it is in the desired state but not yet recorded, and its managed \
+             attributes differ from the desired state"
+                .to_string(),
+        ),
         ActionKind::Adopt => (
             "will be adopted: recorded in the state, nothing changes in the cloud".to_string(),
             "because it is in the desired state but not yet recorded".to_string(),
@@ -416,7 +422,21 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     for (key, value) in rows {
         let _ = writeln!(out, "      {s}{symbol}{s:#} {key:<width$} = {value}");
     }
+    if action.action == ActionKind::Adopt && action.mutates_cloud() {
+        // What the update after the adopt changes.
+        let s = style::CHANGE;
+        for c in &action.changes {
+            if c.field == "psk" {
+                let _ = writeln!(out, "      {s}~{s:#} psk = (sensitive value changed)");
+            } else {
+                let _ = writeln!(out, "      {s}~{s:#} {} = {} -> {}", c.field, c.from, c.to);
+            }
+        }
+    }
     let _ = writeln!(out, "    }}");
+    if action.action == ActionKind::Adopt && action.mutates_cloud() {
+        let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
+    }
     if action.action == ActionKind::Create {
         let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
     }

@@ -386,7 +386,9 @@ fn no_canary_in(what: &str, out: &Output) {
 }
 
 /// A PSK from env and one from a file are read by the online plan and by apply, and
-/// appear in no output, saved plan, JSON stream or state file.
+/// appear in no output (at -vv too), saved plan, JSON stream or state file: through an
+/// adopt, an update of the key (`lab`'s in the cloud is not the file's) and a create
+/// (`new`, keyed from env); `office`'s adopt is followed by the update of its key.
 #[test]
 fn psk_canaries_from_env_and_file_never_leave_memory() {
     // The cloud holds both servers; the state records only `lab`: `office` is adopted.
@@ -396,18 +398,37 @@ fn psk_canaries_from_env_and_file_never_leave_memory() {
         .unwrap()
         .to_owned()
         + "pending: []\n";
-    let cloud = crate::support::Cloud::for_state(PSK_STATE, std::time::Duration::ZERO);
+    let mut world = crate::support::world_of(PSK_STATE);
+    world.add_gateway("vpn-bp1new00000000000000001", "cn-hangzhou");
+    let cloud = crate::support::Cloud::start(
+        crate::support::configuring(std::time::Duration::ZERO),
+        world,
+    );
+    let desired = format!(
+        "{PSK_DESIRED}  new:
+    vpn_gateway: vpn-bp1new00000000000000001
+    local_subnet: 10.0.0.0/24
+    client_ip_pool: 10.8.0.0/16
+    psk: {{env: OFFICE_PSK}}
+"
+    );
     let ws = cloud
-        .workspace(&recorded_lab, PSK_DESIRED)
+        .workspace(&recorded_lab, &desired)
         .file("secrets/lab.psk", &format!("{CANARY_FILE}\n"))
         .env("OFFICE_PSK", CANARY_ENV);
 
-    let plan = ws.run(&["plan", "--out", "p.plan"]);
+    let plan = ws.run(&["plan", "-vv", "--out", "p.plan"]);
     assert_eq!(plan.code, 0, "{plan:?}");
-    assert!(
-        plan.stdout.contains("ipsec_server.office will be adopted"),
-        "{plan:?}"
-    );
+    for line in [
+        "ipsec_server.office will be adopted, then updated in-place",
+        "ipsec_server.lab will be updated in-place",
+        "      ~ psk = (sensitive value changed)\n",
+        "ipsec_server.new will be created",
+        "      + psk            = (sensitive, from env OFFICE_PSK)\n",
+        "Plan: 1 to add, 1 to change, 0 to destroy, 1 to adopt, 0 to forget.",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}: {plan:?}");
+    }
     no_canary_in("plan --out", &plan);
     no_canary("saved plan", &ws.read("p.plan"));
 
@@ -415,12 +436,21 @@ fn psk_canaries_from_env_and_file_never_leave_memory() {
     assert_eq!(json.code, 0, "{json:?}");
     no_canary_in("plan --json", &json);
 
-    let apply = ws.run(&["apply", "p.plan"]);
+    let apply = ws.run(&["-vv", "apply", "p.plan"]);
     assert_eq!(apply.code, 0, "{apply:?}");
     no_canary_in("apply", &apply);
     let state = ws.read("state/vpnform.state.yaml");
     assert!(state.contains("ipsec_server.office:"), "{state}");
+    assert!(state.contains("ipsec_server.new:"), "{state}");
     no_canary("state", &state);
+    assert_eq!(cloud.effects("CreateIpsecServer").len(), 1);
+    // `lab`'s key, and `office`'s after its adopt (the cloud's is not the source's).
+    assert_eq!(cloud.effects("UpdateIpsecServer").len(), 2);
+
+    // The keys now match: nothing more to do, and still nothing shown.
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    no_canary_in("plan after apply", &again);
 }
 
 /// A missing env var or key file stops the online plan and apply before any call,

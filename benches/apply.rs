@@ -96,6 +96,10 @@ struct Row {
     throttled: u64,
     calls: BTreeMap<String, u64>,
     median_delay: Option<Duration>,
+    /// What the state writer did.
+    journal: Option<vpnform::apply::JournalStats>,
+    /// From the first to the last accepted real (not DryRun) delete, and how many.
+    deletes_span: Option<(Duration, usize)>,
     ok: bool,
 }
 
@@ -239,9 +243,13 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     // precheck, then the deletes and their waits).
     let applied = ops::apply::run(&request, Arc::new(Quiet), |_| Ok(true)).await;
     let wall = started.elapsed();
+    let journal = applied.as_ref().ok().map(|a| a.journal);
     let calls = sandbox.calls();
     sandbox.shutdown().await;
     let log = std::mem::take(&mut *log.lock().unwrap());
+    if std::env::var_os("VPNFORM_BENCH_TIMELINE").is_some() {
+        timeline(&scenario.name, started, &log);
+    }
     let throttled = log
         .iter()
         .filter(|(_, c)| {
@@ -269,6 +277,8 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             .max(rate_floor.unwrap_or(Duration::ZERO)),
         throttled,
         median_delay: median_delay(&log, &gateway_of),
+        journal,
+        deletes_span: deletes_span(&log),
         ok: applied.is_ok_and(|a| a.outcome.count(ActionKind::Delete) == scenario.deletes),
         scenario,
         mode,
@@ -323,6 +333,56 @@ fn median_delay(
     }
     delays.sort();
     delays.get(delays.len() / 2).copied()
+}
+
+/// `VPNFORM_BENCH_TIMELINE=1`: per second of the run, the calls the sandbox answered per
+/// action (accepted+throttled), on stderr.
+fn timeline(name: &str, started: Instant, log: &[(Instant, sandbox::CallLog)]) {
+    let mut seconds: BTreeMap<u64, BTreeMap<String, (u32, u32)>> = BTreeMap::new();
+    for (at, c) in log {
+        let second = at.saturating_duration_since(started).as_secs();
+        let dry = c.params.iter().any(|(k, v)| k == "DryRun" && v == "true");
+        let action = if dry {
+            format!("{}(DryRun)", c.action)
+        } else {
+            c.action.clone()
+        };
+        let e = seconds
+            .entry(second)
+            .or_default()
+            .entry(action)
+            .or_default();
+        if c.code
+            .as_deref()
+            .is_some_and(|c| c.starts_with("Throttling"))
+        {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    eprintln!("timeline of {name}:");
+    for (second, actions) in seconds {
+        let line: Vec<String> = actions
+            .iter()
+            .map(|(a, (ok, thr))| format!("{a} {ok}+{thr}"))
+            .collect();
+        eprintln!("  {second:>3}s {}", line.join(", "));
+    }
+}
+
+/// From the first to the last accepted real delete (DryRun prechecks aside), and how many.
+fn deletes_span(log: &[(Instant, sandbox::CallLog)]) -> Option<(Duration, usize)> {
+    let sent: Vec<Instant> = log
+        .iter()
+        .filter(|(_, c)| {
+            c.action == "DeleteIpsecServer"
+                && c.status == 200
+                && !c.params.iter().any(|(k, v)| k == "DryRun" && v == "true")
+        })
+        .map(|(t, _)| *t)
+        .collect();
+    Some((*sent.last()? - *sent.first()?, sent.len()))
 }
 
 fn secs(d: Duration) -> String {
@@ -470,6 +530,26 @@ async fn main() {
             100.0 * row.throttled as f64 / total.max(1) as f64,
             row.median_delay
                 .map_or("-".into(), |d| format!("{} ms", d.as_millis())),
+        );
+    }
+    println!(
+        "\nWhere the time goes:\n\n| scenario | mode | state writes per delete | changes per write | mean write | longest write | deletes accepted: first to last | their rate |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for row in rows.values() {
+        let n = row.scenario.deletes as f64;
+        let j = row.journal.unwrap_or_default();
+        let (span, accepted) = row.deletes_span.unwrap_or_default();
+        println!(
+            "| {} | {} | {:.2} | {:.1} | {:.1} ms | {:.1} ms | {} | {:.1}/s |",
+            row.scenario.name,
+            row.mode.label(),
+            j.writes as f64 / n,
+            j.changes as f64 / (j.writes.max(1)) as f64,
+            j.writing.as_secs_f64() * 1000.0 / (j.writes.max(1)) as f64,
+            j.longest.as_secs_f64() * 1000.0,
+            secs(span),
+            accepted.saturating_sub(1) as f64 / span.as_secs_f64().max(1e-9),
         );
     }
 }

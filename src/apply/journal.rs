@@ -52,7 +52,20 @@ type Ack = oneshot::Sender<Result<(), JournalError>>;
 /// A handle to the run's state writer.
 pub struct Journal {
     tx: mpsc::UnboundedSender<(Change, Ack)>,
-    task: tokio::task::JoinHandle<State>,
+    task: tokio::task::JoinHandle<(State, JournalStats)>,
+}
+
+/// What the writer did in a run, for benchmarks and `-v` summaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JournalStats {
+    /// Durable writes of the state.
+    pub writes: u64,
+    /// Changes recorded (each acknowledged by one of those writes, or a no-op).
+    pub changes: u64,
+    /// Time spent writing (serializing and the atomic replace), in total.
+    pub writing: std::time::Duration,
+    /// The longest single write.
+    pub longest: std::time::Duration,
 }
 
 /// Writes `state` to `dir`. The state module owns the format and the atomic write.
@@ -83,6 +96,11 @@ impl Journal {
 
     /// Stops the writer and returns the final state.
     pub async fn finish(self) -> State {
+        self.finish_with_stats().await.0
+    }
+
+    /// Stops the writer and returns the final state and what the writer did.
+    pub async fn finish_with_stats(self) -> (State, JournalStats) {
         drop(self.tx);
         self.task.await.expect("the state writer does not panic")
     }
@@ -94,7 +112,8 @@ async fn writer(
     mut applying: Option<ApplyingPlan>,
     mut rx: mpsc::UnboundedReceiver<(Change, Ack)>,
     write: std::sync::Arc<WriteFn>,
-) -> State {
+) -> (State, JournalStats) {
+    let mut stats = JournalStats::default();
     let mut halted: Option<String> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -107,6 +126,7 @@ async fn writer(
             }
             continue;
         }
+        stats.changes += batch.len() as u64;
         let mut changed = false;
         if let Some(stamp) = applying.take()
             && state.applying.as_ref() != Some(&stamp)
@@ -130,7 +150,13 @@ async fn writer(
             let snapshot = state.clone();
             let dir2 = dir.clone();
             let write = write.clone();
-            match tokio::task::spawn_blocking(move || write(&dir2, &snapshot)).await {
+            let began = std::time::Instant::now();
+            let written = tokio::task::spawn_blocking(move || write(&dir2, &snapshot)).await;
+            let took = began.elapsed();
+            stats.writes += 1;
+            stats.writing += took;
+            stats.longest = stats.longest.max(took);
+            match written {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(message)) => Err(JournalError::Write {
                     dir: dir.clone(),
@@ -153,7 +179,7 @@ async fn writer(
             let _ = ack.send(result.clone());
         }
     }
-    state
+    (state, stats)
 }
 
 /// Applies one change; returns whether the state changed.

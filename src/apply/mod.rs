@@ -22,6 +22,6 @@ pub mod watch;
 
 pub use engine::{ActionResult, ApplyOptions, Outcome};
 pub(crate) use engine::{Execution, execute};
-pub use journal::{Change, CorruptJournal, Journal, JournalError, check_pending};
+pub use journal::{Change, CorruptJournal, Journal, JournalError, JournalStats, check_pending};
 pub use report::{Event, Reporter};
 pub use watch::{GatewayWatch, PollStrategy, WaitKind};

@@ -6,6 +6,7 @@ pub mod argv;
 mod cloud;
 mod completions;
 mod force_unlock;
+mod init;
 mod plan;
 mod sandbox;
 mod show;
@@ -93,6 +94,9 @@ pub enum Command {
     /// Inspect or edit the recorded state without touching the cloud.
     #[command(subcommand)]
     State(state::Command),
+    /// Create the postgres schema the desired file's `backend` names (idempotent);
+    /// `--migrate-state` copies the local state in.
+    Init(init::Args),
     /// Remove the state lock file when its holder will never release it (a hung run, a
     /// lock kept by another host or a network filesystem). Does not stop that process.
     ForceUnlock(force_unlock::Args),
@@ -181,6 +185,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show::run(&ctx, args),
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::ForceUnlock(args) => force_unlock::run(&ctx, args),
+        Command::Init(args) => init::run(&ctx, args),
         Command::Sandbox(cmd) => sandbox::run(&ctx, cmd),
         Command::Completions(args) => completions::run(&ctx, args),
     };

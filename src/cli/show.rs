@@ -82,7 +82,7 @@ fn verify(
     plan: &crate::plan::Plan,
     desired_path: &Path,
 ) -> anyhow::Result<()> {
-    let recorded = crate::state::read(ctx.state_dir())?;
+    let recorded = crate::ops::state_backend(&ctx.desired, ctx.state_dir())?.read()?;
     let bytes = crate::config::read_bytes(desired_path)?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let start = match saved_check::check(
@@ -123,7 +123,10 @@ fn verify(
 /// plan's lineage and serial; otherwise (moved on, absent, unreadable) there is no true
 /// diff to show, and `apply FILE` is what says why.
 fn state_diff(ctx: &Context, plan: &Plan) -> Option<String> {
-    let state = crate::state::read(ctx.state_dir()).ok()??;
+    let state = crate::ops::state_backend(&ctx.desired, ctx.state_dir())
+        .ok()?
+        .read()
+        .ok()??;
     if !plan.has_changes() || state.lineage != plan.lineage || state.serial != plan.serial {
         return None;
     }

@@ -11,15 +11,16 @@ use crate::Address;
 pub struct Args {}
 
 pub fn run(ctx: &Context, _args: Args) -> anyhow::Result<u8> {
-    let recorded = recorded_addresses(ctx.state_dir())?;
+    let recorded = recorded_addresses(&ctx.desired, ctx.state_dir())?;
     crate::config::load(&ctx.desired, &recorded)?;
     ctx.ui.out("Success! The configuration is valid.\n");
     Ok(exit::OK)
 }
 
 /// The addresses in the recorded state; none when there is no state yet.
-fn recorded_addresses(state_dir: &Path) -> anyhow::Result<BTreeSet<Address>> {
-    Ok(crate::state::read(state_dir)?
+fn recorded_addresses(desired: &Path, state_dir: &Path) -> anyhow::Result<BTreeSet<Address>> {
+    Ok(crate::ops::state_backend(desired, state_dir)?
+        .read()?
         .map(|state| state.resources.into_keys().collect())
         .unwrap_or_default())
 }

@@ -497,6 +497,12 @@ impl Client {
                 }
                 Err(e) => e,
             };
+            // A 4xx answer other than throttling is the cloud taking the request within
+            // its limit: for a plan's DryRun prechecks (`DryRunOperation`) it is the only
+            // answer, and a lane that counted successes alone stayed at its start rate.
+            if (400..500).contains(&err.http_status) && err.class != ErrorClass::Throttling {
+                inner.limiter.succeeded(action);
+            }
             err.action = action.to_owned();
             err.attempts = attempt;
             tracing::debug!(

@@ -101,6 +101,8 @@ struct Lane {
     streak_start: Option<Instant>,
     last_throttle: Option<Instant>,
     warned: bool,
+    /// The callers waiting for a slot, in order of arrival (see [`RateLimiter::acquire`]).
+    queue: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Lane {
@@ -114,6 +116,7 @@ impl Lane {
             streak_start: None,
             last_throttle: None,
             warned: false,
+            queue: Default::default(),
         }
     }
 
@@ -199,24 +202,42 @@ impl RateLimiter {
     }
 
     /// Waits for this action's next slot.
+    ///
+    /// Callers queue in order and only the first of the queue takes a slot, once it is
+    /// due, at the lane's rate of that moment. A slot booked when asked would fix the
+    /// rate of a whole crowd at the one it asked at: a thousand deletes that became
+    /// ready together were spread 1/START_RATE apart, 100 s, however fast the lane rose
+    /// meanwhile (issue 15: ten deletes a second with nothing throttled).
     pub async fn acquire(&self, action: &str) {
-        let slot = {
+        let queue = {
             let mut lanes = self.lanes.lock().expect("rate limiter lock");
-            let now = Instant::now();
-            let lane = self.lane(&mut lanes, action);
-            // GCRA with a burst of one second's worth: a lane idle for a second may send
-            // `rate` requests at once, and never more than `rate` a second on average.
-            // Bursts keep gateways that finish together in step (one poll, one confirming
-            // List and one journal write serve them all), instead of spreading their
-            // deletes 1/rate apart for the rest of the run.
-            let step = Duration::from_secs_f64(1.0 / lane.rate);
-            let tolerance = step.mul_f64((lane.rate.floor() - 1.0).max(0.0));
-            let earliest = now.checked_sub(tolerance).unwrap_or(now);
-            let slot = lane.next_slot.max(earliest);
-            lane.next_slot = slot + step;
-            slot.max(now)
+            self.lane(&mut lanes, action).queue.clone()
         };
-        tokio::time::sleep_until(slot).await;
+        let _first = queue.lock().await;
+        loop {
+            let slot = {
+                let mut lanes = self.lanes.lock().expect("rate limiter lock");
+                let now = Instant::now();
+                let lane = self.lane(&mut lanes, action);
+                // GCRA with a burst of one second's worth: a lane idle for a second may
+                // send `rate` requests at once, and never more than `rate` a second on
+                // average. Bursts keep gateways that finish together in step (one poll,
+                // one confirming List and one journal write serve them all), instead of
+                // spreading their deletes 1/rate apart for the rest of the run.
+                let step = Duration::from_secs_f64(1.0 / lane.rate);
+                let tolerance = step.mul_f64((lane.rate.floor() - 1.0).max(0.0));
+                let earliest = now.checked_sub(tolerance).unwrap_or(now);
+                let slot = lane.next_slot.max(earliest);
+                if slot <= now {
+                    lane.next_slot = slot + step;
+                    return;
+                }
+                slot
+            };
+            // Not booked: looked at again when due, at the rate then (a throttle's pause
+            // may also have moved it).
+            tokio::time::sleep_until(slot).await;
+        }
     }
 
     /// Throttled: halve the rate (once per [`CUT_SPACING`]), remember nine tenths of
@@ -505,6 +526,37 @@ mod tests {
             assert_eq!(other.throttled("Delete", None), None);
             tokio::time::sleep(Duration::from_secs(4)).await;
         }
+    }
+
+    /// Regression (issue 15: ten deletes a second with nothing throttled): every caller
+    /// booked its slot when it asked, at the rate of that moment, so 200 deletes ready
+    /// together were spread 100 ms apart (the start rate) over 20 s although the lane
+    /// doubled every second. Now the queue is served at the rate as it rises.
+    #[tokio::test(start_paused = true)]
+    async fn callers_that_ask_together_are_not_held_to_the_rate_they_asked_at() {
+        let rl = std::sync::Arc::new(RateLimiter::new(100.0));
+        let start = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..200 {
+            let rl = rl.clone();
+            tasks.spawn(async move {
+                rl.acquire("DeleteIpsecServer").await;
+                rl.succeeded("DeleteIpsecServer");
+                Instant::now()
+            });
+        }
+        let mut last = start;
+        while let Some(done) = tasks.join_next().await {
+            last = last.max(done.unwrap());
+        }
+        // 10 e^t sent by t until the ceiling (t = ln 10, 90 sent), then 100 a second:
+        // the last of 200 at about 3.4 s.
+        let took = last - start;
+        assert!(
+            (Duration::from_secs(3)..Duration::from_secs(4)).contains(&took),
+            "{took:?}"
+        );
+        assert_eq!(rl.rates()["DeleteIpsecServer"], 100.0);
     }
 
     #[test]

@@ -122,6 +122,28 @@ pub fn check_required_version(path: &Path, bytes: &[u8]) -> Result<(), ConfigErr
     }
 }
 
+/// The postgres schema the desired file at `path` keeps its state in
+/// (`backend: { postgres: { schema: NAME } }`), or `None` for the local backend: no
+/// `backend` key, or no desired file at all. Only that key is checked here (every error
+/// in it with file:line:column); a file that does not parse is reported by what loads it.
+pub fn backend(path: &Path) -> Result<Option<String>, ConfigError> {
+    let bytes = match read_bytes(path) {
+        Ok(bytes) => bytes,
+        Err(ConfigError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Ok(None);
+    };
+    let Ok(root) = raw::parse(text) else {
+        return Ok(None);
+    };
+    validate::backend(text, &root).map_err(|diagnostics| ConfigError::Invalid {
+        path: path.to_owned(),
+        diagnostics,
+    })
+}
+
 /// [`load`] on text already in memory; `display_path` is the name messages use.
 pub fn load_str(
     display_path: &Path,

@@ -17,8 +17,16 @@ use crate::regions;
 use crate::suggest;
 use crate::yaml::shown;
 
-const TOP_FIELDS: &[&str] = &["version", "required_version", "defaults", "ipsec_servers"];
+const TOP_FIELDS: &[&str] = &[
+    "version",
+    "required_version",
+    "defaults",
+    "backend",
+    "ipsec_servers",
+];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
+const BACKEND_FIELDS: &[&str] = &["postgres"];
+const POSTGRES_FIELDS: &[&str] = &["schema"];
 const SERVER_FIELDS: &[&str] = &[
     "id",
     "vpn_gateway",
@@ -66,6 +74,31 @@ pub fn validate(
         // Stable: problems at one place keep the order they were found in.
         diagnostics.sort_by_key(|d| (d.line, d.column));
         Err(diagnostics)
+    }
+}
+
+/// The `backend` key of a file whose tree is `root`, checked alone (the rest of the
+/// file is checked by [`validate`]): the postgres schema, or `None` for the local
+/// backend.
+pub fn backend(text: &str, root: &Node) -> Result<Option<String>, Vec<Diagnostic>> {
+    let Value::Map(pairs) = &root.value else {
+        return Ok(None);
+    };
+    let Some((_, node)) = pairs
+        .iter()
+        .find(|(k, _)| k.value == Value::Str("backend".into()))
+    else {
+        return Ok(None);
+    };
+    let mut checker = Checker {
+        lines: super::source_lines(text),
+        diagnostics: Vec::new(),
+    };
+    let schema = checker.backend(node);
+    if checker.diagnostics.is_empty() {
+        Ok(schema)
+    } else {
+        Err(checker.diagnostics)
     }
 }
 
@@ -291,6 +324,10 @@ impl<'t> Checker<'t> {
             Some((_, node)) => self.version(node),
         }
 
+        if let Some((_, node)) = fields.get("backend") {
+            self.backend(node);
+        }
+
         let mut default_region = None;
         let mut default_region_written = false;
         if let Some((_, node)) = fields.get("defaults") {
@@ -398,6 +435,41 @@ impl<'t> Checker<'t> {
         }
         self.cycles(&entries);
         servers
+    }
+
+    /// `backend: { postgres: { schema: NAME } }`: the schema name, if valid.
+    fn backend(&mut self, node: &Node) -> Option<String> {
+        const HELP: &str = "write `backend: { postgres: { schema: vpnform_prod } }`, or remove `backend` to keep the state in the state directory";
+        let fields = self.fields(node, "backend", "`backend`", BACKEND_FIELDS, HELP)?;
+        let Some((_, postgres)) = fields.get("postgres") else {
+            self.error(node, "`backend` names no backend".to_owned(), &[HELP]);
+            return None;
+        };
+        let fields = self.fields(
+            postgres,
+            "backend.postgres",
+            "`backend.postgres`",
+            POSTGRES_FIELDS,
+            HELP,
+        )?;
+        let Some((_, schema)) = fields.get("schema") else {
+            self.error(
+                postgres,
+                "missing `schema` in `backend.postgres`".to_owned(),
+                &[HELP],
+            );
+            return None;
+        };
+        let name = self.string(schema, "backend.postgres.schema", HELP)?;
+        if !crate::state::postgres::valid_schema(&name) {
+            self.error(
+                schema,
+                format!("`{}` is not a schema name vpnform accepts", shown(&name)),
+                &["a schema name is a lower-case SQL identifier: a-z, 0-9 and _, starting with a letter or _, at most 63 characters, not starting with `pg_`"],
+            );
+            return None;
+        }
+        Some(name)
     }
 
     fn version(&mut self, node: &Node) {

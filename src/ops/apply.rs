@@ -15,7 +15,7 @@ use crate::apply::saved_check::{self, Start};
 use crate::apply::{ApplyOptions, Journal, Outcome, execute};
 use crate::config::Desired;
 use crate::plan::{Action, ActionKind, Plan, online, saved};
-use crate::state::{ApplyingPlan, Lock, State};
+use crate::state::{ApplyingPlan, State};
 
 /// What to apply.
 pub struct ApplyRequest {
@@ -50,6 +50,8 @@ pub struct Applied {
     /// The state the run wrote last (of the rehearsal copy when rehearsing); `None` when
     /// nothing was written.
     pub state: Option<State>,
+    /// What the state writer did (all zero when nothing ran).
+    pub journal: crate::apply::JournalStats,
 }
 
 /// A saved plan checked against the files, with the actions it still has to run.
@@ -75,26 +77,22 @@ pub async fn run(
 ) -> anyhow::Result<Applied> {
     reporter.event(&Event::Begin);
     // The lock is held for the whole run: plan, approval, every write.
-    let _lock = Lock::acquire_with(
-        &request.state_dir,
-        &request.command,
-        request.lock_timeout,
-        |holder| {
-            reporter.event(&Event::LockWait {
-                holder,
-                timeout: request.lock_timeout,
-            })
-        },
-    )?;
+    let backend = super::state_backend(&request.desired, &request.state_dir)?;
+    let _lock = backend.lock(&request.command, request.lock_timeout, &mut |holder| {
+        reporter.event(&Event::LockWait {
+            holder,
+            timeout: request.lock_timeout,
+        })
+    })?;
     let state_path = crate::state::state_path(&request.state_dir);
     let rehearsal = request.cloud.is_rehearsal();
-    let recorded = crate::state::read(&request.state_dir)?;
+    let recorded = backend.read()?;
     if let Some(state) = &recorded {
         // Whatever apply does, it writes the state: refuse now what would refuse that
         // write (a serial at its maximum, a link in place of the file), before any call.
         crate::state::next_serial(&state_path, state.serial)?;
         if !rehearsal {
-            crate::state::check_write_target(&state_path)?;
+            backend.check_writable(state)?;
         }
     }
     let state_exists = recorded.is_some();
@@ -130,6 +128,8 @@ pub async fn run(
     };
     let run = Run {
         request,
+        // A rehearsal writes its copy as a file, whatever the backend.
+        backend: (!rehearsal).then(|| backend.clone()),
         reporter: &reporter,
         client: connection.client.clone(),
         state_path: &state_path,
@@ -246,6 +246,7 @@ fn load(
 /// One apply after loading: the plan to run, the executor, the summary.
 struct Run<'a> {
     request: &'a ApplyRequest,
+    backend: Option<Arc<dyn crate::state::Backend>>,
     reporter: &'a Arc<dyn Reporter>,
     client: crate::cloud::Client,
     state_path: &'a Path,
@@ -265,6 +266,7 @@ impl Run<'_> {
         let nothing = || Applied {
             outcome: Outcome::default(),
             state: None,
+            journal: Default::default(),
         };
         let (plan, actions) = match source {
             Source::Saved(saved) => {
@@ -332,16 +334,27 @@ impl Run<'_> {
         } else {
             State::with_new_lineage()
         };
+        // Where the journal's messages say it writes: the state dir, or the schema.
+        let journal_place = match &self.backend {
+            Some(backend) if backend.local_dir().is_none() => PathBuf::from(backend.name()),
+            _ => self.write_dir.to_owned(),
+        };
         let journal = Arc::new(Journal::start(
-            self.write_dir.to_owned(),
+            journal_place,
             journal_state,
             Some(ApplyingPlan {
                 plan_hash: plan.hash.clone(),
                 base_serial: plan.serial,
             }),
-            Arc::new(|dir: &Path, s: &State| {
-                crate::state::write(dir, s).map_err(|e| e.to_string())
-            }),
+            match &self.backend {
+                Some(backend) => {
+                    let backend = backend.clone();
+                    Arc::new(move |_: &Path, s: &State| backend.write(s).map_err(|e| e.to_string()))
+                }
+                None => Arc::new(|dir: &Path, s: &State| {
+                    crate::state::write(dir, s).map_err(|e| e.to_string())
+                }),
+            },
         ));
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
         let interrupts = self.request.ctrl_c.then(|| {
@@ -386,11 +399,12 @@ impl Run<'_> {
                 "every action is done, but the state still marks the plan as in progress: {err}"
             )));
         }
-        let final_state = journal.finish().await;
+        let (final_state, journal) = journal.finish_with_stats().await;
         self.reporter.event(&Event::Summary(&outcome));
         Ok(Applied {
             outcome,
             state: Some(final_state),
+            journal,
         })
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod apply;
 pub mod connect;
+pub mod init;
 pub mod plan;
 
 use std::path::Path;
@@ -157,6 +158,20 @@ pub(crate) struct Loaded {
     /// Whether the state file exists (a missing one is planned as empty).
     pub state_exists: bool,
     pub desired: Desired,
+}
+
+/// The backend the desired file at `desired` names (`backend:`), else the local state
+/// directory `state_dir`.
+pub fn state_backend(
+    desired: &Path,
+    state_dir: &Path,
+) -> anyhow::Result<std::sync::Arc<dyn crate::state::Backend>> {
+    Ok(match crate::config::backend(desired)? {
+        Some(schema) => std::sync::Arc::new(crate::state::postgres::Postgres::connect(&schema)?),
+        None => std::sync::Arc::new(crate::state::Local {
+            dir: state_dir.to_owned(),
+        }),
+    })
 }
 
 /// What a plan starts from before any state exists: nothing recorded, no lineage yet

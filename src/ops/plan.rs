@@ -115,24 +115,24 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
 /// Reads the state (sharing the lock while reading, so a running apply is waited for, as
 /// Terraform does) and the desired file.
 fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded> {
+    let backend = super::state_backend(&request.desired, &request.state_dir)?;
     let recorded = {
-        let _lock = crate::state::Lock::acquire_shared_with(
-            &request.state_dir,
-            request.lock_timeout,
-            |holder| {
-                reporter.event(&Event::LockWait {
-                    holder,
-                    timeout: request.lock_timeout,
-                })
-            },
-        )?;
-        crate::state::read(&request.state_dir)?
+        let _lock = backend.lock_shared(request.lock_timeout, &mut |holder| {
+            reporter.event(&Event::LockWait {
+                holder,
+                timeout: request.lock_timeout,
+            })
+        })?;
+        backend.read()?
     };
     let state_exists = recorded.is_some();
     let state = recorded.unwrap_or_else(|| {
-        reporter.event(&Event::NoState {
-            path: &crate::state::state_path(&request.state_dir),
-        });
+        // The state file's path, or `postgres schema NAME`.
+        let place = match backend.local_dir() {
+            Some(dir) => crate::state::state_path(dir),
+            None => std::path::PathBuf::from(backend.name()),
+        };
+        reporter.event(&Event::NoState { path: &place });
         empty_state()
     });
     let addresses = state.resources.keys().cloned().collect();

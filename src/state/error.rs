@@ -20,6 +20,10 @@ fn restore_advice(path: &std::path::Path) -> String {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
+    /// The postgres backend's database.
+    #[error(transparent)]
+    Postgres(#[from] super::postgres::PgError),
+
     #[error("cannot read the state file {path}: {source}")]
     Read {
         path: PathBuf,

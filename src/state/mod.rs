@@ -13,17 +13,22 @@
 //! - [`Lock`]: the lock file `.vpnform.lock` beside it (`lock.rs`); writers hold it
 //!   exclusively, `plan` shares it ([`ReadLock`]) without needing write access.
 //! - [`ops`]: the `vpnform state list|show|rm|unprotect` operations.
+//! - [`Backend`]: the state behind one interface (read, write with a serial check,
+//!   lock), implemented by the file ([`Local`]) and by PostgreSQL ([`postgres`]).
 
+pub mod backend;
 mod error;
 mod lock;
 mod model;
 pub mod ops;
+pub mod postgres;
 mod read;
 mod validate;
 mod write;
 mod written;
 mod yaml;
 
+pub use backend::{Backend, Held, Local};
 pub use error::StateError;
 pub use lock::{
     Lock, LockHolder, LockStatus, ReadLock, force_unlock, host_name, lock_path, lock_status,

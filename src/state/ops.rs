@@ -19,6 +19,15 @@ pub fn read_existing(dir: &Path) -> Result<State, StateError> {
 }
 
 fn unknown(dir: &Path, state: &State, addresses: Vec<String>) -> StateError {
+    unknown_in(state_path(dir), state, addresses)
+}
+
+/// [`unknown`] for a state that `place` names (a file, or `postgres schema NAME`).
+pub(crate) fn unknown_in(
+    place: std::path::PathBuf,
+    state: &State,
+    addresses: Vec<String>,
+) -> StateError {
     let suggestions = addresses
         .iter()
         .map(|a| {
@@ -31,7 +40,7 @@ fn unknown(dir: &Path, state: &State, addresses: Vec<String>) -> StateError {
         })
         .collect();
     StateError::UnknownAddress {
-        path: state_path(dir),
+        path: place,
         addresses,
         suggestions,
     }

@@ -290,7 +290,7 @@ fn the_local_workflow_keeps_the_state_before_pushing_and_the_postgres_one_commit
     let (text, _) = read_workflow(POSTGRES);
     assert!(!text.contains("git push"));
     assert!(text.contains("VPNFORM_PG_URL: ${{ secrets.VPNFORM_PG_URL }}"));
-    assert!(text.contains("NOT USABLE YET"));
+    assert!(text.contains("vpnform init --migrate-state"));
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod lifecycle;
 mod lifecycle_wire;
 mod perf;
 mod plan;
+mod postgres;
 mod rates;
 mod reliability;
 mod sandbox;

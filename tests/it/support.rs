@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 mod cloud;
+pub mod pg;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

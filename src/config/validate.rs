@@ -93,6 +93,8 @@ pub fn backend(text: &str, root: &Node) -> Result<Option<String>, Vec<Diagnostic
     let mut checker = Checker {
         lines: super::source_lines(text),
         diagnostics: Vec::new(),
+        dir: Default::default(),
+        secrets: Vec::new(),
     };
     let schema = checker.backend(node);
     if checker.diagnostics.is_empty() {

@@ -98,4 +98,22 @@ mod tests {
         assert_eq!(server.local_subnet.as_deref(), Some("10.0.0.0/24"));
         assert_eq!(server.vpn_gateway, "vpn-office");
     }
+
+    #[test]
+    fn from_state_seeds_every_recorded_attribute_and_no_server_for_a_create() {
+        let text = "version: 1\nlineage: l\nserial: 3\nresources:\n  ipsec_server.office:\n    id: iss-office\n    region: cn-shanghai\n    vpn_gateway: vpn-office\n    psk: {env: OFFICE_PSK}\n    attributes: {client_ip_pool: 10.8.0.0/16, effect_immediately: 'true', ike_config.ike_version: ikev1, ike_config.ike_lifetime: '3600', ike_config.remote_id: office, ipsec_config.ipsec_pfs: disabled, ipsec_config.ipsec_lifetime: '600'}\npending:\n- {address: ipsec_server.new, action: create, region: cn-shanghai, vpn_gateway: vpn-new, client_token: t, plan_hash: h, started_at: x}\n";
+        let state: crate::state::State = serde_saphyr::from_str(text).unwrap();
+        let world = from_state(&state);
+        let server = &world.ipsec_servers["iss-office"];
+        assert_eq!(server.client_ip_pool.as_deref(), Some("10.8.0.0/16"));
+        assert!(server.effect_immediately);
+        assert_eq!(server.ike_config.ike_version, "ikev1");
+        assert_eq!(server.ike_config.ike_lifetime, 3600);
+        assert_eq!(server.ike_config.remote_id, "office");
+        assert_eq!(server.ipsec_config.ipsec_pfs, "disabled");
+        assert_eq!(server.ipsec_config.ipsec_lifetime, 600);
+        // The pending create's gateway exists; the server it may have made does not.
+        assert!(world.vpn_gateways.contains_key("vpn-new"));
+        assert_eq!(world.ipsec_servers.len(), 1);
+    }
 }

@@ -149,6 +149,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             vpn_gateway: "vpn-keep".into(),
             depends_on: vec![],
             protect: false,
+            psk: None,
             attributes: Default::default(),
         },
     );
@@ -171,6 +172,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
                 vpn_gateway: gateway.clone(),
                 depends_on,
                 protect: false,
+                psk: None,
                 attributes: Default::default(),
             },
         );

@@ -29,7 +29,8 @@ use super::watch::{GatewayWatch, PollStrategy, WaitKind};
 use crate::Address;
 use crate::cloud::{ApiError, Client, DeleteIpsecServer, ErrorClass};
 use crate::plan::{Action, ActionKind};
-use crate::state::{PendingOp, Resource};
+use crate::secret::Secret;
+use crate::state::PendingOp;
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -170,6 +171,7 @@ struct Shared {
     reporter: Arc<dyn Reporter>,
     options: ApplyOptions,
     plan_hash: String,
+    keys: BTreeMap<Address, Secret>,
     cancel: watch::Receiver<bool>,
     gateways: Mutex<HashMap<GatewayKey, Arc<tokio::sync::Mutex<()>>>>,
     /// Deletes of this run per gateway not yet started, so a wait knows whether another
@@ -216,6 +218,8 @@ pub(crate) struct Execution<'a> {
     pub journal: Arc<Journal>,
     pub reporter: Arc<dyn Reporter>,
     pub options: ApplyOptions,
+    /// The PSKs read from their sources at the start of the run, by address.
+    pub keys: BTreeMap<Address, Secret>,
 }
 
 /// Runs the actions (and resolves the pending operations), returning what happened to
@@ -232,13 +236,26 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         journal,
         reporter,
         options,
+        keys,
     } = execution;
     let works = works(actions, pending);
-    let mut queued: HashMap<(String, String), usize> = HashMap::new();
-    for w in works
+    // A create or update journaled by an earlier run that this plan no longer makes: the
+    // plan, made since, found nothing left to do for it (its effect holds, or the entry
+    // is gone from the desired file), so the entry goes.
+    let named: std::collections::BTreeSet<&str> =
+        actions.iter().map(|a| a.address.as_str()).collect();
+    for p in pending
         .iter()
-        .filter(|w| w.action.action == ActionKind::Delete)
+        .filter(|p| p.action != "delete" && !named.contains(p.address.as_str()))
     {
+        let _ = journal
+            .record(Change::Abandoned {
+                address: p.address.clone(),
+            })
+            .await;
+    }
+    let mut queued: HashMap<(String, String), usize> = HashMap::new();
+    for w in works.iter().filter(|w| w.action.mutates_cloud()) {
         *queued
             .entry((w.action.region.clone(), w.action.vpn_gateway.clone()))
             .or_default() += 1;
@@ -255,6 +272,7 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         reporter,
         options,
         plan_hash: plan_hash.to_owned(),
+        keys,
         cancel,
         gateways: Mutex::new(HashMap::new()),
         holders: Mutex::new(HashMap::new()),
@@ -329,14 +347,14 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
         actions.iter().map(|a| a.address.as_str()).collect();
     for p in pending
         .iter()
-        .filter(|p| !named.contains(p.address.as_str()))
+        .filter(|p| p.action == "delete" && !named.contains(p.address.as_str()))
     {
         works.push(Work {
             action: Action {
                 address: p.address.clone(),
                 resource_kind: crate::address::IPSEC_SERVER.into(),
                 action: ActionKind::Delete,
-                id: p.id.clone(),
+                id: p.id.clone().unwrap_or_default(),
                 region: p.region.clone(),
                 vpn_gateway: p.vpn_gateway.clone(),
                 depends_on: vec![],
@@ -346,6 +364,7 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
                 protect: false,
                 attributes: Default::default(),
                 changes: Vec::new(),
+                psk: None,
             },
             token: p.client_token.clone(),
             journaled: true,
@@ -379,82 +398,56 @@ async fn run(
         return ActionResult::NotStarted;
     }
     let a = &work.action;
-    // A delete restarts the clock once it has its gateway: its elapsed time is its own,
-    // not the time it spent queued behind another action.
+    // A mutation restarts the clock once it has its gateway: its elapsed time is its
+    // own, not the time it spent queued behind another action.
     let mut started = Instant::now();
-    if a.action != ActionKind::Delete {
-        // A delete reports its start once its intent is journaled.
+    if !a.mutates_cloud() {
+        // A mutation reports its start once its intent is journaled.
         shared.reporter.event(&Event::Start {
             address: a.address.clone(),
             action: a.action,
             id: a.id.clone(),
         });
     }
-    let result = match a.action {
-        ActionKind::Forget => shared
-            .journal
-            .record(Change::Forgotten {
-                address: a.address.clone(),
-            })
-            .await
-            .map(|()| false)
-            .map_err(|e| e.to_string()),
-        ActionKind::Adopt | ActionKind::Update => shared
-            .journal
-            .record(Change::Adopted {
-                address: a.address.clone(),
-                resource: Resource {
-                    id: a.id.clone(),
-                    region: a.region.clone(),
-                    vpn_gateway: a.vpn_gateway.clone(),
-                    depends_on: a.depends_on.clone(),
-                    protect: a.protect,
-                    attributes: a.attributes.clone(),
-                },
-            })
-            .await
-            .map(|()| false)
-            .map_err(|e| e.to_string()),
-        ActionKind::Delete => {
-            let lock = shared.gateway_lock(&a.region, &a.vpn_gateway);
-            let key = (a.region.clone(), a.vpn_gateway.clone());
-            let gateway = match lock.clone().try_lock_owned() {
-                Ok(guard) => guard,
-                Err(_) => {
-                    let behind = shared.holders.lock().unwrap().get(&key).cloned();
-                    shared.reporter.event(&Event::Queued {
-                        address: a.address.clone(),
-                        action: a.action,
-                        id: a.id.clone(),
-                        gateway: a.vpn_gateway.clone(),
-                        behind,
-                        code: None,
-                    });
-                    lock.clone().lock_owned().await
+    let result = if a.mutates_cloud() {
+        let Some(gateway) = take_gateway(shared, a).await else {
+            return ActionResult::NotStarted;
+        };
+        started = Instant::now();
+        match a.action {
+            ActionKind::Delete => delete(shared, &work, started, gateway).await.map(|gone| {
+                if gone {
+                    Finished::AlreadyGone
+                } else {
+                    Finished::Done(None)
                 }
-            };
-            shared
-                .holders
-                .lock()
-                .unwrap()
-                .insert(key, a.address.clone());
-            started = Instant::now();
-            if let Some(n) = shared
-                .queued
-                .lock()
-                .unwrap()
-                .get_mut(&(a.region.clone(), a.vpn_gateway.clone()))
-            {
-                *n = n.saturating_sub(1);
-            }
-            if shared.cancelled() {
-                return ActionResult::NotStarted;
-            }
-            delete(shared, &work, started, gateway).await
+            }),
+            ActionKind::Create => create(shared, &work, started, gateway)
+                .await
+                .map(|id| Finished::Done(Some(id))),
+            _ => adopt_then_update(shared, &work, started, gateway)
+                .await
+                .map(|()| Finished::Done(None)),
         }
+    } else {
+        let change = match a.action {
+            ActionKind::Forget => Change::Forgotten {
+                address: a.address.clone(),
+            },
+            _ => Change::Adopted {
+                address: a.address.clone(),
+                resource: a.resource_after(),
+            },
+        };
+        shared
+            .journal
+            .record(change)
+            .await
+            .map(|()| Finished::Done(None))
+            .map_err(|e| e.to_string())
     };
     match result {
-        Ok(true) => {
+        Ok(Finished::AlreadyGone) => {
             let elapsed = started.elapsed();
             shared.reporter.event(&Event::AlreadyGone {
                 address: a.address.clone(),
@@ -463,12 +456,12 @@ async fn run(
             });
             ActionResult::AlreadyGone { elapsed }
         }
-        Ok(false) => {
+        Ok(Finished::Done(new_id)) => {
             let elapsed = started.elapsed();
             shared.reporter.event(&Event::Complete {
                 address: a.address.clone(),
                 action: a.action,
-                id: a.id.clone(),
+                id: new_id.unwrap_or_else(|| a.id.clone()),
                 elapsed,
             });
             ActionResult::Done { elapsed }
@@ -484,6 +477,45 @@ async fn run(
             ActionResult::Failed { message }
         }
     }
+}
+
+/// How an action ended well.
+enum Finished {
+    /// Done; a create's new id.
+    Done(Option<String>),
+    /// A delete whose server was already gone.
+    AlreadyGone,
+}
+
+/// Waits for `a`'s VPN gateway to be free of this run's other mutations and takes it;
+/// `None` when the run was cancelled meanwhile.
+async fn take_gateway(shared: &Shared, a: &Action) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    let lock = shared.gateway_lock(&a.region, &a.vpn_gateway);
+    let key = (a.region.clone(), a.vpn_gateway.clone());
+    let gateway = match lock.clone().try_lock_owned() {
+        Ok(guard) => guard,
+        Err(_) => {
+            let behind = shared.holders.lock().unwrap().get(&key).cloned();
+            shared.reporter.event(&Event::Queued {
+                address: a.address.clone(),
+                action: a.action,
+                id: a.id.clone(),
+                gateway: a.vpn_gateway.clone(),
+                behind,
+                code: None,
+            });
+            lock.clone().lock_owned().await
+        }
+    };
+    shared
+        .holders
+        .lock()
+        .unwrap()
+        .insert(key.clone(), a.address.clone());
+    if let Some(n) = shared.queued.lock().unwrap().get_mut(&key) {
+        *n = n.saturating_sub(1);
+    }
+    (!shared.cancelled()).then_some(gateway)
 }
 
 const KEPT: &str =
@@ -503,7 +535,7 @@ async fn delete(
             .record(Change::Pending(PendingOp {
                 address: a.address.clone(),
                 action: "delete".into(),
-                id: a.id.clone(),
+                id: Some(a.id.clone()),
                 region: a.region.clone(),
                 vpn_gateway: a.vpn_gateway.clone(),
                 client_token: work.token.clone(),
@@ -634,6 +666,318 @@ async fn delete(
         "DeleteIpsecServer was accepted but {} is still listed after gateway {} returned to active {} times; {KEPT}",
         a.id, a.vpn_gateway, shared.options.confirm_attempts
     ))
+}
+
+/// Journals the intent of a create or update (unless an earlier run did) and reports
+/// its start.
+async fn journal_intent(shared: &Shared, work: &Work, id: Option<String>) -> Result<(), String> {
+    let a = &work.action;
+    if !work.journaled {
+        shared
+            .journal
+            .record(Change::Pending(PendingOp {
+                address: a.address.clone(),
+                action: a.action.as_str().into(),
+                id,
+                region: a.region.clone(),
+                vpn_gateway: a.vpn_gateway.clone(),
+                client_token: work.token.clone(),
+                plan_hash: shared.plan_hash.clone(),
+                started_at: jiff::Timestamp::now()
+                    .strftime("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string(),
+            }))
+            .await
+            .map_err(|e| format!("not sent: {e}"))?;
+    }
+    shared.reporter.event(&Event::Start {
+        address: a.address.clone(),
+        action: a.action,
+        id: a.id.clone(),
+    });
+    Ok(())
+}
+
+/// The PSK an action sends: read from its source at the start of this run.
+fn key_of(shared: &Shared, a: &Action) -> Result<Option<Secret>, String> {
+    match &a.psk {
+        Some(psk) if psk.changed => match shared.keys.get(&a.address) {
+            Some(key) => Ok(Some(key.clone())),
+            None => Err(format!(
+                "not sent: the pre-shared key from {} was not read at the start of this run; \
+                 check `psk` in the desired file",
+                psk.source
+            )),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// Sends a create or update with the action's token until the cloud accepts or refuses
+/// it: contention waits for the gateway and retries (the client itself retries
+/// throttling and transient failures with the same token).
+async fn send<T, F, Fut>(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    mut call: F,
+) -> Result<T, String>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let a = &work.action;
+    let mut contention_waits = 0;
+    loop {
+        match progress(shared, work, started, call()).await {
+            Ok(answer) => return Ok(answer),
+            Err(e) if e.class == ErrorClass::Contention => {
+                contention_waits += 1;
+                if contention_waits > shared.options.max_contention_waits {
+                    if !work.journaled {
+                        abandon(shared, a).await;
+                    }
+                    return Err(format!(
+                        "gateway {} stayed busy through {} waits: {}",
+                        a.vpn_gateway, shared.options.max_contention_waits, e
+                    ));
+                }
+                shared.reporter.event(&Event::Queued {
+                    address: a.address.clone(),
+                    action: a.action,
+                    id: a.id.clone(),
+                    gateway: a.vpn_gateway.clone(),
+                    behind: None,
+                    code: Some(e.code.clone()),
+                });
+                wait_active(shared, work, started, WaitKind::EXACT).await?;
+            }
+            Err(e) if matches!(e.class, ErrorClass::Terminal | ErrorClass::NotFound) => {
+                // A refusal: this request had no effect. Unless an earlier run's request
+                // with this token may have had one, the intent is dropped.
+                if !work.journaled {
+                    abandon(shared, a).await;
+                    return Err(api_message(&e));
+                }
+                return Err(format!("{}; {KEPT}", api_message(&e)));
+            }
+            // Retries exhausted: the outcome is unknown, so the intent is kept.
+            Err(e) => return Err(format!("{}; {KEPT}", api_message(&e))),
+        }
+    }
+}
+
+/// The servers `ListIpsecServers` answers for `a`'s gateway (`id: None`) or for `id`.
+async fn list(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    id: Option<&str>,
+) -> Result<Vec<crate::cloud::IpsecServer>, String> {
+    let a = &work.action;
+    let request = crate::cloud::ListIpsecServers {
+        region: a.region.clone(),
+        vpn_gateway: id.is_none().then(|| a.vpn_gateway.clone()),
+        ids: id.map(|id| vec![id.to_owned()]).unwrap_or_default(),
+    };
+    progress(
+        shared,
+        work,
+        started,
+        shared.client.list_ipsec_servers(&request),
+    )
+    .await
+    .map_err(|e| {
+        format!(
+            "cannot confirm the {}: {}; {KEPT}",
+            a.action.as_str(),
+            api_message(&e)
+        )
+    })
+}
+
+/// Whether a listed server holds what `a` sent: its values, and the key it sent.
+fn holds_intended(shared: &Shared, a: &Action, server: &crate::cloud::IpsecServer) -> bool {
+    let key_holds = match &a.psk {
+        Some(p) if p.changed => shared
+            .keys
+            .get(&a.address)
+            .is_some_and(|key| server.psk.as_ref() == Some(key)),
+        _ => true,
+    };
+    key_holds
+        && crate::plan::calls::holds(
+            &crate::plan::calls::attributes(server),
+            &crate::plan::calls::intended(a),
+        )
+}
+
+/// Waits for the gateway, then reads `id` until it holds what `a` sent (bounded); then
+/// records it (the listed attributes, never the key) and drops the pending entry.
+async fn confirm_and_record(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    id: &str,
+) -> Result<(), String> {
+    let a = &work.action;
+    let mut recheck = Duration::ZERO;
+    for attempt in 0..shared.options.confirm_attempts {
+        let kind = if attempt == 0 {
+            WaitKind {
+                urgent: true,
+                after_own_change: true,
+            }
+        } else {
+            // The status or the listing lags: look again later, each time twice as late.
+            progress(shared, work, started, tokio::time::sleep(recheck)).await;
+            WaitKind::EXACT
+        };
+        wait_active(shared, work, started, kind).await?;
+        let listed = list(shared, work, started, Some(id)).await?;
+        if let Some(server) = listed.iter().find(|s| s.id == id)
+            && holds_intended(shared, a, server)
+        {
+            return record_written(shared, a, id, server).await;
+        }
+        recheck = if attempt == 0 {
+            shared.watch.recheck_base(&a.region)
+        } else {
+            (recheck * 2).min(MAX_RECHECK)
+        };
+    }
+    Err(format!(
+        "{} was accepted but {id} does not list the values sent after gateway {} returned to \
+         active {} times; {KEPT}",
+        if a.action == ActionKind::Create {
+            "CreateIpsecServer"
+        } else {
+            "UpdateIpsecServer"
+        },
+        a.vpn_gateway,
+        shared.options.confirm_attempts
+    ))
+}
+
+async fn record_written(
+    shared: &Shared,
+    a: &Action,
+    id: &str,
+    server: &crate::cloud::IpsecServer,
+) -> Result<(), String> {
+    let mut resource = a.resource_after();
+    resource.id = id.to_owned();
+    resource.attributes = crate::plan::calls::attributes(server);
+    shared
+        .journal
+        .record(Change::Written {
+            address: a.address.clone(),
+            resource,
+        })
+        .await
+        .map_err(|e| format!("{id} is {} in the cloud, but {e}; {KEPT}", past(a.action)))
+}
+
+fn past(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Create => "created",
+        _ => "updated",
+    }
+}
+
+/// Creates `work`'s server; returns its new id.
+///
+/// A create journaled by an earlier run is resolved from the cloud first: the gateway
+/// holds at most one server, so one listed there with the values sent is this create's,
+/// recorded without a second call. Otherwise the create is (re-)sent with the journal's
+/// token: if the earlier request took effect, the cloud answers it again (same token,
+/// same parameters), so a lost answer is never a second server.
+async fn create(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    gateway: tokio::sync::OwnedMutexGuard<()>,
+) -> Result<String, String> {
+    let a = &work.action;
+    let key = key_of(shared, a)?;
+    journal_intent(shared, work, None).await?;
+    if work.journaled {
+        let listed = list(shared, work, started, None).await?;
+        if let Some(server) = listed
+            .iter()
+            .find(|s| s.vpn_gateway == a.vpn_gateway && holds_intended(shared, a, s))
+        {
+            let id = server.id.clone();
+            record_written(shared, a, &id, server).await?;
+            drop(gateway);
+            return Ok(id);
+        }
+    }
+    let request = crate::plan::calls::create_request(a, key, Some(work.token.clone()), false);
+    let created = send(shared, work, started, || {
+        shared.client.create_ipsec_server(&request)
+    })
+    .await?;
+    let confirmed = confirm_and_record(shared, work, started, &created.id).await;
+    drop(gateway);
+    confirmed.map(|()| created.id)
+}
+
+/// An adopt whose managed attributes differ is recorded first (as the cloud lists it),
+/// then updated in place like any recorded server.
+async fn adopt_then_update(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    gateway: tokio::sync::OwnedMutexGuard<()>,
+) -> Result<(), String> {
+    let a = &work.action;
+    if a.action == ActionKind::Adopt {
+        let mut resource = a.resource_after();
+        resource.attributes = a.attributes.clone();
+        shared
+            .journal
+            .record(Change::Adopted {
+                address: a.address.clone(),
+                resource,
+            })
+            .await
+            .map_err(|e| format!("not adopted: {e}"))?;
+    }
+    update(shared, work, started, gateway).await
+}
+
+/// Updates `work`'s server in place: `UpdateIpsecServer` with the changed fields only.
+/// An update journaled by an earlier run whose values already hold is recorded without
+/// a call; otherwise it is (re-)sent with the journal's token.
+async fn update(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    gateway: tokio::sync::OwnedMutexGuard<()>,
+) -> Result<(), String> {
+    let a = &work.action;
+    let key = key_of(shared, a)?;
+    journal_intent(shared, work, Some(a.id.clone())).await?;
+    if work.journaled {
+        let listed = list(shared, work, started, Some(&a.id)).await?;
+        if let Some(server) = listed
+            .iter()
+            .find(|s| s.id == a.id && holds_intended(shared, a, s))
+        {
+            let recorded = record_written(shared, a, &a.id, server).await;
+            drop(gateway);
+            return recorded;
+        }
+    }
+    let request = crate::plan::calls::update_request(a, key, Some(work.token.clone()), false);
+    send(shared, work, started, || {
+        shared.client.update_ipsec_server(&request)
+    })
+    .await?;
+    let confirmed = confirm_and_record(shared, work, started, &a.id).await;
+    drop(gateway);
+    confirmed
 }
 
 /// The longest pause between two confirmations of one delete.

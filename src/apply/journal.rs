@@ -20,6 +20,11 @@ pub enum Change {
     Deleted { address: Address },
     /// The operation certainly had no effect (a terminal refusal): drop its pending entry.
     Abandoned { address: Address },
+    /// A create or update is confirmed: record the resource and drop its pending entry.
+    Written {
+        address: Address,
+        resource: Resource,
+    },
     /// Record an adopted resource.
     Adopted {
         address: Address,
@@ -198,6 +203,10 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
             let old = state.resources.insert(address.clone(), resource.clone());
             old.as_ref() != Some(resource)
         }
+        Change::Written { address, resource } => {
+            let old = state.resources.insert(address.clone(), resource.clone());
+            remove_pending(state, address) || old.as_ref() != Some(resource)
+        }
         Change::Forgotten { address } => {
             let removed = state.resources.remove(address).is_some();
             remove_pending(state, address) || removed
@@ -221,8 +230,8 @@ pub struct BadEntry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the state file {} is corrupt: its `pending` journal has {} that vpnform would not \
-     have written, so nothing was applied:\n{}\nvpnform journals only deletes of recorded, \
-     unprotected servers that are no longer desired. Restore the state from git (`git log \
+     have written, so nothing was applied:\n{}\nvpnform journals deletes of recorded, \
+     unprotected servers that are no longer desired, and creates and updates of desired ones. Restore the state from git (`git log \
      -p -- {}`), or remove the entries from `pending` if you know no such operation was sent",
     path.display(),
     if entries.len() == 1 { "an entry".to_string() } else { format!("{} entries", entries.len()) },
@@ -262,12 +271,32 @@ pub fn check_pending(
             bad("address", "a second entry for the same address".into());
             continue;
         }
-        if p.action != "delete" {
-            bad(
-                "action",
-                format!("`{}` is not an operation vpnform journals", p.action),
-            );
-            continue;
+        match p.action.as_str() {
+            "delete" | "update" => {}
+            "create" => {
+                // A create is journaled for a desired address nothing records yet; its
+                // resource and its entry are written together once it is confirmed.
+                if state.resources.contains_key(&p.address) {
+                    bad(
+                        "address",
+                        "a create at an address the state already records".into(),
+                    );
+                }
+                if !desired.contains(&p.address) {
+                    bad(
+                        "address",
+                        "a create of a server that is not in the desired file".into(),
+                    );
+                }
+                continue;
+            }
+            other => {
+                bad(
+                    "action",
+                    format!("`{other}` is not an operation vpnform journals"),
+                );
+                continue;
+            }
         }
         let Some(resource) = state.resources.get(&p.address) else {
             bad(
@@ -276,10 +305,15 @@ pub fn check_pending(
             );
             continue;
         };
+        let id = p.id.as_deref().unwrap_or_default();
         for (field, entry, recorded) in [
-            ("id", &p.id, &resource.id),
-            ("region", &p.region, &resource.region),
-            ("vpn_gateway", &p.vpn_gateway, &resource.vpn_gateway),
+            ("id", id, resource.id.as_str()),
+            ("region", p.region.as_str(), resource.region.as_str()),
+            (
+                "vpn_gateway",
+                p.vpn_gateway.as_str(),
+                resource.vpn_gateway.as_str(),
+            ),
         ] {
             if entry != recorded {
                 bad(
@@ -287,6 +321,15 @@ pub fn check_pending(
                     format!("{entry} differs from the recorded {field} {recorded}"),
                 );
             }
+        }
+        if p.action == "update" {
+            if !desired.contains(&p.address) {
+                bad(
+                    "address",
+                    "an update of a server that is not in the desired file".into(),
+                );
+            }
+            continue;
         }
         if resource.protect {
             bad(
@@ -339,6 +382,7 @@ mod tests {
                 vpn_gateway: "vpn-a".into(),
                 depends_on: vec![],
                 protect: false,
+                psk: None,
                 attributes: Default::default(),
             },
         );
@@ -349,7 +393,7 @@ mod tests {
         PendingOp {
             address: "ipsec_server.a".into(),
             action: "delete".into(),
-            id: "iss-a".into(),
+            id: Some("iss-a".into()),
             region: "cn-hangzhou".into(),
             vpn_gateway: "vpn-a".into(),
             client_token: "vpnform-0123".into(),
@@ -438,9 +482,44 @@ mod tests {
         assert_eq!(err.entries.len(), 1);
         assert_eq!(err.entries[0].field, "address");
         // Another action word is not something vpnform journals.
-        s.pending[0].action = "update".into();
+        s.pending[0].action = "rename".into();
         let err = check_pending(&s, &Default::default(), path).unwrap_err();
         assert_eq!(err.entries[0].field, "action");
+        // An update is journaled for a recorded server that is still desired.
+        s.pending[0].action = "update".into();
+        assert_eq!(check_pending(&s, &desired, path), Ok(()));
+        let err = check_pending(&s, &Default::default(), path).unwrap_err();
+        assert_eq!(
+            err.entries[0].problem,
+            "an update of a server that is not in the desired file"
+        );
+    }
+
+    #[test]
+    fn a_journaled_create_is_for_a_desired_address_nothing_records() {
+        let mut s = state();
+        s.pending.push(PendingOp {
+            address: "ipsec_server.b".into(),
+            action: "create".into(),
+            id: None,
+            ..op()
+        });
+        let path = std::path::Path::new("state/vpnform.state.yaml");
+        let desired = std::collections::BTreeSet::from([Address::from("ipsec_server.b")]);
+        assert_eq!(check_pending(&s, &desired, path), Ok(()));
+        let err = check_pending(&s, &Default::default(), path).unwrap_err();
+        assert_eq!(
+            err.entries[0].problem,
+            "a create of a server that is not in the desired file"
+        );
+        // A create at an address the state records already: not one vpnform wrote.
+        s.pending[0].address = "ipsec_server.a".into();
+        let desired = std::collections::BTreeSet::from([Address::from("ipsec_server.a")]);
+        let err = check_pending(&s, &desired, path).unwrap_err();
+        assert_eq!(
+            err.entries[0].problem,
+            "a create at an address the state already records"
+        );
     }
 
     #[tokio::test]

@@ -218,12 +218,60 @@ pub fn remaining(plan: &Plan, state: &State) -> Vec<crate::plan::Action> {
         .iter()
         .filter(|a| match a.action {
             ActionKind::Delete | ActionKind::Forget => state.resources.contains_key(&a.address),
-            ActionKind::Adopt => !state.resources.contains_key(&a.address),
+            ActionKind::Adopt | ActionKind::Create => !state.resources.contains_key(&a.address),
             // Recording the desired values again is harmless.
             ActionKind::Update => state.resources.contains_key(&a.address),
         })
         .cloned()
         .collect()
+}
+
+/// What the plan claims the cloud answered for the recorded, desired servers, as a
+/// refresh would carry it: for each, the desired managed values, except that an update
+/// says the cloud held its changes' old values, and which PSKs differ. Like a forget,
+/// drift is learned from the cloud and cannot be derived from the files; apply confirms
+/// the result against the cloud.
+fn claimed_drift(
+    plan: &Plan,
+    state: &State,
+    desired: &Desired,
+) -> (
+    BTreeMap<Address, BTreeMap<String, String>>,
+    BTreeSet<Address>,
+) {
+    let updates: BTreeMap<&str, &Action> = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a.action, ActionKind::Update | ActionKind::Adopt))
+        .map(|a| (a.address.as_str(), a))
+        .collect();
+    let mut observed = BTreeMap::new();
+    for (address, server) in &desired.servers {
+        let recorded = state.resources.get(address);
+        if recorded.is_none() && !updates.contains_key(address.as_str()) {
+            continue;
+        }
+        let mut current = recorded.map(|r| r.attributes.clone()).unwrap_or_default();
+        for (field, value) in crate::plan::drift::managed_values(&server.attributes) {
+            current.insert(field.to_owned(), value);
+        }
+        if let Some(update) = updates.get(address.as_str()) {
+            for c in update.cloud_changes().filter(|c| c.field != "psk") {
+                if c.from == crate::plan::drift::NOT_RECORDED {
+                    current.remove(&c.field);
+                } else {
+                    current.insert(c.field.clone(), c.from.clone());
+                }
+            }
+        }
+        observed.insert(address.clone(), current);
+    }
+    let psk_changed = updates
+        .values()
+        .filter(|a| a.psk.as_ref().is_some_and(|p| p.changed))
+        .map(|a| a.address.clone())
+        .collect();
+    (observed, psk_changed)
 }
 
 /// Derives the offline part of `plan` again from `state` and `desired` and returns the
@@ -248,9 +296,14 @@ pub fn derive(
         .filter(|a| a.action == ActionKind::Forget)
         .map(|a| a.address.clone())
         .collect();
+    let (observed, psk_changed) = claimed_drift(plan, state, desired);
     let options = PlanOptions {
         max_deletes: None,
-        refresh: Some(Refresh { gone }),
+        refresh: Some(Refresh {
+            gone,
+            observed,
+            psk_changed,
+        }),
         // The saved targets are hashed: the same ones give the same actions.
         targets: plan.targets.iter().cloned().collect(),
     };
@@ -500,6 +553,7 @@ mod tests {
             vpn_gateway: format!("vpn-{}", &id[4..]),
             depends_on: Vec::new(),
             protect,
+            psk: None,
             attributes: BTreeMap::new(),
         }
     }

@@ -121,7 +121,9 @@ pub async fn run(
     // A saved plan needs the desired file only to seed a rehearsal.
     let seed = (saved_plan.is_none() || rehearsal).then_some(&desired);
     // Every key read again before any call: a source gone since the plan stops here.
-    let _keys = crate::config::psk::read_all(&desired)?;
+    let keys = crate::config::psk::read_all(&desired)?
+        .into_iter()
+        .collect();
     let connection = super::connect::connect(&request.cloud, &state, seed, &reporter).await?;
     let source = match saved_plan {
         Some(saved) => Source::Saved(saved),
@@ -136,6 +138,7 @@ pub async fn run(
         state_path: &state_path,
         state_exists,
         write_dir: &write_dir,
+        keys,
     };
     let result = run.go(source, state, approve).await;
     connection.close().await;
@@ -264,6 +267,8 @@ struct Run<'a> {
     state_path: &'a Path,
     state_exists: bool,
     write_dir: &'a Path,
+    /// The PSKs read from their sources at the start of this run, by address.
+    keys: std::collections::BTreeMap<crate::Address, crate::secret::Secret>,
 }
 
 impl Run<'_> {
@@ -397,6 +402,7 @@ impl Run<'_> {
                 journal: journal.clone(),
                 reporter: forward,
                 options: self.request.options.clone(),
+                keys: self.keys.clone(),
             },
             cancel_rx,
         )

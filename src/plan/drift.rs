@@ -19,7 +19,28 @@ pub fn managed_changes(
     desired: &Attributes,
     recorded: &BTreeMap<String, String>,
 ) -> Vec<FieldChange> {
-    let mut wanted: Vec<(&str, String)> = Vec::new();
+    managed_values(desired)
+        .into_iter()
+        .filter_map(|(field, to)| {
+            let from = recorded.get(field);
+            let same = match (field, from) {
+                ("local_subnet", Some(have)) => same_subnets(have, &to),
+                (_, Some(have)) => *have == to,
+                (_, None) => false,
+            };
+            (!same).then(|| FieldChange {
+                field: field.to_owned(),
+                from: from.cloned().unwrap_or_else(|| NOT_RECORDED.to_owned()),
+                to,
+            })
+        })
+        .collect()
+}
+
+/// The managed attributes `desired` writes, in the text form ListIpsecServers answers
+/// and the state records (`ike_config.ike_version`, ...), in the desired file's order.
+pub fn managed_values(desired: &Attributes) -> Vec<(&'static str, String)> {
+    let mut wanted: Vec<(&'static str, String)> = Vec::new();
     if let Some(name) = &desired.name {
         wanted.push(("name", name.as_str().to_owned()));
     }
@@ -85,21 +106,6 @@ pub fn managed_changes(
         wanted.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
     }
     wanted
-        .into_iter()
-        .filter_map(|(field, to)| {
-            let from = recorded.get(field);
-            let same = match (field, from) {
-                ("local_subnet", Some(have)) => same_subnets(have, &to),
-                (_, Some(have)) => *have == to,
-                (_, None) => false,
-            };
-            (!same).then(|| FieldChange {
-                field: field.to_owned(),
-                from: from.cloned().unwrap_or_else(|| NOT_RECORDED.to_owned()),
-                to,
-            })
-        })
-        .collect()
 }
 
 /// The blocks as the API writes them: comma-separated, in the order given.
@@ -110,7 +116,7 @@ fn subnet_text(subnets: &[Ipv4Net]) -> String {
 
 /// Whether two comma-separated lists hold the same blocks, whatever their order. A
 /// recorded text that is not a list of CIDRs is compared as text.
-fn same_subnets(recorded: &str, desired: &str) -> bool {
+pub(crate) fn same_subnets(recorded: &str, desired: &str) -> bool {
     let set = |text: &str| -> Option<std::collections::BTreeSet<Ipv4Net>> {
         text.split(',').map(|t| parse_cidr(t.trim()).ok()).collect()
     };

@@ -3,6 +3,8 @@
 //! gives the same hash and therefore the same tokens, so a request whose answer was lost
 //! is never a second operation.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -29,6 +31,20 @@ struct CanonicalAction<'a> {
     region: &'a str,
     gateway: &'a str,
     depends_on: &'a [crate::Address],
+    /// The managed values after the change: a create's attributes, an update's changed
+    /// fields. Absent (not `{}`) when there are none, so the hash of a plan without
+    /// creates or updates of the cloud is what it was before they existed.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    values: BTreeMap<&'a str, &'a str>,
+    /// The PSK's source and whether the action sets it; never the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    psk: Option<CanonicalPsk>,
+}
+
+#[derive(Serialize)]
+struct CanonicalPsk {
+    source: String,
+    changed: bool,
 }
 
 /// The canonical JSON a plan hash is computed over.
@@ -39,12 +55,15 @@ struct CanonicalAction<'a> {
 /// ```text
 /// {"lineage":STRING,"serial":INTEGER,"actions":[ACTION,...]}
 /// ACTION = {"address":STRING,"kind":STRING,"action":STRING,"id":STRING,
-///           "region":STRING,"gateway":STRING,"depends_on":[STRING,...]}
+///           "region":STRING,"gateway":STRING,"depends_on":[STRING,...]
+///           [,"values":{FIELD:STRING,...}] [,"psk":{"source":STRING,"changed":BOOL}]}
 /// ```
 ///
 /// with keys in exactly that order, `actions` sorted by `address` (byte order),
-/// `kind` the resource kind (`ipsec_server`), `action` one of `delete`, `adopt`,
-/// `forget`, `gateway` the VPN gateway id and `depends_on` as the action carries it
+/// `kind` the resource kind (`ipsec_server`), `action` one of `create`, `update`,
+/// `delete`, `adopt`, `forget`, `values` the managed attribute values a create sets or
+/// an update changes to (absent when none), `psk` the PSK's source (`env NAME` or
+/// `file PATH`) and whether the action sets it (absent without one), `gateway` the VPN gateway id and `depends_on` as the action carries it
 /// (sorted, deduplicated). Prechecks, reasons, attributes and tokens are not hashed:
 /// the hash names what the plan does, not what a dry run answered.
 pub fn canonical_json(plan: &Plan) -> String {
@@ -59,6 +78,21 @@ pub fn canonical_json(plan: &Plan) -> String {
             region: &a.region,
             gateway: &a.vpn_gateway,
             depends_on: &a.depends_on,
+            values: match a.action {
+                ActionKind::Create => a
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+                _ => a
+                    .cloud_changes()
+                    .map(|c| (c.field.as_str(), c.to.as_str()))
+                    .collect(),
+            },
+            psk: a.psk.as_ref().map(|p| CanonicalPsk {
+                source: p.source.to_string(),
+                changed: p.changed,
+            }),
         })
         .collect();
     actions.sort_by(|a, b| a.address.cmp(b.address));
@@ -88,6 +122,7 @@ impl ActionKind {
     /// The word used in hashes, tokens, JSON and the state journal.
     pub fn as_str(self) -> &'static str {
         match self {
+            ActionKind::Create => "create",
             ActionKind::Delete => "delete",
             ActionKind::Adopt => "adopt",
             ActionKind::Forget => "forget",

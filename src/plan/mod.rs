@@ -7,6 +7,7 @@
 //! (plus, online, what a refresh found in the cloud); it never reads a file or the
 //! network, so the CLI decides what to read and the tests construct models directly.
 
+pub mod calls;
 pub mod drift;
 mod graph;
 mod hash;
@@ -19,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use graph::Graph;
 pub use hash::{canonical_json, client_token, plan_hash};
-pub use model::{Action, ActionKind, FieldChange, PendingNote, Plan, Precheck};
+pub use model::{Action, ActionKind, FieldChange, PendingNote, Plan, Precheck, PskNote};
 
 use crate::Address;
 use crate::config::Desired;
@@ -35,7 +36,12 @@ pub mod reason {
     pub const GONE_STILL_DESIRED: &str =
         "gone from the cloud at refresh (still in the desired state: remove it there too)";
     pub const UPDATED: &str = "protect or depends_on changed in the desired state";
+    pub const DRIFTED: &str = "its managed attributes differ from the desired state";
+    pub const CREATE: &str = "in the desired state without an id: vpnform creates it";
 }
+
+/// What a plan shows as a PSK's old and new value: never the key.
+pub const SENSITIVE: &str = "(sensitive value)";
 
 /// What a plan is built with besides the two files.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +61,12 @@ pub struct Refresh {
     /// Recorded addresses whose server is no longer in the cloud: these become
     /// forgets (state-only), never deletes.
     pub gone: BTreeSet<Address>,
+    /// The attributes the cloud answers for recorded servers, by address, in the
+    /// state's text form: an update is planned against these rather than the record.
+    pub observed: BTreeMap<Address, BTreeMap<String, String>>,
+    /// Desired addresses whose key in the cloud differs from the one their source
+    /// holds (compared in memory; only the verdict leaves the online plan).
+    pub psk_changed: BTreeSet<Address>,
 }
 
 /// Why no plan could be made. Every variant names the addresses and what to do.
@@ -77,20 +89,6 @@ pub enum PlanError {
         .members.join(", ")
     )]
     Cycle { members: Vec<Address> },
-    /// Desired entries without `id` that no address records: creates, which this
-    /// planner does not make yet (issue #12 brings the create action).
-    #[error(
-        "{} no `id` and no recorded server: creating IPsec servers is not supported by this vpnform yet; \
-         add the `id` of an existing server (`id: iss-...`) to adopt it, or remove the entry",
-        render_creates(.0)
-    )]
-    CreateNotSupported(Vec<Address>),
-}
-
-fn render_creates(addresses: &[Address]) -> String {
-    let names: Vec<&str> = addresses.iter().map(Address::as_str).collect();
-    let verb = if names.len() == 1 { "has" } else { "have" };
-    format!("{} {verb}", names.join(", "))
 }
 
 /// A desired entry that disagrees with what is recorded under the same address (or the
@@ -185,7 +183,6 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     let mut actions = Vec::new();
     let mut mismatches = Vec::new();
     let mut protected = Vec::new();
-    let mut creates = Vec::new();
 
     // The same server recorded under another address.
     let recorded_by_id: BTreeMap<&str, &Address> = state
@@ -214,8 +211,48 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                     break;
                 }
             }
-            let changes = field_changes(server, recorded);
+            let mut changes = field_changes(server, recorded);
+            let state_only = changes.len();
+            // Online: against what the cloud answers now; offline: against the record.
+            let observed = options
+                .refresh
+                .as_ref()
+                .and_then(|r| r.observed.get(address));
+            let drifted = drift::managed_changes(
+                &server.attributes,
+                observed.unwrap_or(&recorded.attributes),
+            );
+            // Against the record, a value it does not hold (a state written before
+            // attributes were recorded) is unknown, not different: the online plan,
+            // which reads the cloud, decides.
+            changes.extend(
+                drifted
+                    .into_iter()
+                    .filter(|c| observed.is_some() || c.from != drift::NOT_RECORDED),
+            );
+            let psk = server.psk.as_ref().map(|source| {
+                let source = crate::state::PskRecord::of(source);
+                let changed = match &options.refresh {
+                    Some(refresh) => refresh.psk_changed.contains(address),
+                    // Offline the key cannot be compared: another source than the one
+                    // recorded may hold another key (none recorded: unknown).
+                    None => recorded.psk.as_ref().is_some_and(|was| *was != source),
+                };
+                PskNote { source, changed }
+            });
+            if psk.as_ref().is_some_and(|p| p.changed) {
+                changes.push(FieldChange {
+                    field: "psk".into(),
+                    from: SENSITIVE.into(),
+                    to: SENSITIVE.into(),
+                });
+            }
             if !changes.is_empty() && !gone.is_some_and(|g| g.contains(address)) {
+                let why = if changes.len() > state_only {
+                    reason::DRIFTED
+                } else {
+                    reason::UPDATED
+                };
                 actions.push(Action {
                     address: address.clone(),
                     resource_kind: IPSEC_SERVER.into(),
@@ -226,16 +263,38 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                     depends_on: sorted(&server.depends_on),
                     client_token: String::new(),
                     precheck: Precheck::Skipped,
-                    reason: reason::UPDATED.into(),
+                    reason: why.into(),
                     protect: server.protect,
                     attributes: recorded.attributes.clone(),
                     changes,
+                    psk,
                 });
             }
             continue;
         }
         let Some(id) = &server.id else {
-            creates.push(address.clone());
+            actions.push(Action {
+                address: address.clone(),
+                resource_kind: IPSEC_SERVER.into(),
+                action: ActionKind::Create,
+                id: String::new(),
+                region: server.region.clone(),
+                vpn_gateway: server.vpn_gateway.clone(),
+                depends_on: sorted(&server.depends_on),
+                client_token: String::new(),
+                precheck: Precheck::Skipped,
+                reason: reason::CREATE.into(),
+                protect: server.protect,
+                attributes: drift::managed_values(&server.attributes)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+                changes: Vec::new(),
+                psk: server.psk.as_ref().map(|source| PskNote {
+                    source: crate::state::PskRecord::of(source),
+                    changed: true,
+                }),
+            });
             continue;
         };
         if let Some(other) = recorded_by_id.get(id.as_str())
@@ -248,6 +307,30 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                 recorded: other.to_string(),
             });
             continue;
+        }
+        // Online, the server the entry names is listed: an adopt whose managed
+        // attributes (or key) differ from the cloud's is followed by an update of them.
+        let mut changes = Vec::new();
+        if let Some(observed) = options
+            .refresh
+            .as_ref()
+            .and_then(|r| r.observed.get(address))
+        {
+            changes = drift::managed_changes(&server.attributes, observed);
+        }
+        let psk = server.psk.as_ref().map(|source| PskNote {
+            source: crate::state::PskRecord::of(source),
+            changed: options
+                .refresh
+                .as_ref()
+                .is_some_and(|r| r.psk_changed.contains(address)),
+        });
+        if psk.as_ref().is_some_and(|p| p.changed) {
+            changes.push(FieldChange {
+                field: "psk".into(),
+                from: SENSITIVE.into(),
+                to: SENSITIVE.into(),
+            });
         }
         actions.push(Action {
             address: address.clone(),
@@ -262,7 +345,8 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             reason: reason::NOT_RECORDED.into(),
             protect: server.protect,
             attributes: BTreeMap::new(),
-            changes: Vec::new(),
+            changes,
+            psk,
         });
     }
 
@@ -298,6 +382,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             protect: recorded.protect,
             attributes: recorded.attributes.clone(),
             changes: Vec::new(),
+            psk: None,
         });
     }
 
@@ -312,9 +397,6 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     }
     if !protected.is_empty() {
         return Err(PlanError::Protected(protected));
-    }
-    if !creates.is_empty() {
-        return Err(PlanError::CreateNotSupported(creates));
     }
     let deletes = actions
         .iter()
@@ -387,18 +469,10 @@ impl Plan {
                 ActionKind::Delete | ActionKind::Forget => {
                     after.resources.remove(&action.address);
                 }
-                ActionKind::Adopt | ActionKind::Update => {
-                    after.resources.insert(
-                        action.address.clone(),
-                        crate::state::Resource {
-                            id: action.id.clone(),
-                            region: action.region.clone(),
-                            vpn_gateway: action.vpn_gateway.clone(),
-                            depends_on: action.depends_on.clone(),
-                            protect: action.protect,
-                            attributes: action.attributes.clone(),
-                        },
-                    );
+                ActionKind::Adopt | ActionKind::Update | ActionKind::Create => {
+                    after
+                        .resources
+                        .insert(action.address.clone(), action.resource_after());
                 }
             }
         }
@@ -460,6 +534,7 @@ fn targeted(
             protect: true,
             attributes: BTreeMap::new(),
             changes: Vec::new(),
+            psk: None,
         });
     }
     let whole = Plan {
@@ -482,6 +557,34 @@ fn targeted(
     }
     Ok(keep)
 }
+
+impl Action {
+    /// The resource this action records once done, as far as the plan knows it: a
+    /// create's id is known only after apply, and the cloud's answer (the attributes
+    /// it lists) is what apply records.
+    pub fn resource_after(&self) -> crate::state::Resource {
+        let mut attributes = self.attributes.clone();
+        for c in self.cloud_changes().filter(|c| c.field != "psk") {
+            attributes.insert(c.field.clone(), c.to.clone());
+        }
+        crate::state::Resource {
+            id: if self.action == ActionKind::Create {
+                KNOWN_AFTER_APPLY.to_owned()
+            } else {
+                self.id.clone()
+            },
+            region: self.region.clone(),
+            vpn_gateway: self.vpn_gateway.clone(),
+            depends_on: self.depends_on.clone(),
+            protect: self.protect,
+            psk: self.psk.as_ref().map(|p| p.source.clone()),
+            attributes,
+        }
+    }
+}
+
+/// A create's id in the plan's picture of the state after it.
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
 
 /// What the desired entry changes in the recorded resource (state-only fields).
 fn field_changes(

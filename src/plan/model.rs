@@ -9,19 +9,23 @@ use crate::Address;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
+    /// Desired without an id, not in state: `CreateIpsecServer`, then record the new id.
+    Create,
     /// In state, not desired: delete the server in the cloud, then forget it.
     Delete,
     /// Desired with an id, not in state: verify it exists, then record it (no mutation).
     Adopt,
     /// In state, gone from the cloud at refresh: drop it from the state (no call).
     Forget,
-    /// In both, but the desired `protect` or `depends_on` differs from the recorded one:
-    /// record the desired values (no call). Without it a `protect: true` added to the
-    /// desired file would never reach the state, where deletion is decided.
+    /// In both, but a managed attribute differs from the cloud (online) or the recorded
+    /// attributes (offline): `UpdateIpsecServer` with the changed fields only. Or the
+    /// desired `protect` or `depends_on` differs from the recorded one: record the
+    /// desired values (no call). Without it a `protect: true` added to the desired file
+    /// would never reach the state, where deletion is decided.
     Update,
 }
 
-/// The result of `DeleteIpsecServer DryRun=true` for one delete.
+/// The result of the `DryRun=true` call of one create, update or delete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Precheck {
@@ -62,13 +66,49 @@ pub struct Action {
     /// Adopt: the desired entry's `protect`, recorded with it. Not hashed.
     #[serde(default, skip_serializing_if = "is_false")]
     pub protect: bool,
-    /// The recorded attributes (name, subnets, ...), shown in the plan. Never the PSK:
-    /// they come from the state, which never holds one. Not hashed.
+    /// The server's attributes (name, subnets, ...), shown in the plan: recorded ones,
+    /// or for a create the managed values it is created with (hashed for a create).
+    /// Never the PSK.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
-    /// Update: what changes in the recorded resource, field by field. Not hashed.
+    /// Update: what changes, field by field (the managed ones' new values are hashed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
+    /// The entry's PSK source and whether this action sets it: never the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psk: Option<PskNote>,
+}
+
+/// A managed PSK as a plan carries it: where apply reads it, and whether the action
+/// sends it (a create always does; an update when the key differs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PskNote {
+    pub source: crate::state::PskRecord,
+    pub changed: bool,
+}
+
+impl Action {
+    /// The changes `UpdateIpsecServer` makes (managed attributes and the PSK), as
+    /// opposed to `protect` and `depends_on`, which only the state holds.
+    pub fn cloud_changes(&self) -> impl Iterator<Item = &FieldChange> {
+        self.changes
+            .iter()
+            .filter(|c| !matches!(c.field.as_str(), "protect" | "depends_on"))
+    }
+
+    /// Whether the action calls the cloud (a create, a delete, or an update of a
+    /// managed attribute or the PSK).
+    pub fn mutates_cloud(&self) -> bool {
+        match self.action {
+            ActionKind::Create | ActionKind::Delete => true,
+            // An adopt whose managed attributes differ is followed by their update.
+            ActionKind::Update | ActionKind::Adopt => {
+                self.cloud_changes().next().is_some()
+                    || self.psk.as_ref().is_some_and(|p| p.changed)
+            }
+            ActionKind::Forget => false,
+        }
+    }
 }
 
 /// One field of a recorded resource that an update changes.
@@ -115,7 +155,9 @@ pub struct Plan {
 pub struct PendingNote {
     pub address: Address,
     pub action: String,
-    pub id: String,
+    /// Absent for a create not yet answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub client_token: String,
     pub plan_hash: String,
 }

@@ -4,10 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::Address;
 use crate::cloud::{
     ApiError, Client, DeleteIpsecServer, ErrorClass, IpsecServer, ListIpsecServers,
 };
 use crate::plan::{Action, ActionKind, Precheck};
+use crate::secret::Secret;
 
 /// What the cloud holds, by server id, in the regions read.
 #[derive(Debug, Clone, Default)]
@@ -86,43 +88,59 @@ async fn refresh_with_progress(
     Ok(refresh)
 }
 
-/// The attributes the state records of a server. Never the PSK (the client drops it).
+/// The attributes the state records of a server (see [`super::calls::attributes`]).
 pub fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
-    let mut a = BTreeMap::new();
-    let mut put = |k: &str, v: &str| {
-        if !v.is_empty() {
-            a.insert(k.to_owned(), v.to_owned());
-        }
-    };
-    put("name", &server.name);
-    put("local_subnet", &server.local_subnet);
-    put("client_ip_pool", &server.client_ip_pool);
-    put("internet_ip", &server.internet_ip);
-    put("creation_time", &server.creation_time);
-    a
+    super::calls::attributes(server)
 }
 
-/// Sends `DeleteIpsecServer DryRun=true` for every delete, all side by side (the client
-/// bounds the requests in flight and the rate), and stores each result in its action.
-pub async fn precheck(client: &Client, actions: &mut [Action]) {
-    precheck_with_progress(client, actions, &NoProgress).await
+/// Sends the `DryRun=true` call of every delete, create and cloud update, all side by
+/// side (the client bounds the requests in flight and the rate), and stores each
+/// result in its action. `keys`: the PSKs read from their sources, by address.
+pub async fn precheck(client: &Client, actions: &mut [Action], keys: &BTreeMap<Address, Secret>) {
+    precheck_with_progress(client, actions, keys, &NoProgress).await
 }
 
-async fn precheck_with_progress(client: &Client, actions: &mut [Action], progress: &dyn Progress) {
+async fn precheck_with_progress(
+    client: &Client,
+    actions: &mut [Action],
+    keys: &BTreeMap<Address, Secret>,
+    progress: &dyn Progress,
+) {
     const ACTION: &str = "DeleteIpsecServer";
     let mut tasks = tokio::task::JoinSet::new();
     for (i, a) in actions.iter().enumerate() {
-        if a.action != ActionKind::Delete {
+        if !a.mutates_cloud() {
             continue;
         }
         let client = client.clone();
-        let request = DeleteIpsecServer {
-            region: a.region.clone(),
-            ipsec_server_id: a.id.clone(),
-            client_token: None,
-            dry_run: true,
-        };
-        tasks.spawn(async move { (i, client.delete_ipsec_server(&request).await) });
+        // The key goes with the DryRun so that the cloud checks it too.
+        let key = a
+            .psk
+            .as_ref()
+            .filter(|p| p.changed)
+            .and_then(|_| keys.get(&a.address).cloned());
+        match a.action {
+            ActionKind::Create => {
+                let request = super::calls::create_request(a, key, None, true);
+                tasks.spawn(async move {
+                    let answer = client.create_ipsec_server(&request).await;
+                    (i, answer.map(|created| created.request_id))
+                });
+            }
+            ActionKind::Update | ActionKind::Adopt => {
+                let request = super::calls::update_request(a, key, None, true);
+                tasks.spawn(async move { (i, client.update_ipsec_server(&request).await) });
+            }
+            _ => {
+                let request = DeleteIpsecServer {
+                    region: a.region.clone(),
+                    ipsec_server_id: a.id.clone(),
+                    client_token: None,
+                    dry_run: true,
+                };
+                tasks.spawn(async move { (i, client.delete_ipsec_server(&request).await) });
+            }
+        }
     }
     let total = tasks.len();
     if total > 0 {
@@ -171,6 +189,8 @@ pub enum OnlineError {
     Plan(#[from] super::PlanError),
     #[error("{}", .0.join("\n"))]
     Adopt(Vec<String>),
+    #[error(transparent)]
+    Psk(#[from] crate::config::psk::PskErrors),
 }
 
 /// The online plan: refresh every region involved, build the plan with the servers gone
@@ -207,9 +227,40 @@ pub async fn plan_with_progress(
         .filter(|(_, r)| found.exists(&r.region, &r.id) == Some(false))
         .map(|(a, _)| a.clone())
         .collect();
+    // Read before any mutation is prechecked; compared with the cloud's in memory.
+    let keys: BTreeMap<Address, Secret> =
+        crate::config::psk::read_all(desired)?.into_iter().collect();
+    let mut observed = BTreeMap::new();
+    let mut psk_changed = BTreeSet::new();
+    // Recorded servers, and the ones an adopt names (compared as it is recorded).
+    let adopted = desired
+        .servers
+        .iter()
+        .filter(|(address, _)| !state.resources.contains_key(*address))
+        .filter_map(|(address, s)| Some((address, s.id.as_ref()?)));
+    let listed = state
+        .resources
+        .iter()
+        .map(|(address, r)| (address, &r.id))
+        .chain(adopted);
+    for (address, id) in listed {
+        let Some(server) = found.servers.get(id) else {
+            continue;
+        };
+        observed.insert(address.clone(), attributes(server));
+        if let Some(key) = keys.get(address)
+            && server.psk.as_ref().map(Secret::expose) != Some(key.expose())
+        {
+            psk_changed.insert(address.clone());
+        }
+    }
     let options = super::PlanOptions {
         max_deletes,
-        refresh: Some(super::Refresh { gone }),
+        refresh: Some(super::Refresh {
+            gone,
+            observed,
+            psk_changed,
+        }),
         targets: targets.clone(),
     };
     let mut plan = super::build(desired, state, &options)?;
@@ -243,7 +294,7 @@ pub async fn plan_with_progress(
         return Err(OnlineError::Adopt(problems));
     }
     plan.unmanaged = unmanaged(&found, state, desired);
-    precheck_with_progress(client, &mut plan.actions, progress).await;
+    precheck_with_progress(client, &mut plan.actions, &keys, progress).await;
     excuse_journaled_not_found(state, &mut plan.actions);
     Ok(plan)
 }
@@ -276,7 +327,39 @@ pub fn unmanaged(
 /// not-found there is the expected progress of our own operation, not a reason to
 /// refuse the plan (which left a killed apply needing two more runs to converge).
 fn excuse_journaled_not_found(state: &crate::state::State, actions: &mut [Action]) {
-    let journaled: BTreeSet<&str> = state.pending.iter().map(|p| p.id.as_str()).collect();
+    // Likewise a create journaled by an interrupted run may have made its server: the
+    // DryRun then finds the gateway taken by it, and apply resolves it from the cloud.
+    let creating: BTreeSet<&str> = state
+        .pending
+        .iter()
+        .filter(|p| p.action == "create")
+        .map(|p| p.address.as_str())
+        .collect();
+    for action in actions
+        .iter_mut()
+        .filter(|a| a.action == ActionKind::Create && creating.contains(a.address.as_str()))
+    {
+        if let Precheck::Failed {
+            code,
+            message,
+            request_id,
+        } = &action.precheck
+        {
+            action.precheck = Precheck::Warning {
+                code: code.clone(),
+                message: format!(
+                    "{message} (a create of it journaled by an interrupted run is resolved \
+                     first, from the gateway's server)"
+                ),
+                request_id: request_id.clone(),
+            };
+        }
+    }
+    let journaled: BTreeSet<&str> = state
+        .pending
+        .iter()
+        .filter_map(|p| p.id.as_deref())
+        .collect();
     for action in actions
         .iter_mut()
         .filter(|a| a.action == ActionKind::Delete && journaled.contains(a.id.as_str()))

@@ -33,7 +33,7 @@ pub struct TextOptions {
 /// keeps a 25-action plan on one screen and a 200-action plan near 250 lines.
 pub const LARGE_PLAN_ACTIONS: usize = 25;
 
-/// The actions in the order they are shown: deletes in execution order (dependencies
+/// The actions in the order they are shown: creates, deletes in execution order (dependencies
 /// first, ties by address), then adopts, then forgets, each by address.
 pub fn display_order<'p>(plan: &'p Plan, graph: &Graph) -> Vec<&'p Action> {
     let by_address: std::collections::BTreeMap<&str, &Action> = plan
@@ -43,6 +43,7 @@ pub fn display_order<'p>(plan: &'p Plan, graph: &Graph) -> Vec<&'p Action> {
         .collect();
     let mut list = Vec::with_capacity(plan.actions.len());
     for kind in [
+        ActionKind::Create,
         ActionKind::Delete,
         ActionKind::Adopt,
         ActionKind::Update,
@@ -59,11 +60,11 @@ pub fn display_order<'p>(plan: &'p Plan, graph: &Graph) -> Vec<&'p Action> {
     list
 }
 
-/// `Plan: 0 to add, 0 to change, 2 to destroy, 1 to adopt, 0 to forget.` (updates are
-/// the "change": state-only, nothing changes in the cloud).
+/// `Plan: 1 to add, 0 to change, 2 to destroy, 1 to adopt, 0 to forget.`
 pub fn summary_line(plan: &Plan) -> String {
     format!(
-        "Plan: 0 to add, {} to change, {} to destroy, {} to adopt, {} to forget.",
+        "Plan: {} to add, {} to change, {} to destroy, {} to adopt, {} to forget.",
+        plan.count(ActionKind::Create),
         plan.count(ActionKind::Update),
         plan.count(ActionKind::Delete),
         plan.count(ActionKind::Adopt),
@@ -95,7 +96,7 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
                 "  {}: {} {} (ClientToken {}, plan {})",
                 p.address,
                 p.action,
-                p.id,
+                p.id.as_deref().unwrap_or("(no id yet)"),
                 p.client_token,
                 short_hash(&p.plan_hash)
             );
@@ -136,6 +137,10 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
     );
     for (kind, text) in [
         (
+            ActionKind::Create,
+            "create (create in the cloud, then record its id in the state)",
+        ),
+        (
             ActionKind::Delete,
             "destroy (delete in the cloud, then drop from the state)",
         ),
@@ -152,10 +157,29 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
             "forget (drop from the state; nothing changes in the cloud)",
         ),
     ] {
-        if plan.count(kind) > 0 {
+        let counted = if kind == ActionKind::Update {
+            plan.actions
+                .iter()
+                .filter(|a| a.action == kind && !a.mutates_cloud())
+                .count()
+        } else {
+            plan.count(kind)
+        };
+        if counted > 0 {
             let (symbol, s) = symbol(kind);
             let _ = writeln!(out, "  {s}{symbol}{s:#} {text}");
         }
+    }
+    if plan
+        .actions
+        .iter()
+        .any(|a| a.action == ActionKind::Update && a.mutates_cloud())
+    {
+        let (symbol, s) = symbol(ActionKind::Update);
+        let _ = writeln!(
+            out,
+            "  {s}{symbol}{s:#} update in-place (UpdateIpsecServer with the changed fields)"
+        );
     }
     let _ = writeln!(out, "\nvpnform will perform the following actions:\n");
 
@@ -218,6 +242,8 @@ fn condensed_actions(out: &mut String, plan: &Plan, order: &[&Action], graph: &G
     for action in order {
         let (symbol, s) = symbol(action.action);
         let headline = match action.action {
+            ActionKind::Create => "will be created",
+            ActionKind::Update if action.mutates_cloud() => "will be updated in-place",
             ActionKind::Delete => "will be destroyed",
             ActionKind::Adopt => "will be adopted",
             ActionKind::Update => "will be updated in the state",
@@ -278,6 +304,7 @@ fn printable_value(text: &str) -> String {
 
 fn symbol(kind: ActionKind) -> (&'static str, Style) {
     match kind {
+        ActionKind::Create => ("+", style::ADD),
         ActionKind::Delete => ("-", style::DELETE),
         ActionKind::Adopt => (">", style::ADD),
         ActionKind::Forget => ("<", style::CHANGE),
@@ -289,9 +316,23 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     let address = &action.address;
     let b = style::BOLD;
     let (headline, because) = match action.action {
+        ActionKind::Create => (
+            "will be created".to_string(),
+            format!("because {address} is in the desired state without an id"),
+        ),
+        ActionKind::Update if action.mutates_cloud() => (
+            "will be updated in-place".to_string(),
+            "because its managed attributes differ from the desired state".to_string(),
+        ),
         ActionKind::Delete => (
             "will be destroyed".to_string(),
             format!("because {address} is not in the desired state"),
+        ),
+        ActionKind::Adopt if action.mutates_cloud() => (
+            "will be adopted, then updated in-place".to_string(),
+            "because it is in the desired state but not yet recorded, and its managed \
+             attributes differ from the desired state"
+                .to_string(),
         ),
         ActionKind::Adopt => (
             "will be adopted: recorded in the state, nothing changes in the cloud".to_string(),
@@ -323,8 +364,13 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
         quote(&action.resource_kind),
         quote(resource_name(address))
     );
+    let id = if action.action == ActionKind::Create {
+        super::KNOWN_AFTER_APPLY.to_owned()
+    } else {
+        quote(&action.id)
+    };
     let mut rows: Vec<(&str, String)> = vec![
-        ("id", quote(&action.id)),
+        ("id", id),
         ("vpn_gateway", quote(&action.vpn_gateway)),
         ("region", quote(&action.region)),
     ];
@@ -338,6 +384,11 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     for (key, value) in &action.attributes {
         rows.push((key, quote(value)));
     }
+    if action.action == ActionKind::Create
+        && let Some(psk) = &action.psk
+    {
+        rows.push(("psk", format!("(sensitive, from {})", psk.source)));
+    }
     if action.action == ActionKind::Update {
         // Only what changes, with the old and the new value.
         let width = action
@@ -347,6 +398,14 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
             .max()
             .unwrap_or(0);
         for c in &action.changes {
+            if c.field == "psk" {
+                let _ = writeln!(
+                    out,
+                    "      {s}{symbol}{s:#} {:<width$} = (sensitive value changed)",
+                    c.field
+                );
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "      {s}{symbol}{s:#} {:<width$} = {} -> {}",
@@ -354,13 +413,33 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
             );
         }
         let _ = writeln!(out, "    }}");
+        if action.mutates_cloud() {
+            let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
+        }
         return;
     }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (key, value) in rows {
         let _ = writeln!(out, "      {s}{symbol}{s:#} {key:<width$} = {value}");
     }
+    if action.action == ActionKind::Adopt && action.mutates_cloud() {
+        // What the update after the adopt changes.
+        let s = style::CHANGE;
+        for c in &action.changes {
+            if c.field == "psk" {
+                let _ = writeln!(out, "      {s}~{s:#} psk = (sensitive value changed)");
+            } else {
+                let _ = writeln!(out, "      {s}~{s:#} {} = {} -> {}", c.field, c.from, c.to);
+            }
+        }
+    }
     let _ = writeln!(out, "    }}");
+    if action.action == ActionKind::Adopt && action.mutates_cloud() {
+        let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
+    }
+    if action.action == ActionKind::Create {
+        let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
+    }
     if action.action == ActionKind::Delete {
         let waits = graph.waits_for(address);
         if !waits.is_empty() {
@@ -444,11 +523,12 @@ pub fn after_yaml(
 ) -> Result<String, serde_saphyr::SerializeError> {
     let slow = || crate::state::to_yaml(&plan.apply_to(state));
     // Only removals are cut from the text; anything that writes a resource serializes.
-    if plan
-        .actions
-        .iter()
-        .any(|a| matches!(a.action, ActionKind::Adopt | ActionKind::Update))
-        || !plan.has_changes()
+    if plan.actions.iter().any(|a| {
+        matches!(
+            a.action,
+            ActionKind::Adopt | ActionKind::Update | ActionKind::Create
+        )
+    }) || !plan.has_changes()
     {
         return slow();
     }

@@ -14,6 +14,7 @@ fn resource(id: &str, depends_on: &[&str]) -> Resource {
         vpn_gateway: format!("vpn-{}", &id[4..]),
         depends_on: depends_on.iter().map(|d| Address::from(*d)).collect(),
         protect: false,
+        psk: None,
         attributes: BTreeMap::new(),
     }
 }
@@ -109,6 +110,7 @@ fn gone_at_refresh_is_a_forget_even_when_protected() {
     let options = PlanOptions {
         refresh: Some(Refresh {
             gone: [Address::from("ipsec_server.gone")].into(),
+            ..Default::default()
         }),
         ..Default::default()
     };
@@ -256,7 +258,7 @@ fn pending_entries_are_noted() {
     st.pending.push(PendingOp {
         address: "ipsec_server.lab".into(),
         action: "delete".into(),
-        id: "iss-lab".into(),
+        id: Some("iss-lab".into()),
         region: "cn-hangzhou".into(),
         vpn_gateway: "vpn-lab".into(),
         client_token: "vpnform-0123456789abcdef0123456789abcdef".into(),
@@ -357,7 +359,7 @@ fn after_yaml_cut_from_before_is_the_serialized_after_state() {
     s.pending.push(PendingOp {
         address: "ipsec_server.d".into(),
         action: "delete".into(),
-        id: "iss-d".into(),
+        id: Some("iss-d".into()),
         region: "cn-hangzhou".into(),
         vpn_gateway: "vpn-d".into(),
         client_token: "vpnform-0".into(),

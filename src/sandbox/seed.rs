@@ -21,6 +21,45 @@ pub fn from_state(state: &State) -> World {
         server.client_ip_pool = a.get("client_ip_pool").cloned();
         server.internet_ip = a.get("internet_ip").cloned();
         server.creation_time = a.get("creation_time").cloned();
+        if let Some(effect) = a.get("effect_immediately") {
+            server.effect_immediately = effect == "true";
+        }
+        let ike = &mut server.ike_config;
+        for (field, slot) in [
+            ("ike_config.ike_version", &mut ike.ike_version),
+            ("ike_config.ike_mode", &mut ike.ike_mode),
+            ("ike_config.ike_enc_alg", &mut ike.ike_enc_alg),
+            ("ike_config.ike_auth_alg", &mut ike.ike_auth_alg),
+            ("ike_config.ike_pfs", &mut ike.ike_pfs),
+            ("ike_config.local_id", &mut ike.local_id),
+            ("ike_config.remote_id", &mut ike.remote_id),
+        ] {
+            if let Some(value) = a.get(field) {
+                *slot = value.clone();
+            }
+        }
+        if let Some(seconds) = a
+            .get("ike_config.ike_lifetime")
+            .and_then(|v| v.parse().ok())
+        {
+            ike.ike_lifetime = seconds;
+        }
+        let ipsec = &mut server.ipsec_config;
+        for (field, slot) in [
+            ("ipsec_config.ipsec_enc_alg", &mut ipsec.ipsec_enc_alg),
+            ("ipsec_config.ipsec_auth_alg", &mut ipsec.ipsec_auth_alg),
+            ("ipsec_config.ipsec_pfs", &mut ipsec.ipsec_pfs),
+        ] {
+            if let Some(value) = a.get(field) {
+                *slot = value.clone();
+            }
+        }
+        if let Some(seconds) = a
+            .get("ipsec_config.ipsec_lifetime")
+            .and_then(|v| v.parse().ok())
+        {
+            ipsec.ipsec_lifetime = seconds;
+        }
         if let Some(enabled) = a.get("psk_enabled") {
             server.psk_enabled = enabled != "false";
         }
@@ -28,10 +67,13 @@ pub fn from_state(state: &State) -> World {
     }
     for op in &state.pending {
         world.add_gateway(&op.vpn_gateway, &op.region);
-        world
-            .ipsec_servers
-            .entry(op.id.clone())
-            .or_insert_with(|| IpsecServer::new(&op.vpn_gateway));
+        // A create not yet answered names no server: the rehearsal re-sends it.
+        if let Some(id) = &op.id {
+            world
+                .ipsec_servers
+                .entry(id.clone())
+                .or_insert_with(|| IpsecServer::new(&op.vpn_gateway));
+        }
     }
     world
 }
@@ -55,5 +97,23 @@ mod tests {
         assert_eq!(server.name.as_deref(), Some("office"));
         assert_eq!(server.local_subnet.as_deref(), Some("10.0.0.0/24"));
         assert_eq!(server.vpn_gateway, "vpn-office");
+    }
+
+    #[test]
+    fn from_state_seeds_every_recorded_attribute_and_no_server_for_a_create() {
+        let text = "version: 1\nlineage: l\nserial: 3\nresources:\n  ipsec_server.office:\n    id: iss-office\n    region: cn-shanghai\n    vpn_gateway: vpn-office\n    psk: {env: OFFICE_PSK}\n    attributes: {client_ip_pool: 10.8.0.0/16, effect_immediately: 'true', ike_config.ike_version: ikev1, ike_config.ike_lifetime: '3600', ike_config.remote_id: office, ipsec_config.ipsec_pfs: disabled, ipsec_config.ipsec_lifetime: '600'}\npending:\n- {address: ipsec_server.new, action: create, region: cn-shanghai, vpn_gateway: vpn-new, client_token: t, plan_hash: h, started_at: x}\n";
+        let state: crate::state::State = serde_saphyr::from_str(text).unwrap();
+        let world = from_state(&state);
+        let server = &world.ipsec_servers["iss-office"];
+        assert_eq!(server.client_ip_pool.as_deref(), Some("10.8.0.0/16"));
+        assert!(server.effect_immediately);
+        assert_eq!(server.ike_config.ike_version, "ikev1");
+        assert_eq!(server.ike_config.ike_lifetime, 3600);
+        assert_eq!(server.ike_config.remote_id, "office");
+        assert_eq!(server.ipsec_config.ipsec_pfs, "disabled");
+        assert_eq!(server.ipsec_config.ipsec_lifetime, 600);
+        // The pending create's gateway exists; the server it may have made does not.
+        assert!(world.vpn_gateways.contains_key("vpn-new"));
+        assert_eq!(world.ipsec_servers.len(), 1);
     }
 }

@@ -40,7 +40,13 @@ pub struct Resource {
     pub depends_on: Vec<Address>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub protect: bool,
-    /// Read from the cloud at refresh (name, subnets, ...). Never the PSK.
+    /// Where the entry's pre-shared key comes from, as the desired file named it when
+    /// the server was last written: the source only, never the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psk: Option<PskRecord>,
+    /// Read from the cloud at refresh, in the text form ListIpsecServers answers
+    /// (`name`, `local_subnet`, `client_ip_pool`, `effect_immediately`, `internet_ip`,
+    /// `ike_config.*`, `ipsec_config.*`, `creation_time`). Never the PSK.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
 }
@@ -49,9 +55,12 @@ pub struct Resource {
 #[serde(deny_unknown_fields)]
 pub struct PendingOp {
     pub address: Address,
-    /// `delete`
+    /// `create`, `update` or `delete`.
     pub action: String,
-    pub id: String,
+    /// The server's id; absent for a create whose answer has not been recorded (the
+    /// gateway's one server is listed to resolve it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub region: String,
     pub vpn_gateway: String,
     /// The ClientToken the operation was (or will be) sent with; every re-send uses it.
@@ -66,6 +75,35 @@ pub struct PendingOp {
 pub struct ApplyingPlan {
     pub plan_hash: String,
     pub base_serial: u64,
+}
+
+/// A PSK source as the state records it: `{env: NAME}` or `{file: PATH}` (the path as
+/// written in the desired file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PskRecord {
+    Env(String),
+    File(String),
+}
+
+impl PskRecord {
+    pub fn of(source: &crate::config::attributes::PskSource) -> PskRecord {
+        use crate::config::attributes::PskSource;
+        match source {
+            PskSource::Env(name) => PskRecord::Env(name.clone()),
+            PskSource::File { written, .. } => PskRecord::File(written.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for PskRecord {
+    /// `env NAME` or `file PATH`, as plans show a source.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PskRecord::Env(name) => write!(f, "env {name}"),
+            PskRecord::File(path) => write!(f, "file {path}"),
+        }
+    }
 }
 
 fn is_false(b: &bool) -> bool {

@@ -180,27 +180,38 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
     }
     for (i, p) in state.pending.iter().enumerate() {
         let here = Some(p.address.clone());
-        if p.action != "delete" {
+        if !matches!(p.action.as_str(), "create" | "update" | "delete") {
             found.push((
                 Field::PendingAction(i),
                 here.clone(),
                 format!(
-                    "pending entry {}: unknown action `{}` (this vpnform journals only `delete`)",
+                    "pending entry {}: unknown action `{}` (vpnform journals `create`, `update` and `delete`)",
                     i + 1,
                     p.action
                 ),
             ));
         }
-        if !is_id(&p.id, id::IPSEC_SERVER) {
-            found.push((
+        match &p.id {
+            Some(id) if !is_id(id, id::IPSEC_SERVER) => found.push((
                 Field::PendingId(i),
                 here.clone(),
                 format!(
                     "pending entry {}: id `{}` is not an IPsec server id (iss-...)",
                     i + 1,
-                    p.id
+                    id
                 ),
-            ));
+            )),
+            // Only a create is journaled before its server has an id.
+            None if p.action != "create" => found.push((
+                Field::PendingAction(i),
+                here.clone(),
+                format!(
+                    "pending entry {}: a `{}` entry has no id; only a create is journaled without one",
+                    i + 1,
+                    p.action
+                ),
+            )),
+            _ => {}
         }
         if !is_id(&p.vpn_gateway, id::VPN_GATEWAY) {
             found.push((

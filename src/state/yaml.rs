@@ -80,6 +80,7 @@ pub(super) mod tests {
                 vpn_gateway: "vpn-bp1q8bgx4xnkm2ogjabcd".into(),
                 depends_on: vec!["ipsec_server.lab".into()],
                 protect: true,
+                psk: None,
                 attributes: [
                     ("name".to_string(), "office".to_string()),
                     ("local_subnet".to_string(), "10.0.0.0/24".to_string()),
@@ -95,6 +96,7 @@ pub(super) mod tests {
                 vpn_gateway: "vpn-g1".into(),
                 depends_on: vec![],
                 protect: false,
+                psk: None,
                 attributes: BTreeMap::new(),
             },
         );
@@ -135,12 +137,73 @@ pending: []
     }
 
     #[test]
+    fn a_psk_source_and_a_create_without_id_round_trip_deterministically() {
+        let mut s = sample();
+        let office = s.resources.get_mut("ipsec_server.office").unwrap();
+        office.psk = Some(crate::state::PskRecord::Env("OFFICE_PSK".into()));
+        office
+            .attributes
+            .insert("ike_config.ike_lifetime".into(), "86400".into());
+        s.resources.get_mut("ipsec_server.lab").unwrap().psk =
+            Some(crate::state::PskRecord::File("secrets/lab.psk".into()));
+        s.pending.push(PendingOp {
+            address: "ipsec_server.new".into(),
+            action: "create".into(),
+            id: None,
+            region: "cn-hangzhou".into(),
+            vpn_gateway: "vpn-g2".into(),
+            client_token: "vpnform-0123456789abcdef0123456789abcdef".into(),
+            plan_hash: "ab".repeat(32),
+            started_at: "2025-01-02T03:04:05Z".into(),
+        });
+        let text = to_yaml(&s).unwrap();
+        assert!(
+            text.contains(
+                "    protect: true\n    psk:\n      env: OFFICE_PSK\n    attributes:\n      ike_config.ike_lifetime: \"86400\"\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("    psk:\n      file: secrets/lab.psk\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- address: ipsec_server.new\n  action: create\n  region: cn-hangzhou\n"),
+            "{text}"
+        );
+        let back = parse(Path::new("s.yaml"), &text).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(to_yaml(&back).unwrap(), text);
+    }
+
+    #[test]
+    fn a_state_without_psk_or_pending_action_ids_reads_as_before() {
+        // A state written before PSK sources and creates existed stays valid.
+        let text = "version: 1\nlineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a\nserial: 3\nresources:\n  ipsec_server.lab:\n    id: iss-lab1\n    region: cn-hangzhou\n    vpn_gateway: vpn-g1\npending:\n- address: ipsec_server.gone\n  action: delete\n  id: iss-gone\n  region: cn-hangzhou\n  vpn_gateway: vpn-g1\n  client_token: t\n  plan_hash: h\n  started_at: '2025-01-02T03:04:05Z'\n";
+        let state = parse(Path::new("s.yaml"), text).unwrap();
+        assert_eq!(state.resources["ipsec_server.lab"].psk, None);
+        assert_eq!(state.pending[0].id.as_deref(), Some("iss-gone"));
+    }
+
+    #[test]
+    fn a_pending_delete_without_id_is_refused_at_its_line() {
+        let text = "version: 1\nlineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a\nserial: 3\npending:\n- address: ipsec_server.gone\n  action: delete\n  region: cn-hangzhou\n  vpn_gateway: vpn-g1\n  client_token: t\n  plan_hash: h\n  started_at: '2025-01-02T03:04:05Z'\n";
+        let err = parse(Path::new("s.yaml"), text).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "s.yaml:6:11: pending entry 1: a `delete` entry has no id; only a create is journaled without one"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn pending_round_trips() {
         let mut s = sample();
         s.pending.push(PendingOp {
             address: "ipsec_server.lab".into(),
             action: "delete".into(),
-            id: "iss-lab1".into(),
+            id: Some("iss-lab1".into()),
             region: "cn-hangzhou".into(),
             vpn_gateway: "vpn-g1".into(),
             client_token: "vpnform-0123456789abcdef0123456789abcdef".into(),

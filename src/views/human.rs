@@ -180,6 +180,7 @@ pub fn bar_message(done: usize, in_flight: usize, total: usize) -> String {
 
 fn verb(action: ActionKind) -> (&'static str, &'static str, &'static str) {
     match action {
+        ActionKind::Create => ("Creating...", "Still creating...", "Creation complete"),
         ActionKind::Delete => (
             "Destroying...",
             "Still destroying...",
@@ -191,9 +192,24 @@ fn verb(action: ActionKind) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// ` [id=ID]`, or nothing for a create the cloud has not answered yet.
+fn id_part(id: &str) -> String {
+    if id.is_empty() {
+        String::new()
+    } else {
+        format!(" [id={id}]")
+    }
+}
+
 /// One executor event as a line of text.
 pub fn action_line(event: &Event) -> String {
     match event {
+        // A create has no id until the cloud answers it.
+        Event::Start {
+            address,
+            action: ActionKind::Create,
+            ..
+        } => format!("{address}: {}", verb(ActionKind::Create).0),
         Event::Start {
             address,
             action,
@@ -214,7 +230,10 @@ pub fn action_line(event: &Event) -> String {
                 }
                 (None, None) => "busy with another action of this run".to_owned(),
             };
-            format!("{address}: Waiting for gateway {gateway} [id={id}]: {why}")
+            format!(
+                "{address}: Waiting for gateway {gateway}{}: {why}",
+                id_part(id)
+            )
         }
         Event::Progress {
             address,
@@ -224,10 +243,25 @@ pub fn action_line(event: &Event) -> String {
             gateway,
             status,
         } => format!(
-            "{address}: {} [id={id}, {} elapsed, gateway {gateway} {}]",
+            "{address}: {} [{}{} elapsed, gateway {gateway} {}]",
             verb(*action).1,
+            if id.is_empty() {
+                String::new()
+            } else {
+                format!("id={id}, ")
+            },
             crate::duration::elapsed(*elapsed),
             status.as_deref().unwrap_or("status not read yet")
+        ),
+        Event::Complete {
+            address,
+            action: ActionKind::Create,
+            elapsed,
+            id,
+        } => format!(
+            "{address}: {} after {} [id={id}]",
+            verb(ActionKind::Create).2,
+            crate::duration::elapsed(*elapsed)
         ),
         Event::Complete {
             address,
@@ -254,6 +288,40 @@ pub fn action_line(event: &Event) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A create has no id until the cloud answers: its lines said `[id=]`.
+    #[test]
+    fn a_create_s_lines_name_no_empty_id() {
+        let address: crate::Address = "ipsec_server.new".into();
+        let start = Event::Start {
+            address: address.clone(),
+            action: ActionKind::Create,
+            id: String::new(),
+        };
+        assert_eq!(action_line(&start), "ipsec_server.new: Creating...");
+        let progress = Event::Progress {
+            address: address.clone(),
+            action: ActionKind::Create,
+            id: String::new(),
+            elapsed: std::time::Duration::from_secs(10),
+            gateway: "vpn-a".into(),
+            status: Some("updating".into()),
+        };
+        assert_eq!(
+            action_line(&progress),
+            "ipsec_server.new: Still creating... [10s elapsed, gateway vpn-a updating]"
+        );
+        let done = Event::Complete {
+            address,
+            action: ActionKind::Create,
+            id: "iss-new".into(),
+            elapsed: std::time::Duration::from_secs(12),
+        };
+        assert_eq!(
+            action_line(&done),
+            "ipsec_server.new: Creation complete after 12s [id=iss-new]"
+        );
+    }
 
     /// The bar counted only finished actions: a run of 200 deletes queued behind busy
     /// gateways looked the same as one stuck.

@@ -81,7 +81,10 @@ impl Json {
                 &format!(
                     "{} {} {} was sent with ClientToken {} and is not confirmed; apply \
                      resolves it first, re-sending it with that token.",
-                    p.address, p.action, p.id, p.client_token
+                    p.address,
+                    p.action,
+                    p.id.as_deref().unwrap_or("(no id yet)"),
+                    p.client_token
                 ),
                 Some(&p.address),
             )));
@@ -95,6 +98,7 @@ impl Json {
 
     fn planned_change_event(&self, action: &Action, graph: &Graph) -> Value {
         let verb = match action.action {
+            ActionKind::Create => "Plan to create",
             ActionKind::Delete => "Plan to delete",
             ActionKind::Adopt => "Plan to adopt",
             ActionKind::Forget => "Plan to forget",
@@ -124,6 +128,7 @@ impl Json {
                 "precheck": action.precheck,
             },
         })
+        .tap_psk(action)
     }
 
     fn change_summary_event(&self, plan: &Plan) -> Value {
@@ -134,7 +139,7 @@ impl Json {
             "@timestamp": self.now(),
             "type": "change_summary",
             "changes": {
-                "add": 0,
+                "add": plan.count(ActionKind::Create),
                 "change": plan.count(ActionKind::Update),
                 "remove": plan.count(ActionKind::Delete),
                 "adopt": plan.count(ActionKind::Adopt),
@@ -153,7 +158,7 @@ impl Json {
             "@message": counts.message(outcome.is_success()),
             "@module": MODULE,
             "@timestamp": self.now(),
-            "changes": {"add": 0, "change": counts.changed, "remove": counts.destroyed,
+            "changes": {"add": counts.added, "change": counts.changed, "remove": counts.destroyed,
                         "adopt": counts.adopted, "forget": counts.forgotten, "operation": "apply"},
             "type": "change_summary",
         });
@@ -542,12 +547,13 @@ pub fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> Value {
         .map(|a| {
             let object = resource_object(a);
             let (actions, before, after) = match a.action {
+                ActionKind::Create => (json!(["create"]), Value::Null, object),
                 ActionKind::Delete => (json!(["delete"]), object, Value::Null),
                 ActionKind::Forget => (json!(["forget"]), object, Value::Null),
                 ActionKind::Adopt => (json!(["no-op"]), object.clone(), object),
                 ActionKind::Update => {
                     let (mut before, mut after) = (object.clone(), object);
-                    for c in &a.changes {
+                    for c in a.changes.iter().filter(|c| c.field != "psk") {
                         before[&c.field] = field_value(&c.field, &c.from);
                         after[&c.field] = field_value(&c.field, &c.to);
                     }
@@ -595,7 +601,7 @@ pub fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> Value {
         "resource_changes": changes,
         "pending": pending,
         "summary": {
-            "add": 0,
+            "add": plan.count(ActionKind::Create),
             "change": plan.count(ActionKind::Update),
             "remove": plan.count(ActionKind::Delete),
             "adopt": plan.count(ActionKind::Adopt),
@@ -616,7 +622,41 @@ fn resource_object(a: &Action) -> Value {
     for (key, value) in &a.attributes {
         object[key] = json!(value);
     }
+    if a.action == ActionKind::Create {
+        object["id"] = Value::Null;
+    }
+    // The source and whether the action sets it: never the key.
+    if let Some(psk) = &a.psk {
+        object["psk"] = json!({"source": psk.source.to_string(), "sensitive": true,
+                               "changed": psk.changed});
+    }
     object
+}
+
+/// Adds a plan event's PSK source and set/changed flag: never the key.
+trait TapPsk {
+    fn tap_psk(self, action: &Action) -> Self;
+}
+
+impl TapPsk for Value {
+    fn tap_psk(mut self, action: &Action) -> Value {
+        if let Some(psk) = &action.psk {
+            self["change"]["psk"] = json!({"source": psk.source.to_string(),
+                                           "changed": psk.changed});
+        }
+        if action.action == ActionKind::Update && action.mutates_cloud() {
+            let changes: Vec<Value> = action
+                .changes
+                .iter()
+                .map(|c| json!({"field": c.field, "before": c.from, "after": c.to}))
+                .collect();
+            self["change"]["changes"] = json!(changes);
+        }
+        if action.action == ActionKind::Create {
+            self["change"]["attributes"] = json!(action.attributes);
+        }
+        self
+    }
 }
 
 /// An update's rendered old or new value as JSON: `protect` a boolean, `depends_on` a
@@ -687,6 +727,7 @@ mod tests {
             protect: false,
             attributes: Default::default(),
             changes: vec![],
+            psk: None,
         };
         let plan = Plan {
             lineage: String::new(),

@@ -143,6 +143,7 @@ impl Planning {
 
 /// An apply's counts, as its summary says them.
 struct Counts {
+    added: usize,
     changed: usize,
     destroyed: usize,
     adopted: usize,
@@ -154,6 +155,7 @@ struct Counts {
 impl Counts {
     fn of(outcome: &Outcome) -> Self {
         Counts {
+            added: outcome.count(ActionKind::Create),
             changed: outcome.count(ActionKind::Update),
             destroyed: outcome.count(ActionKind::Delete),
             adopted: outcome.count(ActionKind::Adopt),
@@ -175,8 +177,8 @@ impl Counts {
             String::new()
         };
         format!(
-            "{word} Resources: 0 added, {} changed, {} destroyed, {} adopted, {} forgotten{gone}.",
-            self.changed, self.destroyed, self.adopted, self.forgotten
+            "{word} Resources: {} added, {} changed, {} destroyed, {} adopted, {} forgotten{gone}.",
+            self.added, self.changed, self.destroyed, self.adopted, self.forgotten
         )
     }
 }

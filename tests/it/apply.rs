@@ -526,7 +526,10 @@ fn kill_when_pending(
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let effects: Vec<String> = cloud.deletes().into_iter().map(|e| e.resource).collect();
         if let Ok(state) = vpnform::state::parse(&path, &text)
-            && state.pending.iter().any(|p| effects.contains(&p.id))
+            && state
+                .pending
+                .iter()
+                .any(|p| p.id.as_ref().is_some_and(|id| effects.contains(id)))
         {
             break;
         }
@@ -562,14 +565,17 @@ fn assert_converged_exactly_once(
     assert_eq!(effects, vec!["iss-k1", "iss-k2", "iss-k3"]);
     let sent = cloud.sent_deletes();
     for op in pending {
-        let effect = deletes.iter().find(|e| e.resource == op.id).unwrap();
+        let effect = deletes
+            .iter()
+            .find(|e| Some(&e.resource) == op.id.as_ref())
+            .unwrap();
         assert_eq!(
             effect.client_token.as_deref(),
             Some(op.client_token.as_str())
         );
         let tokens: BTreeSet<&str> = sent
             .iter()
-            .filter(|c| param(c, "IpsecServerId") == Some(op.id.as_str()))
+            .filter(|c| param(c, "IpsecServerId") == op.id.as_deref())
             .filter_map(|c| param(c, "ClientToken"))
             .collect();
         assert_eq!(tokens, BTreeSet::from([op.client_token.as_str()]), "{op:?}");

@@ -386,7 +386,9 @@ fn no_canary_in(what: &str, out: &Output) {
 }
 
 /// A PSK from env and one from a file are read by the online plan and by apply, and
-/// appear in no output, saved plan, JSON stream or state file.
+/// appear in no output (at -vv too), saved plan, JSON stream or state file: through an
+/// adopt, an update of the key (`lab`'s in the cloud is not the file's) and a create
+/// (`new`, keyed from env); `office`'s adopt is followed by the update of its key.
 #[test]
 fn psk_canaries_from_env_and_file_never_leave_memory() {
     // The cloud holds both servers; the state records only `lab`: `office` is adopted.
@@ -396,18 +398,37 @@ fn psk_canaries_from_env_and_file_never_leave_memory() {
         .unwrap()
         .to_owned()
         + "pending: []\n";
-    let cloud = crate::support::Cloud::for_state(PSK_STATE, std::time::Duration::ZERO);
+    let mut world = crate::support::world_of(PSK_STATE);
+    world.add_gateway("vpn-bp1new00000000000000001", "cn-hangzhou");
+    let cloud = crate::support::Cloud::start(
+        crate::support::configuring(std::time::Duration::ZERO),
+        world,
+    );
+    let desired = format!(
+        "{PSK_DESIRED}  new:
+    vpn_gateway: vpn-bp1new00000000000000001
+    local_subnet: 10.0.0.0/24
+    client_ip_pool: 10.8.0.0/16
+    psk: {{env: OFFICE_PSK}}
+"
+    );
     let ws = cloud
-        .workspace(&recorded_lab, PSK_DESIRED)
+        .workspace(&recorded_lab, &desired)
         .file("secrets/lab.psk", &format!("{CANARY_FILE}\n"))
         .env("OFFICE_PSK", CANARY_ENV);
 
-    let plan = ws.run(&["plan", "--out", "p.plan"]);
+    let plan = ws.run(&["plan", "-vv", "--out", "p.plan"]);
     assert_eq!(plan.code, 0, "{plan:?}");
-    assert!(
-        plan.stdout.contains("ipsec_server.office will be adopted"),
-        "{plan:?}"
-    );
+    for line in [
+        "ipsec_server.office will be adopted, then updated in-place",
+        "ipsec_server.lab will be updated in-place",
+        "      ~ psk = (sensitive value changed)\n",
+        "ipsec_server.new will be created",
+        "      + psk            = (sensitive, from env OFFICE_PSK)\n",
+        "Plan: 1 to add, 1 to change, 0 to destroy, 1 to adopt, 0 to forget.",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}: {plan:?}");
+    }
     no_canary_in("plan --out", &plan);
     no_canary("saved plan", &ws.read("p.plan"));
 
@@ -415,12 +436,21 @@ fn psk_canaries_from_env_and_file_never_leave_memory() {
     assert_eq!(json.code, 0, "{json:?}");
     no_canary_in("plan --json", &json);
 
-    let apply = ws.run(&["apply", "p.plan"]);
+    let apply = ws.run(&["-vv", "apply", "p.plan"]);
     assert_eq!(apply.code, 0, "{apply:?}");
     no_canary_in("apply", &apply);
     let state = ws.read("state/vpnform.state.yaml");
     assert!(state.contains("ipsec_server.office:"), "{state}");
+    assert!(state.contains("ipsec_server.new:"), "{state}");
     no_canary("state", &state);
+    assert_eq!(cloud.effects("CreateIpsecServer").len(), 1);
+    // `lab`'s key, and `office`'s after its adopt (the cloud's is not the source's).
+    assert_eq!(cloud.effects("UpdateIpsecServer").len(), 2);
+
+    // The keys now match: nothing more to do, and still nothing shown.
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    no_canary_in("plan after apply", &again);
 }
 
 /// A missing env var or key file stops the online plan and apply before any call,
@@ -454,21 +484,76 @@ ipsec_servers:
   lab: {vpn_gateway: vpn-b2, local_subnet: 10.0.0.0/24, client_ip_pool: 10.8.0.0/16}
 ";
 
-/// An entry without `id` and no recorded server is a create, which the plan does not
-/// make yet: it says so, naming every such entry, instead of planning nothing.
+/// An entry without `id` and no recorded server is a create: `+`, its managed values,
+/// the id known after apply, counted "to add". (Until issue #12 the plan refused it.)
 #[test]
-fn a_create_is_refused_by_the_plan_until_the_create_action_exists() {
+fn an_entry_without_id_plans_a_create() {
     let out = Workspace::new()
         .file("vpnform.yaml", CREATE_DESIRED)
         .run(&["plan", "--offline"]);
     assert_eq!(
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
         (
-            1,
-            "",
-            "No recorded state at state/vpnform.state.yaml: every desired server will be adopted.
-error: ipsec_server.lab, ipsec_server.office have no `id` and no recorded server: creating IPsec servers is not supported by this vpnform yet; add the `id` of an existing server (`id: iss-...`) to adopt it, or remove the entry
-"
+            0,
+            r#"Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+
+Resource actions are indicated with the following symbols:
+  + create (create in the cloud, then record its id in the state)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.lab will be created
+  # (because ipsec_server.lab is in the desired state without an id)
+  + resource "ipsec_server" "lab" {
+      + id             = (known after apply)
+      + vpn_gateway    = "vpn-b2"
+      + region         = "cn-hangzhou"
+      + client_ip_pool = "10.8.0.0/16"
+      + local_subnet   = "10.0.0.0/24"
+    }
+    precheck: skipped (--offline)
+
+  # ipsec_server.office will be created
+  # (because ipsec_server.office is in the desired state without an id)
+  + resource "ipsec_server" "office" {
+      + id             = (known after apply)
+      + vpn_gateway    = "vpn-b1"
+      + region         = "cn-hangzhou"
+      + client_ip_pool = "10.8.0.0/16"
+      + local_subnet   = "10.0.0.0/24"
+    }
+    precheck: skipped (--offline)
+
+Plan: 2 to add, 0 to change, 0 to destroy, 0 to adopt, 0 to forget.
+Plan hash: 53bcce8488f47465dcb90d3e52f4f9a89931a8b5e64f6a2966b04227031b9ae6
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -0,0 +1,20 @@
++# Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
++version: 1
++lineage: ""
++serial: 1
++resources:
++  ipsec_server.lab:
++    id: (known after apply)
++    region: cn-hangzhou
++    vpn_gateway: vpn-b2
++    attributes:
++      client_ip_pool: 10.8.0.0/16
++      local_subnet: 10.0.0.0/24
++  ipsec_server.office:
++    id: (known after apply)
++    region: cn-hangzhou
++    vpn_gateway: vpn-b1
++    attributes:
++      client_ip_pool: 10.8.0.0/16
++      local_subnet: 10.0.0.0/24
++pending: []
+"#,
+            "No recorded state at state/vpnform.state.yaml: every desired server will be adopted.\n"
         )
     );
 }

@@ -814,6 +814,7 @@ fn resource() -> impl Strategy<Value = Resource> {
                 vpn_gateway,
                 depends_on,
                 protect,
+                psk: None,
                 attributes,
             },
         )
@@ -833,7 +834,7 @@ fn pending_op() -> impl Strategy<Value = PendingOp> {
             |(address, id, region, vpn_gateway, client_token, plan_hash, started_at)| PendingOp {
                 address,
                 action: "delete".into(),
-                id,
+                id: Some(id),
                 region,
                 vpn_gateway,
                 client_token,

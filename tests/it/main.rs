@@ -13,6 +13,7 @@ mod cloud;
 mod config;
 mod hostile;
 mod import;
+mod lifecycle;
 mod lifecycle_wire;
 mod perf;
 mod plan;

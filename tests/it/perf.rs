@@ -71,6 +71,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
                 vpn_gateway: gw,
                 depends_on: depends_on.iter().map(|a| a.parse().unwrap()).collect(),
                 protect: false,
+                psk: None,
                 attributes: Default::default(),
             },
         );

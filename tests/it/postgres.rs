@@ -717,7 +717,8 @@ fn crash_trial(seed: u64, figures: &mut CrashFigures) {
         }
         for (address, r) in &now.resources {
             assert!(
-                !counts.contains_key(&r.id) || now.pending.iter().any(|p| p.id == r.id),
+                !counts.contains_key(&r.id)
+                    || now.pending.iter().any(|p| p.id.as_ref() == Some(&r.id)),
                 "{context}: {address} recorded without pending, but deleted"
             );
         }

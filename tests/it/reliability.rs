@@ -336,7 +336,11 @@ fn check_invariants(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expecte
         .unwrap_or_else(|e| panic!("{context}: the state file does not parse: {e}"))
         .unwrap_or_else(|| panic!("{context}: the state file is gone"));
     let deletes = sandbox.deletes();
-    let pending: BTreeSet<&str> = state.pending.iter().map(|p| p.id.as_str()).collect();
+    let pending: BTreeSet<&str> = state
+        .pending
+        .iter()
+        .filter_map(|p| p.id.as_deref())
+        .collect();
     for (address, resource) in &state.resources {
         assert!(
             !deletes.contains_key(&resource.id) || pending.contains(resource.id.as_str()),

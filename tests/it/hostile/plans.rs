@@ -472,7 +472,8 @@ fn corrupt(entries: &[&str]) -> String {
     format!(
         "the state file state/vpnform.state.yaml is corrupt: its `pending` journal has {} \
          that vpnform would not have written, so nothing was applied:\n{}\nvpnform journals \
-         only deletes of recorded, unprotected servers that are no longer desired. Restore \
+         deletes of recorded, unprotected servers that are no longer desired, and creates and \
+         updates of desired ones. Restore \
          the state from git (`git log -p -- state/vpnform.state.yaml`), or remove the entries \
          from `pending` if you know no such operation was sent",
         if entries.len() == 1 {

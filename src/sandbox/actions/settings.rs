@@ -21,11 +21,11 @@ use crate::secret::Secret;
 /// The configuration fields one request gives (absent: unchanged, or the default).
 #[derive(Debug, Default)]
 pub(super) struct Settings {
-    pub name: Option<String>,
-    pub local_subnet: Option<String>,
-    pub client_ip_pool: Option<String>,
-    pub psk: Option<Secret>,
-    pub effect_immediately: Option<bool>,
+    pub(crate) name: Option<String>,
+    pub(crate) local_subnet: Option<String>,
+    pub(crate) client_ip_pool: Option<String>,
+    pub(crate) psk: Option<Secret>,
+    pub(crate) effect_immediately: Option<bool>,
     ike_config: Option<Map<String, Value>>,
     ipsec_config: Option<Map<String, Value>>,
 }
@@ -33,7 +33,7 @@ pub(super) struct Settings {
 impl Settings {
     /// Decodes and checks the fields; `name_param` is `IpSecServerName` on a create and
     /// `IpsecServerName` on an update (the API spells them differently).
-    pub fn parse(req: &Request, name_param: &str) -> Result<Settings, ApiError> {
+    pub(crate) fn parse(req: &Request, name_param: &str) -> Result<Settings, ApiError> {
         let name = match req.get(name_param) {
             Some(n) if n.chars().count() > MAX_TEXT => {
                 return Err(ApiError::invalid(
@@ -100,7 +100,7 @@ impl Settings {
     }
 
     /// Writes the given fields over `server`.
-    pub fn apply(&self, server: &mut IpsecServer) -> Result<(), ApiError> {
+    pub(crate) fn apply(&self, server: &mut IpsecServer) -> Result<(), ApiError> {
         if let Some(name) = &self.name {
             server.name = Some(name.clone());
         }

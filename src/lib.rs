@@ -46,6 +46,7 @@ pub mod config;
 pub(crate) mod duration;
 pub(crate) mod files;
 pub(crate) mod id;
+pub(crate) mod ipsec;
 pub mod ops;
 pub mod plan;
 pub mod regions;

@@ -207,16 +207,9 @@ impl IpsecConfig {
     }
 }
 
-/// The values the cloud accepts for the negotiation settings, and their bounds.
+/// The bounds the cloud puts on the text settings (the algorithms and lifetimes are in
+/// [`crate::ipsec`]).
 pub(crate) mod vocabulary {
-    pub(crate) const IKE_VERSIONS: &[&str] = &["ikev1", "ikev2"];
-    pub(crate) const IKE_MODES: &[&str] = &["main", "aggressive"];
-    pub(crate) const ENC_ALGS: &[&str] = &["aes", "aes192", "aes256", "des", "3des"];
-    pub(crate) const AUTH_ALGS: &[&str] = &["md5", "sha1", "sha256", "sha384", "sha512"];
-    pub(crate) const IKE_PFS: &[&str] = &["group1", "group2", "group5", "group14"];
-    pub(crate) const IPSEC_PFS: &[&str] = &["disabled", "group1", "group2", "group5", "group14"];
-    /// Lifetimes are seconds in `0..=MAX_LIFETIME`.
-    pub(crate) const MAX_LIFETIME: u32 = 86400;
     /// `LocalId`, `RemoteId`, the server name and the PSK: at most this many characters.
     pub(crate) const MAX_TEXT: usize = 100;
 }

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 /// A kind of resource vpnform manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
+pub(crate) enum Kind {
     IpsecServer,
 }
 
@@ -20,7 +20,7 @@ impl Kind {
     const ALL: [Kind; 1] = [Kind::IpsecServer];
 
     /// The kind as addresses, plans and the JSON views spell it.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Kind::IpsecServer => "ipsec_server",
         }
@@ -28,7 +28,7 @@ impl Kind {
 }
 
 /// The one spelling of the IPsec server kind, for the places that need the text.
-pub const IPSEC_SERVER: &str = Kind::IpsecServer.as_str();
+pub(crate) const IPSEC_SERVER: &str = Kind::IpsecServer.as_str();
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -46,7 +46,7 @@ pub struct Address {
 }
 
 /// Terraform-like names: a letter or `_`, then letters, digits, `_` and `-`.
-pub fn is_name(name: &str) -> bool {
+pub(crate) fn is_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -82,24 +82,24 @@ pub fn name_for_server(name: &str, id: &str) -> String {
     "`{text}` is not a resource address: write ipsec_server.NAME (NAME of letters, digits, `_`, `-`)"
 )]
 pub struct AddressError {
-    pub text: String,
+    pub(crate) text: String,
 }
 
 impl Address {
     /// The address of the entry `name` of `kind`; `None` when `name` is not a valid name.
-    pub fn new(kind: Kind, name: &str) -> Option<Address> {
+    pub(crate) fn new(kind: Kind, name: &str) -> Option<Address> {
         is_name(name).then(|| Address {
             kind,
             text: format!("{kind}.{name}"),
         })
     }
 
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         self.kind
     }
 
     /// The `NAME` of `KIND.NAME`.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.text[self.kind.as_str().len() + 1..]
     }
 

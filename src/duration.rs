@@ -9,7 +9,7 @@ use std::time::Duration;
 /// The longest duration a flag takes. Each is added to a clock reading somewhere (a
 /// deadline, a gateway's configure end), and `Instant + 10^11 h` panics; a week is far
 /// beyond any sensible wait, latency or configure time.
-pub const MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+pub(crate) const MAX: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Parses `--lock-timeout` and similar: `0`, `30s`, `5m`, `1h30m`, `500ms`; at most
 /// [`MAX`].
@@ -32,7 +32,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 /// `d` in the units the duration flags take, largest first, zero units left out:
 /// `0s`, `500ms`, `1s500ms`, `23s`, `1m5s`, `10m`, `1h30m`. Exact to the millisecond,
 /// and parsed back by the duration flags to the same value.
-pub fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     if d.is_zero() {
         return "0s".to_owned();
     }
@@ -57,7 +57,7 @@ pub fn human(d: Duration) -> String {
 }
 
 /// An elapsed time as Terraform prints it: whole seconds (`0s`, `23s`, `1m5s`).
-pub fn elapsed(d: Duration) -> String {
+pub(crate) fn elapsed(d: Duration) -> String {
     human(Duration::from_secs(d.as_secs()))
 }
 

@@ -16,27 +16,27 @@ use std::path::{Path, PathBuf};
 
 /// A kind of file vpnform reads, with the most bytes it reads of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Kind {
+pub(crate) struct Kind {
     /// What the file is, for messages: "state file", "saved plan".
-    pub what: &'static str,
+    pub(crate) what: &'static str,
     /// The size limit in bytes.
-    pub limit: u64,
+    pub(crate) limit: u64,
     /// What a real file of this kind weighs, for the message.
-    pub typical: &'static str,
+    pub(crate) typical: &'static str,
 }
 
 /// The state file. 100,000 servers from `scripts/gen-state.py` take 23.6 MB; with every
 /// observed attribute recorded (IKE and IPsec configs, times) a server takes about
 /// 900 bytes, so 100,000 of them take about 90 MB: 256 MiB leaves room for more than
 /// twice that, while `/dev/zero`-like input stops long before memory runs out.
-pub const STATE: Kind = Kind {
+pub(crate) const STATE: Kind = Kind {
     what: "state file",
     limit: 256 * 1024 * 1024,
     typical: "100,000 servers take about 25 to 90 MiB",
 };
 
 /// A backup of the state file: the same bytes, the same limit.
-pub const BACKUP: Kind = Kind {
+pub(crate) const BACKUP: Kind = Kind {
     what: "state backup",
     ..STATE
 };
@@ -44,7 +44,7 @@ pub const BACKUP: Kind = Kind {
 /// A saved plan (`plan --out`). A plan of 100,000 deletes weighs about 60 MB (measured
 /// with `scripts/gen-state.py`), a plan of 100,000 updates with their attributes more:
 /// 256 MiB, as for the state it was made from.
-pub const SAVED_PLAN: Kind = Kind {
+pub(crate) const SAVED_PLAN: Kind = Kind {
     what: "saved plan",
     limit: 256 * 1024 * 1024,
     typical: "a plan of 100,000 actions takes about 60 to 150 MiB",
@@ -123,25 +123,13 @@ pub enum FileError {
 
 impl FileError {
     /// Whether reading failed because there is no file.
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, FileError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
-    }
-
-    /// The file it is about.
-    pub fn path(&self) -> &Path {
-        match self {
-            FileError::Read { path, .. }
-            | FileError::Write { path, .. }
-            | FileError::NotRegular { path, .. }
-            | FileError::TooLarge { path, .. }
-            | FileError::Symlink { path, .. }
-            | FileError::NotRegularTarget { path, .. } => path,
-        }
     }
 }
 
 /// `256 MiB`, `64 KiB`, `12 bytes`.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const KIB: u64 = 1024;
     const MIB: u64 = 1024 * KIB;
     if bytes >= MIB && bytes.is_multiple_of(MIB) {
@@ -223,7 +211,7 @@ fn too_large(path: &Path, kind: Kind) -> FileError {
 
 /// The bytes of the regular file at `path` (through a link), at most `kind.limit` of
 /// them: a larger file is an error naming the limit, found before it is read whole.
-pub fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, FileError> {
+pub(crate) fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, FileError> {
     let file = open_regular(path, kind)?;
     let mut bytes = Vec::new();
     // The file may grow after the size check: read one byte past the limit to see it.
@@ -242,7 +230,10 @@ pub fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, FileError> {
 
 /// Checks that `path` may be replaced: absent, or a regular file (not a link, not a
 /// directory). Returns the mode of the file there, if any.
-pub fn check_write_target(path: &Path, what: &'static str) -> Result<Option<u32>, FileError> {
+pub(crate) fn check_write_target(
+    path: &Path,
+    what: &'static str,
+) -> Result<Option<u32>, FileError> {
     let metadata = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -281,7 +272,7 @@ pub fn check_write_target(path: &Path, what: &'static str) -> Result<Option<u32>
 /// rename over `path`, fsync of the directory (`atomic-write-file`, which removes the
 /// temp file on any error). Refuses a link or a non-regular file at `path`; a new file
 /// gets mode 0600, a replaced one keeps its mode.
-pub fn write_atomic(path: &Path, what: &'static str, bytes: &[u8]) -> Result<(), FileError> {
+pub(crate) fn write_atomic(path: &Path, what: &'static str, bytes: &[u8]) -> Result<(), FileError> {
     let io = |source| FileError::Write {
         what,
         path: path.to_path_buf(),

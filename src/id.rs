@@ -4,12 +4,12 @@
 //! the cloud issues them (`iss-bp1jougp8cfsbo8y9abcd`).
 
 /// The prefix of an IPsec server id.
-pub const IPSEC_SERVER: &str = "iss-";
+pub(crate) const IPSEC_SERVER: &str = "iss-";
 /// The prefix of a VPN gateway id.
-pub const VPN_GATEWAY: &str = "vpn-";
+pub(crate) const VPN_GATEWAY: &str = "vpn-";
 
 /// Whether `value` is `prefix` then one or more lowercase ASCII letters and digits.
-pub fn is_id(value: &str, prefix: &str) -> bool {
+pub(crate) fn is_id(value: &str, prefix: &str) -> bool {
     value.strip_prefix(prefix).is_some_and(|rest| {
         !rest.is_empty()
             && rest

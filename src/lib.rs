@@ -38,14 +38,15 @@
 // One output channel (crate::ui): nothing else prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-pub mod address;
+pub(crate) mod address;
 pub mod apply;
 pub mod cli;
 pub mod cloud;
 pub mod config;
-pub mod duration;
+pub(crate) mod duration;
 pub(crate) mod files;
-pub mod id;
+pub(crate) mod id;
+pub(crate) mod ipsec;
 pub mod ops;
 pub mod plan;
 pub mod regions;

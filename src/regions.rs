@@ -7,7 +7,7 @@
 
 /// Where a region's VPC API is served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     /// The central `vpc.aliyuncs.com`.
     Central,
     /// `vpc.<region>.aliyuncs.com`.
@@ -18,9 +18,9 @@ pub enum Endpoint {
 
 /// A region id and its VPC endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Region {
-    pub id: &'static str,
-    pub endpoint: Endpoint,
+pub(crate) struct Region {
+    pub(crate) id: &'static str,
+    pub(crate) endpoint: Endpoint,
 }
 
 const fn central(id: &'static str) -> Region {
@@ -41,7 +41,7 @@ const fn regional(id: &'static str) -> Region {
 /// The endpoints are the `_endpoint_map` of the official SDK
 /// (`alibabacloud-vpc20160428`'s `Client.__init__`): the regions it lists use the
 /// central endpoint (or, once, a host of their own), every other the regional rule.
-pub const REGIONS: &[Region] = &[
+pub(crate) const REGIONS: &[Region] = &[
     regional("ap-northeast-1"),
     regional("ap-northeast-2"),
     regional("ap-south-1"),
@@ -84,14 +84,14 @@ pub const REGIONS: &[Region] = &[
 ];
 
 /// The known region `id`, if it is one.
-pub fn get(id: &str) -> Option<&'static Region> {
+pub(crate) fn get(id: &str) -> Option<&'static Region> {
     REGIONS
         .binary_search_by(|r| r.id.cmp(id))
         .ok()
         .map(|i| &REGIONS[i])
 }
 
-pub fn is_known(id: &str) -> bool {
+pub(crate) fn is_known(id: &str) -> bool {
     get(id).is_some()
 }
 
@@ -101,14 +101,14 @@ pub fn ids() -> impl Iterator<Item = &'static str> {
 }
 
 /// The known region closest to `id`, if it is close enough to be a likely typo.
-pub fn closest(id: &str) -> Option<&'static str> {
+pub(crate) fn closest(id: &str) -> Option<&'static str> {
     crate::suggest::closest(id, ids())
 }
 
 /// The VPC API host for `id`: the table's, or the regional rule for a region the table
 /// does not list (a region opened after this release). `id` must already be a
 /// well-formed region id (the caller checks; it becomes part of a host name).
-pub fn vpc_host(id: &str) -> String {
+pub(crate) fn vpc_host(id: &str) -> String {
     match get(id).map(|r| r.endpoint) {
         Some(Endpoint::Central) => "vpc.aliyuncs.com".to_owned(),
         Some(Endpoint::Host(host)) => host.to_owned(),

@@ -4,7 +4,10 @@
 
 /// The candidate with the smallest edit distance to `word`, if that distance is small
 /// for the word's length (a third of it, at least one edit); ties go to the first.
-pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let length = word.chars().count();
     let limit = (length / 3).max(1);
     candidates
@@ -21,7 +24,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 /// Known addresses close to `wanted` (edit distance over the whole address or over the
 /// names after the last dot, or one name containing the other), closest first, at most
 /// 3. For `state show/rm` of an address the state does not hold.
-pub fn close_addresses<'a>(
+pub(crate) fn close_addresses<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Vec<&'a str> {

@@ -15,7 +15,7 @@ pub fn options_for(text: &str) -> serde_saphyr::Options {
 
 /// A parser limit that `text` went over, in words, with the limit: serde-saphyr's own
 /// message for these is its Rust debug text (`Nodes { nodes: 250001 }`).
-pub fn parser_limit(text: &str, breach: &serde_saphyr::budget::BudgetBreach) -> String {
+pub(crate) fn parser_limit(text: &str, breach: &serde_saphyr::budget::BudgetBreach) -> String {
     use serde_saphyr::budget::BudgetBreach as B;
     let budget = crate::yaml::options_for(text).budget.unwrap_or_default();
     let over = match breach {
@@ -42,7 +42,7 @@ pub fn parser_limit(text: &str, breach: &serde_saphyr::budget::BudgetBreach) -> 
 
 /// The parser limit behind `err` (through the alias or snippet it comes wrapped in), in
 /// words, if a limit is what stopped the parse.
-pub fn parser_limit_of(text: &str, err: &serde_saphyr::Error) -> Option<String> {
+pub(crate) fn parser_limit_of(text: &str, err: &serde_saphyr::Error) -> Option<String> {
     let mut original = err;
     while let serde_saphyr::Error::AliasError { error, .. }
     | serde_saphyr::Error::WithSnippet { error, .. } = original
@@ -56,16 +56,16 @@ pub fn parser_limit_of(text: &str, err: &serde_saphyr::Error) -> Option<String> 
 }
 
 /// The most characters of a source line an error message quotes: a line of a terminal.
-pub const EXCERPT_CHARS: usize = 100;
+pub(crate) const EXCERPT_CHARS: usize = 100;
 
 /// The most characters of a value an error message quotes.
-pub const VALUE_CHARS: usize = 60;
+pub(crate) const VALUE_CHARS: usize = 60;
 
 /// A line-sized excerpt of `line` around the 1-based character `column`, and that
 /// column's place in the excerpt. A line longer than [`EXCERPT_CHARS`] (a 50 MB one-line
 /// value) is cut around the column, each cut shown as `…`: an error quotes a line, never
 /// a file, and what it writes to stderr stays small whatever the input.
-pub fn excerpt(line: &str, column: u64) -> (String, u64) {
+pub(crate) fn excerpt(line: &str, column: u64) -> (String, u64) {
     if line.chars().nth(EXCERPT_CHARS).is_none() {
         return (line.to_owned(), column.max(1));
     }
@@ -89,7 +89,7 @@ pub fn excerpt(line: &str, column: u64) -> (String, u64) {
 
 /// `value` for quoting in a message: at most [`VALUE_CHARS`] characters, then `…` and
 /// how many more there were.
-pub fn shown(value: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn shown(value: &str) -> std::borrow::Cow<'_, str> {
     match value.char_indices().nth(VALUE_CHARS) {
         None => std::borrow::Cow::Borrowed(value),
         Some((cut, _)) => {

@@ -35,7 +35,7 @@ const MAX_PAGES: usize = 10_000;
 /// The most bytes one API answer may have. The largest real one, a page of 50 gateways
 /// or 20 servers, is tens of kilobytes; a body a hundred times that is not the VPC API,
 /// and reading it whole would let a hostile endpoint take the machine's memory.
-pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +64,7 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     /// Where the one warning about an action's persistent throttling goes (the CLI
     /// prints it on stderr); by default a `tracing` warning.
-    pub fn on_throttle_warning(
+    pub(crate) fn on_throttle_warning(
         mut self,
         warn: impl Fn(&ThrottleWarning) + Send + Sync + 'static,
     ) -> Self {
@@ -179,7 +179,7 @@ pub struct ClientStats {
     /// Time slept before those retries, by class.
     pub waited: BTreeMap<ErrorClass, Duration>,
     /// Errors handed back to callers, by class.
-    pub errors: BTreeMap<ErrorClass, u64>,
+    pub(crate) errors: BTreeMap<ErrorClass, u64>,
     /// The current client-side rate limit per action, requests per second.
     pub rates: BTreeMap<String, f64>,
 }
@@ -213,7 +213,7 @@ impl Client {
     }
 
     /// The rate `action` is sent at now, requests a second (progress lines).
-    pub fn rate(&self, action: &str) -> Option<f64> {
+    pub(crate) fn rate(&self, action: &str) -> Option<f64> {
         self.inner.limiter.rates().get(action).copied()
     }
 
@@ -400,7 +400,7 @@ impl Client {
     /// `DescribeVpnGateways` filtered by `Status` (`updating`, ...) when given: the
     /// gateways of the region in that status, 50 a page, sorted by id. Apply's poll asks
     /// for the `updating` ones, a page or two however many gateways the region has.
-    pub async fn describe_vpn_gateways_with_status(
+    pub(crate) async fn describe_vpn_gateways_with_status(
         &self,
         region: &str,
         status: Option<&str>,

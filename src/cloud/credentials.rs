@@ -11,7 +11,7 @@ use super::types::Credentials;
 use crate::secret::Secret;
 
 #[derive(Debug, thiserror::Error)]
-pub enum CredentialsError {
+pub(crate) enum CredentialsError {
     #[error("no Alibaba Cloud credentials found; looked at:\n{}\n\
              Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run `aliyun configure`.",
              looked.iter().map(|l| format!("  - {l}")).collect::<Vec<_>>().join("\n"))]
@@ -59,7 +59,7 @@ pub enum CredentialsError {
 
 /// The most bytes a credentials file may hold. Real ones are a few kilobytes; the
 /// bound keeps `~/.aliyun/config.json -> /dev/zero` from reading until out of memory.
-pub const MAX_CREDENTIALS_FILE: u64 = 1024 * 1024;
+pub(crate) const MAX_CREDENTIALS_FILE: u64 = 1024 * 1024;
 
 /// The credentials to sign with. `profile` is `--profile` as typed on the command line
 /// (never `ALIBABA_CLOUD_PROFILE`, which this function reads from `env` itself).
@@ -71,7 +71,7 @@ pub const MAX_CREDENTIALS_FILE: u64 = 1024 * 1024;
 /// (profile `ALIBABA_CLOUD_PROFILE`, else its `current`), then the ini file
 /// (`ALIBABA_CLOUD_CREDENTIALS_FILE`, else `~/.alibabacloud/credentials`; section
 /// `ALIBABA_CLOUD_PROFILE`, else `default`).
-pub fn resolve_credentials(
+pub(crate) fn resolve_credentials(
     profile: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
     home: &Path,

@@ -27,7 +27,7 @@ pub enum EndpointError {
 
 /// The URL (always with path `/`) to send `region`'s requests to. `override_` is
 /// `--endpoint`; a bare host name there means `https://host/`.
-pub fn endpoint_for(region: &str, override_: Option<&str>) -> Result<Url, EndpointError> {
+pub(crate) fn endpoint_for(region: &str, override_: Option<&str>) -> Result<Url, EndpointError> {
     if let Some(endpoint) = override_ {
         return parse_override(endpoint);
     }
@@ -109,7 +109,7 @@ fn parse_override(raw: &str) -> Result<Url, EndpointError> {
 
 /// 127.0.0.0/8, ::1 and `localhost`: the only hosts plain HTTP may go to, and the ones
 /// no proxy is used for.
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

@@ -15,18 +15,18 @@ pub struct ApiError {
     pub http_status: u16,
     pub code: String,
     pub message: String,
-    pub request_id: Option<String>,
-    pub host_id: Option<String>,
-    pub recommend: Option<String>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) host_id: Option<String>,
+    pub(crate) recommend: Option<String>,
     pub class: ErrorClass,
     /// The API action that failed (`DeleteIpsecServer`); empty if unknown. Forbidden
     /// errors name the RAM action `vpc:<action>` from it.
-    pub action: String,
+    pub(crate) action: String,
     /// vpnform's own diagnosis, shown after the server's fields (which secret or which
     /// parameter a `SignatureDoesNotMatch` points at, a clock to check, ...).
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
     /// How many attempts the client made before giving this error back (0: none sent).
-    pub attempts: u32,
+    pub(crate) attempts: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -48,7 +48,11 @@ pub enum ErrorClass {
 
 impl ApiError {
     /// An error with its class derived from the HTTP status and code.
-    pub fn new(http_status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        http_status: u16,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let code = code.into();
         ApiError {
             http_status,
@@ -72,7 +76,7 @@ impl ApiError {
     /// Since mid-2026 the official SDKs treat ANY error answer (4xx or 5xx) carrying a
     /// positive `x-acs-retry-after` as throttling, whatever its code (API.md); a passed
     /// dry run stays a pass.
-    pub fn with_retry_after(mut self, server_wait: Option<Duration>) -> Self {
+    pub(crate) fn with_retry_after(mut self, server_wait: Option<Duration>) -> Self {
         if server_wait.is_some_and(|w| !w.is_zero())
             && self.http_status >= 400
             && self.class != ErrorClass::DryRunPassed
@@ -84,12 +88,12 @@ impl ApiError {
 
     /// `IncorrectStatus` or `IncorrectStatus.*`: the resource is not in a state for this
     /// call; read it again before retrying (it may be gone).
-    pub fn is_incorrect_status(&self) -> bool {
+    pub(crate) fn is_incorrect_status(&self) -> bool {
         self.code == "IncorrectStatus" || self.code.starts_with("IncorrectStatus.")
     }
 
     /// `Forbidden*` (and Alibaba's misspelt `Forbbiden*`): a RAM policy denied the call.
-    pub fn is_forbidden(&self) -> bool {
+    pub(crate) fn is_forbidden(&self) -> bool {
         self.code.starts_with("Forbidden") || self.code.starts_with("Forbbiden")
     }
 }
@@ -98,7 +102,7 @@ impl std::error::Error for ApiError {}
 
 impl ErrorClass {
     /// The class's name in logs, JSON output and stats: `throttling`, `not-found`...
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ErrorClass::DryRunPassed => "dry-run-passed",
             ErrorClass::Contention => "contention",
@@ -171,7 +175,7 @@ impl fmt::Display for ApiError {
 /// for codes nobody listed (5xx and transport failures are transient). An answer that
 /// carries `x-acs-retry-after` is throttling whatever its code: see
 /// [`ApiError::with_retry_after`].
-pub fn classify(http_status: u16, code: &str) -> ErrorClass {
+pub(crate) fn classify(http_status: u16, code: &str) -> ErrorClass {
     if code == "DryRunOperation" {
         return ErrorClass::DryRunPassed;
     }
@@ -251,7 +255,7 @@ struct ErrorBody {
 /// Decodes an error answer (JSON or XML, whatever the `Format` asked for) into an
 /// [`ApiError`]. A body that is neither still gives an error with the status and a
 /// short excerpt, so a proxy's HTML page does not hide the failure.
-pub fn decode_error(http_status: u16, body: &[u8]) -> ApiError {
+pub(crate) fn decode_error(http_status: u16, body: &[u8]) -> ApiError {
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim_start();
     let fields = if trimmed.starts_with('{') {
@@ -327,7 +331,7 @@ const SERVER_STRING_TO_SIGN: &str = "server string to sign is:";
 /// Splits a `SignatureDoesNotMatch` message into the part to show and the server's
 /// string to sign. The latter is not shown: it holds the whole request, STS token
 /// included.
-pub fn split_server_string_to_sign(message: &str) -> (String, Option<String>) {
+pub(crate) fn split_server_string_to_sign(message: &str) -> (String, Option<String>) {
     match message.find(SERVER_STRING_TO_SIGN) {
         Some(at) => {
             let shown = message[..at].trim_end().to_owned();
@@ -341,7 +345,7 @@ pub fn split_server_string_to_sign(message: &str) -> (String, Option<String>) {
 /// Compares the server's string to sign with ours and says which side is wrong: equal
 /// strings mean the secret is wrong; different ones name the first parameter that
 /// differs (without its value, which may be a token).
-pub fn diagnose_signature(ours: &str, theirs: &str, credentials_source: &str) -> String {
+pub(crate) fn diagnose_signature(ours: &str, theirs: &str, credentials_source: &str) -> String {
     if ours == theirs {
         return format!(
             "the server built the same string to sign as vpnform, so the AccessKey secret \

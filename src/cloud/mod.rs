@@ -25,14 +25,10 @@ mod retry;
 pub mod sign;
 mod types;
 
-pub use client::{Client, ClientBuilder, ClientStats, CloudError};
-pub use credentials::{CredentialsError, resolve_credentials};
-pub use endpoint::{EndpointError, endpoint_for, is_loopback};
-pub use error::{ApiError, ErrorClass, classify, decode_error};
-pub use retry::{
-    DEFAULT_MAX_RATE, RateLimiter, START_RATE, ThrottleWarning, backoff, format_rate, retry_after,
-};
+pub use client::{Client, CloudError};
+pub(crate) use credentials::resolve_credentials;
+pub(crate) use error::classify;
+pub use error::{ApiError, ErrorClass};
+pub use retry::ThrottleWarning;
+pub(crate) use retry::{DEFAULT_MAX_RATE, format_rate};
 pub use types::*;
-
-/// The URL type [`endpoint_for`] returns.
-pub use reqwest::Url;

@@ -9,13 +9,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The default ceiling per API action, requests a second (`--max-rate`).
-pub const DEFAULT_MAX_RATE: f64 = 100.0;
+pub(crate) const DEFAULT_MAX_RATE: f64 = 100.0;
 
 /// The wait before retry number `retry` (1 = the first retry): `base * 2^(retry-1)`,
 /// capped, with "equal jitter" (half fixed, half random) so many clients that failed
 /// together do not come back together, yet every wait is at least half the nominal one.
 /// `random` is in `[0, 1)`.
-pub fn backoff(base: Duration, cap: Duration, retry: u32, random: f64) -> Duration {
+pub(crate) fn backoff(base: Duration, cap: Duration, retry: u32, random: f64) -> Duration {
     let exp = retry.saturating_sub(1).min(30);
     let nominal = base.saturating_mul(1u32 << exp).min(cap);
     let half = nominal / 2;
@@ -27,7 +27,7 @@ pub fn backoff(base: Duration, cap: Duration, retry: u32, random: f64) -> Durati
 /// CLI; API.md). Being liberal: a value with a unit (`500ms`, `2s`) is taken at its
 /// word, fractions are accepted, and the standard `Retry-After` (seconds) is used when
 /// the Alibaba header is absent. Non-positive or unreadable values mean "no hint".
-pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     retry_after_acs(headers).or_else(|| {
         headers
             .get("retry-after")
@@ -38,7 +38,7 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// Alibaba's `x-acs-retry-after` alone (milliseconds), positive or `None`. Its presence
 /// on any error answer makes that answer throttling.
-pub fn retry_after_acs(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after_acs(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers
         .get("x-acs-retry-after")
         .and_then(|v| v.to_str().ok())
@@ -74,7 +74,7 @@ fn parse_wait(raw: &str, default_unit: Unit) -> Option<Duration> {
 
 /// The rate a lane starts at: Alibaba documents about 10 requests a second for the VPC
 /// Describe calls, per region and account; from there the lane finds the real limit.
-pub const START_RATE: f64 = 10.0;
+pub(crate) const START_RATE: f64 = 10.0;
 /// Halve at most once in this time: the answers to requests sent at the old rate arrive
 /// after the first throttle, and each of them halving again would collapse the rate.
 const CUT_SPACING: Duration = Duration::from_secs(1);
@@ -134,11 +134,11 @@ impl Lane {
 /// Persistent throttling of one action, for the one warning a run shows about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThrottleWarning {
-    pub action: String,
+    pub(crate) action: String,
     /// How long the action has been throttled without a pause.
-    pub throttled_for: Duration,
+    pub(crate) throttled_for: Duration,
     /// The rate the lane sends at now, requests per second.
-    pub rate: f64,
+    pub(crate) rate: f64,
 }
 
 impl std::fmt::Display for ThrottleWarning {
@@ -156,7 +156,7 @@ impl std::fmt::Display for ThrottleWarning {
 }
 
 /// `2.5`, `40`: a rate with one decimal where it has one.
-pub fn format_rate(rate: f64) -> String {
+pub(crate) fn format_rate(rate: f64) -> String {
     let r = (rate * 10.0).round() / 10.0;
     if r.fract() == 0.0 {
         format!("{r:.0}")
@@ -172,7 +172,7 @@ pub fn format_rate(rate: f64) -> String {
 /// `acquire` returns when the caller may send; the lanes are independent because
 /// Alibaba's limits are per API.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     ceiling: f64,
     floor: f64,
     start: f64,
@@ -181,7 +181,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     /// `ceiling`: the most requests a second any one action may reach.
-    pub fn new(ceiling: f64) -> Self {
+    pub(crate) fn new(ceiling: f64) -> Self {
         let ceiling = if ceiling.is_finite() && ceiling > 0.0 {
             ceiling
         } else {
@@ -208,7 +208,7 @@ impl RateLimiter {
     /// rate of a whole crowd at the one it asked at: a thousand deletes that became
     /// ready together were spread 1/START_RATE apart, 100 s, however fast the lane rose
     /// meanwhile (issue 15: ten deletes a second with nothing throttled).
-    pub async fn acquire(&self, action: &str) {
+    pub(crate) async fn acquire(&self, action: &str) {
         let queue = {
             let mut lanes = self.lanes.lock().expect("rate limiter lock");
             self.lane(&mut lanes, action).queue.clone()
@@ -245,7 +245,11 @@ impl RateLimiter {
     /// asked for one, so every task on this action waits, not only the throttled one.
     /// Returns the warning to show when this action's throttling has just become
     /// persistent (once per action).
-    pub fn throttled(&self, action: &str, pause: Option<Duration>) -> Option<ThrottleWarning> {
+    pub(crate) fn throttled(
+        &self,
+        action: &str,
+        pause: Option<Duration>,
+    ) -> Option<ThrottleWarning> {
         let mut lanes = self.lanes.lock().expect("rate limiter lock");
         let now = Instant::now();
         let floor = self.floor;
@@ -283,7 +287,7 @@ impl RateLimiter {
 
     /// A success: fast regrowth up to what is known to be accepted, a gentle probe
     /// above it, never past the ceiling.
-    pub fn succeeded(&self, action: &str) {
+    pub(crate) fn succeeded(&self, action: &str) {
         let mut lanes = self.lanes.lock().expect("rate limiter lock");
         let now = Instant::now();
         let ceiling = self.ceiling;
@@ -299,7 +303,7 @@ impl RateLimiter {
     }
 
     /// The current rate of every action that has been used.
-    pub fn rates(&self) -> BTreeMap<String, f64> {
+    pub(crate) fn rates(&self) -> BTreeMap<String, f64> {
         let lanes = self.lanes.lock().expect("rate limiter lock");
         lanes.iter().map(|(k, l)| (k.clone(), l.rate)).collect()
     }

@@ -30,7 +30,7 @@ pub struct ClientOptions {
     /// How throttling and transient failures are retried.
     pub retry: RetryPolicy,
     /// The ceiling per API action, requests a second (`--max-rate`). Each action starts
-    /// at [`super::START_RATE`] (or this, if lower) and discovers the cloud's limit: it
+    /// at [`super::retry::START_RATE`] (or this, if lower) and discovers the cloud's limit: it
     /// rises fast while nothing is throttled, halves on throttling, probes gently after.
     pub requests_per_second: f64,
 }
@@ -127,7 +127,7 @@ pub struct CreateIpsecServer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedIpsecServer {
     pub id: String,
-    pub request_id: String,
+    pub(crate) request_id: String,
 }
 
 /// `UpdateIpsecServer`: only the fields that are `Some` are sent, and only they change.
@@ -194,7 +194,7 @@ pub struct IpsecServer {
     pub id: String,
     pub name: String,
     pub vpn_gateway: String,
-    pub region: String,
+    pub(crate) region: String,
     /// Comma-separated, as the API answers it; [`IpsecServer::local_subnets`] splits it.
     pub local_subnet: String,
     pub client_ip_pool: String,
@@ -204,9 +204,9 @@ pub struct IpsecServer {
     /// `None` when the answer had no PSK.
     pub psk: Option<Secret>,
     pub effect_immediately: bool,
-    pub multi_factor_auth_enabled: bool,
-    pub online_client_count: u32,
-    pub max_connections: u32,
+    pub(crate) multi_factor_auth_enabled: bool,
+    pub(crate) online_client_count: u32,
+    pub(crate) max_connections: u32,
     pub ike_config: IkeConfig,
     pub ipsec_config: IpsecConfig,
 }
@@ -238,5 +238,5 @@ pub struct VpnGateway {
     /// `init`, `provisioning`, `active`, `updating`, `deleting`.
     pub status: String,
     /// `Normal` or `FinancialLocked`.
-    pub business_status: String,
+    pub(crate) business_status: String,
 }

@@ -17,9 +17,9 @@ pub struct AuditEntry {
     /// The resource it acted on (the IPsec server id).
     pub resource: String,
     pub vpn_gateway: String,
-    pub region: String,
+    pub(crate) region: String,
     pub client_token: Option<String>,
-    pub request_id: String,
+    pub(crate) request_id: String,
     /// What happened: `deleted`.
     pub effect: String,
     /// When the gateway finished configuring (the server gone, the gateway `active`).
@@ -32,12 +32,12 @@ pub struct AuditEntry {
 
 /// Appends JSON lines to the audit file.
 #[derive(Debug)]
-pub struct AuditFile {
+pub(crate) struct AuditFile {
     file: std::fs::File,
 }
 
 impl AuditFile {
-    pub fn open(path: &Path) -> std::io::Result<AuditFile> {
+    pub(crate) fn open(path: &Path) -> std::io::Result<AuditFile> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -45,7 +45,7 @@ impl AuditFile {
         Ok(AuditFile { file })
     }
 
-    pub fn append(&mut self, entry: &AuditEntry) -> std::io::Result<()> {
+    pub(crate) fn append(&mut self, entry: &AuditEntry) -> std::io::Result<()> {
         let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
         line.push('\n');
         self.file.write_all(line.as_bytes())?;

@@ -30,7 +30,7 @@ pub struct Faults {
 impl Faults {
     /// `--fault-rate R`: R spread evenly over the five failure kinds, and 250ms of added
     /// latency with probability R.
-    pub fn mixed(rate: f64) -> Faults {
+    pub(crate) fn mixed(rate: f64) -> Faults {
         Faults {
             internal_error: rate / 5.0,
             unavailable: rate / 5.0,
@@ -42,7 +42,7 @@ impl Faults {
         }
     }
 
-    pub fn is_none(&self) -> bool {
+    pub(crate) fn is_none(&self) -> bool {
         *self == Faults::default() || (self.total() == 0.0 && self.latency == 0.0)
     }
 
@@ -53,7 +53,7 @@ impl Faults {
 
 /// The failure one request drew.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
+pub(crate) enum Fault {
     InternalError,
     Unavailable,
     Throttle,
@@ -63,32 +63,32 @@ pub enum Fault {
 
 impl Fault {
     /// Whether the effect happens before the failure.
-    pub fn after_effect(self) -> bool {
+    pub(crate) fn after_effect(self) -> bool {
         matches!(self, Fault::LostDrop | Fault::Lost500)
     }
 }
 
 /// What one request drew: an optional failure and an optional added latency.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Draw {
-    pub fault: Option<Fault>,
-    pub latency: Duration,
+pub(crate) struct Draw {
+    pub(crate) fault: Option<Fault>,
+    pub(crate) latency: Duration,
 }
 
 /// The seeded generator behind faults and configure times.
 #[derive(Debug)]
-pub struct Dice {
+pub(crate) struct Dice {
     rng: StdRng,
 }
 
 impl Dice {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Dice {
             rng: StdRng::seed_from_u64(seed),
         }
     }
 
-    pub fn draw(&mut self, faults: &Faults) -> Draw {
+    pub(crate) fn draw(&mut self, faults: &Faults) -> Draw {
         if faults.is_none() {
             return Draw::default();
         }
@@ -119,7 +119,7 @@ impl Dice {
     }
 
     /// A configure time in `min..=max`.
-    pub fn configure_time(&mut self, (min, max): (Duration, Duration)) -> Duration {
+    pub(crate) fn configure_time(&mut self, (min, max): (Duration, Duration)) -> Duration {
         if max <= min {
             return min;
         }
@@ -148,7 +148,7 @@ pub struct Injection {
 impl Injection {
     /// `[ACTION:]STATUS:CODE[:RETRY_AFTER_MS][xN]`, e.g. `DeleteIpsecServer:400:VpnTask.CONFLICT`
     /// or `503:ServiceUnavailable:800x3` (`--inject`).
-    pub fn parse(text: &str) -> Result<Injection, String> {
+    pub(crate) fn parse(text: &str) -> Result<Injection, String> {
         let usage = || {
             format!(
                 "--inject `{text}`: write [ACTION:]STATUS:CODE[:RETRY_AFTER_MS][xN], \
@@ -195,7 +195,7 @@ impl Injection {
 }
 
 /// Takes one use of the first injection that matches `action`.
-pub fn take_injection(injections: &mut Vec<Injection>, action: &str) -> Option<Injection> {
+pub(crate) fn take_injection(injections: &mut Vec<Injection>, action: &str) -> Option<Injection> {
     let i = injections
         .iter()
         .position(|j| j.action.as_deref().is_none_or(|a| a == action))?;
@@ -228,13 +228,13 @@ impl RateLimits {
 
 /// The token buckets, one per action.
 #[derive(Debug, Default)]
-pub struct Buckets {
+pub(crate) struct Buckets {
     buckets: BTreeMap<String, (f64, Instant)>,
 }
 
 impl Buckets {
     /// Takes a token for `action`, or says how long until one is free.
-    pub fn take(
+    pub(crate) fn take(
         &mut self,
         limits: &RateLimits,
         action: &str,

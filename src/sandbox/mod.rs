@@ -11,13 +11,13 @@
 //! - [`faults`] and [`audit`]: injected failures, rate limits, and the effect log;
 //! - [`seed`]: a world derived from a vpnform state (outside the emulator proper).
 
-pub mod actions;
-pub mod audit;
-pub mod faults;
+pub(crate) mod actions;
+pub(crate) mod audit;
+pub(crate) mod faults;
 pub mod seed;
-pub mod server;
-pub mod wire;
-pub mod world;
+pub(crate) mod server;
+pub(crate) mod wire;
+pub(crate) mod world;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -27,8 +27,9 @@ use std::time::Duration;
 
 pub use audit::AuditEntry;
 pub use faults::{Faults, Injection, RateLimits};
-pub use server::{CallLog, Shared, run};
-pub use world::{Gateway, IpsecServer, World, WorldError};
+pub use server::CallLog;
+pub(crate) use server::{Shared, run};
+pub use world::{Gateway, IpsecServer, World};
 
 use crate::secret::Secret;
 
@@ -48,7 +49,7 @@ pub struct Policy {
 }
 
 /// A callback that sees every call once it is answered (the CLI prints it on stderr).
-pub type CallLogger = Arc<dyn Fn(&CallLog) + Send + Sync>;
+pub(crate) type CallLogger = Arc<dyn Fn(&CallLog) + Send + Sync>;
 
 /// How the sandbox behaves. `Default` is what `vpnform sandbox serve` uses without flags.
 #[derive(Clone)]
@@ -133,7 +134,7 @@ impl fmt::Debug for SandboxConfig {
 }
 
 /// Parses `--configure-time`: `2s` (fixed) or `1s..3s` (uniform in the range).
-pub fn parse_configure_time(text: &str) -> Result<(Duration, Duration), String> {
+pub(crate) fn parse_configure_time(text: &str) -> Result<(Duration, Duration), String> {
     let (min, max) = match text.split_once("..") {
         Some((a, b)) => (crate::duration::parse(a)?, crate::duration::parse(b)?),
         None => {
@@ -234,13 +235,6 @@ impl Sandbox {
     pub fn add_gateway(&self, gateway_id: &str, gateway: Gateway) {
         self.shared.edit_world(|w| {
             w.vpn_gateways.insert(gateway_id.to_owned(), gateway);
-        });
-    }
-
-    /// Adds (or replaces) a server while the server runs.
-    pub fn add_server(&self, server_id: &str, server: IpsecServer) {
-        self.shared.edit_world(|w| {
-            w.ipsec_servers.insert(server_id.to_owned(), server);
         });
     }
 

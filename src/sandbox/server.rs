@@ -33,9 +33,9 @@ use super::{SandboxConfig, lock};
 /// without line breaks. A real call's query is a few kilobytes. A longer line gets an
 /// Alibaba-shaped `InvalidParameter` from [`BoundedLines`]; hyper would answer a bare
 /// 414 or 431 (and the `http` crate cannot even hold a URI over 64 KiB).
-pub const MAX_LINE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_LINE_BYTES: usize = 64 * 1024;
 /// The longest form body served.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Serves the sandbox on `listener` until `shutdown` resolves, then lets answers in
 /// flight finish. Used by [`super::start`] (tests, `--sandbox`) and `sandbox serve`.
@@ -45,7 +45,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// connection forever. Here the request line and headers must arrive within the
 /// configured read timeout (hyper's `header_read_timeout`, which also closes a
 /// keep-alive connection left idle that long), and [`handle`] bounds the body.
-pub async fn run(
+pub(crate) async fn run(
     listener: tokio::net::TcpListener,
     shared: Shared,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -99,15 +99,15 @@ pub async fn run(
 pub struct Shared(Arc<Mutex<Inner>>);
 
 /// The state behind the lock. Actions get `&mut Inner`.
-pub struct Inner {
-    pub config: SandboxConfig,
-    pub live: Live,
-    pub dice: Dice,
+pub(crate) struct Inner {
+    pub(crate) config: SandboxConfig,
+    pub(crate) live: Live,
+    pub(crate) dice: Dice,
     buckets: Buckets,
     /// Nonce -> when it was first seen.
     nonces: HashMap<String, Instant>,
     /// ClientToken -> the request's fingerprint and the first answer.
-    pub tokens: HashMap<String, (String, Value)>,
+    pub(crate) tokens: HashMap<String, (String, Value)>,
     audit: Vec<AuditEntry>,
     audit_file: Option<AuditFile>,
     calls: BTreeMap<String, u64>,
@@ -116,7 +116,7 @@ pub struct Inner {
 }
 
 impl Shared {
-    pub fn new(config: SandboxConfig, world: World) -> std::io::Result<Shared> {
+    pub(crate) fn new(config: SandboxConfig, world: World) -> std::io::Result<Shared> {
         let audit_file = match &config.audit_path {
             Some(path) => Some(AuditFile::open(path)?),
             None => None,
@@ -135,25 +135,25 @@ impl Shared {
         }))))
     }
 
-    pub fn audit(&self) -> Vec<AuditEntry> {
+    pub(crate) fn audit(&self) -> Vec<AuditEntry> {
         lock(&self.0).audit.clone()
     }
 
-    pub fn world(&self) -> World {
+    pub(crate) fn world(&self) -> World {
         let mut inner = lock(&self.0);
         inner.live.settle(Instant::now());
         inner.live.snapshot()
     }
 
-    pub fn calls(&self) -> BTreeMap<String, u64> {
+    pub(crate) fn calls(&self) -> BTreeMap<String, u64> {
         lock(&self.0).calls.clone()
     }
 
-    pub fn max_concurrent_updating(&self) -> usize {
+    pub(crate) fn max_concurrent_updating(&self) -> usize {
         lock(&self.0).live.max_updating()
     }
 
-    pub fn with_config(&self, f: impl FnOnce(&mut SandboxConfig)) {
+    pub(crate) fn with_config(&self, f: impl FnOnce(&mut SandboxConfig)) {
         f(&mut lock(&self.0).config)
     }
 
@@ -166,7 +166,7 @@ impl Shared {
 
 impl Inner {
     /// Wall time of a monotonic instant, RFC 3339 UTC with milliseconds.
-    pub fn wall(&self, at: Instant) -> String {
+    pub(crate) fn wall(&self, at: Instant) -> String {
         let (base, wall) = self.epoch;
         let since = jiff::SignedDuration::try_from(at.saturating_duration_since(base))
             .unwrap_or(jiff::SignedDuration::ZERO);
@@ -175,7 +175,7 @@ impl Inner {
     }
 
     /// Records an effect in memory and, if asked, in the audit file.
-    pub fn record(&mut self, entry: AuditEntry) {
+    pub(crate) fn record(&mut self, entry: AuditEntry) {
         if let Some(file) = &mut self.audit_file {
             // The in-memory log stays the truth for tests; a full disk must not turn an
             // applied effect into an error answer, which would invite a second effect.
@@ -322,10 +322,10 @@ fn injected_error(j: &Injection) -> ApiError {
 
 /// What an action knows about the call besides its parameters.
 #[derive(Debug, Clone)]
-pub struct Call {
-    pub request_id: String,
+pub(crate) struct Call {
+    pub(crate) request_id: String,
     /// The instant the action runs: every time comparison in it uses this one.
-    pub now: Instant,
+    pub(crate) now: Instant,
 }
 
 /// A request that did not end in a success answer.
@@ -358,7 +358,7 @@ pub struct CallLog {
 /// `text` for a one-line log: backslashes, control characters (CR and LF above all)
 /// and the Unicode line and bidi controls escaped as `\n`, `\u{202e}`, so a parameter
 /// (signed or not) can neither start a forged log line nor reorder the one it is on.
-pub fn escape_for_log(text: &str) -> String {
+pub(crate) fn escape_for_log(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -11,23 +11,23 @@ use serde_json::{Value, json};
 use crate::cloud::sign;
 
 /// The VPC API version the sandbox speaks.
-pub const VERSION: &str = "2016-04-28";
+pub(crate) const VERSION: &str = "2016-04-28";
 
 /// How far a request's `Timestamp` may be from the server's clock.
-pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+pub(crate) const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 
 /// An error answer: HTTP status, Alibaba code and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub status: u16,
+pub(crate) struct ApiError {
+    pub(crate) status: u16,
     pub code: String,
     pub message: String,
     /// Sent as `x-acs-retry-after` (milliseconds) on throttling.
-    pub retry_after: Option<Duration>,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl ApiError {
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code: code.to_owned(),
@@ -37,7 +37,7 @@ impl ApiError {
     }
 
     /// A common (signing) parameter is missing: `MissingParameter`.
-    pub fn missing_common(name: &str) -> Self {
+    pub(crate) fn missing_common(name: &str) -> Self {
         ApiError::new(
             400,
             "MissingParameter",
@@ -48,7 +48,7 @@ impl ApiError {
     }
 
     /// An action parameter is missing: `Missing{Name}`, as the VPC API names them.
-    pub fn missing(name: &str) -> Self {
+    pub(crate) fn missing(name: &str) -> Self {
         ApiError::new(
             400,
             &format!("Missing{name}"),
@@ -56,7 +56,7 @@ impl ApiError {
         )
     }
 
-    pub fn invalid(name: &str, why: &str) -> Self {
+    pub(crate) fn invalid(name: &str, why: &str) -> Self {
         ApiError::new(
             400,
             "InvalidParameter",
@@ -64,7 +64,7 @@ impl ApiError {
         )
     }
 
-    pub fn forbidden() -> Self {
+    pub(crate) fn forbidden() -> Self {
         ApiError::new(
             403,
             "Forbidden",
@@ -72,7 +72,7 @@ impl ApiError {
         )
     }
 
-    pub fn throttled(retry_after: Duration) -> Self {
+    pub(crate) fn throttled(retry_after: Duration) -> Self {
         ApiError {
             retry_after: Some(retry_after),
             ..ApiError::new(
@@ -83,7 +83,7 @@ impl ApiError {
         }
     }
 
-    pub fn internal() -> Self {
+    pub(crate) fn internal() -> Self {
         ApiError::new(
             500,
             "InternalError",
@@ -91,7 +91,7 @@ impl ApiError {
         )
     }
 
-    pub fn unavailable() -> Self {
+    pub(crate) fn unavailable() -> Self {
         ApiError::new(
             503,
             "ServiceUnavailable",
@@ -102,20 +102,20 @@ impl ApiError {
 
 /// A decoded request: every parameter from the query and the form body.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     /// `GET` or `POST`: the first word of the string to sign.
-    pub method: String,
+    pub(crate) method: String,
     /// Every pair as sent, decoded, query first then body.
-    pub pairs: Vec<(String, String)>,
+    pub(crate) pairs: Vec<(String, String)>,
     /// The first value of each name.
-    pub params: BTreeMap<String, String>,
+    pub(crate) params: BTreeMap<String, String>,
 }
 
 impl Request {
     /// Decodes the raw query and (for a form content type) the body. Names and values
     /// are percent-decoded (`+` is a space, as in forms); bytes that are not UTF-8 cannot
     /// have been signed and are `InvalidParameter`.
-    pub fn parse(
+    pub(crate) fn parse(
         method: &str,
         query: Option<&str>,
         form_body: Option<&[u8]>,
@@ -137,7 +137,7 @@ impl Request {
     }
 
     /// A parameter's value; an empty value counts as absent, as Alibaba treats it.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.params
             .get(name)
             .map(String::as_str)
@@ -145,12 +145,12 @@ impl Request {
     }
 
     /// An action parameter that must be there (`Missing{Name}` otherwise).
-    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+    pub(crate) fn required(&self, name: &str) -> Result<&str, ApiError> {
         self.get(name).ok_or_else(|| ApiError::missing(name))
     }
 
     /// `true`/`false` (any case); absent is `false`.
-    pub fn bool(&self, name: &str) -> Result<bool, ApiError> {
+    pub(crate) fn bool(&self, name: &str) -> Result<bool, ApiError> {
         match self.get(name) {
             None => Ok(false),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
@@ -160,7 +160,13 @@ impl Request {
     }
 
     /// An integer in `min..=max`; absent is `default`.
-    pub fn int(&self, name: &str, min: u64, max: u64, default: u64) -> Result<u64, ApiError> {
+    pub(crate) fn int(
+        &self,
+        name: &str,
+        min: u64,
+        max: u64,
+        default: u64,
+    ) -> Result<u64, ApiError> {
         match self.get(name) {
             None => Ok(default),
             Some(v) => match v.parse::<u64>() {
@@ -174,14 +180,14 @@ impl Request {
     }
 
     /// A list parameter: `Name.1`, `Name.2`, ... (1-based, in order, gaps end it).
-    pub fn list(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn list(&self, name: &str) -> Vec<&str> {
         (1..)
             .map_while(|i| self.get(&format!("{name}.{i}")))
             .collect()
     }
 
     /// `ClientToken`: at most 64 ASCII characters.
-    pub fn client_token(&self) -> Result<Option<&str>, ApiError> {
+    pub(crate) fn client_token(&self) -> Result<Option<&str>, ApiError> {
         match self.get("ClientToken") {
             Some(t) if t.len() > 64 || !t.is_ascii() => Err(ApiError::invalid(
                 "ClientToken",
@@ -193,7 +199,7 @@ impl Request {
 
     /// The parameters an action acts on: everything but the signing envelope. Two
     /// requests with the same ClientToken must agree on these.
-    pub fn fingerprint(&self) -> String {
+    pub(crate) fn fingerprint(&self) -> String {
         const ENVELOPE: [&str; 9] = [
             "AccessKeyId",
             "Format",
@@ -214,14 +220,14 @@ impl Request {
     }
 
     /// Whether the answer should be XML (`Format=XML`); JSON otherwise.
-    pub fn wants_xml(&self) -> bool {
+    pub(crate) fn wants_xml(&self) -> bool {
         self.get("Format")
             .is_some_and(|f| f.eq_ignore_ascii_case("XML"))
     }
 
     /// Checks the signature: the string to sign is rebuilt from the decoded pairs,
     /// exactly as the client must have built it.
-    pub fn verify_signature(&self, secret: &str) -> Result<(), ApiError> {
+    pub(crate) fn verify_signature(&self, secret: &str) -> Result<(), ApiError> {
         let given = self
             .get("Signature")
             .ok_or_else(|| ApiError::missing_common("Signature"))?;
@@ -291,7 +297,7 @@ fn decode(raw: &[u8]) -> Result<String, ApiError> {
 }
 
 /// An error answer's body: `{"RequestId","HostId","Code","Message","Recommend"}`.
-pub fn error_body(err: &ApiError, request_id: &str, host: &str) -> Value {
+pub(crate) fn error_body(err: &ApiError, request_id: &str, host: &str) -> Value {
     json!({
         "RequestId": request_id,
         "HostId": host,
@@ -306,7 +312,7 @@ pub fn error_body(err: &ApiError, request_id: &str, host: &str) -> Value {
 
 /// Renders a JSON answer as XML: the root is `<{root}>`, objects nest, an array repeats
 /// its key's element once per item.
-pub fn to_xml(root: &str, value: &Value) -> String {
+pub(crate) fn to_xml(root: &str, value: &Value) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     element(root, value, &mut out);
     out
@@ -340,7 +346,7 @@ fn escape(s: &str) -> String {
 }
 
 /// A RequestId in Alibaba's form: an upper-case UUID.
-pub fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string().to_ascii_uppercase()
 }
 

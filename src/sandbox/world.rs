@@ -51,7 +51,7 @@ use crate::secret::Secret;
 pub struct World {
     /// Regions that exist besides those of the gateways (a List there answers empty).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub regions: BTreeSet<String>,
+    pub(crate) regions: BTreeSet<String>,
     #[serde(default)]
     pub vpn_gateways: BTreeMap<String, Gateway>,
     #[serde(default)]
@@ -61,7 +61,7 @@ pub struct World {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Gateway {
-    pub region: String,
+    pub(crate) region: String,
     /// `init`, `provisioning`, `active`, `updating`, `deleting`. A gateway seeded
     /// `updating` stays so; one a delete made busy is `updating` until its time is up.
     #[serde(default = "active")]
@@ -70,9 +70,9 @@ pub struct Gateway {
     #[serde(default = "normal")]
     pub business_status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vpc_id: Option<String>,
+    pub(crate) vpc_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internet_ip: Option<String>,
     /// `enable` or `disable`: CreateIpsecServer needs SSL-VPN enabled.
@@ -80,16 +80,16 @@ pub struct Gateway {
     pub ssl_vpn: String,
     /// The VPC's CIDR block: a server's `ClientIpPool` must not overlap it.
     #[serde(default = "default_vpc_cidr")]
-    pub vpc_cidr: String,
+    pub(crate) vpc_cidr: String,
     /// IPsec-VPN connections on the gateway: CreateIpsecServer needs none.
     #[serde(default)]
     pub ipsec_connections: u32,
 }
 
 /// The VPC CIDR of a gateway the world does not give one.
-pub const DEFAULT_VPC_CIDR: &str = "172.16.0.0/12";
+pub(crate) const DEFAULT_VPC_CIDR: &str = "172.16.0.0/12";
 /// The public address a server answers when neither it nor its gateway has one.
-pub const DEFAULT_INTERNET_IP: &str = "198.51.100.10";
+pub(crate) const DEFAULT_INTERNET_IP: &str = "198.51.100.10";
 
 impl Gateway {
     /// An `active`, `Normal` gateway in `region`.
@@ -134,11 +134,11 @@ pub struct IpsecServer {
     #[serde(default)]
     pub effect_immediately: bool,
     #[serde(default)]
-    pub multi_factor_auth_enabled: bool,
+    pub(crate) multi_factor_auth_enabled: bool,
     #[serde(default)]
-    pub online_client_count: u32,
+    pub(crate) online_client_count: u32,
     #[serde(default = "five")]
-    pub max_connections: u32,
+    pub(crate) max_connections: u32,
     #[serde(default, skip_serializing_if = "IkeConfig::is_default")]
     pub ike_config: IkeConfig,
     #[serde(default, skip_serializing_if = "IpsecConfig::is_default")]
@@ -207,18 +207,11 @@ impl IpsecConfig {
     }
 }
 
-/// The values the cloud accepts for the negotiation settings, and their bounds.
-pub mod vocabulary {
-    pub const IKE_VERSIONS: &[&str] = &["ikev1", "ikev2"];
-    pub const IKE_MODES: &[&str] = &["main", "aggressive"];
-    pub const ENC_ALGS: &[&str] = &["aes", "aes192", "aes256", "des", "3des"];
-    pub const AUTH_ALGS: &[&str] = &["md5", "sha1", "sha256", "sha384", "sha512"];
-    pub const IKE_PFS: &[&str] = &["group1", "group2", "group5", "group14"];
-    pub const IPSEC_PFS: &[&str] = &["disabled", "group1", "group2", "group5", "group14"];
-    /// Lifetimes are seconds in `0..=MAX_LIFETIME`.
-    pub const MAX_LIFETIME: u32 = 86400;
+/// The bounds the cloud puts on the text settings (the algorithms and lifetimes are in
+/// [`crate::ipsec`]).
+pub(crate) mod vocabulary {
     /// `LocalId`, `RemoteId`, the server name and the PSK: at most this many characters.
-    pub const MAX_TEXT: usize = 100;
+    pub(crate) const MAX_TEXT: usize = 100;
 }
 
 impl IpsecServer {
@@ -242,7 +235,8 @@ impl IpsecServer {
         }
     }
 
-    pub fn named(mut self, name: &str) -> Self {
+    #[cfg(test)]
+    pub(crate) fn named(mut self, name: &str) -> Self {
         self.name = Some(name.to_owned());
         self
     }
@@ -284,14 +278,14 @@ mod secret_option {
 
     use crate::secret::Secret;
 
-    pub fn serialize<S: Serializer>(v: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(v: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
         match v {
             Some(secret) => s.serialize_some(secret.expose()),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
         Ok(Option::<String>::deserialize(d)?.map(Secret::new))
     }
 }
@@ -347,7 +341,7 @@ const BUSINESS_STATUSES: [&str; 2] = ["Normal", "FinancialLocked"];
 
 impl World {
     /// Reads and checks a world YAML file.
-    pub fn read(path: &Path) -> Result<World, WorldError> {
+    pub(crate) fn read(path: &Path) -> Result<World, WorldError> {
         let text = std::fs::read_to_string(path).map_err(|source| WorldError::Read {
             path: path.to_owned(),
             source,
@@ -356,7 +350,7 @@ impl World {
     }
 
     /// Parses and checks world YAML; `path` is only for messages.
-    pub fn from_yaml(text: &str, path: &Path) -> Result<World, WorldError> {
+    pub(crate) fn from_yaml(text: &str, path: &Path) -> Result<World, WorldError> {
         let world: World = serde_saphyr::from_str(text).map_err(|e| WorldError::Parse {
             path: path.to_owned(),
             message: e.to_string(),
@@ -382,7 +376,7 @@ impl World {
     }
 
     /// Every region the world knows: those listed and those of its gateways.
-    pub fn known_regions(&self) -> BTreeSet<String> {
+    pub(crate) fn known_regions(&self) -> BTreeSet<String> {
         let mut regions = self.regions.clone();
         regions.extend(self.vpn_gateways.values().map(|g| g.region.clone()));
         regions
@@ -395,7 +389,7 @@ impl World {
 
     /// [`World::check`], naming `place` (the file the world came from) where an error
     /// involves several entries.
-    pub fn check_in(&self, place: &str) -> Result<(), WorldError> {
+    pub(crate) fn check_in(&self, place: &str) -> Result<(), WorldError> {
         for (id, gateway) in &self.vpn_gateways {
             check_id(id, "vpn gateway", crate::id::VPN_GATEWAY)?;
             if !GATEWAY_STATUSES.contains(&gateway.status.as_str()) {
@@ -478,7 +472,7 @@ fn check_id(id: &str, kind: &'static str, prefix: &'static str) -> Result<(), Wo
 /// The world as the server holds it: the seeded [`World`] plus the operations in
 /// progress, settled lazily against the clock.
 #[derive(Debug)]
-pub struct Live {
+pub(crate) struct Live {
     world: World,
     /// Gateway id -> the instant its configuring ends.
     busy_until: BTreeMap<String, Instant>,
@@ -508,7 +502,7 @@ pub struct Live {
 }
 
 impl Live {
-    pub fn new(world: World) -> Self {
+    pub(crate) fn new(world: World) -> Self {
         Live {
             world,
             busy_until: BTreeMap::new(),
@@ -527,7 +521,7 @@ impl Live {
 
     /// Applies every operation whose end is at or before `now`. Called first on every
     /// access, so nothing reads a status that should already have changed.
-    pub fn settle(&mut self, now: Instant) {
+    pub(crate) fn settle(&mut self, now: Instant) {
         let done: Vec<String> = self
             .gone_at
             .iter()
@@ -581,24 +575,24 @@ impl Live {
 
     /// Whether a mutation accepted on the gateway is still running, whatever its status
     /// shows (it may still show `active` during the status lag).
-    pub fn has_task(&self, gateway_id: &str) -> bool {
+    pub(crate) fn has_task(&self, gateway_id: &str) -> bool {
         self.busy_until.contains_key(gateway_id)
     }
 
     /// Whether ListIpsecServers must not show this created server yet (the list lag).
-    pub fn is_hidden(&self, server_id: &str) -> bool {
+    pub(crate) fn is_hidden(&self, server_id: &str) -> bool {
         self.hidden.contains_key(server_id)
     }
 
     /// Whether a create on the gateway is still configuring (its server not there yet).
-    pub fn creating_on(&self, gateway_id: &str) -> bool {
+    pub(crate) fn creating_on(&self, gateway_id: &str) -> bool {
         self.changes.iter().any(|(id, (server, _))| {
             server.vpn_gateway == gateway_id && !self.world.ipsec_servers.contains_key(id)
         })
     }
 
     /// A new server id, the same sequence on every run (`iss-sbx` and hex digits).
-    pub fn next_server_id(&mut self, gateway_id: &str) -> String {
+    pub(crate) fn next_server_id(&mut self, gateway_id: &str) -> String {
         self.created += 1;
         let digest = sha2::Sha256::digest(format!("sandbox-server:{gateway_id}:{}", self.created));
         format!("iss-sbx{}", &hex::encode(digest)[..17])
@@ -607,7 +601,7 @@ impl Live {
     /// Starts a create or an update: the gateway is `updating` from `shows_from` (if
     /// given, else at once) until `until`; then the server is `server` and the gateway
     /// `active`. ListIpsecServers shows the old answer `list_lag` longer.
-    pub fn begin_change(
+    pub(crate) fn begin_change(
         &mut self,
         server_id: &str,
         server: IpsecServer,
@@ -624,22 +618,22 @@ impl Live {
     }
 
     /// Servers deleted but still shown by ListIpsecServers (the list lag).
-    pub fn ghosts(&self) -> impl Iterator<Item = (&String, &IpsecServer)> {
+    pub(crate) fn ghosts(&self) -> impl Iterator<Item = (&String, &IpsecServer)> {
         self.ghosts.iter().map(|(id, (server, _))| (id, server))
     }
 
     /// The world as seeded, minus what is gone. Statuses are the seeded ones: use
     /// [`Live::status`] for the current one.
-    pub fn world(&self) -> &World {
+    pub(crate) fn world(&self) -> &World {
         &self.world
     }
 
-    pub fn world_mut(&mut self) -> &mut World {
+    pub(crate) fn world_mut(&mut self) -> &mut World {
         &mut self.world
     }
 
     /// The gateway's status now (after [`Live::settle`]).
-    pub fn status<'a>(&'a self, gateway_id: &str, gateway: &'a Gateway) -> &'a str {
+    pub(crate) fn status<'a>(&'a self, gateway_id: &str, gateway: &'a Gateway) -> &'a str {
         if self.busy_until.contains_key(gateway_id)
             && self
                 .shows_from
@@ -653,7 +647,7 @@ impl Live {
     }
 
     /// A copy with every status resolved now.
-    pub fn snapshot(&self) -> World {
+    pub(crate) fn snapshot(&self) -> World {
         let mut world = self.world.clone();
         for id in self.busy_until.keys() {
             if self.shows_from.get(id).is_some_and(|from| *from > self.now) {
@@ -667,20 +661,21 @@ impl Live {
     }
 
     /// When the gateway last became active after configuring (None: never configured).
-    pub fn active_since(&self, gateway_id: &str) -> Option<Instant> {
+    pub(crate) fn active_since(&self, gateway_id: &str) -> Option<Instant> {
         self.active_since.get(gateway_id).copied()
     }
 
     /// Starts deleting `server_id`: its gateway is `updating` until `until`, then the
     /// server is gone and the gateway `active`.
-    pub fn begin_delete(&mut self, server_id: &str, gateway_id: &str, until: Instant) {
+    #[cfg(test)]
+    pub(crate) fn begin_delete(&mut self, server_id: &str, gateway_id: &str, until: Instant) {
         self.begin_delete_lagging(server_id, gateway_id, None, until, Duration::ZERO);
     }
 
     /// [`Live::begin_delete`] with lags: the gateway shows `active` until `shows_from`
     /// (if given), then `updating` until `until`; ListIpsecServers shows the server
     /// `list_lag` longer.
-    pub fn begin_delete_lagging(
+    pub(crate) fn begin_delete_lagging(
         &mut self,
         server_id: &str,
         gateway_id: &str,
@@ -706,7 +701,7 @@ impl Live {
         self.max_updating = self.max_updating.max(self.busy_until.len());
     }
 
-    pub fn max_updating(&self) -> usize {
+    pub(crate) fn max_updating(&self) -> usize {
         self.max_updating
     }
 }

@@ -7,24 +7,23 @@ use std::io::{IsTerminal, Write};
 
 use anstream::{AutoStream, ColorChoice};
 
-pub mod progress;
-pub use anstyle::Style;
+pub(crate) mod progress;
 
 /// Styles used across the output, in one place.
-pub mod style {
+pub(crate) mod style {
     use anstyle::{AnsiColor, Style};
 
-    pub const ERROR: Style = AnsiColor::Red.on_default().bold();
-    pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
-    pub const DELETE: Style = AnsiColor::Red.on_default();
-    pub const ADD: Style = AnsiColor::Green.on_default();
-    pub const CHANGE: Style = AnsiColor::Yellow.on_default();
-    pub const BOLD: Style = Style::new().bold();
-    pub const DIM: Style = Style::new().dimmed();
+    pub(crate) const ERROR: Style = AnsiColor::Red.on_default().bold();
+    pub(crate) const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+    pub(crate) const DELETE: Style = AnsiColor::Red.on_default();
+    pub(crate) const ADD: Style = AnsiColor::Green.on_default();
+    pub(crate) const CHANGE: Style = AnsiColor::Yellow.on_default();
+    pub(crate) const BOLD: Style = Style::new().bold();
+    pub(crate) const DIM: Style = Style::new().dimmed();
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verbosity {
+pub(crate) enum Verbosity {
     Quiet,
     Normal,
     Verbose,
@@ -38,7 +37,7 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn new(no_color: bool, verbosity: Verbosity) -> Self {
+    pub(crate) fn new(no_color: bool, verbosity: Verbosity) -> Self {
         let color = if no_color {
             ColorChoice::Never
         } else {
@@ -48,27 +47,27 @@ impl Ui {
         Ui { color, verbosity }
     }
 
-    pub fn verbosity(&self) -> Verbosity {
+    pub(crate) fn verbosity(&self) -> Verbosity {
         self.verbosity
     }
 
     /// Standard output: the plan, rendered documents, `--json` events.
-    pub fn stdout(&self) -> AutoStream<std::io::Stdout> {
+    pub(crate) fn stdout(&self) -> AutoStream<std::io::Stdout> {
         AutoStream::new(std::io::stdout(), self.color)
     }
 
     /// Standard error: progress, logs, warnings, errors, prompts.
-    pub fn stderr(&self) -> AutoStream<std::io::Stderr> {
+    pub(crate) fn stderr(&self) -> AutoStream<std::io::Stderr> {
         AutoStream::new(std::io::stderr(), self.color)
     }
 
     /// Whether stderr is an interactive terminal (progress bars, prompts).
-    pub fn stderr_is_terminal(&self) -> bool {
+    pub(crate) fn stderr_is_terminal(&self) -> bool {
         std::io::stderr().is_terminal()
     }
 
     /// Writes `text` to stdout as is.
-    pub fn out(&self, text: &str) {
+    pub(crate) fn out(&self, text: &str) {
         let mut out = self.stdout();
         // A closed pipe (`vpnform plan | head`) is not an error worth a panic.
         let _ = out.write_all(text.as_bytes());
@@ -76,20 +75,20 @@ impl Ui {
     }
 
     /// A progress or status line on stderr, unless `-q`.
-    pub fn status(&self, line: &str) {
+    pub(crate) fn status(&self, line: &str) {
         if self.verbosity > Verbosity::Quiet {
             let _ = writeln!(self.stderr(), "{line}");
         }
     }
 
     /// `warning: ...` on stderr (shown even with `-q`).
-    pub fn warn(&self, message: &str) {
+    pub(crate) fn warn(&self, message: &str) {
         let s = style::WARNING;
         let _ = writeln!(self.stderr(), "{s}warning{s:#}: {}", printable(message));
     }
 
     /// `error: ...` then one `Caused by:` line per source, as cargo prints them.
-    pub fn error(&self, err: &anyhow::Error) {
+    pub(crate) fn error(&self, err: &anyhow::Error) {
         let _ = self
             .stderr()
             .write_all(render_error(err, self.color != ColorChoice::Never).as_bytes());
@@ -98,7 +97,7 @@ impl Ui {
 
 /// Now, as every `@timestamp` of the `--json` output and every time a view prints:
 /// RFC 3339 UTC with microseconds, as Terraform writes them. One function, one precision.
-pub fn timestamp() -> String {
+pub(crate) fn timestamp() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string()
@@ -136,7 +135,7 @@ pub fn render_error(err: &anyhow::Error, color: bool) -> String {
 /// Bidirectional overrides (U+202E turns `iss-abc` into what reads as another id) and
 /// the Unicode line and paragraph separators (U+2028, U+2029: a line break to some
 /// terminals and viewers) are shown the same way.
-pub fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
             if (c.is_control() && c != '\n' && c != '\t') || is_invisible_layout(c) {
@@ -151,7 +150,7 @@ pub fn printable(text: &str) -> String {
 /// [`printable`] for text that must stay on one line: a value or an API message quoted
 /// inside a message, where a line break from a file or a server would start what reads
 /// as a line of vpnform's own (a forged `error:` or `Apply complete!`).
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     printable(text)
         .chars()
         .map(|c| if c == '\n' { '\u{fffd}' } else { c })

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use super::{Ui, Verbosity};
 
 /// The pause before the first line, and between two lines, off a terminal.
-pub const LINE_EVERY: Duration = Duration::from_secs(2);
+pub(crate) const LINE_EVERY: Duration = Duration::from_secs(2);
 
 /// One step's progress: `label` (`Prechecking`), how many of how many `unit`s, and the
 /// rate its API calls are sent at.
-pub struct StepProgress {
+pub(crate) struct StepProgress {
     ui: Ui,
     every: Duration,
     bar: Option<indicatif::ProgressBar>,
@@ -31,7 +31,7 @@ struct Step {
 
 impl StepProgress {
     /// `json`: the caller writes JSON on stdout; lines still go to stderr, but no bar.
-    pub fn new(ui: &Ui, json: bool, every: Duration) -> Self {
+    pub(crate) fn new(ui: &Ui, json: bool, every: Duration) -> Self {
         let bar =
             (!json && ui.stderr_is_terminal() && ui.verbosity() > Verbosity::Quiet).then(|| {
                 let bar = indicatif::ProgressBar::new(0);
@@ -53,7 +53,14 @@ impl StepProgress {
     }
 
     /// `done` of `total` `unit`s of the step `label`; `rate` in requests a second.
-    pub fn update(&self, label: &str, done: usize, total: usize, unit: &str, rate: Option<f64>) {
+    pub(crate) fn update(
+        &self,
+        label: &str,
+        done: usize,
+        total: usize,
+        unit: &str,
+        rate: Option<f64>,
+    ) {
         let now = Instant::now();
         let mut step = self.state.lock().expect("progress lock");
         if step.label != label {
@@ -91,7 +98,7 @@ impl StepProgress {
     }
 
     /// Ends the current step (its last line, if it printed any) and removes the bar.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         let mut step = self.state.lock().expect("progress lock");
         self.end(&mut step);
         *step = Step::default();

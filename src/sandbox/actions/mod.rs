@@ -18,7 +18,7 @@ use super::wire::{ApiError, Request};
 use super::world::{DEFAULT_INTERNET_IP, Gateway};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     CreateIpsecServer,
     UpdateIpsecServer,
     DeleteIpsecServer,
@@ -28,7 +28,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn parse(name: &str) -> Result<Action, ApiError> {
+    pub(crate) fn parse(name: &str) -> Result<Action, ApiError> {
         Ok(match name {
             "CreateIpsecServer" => Action::CreateIpsecServer,
             "UpdateIpsecServer" => Action::UpdateIpsecServer,
@@ -48,7 +48,7 @@ impl Action {
         })
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Action::CreateIpsecServer => "CreateIpsecServer",
             Action::UpdateIpsecServer => "UpdateIpsecServer",

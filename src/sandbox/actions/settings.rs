@@ -11,21 +11,25 @@
 use ipnet::Ipv4Net;
 use serde_json::{Map, Value};
 
-use crate::sandbox::wire::{ApiError, Request};
-use crate::sandbox::world::vocabulary::{
-    AUTH_ALGS, ENC_ALGS, IKE_MODES, IKE_PFS, IKE_VERSIONS, IPSEC_PFS, MAX_LIFETIME, MAX_TEXT,
+use crate::ipsec::{
+    self, AuthAlg, CidrError, EncAlg, IkeMode, IkePfs, IkeVersion, IpsecPfs, Lifetime,
 };
+use crate::sandbox::wire::{ApiError, Request};
+use crate::sandbox::world::vocabulary::MAX_TEXT;
 use crate::sandbox::world::{Gateway, IkeConfig, IpsecConfig, IpsecServer};
 use crate::secret::Secret;
+
+/// Lifetimes are seconds in `0..=MAX_LIFETIME`.
+const MAX_LIFETIME: u32 = Lifetime::MAX;
 
 /// The configuration fields one request gives (absent: unchanged, or the default).
 #[derive(Debug, Default)]
 pub(super) struct Settings {
-    pub name: Option<String>,
-    pub local_subnet: Option<String>,
-    pub client_ip_pool: Option<String>,
-    pub psk: Option<Secret>,
-    pub effect_immediately: Option<bool>,
+    pub(crate) name: Option<String>,
+    pub(crate) local_subnet: Option<String>,
+    pub(crate) client_ip_pool: Option<String>,
+    pub(crate) psk: Option<Secret>,
+    pub(crate) effect_immediately: Option<bool>,
     ike_config: Option<Map<String, Value>>,
     ipsec_config: Option<Map<String, Value>>,
 }
@@ -33,7 +37,7 @@ pub(super) struct Settings {
 impl Settings {
     /// Decodes and checks the fields; `name_param` is `IpSecServerName` on a create and
     /// `IpsecServerName` on an update (the API spells them differently).
-    pub fn parse(req: &Request, name_param: &str) -> Result<Settings, ApiError> {
+    pub(crate) fn parse(req: &Request, name_param: &str) -> Result<Settings, ApiError> {
         let name = match req.get(name_param) {
             Some(n) if n.chars().count() > MAX_TEXT => {
                 return Err(ApiError::invalid(
@@ -100,7 +104,7 @@ impl Settings {
     }
 
     /// Writes the given fields over `server`.
-    pub fn apply(&self, server: &mut IpsecServer) -> Result<(), ApiError> {
+    pub(crate) fn apply(&self, server: &mut IpsecServer) -> Result<(), ApiError> {
         if let Some(name) = &self.name {
             server.name = Some(name.clone());
         }
@@ -127,22 +131,14 @@ impl Settings {
 }
 
 /// One IPv4 CIDR block, its host bits zero (`10.0.0.0/24`, not `10.0.0.1/24`).
+/// The rule is [`ipsec::cidr`]'s; the wording is the cloud's.
 pub(crate) fn cidr(text: &str) -> Result<Ipv4Net, String> {
-    let net: Ipv4Net = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not an IPv4 CIDR block such as 10.0.0.0/24"))?;
-    if net != net.trunc() {
-        return Err(format!(
-            "`{text}` has host bits set: write the network address {}",
-            net.trunc()
-        ));
-    }
-    Ok(net)
-}
-
-fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
-    a.contains(&b.network()) || b.contains(&a.network())
+    ipsec::cidr(text.trim()).map_err(|why| match why {
+        CidrError::HostBits { network } => {
+            format!("`{text}` has host bits set: write the network address {network}")
+        }
+        _ => format!("`{text}` is not an IPv4 CIDR block such as 10.0.0.0/24"),
+    })
 }
 
 /// `LocalSubnet`: comma-separated CIDR blocks, answered back joined by commas.
@@ -173,11 +169,11 @@ fn apply_ike(config: &mut IkeConfig, given: &Map<String, Value>) -> Result<(), A
     const P: &str = "IkeConfig";
     for (key, value) in given {
         match key.as_str() {
-            "IkeVersion" => config.ike_version = one_of(P, key, value, IKE_VERSIONS)?,
-            "IkeMode" => config.ike_mode = one_of(P, key, value, IKE_MODES)?,
-            "IkeEncAlg" => config.ike_enc_alg = one_of(P, key, value, ENC_ALGS)?,
-            "IkeAuthAlg" => config.ike_auth_alg = one_of(P, key, value, AUTH_ALGS)?,
-            "IkePfs" => config.ike_pfs = one_of(P, key, value, IKE_PFS)?,
+            "IkeVersion" => config.ike_version = one_of(P, key, value, IkeVersion::ALL)?,
+            "IkeMode" => config.ike_mode = one_of(P, key, value, IkeMode::ALL)?,
+            "IkeEncAlg" => config.ike_enc_alg = one_of(P, key, value, EncAlg::ALL)?,
+            "IkeAuthAlg" => config.ike_auth_alg = one_of(P, key, value, AuthAlg::ALL)?,
+            "IkePfs" => config.ike_pfs = one_of(P, key, value, IkePfs::ALL)?,
             "IkeLifetime" => config.ike_lifetime = lifetime(P, key, value)?,
             "LocalId" => config.local_id = text(P, key, value)?,
             "RemoteId" => config.remote_id = text(P, key, value)?,
@@ -197,9 +193,9 @@ fn apply_ipsec(config: &mut IpsecConfig, given: &Map<String, Value>) -> Result<(
     const P: &str = "IpsecConfig";
     for (key, value) in given {
         match key.as_str() {
-            "IpsecEncAlg" => config.ipsec_enc_alg = one_of(P, key, value, ENC_ALGS)?,
-            "IpsecAuthAlg" => config.ipsec_auth_alg = one_of(P, key, value, AUTH_ALGS)?,
-            "IpsecPfs" => config.ipsec_pfs = one_of(P, key, value, IPSEC_PFS)?,
+            "IpsecEncAlg" => config.ipsec_enc_alg = one_of(P, key, value, EncAlg::ALL)?,
+            "IpsecAuthAlg" => config.ipsec_auth_alg = one_of(P, key, value, AuthAlg::ALL)?,
+            "IpsecPfs" => config.ipsec_pfs = one_of(P, key, value, IpsecPfs::ALL)?,
             "IpsecLifetime" => config.ipsec_lifetime = lifetime(P, key, value)?,
             _ => {
                 return Err(unknown_key(
@@ -260,7 +256,7 @@ pub(super) fn check_against_gateway(
         return Ok(());
     };
     if let Ok(vpc) = cidr(&gateway.vpc_cidr)
-        && overlaps(&pool_net, &vpc)
+        && ipsec::overlap(&pool_net, &vpc)
     {
         return Err(ApiError::new(
             400,
@@ -273,7 +269,7 @@ pub(super) fn check_against_gateway(
     }
     for block in server.local_subnet.as_deref().unwrap_or("").split(',') {
         if let Ok(net) = cidr(block)
-            && overlaps(&pool_net, &net)
+            && ipsec::overlap(&pool_net, &net)
         {
             return Err(ApiError::new(
                 400,
@@ -300,14 +296,14 @@ pub(crate) fn check_server(server: &IpsecServer) -> Result<(), (&'static str, St
     let ike = &server.ike_config;
     let ipsec = &server.ipsec_config;
     let enumerated: [(&'static str, &str, &[&str]); 8] = [
-        ("ike_version", &ike.ike_version, IKE_VERSIONS),
-        ("ike_mode", &ike.ike_mode, IKE_MODES),
-        ("ike_enc_alg", &ike.ike_enc_alg, ENC_ALGS),
-        ("ike_auth_alg", &ike.ike_auth_alg, AUTH_ALGS),
-        ("ike_pfs", &ike.ike_pfs, IKE_PFS),
-        ("ipsec_enc_alg", &ipsec.ipsec_enc_alg, ENC_ALGS),
-        ("ipsec_auth_alg", &ipsec.ipsec_auth_alg, AUTH_ALGS),
-        ("ipsec_pfs", &ipsec.ipsec_pfs, IPSEC_PFS),
+        ("ike_version", &ike.ike_version, IkeVersion::ALL),
+        ("ike_mode", &ike.ike_mode, IkeMode::ALL),
+        ("ike_enc_alg", &ike.ike_enc_alg, EncAlg::ALL),
+        ("ike_auth_alg", &ike.ike_auth_alg, AuthAlg::ALL),
+        ("ike_pfs", &ike.ike_pfs, IkePfs::ALL),
+        ("ipsec_enc_alg", &ipsec.ipsec_enc_alg, EncAlg::ALL),
+        ("ipsec_auth_alg", &ipsec.ipsec_auth_alg, AuthAlg::ALL),
+        ("ipsec_pfs", &ipsec.ipsec_pfs, IpsecPfs::ALL),
     ];
     for (field, value, allowed) in enumerated {
         if !allowed.contains(&value) {

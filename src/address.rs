@@ -99,7 +99,7 @@ impl Address {
     }
 
     /// The `NAME` of `KIND.NAME`.
-    pub(crate) fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         &self.text[self.kind.as_str().len() + 1..]
     }
 

@@ -28,9 +28,11 @@
 //!   (state, backup, saved plans), under `state` and `plan`.
 //! - [`ui`] is the one output channel: plan text to stdout, progress and logs to stderr.
 //!
-//! Below them all, one home per concept every layer shares: [`address`] (a resource
-//! address and the kind's spelling), [`id`] (the `iss-`/`vpn-` id grammar), [`regions`]
-//! (the region table and each region's endpoint), [`duration`] (durations as
+//! Below them all, one home per concept every layer shares: `address` (a resource
+//! address and the kind's spelling), `id` (the `iss-`/`vpn-` id grammar), `ipsec` (the
+//! IPsec vocabulary: algorithms, lifetimes, CIDR rules, for the desired file and the
+//! sandbox alike), [`regions`]
+//! (the region table and each region's endpoint), `duration` (durations as
 //! flags take them and as messages print them), `suggest` ("did you mean"), [`yaml`]
 //! (the YAML parser's limits and excerpts, for the desired file and the state file alike)
 //! and [`secret`] (values that never print).

@@ -30,7 +30,7 @@ pub struct Faults {
 impl Faults {
     /// `--fault-rate R`: R spread evenly over the five failure kinds, and 250ms of added
     /// latency with probability R.
-    pub(crate) fn mixed(rate: f64) -> Faults {
+    pub fn mixed(rate: f64) -> Faults {
         Faults {
             internal_error: rate / 5.0,
             unavailable: rate / 5.0,

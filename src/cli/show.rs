@@ -131,8 +131,7 @@ fn state_diff(ctx: &Context, plan: &Plan) -> Option<String> {
     }
     let before = crate::state::to_yaml(&state).ok()?;
     let after = render::after_yaml(plan, &state, &before).ok()?;
-    // The state file's path, or `postgres schema NAME`.
-    let path = std::path::PathBuf::from(backend.name());
+    let path = crate::ops::state_label(&*backend);
     Some(render::state_diff(
         &path.display().to_string(),
         &before,

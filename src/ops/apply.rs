@@ -87,8 +87,8 @@ pub async fn run(
             timeout: request.lock_timeout,
         })
     })?;
-    // How messages name the state: the state file's path, or `postgres schema NAME`.
-    let state_path = PathBuf::from(backend.name());
+    // The state file's path, or `postgres schema NAME`.
+    let state_path = super::state_label(&*backend);
     let rehearsal = request.cloud.is_rehearsal();
     let recorded = backend.read()?;
     if let Some(state) = &recorded {

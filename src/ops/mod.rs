@@ -187,6 +187,15 @@ pub fn state_backend(
     })
 }
 
+/// How messages name the state in `backend`: the state file's path, or the backend
+/// (`postgres schema NAME`).
+pub fn state_label(backend: &dyn crate::state::Backend) -> std::path::PathBuf {
+    match backend.local_dir() {
+        Some(dir) => crate::state::state_path(dir),
+        None => std::path::PathBuf::from(backend.name()),
+    }
+}
+
 /// How messages name the state in `backend` where they name a place: the local state
 /// directory, or the backend itself (`postgres schema NAME`).
 pub fn state_place(backend: &dyn crate::state::Backend) -> std::path::PathBuf {

@@ -127,10 +127,7 @@ fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded
     };
     let state_exists = recorded.is_some();
     // The state file's path, or `postgres schema NAME`.
-    let place = match backend.local_dir() {
-        Some(dir) => crate::state::state_path(dir),
-        None => std::path::PathBuf::from(backend.name()),
-    };
+    let place = super::state_label(&*backend);
     let state = recorded.unwrap_or_else(|| {
         reporter.event(&Event::NoState { path: &place });
         empty_state()

@@ -1106,7 +1106,16 @@ fn regression_saved_plan_refusals_on_postgres_named_the_local_state_directory() 
     let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
     let ws = db.workspace(&cloud, &["a", "b"]);
     ok(&ws, &["init", "--migrate-state"]);
-    ok(&ws, &["plan", "--offline", "--out", "p.json"]);
+    let out = ok(&ws, &["plan", "--offline", "--out", "p.json"]);
+    // The plan's state diff is labelled with the schema, not the local file.
+    let s = &db.schema;
+    assert!(
+        out.stdout.contains(&format!(
+            "State file changes (postgres schema {s}):\n\n--- a/postgres schema {s}\n+++ b/postgres schema {s}\n"
+        )),
+        "{}",
+        out.stdout
+    );
 
     // Another run wrote serial 4 since: stale.
     ws.write("next.yaml", &state_text(4, LINEAGE));

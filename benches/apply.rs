@@ -15,6 +15,10 @@
 //! the refresh, every DryRun precheck, then the deletes and their waits.
 //!
 //! `VPNFORM_BENCH_ONLY=TEXT` runs only the scenarios whose name contains TEXT.
+//!
+//! The postgres row runs the local file's first scenario with the state in PostgreSQL:
+//! a throwaway server started the way the black-box tests start theirs (Debian's
+//! `postgresql` package, `tests/it/support/pg.rs`, included here by path).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +33,11 @@ use vpnform::plan::ActionKind;
 use vpnform::sandbox::{self, SandboxConfig, World};
 use vpnform::secret::Secret;
 use vpnform::state::{Resource, State};
+
+/// The black-box tests' throwaway PostgreSQL (benches cannot import `tests/`).
+#[allow(dead_code)]
+#[path = "../tests/it/support/pg.rs"]
+mod pg;
 
 const LATENCY: Duration = Duration::from_millis(20);
 const CONFIGURE: Duration = Duration::from_secs(2);
@@ -48,6 +57,8 @@ struct Scenario {
     lag: Duration,
     /// Refresh and precheck before the deletes, as `apply` does.
     with_plan: bool,
+    /// The state in a postgres schema (`pg`'s server) instead of the local file.
+    postgres: bool,
 }
 
 impl Scenario {
@@ -194,8 +205,33 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     .expect("client");
     let dir = tempfile::tempdir().expect("temp dir");
     let (desired, state_dir) = (dir.path().join("vpnform.yaml"), dir.path().join("state"));
-    std::fs::write(&desired, DESIRED).expect("desired file");
     vpnform::state::write(&state_dir, &state).expect("initial state");
+    if scenario.postgres {
+        // A schema of its own, the local state migrated in as `vpnform init
+        // --migrate-state` does (VPNFORM_PG_URL is set by main), then the file removed.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let schema = format!(
+            "bench{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let text = DESIRED.replacen(
+            "defaults:",
+            &format!("backend:\n  postgres: {{ schema: {schema} }}\ndefaults:"),
+            1,
+        );
+        std::fs::write(&desired, text).expect("desired file");
+        let (d, s) = (desired.clone(), state_dir.clone());
+        tokio::task::spawn_blocking(move || {
+            ops::init::init(&d, &s, true, "bench", Duration::ZERO, &mut |_| {})
+        })
+        .await
+        .expect("init runs")
+        .expect("init --migrate-state");
+        std::fs::remove_file(vpnform::state::state_path(&state_dir)).expect("local state");
+    } else {
+        std::fs::write(&desired, DESIRED).expect("desired file");
+    }
     let cloud = Cloud {
         target: Target::Client(client),
         parallelism: 10,
@@ -406,6 +442,7 @@ async fn main() {
         limit: None,
         lag: Duration::ZERO,
         with_plan: false,
+        postgres: false,
     };
     let scenarios = [
         plain(
@@ -414,6 +451,19 @@ async fn main() {
             1000 / scale,
             None,
         ),
+        Scenario {
+            postgres: true,
+            ..plain(
+                format!(
+                    "{} deletes on {} gateways, postgres backend",
+                    1000 / scale,
+                    1000 / scale
+                ),
+                1000 / scale,
+                1000 / scale,
+                None,
+            )
+        },
         plain(
             format!("{} deletes on 10 gateways", 1000 / scale),
             1000 / scale,
@@ -484,13 +534,22 @@ async fn main() {
     let only_vpnform = std::env::args().any(|a| a == "--vpnform-only");
     let mut tasks = tokio::task::JoinSet::new();
     let only = std::env::var("VPNFORM_BENCH_ONLY").unwrap_or_default();
+    if scenarios
+        .iter()
+        .any(|s| s.postgres && s.name.contains(&only))
+    {
+        // SAFETY: set before any task or thread of ours reads the environment.
+        unsafe { std::env::set_var("VPNFORM_PG_URL", pg::server().url()) };
+    }
     for (si, s) in scenarios.iter().enumerate() {
         if !s.name.contains(&only) {
             continue;
         }
         for (mi, m) in modes.iter().enumerate() {
-            // The baselines only for the classic scenarios.
-            if (only_vpnform || s.limit.is_some() || s.lag > Duration::ZERO || si > 2) && mi > 0 {
+            // The baselines only for the classic scenarios (the local file's).
+            if (only_vpnform || s.postgres || s.limit.is_some() || s.lag > Duration::ZERO || si > 3)
+                && mi > 0
+            {
                 continue;
             }
             let (s, m) = (s.clone(), *m);

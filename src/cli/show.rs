@@ -82,14 +82,15 @@ fn verify(
     plan: &crate::plan::Plan,
     desired_path: &Path,
 ) -> anyhow::Result<()> {
-    let recorded = crate::ops::state_backend(&ctx.desired, ctx.state_dir())?.read()?;
+    let backend = crate::ops::state_backend(&ctx.desired, ctx.state_dir())?;
+    let recorded = backend.read()?;
     let bytes = crate::config::read_bytes(desired_path)?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let start = match saved_check::check(
         plan,
         &args.plan_file,
         recorded.as_ref(),
-        ctx.state_dir(),
+        &crate::ops::state_place(&*backend),
         desired_path,
         &sha,
     ) {
@@ -103,17 +104,17 @@ fn verify(
     let state = recorded.unwrap_or_else(crate::ops::empty_state);
     let addresses = state.resources.keys().cloned().collect();
     let desired = crate::config::load(desired_path, &addresses)?;
-    crate::apply::check_pending(
+    crate::ops::check_pending(
+        &*backend,
         &state,
         &desired.servers.keys().cloned().collect(),
-        &crate::state::state_path(ctx.state_dir()),
     )?;
     saved_check::derive(
         plan,
         &args.plan_file,
         start,
         &state,
-        ctx.state_dir(),
+        &crate::ops::state_place(&*backend),
         &desired,
     )?;
     Ok(())
@@ -123,16 +124,14 @@ fn verify(
 /// plan's lineage and serial; otherwise (moved on, absent, unreadable) there is no true
 /// diff to show, and `apply FILE` is what says why.
 fn state_diff(ctx: &Context, plan: &Plan) -> Option<String> {
-    let state = crate::ops::state_backend(&ctx.desired, ctx.state_dir())
-        .ok()?
-        .read()
-        .ok()??;
+    let backend = crate::ops::state_backend(&ctx.desired, ctx.state_dir()).ok()?;
+    let state = backend.read().ok()??;
     if !plan.has_changes() || state.lineage != plan.lineage || state.serial != plan.serial {
         return None;
     }
     let before = crate::state::to_yaml(&state).ok()?;
     let after = render::after_yaml(plan, &state, &before).ok()?;
-    let path = crate::state::state_path(ctx.state_dir());
+    let path = crate::ops::state_label(&*backend);
     Some(render::state_diff(
         &path.display().to_string(),
         &before,

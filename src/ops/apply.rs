@@ -87,7 +87,8 @@ pub async fn run(
             timeout: request.lock_timeout,
         })
     })?;
-    let state_path = crate::state::state_path(&request.state_dir);
+    // The state file's path, or `postgres schema NAME`.
+    let state_path = super::state_label(&*backend);
     let rehearsal = request.cloud.is_rehearsal();
     let recorded = backend.read()?;
     if let Some(state) = &recorded {
@@ -117,7 +118,7 @@ pub async fn run(
         None => request.state_dir.clone(),
     };
 
-    let (saved_plan, desired) = load(request, recorded.as_ref(), &state, &*reporter)?;
+    let (saved_plan, desired) = load(request, &*backend, recorded.as_ref(), &state, &*reporter)?;
     // A saved plan needs the desired file only to seed a rehearsal.
     let seed = (saved_plan.is_none() || rehearsal).then_some(&desired);
     // Every key read again before any call: a source gone since the plan stops here.
@@ -165,6 +166,7 @@ pub async fn run(
 /// reads the desired file and checks the journal against it.
 fn load(
     request: &ApplyRequest,
+    backend: &dyn crate::state::Backend,
     recorded: Option<&State>,
     state: &State,
     reporter: &dyn Reporter,
@@ -215,7 +217,7 @@ fn load(
                 &plan,
                 path,
                 recorded,
-                &request.state_dir,
+                &super::state_place(backend),
                 &desired_path,
                 &sha,
             )?;
@@ -225,15 +227,12 @@ fn load(
     };
     let addresses = state.resources.keys().cloned().collect();
     let desired = crate::config::load(&desired_path, &addresses)?;
-    crate::apply::check_pending(
-        state,
-        &desired.servers.keys().cloned().collect(),
-        &crate::state::state_path(&request.state_dir),
-    )?;
+    super::check_pending(backend, state, &desired.servers.keys().cloned().collect())?;
     let Some((path, plan, start)) = checked else {
         return Ok((None, desired));
     };
-    let actions = saved_check::derive(&plan, path, start, state, &request.state_dir, &desired)?;
+    let place = super::state_place(backend);
+    let actions = saved_check::derive(&plan, path, start, state, &place, &desired)?;
     // Limits apply to a saved plan as to a fresh one.
     let deletes = actions
         .iter()

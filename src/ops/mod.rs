@@ -169,6 +169,8 @@ pub(crate) struct Loaded {
     /// Whether the state file exists (a missing one is planned as empty).
     pub state_exists: bool,
     pub desired: Desired,
+    /// The state file's path, or `postgres schema NAME`: how messages name the state.
+    pub place: std::path::PathBuf,
 }
 
 /// The backend the desired file at `desired` names (`backend:`), else the local state
@@ -183,6 +185,67 @@ pub fn state_backend(
             dir: state_dir.to_owned(),
         }),
     })
+}
+
+/// How messages name the state in `backend`: the state file's path, or the backend
+/// (`postgres schema NAME`).
+pub fn state_label(backend: &dyn crate::state::Backend) -> std::path::PathBuf {
+    match backend.local_dir() {
+        Some(dir) => crate::state::state_path(dir),
+        None => std::path::PathBuf::from(backend.name()),
+    }
+}
+
+/// How messages name the state in `backend` where they name a place: the local state
+/// directory, or the backend itself (`postgres schema NAME`).
+pub fn state_place(backend: &dyn crate::state::Backend) -> std::path::PathBuf {
+    match backend.local_dir() {
+        Some(dir) => dir.to_owned(),
+        None => std::path::PathBuf::from(backend.name()),
+    }
+}
+
+/// [`crate::apply::check_pending`] for the state in `backend`: on the local file it names
+/// the file; elsewhere it names the backend and says how to fix the state through it
+/// (the file's message points at the file and its git history).
+pub fn check_pending(
+    backend: &dyn crate::state::Backend,
+    state: &State,
+    desired: &std::collections::BTreeSet<crate::Address>,
+) -> anyhow::Result<()> {
+    let Some(dir) = backend.local_dir() else {
+        let place = backend.name();
+        return crate::apply::check_pending(state, desired, Path::new(&place)).map_err(|e| {
+            CorruptJournalIn {
+                place,
+                entries: e.entries,
+            }
+            .into()
+        });
+    };
+    Ok(crate::apply::check_pending(
+        state,
+        desired,
+        &crate::state::state_path(dir),
+    )?)
+}
+
+/// The journal of a state on a backend other than the local file holds entries vpnform
+/// did not write ([`crate::apply::CorruptJournal`] for the file).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the state in {place} is corrupt: its `pending` journal has {} that vpnform would not \
+     have written, so nothing was applied:\n{}\nvpnform journals only deletes of recorded, \
+     unprotected servers that are no longer desired. Pull the state (`vpnform state pull > \
+     state.yaml`), remove the entries from `pending` if you know no such operation was \
+     sent, raise its `serial` by one and push it back (`vpnform state push state.yaml`)",
+    if entries.len() == 1 { "an entry".to_string() } else { format!("{} entries", entries.len()) },
+    entries.iter().map(|e| format!("  pending entry {} ({}): {}: {}", e.number, e.address, e.field, e.problem)).collect::<Vec<_>>().join("\n"),
+)]
+pub struct CorruptJournalIn {
+    /// `postgres schema NAME`.
+    pub place: String,
+    pub entries: Vec<crate::apply::journal::BadEntry>,
 }
 
 /// What a plan starts from before any state exists: nothing recorded, no lineage yet

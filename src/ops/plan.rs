@@ -37,13 +37,6 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
         saved::check_target(out)?;
     }
     let loaded = load(request, &*reporter)?;
-    // A plan lists the journal as what apply resolves first: never a planted entry.
-    let state_path = crate::state::state_path(&request.state_dir);
-    crate::apply::check_pending(
-        &loaded.state,
-        &loaded.desired.servers.keys().cloned().collect(),
-        &state_path,
-    )?;
     let plan = if request.offline {
         plan::build(
             &loaded.desired,
@@ -81,7 +74,7 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
     let graph = plan.graph()?;
     if plan.has_changes() {
         // A plan whose apply could not record anything is refused now, not mid-apply.
-        crate::state::next_serial(&state_path, loaded.state.serial)?;
+        crate::state::next_serial(&loaded.place, loaded.state.serial)?;
     }
     if !plan.targets.is_empty() {
         reporter.event(&Event::Warning(super::TARGETING_WARNING));
@@ -91,7 +84,7 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
         graph: &graph,
         state: &loaded.state,
         state_exists: loaded.state_exists,
-        state_path: &state_path,
+        state_path: &loaded.place,
         offline: request.offline,
     }));
     if rehearsal {
@@ -133,20 +126,24 @@ fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded
         backend.read()?
     };
     let state_exists = recorded.is_some();
+    // The state file's path, or `postgres schema NAME`.
+    let place = super::state_label(&*backend);
     let state = recorded.unwrap_or_else(|| {
-        // The state file's path, or `postgres schema NAME`.
-        let place = match backend.local_dir() {
-            Some(dir) => crate::state::state_path(dir),
-            None => std::path::PathBuf::from(backend.name()),
-        };
         reporter.event(&Event::NoState { path: &place });
         empty_state()
     });
     let addresses = state.resources.keys().cloned().collect();
     let desired = crate::config::load(&request.desired, &addresses)?;
+    // A plan lists the journal as what apply resolves first: never a planted entry.
+    super::check_pending(
+        &*backend,
+        &state,
+        &desired.servers.keys().cloned().collect(),
+    )?;
     Ok(Loaded {
         state,
         state_exists,
         desired,
+        place,
     })
 }

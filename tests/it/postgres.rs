@@ -1055,3 +1055,107 @@ impl From<Vec<Option<String>>> for LockHolderRow {
         }
     }
 }
+
+/// A `pending` entry vpnform would not have written: a delete of `a`, which the desired
+/// file keeps.
+const FORGED_PENDING: &str = "pending:\n\
+- address: ipsec_server.a\n  action: delete\n  id: iss-a\n  region: cn-hangzhou\n  \
+vpn_gateway: vpn-a\n  client_token: vpnform-00000000000000000000000000000000\n  \
+plan_hash: 0000000000000000000000000000000000000000000000000000000000000000\n  \
+started_at: 2026-11-28T00:00:00Z\n";
+
+/// Regression: a forged `pending` entry in the database's state was refused naming the
+/// local state file (`the state file state/vpnform.state.yaml is corrupt`, restore it
+/// with `git log -p`), a file vpnform does not read on this backend.
+#[test]
+fn regression_a_forged_journal_on_postgres_named_the_local_state_file() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
+    let ws = db.workspace(&cloud, &["a", "b"]);
+    ok(&ws, &["init", "--migrate-state"]);
+    ws.write(
+        "forged.yaml",
+        &state_text(4, LINEAGE).replace("pending: []\n", FORGED_PENDING),
+    );
+    ok(&ws, &["state", "push", "forged.yaml"]);
+    let message = format!(
+        "error: the state in postgres schema {s} is corrupt: its `pending` journal has an \
+         entry that vpnform would not have written, so nothing was applied:\n  \
+         pending entry 1 (ipsec_server.a): address: a delete of a server that is still in the \
+         desired file\n\
+         vpnform journals only deletes of recorded, unprotected servers that are no longer \
+         desired. Pull the state (`vpnform state pull > state.yaml`), remove the entries from \
+         `pending` if you know no such operation was sent, raise its `serial` by one and push \
+         it back (`vpnform state push state.yaml`)\n",
+        s = db.schema
+    );
+    for args in [&["plan", "--offline"][..], APPLY] {
+        let out = ws.run(args);
+        no_password(&out);
+        assert_eq!(out.code, 1, "{args:?}: {out:?}");
+        assert_eq!(out.stderr, message, "{args:?}");
+    }
+    assert!(cloud.deletes().is_empty());
+    assert_eq!(db.history(), vec![3, 4]);
+}
+
+/// Regression: `apply FILE` and `show FILE` on the postgres backend refused a saved plan
+/// made for another state naming the local state directory (`the state in state has`).
+#[test]
+fn regression_saved_plan_refusals_on_postgres_named_the_local_state_directory() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
+    let ws = db.workspace(&cloud, &["a", "b"]);
+    ok(&ws, &["init", "--migrate-state"]);
+    let out = ok(&ws, &["plan", "--offline", "--out", "p.json"]);
+    // The plan's state diff is labelled with the schema, not the local file.
+    let s = &db.schema;
+    assert!(
+        out.stdout.contains(&format!(
+            "State file changes (postgres schema {s}):\n\n--- a/postgres schema {s}\n+++ b/postgres schema {s}\n"
+        )),
+        "{}",
+        out.stdout
+    );
+
+    // Another run wrote serial 4 since: stale.
+    ws.write("next.yaml", &state_text(4, LINEAGE));
+    ok(&ws, &["state", "push", "next.yaml"]);
+    let stale = "the saved plan p.json is stale: it was made from state serial 3, and the \
+                 state is now at serial 4, written since by another run; make a new plan \
+                 with `vpnform plan --out FILE` and review it";
+    let mut args = APPLY.to_vec();
+    args.push("p.json");
+    let out = ws.run(&args);
+    no_password(&out);
+    assert_eq!(out.code, 1, "{out:?}");
+    let offline = "warning: the saved plan p.json was made with --offline: the cloud was not \
+                   read and no delete was prechecked with DryRun\n";
+    assert_eq!(out.stderr, format!("{offline}error: {stale}\n"));
+    let out = ok(&ws, &["show", "p.json"]);
+    assert!(
+        out.stderr
+            .contains(&format!("{stale}; `vpnform apply` would refuse it")),
+        "{out:?}"
+    );
+
+    // Another state altogether (pushed with --force): another lineage.
+    let other = "1c2d3e4f-0000-4000-8000-000000000001";
+    ws.write("other.yaml", &state_text(3, other));
+    ok(&ws, &["state", "push", "--force", "other.yaml"]);
+    let lineage = format!(
+        "the saved plan p.json was made for another state (lineage {LINEAGE}, the state in \
+         postgres schema {} has {other}); make a new plan with `vpnform plan --out FILE`",
+        db.schema
+    );
+    let out = ws.run(&args);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stderr, format!("{offline}error: {lineage}\n"));
+    let out = ok(&ws, &["show", "p.json"]);
+    assert!(
+        out.stderr
+            .contains(&format!("{lineage}; `vpnform apply` would refuse it")),
+        "{out:?}"
+    );
+    assert!(cloud.deletes().is_empty());
+}

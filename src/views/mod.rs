@@ -70,7 +70,7 @@ fn notice(ui: &Ui, event: &Event<'_>) {
     match event {
         Event::LockWait { holder, timeout } => ui.status(&lock_wait(*holder, *timeout)),
         Event::NoState { path } => ui.status(&format!(
-            "No recorded state at {}: every desired server will be adopted.",
+            "No recorded state at {}: desired servers with an id will be adopted, those without one created.",
             path.display()
         )),
         Event::DesiredFromSavedPlan { desired, plan_file } => ui.status(&format!(

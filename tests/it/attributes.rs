@@ -553,7 +553,7 @@ State file changes (state/vpnform.state.yaml):
 +      local_subnet: 10.0.0.0/24
 +pending: []
 "#,
-            "No recorded state at state/vpnform.state.yaml: every desired server will be adopted.\n"
+            "No recorded state at state/vpnform.state.yaml: desired servers with an id will be adopted, those without one created.\n"
         )
     );
 }

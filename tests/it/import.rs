@@ -262,7 +262,7 @@ fn the_unmanaged_hint_counts_what_no_address_records_in_the_refreshed_regions() 
 vpnform has compared the desired state with the recorded state and the cloud and found no differences, so no changes are needed.\n\n\
 Note: 10 IPsec servers in the refreshed regions (cn-hangzhou: 10) are not managed by vpnform: no address records them. `vpnform import` prints desired entries for them (`vpnform import --write` appends them to the desired file), and the next plan adopts them.\n",
         )
-        .stderr("No recorded state at state/vpnform.state.yaml: every desired server will be adopted.\n")
+        .stderr("No recorded state at state/vpnform.state.yaml: desired servers with an id will be adopted, those without one created.\n")
         .run();
     let out = ws.run(&["plan", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");

@@ -202,7 +202,7 @@ fn an_entry_without_id_plans_a_create_and_applies_one_effect_with_the_plans_toke
         .filter(REQUEST_ID, "[REQUEST_ID]")
         .stdout(CREATE_PLAN)
         .stderr(
-            "No recorded state at state/vpnform.state.yaml: every desired server will be adopted.\n",
+            "No recorded state at state/vpnform.state.yaml: desired servers with an id will be adopted, those without one created.\n",
         )
         .run();
     let dry_runs: Vec<_> = cloud

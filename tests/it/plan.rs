@@ -478,7 +478,7 @@ State file changes (state/vpnform.state.yaml):
 "#,
         )
         .stderr(
-            r"No recorded state at state/vpnform.state.yaml: every desired server will be adopted.
+            r"No recorded state at state/vpnform.state.yaml: desired servers with an id will be adopted, those without one created.
 ",
         )
         .run();

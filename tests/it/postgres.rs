@@ -427,8 +427,10 @@ fn two_working_copies_on_one_database_apply_one_at_a_time_and_delete_once() {
     assert_eq!(deleted, vec!["iss-b", "iss-c"]);
     let state = pulled(&first);
     assert_eq!(state.resources.len(), 1);
-    // Without waiting, the second is refused at once, naming the holder.
-    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(1500));
+    // Without waiting, the second is refused at once, naming the holder. The first holds
+    // the lock for a configure time long enough that a loaded machine cannot start the
+    // second only after the first is done.
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_secs(6));
     let db = Db::new();
     let first = db.workspace(&cloud, &["a"]);
     let second = db.workspace(&cloud, &["a"]);
@@ -935,7 +937,7 @@ fn a_new_schema_plans_from_no_state_and_says_where_it_looked() {
     assert_eq!(
         out.stderr,
         format!(
-            "No recorded state at postgres schema {}: every desired server will be adopted.\n",
+            "No recorded state at postgres schema {}: desired servers with an id will be adopted, those without one created.\n",
             db.schema
         )
     );

@@ -13,8 +13,7 @@ use vpnform::sandbox::{self, SandboxConfig, World};
 use crate::support::*;
 
 /// What `plan` says before it reaches the cloud, in a workspace without a state.
-const NO_STATE: &str =
-    "No recorded state at state/vpnform.state.yaml: every desired server will be adopted.\n";
+const NO_STATE: &str = "No recorded state at state/vpnform.state.yaml: desired servers with an id will be adopted, those without one created.\n";
 
 const DESIRED: &str = "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n  office:\n    id: iss-a1\n    vpn_gateway: vpn-a1\n";
 

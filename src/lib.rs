@@ -57,7 +57,7 @@ pub mod secret;
 pub mod state;
 pub(crate) mod suggest;
 pub mod ui;
-pub mod views;
+pub(crate) mod views;
 pub mod yaml;
 
 pub use address::Address;

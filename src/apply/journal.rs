@@ -94,11 +94,6 @@ impl Journal {
         done.await.map_err(|_| JournalError::Stopped)?
     }
 
-    /// Stops the writer and returns the final state.
-    pub async fn finish(self) -> State {
-        self.finish_with_stats().await.0
-    }
-
     /// Stops the writer and returns the final state and what the writer did.
     pub async fn finish_with_stats(self) -> (State, JournalStats) {
         drop(self.tx);
@@ -430,7 +425,7 @@ mod tests {
             })
             .await
             .unwrap();
-        let last = journal.finish().await;
+        let (last, _) = journal.finish_with_stats().await;
         assert!(last.resources.is_empty() && last.pending.is_empty());
         assert_eq!(last.serial, 5);
         assert_eq!(written.lock().unwrap().last().unwrap(), &last);

@@ -14,14 +14,16 @@
 //! - [`saved_check`]: whether a saved plan may run (or resume) against the state as it is.
 
 mod configure_time;
-pub mod engine;
-pub mod journal;
-pub mod report;
-pub mod saved_check;
-pub mod watch;
+pub(crate) mod engine;
+pub(crate) mod journal;
+pub(crate) mod report;
+pub(crate) mod saved_check;
+pub(crate) mod watch;
 
-pub use engine::{ActionResult, ApplyOptions, Outcome};
+pub use engine::ApplyOptions;
+pub(crate) use engine::Outcome;
 pub(crate) use engine::{Execution, execute};
-pub use journal::{Change, CorruptJournal, Journal, JournalError, JournalStats, check_pending};
-pub use report::{Event, Reporter};
-pub use watch::{GatewayWatch, PollStrategy, WaitKind};
+pub use journal::JournalStats;
+pub(crate) use journal::{Change, Journal, check_pending};
+pub(crate) use report::{Event, Reporter};
+pub use watch::PollStrategy;

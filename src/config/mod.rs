@@ -7,11 +7,11 @@
 //! line and column, and [`validate`] checks that tree, collecting every problem as a
 //! [`Diagnostic`] before giving up, so that one run shows all of them.
 
-pub mod append;
-pub mod attributes;
+pub(crate) mod append;
+pub(crate) mod attributes;
 mod error;
 mod model;
-pub mod psk;
+pub(crate) mod psk;
 mod raw;
 mod validate;
 

@@ -13,8 +13,8 @@
 //! one command.
 
 pub mod apply;
-pub mod connect;
-pub mod import;
+pub(crate) mod connect;
+pub(crate) mod import;
 pub mod init;
 pub mod plan;
 

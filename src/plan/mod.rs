@@ -7,13 +7,13 @@
 //! (plus, online, what a refresh found in the cloud); it never reads a file or the
 //! network, so the CLI decides what to read and the tests construct models directly.
 
-pub mod calls;
-pub mod drift;
+pub(crate) mod calls;
+pub(crate) mod drift;
 mod graph;
 mod hash;
 mod model;
-pub mod online;
-pub mod render;
+pub(crate) mod online;
+pub(crate) mod render;
 pub mod saved;
 
 use std::collections::{BTreeMap, BTreeSet};

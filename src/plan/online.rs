@@ -93,13 +93,6 @@ pub fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
     super::calls::attributes(server)
 }
 
-/// Sends the `DryRun=true` call of every delete, create and cloud update, all side by
-/// side (the client bounds the requests in flight and the rate), and stores each
-/// result in its action. `keys`: the PSKs read from their sources, by address.
-pub async fn precheck(client: &Client, actions: &mut [Action], keys: &BTreeMap<Address, Secret>) {
-    precheck_with_progress(client, actions, keys, &NoProgress).await
-}
-
 async fn precheck_with_progress(
     client: &Client,
     actions: &mut [Action],
@@ -195,18 +188,7 @@ pub enum OnlineError {
 
 /// The online plan: refresh every region involved, build the plan with the servers gone
 /// since as forgets, verify every adopt against the cloud (and record its attributes),
-/// then precheck every delete.
-pub async fn plan(
-    desired: &crate::config::Desired,
-    state: &crate::state::State,
-    client: &Client,
-    max_deletes: Option<usize>,
-) -> Result<super::Plan, OnlineError> {
-    let targets = BTreeSet::new();
-    plan_with_progress(desired, state, client, max_deletes, &targets, &NoProgress).await
-}
-
-/// [`plan`], reporting the refresh and the prechecks to `progress`.
+/// then precheck every mutation, reporting the refresh and the prechecks to `progress`.
 pub async fn plan_with_progress(
     desired: &crate::config::Desired,
     state: &crate::state::State,
@@ -381,20 +363,4 @@ fn excuse_journaled_not_found(state: &crate::state::State, actions: &mut [Action
             };
         }
     }
-}
-
-/// The deletes whose precheck failed terminally, one line each (`address: result`);
-/// empty when the plan may be applied.
-pub fn refused_prechecks(plan: &super::Plan) -> Vec<String> {
-    plan.actions
-        .iter()
-        .filter(|a| matches!(a.precheck, Precheck::Failed { .. }))
-        .map(|a| {
-            format!(
-                "{}: {}",
-                a.address,
-                super::render::precheck_text(&a.precheck)
-            )
-        })
-        .collect()
 }

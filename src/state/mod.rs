@@ -16,12 +16,12 @@
 //! - [`Backend`]: the state behind one interface (read, write with a serial check,
 //!   lock), implemented by the file ([`Local`]) and by PostgreSQL ([`postgres`]).
 
-pub mod backend;
+pub(crate) mod backend;
 mod error;
 mod lock;
 mod model;
-pub mod ops;
-pub mod postgres;
+pub(crate) mod ops;
+pub(crate) mod postgres;
 mod read;
 mod validate;
 mod write;

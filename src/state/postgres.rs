@@ -353,10 +353,6 @@ impl Postgres {
         })
     }
 
-    pub fn schema(&self) -> &str {
-        &self.schema
-    }
-
     pub fn target(&self) -> &str {
         &self.connection.target
     }
@@ -459,14 +455,6 @@ impl Postgres {
             .into()),
             Some(_) => Ok(()),
         }
-    }
-
-    /// Writes `state` in place of whatever is stored, under the lock, without the
-    /// serial check (`state push --force`, `init --migrate-state` into an empty schema).
-    pub fn overwrite(&self, state: &State) -> Result<(), StateError> {
-        let stored = self.read()?;
-        *self.seen.lock().expect("not poisoned") = stored;
-        self.write(state)
     }
 
     /// The holder row, if any.

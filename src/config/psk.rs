@@ -2,7 +2,6 @@
 //! a [`Secret`], at plan time and again at apply time, before any call. Every error
 //! names the entry and the source, never the value.
 
-use std::io::Read as _;
 use std::path::PathBuf;
 
 use super::attributes::PskSource;
@@ -15,6 +14,13 @@ pub const MAX_PSK_CHARS: usize = 100;
 /// The most bytes read from a key file: a key with a line break is far less, so a
 /// larger file is not a key (a certificate, a log, `/dev/zero`).
 const MAX_FILE_BYTES: u64 = 4096;
+
+/// A key file, for [`crate::files::read`].
+const KEY_FILE: crate::files::Kind = crate::files::Kind {
+    what: "pre-shared key file",
+    limit: MAX_FILE_BYTES,
+    typical: "a key of 1 to 100 characters",
+};
 
 /// Why an entry's key could not be read. None of them holds the key.
 #[derive(Debug, thiserror::Error)]
@@ -105,17 +111,20 @@ impl PskSource {
                     path: path.clone(),
                     error,
                 };
-                let file = std::fs::File::open(path).map_err(file_error)?;
-                let mut bytes = Vec::new();
-                file.take(MAX_FILE_BYTES + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(file_error)?;
-                if bytes.len() as u64 > MAX_FILE_BYTES {
-                    return Err(PskError::TooLong {
+                // One bounded reader for every file vpnform reads: regular files only
+                // (a FIFO or a device would block or never end), opened without
+                // blocking, refused unread past the limit.
+                let bytes = crate::files::read(path, KEY_FILE).map_err(|e| match e {
+                    crate::files::FileError::TooLarge { .. } => PskError::TooLong {
                         address: address.clone(),
-                        source_name,
-                    });
-                }
+                        source_name: source_name.clone(),
+                    },
+                    crate::files::FileError::Read { source, .. } => file_error(source),
+                    crate::files::FileError::NotRegular { kind, .. } => file_error(
+                        std::io::Error::other(format!("it is {kind}, not a regular file")),
+                    ),
+                    other => file_error(std::io::Error::other(other.to_string())),
+                })?;
                 String::from_utf8(bytes).map_err(|_| PskError::FileNotText {
                     address: address.clone(),
                     source_name: source_name.clone(),
@@ -256,6 +265,30 @@ mod tests {
             err.starts_with(
                 "ipsec_server.lab: cannot read the pre-shared key from file secrets/none.psk (at "
             ),
+            "{err}"
+        );
+    }
+
+    /// Regression: a FIFO named as the key file blocked the plan on open.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_key_file_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("office.psk");
+        let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let source = PskSource::File {
+            written: "office.psk".into(),
+            path,
+        };
+        let err = source
+            .read(&"ipsec_server.office".into())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "ipsec_server.office: cannot read the pre-shared key from file office.psk (at "
+            ) && err.contains(": it is a FIFO (named pipe), not a regular file\n"),
             "{err}"
         );
     }

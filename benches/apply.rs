@@ -250,6 +250,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
                 targets: Default::default(),
                 lock_timeout: Duration::ZERO,
                 out: Some(out.clone()),
+                refresh_only: false,
                 cloud: cloud.clone(),
             },
             Arc::new(Quiet),

@@ -54,6 +54,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         targets: args.targets.iter().cloned().collect(),
         lock_timeout: args.lock_timeout,
         out: args.out.clone(),
+        refresh_only: false,
         cloud: args.cloud.cloud(),
     };
     let view = crate::views::for_format(&ctx.ui, args.json, args.full);

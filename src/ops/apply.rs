@@ -302,6 +302,7 @@ impl Run<'_> {
                     &self.client,
                     self.request.max_deletes,
                     &self.request.targets,
+                    false,
                     &**self.reporter,
                 )
                 .await?;

@@ -25,14 +25,26 @@ pub struct PlanRequest {
     pub lock_timeout: Duration,
     /// Save the plan here for `apply FILE`.
     pub out: Option<PathBuf>,
+    /// `--refresh-only`: list the forgets and the changes made outside vpnform, plan
+    /// nothing that changes the cloud. Needs the cloud (not `offline`).
+    pub refresh_only: bool,
     pub cloud: Cloud,
 }
+
+/// `--refresh-only` with `--offline`: there is nothing to refresh.
+pub const REFRESH_ONLY_OFFLINE: &str = "--refresh-only cannot be used with --offline: a \
+refresh-only plan records what the cloud answers now, and --offline does not read the cloud, \
+so there is nothing to refresh. Drop --offline to refresh from the cloud, or drop \
+--refresh-only to plan from the files alone";
 
 /// Makes the plan `request` asks for and reports it. Writes nothing but `request.out`:
 /// a read-only checkout can plan. The reporter is shared with the client (its
 /// throttling warnings), hence the `Arc`.
 pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::Result<Plan> {
     reporter.event(&Event::Begin);
+    if request.refresh_only && request.offline {
+        anyhow::bail!(REFRESH_ONLY_OFFLINE);
+    }
     if let Some(out) = &request.out {
         saved::check_target(out)?;
     }
@@ -49,8 +61,11 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
         )?
     } else {
         // Read now, before any call: a missing source stops the plan here. The keys
-        // are compared with the cloud's once the refresh reads them (issue #12).
-        let _keys = crate::config::psk::read_all(&loaded.desired)?;
+        // are compared with the cloud's once the refresh reads them (issue #12). A
+        // refresh-only plan neither compares nor sends one.
+        if !request.refresh_only {
+            crate::config::psk::read_all(&loaded.desired)?;
+        }
         let connection = super::connect::connect(
             &request.cloud,
             &loaded.state,
@@ -64,6 +79,7 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
             &connection.client,
             request.max_deletes,
             &request.targets,
+            request.refresh_only,
             &*reporter,
         )
         .await;
@@ -72,7 +88,7 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
     };
     let rehearsal = !request.offline && request.cloud.is_rehearsal();
     let graph = plan.graph()?;
-    if plan.has_changes() {
+    if plan.records_anything() {
         // A plan whose apply could not record anything is refused now, not mid-apply.
         crate::state::next_serial(&loaded.place, loaded.state.serial)?;
     }

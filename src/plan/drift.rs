@@ -1,12 +1,22 @@
-//! What an update in place changes: the managed attributes of a desired entry (those it
-//! writes) compared with the attributes recorded for its server (offline) or listed by
-//! the cloud (online), in the text form ListIpsecServers answers and the state records.
-//! Pure, so that the offline plan, the online plan and `--refresh-only` share it.
+//! What changed, attribute by attribute: the managed attributes of a desired entry (those
+//! it writes) compared with the attributes recorded for its server (offline) or listed by
+//! the cloud (online), which plans an update in place; and the attributes the cloud
+//! answers compared with those the state records, which are the changes made outside
+//! vpnform ([`changed_outside`]) that apply records. In the text form ListIpsecServers
+//! answers and the state records. Pure, so that the offline plan, the online plan and
+//! `--refresh-only` ([`refresh_only`]) share it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::FieldChange;
+use serde::{Deserialize, Serialize};
+
+use super::model::{Action, ActionKind, FieldChange, PendingNote, Plan, Precheck};
+use super::{Graph, PlanError, Refresh, reason, sorted};
+use crate::Address;
+use crate::address::IPSEC_SERVER;
+use crate::config::Desired;
 use crate::config::attributes::{Attributes, Ipv4Net, parse_cidr};
+use crate::state::State;
 
 /// Shown as the old value of an attribute the state does not hold (a state written
 /// before attributes were recorded).
@@ -123,6 +133,188 @@ pub(crate) fn same_subnets(recorded: &str, desired: &str) -> bool {
     match (set(recorded), set(desired)) {
         (Some(a), Some(b)) => a == b,
         _ => recorded == desired,
+    }
+}
+
+/// The new value of an attribute the cloud no longer answers (shown as `null`).
+pub const NO_LONGER_ANSWERED: &str = "(no longer answered)";
+
+/// A recorded server whose attributes the cloud answers otherwise than the state records
+/// them: changed outside vpnform (shown), or never recorded (a state written before
+/// attributes were recorded: recorded silently). Never the PSK.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: Address,
+    pub id: String,
+    /// What changed outside vpnform, recorded value -> the cloud's, in attribute order;
+    /// empty when the only difference is values the state never held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    /// Every attribute the cloud answered for the server when the plan was made, which
+    /// an apply that made this plan records. Not saved: `apply FILE` reads the cloud
+    /// again and records its answer.
+    #[serde(skip)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// The recorded servers whose attributes the cloud answers (`observed`, by address)
+/// otherwise than `state` records them, by address. `local_subnet` is compared as a set.
+/// An attribute that `actions` change in the cloud (an update of a managed attribute
+/// changed in the console) is that action's, not listed again here; a server that an
+/// action deletes or forgets has nothing to record.
+pub fn changed_outside(
+    state: &State,
+    observed: &BTreeMap<Address, BTreeMap<String, String>>,
+    actions: &[Action],
+) -> Vec<Drift> {
+    let by_address: BTreeMap<&str, &Action> =
+        actions.iter().map(|a| (a.address.as_str(), a)).collect();
+    let mut list = Vec::new();
+    for (address, recorded) in &state.resources {
+        let Some(now) = observed.get(address) else {
+            continue;
+        };
+        let action = by_address.get(address.as_str()).copied();
+        if action.is_some_and(|a| matches!(a.action, ActionKind::Delete | ActionKind::Forget)) {
+            continue;
+        }
+        let updated: BTreeSet<&str> = action
+            .map(|a| a.cloud_changes().map(|c| c.field.as_str()).collect())
+            .unwrap_or_default();
+        let mut changes = Vec::new();
+        let mut unrecorded = false;
+        let keys: BTreeSet<&String> = recorded.attributes.keys().chain(now.keys()).collect();
+        for key in keys {
+            match (recorded.attributes.get(key), now.get(key)) {
+                (Some(was), Some(is)) if key == "local_subnet" && same_subnets(was, is) => {}
+                (Some(was), Some(is)) if was == is => {}
+                (None, Some(_)) => unrecorded = true,
+                (Some(_), _) if updated.contains(key.as_str()) => {}
+                (Some(was), is) => changes.push(FieldChange {
+                    field: key.clone(),
+                    from: was.clone(),
+                    to: is.cloned().unwrap_or_else(|| NO_LONGER_ANSWERED.to_owned()),
+                }),
+                (None, None) => {}
+            }
+        }
+        if changes.is_empty() && !unrecorded {
+            continue;
+        }
+        list.push(Drift {
+            address: address.clone(),
+            id: recorded.id.clone(),
+            changes,
+            attributes: now.clone(),
+        });
+    }
+    list
+}
+
+/// The `--refresh-only` plan: what the online refresh found, and nothing else. Recorded
+/// servers gone from the cloud are forgotten, and the attributes changed outside vpnform
+/// (managed ones included: nothing will undo them) are recorded; no create, update or
+/// delete is planned, so nothing changes in the cloud. `targets` keep only those
+/// addresses.
+pub fn refresh_only(
+    desired: &Desired,
+    state: &State,
+    refresh: &Refresh,
+    targets: &BTreeSet<Address>,
+) -> Result<Plan, PlanError> {
+    let mut actions: Vec<Action> = state
+        .resources
+        .iter()
+        .filter(|(address, _)| refresh.gone.contains(*address))
+        .map(|(address, recorded)| Action {
+            address: address.clone(),
+            resource_kind: IPSEC_SERVER.into(),
+            action: ActionKind::Forget,
+            id: recorded.id.clone(),
+            region: recorded.region.clone(),
+            vpn_gateway: recorded.vpn_gateway.clone(),
+            depends_on: sorted(&recorded.depends_on),
+            client_token: String::new(),
+            precheck: Precheck::Skipped,
+            reason: if desired.servers.contains_key(address) {
+                reason::GONE_STILL_DESIRED
+            } else {
+                reason::GONE
+            }
+            .into(),
+            protect: recorded.protect,
+            attributes: recorded.attributes.clone(),
+            changes: Vec::new(),
+            psk: None,
+        })
+        .collect();
+    let mut drift = changed_outside(state, &refresh.observed, &actions);
+    if !targets.is_empty() {
+        let keep = super::targeted(desired, state, &actions, &[], targets)?;
+        actions.retain(|a| keep.contains(&a.address));
+        drift.retain(|d| targets.contains(&d.address));
+    }
+    let mut plan = Plan {
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        desired_sha256: desired.sha256.clone(),
+        actions,
+        unmanaged: Default::default(),
+        targets: targets.iter().cloned().collect(),
+        hash: String::new(),
+        pending: state
+            .pending
+            .iter()
+            .map(|p| PendingNote {
+                address: p.address.clone(),
+                action: p.action.clone(),
+                id: p.id.clone(),
+                client_token: p.client_token.clone(),
+                plan_hash: p.plan_hash.clone(),
+            })
+            .collect(),
+        drift,
+        refresh_only: true,
+    };
+    Graph::new(&plan)?;
+    plan.seal();
+    Ok(plan)
+}
+
+impl Plan {
+    /// Whether applying the plan writes the state: an action, or attributes the cloud
+    /// answers otherwise than the state records them.
+    pub fn records_anything(&self) -> bool {
+        self.has_changes() || !self.drift.is_empty()
+    }
+
+    /// The changes made outside vpnform that the plan shows (those of values the state
+    /// never held are recorded silently).
+    pub fn shown_drift(&self) -> impl Iterator<Item = &Drift> {
+        self.drift.iter().filter(|d| !d.changes.is_empty())
+    }
+
+    /// `state` after the plan as the plan shows it: [`Plan::apply_to`], with the changes
+    /// made outside vpnform recorded (values the state never held are recorded too, but
+    /// silently: not in the shown diff); serial + 1 when anything is recorded.
+    pub fn state_after(&self, state: &State) -> State {
+        let mut after = self.apply_to(state);
+        for d in &self.drift {
+            let Some(resource) = after.resources.get_mut(&d.address) else {
+                continue;
+            };
+            for c in &d.changes {
+                if c.to == NO_LONGER_ANSWERED {
+                    resource.attributes.remove(&c.field);
+                } else {
+                    resource.attributes.insert(c.field.clone(), c.to.clone());
+                }
+            }
+        }
+        if !self.has_changes() && !self.drift.is_empty() {
+            after.serial += 1;
+        }
+        after
     }
 }
 

@@ -18,7 +18,14 @@ struct CanonicalPlan<'a> {
     // Absent when the plan is not targeted, so that such a plan hashes as before.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     targets: &'a [crate::Address],
+    // Absent unless set, so that every other plan hashes as before.
+    #[serde(skip_serializing_if = "is_false")]
+    refresh_only: bool,
     actions: Vec<CanonicalAction<'a>>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The hashed view of one action. Field order is the key order of the canonical JSON.
@@ -53,13 +60,15 @@ struct CanonicalPsk {
 /// serde_json does: `"` `\` and control characters, everything else as UTF-8) of
 ///
 /// ```text
-/// {"lineage":STRING,"serial":INTEGER,"actions":[ACTION,...]}
+/// {"lineage":STRING,"serial":INTEGER[,"targets":[STRING,...]][,"refresh_only":true],
+///  "actions":[ACTION,...]}
 /// ACTION = {"address":STRING,"kind":STRING,"action":STRING,"id":STRING,
 ///           "region":STRING,"gateway":STRING,"depends_on":[STRING,...]
 ///           [,"values":{FIELD:STRING,...}] [,"psk":{"source":STRING,"changed":BOOL}]}
 /// ```
 ///
-/// with keys in exactly that order, `actions` sorted by `address` (byte order),
+/// with keys in exactly that order, `targets` only when the plan is targeted,
+/// `refresh_only` only for a `--refresh-only` plan, `actions` sorted by `address` (byte order),
 /// `kind` the resource kind (`ipsec_server`), `action` one of `create`, `update`,
 /// `delete`, `adopt`, `forget`, `values` the managed attribute values a create sets or
 /// an update changes to (absent when none), `psk` the PSK's source (`env NAME` or
@@ -100,6 +109,7 @@ pub fn canonical_json(plan: &Plan) -> String {
         lineage: &plan.lineage,
         serial: plan.serial,
         targets: &plan.targets,
+        refresh_only: plan.refresh_only,
         actions,
     };
     serde_json::to_string(&canonical).expect("plain structs of strings serialize")

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use graph::Graph;
 pub use hash::{canonical_json, client_token, plan_hash};
 pub use model::{Action, ActionKind, FieldChange, PendingNote, Plan, Precheck, PskNote};
+pub use drift::Drift;
 
 use crate::Address;
 use crate::config::Desired;
@@ -429,6 +430,8 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         targets: options.targets.iter().cloned().collect(),
         hash: String::new(),
         pending,
+        drift: Vec::new(),
+        refresh_only: false,
     };
     // The graph checks for cycles; a plan that cannot be ordered is no plan.
     Graph::new(&plan)?;
@@ -546,6 +549,8 @@ fn targeted(
         targets: Vec::new(),
         hash: String::new(),
         pending: Vec::new(),
+        drift: Vec::new(),
+        refresh_only: false,
     };
     let graph = Graph::new(&whole)?;
     let mut keep: BTreeSet<Address> = BTreeSet::new();

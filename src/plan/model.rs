@@ -148,6 +148,15 @@ pub struct Plan {
     /// (with their original tokens) before anything else. Shown, not hashed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<PendingNote>,
+    /// Online: recorded servers whose attributes the cloud answers otherwise than the
+    /// state records them (see [`super::drift::changed_outside`]). Shown, not hashed:
+    /// apply records what the cloud answers when it runs, never these values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<super::drift::Drift>,
+    /// `--refresh-only`: forgets and [`Plan::drift`] only, nothing changes in the
+    /// cloud. Hashed when set.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub refresh_only: bool,
 }
 
 /// A `pending` entry of the state, as the plan shows it.

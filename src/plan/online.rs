@@ -188,13 +188,17 @@ pub enum OnlineError {
 
 /// The online plan: refresh every region involved, build the plan with the servers gone
 /// since as forgets, verify every adopt against the cloud (and record its attributes),
-/// then precheck every mutation, reporting the refresh and the prechecks to `progress`.
+/// list what changed outside vpnform, then precheck every mutation, reporting the
+/// refresh and the prechecks to `progress`. `refresh_only`: the forgets and the changes
+/// made outside vpnform only ([`super::drift::refresh_only`]): no PSK is read, nothing
+/// is prechecked.
 pub async fn plan_with_progress(
     desired: &crate::config::Desired,
     state: &crate::state::State,
     client: &Client,
     max_deletes: Option<usize>,
     targets: &BTreeSet<crate::Address>,
+    refresh_only: bool,
     progress: &dyn Progress,
 ) -> Result<super::Plan, OnlineError> {
     let mut regions: BTreeSet<String> =
@@ -203,12 +207,22 @@ pub async fn plan_with_progress(
     let found = refresh_with_progress(client, regions, progress)
         .await
         .map_err(OnlineError::Refresh)?;
-    let gone = state
+    let gone: BTreeSet<Address> = state
         .resources
         .iter()
         .filter(|(_, r)| found.exists(&r.region, &r.id) == Some(false))
         .map(|(a, _)| a.clone())
         .collect();
+    if refresh_only {
+        let refresh = super::Refresh {
+            gone,
+            observed: recorded_attributes(state, &found),
+            psk_changed: BTreeSet::new(),
+        };
+        let mut plan = super::drift::refresh_only(desired, state, &refresh, targets)?;
+        plan.unmanaged = unmanaged(&found, state, desired);
+        return Ok(plan);
+    }
     // Read before any mutation is prechecked; compared with the cloud's in memory.
     let keys: BTreeMap<Address, Secret> =
         crate::config::psk::read_all(desired)?.into_iter().collect();
@@ -246,6 +260,14 @@ pub async fn plan_with_progress(
         targets: targets.clone(),
     };
     let mut plan = super::build(desired, state, &options)?;
+    plan.drift =
+        super::drift::changed_outside(state, &recorded_attributes(state, &found), &plan.actions);
+    if !plan.targets.is_empty() {
+        // As the actions: only the targets and what they wait for.
+        let kept: BTreeSet<&Address> = plan.actions.iter().map(|a| &a.address).collect();
+        plan.drift
+            .retain(|d| targets.contains(&d.address) || kept.contains(&d.address));
+    }
     let mut problems = Vec::new();
     for action in plan
         .actions
@@ -279,6 +301,21 @@ pub async fn plan_with_progress(
     precheck_with_progress(client, &mut plan.actions, &keys, progress).await;
     excuse_journaled_not_found(state, &mut plan.actions);
     Ok(plan)
+}
+
+/// The attributes the cloud answers for each recorded server it lists, by address.
+pub fn recorded_attributes(
+    state: &crate::state::State,
+    found: &Inventory,
+) -> BTreeMap<Address, BTreeMap<String, String>> {
+    state
+        .resources
+        .iter()
+        .filter_map(|(address, r)| {
+            let server = found.servers.get(&r.id)?;
+            Some((address.clone(), attributes(server)))
+        })
+        .collect()
 }
 
 /// How many servers `found` holds, per region, that no address records: neither the

@@ -103,20 +103,55 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
         }
         out.push('\n');
     }
+    let noted = drift_note(plan);
+    if let Some(note) = &noted {
+        out.push_str(note);
+        if !plan.refresh_only && plan.has_changes() {
+            let _ = writeln!(out, "{UNDONE_BY_NOTHING}\n");
+        }
+    }
     if !plan.has_changes() {
-        let _ = writeln!(
-            out,
-            "{b}No changes.{r} Your infrastructure matches the configuration.\n\n\
-             vpnform has compared the desired state with the recorded state{cloud} and found \
-             no differences, so no changes are needed.",
-            b = style::ADD.bold().render(),
-            r = style::ADD.bold().render_reset(),
-            cloud = if options.offline {
-                ""
-            } else {
-                " and the cloud"
-            },
-        );
+        let (b, r) = (style::ADD.bold().render(), style::ADD.bold().render_reset());
+        if plan.refresh_only && !plan.drift.is_empty() {
+            // Nothing to forget, only attributes to record.
+            if noted.is_none() {
+                let _ = writeln!(out, "{}\n", unrecorded_text(plan.drift.len()));
+            }
+            summary(&mut out, plan);
+            let _ = writeln!(out, "{REFRESH_ONLY}");
+            let _ = writeln!(out, "Plan hash: {}", plan.hash);
+            if let Some(diff) = &options.state_diff {
+                out.push('\n');
+                out.push_str(diff);
+            }
+        } else if plan.refresh_only {
+            let _ = writeln!(
+                out,
+                "{b}No changes.{r} Your infrastructure still matches the configuration.\n\n\
+                 vpnform has checked that the real remote objects still match the result of \
+                 your most recent changes, and found no differences."
+            );
+        } else if noted.is_some() {
+            let _ = writeln!(
+                out,
+                "{b}No changes.{r} Your infrastructure matches the configuration.\n\n\
+                 vpnform has compared the desired state with the recorded state and the cloud: \
+                 nothing needs to change in the cloud. `vpnform apply` (or `vpnform apply \
+                 --refresh-only`) records the changes made outside vpnform above in the state."
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{b}No changes.{r} Your infrastructure matches the configuration.\n\n\
+                 vpnform has compared the desired state with the recorded state{cloud} and \
+                 found no differences, so no changes are needed.",
+                cloud = if options.offline {
+                    ""
+                } else {
+                    " and the cloud"
+                },
+            );
+        }
         return out;
     }
     let condensed = !options.full && plan.actions.len() > LARGE_PLAN_ACTIONS;
@@ -194,6 +229,9 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
     }
 
     summary(&mut out, plan);
+    if plan.refresh_only {
+        let _ = writeln!(out, "{REFRESH_ONLY}");
+    }
     let _ = writeln!(out, "Plan hash: {}", plan.hash);
     if condensed {
         if options.state_diff.is_some() {
@@ -207,6 +245,73 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
         out.push_str(diff);
     }
     out
+}
+
+/// What a normal plan says under the changes made outside vpnform: the plan lists no
+/// change of them (an update of a managed attribute is an action of its own).
+const UNDONE_BY_NOTHING: &str = "Nothing in this plan changes these back: the desired file \
+does not write these attributes, or already holds their new values. `vpnform apply` records \
+them in the state.";
+
+/// What a `--refresh-only` plan says under its summary (Terraform's words).
+pub const REFRESH_ONLY: &str = "This is a refresh-only plan, so vpnform will not take any \
+actions to undo these. If you were expecting these changes then you can apply this plan to \
+record the updated values in the vpnform state without changing any remote objects.";
+
+/// A refresh-only plan whose only differences are values the state never held.
+fn unrecorded_text(servers: usize) -> String {
+    let n = if servers == 1 {
+        "1 server".to_owned()
+    } else {
+        format!("{servers} servers")
+    };
+    format!(
+        "Nothing has changed outside vpnform, but the state does not hold every attribute \
+         the cloud answers for {n} yet (it was written before vpnform recorded them)."
+    )
+}
+
+/// "Objects have changed outside of vpnform", as Terraform says it: every recorded
+/// server whose attributes changed in the cloud since the state recorded them, old value
+/// and new, quoted as the other blocks quote values. `None` when none did (values the
+/// state never held are recorded silently).
+pub fn drift_note(plan: &Plan) -> Option<String> {
+    let mut shown = plan.shown_drift().peekable();
+    shown.peek()?;
+    let b = style::BOLD;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{b}Note: Objects have changed outside of vpnform{b:#}\n\n\
+         vpnform detected the following changes made outside of vpnform since the last\n\
+         \"vpnform apply\":\n"
+    );
+    let (symbol, s) = symbol(ActionKind::Update);
+    for d in shown {
+        let _ = writeln!(out, "  {b}# {}{b:#} has changed", d.address);
+        let _ = writeln!(
+            out,
+            "  {s}{symbol}{s:#} resource {} {} {{",
+            quote(crate::address::IPSEC_SERVER),
+            quote(resource_name(&d.address))
+        );
+        let width = d.changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
+        for c in &d.changes {
+            let to = if c.to == super::drift::NO_LONGER_ANSWERED {
+                "null".to_owned()
+            } else {
+                quote(&c.to)
+            };
+            let _ = writeln!(
+                out,
+                "      {s}{symbol}{s:#} {:<width$} = {} -> {to}",
+                c.field,
+                quote(&c.from)
+            );
+        }
+        let _ = writeln!(out, "    }}\n");
+    }
+    Some(out)
 }
 
 fn summary(out: &mut String, plan: &Plan) {
@@ -512,7 +617,7 @@ pub fn state_diff(label: &str, before: &str, after: &str) -> String {
     out
 }
 
-/// The state file text after `plan`: `state::to_yaml(&plan.apply_to(state))`. When the
+/// The state file text after `plan`: `state::to_yaml(&plan.state_after(state))`. When the
 /// plan only removes resources, it is cut from `before` (which must be
 /// `state::to_yaml(state)`) by [`crate::state::to_yaml_without`]: serializing a
 /// 100k-server state is a quarter of an offline plan's time, and this halves it.
@@ -521,7 +626,7 @@ pub fn after_yaml(
     state: &crate::state::State,
     before: &str,
 ) -> Result<String, serde_saphyr::SerializeError> {
-    let slow = || crate::state::to_yaml(&plan.apply_to(state));
+    let slow = || crate::state::to_yaml(&plan.state_after(state));
     // Only removals are cut from the text; anything that writes a resource serializes.
     if plan.actions.iter().any(|a| {
         matches!(
@@ -529,6 +634,7 @@ pub fn after_yaml(
             ActionKind::Adopt | ActionKind::Update | ActionKind::Create
         )
     }) || !plan.has_changes()
+        || !plan.drift.is_empty()
     {
         return slow();
     }

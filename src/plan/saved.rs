@@ -36,6 +36,14 @@ pub struct SavedPlan {
     /// Whether the plan was made with `--offline` (no refresh, no prechecks).
     #[serde(default)]
     pub offline: bool,
+    /// `--refresh-only`: the plan records forgets and changes made outside vpnform, and
+    /// changes nothing in the cloud (hashed; absent when not set).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refresh_only: bool,
+    /// The changes made outside vpnform that the plan showed. For `show` only: apply
+    /// records what the cloud answers when it runs, never these values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<super::drift::Drift>,
     /// RFC 3339 UTC.
     pub created_at: String,
 }
@@ -101,6 +109,8 @@ impl SavedPlan {
             targets: plan.targets.clone(),
             pending: plan.pending.clone(),
             offline,
+            refresh_only: plan.refresh_only,
+            drift: plan.drift.clone(),
             created_at,
         }
     }
@@ -116,6 +126,8 @@ impl SavedPlan {
             targets: self.targets.clone(),
             hash: self.plan_hash.clone(),
             pending: self.pending.clone(),
+            drift: self.drift.clone(),
+            refresh_only: self.refresh_only,
         }
     }
 }

@@ -97,7 +97,7 @@ impl Human {
             state_path,
             offline,
         } = *shown;
-        let state_diff = if plan.has_changes() {
+        let state_diff = if plan.records_anything() {
             let before = if state_exists {
                 crate::state::to_yaml(state)?
             } else {
@@ -106,7 +106,7 @@ impl Human {
             let after = if state_exists {
                 render::after_yaml(plan, state, &before)?
             } else {
-                crate::state::to_yaml(&plan.apply_to(state))?
+                crate::state::to_yaml(&plan.state_after(state))?
             };
             Some(render::state_diff(
                 &state_path.display().to_string(),

@@ -738,6 +738,8 @@ mod tests {
             targets: vec![],
             hash: String::new(),
             pending: vec![],
+            drift: vec![],
+            refresh_only: false,
         };
         let graph = plan.graph().unwrap();
         let planned = view().planned_change_event(&action, &graph);

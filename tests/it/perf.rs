@@ -114,6 +114,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
             targets: Default::default(),
             lock_timeout: Duration::ZERO,
             out: Some(plan_file.clone()),
+            refresh_only: false,
             cloud: cloud.clone(),
         },
         Arc::new(Quiet),

@@ -32,6 +32,10 @@ pub enum Change {
     },
     /// Drop a resource that is gone from the cloud.
     Forgotten { address: Address },
+    /// Record the attributes the cloud answers for servers changed outside vpnform:
+    /// `(address, id, attributes)`; a resource no longer recorded under that id is left
+    /// alone. One change for them all, so one write.
+    Refreshed(Vec<(Address, String, std::collections::BTreeMap<String, String>)>),
     /// Every action of the plan is done: the state no longer belongs to its progress,
     /// so the same saved plan is stale from now on.
     Finished,
@@ -205,6 +209,19 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
         Change::Forgotten { address } => {
             let removed = state.resources.remove(address).is_some();
             remove_pending(state, address) || removed
+        }
+        Change::Refreshed(list) => {
+            let mut changed = false;
+            for (address, id, attributes) in list {
+                if let Some(resource) = state.resources.get_mut(address)
+                    && resource.id == *id
+                    && resource.attributes != *attributes
+                {
+                    resource.attributes = attributes.clone();
+                    changed = true;
+                }
+            }
+            changed
         }
         Change::Finished => state.applying.take().is_some(),
     }

@@ -3,6 +3,7 @@
 //! the journal writing the state (a temp copy when rehearsing), Ctrl-C handled, and
 //! report what was done.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -282,18 +283,29 @@ impl Run<'_> {
             state: None,
             journal: Default::default(),
         };
-        let (plan, actions) = match source {
+        let (plan, mut actions, answered) = match source {
             Source::Saved(saved) => {
                 // What the plan took from the cloud is read again before anything is
-                // dropped or recorded from it.
-                let regions = saved_check::cloud_regions(&saved.actions);
+                // dropped or recorded from it; so are the servers it lists as changed
+                // outside vpnform: the cloud's answer is recorded, never the file's.
+                let mut regions = saved_check::cloud_regions(&saved.actions);
+                regions.extend(
+                    saved
+                        .plan
+                        .drift
+                        .iter()
+                        .filter_map(|d| state.resources.get(&d.address))
+                        .map(|r| r.region.clone()),
+                );
+                let mut answered = BTreeMap::new();
                 if !regions.is_empty() {
                     let found = online::refresh(&self.client, regions)
                         .await
                         .map_err(online::OnlineError::Refresh)?;
                     saved_check::check_cloud(&saved.actions, &saved.path, &found)?;
+                    answered = online::recorded_attributes(&state, &found);
                 }
-                (saved.plan, saved.actions)
+                (saved.plan, saved.actions, answered)
             }
             Source::Fresh(desired) => {
                 let plan = super::plan_online(
@@ -322,21 +334,77 @@ impl Run<'_> {
                 if let Some(refused) = refused(&plan, ", so nothing was applied") {
                     return Err(refused.into());
                 }
+                // This run's refresh read them: the cloud's answer as of now.
+                let answered: BTreeMap<_, _> = plan
+                    .drift
+                    .iter()
+                    .map(|d| (d.address.clone(), d.attributes.clone()))
+                    .collect();
                 if !plan.has_changes() && state.pending.is_empty() {
-                    return Ok(nothing());
+                    // Recording what changed outside vpnform changes nothing in the
+                    // cloud: no approval asked, as for a plan without changes.
+                    let refreshed = refreshed(&plan, &[], &state, &answered);
+                    if refreshed.is_empty() || self.request.cloud.is_rehearsal() {
+                        return Ok(nothing());
+                    }
+                    return self.record_only(&plan, refreshed, state).await;
                 }
                 if !approve(&plan)? {
                     anyhow::bail!("apply cancelled: nothing was changed");
                 }
                 let actions = plan.actions.clone();
-                (plan, actions)
+                (plan, actions, answered)
             }
         };
+        // A rehearsal's cloud is seeded from the state: what it answers is no news.
+        let refreshed = if self.request.cloud.is_rehearsal() {
+            Vec::new()
+        } else {
+            refreshed(&plan, &actions, &state, &answered)
+        };
         if actions.is_empty() && state.pending.is_empty() {
+            if !refreshed.is_empty() {
+                return self.record_only(&plan, refreshed, state).await;
+            }
             self.reporter.event(&Event::Summary(&Outcome::default()));
             return Ok(nothing());
         }
-        self.execute(&plan, &actions, state).await
+        // An update of `protect` or `depends_on` records the resource as the plan saw
+        // it: with the attributes the cloud answers now, not the old ones.
+        for action in actions.iter_mut().filter(|a| !a.mutates_cloud()) {
+            if let Some((_, _, attributes)) =
+                refreshed.iter().find(|(address, ..)| *address == action.address)
+            {
+                action.attributes = attributes.clone();
+            }
+        }
+        self.execute(&plan, &actions, state, refreshed).await
+    }
+
+    /// Records the attributes of servers changed outside vpnform, when the plan has
+    /// nothing else to do: one write.
+    async fn record_only(
+        &self,
+        plan: &Plan,
+        refreshed: Vec<Refreshed>,
+        state: State,
+    ) -> anyhow::Result<Applied> {
+        let journal = self.journal(plan, state, false);
+        let shown = shown_count(plan, &refreshed);
+        journal
+            .record(crate::apply::Change::Refreshed(refreshed))
+            .await?;
+        let (final_state, stats) = journal.finish_with_stats().await;
+        if shown > 0 {
+            self.reporter.event(&Event::RecordedOutside { servers: shown });
+        }
+        let outcome = Outcome::default();
+        self.reporter.event(&Event::Summary(&outcome));
+        Ok(Applied {
+            outcome,
+            state: Some(final_state),
+            journal: stats,
+        })
     }
 
     /// Runs `actions` (and the journal's pending operations) with the journal writing
@@ -346,36 +414,21 @@ impl Run<'_> {
         plan: &Plan,
         actions: &[Action],
         state: State,
+        refreshed: Vec<Refreshed>,
     ) -> anyhow::Result<Applied> {
         let pending = state.pending.clone();
-        // Nothing recorded yet: the first write creates the state and its lineage.
-        let journal_state = if self.state_exists {
-            state
-        } else {
-            State::with_new_lineage()
-        };
-        // Where the journal's messages say it writes: the state dir, or the schema.
-        let journal_place = match &self.backend {
-            Some(backend) if backend.local_dir().is_none() => PathBuf::from(backend.name()),
-            _ => self.write_dir.to_owned(),
-        };
-        let journal = Arc::new(Journal::start(
-            journal_place,
-            journal_state,
-            Some(ApplyingPlan {
-                plan_hash: plan.hash.clone(),
-                base_serial: plan.serial,
-            }),
-            match &self.backend {
-                Some(backend) => {
-                    let backend = backend.clone();
-                    Arc::new(move |_: &Path, s: &State| backend.write(s).map_err(|e| e.to_string()))
-                }
-                None => Arc::new(|dir: &Path, s: &State| {
-                    crate::state::write(dir, s).map_err(|e| e.to_string())
-                }),
-            },
-        ));
+        let journal = Arc::new(self.journal(plan, state, true));
+        if !refreshed.is_empty() {
+            // In the write that marks the plan as in progress, before any action.
+            let shown = shown_count(plan, &refreshed);
+            journal
+                .record(crate::apply::Change::Refreshed(refreshed))
+                .await?;
+            if shown > 0 {
+                self.reporter
+                    .event(&Event::RecordedOutside { servers: shown });
+            }
+        }
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
         let interrupts = self.request.ctrl_c.then(|| {
             let reporter = self.reporter.clone();
@@ -427,6 +480,88 @@ impl Run<'_> {
             journal,
         })
     }
+}
+
+impl Run<'_> {
+    /// The run's state writer over `state`; `applying`: stamp the plan into its first
+    /// write, so that an interrupted saved plan can resume.
+    fn journal(&self, plan: &Plan, state: State, applying: bool) -> Journal {
+        // Nothing recorded yet: the first write creates the state and its lineage.
+        let journal_state = if self.state_exists {
+            state
+        } else {
+            State::with_new_lineage()
+        };
+        // Where the journal's messages say it writes: the state dir, or the schema.
+        let journal_place = match &self.backend {
+            Some(backend) if backend.local_dir().is_none() => PathBuf::from(backend.name()),
+            _ => self.write_dir.to_owned(),
+        };
+        Journal::start(
+            journal_place,
+            journal_state,
+            applying.then(|| ApplyingPlan {
+                plan_hash: plan.hash.clone(),
+                base_serial: plan.serial,
+            }),
+            match &self.backend {
+                Some(backend) => {
+                    let backend = backend.clone();
+                    Arc::new(move |_: &Path, s: &State| backend.write(s).map_err(|e| e.to_string()))
+                }
+                None => Arc::new(|dir: &Path, s: &State| {
+                    crate::state::write(dir, s).map_err(|e| e.to_string())
+                }),
+            },
+        )
+    }
+}
+
+/// The attributes to record for one server changed outside vpnform:
+/// `(address, id, attributes)`.
+type Refreshed = (
+    crate::Address,
+    String,
+    BTreeMap<String, String>,
+);
+
+/// What apply records of the changes made outside vpnform that `plan` lists: for each of
+/// its servers still recorded under the same id, the attributes the cloud answers now
+/// (`answered`, by address: read by this run) where they differ from the recorded ones.
+/// None for a server that one of `actions` changes in the cloud: its confirmation
+/// records what the cloud answers then.
+fn refreshed(
+    plan: &Plan,
+    actions: &[Action],
+    state: &State,
+    answered: &BTreeMap<crate::Address, BTreeMap<String, String>>,
+) -> Vec<Refreshed> {
+    plan.drift
+        .iter()
+        .filter(|d| {
+            !actions
+                .iter()
+                .any(|a| a.address == d.address && a.mutates_cloud())
+        })
+        .filter_map(|d| {
+            let recorded = state.resources.get(&d.address)?;
+            let now = answered.get(&d.address)?;
+            (recorded.id == d.id && recorded.attributes != *now).then(|| {
+                (d.address.clone(), d.id.clone(), now.clone())
+            })
+        })
+        .collect()
+}
+
+/// How many of `refreshed` the plan showed as changed outside vpnform (the others only
+/// complete what the state never held).
+fn shown_count(plan: &Plan, refreshed: &[Refreshed]) -> usize {
+    refreshed
+        .iter()
+        .filter(|(address, ..)| {
+            plan.shown_drift().any(|d| d.address == *address)
+        })
+        .count()
 }
 
 /// The executor's events, passed on as the operation's.

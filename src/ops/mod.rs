@@ -76,6 +76,9 @@ pub enum Event<'a> {
     ApplyFinished,
     /// The first Ctrl-C: no new action starts.
     Interrupted,
+    /// Apply recorded the attributes the cloud answers for `servers` servers changed
+    /// outside vpnform.
+    RecordedOutside { servers: usize },
     /// What the apply did.
     Summary(&'a Outcome),
     /// A rehearsal (`apply --sandbox`) ended: the state file `path` was not written; it

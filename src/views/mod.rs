@@ -83,6 +83,10 @@ fn notice(ui: &Ui, event: &Event<'_>) {
              pending ones resolved with their original ClientTokens.",
             plan_file.display()
         )),
+        Event::RecordedOutside { servers } => ui.status(&format!(
+            "Recorded the attributes the cloud answers for {servers} {} changed outside vpnform.",
+            if *servers == 1 { "server" } else { "servers" }
+        )),
         Event::Warning(message) => ui.warn(message),
         Event::Throttled(warning) => ui.warn(&warning.to_string()),
         Event::Interrupted => ui.warn(

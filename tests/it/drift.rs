@@ -15,30 +15,33 @@ const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
 const PSK: &str = "drift-canary-psk-91c3";
 
 /// `ipsec_server.office` (`iss-office` on `vpn-a`) and `ipsec_server.lab` (`iss-lab` on
-/// `vpn-b`), with the attributes the sandbox answers for them.
+/// `vpn-b`), with every attribute the sandbox answers for them, as vpnform writes it.
 fn recorded() -> String {
     let attributes = |name: &str, pool: &str| {
         format!(
-            "    attributes:
+            r#"    attributes:
       client_ip_pool: {pool}
-      effect_immediately: 'false'
+      creation_time: "2024-01-02T03:04:05Z"
+      effect_immediately: "false"
       ike_config.ike_auth_alg: sha1
       ike_config.ike_enc_alg: aes
-      ike_config.ike_lifetime: '86400'
+      ike_config.ike_lifetime: "86400"
       ike_config.ike_mode: main
       ike_config.ike_pfs: group2
       ike_config.ike_version: ikev2
+      internet_ip: "198.51.100.10"
       ipsec_config.ipsec_auth_alg: sha1
       ipsec_config.ipsec_enc_alg: aes
-      ipsec_config.ipsec_lifetime: '86400'
+      ipsec_config.ipsec_lifetime: "86400"
       ipsec_config.ipsec_pfs: group2
       local_subnet: 10.0.0.0/24
       name: {name}
-"
+"#
         )
     };
     format!(
-        "version: 1
+        "# Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+version: 1
 lineage: {LINEAGE}
 serial: 3
 resources:

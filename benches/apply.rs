@@ -277,6 +277,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
                 ..ApplyOptions::default()
             },
         },
+        refresh_only: false,
         ctrl_c: false,
     };
     let started = Instant::now();

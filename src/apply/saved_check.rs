@@ -307,13 +307,19 @@ pub fn derive(
         // The saved targets are hashed: the same ones give the same actions.
         targets: plan.targets.iter().cloned().collect(),
     };
-    let derived =
-        crate::plan::build(desired, state, &options).map_err(|source| Refused::Underivable {
-            path: path.to_owned(),
-            state_dir: state_dir.to_owned(),
-            desired: desired.path.clone(),
-            source,
-        })?;
+    let derived = match &options.refresh {
+        // A refresh-only plan's forgets, as the saved plan says the refresh found them.
+        Some(refresh) if plan.refresh_only => {
+            crate::plan::drift::refresh_only(desired, state, refresh, &options.targets)
+        }
+        _ => crate::plan::build(desired, state, &options),
+    }
+    .map_err(|source| Refused::Underivable {
+        path: path.to_owned(),
+        state_dir: state_dir.to_owned(),
+        desired: desired.path.clone(),
+        source,
+    })?;
     let mut differences = Vec::new();
     let mut saved: BTreeMap<&str, &Action> = BTreeMap::new();
     let candidates = match start {

@@ -30,6 +30,11 @@ pub struct Args {
     #[arg(long)]
     pub full: bool,
 
+    /// Record only the changes made outside vpnform and the servers gone from the cloud:
+    /// nothing changes in the cloud.
+    #[arg(long)]
+    pub refresh_only: bool,
+
     /// Fail if the plan would delete more than N servers.
     #[arg(long, value_name = "N")]
     pub max_deletes: Option<usize>,
@@ -62,6 +67,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         lock_timeout: args.lock_timeout,
         command: super::command_line(),
         cloud: args.cloud.cloud(),
+        refresh_only: args.refresh_only,
         options: ApplyOptions {
             poll_interval: args.poll_interval,
             ..ApplyOptions::default()
@@ -69,11 +75,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         ctrl_c: true,
     };
     let view = crate::views::for_format(&ctx.ui, args.json, args.full);
-    let approve = |_: &crate::plan::Plan| {
+    let approve = |plan: &crate::plan::Plan| {
         if args.auto_approve {
             Ok(true)
         } else {
-            approve(ctx)
+            approve(ctx, plan.refresh_only)
         }
     };
     let result = ops::connect::runtime()
@@ -92,11 +98,15 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
 }
 
 /// Asks on stderr, reads one line from stdin: only `yes` approves.
-fn approve(ctx: &Context) -> anyhow::Result<bool> {
-    ctx.ui.status(
+fn approve(ctx: &Context, refresh_only: bool) -> anyhow::Result<bool> {
+    ctx.ui.status(if refresh_only {
+        "\nWould you like to update the vpnform state to reflect these detected changes?\n  \
+         vpnform will write these changes to the state without modifying any real \
+         infrastructure.\n  Only 'yes' will be accepted to confirm.\n"
+    } else {
         "\nDo you want to perform these actions?\n  vpnform will perform the actions described \
-         above.\n  Only 'yes' will be accepted to approve.\n",
-    );
+         above.\n  Only 'yes' will be accepted to approve.\n"
+    });
     {
         use std::io::Write as _;
         let mut err = ctx.ui.stderr();

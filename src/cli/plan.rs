@@ -24,6 +24,11 @@ pub struct Args {
     #[arg(long)]
     pub full: bool,
 
+    /// List the changes made outside vpnform and the servers gone from the cloud, and
+    /// plan only to record them: nothing changes in the cloud. Needs the cloud.
+    #[arg(long)]
+    pub refresh_only: bool,
+
     /// Save the plan to FILE for `vpnform apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -54,14 +59,20 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         targets: args.targets.iter().cloned().collect(),
         lock_timeout: args.lock_timeout,
         out: args.out.clone(),
-        refresh_only: false,
+        refresh_only: args.refresh_only,
         cloud: args.cloud.cloud(),
     };
     let view = crate::views::for_format(&ctx.ui, args.json, args.full);
     let result = ops::connect::runtime()
         .and_then(|runtime| runtime.block_on(ops::plan::run(&request, view)));
     match result {
-        Ok(plan) if args.detailed_exitcode && plan.has_changes() => Ok(exit::CHANGES),
+        // A refresh-only plan's changes are what it would record.
+        Ok(plan)
+            if args.detailed_exitcode
+                && (plan.has_changes() || plan.refresh_only && plan.records_anything()) =>
+        {
+            Ok(exit::CHANGES)
+        }
         Ok(_) => Ok(exit::OK),
         Err(err) => {
             if args.json {

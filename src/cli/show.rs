@@ -126,7 +126,7 @@ fn verify(
 fn state_diff(ctx: &Context, plan: &Plan) -> Option<String> {
     let backend = crate::ops::state_backend(&ctx.desired, ctx.state_dir()).ok()?;
     let state = backend.read().ok()??;
-    if !plan.has_changes() || state.lineage != plan.lineage || state.serial != plan.serial {
+    if !plan.records_anything() || state.lineage != plan.lineage || state.serial != plan.serial {
         return None;
     }
     let before = crate::state::to_yaml(&state).ok()?;

@@ -38,6 +38,9 @@ pub struct ApplyRequest {
     /// Who takes the lock, for the message another run prints (`vpnform apply ...`).
     pub command: String,
     pub cloud: Cloud,
+    /// `--refresh-only`: record the forgets and the changes made outside vpnform, change
+    /// nothing in the cloud (a saved plan is refresh-only if it was made so).
+    pub refresh_only: bool,
     /// How the executor paces itself.
     pub options: ApplyOptions,
     /// Whether Ctrl-C interrupts the run: the first stops new actions (those in flight
@@ -122,10 +125,27 @@ pub async fn run(
     let (saved_plan, desired) = load(request, &*backend, recorded.as_ref(), &state, &*reporter)?;
     // A saved plan needs the desired file only to seed a rehearsal.
     let seed = (saved_plan.is_none() || rehearsal).then_some(&desired);
-    // Every key read again before any call: a source gone since the plan stops here.
-    let keys = crate::config::psk::read_all(&desired)?
-        .into_iter()
-        .collect();
+    // Every key read again before any call: a source gone since the plan stops here. A
+    // refresh-only run sends none.
+    let refresh_only = request.refresh_only
+        || saved_plan
+            .as_ref()
+            .is_some_and(|saved| saved.plan.refresh_only);
+    let keys = if refresh_only {
+        Default::default()
+    } else {
+        crate::config::psk::read_all(&desired)?
+            .into_iter()
+            .collect()
+    };
+    if refresh_only && !state.pending.is_empty() {
+        reporter.event(&Event::Warning(&format!(
+            "the state holds {} pending operation(s) from an interrupted apply; a \
+             refresh-only apply does not resolve them (that would send them again): run \
+             `vpnform apply` to resolve them",
+            state.pending.len()
+        )));
+    }
     let connection = super::connect::connect(&request.cloud, &state, seed, &reporter).await?;
     let source = match saved_plan {
         Some(saved) => Source::Saved(saved),
@@ -183,6 +203,14 @@ fn load(
                 crate::config::check_required_version(&request.desired, &bytes)?;
             }
             let saved = saved::load(path)?;
+            if request.refresh_only && !saved.refresh_only {
+                anyhow::bail!(
+                    "the saved plan {} is not a refresh-only plan, and --refresh-only asks \
+                     for one: apply it without --refresh-only to run what it plans, or make \
+                     a refresh-only plan with `vpnform plan --refresh-only --out FILE`",
+                    path.display()
+                );
+            }
             let plan = saved.plan();
             if !request.desired_given && saved.desired_path != request.desired {
                 desired_path = saved.desired_path.clone();
@@ -314,7 +342,7 @@ impl Run<'_> {
                     &self.client,
                     self.request.max_deletes,
                     &self.request.targets,
-                    false,
+                    self.request.refresh_only,
                     &**self.reporter,
                 )
                 .await?;
@@ -340,7 +368,10 @@ impl Run<'_> {
                     .iter()
                     .map(|d| (d.address.clone(), d.attributes.clone()))
                     .collect();
-                if !plan.has_changes() && state.pending.is_empty() {
+                if plan.refresh_only && !plan.records_anything() {
+                    return Ok(nothing());
+                }
+                if !plan.has_changes() && state.pending.is_empty() && !plan.refresh_only {
                     // Recording what changed outside vpnform changes nothing in the
                     // cloud: no approval asked, as for a plan without changes.
                     let refreshed = refreshed(&plan, &[], &state, &answered);
@@ -362,7 +393,8 @@ impl Run<'_> {
         } else {
             refreshed(&plan, &actions, &state, &answered)
         };
-        if actions.is_empty() && state.pending.is_empty() {
+        // A refresh-only run leaves the journal alone: resolving it sends operations.
+        if actions.is_empty() && (state.pending.is_empty() || plan.refresh_only) {
             if !refreshed.is_empty() {
                 return self.record_only(&plan, refreshed, state).await;
             }
@@ -372,8 +404,9 @@ impl Run<'_> {
         // An update of `protect` or `depends_on` records the resource as the plan saw
         // it: with the attributes the cloud answers now, not the old ones.
         for action in actions.iter_mut().filter(|a| !a.mutates_cloud()) {
-            if let Some((_, _, attributes)) =
-                refreshed.iter().find(|(address, ..)| *address == action.address)
+            if let Some((_, _, attributes)) = refreshed
+                .iter()
+                .find(|(address, ..)| *address == action.address)
             {
                 action.attributes = attributes.clone();
             }
@@ -396,7 +429,8 @@ impl Run<'_> {
             .await?;
         let (final_state, stats) = journal.finish_with_stats().await;
         if shown > 0 {
-            self.reporter.event(&Event::RecordedOutside { servers: shown });
+            self.reporter
+                .event(&Event::RecordedOutside { servers: shown });
         }
         let outcome = Outcome::default();
         self.reporter.event(&Event::Summary(&outcome));
@@ -416,7 +450,12 @@ impl Run<'_> {
         state: State,
         refreshed: Vec<Refreshed>,
     ) -> anyhow::Result<Applied> {
-        let pending = state.pending.clone();
+        // A refresh-only run leaves the journal alone: resolving it sends operations.
+        let pending = if plan.refresh_only {
+            Vec::new()
+        } else {
+            state.pending.clone()
+        };
         let journal = Arc::new(self.journal(plan, state, true));
         if !refreshed.is_empty() {
             // In the write that marks the plan as in progress, before any action.
@@ -519,11 +558,7 @@ impl Run<'_> {
 
 /// The attributes to record for one server changed outside vpnform:
 /// `(address, id, attributes)`.
-type Refreshed = (
-    crate::Address,
-    String,
-    BTreeMap<String, String>,
-);
+type Refreshed = (crate::Address, String, BTreeMap<String, String>);
 
 /// What apply records of the changes made outside vpnform that `plan` lists: for each of
 /// its servers still recorded under the same id, the attributes the cloud answers now
@@ -546,9 +581,8 @@ fn refreshed(
         .filter_map(|d| {
             let recorded = state.resources.get(&d.address)?;
             let now = answered.get(&d.address)?;
-            (recorded.id == d.id && recorded.attributes != *now).then(|| {
-                (d.address.clone(), d.id.clone(), now.clone())
-            })
+            (recorded.id == d.id && recorded.attributes != *now)
+                .then(|| (d.address.clone(), d.id.clone(), now.clone()))
         })
         .collect()
 }
@@ -558,9 +592,7 @@ fn refreshed(
 fn shown_count(plan: &Plan, refreshed: &[Refreshed]) -> usize {
     refreshed
         .iter()
-        .filter(|(address, ..)| {
-            plan.shown_drift().any(|d| d.address == *address)
-        })
+        .filter(|(address, ..)| plan.shown_drift().any(|d| d.address == *address))
         .count()
 }
 

@@ -18,10 +18,10 @@ pub mod saved;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use drift::Drift;
 pub use graph::Graph;
 pub use hash::{canonical_json, client_token, plan_hash};
 pub use model::{Action, ActionKind, FieldChange, PendingNote, Plan, Precheck, PskNote};
-pub use drift::Drift;
 
 use crate::Address;
 use crate::config::Desired;

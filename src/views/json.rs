@@ -89,6 +89,9 @@ impl Json {
                 Some(&p.address),
             )));
         }
+        for drift in plan.shown_drift() {
+            out.push_str(&line(&self.resource_drift_event(drift)));
+        }
         for action in display_order(plan, graph) {
             out.push_str(&line(&self.planned_change_event(action, graph)));
         }
@@ -131,7 +134,47 @@ impl Json {
         .tap_psk(action)
     }
 
+    /// A server changed outside vpnform: Terraform's `resource_drift` line, with the
+    /// attributes' recorded (`before`) and current (`after`, `null` when the cloud no
+    /// longer answers it) values. Never the PSK: it is not an attribute.
+    fn resource_drift_event(&self, drift: &plan::Drift) -> Value {
+        let changes: Vec<Value> = drift
+            .changes
+            .iter()
+            .map(|c| {
+                let after = if c.to == plan::drift::NO_LONGER_ANSWERED {
+                    Value::Null
+                } else {
+                    json!(c.to)
+                };
+                json!({"field": c.field, "before": c.from, "after": after})
+            })
+            .collect();
+        json!({
+            "@level": "info",
+            "@message": format!("{}: Drift detected (update)", drift.address),
+            "@module": MODULE,
+            "@timestamp": self.now(),
+            "type": "resource_drift",
+            "change": {
+                "resource": resource(&drift.address),
+                "action": "update",
+                "id": drift.id,
+                "changes": changes,
+            },
+        })
+    }
+
     fn change_summary_event(&self, plan: &Plan) -> Value {
+        let mut event = self.plan_summary(plan);
+        if plan.refresh_only {
+            event["changes"]["refresh_only"] = json!(true);
+            event["changes"]["record"] = json!(plan.drift.len());
+        }
+        event
+    }
+
+    fn plan_summary(&self, plan: &Plan) -> Value {
         json!({
             "@level": "info",
             "@message": summary_line(plan),

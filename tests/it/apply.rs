@@ -1368,9 +1368,11 @@ fn regression_a_state_edit_after_an_apply_let_its_saved_plan_resume_over_it() {
     let after_edit = ws.read("state/vpnform.state.yaml");
     assert!(!after_edit.contains("applying:"), "{after_edit}");
     let sent = cloud.sent_deletes().len();
+    // Serial 10: the apply's writes, the first of them recording the attributes the cloud
+    // answers that the state did not hold yet (issue #12), and the `state rm`.
     ws.vpnform(&with(APPLY, &["plan.json"]).iter().map(String::as_str).collect::<Vec<_>>())
         .code(1)
-        .stderr(r"error: the saved plan plan.json is stale: it was made from state serial 3, and the state is now at serial 9, written since by another run; make a new plan with `vpnform plan --out FILE` and review it
+        .stderr(r"error: the saved plan plan.json is stale: it was made from state serial 3, and the state is now at serial 10, written since by another run; make a new plan with `vpnform plan --out FILE` and review it
 ")
         .run();
     assert_eq!(cloud.sent_deletes().len(), sent);

@@ -137,6 +137,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
             poll_strategy: strategy,
             ..ApplyOptions::default()
         },
+        refresh_only: false,
         ctrl_c: false,
     };
     let applied = ops::apply::run(&request, Arc::new(Quiet), |_| {

@@ -386,4 +386,120 @@ mod tests {
             )]
         );
     }
+
+    fn state_with(attributes: &[(&str, &str)]) -> State {
+        let mut state = State::with_new_lineage();
+        state.resources.insert(
+            "ipsec_server.a".into(),
+            crate::state::Resource {
+                id: "iss-a".into(),
+                region: "cn-hangzhou".into(),
+                vpn_gateway: "vpn-a".into(),
+                depends_on: vec![],
+                protect: false,
+                psk: None,
+                attributes: recorded(attributes),
+            },
+        );
+        state
+    }
+
+    fn observed(pairs: &[(&str, &str)]) -> BTreeMap<Address, BTreeMap<String, String>> {
+        BTreeMap::from([(Address::from("ipsec_server.a"), recorded(pairs))])
+    }
+
+    #[test]
+    fn changed_outside_shows_changed_values_and_records_unrecorded_ones_silently() {
+        let state = state_with(&[
+            ("name", "a"),
+            ("local_subnet", "10.0.0.0/24,10.0.1.0/24"),
+            ("ike_config.remote_id", "office"),
+        ]);
+        // Subnets in another order, a value never recorded: nothing to show.
+        let quiet = observed(&[
+            ("name", "a"),
+            ("local_subnet", "10.0.1.0/24,10.0.0.0/24"),
+            ("ike_config.remote_id", "office"),
+            ("internet_ip", "47.98.1.1"),
+        ]);
+        let drift = changed_outside(&state, &quiet, &[]);
+        assert_eq!(drift.len(), 1);
+        assert_eq!(drift[0].changes, vec![]);
+        assert_eq!(drift[0].attributes, quiet["ipsec_server.a"]);
+        // Subnets in another order alone: nothing at all.
+        let same = observed(&[
+            ("name", "a"),
+            ("local_subnet", "10.0.1.0/24,10.0.0.0/24"),
+            ("ike_config.remote_id", "office"),
+        ]);
+        assert_eq!(changed_outside(&state, &same, &[]), vec![]);
+        // A renamed server whose remote id the cloud no longer answers.
+        let renamed = observed(&[("name", "b"), ("local_subnet", "10.0.0.0/24,10.0.1.0/24")]);
+        assert_eq!(
+            changed_outside(&state, &renamed, &[])[0].changes,
+            vec![
+                change("ike_config.remote_id", "office", NO_LONGER_ANSWERED),
+                change("name", "a", "b"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_change_an_action_makes_is_not_listed_again_nor_a_deleted_servers() {
+        let state = state_with(&[("name", "a"), ("client_ip_pool", "10.8.0.0/16")]);
+        let now = observed(&[("name", "b"), ("client_ip_pool", "10.9.0.0/16")]);
+        let desired = crate::config::Desired {
+            path: "vpnform.yaml".into(),
+            sha256: String::new(),
+            servers: BTreeMap::from([(
+                Address::from("ipsec_server.a"),
+                crate::config::DesiredServer {
+                    address: "ipsec_server.a".into(),
+                    id: Some("iss-a".into()),
+                    vpn_gateway: "vpn-a".into(),
+                    region: "cn-hangzhou".into(),
+                    depends_on: vec![],
+                    protect: false,
+                    attributes: Attributes {
+                        name: Some(ServerName::parse("a").unwrap()),
+                        ..Attributes::default()
+                    },
+                    psk: None,
+                },
+            )]),
+            default_region: None,
+        };
+        let refresh = Refresh {
+            observed: now.clone(),
+            ..Refresh::default()
+        };
+        let plan = super::super::build(
+            &desired,
+            &state,
+            &super::super::PlanOptions {
+                refresh: Some(refresh.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // The name goes back by an update: only the pool is listed.
+        assert_eq!(
+            changed_outside(&state, &now, &plan.actions)[0].changes,
+            vec![change("client_ip_pool", "10.8.0.0/16", "10.9.0.0/16")]
+        );
+        // Refresh-only: nothing undoes either, both are listed; no action at all.
+        let only = refresh_only(&desired, &state, &refresh, &BTreeSet::new()).unwrap();
+        assert!(only.actions.is_empty() && only.refresh_only);
+        assert_eq!(
+            only.drift[0].changes,
+            vec![
+                change("client_ip_pool", "10.8.0.0/16", "10.9.0.0/16"),
+                change("name", "a", "b"),
+            ]
+        );
+        // The flag is hashed: the same plan without it hashes otherwise.
+        let mut unflagged = only.clone();
+        unflagged.refresh_only = false;
+        assert_ne!(crate::plan::plan_hash(&unflagged), only.hash);
+    }
 }

@@ -634,7 +634,7 @@ pub fn after_yaml(
             ActionKind::Adopt | ActionKind::Update | ActionKind::Create
         )
     }) || !plan.has_changes()
-        || !plan.drift.is_empty()
+        || plan.shown_drift().next().is_some()
     {
         return slow();
     }

@@ -632,7 +632,7 @@ pub fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> Value {
                    "client_token": p.client_token, "plan_hash": p.plan_hash})
         })
         .collect();
-    json!({
+    let mut document = json!({
         "format_version": PLAN_FORMAT_VERSION,
         "vpnform_version": info.vpnform_version,
         "timestamp": info.created_at,
@@ -650,7 +650,39 @@ pub fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> Value {
             "adopt": plan.count(ActionKind::Adopt),
             "forget": plan.count(ActionKind::Forget),
         },
-    })
+    });
+    // As `terraform show -json`: `resource_drift` (only when something changed outside
+    // vpnform, so other documents read as before), each with the changed attributes'
+    // recorded and current values.
+    let drift: Vec<Value> = plan
+        .shown_drift()
+        .map(|d| {
+            let (mut before, mut after) = (json!({}), json!({}));
+            for c in &d.changes {
+                before[&c.field] = json!(c.from);
+                after[&c.field] = if c.to == plan::drift::NO_LONGER_ANSWERED {
+                    Value::Null
+                } else {
+                    json!(c.to)
+                };
+            }
+            json!({
+                "address": d.address,
+                "mode": "managed",
+                "type": resource_kind(&d.address),
+                "name": resource_name(&d.address),
+                "provider_name": "vpnform",
+                "change": {"actions": ["update"], "before": before, "after": after},
+            })
+        })
+        .collect();
+    if !drift.is_empty() {
+        document["resource_drift"] = json!(drift);
+    }
+    if plan.refresh_only {
+        document["refresh_only"] = json!(true);
+    }
+    document
 }
 
 /// A recorded resource as a JSON object: what the state holds for it.

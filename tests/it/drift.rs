@@ -325,6 +325,36 @@ fn a_saved_refresh_only_plan_with_a_gone_server_records_the_forget_and_the_renam
         saved["drift"][0]["changes"],
         serde_json::json!([{"field": "name", "from": "office", "to": "office-console"}])
     );
+    // `show` renders it as the plan did; `show --json` has Terraform's `resource_drift`.
+    let shown = ws.vpnform(&["show", "refresh.json"]).any_stdout().run();
+    assert!(
+        shown
+            .stdout
+            .contains(&format!("serial 3.\n\n{NOTE}{FORGET_BLOCK}")),
+        "{}",
+        shown.stdout
+    );
+    let document = ws
+        .vpnform(&["show", "--json", "refresh.json"])
+        .any_stdout()
+        .run();
+    let document: serde_json::Value = serde_json::from_str(&document.stdout).unwrap();
+    assert_eq!(document["refresh_only"], true);
+    assert_eq!(
+        document["resource_drift"],
+        serde_json::json!([{
+            "address": "ipsec_server.office",
+            "mode": "managed",
+            "type": "ipsec_server",
+            "name": "office",
+            "provider_name": "vpnform",
+            "change": {
+                "actions": ["update"],
+                "before": {"name": "office"},
+                "after": {"name": "office-console"},
+            },
+        }])
+    );
     ws.vpnform(&[APPLY, &["refresh.json"]].concat())
         .filter_durations()
         .stdout("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 1 forgotten.\n")
@@ -561,4 +591,38 @@ fn refresh_only_with_offline_is_refused() {
         )
         .run();
     assert!(cloud.wire.calls().is_empty());
+}
+
+/// `apply FILE` records what the cloud answers when it runs, never a value the saved plan
+/// says: here the file's value is forged (the changes made outside vpnform are not part
+/// of the hash, being no action) and the console renamed the server again since.
+#[test]
+fn apply_file_records_what_the_cloud_answers_never_the_files_values() {
+    let (cloud, ws) = setup(DESIRED);
+    rename_in_console(&cloud);
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .any_stdout()
+        .run();
+    let text = ws.read("plan.json");
+    assert!(text.contains("\"to\": \"office-console\""), "{text}");
+    ws.write(
+        "plan.json",
+        &text.replace("\"to\": \"office-console\"", "\"to\": \"forged\""),
+    );
+    cloud.console("iss-office", |s| s.name = Some("office-again".into()));
+    ws.vpnform(&[APPLY, &["plan.json"]].concat())
+        .stdout("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 0 forgotten.\n")
+        .stderr("Recorded the attributes the cloud answers for 1 server changed outside vpnform.\n")
+        .run();
+    assert_eq!(
+        ws.read("state/vpnform.state.yaml"),
+        recorded()
+            .replace("serial: 3", "serial: 4")
+            .replace("name: office\n", "name: office-again\n")
+    );
+    // The plan's list, then apply's read again of the server it names.
+    assert_eq!(
+        wire_actions(&cloud),
+        ["ListIpsecServers", "ListIpsecServers"]
+    );
 }

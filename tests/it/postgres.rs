@@ -1161,3 +1161,35 @@ fn regression_saved_plan_refusals_on_postgres_named_the_local_state_directory() 
     );
     assert!(cloud.deletes().is_empty());
 }
+
+/// Issue #12: `apply --refresh-only` on the postgres backend records a console rename
+/// in one write (the serial's history shows it), and sends no mutation.
+#[test]
+fn a_refresh_only_apply_records_a_console_rename_in_postgres_in_one_write() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
+    let ws = db.workspace(&cloud, &["a", "b", "c"]);
+    ok(&ws, &["init", "--migrate-state"]);
+    cloud.console("iss-a", |s| s.name = Some("a-console".into()));
+    let out = ok(&ws, &[APPLY, &["--refresh-only"]].concat());
+    assert!(
+        out.stdout
+            .contains("  # ipsec_server.a has changed\n  ~ resource \"ipsec_server\" \"a\" {\n      ~ name = \"a\" -> \"a-console\"\n    }\n"),
+        "{}",
+        out.stdout
+    );
+    let state = pulled(&ws);
+    assert_eq!(state.serial, 4);
+    assert_eq!(
+        state.resources["ipsec_server.a"].attributes["name"],
+        "a-console"
+    );
+    assert_eq!(db.history(), vec![3, 4]);
+    let actions: Vec<String> = cloud
+        .wire
+        .calls()
+        .iter()
+        .map(|c| c.action.clone())
+        .collect();
+    assert_eq!(actions, ["ListIpsecServers"]);
+}

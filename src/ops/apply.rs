@@ -403,12 +403,11 @@ impl Run<'_> {
         }
         // An update of `protect` or `depends_on` records the resource as the plan saw
         // it: with the attributes the cloud answers now, not the old ones.
+        let now: BTreeMap<&crate::Address, &BTreeMap<String, String>> =
+            refreshed.iter().map(|(a, _, now)| (a, now)).collect();
         for action in actions.iter_mut().filter(|a| !a.mutates_cloud()) {
-            if let Some((_, _, attributes)) = refreshed
-                .iter()
-                .find(|(address, ..)| *address == action.address)
-            {
-                action.attributes = attributes.clone();
+            if let Some(attributes) = now.get(&action.address) {
+                action.attributes = (*attributes).clone();
             }
         }
         self.execute(&plan, &actions, state, refreshed).await
@@ -571,18 +570,20 @@ fn refreshed(
     state: &State,
     answered: &BTreeMap<crate::Address, BTreeMap<String, String>>,
 ) -> Vec<Refreshed> {
+    let mutated: std::collections::BTreeSet<&crate::Address> = actions
+        .iter()
+        .filter(|a| a.mutates_cloud())
+        .map(|a| &a.address)
+        .collect();
     plan.drift
         .iter()
-        .filter(|d| {
-            !actions
-                .iter()
-                .any(|a| a.address == d.address && a.mutates_cloud())
-        })
+        .filter(|d| !mutated.contains(&d.address))
         .filter_map(|d| {
             let recorded = state.resources.get(&d.address)?;
-            let now = answered.get(&d.address)?;
-            (recorded.id == d.id && recorded.attributes != *now)
-                .then(|| (d.address.clone(), d.id.clone(), now.clone()))
+            let now =
+                crate::plan::drift::with_answer(&recorded.attributes, answered.get(&d.address)?);
+            (recorded.id == d.id && recorded.attributes != now)
+                .then(|| (d.address.clone(), d.id.clone(), now))
         })
         .collect()
 }
@@ -590,9 +591,11 @@ fn refreshed(
 /// How many of `refreshed` the plan showed as changed outside vpnform (the others only
 /// complete what the state never held).
 fn shown_count(plan: &Plan, refreshed: &[Refreshed]) -> usize {
+    let shown: std::collections::BTreeSet<&crate::Address> =
+        plan.shown_drift().map(|d| &d.address).collect();
     refreshed
         .iter()
-        .filter(|(address, ..)| plan.shown_drift().any(|d| d.address == *address))
+        .filter(|(address, ..)| shown.contains(address))
         .count()
 }
 

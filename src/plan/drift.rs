@@ -136,9 +136,6 @@ pub(crate) fn same_subnets(recorded: &str, desired: &str) -> bool {
     }
 }
 
-/// The new value of an attribute the cloud no longer answers (shown as `null`).
-pub const NO_LONGER_ANSWERED: &str = "(no longer answered)";
-
 /// A recorded server whose attributes the cloud answers otherwise than the state records
 /// them: changed outside vpnform (shown), or never recorded (a state written before
 /// attributes were recorded: recorded silently). Never the PSK.
@@ -150,15 +147,16 @@ pub struct Drift {
     /// empty when the only difference is values the state never held.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
-    /// Every attribute the cloud answered for the server when the plan was made, which
-    /// an apply that made this plan records. Not saved: `apply FILE` reads the cloud
-    /// again and records its answer.
+    /// The attributes to record: the recorded ones with every value the cloud answered
+    /// when the plan was made, which an apply that made this plan records. Not saved:
+    /// `apply FILE` reads the cloud again and records its answer.
     #[serde(skip)]
     pub attributes: BTreeMap<String, String>,
 }
 
 /// The recorded servers whose attributes the cloud answers (`observed`, by address)
 /// otherwise than `state` records them, by address. `local_subnet` is compared as a set.
+/// An attribute the answer leaves out says nothing: the recorded value stays.
 /// An attribute that `actions` change in the cloud (an update of a managed attribute
 /// changed in the console) is that action's, not listed again here; a server that an
 /// action deletes or forgets has nothing to record.
@@ -183,19 +181,16 @@ pub fn changed_outside(
             .unwrap_or_default();
         let mut changes = Vec::new();
         let mut unrecorded = false;
-        let keys: BTreeSet<&String> = recorded.attributes.keys().chain(now.keys()).collect();
-        for key in keys {
-            match (recorded.attributes.get(key), now.get(key)) {
-                (Some(was), Some(is)) if key == "local_subnet" && same_subnets(was, is) => {}
-                (Some(was), Some(is)) if was == is => {}
-                (None, Some(_)) => unrecorded = true,
-                (Some(_), _) if updated.contains(key.as_str()) => {}
-                (Some(was), is) => changes.push(FieldChange {
+        for (key, is) in now {
+            match recorded.attributes.get(key) {
+                None => unrecorded = true,
+                Some(was) if key == "local_subnet" && same_subnets(was, is) => {}
+                Some(was) if was == is || updated.contains(key.as_str()) => {}
+                Some(was) => changes.push(FieldChange {
                     field: key.clone(),
                     from: was.clone(),
-                    to: is.cloned().unwrap_or_else(|| NO_LONGER_ANSWERED.to_owned()),
+                    to: is.clone(),
                 }),
-                (None, None) => {}
             }
         }
         if changes.is_empty() && !unrecorded {
@@ -205,10 +200,21 @@ pub fn changed_outside(
             address: address.clone(),
             id: recorded.id.clone(),
             changes,
-            attributes: now.clone(),
+            attributes: with_answer(&recorded.attributes, now),
         });
     }
     list
+}
+
+/// `recorded` with every value of `answer`: what the state records after a refresh
+/// (an attribute the answer leaves out keeps its recorded value).
+pub fn with_answer(
+    recorded: &BTreeMap<String, String>,
+    answer: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut merged = recorded.clone();
+    merged.extend(answer.iter().map(|(k, v)| (k.clone(), v.clone())));
+    merged
 }
 
 /// The `--refresh-only` plan: what the online refresh found, and nothing else. Recorded
@@ -304,11 +310,7 @@ impl Plan {
                 continue;
             };
             for c in &d.changes {
-                if c.to == NO_LONGER_ANSWERED {
-                    resource.attributes.remove(&c.field);
-                } else {
-                    resource.attributes.insert(c.field.clone(), c.to.clone());
-                }
+                resource.attributes.insert(c.field.clone(), c.to.clone());
             }
         }
         if !self.has_changes() && !self.drift.is_empty() {
@@ -433,15 +435,12 @@ mod tests {
             ("ike_config.remote_id", "office"),
         ]);
         assert_eq!(changed_outside(&state, &same, &[]), vec![]);
-        // A renamed server whose remote id the cloud no longer answers.
+        // A renamed server, in an answer that leaves the remote id out: that says
+        // nothing, the recorded value stays.
         let renamed = observed(&[("name", "b"), ("local_subnet", "10.0.0.0/24,10.0.1.0/24")]);
-        assert_eq!(
-            changed_outside(&state, &renamed, &[])[0].changes,
-            vec![
-                change("ike_config.remote_id", "office", NO_LONGER_ANSWERED),
-                change("name", "a", "b"),
-            ]
-        );
+        let drift = changed_outside(&state, &renamed, &[]);
+        assert_eq!(drift[0].changes, vec![change("name", "a", "b")]);
+        assert_eq!(drift[0].attributes["ike_config.remote_id"], "office");
     }
 
     #[test]

@@ -297,16 +297,12 @@ pub fn drift_note(plan: &Plan) -> Option<String> {
         );
         let width = d.changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
         for c in &d.changes {
-            let to = if c.to == super::drift::NO_LONGER_ANSWERED {
-                "null".to_owned()
-            } else {
-                quote(&c.to)
-            };
             let _ = writeln!(
                 out,
-                "      {s}{symbol}{s:#} {:<width$} = {} -> {to}",
+                "      {s}{symbol}{s:#} {:<width$} = {} -> {}",
                 c.field,
-                quote(&c.from)
+                quote(&c.from),
+                quote(&c.to)
             );
         }
         let _ = writeln!(out, "    }}\n");

@@ -135,20 +135,13 @@ impl Json {
     }
 
     /// A server changed outside vpnform: Terraform's `resource_drift` line, with the
-    /// attributes' recorded (`before`) and current (`after`, `null` when the cloud no
-    /// longer answers it) values. Never the PSK: it is not an attribute.
+    /// attributes' recorded (`before`) and current (`after`) values. Never the PSK: it
+    /// is not an attribute.
     fn resource_drift_event(&self, drift: &plan::Drift) -> Value {
         let changes: Vec<Value> = drift
             .changes
             .iter()
-            .map(|c| {
-                let after = if c.to == plan::drift::NO_LONGER_ANSWERED {
-                    Value::Null
-                } else {
-                    json!(c.to)
-                };
-                json!({"field": c.field, "before": c.from, "after": after})
-            })
+            .map(|c| json!({"field": c.field, "before": c.from, "after": c.to}))
             .collect();
         json!({
             "@level": "info",
@@ -660,11 +653,7 @@ pub fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> Value {
             let (mut before, mut after) = (json!({}), json!({}));
             for c in &d.changes {
                 before[&c.field] = json!(c.from);
-                after[&c.field] = if c.to == plan::drift::NO_LONGER_ANSWERED {
-                    Value::Null
-                } else {
-                    json!(c.to)
-                };
+                after[&c.field] = json!(c.to);
             }
             json!({
                 "address": d.address,

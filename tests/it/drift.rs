@@ -626,3 +626,36 @@ fn apply_file_records_what_the_cloud_answers_never_the_files_values() {
         ["ListIpsecServers", "ListIpsecServers"]
     );
 }
+
+/// `apply --refresh-only` asks in Terraform's words for a refresh-only apply; anything
+/// but `yes` records nothing.
+#[test]
+fn apply_refresh_only_asks_to_update_the_state_and_a_no_records_nothing() {
+    let (cloud, ws) = setup(DESIRED);
+    rename_in_console(&cloud);
+    const PROMPT: &str = "\nWould you like to update the vpnform state to reflect these \
+        detected changes?\n  vpnform will write these changes to the state without \
+        modifying any real infrastructure.\n  Only 'yes' will be accepted to confirm.\n\n  \
+        Enter a value: \n";
+    ws.vpnform(&["apply", "--refresh-only"])
+        .stdin("no\n")
+        .code(1)
+        .any_stdout()
+        .stderr(format!(
+            "{PROMPT}error: apply cancelled: nothing was changed\n"
+        ))
+        .run();
+    assert_eq!(ws.read("state/vpnform.state.yaml"), recorded());
+    ws.vpnform(&["apply", "--refresh-only"])
+        .stdin("yes\n")
+        .any_stdout()
+        .stderr(format!(
+            "{PROMPT}Recorded the attributes the cloud answers for 1 server changed outside \
+             vpnform.\n"
+        ))
+        .run();
+    assert_eq!(
+        read_state(&ws).resources["ipsec_server.office"].attributes["name"],
+        "office-console"
+    );
+}

@@ -241,18 +241,41 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
     let works = works(actions, pending);
     // A create or update journaled by an earlier run that this plan no longer makes: the
     // plan, made since, found nothing left to do for it (its effect holds, or the entry
-    // is gone from the desired file), so the entry goes.
+    // is gone from the desired file), so the entry goes. An update's effect changed the
+    // server: what the cloud lists now is recorded with it, else the state would keep the
+    // old values (and an offline plan would make the update again).
     let named: std::collections::BTreeSet<&str> =
         actions.iter().map(|a| a.address.as_str()).collect();
     for p in pending
         .iter()
         .filter(|p| p.action != "delete" && !named.contains(p.address.as_str()))
     {
-        let _ = journal
-            .record(Change::Abandoned {
+        let change = match (p.action.as_str(), &p.id) {
+            ("update", Some(id)) => {
+                let request = crate::cloud::ListIpsecServers {
+                    region: p.region.clone(),
+                    vpn_gateway: None,
+                    ids: vec![id.clone()],
+                };
+                match client.list_ipsec_servers(&request).await {
+                    Ok(listed) => match listed.iter().find(|s| &s.id == id) {
+                        Some(server) => Change::Refreshed {
+                            address: p.address.clone(),
+                            attributes: crate::plan::calls::attributes(server),
+                        },
+                        None => Change::Abandoned {
+                            address: p.address.clone(),
+                        },
+                    },
+                    // Kept in `pending`: the next run reads it again.
+                    Err(_) => continue,
+                }
+            }
+            _ => Change::Abandoned {
                 address: p.address.clone(),
-            })
-            .await;
+            },
+        };
+        let _ = journal.record(change).await;
     }
     let mut queued: HashMap<(String, String), usize> = HashMap::new();
     for w in works.iter().filter(|w| w.action.mutates_cloud()) {

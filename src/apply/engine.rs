@@ -353,6 +353,30 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
             }
         }
     }
+    // `A depends_on B`, both written (created, updated, adopted): A only after B, as
+    // Terraform creates. The desired file refuses cycles among them.
+    let writes = |a: &&Action| {
+        matches!(
+            a.action,
+            ActionKind::Create | ActionKind::Update | ActionKind::Adopt
+        )
+    };
+    let written: std::collections::BTreeSet<&str> = actions
+        .iter()
+        .filter(writes)
+        .map(|a| a.address.as_str())
+        .collect();
+    for a in actions.iter().filter(writes) {
+        let needed = a
+            .depends_on
+            .iter()
+            .filter(|b| written.contains(b.as_str()))
+            .cloned();
+        waits_for
+            .entry(a.address.as_str())
+            .or_default()
+            .extend(needed);
+    }
     let mut works: Vec<Work> = actions
         .iter()
         .map(|a| {
@@ -452,6 +476,11 @@ async fn run(
                 .await
                 .map(|()| Finished::Done(None)),
         }
+    } else if work.journaled && a.action == ActionKind::Update {
+        // A state-only update of a server whose update an earlier run journaled: the
+        // plan, made since, found the cloud holding its values. What the cloud lists is
+        // recorded with the new depends_on/protect, and the intent goes.
+        refresh_journaled(shared, &work, started).await
     } else {
         let change = match a.action {
             ActionKind::Forget => Change::Forgotten {
@@ -899,6 +928,26 @@ async fn record_written(
         })
         .await
         .map_err(|e| format!("{id} is {} in the cloud, but {e}; {KEPT}", past(a.action)))
+}
+
+/// Records what the cloud lists of `work`'s server (a journaled update whose values
+/// hold) and drops its pending entry.
+async fn refresh_journaled(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+) -> Result<Finished, String> {
+    let a = &work.action;
+    let listed = list(shared, work, started, Some(&a.id)).await?;
+    let server = listed.iter().find(|s| s.id == a.id).ok_or_else(|| {
+        format!(
+            "cannot confirm the update: {} is not listed in {}; {KEPT}",
+            a.id, a.region
+        )
+    })?;
+    record_written(shared, a, &a.id, server)
+        .await
+        .map(|()| Finished::Done(None))
 }
 
 fn past(kind: ActionKind) -> &'static str {

@@ -137,6 +137,9 @@ struct Expected {
     updates: BTreeMap<String, BTreeMap<String, String>>,
     /// The recorded servers' attributes: id -> attributes, for the sandbox's world.
     seeded_attributes: BTreeMap<String, BTreeMap<String, String>>,
+    /// `depends_on` between creates and updates: (waiting address, its gateway) must
+    /// start only once (dependency, its gateway) is done.
+    order: Vec<((String, String), (String, String))>,
 }
 
 impl Scenario {
@@ -157,6 +160,7 @@ impl Scenario {
             creates: BTreeMap::new(),
             updates: BTreeMap::new(),
             seeded_attributes: BTreeMap::new(),
+            order: Vec::new(),
         };
         let updated = self.deletes..self.deletes + self.updates;
         let first_update = format!("ipsec_server.s{}", self.deletes);
@@ -195,6 +199,10 @@ impl Scenario {
                     desired += &format!("    {field}: {written}\n");
                     if field == "name" && self.creates > 1 {
                         desired += &format!("    depends_on: [{second_create}]\n");
+                        expected.order.push((
+                            (format!("ipsec_server.s{i}"), vpn.clone()),
+                            (second_create.clone(), gateway_id(self.servers + 1)),
+                        ));
                     }
                     expected
                         .updates
@@ -244,12 +252,16 @@ impl Scenario {
                 }
             };
             let waits_for = match k {
-                0 if self.updates > 0 => Some(first_update.clone()),
+                0 if self.updates > 0 => Some((first_update.clone(), gateway_id(self.deletes))),
                 0 => None,
-                _ => Some(format!("ipsec_server.c{}", i - 1)),
+                _ => Some((format!("ipsec_server.c{}", i - 1), gateway_id(i - 1))),
             };
-            if let Some(address) = waits_for {
+            if let Some((address, gateway)) = waits_for {
                 desired += &format!("    depends_on: [{address}]\n");
+                expected.order.push((
+                    (format!("ipsec_server.c{i}"), vpn.clone()),
+                    (address, gateway),
+                ));
             }
             expected.creates.insert(
                 format!("ipsec_server.c{i}"),
@@ -720,6 +732,41 @@ fn check_invariants(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expecte
     }
 }
 
+/// `A depends_on B`, both created or updated: A's first effect starts only once B's
+/// gateway has finished configuring B's change (the audit's times, RFC 3339 UTC with
+/// milliseconds, compare as text).
+fn check_order(audit: &[serde_json::Value], expected: &Expected, context: &str) {
+    let writes = |gateway: &str| {
+        audit
+            .iter()
+            .filter(move |e| {
+                e["vpn_gateway"] == gateway
+                    && matches!(
+                        e["action"].as_str(),
+                        Some("CreateIpsecServer" | "UpdateIpsecServer")
+                    )
+            })
+            .map(|e| {
+                (
+                    e["time"].as_str().unwrap().to_owned(),
+                    e["configured_at"].as_str().unwrap().to_owned(),
+                )
+            })
+            .min()
+    };
+    for ((waiting, its_gateway), (needed, needed_gateway)) in &expected.order {
+        let (Some((started, _)), Some((_, done))) = (writes(its_gateway), writes(needed_gateway))
+        else {
+            continue;
+        };
+        assert!(
+            started >= done,
+            "{context}: {waiting} depends_on {needed}, but its change started at {started}, \
+             before {needed}'s was done at {done}"
+        );
+    }
+}
+
 /// The attributes the state records of a listed server: every non-empty attribute
 /// ListIpsecServers answers but the key and the live counters (as apply records them).
 fn listed_attributes(server: &vpnform::cloud::IpsecServer) -> BTreeMap<String, String> {
@@ -780,6 +827,7 @@ fn check_converged(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expected
             "{context}: {id} was never updated"
         );
     }
+    check_order(&sandbox.audit(), expected, context);
     if expected.creates.is_empty() && expected.updates.is_empty() {
         return;
     }
@@ -1918,4 +1966,98 @@ fn regression_saved_plan_killed_after_an_update_was_recorded_is_refused_on_resum
     );
     check_invariants(&ws, &sandbox, &expected, "resumed");
     check_converged(&ws, &sandbox, &expected, "resumed");
+}
+
+/// Found by the crash suite (creates and updates), on its first unkilled run:
+/// `depends_on` ordered deletes only. `c6` (created, `depends_on: [ipsec_server.s2]`)
+/// was created while `s2` was being updated, `c8` while `c7` was configuring, and the
+/// rename of `s3` (`depends_on: [ipsec_server.c7]`) went first of all. A create or
+/// update now starts only once the creates and updates it depends on are done.
+#[test]
+fn regression_depends_on_did_not_order_creates_and_updates() {
+    let ws = MIXED.workspace();
+    let expected = MIXED.write(&ws);
+    assert_eq!(expected.order.len(), 4, "{:?}", expected.order);
+    let sandbox = SandboxProcess::start_world(&ws, &expected, &["--configure-time", "150ms"]);
+    let run = run_killed(
+        &ws,
+        &sandbox,
+        &["apply", "--auto-approve", "--poll-interval", "50ms"],
+        Kill::Never,
+    );
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    check_order(&sandbox.audit(), &expected, "apply");
+    check_converged(&ws, &sandbox, &expected, "apply");
+}
+
+/// Found by the crash suite (creates and updates): apply killed right after a rename
+/// (synchronous) took effect, its intent still journaled; the re-run's plan found the
+/// name already right and made only the state-only update of the entry's new
+/// `depends_on`, which recorded the resource but left the journaled update in
+/// `pending` (and the old name in the state) although the run reported success.
+#[test]
+fn regression_state_only_update_left_the_journaled_update_of_its_server_pending() {
+    const WORLD: Scenario = Scenario {
+        servers: 2,
+        deletes: 0,
+        chain: 1,
+        updates: 2,
+        creates: 0,
+        keys: ("", ""),
+    };
+    let ws = WORLD.workspace();
+    let mut expected = WORLD.write(&ws);
+    // s1's rename took effect before the kill; its desired entry also gains a
+    // depends_on, which only the state records.
+    let s1 = server_id(1);
+    let mut cloud = expected.clone();
+    cloud
+        .seeded_attributes
+        .get_mut(&s1)
+        .unwrap()
+        .insert("name".into(), "s1-renamed".into());
+    let desired = ws.read("vpnform.yaml").replace(
+        "    name: s1-renamed\n",
+        "    name: s1-renamed\n    depends_on: [ipsec_server.s0]\n",
+    );
+    ws.write("vpnform.yaml", &desired);
+    let state = ws.read(STATE).replace(
+        "pending: []\n",
+        &format!(
+            "pending:\n- address: ipsec_server.s1\n  action: update\n  id: {s1}\n  region: {REGION}\n  \
+             vpn_gateway: {}\n  client_token: vpnform-0123456789abcdef0123456789abcdef\n  \
+             plan_hash: 00\n  started_at: 2026-01-01T00:00:00Z\n",
+            gateway_id(1)
+        ),
+    );
+    ws.write(STATE, &state);
+    let sandbox = SandboxProcess::serve(
+        &ws,
+        Some(&cloud.world(|_| None)),
+        &["--configure-time", "100ms"],
+    );
+    let run = run_killed(
+        &ws,
+        &sandbox,
+        &["apply", "--auto-approve", "--poll-interval", "50ms"],
+        Kill::Never,
+    );
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("~ depends_on = [] -> [ipsec_server.s0]"),
+        "{}",
+        run.stdout
+    );
+    check_invariants(&ws, &sandbox, &expected, "after the re-run");
+    // s1's rename needed no call in this run.
+    expected.updates.remove(&s1);
+    check_converged(&ws, &sandbox, &expected, "after the re-run");
+    let recorded = vpnform::state::read(&ws.path().join("state"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        recorded.resources["ipsec_server.s1"].attributes["name"],
+        "s1-renamed"
+    );
 }

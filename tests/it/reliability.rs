@@ -1379,35 +1379,88 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
-/// A canary secret key, STS token and PSKs through validate, plan (-v, -vv, --json),
-/// plan --out, show, apply --sandbox (rehearsal), apply of the saved plan, state
-/// commands and error paths (a wrong secret, a refused endpoint): none of them appears
-/// in any output or in any file under the workspace (state, lock, plan, HOME, TMPDIR).
+/// Canary keys in the desired file's sources: a created entry's env var and key file,
+/// and after the apply another key in the file (drift).
+const CANARY_ENV_PSK: &str = "CANARYenvPSK3c81e0";
+const CANARY_FILE_PSK: &str = "CANARYfilePSK6a29d4";
+const CANARY_DRIFT_PSK: &str = "CANARYdriftPSK0b7f55";
+
+/// The secrecy suite's world: the crash suite's mix (2 deletes, 2 updates, 2 kept, 3
+/// creates with keys from env and from a file) with canary keys.
+const SECRET_KEYS: Scenario = Scenario {
+    keys: (CANARY_ENV_PSK, CANARY_FILE_PSK),
+    ..MIXED
+};
+
+/// A canary secret key, STS token and PSKs (the cloud's, answered in clear text, and
+/// the desired file's, from env and from a file) through validate, plan (-v, -vv,
+/// --json), plan --out, show, apply --sandbox (rehearsal), apply of the saved plan
+/// (creating and updating with the keys), a plan and an apply of a changed key (drift),
+/// state commands and error paths (a wrong secret, a refused endpoint): none of them
+/// appears in any output, in any file under the workspace (state, lock, plan, HOME,
+/// TMPDIR) but the key file the user wrote, or in the sandbox's call log.
 #[test]
 fn secrecy_canaries_appear_in_no_output_and_no_file() {
-    let ws = Workspace::new();
-    let expected = SMALL.write(&ws);
+    let ws = SECRET_KEYS.workspace();
+    let mut expected = SECRET_KEYS.write(&ws);
+    // A kept server gets its key from env: the cloud holds another canary (drift).
+    let kept = "ipsec_server.s5";
+    let desired = ws.read("vpnform.yaml").replace(
+        &format!(
+            "  s5:\n    id: {}\n    vpn_gateway: {}\n",
+            server_id(5),
+            gateway_id(5)
+        ),
+        &format!(
+            "  s5:\n    id: {}\n    vpn_gateway: {}\n    psk: {{env: {PSK_ENV}}}\n",
+            server_id(5),
+            gateway_id(5)
+        ),
+    );
+    assert!(desired.contains(&format!("psk: {{env: {PSK_ENV}}}\n    depends_on")));
+    ws.write("vpnform.yaml", &desired);
+    let key_file = {
+        let (address, create) = expected
+            .creates
+            .iter()
+            .find(|(_, c)| c.psk.as_deref() == Some(CANARY_FILE_PSK))
+            .unwrap();
+        let file = ws.path().join(format!(
+            "secrets/{}.psk",
+            address.trim_start_matches("ipsec_server.")
+        ));
+        assert!(file.exists(), "{create:?}");
+        (address.clone(), file)
+    };
     std::fs::create_dir_all(ws.path().join("tmp")).unwrap();
-    // The world: the recorded servers, each with a canary PSK that ListIpsecServers
-    // answers in clear text, as Alibaba does.
-    let world_dir = tempfile::tempdir().unwrap();
-    let mut world = String::from("vpn_gateways:\n");
-    for vpn in expected.seeded.values() {
-        world += &format!("  {vpn}:\n    region: {REGION}\n");
-    }
-    world += "ipsec_servers:\n";
     let mut canaries = vec![
         CANARY_SECRET.to_owned(),
         CANARY_STS.to_owned(),
         CANARY_PSK.to_owned(),
+        CANARY_ENV_PSK.to_owned(),
+        CANARY_FILE_PSK.to_owned(),
+        CANARY_DRIFT_PSK.to_owned(),
+        "CANARYwrongSECRET".to_owned(),
     ];
-    for (n, (iss, vpn)) in expected.seeded.iter().enumerate() {
-        world += &format!("  {iss}:\n    vpn_gateway: {vpn}\n    psk: {CANARY_PSK}{n}\n");
+    // The world: the recorded servers, each with a canary PSK that ListIpsecServers
+    // answers in clear text, as Alibaba does.
+    let cloud_keys: BTreeMap<String, String> = expected
+        .seeded
+        .keys()
+        .enumerate()
+        .map(|(n, iss)| (iss.clone(), format!("{CANARY_PSK}{n}")))
+        .collect();
+    for (iss, vpn) in &expected.seeded {
         // What the in-process rehearsal sandbox answers as this server's PSK.
         canaries.push(vpnform::sandbox::IpsecServer::new(vpn).psk_or_default(iss));
     }
+    let world_dir = tempfile::tempdir().unwrap();
     let world_file = world_dir.path().join("world.yaml");
-    std::fs::write(&world_file, world).unwrap();
+    std::fs::write(
+        &world_file,
+        expected.world(|iss| cloud_keys.get(iss).cloned()),
+    )
+    .unwrap();
     let sandbox = SandboxProcess::start(
         &ws,
         &[
@@ -1431,50 +1484,59 @@ fn secrecy_canaries_appear_in_no_output_and_no_file() {
             .unwrap();
         (out.status.code(), [out.stdout, out.stderr].concat())
     };
-    let steps: Vec<(Vec<&str>, &str, Option<i32>)> = vec![
-        (vec!["validate"], CANARY_SECRET, Some(0)),
-        (vec!["plan", "-v"], CANARY_SECRET, Some(0)),
-        (vec!["plan", "-vv", "--json"], CANARY_SECRET, Some(0)),
+    let rehearsal = |json: bool| {
+        let mut args = vec!["-vv", "apply", "--sandbox", "--auto-approve"];
+        if json {
+            args.push("--json");
+        }
+        args.extend(["--sandbox-configure-time", "50ms"]);
+        args
+    };
+    // (arguments, secret, exit code, text the output must hold)
+    let mut steps: Vec<(Vec<&str>, &str, Option<i32>, &str)> = vec![
+        (vec!["validate"], CANARY_SECRET, Some(0), ""),
+        (
+            vec!["plan", "-v"],
+            CANARY_SECRET,
+            Some(0),
+            "psk            = (sensitive, from env VPNFORM_SUITE_PSK)",
+        ),
+        (vec!["plan", "-vv", "--json"], CANARY_SECRET, Some(0), ""),
         (
             vec!["plan", "-vv", "--out", "plan.json"],
             CANARY_SECRET,
             Some(0),
-        ),
-        (vec!["show", "plan.json"], CANARY_SECRET, Some(0)),
-        (vec!["show", "--json", "plan.json"], CANARY_SECRET, Some(0)),
-        (
-            vec![
-                "-vv",
-                "apply",
-                "--sandbox",
-                "--auto-approve",
-                "--sandbox-configure-time",
-                "50ms",
-            ],
-            CANARY_SECRET,
-            Some(0),
+            "(sensitive value changed)",
         ),
         (
-            vec![
-                "-vv",
-                "apply",
-                "--sandbox",
-                "--auto-approve",
-                "--json",
-                "--sandbox-configure-time",
-                "50ms",
-            ],
+            vec!["show", "plan.json"],
             CANARY_SECRET,
             Some(0),
+            "sensitive",
         ),
+        (
+            vec!["show", "--json", "plan.json"],
+            CANARY_SECRET,
+            Some(0),
+            "",
+        ),
+        (
+            rehearsal(false),
+            CANARY_SECRET,
+            Some(0),
+            "3 added, 3 changed",
+        ),
+        (rehearsal(true), CANARY_SECRET, Some(0), ""),
         // The server's SignatureDoesNotMatch message quotes its string to sign, which
         // holds every signed parameter, the STS token included.
-        (vec!["-vv", "plan"], "CANARYwrongSECRET", Some(1)),
+        (vec!["-vv", "plan"], "CANARYwrongSECRET", Some(1), ""),
         (
             vec!["-vv", "apply", "--json", "--auto-approve"],
             "CANARYwrongSECRET",
             Some(1),
+            "",
         ),
+        // Creates with keys from env and from the file, an update with a key from env.
         (
             vec![
                 "-vv",
@@ -1486,45 +1548,115 @@ fn secrecy_canaries_appear_in_no_output_and_no_file() {
             ],
             CANARY_SECRET,
             Some(0),
+            "",
         ),
-        (vec!["-vv", "plan", "--json"], CANARY_SECRET, Some(0)),
-        (vec!["state", "list"], CANARY_SECRET, Some(0)),
+        (vec!["-vv", "plan", "--json"], CANARY_SECRET, Some(0), ""),
+        (vec!["state", "list"], CANARY_SECRET, Some(0), ""),
         (
-            vec!["state", "show", "ipsec_server.s5"],
+            vec!["state", "show", kept],
             CANARY_SECRET,
             Some(0),
+            "iss-bp1000000000000000005",
+        ),
+        (
+            vec!["state", "show", &key_file.0],
+            CANARY_SECRET,
+            Some(0),
+            "iss-",
         ),
         (
             vec!["-vv", "plan", "--endpoint", "http://vpc.example.invalid/"],
             CANARY_SECRET,
             Some(1),
+            "uses plain http to a host that is not this machine",
         ),
     ];
-    canaries.push("CANARYwrongSECRET".to_owned());
-    let mut checked = 0;
-    for (args, secret, code) in &steps {
+    // The key file then holds another key: the cloud's is now a canary of its own.
+    let drift: Vec<(Vec<&str>, &str, Option<i32>, &str)> = vec![
+        (
+            vec!["-vv", "plan"],
+            CANARY_SECRET,
+            Some(0),
+            "~ psk = (sensitive value changed)",
+        ),
+        (vec!["plan", "--json"], CANARY_SECRET, Some(0), ""),
+        (
+            vec!["-vv", "apply", "--auto-approve", "--poll-interval", "50ms"],
+            CANARY_SECRET,
+            Some(0),
+            "0 added, 1 changed, 0 destroyed",
+        ),
+        (vec!["-v", "plan"], CANARY_SECRET, Some(0), "No changes."),
+    ];
+    let mut outputs = Vec::new();
+    for (args, secret, code, holds) in &steps {
         let (got, output) = run(args, secret);
-        let text = String::from_utf8_lossy(&output);
+        let text = String::from_utf8_lossy(&output).into_owned();
         assert_eq!(got, *code, "vpnform {args:?}\n{text}");
+        assert!(
+            text.contains(holds),
+            "vpnform {args:?} lacks {holds:?}:\n{text}"
+        );
+        outputs.push((args.join(" "), output));
+    }
+    // The keys the cloud now holds, the one it generated for the create without a
+    // key included, are canaries too.
+    let listed = sandbox.list();
+    check_converged(&ws, &sandbox, &expected, "secrecy, after the apply");
+    let state = vpnform::state::read(&ws.path().join("state"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        state.resources[kept].psk,
+        Some(vpnform::state::PskRecord::Env(PSK_ENV.into()))
+    );
+    for server in &listed {
+        if let Some(key) = &server.psk {
+            canaries.push(key.expose().to_owned());
+        }
+    }
+    assert_eq!(
+        listed
+            .iter()
+            .find(|s| s.id == server_id(5))
+            .and_then(|s| s.psk.as_ref())
+            .map(|k| k.expose().to_owned())
+            .as_deref(),
+        Some(CANARY_ENV_PSK),
+        "the update did not set the key"
+    );
+    std::fs::write(&key_file.1, format!("{CANARY_DRIFT_PSK}\n")).unwrap();
+    expected.creates.get_mut(&key_file.0).unwrap().psk = Some(CANARY_DRIFT_PSK.into());
+    for (args, secret, code, holds) in &drift {
+        let (got, output) = run(args, secret);
+        let text = String::from_utf8_lossy(&output).into_owned();
+        assert_eq!(got, *code, "vpnform {args:?}\n{text}");
+        assert!(
+            text.contains(holds),
+            "vpnform {args:?} lacks {holds:?}:\n{text}"
+        );
+        outputs.push((args.join(" "), output));
+    }
+    check_converged(&ws, &sandbox, &expected, "secrecy, after the drift");
+    steps.extend(drift);
+    canaries.sort();
+    canaries.dedup();
+    let mut checked = 0;
+    for (args, output) in &outputs {
         for canary in &canaries {
             assert!(
-                !contains(&output, canary),
-                "vpnform {args:?} printed {canary}:\n{text}"
+                !contains(output, canary),
+                "vpnform {args} printed {canary}:\n{}",
+                String::from_utf8_lossy(output)
             );
             checked += 1;
         }
     }
-    let (_, refused) = run(
-        &["plan", "--endpoint", "http://vpc.example.invalid/"],
-        CANARY_SECRET,
-    );
-    assert!(
-        String::from_utf8_lossy(&refused)
-            .contains("uses plain http to a host that is not this machine"),
-        "{}",
-        String::from_utf8_lossy(&refused)
-    );
-    let files = files_under(ws.path());
+    let files: Vec<_> = files_under(ws.path())
+        .into_iter()
+        // The key file is the user's, holding the key on purpose.
+        .filter(|(p, _)| *p != key_file.1)
+        .collect();
     assert!(files.iter().any(|(p, _)| p.ends_with("plan.json")));
     for (path, bytes) in &files {
         for canary in &canaries {
@@ -1536,12 +1668,14 @@ fn secrecy_canaries_appear_in_no_output_and_no_file() {
             checked += 1;
         }
     }
-    // The sandbox's call log masks the token and never shows a PSK.
+    // The sandbox's call log masks the token and never shows a key.
     let log = std::fs::read(sandbox.dir.path().join("serve.log")).unwrap();
-    assert!(!contains(&log, CANARY_STS) && !contains(&log, CANARY_PSK));
-    check_converged(&ws, &sandbox, &expected, "secrecy");
+    for canary in &canaries {
+        assert!(!contains(&log, canary), "the sandbox's log holds {canary}");
+        checked += 1;
+    }
     println!(
-        "secrecy: {} canaries x ({} runs + {} files): {checked} checks, none found",
+        "secrecy: {} canaries x ({} runs + {} files + the sandbox's log): {checked} checks, none found",
         canaries.len(),
         steps.len(),
         files.len()

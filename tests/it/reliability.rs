@@ -1,13 +1,17 @@
 //! The reliability suites of issue 6: proof against the sandbox that apply loses nothing.
 //!
-//! - crash: `vpnform apply` runs as a child process against `vpnform sandbox serve` in
-//!   another process, is killed with SIGKILL at a seeded moment (random delays over the
-//!   run, and moments right after a state write) and re-run until it converges; after
-//!   every run the invariants below are checked.
-//! - faults: the same apply with 30% of the calls failing converges with zero duplicate
-//!   effects; attempts per delete are counted from the sandbox's call log.
-//! - secrecy: canary secret key, STS token and PSKs go through plan, saved plan, show,
-//!   apply, rehearsal, `-v`/`-vv` and `--json`; no output and no file holds them.
+//! - crash: `vpnform apply` of a world mixing deletes, updates in place and creates runs
+//!   as a child process against `vpnform sandbox serve` in another process, is killed
+//!   with SIGKILL at a seeded moment (random delays over the run, and moments right
+//!   after a state write) and re-run until it converges; after every run the invariants
+//!   of [`check_invariants`] are checked (0 duplicate creates, 0 orphans, no update
+//!   token twice, no delete the plan did not name), at the end [`check_converged`].
+//! - faults: the same mix with 30% of the calls failing converges with zero duplicate
+//!   effects; attempts per delete, create and update are counted from the sandbox's
+//!   call log.
+//! - secrecy: canary secret key, STS token and PSKs (the cloud's, and the desired
+//!   file's from env and from a key file) go through plan, saved plan, show, apply,
+//!   rehearsal, a key drift, `-v`/`-vv` and `--json`; no output and no file holds them.
 //! - concurrency: two applies started together on one state: one acts, the other
 //!   waits or is refused; no double effect.
 //!

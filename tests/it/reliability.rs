@@ -192,7 +192,7 @@ impl Scenario {
                     let (field, value, written) = if k + 1 == self.updates {
                         let name = format!("s{i}-renamed");
                         ("name", name.clone(), name)
-                    } else if k % 2 == 0 {
+                    } else if k.is_multiple_of(2) {
                         let pool = format!("10.{}.0.0/16", 200 + i);
                         ("client_ip_pool", pool.clone(), pool)
                     } else {

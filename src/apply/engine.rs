@@ -241,18 +241,41 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
     let works = works(actions, pending);
     // A create or update journaled by an earlier run that this plan no longer makes: the
     // plan, made since, found nothing left to do for it (its effect holds, or the entry
-    // is gone from the desired file), so the entry goes.
+    // is gone from the desired file), so the entry goes. An update's effect changed the
+    // server: what the cloud lists now is recorded with it, else the state would keep the
+    // old values (and an offline plan would make the update again).
     let named: std::collections::BTreeSet<&str> =
         actions.iter().map(|a| a.address.as_str()).collect();
     for p in pending
         .iter()
         .filter(|p| p.action != "delete" && !named.contains(p.address.as_str()))
     {
-        let _ = journal
-            .record(Change::Abandoned {
+        let change = match (p.action.as_str(), &p.id) {
+            ("update", Some(id)) => {
+                let request = crate::cloud::ListIpsecServers {
+                    region: p.region.clone(),
+                    vpn_gateway: None,
+                    ids: vec![id.clone()],
+                };
+                match client.list_ipsec_servers(&request).await {
+                    Ok(listed) => match listed.iter().find(|s| &s.id == id) {
+                        Some(server) => Change::Refreshed {
+                            address: p.address.clone(),
+                            attributes: crate::plan::calls::attributes(server),
+                        },
+                        None => Change::Abandoned {
+                            address: p.address.clone(),
+                        },
+                    },
+                    // Kept in `pending`: the next run reads it again.
+                    Err(_) => continue,
+                }
+            }
+            _ => Change::Abandoned {
                 address: p.address.clone(),
-            })
-            .await;
+            },
+        };
+        let _ = journal.record(change).await;
     }
     let mut queued: HashMap<(String, String), usize> = HashMap::new();
     for w in works.iter().filter(|w| w.action.mutates_cloud()) {
@@ -329,6 +352,30 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
                     .push(a.address.clone());
             }
         }
+    }
+    // `A depends_on B`, both written (created, updated, adopted): A only after B, as
+    // Terraform creates. The desired file refuses cycles among them.
+    let writes = |a: &&Action| {
+        matches!(
+            a.action,
+            ActionKind::Create | ActionKind::Update | ActionKind::Adopt
+        )
+    };
+    let written: std::collections::BTreeSet<&str> = actions
+        .iter()
+        .filter(writes)
+        .map(|a| a.address.as_str())
+        .collect();
+    for a in actions.iter().filter(writes) {
+        let needed = a
+            .depends_on
+            .iter()
+            .filter(|b| written.contains(b.as_str()))
+            .cloned();
+        waits_for
+            .entry(a.address.as_str())
+            .or_default()
+            .extend(needed);
     }
     let mut works: Vec<Work> = actions
         .iter()
@@ -429,6 +476,11 @@ async fn run(
                 .await
                 .map(|()| Finished::Done(None)),
         }
+    } else if work.journaled && a.action == ActionKind::Update {
+        // A state-only update of a server whose update an earlier run journaled: the
+        // plan, made since, found the cloud holding its values. What the cloud lists is
+        // recorded with the new depends_on/protect, and the intent goes.
+        refresh_journaled(shared, &work, started).await
     } else {
         let change = match a.action {
             ActionKind::Forget => Change::Forgotten {
@@ -876,6 +928,26 @@ async fn record_written(
         })
         .await
         .map_err(|e| format!("{id} is {} in the cloud, but {e}; {KEPT}", past(a.action)))
+}
+
+/// Records what the cloud lists of `work`'s server (a journaled update whose values
+/// hold) and drops its pending entry.
+async fn refresh_journaled(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+) -> Result<Finished, String> {
+    let a = &work.action;
+    let listed = list(shared, work, started, Some(&a.id)).await?;
+    let server = listed.iter().find(|s| s.id == a.id).ok_or_else(|| {
+        format!(
+            "cannot confirm the update: {} is not listed in {}; {KEPT}",
+            a.id, a.region
+        )
+    })?;
+    record_written(shared, a, &a.id, server)
+        .await
+        .map(|()| Finished::Done(None))
 }
 
 fn past(kind: ActionKind) -> &'static str {

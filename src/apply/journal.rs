@@ -25,6 +25,12 @@ pub enum Change {
         address: Address,
         resource: Resource,
     },
+    /// A journaled update the plan no longer makes (the cloud holds its values): record
+    /// the attributes the cloud lists and drop its pending entry.
+    Refreshed {
+        address: Address,
+        attributes: std::collections::BTreeMap<String, String>,
+    },
     /// Record an adopted resource.
     Adopted {
         address: Address,
@@ -198,6 +204,19 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
             remove_pending(state, address) || removed
         }
         Change::Abandoned { address } => remove_pending(state, address),
+        Change::Refreshed {
+            address,
+            attributes,
+        } => {
+            let changed = match state.resources.get_mut(address) {
+                Some(resource) if resource.attributes != *attributes => {
+                    resource.attributes = attributes.clone();
+                    true
+                }
+                _ => false,
+            };
+            remove_pending(state, address) || changed
+        }
         Change::Adopted { address, resource } => {
             let old = state.resources.insert(address.clone(), resource.clone());
             old.as_ref() != Some(resource)

@@ -212,7 +212,8 @@ fn display_lineage(lineage: &str) -> String {
 }
 
 /// The actions of `plan` still to do against `state` when resuming: a delete or forget
-/// whose address is still recorded, an adopt whose address is not yet.
+/// whose address is still recorded, an adopt or create whose address is not yet, an
+/// update not yet recorded (see [`update_recorded`]).
 pub fn remaining(plan: &Plan, state: &State) -> Vec<crate::plan::Action> {
     plan.actions
         .iter()
@@ -220,10 +221,39 @@ pub fn remaining(plan: &Plan, state: &State) -> Vec<crate::plan::Action> {
             ActionKind::Delete | ActionKind::Forget => state.resources.contains_key(&a.address),
             ActionKind::Adopt | ActionKind::Create => !state.resources.contains_key(&a.address),
             // Recording the desired values again is harmless.
-            ActionKind::Update => state.resources.contains_key(&a.address),
+            ActionKind::Update => {
+                state.resources.contains_key(&a.address) && !update_recorded(a, state)
+            }
         })
         .cloned()
         .collect()
+}
+
+/// Whether this plan's update `a` is already recorded (resuming): no intent for it in
+/// `pending`, the recorded attributes written since the plan was made (they are no
+/// longer those it saw), and holding every value it sends. A key-only update leaves no
+/// trace in the attributes, so it is never taken as done: re-sent with its token, the
+/// cloud answers it again.
+fn update_recorded(a: &Action, state: &State) -> bool {
+    let Some(resource) = state.resources.get(&a.address) else {
+        return false;
+    };
+    let mut sent = a.cloud_changes().filter(|c| c.field != "psk").peekable();
+    if sent.peek().is_none()
+        || resource.attributes == a.attributes
+        || state.pending.iter().any(|p| p.address == a.address)
+    {
+        return false;
+    }
+    sent.all(|c| {
+        resource.attributes.get(&c.field).is_some_and(|v| {
+            if c.field == "local_subnet" {
+                crate::plan::drift::same_subnets(v, &c.to)
+            } else {
+                *v == c.to
+            }
+        })
+    })
 }
 
 /// What the plan claims the cloud answered for the recorded, desired servers, as a
@@ -359,8 +389,19 @@ pub fn derive(
         }
     }
     let planned: BTreeSet<&str> = candidates.iter().map(|a| a.address.as_str()).collect();
+    // Resuming: an update this plan already recorded is derived again from the drift the
+    // plan claims (the cloud's old values), but it is done: nothing runs for it.
+    let recorded_updates: BTreeSet<&str> = match start {
+        Start::Fresh => BTreeSet::new(),
+        Start::Resume => plan
+            .actions
+            .iter()
+            .filter(|a| a.action == ActionKind::Update && update_recorded(a, state))
+            .map(|a| a.address.as_str())
+            .collect(),
+    };
     for d in &derived.actions {
-        if !planned.contains(d.address.as_str()) {
+        if !planned.contains(d.address.as_str()) && !recorded_updates.contains(d.address.as_str()) {
             differences.push(Difference {
                 address: d.address.to_string(),
                 field: "action",

@@ -438,19 +438,16 @@ fn median_delay(
             continue;
         }
         let active = *at + CONFIGURE;
-        let next = log
-            .iter()
-            .filter(|(t, _)| *t >= active)
-            .find(|(_, c)| {
-                if c.action == "ListIpsecServers" {
-                    c.params.iter().any(|(k, v)| {
-                        (k.starts_with("IpsecServerId.") && *v == server)
-                            || (k == "VpnGatewayId" && *v == gateway)
-                    })
-                } else {
-                    c.action == op.action() && gateway_of_call(c).as_ref() == Some(&gateway)
-                }
-            });
+        let next = log.iter().filter(|(t, _)| *t >= active).find(|(_, c)| {
+            if c.action == "ListIpsecServers" {
+                c.params.iter().any(|(k, v)| {
+                    (k.starts_with("IpsecServerId.") && *v == server)
+                        || (k == "VpnGatewayId" && *v == gateway)
+                })
+            } else {
+                c.action == op.action() && gateway_of_call(c).as_ref() == Some(&gateway)
+            }
+        });
         if let Some((t, _)) = next {
             delays.push(*t - active);
         }

@@ -347,7 +347,6 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     let journal = applied.as_ref().ok().map(|a| a.journal);
     let calls = sandbox.calls();
     // A created server's id is in the answer, which the call log does not hold.
-    let mut gateway_of = gateway_of;
     for effect in sandbox.audit() {
         if effect.action == "CreateIpsecServer" {
             gateway_of.insert(effect.resource, effect.vpn_gateway);

@@ -7,12 +7,14 @@
 //! absolute times drift on a shared machine, ratios within one run hold.
 //!
 //! The sandbox answers every call after `LATENCY` and keeps a gateway `updating` for
-//! `CONFIGURE` after each delete. The lower bound of a scenario is the cloud's: the
+//! `CONFIGURE` after each delete, create and (not name-only) update. The lower bound of a scenario is the cloud's: the
 //! longer of the longest chain of configure times that must run one after another and,
 //! where the sandbox limits requests per action (`--rate-limit`), the calls of the
 //! busiest action divided by that limit. The client's own ceiling (`--max-rate`) is no
 //! bound. Scenarios marked "plan + apply" run what `vpnform apply --auto-approve` runs:
-//! the refresh, every DryRun precheck, then the deletes and their waits.
+//! the refresh, every DryRun precheck, then the mutations and their waits. Most
+//! scenarios delete; the create and update ones create on empty gateways (entries
+//! without `id`) and change `client_ip_pool` of recorded servers.
 //!
 //! `VPNFORM_BENCH_ONLY=TEXT` runs only the scenarios whose name contains TEXT.
 //!
@@ -43,10 +45,46 @@ const LATENCY: Duration = Duration::from_millis(20);
 const CONFIGURE: Duration = Duration::from_secs(2);
 const REGION: &str = "cn-hangzhou";
 
+/// What every action of a scenario does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Delete,
+    /// A desired entry without `id` on an empty gateway.
+    Create,
+    /// A recorded server whose desired `client_ip_pool` differs (asynchronous, T).
+    Update,
+}
+
+impl Op {
+    fn kind(self) -> ActionKind {
+        match self {
+            Op::Delete => ActionKind::Delete,
+            Op::Create => ActionKind::Create,
+            Op::Update => ActionKind::Update,
+        }
+    }
+
+    /// The API action of the mutation.
+    fn action(self) -> &'static str {
+        match self {
+            Op::Delete => "DeleteIpsecServer",
+            Op::Create => "CreateIpsecServer",
+            Op::Update => "UpdateIpsecServer",
+        }
+    }
+}
+
+/// The client pool an update scenario's servers have, and the one it asks for.
+const POOL_BEFORE: &str = "10.8.0.0/16";
+const POOL_AFTER: &str = "10.9.0.0/16";
+const LOCAL_SUBNET: &str = "10.0.0.0/24";
+
 #[derive(Clone)]
 struct Scenario {
     name: String,
-    deletes: usize,
+    op: Op,
+    /// How many actions (all of `op`).
+    count: usize,
     gateways: usize,
     /// `(chains, length)`: chain `c`'s step `k` is on gateway `(c + k) % gateways` and
     /// must be deleted after step `k - 1`.
@@ -55,14 +93,15 @@ struct Scenario {
     limit: Option<f64>,
     /// The sandbox's status and list lag (both).
     lag: Duration,
-    /// Refresh and precheck before the deletes, as `apply` does.
+    /// Refresh and precheck before the mutations, as `apply` does.
     with_plan: bool,
     /// The state in a postgres schema (`pg`'s server) instead of the local file.
     postgres: bool,
 }
 
 impl Scenario {
-    /// Server `i`'s gateway and the server it must be deleted before (its `depends_on`).
+    /// Server `i`'s gateway and the server it must be deleted before (its `depends_on`;
+    /// chains are for deletes only).
     fn layout(&self, i: usize) -> (usize, Option<usize>) {
         match self.chains {
             None => (i % self.gateways, None),
@@ -76,7 +115,7 @@ impl Scenario {
 
     /// The longest chain of configure times that must run one after another.
     fn chain_bound(&self) -> Duration {
-        let per_gateway = self.deletes.div_ceil(self.gateways);
+        let per_gateway = self.count.div_ceil(self.gateways);
         let chain = self.chains.map_or(1, |(_, len)| len);
         CONFIGURE * per_gateway.max(chain) as u32
     }
@@ -109,8 +148,8 @@ struct Row {
     median_delay: Option<Duration>,
     /// What the state writer did.
     journal: Option<vpnform::apply::JournalStats>,
-    /// From the first to the last accepted real (not DryRun) delete, and how many.
-    deletes_span: Option<(Duration, usize)>,
+    /// From the first to the last accepted real (not DryRun) mutation, and how many.
+    mutations_span: Option<(Duration, usize)>,
     ok: bool,
 }
 
@@ -164,13 +203,35 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             attributes: Default::default(),
         },
     );
+    // Deletes: recorded servers the desired file no longer names. Creates: entries
+    // without `id` on empty gateways. Updates: recorded servers whose desired
+    // `client_ip_pool` differs from the one they have.
+    let mut desired_text = DESIRED.to_owned();
     let mut gateway_of = BTreeMap::new();
-    for i in 0..scenario.deletes {
+    for i in 0..scenario.count {
         let (g, before) = scenario.layout(i);
         let (id, gateway) = (format!("iss-{i:06}"), format!("vpn-{g:06}"));
-        world.add_server(&id, &gateway, REGION);
+        let name = format!("s{i:06}");
+        if scenario.op == Op::Create {
+            world.add_gateway(&gateway, REGION);
+            desired_text.push_str(&format!(
+                "  {name}:\n    vpn_gateway: {gateway}\n    local_subnet: {LOCAL_SUBNET}\n    client_ip_pool: {POOL_AFTER}\n"
+            ));
+            continue;
+        }
+        let server = world.add_server(&id, &gateway, REGION);
+        let mut attributes = BTreeMap::new();
+        if scenario.op == Op::Update {
+            server.local_subnet = Some(LOCAL_SUBNET.into());
+            server.client_ip_pool = Some(POOL_BEFORE.into());
+            attributes.insert("local_subnet".to_owned(), LOCAL_SUBNET.to_owned());
+            attributes.insert("client_ip_pool".to_owned(), POOL_BEFORE.to_owned());
+            desired_text.push_str(&format!(
+                "  {name}:\n    vpn_gateway: {gateway}\n    id: {id}\n    local_subnet: {LOCAL_SUBNET}\n    client_ip_pool: {POOL_AFTER}\n"
+            ));
+        }
         gateway_of.insert(id.clone(), gateway.clone());
-        let address: vpnform::Address = format!("ipsec_server.s{i:06}").parse().unwrap();
+        let address: vpnform::Address = format!("ipsec_server.{name}").parse().unwrap();
         let depends_on: Vec<vpnform::Address> = before
             .map(|j| format!("ipsec_server.s{j:06}").parse().unwrap())
             .into_iter()
@@ -184,7 +245,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
                 depends_on,
                 protect: false,
                 psk: None,
-                attributes: Default::default(),
+                attributes,
             },
         );
     }
@@ -215,7 +276,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             std::process::id(),
             NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
-        let text = DESIRED.replacen(
+        let text = desired_text.replacen(
             "defaults:",
             &format!("backend:\n  postgres: {{ schema: {schema} }}\ndefaults:"),
             1,
@@ -230,16 +291,16 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         .expect("init --migrate-state");
         std::fs::remove_file(vpnform::state::state_path(&state_dir)).expect("local state");
     } else {
-        std::fs::write(&desired, DESIRED).expect("desired file");
+        std::fs::write(&desired, &desired_text).expect("desired file");
     }
     let cloud = Cloud {
         target: Target::Client(client),
         parallelism: 10,
         max_rate: ClientOptions::default().requests_per_second as u32,
     };
-    // Without the plan: the deletes of an offline plan saved beforehand, as `vpnform
+    // Without the plan: the actions of an offline plan saved beforehand, as `vpnform
     // apply FILE` runs them.
-    let plan_file = (!scenario.with_plan).then(|| dir.path().join("deletes.plan"));
+    let plan_file = (!scenario.with_plan).then(|| dir.path().join("saved.plan"));
     if let Some(out) = &plan_file {
         let plan = ops::plan::run(
             &PlanRequest {
@@ -257,7 +318,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         )
         .await
         .expect("offline plan");
-        assert_eq!(plan.count(ActionKind::Delete), scenario.deletes);
+        assert_eq!(plan.count(scenario.op.kind()), scenario.count);
     }
     let request = ApplyRequest {
         desired,
@@ -282,11 +343,17 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     };
     let started = Instant::now();
     // With the plan: what `vpnform apply --auto-approve` runs (refresh, every DryRun
-    // precheck, then the deletes and their waits).
+    // precheck, then the mutations and their waits).
     let applied = ops::apply::run(&request, Arc::new(Quiet), |_| Ok(true)).await;
     let wall = started.elapsed();
     let journal = applied.as_ref().ok().map(|a| a.journal);
     let calls = sandbox.calls();
+    // A created server's id is in the answer, which the call log does not hold.
+    for effect in sandbox.audit() {
+        if effect.action == "CreateIpsecServer" {
+            gateway_of.insert(effect.resource, effect.vpn_gateway);
+        }
+    }
     sandbox.shutdown().await;
     let log = std::mem::take(&mut *log.lock().unwrap());
     if std::env::var_os("VPNFORM_BENCH_TIMELINE").is_some() {
@@ -318,10 +385,10 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             .chain_bound()
             .max(rate_floor.unwrap_or(Duration::ZERO)),
         throttled,
-        median_delay: median_delay(&log, &gateway_of),
+        median_delay: median_delay(&log, scenario.op, &gateway_of),
         journal,
-        deletes_span: deletes_span(&log),
-        ok: applied.is_ok_and(|a| a.outcome.count(ActionKind::Delete) == scenario.deletes),
+        mutations_span: mutations_span(&log, scenario.op),
+        ok: applied.is_ok_and(|a| a.outcome.count(scenario.op.kind()) == scenario.count),
         scenario,
         mode,
         wall,
@@ -330,11 +397,13 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     }
 }
 
-/// For every accepted delete: from the instant its gateway turned active (the delete's
-/// effect plus the configure time) to the next call concerning it (the List confirming
-/// the server, or the next delete on the gateway); the median of those.
+/// For every accepted mutation: from the instant its gateway turned active (the
+/// mutation's effect plus the configure time) to the next call concerning it (the List
+/// confirming the server, or the next mutation on the gateway); the median of those.
+/// `gateway_of`: every server's gateway, the created ones included.
 fn median_delay(
     log: &[(Instant, sandbox::CallLog)],
+    op: Op,
     gateway_of: &BTreeMap<String, String>,
 ) -> Option<Duration> {
     let param = |c: &sandbox::CallLog, k: &str| {
@@ -343,32 +412,43 @@ fn median_delay(
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.clone())
     };
+    // The gateway a mutation call names (a create names it, the others their server).
+    let gateway_of_call = |c: &sandbox::CallLog| match op {
+        Op::Create => param(c, "VpnGatewayId"),
+        _ => param(c, "IpsecServerId").and_then(|s| gateway_of.get(&s).cloned()),
+    };
+    let created_on: BTreeMap<&String, &String> =
+        gateway_of.iter().map(|(server, gw)| (gw, server)).collect();
     let mut delays = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (at, call) in log {
-        if call.action != "DeleteIpsecServer" || call.status != 200 {
+        if call.action != op.action() || call.status != 200 {
             continue;
         }
-        let Some(server) = param(call, "IpsecServerId") else {
+        let Some(gateway) = gateway_of_call(call) else {
+            continue;
+        };
+        let server = match op {
+            Op::Create => created_on.get(&gateway).map(|s| (*s).clone()),
+            _ => param(call, "IpsecServerId"),
+        };
+        let Some(server) = server else {
             continue;
         };
         if !seen.insert(server.clone()) {
             continue;
         }
-        let gateway = &gateway_of[&server];
         let active = *at + CONFIGURE;
-        let next =
-            log.iter()
-                .filter(|(t, _)| *t >= active)
-                .find(|(_, c)| match c.action.as_str() {
-                    "ListIpsecServers" => c
-                        .params
-                        .iter()
-                        .any(|(k, v)| k.starts_with("IpsecServerId.") && *v == server),
-                    "DeleteIpsecServer" => param(c, "IpsecServerId")
-                        .is_some_and(|s| gateway_of.get(&s) == Some(gateway)),
-                    _ => false,
-                });
+        let next = log.iter().filter(|(t, _)| *t >= active).find(|(_, c)| {
+            if c.action == "ListIpsecServers" {
+                c.params.iter().any(|(k, v)| {
+                    (k.starts_with("IpsecServerId.") && *v == server)
+                        || (k == "VpnGatewayId" && *v == gateway)
+                })
+            } else {
+                c.action == op.action() && gateway_of_call(c).as_ref() == Some(&gateway)
+            }
+        });
         if let Some((t, _)) = next {
             delays.push(*t - active);
         }
@@ -413,12 +493,13 @@ fn timeline(name: &str, started: Instant, log: &[(Instant, sandbox::CallLog)]) {
     }
 }
 
-/// From the first to the last accepted real delete (DryRun prechecks aside), and how many.
-fn deletes_span(log: &[(Instant, sandbox::CallLog)]) -> Option<(Duration, usize)> {
+/// From the first to the last accepted real mutation (DryRun prechecks aside), and how
+/// many.
+fn mutations_span(log: &[(Instant, sandbox::CallLog)], op: Op) -> Option<(Duration, usize)> {
     let sent: Vec<Instant> = log
         .iter()
         .filter(|(_, c)| {
-            c.action == "DeleteIpsecServer"
+            c.action == op.action()
                 && c.status == 200
                 && !c.params.iter().any(|(k, v)| k == "DryRun" && v == "true")
         })
@@ -436,9 +517,10 @@ async fn main() {
     let quick = std::env::args().any(|a| a == "--quick")
         || std::env::var_os("VPNFORM_BENCH_QUICK").is_some_and(|v| v != "0");
     let scale = if quick { 10 } else { 1 };
-    let plain = |name: String, deletes, gateways, chains| Scenario {
+    let plain = |name: String, count, gateways, chains| Scenario {
         name,
-        deletes,
+        op: Op::Delete,
+        count,
         gateways,
         chains,
         limit: None,
@@ -527,6 +609,37 @@ async fn main() {
                 None,
             )
         },
+        // Issue 12: the create and update counterparts of the rated plan + apply.
+        Scenario {
+            op: Op::Create,
+            with_plan: true,
+            limit: Some(40.0),
+            ..plain(
+                format!(
+                    "plan + apply, {} creates on {} gateways, sandbox limit 40/s per action",
+                    500 / scale,
+                    500 / scale
+                ),
+                500 / scale,
+                500 / scale,
+                None,
+            )
+        },
+        Scenario {
+            op: Op::Update,
+            with_plan: true,
+            limit: Some(40.0),
+            ..plain(
+                format!(
+                    "plan + apply, {} updates on {} gateways (client_ip_pool), sandbox limit 40/s per action",
+                    500 / scale,
+                    500 / scale
+                ),
+                500 / scale,
+                500 / scale,
+                None,
+            )
+        },
     ];
     let modes = [
         Mode::Vpnform,
@@ -570,11 +683,11 @@ async fn main() {
         if quick { ", --quick sizes" } else { "" }
     );
     println!(
-        "| scenario | mode | wall | cloud's bound (chain / calls at the sandbox's limit) | ratio | API calls per delete (Delete/Describe*/List) | answers throttled | median active-to-next-action |"
+        "| scenario | mode | wall | cloud's bound (chain / calls at the sandbox's limit) | ratio | API calls per operation (mutation/Describe*/List) | answers throttled | median active-to-next-action |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for row in rows.values() {
-        let n = row.scenario.deletes as f64;
+        let n = row.scenario.count as f64;
         let get = |k: &str| row.calls.get(k).copied().unwrap_or(0) as f64;
         let total: u64 = row.calls.values().sum();
         let describe = get("DescribeVpnGateway") + get("DescribeVpnGateways");
@@ -589,7 +702,7 @@ async fn main() {
             row.wall.as_secs_f64() / row.bound.as_secs_f64(),
             if row.ok { "" } else { " (FAILED)" },
             total as f64 / n,
-            get("DeleteIpsecServer") / n,
+            get(row.scenario.op.action()) / n,
             describe / n,
             get("ListIpsecServers") / n,
             100.0 * row.throttled as f64 / total.max(1) as f64,
@@ -598,13 +711,13 @@ async fn main() {
         );
     }
     println!(
-        "\nWhere the time goes:\n\n| scenario | mode | state writes per delete | changes per write | mean write | longest write | deletes accepted: first to last | their rate |"
+        "\nWhere the time goes:\n\n| scenario | mode | state writes per operation | changes per write | mean write | longest write | mutations accepted: first to last | their rate |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for row in rows.values() {
-        let n = row.scenario.deletes as f64;
+        let n = row.scenario.count as f64;
         let j = row.journal.unwrap_or_default();
-        let (span, accepted) = row.deletes_span.unwrap_or_default();
+        let (span, accepted) = row.mutations_span.unwrap_or_default();
         println!(
             "| {} | {} | {:.2} | {:.1} | {:.1} ms | {:.1} ms | {} | {:.1}/s |",
             row.scenario.name,

@@ -64,8 +64,9 @@ impl Connection {
 }
 
 /// Connects as `cloud` says. For a rehearsal, `state` and `desired` seed the sandbox's
-/// world: every recorded and every desired server exists on an active gateway. The one
-/// warning of an action's persistent throttling goes to `reporter`.
+/// world: every recorded and every desired server exists on an active gateway, and a
+/// recorded server whose desired `psk` names the recorded source holds the key read
+/// from it (in memory, as the cloud would). The one warning of an action's persistent throttling goes to `reporter`.
 pub async fn connect(
     cloud: &Cloud,
     state: &State,
@@ -97,6 +98,18 @@ pub async fn connect(
                     && !world.ipsec_servers.contains_key(id)
                 {
                     world.add_server(id, &server.vpn_gateway, &server.region);
+                }
+                // The state records the source a server's key was last set from, so the
+                // rehearsal's server holds that key: only a new source is a key change,
+                // as offline. A source that cannot be read seeds nothing; the plan then
+                // fails naming it.
+                if let (Some(source), Some(recorded)) =
+                    (&server.psk, state.resources.get(&server.address))
+                    && recorded.psk == Some(crate::state::PskRecord::of(source))
+                    && let Some(seeded) = world.ipsec_servers.get_mut(&recorded.id)
+                    && let Ok(key) = source.read(&server.address)
+                {
+                    seeded.psk = Some(key);
                 }
             }
             let config = SandboxConfig {

@@ -20,6 +20,7 @@ mod perf;
 mod plan;
 mod postgres;
 mod rates;
+mod rehearsal;
 mod reliability;
 mod sandbox;
 mod state;

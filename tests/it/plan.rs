@@ -137,24 +137,41 @@ fn quickstart_deletes_the_dependency_chain_dependents_first() {
     assert_eq!(
         headings,
         [
+            "  # ipsec_server.dev will be created",
             "  # ipsec_server.lab_ci will be destroyed",
             "  # ipsec_server.lab_monitoring will be destroyed",
             "  # ipsec_server.lab will be destroyed",
             "  # ipsec_server.sh_staging will be destroyed",
             "  # ipsec_server.sh_branch will be adopted: recorded in the state, nothing \
              changes in the cloud",
+            "  # ipsec_server.contractors will be updated in-place",
         ]
     );
-    // The whole plan: `waits for` under the dependent, the summary, the state diff.
+    // The whole plan: the create, `waits for` under the dependent, the adopt, the update
+    // of one field, the summary, the state diff.
     ws.vpnform(&["plan", "--offline"])
         .stdout(
             r#"Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
 
 Resource actions are indicated with the following symbols:
+  + create (create in the cloud, then record its id in the state)
   - destroy (delete in the cloud, then drop from the state)
   > adopt (record in the state; nothing changes in the cloud)
+  ~ update in-place (UpdateIpsecServer with the changed fields)
 
 vpnform will perform the following actions:
+
+  # ipsec_server.dev will be created
+  # (because ipsec_server.dev is in the desired state without an id)
+  + resource "ipsec_server" "dev" {
+      + id             = (known after apply)
+      + vpn_gateway    = "vpn-bp1k8w2dq7xnv0cmh3rfa"
+      + region         = "cn-hangzhou"
+      + client_ip_pool = "10.11.0.0/16"
+      + local_subnet   = "10.1.0.0/24"
+      + name           = "dev"
+    }
+    precheck: skipped (--offline)
 
   # ipsec_server.lab_ci will be destroyed
   # (because ipsec_server.lab_ci is not in the desired state)
@@ -220,14 +237,21 @@ vpnform will perform the following actions:
       > region      = "cn-shanghai"
     }
 
-Plan: 0 to add, 0 to change, 4 to destroy, 1 to adopt, 0 to forget.
-Plan hash: 5016f54e8c39b786f09ff1eb2426a3d3a5131e3f4cdb73bcb8185061de37eadf
+  # ipsec_server.contractors will be updated in-place
+  # (because its managed attributes differ from the desired state)
+  ~ resource "ipsec_server" "contractors" {
+      ~ client_ip_pool = 10.9.0.0/16 -> 10.19.0.0/16
+    }
+    precheck: skipped (--offline)
+
+Plan: 1 to add, 1 to change, 4 to destroy, 1 to adopt, 0 to forget.
+Plan hash: 9524fa25ac561b46879a9addbb6ba91a810c9e955ba96ef74d9cb9c58e63e4e2
 
 State file changes (state/vpnform.state.yaml):
 
 --- a/state/vpnform.state.yaml
 +++ b/state/vpnform.state.yaml
-@@ -1,7 +1,7 @@
+@@ -1,48 +1,25 @@
  # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
  version: 1
  lineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a
@@ -236,7 +260,11 @@ State file changes (state/vpnform.state.yaml):
  resources:
    ipsec_server.contractors:
      id: iss-bp191dhodzdoc9is0j8ht
-@@ -12,37 +12,6 @@
+     region: cn-hangzhou
+     vpn_gateway: vpn-bp12z9ri19r0wyojfljoo
+     attributes:
+-      client_ip_pool: 10.9.0.0/16
++      client_ip_pool: 10.19.0.0/16
        internet_ip: "47.98.112.31"
        local_subnet: 10.0.8.0/24
        name: contractors
@@ -262,19 +290,25 @@ State file changes (state/vpnform.state.yaml):
 -      name: lab-ci
 -  ipsec_server.lab_monitoring:
 -    id: iss-bp1plpft75v2seh60kvj5
--    region: cn-hangzhou
++  ipsec_server.dev:
++    id: (known after apply)
+     region: cn-hangzhou
 -    vpn_gateway: vpn-bp1zzg4zdmen2khvdgaj8
 -    depends_on:
 -    - ipsec_server.lab
--    attributes:
++    vpn_gateway: vpn-bp1k8w2dq7xnv0cmh3rfa
+     attributes:
 -      client_ip_pool: 10.21.0.0/16
 -      internet_ip: "47.98.140.12"
 -      local_subnet: 172.16.16.0/20
 -      name: lab-monitoring
++      client_ip_pool: 10.11.0.0/16
++      local_subnet: 10.1.0.0/24
++      name: dev
    ipsec_server.office:
      id: iss-bp1ujzde8gxd6ncf10epf
      region: cn-hangzhou
-@@ -53,6 +22,10 @@
+@@ -53,6 +30,10 @@
        internet_ip: "47.98.112.4"
        local_subnet: 10.0.0.0/24
        name: office
@@ -285,7 +319,7 @@ State file changes (state/vpnform.state.yaml):
    ipsec_server.sh_dr:
      id: iss-uf6q7xkwo886vompzom75
      region: cn-shanghai
-@@ -73,13 +46,4 @@
+@@ -73,13 +54,4 @@
        internet_ip: "101.132.18.21"
        local_subnet: 10.32.0.0/20
        name: sh-office
@@ -506,6 +540,8 @@ fn json_lines_have_terraforms_shape() {
             "planned_change",
             "planned_change",
             "planned_change",
+            "planned_change",
+            "planned_change",
             "change_summary"
         ]
     );
@@ -516,7 +552,8 @@ fn json_lines_have_terraforms_shape() {
     }
     assert_eq!(lines[0]["vpnform"], env!("CARGO_PKG_VERSION"));
     assert_eq!(lines[0]["ui"], "1.2");
-    let change = &lines[1]["change"];
+    assert_eq!(lines[1]["change"]["action"], "create");
+    let change = &lines[2]["change"];
     assert_eq!(change["resource"]["addr"], "ipsec_server.lab_ci");
     assert_eq!(change["resource"]["resource_type"], "ipsec_server");
     assert_eq!(change["resource"]["resource_name"], "lab_ci");
@@ -524,15 +561,16 @@ fn json_lines_have_terraforms_shape() {
     assert_eq!(change["reason"], "removed from desired state");
     assert_eq!(change["precheck"]["result"], "skipped");
     assert_eq!(change["client_token"].as_str().unwrap().len(), 40);
-    assert_eq!(lines[5]["change"]["action"], "adopt");
-    let summary = &lines[6];
+    assert_eq!(lines[6]["change"]["action"], "adopt");
+    assert_eq!(lines[7]["change"]["action"], "update");
+    let summary = &lines[8];
     assert_eq!(
         summary["@message"],
-        "Plan: 0 to add, 0 to change, 4 to destroy, 1 to adopt, 0 to forget."
+        "Plan: 1 to add, 1 to change, 4 to destroy, 1 to adopt, 0 to forget."
     );
     assert_eq!(
         summary["changes"],
-        serde_json::json!({"add": 0, "change": 0, "remove": 4, "adopt": 1, "forget": 0,
+        serde_json::json!({"add": 1, "change": 1, "remove": 4, "adopt": 1, "forget": 0,
                            "operation": "plan"})
     );
 }
@@ -572,7 +610,7 @@ fn out_then_show_renders_the_same_plan() {
         saved["plan_hash"].as_str().unwrap(),
         plan_hash_of(&out.stdout)
     );
-    assert_eq!(saved["actions"].as_array().unwrap().len(), 5);
+    assert_eq!(saved["actions"].as_array().unwrap().len(), 7);
     assert_eq!(saved["desired_sha256"].as_str().unwrap().len(), 64);
 
     // The same blocks, summary, hash and state diff, under a header saying what the
@@ -596,7 +634,7 @@ fn out_then_show_renders_the_same_plan() {
     assert_eq!(documents.len(), 1, "{}", json.stdout);
     assert_eq!(
         documents[0]["resource_changes"].as_array().unwrap().len(),
-        5
+        7
     );
 }
 

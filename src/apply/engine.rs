@@ -259,7 +259,7 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
                 };
                 match client.list_ipsec_servers(&request).await {
                     Ok(listed) => match listed.iter().find(|s| &s.id == id) {
-                        Some(server) => Change::Refreshed {
+                        Some(server) => Change::UpdateResolved {
                             address: p.address.clone(),
                             attributes: crate::plan::calls::attributes(server),
                         },

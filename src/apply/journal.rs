@@ -27,7 +27,7 @@ pub enum Change {
     },
     /// A journaled update the plan no longer makes (the cloud holds its values): record
     /// the attributes the cloud lists and drop its pending entry.
-    Refreshed {
+    UpdateResolved {
         address: Address,
         attributes: std::collections::BTreeMap<String, String>,
     },
@@ -204,7 +204,7 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
             remove_pending(state, address) || removed
         }
         Change::Abandoned { address } => remove_pending(state, address),
-        Change::Refreshed {
+        Change::UpdateResolved {
             address,
             attributes,
         } => {

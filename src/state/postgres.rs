@@ -760,7 +760,7 @@ impl Backend for Postgres {
             if got {
                 break;
             }
-            let holder = self.holder(&self.client);
+            let holder = self.holder_once_written();
             let waited = start.elapsed();
             if waited >= timeout {
                 return Err(StateError::Locked {
@@ -821,6 +821,20 @@ impl Backend for Postgres {
 }
 
 impl Postgres {
+    /// The lock's holder. The winner writes it just after taking the advisory lock, so
+    /// a loser that asks in between finds none: it asks again for up to a second before
+    /// saying the holder is unknown.
+    fn holder_once_written(&self) -> Option<LockHolder> {
+        let start = Instant::now();
+        loop {
+            let holder = self.holder(&self.client);
+            if holder.is_some() || start.elapsed() >= Duration::from_secs(1) {
+                return holder;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn assemble(&self, rows: Rows) -> Result<Option<State>, StateError> {
         let corrupt = |what: String, message: String| PgError::Corrupt {
             schema: self.schema.clone(),

@@ -27,6 +27,9 @@ pub struct Json {
     ui: Ui,
     clock: Clock,
     planning: super::Planning,
+    /// Held from an event's stamp to its line being written: events of actions running
+    /// side by side reach stdout in the order of their `@timestamp`s.
+    order: std::sync::Mutex<()>,
 }
 
 impl Json {
@@ -40,6 +43,7 @@ impl Json {
             planning: super::Planning::new(&ui, true),
             ui,
             clock,
+            order: std::sync::Mutex::new(()),
         }
     }
 
@@ -433,6 +437,7 @@ impl Json {
 
 impl Reporter for Json {
     fn event(&self, event: &Event<'_>) {
+        let _in_order = self.order.lock().unwrap_or_else(|e| e.into_inner());
         if self.planning.event(event) {
             return;
         }

@@ -365,6 +365,7 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
                 attributes: Default::default(),
                 changes: Vec::new(),
                 psk: None,
+                replaced: None,
             },
             token: p.client_token.clone(),
             journaled: true,

@@ -379,6 +379,7 @@ mod tests {
                 protect: false,
                 psk: None,
                 attributes: Default::default(),
+                deposed: None,
             },
         );
         s

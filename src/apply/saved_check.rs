@@ -219,6 +219,11 @@ pub fn remaining(plan: &Plan, state: &State) -> Vec<crate::plan::Action> {
         .filter(|a| match a.action {
             ActionKind::Delete | ActionKind::Forget => state.resources.contains_key(&a.address),
             ActionKind::Adopt | ActionKind::Create => !state.resources.contains_key(&a.address),
+            // Until the new server is recorded, the address records the old one.
+            ActionKind::Replace => state
+                .resources
+                .get(&a.address)
+                .is_some_and(|r| r.id == a.id),
             // Recording the desired values again is harmless.
             ActionKind::Update => state.resources.contains_key(&a.address),
         })
@@ -412,6 +417,13 @@ fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
             .collect();
         format!("{{{}}}", parts.join(", "))
     };
+    // The delete half's place; its token and precheck follow from the hash, as the
+    // create half's do.
+    let replaced = |a: &Action| {
+        a.replaced.as_ref().map_or("none".into(), |old| {
+            format!("{} in {}", old.vpn_gateway, old.region)
+        })
+    };
     let mut fields: Vec<(&'static str, String, String)> = vec![
         (
             "action",
@@ -441,6 +453,7 @@ fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
             derived.protect.to_string(),
         ),
         ("reason", saved.reason.clone(), derived.reason.clone()),
+        ("replaced", replaced(saved), replaced(derived)),
         ("changes", changes(saved), changes(derived)),
     ];
     if derived.action != ActionKind::Adopt {
@@ -555,6 +568,7 @@ mod tests {
             protect,
             psk: None,
             attributes: BTreeMap::new(),
+            deposed: None,
         }
     }
 

@@ -14,7 +14,7 @@ use super::{Cloud, Event, Item, PlanShown, Reporter, Several, empty_state, refus
 use crate::apply::saved_check::{self, Start};
 use crate::apply::{ApplyOptions, Journal, Outcome, execute};
 use crate::config::Desired;
-use crate::plan::{Action, ActionKind, Plan, online, saved};
+use crate::plan::{Action, Plan, online, saved};
 use crate::state::{ApplyingPlan, State};
 
 /// What to apply.
@@ -234,10 +234,7 @@ fn load(
     let place = super::state_place(backend);
     let actions = saved_check::derive(&plan, path, start, state, &place, &desired)?;
     // Limits apply to a saved plan as to a fresh one.
-    let deletes = actions
-        .iter()
-        .filter(|a| a.action == ActionKind::Delete)
-        .count();
+    let deletes = crate::plan::plan_deletes(&actions);
     if let Some(max) = request.max_deletes
         && deletes > max
     {

@@ -16,6 +16,7 @@ fn resource(id: &str, depends_on: &[&str]) -> Resource {
         protect: false,
         psk: None,
         attributes: BTreeMap::new(),
+        deposed: None,
     }
 }
 

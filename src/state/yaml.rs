@@ -86,6 +86,7 @@ pub(super) mod tests {
                     ("local_subnet".to_string(), "10.0.0.0/24".to_string()),
                 ]
                 .into(),
+                deposed: None,
             },
         );
         s.resources.insert(
@@ -98,6 +99,7 @@ pub(super) mod tests {
                 protect: false,
                 psk: None,
                 attributes: BTreeMap::new(),
+                deposed: None,
             },
         );
         s

@@ -189,6 +189,7 @@ fn verb(action: ActionKind) -> (&'static str, &'static str, &'static str) {
         ActionKind::Adopt => ("Adopting...", "Still adopting...", "Adoption complete"),
         ActionKind::Forget => ("Forgetting...", "Still forgetting...", "Forgotten"),
         ActionKind::Update => ("Updating...", "Still updating...", "Update complete"),
+        ActionKind::Replace => ("Replacing...", "Still replacing...", "Replacement complete"),
     }
 }
 

@@ -816,6 +816,7 @@ fn resource() -> impl Strategy<Value = Resource> {
                 protect,
                 psk: None,
                 attributes,
+                deposed: None,
             },
         )
 }

@@ -1,0 +1,349 @@
+//! Replace end to end (issue #12): a created entry whose `vpn_gateway` or `region`
+//! changed is created anew on the new gateway, then the old server is deleted. The real
+//! binary against the sandbox on 127.0.0.1:0, asserted from its whole output, the state
+//! file, the sandbox's audit log and its wire log (what was sent, and when).
+
+use std::time::Duration;
+
+use vpnform::sandbox::World;
+use vpnform::state::State;
+
+use crate::support::{Cloud, Workspace, configuring, param};
+
+const PSK: &str = "replace-canary-psk-41c9";
+const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
+const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
+const REQUEST_ID: &str = r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}";
+
+/// `office` without an id, on `gateway`.
+fn desired(gateway: &str) -> String {
+    format!(
+        "version: 1
+defaults: {{region: cn-hangzhou}}
+ipsec_servers:
+  office:
+    vpn_gateway: {gateway}
+    name: office
+    local_subnet: [10.0.0.0/24]
+    client_ip_pool: 10.8.0.0/16
+    psk: {{env: OFFICE_PSK}}
+"
+    )
+}
+
+/// The state of a run that created `office` as `iss-office` on `vpn-a`; `protect` and
+/// `pending` as given.
+fn recorded(protect: bool, extra: &str, pending: &str) -> String {
+    format!(
+        "version: 1
+lineage: {LINEAGE}
+serial: 3
+resources:
+  ipsec_server.office:
+    id: iss-office
+    region: cn-hangzhou
+    vpn_gateway: vpn-a
+{}    psk:
+      env: OFFICE_PSK
+    attributes:
+      client_ip_pool: 10.8.0.0/16
+      local_subnet: 10.0.0.0/24
+      name: office
+{extra}pending:{pending}
+",
+        if protect { "    protect: true\n" } else { "" }
+    )
+}
+
+/// `iss-office` on `vpn-a`, and a free `vpn-b`.
+fn world() -> World {
+    let mut world = crate::support::world_of(&recorded(false, "", " []"));
+    world.ipsec_servers.get_mut("iss-office").unwrap().psk =
+        Some(vpnform::secret::Secret::new(PSK));
+    world.add_gateway("vpn-b", "cn-hangzhou").internet_ip = Some("47.98.2.2".into());
+    world.check().unwrap();
+    world
+}
+
+fn cloud() -> Cloud {
+    Cloud::start(configuring(Duration::from_millis(150)), world())
+}
+
+fn read_state(ws: &Workspace) -> State {
+    vpnform::state::read(&ws.path().join("state"))
+        .expect("state reads")
+        .expect("state exists")
+}
+
+const REPLACE_PLAN: &str = r#"Resource actions are indicated with the following symbols:
+  -/+ replace (create the new server, then destroy the old one)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.office must be replaced
+  # (because its vpn_gateway changed in the desired state: the new server is created before the old one is destroyed)
+-/+ resource "ipsec_server" "office" {
+      ~ id             = "iss-office" -> (known after apply)
+      ~ vpn_gateway    = "vpn-a" -> "vpn-b" # forces replacement
+        region         = "cn-hangzhou"
+        client_ip_pool = "10.8.0.0/16"
+        local_subnet   = "10.0.0.0/24"
+        name           = "office"
+        psk            = (sensitive, from env OFFICE_PSK)
+    }
+    precheck of the create on vpn-b: passed (DryRunOperation, RequestId [REQUEST_ID])
+    precheck of the delete of iss-office: passed (DryRunOperation, RequestId [REQUEST_ID])
+
+Plan: 1 to add, 0 to change, 1 to destroy, 0 to adopt, 0 to forget.
+Plan hash: 855d8d4693bd24029c5539de82551d40ddd148cd092d02966c7700688b946440
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,12 +1,12 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 4
+ resources:
+   ipsec_server.office:
+-    id: iss-office
++    id: (known after apply)
+     region: cn-hangzhou
+-    vpn_gateway: vpn-a
++    vpn_gateway: vpn-b
+     psk:
+       env: OFFICE_PSK
+     attributes:
+"#;
+
+/// Done when (issue #12): changing a created entry's gateway plans `-/+` with both
+/// halves prechecked by DryRun (no ClientToken on either).
+#[test]
+fn changing_a_created_entrys_gateway_plans_a_replace_with_both_halves_prechecked() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .filter(REQUEST_ID, "[REQUEST_ID]")
+        .stdout(format!(
+            "{REPLACE_PLAN}\nSaved the plan to: plan.json\n\nTo perform exactly these actions, run:\n    vpnform apply plan.json\n"
+        ))
+        .run();
+    // Both halves prechecked with DryRun and no ClientToken: the create on the new
+    // gateway with the desired values and the key, the delete of the old server.
+    let mut dry_runs: Vec<(String, Vec<(String, String)>)> = cloud
+        .wire
+        .calls()
+        .into_iter()
+        .filter(|c| c.action.ends_with("IpsecServer") && c.action != "ListIpsecServers")
+        .map(|c| (c.action.clone(), own_params(&c)))
+        .collect();
+    // Sent side by side: compared in a fixed order.
+    dry_runs.sort();
+    assert_eq!(
+        dry_runs,
+        vec![
+            (
+                "CreateIpsecServer".to_string(),
+                pairs(&[
+                    ("ClientIpPool", "10.8.0.0/16"),
+                    ("DryRun", "true"),
+                    ("IpSecServerName", "office"),
+                    ("LocalSubnet", "10.0.0.0/24"),
+                    ("Psk", "***"),
+                    ("PskEnabled", "true"),
+                    ("RegionId", "cn-hangzhou"),
+                    ("VpnGatewayId", "vpn-b"),
+                ])
+            ),
+            (
+                "DeleteIpsecServer".to_string(),
+                pairs(&[
+                    ("DryRun", "true"),
+                    ("IpsecServerId", "iss-office"),
+                    ("RegionId", "cn-hangzhou"),
+                ])
+            ),
+        ]
+    );
+    // The saved plan carries the replace with the two tokens.
+    let saved: serde_json::Value = serde_json::from_str(&ws.read("plan.json")).unwrap();
+    let action = &saved["actions"][0];
+    assert_eq!(action["action"], "replace");
+    assert_eq!(action["id"], "iss-office");
+    assert_eq!(action["vpn_gateway"], "vpn-b");
+    assert_eq!(action["replaced"]["vpn_gateway"], "vpn-a");
+    let (create, delete) = tokens(&saved);
+    assert_ne!(create, delete);
+    assert!(
+        create.starts_with("vpnform-") && create.len() == 40,
+        "{create}"
+    );
+    assert!(
+        delete.starts_with("vpnform-") && delete.len() == 40,
+        "{delete}"
+    );
+}
+
+/// A saved plan's replace tokens: the create half's, the delete half's.
+fn tokens(saved: &serde_json::Value) -> (String, String) {
+    let action = &saved["actions"][0];
+    (
+        action["client_token"].as_str().unwrap().to_owned(),
+        action["replaced"]["client_token"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+/// The parameters of a logged call other than the signature's common ones.
+fn own_params(call: &vpnform::sandbox::CallLog) -> Vec<(String, String)> {
+    const COMMON: &[&str] = &[
+        "Action",
+        "Version",
+        "Format",
+        "AccessKeyId",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "Timestamp",
+    ];
+    let mut own: Vec<(String, String)> = call
+        .params
+        .iter()
+        .filter(|(k, _)| !COMMON.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    own.sort();
+    own
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A protected server is never replaced (its old server would be deleted): refused as a
+/// protected delete is, naming `vpnform state unprotect`; nothing is sent.
+#[test]
+fn a_protected_server_is_never_replaced() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(true, "", " []"), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan"])
+        .code(1)
+        .stdout("")
+        .stderr(
+            "error: ipsec_server.office is protected (`protect: true`), and its vpn_gateway \
+             changed from vpn-a to vpn-b in the desired state, so the plan would replace it: \
+             create a new server and delete the old one; put vpn_gateway back to vpn-a, or run \
+             `vpnform state unprotect ipsec_server.office` (and drop `protect: true` from the \
+             desired entry) first if it really must be replaced\n",
+        )
+        .run();
+    assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
+    assert!(cloud.wire.sent("DeleteIpsecServer").is_empty());
+}
+
+/// An entry that names its server by `id` cannot move to another gateway: still an
+/// error, as before replace existed.
+#[test]
+fn an_explicit_id_on_another_gateway_is_still_an_error() {
+    let cloud = cloud();
+    let with_id = desired("vpn-b").replace(
+        "    vpn_gateway: vpn-b\n",
+        "    vpn_gateway: vpn-b\n    id: iss-office\n",
+    );
+    let ws = cloud
+        .workspace(&recorded(false, "", " []"), &with_id)
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "--offline"])
+        .code(1)
+        .stdout("")
+        .stderr(
+            "error: ipsec_server.office: the desired vpn_gateway vpn-b differs from the recorded \
+             vpn_gateway vpn-a; vpnform does not replace servers. If vpn-b is the server to \
+             keep, run `vpnform state rm ipsec_server.office` (nothing changes in the cloud) and \
+             plan again to adopt it\n",
+        )
+        .run();
+}
+
+/// `--max-deletes` counts the old server a replace deletes.
+#[test]
+fn max_deletes_counts_a_replaces_delete() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "--offline", "--max-deletes", "0"])
+        .code(1)
+        .stdout("")
+        .stderr(
+            "error: the plan would delete 1 IPsec servers, more than --max-deletes 0 allows; \
+             check the desired file, or raise --max-deletes if this is intended\n",
+        )
+        .run();
+    ws.vpnform(&["plan", "--offline", "--max-deletes", "1"])
+        .any_stdout()
+        .run();
+}
+
+/// `--json`: the replace is one `planned_change` with `action: "replace"` (Terraform's
+/// machine UI word), both halves' tokens and prechecks, and the summary counts it as
+/// one to add and one to remove.
+#[test]
+fn a_replace_in_json_lines() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    let out = ws.run(&["plan", "--json", "--out", "plan.json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let change = lines
+        .iter()
+        .find(|l| l["type"] == "planned_change")
+        .expect("a planned_change line");
+    let saved: serde_json::Value = serde_json::from_str(&ws.read("plan.json")).unwrap();
+    let (create, delete) = tokens(&saved);
+    assert_eq!(change["@message"], "ipsec_server.office: Plan to replace");
+    let c = &change["change"];
+    assert_eq!(c["action"], "replace");
+    assert_eq!(c["id"], "iss-office");
+    assert_eq!(c["vpn_gateway"], "vpn-b");
+    assert_eq!(c["client_token"], create.as_str());
+    assert_eq!(c["precheck"]["result"], "passed");
+    assert_eq!(
+        c["replaced"]["vpn_gateway"],
+        "vpn-a",
+        "{}",
+        serde_json::to_string(c).unwrap()
+    );
+    assert_eq!(c["replaced"]["id"], "iss-office");
+    assert_eq!(c["replaced"]["client_token"], delete.as_str());
+    assert_eq!(c["replaced"]["precheck"]["result"], "passed");
+    assert_eq!(c["psk"]["source"], "env OFFICE_PSK");
+    let summary = lines
+        .iter()
+        .find(|l| l["type"] == "change_summary")
+        .unwrap();
+    assert_eq!(
+        summary["@message"],
+        "Plan: 1 to add, 0 to change, 1 to destroy, 0 to adopt, 0 to forget."
+    );
+    assert_eq!(summary["changes"]["add"], 1);
+    assert_eq!(summary["changes"]["remove"], 1);
+    assert!(!out.stdout.contains(PSK) && !out.stderr.contains(PSK));
+}

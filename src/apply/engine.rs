@@ -30,7 +30,7 @@ use crate::Address;
 use crate::cloud::{ApiError, Client, DeleteIpsecServer, ErrorClass};
 use crate::plan::{Action, ActionKind};
 use crate::secret::Secret;
-use crate::state::PendingOp;
+use crate::state::{Deposed, PendingOp};
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -101,10 +101,16 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Done actions of `kind`, a replace counting as a create and as a delete.
     pub fn count(&self, kind: ActionKind) -> usize {
         self.results
             .values()
-            .filter(|(k, r)| *k == kind && matches!(r, ActionResult::Done { .. }))
+            .filter(|(k, r)| {
+                (*k == kind
+                    || (*k == ActionKind::Replace
+                        && matches!(kind, ActionKind::Create | ActionKind::Delete)))
+                    && matches!(r, ActionResult::Done { .. })
+            })
             .count()
     }
 
@@ -159,6 +165,22 @@ struct Work {
     waits_for: Vec<Address>,
     /// Some other action waits for this one.
     has_dependents: bool,
+    /// Which half of a replace this is, if it is one.
+    half: Option<Half>,
+}
+
+/// The two halves of a replace, each on its own gateway.
+#[derive(Debug, Clone)]
+enum Half {
+    /// The create on the new gateway. Once it is confirmed, one write records the new
+    /// server, keeps the old one as `deposed` and journals its delete with `delete_token`.
+    Create {
+        deposed: Deposed,
+        delete_token: String,
+    },
+    /// The delete of the deposed old server: confirmed, it drops `deposed` (and its
+    /// pending entry), never the resource, which records the new server.
+    DeleteDeposed,
 }
 
 /// `(region, gateway id)`.
@@ -220,6 +242,9 @@ pub(crate) struct Execution<'a> {
     pub options: ApplyOptions,
     /// The PSKs read from their sources at the start of the run, by address.
     pub keys: BTreeMap<Address, Secret>,
+    /// The state's deposed servers (a replace's old ones), by address: their journaled
+    /// deletes are resolved first, and drop only `deposed`.
+    pub deposed: BTreeMap<Address, Deposed>,
 }
 
 /// Runs the actions (and resolves the pending operations), returning what happened to
@@ -237,8 +262,9 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         reporter,
         options,
         keys,
+        deposed,
     } = execution;
-    let works = works(actions, pending);
+    let works = works(actions, pending, &deposed);
     // A create or update journaled by an earlier run that this plan no longer makes: the
     // plan, made since, found nothing left to do for it (its effect holds, or the entry
     // is gone from the desired file), so the entry goes.
@@ -278,6 +304,33 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         holders: Mutex::new(HashMap::new()),
     });
 
+    // The deposed servers' deletes first, on their own: they share an address with
+    // whatever this plan does there, and nothing waits for them.
+    let (first, rest): (Vec<Work>, Vec<Work>) = works
+        .into_iter()
+        .partition(|w| matches!(w.half, Some(Half::DeleteDeposed)));
+    let mut outcome = Outcome::default();
+    for phase in [first, rest] {
+        for (address, kind, result) in run_all(&shared, phase).await {
+            // A failed deposed delete stays the address's result.
+            if outcome
+                .results
+                .get(&address)
+                .is_some_and(|(_, r)| !r.is_done())
+            {
+                continue;
+            }
+            outcome.results.insert(address, (kind, result));
+        }
+    }
+    outcome
+}
+
+/// Runs `works` side by side, each once those it waits for are done.
+async fn run_all(
+    shared: &Arc<Shared>,
+    works: Vec<Work>,
+) -> Vec<(Address, ActionKind, ActionResult)> {
     // A finished action publishes whether it succeeded; its dependents read it.
     let mut done: HashMap<Address, watch::Sender<Option<bool>>> = HashMap::new();
     for w in &works {
@@ -300,19 +353,32 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
             (address, kind, result)
         });
     }
-    let mut outcome = Outcome::default();
+    let mut results = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (address, kind, result) = joined.expect("an action task does not panic");
-        outcome.results.insert(address, (kind, result));
+        results.push(joined.expect("an action task does not panic"));
     }
-    outcome
+    results
 }
 
 /// The work list: every plan action, with the journal's token where an intent is
 /// pending, plus pending intents the plan does not name.
-fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
-    let pending_by_address: BTreeMap<&str, &PendingOp> =
-        pending.iter().map(|p| (p.address.as_str(), p)).collect();
+fn works(
+    actions: &[Action],
+    pending: &[PendingOp],
+    deposed: &BTreeMap<Address, Deposed>,
+) -> Vec<Work> {
+    // A deposed server's delete is its own work, never the plan's action there.
+    let is_deposed = |p: &PendingOp| {
+        p.action == "delete"
+            && deposed
+                .get(&p.address)
+                .is_some_and(|d| p.id.as_deref() == Some(d.id.as_str()))
+    };
+    let pending_by_address: BTreeMap<&str, &PendingOp> = pending
+        .iter()
+        .filter(|p| !is_deposed(p))
+        .map(|p| (p.address.as_str(), p))
+        .collect();
     let deletes: std::collections::BTreeSet<&str> = actions
         .iter()
         .filter(|a| a.action == ActionKind::Delete)
@@ -340,6 +406,7 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
                 waits_for: waits_for.remove(a.address.as_str()).unwrap_or_default(),
                 has_dependents: a.depends_on.iter().any(|b| deletes.contains(b.as_str())),
                 action: a.clone(),
+                half: None,
             }
         })
         .collect();
@@ -347,7 +414,7 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
         actions.iter().map(|a| a.address.as_str()).collect();
     for p in pending
         .iter()
-        .filter(|p| p.action == "delete" && !named.contains(p.address.as_str()))
+        .filter(|p| p.action == "delete" && (is_deposed(p) || !named.contains(p.address.as_str())))
     {
         works.push(Work {
             action: Action {
@@ -371,6 +438,7 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
             journaled: true,
             waits_for: vec![],
             has_dependents: false,
+            half: is_deposed(p).then_some(Half::DeleteDeposed),
         });
     }
     works
@@ -426,6 +494,9 @@ async fn run(
             ActionKind::Create => create(shared, &work, started, gateway)
                 .await
                 .map(|id| Finished::Done(Some(id))),
+            ActionKind::Replace => replace(shared, &work, started, gateway)
+                .await
+                .map(|id| Finished::Done(Some(id))),
             _ => adopt_then_update(shared, &work, started, gateway)
                 .await
                 .map(|()| Finished::Done(None)),
@@ -459,10 +530,16 @@ async fn run(
         }
         Ok(Finished::Done(new_id)) => {
             let elapsed = started.elapsed();
+            // A replace ends with its delete half, as Terraform's create-before-destroy
+            // does: its create half reported its own completion.
+            let (action, id) = match a.action {
+                ActionKind::Replace => (ActionKind::Delete, a.id.clone()),
+                kind => (kind, new_id.unwrap_or_else(|| a.id.clone())),
+            };
             shared.reporter.event(&Event::Complete {
                 address: a.address.clone(),
-                action: a.action,
-                id: new_id.unwrap_or_else(|| a.id.clone()),
+                action,
+                id,
                 elapsed,
             });
             ActionResult::Done { elapsed }
@@ -556,7 +633,7 @@ async fn delete(
 
     if work.journaled && !listed(shared, work, started, true).await? {
         // An earlier run's delete took effect and only its record was lost.
-        return record_deleted(shared, a).await.map(|()| false);
+        return record_deleted(shared, work).await.map(|()| false);
     }
 
     let request = DeleteIpsecServer {
@@ -580,7 +657,7 @@ async fn delete(
             Err(e) if e.class == ErrorClass::Contention => {
                 contention_waits += 1;
                 if contention_waits > shared.options.max_contention_waits {
-                    abandon(shared, a).await;
+                    abandon(shared, work).await;
                     return Err(format!(
                         "gateway {} stayed busy through {} waits: {}",
                         a.vpn_gateway, shared.options.max_contention_waits, e
@@ -590,7 +667,7 @@ async fn delete(
                 // the delete is done (ours, lost on the way, or someone else's); there:
                 // wait for its gateway (returns at once when it is idle), then retry.
                 if e.is_incorrect_status() && !listed(shared, work, started, true).await? {
-                    return record_deleted(shared, a).await.map(|()| false);
+                    return record_deleted(shared, work).await.map(|()| false);
                 }
                 shared.reporter.event(&Event::Queued {
                     address: a.address.clone(),
@@ -613,7 +690,7 @@ async fn delete(
                 // A refusal: this request had no effect. Unless an earlier run's request
                 // with this token may have had one, the intent is dropped.
                 if !work.journaled {
-                    abandon(shared, a).await;
+                    abandon(shared, work).await;
                     return Err(api_message(&e));
                 }
                 return Err(format!("{}; {KEPT}", api_message(&e)));
@@ -652,7 +729,7 @@ async fn delete(
                 // Learn it: the region's next waits first look when this one held.
                 shared.watch.confirmed_late(&a.region, accepted.elapsed());
             }
-            let recorded = record_deleted(shared, a).await;
+            let recorded = record_deleted(shared, work).await;
             drop(gateway);
             return recorded.map(|()| already_gone);
         }
@@ -736,7 +813,7 @@ where
                 contention_waits += 1;
                 if contention_waits > shared.options.max_contention_waits {
                     if !work.journaled {
-                        abandon(shared, a).await;
+                        abandon(shared, work).await;
                     }
                     return Err(format!(
                         "gateway {} stayed busy through {} waits: {}",
@@ -757,7 +834,7 @@ where
                 // A refusal: this request had no effect. Unless an earlier run's request
                 // with this token may have had one, the intent is dropped.
                 if !work.journaled {
-                    abandon(shared, a).await;
+                    abandon(shared, work).await;
                     return Err(api_message(&e));
                 }
                 return Err(format!("{}; {KEPT}", api_message(&e)));
@@ -839,7 +916,7 @@ async fn confirm_and_record(
         if let Some(server) = listed.iter().find(|s| s.id == id)
             && holds_intended(shared, a, server)
         {
-            return record_written(shared, a, id, server).await;
+            return record_written(shared, work, id, server).await;
         }
         recheck = if attempt == 0 {
             shared.watch.recheck_base(&a.region)
@@ -862,19 +939,43 @@ async fn confirm_and_record(
 
 async fn record_written(
     shared: &Shared,
-    a: &Action,
+    work: &Work,
     id: &str,
     server: &crate::cloud::IpsecServer,
 ) -> Result<(), String> {
+    let a = &work.action;
     let mut resource = a.resource_after();
     resource.id = id.to_owned();
     resource.attributes = crate::plan::calls::attributes(server);
-    shared
-        .journal
-        .record(Change::Written {
+    let change = match &work.half {
+        // The old server is deposed and its delete journaled in the same write, so no
+        // moment on disk has the address without a server, or the old one untracked.
+        Some(Half::Create {
+            deposed,
+            delete_token,
+        }) => Change::Replaced {
             address: a.address.clone(),
             resource,
-        })
+            deposed: deposed.clone(),
+            delete: PendingOp {
+                address: a.address.clone(),
+                action: "delete".into(),
+                id: Some(deposed.id.clone()),
+                region: deposed.region.clone(),
+                vpn_gateway: deposed.vpn_gateway.clone(),
+                client_token: delete_token.clone(),
+                plan_hash: shared.plan_hash.clone(),
+                started_at: now(),
+            },
+        },
+        _ => Change::Written {
+            address: a.address.clone(),
+            resource,
+        },
+    };
+    shared
+        .journal
+        .record(change)
         .await
         .map_err(|e| format!("{id} is {} in the cloud, but {e}; {KEPT}", past(a.action)))
 }
@@ -909,7 +1010,7 @@ async fn create(
             .find(|s| s.vpn_gateway == a.vpn_gateway && holds_intended(shared, a, s))
         {
             let id = server.id.clone();
-            record_written(shared, a, &id, server).await?;
+            record_written(shared, work, &id, server).await?;
             drop(gateway);
             return Ok(id);
         }
@@ -922,6 +1023,100 @@ async fn create(
     let confirmed = confirm_and_record(shared, work, started, &created.id).await;
     drop(gateway);
     confirmed.map(|()| created.id)
+}
+
+/// RFC 3339 UTC, to the second, as `pending` entries record when they were journaled.
+fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Replaces `work`'s server, create before destroy: the new server is created on its
+/// gateway (held as `gateway`) and confirmed; one write records it, deposes the old one
+/// and journals the old one's delete; then the old one is deleted under its own
+/// gateway. Each half holds only its own gateway. Returns the new id.
+async fn replace(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    gateway: tokio::sync::OwnedMutexGuard<()>,
+) -> Result<String, String> {
+    let a = &work.action;
+    let Some(old) = &a.replaced else {
+        return Err(format!(
+            "the plan's replace of {} names no old server; make a new plan",
+            a.id
+        ));
+    };
+    let deposed = Deposed {
+        id: a.id.clone(),
+        vpn_gateway: old.vpn_gateway.clone(),
+        region: old.region.clone(),
+    };
+    let create_half = Work {
+        action: Action {
+            action: ActionKind::Create,
+            id: String::new(),
+            ..a.clone()
+        },
+        token: work.token.clone(),
+        journaled: work.journaled,
+        waits_for: Vec::new(),
+        // The delete half waits for it.
+        has_dependents: true,
+        half: Some(Half::Create {
+            deposed: deposed.clone(),
+            delete_token: old.client_token.clone(),
+        }),
+    };
+    let new_id = create(shared, &create_half, started, gateway)
+        .await
+        .map_err(|e| {
+            format!(
+                "{e}\n  the old server {} on {} is still recorded, and nothing was sent to it",
+                deposed.id, deposed.vpn_gateway
+            )
+        })?;
+    shared.reporter.event(&Event::Complete {
+        address: a.address.clone(),
+        action: ActionKind::Create,
+        id: new_id.clone(),
+        elapsed: started.elapsed(),
+    });
+    let delete_half = Work {
+        action: Action {
+            action: ActionKind::Delete,
+            id: deposed.id.clone(),
+            region: deposed.region.clone(),
+            vpn_gateway: deposed.vpn_gateway.clone(),
+            client_token: old.client_token.clone(),
+            replaced: None,
+            ..a.clone()
+        },
+        token: old.client_token.clone(),
+        // Journaled with the new server's record.
+        journaled: true,
+        waits_for: Vec::new(),
+        has_dependents: false,
+        half: Some(Half::DeleteDeposed),
+    };
+    let Some(gateway) = take_gateway(shared, &delete_half.action).await else {
+        return Err(format!(
+            "{new_id} is created and recorded, and the old server {} is deposed with its \
+             delete journaled, not sent: the run was interrupted; {KEPT}",
+            deposed.id
+        ));
+    };
+    delete(shared, &delete_half, Instant::now(), gateway)
+        .await
+        .map_err(|e| {
+            format!(
+                "{new_id} is created and recorded; the delete of the old server {} failed: {e}",
+                deposed.id
+            )
+        })?;
+    Ok(new_id)
 }
 
 /// An adopt whose managed attributes differ is recorded first (as the cloud lists it),
@@ -966,7 +1161,7 @@ async fn update(
             .iter()
             .find(|s| s.id == a.id && holds_intended(shared, a, s))
         {
-            let recorded = record_written(shared, a, &a.id, server).await;
+            let recorded = record_written(shared, work, &a.id, server).await;
             drop(gateway);
             return recorded;
         }
@@ -989,7 +1184,12 @@ fn api_message(e: &ApiError) -> String {
 }
 
 /// Drops the pending entry of a request that certainly had no effect.
-async fn abandon(shared: &Shared, a: &Action) {
+async fn abandon(shared: &Shared, work: &Work) {
+    // A deposed server's delete is never dropped: the old server would be lost track of.
+    if matches!(work.half, Some(Half::DeleteDeposed)) {
+        return;
+    }
+    let a = &work.action;
     let _ = shared
         .journal
         .record(Change::Abandoned {
@@ -998,12 +1198,15 @@ async fn abandon(shared: &Shared, a: &Action) {
         .await;
 }
 
-async fn record_deleted(shared: &Shared, a: &Action) -> Result<(), String> {
+async fn record_deleted(shared: &Shared, work: &Work) -> Result<(), String> {
+    let address = work.action.address.clone();
+    let change = match work.half {
+        Some(Half::DeleteDeposed) => Change::DeposedDeleted { address },
+        _ => Change::Deleted { address },
+    };
     shared
         .journal
-        .record(Change::Deleted {
-            address: a.address.clone(),
-        })
+        .record(change)
         .await
         .map_err(|e| format!("deleted in the cloud, but {e}; {KEPT}"))
 }

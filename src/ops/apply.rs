@@ -344,6 +344,11 @@ impl Run<'_> {
         state: State,
     ) -> anyhow::Result<Applied> {
         let pending = state.pending.clone();
+        let deposed = state
+            .resources
+            .iter()
+            .filter_map(|(address, r)| Some((address.clone(), r.deposed.clone()?)))
+            .collect();
         // Nothing recorded yet: the first write creates the state and its lineage.
         let journal_state = if self.state_exists {
             state
@@ -399,6 +404,7 @@ impl Run<'_> {
                 reporter: forward,
                 options: self.request.options.clone(),
                 keys: self.keys.clone(),
+                deposed,
             },
             cancel_rx,
         )

@@ -347,3 +347,164 @@ fn a_replace_in_json_lines() {
     assert_eq!(summary["changes"]["remove"], 1);
     assert!(!out.stdout.contains(PSK) && !out.stderr.contains(PSK));
 }
+
+/// The calls the sandbox answered for `action` (real ones, not DryRun), with when.
+fn sent_at(cloud: &Cloud, action: &str) -> Vec<crate::support::Seen> {
+    cloud
+        .wire
+        .seen()
+        .into_iter()
+        .filter(|s| s.call.action == action && param(&s.call, "DryRun") != Some("true"))
+        .collect()
+}
+
+/// Done when (issue #12): changing a created entry's gateway creates on the new one
+/// before deleting the old. The wire shows the CreateIpsecServer on `vpn-b`, then a
+/// ListIpsecServers that confirms it, and only then the DeleteIpsecServer of the old
+/// server; each half once, with its own token from the saved plan; the state records the
+/// new server and nothing deposed.
+#[test]
+fn a_replace_creates_on_the_new_gateway_and_confirms_it_before_deleting_the_old() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .any_stdout()
+        .run();
+    let saved: serde_json::Value = serde_json::from_str(&ws.read("plan.json")).unwrap();
+    let (create_token, delete_token) = tokens(&saved);
+    let before = cloud.wire.seen().len();
+    ws.vpnform(&[APPLY, &["plan.json"]].concat())
+        .filter(r"iss-[a-z0-9]{10,}", "ISS-NEW")
+        .filter_durations()
+        .stdout(
+            "\nApply complete! Resources: 1 added, 0 changed, 1 destroyed, 0 adopted, 0 forgotten.\n",
+        )
+        .stderr(
+            "ipsec_server.office: Creating...\n\
+             ipsec_server.office: Creation complete after [DURATION] [id=ISS-NEW]\n\
+             ipsec_server.office: Destroying... [id=iss-office]\n\
+             ipsec_server.office: Destruction complete after [DURATION]\n",
+        )
+        .run();
+    let creates = cloud.effects("CreateIpsecServer");
+    let deletes = cloud.deletes();
+    assert_eq!(creates.len(), 1, "{creates:?}");
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert_eq!(creates[0].vpn_gateway, "vpn-b");
+    assert_eq!(
+        creates[0].client_token.as_deref(),
+        Some(create_token.as_str())
+    );
+    assert_eq!(deletes[0].resource, "iss-office");
+    assert_eq!(
+        deletes[0].client_token.as_deref(),
+        Some(delete_token.as_str())
+    );
+    let new_id = creates[0].resource.clone();
+
+    // Order on the wire: create, a List that shows the new server, then the delete.
+    let create_sent = sent_at(&cloud, "CreateIpsecServer");
+    let delete_sent = sent_at(&cloud, "DeleteIpsecServer");
+    assert_eq!(create_sent.len(), 1);
+    assert_eq!(delete_sent.len(), 1);
+    assert_eq!(
+        param(&create_sent[0].call, "ClientToken"),
+        Some(create_token.as_str())
+    );
+    assert_eq!(param(&create_sent[0].call, "VpnGatewayId"), Some("vpn-b"));
+    assert_eq!(
+        param(&delete_sent[0].call, "ClientToken"),
+        Some(delete_token.as_str())
+    );
+    assert_eq!(
+        param(&delete_sent[0].call, "IpsecServerId"),
+        Some("iss-office")
+    );
+    let confirmed = cloud.wire.seen()[before..]
+        .iter()
+        .filter(|s| s.call.action == "ListIpsecServers")
+        .filter(|s| s.at > create_sent[0].at && s.at < delete_sent[0].at)
+        .count();
+    assert!(
+        create_sent[0].at < delete_sent[0].at && confirmed > 0,
+        "the create was not confirmed before the delete"
+    );
+
+    let state = read_state(&ws);
+    assert!(state.pending.is_empty(), "{:?}", state.pending);
+    let office = &state.resources["ipsec_server.office"];
+    assert_eq!(office.id, new_id);
+    assert_eq!(office.vpn_gateway, "vpn-b");
+    assert_eq!(office.deposed, None);
+    assert_eq!(office.attributes["internet_ip"], "47.98.2.2");
+    assert!(state.applying.is_none());
+    ws.vpnform(&["plan", "--detailed-exitcode"])
+        .any_stdout()
+        .run();
+    let world = cloud.sandbox().world();
+    assert_eq!(world.ipsec_servers.keys().collect::<Vec<_>>(), [&new_id]);
+}
+
+const FORBIDDEN: &str = r"ipsec_server.office: Creating...
+ipsec_server.office: failed: CreateIpsecServer failed: Forbidden (HTTP 403): User not authorized to operate on the specified resource.
+  RequestId: [REQUEST_ID]
+  HostId: 127.0.0.1:[PORT]
+  Recommend: https://api.aliyun.com/troubleshoot?q=Forbidden&product=Vpc&requestId=[REQUEST_ID]
+  hint: the RAM policy of this access key must allow `vpc:CreateIpsecServer` on this resource
+  the old server iss-office on vpn-a is still recorded, and nothing was sent to it
+error: apply did not finish: the state records every action that did
+
+ipsec_server.office: CreateIpsecServer failed: Forbidden (HTTP 403): User not authorized to operate on the specified resource.
+  RequestId: [REQUEST_ID]
+  HostId: 127.0.0.1:[PORT]
+  Recommend: https://api.aliyun.com/troubleshoot?q=Forbidden&product=Vpc&requestId=[REQUEST_ID]
+  hint: the RAM policy of this access key must allow `vpc:CreateIpsecServer` on this resource
+  the old server iss-office on vpn-a is still recorded, and nothing was sent to it
+";
+
+/// A replace whose create is refused (policy: Forbidden on the new gateway, after the
+/// plan) leaves the old server recorded and untouched: no delete is sent, nothing is
+/// deposed, no intent is left.
+#[test]
+fn a_replace_whose_create_fails_leaves_the_old_server_recorded_and_untouched() {
+    let cloud = cloud();
+    let state = recorded(false, "", " []");
+    let ws = cloud
+        .workspace(&state, &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .any_stdout()
+        .run();
+    let mut policy = vpnform::sandbox::Policy::default();
+    policy.deny_resources.insert("vpn-b".into());
+    cloud.sandbox().set_policy(policy);
+    ws.vpnform(&[APPLY, &["plan.json"]].concat())
+        .code(1)
+        .filter(REQUEST_ID, "[REQUEST_ID]")
+        .filter_durations()
+        .stdout("\nApply incomplete! Resources: 0 added, 0 changed, 0 destroyed, 0 adopted, 0 forgotten.\n")
+        .stderr(FORBIDDEN)
+        .run();
+    assert!(cloud.effects("CreateIpsecServer").is_empty());
+    assert!(cloud.sent_deletes().is_empty());
+    let after = read_state(&ws);
+    assert!(after.pending.is_empty(), "{:?}", after.pending);
+    let office = &after.resources["ipsec_server.office"];
+    assert_eq!(
+        (
+            office.id.as_str(),
+            office.vpn_gateway.as_str(),
+            &office.deposed
+        ),
+        ("iss-office", "vpn-a", &None)
+    );
+    assert!(
+        cloud
+            .sandbox()
+            .world()
+            .ipsec_servers
+            .contains_key("iss-office")
+    );
+}

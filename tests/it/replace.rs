@@ -508,3 +508,263 @@ fn a_replace_whose_create_fails_leaves_the_old_server_recorded_and_untouched() {
             .contains_key("iss-office")
     );
 }
+
+/// The plan hash of the run that "crashed", and its tokens.
+const CRASHED_PLAN: &str = "5d1c0f6e2a9b4c3d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d";
+
+fn crashed_token(kind: vpnform::plan::ActionKind) -> String {
+    vpnform::plan::client_token(CRASHED_PLAN, "ipsec_server.office", kind)
+}
+
+/// A crash after the create's intent was journaled, before its answer was recorded:
+/// the address still records the old server, `pending` holds the create on `vpn-b`.
+fn crashed_in_the_create() -> String {
+    recorded(
+        false,
+        "",
+        &format!(
+            "\n- address: ipsec_server.office\n  action: create\n  region: cn-hangzhou\n  \
+             vpn_gateway: vpn-b\n  client_token: {}\n  plan_hash: {CRASHED_PLAN}\n  \
+             started_at: 2026-12-01T00:00:00Z",
+            crashed_token(vpnform::plan::ActionKind::Create)
+        ),
+    )
+}
+
+/// The new server the crashed run's create made on `vpn-b`.
+fn with_new_server(mut world: World) -> World {
+    let server = world.add_server("iss-new", "vpn-b", "cn-hangzhou");
+    server.name = Some("office".into());
+    server.local_subnet = Some("10.0.0.0/24".into());
+    server.client_ip_pool = Some("10.8.0.0/16".into());
+    server.psk = Some(vpnform::secret::Secret::new(PSK));
+    world.vpn_gateways.get_mut("vpn-b").unwrap().internet_ip = Some("47.98.2.2".into());
+    world.check().unwrap();
+    world
+}
+
+/// After the resumed run: one server, `iss-new` or the one created now, recorded on
+/// `vpn-b`; the old one deleted exactly once; nothing pending or deposed.
+fn assert_replaced(cloud: &Cloud, ws: &Workspace) -> String {
+    let state = read_state(ws);
+    assert!(state.pending.is_empty(), "{:?}", state.pending);
+    let office = &state.resources["ipsec_server.office"];
+    assert_eq!(office.vpn_gateway, "vpn-b");
+    assert_eq!(office.deposed, None);
+    let world = cloud.sandbox().world();
+    assert_eq!(
+        world.ipsec_servers.keys().collect::<Vec<_>>(),
+        [&office.id],
+        "exactly the new server"
+    );
+    let deletes = cloud.deletes();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert_eq!(deletes[0].resource, "iss-office");
+    office.id.clone()
+}
+
+/// Crash point: the create's intent journaled and its server made, the answer lost. The
+/// next apply finds the server on the new gateway (no second create), records it with
+/// the old one deposed, and deletes the old one.
+#[test]
+fn a_crash_in_a_replaces_create_resumes_from_the_new_gateways_server() {
+    let cloud = Cloud::start(
+        configuring(Duration::from_millis(150)),
+        with_new_server(world()),
+    );
+    let ws = cloud
+        .workspace(&crashed_in_the_create(), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(APPLY)
+        .any_stdout()
+        .filter_durations()
+        .stderr(
+            "ipsec_server.office: Creating...\n\
+             ipsec_server.office: Creation complete after [DURATION] [id=iss-new]\n\
+             ipsec_server.office: Destroying... [id=iss-office]\n\
+             ipsec_server.office: Destruction complete after [DURATION]\n",
+        )
+        .run();
+    assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
+    assert_eq!(assert_replaced(&cloud, &ws), "iss-new");
+}
+
+/// Crash point: the create's intent journaled, the request never arrived. The next
+/// apply sends the create with the journal's token (not the new plan's), then deletes
+/// the old server.
+#[test]
+fn a_crash_before_a_replaces_create_was_sent_resends_it_with_the_journals_token() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&crashed_in_the_create(), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(APPLY).any_stdout().any_stderr().run();
+    let creates = cloud.effects("CreateIpsecServer");
+    assert_eq!(creates.len(), 1, "{creates:?}");
+    assert_eq!(
+        creates[0].client_token.as_deref(),
+        Some(crashed_token(vpnform::plan::ActionKind::Create).as_str())
+    );
+    assert_eq!(assert_replaced(&cloud, &ws), creates[0].resource);
+}
+
+/// A crash between the halves: the new server recorded, the old one deposed with its
+/// delete journaled (the one write a replace makes when its create is confirmed).
+fn crashed_between_the_halves() -> String {
+    format!(
+        "version: 1
+lineage: {LINEAGE}
+serial: 5
+resources:
+  ipsec_server.office:
+    id: iss-new
+    region: cn-hangzhou
+    vpn_gateway: vpn-b
+    psk:
+      env: OFFICE_PSK
+    attributes:
+      client_ip_pool: 10.8.0.0/16
+      effect_immediately: 'false'
+      internet_ip: 47.98.2.2
+      local_subnet: 10.0.0.0/24
+      name: office
+    deposed:
+      id: iss-office
+      vpn_gateway: vpn-a
+      region: cn-hangzhou
+pending:
+- address: ipsec_server.office
+  action: delete
+  id: iss-office
+  region: cn-hangzhou
+  vpn_gateway: vpn-a
+  client_token: {}
+  plan_hash: {CRASHED_PLAN}
+  started_at: 2026-12-01T00:00:00Z
+",
+        crashed_token(vpnform::plan::ActionKind::Delete)
+    )
+}
+
+/// Crash point: between the halves. The next apply re-sends the old server's delete
+/// with the journal's token, once, and drops `deposed`; the new server stays recorded.
+#[test]
+fn a_crash_between_a_replaces_halves_deletes_the_deposed_server_with_the_journals_token() {
+    let cloud = Cloud::start(
+        configuring(Duration::from_millis(150)),
+        with_new_server(world()),
+    );
+    let ws = cloud
+        .workspace(&crashed_between_the_halves(), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan"])
+        .stdout(format!(
+            "Pending operations from an interrupted apply; apply resolves them first, \
+             re-sending each with its original ClientToken:\n  ipsec_server.office: delete \
+             iss-office (ClientToken {}, plan 5d1c0f6e2a9b)\n\nNo changes. Your infrastructure \
+             matches the configuration.\n\nvpnform has compared the desired state with the \
+             recorded state and the cloud and found no differences, so no changes are needed.\n",
+            crashed_token(vpnform::plan::ActionKind::Delete)
+        ))
+        .run();
+    ws.vpnform(APPLY)
+        .any_stdout()
+        .filter_durations()
+        .stderr(
+            "ipsec_server.office: Destroying... [id=iss-office]\n\
+             ipsec_server.office: Destruction complete after [DURATION]\n",
+        )
+        .run();
+    let sent = cloud.sent_deletes();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        param(&sent[0], "ClientToken"),
+        Some(crashed_token(vpnform::plan::ActionKind::Delete).as_str())
+    );
+    assert_eq!(assert_replaced(&cloud, &ws), "iss-new");
+    assert!(cloud.effects("CreateIpsecServer").is_empty());
+}
+
+/// Crash point: the old server's delete took effect, its record was lost. The next apply
+/// reads that it is gone and only drops `deposed`: no call.
+#[test]
+fn a_deposed_server_already_deleted_is_only_dropped_from_the_state() {
+    let mut world = with_new_server(world());
+    world.ipsec_servers.remove("iss-office");
+    let cloud = Cloud::start(configuring(Duration::from_millis(150)), world);
+    let ws = cloud
+        .workspace(&crashed_between_the_halves(), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(APPLY).any_stdout().any_stderr().run();
+    assert!(cloud.sent_deletes().is_empty());
+    let state = read_state(&ws);
+    assert!(state.pending.is_empty());
+    assert_eq!(state.resources["ipsec_server.office"].id, "iss-new");
+    assert_eq!(state.resources["ipsec_server.office"].deposed, None);
+}
+
+const VALIDATION: &str = "vpnform left the file untouched and will not overwrite it. Restore a good copy from version control (`git log -p -- state/vpnform.state.yaml`) or from state/vpnform.state.yaml.backup (written by `vpnform state rm`), then run the command again.\n";
+const JOURNAL: &str = "vpnform journals deletes of recorded, unprotected servers that are no longer desired or were deposed by a replace, and creates and updates of desired ones. Restore the state from git (`git log -p -- state/vpnform.state.yaml`), or remove the entries from `pending` if you know no such operation was sent\n";
+
+/// Forged `deposed` and `pending` entries are refused before anything is acted on, with
+/// the whole message naming the file, the entry and what to do: a deposed id that the
+/// state records as a live server (its delete would delete it), a deposed server with no
+/// journaled delete, a deposed delete sent elsewhere, and a create whose token is not
+/// its plan's.
+#[test]
+fn forged_deposed_and_pending_entries_are_refused() {
+    let between = crashed_between_the_halves();
+    let cases = [
+        (
+            "a deposed id that is the live one",
+            between.replace(
+                "    deposed:\n      id: iss-office",
+                "    deposed:\n      id: iss-new",
+            ),
+            format!(
+                "error: state/vpnform.state.yaml:18:11: ipsec_server.office: deposed id `iss-new` is recorded under ipsec_server.office: a deposed server is the old one of a replace, recorded nowhere else\n   |\n18 |       id: iss-new\n   |           ^\n{VALIDATION}"
+            ),
+        ),
+        (
+            "a deposed server with no journaled delete",
+            between[..between.find("pending:").unwrap()].to_owned() + "pending: []\n",
+            format!(
+                "error: state/vpnform.state.yaml:18:11: ipsec_server.office: deposed server `iss-office` has no pending delete with its id; a replace journals the old server's delete in the same write that deposes it\n   |\n18 |       id: iss-office\n   |           ^\n{VALIDATION}"
+            ),
+        ),
+        (
+            "the deposed delete sent to another gateway",
+            between.replace(
+                "  vpn_gateway: vpn-a\n  client_token",
+                "  vpn_gateway: vpn-zzz\n  client_token",
+            ),
+            format!(
+                "error: the state file state/vpnform.state.yaml is corrupt: its `pending` journal has an entry that vpnform would not have written, so nothing was applied:\n  pending entry 1 (ipsec_server.office): vpn_gateway: vpn-zzz differs from the deposed vpn_gateway vpn-a\n{JOURNAL}"
+            ),
+        ),
+        (
+            "a create whose token is not its plan's",
+            crashed_in_the_create().replace(
+                &crashed_token(vpnform::plan::ActionKind::Create),
+                &crashed_token(vpnform::plan::ActionKind::Delete),
+            ),
+            format!(
+                "error: the state file state/vpnform.state.yaml is corrupt: its `pending` journal has an entry that vpnform would not have written, so nothing was applied:\n  pending entry 1 (ipsec_server.office): client_token: {} is not the create token of plan {CRASHED_PLAN} for this address ({})\n{JOURNAL}",
+                crashed_token(vpnform::plan::ActionKind::Delete),
+                crashed_token(vpnform::plan::ActionKind::Create)
+            ),
+        ),
+    ];
+    for (what, state, message) in cases {
+        let ws = Workspace::new()
+            .file("vpnform.yaml", &desired("vpn-b"))
+            .file("state/vpnform.state.yaml", &state)
+            .env("OFFICE_PSK", PSK);
+        let out = ws.run(&["plan", "--offline"]);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (1, "", message.as_str()),
+            "{what}"
+        );
+    }
+}

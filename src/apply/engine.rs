@@ -181,6 +181,10 @@ enum Half {
     /// The delete of the deposed old server: confirmed, it drops `deposed` (and its
     /// pending entry), never the resource, which records the new server.
     DeleteDeposed,
+    /// A create journaled by an earlier run that this plan does not make (its entry left
+    /// the desired file): resolved from the cloud, and its server, if it made one,
+    /// recorded and deleted.
+    Orphan,
 }
 
 /// `(region, gateway id)`.
@@ -265,14 +269,15 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         deposed,
     } = execution;
     let works = works(actions, pending, &deposed);
-    // A create or update journaled by an earlier run that this plan no longer makes: the
-    // plan, made since, found nothing left to do for it (its effect holds, or the entry
-    // is gone from the desired file), so the entry goes.
+    // An update journaled by an earlier run that this plan no longer makes: the plan,
+    // made since, found nothing left to do for it (its effect holds, or the entry is gone
+    // from the desired file), so the entry goes. A create may have made a server: it is
+    // resolved from the cloud (see `works`).
     let named: std::collections::BTreeSet<&str> =
         actions.iter().map(|a| a.address.as_str()).collect();
     for p in pending
         .iter()
-        .filter(|p| p.action != "delete" && !named.contains(p.address.as_str()))
+        .filter(|p| p.action == "update" && !named.contains(p.address.as_str()))
     {
         let _ = journal
             .record(Change::Abandoned {
@@ -414,6 +419,40 @@ fn works(
         actions.iter().map(|a| a.address.as_str()).collect();
     for p in pending
         .iter()
+        .filter(|p| p.action == "create" && !named.contains(p.address.as_str()))
+    {
+        let sent = p.sent.clone().unwrap_or_default();
+        works.push(Work {
+            action: Action {
+                address: p.address.clone(),
+                resource_kind: crate::address::IPSEC_SERVER.into(),
+                // What it ends in, if anything: the delete of the server it made.
+                action: ActionKind::Delete,
+                id: String::new(),
+                region: p.region.clone(),
+                vpn_gateway: p.vpn_gateway.clone(),
+                depends_on: vec![],
+                client_token: p.client_token.clone(),
+                precheck: crate::plan::Precheck::Skipped,
+                reason: "a create pending from an interrupted apply, no longer desired".into(),
+                protect: false,
+                attributes: sent.values,
+                changes: Vec::new(),
+                psk: sent.psk.map(|source| crate::plan::PskNote {
+                    source,
+                    changed: true,
+                }),
+                replaced: None,
+            },
+            token: p.client_token.clone(),
+            journaled: true,
+            waits_for: vec![],
+            has_dependents: false,
+            half: Some(Half::Orphan),
+        });
+    }
+    for p in pending
+        .iter()
         .filter(|p| p.action == "delete" && (is_deposed(p) || !named.contains(p.address.as_str())))
     {
         works.push(Work {
@@ -483,23 +522,27 @@ async fn run(
             return ActionResult::NotStarted;
         };
         started = Instant::now();
-        match a.action {
-            ActionKind::Delete => delete(shared, &work, started, gateway).await.map(|gone| {
-                if gone {
-                    Finished::AlreadyGone
-                } else {
-                    Finished::Done(None)
-                }
-            }),
-            ActionKind::Create => create(shared, &work, started, gateway)
-                .await
-                .map(|id| Finished::Done(Some(id))),
-            ActionKind::Replace => replace(shared, &work, started, gateway)
-                .await
-                .map(|id| Finished::Done(Some(id))),
-            _ => adopt_then_update(shared, &work, started, gateway)
-                .await
-                .map(|()| Finished::Done(None)),
+        if matches!(work.half, Some(Half::Orphan)) {
+            resolve_orphan(shared, &work, started, gateway).await
+        } else {
+            match a.action {
+                ActionKind::Delete => delete(shared, &work, started, gateway).await.map(|gone| {
+                    if gone {
+                        Finished::AlreadyGone
+                    } else {
+                        Finished::Done(None)
+                    }
+                }),
+                ActionKind::Create => create(shared, &work, started, gateway)
+                    .await
+                    .map(|id| Finished::Done(Some(id))),
+                ActionKind::Replace => replace(shared, &work, started, gateway)
+                    .await
+                    .map(|id| Finished::Done(Some(id))),
+                _ => adopt_then_update(shared, &work, started, gateway)
+                    .await
+                    .map(|()| Finished::Done(None)),
+            }
         }
     } else {
         let change = match a.action {
@@ -519,6 +562,15 @@ async fn run(
             .map_err(|e| e.to_string())
     };
     match result {
+        Ok(Finished::Dropped(message)) => {
+            shared.reporter.event(&Event::Note {
+                address: a.address.clone(),
+                message,
+            });
+            ActionResult::AlreadyGone {
+                elapsed: started.elapsed(),
+            }
+        }
         Ok(Finished::AlreadyGone) => {
             let elapsed = started.elapsed();
             shared.reporter.event(&Event::AlreadyGone {
@@ -563,6 +615,8 @@ enum Finished {
     Done(Option<String>),
     /// A delete whose server was already gone.
     AlreadyGone,
+    /// Nothing to do after all (a journaled create that made no server): why.
+    Dropped(String),
 }
 
 /// Waits for `a`'s VPN gateway to be free of this run's other mutations and takes it;
@@ -621,6 +675,7 @@ async fn delete(
                 started_at: jiff::Timestamp::now()
                     .strftime("%Y-%m-%dT%H:%M:%SZ")
                     .to_string(),
+                sent: None,
             }))
             .await
             .map_err(|e| format!("not sent: {e}"))?;
@@ -764,6 +819,14 @@ async fn journal_intent(shared: &Shared, work: &Work, id: Option<String>) -> Res
                 started_at: jiff::Timestamp::now()
                     .strftime("%Y-%m-%dT%H:%M:%SZ")
                     .to_string(),
+                sent: (a.action == ActionKind::Create).then(|| crate::state::SentCreate {
+                    values: a.attributes.clone(),
+                    psk: a
+                        .psk
+                        .as_ref()
+                        .filter(|p| p.changed)
+                        .map(|p| p.source.clone()),
+                }),
             }))
             .await
             .map_err(|e| format!("not sent: {e}"))?;
@@ -966,6 +1029,7 @@ async fn record_written(
                 client_token: delete_token.clone(),
                 plan_hash: shared.plan_hash.clone(),
                 started_at: now(),
+                sent: None,
             },
         },
         _ => Change::Written {
@@ -1117,6 +1181,117 @@ async fn replace(
             )
         })?;
     Ok(new_id)
+}
+
+/// Resolves a create journaled by an earlier run whose entry left the desired file, from
+/// the cloud. The gateway (which no recorded server is on: the journal check saw to it)
+/// holds no server: the create took no effect, its entry is dropped. It holds one: the
+/// create is re-sent with the journal's token and parameters. The cloud answers a token
+/// it has seen with the same parameters with its first answer and no second effect, so
+/// an answer proves the server is this create's: it is recorded, then deleted, being no
+/// longer desired. A refusal of the re-sent create proves the token made nothing (the
+/// gateway holds another's server): the entry is dropped and that server left alone.
+async fn resolve_orphan(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    gateway: tokio::sync::OwnedMutexGuard<()>,
+) -> Result<Finished, String> {
+    let a = &work.action;
+    wait_active(shared, work, started, WaitKind::EXACT).await?;
+    let listed = list(shared, work, started, None).await?;
+    let Some(server) = listed.iter().find(|s| s.vpn_gateway == a.vpn_gateway) else {
+        abandon(shared, work).await;
+        return Ok(Finished::Dropped(format!(
+            "the create journaled on {} by an interrupted run took no effect (the gateway \
+             holds no server); its pending entry is dropped",
+            a.vpn_gateway
+        )));
+    };
+    if a.attributes.is_empty() {
+        return Err(format!(
+            "a create journaled on {} by an interrupted run, no longer desired, may have made \
+             {}, but the journal does not hold what it sent, so it cannot be re-sent to learn \
+             which; check {} and remove the entry from `pending` by hand",
+            a.vpn_gateway, server.id, server.id
+        ));
+    }
+    let create = Action {
+        action: ActionKind::Create,
+        ..a.clone()
+    };
+    let key = key_of(shared, &create)?;
+    let request = crate::plan::calls::create_request(&create, key, Some(work.token.clone()), false);
+    let answer = progress(
+        shared,
+        work,
+        started,
+        shared.client.create_ipsec_server(&request),
+    )
+    .await;
+    let id = match answer {
+        Ok(created) => created.id,
+        Err(e) if e.code == "IdempotentParameterMismatch" => {
+            return Err(format!(
+                "the create journaled on {} by an interrupted run was sent with other \
+                 parameters than the journal holds, so whether {} is its server is unknown: \
+                 {}; check {} and remove the entry from `pending` by hand",
+                a.vpn_gateway,
+                server.id,
+                api_message(&e),
+                server.id
+            ));
+        }
+        Err(e) if matches!(e.class, ErrorClass::Terminal | ErrorClass::NotFound) => {
+            abandon(shared, work).await;
+            return Ok(Finished::Dropped(format!(
+                "the create journaled on {} by an interrupted run took no effect: {} there is \
+                 not its server (re-sent with its token, the create was refused: {}); its \
+                 pending entry is dropped and {} left alone",
+                a.vpn_gateway, server.id, e.code, server.id
+            )));
+        }
+        Err(e) => return Err(format!("{}; {KEPT}", api_message(&e))),
+    };
+    let resource = crate::state::Resource {
+        id: id.clone(),
+        region: a.region.clone(),
+        vpn_gateway: a.vpn_gateway.clone(),
+        depends_on: Vec::new(),
+        protect: false,
+        psk: a.psk.as_ref().map(|p| p.source.clone()),
+        attributes: if server.id == id {
+            crate::plan::calls::attributes(server)
+        } else {
+            Default::default()
+        },
+        deposed: None,
+    };
+    shared
+        .journal
+        .record(Change::Written {
+            address: a.address.clone(),
+            resource,
+        })
+        .await
+        .map_err(|e| format!("{id} is created in the cloud, but {e}; {KEPT}"))?;
+    let delete_work = Work {
+        action: Action {
+            action: ActionKind::Delete,
+            id: id.clone(),
+            psk: None,
+            attributes: Default::default(),
+            ..a.clone()
+        },
+        token: crate::plan::client_token(&shared.plan_hash, &a.address, ActionKind::Delete),
+        journaled: false,
+        waits_for: Vec::new(),
+        has_dependents: false,
+        half: None,
+    };
+    delete(shared, &delete_work, started, gateway)
+        .await
+        .map(|_| Finished::Done(None))
 }
 
 /// An adopt whose managed attributes differ is recorded first (as the cloud lists it),

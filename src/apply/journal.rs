@@ -315,12 +315,8 @@ pub fn check_pending(
                     ),
                     None => {}
                 }
-                if !desired.contains(&p.address) {
-                    bad(
-                        "address",
-                        "a create of a server that is not in the desired file".into(),
-                    );
-                }
+                // A create whose entry left the desired file since is resolved from the
+                // cloud like any other (apply records its server, then deletes it).
                 // Resolving a create records the server its gateway holds: only a gateway
                 // no recorded server is on may be read so.
                 if let Some((other, _)) = state.resources.iter().find(|(_, r)| {
@@ -487,6 +483,7 @@ mod tests {
             client_token: "vpnform-0123".into(),
             plan_hash: "abc".into(),
             started_at: "2026-11-28T00:00:00Z".into(),
+            sent: None,
         }
     }
 
@@ -584,7 +581,7 @@ mod tests {
     }
 
     #[test]
-    fn a_journaled_create_is_for_a_desired_address_nothing_records() {
+    fn a_journaled_create_is_for_an_address_nothing_records_on_a_free_gateway() {
         let mut s = state();
         s.pending.push(PendingOp {
             address: "ipsec_server.b".into(),
@@ -601,11 +598,9 @@ mod tests {
         let path = std::path::Path::new("state/vpnform.state.yaml");
         let desired = std::collections::BTreeSet::from([Address::from("ipsec_server.b")]);
         assert_eq!(check_pending(&s, &desired, path), Ok(()));
-        let err = check_pending(&s, &Default::default(), path).unwrap_err();
-        assert_eq!(
-            err.entries[0].problem,
-            "a create of a server that is not in the desired file"
-        );
+        // Its entry removed from the desired file since, it is resolved from the cloud
+        // (issue #12 item 3), not refused.
+        assert_eq!(check_pending(&s, &Default::default(), path), Ok(()));
         // A token that is not the create token of its plan hash for its address.
         s.pending[0].client_token = "vpnform-0123".into();
         let err = check_pending(&s, &desired, path).unwrap_err();

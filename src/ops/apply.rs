@@ -122,9 +122,35 @@ pub async fn run(
     // A saved plan needs the desired file only to seed a rehearsal.
     let seed = (saved_plan.is_none() || rehearsal).then_some(&desired);
     // Every key read again before any call: a source gone since the plan stops here.
-    let keys = crate::config::psk::read_all(&desired)?
+    let mut keys: std::collections::BTreeMap<_, _> = crate::config::psk::read_all(&desired)?
         .into_iter()
         .collect();
+    // A journaled create whose entry left the desired file is re-sent as it was sent,
+    // its key read again from the source the journal names (if it still can be).
+    for p in &state.pending {
+        let Some(record) = p.sent.as_ref().and_then(|s| s.psk.as_ref()) else {
+            continue;
+        };
+        if p.action != "create" || desired.servers.contains_key(&p.address) {
+            continue;
+        }
+        let source = match record {
+            crate::state::PskRecord::Env(name) => {
+                crate::config::attributes::PskSource::Env(name.clone())
+            }
+            crate::state::PskRecord::File(written) => crate::config::attributes::PskSource::File {
+                written: written.clone(),
+                path: desired
+                    .path
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join(written),
+            },
+        };
+        if let Ok(key) = source.read(&p.address) {
+            keys.insert(p.address.clone(), key);
+        }
+    }
     let connection = super::connect::connect(&request.cloud, &state, seed, &reporter).await?;
     let source = match saved_plan {
         Some(saved) => Source::Saved(saved),

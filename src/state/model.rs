@@ -82,6 +82,20 @@ pub struct PendingOp {
     pub plan_hash: String,
     /// RFC 3339 UTC time the intent was journaled.
     pub started_at: String,
+    /// A create's managed values and PSK source as sent (never the key): a create whose
+    /// desired entry is gone since can still be re-sent identically (same token, same
+    /// parameters) to learn from the cloud whether it took effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<SentCreate>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentCreate {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psk: Option<PskRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

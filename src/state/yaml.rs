@@ -157,6 +157,7 @@ pending: []
             client_token: "vpnform-0123456789abcdef0123456789abcdef".into(),
             plan_hash: "ab".repeat(32),
             started_at: "2025-01-02T03:04:05Z".into(),
+            sent: None,
         });
         let text = to_yaml(&s).unwrap();
         assert!(
@@ -211,6 +212,7 @@ pending: []
             client_token: "vpnform-0123456789abcdef0123456789abcdef".into(),
             plan_hash: "ab".repeat(32),
             started_at: "2025-01-02T03:04:05Z".into(),
+            sent: None,
         });
         s.applying = Some(crate::state::ApplyingPlan {
             plan_hash: "cd".repeat(32),

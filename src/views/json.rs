@@ -286,6 +286,11 @@ impl Json {
                 "error",
                 json!({"resource": resource(address), "action": action_word(*action), "elapsed_seconds": elapsed.as_secs()}),
             ),
+            E::Note { address, message } => (
+                "log",
+                "warn",
+                json!({"resource": resource(address), "message": message}),
+            ),
             E::Skipped {
                 address,
                 action,

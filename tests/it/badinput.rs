@@ -841,6 +841,7 @@ fn pending_op() -> impl Strategy<Value = PendingOp> {
                 client_token,
                 plan_hash,
                 started_at,
+                sent: None,
             },
         )
 }

@@ -768,3 +768,170 @@ fn forged_deposed_and_pending_entries_are_refused() {
         );
     }
 }
+
+/// `lab`, recorded on `vpn-c` and still desired: what is left of the desired file once
+/// `office` is removed from it.
+fn lab_only() -> &'static str {
+    "version: 1
+defaults: {region: cn-hangzhou}
+ipsec_servers:
+  lab:
+    vpn_gateway: vpn-c
+    id: iss-lab
+"
+}
+
+fn lab_state(pending: &str) -> String {
+    format!(
+        "version: 1
+lineage: {LINEAGE}
+serial: 3
+resources:
+  ipsec_server.lab:
+    id: iss-lab
+    region: cn-hangzhou
+    vpn_gateway: vpn-c
+pending:{pending}
+"
+    )
+}
+
+fn lab_world() -> World {
+    let mut world = crate::support::world_of(&lab_state(" []"));
+    world.add_gateway("vpn-b", "cn-hangzhou");
+    world.check().unwrap();
+    world
+}
+
+/// Issue #12 item 3: a create journaled by a run that never learnt its answer, whose
+/// entry was then removed from the desired file, was refused as a corrupt journal
+/// though the server may exist. It resolves from the cloud: re-sent with the journal's
+/// token and parameters, the cloud answers the server it made (no second create); it is
+/// recorded, then deleted as no longer desired.
+#[test]
+fn a_pending_create_whose_entry_was_removed_was_refused_as_corrupt() {
+    let cloud = Cloud::start(configuring(Duration::from_millis(150)), lab_world());
+    let both = format!(
+        "{}  office:\n    vpn_gateway: vpn-b\n    name: office\n    local_subnet: [10.0.0.0/24]\n    \
+         client_ip_pool: 10.8.0.0/16\n    psk: {{env: OFFICE_PSK}}\n",
+        lab_only()
+    );
+    let ws = cloud
+        .workspace(&lab_state(" []"), &both)
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .any_stdout()
+        .run();
+    // Every attempt's answer is lost after the effect (after the plan, whose DryRun would
+    // take it): the run ends with the create journaled and its server made.
+    cloud.sandbox().inject(vpnform::sandbox::Injection {
+        action: Some("CreateIpsecServer".into()),
+        status: 500,
+        code: "InternalError".into(),
+        retry_after: None,
+        after_effect: true,
+        times: 5,
+    });
+    let first = ws.run(&[APPLY, &["plan.json"]].concat());
+    assert_eq!(first.code, 1, "{first:?}");
+    let state = read_state(&ws);
+    assert_eq!(state.pending.len(), 1);
+    assert_eq!(state.pending[0].action, "create");
+    let made = cloud.effects("CreateIpsecServer");
+    assert_eq!(made.len(), 1);
+
+    ws.write("vpnform.yaml", lab_only());
+    ws.vpnform(APPLY)
+        .any_stdout()
+        .filter_durations()
+        .stderr(format!(
+            "ipsec_server.office: Destroying... [id={}]\n\
+             ipsec_server.office: Destruction complete after [DURATION]\n",
+            made[0].resource
+        ))
+        .run();
+    // One server was made, by the first run; the second only learnt its id.
+    assert_eq!(cloud.effects("CreateIpsecServer").len(), 1);
+    let deletes = cloud.deletes();
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].resource, made[0].resource);
+    let state = read_state(&ws);
+    assert!(state.pending.is_empty(), "{:?}", state.pending);
+    assert_eq!(
+        state
+            .resources
+            .keys()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>(),
+        ["ipsec_server.lab"]
+    );
+    let world = cloud.sandbox().world();
+    assert_eq!(world.ipsec_servers.keys().collect::<Vec<_>>(), ["iss-lab"]);
+}
+
+/// A journaled create (entry removed since) on a gateway that holds no server took no
+/// effect: its entry is dropped with a note, and nothing is sent.
+#[test]
+fn a_pending_create_that_made_no_server_is_dropped_with_a_note() {
+    let cloud = Cloud::start(configuring(Duration::from_millis(150)), lab_world());
+    let pending = format!(
+        "\n- address: ipsec_server.office\n  action: create\n  region: cn-hangzhou\n  \
+         vpn_gateway: vpn-b\n  client_token: {}\n  plan_hash: {CRASHED_PLAN}\n  \
+         started_at: 2026-12-01T00:00:00Z\n  sent:\n    values:\n      client_ip_pool: 10.8.0.0/16\n      \
+         local_subnet: 10.0.0.0/24",
+        crashed_token(vpnform::plan::ActionKind::Create)
+    );
+    let ws = cloud.workspace(&lab_state(&pending), lab_only());
+    ws.vpnform(APPLY)
+        .any_stdout()
+        .stderr(
+            "ipsec_server.office: the create journaled on vpn-b by an interrupted run took no \
+             effect (the gateway holds no server); its pending entry is dropped\n",
+        )
+        .run();
+    assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
+    assert!(cloud.sent_deletes().is_empty());
+    assert!(read_state(&ws).pending.is_empty());
+}
+
+/// A forged journaled create (a token of the right form, entry not desired) naming a
+/// gateway that holds a server nobody records: re-sent with its token, the create is
+/// refused (the token made nothing, the gateway is taken), so the entry is dropped and
+/// that server is neither recorded nor deleted.
+#[test]
+fn a_forged_pending_create_never_records_or_deletes_anothers_server() {
+    let mut world = lab_world();
+    world.add_server("iss-theirs", "vpn-b", "cn-hangzhou");
+    let cloud = Cloud::start(configuring(Duration::from_millis(150)), world);
+    let pending = format!(
+        "\n- address: ipsec_server.office\n  action: create\n  region: cn-hangzhou\n  \
+         vpn_gateway: vpn-b\n  client_token: {}\n  plan_hash: {CRASHED_PLAN}\n  \
+         started_at: 2026-12-01T00:00:00Z\n  sent:\n    values:\n      client_ip_pool: 10.8.0.0/16\n      \
+         local_subnet: 10.0.0.0/24",
+        crashed_token(vpnform::plan::ActionKind::Create)
+    );
+    let ws = cloud.workspace(&lab_state(&pending), lab_only());
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.starts_with(
+            "ipsec_server.office: the create journaled on vpn-b by an interrupted run took no \
+             effect: iss-theirs there is not its server (re-sent with its token, the create \
+             was refused: "
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(cloud.effects("CreateIpsecServer").is_empty());
+    assert!(cloud.sent_deletes().is_empty());
+    let state = read_state(&ws);
+    assert!(state.pending.is_empty());
+    assert!(!state.resources.contains_key("ipsec_server.office"));
+    assert!(
+        cloud
+            .sandbox()
+            .world()
+            .ipsec_servers
+            .contains_key("iss-theirs")
+    );
+}

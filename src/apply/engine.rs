@@ -1018,9 +1018,9 @@ async fn record_written(
             delete_token,
         }) => Change::Replaced {
             address: a.address.clone(),
-            resource,
+            resource: Box::new(resource),
             deposed: deposed.clone(),
-            delete: PendingOp {
+            delete: Box::new(PendingOp {
                 address: a.address.clone(),
                 action: "delete".into(),
                 id: Some(deposed.id.clone()),
@@ -1030,7 +1030,7 @@ async fn record_written(
                 plan_hash: shared.plan_hash.clone(),
                 started_at: now(),
                 sent: None,
-            },
+            }),
         },
         _ => Change::Written {
             address: a.address.clone(),

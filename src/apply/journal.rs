@@ -29,9 +29,9 @@ pub enum Change {
     /// `deposed` and journal the old one's delete in place of the create.
     Replaced {
         address: Address,
-        resource: Resource,
+        resource: Box<Resource>,
         deposed: Deposed,
-        delete: PendingOp,
+        delete: Box<PendingOp>,
     },
     /// A replace's old server is confirmed deleted: drop `deposed` and its pending entry.
     DeposedDeleted { address: Address },
@@ -218,11 +218,11 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
             deposed,
             delete,
         } => {
-            let mut resource = resource.clone();
+            let mut resource = (**resource).clone();
             resource.deposed = Some(deposed.clone());
             state.resources.insert(address.clone(), resource);
             remove_pending(state, address);
-            state.pending.push(delete.clone());
+            state.pending.push((**delete).clone());
             state.pending.sort_by(|a, b| a.address.cmp(&b.address));
             true
         }

@@ -416,8 +416,13 @@ impl Run<'_> {
                 }
             })
         });
+        // A replace reports two operations: its create, then its delete.
+        let replaces = actions
+            .iter()
+            .filter(|a| a.action == crate::plan::ActionKind::Replace)
+            .count();
         self.reporter.event(&Event::ApplyStarting {
-            actions: actions.len() + pending.len(),
+            actions: actions.len() + replaces + pending.len(),
         });
         let forward: Arc<dyn crate::apply::Reporter> = Arc::new(Forward(self.reporter.clone()));
         let outcome = execute(

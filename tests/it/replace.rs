@@ -935,3 +935,44 @@ fn a_forged_pending_create_never_records_or_deletes_anothers_server() {
             .contains_key("iss-theirs")
     );
 }
+
+/// A saved replace round trip: `show` renders it as `plan` did, and a saved plan whose
+/// replace was edited to delete another place is refused (the hash covers the old
+/// gateway), with nothing sent.
+#[test]
+fn a_saved_replace_is_shown_and_an_edited_one_refused() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .any_stdout()
+        .run();
+    let shown = ws.run(&["show", "plan.json"]);
+    assert_eq!(shown.code, 0, "{shown:?}");
+    assert!(
+        shown.stdout.contains(
+            "-/+ resource \"ipsec_server\" \"office\" {\n      ~ id             = \"iss-office\" -> (known after apply)\n      ~ vpn_gateway    = \"vpn-a\" -> \"vpn-b\" # forces replacement\n"
+        ),
+        "{}",
+        shown.stdout
+    );
+    let text = ws.read("plan.json");
+    let mut saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+    saved["actions"][0]["replaced"]["vpn_gateway"] = "vpn-c".into();
+    ws.write(
+        "edited.json",
+        &serde_json::to_string_pretty(&saved).unwrap(),
+    );
+    let out = ws.run(&[APPLY, &["edited.json"]].concat());
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: the saved plan edited.json has been tampered with: it records plan hash \
+         855d8d4693bd24029c5539de82551d40ddd148cd092d02966c7700688b946440, but its actions \
+         hash to d46cbb8218691f217867039329ab0040baf78dadfcc0afb2e8e59ca31f3aff29; make a new \
+         plan with `vpnform plan --out`\n"
+    );
+    assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
+    assert!(cloud.sent_deletes().is_empty());
+}

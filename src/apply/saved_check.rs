@@ -666,6 +666,41 @@ mod tests {
         );
     }
 
+    /// A saved replace whose old server's place was edited, hash and tokens recomputed
+    /// (the hash is public), is not what the files give.
+    #[test]
+    fn a_replace_whose_old_place_was_edited_is_refused_though_its_hash_verifies() {
+        let (mut state, mut desired) = files();
+        state.resources.remove("ipsec_server.gone");
+        let keep = desired.servers.get_mut("ipsec_server.keep").unwrap();
+        keep.id = None;
+        keep.protect = false;
+        keep.vpn_gateway = "vpn-new".into();
+        let mut plan = crate::plan::build(&desired, &state, &PlanOptions::default()).unwrap();
+        assert_eq!(plan.actions[0].action, ActionKind::Replace);
+        plan.actions[0].replaced.as_mut().unwrap().vpn_gateway = "vpn-other".into();
+        plan.seal();
+        let err = derive(
+            &plan,
+            Path::new("p.plan"),
+            Start::Fresh,
+            &state,
+            Path::new("state"),
+            &desired,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Refused::Differs { differences, .. }
+            if differences == &[Difference {
+                address: "ipsec_server.keep".into(),
+                field: "replaced",
+                saved: "vpn-other in cn-hangzhou".into(),
+                derived: "vpn-keep in cn-hangzhou".into(),
+            }]),
+            "{err}"
+        );
+    }
+
     #[test]
     fn a_plan_with_two_actions_for_one_address_is_refused() {
         let (state, desired) = files();

@@ -257,7 +257,7 @@ pub struct BadEntry {
 #[error(
     "the state file {} is corrupt: its `pending` journal has {} that vpnform would not \
      have written, so nothing was applied:\n{}\nvpnform journals deletes of recorded, \
-     unprotected servers that are no longer desired or were deposed by a replace, and creates and updates of desired ones. Restore the state from git (`git log \
+     unprotected servers that are no longer desired, and creates and updates of desired ones. Restore the state from git (`git log \
      -p -- {}`), or remove the entries from `pending` if you know no such operation was sent",
     path.display(),
     if entries.len() == 1 { "an entry".to_string() } else { format!("{} entries", entries.len()) },

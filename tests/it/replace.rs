@@ -704,7 +704,7 @@ fn a_deposed_server_already_deleted_is_only_dropped_from_the_state() {
 }
 
 const VALIDATION: &str = "vpnform left the file untouched and will not overwrite it. Restore a good copy from version control (`git log -p -- state/vpnform.state.yaml`) or from state/vpnform.state.yaml.backup (written by `vpnform state rm`), then run the command again.\n";
-const JOURNAL: &str = "vpnform journals deletes of recorded, unprotected servers that are no longer desired or were deposed by a replace, and creates and updates of desired ones. Restore the state from git (`git log -p -- state/vpnform.state.yaml`), or remove the entries from `pending` if you know no such operation was sent\n";
+const JOURNAL: &str = "vpnform journals deletes of recorded, unprotected servers that are no longer desired, and creates and updates of desired ones. Restore the state from git (`git log -p -- state/vpnform.state.yaml`), or remove the entries from `pending` if you know no such operation was sent\n";
 
 /// Forged `deposed` and `pending` entries are refused before anything is acted on, with
 /// the whole message naming the file, the entry and what to do: a deposed id that the

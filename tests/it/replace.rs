@@ -976,3 +976,87 @@ fn a_saved_replace_is_shown_and_an_edited_one_refused() {
     assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
     assert!(cloud.sent_deletes().is_empty());
 }
+
+/// The postgres backend stores `deposed` (in the resource's JSON body): a state pushed
+/// mid-replace is pulled back byte for byte as the local backend writes it, and the
+/// pending delete of the deposed server with it.
+#[test]
+fn deposed_round_trips_through_the_postgres_backend() {
+    use crate::support::pg;
+    let schema = pg::schema();
+    let url = format!("{}?application_name={schema}", pg::server().url());
+    let local = recorded(false, "", " []");
+    let cloud = Cloud::start(configuring(Duration::from_millis(150)), world());
+    let ws = cloud
+        .workspace(
+            &local,
+            &desired("vpn-b").replace(
+                "defaults:",
+                &format!("backend:\n  postgres: {{ schema: {schema} }}\ndefaults:"),
+            ),
+        )
+        .env("VPNFORM_PG_URL", &url);
+    let init = ws.run(&["init", "--migrate-state"]);
+    assert_eq!(init.code, 0, "{init:?}");
+    let between = vpnform::state::to_yaml(
+        &vpnform::state::parse(std::path::Path::new("s"), &crashed_between_the_halves()).unwrap(),
+    )
+    .unwrap();
+    assert!(between.contains("    deposed:\n      id: iss-office\n"));
+    ws.write("between.yaml", &between);
+    let push = ws.run(&["state", "push", "between.yaml"]);
+    assert_eq!(push.code, 0, "{push:?}");
+    let pull = ws.run(&["state", "pull"]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert_eq!(pull.stdout, between);
+}
+
+/// `apply --json`: a replace's halves as Terraform's machine UI shows a
+/// create-before-destroy, the create's start and completion (with the new id), then the
+/// delete's, and the summary counts one added and one destroyed.
+#[test]
+fn a_replace_applies_in_json_lines_as_a_create_then_a_delete() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    let out = ws.run(&[APPLY, &["--json"]].concat());
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let hooks: Vec<(String, String, String)> = lines
+        .iter()
+        .filter(|l| matches!(l["type"].as_str(), Some("apply_start" | "apply_complete")))
+        .map(|l| {
+            (
+                l["type"].as_str().unwrap().to_owned(),
+                l["hook"]["action"].as_str().unwrap().to_owned(),
+                l["hook"]["id_value"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let new_id = read_state(&ws).resources["ipsec_server.office"].id.clone();
+    let s = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    assert_eq!(
+        hooks,
+        [
+            s("apply_start", "create", ""),
+            s("apply_complete", "create", &new_id),
+            s("apply_start", "delete", "iss-office"),
+            s("apply_complete", "delete", "iss-office"),
+        ]
+    );
+    let summary = lines
+        .iter()
+        .rfind(|l| l["type"] == "change_summary")
+        .unwrap();
+    assert_eq!(summary["changes"]["add"], 1, "{summary}");
+    assert_eq!(summary["changes"]["remove"], 1, "{summary}");
+    assert!(!out.stdout.contains(PSK) && !out.stderr.contains(PSK));
+}

@@ -1060,3 +1060,28 @@ fn a_replace_applies_in_json_lines_as_a_create_then_a_delete() {
     assert_eq!(summary["changes"]["remove"], 1, "{summary}");
     assert!(!out.stdout.contains(PSK) && !out.stderr.contains(PSK));
 }
+
+/// A replace whose delete half the DryRun refuses (the old server's delete is denied)
+/// fails the plan like a refused delete, naming that half; nothing is sent.
+#[test]
+fn a_replace_whose_delete_half_fails_its_precheck_fails_the_plan() {
+    let cloud = cloud();
+    let mut policy = vpnform::sandbox::Policy::default();
+    policy.deny_actions.insert("DeleteIpsecServer".into());
+    cloud.sandbox().set_policy(policy);
+    let ws = cloud
+        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(APPLY)
+        .code(1)
+        .filter(REQUEST_ID, "[REQUEST_ID]")
+        .any_stdout()
+        .stderr(
+            "error: the DryRun precheck refused 1 of the deletes, so nothing was applied:\n\
+             ipsec_server.office: the delete of the old server: failed: Forbidden: User not \
+             authorized to operate on the specified resource. (RequestId [REQUEST_ID])\n",
+        )
+        .run();
+    assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
+    assert!(cloud.sent_deletes().is_empty());
+}

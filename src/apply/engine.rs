@@ -185,6 +185,8 @@ enum Half {
     /// the desired file): resolved from the cloud, and its server, if it made one,
     /// recorded and deleted.
     Orphan,
+    /// Not run: why (a create journaled elsewhere than the plan's).
+    Blocked(String),
 }
 
 /// `(region, gateway id)`.
@@ -405,13 +407,29 @@ fn works(
         .iter()
         .map(|a| {
             let pending = pending_by_address.get(a.address.as_str());
+            // A create journaled on another gateway than this plan creates on (the
+            // desired gateway changed again since): resolving it here would send it
+            // where it never went; the user finishes it first.
+            let elsewhere = pending.filter(|p| {
+                p.action == "create"
+                    && matches!(a.action, ActionKind::Create | ActionKind::Replace)
+                    && (p.vpn_gateway != a.vpn_gateway || p.region != a.region)
+            });
             Work {
                 token: pending.map_or_else(|| a.client_token.clone(), |p| p.client_token.clone()),
                 journaled: pending.is_some(),
                 waits_for: waits_for.remove(a.address.as_str()).unwrap_or_default(),
                 has_dependents: a.depends_on.iter().any(|b| deletes.contains(b.as_str())),
                 action: a.clone(),
-                half: None,
+                half: elsewhere.map(|p| {
+                    Half::Blocked(format!(
+                        "a create journaled on {} by an interrupted run is not resolved yet, \
+                         and this plan creates on {}: nothing was sent; put vpn_gateway back \
+                         to {} (region {}) in the desired file and apply to finish it, then \
+                         change it",
+                        p.vpn_gateway, a.vpn_gateway, p.vpn_gateway, p.region
+                    ))
+                }),
             }
         })
         .collect();
@@ -506,6 +524,18 @@ async fn run(
         return ActionResult::NotStarted;
     }
     let a = &work.action;
+    if let Some(Half::Blocked(message)) = &work.half {
+        shared.reporter.event(&Event::Errored {
+            address: a.address.clone(),
+            action: a.action,
+            id: a.id.clone(),
+            elapsed: Duration::ZERO,
+            message: message.clone(),
+        });
+        return ActionResult::Failed {
+            message: message.clone(),
+        };
+    }
     // A mutation restarts the clock once it has its gateway: its elapsed time is its
     // own, not the time it spent queued behind another action.
     let mut started = Instant::now();

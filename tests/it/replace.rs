@@ -1085,3 +1085,35 @@ fn a_replace_whose_delete_half_fails_its_precheck_fails_the_plan() {
     assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
     assert!(cloud.sent_deletes().is_empty());
 }
+
+/// A create journaled on `vpn-b` by a crashed replace, and the desired gateway changed
+/// again since to `vpn-c`: resolving it there would send it where it never went (and
+/// could leave its server on `vpn-b` untracked), so nothing is sent and the run says how
+/// to finish it; the journal is kept.
+#[test]
+fn a_pending_create_on_another_gateway_than_the_plans_is_not_resent_elsewhere() {
+    let mut world = world();
+    world.add_gateway("vpn-c", "cn-hangzhou");
+    let cloud = Cloud::start(configuring(Duration::from_millis(150)), world);
+    let ws = cloud
+        .workspace(&crashed_in_the_create(), &desired("vpn-c"))
+        .env("OFFICE_PSK", PSK);
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "ipsec_server.office: failed: a create journaled on vpn-b by an interrupted run is not \
+         resolved yet, and this plan creates on vpn-c: nothing was sent; put vpn_gateway back \
+         to vpn-b (region cn-hangzhou) in the desired file and apply to finish it, then \
+         change it\nerror: apply did not finish: the state records every action that did\n\n\
+         ipsec_server.office: a create journaled on vpn-b by an interrupted run is not \
+         resolved yet, and this plan creates on vpn-c: nothing was sent; put vpn_gateway back \
+         to vpn-b (region cn-hangzhou) in the desired file and apply to finish it, then \
+         change it\n"
+    );
+    assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
+    assert!(cloud.sent_deletes().is_empty());
+    let state = read_state(&ws);
+    assert_eq!(state.pending.len(), 1);
+    assert_eq!(state.resources["ipsec_server.office"].id, "iss-office");
+}

@@ -201,6 +201,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             protect: false,
             psk: None,
             attributes: Default::default(),
+            deposed: None,
         },
     );
     // Deletes: recorded servers the desired file no longer names. Creates: entries
@@ -246,6 +247,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
                 protect: false,
                 psk: None,
                 attributes,
+                deposed: None,
             },
         );
     }

@@ -252,6 +252,7 @@ pub fn refresh_only(
             attributes: recorded.attributes.clone(),
             changes: Vec::new(),
             psk: None,
+            replaced: None,
         })
         .collect();
     let mut drift = changed_outside(state, &refresh.observed, &actions);
@@ -401,6 +402,7 @@ mod tests {
                 protect: false,
                 psk: None,
                 attributes: recorded(attributes),
+                deposed: None,
             },
         );
         state

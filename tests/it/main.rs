@@ -22,6 +22,7 @@ mod postgres;
 mod rates;
 mod rehearsal;
 mod reliability;
+mod replace;
 mod sandbox;
 mod state;
 mod target;

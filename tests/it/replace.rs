@@ -538,6 +538,8 @@ fn with_new_server(mut world: World) -> World {
     server.local_subnet = Some("10.0.0.0/24".into());
     server.client_ip_pool = Some("10.8.0.0/16".into());
     server.psk = Some(vpnform::secret::Secret::new(PSK));
+    // What a create on vpn-b answers: the gateway's address.
+    server.internet_ip = Some("47.98.2.2".into());
     world.vpn_gateways.get_mut("vpn-b").unwrap().internet_ip = Some("47.98.2.2".into());
     world.check().unwrap();
     world

@@ -581,10 +581,23 @@ async fn main() {
             )
         },
         Scenario {
-            client: Some((1000, 50)),
+            client: Some((1000, 10)),
             ..plain(
                 format!(
-                    "{} deletes on {} gateways, --max-rate 1000 --parallelism 50",
+                    "{} deletes on {} gateways, --max-rate 1000 --parallelism 10",
+                    1000 / scale,
+                    1000 / scale
+                ),
+                1000 / scale,
+                1000 / scale,
+                None,
+            )
+        },
+        Scenario {
+            client: Some((100, 10)),
+            ..plain(
+                format!(
+                    "{} deletes on {} gateways, --max-rate 100 --parallelism 10 (the former defaults)",
                     1000 / scale,
                     1000 / scale
                 ),
@@ -596,10 +609,10 @@ async fn main() {
         Scenario {
             with_plan: true,
             limit: Some(40.0),
-            client: Some((1000, 50)),
+            client: Some((100, 10)),
             ..plain(
                 format!(
-                    "plan + apply, {} deletes on {} gateways, sandbox limit 40/s per action, --max-rate 1000 --parallelism 50",
+                    "plan + apply, {} deletes on {} gateways, sandbox limit 40/s per action, --max-rate 100 --parallelism 10 (the former defaults)",
                     400 / scale,
                     400 / scale
                 ),

@@ -9,10 +9,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The default ceiling per API action, requests a second (`--max-rate`). Far above any
-/// per-action limit Alibaba documents for the VPC and VPN Gateway APIs (60 to 1,200 a
+/// per-action limit Alibaba documents for the VPC and VPN Gateway APIs (30 to 1,200 a
 /// minute per region, API and account; raised quotas go higher): the cloud's
 /// throttling is what stops a lane's rise, never this. BENCHMARKS.md: against an
-/// unlimited sandbox 100 held 1,000 deletes to 100 a second (14.3 s), 1,000 lets them
+/// unlimited sandbox 100 held 1,000 deletes to 100 a second (13.8 s), 1,000 lets them
 /// run at the discovery's own pace; against a limit of 40 a second it changes nothing.
 pub(crate) const DEFAULT_MAX_RATE: f64 = 1000.0;
 

@@ -46,7 +46,7 @@ impl Default for ClientOptions {
             // The ceiling, not the rate: each action starts at START_RATE and finds the
             // cloud's limit from its throttling, which is the signal. 1000/s is far
             // above every per-API limit Alibaba documents for the VPC API (DescribeVpnGateway
-            // 600 a minute, mutations 60 to 300), so the cloud is the bound, never
+            // 600 a minute, mutations 30 to 300), so the cloud is the bound, never
             // vpnform; the cap only bounds what a lane can reach (and burst) before the
             // cloud first says no. `--max-rate N` lowers it to share an account.
             requests_per_second: super::retry::DEFAULT_MAX_RATE,

@@ -97,6 +97,8 @@ struct Scenario {
     with_plan: bool,
     /// The state in a postgres schema (`pg`'s server) instead of the local file.
     postgres: bool,
+    /// `(--max-rate, --parallelism)` other than the client's defaults.
+    client: Option<(u32, usize)>,
 }
 
 impl Scenario {
@@ -252,9 +254,15 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         );
     }
     let sandbox = sandbox::start(config, world).await.expect("sandbox starts");
+    let defaults = ClientOptions::default();
+    let (max_rate, parallelism) = scenario
+        .client
+        .unwrap_or((defaults.requests_per_second as u32, defaults.max_in_flight));
     let options = ClientOptions {
         endpoint: Some(sandbox.url()),
-        ..ClientOptions::default()
+        requests_per_second: f64::from(max_rate),
+        max_in_flight: parallelism,
+        ..defaults
     };
     let client = Client::new(
         Credentials {
@@ -297,8 +305,8 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     }
     let cloud = Cloud {
         target: Target::Client(client),
-        parallelism: 10,
-        max_rate: ClientOptions::default().requests_per_second as u32,
+        parallelism,
+        max_rate,
     };
     // Without the plan: the actions of an offline plan saved beforehand, as `vpnform
     // apply FILE` runs them.
@@ -361,6 +369,9 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     if std::env::var_os("VPNFORM_BENCH_TIMELINE").is_some() {
         timeline(&scenario.name, started, &log);
     }
+    if let Ok(gateway) = std::env::var("VPNFORM_BENCH_TRACE") {
+        trace(&scenario.name, started, &log, &gateway, &gateway_of);
+    }
     let throttled = log
         .iter()
         .filter(|(_, c)| {
@@ -387,7 +398,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             .chain_bound()
             .max(rate_floor.unwrap_or(Duration::ZERO)),
         throttled,
-        median_delay: median_delay(&log, scenario.op, &gateway_of),
+        median_delay: median_delay(&log, scenario.op, &gateway_of, scenario.lag),
         journal,
         mutations_span: mutations_span(&log, scenario.op),
         ok: applied.is_ok_and(|a| a.outcome.count(scenario.op.kind()) == scenario.count),
@@ -400,13 +411,15 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
 }
 
 /// For every accepted mutation: from the instant its gateway turned active (the
-/// mutation's effect plus the configure time) to the next call concerning it (the List
-/// confirming the server, or the next mutation on the gateway); the median of those.
-/// `gateway_of`: every server's gateway, the created ones included.
+/// mutation's answer plus the status lag and the configure time) to the next call
+/// concerning it (the List confirming the server, or the next mutation on the
+/// gateway); the median of those. `gateway_of`: every server's gateway, the created
+/// ones included.
 fn median_delay(
     log: &[(Instant, sandbox::CallLog)],
     op: Op,
     gateway_of: &BTreeMap<String, String>,
+    status_lag: Duration,
 ) -> Option<Duration> {
     let param = |c: &sandbox::CallLog, k: &str| {
         c.params
@@ -440,7 +453,7 @@ fn median_delay(
         if !seen.insert(server.clone()) {
             continue;
         }
-        let active = *at + CONFIGURE;
+        let active = *at + status_lag + CONFIGURE;
         let next = log.iter().filter(|(t, _)| *t >= active).find(|(_, c)| {
             if c.action == "ListIpsecServers" {
                 c.params.iter().any(|(k, v)| {
@@ -495,6 +508,47 @@ fn timeline(name: &str, started: Instant, log: &[(Instant, sandbox::CallLog)]) {
     }
 }
 
+/// `VPNFORM_BENCH_TRACE=GATEWAY` (e.g. `vpn-000000`): every call concerning that
+/// gateway, in order, with its time since the start of the run and its answer, on
+/// stderr; status pages (`DescribeVpnGateways`) concern every gateway and are listed
+/// too. The finest view of where a step's time goes.
+fn trace(
+    name: &str,
+    started: Instant,
+    log: &[(Instant, sandbox::CallLog)],
+    gateway: &str,
+    gateway_of: &BTreeMap<String, String>,
+) {
+    eprintln!("calls concerning {gateway} in {name}:");
+    for (at, c) in log {
+        let on = |id: &str| gateway_of.get(id).is_some_and(|g| g == gateway);
+        let mut servers = c
+            .params
+            .iter()
+            .filter(|(k, v)| (k == "IpsecServerId" || k.starts_with("IpsecServerId.")) && on(v))
+            .map(|(_, v)| v.as_str());
+        let what = match c.action.as_str() {
+            "DescribeVpnGateways" => Some(String::new()),
+            "DescribeVpnGateway" => c
+                .params
+                .iter()
+                .any(|(k, v)| k == "VpnGatewayId" && v == gateway)
+                .then(String::new),
+            _ => servers.next().map(str::to_owned),
+        };
+        let Some(what) = what else { continue };
+        let dry = c.params.iter().any(|(k, v)| k == "DryRun" && v == "true");
+        eprintln!(
+            "  {:>8.3}s {}{} {} {}",
+            at.saturating_duration_since(started).as_secs_f64(),
+            c.action,
+            if dry { "(DryRun)" } else { "" },
+            what,
+            c.code.as_deref().unwrap_or("OK"),
+        );
+    }
+}
+
 /// From the first to the last accepted real mutation (DryRun prechecks aside), and how
 /// many.
 fn mutations_span(log: &[(Instant, sandbox::CallLog)], op: Op) -> Option<(Duration, usize)> {
@@ -529,6 +583,7 @@ async fn main() {
         lag: Duration::ZERO,
         with_plan: false,
         postgres: false,
+        client: None,
     };
     let scenarios = [
         plain(
@@ -628,6 +683,19 @@ async fn main() {
             )
         },
         Scenario {
+            client: Some((1000, 10)),
+            ..plain(
+                format!(
+                    "{} deletes on {} gateways, --max-rate 1000 --parallelism 10",
+                    1000 / scale,
+                    1000 / scale
+                ),
+                1000 / scale,
+                1000 / scale,
+                None,
+            )
+        },
+        Scenario {
             op: Op::Update,
             with_plan: true,
             limit: Some(40.0),
@@ -639,6 +707,34 @@ async fn main() {
                 ),
                 500 / scale,
                 500 / scale,
+                None,
+            )
+        },
+        Scenario {
+            client: Some((100, 10)),
+            ..plain(
+                format!(
+                    "{} deletes on {} gateways, --max-rate 100 --parallelism 10 (the former defaults)",
+                    1000 / scale,
+                    1000 / scale
+                ),
+                1000 / scale,
+                1000 / scale,
+                None,
+            )
+        },
+        Scenario {
+            with_plan: true,
+            limit: Some(40.0),
+            client: Some((100, 10)),
+            ..plain(
+                format!(
+                    "plan + apply, {} deletes on {} gateways, sandbox limit 40/s per action, --max-rate 100 --parallelism 10 (the former defaults)",
+                    400 / scale,
+                    400 / scale
+                ),
+                400 / scale,
+                400 / scale,
                 None,
             )
         },
@@ -664,7 +760,12 @@ async fn main() {
         }
         for (mi, m) in modes.iter().enumerate() {
             // The baselines only for the classic scenarios (the local file's).
-            if (only_vpnform || s.postgres || s.limit.is_some() || s.lag > Duration::ZERO || si > 3)
+            if (only_vpnform
+                || s.postgres
+                || s.limit.is_some()
+                || s.lag > Duration::ZERO
+                || s.client.is_some()
+                || si > 3)
                 && mi > 0
             {
                 continue;

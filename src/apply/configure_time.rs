@@ -92,12 +92,67 @@ impl ConfigureTime {
             self.estimate = Some(at_least + self.next_poll() / 2);
         }
     }
-    /// A delete was confirmed only `took` after it was accepted, by a later read than
-    /// the first (a lagging status or listing): it takes at least that long.
-    pub(crate) fn observe_confirmed_late(&mut self, took: Duration) {
-        if self.strategy == PollStrategy::Adaptive {
-            self.estimate = Some(self.estimate.map_or(took, |e| e.max(took)));
-        }
+}
+
+/// How long after the cloud accepted a change `ListIpsecServers` shows it, in a region
+/// where the listing lags behind the gateway's status: learned from the confirmations
+/// that did not hold on their first read, so that later ones read when the listing can
+/// have caught up, not at once (a wasted read) nor a whole configure time late.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ListingDelay {
+    estimate: Option<Duration>,
+}
+
+impl ListingDelay {
+    /// When, after acceptance, the first confirming read should go (`None`: as soon as
+    /// the gateway is active; the listing has not lagged in this region).
+    pub(crate) fn first_read(&self) -> Option<Duration> {
+        self.estimate
+    }
+
+    /// A confirmation held at the read sent `held` after acceptance; `missed`: the last
+    /// read before it that did not hold, if any.
+    pub(crate) fn observe(&mut self, missed: Option<Duration>, held: Duration) {
+        self.estimate = match (missed, self.estimate) {
+            // The listing caught up between the two reads: next time read at the later,
+            // the earliest instant known to hold.
+            (Some(_), _) => Some(held),
+            // Held at the first read: it may show earlier; creep down a little (a
+            // four-hundredth, at least 5ms: every confirmation of the region's gateways
+            // creeps it), so an estimate taken high converges, at the cost of an
+            // occasional early read that the re-read schedule makes cheap.
+            (None, Some(e)) => Some(
+                e.min(held)
+                    .saturating_sub((e / 400).max(Duration::from_millis(5))),
+            ),
+            (None, None) => None,
+        };
+    }
+}
+
+/// The pauses between the reads of a confirmation that does not hold yet (the
+/// listing lags): 50ms, then half as long again each time, at most a second. The
+/// listing is seen the moment it catches up to within a fraction of the time already
+/// waited (a doubling schedule would be up to the whole of it late), for a few reads
+/// more than the lag takes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rereads {
+    next: Duration,
+}
+
+impl Rereads {
+    const FIRST: Duration = Duration::from_millis(50);
+    const LONGEST: Duration = Duration::from_secs(1);
+
+    pub(crate) fn new() -> Self {
+        Rereads { next: Self::FIRST }
+    }
+
+    /// The pause before the next read.
+    pub(crate) fn pause(&mut self) -> Duration {
+        let pause = self.next;
+        self.next = (pause * 3 / 2).min(Self::LONGEST);
+        pause
     }
 }
 
@@ -192,15 +247,50 @@ mod tests {
         assert_eq!(time.next_poll(), INTERVAL);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_late_confirmation_raises_the_estimate_only() {
-        let mut time = adaptive();
-        time.observe_confirmed_late(secs(4.0));
-        assert_eq!(time.estimate(), Some(secs(4.0)));
-        time.observe_confirmed_late(secs(3.0));
-        assert_eq!(time.estimate(), Some(secs(4.0)));
-        let mut fixed = ConfigureTime::new(PollStrategy::Fixed, INTERVAL, None);
-        fixed.observe_confirmed_late(secs(4.0));
-        assert_eq!(fixed.estimate(), None);
+    #[test]
+    fn a_listing_that_never_lagged_is_read_at_once() {
+        let mut delay = ListingDelay::default();
+        assert_eq!(delay.first_read(), None);
+        delay.observe(None, secs(2.0));
+        assert_eq!(delay.first_read(), None);
+    }
+
+    #[test]
+    fn a_lagging_listing_is_read_next_time_when_it_held() {
+        let mut delay = ListingDelay::default();
+        // Missed at 3.05s (the gateway active again), held at 4.1s.
+        delay.observe(Some(secs(3.05)), secs(4.1));
+        assert_eq!(delay.first_read(), Some(secs(4.1)));
+        // Held at the first read: it may hold earlier; creep down a four-hundredth.
+        delay.observe(None, secs(4.1));
+        assert_eq!(delay.first_read(), Some(secs(4.1) - secs(4.1) / 400));
+        // Read too early, held 50ms later: that is the new first read.
+        delay.observe(Some(secs(4.02)), secs(4.07));
+        assert_eq!(delay.first_read(), Some(secs(4.07)));
+        // A short delay creeps by at least 5ms.
+        let mut short = ListingDelay::default();
+        short.observe(Some(secs(0.1)), secs(0.2));
+        short.observe(None, secs(0.2));
+        assert_eq!(short.first_read(), Some(secs(0.195)));
+    }
+
+    /// Regression: a confirmation that did not hold was read again after a twentieth of
+    /// the configure time, then twice as late each time (and the region's later waits
+    /// took the whole late confirmation as their first poll): with a 1s listing lag
+    /// each step of a chain paid about 3s instead of the lag's 1s.
+    #[test]
+    fn rereads_of_a_lagging_listing_come_soon_and_stay_close() {
+        let mut rereads = Rereads::new();
+        let pauses: Vec<u64> = (0..10)
+            .map(|_| rereads.pause().as_millis() as u64)
+            .collect();
+        assert_eq!(pauses, [50, 75, 112, 168, 253, 379, 569, 854, 1000, 1000]);
+        // A listing that catches up 1s after the first miss is seen within 0.2s of it.
+        let mut rereads = Rereads::new();
+        let mut at = Duration::ZERO;
+        while at < secs(1.0) {
+            at += rereads.pause();
+        }
+        assert!(at < secs(1.2), "{at:?}");
     }
 }

@@ -23,6 +23,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::configure_time::Rereads;
 use super::journal::{Change, Journal};
 use super::report::{Event, Reporter};
 use super::watch::{GatewayWatch, PollStrategy, WaitKind};
@@ -42,7 +43,7 @@ pub struct ApplyOptions {
     pub max_wait: Duration,
     /// How many times a busy gateway is waited for before a delete gives up.
     pub max_contention_waits: u32,
-    /// How many `ListIpsecServers` reads confirm a delete before giving up on it.
+    /// How many `ListIpsecServers` reads confirm a change before giving up on it.
     pub confirm_attempts: u32,
     /// How gateway waits are polled; [`PollStrategy::Fixed`] is the classic fixed-interval
     /// waiter, kept for benchmarks.
@@ -56,9 +57,9 @@ impl Default for ApplyOptions {
             progress_every: Duration::from_secs(10),
             max_wait: Duration::from_secs(30 * 60),
             max_contention_waits: 20,
-            // With pauses doubling from a twentieth of the configure time (at least
-            // 100ms), eight reads ride out a status or listing lag of half a minute.
-            confirm_attempts: 8,
+            // With pauses from 50ms growing by half up to a second (`Rereads`), sixty
+            // reads ride out a status or listing lag of about 55s.
+            confirm_attempts: 60,
             poll_strategy: PollStrategy::Adaptive,
         }
     }
@@ -844,42 +845,40 @@ async fn delete(
     // current the instant it is `active` again, so only the confirming List proves the
     // operation is over and the gateway free for the next one.
     let accepted = Instant::now();
-    let mut recheck = Duration::ZERO;
+    let mut rereads = Rereads::new();
+    let mut missed = None;
     for attempt in 0..shared.options.confirm_attempts {
         let queued = shared.more_queued(&a.region, &a.vpn_gateway);
-        let kind = if attempt == 0 {
-            WaitKind {
+        if attempt == 0 {
+            let kind = WaitKind {
                 urgent: work.has_dependents || queued,
                 after_own_change: true,
+            };
+            wait_active(shared, work, started, kind).await?;
+            if !already_gone {
+                until_listing_shows(shared, work, started, accepted).await;
             }
         } else {
-            // A confirmation that did not hold: the status or the listing lags. Look
-            // again a little later, each time twice as late, reading the gateway itself.
-            progress(shared, work, started, tokio::time::sleep(recheck)).await;
-            WaitKind::EXACT
-        };
-        wait_active(shared, work, started, kind).await?;
+            // A confirmation that did not hold: the status or the listing lags.
+            before_reread(shared, work, started, rereads.pause()).await?;
+        }
+        let read = accepted.elapsed();
         // Urgent when an action waits for this one's result or for its gateway;
         // otherwise it may share a ListIpsecServers call with other confirmations.
         if !listed(shared, work, started, work.has_dependents || queued).await? {
-            if attempt > 0 {
-                // Learn it: the region's next waits first look when this one held.
-                shared.watch.confirmed_late(&a.region, accepted.elapsed());
+            if !already_gone {
+                shared.watch.listing_confirmed(&a.region, missed, read);
             }
             let recorded = record_deleted(shared, work).await;
             drop(gateway);
             return recorded.map(|()| already_gone);
         }
-        recheck = if attempt == 0 {
-            shared.watch.recheck_base(&a.region)
-        } else {
-            (recheck * 2).min(MAX_RECHECK)
-        };
+        missed = Some(read);
     }
     drop(gateway);
     Err(format!(
-        "DeleteIpsecServer was accepted but {} is still listed after gateway {} returned to active {} times; {KEPT}",
-        a.id, a.vpn_gateway, shared.options.confirm_attempts
+        "DeleteIpsecServer was accepted but {} is still listed after {} reads of gateway {} active again; {KEPT}",
+        a.id, shared.options.confirm_attempts, a.vpn_gateway
     ))
 }
 
@@ -1044,41 +1043,35 @@ async fn confirm_and_record(
     id: &str,
 ) -> Result<(), String> {
     let a = &work.action;
-    let mut recheck = Duration::ZERO;
+    let mut rereads = Rereads::new();
     for attempt in 0..shared.options.confirm_attempts {
-        let kind = if attempt == 0 {
-            WaitKind {
+        if attempt == 0 {
+            let kind = WaitKind {
                 urgent: true,
                 after_own_change: true,
-            }
+            };
+            wait_active(shared, work, started, kind).await?;
         } else {
-            // The status or the listing lags: look again later, each time twice as late.
-            progress(shared, work, started, tokio::time::sleep(recheck)).await;
-            WaitKind::EXACT
-        };
-        wait_active(shared, work, started, kind).await?;
+            // The status or the listing lags.
+            before_reread(shared, work, started, rereads.pause()).await?;
+        }
         let listed = list(shared, work, started, Some(id)).await?;
         if let Some(server) = listed.iter().find(|s| s.id == id)
             && holds_intended(shared, a, server)
         {
             return record_written(shared, work, id, server).await;
         }
-        recheck = if attempt == 0 {
-            shared.watch.recheck_base(&a.region)
-        } else {
-            (recheck * 2).min(MAX_RECHECK)
-        };
     }
     Err(format!(
-        "{} was accepted but {id} does not list the values sent after gateway {} returned to \
-         active {} times; {KEPT}",
+        "{} was accepted but {id} does not list the values sent after {} reads of gateway {} \
+         active again; {KEPT}",
         if a.action == ActionKind::Create {
             "CreateIpsecServer"
         } else {
             "UpdateIpsecServer"
         },
-        a.vpn_gateway,
-        shared.options.confirm_attempts
+        shared.options.confirm_attempts,
+        a.vpn_gateway
     ))
 }
 
@@ -1453,8 +1446,36 @@ async fn update(
     confirmed
 }
 
-/// The longest pause between two confirmations of one delete.
-const MAX_RECHECK: Duration = Duration::from_secs(15);
+/// Waits, where the region's listing lags behind the gateways' status, until it
+/// showed this run's earlier changes (`accepted`: when this one's was): a read sooner
+/// is a read wasted.
+async fn until_listing_shows(shared: &Shared, work: &Work, started: Instant, accepted: Instant) {
+    if let Some(delay) = shared.watch.listing_delay(&work.action.region) {
+        progress(
+            shared,
+            work,
+            started,
+            tokio::time::sleep_until(accepted + delay),
+        )
+        .await;
+    }
+}
+
+/// Before a confirmation that did not hold is read again: the re-read schedule's
+/// `pause` and the gateway read again (`active`, or waited for until it is), side by
+/// side, so the status read costs no time of its own.
+async fn before_reread(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    pause: Duration,
+) -> Result<(), String> {
+    let (_, active) = tokio::join!(
+        tokio::time::sleep(pause),
+        wait_active(shared, work, started, WaitKind::EXACT)
+    );
+    active
+}
 
 fn api_message(e: &ApiError) -> String {
     e.to_string()

@@ -29,7 +29,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
-use super::configure_time::ConfigureTime;
+use super::configure_time::{ConfigureTime, ListingDelay};
 use crate::cloud::{ApiError, Client, ErrorClass, ListIpsecServers, VpnGateway};
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -93,6 +93,8 @@ struct Region {
     wake: Arc<Notify>,
     /// The learned configure time (from the delete's answer to `active`).
     estimate: Option<Duration>,
+    /// How late the listing shows a change, where it lags.
+    listing: ListingDelay,
     confirms: Vec<Confirm>,
     confirming: bool,
     confirm_wake: Arc<Notify>,
@@ -202,25 +204,26 @@ impl GatewayWatch {
         regions.get(region)?.last_status.get(gateway).cloned()
     }
 
-    /// A delete in `region` was confirmed only `took` after it was accepted, by a
-    /// later read than the first (a lagging status or listing): later waits of the
-    /// region first look that late.
-    pub fn confirmed_late(&self, region: &str, took: Duration) {
-        let mut regions = self.inner.regions.lock().unwrap();
-        let r = regions.entry(region.to_owned()).or_default();
-        let mut time = self.inner.configure_time(r);
-        time.observe_confirmed_late(took);
-        r.estimate = time.estimate();
+    /// When, after acceptance, a change's first confirming read should go in `region`
+    /// (`None`: once its gateway is active).
+    pub fn listing_delay(&self, region: &str) -> Option<Duration> {
+        let regions = self.inner.regions.lock().unwrap();
+        regions.get(region)?.listing.first_read()
     }
 
-    /// The first pause before confirming again a delete whose confirmation did not
-    /// hold: a twentieth of the learned configure time, at least 100ms.
-    pub fn recheck_base(&self, region: &str) -> Duration {
-        let regions = self.inner.regions.lock().unwrap();
-        let estimate = regions.get(region).and_then(|r| r.estimate);
-        ConfigureTime::new(self.inner.strategy, self.inner.interval, estimate)
-            .next_poll()
-            .max(Duration::from_millis(100))
+    /// A confirmation in `region` held at the read sent `held` after the change was
+    /// accepted; `missed`: the last earlier read that did not hold (a lagging listing).
+    pub fn listing_confirmed(&self, region: &str, missed: Option<Duration>, held: Duration) {
+        if self.inner.strategy == PollStrategy::Fixed {
+            // The classic waiter learns nothing.
+            return;
+        }
+        let mut regions = self.inner.regions.lock().unwrap();
+        regions
+            .entry(region.to_owned())
+            .or_default()
+            .listing
+            .observe(missed, held);
     }
 }
 

@@ -24,7 +24,7 @@ pub struct CloudArgs {
 
     /// At most N API requests in flight, 1 to 1000 (operations waiting for a gateway do
     /// not count).
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = super::parallelism)]
+    #[arg(long, value_name = "N", default_value_t = crate::cloud::DEFAULT_PARALLELISM, value_parser = super::parallelism)]
     pub parallelism: usize,
 
     /// At most N requests a second per API action. vpnform starts each action at 10 a

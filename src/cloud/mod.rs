@@ -30,5 +30,5 @@ pub(crate) use credentials::resolve_credentials;
 pub(crate) use error::classify;
 pub use error::{ApiError, ErrorClass};
 pub use retry::ThrottleWarning;
-pub(crate) use retry::{DEFAULT_MAX_RATE, format_rate};
+pub(crate) use retry::{DEFAULT_MAX_RATE, DEFAULT_PARALLELISM, format_rate};
 pub use types::*;

@@ -39,14 +39,14 @@ impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             endpoint: None,
-            max_in_flight: 10,
+            max_in_flight: super::retry::DEFAULT_PARALLELISM,
             request_timeout: Duration::from_secs(10),
             call_deadline: Duration::from_secs(300),
             retry: RetryPolicy::default(),
             // The ceiling, not the rate: each action starts at START_RATE and finds the
-            // cloud's limit from its throttling, which is the signal. 100/s is above every
-            // per-API limit Alibaba documents for the VPC API (Describe calls about 10/s,
-            // DescribeVpnGateway 600 a minute), so the cloud is the bound, never
+            // cloud's limit from its throttling, which is the signal. 1000/s is far
+            // above every per-API limit Alibaba documents for the VPC API (DescribeVpnGateway
+            // 600 a minute, mutations 30 to 300), so the cloud is the bound, never
             // vpnform; the cap only bounds what a lane can reach (and burst) before the
             // cloud first says no. `--max-rate N` lowers it to share an account.
             requests_per_second: super::retry::DEFAULT_MAX_RATE,

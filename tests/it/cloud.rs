@@ -750,7 +750,7 @@ async fn no_secret_in_debug_output_or_logs() {
 fn default_client_builds_with_https_and_ring() {
     // No traffic: this only proves the rustls/ring setup and the default options.
     let options = ClientOptions::default();
-    assert_eq!(options.max_in_flight, 10);
+    assert_eq!(options.max_in_flight, 50);
     assert_eq!(options.request_timeout, Duration::from_secs(10));
     assert_eq!(options.call_deadline, Duration::from_secs(300));
     let client = Client::new(credentials(), options).unwrap();

@@ -534,6 +534,62 @@ fn lags_of_a_second_in_status_and_listing() {
     lag_proof(Duration::from_secs(1), Duration::from_secs(1));
 }
 
+/// Four servers on one gateway: each delete waits for the one before to be confirmed.
+const ONE_GATEWAY: &[Recorded] = &[
+    ("c1", "iss-c1", "vpn-c", &[]),
+    ("c2", "iss-c2", "vpn-c", &[]),
+    ("c3", "iss-c3", "vpn-c", &[]),
+    ("c4", "iss-c4", "vpn-c", &[]),
+];
+
+/// Regression: a confirmation that did not hold was read again a twentieth of the
+/// configure time later, then twice as late each time, and the region's later waits
+/// first looked as late as that confirmation had held: with a listing lag of 1s each
+/// step on a gateway paid about half a second more than the lag. Now the re-reads come
+/// soon and stay close, and later confirmations read when the listing showed the
+/// earlier ones: from the second step on, each delete goes within a few hundred
+/// milliseconds of the instant the one before stopped being listed.
+#[test]
+fn regression_a_lagging_listing_cost_each_step_the_overshoot_of_doubling_rereads() {
+    let list_lag = Duration::from_secs(1);
+    let cloud = Cloud::start(ONE_GATEWAY, |c| {
+        c.configure_time = (Duration::from_millis(300), Duration::from_millis(300));
+        c.list_lag = list_lag;
+    });
+    let ws = cloud.workspace(ONE_GATEWAY);
+    let out = ws.run(&["apply", "--auto-approve", "--poll-interval", "50ms"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(recorded(&ws), ["ipsec_server.keep"]);
+    let mut audit = cloud.sandbox().audit();
+    audit.sort_by(|a, b| a.time.cmp(&b.time));
+    assert_eq!(audit.len(), 4, "{audit:?}");
+    let list_lag = jiff::SignedDuration::try_from(list_lag).unwrap();
+    let mut late = Vec::new();
+    for pair in audit.windows(2) {
+        let unlisted = pair[0]
+            .configured_at
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .checked_add(list_lag)
+            .unwrap();
+        let next: jiff::Timestamp = pair[1].time.parse().unwrap();
+        // Never before (the rule), and how long after.
+        assert!(
+            next >= unlisted,
+            "{} sent before {} was unlisted",
+            pair[1].resource,
+            pair[0].resource
+        );
+        late.push((next - unlisted).as_millis());
+    }
+    // The first step learns the lag; the later ones use it.
+    let later = &late[1..];
+    assert!(
+        later.iter().all(|ms| *ms < 350),
+        "each delete after the first two, in ms after the one before was unlisted: {late:?}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Progress: the online plan's prechecks, with the rate they run at.
 

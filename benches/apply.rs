@@ -162,6 +162,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             protect: false,
             psk: None,
             attributes: Default::default(),
+            deposed: None,
         },
     );
     let mut gateway_of = BTreeMap::new();
@@ -185,6 +186,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
                 protect: false,
                 psk: None,
                 attributes: Default::default(),
+                deposed: None,
             },
         );
     }

@@ -30,7 +30,7 @@ use crate::Address;
 use crate::cloud::{ApiError, Client, DeleteIpsecServer, ErrorClass};
 use crate::plan::{Action, ActionKind};
 use crate::secret::Secret;
-use crate::state::PendingOp;
+use crate::state::{Deposed, PendingOp};
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -101,10 +101,16 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Done actions of `kind`, a replace counting as a create and as a delete.
     pub fn count(&self, kind: ActionKind) -> usize {
         self.results
             .values()
-            .filter(|(k, r)| *k == kind && matches!(r, ActionResult::Done { .. }))
+            .filter(|(k, r)| {
+                (*k == kind
+                    || (*k == ActionKind::Replace
+                        && matches!(kind, ActionKind::Create | ActionKind::Delete)))
+                    && matches!(r, ActionResult::Done { .. })
+            })
             .count()
     }
 
@@ -159,6 +165,28 @@ struct Work {
     waits_for: Vec<Address>,
     /// Some other action waits for this one.
     has_dependents: bool,
+    /// Which half of a replace this is, if it is one.
+    half: Option<Half>,
+}
+
+/// The two halves of a replace, each on its own gateway.
+#[derive(Debug, Clone)]
+enum Half {
+    /// The create on the new gateway. Once it is confirmed, one write records the new
+    /// server, keeps the old one as `deposed` and journals its delete with `delete_token`.
+    Create {
+        deposed: Deposed,
+        delete_token: String,
+    },
+    /// The delete of the deposed old server: confirmed, it drops `deposed` (and its
+    /// pending entry), never the resource, which records the new server.
+    DeleteDeposed,
+    /// A create journaled by an earlier run that this plan does not make (its entry left
+    /// the desired file): resolved from the cloud, and its server, if it made one,
+    /// recorded and deleted.
+    Orphan,
+    /// Not run: why (a create journaled elsewhere than the plan's).
+    Blocked(String),
 }
 
 /// `(region, gateway id)`.
@@ -220,6 +248,9 @@ pub(crate) struct Execution<'a> {
     pub options: ApplyOptions,
     /// The PSKs read from their sources at the start of the run, by address.
     pub keys: BTreeMap<Address, Secret>,
+    /// The state's deposed servers (a replace's old ones), by address: their journaled
+    /// deletes are resolved first, and drop only `deposed`.
+    pub deposed: BTreeMap<Address, Deposed>,
 }
 
 /// Runs the actions (and resolves the pending operations), returning what happened to
@@ -237,18 +268,20 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         reporter,
         options,
         keys,
+        deposed,
     } = execution;
-    let works = works(actions, pending);
-    // A create or update journaled by an earlier run that this plan no longer makes: the
-    // plan, made since, found nothing left to do for it (its effect holds, or the entry
-    // is gone from the desired file), so the entry goes. An update's effect changed the
-    // server: what the cloud lists now is recorded with it, else the state would keep the
-    // old values (and an offline plan would make the update again).
+    let works = works(actions, pending, &deposed);
+    // An update journaled by an earlier run that this plan no longer makes: the plan,
+    // made since, found nothing left to do for it (its effect holds, or the entry is gone
+    // from the desired file), so the entry goes. Its effect changed the server: what the
+    // cloud lists now is recorded with it, else the state would keep the old values (and
+    // an offline plan would make the update again). A create may have made a server: it
+    // is resolved from the cloud (see `works`).
     let named: std::collections::BTreeSet<&str> =
         actions.iter().map(|a| a.address.as_str()).collect();
     for p in pending
         .iter()
-        .filter(|p| p.action != "delete" && !named.contains(p.address.as_str()))
+        .filter(|p| p.action == "update" && !named.contains(p.address.as_str()))
     {
         let change = match (p.action.as_str(), &p.id) {
             ("update", Some(id)) => {
@@ -301,6 +334,33 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         holders: Mutex::new(HashMap::new()),
     });
 
+    // The deposed servers' deletes first, on their own: they share an address with
+    // whatever this plan does there, and nothing waits for them.
+    let (first, rest): (Vec<Work>, Vec<Work>) = works
+        .into_iter()
+        .partition(|w| matches!(w.half, Some(Half::DeleteDeposed)));
+    let mut outcome = Outcome::default();
+    for phase in [first, rest] {
+        for (address, kind, result) in run_all(&shared, phase).await {
+            // A failed deposed delete stays the address's result.
+            if outcome
+                .results
+                .get(&address)
+                .is_some_and(|(_, r)| !r.is_done())
+            {
+                continue;
+            }
+            outcome.results.insert(address, (kind, result));
+        }
+    }
+    outcome
+}
+
+/// Runs `works` side by side, each once those it waits for are done.
+async fn run_all(
+    shared: &Arc<Shared>,
+    works: Vec<Work>,
+) -> Vec<(Address, ActionKind, ActionResult)> {
     // A finished action publishes whether it succeeded; its dependents read it.
     let mut done: HashMap<Address, watch::Sender<Option<bool>>> = HashMap::new();
     for w in &works {
@@ -323,19 +383,32 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
             (address, kind, result)
         });
     }
-    let mut outcome = Outcome::default();
+    let mut results = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (address, kind, result) = joined.expect("an action task does not panic");
-        outcome.results.insert(address, (kind, result));
+        results.push(joined.expect("an action task does not panic"));
     }
-    outcome
+    results
 }
 
 /// The work list: every plan action, with the journal's token where an intent is
 /// pending, plus pending intents the plan does not name.
-fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
-    let pending_by_address: BTreeMap<&str, &PendingOp> =
-        pending.iter().map(|p| (p.address.as_str(), p)).collect();
+fn works(
+    actions: &[Action],
+    pending: &[PendingOp],
+    deposed: &BTreeMap<Address, Deposed>,
+) -> Vec<Work> {
+    // A deposed server's delete is its own work, never the plan's action there.
+    let is_deposed = |p: &PendingOp| {
+        p.action == "delete"
+            && deposed
+                .get(&p.address)
+                .is_some_and(|d| p.id.as_deref() == Some(d.id.as_str()))
+    };
+    let pending_by_address: BTreeMap<&str, &PendingOp> = pending
+        .iter()
+        .filter(|p| !is_deposed(p))
+        .map(|p| (p.address.as_str(), p))
+        .collect();
     let deletes: std::collections::BTreeSet<&str> = actions
         .iter()
         .filter(|a| a.action == ActionKind::Delete)
@@ -353,12 +426,12 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
             }
         }
     }
-    // `A depends_on B`, both written (created, updated, adopted): A only after B, as
-    // Terraform creates. The desired file refuses cycles among them.
+    // `A depends_on B`, both written (created, replaced, updated, adopted): A only after
+    // B, as Terraform creates. The desired file refuses cycles among them.
     let writes = |a: &&Action| {
         matches!(
             a.action,
-            ActionKind::Create | ActionKind::Update | ActionKind::Adopt
+            ActionKind::Create | ActionKind::Replace | ActionKind::Update | ActionKind::Adopt
         )
     };
     let written: std::collections::BTreeSet<&str> = actions
@@ -381,12 +454,29 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
         .iter()
         .map(|a| {
             let pending = pending_by_address.get(a.address.as_str());
+            // A create journaled on another gateway than this plan creates on (the
+            // desired gateway changed again since): resolving it here would send it
+            // where it never went; the user finishes it first.
+            let elsewhere = pending.filter(|p| {
+                p.action == "create"
+                    && matches!(a.action, ActionKind::Create | ActionKind::Replace)
+                    && (p.vpn_gateway != a.vpn_gateway || p.region != a.region)
+            });
             Work {
                 token: pending.map_or_else(|| a.client_token.clone(), |p| p.client_token.clone()),
                 journaled: pending.is_some(),
                 waits_for: waits_for.remove(a.address.as_str()).unwrap_or_default(),
                 has_dependents: a.depends_on.iter().any(|b| deletes.contains(b.as_str())),
                 action: a.clone(),
+                half: elsewhere.map(|p| {
+                    Half::Blocked(format!(
+                        "a create journaled on {} by an interrupted run is not resolved yet, \
+                         and this plan creates on {}: nothing was sent; put vpn_gateway back \
+                         to {} (region {}) in the desired file and apply to finish it, then \
+                         change it",
+                        p.vpn_gateway, a.vpn_gateway, p.vpn_gateway, p.region
+                    ))
+                }),
             }
         })
         .collect();
@@ -394,7 +484,41 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
         actions.iter().map(|a| a.address.as_str()).collect();
     for p in pending
         .iter()
-        .filter(|p| p.action == "delete" && !named.contains(p.address.as_str()))
+        .filter(|p| p.action == "create" && !named.contains(p.address.as_str()))
+    {
+        let sent = p.sent.clone().unwrap_or_default();
+        works.push(Work {
+            action: Action {
+                address: p.address.clone(),
+                resource_kind: crate::address::IPSEC_SERVER.into(),
+                // What it ends in, if anything: the delete of the server it made.
+                action: ActionKind::Delete,
+                id: String::new(),
+                region: p.region.clone(),
+                vpn_gateway: p.vpn_gateway.clone(),
+                depends_on: vec![],
+                client_token: p.client_token.clone(),
+                precheck: crate::plan::Precheck::Skipped,
+                reason: "a create pending from an interrupted apply, no longer desired".into(),
+                protect: false,
+                attributes: sent.values,
+                changes: Vec::new(),
+                psk: sent.psk.map(|source| crate::plan::PskNote {
+                    source,
+                    changed: true,
+                }),
+                replaced: None,
+            },
+            token: p.client_token.clone(),
+            journaled: true,
+            waits_for: vec![],
+            has_dependents: false,
+            half: Some(Half::Orphan),
+        });
+    }
+    for p in pending
+        .iter()
+        .filter(|p| p.action == "delete" && (is_deposed(p) || !named.contains(p.address.as_str())))
     {
         works.push(Work {
             action: Action {
@@ -412,11 +536,13 @@ fn works(actions: &[Action], pending: &[PendingOp]) -> Vec<Work> {
                 attributes: Default::default(),
                 changes: Vec::new(),
                 psk: None,
+                replaced: None,
             },
             token: p.client_token.clone(),
             journaled: true,
             waits_for: vec![],
             has_dependents: false,
+            half: is_deposed(p).then_some(Half::DeleteDeposed),
         });
     }
     works
@@ -445,6 +571,18 @@ async fn run(
         return ActionResult::NotStarted;
     }
     let a = &work.action;
+    if let Some(Half::Blocked(message)) = &work.half {
+        shared.reporter.event(&Event::Errored {
+            address: a.address.clone(),
+            action: a.action,
+            id: a.id.clone(),
+            elapsed: Duration::ZERO,
+            message: message.clone(),
+        });
+        return ActionResult::Failed {
+            message: message.clone(),
+        };
+    }
     // A mutation restarts the clock once it has its gateway: its elapsed time is its
     // own, not the time it spent queued behind another action.
     let mut started = Instant::now();
@@ -461,20 +599,27 @@ async fn run(
             return ActionResult::NotStarted;
         };
         started = Instant::now();
-        match a.action {
-            ActionKind::Delete => delete(shared, &work, started, gateway).await.map(|gone| {
-                if gone {
-                    Finished::AlreadyGone
-                } else {
-                    Finished::Done(None)
-                }
-            }),
-            ActionKind::Create => create(shared, &work, started, gateway)
-                .await
-                .map(|id| Finished::Done(Some(id))),
-            _ => adopt_then_update(shared, &work, started, gateway)
-                .await
-                .map(|()| Finished::Done(None)),
+        if matches!(work.half, Some(Half::Orphan)) {
+            resolve_orphan(shared, &work, started, gateway).await
+        } else {
+            match a.action {
+                ActionKind::Delete => delete(shared, &work, started, gateway).await.map(|gone| {
+                    if gone {
+                        Finished::AlreadyGone
+                    } else {
+                        Finished::Done(None)
+                    }
+                }),
+                ActionKind::Create => create(shared, &work, started, gateway)
+                    .await
+                    .map(|id| Finished::Done(Some(id))),
+                ActionKind::Replace => replace(shared, &work, started, gateway)
+                    .await
+                    .map(|id| Finished::Done(Some(id))),
+                _ => adopt_then_update(shared, &work, started, gateway)
+                    .await
+                    .map(|()| Finished::Done(None)),
+            }
         }
     } else if work.journaled && a.action == ActionKind::Update {
         // A state-only update of a server whose update an earlier run journaled: the
@@ -499,6 +644,15 @@ async fn run(
             .map_err(|e| e.to_string())
     };
     match result {
+        Ok(Finished::Dropped(message)) => {
+            shared.reporter.event(&Event::Note {
+                address: a.address.clone(),
+                message,
+            });
+            ActionResult::AlreadyGone {
+                elapsed: started.elapsed(),
+            }
+        }
         Ok(Finished::AlreadyGone) => {
             let elapsed = started.elapsed();
             shared.reporter.event(&Event::AlreadyGone {
@@ -510,10 +664,16 @@ async fn run(
         }
         Ok(Finished::Done(new_id)) => {
             let elapsed = started.elapsed();
+            // A replace ends with its delete half, as Terraform's create-before-destroy
+            // does: its create half reported its own completion.
+            let (action, id) = match a.action {
+                ActionKind::Replace => (ActionKind::Delete, a.id.clone()),
+                kind => (kind, new_id.unwrap_or_else(|| a.id.clone())),
+            };
             shared.reporter.event(&Event::Complete {
                 address: a.address.clone(),
-                action: a.action,
-                id: new_id.unwrap_or_else(|| a.id.clone()),
+                action,
+                id,
                 elapsed,
             });
             ActionResult::Done { elapsed }
@@ -537,6 +697,8 @@ enum Finished {
     Done(Option<String>),
     /// A delete whose server was already gone.
     AlreadyGone,
+    /// Nothing to do after all (a journaled create that made no server): why.
+    Dropped(String),
 }
 
 /// Waits for `a`'s VPN gateway to be free of this run's other mutations and takes it;
@@ -595,6 +757,7 @@ async fn delete(
                 started_at: jiff::Timestamp::now()
                     .strftime("%Y-%m-%dT%H:%M:%SZ")
                     .to_string(),
+                sent: None,
             }))
             .await
             .map_err(|e| format!("not sent: {e}"))?;
@@ -607,7 +770,7 @@ async fn delete(
 
     if work.journaled && !listed(shared, work, started, true).await? {
         // An earlier run's delete took effect and only its record was lost.
-        return record_deleted(shared, a).await.map(|()| false);
+        return record_deleted(shared, work).await.map(|()| false);
     }
 
     let request = DeleteIpsecServer {
@@ -631,7 +794,7 @@ async fn delete(
             Err(e) if e.class == ErrorClass::Contention => {
                 contention_waits += 1;
                 if contention_waits > shared.options.max_contention_waits {
-                    abandon(shared, a).await;
+                    abandon(shared, work).await;
                     return Err(format!(
                         "gateway {} stayed busy through {} waits: {}",
                         a.vpn_gateway, shared.options.max_contention_waits, e
@@ -641,7 +804,7 @@ async fn delete(
                 // the delete is done (ours, lost on the way, or someone else's); there:
                 // wait for its gateway (returns at once when it is idle), then retry.
                 if e.is_incorrect_status() && !listed(shared, work, started, true).await? {
-                    return record_deleted(shared, a).await.map(|()| false);
+                    return record_deleted(shared, work).await.map(|()| false);
                 }
                 shared.reporter.event(&Event::Queued {
                     address: a.address.clone(),
@@ -664,7 +827,7 @@ async fn delete(
                 // A refusal: this request had no effect. Unless an earlier run's request
                 // with this token may have had one, the intent is dropped.
                 if !work.journaled {
-                    abandon(shared, a).await;
+                    abandon(shared, work).await;
                     return Err(api_message(&e));
                 }
                 return Err(format!("{}; {KEPT}", api_message(&e)));
@@ -703,7 +866,7 @@ async fn delete(
                 // Learn it: the region's next waits first look when this one held.
                 shared.watch.confirmed_late(&a.region, accepted.elapsed());
             }
-            let recorded = record_deleted(shared, a).await;
+            let recorded = record_deleted(shared, work).await;
             drop(gateway);
             return recorded.map(|()| already_gone);
         }
@@ -738,6 +901,14 @@ async fn journal_intent(shared: &Shared, work: &Work, id: Option<String>) -> Res
                 started_at: jiff::Timestamp::now()
                     .strftime("%Y-%m-%dT%H:%M:%SZ")
                     .to_string(),
+                sent: (a.action == ActionKind::Create).then(|| crate::state::SentCreate {
+                    values: a.attributes.clone(),
+                    psk: a
+                        .psk
+                        .as_ref()
+                        .filter(|p| p.changed)
+                        .map(|p| p.source.clone()),
+                }),
             }))
             .await
             .map_err(|e| format!("not sent: {e}"))?;
@@ -787,7 +958,7 @@ where
                 contention_waits += 1;
                 if contention_waits > shared.options.max_contention_waits {
                     if !work.journaled {
-                        abandon(shared, a).await;
+                        abandon(shared, work).await;
                     }
                     return Err(format!(
                         "gateway {} stayed busy through {} waits: {}",
@@ -808,7 +979,7 @@ where
                 // A refusal: this request had no effect. Unless an earlier run's request
                 // with this token may have had one, the intent is dropped.
                 if !work.journaled {
-                    abandon(shared, a).await;
+                    abandon(shared, work).await;
                     return Err(api_message(&e));
                 }
                 return Err(format!("{}; {KEPT}", api_message(&e)));
@@ -890,7 +1061,7 @@ async fn confirm_and_record(
         if let Some(server) = listed.iter().find(|s| s.id == id)
             && holds_intended(shared, a, server)
         {
-            return record_written(shared, a, id, server).await;
+            return record_written(shared, work, id, server).await;
         }
         recheck = if attempt == 0 {
             shared.watch.recheck_base(&a.region)
@@ -913,19 +1084,44 @@ async fn confirm_and_record(
 
 async fn record_written(
     shared: &Shared,
-    a: &Action,
+    work: &Work,
     id: &str,
     server: &crate::cloud::IpsecServer,
 ) -> Result<(), String> {
+    let a = &work.action;
     let mut resource = a.resource_after();
     resource.id = id.to_owned();
     resource.attributes = crate::plan::calls::attributes(server);
-    shared
-        .journal
-        .record(Change::Written {
+    let change = match &work.half {
+        // The old server is deposed and its delete journaled in the same write, so no
+        // moment on disk has the address without a server, or the old one untracked.
+        Some(Half::Create {
+            deposed,
+            delete_token,
+        }) => Change::Replaced {
+            address: a.address.clone(),
+            resource: Box::new(resource),
+            deposed: deposed.clone(),
+            delete: Box::new(PendingOp {
+                address: a.address.clone(),
+                action: "delete".into(),
+                id: Some(deposed.id.clone()),
+                region: deposed.region.clone(),
+                vpn_gateway: deposed.vpn_gateway.clone(),
+                client_token: delete_token.clone(),
+                plan_hash: shared.plan_hash.clone(),
+                started_at: now(),
+                sent: None,
+            }),
+        },
+        _ => Change::Written {
             address: a.address.clone(),
             resource,
-        })
+        },
+    };
+    shared
+        .journal
+        .record(change)
         .await
         .map_err(|e| format!("{id} is {} in the cloud, but {e}; {KEPT}", past(a.action)))
 }
@@ -945,7 +1141,7 @@ async fn refresh_journaled(
             a.id, a.region
         )
     })?;
-    record_written(shared, a, &a.id, server)
+    record_written(shared, work, &a.id, server)
         .await
         .map(|()| Finished::Done(None))
 }
@@ -980,7 +1176,7 @@ async fn create(
             .find(|s| s.vpn_gateway == a.vpn_gateway && holds_intended(shared, a, s))
         {
             let id = server.id.clone();
-            record_written(shared, a, &id, server).await?;
+            record_written(shared, work, &id, server).await?;
             drop(gateway);
             return Ok(id);
         }
@@ -993,6 +1189,211 @@ async fn create(
     let confirmed = confirm_and_record(shared, work, started, &created.id).await;
     drop(gateway);
     confirmed.map(|()| created.id)
+}
+
+/// RFC 3339 UTC, to the second, as `pending` entries record when they were journaled.
+fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Replaces `work`'s server, create before destroy: the new server is created on its
+/// gateway (held as `gateway`) and confirmed; one write records it, deposes the old one
+/// and journals the old one's delete; then the old one is deleted under its own
+/// gateway. Each half holds only its own gateway. Returns the new id.
+async fn replace(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    gateway: tokio::sync::OwnedMutexGuard<()>,
+) -> Result<String, String> {
+    let a = &work.action;
+    let Some(old) = &a.replaced else {
+        return Err(format!(
+            "the plan's replace of {} names no old server; make a new plan",
+            a.id
+        ));
+    };
+    let deposed = Deposed {
+        id: a.id.clone(),
+        vpn_gateway: old.vpn_gateway.clone(),
+        region: old.region.clone(),
+    };
+    let create_half = Work {
+        action: Action {
+            action: ActionKind::Create,
+            id: String::new(),
+            ..a.clone()
+        },
+        token: work.token.clone(),
+        journaled: work.journaled,
+        waits_for: Vec::new(),
+        // The delete half waits for it.
+        has_dependents: true,
+        half: Some(Half::Create {
+            deposed: deposed.clone(),
+            delete_token: old.client_token.clone(),
+        }),
+    };
+    let new_id = create(shared, &create_half, started, gateway)
+        .await
+        .map_err(|e| {
+            format!(
+                "{e}\n  the old server {} on {} is still recorded, and nothing was sent to it",
+                deposed.id, deposed.vpn_gateway
+            )
+        })?;
+    shared.reporter.event(&Event::Complete {
+        address: a.address.clone(),
+        action: ActionKind::Create,
+        id: new_id.clone(),
+        elapsed: started.elapsed(),
+    });
+    let delete_half = Work {
+        action: Action {
+            action: ActionKind::Delete,
+            id: deposed.id.clone(),
+            region: deposed.region.clone(),
+            vpn_gateway: deposed.vpn_gateway.clone(),
+            client_token: old.client_token.clone(),
+            replaced: None,
+            ..a.clone()
+        },
+        token: old.client_token.clone(),
+        // Journaled with the new server's record.
+        journaled: true,
+        waits_for: Vec::new(),
+        has_dependents: false,
+        half: Some(Half::DeleteDeposed),
+    };
+    let Some(gateway) = take_gateway(shared, &delete_half.action).await else {
+        return Err(format!(
+            "{new_id} is created and recorded, and the old server {} is deposed with its \
+             delete journaled, not sent: the run was interrupted; {KEPT}",
+            deposed.id
+        ));
+    };
+    delete(shared, &delete_half, Instant::now(), gateway)
+        .await
+        .map_err(|e| {
+            format!(
+                "{new_id} is created and recorded; the delete of the old server {} failed: {e}",
+                deposed.id
+            )
+        })?;
+    Ok(new_id)
+}
+
+/// Resolves a create journaled by an earlier run whose entry left the desired file, from
+/// the cloud. The gateway (which no recorded server is on: the journal check saw to it)
+/// holds no server: the create took no effect, its entry is dropped. It holds one: the
+/// create is re-sent with the journal's token and parameters. The cloud answers a token
+/// it has seen with the same parameters with its first answer and no second effect, so
+/// an answer proves the server is this create's: it is recorded, then deleted, being no
+/// longer desired. A refusal of the re-sent create proves the token made nothing (the
+/// gateway holds another's server): the entry is dropped and that server left alone.
+async fn resolve_orphan(
+    shared: &Shared,
+    work: &Work,
+    started: Instant,
+    gateway: tokio::sync::OwnedMutexGuard<()>,
+) -> Result<Finished, String> {
+    let a = &work.action;
+    wait_active(shared, work, started, WaitKind::EXACT).await?;
+    let listed = list(shared, work, started, None).await?;
+    let Some(server) = listed.iter().find(|s| s.vpn_gateway == a.vpn_gateway) else {
+        abandon(shared, work).await;
+        return Ok(Finished::Dropped(format!(
+            "the create journaled on {} by an interrupted run took no effect (the gateway \
+             holds no server); its pending entry is dropped",
+            a.vpn_gateway
+        )));
+    };
+    if a.attributes.is_empty() {
+        return Err(format!(
+            "a create journaled on {} by an interrupted run, no longer desired, may have made \
+             {}, but the journal does not hold what it sent, so it cannot be re-sent to learn \
+             which; check {} and remove the entry from `pending` by hand",
+            a.vpn_gateway, server.id, server.id
+        ));
+    }
+    let create = Action {
+        action: ActionKind::Create,
+        ..a.clone()
+    };
+    let key = key_of(shared, &create)?;
+    let request = crate::plan::calls::create_request(&create, key, Some(work.token.clone()), false);
+    let answer = progress(
+        shared,
+        work,
+        started,
+        shared.client.create_ipsec_server(&request),
+    )
+    .await;
+    let id = match answer {
+        Ok(created) => created.id,
+        Err(e) if e.code == "IdempotentParameterMismatch" => {
+            return Err(format!(
+                "the create journaled on {} by an interrupted run was sent with other \
+                 parameters than the journal holds, so whether {} is its server is unknown: \
+                 {}; check {} and remove the entry from `pending` by hand",
+                a.vpn_gateway,
+                server.id,
+                api_message(&e),
+                server.id
+            ));
+        }
+        Err(e) if matches!(e.class, ErrorClass::Terminal | ErrorClass::NotFound) => {
+            abandon(shared, work).await;
+            return Ok(Finished::Dropped(format!(
+                "the create journaled on {} by an interrupted run took no effect: {} there is \
+                 not its server (re-sent with its token, the create was refused: {}); its \
+                 pending entry is dropped and {} left alone",
+                a.vpn_gateway, server.id, e.code, server.id
+            )));
+        }
+        Err(e) => return Err(format!("{}; {KEPT}", api_message(&e))),
+    };
+    let resource = crate::state::Resource {
+        id: id.clone(),
+        region: a.region.clone(),
+        vpn_gateway: a.vpn_gateway.clone(),
+        depends_on: Vec::new(),
+        protect: false,
+        psk: a.psk.as_ref().map(|p| p.source.clone()),
+        attributes: if server.id == id {
+            crate::plan::calls::attributes(server)
+        } else {
+            Default::default()
+        },
+        deposed: None,
+    };
+    shared
+        .journal
+        .record(Change::Written {
+            address: a.address.clone(),
+            resource,
+        })
+        .await
+        .map_err(|e| format!("{id} is created in the cloud, but {e}; {KEPT}"))?;
+    let delete_work = Work {
+        action: Action {
+            action: ActionKind::Delete,
+            id: id.clone(),
+            psk: None,
+            attributes: Default::default(),
+            ..a.clone()
+        },
+        token: crate::plan::client_token(&shared.plan_hash, &a.address, ActionKind::Delete),
+        journaled: false,
+        waits_for: Vec::new(),
+        has_dependents: false,
+        half: None,
+    };
+    delete(shared, &delete_work, started, gateway)
+        .await
+        .map(|_| Finished::Done(None))
 }
 
 /// An adopt whose managed attributes differ is recorded first (as the cloud lists it),
@@ -1037,7 +1438,7 @@ async fn update(
             .iter()
             .find(|s| s.id == a.id && holds_intended(shared, a, s))
         {
-            let recorded = record_written(shared, a, &a.id, server).await;
+            let recorded = record_written(shared, work, &a.id, server).await;
             drop(gateway);
             return recorded;
         }
@@ -1060,7 +1461,12 @@ fn api_message(e: &ApiError) -> String {
 }
 
 /// Drops the pending entry of a request that certainly had no effect.
-async fn abandon(shared: &Shared, a: &Action) {
+async fn abandon(shared: &Shared, work: &Work) {
+    // A deposed server's delete is never dropped: the old server would be lost track of.
+    if matches!(work.half, Some(Half::DeleteDeposed)) {
+        return;
+    }
+    let a = &work.action;
     let _ = shared
         .journal
         .record(Change::Abandoned {
@@ -1069,12 +1475,15 @@ async fn abandon(shared: &Shared, a: &Action) {
         .await;
 }
 
-async fn record_deleted(shared: &Shared, a: &Action) -> Result<(), String> {
+async fn record_deleted(shared: &Shared, work: &Work) -> Result<(), String> {
+    let address = work.action.address.clone();
+    let change = match work.half {
+        Some(Half::DeleteDeposed) => Change::DeposedDeleted { address },
+        _ => Change::Deleted { address },
+    };
     shared
         .journal
-        .record(Change::Deleted {
-            address: a.address.clone(),
-        })
+        .record(change)
         .await
         .map_err(|e| format!("deleted in the cloud, but {e}; {KEPT}"))
 }

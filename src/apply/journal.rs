@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::Address;
-use crate::state::{ApplyingPlan, PendingOp, Resource, State};
+use crate::state::{ApplyingPlan, Deposed, PendingOp, Resource, State};
 
 /// One change to the recorded state.
 #[derive(Debug, Clone)]
@@ -31,6 +31,16 @@ pub enum Change {
         address: Address,
         attributes: std::collections::BTreeMap<String, String>,
     },
+    /// A replace's new server is confirmed: in one write, record it, keep the old one as
+    /// `deposed` and journal the old one's delete in place of the create.
+    Replaced {
+        address: Address,
+        resource: Box<Resource>,
+        deposed: Deposed,
+        delete: Box<PendingOp>,
+    },
+    /// A replace's old server is confirmed deleted: drop `deposed` and its pending entry.
+    DeposedDeleted { address: Address },
     /// Record an adopted resource.
     Adopted {
         address: Address,
@@ -221,6 +231,27 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
             let old = state.resources.insert(address.clone(), resource.clone());
             remove_pending(state, address) || old.as_ref() != Some(resource)
         }
+        Change::Replaced {
+            address,
+            resource,
+            deposed,
+            delete,
+        } => {
+            let mut resource = (**resource).clone();
+            resource.deposed = Some(deposed.clone());
+            state.resources.insert(address.clone(), resource);
+            remove_pending(state, address);
+            state.pending.push((**delete).clone());
+            state.pending.sort_by(|a, b| a.address.cmp(&b.address));
+            true
+        }
+        Change::DeposedDeleted { address } => {
+            let dropped = state
+                .resources
+                .get_mut(address)
+                .is_some_and(|r| r.deposed.take().is_some());
+            remove_pending(state, address) || dropped
+        }
         Change::Forgotten { address } => {
             let removed = state.resources.remove(address).is_some();
             remove_pending(state, address) || removed
@@ -288,18 +319,52 @@ pub fn check_pending(
         match p.action.as_str() {
             "delete" | "update" => {}
             "create" => {
-                // A create is journaled for a desired address nothing records yet; its
-                // resource and its entry are written together once it is confirmed.
-                if state.resources.contains_key(&p.address) {
-                    bad(
+                // A create is journaled for a desired address nothing records yet, or for
+                // the new server of a replace (the address records the old one, on another
+                // gateway); its resource and its entry are written together once it is
+                // confirmed.
+                match state.resources.get(&p.address) {
+                    Some(r)
+                        if r.deposed.is_none()
+                            && desired.contains(&p.address)
+                            && (r.vpn_gateway != p.vpn_gateway || r.region != p.region) => {}
+                    Some(_) => bad(
                         "address",
                         "a create at an address the state already records".into(),
+                    ),
+                    None => {}
+                }
+                // A create whose entry left the desired file since is resolved from the
+                // cloud like any other (apply records its server, then deletes it).
+                // Resolving a create records the server its gateway holds: only a gateway
+                // no recorded server is on may be read so.
+                if let Some((other, _)) = state.resources.iter().find(|(_, r)| {
+                    (r.region == p.region && r.vpn_gateway == p.vpn_gateway)
+                        || r.deposed
+                            .as_ref()
+                            .is_some_and(|d| d.region == p.region && d.vpn_gateway == p.vpn_gateway)
+                }) {
+                    bad(
+                        "vpn_gateway",
+                        format!(
+                            "{} holds the server recorded as {other}; a create is journaled \
+                             only for a gateway without one",
+                            p.vpn_gateway
+                        ),
                     );
                 }
-                if !desired.contains(&p.address) {
+                let token = crate::plan::client_token(
+                    &p.plan_hash,
+                    &p.address,
+                    crate::plan::ActionKind::Create,
+                );
+                if p.client_token != token {
                     bad(
-                        "address",
-                        "a create of a server that is not in the desired file".into(),
+                        "client_token",
+                        format!(
+                            "{} is not the create token of plan {} for this address ({token})",
+                            p.client_token, p.plan_hash
+                        ),
                     );
                 }
                 continue;
@@ -320,6 +385,29 @@ pub fn check_pending(
             continue;
         };
         let id = p.id.as_deref().unwrap_or_default();
+        // A replace's old server: its delete is journaled at the address that now
+        // records the new one, with the deposed id, region and gateway.
+        if p.action == "delete"
+            && let Some(d) = &resource.deposed
+        {
+            for (field, entry, deposed) in [
+                ("id", id, d.id.as_str()),
+                ("region", p.region.as_str(), d.region.as_str()),
+                (
+                    "vpn_gateway",
+                    p.vpn_gateway.as_str(),
+                    d.vpn_gateway.as_str(),
+                ),
+            ] {
+                if entry != deposed {
+                    bad(
+                        field,
+                        format!("{entry} differs from the deposed {field} {deposed}"),
+                    );
+                }
+            }
+            continue;
+        }
         for (field, entry, recorded) in [
             ("id", id, resource.id.as_str()),
             ("region", p.region.as_str(), resource.region.as_str()),
@@ -398,6 +486,7 @@ mod tests {
                 protect: false,
                 psk: None,
                 attributes: Default::default(),
+                deposed: None,
             },
         );
         s
@@ -413,6 +502,7 @@ mod tests {
             client_token: "vpnform-0123".into(),
             plan_hash: "abc".into(),
             started_at: "2026-11-28T00:00:00Z".into(),
+            sent: None,
         }
     }
 
@@ -510,30 +600,50 @@ mod tests {
     }
 
     #[test]
-    fn a_journaled_create_is_for_a_desired_address_nothing_records() {
+    fn a_journaled_create_is_for_an_address_nothing_records_on_a_free_gateway() {
         let mut s = state();
         s.pending.push(PendingOp {
             address: "ipsec_server.b".into(),
             action: "create".into(),
             id: None,
+            vpn_gateway: "vpn-b".into(),
+            client_token: crate::plan::client_token(
+                "abc",
+                "ipsec_server.b",
+                crate::plan::ActionKind::Create,
+            ),
             ..op()
         });
         let path = std::path::Path::new("state/vpnform.state.yaml");
         let desired = std::collections::BTreeSet::from([Address::from("ipsec_server.b")]);
         assert_eq!(check_pending(&s, &desired, path), Ok(()));
-        let err = check_pending(&s, &Default::default(), path).unwrap_err();
-        assert_eq!(
-            err.entries[0].problem,
-            "a create of a server that is not in the desired file"
-        );
-        // A create at an address the state records already: not one vpnform wrote.
+        // Its entry removed from the desired file since, it is resolved from the cloud
+        // (issue #12 item 3), not refused.
+        assert_eq!(check_pending(&s, &Default::default(), path), Ok(()));
+        // A token that is not the create token of its plan hash for its address.
+        s.pending[0].client_token = "vpnform-0123".into();
+        let err = check_pending(&s, &desired, path).unwrap_err();
+        assert_eq!(err.entries[0].field, "client_token");
+        // A create at an address the state records already, on its own gateway: not one
+        // vpnform wrote.
         s.pending[0].address = "ipsec_server.a".into();
+        s.pending[0].vpn_gateway = "vpn-a".into();
+        s.pending[0].client_token =
+            crate::plan::client_token("abc", "ipsec_server.a", crate::plan::ActionKind::Create);
         let desired = std::collections::BTreeSet::from([Address::from("ipsec_server.a")]);
         let err = check_pending(&s, &desired, path).unwrap_err();
         assert_eq!(
             err.entries[0].problem,
             "a create at an address the state already records"
         );
+        assert_eq!(
+            err.entries[1].problem,
+            "vpn-a holds the server recorded as ipsec_server.a; a create is journaled only \
+             for a gateway without one"
+        );
+        // On another, free gateway it is the new server of a replace in progress.
+        s.pending[0].vpn_gateway = "vpn-b".into();
+        assert_eq!(check_pending(&s, &desired, path), Ok(()));
     }
 
     #[tokio::test]

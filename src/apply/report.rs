@@ -54,6 +54,9 @@ pub enum Event {
         elapsed: Duration,
         message: String,
     },
+    /// What a run found and did about an address, beside its actions (a journaled
+    /// create that took no effect, dropped).
+    Note { address: Address, message: String },
     /// An action that waited for a failed one and was not run.
     Skipped {
         address: Address,

@@ -220,6 +220,11 @@ pub fn remaining(plan: &Plan, state: &State) -> Vec<crate::plan::Action> {
         .filter(|a| match a.action {
             ActionKind::Delete | ActionKind::Forget => state.resources.contains_key(&a.address),
             ActionKind::Adopt | ActionKind::Create => !state.resources.contains_key(&a.address),
+            // Until the new server is recorded, the address records the old one.
+            ActionKind::Replace => state
+                .resources
+                .get(&a.address)
+                .is_some_and(|r| r.id == a.id),
             // Recording the desired values again is harmless.
             ActionKind::Update => {
                 state.resources.contains_key(&a.address) && !update_recorded(a, state)
@@ -453,6 +458,13 @@ fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
             .collect();
         format!("{{{}}}", parts.join(", "))
     };
+    // The delete half's place; its token and precheck follow from the hash, as the
+    // create half's do.
+    let replaced = |a: &Action| {
+        a.replaced.as_ref().map_or("none".into(), |old| {
+            format!("{} in {}", old.vpn_gateway, old.region)
+        })
+    };
     let mut fields: Vec<(&'static str, String, String)> = vec![
         (
             "action",
@@ -482,6 +494,7 @@ fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
             derived.protect.to_string(),
         ),
         ("reason", saved.reason.clone(), derived.reason.clone()),
+        ("replaced", replaced(saved), replaced(derived)),
         ("changes", changes(saved), changes(derived)),
     ];
     if derived.action != ActionKind::Adopt {
@@ -596,6 +609,7 @@ mod tests {
             protect,
             psk: None,
             attributes: BTreeMap::new(),
+            deposed: None,
         }
     }
 
@@ -688,6 +702,41 @@ mod tests {
                 field: "vpn_gateway",
                 saved: "vpn-keep".into(),
                 derived: "vpn-gone".into(),
+            }]),
+            "{err}"
+        );
+    }
+
+    /// A saved replace whose old server's place was edited, hash and tokens recomputed
+    /// (the hash is public), is not what the files give.
+    #[test]
+    fn a_replace_whose_old_place_was_edited_is_refused_though_its_hash_verifies() {
+        let (mut state, mut desired) = files();
+        state.resources.remove("ipsec_server.gone");
+        let keep = desired.servers.get_mut("ipsec_server.keep").unwrap();
+        keep.id = None;
+        keep.protect = false;
+        keep.vpn_gateway = "vpn-new".into();
+        let mut plan = crate::plan::build(&desired, &state, &PlanOptions::default()).unwrap();
+        assert_eq!(plan.actions[0].action, ActionKind::Replace);
+        plan.actions[0].replaced.as_mut().unwrap().vpn_gateway = "vpn-other".into();
+        plan.seal();
+        let err = derive(
+            &plan,
+            Path::new("p.plan"),
+            Start::Fresh,
+            &state,
+            Path::new("state"),
+            &desired,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Refused::Differs { differences, .. }
+            if differences == &[Difference {
+                address: "ipsec_server.keep".into(),
+                field: "replaced",
+                saved: "vpn-other in cn-hangzhou".into(),
+                derived: "vpn-keep in cn-hangzhou".into(),
             }]),
             "{err}"
         );

@@ -14,7 +14,7 @@ use super::{Cloud, Event, Item, PlanShown, Reporter, Several, empty_state, refus
 use crate::apply::saved_check::{self, Start};
 use crate::apply::{ApplyOptions, Journal, Outcome, execute};
 use crate::config::Desired;
-use crate::plan::{Action, ActionKind, Plan, online, saved};
+use crate::plan::{Action, Plan, online, saved};
 use crate::state::{ApplyingPlan, State};
 
 /// What to apply.
@@ -122,9 +122,35 @@ pub async fn run(
     // A saved plan needs the desired file only to seed a rehearsal.
     let seed = (saved_plan.is_none() || rehearsal).then_some(&desired);
     // Every key read again before any call: a source gone since the plan stops here.
-    let keys = crate::config::psk::read_all(&desired)?
+    let mut keys: std::collections::BTreeMap<_, _> = crate::config::psk::read_all(&desired)?
         .into_iter()
         .collect();
+    // A journaled create whose entry left the desired file is re-sent as it was sent,
+    // its key read again from the source the journal names (if it still can be).
+    for p in &state.pending {
+        let Some(record) = p.sent.as_ref().and_then(|s| s.psk.as_ref()) else {
+            continue;
+        };
+        if p.action != "create" || desired.servers.contains_key(&p.address) {
+            continue;
+        }
+        let source = match record {
+            crate::state::PskRecord::Env(name) => {
+                crate::config::attributes::PskSource::Env(name.clone())
+            }
+            crate::state::PskRecord::File(written) => crate::config::attributes::PskSource::File {
+                written: written.clone(),
+                path: desired
+                    .path
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join(written),
+            },
+        };
+        if let Ok(key) = source.read(&p.address) {
+            keys.insert(p.address.clone(), key);
+        }
+    }
     let connection = super::connect::connect(&request.cloud, &state, seed, &reporter).await?;
     let source = match saved_plan {
         Some(saved) => Source::Saved(saved),
@@ -234,10 +260,7 @@ fn load(
     let place = super::state_place(backend);
     let actions = saved_check::derive(&plan, path, start, state, &place, &desired)?;
     // Limits apply to a saved plan as to a fresh one.
-    let deletes = actions
-        .iter()
-        .filter(|a| a.action == ActionKind::Delete)
-        .count();
+    let deletes = crate::plan::plan_deletes(&actions);
     if let Some(max) = request.max_deletes
         && deletes > max
     {
@@ -347,6 +370,11 @@ impl Run<'_> {
         state: State,
     ) -> anyhow::Result<Applied> {
         let pending = state.pending.clone();
+        let deposed = state
+            .resources
+            .iter()
+            .filter_map(|(address, r)| Some((address.clone(), r.deposed.clone()?)))
+            .collect();
         // Nothing recorded yet: the first write creates the state and its lineage.
         let journal_state = if self.state_exists {
             state
@@ -388,8 +416,13 @@ impl Run<'_> {
                 }
             })
         });
+        // A replace reports two operations: its create, then its delete.
+        let replaces = actions
+            .iter()
+            .filter(|a| a.action == crate::plan::ActionKind::Replace)
+            .count();
         self.reporter.event(&Event::ApplyStarting {
-            actions: actions.len() + pending.len(),
+            actions: actions.len() + replaces + pending.len(),
         });
         let forward: Arc<dyn crate::apply::Reporter> = Arc::new(Forward(self.reporter.clone()));
         let outcome = execute(
@@ -402,6 +435,7 @@ impl Run<'_> {
                 reporter: forward,
                 options: self.request.options.clone(),
                 keys: self.keys.clone(),
+                deposed,
             },
             cancel_rx,
         )

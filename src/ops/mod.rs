@@ -306,13 +306,19 @@ impl std::error::Error for Several {}
 
 /// The plan's refused prechecks as one error, one item each; `None` if none was refused.
 fn refused(plan: &Plan, consequence: &str) -> Option<Several> {
-    let items: Vec<Item> = plan
-        .actions
-        .iter()
-        .filter(|a| matches!(a.precheck, crate::plan::Precheck::Failed { .. }))
-        .map(|a| Item {
+    // A replace's delete half has its own precheck.
+    let prechecks = plan.actions.iter().flat_map(|a| {
+        std::iter::once((a, "", &a.precheck)).chain(
+            a.replaced
+                .as_ref()
+                .map(|old| (a, "the delete of the old server: ", &old.precheck)),
+        )
+    });
+    let items: Vec<Item> = prechecks
+        .filter(|(_, _, p)| matches!(p, crate::plan::Precheck::Failed { .. }))
+        .map(|(a, half, p)| Item {
             address: Some(a.address.to_string()),
-            message: crate::plan::render::precheck_text(&a.precheck),
+            message: format!("{half}{}", crate::plan::render::precheck_text(p)),
         })
         .collect();
     (!items.is_empty()).then(|| Several {

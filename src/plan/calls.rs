@@ -145,7 +145,7 @@ pub fn update_request(
 /// an update's changed fields' new values (the PSK aside: compared by the caller).
 pub fn intended(action: &Action) -> BTreeMap<String, String> {
     match action.action {
-        super::ActionKind::Create => action.attributes.clone(),
+        super::ActionKind::Create | super::ActionKind::Replace => action.attributes.clone(),
         _ => action
             .cloud_changes()
             .filter(|c| c.field != "psk")

@@ -39,6 +39,15 @@ struct CanonicalAction<'a> {
     /// The PSK's source and whether the action sets it; never the key.
     #[serde(skip_serializing_if = "Option::is_none")]
     psk: Option<CanonicalPsk>,
+    /// A replace's old server: where the delete half goes (`id` is the old id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaces: Option<CanonicalOld<'a>>,
+}
+
+#[derive(Serialize)]
+struct CanonicalOld<'a> {
+    region: &'a str,
+    gateway: &'a str,
 }
 
 #[derive(Serialize)]
@@ -56,12 +65,14 @@ struct CanonicalPsk {
 /// {"lineage":STRING,"serial":INTEGER,"actions":[ACTION,...]}
 /// ACTION = {"address":STRING,"kind":STRING,"action":STRING,"id":STRING,
 ///           "region":STRING,"gateway":STRING,"depends_on":[STRING,...]
-///           [,"values":{FIELD:STRING,...}] [,"psk":{"source":STRING,"changed":BOOL}]}
+///           [,"values":{FIELD:STRING,...}] [,"psk":{"source":STRING,"changed":BOOL}]
+///           [,"replaces":{"region":STRING,"gateway":STRING}]}
 /// ```
 ///
 /// with keys in exactly that order, `actions` sorted by `address` (byte order),
 /// `kind` the resource kind (`ipsec_server`), `action` one of `create`, `update`,
-/// `delete`, `adopt`, `forget`, `values` the managed attribute values a create sets or
+/// `delete`, `adopt`, `forget`, `replace` (whose `id` is the old server's, `region` and
+/// `gateway` the new one's, `replaces` the old one's place), `values` the managed attribute values a create sets or
 /// an update changes to (absent when none), `psk` the PSK's source (`env NAME` or
 /// `file PATH`) and whether the action sets it (absent without one), `gateway` the VPN gateway id and `depends_on` as the action carries it
 /// (sorted, deduplicated). Prechecks, reasons, attributes and tokens are not hashed:
@@ -79,7 +90,7 @@ pub fn canonical_json(plan: &Plan) -> String {
             gateway: &a.vpn_gateway,
             depends_on: &a.depends_on,
             values: match a.action {
-                ActionKind::Create => a
+                ActionKind::Create | ActionKind::Replace => a
                     .attributes
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -92,6 +103,10 @@ pub fn canonical_json(plan: &Plan) -> String {
             psk: a.psk.as_ref().map(|p| CanonicalPsk {
                 source: p.source.to_string(),
                 changed: p.changed,
+            }),
+            replaces: a.replaced.as_ref().map(|old| CanonicalOld {
+                region: &old.region,
+                gateway: &old.vpn_gateway,
             }),
         })
         .collect();
@@ -118,6 +133,20 @@ pub fn client_token(plan_hash: &str, address: &str, action: ActionKind) -> Strin
     format!("vpnform-{}", &digest[..32])
 }
 
+/// An action's ClientTokens: its own, and a replace's delete half's. A replace's halves
+/// carry the tokens a create and a delete of the address would
+/// (`plan_hash:address:create`, `plan_hash:address:delete`): distinct from each other,
+/// and from every other plan's, since the hash covers the kind `replace`.
+pub fn action_tokens(plan_hash: &str, action: &super::Action) -> (String, Option<String>) {
+    match action.action {
+        ActionKind::Replace => (
+            client_token(plan_hash, &action.address, ActionKind::Create),
+            Some(client_token(plan_hash, &action.address, ActionKind::Delete)),
+        ),
+        kind => (client_token(plan_hash, &action.address, kind), None),
+    }
+}
+
 impl ActionKind {
     /// The word used in hashes, tokens, JSON and the state journal.
     pub fn as_str(self) -> &'static str {
@@ -127,6 +156,7 @@ impl ActionKind {
             ActionKind::Adopt => "adopt",
             ActionKind::Forget => "forget",
             ActionKind::Update => "update",
+            ActionKind::Replace => "replace",
         }
     }
 }

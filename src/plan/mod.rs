@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use graph::Graph;
 pub use hash::{canonical_json, client_token, plan_hash};
-pub use model::{Action, ActionKind, FieldChange, PendingNote, Plan, Precheck, PskNote};
+pub use model::{Action, ActionKind, FieldChange, PendingNote, Plan, Precheck, PskNote, Replaced};
 
 use crate::Address;
 use crate::config::Desired;
@@ -38,6 +38,8 @@ pub mod reason {
     pub const UPDATED: &str = "protect or depends_on changed in the desired state";
     pub const DRIFTED: &str = "its managed attributes differ from the desired state";
     pub const CREATE: &str = "in the desired state without an id: vpnform creates it";
+    pub const REPLACE: &str =
+        "its vpn_gateway or region changed in the desired state: vpnform creates it anew";
 }
 
 /// What a plan shows as a PSK's old and new value: never the key.
@@ -76,6 +78,8 @@ pub enum PlanError {
     Mismatch(Vec<Mismatch>),
     #[error("{}", render_protected(.0))]
     Protected(Vec<(Address, String)>),
+    #[error("{}", render_protected_replaces(.0))]
+    ProtectedReplace(Vec<Mismatch>),
     #[error(
         "the plan would delete {deletes} IPsec servers, more than --max-deletes {max} allows; \
          check the desired file, or raise --max-deletes if this is intended"
@@ -172,6 +176,27 @@ fn render_protected(list: &[(Address, String)]) -> String {
     text
 }
 
+fn render_protected_replaces(list: &[Mismatch]) -> String {
+    let mut text = String::new();
+    for (i, m) in list.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "{address} is protected (`protect: true`), and its {field} changed from {was} to \
+             {now} in the desired state, so the plan would replace it: create a new server \
+             and delete the old one; put {field} back to {was}, or run `vpnform state \
+             unprotect {address}` (and drop `protect: true` from the desired entry) first if \
+             it really must be replaced",
+            address = m.address,
+            field = m.field,
+            was = m.recorded,
+            now = m.desired,
+        ));
+    }
+    text
+}
+
 /// Diffs `desired` against `state` (and `options.refresh`) into a plan.
 ///
 /// Per address: recorded but gone at refresh -> forget; recorded, not desired -> delete;
@@ -183,6 +208,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     let mut actions = Vec::new();
     let mut mismatches = Vec::new();
     let mut protected = Vec::new();
+    let mut protected_replaces = Vec::new();
 
     // The same server recorded under another address.
     let recorded_by_id: BTreeMap<&str, &Address> = state
@@ -195,21 +221,39 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         if let Some(recorded) = state.resources.get(address) {
             // An entry without `id` is the server vpnform created: whatever id is recorded.
             let want_id = server.id.as_ref().unwrap_or(&recorded.id);
+            let mut moved = None;
             for (field, want, have) in [
                 ("id", want_id, &recorded.id),
                 ("vpn_gateway", &server.vpn_gateway, &recorded.vpn_gateway),
                 ("region", &server.region, &recorded.region),
             ] {
                 if want != have {
-                    mismatches.push(Mismatch {
+                    let mismatch = Mismatch {
                         address: address.clone(),
                         field,
                         desired: want.clone(),
                         recorded: have.clone(),
-                    });
+                    };
+                    // A server vpnform created moves by being created anew; one the entry
+                    // names by id cannot move.
+                    if server.id.is_none() {
+                        moved = Some(mismatch);
+                    } else {
+                        mismatches.push(mismatch);
+                    }
                     // One line per address: the id explains the rest.
                     break;
                 }
+            }
+            if let Some(moved) = moved {
+                if gone.is_some_and(|g| g.contains(address)) {
+                    // Forgotten below; the next plan creates it.
+                } else if recorded.protect || server.protect {
+                    protected_replaces.push(moved);
+                } else {
+                    actions.push(replace(address, server, recorded));
+                }
+                continue;
             }
             let mut changes = field_changes(server, recorded);
             let state_only = changes.len();
@@ -268,6 +312,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                     attributes: recorded.attributes.clone(),
                     changes,
                     psk,
+                    replaced: None,
                 });
             }
             continue;
@@ -294,6 +339,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                     source: crate::state::PskRecord::of(source),
                     changed: true,
                 }),
+                replaced: None,
             });
             continue;
         };
@@ -347,6 +393,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             attributes: BTreeMap::new(),
             changes,
             psk,
+            replaced: None,
         });
     }
 
@@ -383,6 +430,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             attributes: recorded.attributes.clone(),
             changes: Vec::new(),
             psk: None,
+            replaced: None,
         });
     }
 
@@ -398,10 +446,11 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     if !protected.is_empty() {
         return Err(PlanError::Protected(protected));
     }
-    let deletes = actions
-        .iter()
-        .filter(|a| a.action == ActionKind::Delete)
-        .count();
+    if !protected_replaces.is_empty() {
+        return Err(PlanError::ProtectedReplace(protected_replaces));
+    }
+    // A replace deletes the old server: it counts.
+    let deletes = plan_deletes(&actions);
     if let Some(max) = options.max_deletes
         && deletes > max
     {
@@ -441,7 +490,11 @@ impl Plan {
     pub fn seal(&mut self) {
         self.hash = plan_hash(self);
         for action in &mut self.actions {
-            action.client_token = client_token(&self.hash, &action.address, action.action);
+            let (token, delete_half) = hash::action_tokens(&self.hash, action);
+            action.client_token = token;
+            if let (Some(old), Some(token)) = (&mut action.replaced, delete_half) {
+                old.client_token = token;
+            }
         }
     }
 
@@ -455,9 +508,17 @@ impl Plan {
         Graph::new(self)
     }
 
-    /// How many actions of `kind`.
+    /// How many actions of `kind`, a replace counting as a create and as a delete (as
+    /// Terraform counts one: 1 to add, 1 to destroy).
     pub fn count(&self, kind: ActionKind) -> usize {
-        self.actions.iter().filter(|a| a.action == kind).count()
+        self.actions
+            .iter()
+            .filter(|a| {
+                a.action == kind
+                    || (a.action == ActionKind::Replace
+                        && matches!(kind, ActionKind::Create | ActionKind::Delete))
+            })
+            .count()
     }
 
     /// The state after every action of this plan is done: deletes and forgets removed,
@@ -469,7 +530,10 @@ impl Plan {
                 ActionKind::Delete | ActionKind::Forget => {
                     after.resources.remove(&action.address);
                 }
-                ActionKind::Adopt | ActionKind::Update | ActionKind::Create => {
+                ActionKind::Adopt
+                | ActionKind::Update
+                | ActionKind::Create
+                | ActionKind::Replace => {
                     after
                         .resources
                         .insert(action.address.clone(), action.resource_after());
@@ -535,6 +599,7 @@ fn targeted(
             attributes: BTreeMap::new(),
             changes: Vec::new(),
             psk: None,
+            replaced: None,
         });
     }
     let whole = Plan {
@@ -568,7 +633,7 @@ impl Action {
             attributes.insert(c.field.clone(), c.to.clone());
         }
         crate::state::Resource {
-            id: if self.action == ActionKind::Create {
+            id: if matches!(self.action, ActionKind::Create | ActionKind::Replace) {
                 KNOWN_AFTER_APPLY.to_owned()
             } else {
                 self.id.clone()
@@ -579,7 +644,52 @@ impl Action {
             protect: self.protect,
             psk: self.psk.as_ref().map(|p| p.source.clone()),
             attributes,
+            deposed: None,
         }
+    }
+}
+
+/// How many servers `actions` delete: deletes and replaces.
+pub fn plan_deletes(actions: &[Action]) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a.action, ActionKind::Delete | ActionKind::Replace))
+        .count()
+}
+
+/// The replace of the server `recorded` by a new one where `server` says.
+fn replace(
+    address: &Address,
+    server: &crate::config::DesiredServer,
+    recorded: &crate::state::Resource,
+) -> Action {
+    Action {
+        address: address.clone(),
+        resource_kind: IPSEC_SERVER.into(),
+        action: ActionKind::Replace,
+        id: recorded.id.clone(),
+        region: server.region.clone(),
+        vpn_gateway: server.vpn_gateway.clone(),
+        depends_on: sorted(&server.depends_on),
+        client_token: String::new(),
+        precheck: Precheck::Skipped,
+        reason: reason::REPLACE.into(),
+        protect: server.protect,
+        attributes: drift::managed_values(&server.attributes)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        changes: Vec::new(),
+        psk: server.psk.as_ref().map(|source| PskNote {
+            source: crate::state::PskRecord::of(source),
+            changed: true,
+        }),
+        replaced: Some(Replaced {
+            vpn_gateway: recorded.vpn_gateway.clone(),
+            region: recorded.region.clone(),
+            client_token: String::new(),
+            precheck: Precheck::Skipped,
+        }),
     }
 }
 

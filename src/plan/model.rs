@@ -23,6 +23,10 @@ pub enum ActionKind {
     /// desired values (no call). Without it a `protect: true` added to the desired file
     /// would never reach the state, where deletion is decided.
     Update,
+    /// Desired without an id, recorded on another gateway or region: create the new
+    /// server there, then delete the old one (create before destroy), two calls with
+    /// their own tokens. Counted as one to add and one to destroy.
+    Replace,
 }
 
 /// The result of the `DryRun=true` call of one create, update or delete.
@@ -77,6 +81,21 @@ pub struct Action {
     /// The entry's PSK source and whether this action sets it: never the key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub psk: Option<PskNote>,
+    /// Replace: the old server (its id is `id`; `vpn_gateway` and `region` are the new
+    /// server's) and the delete half's token and precheck.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<Replaced>,
+}
+
+/// Where the server a replace deletes is, and the delete half's token and precheck.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replaced {
+    pub vpn_gateway: String,
+    pub region: String,
+    /// `vpnform-` + 32 hex digits of SHA-256(`plan_hash:address:delete`); the create
+    /// half carries the action's `client_token`, from `plan_hash:address:create`.
+    pub client_token: String,
+    pub precheck: Precheck,
 }
 
 /// A managed PSK as a plan carries it: where apply reads it, and whether the action
@@ -100,7 +119,7 @@ impl Action {
     /// managed attribute or the PSK).
     pub fn mutates_cloud(&self) -> bool {
         match self.action {
-            ActionKind::Create | ActionKind::Delete => true,
+            ActionKind::Create | ActionKind::Delete | ActionKind::Replace => true,
             // An adopt whose managed attributes differ is followed by their update.
             ActionKind::Update | ActionKind::Adopt => {
                 self.cloud_changes().next().is_some()

@@ -112,17 +112,29 @@ async fn precheck_with_progress(
             .as_ref()
             .filter(|p| p.changed)
             .and_then(|_| keys.get(&a.address).cloned());
+        // A replace is prechecked as its two halves: the create on the new gateway and
+        // the delete of the old server (`half` true).
+        if let Some(old) = &a.replaced {
+            let request = DeleteIpsecServer {
+                region: old.region.clone(),
+                ipsec_server_id: a.id.clone(),
+                client_token: None,
+                dry_run: true,
+            };
+            let client = client.clone();
+            tasks.spawn(async move { (i, true, client.delete_ipsec_server(&request).await) });
+        }
         match a.action {
-            ActionKind::Create => {
+            ActionKind::Create | ActionKind::Replace => {
                 let request = super::calls::create_request(a, key, None, true);
                 tasks.spawn(async move {
                     let answer = client.create_ipsec_server(&request).await;
-                    (i, answer.map(|created| created.request_id))
+                    (i, false, answer.map(|created| created.request_id))
                 });
             }
             ActionKind::Update | ActionKind::Adopt => {
                 let request = super::calls::update_request(a, key, None, true);
-                tasks.spawn(async move { (i, client.update_ipsec_server(&request).await) });
+                tasks.spawn(async move { (i, false, client.update_ipsec_server(&request).await) });
             }
             _ => {
                 let request = DeleteIpsecServer {
@@ -131,7 +143,7 @@ async fn precheck_with_progress(
                     client_token: None,
                     dry_run: true,
                 };
-                tasks.spawn(async move { (i, client.delete_ipsec_server(&request).await) });
+                tasks.spawn(async move { (i, false, client.delete_ipsec_server(&request).await) });
             }
         }
     }
@@ -141,8 +153,11 @@ async fn precheck_with_progress(
     }
     let mut done = 0;
     while let Some(joined) = tasks.join_next().await {
-        let (i, answer) = joined.expect("a precheck task does not panic");
-        actions[i].precheck = precheck_of(answer);
+        let (i, half, answer) = joined.expect("a precheck task does not panic");
+        match &mut actions[i].replaced {
+            Some(old) if half => old.precheck = precheck_of(answer),
+            _ => actions[i].precheck = precheck_of(answer),
+        }
         done += 1;
         progress.update(Stage::Precheck, done, total, client.rate(ACTION));
     }
@@ -291,7 +306,7 @@ pub fn unmanaged(
     let known: BTreeSet<&str> = state
         .resources
         .values()
-        .map(|r| r.id.as_str())
+        .flat_map(|r| std::iter::once(r.id.as_str()).chain(r.deposed.iter().map(|d| d.id.as_str())))
         .chain(desired.servers.values().filter_map(|s| s.id.as_deref()))
         .collect();
     let mut count = BTreeMap::new();
@@ -317,10 +332,10 @@ fn excuse_journaled_not_found(state: &crate::state::State, actions: &mut [Action
         .filter(|p| p.action == "create")
         .map(|p| p.address.as_str())
         .collect();
-    for action in actions
-        .iter_mut()
-        .filter(|a| a.action == ActionKind::Create && creating.contains(a.address.as_str()))
-    {
+    for action in actions.iter_mut().filter(|a| {
+        matches!(a.action, ActionKind::Create | ActionKind::Replace)
+            && creating.contains(a.address.as_str())
+    }) {
         if let Precheck::Failed {
             code,
             message,

@@ -44,6 +44,7 @@ pub fn display_order<'p>(plan: &'p Plan, graph: &Graph) -> Vec<&'p Action> {
     let mut list = Vec::with_capacity(plan.actions.len());
     for kind in [
         ActionKind::Create,
+        ActionKind::Replace,
         ActionKind::Delete,
         ActionKind::Adopt,
         ActionKind::Update,
@@ -141,6 +142,10 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
             "create (create in the cloud, then record its id in the state)",
         ),
         (
+            ActionKind::Replace,
+            "replace (create the new server, then destroy the old one)",
+        ),
+        (
             ActionKind::Delete,
             "destroy (delete in the cloud, then drop from the state)",
         ),
@@ -157,14 +162,11 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
             "forget (drop from the state; nothing changes in the cloud)",
         ),
     ] {
-        let counted = if kind == ActionKind::Update {
-            plan.actions
-                .iter()
-                .filter(|a| a.action == kind && !a.mutates_cloud())
-                .count()
-        } else {
-            plan.count(kind)
-        };
+        let counted = plan
+            .actions
+            .iter()
+            .filter(|a| a.action == kind && (kind != ActionKind::Update || !a.mutates_cloud()))
+            .count();
         if counted > 0 {
             let (symbol, s) = symbol(kind);
             let _ = writeln!(out, "  {s}{symbol}{s:#} {text}");
@@ -224,7 +226,7 @@ fn summary(out: &mut String, plan: &Plan) {
 /// change to a recorded resource, a forget that asks for an edit of the desired file).
 fn needs_attention(action: &Action) -> bool {
     action.protect
-        || action.action == ActionKind::Update
+        || matches!(action.action, ActionKind::Update | ActionKind::Replace)
         || matches!(
             action.precheck,
             Precheck::Warning { .. } | Precheck::Failed { .. }
@@ -248,6 +250,7 @@ fn condensed_actions(out: &mut String, plan: &Plan, order: &[&Action], graph: &G
             ActionKind::Adopt => "will be adopted",
             ActionKind::Update => "will be updated in the state",
             ActionKind::Forget => "will be forgotten",
+            ActionKind::Replace => "must be replaced",
         };
         let see = if needs_attention(action) {
             " (see below)"
@@ -309,10 +312,95 @@ fn symbol(kind: ActionKind) -> (&'static str, Style) {
         ActionKind::Adopt => (">", style::ADD),
         ActionKind::Forget => ("<", style::CHANGE),
         ActionKind::Update => ("~", style::CHANGE),
+        ActionKind::Replace => ("-/+", style::DELETE),
     }
 }
 
+/// A replace, as Terraform shows one: what forces it, then the new server's values.
+fn replace_block(out: &mut String, action: &Action) {
+    let address = &action.address;
+    let b = style::BOLD;
+    let Some(old) = &action.replaced else {
+        return;
+    };
+    let _ = writeln!(out, "  {b}# {address}{b:#} must be replaced");
+    let moved: Vec<&str> = [
+        ("vpn_gateway", old.vpn_gateway != action.vpn_gateway),
+        ("region", old.region != action.region),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect();
+    let _ = writeln!(
+        out,
+        "  # (because its {} changed in the desired state: the new server is created before \
+         the old one is destroyed)",
+        moved.join(" and ")
+    );
+    let (symbol, s) = symbol(ActionKind::Replace);
+    let _ = writeln!(
+        out,
+        "{s}{symbol}{s:#} resource {} {} {{",
+        quote(&action.resource_kind),
+        quote(resource_name(address))
+    );
+    let c = style::CHANGE;
+    let mut rows: Vec<(bool, &str, String)> = vec![(
+        true,
+        "id",
+        format!("{} -> {}", quote(&action.id), super::KNOWN_AFTER_APPLY),
+    )];
+    for (key, was, now) in [
+        ("vpn_gateway", &old.vpn_gateway, &action.vpn_gateway),
+        ("region", &old.region, &action.region),
+    ] {
+        rows.push(if was == now {
+            (false, key, quote(now))
+        } else {
+            (
+                true,
+                key,
+                format!("{} -> {} # forces replacement", quote(was), quote(now)),
+            )
+        });
+    }
+    if !action.depends_on.is_empty() {
+        let list: Vec<String> = action.depends_on.iter().map(|d| quote(d)).collect();
+        rows.push((false, "depends_on", format!("[{}]", list.join(", "))));
+    }
+    for (key, value) in &action.attributes {
+        rows.push((false, key, quote(value)));
+    }
+    if let Some(psk) = &action.psk {
+        rows.push((false, "psk", format!("(sensitive, from {})", psk.source)));
+    }
+    let width = rows.iter().map(|(_, k, _)| k.len()).max().unwrap_or(0);
+    for (changed, key, value) in rows {
+        if changed {
+            let _ = writeln!(out, "      {c}~{c:#} {key:<width$} = {value}");
+        } else {
+            let _ = writeln!(out, "        {key:<width$} = {value}");
+        }
+    }
+    let _ = writeln!(out, "    }}");
+    let _ = writeln!(
+        out,
+        "    precheck of the create on {}: {}",
+        action.vpn_gateway,
+        precheck_text(&action.precheck)
+    );
+    let _ = writeln!(
+        out,
+        "    precheck of the delete of {}: {}",
+        action.id,
+        precheck_text(&old.precheck)
+    );
+}
+
 fn block(out: &mut String, action: &Action, graph: &Graph) {
+    if action.action == ActionKind::Replace {
+        return replace_block(out, action);
+    }
     let address = &action.address;
     let b = style::BOLD;
     let (headline, because) = match action.action {
@@ -342,6 +430,7 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
             "will be updated in the state, nothing changes in the cloud".to_string(),
             "because its protect or depends_on changed in the desired state".to_string(),
         ),
+        ActionKind::Replace => unreachable!("a replace has its own block"),
         ActionKind::Forget => (
             "will be forgotten: dropped from the state, nothing changes in the cloud".to_string(),
             if action.reason == reason::GONE_STILL_DESIRED {
@@ -526,7 +615,7 @@ pub fn after_yaml(
     if plan.actions.iter().any(|a| {
         matches!(
             a.action,
-            ActionKind::Adopt | ActionKind::Update | ActionKind::Create
+            ActionKind::Adopt | ActionKind::Update | ActionKind::Create | ActionKind::Replace
         )
     }) || !plan.has_changes()
     {

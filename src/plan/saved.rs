@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Action, PendingNote, Plan};
-use super::{client_token, plan_hash};
+use super::plan_hash;
 
 /// The format of saved plan files this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -178,7 +178,16 @@ fn verify(path: &Path, saved: &SavedPlan) -> Result<(), SavedPlanError> {
         });
     }
     for action in &saved.actions {
-        let expected = client_token(&computed, &action.address, action.action);
+        let (expected, delete_half) = super::hash::action_tokens(&computed, action);
+        let recorded_half = action.replaced.as_ref().map(|old| old.client_token.clone());
+        if recorded_half.is_some() && recorded_half != delete_half {
+            return Err(SavedPlanError::TamperedToken {
+                path: path.to_path_buf(),
+                address: action.address.clone(),
+                recorded: recorded_half.unwrap_or_default(),
+                computed: delete_half.unwrap_or_default(),
+            });
+        }
         if expected != action.client_token {
             return Err(SavedPlanError::TamperedToken {
                 path: path.to_path_buf(),

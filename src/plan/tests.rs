@@ -16,6 +16,7 @@ fn resource(id: &str, depends_on: &[&str]) -> Resource {
         protect: false,
         psk: None,
         attributes: BTreeMap::new(),
+        deposed: None,
     }
 }
 
@@ -264,6 +265,7 @@ fn pending_entries_are_noted() {
         client_token: "vpnform-0123456789abcdef0123456789abcdef".into(),
         plan_hash: "ab".repeat(32),
         started_at: "2025-01-01T00:00:00Z".into(),
+        sent: None,
     });
     let plan = build(&desired(&[]), &st, &PlanOptions::default()).unwrap();
     assert_eq!(plan.pending.len(), 1);
@@ -365,6 +367,7 @@ fn after_yaml_cut_from_before_is_the_serialized_after_state() {
         client_token: "vpnform-0".into(),
         plan_hash: "h".into(),
         started_at: "2026-11-28T00:00:00Z".into(),
+        sent: None,
     });
     for keep in [
         &[("ipsec_server.a", "iss-a"), ("ipsec_server.d", "iss-d")][..],

@@ -34,7 +34,9 @@ pub use lock::{
     Lock, LockHolder, LockStatus, ReadLock, force_unlock, host_name, lock_path, lock_status,
     read_holder,
 };
-pub use model::{ApplyingPlan, PendingOp, PskRecord, Resource, STATE_VERSION, State};
+pub use model::{
+    ApplyingPlan, Deposed, PendingOp, PskRecord, Resource, STATE_VERSION, SentCreate, State,
+};
 pub use read::{parse, read, read_file};
 pub use write::{check_write_target, next_serial, write, write_if_changed};
 pub use yaml::{HEADER, to_yaml, to_yaml_without};

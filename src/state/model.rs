@@ -49,6 +49,20 @@ pub struct Resource {
     /// `ike_config.*`, `ipsec_config.*`, `creation_time`). Never the PSK.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
+    /// A replace in progress (Terraform's word): the old server this address recorded
+    /// before its replacement was confirmed, kept until its delete (journaled in
+    /// `pending` with its own token) is confirmed too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<Deposed>,
+}
+
+/// The server a replace superseded, still to be deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deposed {
+    pub id: String,
+    pub vpn_gateway: String,
+    pub region: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +82,20 @@ pub struct PendingOp {
     pub plan_hash: String,
     /// RFC 3339 UTC time the intent was journaled.
     pub started_at: String,
+    /// A create's managed values and PSK source as sent (never the key): a create whose
+    /// desired entry is gone since can still be re-sent identically (same token, same
+    /// parameters) to learn from the cloud whether it took effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<SentCreate>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentCreate {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psk: Option<PskRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,6 +20,7 @@ enum Field {
     ResourceKey(String),
     ResourceId(String),
     ResourceGateway(String),
+    Deposed(String),
     DependsOn(String, usize),
     PendingAddress(usize),
     PendingId(usize),
@@ -41,8 +42,15 @@ struct Positions {
 #[serde(default)]
 struct ResourcePositions {
     id: Option<Spanned<String>>,
+    deposed: Option<DeposedPositions>,
     vpn_gateway: Option<Spanned<String>>,
     depends_on: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeposedPositions {
+    id: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -79,6 +87,11 @@ fn locate(source: &str, field: &Field) -> (u64, u64) {
             .resources
             .get(a)
             .and_then(|r| r.vpn_gateway.as_ref())),
+        Field::Deposed(a) => at(positions
+            .resources
+            .get(a)
+            .and_then(|r| r.deposed.as_ref())
+            .and_then(|d| d.id.as_ref())),
         Field::DependsOn(a, i) => at(positions
             .resources
             .get(a)
@@ -175,6 +188,52 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
                     "{address}: vpn_gateway `{}` is not a VPN gateway id (vpn-...)",
                     r.vpn_gateway
                 ),
+            ));
+        }
+    }
+    for (recorded, r) in &state.resources {
+        let Some(d) = &r.deposed else { continue };
+        let address = recorded.as_str();
+        let mut bad = |message: String| {
+            found.push((
+                Field::Deposed(address.to_owned()),
+                Some(recorded.clone()),
+                message,
+            ))
+        };
+        if !is_id(&d.id, id::IPSEC_SERVER) {
+            bad(format!(
+                "{address}: deposed id `{}` is not an IPsec server id (iss-...)",
+                d.id
+            ));
+        } else if let Some(other) = ids.get(d.id.as_str()) {
+            bad(format!(
+                "{address}: deposed id `{}` is recorded under {other}: a deposed server is \
+                 the old one of a replace, recorded nowhere else",
+                d.id
+            ));
+        }
+        if !is_id(&d.vpn_gateway, id::VPN_GATEWAY) {
+            bad(format!(
+                "{address}: deposed vpn_gateway `{}` is not a VPN gateway id (vpn-...)",
+                d.vpn_gateway
+            ));
+        }
+        if !crate::regions::is_known(&d.region) {
+            bad(format!(
+                "{address}: deposed region `{}` is not a known region",
+                d.region
+            ));
+        }
+        // The old server is deleted only through its journaled delete, with its id.
+        let journaled = state.pending.iter().any(|p| {
+            p.address == *recorded && p.action == "delete" && p.id.as_deref() == Some(&d.id)
+        });
+        if !journaled {
+            bad(format!(
+                "{address}: deposed server `{}` has no pending delete with its id; a replace \
+                 journals the old server's delete in the same write that deposes it",
+                d.id
             ));
         }
     }

@@ -86,6 +86,7 @@ pub(super) mod tests {
                     ("local_subnet".to_string(), "10.0.0.0/24".to_string()),
                 ]
                 .into(),
+                deposed: None,
             },
         );
         s.resources.insert(
@@ -98,6 +99,7 @@ pub(super) mod tests {
                 protect: false,
                 psk: None,
                 attributes: BTreeMap::new(),
+                deposed: None,
             },
         );
         s
@@ -155,6 +157,7 @@ pending: []
             client_token: "vpnform-0123456789abcdef0123456789abcdef".into(),
             plan_hash: "ab".repeat(32),
             started_at: "2025-01-02T03:04:05Z".into(),
+            sent: None,
         });
         let text = to_yaml(&s).unwrap();
         assert!(
@@ -209,6 +212,7 @@ pending: []
             client_token: "vpnform-0123456789abcdef0123456789abcdef".into(),
             plan_hash: "ab".repeat(32),
             started_at: "2025-01-02T03:04:05Z".into(),
+            sent: None,
         });
         s.applying = Some(crate::state::ApplyingPlan {
             plan_hash: "cd".repeat(32),

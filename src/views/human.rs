@@ -77,7 +77,7 @@ impl Human {
                 bar.inc(1);
             }
             Event::Skipped { .. } => bar.inc(1),
-            Event::Queued { .. } | Event::Progress { .. } => {}
+            Event::Queued { .. } | Event::Progress { .. } | Event::Note { .. } => {}
         }
         let total = bar.length().unwrap_or(0) as usize;
         bar.set_message(bar_message(
@@ -189,6 +189,7 @@ fn verb(action: ActionKind) -> (&'static str, &'static str, &'static str) {
         ActionKind::Adopt => ("Adopting...", "Still adopting...", "Adoption complete"),
         ActionKind::Forget => ("Forgetting...", "Still forgetting...", "Forgotten"),
         ActionKind::Update => ("Updating...", "Still updating...", "Update complete"),
+        ActionKind::Replace => ("Replacing...", "Still replacing...", "Replacement complete"),
     }
 }
 
@@ -282,6 +283,7 @@ pub fn action_line(event: &Event) -> String {
         Event::Skipped {
             address, because, ..
         } => format!("{address}: skipped: it waits for {because}, which did not complete"),
+        Event::Note { address, message } => format!("{address}: {message}"),
     }
 }
 

@@ -103,6 +103,7 @@ impl Json {
             ActionKind::Adopt => "Plan to adopt",
             ActionKind::Forget => "Plan to forget",
             ActionKind::Update => "Plan to update",
+            ActionKind::Replace => "Plan to replace",
         };
         let waits: Vec<&str> = graph
             .waits_for(&action.address)
@@ -284,6 +285,11 @@ impl Json {
                 "apply_errored",
                 "error",
                 json!({"resource": resource(address), "action": action_word(*action), "elapsed_seconds": elapsed.as_secs()}),
+            ),
+            E::Note { address, message } => (
+                "log",
+                "warn",
+                json!({"resource": resource(address), "message": message}),
             ),
             E::Skipped {
                 address,
@@ -548,6 +554,16 @@ pub fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> Value {
             let object = resource_object(a);
             let (actions, before, after) = match a.action {
                 ActionKind::Create => (json!(["create"]), Value::Null, object),
+                // Create before destroy: Terraform lists the actions in that order.
+                ActionKind::Replace => {
+                    let mut before = object.clone();
+                    if let Some(old) = &a.replaced {
+                        before["id"] = json!(a.id);
+                        before["vpn_gateway"] = json!(old.vpn_gateway);
+                        before["region"] = json!(old.region);
+                    }
+                    (json!(["create", "delete"]), before, object)
+                }
                 ActionKind::Delete => (json!(["delete"]), object, Value::Null),
                 ActionKind::Forget => (json!(["forget"]), object, Value::Null),
                 ActionKind::Adopt => (json!(["no-op"]), object.clone(), object),
@@ -622,7 +638,7 @@ fn resource_object(a: &Action) -> Value {
     for (key, value) in &a.attributes {
         object[key] = json!(value);
     }
-    if a.action == ActionKind::Create {
+    if matches!(a.action, ActionKind::Create | ActionKind::Replace) {
         object["id"] = Value::Null;
     }
     // The source and whether the action sets it: never the key.
@@ -652,8 +668,13 @@ impl TapPsk for Value {
                 .collect();
             self["change"]["changes"] = json!(changes);
         }
-        if action.action == ActionKind::Create {
+        if matches!(action.action, ActionKind::Create | ActionKind::Replace) {
             self["change"]["attributes"] = json!(action.attributes);
+        }
+        if let Some(old) = &action.replaced {
+            self["change"]["replaced"] = json!({"id": action.id,
+                "vpn_gateway": old.vpn_gateway, "region": old.region,
+                "client_token": old.client_token, "precheck": old.precheck});
         }
         self
     }
@@ -728,6 +749,7 @@ mod tests {
             attributes: Default::default(),
             changes: vec![],
             psk: None,
+            replaced: None,
         };
         let plan = Plan {
             lineage: String::new(),

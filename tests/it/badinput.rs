@@ -816,6 +816,7 @@ fn resource() -> impl Strategy<Value = Resource> {
                 protect,
                 psk: None,
                 attributes,
+                deposed: None,
             },
         )
 }
@@ -840,6 +841,7 @@ fn pending_op() -> impl Strategy<Value = PendingOp> {
                 client_token,
                 plan_hash,
                 started_at,
+                sent: None,
             },
         )
 }

@@ -20,6 +20,7 @@ mod plan;
 mod postgres;
 mod rates;
 mod reliability;
+mod replace;
 mod sandbox;
 mod state;
 mod target;

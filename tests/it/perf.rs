@@ -73,6 +73,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
                 protect: false,
                 psk: None,
                 attributes: Default::default(),
+                deposed: None,
             },
         );
     }

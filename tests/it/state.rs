@@ -404,7 +404,7 @@ fn unknown_field_is_an_error_with_its_position() {
     every_command_refuses(
         &contents,
         &format!(
-            "error: state/vpnform.state.yaml:11:5: unknown field `protected`, expected one of id, region, vpn_gateway, depends_on, protect, psk, attributes\n   |\n11 |     protected: true\n   |     ^\n{ADVICE}"
+            "error: state/vpnform.state.yaml:11:5: unknown field `protected`, expected one of id, region, vpn_gateway, depends_on, protect, psk, attributes, deposed\n   |\n11 |     protected: true\n   |     ^\n{ADVICE}"
         ),
     );
 }

@@ -344,7 +344,7 @@ fn a_state_file_error_is_a_diagnostic_with_a_range() {
     assert_eq!(out.code, 1, "{out:?}");
     let byte = state.find("colour").unwrap() as u64;
     let message = "state/vpnform.state.yaml:11:5: unknown field `colour`, expected one of id, \
-                   region, vpn_gateway, depends_on, protect, psk, attributes";
+                   region, vpn_gateway, depends_on, protect, psk, attributes, deposed";
     let advice = "vpnform left the file untouched and will not overwrite it. Restore a good copy \
                   from version control (`git log -p -- state/vpnform.state.yaml`) or from \
                   state/vpnform.state.yaml.backup (written by `vpnform state rm`), then run the \

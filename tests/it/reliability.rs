@@ -1,11 +1,12 @@
 //! The reliability suites of issue 6: proof against the sandbox that apply loses nothing.
 //!
-//! - crash: `vpnform apply` of a world mixing deletes, updates in place and creates runs
-//!   as a child process against `vpnform sandbox serve` in another process, is killed
-//!   with SIGKILL at a seeded moment (random delays over the run, and moments right
-//!   after a state write) and re-run until it converges; after every run the invariants
-//!   of [`check_invariants`] are checked (0 duplicate creates, 0 orphans, no update
-//!   token twice, no delete the plan did not name), at the end [`check_converged`].
+//! - crash: `vpnform apply` of a world mixing deletes, updates in place, creates and a
+//!   replace runs as a child process against `vpnform sandbox serve` in another
+//!   process, is killed with SIGKILL at a seeded moment (random delays over the run,
+//!   and moments right after a state write) and re-run until it converges; after every
+//!   run the invariants of [`check_invariants`] are checked (0 duplicate creates, 0 orphans, no update
+//!   token twice, no delete the plan did not name, no replaced server deleted before
+//!   its replacement was confirmed), at the end [`check_converged`].
 //! - faults: the same mix with 30% of the calls failing converges with zero duplicate
 //!   effects; attempts per delete, create and update are counted from the sandbox's
 //!   call log.

@@ -274,10 +274,10 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
     let works = works(actions, pending, &deposed);
     // An update journaled by an earlier run that this plan no longer makes: the plan,
     // made since, found nothing left to do for it (its effect holds, or the entry is gone
-    // from the desired file), so the entry goes, and what the cloud lists now is recorded
-    // with it, else the state would keep the old values (and an offline plan would make
-    // the update again). A create may have made a server: it is resolved from the cloud
-    // (see `works`).
+    // from the desired file), so the entry goes. Its effect changed the server: what the
+    // cloud lists now is recorded with it, else the state would keep the old values (and
+    // an offline plan would make the update again). A create may have made a server: it
+    // is resolved from the cloud (see `works`).
     let named: std::collections::BTreeSet<&str> =
         actions.iter().map(|a| a.address.as_str()).collect();
     for p in pending
@@ -427,12 +427,12 @@ fn works(
             }
         }
     }
-    // `A depends_on B`, both written (created, updated, adopted): A only after B, as
-    // Terraform creates. The desired file refuses cycles among them.
+    // `A depends_on B`, both written (created, replaced, updated, adopted): A only after
+    // B, as Terraform creates. The desired file refuses cycles among them.
     let writes = |a: &&Action| {
         matches!(
             a.action,
-            ActionKind::Create | ActionKind::Update | ActionKind::Adopt
+            ActionKind::Create | ActionKind::Replace | ActionKind::Update | ActionKind::Adopt
         )
     };
     let written: std::collections::BTreeSet<&str> = actions

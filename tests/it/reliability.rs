@@ -1,11 +1,12 @@
 //! The reliability suites of issue 6: proof against the sandbox that apply loses nothing.
 //!
-//! - crash: `vpnform apply` of a world mixing deletes, updates in place and creates runs
-//!   as a child process against `vpnform sandbox serve` in another process, is killed
-//!   with SIGKILL at a seeded moment (random delays over the run, and moments right
-//!   after a state write) and re-run until it converges; after every run the invariants
-//!   of [`check_invariants`] are checked (0 duplicate creates, 0 orphans, no update
-//!   token twice, no delete the plan did not name), at the end [`check_converged`].
+//! - crash: `vpnform apply` of a world mixing deletes, updates in place, creates and a
+//!   replace runs as a child process against `vpnform sandbox serve` in another
+//!   process, is killed with SIGKILL at a seeded moment (random delays over the run,
+//!   and moments right after a state write) and re-run until it converges; after every
+//!   run the invariants of [`check_invariants`] are checked (0 duplicate creates, 0 orphans, no update
+//!   token twice, no delete the plan did not name, no replaced server deleted before
+//!   its replacement was confirmed), at the end [`check_converged`].
 //! - faults: the same mix with 30% of the calls failing converges with zero duplicate
 //!   effects; attempts per delete, create and update are counted from the sandbox's
 //!   call log.
@@ -81,6 +82,9 @@ struct Scenario {
     /// one). The first waits for the first update, each later one for the one before,
     /// and the rename waits for the second create: chains that mix the kinds.
     creates: usize,
+    /// Created entries (recorded, no `id` in the desired file) moved to another, empty
+    /// gateway: replaced (`-/+`), the new server created before the old one is deleted.
+    replaces: usize,
     /// The keys the desired file's sources hold (env, file).
     keys: (&'static str, &'static str),
 }
@@ -94,17 +98,20 @@ const SMALL: Scenario = Scenario {
     chain: 2,
     updates: 0,
     creates: 0,
+    replaces: 0,
     keys: ("", ""),
 };
 
 /// The crash suite's world: 6 recorded servers, 2 deleted (one chain), 2 updated (a
-/// `client_ip_pool` change and a rename), 2 kept, 3 created on empty gateways.
+/// `client_ip_pool` change and a rename), 2 kept, 3 created on empty gateways, and one
+/// created entry moved to another gateway (replaced).
 const MIXED: Scenario = Scenario {
     servers: 6,
     deletes: 2,
     chain: 2,
     updates: 2,
     creates: 3,
+    replaces: 1,
     keys: ("suite-env-key-4a7c", "suite-file-key-9e21"),
 };
 
@@ -144,6 +151,9 @@ struct Expected {
     /// `depends_on` between creates and updates: (waiting address, its gateway) must
     /// start only once (dependency, its gateway) is done.
     order: Vec<((String, String), (String, String))>,
+    /// Replaced entries: the old server's id -> the new gateway (the entry is also in
+    /// `creates`, its old server in `named`).
+    replaces: BTreeMap<String, String>,
 }
 
 impl Scenario {
@@ -165,6 +175,7 @@ impl Scenario {
             updates: BTreeMap::new(),
             seeded_attributes: BTreeMap::new(),
             order: Vec::new(),
+            replaces: BTreeMap::new(),
         };
         let updated = self.deletes..self.deletes + self.updates;
         let first_update = format!("ipsec_server.s{}", self.deletes);
@@ -273,6 +284,42 @@ impl Scenario {
                     vpn_gateway: vpn,
                     attributes,
                     psk,
+                },
+            );
+        }
+        for k in 0..self.replaces {
+            // Recorded as created on one gateway, desired on the next one, empty.
+            let i = self.servers + self.creates + 2 * k;
+            let (iss, old, new) = (server_id(i), gateway_id(i), gateway_id(i + 1));
+            let attributes = BTreeMap::from([
+                ("name".to_owned(), format!("r{i}")),
+                ("local_subnet".to_owned(), format!("10.{i}.0.0/24")),
+                (
+                    "client_ip_pool".to_owned(),
+                    format!("10.{}.0.0/16", 100 + i),
+                ),
+            ]);
+            state += &format!(
+                "  ipsec_server.r{i}:\n    id: {iss}\n    region: {REGION}\n    vpn_gateway: {old}\n    \
+                 attributes: {{name: r{i}, local_subnet: 10.{i}.0.0/24, client_ip_pool: 10.{}.0.0/16}}\n",
+                100 + i
+            );
+            desired += &format!(
+                "  r{i}:\n    vpn_gateway: {new}\n    name: r{i}\n    local_subnet: 10.{i}.0.0/24\n    client_ip_pool: 10.{}.0.0/16\n",
+                100 + i
+            );
+            expected.named.insert(iss.clone());
+            expected.seeded.insert(iss.clone(), old);
+            expected
+                .seeded_attributes
+                .insert(iss.clone(), attributes.clone());
+            expected.replaces.insert(iss, new.clone());
+            expected.creates.insert(
+                format!("ipsec_server.r{i}"),
+                Create {
+                    vpn_gateway: new,
+                    attributes,
+                    psk: None,
                 },
             );
         }
@@ -657,15 +704,27 @@ fn check_invariants(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expecte
         .filter(|p| p.action == "create")
         .map(|p| p.vpn_gateway.as_str())
         .collect();
-    let recorded: BTreeSet<&str> = state.resources.values().map(|r| r.id.as_str()).collect();
+    // A replace in progress records the old server as `deposed` beside the new one.
+    let recorded: BTreeSet<&str> = state
+        .resources
+        .values()
+        .flat_map(|r| {
+            std::iter::once(r.id.as_str()).chain(r.deposed.as_ref().map(|d| d.id.as_str()))
+        })
+        .collect();
     for (address, resource) in &state.resources {
-        assert!(
-            !effects.deletes.contains_key(&resource.id) || pending.contains(resource.id.as_str()),
-            "{context}: {address} ({}) is recorded without a pending entry, but the \
-             sandbox deleted it\nstate: {state:#?}",
-            resource.id
-        );
-        if expected.creates.contains_key(address.as_str()) {
+        let ids = std::iter::once(&resource.id).chain(resource.deposed.as_ref().map(|d| &d.id));
+        for id in ids {
+            assert!(
+                !effects.deletes.contains_key(id) || pending.contains(id.as_str()),
+                "{context}: {address} ({id}) is recorded without a pending entry, but the \
+                 sandbox deleted it\nstate: {state:#?}"
+            );
+        }
+        // Until its replacement is confirmed, a replaced entry records its old server.
+        if expected.creates.contains_key(address.as_str())
+            && !expected.replaces.contains_key(&resource.id)
+        {
             let made = effects.creates.get(&resource.vpn_gateway);
             assert!(
                 made.is_some_and(|ids| ids.contains(&resource.id)),
@@ -720,6 +779,7 @@ fn check_invariants(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expecte
                 .unwrap_or_default()
         );
     }
+    check_replace_order(&sandbox.audit(), expected, context);
     for (token, ids) in &effects.updates_by_token {
         for id in ids {
             assert!(
@@ -732,6 +792,30 @@ fn check_invariants(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expecte
             1,
             "{context}: the update with ClientToken {token} took effect {} times: {ids:?}",
             ids.len()
+        );
+    }
+}
+
+/// 0 deletes of a replaced server before its replacement is confirmed: the old
+/// server's delete starts only once the create on the new gateway has finished
+/// configuring (the audit's times, RFC 3339 UTC with milliseconds, compare as text).
+fn check_replace_order(audit: &[serde_json::Value], expected: &Expected, context: &str) {
+    for (old, new_gateway) in &expected.replaces {
+        let Some(deleted) = audit
+            .iter()
+            .find(|e| e["action"] == "DeleteIpsecServer" && e["resource"] == old.as_str())
+        else {
+            continue;
+        };
+        let created = audit.iter().find(|e| {
+            e["action"] == "CreateIpsecServer" && e["vpn_gateway"] == new_gateway.as_str()
+        });
+        let deleted_at = deleted["time"].as_str().unwrap();
+        let confirmable = created.map(|c| c["configured_at"].as_str().unwrap());
+        assert!(
+            confirmable.is_some_and(|at| deleted_at >= at),
+            "{context}: the replaced {old} was deleted at {deleted_at}, before its \
+             replacement on {new_gateway} could be confirmed ({confirmable:?})"
         );
     }
 }
@@ -823,6 +907,9 @@ fn check_converged(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expected
         .collect();
     assert_eq!(recorded, expected.desired, "{context}: state != desired");
     assert!(state.pending.is_empty(), "{context}: {:?}", state.pending);
+    for (address, resource) in &state.resources {
+        assert_eq!(resource.deposed, None, "{context}: {address}");
+    }
     let deleted: BTreeSet<String> = effects.deletes.keys().cloned().collect();
     assert_eq!(deleted, expected.named, "{context}: deleted != named");
     for id in expected.updates.keys() {
@@ -916,6 +1003,7 @@ struct CrashFigures {
     deletes_verified: usize,
     creates_verified: usize,
     updates_verified: usize,
+    replaces_verified: usize,
     /// Updated servers with more than one update effect (each under its own token: a
     /// re-run's plan sent the update again before the journaled one was confirmed).
     updated_twice: usize,
@@ -1029,7 +1117,8 @@ fn crash_trial(seed: u64, run_length: Duration, writes: u64, figures: &Mutex<Cra
     f.saved_plan_trials += usize::from(saved);
     f.invariant_checks += runs;
     f.deletes_verified += expected.named.len();
-    f.creates_verified += expected.creates.len();
+    f.creates_verified += expected.creates.len() - expected.replaces.len();
+    f.replaces_verified += expected.replaces.len();
     f.updates_verified += expected.updates.len();
     f.updated_twice += updated_twice;
 }
@@ -1097,7 +1186,7 @@ fn print_crash(f: &CrashFigures, elapsed: Duration) {
     println!(
         "crash suite: {} trials, {} SIGKILLs landed ({} at seeded random moments, {} right \
          after a state write; {} kill moments fell after the run had finished; {} saved plans \
-         finished just before their kill and were then refused as stale), {} apply runs, at most {} runs to converge, {} saved-plan trials, {} invariant checks passed, {} deletes each seen exactly once, {} creates each made once and recorded with its id (0 duplicates, 0 orphans), {} updates applied (each ClientToken at most once; {} servers updated twice under two plans' tokens), in {:.0?}",
+         finished just before their kill and were then refused as stale), {} apply runs, at most {} runs to converge, {} saved-plan trials, {} invariant checks passed, {} deletes each seen exactly once, {} creates each made once and recorded with its id (0 duplicates, 0 orphans), {} updates applied (each ClientToken at most once; {} servers updated twice under two plans' tokens), {} replaces (the old server deleted once, never before its replacement was confirmed), in {:.0?}",
         f.trials,
         f.kills,
         f.kills_timed,
@@ -1112,6 +1201,7 @@ fn print_crash(f: &CrashFigures, elapsed: Duration) {
         f.creates_verified,
         f.updates_verified,
         f.updated_twice,
+        f.replaces_verified,
         elapsed
     );
 }
@@ -1194,13 +1284,15 @@ struct FaultFigures {
 }
 
 /// The fault suite's world: 8 recorded servers, 4 deleted (two chains of two), 2
-/// updated (a `client_ip_pool` change and a rename), 2 kept, 3 created.
+/// updated (a `client_ip_pool` change and a rename), 2 kept, 3 created, and one
+/// created entry moved to another gateway (replaced).
 const FAULTY: Scenario = Scenario {
     servers: 8,
     deletes: 4,
     chain: 2,
     updates: 2,
     creates: 3,
+    replaces: 1,
     keys: ("fault-env-key-31b8", "fault-file-key-c05d"),
 };
 
@@ -1308,13 +1400,14 @@ fn fault_campaign(applies: usize, seed: u64, workers: usize) -> FaultFigures {
 
 fn print_faults(f: &FaultFigures, elapsed: Duration) {
     println!(
-        "fault suite (30% of calls failing): {} applies of {} deletes, {} creates and {} \
-         updates each, {} converged in one run ({} re-runs after retries gave up), {} calls \
+        "fault suite (30% of calls failing): {} applies of {} deletes, {} creates, {} \
+         updates and {} replaces each (a replace counted as a create and a delete below), {} converged in one run ({} re-runs after retries gave up), {} calls \
          answered, injected faults {:?}; {}; {}; {}; 0 duplicate effects, 0 orphans, in {:.0?}",
         f.applies,
         FAULTY.deletes,
         FAULTY.creates,
         FAULTY.updates,
+        FAULTY.replaces,
         f.converged_in_one_run,
         f.extra_runs,
         f.calls,
@@ -1331,8 +1424,14 @@ fn faults_short_form_converge_without_duplicate_effects() {
     let started = Instant::now();
     let figures = fault_campaign(4, 2_000, 2);
     print_faults(&figures, started.elapsed());
-    assert_eq!(figures.deletes.operations, 4 * FAULTY.deletes);
-    assert_eq!(figures.creates.operations, 4 * FAULTY.creates);
+    assert_eq!(
+        figures.deletes.operations,
+        4 * (FAULTY.deletes + FAULTY.replaces)
+    );
+    assert_eq!(
+        figures.creates.operations,
+        4 * (FAULTY.creates + FAULTY.replaces)
+    );
     assert_eq!(figures.updates.operations, 4 * FAULTY.updates);
     assert!(figures.faults.values().sum::<usize>() > 0, "{figures:?}");
     for kind in [&figures.deletes, &figures.creates, &figures.updates] {
@@ -1393,6 +1492,7 @@ const CANARY_DRIFT_PSK: &str = "CANARYdriftPSK0b7f55";
 /// creates with keys from env and from a file) with canary keys.
 const SECRET_KEYS: Scenario = Scenario {
     keys: (CANARY_ENV_PSK, CANARY_FILE_PSK),
+    replaces: 0,
     ..MIXED
 };
 
@@ -1963,6 +2063,7 @@ fn regression_journaled_update_whose_effect_holds_is_dropped_without_recording_t
         chain: 1,
         updates: 2,
         creates: 0,
+        replaces: 0,
         keys: ("", ""),
     };
     let ws = WORLD.workspace();
@@ -2025,6 +2126,7 @@ fn regression_saved_plan_killed_after_an_update_was_recorded_is_refused_on_resum
         chain: 1,
         updates: 2,
         creates: 0,
+        replaces: 0,
         keys: ("", ""),
     };
     let ws = WORLD.workspace();
@@ -2141,6 +2243,7 @@ fn regression_state_only_update_left_the_journaled_update_of_its_server_pending(
         chain: 1,
         updates: 2,
         creates: 0,
+        replaces: 0,
         keys: ("", ""),
     };
     let ws = WORLD.workspace();

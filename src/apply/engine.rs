@@ -429,12 +429,7 @@ fn works(
     }
     // `A depends_on B`, both written (created, replaced, updated, adopted): A only after
     // B, as Terraform creates. The desired file refuses cycles among them.
-    let writes = |a: &&Action| {
-        matches!(
-            a.action,
-            ActionKind::Create | ActionKind::Replace | ActionKind::Update | ActionKind::Adopt
-        )
-    };
+    let writes = |a: &&Action| a.action.writes();
     let written: std::collections::BTreeSet<&str> = actions
         .iter()
         .filter(writes)

@@ -1,8 +1,9 @@
-//! The execution graph of a plan: which action waits for which. `A depends_on B`
-//! (recorded in the state) means A needs B, so B is deleted only after A, the reverse
-//! of creation order, as Terraform destroys. Only deletes are ordered: adopts and
-//! forgets touch the state alone. The VPN gateway is a serialization domain that apply
-//! enforces, not an edge here.
+//! The execution graph of a plan: which action waits for which. `A depends_on B` means
+//! A needs B: among the servers vpnform writes (creates, replaces, updates, adopts) A
+//! only after B, as Terraform creates; among deletes (as recorded in the state) B only
+//! after A, the reverse, as Terraform destroys. Forgets touch the state alone and wait
+//! for nothing. The VPN gateway is a serialization domain that apply enforces, not an
+//! edge here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -40,14 +41,19 @@ impl Graph {
             .filter(|a| a.action == ActionKind::Delete)
             .map(|a| a.address.as_str())
             .collect();
+        let writes: BTreeSet<&str> = plan
+            .actions
+            .iter()
+            .filter(|a| a.action.writes())
+            .map(|a| a.address.as_str())
+            .collect();
         for action in &plan.actions {
-            if action.action != ActionKind::Delete {
-                continue;
-            }
             for needed in &action.depends_on {
-                // A dependency that is kept, adopted or forgotten orders nothing here.
-                if deletes.contains(needed.as_str()) {
+                // A dependency that is kept or forgotten orders nothing here.
+                if action.action == ActionKind::Delete && deletes.contains(needed.as_str()) {
                     graph.add_edge(index[&action.address], index[needed], ());
+                } else if action.action.writes() && writes.contains(needed.as_str()) {
+                    graph.add_edge(index[needed], index[&action.address], ());
                 }
             }
         }

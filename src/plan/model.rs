@@ -29,6 +29,17 @@ pub enum ActionKind {
     Replace,
 }
 
+impl ActionKind {
+    /// Whether the action writes a server that the desired file names (creates,
+    /// replaces, updates, adopts): `depends_on` orders these as Terraform creates.
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            ActionKind::Create | ActionKind::Replace | ActionKind::Update | ActionKind::Adopt
+        )
+    }
+}
+
 /// The result of the `DryRun=true` call of one create, update or delete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]

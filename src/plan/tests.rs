@@ -237,6 +237,23 @@ fn deletes_run_dependents_first_ties_by_address() {
 }
 
 #[test]
+fn written_servers_run_after_what_they_depend_on_as_terraform_creates() {
+    // Adopted (written) b depends on adopted a: a first, then b, the reverse of a
+    // delete's order; the plan says what b waits for.
+    let mut want = desired(&[("ipsec_server.b", "iss-b"), ("ipsec_server.a", "iss-a")]);
+    want.servers
+        .get_mut("ipsec_server.b")
+        .unwrap()
+        .depends_on
+        .push(Address::from("ipsec_server.a"));
+    let plan = build(&want, &state(&[]), &PlanOptions::default()).unwrap();
+    let graph = plan.graph().unwrap();
+    assert_eq!(graph.order(), ["ipsec_server.a", "ipsec_server.b"]);
+    assert_eq!(graph.waits_for("ipsec_server.b"), ["ipsec_server.a"]);
+    assert_eq!(graph.dependents("ipsec_server.a"), ["ipsec_server.b"]);
+}
+
+#[test]
 fn a_cycle_among_deletes_names_every_member() {
     let st = state(&[
         ("ipsec_server.a", resource("iss-a", &["ipsec_server.c"])),

@@ -990,6 +990,11 @@ impl StateMutation {
     fn apply(&self, text: &str) -> Vec<u8> {
         let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
         let n = lines.len().max(1);
+        // An earlier mutation may have left nothing: nothing to cut, flip or edit (a
+        // proptest `Index` of an empty collection panics); only an insert adds to it.
+        if text.is_empty() && !matches!(self, StateMutation::Insert(..)) {
+            return Vec::new();
+        }
         match self {
             StateMutation::Truncate(i) => return text.as_bytes()[..i.index(text.len())].to_vec(),
             StateMutation::Flip(i, bit) => {

@@ -7,7 +7,7 @@ use crate::ops::{self, plan::PlanRequest};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Plan from the files alone: no refresh from the cloud, no delete prechecks.
+    /// Plan from the files alone: no refresh from the cloud, no prechecks.
     #[arg(long)]
     pub offline: bool,
 

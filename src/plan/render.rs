@@ -79,7 +79,7 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
     if options.offline {
         let _ = writeln!(
             out,
-            "{}Note:{} offline plan: the cloud was not read (no refresh, no delete prechecks).\n",
+            "{}Note:{} offline plan: the cloud was not read (no refresh, no prechecks).\n",
             style::BOLD.render(),
             style::BOLD.render_reset()
         );
@@ -418,7 +418,7 @@ fn symbol(kind: ActionKind) -> (&'static str, Style) {
 }
 
 /// A replace, as Terraform shows one: what forces it, then the new server's values.
-fn replace_block(out: &mut String, action: &Action) {
+fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
     let address = &action.address;
     let b = style::BOLD;
     let Some(old) = &action.replaced else {
@@ -484,6 +484,7 @@ fn replace_block(out: &mut String, action: &Action) {
         }
     }
     let _ = writeln!(out, "    }}");
+    waits_for_line(out, graph, &action.address);
     let _ = writeln!(
         out,
         "    precheck of the create on {}: {}",
@@ -500,7 +501,7 @@ fn replace_block(out: &mut String, action: &Action) {
 
 fn block(out: &mut String, action: &Action, graph: &Graph) {
     if action.action == ActionKind::Replace {
-        return replace_block(out, action);
+        return replace_block(out, action, graph);
     }
     let address = &action.address;
     let b = style::BOLD;
@@ -624,6 +625,7 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
         }
     }
     let _ = writeln!(out, "    }}");
+    waits_for_line(out, graph, address);
     if action.action == ActionKind::Adopt && action.mutates_cloud() {
         let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
     }
@@ -631,12 +633,16 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
         let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
     }
     if action.action == ActionKind::Delete {
-        let waits = graph.waits_for(address);
-        if !waits.is_empty() {
-            let list: Vec<&str> = waits.iter().map(|a| a.as_str()).collect();
-            let _ = writeln!(out, "    waits for: {}", list.join(", "));
-        }
         let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
+    }
+}
+
+/// `waits for: A, B` under an action's block, when it waits for any.
+fn waits_for_line(out: &mut String, graph: &Graph, address: &str) {
+    let waits = graph.waits_for(address);
+    if !waits.is_empty() {
+        let list: Vec<&str> = waits.iter().map(|a| a.as_str()).collect();
+        let _ = writeln!(out, "    waits for: {}", list.join(", "));
     }
 }
 

@@ -495,7 +495,7 @@ fn an_entry_without_id_plans_a_create() {
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
         (
             0,
-            r#"Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+            r#"Note: offline plan: the cloud was not read (no refresh, no prechecks).
 
 Resource actions are indicated with the following symbols:
   + create (create in the cloud, then record its id in the state)
@@ -587,7 +587,7 @@ pending: []
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
         (
             0,
-            "Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+            "Note: offline plan: the cloud was not read (no refresh, no prechecks).
 
 No changes. Your infrastructure matches the configuration.
 

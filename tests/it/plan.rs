@@ -58,7 +58,7 @@ fn small_plan_renders_exactly() {
     assert_eq!(out.code, 0, "{out:?}");
     let hash = plan_hash_of(&out.stdout);
     let expected = format!(
-        r#"Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+        r#"Note: offline plan: the cloud was not read (no refresh, no prechecks).
 
 Resource actions are indicated with the following symbols:
   - destroy (delete in the cloud, then drop from the state)
@@ -151,7 +151,7 @@ fn quickstart_deletes_the_dependency_chain_dependents_first() {
     // of one field, the summary, the state diff.
     ws.vpnform(&["plan", "--offline"])
         .stdout(
-            r#"Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+            r#"Note: offline plan: the cloud was not read (no refresh, no prechecks).
 
 Resource actions are indicated with the following symbols:
   + create (create in the cloud, then record its id in the state)
@@ -368,7 +368,7 @@ fn no_changes_says_so_and_detailed_exitcode_is_0() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         out.stdout,
-        "Note: offline plan: the cloud was not read (no refresh, no delete prechecks).\n\n\
+        "Note: offline plan: the cloud was not read (no refresh, no prechecks).\n\n\
          No changes. Your infrastructure matches the configuration.\n\n\
          vpnform has compared the desired state with the recorded state and found no \
          differences, so no changes are needed.\n"
@@ -464,7 +464,7 @@ fn without_a_state_every_desired_server_is_adopted() {
     let ws = Workspace::new().file("vpnform.yaml", SMALL_DESIRED);
     ws.vpnform(&["plan", "--offline"])
         .stdout(
-            r#"Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+            r#"Note: offline plan: the cloud was not read (no refresh, no prechecks).
 
 Resource actions are indicated with the following symbols:
   > adopt (record in the state; nothing changes in the cloud)
@@ -692,7 +692,7 @@ fn protect_added_in_the_desired_file_was_never_recorded() {
     ws.vpnform(&["plan", "--offline", "--detailed-exitcode"])
         .code(2)
         .stdout(
-            r#"Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+            r#"Note: offline plan: the cloud was not read (no refresh, no prechecks).
 
 Resource actions are indicated with the following symbols:
   ~ update (record the new protect/depends_on; nothing changes in the cloud)
@@ -830,11 +830,104 @@ fn dropping_protect_from_the_desired_file_does_not_unprotect() {
             ),
         );
     ws.vpnform(&["plan", "--offline", "--detailed-exitcode"])
-        .stdout(r"Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+        .stdout(r"Note: offline plan: the cloud was not read (no refresh, no prechecks).
 
 No changes. Your infrastructure matches the configuration.
 
 vpnform has compared the desired state with the recorded state and found no differences, so no changes are needed.
 ")
+        .run();
+}
+
+/// `b depends_on a`, both created: a first, and b's block says what it waits for (the
+/// plan once ordered deletes alone, so a create showed no wait though apply made one).
+#[test]
+fn a_create_that_depends_on_another_shows_what_it_waits_for() {
+    let ws = Workspace::new().file(
+        "vpnform.yaml",
+        r#"version: 1
+ipsec_servers:
+  a:
+    region: cn-hangzhou
+    vpn_gateway: vpn-aaaa
+    local_subnet: [10.0.0.0/24]
+    client_ip_pool: 10.8.0.0/16
+  b:
+    region: cn-hangzhou
+    vpn_gateway: vpn-bbbb
+    local_subnet: [10.1.0.0/24]
+    client_ip_pool: 10.9.0.0/16
+    depends_on: [ipsec_server.a]
+"#,
+    );
+    ws.vpnform(&["plan", "--offline"])
+        .stderr(
+            "No recorded state at state/vpnform.state.yaml: desired servers with an id will \
+             be adopted, those without one created.\n",
+        )
+        .stdout(
+            r#"Note: offline plan: the cloud was not read (no refresh, no prechecks).
+
+Resource actions are indicated with the following symbols:
+  + create (create in the cloud, then record its id in the state)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.a will be created
+  # (because ipsec_server.a is in the desired state without an id)
+  + resource "ipsec_server" "a" {
+      + id             = (known after apply)
+      + vpn_gateway    = "vpn-aaaa"
+      + region         = "cn-hangzhou"
+      + client_ip_pool = "10.8.0.0/16"
+      + local_subnet   = "10.0.0.0/24"
+    }
+    precheck: skipped (--offline)
+
+  # ipsec_server.b will be created
+  # (because ipsec_server.b is in the desired state without an id)
+  + resource "ipsec_server" "b" {
+      + id             = (known after apply)
+      + vpn_gateway    = "vpn-bbbb"
+      + region         = "cn-hangzhou"
+      + depends_on     = ["ipsec_server.a"]
+      + client_ip_pool = "10.9.0.0/16"
+      + local_subnet   = "10.1.0.0/24"
+    }
+    waits for: ipsec_server.a
+    precheck: skipped (--offline)
+
+Plan: 2 to add, 0 to change, 0 to destroy, 0 to adopt, 0 to forget.
+Plan hash: b56a4751e2a0d2540f28ffad01c80529dbc56bfda28d9da06fd7dc733c41de64
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -0,0 +1,22 @@
++# Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
++version: 1
++lineage: ""
++serial: 1
++resources:
++  ipsec_server.a:
++    id: (known after apply)
++    region: cn-hangzhou
++    vpn_gateway: vpn-aaaa
++    attributes:
++      client_ip_pool: 10.8.0.0/16
++      local_subnet: 10.0.0.0/24
++  ipsec_server.b:
++    id: (known after apply)
++    region: cn-hangzhou
++    vpn_gateway: vpn-bbbb
++    depends_on:
++    - ipsec_server.a
++    attributes:
++      client_ip_pool: 10.9.0.0/16
++      local_subnet: 10.1.0.0/24
++pending: []
+"#,
+        )
         .run();
 }

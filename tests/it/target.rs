@@ -221,7 +221,7 @@ fn a_saved_targeted_plan_applies_its_targets_and_refuses_other_ones() {
 }
 
 /// The offline plan of `--target ipsec_server.d6 --target ipsec_server.d0`.
-const EXPECTED_LEAF_PLAN: &str = r#"Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+const EXPECTED_LEAF_PLAN: &str = r#"Note: offline plan: the cloud was not read (no refresh, no prechecks).
 
 Resource actions are indicated with the following symbols:
   - destroy (delete in the cloud, then drop from the state)

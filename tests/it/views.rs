@@ -74,7 +74,7 @@ fn a_200_delete_plan_fits_in_250_lines_with_the_summary_first_and_last() {
     }
     let summary = "Plan: 0 to add, 1 to change, 200 to destroy, 0 to adopt, 0 to forget.";
     let expected = format!(
-        "Note: offline plan: the cloud was not read (no refresh, no delete prechecks).
+        "Note: offline plan: the cloud was not read (no refresh, no prechecks).
 
 {summary}
 This plan has 201 actions: one line each, full blocks only for those that need attention. \

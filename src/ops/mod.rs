@@ -328,7 +328,7 @@ fn refused(plan: &Plan, consequence: &str) -> Option<Several> {
         .collect();
     (!items.is_empty()).then(|| Several {
         headline: format!(
-            "the DryRun precheck refused {} of the deletes{consequence}:",
+            "the DryRun precheck refused {} of the plan's calls{consequence}:",
             items.len()
         ),
         separator: "\n",

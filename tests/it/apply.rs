@@ -1236,7 +1236,7 @@ State file changes (state/vpnform.state.yaml):
 -      name: w2
  pending: []
 "#)
-        .stderr(r"error: the DryRun precheck refused 1 of the deletes; apply would fail there:
+        .stderr(r"error: the DryRun precheck refused 1 of the plan's calls; apply would fail there:
 ipsec_server.f: failed: Forbidden: User not authorized to operate on the specified resource. (RequestId [REQUEST_ID])
 ")
         .run();
@@ -1344,7 +1344,7 @@ State file changes (state/vpnform.state.yaml):
 -      name: w2
  pending: []
 "#)
-        .stderr(r"error: the DryRun precheck refused 1 of the deletes, so nothing was applied:
+        .stderr(r"error: the DryRun precheck refused 1 of the plan's calls, so nothing was applied:
 ipsec_server.f: failed: Forbidden: User not authorized to operate on the specified resource. (RequestId [REQUEST_ID])
 ")
         .run();

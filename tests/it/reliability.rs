@@ -1911,7 +1911,7 @@ fn gone_since_refresh_server(listed: &[usize]) -> String {
 
 /// Found by the crash suite: apply killed after sending a delete; the re-run's refresh
 /// still listed the server (its gateway configuring), its DryRun then found it gone, and
-/// the plan was refused ("the DryRun precheck refused 1 of the deletes"), so a killed
+/// the plan was refused ("the DryRun precheck refused 1 of the plan's calls"), so a killed
 /// apply needed two more runs to converge. A journaled delete's not-found is a warning.
 #[test]
 fn regression_killed_apply_rerun_refused_by_not_found_precheck_of_its_own_pending_delete() {
@@ -2041,7 +2041,7 @@ State file changes (state/vpnform.state.yaml):
      id: iss-bp1000000000000000004
      region: cn-hangzhou
 "#)
-        .stderr(r"error: the DryRun precheck refused 3 of the deletes; apply would fail there:
+        .stderr(r"error: the DryRun precheck refused 3 of the plan's calls; apply would fail there:
 ipsec_server.s1: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
 ipsec_server.s2: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
 ipsec_server.s3: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)

@@ -1079,7 +1079,7 @@ fn a_replace_whose_delete_half_fails_its_precheck_fails_the_plan() {
         .filter(REQUEST_ID, "[REQUEST_ID]")
         .any_stdout()
         .stderr(
-            "error: the DryRun precheck refused 1 of the deletes, so nothing was applied:\n\
+            "error: the DryRun precheck refused 1 of the plan's calls, so nothing was applied:\n\
              ipsec_server.office: the delete of the old server: failed: Forbidden: User not \
              authorized to operate on the specified resource. (RequestId [REQUEST_ID])\n",
         )

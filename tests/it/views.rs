@@ -216,7 +216,7 @@ fn refused_prechecks_are_blocks_in_a_condensed_plan_and_one_diagnostic_each() {
     ));
     assert!(
         out.stderr.ends_with(&format!(
-            "error: the DryRun precheck refused 2 of the deletes; apply would fail there:\n\
+            "error: the DryRun precheck refused 2 of the plan's calls; apply would fail there:\n\
              ipsec_server.s007: {}\nipsec_server.s021: {}\n",
             refusal("s007"),
             refusal("s021")
@@ -245,7 +245,7 @@ fn refused_prechecks_are_blocks_in_a_condensed_plan_and_one_diagnostic_each() {
                     "severity": "error",
                     "summary": summary,
                     "detail": format!(
-                        "the DryRun precheck refused 2 of the deletes; apply would fail there:\
+                        "the DryRun precheck refused 2 of the plan's calls; apply would fail there:\
                          \n\n{summary}"
                     ),
                     "address": format!("ipsec_server.{name}"),

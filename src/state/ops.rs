@@ -83,6 +83,21 @@ pub fn render_resource(state: &State, address: &Address, r: &Resource) -> String
         ),
         ("protect", r.protect.to_string()),
     ];
+    if let Some(psk) = &r.psk {
+        // The source only: the key itself is never recorded.
+        rows.push(("psk", format!("(sensitive, from {psk})")));
+    }
+    if let Some(old) = &r.deposed {
+        rows.push((
+            "deposed",
+            format!(
+                "{{ id = {}, vpn_gateway = {}, region = {} }}",
+                quote(&old.id),
+                quote(&old.vpn_gateway),
+                quote(&old.region)
+            ),
+        ));
+    }
     if r.attributes.is_empty() {
         rows.push(("attributes", "{}".to_string()));
     }

@@ -1119,3 +1119,34 @@ fn a_pending_create_on_another_gateway_than_the_plans_is_not_resent_elsewhere() 
     assert_eq!(state.pending.len(), 1);
     assert_eq!(state.resources["ipsec_server.office"].id, "iss-office");
 }
+
+/// `state show` between a replace's halves: the PSK's source (never the key), the old
+/// server kept as deposed, and the delete journaled for it.
+#[test]
+fn state_show_names_the_deposed_server_and_the_psks_source() {
+    let ws = Workspace::new().file("state/vpnform.state.yaml", &crashed_between_the_halves());
+    ws.vpnform(&["state", "show", "ipsec_server.office"])
+        .stdout(format!(
+            r#"# ipsec_server.office:
+resource "ipsec_server" "office" {{
+    id          = "iss-new"
+    region      = "cn-hangzhou"
+    vpn_gateway = "vpn-b"
+    depends_on  = []
+    protect     = false
+    psk         = (sensitive, from env OFFICE_PSK)
+    deposed     = {{ id = "iss-office", vpn_gateway = "vpn-a", region = "cn-hangzhou" }}
+    attributes  = {{
+        client_ip_pool     = "10.8.0.0/16"
+        effect_immediately = "false"
+        internet_ip        = "47.98.2.2"
+        local_subnet       = "10.0.0.0/24"
+        name               = "office"
+    }}
+}}
+# pending delete since [TIME] with ClientToken {} (plan {CRASHED_PLAN}): `vpnform apply` resolves it
+"#,
+            crashed_token(vpnform::plan::ActionKind::Delete)
+        ))
+        .run();
+}

@@ -148,27 +148,16 @@ pub async fn run(
     }
     // A journaled create whose entry left the desired file is re-sent as it was sent,
     // its key read again from the source the journal names (if it still can be).
-    for p in state.pending.iter().filter(|_| !refresh_only) {
-        let Some(record) = p.sent.as_ref().and_then(|s| s.psk.as_ref()) else {
-            continue;
-        };
-        if p.action != "create" || desired.servers.contains_key(&p.address) {
-            continue;
-        }
-        let source = match record {
-            crate::state::PskRecord::Env(name) => {
-                crate::config::attributes::PskSource::Env(name.clone())
-            }
-            crate::state::PskRecord::File(written) => crate::config::attributes::PskSource::File {
-                written: written.clone(),
-                path: desired
-                    .path
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .join(written),
-            },
-        };
-        if let Ok(key) = source.read(&p.address) {
+    let desired_dir = desired.path.parent().unwrap_or(Path::new("."));
+    let sent_keys = state
+        .pending
+        .iter()
+        .filter(|p| !refresh_only && p.action == "create")
+        .filter(|p| !desired.servers.contains_key(&p.address));
+    for p in sent_keys {
+        if let Some(record) = p.sent.as_ref().and_then(|s| s.psk.as_ref())
+            && let Ok(key) = record.source(desired_dir).read(&p.address)
+        {
             keys.insert(p.address.clone(), key);
         }
     }

@@ -66,7 +66,8 @@ impl Connection {
 /// Connects as `cloud` says. For a rehearsal, `state` and `desired` seed the sandbox's
 /// world: every recorded and every desired server exists on an active gateway, and a
 /// recorded server whose desired `psk` names the recorded source holds the key read
-/// from it (in memory, as the cloud would). The one warning of an action's persistent throttling goes to `reporter`.
+/// from it (in memory, as the cloud would). The one warning of an action's persistent
+/// throttling goes to `reporter`.
 pub async fn connect(
     cloud: &Cloud,
     state: &State,

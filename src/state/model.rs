@@ -122,6 +122,19 @@ impl PskRecord {
             PskSource::File { written, .. } => PskRecord::File(written.clone()),
         }
     }
+
+    /// The source this record names, a file's path taken relative to `dir` (the desired
+    /// file's directory), as the desired file's own `psk` is.
+    pub fn source(&self, dir: &std::path::Path) -> crate::config::attributes::PskSource {
+        use crate::config::attributes::PskSource;
+        match self {
+            PskRecord::Env(name) => PskSource::Env(name.clone()),
+            PskRecord::File(written) => PskSource::File {
+                written: written.clone(),
+                path: dir.join(written),
+            },
+        }
+    }
 }
 
 impl std::fmt::Display for PskRecord {

@@ -332,7 +332,6 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     }
     let request = ApplyRequest {
         desired,
-        desired_given: true,
         state_dir,
         plan_file,
         max_deletes: None,

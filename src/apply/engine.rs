@@ -81,6 +81,11 @@ pub enum ActionResult {
     Skipped {
         because: Address,
     },
+    /// A journaled create re-read from the cloud had taken no effect: its entry is
+    /// dropped, nothing was sent or made.
+    Dropped {
+        elapsed: Duration,
+    },
     /// Not started because the run was interrupted.
     NotStarted,
 }
@@ -90,7 +95,9 @@ impl ActionResult {
     pub fn is_done(&self) -> bool {
         matches!(
             self,
-            ActionResult::Done { .. } | ActionResult::AlreadyGone { .. }
+            ActionResult::Done { .. }
+                | ActionResult::AlreadyGone { .. }
+                | ActionResult::Dropped { .. }
         )
     }
 }
@@ -112,6 +119,14 @@ impl Outcome {
                         && matches!(kind, ActionKind::Create | ActionKind::Delete)))
                     && matches!(r, ActionResult::Done { .. })
             })
+            .count()
+    }
+
+    /// Journaled creates that had taken no effect, their entries dropped.
+    pub fn dropped(&self) -> usize {
+        self.results
+            .values()
+            .filter(|(_, r)| matches!(r, ActionResult::Dropped { .. }))
             .count()
     }
 
@@ -174,20 +189,19 @@ struct Work {
 #[derive(Debug, Clone)]
 enum Half {
     /// The create on the new gateway. Once it is confirmed, one write records the new
-    /// server, keeps the old one as `deposed` and journals its delete with `delete_token`.
+    /// server, keeps the old one as `deposed` and journals its delete with `delete_token`
+    /// (the token of `delete_plan`, the plan that journaled the create).
     Create {
         deposed: Deposed,
         delete_token: String,
+        delete_plan: String,
     },
     /// The delete of the deposed old server: confirmed, it drops `deposed` (and its
     /// pending entry), never the resource, which records the new server.
     DeleteDeposed,
-    /// A create journaled by an earlier run that this plan does not make (its entry left
-    /// the desired file): resolved from the cloud, and its server, if it made one,
-    /// recorded and deleted.
+    /// A create journaled by an earlier run whose entry left the desired file: resolved
+    /// from the cloud, and its server, if it made one, recorded and deleted.
     Orphan,
-    /// Not run: why (a create journaled elsewhere than the plan's).
-    Blocked(String),
 }
 
 /// `(region, gateway id)`.
@@ -237,10 +251,9 @@ impl Shared {
 
 /// What one run of the executor works on.
 pub(crate) struct Execution<'a> {
-    /// The plan's actions still to run.
+    /// The plan's actions still to run: the journal's entries among them, as the
+    /// actions that resolve them (nothing else is sent or recorded).
     pub actions: &'a [Action],
-    /// The journal's pending operations, resolved first.
-    pub pending: &'a [PendingOp],
     pub plan_hash: &'a str,
     pub client: Client,
     /// The one writer of the state during the run.
@@ -249,9 +262,6 @@ pub(crate) struct Execution<'a> {
     pub options: ApplyOptions,
     /// The PSKs read from their sources at the start of the run, by address.
     pub keys: BTreeMap<Address, Secret>,
-    /// The state's deposed servers (a replace's old ones), by address: their journaled
-    /// deletes are resolved first, and drop only `deposed`.
-    pub deposed: BTreeMap<Address, Deposed>,
 }
 
 /// Runs the actions (and resolves the pending operations), returning what happened to
@@ -262,55 +272,14 @@ pub(crate) struct Execution<'a> {
 pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bool>) -> Outcome {
     let Execution {
         actions,
-        pending,
         plan_hash,
         client,
         journal,
         reporter,
         options,
         keys,
-        deposed,
     } = execution;
-    let works = works(actions, pending, &deposed);
-    // An update journaled by an earlier run that this plan no longer makes: the plan,
-    // made since, found nothing left to do for it (its effect holds, or the entry is gone
-    // from the desired file), so the entry goes. Its effect changed the server: what the
-    // cloud lists now is recorded with it, else the state would keep the old values (and
-    // an offline plan would make the update again). A create may have made a server: it
-    // is resolved from the cloud (see `works`).
-    let named: std::collections::BTreeSet<&str> =
-        actions.iter().map(|a| a.address.as_str()).collect();
-    for p in pending
-        .iter()
-        .filter(|p| p.action == "update" && !named.contains(p.address.as_str()))
-    {
-        let change = match (p.action.as_str(), &p.id) {
-            ("update", Some(id)) => {
-                let request = crate::cloud::ListIpsecServers {
-                    region: p.region.clone(),
-                    vpn_gateway: None,
-                    ids: vec![id.clone()],
-                };
-                match client.list_ipsec_servers(&request).await {
-                    Ok(listed) => match listed.iter().find(|s| &s.id == id) {
-                        Some(server) => Change::UpdateResolved {
-                            address: p.address.clone(),
-                            attributes: crate::plan::calls::attributes(server),
-                        },
-                        None => Change::Abandoned {
-                            address: p.address.clone(),
-                        },
-                    },
-                    // Kept in `pending`: the next run reads it again.
-                    Err(_) => continue,
-                }
-            }
-            _ => Change::Abandoned {
-                address: p.address.clone(),
-            },
-        };
-        let _ = journal.record(change).await;
-    }
+    let works = works(actions);
     let mut queued: HashMap<(String, String), usize> = HashMap::new();
     for w in works.iter().filter(|w| w.action.mutates_cloud()) {
         *queued
@@ -335,24 +304,9 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         holders: Mutex::new(HashMap::new()),
     });
 
-    // The deposed servers' deletes first, on their own: they share an address with
-    // whatever this plan does there, and nothing waits for them.
-    let (first, rest): (Vec<Work>, Vec<Work>) = works
-        .into_iter()
-        .partition(|w| matches!(w.half, Some(Half::DeleteDeposed)));
     let mut outcome = Outcome::default();
-    for phase in [first, rest] {
-        for (address, kind, result) in run_all(&shared, phase).await {
-            // A failed deposed delete stays the address's result.
-            if outcome
-                .results
-                .get(&address)
-                .is_some_and(|(_, r)| !r.is_done())
-            {
-                continue;
-            }
-            outcome.results.insert(address, (kind, result));
-        }
+    for (address, kind, result) in run_all(&shared, works).await {
+        outcome.results.insert(address, (kind, result));
     }
     outcome
 }
@@ -391,25 +345,9 @@ async fn run_all(
     results
 }
 
-/// The work list: every plan action, with the journal's token where an intent is
-/// pending, plus pending intents the plan does not name.
-fn works(
-    actions: &[Action],
-    pending: &[PendingOp],
-    deposed: &BTreeMap<Address, Deposed>,
-) -> Vec<Work> {
-    // A deposed server's delete is its own work, never the plan's action there.
-    let is_deposed = |p: &PendingOp| {
-        p.action == "delete"
-            && deposed
-                .get(&p.address)
-                .is_some_and(|d| p.id.as_deref() == Some(d.id.as_str()))
-    };
-    let pending_by_address: BTreeMap<&str, &PendingOp> = pending
-        .iter()
-        .filter(|p| !is_deposed(p))
-        .map(|p| (p.address.as_str(), p))
-        .collect();
+/// The work list: every plan action, an action that resolves a journal entry with that
+/// entry's token.
+fn works(actions: &[Action]) -> Vec<Work> {
     let deletes: std::collections::BTreeSet<&str> = actions
         .iter()
         .filter(|a| a.action == ActionKind::Delete)
@@ -446,102 +384,25 @@ fn works(
             .or_default()
             .extend(needed);
     }
-    let mut works: Vec<Work> = actions
+    actions
         .iter()
         .map(|a| {
-            let pending = pending_by_address.get(a.address.as_str());
-            // A create journaled on another gateway than this plan creates on (the
-            // desired gateway changed again since): resolving it here would send it
-            // where it never went; the user finishes it first.
-            let elsewhere = pending.filter(|p| {
-                p.action == "create"
-                    && matches!(a.action, ActionKind::Create | ActionKind::Replace)
-                    && (p.vpn_gateway != a.vpn_gateway || p.region != a.region)
+            let resumes = a.resumes.as_ref();
+            let half = resumes.and_then(|r| match (a.action, r.deposed, r.action.as_str()) {
+                (ActionKind::Delete, true, _) => Some(Half::DeleteDeposed),
+                (ActionKind::Delete, false, "create") => Some(Half::Orphan),
+                _ => None,
             });
             Work {
-                token: pending.map_or_else(|| a.client_token.clone(), |p| p.client_token.clone()),
-                journaled: pending.is_some(),
+                token: resumes.map_or_else(|| a.client_token.clone(), |r| r.client_token.clone()),
+                journaled: resumes.is_some(),
                 waits_for: waits_for.remove(a.address.as_str()).unwrap_or_default(),
                 has_dependents: a.depends_on.iter().any(|b| deletes.contains(b.as_str())),
                 action: a.clone(),
-                half: elsewhere.map(|p| {
-                    Half::Blocked(format!(
-                        "a create journaled on {} by an interrupted run is not resolved yet, \
-                         and this plan creates on {}: nothing was sent; put vpn_gateway back \
-                         to {} (region {}) in the desired file and apply to finish it, then \
-                         change it",
-                        p.vpn_gateway, a.vpn_gateway, p.vpn_gateway, p.region
-                    ))
-                }),
+                half,
             }
         })
-        .collect();
-    let named: std::collections::BTreeSet<&str> =
-        actions.iter().map(|a| a.address.as_str()).collect();
-    for p in pending
-        .iter()
-        .filter(|p| p.action == "create" && !named.contains(p.address.as_str()))
-    {
-        let sent = p.sent.clone().unwrap_or_default();
-        works.push(Work {
-            action: Action {
-                address: p.address.clone(),
-                resource_kind: crate::address::IPSEC_SERVER.into(),
-                // What it ends in, if anything: the delete of the server it made.
-                action: ActionKind::Delete,
-                id: String::new(),
-                region: p.region.clone(),
-                vpn_gateway: p.vpn_gateway.clone(),
-                depends_on: vec![],
-                client_token: p.client_token.clone(),
-                precheck: crate::plan::Precheck::Skipped,
-                reason: "a create pending from an interrupted apply, no longer desired".into(),
-                protect: false,
-                attributes: sent.values,
-                changes: Vec::new(),
-                psk: sent.psk.map(|source| crate::plan::PskNote {
-                    source,
-                    changed: true,
-                }),
-                replaced: None,
-            },
-            token: p.client_token.clone(),
-            journaled: true,
-            waits_for: vec![],
-            has_dependents: false,
-            half: Some(Half::Orphan),
-        });
-    }
-    for p in pending
-        .iter()
-        .filter(|p| p.action == "delete" && (is_deposed(p) || !named.contains(p.address.as_str())))
-    {
-        works.push(Work {
-            action: Action {
-                address: p.address.clone(),
-                resource_kind: crate::address::IPSEC_SERVER.into(),
-                action: ActionKind::Delete,
-                id: p.id.clone().unwrap_or_default(),
-                region: p.region.clone(),
-                vpn_gateway: p.vpn_gateway.clone(),
-                depends_on: vec![],
-                client_token: p.client_token.clone(),
-                precheck: crate::plan::Precheck::Skipped,
-                reason: "pending from an interrupted apply".into(),
-                protect: false,
-                attributes: Default::default(),
-                changes: Vec::new(),
-                psk: None,
-                replaced: None,
-            },
-            token: p.client_token.clone(),
-            journaled: true,
-            waits_for: vec![],
-            has_dependents: false,
-            half: is_deposed(p).then_some(Half::DeleteDeposed),
-        });
-    }
-    works
+        .collect()
 }
 
 async fn run(
@@ -567,18 +428,6 @@ async fn run(
         return ActionResult::NotStarted;
     }
     let a = &work.action;
-    if let Some(Half::Blocked(message)) = &work.half {
-        shared.reporter.event(&Event::Errored {
-            address: a.address.clone(),
-            action: a.action,
-            id: a.id.clone(),
-            elapsed: Duration::ZERO,
-            message: message.clone(),
-        });
-        return ActionResult::Failed {
-            message: message.clone(),
-        };
-    }
     // A mutation restarts the clock once it has its gateway: its elapsed time is its
     // own, not the time it spent queued behind another action.
     let mut started = Instant::now();
@@ -617,11 +466,6 @@ async fn run(
                     .map(|()| Finished::Done(None)),
             }
         }
-    } else if work.journaled && a.action == ActionKind::Update {
-        // A state-only update of a server whose update an earlier run journaled: the
-        // plan, made since, found the cloud holding its values. What the cloud lists is
-        // recorded with the new depends_on/protect, and the intent goes.
-        refresh_journaled(shared, &work, started).await
     } else {
         let change = match a.action {
             ActionKind::Forget => Change::Forgotten {
@@ -645,7 +489,7 @@ async fn run(
                 address: a.address.clone(),
                 message,
             });
-            ActionResult::AlreadyGone {
+            ActionResult::Dropped {
                 elapsed: started.elapsed(),
             }
         }
@@ -895,8 +739,15 @@ async fn journal_intent(shared: &Shared, work: &Work, id: Option<String>) -> Res
                 started_at: jiff::Timestamp::now()
                     .strftime("%Y-%m-%dT%H:%M:%SZ")
                     .to_string(),
-                sent: (a.action == ActionKind::Create).then(|| crate::state::SentCreate {
-                    values: a.attributes.clone(),
+                sent: Some(crate::state::SentCreate {
+                    values: if a.action == ActionKind::Create {
+                        a.attributes.clone()
+                    } else {
+                        a.cloud_changes()
+                            .filter(|c| c.field != "psk")
+                            .map(|c| (c.field.clone(), c.to.clone()))
+                            .collect()
+                    },
                     psk: a
                         .psk
                         .as_ref()
@@ -1086,6 +937,7 @@ async fn record_written(
         Some(Half::Create {
             deposed,
             delete_token,
+            delete_plan,
         }) => Change::Replaced {
             address: a.address.clone(),
             resource: Box::new(resource),
@@ -1097,7 +949,7 @@ async fn record_written(
                 region: deposed.region.clone(),
                 vpn_gateway: deposed.vpn_gateway.clone(),
                 client_token: delete_token.clone(),
-                plan_hash: shared.plan_hash.clone(),
+                plan_hash: delete_plan.clone(),
                 started_at: now(),
                 sent: None,
             }),
@@ -1114,26 +966,6 @@ async fn record_written(
         .map_err(|e| format!("{id} is {} in the cloud, but {e}; {KEPT}", past(a.action)))
 }
 
-/// Records what the cloud lists of `work`'s server (a journaled update whose values
-/// hold) and drops its pending entry.
-async fn refresh_journaled(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-) -> Result<Finished, String> {
-    let a = &work.action;
-    let listed = list(shared, work, started, Some(&a.id)).await?;
-    let server = listed.iter().find(|s| s.id == a.id).ok_or_else(|| {
-        format!(
-            "cannot confirm the update: {} is not listed in {}; {KEPT}",
-            a.id, a.region
-        )
-    })?;
-    record_written(shared, work, &a.id, server)
-        .await
-        .map(|()| Finished::Done(None))
-}
-
 fn past(kind: ActionKind) -> &'static str {
     match kind {
         ActionKind::Create => "created",
@@ -1143,11 +975,11 @@ fn past(kind: ActionKind) -> &'static str {
 
 /// Creates `work`'s server; returns its new id.
 ///
-/// A create journaled by an earlier run is resolved from the cloud first: the gateway
-/// holds at most one server, so one listed there with the values sent is this create's,
-/// recorded without a second call. Otherwise the create is (re-)sent with the journal's
-/// token: if the earlier request took effect, the cloud answers it again (same token,
-/// same parameters), so a lost answer is never a second server.
+/// A create journaled by an earlier run is re-sent exactly as it was journaled (its
+/// `sent` values, its token): if the earlier request took effect, the cloud answers it
+/// again (same token, same parameters) with the same id, so a lost answer is never a
+/// second server, and only that answer ties a server to the entry: never a server found
+/// on the gateway or holding the same values.
 async fn create(
     shared: &Shared,
     work: &Work,
@@ -1157,18 +989,6 @@ async fn create(
     let a = &work.action;
     let key = key_of(shared, a)?;
     journal_intent(shared, work, None).await?;
-    if work.journaled {
-        let listed = list(shared, work, started, None).await?;
-        if let Some(server) = listed
-            .iter()
-            .find(|s| s.vpn_gateway == a.vpn_gateway && holds_intended(shared, a, s))
-        {
-            let id = server.id.clone();
-            record_written(shared, work, &id, server).await?;
-            drop(gateway);
-            return Ok(id);
-        }
-    }
     let request = crate::plan::calls::create_request(a, key, Some(work.token.clone()), false);
     let created = send(shared, work, started, || {
         shared.client.create_ipsec_server(&request)
@@ -1222,6 +1042,11 @@ async fn replace(
         half: Some(Half::Create {
             deposed: deposed.clone(),
             delete_token: old.client_token.clone(),
+            // A resumed replace finishes as the plan that started it.
+            delete_plan: a
+                .resumes
+                .as_ref()
+                .map_or_else(|| shared.plan_hash.clone(), |r| r.plan_hash.clone()),
         }),
     };
     let new_id = create(shared, &create_half, started, gateway)
@@ -1246,6 +1071,7 @@ async fn replace(
             vpn_gateway: deposed.vpn_gateway.clone(),
             client_token: old.client_token.clone(),
             replaced: None,
+            resumes: None,
             ..a.clone()
         },
         token: old.client_token.clone(),
@@ -1373,7 +1199,8 @@ async fn resolve_orphan(
             attributes: Default::default(),
             ..a.clone()
         },
-        token: crate::plan::client_token(&shared.plan_hash, &a.address, ActionKind::Delete),
+        // The plan's own token for the delete of what the journaled create made.
+        token: a.client_token.clone(),
         journaled: false,
         waits_for: Vec::new(),
         has_dependents: false,
@@ -1409,8 +1236,8 @@ async fn adopt_then_update(
 }
 
 /// Updates `work`'s server in place: `UpdateIpsecServer` with the changed fields only.
-/// An update journaled by an earlier run whose values already hold is recorded without
-/// a call; otherwise it is (re-)sent with the journal's token.
+/// An update journaled by an earlier run is re-sent as it was journaled, with its token:
+/// the cloud answers a repeat with its first answer and no second effect.
 async fn update(
     shared: &Shared,
     work: &Work,
@@ -1420,17 +1247,6 @@ async fn update(
     let a = &work.action;
     let key = key_of(shared, a)?;
     journal_intent(shared, work, Some(a.id.clone())).await?;
-    if work.journaled {
-        let listed = list(shared, work, started, Some(&a.id)).await?;
-        if let Some(server) = listed
-            .iter()
-            .find(|s| s.id == a.id && holds_intended(shared, a, s))
-        {
-            let recorded = record_written(shared, work, &a.id, server).await;
-            drop(gateway);
-            return recorded;
-        }
-    }
     let request = crate::plan::calls::update_request(a, key, Some(work.token.clone()), false);
     send(shared, work, started, || {
         shared.client.update_ipsec_server(&request)

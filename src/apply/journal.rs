@@ -25,12 +25,6 @@ pub enum Change {
         address: Address,
         resource: Resource,
     },
-    /// A journaled update the plan no longer makes (the cloud holds its values): record
-    /// the attributes the cloud lists and drop its pending entry.
-    UpdateResolved {
-        address: Address,
-        attributes: std::collections::BTreeMap<String, String>,
-    },
     /// A replace's new server is confirmed: in one write, record it, keep the old one as
     /// `deposed` and journal the old one's delete in place of the create.
     Replaced {
@@ -214,19 +208,6 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
             remove_pending(state, address) || removed
         }
         Change::Abandoned { address } => remove_pending(state, address),
-        Change::UpdateResolved {
-            address,
-            attributes,
-        } => {
-            let changed = match state.resources.get_mut(address) {
-                Some(resource) if resource.attributes != *attributes => {
-                    resource.attributes = attributes.clone();
-                    true
-                }
-                _ => false,
-            };
-            remove_pending(state, address) || changed
-        }
         Change::Adopted { address, resource } => {
             let old = state.resources.insert(address.clone(), resource.clone());
             old.as_ref() != Some(resource)
@@ -292,12 +273,12 @@ pub struct BadEntry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the state file {} is corrupt: its `pending` journal has {} that vpnform would not \
-     have written, so nothing was applied:\n{}\nvpnform journals deletes of recorded, \
-     unprotected servers that are no longer desired, and creates and updates of desired ones. Restore the state from git (`git log \
-     -p -- {}`), or remove the entries from `pending` if you know no such operation was sent",
+     have written, so nothing was applied:\n{}\n{JOURNALED} Restore the state from git \
+     (`git log -p -- {}`), or remove the entries from `pending` if you know no such \
+     operation was sent",
     path.display(),
     if entries.len() == 1 { "an entry".to_string() } else { format!("{} entries", entries.len()) },
-    entries.iter().map(|e| format!("  pending entry {} ({}): {}: {}", e.number, e.address, e.field, e.problem)).collect::<Vec<_>>().join("\n"),
+    render_entries(entries),
     path.display()
 )]
 pub struct CorruptJournal {
@@ -305,21 +286,52 @@ pub struct CorruptJournal {
     pub entries: Vec<BadEntry>,
 }
 
+/// The lines of a corrupt-journal message, one per bad entry.
+pub fn render_entries(entries: &[BadEntry]) -> String {
+    entries
+        .iter()
+        .map(|e| match e.number {
+            0 => format!("  {} {}: {}", e.address, e.field, e.problem),
+            n => format!("  pending entry {n} ({}): {}: {}", e.address, e.field, e.problem),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What vpnform journals, for the corrupt-journal messages (one text for every backend).
+pub const JOURNALED: &str = "vpnform journals, with the ClientToken this state's lineage \
+     gives its plan: deletes of recorded, unprotected servers that are no longer desired \
+     (and of a replace's old server), creates on a gateway no recorded server is on, and \
+     updates of recorded servers, each create and update with what it sent.";
+
 /// Checks every `pending` entry of `state` against the state itself and the desired
-/// addresses before any is acted on: an entry apply resolves is re-sent with its own id,
-/// region, gateway and token, so one planted by hand would otherwise delete whatever it
-/// names, protected or desired, or be reported done though nothing was called.
+/// file before any is planned or acted on: an entry's resolution re-sends its operation
+/// with its own id, region, gateway, token and `sent` values, so one planted by hand
+/// would otherwise delete whatever it names, record a server it did not make, or read a
+/// secret from wherever it points.
 ///
-/// A legitimate entry is a delete journaled for a recorded, unprotected resource that is
-/// not desired (the resource is dropped together with its entry), with the resource's id,
-/// region and gateway.
+/// A legitimate entry carries the token this state's lineage gives its plan hash,
+/// address and operation, and is one of: a delete of a recorded, unprotected resource
+/// that is not desired (with the resource's id, region and gateway), or of the address's
+/// `deposed` server (a replace's old one, recorded under no other address); a create at
+/// an address nothing records, or a replace's create (the address records the old server
+/// on another gateway), on a gateway that no recorded server is on; an update of a
+/// recorded server. A create or update records what it sent, and a secret source there
+/// is one the desired file or the recorded resource names.
 pub fn check_pending(
     state: &State,
-    desired: &std::collections::BTreeSet<Address>,
+    desired: &crate::config::Desired,
     path: &std::path::Path,
 ) -> Result<(), CorruptJournal> {
+    use crate::plan::{REPLACE_CREATE, REPLACE_DELETE, client_token, legacy_client_token};
     let mut entries = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
+    // Ids the desired file names: a journaled delete never deletes one.
+    let desired_ids: std::collections::BTreeMap<&str, &Address> = desired
+        .servers
+        .iter()
+        .filter_map(|(address, s)| Some((s.id.as_deref()?, address)))
+        .collect();
     for (i, p) in state.pending.iter().enumerate() {
         let mut bad = |field: &'static str, problem: String| {
             entries.push(BadEntry {
@@ -333,68 +345,118 @@ pub fn check_pending(
             bad("address", "a second entry for the same address".into());
             continue;
         }
-        match p.action.as_str() {
-            "delete" | "update" => {}
-            "create" => {
-                // A create is journaled for a desired address nothing records yet, or for
-                // the new server of a replace (the address records the old one, on another
-                // gateway); its resource and its entry are written together once it is
-                // confirmed.
-                match state.resources.get(&p.address) {
-                    Some(r)
-                        if r.deposed.is_none()
-                            && desired.contains(&p.address)
-                            && (r.vpn_gateway != p.vpn_gateway || r.region != p.region) => {}
-                    Some(_) => bad(
-                        "address",
-                        "a create at an address the state already records".into(),
-                    ),
-                    None => {}
-                }
-                // A create whose entry left the desired file since is resolved from the
-                // cloud like any other (apply records its server, then deletes it).
-                // Resolving a create records the server its gateway holds: only a gateway
-                // no recorded server is on may be read so.
-                if let Some((other, _)) = state.resources.iter().find(|(_, r)| {
-                    (r.region == p.region && r.vpn_gateway == p.vpn_gateway)
-                        || r.deposed
-                            .as_ref()
-                            .is_some_and(|d| d.region == p.region && d.vpn_gateway == p.vpn_gateway)
-                }) {
-                    bad(
-                        "vpn_gateway",
-                        format!(
-                            "{} holds the server recorded as {other}; a create is journaled \
-                             only for a gateway without one",
-                            p.vpn_gateway
-                        ),
-                    );
-                }
-                let token = crate::plan::client_token(
-                    &p.plan_hash,
-                    &p.address,
-                    crate::plan::ActionKind::Create,
-                );
-                if p.client_token != token {
-                    bad(
-                        "client_token",
-                        format!(
-                            "{} is not the create token of plan {} for this address ({token})",
-                            p.client_token, p.plan_hash
-                        ),
-                    );
-                }
-                continue;
-            }
-            other => {
+        if !matches!(p.action.as_str(), "create" | "update" | "delete") {
+            bad(
+                "action",
+                format!("`{}` is not an operation vpnform journals", p.action),
+            );
+            continue;
+        }
+        let recorded = state.resources.get(&p.address);
+        let deposed = recorded
+            .and_then(|r| r.deposed.as_ref())
+            .filter(|d| p.action == "delete" && p.id.as_deref() == Some(d.id.as_str()));
+        // The operation the token names.
+        let operation = match (p.action.as_str(), recorded) {
+            ("delete", _) if deposed.is_some() => REPLACE_DELETE,
+            ("create", Some(_)) => REPLACE_CREATE,
+            (action, _) => action,
+        };
+        let token = client_token(&state.lineage, &p.plan_hash, &p.address, operation);
+        if p.client_token != token {
+            let legacy = [p.action.as_str(), "create", "delete"]
+                .iter()
+                .any(|a| p.client_token == legacy_client_token(&p.plan_hash, &p.address, a));
+            if legacy {
                 bad(
-                    "action",
-                    format!("`{other}` is not an operation vpnform journals"),
+                    "client_token",
+                    format!(
+                        "{} is a token of an earlier vpnform (without the state's lineage): \
+                         finish that run with the vpnform version that started it, then \
+                         upgrade",
+                        p.client_token
+                    ),
                 );
-                continue;
+            } else {
+                bad(
+                    "client_token",
+                    format!(
+                        "{} is not the {operation} token this state's lineage gives plan {} \
+                         for this address ({token})",
+                        p.client_token, p.plan_hash
+                    ),
+                );
             }
         }
-        let Some(resource) = state.resources.get(&p.address) else {
+        if matches!(p.action.as_str(), "create" | "update") {
+            match &p.sent {
+                None => bad(
+                    "sent",
+                    format!(
+                        "a journaled {} records no `sent` values, so it cannot be re-sent as it \
+                         was: an earlier vpnform wrote it; finish that run with the vpnform \
+                         version that started it",
+                        p.action
+                    ),
+                ),
+                Some(sent) => {
+                    if let Some(source) = &sent.psk {
+                        let named = desired
+                            .servers
+                            .get(&p.address)
+                            .and_then(|s| s.psk.as_ref())
+                            .map(crate::state::PskRecord::of);
+                        let recorded_source = recorded.and_then(|r| r.psk.as_ref());
+                        if named.as_ref() != Some(source) && recorded_source != Some(source) {
+                            bad(
+                                "sent",
+                                format!(
+                                    "its pre-shared key source ({source}) is neither the one the \
+                                     desired file names for this address nor the recorded one"
+                                ),
+                            );
+                        }
+                    }
+                    if p.action == "create" && sent.values.is_empty() {
+                        bad("sent", "a journaled create that sent no values".into());
+                    }
+                }
+            }
+        }
+        if p.action == "create" {
+            if p.id.is_some() {
+                bad("id", "a create is journaled before the cloud gives an id".into());
+            }
+            // A replace's create: the address records the old server, on another gateway.
+            if let Some(r) = recorded
+                && (r.deposed.is_some()
+                    || (r.vpn_gateway == p.vpn_gateway && r.region == p.region))
+            {
+                bad(
+                    "address",
+                    "a create at an address the state already records".into(),
+                );
+            }
+            // Resolving a create records what the cloud answers the re-sent call: only a
+            // gateway no recorded server is on may be created on.
+            if let Some((other, _)) = state.resources.iter().find(|(_, r)| {
+                (r.region == p.region && r.vpn_gateway == p.vpn_gateway)
+                    || r.deposed
+                        .as_ref()
+                        .is_some_and(|d| d.region == p.region && d.vpn_gateway == p.vpn_gateway)
+            }) {
+                bad(
+                    "vpn_gateway",
+                    format!(
+                        "{} holds the server recorded as {other}; a create is journaled \
+                         only for a gateway without one",
+                        p.vpn_gateway
+                    ),
+                );
+            }
+            continue;
+        }
+        let Some(resource) = recorded else {
             bad(
                 "address",
                 "the state records no resource at this address".into(),
@@ -402,13 +464,8 @@ pub fn check_pending(
             continue;
         };
         let id = p.id.as_deref().unwrap_or_default();
-        // A replace's old server: its delete is journaled at the address that now
-        // records the new one, with the deposed id, region and gateway.
-        if p.action == "delete"
-            && let Some(d) = &resource.deposed
-        {
-            for (field, entry, deposed) in [
-                ("id", id, d.id.as_str()),
+        if let Some(d) = deposed {
+            for (field, entry, was) in [
                 ("region", p.region.as_str(), d.region.as_str()),
                 (
                     "vpn_gateway",
@@ -416,16 +473,33 @@ pub fn check_pending(
                     d.vpn_gateway.as_str(),
                 ),
             ] {
-                if entry != deposed {
+                if entry != was {
                     bad(
                         field,
-                        format!("{entry} differs from the deposed {field} {deposed}"),
+                        format!("{entry} differs from the deposed {field} {was}"),
                     );
                 }
             }
+            // A deposed server is recorded nowhere else and named by no desired entry.
+            if let Some((other, _)) = state
+                .resources
+                .iter()
+                .find(|(_, r)| r.id == d.id)
+            {
+                bad(
+                    "id",
+                    format!("the deposed {} is the server recorded as {other}", d.id),
+                );
+            }
+            if let Some(other) = desired_ids.get(d.id.as_str()) {
+                bad(
+                    "id",
+                    format!("the deposed {} is the server the desired file names as {other}", d.id),
+                );
+            }
             continue;
         }
-        for (field, entry, recorded) in [
+        for (field, entry, was) in [
             ("id", id, resource.id.as_str()),
             ("region", p.region.as_str(), resource.region.as_str()),
             (
@@ -434,20 +508,14 @@ pub fn check_pending(
                 resource.vpn_gateway.as_str(),
             ),
         ] {
-            if entry != recorded {
+            if entry != was {
                 bad(
                     field,
-                    format!("{entry} differs from the recorded {field} {recorded}"),
+                    format!("{entry} differs from the recorded {field} {was}"),
                 );
             }
         }
         if p.action == "update" {
-            if !desired.contains(&p.address) {
-                bad(
-                    "address",
-                    "an update of a server that is not in the desired file".into(),
-                );
-            }
             continue;
         }
         if resource.protect {
@@ -456,11 +524,35 @@ pub fn check_pending(
                 "a delete of a protected server (`protect: true` in the state)".into(),
             );
         }
-        if desired.contains(&p.address) {
+        if desired.servers.contains_key(&p.address) {
             bad(
                 "address",
-                "a delete of a server that is still in the desired file".into(),
+                format!(
+                    "a delete of a server that is still in the desired file (if an interrupted \
+                     run journaled it, remove {} from the desired file and apply to finish the \
+                     delete, then add it back)",
+                    p.address
+                ),
             );
+        }
+    }
+    // A deposed server without its journaled delete: nothing would ever delete it.
+    for (address, r) in &state.resources {
+        if let Some(d) = &r.deposed
+            && !state
+                .pending
+                .iter()
+                .any(|p| p.address == *address && p.id.as_deref() == Some(d.id.as_str()))
+        {
+            entries.push(BadEntry {
+                number: 0,
+                address: address.clone(),
+                field: "deposed",
+                problem: format!(
+                    "the deposed {} has no journaled delete; vpnform writes the two together",
+                    d.id
+                ),
+            });
         }
     }
     if entries.is_empty() {
@@ -591,28 +683,112 @@ mod tests {
         assert_eq!(*written.lock().unwrap(), vec![u64::MAX]);
     }
 
+    const LINEAGE: &str = "4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a";
+
+    fn token(address: &str, operation: &str) -> String {
+        crate::plan::client_token(LINEAGE, "abc", address, operation)
+    }
+
+    /// A desired file naming `addresses` (servers to create: no id).
+    fn desired(addresses: &[&str]) -> crate::config::Desired {
+        crate::config::Desired {
+            path: "vpnform.yaml".into(),
+            sha256: "0".repeat(64),
+            servers: addresses
+                .iter()
+                .map(|a| {
+                    (
+                        Address::from(*a),
+                        crate::config::DesiredServer {
+                            address: Address::from(*a),
+                            id: None,
+                            vpn_gateway: "vpn-b".into(),
+                            region: "cn-hangzhou".into(),
+                            depends_on: Vec::new(),
+                            protect: false,
+                            attributes: Default::default(),
+                            psk: None,
+                        },
+                    )
+                })
+                .collect(),
+            default_region: None,
+        }
+    }
+
+    fn check(s: &State, d: &crate::config::Desired) -> Result<(), CorruptJournal> {
+        check_pending(s, d, std::path::Path::new("state/vpnform.state.yaml"))
+    }
+
+    fn sent(values: &[(&str, &str)]) -> Option<crate::state::SentCreate> {
+        Some(crate::state::SentCreate {
+            values: values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            psk: None,
+        })
+    }
+
     #[test]
     fn a_journaled_delete_of_a_recorded_undesired_server_is_legitimate() {
         // The crash-resume case: the intent is durable, its result is not yet.
         let mut s = state();
-        s.pending.push(op());
-        let path = std::path::Path::new("state/vpnform.state.yaml");
-        assert_eq!(check_pending(&s, &Default::default(), path), Ok(()));
-        let desired = std::collections::BTreeSet::from([Address::from("ipsec_server.a")]);
-        let err = check_pending(&s, &desired, path).unwrap_err();
+        s.pending.push(PendingOp {
+            client_token: token("ipsec_server.a", "delete"),
+            ..op()
+        });
+        assert_eq!(check(&s, &desired(&[])), Ok(()));
+        let err = check(&s, &desired(&["ipsec_server.a"])).unwrap_err();
         assert_eq!(err.entries.len(), 1);
         assert_eq!(err.entries[0].field, "address");
         // Another action word is not something vpnform journals.
         s.pending[0].action = "rename".into();
-        let err = check_pending(&s, &Default::default(), path).unwrap_err();
+        let err = check(&s, &desired(&[])).unwrap_err();
         assert_eq!(err.entries[0].field, "action");
-        // An update is journaled for a recorded server that is still desired.
+        // An update, with what it sent, of a recorded server, desired or no longer.
         s.pending[0].action = "update".into();
-        assert_eq!(check_pending(&s, &desired, path), Ok(()));
-        let err = check_pending(&s, &Default::default(), path).unwrap_err();
+        s.pending[0].client_token = token("ipsec_server.a", "update");
+        s.pending[0].sent = sent(&[("name", "a2")]);
+        assert_eq!(check(&s, &desired(&["ipsec_server.a"])), Ok(()));
+        assert_eq!(check(&s, &desired(&[])), Ok(()));
+        // Without `sent` (an earlier vpnform's entry) it cannot be re-sent as it was.
+        s.pending[0].sent = None;
+        let err = check(&s, &desired(&[])).unwrap_err();
+        assert_eq!(err.entries[0].field, "sent");
+    }
+
+    #[test]
+    fn regression_a_token_of_another_lineage_or_the_old_formula_is_refused() {
+        let mut s = state();
+        s.pending.push(PendingOp {
+            client_token: crate::plan::client_token(
+                "another-lineage",
+                "abc",
+                "ipsec_server.a",
+                "delete",
+            ),
+            ..op()
+        });
+        let err = check(&s, &desired(&[])).unwrap_err();
         assert_eq!(
             err.entries[0].problem,
-            "an update of a server that is not in the desired file"
+            format!(
+                "{} is not the delete token this state's lineage gives plan abc for this \
+                 address ({})",
+                s.pending[0].client_token,
+                token("ipsec_server.a", "delete")
+            )
+        );
+        s.pending[0].client_token =
+            crate::plan::legacy_client_token("abc", "ipsec_server.a", "delete");
+        let err = check(&s, &desired(&[])).unwrap_err();
+        assert!(
+            err.entries[0]
+                .problem
+                .ends_with("finish that run with the vpnform version that started it, then upgrade"),
+            "{}",
+            err.entries[0].problem
         );
     }
 
@@ -624,31 +800,24 @@ mod tests {
             action: "create".into(),
             id: None,
             vpn_gateway: "vpn-b".into(),
-            client_token: crate::plan::client_token(
-                "abc",
-                "ipsec_server.b",
-                crate::plan::ActionKind::Create,
-            ),
+            client_token: token("ipsec_server.b", "create"),
+            sent: sent(&[("client_ip_pool", "10.8.0.0/16")]),
             ..op()
         });
-        let path = std::path::Path::new("state/vpnform.state.yaml");
-        let desired = std::collections::BTreeSet::from([Address::from("ipsec_server.b")]);
-        assert_eq!(check_pending(&s, &desired, path), Ok(()));
+        assert_eq!(check(&s, &desired(&["ipsec_server.b"])), Ok(()));
         // Its entry removed from the desired file since, it is resolved from the cloud
         // (issue #12 item 3), not refused.
-        assert_eq!(check_pending(&s, &Default::default(), path), Ok(()));
+        assert_eq!(check(&s, &desired(&[])), Ok(()));
         // A token that is not the create token of its plan hash for its address.
         s.pending[0].client_token = "vpnform-0123".into();
-        let err = check_pending(&s, &desired, path).unwrap_err();
+        let err = check(&s, &desired(&["ipsec_server.b"])).unwrap_err();
         assert_eq!(err.entries[0].field, "client_token");
         // A create at an address the state records already, on its own gateway: not one
         // vpnform wrote.
         s.pending[0].address = "ipsec_server.a".into();
         s.pending[0].vpn_gateway = "vpn-a".into();
-        s.pending[0].client_token =
-            crate::plan::client_token("abc", "ipsec_server.a", crate::plan::ActionKind::Create);
-        let desired = std::collections::BTreeSet::from([Address::from("ipsec_server.a")]);
-        let err = check_pending(&s, &desired, path).unwrap_err();
+        s.pending[0].client_token = token("ipsec_server.a", crate::plan::REPLACE_CREATE);
+        let err = check(&s, &desired(&["ipsec_server.a"])).unwrap_err();
         assert_eq!(
             err.entries[0].problem,
             "a create at an address the state already records"
@@ -660,7 +829,67 @@ mod tests {
         );
         // On another, free gateway it is the new server of a replace in progress.
         s.pending[0].vpn_gateway = "vpn-b".into();
-        assert_eq!(check_pending(&s, &desired, path), Ok(()));
+        assert_eq!(check(&s, &desired(&["ipsec_server.a"])), Ok(()));
+    }
+
+    #[test]
+    fn regression_a_journaled_secret_source_must_be_the_desired_or_the_recorded_one() {
+        let mut s = state();
+        let mut with_psk = sent(&[("client_ip_pool", "10.8.0.0/16")]).unwrap();
+        with_psk.psk = Some(crate::state::PskRecord::Env("ALIBABA_CLOUD_ACCESS_KEY_SECRET".into()));
+        s.pending.push(PendingOp {
+            address: "ipsec_server.b".into(),
+            action: "create".into(),
+            id: None,
+            vpn_gateway: "vpn-b".into(),
+            client_token: token("ipsec_server.b", "create"),
+            sent: Some(with_psk),
+            ..op()
+        });
+        let err = check(&s, &desired(&["ipsec_server.b"])).unwrap_err();
+        assert_eq!(
+            err.entries[0].problem,
+            "its pre-shared key source (env ALIBABA_CLOUD_ACCESS_KEY_SECRET) is neither the one \
+             the desired file names for this address nor the recorded one"
+        );
+        let mut d = desired(&["ipsec_server.b"]);
+        d.servers.get_mut("ipsec_server.b").unwrap().psk = Some(
+            crate::config::attributes::PskSource::Env("ALIBABA_CLOUD_ACCESS_KEY_SECRET".into()),
+        );
+        assert_eq!(check(&s, &d), Ok(()));
+    }
+
+    #[test]
+    fn regression_a_deposed_server_recorded_elsewhere_or_without_its_delete_is_refused() {
+        let mut s = state();
+        let mut other = s.resources["ipsec_server.a"].clone();
+        other.id = "iss-other".into();
+        other.vpn_gateway = "vpn-other".into();
+        other.protect = true;
+        s.resources.insert("ipsec_server.other".into(), other);
+        s.resources.get_mut("ipsec_server.a").unwrap().deposed = Some(Deposed {
+            id: "iss-other".into(),
+            vpn_gateway: "vpn-other".into(),
+            region: "cn-hangzhou".into(),
+        });
+        let err = check(&s, &desired(&[])).unwrap_err();
+        assert_eq!(
+            err.entries[0].problem,
+            "the deposed iss-other has no journaled delete; vpnform writes the two together"
+        );
+        s.pending.push(PendingOp {
+            id: Some("iss-other".into()),
+            vpn_gateway: "vpn-other".into(),
+            client_token: token("ipsec_server.a", crate::plan::REPLACE_DELETE),
+            ..op()
+        });
+        let err = check(&s, &desired(&[])).unwrap_err();
+        assert_eq!(
+            err.entries[0].problem,
+            "the deposed iss-other is the server recorded as ipsec_server.other"
+        );
+        s.resources.remove("ipsec_server.other");
+        assert_eq!(check(&s, &desired(&[])), Ok(()));
     }
 
     #[tokio::test]

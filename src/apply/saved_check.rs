@@ -25,6 +25,20 @@ pub enum Start {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Refused {
     #[error(
+        "the saved plan {path} was made for the desired file {}, and this apply reads {}: \
+         a saved plan runs only against the desired file it was made from. Make a new plan \
+         of this workspace's desired file with `vpnform plan --out FILE`, or pass \
+         `--desired {}` if that file is the one to apply",
+        saved.display(),
+        desired.display(),
+        saved.display()
+    )]
+    OtherDesired {
+        path: PathBuf,
+        saved: PathBuf,
+        desired: PathBuf,
+    },
+    #[error(
         "the saved plan {path} was made for another state (lineage {plan}, the state in \
          {state_dir} has {state}); make a new plan with `vpnform plan --out FILE`"
     )]
@@ -211,13 +225,18 @@ fn display_lineage(lineage: &str) -> String {
     }
 }
 
-/// The actions of `plan` still to do against `state` when resuming: a delete or forget
-/// whose address is still recorded, an adopt or create whose address is not yet, an
-/// update not yet recorded (see [`update_recorded`]).
-pub fn remaining(plan: &Plan, state: &State) -> Vec<crate::plan::Action> {
-    plan.actions
-        .iter()
-        .filter(|a| match a.action {
+/// Whether `a`, an action of a plan being resumed, is still to do against `state`: a
+/// delete or forget whose address is still recorded, an adopt or create whose address is
+/// not yet, an update not yet recorded (see [`update_recorded`]); an action that resolves
+/// a journal entry while that entry is there.
+fn is_remaining(a: &Action, state: &State) -> bool {
+    if let Some(r) = &a.resumes {
+        return state
+            .pending
+            .iter()
+            .any(|p| p.address == a.address && p.client_token == r.client_token);
+    }
+    match a.action {
             ActionKind::Delete | ActionKind::Forget => state.resources.contains_key(&a.address),
             ActionKind::Adopt | ActionKind::Create => !state.resources.contains_key(&a.address),
             // Until the new server is recorded, the address records the old one.
@@ -229,9 +248,73 @@ pub fn remaining(plan: &Plan, state: &State) -> Vec<crate::plan::Action> {
             ActionKind::Update => {
                 state.resources.contains_key(&a.address) && !update_recorded(a, state)
             }
-        })
-        .cloned()
-        .collect()
+    }
+}
+
+/// Whether `d`, derived from the state of a plan being resumed, resolves the journal
+/// entry that `saved`, an action of that plan, wrote: its token is one of `saved`'s (for
+/// this state's lineage), and it re-sends what `saved` sends. A journal entry edited to
+/// send something else is a difference, never run.
+fn own_entry(plan: &Plan, state: &State, saved: &Action, d: &Action) -> Option<Result<(), String>> {
+    let r = d.resumes.as_ref()?;
+    if saved.resumes.as_ref() == Some(r) {
+        return None;
+    }
+    let (token, delete_half) = crate::plan::action_tokens(&state.lineage, &plan.hash, saved);
+    let mut tokens = vec![token];
+    tokens.extend(delete_half);
+    tokens.extend(saved.resumes.as_ref().map(|r| r.client_token.clone()));
+    if !tokens.contains(&r.client_token) {
+        return None;
+    }
+    let sent = |a: &Action| -> Vec<(String, String)> {
+        match a.action {
+            ActionKind::Create | ActionKind::Replace => a
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            _ => a
+                .cloud_changes()
+                .map(|c| (c.field.clone(), c.to.clone()))
+                .collect(),
+        }
+    };
+    let psk = |a: &Action| a.psk.as_ref().filter(|p| p.changed).map(|p| p.source.clone());
+    let same = match (saved.action, d.action) {
+        // The create (half) journaled, as the plan makes it.
+        (ActionKind::Create, ActionKind::Create) | (ActionKind::Replace, ActionKind::Replace) => {
+            d.vpn_gateway == saved.vpn_gateway
+                && d.region == saved.region
+                && d.id == saved.id
+                && sent(d) == sent(saved)
+                && psk(d) == psk(saved)
+        }
+        // The delete journaled, or a replace's old server deposed with its delete.
+        (ActionKind::Delete, ActionKind::Delete) => d.id == saved.id && !r.deposed,
+        (ActionKind::Replace, ActionKind::Delete) => {
+            r.deposed
+                && d.id == saved.id
+                && saved
+                    .replaced
+                    .as_ref()
+                    .is_some_and(|old| old.vpn_gateway == d.vpn_gateway && old.region == d.region)
+        }
+        (ActionKind::Update | ActionKind::Adopt, ActionKind::Update) => {
+            d.id == saved.id && sent(d) == sent(saved) && psk(d) == psk(saved)
+        }
+        _ => false,
+    };
+    Some(if same {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} resuming {} with ClientToken {}",
+            d.action.as_str(),
+            r.action,
+            r.client_token
+        ))
+    })
 }
 
 /// Whether this plan's update `a` is already recorded (resuming): no intent for it in
@@ -357,10 +440,6 @@ pub fn derive(
     })?;
     let mut differences = Vec::new();
     let mut saved: BTreeMap<&str, &Action> = BTreeMap::new();
-    let candidates = match start {
-        Start::Fresh => plan.actions.clone(),
-        Start::Resume => remaining(plan, state),
-    };
     for action in &plan.actions {
         if saved.insert(&action.address, action).is_some() {
             differences.push(Difference {
@@ -377,8 +456,34 @@ pub fn derive(
         .map(|a| (a.address.as_str(), a))
         .collect();
     let mut run = Vec::new();
-    for action in &candidates {
-        match derived_by.get(action.address.as_str()) {
+    // The addresses whose derived action is accounted for.
+    let mut planned: BTreeSet<&str> = BTreeSet::new();
+    for action in &plan.actions {
+        let derived_here = derived_by.get(action.address.as_str()).copied();
+        if start == Start::Resume {
+            // This plan's own operation, journaled by its interrupted run: resolved as
+            // the journal holds it, once it is shown to be what the plan sends.
+            if let Some(d) = derived_here
+                && let Some(own) = own_entry(plan, state, action, d)
+            {
+                planned.insert(&action.address);
+                match own {
+                    Ok(()) => run.push(d.clone()),
+                    Err(derived_text) => differences.push(Difference {
+                        address: action.address.to_string(),
+                        field: "pending",
+                        saved: action.action.as_str().into(),
+                        derived: derived_text,
+                    }),
+                }
+                continue;
+            }
+            if !is_remaining(action, state) {
+                continue;
+            }
+        }
+        planned.insert(&action.address);
+        match derived_here {
             Some(d) => {
                 compare(action, d, &mut differences);
                 run.push(action.clone());
@@ -393,7 +498,7 @@ pub fn derive(
             }),
         }
     }
-    let planned: BTreeSet<&str> = candidates.iter().map(|a| a.address.as_str()).collect();
+
     // Resuming: an update this plan already recorded is derived again from the drift the
     // plan claims (the cloud's old values), but it is done: nothing runs for it.
     let recorded_updates: BTreeSet<&str> = match start {
@@ -471,6 +576,18 @@ fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
             format!("{} in {}", old.vpn_gateway, old.region)
         })
     };
+    // The journal entry it resolves: the operation and the token it re-sends.
+    let resumes = |a: &Action| {
+        a.resumes.as_ref().map_or("none".into(), |r| {
+            format!(
+                "{}{} with ClientToken {} of plan {}",
+                r.action,
+                if r.deposed { " (deposed)" } else { "" },
+                r.client_token,
+                r.plan_hash
+            )
+        })
+    };
     let mut fields: Vec<(&'static str, String, String)> = vec![
         (
             "action",
@@ -502,6 +619,7 @@ fn compare(saved: &Action, derived: &Action, out: &mut Vec<Difference>) {
         ("reason", saved.reason.clone(), derived.reason.clone()),
         ("replaced", replaced(saved), replaced(derived)),
         ("changes", changes(saved), changes(derived)),
+        ("resumes", resumes(saved), resumes(derived)),
     ];
     if derived.action != ActionKind::Adopt {
         fields.push(("attributes", attributes(saved), attributes(derived)));

@@ -59,7 +59,6 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let request = ApplyRequest {
         desired: ctx.desired.clone(),
-        desired_given: ctx.desired_given,
         state_dir: ctx.state_dir.clone(),
         plan_file: args.plan_file.clone(),
         max_deletes: args.max_deletes,

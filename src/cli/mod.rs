@@ -119,9 +119,6 @@ pub struct Context {
     pub desired: PathBuf,
     /// The state directory, relative to the working directory (after `-C`).
     pub state_dir: PathBuf,
-    /// Whether `--desired` was given on the command line (else `desired` is the default,
-    /// and `apply FILE` uses the desired file the saved plan was made from).
-    pub desired_given: bool,
 }
 
 impl Context {
@@ -143,8 +140,8 @@ pub fn main() -> ExitCode {
     };
     let parsed = Cli::command()
         .try_get_matches_from(args)
-        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
-    let (cli, matches) = match parsed {
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(parsed) => parsed,
         Err(mut err) => {
             without_value_tip(&mut err);
@@ -179,8 +176,6 @@ pub fn main() -> ExitCode {
         ui: ui.clone(),
         desired: cli.desired,
         state_dir: cli.state_dir,
-        desired_given: matches.value_source("desired")
-            == Some(clap::parser::ValueSource::CommandLine),
     };
     let result = match cli.command {
         Command::Validate(args) => validate::run(&ctx, args),

@@ -26,13 +26,18 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         ctx.ui
             .warn(&format!("{other}; `vpnform apply` would refuse it"));
     }
-    // As `apply FILE`: the desired file the plan was made from, unless --desired names another.
-    let desired_path = if ctx.desired_given {
-        ctx.desired.clone()
+    // As `apply FILE`: against this workspace's desired file, never a path from the plan.
+    if saved.desired_path != ctx.desired {
+        let other = saved_check::Refused::OtherDesired {
+            path: args.plan_file.clone(),
+            saved: saved.desired_path.clone(),
+            desired: ctx.desired.clone(),
+        };
+        ctx.ui
+            .warn(&format!("{other}; `vpnform apply` would refuse it"));
     } else {
-        saved.desired_path.clone()
-    };
-    verify(ctx, &args, &plan, &desired_path)?;
+        verify(ctx, &args, &plan, &ctx.desired)?;
+    }
     let graph = plan.graph()?;
     if args.json {
         let info = json::DocumentInfo {
@@ -107,7 +112,7 @@ fn verify(
     crate::ops::check_pending(
         &*backend,
         &state,
-        &desired.servers.keys().cloned().collect(),
+        &desired,
     )?;
     saved_check::derive(
         plan,

@@ -27,7 +27,6 @@ mod types;
 
 pub use client::{Client, CloudError};
 pub(crate) use credentials::resolve_credentials;
-pub(crate) use error::classify;
 pub use error::{ApiError, ErrorClass};
 pub use retry::ThrottleWarning;
 pub(crate) use retry::{DEFAULT_MAX_RATE, DEFAULT_PARALLELISM, format_rate};

@@ -22,8 +22,6 @@ use crate::state::{ApplyingPlan, State};
 pub struct ApplyRequest {
     /// The desired-state file.
     pub desired: PathBuf,
-    /// Whether the user named `desired` (else a saved plan's own desired file is used).
-    pub desired_given: bool,
     /// The directory of the recorded state and its lock.
     pub state_dir: PathBuf,
     /// A saved plan (from `plan --out`) to run; `None`: plan afresh and ask.
@@ -146,18 +144,12 @@ pub async fn run(
             state.pending.len()
         )));
     }
-    // A journaled create whose entry left the desired file is re-sent as it was sent,
-    // its key read again from the source the journal names (if it still can be).
+    // A journaled create or update is re-sent as it was sent: with the key of the source
+    // its entry names (the journal check allows only the desired or the recorded one).
     let desired_dir = desired.path.parent().unwrap_or(Path::new("."));
-    let sent_keys = state
-        .pending
-        .iter()
-        .filter(|p| !refresh_only && p.action == "create")
-        .filter(|p| !desired.servers.contains_key(&p.address));
-    for p in sent_keys {
-        if let Some(record) = p.sent.as_ref().and_then(|s| s.psk.as_ref())
-            && let Ok(key) = record.source(desired_dir).read(&p.address)
-        {
+    for p in state.pending.iter().filter(|_| !refresh_only) {
+        if let Some(record) = p.sent.as_ref().and_then(|s| s.psk.as_ref()) {
+            let key = record.source(desired_dir).read(&p.address)?;
             keys.insert(p.address.clone(), key);
         }
     }
@@ -207,9 +199,9 @@ fn load(
     state: &State,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<(Option<SavedRun>, Desired)> {
-    // A saved plan is checked against (and a rehearsal seeded from) the desired file it
-    // was made from, unless the user named another.
-    let mut desired_path = request.desired.clone();
+    // A saved plan runs against this workspace's desired file (the default, or
+    // `--desired`), never a path read from the plan: one made for another file is refused.
+    let desired_path = request.desired.clone();
     let checked = match &request.plan_file {
         Some(path) => {
             // `required_version` comes first, as in every command: a vpnform too old or
@@ -227,12 +219,13 @@ fn load(
                 );
             }
             let plan = saved.plan();
-            if !request.desired_given && saved.desired_path != request.desired {
-                desired_path = saved.desired_path.clone();
-                reporter.event(&Event::DesiredFromSavedPlan {
-                    desired: &desired_path,
-                    plan_file: path,
-                });
+            if saved.desired_path != request.desired {
+                return Err(saved_check::Refused::OtherDesired {
+                    path: path.clone(),
+                    saved: saved.desired_path.clone(),
+                    desired: request.desired.clone(),
+                }
+                .into());
             }
             let bytes = crate::config::read_bytes(&desired_path)?;
             crate::config::check_required_version(&desired_path, &bytes)?;
@@ -271,7 +264,7 @@ fn load(
     };
     let addresses = state.resources.keys().cloned().collect();
     let desired = crate::config::load(&desired_path, &addresses)?;
-    super::check_pending(backend, state, &desired.servers.keys().cloned().collect())?;
+    super::check_pending(backend, state, &desired)?;
     let Some((path, plan, start)) = checked else {
         return Ok((None, desired));
     };
@@ -383,7 +376,7 @@ impl Run<'_> {
                 if plan.refresh_only && !plan.records_anything() {
                     return Ok(nothing());
                 }
-                if !plan.has_changes() && state.pending.is_empty() && !plan.refresh_only {
+                if !plan.has_changes() && !plan.refresh_only {
                     // Recording what changed outside vpnform changes nothing in the
                     // cloud: no approval asked, as for a plan without changes.
                     let refreshed = refreshed(&plan, &[], &state, &answered);
@@ -405,8 +398,7 @@ impl Run<'_> {
         } else {
             refreshed(&plan, &actions, &state, &answered)
         };
-        // A refresh-only run leaves the journal alone: resolving it sends operations.
-        if actions.is_empty() && (state.pending.is_empty() || plan.refresh_only) {
+        if actions.is_empty() {
             if !refreshed.is_empty() {
                 return self.record_only(&plan, refreshed, state).await;
             }
@@ -461,17 +453,14 @@ impl Run<'_> {
         state: State,
         refreshed: Vec<Refreshed>,
     ) -> anyhow::Result<Applied> {
-        // A refresh-only run leaves the journal alone: resolving it sends operations.
-        let pending = if plan.refresh_only {
-            Vec::new()
-        } else {
-            state.pending.clone()
-        };
-        let deposed = state
-            .resources
-            .iter()
-            .filter_map(|(address, r)| Some((address.clone(), r.deposed.clone()?)))
-            .collect();
+        // The tokens of the state the journal writes: a plan made before any state
+        // existed is tokened for the lineage its first write creates.
+        let state = self.journal_state(state);
+        let mut plan = plan.clone();
+        plan.actions = actions.to_vec();
+        plan.token(&state.lineage);
+        let actions = &plan.actions[..];
+        let plan = &plan;
         let journal = Arc::new(self.journal(plan, state, true));
         if !refreshed.is_empty() {
             // In the write that marks the plan as in progress, before any action.
@@ -498,25 +487,20 @@ impl Run<'_> {
             })
         });
         // A replace reports two operations: its create, then its delete.
-        let replaces = actions
-            .iter()
-            .filter(|a| a.action == crate::plan::ActionKind::Replace)
-            .count();
+        let replaces = actions.iter().filter(|a| a.creates_and_deletes()).count();
         self.reporter.event(&Event::ApplyStarting {
-            actions: actions.len() + replaces + pending.len(),
+            actions: actions.len() + replaces,
         });
         let forward: Arc<dyn crate::apply::Reporter> = Arc::new(Forward(self.reporter.clone()));
         let outcome = execute(
             crate::apply::Execution {
                 actions,
-                pending: &pending,
                 plan_hash: &plan.hash,
                 client: self.client.clone(),
                 journal: journal.clone(),
                 reporter: forward,
                 options: self.request.options.clone(),
                 keys: self.keys.clone(),
-                deposed,
             },
             cancel_rx,
         )
@@ -544,15 +528,20 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
-    /// The run's state writer over `state`; `applying`: stamp the plan into its first
-    /// write, so that an interrupted saved plan can resume.
-    fn journal(&self, plan: &Plan, state: State, applying: bool) -> Journal {
-        // Nothing recorded yet: the first write creates the state and its lineage.
-        let journal_state = if self.state_exists {
+    /// The state the run's journal starts from: `state`, or, when nothing is recorded
+    /// yet, a new one whose first write creates the state and its lineage.
+    fn journal_state(&self, state: State) -> State {
+        if self.state_exists || !state.lineage.is_empty() {
             state
         } else {
             State::with_new_lineage()
-        };
+        }
+    }
+
+    /// The run's state writer over `state`; `applying`: stamp the plan into its first
+    /// write, so that an interrupted saved plan can resume.
+    fn journal(&self, plan: &Plan, state: State, applying: bool) -> Journal {
+        let journal_state = self.journal_state(state);
         // Where the journal's messages say it writes: the state dir, or the schema.
         let journal_place = match &self.backend {
             Some(backend) if backend.local_dir().is_none() => PathBuf::from(backend.name()),

@@ -41,11 +41,6 @@ pub enum Event<'a> {
     },
     /// No state file at `path`: the plan starts from nothing recorded.
     NoState { path: &'a Path },
-    /// `apply FILE` uses the desired file the saved plan was made from.
-    DesiredFromSavedPlan {
-        desired: &'a Path,
-        plan_file: &'a Path,
-    },
     /// A saved plan interrupted mid-apply is run again.
     Resuming { plan_file: &'a Path, hash: &'a str },
     /// Something the user should know that does not stop the operation.
@@ -216,7 +211,7 @@ pub fn state_place(backend: &dyn crate::state::Backend) -> std::path::PathBuf {
 pub fn check_pending(
     backend: &dyn crate::state::Backend,
     state: &State,
-    desired: &std::collections::BTreeSet<crate::Address>,
+    desired: &crate::config::Desired,
 ) -> anyhow::Result<()> {
     let Some(dir) = backend.local_dir() else {
         let place = backend.name();
@@ -240,12 +235,12 @@ pub fn check_pending(
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the state in {place} is corrupt: its `pending` journal has {} that vpnform would not \
-     have written, so nothing was applied:\n{}\nvpnform journals only deletes of recorded, \
-     unprotected servers that are no longer desired. Pull the state (`vpnform state pull > \
+     have written, so nothing was applied:\n{}\n{} Pull the state (`vpnform state pull > \
      state.yaml`), remove the entries from `pending` if you know no such operation was \
      sent, raise its `serial` by one and push it back (`vpnform state push state.yaml`)",
     if entries.len() == 1 { "an entry".to_string() } else { format!("{} entries", entries.len()) },
-    entries.iter().map(|e| format!("  pending entry {} ({}): {}: {}", e.number, e.address, e.field, e.problem)).collect::<Vec<_>>().join("\n"),
+    crate::apply::journal::render_entries(entries),
+    crate::apply::journal::JOURNALED,
 )]
 pub struct CorruptJournalIn {
     /// `postgres schema NAME`.

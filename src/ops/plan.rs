@@ -154,7 +154,7 @@ fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded
     super::check_pending(
         &*backend,
         &state,
-        &desired.servers.keys().cloned().collect(),
+        &desired,
     )?;
     Ok(Loaded {
         state,

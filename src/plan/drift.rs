@@ -253,6 +253,7 @@ pub fn refresh_only(
             changes: Vec::new(),
             psk: None,
             replaced: None,
+            resumes: None,
         })
         .collect();
     let mut drift = changed_outside(state, &refresh.observed, &actions);
@@ -265,6 +266,7 @@ pub fn refresh_only(
         lineage: state.lineage.clone(),
         serial: state.serial,
         desired_sha256: desired.sha256.clone(),
+        desired_path: desired.path.to_string_lossy().into_owned(),
         actions,
         unmanaged: Default::default(),
         targets: targets.iter().cloned().collect(),

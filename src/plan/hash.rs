@@ -15,6 +15,8 @@ use super::model::{ActionKind, Plan};
 struct CanonicalPlan<'a> {
     lineage: &'a str,
     serial: u64,
+    /// The desired file as apply must read it: a plan made for another file is refused.
+    desired_path: &'a str,
     // Absent when the plan is not targeted, so that such a plan hashes as before.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     targets: &'a [crate::Address],
@@ -49,6 +51,9 @@ struct CanonicalAction<'a> {
     /// A replace's old server: where the delete half goes (`id` is the old id).
     #[serde(skip_serializing_if = "Option::is_none")]
     replaces: Option<CanonicalOld<'a>>,
+    /// The journal entry the action resolves: what it re-sends, with which token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resumes: Option<&'a super::model::Resumes>,
 }
 
 #[derive(Serialize)]
@@ -69,12 +74,15 @@ struct CanonicalPsk {
 /// serde_json does: `"` `\` and control characters, everything else as UTF-8) of
 ///
 /// ```text
-/// {"lineage":STRING,"serial":INTEGER[,"targets":[STRING,...]][,"refresh_only":true],
+/// {"lineage":STRING,"serial":INTEGER,"desired_path":STRING[,"targets":[STRING,...]]
+///  [,"refresh_only":true],
 ///  "actions":[ACTION,...]}
 /// ACTION = {"address":STRING,"kind":STRING,"action":STRING,"id":STRING,
 ///           "region":STRING,"gateway":STRING,"depends_on":[STRING,...]
 ///           [,"values":{FIELD:STRING,...}] [,"psk":{"source":STRING,"changed":BOOL}]
-///           [,"replaces":{"region":STRING,"gateway":STRING}]}
+///           [,"replaces":{"region":STRING,"gateway":STRING}]
+///           [,"resumes":{"action":STRING,"client_token":STRING,"plan_hash":STRING
+///                        [,"deposed":true]}]}
 /// ```
 ///
 /// with keys in exactly that order, `targets` only when the plan is targeted,
@@ -84,8 +92,11 @@ struct CanonicalPsk {
 /// `gateway` the new one's, `replaces` the old one's place), `values` the managed attribute values a create sets or
 /// an update changes to (absent when none), `psk` the PSK's source (`env NAME` or
 /// `file PATH`) and whether the action sets it (absent without one), `gateway` the VPN gateway id and `depends_on` as the action carries it
-/// (sorted, deduplicated). Prechecks, reasons, attributes and tokens are not hashed:
-/// the hash names what the plan does, not what a dry run answered.
+/// (sorted, deduplicated), `desired_path` the desired file as the plan read it, and
+/// `resumes` the journal entry of an interrupted run that the action resolves (the
+/// operation it re-sends, its token and plan). Prechecks, reasons, attributes and the
+/// action's own tokens are not hashed: the hash names what the plan does, not what a
+/// dry run answered.
 pub fn canonical_json(plan: &Plan) -> String {
     let mut actions: Vec<CanonicalAction> = plan
         .actions
@@ -99,6 +110,11 @@ pub fn canonical_json(plan: &Plan) -> String {
             gateway: &a.vpn_gateway,
             depends_on: &a.depends_on,
             values: match a.action {
+                _ if a.resumes.as_ref().is_some_and(|r| r.action == "create") => a
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
                 ActionKind::Create | ActionKind::Replace => a
                     .attributes
                     .iter()
@@ -117,12 +133,14 @@ pub fn canonical_json(plan: &Plan) -> String {
                 region: &old.region,
                 gateway: &old.vpn_gateway,
             }),
+            resumes: a.resumes.as_ref(),
         })
         .collect();
     actions.sort_by(|a, b| a.address.cmp(b.address));
     let canonical = CanonicalPlan {
         lineage: &plan.lineage,
         serial: plan.serial,
+        desired_path: &plan.desired_path,
         targets: &plan.targets,
         refresh_only: plan.refresh_only,
         actions,
@@ -135,25 +153,50 @@ pub fn plan_hash(plan: &Plan) -> String {
     hex::encode(Sha256::digest(canonical_json(plan).as_bytes()))
 }
 
-/// `vpnform-` + the first 32 hex digits of SHA-256(`{plan_hash}:{address}:{action}`):
-/// 40 ASCII characters, within the API's 64.
-pub fn client_token(plan_hash: &str, address: &str, action: ActionKind) -> String {
-    let input = format!("{plan_hash}:{address}:{}", action.as_str());
+/// `vpnform-` + the first 32 hex digits of
+/// SHA-256(`{lineage}:{plan_hash}:{address}:{operation}`): 40 ASCII characters, within
+/// the API's 64. `operation` is an action's word (`create`, `update`, `delete`) or a
+/// replace's half (`replace:create`, `replace:delete`). The lineage binds the token to
+/// this state: a plan hash is public, and another state's journal entry naming it
+/// yields another token, never this state's operation.
+pub fn client_token(lineage: &str, plan_hash: &str, address: &str, operation: &str) -> String {
+    let input = format!("{lineage}:{plan_hash}:{address}:{operation}");
     let digest = hex::encode(Sha256::digest(input.as_bytes()));
     format!("vpnform-{}", &digest[..32])
 }
 
-/// An action's ClientTokens: its own, and a replace's delete half's. A replace's halves
-/// carry the tokens a create and a delete of the address would
-/// (`plan_hash:address:create`, `plan_hash:address:delete`): distinct from each other,
-/// and from every other plan's, since the hash covers the kind `replace`.
-pub fn action_tokens(plan_hash: &str, action: &super::Action) -> (String, Option<String>) {
+/// The token an earlier vpnform (before tokens bound the lineage) gave an operation:
+/// SHA-256(`{plan_hash}:{address}:{action}`). Only recognised, to refuse such a journal
+/// entry with advice, never sent.
+pub fn legacy_client_token(plan_hash: &str, address: &str, action: &str) -> String {
+    let input = format!("{plan_hash}:{address}:{action}");
+    let digest = hex::encode(Sha256::digest(input.as_bytes()));
+    format!("vpnform-{}", &digest[..32])
+}
+
+/// A replace's create half, as tokens and the journal name it.
+pub const REPLACE_CREATE: &str = "replace:create";
+/// A replace's delete half (and the journaled delete of its deposed server).
+pub const REPLACE_DELETE: &str = "replace:delete";
+
+/// An action's ClientTokens for `lineage` and `plan_hash`: its own (a replace's create
+/// half's), and a replace's delete half's. A replace that resumes an interrupted one
+/// deletes its old server with the token of the plan that journaled the create.
+pub fn action_tokens(
+    lineage: &str,
+    plan_hash: &str,
+    action: &super::Action,
+) -> (String, Option<String>) {
+    let address = action.address.as_str();
     match action.action {
-        ActionKind::Replace => (
-            client_token(plan_hash, &action.address, ActionKind::Create),
-            Some(client_token(plan_hash, &action.address, ActionKind::Delete)),
-        ),
-        kind => (client_token(plan_hash, &action.address, kind), None),
+        ActionKind::Replace => {
+            let journaled = action.resumes.as_ref().map_or(plan_hash, |r| &r.plan_hash);
+            (
+                client_token(lineage, plan_hash, address, REPLACE_CREATE),
+                Some(client_token(lineage, journaled, address, REPLACE_DELETE)),
+            )
+        }
+        kind => (client_token(lineage, plan_hash, address, kind.as_str()), None),
     }
 }
 

@@ -14,6 +14,7 @@ mod hash;
 mod model;
 pub(crate) mod online;
 pub(crate) mod render;
+pub(crate) mod resume;
 pub mod saved;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,7 +22,11 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use drift::Drift;
 pub use graph::Graph;
 pub use hash::{canonical_json, client_token, plan_hash};
-pub use model::{Action, ActionKind, FieldChange, PendingNote, Plan, Precheck, PskNote, Replaced};
+pub use hash::{REPLACE_CREATE, REPLACE_DELETE, action_tokens, legacy_client_token};
+pub use model::{
+    Action, ActionKind, FieldChange, PendingNote, Plan, Precheck, PskNote, Replaced, Resumes,
+};
+pub use resume::ProtectedEntry;
 
 use crate::Address;
 use crate::config::Desired;
@@ -81,6 +86,13 @@ pub enum PlanError {
     Protected(Vec<(Address, String)>),
     #[error("{}", render_protected_replaces(.0))]
     ProtectedReplace(Vec<Mismatch>),
+    #[error("{}", render_protected_entries(.0))]
+    ProtectedEntry(Vec<ProtectedEntry>),
+    #[error(
+        "the state's `pending` journal cannot be resolved: {}",
+        .0.iter().map(|(a, p)| format!("{a}: {p}")).collect::<Vec<_>>().join("; ")
+    )]
+    CorruptEntry(Vec<(Address, String)>),
     #[error(
         "the plan would delete {deletes} IPsec servers, more than --max-deletes {max} allows; \
          check the desired file, or raise --max-deletes if this is intended"
@@ -198,6 +210,34 @@ fn render_protected_replaces(list: &[Mismatch]) -> String {
     text
 }
 
+fn render_protected_entries(list: &[ProtectedEntry]) -> String {
+    let mut text = String::new();
+    for (i, e) in list.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        let what = match e.operation.as_str() {
+            "create" => "its replace, which deletes".to_string(),
+            _ => "its delete of".to_string(),
+        };
+        let fix = if e.by == "state" {
+            format!("run `vpnform state unprotect {}`", e.address)
+        } else {
+            "drop `protect: true` from the desired entry".to_string()
+        };
+        text.push_str(&format!(
+            "{address} is protected (`protect: true` in the {by}), and an interrupted run \
+             journaled {what} {id}: resolving it would delete {id}. The operation may already \
+             be under way in the cloud; to finish it, {fix} and apply (then protect it \
+             again)",
+            address = e.address,
+            by = e.by,
+            id = e.id,
+        ));
+    }
+    text
+}
+
 /// Diffs `desired` against `state` (and `options.refresh`) into a plan.
 ///
 /// Per address: recorded but gone at refresh -> forget; recorded, not desired -> delete;
@@ -217,8 +257,14 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         .iter()
         .map(|(address, r)| (r.id.as_str(), address))
         .collect();
+    // An address with a journal entry gets that entry's resolution, and nothing else,
+    // this plan (see `resume`).
+    let journaled: BTreeSet<&Address> = state.pending.iter().map(|p| &p.address).collect();
 
     for (address, server) in &desired.servers {
+        if journaled.contains(address) {
+            continue;
+        }
         if let Some(recorded) = state.resources.get(address) {
             // An entry without `id` is the server vpnform created: whatever id is recorded.
             let want_id = server.id.as_ref().unwrap_or(&recorded.id);
@@ -314,6 +360,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                     changes,
                     psk,
                     replaced: None,
+                    resumes: None,
                 });
             }
             continue;
@@ -341,6 +388,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                     changed: true,
                 }),
                 replaced: None,
+                resumes: None,
             });
             continue;
         };
@@ -395,10 +443,14 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             changes,
             psk,
             replaced: None,
+            resumes: None,
         });
     }
 
     for (address, recorded) in &state.resources {
+        if journaled.contains(address) {
+            continue;
+        }
         let is_desired = desired.servers.contains_key(address);
         let (kind, why) = if gone.is_some_and(|g| g.contains(address)) {
             let why = if is_desired {
@@ -432,7 +484,21 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             changes: Vec::new(),
             psk: None,
             replaced: None,
+            resumes: None,
         });
+    }
+
+    let mut protected_entries = Vec::new();
+    let mut corrupt = Vec::new();
+    for p in &state.pending {
+        match resume::resolve(p, desired, state, gone) {
+            Ok(action) => actions.push(action),
+            Err(resume::Refusal::Protected(e)) => protected_entries.push(e),
+            Err(resume::Refusal::Corrupt { address, problem }) => corrupt.push((address, problem)),
+        }
+    }
+    if !corrupt.is_empty() {
+        return Err(PlanError::CorruptEntry(corrupt));
     }
 
     if !mismatches.is_empty() {
@@ -443,12 +509,16 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         let keep = targeted(desired, state, &actions, &protected, &options.targets)?;
         actions.retain(|a| keep.contains(&a.address));
         protected.retain(|(a, _)| keep.contains(a));
+        protected_entries.retain(|e| keep.contains(&e.address));
     }
     if !protected.is_empty() {
         return Err(PlanError::Protected(protected));
     }
     if !protected_replaces.is_empty() {
         return Err(PlanError::ProtectedReplace(protected_replaces));
+    }
+    if !protected_entries.is_empty() {
+        return Err(PlanError::ProtectedEntry(protected_entries));
     }
     // A replace deletes the old server: it counts.
     let deletes = plan_deletes(&actions);
@@ -459,9 +529,13 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     }
 
     actions.sort_by(|a, b| a.address.cmp(&b.address));
+    // Entries this plan does not resolve (`--target` left their address out): shown,
+    // left in the journal for a plan that does.
+    let resolved: BTreeSet<&Address> = actions.iter().map(|a| &a.address).collect();
     let pending = state
         .pending
         .iter()
+        .filter(|p| !resolved.contains(&p.address))
         .map(|p| PendingNote {
             address: p.address.clone(),
             action: p.action.clone(),
@@ -474,6 +548,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         lineage: state.lineage.clone(),
         serial: state.serial,
         desired_sha256: desired.sha256.clone(),
+        desired_path: desired.path.to_string_lossy().into_owned(),
         actions,
         unmanaged: Default::default(),
         targets: options.targets.iter().cloned().collect(),
@@ -492,8 +567,14 @@ impl Plan {
     /// Computes the plan hash and every action's ClientToken from the hashed fields.
     pub fn seal(&mut self) {
         self.hash = plan_hash(self);
+        self.token(&self.lineage.clone());
+    }
+
+    /// Computes every action's ClientToken for the state of `lineage` (the plan's own, or,
+    /// for a plan made before any state existed, the lineage its first write creates).
+    pub fn token(&mut self, lineage: &str) {
         for action in &mut self.actions {
-            let (token, delete_half) = hash::action_tokens(&self.hash, action);
+            let (token, delete_half) = hash::action_tokens(lineage, &self.hash, action);
             action.client_token = token;
             if let (Some(old), Some(token)) = (&mut action.replaced, delete_half) {
                 old.client_token = token;
@@ -529,7 +610,13 @@ impl Plan {
     pub fn apply_to(&self, state: &State) -> State {
         let mut after = state.clone();
         for action in &self.actions {
+            after.pending.retain(|p| p.address != action.address);
             match action.action {
+                ActionKind::Delete if action.resumes.as_ref().is_some_and(|r| r.deposed) => {
+                    if let Some(r) = after.resources.get_mut(&action.address) {
+                        r.deposed = None;
+                    }
+                }
                 ActionKind::Delete | ActionKind::Forget => {
                     after.resources.remove(&action.address);
                 }
@@ -567,9 +654,12 @@ fn targeted(
             .chain(state.resources.keys())
             .map(Address::as_str)
     };
+    let journaled = |t: &Address| state.pending.iter().any(|p| p.address == *t);
     let unknown: Vec<UnknownTarget> = targets
         .iter()
-        .filter(|t| !desired.servers.contains_key(*t) && !state.resources.contains_key(*t))
+        .filter(|t| {
+            !desired.servers.contains_key(*t) && !state.resources.contains_key(*t) && !journaled(t)
+        })
         .map(|t| {
             let mut close: Vec<&str> = crate::suggest::close_addresses(t, known());
             close.dedup();
@@ -603,12 +693,14 @@ fn targeted(
             changes: Vec::new(),
             psk: None,
             replaced: None,
+            resumes: None,
         });
     }
     let whole = Plan {
         lineage: String::new(),
         serial: 0,
         desired_sha256: String::new(),
+        desired_path: String::new(),
         actions: all,
         unmanaged: Default::default(),
         targets: Vec::new(),
@@ -629,6 +721,16 @@ fn targeted(
 }
 
 impl Action {
+    /// A replace, or the resolution of a create journaled for an address no longer
+    /// desired (re-sent, then what it made deleted): two operations, a create and a
+    /// delete. (The latter counts as one to destroy: whether its create makes anything
+    /// new is the cloud's answer.)
+    pub fn creates_and_deletes(&self) -> bool {
+        self.action == ActionKind::Replace
+            || (self.action == ActionKind::Delete
+                && self.resumes.as_ref().is_some_and(|r| r.action == "create"))
+    }
+
     /// The resource this action records once done, as far as the plan knows it: a
     /// create's id is known only after apply, and the cloud's answer (the attributes
     /// it lists) is what apply records.
@@ -695,6 +797,7 @@ fn replace(
             client_token: String::new(),
             precheck: Precheck::Skipped,
         }),
+        resumes: None,
     }
 }
 

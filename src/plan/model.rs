@@ -96,6 +96,26 @@ pub struct Action {
     /// server's) and the delete half's token and precheck.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced: Option<Replaced>,
+    /// The journal entry of an interrupted run that this action resolves. While an
+    /// address has one, its action is that entry's resolution and nothing else: the
+    /// operation is re-sent as it was journaled (its `sent` values, its token), and any
+    /// other change the desired file asks of the address waits for the next plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes: Option<Resumes>,
+}
+
+/// A `pending` entry as the action that resolves it carries it (hashed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resumes {
+    /// The journaled operation: `create`, `update` or `delete`.
+    pub action: String,
+    /// The token it was sent with; every re-send uses it.
+    pub client_token: String,
+    /// The plan that journaled it.
+    pub plan_hash: String,
+    /// A replace's old server (`deposed` in the state): its delete drops only that.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deposed: bool,
 }
 
 /// Where the server a replace deletes is, and the delete half's token and precheck.
@@ -129,6 +149,10 @@ impl Action {
     /// Whether the action calls the cloud (a create, a delete, or an update of a
     /// managed attribute or the PSK).
     pub fn mutates_cloud(&self) -> bool {
+        if self.resumes.is_some() && self.action != ActionKind::Forget {
+            // A journaled operation is re-sent with its token.
+            return true;
+        }
         match self.action {
             ActionKind::Create | ActionKind::Delete | ActionKind::Replace => true,
             // An adopt whose managed attributes differ is followed by their update.
@@ -160,6 +184,9 @@ pub struct Plan {
     pub serial: u64,
     /// SHA-256 of the desired file the plan was made from.
     pub desired_sha256: String,
+    /// The desired file as the plan read it (the path given, else the default):
+    /// hashed, so that a saved plan runs only against that file.
+    pub desired_path: String,
     /// Sorted by address.
     pub actions: Vec<Action>,
     /// `--target`: the plan holds only these addresses' actions and those they wait

@@ -102,7 +102,9 @@ async fn precheck_with_progress(
     const ACTION: &str = "DeleteIpsecServer";
     let mut tasks = tokio::task::JoinSet::new();
     for (i, a) in actions.iter().enumerate() {
-        if !a.mutates_cloud() {
+        // A journaled operation is re-sent with its token, not prechecked: its own first
+        // send may hold the gateway or have deleted the server a DryRun would ask about.
+        if !a.mutates_cloud() || a.resumes.is_some() {
             continue;
         }
         let client = client.clone();
@@ -314,7 +316,6 @@ pub async fn plan_with_progress(
     }
     plan.unmanaged = unmanaged(&found, state, desired);
     precheck_with_progress(client, &mut plan.actions, &keys, progress).await;
-    excuse_journaled_not_found(state, &mut plan.actions);
     Ok(plan)
 }
 
@@ -353,66 +354,4 @@ pub fn unmanaged(
         }
     }
     count
-}
-
-/// A delete journaled by an interrupted run (a `pending` entry) may take effect between
-/// the refresh and the precheck: its server is listed, then gone, and the DryRun answers
-/// not-found. Apply resolves that delete from the journal before anything else, so a
-/// not-found there is the expected progress of our own operation, not a reason to
-/// refuse the plan (which left a killed apply needing two more runs to converge).
-fn excuse_journaled_not_found(state: &crate::state::State, actions: &mut [Action]) {
-    // Likewise a create journaled by an interrupted run may have made its server: the
-    // DryRun then finds the gateway taken by it, and apply resolves it from the cloud.
-    let creating: BTreeSet<&str> = state
-        .pending
-        .iter()
-        .filter(|p| p.action == "create")
-        .map(|p| p.address.as_str())
-        .collect();
-    for action in actions.iter_mut().filter(|a| {
-        matches!(a.action, ActionKind::Create | ActionKind::Replace)
-            && creating.contains(a.address.as_str())
-    }) {
-        if let Precheck::Failed {
-            code,
-            message,
-            request_id,
-        } = &action.precheck
-        {
-            action.precheck = Precheck::Warning {
-                code: code.clone(),
-                message: format!(
-                    "{message} (a create of it journaled by an interrupted run is resolved \
-                     first, from the gateway's server)"
-                ),
-                request_id: request_id.clone(),
-            };
-        }
-    }
-    let journaled: BTreeSet<&str> = state
-        .pending
-        .iter()
-        .filter_map(|p| p.id.as_deref())
-        .collect();
-    for action in actions
-        .iter_mut()
-        .filter(|a| a.action == ActionKind::Delete && journaled.contains(a.id.as_str()))
-    {
-        if let Precheck::Failed {
-            code,
-            message,
-            request_id,
-        } = &action.precheck
-            && crate::cloud::classify(404, code) == ErrorClass::NotFound
-        {
-            action.precheck = Precheck::Warning {
-                code: code.clone(),
-                message: format!(
-                    "{message} (a delete of it journaled by an interrupted run is \
-                     resolved first)"
-                ),
-                request_id: request_id.clone(),
-            };
-        }
-    }
 }

@@ -88,8 +88,8 @@ pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
         let s = style::WARNING;
         let _ = writeln!(
             out,
-            "{s}Pending operations{s:#} from an interrupted apply; apply resolves them first, \
-             re-sending each with its original ClientToken:"
+            "{s}Pending operations{s:#} from an interrupted apply that this targeted plan does \
+             not resolve; they stay in the journal for a plan that targets them:"
         );
         for p in &plan.pending {
             let _ = writeln!(
@@ -327,6 +327,7 @@ fn summary(out: &mut String, plan: &Plan) {
 /// change to a recorded resource, a forget that asks for an edit of the desired file).
 fn needs_attention(action: &Action) -> bool {
     action.protect
+        || action.resumes.is_some()
         || matches!(action.action, ActionKind::Update | ActionKind::Replace)
         || matches!(
             action.precheck,
@@ -358,9 +359,14 @@ fn condensed_actions(out: &mut String, plan: &Plan, order: &[&Action], graph: &G
         } else {
             ""
         };
+        let resuming = if action.resumes.is_some() {
+            " (resuming an interrupted run)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "  {s}{symbol}{s:#} {} {headline} [id={}, vpn_gateway={}]{see}",
+            "  {s}{symbol}{s:#} {} {headline}{resuming} [id={}, vpn_gateway={}]{see}",
             action.address,
             printable_value(&action.id),
             printable_value(&action.vpn_gateway)
@@ -424,7 +430,6 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
     let Some(old) = &action.replaced else {
         return;
     };
-    let _ = writeln!(out, "  {b}# {address}{b:#} must be replaced");
     let moved: Vec<&str> = [
         ("vpn_gateway", old.vpn_gateway != action.vpn_gateway),
         ("region", old.region != action.region),
@@ -432,12 +437,24 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
     .into_iter()
     .filter_map(|(field, changed)| changed.then_some(field))
     .collect();
-    let _ = writeln!(
-        out,
-        "  # (because its {} changed in the desired state: the new server is created before \
-         the old one is destroyed)",
-        moved.join(" and ")
-    );
+    match resuming_because(action) {
+        Some(because) => {
+            let _ = writeln!(
+                out,
+                "  {b}# {address}{b:#} must be replaced {RESUMING}\n  # ({because}: the new \
+                 server is created before the old one is destroyed)"
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  {b}# {address}{b:#} must be replaced");
+            let _ = writeln!(
+                out,
+                "  # (because its {} changed in the desired state: the new server is created \
+                 before the old one is destroyed)",
+                moved.join(" and ")
+            );
+        }
+    }
     let (symbol, s) = symbol(ActionKind::Replace);
     let _ = writeln!(
         out,
@@ -485,6 +502,10 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
     }
     let _ = writeln!(out, "    }}");
     waits_for_line(out, graph, &action.address);
+    if action.resumes.is_some() {
+        let _ = writeln!(out, "    precheck: {NOT_PRECHECKED}");
+        return;
+    }
     let _ = writeln!(
         out,
         "    precheck of the create on {}: {}",
@@ -546,7 +567,15 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
             },
         ),
     };
-    let _ = writeln!(out, "  {b}# {address}{b:#} {headline}");
+    let (headline, because) = match resuming_because(action) {
+        Some(because) => (format!("{headline} {RESUMING}"), because),
+        None => (headline, because),
+    };
+    let deposed = match &action.resumes {
+        Some(r) if r.deposed => format!(" (deposed {})", printable_value(&action.id)),
+        _ => String::new(),
+    };
+    let _ = writeln!(out, "  {b}# {address}{b:#}{deposed} {headline}");
     let _ = writeln!(out, "  # ({because})");
     let (symbol, s) = symbol(action.action);
     let _ = writeln!(
@@ -575,7 +604,7 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     for (key, value) in &action.attributes {
         rows.push((key, quote(value)));
     }
-    if action.action == ActionKind::Create
+    if (action.action == ActionKind::Create || action.creates_and_deletes())
         && let Some(psk) = &action.psk
     {
         rows.push(("psk", format!("(sensitive, from {})", psk.source)));
@@ -604,7 +633,9 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
             );
         }
         let _ = writeln!(out, "    }}");
-        if action.mutates_cloud() {
+        if action.resumes.is_some() {
+            let _ = writeln!(out, "    precheck: {NOT_PRECHECKED}");
+        } else if action.mutates_cloud() {
             let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
         }
         return;
@@ -626,6 +657,12 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     }
     let _ = writeln!(out, "    }}");
     waits_for_line(out, graph, address);
+    if action.resumes.is_some() {
+        if action.mutates_cloud() {
+            let _ = writeln!(out, "    precheck: {NOT_PRECHECKED}");
+        }
+        return;
+    }
     if action.action == ActionKind::Adopt && action.mutates_cloud() {
         let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
     }
@@ -635,6 +672,28 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     if action.action == ActionKind::Delete {
         let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
     }
+}
+
+/// After the headline of an action that resolves a journal entry.
+const RESUMING: &str = "(resuming an interrupted run)";
+
+/// The precheck line of such an action.
+const NOT_PRECHECKED: &str = "not run: the interrupted run's operation is re-sent as it was \
+     journaled, with its ClientToken";
+
+/// Why an action that resolves a journal entry exists, with the token it re-sends.
+fn resuming_because(action: &Action) -> Option<String> {
+    let r = action.resumes.as_ref()?;
+    Some(if action.action == ActionKind::Forget {
+        format!("because {} is {}", printable_value(&action.id), action.reason)
+    } else {
+        format!(
+            "because {}; ClientToken {}, plan {}",
+            action.reason,
+            printable_value(&r.client_token),
+            printable_value(short_hash(&r.plan_hash))
+        )
+    })
 }
 
 /// `waits for: A, B` under an action's block, when it waits for any.
@@ -726,6 +785,7 @@ pub fn after_yaml(
         )
     }) || !plan.has_changes()
         || plan.shown_drift().next().is_some()
+        || !state.pending.is_empty()
     {
         return slow();
     }

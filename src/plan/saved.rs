@@ -121,6 +121,7 @@ impl SavedPlan {
             lineage: self.lineage.clone(),
             serial: self.serial,
             desired_sha256: self.desired_sha256.clone(),
+            desired_path: self.desired_path.to_string_lossy().into_owned(),
             actions: self.actions.clone(),
             unmanaged: Default::default(),
             targets: self.targets.clone(),
@@ -190,7 +191,8 @@ fn verify(path: &Path, saved: &SavedPlan) -> Result<(), SavedPlanError> {
         });
     }
     for action in &saved.actions {
-        let (expected, delete_half) = super::hash::action_tokens(&computed, action);
+        let (expected, delete_half) =
+            super::hash::action_tokens(&saved.lineage, &computed, action);
         let recorded_half = action.replaced.as_ref().map(|old| old.client_token.clone());
         if recorded_half.is_some() && recorded_half != delete_half {
             return Err(SavedPlanError::TamperedToken {

@@ -271,8 +271,11 @@ fn a_cycle_among_deletes_names_every_member() {
 }
 
 #[test]
-fn pending_entries_are_noted() {
-    let mut st = state(&[]);
+fn a_journal_entry_is_an_action_of_the_plan_resuming_an_interrupted_run() {
+    let mut st = state(&[
+        ("ipsec_server.lab", resource("iss-lab", &[])),
+        ("ipsec_server.web", resource("iss-web", &[])),
+    ]);
     st.pending.push(PendingOp {
         address: "ipsec_server.lab".into(),
         action: "delete".into(),
@@ -284,17 +287,97 @@ fn pending_entries_are_noted() {
         started_at: "2025-01-01T00:00:00Z".into(),
         sent: None,
     });
-    let plan = build(&desired(&[]), &st, &PlanOptions::default()).unwrap();
-    assert_eq!(plan.pending.len(), 1);
+    let want = desired(&[("ipsec_server.web", "iss-web")]);
+    let plan = build(&want, &st, &PlanOptions::default()).unwrap();
+    assert_eq!(kinds(&plan), [("ipsec_server.lab", ActionKind::Delete)]);
+    assert!(plan.pending.is_empty());
+    assert_eq!(
+        render::summary_line(&plan),
+        "Plan: 0 to add, 0 to change, 1 to destroy, 0 to adopt, 0 to forget."
+    );
     let graph = plan.graph().unwrap();
     let text =
         anstream::adapter::strip_str(&render::text(&plan, &graph, &Default::default())).to_string();
     assert!(
         text.contains(
-            "  ipsec_server.lab: delete iss-lab (ClientToken \
-             vpnform-0123456789abcdef0123456789abcdef, plan abababababab)\n"
+            "  # ipsec_server.lab will be destroyed (resuming an interrupted run)
+  # (because its delete was journaled by an interrupted run; ClientToken vpnform-0123456789abcdef0123456789abcdef, plan abababababab)
+  - resource \"ipsec_server\" \"lab\" {
+      - id          = \"iss-lab\"
+      - vpn_gateway = \"vpn-lab\"
+      - region      = \"cn-hangzhou\"
+    }
+    precheck: not run: the interrupted run's operation is re-sent as it was journaled, with its ClientToken
+"
         ),
         "{text}"
+    );
+    // Resolving it is part of what the plan hashes: another token, another plan.
+    let mut other = st.clone();
+    other.pending[0].client_token = "vpnform-ffffffffffffffffffffffffffffffff".into();
+    let other = build(&want, &other, &PlanOptions::default()).unwrap();
+    assert_ne!(other.hash, plan.hash);
+    // Targeted elsewhere, the plan leaves the entry alone and says so.
+    let targeted = PlanOptions {
+        targets: [Address::from("ipsec_server.web")].into(),
+        ..Default::default()
+    };
+    let plan = build(&want, &st, &targeted).unwrap();
+    assert!(plan.actions.is_empty());
+    assert_eq!(plan.pending.len(), 1);
+}
+
+#[test]
+fn regression_protect_holds_for_a_journaled_delete_from_the_state_or_the_desired_file() {
+    let mut st = state(&[("ipsec_server.lab", resource("iss-lab", &[]))]);
+    let mut r = st.resources["ipsec_server.lab"].clone();
+    r.deposed = Some(crate::state::Deposed {
+        id: "iss-old".into(),
+        vpn_gateway: "vpn-old".into(),
+        region: "cn-hangzhou".into(),
+    });
+    st.resources.insert("ipsec_server.lab".into(), r);
+    st.pending.push(PendingOp {
+        address: "ipsec_server.lab".into(),
+        action: "delete".into(),
+        id: Some("iss-old".into()),
+        region: "cn-hangzhou".into(),
+        vpn_gateway: "vpn-old".into(),
+        client_token: "vpnform-0".into(),
+        plan_hash: "h".into(),
+        started_at: "2025-01-01T00:00:00Z".into(),
+        sent: None,
+    });
+    let mut want = desired(&[("ipsec_server.lab", "iss-lab")]);
+    let plan = build(&want, &st, &PlanOptions::default()).unwrap();
+    assert_eq!(kinds(&plan), [("ipsec_server.lab", ActionKind::Delete)]);
+    assert_eq!(plan.actions[0].id, "iss-old");
+    assert!(plan.actions[0].resumes.as_ref().unwrap().deposed);
+    // `--max-deletes` counts it.
+    let limited = PlanOptions {
+        max_deletes: Some(0),
+        ..Default::default()
+    };
+    assert_eq!(
+        build(&want, &st, &limited).unwrap_err(),
+        PlanError::TooManyDeletes { deletes: 1, max: 0 }
+    );
+    want.servers.get_mut("ipsec_server.lab").unwrap().protect = true;
+    let err = build(&want, &st, &PlanOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ipsec_server.lab is protected (`protect: true` in the desired file), and an \
+         interrupted run journaled its delete of iss-old: resolving it would delete iss-old. \
+         The operation may already be under way in the cloud; to finish it, drop `protect: \
+         true` from the desired entry and apply (then protect it again)"
+    );
+    want.servers.get_mut("ipsec_server.lab").unwrap().protect = false;
+    st.resources.get_mut("ipsec_server.lab").unwrap().protect = true;
+    let err = build(&want, &st, &PlanOptions::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("to finish it, run `vpnform state unprotect ipsec_server.lab` and apply"),
+        "{err}"
     );
 }
 
@@ -323,21 +406,22 @@ fn plan_hash_and_tokens_are_pinned() {
     let canonical = canonical_json(&plan);
     assert_eq!(
         canonical,
-        r#"{"lineage":"4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a","serial":12,"actions":[{"address":"ipsec_server.lab","kind":"ipsec_server","action":"delete","id":"iss-bp19lgmxg9edn581u33xt","region":"cn-hangzhou","gateway":"vpn-bp19lgmxg9edn581u33xt","depends_on":["ipsec_server.office"]},{"address":"ipsec_server.sh","kind":"ipsec_server","action":"adopt","id":"iss-uf6n4a4wfhym4l1vfz3zf","region":"cn-hangzhou","gateway":"vpn-uf6n4a4wfhym4l1vfz3zf","depends_on":[]}]}"#
+        r#"{"lineage":"4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a","serial":12,"desired_path":"vpnform.yaml","actions":[{"address":"ipsec_server.lab","kind":"ipsec_server","action":"delete","id":"iss-bp19lgmxg9edn581u33xt","region":"cn-hangzhou","gateway":"vpn-bp19lgmxg9edn581u33xt","depends_on":["ipsec_server.office"]},{"address":"ipsec_server.sh","kind":"ipsec_server","action":"adopt","id":"iss-uf6n4a4wfhym4l1vfz3zf","region":"cn-hangzhou","gateway":"vpn-uf6n4a4wfhym4l1vfz3zf","depends_on":[]}]}"#
     );
     // Verified independently: `printf '%s' "$CANONICAL" | sha256sum` gives this hash, and
-    // `printf '%s' "$HASH:ipsec_server.lab:delete" | sha256sum | cut -c1-32` the token.
+    // `printf '%s' "$LINEAGE:$HASH:ipsec_server.lab:delete" | sha256sum | cut -c1-32` the
+    // token.
     assert_eq!(
         plan.hash,
-        "5548244bc746673fd4e6625eec2fd63723798d2632ef7372478085013a1fc75d"
+        "5a99749790860755b5cb44596fbb5104751516bbc6fde093b1c170b0dadf2f23"
     );
     assert_eq!(
         plan.actions[0].client_token,
-        "vpnform-fda31c5deafed59c07ca6bc1d34d0836"
+        "vpnform-d9447bcd57ffad8424fa41bfd6840955"
     );
     assert_eq!(
         plan.actions[1].client_token,
-        "vpnform-7130be9353a6d7ac6db42907ad82cf29"
+        "vpnform-f93e91886efa36fa52109a5c64177329"
     );
 }
 

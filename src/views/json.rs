@@ -718,7 +718,8 @@ fn resource_object(a: &Action) -> Value {
     object
 }
 
-/// Adds a plan event's PSK source and set/changed flag: never the key.
+/// Adds a plan event's PSK source and set/changed flag (never the key), its changes,
+/// attributes, replaced server and the journal entry it resolves.
 trait TapPsk {
     fn tap_psk(self, action: &Action) -> Self;
 }
@@ -737,8 +738,18 @@ impl TapPsk for Value {
                 .collect();
             self["change"]["changes"] = json!(changes);
         }
-        if matches!(action.action, ActionKind::Create | ActionKind::Replace) {
+        if matches!(action.action, ActionKind::Create | ActionKind::Replace)
+            || action.creates_and_deletes()
+        {
             self["change"]["attributes"] = json!(action.attributes);
+        }
+        // The journal entry of an interrupted run that the action resolves.
+        if let Some(r) = &action.resumes {
+            self["change"]["resumes"] = json!({"action": r.action,
+                "client_token": r.client_token, "plan_hash": r.plan_hash});
+            if r.deposed {
+                self["change"]["deposed"] = json!(true);
+            }
         }
         if let Some(old) = &action.replaced {
             self["change"]["replaced"] = json!({"id": action.id,
@@ -819,11 +830,13 @@ mod tests {
             changes: vec![],
             psk: None,
             replaced: None,
+            resumes: None,
         };
         let plan = Plan {
             lineage: String::new(),
             serial: 0,
             desired_sha256: String::new(),
+            desired_path: String::new(),
             actions: vec![action.clone()],
             unmanaged: Default::default(),
             targets: vec![],

@@ -73,11 +73,6 @@ fn notice(ui: &Ui, event: &Event<'_>) {
             "No recorded state at {}: desired servers with an id will be adopted, those without one created.",
             path.display()
         )),
-        Event::DesiredFromSavedPlan { desired, plan_file } => ui.status(&format!(
-            "Using the desired-state file {} that the saved plan {} was made from.",
-            desired.display(),
-            plan_file.display()
-        )),
         Event::Resuming { plan_file, hash } => ui.status(&format!(
             "Resuming the saved plan {} (hash {hash}): finished actions are skipped, \
              pending ones resolved with their original ClientTokens.",
@@ -154,6 +149,8 @@ struct Counts {
     forgotten: usize,
     /// Deleted outside vpnform: not counted as destroyed by this run.
     gone: usize,
+    /// Journaled creates of an interrupted run that had taken no effect.
+    dropped: usize,
 }
 
 impl Counts {
@@ -165,6 +162,7 @@ impl Counts {
             adopted: outcome.count(ActionKind::Adopt),
             forgotten: outcome.count(ActionKind::Forget),
             gone: outcome.already_gone(),
+            dropped: outcome.dropped(),
         }
     }
 
@@ -180,8 +178,16 @@ impl Counts {
         } else {
             String::new()
         };
+        let dropped = if self.dropped > 0 {
+            format!(
+                ", {} interrupted create(s) found to have taken no effect",
+                self.dropped
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{word} Resources: {} added, {} changed, {} destroyed, {} adopted, {} forgotten{gone}.",
+            "{word} Resources: {} added, {} changed, {} destroyed, {} adopted, {} forgotten{gone}{dropped}.",
             self.added, self.changed, self.destroyed, self.adopted, self.forgotten
         )
     }

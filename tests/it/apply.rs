@@ -600,7 +600,7 @@ fn killed_mid_apply_a_fresh_plan_rerun_converges_resending_the_journaled_token()
         .expect("the re-run shows its plan");
     for op in &pending {
         let planned =
-            vpnform::plan::client_token(hash, &op.address, vpnform::plan::ActionKind::Delete);
+            vpnform::plan::client_token(LINEAGE, hash, &op.address, "delete");
         assert_ne!(planned, op.client_token);
     }
 }

@@ -125,7 +125,6 @@ async fn run(strategy: PollStrategy, chained: bool) {
     assert_eq!(plan.count(ActionKind::Delete), 12);
     let request = ApplyRequest {
         desired,
-        desired_given: true,
         state_dir: state_dir.clone(),
         plan_file: Some(plan_file),
         max_deletes: None,

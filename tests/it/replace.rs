@@ -513,7 +513,11 @@ fn a_replace_whose_create_fails_leaves_the_old_server_recorded_and_untouched() {
 const CRASHED_PLAN: &str = "5d1c0f6e2a9b4c3d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d";
 
 fn crashed_token(kind: vpnform::plan::ActionKind) -> String {
-    vpnform::plan::client_token(CRASHED_PLAN, "ipsec_server.office", kind)
+    let half = match kind {
+        vpnform::plan::ActionKind::Create => vpnform::plan::REPLACE_CREATE,
+        _ => vpnform::plan::REPLACE_DELETE,
+    };
+    vpnform::plan::client_token(LINEAGE, CRASHED_PLAN, "ipsec_server.office", half)
 }
 
 /// A crash after the create's intent was journaled, before its answer was recorded:

@@ -228,10 +228,13 @@ pub fn refresh_only(
     refresh: &Refresh,
     targets: &BTreeSet<Address>,
 ) -> Result<Plan, PlanError> {
+    // An address with a journal entry is left to a plan that resolves it: forgetting it
+    // would drop the entry (and a deposed server) unresolved.
+    let journaled = |address: &Address| state.pending.iter().any(|p| p.address == *address);
     let mut actions: Vec<Action> = state
         .resources
         .iter()
-        .filter(|(address, _)| refresh.gone.contains(*address))
+        .filter(|(address, _)| refresh.gone.contains(*address) && !journaled(address))
         .map(|(address, recorded)| Action {
             address: address.clone(),
             resource_kind: IPSEC_SERVER.into(),

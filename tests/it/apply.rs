@@ -653,7 +653,7 @@ vpnform will perform the following actions:
     }
 
 Plan: 0 to add, 0 to change, 0 to destroy, 0 to adopt, 1 to forget.
-Plan hash: c2138c66c42623c1832256f89669d9e7367c6e454614a911025220c3ee21bd8a
+Plan hash: 910f68ed1ba1946f4bd220dc62313a6f6425753460db6f20b3628063b2c701b6
 
 State file changes (state/vpnform.state.yaml):
 
@@ -701,7 +701,7 @@ vpnform will perform the following actions:
     }
 
 Plan: 0 to add, 0 to change, 0 to destroy, 0 to adopt, 1 to forget.
-Plan hash: c2138c66c42623c1832256f89669d9e7367c6e454614a911025220c3ee21bd8a
+Plan hash: 910f68ed1ba1946f4bd220dc62313a6f6425753460db6f20b3628063b2c701b6
 
 State file changes (state/vpnform.state.yaml):
 
@@ -830,7 +830,7 @@ vpnform will perform the following actions:
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 
 Plan: 0 to add, 0 to change, 2 to destroy, 0 to adopt, 0 to forget.
-Plan hash: b2ba3d5fd2014b102bf000f70ae64f05015763e61274c3fce4ef6f3de7d9a024
+Plan hash: f0b0493dd2f59ff30645334e3436896c1a0b8beed2a38fc71f6a0e60366d6dc4
 
 State file changes (state/vpnform.state.yaml):
 
@@ -930,7 +930,7 @@ vpnform will perform the following actions:
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 
 Plan: 0 to add, 0 to change, 2 to destroy, 0 to adopt, 0 to forget.
-Plan hash: b2ba3d5fd2014b102bf000f70ae64f05015763e61274c3fce4ef6f3de7d9a024
+Plan hash: f0b0493dd2f59ff30645334e3436896c1a0b8beed2a38fc71f6a0e60366d6dc4
 
 State file changes (state/vpnform.state.yaml):
 
@@ -1187,7 +1187,7 @@ vpnform will perform the following actions:
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 
 Plan: 0 to add, 0 to change, 4 to destroy, 0 to adopt, 0 to forget.
-Plan hash: 066232d42b01b4218f4d4c93ab905fbf385a1a2311783833e7de500ef9990bef
+Plan hash: e366ab45886777859ea4efe37ac8340f3101ec8ce75500c16d453c77d6ebaf76
 
 State file changes (state/vpnform.state.yaml):
 
@@ -1295,7 +1295,7 @@ vpnform will perform the following actions:
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 
 Plan: 0 to add, 0 to change, 4 to destroy, 0 to adopt, 0 to forget.
-Plan hash: 066232d42b01b4218f4d4c93ab905fbf385a1a2311783833e7de500ef9990bef
+Plan hash: e366ab45886777859ea4efe37ac8340f3101ec8ce75500c16d453c77d6ebaf76
 
 State file changes (state/vpnform.state.yaml):
 

@@ -112,7 +112,7 @@ vpnform will perform the following actions:
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 
 Plan: 1 to add, 0 to change, 0 to destroy, 0 to adopt, 0 to forget.
-Plan hash: 97549147c2dda9db1a90325561d5781864287c1bc8dc3addaab2c7089c0ed0a5
+Plan hash: a203cc5d9aa029d0de88e9049a4f13f32c6dfdce56e17b973f631c79c386d6a9
 
 State file changes (state/vpnform.state.yaml):
 
@@ -277,23 +277,28 @@ fn a_create_whose_answer_was_lost_is_one_server_recorded() {
     // After the plan, whose DryRun would take it.
     cloud.sandbox().inject(lost_after_effect(1));
     let saved: serde_json::Value = serde_json::from_str(&ws.read("plan.json")).unwrap();
-    let token = saved["actions"][0]["client_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     ws.vpnform(&[APPLY, &["plan.json"]].concat())
         .any_stderr()
         .stdout("\nApply complete! Resources: 1 added, 0 changed, 0 destroyed, 0 adopted, 0 forgotten.\n")
         .run();
+    // A plan made before any state existed is tokened for the lineage the apply's first
+    // write creates.
+    let token = vpnform::plan::client_token(
+        &read_state(&ws).lineage,
+        saved["plan_hash"].as_str().unwrap(),
+        "ipsec_server.office",
+        "create",
+    );
     assert_eq!(cloud.wire.sent("CreateIpsecServer").len(), 2);
     assert_one_create_recorded(&cloud, &ws, &token);
 }
 
 /// A create journaled by a run that never learnt its answer (every attempt lost after
-/// the effect) stays in `pending` without an id; the next apply finds the gateway's
-/// server with the values sent and records it, with no second create.
+/// the effect) stays in `pending` without an id; the next apply re-sends it with its
+/// token, and the cloud's answer (the first call's) is the server it records: no second
+/// server.
 #[test]
-fn a_pending_create_resolves_from_the_gateways_server_without_a_second_create() {
+fn a_pending_create_is_re_sent_with_its_token_and_makes_no_second_server() {
     let cloud = cloud();
     let ws = Workspace::new()
         .file("vpnform.yaml", CREATE)
@@ -319,13 +324,19 @@ fn a_pending_create_resolves_from_the_gateways_server_without_a_second_create() 
     assert!(state.resources.is_empty());
     let token = state.pending[0].client_token.clone();
 
-    // A fresh plan: its DryRun finds the gateway taken (by this very create), which the
-    // journal explains; apply then resolves the create from the cloud.
+    // A fresh plan shows the journaled create as resuming (not prechecked: its DryRun
+    // would find the gateway taken by this very create); apply re-sends it.
     let second = ws.run(APPLY);
     assert_eq!(second.code, 0, "{second:?}");
+    assert!(
+        second
+            .stdout
+            .contains("  # ipsec_server.office will be created (resuming an interrupted run)\n"),
+        "{second:?}"
+    );
     assert_one_create_recorded(&cloud, &ws, &token);
-    // Resolved by reading the cloud: no create was sent again.
-    assert_eq!(cloud.wire.sent("CreateIpsecServer").len(), 5);
+    // Re-sent once with the journal's token, answered without a second effect.
+    assert_eq!(cloud.wire.sent("CreateIpsecServer").len(), 6);
     assert_no_psk(
         &ws,
         &[&first.stdout, &first.stderr, &second.stdout, &second.stderr],
@@ -378,7 +389,7 @@ vpnform will perform the following actions:
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 
 Plan: 0 to add, 1 to change, 0 to destroy, 0 to adopt, 0 to forget.
-Plan hash: 9c68aad7428af0601a4619072586043a6582e0b0f406555a1bae18cb7ce66e9e
+Plan hash: 7cf81bf54ba13ea798ab9cd099aebaf5b227ce5006d4221a10ded00af7bd7113
 
 State file changes (state/vpnform.state.yaml):
 

@@ -245,7 +245,7 @@ vpnform will perform the following actions:
     precheck: skipped (--offline)
 
 Plan: 1 to add, 1 to change, 4 to destroy, 1 to adopt, 0 to forget.
-Plan hash: 9524fa25ac561b46879a9addbb6ba91a810c9e955ba96ef74d9cb9c58e63e4e2
+Plan hash: 057c867a0bbb84135e4db6196845fc3d23219d6b070b89c2f93df947c6511125
 
 State file changes (state/vpnform.state.yaml):
 
@@ -488,7 +488,7 @@ vpnform will perform the following actions:
     }
 
 Plan: 0 to add, 0 to change, 0 to destroy, 2 to adopt, 0 to forget.
-Plan hash: 70b0940bb4a05c5f083d5b242a7816b1a5ca9f157fe732ae808a87c1b428b32f
+Plan hash: fc241c5746f64b171629a2206b2401dd27de1379c430793f4e9418c00936c4c9
 
 State file changes (state/vpnform.state.yaml):
 
@@ -707,7 +707,7 @@ vpnform will perform the following actions:
     }
 
 Plan: 0 to add, 1 to change, 0 to destroy, 0 to adopt, 0 to forget.
-Plan hash: f7bdd074b82ce6a098ab863ee3ee3c499fce979924159e94368eb0b000ade632
+Plan hash: cd6467265a6e0a159295c166dfb7c12ddece4fb9ae2598301635d22440d27014
 
 State file changes (state/vpnform.state.yaml):
 
@@ -751,7 +751,7 @@ vpnform will perform the following actions:
     }
 
 Plan: 0 to add, 1 to change, 0 to destroy, 0 to adopt, 0 to forget.
-Plan hash: f7bdd074b82ce6a098ab863ee3ee3c499fce979924159e94368eb0b000ade632
+Plan hash: cd6467265a6e0a159295c166dfb7c12ddece4fb9ae2598301635d22440d27014
 
 State file changes (state/vpnform.state.yaml):
 
@@ -898,7 +898,7 @@ vpnform will perform the following actions:
     precheck: skipped (--offline)
 
 Plan: 2 to add, 0 to change, 0 to destroy, 0 to adopt, 0 to forget.
-Plan hash: b56a4751e2a0d2540f28ffad01c80529dbc56bfda28d9da06fd7dc733c41de64
+Plan hash: 25a6e2aeaa02f24a8f2864175d79e307706500ea8678133a39b82a0f2f8d0ecb
 
 State file changes (state/vpnform.state.yaml):
 

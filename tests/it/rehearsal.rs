@@ -169,7 +169,7 @@ vpnform will perform the following actions:
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 
 Plan: 1 to add, 1 to change, 4 to destroy, 1 to adopt, 0 to forget.
-Plan hash: 9524fa25ac561b46879a9addbb6ba91a810c9e955ba96ef74d9cb9c58e63e4e2
+Plan hash: 057c867a0bbb84135e4db6196845fc3d23219d6b070b89c2f93df947c6511125
 
 State file changes (state/vpnform.state.yaml):
 

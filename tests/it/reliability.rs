@@ -1917,12 +1917,17 @@ fn gone_since_refresh_server(listed: &[usize]) -> String {
 fn regression_killed_apply_rerun_refused_by_not_found_precheck_of_its_own_pending_delete() {
     let ws = Workspace::new();
     SMALL.write(&ws);
+    let lineage = vpnform::state::read(&ws.path().join("state"))
+        .unwrap()
+        .unwrap()
+        .lineage;
+    let token = vpnform::plan::client_token(&lineage, "00", "ipsec_server.s0", "delete");
     let state = ws.read(STATE).replace(
         "pending: []\n",
         &format!(
             "pending:\n- address: ipsec_server.s0\n  action: delete\n  id: {}\n  region: {REGION}\n  \
-             vpn_gateway: {}\n  client_token: vpnform-0123456789abcdef0123456789abcdef\n  \
-             plan_hash: 00\n  started_at: 2026-01-01T00:00:00Z\n",
+             vpn_gateway: {}\n  client_token: {token}\n  \
+             plan_hash: '00'\n  started_at: 2026-01-01T00:00:00Z\n",
             server_id(0),
             gateway_id(0)
         ),
@@ -2049,6 +2054,30 @@ ipsec_server.s3: failed: InvalidIpsecServerId.NotFound: The specified IpsecServe
         .run();
 }
 
+/// Journals, in the workspace's state, an interrupted update of server `i` that sent
+/// `field: value`, as vpnform writes one (its token is this state's for plan `00`).
+fn journal_update(ws: &Workspace, i: usize, field: &str, value: &str) {
+    let text = ws.read(STATE);
+    let lineage = vpnform::state::read(&ws.path().join("state"))
+        .unwrap()
+        .unwrap()
+        .lineage;
+    let address = format!("ipsec_server.s{i}");
+    let token = vpnform::plan::client_token(&lineage, "00", &address, "update");
+    let state = text.replace(
+        "pending: []\n",
+        &format!(
+            "pending:\n- address: {address}\n  action: update\n  id: {}\n  region: {REGION}\n  \
+             vpn_gateway: {}\n  client_token: {token}\n  plan_hash: '00'\n  \
+             started_at: 2026-01-01T00:00:00Z\n  sent:\n    values:\n      {field}: {value}\n",
+            server_id(i),
+            gateway_id(i)
+        ),
+    );
+    assert_ne!(state, text, "the state has an empty journal to fill");
+    ws.write(STATE, &state);
+}
+
 /// Found by the crash suite (creates and updates): apply killed after an update took
 /// effect; the re-run's plan found the cloud already holding the desired value, made no
 /// update, and dropped the journaled one as done without recording what the cloud now
@@ -2077,16 +2106,7 @@ fn regression_journaled_update_whose_effect_holds_is_dropped_without_recording_t
         .get_mut(&s0)
         .unwrap()
         .insert("client_ip_pool".into(), new_pool.into());
-    let state = ws.read(STATE).replace(
-        "pending: []\n",
-        &format!(
-            "pending:\n- address: ipsec_server.s0\n  action: update\n  id: {s0}\n  region: {REGION}\n  \
-             vpn_gateway: {}\n  client_token: vpnform-0123456789abcdef0123456789abcdef\n  \
-             plan_hash: 00\n  started_at: 2026-01-01T00:00:00Z\n",
-            gateway_id(0)
-        ),
-    );
-    ws.write(STATE, &state);
+    journal_update(&ws, 0, "client_ip_pool", new_pool);
     let sandbox = SandboxProcess::serve(
         &ws,
         Some(&cloud.world(|_| None)),
@@ -2100,8 +2120,8 @@ fn regression_journaled_update_whose_effect_holds_is_dropped_without_recording_t
     );
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     check_invariants(&ws, &sandbox, &expected, "after the re-run");
-    // The journaled update needed no call: only s1's rename took effect.
-    expected.updates.remove(&s0);
+    // The journaled update is re-sent with its token (the sandbox never saw it: the
+    // pool was set in the world), and s1's rename runs beside it.
     check_converged(&ws, &sandbox, &expected, "after the re-run");
     let recorded = vpnform::state::read(&ws.path().join("state"))
         .unwrap()
@@ -2262,21 +2282,29 @@ fn regression_state_only_update_left_the_journaled_update_of_its_server_pending(
         "    name: s1-renamed\n    depends_on: [ipsec_server.s0]\n",
     );
     ws.write("vpnform.yaml", &desired);
-    let state = ws.read(STATE).replace(
-        "pending: []\n",
-        &format!(
-            "pending:\n- address: ipsec_server.s1\n  action: update\n  id: {s1}\n  region: {REGION}\n  \
-             vpn_gateway: {}\n  client_token: vpnform-0123456789abcdef0123456789abcdef\n  \
-             plan_hash: 00\n  started_at: 2026-01-01T00:00:00Z\n",
-            gateway_id(1)
-        ),
-    );
-    ws.write(STATE, &state);
+    journal_update(&ws, 1, "name", "s1-renamed");
     let sandbox = SandboxProcess::serve(
         &ws,
         Some(&cloud.world(|_| None)),
         &["--configure-time", "100ms"],
     );
+    let run = run_killed(
+        &ws,
+        &sandbox,
+        &["apply", "--auto-approve", "--poll-interval", "50ms"],
+        Kill::Never,
+    );
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    // The journaled rename is the address's one action this run: re-sent with its token.
+    assert!(
+        run.stdout
+            .contains("# ipsec_server.s1 will be updated in-place (resuming an interrupted run)"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("depends_on"), "{}", run.stdout);
+    check_invariants(&ws, &sandbox, &expected, "after the re-run");
+    // The next run records the new depends_on, and nothing is left pending.
     let run = run_killed(
         &ws,
         &sandbox,
@@ -2290,10 +2318,7 @@ fn regression_state_only_update_left_the_journaled_update_of_its_server_pending(
         "{}",
         run.stdout
     );
-    check_invariants(&ws, &sandbox, &expected, "after the re-run");
-    // s1's rename needed no call in this run.
-    expected.updates.remove(&s1);
-    check_converged(&ws, &sandbox, &expected, "after the re-run");
+    check_converged(&ws, &sandbox, &expected, "after the second run");
     let recorded = vpnform::state::read(&ws.path().join("state"))
         .unwrap()
         .unwrap();

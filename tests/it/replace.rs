@@ -95,7 +95,7 @@ vpnform will perform the following actions:
     precheck of the delete of iss-office: passed (DryRunOperation, RequestId [REQUEST_ID])
 
 Plan: 1 to add, 0 to change, 1 to destroy, 0 to adopt, 0 to forget.
-Plan hash: 855d8d4693bd24029c5539de82551d40ddd148cd092d02966c7700688b946440
+Plan hash: bdfc51bb9ef69955d41c72b3f9eb89e77dbdd5c5502b9ee1779611706f1c1a16
 
 State file changes (state/vpnform.state.yaml):
 
@@ -975,7 +975,7 @@ fn a_saved_replace_is_shown_and_an_edited_one_refused() {
     assert_eq!(
         out.stderr,
         "error: the saved plan edited.json has been tampered with: it records plan hash \
-         855d8d4693bd24029c5539de82551d40ddd148cd092d02966c7700688b946440, but its actions \
+         bdfc51bb9ef69955d41c72b3f9eb89e77dbdd5c5502b9ee1779611706f1c1a16, but its actions \
          hash to d46cbb8218691f217867039329ab0040baf78dadfcc0afb2e8e59ca31f3aff29; make a new \
          plan with `vpnform plan --out`\n"
     );

@@ -101,7 +101,7 @@ vpnform will perform the following actions:
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 
 Plan: 0 to add, 0 to change, 1 to destroy, 0 to adopt, 0 to forget.
-Plan hash: eb7a658009954b221942d3ccbee30633662138b8c03b6395447d3f3fe42d6c01
+Plan hash: 6f3263b33574196ae918d296c02177d3c013bea5c3beecdf17ed9618e4b45ed0
 
 State file changes (state/vpnform.state.yaml):
 

@@ -107,15 +107,17 @@ fn reseal(plan: &mut Value) {
         })
         .collect();
     let canonical = format!(
-        "{{\"lineage\":{},\"serial\":{},\"actions\":[{}]}}",
+        "{{\"lineage\":{},\"serial\":{},\"desired_path\":{},\"actions\":[{}]}}",
         s(&plan["lineage"]),
         s(&plan["serial"]),
+        s(&plan["desired_path"]),
         actions.join(",")
     );
     let hash = sha256_hex(&canonical);
+    let lineage = plan["lineage"].as_str().unwrap().to_owned();
     for action in plan["actions"].as_array_mut().unwrap() {
         let input = format!(
-            "{hash}:{}:{}",
+            "{lineage}:{hash}:{}:{}",
             action["address"].as_str().unwrap(),
             action["action"].as_str().unwrap()
         );

@@ -1,6 +1,7 @@
-//! The files vpnform owns on disk (the state, its backup, saved plans): bounded reads and
-//! careful writes. It sits under `state` and `plan`, which both read and write files a
-//! user (or a commit) can replace.
+//! The one bounded reader for every file vpnform reads (the desired file, the state and
+//! its backup, saved plans, pre-shared key files, sandbox world files) and careful writes
+//! of the files it owns. It sits under `config`, `state`, `plan` and `sandbox`, which all
+//! read files a user (or a commit) can replace.
 //!
 //! - Reading follows a symbolic link (a link to a state kept elsewhere is fine), but only
 //!   a regular file is read (a FIFO, a device such as `/dev/zero` or a directory is
@@ -48,6 +49,14 @@ pub(crate) const SAVED_PLAN: Kind = Kind {
     what: "saved plan",
     limit: 256 * 1024 * 1024,
     typical: "a plan of 100,000 actions takes about 60 to 150 MiB",
+};
+
+/// A sandbox world file (`sandbox serve --world`): a world as large as a state takes
+/// about as many bytes, so the state's limit.
+pub(crate) const WORLD: Kind = Kind {
+    what: "world file",
+    typical: "a world of 100,000 servers takes about 25 to 90 MiB",
+    ..STATE
 };
 
 /// Why a file could not be read or written.

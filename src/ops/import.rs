@@ -88,6 +88,13 @@ pub async fn run(
             );
         }
     }
+    if request.write && crate::config::is_stdin(&request.desired) {
+        anyhow::bail!(
+            "`import --write` appends to the desired file, and `--desired -` reads it from \
+             standard input, which cannot be written: name the file with `--desired FILE`, or \
+             run without --write and paste the printed entries"
+        );
+    }
     let state = {
         let _lock = crate::state::Lock::acquire_shared_with(
             &request.state_dir,

@@ -181,3 +181,203 @@ fn world_file_dev_zero_was_read_until_out_of_memory() {
         );
     }
 }
+
+// ---- secret sources confined ----
+
+/// What `plan` says first in a workspace without a state.
+const NO_STATE: &str = "No recorded state at state/vpnform.state.yaml: desired servers with an \
+                        id will be adopted, those without one created.\n";
+
+/// Four entries whose `psk` file is outside the desired file's directory tree, one way
+/// each: `..`, an absolute path, a linked directory, a linked file.
+fn escaping_sources() -> Workspace {
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            "\
+version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  a:
+    id: iss-a1
+    vpn_gateway: vpn-a1
+    psk: {file: ../outside.psk}
+  b:
+    id: iss-b1
+    vpn_gateway: vpn-b1
+    psk: {file: /etc/hostname}
+  c:
+    id: iss-c1
+    vpn_gateway: vpn-c1
+    psk: {file: secrets/linked/k.psk}
+  d:
+    id: iss-d1
+    vpn_gateway: vpn-d1
+    psk: {file: host.psk}
+  e:
+    id: iss-e1
+    vpn_gateway: vpn-e1
+    psk: {file: secrets/./k.psk}
+",
+        )
+        .file("secrets/k.psk", "inside-key\n")
+        .file("elsewhere/k.psk", "outside-key\n");
+    symlink("../elsewhere", ws.path().join("secrets/linked")).unwrap();
+    symlink("/etc/hostname", ws.path().join("host.psk")).unwrap();
+    ws
+}
+
+const ESCAPING_ERRORS: &str = "\
+error: vpnform.yaml:8:17: `psk` names file ../outside.psk, whose `..` climbs out of the desired file's directory
+  |
+8 |     psk: {file: ../outside.psk}
+  |                 ^^^^^^^^^^^^^^
+  = help: keep the key file in the desired file's directory tree and write its path relative to the desired file (e.g. `secrets/office.psk`), or in VPNFORM_SECRETS_DIR (a CI secret mount) and write its absolute path
+
+error: vpnform.yaml:12:17: `psk` names file /etc/hostname, an absolute path, and VPNFORM_SECRETS_DIR is not set
+   |
+12 |     psk: {file: /etc/hostname}
+   |                 ^^^^^^^^^^^^^
+   = help: keep the key file in the desired file's directory tree and write its path relative to the desired file (e.g. `secrets/office.psk`), or in VPNFORM_SECRETS_DIR (a CI secret mount) and write its absolute path
+
+error: vpnform.yaml:16:17: `psk` names file secrets/linked/k.psk, and secrets/linked on its way is a symbolic link
+   |
+16 |     psk: {file: secrets/linked/k.psk}
+   |                 ^^^^^^^^^^^^^^^^^^^^
+   = help: replace the link by the file or directory it points to: a link can lead the read of a key anywhere on the machine
+
+error: vpnform.yaml:20:17: `psk` names file host.psk, and host.psk on its way is a symbolic link
+   |
+20 |     psk: {file: host.psk}
+   |                 ^^^^^^^^
+   = help: replace the link by the file or directory it points to: a link can lead the read of a key anywhere on the machine
+
+error: vpnform.yaml has 4 errors
+";
+
+/// Regression (#20.5): a `psk: {file}` could name any file the user running vpnform may
+/// read (`../`, an absolute path, a link planted in a pull request), and the plan sent
+/// it to the cloud, which hands a PSK back in clear text to anyone who may List. Every
+/// command that resolves sources refuses them, before any value is read.
+#[test]
+fn psk_file_outside_the_desired_directory_was_sent_to_the_cloud() {
+    let ws = escaping_sources();
+    ws.vpnform(&["validate"]).code(1).stderr(ESCAPING_ERRORS).run();
+    for args in [&["plan", "--offline"][..], &["plan", "--sandbox"]] {
+        ws.vpnform(args)
+            .code(1)
+            .stderr(format!("{NO_STATE}{ESCAPING_ERRORS}"))
+            .run();
+    }
+}
+
+/// Regression (#20.5): `psk: {env: ALIBABA_CLOUD_ACCESS_KEY_SECRET}` (or a postgres
+/// password, or any `VPNFORM_*`) made vpnform's own credential the server's PSK, readable
+/// by anyone who may List.
+#[test]
+fn psk_env_naming_a_credential_variable_made_it_the_key() {
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            "\
+version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  a: {id: iss-a1, vpn_gateway: vpn-a1, psk: {env: ALIBABA_CLOUD_ACCESS_KEY_SECRET}}
+  b: {id: iss-b1, vpn_gateway: vpn-b1, psk: {env: ALICLOUD_SECRET_KEY}}
+  c: {id: iss-c1, vpn_gateway: vpn-c1, psk: {env: PGPASSWORD}}
+  d: {id: iss-d1, vpn_gateway: vpn-d1, psk: {env: VPNFORM_PG_URL}}
+  e: {id: iss-e1, vpn_gateway: vpn-e1, psk: {env: OFFICE_PSK}}
+",
+        )
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "canary-secret-7f3a")
+        .env("OFFICE_PSK", "office-key");
+    let one = |line: usize, name: &str| {
+        let column = 51;
+        format!(
+            "error: vpnform.yaml:{line}:{column}: `psk` names env {name}, one of vpnform's own \
+             credential variables (`ALIBABA_CLOUD_*`, `ALICLOUD_*`, `VPNFORM_*`, `PG*`)\n  |\n\
+             {line} | {}\n  | {}{}\n  = help: put the key in a variable of its own (e.g. \
+             `OFFICE_PSK`): the cloud hands a pre-shared key back in clear text to anyone who \
+             may List, so a credential must never become one\n\n",
+            ws.read("vpnform.yaml").lines().nth(line - 1).unwrap(),
+            " ".repeat(column - 1),
+            "^".repeat(name.len())
+        )
+    };
+    let expected = format!(
+        "{}{}{}{}error: vpnform.yaml has 4 errors\n",
+        one(5, "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        one(6, "ALICLOUD_SECRET_KEY"),
+        one(7, "PGPASSWORD"),
+        one(8, "VPNFORM_PG_URL"),
+    );
+    for (args, before) in [(&["validate"][..], ""), (&["plan", "--offline"], NO_STATE)] {
+        let out = ws
+            .vpnform(args)
+            .code(1)
+            .stderr(format!("{before}{expected}"))
+            .run();
+        assert!(!out.stderr.contains("canary-secret"));
+    }
+}
+
+/// An absolute `psk` file is read inside `VPNFORM_SECRETS_DIR` only: not outside it, not
+/// by climbing out of it, not through a link in it.
+#[test]
+fn psk_file_in_the_secrets_dir_is_read_and_nothing_beyond_it() {
+    let ws = Workspace::new()
+        .file("mnt/office.psk", "office-key\n")
+        .file("other/k.psk", "other-key\n");
+    let root = ws.path().to_str().unwrap().to_owned();
+    symlink("../other/k.psk", ws.path().join("mnt/linked.psk")).unwrap();
+    let desired = |file: &str| {
+        format!(
+            "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n  office: {{id: \
+             iss-a1, vpn_gateway: vpn-a1, psk: {{file: '{file}'}}}}\n"
+        )
+    };
+    ws.write("vpnform.yaml", &desired(&format!("{root}/mnt/office.psk")));
+    let secrets = format!("{root}/mnt");
+    ws.vpnform(&["validate"])
+        .env("VPNFORM_SECRETS_DIR", &secrets)
+        .stdout("Success! The configuration is valid.\n")
+        .run();
+    for (file, message, help) in [
+        (
+            format!("{root}/other/k.psk"),
+            "`psk` names file [WS]/other/k.psk, outside VPNFORM_SECRETS_DIR ([WS]/mnt)",
+            "move the key file into [WS]/mnt, or keep it in the desired file's directory tree \
+             and write its path relative to the desired file",
+        ),
+        (
+            format!("{root}/mnt/../other/k.psk"),
+            "`psk` names file [WS]/mnt/../other/k.psk, whose `..` climbs out of VPNFORM_SECRETS_DIR",
+            "keep the key file in the desired file's directory tree and write its path relative \
+             to the desired file (e.g. `secrets/office.psk`), or in VPNFORM_SECRETS_DIR (a CI \
+             secret mount) and write its absolute path",
+        ),
+        (
+            format!("{root}/mnt/linked.psk"),
+            "`psk` names file [WS]/mnt/linked.psk, and [WS]/mnt/linked.psk on its way is a \
+             symbolic link",
+            "replace the link by the file or directory it points to: a link can lead the read \
+             of a key anywhere on the machine",
+        ),
+    ] {
+        ws.write("vpnform.yaml", &desired(&file));
+        ws.vpnform(&["validate"])
+            .env("VPNFORM_SECRETS_DIR", &secrets)
+            .code(1)
+            .filter(r"\^+", "^^^")
+            .filter(r"(?m)^5 \| .*$", "5 | [LINE]")
+            .stderr(format!(
+                "error: vpnform.yaml:5:57: {message}\n  |\n5 | [LINE]\n  | {}^^^\n  = help: \
+                 {help}\n",
+                " ".repeat(56)
+            ))
+            .run();
+    }
+}

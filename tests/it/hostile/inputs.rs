@@ -381,3 +381,60 @@ fn psk_file_in_the_secrets_dir_is_read_and_nothing_beyond_it() {
             .run();
     }
 }
+
+// ---- the API client ----
+
+/// Regression (#20.6): the client followed a 3xx from the endpoint, sending the signed
+/// request (and any STS token) wherever the redirect pointed. A redirect is an error
+/// naming the endpoint, and its target hears nothing.
+#[test]
+fn a_redirect_from_the_endpoint_was_followed() {
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target_url = format!("http://{}/", target.local_addr().unwrap());
+    target.set_nonblocking(true).unwrap();
+    let redirector = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", redirector.local_addr().unwrap());
+    let answers = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = answers.clone();
+    std::thread::spawn(move || {
+        for stream in redirector.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => seen.extend_from_slice(&buf[..n]),
+                }
+            }
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = stream.write_all(
+                format!(
+                    "HTTP/1.1 302 Found\r\nLocation: {target_url}\r\nContent-Length: 0\r\n\
+                     Connection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    let ws = Workspace::new()
+        .file("vpnform.yaml", DESIRED)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIexample")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "example-secret");
+    let out = run_bounded(&ws, &["plan", "--endpoint", &url], None);
+    assert_err(
+        &out,
+        &format!(
+            "{NO_STATE}error: cannot refresh from the cloud: ListIpsecServers failed: \
+             vpnform.Redirected (HTTP 302): the endpoint {url} answered with a redirect; \
+             vpnform follows no redirect, since a \
+             request carries its signature: check that the endpoint is the VPC API \
+             (`--endpoint`, VPNFORM_ENDPOINT)\n"
+        ),
+    );
+    assert_eq!(answers.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(
+        matches!(target.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the redirect's target was connected to"
+    );
+}

@@ -438,3 +438,32 @@ fn a_redirect_from_the_endpoint_was_followed() {
         "the redirect's target was connected to"
     );
 }
+
+// ---- the smaller routes ----
+
+/// Regression (#20.8): `sandbox serve --listen 0.0.0.0:0` served the emulator, which
+/// takes the key pair it prints, on every interface.
+#[test]
+fn sandbox_listened_beyond_loopback() {
+    let ws = Workspace::new();
+    for (listen, shown) in [
+        ("0.0.0.0:0", "0.0.0.0:0"),
+        ("[::]:8765", "[::]:8765"),
+        ("192.0.2.1:0", "192.0.2.1:0"),
+    ] {
+        assert_err(
+            &run_bounded(&ws, &["sandbox", "serve", "--listen", listen], None),
+            &format!(
+                "error: --listen {shown}: not a loopback address; the sandbox serves plain http \
+                 and takes the key pair it prints, so it listens on this machine only: use \
+                 `127.0.0.1:{port}` or `[::1]:{port}`\n",
+                port = shown.rsplit(':').next().unwrap()
+            ),
+        );
+    }
+    assert_err(
+        &run_bounded(&ws, &["sandbox", "serve", "--listen", "example.com:80"], None),
+        "error: --listen example.com:80: not an address and port; write a loopback one, e.g. \
+         `127.0.0.1:8765`, `[::1]:8765` or `127.0.0.1:0` (any free port)\n",
+    );
+}

@@ -467,3 +467,43 @@ fn sandbox_listened_beyond_loopback() {
          `127.0.0.1:8765`, `[::1]:8765` or `127.0.0.1:0` (any free port)\n",
     );
 }
+
+/// Regression (#20.8): a `state` directory committed as a link (`state -> /elsewhere`)
+/// made every write (state, lock, backup) land wherever it pointed.
+#[test]
+fn a_state_directory_that_is_a_link_took_the_writes_elsewhere() {
+    let ws = Workspace::new()
+        .file("vpnform.yaml", DESIRED)
+        .file("elsewhere/keep", "");
+    symlink("elsewhere", ws.path().join("state")).unwrap();
+    let message = "error: refusing to use the state directory state: state on its path is a \
+                   symbolic link (to elsewhere). vpnform never reads or writes through a linked \
+                   directory in the working tree: a link committed to a checkout could send the \
+                   state, its lock and its backup anywhere. Replace the link by the directory it \
+                   points to, or name the real directory (`--state DIR`).\n";
+    for args in [
+        &["apply", "--auto-approve", "--sandbox"][..],
+        &["plan", "--offline"],
+        &["state", "list"],
+        &["validate"],
+    ] {
+        ws.vpnform(args).code(1).stderr(message).run();
+    }
+    // A link further up a relative path is refused too.
+    std::fs::create_dir_all(ws.path().join("elsewhere/inner")).unwrap();
+    symlink("elsewhere", ws.path().join("up")).unwrap();
+    ws.vpnform(&["apply", "--auto-approve", "--sandbox", "--state", "up/inner"])
+        .code(1)
+        .stderr(
+            message
+                .replace("directory state: state on", "directory up/inner: up on")
+                .as_str(),
+        )
+        .run();
+    let mut left: Vec<String> = std::fs::read_dir(ws.path().join("elsewhere"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["inner", "keep"], "nothing was written through the link");
+}

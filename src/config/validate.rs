@@ -463,7 +463,8 @@ impl<'t> Checker<'t> {
             return None;
         };
         let name = self.string(schema, "backend.postgres.schema", HELP)?;
-        if !crate::state::postgres::valid_schema(&name) {
+        use crate::state::postgres::{ReservedSchema, reserved_schema, schema_syntax};
+        if !schema_syntax(&name) {
             self.error(
                 schema,
                 format!("`{}` is not a schema name vpnform accepts", shown(&name)),
@@ -471,7 +472,26 @@ impl<'t> Checker<'t> {
             );
             return None;
         }
-        Some(name)
+        const OWN: &str = "name a schema of vpnform's own, e.g. `vpnform_prod`";
+        match reserved_schema(&name) {
+            None => Some(name),
+            Some(ReservedSchema::System) => {
+                self.error(
+                    schema,
+                    format!("`{name}` is a schema PostgreSQL keeps for itself (`public`, `information_schema`, `pg_*`)"),
+                    &[&format!("{OWN}: vpnform creates its tables in the schema, and never among another's")],
+                );
+                None
+            }
+            Some(ReservedSchema::KeyWord) => {
+                self.error(
+                    schema,
+                    format!("`{name}` is a PostgreSQL reserved key word, not a schema name"),
+                    &[&format!("{OWN} (PostgreSQL's documentation lists the reserved key words in its appendix \"SQL Key Words\")")],
+                );
+                None
+            }
+        }
     }
 
     fn version(&mut self, node: &Node) {

@@ -507,3 +507,48 @@ fn a_state_directory_that_is_a_link_took_the_writes_elsewhere() {
     left.sort();
     assert_eq!(left, ["inner", "keep"], "nothing was written through the link");
 }
+
+/// Regression (#20.8): `schema: public` (or `pg_catalog`, `information_schema`, a
+/// reserved key word) was accepted, and vpnform's tables went among PostgreSQL's or
+/// another application's. `validate` refuses it before any connection.
+#[test]
+fn postgres_schema_public_was_accepted() {
+    let ws = Workspace::new()
+        // Were a connection tried, it would say so: nothing listens on port 1.
+        .env("PGHOST", "127.0.0.1")
+        .env("PGPORT", "1");
+    let system = "is a schema PostgreSQL keeps for itself (`public`, `information_schema`, \
+                  `pg_*`)\n  |\n3 |   postgres: { schema: NAME }\n  |                       \
+                  CARETS\n  = help: name a schema of vpnform's own, e.g. `vpnform_prod`: vpnform \
+                  creates its tables in the schema, and never among another's\n";
+    let key_word = "is a PostgreSQL reserved key word, not a schema name\n  |\n3 |   postgres: \
+                    { schema: NAME }\n  |                       CARETS\n  = help: name a schema \
+                    of vpnform's own, e.g. `vpnform_prod` (PostgreSQL's documentation lists the \
+                    reserved key words in its appendix \"SQL Key Words\")\n";
+    for (name, message) in [
+        ("public", system),
+        ("information_schema", system),
+        ("pg_catalog", system),
+        ("pg_temp_1", system),
+        ("select", key_word),
+        ("user", key_word),
+        ("authorization", key_word),
+    ] {
+        ws.write(
+            "vpnform.yaml",
+            &format!(
+                "version: 1\nbackend:\n  postgres: {{ schema: {name} }}\nipsec_servers:\n  \
+                 office: {{id: iss-a1, vpn_gateway: vpn-a1, region: cn-hangzhou}}\n"
+            ),
+        );
+        ws.vpnform(&["validate"])
+            .code(1)
+            .stderr(format!(
+                "error: vpnform.yaml:3:23: `{name}` {}",
+                message
+                    .replace("NAME", name)
+                    .replace("CARETS", &"^".repeat(name.len()))
+            ))
+            .run();
+    }
+}

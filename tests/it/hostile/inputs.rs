@@ -552,3 +552,32 @@ fn postgres_schema_public_was_accepted() {
             .run();
     }
 }
+
+/// Regression (#20.8): `serial: "12"` and `serial: 0x10` were read as the numbers 12 and
+/// 16, so a hand edit could make a stale saved plan look current. The serial is read
+/// only as vpnform writes it, decimal digits.
+#[test]
+fn a_quoted_or_hexadecimal_serial_was_read_as_a_number() {
+    let ws = Workspace::new().file("vpnform.yaml", DESIRED);
+    for written in ["\"12\"", "0x10", "'12'", "+12", "1_2"] {
+        ws.write(
+            "state/vpnform.state.yaml",
+            &format!(
+                "version: 1\nlineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a\nserial: \
+                 {written}\nresources: {{}}\npending: []\n"
+            ),
+        );
+        let message = format!(
+            "error: state/vpnform.state.yaml:3:9: `serial: {written}` is not written as an \
+             integer: vpnform writes the serial in decimal digits (`serial: 12`), and a serial \
+             tells a stale plan from a current one, so it is read only as written\n  |\n3 | \
+             serial: {written}\n  |         ^\nvpnform left the file untouched and will not \
+             overwrite it. Restore a good copy from version control (`git log -p -- \
+             state/vpnform.state.yaml`) or from state/vpnform.state.yaml.backup (written by \
+             `vpnform state rm`), then run the command again.\n"
+        );
+        for args in [&["plan", "--offline"][..], &["state", "list"], &["validate"]] {
+            ws.vpnform(args).code(1).stderr(message.as_str()).run();
+        }
+    }
+}

@@ -80,6 +80,7 @@ pub async fn run(
              records. Point --endpoint at a `vpnform sandbox serve` to try it against an emulator"
         );
     }
+    request.cloud.check_endpoint()?;
     for gateway in &request.gateways {
         if !crate::id::is_id(gateway, crate::id::VPN_GATEWAY) {
             anyhow::bail!(

@@ -581,3 +581,33 @@ fn a_quoted_or_hexadecimal_serial_was_read_as_a_number() {
         }
     }
 }
+
+/// Regression (#20.8): a bad `--endpoint` (plain http to another machine) was found only
+/// when the client was built, after the credentials and every pre-shared key had been
+/// read. It is now the first thing an online command checks.
+#[test]
+fn a_bad_endpoint_was_checked_after_the_secrets_were_read() {
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            "version: 1\nipsec_servers:\n  office: {id: iss-a1, vpn_gateway: vpn-a1, region: \
+             cn-hangzhou, psk: {file: office.psk}}\n",
+        )
+        // Were either read, it would be refused: a FIFO key file, a broken profile.
+        .file("home/.aliyun/config.json", "{not json");
+    mkfifo(&ws.path().join("office.psk"));
+    let message = "error: --endpoint `http://10.0.0.1:8080` uses plain http to a host that is \
+                   not this machine; use https:// (http:// is accepted only for 127.0.0.0/8, \
+                   ::1 and localhost)\n";
+    for args in [
+        &["plan"][..],
+        &["apply", "--auto-approve"],
+        &["import"],
+        &["plan", "--refresh-only"],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--endpoint", "http://10.0.0.1:8080"]);
+        assert_err(&run_bounded(&ws, &args, None), message);
+    }
+    assert!(!ws.exists("state"), "nothing was locked or written");
+}

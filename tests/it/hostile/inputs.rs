@@ -611,3 +611,69 @@ fn a_bad_endpoint_was_checked_after_the_secrets_were_read() {
     }
     assert!(!ws.exists("state"), "nothing was locked or written");
 }
+
+/// Regression (#20.8): an address's name had no length limit: a 100,000-character entry
+/// name (in the desired file, the state, `state mv`, `--target`) went into every plan
+/// line, the state and the hash. A name has at most 255 characters, everywhere.
+#[test]
+fn an_address_name_of_any_length_was_accepted() {
+    let long = "a".repeat(256);
+    let longest = "b".repeat(255);
+    // Quoted as every long value is: its first 60 characters.
+    let shown = format!("{}… (209 more characters)", "a".repeat(47));
+    let state = |name: &str| {
+        format!(
+            "version: 1\nlineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a\nserial: 1\nresources:\n  \
+             ipsec_server.{name}:\n    id: iss-a1\n    region: cn-hangzhou\n    vpn_gateway: \
+             vpn-a1\npending: []\n"
+        )
+    };
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &format!(
+                "version: 1\nipsec_servers:\n  {long}: {{id: iss-a1, vpn_gateway: vpn-a1, region: \
+                 cn-hangzhou}}\n"
+            ),
+        )
+        .file("state/vpnform.state.yaml", &state("x"));
+    let out = ws.run(&["validate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error: vpnform.yaml:3:3: the name `{}… (196 more characters)` of an entry of \
+             `ipsec_servers` has 256 characters, and a name has at most 255\n",
+            "a".repeat(60)
+        )),
+        "{}",
+        out.stderr
+    );
+    ws.write(
+        "vpnform.yaml",
+        &format!(
+            "version: 1\nipsec_servers:\n  {longest}: {{id: iss-a1, vpn_gateway: vpn-a1, region: \
+             cn-hangzhou}}\n"
+        ),
+    );
+    ws.vpnform(&["validate"])
+        .stdout("Success! The configuration is valid.\n")
+        .run();
+    let address_error = format!(
+        "`ipsec_server.{shown}` is not a resource address: its name has 256 characters, and a \
+         name has at most 255"
+    );
+    let target = format!("ipsec_server.{long}");
+    let out = ws.run(&["plan", "--offline", "--target", &target]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains(&address_error), "{}", out.stderr);
+    let out = ws.run(&["state", "mv", "ipsec_server.x", &target]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, format!("error: {address_error}. Nothing was changed.\n").as_str()),
+        "{out:?}"
+    );
+    ws.write("state/vpnform.state.yaml", &state(&long));
+    let out = ws.run(&["state", "list"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("its name has 256 characters, and a name has at most 255"), "{}", out.stderr);
+}

@@ -30,7 +30,10 @@ pub enum PskError {
     )]
     EnvMissing { address: Address, name: String },
     #[error("{address}: {error}\n  = help: {}", error.help())]
-    Confined { address: Address, error: SourceError },
+    Confined {
+        address: Address,
+        error: SourceError,
+    },
     #[error(
         "{address}: the pre-shared key in env {name} is not UTF-8 text\n  = help: set {name} to the key as text"
     )]
@@ -79,7 +82,8 @@ pub enum PskError {
 /// vpnform's own credential variables, which no `psk: {env}` may name: a key read from
 /// one would be vpnform's credential, sent to the cloud, which hands a PSK back in clear
 /// text to anyone who may List.
-pub(crate) const OWN_VARIABLE_PREFIXES: [&str; 4] = ["ALIBABA_CLOUD_", "ALICLOUD_", "VPNFORM_", "PG"];
+pub(crate) const OWN_VARIABLE_PREFIXES: [&str; 4] =
+    ["ALIBABA_CLOUD_", "ALICLOUD_", "VPNFORM_", "PG"];
 
 /// The directory an absolute `psk: {file}` must be inside (a CI secret mount).
 pub(crate) const SECRETS_DIR_VARIABLE: &str = "VPNFORM_SECRETS_DIR";
@@ -98,12 +102,18 @@ pub enum SourceError {
         "`psk` names file {written}, outside {SECRETS_DIR_VARIABLE} ({})",
         secrets_dir.display()
     )]
-    OutsideSecretsDir { written: String, secrets_dir: PathBuf },
+    OutsideSecretsDir {
+        written: String,
+        secrets_dir: PathBuf,
+    },
     #[error(
         "`psk` names file {written}, an absolute path, and {SECRETS_DIR_VARIABLE} ({}) is not an absolute path",
         secrets_dir.display()
     )]
-    SecretsDirRelative { written: String, secrets_dir: PathBuf },
+    SecretsDirRelative {
+        written: String,
+        secrets_dir: PathBuf,
+    },
     #[error("`psk` names file {written}, whose `..` climbs out of {}", within.describe())]
     ClimbsOut { written: String, within: Within },
     #[error(
@@ -252,9 +262,9 @@ fn walk(written: &str, base: &Path, relative: &Path, within: Within) -> Result<(
         return Err(not_regular("a directory"));
     }
     match std::fs::symlink_metadata(&current) {
-        Ok(metadata) if !metadata.is_file() => Err(not_regular(crate::files::describe(
-            &metadata.file_type(),
-        ))),
+        Ok(metadata) if !metadata.is_file() => {
+            Err(not_regular(crate::files::describe(&metadata.file_type())))
+        }
         _ => Ok(()),
     }
 }
@@ -492,18 +502,34 @@ mod tests {
             check("secrets/../../x", None),
             Err("`psk` names file secrets/../../x, whose `..` climbs out of the desired file's directory".into())
         );
-        assert!(check("up/repo/secrets/k.psk", None).unwrap_err().contains("is a symbolic link"));
+        assert!(
+            check("up/repo/secrets/k.psk", None)
+                .unwrap_err()
+                .contains("is a symbolic link")
+        );
         let mnt = dir.path().join("mnt");
         let beside = format!("{}2/k.psk", mnt.display());
-        assert!(check(&beside, Some(&mnt)).unwrap_err().contains(", outside VPNFORM_SECRETS_DIR ("));
+        assert!(
+            check(&beside, Some(&mnt))
+                .unwrap_err()
+                .contains(", outside VPNFORM_SECRETS_DIR (")
+        );
         assert_eq!(
             check("/k.psk", Some(Path::new("mnt"))),
             Err("`psk` names file /k.psk, an absolute path, and VPNFORM_SECRETS_DIR (mnt) is not an absolute path".into())
         );
         for name in ["OFFICE_PSK", "PSK_PG", "ALIBABA_PSK"] {
-            assert_eq!(check_source_in(&PskSource::Env(name.into()), &base, None), Ok(()));
+            assert_eq!(
+                check_source_in(&PskSource::Env(name.into()), &base, None),
+                Ok(())
+            );
         }
-        for name in ["ALIBABA_CLOUD_X", "alicloud_access_key", "VPNFORM_ENDPOINT", "PGHOST"] {
+        for name in [
+            "ALIBABA_CLOUD_X",
+            "alicloud_access_key",
+            "VPNFORM_ENDPOINT",
+            "PGHOST",
+        ] {
             assert!(check_source_in(&PskSource::Env(name.into()), &base, None).is_err());
         }
     }

@@ -799,7 +799,9 @@ impl<'t> Checker<'t> {
                 Ok(address) => addresses.push((address, item)),
                 Err(e) => {
                     let help = if let Some(chars) = e.too_long() {
-                        format!("its name has {chars} characters, and a name has at most {MAX_NAME_CHARS}")
+                        format!(
+                            "its name has {chars} characters, and a name has at most {MAX_NAME_CHARS}"
+                        )
                     } else if is_name(&text) {
                         format!("write `{IPSEC_SERVER}.{}`", shown(&text))
                     } else {

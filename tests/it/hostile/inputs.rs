@@ -128,7 +128,11 @@ fn desired_file_that_is_a_device_is_refused_unread() {
 #[test]
 fn desired_from_stdin_was_a_file_named_dash() {
     let ws = Workspace::new();
-    let out = run_bounded(&ws, &["validate", "--desired", "-"], Some(DESIRED.as_bytes()));
+    let out = run_bounded(
+        &ws,
+        &["validate", "--desired", "-"],
+        Some(DESIRED.as_bytes()),
+    );
     assert_eq!(
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
         (0, "Success! The configuration is valid.\n", ""),
@@ -140,7 +144,11 @@ fn desired_from_stdin_was_a_file_named_dash() {
         Some(DESIRED.as_bytes()),
     );
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("> resource \"ipsec_server\" \"office\""), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("> resource \"ipsec_server\" \"office\""),
+        "{out:?}"
+    );
     let mut big = DESIRED.as_bytes().to_vec();
     big.resize(64 * 1024 * 1024 + 1, b'#');
     assert_err(
@@ -170,7 +178,14 @@ fn world_file_dev_zero_was_read_until_out_of_memory() {
         assert_err(
             &run_bounded(
                 &ws,
-                &["sandbox", "serve", "--listen", "127.0.0.1:0", "--world", file],
+                &[
+                    "sandbox",
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--world",
+                    file,
+                ],
                 None,
             ),
             &format!(
@@ -263,7 +278,10 @@ error: vpnform.yaml has 4 errors
 #[test]
 fn psk_file_outside_the_desired_directory_was_sent_to_the_cloud() {
     let ws = escaping_sources();
-    ws.vpnform(&["validate"]).code(1).stderr(ESCAPING_ERRORS).run();
+    ws.vpnform(&["validate"])
+        .code(1)
+        .stderr(ESCAPING_ERRORS)
+        .run();
     for args in [&["plan", "--offline"][..], &["plan", "--sandbox"]] {
         ws.vpnform(args)
             .code(1)
@@ -462,7 +480,11 @@ fn sandbox_listened_beyond_loopback() {
         );
     }
     assert_err(
-        &run_bounded(&ws, &["sandbox", "serve", "--listen", "example.com:80"], None),
+        &run_bounded(
+            &ws,
+            &["sandbox", "serve", "--listen", "example.com:80"],
+            None,
+        ),
         "error: --listen example.com:80: not an address and port; write a loopback one, e.g. \
          `127.0.0.1:8765`, `[::1]:8765` or `127.0.0.1:0` (any free port)\n",
     );
@@ -492,20 +514,30 @@ fn a_state_directory_that_is_a_link_took_the_writes_elsewhere() {
     // A link further up a relative path is refused too.
     std::fs::create_dir_all(ws.path().join("elsewhere/inner")).unwrap();
     symlink("elsewhere", ws.path().join("up")).unwrap();
-    ws.vpnform(&["apply", "--auto-approve", "--sandbox", "--state", "up/inner"])
-        .code(1)
-        .stderr(
-            message
-                .replace("directory state: state on", "directory up/inner: up on")
-                .as_str(),
-        )
-        .run();
+    ws.vpnform(&[
+        "apply",
+        "--auto-approve",
+        "--sandbox",
+        "--state",
+        "up/inner",
+    ])
+    .code(1)
+    .stderr(
+        message
+            .replace("directory state: state on", "directory up/inner: up on")
+            .as_str(),
+    )
+    .run();
     let mut left: Vec<String> = std::fs::read_dir(ws.path().join("elsewhere"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     left.sort();
-    assert_eq!(left, ["inner", "keep"], "nothing was written through the link");
+    assert_eq!(
+        left,
+        ["inner", "keep"],
+        "nothing was written through the link"
+    );
 }
 
 /// Regression (#20.8): `schema: public` (or `pg_catalog`, `information_schema`, a
@@ -576,7 +608,11 @@ fn a_quoted_or_hexadecimal_serial_was_read_as_a_number() {
              state/vpnform.state.yaml`) or from state/vpnform.state.yaml.backup (written by \
              `vpnform state rm`), then run the command again.\n"
         );
-        for args in [&["plan", "--offline"][..], &["state", "list"], &["validate"]] {
+        for args in [
+            &["plan", "--offline"][..],
+            &["state", "list"],
+            &["validate"],
+        ] {
             ws.vpnform(args).code(1).stderr(message.as_str()).run();
         }
     }
@@ -669,11 +705,19 @@ fn an_address_name_of_any_length_was_accepted() {
     let out = ws.run(&["state", "mv", "ipsec_server.x", &target]);
     assert_eq!(
         (out.code, out.stderr.as_str()),
-        (1, format!("error: {address_error}. Nothing was changed.\n").as_str()),
+        (
+            1,
+            format!("error: {address_error}. Nothing was changed.\n").as_str()
+        ),
         "{out:?}"
     );
     ws.write("state/vpnform.state.yaml", &state(&long));
     let out = ws.run(&["state", "list"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("its name has 256 characters, and a name has at most 255"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("its name has 256 characters, and a name has at most 255"),
+        "{}",
+        out.stderr
+    );
 }

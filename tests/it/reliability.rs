@@ -90,7 +90,7 @@ struct Scenario {
 }
 
 /// The environment variable the created entries' keys come from.
-const PSK_ENV: &str = "VPNFORM_SUITE_PSK";
+const PSK_ENV: &str = "SUITE_PSK";
 
 const SMALL: Scenario = Scenario {
     servers: 6,
@@ -1603,7 +1603,7 @@ fn secrecy_canaries_appear_in_no_output_and_no_file() {
             vec!["plan", "-v"],
             CANARY_SECRET,
             Some(0),
-            "psk            = (sensitive, from env VPNFORM_SUITE_PSK)",
+            "psk            = (sensitive, from env SUITE_PSK)",
         ),
         (vec!["plan", "-vv", "--json"], CANARY_SECRET, Some(0), ""),
         (

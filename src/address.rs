@@ -45,8 +45,18 @@ pub struct Address {
     text: String,
 }
 
-/// Terraform-like names: a letter or `_`, then letters, digits, `_` and `-`.
+/// The longest name an address may have: every address is printed in plans, written
+/// in the state and hashed, and a name no one types is a forged input.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// Terraform-like names: a letter or `_`, then letters, digits, `_` and `-`; at most
+/// [`MAX_NAME_CHARS`] of them.
 pub(crate) fn is_name(name: &str) -> bool {
+    name.len() <= MAX_NAME_CHARS && has_name_grammar(name)
+}
+
+/// The grammar of a name, whatever its length.
+pub(crate) fn has_name_grammar(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -77,13 +87,41 @@ pub fn name_for_server(name: &str, id: &str) -> String {
 }
 
 /// Text that is not `KIND.NAME`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{text}` is not a resource address: write ipsec_server.NAME (NAME of letters, digits, `_`, `-`)"
-)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressError {
     pub(crate) text: String,
 }
+
+impl AddressError {
+    /// The name's length, when the text is an address but for a name over the limit.
+    pub(crate) fn too_long(&self) -> Option<usize> {
+        let (kind, name) = self.text.split_once('.')?;
+        (Kind::ALL.iter().any(|k| k.as_str() == kind)
+            && name.len() > MAX_NAME_CHARS
+            && has_name_grammar(name))
+        .then_some(name.len())
+    }
+}
+
+impl fmt::Display for AddressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = crate::yaml::shown(&self.text);
+        match self.too_long() {
+            Some(chars) => write!(
+                f,
+                "`{text}` is not a resource address: its name has {chars} characters, and a \
+                 name has at most {MAX_NAME_CHARS}"
+            ),
+            None => write!(
+                f,
+                "`{text}` is not a resource address: write ipsec_server.NAME (NAME of letters, \
+                 digits, `_`, `-`)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AddressError {}
 
 impl Address {
     /// The address of the entry `name` of `kind`; `None` when `name` is not a valid name.

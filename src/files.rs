@@ -1,6 +1,7 @@
-//! The files vpnform owns on disk (the state, its backup, saved plans): bounded reads and
-//! careful writes. It sits under `state` and `plan`, which both read and write files a
-//! user (or a commit) can replace.
+//! The one bounded reader for every file vpnform reads (the desired file, the state and
+//! its backup, saved plans, pre-shared key files, sandbox world files) and careful writes
+//! of the files it owns. It sits under `config`, `state`, `plan` and `sandbox`, which all
+//! read files a user (or a commit) can replace.
 //!
 //! - Reading follows a symbolic link (a link to a state kept elsewhere is fine), but only
 //!   a regular file is read (a FIFO, a device such as `/dev/zero` or a directory is
@@ -48,6 +49,14 @@ pub(crate) const SAVED_PLAN: Kind = Kind {
     what: "saved plan",
     limit: 256 * 1024 * 1024,
     typical: "a plan of 100,000 actions takes about 60 to 150 MiB",
+};
+
+/// A sandbox world file (`sandbox serve --world`): a world as large as a state takes
+/// about as many bytes, so the state's limit.
+pub(crate) const WORLD: Kind = Kind {
+    what: "world file",
+    typical: "a world of 100,000 servers takes about 25 to 90 MiB",
+    ..STATE
 };
 
 /// Why a file could not be read or written.
@@ -118,6 +127,22 @@ pub enum FileError {
         what: &'static str,
         path: PathBuf,
         kind: &'static str,
+    },
+
+    #[error(
+        "refusing to use the {what} {}: {} on its path is a symbolic link{}. vpnform never reads or \
+         writes through a linked directory in the working tree: a link committed to a checkout \
+         could send the state, its lock and its backup anywhere. Replace the link by the \
+         directory it points to, or name the real directory (`--state DIR`).",
+        dir.display(),
+        link.display(),
+        target.as_ref().map(|t| format!(" (to {})", t.display())).unwrap_or_default()
+    )]
+    LinkedDir {
+        what: &'static str,
+        dir: PathBuf,
+        link: PathBuf,
+        target: Option<PathBuf>,
     },
 }
 
@@ -226,6 +251,36 @@ pub(crate) fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, FileError> {
         return Err(too_large(path, kind));
     }
     Ok(bytes)
+}
+
+/// Checks that no directory on `dir`'s way is a symbolic link: every component of a
+/// relative path (the working tree, where a checkout can plant one), the last one of an
+/// absolute path (the directory itself; the rest was typed by the operator). What does
+/// not exist yet is no link.
+pub(crate) fn check_dir_path(dir: &Path, what: &'static str) -> Result<(), FileError> {
+    use std::path::Component;
+    let components: Vec<Component<'_>> = dir.components().collect();
+    let mut current = PathBuf::new();
+    for (i, component) in components.iter().enumerate() {
+        current.push(component);
+        let checked = dir.is_relative() || i + 1 == components.len();
+        if !checked || !matches!(component, Component::Normal(_)) {
+            continue;
+        }
+        match std::fs::symlink_metadata(&current) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                return Err(FileError::LinkedDir {
+                    what,
+                    dir: dir.to_path_buf(),
+                    target: std::fs::read_link(&current).ok(),
+                    link: current,
+                });
+            }
+            Ok(_) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 /// Checks that `path` may be replaced: absent, or a regular file (not a link, not a

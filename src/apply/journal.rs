@@ -415,6 +415,12 @@ pub fn check_pending(
                                      desired file names for this address nor the recorded one"
                                 ),
                             );
+                        } else {
+                            // Confined as the desired file's own sources are.
+                            let dir = desired.path.parent().unwrap_or(std::path::Path::new("."));
+                            if let Err(e) = crate::config::psk::check_source(&source.source(dir), dir) {
+                                bad("sent", e.to_string());
+                            }
                         }
                     }
                     if p.action == "create" && sent.values.is_empty() {

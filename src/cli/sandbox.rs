@@ -202,6 +202,7 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
 }
 
 fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
+    let listen = loopback(&args.listen)?;
     let world = load_world(ctx, &args)?;
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -231,7 +232,7 @@ fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
@@ -259,6 +260,36 @@ fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(super::exit::OK)
+}
+
+/// The address `--listen` names, if it is a loopback one: the sandbox accepts any key
+/// pair it was given and serves plain http, so it is for this machine only. An IP
+/// literal with a port, or `localhost:PORT`; no name is looked up.
+fn loopback(listen: &str) -> anyhow::Result<std::net::SocketAddr> {
+    use std::net::{Ipv4Addr, SocketAddr};
+    let addr = match listen.parse::<SocketAddr>() {
+        Ok(addr) => addr,
+        Err(_) => match listen
+            .strip_prefix("localhost:")
+            .and_then(|port| port.parse::<u16>().ok())
+        {
+            Some(port) => SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            None => anyhow::bail!(
+                "--listen {}: not an address and port; write a loopback one, e.g. \
+                 `127.0.0.1:8765`, `[::1]:8765` or `127.0.0.1:0` (any free port)",
+                crate::ui::one_line(listen)
+            ),
+        },
+    };
+    if !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "--listen {addr}: not a loopback address; the sandbox serves plain http and \
+             takes the key pair it prints, so it listens on this machine only: use \
+             `127.0.0.1:{port}` or `[::1]:{port}`",
+            port = addr.port()
+        );
+    }
+    Ok(addr)
 }
 
 fn load_world(ctx: &Context, args: &ServeArgs) -> anyhow::Result<World> {

@@ -102,7 +102,10 @@ impl ClientBuilder {
         let mut http = reqwest::Client::builder()
             .tls_backend_rustls()
             .user_agent(concat!("vpnform/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(self.options.request_timeout.min(Duration::from_secs(10)));
+            .connect_timeout(self.options.request_timeout.min(Duration::from_secs(10)))
+            // A request carries its signature and any STS token: it goes to the endpoint
+            // and nowhere else. A 3xx is an error naming the endpoint (see `send`).
+            .redirect(reqwest::redirect::Policy::none());
         if endpoint.as_ref().is_some_and(is_loopback) {
             // The sandbox on this machine: a corporate HTTPS_PROXY must not see it.
             http = http.no_proxy();
@@ -614,6 +617,9 @@ impl Client {
             Err(e) => return Err((transport_error(e, timeout, url), None)),
         };
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            return Err((redirected(status, url), None));
+        }
         let headers = response.headers().clone();
         let header_request_id = headers
             .get("x-acs-request-id")
@@ -735,6 +741,25 @@ impl Fields<'_> {
             );
         }
     }
+}
+
+/// A 3xx answer: never followed, an error that names the endpoint (without its query,
+/// which holds the signature and any STS token).
+fn redirected(status: u16, url: &Url) -> ApiError {
+    let mut endpoint = url.clone();
+    endpoint.set_query(None);
+    let mut err = ApiError::new(
+        status,
+        "vpnform.Redirected",
+        format!(
+            "the endpoint {endpoint} answered with a redirect; vpnform follows \
+             no redirect, since a request carries its signature: check that the endpoint is \
+             the VPC API (`--endpoint`, VPNFORM_ENDPOINT)"
+        ),
+    );
+    // Another attempt would be sent the same way.
+    err.class = ErrorClass::Terminal;
+    err
 }
 
 /// Why an answer's body could not be read.

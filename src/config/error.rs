@@ -22,6 +22,13 @@ pub enum ConfigError {
         source: std::io::Error,
     },
 
+    /// Not a regular file: a FIFO (which would block), a device, a directory.
+    #[error(
+        "the desired-state file {} is {kind}, not a regular file; vpnform reads it only from a regular file\n  = help: pass the path of the file itself, or `--desired -` to read it from standard input",
+        path.display()
+    )]
+    NotRegular { path: PathBuf, kind: &'static str },
+
     /// The file is larger than vpnform reads (or never ends: a device, a pipe).
     #[error(
         "the desired-state file {} is larger than {} MiB, the most vpnform reads\n  = help: check that `--desired` names your desired-state file; 100,000 servers take about 11 MiB",

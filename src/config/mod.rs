@@ -62,6 +62,21 @@ pub fn source_lines(text: &str) -> Vec<&str> {
 /// on the scalar bytes of one document.
 pub const MAX_DESIRED_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The desired file, for [`crate::files::read`].
+const DESIRED_FILE: crate::files::Kind = crate::files::Kind {
+    what: "desired-state file",
+    limit: MAX_DESIRED_BYTES,
+    typical: "100,000 servers take about 11 MiB",
+};
+
+/// `--desired -`: the desired file is read from standard input.
+pub const STDIN: &str = "-";
+
+/// Whether `path` is `-`, standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN
+}
+
 /// Reads and validates the desired-state file at `path`. `recorded` holds the addresses
 /// in the recorded state: a `depends_on` may name one that is no longer desired.
 pub fn load(path: &Path, recorded: &BTreeSet<Address>) -> Result<Desired, ConfigError> {
@@ -69,39 +84,59 @@ pub fn load(path: &Path, recorded: &BTreeSet<Address>) -> Result<Desired, Config
     load_bytes(path, &bytes, recorded)
 }
 
-/// The file's bytes, refusing more than [`MAX_DESIRED_BYTES`]: a regular file by its
-/// size before reading, anything else (a device, a pipe) after that much.
+/// The file's bytes through the one bounded reader ([`crate::files::read`]): a regular
+/// file only (a FIFO or a device is refused at once, never waited on), at most
+/// [`MAX_DESIRED_BYTES`]. `-` is standard input, read once (up to the same limit) and
+/// kept, since every command reads the desired file more than once (its `backend`
+/// first, then the whole of it).
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    if is_stdin(path) {
+        return read_stdin();
+    }
+    crate::files::read(path, DESIRED_FILE).map_err(|e| from_file_error(path, e))
+}
+
+fn from_file_error(path: &Path, error: crate::files::FileError) -> ConfigError {
+    use crate::files::FileError;
+    let path = path.to_owned();
+    match error {
+        e if e.is_not_found() => ConfigError::NotFound { path },
+        FileError::TooLarge { limit, .. } => ConfigError::TooLarge { path, limit },
+        FileError::NotRegular { kind, .. } => ConfigError::NotRegular { path, kind },
+        FileError::Read { source, .. } => ConfigError::Read { path, source },
+        other => ConfigError::Read {
+            path,
+            source: std::io::Error::other(other.to_string()),
+        },
+    }
+}
+
+/// Standard input, read once per process and at most [`MAX_DESIRED_BYTES`] of it.
+fn read_stdin() -> Result<Vec<u8>, ConfigError> {
     use std::io::Read as _;
-    let read_error = |source: std::io::Error| {
-        if source.kind() == std::io::ErrorKind::NotFound {
-            ConfigError::NotFound {
-                path: path.to_owned(),
-            }
-        } else {
-            ConfigError::Read {
-                path: path.to_owned(),
-                source,
-            }
-        }
-    };
-    let too_large = || ConfigError::TooLarge {
-        path: path.to_owned(),
-        limit: MAX_DESIRED_BYTES,
-    };
-    let file = std::fs::File::open(path).map_err(read_error)?;
-    let metadata = file.metadata().map_err(read_error)?;
-    if metadata.is_file() && metadata.len() > MAX_DESIRED_BYTES {
-        return Err(too_large());
+    static STDIN_BYTES: std::sync::OnceLock<Result<Vec<u8>, (std::io::ErrorKind, String)>> =
+        std::sync::OnceLock::new();
+    let read = STDIN_BYTES.get_or_init(|| {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_DESIRED_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| (e.kind(), e.to_string()))?;
+        Ok(bytes)
+    });
+    let path = Path::new(STDIN).to_owned();
+    match read {
+        Ok(bytes) if bytes.len() as u64 > MAX_DESIRED_BYTES => Err(ConfigError::TooLarge {
+            path,
+            limit: MAX_DESIRED_BYTES,
+        }),
+        Ok(bytes) => Ok(bytes.clone()),
+        Err((kind, message)) => Err(ConfigError::Read {
+            path,
+            source: std::io::Error::new(*kind, message.clone()),
+        }),
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_DESIRED_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > MAX_DESIRED_BYTES {
-        return Err(too_large());
-    }
-    Ok(bytes)
 }
 
 /// Checks only the file's `required_version` (for a command that does not otherwise

@@ -2,7 +2,7 @@
 //! a [`Secret`], at plan time and again at apply time, before any call. Every error
 //! names the entry and the source, never the value.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::attributes::PskSource;
 use crate::Address;
@@ -29,6 +29,11 @@ pub enum PskError {
         "{address}: the pre-shared key comes from env {name}, which is not set\n  = help: set {name} in vpnform's environment (a CI secret, for example), or change `psk` in the desired file"
     )]
     EnvMissing { address: Address, name: String },
+    #[error("{address}: {error}\n  = help: {}", error.help())]
+    Confined {
+        address: Address,
+        error: SourceError,
+    },
     #[error(
         "{address}: the pre-shared key in env {name} is not UTF-8 text\n  = help: set {name} to the key as text"
     )]
@@ -72,6 +77,196 @@ pub enum PskError {
         address: Address,
         source_name: String,
     },
+}
+
+/// vpnform's own credential variables, which no `psk: {env}` may name: a key read from
+/// one would be vpnform's credential, sent to the cloud, which hands a PSK back in clear
+/// text to anyone who may List.
+pub(crate) const OWN_VARIABLE_PREFIXES: [&str; 4] =
+    ["ALIBABA_CLOUD_", "ALICLOUD_", "VPNFORM_", "PG"];
+
+/// The directory an absolute `psk: {file}` must be inside (a CI secret mount).
+pub(crate) const SECRETS_DIR_VARIABLE: &str = "VPNFORM_SECRETS_DIR";
+
+/// Why a secret source is not one vpnform reads (DESIGN, "Desired state": secret sources
+/// are confined). Holds the source as written, never a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    #[error(
+        "`psk` names env {name}, one of vpnform's own credential variables (`ALIBABA_CLOUD_*`, `ALICLOUD_*`, `VPNFORM_*`, `PG*`)"
+    )]
+    OwnVariable { name: String },
+    #[error("`psk` names file {written}, an absolute path, and {SECRETS_DIR_VARIABLE} is not set")]
+    Absolute { written: String },
+    #[error(
+        "`psk` names file {written}, outside {SECRETS_DIR_VARIABLE} ({})",
+        secrets_dir.display()
+    )]
+    OutsideSecretsDir {
+        written: String,
+        secrets_dir: PathBuf,
+    },
+    #[error(
+        "`psk` names file {written}, an absolute path, and {SECRETS_DIR_VARIABLE} ({}) is not an absolute path",
+        secrets_dir.display()
+    )]
+    SecretsDirRelative {
+        written: String,
+        secrets_dir: PathBuf,
+    },
+    #[error("`psk` names file {written}, whose `..` climbs out of {}", within.describe())]
+    ClimbsOut { written: String, within: Within },
+    #[error(
+        "`psk` names file {written}, and {} on its way is a symbolic link",
+        link.display()
+    )]
+    Symlink { written: String, link: PathBuf },
+    #[error("`psk` names file {written}, which is {kind}, not a regular file")]
+    NotRegular { written: String, kind: &'static str },
+}
+
+/// The directory tree a key file must stay in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    DesiredDir,
+    SecretsDir,
+}
+
+impl Within {
+    fn describe(self) -> &'static str {
+        match self {
+            Within::DesiredDir => "the desired file's directory",
+            Within::SecretsDir => "VPNFORM_SECRETS_DIR",
+        }
+    }
+}
+
+impl SourceError {
+    /// What to do about it, one line.
+    pub(crate) fn help(&self) -> String {
+        const INSIDE: &str = "keep the key file in the desired file's directory tree and write its path relative to the desired file (e.g. `secrets/office.psk`), or in VPNFORM_SECRETS_DIR (a CI secret mount) and write its absolute path";
+        match self {
+            SourceError::OwnVariable { .. } => "put the key in a variable of its own (e.g. `OFFICE_PSK`): the cloud hands a pre-shared key back in clear text to anyone who may List, so a credential must never become one".to_owned(),
+            SourceError::Absolute { .. } | SourceError::ClimbsOut { .. } => INSIDE.to_owned(),
+            SourceError::OutsideSecretsDir { secrets_dir, .. } => format!(
+                "move the key file into {}, or keep it in the desired file's directory tree and write its path relative to the desired file",
+                secrets_dir.display()
+            ),
+            SourceError::SecretsDirRelative { .. } => {
+                "set VPNFORM_SECRETS_DIR to the absolute path of the directory that holds the key files".to_owned()
+            }
+            SourceError::Symlink { .. } => "replace the link by the file or directory it points to: a link can lead the read of a key anywhere on the machine".to_owned(),
+            SourceError::NotRegular { .. } => "name a regular file that holds the key".to_owned(),
+        }
+    }
+}
+
+/// Checks that a secret source is one vpnform may read, before any value is read: an
+/// `env` name that is not one of vpnform's own credential variables; a `file` that is a
+/// relative path inside `desired_dir`'s tree, or an absolute path inside the directory
+/// `VPNFORM_SECRETS_DIR` names, with no symbolic link on any component below that
+/// directory and, if it exists, a regular file. A file that does not exist passes:
+/// reading it says so. The one check for every source, the desired file's and a
+/// journal's recorded ones alike.
+pub(crate) fn check_source(source: &PskSource, desired_dir: &Path) -> Result<(), SourceError> {
+    let secrets_dir = std::env::var_os(SECRETS_DIR_VARIABLE)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
+    check_source_in(source, desired_dir, secrets_dir.as_deref())
+}
+
+fn check_source_in(
+    source: &PskSource,
+    desired_dir: &Path,
+    secrets_dir: Option<&Path>,
+) -> Result<(), SourceError> {
+    match source {
+        PskSource::Env(name) => {
+            let upper = name.to_ascii_uppercase();
+            if OWN_VARIABLE_PREFIXES.iter().any(|p| upper.starts_with(p)) {
+                return Err(SourceError::OwnVariable { name: name.clone() });
+            }
+            Ok(())
+        }
+        PskSource::File { written, .. } => {
+            let path = Path::new(written);
+            if !path.is_absolute() {
+                return walk(written, desired_dir, path, Within::DesiredDir);
+            }
+            let Some(secrets_dir) = secrets_dir else {
+                return Err(SourceError::Absolute {
+                    written: written.clone(),
+                });
+            };
+            if !secrets_dir.is_absolute() {
+                return Err(SourceError::SecretsDirRelative {
+                    written: written.clone(),
+                    secrets_dir: secrets_dir.to_owned(),
+                });
+            }
+            // Component by component: `/run/secrets2/k` is not inside `/run/secrets`.
+            let Ok(below) = path.strip_prefix(secrets_dir) else {
+                return Err(SourceError::OutsideSecretsDir {
+                    written: written.clone(),
+                    secrets_dir: secrets_dir.to_owned(),
+                });
+            };
+            walk(written, secrets_dir, below, Within::SecretsDir)
+        }
+    }
+}
+
+/// Walks `relative` down from `base` as the OS will when the file is opened: no
+/// component may be a link (a `..` after one would climb from the link's target), no
+/// `..` may climb above `base`, and the end, if it exists, is a regular file.
+fn walk(written: &str, base: &Path, relative: &Path, within: Within) -> Result<(), SourceError> {
+    use std::path::Component;
+    let climbs_out = || SourceError::ClimbsOut {
+        written: written.to_owned(),
+        within,
+    };
+    let mut current = base.to_path_buf();
+    let mut depth = 0usize;
+    for component in relative.components() {
+        match component {
+            Component::CurDir => continue,
+            Component::ParentDir => {
+                depth = depth.checked_sub(1).ok_or_else(climbs_out)?;
+                current.pop();
+                continue;
+            }
+            Component::Normal(name) => {
+                current.push(name);
+                depth += 1;
+            }
+            Component::RootDir | Component::Prefix(_) => return Err(climbs_out()),
+        }
+        match std::fs::symlink_metadata(&current) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                return Err(SourceError::Symlink {
+                    written: written.to_owned(),
+                    link: current,
+                });
+            }
+            Ok(_) => {}
+            // Nothing below a missing component exists: reading says the file is missing
+            // (or unreadable), naming the entry.
+            Err(_) => return Ok(()),
+        }
+    }
+    let not_regular = |kind| SourceError::NotRegular {
+        written: written.to_owned(),
+        kind,
+    };
+    if depth == 0 {
+        return Err(not_regular("a directory"));
+    }
+    match std::fs::symlink_metadata(&current) {
+        Ok(metadata) if !metadata.is_file() => {
+            Err(not_regular(crate::files::describe(&metadata.file_type())))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// ` (at PATH)` when the desired file's directory made `written` another path.
@@ -176,8 +371,18 @@ fn render_all(errors: &[PskError]) -> String {
 pub fn read_all(desired: &super::Desired) -> Result<Vec<(Address, Secret)>, PskErrors> {
     let mut keys = Vec::new();
     let mut errors = Vec::new();
+    // Checked when the file was loaded, and again here, just before the read, for a
+    // file swapped for a link in between.
+    let dir = desired.path.parent().unwrap_or(Path::new(""));
     for (address, server) in &desired.servers {
         if let Some(source) = &server.psk {
+            if let Err(error) = check_source(source, dir) {
+                errors.push(PskError::Confined {
+                    address: address.clone(),
+                    error,
+                });
+                continue;
+            }
             match source.read(address) {
                 Ok(key) => keys.push((address.clone(), key)),
                 Err(error) => errors.push(error),
@@ -267,6 +472,66 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    fn file(written: &str) -> PskSource {
+        PskSource::File {
+            written: written.into(),
+            path: written.into(),
+        }
+    }
+
+    /// The walk goes down as the OS does: `..` that stays inside is fine, `..` after a
+    /// linked directory or above the base is not, and the secrets directory is matched
+    /// by components, not by text.
+    #[cfg(unix)]
+    #[test]
+    fn sources_are_checked_component_by_component() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("repo");
+        std::fs::create_dir_all(base.join("secrets/sub")).unwrap();
+        std::fs::write(base.join("secrets/k.psk"), "k").unwrap();
+        std::os::unix::fs::symlink(dir.path(), base.join("up")).unwrap();
+        let check = |written: &str, secrets: Option<&Path>| {
+            check_source_in(&file(written), &base, secrets).map_err(|e| e.to_string())
+        };
+        assert_eq!(check("secrets/sub/../k.psk", None), Ok(()));
+        assert_eq!(check("./secrets/k.psk", None), Ok(()));
+        assert_eq!(check("secrets/missing/k.psk", None), Ok(()));
+        assert_eq!(
+            check("secrets/../../x", None),
+            Err("`psk` names file secrets/../../x, whose `..` climbs out of the desired file's directory".into())
+        );
+        assert!(
+            check("up/repo/secrets/k.psk", None)
+                .unwrap_err()
+                .contains("is a symbolic link")
+        );
+        let mnt = dir.path().join("mnt");
+        let beside = format!("{}2/k.psk", mnt.display());
+        assert!(
+            check(&beside, Some(&mnt))
+                .unwrap_err()
+                .contains(", outside VPNFORM_SECRETS_DIR (")
+        );
+        assert_eq!(
+            check("/k.psk", Some(Path::new("mnt"))),
+            Err("`psk` names file /k.psk, an absolute path, and VPNFORM_SECRETS_DIR (mnt) is not an absolute path".into())
+        );
+        for name in ["OFFICE_PSK", "PSK_PG", "ALIBABA_PSK"] {
+            assert_eq!(
+                check_source_in(&PskSource::Env(name.into()), &base, None),
+                Ok(())
+            );
+        }
+        for name in [
+            "ALIBABA_CLOUD_X",
+            "alicloud_access_key",
+            "VPNFORM_ENDPOINT",
+            "PGHOST",
+        ] {
+            assert!(check_source_in(&PskSource::Env(name.into()), &base, None).is_err());
+        }
     }
 
     /// Regression: a FIFO named as the key file blocked the plan on open.

@@ -12,7 +12,7 @@ use super::error::{Diagnostic, Label};
 use super::model::DesiredServer;
 use super::raw::{Node, Pos, Value};
 use crate::Address;
-use crate::address::{IPSEC_SERVER, Kind, is_name};
+use crate::address::{IPSEC_SERVER, Kind, MAX_NAME_CHARS, is_name};
 use crate::regions;
 use crate::suggest;
 use crate::yaml::shown;
@@ -463,7 +463,8 @@ impl<'t> Checker<'t> {
             return None;
         };
         let name = self.string(schema, "backend.postgres.schema", HELP)?;
-        if !crate::state::postgres::valid_schema(&name) {
+        use crate::state::postgres::{ReservedSchema, reserved_schema, schema_syntax};
+        if !schema_syntax(&name) {
             self.error(
                 schema,
                 format!("`{}` is not a schema name vpnform accepts", shown(&name)),
@@ -471,7 +472,26 @@ impl<'t> Checker<'t> {
             );
             return None;
         }
-        Some(name)
+        const OWN: &str = "name a schema of vpnform's own, e.g. `vpnform_prod`";
+        match reserved_schema(&name) {
+            None => Some(name),
+            Some(ReservedSchema::System) => {
+                self.error(
+                    schema,
+                    format!("`{name}` is a schema PostgreSQL keeps for itself (`public`, `information_schema`, `pg_*`)"),
+                    &[&format!("{OWN}: vpnform creates its tables in the schema, and never among another's")],
+                );
+                None
+            }
+            Some(ReservedSchema::KeyWord) => {
+                self.error(
+                    schema,
+                    format!("`{name}` is a PostgreSQL reserved key word, not a schema name"),
+                    &[&format!("{OWN} (PostgreSQL's documentation lists the reserved key words in its appendix \"SQL Key Words\")")],
+                );
+                None
+            }
+        }
     }
 
     fn version(&mut self, node: &Node) {
@@ -571,14 +591,25 @@ impl<'t> Checker<'t> {
         let mut entries = Vec::new();
         for (name, key, value) in map {
             if !is_name(&name) {
-                self.error(
-                    key,
-                    format!(
-                        "`{}` is not a valid name for an entry of `ipsec_servers`",
-                        shown(&name)
-                    ),
-                    &["a name starts with a letter or `_` and has only letters, digits, `_` and `-`"],
-                );
+                let (message, help) = if crate::address::has_name_grammar(&name) {
+                    (
+                        format!(
+                            "the name `{}` of an entry of `ipsec_servers` has {} characters, and a name has at most {MAX_NAME_CHARS}",
+                            shown(&name),
+                            name.len()
+                        ),
+                        "use a shorter name",
+                    )
+                } else {
+                    (
+                        format!(
+                            "`{}` is not a valid name for an entry of `ipsec_servers`",
+                            shown(&name)
+                        ),
+                        "a name starts with a letter or `_` and has only letters, digits, `_` and `-`",
+                    )
+                };
+                self.error(key, message, &[help]);
                 continue;
             }
             entries.push(self.server(&name, key, value));
@@ -766,8 +797,12 @@ impl<'t> Checker<'t> {
             };
             match text.parse::<Address>() {
                 Ok(address) => addresses.push((address, item)),
-                Err(_) => {
-                    let help = if is_name(&text) {
+                Err(e) => {
+                    let help = if let Some(chars) = e.too_long() {
+                        format!(
+                            "its name has {chars} characters, and a name has at most {MAX_NAME_CHARS}"
+                        )
+                    } else if is_name(&text) {
                         format!("write `{IPSEC_SERVER}.{}`", shown(&text))
                     } else {
                         format!(

@@ -81,6 +81,7 @@ pub async fn run(
     approve: impl FnOnce(&Plan) -> anyhow::Result<bool>,
 ) -> anyhow::Result<Applied> {
     reporter.event(&Event::Begin);
+    request.cloud.check_endpoint()?;
     // The lock is held for the whole run: plan, approval, every write.
     let backend = super::state_backend(&request.desired, &request.state_dir)?;
     let _lock = backend.lock(&request.command, request.lock_timeout, &mut |holder| {

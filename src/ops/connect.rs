@@ -47,6 +47,19 @@ impl Cloud {
     pub fn is_rehearsal(&self) -> bool {
         matches!(self.target, Target::Rehearsal { .. })
     }
+
+    /// Checks `--endpoint` (https, or plain http to loopback only; no path) before
+    /// anything else: an operation calls this first, so that no credential or key is
+    /// read for a request that could never be sent.
+    pub fn check_endpoint(&self) -> Result<(), crate::cloud::EndpointError> {
+        match &self.target {
+            Target::Cloud {
+                endpoint: Some(endpoint),
+                ..
+            } => crate::cloud::endpoint_for("", Some(endpoint)).map(drop),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A client, and the sandbox behind it when rehearsing.

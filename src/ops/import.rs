@@ -80,6 +80,7 @@ pub async fn run(
              records. Point --endpoint at a `vpnform sandbox serve` to try it against an emulator"
         );
     }
+    request.cloud.check_endpoint()?;
     for gateway in &request.gateways {
         if !crate::id::is_id(gateway, crate::id::VPN_GATEWAY) {
             anyhow::bail!(
@@ -87,6 +88,13 @@ pub async fn run(
                  digits, e.g. vpn-bp1q8bgx4xnkm2ogjabcd)"
             );
         }
+    }
+    if request.write && crate::config::is_stdin(&request.desired) {
+        anyhow::bail!(
+            "`import --write` appends to the desired file, and `--desired -` reads it from \
+             standard input, which cannot be written: name the file with `--desired FILE`, or \
+             run without --write and paste the printed entries"
+        );
     }
     let state = {
         let _lock = crate::state::Lock::acquire_shared_with(

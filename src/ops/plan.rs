@@ -45,6 +45,9 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
     if request.refresh_only && request.offline {
         anyhow::bail!(REFRESH_ONLY_OFFLINE);
     }
+    if !request.offline {
+        request.cloud.check_endpoint()?;
+    }
     if let Some(out) = &request.out {
         saved::check_target(out)?;
     }

@@ -293,12 +293,10 @@ mod secret_option {
 /// A world file or state that cannot be served.
 #[derive(Debug, thiserror::Error)]
 pub enum WorldError {
-    #[error("cannot read {path}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
+    #[error("the world file {path} is not UTF-8 text: save it as UTF-8 (YAML files are UTF-8)")]
+    NotUtf8 { path: PathBuf },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error(
@@ -342,9 +340,11 @@ const BUSINESS_STATUSES: [&str; 2] = ["Normal", "FinancialLocked"];
 impl World {
     /// Reads and checks a world YAML file.
     pub(crate) fn read(path: &Path) -> Result<World, WorldError> {
-        let text = std::fs::read_to_string(path).map_err(|source| WorldError::Read {
+        // The one bounded reader: a regular file (`--world /dev/zero` or a FIFO is
+        // refused before a byte is read), at most the state's limit.
+        let bytes = crate::files::read(path, crate::files::WORLD)?;
+        let text = String::from_utf8(bytes).map_err(|_| WorldError::NotUtf8 {
             path: path.to_owned(),
-            source,
         })?;
         World::from_yaml(&text, path)
     }

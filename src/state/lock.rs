@@ -92,6 +92,7 @@ impl Lock {
             path: path.clone(),
             source,
         };
+        crate::files::check_dir_path(dir, super::STATE_DIR)?;
         super::write::create_dir(dir).map_err(io)?;
         let file = wait_for(&path, timeout, &mut on_wait, |path| {
             loop {
@@ -130,6 +131,7 @@ impl Lock {
         timeout: Duration,
         mut on_wait: impl FnMut(Option<&LockHolder>),
     ) -> Result<Option<ReadLock>, StateError> {
+        crate::files::check_dir_path(dir, super::STATE_DIR)?;
         let path = lock_path(dir);
         let file = wait_for(&path, timeout, &mut on_wait, |path| {
             loop {

@@ -41,6 +41,9 @@ pub use read::{parse, read, read_file};
 pub use write::{check_write_target, next_serial, write, write_if_changed};
 pub use yaml::{HEADER, to_yaml, to_yaml_without};
 
+/// What messages call the local backend's directory (`--state DIR`).
+pub(crate) const STATE_DIR: &str = "state directory";
+
 /// The state file's name in the state directory.
 pub const STATE_FILE: &str = "vpnform.state.yaml";
 /// `<dir>/vpnform.state.yaml`.

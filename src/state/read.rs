@@ -15,6 +15,7 @@ use super::{STATE_VERSION, State, state_path};
 /// Reads and validates the state in `dir`. `Ok(None)` when there is no state file (or
 /// no directory): nothing is managed yet.
 pub fn read(dir: &Path) -> Result<Option<State>, StateError> {
+    crate::files::check_dir_path(dir, super::STATE_DIR)?;
     let path = state_path(dir);
     match read_file(&path) {
         Ok((state, _)) => Ok(Some(state)),

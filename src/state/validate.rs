@@ -289,6 +289,7 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
 
 /// The checks serde cannot do. Reports the first problem (in file order of the checks).
 pub(super) fn validate(path: &Path, source: &str, state: &State) -> Result<(), StateError> {
+    check_serial(path, source)?;
     match problems(state).into_iter().next() {
         None => Ok(()),
         Some(problem) => Err(invalid(path, source, problem)),
@@ -301,6 +302,70 @@ pub(super) fn check_addresses(path: &Path, source: &str) -> Result<(), StateErro
         None => Ok(()),
         Some(problem) => Err(invalid(path, source, problem)),
     }
+}
+
+/// The serial as written is a YAML integer in decimal digits, as vpnform writes it: the
+/// parser also reads `"12"`, `'12'`, `0x10`, `0o14`, `+12` and `1_2` as a number, and a
+/// serial is what tells a stale plan from a current one, so it is read only as written.
+fn check_serial(path: &Path, source: &str) -> Result<(), StateError> {
+    let Some((line, column)) = serial_position(source) else {
+        // No serial at all: the parse already said it is missing.
+        return Ok(());
+    };
+    let lines = crate::config::source_lines(source);
+    let text = lines.get(line as usize - 1).copied().unwrap_or_default();
+    let rest: String = text.chars().skip(column as usize - 1).collect();
+    let written = match rest.chars().next() {
+        Some(quote @ ('"' | '\'')) => match rest[1..].find(quote) {
+            Some(end) => rest[..end + 2].to_owned(),
+            None => rest.clone(),
+        },
+        _ => rest
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | '}' | ']' | '#'))
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    if !written.is_empty() && written.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    Err(StateError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        address: None,
+        message: format!(
+            "`serial: {}` is not written as an integer: vpnform writes the serial in decimal \
+             digits (`serial: 12`), and a serial tells a stale plan from a current one, so it \
+             is read only as written",
+            crate::ui::one_line(&written)
+        ),
+        snippet: snippet(source, line, column),
+    })
+}
+
+/// Where the top-level `serial`'s value starts: found in the text for the block style
+/// vpnform writes (no second parse on every read), else from a lenient parse.
+fn serial_position(source: &str) -> Option<(u64, u64)> {
+    for (i, line) in crate::config::source_lines(source).iter().enumerate() {
+        if let Some(rest) = line.strip_prefix("serial:") {
+            let blank = rest.chars().take_while(|c| *c == ' ' || *c == '\t').count();
+            if rest.chars().nth(blank).is_some() {
+                return Some((i as u64 + 1, ("serial:".len() + blank) as u64 + 1));
+            }
+        }
+    }
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct SerialPosition {
+        serial: Option<Spanned<String>>,
+    }
+    let found: SerialPosition =
+        serde_saphyr::from_str_with_options(source, crate::yaml::options_for(source))
+            .unwrap_or_default();
+    found
+        .serial
+        .map(|s| (s.referenced.line(), s.referenced.column()))
 }
 
 /// A located [`StateError::Invalid`].

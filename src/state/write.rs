@@ -47,6 +47,7 @@ pub(crate) fn write_bytes(
     what: &'static str,
     bytes: &[u8],
 ) -> Result<(), StateError> {
+    crate::files::check_dir_path(dir, super::STATE_DIR)?;
     create_dir(dir).map_err(|source| StateError::Write {
         path: path.to_path_buf(),
         source,

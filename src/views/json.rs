@@ -356,13 +356,23 @@ impl Json {
     }
 
     fn diagnostics(&self, err: &anyhow::Error) -> Vec<Value> {
+        /// The text of a file an error points into, for the error's byte range: through
+        /// the bounded reader (standard input for `--desired -`, as it was read).
+        fn reread(path: &std::path::Path) -> Option<String> {
+            let bytes = if crate::config::is_stdin(path) {
+                crate::config::read_bytes(path).ok()?
+            } else {
+                crate::files::read(path, crate::files::STATE).ok()?
+            };
+            String::from_utf8(bytes).ok()
+        }
         let config = err
             .chain()
             .find_map(|e| e.downcast_ref::<crate::config::ConfigError>());
         if let Some(crate::config::ConfigError::Invalid { path, diagnostics }) = config
             && !diagnostics.is_empty()
         {
-            let text = std::fs::read_to_string(path).ok();
+            let text = reread(path);
             return diagnostics
                 .iter()
                 .map(|d| {
@@ -389,9 +399,7 @@ impl Json {
             let summary = err.to_string();
             let summary = summary.lines().next().unwrap_or_default();
             let event = self.diagnostic_event("error", summary, &detail.join("\n"), None);
-            let range = std::fs::read_to_string(path)
-                .ok()
-                .and_then(|t| range_of(&t, line, column, 0));
+            let range = reread(path).and_then(|t| range_of(&t, line, column, 0));
             return vec![match range {
                 Some((start, end)) => with_range(event, &path.display().to_string(), start, end),
                 None => event,

@@ -90,7 +90,7 @@ struct Scenario {
 }
 
 /// The environment variable the created entries' keys come from.
-const PSK_ENV: &str = "VPNFORM_SUITE_PSK";
+const PSK_ENV: &str = "SUITE_PSK";
 
 const SMALL: Scenario = Scenario {
     servers: 6,
@@ -1603,7 +1603,7 @@ fn secrecy_canaries_appear_in_no_output_and_no_file() {
             vec!["plan", "-v"],
             CANARY_SECRET,
             Some(0),
-            "psk            = (sensitive, from env VPNFORM_SUITE_PSK)",
+            "psk            = (sensitive, from env SUITE_PSK)",
         ),
         (vec!["plan", "-vv", "--json"], CANARY_SECRET, Some(0), ""),
         (
@@ -2096,7 +2096,7 @@ fn regression_journaled_update_whose_effect_holds_is_dropped_without_recording_t
         keys: ("", ""),
     };
     let ws = WORLD.workspace();
-    let mut expected = WORLD.write(&ws);
+    let expected = WORLD.write(&ws);
     // s0's update took effect before the kill: the cloud holds the new pool.
     let (s0, new_pool) = (server_id(0), "10.200.0.0/16");
     assert_eq!(expected.updates[&s0]["client_ip_pool"], new_pool);
@@ -2267,7 +2267,7 @@ fn regression_state_only_update_left_the_journaled_update_of_its_server_pending(
         keys: ("", ""),
     };
     let ws = WORLD.workspace();
-    let mut expected = WORLD.write(&ws);
+    let expected = WORLD.write(&ws);
     // s1's rename took effect before the kill; its desired entry also gains a
     // depends_on, which only the state records.
     let s1 = server_id(1);

@@ -291,7 +291,7 @@ impl<'t> Checker<'t> {
                 );
                 return None;
             }
-            Some(PskSource::Env(text))
+            self.confined(value, PskSource::Env(text), dir)
         } else {
             if text.contains('\0') {
                 self.error(
@@ -302,10 +302,26 @@ impl<'t> Checker<'t> {
                 return None;
             }
             let path = dir.join(&text);
-            Some(PskSource::File {
-                written: text,
-                path,
-            })
+            self.confined(
+                value,
+                PskSource::File {
+                    written: text,
+                    path,
+                },
+                dir,
+            )
+        }
+    }
+
+    /// `source` if vpnform may read it ([`crate::config::psk::check_source`]: secret
+    /// sources are confined), else an error at `node`. Nothing is read.
+    fn confined(&mut self, node: &Node, source: PskSource, dir: &Path) -> Option<PskSource> {
+        match crate::config::psk::check_source(&source, dir) {
+            Ok(()) => Some(source),
+            Err(error) => {
+                self.error(node, error.to_string(), &[&error.help()]);
+                None
+            }
         }
     }
 

@@ -174,15 +174,15 @@ fn huge_one_line_value_was_echoed_whole_to_stderr() {
     assert!(out.stderr.len() < 1000);
 }
 
-/// Regression: `--desired /dev/zero` read until memory ran out; a desired file is read
-/// up to 64 MiB and the limit is named.
+/// Regression: `--desired /dev/zero` read until memory ran out; it was then read up to
+/// 64 MiB, and is now refused unread: a desired file is a regular file (#20.7).
 #[test]
 fn desired_dev_zero_was_read_until_out_of_memory() {
     let out = Workspace::new().run(&["validate", "--desired", "/dev/zero"]);
     fails_with(
         &out,
-        "error: the desired-state file /dev/zero is larger than 64 MiB, the most vpnform reads
-  = help: check that `--desired` names your desired-state file; 100,000 servers take about 11 MiB
+        "error: the desired-state file /dev/zero is a character device, not a regular file; vpnform reads it only from a regular file
+  = help: pass the path of the file itself, or `--desired -` to read it from standard input
 ",
     );
 }

@@ -4,5 +4,6 @@
 
 mod config;
 mod files;
+mod inputs;
 mod plans;
 mod wire;

@@ -745,7 +745,7 @@ fn an_endpoint_password_was_echoed() {
     assert_eq!(
         out.stderr,
         format!(
-            "{NO_STATE}error: --endpoint `https://deploy:***@vpc.example.com/` has a path, query or credentials; the VPC API is served on `/` (give only scheme, host and port)\n"
+            "error: --endpoint `https://deploy:***@vpc.example.com/` has a path, query or credentials; the VPC API is served on `/` (give only scheme, host and port)\n"
         )
     );
 }

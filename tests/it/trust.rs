@@ -723,7 +723,8 @@ fn case() -> impl Strategy<Value = Case> {
     let journal = (
         select(DESIREDS.to_vec()),
         prop::collection::vec(edit(), 1..=3),
-        select(MANGLES.to_vec()),
+        // Mostly well-formed journals: a mangled one is refused whole, which says less.
+        prop_oneof![3 => Just(Mangle::None), 2 => select(MANGLES.to_vec())],
     )
         .prop_map(|(desired, edits, mangle)| Case::Journal {
             desired,
@@ -929,15 +930,25 @@ fn run_case(case: &Case) {
     }
 }
 
-fn config(cases: u32) -> ProptestConfig {
+/// `seed`: the RNG's seed unless `PROPTEST_RNG_SEED` names one (None: a random one), so
+/// that the default suite runs the same cases every time and a long run explores.
+fn config(cases: u32, seed: Option<u64>) -> ProptestConfig {
+    let default = ProptestConfig::default();
+    let rng_seed = match (default.rng_seed, seed) {
+        (proptest::test_runner::RngSeed::Random, Some(seed)) => {
+            proptest::test_runner::RngSeed::Fixed(seed)
+        }
+        (chosen, _) => chosen,
+    };
     ProptestConfig {
         cases,
+        rng_seed,
         // Each case runs the binary two or three times: shrink briefly.
         max_shrink_iters: 24,
         // The files a failure would be written to belong to no one here; a failing
         // case is printed whole (and its seed), which is what replays it.
         failure_persistence: None,
-        ..ProptestConfig::default()
+        ..default
     }
 }
 
@@ -949,7 +960,7 @@ fn cases_from_env(default: u32) -> u32 {
 }
 
 proptest! {
-    #![proptest_config(config(cases_from_env(32)))]
+    #![proptest_config(config(cases_from_env(32), Some(2)))]
 
     /// Issue 20, Tests: for generated hand-edits of the journal, `deposed` entries and
     /// saved plans, apply's effects are a subset of what the preceding plan printed,
@@ -961,7 +972,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(cases_from_env(512)))]
+    #![proptest_config(config(cases_from_env(512), None))]
 
     /// The long form: `VPNFORM_TRUST_CASES=2000 cargo test --test it
     /// trust::long_apply_effects -- --ignored --nocapture`.

@@ -26,5 +26,6 @@ mod replace;
 mod sandbox;
 mod state;
 mod target;
+mod trust;
 mod ux;
 mod views;

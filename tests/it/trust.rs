@@ -9,8 +9,8 @@
 //! - every `protect` path (recorded, desired, deposed, journal, replace).
 //!
 //! A planned change covers an effect when it carries the effect's ClientToken (in
-//! `client_token`, `resumes.client_token` or `replaces.client_token`) and names its
-//! target: a delete's server (`id` or `replaces.id`), a create's gateway, an update's
+//! `client_token`, `resumes.client_token` or `replaced.client_token`) and names its
+//! target: a delete's server (`id` or `replaced.id`), a create's gateway, an update's
 //! server. The tokens follow DESIGN.md: `vpnform-` + the first 32 hex digits of
 //! SHA-256(`lineage:plan_hash:address:action[:half]`).
 
@@ -296,9 +296,9 @@ struct Planned {
     action: String,
     id: String,
     vpn_gateway: String,
-    /// `client_token`, `resumes.client_token`, `replaces.client_token`.
+    /// `client_token`, `resumes.client_token`, `replaced.client_token`.
     tokens: BTreeSet<String>,
-    /// A replace's old server (`replaces.id`).
+    /// A replace's old server (`replaced.id`).
     replaces_id: Option<String>,
     resumes: Option<Value>,
     deposed: bool,
@@ -315,7 +315,7 @@ fn planned(stdout: &str) -> Vec<Planned> {
             let tokens = [
                 &c["client_token"],
                 &c["resumes"]["client_token"],
-                &c["replaces"]["client_token"],
+                &c["replaced"]["client_token"],
             ]
             .into_iter()
             .filter_map(|t| t.as_str().map(str::to_owned))
@@ -327,7 +327,7 @@ fn planned(stdout: &str) -> Vec<Planned> {
                 id: text(&c["id"]),
                 vpn_gateway: text(&c["vpn_gateway"]),
                 tokens,
-                replaces_id: c["replaces"]["id"].as_str().map(str::to_owned),
+                replaces_id: c["replaced"]["id"].as_str().map(str::to_owned),
                 resumes: c.get("resumes").cloned(),
                 deposed: c["deposed"] == true,
             }

@@ -300,8 +300,8 @@ pub fn render_entries(entries: &[BadEntry]) -> String {
 
 /// What vpnform journals, for the corrupt-journal messages (one text for every backend).
 pub const JOURNALED: &str = "vpnform journals, with the ClientToken this state's lineage \
-     gives its plan: deletes of recorded, unprotected servers that are no longer desired \
-     (and of a replace's old server), creates on a gateway no recorded server is on, and \
+     gives its plan: deletes of recorded, unprotected servers (and of a replace's old \
+     server), creates on a gateway no recorded server is on, and \
      updates of recorded servers, each create and update with what it sent.";
 
 /// Checks every `pending` entry of `state` against the state itself and the desired
@@ -311,8 +311,8 @@ pub const JOURNALED: &str = "vpnform journals, with the ClientToken this state's
 /// secret from wherever it points.
 ///
 /// A legitimate entry carries the token this state's lineage gives its plan hash,
-/// address and operation, and is one of: a delete of a recorded, unprotected resource
-/// that is not desired (with the resource's id, region and gateway), or of the address's
+/// address and operation, and is one of: a delete of a recorded resource not protected
+/// in the state (with the resource's id, region and gateway), or of the address's
 /// `deposed` server (a replace's old one, recorded under no other address); a create at
 /// an address nothing records, or a replace's create (the address records the old server
 /// on another gateway), on a gateway that no recorded server is on; an update of a
@@ -530,17 +530,8 @@ pub fn check_pending(
                 "a delete of a protected server (`protect: true` in the state)".into(),
             );
         }
-        if desired.servers.contains_key(&p.address) {
-            bad(
-                "address",
-                format!(
-                    "a delete of a server that is still in the desired file (if an interrupted \
-                     run journaled it, remove {} from the desired file and apply to finish the \
-                     delete, then add it back)",
-                    p.address
-                ),
-            );
-        }
+        // Still (or again) desired: the plan resolves the delete it journaled, and the
+        // next plan creates the server anew; a desired `protect` refuses it there.
     }
     // A deposed server without its journaled delete: nothing would ever delete it.
     for (address, r) in &state.resources {
@@ -745,9 +736,14 @@ mod tests {
             ..op()
         });
         assert_eq!(check(&s, &desired(&[])), Ok(()));
-        let err = check(&s, &desired(&["ipsec_server.a"])).unwrap_err();
+        // Added back to the desired file since: the plan resolves the delete first.
+        assert_eq!(check(&s, &desired(&["ipsec_server.a"])), Ok(()));
+        // Protected in the state: never a delete vpnform journals.
+        s.resources.get_mut("ipsec_server.a").unwrap().protect = true;
+        let err = check(&s, &desired(&[])).unwrap_err();
         assert_eq!(err.entries.len(), 1);
         assert_eq!(err.entries[0].field, "address");
+        s.resources.get_mut("ipsec_server.a").unwrap().protect = false;
         // Another action word is not something vpnform journals.
         s.pending[0].action = "rename".into();
         let err = check(&s, &desired(&[])).unwrap_err();

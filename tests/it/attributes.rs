@@ -525,7 +525,7 @@ vpnform will perform the following actions:
     precheck: skipped (--offline)
 
 Plan: 2 to add, 0 to change, 0 to destroy, 0 to adopt, 0 to forget.
-Plan hash: 53bcce8488f47465dcb90d3e52f4f9a89931a8b5e64f6a2966b04227031b9ae6
+Plan hash: 1abb05cfe0ed95fd5f8cb3d181c3449c395c4d9215a0782c564efec0e5e4ed62
 
 State file changes (state/vpnform.state.yaml):
 

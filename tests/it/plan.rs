@@ -245,7 +245,7 @@ vpnform will perform the following actions:
     precheck: skipped (--offline)
 
 Plan: 1 to add, 1 to change, 4 to destroy, 1 to adopt, 0 to forget.
-Plan hash: 057c867a0bbb84135e4db6196845fc3d23219d6b070b89c2f93df947c6511125
+Plan hash: 66b7ef0b6894ddd1b39f35a51aad963bc50c1b8c02c4337c66f92102f46b08dd
 
 State file changes (state/vpnform.state.yaml):
 

@@ -1062,13 +1062,18 @@ impl From<Vec<Option<String>>> for LockHolderRow {
     }
 }
 
-/// A `pending` entry vpnform would not have written: a delete of `a`, which the desired
-/// file keeps.
-const FORGED_PENDING: &str = "pending:\n\
-- address: ipsec_server.a\n  action: delete\n  id: iss-a\n  region: cn-hangzhou\n  \
-vpn_gateway: vpn-a\n  client_token: vpnform-00000000000000000000000000000000\n  \
-plan_hash: 0000000000000000000000000000000000000000000000000000000000000000\n  \
-started_at: 2026-11-28T00:00:00Z\n";
+/// A `pending` entry vpnform would not have written: a delete at `a` of another server
+/// than the one recorded there (with the token this state's lineage gives it, so only
+/// the id is wrong).
+fn forged_pending() -> String {
+    let hash = "0".repeat(64);
+    let token = vpnform::plan::client_token(LINEAGE, &hash, "ipsec_server.a", "delete");
+    format!(
+        "pending:\n- address: ipsec_server.a\n  action: delete\n  id: iss-zzz\n  \
+         region: cn-hangzhou\n  vpn_gateway: vpn-a\n  client_token: {token}\n  \
+         plan_hash: {hash}\n  started_at: 2026-11-28T00:00:00Z\n"
+    )
+}
 
 /// Regression: a forged `pending` entry in the database's state was refused naming the
 /// local state file (`the state file state/vpnform.state.yaml is corrupt`, restore it
@@ -1081,18 +1086,17 @@ fn regression_a_forged_journal_on_postgres_named_the_local_state_file() {
     ok(&ws, &["init", "--migrate-state"]);
     ws.write(
         "forged.yaml",
-        &state_text(4, LINEAGE).replace("pending: []\n", FORGED_PENDING),
+        &state_text(4, LINEAGE).replace("pending: []\n", &forged_pending()),
     );
     ok(&ws, &["state", "push", "forged.yaml"]);
     let message = format!(
         "error: the state in postgres schema {s} is corrupt: its `pending` journal has an \
          entry that vpnform would not have written, so nothing was applied:\n  \
-         pending entry 1 (ipsec_server.a): address: a delete of a server that is still in the \
-         desired file\n\
-         vpnform journals only deletes of recorded, unprotected servers that are no longer \
-         desired. Pull the state (`vpnform state pull > state.yaml`), remove the entries from \
+         pending entry 1 (ipsec_server.a): id: iss-zzz differs from the recorded id iss-a\n{} \
+         Pull the state (`vpnform state pull > state.yaml`), remove the entries from \
          `pending` if you know no such operation was sent, raise its `serial` by one and push \
          it back (`vpnform state push state.yaml`)\n",
+        vpnform::apply::JOURNALED,
         s = db.schema
     );
     for args in [&["plan", "--offline"][..], APPLY] {

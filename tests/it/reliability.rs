@@ -1471,15 +1471,15 @@ fn check_edit_converged(ws: &Workspace, sandbox: &SandboxProcess, want: Want, co
 struct EditTrial {
     /// Whether the kill landed in a running apply.
     killed: bool,
-    /// Runs after the edit until apply exited 0.
+    /// Runs after the edit until apply exited 0 with nothing left to plan.
     runs_after_edit: usize,
 }
 
 const EDIT_APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
 
 /// One trial: apply killed as `kill` says during `killed`'s operation, the desired file
-/// edited as `edit` says, apply re-run (at most twice) until it exits 0; then converged,
-/// and a plan shows no changes.
+/// edited as `edit` says, apply re-run (at most twice) until it exits 0 and a plan shows
+/// no changes; then converged.
 fn edit_trial(killed: Killed, edit: EditAfter, kill: Kill, configure: &str) -> EditTrial {
     let context = format!("{killed:?} killed ({kill:?}), then {edit:?}");
     let ws = Workspace::new();
@@ -1502,7 +1502,11 @@ fn edit_trial(killed: Killed, edit: EditAfter, kill: Kill, configure: &str) -> E
     let mut runs = Vec::new();
     loop {
         let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
-        let done = run.code == Some(0);
+        // Done when apply succeeded and nothing is left to plan: a run that resolves the
+        // interrupted operation leaves the edit to the next one.
+        let done = run.code == Some(0)
+            && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never).code
+                == Some(0);
         runs.push(run);
         if done {
             break;

@@ -529,7 +529,9 @@ fn crashed_in_the_create() -> String {
         &format!(
             "\n- address: ipsec_server.office\n  action: create\n  region: cn-hangzhou\n  \
              vpn_gateway: vpn-b\n  client_token: {}\n  plan_hash: {CRASHED_PLAN}\n  \
-             started_at: 2026-12-01T00:00:00Z",
+             started_at: 2026-12-01T00:00:00Z\n  sent:\n    values:\n      \
+             client_ip_pool: 10.8.0.0/16\n      local_subnet: 10.0.0.0/24\n      name: office\n    \
+             psk:\n      env: OFFICE_PSK",
             crashed_token(vpnform::plan::ActionKind::Create)
         ),
     )
@@ -569,30 +571,47 @@ fn assert_replaced(cloud: &Cloud, ws: &Workspace) -> String {
     office.id.clone()
 }
 
-/// Crash point: the create's intent journaled and its server made, the answer lost. The
-/// next apply finds the server on the new gateway (no second create), records it with
-/// the old one deposed, and deletes the old one.
+/// Crash point: the create's intent journaled and its server made, every answer lost.
+/// The next apply re-sends the create with the journal's token: the cloud answers the
+/// server it made (no second one), which is recorded with the old one deposed, and the
+/// old one is deleted. Never a server merely found on the new gateway.
 #[test]
 fn a_crash_in_a_replaces_create_resumes_from_the_new_gateways_server() {
-    let cloud = Cloud::start(
-        configuring(Duration::from_millis(150)),
-        with_new_server(world()),
-    );
+    let cloud = cloud();
     let ws = cloud
-        .workspace(&crashed_in_the_create(), &desired("vpn-b"))
+        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
+    cloud.sandbox().inject(vpnform::sandbox::Injection {
+        action: Some("CreateIpsecServer".into()),
+        status: 500,
+        code: "InternalError".into(),
+        retry_after: None,
+        after_effect: true,
+        times: 5,
+    });
+    let first = ws.run(APPLY);
+    assert_eq!(first.code, 1, "{first:?}");
+    let journaled = read_state(&ws).pending;
+    assert_eq!(journaled.len(), 1, "{journaled:?}");
+    let made = cloud.effects("CreateIpsecServer");
+    assert_eq!(made.len(), 1);
     ws.vpnform(APPLY)
         .any_stdout()
         .filter_durations()
-        .stderr(
+        .stderr(format!(
             "ipsec_server.office: Creating...\n\
-             ipsec_server.office: Creation complete after [DURATION] [id=iss-new]\n\
+             ipsec_server.office: Creation complete after [DURATION] [id={new}]\n\
              ipsec_server.office: Destroying... [id=iss-office]\n\
              ipsec_server.office: Destruction complete after [DURATION]\n",
-        )
+            new = made[0].resource
+        ))
         .run();
-    assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
-    assert_eq!(assert_replaced(&cloud, &ws), "iss-new");
+    assert_eq!(cloud.effects("CreateIpsecServer").len(), 1);
+    assert_eq!(
+        cloud.effects("CreateIpsecServer")[0].client_token.as_deref(),
+        Some(journaled[0].client_token.as_str())
+    );
+    assert_eq!(assert_replaced(&cloud, &ws), made[0].resource);
 }
 
 /// Crash point: the create's intent journaled, the request never arrived. The next
@@ -710,7 +729,13 @@ fn a_deposed_server_already_deleted_is_only_dropped_from_the_state() {
 }
 
 const VALIDATION: &str = "vpnform left the file untouched and will not overwrite it. Restore a good copy from version control (`git log -p -- state/vpnform.state.yaml`) or from state/vpnform.state.yaml.backup (written by `vpnform state rm`), then run the command again.\n";
-const JOURNAL: &str = "vpnform journals deletes of recorded, unprotected servers that are no longer desired, and creates and updates of desired ones. Restore the state from git (`git log -p -- state/vpnform.state.yaml`), or remove the entries from `pending` if you know no such operation was sent\n";
+fn journal_advice() -> String {
+    format!(
+        "{} Restore the state from git (`git log -p -- state/vpnform.state.yaml`), or remove \
+         the entries from `pending` if you know no such operation was sent\n",
+        vpnform::apply::JOURNALED
+    )
+}
 
 /// Forged `deposed` and `pending` entries are refused before anything is acted on, with
 /// the whole message naming the file, the entry and what to do: a deposed id that the
@@ -745,7 +770,7 @@ fn forged_deposed_and_pending_entries_are_refused() {
                 "  vpn_gateway: vpn-zzz\n  client_token",
             ),
             format!(
-                "error: the state file state/vpnform.state.yaml is corrupt: its `pending` journal has an entry that vpnform would not have written, so nothing was applied:\n  pending entry 1 (ipsec_server.office): vpn_gateway: vpn-zzz differs from the deposed vpn_gateway vpn-a\n{JOURNAL}"
+                "error: the state file state/vpnform.state.yaml is corrupt: its `pending` journal has an entry that vpnform would not have written, so nothing was applied:\n  pending entry 1 (ipsec_server.office): vpn_gateway: vpn-zzz differs from the deposed vpn_gateway vpn-a\n{}", journal_advice()
             ),
         ),
         (
@@ -755,9 +780,10 @@ fn forged_deposed_and_pending_entries_are_refused() {
                 &crashed_token(vpnform::plan::ActionKind::Delete),
             ),
             format!(
-                "error: the state file state/vpnform.state.yaml is corrupt: its `pending` journal has an entry that vpnform would not have written, so nothing was applied:\n  pending entry 1 (ipsec_server.office): client_token: {} is not the create token of plan {CRASHED_PLAN} for this address ({})\n{JOURNAL}",
+                "error: the state file state/vpnform.state.yaml is corrupt: its `pending` journal has an entry that vpnform would not have written, so nothing was applied:\n  pending entry 1 (ipsec_server.office): client_token: {} is not the replace:create token this state's lineage gives plan {CRASHED_PLAN} for this address ({})\n{}",
                 crashed_token(vpnform::plan::ActionKind::Delete),
-                crashed_token(vpnform::plan::ActionKind::Create)
+                crashed_token(vpnform::plan::ActionKind::Create),
+                journal_advice()
             ),
         ),
     ];
@@ -885,7 +911,7 @@ fn a_pending_create_that_made_no_server_is_dropped_with_a_note() {
          vpn_gateway: vpn-b\n  client_token: {}\n  plan_hash: {CRASHED_PLAN}\n  \
          started_at: 2026-12-01T00:00:00Z\n  sent:\n    values:\n      client_ip_pool: 10.8.0.0/16\n      \
          local_subnet: 10.0.0.0/24",
-        crashed_token(vpnform::plan::ActionKind::Create)
+        vpnform::plan::client_token(LINEAGE, CRASHED_PLAN, "ipsec_server.office", "create")
     );
     let ws = cloud.workspace(&lab_state(&pending), lab_only());
     ws.vpnform(APPLY)
@@ -914,7 +940,7 @@ fn a_forged_pending_create_never_records_or_deletes_anothers_server() {
          vpn_gateway: vpn-b\n  client_token: {}\n  plan_hash: {CRASHED_PLAN}\n  \
          started_at: 2026-12-01T00:00:00Z\n  sent:\n    values:\n      client_ip_pool: 10.8.0.0/16\n      \
          local_subnet: 10.0.0.0/24",
-        crashed_token(vpnform::plan::ActionKind::Create)
+        vpnform::plan::client_token(LINEAGE, CRASHED_PLAN, "ipsec_server.office", "create")
     );
     let ws = cloud.workspace(&lab_state(&pending), lab_only());
     let out = ws.run(APPLY);

@@ -1300,10 +1300,12 @@ fn regression_kill_after_updating_then_editing_the_attribute_failed_with_idempot
             created_entry("web", "vpn-web", 2, 23, ""),
         ]),
     );
+    // The first run resolves the journaled update (re-sent as it was, with its token);
+    // the edit is the next plan's update, with its own token.
     let mut runs = Vec::new();
     while runs.len() < 2 {
         let out = ws.run(APPLY);
-        let done = out.code == 0;
+        let done = out.code == 0 && ws.run(&["plan", "--detailed-exitcode"]).code == 0;
         runs.push(out);
         if done {
             break;

@@ -662,6 +662,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Regression: `apply FILE` checked `vpnform.yaml` even when the plan was made from
 /// `--desired prod.yaml`, and said so ("cannot read the desired-state file vpnform.yaml").
+/// Since issue 20 a saved plan never picks its own desired file: it is refused, naming
+/// the file it was made for and the `--desired` that applies it there.
 #[test]
 fn apply_file_named_vpnform_yaml_when_the_plan_was_made_from_another_file() {
     let ws = Workspace::new()
@@ -684,9 +686,21 @@ fn apply_file_named_vpnform_yaml_when_the_plan_was_made_from_another_file() {
         (
             1,
             "",
+            "error: the saved plan p.plan was made for the desired file prod.yaml, and this \
+             apply reads vpnform.yaml: a saved plan runs only against the desired file it was \
+             made from. Make a new plan of this workspace's desired file with `vpnform plan \
+             --out FILE`, or pass `--desired prod.yaml` if that file is the one to apply\n"
+        ),
+        "{out:?}"
+    );
+    let out = ws.run(&["apply", "--desired", "prod.yaml", "p.plan"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            1,
+            "",
             format!(
-                "Using the desired-state file prod.yaml that the saved plan p.plan was made \
-                 from.\nwarning: the saved plan p.plan was made with --offline: the cloud was \
+                "warning: the saved plan p.plan was made with --offline: the cloud was \
                  not read and no delete was prechecked with DryRun\nerror: the desired-state file prod.yaml has changed since the saved plan \
                  p.plan was made (SHA-256 {} then, {} now); review the change and make a new plan \
                  with `vpnform plan --out FILE`\n",
@@ -697,14 +711,16 @@ fn apply_file_named_vpnform_yaml_when_the_plan_was_made_from_another_file() {
         ),
         "{out:?}"
     );
-    // An explicit --desired is what is checked.
+    // Another file than the plan's, named with --desired, is refused the same way.
     ws.write("prod.yaml", KEEP_OFFICE);
     ws.write("other.yaml", &changed);
     let out = ws.run(&["apply", "--desired", "other.yaml", "p.plan"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
-        out.stderr
-            .contains("\nerror: the desired-state file other.yaml has changed"),
+        out.stderr.starts_with(
+            "error: the saved plan p.plan was made for the desired file prod.yaml, and this \
+             apply reads other.yaml"
+        ),
         "{out:?}"
     );
 }

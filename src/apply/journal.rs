@@ -407,7 +407,11 @@ pub fn check_pending(
                             .and_then(|s| s.psk.as_ref())
                             .map(crate::state::PskRecord::of);
                         let recorded_source = recorded.and_then(|r| r.psk.as_ref());
-                        if named.as_ref() != Some(source) && recorded_source != Some(source) {
+                        // An address neither desired nor recorded (a create whose entry
+                        // left the desired file) has no source to compare with: its own is
+                        // confined below and shown in the plan that re-sends it.
+                        let known = recorded.is_some() || desired.servers.contains_key(&p.address);
+                        if known && named.as_ref() != Some(source) && recorded_source != Some(source) {
                             bad(
                                 "sent",
                                 format!(

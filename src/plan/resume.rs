@@ -21,7 +21,7 @@ use crate::state::{PendingOp, State};
 /// Reasons a resolution is shown with.
 pub mod reason {
     pub const DELETE: &str = "its delete was journaled by an interrupted run";
-    pub const DEPOSED: &str = "the old server of an interrupted replace";
+    pub const DEPOSED: &str = "it is the old server of an interrupted replace";
     pub const CREATE: &str = "its create was journaled by an interrupted run";
     pub const REPLACE: &str = "its replace was journaled by an interrupted run";
     pub const ORPHAN: &str = "its create was journaled by an interrupted run, and it is no \

@@ -581,6 +581,10 @@ fn a_crash_in_a_replaces_create_resumes_from_the_new_gateways_server() {
     let ws = cloud
         .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
+    // Planned first: the injection is for the real creates, not the plan's DryRun.
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .any_stdout()
+        .run();
     cloud.sandbox().inject(vpnform::sandbox::Injection {
         action: Some("CreateIpsecServer".into()),
         status: 500,
@@ -589,7 +593,7 @@ fn a_crash_in_a_replaces_create_resumes_from_the_new_gateways_server() {
         after_effect: true,
         times: 5,
     });
-    let first = ws.run(APPLY);
+    let first = ws.run(&[APPLY, &["plan.json"]].concat());
     assert_eq!(first.code, 1, "{first:?}");
     let journaled = read_state(&ws).pending;
     assert_eq!(journaled.len(), 1, "{journaled:?}");
@@ -682,16 +686,65 @@ fn a_crash_between_a_replaces_halves_deletes_the_deposed_server_with_the_journal
     let ws = cloud
         .workspace(&crashed_between_the_halves(), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
-    ws.vpnform(&["plan"])
+    // The journaled delete is the plan's one action: shown, counted, hashed.
+    ws.vpnform(&["plan", "--detailed-exitcode"])
+        .code(2)
         .stdout(format!(
-            "Pending operations from an interrupted apply; apply resolves them first, \
-             re-sending each with its original ClientToken:\n  ipsec_server.office: delete \
-             iss-office (ClientToken {}, plan 5d1c0f6e2a9b)\n\nNo changes. Your infrastructure \
-             matches the configuration.\n\nvpnform has compared the desired state with the \
-             recorded state and the cloud and found no differences, so no changes are needed.\n",
-            crashed_token(vpnform::plan::ActionKind::Delete)
+            r#"Resource actions are indicated with the following symbols:
+  - destroy (delete in the cloud, then drop from the state)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.office (deposed iss-office) will be destroyed (resuming an interrupted run)
+  # (because it is the old server of an interrupted replace; ClientToken {token}, plan 5d1c0f6e2a9b)
+  - resource "ipsec_server" "office" {{
+      - id          = "iss-office"
+      - vpn_gateway = "vpn-a"
+      - region      = "cn-hangzhou"
+    }}
+    precheck: not run: the interrupted run's operation is re-sent as it was journaled, with its ClientToken
+
+Plan: 0 to add, 0 to change, 1 to destroy, 0 to adopt, 0 to forget.
+Plan hash: 7cb04a2ae022dfbc35ffefb0822e0ed2a3988aa17565b23e1871ae899c059971
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,7 +1,7 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 5
++serial: 6
+ resources:
+   ipsec_server.office:
+     id: iss-new
+@@ -15,16 +15,4 @@
+       internet_ip: "47.98.2.2"
+       local_subnet: 10.0.0.0/24
+       name: office
+-    deposed:
+-      id: iss-office
+-      vpn_gateway: vpn-a
+-      region: cn-hangzhou
+-pending:
+-- address: ipsec_server.office
+-  action: delete
+-  id: iss-office
+-  region: cn-hangzhou
+-  vpn_gateway: vpn-a
+-  client_token: {token}
+-  plan_hash: {CRASHED_PLAN}
+-  started_at: "[TIME]"
++pending: []
+"#,
+            token = crashed_token(vpnform::plan::ActionKind::Delete)
         ))
         .run();
+    // `--max-deletes 0` refuses it like any delete.
+    let out = ws.run(&["plan", "--max-deletes", "0"]);
+    assert_eq!(out.code, 1, "{out:?}");
     ws.vpnform(APPLY)
         .any_stdout()
         .filter_durations()
@@ -1002,7 +1055,7 @@ fn a_saved_replace_is_shown_and_an_edited_one_refused() {
         out.stderr,
         "error: the saved plan edited.json has been tampered with: it records plan hash \
          bdfc51bb9ef69955d41c72b3f9eb89e77dbdd5c5502b9ee1779611706f1c1a16, but its actions \
-         hash to d46cbb8218691f217867039329ab0040baf78dadfcc0afb2e8e59ca31f3aff29; make a new \
+         hash to 6365562220db26988c763a13229f66c136b213099dc88d17898dc74e5e262b8e; make a new \
          plan with `vpnform plan --out`\n"
     );
     assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
@@ -1119,9 +1172,10 @@ fn a_replace_whose_delete_half_fails_its_precheck_fails_the_plan() {
 }
 
 /// A create journaled on `vpn-b` by a crashed replace, and the desired gateway changed
-/// again since to `vpn-c`: resolving it there would send it where it never went (and
-/// could leave its server on `vpn-b` untracked), so nothing is sent and the run says how
-/// to finish it; the journal is kept.
+/// again since to `vpn-c`. Issue 20: once refused ("put vpn_gateway back"), so a person
+/// had to act. The journaled replace is the plan's action for the address: re-sent to
+/// `vpn-b` with its token, the old server deleted; the next plan replaces `vpn-b` by
+/// `vpn-c`. Two runs, no one editing anything, each token taking effect once.
 #[test]
 fn a_pending_create_on_another_gateway_than_the_plans_is_not_resent_elsewhere() {
     let mut world = world();
@@ -1131,23 +1185,38 @@ fn a_pending_create_on_another_gateway_than_the_plans_is_not_resent_elsewhere() 
         .workspace(&crashed_in_the_create(), &desired("vpn-c"))
         .env("OFFICE_PSK", PSK);
     let out = ws.run(APPLY);
-    assert_eq!(out.code, 1, "{out:?}");
-    assert_eq!(
-        out.stderr,
-        "ipsec_server.office: failed: a create journaled on vpn-b by an interrupted run is not \
-         resolved yet, and this plan creates on vpn-c: nothing was sent; put vpn_gateway back \
-         to vpn-b (region cn-hangzhou) in the desired file and apply to finish it, then \
-         change it\nerror: apply did not finish: the state records every action that did\n\n\
-         ipsec_server.office: a create journaled on vpn-b by an interrupted run is not \
-         resolved yet, and this plan creates on vpn-c: nothing was sent; put vpn_gateway back \
-         to vpn-b (region cn-hangzhou) in the desired file and apply to finish it, then \
-         change it\n"
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "  # ipsec_server.office must be replaced (resuming an interrupted run)\n"
+        ),
+        "{}",
+        out.stdout
     );
-    assert!(cloud.wire.sent("CreateIpsecServer").is_empty());
-    assert!(cloud.sent_deletes().is_empty());
+    let creates = cloud.effects("CreateIpsecServer");
+    assert_eq!(creates.len(), 1, "{creates:?}");
+    assert_eq!(creates[0].vpn_gateway, "vpn-b");
+    assert_eq!(
+        creates[0].client_token.as_deref(),
+        Some(crashed_token(vpnform::plan::ActionKind::Create).as_str())
+    );
     let state = read_state(&ws);
-    assert_eq!(state.pending.len(), 1);
-    assert_eq!(state.resources["ipsec_server.office"].id, "iss-office");
+    assert!(state.pending.is_empty(), "{:?}", state.pending);
+    assert_eq!(state.resources["ipsec_server.office"].vpn_gateway, "vpn-b");
+    // The next run replaces it onto vpn-c, with its own tokens.
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let creates = cloud.effects("CreateIpsecServer");
+    assert_eq!(creates.len(), 2, "{creates:?}");
+    assert_eq!(creates[1].vpn_gateway, "vpn-c");
+    let deletes = cloud.deletes();
+    assert_eq!(
+        deletes.iter().map(|d| d.resource.as_str()).collect::<Vec<_>>(),
+        ["iss-office", creates[0].resource.as_str()]
+    );
+    let state = read_state(&ws);
+    assert_eq!(state.resources["ipsec_server.office"].vpn_gateway, "vpn-c");
+    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
 }
 
 /// `state show` between a replace's halves: the PSK's source (never the key), the old

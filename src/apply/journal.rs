@@ -292,7 +292,10 @@ pub fn render_entries(entries: &[BadEntry]) -> String {
         .iter()
         .map(|e| match e.number {
             0 => format!("  {} {}: {}", e.address, e.field, e.problem),
-            n => format!("  pending entry {n} ({}): {}: {}", e.address, e.field, e.problem),
+            n => format!(
+                "  pending entry {n} ({}): {}: {}",
+                e.address, e.field, e.problem
+            ),
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -411,7 +414,10 @@ pub fn check_pending(
                         // left the desired file) has no source to compare with: its own is
                         // confined below and shown in the plan that re-sends it.
                         let known = recorded.is_some() || desired.servers.contains_key(&p.address);
-                        if known && named.as_ref() != Some(source) && recorded_source != Some(source) {
+                        if known
+                            && named.as_ref() != Some(source)
+                            && recorded_source != Some(source)
+                        {
                             bad(
                                 "sent",
                                 format!(
@@ -422,7 +428,9 @@ pub fn check_pending(
                         } else {
                             // Confined as the desired file's own sources are.
                             let dir = desired.path.parent().unwrap_or(std::path::Path::new("."));
-                            if let Err(e) = crate::config::psk::check_source(&source.source(dir), dir) {
+                            if let Err(e) =
+                                crate::config::psk::check_source(&source.source(dir), dir)
+                            {
                                 bad("sent", e.to_string());
                             }
                         }
@@ -435,12 +443,14 @@ pub fn check_pending(
         }
         if p.action == "create" {
             if p.id.is_some() {
-                bad("id", "a create is journaled before the cloud gives an id".into());
+                bad(
+                    "id",
+                    "a create is journaled before the cloud gives an id".into(),
+                );
             }
             // A replace's create: the address records the old server, on another gateway.
             if let Some(r) = recorded
-                && (r.deposed.is_some()
-                    || (r.vpn_gateway == p.vpn_gateway && r.region == p.region))
+                && (r.deposed.is_some() || (r.vpn_gateway == p.vpn_gateway && r.region == p.region))
             {
                 bad(
                     "address",
@@ -491,11 +501,7 @@ pub fn check_pending(
                 }
             }
             // A deposed server is recorded nowhere else and named by no desired entry.
-            if let Some((other, _)) = state
-                .resources
-                .iter()
-                .find(|(_, r)| r.id == d.id)
-            {
+            if let Some((other, _)) = state.resources.iter().find(|(_, r)| r.id == d.id) {
                 bad(
                     "id",
                     format!("the deposed {} is the server recorded as {other}", d.id),
@@ -504,7 +510,10 @@ pub fn check_pending(
             if let Some(other) = desired_ids.get(d.id.as_str()) {
                 bad(
                     "id",
-                    format!("the deposed {} is the server the desired file names as {other}", d.id),
+                    format!(
+                        "the deposed {} is the server the desired file names as {other}",
+                        d.id
+                    ),
                 );
             }
             continue;
@@ -790,9 +799,9 @@ mod tests {
             crate::plan::legacy_client_token("abc", "ipsec_server.a", "delete");
         let err = check(&s, &desired(&[])).unwrap_err();
         assert!(
-            err.entries[0]
-                .problem
-                .ends_with("finish that run with the vpnform version that started it, then upgrade"),
+            err.entries[0].problem.ends_with(
+                "finish that run with the vpnform version that started it, then upgrade"
+            ),
             "{}",
             err.entries[0].problem
         );
@@ -840,9 +849,10 @@ mod tests {
 
     #[test]
     fn regression_a_journaled_secret_source_must_be_the_desired_or_the_recorded_one() {
+        let source = |name: &str| crate::state::PskRecord::Env(name.into());
         let mut s = state();
         let mut with_psk = sent(&[("client_ip_pool", "10.8.0.0/16")]).unwrap();
-        with_psk.psk = Some(crate::state::PskRecord::Env("ALIBABA_CLOUD_ACCESS_KEY_SECRET".into()));
+        with_psk.psk = Some(source("GITHUB_TOKEN"));
         s.pending.push(PendingOp {
             address: "ipsec_server.b".into(),
             action: "create".into(),
@@ -855,14 +865,27 @@ mod tests {
         let err = check(&s, &desired(&["ipsec_server.b"])).unwrap_err();
         assert_eq!(
             err.entries[0].problem,
-            "its pre-shared key source (env ALIBABA_CLOUD_ACCESS_KEY_SECRET) is neither the one \
-             the desired file names for this address nor the recorded one"
+            "its pre-shared key source (env GITHUB_TOKEN) is neither the one the desired file \
+             names for this address nor the recorded one"
         );
-        let mut d = desired(&["ipsec_server.b"]);
-        d.servers.get_mut("ipsec_server.b").unwrap().psk = Some(
-            crate::config::attributes::PskSource::Env("ALIBABA_CLOUD_ACCESS_KEY_SECRET".into()),
+        let named = |name: &str| {
+            let mut d = desired(&["ipsec_server.b"]);
+            d.servers.get_mut("ipsec_server.b").unwrap().psk =
+                Some(crate::config::attributes::PskSource::Env(name.into()));
+            d
+        };
+        assert_eq!(check(&s, &named("GITHUB_TOKEN")), Ok(()));
+        // Named by both, a credential variable is still refused: sources are confined.
+        s.pending[0].sent.as_mut().unwrap().psk = Some(source("ALIBABA_CLOUD_ACCESS_KEY_SECRET"));
+        let err = check(&s, &named("ALIBABA_CLOUD_ACCESS_KEY_SECRET")).unwrap_err();
+        assert_eq!(err.entries[0].field, "sent");
+        assert!(
+            err.entries[0]
+                .problem
+                .contains("one of vpnform's own credential variables"),
+            "{}",
+            err.entries[0].problem
         );
-        assert_eq!(check(&s, &d), Ok(()));
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub(crate) mod watch;
 pub use engine::ApplyOptions;
 pub(crate) use engine::Outcome;
 pub(crate) use engine::{Execution, execute};
-pub use journal::{JOURNALED, JournalStats};
 pub(crate) use journal::{Change, Journal, check_pending};
+pub use journal::{JOURNALED, JournalStats};
 pub(crate) use report::{Event, Reporter};
 pub use watch::PollStrategy;

@@ -237,17 +237,17 @@ fn is_remaining(a: &Action, state: &State) -> bool {
             .any(|p| p.address == a.address && p.client_token == r.client_token);
     }
     match a.action {
-            ActionKind::Delete | ActionKind::Forget => state.resources.contains_key(&a.address),
-            ActionKind::Adopt | ActionKind::Create => !state.resources.contains_key(&a.address),
-            // Until the new server is recorded, the address records the old one.
-            ActionKind::Replace => state
-                .resources
-                .get(&a.address)
-                .is_some_and(|r| r.id == a.id),
-            // Recording the desired values again is harmless.
-            ActionKind::Update => {
-                state.resources.contains_key(&a.address) && !update_recorded(a, state)
-            }
+        ActionKind::Delete | ActionKind::Forget => state.resources.contains_key(&a.address),
+        ActionKind::Adopt | ActionKind::Create => !state.resources.contains_key(&a.address),
+        // Until the new server is recorded, the address records the old one.
+        ActionKind::Replace => state
+            .resources
+            .get(&a.address)
+            .is_some_and(|r| r.id == a.id),
+        // Recording the desired values again is harmless.
+        ActionKind::Update => {
+            state.resources.contains_key(&a.address) && !update_recorded(a, state)
+        }
     }
 }
 
@@ -280,7 +280,12 @@ fn own_entry(plan: &Plan, state: &State, saved: &Action, d: &Action) -> Option<R
                 .collect(),
         }
     };
-    let psk = |a: &Action| a.psk.as_ref().filter(|p| p.changed).map(|p| p.source.clone());
+    let psk = |a: &Action| {
+        a.psk
+            .as_ref()
+            .filter(|p| p.changed)
+            .map(|p| p.source.clone())
+    };
     let same = match (saved.action, d.action) {
         // The create (half) journaled, as the plan makes it.
         (ActionKind::Create, ActionKind::Create) | (ActionKind::Replace, ActionKind::Replace) => {

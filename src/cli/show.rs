@@ -109,11 +109,7 @@ fn verify(
     let state = recorded.unwrap_or_else(crate::ops::empty_state);
     let addresses = state.resources.keys().cloned().collect();
     let desired = crate::config::load(desired_path, &addresses)?;
-    crate::ops::check_pending(
-        &*backend,
-        &state,
-        &desired,
-    )?;
+    crate::ops::check_pending(&*backend, &state, &desired)?;
     saved_check::derive(
         plan,
         &args.plan_file,

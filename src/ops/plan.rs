@@ -154,11 +154,7 @@ fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded
     let addresses = state.resources.keys().cloned().collect();
     let desired = crate::config::load(&request.desired, &addresses)?;
     // A plan lists the journal as what apply resolves first: never a planted entry.
-    super::check_pending(
-        &*backend,
-        &state,
-        &desired,
-    )?;
+    super::check_pending(&*backend, &state, &desired)?;
     Ok(Loaded {
         state,
         state_exists,

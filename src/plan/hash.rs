@@ -196,7 +196,10 @@ pub fn action_tokens(
                 Some(client_token(lineage, journaled, address, REPLACE_DELETE)),
             )
         }
-        kind => (client_token(lineage, plan_hash, address, kind.as_str()), None),
+        kind => (
+            client_token(lineage, plan_hash, address, kind.as_str()),
+            None,
+        ),
     }
 }
 

@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use drift::Drift;
 pub use graph::Graph;
-pub use hash::{canonical_json, client_token, plan_hash};
 pub use hash::{REPLACE_CREATE, REPLACE_DELETE, action_tokens, legacy_client_token};
+pub use hash::{canonical_json, client_token, plan_hash};
 pub use model::{
     Action, ActionKind, FieldChange, PendingNote, Plan, Precheck, PskNote, Replaced, Resumes,
 };

@@ -685,7 +685,11 @@ const NOT_PRECHECKED: &str = "not run: the interrupted run's operation is re-sen
 fn resuming_because(action: &Action) -> Option<String> {
     let r = action.resumes.as_ref()?;
     Some(if action.action == ActionKind::Forget {
-        format!("because {} is {}", printable_value(&action.id), action.reason)
+        format!(
+            "because {} is {}",
+            printable_value(&action.id),
+            action.reason
+        )
     } else {
         format!(
             "because {}; ClientToken {}, plan {}",

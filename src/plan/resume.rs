@@ -50,7 +50,10 @@ pub(super) enum Refusal {
     Protected(ProtectedEntry),
     /// An entry the journal check lets through never gets here; the planner does not
     /// rely on it.
-    Corrupt { address: Address, problem: String },
+    Corrupt {
+        address: Address,
+        problem: String,
+    },
 }
 
 /// The action that resolves `p`, or why it may not run.
@@ -203,7 +206,10 @@ pub(super) fn resolve(
         (_, None) => {
             return Err(Refusal::Corrupt {
                 address: p.address.clone(),
-                problem: format!("a journaled {} of an address the state does not record", p.action),
+                problem: format!(
+                    "a journaled {} of an address the state does not record",
+                    p.action
+                ),
             });
         }
         _ => {

@@ -191,8 +191,7 @@ fn verify(path: &Path, saved: &SavedPlan) -> Result<(), SavedPlanError> {
         });
     }
     for action in &saved.actions {
-        let (expected, delete_half) =
-            super::hash::action_tokens(&saved.lineage, &computed, action);
+        let (expected, delete_half) = super::hash::action_tokens(&saved.lineage, &computed, action);
         let recorded_half = action.replaced.as_ref().map(|old| old.client_token.clone());
         if recorded_half.is_some() && recorded_half != delete_half {
             return Err(SavedPlanError::TamperedToken {

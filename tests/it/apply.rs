@@ -599,8 +599,7 @@ fn killed_mid_apply_a_fresh_plan_rerun_converges_resending_the_journaled_token()
         .find_map(|l| l.strip_prefix("Plan hash: "))
         .expect("the re-run shows its plan");
     for op in &pending {
-        let planned =
-            vpnform::plan::client_token(LINEAGE, hash, &op.address, "delete");
+        let planned = vpnform::plan::client_token(LINEAGE, hash, &op.address, "delete");
         assert_ne!(planned, op.client_token);
     }
 }

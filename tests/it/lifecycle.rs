@@ -244,7 +244,12 @@ fn an_entry_without_id_plans_a_create_and_applies_one_effect_with_the_plans_toke
     // Planned before any state existed: tokened for the lineage the first write made.
     assert_eq!(
         token,
-        vpnform::plan::client_token("", saved["plan_hash"].as_str().unwrap(), "ipsec_server.office", "create")
+        vpnform::plan::client_token(
+            "",
+            saved["plan_hash"].as_str().unwrap(),
+            "ipsec_server.office",
+            "create"
+        )
     );
     let token = vpnform::plan::client_token(
         &read_state(&ws).lineage,

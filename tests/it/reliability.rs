@@ -2370,10 +2370,7 @@ fn regression_killed_apply_rerun_refused_by_not_found_precheck_of_its_own_pendin
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "sandbox")
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sandbox-secret")
         .code(1)
-        .stdout(r#"Pending operations from an interrupted apply; apply resolves them first, re-sending each with its original ClientToken:
-  ipsec_server.s0: delete iss-bp1000000000000000000 (ClientToken vpnform-0123456789abcdef0123456789abcdef, plan 00)
-
-Resource actions are indicated with the following symbols:
+        .stdout(r#"Resource actions are indicated with the following symbols:
   - destroy (delete in the cloud, then drop from the state)
 
 vpnform will perform the following actions:
@@ -2390,8 +2387,8 @@ vpnform will perform the following actions:
     }
     precheck: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
 
-  # ipsec_server.s0 will be destroyed
-  # (because ipsec_server.s0 is not in the desired state)
+  # ipsec_server.s0 will be destroyed (resuming an interrupted run)
+  # (because its delete was journaled by an interrupted run; ClientToken {token}, plan 00)
   - resource "ipsec_server" "s0" {
       - id           = "iss-bp1000000000000000000"
       - vpn_gateway  = "vpn-bp1000000000000000000"
@@ -2400,7 +2397,7 @@ vpnform will perform the following actions:
       - name         = "s0"
     }
     waits for: ipsec_server.s1
-    precheck: warning: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (a delete of it journaled by an interrupted run is resolved first) (RequestId R-gone)
+    precheck: not run: the interrupted run's operation is re-sent as it was journaled, with its ClientToken
 
   # ipsec_server.s3 will be destroyed
   # (because ipsec_server.s3 is not in the desired state)
@@ -2427,7 +2424,7 @@ vpnform will perform the following actions:
     precheck: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
 
 Plan: 0 to add, 0 to change, 4 to destroy, 0 to adopt, 0 to forget.
-Plan hash: 75f6ac2fccc77dbd7314f1c347d40903cb0450a51d65cd6193bc79880d7dc890
+Plan hash: c45f9cbcdbd5daea8dedc3e8e29926d2967ae50d1728ed1d25cb27a690eecb3b
 
 State file changes (state/vpnform.state.yaml):
 
@@ -2475,7 +2472,21 @@ State file changes (state/vpnform.state.yaml):
    ipsec_server.s4:
      id: iss-bp1000000000000000004
      region: cn-hangzhou
-"#)
+@@ -49,12 +17,4 @@
+     attributes:
+       local_subnet: 10.5.0.0/24
+       name: s5
+-pending:
+-- address: ipsec_server.s0
+-  action: delete
+-  id: iss-bp1000000000000000000
+-  region: cn-hangzhou
+-  vpn_gateway: vpn-bp1000000000000000000
+-  client_token: {token}
+-  plan_hash: "00"
+-  started_at: "[TIME]"
++pending: []
+"#.replace("{token}", &token))
         .stderr(r"error: the DryRun precheck refused 3 of the plan's calls; apply would fail there:
 ipsec_server.s1: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)
 ipsec_server.s2: failed: InvalidIpsecServerId.NotFound: The specified IpsecServerId does not exist. (RequestId R-gone)

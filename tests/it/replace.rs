@@ -612,7 +612,9 @@ fn a_crash_in_a_replaces_create_resumes_from_the_new_gateways_server() {
         .run();
     assert_eq!(cloud.effects("CreateIpsecServer").len(), 1);
     assert_eq!(
-        cloud.effects("CreateIpsecServer")[0].client_token.as_deref(),
+        cloud.effects("CreateIpsecServer")[0]
+            .client_token
+            .as_deref(),
         Some(journaled[0].client_token.as_str())
     );
     assert_eq!(assert_replaced(&cloud, &ws), made[0].resource);
@@ -823,7 +825,8 @@ fn forged_deposed_and_pending_entries_are_refused() {
                 "  vpn_gateway: vpn-zzz\n  client_token",
             ),
             format!(
-                "error: the state file state/vpnform.state.yaml is corrupt: its `pending` journal has an entry that vpnform would not have written, so nothing was applied:\n  pending entry 1 (ipsec_server.office): vpn_gateway: vpn-zzz differs from the deposed vpn_gateway vpn-a\n{}", journal_advice()
+                "error: the state file state/vpnform.state.yaml is corrupt: its `pending` journal has an entry that vpnform would not have written, so nothing was applied:\n  pending entry 1 (ipsec_server.office): vpn_gateway: vpn-zzz differs from the deposed vpn_gateway vpn-a\n{}",
+                journal_advice()
             ),
         ),
         (
@@ -1187,9 +1190,8 @@ fn a_pending_create_on_another_gateway_than_the_plans_is_not_resent_elsewhere() 
     let out = ws.run(APPLY);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        out.stdout.contains(
-            "  # ipsec_server.office must be replaced (resuming an interrupted run)\n"
-        ),
+        out.stdout
+            .contains("  # ipsec_server.office must be replaced (resuming an interrupted run)\n"),
         "{}",
         out.stdout
     );
@@ -1211,7 +1213,10 @@ fn a_pending_create_on_another_gateway_than_the_plans_is_not_resent_elsewhere() 
     assert_eq!(creates[1].vpn_gateway, "vpn-c");
     let deletes = cloud.deletes();
     assert_eq!(
-        deletes.iter().map(|d| d.resource.as_str()).collect::<Vec<_>>(),
+        deletes
+            .iter()
+            .map(|d| d.resource.as_str())
+            .collect::<Vec<_>>(),
         ["iss-office", creates[0].resource.as_str()]
     );
     let state = read_state(&ws);

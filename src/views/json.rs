@@ -83,8 +83,9 @@ impl Json {
                 "warning",
                 "Pending operation from an interrupted apply",
                 &format!(
-                    "{} {} {} was sent with ClientToken {} and is not confirmed; apply \
-                     resolves it first, re-sending it with that token.",
+                    "{} {} {} was sent with ClientToken {} and is not confirmed; this \
+                     targeted plan does not resolve it: a plan that targets it re-sends it \
+                     with that token.",
                     p.address,
                     p.action,
                     p.id.as_deref().unwrap_or("(no id yet)"),

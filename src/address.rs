@@ -22,7 +22,7 @@ impl Kind {
     /// The kind as addresses, plans and the JSON views spell it.
     pub(crate) const fn as_str(self) -> &'static str {
         match self {
-            Kind::IpsecServer => "ipsec_server",
+            Kind::IpsecServer => crate::kinds::ipsec_server::KIND.name,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! the cloud issues them (`iss-bp1jougp8cfsbo8y9abcd`).
 
 /// The prefix of an IPsec server id.
-pub(crate) const IPSEC_SERVER: &str = "iss-";
+pub(crate) const IPSEC_SERVER: &str = crate::kinds::ipsec_server::KIND.id_prefix;
 /// The prefix of a VPN gateway id.
 pub(crate) const VPN_GATEWAY: &str = "vpn-";
 

@@ -49,6 +49,7 @@ pub(crate) mod duration;
 pub(crate) mod files;
 pub(crate) mod id;
 pub(crate) mod ipsec;
+pub mod kinds;
 pub mod ops;
 pub mod plan;
 pub mod regions;

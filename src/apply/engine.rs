@@ -28,7 +28,8 @@ use super::journal::{Change, Journal};
 use super::report::{Event, Reporter};
 use super::watch::{GatewayWatch, PollStrategy, WaitKind};
 use crate::Address;
-use crate::cloud::{ApiError, Client, DeleteIpsecServer, ErrorClass};
+use crate::cloud::{ApiError, Client, ErrorClass};
+use crate::kinds::ipsec_server::DeleteIpsecServer;
 use crate::plan::{Action, ActionKind};
 use crate::secret::Secret;
 use crate::state::{Deposed, PendingOp};
@@ -841,9 +842,9 @@ async fn list(
     work: &Work,
     started: Instant,
     id: Option<&str>,
-) -> Result<Vec<crate::cloud::IpsecServer>, String> {
+) -> Result<Vec<crate::kinds::ipsec_server::IpsecServer>, String> {
     let a = &work.action;
-    let request = crate::cloud::ListIpsecServers {
+    let request = crate::kinds::ipsec_server::ListIpsecServers {
         region: a.region.clone(),
         vpn_gateway: id.is_none().then(|| a.vpn_gateway.clone()),
         ids: id.map(|id| vec![id.to_owned()]).unwrap_or_default(),
@@ -865,7 +866,11 @@ async fn list(
 }
 
 /// Whether a listed server holds what `a` sent: its values, and the key it sent.
-fn holds_intended(shared: &Shared, a: &Action, server: &crate::cloud::IpsecServer) -> bool {
+fn holds_intended(
+    shared: &Shared,
+    a: &Action,
+    server: &crate::kinds::ipsec_server::IpsecServer,
+) -> bool {
     let key_holds = match &a.psk {
         Some(p) if p.changed => shared
             .keys
@@ -912,9 +917,9 @@ async fn confirm_and_record(
         "{} was accepted but {id} does not list the values sent after {} reads of gateway {} \
          active again; {KEPT}",
         if a.action == ActionKind::Create {
-            "CreateIpsecServer"
+            crate::kinds::ipsec_server::KIND.calls.create
         } else {
-            "UpdateIpsecServer"
+            crate::kinds::ipsec_server::KIND.calls.modify[0]
         },
         shared.options.confirm_attempts,
         a.vpn_gateway
@@ -925,7 +930,7 @@ async fn record_written(
     shared: &Shared,
     work: &Work,
     id: &str,
-    server: &crate::cloud::IpsecServer,
+    server: &crate::kinds::ipsec_server::IpsecServer,
 ) -> Result<(), String> {
     let a = &work.action;
     let mut resource = a.resource_after();

@@ -30,7 +30,8 @@ use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
 use super::configure_time::{ConfigureTime, ListingDelay};
-use crate::cloud::{ApiError, Client, ErrorClass, ListIpsecServers, VpnGateway};
+use crate::cloud::{ApiError, Client, ErrorClass, VpnGateway};
+use crate::kinds::ipsec_server::ListIpsecServers;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum WaitError {

@@ -11,27 +11,22 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use super::answers::CreatedAnswer;
-use super::answers::{DescribeVpnGatewaysPage, ListIpsecServersPage, RawGateway, RequestIdOnly};
+use super::answers::{DescribeVpnGatewaysPage, RawGateway, RequestIdOnly};
 use super::endpoint::{EndpointError, endpoint_for, is_loopback};
 use super::error::{
     ApiError, ErrorClass, decode_error, diagnose_signature, split_server_string_to_sign,
 };
 use super::retry::{RateLimiter, ThrottleWarning, backoff, retry_after, retry_after_acs};
 use super::sign;
-use super::types::{
-    ClientOptions, CreateIpsecServer, CreatedIpsecServer, Credentials, DeleteIpsecServer,
-    IkeConfig, IpsecConfig, IpsecServer, ListIpsecServers, UpdateIpsecServer, VpnGateway,
-};
-use crate::secret::Secret;
+use super::types::{ClientOptions, Credentials, VpnGateway};
 
 const API_VERSION: &str = "2016-04-28";
 /// ListIpsecServers' largest page.
-const LIST_PAGE: usize = 20;
+pub(crate) const LIST_PAGE: usize = 20;
 /// DescribeVpnGateways' largest page.
 const DESCRIBE_PAGE: usize = 50;
 /// A listing that has not ended after this many pages is a server bug, not a big account.
-const MAX_PAGES: usize = 10_000;
+pub(crate) const MAX_PAGES: usize = 10_000;
 /// The most bytes one API answer may have. The largest real one, a page of 50 gateways
 /// or 20 servers, is tens of kilobytes; a body a hundred times that is not the VPC API,
 /// and reading it whole would let a hostile endpoint take the machine's memory.
@@ -188,9 +183,9 @@ pub struct ClientStats {
 }
 
 /// A successful answer: its body and RequestId.
-struct Answer {
+pub(crate) struct Answer {
     body: Vec<u8>,
-    request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
 }
 
 impl Client {
@@ -224,158 +219,6 @@ impl Client {
         let mut stats = self.inner.stats.lock().expect("stats lock").clone();
         stats.rates = self.inner.limiter.rates();
         stats
-    }
-
-    /// `DeleteIpsecServer`. Returns the RequestId. A passed dry run comes back as
-    /// `Err` with class [`ErrorClass::DryRunPassed`]. Throttling and transient failures
-    /// are retried here with the same ClientToken; contention, not-found and terminal
-    /// errors go back to the caller (apply waits for the gateway on contention).
-    pub async fn delete_ipsec_server(&self, req: &DeleteIpsecServer) -> Result<String, ApiError> {
-        const ACTION: &str = "DeleteIpsecServer";
-        let mut params = vec![
-            ("RegionId".to_owned(), req.region.clone()),
-            ("IpsecServerId".to_owned(), req.ipsec_server_id.clone()),
-            ("DryRun".to_owned(), req.dry_run.to_string()),
-        ];
-        if !req.dry_run {
-            params.push(client_token(ACTION, req.client_token.as_deref())?);
-        }
-        let answer = self.call(ACTION, &req.region, params).await?;
-        Ok(answer.request_id.unwrap_or_default())
-    }
-
-    /// `CreateIpsecServer`. Returns the new id (and the RequestId) from the answer; the
-    /// gateway then configures it, as after a delete. Errors and retries as for
-    /// [`Client::delete_ipsec_server`]: the same ClientToken on every retry.
-    pub async fn create_ipsec_server(
-        &self,
-        req: &CreateIpsecServer,
-    ) -> Result<CreatedIpsecServer, ApiError> {
-        const ACTION: &str = "CreateIpsecServer";
-        let mut params = vec![
-            ("RegionId".to_owned(), req.region.clone()),
-            ("VpnGatewayId".to_owned(), req.vpn_gateway.clone()),
-            ("LocalSubnet".to_owned(), req.local_subnet.join(",")),
-            ("ClientIpPool".to_owned(), req.client_ip_pool.clone()),
-            ("DryRun".to_owned(), req.dry_run.to_string()),
-        ];
-        let fields = Fields {
-            name: req.name.as_deref(),
-            local_subnet: None,
-            client_ip_pool: None,
-            psk: req.psk.as_ref(),
-            effect_immediately: req.effect_immediately,
-            ike_config: req.ike_config.as_ref(),
-            ipsec_config: req.ipsec_config.as_ref(),
-        };
-        fields.push_into(&mut params, "IpSecServerName");
-        if !req.dry_run {
-            params.push(client_token(ACTION, req.client_token.as_deref())?);
-        }
-        let answer = self.call(ACTION, &req.region, params).await?;
-        let created: CreatedAnswer = decode_body(ACTION, &answer)?;
-        Ok(CreatedIpsecServer {
-            id: created.ipsec_server_id,
-            request_id: answer.request_id.unwrap_or_default(),
-        })
-    }
-
-    /// `UpdateIpsecServer` with the fields given. Returns the RequestId. Errors and
-    /// retries as for [`Client::delete_ipsec_server`].
-    pub async fn update_ipsec_server(&self, req: &UpdateIpsecServer) -> Result<String, ApiError> {
-        const ACTION: &str = "UpdateIpsecServer";
-        let mut params = vec![
-            ("RegionId".to_owned(), req.region.clone()),
-            ("IpsecServerId".to_owned(), req.ipsec_server_id.clone()),
-            ("DryRun".to_owned(), req.dry_run.to_string()),
-        ];
-        let local_subnet = req.local_subnet.as_ref().map(|l| l.join(","));
-        let fields = Fields {
-            name: req.name.as_deref(),
-            local_subnet: local_subnet.as_deref(),
-            client_ip_pool: req.client_ip_pool.as_deref(),
-            psk: req.psk.as_ref(),
-            effect_immediately: req.effect_immediately,
-            ike_config: req.ike_config.as_ref(),
-            ipsec_config: req.ipsec_config.as_ref(),
-        };
-        fields.push_into(&mut params, "IpsecServerName");
-        if !req.dry_run {
-            params.push(client_token(ACTION, req.client_token.as_deref())?);
-        }
-        let answer = self.call(ACTION, &req.region, params).await?;
-        Ok(answer.request_id.unwrap_or_default())
-    }
-
-    /// `ListIpsecServers`, every page, sorted by id. Filters by gateway and by ids (sent
-    /// in batches of 20) when given; the region is always required.
-    pub async fn list_ipsec_servers(
-        &self,
-        req: &ListIpsecServers,
-    ) -> Result<Vec<IpsecServer>, ApiError> {
-        let mut out = Vec::new();
-        if req.ids.is_empty() {
-            out.extend(self.list_ipsec_servers_filtered(req, &[]).await?);
-        } else {
-            for chunk in req.ids.chunks(LIST_PAGE) {
-                out.extend(self.list_ipsec_servers_filtered(req, chunk).await?);
-            }
-        }
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        out.dedup_by(|a, b| a.id == b.id);
-        Ok(out)
-    }
-
-    async fn list_ipsec_servers_filtered(
-        &self,
-        req: &ListIpsecServers,
-        ids: &[String],
-    ) -> Result<Vec<IpsecServer>, ApiError> {
-        const ACTION: &str = "ListIpsecServers";
-        let mut out = Vec::new();
-        let mut next_token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut params = vec![
-                ("RegionId".to_owned(), req.region.clone()),
-                ("MaxResults".to_owned(), LIST_PAGE.to_string()),
-            ];
-            if let Some(gw) = &req.vpn_gateway {
-                params.push(("VpnGatewayId".to_owned(), gw.clone()));
-            }
-            for (i, id) in ids.iter().enumerate() {
-                params.push((format!("IpsecServerId.{}", i + 1), id.clone()));
-            }
-            if let Some(t) = &next_token {
-                params.push(("NextToken".to_owned(), t.clone()));
-            }
-            let answer = self.call(ACTION, &req.region, params).await?;
-            let page: ListIpsecServersPage = decode_body(ACTION, &answer)?;
-            out.extend(
-                page.ipsec_servers
-                    .into_vec()
-                    .into_iter()
-                    .map(|s| s.into_server(&req.region)),
-            );
-            match page.next_token.filter(|t| !t.is_empty()) {
-                None => return Ok(out),
-                Some(t) if next_token.as_deref() == Some(t.as_str()) => {
-                    return Err(invalid_answer(
-                        ACTION,
-                        &answer,
-                        "the server answered the same NextToken twice",
-                    ));
-                }
-                Some(t) => next_token = Some(t),
-            }
-        }
-        Err(ApiError {
-            action: ACTION.to_owned(),
-            ..ApiError::new(
-                0,
-                "vpnform.TooManyPages",
-                "the listing did not end after 10000 pages",
-            )
-        })
     }
 
     /// `DescribeVpnGateway`. An unknown gateway is `Err` with class
@@ -447,7 +290,7 @@ impl Client {
 
     /// One call: attempts until success, a class the caller must handle, the attempt
     /// bound of the class, or the call deadline.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         action: &'static str,
         region: &str,
@@ -677,7 +520,10 @@ impl Client {
 
 /// The ClientToken parameter of a mutation: the caller's, or one made up for this call
 /// so that the client's own retries are still one operation.
-fn client_token(action: &str, token: Option<&str>) -> Result<(String, String), ApiError> {
+pub(crate) fn client_token(
+    action: &str,
+    token: Option<&str>,
+) -> Result<(String, String), ApiError> {
     let token = match token {
         Some(t) => t.to_owned(),
         None => format!("vpnform-{}", uuid::Uuid::new_v4().simple()),
@@ -692,55 +538,6 @@ fn client_token(action: &str, token: Option<&str>) -> Result<(String, String), A
         return Err(err);
     }
     Ok(("ClientToken".to_owned(), token))
-}
-
-/// The optional configuration fields a create or an update sends: only those given.
-struct Fields<'a> {
-    name: Option<&'a str>,
-    local_subnet: Option<&'a str>,
-    client_ip_pool: Option<&'a str>,
-    psk: Option<&'a Secret>,
-    effect_immediately: Option<bool>,
-    ike_config: Option<&'a IkeConfig>,
-    ipsec_config: Option<&'a IpsecConfig>,
-}
-
-impl Fields<'_> {
-    /// Appends the given fields; the name under `name_param` (the API spells it
-    /// `IpSecServerName` on a create and `IpsecServerName` on an update).
-    fn push_into(&self, params: &mut Vec<(String, String)>, name_param: &str) {
-        let mut push = |k: &str, v: String| params.push((k.to_owned(), v));
-        if let Some(name) = self.name {
-            push(name_param, name.to_owned());
-        }
-        if let Some(subnet) = self.local_subnet {
-            push("LocalSubnet", subnet.to_owned());
-        }
-        if let Some(pool) = self.client_ip_pool {
-            push("ClientIpPool", pool.to_owned());
-        }
-        if let Some(psk) = self.psk {
-            // The only place the PSK leaves its Secret: the signed query. Parameters
-            // are never logged (see `call`), and signature diagnoses name parameters,
-            // never values.
-            push("PskEnabled", "true".to_owned());
-            push("Psk", psk.expose().to_owned());
-        }
-        if let Some(effect) = self.effect_immediately {
-            push("EffectImmediately", effect.to_string());
-        }
-        // The API takes these as JSON strings; serializing a struct of strings and
-        // integers cannot fail.
-        if let Some(ike) = self.ike_config {
-            push("IkeConfig", serde_json::to_string(ike).unwrap_or_default());
-        }
-        if let Some(ipsec) = self.ipsec_config {
-            push(
-                "IpsecConfig",
-                serde_json::to_string(ipsec).unwrap_or_default(),
-            );
-        }
-    }
 }
 
 /// A 3xx answer: never followed, an error that names the endpoint (without its query,
@@ -850,12 +647,15 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-fn decode_body<T: DeserializeOwned>(action: &str, answer: &Answer) -> Result<T, ApiError> {
+pub(crate) fn decode_body<T: DeserializeOwned>(
+    action: &str,
+    answer: &Answer,
+) -> Result<T, ApiError> {
     serde_json::from_slice(&answer.body)
         .map_err(|e| invalid_answer(action, answer, &format!("the answer did not decode: {e}")))
 }
 
-fn invalid_answer(action: &str, answer: &Answer, message: &str) -> ApiError {
+pub(crate) fn invalid_answer(action: &str, answer: &Answer, message: &str) -> ApiError {
     let mut err = ApiError::new(200, "vpnform.InvalidResponse", message);
     err.action = action.to_owned();
     err.request_id = answer.request_id.clone();
@@ -865,21 +665,6 @@ fn invalid_answer(action: &str, answer: &Answer, message: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn list_page_drops_psk_and_accepts_both_shapes() {
-        let plain = br#"{"RequestId":"R","NextToken":"n2","IpsecServers":[{"IpsecServerId":"iss-1","IpsecServerName":"office","VpnGatewayId":"vpn-1","RegionId":"cn-hangzhou","LocalSubnet":"10.0.0.0/24","ClientIpPool":"10.8.0.0/16","InternetIp":"1.2.3.4","PskEnabled":true,"Psk":"pre-shared-canary","CreationTime":"2024-01-01T00:00:00Z","IkeConfig":{"IkeVersion":"ikev2"}}]}"#;
-        let page: ListIpsecServersPage = serde_json::from_slice(plain).unwrap();
-        assert_eq!(page.next_token.as_deref(), Some("n2"));
-        let servers = page.ipsec_servers.into_vec();
-        assert_eq!(servers.len(), 1);
-        assert_eq!(servers[0].ipsec_server_id, "iss-1");
-        assert!(servers[0].psk_enabled);
-
-        let wrapped = br#"{"IpsecServers":{"IpsecServer":[{"IpsecServerId":"iss-2","Psk":"x"}]}}"#;
-        let page: ListIpsecServersPage = serde_json::from_slice(wrapped).unwrap();
-        assert_eq!(page.ipsec_servers.into_vec()[0].ipsec_server_id, "iss-2");
-    }
 
     #[test]
     fn gateways_page_decodes() {

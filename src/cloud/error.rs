@@ -531,13 +531,14 @@ mod tests {
             403,
             br#"{"RequestId":"R-3","Code":"Forbidden","Message":"User not authorized.","Recommend":"https://example.test/r"}"#,
         );
-        err.action = "DeleteIpsecServer".into();
+        // Any action: the client is generic over them.
+        err.action = "DeleteVpnRouteEntry".into();
         err.attempts = 1;
         assert_eq!(
             err.to_string(),
-            "DeleteIpsecServer failed: Forbidden (HTTP 403): User not authorized.\n  \
+            "DeleteVpnRouteEntry failed: Forbidden (HTTP 403): User not authorized.\n  \
              RequestId: R-3\n  Recommend: https://example.test/r\n  \
-             hint: the RAM policy of this access key must allow `vpc:DeleteIpsecServer` on this resource"
+             hint: the RAM policy of this access key must allow `vpc:DeleteVpnRouteEntry` on this resource"
         );
     }
 

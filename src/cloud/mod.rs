@@ -10,14 +10,15 @@
 //! - `retry`: backoff, `x-acs-retry-after`, the per-action AIMD rate limiter.
 //! - `types`: the options, requests and answers other modules use; `answers`: the
 //!   answers as they arrive on the wire.
-//! - `client`: the [`Client`] with one typed method per API action and the retry loop.
+//! - `client`: the [`Client`]: one call, signed, retried and paced, for any API action;
+//!   the typed calls of each resource kind live with the kind (`crate::kinds`).
 
 // ApiError is the contract type every layer matches on; boxing it would make each
 // caller's `match` noisier for a few bytes on a path that waits on the network anyway.
 #![allow(clippy::result_large_err)]
 
 mod answers;
-mod client;
+pub(crate) mod client;
 mod credentials;
 mod endpoint;
 mod error;

@@ -555,8 +555,8 @@ mod tests {
         for _ in 0..200 {
             let rl = rl.clone();
             tasks.spawn(async move {
-                rl.acquire("DeleteIpsecServer").await;
-                rl.succeeded("DeleteIpsecServer");
+                rl.acquire("DeleteVpnRouteEntry").await;
+                rl.succeeded("DeleteVpnRouteEntry");
                 Instant::now()
             });
         }
@@ -571,7 +571,7 @@ mod tests {
             (Duration::from_secs(3)..Duration::from_secs(4)).contains(&took),
             "{took:?}"
         );
-        assert_eq!(rl.rates()["DeleteIpsecServer"], 100.0);
+        assert_eq!(rl.rates()["DeleteVpnRouteEntry"], 100.0);
     }
 
     #[test]

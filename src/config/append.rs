@@ -4,6 +4,7 @@
 //! The one exception is an empty flow mapping, `ipsec_servers: {}` (how an empty
 //! desired state is written): those two characters give way to the entries.
 
+use crate::kinds::ipsec_server::KIND;
 use std::path::{Path, PathBuf};
 
 use super::raw::{self, Node, Value};
@@ -57,7 +58,10 @@ pub fn append_point(path: &Path, text: &str) -> Result<AppendPoint, AppendError>
         _ => &[],
     };
     let key_is = |k: &Node, name: &str| k.value.scalar_text().as_deref() == Some(name);
-    let Some(position) = entries.iter().position(|(k, _)| key_is(k, "ipsec_servers")) else {
+    let Some(position) = entries
+        .iter()
+        .position(|(k, _)| key_is(k, KIND.desired_key))
+    else {
         return Ok(AppendPoint {
             cut: None,
             indent: 2,
@@ -66,7 +70,7 @@ pub fn append_point(path: &Path, text: &str) -> Result<AppendPoint, AppendError>
     };
     let (key, value) = &entries[position];
     if let Some((last, _)) = entries.last()
-        && !key_is(last, "ipsec_servers")
+        && !key_is(last, KIND.desired_key)
     {
         return Err(AppendError::NotLast {
             path: path.to_owned(),
@@ -144,7 +148,7 @@ pub fn appended(text: &str, point: &AppendPoint, entries: &str) -> String {
         out.push('\n');
     }
     if point.header {
-        out.push_str("ipsec_servers:\n");
+        out.push_str(&format!("{}:\n", KIND.desired_key));
     }
     out.push_str(entries);
     out

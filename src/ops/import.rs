@@ -15,8 +15,8 @@ use anyhow::Context as _;
 use super::{Cloud, Event, Reporter, empty_state};
 use crate::Address;
 use crate::address::{Kind, name_for_server};
-use crate::cloud::{IpsecServer, ListIpsecServers};
 use crate::config::{Desired, append};
+use crate::kinds::ipsec_server::{IpsecServer, ListIpsecServers};
 
 /// What to import.
 pub struct ImportRequest {
@@ -390,7 +390,7 @@ fn flow_map(fields: &[(&str, Option<String>)]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::{IkeConfig, IpsecConfig};
+    use crate::kinds::ipsec_server::{IkeConfig, IpsecConfig};
 
     fn server() -> IpsecServer {
         IpsecServer {

@@ -7,7 +7,7 @@
 //! (plus, online, what a refresh found in the cloud); it never reads a file or the
 //! network, so the CLI decides what to read and the tests construct models directly.
 
-pub(crate) mod calls;
+pub(crate) use crate::kinds::ipsec_server::calls;
 pub(crate) mod drift;
 mod graph;
 mod hash;

@@ -5,9 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Address;
-use crate::cloud::{
-    ApiError, Client, DeleteIpsecServer, ErrorClass, IpsecServer, ListIpsecServers,
-};
+use crate::cloud::{ApiError, Client, ErrorClass};
+use crate::kinds::ipsec_server::{DeleteIpsecServer, IpsecServer, ListIpsecServers};
 use crate::plan::{Action, ActionKind, Precheck};
 use crate::secret::Secret;
 
@@ -99,7 +98,9 @@ async fn precheck_with_progress(
     keys: &BTreeMap<Address, Secret>,
     progress: &dyn Progress,
 ) {
-    const ACTION: &str = "DeleteIpsecServer";
+    use crate::kinds::ipsec_server::KIND;
+    // The rate shown while prechecking: the deletes'.
+    const ACTION: &str = KIND.calls.delete;
     let mut tasks = tokio::task::JoinSet::new();
     for (i, a) in actions.iter().enumerate() {
         // A journaled operation is re-sent with its token, not prechecked: its own first
@@ -116,7 +117,13 @@ async fn precheck_with_progress(
             .and_then(|_| keys.get(&a.address).cloned());
         // A replace is prechecked as its two halves: the create on the new gateway and
         // the delete of the old server (`half` true).
-        if let Some(old) = &a.replaced {
+        // DryRun goes only where the API has it: elsewhere the parameter is ignored and
+        // the call acts.
+        if let Some(old) = a
+            .replaced
+            .as_ref()
+            .filter(|_| KIND.has_dry_run(KIND.calls.delete))
+        {
             let request = DeleteIpsecServer {
                 region: old.region.clone(),
                 ipsec_server_id: a.id.clone(),
@@ -127,18 +134,18 @@ async fn precheck_with_progress(
             tasks.spawn(async move { (i, true, client.delete_ipsec_server(&request).await) });
         }
         match a.action {
-            ActionKind::Create | ActionKind::Replace => {
+            ActionKind::Create | ActionKind::Replace if KIND.has_dry_run(KIND.calls.create) => {
                 let request = super::calls::create_request(a, key, None, true);
                 tasks.spawn(async move {
                     let answer = client.create_ipsec_server(&request).await;
                     (i, false, answer.map(|created| created.request_id))
                 });
             }
-            ActionKind::Update | ActionKind::Adopt => {
+            ActionKind::Update | ActionKind::Adopt if KIND.has_dry_run(KIND.calls.modify[0]) => {
                 let request = super::calls::update_request(a, key, None, true);
                 tasks.spawn(async move { (i, false, client.update_ipsec_server(&request).await) });
             }
-            _ => {
+            ActionKind::Delete if KIND.has_dry_run(KIND.calls.delete) => {
                 let request = DeleteIpsecServer {
                     region: a.region.clone(),
                     ipsec_server_id: a.id.clone(),
@@ -147,6 +154,8 @@ async fn precheck_with_progress(
                 };
                 tasks.spawn(async move { (i, false, client.delete_ipsec_server(&request).await) });
             }
+            // No DryRun for this call: shown as not prechecked.
+            _ => {}
         }
     }
     let total = tasks.len();

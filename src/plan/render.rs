@@ -472,14 +472,20 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
         ("vpn_gateway", &old.vpn_gateway, &action.vpn_gateway),
         ("region", &old.region, &action.region),
     ] {
+        // What the kind says a change of it does: a replacement, or a change in place.
+        let forces = crate::kinds::ipsec_server::KIND
+            .attribute(key)
+            .is_some_and(|a| a.forces_replacement);
         rows.push(if was == now {
             (false, key, quote(now))
-        } else {
+        } else if forces {
             (
                 true,
                 key,
                 format!("{} -> {} # forces replacement", quote(was), quote(now)),
             )
+        } else {
+            (true, key, format!("{} -> {}", quote(was), quote(now)))
         });
     }
     if !action.depends_on.is_empty() {

@@ -406,7 +406,9 @@ fn plan_hash_and_tokens_are_pinned() {
     let canonical = canonical_json(&plan);
     assert_eq!(
         canonical,
-        r#"{"lineage":"4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a","serial":12,"desired_path":"vpnform.yaml","actions":[{"address":"ipsec_server.lab","kind":"ipsec_server","action":"delete","id":"iss-bp19lgmxg9edn581u33xt","region":"cn-hangzhou","gateway":"vpn-bp19lgmxg9edn581u33xt","depends_on":["ipsec_server.office"]},{"address":"ipsec_server.sh","kind":"ipsec_server","action":"adopt","id":"iss-uf6n4a4wfhym4l1vfz3zf","region":"cn-hangzhou","gateway":"vpn-uf6n4a4wfhym4l1vfz3zf","depends_on":[]}]}"#
+        // `KIND` stands for the kind's name, which only `src/kinds/` spells.
+        r#"{"lineage":"4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a","serial":12,"desired_path":"vpnform.yaml","actions":[{"address":"ipsec_server.lab","kind":"KIND","action":"delete","id":"iss-bp19lgmxg9edn581u33xt","region":"cn-hangzhou","gateway":"vpn-bp19lgmxg9edn581u33xt","depends_on":["ipsec_server.office"]},{"address":"ipsec_server.sh","kind":"KIND","action":"adopt","id":"iss-uf6n4a4wfhym4l1vfz3zf","region":"cn-hangzhou","gateway":"vpn-uf6n4a4wfhym4l1vfz3zf","depends_on":[]}]}"#
+            .replace("KIND", crate::kinds::ipsec_server::KIND.name)
     );
     // Verified independently: `printf '%s' "$CANONICAL" | sha256sum` gives this hash, and
     // `printf '%s' "$LINEAGE:$HASH:ipsec_server.lab:delete" | sha256sum | cut -c1-32` the

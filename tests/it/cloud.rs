@@ -13,10 +13,8 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
 use vpnform::cloud::sign;
-use vpnform::cloud::{
-    Client, ClientOptions, Credentials, DeleteIpsecServer, ErrorClass, ListIpsecServers,
-    RetryPolicy,
-};
+use vpnform::cloud::{Client, ClientOptions, Credentials, ErrorClass, RetryPolicy};
+use vpnform::kinds::ipsec_server::{DeleteIpsecServer, ListIpsecServers};
 use vpnform::secret::Secret;
 
 const SECRET: &str = "secret-canary-7f3a";
@@ -710,7 +708,7 @@ async fn no_secret_in_debug_output_or_logs() {
         .unwrap();
     // The PSK sent by a create and an update (retried, and refused with a signature
     // diagnosis) never shows either.
-    let create = vpnform::cloud::CreateIpsecServer {
+    let create = vpnform::kinds::ipsec_server::CreateIpsecServer {
         region: "cn-hangzhou".into(),
         vpn_gateway: "vpn-1".into(),
         local_subnet: vec!["10.0.0.0/24".into()],
@@ -721,7 +719,7 @@ async fn no_secret_in_debug_output_or_logs() {
     };
     let created = client.create_ipsec_server(&create).await.unwrap();
     assert_eq!(created.id, "iss-new");
-    let update = vpnform::cloud::UpdateIpsecServer {
+    let update = vpnform::kinds::ipsec_server::UpdateIpsecServer {
         region: "cn-hangzhou".into(),
         ipsec_server_id: "iss-new".into(),
         psk: Some(Secret::new(PSK)),

@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use vpnform::cloud::{
-    ApiError, Client, ClientOptions, CreateIpsecServer, CreatedIpsecServer, Credentials,
-    ErrorClass, IkeConfig, IpsecConfig, IpsecServer, ListIpsecServers, RetryPolicy,
+use vpnform::cloud::{ApiError, Client, ClientOptions, Credentials, ErrorClass, RetryPolicy};
+use vpnform::kinds::ipsec_server::{
+    CreateIpsecServer, CreatedIpsecServer, IkeConfig, IpsecConfig, IpsecServer, ListIpsecServers,
     UpdateIpsecServer,
 };
 use vpnform::sandbox::{self, Gateway, Injection, Policy, Sandbox, World};

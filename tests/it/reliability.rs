@@ -517,8 +517,9 @@ impl SandboxProcess {
 
     /// Every server the sandbox lists in the region, through vpnform's own client
     /// (retried: the sandbox may be failing calls on purpose).
-    fn list(&self) -> Vec<vpnform::cloud::IpsecServer> {
-        use vpnform::cloud::{Client, ClientOptions, Credentials, ListIpsecServers};
+    fn list(&self) -> Vec<vpnform::kinds::ipsec_server::IpsecServer> {
+        use vpnform::cloud::{Client, ClientOptions, Credentials};
+        use vpnform::kinds::ipsec_server::ListIpsecServers;
         let client = Client::new(
             Credentials {
                 access_key_id: "sandbox".into(),
@@ -870,7 +871,9 @@ fn check_order(audit: &[serde_json::Value], expected: &Expected, context: &str) 
 
 /// The attributes the state records of a listed server: every non-empty attribute
 /// ListIpsecServers answers but the key and the live counters (as apply records them).
-fn listed_attributes(server: &vpnform::cloud::IpsecServer) -> BTreeMap<String, String> {
+fn listed_attributes(
+    server: &vpnform::kinds::ipsec_server::IpsecServer,
+) -> BTreeMap<String, String> {
     let ike = &server.ike_config;
     let ipsec = &server.ipsec_config;
     let number = |n: Option<u32>| n.map(|n| n.to_string());
@@ -935,7 +938,7 @@ fn check_converged(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expected
     if expected.creates.is_empty() && expected.updates.is_empty() {
         return;
     }
-    let listed: BTreeMap<String, vpnform::cloud::IpsecServer> = sandbox
+    let listed: BTreeMap<String, vpnform::kinds::ipsec_server::IpsecServer> = sandbox
         .list()
         .into_iter()
         .map(|s| (s.id.clone(), s))
@@ -1405,7 +1408,7 @@ fn check_edit_converged(ws: &Workspace, sandbox: &SandboxProcess, want: Want, co
         server_id(0),
         "{context}"
     );
-    let listed: BTreeMap<String, vpnform::cloud::IpsecServer> = sandbox
+    let listed: BTreeMap<String, vpnform::kinds::ipsec_server::IpsecServer> = sandbox
         .list()
         .into_iter()
         .map(|s| (s.id.clone(), s))
@@ -2620,7 +2623,7 @@ fn regression_saved_plan_killed_after_an_update_was_recorded_is_refused_on_resum
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime
         .block_on(
-            client.update_ipsec_server(&vpnform::cloud::UpdateIpsecServer {
+            client.update_ipsec_server(&vpnform::kinds::ipsec_server::UpdateIpsecServer {
                 region: REGION.into(),
                 ipsec_server_id: server_id(1),
                 name: Some("s1-renamed".into()),

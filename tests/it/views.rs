@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vpnform::cloud::{Client, ClientOptions, Credentials, DeleteIpsecServer};
+use vpnform::cloud::{Client, ClientOptions, Credentials};
+use vpnform::kinds::ipsec_server::DeleteIpsecServer;
 use vpnform::sandbox::{self, Policy};
 use vpnform::secret::Secret;
 

@@ -5,8 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use super::model::Action;
-use crate::cloud::{CreateIpsecServer, IkeConfig, IpsecConfig, IpsecServer, UpdateIpsecServer};
+use crate::kinds::ipsec_server::{
+    CreateIpsecServer, IkeConfig, IpsecConfig, IpsecServer, UpdateIpsecServer,
+};
+use crate::plan::{Action, ActionKind};
 use crate::secret::Secret;
 
 /// The fields of a create or update, from `values` (`name`, `local_subnet`,
@@ -145,7 +147,7 @@ pub fn update_request(
 /// an update's changed fields' new values (the PSK aside: compared by the caller).
 pub fn intended(action: &Action) -> BTreeMap<String, String> {
     match action.action {
-        super::ActionKind::Create | super::ActionKind::Replace => action.attributes.clone(),
+        ActionKind::Create | ActionKind::Replace => action.attributes.clone(),
         _ => action
             .cloud_changes()
             .filter(|c| c.field != "psk")
@@ -159,7 +161,7 @@ pub fn holds(listed: &BTreeMap<String, String>, intended: &BTreeMap<String, Stri
     intended
         .iter()
         .all(|(field, want)| match listed.get(field) {
-            Some(have) if field == "local_subnet" => super::drift::same_subnets(have, want),
+            Some(have) if field == "local_subnet" => crate::plan::drift::same_subnets(have, want),
             Some(have) => have == want,
             None => false,
         })

@@ -8,9 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
-use super::model::{Action, ActionKind, FieldChange, PendingNote, Plan, Precheck};
+use super::model::{Action, ActionKind, Drift, FieldChange, PendingNote, Plan, Precheck};
 use super::{Graph, PlanError, Refresh, reason, sorted};
 use crate::Address;
 use crate::address::IPSEC_SERVER;
@@ -134,24 +132,6 @@ pub(crate) fn same_subnets(recorded: &str, desired: &str) -> bool {
         (Some(a), Some(b)) => a == b,
         _ => recorded == desired,
     }
-}
-
-/// A recorded server whose attributes the cloud answers otherwise than the state records
-/// them: changed outside vpnform (shown), or never recorded (a state written before
-/// attributes were recorded: recorded silently). Never the PSK.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Drift {
-    pub address: Address,
-    pub id: String,
-    /// What changed outside vpnform, recorded value -> the cloud's, in attribute order;
-    /// empty when the only difference is values the state never held.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<FieldChange>,
-    /// The attributes to record: the recorded ones with every value the cloud answered
-    /// when the plan was made, which an apply that made this plan records. Not saved:
-    /// `apply FILE` reads the cloud again and records its answer.
-    #[serde(skip)]
-    pub attributes: BTreeMap<String, String>,
 }
 
 /// The recorded servers whose attributes the cloud answers (`observed`, by address)

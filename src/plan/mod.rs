@@ -19,12 +19,11 @@ pub mod saved;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use drift::Drift;
 pub use graph::Graph;
 pub use hash::{REPLACE_CREATE, REPLACE_DELETE, action_tokens, legacy_client_token};
 pub use hash::{canonical_json, client_token, plan_hash};
 pub use model::{
-    Action, ActionKind, FieldChange, PendingNote, Plan, Precheck, PskNote, Replaced, Resumes,
+    Action, ActionKind, Drift, FieldChange, PendingNote, Plan, Precheck, PskNote, Replaced, Resumes,
 };
 pub use resume::ProtectedEntry;
 

@@ -209,7 +209,7 @@ pub struct Plan {
     /// state records them (see [`super::drift::changed_outside`]). Shown, not hashed:
     /// apply records what the cloud answers when it runs, never these values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub drift: Vec<super::drift::Drift>,
+    pub drift: Vec<Drift>,
     /// `--refresh-only`: forgets and [`Plan::drift`] only, nothing changes in the
     /// cloud. Hashed when set.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -226,4 +226,22 @@ pub struct PendingNote {
     pub id: Option<String>,
     pub client_token: String,
     pub plan_hash: String,
+}
+
+/// A recorded server whose attributes the cloud answers otherwise than the state records
+/// them: changed outside vpnform (shown), or never recorded (a state written before
+/// attributes were recorded: recorded silently). Never the PSK.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: Address,
+    pub id: String,
+    /// What changed outside vpnform, recorded value -> the cloud's, in attribute order;
+    /// empty when the only difference is values the state never held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    /// The attributes to record: the recorded ones with every value the cloud answered
+    /// when the plan was made, which an apply that made this plan records. Not saved:
+    /// `apply FILE` reads the cloud again and records its answer.
+    #[serde(skip)]
+    pub attributes: BTreeMap<String, String>,
 }

@@ -43,7 +43,7 @@ pub struct SavedPlan {
     /// The changes made outside vpnform that the plan showed. For `show` only: apply
     /// records what the cloud answers when it runs, never these values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub drift: Vec<super::drift::Drift>,
+    pub drift: Vec<super::model::Drift>,
     /// RFC 3339 UTC.
     pub created_at: String,
 }

@@ -16,8 +16,11 @@
 //! - [`plan`] diffs desired against recorded (and, online, against the cloud), builds the
 //!   dependency graph, computes the plan hash and ClientTokens, renders and saves plans.
 //! - [`apply`] executes a plan: one configuring operation per VPN gateway at a time.
+//! - [`kinds`] holds what vpnform knows of each kind of resource (today the IPsec
+//!   server): its name, desired key, id prefix, attributes, API calls and which take
+//!   DryRun, and the typed calls themselves; nothing else spells a kind or its actions.
 //! - [`cloud`] is the Alibaba VPC API client: signing, credentials, endpoints, errors,
-//!   retries and rate limits.
+//!   retries and rate limits, one generic call for any action.
 //! - [`sandbox`] is the local emulator of that API that tests and rehearsals talk to.
 //! - [`ops`] are the operations (`ops::plan::run`, `ops::apply::run`): one per command,
 //!   a request struct in, events out to a reporter; tests and benches call them too.

@@ -74,7 +74,20 @@ impl Workspace {
     /// A command for the real binary, run in the workspace with a clean environment:
     /// HOME points into the workspace, no colour, no credentials from the host.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(bin());
+        self.command_via(&[], args)
+    }
+
+    /// [`Workspace::command`] run through `wrapper` (a program and its arguments, such
+    /// as `strace -o FILE`), which is given the binary's path and `args`.
+    pub fn command_via(&self, wrapper: &[&str], args: &[&str]) -> Command {
+        let mut cmd = match wrapper {
+            [] => Command::new(bin()),
+            [program, wrapper_args @ ..] => {
+                let mut cmd = Command::new(program);
+                cmd.args(wrapper_args).arg(bin());
+                cmd
+            }
+        };
         cmd.args(args)
             .current_dir(self.dir.path())
             .env_clear()

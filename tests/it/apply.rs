@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use vpnform::sandbox::{self, AuditEntry, CallLog};
 use vpnform::state::State;
 
-use crate::support::{Cloud, Output, Workspace, assert_text, param};
+use crate::support::{
+    Cloud, LINEAGE, Output, Workspace, assert_text, ipsec_server, param, read_state, state_file,
+};
 
 /// One recorded server: address name, id, region, gateway, depends_on (names).
 struct Server {
@@ -42,28 +44,16 @@ const fn server(
     }
 }
 
-const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
-
-/// A state file recording `servers` at serial 3.
+/// A state file recording `servers` at serial 3, each with its `name` attribute.
 fn state_yaml(servers: &[Server]) -> String {
-    let mut text = format!("version: 1\nlineage: {LINEAGE}\nserial: 3\nresources:\n");
-    let mut sorted: Vec<&Server> = servers.iter().collect();
-    sorted.sort_by_key(|s| s.name);
-    for s in sorted {
-        text.push_str(&format!(
-            "  ipsec_server.{}:\n    id: {}\n    region: {}\n    vpn_gateway: {}\n",
-            s.name, s.id, s.region, s.gateway
-        ));
-        if !s.depends_on.is_empty() {
-            text.push_str("    depends_on:\n");
-            for d in s.depends_on {
-                text.push_str(&format!("    - ipsec_server.{d}\n"));
-            }
-        }
-        text.push_str(&format!("    attributes:\n      name: {}\n", s.name));
-    }
-    text.push_str("pending: []\n");
-    text
+    state_file()
+        .resources(servers.iter().map(|s| {
+            ipsec_server(s.name, s.id, s.gateway)
+                .region(s.region)
+                .depends_on(s.depends_on)
+                .named()
+        }))
+        .render()
 }
 
 /// A desired file keeping `servers`.
@@ -88,12 +78,6 @@ fn with(base: &[&str], more: &[&'static str]) -> Vec<String> {
 fn run(ws: &Workspace, args: &[String]) -> Output {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     ws.run(&args)
-}
-
-fn read_state(ws: &Workspace) -> State {
-    vpnform::state::read(&ws.path().join("state"))
-        .expect("state reads")
-        .expect("state exists")
 }
 
 fn time(text: &str) -> jiff::Timestamp {

@@ -6,17 +6,20 @@
 //! ws.vpnform(&["plan", "--offline"]).code(2).stdout(PLAN).stderr("").run();
 //! ```
 //!
-//! The sandbox the runs reach, served in-process, is [`Cloud`] (`support/cloud.rs`).
+//! The sandbox the runs reach, served in-process, is [`Cloud`] (`support/cloud.rs`); the
+//! state files they start from are built with [`state_file`] (`support/state.rs`).
 
 #![allow(dead_code)]
 
 mod cloud;
 pub mod pg;
+mod state;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub use cloud::{Cloud, Seen, Wire, configuring, param, serve, world_of};
+pub use state::{LINEAGE, ipsec_server, read_state, state_file};
 
 pub struct Workspace {
     dir: tempfile::TempDir,

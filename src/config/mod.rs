@@ -22,7 +22,7 @@ use std::path::Path;
 
 pub use error::{ConfigError, Diagnostic, Label};
 pub use model::{Desired, DesiredServer};
-pub use source::Source;
+pub(crate) use source::Source;
 
 use crate::Address;
 

@@ -15,7 +15,7 @@ use crate::Address;
 
 /// The desired file as read, once, through the bounded reader.
 #[derive(Debug)]
-pub struct Source {
+pub(crate) struct Source {
     path: PathBuf,
     read: Read,
 }
@@ -45,7 +45,7 @@ impl Source {
     /// Reads the file at `path` (`-`: standard input) through [`super::read_bytes`] and
     /// parses it. Only a failure to read is an error here (a missing file is not);
     /// whether the text is valid is [`Source::load`]'s to say.
-    pub fn read(path: &Path) -> Result<Source, ConfigError> {
+    pub(crate) fn read(path: &Path) -> Result<Source, ConfigError> {
         let read = match super::read_bytes(path) {
             Ok(bytes) => found(bytes),
             Err(ConfigError::NotFound { .. }) => Read::Missing,
@@ -58,7 +58,7 @@ impl Source {
     }
 
     /// A source of `bytes` already in memory; `path` is the name messages use.
-    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Source {
+    pub(crate) fn from_bytes(path: &Path, bytes: Vec<u8>) -> Source {
         Source {
             path: path.to_owned(),
             read: found(bytes),
@@ -66,12 +66,12 @@ impl Source {
     }
 
     /// The file as the user named it.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Hex SHA-256 of the bytes read; an error if there was no file.
-    pub fn sha256(&self) -> Result<&str, ConfigError> {
+    pub(crate) fn sha256(&self) -> Result<&str, ConfigError> {
         match &self.read {
             Read::Missing => Err(self.not_found()),
             Read::Found { sha256, .. } => Ok(sha256),
@@ -82,7 +82,7 @@ impl Source {
     /// NAME } }`), or `None` for the local backend: no `backend` key, or no file at all.
     /// Only that key is checked here (every error in it with file:line:column); a file
     /// that does not parse is reported by [`Source::load`].
-    pub fn backend(&self) -> Result<Option<String>, ConfigError> {
+    pub(crate) fn backend(&self) -> Result<Option<String>, ConfigError> {
         let Some((text, root)) = self.tree() else {
             return Ok(None);
         };
@@ -92,7 +92,7 @@ impl Source {
     /// Checks only the file's `required_version` (for a command that does not otherwise
     /// validate it, such as `apply FILE`). A file that is missing or does not parse
     /// passes: what loads it reports that.
-    pub fn check_required_version(&self) -> Result<(), ConfigError> {
+    pub(crate) fn check_required_version(&self) -> Result<(), ConfigError> {
         let Some((text, root)) = self.tree() else {
             return Ok(());
         };
@@ -104,7 +104,7 @@ impl Source {
 
     /// Validates the file into the model. `recorded` holds the addresses in the recorded
     /// state: a `depends_on` may name one that is no longer desired.
-    pub fn load(&self, recorded: &BTreeSet<Address>) -> Result<Desired, ConfigError> {
+    pub(crate) fn load(&self, recorded: &BTreeSet<Address>) -> Result<Desired, ConfigError> {
         let (sha256, parsed) = match &self.read {
             Read::Missing => return Err(self.not_found()),
             Read::Found { sha256, parsed } => (sha256, parsed),

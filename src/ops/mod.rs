@@ -185,7 +185,7 @@ pub fn state_backend(
 
 /// The backend the desired `source` names (`backend:`), else the local state directory
 /// `state_dir`.
-pub fn open_backend(
+pub(crate) fn open_backend(
     source: &crate::config::Source,
     state_dir: &Path,
 ) -> anyhow::Result<std::sync::Arc<dyn crate::state::Backend>> {

@@ -9,8 +9,8 @@
 //!                                        ^-------------------------------+ (each confirmed result)
 //! ```
 //!
-//! - [`config`] reads the desired-state YAML into raw types that keep locations and
-//!   validates them into [`config::Desired`].
+//! - [`config`] reads the desired-state YAML once (a `Source`: its bytes' SHA-256 and
+//!   raw types that keep locations) and validates it into [`config::Desired`].
 //! - [`state`] reads and writes the recorded state (atomic writes, the lock file, the
 //!   `pending` intent journal).
 //! - [`plan`] diffs desired against recorded (and, online, against the cloud), builds the

@@ -1,11 +1,13 @@
-use std::path::{Path, PathBuf};
-
-use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::{Context, exit};
 use crate::apply::saved_check;
+use crate::config::Source;
+use crate::ops::saved::Verification;
 use crate::plan::render::{self, TextOptions};
 use crate::plan::{Plan, saved};
+use crate::state::Backend;
 use crate::views::json;
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +29,15 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             .warn(&format!("{other}; `vpnform apply` would refuse it"));
     }
     // As `apply FILE`: against this workspace's desired file, never a path from the plan.
-    if saved.desired_path != ctx.desired {
+    let other_desired = saved.desired_path != ctx.desired;
+    // The desired file, read once, and the backend it names. Only a plan made for it is
+    // verified (a failure to read it is then an error); otherwise it serves the state
+    // diff, if it can.
+    let workspace = match (other_desired, open(ctx)) {
+        (false, Err(err)) => return Err(err),
+        (_, workspace) => workspace.ok(),
+    };
+    if other_desired {
         let other = saved_check::Refused::OtherDesired {
             path: args.plan_file.clone(),
             saved: saved.desired_path.clone(),
@@ -35,8 +45,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         };
         ctx.ui
             .warn(&format!("{other}; `vpnform apply` would refuse it"));
-    } else {
-        verify(ctx, &args, &plan, &ctx.desired)?;
+    } else if let Some((source, backend)) = &workspace {
+        verify(ctx, &args, &plan, source, &**backend)?;
     }
     let graph = plan.graph()?;
     if args.json {
@@ -67,7 +77,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         // state diff when the state is still the one the plan was made against.
         let options = TextOptions {
             offline: saved.offline,
-            state_diff: state_diff(ctx, &plan),
+            state_diff: state_diff(workspace.as_ref().map(|(_, b)| &**b), &plan),
             full: true,
         };
         ctx.ui.out(&render::text(&plan, &graph, &options));
@@ -75,64 +85,49 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-/// Shows a saved plan as apply would see it. A plan that is stale (another state, a newer
-/// serial, a changed desired file) is shown with a warning that `apply` would refuse it:
-/// its actions cannot be checked against files that have moved on. A plan that is not
-/// stale is derived again from the state and the desired file, and a forged one (actions
-/// that those files do not give, whatever its public hash says) is refused. Reads only:
-/// no lock is taken (the state is replaced by rename, so a read sees one whole file).
+/// The desired file, read once, and the backend it names.
+fn open(ctx: &Context) -> anyhow::Result<(Source, Arc<dyn Backend>)> {
+    let source = Source::read(&ctx.desired)?;
+    let backend = crate::ops::open_backend(&source, ctx.state_dir())?;
+    Ok((source, backend))
+}
+
+/// Shows a saved plan as apply would see it, through apply's own verification
+/// ([`crate::ops::saved::verify`]). A plan that is stale (another state, a newer serial,
+/// a changed desired file) is shown with a warning that `apply` would refuse it: its
+/// actions cannot be checked against files that have moved on. A plan that is not stale
+/// is derived again from the state and the desired file, and a forged one (actions that
+/// those files do not give, whatever its public hash says) is refused. Reads only: no
+/// lock is taken (the state is replaced by rename, so a read sees one whole file).
 fn verify(
     ctx: &Context,
     args: &Args,
-    plan: &crate::plan::Plan,
-    desired_path: &Path,
+    plan: &Plan,
+    source: &Source,
+    backend: &dyn Backend,
 ) -> anyhow::Result<()> {
-    let backend = crate::ops::state_backend(&ctx.desired, ctx.state_dir())?;
     let recorded = backend.read()?;
-    let bytes = crate::config::read_bytes(desired_path)?;
-    let sha = hex::encode(Sha256::digest(&bytes));
-    let start = match saved_check::check(
-        plan,
-        &args.plan_file,
-        recorded.as_ref(),
-        &crate::ops::state_place(&*backend),
-        desired_path,
-        &sha,
-    ) {
-        Ok(start) => start,
-        Err(stale) => {
-            ctx.ui
-                .warn(&format!("{stale}; `vpnform apply` would refuse it"));
-            return Ok(());
-        }
-    };
-    let state = recorded.unwrap_or_else(crate::ops::empty_state);
-    let addresses = state.resources.keys().cloned().collect();
-    let desired = crate::config::load(desired_path, &addresses)?;
-    crate::ops::check_pending(&*backend, &state, &desired)?;
-    saved_check::derive(
-        plan,
-        &args.plan_file,
-        start,
-        &state,
-        &crate::ops::state_place(&*backend),
-        &desired,
-    )?;
+    match crate::ops::saved::verify(plan, &args.plan_file, backend, recorded.as_ref(), source)? {
+        Verification::Stale(stale) => ctx
+            .ui
+            .warn(&format!("{stale}; `vpnform apply` would refuse it")),
+        Verification::Verified { .. } => {}
+    }
     Ok(())
 }
 
 /// The state file diff the saved plan would make, if the recorded state is still at the
 /// plan's lineage and serial; otherwise (moved on, absent, unreadable) there is no true
 /// diff to show, and `apply FILE` is what says why.
-fn state_diff(ctx: &Context, plan: &Plan) -> Option<String> {
-    let backend = crate::ops::state_backend(&ctx.desired, ctx.state_dir()).ok()?;
+fn state_diff(backend: Option<&dyn Backend>, plan: &Plan) -> Option<String> {
+    let backend = backend?;
     let state = backend.read().ok()??;
     if !plan.records_anything() || state.lineage != plan.lineage || state.serial != plan.serial {
         return None;
     }
     let before = crate::state::to_yaml(&state).ok()?;
     let after = render::after_yaml(plan, &state, &before).ok()?;
-    let path = crate::ops::state_label(&*backend);
+    let path = crate::ops::state_label(backend);
     Some(render::state_diff(
         &path.display().to_string(),
         &before,

@@ -3,9 +3,10 @@
 //!
 //! First stop on the data's path: desired YAML -> **config** -> plan -> apply -> state.
 //!
-//! [`load`] reads the file, [`raw`] parses it into a tree whose every node knows its
-//! line and column, and [`validate`] checks that tree, collecting every problem as a
-//! [`Diagnostic`] before giving up, so that one run shows all of them.
+//! [`Source::read`] reads the file once and [`raw`] parses it into a tree whose every
+//! node knows its line and column; [`Source::load`] has [`validate`] check that tree,
+//! collecting every problem as a [`Diagnostic`] before giving up, so that one run shows
+//! all of them.
 
 pub(crate) mod append;
 pub(crate) mod attributes;
@@ -13,15 +14,15 @@ mod error;
 mod model;
 pub(crate) mod psk;
 mod raw;
+mod source;
 mod validate;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 pub use error::{ConfigError, Diagnostic, Label};
 pub use model::{Desired, DesiredServer};
+pub(crate) use source::Source;
 
 use crate::Address;
 
@@ -77,18 +78,18 @@ pub fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == STDIN
 }
 
-/// Reads and validates the desired-state file at `path`. `recorded` holds the addresses
-/// in the recorded state: a `depends_on` may name one that is no longer desired.
+/// Reads and validates the desired-state file at `path`: [`Source::read`] then
+/// [`Source::load`]. `recorded` holds the addresses in the recorded state: a
+/// `depends_on` may name one that is no longer desired.
 pub fn load(path: &Path, recorded: &BTreeSet<Address>) -> Result<Desired, ConfigError> {
-    let bytes = read_bytes(path)?;
-    load_bytes(path, &bytes, recorded)
+    Source::read(path)?.load(recorded)
 }
 
 /// The file's bytes through the one bounded reader ([`crate::files::read`]): a regular
 /// file only (a FIFO or a device is refused at once, never waited on), at most
 /// [`MAX_DESIRED_BYTES`]. `-` is standard input, read once (up to the same limit) and
-/// kept, since every command reads the desired file more than once (its `backend`
-/// first, then the whole of it).
+/// kept, so that an error's view can quote it again (a command reads it once, into a
+/// [`Source`]).
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ConfigError> {
     if is_stdin(path) {
         return read_stdin();
@@ -139,45 +140,10 @@ fn read_stdin() -> Result<Vec<u8>, ConfigError> {
     }
 }
 
-/// Checks only the file's `required_version` (for a command that does not otherwise
-/// validate it, such as `apply FILE`). A file that does not parse passes: what reads
-/// it reports that.
-pub fn check_required_version(path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Ok(());
-    };
-    let Ok(root) = raw::parse(text) else {
-        return Ok(());
-    };
-    match validate::required_version(text, &root) {
-        None => Ok(()),
-        Some(problem) => Err(ConfigError::Invalid {
-            path: path.to_owned(),
-            diagnostics: vec![problem],
-        }),
-    }
-}
-
-/// The postgres schema the desired file at `path` keeps its state in
-/// (`backend: { postgres: { schema: NAME } }`), or `None` for the local backend: no
-/// `backend` key, or no desired file at all. Only that key is checked here (every error
-/// in it with file:line:column); a file that does not parse is reported by what loads it.
+/// The postgres schema the desired file at `path` keeps its state in, or `None` for the
+/// local backend: [`Source::backend`] of a file read for that alone.
 pub fn backend(path: &Path) -> Result<Option<String>, ConfigError> {
-    let bytes = match read_bytes(path) {
-        Ok(bytes) => bytes,
-        Err(ConfigError::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return Ok(None);
-    };
-    let Ok(root) = raw::parse(text) else {
-        return Ok(None);
-    };
-    validate::backend(text, &root).map_err(|diagnostics| ConfigError::Invalid {
-        path: path.to_owned(),
-        diagnostics,
-    })
+    Source::read(path)?.backend()
 }
 
 /// [`load`] on text already in memory; `display_path` is the name messages use.
@@ -186,30 +152,7 @@ pub fn load_str(
     text: &str,
     recorded: &BTreeSet<Address>,
 ) -> Result<Desired, ConfigError> {
-    load_bytes(display_path, text.as_bytes(), recorded)
-}
-
-fn load_bytes(
-    path: &Path,
-    bytes: &[u8],
-    recorded: &BTreeSet<Address>,
-) -> Result<Desired, ConfigError> {
-    let invalid = |diagnostics| ConfigError::Invalid {
-        path: path.to_owned(),
-        diagnostics,
-    };
-    let text =
-        std::str::from_utf8(bytes).map_err(|e| invalid(vec![validate::not_utf8(bytes, &e)]))?;
-    let root = raw::parse(text).map_err(|e| invalid(vec![validate::syntax_error(text, &e)]))?;
-    // `psk: {file}` paths are relative to the desired file's directory.
-    let dir = path.parent().unwrap_or(Path::new(""));
-    let servers = validate::validate(text, &root, recorded, dir).map_err(invalid)?;
-    Ok(Desired {
-        path: path.to_owned(),
-        sha256: hex::encode(Sha256::digest(bytes)),
-        servers,
-        default_region: default_region(&root),
-    })
+    Source::from_bytes(display_path, text.as_bytes().to_vec()).load(recorded)
 }
 
 /// `defaults.region` of a file that validated (so it is a known region, if written).
@@ -240,6 +183,8 @@ impl Desired {
 
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest, Sha256};
+
     use super::*;
 
     const VALID: &str = "version: 1
@@ -345,7 +290,9 @@ ipsec_servers:
     #[test]
     fn text_that_is_not_utf8_is_located() {
         let bytes = b"version: 1\nipsec_servers: {}\n# caf\xe9\n";
-        let err = load_bytes(Path::new("v.yaml"), bytes, &BTreeSet::new()).unwrap_err();
+        let err = Source::from_bytes(Path::new("v.yaml"), bytes.to_vec())
+            .load(&BTreeSet::new())
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "v.yaml:3:6: the file is not UTF-8 text
@@ -450,7 +397,9 @@ ipsec_servers:
     #[test]
     fn not_utf8_after_a_lone_carriage_return_is_on_the_right_line() {
         let bytes = b"version: 1\rx: caf\xe9\n";
-        let err = load_bytes(Path::new("v.yaml"), bytes, &BTreeSet::new()).unwrap_err();
+        let err = Source::from_bytes(Path::new("v.yaml"), bytes.to_vec())
+            .load(&BTreeSet::new())
+            .unwrap_err();
         assert_eq!(
             (err.diagnostics()[0].line, err.diagnostics()[0].column),
             (2, 7)

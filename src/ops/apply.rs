@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sha2::{Digest, Sha256};
 
+use super::saved::Verification;
 use super::{Cloud, Event, Item, PlanShown, Reporter, Several, empty_state, refused};
 use crate::apply::saved_check::{self, Start};
 use crate::apply::{ApplyOptions, Journal, Outcome, execute};
@@ -82,8 +82,11 @@ pub async fn run(
 ) -> anyhow::Result<Applied> {
     reporter.event(&Event::Begin);
     request.cloud.check_endpoint()?;
+    // The desired file is read once, here: its `backend` names where the state is, and
+    // every later check (a saved plan's SHA-256, the validation) uses these same bytes.
+    let source = crate::config::Source::read(&request.desired)?;
+    let backend = super::open_backend(&source, &request.state_dir)?;
     // The lock is held for the whole run: plan, approval, every write.
-    let backend = super::state_backend(&request.desired, &request.state_dir)?;
     let _lock = backend.lock(&request.command, request.lock_timeout, &mut |holder| {
         reporter.event(&Event::LockWait {
             holder,
@@ -121,7 +124,14 @@ pub async fn run(
         None => request.state_dir.clone(),
     };
 
-    let (saved_plan, desired) = load(request, &*backend, recorded.as_ref(), &state, &*reporter)?;
+    let (saved_plan, desired) = load(
+        request,
+        &source,
+        &*backend,
+        recorded.as_ref(),
+        &state,
+        &*reporter,
+    )?;
     // A saved plan needs the desired file only to seed a rehearsal.
     let seed = (saved_plan.is_none() || rehearsal).then_some(&desired);
     // Every key read again before any call: a source gone since the plan stops here. A
@@ -191,86 +201,73 @@ pub async fn run(
     }
 }
 
-/// Reads the saved plan (if any) and checks it against the state and its desired file;
-/// reads the desired file and checks the journal against it.
+/// Reads the saved plan (if any) and checks it against the state and the desired
+/// `source`; validates the desired file and checks the journal against it.
 fn load(
     request: &ApplyRequest,
+    source: &crate::config::Source,
     backend: &dyn crate::state::Backend,
     recorded: Option<&State>,
     state: &State,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<(Option<SavedRun>, Desired)> {
+    let Some(path) = &request.plan_file else {
+        return Ok((None, super::desired_for(source, backend, state)?));
+    };
+    // `required_version` comes first, as in every command: a vpnform too old or too new
+    // for this repository reads no saved plan either.
+    source.check_required_version()?;
+    let saved = saved::load(path)?;
+    if request.refresh_only && !saved.refresh_only {
+        anyhow::bail!(
+            "the saved plan {} is not a refresh-only plan, and --refresh-only asks for one: \
+             apply it without --refresh-only to run what it plans, or make a refresh-only \
+             plan with `vpnform plan --refresh-only --out FILE`",
+            path.display()
+        );
+    }
+    let plan = saved.plan();
     // A saved plan runs against this workspace's desired file (the default, or
     // `--desired`), never a path read from the plan: one made for another file is refused.
-    let desired_path = request.desired.clone();
-    let checked = match &request.plan_file {
-        Some(path) => {
-            // `required_version` comes first, as in every command: a vpnform too old or
-            // too new for this repository reads no saved plan either.
-            if let Ok(bytes) = crate::config::read_bytes(&request.desired) {
-                crate::config::check_required_version(&request.desired, &bytes)?;
-            }
-            let saved = saved::load(path)?;
-            if request.refresh_only && !saved.refresh_only {
-                anyhow::bail!(
-                    "the saved plan {} is not a refresh-only plan, and --refresh-only asks \
-                     for one: apply it without --refresh-only to run what it plans, or make \
-                     a refresh-only plan with `vpnform plan --refresh-only --out FILE`",
-                    path.display()
-                );
-            }
-            let plan = saved.plan();
-            if saved.desired_path != request.desired {
-                return Err(saved_check::Refused::OtherDesired {
-                    path: path.clone(),
-                    saved: saved.desired_path.clone(),
-                    desired: request.desired.clone(),
-                }
-                .into());
-            }
-            let bytes = crate::config::read_bytes(&desired_path)?;
-            crate::config::check_required_version(&desired_path, &bytes)?;
-            saved_check::same_version(path, &saved.vpnform_version)?;
-            if saved.offline {
-                reporter.event(&Event::Warning(&format!(
-                    "the saved plan {} was made with --offline: the cloud was not read and \
-                     no delete was prechecked with DryRun",
-                    path.display()
-                )));
-            }
-            let given: Vec<crate::Address> = request.targets.iter().cloned().collect();
-            if !request.targets.is_empty() && given != saved.targets {
-                return Err(saved_check::Refused::OtherTargets {
-                    path: path.clone(),
-                    saved: saved.targets.clone(),
-                    given,
-                }
-                .into());
-            }
-            if !saved.targets.is_empty() {
-                reporter.event(&Event::Warning(super::TARGETING_WARNING));
-            }
-            let sha = hex::encode(Sha256::digest(&bytes));
-            let start = saved_check::check(
-                &plan,
-                path,
-                recorded,
-                &super::state_place(backend),
-                &desired_path,
-                &sha,
-            )?;
-            Some((path, plan, start))
+    if saved.desired_path != request.desired {
+        return Err(saved_check::Refused::OtherDesired {
+            path: path.clone(),
+            saved: saved.desired_path.clone(),
+            desired: request.desired.clone(),
         }
-        None => None,
-    };
-    let addresses = state.resources.keys().cloned().collect();
-    let desired = crate::config::load(&desired_path, &addresses)?;
-    super::check_pending(backend, state, &desired)?;
-    let Some((path, plan, start)) = checked else {
-        return Ok((None, desired));
-    };
-    let place = super::state_place(backend);
-    let actions = saved_check::derive(&plan, path, start, state, &place, &desired)?;
+        .into());
+    }
+    // A missing desired file is said before anything about the plan's contents.
+    source.sha256()?;
+    saved_check::same_version(path, &saved.vpnform_version)?;
+    if saved.offline {
+        reporter.event(&Event::Warning(&format!(
+            "the saved plan {} was made with --offline: the cloud was not read and no delete \
+             was prechecked with DryRun",
+            path.display()
+        )));
+    }
+    let given: Vec<crate::Address> = request.targets.iter().cloned().collect();
+    if !request.targets.is_empty() && given != saved.targets {
+        return Err(saved_check::Refused::OtherTargets {
+            path: path.clone(),
+            saved: saved.targets.clone(),
+            given,
+        }
+        .into());
+    }
+    if !saved.targets.is_empty() {
+        reporter.event(&Event::Warning(super::TARGETING_WARNING));
+    }
+    let (start, desired, actions) =
+        match super::saved::verify(&plan, path, backend, recorded, source)? {
+            Verification::Stale(refused) => return Err(refused.into()),
+            Verification::Verified {
+                start,
+                desired,
+                actions,
+            } => (start, desired, actions),
+        };
     // Limits apply to a saved plan as to a fresh one.
     let deletes = crate::plan::plan_deletes(&actions);
     if let Some(max) = request.max_deletes

@@ -118,10 +118,10 @@ pub async fn run(
                 Some((text, desired))
             }
             // The loader says where the bad byte is.
-            Err(_) => {
-                return Err(crate::config::load(&request.desired, &recorded)
-                    .unwrap_err()
-                    .into());
+            Err(not_utf8) => {
+                let source =
+                    crate::config::Source::from_bytes(&request.desired, not_utf8.into_bytes());
+                return Err(source.load(&recorded).unwrap_err().into());
             }
         },
         Err(crate::config::ConfigError::NotFound { .. }) => None,

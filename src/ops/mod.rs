@@ -17,6 +17,7 @@ pub(crate) mod connect;
 pub(crate) mod import;
 pub mod init;
 pub mod plan;
+pub(crate) mod saved;
 
 use std::path::Path;
 use std::time::Duration;
@@ -174,17 +175,40 @@ pub(crate) struct Loaded {
 }
 
 /// The backend the desired file at `desired` names (`backend:`), else the local state
-/// directory `state_dir`.
+/// directory `state_dir`: [`open_backend`] of a file read for that alone.
 pub fn state_backend(
     desired: &Path,
     state_dir: &Path,
 ) -> anyhow::Result<std::sync::Arc<dyn crate::state::Backend>> {
-    Ok(match crate::config::backend(desired)? {
+    open_backend(&crate::config::Source::read(desired)?, state_dir)
+}
+
+/// The backend the desired `source` names (`backend:`), else the local state directory
+/// `state_dir`.
+pub(crate) fn open_backend(
+    source: &crate::config::Source,
+    state_dir: &Path,
+) -> anyhow::Result<std::sync::Arc<dyn crate::state::Backend>> {
+    Ok(match source.backend()? {
         Some(schema) => std::sync::Arc::new(crate::state::postgres::Postgres::connect(&schema)?),
         None => std::sync::Arc::new(crate::state::Local {
             dir: state_dir.to_owned(),
         }),
     })
+}
+
+/// The desired `source` validated against `state` (whose addresses a `depends_on` may
+/// name), and the state's journal checked against it: a plan lists the journal as what
+/// apply resolves first, never a planted entry.
+pub(crate) fn desired_for(
+    source: &crate::config::Source,
+    backend: &dyn crate::state::Backend,
+    state: &State,
+) -> anyhow::Result<Desired> {
+    let addresses = state.resources.keys().cloned().collect();
+    let desired = source.load(&addresses)?;
+    check_pending(backend, state, &desired)?;
+    Ok(desired)
 }
 
 /// How messages name the state in `backend`: the state file's path, or the backend

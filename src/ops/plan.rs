@@ -131,10 +131,12 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
     Ok(plan)
 }
 
-/// Reads the state (sharing the lock while reading, so a running apply is waited for, as
-/// Terraform does) and the desired file.
+/// Reads the desired file once (its `backend` says where the state is), then the state
+/// (sharing the lock while reading, so a running apply is waited for, as Terraform does),
+/// then validates the desired file against the state.
 fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded> {
-    let backend = super::state_backend(&request.desired, &request.state_dir)?;
+    let source = crate::config::Source::read(&request.desired)?;
+    let backend = super::open_backend(&source, &request.state_dir)?;
     let recorded = {
         let _lock = backend.lock_shared(request.lock_timeout, &mut |holder| {
             reporter.event(&Event::LockWait {
@@ -151,10 +153,7 @@ fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded
         reporter.event(&Event::NoState { path: &place });
         empty_state()
     });
-    let addresses = state.resources.keys().cloned().collect();
-    let desired = crate::config::load(&request.desired, &addresses)?;
-    // A plan lists the journal as what apply resolves first: never a planted entry.
-    super::check_pending(&*backend, &state, &desired)?;
+    let desired = super::desired_for(&source, &*backend, &state)?;
     Ok(Loaded {
         state,
         state_exists,

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use vpnform::sandbox::{self, AuditEntry, CallLog};
 use vpnform::state::State;
 
-use crate::support::{Cloud, Output, Workspace, assert_text, param};
+use crate::support::{
+    Cloud, LINEAGE, Output, Workspace, assert_text, ipsec_server, param, read_state, state_file,
+};
 
 /// One recorded server: address name, id, region, gateway, depends_on (names).
 struct Server {
@@ -42,28 +44,16 @@ const fn server(
     }
 }
 
-const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
-
-/// A state file recording `servers` at serial 3.
+/// A state file recording `servers` at serial 3, each with its `name` attribute.
 fn state_yaml(servers: &[Server]) -> String {
-    let mut text = format!("version: 1\nlineage: {LINEAGE}\nserial: 3\nresources:\n");
-    let mut sorted: Vec<&Server> = servers.iter().collect();
-    sorted.sort_by_key(|s| s.name);
-    for s in sorted {
-        text.push_str(&format!(
-            "  ipsec_server.{}:\n    id: {}\n    region: {}\n    vpn_gateway: {}\n",
-            s.name, s.id, s.region, s.gateway
-        ));
-        if !s.depends_on.is_empty() {
-            text.push_str("    depends_on:\n");
-            for d in s.depends_on {
-                text.push_str(&format!("    - ipsec_server.{d}\n"));
-            }
-        }
-        text.push_str(&format!("    attributes:\n      name: {}\n", s.name));
-    }
-    text.push_str("pending: []\n");
-    text
+    state_file()
+        .resources(servers.iter().map(|s| {
+            ipsec_server(s.name, s.id, s.gateway)
+                .region(s.region)
+                .depends_on(s.depends_on)
+                .named()
+        }))
+        .render()
 }
 
 /// A desired file keeping `servers`.
@@ -88,12 +78,6 @@ fn with(base: &[&str], more: &[&'static str]) -> Vec<String> {
 fn run(ws: &Workspace, args: &[String]) -> Output {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     ws.run(&args)
-}
-
-fn read_state(ws: &Workspace) -> State {
-    vpnform::state::read(&ws.path().join("state"))
-        .expect("state reads")
-        .expect("state exists")
 }
 
 fn time(text: &str) -> jiff::Timestamp {
@@ -327,6 +311,119 @@ fn a_saved_plan_whose_desired_file_changed_is_refused_and_nothing_is_sent() {
             sha256(&after)
         ),
     );
+}
+
+/// The servers deleted, each once, in id order.
+fn deleted(cloud: &Cloud) -> Vec<String> {
+    let mut ids: Vec<String> = cloud.deletes().into_iter().map(|d| d.resource).collect();
+    ids.sort();
+    ids
+}
+
+/// Runs `args` under `strace -f` (every thread and child of the binary) with `stdin` on
+/// its standard input, and returns the output and each `open`-family call of the run
+/// that names `path` exactly (as given on the command line or by default).
+fn opens_of(ws: &Workspace, path: &str, args: &[&str], stdin: &str) -> (Output, Vec<String>) {
+    use std::io::Write as _;
+    let trace = ws.path().join("strace.txt");
+    let trace_arg = trace.to_str().unwrap().to_owned();
+    // `%file`: every call that takes a path (`open` does not exist on every architecture,
+    // `openat2` not on every kernel); only the `open` family is counted below.
+    let wrapper = ["strace", "-f", "-qq", "-e", "trace=%file", "-o", &trace_arg];
+    let mut child = ws
+        .command_via(&wrapper, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run vpnform under strace (the CI installs it: .ci/run)");
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    let out = Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    let text = std::fs::read_to_string(&trace).expect("strace wrote its trace");
+    std::fs::remove_file(&trace).unwrap();
+    // The trace holds the whole run: the state file's open is in it.
+    assert!(text.contains("\"state/vpnform.state.yaml\""), "{text}");
+    let quoted = format!("\"{path}\"");
+    let opens = text
+        .lines()
+        .filter(|line| {
+            let call = line.split_whitespace().nth(1).unwrap_or("");
+            call.starts_with("open") && line.contains(&quoted)
+        })
+        .map(str::to_owned)
+        .collect();
+    (out, opens)
+}
+
+/// Regression (#21.4): `apply FILE` read the desired file four times (for its `backend`,
+/// its `required_version`, the SHA-256 the saved plan pins, then to load it), so the hash
+/// it checked was not of the bytes it went on to load. Plan, show and apply FILE each
+/// open it once, and apply runs the plan.
+#[test]
+fn regression_apply_file_read_the_desired_file_four_times() {
+    let (cloud, ws) = small(CONFIGURE);
+    let poll = ["--poll-interval", "50ms"];
+    for args in [
+        &["plan", "--out", "plan.json"][..],
+        &["show", "plan.json"],
+        &[&["apply", "plan.json"][..], &poll].concat(),
+    ] {
+        let (out, opens) = opens_of(&ws, "vpnform.yaml", args, "");
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        assert_eq!(
+            opens.len(),
+            1,
+            "{args:?} opened the desired file: {opens:#?}"
+        );
+    }
+    assert_eq!(deleted(&cloud), ["iss-s1", "iss-s2"]);
+    assert_eq!(addresses(&read_state(&ws)), names(&["keep"]));
+}
+
+/// `--desired -`: plan and apply FILE read the desired file from standard input, once,
+/// and the saved plan pins the SHA-256 of those bytes: other bytes on the input are a
+/// changed desired file.
+#[test]
+fn a_saved_plan_of_the_desired_file_on_stdin_applies_from_stdin() {
+    let (cloud, ws) = small(CONFIGURE);
+    let desired = ws.read("vpnform.yaml");
+    std::fs::remove_file(ws.path().join("vpnform.yaml")).unwrap();
+    let (out, opens) = opens_of(
+        &ws,
+        "-",
+        &["plan", "--desired", "-", "--out", "plan.json"],
+        &desired,
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(opens, Vec::<String>::new());
+
+    let edited = format!("{desired}# edited\n");
+    let apply = with(APPLY, &["plan.json", "--desired", "-"]);
+    let apply: Vec<&str> = apply.iter().map(String::as_str).collect();
+    let out = ws.run_with_stdin(&apply, &edited);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: the desired-state file - has changed since the saved plan plan.json was \
+             made (SHA-256 {} then, {} now); review the change and make a new plan with \
+             `vpnform plan --out FILE`\n",
+            sha256(&desired),
+            sha256(&edited)
+        )
+    );
+    assert!(cloud.sent_deletes().is_empty());
+
+    let (out, opens) = opens_of(&ws, "-", &apply, &desired);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(opens, Vec::<String>::new());
+    assert_eq!(deleted(&cloud), ["iss-s1", "iss-s2"]);
+    assert_eq!(addresses(&read_state(&ws)), names(&["keep"]));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -6,58 +6,39 @@
 
 use std::time::Duration;
 
-use vpnform::state::State;
-
-use crate::support::{Cloud, Workspace, configuring, param, world_of};
+use crate::support::{
+    Cloud, Workspace, configuring, ipsec_server, param, read_state, state_file, world_of,
+};
 
 const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
-const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
 const PSK: &str = "drift-canary-psk-91c3";
 
 /// `ipsec_server.office` (`iss-office` on `vpn-a`) and `ipsec_server.lab` (`iss-lab` on
 /// `vpn-b`), with every attribute the sandbox answers for them, as vpnform writes it.
 fn recorded() -> String {
-    let attributes = |name: &str, pool: &str| {
-        format!(
-            r#"    attributes:
-      client_ip_pool: {pool}
-      creation_time: "2024-01-02T03:04:05Z"
-      effect_immediately: "false"
-      ike_config.ike_auth_alg: sha1
-      ike_config.ike_enc_alg: aes
-      ike_config.ike_lifetime: "86400"
-      ike_config.ike_mode: main
-      ike_config.ike_pfs: group2
-      ike_config.ike_version: ikev2
-      internet_ip: "198.51.100.10"
-      ipsec_config.ipsec_auth_alg: sha1
-      ipsec_config.ipsec_enc_alg: aes
-      ipsec_config.ipsec_lifetime: "86400"
-      ipsec_config.ipsec_pfs: group2
-      local_subnet: 10.0.0.0/24
-      name: {name}
-"#
-        )
+    let server = |name: &str, gateway: &str, pool: &str| {
+        ipsec_server(name, &format!("iss-{name}"), gateway)
+            .attribute("client_ip_pool", pool)
+            .attribute("creation_time", "2024-01-02T03:04:05Z")
+            .attribute("effect_immediately", "false")
+            .attribute("ike_config.ike_auth_alg", "sha1")
+            .attribute("ike_config.ike_enc_alg", "aes")
+            .attribute("ike_config.ike_lifetime", "86400")
+            .attribute("ike_config.ike_mode", "main")
+            .attribute("ike_config.ike_pfs", "group2")
+            .attribute("ike_config.ike_version", "ikev2")
+            .attribute("internet_ip", "198.51.100.10")
+            .attribute("ipsec_config.ipsec_auth_alg", "sha1")
+            .attribute("ipsec_config.ipsec_enc_alg", "aes")
+            .attribute("ipsec_config.ipsec_lifetime", "86400")
+            .attribute("ipsec_config.ipsec_pfs", "group2")
+            .attribute("local_subnet", "10.0.0.0/24")
+            .named()
     };
-    format!(
-        "# Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
-version: 1
-lineage: {LINEAGE}
-serial: 3
-resources:
-  ipsec_server.lab:
-    id: iss-lab
-    region: cn-hangzhou
-    vpn_gateway: vpn-b
-{}  ipsec_server.office:
-    id: iss-office
-    region: cn-hangzhou
-    vpn_gateway: vpn-a
-{}pending: []
-",
-        attributes("lab", "10.9.0.0/16"),
-        attributes("office", "10.8.0.0/16")
-    )
+    state_file()
+        .resource(server("lab", "vpn-b", "10.9.0.0/16"))
+        .resource(server("office", "vpn-a", "10.8.0.0/16"))
+        .render()
 }
 
 /// Both servers desired by id, writing no attribute: every attribute is observed.
@@ -81,12 +62,6 @@ fn setup(desired: &str) -> (Cloud, Workspace) {
     let cloud = Cloud::start(configuring(Duration::from_millis(100)), world);
     let ws = cloud.workspace(&recorded(), desired);
     (cloud, ws)
-}
-
-fn read_state(ws: &Workspace) -> State {
-    vpnform::state::read(&ws.path().join("state"))
-        .expect("state reads")
-        .expect("state exists")
 }
 
 /// Renames `iss-office` in the console.

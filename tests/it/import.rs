@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use vpnform::sandbox::World;
 
-use crate::support::{Cloud, Workspace, configuring};
+use crate::support::{Cloud, Workspace, configuring, read_state};
 
 const REGIONS: [&str; 3] = ["cn-hangzhou", "cn-shanghai", "cn-beijing"];
 
@@ -96,9 +96,7 @@ cn-shanghai: 10 IPsec servers listed, 10 to import\n"
 
     let out = ws.run(&["apply", "--auto-approve", "--poll-interval", "50ms"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let state = vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap();
+    let state = read_state(&ws);
     assert_eq!(state.resources.len(), 30);
     // Nothing was mutated in the cloud.
     assert!(cloud.sandbox().audit().is_empty());

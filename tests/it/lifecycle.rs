@@ -5,9 +5,8 @@
 use std::time::Duration;
 
 use vpnform::sandbox::{Injection, World};
-use vpnform::state::State;
 
-use crate::support::{Cloud, Workspace, configuring, param};
+use crate::support::{Cloud, Workspace, configuring, ipsec_server, param, read_state, state_file};
 
 const REGION: &str = "cn-hangzhou";
 const PSK: &str = "lifecycle-canary-psk-5e1b";
@@ -29,12 +28,6 @@ fn cloud() -> Cloud {
     world.add_gateway("vpn-a", REGION).internet_ip = Some("47.98.1.1".into());
     world.check().unwrap();
     Cloud::start(configuring(Duration::from_millis(150)), world)
-}
-
-fn read_state(ws: &Workspace) -> State {
-    vpnform::state::read(&ws.path().join("state"))
-        .expect("state reads")
-        .expect("state exists")
 }
 
 /// No file under the workspace and no stream holds the key.
@@ -359,29 +352,18 @@ fn a_pending_create_is_re_sent_with_its_token_and_makes_no_second_server() {
     );
 }
 
-const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
-
 /// A state recording `ipsec_server.office` (`iss-office` on `vpn-a`) as created with
 /// CREATE's values.
 fn recorded_office() -> String {
-    format!(
-        "version: 1
-lineage: {LINEAGE}
-serial: 3
-resources:
-  ipsec_server.office:
-    id: iss-office
-    region: cn-hangzhou
-    vpn_gateway: vpn-a
-    psk:
-      env: OFFICE_PSK
-    attributes:
-      client_ip_pool: 10.8.0.0/16
-      local_subnet: 10.0.0.0/24
-      name: office
-pending: []
-"
-    )
+    state_file()
+        .resource(
+            ipsec_server("office", "iss-office", "vpn-a")
+                .psk_env("OFFICE_PSK")
+                .attribute("client_ip_pool", "10.8.0.0/16")
+                .attribute("local_subnet", "10.0.0.0/24")
+                .named(),
+        )
+        .render()
 }
 
 /// The sandbox holding what `recorded_office` records, with `psk` as its key.

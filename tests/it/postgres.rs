@@ -4,23 +4,22 @@
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Cloud, Output, Workspace, pg};
+use crate::support::{Cloud, LINEAGE, Output, Workspace, ipsec_server, pg, read_state, state_file};
 
-const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
 const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
 
 /// A state file (in the exact form vpnform writes) recording servers a, b and c, one
 /// per gateway, at `serial`.
 fn state_text(serial: u64, lineage: &str) -> String {
-    let mut text = format!("version: 1\nlineage: {lineage}\nserial: {serial}\nresources:\n");
-    for name in ["a", "b", "c"] {
-        text.push_str(&format!(
-            "  ipsec_server.{name}:\n    id: iss-{name}\n    region: cn-hangzhou\n    vpn_gateway: vpn-{name}\n    attributes:\n      name: {name}\n"
-        ));
-    }
-    text.push_str("pending: []\n");
-    let state = vpnform::state::parse(std::path::Path::new("s"), &text).expect("test state");
-    vpnform::state::to_yaml(&state).unwrap()
+    state_file()
+        .lineage(lineage)
+        .serial(serial)
+        .resources(
+            ["a", "b", "c"].map(|name| {
+                ipsec_server(name, &format!("iss-{name}"), &format!("vpn-{name}")).named()
+            }),
+        )
+        .render()
 }
 
 /// A desired file on the postgres backend `schema` keeping `keep`.
@@ -627,23 +626,20 @@ impl Rng {
 
 /// Six servers on six gateways; s0..s3 deleted in two chains (s1 waits for s0, s3 for s2).
 fn crash_world(schema: &str) -> (String, String) {
-    let mut state = format!("version: 1\nlineage: {LINEAGE}\nserial: 1\nresources:\n");
+    let mut state = state_file().serial(1);
     let mut desired = desired_text(schema, &[]).replace("ipsec_servers: {}\n", "ipsec_servers:\n");
     for i in 0..6 {
-        state += &format!(
-            "  ipsec_server.s{i}:\n    id: iss-s{i}\n    region: cn-hangzhou\n    vpn_gateway: vpn-s{i}\n"
-        );
+        let mut server = ipsec_server(&format!("s{i}"), &format!("iss-s{i}"), &format!("vpn-s{i}"));
         if i < 4 {
             if i % 2 == 1 {
-                state += &format!("    depends_on: [ipsec_server.s{}]\n", i - 1);
+                server = server.depends_on(&[format!("s{}", i - 1)]);
             }
         } else {
             desired += &format!("  s{i}:\n    id: iss-s{i}\n    vpn_gateway: vpn-s{i}\n");
         }
-        state += &format!("    attributes: {{name: s{i}}}\n");
+        state = state.resource(server.named());
     }
-    state += "pending: []\n";
-    (state, desired)
+    (state.render(), desired)
 }
 
 #[derive(Debug, Default)]
@@ -797,13 +793,16 @@ fn long_crash_on_postgres() {
 #[ignore = "a measurement: prints wall times"]
 fn measure_1000_deletes_on_each_backend() {
     const N: usize = 1000;
-    let mut state = format!("version: 1\nlineage: {LINEAGE}\nserial: 1\nresources:\n");
-    for i in 0..=N {
-        state += &format!(
-            "  ipsec_server.s{i:04}:\n    id: iss-s{i:04}\n    region: cn-hangzhou\n    vpn_gateway: vpn-s{i:04}\n"
-        );
-    }
-    state += "pending: []\n";
+    let state = state_file()
+        .serial(1)
+        .resources((0..=N).map(|i| {
+            ipsec_server(
+                &format!("s{i:04}"),
+                &format!("iss-s{i:04}"),
+                &format!("vpn-s{i:04}"),
+            )
+        }))
+        .render();
     let keep =
         format!("ipsec_servers:\n  s{N:04}:\n    id: iss-s{N:04}\n    vpn_gateway: vpn-s{N:04}\n");
     let db = Db::new();
@@ -844,9 +843,7 @@ fn measure_1000_deletes_on_each_backend() {
         let last = if postgres {
             pulled(&ws)
         } else {
-            vpnform::state::read(&ws.path().join("state"))
-                .unwrap()
-                .unwrap()
+            read_state(&ws)
         };
         println!(
             "{}: {N} deletes on {N} gateways applied in {elapsed:.1?}, {} state writes",

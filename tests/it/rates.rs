@@ -9,31 +9,21 @@ use std::time::{Duration, Instant};
 
 use vpnform::sandbox::{Injection, RateLimits, Sandbox, SandboxConfig, World};
 
-use crate::support::{Cloud as Fixture, Output, Seen, Workspace, configuring, param};
-
-const LINEAGE: &str = "5e0c7a1b-2d3f-4a5b-8c6d-7e8f9a0b1c2d";
+use crate::support::{
+    Cloud as Fixture, Output, Seen, Workspace, configuring, ipsec_server, param, read_state,
+    state_file,
+};
 
 /// `(name, server id, gateway id, depends_on names)`, all in cn-hangzhou.
 type Recorded<'a> = (&'a str, &'a str, &'a str, &'a [&'a str]);
 
+/// A state recording `servers` at serial 3, each with a `name` attribute.
 fn state_yaml(servers: &[Recorded]) -> String {
-    let mut sorted = servers.to_vec();
-    sorted.sort_by_key(|s| s.0);
-    let mut text = format!("version: 1\nlineage: {LINEAGE}\nserial: 3\nresources:\n");
-    for (name, id, gateway, deps) in sorted {
-        text.push_str(&format!(
-            "  ipsec_server.{name}:\n    id: {id}\n    region: cn-hangzhou\n    vpn_gateway: {gateway}\n"
-        ));
-        if !deps.is_empty() {
-            text.push_str("    depends_on:\n");
-            for d in deps {
-                text.push_str(&format!("    - ipsec_server.{d}\n"));
-            }
-        }
-        text.push_str(&format!("    attributes:\n      name: {name}\n"));
-    }
-    text.push_str("pending: []\n");
-    text
+    state_file()
+        .resources(servers.iter().map(|(name, id, gateway, deps)| {
+            ipsec_server(name, id, gateway).depends_on(deps).named()
+        }))
+        .render()
 }
 
 /// A desired file that keeps nothing: every recorded server is deleted.
@@ -100,9 +90,7 @@ impl Cloud {
 }
 
 fn recorded(ws: &Workspace) -> Vec<String> {
-    vpnform::state::read(&ws.path().join("state"))
-        .expect("state reads")
-        .expect("state exists")
+    read_state(ws)
         .resources
         .keys()
         .map(|a| a.to_string())

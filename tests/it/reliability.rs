@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::Workspace;
+use crate::support::{Workspace, read_state};
 
 const REGION: &str = "cn-hangzhou";
 const STATE: &str = "state/vpnform.state.yaml";
@@ -911,9 +911,7 @@ fn listed_attributes(
 /// sandbox lists is exactly what the state records: the same servers (0 orphans), a
 /// created or updated one with the same attributes, the desired values and keys.
 fn check_converged(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expected, context: &str) {
-    let state = vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap();
+    let state = read_state(ws);
     let effects = Effects::of(&sandbox.audit());
     let recorded: BTreeMap<String, String> = state
         .resources
@@ -1389,9 +1387,7 @@ fn edit_world(killed: Killed) -> (String, String) {
 /// orphans), `x` with the wanted values; every ClientToken took effect at most once, and
 /// nothing touched `e0`.
 fn check_edit_converged(ws: &Workspace, sandbox: &SandboxProcess, want: Want, context: &str) {
-    let state = vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap();
+    let state = read_state(ws);
     assert!(state.pending.is_empty(), "{context}: {:?}", state.pending);
     for (address, resource) in &state.resources {
         assert_eq!(resource.deposed, None, "{context}: {address}");
@@ -2140,9 +2136,7 @@ fn secrecy_canaries_appear_in_no_output_and_no_file() {
     // key included, are canaries too.
     let listed = sandbox.list();
     check_converged(&ws, &sandbox, &expected, "secrecy, after the apply");
-    let state = vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap();
+    let state = read_state(&ws);
     assert_eq!(
         state.resources[kept].psk,
         Some(vpnform::state::PskRecord::Env(PSK_ENV.into()))
@@ -2350,10 +2344,7 @@ fn gone_since_refresh_server(listed: &[usize]) -> String {
 fn regression_killed_apply_rerun_refused_by_not_found_precheck_of_its_own_pending_delete() {
     let ws = Workspace::new();
     SMALL.write(&ws);
-    let lineage = vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap()
-        .lineage;
+    let lineage = read_state(&ws).lineage;
     let token = vpnform::plan::client_token(&lineage, "00", "ipsec_server.s0", "delete");
     let state = ws.read(STATE).replace(
         "pending: []\n",
@@ -2502,10 +2493,7 @@ ipsec_server.s3: failed: InvalidIpsecServerId.NotFound: The specified IpsecServe
 /// `field: value`, as vpnform writes one (its token is this state's for plan `00`).
 fn journal_update(ws: &Workspace, i: usize, field: &str, value: &str) {
     let text = ws.read(STATE);
-    let lineage = vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap()
-        .lineage;
+    let lineage = read_state(ws).lineage;
     let address = format!("ipsec_server.s{i}");
     let token = vpnform::plan::client_token(&lineage, "00", &address, "update");
     let state = text.replace(
@@ -2567,9 +2555,7 @@ fn regression_journaled_update_whose_effect_holds_is_dropped_without_recording_t
     // The journaled update is re-sent with its token (the sandbox never saw it: the
     // pool was set in the world), and s1's rename runs beside it.
     check_converged(&ws, &sandbox, &expected, "after the re-run");
-    let recorded = vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap();
+    let recorded = read_state(&ws);
     assert_eq!(
         recorded.resources["ipsec_server.s0"].attributes["client_ip_pool"],
         new_pool
@@ -2763,9 +2749,7 @@ fn regression_state_only_update_left_the_journaled_update_of_its_server_pending(
         run.stdout
     );
     check_converged(&ws, &sandbox, &expected, "after the second run");
-    let recorded = vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap();
+    let recorded = read_state(&ws);
     assert_eq!(
         recorded.resources["ipsec_server.s1"].attributes["name"],
         "s1-renamed"

@@ -6,13 +6,13 @@
 use std::time::Duration;
 
 use vpnform::sandbox::World;
-use vpnform::state::State;
 
-use crate::support::{Cloud, Workspace, configuring, param};
+use crate::support::{
+    Cloud, LINEAGE, Workspace, configuring, ipsec_server, param, read_state, state_file,
+};
 
 const PSK: &str = "replace-canary-psk-41c9";
 const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
-const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
 const REQUEST_ID: &str = r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}";
 
 /// `office` without an id, on `gateway`.
@@ -32,32 +32,22 @@ ipsec_servers:
 }
 
 /// The state of a run that created `office` as `iss-office` on `vpn-a`; `protect` and
-/// `pending` as given.
-fn recorded(protect: bool, extra: &str, pending: &str) -> String {
-    format!(
-        "version: 1
-lineage: {LINEAGE}
-serial: 3
-resources:
-  ipsec_server.office:
-    id: iss-office
-    region: cn-hangzhou
-    vpn_gateway: vpn-a
-{}    psk:
-      env: OFFICE_PSK
-    attributes:
-      client_ip_pool: 10.8.0.0/16
-      local_subnet: 10.0.0.0/24
-      name: office
-{extra}pending:{pending}
-",
-        if protect { "    protect: true\n" } else { "" }
-    )
+/// the `pending` entries as given.
+fn recorded(protect: bool, pending: &str) -> String {
+    let office = ipsec_server("office", "iss-office", "vpn-a")
+        .psk_env("OFFICE_PSK")
+        .attribute("client_ip_pool", "10.8.0.0/16")
+        .attribute("local_subnet", "10.0.0.0/24")
+        .named();
+    state_file()
+        .resource(if protect { office.protect() } else { office })
+        .pending(pending)
+        .render()
 }
 
 /// `iss-office` on `vpn-a`, and a free `vpn-b`.
 fn world() -> World {
-    let mut world = crate::support::world_of(&recorded(false, "", " []"));
+    let mut world = crate::support::world_of(&recorded(false, ""));
     world.ipsec_servers.get_mut("iss-office").unwrap().psk =
         Some(vpnform::secret::Secret::new(PSK));
     world.add_gateway("vpn-b", "cn-hangzhou").internet_ip = Some("47.98.2.2".into());
@@ -67,12 +57,6 @@ fn world() -> World {
 
 fn cloud() -> Cloud {
     Cloud::start(configuring(Duration::from_millis(150)), world())
-}
-
-fn read_state(ws: &Workspace) -> State {
-    vpnform::state::read(&ws.path().join("state"))
-        .expect("state reads")
-        .expect("state exists")
 }
 
 const REPLACE_PLAN: &str = r#"Resource actions are indicated with the following symbols:
@@ -125,7 +109,7 @@ State file changes (state/vpnform.state.yaml):
 fn changing_a_created_entrys_gateway_plans_a_replace_with_both_halves_prechecked() {
     let cloud = cloud();
     let ws = cloud
-        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .workspace(&recorded(false, ""), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
     ws.vpnform(&["plan", "--out", "plan.json"])
         .filter(REQUEST_ID, "[REQUEST_ID]")
@@ -235,7 +219,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 fn a_protected_server_is_never_replaced() {
     let cloud = cloud();
     let ws = cloud
-        .workspace(&recorded(true, "", " []"), &desired("vpn-b"))
+        .workspace(&recorded(true, ""), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
     ws.vpnform(&["plan"])
         .code(1)
@@ -262,7 +246,7 @@ fn an_explicit_id_on_another_gateway_is_still_an_error() {
         "    vpn_gateway: vpn-b\n    id: iss-office\n",
     );
     let ws = cloud
-        .workspace(&recorded(false, "", " []"), &with_id)
+        .workspace(&recorded(false, ""), &with_id)
         .env("OFFICE_PSK", PSK);
     ws.vpnform(&["plan", "--offline"])
         .code(1)
@@ -281,7 +265,7 @@ fn an_explicit_id_on_another_gateway_is_still_an_error() {
 fn max_deletes_counts_a_replaces_delete() {
     let cloud = cloud();
     let ws = cloud
-        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .workspace(&recorded(false, ""), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
     ws.vpnform(&["plan", "--offline", "--max-deletes", "0"])
         .code(1)
@@ -303,7 +287,7 @@ fn max_deletes_counts_a_replaces_delete() {
 fn a_replace_in_json_lines() {
     let cloud = cloud();
     let ws = cloud
-        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .workspace(&recorded(false, ""), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
     let out = ws.run(&["plan", "--json", "--out", "plan.json"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -367,7 +351,7 @@ fn sent_at(cloud: &Cloud, action: &str) -> Vec<crate::support::Seen> {
 fn a_replace_creates_on_the_new_gateway_and_confirms_it_before_deleting_the_old() {
     let cloud = cloud();
     let ws = cloud
-        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .workspace(&recorded(false, ""), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
     ws.vpnform(&["plan", "--out", "plan.json"])
         .any_stdout()
@@ -470,7 +454,7 @@ ipsec_server.office: CreateIpsecServer failed: Forbidden (HTTP 403): User not au
 #[test]
 fn a_replace_whose_create_fails_leaves_the_old_server_recorded_and_untouched() {
     let cloud = cloud();
-    let state = recorded(false, "", " []");
+    let state = recorded(false, "");
     let ws = cloud
         .workspace(&state, &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
@@ -525,9 +509,8 @@ fn crashed_token(kind: vpnform::plan::ActionKind) -> String {
 fn crashed_in_the_create() -> String {
     recorded(
         false,
-        "",
         &format!(
-            "\n- address: ipsec_server.office\n  action: create\n  region: cn-hangzhou\n  \
+            "- address: ipsec_server.office\n  action: create\n  region: cn-hangzhou\n  \
              vpn_gateway: vpn-b\n  client_token: {}\n  plan_hash: {CRASHED_PLAN}\n  \
              started_at: 2026-12-01T00:00:00Z\n  sent:\n    values:\n      \
              client_ip_pool: 10.8.0.0/16\n      local_subnet: 10.0.0.0/24\n      name: office\n    \
@@ -579,7 +562,7 @@ fn assert_replaced(cloud: &Cloud, ws: &Workspace) -> String {
 fn a_crash_in_a_replaces_create_resumes_from_the_new_gateways_server() {
     let cloud = cloud();
     let ws = cloud
-        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .workspace(&recorded(false, ""), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
     // Planned first: the injection is for the real creates, not the plan's DryRun.
     ws.vpnform(&["plan", "--out", "plan.json"])
@@ -869,23 +852,16 @@ ipsec_servers:
 "
 }
 
+/// `lab` (`iss-lab` on `vpn-c`) recorded, the `pending` entries as given.
 fn lab_state(pending: &str) -> String {
-    format!(
-        "version: 1
-lineage: {LINEAGE}
-serial: 3
-resources:
-  ipsec_server.lab:
-    id: iss-lab
-    region: cn-hangzhou
-    vpn_gateway: vpn-c
-pending:{pending}
-"
-    )
+    state_file()
+        .resource(ipsec_server("lab", "iss-lab", "vpn-c"))
+        .pending(pending)
+        .render()
 }
 
 fn lab_world() -> World {
-    let mut world = crate::support::world_of(&lab_state(" []"));
+    let mut world = crate::support::world_of(&lab_state(""));
     world.add_gateway("vpn-b", "cn-hangzhou");
     world.check().unwrap();
     world
@@ -905,7 +881,7 @@ fn a_pending_create_whose_entry_was_removed_was_refused_as_corrupt() {
         lab_only()
     );
     let ws = cloud
-        .workspace(&lab_state(" []"), &both)
+        .workspace(&lab_state(""), &both)
         .env("OFFICE_PSK", PSK);
     ws.vpnform(&["plan", "--out", "plan.json"])
         .any_stdout()
@@ -963,7 +939,7 @@ fn a_pending_create_whose_entry_was_removed_was_refused_as_corrupt() {
 fn a_pending_create_that_made_no_server_is_dropped_with_a_note() {
     let cloud = Cloud::start(configuring(Duration::from_millis(150)), lab_world());
     let pending = format!(
-        "\n- address: ipsec_server.office\n  action: create\n  region: cn-hangzhou\n  \
+        "- address: ipsec_server.office\n  action: create\n  region: cn-hangzhou\n  \
          vpn_gateway: vpn-b\n  client_token: {}\n  plan_hash: {CRASHED_PLAN}\n  \
          started_at: 2026-12-01T00:00:00Z\n  sent:\n    values:\n      client_ip_pool: 10.8.0.0/16\n      \
          local_subnet: 10.0.0.0/24",
@@ -992,7 +968,7 @@ fn a_forged_pending_create_never_records_or_deletes_anothers_server() {
     world.add_server("iss-theirs", "vpn-b", "cn-hangzhou");
     let cloud = Cloud::start(configuring(Duration::from_millis(150)), world);
     let pending = format!(
-        "\n- address: ipsec_server.office\n  action: create\n  region: cn-hangzhou\n  \
+        "- address: ipsec_server.office\n  action: create\n  region: cn-hangzhou\n  \
          vpn_gateway: vpn-b\n  client_token: {}\n  plan_hash: {CRASHED_PLAN}\n  \
          started_at: 2026-12-01T00:00:00Z\n  sent:\n    values:\n      client_ip_pool: 10.8.0.0/16\n      \
          local_subnet: 10.0.0.0/24",
@@ -1031,7 +1007,7 @@ fn a_forged_pending_create_never_records_or_deletes_anothers_server() {
 fn a_saved_replace_is_shown_and_an_edited_one_refused() {
     let cloud = cloud();
     let ws = cloud
-        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .workspace(&recorded(false, ""), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
     ws.vpnform(&["plan", "--out", "plan.json"])
         .any_stdout()
@@ -1073,7 +1049,7 @@ fn deposed_round_trips_through_the_postgres_backend() {
     use crate::support::pg;
     let schema = pg::schema();
     let url = format!("{}?application_name={schema}", pg::server().url());
-    let local = recorded(false, "", " []");
+    let local = recorded(false, "");
     let cloud = Cloud::start(configuring(Duration::from_millis(150)), world());
     let ws = cloud
         .workspace(
@@ -1106,7 +1082,7 @@ fn deposed_round_trips_through_the_postgres_backend() {
 fn a_replace_applies_in_json_lines_as_a_create_then_a_delete() {
     let cloud = cloud();
     let ws = cloud
-        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .workspace(&recorded(false, ""), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
     let out = ws.run(&[APPLY, &["--json"]].concat());
     assert_eq!(out.code, 0, "{out:?}");
@@ -1158,7 +1134,7 @@ fn a_replace_whose_delete_half_fails_its_precheck_fails_the_plan() {
     policy.deny_actions.insert("DeleteIpsecServer".into());
     cloud.sandbox().set_policy(policy);
     let ws = cloud
-        .workspace(&recorded(false, "", " []"), &desired("vpn-b"))
+        .workspace(&recorded(false, ""), &desired("vpn-b"))
         .env("OFFICE_PSK", PSK);
     ws.vpnform(APPLY)
         .code(1)

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use vpnform::state::Lock;
 
-use crate::support::{Output, Workspace};
+use crate::support::{Output, Workspace, read_state};
 
 const STATE: &str = "state/vpnform.state.yaml";
 const BACKUP: &str = "state/vpnform.state.yaml.backup";
@@ -232,9 +232,7 @@ fn rm_of_several_addresses_removes_each_once() {
         &out,
         "Removed ipsec_server.office\nRemoved ipsec_server.lab\nSuccessfully removed 2 resource instance(s).\n",
     );
-    let state = vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap();
+    let state = read_state(&ws);
     assert!(state.resources.is_empty());
     assert_eq!(state.serial, 13);
     assert_ok(&ws.run(&["state", "list"]), "");
@@ -289,9 +287,7 @@ fn unprotect_clears_protect_and_bumps_the_serial() {
         &out,
         "Unprotected ipsec_server.office: a plan may now delete it.\n",
     );
-    let state = vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap();
+    let state = read_state(&ws);
     assert_eq!(state.serial, 13);
     assert!(!state.resources["ipsec_server.office"].protect);
     assert_eq!(state.resources.len(), 2);

@@ -6,17 +6,20 @@
 //! ws.vpnform(&["plan", "--offline"]).code(2).stdout(PLAN).stderr("").run();
 //! ```
 //!
-//! The sandbox the runs reach, served in-process, is [`Cloud`] (`support/cloud.rs`).
+//! The sandbox the runs reach, served in-process, is [`Cloud`] (`support/cloud.rs`); the
+//! state files they start from are built with [`state_file`] (`support/state.rs`).
 
 #![allow(dead_code)]
 
 mod cloud;
 pub mod pg;
+mod state;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub use cloud::{Cloud, Seen, Wire, configuring, param, serve, world_of};
+pub use state::{LINEAGE, ipsec_server, read_state, state_file};
 
 pub struct Workspace {
     dir: tempfile::TempDir,
@@ -74,7 +77,20 @@ impl Workspace {
     /// A command for the real binary, run in the workspace with a clean environment:
     /// HOME points into the workspace, no colour, no credentials from the host.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(bin());
+        self.command_via(&[], args)
+    }
+
+    /// [`Workspace::command`] run through `wrapper` (a program and its arguments, such
+    /// as `strace -o FILE`), which is given the binary's path and `args`.
+    pub fn command_via(&self, wrapper: &[&str], args: &[&str]) -> Command {
+        let mut cmd = match wrapper {
+            [] => Command::new(bin()),
+            [program, wrapper_args @ ..] => {
+                let mut cmd = Command::new(program);
+                cmd.args(wrapper_args).arg(bin());
+                cmd
+            }
+        };
         cmd.args(args)
             .current_dir(self.dir.path())
             .env_clear()

@@ -5,25 +5,22 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::support::{Cloud, Workspace};
+use crate::support::{Cloud, Workspace, ipsec_server, read_state, state_file};
 
-const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
 const STATE: &str = "state/vpnform.state.yaml";
 
 /// Ten recorded servers d0..d9, each on its own gateway. d5 depends_on d4 and d6
 /// depends_on d5: d4 is deleted only after d5, which goes only after d6.
 fn ten_state() -> String {
-    let mut text = format!("version: 1\nlineage: {LINEAGE}\nserial: 3\nresources:\n");
-    for i in 0..10 {
-        text.push_str(&format!(
-            "  ipsec_server.d{i}:\n    id: iss-d{i}\n    region: cn-hangzhou\n    vpn_gateway: vpn-g{i}\n"
-        ));
-        if i == 5 || i == 6 {
-            text.push_str(&format!("    depends_on: [ipsec_server.d{}]\n", i - 1));
-        }
-    }
-    text.push_str("pending: []\n");
-    text
+    state_file()
+        .resources((0..10).map(|i| {
+            let server = ipsec_server(&format!("d{i}"), &format!("iss-d{i}"), &format!("vpn-g{i}"));
+            match i {
+                5 | 6 => server.depends_on(&[format!("d{}", i - 1)]),
+                _ => server,
+            }
+        }))
+        .render()
 }
 
 /// A desired file that keeps `kept` of the ten (the rest are deletes).
@@ -56,9 +53,7 @@ fn ids(list: &[usize]) -> BTreeSet<String> {
 }
 
 fn recorded(ws: &Workspace) -> BTreeSet<String> {
-    vpnform::state::read(&ws.path().join("state"))
-        .unwrap()
-        .unwrap()
+    read_state(ws)
         .resources
         .keys()
         .map(|a| a.name().to_owned())

@@ -23,7 +23,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use vpnform::sandbox::{AuditEntry, World};
 
-use crate::support::{Cloud, Output, Workspace, configuring};
+use crate::support::{Cloud, Output, Workspace, configuring, read_state};
 
 /// This workspace's lineage, and the other workspace's (sharing the sandbox).
 const OURS: &str = "11111111-1111-4111-8111-111111111111";
@@ -253,12 +253,6 @@ fn servers(cloud: &Cloud) -> BTreeMap<String, (String, String)> {
         .into_iter()
         .map(|(id, s)| (id, (s.vpn_gateway, s.client_ip_pool.unwrap_or_default())))
         .collect()
-}
-
-fn read_state(ws: &Workspace) -> vpnform::state::State {
-    vpnform::state::read(&ws.path().join("state"))
-        .expect("state reads")
-        .expect("state exists")
 }
 
 /// What a user reviews of the recorded resources: address -> id, gateway, region and

@@ -2,29 +2,15 @@
 
 use std::time::Duration;
 
-use crate::support::{Cloud, Workspace};
-
-const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
+use crate::support::{Cloud, LINEAGE, Workspace, ipsec_server, state_file};
 
 /// `ipsec_server.old` and `ipsec_server.keep`, recorded at serial 3.
-const STATE: &str = "version: 1
-lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
-serial: 3
-resources:
-  ipsec_server.keep:
-    id: iss-keep
-    region: cn-hangzhou
-    vpn_gateway: vpn-g2
-    attributes:
-      name: keep
-  ipsec_server.old:
-    id: iss-old
-    region: cn-hangzhou
-    vpn_gateway: vpn-g1
-    attributes:
-      name: old
-pending: []
-";
+fn recorded_state() -> String {
+    state_file()
+        .resource(ipsec_server("keep", "iss-keep", "vpn-g2").named())
+        .resource(ipsec_server("old", "iss-old", "vpn-g1").named())
+        .render()
+}
 
 /// Keeps `keep`: the plan deletes `old`.
 const DESIRED: &str = "version: 1
@@ -39,12 +25,12 @@ ipsec_servers:
 fn offline_workspace() -> Workspace {
     Workspace::new()
         .file("vpnform.yaml", DESIRED)
-        .file("state/vpnform.state.yaml", STATE)
+        .file("state/vpnform.state.yaml", &recorded_state())
 }
 
-/// A sandbox seeded from [`STATE`].
+/// A sandbox seeded from [`recorded_state`].
 fn cloud() -> Cloud {
-    Cloud::for_state(STATE, Duration::from_millis(100))
+    Cloud::for_state(&recorded_state(), Duration::from_millis(100))
 }
 
 const APPLY_FAST: &[&str] = &["--poll-interval", "20ms"];
@@ -164,7 +150,7 @@ ipsec_server.old: Destruction complete after [DURATION]
 ",
     )
     .run();
-    assert_eq!(ws.read("state/vpnform.state.yaml"), STATE);
+    assert_eq!(ws.read("state/vpnform.state.yaml"), recorded_state());
 }
 
 #[test]
@@ -186,7 +172,7 @@ fn regression_a_mistyped_single_dash_flag_got_clap_s_tip_to_pass_it_as_a_plan_fi
          Usage: vpnform apply --auto-approve [FILE]\n\n\
          For more information, try '--help'.\n"
     );
-    assert_eq!(ws.read("state/vpnform.state.yaml"), STATE);
+    assert_eq!(ws.read("state/vpnform.state.yaml"), recorded_state());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -274,7 +260,7 @@ fn a_saved_plan_made_by_another_vpnform_version_is_refused() {
              version (`vpnform plan --out FILE`) and review it, or apply it with vpnform 0.0.1\n"
         )
     );
-    assert_eq!(ws.read("state/vpnform.state.yaml"), STATE);
+    assert_eq!(ws.read("state/vpnform.state.yaml"), recorded_state());
     // `show` says so before anyone tries.
     let out = ws.run(&["show", "old.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -332,7 +318,7 @@ fn show_of_a_stale_plan_says_it_is_stale() {
 #[test]
 fn regression_reapplying_a_finished_saved_plan_said_resuming_and_exited_0() {
     let cloud = cloud();
-    let ws = cloud.workspace(STATE, DESIRED);
+    let ws = cloud.workspace(&recorded_state(), DESIRED);
     let out = ws.run(&["plan", "--out", "p.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
     let mut apply = vec!["apply", "p.plan"];
@@ -364,7 +350,7 @@ fn regression_reapplying_a_finished_saved_plan_said_resuming_and_exited_0() {
 #[test]
 fn an_offline_plan_warns_at_apply_and_a_server_already_gone_is_counted_apart() {
     let cloud = cloud();
-    let ws = cloud.workspace(STATE, DESIRED);
+    let ws = cloud.workspace(&recorded_state(), DESIRED);
     let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
     // Deleted outside vpnform after the plan.
@@ -395,7 +381,7 @@ fn an_offline_plan_warns_at_apply_and_a_server_already_gone_is_counted_apart() {
 #[test]
 fn a_server_already_gone_is_counted_apart_in_json_too() {
     let cloud = cloud();
-    let ws = cloud.workspace(STATE, DESIRED);
+    let ws = cloud.workspace(&recorded_state(), DESIRED);
     let out = ws.run(&["plan", "--offline", "--out", "p.plan"]);
     assert_eq!(out.code, 0, "{out:?}");
     cloud.sandbox().shared().edit_world(|w| {

@@ -11,23 +11,19 @@ use vpnform::kinds::ipsec_server::DeleteIpsecServer;
 use vpnform::sandbox::{self, Policy};
 use vpnform::secret::Secret;
 
-use crate::support::{Cloud, Workspace, configuring, param, world_of};
-
-const LINEAGE: &str = "0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b";
+use crate::support::{
+    Cloud, LINEAGE, Workspace, configuring, ipsec_server, param, state_file, world_of,
+};
 
 /// A state recording `servers` (name, gateway) at serial 3, each with a `name` attribute.
 fn state_yaml(servers: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = servers.iter().collect();
-    sorted.sort();
-    let mut text = format!("version: 1\nlineage: {LINEAGE}\nserial: 3\nresources:\n");
-    for (name, gateway) in sorted {
-        text.push_str(&format!(
-            "  ipsec_server.{name}:\n    id: iss-{name}\n    region: cn-hangzhou\n    \
-             vpn_gateway: {gateway}\n    attributes:\n      name: {name}\n"
-        ));
-    }
-    text.push_str("pending: []\n");
-    text
+    state_file()
+        .resources(
+            servers
+                .iter()
+                .map(|(name, gateway)| ipsec_server(name, &format!("iss-{name}"), gateway).named()),
+        )
+        .render()
 }
 
 /// `n` servers `s000`, `s001`... each on its own gateway `vpn-gs000`...
@@ -341,16 +337,17 @@ fn a_state_file_error_is_a_diagnostic_with_a_range() {
     let ws = Workspace::new()
         .file("vpnform.yaml", "version: 1\nipsec_servers: {}\n")
         .file("state/vpnform.state.yaml", &state);
+    // Line 12: after vpnform's header line, the version, lineage, serial and `a`'s lines.
     let out = ws.run(&["plan", "--offline", "--json"]);
     assert_eq!(out.code, 1, "{out:?}");
     let byte = state.find("colour").unwrap() as u64;
-    let message = "state/vpnform.state.yaml:11:5: unknown field `colour`, expected one of id, \
+    let message = "state/vpnform.state.yaml:12:5: unknown field `colour`, expected one of id, \
                    region, vpn_gateway, depends_on, protect, psk, attributes, deposed";
     let advice = "vpnform left the file untouched and will not overwrite it. Restore a good copy \
                   from version control (`git log -p -- state/vpnform.state.yaml`) or from \
                   state/vpnform.state.yaml.backup (written by `vpnform state rm`), then run the \
                   command again.";
-    let at = json!({"line": 11, "column": 5, "byte": byte});
+    let at = json!({"line": 12, "column": 5, "byte": byte});
     assert_eq!(
         events(&out.stdout)[1..],
         [json!({
@@ -362,14 +359,14 @@ fn a_state_file_error_is_a_diagnostic_with_a_range() {
             "diagnostic": {
                 "severity": "error",
                 "summary": message,
-                "detail": format!("{message}\n   |\n11 |     colour: red\n   |     ^\n{advice}"),
+                "detail": format!("{message}\n   |\n12 |     colour: red\n   |     ^\n{advice}"),
                 "range": {"filename": "state/vpnform.state.yaml", "start": at, "end": at},
             },
         })]
     );
     assert_eq!(
         out.stderr,
-        format!("error: {message}\n   |\n11 |     colour: red\n   |     ^\n{advice}\n")
+        format!("error: {message}\n   |\n12 |     colour: red\n   |     ^\n{advice}\n")
     );
 }
 

@@ -1,0 +1,163 @@
+//! The desired file read once: its path, its bytes' SHA-256 and its parsed tree, the
+//! low-level value every later step of a command uses (ripgrep's `lowargs` before
+//! `hiargs`). A command reads the [`Source`] first, asks it for the `backend` to open,
+//! reads the state from that backend, then validates the same tree against the state
+//! ([`Source::load`]); a saved plan is checked against [`Source::sha256`], the hash of
+//! exactly the bytes that are loaded.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{ConfigError, Desired, Diagnostic, raw, validate};
+use crate::Address;
+
+/// The desired file as read, once, through the bounded reader.
+#[derive(Debug)]
+pub(crate) struct Source {
+    path: PathBuf,
+    read: Read,
+}
+
+/// What reading the file gave.
+#[derive(Debug)]
+enum Read {
+    /// No file at the path: a command on the local backend may still run (a missing
+    /// file is reported by what needs its contents).
+    Missing,
+    Found {
+        /// Hex SHA-256 of the bytes read.
+        sha256: String,
+        parsed: Parsed,
+    },
+}
+
+#[derive(Debug)]
+enum Parsed {
+    /// The text and its tree.
+    Tree { text: String, root: raw::Node },
+    /// Not UTF-8, or not YAML: the problem, reported by [`Source::load`].
+    Unreadable(Diagnostic),
+}
+
+impl Source {
+    /// Reads the file at `path` (`-`: standard input) through [`super::read_bytes`] and
+    /// parses it. Only a failure to read is an error here (a missing file is not);
+    /// whether the text is valid is [`Source::load`]'s to say.
+    pub(crate) fn read(path: &Path) -> Result<Source, ConfigError> {
+        let read = match super::read_bytes(path) {
+            Ok(bytes) => found(bytes),
+            Err(ConfigError::NotFound { .. }) => Read::Missing,
+            Err(e) => return Err(e),
+        };
+        Ok(Source {
+            path: path.to_owned(),
+            read,
+        })
+    }
+
+    /// A source of `bytes` already in memory; `path` is the name messages use.
+    pub(crate) fn from_bytes(path: &Path, bytes: Vec<u8>) -> Source {
+        Source {
+            path: path.to_owned(),
+            read: found(bytes),
+        }
+    }
+
+    /// The file as the user named it.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Hex SHA-256 of the bytes read; an error if there was no file.
+    pub(crate) fn sha256(&self) -> Result<&str, ConfigError> {
+        match &self.read {
+            Read::Missing => Err(self.not_found()),
+            Read::Found { sha256, .. } => Ok(sha256),
+        }
+    }
+
+    /// The postgres schema the file keeps its state in (`backend: { postgres: { schema:
+    /// NAME } }`), or `None` for the local backend: no `backend` key, or no file at all.
+    /// Only that key is checked here (every error in it with file:line:column); a file
+    /// that does not parse is reported by [`Source::load`].
+    pub(crate) fn backend(&self) -> Result<Option<String>, ConfigError> {
+        let Some((text, root)) = self.tree() else {
+            return Ok(None);
+        };
+        validate::backend(text, root).map_err(|diagnostics| self.invalid(diagnostics))
+    }
+
+    /// Checks only the file's `required_version` (for a command that does not otherwise
+    /// validate it, such as `apply FILE`). A file that is missing or does not parse
+    /// passes: what loads it reports that.
+    pub(crate) fn check_required_version(&self) -> Result<(), ConfigError> {
+        let Some((text, root)) = self.tree() else {
+            return Ok(());
+        };
+        match validate::required_version(text, root) {
+            None => Ok(()),
+            Some(problem) => Err(self.invalid(vec![problem])),
+        }
+    }
+
+    /// Validates the file into the model. `recorded` holds the addresses in the recorded
+    /// state: a `depends_on` may name one that is no longer desired.
+    pub(crate) fn load(&self, recorded: &BTreeSet<Address>) -> Result<Desired, ConfigError> {
+        let (sha256, parsed) = match &self.read {
+            Read::Missing => return Err(self.not_found()),
+            Read::Found { sha256, parsed } => (sha256, parsed),
+        };
+        let (text, root) = match parsed {
+            Parsed::Unreadable(problem) => return Err(self.invalid(vec![problem.clone()])),
+            Parsed::Tree { text, root } => (text, root),
+        };
+        // `psk: {file}` paths are relative to the desired file's directory.
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        let servers = validate::validate(text, root, recorded, dir)
+            .map_err(|diagnostics| self.invalid(diagnostics))?;
+        Ok(Desired {
+            path: self.path.clone(),
+            sha256: sha256.clone(),
+            servers,
+            default_region: super::default_region(root),
+        })
+    }
+
+    fn tree(&self) -> Option<(&str, &raw::Node)> {
+        match &self.read {
+            Read::Found {
+                parsed: Parsed::Tree { text, root },
+                ..
+            } => Some((text, root)),
+            _ => None,
+        }
+    }
+
+    fn not_found(&self) -> ConfigError {
+        ConfigError::NotFound {
+            path: self.path.clone(),
+        }
+    }
+
+    fn invalid(&self, diagnostics: Vec<Diagnostic>) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.clone(),
+            diagnostics,
+        }
+    }
+}
+
+/// Hashes and parses the bytes read.
+fn found(bytes: Vec<u8>) -> Read {
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let parsed = match String::from_utf8(bytes) {
+        Err(e) => Parsed::Unreadable(validate::not_utf8(e.as_bytes(), &e.utf8_error())),
+        Ok(text) => match raw::parse(&text) {
+            Ok(root) => Parsed::Tree { text, root },
+            Err(e) => Parsed::Unreadable(validate::syntax_error(&text, &e)),
+        },
+    };
+    Read::Found { sha256, parsed }
+}

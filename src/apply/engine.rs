@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::configure_time::Rereads;
+use super::error::{StepError, Unmet};
 use super::journal::{Change, Journal};
 use super::report::{Event, Reporter};
 use super::watch::{GatewayWatch, PollStrategy, WaitKind};
@@ -65,7 +66,7 @@ impl Default for ApplyOptions {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ActionResult {
     Done {
         elapsed: Duration,
@@ -76,7 +77,7 @@ pub enum ActionResult {
         elapsed: Duration,
     },
     Failed {
-        message: String,
+        error: StepError,
     },
     Skipped {
         because: Address,
@@ -138,11 +139,11 @@ impl Outcome {
             .count()
     }
 
-    pub fn failures(&self) -> Vec<(&Address, &str)> {
+    pub fn failures(&self) -> Vec<(&Address, String)> {
         self.results
             .iter()
             .filter_map(|(a, (_, r))| match r {
-                ActionResult::Failed { message } => Some((a, message.as_str())),
+                ActionResult::Failed { error } => Some((a, error.to_string())),
                 _ => None,
             })
             .collect()
@@ -161,7 +162,7 @@ impl Outcome {
     pub fn not_started(&self) -> usize {
         self.results
             .values()
-            .filter(|(_, r)| *r == ActionResult::NotStarted)
+            .filter(|(_, r)| matches!(r, ActionResult::NotStarted))
             .count()
     }
 
@@ -481,7 +482,7 @@ async fn run(
             .record(change)
             .await
             .map(|()| Finished::Done(None))
-            .map_err(|e| e.to_string())
+            .map_err(StepError::NotRecordedOnly)
     };
     match result {
         Ok(Finished::Dropped(message)) => {
@@ -518,15 +519,15 @@ async fn run(
             });
             ActionResult::Done { elapsed }
         }
-        Err(message) => {
+        Err(error) => {
             shared.reporter.event(&Event::Errored {
                 address: a.address.clone(),
                 action: a.action,
                 id: a.id.clone(),
                 elapsed: started.elapsed(),
-                message: message.clone(),
+                error: error.clone(),
             });
-            ActionResult::Failed { message }
+            ActionResult::Failed { error }
         }
     }
 }
@@ -572,16 +573,13 @@ async fn take_gateway(shared: &Shared, a: &Action) -> Option<tokio::sync::OwnedM
     (!shared.cancelled()).then_some(gateway)
 }
 
-const KEPT: &str =
-    "the intent stays in `pending`; run `vpnform apply` again to resolve it from the cloud";
-
 /// Deletes `work`'s server; `Ok(true)` when the cloud said it was already gone.
 async fn delete(
     shared: &Shared,
     work: &Work,
     started: Instant,
     gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<bool, String> {
+) -> Result<bool, StepError> {
     let a = &work.action;
     if !work.journaled {
         shared
@@ -600,7 +598,7 @@ async fn delete(
                 sent: None,
             }))
             .await
-            .map_err(|e| format!("not sent: {e}"))?;
+            .map_err(StepError::NotSent)?;
     }
     shared.reporter.event(&Event::Start {
         address: a.address.clone(),
@@ -635,10 +633,11 @@ async fn delete(
                 contention_waits += 1;
                 if contention_waits > shared.options.max_contention_waits {
                     abandon(shared, work).await;
-                    return Err(format!(
-                        "gateway {} stayed busy through {} waits: {}",
-                        a.vpn_gateway, shared.options.max_contention_waits, e
-                    ));
+                    return Err(StepError::Busy {
+                        gateway: a.vpn_gateway.clone(),
+                        waits: shared.options.max_contention_waits,
+                        error: e,
+                    });
                 }
                 // `IncorrectStatus.*`: read the server again rather than retry blind. Gone:
                 // the delete is done (ours, lost on the way, or someone else's); there:
@@ -668,13 +667,13 @@ async fn delete(
                 // with this token may have had one, the intent is dropped.
                 if !work.journaled {
                     abandon(shared, work).await;
-                    return Err(api_message(&e));
+                    return Err(StepError::Api(e));
                 }
-                return Err(format!("{}; {KEPT}", api_message(&e)));
+                return Err(StepError::Api(e).kept());
             }
             Err(e) => {
                 // Retries exhausted: the outcome is unknown, so the intent is kept.
-                return Err(format!("{}; {KEPT}", api_message(&e)));
+                return Err(StepError::Api(e).kept());
             }
         }
     }
@@ -715,15 +714,19 @@ async fn delete(
         missed = Some(read);
     }
     drop(gateway);
-    Err(format!(
-        "DeleteIpsecServer was accepted but {} is still listed after {} reads of gateway {} active again; {KEPT}",
-        a.id, shared.options.confirm_attempts, a.vpn_gateway
-    ))
+    Err(StepError::Unconfirmed {
+        call: "DeleteIpsecServer",
+        id: a.id.clone(),
+        unmet: Unmet::StillListed,
+        reads: shared.options.confirm_attempts,
+        gateway: a.vpn_gateway.clone(),
+    }
+    .kept())
 }
 
 /// Journals the intent of a create or update (unless an earlier run did) and reports
 /// its start.
-async fn journal_intent(shared: &Shared, work: &Work, id: Option<String>) -> Result<(), String> {
+async fn journal_intent(shared: &Shared, work: &Work, id: Option<String>) -> Result<(), StepError> {
     let a = &work.action;
     if !work.journaled {
         shared
@@ -756,7 +759,7 @@ async fn journal_intent(shared: &Shared, work: &Work, id: Option<String>) -> Res
                 }),
             }))
             .await
-            .map_err(|e| format!("not sent: {e}"))?;
+            .map_err(StepError::NotSent)?;
     }
     shared.reporter.event(&Event::Start {
         address: a.address.clone(),
@@ -767,15 +770,13 @@ async fn journal_intent(shared: &Shared, work: &Work, id: Option<String>) -> Res
 }
 
 /// The PSK an action sends: read from its source at the start of this run.
-fn key_of(shared: &Shared, a: &Action) -> Result<Option<Secret>, String> {
+fn key_of(shared: &Shared, a: &Action) -> Result<Option<Secret>, StepError> {
     match &a.psk {
         Some(psk) if psk.changed => match shared.keys.get(&a.address) {
             Some(key) => Ok(Some(key.clone())),
-            None => Err(format!(
-                "not sent: the pre-shared key from {} was not read at the start of this run; \
-                 check `psk` in the desired file",
-                psk.source
-            )),
+            None => Err(StepError::MissingSecret {
+                from: psk.source.clone(),
+            }),
         },
         _ => Ok(None),
     }
@@ -789,7 +790,7 @@ async fn send<T, F, Fut>(
     work: &Work,
     started: Instant,
     mut call: F,
-) -> Result<T, String>
+) -> Result<T, StepError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
@@ -805,10 +806,11 @@ where
                     if !work.journaled {
                         abandon(shared, work).await;
                     }
-                    return Err(format!(
-                        "gateway {} stayed busy through {} waits: {}",
-                        a.vpn_gateway, shared.options.max_contention_waits, e
-                    ));
+                    return Err(StepError::Busy {
+                        gateway: a.vpn_gateway.clone(),
+                        waits: shared.options.max_contention_waits,
+                        error: e,
+                    });
                 }
                 shared.reporter.event(&Event::Queued {
                     address: a.address.clone(),
@@ -825,12 +827,12 @@ where
                 // with this token may have had one, the intent is dropped.
                 if !work.journaled {
                     abandon(shared, work).await;
-                    return Err(api_message(&e));
+                    return Err(StepError::Api(e));
                 }
-                return Err(format!("{}; {KEPT}", api_message(&e)));
+                return Err(StepError::Api(e).kept());
             }
             // Retries exhausted: the outcome is unknown, so the intent is kept.
-            Err(e) => return Err(format!("{}; {KEPT}", api_message(&e))),
+            Err(e) => return Err(StepError::Api(e).kept()),
         }
     }
 }
@@ -841,7 +843,7 @@ async fn list(
     work: &Work,
     started: Instant,
     id: Option<&str>,
-) -> Result<Vec<crate::cloud::IpsecServer>, String> {
+) -> Result<Vec<crate::cloud::IpsecServer>, StepError> {
     let a = &work.action;
     let request = crate::cloud::ListIpsecServers {
         region: a.region.clone(),
@@ -855,12 +857,12 @@ async fn list(
         shared.client.list_ipsec_servers(&request),
     )
     .await
-    .map_err(|e| {
-        format!(
-            "cannot confirm the {}: {}; {KEPT}",
-            a.action.as_str(),
-            api_message(&e)
-        )
+    .map_err(|error| {
+        StepError::Unreadable {
+            action: a.action.as_str(),
+            error,
+        }
+        .kept()
     })
 }
 
@@ -887,7 +889,7 @@ async fn confirm_and_record(
     work: &Work,
     started: Instant,
     id: &str,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let a = &work.action;
     let mut rereads = Rereads::new();
     for attempt in 0..shared.options.confirm_attempts {
@@ -908,17 +910,18 @@ async fn confirm_and_record(
             return record_written(shared, work, id, server).await;
         }
     }
-    Err(format!(
-        "{} was accepted but {id} does not list the values sent after {} reads of gateway {} \
-         active again; {KEPT}",
-        if a.action == ActionKind::Create {
+    Err(StepError::Unconfirmed {
+        call: if a.action == ActionKind::Create {
             "CreateIpsecServer"
         } else {
             "UpdateIpsecServer"
         },
-        shared.options.confirm_attempts,
-        a.vpn_gateway
-    ))
+        id: id.to_owned(),
+        unmet: Unmet::ValuesNotListed,
+        reads: shared.options.confirm_attempts,
+        gateway: a.vpn_gateway.clone(),
+    }
+    .kept())
 }
 
 async fn record_written(
@@ -926,7 +929,7 @@ async fn record_written(
     work: &Work,
     id: &str,
     server: &crate::cloud::IpsecServer,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let a = &work.action;
     let mut resource = a.resource_after();
     resource.id = id.to_owned();
@@ -959,11 +962,14 @@ async fn record_written(
             resource,
         },
     };
-    shared
-        .journal
-        .record(change)
-        .await
-        .map_err(|e| format!("{id} is {} in the cloud, but {e}; {KEPT}", past(a.action)))
+    shared.journal.record(change).await.map_err(|error| {
+        StepError::NotRecorded {
+            id: Some(id.to_owned()),
+            change: past(a.action),
+            error,
+        }
+        .kept()
+    })
 }
 
 fn past(kind: ActionKind) -> &'static str {
@@ -985,7 +991,7 @@ async fn create(
     work: &Work,
     started: Instant,
     gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     let a = &work.action;
     let key = key_of(shared, a)?;
     journal_intent(shared, work, None).await?;
@@ -1015,13 +1021,10 @@ async fn replace(
     work: &Work,
     started: Instant,
     gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     let a = &work.action;
     let Some(old) = &a.replaced else {
-        return Err(format!(
-            "the plan's replace of {} names no old server; make a new plan",
-            a.id
-        ));
+        return Err(StepError::NoOldServer { id: a.id.clone() });
     };
     let deposed = Deposed {
         id: a.id.clone(),
@@ -1051,11 +1054,10 @@ async fn replace(
     };
     let new_id = create(shared, &create_half, started, gateway)
         .await
-        .map_err(|e| {
-            format!(
-                "{e}\n  the old server {} on {} is still recorded, and nothing was sent to it",
-                deposed.id, deposed.vpn_gateway
-            )
+        .map_err(|error| StepError::ReplaceCreate {
+            error: Box::new(error),
+            old: deposed.id.clone(),
+            gateway: deposed.vpn_gateway.clone(),
         })?;
     shared.reporter.event(&Event::Complete {
         address: a.address.clone(),
@@ -1082,19 +1084,18 @@ async fn replace(
         half: Some(Half::DeleteDeposed),
     };
     let Some(gateway) = take_gateway(shared, &delete_half.action).await else {
-        return Err(format!(
-            "{new_id} is created and recorded, and the old server {} is deposed with its \
-             delete journaled, not sent: the run was interrupted; {KEPT}",
-            deposed.id
-        ));
+        return Err(StepError::ReplaceInterrupted {
+            new: new_id,
+            old: deposed.id.clone(),
+        }
+        .kept());
     };
     delete(shared, &delete_half, Instant::now(), gateway)
         .await
-        .map_err(|e| {
-            format!(
-                "{new_id} is created and recorded; the delete of the old server {} failed: {e}",
-                deposed.id
-            )
+        .map_err(|error| StepError::ReplaceDelete {
+            new: new_id.clone(),
+            old: deposed.id.clone(),
+            error: Box::new(error),
         })?;
     Ok(new_id)
 }
@@ -1112,7 +1113,7 @@ async fn resolve_orphan(
     work: &Work,
     started: Instant,
     gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<Finished, String> {
+) -> Result<Finished, StepError> {
     let a = &work.action;
     wait_active(shared, work, started, WaitKind::EXACT).await?;
     let listed = list(shared, work, started, None).await?;
@@ -1125,12 +1126,10 @@ async fn resolve_orphan(
         )));
     };
     if a.attributes.is_empty() {
-        return Err(format!(
-            "a create journaled on {} by an interrupted run, no longer desired, may have made \
-             {}, but the journal does not hold what it sent, so it cannot be re-sent to learn \
-             which; check {} and remove the entry from `pending` by hand",
-            a.vpn_gateway, server.id, server.id
-        ));
+        return Err(StepError::OrphanUnsendable {
+            gateway: a.vpn_gateway.clone(),
+            server: server.id.clone(),
+        });
     }
     let create = Action {
         action: ActionKind::Create,
@@ -1148,15 +1147,11 @@ async fn resolve_orphan(
     let id = match answer {
         Ok(created) => created.id,
         Err(e) if e.code == "IdempotentParameterMismatch" => {
-            return Err(format!(
-                "the create journaled on {} by an interrupted run was sent with other \
-                 parameters than the journal holds, so whether {} is its server is unknown: \
-                 {}; check {} and remove the entry from `pending` by hand",
-                a.vpn_gateway,
-                server.id,
-                api_message(&e),
-                server.id
-            ));
+            return Err(StepError::OrphanMismatch {
+                gateway: a.vpn_gateway.clone(),
+                server: server.id.clone(),
+                error: e,
+            });
         }
         Err(e) if matches!(e.class, ErrorClass::Terminal | ErrorClass::NotFound) => {
             abandon(shared, work).await;
@@ -1167,7 +1162,7 @@ async fn resolve_orphan(
                 a.vpn_gateway, server.id, e.code, server.id
             )));
         }
-        Err(e) => return Err(format!("{}; {KEPT}", api_message(&e))),
+        Err(e) => return Err(StepError::Api(e).kept()),
     };
     let resource = crate::state::Resource {
         id: id.clone(),
@@ -1190,7 +1185,14 @@ async fn resolve_orphan(
             resource,
         })
         .await
-        .map_err(|e| format!("{id} is created in the cloud, but {e}; {KEPT}"))?;
+        .map_err(|error| {
+            StepError::NotRecorded {
+                id: Some(id.clone()),
+                change: "created",
+                error,
+            }
+            .kept()
+        })?;
     let delete_work = Work {
         action: Action {
             action: ActionKind::Delete,
@@ -1218,7 +1220,7 @@ async fn adopt_then_update(
     work: &Work,
     started: Instant,
     gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let a = &work.action;
     if a.action == ActionKind::Adopt {
         let mut resource = a.resource_after();
@@ -1230,7 +1232,7 @@ async fn adopt_then_update(
                 resource,
             })
             .await
-            .map_err(|e| format!("not adopted: {e}"))?;
+            .map_err(StepError::NotAdopted)?;
     }
     update(shared, work, started, gateway).await
 }
@@ -1243,7 +1245,7 @@ async fn update(
     work: &Work,
     started: Instant,
     gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let a = &work.action;
     let key = key_of(shared, a)?;
     journal_intent(shared, work, Some(a.id.clone())).await?;
@@ -1280,16 +1282,12 @@ async fn before_reread(
     work: &Work,
     started: Instant,
     pause: Duration,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let (_, active) = tokio::join!(
         tokio::time::sleep(pause),
         wait_active(shared, work, started, WaitKind::EXACT)
     );
     active
-}
-
-fn api_message(e: &ApiError) -> String {
-    e.to_string()
 }
 
 /// Drops the pending entry of a request that certainly had no effect.
@@ -1307,17 +1305,20 @@ async fn abandon(shared: &Shared, work: &Work) {
         .await;
 }
 
-async fn record_deleted(shared: &Shared, work: &Work) -> Result<(), String> {
+async fn record_deleted(shared: &Shared, work: &Work) -> Result<(), StepError> {
     let address = work.action.address.clone();
     let change = match work.half {
         Some(Half::DeleteDeposed) => Change::DeposedDeleted { address },
         _ => Change::Deleted { address },
     };
-    shared
-        .journal
-        .record(change)
-        .await
-        .map_err(|e| format!("deleted in the cloud, but {e}; {KEPT}"))
+    shared.journal.record(change).await.map_err(|error| {
+        StepError::NotRecorded {
+            id: None,
+            change: "deleted",
+            error,
+        }
+        .kept()
+    })
 }
 
 /// Whether the server is still listed in the cloud.
@@ -1326,7 +1327,7 @@ async fn listed(
     work: &Work,
     started: Instant,
     urgent: bool,
-) -> Result<bool, String> {
+) -> Result<bool, StepError> {
     let a = &work.action;
     let listed = progress(
         shared,
@@ -1335,7 +1336,13 @@ async fn listed(
         shared.watch.listed(&a.region, &a.id, urgent),
     )
     .await
-    .map_err(|e| format!("cannot confirm the delete: {}; {KEPT}", api_message(&e)))?;
+    .map_err(|error| {
+        StepError::Unreadable {
+            action: "delete",
+            error,
+        }
+        .kept()
+    })?;
     Ok(listed)
 }
 
@@ -1344,7 +1351,7 @@ async fn wait_active(
     work: &Work,
     started: Instant,
     kind: WaitKind,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let a = &work.action;
     let wait = shared
         .watch
@@ -1356,12 +1363,12 @@ async fn wait_active(
     .await
     {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(format!("{e}; {KEPT}")),
-        Err(_) => Err(format!(
-            "gateway {} did not return to active within {}; {KEPT}",
-            a.vpn_gateway,
-            crate::duration::human(shared.options.max_wait)
-        )),
+        Ok(Err(e)) => Err(StepError::Wait(e).kept()),
+        Err(_) => Err(StepError::WaitTimeout {
+            gateway: a.vpn_gateway.clone(),
+            within: shared.options.max_wait,
+        }
+        .kept()),
     }
 }
 

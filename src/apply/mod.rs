@@ -10,11 +10,13 @@
 //!   batched `DescribeVpnGateways` round for all the gateways anyone waits on.
 //!   The configure-time estimator it polls by is `configure_time.rs`, a pure type.
 //! - [`engine`]: the dependency-ordered, per-gateway-serialized execution.
+//! - [`error`]: why an action failed, as data ([`StepError`]).
 //! - [`report`]: the events a run emits (`crate::views` renders them).
 //! - [`saved_check`]: whether a saved plan may run (or resume) against the state as it is.
 
 mod configure_time;
 pub(crate) mod engine;
+pub(crate) mod error;
 pub(crate) mod journal;
 pub(crate) mod report;
 pub(crate) mod saved_check;
@@ -23,6 +25,7 @@ pub(crate) mod watch;
 pub use engine::ApplyOptions;
 pub(crate) use engine::Outcome;
 pub(crate) use engine::{Execution, execute};
+pub use error::StepError;
 pub(crate) use journal::{Change, Journal, check_pending};
 pub use journal::{JOURNALED, JournalStats};
 pub(crate) use report::{Event, Reporter};

@@ -15,9 +15,9 @@
 //! and, if the server is still there, re-sent with the token in the journal, so a request
 //! whose answer was lost is never a second operation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -27,6 +27,7 @@ use super::configure_time::Rereads;
 use super::error::{StepError, Unmet};
 use super::journal::{Change, Journal};
 use super::report::{Event, Reporter};
+use super::schedule::{self, Hooks, Job, Lanes, Lease, Ran};
 use super::watch::{GatewayWatch, PollStrategy, WaitKind};
 use crate::Address;
 use crate::cloud::{ApiError, Client, DeleteIpsecServer, ErrorClass};
@@ -216,38 +217,66 @@ struct Shared {
     options: ApplyOptions,
     plan_hash: String,
     keys: BTreeMap<Address, Secret>,
-    cancel: watch::Receiver<bool>,
-    gateways: Mutex<HashMap<GatewayKey, Arc<tokio::sync::Mutex<()>>>>,
-    /// Deletes of this run per gateway not yet started, so a wait knows whether another
-    /// action is queued behind it.
-    queued: Mutex<HashMap<GatewayKey, usize>>,
-    /// The action that last took each gateway, so one queued behind it can say what it
-    /// waits for.
-    holders: Mutex<HashMap<GatewayKey, Address>>,
+    /// One mutation per VPN gateway at a time; cancellation.
+    lanes: Arc<Lanes<GatewayKey, Address>>,
 }
 
 impl Shared {
-    fn gateway_lock(&self, region: &str, gateway: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.gateways
-            .lock()
-            .unwrap()
-            .entry((region.to_owned(), gateway.to_owned()))
-            .or_default()
-            .clone()
+    /// Another mutation of this run is still to run on `a`'s gateway.
+    fn more_queued(&self, a: &Action) -> bool {
+        self.lanes.more_queued(&lane_of(a))
+    }
+}
+
+fn lane_of(a: &Action) -> GatewayKey {
+    (a.region.clone(), a.vpn_gateway.clone())
+}
+
+impl Job for Work {
+    type Id = Address;
+    type Lane = GatewayKey;
+
+    fn id(&self) -> &Address {
+        &self.action.address
     }
 
-    /// Another delete of this run is still to run on the gateway.
-    fn more_queued(&self, region: &str, gateway: &str) -> bool {
-        self.queued
-            .lock()
-            .unwrap()
-            .get(&(region.to_owned(), gateway.to_owned()))
-            .is_some_and(|n| *n > 0)
+    fn waits_for(&self) -> &[Address] {
+        &self.waits_for
     }
 
-    fn cancelled(&self) -> bool {
-        *self.cancel.borrow()
+    /// A mutation holds its gateway; a state-only action needs none.
+    fn lane(&self) -> Option<GatewayKey> {
+        self.action.mutates_cloud().then(|| lane_of(&self.action))
     }
+}
+
+/// The scheduler's news, as the run's events.
+struct Events(Arc<dyn Reporter>);
+
+impl Hooks<Work> for Events {
+    fn skipped(&self, work: &Work, because: &Address) {
+        self.0.event(&Event::Skipped {
+            address: work.action.address.clone(),
+            action: work.action.action,
+            because: because.clone(),
+        });
+    }
+
+    fn queued(&self, work: &Work, behind: Option<Address>) {
+        queued(&*self.0, &work.action, behind);
+    }
+}
+
+/// `a` waits for its gateway, held by `behind` of this run.
+fn queued(reporter: &dyn Reporter, a: &Action, behind: Option<Address>) {
+    reporter.event(&Event::Queued {
+        address: a.address.clone(),
+        action: a.action,
+        id: a.id.clone(),
+        gateway: a.vpn_gateway.clone(),
+        behind,
+        code: None,
+    });
 }
 
 /// What one run of the executor works on.
@@ -281,69 +310,43 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         keys,
     } = execution;
     let works = works(actions);
-    let mut queued: HashMap<(String, String), usize> = HashMap::new();
-    for w in works.iter().filter(|w| w.action.mutates_cloud()) {
-        *queued
-            .entry((w.action.region.clone(), w.action.vpn_gateway.clone()))
-            .or_default() += 1;
-    }
+    let lanes = Arc::new(Lanes::new(cancel));
+    let hooks = Arc::new(Events(reporter.clone()));
     let shared = Arc::new(Shared {
         watch: GatewayWatch::with_strategy(
             client.clone(),
             options.poll_interval,
             options.poll_strategy,
         ),
-        queued: Mutex::new(queued),
         client,
         journal,
         reporter,
         options,
         plan_hash: plan_hash.to_owned(),
         keys,
-        cancel,
-        gateways: Mutex::new(HashMap::new()),
-        holders: Mutex::new(HashMap::new()),
+        lanes: lanes.clone(),
     });
-
+    let kinds: BTreeMap<Address, ActionKind> = works
+        .iter()
+        .map(|w| (w.action.address.clone(), w.action.action))
+        .collect();
+    let ran = schedule::run(works, &lanes, &hooks, move |work, lease| {
+        let shared = shared.clone();
+        async move { run(&shared, work, lease).await }
+    })
+    .await;
     let mut outcome = Outcome::default();
-    for (address, kind, result) in run_all(&shared, works).await {
+    for (address, ran) in ran {
+        let result = match ran {
+            Ran::Finished(Ok(result)) => result,
+            Ran::Finished(Err(error)) => ActionResult::Failed { error },
+            Ran::Skipped { because } => ActionResult::Skipped { because },
+            Ran::NotStarted => ActionResult::NotStarted,
+        };
+        let kind = kinds[&address];
         outcome.results.insert(address, (kind, result));
     }
     outcome
-}
-
-/// Runs `works` side by side, each once those it waits for are done.
-async fn run_all(
-    shared: &Arc<Shared>,
-    works: Vec<Work>,
-) -> Vec<(Address, ActionKind, ActionResult)> {
-    // A finished action publishes whether it succeeded; its dependents read it.
-    let mut done: HashMap<Address, watch::Sender<Option<bool>>> = HashMap::new();
-    for w in &works {
-        done.insert(w.action.address.clone(), watch::channel(None).0);
-    }
-    let mut tasks = tokio::task::JoinSet::new();
-    for work in works {
-        let waits: Vec<(Address, watch::Receiver<Option<bool>>)> = work
-            .waits_for
-            .iter()
-            .filter_map(|a| done.get(a).map(|tx| (a.clone(), tx.subscribe())))
-            .collect();
-        let publish = done[&work.action.address].clone();
-        let shared = shared.clone();
-        tasks.spawn(async move {
-            let address = work.action.address.clone();
-            let kind = work.action.action;
-            let result = run(&shared, work, waits).await;
-            let _ = publish.send(Some(result.is_done()));
-            (address, kind, result)
-        });
-    }
-    let mut results = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        results.push(joined.expect("an action task does not panic"));
-    }
-    results
 }
 
 /// The work list: every plan action, an action that resolves a journal entry with that
@@ -406,32 +409,13 @@ fn works(actions: &[Action]) -> Vec<Work> {
         .collect()
 }
 
-async fn run(
-    shared: &Shared,
-    work: Work,
-    waits: Vec<(Address, watch::Receiver<Option<bool>>)>,
-) -> ActionResult {
-    for (dep, mut rx) in waits {
-        let ok = match rx.wait_for(|v| v.is_some()).await {
-            Ok(v) => v.unwrap_or(false),
-            Err(_) => false,
-        };
-        if !ok {
-            shared.reporter.event(&Event::Skipped {
-                address: work.action.address.clone(),
-                action: work.action.action,
-                because: dep.clone(),
-            });
-            return ActionResult::Skipped { because: dep };
-        }
-    }
-    if shared.cancelled() {
-        return ActionResult::NotStarted;
-    }
+/// Runs one action whose turn it is (a mutation holding its gateway's `lease`) and
+/// reports how it ended; `Ok` holds a result that lets its dependents run.
+async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<ActionResult, StepError> {
     let a = &work.action;
-    // A mutation restarts the clock once it has its gateway: its elapsed time is its
-    // own, not the time it spent queued behind another action.
-    let mut started = Instant::now();
+    // The clock starts once the action has its gateway: its elapsed time is its own,
+    // not the time it spent queued behind another action.
+    let started = Instant::now();
     if !a.mutates_cloud() {
         // A mutation reports its start once its intent is journaled.
         shared.reporter.event(&Event::Start {
@@ -440,11 +424,7 @@ async fn run(
             id: a.id.clone(),
         });
     }
-    let result = if a.mutates_cloud() {
-        let Some(gateway) = take_gateway(shared, a).await else {
-            return ActionResult::NotStarted;
-        };
-        started = Instant::now();
+    let result = if let Some(gateway) = lease {
         if matches!(work.half, Some(Half::Orphan)) {
             resolve_orphan(shared, &work, started, gateway).await
         } else {
@@ -490,9 +470,9 @@ async fn run(
                 address: a.address.clone(),
                 message,
             });
-            ActionResult::Dropped {
+            Ok(ActionResult::Dropped {
                 elapsed: started.elapsed(),
-            }
+            })
         }
         Ok(Finished::AlreadyGone) => {
             let elapsed = started.elapsed();
@@ -501,7 +481,7 @@ async fn run(
                 id: a.id.clone(),
                 elapsed,
             });
-            ActionResult::AlreadyGone { elapsed }
+            Ok(ActionResult::AlreadyGone { elapsed })
         }
         Ok(Finished::Done(new_id)) => {
             let elapsed = started.elapsed();
@@ -517,7 +497,7 @@ async fn run(
                 id,
                 elapsed,
             });
-            ActionResult::Done { elapsed }
+            Ok(ActionResult::Done { elapsed })
         }
         Err(error) => {
             shared.reporter.event(&Event::Errored {
@@ -527,7 +507,7 @@ async fn run(
                 elapsed: started.elapsed(),
                 error: error.clone(),
             });
-            ActionResult::Failed { error }
+            Err(error)
         }
     }
 }
@@ -542,43 +522,12 @@ enum Finished {
     Dropped(String),
 }
 
-/// Waits for `a`'s VPN gateway to be free of this run's other mutations and takes it;
-/// `None` when the run was cancelled meanwhile.
-async fn take_gateway(shared: &Shared, a: &Action) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-    let lock = shared.gateway_lock(&a.region, &a.vpn_gateway);
-    let key = (a.region.clone(), a.vpn_gateway.clone());
-    let gateway = match lock.clone().try_lock_owned() {
-        Ok(guard) => guard,
-        Err(_) => {
-            let behind = shared.holders.lock().unwrap().get(&key).cloned();
-            shared.reporter.event(&Event::Queued {
-                address: a.address.clone(),
-                action: a.action,
-                id: a.id.clone(),
-                gateway: a.vpn_gateway.clone(),
-                behind,
-                code: None,
-            });
-            lock.clone().lock_owned().await
-        }
-    };
-    shared
-        .holders
-        .lock()
-        .unwrap()
-        .insert(key.clone(), a.address.clone());
-    if let Some(n) = shared.queued.lock().unwrap().get_mut(&key) {
-        *n = n.saturating_sub(1);
-    }
-    (!shared.cancelled()).then_some(gateway)
-}
-
 /// Deletes `work`'s server; `Ok(true)` when the cloud said it was already gone.
 async fn delete(
     shared: &Shared,
     work: &Work,
     started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
+    gateway: Lease,
 ) -> Result<bool, StepError> {
     let a = &work.action;
     if !work.journaled {
@@ -686,7 +635,7 @@ async fn delete(
     let mut rereads = Rereads::new();
     let mut missed = None;
     for attempt in 0..shared.options.confirm_attempts {
-        let queued = shared.more_queued(&a.region, &a.vpn_gateway);
+        let queued = shared.more_queued(a);
         if attempt == 0 {
             let kind = WaitKind {
                 urgent: work.has_dependents || queued,
@@ -990,7 +939,7 @@ async fn create(
     shared: &Shared,
     work: &Work,
     started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
+    gateway: Lease,
 ) -> Result<String, StepError> {
     let a = &work.action;
     let key = key_of(shared, a)?;
@@ -1020,7 +969,7 @@ async fn replace(
     shared: &Shared,
     work: &Work,
     started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
+    gateway: Lease,
 ) -> Result<String, StepError> {
     let a = &work.action;
     let Some(old) = &a.replaced else {
@@ -1083,7 +1032,11 @@ async fn replace(
         has_dependents: false,
         half: Some(Half::DeleteDeposed),
     };
-    let Some(gateway) = take_gateway(shared, &delete_half.action).await else {
+    let lane = lane_of(&delete_half.action);
+    let taken = shared.lanes.take(&lane, &a.address, |behind| {
+        queued(&*shared.reporter, &delete_half.action, behind)
+    });
+    let Some(gateway) = taken.await else {
         return Err(StepError::ReplaceInterrupted {
             new: new_id,
             old: deposed.id.clone(),
@@ -1112,7 +1065,7 @@ async fn resolve_orphan(
     shared: &Shared,
     work: &Work,
     started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
+    gateway: Lease,
 ) -> Result<Finished, StepError> {
     let a = &work.action;
     wait_active(shared, work, started, WaitKind::EXACT).await?;
@@ -1219,7 +1172,7 @@ async fn adopt_then_update(
     shared: &Shared,
     work: &Work,
     started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
+    gateway: Lease,
 ) -> Result<(), StepError> {
     let a = &work.action;
     if a.action == ActionKind::Adopt {
@@ -1244,7 +1197,7 @@ async fn update(
     shared: &Shared,
     work: &Work,
     started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
+    gateway: Lease,
 ) -> Result<(), StepError> {
     let a = &work.action;
     let key = key_of(shared, a)?;

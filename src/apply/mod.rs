@@ -20,6 +20,7 @@ pub(crate) mod error;
 pub(crate) mod journal;
 pub(crate) mod report;
 pub(crate) mod saved_check;
+mod schedule;
 pub(crate) mod watch;
 
 pub use engine::ApplyOptions;

@@ -297,7 +297,7 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
             return Err(StepError::OrphanMismatch {
                 gateway: a.vpn_gateway.clone(),
                 server: server.id.clone(),
-                error: e,
+                error: Box::new(e),
             });
         }
         Err(e) if matches!(e.class, ErrorClass::Terminal | ErrorClass::NotFound) => {
@@ -309,7 +309,7 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
                 a.vpn_gateway, server.id, e.code, server.id
             )));
         }
-        Err(e) => return Err(StepError::Api(e).kept()),
+        Err(e) => return Err(StepError::api(e).kept()),
     };
     let resource = crate::state::Resource {
         id: id.clone(),

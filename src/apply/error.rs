@@ -18,19 +18,19 @@ pub enum StepError {
     /// The cloud refused the call (code, message, RequestId, Recommend), or the client
     /// gave up retrying it.
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The cloud answered that the gateway was busy more often than an action waits.
     #[error("gateway {gateway} stayed busy through {waits} waits: {error}")]
     Busy {
         gateway: String,
         waits: u32,
-        error: ApiError,
+        error: Box<ApiError>,
     },
     /// A read that was to confirm the action failed.
     #[error("cannot confirm the {action}: {error}")]
     Unreadable {
         action: &'static str,
-        error: ApiError,
+        error: Box<ApiError>,
     },
     /// The intent could not be journaled, so nothing was sent.
     #[error("not sent: {0}")]
@@ -68,7 +68,7 @@ pub enum StepError {
     },
     /// Waiting for the gateway to be active again failed.
     #[error("{0}")]
-    Wait(WaitError),
+    Wait(Box<WaitError>),
     /// The gateway did not become active in time.
     #[error("gateway {gateway} did not return to active within {}", crate::duration::human(*within))]
     WaitTimeout { gateway: String, within: Duration },
@@ -113,7 +113,7 @@ pub enum StepError {
     OrphanMismatch {
         gateway: String,
         server: String,
-        error: ApiError,
+        error: Box<ApiError>,
     },
     /// The outcome is unknown or unrecorded: the intent stays journaled, for the next
     /// run to resolve.
@@ -140,34 +140,42 @@ impl std::fmt::Display for Unmet {
 }
 
 impl StepError {
+    /// The cloud's refusal or failure of a call.
+    pub(crate) fn api(error: ApiError) -> StepError {
+        StepError::Api(Box::new(error))
+    }
+
     /// The same error, with the advice that its intent stays journaled.
     pub(crate) fn kept(self) -> StepError {
         StepError::Kept(Box::new(self))
     }
 
     /// The API error this failure comes from, if it is one.
-    pub(crate) fn api(&self) -> Option<&ApiError> {
+    pub(crate) fn api_error(&self) -> Option<&ApiError> {
         match self {
             StepError::Api(error)
             | StepError::Busy { error, .. }
             | StepError::Unreadable { error, .. }
-            | StepError::OrphanMismatch { error, .. }
-            | StepError::Wait(WaitError::Api { error, .. }) => Some(error),
+            | StepError::OrphanMismatch { error, .. } => Some(error),
+            StepError::Wait(wait) => match &**wait {
+                WaitError::Api { error, .. } => Some(error),
+                _ => None,
+            },
             StepError::Kept(inner)
             | StepError::ReplaceCreate { error: inner, .. }
-            | StepError::ReplaceDelete { error: inner, .. } => inner.api(),
+            | StepError::ReplaceDelete { error: inner, .. } => inner.api_error(),
             _ => None,
         }
     }
 
     /// The API error's code (`Forbidden`), if the failure is one.
     pub(crate) fn code(&self) -> Option<&str> {
-        self.api().map(|e| e.code.as_str())
+        self.api_error().map(|e| e.code.as_str())
     }
 
     /// The RequestId of the failed call, if the failure is an API error that has one.
     pub(crate) fn request_id(&self) -> Option<&str> {
-        self.api().and_then(|e| e.request_id.as_deref())
+        self.api_error().and_then(|e| e.request_id.as_deref())
     }
 }
 
@@ -184,7 +192,7 @@ mod tests {
 
     #[test]
     fn an_api_error_reads_as_the_cloud_s_and_gives_its_code_and_request_id() {
-        let error = StepError::Api(forbidden());
+        let error = StepError::api(forbidden());
         assert_eq!(error.to_string(), forbidden().to_string());
         assert_eq!(
             (error.code(), error.request_id()),
@@ -194,10 +202,10 @@ mod tests {
 
     #[test]
     fn kept_advice_follows_the_cause_and_keeps_its_code() {
-        let error = StepError::Wait(WaitError::GatewayGone {
+        let error = StepError::Wait(Box::new(WaitError::GatewayGone {
             region: "cn-hangzhou".into(),
             gateway: "vpn-1".into(),
-        })
+        }))
         .kept();
         assert_eq!(
             error.to_string(),
@@ -208,7 +216,7 @@ mod tests {
         let busy = StepError::Busy {
             gateway: "vpn-1".into(),
             waits: 3,
-            error: forbidden(),
+            error: Box::new(forbidden()),
         }
         .kept();
         assert_eq!(busy.request_id(), Some("R-1"));

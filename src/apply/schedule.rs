@@ -259,10 +259,13 @@ mod tests {
         }
     }
 
-    /// What the hooks and steps saw: `(what, job, other, second since the start)`.
+    /// One thing a hook or step saw: `(what, job, other, second since the start)`.
+    type Seen = (&'static str, &'static str, Option<&'static str>, u64);
+
+    /// What the hooks and steps saw.
     struct Log {
         origin: Instant,
-        seen: Mutex<Vec<(&'static str, &'static str, Option<&'static str>, u64)>>,
+        seen: Mutex<Vec<Seen>>,
     }
 
     impl Log {

@@ -126,7 +126,7 @@ impl<'a> Step<'a> {
                         return Err(StepError::Busy {
                             gateway: a.vpn_gateway.clone(),
                             waits,
-                            error: e,
+                            error: Box::new(e),
                         });
                     }
                     // A delete refused as `IncorrectStatus.*`: read the server again rather
@@ -153,12 +153,12 @@ impl<'a> Step<'a> {
                     // request with this token may have had one, the intent is dropped.
                     if !self.work.journaled {
                         self.abandon().await;
-                        return Err(StepError::Api(e));
+                        return Err(StepError::api(e));
                     }
-                    return Err(StepError::Api(e).kept());
+                    return Err(StepError::api(e).kept());
                 }
                 // Retries exhausted: the outcome is unknown, so the intent is kept.
-                _ => return Err(StepError::Api(e).kept()),
+                _ => return Err(StepError::api(e).kept()),
             }
         }
     }
@@ -172,7 +172,7 @@ impl<'a> Step<'a> {
             .wait_active_for(&a.region, &a.vpn_gateway, kind);
         match tokio::time::timeout(self.shared.options.max_wait, self.progress(wait)).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(StepError::Wait(e).kept()),
+            Ok(Err(e)) => Err(StepError::Wait(Box::new(e)).kept()),
             Err(_) => Err(StepError::WaitTimeout {
                 gateway: a.vpn_gateway.clone(),
                 within: self.shared.options.max_wait,
@@ -214,7 +214,7 @@ impl<'a> Step<'a> {
             .map_err(|error| {
                 StepError::Unreadable {
                     action: a.action.as_str(),
-                    error,
+                    error: Box::new(error),
                 }
                 .kept()
             })
@@ -229,7 +229,7 @@ impl<'a> Step<'a> {
             .map_err(|error| {
                 StepError::Unreadable {
                     action: "delete",
-                    error,
+                    error: Box::new(error),
                 }
                 .kept()
             })

@@ -1,38 +1,38 @@
-//! Dependency-ordered, per-gateway-serialized execution of a plan.
+//! The executor's entry: a plan's actions become work (each with its token, whom it
+//! waits for and its gateway), the scheduler (`schedule.rs`) runs each in its turn, and
+//! this module dispatches it to its mutation (`actions.rs`, built of the steps in
+//! `step.rs`) or records it (a state-only action), then reports how it ended.
 //!
-//! Every action is a task. It waits for the actions it depends on, then (for a delete)
-//! for its VPN gateway to be free of other actions of this run, and then runs:
-//!
-//! 1. journal the intent (`pending`, with the ClientToken) and wait until it is durable;
-//! 2. `DeleteIpsecServer` with that token; contention waits for the gateway and retries,
-//!    the client itself retries throttling and transient failures with the same token;
-//! 3. wait until the gateway is `active` again (batched polling, [`GatewayWatch`]);
-//! 4. confirm with `ListIpsecServers` that the server is gone (absence is read, never
-//!    inferred from an error);
-//! 5. record the deletion (resource and pending entry removed) and wait until durable.
+//! A mutation's steps: journal the intent (`pending`, with the ClientToken) and wait
+//! until it is durable; send the call with that token (contention waits for the gateway
+//! and retries, the client itself retries throttling and transient failures with the
+//! same token); wait until the gateway is `active` again (batched polling,
+//! [`GatewayWatch`]); confirm with `ListIpsecServers` (a deleted server's absence is
+//! read, never inferred from an error); record the result and wait until it is durable.
 //!
 //! An intent left in `pending` by an earlier run is resolved first by reading the cloud
 //! and, if the server is still there, re-sent with the token in the journal, so a request
 //! whose answer was lost is never a second operation.
 
-use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::configure_time::Rereads;
+use super::actions;
+use super::error::StepError;
 use super::journal::{Change, Journal};
 use super::report::{Event, Reporter};
-use super::watch::{GatewayWatch, PollStrategy, WaitKind};
+use super::schedule::{self, Hooks, Job, Lanes, Lease, Ran};
+use super::step::Step;
+use super::watch::{GatewayWatch, PollStrategy};
 use crate::Address;
-use crate::cloud::{ApiError, Client, ErrorClass};
-use crate::kinds::ipsec_server::DeleteIpsecServer;
+use crate::cloud::Client;
 use crate::plan::{Action, ActionKind};
 use crate::secret::Secret;
-use crate::state::{Deposed, PendingOp};
+use crate::state::Deposed;
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -66,7 +66,7 @@ impl Default for ApplyOptions {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ActionResult {
     Done {
         elapsed: Duration,
@@ -77,7 +77,7 @@ pub enum ActionResult {
         elapsed: Duration,
     },
     Failed {
-        message: String,
+        error: StepError,
     },
     Skipped {
         because: Address,
@@ -139,11 +139,11 @@ impl Outcome {
             .count()
     }
 
-    pub fn failures(&self) -> Vec<(&Address, &str)> {
+    pub fn failures(&self) -> Vec<(&Address, String)> {
         self.results
             .iter()
             .filter_map(|(a, (_, r))| match r {
-                ActionResult::Failed { message } => Some((a, message.as_str())),
+                ActionResult::Failed { error } => Some((a, error.to_string())),
                 _ => None,
             })
             .collect()
@@ -162,7 +162,7 @@ impl Outcome {
     pub fn not_started(&self) -> usize {
         self.results
             .values()
-            .filter(|(_, r)| *r == ActionResult::NotStarted)
+            .filter(|(_, r)| matches!(r, ActionResult::NotStarted))
             .count()
     }
 
@@ -173,22 +173,22 @@ impl Outcome {
 
 /// One unit of work: a plan action or a pending intent of an earlier run.
 #[derive(Debug, Clone)]
-struct Work {
-    action: Action,
+pub(super) struct Work {
+    pub(super) action: Action,
     /// The ClientToken to send: the journal's when an intent is pending.
-    token: String,
+    pub(super) token: String,
     /// An intent is already journaled (an earlier run's): resolve it from the cloud.
-    journaled: bool,
-    waits_for: Vec<Address>,
+    pub(super) journaled: bool,
+    pub(super) waits_for: Vec<Address>,
     /// Some other action waits for this one.
-    has_dependents: bool,
+    pub(super) has_dependents: bool,
     /// Which half of a replace this is, if it is one.
-    half: Option<Half>,
+    pub(super) half: Option<Half>,
 }
 
 /// The two halves of a replace, each on its own gateway.
 #[derive(Debug, Clone)]
-enum Half {
+pub(super) enum Half {
     /// The create on the new gateway. Once it is confirmed, one write records the new
     /// server, keeps the old one as `deposed` and journals its delete with `delete_token`
     /// (the token of `delete_plan`, the plan that journaled the create).
@@ -206,48 +206,76 @@ enum Half {
 }
 
 /// `(region, gateway id)`.
-type GatewayKey = (String, String);
+pub(super) type GatewayKey = (String, String);
 
-struct Shared {
-    client: Client,
-    journal: Arc<Journal>,
-    watch: GatewayWatch,
-    reporter: Arc<dyn Reporter>,
-    options: ApplyOptions,
-    plan_hash: String,
-    keys: BTreeMap<Address, Secret>,
-    cancel: watch::Receiver<bool>,
-    gateways: Mutex<HashMap<GatewayKey, Arc<tokio::sync::Mutex<()>>>>,
-    /// Deletes of this run per gateway not yet started, so a wait knows whether another
-    /// action is queued behind it.
-    queued: Mutex<HashMap<GatewayKey, usize>>,
-    /// The action that last took each gateway, so one queued behind it can say what it
-    /// waits for.
-    holders: Mutex<HashMap<GatewayKey, Address>>,
+pub(super) struct Shared {
+    pub(super) client: Client,
+    pub(super) journal: Arc<Journal>,
+    pub(super) watch: GatewayWatch,
+    pub(super) reporter: Arc<dyn Reporter>,
+    pub(super) options: ApplyOptions,
+    pub(super) plan_hash: String,
+    pub(super) keys: BTreeMap<Address, Secret>,
+    /// One mutation per VPN gateway at a time; cancellation.
+    pub(super) lanes: Arc<Lanes<GatewayKey, Address>>,
 }
 
 impl Shared {
-    fn gateway_lock(&self, region: &str, gateway: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.gateways
-            .lock()
-            .unwrap()
-            .entry((region.to_owned(), gateway.to_owned()))
-            .or_default()
-            .clone()
+    /// Another mutation of this run is still to run on `a`'s gateway.
+    pub(super) fn more_queued(&self, a: &Action) -> bool {
+        self.lanes.more_queued(&lane_of(a))
+    }
+}
+
+pub(super) fn lane_of(a: &Action) -> GatewayKey {
+    (a.region.clone(), a.vpn_gateway.clone())
+}
+
+impl Job for Work {
+    type Id = Address;
+    type Lane = GatewayKey;
+
+    fn id(&self) -> &Address {
+        &self.action.address
     }
 
-    /// Another delete of this run is still to run on the gateway.
-    fn more_queued(&self, region: &str, gateway: &str) -> bool {
-        self.queued
-            .lock()
-            .unwrap()
-            .get(&(region.to_owned(), gateway.to_owned()))
-            .is_some_and(|n| *n > 0)
+    fn waits_for(&self) -> &[Address] {
+        &self.waits_for
     }
 
-    fn cancelled(&self) -> bool {
-        *self.cancel.borrow()
+    /// A mutation holds its gateway; a state-only action needs none.
+    fn lane(&self) -> Option<GatewayKey> {
+        self.action.mutates_cloud().then(|| lane_of(&self.action))
     }
+}
+
+/// The scheduler's news, as the run's events.
+struct Events(Arc<dyn Reporter>);
+
+impl Hooks<Work> for Events {
+    fn skipped(&self, work: &Work, because: &Address) {
+        self.0.event(&Event::Skipped {
+            address: work.action.address.clone(),
+            action: work.action.action,
+            because: because.clone(),
+        });
+    }
+
+    fn queued(&self, work: &Work, behind: Option<Address>) {
+        queued(&*self.0, &work.action, behind);
+    }
+}
+
+/// `a` waits for its gateway, held by `behind` of this run.
+pub(super) fn queued(reporter: &dyn Reporter, a: &Action, behind: Option<Address>) {
+    reporter.event(&Event::Queued {
+        address: a.address.clone(),
+        action: a.action,
+        id: a.id.clone(),
+        gateway: a.vpn_gateway.clone(),
+        behind,
+        code: None,
+    });
 }
 
 /// What one run of the executor works on.
@@ -281,69 +309,43 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         keys,
     } = execution;
     let works = works(actions);
-    let mut queued: HashMap<(String, String), usize> = HashMap::new();
-    for w in works.iter().filter(|w| w.action.mutates_cloud()) {
-        *queued
-            .entry((w.action.region.clone(), w.action.vpn_gateway.clone()))
-            .or_default() += 1;
-    }
+    let lanes = Arc::new(Lanes::new(cancel));
+    let hooks = Arc::new(Events(reporter.clone()));
     let shared = Arc::new(Shared {
         watch: GatewayWatch::with_strategy(
             client.clone(),
             options.poll_interval,
             options.poll_strategy,
         ),
-        queued: Mutex::new(queued),
         client,
         journal,
         reporter,
         options,
         plan_hash: plan_hash.to_owned(),
         keys,
-        cancel,
-        gateways: Mutex::new(HashMap::new()),
-        holders: Mutex::new(HashMap::new()),
+        lanes: lanes.clone(),
     });
-
+    let kinds: BTreeMap<Address, ActionKind> = works
+        .iter()
+        .map(|w| (w.action.address.clone(), w.action.action))
+        .collect();
+    let ran = schedule::run(works, &lanes, &hooks, move |work, lease| {
+        let shared = shared.clone();
+        async move { run(&shared, work, lease).await }
+    })
+    .await;
     let mut outcome = Outcome::default();
-    for (address, kind, result) in run_all(&shared, works).await {
+    for (address, ran) in ran {
+        let result = match ran {
+            Ran::Finished(Ok(result)) => result,
+            Ran::Finished(Err(error)) => ActionResult::Failed { error },
+            Ran::Skipped { because } => ActionResult::Skipped { because },
+            Ran::NotStarted => ActionResult::NotStarted,
+        };
+        let kind = kinds[&address];
         outcome.results.insert(address, (kind, result));
     }
     outcome
-}
-
-/// Runs `works` side by side, each once those it waits for are done.
-async fn run_all(
-    shared: &Arc<Shared>,
-    works: Vec<Work>,
-) -> Vec<(Address, ActionKind, ActionResult)> {
-    // A finished action publishes whether it succeeded; its dependents read it.
-    let mut done: HashMap<Address, watch::Sender<Option<bool>>> = HashMap::new();
-    for w in &works {
-        done.insert(w.action.address.clone(), watch::channel(None).0);
-    }
-    let mut tasks = tokio::task::JoinSet::new();
-    for work in works {
-        let waits: Vec<(Address, watch::Receiver<Option<bool>>)> = work
-            .waits_for
-            .iter()
-            .filter_map(|a| done.get(a).map(|tx| (a.clone(), tx.subscribe())))
-            .collect();
-        let publish = done[&work.action.address].clone();
-        let shared = shared.clone();
-        tasks.spawn(async move {
-            let address = work.action.address.clone();
-            let kind = work.action.action;
-            let result = run(&shared, work, waits).await;
-            let _ = publish.send(Some(result.is_done()));
-            (address, kind, result)
-        });
-    }
-    let mut results = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        results.push(joined.expect("an action task does not panic"));
-    }
-    results
 }
 
 /// The work list: every plan action, an action that resolves a journal entry with that
@@ -406,32 +408,13 @@ fn works(actions: &[Action]) -> Vec<Work> {
         .collect()
 }
 
-async fn run(
-    shared: &Shared,
-    work: Work,
-    waits: Vec<(Address, watch::Receiver<Option<bool>>)>,
-) -> ActionResult {
-    for (dep, mut rx) in waits {
-        let ok = match rx.wait_for(|v| v.is_some()).await {
-            Ok(v) => v.unwrap_or(false),
-            Err(_) => false,
-        };
-        if !ok {
-            shared.reporter.event(&Event::Skipped {
-                address: work.action.address.clone(),
-                action: work.action.action,
-                because: dep.clone(),
-            });
-            return ActionResult::Skipped { because: dep };
-        }
-    }
-    if shared.cancelled() {
-        return ActionResult::NotStarted;
-    }
+/// Runs one action whose turn it is (a mutation holding its gateway's `lease`) and
+/// reports how it ended; `Ok` holds a result that lets its dependents run.
+async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<ActionResult, StepError> {
     let a = &work.action;
-    // A mutation restarts the clock once it has its gateway: its elapsed time is its
-    // own, not the time it spent queued behind another action.
-    let mut started = Instant::now();
+    // The clock starts once the action has its gateway: its elapsed time is its own,
+    // not the time it spent queued behind another action.
+    let started = Instant::now();
     if !a.mutates_cloud() {
         // A mutation reports its start once its intent is journaled.
         shared.reporter.event(&Event::Start {
@@ -440,29 +423,26 @@ async fn run(
             id: a.id.clone(),
         });
     }
-    let result = if a.mutates_cloud() {
-        let Some(gateway) = take_gateway(shared, a).await else {
-            return ActionResult::NotStarted;
-        };
-        started = Instant::now();
+    let result = if let Some(lane) = lease {
+        let step = Step::new(shared, &work, started);
         if matches!(work.half, Some(Half::Orphan)) {
-            resolve_orphan(shared, &work, started, gateway).await
+            actions::resolve_orphan(&step, lane).await
         } else {
             match a.action {
-                ActionKind::Delete => delete(shared, &work, started, gateway).await.map(|gone| {
+                ActionKind::Delete => actions::delete(&step, lane).await.map(|gone| {
                     if gone {
                         Finished::AlreadyGone
                     } else {
                         Finished::Done(None)
                     }
                 }),
-                ActionKind::Create => create(shared, &work, started, gateway)
+                ActionKind::Create => actions::create(&step, lane)
                     .await
                     .map(|id| Finished::Done(Some(id))),
-                ActionKind::Replace => replace(shared, &work, started, gateway)
+                ActionKind::Replace => actions::replace(&step, lane)
                     .await
                     .map(|id| Finished::Done(Some(id))),
-                _ => adopt_then_update(shared, &work, started, gateway)
+                _ => actions::adopt_then_update(&step, lane)
                     .await
                     .map(|()| Finished::Done(None)),
             }
@@ -482,7 +462,7 @@ async fn run(
             .record(change)
             .await
             .map(|()| Finished::Done(None))
-            .map_err(|e| e.to_string())
+            .map_err(StepError::NotRecordedOnly)
     };
     match result {
         Ok(Finished::Dropped(message)) => {
@@ -490,9 +470,9 @@ async fn run(
                 address: a.address.clone(),
                 message,
             });
-            ActionResult::Dropped {
+            Ok(ActionResult::Dropped {
                 elapsed: started.elapsed(),
-            }
+            })
         }
         Ok(Finished::AlreadyGone) => {
             let elapsed = started.elapsed();
@@ -501,7 +481,7 @@ async fn run(
                 id: a.id.clone(),
                 elapsed,
             });
-            ActionResult::AlreadyGone { elapsed }
+            Ok(ActionResult::AlreadyGone { elapsed })
         }
         Ok(Finished::Done(new_id)) => {
             let elapsed = started.elapsed();
@@ -517,880 +497,27 @@ async fn run(
                 id,
                 elapsed,
             });
-            ActionResult::Done { elapsed }
+            Ok(ActionResult::Done { elapsed })
         }
-        Err(message) => {
+        Err(error) => {
             shared.reporter.event(&Event::Errored {
                 address: a.address.clone(),
                 action: a.action,
                 id: a.id.clone(),
                 elapsed: started.elapsed(),
-                message: message.clone(),
+                error: error.clone(),
             });
-            ActionResult::Failed { message }
+            Err(error)
         }
     }
 }
 
 /// How an action ended well.
-enum Finished {
+pub(super) enum Finished {
     /// Done; a create's new id.
     Done(Option<String>),
     /// A delete whose server was already gone.
     AlreadyGone,
     /// Nothing to do after all (a journaled create that made no server): why.
     Dropped(String),
-}
-
-/// Waits for `a`'s VPN gateway to be free of this run's other mutations and takes it;
-/// `None` when the run was cancelled meanwhile.
-async fn take_gateway(shared: &Shared, a: &Action) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-    let lock = shared.gateway_lock(&a.region, &a.vpn_gateway);
-    let key = (a.region.clone(), a.vpn_gateway.clone());
-    let gateway = match lock.clone().try_lock_owned() {
-        Ok(guard) => guard,
-        Err(_) => {
-            let behind = shared.holders.lock().unwrap().get(&key).cloned();
-            shared.reporter.event(&Event::Queued {
-                address: a.address.clone(),
-                action: a.action,
-                id: a.id.clone(),
-                gateway: a.vpn_gateway.clone(),
-                behind,
-                code: None,
-            });
-            lock.clone().lock_owned().await
-        }
-    };
-    shared
-        .holders
-        .lock()
-        .unwrap()
-        .insert(key.clone(), a.address.clone());
-    if let Some(n) = shared.queued.lock().unwrap().get_mut(&key) {
-        *n = n.saturating_sub(1);
-    }
-    (!shared.cancelled()).then_some(gateway)
-}
-
-const KEPT: &str =
-    "the intent stays in `pending`; run `vpnform apply` again to resolve it from the cloud";
-
-/// Deletes `work`'s server; `Ok(true)` when the cloud said it was already gone.
-async fn delete(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<bool, String> {
-    let a = &work.action;
-    if !work.journaled {
-        shared
-            .journal
-            .record(Change::Pending(PendingOp {
-                address: a.address.clone(),
-                action: "delete".into(),
-                id: Some(a.id.clone()),
-                region: a.region.clone(),
-                vpn_gateway: a.vpn_gateway.clone(),
-                client_token: work.token.clone(),
-                plan_hash: shared.plan_hash.clone(),
-                started_at: jiff::Timestamp::now()
-                    .strftime("%Y-%m-%dT%H:%M:%SZ")
-                    .to_string(),
-                sent: None,
-            }))
-            .await
-            .map_err(|e| format!("not sent: {e}"))?;
-    }
-    shared.reporter.event(&Event::Start {
-        address: a.address.clone(),
-        action: a.action,
-        id: a.id.clone(),
-    });
-
-    if work.journaled && !listed(shared, work, started, true).await? {
-        // An earlier run's delete took effect and only its record was lost.
-        return record_deleted(shared, work).await.map(|()| false);
-    }
-
-    let request = DeleteIpsecServer {
-        region: a.region.clone(),
-        ipsec_server_id: a.id.clone(),
-        client_token: Some(work.token.clone()),
-        dry_run: false,
-    };
-    let mut contention_waits = 0;
-    let mut already_gone = false;
-    loop {
-        let answer = progress(
-            shared,
-            work,
-            started,
-            shared.client.delete_ipsec_server(&request),
-        )
-        .await;
-        match answer {
-            Ok(_request_id) => break,
-            Err(e) if e.class == ErrorClass::Contention => {
-                contention_waits += 1;
-                if contention_waits > shared.options.max_contention_waits {
-                    abandon(shared, work).await;
-                    return Err(format!(
-                        "gateway {} stayed busy through {} waits: {}",
-                        a.vpn_gateway, shared.options.max_contention_waits, e
-                    ));
-                }
-                // `IncorrectStatus.*`: read the server again rather than retry blind. Gone:
-                // the delete is done (ours, lost on the way, or someone else's); there:
-                // wait for its gateway (returns at once when it is idle), then retry.
-                if e.is_incorrect_status() && !listed(shared, work, started, true).await? {
-                    return record_deleted(shared, work).await.map(|()| false);
-                }
-                shared.reporter.event(&Event::Queued {
-                    address: a.address.clone(),
-                    action: a.action,
-                    id: a.id.clone(),
-                    gateway: a.vpn_gateway.clone(),
-                    behind: None,
-                    code: Some(e.code.clone()),
-                });
-                wait_active(shared, work, started, WaitKind::EXACT).await?;
-            }
-            // The API documents no not-found code; whatever it says, absence is read below.
-            // A repeated token gets the first answer again, so a not-found here is not
-            // this run's own effect; a journaled intent's earlier request may have been.
-            Err(e) if e.class == ErrorClass::NotFound => {
-                already_gone = !work.journaled;
-                break;
-            }
-            Err(e) if e.class == ErrorClass::Terminal => {
-                // A refusal: this request had no effect. Unless an earlier run's request
-                // with this token may have had one, the intent is dropped.
-                if !work.journaled {
-                    abandon(shared, work).await;
-                    return Err(api_message(&e));
-                }
-                return Err(format!("{}; {KEPT}", api_message(&e)));
-            }
-            Err(e) => {
-                // Retries exhausted: the outcome is unknown, so the intent is kept.
-                return Err(format!("{}; {KEPT}", api_message(&e)));
-            }
-        }
-    }
-
-    // The gateway stays ours until the delete is confirmed: no document promises a
-    // gateway shows `updating` the instant a call is accepted, nor that the listing is
-    // current the instant it is `active` again, so only the confirming List proves the
-    // operation is over and the gateway free for the next one.
-    let accepted = Instant::now();
-    let mut rereads = Rereads::new();
-    let mut missed = None;
-    for attempt in 0..shared.options.confirm_attempts {
-        let queued = shared.more_queued(&a.region, &a.vpn_gateway);
-        if attempt == 0 {
-            let kind = WaitKind {
-                urgent: work.has_dependents || queued,
-                after_own_change: true,
-            };
-            wait_active(shared, work, started, kind).await?;
-            if !already_gone {
-                until_listing_shows(shared, work, started, accepted).await;
-            }
-        } else {
-            // A confirmation that did not hold: the status or the listing lags.
-            before_reread(shared, work, started, rereads.pause()).await?;
-        }
-        let read = accepted.elapsed();
-        // Urgent when an action waits for this one's result or for its gateway;
-        // otherwise it may share a ListIpsecServers call with other confirmations.
-        if !listed(shared, work, started, work.has_dependents || queued).await? {
-            if !already_gone {
-                shared.watch.listing_confirmed(&a.region, missed, read);
-            }
-            let recorded = record_deleted(shared, work).await;
-            drop(gateway);
-            return recorded.map(|()| already_gone);
-        }
-        missed = Some(read);
-    }
-    drop(gateway);
-    Err(format!(
-        "DeleteIpsecServer was accepted but {} is still listed after {} reads of gateway {} active again; {KEPT}",
-        a.id, shared.options.confirm_attempts, a.vpn_gateway
-    ))
-}
-
-/// Journals the intent of a create or update (unless an earlier run did) and reports
-/// its start.
-async fn journal_intent(shared: &Shared, work: &Work, id: Option<String>) -> Result<(), String> {
-    let a = &work.action;
-    if !work.journaled {
-        shared
-            .journal
-            .record(Change::Pending(PendingOp {
-                address: a.address.clone(),
-                action: a.action.as_str().into(),
-                id,
-                region: a.region.clone(),
-                vpn_gateway: a.vpn_gateway.clone(),
-                client_token: work.token.clone(),
-                plan_hash: shared.plan_hash.clone(),
-                started_at: jiff::Timestamp::now()
-                    .strftime("%Y-%m-%dT%H:%M:%SZ")
-                    .to_string(),
-                sent: Some(crate::state::SentCreate {
-                    values: if a.action == ActionKind::Create {
-                        a.attributes.clone()
-                    } else {
-                        a.cloud_changes()
-                            .filter(|c| c.field != "psk")
-                            .map(|c| (c.field.clone(), c.to.clone()))
-                            .collect()
-                    },
-                    psk: a
-                        .psk
-                        .as_ref()
-                        .filter(|p| p.changed)
-                        .map(|p| p.source.clone()),
-                }),
-            }))
-            .await
-            .map_err(|e| format!("not sent: {e}"))?;
-    }
-    shared.reporter.event(&Event::Start {
-        address: a.address.clone(),
-        action: a.action,
-        id: a.id.clone(),
-    });
-    Ok(())
-}
-
-/// The PSK an action sends: read from its source at the start of this run.
-fn key_of(shared: &Shared, a: &Action) -> Result<Option<Secret>, String> {
-    match &a.psk {
-        Some(psk) if psk.changed => match shared.keys.get(&a.address) {
-            Some(key) => Ok(Some(key.clone())),
-            None => Err(format!(
-                "not sent: the pre-shared key from {} was not read at the start of this run; \
-                 check `psk` in the desired file",
-                psk.source
-            )),
-        },
-        _ => Ok(None),
-    }
-}
-
-/// Sends a create or update with the action's token until the cloud accepts or refuses
-/// it: contention waits for the gateway and retries (the client itself retries
-/// throttling and transient failures with the same token).
-async fn send<T, F, Fut>(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    mut call: F,
-) -> Result<T, String>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ApiError>>,
-{
-    let a = &work.action;
-    let mut contention_waits = 0;
-    loop {
-        match progress(shared, work, started, call()).await {
-            Ok(answer) => return Ok(answer),
-            Err(e) if e.class == ErrorClass::Contention => {
-                contention_waits += 1;
-                if contention_waits > shared.options.max_contention_waits {
-                    if !work.journaled {
-                        abandon(shared, work).await;
-                    }
-                    return Err(format!(
-                        "gateway {} stayed busy through {} waits: {}",
-                        a.vpn_gateway, shared.options.max_contention_waits, e
-                    ));
-                }
-                shared.reporter.event(&Event::Queued {
-                    address: a.address.clone(),
-                    action: a.action,
-                    id: a.id.clone(),
-                    gateway: a.vpn_gateway.clone(),
-                    behind: None,
-                    code: Some(e.code.clone()),
-                });
-                wait_active(shared, work, started, WaitKind::EXACT).await?;
-            }
-            Err(e) if matches!(e.class, ErrorClass::Terminal | ErrorClass::NotFound) => {
-                // A refusal: this request had no effect. Unless an earlier run's request
-                // with this token may have had one, the intent is dropped.
-                if !work.journaled {
-                    abandon(shared, work).await;
-                    return Err(api_message(&e));
-                }
-                return Err(format!("{}; {KEPT}", api_message(&e)));
-            }
-            // Retries exhausted: the outcome is unknown, so the intent is kept.
-            Err(e) => return Err(format!("{}; {KEPT}", api_message(&e))),
-        }
-    }
-}
-
-/// The servers `ListIpsecServers` answers for `a`'s gateway (`id: None`) or for `id`.
-async fn list(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    id: Option<&str>,
-) -> Result<Vec<crate::kinds::ipsec_server::IpsecServer>, String> {
-    let a = &work.action;
-    let request = crate::kinds::ipsec_server::ListIpsecServers {
-        region: a.region.clone(),
-        vpn_gateway: id.is_none().then(|| a.vpn_gateway.clone()),
-        ids: id.map(|id| vec![id.to_owned()]).unwrap_or_default(),
-    };
-    progress(
-        shared,
-        work,
-        started,
-        shared.client.list_ipsec_servers(&request),
-    )
-    .await
-    .map_err(|e| {
-        format!(
-            "cannot confirm the {}: {}; {KEPT}",
-            a.action.as_str(),
-            api_message(&e)
-        )
-    })
-}
-
-/// Whether a listed server holds what `a` sent: its values, and the key it sent.
-fn holds_intended(
-    shared: &Shared,
-    a: &Action,
-    server: &crate::kinds::ipsec_server::IpsecServer,
-) -> bool {
-    let key_holds = match &a.psk {
-        Some(p) if p.changed => shared
-            .keys
-            .get(&a.address)
-            .is_some_and(|key| server.psk.as_ref() == Some(key)),
-        _ => true,
-    };
-    key_holds
-        && crate::plan::calls::holds(
-            &crate::plan::calls::attributes(server),
-            &crate::plan::calls::intended(a),
-        )
-}
-
-/// Waits for the gateway, then reads `id` until it holds what `a` sent (bounded); then
-/// records it (the listed attributes, never the key) and drops the pending entry.
-async fn confirm_and_record(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    id: &str,
-) -> Result<(), String> {
-    let a = &work.action;
-    let mut rereads = Rereads::new();
-    for attempt in 0..shared.options.confirm_attempts {
-        if attempt == 0 {
-            let kind = WaitKind {
-                urgent: true,
-                after_own_change: true,
-            };
-            wait_active(shared, work, started, kind).await?;
-        } else {
-            // The status or the listing lags.
-            before_reread(shared, work, started, rereads.pause()).await?;
-        }
-        let listed = list(shared, work, started, Some(id)).await?;
-        if let Some(server) = listed.iter().find(|s| s.id == id)
-            && holds_intended(shared, a, server)
-        {
-            return record_written(shared, work, id, server).await;
-        }
-    }
-    Err(format!(
-        "{} was accepted but {id} does not list the values sent after {} reads of gateway {} \
-         active again; {KEPT}",
-        if a.action == ActionKind::Create {
-            crate::kinds::ipsec_server::KIND.calls.create
-        } else {
-            crate::kinds::ipsec_server::KIND.calls.modify[0]
-        },
-        shared.options.confirm_attempts,
-        a.vpn_gateway
-    ))
-}
-
-async fn record_written(
-    shared: &Shared,
-    work: &Work,
-    id: &str,
-    server: &crate::kinds::ipsec_server::IpsecServer,
-) -> Result<(), String> {
-    let a = &work.action;
-    let mut resource = a.resource_after();
-    resource.id = id.to_owned();
-    resource.attributes = crate::plan::calls::attributes(server);
-    let change = match &work.half {
-        // The old server is deposed and its delete journaled in the same write, so no
-        // moment on disk has the address without a server, or the old one untracked.
-        Some(Half::Create {
-            deposed,
-            delete_token,
-            delete_plan,
-        }) => Change::Replaced {
-            address: a.address.clone(),
-            resource: Box::new(resource),
-            deposed: deposed.clone(),
-            delete: Box::new(PendingOp {
-                address: a.address.clone(),
-                action: "delete".into(),
-                id: Some(deposed.id.clone()),
-                region: deposed.region.clone(),
-                vpn_gateway: deposed.vpn_gateway.clone(),
-                client_token: delete_token.clone(),
-                plan_hash: delete_plan.clone(),
-                started_at: now(),
-                sent: None,
-            }),
-        },
-        _ => Change::Written {
-            address: a.address.clone(),
-            resource,
-        },
-    };
-    shared
-        .journal
-        .record(change)
-        .await
-        .map_err(|e| format!("{id} is {} in the cloud, but {e}; {KEPT}", past(a.action)))
-}
-
-fn past(kind: ActionKind) -> &'static str {
-    match kind {
-        ActionKind::Create => "created",
-        _ => "updated",
-    }
-}
-
-/// Creates `work`'s server; returns its new id.
-///
-/// A create journaled by an earlier run is re-sent exactly as it was journaled (its
-/// `sent` values, its token): if the earlier request took effect, the cloud answers it
-/// again (same token, same parameters) with the same id, so a lost answer is never a
-/// second server, and only that answer ties a server to the entry: never a server found
-/// on the gateway or holding the same values.
-async fn create(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<String, String> {
-    let a = &work.action;
-    let key = key_of(shared, a)?;
-    journal_intent(shared, work, None).await?;
-    let request = crate::plan::calls::create_request(a, key, Some(work.token.clone()), false);
-    let created = send(shared, work, started, || {
-        shared.client.create_ipsec_server(&request)
-    })
-    .await?;
-    let confirmed = confirm_and_record(shared, work, started, &created.id).await;
-    drop(gateway);
-    confirmed.map(|()| created.id)
-}
-
-/// RFC 3339 UTC, to the second, as `pending` entries record when they were journaled.
-fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
-/// Replaces `work`'s server, create before destroy: the new server is created on its
-/// gateway (held as `gateway`) and confirmed; one write records it, deposes the old one
-/// and journals the old one's delete; then the old one is deleted under its own
-/// gateway. Each half holds only its own gateway. Returns the new id.
-async fn replace(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<String, String> {
-    let a = &work.action;
-    let Some(old) = &a.replaced else {
-        return Err(format!(
-            "the plan's replace of {} names no old server; make a new plan",
-            a.id
-        ));
-    };
-    let deposed = Deposed {
-        id: a.id.clone(),
-        vpn_gateway: old.vpn_gateway.clone(),
-        region: old.region.clone(),
-    };
-    let create_half = Work {
-        action: Action {
-            action: ActionKind::Create,
-            id: String::new(),
-            ..a.clone()
-        },
-        token: work.token.clone(),
-        journaled: work.journaled,
-        waits_for: Vec::new(),
-        // The delete half waits for it.
-        has_dependents: true,
-        half: Some(Half::Create {
-            deposed: deposed.clone(),
-            delete_token: old.client_token.clone(),
-            // A resumed replace finishes as the plan that started it.
-            delete_plan: a
-                .resumes
-                .as_ref()
-                .map_or_else(|| shared.plan_hash.clone(), |r| r.plan_hash.clone()),
-        }),
-    };
-    let new_id = create(shared, &create_half, started, gateway)
-        .await
-        .map_err(|e| {
-            format!(
-                "{e}\n  the old server {} on {} is still recorded, and nothing was sent to it",
-                deposed.id, deposed.vpn_gateway
-            )
-        })?;
-    shared.reporter.event(&Event::Complete {
-        address: a.address.clone(),
-        action: ActionKind::Create,
-        id: new_id.clone(),
-        elapsed: started.elapsed(),
-    });
-    let delete_half = Work {
-        action: Action {
-            action: ActionKind::Delete,
-            id: deposed.id.clone(),
-            region: deposed.region.clone(),
-            vpn_gateway: deposed.vpn_gateway.clone(),
-            client_token: old.client_token.clone(),
-            replaced: None,
-            resumes: None,
-            ..a.clone()
-        },
-        token: old.client_token.clone(),
-        // Journaled with the new server's record.
-        journaled: true,
-        waits_for: Vec::new(),
-        has_dependents: false,
-        half: Some(Half::DeleteDeposed),
-    };
-    let Some(gateway) = take_gateway(shared, &delete_half.action).await else {
-        return Err(format!(
-            "{new_id} is created and recorded, and the old server {} is deposed with its \
-             delete journaled, not sent: the run was interrupted; {KEPT}",
-            deposed.id
-        ));
-    };
-    delete(shared, &delete_half, Instant::now(), gateway)
-        .await
-        .map_err(|e| {
-            format!(
-                "{new_id} is created and recorded; the delete of the old server {} failed: {e}",
-                deposed.id
-            )
-        })?;
-    Ok(new_id)
-}
-
-/// Resolves a create journaled by an earlier run whose entry left the desired file, from
-/// the cloud. The gateway (which no recorded server is on: the journal check saw to it)
-/// holds no server: the create took no effect, its entry is dropped. It holds one: the
-/// create is re-sent with the journal's token and parameters. The cloud answers a token
-/// it has seen with the same parameters with its first answer and no second effect, so
-/// an answer proves the server is this create's: it is recorded, then deleted, being no
-/// longer desired. A refusal of the re-sent create proves the token made nothing (the
-/// gateway holds another's server): the entry is dropped and that server left alone.
-async fn resolve_orphan(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<Finished, String> {
-    let a = &work.action;
-    wait_active(shared, work, started, WaitKind::EXACT).await?;
-    let listed = list(shared, work, started, None).await?;
-    let Some(server) = listed.iter().find(|s| s.vpn_gateway == a.vpn_gateway) else {
-        abandon(shared, work).await;
-        return Ok(Finished::Dropped(format!(
-            "the create journaled on {} by an interrupted run took no effect (the gateway \
-             holds no server); its pending entry is dropped",
-            a.vpn_gateway
-        )));
-    };
-    if a.attributes.is_empty() {
-        return Err(format!(
-            "a create journaled on {} by an interrupted run, no longer desired, may have made \
-             {}, but the journal does not hold what it sent, so it cannot be re-sent to learn \
-             which; check {} and remove the entry from `pending` by hand",
-            a.vpn_gateway, server.id, server.id
-        ));
-    }
-    let create = Action {
-        action: ActionKind::Create,
-        ..a.clone()
-    };
-    let key = key_of(shared, &create)?;
-    let request = crate::plan::calls::create_request(&create, key, Some(work.token.clone()), false);
-    let answer = progress(
-        shared,
-        work,
-        started,
-        shared.client.create_ipsec_server(&request),
-    )
-    .await;
-    let id = match answer {
-        Ok(created) => created.id,
-        Err(e) if e.code == "IdempotentParameterMismatch" => {
-            return Err(format!(
-                "the create journaled on {} by an interrupted run was sent with other \
-                 parameters than the journal holds, so whether {} is its server is unknown: \
-                 {}; check {} and remove the entry from `pending` by hand",
-                a.vpn_gateway,
-                server.id,
-                api_message(&e),
-                server.id
-            ));
-        }
-        Err(e) if matches!(e.class, ErrorClass::Terminal | ErrorClass::NotFound) => {
-            abandon(shared, work).await;
-            return Ok(Finished::Dropped(format!(
-                "the create journaled on {} by an interrupted run took no effect: {} there is \
-                 not its server (re-sent with its token, the create was refused: {}); its \
-                 pending entry is dropped and {} left alone",
-                a.vpn_gateway, server.id, e.code, server.id
-            )));
-        }
-        Err(e) => return Err(format!("{}; {KEPT}", api_message(&e))),
-    };
-    let resource = crate::state::Resource {
-        id: id.clone(),
-        region: a.region.clone(),
-        vpn_gateway: a.vpn_gateway.clone(),
-        depends_on: Vec::new(),
-        protect: false,
-        psk: a.psk.as_ref().map(|p| p.source.clone()),
-        attributes: if server.id == id {
-            crate::plan::calls::attributes(server)
-        } else {
-            Default::default()
-        },
-        deposed: None,
-    };
-    shared
-        .journal
-        .record(Change::Written {
-            address: a.address.clone(),
-            resource,
-        })
-        .await
-        .map_err(|e| format!("{id} is created in the cloud, but {e}; {KEPT}"))?;
-    let delete_work = Work {
-        action: Action {
-            action: ActionKind::Delete,
-            id: id.clone(),
-            psk: None,
-            attributes: Default::default(),
-            ..a.clone()
-        },
-        // The plan's own token for the delete of what the journaled create made.
-        token: a.client_token.clone(),
-        journaled: false,
-        waits_for: Vec::new(),
-        has_dependents: false,
-        half: None,
-    };
-    delete(shared, &delete_work, started, gateway)
-        .await
-        .map(|_| Finished::Done(None))
-}
-
-/// An adopt whose managed attributes differ is recorded first (as the cloud lists it),
-/// then updated in place like any recorded server.
-async fn adopt_then_update(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<(), String> {
-    let a = &work.action;
-    if a.action == ActionKind::Adopt {
-        let mut resource = a.resource_after();
-        resource.attributes = a.attributes.clone();
-        shared
-            .journal
-            .record(Change::Adopted {
-                address: a.address.clone(),
-                resource,
-            })
-            .await
-            .map_err(|e| format!("not adopted: {e}"))?;
-    }
-    update(shared, work, started, gateway).await
-}
-
-/// Updates `work`'s server in place: `UpdateIpsecServer` with the changed fields only.
-/// An update journaled by an earlier run is re-sent as it was journaled, with its token:
-/// the cloud answers a repeat with its first answer and no second effect.
-async fn update(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    gateway: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<(), String> {
-    let a = &work.action;
-    let key = key_of(shared, a)?;
-    journal_intent(shared, work, Some(a.id.clone())).await?;
-    let request = crate::plan::calls::update_request(a, key, Some(work.token.clone()), false);
-    send(shared, work, started, || {
-        shared.client.update_ipsec_server(&request)
-    })
-    .await?;
-    let confirmed = confirm_and_record(shared, work, started, &a.id).await;
-    drop(gateway);
-    confirmed
-}
-
-/// Waits, where the region's listing lags behind the gateways' status, until it
-/// showed this run's earlier changes (`accepted`: when this one's was): a read sooner
-/// is a read wasted.
-async fn until_listing_shows(shared: &Shared, work: &Work, started: Instant, accepted: Instant) {
-    if let Some(delay) = shared.watch.listing_delay(&work.action.region) {
-        progress(
-            shared,
-            work,
-            started,
-            tokio::time::sleep_until(accepted + delay),
-        )
-        .await;
-    }
-}
-
-/// Before a confirmation that did not hold is read again: the re-read schedule's
-/// `pause` and the gateway read again (`active`, or waited for until it is), side by
-/// side, so the status read costs no time of its own.
-async fn before_reread(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    pause: Duration,
-) -> Result<(), String> {
-    let (_, active) = tokio::join!(
-        tokio::time::sleep(pause),
-        wait_active(shared, work, started, WaitKind::EXACT)
-    );
-    active
-}
-
-fn api_message(e: &ApiError) -> String {
-    e.to_string()
-}
-
-/// Drops the pending entry of a request that certainly had no effect.
-async fn abandon(shared: &Shared, work: &Work) {
-    // A deposed server's delete is never dropped: the old server would be lost track of.
-    if matches!(work.half, Some(Half::DeleteDeposed)) {
-        return;
-    }
-    let a = &work.action;
-    let _ = shared
-        .journal
-        .record(Change::Abandoned {
-            address: a.address.clone(),
-        })
-        .await;
-}
-
-async fn record_deleted(shared: &Shared, work: &Work) -> Result<(), String> {
-    let address = work.action.address.clone();
-    let change = match work.half {
-        Some(Half::DeleteDeposed) => Change::DeposedDeleted { address },
-        _ => Change::Deleted { address },
-    };
-    shared
-        .journal
-        .record(change)
-        .await
-        .map_err(|e| format!("deleted in the cloud, but {e}; {KEPT}"))
-}
-
-/// Whether the server is still listed in the cloud.
-async fn listed(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    urgent: bool,
-) -> Result<bool, String> {
-    let a = &work.action;
-    let listed = progress(
-        shared,
-        work,
-        started,
-        shared.watch.listed(&a.region, &a.id, urgent),
-    )
-    .await
-    .map_err(|e| format!("cannot confirm the delete: {}; {KEPT}", api_message(&e)))?;
-    Ok(listed)
-}
-
-async fn wait_active(
-    shared: &Shared,
-    work: &Work,
-    started: Instant,
-    kind: WaitKind,
-) -> Result<(), String> {
-    let a = &work.action;
-    let wait = shared
-        .watch
-        .wait_active_for(&a.region, &a.vpn_gateway, kind);
-    match tokio::time::timeout(
-        shared.options.max_wait,
-        progress(shared, work, started, wait),
-    )
-    .await
-    {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(format!("{e}; {KEPT}")),
-        Err(_) => Err(format!(
-            "gateway {} did not return to active within {}; {KEPT}",
-            a.vpn_gateway,
-            crate::duration::human(shared.options.max_wait)
-        )),
-    }
-}
-
-/// Runs `fut`, reporting `Still destroying...` every `progress_every` since `started`.
-async fn progress<F: Future>(shared: &Shared, work: &Work, started: Instant, fut: F) -> F::Output {
-    let every = shared.options.progress_every;
-    tokio::pin!(fut);
-    let elapsed = started.elapsed().as_nanos() / every.as_nanos().max(1);
-    let first = started + every * (elapsed as u32 + 1);
-    let mut tick = tokio::time::interval_at(first, every);
-    loop {
-        tokio::select! {
-            out = &mut fut => return out,
-            _ = tick.tick() => {
-                let a = &work.action;
-                shared.reporter.event(&Event::Progress {
-                    address: a.address.clone(),
-                    action: a.action,
-                    id: a.id.clone(),
-                    elapsed: started.elapsed(),
-                    gateway: a.vpn_gateway.clone(),
-                    status: shared.watch.last_status(&a.region, &a.vpn_gateway),
-                });
-            }
-        }
-    }
 }

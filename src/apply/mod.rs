@@ -9,20 +9,29 @@
 //! - [`watch`]: waits for gateways to return to `active`, polling each region with one
 //!   batched `DescribeVpnGateways` round for all the gateways anyone waits on.
 //!   The configure-time estimator it polls by is `configure_time.rs`, a pure type.
-//! - [`engine`]: the dependency-ordered, per-gateway-serialized execution.
+//! - [`engine`]: the entry of a run: the work list, the dispatch, the outcome.
+//!   `schedule.rs` runs each action in its turn (readiness, one lane per VPN gateway,
+//!   Ctrl-C); `actions.rs` holds the mutations, each made of the steps in `step.rs`
+//!   (intent, send, wait, confirm, record).
+//! - [`error`]: why an action failed, as data ([`StepError`]).
 //! - [`report`]: the events a run emits (`crate::views` renders them).
 //! - [`saved_check`]: whether a saved plan may run (or resume) against the state as it is.
 
+mod actions;
 mod configure_time;
 pub(crate) mod engine;
+pub(crate) mod error;
 pub(crate) mod journal;
 pub(crate) mod report;
 pub(crate) mod saved_check;
+mod schedule;
+mod step;
 pub(crate) mod watch;
 
 pub use engine::ApplyOptions;
 pub(crate) use engine::Outcome;
 pub(crate) use engine::{Execution, execute};
+pub use error::StepError;
 pub(crate) use journal::{Change, Journal, check_pending};
 pub use journal::{JOURNALED, JournalStats};
 pub(crate) use report::{Event, Reporter};

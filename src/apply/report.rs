@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::error::StepError;
 use crate::Address;
 use crate::plan::ActionKind;
 
@@ -52,7 +53,7 @@ pub enum Event {
         action: ActionKind,
         id: String,
         elapsed: Duration,
-        message: String,
+        error: StepError,
     },
     /// What a run found and did about an address, beside its actions (a journaled
     /// create that took no effect, dropped).

@@ -277,9 +277,7 @@ pub fn action_line(event: &Event) -> String {
         Event::AlreadyGone { address, id, .. } => format!(
             "{address}: Already gone [id={id}]: deleted outside vpnform since the plan; removed from the state"
         ),
-        Event::Errored {
-            address, message, ..
-        } => format!("{address}: failed: {message}"),
+        Event::Errored { address, error, .. } => format!("{address}: failed: {error}"),
         Event::Skipped {
             address, because, ..
         } => format!("{address}: skipped: it waits for {because}, which did not complete"),

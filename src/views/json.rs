@@ -321,12 +321,18 @@ impl Json {
                 address,
                 action,
                 elapsed,
+                error,
                 ..
-            } => (
-                "apply_errored",
-                "error",
-                json!({"resource": resource(address), "action": action_word(*action), "elapsed_seconds": elapsed.as_secs()}),
-            ),
+            } => {
+                let mut hook = json!({"resource": resource(address), "action": action_word(*action), "elapsed_seconds": elapsed.as_secs()});
+                // An API failure's code and RequestId as fields, for a machine reader to
+                // act on or quote to support without parsing the message.
+                if let Some(code) = error.code() {
+                    hook["code"] = json!(code);
+                    hook["request_id"] = json!(error.request_id());
+                }
+                ("apply_errored", "error", hook)
+            }
             E::Note { address, message } => (
                 "log",
                 "warn",
@@ -350,8 +356,9 @@ impl Json {
             "hook": hook,
             "type": kind,
         });
-        if let E::Errored { message, .. } = event {
-            line["diagnostic"] = json!({"severity": "error", "summary": message, "detail": ""});
+        if let E::Errored { error, .. } = event {
+            line["diagnostic"] =
+                json!({"severity": "error", "summary": error.to_string(), "detail": ""});
         }
         line
     }

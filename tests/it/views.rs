@@ -668,6 +668,73 @@ fn a_delete_answered_gateway_configuring_says_what_it_waits_for() {
     );
 }
 
+/// An apply refused by the cloud: its `apply_errored` line carries the API error's code
+/// and RequestId as fields, beside the message that quotes them (issue 21).
+#[test]
+fn an_api_failure_s_apply_errored_line_carries_its_code_and_request_id() {
+    let state = state_yaml(&[("a".into(), "vpn-ga".into())]);
+    let cloud = Cloud::for_state(&state, Duration::from_millis(200));
+    let ws = cloud.workspace(&state, "version: 1\nipsec_servers: {}\n");
+    let plan = ws.run(&["plan", "--out", "p.plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    // The plan's DryRun precheck passed; the permission is withdrawn before the apply.
+    cloud.sandbox().set_policy(Policy {
+        deny_resources: ["iss-a".to_owned()].into(),
+        ..Default::default()
+    });
+
+    let out = ws.run(&["apply", "--json", "--poll-interval", "50ms", "p.plan"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let refused: Vec<_> = cloud
+        .sent_deletes()
+        .into_iter()
+        .filter(|c| c.code.as_deref() == Some("Forbidden"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let request_id = &refused[0].request_id;
+    let host = cloud.sandbox().addr().to_string();
+    let errored: Vec<Value> = events(&out.stdout)
+        .into_iter()
+        .filter(|e| e["type"] == "apply_errored")
+        .map(|e| {
+            let text = e
+                .to_string()
+                .replace(request_id.as_str(), "[REQUEST_ID]")
+                .replace(&host, "[HOST]");
+            let mut e: Value = serde_json::from_str(&text).unwrap();
+            let elapsed = e["hook"]["elapsed_seconds"].take();
+            assert!(elapsed.is_u64(), "{elapsed}");
+            e
+        })
+        .collect();
+    let message = "DeleteIpsecServer failed: Forbidden (HTTP 403): User not authorized to \
+                   operate on the specified resource.\n  RequestId: [REQUEST_ID]\n  HostId: \
+                   [HOST]\n  Recommend: https://api.aliyun.com/troubleshoot?q=Forbidden&\
+                   product=Vpc&requestId=[REQUEST_ID]\n  hint: the RAM policy of this access \
+                   key must allow `vpc:DeleteIpsecServer` on this resource";
+    assert_eq!(
+        errored,
+        [json!({
+            "@level": "error",
+            "@message": format!("ipsec_server.a: failed: {message}"),
+            "@module": "vpnform.ui",
+            "@timestamp": "T",
+            "type": "apply_errored",
+            "hook": {
+                "resource": {"addr": "ipsec_server.a", "resource_type": "ipsec_server",
+                             "resource_name": "a", "module": "", "implied_provider": "alicloud"},
+                "action": "delete",
+                "elapsed_seconds": null,
+                "code": "Forbidden",
+                "request_id": "[REQUEST_ID]",
+            },
+            "diagnostic": {"severity": "error", "summary": message, "detail": ""},
+        })],
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn a_connection_error_names_the_endpoint() {
     // Bind then drop: nothing listens on the port any more.

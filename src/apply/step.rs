@@ -1,0 +1,407 @@
+//! The steps every mutation is made of, written once: journal the intent, send the call
+//! (one contention loop), wait for the gateway, confirm by reading the cloud, record the
+//! result. The actions (`actions.rs`) are these steps in their order; the scheduler
+//! (`schedule.rs`) decides when an action runs.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::configure_time::Rereads;
+use super::engine::{Half, Shared, Work};
+use super::error::{StepError, Unmet};
+use super::journal::Change;
+use super::report::Event;
+use super::watch::WaitKind;
+use crate::cloud::{ApiError, ErrorClass};
+use crate::kinds::ipsec_server::{IpsecServer, ListIpsecServers};
+use crate::plan::{Action, ActionKind};
+use crate::secret::Secret;
+use crate::state::{PendingOp, SentCreate};
+
+/// One action under way: the run it belongs to, the work, and when it got its gateway.
+pub(super) struct Step<'a> {
+    pub(super) shared: &'a Shared,
+    pub(super) work: &'a Work,
+    pub(super) started: Instant,
+}
+
+/// How the cloud answered a call the contention loop sent.
+pub(super) enum Sent<T> {
+    /// Accepted (or a repeated token's first answer).
+    Accepted(T),
+    /// A delete answered not-found: whatever the code says, absence is read after.
+    NotFound,
+    /// A delete refused as `IncorrectStatus.*` whose server a read found gone.
+    Gone,
+}
+
+impl<'a> Step<'a> {
+    pub(super) fn new(shared: &'a Shared, work: &'a Work, started: Instant) -> Self {
+        Step {
+            shared,
+            work,
+            started,
+        }
+    }
+
+    pub(super) fn action(&self) -> &'a Action {
+        &self.work.action
+    }
+
+    /// Step 1: journals the intent (unless an earlier run did: it is re-sent with that
+    /// entry's token) and reports the action's start.
+    pub(super) async fn intent(
+        &self,
+        id: Option<String>,
+        sent: Option<SentCreate>,
+    ) -> Result<(), StepError> {
+        let a = self.action();
+        if !self.work.journaled {
+            self.shared
+                .journal
+                .record(Change::Pending(PendingOp {
+                    address: a.address.clone(),
+                    action: a.action.as_str().into(),
+                    id,
+                    region: a.region.clone(),
+                    vpn_gateway: a.vpn_gateway.clone(),
+                    client_token: self.work.token.clone(),
+                    plan_hash: self.shared.plan_hash.clone(),
+                    started_at: now(),
+                    sent,
+                }))
+                .await
+                .map_err(StepError::NotSent)?;
+        }
+        self.shared.reporter.event(&Event::Start {
+            address: a.address.clone(),
+            action: a.action,
+            id: a.id.clone(),
+        });
+        Ok(())
+    }
+
+    /// The PSK the action sends: read from its source at the start of this run.
+    pub(super) fn key(&self) -> Result<Option<Secret>, StepError> {
+        let a = self.action();
+        match &a.psk {
+            Some(psk) if psk.changed => match self.shared.keys.get(&a.address) {
+                Some(key) => Ok(Some(key.clone())),
+                None => Err(StepError::MissingSecret {
+                    from: psk.source.clone(),
+                }),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// Step 2: sends the call with the action's token until the cloud accepts or refuses
+    /// it. The one contention loop: a busy gateway is waited for and the call sent again
+    /// (the client itself retries throttling and transient failures with the same
+    /// token). A refusal is final; an unknown outcome keeps the intent journaled.
+    pub(super) async fn send<T, F, Fut>(&self, mut call: F) -> Result<Sent<T>, StepError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let a = self.action();
+        let deleting = a.action == ActionKind::Delete;
+        let waits = self.shared.options.max_contention_waits;
+        let mut contention_waits = 0;
+        loop {
+            let e = match self.progress(call()).await {
+                Ok(answer) => return Ok(Sent::Accepted(answer)),
+                Err(e) => e,
+            };
+            match e.class {
+                ErrorClass::Contention => {
+                    contention_waits += 1;
+                    if contention_waits > waits {
+                        // A busy answer had no effect. A journaled delete's server was
+                        // read still there before it was sent, so its entry goes too.
+                        if deleting || !self.work.journaled {
+                            self.abandon().await;
+                        }
+                        return Err(StepError::Busy {
+                            gateway: a.vpn_gateway.clone(),
+                            waits,
+                            error: Box::new(e),
+                        });
+                    }
+                    // A delete refused as `IncorrectStatus.*`: read the server again rather
+                    // than retry blind. Gone: the delete is done (ours, lost on the way,
+                    // or someone else's); there: wait for its gateway (returns at once
+                    // when it is idle), then retry.
+                    if deleting && e.is_incorrect_status() && !self.listed(true).await? {
+                        return Ok(Sent::Gone);
+                    }
+                    self.shared.reporter.event(&Event::Queued {
+                        address: a.address.clone(),
+                        action: a.action,
+                        id: a.id.clone(),
+                        gateway: a.vpn_gateway.clone(),
+                        behind: None,
+                        code: Some(e.code.clone()),
+                    });
+                    self.wait_active(WaitKind::EXACT).await?;
+                }
+                // The API documents no not-found code for a delete; absence is read after.
+                ErrorClass::NotFound if deleting => return Ok(Sent::NotFound),
+                ErrorClass::Terminal | ErrorClass::NotFound => {
+                    // A refusal: this request had no effect. Unless an earlier run's
+                    // request with this token may have had one, the intent is dropped.
+                    if !self.work.journaled {
+                        self.abandon().await;
+                        return Err(StepError::api(e));
+                    }
+                    return Err(StepError::api(e).kept());
+                }
+                // Retries exhausted: the outcome is unknown, so the intent is kept.
+                _ => return Err(StepError::api(e).kept()),
+            }
+        }
+    }
+
+    /// Step 3: waits for the action's gateway to be active again (bounded).
+    pub(super) async fn wait_active(&self, kind: WaitKind) -> Result<(), StepError> {
+        let a = self.action();
+        let wait = self
+            .shared
+            .watch
+            .wait_active_for(&a.region, &a.vpn_gateway, kind);
+        match tokio::time::timeout(self.shared.options.max_wait, self.progress(wait)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(StepError::Wait(Box::new(e)).kept()),
+            Err(_) => Err(StepError::WaitTimeout {
+                gateway: a.vpn_gateway.clone(),
+                within: self.shared.options.max_wait,
+            }
+            .kept()),
+        }
+    }
+
+    /// Waits, where the region's listing lags behind the gateways' status, until it
+    /// showed this run's earlier changes (`accepted`: when this one's was): a read sooner
+    /// is a read wasted.
+    pub(super) async fn until_listing_shows(&self, accepted: Instant) {
+        if let Some(delay) = self.shared.watch.listing_delay(&self.action().region) {
+            self.progress(tokio::time::sleep_until(accepted + delay))
+                .await;
+        }
+    }
+
+    /// Before a confirmation that did not hold is read again: the re-read schedule's
+    /// `pause` and the gateway read again (`active`, or waited for until it is), side by
+    /// side, so the status read costs no time of its own.
+    pub(super) async fn before_reread(&self, pause: Duration) -> Result<(), StepError> {
+        let (_, active) =
+            tokio::join!(tokio::time::sleep(pause), self.wait_active(WaitKind::EXACT));
+        active
+    }
+
+    /// The servers `ListIpsecServers` answers for the action's gateway (`id: None`) or
+    /// for `id`.
+    pub(super) async fn list(&self, id: Option<&str>) -> Result<Vec<IpsecServer>, StepError> {
+        let a = self.action();
+        let request = ListIpsecServers {
+            region: a.region.clone(),
+            vpn_gateway: id.is_none().then(|| a.vpn_gateway.clone()),
+            ids: id.map(|id| vec![id.to_owned()]).unwrap_or_default(),
+        };
+        self.progress(self.shared.client.list_ipsec_servers(&request))
+            .await
+            .map_err(|error| {
+                StepError::Unreadable {
+                    action: a.action.as_str(),
+                    error: Box::new(error),
+                }
+                .kept()
+            })
+    }
+
+    /// Whether the action's server is still listed in the cloud (batched with other
+    /// confirmations unless `urgent`).
+    pub(super) async fn listed(&self, urgent: bool) -> Result<bool, StepError> {
+        let a = self.action();
+        self.progress(self.shared.watch.listed(&a.region, &a.id, urgent))
+            .await
+            .map_err(|error| {
+                StepError::Unreadable {
+                    action: "delete",
+                    error: Box::new(error),
+                }
+                .kept()
+            })
+    }
+
+    /// Steps 3 to 5 of a create or update: waits for the gateway, then reads `id` until
+    /// it holds what was sent (bounded); then records it (the listed attributes, never
+    /// the key) and drops the pending entry.
+    pub(super) async fn confirm_written(&self, id: &str) -> Result<(), StepError> {
+        let a = self.action();
+        let mut rereads = Rereads::new();
+        for attempt in 0..self.shared.options.confirm_attempts {
+            if attempt == 0 {
+                let kind = WaitKind {
+                    urgent: true,
+                    after_own_change: true,
+                };
+                self.wait_active(kind).await?;
+            } else {
+                // The status or the listing lags.
+                self.before_reread(rereads.pause()).await?;
+            }
+            let listed = self.list(Some(id)).await?;
+            if let Some(server) = listed.iter().find(|s| s.id == id)
+                && self.holds_intended(server)
+            {
+                return self.record_written(id, server).await;
+            }
+        }
+        Err(StepError::Unconfirmed {
+            call: if a.action == ActionKind::Create {
+                crate::kinds::ipsec_server::KIND.calls.create
+            } else {
+                crate::kinds::ipsec_server::KIND.calls.modify[0]
+            },
+            id: id.to_owned(),
+            unmet: Unmet::ValuesNotListed,
+            reads: self.shared.options.confirm_attempts,
+            gateway: a.vpn_gateway.clone(),
+        }
+        .kept())
+    }
+
+    /// Whether a listed server holds what the action sent: its values, and the key.
+    fn holds_intended(&self, server: &IpsecServer) -> bool {
+        let a = self.action();
+        let key_holds = match &a.psk {
+            Some(p) if p.changed => self
+                .shared
+                .keys
+                .get(&a.address)
+                .is_some_and(|key| server.psk.as_ref() == Some(key)),
+            _ => true,
+        };
+        key_holds
+            && crate::plan::calls::holds(
+                &crate::plan::calls::attributes(server),
+                &crate::plan::calls::intended(a),
+            )
+    }
+
+    /// Step 5 of a create or update: records the server as listed.
+    async fn record_written(&self, id: &str, server: &IpsecServer) -> Result<(), StepError> {
+        let a = self.action();
+        let mut resource = a.resource_after();
+        resource.id = id.to_owned();
+        resource.attributes = crate::plan::calls::attributes(server);
+        let change = match &self.work.half {
+            // The old server is deposed and its delete journaled in the same write, so no
+            // moment on disk has the address without a server, or the old one untracked.
+            Some(Half::Create {
+                deposed,
+                delete_token,
+                delete_plan,
+            }) => Change::Replaced {
+                address: a.address.clone(),
+                resource: Box::new(resource),
+                deposed: deposed.clone(),
+                delete: Box::new(PendingOp {
+                    address: a.address.clone(),
+                    action: "delete".into(),
+                    id: Some(deposed.id.clone()),
+                    region: deposed.region.clone(),
+                    vpn_gateway: deposed.vpn_gateway.clone(),
+                    client_token: delete_token.clone(),
+                    plan_hash: delete_plan.clone(),
+                    started_at: now(),
+                    sent: None,
+                }),
+            },
+            _ => Change::Written {
+                address: a.address.clone(),
+                resource,
+            },
+        };
+        self.shared.journal.record(change).await.map_err(|error| {
+            StepError::NotRecorded {
+                id: Some(id.to_owned()),
+                change: match a.action {
+                    ActionKind::Create => "created",
+                    _ => "updated",
+                },
+                error,
+            }
+            .kept()
+        })
+    }
+
+    /// Step 5 of a delete: the resource (or a replace's deposed server) and its pending
+    /// entry are dropped.
+    pub(super) async fn record_deleted(&self) -> Result<(), StepError> {
+        let address = self.action().address.clone();
+        let change = match self.work.half {
+            Some(Half::DeleteDeposed) => Change::DeposedDeleted { address },
+            _ => Change::Deleted { address },
+        };
+        self.shared.journal.record(change).await.map_err(|error| {
+            StepError::NotRecorded {
+                id: None,
+                change: "deleted",
+                error,
+            }
+            .kept()
+        })
+    }
+
+    /// Drops the pending entry of a request that certainly had no effect.
+    pub(super) async fn abandon(&self) {
+        // A deposed server's delete is never dropped: the old server would be lost track of.
+        if matches!(self.work.half, Some(Half::DeleteDeposed)) {
+            return;
+        }
+        let _ = self
+            .shared
+            .journal
+            .record(Change::Abandoned {
+                address: self.action().address.clone(),
+            })
+            .await;
+    }
+
+    /// Runs `fut`, reporting `Still destroying...` every `progress_every` since `started`.
+    pub(super) async fn progress<F: Future>(&self, fut: F) -> F::Output {
+        let (shared, started) = (self.shared, self.started);
+        let every = shared.options.progress_every;
+        tokio::pin!(fut);
+        let elapsed = started.elapsed().as_nanos() / every.as_nanos().max(1);
+        let first = started + every * (elapsed as u32 + 1);
+        let mut tick = tokio::time::interval_at(first, every);
+        loop {
+            tokio::select! {
+                out = &mut fut => return out,
+                _ = tick.tick() => {
+                    let a = self.action();
+                    shared.reporter.event(&Event::Progress {
+                        address: a.address.clone(),
+                        action: a.action,
+                        id: a.id.clone(),
+                        elapsed: started.elapsed(),
+                        gateway: a.vpn_gateway.clone(),
+                        status: shared.watch.last_status(&a.region, &a.vpn_gateway),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// RFC 3339 UTC, to the second, as `pending` entries record when they were journaled.
+pub(super) fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}

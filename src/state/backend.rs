@@ -1,7 +1,7 @@
 //! Where the recorded state lives, behind one interface: read it, write it (a write
 //! that checks the serial it started from), lock it for a run, and break a lock left
 //! held. The journal of an apply and the hand edits of `vpnform state ...`
-//! ([`super::edit`]) write through the same [`Backend::write`].
+//! ([`super::ops`]) write through the same [`Backend::write`].
 //!
 //! - [`Local`]: `state/vpnform.state.yaml` and the lock file beside it (the default:
 //!   [`super::read`], [`super::write`] and [`super::Lock`]).

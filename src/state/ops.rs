@@ -2,9 +2,10 @@
 //! over the [`Backend`] trait and so the same on every backend. They edit only the
 //! recorded state, never the cloud.
 //!
-//! Every edit is one [`edit`]: take the lock, read the state under it, change the model,
-//! check the write, keep a backup where the backend keeps one, write the next serial
-//! (the backend refuses a write over a state it did not start from).
+//! Every edit goes through one function, `edit`: take the lock, read the state under
+//! it, change the model, check the write, keep a backup where the backend keeps one,
+//! write the next serial (the backend refuses a write over a state it did not start
+//! from).
 
 use std::path::Path;
 use std::time::Duration;
@@ -152,7 +153,7 @@ pub struct Locking<'a> {
 /// What an edit does with the state read under the lock.
 enum Change<T> {
     /// Nothing to write; the edit's answer.
-    None(T),
+    Nothing(T),
     /// Write this state (its serial and `applying` are set by [`edit`]); keep a backup
     /// first when `backup`.
     Write { state: State, backup: bool, then: T },
@@ -174,7 +175,7 @@ fn edit<T>(
     let before = read_existing(backend)?;
     let location = backend.location();
     match change(&location, &before)? {
-        Change::None(answer) => Ok((answer, before.serial)),
+        Change::Nothing(answer) => Ok((answer, before.serial)),
         Change::Write {
             mut state,
             backup,
@@ -254,7 +255,7 @@ pub fn unprotect(
 ) -> Result<bool, StateError> {
     let (changed, _) = edit(backend, locking, |location, before| {
         if !resource(location, before, address)?.1.protect {
-            return Ok(Change::None(false));
+            return Ok(Change::Nothing(false));
         }
         let mut after = before.clone();
         if let Some(r) = after.resources.get_mut(address) {

@@ -1,5 +1,6 @@
-//! `vpnform state list|show|rm|mv|unprotect`: inspect or edit the recorded state without
-//! touching the cloud. The operations live in [`crate::state::ops`].
+//! `vpnform state list|show|rm|mv|unprotect|pull|push`: inspect or edit the recorded
+//! state without touching the cloud. The operations live in [`crate::state::ops`], the
+//! same on every backend.
 
 use super::{Context, exit};
 use crate::state::{self, ops};
@@ -58,93 +59,23 @@ pub enum Command {
 }
 
 pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
-    let dir = ctx.state_dir();
-    let backend = crate::ops::state_backend(&ctx.desired, dir)?;
-    // The local file keeps its own edits (with a backup file), below.
-    let cmd = if backend.local_dir().is_some() {
-        cmd
-    } else {
-        match cmd {
-            Command::Rm {
-                addresses,
-                lock_timeout,
-            } => {
-                let removed = crate::ops::init::remove(
-                    &*backend,
-                    &addresses,
-                    &super::command_line(),
-                    lock_timeout,
-                    &mut |holder| {
-                        ctx.ui
-                            .status(&crate::views::lock_wait(holder, lock_timeout))
-                    },
-                )?;
-                let mut text = String::new();
-                for address in &removed {
-                    text.push_str(&format!("Removed {address}\n"));
-                }
-                text.push_str(&format!(
-                    "Successfully removed {} resource instance(s).\n",
-                    removed.len()
-                ));
-                ctx.ui.out(&text);
-                return Ok(exit::OK);
-            }
-            Command::Unprotect {
-                address,
-                lock_timeout,
-            } => {
-                let changed = crate::ops::init::unprotect(
-                    &*backend,
-                    &address,
-                    &super::command_line(),
-                    lock_timeout,
-                    &mut |holder| {
-                        ctx.ui
-                            .status(&crate::views::lock_wait(holder, lock_timeout))
-                    },
-                )?;
-                ctx.ui.out(&if changed {
-                    format!("Unprotected {address}: a plan may now delete it.\n")
-                } else {
-                    format!("{address} is not protected; nothing to change.\n")
-                });
-                return Ok(exit::OK);
-            }
-            Command::Mv {
-                old,
-                new,
-                lock_timeout,
-            } => {
-                let moved = crate::ops::init::mv(
-                    &*backend,
-                    &old,
-                    &new,
-                    &super::command_line(),
-                    lock_timeout,
-                    &mut |holder| {
-                        ctx.ui
-                            .status(&crate::views::lock_wait(holder, lock_timeout))
-                    },
-                )?;
-                ctx.ui.out(&moved_text(&moved));
-                return Ok(exit::OK);
-            }
-            other => other,
+    let backend = crate::ops::state_backend(&ctx.desired, ctx.state_dir())?;
+    let command = super::command_line();
+    let on_wait = |timeout| {
+        move |holder: Option<&state::LockHolder>| {
+            ctx.ui.status(&crate::views::lock_wait(holder, timeout))
         }
     };
     match cmd {
         Command::List => {
             let Some(st) = backend.read()? else {
-                ctx.ui.status(&match backend.local_dir() {
-                    Some(_) => format!(
-                        "No state file at {}: vpnform manages no resources here yet.",
-                        state::state_path(dir).display()
+                ctx.ui.status(&match backend.location() {
+                    location @ state::Location::Dir(_) => format!(
+                        "No state file at {location}: vpnform manages no resources here yet."
                     ),
-                    None => format!(
-                        "No state in {}: vpnform manages no resources here yet.",
-                        backend.name()
-                    ),
+                    location @ state::Location::Schema(_) => {
+                        format!("No state in {location}: vpnform manages no resources here yet.")
+                    }
                 });
                 return Ok(exit::OK);
             };
@@ -169,15 +100,14 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
             force,
             lock_timeout,
         } => {
-            let pushed = crate::ops::init::push(
+            let pushed = ops::push(
                 &*backend,
                 &file,
                 force,
-                &super::command_line(),
-                lock_timeout,
-                &mut |holder| {
-                    ctx.ui
-                        .status(&crate::views::lock_wait(holder, lock_timeout))
+                ops::Locking {
+                    command: &command,
+                    timeout: lock_timeout,
+                    on_wait: &mut on_wait(lock_timeout),
                 },
             )?;
             ctx.ui.out(&format!(
@@ -189,16 +119,8 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
             ));
         }
         Command::Show { address } => {
-            let st = match backend.local_dir() {
-                Some(_) => ops::read_existing(dir)?,
-                None => backend.read()?.ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "no state in {}: vpnform manages no resources there yet",
-                        backend.name()
-                    )
-                })?,
-            };
-            let (address, resource) = ops::resource(dir, &st, &address)?;
+            let st = ops::read_existing(&*backend)?;
+            let (address, resource) = ops::resource(&backend.location(), &st, &address)?;
             ctx.ui.out(&ops::render_resource(&st, address, resource));
         }
         Command::Rm {
@@ -206,13 +128,12 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
             lock_timeout,
         } => {
             let removed = ops::remove(
-                dir,
+                &*backend,
                 &addresses,
-                &super::command_line(),
-                lock_timeout,
-                |holder| {
-                    ctx.ui
-                        .status(&crate::views::lock_wait(holder, lock_timeout))
+                ops::Locking {
+                    command: &command,
+                    timeout: lock_timeout,
+                    on_wait: &mut on_wait(lock_timeout),
                 },
             )?;
             let mut text = String::new();
@@ -231,14 +152,13 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
             lock_timeout,
         } => {
             let moved = ops::mv(
-                dir,
+                &*backend,
                 &old,
                 &new,
-                &super::command_line(),
-                lock_timeout,
-                |holder| {
-                    ctx.ui
-                        .status(&crate::views::lock_wait(holder, lock_timeout))
+                ops::Locking {
+                    command: &command,
+                    timeout: lock_timeout,
+                    on_wait: &mut on_wait(lock_timeout),
                 },
             )?;
             ctx.ui.out(&moved_text(&moved));
@@ -248,13 +168,12 @@ pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
             lock_timeout,
         } => {
             let changed = ops::unprotect(
-                dir,
+                &*backend,
                 &address,
-                &super::command_line(),
-                lock_timeout,
-                |holder| {
-                    ctx.ui
-                        .status(&crate::views::lock_wait(holder, lock_timeout))
+                ops::Locking {
+                    command: &command,
+                    timeout: lock_timeout,
+                    on_wait: &mut on_wait(lock_timeout),
                 },
             )?;
             if changed {

@@ -542,8 +542,8 @@ impl Run<'_> {
         let journal_state = self.journal_state(state);
         // Where the journal's messages say it writes: the state dir, or the schema.
         let journal_place = match &self.backend {
-            Some(backend) if backend.local_dir().is_none() => PathBuf::from(backend.name()),
-            _ => self.write_dir.to_owned(),
+            Some(backend) => backend.location().place(),
+            None => self.write_dir.to_owned(),
         };
         Journal::start(
             journal_place,

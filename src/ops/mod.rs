@@ -191,9 +191,7 @@ pub(crate) fn open_backend(
 ) -> anyhow::Result<std::sync::Arc<dyn crate::state::Backend>> {
     Ok(match source.backend()? {
         Some(schema) => std::sync::Arc::new(crate::state::postgres::Postgres::connect(&schema)?),
-        None => std::sync::Arc::new(crate::state::Local {
-            dir: state_dir.to_owned(),
-        }),
+        None => std::sync::Arc::new(crate::state::Local::new(state_dir)),
     })
 }
 
@@ -214,19 +212,13 @@ pub(crate) fn desired_for(
 /// How messages name the state in `backend`: the state file's path, or the backend
 /// (`postgres schema NAME`).
 pub fn state_label(backend: &dyn crate::state::Backend) -> std::path::PathBuf {
-    match backend.local_dir() {
-        Some(dir) => crate::state::state_path(dir),
-        None => std::path::PathBuf::from(backend.name()),
-    }
+    backend.location().state()
 }
 
 /// How messages name the state in `backend` where they name a place: the local state
 /// directory, or the backend itself (`postgres schema NAME`).
 pub fn state_place(backend: &dyn crate::state::Backend) -> std::path::PathBuf {
-    match backend.local_dir() {
-        Some(dir) => dir.to_owned(),
-        None => std::path::PathBuf::from(backend.name()),
-    }
+    backend.location().place()
 }
 
 /// [`crate::apply::check_pending`] for the state in `backend`: on the local file it names
@@ -237,21 +229,18 @@ pub fn check_pending(
     state: &State,
     desired: &crate::config::Desired,
 ) -> anyhow::Result<()> {
-    let Some(dir) = backend.local_dir() else {
-        let place = backend.name();
-        return crate::apply::check_pending(state, desired, Path::new(&place)).map_err(|e| {
+    let location = backend.location();
+    let checked = crate::apply::check_pending(state, desired, &location.state());
+    match location {
+        crate::state::Location::Dir(_) => Ok(checked?),
+        crate::state::Location::Schema(_) => checked.map_err(|e| {
             CorruptJournalIn {
-                place,
+                place: location.to_string(),
                 entries: e.entries,
             }
             .into()
-        });
-    };
-    Ok(crate::apply::check_pending(
-        state,
-        desired,
-        &crate::state::state_path(dir),
-    )?)
+        }),
+    }
 }
 
 /// The journal of a state on a backend other than the local file holds entries vpnform

@@ -1,17 +1,24 @@
 //! Where the recorded state lives, behind one interface: read it, write it (a write
-//! that checks the serial it started from), and lock it for a run. The journal of an
-//! apply writes through the same [`Backend::write`].
+//! that checks the serial it started from), lock it for a run, and break a lock left
+//! held. The journal of an apply and the hand edits of `vpnform state ...`
+//! ([`super::ops`]) write through the same [`Backend::write`].
 //!
-//! - [`Local`]: `state/vpnform.state.yaml` and the lock file beside it (the default,
-//!   exactly the behaviour of [`super::read`], [`super::write`] and [`super::Lock`]).
+//! - [`Local`]: `state/vpnform.state.yaml` and the lock file beside it (the default:
+//!   [`super::read`], [`super::write`] and [`super::Lock`]).
 //! - [`super::postgres::Postgres`]: one PostgreSQL schema, chosen by
 //!   `backend: { postgres: { schema: NAME } }` in the desired file.
+//!
+//! `tests/it/conformance.rs` runs the same cases (edit, lock, stale write, crash, the
+//! lock held for a whole run) on both.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::error::StateError;
-use super::lock::{Lock, LockHolder};
+use super::holder::LockHolder;
+use super::location::Location;
+use super::lock::{Lock, LockStatus};
 use super::model::State;
 
 /// A held state lock; dropping it releases the lock.
@@ -19,15 +26,21 @@ pub type Held = Box<dyn Send + Sync>;
 
 /// One recorded state and its lock.
 pub trait Backend: Send + Sync {
+    /// Where the state lives: every message that names the state, its lock or its
+    /// place derives from this.
+    fn location(&self) -> Location;
+
     /// How messages name the state: the state file's path, or `postgres schema NAME`.
-    fn name(&self) -> String;
+    fn name(&self) -> String {
+        self.location().to_string()
+    }
 
     /// The recorded state; `None` when nothing was ever recorded.
     fn read(&self) -> Result<Option<State>, StateError>;
 
-    /// Replaces the recorded state with `state`. The postgres backend refuses when the
-    /// stored serial is not the one this backend last read or wrote (another writer went
-    /// first) or its lock was lost.
+    /// Replaces the recorded state with `state`. Refused, writing nothing, when the
+    /// stored state is not the one this backend last read or wrote (another writer went
+    /// first: this run's lock was lost or forced), or, on postgres, when its lock is lost.
     fn write(&self, state: &State) -> Result<(), StateError>;
 
     /// Refuses now what would refuse a write of `state`'s successor (a serial at its
@@ -51,27 +64,62 @@ pub trait Backend: Send + Sync {
         on_wait: &mut dyn FnMut(Option<&LockHolder>),
     ) -> Result<Option<Held>, StateError>;
 
-    /// The local state directory, for the file backend's own messages and files.
-    fn local_dir(&self) -> Option<&Path>;
+    /// Keeps a copy of the recorded state (as last read) before a hand edit
+    /// (`state rm`, `state mv`) replaces it. The local file copies its bytes to
+    /// `vpnform.state.yaml.backup`; postgres keeps none (its `history` says who wrote
+    /// each serial, and `state pull` makes a copy).
+    fn backup(&self) -> Result<(), StateError> {
+        Ok(())
+    }
+
+    /// Whether the writers' lock is held now, and by whom (`vpnform force-unlock`).
+    fn lock_status(&self) -> Result<LockStatus, StateError>;
+
+    /// Breaks the lock that [`Backend::lock_status`] found held: the local backend
+    /// removes the lock file, postgres ends the holder's server session. `Ok(false)`:
+    /// this backend may not (a postgres role without the right).
+    fn force_unlock(&self, status: &LockStatus) -> Result<bool, StateError>;
 }
 
 /// The local file backend: a state directory.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Local {
-    pub dir: PathBuf,
+    dir: PathBuf,
+    /// The lineage and serial this backend last read or wrote (`None`: no state file):
+    /// what a write checks the file against.
+    seen: Mutex<Option<(String, u64)>>,
+}
+
+impl Local {
+    pub fn new(dir: impl Into<PathBuf>) -> Local {
+        Local {
+            dir: dir.into(),
+            seen: Mutex::new(None),
+        }
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Option<(String, u64)>> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Backend for Local {
-    fn name(&self) -> String {
-        super::state_path(&self.dir).display().to_string()
+    fn location(&self) -> Location {
+        Location::Dir(self.dir.clone())
     }
 
     fn read(&self) -> Result<Option<State>, StateError> {
-        super::read(&self.dir)
+        let state = super::read(&self.dir)?;
+        *self.seen() = state.as_ref().map(|s| (s.lineage.clone(), s.serial));
+        Ok(state)
     }
 
     fn write(&self, state: &State) -> Result<(), StateError> {
-        super::write(&self.dir, state)
+        let mut seen = self.seen();
+        let from = seen.as_ref().map(|(l, n)| (l.as_str(), *n));
+        super::write::write_from(&self.dir, state, from)?;
+        *seen = Some((state.lineage.clone(), state.serial));
+        Ok(())
     }
 
     fn check_writable(&self, state: &State) -> Result<(), StateError> {
@@ -99,7 +147,31 @@ impl Backend for Local {
         Ok(Lock::acquire_shared_with(&self.dir, timeout, on_wait)?.map(|l| Box::new(l) as Held))
     }
 
-    fn local_dir(&self) -> Option<&Path> {
-        Some(&self.dir)
+    fn backup(&self) -> Result<(), StateError> {
+        let path = super::state_path(&self.dir);
+        // The bytes of the state the edit started from: read again under the lock, and
+        // refused if another writer replaced them since (its lock was forced).
+        let (state, bytes) = super::read_file(&path)?;
+        let found = Some((state.lineage.as_str(), state.serial));
+        let seen = self.seen();
+        let expected = seen.as_ref().map(|(l, n)| (l.as_str(), *n));
+        if found != expected {
+            return Err(StateError::Conflict {
+                place: path.display().to_string(),
+                expected: super::error::version_text(expected),
+                found: super::error::version_text(found),
+            });
+        }
+        let backup = self.dir.join(super::BACKUP_FILE);
+        super::write::write_bytes(&self.dir, &backup, crate::files::BACKUP.what, &bytes)
+    }
+
+    fn lock_status(&self) -> Result<LockStatus, StateError> {
+        super::lock_status(&self.dir)
+    }
+
+    fn force_unlock(&self, _status: &LockStatus) -> Result<bool, StateError> {
+        super::force_unlock(&self.dir)?;
+        Ok(true)
     }
 }

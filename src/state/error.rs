@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::Address;
 
-use super::lock::LockHolder;
+use super::holder::LockHolder;
 
 /// The advice for a state file vpnform cannot read. Said once, in one place, because
 /// every read error ends with it.
@@ -148,6 +148,51 @@ Another state was put in its place while vpnform ran; check which one is right b
     )]
     NoState { path: PathBuf },
 
+    /// [`StateError::NoState`] for a backend that is no file (`postgres schema NAME`).
+    #[error("no state in {place}: vpnform manages no resources there yet")]
+    NoStateIn { place: String },
+
+    /// A write from a writer that started from another serial than the one stored: its
+    /// lock was lost or forced, and another run wrote meanwhile.
+    #[error(
+        "refusing to write the state in {place}: it holds {found}, but this run started \
+from {expected}. Another run wrote the state meanwhile (this run's lock was lost or forced), so \
+nothing was overwritten. Run `vpnform plan` to see the state as it is now."
+    )]
+    Conflict {
+        /// The state file, or `postgres schema NAME`.
+        place: String,
+        expected: String,
+        found: String,
+    },
+
+    /// `state push` (or `init --migrate-state`) of another state than the one there.
+    #[error(
+        "refusing to replace the state in {to}: it holds lineage {there}, and {from} is lineage \
+{here}, another state. Nothing was written. Check that the backend names the right schema{force}"
+    )]
+    OtherLineage {
+        to: String,
+        from: String,
+        there: String,
+        here: String,
+        force: &'static str,
+    },
+
+    /// `state push` (or `init --migrate-state`) of a state that is not newer.
+    #[error(
+        "refusing to replace the state in {to}: it is at serial {there}, and {from} is at serial \
+{here} of the same lineage, not newer. Nothing was written. `vpnform state pull` shows what is \
+there{force}"
+    )]
+    NotNewer {
+        to: String,
+        from: String,
+        there: u64,
+        here: u64,
+        force: &'static str,
+    },
+
     #[error("{}", locked_message(path, holder.as_deref(), *waited))]
     Locked {
         /// The lock file.
@@ -206,6 +251,15 @@ run `vpnform apply` to resolve the pending operation first. Nothing was changed.
         client_token: String,
         started_at: String,
     },
+}
+
+/// A stored state's version as the write conflict names it: `serial 4 of lineage L`, or
+/// `no state`.
+pub(crate) fn version_text(version: Option<(&str, u64)>) -> String {
+    match version {
+        Some((lineage, serial)) => format!("serial {serial} of lineage {lineage}"),
+        None => "no state".to_string(),
+    }
 }
 
 fn locked_message(path: &std::path::Path, holder: Option<&LockHolder>, waited: Duration) -> String {

@@ -17,36 +17,11 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 use super::LOCK_FILE;
 use super::error::StateError;
-
-/// Who holds a lock, as written in the lock file (JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockHolder {
-    /// A UUID naming this acquisition; `vpnform force-unlock LOCK_ID` checks it.
-    pub id: String,
-    pub pid: u32,
-    pub host: String,
-    /// The command line that took the lock, e.g. `vpnform apply`.
-    pub command: String,
-    /// RFC 3339 UTC time the lock was taken.
-    pub since: String,
-}
-
-impl LockHolder {
-    /// Who holds the lock, as every message about it says it: `pid 42 on host ci-7
-    /// running `vpnform apply` since 2026-01-02T03:04:05Z`.
-    pub fn describe(&self) -> String {
-        format!(
-            "pid {} on host {} running `{}` since {}",
-            self.pid, self.host, self.command, self.since
-        )
-    }
-}
+use super::holder::{LockHolder, wait_for};
 
 /// A held state lock. Dropping it releases the lock.
 #[derive(Debug)]
@@ -59,16 +34,6 @@ pub struct Lock {
 /// `<dir>/.vpnform.lock`.
 pub fn lock_path(dir: &Path) -> PathBuf {
     dir.join(LOCK_FILE)
-}
-
-/// This machine's name: /etc/hostname, else `HOSTNAME`, else `unknown`.
-pub fn host_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "unknown".to_string())
 }
 
 impl Lock {
@@ -94,24 +59,28 @@ impl Lock {
         };
         crate::files::check_dir_path(dir, super::STATE_DIR)?;
         super::write::create_dir(dir).map_err(io)?;
-        let file = wait_for(&path, timeout, &mut on_wait, |path| {
-            loop {
-                let file = open_lock_file(path, Access::Create)?.expect("created if missing");
+        let file = wait_for(
+            &path,
+            timeout,
+            &mut on_wait,
+            || loop {
+                let file = open_lock_file(&path, Access::Create)?.expect("created if missing");
                 match file.try_lock() {
                     // force-unlock may have removed the file we waited on: a lock on a
                     // file no longer at the path protects nothing, so open it again.
-                    Ok(()) if !same_file(&file, path) => continue,
+                    Ok(()) if !same_file(&file, &path) => continue,
                     Ok(()) => return Ok(Some(file)),
                     Err(TryLockError::WouldBlock) => return Ok(None),
                     Err(TryLockError::Error(e)) => {
                         return Err(StateError::LockIo {
-                            path: path.to_path_buf(),
+                            path: path.clone(),
                             source: e,
                         });
                     }
                 }
-            }
-        })?;
+            },
+            || read_holder(&path),
+        )?;
         Lock::hold(file, path, command)
     }
 
@@ -133,38 +102,33 @@ impl Lock {
     ) -> Result<Option<ReadLock>, StateError> {
         crate::files::check_dir_path(dir, super::STATE_DIR)?;
         let path = lock_path(dir);
-        let file = wait_for(&path, timeout, &mut on_wait, |path| {
-            loop {
-                let Some(file) = open_lock_file(path, Access::Read)? else {
+        let file = wait_for(
+            &path,
+            timeout,
+            &mut on_wait,
+            || loop {
+                let Some(file) = open_lock_file(&path, Access::Read)? else {
                     return Ok(Some(None));
                 };
                 match file.try_lock_shared() {
-                    Ok(()) if !same_file(&file, path) => continue,
+                    Ok(()) if !same_file(&file, &path) => continue,
                     Ok(()) => return Ok(Some(Some(file))),
                     Err(TryLockError::WouldBlock) => return Ok(None),
                     Err(TryLockError::Error(e)) => {
                         return Err(StateError::LockIo {
-                            path: path.to_path_buf(),
+                            path: path.clone(),
                             source: e,
                         });
                     }
                 }
-            }
-        })?;
+            },
+            || read_holder(&path),
+        )?;
         Ok(file.map(|file| ReadLock { _file: file }))
     }
 
     fn hold(mut file: File, path: PathBuf, command: &str) -> Result<Lock, StateError> {
-        let holder = LockHolder {
-            id: uuid::Uuid::new_v4().to_string(),
-            pid: std::process::id(),
-            host: host_name(),
-            command: command.to_string(),
-            since: jiff::Timestamp::now()
-                .round(jiff::Unit::Second)
-                .unwrap_or_else(|_| jiff::Timestamp::now())
-                .to_string(),
-        };
+        let holder = LockHolder::new(command);
         let mut text = serde_json::to_string_pretty(&holder).expect("plain struct serializes");
         text.push('\n');
         let io = |source| StateError::LockIo {
@@ -191,39 +155,6 @@ impl Lock {
 #[derive(Debug)]
 pub struct ReadLock {
     _file: File,
-}
-
-/// Polls `attempt` until it takes the lock (`Some`), the timeout passes (the error
-/// names the holder), or it fails. `on_wait` is called once when waiting starts.
-fn wait_for<T>(
-    path: &Path,
-    timeout: Duration,
-    on_wait: &mut dyn FnMut(Option<&LockHolder>),
-    mut attempt: impl FnMut(&Path) -> Result<Option<T>, StateError>,
-) -> Result<T, StateError> {
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(50);
-    let mut told = false;
-    loop {
-        if let Some(taken) = attempt(path)? {
-            return Ok(taken);
-        }
-        let holder = read_holder(path);
-        let waited = start.elapsed();
-        if waited >= timeout {
-            return Err(StateError::Locked {
-                path: path.to_path_buf(),
-                holder: holder.map(Box::new),
-                waited: timeout,
-            });
-        }
-        if !told {
-            on_wait(holder.as_ref());
-            told = true;
-        }
-        std::thread::sleep(pause.min(timeout - waited));
-        pause = (pause * 2).min(Duration::from_secs(1));
-    }
 }
 
 /// How the lock file is opened.
@@ -330,16 +261,20 @@ pub fn read_holder(path: &Path) -> Option<LockHolder> {
     serde_json::from_str(&text).ok()
 }
 
-/// What `vpnform force-unlock` finds before it acts.
+/// What `vpnform force-unlock` finds before it acts ([`super::Backend::lock_status`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockStatus {
-    /// No lock file.
+    /// No lock file (the local backend).
     NoLockFile,
-    /// A lock file no process holds (a crashed run left it): the next run takes it
+    /// A lock no process holds (a crashed run left its file): the next run takes it
     /// anyway; nothing needs forcing. The stale holder info, if any.
     NotHeld(Option<LockHolder>),
-    /// A process holds the OS lock on the file.
-    Held(Option<LockHolder>),
+    /// A process (a postgres session) holds the lock: who, if its holder info is
+    /// readable, and on postgres the server session that holds it.
+    Held {
+        holder: Option<LockHolder>,
+        session: Option<i32>,
+    },
 }
 
 /// Whether the lock in `dir` is held, without taking it for longer than the check.
@@ -354,7 +289,10 @@ pub fn lock_status(dir: &Path) -> Result<LockStatus, StateError> {
             let _ = file.unlock();
             Ok(LockStatus::NotHeld(holder))
         }
-        Err(TryLockError::WouldBlock) => Ok(LockStatus::Held(holder)),
+        Err(TryLockError::WouldBlock) => Ok(LockStatus::Held {
+            holder,
+            session: None,
+        }),
         Err(TryLockError::Error(source)) => Err(StateError::LockIo { path, source }),
     }
 }
@@ -415,7 +353,10 @@ mod tests {
         let stuck = Lock::acquire(dir.path(), "vpnform apply", Duration::ZERO).unwrap();
         assert_eq!(
             lock_status(dir.path()).unwrap(),
-            LockStatus::Held(Some(stuck.holder().clone()))
+            LockStatus::Held {
+                holder: Some(stuck.holder().clone()),
+                session: None
+            }
         );
         force_unlock(dir.path()).unwrap();
         let next = Lock::acquire(dir.path(), "vpnform apply", Duration::ZERO).unwrap();

@@ -12,12 +12,17 @@
 //!   back a file this process wrote itself (`written.rs`, a process-wide cache).
 //! - [`Lock`]: the lock file `.vpnform.lock` beside it (`lock.rs`); writers hold it
 //!   exclusively, `plan` shares it ([`ReadLock`]) without needing write access.
-//! - [`ops`]: the `vpnform state list|show|rm|mv|unprotect` operations.
+//! - [`ops`]: the `vpnform state show|rm|mv|unprotect|push` operations, written once
+//!   over [`Backend`].
 //! - [`Backend`]: the state behind one interface (read, write with a serial check,
-//!   lock), implemented by the file ([`Local`]) and by PostgreSQL ([`postgres`]).
+//!   lock, force-unlock), implemented by the file ([`Local`]) and by PostgreSQL
+//!   ([`postgres`]); its [`Location`] (a directory or a schema) is what messages name.
+//! - [`LockHolder`] and the one wait for a lock both backends use (`holder.rs`).
 
 pub(crate) mod backend;
 mod error;
+mod holder;
+mod location;
 mod lock;
 mod model;
 pub(crate) mod ops;
@@ -30,13 +35,13 @@ mod yaml;
 
 pub use backend::{Backend, Held, Local};
 pub use error::StateError;
-pub use lock::{
-    Lock, LockHolder, LockStatus, ReadLock, force_unlock, host_name, lock_path, lock_status,
-    read_holder,
-};
+pub use holder::{LockHolder, host_name};
+pub use location::Location;
+pub use lock::{Lock, LockStatus, ReadLock, force_unlock, lock_path, lock_status, read_holder};
 pub use model::{
     ApplyingPlan, Deposed, PendingOp, PskRecord, Resource, STATE_VERSION, SentCreate, State,
 };
+pub use postgres::Postgres;
 pub use read::{parse, read, read_file};
 pub use write::{check_write_target, next_serial, write, write_if_changed};
 pub use yaml::{HEADER, to_yaml, to_yaml_without};

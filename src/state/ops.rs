@@ -1,33 +1,30 @@
-//! The `vpnform state ...` operations: list, show, rm, mv, unprotect. They edit only the
-//! recorded state, never the cloud. The writing ones take the lock themselves.
+//! The `vpnform state ...` operations: show, rm, mv, unprotect and push, written once
+//! over the [`Backend`] trait and so the same on every backend. They edit only the
+//! recorded state, never the cloud.
+//!
+//! Every edit goes through one function, `edit`: take the lock, read the state under
+//! it, change the model, check the write, keep a backup where the backend keeps one,
+//! write the next serial (the backend refuses a write over a state it did not start
+//! from).
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::Address;
 
+use super::backend::Backend;
 use super::error::StateError;
-use super::lock::{Lock, LockHolder};
-use super::{BACKUP_FILE, Resource, State};
-use super::{read, state_path, write_if_changed};
+use super::holder::LockHolder;
+use super::location::Location;
+use super::{Resource, State};
 
-/// The state in `dir`, which must exist.
-pub fn read_existing(dir: &Path) -> Result<State, StateError> {
-    read(dir)?.ok_or_else(|| StateError::NoState {
-        path: state_path(dir),
-    })
+/// The state `backend` records, which must exist.
+pub fn read_existing(backend: &dyn Backend) -> Result<State, StateError> {
+    backend.read()?.ok_or_else(|| backend.location().no_state())
 }
 
-fn unknown(dir: &Path, state: &State, addresses: Vec<String>) -> StateError {
-    unknown_in(state_path(dir), state, addresses)
-}
-
-/// [`unknown`] for a state that `place` names (a file, or `postgres schema NAME`).
-pub(crate) fn unknown_in(
-    place: std::path::PathBuf,
-    state: &State,
-    addresses: Vec<String>,
-) -> StateError {
+/// The error for `addresses`, not recorded in `state` at `location`, with close matches.
+fn unknown(location: &Location, state: &State, addresses: Vec<String>) -> StateError {
     let suggestions = addresses
         .iter()
         .map(|a| {
@@ -40,7 +37,7 @@ pub(crate) fn unknown_in(
         })
         .collect();
     StateError::UnknownAddress {
-        path: place,
+        path: location.state(),
         addresses,
         suggestions,
     }
@@ -48,14 +45,14 @@ pub(crate) fn unknown_in(
 
 /// One recorded resource and its address, or an error listing close matches.
 pub fn resource<'a>(
-    dir: &Path,
+    location: &Location,
     state: &'a State,
     address: &str,
 ) -> Result<(&'a Address, &'a Resource), StateError> {
     state
         .resources
         .get_key_value(address)
-        .ok_or_else(|| unknown(dir, state, vec![address.to_string()]))
+        .ok_or_else(|| unknown(location, state, vec![address.to_string()]))
 }
 
 /// A string as `state show` prints it: JSON-quoted, so control characters are visible.
@@ -133,93 +130,6 @@ pub struct Removed {
     pub serial: u64,
 }
 
-/// Forgets `addresses` (all must be recorded, none pending, else nothing changes),
-/// after copying the previous state file to `<dir>/vpnform.state.yaml.backup`.
-pub fn remove(
-    dir: &Path,
-    addresses: &[String],
-    command: &str,
-    lock_timeout: Duration,
-    on_wait: impl FnMut(Option<&LockHolder>),
-) -> Result<Removed, StateError> {
-    // Fail before locking if there is nothing to edit: taking the lock would create the
-    // state directory as a side effect.
-    read_existing(dir)?;
-    let _lock = Lock::acquire_with(dir, command, lock_timeout, on_wait)?;
-    let path = state_path(dir);
-    // The bytes read are the backup: the state is read (and parsed) once under the lock.
-    let (before, previous) = match super::read_file(&path) {
-        Ok(read) => read,
-        Err(StateError::File(e)) if e.is_not_found() => return Err(StateError::NoState { path }),
-        Err(e) => return Err(e),
-    };
-    let missing: Vec<String> = addresses
-        .iter()
-        .filter(|a| !before.resources.contains_key(a.as_str()))
-        .cloned()
-        .collect();
-    if !missing.is_empty() {
-        return Err(unknown(dir, &before, missing));
-    }
-    let mut wanted: Vec<Address> = Vec::new();
-    for a in addresses {
-        let (recorded, _) = before
-            .resources
-            .get_key_value(a.as_str())
-            .expect("checked above");
-        if !wanted.contains(recorded) {
-            wanted.push(recorded.clone());
-        }
-    }
-    if let Some(p) = before.pending.iter().find(|p| wanted.contains(&p.address)) {
-        return Err(StateError::Pending {
-            address: p.address.clone(),
-            action: p.action.clone(),
-            client_token: p.client_token.clone(),
-            started_at: p.started_at.clone(),
-        });
-    }
-    let backup = dir.join(BACKUP_FILE);
-    // Everything that could refuse the write is checked before the backup is written.
-    super::next_serial(&path, before.serial)?;
-    super::check_write_target(&path)?;
-    super::write::write_bytes(dir, &backup, crate::files::BACKUP.what, &previous)?;
-    let mut after = before.clone();
-    for a in &wanted {
-        after.resources.remove(a);
-    }
-    // An edit by hand ends any saved plan's claim to resume: it is stale from now on.
-    after.applying = None;
-    write_if_changed(dir, &before, &mut after)?;
-    Ok(Removed {
-        addresses: wanted,
-        serial: after.serial,
-    })
-}
-
-/// Clears `protect` on `address`. `Ok(false)`: it was not protected, nothing written.
-pub fn unprotect(
-    dir: &Path,
-    address: &str,
-    command: &str,
-    lock_timeout: Duration,
-    on_wait: impl FnMut(Option<&LockHolder>),
-) -> Result<bool, StateError> {
-    read_existing(dir)?;
-    let _lock = Lock::acquire_with(dir, command, lock_timeout, on_wait)?;
-    let before = read_existing(dir)?;
-    if !resource(dir, &before, address)?.1.protect {
-        return Ok(false);
-    }
-    let mut after = before.clone();
-    if let Some(r) = after.resources.get_mut(address) {
-        r.protect = false;
-    }
-    // A saved plan made before this edit must not resume over it.
-    after.applying = None;
-    write_if_changed(dir, &before, &mut after)
-}
-
 /// What `state mv` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Moved {
@@ -231,17 +141,140 @@ pub struct Moved {
     pub serial: u64,
 }
 
-/// Renames the recorded address `old` to `new`: id, attributes, `protect` and
-/// `depends_on` kept, every `depends_on` naming `old` rewritten, the previous file kept
-/// as `<dir>/vpnform.state.yaml.backup`. Refuses (changing nothing) an unknown `old`, a
-/// `new` that is no address or already recorded, and an `old` with a pending operation:
-/// the journal entry's address is what the next run resolves it by.
+/// How a writing `state` command takes the lock.
+pub struct Locking<'a> {
+    /// The command line, for the holder info.
+    pub command: &'a str,
+    pub timeout: Duration,
+    /// Called once with the holder when waiting for the lock starts.
+    pub on_wait: &'a mut dyn FnMut(Option<&LockHolder>),
+}
+
+/// What an edit does with the state read under the lock.
+enum Change<T> {
+    /// Nothing to write; the edit's answer.
+    Nothing(T),
+    /// Write this state (its serial and `applying` are set by [`edit`]); keep a backup
+    /// first when `backup`.
+    Write { state: State, backup: bool, then: T },
+}
+
+/// One hand edit of the recorded state: refuse early if there is none, take the lock,
+/// read the state under it, let `change` refuse or edit it, then check the write, keep
+/// the backup, and write the next serial with no resume claim (a saved plan made before
+/// an edit by hand must not resume over it). The answer and the serial written.
+fn edit<T>(
+    backend: &dyn Backend,
+    locking: Locking<'_>,
+    change: impl FnOnce(&Location, &State) -> Result<Change<T>, StateError>,
+) -> Result<(T, u64), StateError> {
+    // Fail before locking if there is nothing to edit: taking the local lock would
+    // create the state directory as a side effect.
+    read_existing(backend)?;
+    let _lock = backend.lock(locking.command, locking.timeout, locking.on_wait)?;
+    let before = read_existing(backend)?;
+    let location = backend.location();
+    match change(&location, &before)? {
+        Change::Nothing(answer) => Ok((answer, before.serial)),
+        Change::Write {
+            mut state,
+            backup,
+            then,
+        } => {
+            // Everything that could refuse the write is checked before the backup.
+            backend.check_writable(&before)?;
+            if backup {
+                backend.backup()?;
+            }
+            state.serial = before.serial + 1;
+            state.applying = None;
+            backend.write(&state)?;
+            Ok((then, state.serial))
+        }
+    }
+}
+
+fn pending_at(state: &State, wanted: &[Address]) -> Result<(), StateError> {
+    match state.pending.iter().find(|p| wanted.contains(&p.address)) {
+        Some(p) => Err(StateError::Pending {
+            address: p.address.clone(),
+            action: p.action.clone(),
+            client_token: p.client_token.clone(),
+            started_at: p.started_at.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `state rm`: forgets `addresses` (all must be recorded, none pending, else nothing
+/// changes), keeping a backup of the state it replaces where the backend keeps one.
+pub fn remove(
+    backend: &dyn Backend,
+    addresses: &[String],
+    locking: Locking<'_>,
+) -> Result<Removed, StateError> {
+    let (addresses, serial) = edit(backend, locking, |location, before| {
+        let missing: Vec<String> = addresses
+            .iter()
+            .filter(|a| !before.resources.contains_key(a.as_str()))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(unknown(location, before, missing));
+        }
+        let mut wanted: Vec<Address> = Vec::new();
+        for a in addresses {
+            let (recorded, _) = before
+                .resources
+                .get_key_value(a.as_str())
+                .expect("checked above");
+            if !wanted.contains(recorded) {
+                wanted.push(recorded.clone());
+            }
+        }
+        pending_at(before, &wanted)?;
+        let mut after = before.clone();
+        for a in &wanted {
+            after.resources.remove(a);
+        }
+        Ok(Change::Write {
+            state: after,
+            backup: true,
+            then: wanted,
+        })
+    })?;
+    Ok(Removed { addresses, serial })
+}
+
+/// `state unprotect`: clears `protect` on `address`. `Ok(false)`: it was not
+/// protected, nothing written.
+pub fn unprotect(
+    backend: &dyn Backend,
+    address: &str,
+    locking: Locking<'_>,
+) -> Result<bool, StateError> {
+    let (changed, _) = edit(backend, locking, |location, before| {
+        if !resource(location, before, address)?.1.protect {
+            return Ok(Change::Nothing(false));
+        }
+        let mut after = before.clone();
+        if let Some(r) = after.resources.get_mut(address) {
+            r.protect = false;
+        }
+        Ok(Change::Write {
+            state: after,
+            backup: false,
+            then: true,
+        })
+    })?;
+    Ok(changed)
+}
+
 /// Renames `from` (recorded) to `to` (not recorded) in `state`: the resource keeps its
 /// id, attributes, protect and depends_on, and every `depends_on` naming `from` names
 /// `to`. Returns the entries whose `depends_on` was rewritten. Any saved plan made
-/// before names the old address, so the resume claim goes. One rename for every
-/// backend.
-pub(crate) fn rename(state: &mut State, from: &Address, to: &Address) -> Vec<Address> {
+/// before names the old address, so the resume claim goes.
+fn rename(state: &mut State, from: &Address, to: &Address) -> Vec<Address> {
     let moved = state.resources.remove(from).expect("recorded");
     state.resources.insert(to.clone(), moved);
     let mut rewritten = Vec::new();
@@ -259,46 +292,133 @@ pub(crate) fn rename(state: &mut State, from: &Address, to: &Address) -> Vec<Add
     rewritten
 }
 
+/// `state mv`: renames the recorded address `old` to `new` (see [`rename`]), keeping a
+/// backup where the backend keeps one. Refuses (changing nothing) an unknown `old`, a
+/// `new` that is no address or already recorded, and an `old` with a pending
+/// operation: the journal entry's address is what the next run resolves it by.
 pub fn mv(
-    dir: &Path,
+    backend: &dyn Backend,
     old: &str,
     new: &str,
-    command: &str,
-    lock_timeout: Duration,
-    on_wait: impl FnMut(Option<&LockHolder>),
+    locking: Locking<'_>,
 ) -> Result<Moved, StateError> {
     let to: Address = new.parse().map_err(StateError::BadAddress)?;
-    read_existing(dir)?;
-    let _lock = Lock::acquire_with(dir, command, lock_timeout, on_wait)?;
-    let path = state_path(dir);
-    let (before, previous) = match super::read_file(&path) {
-        Ok(read) => read,
-        Err(StateError::File(e)) if e.is_not_found() => return Err(StateError::NoState { path }),
-        Err(e) => return Err(e),
-    };
-    let from = resource(dir, &before, old)?.0.clone();
-    if before.resources.contains_key(to.as_str()) {
-        return Err(StateError::AddressExists { path, address: to });
-    }
-    if let Some(p) = before.pending.iter().find(|p| p.address == from) {
-        return Err(StateError::Pending {
-            address: p.address.clone(),
-            action: p.action.clone(),
-            client_token: p.client_token.clone(),
-            started_at: p.started_at.clone(),
-        });
-    }
-    let backup = dir.join(BACKUP_FILE);
-    super::next_serial(&path, before.serial)?;
-    super::check_write_target(&path)?;
-    super::write::write_bytes(dir, &backup, crate::files::BACKUP.what, &previous)?;
-    let mut after = before.clone();
-    let rewritten = rename(&mut after, &from, &to);
-    write_if_changed(dir, &before, &mut after)?;
+    let ((from, to, rewritten), serial) = edit(backend, locking, |location, before| {
+        let from = resource(location, before, old)?.0.clone();
+        if before.resources.contains_key(to.as_str()) {
+            return Err(StateError::AddressExists {
+                path: location.state(),
+                address: to,
+            });
+        }
+        pending_at(before, std::slice::from_ref(&from))?;
+        let mut after = before.clone();
+        let rewritten = rename(&mut after, &from, &to);
+        Ok(Change::Write {
+            state: after,
+            backup: true,
+            then: (from, to, rewritten),
+        })
+    })?;
     Ok(Moved {
         from,
         to,
         rewritten,
-        serial: after.serial,
+        serial,
     })
+}
+
+/// How [`replace`] takes a state in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replace {
+    /// `state push`: the same lineage at a higher serial.
+    Newer,
+    /// `state push --force`: whatever is there.
+    Force,
+    /// `init --migrate-state`: the same lineage at a higher serial, or the very same
+    /// state (then nothing is written).
+    NewerOrSame,
+}
+
+/// Replaces the recorded state with `incoming` (named `from` in messages) under the
+/// lock, as `how` allows. `Ok(false)`: the same state was there, nothing written.
+pub(crate) fn replace(
+    backend: &dyn Backend,
+    incoming: &State,
+    from: &str,
+    how: Replace,
+    locking: Locking<'_>,
+) -> Result<bool, StateError> {
+    let _lock = backend.lock(locking.command, locking.timeout, locking.on_wait)?;
+    let there = backend.read()?;
+    if how == Replace::NewerOrSame && there.as_ref() == Some(incoming) {
+        return Ok(false);
+    }
+    if how != Replace::Force {
+        let force = match how {
+            Replace::Newer => ", or pass --force to replace it anyway",
+            _ => "",
+        };
+        check_newer(there.as_ref(), incoming, &backend.name(), from, force)?;
+    }
+    backend.check_writable(incoming)?;
+    backend.write(incoming)?;
+    Ok(true)
+}
+
+/// `vpnform state push FILE`: replaces the recorded state with the state file at `file`
+/// (validated as every state file is), under the lock. Without `force` the file must be
+/// the same lineage at a higher serial. Returns the state pushed.
+pub fn push(
+    backend: &dyn Backend,
+    file: &Path,
+    force: bool,
+    locking: Locking<'_>,
+) -> Result<State, StateError> {
+    let (incoming, _) = super::read_file(file)?;
+    let how = if force {
+        Replace::Force
+    } else {
+        Replace::Newer
+    };
+    replace(
+        backend,
+        &incoming,
+        &file.display().to_string(),
+        how,
+        locking,
+    )?;
+    Ok(incoming)
+}
+
+/// Refuses `incoming` in place of `there` unless it is the same lineage at a higher serial.
+fn check_newer(
+    there: Option<&State>,
+    incoming: &State,
+    to: &str,
+    from: &str,
+    force: &'static str,
+) -> Result<(), StateError> {
+    let Some(there) = there else {
+        return Ok(());
+    };
+    if there.lineage != incoming.lineage {
+        return Err(StateError::OtherLineage {
+            to: to.into(),
+            from: from.into(),
+            there: there.lineage.clone(),
+            here: incoming.lineage.clone(),
+            force,
+        });
+    }
+    if incoming.serial <= there.serial {
+        return Err(StateError::NotNewer {
+            to: to.into(),
+            from: from.into(),
+            there: there.serial,
+            here: incoming.serial,
+            force,
+        });
+    }
+    Ok(())
 }

@@ -24,7 +24,9 @@ use tokio_postgres::{Client, Config};
 
 use super::backend::{Backend, Held};
 use super::error::StateError;
-use super::lock::{LockHolder, host_name};
+use super::holder::{LockHolder, host_name, wait_for};
+use super::location::Location;
+use super::lock::LockStatus;
 use super::model::{PendingOp, Resource, STATE_VERSION, State};
 
 /// The schema layout this vpnform writes; a later vpnform migrates from it.
@@ -74,17 +76,6 @@ reads ({SCHEMA_VERSION}): use the vpnform that migrated it"
         target: String,
         schema: String,
         found: i32,
-    },
-
-    #[error(
-        "refusing to write the state in postgres schema {schema}: {found}, but this run started \
-from {expected}. Another run wrote the state meanwhile (this run's lock was lost or forced), so \
-nothing was overwritten. Run `vpnform plan` to see the state as it is now."
-    )]
-    Conflict {
-        schema: String,
-        expected: String,
-        found: String,
     },
 
     #[error(
@@ -468,7 +459,18 @@ impl std::fmt::Debug for Postgres {
 impl Postgres {
     /// Connects for `schema` (already validated by the desired file's reader).
     pub fn connect(schema: &str) -> Result<Postgres, StateError> {
-        let connection = Connection::from_env(schema)?;
+        Postgres::open(schema, Connection::from_env(schema)?)
+    }
+
+    /// Connects for `schema` with the libpq URL `url`, as `VPNFORM_PG_URL` would (tests
+    /// open two backends on one schema without touching the process's environment).
+    pub fn connect_url(schema: &str, url: &str) -> Result<Postgres, StateError> {
+        let connection =
+            Connection::from_vars(schema, |k| (k == "VPNFORM_PG_URL").then(|| url.to_string()))?;
+        Postgres::open(schema, connection)
+    }
+
+    fn open(schema: &str, connection: Connection) -> Result<Postgres, StateError> {
         let c = connection.clone();
         let client = block(async move { c.connect().await })?;
         Ok(Postgres {
@@ -598,46 +600,6 @@ impl Postgres {
         });
         text.and_then(|t| serde_json::from_str(&t).ok())
     }
-
-    /// Who holds the lock now (the advisory lock is granted to a live session), and the
-    /// server pid of that session: for `force-unlock`.
-    pub fn lock_status(&self) -> Result<Option<(Option<LockHolder>, i32)>, StateError> {
-        self.check_version()?;
-        let client = self.client.clone();
-        let sql = format!(
-            "SELECT pid FROM pg_locks WHERE {} AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-            lock_filter(lock_key(&self.schema))
-        );
-        let pid: Option<i32> = block(async move {
-            client
-                .query_opt(&sql, &[])
-                .await
-                .map(|r| r.map(|r| r.get(0)))
-        })
-        .map_err(|e| self.query_err(&e))?;
-        Ok(pid.map(|pid| (self.holder(&self.client), pid)))
-    }
-
-    /// Ends the server session `pid` (the lock's holder): `Ok(false)` when the role may
-    /// not (it needs to be the same role, a superuser or in pg_signal_backend).
-    pub fn terminate(&self, pid: i32) -> Result<bool, StateError> {
-        let client = self.client.clone();
-        let result = block(async move {
-            client
-                .query_one("SELECT pg_terminate_backend($1)", &[&pid])
-                .await
-                .map(|r| r.get::<_, bool>(0))
-        });
-        match result {
-            Ok(done) => Ok(done),
-            Err(e)
-                if e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(self.query_err(&e).into()),
-        }
-    }
 }
 
 /// Who writes, for `history`: `user@host pid N`.
@@ -654,8 +616,8 @@ struct Rows {
 }
 
 impl Backend for Postgres {
-    fn name(&self) -> String {
-        format!("postgres schema {}", self.schema)
+    fn location(&self) -> Location {
+        Location::Schema(self.schema.clone())
     }
 
     fn read(&self) -> Result<Option<State>, StateError> {
@@ -768,9 +730,8 @@ impl Backend for Postgres {
                     .await?
                     .map(|r| (r.get(0), r.get(1)));
                 if found != expected {
-                    let show = |v: &Option<(String, i64)>| match v {
-                        Some((l, n)) => format!("serial {n} of lineage {l}"),
-                        None => "no state".to_string(),
+                    let show = |v: &Option<(String, i64)>| {
+                        super::error::version_text(v.as_ref().map(|(l, n)| (l.as_str(), *n as u64)))
                     };
                     return Ok(Err((show(&expected), show(&found))));
                 }
@@ -843,12 +804,11 @@ impl Backend for Postgres {
                 schema: self.schema.clone(),
             }
             .into()),
-            Err((expected, found)) => Err(PgError::Conflict {
-                schema: self.schema.clone(),
+            Err((expected, found)) => Err(StateError::Conflict {
+                place: self.location().to_string(),
                 expected,
-                found: format!("it holds {found}"),
-            }
-            .into()),
+                found,
+            }),
         }
     }
 
@@ -873,46 +833,23 @@ impl Backend for Postgres {
         let c = self.connection.clone();
         let client = Arc::new(block(async move { c.connect().await })?);
         let key = lock_key(&self.schema);
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(50);
-        let mut told = false;
-        loop {
-            let c = client.clone();
-            let got: bool = block(async move {
-                c.query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                    .await
-                    .map(|r| r.get(0))
-            })
-            .map_err(|e| self.query_err(&e))?;
-            if got {
-                break;
-            }
-            let holder = self.holder_once_written();
-            let waited = start.elapsed();
-            if waited >= timeout {
-                return Err(StateError::Locked {
-                    path: format!("the lock of postgres schema {}", self.schema).into(),
-                    holder: holder.map(Box::new),
-                    waited: timeout,
-                });
-            }
-            if !told {
-                on_wait(holder.as_ref());
-                told = true;
-            }
-            std::thread::sleep(pause.min(timeout - waited));
-            pause = (pause * 2).min(Duration::from_secs(1));
-        }
-        let holder = LockHolder {
-            id: uuid::Uuid::new_v4().to_string(),
-            pid: std::process::id(),
-            host: host_name(),
-            command: command.to_string(),
-            since: jiff::Timestamp::now()
-                .round(jiff::Unit::Second)
-                .unwrap_or_else(|_| jiff::Timestamp::now())
-                .to_string(),
-        };
+        wait_for(
+            &self.location().lock(),
+            timeout,
+            on_wait,
+            || {
+                let c = client.clone();
+                let got: bool = block(async move {
+                    c.query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                        .await
+                        .map(|r| r.get(0))
+                })
+                .map_err(|e| self.query_err(&e))?;
+                Ok(got.then_some(()))
+            },
+            || self.holder_once_written(),
+        )?;
+        let holder = LockHolder::new(command);
         let text = serde_json::to_string(&holder).expect("plain struct serializes");
         let c = client.clone();
         let sql = format!(
@@ -942,8 +879,56 @@ impl Backend for Postgres {
         Ok(None)
     }
 
-    fn local_dir(&self) -> Option<&std::path::Path> {
-        None
+    /// Who holds the lock now (the advisory lock is granted to a live session), and the
+    /// server pid of that session: for `force-unlock`.
+    fn lock_status(&self) -> Result<LockStatus, StateError> {
+        self.check_version()?;
+        let client = self.client.clone();
+        let sql = format!(
+            "SELECT pid FROM pg_locks WHERE {} AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            lock_filter(lock_key(&self.schema))
+        );
+        let pid: Option<i32> = block(async move {
+            client
+                .query_opt(&sql, &[])
+                .await
+                .map(|r| r.map(|r| r.get(0)))
+        })
+        .map_err(|e| self.query_err(&e))?;
+        Ok(match pid {
+            Some(pid) => LockStatus::Held {
+                holder: self.holder(&self.client),
+                session: Some(pid),
+            },
+            None => LockStatus::NotHeld(None),
+        })
+    }
+
+    /// Ends the server session that holds the lock: `Ok(false)` when the role may not
+    /// (it needs to be the same role, a superuser or in pg_signal_backend).
+    fn force_unlock(&self, status: &LockStatus) -> Result<bool, StateError> {
+        let LockStatus::Held {
+            session: Some(pid), ..
+        } = *status
+        else {
+            return Ok(true);
+        };
+        let client = self.client.clone();
+        let result = block(async move {
+            client
+                .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+                .await
+                .map(|r| r.get::<_, bool>(0))
+        });
+        match result {
+            Ok(done) => Ok(done),
+            Err(e)
+                if e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.query_err(&e).into()),
+        }
     }
 }
 

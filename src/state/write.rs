@@ -15,19 +15,51 @@ use super::{State, read, state_path, to_yaml};
 /// overwritten) or that holds another lineage. Writes `state` as given: bump the serial
 /// with [`write_if_changed`].
 pub fn write(dir: &Path, state: &State) -> Result<(), StateError> {
+    write_checked(dir, state, None)
+}
+
+/// [`write`] for a writer that started from the state `from` (its lineage and serial,
+/// as it last read or wrote it; `None`: no state file): refuses, writing nothing, when
+/// the file holds anything else, so that a writer whose lock was lost or forced never
+/// overwrites what another run wrote since.
+pub(crate) fn write_from(
+    dir: &Path,
+    state: &State,
+    from: Option<(&str, u64)>,
+) -> Result<(), StateError> {
+    write_checked(dir, state, Some(from))
+}
+
+fn write_checked(
+    dir: &Path,
+    state: &State,
+    from: Option<Option<(&str, u64)>>,
+) -> Result<(), StateError> {
     let path = state_path(dir);
     // The file this process wrote last, untouched since (same inode, size and mtime), is
-    // known to be valid and of this lineage: apply's journal writes many times a second
+    // known to be valid and what was written: apply's journal writes many times a second
     // and must not parse the whole state back each time.
-    let ours = written_by_us(&path).is_some_and(|lineage| lineage == state.lineage);
-    if !ours
-        && let Some(on_disk) = read(dir)?
-        && on_disk.lineage != state.lineage
+    let on_disk = match written_by_us(&path) {
+        Some(written) => Some(written),
+        None => read(dir)?.map(|s| (s.lineage, s.serial)),
+    };
+    if let Some((lineage, _)) = &on_disk
+        && *lineage != state.lineage
     {
         return Err(StateError::LineageChanged {
             path,
-            on_disk: on_disk.lineage,
+            on_disk: lineage.clone(),
             writing: state.lineage.clone(),
+        });
+    }
+    let on_disk = on_disk.as_ref().map(|(l, n)| (l.as_str(), *n));
+    if let Some(from) = from
+        && on_disk != from
+    {
+        return Err(StateError::Conflict {
+            place: path.display().to_string(),
+            expected: super::error::version_text(from),
+            found: super::error::version_text(on_disk),
         });
     }
     let text = to_yaml(state).map_err(|e| StateError::Serialize {
@@ -35,7 +67,7 @@ pub fn write(dir: &Path, state: &State) -> Result<(), StateError> {
         message: e.to_string(),
     })?;
     write_bytes(dir, &path, crate::files::STATE.what, text.as_bytes())?;
-    remember_written(&path, &state.lineage);
+    remember_written(&path, &state.lineage, state.serial);
     Ok(())
 }
 
@@ -125,6 +157,37 @@ mod tests {
         let mut again = prev.clone();
         assert!(!write_if_changed(dir.path(), &prev, &mut again).unwrap());
         assert_eq!(again.serial, 1);
+    }
+
+    #[test]
+    fn a_writer_that_started_from_another_serial_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = sample();
+        write_from(dir.path(), &state, None).unwrap();
+        let lineage = state.lineage.clone();
+        let started = Some((lineage.as_str(), state.serial));
+        let mut newer = state.clone();
+        newer.serial += 1;
+        write_from(dir.path(), &newer, started).unwrap();
+        // A second writer that also started from the first serial.
+        state.serial += 1;
+        state.resources.clear();
+        let err = write_from(dir.path(), &state, started).unwrap_err();
+        assert!(matches!(err, StateError::Conflict { .. }), "{err}");
+        assert_eq!(read(dir.path()).unwrap().unwrap(), newer);
+        // Found by reading the file too, not only from this process's memory of it.
+        std::fs::copy(state_path(dir.path()), dir.path().join("copy")).unwrap();
+        std::fs::rename(dir.path().join("copy"), state_path(dir.path())).unwrap();
+        let err = write_from(dir.path(), &state, started).unwrap_err();
+        assert!(matches!(err, StateError::Conflict { .. }), "{err}");
+        let err = write_from(dir.path(), &state, None).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!(
+                "it holds serial {} of lineage {lineage}, but this run started from no state",
+                newer.serial
+            )),
+            "{err}"
+        );
     }
 
     #[test]

@@ -23,25 +23,26 @@ fn file_version(path: &Path) -> Option<FileVersion> {
     })
 }
 
-type WrittenCache = std::sync::Mutex<BTreeMap<PathBuf, (FileVersion, String)>>;
+type WrittenCache = std::sync::Mutex<BTreeMap<PathBuf, (FileVersion, (String, u64))>>;
 
 fn written_cache() -> &'static WrittenCache {
     static CACHE: std::sync::OnceLock<WrittenCache> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
-/// The lineage of the file at `path` if this process wrote it and it is unchanged since.
-pub(super) fn written_by_us(path: &Path) -> Option<String> {
+/// The lineage and serial of the file at `path` if this process wrote it and it is
+/// unchanged since.
+pub(super) fn written_by_us(path: &Path) -> Option<(String, u64)> {
     let cache = written_cache().lock().unwrap_or_else(|e| e.into_inner());
-    let (version, lineage) = cache.get(path)?;
-    (file_version(path).as_ref() == Some(version)).then(|| lineage.clone())
+    let (version, written) = cache.get(path)?;
+    (file_version(path).as_ref() == Some(version)).then(|| written.clone())
 }
 
-pub(super) fn remember_written(path: &Path, lineage: &str) {
+pub(super) fn remember_written(path: &Path, lineage: &str, serial: u64) {
     let mut cache = written_cache().lock().unwrap_or_else(|e| e.into_inner());
     match file_version(path) {
         Some(v) => {
-            cache.insert(path.to_path_buf(), (v, lineage.to_owned()));
+            cache.insert(path.to_path_buf(), (v, (lineage.to_owned(), serial)));
         }
         None => {
             cache.remove(path);

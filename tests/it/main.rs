@@ -11,6 +11,7 @@ mod ci_examples;
 mod cli;
 mod cloud;
 mod config;
+mod conformance;
 mod drift;
 mod hostile;
 mod import;

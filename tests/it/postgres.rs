@@ -1198,3 +1198,66 @@ fn a_refresh_only_apply_records_a_console_rename_in_postgres_in_one_write() {
         .collect();
     assert_eq!(actions, ["ListIpsecServers"]);
 }
+
+/// Issue 20, the first route, on the postgres backend: a state pushed with a `deposed`
+/// server that another workspace owns (`iss-theirs`) and its journaled delete, tokened
+/// as this state's lineage gives it. Before, `plan --detailed-exitcode` said "No
+/// changes" and `apply --max-deletes 0` deleted it. The resolution is the plan's action
+/// now: shown, counted, refused by `--max-deletes 0`, and nothing is sent.
+#[test]
+fn regression_a_deposed_delete_pushed_into_the_database_ran_unseen_under_max_deletes_0() {
+    let db = Db::new();
+    let mut world = crate::support::world_of(&state_text(3, LINEAGE));
+    world.add_gateway("vpn-t", "cn-hangzhou");
+    world.add_server("iss-theirs", "vpn-t", "cn-hangzhou");
+    world.check().unwrap();
+    let cloud = Cloud::start(crate::support::configuring(Duration::from_millis(50)), world);
+    let ws = db.workspace(&cloud, &["a", "b", "c"]);
+    ok(&ws, &["init", "--migrate-state"]);
+    let hash = "0".repeat(64);
+    let token = vpnform::plan::client_token(LINEAGE, &hash, "ipsec_server.a", "replace:delete");
+    let forged = state_text(4, LINEAGE)
+        .replace(
+            "    vpn_gateway: vpn-a\n",
+            "    vpn_gateway: vpn-a\n    deposed:\n      id: iss-theirs\n      vpn_gateway: vpn-t\n      region: cn-hangzhou\n",
+        )
+        .replace(
+            "pending: []\n",
+            &format!(
+                "pending:\n- address: ipsec_server.a\n  action: delete\n  id: iss-theirs\n  \
+                 region: cn-hangzhou\n  vpn_gateway: vpn-t\n  client_token: {token}\n  \
+                 plan_hash: '{hash}'\n  started_at: 2026-12-01T00:00:00Z\n"
+            ),
+        );
+    assert!(forged.contains("deposed:") && forged.contains("pending:\n- "), "{forged}");
+    ws.write("forged.yaml", &forged);
+    ok(&ws, &["state", "push", "forged.yaml"]);
+
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    no_password(&plan);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            "  # ipsec_server.a (deposed iss-theirs) will be destroyed (resuming an interrupted run)\n"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 0 to change, 1 to destroy, 0 to adopt, 0 to forget.\n"),
+        "{}",
+        plan.stdout
+    );
+    let apply = ws.run(&[APPLY, &["--max-deletes", "0"]].concat());
+    no_password(&apply);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert_eq!(
+        apply.stderr,
+        "error: the plan would delete 1 IPsec servers, more than --max-deletes 0 allows; \
+         check the desired file, or raise --max-deletes if this is intended\n"
+    );
+    assert!(cloud.deletes().is_empty());
+    assert!(cloud.sent_deletes().is_empty());
+    assert!(cloud.sandbox().world().ipsec_servers.contains_key("iss-theirs"));
+}

@@ -15,6 +15,7 @@ mod conformance;
 mod drift;
 mod hostile;
 mod import;
+mod layers;
 mod lifecycle;
 mod lifecycle_wire;
 mod perf;

@@ -1211,7 +1211,10 @@ fn regression_a_deposed_delete_pushed_into_the_database_ran_unseen_under_max_del
     world.add_gateway("vpn-t", "cn-hangzhou");
     world.add_server("iss-theirs", "vpn-t", "cn-hangzhou");
     world.check().unwrap();
-    let cloud = Cloud::start(crate::support::configuring(Duration::from_millis(50)), world);
+    let cloud = Cloud::start(
+        crate::support::configuring(Duration::from_millis(50)),
+        world,
+    );
     let ws = db.workspace(&cloud, &["a", "b", "c"]);
     ok(&ws, &["init", "--migrate-state"]);
     let hash = "0".repeat(64);
@@ -1229,7 +1232,10 @@ fn regression_a_deposed_delete_pushed_into_the_database_ran_unseen_under_max_del
                  plan_hash: '{hash}'\n  started_at: 2026-12-01T00:00:00Z\n"
             ),
         );
-    assert!(forged.contains("deposed:") && forged.contains("pending:\n- "), "{forged}");
+    assert!(
+        forged.contains("deposed:") && forged.contains("pending:\n- "),
+        "{forged}"
+    );
     ws.write("forged.yaml", &forged);
     ok(&ws, &["state", "push", "forged.yaml"]);
 
@@ -1259,5 +1265,11 @@ fn regression_a_deposed_delete_pushed_into_the_database_ran_unseen_under_max_del
     );
     assert!(cloud.deletes().is_empty());
     assert!(cloud.sent_deletes().is_empty());
-    assert!(cloud.sandbox().world().ipsec_servers.contains_key("iss-theirs"));
+    assert!(
+        cloud
+            .sandbox()
+            .world()
+            .ipsec_servers
+            .contains_key("iss-theirs")
+    );
 }

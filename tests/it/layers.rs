@@ -1,0 +1,148 @@
+//! The layer rules of ARCHITECTURE.md, checked on the source: a module uses what is
+//! below it, never what is above it or beside it (vocabulary modules aside). Read as
+//! text, outside comments and `#[cfg(test)]` blocks: every `crate::MODULE` a file names
+//! is an edge. The edges the code still has against the rules are listed by name in
+//! [`KNOWN`]; a new one fails, and so does a listed one that is gone (strike it off).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Each place's layer, most specific first: higher may use lower.
+const PLACES: &[(&str, f32)] = &[
+    ("lib.rs", 10.0),
+    ("main.rs", 9.0),
+    ("cli/", 9.0),
+    ("views/", 8.0),
+    ("ops/", 7.0),
+    ("apply/", 6.0),
+    // How a plan action becomes a kind's request: above the planner's model.
+    ("kinds/ipsec_server/calls.rs", 5.5),
+    ("plan/", 5.0),
+    ("config/", 4.0),
+    ("state/", 4.0),
+    ("kinds/ipsec_server/api.rs", 3.0),
+    ("sandbox/", 3.0),
+    ("cloud/", 2.0),
+    // The addresses and ids spell what the kinds' facts say.
+    ("address.rs", 1.6),
+    ("id.rs", 1.6),
+    // A kind's facts (name, key, prefix, calls, attributes): plain data.
+    ("kinds/", 1.5),
+];
+
+/// The layer of a top-level module as a target of `crate::MODULE`.
+fn module_layer(module: &str) -> f32 {
+    match module {
+        "cli" => 9.0,
+        "views" => 8.0,
+        "ops" => 7.0,
+        "apply" => 6.0,
+        "plan" => 5.0,
+        "config" | "state" => 4.0,
+        "sandbox" => 3.0,
+        "cloud" => 2.0,
+        "address" | "id" => 1.6,
+        "kinds" => 1.5,
+        // The shared vocabulary: `ipsec`, `regions`, `duration`, `suggest`, `yaml`,
+        // `secret`, `files`, `ui`.
+        _ => 1.0,
+    }
+}
+
+/// Edges against the rules that the code still has (issue 21, item 5), as
+/// `file -> module`.
+const KNOWN: &[&str] = &[
+    // The postgres schema rules, used by the desired file's validation.
+    "config/validate.rs -> state",
+    // The sandbox seeds its world from a state file.
+    "sandbox/seed.rs -> state",
+    // The YAML excerpts and the PSK source type live in `config`.
+    "state/error.rs -> config",
+    "state/model.rs -> config",
+    "state/read.rs -> config",
+    "state/validate.rs -> config",
+    // The progress bar formats the client's rates.
+    "ui/progress.rs -> cloud",
+];
+
+fn layer_of(file: &str) -> f32 {
+    PLACES
+        .iter()
+        .find(|(prefix, _)| file.starts_with(prefix))
+        .map_or(1.0, |(_, layer)| *layer)
+}
+
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `file -> module` edge of `src`, outside comments and test modules.
+fn edges() -> BTreeSet<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut edges = BTreeSet::new();
+    for path in files {
+        let file = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let own = file.split(['/', '.']).next().unwrap_or_default().to_owned();
+        for line in code.lines() {
+            let line = line.split("//").next().unwrap_or_default();
+            for (i, _) in line.match_indices("crate::") {
+                let module: String = line[i + "crate::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                if !module.is_empty() && module != own {
+                    edges.insert((file.clone(), module));
+                }
+            }
+        }
+    }
+    edges
+}
+
+#[test]
+fn no_module_uses_a_layer_above_its_own() {
+    let mut against = BTreeSet::new();
+    for (file, module) in edges() {
+        let (from, to) = (layer_of(&file), module_layer(&module));
+        // Beside: only the vocabulary may use the vocabulary.
+        if to > from || (to == from && from > 1.0) {
+            against.insert(format!("{file} -> {module}"));
+        }
+    }
+    let known: BTreeSet<String> = KNOWN.iter().map(|e| e.to_string()).collect();
+    let new: Vec<&String> = against.difference(&known).collect();
+    let gone: Vec<&String> = known.difference(&against).collect();
+    assert!(
+        new.is_empty(),
+        "a module uses a layer above (or beside) its own; see ARCHITECTURE.md: {new:?}"
+    );
+    assert!(
+        gone.is_empty(),
+        "these edges are gone: strike them off `KNOWN` in tests/it/layers.rs: {gone:?}"
+    );
+}
+
+#[test]
+fn the_layer_test_sees_an_edge_against_the_rules() {
+    // The check itself: the planner naming the executor would be one.
+    assert!(module_layer("apply") > layer_of("plan/mod.rs"));
+    assert!(
+        edges().contains(&("plan/mod.rs".to_owned(), "state".to_owned())),
+        "the planner's use of the state is read"
+    );
+}

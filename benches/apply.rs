@@ -30,7 +30,7 @@ use vpnform::apply::{ApplyOptions, PollStrategy};
 use vpnform::cloud::{Client, ClientOptions, Credentials};
 use vpnform::ops::apply::ApplyRequest;
 use vpnform::ops::plan::PlanRequest;
-use vpnform::ops::{self, Cloud, Quiet, Target};
+use vpnform::ops::{self, Cloud, Destination, Quiet};
 use vpnform::plan::ActionKind;
 use vpnform::sandbox::{self, SandboxConfig, World};
 use vpnform::secret::Secret;
@@ -304,7 +304,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         std::fs::write(&desired, &desired_text).expect("desired file");
     }
     let cloud = Cloud {
-        target: Target::Client(client),
+        destination: Destination::Client(client),
         parallelism,
         max_rate,
     };

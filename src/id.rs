@@ -4,9 +4,9 @@
 //! the cloud issues them (`iss-bp1jougp8cfsbo8y9abcd`).
 
 /// The prefix of an IPsec server id.
-pub(crate) const IPSEC_SERVER: &str = crate::kinds::ipsec_server::KIND.id_prefix;
+pub(crate) const IPSEC_SERVER_PREFIX: &str = crate::kinds::ipsec_server::KIND.id_prefix;
 /// The prefix of a VPN gateway id.
-pub(crate) const VPN_GATEWAY: &str = "vpn-";
+pub(crate) const VPN_GATEWAY_PREFIX: &str = "vpn-";
 
 /// Whether `value` is `prefix` then one or more lowercase ASCII letters and digits.
 pub(crate) fn is_id(value: &str, prefix: &str) -> bool {
@@ -24,8 +24,8 @@ mod tests {
 
     #[test]
     fn the_prefix_then_lowercase_letters_and_digits() {
-        assert!(is_id("iss-bp1jougp8cfsbo8y9abcd", IPSEC_SERVER));
-        assert!(is_id("vpn-1", VPN_GATEWAY));
+        assert!(is_id("iss-bp1jougp8cfsbo8y9abcd", IPSEC_SERVER_PREFIX));
+        assert!(is_id("vpn-1", VPN_GATEWAY_PREFIX));
         for bad in [
             "iss-",
             "iss-A",
@@ -35,7 +35,7 @@ mod tests {
             "vpn-a",
             "iss-a ",
         ] {
-            assert!(!is_id(bad, IPSEC_SERVER), "{bad}");
+            assert!(!is_id(bad, IPSEC_SERVER_PREFIX), "{bad}");
         }
     }
 }

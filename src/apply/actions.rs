@@ -9,7 +9,7 @@ use super::configure_time::Rereads;
 use super::engine::{Finished, Half, Work, lane_of, queued};
 use super::error::{StepError, Unmet};
 use super::journal::Change;
-use super::report::Event;
+use super::report::ActionEvent;
 use super::schedule::Lease;
 use super::step::{Sent, Step};
 use super::watch::WaitKind;
@@ -210,7 +210,7 @@ pub(super) async fn replace(step: &Step<'_>, lane: Lease) -> Result<String, Step
             old: deposed.id.clone(),
             gateway: deposed.vpn_gateway.clone(),
         })?;
-    shared.reporter.event(&Event::Complete {
+    shared.reporter.event(&ActionEvent::Complete {
         address: a.address.clone(),
         action: ActionKind::Create,
         id: new_id.clone(),

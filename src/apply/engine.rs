@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use super::actions;
 use super::error::StepError;
 use super::journal::{Change, Journal};
-use super::report::{Event, Reporter};
+use super::report::{ActionEvent, ActionReporter};
 use super::schedule::{self, Hooks, Job, Lanes, Lease, Ran};
 use super::step::Step;
 use super::watch::{GatewayWatch, PollStrategy};
@@ -212,7 +212,7 @@ pub(super) struct Shared {
     pub(super) client: Client,
     pub(super) journal: Arc<Journal>,
     pub(super) watch: GatewayWatch,
-    pub(super) reporter: Arc<dyn Reporter>,
+    pub(super) reporter: Arc<dyn ActionReporter>,
     pub(super) options: ApplyOptions,
     pub(super) plan_hash: String,
     pub(super) keys: BTreeMap<Address, Secret>,
@@ -250,11 +250,11 @@ impl Job for Work {
 }
 
 /// The scheduler's news, as the run's events.
-struct Events(Arc<dyn Reporter>);
+struct Events(Arc<dyn ActionReporter>);
 
 impl Hooks<Work> for Events {
     fn skipped(&self, work: &Work, because: &Address) {
-        self.0.event(&Event::Skipped {
+        self.0.event(&ActionEvent::Skipped {
             address: work.action.address.clone(),
             action: work.action.action,
             because: because.clone(),
@@ -267,8 +267,8 @@ impl Hooks<Work> for Events {
 }
 
 /// `a` waits for its gateway, held by `behind` of this run.
-pub(super) fn queued(reporter: &dyn Reporter, a: &Action, behind: Option<Address>) {
-    reporter.event(&Event::Queued {
+pub(super) fn queued(reporter: &dyn ActionReporter, a: &Action, behind: Option<Address>) {
+    reporter.event(&ActionEvent::Queued {
         address: a.address.clone(),
         action: a.action,
         id: a.id.clone(),
@@ -287,7 +287,7 @@ pub(crate) struct Execution<'a> {
     pub client: Client,
     /// The one writer of the state during the run.
     pub journal: Arc<Journal>,
-    pub reporter: Arc<dyn Reporter>,
+    pub reporter: Arc<dyn ActionReporter>,
     pub options: ApplyOptions,
     /// The PSKs read from their sources at the start of the run, by address.
     pub keys: BTreeMap<Address, Secret>,
@@ -417,7 +417,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
     let started = Instant::now();
     if !a.mutates_cloud() {
         // A mutation reports its start once its intent is journaled.
-        shared.reporter.event(&Event::Start {
+        shared.reporter.event(&ActionEvent::Start {
             address: a.address.clone(),
             action: a.action,
             id: a.id.clone(),
@@ -466,7 +466,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
     };
     match result {
         Ok(Finished::Dropped(message)) => {
-            shared.reporter.event(&Event::Note {
+            shared.reporter.event(&ActionEvent::Note {
                 address: a.address.clone(),
                 message,
             });
@@ -476,7 +476,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
         }
         Ok(Finished::AlreadyGone) => {
             let elapsed = started.elapsed();
-            shared.reporter.event(&Event::AlreadyGone {
+            shared.reporter.event(&ActionEvent::AlreadyGone {
                 address: a.address.clone(),
                 id: a.id.clone(),
                 elapsed,
@@ -491,7 +491,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
                 ActionKind::Replace => (ActionKind::Delete, a.id.clone()),
                 kind => (kind, new_id.unwrap_or_else(|| a.id.clone())),
             };
-            shared.reporter.event(&Event::Complete {
+            shared.reporter.event(&ActionEvent::Complete {
                 address: a.address.clone(),
                 action,
                 id,
@@ -500,7 +500,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
             Ok(ActionResult::Done { elapsed })
         }
         Err(error) => {
-            shared.reporter.event(&Event::Errored {
+            shared.reporter.event(&ActionEvent::Errored {
                 address: a.address.clone(),
                 action: a.action,
                 id: a.id.clone(),

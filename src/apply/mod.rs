@@ -34,5 +34,5 @@ pub(crate) use engine::{Execution, execute};
 pub use error::StepError;
 pub(crate) use journal::{Change, Journal, check_pending};
 pub use journal::{JOURNALED, JournalStats};
-pub(crate) use report::{Event, Reporter};
+pub(crate) use report::{ActionEvent, ActionReporter};
 pub use watch::PollStrategy;

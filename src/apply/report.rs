@@ -9,7 +9,7 @@ use crate::Address;
 use crate::plan::ActionKind;
 
 #[derive(Debug, Clone)]
-pub enum Event {
+pub enum ActionEvent {
     /// An action starts (after its intent is journaled).
     Start {
         address: Address,
@@ -66,6 +66,6 @@ pub enum Event {
     },
 }
 
-pub trait Reporter: Send + Sync {
-    fn event(&self, event: &Event);
+pub trait ActionReporter: Send + Sync {
+    fn event(&self, event: &ActionEvent);
 }

@@ -12,7 +12,7 @@ use super::configure_time::Rereads;
 use super::engine::{Half, Shared, Work};
 use super::error::{StepError, Unmet};
 use super::journal::Change;
-use super::report::Event;
+use super::report::ActionEvent;
 use super::watch::WaitKind;
 use crate::cloud::{ApiError, ErrorClass};
 use crate::kinds::ipsec_server::{IpsecServer, ListIpsecServers};
@@ -75,7 +75,7 @@ impl<'a> Step<'a> {
                 .await
                 .map_err(StepError::NotSent)?;
         }
-        self.shared.reporter.event(&Event::Start {
+        self.shared.reporter.event(&ActionEvent::Start {
             address: a.address.clone(),
             action: a.action,
             id: a.id.clone(),
@@ -137,7 +137,7 @@ impl<'a> Step<'a> {
                     if deleting && e.is_incorrect_status() && !self.listed(true).await? {
                         return Ok(Sent::Gone);
                     }
-                    self.shared.reporter.event(&Event::Queued {
+                    self.shared.reporter.event(&ActionEvent::Queued {
                         address: a.address.clone(),
                         action: a.action,
                         id: a.id.clone(),
@@ -385,7 +385,7 @@ impl<'a> Step<'a> {
                 out = &mut fut => return out,
                 _ = tick.tick() => {
                     let a = self.action();
-                    shared.reporter.event(&Event::Progress {
+                    shared.reporter.event(&ActionEvent::Progress {
                         address: a.address.clone(),
                         action: a.action,
                         id: a.id.clone(),

@@ -1,6 +1,6 @@
 //! The arguments that say how plan and apply reach the cloud.
 
-use crate::ops::{Cloud, Target};
+use crate::ops::{Cloud, Destination};
 
 /// How to reach the cloud (online plan, apply).
 #[derive(Debug, Clone, clap::Args)]
@@ -42,18 +42,18 @@ pub struct CloudArgs {
 impl CloudArgs {
     /// Where the operation's API calls go.
     pub fn cloud(&self) -> Cloud {
-        let target = if self.sandbox {
-            Target::Rehearsal {
+        let destination = if self.sandbox {
+            Destination::Rehearsal {
                 configure_time: self.sandbox_configure_time,
             }
         } else {
-            Target::Cloud {
+            Destination::Cloud {
                 endpoint: self.endpoint.clone(),
                 profile: self.profile.clone(),
             }
         };
         Cloud {
-            target,
+            destination,
             parallelism: self.parallelism,
             max_rate: self.max_rate,
         }

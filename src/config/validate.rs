@@ -660,7 +660,7 @@ impl<'t> Checker<'t> {
                     .resource_id(
                         node,
                         &format!("{path}.id"),
-                        crate::id::IPSEC_SERVER,
+                        crate::id::IPSEC_SERVER_PREFIX,
                         "an IPsec server",
                         "id: iss-bp1jougp8cfsbo8y9abcd",
                     )
@@ -678,7 +678,7 @@ impl<'t> Checker<'t> {
                 entry.vpn_gateway = self.resource_id(
                     node,
                     &format!("{path}.vpn_gateway"),
-                    crate::id::VPN_GATEWAY,
+                    crate::id::VPN_GATEWAY_PREFIX,
                     "a VPN gateway",
                     "vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd",
                 );

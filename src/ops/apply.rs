@@ -489,7 +489,8 @@ impl Run<'_> {
         self.reporter.event(&Event::ApplyStarting {
             actions: actions.len() + replaces,
         });
-        let forward: Arc<dyn crate::apply::Reporter> = Arc::new(Forward(self.reporter.clone()));
+        let forward: Arc<dyn crate::apply::ActionReporter> =
+            Arc::new(Forward(self.reporter.clone()));
         let outcome = execute(
             crate::apply::Execution {
                 actions,
@@ -612,8 +613,8 @@ fn shown_count(plan: &Plan, refreshed: &[Refreshed]) -> usize {
 /// The executor's events, passed on as the operation's.
 struct Forward(Arc<dyn Reporter>);
 
-impl crate::apply::Reporter for Forward {
-    fn event(&self, event: &crate::apply::Event) {
+impl crate::apply::ActionReporter for Forward {
+    fn event(&self, event: &crate::apply::ActionEvent) {
         self.0.event(&Event::Action(event));
     }
 }

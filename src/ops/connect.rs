@@ -14,7 +14,7 @@ use crate::state::State;
 
 /// Where an operation's API calls go.
 #[derive(Clone)]
-pub enum Target {
+pub enum Destination {
     /// The region's endpoint (or `endpoint`), with credentials from the chain (`profile`
     /// first when given).
     Cloud {
@@ -34,26 +34,26 @@ pub enum Target {
 /// How to reach the cloud (online plan, apply).
 #[derive(Clone)]
 pub struct Cloud {
-    pub target: Target,
-    /// At most this many API requests in flight (not for [`Target::Client`], whose
+    pub destination: Destination,
+    /// At most this many API requests in flight (not for [`Destination::Client`], whose
     /// options are its own).
     pub parallelism: usize,
-    /// At most this many requests a second per API action (not for [`Target::Client`]).
+    /// At most this many requests a second per API action (not for [`Destination::Client`]).
     pub max_rate: u32,
 }
 
 impl Cloud {
     /// Whether this is a rehearsal against an in-process sandbox.
     pub fn is_rehearsal(&self) -> bool {
-        matches!(self.target, Target::Rehearsal { .. })
+        matches!(self.destination, Destination::Rehearsal { .. })
     }
 
     /// Checks `--endpoint` (https, or plain http to loopback only; no path) before
     /// anything else: an operation calls this first, so that no credential or key is
     /// read for a request that could never be sent.
     pub fn check_endpoint(&self) -> Result<(), crate::cloud::EndpointError> {
-        match &self.target {
-            Target::Cloud {
+        match &self.destination {
+            Destination::Cloud {
                 endpoint: Some(endpoint),
                 ..
             } => crate::cloud::endpoint_for("", Some(endpoint)).map(drop),
@@ -94,14 +94,14 @@ pub async fn connect(
     };
     let reporter = reporter.clone();
     let warn = move |w: &crate::cloud::ThrottleWarning| reporter.event(&Event::Throttled(w));
-    let (endpoint, profile) = match &cloud.target {
-        Target::Client(client) => {
+    let (endpoint, profile) = match &cloud.destination {
+        Destination::Client(client) => {
             return Ok(Connection {
                 client: client.clone(),
                 sandbox: None,
             });
         }
-        Target::Rehearsal { configure_time } => {
+        Destination::Rehearsal { configure_time } => {
             let mut world = sandbox::seed::from_state(state);
             for server in desired.iter().flat_map(|d| d.servers.values()) {
                 if !world.vpn_gateways.contains_key(&server.vpn_gateway) {
@@ -152,7 +152,7 @@ pub async fn connect(
                 sandbox: Some(sandbox),
             });
         }
-        Target::Cloud { endpoint, profile } => (endpoint, profile),
+        Destination::Cloud { endpoint, profile } => (endpoint, profile),
     };
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)

@@ -82,7 +82,7 @@ pub async fn run(
     }
     request.cloud.check_endpoint()?;
     for gateway in &request.gateways {
-        if !crate::id::is_id(gateway, crate::id::VPN_GATEWAY) {
+        if !crate::id::is_id(gateway, crate::id::VPN_GATEWAY_PREFIX) {
             anyhow::bail!(
                 "--gateway {gateway}: not a VPN gateway id (vpn- and lower-case letters and \
                  digits, e.g. vpn-bp1q8bgx4xnkm2ogjabcd)"

@@ -22,7 +22,7 @@ pub(crate) mod saved;
 use std::path::Path;
 use std::time::Duration;
 
-pub use connect::{Cloud, Connection, Target};
+pub use connect::{Cloud, Connection, Destination};
 
 use crate::apply::Outcome;
 use crate::config::Desired;
@@ -67,7 +67,7 @@ pub enum Event<'a> {
     /// The executor starts `actions` actions (pending ones included).
     ApplyStarting { actions: usize },
     /// One action's progress.
-    Action(&'a crate::apply::Event),
+    Action(&'a crate::apply::ActionEvent),
     /// The executor has ended (whatever drew its progress can go).
     ApplyFinished,
     /// The first Ctrl-C: no new action starts.

@@ -391,7 +391,7 @@ impl World {
     /// involves several entries.
     pub(crate) fn check_in(&self, place: &str) -> Result<(), WorldError> {
         for (id, gateway) in &self.vpn_gateways {
-            check_id(id, "vpn gateway", crate::id::VPN_GATEWAY)?;
+            check_id(id, "vpn gateway", crate::id::VPN_GATEWAY_PREFIX)?;
             if !GATEWAY_STATUSES.contains(&gateway.status.as_str()) {
                 return Err(WorldError::BadValue {
                     id: id.clone(),
@@ -427,7 +427,7 @@ impl World {
         }
         let mut on_gateway: BTreeMap<&str, &str> = BTreeMap::new();
         for (id, server) in &self.ipsec_servers {
-            check_id(id, "ipsec server", crate::id::IPSEC_SERVER)?;
+            check_id(id, "ipsec server", crate::id::IPSEC_SERVER_PREFIX)?;
             if !self.vpn_gateways.contains_key(&server.vpn_gateway) {
                 return Err(WorldError::UnknownGateway {
                     server: id.clone(),

@@ -164,7 +164,7 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
     for (recorded, r) in &state.resources {
         let here = Some(recorded.clone());
         let address = recorded.as_str();
-        if !is_id(&r.id, id::IPSEC_SERVER) {
+        if !is_id(&r.id, id::IPSEC_SERVER_PREFIX) {
             found.push((
                 Field::ResourceId(address.to_owned()),
                 here.clone(),
@@ -180,7 +180,7 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
                 format!("{address}: id `{}` is also recorded under {other}", r.id),
             ));
         }
-        if !is_id(&r.vpn_gateway, id::VPN_GATEWAY) {
+        if !is_id(&r.vpn_gateway, id::VPN_GATEWAY_PREFIX) {
             found.push((
                 Field::ResourceGateway(address.to_owned()),
                 here.clone(),
@@ -201,7 +201,7 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
                 message,
             ))
         };
-        if !is_id(&d.id, id::IPSEC_SERVER) {
+        if !is_id(&d.id, id::IPSEC_SERVER_PREFIX) {
             bad(format!(
                 "{address}: deposed id `{}` is not an IPsec server id (iss-...)",
                 d.id
@@ -213,7 +213,7 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
                 d.id
             ));
         }
-        if !is_id(&d.vpn_gateway, id::VPN_GATEWAY) {
+        if !is_id(&d.vpn_gateway, id::VPN_GATEWAY_PREFIX) {
             bad(format!(
                 "{address}: deposed vpn_gateway `{}` is not a VPN gateway id (vpn-...)",
                 d.vpn_gateway
@@ -251,7 +251,7 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
             ));
         }
         match &p.id {
-            Some(id) if !is_id(id, id::IPSEC_SERVER) => found.push((
+            Some(id) if !is_id(id, id::IPSEC_SERVER_PREFIX) => found.push((
                 Field::PendingId(i),
                 here.clone(),
                 format!(
@@ -272,7 +272,7 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
             )),
             _ => {}
         }
-        if !is_id(&p.vpn_gateway, id::VPN_GATEWAY) {
+        if !is_id(&p.vpn_gateway, id::VPN_GATEWAY_PREFIX) {
             found.push((
                 Field::PendingGateway(i),
                 here.clone(),

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use crate::apply::Event;
+use crate::apply::ActionEvent;
 use crate::ops::{self, PlanShown, Reporter};
 use crate::plan::ActionKind;
 use crate::plan::render::{self, TextOptions};
@@ -59,7 +59,7 @@ impl Human {
         }
     }
 
-    fn action(&self, event: &Event) {
+    fn action(&self, event: &ActionEvent) {
         let guard = self.bar.lock().unwrap();
         let Some(bar) = guard.as_ref() else {
             self.ui.status(&action_line(event));
@@ -67,17 +67,21 @@ impl Human {
         };
         bar.suspend(|| self.ui.status(&action_line(event)));
         match event {
-            Event::Start { .. } => {
+            ActionEvent::Start { .. } => {
                 self.in_flight.fetch_add(1, SeqCst);
             }
-            Event::Complete { .. } | Event::AlreadyGone { .. } | Event::Errored { .. } => {
+            ActionEvent::Complete { .. }
+            | ActionEvent::AlreadyGone { .. }
+            | ActionEvent::Errored { .. } => {
                 let _ = self
                     .in_flight
                     .fetch_update(SeqCst, SeqCst, |n| Some(n.saturating_sub(1)));
                 bar.inc(1);
             }
-            Event::Skipped { .. } => bar.inc(1),
-            Event::Queued { .. } | Event::Progress { .. } | Event::Note { .. } => {}
+            ActionEvent::Skipped { .. } => bar.inc(1),
+            ActionEvent::Queued { .. }
+            | ActionEvent::Progress { .. }
+            | ActionEvent::Note { .. } => {}
         }
         let total = bar.length().unwrap_or(0) as usize;
         bar.set_message(bar_message(
@@ -203,20 +207,20 @@ fn id_part(id: &str) -> String {
 }
 
 /// One executor event as a line of text.
-pub fn action_line(event: &Event) -> String {
+pub fn action_line(event: &ActionEvent) -> String {
     match event {
         // A create has no id until the cloud answers it.
-        Event::Start {
+        ActionEvent::Start {
             address,
             action: ActionKind::Create,
             ..
         } => format!("{address}: {}", verb(ActionKind::Create).0),
-        Event::Start {
+        ActionEvent::Start {
             address,
             action,
             id,
         } => format!("{address}: {} [id={id}]", verb(*action).0),
-        Event::Queued {
+        ActionEvent::Queued {
             address,
             id,
             gateway,
@@ -236,7 +240,7 @@ pub fn action_line(event: &Event) -> String {
                 id_part(id)
             )
         }
-        Event::Progress {
+        ActionEvent::Progress {
             address,
             action,
             id,
@@ -254,7 +258,7 @@ pub fn action_line(event: &Event) -> String {
             crate::duration::elapsed(*elapsed),
             status.as_deref().unwrap_or("status not read yet")
         ),
-        Event::Complete {
+        ActionEvent::Complete {
             address,
             action: ActionKind::Create,
             elapsed,
@@ -264,7 +268,7 @@ pub fn action_line(event: &Event) -> String {
             verb(ActionKind::Create).2,
             crate::duration::elapsed(*elapsed)
         ),
-        Event::Complete {
+        ActionEvent::Complete {
             address,
             action,
             elapsed,
@@ -274,14 +278,14 @@ pub fn action_line(event: &Event) -> String {
             verb(*action).2,
             crate::duration::elapsed(*elapsed)
         ),
-        Event::AlreadyGone { address, id, .. } => format!(
+        ActionEvent::AlreadyGone { address, id, .. } => format!(
             "{address}: Already gone [id={id}]: deleted outside vpnform since the plan; removed from the state"
         ),
-        Event::Errored { address, error, .. } => format!("{address}: failed: {error}"),
-        Event::Skipped {
+        ActionEvent::Errored { address, error, .. } => format!("{address}: failed: {error}"),
+        ActionEvent::Skipped {
             address, because, ..
         } => format!("{address}: skipped: it waits for {because}, which did not complete"),
-        Event::Note { address, message } => format!("{address}: {message}"),
+        ActionEvent::Note { address, message } => format!("{address}: {message}"),
     }
 }
 
@@ -293,13 +297,13 @@ mod tests {
     #[test]
     fn a_create_s_lines_name_no_empty_id() {
         let address: crate::Address = "ipsec_server.new".into();
-        let start = Event::Start {
+        let start = ActionEvent::Start {
             address: address.clone(),
             action: ActionKind::Create,
             id: String::new(),
         };
         assert_eq!(action_line(&start), "ipsec_server.new: Creating...");
-        let progress = Event::Progress {
+        let progress = ActionEvent::Progress {
             address: address.clone(),
             action: ActionKind::Create,
             id: String::new(),
@@ -311,7 +315,7 @@ mod tests {
             action_line(&progress),
             "ipsec_server.new: Still creating... [10s elapsed, gateway vpn-a updating]"
         );
-        let done = Event::Complete {
+        let done = ActionEvent::Complete {
             address,
             action: ActionKind::Create,
             id: "iss-new".into(),
@@ -334,7 +338,7 @@ mod tests {
 
     #[test]
     fn queued_lines_say_what_they_wait_for() {
-        let queued = |behind: Option<&str>, code: Option<&str>| Event::Queued {
+        let queued = |behind: Option<&str>, code: Option<&str>| ActionEvent::Queued {
             address: "ipsec_server.b".into(),
             action: ActionKind::Delete,
             id: "iss-b".into(),

@@ -264,8 +264,8 @@ impl Json {
     }
 
     /// One apply event's line.
-    pub fn action_event(&self, event: &crate::apply::Event) -> Value {
-        use crate::apply::Event as E;
+    pub fn action_event(&self, event: &crate::apply::ActionEvent) -> Value {
+        use crate::apply::ActionEvent as E;
         let (kind, level, hook) = match event {
             E::Start {
                 address,
@@ -808,7 +808,7 @@ mod tests {
     /// Every line's time comes from the view's one clock, so a test can pin it.
     #[test]
     fn lines_carry_the_views_clock() {
-        let event = crate::apply::Event::Complete {
+        let event = crate::apply::ActionEvent::Complete {
             address: "ipsec_server.a".into(),
             action: ActionKind::Delete,
             id: "iss-a".into(),
@@ -863,7 +863,7 @@ mod tests {
         };
         let graph = plan.graph().unwrap();
         let planned = view().planned_change_event(&action, &graph);
-        let started = view().action_event(&crate::apply::Event::Start {
+        let started = view().action_event(&crate::apply::ActionEvent::Start {
             address: "ipsec_server.a".into(),
             action: ActionKind::Delete,
             id: "iss-a".into(),

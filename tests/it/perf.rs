@@ -10,7 +10,7 @@ use vpnform::apply::{ApplyOptions, PollStrategy};
 use vpnform::cloud::{Client, ClientOptions, Credentials};
 use vpnform::ops::apply::ApplyRequest;
 use vpnform::ops::plan::PlanRequest;
-use vpnform::ops::{self, Cloud, Quiet, Target};
+use vpnform::ops::{self, Cloud, Destination, Quiet};
 use vpnform::plan::ActionKind;
 use vpnform::sandbox::{self, SandboxConfig, World};
 use vpnform::secret::Secret;
@@ -102,7 +102,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
     std::fs::write(&desired, DESIRED).unwrap();
     vpnform::state::write(&state_dir, &state).unwrap();
     let cloud = Cloud {
-        target: Target::Client(client),
+        destination: Destination::Client(client),
         parallelism: 10,
         max_rate: 100,
     };

@@ -273,39 +273,6 @@ pub fn refresh_only(
     Ok(plan)
 }
 
-impl Plan {
-    /// Whether applying the plan writes the state: an action, or attributes the cloud
-    /// answers otherwise than the state records them.
-    pub fn records_anything(&self) -> bool {
-        self.has_changes() || !self.drift.is_empty()
-    }
-
-    /// The changes made outside vpnform that the plan shows (those of values the state
-    /// never held are recorded silently).
-    pub fn shown_drift(&self) -> impl Iterator<Item = &Drift> {
-        self.drift.iter().filter(|d| !d.changes.is_empty())
-    }
-
-    /// `state` after the plan as the plan shows it: [`Plan::apply_to`], with the changes
-    /// made outside vpnform recorded (values the state never held are recorded too, but
-    /// silently: not in the shown diff); serial + 1 when anything is recorded.
-    pub fn state_after(&self, state: &State) -> State {
-        let mut after = self.apply_to(state);
-        for d in &self.drift {
-            let Some(resource) = after.resources.get_mut(&d.address) else {
-                continue;
-            };
-            for c in &d.changes {
-                resource.attributes.insert(c.field.clone(), c.to.clone());
-            }
-        }
-        if !self.has_changes() && !self.drift.is_empty() {
-            after.serial += 1;
-        }
-        after
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,8 +37,9 @@
 //! sandbox alike), [`regions`]
 //! (the region table and each region's endpoint), `duration` (durations as
 //! flags take them and as messages print them), `suggest` ("did you mean"), [`yaml`]
-//! (the YAML parser's limits and excerpts, for the desired file and the state file alike)
-//! and [`secret`] (values that never print).
+//! (the YAML parser's limits, excerpts and line numbering, for the desired file and the
+//! state file alike), `pg_schema` (the schema names the postgres backend accepts) and
+//! [`secret`] (values that never print, and where they come from).
 
 // One output channel (crate::ui): nothing else prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -54,6 +55,7 @@ pub(crate) mod id;
 pub(crate) mod ipsec;
 pub mod kinds;
 pub mod ops;
+pub(crate) mod pg_schema;
 pub mod plan;
 pub mod regions;
 pub mod sandbox;

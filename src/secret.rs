@@ -43,6 +43,29 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Where an entry's pre-shared key comes from; never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PskSource {
+    /// `{env: NAME}`: the environment variable NAME.
+    Env(String),
+    /// `{file: PATH}`: `written` as in the desired file, `path` resolved against the
+    /// desired file's directory.
+    File {
+        written: String,
+        path: std::path::PathBuf,
+    },
+}
+
+impl std::fmt::Display for PskSource {
+    /// `env OFFICE_PSK` or `file secrets/office.psk`, as plans show it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PskSource::Env(name) => write!(f, "env {name}"),
+            PskSource::File { written, .. } => write!(f, "file {written}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

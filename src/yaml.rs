@@ -99,6 +99,36 @@ pub(crate) fn shown(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The lines of `text` as YAML numbers them: a line break is `\r\n`, `\r` or `\n`. The
+/// parser counts a lone `\r` as a break, so splitting on `\n` alone (`str::lines`)
+/// would put every snippet after one on the wrong line. The last line may be empty.
+pub fn source_lines(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                lines.push(&text[start..i]);
+                i += 1;
+                start = i;
+            }
+            b'\r' => {
+                lines.push(&text[start..i]);
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    lines.push(&text[start..]);
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

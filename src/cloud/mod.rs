@@ -32,5 +32,5 @@ pub use endpoint::EndpointError;
 pub(crate) use endpoint::endpoint_for;
 pub use error::{ApiError, ErrorClass};
 pub use retry::ThrottleWarning;
-pub(crate) use retry::{DEFAULT_MAX_RATE, DEFAULT_PARALLELISM, format_rate};
+pub(crate) use retry::{DEFAULT_MAX_RATE, DEFAULT_PARALLELISM};
 pub use types::*;

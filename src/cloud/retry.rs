@@ -161,18 +161,8 @@ impl std::fmt::Display for ThrottleWarning {
              `--max-rate N` caps vpnform's share",
             self.action,
             crate::duration::elapsed(self.throttled_for),
-            format_rate(self.rate)
+            crate::ui::format_rate(self.rate)
         )
-    }
-}
-
-/// `2.5`, `40`: a rate with one decimal where it has one.
-pub(crate) fn format_rate(rate: f64) -> String {
-    let r = (rate * 10.0).round() / 10.0;
-    if r.fract() == 0.0 {
-        format!("{r:.0}")
-    } else {
-        format!("{r:.1}")
     }
 }
 
@@ -576,8 +566,8 @@ mod tests {
 
     #[test]
     fn rates_print_with_a_decimal_only_where_they_have_one() {
-        assert_eq!(format_rate(40.0), "40");
-        assert_eq!(format_rate(2.5), "2.5");
-        assert_eq!(format_rate(0.625), "0.6");
+        assert_eq!(crate::ui::format_rate(40.0), "40");
+        assert_eq!(crate::ui::format_rate(2.5), "2.5");
+        assert_eq!(crate::ui::format_rate(0.625), "0.6");
     }
 }

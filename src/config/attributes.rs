@@ -4,9 +4,6 @@
 //! accepts (a CIDR, a lifetime in 0-86400, one of the documented algorithms), so the
 //! planner never checks them again.
 
-use std::fmt;
-use std::path::PathBuf;
-
 pub use ipnet::Ipv4Net;
 
 pub use crate::ipsec::{AuthAlg, EncAlg, IkeMode, IkePfs, IkeVersion, IpsecPfs, Lifetime, overlap};
@@ -117,25 +114,7 @@ pub struct IpsecConfig {
     pub ipsec_lifetime: Option<Lifetime>,
 }
 
-/// Where an entry's pre-shared key comes from; never the key itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PskSource {
-    /// `{env: NAME}`: the environment variable NAME.
-    Env(String),
-    /// `{file: PATH}`: `written` as in the desired file, `path` resolved against the
-    /// desired file's directory.
-    File { written: String, path: PathBuf },
-}
-
-impl fmt::Display for PskSource {
-    /// `env OFFICE_PSK` or `file secrets/office.psk`, as plans show it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PskSource::Env(name) => write!(f, "env {name}"),
-            PskSource::File { written, .. } => write!(f, "file {written}"),
-        }
-    }
-}
+pub use crate::secret::PskSource;
 
 /// A CIDR in canonical form, or why the text is not one (the rule is [`crate::ipsec::cidr`]).
 pub fn parse_cidr(text: &str) -> Result<Ipv4Net, String> {

@@ -463,7 +463,7 @@ impl<'t> Checker<'t> {
             return None;
         };
         let name = self.string(schema, "backend.postgres.schema", HELP)?;
-        use crate::state::postgres::{ReservedSchema, reserved_schema, schema_syntax};
+        use crate::pg_schema::{ReservedSchema, reserved_schema, schema_syntax};
         if !schema_syntax(&name) {
             self.error(
                 schema,

@@ -311,7 +311,7 @@ fn unknown_message(
 /// is not in the source (a truncated file's end).
 pub(crate) fn snippet(source: &str, line: u64, column: u64) -> String {
     // Lines as the YAML parser numbers them (a lone `\r` is a break too).
-    let mut lines = crate::config::source_lines(source);
+    let mut lines = crate::yaml::source_lines(source);
     if lines.last() == Some(&"") {
         lines.pop();
     }

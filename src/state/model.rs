@@ -115,8 +115,8 @@ pub enum PskRecord {
 }
 
 impl PskRecord {
-    pub fn of(source: &crate::config::attributes::PskSource) -> PskRecord {
-        use crate::config::attributes::PskSource;
+    pub fn of(source: &crate::secret::PskSource) -> PskRecord {
+        use crate::secret::PskSource;
         match source {
             PskSource::Env(name) => PskRecord::Env(name.clone()),
             PskSource::File { written, .. } => PskRecord::File(written.clone()),
@@ -125,8 +125,8 @@ impl PskRecord {
 
     /// The source this record names, a file's path taken relative to `dir` (the desired
     /// file's directory), as the desired file's own `psk` is.
-    pub fn source(&self, dir: &std::path::Path) -> crate::config::attributes::PskSource {
-        use crate::config::attributes::PskSource;
+    pub fn source(&self, dir: &std::path::Path) -> crate::secret::PskSource {
+        use crate::secret::PskSource;
         match self {
             PskRecord::Env(name) => PskSource::Env(name.clone()),
             PskRecord::File(written) => PskSource::File {

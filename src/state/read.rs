@@ -41,7 +41,7 @@ fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, StateError> {
     let at = err.valid_up_to();
     let valid = std::str::from_utf8(&bytes[..at]).expect("valid up to here");
     // Lines as the YAML parser numbers them, so the position matches its other errors.
-    let lines = crate::config::source_lines(valid);
+    let lines = crate::yaml::source_lines(valid);
     let line = lines.len().max(1) as u64;
     let column = lines.last().map_or(0, |l| l.chars().count()) as u64 + 1;
     let text = String::from_utf8_lossy(bytes);

@@ -71,7 +71,7 @@ fn locate(source: &str, field: &Field) -> (u64, u64) {
         Field::Lineage => at(positions.lineage.as_ref()),
         Field::ResourceKey(address) => {
             // Spans are on values, not keys: find the key's line in the text.
-            crate::config::source_lines(source)
+            crate::yaml::source_lines(source)
                 .into_iter()
                 .enumerate()
                 .find_map(|(i, l)| {
@@ -312,7 +312,7 @@ fn check_serial(path: &Path, source: &str) -> Result<(), StateError> {
         // No serial at all: the parse already said it is missing.
         return Ok(());
     };
-    let lines = crate::config::source_lines(source);
+    let lines = crate::yaml::source_lines(source);
     let text = lines.get(line as usize - 1).copied().unwrap_or_default();
     let rest: String = text.chars().skip(column as usize - 1).collect();
     let written = match rest.chars().next() {
@@ -347,7 +347,7 @@ fn check_serial(path: &Path, source: &str) -> Result<(), StateError> {
 /// Where the top-level `serial`'s value starts: found in the text for the block style
 /// vpnform writes (no second parse on every read), else from a lenient parse.
 fn serial_position(source: &str) -> Option<(u64, u64)> {
-    for (i, line) in crate::config::source_lines(source).iter().enumerate() {
+    for (i, line) in crate::yaml::source_lines(source).iter().enumerate() {
         if let Some(rest) = line.strip_prefix("serial:") {
             let blank = rest.chars().take_while(|c| *c == ' ' || *c == '\t').count();
             if rest.chars().nth(blank).is_some() {

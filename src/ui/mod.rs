@@ -168,6 +168,16 @@ fn is_invisible_layout(c: char) -> bool {
     )
 }
 
+/// `2.5`, `40`: a rate with one decimal where it has one.
+pub(crate) fn format_rate(rate: f64) -> String {
+    let r = (rate * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,7 +77,7 @@ impl StepProgress {
             }
         }
         let rate = rate
-            .map(|r| format!(", {} requests a second", crate::cloud::format_rate(r)))
+            .map(|r| format!(", {} requests a second", crate::ui::format_rate(r)))
             .unwrap_or_default();
         let elapsed = step.started.map_or(Duration::ZERO, |s| now - s);
         step.last = format!(

@@ -6,13 +6,13 @@
 use tokio::time::Instant;
 
 use super::configure_time::Rereads;
+use super::configure_time::WaitKind;
 use super::engine::{Finished, Half, Work, lane_of, queued};
 use super::error::{StepError, Unmet};
 use super::journal::Change;
 use super::report::ActionEvent;
 use super::schedule::Lease;
 use super::step::{Sent, Step};
-use super::watch::WaitKind;
 use crate::cloud::ErrorClass;
 use crate::kinds::ipsec_server::DeleteIpsecServer;
 use crate::plan::{Action, ActionKind};

@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::watch::{PollStrategy, WaitKind};
-
 /// One region's configure-time estimate with the poll timing it implies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ConfigureTime {
@@ -154,6 +152,35 @@ impl Rereads {
         self.next = (pause * 3 / 2).min(Self::LONGEST);
         pause
     }
+}
+
+/// How gateway waits are polled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PollStrategy {
+    /// Learn the configure time, poll when a gateway should be done, batch lazily.
+    #[default]
+    Adaptive,
+    /// One `DescribeVpnGateway` per waited gateway every interval (what Terraform's
+    /// provider and the aliyun CLI waiter do); kept as a baseline for benchmarks.
+    Fixed,
+}
+
+/// What a wait is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitKind {
+    /// Something (another action on the gateway, a dependent) is queued behind it.
+    pub urgent: bool,
+    /// This run's own accepted request made the gateway busy, so once it is no longer
+    /// `updating` the request is finished (the confirmation reads the outcome).
+    pub after_own_change: bool,
+}
+
+impl WaitKind {
+    /// A wait for a gateway busy for reasons of its own: read it exactly, soon.
+    pub const EXACT: WaitKind = WaitKind {
+        urgent: true,
+        after_own_change: false,
+    };
 }
 
 #[cfg(test)]

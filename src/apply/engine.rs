@@ -22,12 +22,13 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::actions;
+use super::configure_time::PollStrategy;
 use super::error::StepError;
 use super::journal::{Change, Journal};
 use super::report::{ActionEvent, ActionReporter};
 use super::schedule::{self, Hooks, Job, Lanes, Lease, Ran};
 use super::step::Step;
-use super::watch::{GatewayWatch, PollStrategy};
+use super::watch::GatewayWatch;
 use crate::Address;
 use crate::cloud::Client;
 use crate::plan::{Action, ActionKind};

@@ -18,7 +18,7 @@
 //! - [`saved_check`]: whether a saved plan may run (or resume) against the state as it is.
 
 mod actions;
-mod configure_time;
+pub(crate) mod configure_time;
 pub(crate) mod engine;
 pub(crate) mod error;
 pub(crate) mod journal;
@@ -28,6 +28,7 @@ mod schedule;
 mod step;
 pub(crate) mod watch;
 
+pub use configure_time::PollStrategy;
 pub use engine::ApplyOptions;
 pub(crate) use engine::Outcome;
 pub(crate) use engine::{Execution, execute};
@@ -35,4 +36,3 @@ pub use error::StepError;
 pub(crate) use journal::{Change, Journal, check_pending};
 pub use journal::{JOURNALED, JournalStats};
 pub(crate) use report::{ActionEvent, ActionReporter};
-pub use watch::PollStrategy;

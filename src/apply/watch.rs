@@ -22,6 +22,7 @@
 //! `ListIpsecServers` (`IpsecServerId.N`); an urgent confirmation is sent at once with
 //! whatever else is queued, a lazy one waits a little for company.
 
+use super::configure_time::{PollStrategy, WaitKind};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,35 +46,6 @@ pub enum WaitError {
     },
     #[error("cannot read the status of VPN gateway {gateway}: {error}")]
     Api { gateway: String, error: ApiError },
-}
-
-/// How gateway waits are polled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PollStrategy {
-    /// Learn the configure time, poll when a gateway should be done, batch lazily.
-    #[default]
-    Adaptive,
-    /// One `DescribeVpnGateway` per waited gateway every interval (what Terraform's
-    /// provider and the aliyun CLI waiter do); kept as a baseline for benchmarks.
-    Fixed,
-}
-
-/// What a wait is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WaitKind {
-    /// Something (another action on the gateway, a dependent) is queued behind it.
-    pub urgent: bool,
-    /// This run's own accepted request made the gateway busy, so once it is no longer
-    /// `updating` the request is finished (the confirmation reads the outcome).
-    pub after_own_change: bool,
-}
-
-impl WaitKind {
-    /// A wait for a gateway busy for reasons of its own: read it exactly, soon.
-    pub const EXACT: WaitKind = WaitKind {
-        urgent: true,
-        after_own_change: false,
-    };
 }
 
 type Answer = oneshot::Sender<Result<VpnGateway, WaitError>>;

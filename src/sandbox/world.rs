@@ -416,7 +416,7 @@ impl World {
                     expected: "enable, disable",
                 });
             }
-            if let Err(why) = crate::sandbox::actions::settings::cidr(&gateway.vpc_cidr) {
+            if let Err(why) = cidr(&gateway.vpc_cidr) {
                 return Err(WorldError::BadSetting {
                     id: id.clone(),
                     field: "vpc_cidr",
@@ -442,9 +442,7 @@ impl World {
                     second: id.clone(),
                 });
             }
-            if let Err((field, value, why)) =
-                crate::sandbox::actions::settings::check_server(server)
-            {
+            if let Err((field, value, why)) = check_server(server) {
                 return Err(WorldError::BadSetting {
                     id: id.clone(),
                     field,
@@ -704,6 +702,79 @@ impl Live {
     pub(crate) fn max_updating(&self) -> usize {
         self.max_updating
     }
+}
+
+/// One IPv4 CIDR block, its host bits zero (`10.0.0.0/24`, not `10.0.0.1/24`).
+/// The rule is [`crate::ipsec::cidr`]'s; the wording is the cloud's.
+pub(crate) fn cidr(text: &str) -> Result<ipnet::Ipv4Net, String> {
+    crate::ipsec::cidr(text.trim()).map_err(|why| match why {
+        crate::ipsec::CidrError::HostBits { network } => {
+            format!("`{text}` has host bits set: write the network address {network}")
+        }
+        _ => format!("`{text}` is not an IPv4 CIDR block such as 10.0.0.0/24"),
+    })
+}
+
+/// A world file's server, checked as a create would check it: `(field, value, why)`.
+pub(crate) fn check_server(server: &IpsecServer) -> Result<(), (&'static str, String, String)> {
+    if let Some(subnet) = &server.local_subnet {
+        for block in subnet.split(',') {
+            cidr(block).map_err(|why| ("local_subnet", subnet.clone(), why))?;
+        }
+    }
+    if let Some(pool) = &server.client_ip_pool {
+        cidr(pool).map_err(|why| ("client_ip_pool", pool.clone(), why))?;
+    }
+    let ike = &server.ike_config;
+    let ipsec = &server.ipsec_config;
+    let enumerated: [(&'static str, &str, &[&str]); 8] = [
+        (
+            "ike_version",
+            &ike.ike_version,
+            crate::ipsec::IkeVersion::ALL,
+        ),
+        ("ike_mode", &ike.ike_mode, crate::ipsec::IkeMode::ALL),
+        ("ike_enc_alg", &ike.ike_enc_alg, crate::ipsec::EncAlg::ALL),
+        (
+            "ike_auth_alg",
+            &ike.ike_auth_alg,
+            crate::ipsec::AuthAlg::ALL,
+        ),
+        ("ike_pfs", &ike.ike_pfs, crate::ipsec::IkePfs::ALL),
+        (
+            "ipsec_enc_alg",
+            &ipsec.ipsec_enc_alg,
+            crate::ipsec::EncAlg::ALL,
+        ),
+        (
+            "ipsec_auth_alg",
+            &ipsec.ipsec_auth_alg,
+            crate::ipsec::AuthAlg::ALL,
+        ),
+        ("ipsec_pfs", &ipsec.ipsec_pfs, crate::ipsec::IpsecPfs::ALL),
+    ];
+    for (field, value, allowed) in enumerated {
+        if !allowed.contains(&value) {
+            return Err((
+                field,
+                value.to_owned(),
+                format!("not one of {}", allowed.join(", ")),
+            ));
+        }
+    }
+    for (field, value) in [
+        ("ike_lifetime", ike.ike_lifetime),
+        ("ipsec_lifetime", ipsec.ipsec_lifetime),
+    ] {
+        if value > crate::ipsec::Lifetime::MAX {
+            return Err((
+                field,
+                value.to_string(),
+                format!("lifetimes are 0 to {} seconds", crate::ipsec::Lifetime::MAX),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,15 +8,12 @@
 //! An update gives some fields; the rest keep their values. So [`Settings`] holds what
 //! was given and [`Settings::apply`] writes it over a server.
 
-use ipnet::Ipv4Net;
 use serde_json::{Map, Value};
 
-use crate::ipsec::{
-    self, AuthAlg, CidrError, EncAlg, IkeMode, IkePfs, IkeVersion, IpsecPfs, Lifetime,
-};
+use crate::ipsec::{self, AuthAlg, EncAlg, IkeMode, IkePfs, IkeVersion, IpsecPfs, Lifetime};
 use crate::sandbox::wire::{ApiError, Request};
 use crate::sandbox::world::vocabulary::MAX_TEXT;
-use crate::sandbox::world::{Gateway, IkeConfig, IpsecConfig, IpsecServer};
+use crate::sandbox::world::{Gateway, IkeConfig, IpsecConfig, IpsecServer, cidr};
 use crate::secret::Secret;
 
 /// Lifetimes are seconds in `0..=MAX_LIFETIME`.
@@ -128,17 +125,6 @@ impl Settings {
         }
         Ok(())
     }
-}
-
-/// One IPv4 CIDR block, its host bits zero (`10.0.0.0/24`, not `10.0.0.1/24`).
-/// The rule is [`ipsec::cidr`]'s; the wording is the cloud's.
-pub(crate) fn cidr(text: &str) -> Result<Ipv4Net, String> {
-    ipsec::cidr(text.trim()).map_err(|why| match why {
-        CidrError::HostBits { network } => {
-            format!("`{text}` has host bits set: write the network address {network}")
-        }
-        _ => format!("`{text}` is not an IPv4 CIDR block such as 10.0.0.0/24"),
-    })
 }
 
 /// `LocalSubnet`: comma-separated CIDR blocks, answered back joined by commas.
@@ -277,52 +263,6 @@ pub(super) fn check_against_gateway(
                 format!(
                     "The specified ClientIpPool {pool} overlaps the LocalSubnet block {net}: the client and local CIDR blocks must not overlap."
                 ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A world file's server, checked as a create would check it: `(field, value, why)`.
-pub(crate) fn check_server(server: &IpsecServer) -> Result<(), (&'static str, String, String)> {
-    if let Some(subnet) = &server.local_subnet {
-        for block in subnet.split(',') {
-            cidr(block).map_err(|why| ("local_subnet", subnet.clone(), why))?;
-        }
-    }
-    if let Some(pool) = &server.client_ip_pool {
-        cidr(pool).map_err(|why| ("client_ip_pool", pool.clone(), why))?;
-    }
-    let ike = &server.ike_config;
-    let ipsec = &server.ipsec_config;
-    let enumerated: [(&'static str, &str, &[&str]); 8] = [
-        ("ike_version", &ike.ike_version, IkeVersion::ALL),
-        ("ike_mode", &ike.ike_mode, IkeMode::ALL),
-        ("ike_enc_alg", &ike.ike_enc_alg, EncAlg::ALL),
-        ("ike_auth_alg", &ike.ike_auth_alg, AuthAlg::ALL),
-        ("ike_pfs", &ike.ike_pfs, IkePfs::ALL),
-        ("ipsec_enc_alg", &ipsec.ipsec_enc_alg, EncAlg::ALL),
-        ("ipsec_auth_alg", &ipsec.ipsec_auth_alg, AuthAlg::ALL),
-        ("ipsec_pfs", &ipsec.ipsec_pfs, IpsecPfs::ALL),
-    ];
-    for (field, value, allowed) in enumerated {
-        if !allowed.contains(&value) {
-            return Err((
-                field,
-                value.to_owned(),
-                format!("not one of {}", allowed.join(", ")),
-            ));
-        }
-    }
-    for (field, value) in [
-        ("ike_lifetime", ike.ike_lifetime),
-        ("ipsec_lifetime", ipsec.ipsec_lifetime),
-    ] {
-        if value > MAX_LIFETIME {
-            return Err((
-                field,
-                value.to_string(),
-                format!("lifetimes are 0 to {MAX_LIFETIME} seconds"),
             ));
         }
     }

@@ -14,6 +14,7 @@
 pub(crate) mod actions;
 pub(crate) mod audit;
 pub(crate) mod faults;
+pub(crate) mod inner;
 pub mod seed;
 pub(crate) mod server;
 pub(crate) mod wire;

@@ -25,6 +25,7 @@ use serde_json::Value;
 use super::actions::Action;
 use super::audit::{AuditEntry, AuditFile};
 use super::faults::{Buckets, Dice, Draw, Fault, Injection, take_injection};
+use super::inner::{Call, Inner};
 use super::wire::{self, ApiError, Request};
 use super::world::{Live, World};
 use super::{SandboxConfig, lock};
@@ -98,23 +99,6 @@ pub(crate) async fn run(
 #[derive(Clone)]
 pub struct Shared(Arc<Mutex<Inner>>);
 
-/// The state behind the lock. Actions get `&mut Inner`.
-pub(crate) struct Inner {
-    pub(crate) config: SandboxConfig,
-    pub(crate) live: Live,
-    pub(crate) dice: Dice,
-    buckets: Buckets,
-    /// Nonce -> when it was first seen.
-    nonces: HashMap<String, Instant>,
-    /// ClientToken -> the request's fingerprint and the first answer.
-    pub(crate) tokens: HashMap<String, (String, Value)>,
-    audit: Vec<AuditEntry>,
-    audit_file: Option<AuditFile>,
-    calls: BTreeMap<String, u64>,
-    /// Maps the monotonic clock to wall time for the audit log.
-    epoch: (Instant, jiff::Timestamp),
-}
-
 impl Shared {
     pub(crate) fn new(config: SandboxConfig, world: World) -> std::io::Result<Shared> {
         let audit_file = match &config.audit_path {
@@ -165,25 +149,6 @@ impl Shared {
 }
 
 impl Inner {
-    /// Wall time of a monotonic instant, RFC 3339 UTC with milliseconds.
-    pub(crate) fn wall(&self, at: Instant) -> String {
-        let (base, wall) = self.epoch;
-        let since = jiff::SignedDuration::try_from(at.saturating_duration_since(base))
-            .unwrap_or(jiff::SignedDuration::ZERO);
-        let t = wall.checked_add(since).unwrap_or(wall);
-        t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-    }
-
-    /// Records an effect in memory and, if asked, in the audit file.
-    pub(crate) fn record(&mut self, entry: AuditEntry) {
-        if let Some(file) = &mut self.audit_file {
-            // The in-memory log stays the truth for tests; a full disk must not turn an
-            // applied effect into an error answer, which would invite a second effect.
-            let _ = file.append(&entry);
-        }
-        self.audit.push(entry);
-    }
-
     /// Envelope, credentials, signature, freshness, nonce, version.
     fn authenticate(&mut self, req: &Request) -> Result<(), ApiError> {
         for name in [
@@ -318,14 +283,6 @@ fn injected_error(j: &Injection) -> ApiError {
             format!("{} (injected by the sandbox).", j.code),
         )
     }
-}
-
-/// What an action knows about the call besides its parameters.
-#[derive(Debug, Clone)]
-pub(crate) struct Call {
-    pub(crate) request_id: String,
-    /// The instant the action runs: every time comparison in it uses this one.
-    pub(crate) now: Instant,
 }
 
 /// A request that did not end in a success answer.

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{gateway_json, region};
-use crate::sandbox::server::{Call, Inner};
+use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
 
 pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value, ApiError> {

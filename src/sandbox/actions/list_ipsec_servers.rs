@@ -10,7 +10,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::region;
-use crate::sandbox::server::{Call, Inner};
+use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
 use crate::sandbox::world::DEFAULT_INTERNET_IP;
 

@@ -13,7 +13,7 @@ mod update_ipsec_server;
 
 use serde_json::{Value, json};
 
-use super::server::{Call, Inner};
+use super::inner::{Call, Inner};
 use super::wire::{ApiError, Request};
 use super::world::{DEFAULT_INTERNET_IP, Gateway};
 

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::settings::{Settings, check_against_gateway};
 use super::{dry_run_passed, gateway_ready, region, replay};
 use crate::sandbox::audit::AuditEntry;
-use crate::sandbox::server::{Call, Inner};
+use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
 
 pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value, ApiError> {

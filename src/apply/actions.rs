@@ -7,12 +7,12 @@ use tokio::time::Instant;
 
 use super::configure_time::Rereads;
 use super::configure_time::WaitKind;
-use super::engine::{Finished, Half, Work, lane_of, queued};
 use super::error::{StepError, Unmet};
 use super::journal::Change;
 use super::report::ActionEvent;
 use super::schedule::Lease;
 use super::step::{Sent, Step};
+use super::work::{Finished, Half, Work, lane_of, queued};
 use crate::cloud::ErrorClass;
 use crate::kinds::ipsec_server::DeleteIpsecServer;
 use crate::plan::{Action, ActionKind};

@@ -10,9 +10,9 @@
 //! [`GatewayWatch`]); confirm with `ListIpsecServers` (a deleted server's absence is
 //! read, never inferred from an error); record the result and wait until it is durable.
 //!
-//! An intent left in `pending` by an earlier run is resolved first by reading the cloud
-//! and, if the server is still there, re-sent with the token in the journal, so a request
-//! whose answer was lost is never a second operation.
+//! An action that resolves a journal entry of an earlier run (the plan shows it as
+//! resuming) re-sends the entry's operation with the journal's token, so a request whose
+//! answer was lost is never a second operation.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,50 +22,17 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::actions;
-use super::configure_time::PollStrategy;
 use super::error::StepError;
 use super::journal::{Change, Journal};
 use super::report::{ActionEvent, ActionReporter};
-use super::schedule::{self, Hooks, Job, Lanes, Lease, Ran};
+use super::schedule::{self, Hooks, Lanes, Lease, Ran};
 use super::step::Step;
 use super::watch::GatewayWatch;
+use super::work::{ApplyOptions, Finished, Half, Shared, Work, queued};
 use crate::Address;
 use crate::cloud::Client;
 use crate::plan::{Action, ActionKind};
 use crate::secret::Secret;
-use crate::state::Deposed;
-
-#[derive(Debug, Clone)]
-pub struct ApplyOptions {
-    /// Pause between two rounds of gateway status polls in a region.
-    pub poll_interval: Duration,
-    /// How often a waiting action reports that it is still waiting.
-    pub progress_every: Duration,
-    /// The longest one wait for a gateway to become active may take.
-    pub max_wait: Duration,
-    /// How many times a busy gateway is waited for before a delete gives up.
-    pub max_contention_waits: u32,
-    /// How many `ListIpsecServers` reads confirm a change before giving up on it.
-    pub confirm_attempts: u32,
-    /// How gateway waits are polled; [`PollStrategy::Fixed`] is the classic fixed-interval
-    /// waiter, kept for benchmarks.
-    pub poll_strategy: PollStrategy,
-}
-
-impl Default for ApplyOptions {
-    fn default() -> Self {
-        ApplyOptions {
-            poll_interval: Duration::from_millis(500),
-            progress_every: Duration::from_secs(10),
-            max_wait: Duration::from_secs(30 * 60),
-            max_contention_waits: 20,
-            // With pauses from 50ms growing by half up to a second (`Rereads`), sixty
-            // reads ride out a status or listing lag of about 55s.
-            confirm_attempts: 60,
-            poll_strategy: PollStrategy::Adaptive,
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub enum ActionResult {
@@ -172,84 +139,6 @@ impl Outcome {
     }
 }
 
-/// One unit of work: a plan action or a pending intent of an earlier run.
-#[derive(Debug, Clone)]
-pub(super) struct Work {
-    pub(super) action: Action,
-    /// The ClientToken to send: the journal's when an intent is pending.
-    pub(super) token: String,
-    /// An intent is already journaled (an earlier run's): resolve it from the cloud.
-    pub(super) journaled: bool,
-    pub(super) waits_for: Vec<Address>,
-    /// Some other action waits for this one.
-    pub(super) has_dependents: bool,
-    /// Which half of a replace this is, if it is one.
-    pub(super) half: Option<Half>,
-}
-
-/// The two halves of a replace, each on its own gateway.
-#[derive(Debug, Clone)]
-pub(super) enum Half {
-    /// The create on the new gateway. Once it is confirmed, one write records the new
-    /// server, keeps the old one as `deposed` and journals its delete with `delete_token`
-    /// (the token of `delete_plan`, the plan that journaled the create).
-    Create {
-        deposed: Deposed,
-        delete_token: String,
-        delete_plan: String,
-    },
-    /// The delete of the deposed old server: confirmed, it drops `deposed` (and its
-    /// pending entry), never the resource, which records the new server.
-    DeleteDeposed,
-    /// A create journaled by an earlier run whose entry left the desired file: resolved
-    /// from the cloud, and its server, if it made one, recorded and deleted.
-    Orphan,
-}
-
-/// `(region, gateway id)`.
-pub(super) type GatewayKey = (String, String);
-
-pub(super) struct Shared {
-    pub(super) client: Client,
-    pub(super) journal: Arc<Journal>,
-    pub(super) watch: GatewayWatch,
-    pub(super) reporter: Arc<dyn ActionReporter>,
-    pub(super) options: ApplyOptions,
-    pub(super) plan_hash: String,
-    pub(super) keys: BTreeMap<Address, Secret>,
-    /// One mutation per VPN gateway at a time; cancellation.
-    pub(super) lanes: Arc<Lanes<GatewayKey, Address>>,
-}
-
-impl Shared {
-    /// Another mutation of this run is still to run on `a`'s gateway.
-    pub(super) fn more_queued(&self, a: &Action) -> bool {
-        self.lanes.more_queued(&lane_of(a))
-    }
-}
-
-pub(super) fn lane_of(a: &Action) -> GatewayKey {
-    (a.region.clone(), a.vpn_gateway.clone())
-}
-
-impl Job for Work {
-    type Id = Address;
-    type Lane = GatewayKey;
-
-    fn id(&self) -> &Address {
-        &self.action.address
-    }
-
-    fn waits_for(&self) -> &[Address] {
-        &self.waits_for
-    }
-
-    /// A mutation holds its gateway; a state-only action needs none.
-    fn lane(&self) -> Option<GatewayKey> {
-        self.action.mutates_cloud().then(|| lane_of(&self.action))
-    }
-}
-
 /// The scheduler's news, as the run's events.
 struct Events(Arc<dyn ActionReporter>);
 
@@ -265,18 +154,6 @@ impl Hooks<Work> for Events {
     fn queued(&self, work: &Work, behind: Option<Address>) {
         queued(&*self.0, &work.action, behind);
     }
-}
-
-/// `a` waits for its gateway, held by `behind` of this run.
-pub(super) fn queued(reporter: &dyn ActionReporter, a: &Action, behind: Option<Address>) {
-    reporter.event(&ActionEvent::Queued {
-        address: a.address.clone(),
-        action: a.action,
-        id: a.id.clone(),
-        gateway: a.vpn_gateway.clone(),
-        behind,
-        code: None,
-    });
 }
 
 /// What one run of the executor works on.
@@ -511,14 +388,4 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
             Err(error)
         }
     }
-}
-
-/// How an action ended well.
-pub(super) enum Finished {
-    /// Done; a create's new id.
-    Done(Option<String>),
-    /// A delete whose server was already gone.
-    AlreadyGone,
-    /// Nothing to do after all (a journaled create that made no server): why.
-    Dropped(String),
 }

@@ -27,12 +27,13 @@ pub(crate) mod saved_check;
 mod schedule;
 mod step;
 pub(crate) mod watch;
+pub(crate) mod work;
 
 pub use configure_time::PollStrategy;
-pub use engine::ApplyOptions;
 pub(crate) use engine::Outcome;
 pub(crate) use engine::{Execution, execute};
 pub use error::StepError;
 pub(crate) use journal::{Change, Journal, check_pending};
 pub use journal::{JOURNALED, JournalStats};
 pub(crate) use report::{ActionEvent, ActionReporter};
+pub use work::ApplyOptions;

@@ -10,10 +10,10 @@ use tokio::time::Instant;
 
 use super::configure_time::Rereads;
 use super::configure_time::WaitKind;
-use super::engine::{Half, Shared, Work};
 use super::error::{StepError, Unmet};
 use super::journal::Change;
 use super::report::ActionEvent;
+use super::work::{Half, Shared, Work};
 use crate::cloud::{ApiError, ErrorClass};
 use crate::kinds::ipsec_server::{IpsecServer, ListIpsecServers};
 use crate::plan::{Action, ActionKind};

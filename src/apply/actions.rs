@@ -95,14 +95,7 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
 /// secret) and the source of a key it sends.
 fn sent(a: &Action) -> SentCreate {
     SentCreate {
-        values: if a.action == ActionKind::Create {
-            a.attributes.clone()
-        } else {
-            a.cloud_changes()
-                .filter(|c| c.field != "psk")
-                .map(|c| (c.field.clone(), c.to.clone()))
-                .collect()
-        },
+        values: crate::plan::calls::intended(a),
         psk: a
             .psk
             .as_ref()

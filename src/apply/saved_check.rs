@@ -267,19 +267,8 @@ fn own_entry(plan: &Plan, state: &State, saved: &Action, d: &Action) -> Option<R
     if !tokens.contains(&r.client_token) {
         return None;
     }
-    let sent = |a: &Action| -> Vec<(String, String)> {
-        match a.action {
-            ActionKind::Create | ActionKind::Replace => a
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            _ => a
-                .cloud_changes()
-                .map(|c| (c.field.clone(), c.to.clone()))
-                .collect(),
-        }
-    };
+    // What each sends: the values `intended` gives (the key's source apart).
+    let sent = crate::plan::calls::intended;
     let psk = |a: &Action| {
         a.psk
             .as_ref()

@@ -47,7 +47,7 @@ pub struct Address {
 
 /// The longest name an address may have: every address is printed in plans, written
 /// in the state and hashed, and a name no one types is a forged input.
-pub const MAX_NAME_CHARS: usize = 255;
+pub(crate) const MAX_NAME_CHARS: usize = 255;
 
 /// Terraform-like names: a letter or `_`, then letters, digits, `_` and `-`; at most
 /// [`MAX_NAME_CHARS`] of them.
@@ -67,7 +67,7 @@ pub(crate) fn has_name_grammar(name: &str) -> bool {
 /// The entry name `vpnform import` gives a server: its name lower-cased, every character
 /// outside `[a-z0-9_-]` made `_`, `s_` before a leading non-letter; no name: its id.
 /// Always a [valid name](is_name); collisions are numbered by the caller.
-pub fn name_for_server(name: &str, id: &str) -> String {
+pub(crate) fn name_for_server(name: &str, id: &str) -> String {
     let source = if name.is_empty() { id } else { name };
     let mut out: String = source
         .to_lowercase()

@@ -85,7 +85,7 @@ impl Lifetime {
 
 /// Why a text is not a CIDR block the cloud takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CidrError {
+pub(crate) enum CidrError {
     /// No `/` and prefix length.
     NoPrefix,
     /// The prefix length is not a number.
@@ -118,7 +118,7 @@ impl fmt::Display for CidrError {
 
 /// A CIDR in canonical form, or why the text is not one. `10.0.0.1/24` is refused with
 /// the network it probably means: the cloud takes network addresses only.
-pub fn cidr(text: &str) -> Result<Ipv4Net, CidrError> {
+pub(crate) fn cidr(text: &str) -> Result<Ipv4Net, CidrError> {
     let Some((_, prefix)) = text.split_once('/') else {
         return Err(CidrError::NoPrefix);
     };
@@ -135,6 +135,6 @@ pub fn cidr(text: &str) -> Result<Ipv4Net, CidrError> {
 }
 
 /// Whether two CIDR blocks share an address.
-pub fn overlap(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+pub(crate) fn overlap(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(b) || b.contains(a)
 }

@@ -43,6 +43,7 @@
 
 // One output channel (crate::ui): nothing else prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
+#![warn(unreachable_pub)]
 
 pub(crate) mod address;
 pub mod apply;

@@ -6,7 +6,7 @@
 /// A lower-case SQL identifier of at most 63 bytes (PostgreSQL's NAMEDATALEN - 1), so it
 /// is never quoted differently by two tools. A schema name vpnform accepts is one, and
 /// not one PostgreSQL keeps for itself ([`reserved_schema`]).
-pub fn schema_syntax(name: &str) -> bool {
+pub(crate) fn schema_syntax(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z' | '_'))
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
@@ -15,7 +15,7 @@ pub fn schema_syntax(name: &str) -> bool {
 
 /// Why a schema name is PostgreSQL's, not vpnform's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReservedSchema {
+pub(crate) enum ReservedSchema {
     /// `public`, `information_schema`, `pg_*`: schemas the server itself has or makes.
     System,
     /// A reserved key word, which is not an identifier unless quoted.
@@ -130,7 +130,7 @@ const RESERVED_KEY_WORDS: &[&str] = &[
 ];
 
 /// Whether `name` (lower case) is a schema PostgreSQL keeps for itself.
-pub fn reserved_schema(name: &str) -> Option<ReservedSchema> {
+pub(crate) fn reserved_schema(name: &str) -> Option<ReservedSchema> {
     if name == "public" || name == "information_schema" || name.starts_with("pg_") {
         Some(ReservedSchema::System)
     } else if RESERVED_KEY_WORDS.binary_search(&name).is_ok() {

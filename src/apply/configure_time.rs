@@ -167,7 +167,7 @@ pub enum PollStrategy {
 
 /// What a wait is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WaitKind {
+pub(crate) struct WaitKind {
     /// Something (another action on the gateway, a dependent) is queued behind it.
     pub urgent: bool,
     /// This run's own accepted request made the gateway busy, so once it is no longer
@@ -177,7 +177,7 @@ pub struct WaitKind {
 
 impl WaitKind {
     /// A wait for a gateway busy for reasons of its own: read it exactly, soon.
-    pub const EXACT: WaitKind = WaitKind {
+    pub(crate) const EXACT: WaitKind = WaitKind {
         urgent: true,
         after_own_change: false,
     };

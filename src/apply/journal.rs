@@ -13,7 +13,7 @@ use crate::state::{ApplyingPlan, Deposed, PendingOp, Resource, State};
 
 /// One change to the recorded state.
 #[derive(Debug, Clone)]
-pub enum Change {
+pub(crate) enum Change {
     /// Journal an intent before its request is sent.
     Pending(PendingOp),
     /// The delete is confirmed: drop the resource and its pending entry.
@@ -64,7 +64,7 @@ pub enum JournalError {
 type Ack = oneshot::Sender<Result<(), JournalError>>;
 
 /// A handle to the run's state writer.
-pub struct Journal {
+pub(crate) struct Journal {
     tx: mpsc::UnboundedSender<(Change, Ack)>,
     task: tokio::task::JoinHandle<(State, JournalStats)>,
 }
@@ -83,12 +83,12 @@ pub struct JournalStats {
 }
 
 /// Writes `state` to `dir`. The state module owns the format and the atomic write.
-pub type WriteFn = dyn Fn(&std::path::Path, &State) -> Result<(), String> + Send + Sync;
+pub(crate) type WriteFn = dyn Fn(&std::path::Path, &State) -> Result<(), String> + Send + Sync;
 
 impl Journal {
     /// Starts the writer over `state` (already read under the lock). When `applying` is
     /// given it is stamped into the first write, so an interrupted saved plan can resume.
-    pub fn start(
+    pub(crate) fn start(
         dir: PathBuf,
         state: State,
         applying: Option<ApplyingPlan>,
@@ -100,7 +100,7 @@ impl Journal {
     }
 
     /// Records `change`; returns once it is durable on disk.
-    pub async fn record(&self, change: Change) -> Result<(), JournalError> {
+    pub(crate) async fn record(&self, change: Change) -> Result<(), JournalError> {
         let (ack, done) = oneshot::channel();
         self.tx
             .send((change, ack))
@@ -109,7 +109,7 @@ impl Journal {
     }
 
     /// Stops the writer and returns the final state and what the writer did.
-    pub async fn finish_with_stats(self) -> (State, JournalStats) {
+    pub(crate) async fn finish_with_stats(self) -> (State, JournalStats) {
         drop(self.tx);
         self.task.await.expect("the state writer does not panic")
     }
@@ -281,13 +281,13 @@ pub struct BadEntry {
     render_entries(entries),
     path.display()
 )]
-pub struct CorruptJournal {
+pub(crate) struct CorruptJournal {
     pub path: PathBuf,
     pub entries: Vec<BadEntry>,
 }
 
 /// The lines of a corrupt-journal message, one per bad entry.
-pub fn render_entries(entries: &[BadEntry]) -> String {
+pub(crate) fn render_entries(entries: &[BadEntry]) -> String {
     entries
         .iter()
         .map(|e| match e.number {
@@ -321,7 +321,7 @@ pub const JOURNALED: &str = "vpnform journals, with the ClientToken this state's
 /// on another gateway), on a gateway that no recorded server is on; an update of a
 /// recorded server. A create or update records what it sent, and a secret source there
 /// is one the desired file or the recorded resource names.
-pub fn check_pending(
+pub(crate) fn check_pending(
     state: &State,
     desired: &crate::config::Desired,
     path: &std::path::Path,

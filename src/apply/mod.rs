@@ -32,7 +32,6 @@ pub(crate) mod work;
 pub use configure_time::PollStrategy;
 pub(crate) use engine::Outcome;
 pub(crate) use engine::{Execution, execute};
-pub use error::StepError;
 pub(crate) use journal::{Change, Journal, check_pending};
 pub use journal::{JOURNALED, JournalStats};
 pub(crate) use report::{ActionEvent, ActionReporter};

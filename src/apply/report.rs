@@ -66,6 +66,6 @@ pub enum ActionEvent {
     },
 }
 
-pub trait ActionReporter: Send + Sync {
+pub(crate) trait ActionReporter: Send + Sync {
     fn event(&self, event: &ActionEvent);
 }

@@ -15,7 +15,7 @@ use crate::state::State;
 
 /// How a saved plan starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Start {
+pub(crate) enum Start {
     /// The state is as the plan saw it.
     Fresh,
     /// This plan already ran part-way; what it finished is skipped.
@@ -23,7 +23,7 @@ pub enum Start {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum Refused {
+pub(crate) enum Refused {
     #[error(
         "the saved plan {path} was made for the desired file {}, and this apply reads {}: \
          a saved plan runs only against the desired file it was made from. Make a new plan \
@@ -134,7 +134,7 @@ fn render_targets(list: &[Address]) -> String {
 
 /// One way a saved plan differs from the plan derived again from the files.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Difference {
+pub(crate) struct Difference {
     pub address: String,
     /// `action`, `id`, `region`, ...; `actions` for a duplicated address.
     pub field: &'static str,
@@ -158,7 +158,7 @@ fn render_lines(list: &[Difference]) -> String {
 
 /// Refuses a saved plan made by another vpnform version, as Terraform does: another
 /// version may plan, hash or record differently.
-pub fn same_version(path: &Path, plan_version: &str) -> Result<(), Refused> {
+pub(crate) fn same_version(path: &Path, plan_version: &str) -> Result<(), Refused> {
     let this = env!("CARGO_PKG_VERSION");
     if plan_version == this {
         return Ok(());
@@ -172,7 +172,7 @@ pub fn same_version(path: &Path, plan_version: &str) -> Result<(), Refused> {
 
 /// Checks `plan` (loaded from `path`, its hash verified) against the state (None: no
 /// state file yet) and the desired file's current SHA-256.
-pub fn check(
+pub(crate) fn check(
     plan: &Plan,
     path: &Path,
     state: Option<&State>,
@@ -394,7 +394,7 @@ fn claimed_drift(
 /// the desired file are the authority. What an online plan learned from the cloud cannot
 /// be derived from the files: its forgets (taken here as the refresh said) and the
 /// attributes of its adopts; [`cloud_claims`] lists them for apply to read again.
-pub fn derive(
+pub(crate) fn derive(
     plan: &Plan,
     path: &Path,
     start: Start,
@@ -638,4 +638,4 @@ mod cloud;
 #[cfg(test)]
 mod tests;
 
-pub use cloud::{check_cloud, cloud_regions};
+pub(crate) use cloud::{check_cloud, cloud_regions};

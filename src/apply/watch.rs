@@ -89,7 +89,7 @@ struct Inner {
 
 /// Shared by every action of a run.
 #[derive(Clone)]
-pub struct GatewayWatch {
+pub(crate) struct GatewayWatch {
     inner: Arc<Inner>,
 }
 
@@ -101,7 +101,11 @@ const CONFIRM_BATCH: usize = 20;
 impl GatewayWatch {
     /// `interval`: the pause between two polling rounds of a region before a configure
     /// time has been observed (and always, with [`PollStrategy::Fixed`]).
-    pub fn with_strategy(client: Client, interval: Duration, strategy: PollStrategy) -> Self {
+    pub(crate) fn with_strategy(
+        client: Client,
+        interval: Duration,
+        strategy: PollStrategy,
+    ) -> Self {
         GatewayWatch {
             inner: Arc::new(Inner {
                 client,
@@ -113,7 +117,7 @@ impl GatewayWatch {
     }
 
     /// Returns once `gateway` is done configuring; see [`WaitKind`].
-    pub async fn wait_active_for(
+    pub(crate) async fn wait_active_for(
         &self,
         region: &str,
         gateway: &str,
@@ -147,7 +151,12 @@ impl GatewayWatch {
 
     /// Whether server `id` is still listed (`ListIpsecServers`, batched with the other
     /// confirmations of the region; `urgent`: sent at once).
-    pub async fn listed(&self, region: &str, id: &str, urgent: bool) -> Result<bool, ApiError> {
+    pub(crate) async fn listed(
+        &self,
+        region: &str,
+        id: &str,
+        urgent: bool,
+    ) -> Result<bool, ApiError> {
         let (tx, rx) = oneshot::channel();
         let (spawn, wake) = {
             let mut regions = self.inner.regions.lock().unwrap();
@@ -172,21 +181,21 @@ impl GatewayWatch {
     }
 
     /// The status last read for `gateway`, for progress lines.
-    pub fn last_status(&self, region: &str, gateway: &str) -> Option<String> {
+    pub(crate) fn last_status(&self, region: &str, gateway: &str) -> Option<String> {
         let regions = self.inner.regions.lock().unwrap();
         regions.get(region)?.last_status.get(gateway).cloned()
     }
 
     /// When, after acceptance, a change's first confirming read should go in `region`
     /// (`None`: once its gateway is active).
-    pub fn listing_delay(&self, region: &str) -> Option<Duration> {
+    pub(crate) fn listing_delay(&self, region: &str) -> Option<Duration> {
         let regions = self.inner.regions.lock().unwrap();
         regions.get(region)?.listing.first_read()
     }
 
     /// A confirmation in `region` held at the read sent `held` after the change was
     /// accepted; `missed`: the last earlier read that did not hold (a lagging listing).
-    pub fn listing_confirmed(&self, region: &str, missed: Option<Duration>, held: Duration) {
+    pub(crate) fn listing_confirmed(&self, region: &str, missed: Option<Duration>, held: Duration) {
         if self.inner.strategy == PollStrategy::Fixed {
             // The classic waiter learns nothing.
             return;

@@ -56,7 +56,7 @@ pub struct Args {
     pub poll_interval: Duration,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
+pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let request = ApplyRequest {
         desired: ctx.desired.clone(),
         state_dir: ctx.state_dir.clone(),

@@ -9,7 +9,7 @@ pub struct Args {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
+pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "vpnform", &mut out);
     ctx.ui.out(&String::from_utf8_lossy(&out));

@@ -80,7 +80,7 @@ the state, and the next vpnform run takes the lock.",
     }
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
+pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let backend = crate::ops::state_backend(&ctx.desired, ctx.state_dir())?;
     let location = backend.location();
     let status = backend.lock_status()?;

@@ -32,7 +32,7 @@ pub struct Args {
     pub lock_timeout: std::time::Duration,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
+pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let request = ImportRequest {
         desired: ctx.desired.clone(),
         state_dir: ctx.state_dir.clone(),

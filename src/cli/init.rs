@@ -13,7 +13,7 @@ pub struct Args {
     pub lock_timeout: std::time::Duration,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
+pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let done = crate::ops::init::init(
         &ctx.desired,
         ctx.state_dir(),

@@ -21,7 +21,7 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::ui::{Ui, Verbosity};
 
-pub use cloud::CloudArgs;
+pub(crate) use cloud::CloudArgs;
 
 /// Exit codes, as the README documents them.
 pub mod exit {

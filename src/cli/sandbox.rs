@@ -195,7 +195,7 @@ impl ServeArgs {
     }
 }
 
-pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
+pub(super) fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
     match cmd {
         Command::Serve(args) => serve(ctx, args),
     }

@@ -21,7 +21,7 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
+pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     let saved = saved::load(&args.plan_file)?;
     let plan = saved.plan();
     if let Err(other) = saved_check::same_version(&args.plan_file, &saved.vpnform_version) {

@@ -58,7 +58,7 @@ pub enum Command {
     },
 }
 
-pub fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
+pub(super) fn run(ctx: &Context, cmd: Command) -> anyhow::Result<u8> {
     let backend = crate::ops::state_backend(&ctx.desired, ctx.state_dir())?;
     let command = super::command_line();
     let on_wait = |timeout| {

@@ -9,7 +9,7 @@ use crate::config::Source;
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub fn run(ctx: &Context, _args: Args) -> anyhow::Result<u8> {
+pub(super) fn run(ctx: &Context, _args: Args) -> anyhow::Result<u8> {
     // Read once: the `backend` it names holds the recorded addresses it is checked against.
     let source = Source::read(&ctx.desired)?;
     let recorded: BTreeSet<_> = crate::ops::open_backend(&source, ctx.state_dir())?

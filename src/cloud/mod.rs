@@ -28,9 +28,10 @@ mod types;
 
 pub use client::{Client, CloudError};
 pub(crate) use credentials::resolve_credentials;
-pub use endpoint::EndpointError;
+pub(crate) use endpoint::EndpointError;
 pub(crate) use endpoint::endpoint_for;
 pub use error::{ApiError, ErrorClass};
-pub use retry::ThrottleWarning;
+pub(crate) use retry::ThrottleWarning;
 pub(crate) use retry::{DEFAULT_MAX_RATE, DEFAULT_PARALLELISM};
-pub use types::*;
+pub(crate) use types::*;
+pub use types::{ClientOptions, Credentials, RetryPolicy};

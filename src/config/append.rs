@@ -11,7 +11,7 @@ use super::raw::{self, Node, Value};
 
 /// Why entries cannot be appended to a desired file without rewriting it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AppendError {
+pub(crate) enum AppendError {
     #[error(
         "{}:{line}:{column}: `ipsec_servers` is not the last top-level key of the file (`{last}` \
          follows it), so entries appended at the end would not land in it; vpnform import \
@@ -41,7 +41,7 @@ pub enum AppendError {
 
 /// How to append to a file: what to cut (an empty `{}`), and at which indent entries go.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppendPoint {
+pub(crate) struct AppendPoint {
     /// Byte range of an empty flow mapping `{}` to remove, if any.
     pub cut: Option<std::ops::Range<usize>>,
     /// Spaces before an entry's name (its fields go two further).
@@ -51,7 +51,7 @@ pub struct AppendPoint {
 }
 
 /// Where entries go in `text` (a desired file that validated).
-pub fn append_point(path: &Path, text: &str) -> Result<AppendPoint, AppendError> {
+pub(crate) fn append_point(path: &Path, text: &str) -> Result<AppendPoint, AppendError> {
     let root = raw::parse(text).ok();
     let entries: &[(Node, Node)] = match root.as_ref().map(|r| &r.value) {
         Some(Value::Map(entries)) => entries,
@@ -139,7 +139,7 @@ fn byte_offset(text: &str, line: u64, column: u64) -> Option<usize> {
 }
 
 /// `text` with `entries` (already indented per [`append_point`]) appended.
-pub fn appended(text: &str, point: &AppendPoint, entries: &str) -> String {
+pub(crate) fn appended(text: &str, point: &AppendPoint, entries: &str) -> String {
     let mut out = match &point.cut {
         Some(range) => format!("{}{}", &text[..range.start], &text[range.end..]),
         None => text.to_owned(),

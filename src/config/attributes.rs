@@ -4,9 +4,11 @@
 //! accepts (a CIDR, a lifetime in 0-86400, one of the documented algorithms), so the
 //! planner never checks them again.
 
-pub use ipnet::Ipv4Net;
+pub(crate) use ipnet::Ipv4Net;
 
-pub use crate::ipsec::{AuthAlg, EncAlg, IkeMode, IkePfs, IkeVersion, IpsecPfs, Lifetime, overlap};
+pub(crate) use crate::ipsec::{
+    AuthAlg, EncAlg, IkeMode, IkePfs, IkeVersion, IpsecPfs, Lifetime, overlap,
+};
 
 /// The managed attributes of one entry: a field written in the entry is `Some` (the
 /// plan makes the cloud match it); one not written is observed only.
@@ -114,10 +116,10 @@ pub struct IpsecConfig {
     pub ipsec_lifetime: Option<Lifetime>,
 }
 
-pub use crate::secret::PskSource;
+pub(crate) use crate::secret::PskSource;
 
 /// A CIDR in canonical form, or why the text is not one (the rule is [`crate::ipsec::cidr`]).
-pub fn parse_cidr(text: &str) -> Result<Ipv4Net, String> {
+pub(crate) fn parse_cidr(text: &str) -> Result<Ipv4Net, String> {
     crate::ipsec::cidr(text).map_err(|why| why.to_string())
 }
 

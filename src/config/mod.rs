@@ -26,7 +26,7 @@ pub(crate) use source::Source;
 
 use crate::Address;
 
-pub use crate::yaml::source_lines;
+pub(crate) use crate::yaml::source_lines;
 
 /// The largest desired-state file vpnform reads: 64 MiB. A file of 100,000 servers
 /// (`scripts/gen-state.py`) is about 11 MiB, so this leaves room for five times that

@@ -9,7 +9,7 @@ use crate::Address;
 use crate::secret::Secret;
 
 /// The longest key the API takes (`Psk`, 1-100 characters).
-pub const MAX_PSK_CHARS: usize = 100;
+pub(crate) const MAX_PSK_CHARS: usize = 100;
 
 /// The most bytes read from a key file: a key with a line break is far less, so a
 /// larger file is not a key (a certificate, a log, `/dev/zero`).
@@ -358,7 +358,7 @@ impl PskSource {
 /// Every key that could not be read, by address: shown one `error:` each.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", render_all(.0))]
-pub struct PskErrors(pub Vec<PskError>);
+pub(crate) struct PskErrors(pub Vec<PskError>);
 
 fn render_all(errors: &[PskError]) -> String {
     let texts: Vec<String> = errors.iter().map(ToString::to_string).collect();
@@ -368,7 +368,7 @@ fn render_all(errors: &[PskError]) -> String {
 /// The keys of every desired entry that names a source, read now: the online plan and
 /// apply call this before any call to the cloud, so that a missing source stops the
 /// run before anything is sent. All problems are returned, not the first.
-pub fn read_all(desired: &super::Desired) -> Result<Vec<(Address, Secret)>, PskErrors> {
+pub(crate) fn read_all(desired: &super::Desired) -> Result<Vec<(Address, Secret)>, PskErrors> {
     let mut keys = Vec::new();
     let mut errors = Vec::new();
     // Checked when the file was loaded, and again here, just before the read, for a

@@ -11,13 +11,13 @@ use serde_saphyr::Spanned;
 
 /// A line and a column in the file, both 1-based (the column counts characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Pos {
+pub(super) struct Pos {
     pub line: u64,
     pub column: u64,
 }
 
 impl Pos {
-    pub const START: Pos = Pos { line: 1, column: 1 };
+    pub(super) const START: Pos = Pos { line: 1, column: 1 };
 
     fn of<T>(spanned: &Spanned<T>) -> Pos {
         // `referenced` is where the node is used: for an alias, the `*name`, which is
@@ -39,7 +39,7 @@ impl Pos {
 
 /// A YAML node with its position.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(super) struct Node {
     pub pos: Pos,
     /// Characters the node's text spans (quotes included), for underlining it.
     pub width: u64,
@@ -53,7 +53,7 @@ pub struct Node {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(super) enum Value {
     Null,
     Bool(bool),
     Int(i128),
@@ -66,7 +66,7 @@ pub enum Value {
 
 impl Value {
     /// The node as text when it is a scalar: keys and names are compared and shown so.
-    pub fn scalar_text(&self) -> Option<String> {
+    pub(super) fn scalar_text(&self) -> Option<String> {
         match self {
             Value::Null => Some("null".to_owned()),
             Value::Bool(b) => Some(b.to_string()),
@@ -78,7 +78,7 @@ impl Value {
     }
 
     /// What the node is, for "expected X, found Y" messages.
-    pub fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Value::Null => "nothing (null)",
             Value::Bool(_) => "a boolean",
@@ -180,7 +180,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 /// Parses `text` into a tree. Duplicate keys are kept (the validator reports them with
 /// both places); everything else serde-saphyr rejects is a syntax error. An empty
 /// document (nothing, or only comments) is [`Value::Null`].
-pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
+pub(super) fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
     let mut options = crate::yaml::options_for(text);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
     // YAML 1.2 booleans only: `protect: yes` is a string (and an error saying to write

@@ -52,7 +52,7 @@ const EMPTY_HELP: &str = "list the IPsec servers to keep under `ipsec_servers:`;
 /// Validates the tree of a file whose text is `text`. `recorded` are the addresses in
 /// the recorded state, which `depends_on` may name too.
 /// `dir` is the file's directory, which `psk: {file: PATH}` paths are relative to.
-pub fn validate(
+pub(super) fn validate(
     text: &str,
     root: &Node,
     recorded: &BTreeSet<Address>,
@@ -80,7 +80,7 @@ pub fn validate(
 /// The `backend` key of a file whose tree is `root`, checked alone (the rest of the
 /// file is checked by [`validate`]): the postgres schema, or `None` for the local
 /// backend.
-pub fn backend(text: &str, root: &Node) -> Result<Option<String>, Vec<Diagnostic>> {
+pub(super) fn backend(text: &str, root: &Node) -> Result<Option<String>, Vec<Diagnostic>> {
     let Value::Map(pairs) = &root.value else {
         return Ok(None);
     };
@@ -105,7 +105,7 @@ pub fn backend(text: &str, root: &Node) -> Result<Option<String>, Vec<Diagnostic
 }
 
 /// A syntax error from the YAML parser, as a diagnostic like the others.
-pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
+pub(super) fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::MessageFormatter;
     let inner = err.without_snippet();
     let message: String = serde_saphyr::UserMessageFormatter
@@ -150,7 +150,7 @@ pub fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
 }
 
 /// Text that is not UTF-8, located at the first bad byte.
-pub fn not_utf8(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
+pub(super) fn not_utf8(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
     let good = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
     let good_lines = super::source_lines(&good);
     let line = good_lines.len() as u64;
@@ -176,7 +176,7 @@ pub fn not_utf8(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
 
 /// The `required_version` problem of a file whose tree is `root`, if any: checked
 /// before anything else, also by commands that do not validate the whole file.
-pub fn required_version(text: &str, root: &Node) -> Option<Diagnostic> {
+pub(super) fn required_version(text: &str, root: &Node) -> Option<Diagnostic> {
     let Value::Map(entries) = &root.value else {
         return None;
     };

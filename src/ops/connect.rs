@@ -81,7 +81,7 @@ impl Connection {
 /// recorded server whose desired `psk` names the recorded source holds the key read
 /// from it (in memory, as the cloud would). The one warning of an action's persistent
 /// throttling goes to `reporter`.
-pub async fn connect(
+pub(crate) async fn connect(
     cloud: &Cloud,
     state: &State,
     desired: Option<&Desired>,
@@ -175,7 +175,7 @@ pub async fn connect(
 }
 
 /// The tokio runtime a command runs an operation on.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)

@@ -19,7 +19,7 @@ use crate::config::{Desired, append};
 use crate::kinds::ipsec_server::{IpsecServer, ListIpsecServers};
 
 /// What to import.
-pub struct ImportRequest {
+pub(crate) struct ImportRequest {
     /// The desired-state file (read if it exists; `write` appends to it or creates it).
     pub desired: PathBuf,
     /// The directory of the recorded state.
@@ -39,7 +39,7 @@ pub struct ImportRequest {
 
 /// One region listed, for the progress line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegionListed<'a> {
+pub(crate) struct RegionListed<'a> {
     pub region: &'a str,
     /// Every server listed there.
     pub servers: usize,
@@ -49,14 +49,14 @@ pub struct RegionListed<'a> {
 
 /// One server to import and the address it gets.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub address: Address,
     pub server: IpsecServer,
 }
 
 /// What `import` found and did.
 #[derive(Debug, Clone)]
-pub struct Imported {
+pub(crate) struct Imported {
     /// The regions listed, sorted.
     pub regions: Vec<String>,
     /// The servers to import, by address.
@@ -69,7 +69,7 @@ pub struct Imported {
 
 /// Lists, names and (with `write`) appends; `on_region` hears each region as it is
 /// listed, in region order.
-pub async fn run(
+pub(crate) async fn run(
     request: &ImportRequest,
     reporter: Arc<dyn Reporter>,
     mut on_region: impl FnMut(&RegionListed<'_>),
@@ -291,7 +291,7 @@ fn name(mut servers: Vec<IpsecServer>, taken: &mut BTreeSet<String>) -> Vec<Entr
 const RESERVED: &[&str] = &["null", "true", "false", "yes", "no", "on", "off", "y", "n"];
 
 /// The entries as desired-file YAML, each name at `indent` spaces.
-pub fn render(entries: &[Entry], indent: usize) -> String {
+pub(crate) fn render(entries: &[Entry], indent: usize) -> String {
     entries
         .iter()
         .map(|entry| {

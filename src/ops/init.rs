@@ -10,15 +10,15 @@ use crate::state::postgres::Postgres;
 /// What `init` did.
 #[derive(Debug)]
 pub struct Initialized {
-    pub schema: String,
+    pub(crate) schema: String,
     /// `postgresql://user@host:port/db`, without the password.
-    pub target: String,
+    pub(crate) target: String,
     /// With `--migrate-state`: the local state copied in (or found there already).
-    pub migrated: Option<Migrated>,
+    pub(crate) migrated: Option<Migrated>,
 }
 
 #[derive(Debug)]
-pub struct Migrated {
+pub(crate) struct Migrated {
     pub from: std::path::PathBuf,
     pub lineage: String,
     pub serial: u64,
@@ -28,7 +28,7 @@ pub struct Migrated {
 
 /// Why a state is not taken in.
 #[derive(Debug, thiserror::Error)]
-pub enum MoveError {
+pub(crate) enum MoveError {
     #[error(
         "{desired} names no backend: `vpnform init` creates the postgres schema the desired file \
 names. Add `backend: {{ postgres: {{ schema: vpnform_prod }} }}` to {desired} (and set VPNFORM_PG_URL), \

@@ -18,12 +18,12 @@ use crate::state::State;
 
 /// Shown as the old value of an attribute the state does not hold (a state written
 /// before attributes were recorded).
-pub const NOT_RECORDED: &str = "(not recorded)";
+pub(crate) const NOT_RECORDED: &str = "(not recorded)";
 
 /// The managed attributes of `desired` whose value differs from `recorded`, in a fixed
 /// order (the order of the desired file's fields). `local_subnet` is compared as a set:
 /// the cloud does not promise to answer the blocks in the order they were sent.
-pub fn managed_changes(
+pub(crate) fn managed_changes(
     desired: &Attributes,
     recorded: &BTreeMap<String, String>,
 ) -> Vec<FieldChange> {
@@ -47,7 +47,7 @@ pub fn managed_changes(
 
 /// The managed attributes `desired` writes, in the text form ListIpsecServers answers
 /// and the state records (`ike_config.ike_version`, ...), in the desired file's order.
-pub fn managed_values(desired: &Attributes) -> Vec<(&'static str, String)> {
+pub(crate) fn managed_values(desired: &Attributes) -> Vec<(&'static str, String)> {
     let mut wanted: Vec<(&'static str, String)> = Vec::new();
     if let Some(name) = &desired.name {
         wanted.push(("name", name.as_str().to_owned()));
@@ -140,7 +140,7 @@ pub(crate) fn same_subnets(recorded: &str, desired: &str) -> bool {
 /// An attribute that `actions` change in the cloud (an update of a managed attribute
 /// changed in the console) is that action's, not listed again here; a server that an
 /// action deletes or forgets has nothing to record.
-pub fn changed_outside(
+pub(crate) fn changed_outside(
     state: &State,
     observed: &BTreeMap<Address, BTreeMap<String, String>>,
     actions: &[Action],
@@ -188,7 +188,7 @@ pub fn changed_outside(
 
 /// `recorded` with every value of `answer`: what the state records after a refresh
 /// (an attribute the answer leaves out keeps its recorded value).
-pub fn with_answer(
+pub(crate) fn with_answer(
     recorded: &BTreeMap<String, String>,
     answer: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
@@ -202,7 +202,7 @@ pub fn with_answer(
 /// (managed ones included: nothing will undo them) are recorded; no create, update or
 /// delete is planned, so nothing changes in the cloud. `targets` keep only those
 /// addresses.
-pub fn refresh_only(
+pub(crate) fn refresh_only(
     desired: &Desired,
     state: &State,
     refresh: &Refresh,

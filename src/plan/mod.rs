@@ -19,13 +19,13 @@ pub mod saved;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use graph::Graph;
+pub(crate) use graph::Graph;
 pub use hash::{REPLACE_CREATE, REPLACE_DELETE, action_tokens, legacy_client_token};
 pub use hash::{canonical_json, client_token, plan_hash};
 pub use model::{
     Action, ActionKind, Drift, FieldChange, PendingNote, Plan, Precheck, PskNote, Replaced, Resumes,
 };
-pub use resume::ProtectedEntry;
+pub(crate) use resume::ProtectedEntry;
 
 use crate::Address;
 use crate::config::Desired;
@@ -34,16 +34,16 @@ use crate::state::State;
 use crate::address::IPSEC_SERVER;
 
 /// Reasons, as rendered after `because` and carried in `Action::reason`.
-pub mod reason {
-    pub const REMOVED: &str = "removed from desired state";
-    pub const NOT_RECORDED: &str = "in the desired state, not yet recorded";
-    pub const GONE: &str = "gone from the cloud at refresh";
-    pub const GONE_STILL_DESIRED: &str =
+pub(crate) mod reason {
+    pub(crate) const REMOVED: &str = "removed from desired state";
+    pub(crate) const NOT_RECORDED: &str = "in the desired state, not yet recorded";
+    pub(crate) const GONE: &str = "gone from the cloud at refresh";
+    pub(crate) const GONE_STILL_DESIRED: &str =
         "gone from the cloud at refresh (still in the desired state: remove it there too)";
-    pub const UPDATED: &str = "protect or depends_on changed in the desired state";
-    pub const DRIFTED: &str = "its managed attributes differ from the desired state";
-    pub const CREATE: &str = "in the desired state without an id: vpnform creates it";
-    pub const REPLACE: &str =
+    pub(crate) const UPDATED: &str = "protect or depends_on changed in the desired state";
+    pub(crate) const DRIFTED: &str = "its managed attributes differ from the desired state";
+    pub(crate) const CREATE: &str = "in the desired state without an id: vpnform creates it";
+    pub(crate) const REPLACE: &str =
         "its vpn_gateway or region changed in the desired state: vpnform creates it anew";
 }
 

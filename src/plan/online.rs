@@ -12,14 +12,14 @@ use crate::secret::Secret;
 
 /// What the cloud holds, by server id, in the regions read.
 #[derive(Debug, Clone, Default)]
-pub struct Inventory {
+pub(crate) struct Inventory {
     pub servers: BTreeMap<String, IpsecServer>,
     pub regions: BTreeSet<String>,
 }
 
 impl Inventory {
     /// Whether `id` exists; `None` when its region was not read.
-    pub fn exists(&self, region: &str, id: &str) -> Option<bool> {
+    pub(crate) fn exists(&self, region: &str, id: &str) -> Option<bool> {
         self.regions
             .contains(region)
             .then(|| self.servers.contains_key(id))
@@ -36,21 +36,24 @@ pub enum Stage {
 }
 
 /// Sees the online plan's progress; the views draw it on stderr (`crate::views`).
-pub trait Progress: Send + Sync {
+pub(crate) trait Progress: Send + Sync {
     /// `done` of `total` units of `stage`; `rate`: requests a second the stage's API
     /// action is sent at now.
     fn update(&self, stage: Stage, done: usize, total: usize, rate: Option<f64>);
 }
 
 /// No progress shown (tests, benches, the library's plain [`plan`]).
-pub struct NoProgress;
+pub(crate) struct NoProgress;
 
 impl Progress for NoProgress {
     fn update(&self, _: Stage, _: usize, _: usize, _: Option<f64>) {}
 }
 
 /// Lists every server of every region in `regions`, the regions side by side.
-pub async fn refresh(client: &Client, regions: BTreeSet<String>) -> Result<Inventory, ApiError> {
+pub(crate) async fn refresh(
+    client: &Client,
+    regions: BTreeSet<String>,
+) -> Result<Inventory, ApiError> {
     refresh_with_progress(client, regions, &NoProgress).await
 }
 
@@ -88,7 +91,7 @@ async fn refresh_with_progress(
 }
 
 /// The attributes the state records of a server (see [`super::calls::attributes`]).
-pub fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
+pub(crate) fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
     super::calls::attributes(server)
 }
 
@@ -201,7 +204,7 @@ fn precheck_of(answer: Result<String, ApiError>) -> Precheck {
 
 /// Why an online plan could not be made.
 #[derive(Debug, thiserror::Error)]
-pub enum OnlineError {
+pub(crate) enum OnlineError {
     #[error("cannot refresh from the cloud: {0}")]
     Refresh(ApiError),
     #[error(transparent)]
@@ -218,7 +221,7 @@ pub enum OnlineError {
 /// refresh and the prechecks to `progress`. `refresh_only`: the forgets and the changes
 /// made outside vpnform only ([`super::drift::refresh_only`]): no PSK is read, nothing
 /// is prechecked.
-pub async fn plan_with_progress(
+pub(crate) async fn plan_with_progress(
     desired: &crate::config::Desired,
     state: &crate::state::State,
     client: &Client,
@@ -329,7 +332,7 @@ pub async fn plan_with_progress(
 }
 
 /// The attributes the cloud answers for each recorded server it lists, by address.
-pub fn recorded_attributes(
+pub(crate) fn recorded_attributes(
     state: &crate::state::State,
     found: &Inventory,
 ) -> BTreeMap<Address, BTreeMap<String, String>> {
@@ -345,7 +348,7 @@ pub fn recorded_attributes(
 
 /// How many servers `found` holds, per region, that no address records: neither the
 /// state nor a desired `id` names them.
-pub fn unmanaged(
+pub(crate) fn unmanaged(
     found: &Inventory,
     state: &crate::state::State,
     desired: &crate::config::Desired,

@@ -16,7 +16,7 @@ use crate::ui::style;
 
 /// What the text rendering needs besides the plan.
 #[derive(Debug, Clone, Default)]
-pub struct TextOptions {
+pub(crate) struct TextOptions {
     /// Made with `--offline`: say so once, at the top.
     pub offline: bool,
     /// The state diff from [`state_diff`], shown after the summary.
@@ -31,11 +31,11 @@ pub struct TextOptions {
 /// share of the state diff take about 15 lines, so 25 actions already fill some 400
 /// lines, several screens, with the summary scrolled far out of sight; one line each
 /// keeps a 25-action plan on one screen and a 200-action plan near 250 lines.
-pub const LARGE_PLAN_ACTIONS: usize = 25;
+pub(crate) const LARGE_PLAN_ACTIONS: usize = 25;
 
 /// The actions in the order they are shown: creates, deletes in execution order (dependencies
 /// first, ties by address), then adopts, then forgets, each by address.
-pub fn display_order<'p>(plan: &'p Plan, graph: &Graph) -> Vec<&'p Action> {
+pub(crate) fn display_order<'p>(plan: &'p Plan, graph: &Graph) -> Vec<&'p Action> {
     let by_address: std::collections::BTreeMap<&str, &Action> = plan
         .actions
         .iter()
@@ -62,7 +62,7 @@ pub fn display_order<'p>(plan: &'p Plan, graph: &Graph) -> Vec<&'p Action> {
 }
 
 /// `Plan: 1 to add, 0 to change, 2 to destroy, 1 to adopt, 0 to forget.`
-pub fn summary_line(plan: &Plan) -> String {
+pub(crate) fn summary_line(plan: &Plan) -> String {
     format!(
         "Plan: {} to add, {} to change, {} to destroy, {} to adopt, {} to forget.",
         plan.count(ActionKind::Create),
@@ -74,7 +74,7 @@ pub fn summary_line(plan: &Plan) -> String {
 }
 
 /// The plan as text, Terraform-like.
-pub fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
+pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String {
     let mut out = String::new();
     if options.offline {
         let _ = writeln!(
@@ -256,7 +256,7 @@ does not write these attributes, or already holds their new values. `vpnform app
 them in the state.";
 
 /// What a `--refresh-only` plan says under its summary (Terraform's words).
-pub const REFRESH_ONLY: &str = "This is a refresh-only plan, so vpnform will not take any \
+pub(crate) const REFRESH_ONLY: &str = "This is a refresh-only plan, so vpnform will not take any \
 actions to undo these. If you were expecting these changes then you can apply this plan to \
 record the updated values in the vpnform state without changing any remote objects.";
 
@@ -277,7 +277,7 @@ fn unrecorded_text(servers: usize) -> String {
 /// server whose attributes changed in the cloud since the state recorded them, old value
 /// and new, quoted as the other blocks quote values. `None` when none did (values the
 /// state never held are recorded silently).
-pub fn drift_note(plan: &Plan) -> Option<String> {
+pub(crate) fn drift_note(plan: &Plan) -> Option<String> {
     let mut shown = plan.shown_drift().peekable();
     shown.peek()?;
     let b = style::BOLD;
@@ -716,7 +716,7 @@ fn waits_for_line(out: &mut String, graph: &Graph, address: &str) {
 }
 
 /// One line for a precheck result.
-pub fn precheck_text(precheck: &Precheck) -> String {
+pub(crate) fn precheck_text(precheck: &Precheck) -> String {
     match precheck {
         Precheck::Skipped => "skipped (--offline)".into(),
         Precheck::Passed { request_id } => {
@@ -747,7 +747,7 @@ fn short_hash(hash: &str) -> &str {
 
 /// The unified diff of the state file before and after the plan, with a heading.
 /// `label` is the state file as the user names it (`state/vpnform.state.yaml`).
-pub fn state_diff(label: &str, before: &str, after: &str) -> String {
+pub(crate) fn state_diff(label: &str, before: &str, after: &str) -> String {
     // Patience anchors on the lines unique to both sides (addresses, ids), which keeps
     // the diff of a large state fast; no deadline, so the output never depends on time.
     let diff = similar::TextDiff::configure()
@@ -781,7 +781,7 @@ pub fn state_diff(label: &str, before: &str, after: &str) -> String {
 /// plan only removes resources, it is cut from `before` (which must be
 /// `state::to_yaml(state)`) by [`crate::state::to_yaml_without`]: serializing a
 /// 100k-server state is a quarter of an offline plan's time, and this halves it.
-pub fn after_yaml(
+pub(crate) fn after_yaml(
     plan: &Plan,
     state: &crate::state::State,
     before: &str,

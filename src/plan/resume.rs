@@ -19,16 +19,16 @@ use crate::config::Desired;
 use crate::state::{PendingOp, State};
 
 /// Reasons a resolution is shown with.
-pub mod reason {
-    pub const DELETE: &str = "its delete was journaled by an interrupted run";
-    pub const DEPOSED: &str = "it is the old server of an interrupted replace";
-    pub const CREATE: &str = "its create was journaled by an interrupted run";
-    pub const REPLACE: &str = "its replace was journaled by an interrupted run";
-    pub const ORPHAN: &str = "its create was journaled by an interrupted run, and it is no \
+pub(crate) mod reason {
+    pub(crate) const DELETE: &str = "its delete was journaled by an interrupted run";
+    pub(crate) const DEPOSED: &str = "it is the old server of an interrupted replace";
+    pub(crate) const CREATE: &str = "its create was journaled by an interrupted run";
+    pub(crate) const REPLACE: &str = "its replace was journaled by an interrupted run";
+    pub(crate) const ORPHAN: &str = "its create was journaled by an interrupted run, and it is no \
                               longer desired: the create is re-sent with its token to learn \
                               whether it made a server, which is then deleted";
-    pub const UPDATE: &str = "its update was journaled by an interrupted run";
-    pub const UPDATE_GONE: &str =
+    pub(crate) const UPDATE: &str = "its update was journaled by an interrupted run";
+    pub(crate) const UPDATE_GONE: &str =
         "gone from the cloud at refresh; the update an interrupted run journaled is dropped";
 }
 

@@ -36,7 +36,7 @@ mod yaml;
 pub use backend::{Backend, Held, Local};
 pub use error::StateError;
 pub use holder::{LockHolder, host_name};
-pub use location::Location;
+pub(crate) use location::Location;
 pub use lock::{Lock, LockStatus, ReadLock, force_unlock, lock_path, lock_status, read_holder};
 pub use model::{
     ApplyingPlan, Deposed, PendingOp, PskRecord, Resource, STATE_VERSION, SentCreate, State,

@@ -19,7 +19,7 @@ use super::location::Location;
 use super::{Resource, State};
 
 /// The state `backend` records, which must exist.
-pub fn read_existing(backend: &dyn Backend) -> Result<State, StateError> {
+pub(crate) fn read_existing(backend: &dyn Backend) -> Result<State, StateError> {
     backend.read()?.ok_or_else(|| backend.location().no_state())
 }
 
@@ -44,7 +44,7 @@ fn unknown(location: &Location, state: &State, addresses: Vec<String>) -> StateE
 }
 
 /// One recorded resource and its address, or an error listing close matches.
-pub fn resource<'a>(
+pub(crate) fn resource<'a>(
     location: &Location,
     state: &'a State,
     address: &str,
@@ -61,7 +61,7 @@ fn quote(s: &str) -> String {
 }
 
 /// `state show`'s text, in the shape of `terraform state show`.
-pub fn render_resource(state: &State, address: &Address, r: &Resource) -> String {
+pub(crate) fn render_resource(state: &State, address: &Address, r: &Resource) -> String {
     let (kind, name) = (address.kind(), address.name());
     let mut rows: Vec<(&str, String)> = vec![
         ("id", quote(&r.id)),
@@ -123,7 +123,7 @@ pub fn render_resource(state: &State, address: &Address, r: &Resource) -> String
 
 /// What `state rm` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Removed {
+pub(crate) struct Removed {
     /// The addresses removed, in the order given (duplicates once).
     pub addresses: Vec<Address>,
     /// The serial written.
@@ -132,7 +132,7 @@ pub struct Removed {
 
 /// What `state mv` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Moved {
+pub(crate) struct Moved {
     pub from: Address,
     pub to: Address,
     /// The other entries whose `depends_on` named `from` and now name `to`.
@@ -142,7 +142,7 @@ pub struct Moved {
 }
 
 /// How a writing `state` command takes the lock.
-pub struct Locking<'a> {
+pub(crate) struct Locking<'a> {
     /// The command line, for the holder info.
     pub command: &'a str,
     pub timeout: Duration,
@@ -208,7 +208,7 @@ fn pending_at(state: &State, wanted: &[Address]) -> Result<(), StateError> {
 
 /// `state rm`: forgets `addresses` (all must be recorded, none pending, else nothing
 /// changes), keeping a backup of the state it replaces where the backend keeps one.
-pub fn remove(
+pub(crate) fn remove(
     backend: &dyn Backend,
     addresses: &[String],
     locking: Locking<'_>,
@@ -248,7 +248,7 @@ pub fn remove(
 
 /// `state unprotect`: clears `protect` on `address`. `Ok(false)`: it was not
 /// protected, nothing written.
-pub fn unprotect(
+pub(crate) fn unprotect(
     backend: &dyn Backend,
     address: &str,
     locking: Locking<'_>,
@@ -296,7 +296,7 @@ fn rename(state: &mut State, from: &Address, to: &Address) -> Vec<Address> {
 /// backup where the backend keeps one. Refuses (changing nothing) an unknown `old`, a
 /// `new` that is no address or already recorded, and an `old` with a pending
 /// operation: the journal entry's address is what the next run resolves it by.
-pub fn mv(
+pub(crate) fn mv(
     backend: &dyn Backend,
     old: &str,
     new: &str,
@@ -369,7 +369,7 @@ pub(crate) fn replace(
 /// `vpnform state push FILE`: replaces the recorded state with the state file at `file`
 /// (validated as every state file is), under the lock. Without `force` the file must be
 /// the same lineage at a higher serial. Returns the state pushed.
-pub fn push(
+pub(crate) fn push(
     backend: &dyn Backend,
     file: &Path,
     force: bool,

@@ -30,7 +30,7 @@ use super::lock::LockStatus;
 use super::model::{PendingOp, Resource, STATE_VERSION, State};
 
 /// The schema layout this vpnform writes; a later vpnform migrates from it.
-pub const SCHEMA_VERSION: i32 = 1;
+pub(crate) const SCHEMA_VERSION: i32 = 1;
 
 /// What can go wrong with the database.
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +101,7 @@ PostgreSQL's bigint"
 
 /// The connection settings and how messages name them.
 #[derive(Clone)]
-pub struct Connection {
+pub(crate) struct Connection {
     config: Config,
     /// `postgresql://user@host:port/db`: never the password.
     pub target: String,
@@ -126,7 +126,7 @@ fn ssl_mode(mode: &str) -> &str {
 
 impl Connection {
     /// The connection from `VPNFORM_PG_URL`, else from the `PG*` variables, else `None`.
-    pub fn from_env(schema: &str) -> Result<Connection, PgError> {
+    pub(crate) fn from_env(schema: &str) -> Result<Connection, PgError> {
         Connection::from_vars(schema, |k| std::env::var(k).ok().filter(|v| !v.is_empty()))
     }
 

@@ -13,7 +13,7 @@ use crate::plan::render::{self, TextOptions};
 use crate::ui::Ui;
 
 /// Renders an operation's events as text.
-pub struct Human {
+pub(crate) struct Human {
     ui: Ui,
     /// `--full`: every block and the state diff, however large the plan.
     full: bool,
@@ -25,7 +25,7 @@ pub struct Human {
 }
 
 impl Human {
-    pub fn new(ui: Ui, full: bool) -> Self {
+    pub(crate) fn new(ui: Ui, full: bool) -> Self {
         Human {
             planning: super::Planning::new(&ui, false),
             ui,
@@ -177,7 +177,7 @@ impl Reporter for Human {
 
 /// The bar's words after `done/total done, `: what is running and what is still to
 /// start (waiting for a gateway or for the actions it depends on).
-pub fn bar_message(done: usize, in_flight: usize, total: usize) -> String {
+pub(crate) fn bar_message(done: usize, in_flight: usize, total: usize) -> String {
     let queued = total.saturating_sub(done + in_flight);
     format!("{in_flight} in flight, {queued} queued")
 }
@@ -207,7 +207,7 @@ fn id_part(id: &str) -> String {
 }
 
 /// One executor event as a line of text.
-pub fn action_line(event: &ActionEvent) -> String {
+pub(crate) fn action_line(event: &ActionEvent) -> String {
     match event {
         // A create has no id until the cloud answers it.
         ActionEvent::Start {

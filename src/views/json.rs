@@ -16,14 +16,14 @@ use crate::plan::{self, Action, ActionKind, Graph, Plan, resource_name};
 use crate::ui::Ui;
 
 /// The version of Terraform's machine-readable UI whose shape `--json` follows.
-pub const JSON_UI_VERSION: &str = "1.2";
+pub(crate) const JSON_UI_VERSION: &str = "1.2";
 const MODULE: &str = "vpnform.ui";
 
 /// Where a line's `@timestamp` comes from.
-pub type Clock = fn() -> String;
+pub(crate) type Clock = fn() -> String;
 
 /// Renders an operation's events as JSON lines on stdout.
-pub struct Json {
+pub(crate) struct Json {
     ui: Ui,
     clock: Clock,
     planning: super::Planning,
@@ -33,12 +33,12 @@ pub struct Json {
 }
 
 impl Json {
-    pub fn new(ui: Ui) -> Self {
+    pub(crate) fn new(ui: Ui) -> Self {
         Json::with_clock(ui, crate::ui::timestamp)
     }
 
     /// A view whose lines carry `clock()`'s time (tests pin it).
-    pub fn with_clock(ui: Ui, clock: Clock) -> Self {
+    pub(crate) fn with_clock(ui: Ui, clock: Clock) -> Self {
         Json {
             planning: super::Planning::new(&ui, true),
             ui,
@@ -50,7 +50,7 @@ impl Json {
     /// An operation's error as `diagnostic` lines, one per problem (each error in the
     /// desired file with its `range`, each refused precheck or failed action with its
     /// address). The caller still prints it on stderr for people reading the job log.
-    pub fn error(&self, err: &anyhow::Error) {
+    pub(crate) fn error(&self, err: &anyhow::Error) {
         for event in self.diagnostics(err) {
             self.ui.out(&line(&event));
         }
@@ -61,7 +61,7 @@ impl Json {
     }
 
     /// The first line of every `--json` stream.
-    pub fn version_event(&self) -> Value {
+    pub(crate) fn version_event(&self) -> Value {
         let version = env!("CARGO_PKG_VERSION");
         json!({
             "@level": "info",
@@ -76,7 +76,7 @@ impl Json {
 
     /// A plan's lines: a warning per pending operation, a `planned_change` per action in
     /// display order, the `change_summary`.
-    pub fn plan_lines(&self, plan: &Plan, graph: &Graph) -> String {
+    pub(crate) fn plan_lines(&self, plan: &Plan, graph: &Graph) -> String {
         let mut out = String::new();
         for p in &plan.pending {
             out.push_str(&line(&self.diagnostic_event(
@@ -264,7 +264,7 @@ impl Json {
     }
 
     /// One apply event's line.
-    pub fn action_event(&self, event: &crate::apply::ActionEvent) -> Value {
+    pub(crate) fn action_event(&self, event: &crate::apply::ActionEvent) -> Value {
         use crate::apply::ActionEvent as E;
         let (kind, level, hook) = match event {
             E::Start {
@@ -481,7 +481,7 @@ impl Reporter for Json {
 }
 
 /// One JSON object and its newline.
-pub fn line(value: &Value) -> String {
+pub(crate) fn line(value: &Value) -> String {
     format!("{value}\n")
 }
 
@@ -585,11 +585,11 @@ fn range_of(text: &str, line: u64, column: u64, width: u64) -> Option<(Pos, Pos)
 }
 
 /// The version of Terraform's `show -json` plan representation this document follows.
-pub const PLAN_FORMAT_VERSION: &str = "1.2";
+pub(crate) const PLAN_FORMAT_VERSION: &str = "1.2";
 
 /// What a plan document says about the plan besides its actions.
 #[derive(Debug, Clone)]
-pub struct DocumentInfo<'a> {
+pub(crate) struct DocumentInfo<'a> {
     /// The vpnform version that made the plan.
     pub vpnform_version: &'a str,
     pub created_at: &'a str,
@@ -604,7 +604,7 @@ pub struct DocumentInfo<'a> {
 /// `["forget"]`, Terraform's word (since 1.7) for a `removed` block that keeps the
 /// object. `before`/`after` are the recorded resource before and after (`null` where
 /// it does not exist), never a secret.
-pub fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> Value {
+pub(crate) fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> Value {
     let changes: Vec<Value> = display_order(plan, graph)
         .into_iter()
         .map(|a| {

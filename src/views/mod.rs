@@ -5,14 +5,14 @@
 //! picks one ([`for_format`]); everything either prints is built here, through
 //! [`crate::ui`].
 
-pub mod human;
-pub mod json;
+pub(crate) mod human;
+pub(crate) mod json;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use human::Human;
-pub use json::Json;
+pub(crate) use human::Human;
+pub(crate) use json::Json;
 
 use crate::apply::Outcome;
 use crate::ops::{Event, Reporter};
@@ -21,7 +21,7 @@ use crate::state::LockHolder;
 use crate::ui::Ui;
 
 /// The view a command's `--json` and `--full` ask for.
-pub fn for_format(ui: &Ui, json: bool, full: bool) -> Arc<dyn Reporter> {
+pub(crate) fn for_format(ui: &Ui, json: bool, full: bool) -> Arc<dyn Reporter> {
     if json {
         Arc::new(Json::new(ui.clone()))
     } else {
@@ -31,7 +31,7 @@ pub fn for_format(ui: &Ui, json: bool, full: bool) -> Arc<dyn Reporter> {
 
 /// The line a run prints when it starts waiting for the state lock, whichever command
 /// it is: without it, a run waiting up to `--lock-timeout` looks hung.
-pub fn lock_wait(holder: Option<&LockHolder>, timeout: Duration) -> String {
+pub(crate) fn lock_wait(holder: Option<&LockHolder>, timeout: Duration) -> String {
     let who = holder.map_or_else(|| "another process".to_owned(), LockHolder::describe);
     format!(
         "The state is locked by {who}; waiting for it (up to {}).",
@@ -41,7 +41,9 @@ pub fn lock_wait(holder: Option<&LockHolder>, timeout: Duration) -> String {
 
 /// The hint an online plan gives when the refreshed regions hold servers that no
 /// address records (else `None`): how many, where, and that `vpnform import` adopts them.
-pub fn unmanaged_note(unmanaged: &std::collections::BTreeMap<String, usize>) -> Option<String> {
+pub(crate) fn unmanaged_note(
+    unmanaged: &std::collections::BTreeMap<String, usize>,
+) -> Option<String> {
     let total: usize = unmanaged.values().sum();
     if total == 0 {
         return None;

@@ -353,7 +353,7 @@ fn assert_located(path: &str, text: &str, err: &ConfigError) -> Result<(), TestC
     );
     let rendered = err.to_string();
     // Lines as YAML counts them: `\r\n`, `\r` and `\n` end a line.
-    let lines = config::source_lines(text);
+    let lines = vpnform::yaml::source_lines(text);
     let in_bounds = |line: u64, column: u64| -> bool {
         line >= 1
             && column >= 1
@@ -901,7 +901,7 @@ fn assert_state_error(path: &str, text: &str, err: &StateError) -> Result<(), Te
         }
     };
     if let Some((line, column)) = place {
-        let lines = config::source_lines(text);
+        let lines = vpnform::yaml::source_lines(text);
         prop_assert!(
             line >= 1
                 && column >= 1

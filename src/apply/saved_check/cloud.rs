@@ -10,7 +10,7 @@ use crate::plan::{Action, ActionKind};
 /// The regions whose servers apply must read again before running `actions` of a saved
 /// plan: those of its forgets (the server must really be gone) and of its adopts (the
 /// server must be there, on that gateway; an offline plan's adopt was never verified).
-pub fn cloud_regions(actions: &[Action]) -> BTreeSet<String> {
+pub(crate) fn cloud_regions(actions: &[Action]) -> BTreeSet<String> {
     actions
         .iter()
         .filter(|a| needs_cloud(a))
@@ -25,7 +25,7 @@ fn needs_cloud(a: &Action) -> bool {
 /// Checks what a saved plan took from the cloud against what the cloud lists now: a
 /// forget drops a server only if it is really gone, and an adopt records a server listed
 /// on the gateway the plan names, with the attributes the cloud answers.
-pub fn check_cloud(
+pub(crate) fn check_cloud(
     actions: &[Action],
     path: &Path,
     found: &crate::plan::online::Inventory,

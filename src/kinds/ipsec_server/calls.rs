@@ -89,7 +89,7 @@ fn fields<'a>(values: impl Iterator<Item = (&'a str, &'a str)>) -> Fields {
 }
 
 /// `CreateIpsecServer` for a create action. `token` is `None` for the DryRun.
-pub fn create_request(
+pub(crate) fn create_request(
     action: &Action,
     psk: Option<Secret>,
     token: Option<String>,
@@ -117,7 +117,7 @@ pub fn create_request(
 }
 
 /// `UpdateIpsecServer` of an update action's changed fields only.
-pub fn update_request(
+pub(crate) fn update_request(
     action: &Action,
     psk: Option<Secret>,
     token: Option<String>,
@@ -145,7 +145,7 @@ pub fn update_request(
 
 /// The values an action means the server to hold once done: a create's managed values,
 /// an update's changed fields' new values (the PSK aside: compared by the caller).
-pub fn intended(action: &Action) -> BTreeMap<String, String> {
+pub(crate) fn intended(action: &Action) -> BTreeMap<String, String> {
     match action.action {
         ActionKind::Create | ActionKind::Replace => action.attributes.clone(),
         _ => action
@@ -157,7 +157,10 @@ pub fn intended(action: &Action) -> BTreeMap<String, String> {
 }
 
 /// Whether `listed` holds every value of `intended` (`local_subnet` as a set).
-pub fn holds(listed: &BTreeMap<String, String>, intended: &BTreeMap<String, String>) -> bool {
+pub(crate) fn holds(
+    listed: &BTreeMap<String, String>,
+    intended: &BTreeMap<String, String>,
+) -> bool {
     intended
         .iter()
         .all(|(field, want)| match listed.get(field) {
@@ -169,7 +172,7 @@ pub fn holds(listed: &BTreeMap<String, String>, intended: &BTreeMap<String, Stri
 
 /// The attributes the state records of a server, in the text form the plan compares:
 /// every non-empty attribute ListIpsecServers answers but the PSK and the live counters.
-pub fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
+pub(crate) fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
     let mut a = BTreeMap::new();
     let mut put = |k: &str, v: Option<String>| {
         if let Some(v) = v.filter(|v| !v.is_empty()) {

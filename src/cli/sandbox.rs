@@ -311,7 +311,7 @@ fn load_world(ctx: &Context, args: &ServeArgs) -> anyhow::Result<World> {
     };
     // The state's own reader: a regular file, size-bounded, errors located.
     let (state, _) = crate::state::read_file(&path)?;
-    let world = crate::sandbox::seed::from_state(&state);
+    let world = crate::kinds::ipsec_server::seed::from_state(&state);
     world.check_in(&path.display().to_string())?;
     ctx.ui.status(&format!(
         "World from {}{}: {} servers on {} gateways",

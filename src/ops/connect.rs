@@ -102,7 +102,7 @@ pub(crate) async fn connect(
             });
         }
         Destination::Rehearsal { configure_time } => {
-            let mut world = sandbox::seed::from_state(state);
+            let mut world = crate::kinds::ipsec_server::seed::from_state(state);
             for server in desired.iter().flat_map(|d| d.servers.values()) {
                 if !world.vpn_gateways.contains_key(&server.vpn_gateway) {
                     world.add_gateway(&server.vpn_gateway, &server.region);

@@ -9,13 +9,11 @@
 //! - `actions/`: the [`actions::Action`] enum and one file per API action;
 //! - [`world`]: what exists (the YAML format) and how time turns `updating` into `active`;
 //! - [`faults`] and [`audit`]: injected failures, rate limits, and the effect log;
-//! - [`seed`]: a world derived from a vpnform state (outside the emulator proper).
 
 pub(crate) mod actions;
 pub(crate) mod audit;
 pub(crate) mod faults;
 pub(crate) mod inner;
-pub mod seed;
 pub(crate) mod server;
 pub(crate) mod wire;
 pub(crate) mod world;

@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use super::LOCK_FILE;
 use super::error::StateError;
-use super::holder::{LockHolder, wait_for};
+use super::holder::LockHolder;
+use super::wait::wait_for;
 
 /// A held state lock. Dropping it releases the lock.
 #[derive(Debug)]

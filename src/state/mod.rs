@@ -29,6 +29,7 @@ pub(crate) mod ops;
 pub(crate) mod postgres;
 mod read;
 mod validate;
+mod wait;
 mod write;
 mod written;
 mod yaml;

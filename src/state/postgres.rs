@@ -23,81 +23,16 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::{Client, Config};
 
 use super::backend::{Backend, Held};
+use super::error::PgError;
 use super::error::StateError;
-use super::holder::{LockHolder, host_name, wait_for};
+use super::holder::{LockHolder, host_name};
 use super::location::Location;
 use super::lock::LockStatus;
 use super::model::{PendingOp, Resource, STATE_VERSION, State};
+use super::wait::wait_for;
 
 /// The schema layout this vpnform writes; a later vpnform migrates from it.
 pub(crate) const SCHEMA_VERSION: i32 = 1;
-
-/// What can go wrong with the database.
-#[derive(Debug, thiserror::Error)]
-pub enum PgError {
-    #[error(
-        "no PostgreSQL connection for the postgres backend (schema {schema}): set VPNFORM_PG_URL \
-(e.g. postgresql://USER@HOST:5432/DB?sslmode=require) or the standard PGHOST, PGPORT, PGUSER, \
-PGPASSWORD, PGDATABASE variables; vpnform never reads the connection from a file in the repository"
-    )]
-    NoConnection { schema: String },
-
-    #[error("the PostgreSQL connection in {variable} does not parse: {message}")]
-    BadConnection { variable: String, message: String },
-
-    #[error("cannot connect to PostgreSQL at {target} (from {from}): {message}")]
-    Connect {
-        target: String,
-        from: String,
-        message: String,
-    },
-
-    #[error(
-        "PostgreSQL at {target}, schema {schema}: {message}. Run the command again once the \
-database answers: every write that was confirmed is kept, and apply resolves what was pending"
-    )]
-    Query {
-        target: String,
-        schema: String,
-        message: String,
-    },
-
-    #[error(
-        "the postgres schema {schema} at {target} holds no vpnform state tables: run `vpnform init` \
-to create them (and `vpnform init --migrate-state` to copy a local state in)"
-    )]
-    NotInitialized { target: String, schema: String },
-
-    #[error(
-        "the postgres schema {schema} at {target} has layout version {found}, newer than this vpnform \
-reads ({SCHEMA_VERSION}): use the vpnform that migrated it"
-    )]
-    NewerSchema {
-        target: String,
-        schema: String,
-        found: i32,
-    },
-
-    #[error(
-        "refusing to write the state in postgres schema {schema}: this run no longer holds the \
-state lock (its connection ended, or `vpnform force-unlock` ended it), so nothing was written. \
-Run `vpnform apply` again: it resolves what this run left pending."
-    )]
-    LockLost { schema: String },
-
-    #[error(
-        "refusing to write the state in postgres schema {schema}: its serial {serial} does not fit \
-PostgreSQL's bigint"
-    )]
-    SerialTooLarge { schema: String, serial: u64 },
-
-    #[error("the postgres schema {schema} holds a row vpnform cannot read ({what}): {message}")]
-    Corrupt {
-        schema: String,
-        what: String,
-        message: String,
-    },
-}
 
 /// The connection settings and how messages name them.
 #[derive(Clone)]
@@ -443,6 +378,7 @@ impl Postgres {
                 target: self.connection.target.clone(),
                 schema: self.schema.clone(),
                 found: v,
+                reads: SCHEMA_VERSION,
             }
             .into()),
             Some(_) => Ok(()),

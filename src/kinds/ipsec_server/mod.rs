@@ -4,6 +4,7 @@
 
 pub(crate) mod api;
 pub(crate) mod calls;
+pub mod seed;
 
 pub use api::{
     CreateIpsecServer, CreatedIpsecServer, DeleteIpsecServer, IkeConfig, IpsecConfig, IpsecServer,

@@ -387,7 +387,7 @@ impl Cloud {
         let sandbox = runtime
             .block_on(vpnform::sandbox::start(
                 config,
-                vpnform::sandbox::seed::from_state(&state),
+                vpnform::kinds::ipsec_server::seed::from_state(&state),
             ))
             .expect("sandbox starts");
         Cloud {

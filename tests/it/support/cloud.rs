@@ -93,7 +93,7 @@ pub fn configuring(configure: Duration) -> SandboxConfig {
 pub fn world_of(state_text: &str) -> World {
     let state = vpnform::state::parse(std::path::Path::new("state.yaml"), state_text)
         .expect("test state parses");
-    vpnform::sandbox::seed::from_state(&state)
+    vpnform::kinds::ipsec_server::seed::from_state(&state)
 }
 
 /// The sandbox served by a runtime of its own, so that a test thread can run the real

@@ -1,10 +1,10 @@
-//! Seeding a sandbox from a vpnform state: the conversion from vpnform's recorded state
-//! to the emulator's [`World`], for `vpnform sandbox --from-state`, rehearsals and
-//! tests. It sits outside the emulator, which knows only worlds.
+//! Seeding a sandbox from a vpnform state: the conversion from the recorded IPsec
+//! servers to the emulator's [`World`], for `vpnform sandbox --from-state`, rehearsals
+//! and tests. It sits above the state and the emulator (which knows only worlds), as a
+//! fact of the kind: how its recorded attributes read as the sandbox's fields.
 
+use crate::sandbox::{IpsecServer, World};
 use crate::state::State;
-
-use super::world::{IpsecServer, World};
 
 /// The world a recorded state implies: every recorded server exists (with its
 /// recorded attributes), on an `active`, `Normal` gateway in the recorded region.
@@ -80,8 +80,8 @@ pub fn from_state(state: &State) -> World {
 
 #[cfg(test)]
 mod tests {
-    use super::super::world::Gateway;
     use super::*;
+    use crate::sandbox::Gateway;
 
     #[test]
     fn from_state_makes_every_recorded_server_exist_on_an_active_gateway() {

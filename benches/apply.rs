@@ -322,6 +322,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
                 lock_timeout: Duration::ZERO,
                 out: Some(out.clone()),
                 refresh_only: false,
+                read_only: false,
                 cloud: cloud.clone(),
             },
             Arc::new(Quiet),

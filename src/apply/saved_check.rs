@@ -419,7 +419,7 @@ pub(crate) fn derive(
         // The saved targets are hashed: the same ones give the same actions.
         targets: plan.targets.iter().cloned().collect(),
     };
-    let derived = match &options.refresh {
+    let mut derived = match &options.refresh {
         // A refresh-only plan's forgets, as the saved plan says the refresh found them.
         Some(refresh) if plan.refresh_only => {
             crate::plan::drift::refresh_only(desired, state, refresh, &options.targets)
@@ -432,6 +432,12 @@ pub(crate) fn derive(
         desired: desired.path.clone(),
         source,
     })?;
+    if plan.read_only {
+        // A read-only plan is the same plan with its prechecks deferred (hashed, so the
+        // saved plan's own hash holds the flag).
+        derived.read_only = true;
+        derived.seal();
+    }
     let mut differences = Vec::new();
     let mut saved: BTreeMap<&str, &Action> = BTreeMap::new();
     for action in &plan.actions {

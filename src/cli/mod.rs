@@ -9,6 +9,7 @@ mod force_unlock;
 mod import;
 mod init;
 mod plan;
+mod policy;
 mod sandbox;
 mod show;
 mod state;
@@ -90,6 +91,9 @@ pub enum Command {
     Plan(plan::Args),
     /// Run the plan: delete what the plan says, record each confirmed result.
     Apply(apply::Args),
+    /// Print the minimal RAM policy (JSON) for the desired file's kinds and regions: for
+    /// a plan job (`--plan`, read actions) or an apply job (`--apply`).
+    Policy(policy::Args),
     /// Show a saved plan file.
     Show(show::Args),
     /// Write desired entries for the IPsec servers no address records, so that the next
@@ -179,6 +183,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => validate::run(&ctx, args),
+        Command::Policy(args) => policy::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),
         Command::Apply(args) => apply::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),

@@ -29,6 +29,13 @@ pub struct Args {
     #[arg(long)]
     pub refresh_only: bool,
 
+    /// Read the cloud with read calls only and send no DryRun, so that a key that may
+    /// only Describe and List can plan (a pull request's CI job). The prechecks are
+    /// deferred: `vpnform apply FILE` runs them with its own key before it changes
+    /// anything. See `vpnform policy --plan`.
+    #[arg(long)]
+    pub read_only: bool,
+
     /// Save the plan to FILE for `vpnform apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -60,6 +67,7 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         lock_timeout: args.lock_timeout,
         out: args.out.clone(),
         refresh_only: args.refresh_only,
+        read_only: args.read_only,
         cloud: args.cloud.cloud(),
     };
     let view = crate::views::for_format(&ctx.ui, args.json, args.full);

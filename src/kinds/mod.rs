@@ -14,6 +14,13 @@
 
 pub mod ipsec_server;
 
+/// Every kind vpnform manages.
+pub(crate) const ALL: &[&Kind] = &[&ipsec_server::KIND];
+
+/// The reads of the VPN gateway that every kind on a gateway's lane needs: apply waits
+/// for the gateway to be `active` again after each configuring operation.
+pub(crate) const GATEWAY_READS: &[&str] = &["DescribeVpnGateway", "DescribeVpnGateways"];
+
 /// One kind of resource: the facts the rest of the code reads instead of naming it.
 #[derive(Debug)]
 pub(crate) struct Kind {

@@ -15,7 +15,7 @@ use super::{Cloud, Event, Item, PlanShown, Reporter, Several, empty_state, refus
 use crate::apply::saved_check::{self, Start};
 use crate::apply::{ApplyOptions, Journal, Outcome, execute};
 use crate::config::Desired;
-use crate::plan::{Action, Plan, online, saved};
+use crate::plan::{Action, Plan, Precheck, online, saved};
 use crate::state::{ApplyingPlan, State};
 
 /// What to apply.
@@ -336,6 +336,9 @@ impl Run<'_> {
                     saved_check::check_cloud(&saved.actions, &saved.path, &found)?;
                     answered = online::recorded_attributes(&state, &found);
                 }
+                if saved.plan.read_only {
+                    self.deferred_prechecks(&saved).await?;
+                }
                 (saved.plan, saved.actions, answered)
             }
             Source::Fresh(desired) => {
@@ -345,7 +348,11 @@ impl Run<'_> {
                     &self.client,
                     self.request.max_deletes,
                     &self.request.targets,
-                    self.request.refresh_only,
+                    if self.request.refresh_only {
+                        online::Mode::RefreshOnly
+                    } else {
+                        online::Mode::Full
+                    },
                     &**self.reporter,
                 )
                 .await?;
@@ -413,6 +420,58 @@ impl Run<'_> {
             }
         }
         self.execute(&plan, &actions, state, refreshed).await
+    }
+
+    /// Runs the prechecks a `--read-only` plan deferred, with this run's key, before
+    /// anything is sent: a terminal failure refuses the whole plan; a transient one is a
+    /// warning, as in a plan.
+    async fn deferred_prechecks(&self, saved: &SavedRun) -> anyhow::Result<()> {
+        let mut actions = saved.actions.clone();
+        online::precheck(
+            &self.client,
+            &mut actions,
+            &self.keys,
+            &super::Planning(&**self.reporter),
+        )
+        .await;
+        self.reporter.event(&Event::PlanningDone);
+        let mut failed = Vec::new();
+        for action in &actions {
+            let halves = std::iter::once(("", &action.precheck)).chain(
+                action
+                    .replaced
+                    .as_ref()
+                    .map(|old| (" (the delete of the replaced server)", &old.precheck)),
+            );
+            for (half, precheck) in halves {
+                let line = format!(
+                    "{}{half}: {}",
+                    action.address,
+                    crate::plan::render::precheck_text(precheck)
+                );
+                match precheck {
+                    Precheck::Failed { .. } => failed.push(line),
+                    Precheck::Warning { .. } => self
+                        .reporter
+                        .event(&Event::Warning(&format!("precheck {line}"))),
+                    _ => {}
+                }
+            }
+        }
+        if !failed.is_empty() {
+            anyhow::bail!(
+                "the saved plan {} was made with --read-only, and {} of the prechecks it \
+                 deferred to apply failed with this run's key, so nothing was applied:\n  {}\n\
+                 For Forbidden, give this key the policy `vpnform policy --apply` prints and \
+                 run `vpnform apply {}` again; for anything else, fix the desired file and make \
+                 a new plan",
+                saved.path.display(),
+                failed.len(),
+                failed.join("\n  "),
+                saved.path.display()
+            );
+        }
+        Ok(())
     }
 
     /// Records the attributes of servers changed outside vpnform, when the plan has

@@ -132,7 +132,7 @@ async fn plan_online(
     client: &crate::cloud::Client,
     max_deletes: Option<usize>,
     targets: &std::collections::BTreeSet<crate::Address>,
-    refresh_only: bool,
+    mode: crate::plan::online::Mode,
     reporter: &dyn Reporter,
 ) -> Result<Plan, crate::plan::online::OnlineError> {
     let plan = crate::plan::online::plan_with_progress(
@@ -141,7 +141,7 @@ async fn plan_online(
         client,
         max_deletes,
         targets,
-        refresh_only,
+        mode,
         &Planning(reporter),
     )
     .await;

@@ -28,6 +28,9 @@ pub struct PlanRequest {
     /// `--refresh-only`: list the forgets and the changes made outside vpnform, plan
     /// nothing that changes the cloud. Needs the cloud (not `offline`).
     pub refresh_only: bool,
+    /// `--read-only`: read calls only, no DryRun; the prechecks are deferred to apply.
+    /// Needs the cloud (not `offline`).
+    pub read_only: bool,
     pub cloud: Cloud,
 }
 
@@ -37,6 +40,11 @@ refresh-only plan records what the cloud answers now, and --offline does not rea
 so there is nothing to refresh. Drop --offline to refresh from the cloud, or drop \
 --refresh-only to plan from the files alone";
 
+/// `--read-only` with `--offline`: an offline plan reads nothing and prechecks nothing.
+pub const READ_ONLY_OFFLINE: &str = "--read-only cannot be used with --offline: --offline \
+already sends no call at all, and a read-only plan reads the cloud with read calls only. Drop \
+--offline to plan against the cloud with a read-only key";
+
 /// Makes the plan `request` asks for and reports it. Writes nothing but `request.out`:
 /// a read-only checkout can plan. The reporter is shared with the client (its
 /// throttling warnings), hence the `Arc`.
@@ -44,6 +52,9 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
     reporter.event(&Event::Begin);
     if request.refresh_only && request.offline {
         anyhow::bail!(REFRESH_ONLY_OFFLINE);
+    }
+    if request.read_only && request.offline {
+        anyhow::bail!(READ_ONLY_OFFLINE);
     }
     if !request.offline {
         request.cloud.check_endpoint()?;
@@ -82,7 +93,11 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
             &connection.client,
             request.max_deletes,
             &request.targets,
-            request.refresh_only,
+            match (request.refresh_only, request.read_only) {
+                (true, _) => crate::plan::online::Mode::RefreshOnly,
+                (false, true) => crate::plan::online::Mode::ReadOnly,
+                (false, false) => crate::plan::online::Mode::Full,
+            },
             &*reporter,
         )
         .await;

@@ -267,6 +267,7 @@ pub(crate) fn refresh_only(
             .collect(),
         drift,
         refresh_only: true,
+        read_only: false,
     };
     Graph::new(&plan)?;
     plan.seal();

@@ -23,6 +23,8 @@ struct CanonicalPlan<'a> {
     // Absent unless set, so that every other plan hashes as before.
     #[serde(skip_serializing_if = "is_false")]
     refresh_only: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    read_only: bool,
     actions: Vec<CanonicalAction<'a>>,
 }
 
@@ -75,7 +77,7 @@ struct CanonicalPsk {
 ///
 /// ```text
 /// {"lineage":STRING,"serial":INTEGER,"desired_path":STRING[,"targets":[STRING,...]]
-///  [,"refresh_only":true],
+///  [,"refresh_only":true][,"read_only":true],
 ///  "actions":[ACTION,...]}
 /// ACTION = {"address":STRING,"kind":STRING,"action":STRING,"id":STRING,
 ///           "region":STRING,"gateway":STRING,"depends_on":[STRING,...]
@@ -86,7 +88,8 @@ struct CanonicalPsk {
 /// ```
 ///
 /// with keys in exactly that order, `targets` only when the plan is targeted,
-/// `refresh_only` only for a `--refresh-only` plan, `actions` sorted by `address` (byte order),
+/// `refresh_only` only for a `--refresh-only` plan, `read_only` only for a `--read-only`
+/// one (apply runs its deferred prechecks), `actions` sorted by `address` (byte order),
 /// `kind` the resource kind (`ipsec_server`), `action` one of `create`, `update`,
 /// `delete`, `adopt`, `forget`, `replace` (whose `id` is the old server's, `region` and
 /// `gateway` the new one's, `replaces` the old one's place), `values` the managed attribute values a create sets or
@@ -143,6 +146,7 @@ pub fn canonical_json(plan: &Plan) -> String {
         desired_path: &plan.desired_path,
         targets: &plan.targets,
         refresh_only: plan.refresh_only,
+        read_only: plan.read_only,
         actions,
     };
     serde_json::to_string(&canonical).expect("plain structs of strings serialize")

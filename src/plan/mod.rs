@@ -555,6 +555,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         pending,
         drift: Vec::new(),
         refresh_only: false,
+        read_only: false,
     };
     // The graph checks for cycles; a plan that cannot be ordered is no plan.
     Graph::new(&plan)?;
@@ -738,6 +739,7 @@ fn targeted(
         pending: Vec::new(),
         drift: Vec::new(),
         refresh_only: false,
+        read_only: false,
     };
     let graph = Graph::new(&whole)?;
     let mut keep: BTreeSet<Address> = BTreeSet::new();

@@ -60,6 +60,9 @@ pub enum Precheck {
     },
     /// `--offline`: not prechecked.
     Skipped,
+    /// `--read-only`: not prechecked by the plan; apply runs the precheck with its own
+    /// key before its first mutation.
+    Deferred,
 }
 
 /// One change to one address.
@@ -214,6 +217,10 @@ pub struct Plan {
     /// cloud. Hashed when set.
     #[serde(default, skip_serializing_if = "is_false")]
     pub refresh_only: bool,
+    /// `--read-only`: made with read calls only; its prechecks are deferred to apply.
+    /// Hashed when set.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only: bool,
 }
 
 /// A `pending` entry of the state, as the plan shows it.

@@ -95,6 +95,31 @@ pub(crate) fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
     super::calls::attributes(server)
 }
 
+/// Whether `action` is prechecked: it changes the cloud, it is not a journaled
+/// operation re-sent with its token (its own first send may hold the gateway or have
+/// deleted the server a DryRun would ask about), and its call takes DryRun.
+fn has_precheck(action: &Action) -> bool {
+    use crate::kinds::ipsec_server::KIND;
+    let call = match action.action {
+        ActionKind::Create | ActionKind::Replace => KIND.calls.create,
+        ActionKind::Update | ActionKind::Adopt => KIND.calls.modify[0],
+        ActionKind::Delete => KIND.calls.delete,
+        ActionKind::Forget => return false,
+    };
+    action.mutates_cloud() && action.resumes.is_none() && KIND.has_dry_run(call)
+}
+
+/// The prechecks a `--read-only` plan deferred, run by apply with its own key before
+/// its first mutation: each of `actions` gets its result.
+pub(crate) async fn precheck(
+    client: &Client,
+    actions: &mut [Action],
+    keys: &BTreeMap<Address, Secret>,
+    progress: &dyn Progress,
+) {
+    precheck_with_progress(client, actions, keys, progress).await;
+}
+
 async fn precheck_with_progress(
     client: &Client,
     actions: &mut [Action],
@@ -202,6 +227,20 @@ fn precheck_of(answer: Result<String, ApiError>) -> Precheck {
     }
 }
 
+/// What an online plan may send besides its reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Refresh, then precheck every mutation whose API has DryRun.
+    Full,
+    /// `--read-only`: read calls only. The prechecks are deferred to apply
+    /// ([`Precheck::Deferred`]), which runs them with its own key before the first
+    /// mutation.
+    ReadOnly,
+    /// `--refresh-only`: the forgets and the changes made outside vpnform only; no PSK
+    /// is read, nothing is prechecked.
+    RefreshOnly,
+}
+
 /// Why an online plan could not be made.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum OnlineError {
@@ -218,16 +257,14 @@ pub(crate) enum OnlineError {
 /// The online plan: refresh every region involved, build the plan with the servers gone
 /// since as forgets, verify every adopt against the cloud (and record its attributes),
 /// list what changed outside vpnform, then precheck every mutation, reporting the
-/// refresh and the prechecks to `progress`. `refresh_only`: the forgets and the changes
-/// made outside vpnform only ([`super::drift::refresh_only`]): no PSK is read, nothing
-/// is prechecked.
+/// refresh and the prechecks to `progress`, as `mode` allows.
 pub(crate) async fn plan_with_progress(
     desired: &crate::config::Desired,
     state: &crate::state::State,
     client: &Client,
     max_deletes: Option<usize>,
     targets: &BTreeSet<crate::Address>,
-    refresh_only: bool,
+    mode: Mode,
     progress: &dyn Progress,
 ) -> Result<super::Plan, OnlineError> {
     let mut regions: BTreeSet<String> =
@@ -242,7 +279,7 @@ pub(crate) async fn plan_with_progress(
         .filter(|(_, r)| found.exists(&r.region, &r.id) == Some(false))
         .map(|(a, _)| a.clone())
         .collect();
-    if refresh_only {
+    if mode == Mode::RefreshOnly {
         let refresh = super::Refresh {
             gone,
             observed: recorded_attributes(state, &found),
@@ -327,7 +364,18 @@ pub(crate) async fn plan_with_progress(
         return Err(OnlineError::Adopt(problems));
     }
     plan.unmanaged = unmanaged(&found, state, desired);
-    precheck_with_progress(client, &mut plan.actions, &keys, progress).await;
+    if mode == Mode::ReadOnly {
+        plan.read_only = true;
+        for action in plan.actions.iter_mut().filter(|a| has_precheck(a)) {
+            action.precheck = Precheck::Deferred;
+            if let Some(old) = action.replaced.as_mut() {
+                old.precheck = Precheck::Deferred;
+            }
+        }
+        plan.seal();
+    } else {
+        precheck_with_progress(client, &mut plan.actions, &keys, progress).await;
+    }
     Ok(plan)
 }
 

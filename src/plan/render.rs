@@ -84,6 +84,16 @@ pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String 
             style::BOLD.render_reset()
         );
     }
+    if plan.read_only {
+        let _ = writeln!(
+            out,
+            "{}Note:{} read-only plan: the cloud was read, nothing was prechecked. Apply runs \
+             the prechecks with its own key before it changes anything, and refuses the \
+             whole plan if one fails.\n",
+            style::BOLD.render(),
+            style::BOLD.render_reset()
+        );
+    }
     if !plan.pending.is_empty() {
         let s = style::WARNING;
         let _ = writeln!(
@@ -719,6 +729,7 @@ fn waits_for_line(out: &mut String, graph: &Graph, address: &str) {
 pub(crate) fn precheck_text(precheck: &Precheck) -> String {
     match precheck {
         Precheck::Skipped => "skipped (--offline)".into(),
+        Precheck::Deferred => "deferred to apply (--read-only)".into(),
         Precheck::Passed { request_id } => {
             format!("passed (DryRunOperation, RequestId {request_id})")
         }

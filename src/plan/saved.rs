@@ -40,6 +40,10 @@ pub struct SavedPlan {
     /// changes nothing in the cloud (hashed; absent when not set).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub refresh_only: bool,
+    /// `--read-only`: made with read calls only; apply runs the deferred prechecks with
+    /// its own key before the first mutation (hashed; absent when not set).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
     /// The changes made outside vpnform that the plan showed. For `show` only: apply
     /// records what the cloud answers when it runs, never these values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -110,6 +114,7 @@ impl SavedPlan {
             pending: plan.pending.clone(),
             offline,
             refresh_only: plan.refresh_only,
+            read_only: plan.read_only,
             drift: plan.drift.clone(),
             created_at,
         }
@@ -129,6 +134,7 @@ impl SavedPlan {
             pending: self.pending.clone(),
             drift: self.drift.clone(),
             refresh_only: self.refresh_only,
+            read_only: self.read_only,
         }
     }
 }

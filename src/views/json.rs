@@ -170,6 +170,10 @@ impl Json {
             event["changes"]["refresh_only"] = json!(true);
             event["changes"]["record"] = json!(plan.drift.len());
         }
+        if plan.read_only {
+            // Its prechecks are deferred to apply.
+            event["changes"]["read_only"] = json!(true);
+        }
         event
     }
 
@@ -708,6 +712,9 @@ pub(crate) fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> 
     if plan.refresh_only {
         document["refresh_only"] = json!(true);
     }
+    if plan.read_only {
+        document["read_only"] = json!(true);
+    }
     document
 }
 
@@ -860,6 +867,7 @@ mod tests {
             pending: vec![],
             drift: vec![],
             refresh_only: false,
+            read_only: false,
         };
         let graph = plan.graph().unwrap();
         let planned = view().planned_change_event(&action, &graph);

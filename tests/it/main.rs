@@ -22,6 +22,7 @@ mod perf;
 mod plan;
 mod postgres;
 mod rates;
+mod read_only;
 mod rehearsal;
 mod reliability;
 mod replace;

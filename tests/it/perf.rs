@@ -116,6 +116,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
             lock_timeout: Duration::ZERO,
             out: Some(plan_file.clone()),
             refresh_only: false,
+            read_only: false,
             cloud: cloud.clone(),
         },
         Arc::new(Quiet),

@@ -323,6 +323,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
                 out: Some(out.clone()),
                 refresh_only: false,
                 read_only: false,
+                destroy: false,
                 cloud: cloud.clone(),
             },
             Arc::new(Quiet),
@@ -349,6 +350,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             },
         },
         refresh_only: false,
+        destroy: false,
         ctrl_c: false,
     };
     let started = Instant::now();

@@ -218,6 +218,8 @@ pub(super) async fn replace(step: &Step<'_>, lane: Lease) -> Result<String, Step
             client_token: old.client_token.clone(),
             replaced: None,
             resumes: None,
+            recreates: None,
+            moved_from: None,
             ..a.clone()
         },
         token: old.client_token.clone(),

@@ -75,18 +75,30 @@ impl ActionResult {
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
     pub results: BTreeMap<Address, (ActionKind, ActionResult)>,
+    /// The addresses whose action was a move (the desired file's `moved`): shown, not
+    /// counted, as in the plan.
+    pub moved: std::collections::BTreeSet<Address>,
 }
 
 impl Outcome {
     /// Done actions of `kind`, a replace counting as a create and as a delete.
     pub fn count(&self, kind: ActionKind) -> usize {
         self.results
-            .values()
-            .filter(|(k, r)| {
-                (*k == kind
-                    || (*k == ActionKind::Replace
-                        && matches!(kind, ActionKind::Create | ActionKind::Delete)))
-                    && matches!(r, ActionResult::Done { .. })
+            .iter()
+            .filter(|(address, _)| !self.moved.contains(*address))
+            .filter(|(_, (k, r))| {
+                let replace_half = *k == ActionKind::Replace
+                    && matches!(kind, ActionKind::Create | ActionKind::Delete);
+                match r {
+                    ActionResult::Done { .. } => *k == kind || replace_half,
+                    // A replace whose delete half failed has added its server.
+                    ActionResult::Failed { error } => {
+                        *k == ActionKind::Replace
+                            && kind == ActionKind::Create
+                            && error.added_a_server()
+                    }
+                    _ => false,
+                }
             })
             .count()
     }
@@ -207,12 +219,20 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         .iter()
         .map(|w| (w.action.address.clone(), w.action.action))
         .collect();
+    let moved = works
+        .iter()
+        .filter(|w| w.action.moved_from.is_some())
+        .map(|w| w.action.address.clone())
+        .collect();
     let ran = schedule::run(works, &lanes, &hooks, move |work, lease| {
         let shared = shared.clone();
         async move { run(&shared, work, lease).await }
     })
     .await;
-    let mut outcome = Outcome::default();
+    let mut outcome = Outcome {
+        moved,
+        ..Outcome::default()
+    };
     for (address, ran) in ran {
         let result = match ran {
             Ran::Finished(Ok(result)) => result,
@@ -326,9 +346,14 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
             }
         }
     } else {
-        let change = match a.action {
-            ActionKind::Forget => Change::Forgotten {
+        let change = match (a.action, &a.moved_from) {
+            (ActionKind::Forget, _) => Change::Forgotten {
                 address: a.address.clone(),
+            },
+            (_, Some(from)) => Change::Moved {
+                from: from.clone(),
+                to: a.address.clone(),
+                resource: a.resource_after(),
             },
             _ => Change::Adopted {
                 address: a.address.clone(),

@@ -150,6 +150,16 @@ impl StepError {
         StepError::Kept(Box::new(self))
     }
 
+    /// Whether the failed action had added its new server before it failed: a replace
+    /// whose delete half failed or was not sent.
+    pub(crate) fn added_a_server(&self) -> bool {
+        match self {
+            StepError::Kept(inner) => inner.added_a_server(),
+            StepError::ReplaceDelete { .. } | StepError::ReplaceInterrupted { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The API error this failure comes from, if it is one.
     pub(crate) fn api_error(&self) -> Option<&ApiError> {
         match self {

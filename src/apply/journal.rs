@@ -40,6 +40,12 @@ pub(crate) enum Change {
         address: Address,
         resource: Resource,
     },
+    /// A move: the resource recorded at `from` is recorded at `to`, as `resource`.
+    Moved {
+        from: Address,
+        to: Address,
+        resource: Resource,
+    },
     /// Drop a resource that is gone from the cloud.
     Forgotten { address: Address },
     /// Record the attributes the cloud answers for servers changed outside vpnform:
@@ -199,6 +205,16 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
                 return false;
             }
             state.pending.retain(|p| p.address != op.address);
+            // A create at an address that records a server on the same gateway is the
+            // create again of a server gone from the cloud (a replace's create goes to
+            // another gateway): the record goes in the write that journals the create.
+            if op.action == "create"
+                && state.resources.get(&op.address).is_some_and(|r| {
+                    r.deposed.is_none() && r.vpn_gateway == op.vpn_gateway && r.region == op.region
+                })
+            {
+                state.resources.remove(&op.address);
+            }
             state.pending.push(op.clone());
             state.pending.sort_by(|a, b| a.address.cmp(&b.address));
             true
@@ -236,6 +252,11 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
                 .get_mut(address)
                 .is_some_and(|r| r.deposed.take().is_some());
             remove_pending(state, address) || dropped
+        }
+        Change::Moved { from, to, resource } => {
+            let moved = state.resources.remove(from).is_some();
+            let old = state.resources.insert(to.clone(), resource.clone());
+            moved || old.as_ref() != Some(resource)
         }
         Change::Forgotten { address } => {
             let removed = state.resources.remove(address).is_some();

@@ -238,12 +238,23 @@ fn is_remaining(a: &Action, state: &State) -> bool {
     }
     match a.action {
         ActionKind::Delete | ActionKind::Forget => state.resources.contains_key(&a.address),
+        // A create again: until the new server is recorded, the address records the one
+        // gone from the cloud (or, once its create is journaled, nothing).
+        ActionKind::Create if a.recreates.is_some() => state
+            .resources
+            .get(&a.address)
+            .is_none_or(|r| Some(&r.id) == a.recreates.as_ref()),
         ActionKind::Adopt | ActionKind::Create => !state.resources.contains_key(&a.address),
         // Until the new server is recorded, the address records the old one.
         ActionKind::Replace => state
             .resources
             .get(&a.address)
             .is_some_and(|r| r.id == a.id),
+        // A move: until the old address is gone from the state.
+        ActionKind::Update if a.moved_from.is_some() => a
+            .moved_from
+            .as_ref()
+            .is_some_and(|from| state.resources.contains_key(from)),
         // Recording the desired values again is harmless.
         ActionKind::Update => {
             state.resources.contains_key(&a.address) && !update_recorded(a, state)
@@ -402,10 +413,12 @@ pub(crate) fn derive(
     state_dir: &Path,
     desired: &Desired,
 ) -> Result<Vec<Action>, Refused> {
+    // What the refresh found gone: the forgets, and the recorded servers created again
+    // (apply reads the cloud again for both before anything runs).
     let gone: BTreeSet<Address> = plan
         .actions
         .iter()
-        .filter(|a| a.action == ActionKind::Forget)
+        .filter(|a| a.action == ActionKind::Forget || a.recreates.is_some())
         .map(|a| a.address.clone())
         .collect();
     let (observed, psk_changed) = claimed_drift(plan, state, desired);
@@ -432,9 +445,13 @@ pub(crate) fn derive(
         desired: desired.path.clone(),
         source,
     })?;
+    // A read-only plan is the same plan with its prechecks deferred; a destroy plan was
+    // made against the desired file emptied (`desired` is, see `ops::saved::verify`).
+    // Both flags are hashed, so the saved plan's own hash holds them.
+    if plan.destroy {
+        derived = crate::plan::destroying(derived);
+    }
     if plan.read_only {
-        // A read-only plan is the same plan with its prechecks deferred (hashed, so the
-        // saved plan's own hash holds the flag).
         derived.read_only = true;
         derived.seal();
     }

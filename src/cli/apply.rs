@@ -35,6 +35,11 @@ pub struct Args {
     #[arg(long)]
     pub refresh_only: bool,
 
+    /// Delete every recorded resource, whatever the desired file says (`protect` still
+    /// holds). Terraform's `-destroy`. A saved destroy plan carries it.
+    #[arg(long, conflicts_with_all = ["refresh_only", "plan_file"])]
+    pub destroy: bool,
+
     /// Fail if the plan would delete more than N servers.
     #[arg(long, value_name = "N")]
     pub max_deletes: Option<usize>,
@@ -67,6 +72,7 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         command: super::command_line(),
         cloud: args.cloud.cloud(),
         refresh_only: args.refresh_only,
+        destroy: args.destroy,
         options: ApplyOptions {
             poll_interval: args.poll_interval,
             ..ApplyOptions::default()

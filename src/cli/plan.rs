@@ -36,6 +36,11 @@ pub struct Args {
     #[arg(long)]
     pub read_only: bool,
 
+    /// Plan the delete of every recorded resource, whatever the desired file says
+    /// (`protect` still holds). Terraform's `-destroy`.
+    #[arg(long, conflicts_with = "refresh_only")]
+    pub destroy: bool,
+
     /// Save the plan to FILE for `vpnform apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -68,6 +73,7 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         out: args.out.clone(),
         refresh_only: args.refresh_only,
         read_only: args.read_only,
+        destroy: args.destroy,
         cloud: args.cloud.cloud(),
     };
     let view = crate::views::for_format(&ctx.ui, args.json, args.full);

@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 pub use error::{ConfigError, Diagnostic, Label};
-pub use model::{Desired, DesiredServer};
+pub use model::{Desired, DesiredServer, Moved};
 pub(crate) use source::Source;
 
 use crate::Address;
@@ -150,6 +150,16 @@ impl Desired {
             self.servers.values().map(|s| s.region.clone()).collect();
         regions.extend(self.default_region.clone());
         regions
+    }
+
+    /// The same file with no entry: what `plan --destroy` plans against (every recorded
+    /// resource deleted, `protect` still holding). Its path and SHA-256 stay: a saved
+    /// destroy plan is still checked against this file.
+    pub(crate) fn emptied(&self) -> Desired {
+        Desired {
+            servers: Default::default(),
+            ..self.clone()
+        }
     }
 }
 

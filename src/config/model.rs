@@ -19,6 +19,16 @@ pub struct Desired {
     /// `defaults.region`, if written: a region of the desired file even with no entry
     /// (`vpnform import` and the unmanaged-servers hint look there).
     pub default_region: Option<String>,
+    /// `moved`: recorded addresses renamed (Terraform's `moved` blocks), each `to` a
+    /// desired entry and each `from` not one.
+    pub moved: Vec<Moved>,
+}
+
+/// One `moved` entry: the recorded address `from` is now `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    pub from: Address,
+    pub to: Address,
 }
 
 /// One desired IPsec server: an existing server this entry keeps (`id`), or one vpnform

@@ -115,12 +115,13 @@ impl Source {
         };
         // `psk: {file}` paths are relative to the desired file's directory.
         let dir = self.path.parent().unwrap_or(Path::new(""));
-        let servers = validate::validate(text, root, recorded, dir)
+        let (servers, moved) = validate::validate(text, root, recorded, dir)
             .map_err(|diagnostics| self.invalid(diagnostics))?;
         Ok(Desired {
             path: self.path.clone(),
             sha256: sha256.clone(),
             servers,
+            moved,
             default_region: super::default_region(root),
         })
     }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::error::{Diagnostic, Label};
-use super::model::DesiredServer;
+use super::model::{DesiredServer, Moved};
 use super::raw::{Node, Pos, Value};
 use crate::Address;
 use crate::address::{IPSEC_SERVER, Kind, MAX_NAME_CHARS, is_name};
@@ -23,8 +23,10 @@ const TOP_FIELDS: &[&str] = &[
     "defaults",
     "backend",
     "ipsec_servers",
+    "moved",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
+const MOVED_FIELDS: &[&str] = &["from", "to"];
 const BACKEND_FIELDS: &[&str] = &["postgres"];
 const POSTGRES_FIELDS: &[&str] = &["schema"];
 const SERVER_FIELDS: &[&str] = &[
@@ -49,6 +51,9 @@ const CYCLE_SNIPPETS: usize = 10;
 const EMPTY_REFUSAL: &str = "refusing to treat an empty desired state as 'delete everything'";
 const EMPTY_HELP: &str = "list the IPsec servers to keep under `ipsec_servers:`; to delete every recorded server, write `ipsec_servers: {}`";
 
+/// A valid file's entries by address, and its moves.
+type Validated = (BTreeMap<Address, DesiredServer>, Vec<Moved>);
+
 /// Validates the tree of a file whose text is `text`. `recorded` are the addresses in
 /// the recorded state, which `depends_on` may name too.
 /// `dir` is the file's directory, which `psk: {file: PATH}` paths are relative to.
@@ -57,7 +62,7 @@ pub(super) fn validate(
     root: &Node,
     recorded: &BTreeSet<Address>,
     dir: &Path,
-) -> Result<BTreeMap<Address, DesiredServer>, Vec<Diagnostic>> {
+) -> Result<Validated, Vec<Diagnostic>> {
     let mut checker = Checker {
         lines: super::source_lines(text),
         diagnostics: Vec::new(),
@@ -66,10 +71,25 @@ pub(super) fn validate(
     };
     checker.tags(root);
     let servers = checker.file(root, recorded);
+    // Checked against the entries once they are sound: a move names one of them.
+    let moved_node = match &root.value {
+        Value::Map(entries) if checker.diagnostics.is_empty() => entries
+            .iter()
+            .find(|(k, _)| k.value.scalar_text().as_deref() == Some("moved"))
+            .map(|(_, v)| v),
+        _ => None,
+    };
+    let moved = match moved_node {
+        Some(node) => {
+            let desired: BTreeSet<&str> = servers.keys().map(Address::as_str).collect();
+            checker.moved(node, &desired)
+        }
+        None => Vec::new(),
+    };
     let mut diagnostics = checker.diagnostics;
     attributes::mask_secrets(&mut diagnostics, &checker.secrets);
     if diagnostics.is_empty() {
-        Ok(servers)
+        Ok((servers, moved))
     } else {
         // Stable: problems at one place keep the order they were found in.
         diagnostics.sort_by_key(|d| (d.line, d.column));
@@ -792,32 +812,113 @@ impl<'t> Checker<'t> {
         };
         let mut addresses = Vec::new();
         for item in items {
-            let Some(text) = self.string(item, path, help) else {
-                continue;
-            };
-            match text.parse::<Address>() {
-                Ok(address) => addresses.push((address, item)),
-                Err(e) => {
-                    let help = if let Some(chars) = e.too_long() {
-                        format!(
-                            "its name has {chars} characters, and a name has at most {MAX_NAME_CHARS}"
-                        )
-                    } else if is_name(&text) {
-                        format!("write `{IPSEC_SERVER}.{}`", shown(&text))
-                    } else {
-                        format!(
-                            "an address is `{IPSEC_SERVER}.NAME`, NAME being an entry of `ipsec_servers`"
-                        )
-                    };
-                    self.error(
-                        item,
-                        format!("`{}` in `{path}` is not an address", shown(&text)),
-                        &[&help],
-                    );
-                }
+            if let Some(address) = self.address(item, path, help) {
+                addresses.push((address, item));
             }
         }
         addresses
+    }
+
+    /// A resource address written as a string.
+    fn address(&mut self, item: &Node, path: &str, help: &str) -> Option<Address> {
+        let text = self.string(item, path, help)?;
+        match text.parse::<Address>() {
+            Ok(address) => Some(address),
+            Err(e) => {
+                let help = if let Some(chars) = e.too_long() {
+                    format!(
+                        "its name has {chars} characters, and a name has at most {MAX_NAME_CHARS}"
+                    )
+                } else if is_name(&text) {
+                    format!("write `{IPSEC_SERVER}.{}`", shown(&text))
+                } else {
+                    format!(
+                        "an address is `{IPSEC_SERVER}.NAME`, NAME being an entry of `ipsec_servers`"
+                    )
+                };
+                self.error(
+                    item,
+                    format!("`{}` in `{path}` is not an address", shown(&text)),
+                    &[&help],
+                );
+                None
+            }
+        }
+    }
+
+    /// `moved: [{from: ADDRESS, to: ADDRESS}]`: renames of recorded addresses. `to` is a
+    /// desired entry, `from` is not; an address is moved at most once, and not in a chain.
+    fn moved(&mut self, node: &Node, desired: &BTreeSet<&str>) -> Vec<Moved> {
+        let help = "write a list like `moved: [{from: ipsec_server.old, to: ipsec_server.new}]`";
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type(node, "a list", "moved", help);
+            return Vec::new();
+        };
+        let mut moves: Vec<Moved> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("moved[{i}]");
+            let Some(fields) = self.fields(item, &path, &format!("`{path}`"), MOVED_FIELDS, help)
+            else {
+                continue;
+            };
+            let mut end = |name: &str| -> Option<(Address, &Node)> {
+                match fields.get(name) {
+                    Some((_, value)) => Some((
+                        self.address(value, &format!("{path}.{name}"), help)?,
+                        *value,
+                    )),
+                    None => {
+                        self.error(item, format!("`{path}` has no `{name}`"), &[help]);
+                        None
+                    }
+                }
+            };
+            let (Some((from, from_node)), Some((to, to_node))) = (end("from"), end("to")) else {
+                continue;
+            };
+            if from == to {
+                self.error(
+                    to_node,
+                    format!("`{path}` moves {from} to itself"),
+                    &["remove the entry"],
+                );
+            } else if from.kind() != to.kind() {
+                self.error(
+                    to_node,
+                    format!("`{path}` moves {from} to {to}, another kind of resource"),
+                    &["a move renames an address within its kind"],
+                );
+            } else if !desired.contains(to.as_str()) {
+                self.error(
+                    to_node,
+                    format!(
+                        "`{path}` moves {from} to {to}, which is not an entry of the desired file"
+                    ),
+                    &["add the entry it moves to, or fix the address"],
+                );
+            } else if desired.contains(from.as_str()) {
+                self.error(
+                    from_node,
+                    format!("`{path}` moves {from}, which is still an entry of the desired file"),
+                    &["remove or rename that entry: after a move only the new address is desired"],
+                );
+            } else if let Some(other) = moves
+                .iter()
+                .find(|m| m.from == from || m.to == to || m.to == from || m.from == to)
+            {
+                self.error(
+                    item,
+                    format!(
+                        "`{path}` ({from} to {to}) and the move of {} to {} share an address",
+                        other.from, other.to
+                    ),
+                    &["move each address once, straight to its new name (no chains)"],
+                );
+            } else {
+                moves.push(Moved { from, to });
+            }
+        }
+        moves
     }
 
     fn dependency(

@@ -39,6 +39,9 @@ pub struct ApplyRequest {
     /// `--refresh-only`: record the forgets and the changes made outside vpnform, change
     /// nothing in the cloud (a saved plan is refresh-only if it was made so).
     pub refresh_only: bool,
+    /// `--destroy`: plan afresh the delete of every recorded resource (a saved destroy
+    /// plan carries its own flag).
+    pub destroy: bool,
     /// How the executor paces itself.
     pub options: ApplyOptions,
     /// Whether Ctrl-C interrupts the run: the first stops new actions (those in flight
@@ -68,7 +71,7 @@ struct SavedRun {
 
 /// Where the plan comes from.
 enum Source {
-    Saved(SavedRun),
+    Saved(Box<SavedRun>),
     Fresh(Desired),
 }
 
@@ -166,7 +169,7 @@ pub async fn run(
     }
     let connection = super::connect::connect(&request.cloud, &state, seed, &reporter).await?;
     let source = match saved_plan {
-        Some(saved) => Source::Saved(saved),
+        Some(saved) => Source::Saved(Box::new(saved)),
         None => Source::Fresh(desired),
     };
     let run = Run {
@@ -212,7 +215,14 @@ fn load(
     reporter: &dyn Reporter,
 ) -> anyhow::Result<(Option<SavedRun>, Desired)> {
     let Some(path) = &request.plan_file else {
-        return Ok((None, super::desired_for(source, backend, state)?));
+        let desired = super::desired_for(source, backend, state)?;
+        // Validated as written, then planned as if it had no entry.
+        let desired = if request.destroy {
+            desired.emptied()
+        } else {
+            desired
+        };
+        return Ok((None, desired));
     };
     // `required_version` comes first, as in every command: a vpnform too old or too new
     // for this repository reads no saved plan either.
@@ -356,6 +366,11 @@ impl Run<'_> {
                     &**self.reporter,
                 )
                 .await?;
+                let plan = if self.request.destroy {
+                    crate::plan::destroying(plan)
+                } else {
+                    plan
+                };
                 let graph = plan.graph()?;
                 if !plan.targets.is_empty() {
                     self.reporter
@@ -369,6 +384,9 @@ impl Run<'_> {
                     state_path: self.state_path,
                     offline: false,
                 }));
+                for warning in &plan.warnings {
+                    self.reporter.event(&Event::Warning(warning));
+                }
                 if let Some(refused) = refused(&plan, ", so nothing was applied") {
                     return Err(refused.into());
                 }

@@ -31,6 +31,8 @@ pub struct PlanRequest {
     /// `--read-only`: read calls only, no DryRun; the prechecks are deferred to apply.
     /// Needs the cloud (not `offline`).
     pub read_only: bool,
+    /// `--destroy`: plan the delete of every recorded resource (`protect` still holds).
+    pub destroy: bool,
     pub cloud: Cloud,
 }
 
@@ -39,6 +41,12 @@ pub const REFRESH_ONLY_OFFLINE: &str = "--refresh-only cannot be used with --off
 refresh-only plan records what the cloud answers now, and --offline does not read the cloud, \
 so there is nothing to refresh. Drop --offline to refresh from the cloud, or drop \
 --refresh-only to plan from the files alone";
+
+/// `--destroy` with `--refresh-only`: one changes nothing in the cloud, the other
+/// deletes everything.
+pub const DESTROY_REFRESH_ONLY: &str = "--destroy cannot be used with --refresh-only: a \
+refresh-only plan changes nothing in the cloud, and a destroy plan deletes every recorded \
+resource. Drop one of them";
 
 /// `--read-only` with `--offline`: an offline plan reads nothing and prechecks nothing.
 pub const READ_ONLY_OFFLINE: &str = "--read-only cannot be used with --offline: --offline \
@@ -55,6 +63,9 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
     }
     if request.read_only && request.offline {
         anyhow::bail!(READ_ONLY_OFFLINE);
+    }
+    if request.destroy && request.refresh_only {
+        anyhow::bail!(DESTROY_REFRESH_ONLY);
     }
     if !request.offline {
         request.cloud.check_endpoint()?;
@@ -104,6 +115,11 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
         connection.close().await;
         plan?
     };
+    let plan = if request.destroy {
+        plan::destroying(plan)
+    } else {
+        plan
+    };
     let rehearsal = !request.offline && request.cloud.is_rehearsal();
     let graph = plan.graph()?;
     if plan.records_anything() {
@@ -121,6 +137,9 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
         state_path: &loaded.place,
         offline: request.offline,
     }));
+    for warning in &plan.warnings {
+        reporter.event(&Event::Warning(warning));
+    }
     if rehearsal {
         reporter.event(&Event::PlannedAgainstSandbox);
     }
@@ -168,7 +187,11 @@ fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded
         reporter.event(&Event::NoState { path: &place });
         empty_state()
     });
-    let desired = super::desired_for(&source, &*backend, &state)?;
+    let mut desired = super::desired_for(&source, &*backend, &state)?;
+    if request.destroy {
+        // Validated as written, then planned as if it had no entry.
+        desired = desired.emptied();
+    }
     Ok(Loaded {
         state,
         state_exists,

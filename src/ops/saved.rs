@@ -57,7 +57,10 @@ pub(crate) fn verify(
             &empty
         }
     };
-    let desired = super::desired_for(source, backend, state)?;
+    let mut desired = super::desired_for(source, backend, state)?;
+    if plan.destroy {
+        desired = desired.emptied();
+    }
     let actions = saved_check::derive(plan, plan_file, start, state, &place, &desired)?;
     Ok(Verification::Verified {
         start,

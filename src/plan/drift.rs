@@ -237,6 +237,8 @@ pub(crate) fn refresh_only(
             psk: None,
             replaced: None,
             resumes: None,
+            recreates: None,
+            moved_from: None,
         })
         .collect();
     let mut drift = changed_outside(state, &refresh.observed, &actions);
@@ -268,6 +270,8 @@ pub(crate) fn refresh_only(
         drift,
         refresh_only: true,
         read_only: false,
+        destroy: false,
+        warnings: Vec::new(),
     };
     Graph::new(&plan)?;
     plan.seal();
@@ -422,6 +426,7 @@ mod tests {
                 },
             )]),
             default_region: None,
+            moved: Vec::new(),
         };
         let refresh = Refresh {
             observed: now.clone(),

@@ -25,6 +25,8 @@ struct CanonicalPlan<'a> {
     refresh_only: bool,
     #[serde(skip_serializing_if = "is_false")]
     read_only: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    destroy: bool,
     actions: Vec<CanonicalAction<'a>>,
 }
 
@@ -56,6 +58,12 @@ struct CanonicalAction<'a> {
     /// The journal entry the action resolves: what it re-sends, with which token.
     #[serde(skip_serializing_if = "Option::is_none")]
     resumes: Option<&'a super::model::Resumes>,
+    /// A create again of a recorded server gone from the cloud: its recorded id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recreates: Option<&'a str>,
+    /// The recorded address a move renames to this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    moved_from: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -77,19 +85,19 @@ struct CanonicalPsk {
 ///
 /// ```text
 /// {"lineage":STRING,"serial":INTEGER,"desired_path":STRING[,"targets":[STRING,...]]
-///  [,"refresh_only":true][,"read_only":true],
+///  [,"refresh_only":true][,"read_only":true][,"destroy":true],
 ///  "actions":[ACTION,...]}
 /// ACTION = {"address":STRING,"kind":STRING,"action":STRING,"id":STRING,
 ///           "region":STRING,"gateway":STRING,"depends_on":[STRING,...]
 ///           [,"values":{FIELD:STRING,...}] [,"psk":{"source":STRING,"changed":BOOL}]
 ///           [,"replaces":{"region":STRING,"gateway":STRING}]
 ///           [,"resumes":{"action":STRING,"client_token":STRING,"plan_hash":STRING
-///                        [,"deposed":true]}]}
+///                        [,"deposed":true]}] [,"recreates":STRING] [,"moved_from":STRING]}
 /// ```
 ///
 /// with keys in exactly that order, `targets` only when the plan is targeted,
 /// `refresh_only` only for a `--refresh-only` plan, `read_only` only for a `--read-only`
-/// one (apply runs its deferred prechecks), `actions` sorted by `address` (byte order),
+/// one (apply runs its deferred prechecks), `destroy` only for a `--destroy` one, `actions` sorted by `address` (byte order),
 /// `kind` the resource kind (`ipsec_server`), `action` one of `create`, `update`,
 /// `delete`, `adopt`, `forget`, `replace` (whose `id` is the old server's, `region` and
 /// `gateway` the new one's, `replaces` the old one's place), `values` the managed attribute values a create sets or
@@ -97,7 +105,9 @@ struct CanonicalPsk {
 /// `file PATH`) and whether the action sets it (absent without one), `gateway` the VPN gateway id and `depends_on` as the action carries it
 /// (sorted, deduplicated), `desired_path` the desired file as the plan read it, and
 /// `resumes` the journal entry of an interrupted run that the action resolves (the
-/// operation it re-sends, its token and plan). Prechecks, reasons, attributes and the
+/// operation it re-sends, its token and plan), and `recreates` the recorded id of a
+/// server gone from the cloud that a create makes again, `moved_from` the recorded
+/// address a move renames. Prechecks, reasons, attributes and the
 /// action's own tokens are not hashed: the hash names what the plan does, not what a
 /// dry run answered.
 pub fn canonical_json(plan: &Plan) -> String {
@@ -137,6 +147,8 @@ pub fn canonical_json(plan: &Plan) -> String {
                 gateway: &old.vpn_gateway,
             }),
             resumes: a.resumes.as_ref(),
+            recreates: a.recreates.as_deref(),
+            moved_from: a.moved_from.as_ref().map(|m| m.as_str()),
         })
         .collect();
     actions.sort_by(|a, b| a.address.cmp(b.address));
@@ -147,6 +159,7 @@ pub fn canonical_json(plan: &Plan) -> String {
         targets: &plan.targets,
         refresh_only: plan.refresh_only,
         read_only: plan.read_only,
+        destroy: plan.destroy,
         actions,
     };
     serde_json::to_string(&canonical).expect("plain structs of strings serialize")

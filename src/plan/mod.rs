@@ -43,6 +43,9 @@ pub(crate) mod reason {
     pub(crate) const UPDATED: &str = "protect or depends_on changed in the desired state";
     pub(crate) const DRIFTED: &str = "its managed attributes differ from the desired state";
     pub(crate) const CREATE: &str = "in the desired state without an id: vpnform creates it";
+    pub(crate) const MOVED: &str = "the desired file's `moved` renames it";
+    pub(crate) const DESTROY: &str = "the plan destroys every recorded resource (--destroy)";
+    pub(crate) const RECREATE: &str = "the recorded server is gone from the cloud";
     pub(crate) const REPLACE: &str =
         "its vpn_gateway or region changed in the desired state: vpnform creates it anew";
 }
@@ -65,8 +68,8 @@ pub struct PlanOptions {
 /// What an online refresh read from the cloud, as far as planning needs it.
 #[derive(Debug, Clone, Default)]
 pub struct Refresh {
-    /// Recorded addresses whose server is no longer in the cloud: these become
-    /// forgets (state-only), never deletes.
+    /// Recorded addresses whose server is no longer in the cloud: forgets (state-only)
+    /// when not desired, creates again when desired; never deletes.
     pub gone: BTreeSet<Address>,
     /// The attributes the cloud answers for recorded servers, by address, in the
     /// state's text form: an update is planned against these rather than the record.
@@ -97,6 +100,8 @@ pub enum PlanError {
          check the desired file, or raise --max-deletes if this is intended"
     )]
     TooManyDeletes { deletes: usize, max: usize },
+    #[error("{}", render_moved_onto_recorded(.0))]
+    MovedOntoRecorded(Vec<(Address, Address)>),
     #[error("{}", render_unknown_targets(.0))]
     UnknownTarget(Vec<UnknownTarget>),
     #[error(
@@ -146,29 +151,33 @@ fn render_unknown_targets(list: &[UnknownTarget]) -> String {
     text
 }
 
+fn render_moved_onto_recorded(list: &[(Address, Address)]) -> String {
+    list.iter()
+        .map(|(from, to)| {
+            format!(
+                "the desired file moves {from} to {to}, but the state records both: run \
+                 `vpnform state rm {to}` if {to} is not the server to keep (nothing changes in \
+                 the cloud), or remove the move"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn render_mismatches(list: &[Mismatch]) -> String {
     let mut text = String::new();
     for (i, m) in list.iter().enumerate() {
         if i > 0 {
             text.push('\n');
         }
-        if m.field == "address" {
-            // The same server under two names would plan a delete of the server the
-            // user means to keep; refuse rather than guess a rename.
-            text.push_str(&format!(
-                "{}: the desired id {} is recorded in the state as {}; the plan would delete \
-                 it there and adopt it here. To rename, run `vpnform state rm {}` and plan \
-                 again to adopt it as {}",
-                m.address, m.desired, m.recorded, m.recorded, m.address
-            ));
-        } else {
-            text.push_str(&format!(
-                "{}: the desired {} {} differs from the recorded {} {}; vpnform does not \
-                 replace servers. If {} is the server to keep, run `vpnform state rm {}` \
-                 (nothing changes in the cloud) and plan again to adopt it",
-                m.address, m.field, m.desired, m.field, m.recorded, m.desired, m.address
-            ));
-        }
+        // The same server under two names would plan a delete of the server the user
+        // means to keep; refuse rather than guess a rename.
+        text.push_str(&format!(
+            "{}: the desired id {} is recorded in the state as {}; the plan would delete it \
+             there and adopt it here. To rename, run `vpnform state rm {}` and plan again to \
+             adopt it as {}",
+            m.address, m.desired, m.recorded, m.recorded, m.address
+        ));
     }
     text
 }
@@ -244,11 +253,50 @@ fn render_protected_entries(list: &[ProtectedEntry]) -> String {
 /// action. Offline (no refresh) every precheck is [`Precheck::Skipped`]; the online
 /// plan fills prechecks in afterwards (they are not part of the hash).
 pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<Plan, PlanError> {
+    // The desired file's `moved`: a recorded `from` is planned as `to` (the rest of the
+    // plan diffs against the renamed state), and the rename is an action of its own.
+    let journaled_now: BTreeSet<&Address> = state.pending.iter().map(|p| &p.address).collect();
+    let mut moves: Vec<(&Address, &Address)> = Vec::new();
+    let mut onto_recorded = Vec::new();
+    for m in &desired.moved {
+        if journaled_now.contains(&m.from) || journaled_now.contains(&m.to) {
+            // The journal entry is resolved first; the move waits for the next plan.
+            continue;
+        }
+        match (
+            state.resources.contains_key(&m.from),
+            state.resources.contains_key(&m.to),
+        ) {
+            (true, false) => moves.push((&m.from, &m.to)),
+            (true, true) => onto_recorded.push((m.from.clone(), m.to.clone())),
+            // Moved already, or never recorded: nothing to do.
+            (false, _) => {}
+        }
+    }
+    if !onto_recorded.is_empty() {
+        return Err(PlanError::MovedOntoRecorded(onto_recorded));
+    }
+    let renamed;
+    let state = if moves.is_empty() {
+        state
+    } else {
+        let mut copy = state.clone();
+        for (from, to) in &moves {
+            if let Some(resource) = copy.resources.remove(*from) {
+                copy.resources.insert((*to).clone(), resource);
+            }
+        }
+        renamed = copy;
+        &renamed
+    };
     let gone = options.refresh.as_ref().map(|r| &r.gone);
     let mut actions = Vec::new();
     let mut mismatches = Vec::new();
     let mut protected = Vec::new();
     let mut protected_replaces = Vec::new();
+    let mut warnings = Vec::new();
+    // Recorded, desired, gone from the cloud: created again (not forgotten).
+    let mut recreated: BTreeSet<&Address> = BTreeSet::new();
 
     // The same server recorded under another address.
     let recorded_by_id: BTreeMap<&str, &Address> = state
@@ -265,40 +313,43 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             continue;
         }
         if let Some(recorded) = state.resources.get(address) {
-            // An entry without `id` is the server vpnform created: whatever id is recorded.
-            let want_id = server.id.as_ref().unwrap_or(&recorded.id);
-            let mut moved = None;
-            for (field, want, have) in [
-                ("id", want_id, &recorded.id),
+            // A desired `id` is an import instruction: it matters only while the address
+            // is not recorded. Once it is, the recorded server is the one managed.
+            if let Some(id) = server.id.as_ref().filter(|id| **id != recorded.id) {
+                warnings.push(differing_id(address, id, &recorded.id));
+            }
+            // Moved to another gateway or region, imported or created alike: created
+            // anew there and the old one deleted.
+            let moved = [
                 ("vpn_gateway", &server.vpn_gateway, &recorded.vpn_gateway),
                 ("region", &server.region, &recorded.region),
-            ] {
-                if want != have {
-                    let mismatch = Mismatch {
-                        address: address.clone(),
-                        field,
-                        desired: want.clone(),
-                        recorded: have.clone(),
-                    };
-                    // A server vpnform created moves by being created anew; one the entry
-                    // names by id cannot move.
-                    if server.id.is_none() {
-                        moved = Some(mismatch);
-                    } else {
-                        mismatches.push(mismatch);
-                    }
-                    // One line per address: the id explains the rest.
-                    break;
-                }
-            }
+            ]
+            .into_iter()
+            .find(|(_, want, have)| want != have)
+            .map(|(field, want, have)| Mismatch {
+                address: address.clone(),
+                field,
+                desired: want.clone(),
+                recorded: have.clone(),
+            });
+            let is_gone = gone.is_some_and(|g| g.contains(address));
             if let Some(moved) = moved {
-                if gone.is_some_and(|g| g.contains(address)) {
+                if is_gone {
                     // Forgotten below; the next plan creates it.
                 } else if recorded.protect || server.protect {
                     protected_replaces.push(moved);
                 } else {
                     actions.push(replace(address, server, recorded));
                 }
+                continue;
+            }
+            if is_gone {
+                // Still desired, gone from the cloud: created again in its place.
+                let mut create = create(address, server);
+                create.recreates = Some(recorded.id.clone());
+                create.reason = reason::RECREATE.into();
+                actions.push(create);
+                recreated.insert(address);
                 continue;
             }
             let mut changes = field_changes(server, recorded);
@@ -360,35 +411,14 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                     psk,
                     replaced: None,
                     resumes: None,
+                    recreates: None,
+                    moved_from: None,
                 });
             }
             continue;
         }
         let Some(id) = &server.id else {
-            actions.push(Action {
-                address: address.clone(),
-                resource_kind: IPSEC_SERVER.into(),
-                action: ActionKind::Create,
-                id: String::new(),
-                region: server.region.clone(),
-                vpn_gateway: server.vpn_gateway.clone(),
-                depends_on: sorted(&server.depends_on),
-                client_token: String::new(),
-                precheck: Precheck::Skipped,
-                reason: reason::CREATE.into(),
-                protect: server.protect,
-                attributes: drift::managed_values(&server.attributes)
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), v))
-                    .collect(),
-                changes: Vec::new(),
-                psk: server.psk.as_ref().map(|source| PskNote {
-                    source: crate::state::PskRecord::of(source),
-                    changed: true,
-                }),
-                replaced: None,
-                resumes: None,
-            });
+            actions.push(create(address, server));
             continue;
         };
         if let Some(other) = recorded_by_id.get(id.as_str())
@@ -443,11 +473,13 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             psk,
             replaced: None,
             resumes: None,
+            recreates: None,
+            moved_from: None,
         });
     }
 
     for (address, recorded) in &state.resources {
-        if journaled.contains(address) {
+        if journaled.contains(address) || recreated.contains(address) {
             continue;
         }
         let is_desired = desired.servers.contains_key(address);
@@ -484,6 +516,49 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             psk: None,
             replaced: None,
             resumes: None,
+            recreates: None,
+            moved_from: None,
+        });
+    }
+
+    // Each move is its address's one action: what else the desired file asks of it that
+    // changes the cloud waits for the next plan, as a journal entry's does.
+    for (from, to) in &moves {
+        let recorded = &state.resources[*to];
+        let server = &desired.servers[*to];
+        if let Some(at) = actions.iter().position(|a| &a.address == *to) {
+            let other = actions.remove(at);
+            if other.mutates_cloud() {
+                warnings.push(format!(
+                    "{to}: this plan moves {from} to {to} and nothing else; the changes the \
+                     desired file asks of {to} in the cloud are planned once the move is \
+                     applied: run `vpnform plan` again then"
+                ));
+            }
+        }
+        actions.push(Action {
+            address: (*to).clone(),
+            resource_kind: IPSEC_SERVER.into(),
+            action: ActionKind::Update,
+            id: recorded.id.clone(),
+            region: recorded.region.clone(),
+            vpn_gateway: recorded.vpn_gateway.clone(),
+            depends_on: sorted(&server.depends_on),
+            client_token: String::new(),
+            precheck: Precheck::Skipped,
+            reason: reason::MOVED.into(),
+            protect: server.protect || recorded.protect,
+            attributes: recorded.attributes.clone(),
+            changes: Vec::new(),
+            // The recorded key's source, as it is: a new one is the next plan's update.
+            psk: recorded.psk.clone().map(|source| PskNote {
+                source,
+                changed: false,
+            }),
+            replaced: None,
+            resumes: None,
+            recreates: None,
+            moved_from: Some((*from).clone()),
         });
     }
 
@@ -556,11 +631,26 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         drift: Vec::new(),
         refresh_only: false,
         read_only: false,
+        destroy: false,
+        warnings,
     };
     // The graph checks for cycles; a plan that cannot be ordered is no plan.
     Graph::new(&plan)?;
     plan.seal();
     Ok(plan)
+}
+
+/// `plan` made against the desired file emptied ([`crate::config::Desired::emptied`]),
+/// marked as the destroy plan it is and sealed again (the flag is hashed).
+pub fn destroying(mut plan: Plan) -> Plan {
+    plan.destroy = true;
+    for action in &mut plan.actions {
+        if action.reason == reason::REMOVED {
+            action.reason = reason::DESTROY.into();
+        }
+    }
+    plan.seal();
+    plan
 }
 
 impl Plan {
@@ -628,6 +718,8 @@ impl Plan {
     pub fn count(&self, kind: ActionKind) -> usize {
         self.actions
             .iter()
+            // A move is shown, not counted, as Terraform shows one.
+            .filter(|a| a.moved_from.is_none())
             .filter(|a| {
                 a.action == kind
                     || (a.action == ActionKind::Replace
@@ -655,6 +747,9 @@ impl Plan {
                 | ActionKind::Update
                 | ActionKind::Create
                 | ActionKind::Replace => {
+                    if let Some(from) = &action.moved_from {
+                        after.resources.remove(from);
+                    }
                     after
                         .resources
                         .insert(action.address.clone(), action.resource_after());
@@ -725,6 +820,8 @@ fn targeted(
             psk: None,
             replaced: None,
             resumes: None,
+            recreates: None,
+            moved_from: None,
         });
     }
     let whole = Plan {
@@ -740,6 +837,8 @@ fn targeted(
         drift: Vec::new(),
         refresh_only: false,
         read_only: false,
+        destroy: false,
+        warnings: Vec::new(),
     };
     let graph = Graph::new(&whole)?;
     let mut keep: BTreeSet<Address> = BTreeSet::new();
@@ -797,6 +896,48 @@ pub fn plan_deletes(actions: &[Action]) -> usize {
 }
 
 /// The replace of the server `recorded` by a new one where `server` says.
+/// The create of `server`, desired at `address` without an id.
+fn create(address: &Address, server: &crate::config::DesiredServer) -> Action {
+    Action {
+        address: address.clone(),
+        resource_kind: IPSEC_SERVER.into(),
+        action: ActionKind::Create,
+        id: String::new(),
+        region: server.region.clone(),
+        vpn_gateway: server.vpn_gateway.clone(),
+        depends_on: sorted(&server.depends_on),
+        client_token: String::new(),
+        precheck: Precheck::Skipped,
+        reason: reason::CREATE.into(),
+        protect: server.protect,
+        attributes: drift::managed_values(&server.attributes)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        changes: Vec::new(),
+        psk: server.psk.as_ref().map(|source| PskNote {
+            source: crate::state::PskRecord::of(source),
+            changed: true,
+        }),
+        replaced: None,
+        resumes: None,
+        recreates: None,
+        moved_from: None,
+    }
+}
+
+/// The warning for a desired `id` that is not the recorded server's, with the two ways
+/// out.
+fn differing_id(address: &Address, desired: &str, recorded: &str) -> String {
+    format!(
+        "{address}: the desired `id: {desired}` is not the recorded server {recorded}, which \
+         is the one vpnform manages (a desired `id` imports only while the address is not \
+         recorded). Remove the `id` line to keep managing {recorded}; or, to manage \
+         {desired} under {address} instead, run `vpnform state rm {address}` and plan \
+         again ({recorded} is then left alone in the cloud)"
+    )
+}
+
 fn replace(
     address: &Address,
     server: &crate::config::DesiredServer,
@@ -830,6 +971,8 @@ fn replace(
             precheck: Precheck::Skipped,
         }),
         resumes: None,
+        recreates: None,
+        moved_from: None,
     }
 }
 

@@ -105,6 +105,15 @@ pub struct Action {
     /// other change the desired file asks of the address waits for the next plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumes: Option<Resumes>,
+    /// A create at an address the state records: the recorded server (this id) is gone
+    /// from the cloud, and the desired entry is there, so it is created again, as
+    /// Terraform does. Hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recreates: Option<String>,
+    /// A state-only update that renames the recorded `moved_from` to this address (the
+    /// desired file's `moved`). Hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<Address>,
 }
 
 /// A `pending` entry as the action that resolves it carries it (hashed).
@@ -221,6 +230,14 @@ pub struct Plan {
     /// Hashed when set.
     #[serde(default, skip_serializing_if = "is_false")]
     pub read_only: bool,
+    /// `--destroy`: every recorded resource deleted, whatever the desired file says.
+    /// Hashed when set.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub destroy: bool,
+    /// What the user should know that does not stop the plan (a desired `id` that
+    /// differs from the recorded one). Shown, not hashed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A `pending` entry of the state, as the plan shows it.

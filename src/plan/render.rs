@@ -177,10 +177,14 @@ pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String 
         );
     }
 
-    let _ = writeln!(
-        out,
-        "Resource actions are indicated with the following symbols:"
-    );
+    // A move has no symbol: a plan of moves only has no legend.
+    let legend = plan.actions.iter().any(|a| a.moved_from.is_none());
+    if legend {
+        let _ = writeln!(
+            out,
+            "Resource actions are indicated with the following symbols:"
+        );
+    }
     for (kind, text) in [
         (
             ActionKind::Create,
@@ -210,6 +214,7 @@ pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String 
         let counted = plan
             .actions
             .iter()
+            .filter(|a| a.moved_from.is_none())
             .filter(|a| a.action == kind && (kind != ActionKind::Update || !a.mutates_cloud()))
             .count();
         if counted > 0 {
@@ -228,7 +233,10 @@ pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String 
             "  {s}{symbol}{s:#} update in-place (UpdateIpsecServer with the changed fields)"
         );
     }
-    let _ = writeln!(out, "\nvpnform will perform the following actions:\n");
+    if legend {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "vpnform will perform the following actions:\n");
 
     let order = display_order(plan, graph);
     if condensed {
@@ -540,12 +548,35 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     if action.action == ActionKind::Replace {
         return replace_block(out, action, graph);
     }
+    if let Some(from) = &action.moved_from {
+        // Terraform's words for a `moved` block; the rename is all the action does.
+        let b = style::BOLD;
+        let _ = writeln!(
+            out,
+            "  {b}# {from}{b:#} has moved to {b}{}{b:#}",
+            action.address
+        );
+        let _ = writeln!(
+            out,
+            "  # (because the desired file's `moved` renames it; the state records {} under \
+             the new address, nothing changes in the cloud)",
+            printable_value(&action.id)
+        );
+        return;
+    }
     let address = &action.address;
     let b = style::BOLD;
     let (headline, because) = match action.action {
         ActionKind::Create => (
             "will be created".to_string(),
-            format!("because {address} is in the desired state without an id"),
+            match &action.recreates {
+                Some(gone) => format!(
+                    "because the recorded server {} no longer exists in the cloud, and \
+                     {address} is still in the desired state",
+                    printable_value(gone)
+                ),
+                None => format!("because {address} is in the desired state without an id"),
+            },
         ),
         ActionKind::Update if action.mutates_cloud() => (
             "will be updated in-place".to_string(),
@@ -553,7 +584,11 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
         ),
         ActionKind::Delete => (
             "will be destroyed".to_string(),
-            format!("because {address} is not in the desired state"),
+            if action.reason == reason::DESTROY {
+                format!("because {}", reason::DESTROY)
+            } else {
+                format!("because {address} is not in the desired state")
+            },
         ),
         ActionKind::Adopt if action.mutates_cloud() => (
             "will be adopted, then updated in-place".to_string(),

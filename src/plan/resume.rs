@@ -112,6 +112,8 @@ pub(super) fn resolve(
         psk: None,
         replaced: None,
         resumes: resumes(false),
+        recreates: None,
+        moved_from: None,
     };
     match (p.action.as_str(), recorded) {
         ("delete", Some(r)) => {

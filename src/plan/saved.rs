@@ -44,6 +44,9 @@ pub struct SavedPlan {
     /// its own key before the first mutation (hashed; absent when not set).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub read_only: bool,
+    /// `--destroy`: deletes every recorded resource (hashed; absent when not set).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub destroy: bool,
     /// The changes made outside vpnform that the plan showed. For `show` only: apply
     /// records what the cloud answers when it runs, never these values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -115,6 +118,7 @@ impl SavedPlan {
             offline,
             refresh_only: plan.refresh_only,
             read_only: plan.read_only,
+            destroy: plan.destroy,
             drift: plan.drift.clone(),
             created_at,
         }
@@ -135,6 +139,8 @@ impl SavedPlan {
             drift: self.drift.clone(),
             refresh_only: self.refresh_only,
             read_only: self.read_only,
+            destroy: self.destroy,
+            warnings: Vec::new(),
         }
     }
 }

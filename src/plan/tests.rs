@@ -57,6 +57,7 @@ fn desired(servers: &[(&str, &str)]) -> Desired {
             })
             .collect(),
         default_region: None,
+        moved: Vec::new(),
     }
 }
 
@@ -151,8 +152,10 @@ fn max_deletes_fails_a_plan_that_deletes_more() {
     assert!(build(&desired(&[]), &st, &options(2)).is_ok());
 }
 
+/// A desired `id` imports only while the address is not recorded: once it is, a
+/// different one is a warning with the two ways out, and the recorded server is planned.
 #[test]
-fn a_different_id_under_one_address_is_an_error_naming_both_and_state_rm() {
+fn a_different_id_under_one_address_is_a_warning_naming_both_and_state_rm() {
     let st = state(&[("ipsec_server.office", resource("iss-old", &[]))]);
     let mut want = desired(&[("ipsec_server.office", "iss-new")]);
     // Same gateway, so the id is the only difference.
@@ -160,27 +163,59 @@ fn a_different_id_under_one_address_is_an_error_naming_both_and_state_rm() {
         .get_mut("ipsec_server.office")
         .unwrap()
         .vpn_gateway = "vpn-old".into();
-    let err = build(&want, &st, &PlanOptions::default()).unwrap_err();
+    let plan = build(&want, &st, &PlanOptions::default()).unwrap();
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
     assert_eq!(
-        err.to_string(),
-        "ipsec_server.office: the desired id iss-new differs from the recorded id iss-old; \
-         vpnform does not replace servers. If iss-new is the server to keep, run `vpnform \
-         state rm ipsec_server.office` (nothing changes in the cloud) and plan again to adopt it"
+        plan.warnings,
+        [
+            "ipsec_server.office: the desired `id: iss-new` is not the recorded server iss-old, \
+          which is the one vpnform manages (a desired `id` imports only while the address is \
+          not recorded). Remove the `id` line to keep managing iss-old; or, to manage iss-new \
+          under ipsec_server.office instead, run `vpnform state rm ipsec_server.office` and \
+          plan again (iss-old is then left alone in the cloud)"
+        ]
     );
 }
 
+/// An entry that names its server by `id` and moves to another region is replaced, as
+/// one vpnform created is.
 #[test]
-fn a_different_gateway_or_region_is_an_error_too() {
+fn an_imported_entry_moved_to_another_region_is_replaced() {
     let st = state(&[("ipsec_server.office", resource("iss-office", &[]))]);
     let mut want = desired(&[("ipsec_server.office", "iss-office")]);
     want.servers.get_mut("ipsec_server.office").unwrap().region = "cn-shanghai".into();
-    let err = build(&want, &st, &PlanOptions::default()).unwrap_err();
-    let PlanError::Mismatch(list) = err else {
-        panic!("{err:?}")
+    let plan = build(&want, &st, &PlanOptions::default()).unwrap();
+    assert_eq!(plan.actions.len(), 1);
+    let action = &plan.actions[0];
+    assert_eq!(action.action, ActionKind::Replace);
+    assert_eq!(action.region, "cn-shanghai");
+    assert_eq!(action.replaced.as_ref().unwrap().region, "cn-hangzhou");
+    assert!(plan.warnings.is_empty());
+}
+
+/// Recorded, still desired, gone from the cloud: created again where it was, not
+/// forgotten (a desired `id` does not stop it: it imported the server that is gone).
+#[test]
+fn a_recorded_server_gone_from_the_cloud_and_still_desired_is_created_again() {
+    let st = state(&[("ipsec_server.office", resource("iss-office", &[]))]);
+    let want = desired(&[("ipsec_server.office", "iss-office")]);
+    let options = PlanOptions {
+        refresh: Some(Refresh {
+            gone: [Address::from("ipsec_server.office")].into(),
+            ..Default::default()
+        }),
+        ..Default::default()
     };
-    assert_eq!(list[0].field, "region");
-    assert_eq!(list[0].desired, "cn-shanghai");
-    assert_eq!(list[0].recorded, "cn-hangzhou");
+    let plan = build(&want, &st, &options).unwrap();
+    assert_eq!(plan.actions.len(), 1);
+    let action = &plan.actions[0];
+    assert_eq!(action.action, ActionKind::Create);
+    assert_eq!(action.recreates.as_deref(), Some("iss-office"));
+    assert_eq!(action.vpn_gateway, "vpn-office");
+    // Hashed: the same plan without it is another plan.
+    let mut other = plan.clone();
+    other.actions[0].recreates = None;
+    assert_ne!(plan_hash(&plan), plan_hash(&other));
 }
 
 #[test]

@@ -56,6 +56,39 @@ impl Json {
         }
     }
 
+    /// `validate --json`: Terraform's one validation document (`format_version`,
+    /// `valid`, the counts, and each error's diagnostic with its `range`).
+    pub(crate) fn validation(&self, result: &anyhow::Result<()>) {
+        let diagnostics: Vec<Value> = match result {
+            Ok(()) => Vec::new(),
+            Err(err) => self
+                .diagnostics(err)
+                .into_iter()
+                .map(|mut event| event["diagnostic"].take())
+                .collect(),
+        };
+        // Terraform's key order.
+        #[derive(serde::Serialize)]
+        struct Document {
+            format_version: &'static str,
+            valid: bool,
+            error_count: usize,
+            warning_count: usize,
+            diagnostics: Vec<Value>,
+        }
+        let document = Document {
+            format_version: "1.0",
+            valid: result.is_ok(),
+            error_count: diagnostics.len(),
+            warning_count: 0,
+            diagnostics,
+        };
+        self.ui.out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&document).expect("JSON values serialize")
+        ));
+    }
+
     fn now(&self) -> String {
         (self.clock)()
     }
@@ -715,6 +748,9 @@ pub(crate) fn plan_document(plan: &Plan, graph: &Graph, info: &DocumentInfo) -> 
     if plan.read_only {
         document["read_only"] = json!(true);
     }
+    if plan.destroy {
+        document["destroy"] = json!(true);
+    }
     document
 }
 
@@ -854,6 +890,8 @@ mod tests {
             psk: None,
             replaced: None,
             resumes: None,
+            recreates: None,
+            moved_from: None,
         };
         let plan = Plan {
             lineage: String::new(),
@@ -868,6 +906,8 @@ mod tests {
             drift: vec![],
             refresh_only: false,
             read_only: false,
+            destroy: false,
+            warnings: Vec::new(),
         };
         let graph = plan.graph().unwrap();
         let planned = view().planned_change_event(&action, &graph);

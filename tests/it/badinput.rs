@@ -252,6 +252,7 @@ impl GenFile {
             sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())),
             servers,
             default_region: self.default_region.map(str::to_owned),
+            moved: Vec::new(),
         }
     }
 }

@@ -17,6 +17,7 @@ mod hostile;
 mod import;
 mod layers;
 mod lifecycle;
+mod lifecycle_edits;
 mod lifecycle_wire;
 mod perf;
 mod plan;

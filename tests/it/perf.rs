@@ -117,6 +117,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
             out: Some(plan_file.clone()),
             refresh_only: false,
             read_only: false,
+            destroy: false,
             cloud: cloud.clone(),
         },
         Arc::new(Quiet),
@@ -139,6 +140,7 @@ async fn run(strategy: PollStrategy, chained: bool) {
             ..ApplyOptions::default()
         },
         refresh_only: false,
+        destroy: false,
         ctrl_c: false,
     };
     let applied = ops::apply::run(&request, Arc::new(Quiet), |_| {

@@ -236,10 +236,12 @@ fn a_protected_server_is_never_replaced() {
     assert!(cloud.wire.sent("DeleteIpsecServer").is_empty());
 }
 
-/// An entry that names its server by `id` cannot move to another gateway: still an
-/// error, as before replace existed.
+/// An entry that names its server by `id` (imported) and moves to another gateway is
+/// replaced like one vpnform created: the desired `id` imports only while the address is
+/// not recorded. Once replaced, the line names the deleted server: the next plan says to
+/// remove it, and changes nothing.
 #[test]
-fn an_explicit_id_on_another_gateway_is_still_an_error() {
+fn an_imported_entry_moved_to_another_gateway_is_replaced_and_then_told_to_drop_its_id() {
     let cloud = cloud();
     let with_id = desired("vpn-b").replace(
         "    vpn_gateway: vpn-b\n",
@@ -248,15 +250,45 @@ fn an_explicit_id_on_another_gateway_is_still_an_error() {
     let ws = cloud
         .workspace(&recorded(false, ""), &with_id)
         .env("OFFICE_PSK", PSK);
-    ws.vpnform(&["plan", "--offline"])
-        .code(1)
-        .stdout("")
-        .stderr(
-            "error: ipsec_server.office: the desired vpn_gateway vpn-b differs from the recorded \
-             vpn_gateway vpn-a; vpnform does not replace servers. If vpn-b is the server to \
-             keep, run `vpnform state rm ipsec_server.office` (nothing changes in the cloud) and \
-             plan again to adopt it\n",
+    let plan = ws.run(&["plan", "--offline"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("  # ipsec_server.office must be replaced\n"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(plan.stderr, "");
+    ws.vpnform(APPLY)
+        .filter_durations()
+        .any_stdout()
+        .any_stderr()
+        .run();
+    let state = read_state(&ws);
+    let office = &state.resources["ipsec_server.office"];
+    assert_eq!(office.vpn_gateway, "vpn-b");
+    assert_ne!(office.id, "iss-office");
+    assert!(
+        !cloud
+            .sandbox()
+            .world()
+            .ipsec_servers
+            .contains_key("iss-office")
+    );
+    ws.vpnform(&["plan", "--detailed-exitcode"])
+        .stdout(
+            "No changes. Your infrastructure matches the configuration.\n\nvpnform has compared \
+             the desired state with the recorded state and the cloud and found no differences, \
+             so no changes are needed.\n",
         )
+        .stderr(format!(
+            "warning: ipsec_server.office: the desired `id: iss-office` is not the recorded \
+             server {new}, which is the one vpnform manages (a desired `id` imports only while \
+             the address is not recorded). Remove the `id` line to keep managing {new}; or, to \
+             manage iss-office under ipsec_server.office instead, run `vpnform state rm \
+             ipsec_server.office` and plan again ({new} is then left alone in the cloud)\n",
+            new = office.id
+        ))
         .run();
 }
 
@@ -1229,4 +1261,36 @@ resource "ipsec_server" "office" {{
             crashed_token(vpnform::plan::ActionKind::Delete)
         ))
         .run();
+}
+
+/// A replace whose delete half fails has still added its server: the summary counts it
+/// (1 added), and the old server stays deposed for the next apply.
+#[test]
+fn a_replace_whose_delete_fails_still_counts_the_server_it_added() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(false, ""), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .any_stdout()
+        .run();
+    cloud.sandbox().set_policy(vpnform::sandbox::Policy {
+        deny_actions: ["DeleteIpsecServer".to_owned()].into(),
+        ..Default::default()
+    });
+    ws.vpnform(&["apply", "--poll-interval", "50ms", "plan.json"])
+        .code(1)
+        .stdout(
+            "\nApply incomplete! Resources: 1 added, 0 changed, 0 destroyed, 0 adopted, 0 \
+             forgotten.\n",
+        )
+        .any_stderr()
+        .run();
+    let state = read_state(&ws);
+    let office = &state.resources["ipsec_server.office"];
+    assert_eq!(office.vpn_gateway, "vpn-b");
+    assert_eq!(
+        office.deposed.as_ref().map(|d| d.id.as_str()),
+        Some("iss-office")
+    );
 }

@@ -138,6 +138,7 @@ fn desired(addresses: &[&str]) -> crate::config::Desired {
             })
             .collect(),
         default_region: None,
+        moved: Vec::new(),
     }
 }
 

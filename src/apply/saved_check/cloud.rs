@@ -19,7 +19,7 @@ pub(crate) fn cloud_regions(actions: &[Action]) -> BTreeSet<String> {
 }
 
 fn needs_cloud(a: &Action) -> bool {
-    matches!(a.action, ActionKind::Forget | ActionKind::Adopt)
+    matches!(a.action, ActionKind::Forget | ActionKind::Adopt) || a.recreates.is_some()
 }
 
 /// Checks what a saved plan took from the cloud against what the cloud lists now: a
@@ -32,6 +32,16 @@ pub(crate) fn check_cloud(
 ) -> Result<(), Refused> {
     let mut lines = Vec::new();
     for a in actions.iter().filter(|a| needs_cloud(a)) {
+        if let Some(gone) = &a.recreates {
+            if let Some(server) = found.servers.get(gone) {
+                lines.push(format!(
+                    "{}: the saved plan creates it again as {gone} is gone from the cloud, but \
+                     ListIpsecServers lists {gone} in {} (on {})",
+                    a.address, a.region, server.vpn_gateway
+                ));
+            }
+            continue;
+        }
         let listed = found.servers.get(&a.id);
         match (a.action, listed) {
             (ActionKind::Forget, Some(server)) => lines.push(format!(

@@ -43,6 +43,7 @@ fn files() -> (State, Desired) {
         sha256: "0".repeat(64),
         servers: BTreeMap::from([("ipsec_server.keep".into(), keep)]),
         default_region: None,
+        moved: Vec::new(),
     };
     (state, desired)
 }

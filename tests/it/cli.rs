@@ -42,6 +42,18 @@ fn completions_for_bash_name_the_commands() {
     assert!(out.stdout.contains("force-unlock"), "{}", out.stdout);
 }
 
+/// `sandbox serve --help` shows the key pair the sandbox accepts by default: it is
+/// published (the docs and the printed `export` lines show it), so hiding it only made
+/// a first run harder.
+#[test]
+fn sandbox_serve_help_shows_its_default_keys() {
+    let out = Workspace::new().run(&["sandbox", "serve", "--help"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    for shown in ["[default: sandbox]", "[default: sandbox-secret]"] {
+        assert!(out.stdout.contains(shown), "{shown}: {}", out.stdout);
+    }
+}
+
 #[test]
 fn bad_lock_timeout_is_a_usage_error_that_says_what_to_write() {
     Workspace::new()

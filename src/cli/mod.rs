@@ -8,6 +8,7 @@ mod completions;
 mod force_unlock;
 mod import;
 mod init;
+mod man;
 mod plan;
 mod policy;
 mod sandbox;
@@ -113,6 +114,8 @@ pub enum Command {
     Sandbox(sandbox::Command),
     /// Print a shell completion script.
     Completions(completions::Args),
+    /// Write the man pages (vpnform.1 and one per command) into a directory.
+    Man(man::Args),
 }
 
 /// What every command gets: the output channel and the resolved paths.
@@ -193,6 +196,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(&ctx, args),
         Command::Sandbox(cmd) => sandbox::run(&ctx, cmd),
         Command::Completions(args) => completions::run(&ctx, args),
+        Command::Man(args) => man::run(&ctx, args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -25,7 +25,7 @@ use crate::ui::{Ui, Verbosity};
 
 pub(crate) use cloud::CloudArgs;
 
-/// Exit codes, as the README documents them.
+/// Exit codes, as docs/cli.md documents them.
 pub mod exit {
     /// Success; with `--detailed-exitcode`, success and no changes.
     pub const OK: u8 = 0;

@@ -8,6 +8,7 @@ mod completions;
 mod force_unlock;
 mod import;
 mod init;
+mod man;
 mod plan;
 mod policy;
 mod sandbox;
@@ -24,7 +25,7 @@ use crate::ui::{Ui, Verbosity};
 
 pub(crate) use cloud::CloudArgs;
 
-/// Exit codes, as the README documents them.
+/// Exit codes, as docs/cli.md documents them.
 pub mod exit {
     /// Success; with `--detailed-exitcode`, success and no changes.
     pub const OK: u8 = 0;
@@ -113,6 +114,8 @@ pub enum Command {
     Sandbox(sandbox::Command),
     /// Print a shell completion script.
     Completions(completions::Args),
+    /// Write the man pages (vpnform.1 and one per command) into a directory.
+    Man(man::Args),
 }
 
 /// What every command gets: the output channel and the resolved paths.
@@ -193,6 +196,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(&ctx, args),
         Command::Sandbox(cmd) => sandbox::run(&ctx, cmd),
         Command::Completions(args) => completions::run(&ctx, args),
+        Command::Man(args) => man::run(&ctx, args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

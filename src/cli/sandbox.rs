@@ -32,12 +32,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub from_state: Option<PathBuf>,
 
-    /// The access key id the sandbox accepts.
+    /// The access key id the sandbox accepts (printed as ALIBABA_CLOUD_ACCESS_KEY_ID).
     #[arg(long, value_name = "ID", default_value = sandbox::DEFAULT_ACCESS_KEY_ID)]
     pub access_key_id: String,
 
-    /// The access key secret the sandbox accepts.
-    #[arg(long, value_name = "SECRET", default_value = sandbox::DEFAULT_ACCESS_KEY_SECRET, hide_default_value = true)]
+    /// The access key secret the sandbox accepts (printed as
+    /// ALIBABA_CLOUD_ACCESS_KEY_SECRET). The default pair is published, not a secret: the
+    /// sandbox listens on loopback only.
+    #[arg(long, value_name = "SECRET", default_value = sandbox::DEFAULT_ACCESS_KEY_SECRET)]
     pub access_key_secret: String,
 
     /// How long a gateway stays `updating` after a mutation: `2s`, or a range `1s..3s`.

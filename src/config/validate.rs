@@ -738,7 +738,7 @@ impl<'t> Checker<'t> {
         if let Some((_, node)) = fields.get("protect") {
             match node.value {
                 // YAML 1.2 reads `True` and `TRUE` as booleans too; the file format has
-                // one spelling each, as its README says.
+                // one spelling each, as docs/desired-file.md says.
                 Value::Bool(_) if !matches!(self.spelling(node).as_str(), "true" | "false") => {
                     let written = self.spelling(node);
                     self.error(

@@ -210,8 +210,8 @@ pub struct Plan {
     /// saved.
     #[serde(skip)]
     pub unmanaged: BTreeMap<String, usize>,
-    /// SHA-256 over the canonical JSON of `{lineage, serial, actions}` (see the
-    /// README's "Plan hash and ClientTokens").
+    /// SHA-256 over the canonical JSON of `{lineage, serial, actions}` (see
+    /// docs/plan-and-apply.md, "Plan hash and ClientTokens").
     pub hash: String,
     /// Operations journaled in the state by an interrupted apply; apply resolves them
     /// (with their original tokens) before anything else. Shown, not hashed.

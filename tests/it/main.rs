@@ -12,6 +12,7 @@ mod cli;
 mod cloud;
 mod config;
 mod conformance;
+mod docs;
 mod drift;
 mod hostile;
 mod import;

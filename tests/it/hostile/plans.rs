@@ -1,7 +1,7 @@
 //! Hostile inputs: forged saved plans and journal entries.
 //!
 //! The plan hash is a public SHA-256 that anyone can recompute, so every forgery here
-//! recomputes it (and the ClientTokens) exactly as the README says, with [`reseal`]. What
+//! recomputes it (and the ClientTokens) exactly as docs/plan-and-apply.md says, with [`reseal`]. What
 //! must stop a forged plan is the state and the desired file: apply and show derive the
 //! plan again from them. Each test runs the real binary against an in-process sandbox
 //! and proves from its audit log that no delete took effect.
@@ -81,8 +81,8 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Recomputes `plan_hash` and every `client_token` of a saved plan exactly as the README
-/// says: SHA-256 over the compact JSON `{"lineage","serial","actions":[{"address","kind",
+/// Recomputes `plan_hash` and every `client_token` of a saved plan exactly as
+/// docs/plan-and-apply.md says: SHA-256 over the compact JSON `{"lineage","serial","actions":[{"address","kind",
 /// "action","id","region","gateway","depends_on"}...]}`, keys in that order, actions
 /// sorted by address; a token is `vpnform-` + 32 hex digits of
 /// SHA-256(`plan_hash:address:action`).
@@ -134,7 +134,7 @@ fn forge(ws: &Workspace, edit: impl FnOnce(&mut Vec<Value>)) {
     // The helper recomputes what vpnform computed for the untouched plan.
     let mut same = plan.clone();
     reseal(&mut same);
-    assert_eq!(same, plan, "reseal follows the README's formula");
+    assert_eq!(same, plan, "reseal follows the documented formula");
     let mut actions = plan["actions"].as_array().unwrap().clone();
     edit(&mut actions);
     plan["actions"] = Value::from(actions);

@@ -550,7 +550,7 @@ const WRONG_PROFILE: &str = r#"{"current": "default", "profiles": [
 
 /// Regression (#10 item 11): `ALIBABA_CLOUD_PROFILE` was bound to `--profile`, so with
 /// keys in the environment and `ALIBABA_CLOUD_PROFILE=default` the profile's keys won and
-/// messages said "(--profile)". The README's order holds now: the environment's keys
+/// messages said "(--profile)". The documented order (docs/credentials.md) holds now: the environment's keys
 /// first unless `--profile` is typed; messages say where the profile name came from.
 #[test]
 fn alibaba_cloud_profile_beat_the_environment_keys() {

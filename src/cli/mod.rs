@@ -102,7 +102,8 @@ pub enum Command {
     /// Inspect or edit the recorded state without touching the cloud.
     #[command(subcommand)]
     State(state::Command),
-    /// Create the postgres schema the desired file's `backend` names (idempotent);
+    /// Set up the workspace (idempotent): `.gitignore` lines for saved plans and key
+    /// files, and the postgres schema the desired file's `backend` names;
     /// `--migrate-state` copies the local state in.
     Init(init::Args),
     /// Remove the state lock file when its holder will never release it (a hung run, a

@@ -136,7 +136,8 @@ fn init_migrates_the_local_state_and_pull_gives_it_back_byte_for_byte() {
         format!(
             "Initialized postgres schema {s} at {t} (layout version 1).\n\
              Copied the state of state/vpnform.state.yaml (lineage {LINEAGE}, serial 3) into postgres schema {s}.\n\
-             vpnform now reads and writes the state there; state/vpnform.state.yaml is no longer read (keep it as a backup, or remove it).\n",
+             vpnform now reads and writes the state there; state/vpnform.state.yaml is no longer read (keep it as a backup, or remove it).\n\
+             Created .gitignore with *.plan, /secrets/: saved plans and pre-shared key files stay out of git.\n",
             s = db.schema,
             t = db.target()
         )
@@ -146,7 +147,8 @@ fn init_migrates_the_local_state_and_pull_gives_it_back_byte_for_byte() {
     let out = ok(&ws, &["init", "--migrate-state"]);
     assert!(
         out.stdout.ends_with(&format!(
-            "The state of state/vpnform.state.yaml (lineage {LINEAGE}, serial 3) is there already: nothing copied.\n"
+            "The state of state/vpnform.state.yaml (lineage {LINEAGE}, serial 3) is there already: nothing copied.\n\
+             .gitignore already ignores *.plan, /secrets/: nothing added.\n"
         )),
         "{}",
         out.stdout
@@ -929,7 +931,8 @@ fn a_new_schema_plans_from_no_state_and_says_where_it_looked() {
     assert_eq!(
         out.stdout,
         format!(
-            "Initialized postgres schema {} at {} (layout version 1).\n",
+            "Initialized postgres schema {} at {} (layout version 1).\n\
+             Created .gitignore with *.plan, /secrets/: saved plans and pre-shared key files stay out of git.\n",
             db.schema,
             db.target()
         )

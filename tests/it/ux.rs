@@ -409,3 +409,56 @@ fn a_server_already_gone_is_counted_apart_in_json_too() {
     assert_eq!(summary["changes"]["remove"], 0, "{summary}");
     assert_eq!(summary["changes"]["already_gone"], 1, "{summary}");
 }
+
+/// `git add -A` committed saved plans and key files: nothing suggested ignoring them.
+/// `vpnform init` adds the lines a `.gitignore` lacks (creating it if need be), never
+/// twice, and says what it did; on the local backend it needs no `backend`.
+#[test]
+fn init_keeps_saved_plans_and_key_files_out_of_git() {
+    let desired = "version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  office:
+    id: iss-office
+    vpn_gateway: vpn-g1
+    psk: {file: keys/office.psk}
+  lab:
+    id: iss-lab
+    vpn_gateway: vpn-g2
+    psk: {file: lab.psk}
+";
+    let ws = Workspace::new().file("vpnform.yaml", desired);
+    ws.vpnform(&["init"])
+        .stdout(
+            "The state is local (state/vpnform.state.yaml): no backend to initialize.\n\
+             Created .gitignore with *.plan, /secrets/, /keys/, /lab.psk: saved plans and \
+             pre-shared key files stay out of git.\n",
+        )
+        .run();
+    assert_eq!(
+        ws.read(".gitignore"),
+        "# vpnform: saved plans and pre-shared key files stay out of git\n\
+         *.plan\n/secrets/\n/keys/\n/lab.psk\n"
+    );
+    ws.vpnform(&["init"])
+        .stdout(
+            "The state is local (state/vpnform.state.yaml): no backend to initialize.\n\
+             .gitignore already ignores *.plan, /secrets/, /keys/, /lab.psk: nothing added.\n",
+        )
+        .run();
+    // An existing file gets only the lines it lacks, after every byte it has.
+    ws.write(".gitignore", "target/\n*.plan");
+    ws.vpnform(&["init"])
+        .stdout(
+            "The state is local (state/vpnform.state.yaml): no backend to initialize.\n\
+             Added /secrets/, /keys/, /lab.psk to .gitignore: saved plans and pre-shared key \
+             files stay out of git.\n",
+        )
+        .run();
+    assert_eq!(
+        ws.read(".gitignore"),
+        "target/\n*.plan\n# vpnform: saved plans and pre-shared key files stay out of git\n\
+         /secrets/\n/keys/\n/lab.psk\n"
+    );
+}

@@ -89,7 +89,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Show what apply would do: diff desired against recorded (and the cloud).
     Plan(plan::Args),
-    /// Run the plan: delete what the plan says, record each confirmed result.
+    /// Run the plan: create, update, replace and delete what it lists, recording each
+    /// confirmed result.
     Apply(apply::Args),
     /// Print the minimal RAM policy (JSON) for the desired file's kinds and regions: for
     /// a plan job (`--plan`, read actions) or an apply job (`--apply`).

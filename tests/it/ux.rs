@@ -410,6 +410,31 @@ fn a_server_already_gone_is_counted_apart_in_json_too() {
     assert_eq!(summary["changes"]["already_gone"], 1, "{summary}");
 }
 
+/// Regression: applying a saved offline plan of updates warned that "no delete was
+/// prechecked"; the warning names what the plan holds.
+#[test]
+fn regression_an_offline_plan_of_updates_warned_that_no_delete_was_prechecked() {
+    let cloud = cloud();
+    let desired =
+        format!("{DESIRED}    name: kept\n  old:\n    id: iss-old\n    vpn_gateway: vpn-g1\n");
+    let ws = cloud.workspace(&recorded_state(), &desired);
+    ws.vpnform(&["plan", "--offline", "--out", "p.plan"])
+        .any_stdout()
+        .run();
+    ws.vpnform(&[&["apply", "p.plan"], APPLY_FAST].concat())
+        .filter_durations()
+        .stdout(
+            "\nApply complete! Resources: 0 added, 1 changed, 0 destroyed, 0 adopted, 0 forgotten.\n",
+        )
+        .stderr(
+            "warning: the saved plan p.plan was made with --offline: the cloud was not read and \
+             no update was prechecked with DryRun\n\
+             ipsec_server.keep: Updating... [id=iss-keep]\n\
+             ipsec_server.keep: Update complete after [DURATION]\n",
+        )
+        .run();
+}
+
 /// `git add -A` committed saved plans and key files: nothing suggested ignoring them.
 /// `vpnform init` adds the lines a `.gitignore` lacks (creating it if need be), never
 /// twice, and says what it did; on the local backend it needs no `backend`.

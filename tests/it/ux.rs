@@ -435,6 +435,28 @@ fn regression_an_offline_plan_of_updates_warned_that_no_delete_was_prechecked() 
         .run();
 }
 
+/// Regression: `apply` without --auto-approve and with nothing on standard input (a CI
+/// job) printed "Enter a value: error: apply cancelled". It refuses before asking, and
+/// says how to apply without a terminal.
+#[test]
+fn regression_apply_without_a_terminal_prompted_and_cancelled_without_a_hint() {
+    let cloud = cloud();
+    let ws = cloud.workspace(&recorded_state(), DESIRED);
+    let before = ws.read("state/vpnform.state.yaml");
+    ws.vpnform(&[&["apply"], APPLY_FAST].concat())
+        .code(1)
+        .any_stdout()
+        .stderr(
+            "error: there is no terminal to confirm the apply on: standard input is not a \
+             terminal and holds no answer. Nothing was changed. Pass --auto-approve to apply \
+             without asking, or save the plan with `vpnform plan --out FILE` and apply it with \
+             `vpnform apply FILE`, which does not ask\n",
+        )
+        .run();
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
+    assert_eq!(cloud.deletes().len(), 0);
+}
+
 /// `git add -A` committed saved plans and key files: nothing suggested ignoring them.
 /// `vpnform init` adds the lines a `.gitignore` lacks (creating it if need be), never
 /// twice, and says what it did; on the local backend it needs no `backend`.

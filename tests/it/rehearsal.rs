@@ -146,17 +146,17 @@ vpnform will perform the following actions:
       > region                      = "cn-shanghai"
       > client_ip_pool              = "10.10.0.0/16"
       > creation_time               = "[TIME]"
-      > effect_immediately          = "false"
+      > effect_immediately          = false
       > ike_config.ike_auth_alg     = "sha1"
       > ike_config.ike_enc_alg      = "aes"
-      > ike_config.ike_lifetime     = "86400"
+      > ike_config.ike_lifetime     = 86400
       > ike_config.ike_mode         = "main"
       > ike_config.ike_pfs          = "group2"
       > ike_config.ike_version      = "ikev2"
       > internet_ip                 = "198.51.100.10"
       > ipsec_config.ipsec_auth_alg = "sha1"
       > ipsec_config.ipsec_enc_alg  = "aes"
-      > ipsec_config.ipsec_lifetime = "86400"
+      > ipsec_config.ipsec_lifetime = 86400
       > ipsec_config.ipsec_pfs      = "group2"
       > local_subnet                = "192.168.0.0/24"
     }
@@ -164,7 +164,7 @@ vpnform will perform the following actions:
   # ipsec_server.contractors will be updated in-place
   # (because its managed attributes differ from the desired state)
   ~ resource "ipsec_server" "contractors" {
-      ~ client_ip_pool = 10.9.0.0/16 -> 10.19.0.0/16
+      ~ client_ip_pool = "10.9.0.0/16" -> "10.19.0.0/16"
     }
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 
@@ -461,7 +461,7 @@ vpnform will perform the following actions:
   # ipsec_server.office will be updated in-place
   # (because its managed attributes differ from the desired state)
   ~ resource "ipsec_server" "office" {{
-      ~ client_ip_pool = 10.8.0.0/16 -> 10.18.0.0/16
+      ~ client_ip_pool = "10.8.0.0/16" -> "10.18.0.0/16"
 {psk_line}    }}
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 

@@ -1218,7 +1218,7 @@ resource "ipsec_server" "office" {{
     deposed     = {{ id = "iss-office", vpn_gateway = "vpn-a", region = "cn-hangzhou" }}
     attributes  = {{
         client_ip_pool     = "10.8.0.0/16"
-        effect_immediately = "false"
+        effect_immediately = false
         internet_ip        = "47.98.2.2"
         local_subnet       = "10.0.0.0/24"
         name               = "office"

@@ -119,7 +119,7 @@ resource "ipsec_server" "office" {
     id          = "iss-bp1jougp8cfsbo8y9abcd"
     region      = "cn-hangzhou"
     vpn_gateway = "vpn-bp1q8bgx4xnkm2ogjabcd"
-    depends_on  = [ipsec_server.lab]
+    depends_on  = ["ipsec_server.lab"]
     protect     = true
     attributes  = {
         client_ip_pool = "10.8.0.0/16"
@@ -831,7 +831,7 @@ resource "ipsec_server" "hq" {
     id          = "iss-bp1jougp8cfsbo8y9abcd"
     region      = "cn-hangzhou"
     vpn_gateway = "vpn-bp1q8bgx4xnkm2ogjabcd"
-    depends_on  = [ipsec_server.lab]
+    depends_on  = ["ipsec_server.lab"]
     protect     = true
     attributes  = {
         client_ip_pool = "10.8.0.0/16"

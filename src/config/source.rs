@@ -155,6 +155,11 @@ impl Source {
         })
     }
 
+    /// The text read, when it parsed.
+    pub(crate) fn text(&self) -> Option<&str> {
+        self.tree().map(|(text, _)| text)
+    }
+
     fn tree(&self) -> Option<(&str, &raw::Node)> {
         match &self.read {
             Read::Found {

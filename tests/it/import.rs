@@ -379,16 +379,50 @@ fn import_without_a_region_to_list_says_what_to_pass() {
         .run();
 }
 
+/// Regression: `backend:` appended after `ipsec_servers` (the team recipe's `printf
+/// ... >> vpnform.yaml`) made `import --write` refuse the file: entries went only at the
+/// end of the file. They now go at the end of the `ipsec_servers` block, wherever it is,
+/// and every other byte stays.
 #[test]
-fn import_write_refuses_a_file_whose_servers_are_not_last() {
+fn regression_import_write_refused_a_file_whose_servers_were_not_the_last_key() {
     let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
-    let desired = "version: 1\nipsec_servers:\n  office:\n    id: iss-s00\n    vpn_gateway: vpn-g00\n    region: cn-hangzhou\ndefaults:\n  region: cn-hangzhou\n";
+    let desired = "version: 1\nipsec_servers:\n  office:\n    id: iss-s00\n    vpn_gateway: vpn-g00\n    region: cn-hangzhou\n\n# where the servers are\ndefaults:\n  region: cn-hangzhou\n";
     let ws = workspace(&cloud, desired);
-    ws.vpnform(&["import", "--write"])
-        .code(1)
-        .stderr("cn-hangzhou: 10 IPsec servers listed, 9 to import\nerror: vpnform.yaml:2:1: `ipsec_servers` is not the last top-level key of the file (`defaults` follows it), so entries appended at the end would not land in it; vpnform import --write never rewrites what is there. Move `ipsec_servers:` and its entries to the end of the file and run again, or add the printed entries by hand\n")
-        .run();
-    assert_eq!(ws.read("vpnform.yaml"), desired);
+    ws.vpnform(&[
+        "import",
+        "--write",
+        "--gateway",
+        "vpn-g03",
+        "--gateway",
+        "vpn-g09",
+    ])
+    .stderr("cn-hangzhou: 10 IPsec servers listed, 2 to import\n")
+    .stdout(
+        "Appended 2 entries to vpnform.yaml:
+  ipsec_server.iss-s03: iss-s03 on vpn-g03 (cn-hangzhou)
+  ipsec_server.srv-9: iss-s09 on vpn-g09 (cn-hangzhou)
+`vpnform plan` shows one adopt each.
+",
+    )
+    .run();
+    let (head, tail) = desired.split_once("\n\n").unwrap();
+    let written = ws.read("vpnform.yaml");
+    let entries = written
+        .strip_prefix(&format!("{head}\n"))
+        .and_then(|rest| rest.strip_suffix(&format!("\n{tail}")))
+        .unwrap_or_else(|| panic!("{written}"));
+    assert!(
+        entries.starts_with("  iss-s03:\n    id: iss-s03\n")
+            && entries.contains("\n  srv-9:\n    id: iss-s09\n"),
+        "{written}"
+    );
+    let out = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("Plan: 0 to add, 0 to change, 0 to destroy, 3 to adopt, 0 to forget."),
+        "{out:?}"
+    );
 }
 
 /// `--all-regions` lists every region vpnform knows, most of them empty: a line for each

@@ -462,6 +462,35 @@ fn two_working_copies_on_one_database_apply_one_at_a_time_and_delete_once() {
     assert_eq!(cloud.deletes().len(), 2);
 }
 
+/// Regression: `import` read the local state file whatever the backend, so after the
+/// team recipe's `init --migrate-state` (and the state file's removal) every recorded
+/// server the desired file names without an `id` (one vpnform created) was offered for
+/// import again.
+#[test]
+fn regression_import_on_postgres_read_the_local_state_file() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
+    let ws = db.workspace(&cloud, &[]);
+    ok(&ws, &["init", "--migrate-state"]);
+    std::fs::remove_file(ws.path().join("state/vpnform.state.yaml")).unwrap();
+    // `a` as vpnform created it: no id in the desired file.
+    ws.write(
+        "vpnform.yaml",
+        &desired_text(&db.schema, &[]).replace(
+            "ipsec_servers: {}\n",
+            "ipsec_servers:\n  a:\n    vpn_gateway: vpn-a\n    local_subnet: [10.0.0.0/24]\n    \
+             client_ip_pool: 10.8.0.0/16\n",
+        ),
+    );
+    ws.vpnform(&["import", "--region", "cn-hangzhou", "--write"])
+        .stdout(
+            "# No IPsec server to import in cn-hangzhou: each one there is recorded in the \
+             state or named by an `id` in vpnform.yaml. Nothing was written.\n",
+        )
+        .stderr("cn-hangzhou: 3 IPsec servers listed, 0 to import\n")
+        .run();
+}
+
 fn ok_or(out: Output) -> Output {
     no_password(&out);
     out

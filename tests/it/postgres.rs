@@ -462,6 +462,43 @@ fn two_working_copies_on_one_database_apply_one_at_a_time_and_delete_once() {
     assert_eq!(cloud.deletes().len(), 2);
 }
 
+/// Regression: the holder of the postgres lock (its `lock_holder` row, as for the file
+/// lock) said which pid, host and command held it, not who ran it.
+#[test]
+fn regression_the_postgres_lock_holder_did_not_say_who_ran_the_apply() {
+    let db = Db::new();
+    // The run waits two minutes for its gateway, holding the lock.
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_secs(120));
+    let ws = db
+        .workspace(&cloud, &["a", "c"])
+        .env("USER", "alice")
+        .env("GITHUB_ACTOR", "octocat");
+    ok(&ws, &["init", "--migrate-state"]);
+    let mut run = spawn(&ws, &[]);
+    let holder: LockHolderRow = wait_for(
+        &db,
+        &format!(
+            "SELECT holder, backend_pid::text FROM {}.lock_holder",
+            db.schema
+        ),
+    )
+    .into();
+    ws.vpnform(&["force-unlock"])
+        .filter(&format!(r"\bpid {}\b", holder.holder.pid), "pid [PID]")
+        .filter(&regex::escape(&holder.holder.host), "[HOST]")
+        .code(1)
+        .stderr(format!(
+            "error: the lock of postgres schema {} is held by pid [PID] of user alice (GitHub \
+             actor octocat) on host [HOST] running `vpnform apply --auto-approve --poll-interval \
+             50ms` since [TIME] (lock id {}) (server session {}); refusing to end that session \
+             without confirmation because stdin is not a terminal. Pass --force to end it.\n",
+            db.schema, holder.holder.id, holder.pid
+        ))
+        .run();
+    let _ = run.kill();
+    run.wait().unwrap();
+}
+
 /// Regression: `import` read the local state file whatever the backend, so after the
 /// team recipe's `init --migrate-state` (and the state file's removal) every recorded
 /// server the desired file names without an `id` (one vpnform created) was offered for

@@ -499,6 +499,35 @@ fn regression_the_postgres_lock_holder_did_not_say_who_ran_the_apply() {
     run.wait().unwrap();
 }
 
+/// `state show` on the postgres backend names the schema in what it cannot find, never
+/// the local state file (which the workspace still has, and which is not read).
+#[test]
+fn state_show_on_postgres_names_the_schema_not_the_local_state_file() {
+    let db = Db::new();
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired_text(&db.schema, &["a"]))
+        .file("state/vpnform.state.yaml", &state_text(3, LINEAGE))
+        .env("VPNFORM_PG_URL", &db.url);
+    ok(&ws, &["init"]);
+    ws.vpnform(&["state", "show", "ipsec_server.a"])
+        .code(1)
+        .stderr(format!(
+            "error: no state in postgres schema {}: vpnform manages no resources there yet\n",
+            db.schema
+        ))
+        .run();
+    ok(&ws, &["init", "--migrate-state"]);
+    ws.vpnform(&["state", "show", "ipsec_server.d"])
+        .code(1)
+        .stderr(format!(
+            "error: no resource ipsec_server.d in postgres schema {}; did you mean \
+             `ipsec_server.a` or `ipsec_server.b` or `ipsec_server.c`?\n\
+             Nothing was changed. `vpnform state list` shows the recorded addresses.\n",
+            db.schema
+        ))
+        .run();
+}
+
 /// Regression: `import` read the local state file whatever the backend, so after the
 /// team recipe's `init --migrate-state` (and the state file's removal) every recorded
 /// server the desired file names without an `id` (one vpnform created) was offered for

@@ -59,6 +59,13 @@ pub(crate) const WORLD: Kind = Kind {
     ..STATE
 };
 
+/// A `.gitignore` (`vpnform init` adds its lines to one): a few hundred lines at most.
+pub(crate) const GITIGNORE: Kind = Kind {
+    what: ".gitignore",
+    limit: 1024 * 1024,
+    typical: "a few hundred lines take a few KiB",
+};
+
 /// Why a file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {

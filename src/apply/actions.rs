@@ -164,8 +164,9 @@ async fn update(step: &Step<'_>, lane: Lease) -> Result<(), StepError> {
 /// Replaces the action's server, create before destroy: the new server is created on
 /// its gateway (held as `lane`) and confirmed; one write records it, deposes the old one
 /// and journals the old one's delete; then the old one is deleted under its own
-/// gateway. Each half holds only its own gateway. Returns the new id.
-pub(super) async fn replace(step: &Step<'_>, lane: Lease) -> Result<String, StepError> {
+/// gateway. Each half holds only its own gateway. Returns when the delete half started
+/// (once it had the old server's gateway); the create half reported the new id.
+pub(super) async fn replace(step: &Step<'_>, lane: Lease) -> Result<Instant, StepError> {
     let (shared, work, a) = (step.shared, step.work, step.action());
     let Some(old) = &a.replaced else {
         return Err(StepError::NoOldServer { id: a.id.clone() });
@@ -240,14 +241,15 @@ pub(super) async fn replace(step: &Step<'_>, lane: Lease) -> Result<String, Step
         }
         .kept());
     };
-    delete(&Step::new(shared, &delete_half, Instant::now()), old_lane)
+    let delete_started = Instant::now();
+    delete(&Step::new(shared, &delete_half, delete_started), old_lane)
         .await
         .map_err(|error| StepError::ReplaceDelete {
             new: new_id.clone(),
             old: deposed.id.clone(),
             error: Box::new(error),
         })?;
-    Ok(new_id)
+    Ok(delete_started)
 }
 
 /// Resolves a create journaled by an earlier run whose entry left the desired file, from

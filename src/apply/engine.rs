@@ -339,7 +339,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
                     .map(|id| Finished::Done(Some(id))),
                 ActionKind::Replace => actions::replace(&step, lane)
                     .await
-                    .map(|id| Finished::Done(Some(id))),
+                    .map(|delete_started| Finished::Replaced { delete_started }),
                 _ => actions::adopt_then_update(&step, lane)
                     .await
                     .map(|()| Finished::Done(None)),
@@ -388,19 +388,27 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
         }
         Ok(Finished::Done(new_id)) => {
             let elapsed = started.elapsed();
-            // A replace ends with its delete half, as Terraform's create-before-destroy
-            // does: its create half reported its own completion.
-            let (action, id) = match a.action {
-                ActionKind::Replace => (ActionKind::Delete, a.id.clone()),
-                kind => (kind, new_id.unwrap_or_else(|| a.id.clone())),
-            };
             shared.reporter.event(&ActionEvent::Complete {
                 address: a.address.clone(),
-                action,
-                id,
+                action: a.action,
+                id: new_id.unwrap_or_else(|| a.id.clone()),
                 elapsed,
             });
             Ok(ActionResult::Done { elapsed })
+        }
+        Ok(Finished::Replaced { delete_started }) => {
+            // A replace ends with its delete half, as Terraform's create-before-destroy
+            // does, timed from that half's start: its create half reported its own
+            // completion, with its own time.
+            shared.reporter.event(&ActionEvent::Complete {
+                address: a.address.clone(),
+                action: ActionKind::Delete,
+                id: a.id.clone(),
+                elapsed: delete_started.elapsed(),
+            });
+            Ok(ActionResult::Done {
+                elapsed: started.elapsed(),
+            })
         }
         Err(error) => {
             shared.reporter.event(&ActionEvent::Errored {

@@ -144,6 +144,11 @@ pub(super) fn queued(reporter: &dyn ActionReporter, a: &Action, behind: Option<A
 pub(super) enum Finished {
     /// Done; a create's new id.
     Done(Option<String>),
+    /// A replace done, and when its delete half started: the destruction's time counts
+    /// from there, not from the create's start.
+    Replaced {
+        delete_started: tokio::time::Instant,
+    },
     /// A delete whose server was already gone.
     AlreadyGone,
     /// Nothing to do after all (a journaled create that made no server): why.

@@ -102,8 +102,26 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     }
 }
 
-/// Asks on stderr, reads one line from stdin: only `yes` approves.
+/// Why apply stops before asking: nobody can answer.
+const NO_TERMINAL: &str = "there is no terminal to confirm the apply on: standard input \
+is not a terminal and holds no answer. Nothing was changed. Pass --auto-approve to apply \
+without asking, or save the plan with `vpnform plan --out FILE` and apply it with `vpnform \
+apply FILE`, which does not ask";
+
+/// Asks on stderr, reads one line from stdin: only `yes` approves. Off a terminal the
+/// answer is read before the question is asked: an input that holds none (`/dev/null`,
+/// a closed pipe) is refused without a prompt that nobody will see.
 fn approve(ctx: &Context, refresh_only: bool) -> anyhow::Result<bool> {
+    let terminal = std::io::stdin().is_terminal();
+    let piped = if terminal {
+        None
+    } else {
+        let line = read_answer()?;
+        if line.is_empty() {
+            anyhow::bail!(NO_TERMINAL);
+        }
+        Some(line)
+    };
     ctx.ui.status(if refresh_only {
         "\nWould you like to update the vpnform state to reflect these detected changes?\n  \
          vpnform will write these changes to the state without modifying any real \
@@ -118,15 +136,24 @@ fn approve(ctx: &Context, refresh_only: bool) -> anyhow::Result<bool> {
         let _ = write!(err, "  Enter a value: ");
         let _ = err.flush();
     }
+    let line = match piped {
+        Some(line) => line,
+        None => read_answer()?,
+    };
+    // A terminal echoes the answer and its newline; end of input or a pipe echoes
+    // nothing, and what is printed next would continue the prompt's line.
+    if line.is_empty() || !terminal {
+        ctx.ui.status("");
+    }
+    Ok(line.trim_end_matches(['\r', '\n']) == "yes")
+}
+
+/// One line of standard input; empty at its end.
+fn read_answer() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut line)
         .context("cannot read the answer from standard input")?;
-    // A terminal echoes the answer and its newline; end of input or a pipe echoes
-    // nothing, and what is printed next would continue the prompt's line.
-    if line.is_empty() || !std::io::stdin().is_terminal() {
-        ctx.ui.status("");
-    }
-    Ok(line.trim_end_matches(['\r', '\n']) == "yes")
+    Ok(line)
 }

@@ -34,7 +34,8 @@ pub struct CloudArgs {
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_rate: u32,
 
-    /// With --sandbox: how long a gateway configures after a delete (`2s`, `1s..3s`).
+    /// With --sandbox: how long a gateway configures after a create, an update or a delete
+    /// (`2s`, `1s..3s`).
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = crate::sandbox::parse_configure_time)]
     pub sandbox_configure_time: (std::time::Duration, std::time::Duration),
 }

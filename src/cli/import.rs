@@ -44,27 +44,41 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         cloud: args.cloud.cloud(),
     };
     let view = crate::views::for_format(&ctx.ui, false, false);
-    let on_region = |listed: &ops::import::RegionListed<'_>| {
-        ctx.ui.status(&format!(
-            "{}: {} IPsec server{} listed, {} to import",
-            listed.region,
-            listed.servers,
-            if listed.servers == 1 { "" } else { "s" },
-            listed.to_import
-        ));
+    // A line for each region with servers; with several regions (`--all-regions` lists
+    // every one, most of them empty), one line more for all of them.
+    let mut listed = Listed::default();
+    let on_region = |region: &ops::import::RegionListed<'_>| {
+        listed.add(region);
+        if region.servers > 0 {
+            ctx.ui.status(&format!(
+                "{}: {} listed, {} to import",
+                region.region,
+                servers(region.servers),
+                region.to_import
+            ));
+        }
     };
     let imported = ops::connect::runtime()
         .and_then(|runtime| runtime.block_on(ops::import::run(&request, view, on_region)))?;
+    if listed.regions > 1 {
+        ctx.ui.status(&format!(
+            "{} regions: {} listed in {} of them, {} to import",
+            listed.regions,
+            servers(listed.servers),
+            listed.with_servers,
+            listed.to_import
+        ));
+    }
     let desired = ctx.desired.display();
     let n = imported.entries.len();
-    let mut text = imported.text.clone();
-    if n == 0 {
+    let entries = |n: usize| format!("{n} entr{}", if n == 1 { "y" } else { "ies" });
+    let text = if n == 0 {
         let on = if request.gateways.is_empty() {
             String::new()
         } else {
             format!(" on {}", request.gateways.join(", "))
         };
-        text.push_str(&format!(
+        format!(
             "# No IPsec server to import in {}{on}: each one there is recorded in the state or \
              named by an `id` in {desired}.{}\n",
             imported.regions.join(", "),
@@ -73,24 +87,55 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             } else {
                 ""
             }
-        ));
+        )
     } else if request.write {
+        // What was written where; the entries themselves are in the file.
         let how = if imported.created {
             "Wrote"
         } else {
             "Appended"
         };
-        text.push_str(&format!(
-            "# {how} {n} entr{} to {desired}: `vpnform plan` shows one adopt each.\n",
-            if n == 1 { "y" } else { "ies" }
-        ));
+        let mut text = format!("{how} {} to {desired}:\n", entries(n));
+        for entry in &imported.entries {
+            let server = &entry.server;
+            text.push_str(&format!(
+                "  {}: {} on {} ({})\n",
+                entry.address, server.id, server.vpn_gateway, server.region
+            ));
+        }
+        text.push_str("`vpnform plan` shows one adopt each.\n");
+        text
     } else {
-        text.push_str(&format!(
-            "# {n} entr{} for the servers that no address records: add them under \
+        format!(
+            "{}# {} for the servers that no address records: add them under \
              `ipsec_servers:` in {desired}, or run `vpnform import --write`.\n",
-            if n == 1 { "y" } else { "ies" }
-        ));
-    }
+            imported.text,
+            entries(n)
+        )
+    };
     ctx.ui.out(&text);
     Ok(exit::OK)
+}
+
+/// `1 IPsec server`, `3 IPsec servers`.
+fn servers(n: usize) -> String {
+    format!("{n} IPsec server{}", if n == 1 { "" } else { "s" })
+}
+
+/// What the regions listed hold, together.
+#[derive(Default)]
+struct Listed {
+    regions: usize,
+    with_servers: usize,
+    servers: usize,
+    to_import: usize,
+}
+
+impl Listed {
+    fn add(&mut self, region: &ops::import::RegionListed<'_>) {
+        self.regions += 1;
+        self.with_servers += usize::from(region.servers > 0);
+        self.servers += region.servers;
+        self.to_import += region.to_import;
+    }
 }

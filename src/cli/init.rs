@@ -1,5 +1,6 @@
 //! `vpnform init [--migrate-state]`: create the postgres schema the desired file's
-//! `backend` names, and copy the local state in. The operation is [`crate::ops::init`].
+//! `backend` names, copy the local state in, and keep saved plans and key files out of
+//! git. The operation is [`crate::ops::init`].
 
 use super::{Context, exit};
 
@@ -25,32 +26,54 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
                 .status(&crate::views::lock_wait(holder, args.lock_timeout))
         },
     )?;
-    let mut text = format!(
-        "Initialized postgres schema {} at {} (layout version {}).\n",
-        done.schema,
-        done.target,
-        crate::state::postgres::SCHEMA_VERSION
-    );
-    if let Some(m) = &done.migrated {
-        if m.already {
+    let mut text = String::new();
+    match &done.postgres {
+        None => text.push_str(&format!(
+            "The state is local ({}): no backend to initialize.\n",
+            crate::state::state_path(ctx.state_dir()).display()
+        )),
+        Some(pg) => {
             text.push_str(&format!(
-                "The state of {} (lineage {}, serial {}) is there already: nothing copied.\n",
-                m.from.display(),
-                m.lineage,
-                m.serial
+                "Initialized postgres schema {} at {} (layout version {}).\n",
+                pg.schema,
+                pg.target,
+                crate::state::postgres::SCHEMA_VERSION
             ));
-        } else {
-            text.push_str(&format!(
-                "Copied the state of {} (lineage {}, serial {}) into postgres schema {}.\n\
+            if let Some(m) = &pg.migrated {
+                if m.already {
+                    text.push_str(&format!(
+                        "The state of {} (lineage {}, serial {}) is there already: nothing copied.\n",
+                        m.from.display(),
+                        m.lineage,
+                        m.serial
+                    ));
+                } else {
+                    text.push_str(&format!(
+                        "Copied the state of {} (lineage {}, serial {}) into postgres schema {}.\n\
 vpnform now reads and writes the state there; {} is no longer read (keep it as a backup, or remove it).\n",
-                m.from.display(),
-                m.lineage,
-                m.serial,
-                done.schema,
-                m.from.display()
-            ));
+                        m.from.display(),
+                        m.lineage,
+                        m.serial,
+                        pg.schema,
+                        m.from.display()
+                    ));
+                }
+            }
         }
     }
+    let ignore = &done.gitignore;
+    let path = ignore.path.display();
+    let why = "saved plans and pre-shared key files stay out of git";
+    text.push_str(&if ignore.added.is_empty() {
+        format!(
+            "{path} already ignores {}: nothing added.\n",
+            ignore.lines.join(", ")
+        )
+    } else if ignore.created {
+        format!("Created {path} with {}: {why}.\n", ignore.added.join(", "))
+    } else {
+        format!("Added {} to {path}: {why}.\n", ignore.added.join(", "))
+    });
     ctx.ui.out(&text);
     Ok(exit::OK)
 }

@@ -90,7 +90,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Show what apply would do: diff desired against recorded (and the cloud).
     Plan(plan::Args),
-    /// Run the plan: delete what the plan says, record each confirmed result.
+    /// Run the plan: create, update, replace and delete what it lists, recording each
+    /// confirmed result.
     Apply(apply::Args),
     /// Print the minimal RAM policy (JSON) for the desired file's kinds and regions: for
     /// a plan job (`--plan`, read actions) or an apply job (`--apply`).
@@ -103,7 +104,8 @@ pub enum Command {
     /// Inspect or edit the recorded state without touching the cloud.
     #[command(subcommand)]
     State(state::Command),
-    /// Create the postgres schema the desired file's `backend` names (idempotent);
+    /// Set up the workspace (idempotent): `.gitignore` lines for saved plans and key
+    /// files, and the postgres schema the desired file's `backend` names;
     /// `--migrate-state` copies the local state in.
     Init(init::Args),
     /// Remove the state lock file when its holder will never release it (a hung run, a

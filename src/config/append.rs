@@ -1,8 +1,9 @@
 //! Appending entries under `ipsec_servers:` for `vpnform import --write`, leaving every
-//! byte of the file as the user wrote it: the new entries go after its last line, so
-//! `ipsec_servers` must be the file's last top-level key, written as a block mapping.
-//! The one exception is an empty flow mapping, `ipsec_servers: {}` (how an empty
-//! desired state is written): those two characters give way to the entries.
+//! byte of the file as the user wrote it: the new entries go after the last line of the
+//! `ipsec_servers` block, wherever it is among the top-level keys (a `backend:` appended
+//! after it, as the team recipe does, stays where it is). The block must be written as a
+//! block mapping; the one exception is an empty flow mapping, `ipsec_servers: {}` (how
+//! an empty desired state is written): those two characters give way to the entries.
 
 use crate::kinds::ipsec_server::KIND;
 use std::path::{Path, PathBuf};
@@ -12,19 +13,6 @@ use super::raw::{self, Node, Value};
 /// Why entries cannot be appended to a desired file without rewriting it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum AppendError {
-    #[error(
-        "{}:{line}:{column}: `ipsec_servers` is not the last top-level key of the file (`{last}` \
-         follows it), so entries appended at the end would not land in it; vpnform import \
-         --write never rewrites what is there. Move `ipsec_servers:` and its entries to the \
-         end of the file and run again, or add the printed entries by hand",
-        path.display()
-    )]
-    NotLast {
-        path: PathBuf,
-        line: u64,
-        column: u64,
-        last: String,
-    },
     #[error(
         "{}:{line}:{column}: `ipsec_servers` is written in flow style (`{{...}}` on one line), \
          so block entries cannot be appended to it; vpnform import --write never rewrites \
@@ -48,6 +36,9 @@ pub(crate) struct AppendPoint {
     pub indent: usize,
     /// Whether `ipsec_servers:` itself is missing and must be written first.
     pub header: bool,
+    /// Byte offset of the line the entries go before, when a top-level key follows
+    /// `ipsec_servers`; `None`: at the end of the file.
+    pub before: Option<usize>,
 }
 
 /// Where entries go in `text` (a desired file that validated).
@@ -66,25 +57,31 @@ pub(crate) fn append_point(path: &Path, text: &str) -> Result<AppendPoint, Appen
             cut: None,
             indent: 2,
             header: true,
+            before: None,
         });
     };
     let (key, value) = &entries[position];
-    if let Some((last, _)) = entries.last()
-        && !key_is(last, KIND.desired_key)
-    {
-        return Err(AppendError::NotLast {
-            path: path.to_owned(),
-            line: key.pos.line,
-            column: key.pos.column,
-            last: last.value.scalar_text().unwrap_or_default(),
-        });
-    }
+    let flow = || AppendError::Flow {
+        path: path.to_owned(),
+        line: value.pos.line,
+        column: value.pos.column,
+    };
+    let before = match entries.get(position + 1) {
+        None => None,
+        // A top-level mapping written in flow style (`{ipsec_servers: ..., ...}`).
+        Some((next, _)) if next.pos.line <= key.pos.line => return Err(flow()),
+        Some((next, _)) => {
+            let end = block_end(text, key.pos.line, next.pos.line);
+            Some(byte_offset(text, end + 1, 1).ok_or_else(flow)?)
+        }
+    };
     let indent = key.pos.column as usize - 1 + 2;
     match &value.value {
         Value::Null => Ok(AppendPoint {
             cut: None,
             indent,
             header: false,
+            before,
         }),
         Value::Map(list) if list.is_empty() => {
             let start = byte_offset(text, value.pos.line, value.pos.column);
@@ -93,25 +90,33 @@ pub(crate) fn append_point(path: &Path, text: &str) -> Result<AppendPoint, Appen
                     cut: Some(start..start + 2),
                     indent,
                     header: false,
+                    before,
                 }),
-                _ => Err(AppendError::Flow {
-                    path: path.to_owned(),
-                    line: value.pos.line,
-                    column: value.pos.column,
-                }),
+                _ => Err(flow()),
             }
         }
         Value::Map(list) if list[0].0.pos.line > key.pos.line => Ok(AppendPoint {
             cut: None,
             indent: list[0].0.pos.column as usize - 1,
             header: false,
+            before,
         }),
-        _ => Err(AppendError::Flow {
-            path: path.to_owned(),
-            line: value.pos.line,
-            column: value.pos.column,
-        }),
+        _ => Err(flow()),
     }
+}
+
+/// The last line of the block that starts at line `key` and ends before the top-level
+/// key at line `next` (both 1-based): blank lines and comments at the left margin
+/// between them belong to what follows (a `# team backend` line above `backend:`).
+fn block_end(text: &str, key: u64, next: u64) -> u64 {
+    let lines = super::source_lines(text);
+    (key..next)
+        .rev()
+        .find(|&n| {
+            let line = lines.get(n as usize - 1).copied().unwrap_or_default();
+            !line.trim().is_empty() && !line.starts_with('#')
+        })
+        .unwrap_or(key)
 }
 
 /// The byte offset of 1-based `line` and character `column` in `text`.
@@ -138,11 +143,13 @@ fn byte_offset(text: &str, line: u64, column: u64) -> Option<usize> {
     None
 }
 
-/// `text` with `entries` (already indented per [`append_point`]) appended.
+/// `text` with `entries` (already indented per [`append_point`]) added at the end of
+/// the `ipsec_servers` block.
 pub(crate) fn appended(text: &str, point: &AppendPoint, entries: &str) -> String {
+    let (head, tail) = text.split_at(point.before.unwrap_or(text.len()));
     let mut out = match &point.cut {
-        Some(range) => format!("{}{}", &text[..range.start], &text[range.end..]),
-        None => text.to_owned(),
+        Some(range) => format!("{}{}", &head[..range.start], &head[range.end..]),
+        None => head.to_owned(),
     };
     if !out.is_empty() && !out.ends_with('\n') && !out.ends_with('\r') {
         out.push('\n');
@@ -151,6 +158,7 @@ pub(crate) fn appended(text: &str, point: &AppendPoint, entries: &str) -> String
         out.push_str(&format!("{}:\n", KIND.desired_key));
     }
     out.push_str(entries);
+    out.push_str(tail);
     out
 }
 
@@ -170,7 +178,8 @@ mod tests {
             AppendPoint {
                 cut: None,
                 indent: 4,
-                header: false
+                header: false,
+                before: None,
             }
         );
     }
@@ -187,19 +196,30 @@ mod tests {
     }
 
     #[test]
-    fn not_last_or_flow_is_refused_with_the_position() {
+    fn entries_go_at_the_end_of_the_block_whatever_key_follows_it() {
+        let text = "version: 1\nipsec_servers:\n  a:\n    id: iss-a\n\n# the team's state\nbackend:\n  postgres: { schema: s }\n";
+        let p = point(text).unwrap();
         assert_eq!(
-            point("ipsec_servers:\n  a: {id: iss-a}\nversion: 1\n").unwrap_err(),
-            AppendError::NotLast {
-                path: "vpnform.yaml".into(),
-                line: 1,
-                column: 1,
-                last: "version".into()
-            }
+            appended(text, &p, "  b:\n    id: iss-b\n"),
+            "version: 1\nipsec_servers:\n  a:\n    id: iss-a\n  b:\n    id: iss-b\n\n# the team's state\nbackend:\n  postgres: { schema: s }\n"
         );
+        let text = "ipsec_servers: {}\nbackend:\n  postgres: { schema: s }\n";
+        let p = point(text).unwrap();
+        assert_eq!(
+            appended(text, &p, "  b:\n    id: iss-b\n"),
+            "ipsec_servers: \n  b:\n    id: iss-b\nbackend:\n  postgres: { schema: s }\n"
+        );
+    }
+
+    #[test]
+    fn flow_is_refused_with_the_position() {
         assert!(matches!(
             point("version: 1\nipsec_servers: {a: {id: iss-a}}\n").unwrap_err(),
             AppendError::Flow { line: 2, .. }
+        ));
+        assert!(matches!(
+            point("{ipsec_servers: {}, version: 1}\n").unwrap_err(),
+            AppendError::Flow { line: 1, .. }
         ));
     }
 }

@@ -79,6 +79,22 @@ pub enum PskError {
     },
 }
 
+impl PskError {
+    /// The entry whose key could not be read.
+    pub fn address(&self) -> &Address {
+        match self {
+            PskError::EnvMissing { address, .. }
+            | PskError::Confined { address, .. }
+            | PskError::EnvNotText { address, .. }
+            | PskError::File { address, .. }
+            | PskError::FileNotText { address, .. }
+            | PskError::Empty { address, .. }
+            | PskError::TooLong { address, .. }
+            | PskError::ControlCharacter { address, .. } => address,
+        }
+    }
+}
+
 /// vpnform's own credential variables, which no `psk: {env}` may name: a key read from
 /// one would be vpnform's credential, sent to the cloud, which hands a PSK back in clear
 /// text to anyone who may List.

@@ -89,6 +89,36 @@ impl Source {
         validate::backend(text, root).map_err(|diagnostics| self.invalid(diagnostics))
     }
 
+    /// The paths of the key files the file names (`psk: { file: PATH }`), as written and
+    /// not validated: where `init` keeps git away from. None for a file that is missing
+    /// or does not parse.
+    pub(crate) fn psk_files(&self) -> Vec<String> {
+        let field = |node: &raw::Node, name: &str| match &node.value {
+            raw::Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.value.scalar_text().as_deref() == Some(name))
+                .map(|(_, v)| v.clone()),
+            _ => None,
+        };
+        let Some((_, root)) = self.tree() else {
+            return Vec::new();
+        };
+        let Some(servers) = field(root, crate::kinds::ipsec_server::KIND.desired_key) else {
+            return Vec::new();
+        };
+        let raw::Value::Map(entries) = &servers.value else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .filter_map(|(_, entry)| field(&field(entry, "psk")?, "file"))
+            .filter_map(|file| match file.value {
+                raw::Value::Str(path) => Some(path),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Checks only the file's `required_version` (for a command that does not otherwise
     /// validate it, such as `apply FILE`). A file that is missing or does not parse
     /// passes: what loads it reports that.
@@ -124,6 +154,11 @@ impl Source {
             moved,
             default_region: super::default_region(root),
         })
+    }
+
+    /// The text read, when it parsed.
+    pub(crate) fn text(&self) -> Option<&str> {
+        self.tree().map(|(text, _)| text)
     }
 
     fn tree(&self) -> Option<(&str, &raw::Node)> {

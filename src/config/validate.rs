@@ -133,7 +133,7 @@ pub(super) fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic 
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    let pos = match err.location() {
+    let mut pos = match err.location() {
         Some(loc) if loc.line() > 0 => Pos {
             line: loc.line(),
             column: loc.column().max(1),
@@ -141,11 +141,25 @@ pub(super) fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic 
         _ => Pos::START,
     };
     let lines = super::source_lines(text);
+    // The parser meets a tab that indents a line while it is still reading the line
+    // before (a plain value may go on over several lines), and says so there: the tab
+    // is shown where it is.
+    let indenting_tab = message
+        .contains("tab")
+        .then(|| indenting_tab(&lines, pos.line))
+        .flatten();
+    if let Some(at) = indenting_tab {
+        pos = at;
+    }
     let checker = Checker {
         lines,
         diagnostics: Vec::new(),
         dir: Default::default(),
         secrets: Vec::new(),
+    };
+    let message = match indenting_tab {
+        Some(_) => "a tab in the indentation".to_owned(),
+        None => message,
     };
     let mut diagnostic = checker.diagnostic(pos, 1, message, None);
     // A limit met while expanding an alias comes wrapped in where the alias was.
@@ -163,10 +177,28 @@ pub(super) fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic 
             diagnostic.message = crate::yaml::parser_limit(text, breach);
             "the limits stop files that expand without end (aliases of aliases) or nest without end: write the entries out without aliases, or nest less"
         }
+        _ if indenting_tab.is_some() => "tabs are not allowed in YAML indentation; use spaces",
         _ => "fix the YAML syntax at this place",
     };
     diagnostic.help.push(help.to_owned());
     diagnostic
+}
+
+/// The first tab in the indentation of a line from `from` (1-based) on: its position.
+/// Blank lines are skipped (a tab there indents nothing).
+fn indenting_tab(lines: &[&str], from: u64) -> Option<Pos> {
+    lines
+        .iter()
+        .enumerate()
+        .skip(from.saturating_sub(1) as usize)
+        .find_map(|(i, line)| {
+            let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+            let column = line[..indent].find('\t')?;
+            (indent < line.len()).then_some(Pos {
+                line: i as u64 + 1,
+                column: column as u64 + 1,
+            })
+        })
 }
 
 /// Text that is not UTF-8, located at the first bad byte.

@@ -58,12 +58,41 @@ pub(crate) struct Attribute {
     pub(crate) name: &'static str,
     /// A change of it replaces the resource rather than modifying it.
     pub(crate) forces_replacement: bool,
+    /// What its value is. The state records every value as text; a plan shows it by
+    /// this.
+    pub(crate) value: ValueKind,
+}
+
+/// What an attribute's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueKind {
+    Text,
+    /// A whole number (`86400`).
+    Number,
+    /// `true` or `false`.
+    Bool,
 }
 
 impl Kind {
     /// The attribute named `name`, if the kind has it.
     pub(crate) fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// The value `text` of attribute `name` as plans show values, in Terraform's way:
+    /// text quoted (JSON escapes keep a control character from a hand-edited state off
+    /// the terminal), a number or a boolean bare.
+    pub(crate) fn show_value(&self, name: &str, text: &str) -> String {
+        let bare = match self.attribute(name).map(|a| a.value) {
+            Some(ValueKind::Number) => !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()),
+            Some(ValueKind::Bool) => text == "true" || text == "false",
+            Some(ValueKind::Text) | None => false,
+        };
+        if bare {
+            text.to_owned()
+        } else {
+            serde_json::to_string(text).expect("a string serializes")
+        }
     }
 
     /// Whether `action`, one of the kind's calls, takes `DryRun=true`.

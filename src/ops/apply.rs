@@ -204,6 +204,36 @@ pub async fn run(
     }
 }
 
+/// What an offline plan's actions would have prechecked online, in words (`create`,
+/// `update or delete`, `create, update or delete`); `None` when they change nothing in
+/// the cloud.
+fn unprechecked(actions: &[crate::plan::Action]) -> Option<String> {
+    use crate::plan::ActionKind as K;
+    let mutating = || actions.iter().filter(|a| a.mutates_cloud());
+    let words: Vec<&str> = [
+        (
+            "create",
+            mutating().any(|a| matches!(a.action, K::Create | K::Replace)),
+        ),
+        (
+            "update",
+            mutating().any(|a| matches!(a.action, K::Update | K::Adopt)),
+        ),
+        (
+            "delete",
+            mutating().any(|a| matches!(a.action, K::Delete | K::Replace)),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(word, any)| any.then_some(word))
+    .collect();
+    match words.as_slice() {
+        [] => None,
+        [one] => Some((*one).to_owned()),
+        [rest @ .., last] => Some(format!("{} or {last}", rest.join(", "))),
+    }
+}
+
 /// Reads the saved plan (if any) and checks it against the state and the desired
 /// `source`; validates the desired file and checks the journal against it.
 fn load(
@@ -251,9 +281,12 @@ fn load(
     source.sha256()?;
     saved_check::same_version(path, &saved.vpnform_version)?;
     if saved.offline {
+        let unchecked = match unprechecked(&plan.actions) {
+            Some(calls) => format!(" and no {calls} was prechecked with DryRun"),
+            None => String::new(),
+        };
         reporter.event(&Event::Warning(&format!(
-            "the saved plan {} was made with --offline: the cloud was not read and no delete \
-             was prechecked with DryRun",
+            "the saved plan {} was made with --offline: the cloud was not read{unchecked}",
             path.display()
         )));
     }

@@ -96,36 +96,28 @@ pub(crate) async fn run(
              run without --write and paste the printed entries"
         );
     }
+    // The desired file read once: its `backend` says where the state is (the team
+    // recipe's postgres schema, not the local file), and its text is what is appended to.
+    let source = crate::config::Source::read(&request.desired)?;
+    let backend = super::open_backend(&source, &request.state_dir)?;
     let state = {
-        let _lock = crate::state::Lock::acquire_shared_with(
-            &request.state_dir,
-            request.lock_timeout,
-            |holder| {
-                reporter.event(&Event::LockWait {
-                    holder,
-                    timeout: request.lock_timeout,
-                })
-            },
-        )?;
-        crate::state::read(&request.state_dir)?
+        let _lock = backend.lock_shared(request.lock_timeout, &mut |holder| {
+            reporter.event(&Event::LockWait {
+                holder,
+                timeout: request.lock_timeout,
+            })
+        })?;
+        backend.read()?
     }
     .unwrap_or_else(empty_state);
     let recorded: BTreeSet<Address> = state.resources.keys().cloned().collect();
-    let existing = match crate::config::read_bytes(&request.desired) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => {
-                let desired = crate::config::load_str(&request.desired, &text, &recorded)?;
-                Some((text, desired))
-            }
-            // The loader says where the bad byte is.
-            Err(not_utf8) => {
-                let source =
-                    crate::config::Source::from_bytes(&request.desired, not_utf8.into_bytes());
-                return Err(source.load(&recorded).unwrap_err().into());
-            }
-        },
-        Err(crate::config::ConfigError::NotFound { .. }) => None,
-        Err(err) => return Err(err.into()),
+    let existing = match source.sha256() {
+        // No desired file yet: `--write` creates one.
+        Err(_) => None,
+        Ok(_) => {
+            let desired = source.load(&recorded)?;
+            Some((source.text().unwrap_or_default().to_owned(), desired))
+        }
     };
     let desired = existing.as_ref().map(|(_, d)| d);
     let regions = regions(request, desired, &state)?;

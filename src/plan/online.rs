@@ -31,7 +31,8 @@ impl Inventory {
 pub enum Stage {
     /// Listing the servers of each region involved (units: regions).
     Refresh,
-    /// `DeleteIpsecServer DryRun=true` for each delete (units: deletes).
+    /// A `DryRun=true` call for each create, update and delete, and both halves of a
+    /// replace (units: prechecks).
     Precheck,
 }
 
@@ -127,9 +128,10 @@ async fn precheck_with_progress(
     progress: &dyn Progress,
 ) {
     use crate::kinds::ipsec_server::KIND;
-    // The rate shown while prechecking: the deletes'.
-    const ACTION: &str = KIND.calls.delete;
     let mut tasks = tokio::task::JoinSet::new();
+    // How many prechecks each API action takes: the progress shows the rate of the one
+    // most of them use (a plan of updates is prechecked at UpdateIpsecServer's rate).
+    let mut calls: BTreeMap<&'static str, usize> = BTreeMap::new();
     for (i, a) in actions.iter().enumerate() {
         // A journaled operation is re-sent with its token, not prechecked: its own first
         // send may hold the gateway or have deleted the server a DryRun would ask about.
@@ -159,10 +161,12 @@ async fn precheck_with_progress(
                 dry_run: true,
             };
             let client = client.clone();
+            *calls.entry(KIND.calls.delete).or_default() += 1;
             tasks.spawn(async move { (i, true, client.delete_ipsec_server(&request).await) });
         }
         match a.action {
             ActionKind::Create | ActionKind::Replace if KIND.has_dry_run(KIND.calls.create) => {
+                *calls.entry(KIND.calls.create).or_default() += 1;
                 let request = super::calls::create_request(a, key, None, true);
                 tasks.spawn(async move {
                     let answer = client.create_ipsec_server(&request).await;
@@ -170,10 +174,12 @@ async fn precheck_with_progress(
                 });
             }
             ActionKind::Update | ActionKind::Adopt if KIND.has_dry_run(KIND.calls.modify[0]) => {
+                *calls.entry(KIND.calls.modify[0]).or_default() += 1;
                 let request = super::calls::update_request(a, key, None, true);
                 tasks.spawn(async move { (i, false, client.update_ipsec_server(&request).await) });
             }
             ActionKind::Delete if KIND.has_dry_run(KIND.calls.delete) => {
+                *calls.entry(KIND.calls.delete).or_default() += 1;
                 let request = DeleteIpsecServer {
                     region: a.region.clone(),
                     ipsec_server_id: a.id.clone(),
@@ -187,8 +193,13 @@ async fn precheck_with_progress(
         }
     }
     let total = tasks.len();
+    // The most used action; of two used as often, the first by name.
+    let rate_of = calls
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map_or(KIND.calls.delete, |(action, _)| *action);
     if total > 0 {
-        progress.update(Stage::Precheck, 0, total, client.rate(ACTION));
+        progress.update(Stage::Precheck, 0, total, client.rate(rate_of));
     }
     let mut done = 0;
     while let Some(joined) = tasks.join_next().await {
@@ -198,7 +209,7 @@ async fn precheck_with_progress(
             _ => actions[i].precheck = precheck_of(answer),
         }
         done += 1;
-        progress.update(Stage::Precheck, done, total, client.rate(ACTION));
+        progress.update(Stage::Precheck, done, total, client.rate(rate_of));
     }
 }
 

@@ -185,6 +185,23 @@ pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String 
             "Resource actions are indicated with the following symbols:"
         );
     }
+    // One line a symbol. An update is in place (a call), or of the state alone (a new
+    // protect or depends_on), or some of each: the line says what this plan's are.
+    let updates = |in_place: bool| {
+        plan.actions.iter().any(|a| {
+            a.action == ActionKind::Update
+                && a.moved_from.is_none()
+                && a.mutates_cloud() == in_place
+        })
+    };
+    let update = match (updates(true), updates(false)) {
+        (true, false) => "update in-place (UpdateIpsecServer with the changed fields)",
+        (false, _) => "update (record the new protect/depends_on; nothing changes in the cloud)",
+        (true, true) => {
+            "update in-place (UpdateIpsecServer with the changed fields), or of the state \
+             alone (a new protect/depends_on; nothing changes in the cloud)"
+        }
+    };
     for (kind, text) in [
         (
             ActionKind::Create,
@@ -202,36 +219,20 @@ pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String 
             ActionKind::Adopt,
             "adopt (record in the state; nothing changes in the cloud)",
         ),
-        (
-            ActionKind::Update,
-            "update (record the new protect/depends_on; nothing changes in the cloud)",
-        ),
+        (ActionKind::Update, update),
         (
             ActionKind::Forget,
             "forget (drop from the state; nothing changes in the cloud)",
         ),
     ] {
-        let counted = plan
+        if plan
             .actions
             .iter()
-            .filter(|a| a.moved_from.is_none())
-            .filter(|a| a.action == kind && (kind != ActionKind::Update || !a.mutates_cloud()))
-            .count();
-        if counted > 0 {
+            .any(|a| a.action == kind && a.moved_from.is_none())
+        {
             let (symbol, s) = symbol(kind);
             let _ = writeln!(out, "  {s}{symbol}{s:#} {text}");
         }
-    }
-    if plan
-        .actions
-        .iter()
-        .any(|a| a.action == ActionKind::Update && a.mutates_cloud())
-    {
-        let (symbol, s) = symbol(ActionKind::Update);
-        let _ = writeln!(
-            out,
-            "  {s}{symbol}{s:#} update in-place (UpdateIpsecServer with the changed fields)"
-        );
     }
     if legend {
         out.push('\n');
@@ -321,8 +322,8 @@ pub(crate) fn drift_note(plan: &Plan) -> Option<String> {
                 out,
                 "      {s}{symbol}{s:#} {:<width$} = {} -> {}",
                 c.field,
-                quote(&c.from),
-                quote(&c.to)
+                shown_value(&c.field, &c.from),
+                shown_value(&c.field, &c.to)
             );
         }
         let _ = writeln!(out, "    }}\n");
@@ -495,15 +496,23 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
             .attribute(key)
             .is_some_and(|a| a.forces_replacement);
         rows.push(if was == now {
-            (false, key, quote(now))
+            (false, key, shown_value(key, now))
         } else if forces {
             (
                 true,
                 key,
-                format!("{} -> {} # forces replacement", quote(was), quote(now)),
+                format!(
+                    "{} -> {} # forces replacement",
+                    shown_value(key, was),
+                    shown_value(key, now)
+                ),
             )
         } else {
-            (true, key, format!("{} -> {}", quote(was), quote(now)))
+            (
+                true,
+                key,
+                format!("{} -> {}", shown_value(key, was), shown_value(key, now)),
+            )
         });
     }
     if !action.depends_on.is_empty() {
@@ -511,7 +520,7 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
         rows.push((false, "depends_on", format!("[{}]", list.join(", "))));
     }
     for (key, value) in &action.attributes {
-        rows.push((false, key, quote(value)));
+        rows.push((false, key, shown_value(key, value)));
     }
     if let Some(psk) = &action.psk {
         rows.push((false, "psk", format!("(sensitive, from {})", psk.source)));
@@ -653,7 +662,7 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
         rows.push(("protect", "true".into()));
     }
     for (key, value) in &action.attributes {
-        rows.push((key, quote(value)));
+        rows.push((key, shown_value(key, value)));
     }
     if (action.action == ActionKind::Create || action.creates_and_deletes())
         && let Some(psk) = &action.psk
@@ -680,7 +689,9 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
             let _ = writeln!(
                 out,
                 "      {s}{symbol}{s:#} {:<width$} = {} -> {}",
-                c.field, c.from, c.to
+                c.field,
+                shown_value(&c.field, &c.from),
+                shown_value(&c.field, &c.to)
             );
         }
         let _ = writeln!(out, "    }}");
@@ -702,7 +713,13 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
             if c.field == "psk" {
                 let _ = writeln!(out, "      {s}~{s:#} psk = (sensitive value changed)");
             } else {
-                let _ = writeln!(out, "      {s}~{s:#} {} = {} -> {}", c.field, c.from, c.to);
+                let _ = writeln!(
+                    out,
+                    "      {s}~{s:#} {} = {} -> {}",
+                    c.field,
+                    shown_value(&c.field, &c.from),
+                    shown_value(&c.field, &c.to)
+                );
             }
         }
     }
@@ -778,6 +795,31 @@ pub(crate) fn precheck_text(precheck: &Precheck) -> String {
             message,
             request_id,
         } => format!("failed: {code}: {message} (RequestId {request_id})"),
+    }
+}
+
+/// A value as every block shows it, by one rule, Terraform's: text quoted, numbers and
+/// booleans bare. An attribute goes by what its kind says it is; `protect` is a boolean;
+/// a `depends_on` list shows each address quoted; a placeholder (`(known after apply)`,
+/// `(not recorded)`) shows as it is.
+fn shown_value(field: &str, text: &str) -> String {
+    if text == super::KNOWN_AFTER_APPLY || text == super::drift::NOT_RECORDED {
+        return text.to_owned();
+    }
+    match field {
+        "protect" if text == "true" || text == "false" => text.to_owned(),
+        "depends_on" => match text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            Some(list) => {
+                let items: Vec<String> = list
+                    .split(", ")
+                    .filter(|item| !item.is_empty())
+                    .map(quote)
+                    .collect();
+                format!("[{}]", items.join(", "))
+            }
+            None => quote(text),
+        },
+        _ => crate::kinds::ipsec_server::KIND.show_value(field, text),
     }
 }
 

@@ -73,7 +73,7 @@ pub(crate) fn render_resource(state: &State, address: &Address, r: &Resource) ->
                 "[{}]",
                 r.depends_on
                     .iter()
-                    .map(|d| d.to_string())
+                    .map(|d| quote(d))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -107,7 +107,9 @@ pub(crate) fn render_resource(state: &State, address: &Address, r: &Resource) ->
         text.push_str(&format!("    {:<width$} = {{\n", "attributes"));
         let aw = r.attributes.keys().map(|k| k.len()).max().unwrap_or(0);
         for (k, v) in &r.attributes {
-            text.push_str(&format!("        {k:<aw$} = {}\n", quote(v)));
+            // Text quoted, numbers and booleans bare, as plans show them.
+            let v = crate::kinds::ipsec_server::KIND.show_value(k, v);
+            text.push_str(&format!("        {k:<aw$} = {v}\n"));
         }
         text.push_str("    }\n");
     }

@@ -25,7 +25,7 @@ use tokio_postgres::{Client, Config};
 use super::backend::{Backend, Held};
 use super::error::PgError;
 use super::error::StateError;
-use super::holder::{LockHolder, host_name};
+use super::holder::{LockHolder, github_actor, host_name, user_name};
 use super::location::Location;
 use super::lock::LockStatus;
 use super::model::{PendingOp, Resource, STATE_VERSION, State};
@@ -401,10 +401,14 @@ impl Postgres {
     }
 }
 
-/// Who writes, for `history`: `user@host pid N`.
+/// Who writes, for `history`: `user@host pid N`, and the GitHub actor of a workflow
+/// run (`runner@ci-7 pid 42 (GitHub actor octocat)`).
 fn writer() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    format!("{user}@{} pid {}", host_name(), std::process::id())
+    let user = user_name().unwrap_or_else(|| "unknown".into());
+    let actor = github_actor()
+        .map(|actor| format!(" (GitHub actor {actor})"))
+        .unwrap_or_default();
+    format!("{user}@{} pid {}{actor}", host_name(), std::process::id())
 }
 
 /// The rows of one state, as stored.

@@ -411,6 +411,26 @@ impl Json {
             };
             String::from_utf8(bytes).ok()
         }
+        // Every key that could not be read: one diagnostic each, with its address.
+        let psk = err.chain().find_map(|e| {
+            use crate::plan::online::OnlineError;
+            e.downcast_ref::<crate::config::psk::PskErrors>()
+                .or_else(|| match e.downcast_ref::<OnlineError>() {
+                    Some(OnlineError::Psk(errors)) => Some(errors),
+                    _ => None,
+                })
+        });
+        if let Some(errors) = psk {
+            return errors
+                .0
+                .iter()
+                .map(|e| {
+                    let text = e.to_string();
+                    let summary = text.lines().next().unwrap_or_default();
+                    self.diagnostic_event("error", summary, &text, Some(e.address().as_str()))
+                })
+                .collect();
+        }
         let config = err
             .chain()
             .find_map(|e| e.downcast_ref::<crate::config::ConfigError>());

@@ -125,7 +125,7 @@ impl Planning {
             } => {
                 let (label, unit) = match stage {
                     Stage::Refresh => ("Refreshing", "regions"),
-                    Stage::Precheck => ("Prechecking", "deletes"),
+                    Stage::Precheck => ("Prechecking", "prechecks"),
                 };
                 let mut step = self.step.lock().unwrap();
                 step.get_or_insert_with(|| StepProgress::new(&self.ui, self.json, LINE_EVERY))

@@ -445,12 +445,12 @@ fn a_second_apply_is_refused_by_the_lock_of_the_first() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: the state is locked: state/.vpnform.lock is held by pid {} on host {} \
-             running `vpnform apply (the first run)` since {} (lock id {}).\n\
+            "error: the state is locked: state/.vpnform.lock is held by {} (lock id {}).\n\
              Wait for that run to finish, or wait for the lock with `--lock-timeout 5m`. \
              If that process is gone but its host or filesystem still holds the lock (a hung \
              process, a network filesystem), run `vpnform force-unlock`.\n",
-            h.pid, h.host, h.since, h.id
+            h.describe(),
+            h.id
         )
     );
     // Refused before planning: not even a read reached the cloud.
@@ -501,15 +501,63 @@ fn regression_an_apply_waiting_for_the_lock_said_nothing_and_looked_hung() {
     let h = lock.holder().clone();
     // It gives up after the timeout, having said why it was waiting.
     ws.vpnform(&with(APPLY, &["--lock-timeout", "1s"]).iter().map(String::as_str).collect::<Vec<_>>())
-        .filter(&format!(r"\bpid {}\b", h.pid), "pid [PID]")
-        .filter(&regex::escape(&h.host), "[HOST]")
+        // Who the holder is (this test process: its user, if the environment names one),
+        // its time already filtered.
+        .filter(
+            &regex::escape(&h.describe().replace(&h.since, "[TIME]")),
+            "[HOLDER]",
+        )
         .code(1)
-        .stderr(format!(r"The state is locked by pid [PID] on host [HOST] running `vpnform apply (the first run)` since [TIME]; waiting for it (up to 1s).
-error: the state is locked after waiting 1s: state/.vpnform.lock is held by pid [PID] on host [HOST] running `vpnform apply (the first run)` since [TIME] (lock id {lock_id}).
+        .stderr(format!(r"The state is locked by [HOLDER]; waiting for it (up to 1s).
+error: the state is locked after waiting 1s: state/.vpnform.lock is held by [HOLDER] (lock id {lock_id}).
 Wait for that run to finish, or wait for the lock with `--lock-timeout 5m`. If that process is gone but its host or filesystem still holds the lock (a hung process, a network filesystem), run `vpnform force-unlock`.
 ", lock_id = h.id))
         .run();
     drop(lock);
+}
+
+/// Regression: the lock's holder said which pid, host and command held it, not who ran
+/// it. A CI job's `USER` is the runner's, so the GitHub actor is said too.
+#[test]
+fn regression_the_lock_holder_did_not_say_who_ran_the_apply() {
+    // The first apply waits two minutes for its gateway, holding the lock.
+    let (_cloud, ws) = small(Duration::from_secs(120));
+    let mut first = ws
+        .command(APPLY)
+        .env("USER", "alice")
+        .env("GITHUB_ACTOR", "octocat")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let holder = loop {
+        let text = std::fs::read_to_string(ws.path().join("state/.vpnform.lock"));
+        if let Some(h) = text
+            .ok()
+            .and_then(|t| serde_json::from_str::<vpnform::state::LockHolder>(&t).ok())
+        {
+            break h;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no lock taken");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    ws.vpnform(&["plan", "--offline"])
+        .filter(&format!(r"\bpid {}\b", holder.pid), "pid [PID]")
+        .filter(&regex::escape(&holder.host), "[HOST]")
+        .code(1)
+        .stderr(format!(
+            "error: the state is locked: state/.vpnform.lock is held by pid [PID] of user alice \
+             (GitHub actor octocat) on host [HOST] running `vpnform apply --auto-approve \
+             --poll-interval 50ms` since [TIME] (lock id {}).\n\
+             Wait for that run to finish, or wait for the lock with `--lock-timeout 5m`. If that \
+             process is gone but its host or filesystem still holds the lock (a hung process, a \
+             network filesystem), run `vpnform force-unlock`.\n",
+            holder.id
+        ))
+        .run();
+    let _ = first.kill();
+    first.wait().unwrap();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -686,3 +686,28 @@ fn version_written_as_a_decimal_is_refused() {
 "#,
     );
 }
+
+/// Regression: a tab indenting the line after a plain value was reported on the line
+/// before ("while scanning a plain scalar, found a tab"), with no word of what to do.
+#[test]
+fn regression_a_tab_in_the_indentation_was_reported_on_the_line_before() {
+    fails_with(
+        "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n  web:\n    vpn_gateway: vpn-g1\n\tname: web\n",
+        "error: vpnform.yaml:7:1: a tab in the indentation
+  |
+7 | \tname: web
+  | ^
+  = help: tabs are not allowed in YAML indentation; use spaces
+",
+    );
+    // Where the parser finds the tab on its own line, the hint is the same.
+    fails_with(
+        "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n  web:\n  \tvpn_gateway: vpn-g1\n",
+        "error: vpnform.yaml:6:3: a tab in the indentation
+  |
+6 |   \tvpn_gateway: vpn-g1
+  |   ^
+  = help: tabs are not allowed in YAML indentation; use spaces
+",
+    );
+}

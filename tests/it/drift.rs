@@ -249,7 +249,7 @@ fn plan_and_apply_refresh_only_record_a_console_rename_and_send_no_mutation() {
     assert!(
         normal
             .stdout
-            .contains("      ~ client_ip_pool = 10.8.0.0/16 -> 10.7.0.0/16\n"),
+            .contains("      ~ client_ip_pool = \"10.8.0.0/16\" -> \"10.7.0.0/16\"\n"),
         "{}",
         normal.stdout
     );
@@ -460,7 +460,7 @@ vpnform will perform the following actions:
   # ipsec_server.office will be updated in-place
   # (because its managed attributes differ from the desired state)
   ~ resource "ipsec_server" "office" {
-      ~ name = office-console -> office
+      ~ name = "office-console" -> "office"
     }
     precheck: passed (DryRunOperation, RequestId [REQUEST_ID])
 

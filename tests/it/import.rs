@@ -51,38 +51,34 @@ fn workspace(cloud: &Cloud, desired: &str) -> Workspace {
 fn import_write_then_plan_adopts_thirty_apply_records_them_and_nothing_is_left() {
     let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
     let ws = workspace(&cloud, EMPTY);
-    let out = ws.run(&[
-        "import",
-        "--write",
+    let regions = [
         "--region",
         "cn-hangzhou",
         "--region",
         "cn-shanghai",
         "--region",
         "cn-beijing",
-    ]);
-    assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(
-        out.stderr,
-        "cn-beijing: 10 IPsec servers listed, 10 to import\n\
+    ];
+    const LISTED: &str = "cn-beijing: 10 IPsec servers listed, 10 to import\n\
 cn-hangzhou: 10 IPsec servers listed, 10 to import\n\
-cn-shanghai: 10 IPsec servers listed, 10 to import\n"
-    );
-    assert!(
-        out.stdout.ends_with(
-            "# Appended 30 entries to vpnform.yaml: `vpnform plan` shows one adopt each.\n"
-        ),
-        "{out:?}"
-    );
-    let written = ws.read("vpnform.yaml");
+cn-shanghai: 10 IPsec servers listed, 10 to import\n\
+3 regions: 30 IPsec servers listed in 3 of them, 30 to import\n";
+    // Printed, the entries; written, only what was written where.
+    let printed = ws
+        .vpnform(&[&["import"], &regions[..]].concat())
+        .any_stdout()
+        .stderr(LISTED)
+        .run()
+        .stdout;
+    let entries = printed.rsplit_once("# 30 entries").unwrap().0;
+    ws.vpnform(&[&["import", "--write"], &regions[..]].concat())
+        .stdout(written_summary("Appended", entries))
+        .stderr(LISTED)
+        .run();
     // The `{}` gave way; every other byte is as it was.
-    assert!(
-        written.starts_with("version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers: \n"),
-        "{written}"
-    );
     assert_eq!(
-        written.len(),
-        EMPTY.len() - 2 + out.stdout.len() - out.stdout.lines().last().unwrap().len() - 1
+        ws.read("vpnform.yaml"),
+        format!("version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers: \n{entries}")
     );
 
     let out = ws.run(&["plan", "--detailed-exitcode"]);
@@ -114,6 +110,42 @@ cn-shanghai: 10 IPsec servers listed, 10 to import\n"
     assert_eq!(ws.read("vpnform.yaml"), before);
 }
 
+/// What `import --write` prints for the printed `entries` it wrote: a line each, with
+/// the address, the id, the gateway and the region.
+fn written_summary(how: &str, entries: &str) -> String {
+    let mut lines = Vec::new();
+    let mut entry: Vec<String> = Vec::new();
+    let mut flush = |entry: &mut Vec<String>| {
+        if let [name, id, gateway, region, ..] = entry.as_slice() {
+            lines.push(format!(
+                "  ipsec_server.{}: {id} on {gateway} ({region})\n",
+                name.trim_matches('"')
+            ));
+        }
+        entry.clear();
+    };
+    for line in entries.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        let (key, value) = trimmed.split_once(':').unwrap();
+        if line.len() - trimmed.len() <= 4 && value.is_empty() {
+            flush(&mut entry);
+            entry.push(key.to_owned());
+        } else if ["id", "vpn_gateway", "region"].contains(&key) {
+            entry.push(value.trim().to_owned());
+        }
+    }
+    flush(&mut entry);
+    let n = lines.len();
+    format!(
+        "{how} {n} entr{} to vpnform.yaml:\n{}`vpnform plan` shows one adopt each.\n",
+        if n == 1 { "y" } else { "ies" },
+        lines.concat()
+    )
+}
+
 #[test]
 fn import_names_collisions_digits_and_missing_names_as_design_says() {
     let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
@@ -142,7 +174,8 @@ ipsec_servers:
         .stderr(
             "cn-beijing: 10 IPsec servers listed, 2 to import\n\
 cn-hangzhou: 10 IPsec servers listed, 3 to import\n\
-cn-shanghai: 10 IPsec servers listed, 3 to import\n",
+cn-shanghai: 10 IPsec servers listed, 3 to import\n\
+3 regions: 30 IPsec servers listed in 3 of them, 8 to import\n",
         )
         .stdout(IMPORTED)
         .run();
@@ -151,9 +184,23 @@ cn-shanghai: 10 IPsec servers listed, 3 to import\n",
 
     let mut write = args.clone();
     write.push("--write");
-    let out = ws.run(&write);
-    assert_eq!(out.code, 0, "{out:?}");
     let entries = IMPORTED.rsplit_once("# 8 entries").unwrap().0;
+    ws.vpnform(&write)
+        .any_stderr()
+        .stdout(
+            "Appended 8 entries to vpnform.yaml:
+  ipsec_server.iss-s03: iss-s03 on vpn-g03 (cn-hangzhou)
+  ipsec_server.lab_1: iss-s04 on vpn-g04 (cn-shanghai)
+  ipsec_server.lab_1_2: iss-s05 on vpn-g05 (cn-beijing)
+  ipsec_server.office_2: iss-s00 on vpn-g00 (cn-hangzhou)
+  ipsec_server.office_3: iss-s01 on vpn-g01 (cn-shanghai)
+  ipsec_server.s_2nd_floor: iss-s02 on vpn-g02 (cn-beijing)
+  ipsec_server.wi-fi_hall: iss-s07 on vpn-g07 (cn-shanghai)
+  ipsec_server.yes: iss-s06 on vpn-g06 (cn-hangzhou)
+`vpnform plan` shows one adopt each.
+",
+        )
+        .run();
     assert_eq!(ws.read("vpnform.yaml"), format!("{desired}{entries}"));
     let out = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(out.code, 2, "{out:?}");
@@ -294,19 +341,10 @@ fn import_of_one_gateway_into_a_missing_desired_file_creates_it() {
     ])
     .stderr("cn-hangzhou: 10 IPsec servers listed, 1 to import\n")
     .stdout(
-        r#"  office:
-    id: iss-s00
-    vpn_gateway: vpn-g00
-    region: cn-hangzhou
-    name: "Office"
-    local_subnet: ["192.168.0.0/24"]
-    client_ip_pool: "10.10.0.0/16"
-    effect_immediately: false
-    ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
-    ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
-    # psk: { env: OFFICE_PSK }  # the cloud holds this server's PSK: name its source to manage it
-# Wrote 1 entry to vpnform.yaml: `vpnform plan` shows one adopt each.
-"#,
+        "Wrote 1 entry to vpnform.yaml:
+  ipsec_server.office: iss-s00 on vpn-g00 (cn-hangzhou)
+`vpnform plan` shows one adopt each.
+",
     )
     .run();
     assert_eq!(
@@ -341,14 +379,66 @@ fn import_without_a_region_to_list_says_what_to_pass() {
         .run();
 }
 
+/// Regression: `backend:` appended after `ipsec_servers` (the team recipe's `printf
+/// ... >> vpnform.yaml`) made `import --write` refuse the file: entries went only at the
+/// end of the file. They now go at the end of the `ipsec_servers` block, wherever it is,
+/// and every other byte stays.
 #[test]
-fn import_write_refuses_a_file_whose_servers_are_not_last() {
+fn regression_import_write_refused_a_file_whose_servers_were_not_the_last_key() {
     let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
-    let desired = "version: 1\nipsec_servers:\n  office:\n    id: iss-s00\n    vpn_gateway: vpn-g00\n    region: cn-hangzhou\ndefaults:\n  region: cn-hangzhou\n";
+    let desired = "version: 1\nipsec_servers:\n  office:\n    id: iss-s00\n    vpn_gateway: vpn-g00\n    region: cn-hangzhou\n\n# where the servers are\ndefaults:\n  region: cn-hangzhou\n";
     let ws = workspace(&cloud, desired);
-    ws.vpnform(&["import", "--write"])
-        .code(1)
-        .stderr("cn-hangzhou: 10 IPsec servers listed, 9 to import\nerror: vpnform.yaml:2:1: `ipsec_servers` is not the last top-level key of the file (`defaults` follows it), so entries appended at the end would not land in it; vpnform import --write never rewrites what is there. Move `ipsec_servers:` and its entries to the end of the file and run again, or add the printed entries by hand\n")
+    ws.vpnform(&[
+        "import",
+        "--write",
+        "--gateway",
+        "vpn-g03",
+        "--gateway",
+        "vpn-g09",
+    ])
+    .stderr("cn-hangzhou: 10 IPsec servers listed, 2 to import\n")
+    .stdout(
+        "Appended 2 entries to vpnform.yaml:
+  ipsec_server.iss-s03: iss-s03 on vpn-g03 (cn-hangzhou)
+  ipsec_server.srv-9: iss-s09 on vpn-g09 (cn-hangzhou)
+`vpnform plan` shows one adopt each.
+",
+    )
+    .run();
+    let (head, tail) = desired.split_once("\n\n").unwrap();
+    let written = ws.read("vpnform.yaml");
+    let entries = written
+        .strip_prefix(&format!("{head}\n"))
+        .and_then(|rest| rest.strip_suffix(&format!("\n{tail}")))
+        .unwrap_or_else(|| panic!("{written}"));
+    assert!(
+        entries.starts_with("  iss-s03:\n    id: iss-s03\n")
+            && entries.contains("\n  srv-9:\n    id: iss-s09\n"),
+        "{written}"
+    );
+    let out = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("Plan: 0 to add, 0 to change, 0 to destroy, 3 to adopt, 0 to forget."),
+        "{out:?}"
+    );
+}
+
+/// `--all-regions` lists every region vpnform knows, most of them empty: a line for each
+/// region with servers, and one for all of them.
+#[test]
+fn import_all_regions_names_only_the_regions_with_servers() {
+    let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
+    let ws = workspace(&cloud, EMPTY);
+    let regions = vpnform::regions::ids().count();
+    ws.vpnform(&["import", "--all-regions", "--gateway", "vpn-g00"])
+        .any_stdout()
+        .stderr(format!(
+            "cn-beijing: 10 IPsec servers listed, 0 to import\n\
+             cn-hangzhou: 10 IPsec servers listed, 1 to import\n\
+             cn-shanghai: 10 IPsec servers listed, 0 to import\n\
+             {regions} regions: 30 IPsec servers listed in 3 of them, 1 to import\n"
+        ))
         .run();
-    assert_eq!(ws.read("vpnform.yaml"), desired);
 }

@@ -2,7 +2,7 @@
 //! codes, saved plans, and the refusals (protected, too many deletes, id mismatch,
 //! tampered saved plan).
 
-use crate::support::Workspace;
+use crate::support::{Workspace, ipsec_server, state_file};
 
 const QUICKSTART: &str = include_str!("../../examples/quickstart.yaml");
 const QUICKSTART_STATE: &str = include_str!("../../state/vpnform.state.yaml");
@@ -240,7 +240,7 @@ vpnform will perform the following actions:
   # ipsec_server.contractors will be updated in-place
   # (because its managed attributes differ from the desired state)
   ~ resource "ipsec_server" "contractors" {
-      ~ client_ip_pool = 10.9.0.0/16 -> 10.19.0.0/16
+      ~ client_ip_pool = "10.9.0.0/16" -> "10.19.0.0/16"
     }
     precheck: skipped (--offline)
 
@@ -717,7 +717,7 @@ vpnform will perform the following actions:
   # (because its protect or depends_on changed in the desired state)
   ~ resource "ipsec_server" "office" {
       ~ protect    = false -> true
-      ~ depends_on = [] -> [ipsec_server.lab]
+      ~ depends_on = [] -> ["ipsec_server.lab"]
     }
 
 Plan: 0 to add, 1 to change, 0 to destroy, 0 to adopt, 0 to forget.
@@ -761,7 +761,7 @@ vpnform will perform the following actions:
   # (because its protect or depends_on changed in the desired state)
   ~ resource "ipsec_server" "office" {
       ~ protect    = false -> true
-      ~ depends_on = [] -> [ipsec_server.lab]
+      ~ depends_on = [] -> ["ipsec_server.lab"]
     }
 
 Plan: 0 to add, 1 to change, 0 to destroy, 0 to adopt, 0 to forget.
@@ -941,6 +941,161 @@ State file changes (state/vpnform.state.yaml):
 +      client_ip_pool: 10.9.0.0/16
 +      local_subnet: 10.1.0.0/24
 +pending: []
+"#,
+        )
+        .run();
+}
+
+/// Regression: an update's values were shown bare (`10.9.0.0/16 -> 10.19.0.0/16`) while
+/// creates, replaces and destroys quoted every value, numbers and booleans included; and
+/// a plan with both kinds of update had two `~` lines in its legend. One rule now, as
+/// Terraform's: text quoted, numbers and booleans bare; one line a symbol.
+#[test]
+fn regression_updates_were_unquoted_and_the_legend_had_two_update_lines() {
+    let state = state_file()
+        .resource(
+            ipsec_server("a", "iss-a", "vpn-g1")
+                .attribute("client_ip_pool", "10.9.0.0/16")
+                .attribute("effect_immediately", "true")
+                .attribute("ike_config.ike_lifetime", "86400")
+                .named(),
+        )
+        .resource(
+            ipsec_server("c", "iss-c", "vpn-g3")
+                .attribute("effect_immediately", "false")
+                .attribute("ike_config.ike_lifetime", "86400")
+                .named(),
+        )
+        .resource(ipsec_server("d", "iss-d", "vpn-g4"))
+        .render();
+    let desired = "version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  a:
+    id: iss-a
+    vpn_gateway: vpn-g1
+    client_ip_pool: 10.19.0.0/16
+    effect_immediately: false
+    ike_config: {ike_lifetime: 3600}
+  d:
+    id: iss-d
+    vpn_gateway: vpn-g4
+    depends_on: [ipsec_server.a]
+    protect: true
+  n:
+    vpn_gateway: vpn-g6
+    local_subnet: [10.0.0.0/24, 10.1.0.0/24]
+    client_ip_pool: 10.8.0.0/16
+    effect_immediately: true
+    ike_config: {ike_lifetime: 3600}
+";
+    Workspace::new()
+        .file("vpnform.yaml", desired)
+        .file("state/vpnform.state.yaml", &state)
+        .vpnform(&["plan", "--offline"])
+        .stdout(
+            r#"Note: offline plan: the cloud was not read (no refresh, no prechecks).
+
+Resource actions are indicated with the following symbols:
+  + create (create in the cloud, then record its id in the state)
+  - destroy (delete in the cloud, then drop from the state)
+  ~ update in-place (UpdateIpsecServer with the changed fields), or of the state alone (a new protect/depends_on; nothing changes in the cloud)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.n will be created
+  # (because ipsec_server.n is in the desired state without an id)
+  + resource "ipsec_server" "n" {
+      + id                      = (known after apply)
+      + vpn_gateway             = "vpn-g6"
+      + region                  = "cn-hangzhou"
+      + client_ip_pool          = "10.8.0.0/16"
+      + effect_immediately      = true
+      + ike_config.ike_lifetime = 3600
+      + local_subnet            = "10.0.0.0/24,10.1.0.0/24"
+    }
+    precheck: skipped (--offline)
+
+  # ipsec_server.c will be destroyed
+  # (because ipsec_server.c is not in the desired state)
+  - resource "ipsec_server" "c" {
+      - id                      = "iss-c"
+      - vpn_gateway             = "vpn-g3"
+      - region                  = "cn-hangzhou"
+      - effect_immediately      = false
+      - ike_config.ike_lifetime = 86400
+      - name                    = "c"
+    }
+    precheck: skipped (--offline)
+
+  # ipsec_server.a will be updated in-place
+  # (because its managed attributes differ from the desired state)
+  ~ resource "ipsec_server" "a" {
+      ~ client_ip_pool          = "10.9.0.0/16" -> "10.19.0.0/16"
+      ~ effect_immediately      = true -> false
+      ~ ike_config.ike_lifetime = 86400 -> 3600
+    }
+    precheck: skipped (--offline)
+
+  # ipsec_server.d will be updated in the state, nothing changes in the cloud
+  # (because its protect or depends_on changed in the desired state)
+  ~ resource "ipsec_server" "d" {
+      ~ protect    = false -> true
+      ~ depends_on = [] -> ["ipsec_server.a"]
+    }
+
+Plan: 1 to add, 2 to change, 1 to destroy, 0 to adopt, 0 to forget.
+Plan hash: ba650101991109fb97925f1784bdb71d408ea803170097b9ebca5ef5b4f7111e
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,27 +1,31 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 4
+ resources:
+   ipsec_server.a:
+     id: iss-a
+     region: cn-hangzhou
+     vpn_gateway: vpn-g1
+     attributes:
+-      client_ip_pool: 10.9.0.0/16
+-      effect_immediately: "true"
+-      ike_config.ike_lifetime: "86400"
++      client_ip_pool: 10.19.0.0/16
++      effect_immediately: "false"
++      ike_config.ike_lifetime: "3600"
+       name: a
+-  ipsec_server.c:
+-    id: iss-c
+-    region: cn-hangzhou
+-    vpn_gateway: vpn-g3
+-    attributes:
+-      effect_immediately: "false"
+-      ike_config.ike_lifetime: "86400"
+-      name: c
+   ipsec_server.d:
+     id: iss-d
+     region: cn-hangzhou
+     vpn_gateway: vpn-g4
++    depends_on:
++    - ipsec_server.a
++    protect: true
++  ipsec_server.n:
++    id: (known after apply)
++    region: cn-hangzhou
++    vpn_gateway: vpn-g6
++    attributes:
++      client_ip_pool: 10.8.0.0/16
++      effect_immediately: "true"
++      ike_config.ike_lifetime: "3600"
++      local_subnet: 10.0.0.0/24,10.1.0.0/24
+ pending: []
 "#,
         )
         .run();

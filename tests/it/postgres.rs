@@ -136,7 +136,8 @@ fn init_migrates_the_local_state_and_pull_gives_it_back_byte_for_byte() {
         format!(
             "Initialized postgres schema {s} at {t} (layout version 1).\n\
              Copied the state of state/vpnform.state.yaml (lineage {LINEAGE}, serial 3) into postgres schema {s}.\n\
-             vpnform now reads and writes the state there; state/vpnform.state.yaml is no longer read (keep it as a backup, or remove it).\n",
+             vpnform now reads and writes the state there; state/vpnform.state.yaml is no longer read (keep it as a backup, or remove it).\n\
+             Created .gitignore with *.plan, /secrets/: saved plans and pre-shared key files stay out of git.\n",
             s = db.schema,
             t = db.target()
         )
@@ -146,7 +147,8 @@ fn init_migrates_the_local_state_and_pull_gives_it_back_byte_for_byte() {
     let out = ok(&ws, &["init", "--migrate-state"]);
     assert!(
         out.stdout.ends_with(&format!(
-            "The state of state/vpnform.state.yaml (lineage {LINEAGE}, serial 3) is there already: nothing copied.\n"
+            "The state of state/vpnform.state.yaml (lineage {LINEAGE}, serial 3) is there already: nothing copied.\n\
+             .gitignore already ignores *.plan, /secrets/: nothing added.\n"
         )),
         "{}",
         out.stdout
@@ -458,6 +460,101 @@ fn two_working_copies_on_one_database_apply_one_at_a_time_and_delete_once() {
         two.stderr
     );
     assert_eq!(cloud.deletes().len(), 2);
+}
+
+/// Regression: the holder of the postgres lock (its `lock_holder` row, as for the file
+/// lock) said which pid, host and command held it, not who ran it.
+#[test]
+fn regression_the_postgres_lock_holder_did_not_say_who_ran_the_apply() {
+    let db = Db::new();
+    // The run waits two minutes for its gateway, holding the lock.
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_secs(120));
+    let ws = db
+        .workspace(&cloud, &["a", "c"])
+        .env("USER", "alice")
+        .env("GITHUB_ACTOR", "octocat");
+    ok(&ws, &["init", "--migrate-state"]);
+    let mut run = spawn(&ws, &[]);
+    let holder: LockHolderRow = wait_for(
+        &db,
+        &format!(
+            "SELECT holder, backend_pid::text FROM {}.lock_holder",
+            db.schema
+        ),
+    )
+    .into();
+    ws.vpnform(&["force-unlock"])
+        .filter(&format!(r"\bpid {}\b", holder.holder.pid), "pid [PID]")
+        .filter(&regex::escape(&holder.holder.host), "[HOST]")
+        .code(1)
+        .stderr(format!(
+            "error: the lock of postgres schema {} is held by pid [PID] of user alice (GitHub \
+             actor octocat) on host [HOST] running `vpnform apply --auto-approve --poll-interval \
+             50ms` since [TIME] (lock id {}) (server session {}); refusing to end that session \
+             without confirmation because stdin is not a terminal. Pass --force to end it.\n",
+            db.schema, holder.holder.id, holder.pid
+        ))
+        .run();
+    let _ = run.kill();
+    run.wait().unwrap();
+}
+
+/// `state show` on the postgres backend names the schema in what it cannot find, never
+/// the local state file (which the workspace still has, and which is not read).
+#[test]
+fn state_show_on_postgres_names_the_schema_not_the_local_state_file() {
+    let db = Db::new();
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired_text(&db.schema, &["a"]))
+        .file("state/vpnform.state.yaml", &state_text(3, LINEAGE))
+        .env("VPNFORM_PG_URL", &db.url);
+    ok(&ws, &["init"]);
+    ws.vpnform(&["state", "show", "ipsec_server.a"])
+        .code(1)
+        .stderr(format!(
+            "error: no state in postgres schema {}: vpnform manages no resources there yet\n",
+            db.schema
+        ))
+        .run();
+    ok(&ws, &["init", "--migrate-state"]);
+    ws.vpnform(&["state", "show", "ipsec_server.d"])
+        .code(1)
+        .stderr(format!(
+            "error: no resource ipsec_server.d in postgres schema {}; did you mean \
+             `ipsec_server.a` or `ipsec_server.b` or `ipsec_server.c`?\n\
+             Nothing was changed. `vpnform state list` shows the recorded addresses.\n",
+            db.schema
+        ))
+        .run();
+}
+
+/// Regression: `import` read the local state file whatever the backend, so after the
+/// team recipe's `init --migrate-state` (and the state file's removal) every recorded
+/// server the desired file names without an `id` (one vpnform created) was offered for
+/// import again.
+#[test]
+fn regression_import_on_postgres_read_the_local_state_file() {
+    let db = Db::new();
+    let cloud = Cloud::for_state(&state_text(3, LINEAGE), Duration::from_millis(200));
+    let ws = db.workspace(&cloud, &[]);
+    ok(&ws, &["init", "--migrate-state"]);
+    std::fs::remove_file(ws.path().join("state/vpnform.state.yaml")).unwrap();
+    // `a` as vpnform created it: no id in the desired file.
+    ws.write(
+        "vpnform.yaml",
+        &desired_text(&db.schema, &[]).replace(
+            "ipsec_servers: {}\n",
+            "ipsec_servers:\n  a:\n    vpn_gateway: vpn-a\n    local_subnet: [10.0.0.0/24]\n    \
+             client_ip_pool: 10.8.0.0/16\n",
+        ),
+    );
+    ws.vpnform(&["import", "--region", "cn-hangzhou", "--write"])
+        .stdout(
+            "# No IPsec server to import in cn-hangzhou: each one there is recorded in the \
+             state or named by an `id` in vpnform.yaml. Nothing was written.\n",
+        )
+        .stderr("cn-hangzhou: 3 IPsec servers listed, 0 to import\n")
+        .run();
 }
 
 fn ok_or(out: Output) -> Output {
@@ -929,7 +1026,8 @@ fn a_new_schema_plans_from_no_state_and_says_where_it_looked() {
     assert_eq!(
         out.stdout,
         format!(
-            "Initialized postgres schema {} at {} (layout version 1).\n",
+            "Initialized postgres schema {} at {} (layout version 1).\n\
+             Created .gitignore with *.plan, /secrets/: saved plans and pre-shared key files stay out of git.\n",
             db.schema,
             db.target()
         )

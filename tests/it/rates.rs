@@ -598,14 +598,16 @@ fn online_plan_shows_precheck_progress_with_its_rate_unless_quiet() {
     assert!(lines.len() >= 2, "{}", out.stderr);
     for line in &lines[..lines.len() - 1] {
         let rest = line.strip_prefix("Prechecking: ").unwrap();
-        let (count, rest) = rest.split_once(" deletes, 2 requests a second, ").unwrap();
+        let (count, rest) = rest
+            .split_once(" prechecks, 2 requests a second, ")
+            .unwrap();
         let (done, total) = count.split_once('/').unwrap();
         assert!(done.parse::<usize>().unwrap() < 8 && total == "8", "{line}");
         assert!(rest.ends_with('s'), "{line}");
     }
     let last = lines.last().unwrap();
     assert!(
-        last.starts_with("Prechecking: 8/8 deletes, 2 requests a second, ")
+        last.starts_with("Prechecking: 8/8 prechecks, 2 requests a second, ")
             && last.ends_with("s (done)"),
         "{last}"
     );
@@ -613,4 +615,30 @@ fn online_plan_shows_precheck_progress_with_its_rate_unless_quiet() {
     let quiet = ws.run(&["-q", "plan", "--max-rate", "2"]);
     assert_eq!(quiet.code, 0, "{quiet:?}");
     assert_eq!(quiet.stderr, "");
+}
+
+/// Regression: prechecking a plan of updates said "8/8 deletes", at DeleteIpsecServer's
+/// rate. The line counts prechecks, at the rate of the call most of them use.
+#[test]
+fn regression_the_precheck_progress_of_updates_counted_deletes() {
+    let servers = many(8);
+    let cloud = Cloud::start(&servers, |_| {});
+    let ws = cloud.workspace(&servers);
+    let mut desired = DESIRED_NOTHING.to_owned();
+    for (name, id, gateway, _) in &servers {
+        desired.push_str(&format!(
+            "  {name}:\n    id: {id}\n    vpn_gateway: {gateway}\n    name: renamed-{name}\n"
+        ));
+    }
+    ws.write("vpnform.yaml", &desired);
+    // The lines before the last come every 2 s: how many depends on the machine.
+    ws.vpnform(&["plan", "--max-rate", "2"])
+        .any_stdout()
+        .filter(
+            r"(?m)^Prechecking: [0-7]/8 prechecks, 2 requests a second, \S+\n",
+            "",
+        )
+        .filter_durations()
+        .stderr("Prechecking: 8/8 prechecks, 2 requests a second, [DURATION] (done)\n")
+        .run();
 }

@@ -105,7 +105,7 @@ vpnform will perform the following actions:
   # ipsec_server.office will be updated in-place
   # (because its managed attributes differ from the desired state)
   ~ resource "ipsec_server" "office" {
-      ~ client_ip_pool = 10.8.0.0/16 -> 10.7.0.0/16
+      ~ client_ip_pool = "10.8.0.0/16" -> "10.7.0.0/16"
     }
     precheck: deferred to apply (--read-only)
 

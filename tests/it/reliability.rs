@@ -2744,7 +2744,7 @@ fn regression_state_only_update_left_the_journaled_update_of_its_server_pending(
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout
-            .contains("~ depends_on = [] -> [ipsec_server.s0]"),
+            .contains("~ depends_on = [] -> [\"ipsec_server.s0\"]"),
         "{}",
         run.stdout
     );

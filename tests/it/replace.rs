@@ -1250,7 +1250,7 @@ resource "ipsec_server" "office" {{
     deposed     = {{ id = "iss-office", vpn_gateway = "vpn-a", region = "cn-hangzhou" }}
     attributes  = {{
         client_ip_pool     = "10.8.0.0/16"
-        effect_immediately = "false"
+        effect_immediately = false
         internet_ip        = "47.98.2.2"
         local_subnet       = "10.0.0.0/24"
         name               = "office"
@@ -1293,4 +1293,39 @@ fn a_replace_whose_delete_fails_still_counts_the_server_it_added() {
         office.deposed.as_ref().map(|d| d.id.as_str()),
         Some("iss-office")
     );
+}
+
+/// Regression: a replace's "Destruction complete after 4s" counted from the start of its
+/// create. The create here is held back 2.5 s (the cloud throttles its first send); the
+/// delete half, timed from its own start, takes well under a second.
+#[test]
+fn regression_a_replace_timed_its_destruction_from_the_start_of_its_create() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(false, ""), &desired("vpn-b"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .any_stdout()
+        .run();
+    cloud.sandbox().inject(vpnform::sandbox::Injection {
+        action: Some("CreateIpsecServer".into()),
+        status: 400,
+        code: "Throttling.User".into(),
+        retry_after: Some(Duration::from_millis(2500)),
+        after_effect: false,
+        times: 1,
+    });
+    ws.vpnform(&[APPLY, &["plan.json"]].concat())
+        .filter(r"iss-[a-z0-9]{10,}", "ISS-NEW")
+        .filter(r"Creation complete after \d+s", "Creation complete after [DURATION]")
+        .stdout(
+            "\nApply complete! Resources: 1 added, 0 changed, 1 destroyed, 0 adopted, 0 forgotten.\n",
+        )
+        .stderr(
+            "ipsec_server.office: Creating...\n\
+             ipsec_server.office: Creation complete after [DURATION] [id=ISS-NEW]\n\
+             ipsec_server.office: Destroying... [id=iss-office]\n\
+             ipsec_server.office: Destruction complete after 0s\n",
+        )
+        .run();
 }

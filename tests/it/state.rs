@@ -119,7 +119,7 @@ resource "ipsec_server" "office" {
     id          = "iss-bp1jougp8cfsbo8y9abcd"
     region      = "cn-hangzhou"
     vpn_gateway = "vpn-bp1q8bgx4xnkm2ogjabcd"
-    depends_on  = [ipsec_server.lab]
+    depends_on  = ["ipsec_server.lab"]
     protect     = true
     attributes  = {
         client_ip_pool = "10.8.0.0/16"
@@ -514,9 +514,10 @@ fn state_written_by_vpnform_reads_back_byte_identical() {
 fn locked_message(lock: &Lock, waited: &str) -> String {
     let h = lock.holder();
     format!(
-        "error: the state is locked{waited}: state/.vpnform.lock is held by pid {} on host {} running `vpnform apply --auto-approve` since {} (lock id {}).\n\
+        "error: the state is locked{waited}: state/.vpnform.lock is held by {} (lock id {}).\n\
 Wait for that run to finish, or wait for the lock with `--lock-timeout 5m`. If that process is gone but its host or filesystem still holds the lock (a hung process, a network filesystem), run `vpnform force-unlock`.\n",
-        h.pid, h.host, h.since, h.id
+        h.describe(),
+        h.id
     )
 }
 
@@ -585,11 +586,8 @@ fn regression_plan_waited_for_the_lock_silently_and_500ms_printed_as_0s() {
     assert_eq!(
         out.stderr,
         format!(
-            "The state is locked by pid {} on host {} running `vpnform apply --auto-approve` \
-             since {}; waiting for it (up to 500ms).\n{}",
-            h.pid,
-            h.host,
-            h.since,
+            "The state is locked by {}; waiting for it (up to 500ms).\n{}",
+            h.describe(),
             locked_message(&lock, " after waiting 500ms")
         )
     );
@@ -613,8 +611,8 @@ fn lock_timeout_waits_and_succeeds_when_the_lock_is_released() {
     assert_eq!(
         line,
         format!(
-            "The state is locked by pid {} on host {} running `vpnform apply` since {}; waiting for it (up to 10m).\n",
-            h.pid, h.host, h.since
+            "The state is locked by {}; waiting for it (up to 10m).\n",
+            h.describe()
         )
     );
     drop(lock);
@@ -690,6 +688,20 @@ fn force_unlock_of_a_lock_left_by_a_killed_run_removes_nothing() {
     assert_eq!(ws.run(&["state", "rm", "ipsec_server.lab"]).code, 0);
 }
 
+/// A holder that recorded who ran it (`USER`, `GITHUB_ACTOR`) is named with them; one
+/// written before vpnform recorded them reads as before (above).
+#[test]
+fn force_unlock_names_the_user_and_the_github_actor_of_a_left_over_holder() {
+    let ws = two_servers().file(
+        "state/.vpnform.lock",
+        r#"{"id":"0b7c3c2e-0000-4000-8000-000000000000","pid":4242,"host":"ci-7","user":"runner","github_actor":"octocat","command":"vpnform apply","since":"2025-01-02T03:04:05Z"}"#,
+    );
+    assert_ok(
+        &ws.run(&["force-unlock", "--force"]),
+        "The state is not locked: no process holds state/.vpnform.lock (its holder info is left over from pid 4242 of user runner (GitHub actor octocat) on host ci-7 running `vpnform apply` since 2025-01-02T03:04:05Z, which ended). Nothing removed.\n",
+    );
+}
+
 #[test]
 fn force_unlock_without_a_terminal_needs_force() {
     let ws = two_servers();
@@ -699,8 +711,9 @@ fn force_unlock_without_a_terminal_needs_force() {
     assert_eq!((out.code, out.stdout.as_str()), (1, ""), "{out:?}");
     assert!(
         out.stderr.ends_with(&format!(
-            "error: state/.vpnform.lock is held by pid {} on host {} running `vpnform apply` since {} (lock id {}); refusing to remove it without confirmation because stdin is not a terminal. Pass --force to remove it.\n",
-            h.pid, h.host, h.since, h.id
+            "error: state/.vpnform.lock is held by {} (lock id {}); refusing to remove it without confirmation because stdin is not a terminal. Pass --force to remove it.\n",
+            h.describe(),
+            h.id
         )),
         "{}",
         out.stderr
@@ -717,8 +730,9 @@ fn force_unlock_with_force_removes_the_lock_and_the_next_run_proceeds() {
     assert_ok(
         &out,
         &format!(
-            "Removed state/.vpnform.lock (held by pid {} on host {} running `vpnform apply` since {} (lock id {})).\nThe state is unlocked: the next vpnform run will take a new lock.\n",
-            h.pid, h.host, h.since, h.id
+            "Removed state/.vpnform.lock (held by {} (lock id {})).\nThe state is unlocked: the next vpnform run will take a new lock.\n",
+            h.describe(),
+            h.id
         ),
     );
     assert!(!ws.exists("state/.vpnform.lock"));
@@ -736,8 +750,10 @@ fn force_unlock_with_the_wrong_lock_id_removes_nothing() {
     assert_err(
         &out,
         &format!(
-            "error: the lock on state/.vpnform.lock has lock id {}, not not-this-one: it is held by pid {} on host {} running `vpnform apply` since {} (lock id {}). Nothing removed; check again before forcing.\n",
-            h.id, h.pid, h.host, h.since, h.id
+            "error: the lock on state/.vpnform.lock has lock id {}, not not-this-one: it is held by {} (lock id {}). Nothing removed; check again before forcing.\n",
+            h.id,
+            h.describe(),
+            h.id
         ),
     );
     assert!(ws.exists("state/.vpnform.lock"));
@@ -831,7 +847,7 @@ resource "ipsec_server" "hq" {
     id          = "iss-bp1jougp8cfsbo8y9abcd"
     region      = "cn-hangzhou"
     vpn_gateway = "vpn-bp1q8bgx4xnkm2ogjabcd"
-    depends_on  = [ipsec_server.lab]
+    depends_on  = ["ipsec_server.lab"]
     protect     = true
     attributes  = {
         client_ip_pool = "10.8.0.0/16"

@@ -409,3 +409,103 @@ fn a_server_already_gone_is_counted_apart_in_json_too() {
     assert_eq!(summary["changes"]["remove"], 0, "{summary}");
     assert_eq!(summary["changes"]["already_gone"], 1, "{summary}");
 }
+
+/// Regression: applying a saved offline plan of updates warned that "no delete was
+/// prechecked"; the warning names what the plan holds.
+#[test]
+fn regression_an_offline_plan_of_updates_warned_that_no_delete_was_prechecked() {
+    let cloud = cloud();
+    let desired =
+        format!("{DESIRED}    name: kept\n  old:\n    id: iss-old\n    vpn_gateway: vpn-g1\n");
+    let ws = cloud.workspace(&recorded_state(), &desired);
+    ws.vpnform(&["plan", "--offline", "--out", "p.plan"])
+        .any_stdout()
+        .run();
+    ws.vpnform(&[&["apply", "p.plan"], APPLY_FAST].concat())
+        .filter_durations()
+        .stdout(
+            "\nApply complete! Resources: 0 added, 1 changed, 0 destroyed, 0 adopted, 0 forgotten.\n",
+        )
+        .stderr(
+            "warning: the saved plan p.plan was made with --offline: the cloud was not read and \
+             no update was prechecked with DryRun\n\
+             ipsec_server.keep: Updating... [id=iss-keep]\n\
+             ipsec_server.keep: Update complete after [DURATION]\n",
+        )
+        .run();
+}
+
+/// Regression: `apply` without --auto-approve and with nothing on standard input (a CI
+/// job) printed "Enter a value: error: apply cancelled". It refuses before asking, and
+/// says how to apply without a terminal.
+#[test]
+fn regression_apply_without_a_terminal_prompted_and_cancelled_without_a_hint() {
+    let cloud = cloud();
+    let ws = cloud.workspace(&recorded_state(), DESIRED);
+    let before = ws.read("state/vpnform.state.yaml");
+    ws.vpnform(&[&["apply"], APPLY_FAST].concat())
+        .code(1)
+        .any_stdout()
+        .stderr(
+            "error: there is no terminal to confirm the apply on: standard input is not a \
+             terminal and holds no answer. Nothing was changed. Pass --auto-approve to apply \
+             without asking, or save the plan with `vpnform plan --out FILE` and apply it with \
+             `vpnform apply FILE`, which does not ask\n",
+        )
+        .run();
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
+    assert_eq!(cloud.deletes().len(), 0);
+}
+
+/// `git add -A` committed saved plans and key files: nothing suggested ignoring them.
+/// `vpnform init` adds the lines a `.gitignore` lacks (creating it if need be), never
+/// twice, and says what it did; on the local backend it needs no `backend`.
+#[test]
+fn init_keeps_saved_plans_and_key_files_out_of_git() {
+    let desired = "version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  office:
+    id: iss-office
+    vpn_gateway: vpn-g1
+    psk: {file: keys/office.psk}
+  lab:
+    id: iss-lab
+    vpn_gateway: vpn-g2
+    psk: {file: lab.psk}
+";
+    let ws = Workspace::new().file("vpnform.yaml", desired);
+    ws.vpnform(&["init"])
+        .stdout(
+            "The state is local (state/vpnform.state.yaml): no backend to initialize.\n\
+             Created .gitignore with *.plan, /secrets/, /keys/, /lab.psk: saved plans and \
+             pre-shared key files stay out of git.\n",
+        )
+        .run();
+    assert_eq!(
+        ws.read(".gitignore"),
+        "# vpnform: saved plans and pre-shared key files stay out of git\n\
+         *.plan\n/secrets/\n/keys/\n/lab.psk\n"
+    );
+    ws.vpnform(&["init"])
+        .stdout(
+            "The state is local (state/vpnform.state.yaml): no backend to initialize.\n\
+             .gitignore already ignores *.plan, /secrets/, /keys/, /lab.psk: nothing added.\n",
+        )
+        .run();
+    // An existing file gets only the lines it lacks, after every byte it has.
+    ws.write(".gitignore", "target/\n*.plan");
+    ws.vpnform(&["init"])
+        .stdout(
+            "The state is local (state/vpnform.state.yaml): no backend to initialize.\n\
+             Added /secrets/, /keys/, /lab.psk to .gitignore: saved plans and pre-shared key \
+             files stay out of git.\n",
+        )
+        .run();
+    assert_eq!(
+        ws.read(".gitignore"),
+        "target/\n*.plan\n# vpnform: saved plans and pre-shared key files stay out of git\n\
+         /secrets/\n/keys/\n/lab.psk\n"
+    );
+}

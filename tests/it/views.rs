@@ -811,3 +811,38 @@ fn request_id_of_dry_run(cloud: &Cloud, id: &str) -> String {
         .request_id
         .clone()
 }
+
+/// Regression: a pre-shared key that could not be read was one JSON diagnostic for all
+/// the entries, with no `address`; each is its own diagnostic, naming its entry.
+#[test]
+fn regression_a_json_psk_diagnostic_had_no_address() {
+    let desired = "version: 1
+defaults:
+  region: cn-hangzhou
+ipsec_servers:
+  db:
+    vpn_gateway: vpn-g2
+    local_subnet: [10.0.0.0/24]
+    client_ip_pool: 10.8.0.0/16
+    psk: {env: DB_PSK}
+  web:
+    vpn_gateway: vpn-g1
+    local_subnet: [10.0.0.0/24]
+    client_ip_pool: 10.8.0.0/16
+    psk: {env: WEB_PSK}
+";
+    Workspace::new()
+        .file("vpnform.yaml", desired)
+        .vpnform(&["plan", "--sandbox", "--json"])
+        .code(1)
+        .stdout(
+            r#"{"@level":"info","@message":"vpnform VERSION","@module":"vpnform.ui","@timestamp":"[TIME]","type":"version","ui":"1.2","vpnform":"VERSION"}
+{"@level":"error","@message":"Error: ipsec_server.db: the pre-shared key comes from env DB_PSK, which is not set","@module":"vpnform.ui","@timestamp":"[TIME]","diagnostic":{"address":"ipsec_server.db","detail":"ipsec_server.db: the pre-shared key comes from env DB_PSK, which is not set\n  = help: set DB_PSK in vpnform's environment (a CI secret, for example), or change `psk` in the desired file","severity":"error","summary":"ipsec_server.db: the pre-shared key comes from env DB_PSK, which is not set"},"type":"diagnostic"}
+{"@level":"error","@message":"Error: ipsec_server.web: the pre-shared key comes from env WEB_PSK, which is not set","@module":"vpnform.ui","@timestamp":"[TIME]","diagnostic":{"address":"ipsec_server.web","detail":"ipsec_server.web: the pre-shared key comes from env WEB_PSK, which is not set\n  = help: set WEB_PSK in vpnform's environment (a CI secret, for example), or change `psk` in the desired file","severity":"error","summary":"ipsec_server.web: the pre-shared key comes from env WEB_PSK, which is not set"},"type":"diagnostic"}
+"#
+            .replace("VERSION", env!("CARGO_PKG_VERSION")),
+        )
+        // People reading the job log get the same errors on stderr.
+        .any_stderr()
+        .run();
+}

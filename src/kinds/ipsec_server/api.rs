@@ -293,7 +293,7 @@ impl Client {
     }
 
     /// `CreateIpsecServer`. Returns the new id (and the RequestId) from the answer; the
-    /// gateway then configures it, as after a delete. Errors and retries as for
+    /// gateway then configures, as after every mutation. Errors and retries as for
     /// [`Client::delete_ipsec_server`]: the same ClientToken on every retry.
     pub async fn create_ipsec_server(
         &self,

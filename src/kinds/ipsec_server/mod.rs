@@ -11,12 +11,27 @@ pub use api::{
     ListIpsecServers, UpdateIpsecServer,
 };
 
-use super::{Attribute, Calls, Kind};
+use super::{Attribute, Calls, Kind, ValueKind};
 
 const fn managed(name: &'static str) -> Attribute {
     Attribute {
         name,
         forces_replacement: false,
+        value: ValueKind::Text,
+    }
+}
+
+const fn number(name: &'static str) -> Attribute {
+    Attribute {
+        value: ValueKind::Number,
+        ..managed(name)
+    }
+}
+
+const fn boolean(name: &'static str) -> Attribute {
+    Attribute {
+        value: ValueKind::Bool,
+        ..managed(name)
     }
 }
 
@@ -44,27 +59,29 @@ pub(crate) const KIND: Kind = Kind {
         Attribute {
             name: "vpn_gateway",
             forces_replacement: true,
+            value: ValueKind::Text,
         },
         Attribute {
             name: "region",
             forces_replacement: true,
+            value: ValueKind::Text,
         },
         managed("name"),
         managed("local_subnet"),
         managed("client_ip_pool"),
-        managed("effect_immediately"),
+        boolean("effect_immediately"),
         managed("ike_config.ike_version"),
         managed("ike_config.ike_mode"),
         managed("ike_config.ike_enc_alg"),
         managed("ike_config.ike_auth_alg"),
         managed("ike_config.ike_pfs"),
-        managed("ike_config.ike_lifetime"),
+        number("ike_config.ike_lifetime"),
         managed("ike_config.local_id"),
         managed("ike_config.remote_id"),
         managed("ipsec_config.ipsec_enc_alg"),
         managed("ipsec_config.ipsec_auth_alg"),
         managed("ipsec_config.ipsec_pfs"),
-        managed("ipsec_config.ipsec_lifetime"),
+        number("ipsec_config.ipsec_lifetime"),
         managed("psk"),
         observed("internet_ip"),
         observed("creation_time"),

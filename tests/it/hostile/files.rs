@@ -644,12 +644,12 @@ fn a_plan_still_waits_for_an_apply_holding_the_lock() {
     assert_err(
         &out,
         &format!(
-            "error: the state is locked: state/.vpnform.lock is held by pid {} on host {} running \
-             `vpnform apply --auto-approve` since {} (lock id {}).\nWait for that run to finish, \
+            "error: the state is locked: state/.vpnform.lock is held by {} (lock id {}).\nWait for that run to finish, \
              or wait for the lock with `--lock-timeout 5m`. If that process is gone but its host \
              or filesystem still holds the lock (a hung process, a network filesystem), run \
              `vpnform force-unlock`.\n",
-            h.pid, h.host, h.since, h.id
+            h.describe(),
+            h.id
         ),
     );
     drop(lock);

@@ -252,6 +252,75 @@ pub(super) async fn replace(step: &Step<'_>, lane: Lease) -> Result<Instant, Ste
     Ok(delete_started)
 }
 
+/// Replaces the action's server where it is (`--replace` on the same gateway): the
+/// gateway holds one IPsec server, so destroy before create. The delete is journaled,
+/// sent and confirmed as any delete (the address then records nothing), then the create
+/// as any create, each with its own token (see `plan::action_tokens`). Interrupted
+/// between the halves, the state holds a plain pending delete or create, or nothing at
+/// that address: the next plan resolves it or creates the server. Returns the new id and
+/// when the create half started.
+pub(super) async fn replace_in_place(
+    step: &Step<'_>,
+    lane: Lease,
+) -> Result<(String, Instant), StepError> {
+    let (shared, work, a) = (step.shared, step.work, step.action());
+    let Some(old) = &a.replaced else {
+        return Err(StepError::NoOldServer { id: a.id.clone() });
+    };
+    let delete_half = Work {
+        action: Action {
+            action: ActionKind::Delete,
+            client_token: old.client_token.clone(),
+            replaced: None,
+            resumes: None,
+            recreates: None,
+            moved_from: None,
+            ..a.clone()
+        },
+        token: old.client_token.clone(),
+        journaled: false,
+        waits_for: Vec::new(),
+        // The create half waits for it.
+        has_dependents: true,
+        half: None,
+    };
+    delete(&Step::new(shared, &delete_half, step.started), lane).await?;
+    shared.reporter.event(&ActionEvent::Complete {
+        address: a.address.clone(),
+        action: ActionKind::Delete,
+        id: a.id.clone(),
+        elapsed: step.started.elapsed(),
+    });
+    let create_half = Work {
+        action: Action {
+            action: ActionKind::Create,
+            id: String::new(),
+            replaced: None,
+            ..a.clone()
+        },
+        token: work.token.clone(),
+        journaled: false,
+        waits_for: Vec::new(),
+        has_dependents: work.has_dependents,
+        half: None,
+    };
+    let gateway = lane_of(a);
+    let taken = shared.lanes.take(&gateway, &a.address, |behind| {
+        queued(&*shared.reporter, &create_half.action, behind)
+    });
+    let Some(lane) = taken.await else {
+        return Err(StepError::ReplacedInPlaceInterrupted { old: a.id.clone() });
+    };
+    let create_started = Instant::now();
+    let new_id = create(&Step::new(shared, &create_half, create_started), lane)
+        .await
+        .map_err(|error| StepError::ReplacedInPlaceCreate {
+            old: a.id.clone(),
+            error: Box::new(error),
+        })?;
+    Ok((new_id, create_started))
+}
+
 /// Resolves a create journaled by an earlier run whose entry left the desired file, from
 /// the cloud. The gateway (which no recorded server is on: the journal check saw to it)
 /// holds no server: the create took no effect, its entry is dropped. It holds one: the

@@ -94,8 +94,8 @@ impl Outcome {
                     // A replace whose delete half failed has added its server.
                     ActionResult::Failed { error } => {
                         *k == ActionKind::Replace
-                            && kind == ActionKind::Create
-                            && error.added_a_server()
+                            && ((kind == ActionKind::Create && error.added_a_server())
+                                || (kind == ActionKind::Delete && error.removed_a_server()))
                     }
                     _ => false,
                 }
@@ -249,42 +249,14 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
 /// The work list: every plan action, an action that resolves a journal entry with that
 /// entry's token.
 fn works(actions: &[Action]) -> Vec<Work> {
-    let deletes: std::collections::BTreeSet<&str> = actions
-        .iter()
-        .filter(|a| a.action == ActionKind::Delete)
-        .map(|a| a.address.as_str())
+    // One definition of who waits for whom, the graph's (`plan::graph::waits`).
+    let mut waits_for: BTreeMap<&str, Vec<Address>> = crate::plan::graph::waits(actions)
+        .into_iter()
+        .map(|(a, needed)| (a.as_str(), needed.into_iter().cloned().collect()))
         .collect();
-    // `A depends_on B`: B is deleted only after A, as Terraform destroys.
-    let mut waits_for: BTreeMap<&str, Vec<Address>> = BTreeMap::new();
-    for a in actions.iter().filter(|a| a.action == ActionKind::Delete) {
-        for b in &a.depends_on {
-            if deletes.contains(b.as_str()) {
-                waits_for
-                    .entry(b.as_str())
-                    .or_default()
-                    .push(a.address.clone());
-            }
-        }
-    }
-    // `A depends_on B`, both written (created, replaced, updated, adopted): A only after
-    // B, as Terraform creates. The desired file refuses cycles among them.
-    let writes = |a: &&Action| a.action.writes();
-    let written: std::collections::BTreeSet<&str> = actions
-        .iter()
-        .filter(writes)
-        .map(|a| a.address.as_str())
-        .collect();
-    for a in actions.iter().filter(writes) {
-        let needed = a
-            .depends_on
-            .iter()
-            .filter(|b| written.contains(b.as_str()))
-            .cloned();
-        waits_for
-            .entry(a.address.as_str())
-            .or_default()
-            .extend(needed);
-    }
+    // What some action waits for: its confirmation is urgent.
+    let awaited: std::collections::BTreeSet<Address> =
+        waits_for.values().flatten().cloned().collect();
     actions
         .iter()
         .map(|a| {
@@ -298,7 +270,7 @@ fn works(actions: &[Action]) -> Vec<Work> {
                 token: resumes.map_or_else(|| a.client_token.clone(), |r| r.client_token.clone()),
                 journaled: resumes.is_some(),
                 waits_for: waits_for.remove(a.address.as_str()).unwrap_or_default(),
-                has_dependents: a.depends_on.iter().any(|b| deletes.contains(b.as_str())),
+                has_dependents: awaited.contains(&a.address),
                 action: a.clone(),
                 half,
             }
@@ -337,6 +309,14 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
                 ActionKind::Create => actions::create(&step, lane)
                     .await
                     .map(|id| Finished::Done(Some(id))),
+                ActionKind::Replace if a.replaces_in_place() => {
+                    actions::replace_in_place(&step, lane)
+                        .await
+                        .map(|(new_id, create_started)| Finished::ReplacedInPlace {
+                            new_id,
+                            create_started,
+                        })
+                }
                 ActionKind::Replace => actions::replace(&step, lane)
                     .await
                     .map(|delete_started| Finished::Replaced { delete_started }),
@@ -395,6 +375,21 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
                 elapsed,
             });
             Ok(ActionResult::Done { elapsed })
+        }
+        Ok(Finished::ReplacedInPlace {
+            new_id,
+            create_started,
+        }) => {
+            // Destroy, then create: it ends with its create half, timed from there.
+            shared.reporter.event(&ActionEvent::Complete {
+                address: a.address.clone(),
+                action: ActionKind::Create,
+                id: new_id,
+                elapsed: create_started.elapsed(),
+            });
+            Ok(ActionResult::Done {
+                elapsed: started.elapsed(),
+            })
         }
         Ok(Finished::Replaced { delete_started }) => {
             // A replace ends with its delete half, as Terraform's create-before-destroy

@@ -90,6 +90,16 @@ pub enum StepError {
          delete journaled, not sent: the run was interrupted"
     )]
     ReplaceInterrupted { new: String, old: String },
+    /// A replace where the server is: the old server is deleted, and the run was
+    /// interrupted before the new one was created.
+    #[error(
+        "{old} is deleted and dropped from the state; the new server was not created: the run \
+         was interrupted. Run `vpnform apply` again: the plan creates it"
+    )]
+    ReplacedInPlaceInterrupted { old: String },
+    /// A replace where the server is: the old server is deleted, the create failed.
+    #[error("{old} is deleted and dropped from the state; creating the new server failed: {error}")]
+    ReplacedInPlaceCreate { old: String, error: Box<StepError> },
     /// A replace's delete half failed after its create half was recorded.
     #[error("{new} is created and recorded; the delete of the old server {old} failed: {error}")]
     ReplaceDelete {
@@ -160,6 +170,17 @@ impl StepError {
         }
     }
 
+    /// Whether the failed action had deleted its old server before it failed: a replace
+    /// where the server is, whose create half failed or was not sent.
+    pub(crate) fn removed_a_server(&self) -> bool {
+        match self {
+            StepError::Kept(inner) => inner.removed_a_server(),
+            StepError::ReplacedInPlaceCreate { .. }
+            | StepError::ReplacedInPlaceInterrupted { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The API error this failure comes from, if it is one.
     pub(crate) fn api_error(&self) -> Option<&ApiError> {
         match self {
@@ -173,7 +194,8 @@ impl StepError {
             },
             StepError::Kept(inner)
             | StepError::ReplaceCreate { error: inner, .. }
-            | StepError::ReplaceDelete { error: inner, .. } => inner.api_error(),
+            | StepError::ReplaceDelete { error: inner, .. }
+            | StepError::ReplacedInPlaceCreate { error: inner, .. } => inner.api_error(),
             _ => None,
         }
     }

@@ -205,13 +205,22 @@ fn apply_change(state: &mut State, change: &Change) -> bool {
                 return false;
             }
             state.pending.retain(|p| p.address != op.address);
-            // A create at an address that records a server on the same gateway is the
-            // create again of a server gone from the cloud (a replace's create goes to
-            // another gateway): the record goes in the write that journals the create.
-            if op.action == "create"
-                && state.resources.get(&op.address).is_some_and(|r| {
-                    r.deposed.is_none() && r.vpn_gateway == op.vpn_gateway && r.region == op.region
-                })
+            // A plain create (not a replace's half, whose token names it) at an address
+            // that records a server is the create again of a server gone from the cloud:
+            // the record goes in the write that journals the create.
+            let plain_create = op.action == "create"
+                && op.client_token
+                    == crate::plan::client_token(
+                        &state.lineage,
+                        &op.plan_hash,
+                        &op.address,
+                        "create",
+                    );
+            if plain_create
+                && state
+                    .resources
+                    .get(&op.address)
+                    .is_some_and(|r| r.deposed.is_none())
             {
                 state.resources.remove(&op.address);
             }

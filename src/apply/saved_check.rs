@@ -431,6 +431,14 @@ pub(crate) fn derive(
         }),
         // The saved targets are hashed: the same ones give the same actions.
         targets: plan.targets.iter().cloned().collect(),
+        // A replace where nothing forces one is `--replace`'s.
+        replace: plan
+            .actions
+            .iter()
+            .filter(|a| a.replaces_in_place())
+            .map(|a| a.address.clone())
+            .collect(),
+        destroy: plan.destroy,
     };
     let mut derived = match &options.refresh {
         // A refresh-only plan's forgets, as the saved plan says the refresh found them.

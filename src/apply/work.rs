@@ -149,6 +149,12 @@ pub(super) enum Finished {
     Replaced {
         delete_started: tokio::time::Instant,
     },
+    /// A replace where the server is, done: the new id, and when its create half
+    /// started (its destruction reported its own completion).
+    ReplacedInPlace {
+        new_id: String,
+        create_started: tokio::time::Instant,
+    },
     /// A delete whose server was already gone.
     AlreadyGone,
     /// Nothing to do after all (a journaled create that made no server): why.

@@ -49,6 +49,12 @@ pub struct Args {
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<crate::Address>,
 
+    /// Replace ADDRESS's server even though nothing in the desired file forces it
+    /// (repeatable): a new server with the desired values, the old one deleted (on the
+    /// same gateway: deleted first). Terraform's `-replace`.
+    #[arg(long = "replace", value_name = "ADDRESS", conflicts_with = "plan_file")]
+    pub replace: Vec<crate::Address>,
+
     #[command(flatten)]
     pub cloud: CloudArgs,
 
@@ -68,6 +74,7 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         plan_file: args.plan_file.clone(),
         max_deletes: args.max_deletes,
         targets: args.targets.iter().cloned().collect(),
+        replace: args.replace.iter().cloned().collect(),
         lock_timeout: args.lock_timeout,
         command: super::command_line(),
         cloud: args.cloud.cloud(),

@@ -24,6 +24,12 @@ pub struct Args {
     #[arg(long)]
     pub write: bool,
 
+    /// One JSON document on stdout instead of text: the regions listed (servers, to
+    /// import), each entry (address, id, gateway, region, its observed non-secret
+    /// attributes) and, with `--write`, the file written. Errors as JSON diagnostics.
+    #[arg(long)]
+    pub json: bool,
+
     #[command(flatten)]
     pub cloud: CloudArgs,
 
@@ -33,6 +39,9 @@ pub struct Args {
 }
 
 pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
+    if args.json {
+        return json(ctx, args);
+    }
     let request = ImportRequest {
         desired: ctx.desired.clone(),
         state_dir: ctx.state_dir.clone(),
@@ -114,6 +123,65 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         )
     };
     ctx.ui.out(&text);
+    Ok(exit::OK)
+}
+
+/// `import --json`: the same run, answered as one JSON document (or its diagnostics).
+fn json(ctx: &Context, args: Args) -> anyhow::Result<u8> {
+    let request = ImportRequest {
+        desired: ctx.desired.clone(),
+        state_dir: ctx.state_dir.clone(),
+        regions: args.regions,
+        all_regions: args.all_regions,
+        gateways: args.gateways,
+        write: args.write,
+        lock_timeout: args.lock_timeout,
+        cloud: args.cloud.cloud(),
+    };
+    // Progress and warnings go to stderr as text; stdout holds the one document.
+    let view = crate::views::for_format(&ctx.ui, false, false);
+    let mut regions = Vec::new();
+    let on_region = |region: &ops::import::RegionListed<'_>| {
+        regions.push(serde_json::json!({
+            "region": region.region,
+            "servers": region.servers,
+            "to_import": region.to_import,
+        }));
+    };
+    let result = ops::connect::runtime()
+        .and_then(|runtime| runtime.block_on(ops::import::run(&request, view, on_region)));
+    let imported = match result {
+        Ok(imported) => imported,
+        Err(err) => {
+            crate::views::Json::new(ctx.ui.clone()).error(&err);
+            return Ok(exit::ERROR);
+        }
+    };
+    let entries: Vec<serde_json::Value> = imported
+        .entries
+        .iter()
+        .map(|entry| {
+            let server = &entry.server;
+            serde_json::json!({
+                "address": entry.address.as_str(),
+                "id": server.id,
+                "vpn_gateway": server.vpn_gateway,
+                "region": server.region,
+                // Observed, never the key: the state records the same.
+                "attributes": crate::kinds::ipsec_server::calls::attributes(server),
+            })
+        })
+        .collect();
+    let document = serde_json::json!({
+        "regions": regions,
+        "entries": entries,
+        "written": (request.write && !entries.is_empty()).then(|| ctx.desired.display().to_string()),
+        "created": request.write && imported.created,
+    });
+    ctx.ui.out(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(&document).expect("JSON values serialize")
+    ));
     Ok(exit::OK)
 }
 

@@ -54,6 +54,12 @@ pub struct Args {
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<crate::Address>,
 
+    /// Replace ADDRESS's server even though nothing in the desired file forces it
+    /// (repeatable): a new server with the desired values, the old one deleted (on the
+    /// same gateway: deleted first). Terraform's `-replace`.
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<crate::Address>,
+
     #[command(flatten)]
     pub cloud: CloudArgs,
 
@@ -69,6 +75,7 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         offline: args.offline,
         max_deletes: args.max_deletes,
         targets: args.targets.iter().cloned().collect(),
+        replace: args.replace.iter().cloned().collect(),
         lock_timeout: args.lock_timeout,
         out: args.out.clone(),
         refresh_only: args.refresh_only,

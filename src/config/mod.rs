@@ -158,6 +158,7 @@ impl Desired {
     pub(crate) fn emptied(&self) -> Desired {
         Desired {
             servers: Default::default(),
+            moved: Vec::new(),
             ..self.clone()
         }
     }

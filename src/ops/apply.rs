@@ -42,6 +42,9 @@ pub struct ApplyRequest {
     /// `--destroy`: plan afresh the delete of every recorded resource (a saved destroy
     /// plan carries its own flag).
     pub destroy: bool,
+    /// `--replace ADDRESS`: plan afresh a replace of these recorded servers even where
+    /// nothing forces it (a saved plan carries its own).
+    pub replace: std::collections::BTreeSet<crate::Address>,
     /// How the executor paces itself.
     pub options: ApplyOptions,
     /// Whether Ctrl-C interrupts the run: the first stops new actions (those in flight
@@ -389,8 +392,13 @@ impl Run<'_> {
                     &desired,
                     &state,
                     &self.client,
-                    self.request.max_deletes,
-                    &self.request.targets,
+                    &crate::plan::PlanOptions {
+                        max_deletes: self.request.max_deletes,
+                        refresh: None,
+                        targets: self.request.targets.clone(),
+                        replace: self.request.replace.clone(),
+                        destroy: self.request.destroy,
+                    },
                     if self.request.refresh_only {
                         online::Mode::RefreshOnly
                     } else {

@@ -130,8 +130,7 @@ async fn plan_online(
     desired: &Desired,
     state: &State,
     client: &crate::cloud::Client,
-    max_deletes: Option<usize>,
-    targets: &std::collections::BTreeSet<crate::Address>,
+    scope: &crate::plan::PlanOptions,
     mode: crate::plan::online::Mode,
     reporter: &dyn Reporter,
 ) -> Result<Plan, crate::plan::online::OnlineError> {
@@ -139,8 +138,7 @@ async fn plan_online(
         desired,
         state,
         client,
-        max_deletes,
-        targets,
+        scope,
         mode,
         &Planning(reporter),
     )

@@ -31,6 +31,8 @@ pub struct PlanRequest {
     /// `--read-only`: read calls only, no DryRun; the prechecks are deferred to apply.
     /// Needs the cloud (not `offline`).
     pub read_only: bool,
+    /// `--replace ADDRESS`: replace these recorded servers even where nothing forces it.
+    pub replace: std::collections::BTreeSet<crate::Address>,
     /// `--destroy`: plan the delete of every recorded resource (`protect` still holds).
     pub destroy: bool,
     pub cloud: Cloud,
@@ -74,16 +76,15 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
         saved::check_target(out)?;
     }
     let loaded = load(request, &*reporter)?;
+    let scope = PlanOptions {
+        max_deletes: request.max_deletes,
+        refresh: None,
+        targets: request.targets.clone(),
+        replace: request.replace.clone(),
+        destroy: request.destroy,
+    };
     let plan = if request.offline {
-        plan::build(
-            &loaded.desired,
-            &loaded.state,
-            &PlanOptions {
-                max_deletes: request.max_deletes,
-                refresh: None,
-                targets: request.targets.clone(),
-            },
-        )?
+        plan::build(&loaded.desired, &loaded.state, &scope)?
     } else {
         // Read now, before any call: a missing source stops the plan here. The keys
         // are compared with the cloud's once the refresh reads them (issue #12). A
@@ -102,8 +103,7 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
             &loaded.desired,
             &loaded.state,
             &connection.client,
-            request.max_deletes,
-            &request.targets,
+            &scope,
             match (request.refresh_only, request.read_only) {
                 (true, _) => crate::plan::online::Mode::RefreshOnly,
                 (false, true) => crate::plan::online::Mode::ReadOnly,

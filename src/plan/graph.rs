@@ -12,8 +12,73 @@ use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::PlanError;
-use super::model::{ActionKind, Plan};
+use super::model::{Action, ActionKind, Plan};
 use crate::Address;
+
+/// For each action of `actions`, the actions it waits for (every action has an entry):
+/// - `A depends_on B`, both deleted: B waits for A (deleted in reverse, as Terraform
+///   destroys);
+/// - `A depends_on B`, both written (created, replaced, updated, adopted): A waits for B;
+/// - a create, or a replace's create half, on a gateway whose server the plan deletes:
+///   it waits for that delete, as the gateway holds one IPsec server (a swap);
+///
+/// a dependency that is kept or forgotten orders nothing. The graph and the executor
+/// both read this one list.
+pub(crate) fn waits(actions: &[Action]) -> BTreeMap<&Address, Vec<&Address>> {
+    let mut waits: BTreeMap<&Address, Vec<&Address>> =
+        actions.iter().map(|a| (&a.address, Vec::new())).collect();
+    let deletes: BTreeSet<&str> = actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Delete)
+        .map(|a| a.address.as_str())
+        .collect();
+    let writes: BTreeMap<&str, &Address> = actions
+        .iter()
+        .filter(|a| a.action.writes())
+        .map(|a| (a.address.as_str(), &a.address))
+        .collect();
+    // The gateways a delete frees: (region, gateway) -> the deletes.
+    let mut freed: BTreeMap<(&str, &str), Vec<&Address>> = BTreeMap::new();
+    for a in actions.iter().filter(|a| a.action == ActionKind::Delete) {
+        freed
+            .entry((a.region.as_str(), a.vpn_gateway.as_str()))
+            .or_default()
+            .push(&a.address);
+    }
+    for action in actions {
+        for needed in &action.depends_on {
+            if action.action == ActionKind::Delete && deletes.contains(needed.as_str()) {
+                if let Some(list) = waits.get_mut(needed) {
+                    list.push(&action.address);
+                }
+            } else if action.action.writes()
+                && let Some(needed) = writes.get(needed.as_str())
+                && let Some(list) = waits.get_mut(&action.address)
+            {
+                list.push(needed);
+            }
+        }
+        if creates_on_a_freed_gateway(action)
+            && let Some(deleted) = freed.get(&(action.region.as_str(), action.vpn_gateway.as_str()))
+            && let Some(list) = waits.get_mut(&action.address)
+        {
+            list.extend(deleted.iter().filter(|d| **d != &action.address));
+        }
+    }
+    for list in waits.values_mut() {
+        list.sort();
+        list.dedup();
+    }
+    waits
+}
+
+/// Whether `action` creates a server on its gateway (a create, or a replace's create
+/// half), so that a delete of the plan on that gateway must go first.
+pub(crate) fn creates_on_a_freed_gateway(action: &Action) -> bool {
+    action.resumes.is_none()
+        && (action.action == ActionKind::Create
+            || (action.action == ActionKind::Replace && !action.replaces_in_place()))
+}
 
 /// A node per action; an edge `X -> Y` means Y waits for X.
 #[derive(Debug, Clone)]
@@ -35,26 +100,9 @@ impl Graph {
                 graph.add_node(action.address.clone()),
             );
         }
-        let deletes: BTreeSet<&str> = plan
-            .actions
-            .iter()
-            .filter(|a| a.action == ActionKind::Delete)
-            .map(|a| a.address.as_str())
-            .collect();
-        let writes: BTreeSet<&str> = plan
-            .actions
-            .iter()
-            .filter(|a| a.action.writes())
-            .map(|a| a.address.as_str())
-            .collect();
-        for action in &plan.actions {
-            for needed in &action.depends_on {
-                // A dependency that is kept or forgotten orders nothing here.
-                if action.action == ActionKind::Delete && deletes.contains(needed.as_str()) {
-                    graph.add_edge(index[&action.address], index[needed], ());
-                } else if action.action.writes() && writes.contains(needed.as_str()) {
-                    graph.add_edge(index[needed], index[&action.address], ());
-                }
+        for (waiter, needed) in waits(&plan.actions) {
+            for needed in needed {
+                graph.add_edge(index[needed], index[waiter], ());
             }
         }
 

@@ -206,6 +206,17 @@ pub fn action_tokens(
 ) -> (String, Option<String>) {
     let address = action.address.as_str();
     match action.action {
+        // Destroy, then create: the delete is journaled while the address records the
+        // server, the create once it records nothing, each as the plain operation.
+        ActionKind::Replace if action.replaces_in_place() => (
+            client_token(lineage, plan_hash, address, ActionKind::Create.as_str()),
+            Some(client_token(
+                lineage,
+                plan_hash,
+                address,
+                ActionKind::Delete.as_str(),
+            )),
+        ),
         ActionKind::Replace => {
             let journaled = action.resumes.as_ref().map_or(plan_hash, |r| &r.plan_hash);
             (

@@ -9,7 +9,7 @@
 
 pub(crate) use crate::kinds::ipsec_server::calls;
 pub(crate) mod drift;
-mod graph;
+pub(crate) mod graph;
 mod hash;
 mod model;
 pub(crate) mod online;
@@ -43,6 +43,7 @@ pub(crate) mod reason {
     pub(crate) const UPDATED: &str = "protect or depends_on changed in the desired state";
     pub(crate) const DRIFTED: &str = "its managed attributes differ from the desired state";
     pub(crate) const CREATE: &str = "in the desired state without an id: vpnform creates it";
+    pub(crate) const FORCED: &str = "`--replace` names it";
     pub(crate) const MOVED: &str = "the desired file's `moved` renames it";
     pub(crate) const DESTROY: &str = "the plan destroys every recorded resource (--destroy)";
     pub(crate) const RECREATE: &str = "the recorded server is gone from the cloud";
@@ -63,6 +64,12 @@ pub struct PlanOptions {
     /// `--target`: keep only these addresses' actions and the actions they wait for;
     /// empty: every action. Part of the plan hash.
     pub targets: BTreeSet<Address>,
+    /// `--replace ADDRESS`: replace these recorded, desired servers even where nothing
+    /// forces it (on the same gateway: destroy, then create).
+    pub replace: BTreeSet<Address>,
+    /// `--destroy`: the desired file is planned as if empty (the caller empties it);
+    /// said in what the plan refuses.
+    pub destroy: bool,
 }
 
 /// What an online refresh read from the cloud, as far as planning needs it.
@@ -86,6 +93,8 @@ pub enum PlanError {
     Mismatch(Vec<Mismatch>),
     #[error("{}", render_protected(.0))]
     Protected(Vec<(Address, String)>),
+    #[error("{}", render_protected_from_destroy(.0))]
+    ProtectedFromDestroy(Vec<(Address, String)>),
     #[error("{}", render_protected_replaces(.0))]
     ProtectedReplace(Vec<Mismatch>),
     #[error("{}", render_protected_entries(.0))]
@@ -100,6 +109,8 @@ pub enum PlanError {
          check the desired file, or raise --max-deletes if this is intended"
     )]
     TooManyDeletes { deletes: usize, max: usize },
+    #[error("{}", render_cannot_replace(.0))]
+    CannotReplace(Vec<(Address, &'static str)>),
     #[error("{}", render_moved_onto_recorded(.0))]
     MovedOntoRecorded(Vec<(Address, Address)>),
     #[error("{}", render_unknown_targets(.0))]
@@ -151,6 +162,13 @@ fn render_unknown_targets(list: &[UnknownTarget]) -> String {
     text
 }
 
+fn render_cannot_replace(list: &[(Address, &'static str)]) -> String {
+    list.iter()
+        .map(|(address, why)| format!("--replace {address}: {why}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn render_moved_onto_recorded(list: &[(Address, Address)]) -> String {
     list.iter()
         .map(|(from, to)| {
@@ -197,11 +215,36 @@ fn render_protected(list: &[(Address, String)]) -> String {
     text
 }
 
+fn render_protected_from_destroy(list: &[(Address, String)]) -> String {
+    list.iter()
+        .map(|(address, id)| {
+            format!(
+                "{address} ({id}) is protected (`protect: true` in the state), so --destroy \
+                 would delete it; run `vpnform state unprotect {address}` first if it really \
+                 must go, or `vpnform state rm {address}` to stop managing it and leave it in \
+                 the cloud"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn render_protected_replaces(list: &[Mismatch]) -> String {
     let mut text = String::new();
     for (i, m) in list.iter().enumerate() {
         if i > 0 {
             text.push('\n');
+        }
+        if m.field == "--replace" {
+            text.push_str(&format!(
+                "{address} is protected (`protect: true`), and --replace would replace it: \
+                 create a new server and delete {id}; run `vpnform state unprotect \
+                 {address}` (and drop `protect: true` from the desired entry) first if it \
+                 really must be replaced",
+                address = m.address,
+                id = m.recorded,
+            ));
+            continue;
         }
         text.push_str(&format!(
             "{address} is protected (`protect: true`), and its {field} changed from {was} to \
@@ -259,6 +302,11 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     let mut moves: Vec<(&Address, &Address)> = Vec::new();
     let mut onto_recorded = Vec::new();
     for m in &desired.moved {
+        // Validation saw to it that `to` is an entry; a file emptied (`--destroy`) has
+        // none, nor moves.
+        if !desired.servers.contains_key(&m.to) {
+            continue;
+        }
         if journaled_now.contains(&m.from) || journaled_now.contains(&m.to) {
             // The journal entry is resolved first; the move waits for the next plan.
             continue;
@@ -275,6 +323,28 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     }
     if !onto_recorded.is_empty() {
         return Err(PlanError::MovedOntoRecorded(onto_recorded));
+    }
+    // `--replace` names recorded, desired servers.
+    let cannot: Vec<(Address, &'static str)> = options
+        .replace
+        .iter()
+        .filter_map(|address| {
+            let recorded = state.resources.contains_key(address)
+                || moves.iter().any(|(from, to)| *to == address && state.resources.contains_key(*from));
+            let why = if !recorded {
+                "the state records no resource at this address (`vpnform state list` shows the recorded ones)"
+            } else if !desired.servers.contains_key(address) {
+                "it is not in the desired file, so the plan deletes it; there is nothing to replace"
+            } else if journaled_now.contains(address) {
+                "an interrupted run's operation on it is resolved first; run the plan again after that apply"
+            } else {
+                return None;
+            };
+            Some((address.clone(), why))
+        })
+        .collect();
+    if !cannot.is_empty() {
+        return Err(PlanError::CannotReplace(cannot));
     }
     let renamed;
     let state = if moves.is_empty() {
@@ -335,7 +405,12 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             let is_gone = gone.is_some_and(|g| g.contains(address));
             if let Some(moved) = moved {
                 if is_gone {
-                    // Forgotten below; the next plan creates it.
+                    // Gone from the cloud and moved: created again at its new place.
+                    let mut create = create(address, server);
+                    create.recreates = Some(recorded.id.clone());
+                    create.reason = reason::RECREATE.into();
+                    actions.push(create);
+                    recreated.insert(address);
                 } else if recorded.protect || server.protect {
                     protected_replaces.push(moved);
                 } else {
@@ -343,9 +418,31 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                 }
                 continue;
             }
+            if options.replace.contains(address) && !is_gone {
+                if recorded.protect || server.protect {
+                    protected_replaces.push(Mismatch {
+                        address: address.clone(),
+                        field: "--replace",
+                        desired: recorded.id.clone(),
+                        recorded: recorded.id.clone(),
+                    });
+                } else {
+                    let mut forced = replace(address, server, recorded);
+                    forced.reason = reason::FORCED.into();
+                    actions.push(forced);
+                }
+                continue;
+            }
             if is_gone {
-                // Still desired, gone from the cloud: created again in its place.
+                // Still desired, gone from the cloud: created again in its place, with
+                // what the record holds of it where the entry writes nothing (an imported
+                // entry may name only its id).
                 let mut create = create(address, server);
+                for (field, value) in &recorded.attributes {
+                    if calls::is_sent_by_create(field) && !create.attributes.contains_key(field) {
+                        create.attributes.insert(field.clone(), value.clone());
+                    }
+                }
                 create.recreates = Some(recorded.id.clone());
                 create.reason = reason::RECREATE.into();
                 actions.push(create);
@@ -586,7 +683,11 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         protected_entries.retain(|e| keep.contains(&e.address));
     }
     if !protected.is_empty() {
-        return Err(PlanError::Protected(protected));
+        return Err(if options.destroy {
+            PlanError::ProtectedFromDestroy(protected)
+        } else {
+            PlanError::Protected(protected)
+        });
     }
     if !protected_replaces.is_empty() {
         return Err(PlanError::ProtectedReplace(protected_replaces));

@@ -63,6 +63,10 @@ pub enum Precheck {
     /// `--read-only`: not prechecked by the plan; apply runs the precheck with its own
     /// key before its first mutation.
     Deferred,
+    /// A create (or a replace's create half) on a gateway whose server the plan deletes
+    /// first (`--replace` where the server is, or a swap): not prechecked, since the
+    /// gateway still holds that server.
+    AfterDelete,
 }
 
 /// One change to one address.
@@ -150,6 +154,18 @@ pub struct PskNote {
 }
 
 impl Action {
+    /// A replace that stays where the server is (`--replace` of a server whose gateway
+    /// and region did not change): one IPsec server per gateway, so the old one is
+    /// destroyed before the new one is created, each half with a plain delete and create
+    /// token (the address records nothing between them).
+    pub fn replaces_in_place(&self) -> bool {
+        self.action == ActionKind::Replace
+            && self
+                .replaced
+                .as_ref()
+                .is_some_and(|old| old.vpn_gateway == self.vpn_gateway && old.region == self.region)
+    }
+
     /// The changes `UpdateIpsecServer` makes (managed attributes and the PSK), as
     /// opposed to `protect` and `depends_on`, which only the state holds.
     pub fn cloud_changes(&self) -> impl Iterator<Item = &FieldChange> {

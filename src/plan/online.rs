@@ -132,6 +132,18 @@ async fn precheck_with_progress(
     // How many prechecks each API action takes: the progress shows the rate of the one
     // most of them use (a plan of updates is prechecked at UpdateIpsecServer's rate).
     let mut calls: BTreeMap<&'static str, usize> = BTreeMap::new();
+    // A create on a gateway whose server the plan deletes first (a swap, or a replace
+    // where the server is) waits for that delete: a DryRun now would meet that server.
+    let freed: BTreeSet<(String, String)> = actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Delete)
+        .map(|a| (a.region.clone(), a.vpn_gateway.clone()))
+        .collect();
+    let after_delete = |a: &Action| {
+        a.replaces_in_place()
+            || (super::graph::creates_on_a_freed_gateway(a)
+                && freed.contains(&(a.region.clone(), a.vpn_gateway.clone())))
+    };
     for (i, a) in actions.iter().enumerate() {
         // A journaled operation is re-sent with its token, not prechecked: its own first
         // send may hold the gateway or have deleted the server a DryRun would ask about.
@@ -165,6 +177,8 @@ async fn precheck_with_progress(
             tasks.spawn(async move { (i, true, client.delete_ipsec_server(&request).await) });
         }
         match a.action {
+            // Destroy first: a DryRun of the create would meet the old server.
+            ActionKind::Create | ActionKind::Replace if after_delete(a) => {}
             ActionKind::Create | ActionKind::Replace if KIND.has_dry_run(KIND.calls.create) => {
                 *calls.entry(KIND.calls.create).or_default() += 1;
                 let request = super::calls::create_request(a, key, None, true);
@@ -191,6 +205,12 @@ async fn precheck_with_progress(
             // No DryRun for this call: shown as not prechecked.
             _ => {}
         }
+    }
+    for a in actions
+        .iter_mut()
+        .filter(|a| a.resumes.is_none() && after_delete(a))
+    {
+        a.precheck = Precheck::AfterDelete;
     }
     let total = tasks.len();
     // The most used action; of two used as often, the first by name.
@@ -273,8 +293,7 @@ pub(crate) async fn plan_with_progress(
     desired: &crate::config::Desired,
     state: &crate::state::State,
     client: &Client,
-    max_deletes: Option<usize>,
-    targets: &BTreeSet<crate::Address>,
+    scope: &super::PlanOptions,
     mode: Mode,
     progress: &dyn Progress,
 ) -> Result<super::Plan, OnlineError> {
@@ -296,7 +315,7 @@ pub(crate) async fn plan_with_progress(
             observed: recorded_attributes(state, &found),
             psk_changed: BTreeSet::new(),
         };
-        let mut plan = super::drift::refresh_only(desired, state, &refresh, targets)?;
+        let mut plan = super::drift::refresh_only(desired, state, &refresh, &scope.targets)?;
         plan.unmanaged = unmanaged(&found, state, desired);
         return Ok(plan);
     }
@@ -328,13 +347,12 @@ pub(crate) async fn plan_with_progress(
         }
     }
     let options = super::PlanOptions {
-        max_deletes,
         refresh: Some(super::Refresh {
             gone,
             observed,
             psk_changed,
         }),
-        targets: targets.clone(),
+        ..scope.clone()
     };
     let mut plan = super::build(desired, state, &options)?;
     plan.drift =
@@ -343,7 +361,7 @@ pub(crate) async fn plan_with_progress(
         // As the actions: only the targets and what they wait for.
         let kept: BTreeSet<&Address> = plan.actions.iter().map(|a| &a.address).collect();
         plan.drift
-            .retain(|d| targets.contains(&d.address) || kept.contains(&d.address));
+            .retain(|d| scope.targets.contains(&d.address) || kept.contains(&d.address));
     }
     let mut problems = Vec::new();
     for action in plan

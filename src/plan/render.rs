@@ -114,7 +114,7 @@ pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String 
         }
         out.push('\n');
     }
-    let noted = drift_note(plan);
+    let noted = drift_note(plan, !options.full);
     if let Some(note) = &noted {
         out.push_str(note);
         if !plan.refresh_only && plan.has_changes() {
@@ -209,7 +209,12 @@ pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String 
         ),
         (
             ActionKind::Replace,
-            "replace (create the new server, then destroy the old one)",
+            if plan.actions.iter().any(Action::replaces_in_place) {
+                "replace (create the new server, then destroy the old one; on the same \
+                 gateway, destroy it first)"
+            } else {
+                "replace (create the new server, then destroy the old one)"
+            },
         ),
         (
             ActionKind::Delete,
@@ -295,10 +300,12 @@ fn unrecorded_text(servers: usize) -> String {
 /// "Objects have changed outside of vpnform", as Terraform says it: every recorded
 /// server whose attributes changed in the cloud since the state recorded them, old value
 /// and new, quoted as the other blocks quote values. `None` when none did (values the
-/// state never held are recorded silently).
-pub(crate) fn drift_note(plan: &Plan) -> Option<String> {
+/// state never held are recorded silently). More than [`LARGE_PLAN_ACTIONS`] servers,
+/// unless `--full` (`condense` false), are one line each, as a large plan's actions are.
+pub(crate) fn drift_note(plan: &Plan, condense: bool) -> Option<String> {
     let mut shown = plan.shown_drift().peekable();
     shown.peek()?;
+    let count = plan.shown_drift().count();
     let b = style::BOLD;
     let mut out = String::new();
     let _ = writeln!(
@@ -308,6 +315,23 @@ pub(crate) fn drift_note(plan: &Plan) -> Option<String> {
          \"vpnform apply\":\n"
     );
     let (symbol, s) = symbol(ActionKind::Update);
+    if condense && count > LARGE_PLAN_ACTIONS {
+        for d in shown {
+            let fields: Vec<&str> = d.changes.iter().map(|c| c.field.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "  {s}{symbol}{s:#} {} has changed: {}",
+                d.address,
+                fields.join(", ")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n{count} servers changed outside vpnform: one line each. `--full` (or `vpnform \
+             show FILE` for a saved plan) shows every old and new value.\n"
+        );
+        return Some(out);
+    }
     for d in shown {
         let _ = writeln!(out, "  {b}# {}{b:#} has changed", d.address);
         let _ = writeln!(
@@ -464,6 +488,14 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
                  server is created before the old one is destroyed)"
             );
         }
+        None if action.replaces_in_place() => {
+            let _ = writeln!(out, "  {b}# {address}{b:#} must be replaced");
+            let _ = writeln!(
+                out,
+                "  # (because --replace names it: the old server is destroyed before the new \
+                 one is created, as its gateway holds one IPsec server)"
+            );
+        }
         None => {
             let _ = writeln!(out, "  {b}# {address}{b:#} must be replaced");
             let _ = writeln!(
@@ -537,6 +569,22 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
     waits_for_line(out, graph, &action.address);
     if action.resumes.is_some() {
         let _ = writeln!(out, "    precheck: {NOT_PRECHECKED}");
+        return;
+    }
+    if action.replaces_in_place() {
+        // The delete goes first: a DryRun of the create would meet the old server.
+        let _ = writeln!(
+            out,
+            "    precheck of the delete of {}: {}",
+            action.id,
+            precheck_text(&old.precheck)
+        );
+        let _ = writeln!(
+            out,
+            "    precheck of the create on {}: {}",
+            action.vpn_gateway,
+            precheck_text(&action.precheck)
+        );
         return;
     }
     let _ = writeln!(
@@ -782,6 +830,9 @@ pub(crate) fn precheck_text(precheck: &Precheck) -> String {
     match precheck {
         Precheck::Skipped => "skipped (--offline)".into(),
         Precheck::Deferred => "deferred to apply (--read-only)".into(),
+        Precheck::AfterDelete => {
+            "not run: the gateway holds a server this plan deletes first".into()
+        }
         Precheck::Passed { request_id } => {
             format!("passed (DryRunOperation, RequestId {request_id})")
         }

@@ -127,6 +127,17 @@ impl Json {
                 Some(&p.address),
             )));
         }
+        for warning in &plan.warnings {
+            // Each names its address first: `ipsec_server.x: ...`.
+            let address = warning
+                .split_once(": ")
+                .map(|(a, _)| a)
+                .filter(|a| a.parse::<crate::Address>().is_ok());
+            let summary = warning.split(". ").next().unwrap_or(warning);
+            out.push_str(&line(
+                &self.diagnostic_event("warning", summary, warning, address),
+            ));
+        }
         for drift in plan.shown_drift() {
             out.push_str(&line(&self.resource_drift_event(drift)));
         }
@@ -170,6 +181,7 @@ impl Json {
                 "precheck": action.precheck,
             },
         })
+        .tap_moved(action)
         .tap_psk(action)
     }
 
@@ -479,7 +491,9 @@ impl Json {
                 plan::PlanError::Mismatch(list) => {
                     list.iter().map(|m| m.address.as_str()).collect()
                 }
-                plan::PlanError::Protected(list) => list.iter().map(|(a, _)| a.as_str()).collect(),
+                plan::PlanError::Protected(list) | plan::PlanError::ProtectedFromDestroy(list) => {
+                    list.iter().map(|(a, _)| a.as_str()).collect()
+                }
                 _ => Vec::new(),
             };
             let text = plan_error.to_string();
@@ -801,9 +815,22 @@ fn resource_object(a: &Action) -> Value {
 /// attributes, replaced server and the journal entry it resolves.
 trait TapPsk {
     fn tap_psk(self, action: &Action) -> Self;
+    /// A move's old address (Terraform's `previous_resource`), a create again's gone id.
+    fn tap_moved(self, action: &Action) -> Self;
 }
 
 impl TapPsk for Value {
+    fn tap_moved(mut self, action: &Action) -> Value {
+        if let Some(from) = &action.moved_from {
+            self["change"]["previous_resource"] = resource(from);
+            self["change"]["action"] = json!("move");
+        }
+        if let Some(gone) = &action.recreates {
+            self["change"]["recreates"] = json!(gone);
+        }
+        self
+    }
+
     fn tap_psk(mut self, action: &Action) -> Value {
         if let Some(psk) = &action.psk {
             self["change"]["psk"] = json!({"source": psk.source.to_string(),

@@ -225,6 +225,8 @@ Options:
           Only errors and warnings on stderr
       --target <ADDRESS>
           Apply only ADDRESS's action and the actions it must wait for (repeatable). Not for routine use: for staging a large decommission or recovering from a mistake
+      --replace <ADDRESS>
+          Replace ADDRESS's server even though nothing in the desired file forces it (repeatable): a new server with the desired values, the old one deleted (on the same gateway: deleted first). Terraform's `-replace`
       --sandbox
           Rehearse against an in-process sandbox seeded from the recorded state and the desired ids; the real state file is never written
       --endpoint <URL>

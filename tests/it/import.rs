@@ -442,3 +442,106 @@ fn import_all_regions_names_only_the_regions_with_servers() {
         ))
         .run();
 }
+
+/// `import --json`: one JSON document on stdout (the regions listed, each entry with its
+/// observed non-secret attributes, the file written), nothing else there; with `--write`
+/// the file is written as in text mode.
+#[test]
+fn import_json_is_one_document_and_names_the_file_written() {
+    let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
+    let ws = workspace(&cloud, EMPTY);
+    let out = ws.run(&[
+        "import",
+        "--region",
+        "cn-hangzhou",
+        "--gateway",
+        "vpn-g00",
+        "--write",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stderr, "");
+    let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let entry = &document["entries"][0];
+    assert_eq!(
+        (
+            &document["regions"],
+            document["entries"].as_array().unwrap().len(),
+            &document["written"],
+            &document["created"],
+        ),
+        (
+            &serde_json::json!([{"region": "cn-hangzhou", "servers": 10, "to_import": 1}]),
+            1,
+            &serde_json::json!("vpnform.yaml"),
+            &serde_json::json!(false),
+        )
+    );
+    assert_eq!(entry["vpn_gateway"], "vpn-g00");
+    assert_eq!(entry["region"], "cn-hangzhou");
+    let id = entry["id"].as_str().unwrap();
+    let address = entry["address"].as_str().unwrap();
+    assert!(
+        ws.read("vpnform.yaml").contains(id),
+        "{}",
+        ws.read("vpnform.yaml")
+    );
+    assert!(entry["attributes"]["client_ip_pool"].is_string(), "{entry}");
+    assert!(entry["attributes"].get("psk").is_none(), "{entry}");
+    assert!(address.starts_with("ipsec_server."), "{address}");
+    // An error is a JSON diagnostic on stdout too.
+    let bad = ws.run(&["import", "--region", "xx-nowhere-1", "--json"]);
+    assert_eq!(bad.code, 1, "{bad:?}");
+    let diagnostic: serde_json::Value =
+        serde_json::from_str(bad.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(diagnostic["type"], "diagnostic");
+    assert_eq!(diagnostic["diagnostic"]["severity"], "error");
+}
+
+/// Thirty servers renamed in the console: the "changed outside vpnform" note is one line
+/// a server, as a large plan's actions are; `--full` shows every old and new value.
+#[test]
+fn a_large_changed_outside_note_is_condensed_and_full_shows_it_whole() {
+    let cloud = Cloud::start(configuring(Duration::from_millis(50)), thirty());
+    // Named by id alone: every attribute is observed, so a rename is a change made
+    // outside vpnform, not an update.
+    let mut desired = "version: 1\nipsec_servers:\n".to_owned();
+    for i in 0..30 {
+        desired.push_str(&format!(
+            "  s{i:02}: {{id: iss-s{i:02}, vpn_gateway: vpn-g{i:02}, region: {}}}\n",
+            REGIONS[i % 3]
+        ));
+    }
+    let ws = workspace(&cloud, &desired);
+    ws.vpnform(&["apply", "--auto-approve", "--poll-interval", "50ms"])
+        .any_stdout()
+        .any_stderr()
+        .run();
+    for i in 0..30 {
+        cloud.console(&format!("iss-s{i:02}"), |s| {
+            s.name = Some(format!("renamed-{i}"))
+        });
+    }
+    let out = ws.run(&["plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut expected = "Note: Objects have changed outside of vpnform\n\nvpnform detected the \
+                        following changes made outside of vpnform since the last\n\"vpnform \
+                        apply\":\n\n"
+        .to_owned();
+    // s03 had no name: a value the state never held is recorded silently.
+    for i in (0..30).filter(|i| *i != 3) {
+        expected.push_str(&format!("  ~ ipsec_server.s{i:02} has changed: name\n"));
+    }
+    expected.push_str(
+        "\n29 servers changed outside vpnform: one line each. `--full` (or `vpnform show FILE` \
+         for a saved plan) shows every old and new value.\n\n",
+    );
+    assert!(out.stdout.starts_with(&expected), "{}", out.stdout);
+    let full = ws.run(&["plan", "--full"]);
+    assert_eq!(
+        full.stdout.matches(" has changed\n").count(),
+        29,
+        "{}",
+        full.stdout
+    );
+}

@@ -299,10 +299,10 @@ fn apply_destroy_keeps_protect() {
         .code(1)
         .stdout("")
         .stderr(
-            "error: ipsec_server.office (iss-office) is protected (`protect: true` in the state) \
-             and is not in the desired state, so the plan would delete it; put it back in the \
-             desired file, or run `vpnform state unprotect ipsec_server.office` first if it \
-             really must go\n",
+            "error: ipsec_server.office (iss-office) is protected (`protect: true` in the state), \
+             so --destroy would delete it; run `vpnform state unprotect ipsec_server.office` \
+             first if it really must go, or `vpnform state rm ipsec_server.office` to stop \
+             managing it and leave it in the cloud\n",
         )
         .run();
     assert!(cloud.sandbox().audit().is_empty());
@@ -514,4 +514,118 @@ fn a_move_to_an_address_the_file_does_not_have_is_refused_with_its_line() {
          to: ipsec_server.nowhere}\n   |                                  \
          ^^^^^^^^^^^^^^^^^^^^\n   = help: add the entry it moves to, or fix the address\n"
     );
+}
+
+/// A swap: `office` moves onto `vpn-b`, whose server `lab` the same plan deletes. The
+/// replace's create waits for that delete (its DryRun would meet `lab`), and apply runs
+/// them in that order: delete lab, create office on vpn-b, delete the old office.
+#[test]
+fn a_replace_onto_a_gateway_whose_server_the_plan_deletes_waits_for_that_delete() {
+    let (cloud, ws) = setup();
+    let swapped = "version: 1
+defaults: {region: cn-hangzhou}
+ipsec_servers:
+  office:
+    vpn_gateway: vpn-b
+    name: office
+    local_subnet: 10.0.0.0/24
+    client_ip_pool: 10.8.0.0/16
+";
+    ws.write("vpnform.yaml", swapped);
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    for line in [
+        "  # ipsec_server.lab will be destroyed\n",
+        "  # ipsec_server.office must be replaced\n",
+        "    waits for: ipsec_server.lab\n",
+        "    precheck of the create on vpn-b: not run: the gateway holds a server this plan \
+         deletes first\n",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
+    }
+    ws.vpnform(APPLY)
+        .filter_durations()
+        .any_stdout()
+        .any_stderr()
+        .run();
+    let effects: Vec<(String, String)> = cloud
+        .sandbox()
+        .audit()
+        .iter()
+        .map(|e| (e.action.clone(), e.vpn_gateway.clone()))
+        .collect();
+    assert_eq!(
+        effects,
+        [
+            ("DeleteIpsecServer".to_owned(), "vpn-b".to_owned()),
+            ("CreateIpsecServer".to_owned(), "vpn-b".to_owned()),
+            ("DeleteIpsecServer".to_owned(), "vpn-a".to_owned()),
+        ]
+    );
+    let state = read_state(&ws);
+    assert_eq!(
+        state
+            .resources
+            .keys()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>(),
+        ["ipsec_server.office"]
+    );
+    assert_eq!(state.resources["ipsec_server.office"].vpn_gateway, "vpn-b");
+}
+
+/// `--destroy` with a `moved` entry in the file: the moves go with the entries, every
+/// recorded server is deleted (it crashed on the move's missing entry).
+#[test]
+fn regression_destroy_with_a_moved_entry_crashed() {
+    let (_cloud, ws) = setup();
+    ws.write("vpnform.yaml", &desired_moved(""));
+    let out = ws.run(&["plan", "--offline", "--destroy"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("Plan: 0 to add, 0 to change, 2 to destroy, 0 to adopt, 0 to forget.\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// An imported entry that names only its id, its server deleted in the console: the
+/// create again sends what the record holds of it (the cloud requires a local subnet and
+/// a client pool), and the server comes back as it was.
+#[test]
+fn a_create_again_of_an_entry_naming_only_its_id_sends_the_recorded_values() {
+    let (cloud, ws) = setup();
+    ws.write(
+        "vpnform.yaml",
+        &DESIRED.replace(
+            "  office:\n    id: iss-office\n    vpn_gateway: vpn-a\n    name: office\n    local_subnet: 10.0.0.0/24\n    client_ip_pool: 10.8.0.0/16\n",
+            "  office:\n    id: iss-office\n    vpn_gateway: vpn-a\n",
+        ),
+    );
+    cloud.sandbox().shared().edit_world(|w| {
+        w.ipsec_servers.remove("iss-office");
+    });
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            "      + client_ip_pool = \"10.8.0.0/16\"\n      + local_subnet   = \"10.0.0.0/24\"\n      \
+             + name           = \"office\"\n    }\n    precheck: passed"
+        ),
+        "{}",
+        plan.stdout
+    );
+    ws.vpnform(APPLY)
+        .filter_durations()
+        .any_stdout()
+        .any_stderr()
+        .run();
+    let state = read_state(&ws);
+    let office = &state.resources["ipsec_server.office"];
+    let world = cloud.sandbox().world();
+    let server = &world.ipsec_servers[&office.id];
+    assert_eq!(server.client_ip_pool.as_deref(), Some("10.8.0.0/16"));
+    assert_eq!(server.local_subnet.as_deref(), Some("10.0.0.0/24"));
+    assert_eq!(server.name.as_deref(), Some("office"));
 }

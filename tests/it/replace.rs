@@ -1329,3 +1329,167 @@ fn regression_a_replace_timed_its_destruction_from_the_start_of_its_create() {
         )
         .run();
 }
+
+const REPLACE_IN_PLACE_PLAN: &str = r#"Resource actions are indicated with the following symbols:
+  -/+ replace (create the new server, then destroy the old one; on the same gateway, destroy it first)
+
+vpnform will perform the following actions:
+
+  # ipsec_server.office must be replaced
+  # (because --replace names it: the old server is destroyed before the new one is created, as its gateway holds one IPsec server)
+-/+ resource "ipsec_server" "office" {
+      ~ id             = "iss-office" -> (known after apply)
+        vpn_gateway    = "vpn-a"
+        region         = "cn-hangzhou"
+        client_ip_pool = "10.8.0.0/16"
+        local_subnet   = "10.0.0.0/24"
+        name           = "office"
+        psk            = (sensitive, from env OFFICE_PSK)
+    }
+    precheck of the delete of iss-office: passed (DryRunOperation, RequestId [REQUEST_ID])
+    precheck of the create on vpn-a: not run: the gateway holds a server this plan deletes first
+
+Plan: 1 to add, 0 to change, 1 to destroy, 0 to adopt, 0 to forget.
+[HASH]
+
+State file changes (state/vpnform.state.yaml):
+
+--- a/state/vpnform.state.yaml
++++ b/state/vpnform.state.yaml
+@@ -1,10 +1,10 @@
+ # Managed by vpnform. Edit with 'vpnform state ...' commands, not by hand.
+ version: 1
+ lineage: 0b7c2a4e-5d1f-4c3a-9e8b-7a6f5e4d3c2b
+-serial: 3
++serial: 4
+ resources:
+   ipsec_server.office:
+-    id: iss-office
++    id: (known after apply)
+     region: cn-hangzhou
+     vpn_gateway: vpn-a
+     psk:
+
+Saved the plan to: r.plan
+
+To perform exactly these actions, run:
+    vpnform apply r.plan
+"#;
+
+/// `--replace ADDRESS` (Terraform's `-replace`, either spelling) of a server whose
+/// gateway did not change: one IPsec server per gateway, so the plan destroys before it
+/// creates (the create is not prechecked: the gateway still holds the old server), and a
+/// saved plan of it applies in that order, each half confirmed and recorded.
+#[test]
+fn replace_flag_on_the_same_gateway_destroys_then_creates() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(false, ""), &desired("vpn-a"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "-replace", "ipsec_server.office", "--out", "r.plan"])
+        .filter(REQUEST_ID, "[REQUEST_ID]")
+        .filter(r"Plan hash: [0-9a-f]{64}", "[HASH]")
+        .stdout(REPLACE_IN_PLACE_PLAN)
+        .run();
+    ws.vpnform(&["apply", "--poll-interval", "50ms", "r.plan"])
+        .filter(r"iss-sbx[a-z0-9]+", "ISS-NEW")
+        .filter_durations()
+        .stdout("\nApply complete! Resources: 1 added, 0 changed, 1 destroyed, 0 adopted, 0 forgotten.\n")
+        .stderr(
+            "ipsec_server.office: Destroying... [id=iss-office]\n\
+             ipsec_server.office: Destruction complete after [DURATION]\n\
+             ipsec_server.office: Creating...\n\
+             ipsec_server.office: Creation complete after [DURATION] [id=ISS-NEW]\n",
+        )
+        .run();
+    let effects: Vec<(String, String)> = cloud
+        .sandbox()
+        .audit()
+        .iter()
+        .map(|e| (e.action.clone(), e.vpn_gateway.clone()))
+        .collect();
+    assert_eq!(
+        effects,
+        [
+            ("DeleteIpsecServer".to_owned(), "vpn-a".to_owned()),
+            ("CreateIpsecServer".to_owned(), "vpn-a".to_owned())
+        ]
+    );
+    let state = read_state(&ws);
+    let office = &state.resources["ipsec_server.office"];
+    assert_ne!(office.id, "iss-office");
+    assert_eq!(office.vpn_gateway, "vpn-a");
+    assert!(state.pending.is_empty());
+    // The next plan has nothing to do: `--replace` is not remembered.
+    let next = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(next.code, 0, "{next:?}");
+}
+
+/// A replace where the server is whose create half fails has deleted the old server:
+/// the summary says 1 destroyed, the state records nothing there and no pending entry,
+/// and the next plan creates the server.
+#[test]
+fn replace_flag_whose_create_fails_leaves_a_plain_create_for_the_next_plan() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(false, ""), &desired("vpn-a"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&[
+        "plan",
+        "--replace",
+        "ipsec_server.office",
+        "--out",
+        "r.plan",
+    ])
+    .any_stdout()
+    .run();
+    cloud.sandbox().set_policy(vpnform::sandbox::Policy {
+        deny_actions: ["CreateIpsecServer".to_owned()].into(),
+        ..Default::default()
+    });
+    ws.vpnform(&["apply", "--poll-interval", "50ms", "r.plan"])
+        .code(1)
+        .stdout("\nApply incomplete! Resources: 0 added, 0 changed, 1 destroyed, 0 adopted, 0 forgotten.\n")
+        .any_stderr()
+        .run();
+    let state = read_state(&ws);
+    assert!(state.resources.is_empty(), "{:?}", state.resources);
+    assert!(state.pending.is_empty(), "{:?}", state.pending);
+    cloud
+        .sandbox()
+        .set_policy(vpnform::sandbox::Policy::default());
+    let next = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(next.code, 2, "{next:?}");
+    assert!(
+        next.stdout
+            .contains("  # ipsec_server.office will be created\n"),
+        "{}",
+        next.stdout
+    );
+}
+
+/// `--replace` names a recorded, desired, unprotected server, or the plan says why not.
+#[test]
+fn replace_flag_refuses_what_it_cannot_replace() {
+    let cloud = cloud();
+    let ws = cloud
+        .workspace(&recorded(true, ""), &desired("vpn-a"))
+        .env("OFFICE_PSK", PSK);
+    ws.vpnform(&["plan", "--offline", "--replace", "ipsec_server.nowhere"])
+        .code(1)
+        .stderr(
+            "error: --replace ipsec_server.nowhere: the state records no resource at this \
+             address (`vpnform state list` shows the recorded ones)\n",
+        )
+        .run();
+    ws.vpnform(&["plan", "--offline", "--replace", "ipsec_server.office"])
+        .code(1)
+        .stderr(
+            "error: ipsec_server.office is protected (`protect: true`), and --replace would \
+             replace it: create a new server and delete iss-office; run `vpnform state \
+             unprotect ipsec_server.office` (and drop `protect: true` from the desired entry) \
+             first if it really must be replaced\n",
+        )
+        .run();
+    assert!(cloud.wire.calls().is_empty());
+}

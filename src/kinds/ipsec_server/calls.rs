@@ -89,6 +89,15 @@ fn fields<'a>(values: impl Iterator<Item = (&'a str, &'a str)>) -> Fields {
 }
 
 /// `CreateIpsecServer` for a create action. `token` is `None` for the DryRun.
+/// Whether a create sends `field` (an attribute [`create_request`] reads).
+pub(crate) fn is_sent_by_create(field: &str) -> bool {
+    matches!(
+        field,
+        "name" | "local_subnet" | "client_ip_pool" | "effect_immediately"
+    ) || field.starts_with("ike_config.")
+        || field.starts_with("ipsec_config.")
+}
+
 pub(crate) fn create_request(
     action: &Action,
     psk: Option<Secret>,

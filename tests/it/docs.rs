@@ -82,8 +82,9 @@ fn sandbox_serve_example_runs_as_the_docs_show() {
     run_page("docs/sandbox.md");
 }
 
-/// docs/plan-and-apply.md: a `--read-only` plan against a served sandbox, saved, and its
-/// apply (which runs the deferred prechecks first).
+/// docs/plan-and-apply.md: an offline plan of a `moved` entry; a `--read-only` plan
+/// against a served sandbox, saved, and its apply (which runs the deferred prechecks
+/// first).
 #[test]
 fn read_only_plan_example_runs_as_the_docs_show() {
     run_page("docs/plan-and-apply.md");

@@ -2755,3 +2755,76 @@ fn regression_state_only_update_left_the_journaled_update_of_its_server_pending(
         "s1-renamed"
     );
 }
+
+/// The two journal paths of issue 24's lifecycle edits, killed at every state write and
+/// after every effect: a create again of `x` (recorded on gateway 1, deleted in the
+/// console, still desired) and `--replace ipsec_server.x` where it is (destroy, then
+/// create, on gateway 1). After the kill, plain applies converge: nothing pending, the
+/// state records `e0` and `x` on gateway 1, the sandbox holds exactly the recorded
+/// servers (0 orphans, 0 duplicates), every ClientToken took effect at most once.
+#[test]
+fn a_create_again_and_a_replace_in_place_killed_anywhere_lose_nothing() {
+    let want: Want = Some((1, "x", POOL_FIRST));
+    for case in ["create again", "replace in place"] {
+        let setup = || {
+            let ws = Workspace::new();
+            let (state, mut world) = edit_world(Killed::Replace);
+            if case == "create again" {
+                // Deleted in the console: the world lists e0 alone.
+                world.truncate(world.find(&format!("  {}:\n", server_id(1))).unwrap());
+            }
+            ws.write(STATE, &state);
+            ws.write("vpnform.yaml", &edit_desired(want));
+            let sandbox = SandboxProcess::serve(&ws, Some(&world), &["--configure-time", "100ms"]);
+            (ws, sandbox)
+        };
+        let first_args: Vec<&str> = match case {
+            "create again" => EDIT_APPLY.to_vec(),
+            _ => [EDIT_APPLY, &["--replace", "ipsec_server.x"]].concat(),
+        };
+        // An unkilled run: how many writes and effects there are to kill after.
+        let (ws, sandbox) = setup();
+        let clean = run_killed(&ws, &sandbox, &first_args, Kill::Never);
+        assert_eq!(
+            clean.code,
+            Some(0),
+            "{case}: {}{}",
+            clean.stdout,
+            clean.stderr
+        );
+        check_edit_converged(&ws, &sandbox, want, &format!("{case}, not killed"));
+        let writes = serial_of(&ws).unwrap() - 1;
+        let effects = sandbox.audit().len();
+        assert!(
+            writes >= 2 && effects >= 1,
+            "{case}: {writes} writes, {effects} effects"
+        );
+        let kills = (1..writes)
+            .map(Kill::AfterWrites)
+            .chain((1..=effects).map(Kill::AfterEffects));
+        for kill in kills {
+            let context = format!("{case}, killed {kill:?}");
+            let (ws, sandbox) = setup();
+            run_killed(&ws, &sandbox, &first_args, kill);
+            let mut runs = 0;
+            loop {
+                let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+                runs += 1;
+                let done = run.code == Some(0)
+                    && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never)
+                        .code
+                        == Some(0);
+                if done {
+                    break;
+                }
+                assert!(
+                    runs < 3,
+                    "{context}: no convergence\n{}{}",
+                    run.stdout,
+                    run.stderr
+                );
+            }
+            check_edit_converged(&ws, &sandbox, want, &context);
+        }
+    }
+}

@@ -576,6 +576,15 @@ async fn handle(State(shared): State<Shared>, request: axum::extract::Request) -
         };
         (result, inner.config.logger.clone())
     };
+    // A repeated ClientToken is answered with the first answer, RequestId included
+    // ("any subsequent retries return the result from the original successful
+    // request"): the header and the log name the answer's RequestId too.
+    let request_id = match &result {
+        Ok(value) => value["RequestId"]
+            .as_str()
+            .map_or(request_id, str::to_owned),
+        Err(_) => request_id,
+    };
     let xml = parsed.as_ref().is_ok_and(|r| r.wants_xml());
     let (status, code) = match &result {
         Ok(_) => (200, None),

@@ -179,11 +179,38 @@ impl Request {
         }
     }
 
-    /// A list parameter: `Name.1`, `Name.2`, ... (1-based, in order, gaps end it).
-    pub(crate) fn list(&self, name: &str) -> Vec<&str> {
-        (1..)
-            .map_while(|i| self.get(&format!("{name}.{i}")))
-            .collect()
+    /// A list parameter: `Name.1`, `Name.2`, ... Its numbers must run from 1 without a
+    /// gap (API.md): `Name.2` without `Name.1` is `InvalidParameter`, never a list that
+    /// stops short, which would drop the filter and answer every resource.
+    pub(crate) fn list(&self, name: &str) -> Result<Vec<&str>, ApiError> {
+        let prefix = format!("{name}.");
+        let mut items: Vec<(usize, &str)> = Vec::new();
+        for (key, value) in &self.params {
+            let Some(suffix) = key.strip_prefix(&prefix) else {
+                continue;
+            };
+            let n = suffix
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1 && suffix.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| {
+                    ApiError::invalid(key, &format!("write {name}.1, {name}.2, ... from 1."))
+                })?;
+            if !value.is_empty() {
+                items.push((n, value.as_str()));
+            }
+        }
+        items.sort_unstable();
+        if let Some(gap) = (1..).zip(&items).find(|(i, (n, _))| i != n) {
+            return Err(ApiError::invalid(
+                name,
+                &format!(
+                    "the items are numbered {name}.1, {name}.2, ... without a gap, and {name}.{} is missing.",
+                    gap.0
+                ),
+            ));
+        }
+        Ok(items.into_iter().map(|(_, v)| v).collect())
     }
 
     /// `ClientToken`: at most 64 ASCII characters.

@@ -18,6 +18,11 @@
 //!     ssl_vpn: enable                 # optional: enable|disable (CreateIpsecServer needs enable)
 //!     vpc_cidr: 172.16.0.0/12         # optional: a ClientIpPool must not overlap it
 //!     ipsec_connections: 0            # optional: CreateIpsecServer needs none
+//!     vpc_id: vpc-bp1...              # optional: else derived from the gateway's id
+//!     resource_group_id: rg-sandbox   # optional: its servers are in the same group
+//!     route_entries: 0                # optional: entries in the VPC's route table; a
+//!                                     #   create adds the client pool's, up to 200
+//!     supports_ipsec_server: true     # optional: false for a gateway version too old
 //! ipsec_servers:
 //!   iss-bp1jougp8cfsbo8y9abcd:
 //!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
@@ -84,12 +89,31 @@ pub struct Gateway {
     /// IPsec-VPN connections on the gateway: CreateIpsecServer needs none.
     #[serde(default)]
     pub ipsec_connections: u32,
+    /// The resource group of the gateway and of its IPsec server (ListIpsecServers:
+    /// "the IPsec server belongs to the same resource group as the associated VPN
+    /// gateway instance").
+    #[serde(default = "default_resource_group")]
+    pub resource_group_id: String,
+    /// Route entries in the route table of the gateway's VPC. A server's client pool
+    /// becomes one more (API.md), so a create on a table holding [`ROUTE_QUOTA`] fails
+    /// `QuotaExceeded.VpnRouteEntry`.
+    #[serde(default)]
+    pub route_entries: u32,
+    /// `false` for a gateway whose version is too old for an IPsec server: a create
+    /// fails `OperationUnsupported.IPsecServer`.
+    #[serde(default = "yes")]
+    pub supports_ipsec_server: bool,
 }
 
 /// The VPC CIDR of a gateway the world does not give one.
 pub(crate) const DEFAULT_VPC_CIDR: &str = "172.16.0.0/12";
 /// The public address a server answers when neither it nor its gateway has one.
 pub(crate) const DEFAULT_INTERNET_IP: &str = "198.51.100.10";
+/// The resource group of a gateway the world does not put in one.
+pub(crate) const DEFAULT_RESOURCE_GROUP: &str = "rg-sandbox";
+/// The route entries a VPC route table holds: Alibaba's default quota of custom route
+/// entries per route table.
+pub(crate) const ROUTE_QUOTA: u32 = 200;
 
 impl Gateway {
     /// An `active`, `Normal` gateway in `region`.
@@ -104,7 +128,24 @@ impl Gateway {
             ssl_vpn: enable(),
             vpc_cidr: default_vpc_cidr(),
             ipsec_connections: 0,
+            resource_group_id: default_resource_group(),
+            route_entries: 0,
+            supports_ipsec_server: true,
         }
+    }
+
+    /// The gateway's VPC: the world's, else one derived from the gateway's id.
+    pub(crate) fn vpc_id(&self, gateway_id: &str) -> String {
+        self.vpc_id
+            .clone()
+            .unwrap_or_else(|| format!("vpc-{}", gateway_id.get(4..).unwrap_or(gateway_id)))
+    }
+
+    /// The gateway's public address, as its servers answer it.
+    pub(crate) fn internet_ip(&self) -> String {
+        self.internet_ip
+            .clone()
+            .unwrap_or_else(|| DEFAULT_INTERNET_IP.to_owned())
     }
 }
 
@@ -207,6 +248,9 @@ impl IpsecConfig {
     }
 }
 
+/// The length of a PSK the cloud generates.
+pub(crate) const GENERATED_PSK_LEN: usize = 16;
+
 /// The bounds the cloud puts on the text settings (the algorithms and lifetimes are in
 /// [`crate::ipsec`]).
 pub(crate) mod vocabulary {
@@ -241,14 +285,16 @@ impl IpsecServer {
         self
     }
 
-    /// The PSK ListIpsecServers answers: the configured one, else one derived from the
-    /// id so that the same world always answers the same bytes.
+    /// The PSK ListIpsecServers answers: the configured one, else 16 characters derived
+    /// from the id (the cloud generates "a 16-character string" when a create gives
+    /// none: the CreateIpsecServer model's `Psk`), so that the same world always
+    /// answers the same bytes.
     pub fn psk_or_default(&self, id: &str) -> String {
         match &self.psk {
             Some(psk) => psk.expose().to_owned(),
             None => {
                 let digest = sha2::Sha256::digest(format!("sandbox-psk:{id}").as_bytes());
-                format!("psk-{}", &hex::encode(digest)[..20])
+                hex::encode(digest)[..GENERATED_PSK_LEN].to_owned()
             }
         }
     }
@@ -259,6 +305,9 @@ fn enable() -> String {
 }
 fn default_vpc_cidr() -> String {
     DEFAULT_VPC_CIDR.to_owned()
+}
+fn default_resource_group() -> String {
+    DEFAULT_RESOURCE_GROUP.to_owned()
 }
 fn active() -> String {
     "active".to_owned()
@@ -486,9 +535,12 @@ pub(crate) struct Live {
     /// Deleted servers ListIpsecServers still shows, until the instant given; for an
     /// update, the server as it was before.
     ghosts: BTreeMap<String, (IpsecServer, Instant)>,
-    /// Server id -> what it becomes (created or updated) at the instant given (its
-    /// gateway's configuring end).
+    /// Server id -> what an update makes it at the instant given (its gateway's
+    /// configuring end).
     changes: BTreeMap<String, (IpsecServer, Instant)>,
+    /// Created servers still configuring -> the instant their gateway's configuring
+    /// ends. They exist already (listed, and calls on them are `Configuring`).
+    creating: BTreeMap<String, Instant>,
     /// Created servers ListIpsecServers does not show yet (the list lag), until the
     /// instant given.
     hidden: BTreeMap<String, Instant>,
@@ -510,6 +562,7 @@ impl Live {
             list_lag: BTreeMap::new(),
             ghosts: BTreeMap::new(),
             changes: BTreeMap::new(),
+            creating: BTreeMap::new(),
             hidden: BTreeMap::new(),
             created: 0,
             now: Instant::now(),
@@ -543,19 +596,12 @@ impl Live {
         for id in done {
             let (server, at) = self.changes.remove(&id).expect("listed above");
             let before = self.world.ipsec_servers.insert(id.clone(), server);
-            if let Some(lag) = self.list_lag.remove(&id) {
-                // The list shows the old answer a while: the server as it was, or
-                // no server at all for a create.
-                match before {
-                    Some(before) => {
-                        self.ghosts.insert(id, (before, at + lag));
-                    }
-                    None => {
-                        self.hidden.insert(id, at + lag);
-                    }
-                }
+            // The list shows the old answer a while: the server as it was.
+            if let (Some(lag), Some(before)) = (self.list_lag.remove(&id), before) {
+                self.ghosts.insert(id, (before, at + lag));
             }
         }
+        self.creating.retain(|_, until| *until > now);
         self.ghosts.retain(|_, (_, until)| *until > now);
         self.hidden.retain(|_, until| *until > now);
         let done: Vec<(String, Instant)> = self
@@ -582,11 +628,10 @@ impl Live {
         self.hidden.contains_key(server_id)
     }
 
-    /// Whether a create on the gateway is still configuring (its server not there yet).
-    pub(crate) fn creating_on(&self, gateway_id: &str) -> bool {
-        self.changes.iter().any(|(id, (server, _))| {
-            server.vpn_gateway == gateway_id && !self.world.ipsec_servers.contains_key(id)
-        })
+    /// Whether the server's create is still configuring.
+    #[cfg(test)]
+    pub(crate) fn is_creating(&self, server_id: &str) -> bool {
+        self.creating.contains_key(server_id)
     }
 
     /// A new server id, the same sequence on every run (`iss-sbx` and hex digits).
@@ -596,9 +641,33 @@ impl Live {
         format!("iss-sbx{}", &hex::encode(digest)[..17])
     }
 
-    /// Starts a create or an update: the gateway is `updating` from `shows_from` (if
-    /// given, else at once) until `until`; then the server is `server` and the gateway
-    /// `active`. ListIpsecServers shows the old answer `list_lag` longer.
+    /// Starts a create: the server exists at once, as the cloud has it while its
+    /// create configures (listed, and calls on it meet its gateway `updating`); the
+    /// gateway is `updating` from `shows_from` (if given, else at once) until `until`,
+    /// then `active`. With a list lag, ListIpsecServers gives the old answer (no
+    /// server) until `list_lag` after `until`.
+    pub(crate) fn begin_create(
+        &mut self,
+        server_id: &str,
+        server: IpsecServer,
+        shows_from: Option<Instant>,
+        until: Instant,
+        list_lag: Duration,
+    ) {
+        let gateway_id = server.vpn_gateway.clone();
+        self.busy(&gateway_id, shows_from, until);
+        self.world
+            .ipsec_servers
+            .insert(server_id.to_owned(), server);
+        self.creating.insert(server_id.to_owned(), until);
+        if !list_lag.is_zero() {
+            self.hidden.insert(server_id.to_owned(), until + list_lag);
+        }
+    }
+
+    /// Starts an update: the gateway is `updating` from `shows_from` (if given, else at
+    /// once) until `until`; then the server is `server` and the gateway `active`.
+    /// ListIpsecServers shows the old answer `list_lag` longer.
     pub(crate) fn begin_change(
         &mut self,
         server_id: &str,
@@ -896,7 +965,7 @@ mod tests {
         let mut live = Live::new(world);
         let start = Instant::now();
         let s = Duration::from_secs(1);
-        live.begin_change("iss-a", IpsecServer::new("vpn-a"), None, start + s, s);
+        live.begin_create("iss-a", IpsecServer::new("vpn-a"), None, start + s, s);
         live.begin_change(
             "iss-b",
             IpsecServer::new("vpn-b").named("new"),
@@ -905,11 +974,13 @@ mod tests {
             s,
         );
         live.settle(start + s / 2);
-        assert!(live.creating_on("vpn-a"));
-        assert!(!live.world().ipsec_servers.contains_key("iss-a"));
+        // A create still configuring exists (the list lag hides it from the list).
+        assert!(live.is_creating("iss-a"));
+        assert!(live.world().ipsec_servers.contains_key("iss-a"));
+        assert!(live.is_hidden("iss-a"));
         assert_eq!(live.world().ipsec_servers["iss-b"].name, None);
         live.settle(start + s);
-        assert!(!live.creating_on("vpn-a"));
+        assert!(!live.is_creating("iss-a"));
         assert!(live.world().ipsec_servers.contains_key("iss-a"));
         assert!(live.is_hidden("iss-a"));
         assert_eq!(

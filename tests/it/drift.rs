@@ -27,6 +27,7 @@ fn recorded() -> String {
             .attribute("ike_config.ike_mode", "main")
             .attribute("ike_config.ike_pfs", "group2")
             .attribute("ike_config.ike_version", "ikev2")
+            .attribute("ike_config.local_id", "198.51.100.10")
             .attribute("internet_ip", "198.51.100.10")
             .attribute("ipsec_config.ipsec_auth_alg", "sha1")
             .attribute("ipsec_config.ipsec_enc_alg", "aes")
@@ -194,7 +195,7 @@ State file changes (state/vpnform.state.yaml):
  resources:
    ipsec_server.lab:
      id: iss-lab
-@@ -44,5 +44,5 @@
+@@ -46,5 +46,5 @@
        ipsec_config.ipsec_lifetime: "86400"
        ipsec_config.ipsec_pfs: group2
        local_subnet: 10.0.0.0/24
@@ -480,7 +481,7 @@ State file changes (state/vpnform.state.yaml):
  resources:
    ipsec_server.lab:
      id: iss-lab
-@@ -23,7 +23,7 @@
+@@ -24,7 +24,7 @@
        ipsec_config.ipsec_lifetime: "86400"
        ipsec_config.ipsec_pfs: group2
        local_subnet: 10.0.0.0/24

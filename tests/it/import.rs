@@ -219,7 +219,7 @@ const IMPORTED: &str = r#"    iss-s03:
       local_subnet: ["192.168.0.0/24"]
       client_ip_pool: "10.10.0.0/16"
       effect_immediately: false
-      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400, local_id: "198.51.100.10" }
       ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: ISS_S03_PSK }  # the cloud holds this server's PSK: name its source to manage it
     lab_1:
@@ -230,7 +230,7 @@ const IMPORTED: &str = r#"    iss-s03:
       local_subnet: ["192.168.0.0/24"]
       client_ip_pool: "10.10.0.0/16"
       effect_immediately: false
-      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400, local_id: "198.51.100.10" }
       ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: LAB_1_PSK }  # the cloud holds this server's PSK: name its source to manage it
     lab_1_2:
@@ -241,7 +241,7 @@ const IMPORTED: &str = r#"    iss-s03:
       local_subnet: ["192.168.0.0/24"]
       client_ip_pool: "10.10.0.0/16"
       effect_immediately: false
-      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400, local_id: "198.51.100.10" }
       ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: LAB_1_2_PSK }  # the cloud holds this server's PSK: name its source to manage it
     office_2:
@@ -252,7 +252,7 @@ const IMPORTED: &str = r#"    iss-s03:
       local_subnet: ["192.168.0.0/24"]
       client_ip_pool: "10.10.0.0/16"
       effect_immediately: false
-      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400, local_id: "198.51.100.10" }
       ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: OFFICE_2_PSK }  # the cloud holds this server's PSK: name its source to manage it
     office_3:
@@ -263,7 +263,7 @@ const IMPORTED: &str = r#"    iss-s03:
       local_subnet: ["192.168.0.0/24"]
       client_ip_pool: "10.10.0.0/16"
       effect_immediately: false
-      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400, local_id: "198.51.100.10" }
       ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: OFFICE_3_PSK }  # the cloud holds this server's PSK: name its source to manage it
     s_2nd_floor:
@@ -274,7 +274,7 @@ const IMPORTED: &str = r#"    iss-s03:
       local_subnet: ["192.168.0.0/24"]
       client_ip_pool: "10.10.0.0/16"
       effect_immediately: false
-      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400, local_id: "198.51.100.10" }
       ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: S_2ND_FLOOR_PSK }  # the cloud holds this server's PSK: name its source to manage it
     wi-fi_hall:
@@ -291,7 +291,7 @@ const IMPORTED: &str = r#"    iss-s03:
       local_subnet: ["192.168.0.0/24"]
       client_ip_pool: "10.10.0.0/16"
       effect_immediately: false
-      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+      ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400, local_id: "198.51.100.10" }
       ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
       # psk: { env: YES_PSK }  # the cloud holds this server's PSK: name its source to manage it
 # 8 entries for the servers that no address records: add them under `ipsec_servers:` in vpnform.yaml, or run `vpnform import --write`.
@@ -359,7 +359,7 @@ ipsec_servers:
     local_subnet: ["192.168.0.0/24"]
     client_ip_pool: "10.10.0.0/16"
     effect_immediately: false
-    ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400 }
+    ike_config: { ike_version: "ikev2", ike_mode: "main", ike_enc_alg: "aes", ike_auth_alg: "sha1", ike_pfs: "group2", ike_lifetime: 86400, local_id: "198.51.100.10" }
     ipsec_config: { ipsec_enc_alg: "aes", ipsec_auth_alg: "sha1", ipsec_pfs: "group2", ipsec_lifetime: 86400 }
     # psk: { env: OFFICE_PSK }  # the cloud holds this server's PSK: name its source to manage it
 "#

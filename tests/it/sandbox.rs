@@ -824,10 +824,12 @@ async fn list_pages_with_next_token_and_answers_every_field() {
         "CreationTime",
         "IkeConfig",
         "IpsecConfig",
+        "ResourceGroupId",
     ] {
         assert!(s.contains_key(field), "{field} missing: {s:?}");
     }
-    assert!(s["Psk"].as_str().unwrap().starts_with("psk-"));
+    // Generated, as the cloud does it when a create gives none: 16 characters.
+    assert_eq!(s["Psk"].as_str().unwrap().len(), 16);
     let r = c
         .call(
             "ListIpsecServers",
@@ -1073,4 +1075,271 @@ fn sandbox_serve_with_a_bad_world_file_says_where() {
         "error: ipsec server iss-a is on vpn gateway vpn-zz, which the world does not define: add it under `vpn_gateways`\n"
     );
     assert_eq!(out.stdout, "");
+}
+
+// ---------------------------------------------------------------------------------------
+// Answers as the official SDK models have them (`alibabacloud_vpc20160428` 7.2.2) and
+// API.md's "IPsec-server details the sandbox and client must match" (issue 25).
+
+/// Regression: a replay answered the first body under a new `x-acs-request-id`. The
+/// whole first answer comes back, its RequestId in the header as in the body.
+#[tokio::test]
+async fn a_replayed_client_token_answers_the_first_request_id() {
+    let (sb, c) = start(&[("iss-a", "vpn-a")], Duration::from_secs(600)).await;
+    let first = delete(&c, "iss-a", Some("tok-a")).await;
+    let again = delete(&c, "iss-a", Some("tok-a")).await;
+    let id = |r: &Reply| {
+        (
+            r.status,
+            r.body["RequestId"].as_str().unwrap_or_default().to_owned(),
+            r.headers["x-acs-request-id"]
+                .to_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    let (status, body_id, header_id) = id(&first);
+    assert_eq!((status, body_id.clone()), (200, header_id));
+    assert_eq!(id(&again), (200, body_id.clone(), body_id));
+    assert_eq!(sb.audit().len(), 1);
+    sb.shutdown().await;
+}
+
+/// Regression: UpdateIpsecServer answered seven fields its response model does not
+/// have (`UpdateIpsecServerResponseBody` holds `RequestId` only).
+#[tokio::test]
+async fn an_update_answers_its_request_id_only() {
+    let (sb, c) = start(&[("iss-a", "vpn-a")], Duration::from_secs(600)).await;
+    let r = c
+        .call(
+            "UpdateIpsecServer",
+            &[
+                ("RegionId", REGION),
+                ("IpsecServerId", "iss-a"),
+                ("IpsecServerName", "renamed"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let id = r.body["RequestId"].clone();
+    assert_eq!(r.body, serde_json::json!({ "RequestId": id }));
+    sb.shutdown().await;
+}
+
+/// Regression: `IpsecServerId.2` without `.1` ended the list before it began, so the
+/// filter was dropped and every server listed. A gap is `InvalidParameter` (API.md).
+#[tokio::test]
+async fn a_gap_in_ipsec_server_ids_is_invalid_not_every_server() {
+    let (sb, c) = start(&[("iss-a", "vpn-a"), ("iss-b", "vpn-b")], Duration::ZERO).await;
+    let gapped = [
+        vec![("RegionId", REGION), ("IpsecServerId.2", "iss-b")],
+        vec![
+            ("RegionId", REGION),
+            ("IpsecServerId.1", "iss-a"),
+            ("IpsecServerId.3", "iss-b"),
+        ],
+    ];
+    for params in gapped {
+        let r = c.call("ListIpsecServers", &params).await;
+        assert_eq!(r.status, 400, "{r:?}");
+        assert_eq!(
+            r.body["Code"], "InvalidParameter",
+            "{params:?}: {:?}",
+            r.body
+        );
+    }
+    let r = c
+        .call(
+            "ListIpsecServers",
+            &[("RegionId", REGION), ("IpsecServerId.2", "iss-b")],
+        )
+        .await;
+    assert_eq!(
+        r.body["Message"],
+        "The specified parameter \"IpsecServerId\" is not valid: the items are numbered IpsecServerId.1, IpsecServerId.2, ... without a gap, and IpsecServerId.1 is missing."
+    );
+    let r = c
+        .call(
+            "ListIpsecServers",
+            &[("RegionId", REGION), ("IpsecServerId.1", "iss-b")],
+        )
+        .await;
+    let ids: Vec<&Value> = r.body["IpsecServers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["IpsecServerId"])
+        .collect();
+    assert_eq!(ids, ["iss-b"]);
+    sb.shutdown().await;
+}
+
+/// Two gateways in two resource groups and VPCs, one server each.
+fn grouped_world() -> World {
+    let mut w = World::default();
+    w.add_server("iss-a", "vpn-a", REGION);
+    w.add_server("iss-b", "vpn-b", REGION);
+    let b = w.vpn_gateways.get_mut("vpn-b").unwrap();
+    b.resource_group_id = "rg-other".into();
+    b.internet_ip = Some("47.98.2.2".into());
+    w
+}
+
+/// Regression: ListIpsecServers ignored `ResourceGroupId` and left the field out,
+/// answered an empty `LocalId` (the model: "the default value is the public IP address
+/// of the selected VPN gateway") and made up 24-character PSKs (the create model: "the
+/// system randomly generates a 16-character string").
+#[tokio::test]
+async fn list_filters_by_resource_group_answers_it_and_the_default_local_id_and_psk() {
+    let sb = sandbox::start(config(Duration::ZERO), grouped_world())
+        .await
+        .unwrap();
+    let c = Client::new(&sb);
+    let r = c
+        .call(
+            "ListIpsecServers",
+            &[("RegionId", REGION), ("ResourceGroupId", "rg-other")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let servers = r.body["IpsecServers"].as_array().unwrap();
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    let s = &servers[0];
+    assert_eq!(
+        (
+            &s["IpsecServerId"],
+            &s["ResourceGroupId"],
+            &s["InternetIp"],
+            &s["IkeConfig"]["LocalId"]
+        ),
+        (
+            &Value::from("iss-b"),
+            &Value::from("rg-other"),
+            &Value::from("47.98.2.2"),
+            &Value::from("47.98.2.2")
+        )
+    );
+    let psk = s["Psk"].as_str().unwrap();
+    assert_eq!(psk.len(), 16, "{psk}");
+    let r = c
+        .call(
+            "ListIpsecServers",
+            &[("RegionId", REGION), ("ResourceGroupId", "rg-sandbox")],
+        )
+        .await;
+    let ids: Vec<&Value> = r.body["IpsecServers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["IpsecServerId"])
+        .collect();
+    assert_eq!(ids, ["iss-a"]);
+    // VpcId is no filter of ListIpsecServers' request model: ignored, as the cloud
+    // ignores parameters it does not know.
+    let r = c
+        .call(
+            "ListIpsecServers",
+            &[("RegionId", REGION), ("VpcId", "vpc-nothing")],
+        )
+        .await;
+    assert_eq!(r.body["TotalCount"], 2);
+    sb.shutdown().await;
+}
+
+/// Regression: DescribeVpnGateway answered `RegionId` (not in its model), left out
+/// `GatewayType`, `NetworkType`, `VpnType`, `ResourceGroupId`, `EniInstanceIds` and
+/// `Tags`, and spelled the charge type `PrePay` (the model documents `Prepay`).
+#[tokio::test]
+async fn describe_vpn_gateway_answers_the_models_fields() {
+    let sb = sandbox::start(config(Duration::ZERO), grouped_world())
+        .await
+        .unwrap();
+    let c = Client::new(&sb);
+    let r = c
+        .call(
+            "DescribeVpnGateway",
+            &[("RegionId", REGION), ("VpnGatewayId", "vpn-b")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let id = r.body["RequestId"].clone();
+    assert_eq!(
+        r.body,
+        serde_json::json!({
+            "RequestId": id,
+            "VpnGatewayId": "vpn-b",
+            "Name": "vpn-b",
+            "Description": "",
+            "VpcId": "vpc-b",
+            "VSwitchId": "vsw-b",
+            "InternetIp": "47.98.2.2",
+            "Status": "active",
+            "BusinessStatus": "Normal",
+            "ChargeType": "Prepay",
+            "Spec": "10M",
+            "IpsecVpn": "enable",
+            "SslVpn": "enable",
+            "SslMaxConnections": 5,
+            "CreateTime": 1704164645000u64,
+            "EndTime": 1735787045000u64,
+            "EnableBgp": false,
+            "AutoPropagate": false,
+            "GatewayType": "Traditional",
+            "NetworkType": "public",
+            "VpnType": "Normal",
+            "ResourceGroupId": "rg-other",
+            "EniInstanceIds": { "EniInstanceId": [] },
+            "Tag": "",
+            "Tags": { "Tag": [] },
+        })
+    );
+    // DescribeVpnGateways answers the same object per gateway.
+    let r = c
+        .call(
+            "DescribeVpnGateways",
+            &[("RegionId", REGION), ("VpnGatewayId", "vpn-b")],
+        )
+        .await;
+    let mut listed = r.body["VpnGateways"]["VpnGateway"][0].clone();
+    listed["RequestId"] = id;
+    let described = c
+        .call(
+            "DescribeVpnGateway",
+            &[("RegionId", REGION), ("VpnGatewayId", "vpn-b")],
+        )
+        .await;
+    let mut described = described.body;
+    described["RequestId"] = listed["RequestId"].clone();
+    assert_eq!(listed, described);
+    sb.shutdown().await;
+}
+
+/// Regression: DescribeVpnGateways ignored its `VpcId` and `ResourceGroupId` filters.
+#[tokio::test]
+async fn describe_vpn_gateways_filters_by_vpc_and_resource_group() {
+    let sb = sandbox::start(config(Duration::ZERO), grouped_world())
+        .await
+        .unwrap();
+    let c = Client::new(&sb);
+    let ids = |r: Reply| -> Vec<String> {
+        r.body["VpnGateways"]["VpnGateway"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["VpnGatewayId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let cases: [(&[(&str, &str)], &[&str]); 4] = [
+        (&[], &["vpn-a", "vpn-b"]),
+        (&[("VpcId", "vpc-a")], &["vpn-a"]),
+        (&[("ResourceGroupId", "rg-other")], &["vpn-b"]),
+        (&[("VpcId", "vpc-a"), ("ResourceGroupId", "rg-other")], &[]),
+    ];
+    for (filters, expected) in cases {
+        let mut params = vec![("RegionId", REGION)];
+        params.extend_from_slice(filters);
+        let r = c.call("DescribeVpnGateways", &params).await;
+        assert_eq!(ids(r), expected, "{filters:?}");
+    }
+    sb.shutdown().await;
 }

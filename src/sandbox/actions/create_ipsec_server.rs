@@ -7,9 +7,15 @@
 //! `Forbidden` for the action or the gateway), the ClientToken (as a delete's: a repeat
 //! with the same parameters gets the first answer, the same new id, and no second
 //! effect), the gateway (404 `InvalidVpnGatewayInstanceId.NotFound`, locked, busy), the
-//! preconditions (`OperationFailed.IPsecServerExist`: one server per gateway;
-//! `OperationFailed.SslVpnDisabled`; `OperationFailed.IpsecConnectionExist`), the client
-//! CIDR against the VPC and the local subnets, then `DryRun`.
+//! preconditions (`OperationUnsupported.IPsecServer`: a gateway version too old;
+//! `OperationFailed.IPsecServerExist`: one server per gateway, configured or still
+//! configuring; `VpnGateway.SslVpnDisabled`; `OperationFailed.IpsecConnectionExist`),
+//! the client CIDR against the VPC and the local subnets, the route the client CIDR
+//! becomes in the VPC's route table (`QuotaExceeded.VpnRouteEntry` when it is full),
+//! then `DryRun`. Codes as API.md's "IPsec-server details" gives them.
+//!
+//! The new server exists from the moment the create is accepted: ListIpsecServers
+//! lists it while its gateway configures, and calls on it meet the gateway busy.
 
 use serde_json::{Value, json};
 
@@ -18,7 +24,7 @@ use super::{dry_run_passed, gateway_ready, region, replay};
 use crate::sandbox::audit::AuditEntry;
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
-use crate::sandbox::world::{DEFAULT_INTERNET_IP, IpsecServer};
+use crate::sandbox::world::{IpsecServer, ROUTE_QUOTA};
 
 pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value, ApiError> {
     let region = region(req, inner)?;
@@ -50,6 +56,15 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
             )
         })?;
     gateway_ready(inner, gateway_id, gateway)?;
+    if !gateway.supports_ipsec_server {
+        return Err(ApiError::new(
+            400,
+            "OperationUnsupported.IPsecServer",
+            format!(
+                "The VPN gateway {gateway_id} does not support IPsec servers: its version is too old. Upgrade the VPN gateway first."
+            ),
+        ));
+    }
     if let Some((existing, _)) = world
         .ipsec_servers
         .iter()
@@ -63,17 +78,10 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
             ),
         ));
     }
-    if inner.live.creating_on(gateway_id) {
-        return Err(ApiError::new(
-            400,
-            "OperationFailed.IPsecServerExist",
-            format!("An IPsec server is being created on the VPN gateway {gateway_id}."),
-        ));
-    }
     if gateway.ssl_vpn != "enable" {
         return Err(ApiError::new(
             400,
-            "OperationFailed.SslVpnDisabled",
+            "VpnGateway.SslVpnDisabled",
             format!(
                 "The SSL-VPN feature of the VPN gateway {gateway_id} is disabled: enable it before creating an IPsec server."
             ),
@@ -92,14 +100,21 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let mut server = IpsecServer::new(gateway_id);
     settings.apply(&mut server)?;
     check_against_gateway(&server, gateway)?;
+    if gateway.route_entries >= ROUTE_QUOTA {
+        return Err(ApiError::new(
+            400,
+            "QuotaExceeded.VpnRouteEntry",
+            format!(
+                "The route table of the VPC of the VPN gateway {gateway_id} holds {} route entries, its quota of {ROUTE_QUOTA}: the client CIDR block needs one more.",
+                gateway.route_entries
+            ),
+        ));
+    }
     if dry_run {
         return Err(dry_run_passed());
     }
 
-    let internet_ip = gateway
-        .internet_ip
-        .clone()
-        .unwrap_or_else(|| DEFAULT_INTERNET_IP.to_owned());
+    let internet_ip = gateway.internet_ip();
     let server_id = inner.live.next_server_id(gateway_id);
     let creation_time = jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -127,7 +142,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let list_lag = inner.config.list_lag;
     inner
         .live
-        .begin_change(&server_id, server, Some(shows_from), until, list_lag);
+        .begin_create(&server_id, server, Some(shows_from), until, list_lag);
     let entry = AuditEntry {
         time: inner.wall(call.now),
         action: "CreateIpsecServer".to_owned(),

@@ -1,7 +1,11 @@
 //! `ListIpsecServers`: a region's servers, optionally filtered by `VpnGatewayId`,
-//! `IpsecServerId.N` and `IpsecServerName`, paged by `MaxResults` (1-20, default 10)
-//! and `NextToken`. Every field API.md lists is answered, the PSK in clear text as
-//! Alibaba does: the client is the one that must drop it.
+//! `IpsecServerId.N` (numbered from 1 without a gap), `IpsecServerName` and
+//! `ResourceGroupId` (a server's is its gateway's), paged by `MaxResults` (1-20,
+//! default 10) and `NextToken`; the request model has no other filter (no `VpcId`), and
+//! the cloud ignores parameters it does not know. Every field of the response model
+//! (`alibabacloud_vpc20160428` 7.2.2, `ListIpsecServersResponseBodyIpsecServers`) is
+//! answered, the PSK in clear text as Alibaba does: the client is the one that must
+//! drop it. `IkeConfig.LocalId` defaults to the gateway's public IP, as the model says.
 //!
 //! `NextToken` names the last id of the previous page, so paging stays consistent
 //! while servers disappear between pages. The last page answers `NextToken: ""`.
@@ -12,7 +16,7 @@ use serde_json::{Value, json};
 use super::region;
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
-use crate::sandbox::world::DEFAULT_INTERNET_IP;
+use crate::sandbox::world::Gateway;
 
 const TOKEN_PREFIX: &str = "sandbox-after:";
 
@@ -26,8 +30,9 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         })?),
     };
     let gateway = req.get("VpnGatewayId");
-    let ids = req.list("IpsecServerId");
+    let ids = req.list("IpsecServerId")?;
     let name = req.get("IpsecServerName");
+    let resource_group = req.get("ResourceGroupId");
     let world = inner.live.world();
     // Deleted servers still shown (the list lag) are answered as if they were there.
     let shown: std::collections::BTreeMap<&String, &crate::sandbox::IpsecServer> = world
@@ -35,28 +40,34 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         .iter()
         .chain(inner.live.ghosts())
         .collect();
-    let matching: Vec<(&String, &crate::sandbox::IpsecServer)> = shown
+    let matching: Vec<(&String, &crate::sandbox::IpsecServer, &Gateway)> = shown
         .into_iter()
         .filter(|(id, s)| {
             !inner.live.is_hidden(id)
-                && world
-                    .vpn_gateways
-                    .get(&s.vpn_gateway)
-                    .is_some_and(|g| g.region == region)
                 && gateway.is_none_or(|g| g == s.vpn_gateway)
                 && (ids.is_empty() || ids.contains(&id.as_str()))
                 && name.is_none_or(|n| Some(n) == s.name.as_deref())
+        })
+        .filter_map(|(id, s)| {
+            let g = world.vpn_gateways.get(&s.vpn_gateway)?;
+            (g.region == region && resource_group.is_none_or(|r| r == g.resource_group_id))
+                .then_some((id, s, g))
         })
         .collect();
     let total = matching.len();
     let rest: Vec<_> = matching
         .into_iter()
-        .filter(|(id, _)| after.as_deref().is_none_or(|a| id.as_str() > a))
+        .filter(|(id, ..)| after.as_deref().is_none_or(|a| id.as_str() > a))
         .collect();
     let page: Vec<Value> = rest
         .iter()
         .take(max_results)
-        .map(|(id, s)| {
+        .map(|(id, s, g)| {
+            let local_id = if s.ike_config.local_id.is_empty() {
+                g.internet_ip()
+            } else {
+                s.ike_config.local_id.clone()
+            };
             json!({
                 "IpsecServerId": id,
                 "IpsecServerName": s.name.clone().unwrap_or_default(),
@@ -64,7 +75,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
                 "RegionId": region,
                 "LocalSubnet": s.local_subnet.clone().unwrap_or_else(|| "192.168.0.0/24".to_owned()),
                 "ClientIpPool": s.client_ip_pool.clone().unwrap_or_else(|| "10.10.0.0/16".to_owned()),
-                "InternetIp": s.internet_ip.clone().unwrap_or_else(|| DEFAULT_INTERNET_IP.to_owned()),
+                "InternetIp": s.internet_ip.clone().unwrap_or_else(|| g.internet_ip()),
                 "PskEnabled": s.psk_enabled,
                 "Psk": s.psk_or_default(id),
                 "EffectImmediately": s.effect_immediately,
@@ -73,6 +84,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
                 "MaxConnections": s.max_connections,
                 "CreationTime": s.creation_time.clone().unwrap_or_else(|| "2024-01-02T03:04:05Z".to_owned()),
                 "IDaaSInstanceId": "",
+                "ResourceGroupId": g.resource_group_id,
                 "IkeConfig": {
                     "IkeVersion": s.ike_config.ike_version,
                     "IkeMode": s.ike_config.ike_mode,
@@ -80,7 +92,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
                     "IkeAuthAlg": s.ike_config.ike_auth_alg,
                     "IkePfs": s.ike_config.ike_pfs,
                     "IkeLifetime": s.ike_config.ike_lifetime,
-                    "LocalId": s.ike_config.local_id,
+                    "LocalId": local_id,
                     "RemoteId": s.ike_config.remote_id,
                 },
                 "IpsecConfig": {

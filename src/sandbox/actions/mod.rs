@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::inner::{Call, Inner};
 use super::wire::{ApiError, Request};
-use super::world::{DEFAULT_INTERNET_IP, Gateway};
+use super::world::Gateway;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Action {
@@ -153,19 +153,24 @@ fn dry_run_passed() -> ApiError {
     )
 }
 
-/// A gateway as DescribeVpnGateway(s) answer it.
+/// A gateway as DescribeVpnGateway(s) answer it: the fields of the response model
+/// (`alibabacloud_vpc20160428` 7.2.2, `DescribeVpnGatewayResponseBody` and
+/// `DescribeVpnGatewaysResponseBodyVpnGatewaysVpnGateway`), less those it answers only
+/// for a dual-tunnel gateway (`DisasterRecovery*`, `SslVpnInternetIp`) or on request
+/// (`ReservationData`). The model has no `RegionId`. `ChargeType` is spelled as the
+/// model documents a China-site subscription, `Prepay` (the international site's
+/// pay-as-you-go is `POSTPAY`; the Terraform provider reads `Prepay` as Subscription).
 fn gateway_json(inner: &Inner, id: &str, g: &Gateway) -> Value {
     json!({
         "VpnGatewayId": id,
         "Name": g.name.clone().unwrap_or_else(|| id.to_owned()),
         "Description": "",
-        "RegionId": g.region,
-        "VpcId": g.vpc_id.clone().unwrap_or_else(|| format!("vpc-{}", &id[4..])),
+        "VpcId": g.vpc_id(id),
         "VSwitchId": format!("vsw-{}", &id[4..]),
-        "InternetIp": g.internet_ip.clone().unwrap_or_else(|| DEFAULT_INTERNET_IP.to_owned()),
+        "InternetIp": g.internet_ip(),
         "Status": inner.live.status(id, g),
         "BusinessStatus": g.business_status,
-        "ChargeType": "PrePay",
+        "ChargeType": "Prepay",
         "Spec": "10M",
         "IpsecVpn": "enable",
         "SslVpn": g.ssl_vpn,
@@ -174,6 +179,12 @@ fn gateway_json(inner: &Inner, id: &str, g: &Gateway) -> Value {
         "EndTime": 1735787045000u64,
         "EnableBgp": false,
         "AutoPropagate": false,
+        "GatewayType": "Traditional",
+        "NetworkType": "public",
+        "VpnType": "Normal",
+        "ResourceGroupId": g.resource_group_id,
+        "EniInstanceIds": { "EniInstanceId": [] },
         "Tag": "",
+        "Tags": { "Tag": [] },
     })
 }

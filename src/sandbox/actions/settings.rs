@@ -1,9 +1,10 @@
 //! The configuration parameters CreateIpsecServer and UpdateIpsecServer share, decoded
 //! and checked as the cloud checks them: CIDR syntax (`LocalSubnet` comma-separated,
-//! `ClientIpPool` one block), lengths (name and PSK 1-100 characters), `IkeConfig` and
-//! `IpsecConfig` as JSON objects whose algorithms are enumerated and whose lifetimes
-//! are 0-86400, and then the checks against the gateway (`ClientIpPool` outside the
-//! VPC CIDR and clear of every `LocalSubnet`).
+//! `IllegalParam.LocalSubnet` when malformed; `ClientIpPool` one block), lengths (name
+//! and PSK 1-100 characters), `IkeConfig` and `IpsecConfig` as JSON objects whose
+//! algorithms are enumerated and whose lifetimes are 0-86400, and then the checks
+//! against the gateway (`ClientIpPool` outside the VPC CIDR and clear of every
+//! `LocalSubnet`).
 //!
 //! An update gives some fields; the rest keep their values. So [`Settings`] holds what
 //! was given and [`Settings::apply`] writes it over a server.
@@ -127,11 +128,19 @@ impl Settings {
     }
 }
 
-/// `LocalSubnet`: comma-separated CIDR blocks, answered back joined by commas.
+/// `LocalSubnet`: comma-separated CIDR blocks, answered back joined by commas. A block
+/// that is not an IPv4 CIDR (host bits set, an empty one after a trailing comma, IPv6)
+/// is 400 `IllegalParam.LocalSubnet` (API.md), not `InvalidParameter`.
 fn local_subnets(list: &str) -> Result<String, ApiError> {
     let mut blocks = Vec::new();
     for part in list.split(',') {
-        let net = cidr(part).map_err(|why| ApiError::invalid("LocalSubnet", &format!("{why}.")))?;
+        let net = cidr(part).map_err(|why| {
+            ApiError::new(
+                400,
+                "IllegalParam.LocalSubnet",
+                format!("The specified LocalSubnet is illegal: {why}."),
+            )
+        })?;
         blocks.push(net.to_string());
     }
     Ok(blocks.join(","))

@@ -8,7 +8,9 @@
 //! here), policy (403 `Forbidden` for the action, the server or its gateway), the
 //! ClientToken (as a delete's), the server (404 `InvalidIpsecServerId.NotFound`), the
 //! gateway (locked, busy), the client CIDR against the VPC and the local subnets as
-//! they would be after the update, then `DryRun`.
+//! they would be after the update, then `DryRun`. A server whose create still
+//! configures exists: an update meets its gateway busy (`VpnGateway.Configuring`).
+//! The answer is `{RequestId}` only, as the response model has it.
 
 use serde_json::{Value, json};
 
@@ -65,16 +67,8 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         renamed.name = updated.name.clone();
         renamed == updated
     };
-    let answer = json!({
-        "RequestId": call.request_id,
-        "IpsecServerId": server_id,
-        "IpsecServerName": updated.name.clone().unwrap_or_default(),
-        "VpnGatewayId": gateway_id,
-        "RegionId": region,
-        "LocalSubnet": updated.local_subnet.clone().unwrap_or_default(),
-        "ClientIpPool": updated.client_ip_pool.clone().unwrap_or_default(),
-        "CreationTime": updated.creation_time.clone().unwrap_or_default(),
-    });
+    // The UpdateIpsecServer response model holds the RequestId and nothing else.
+    let answer = json!({ "RequestId": call.request_id });
     let active_since = inner.live.active_since(&gateway_id);
     let until = if name_only {
         inner

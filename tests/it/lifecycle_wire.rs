@@ -585,6 +585,57 @@ async fn a_server_whose_create_configures_is_listed_and_calls_on_it_are_configur
     assert_eq!(sandbox.audit().len(), 1);
 }
 
+/// Regression: `PskEnabled` went out only with a PSK; the CreateIpsecServer request
+/// model marks it required (only `true`). The update model does not: an update sends it
+/// with a new key only.
+#[tokio::test]
+async fn a_create_sends_psk_enabled_even_without_a_psk() {
+    let (_sandbox, wire, client) = start().await;
+    for dry_run in [true, false] {
+        client
+            .create_ipsec_server(&CreateIpsecServer {
+                psk: None,
+                dry_run,
+                ..create("vpn-a", "t-nokey")
+            })
+            .await
+            .map(|_| ())
+            .or_else(|e| (e.class == ErrorClass::DryRunPassed).then_some(()).ok_or(e))
+            .unwrap();
+    }
+    wait_active(&client, "vpn-a").await;
+    client
+        .update_ipsec_server(&UpdateIpsecServer {
+            name: Some("renamed".into()),
+            ..update("iss-b", "t-rename")
+        })
+        .await
+        .unwrap();
+    client
+        .update_ipsec_server(&UpdateIpsecServer {
+            psk: Some(Secret::new(PSK)),
+            ..update("iss-b", "t-rekey")
+        })
+        .await
+        .unwrap();
+    let psk_enabled: Vec<(String, Option<String>)> = wire
+        .calls()
+        .iter()
+        .filter(|c| c.action.ends_with("IpsecServer"))
+        .map(|c| (c.action.clone(), param(c, "PskEnabled").map(str::to_owned)))
+        .collect();
+    let on = Some("true".to_owned());
+    assert_eq!(
+        psk_enabled,
+        [
+            ("CreateIpsecServer".to_owned(), on.clone()),
+            ("CreateIpsecServer".to_owned(), on.clone()),
+            ("UpdateIpsecServer".to_owned(), None),
+            ("UpdateIpsecServer".to_owned(), on),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn a_name_only_update_is_synchronous_and_others_configure_first() {
     let (sandbox, wire, client) = start().await;

@@ -25,8 +25,9 @@ pub struct DeleteIpsecServer {
     pub dry_run: bool,
 }
 
-/// `CreateIpsecServer`. Only the optional fields that are `Some` are sent; the cloud
-/// gives the others its defaults (and generates a PSK when none is given).
+/// `CreateIpsecServer`. Only the optional fields that are `Some` are sent, and
+/// `PskEnabled=true` always; the cloud gives the others its defaults (and generates a
+/// PSK when none is given).
 ///
 /// The token works as a delete's (see [`DeleteIpsecServer`]): the same one on every
 /// retry, made up for the call when `None`, never sent with a dry run.
@@ -55,8 +56,9 @@ pub struct CreatedIpsecServer {
     pub(crate) request_id: String,
 }
 
-/// `UpdateIpsecServer`: only the fields that are `Some` are sent, and only they change.
-/// Tokens as for [`CreateIpsecServer`].
+/// `UpdateIpsecServer`: only the fields that are `Some` are sent, and only they change;
+/// `IkeConfig` and `IpsecConfig` are sent as given, so a caller changing one key sends
+/// the whole object (see `calls::update_request`). Tokens as for [`CreateIpsecServer`].
 #[derive(Debug, Clone, Default)]
 pub struct UpdateIpsecServer {
     pub region: String,
@@ -306,6 +308,10 @@ impl Client {
             ("LocalSubnet".to_owned(), req.local_subnet.join(",")),
             ("ClientIpPool".to_owned(), req.client_ip_pool.clone()),
             ("DryRun".to_owned(), req.dry_run.to_string()),
+            // Required on every create, with or without a PSK, and only `true`: the
+            // CreateIpsecServer request model (alibabacloud_vpc20160428 7.2.2,
+            // `psk_enabled`: "This parameter is required"; API.md).
+            ("PskEnabled".to_owned(), "true".to_owned()),
         ];
         let fields = Fields {
             name: req.name.as_deref(),
@@ -347,6 +353,11 @@ impl Client {
             ike_config: req.ike_config.as_ref(),
             ipsec_config: req.ipsec_config.as_ref(),
         };
+        // The UpdateIpsecServer request model does not require `PskEnabled`: sent with
+        // a new key only, to say what the key is for.
+        if req.psk.is_some() {
+            params.push(("PskEnabled".to_owned(), "true".to_owned()));
+        }
         fields.push_into(&mut params, "IpsecServerName");
         if !req.dry_run {
             params.push(client_token(ACTION, req.client_token.as_deref())?);
@@ -456,7 +467,6 @@ impl Fields<'_> {
             // The only place the PSK leaves its Secret: the signed query. Parameters
             // are never logged (see `call`), and signature diagnoses name parameters,
             // never values.
-            push("PskEnabled", "true".to_owned());
             push("Psk", psk.expose().to_owned());
         }
         if let Some(effect) = self.effect_immediately {

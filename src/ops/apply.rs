@@ -15,7 +15,7 @@ use super::{Cloud, Event, Item, PlanShown, Reporter, Several, empty_state, refus
 use crate::apply::saved_check::{self, Start};
 use crate::apply::{ApplyOptions, Journal, Outcome, execute};
 use crate::config::Desired;
-use crate::plan::{Action, Plan, Precheck, online, saved};
+use crate::plan::{Action, ActionKind, Plan, Precheck, online, saved};
 use crate::state::{ApplyingPlan, State};
 
 /// What to apply.
@@ -374,6 +374,16 @@ impl Run<'_> {
                         .filter_map(|d| state.resources.get(&d.address))
                         .map(|r| r.region.clone()),
                 );
+                // So is every server an update sends an object of whole: the change is
+                // merged with what the cloud holds now.
+                regions.extend(
+                    saved
+                        .actions
+                        .iter()
+                        .filter(|a| a.action == ActionKind::Update)
+                        .filter(|a| crate::plan::calls::sends_whole_object(a))
+                        .map(|a| a.region.clone()),
+                );
                 let mut answered = BTreeMap::new();
                 if !regions.is_empty() {
                     let found = online::refresh(&self.client, regions)
@@ -476,6 +486,17 @@ impl Run<'_> {
         for action in actions.iter_mut().filter(|a| !a.mutates_cloud()) {
             if let Some(attributes) = now.get(&action.address) {
                 action.attributes = (*attributes).clone();
+            }
+        }
+        // An update sends `IkeConfig`/`IpsecConfig` whole, built from its attributes:
+        // those are the cloud's answer where this run read one, so a key changed
+        // outside vpnform is sent as the cloud holds it, not as the state recorded it.
+        for action in actions
+            .iter_mut()
+            .filter(|a| a.action == ActionKind::Update && a.mutates_cloud())
+        {
+            if let Some(attributes) = answered.get(&action.address) {
+                action.attributes = attributes.clone();
             }
         }
         self.execute(&plan, &actions, state, refreshed).await

@@ -635,3 +635,59 @@ fn apply_refresh_only_asks_to_update_the_state_and_a_no_records_nothing() {
         "office-console"
     );
 }
+
+/// Regression: an update of one IKE key sent `IkeConfig={"IkePfs":...}` alone, and a
+/// cloud that resets the keys left out would have drifted silently. The whole object
+/// goes: the cloud's answer of this run (here a console change of an unmanaged key,
+/// `IkeEncAlg`, and a `RemoteId`) merged with the change. A saved plan's apply sends the
+/// answer it reads again, not the state's record.
+#[test]
+fn an_update_of_one_ike_key_sends_the_whole_refreshed_object() {
+    let desired = DESIRED.replace(
+        "    id: iss-office\n",
+        "    id: iss-office\n    ike_config: { ike_pfs: group5 }\n",
+    );
+    let whole = r#"{"IkeVersion":"ikev2","IkeMode":"main","IkeEncAlg":"aes256","IkeAuthAlg":"sha1","IkePfs":"group5","IkeLifetime":86400,"LocalId":"198.51.100.10","RemoteId":"office-peer"}"#;
+    let console = |cloud: &Cloud| {
+        cloud.console("iss-office", |s| {
+            s.ike_config.ike_enc_alg = "aes256".into();
+            s.ike_config.remote_id = "office-peer".into();
+        })
+    };
+    let sent = |cloud: &Cloud| -> Vec<(Option<String>, Option<String>)> {
+        cloud
+            .wire
+            .sent("UpdateIpsecServer")
+            .iter()
+            .map(|c| {
+                (
+                    param(c, "IkeConfig").map(str::to_owned),
+                    param(c, "IpsecConfig").map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+
+    let (cloud, ws) = setup(&desired);
+    console(&cloud);
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(sent(&cloud), [(Some(whole.to_owned()), None)]);
+    let attributes = &read_state(&ws).resources["ipsec_server.office"].attributes;
+    assert_eq!(
+        (
+            attributes["ike_config.ike_pfs"].as_str(),
+            attributes["ike_config.ike_enc_alg"].as_str()
+        ),
+        ("group5", "aes256")
+    );
+
+    let (cloud, ws) = setup(&desired);
+    ws.vpnform(&["plan", "--out", "plan.json"])
+        .any_stdout()
+        .run();
+    console(&cloud);
+    let out = ws.run(&[APPLY, &["plan.json"]].concat());
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(sent(&cloud), [(Some(whole.to_owned()), None)]);
+}

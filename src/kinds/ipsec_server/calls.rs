@@ -125,18 +125,48 @@ pub(crate) fn create_request(
     }
 }
 
-/// `UpdateIpsecServer` of an update action's changed fields only.
+/// The objects an update sends whole when one of their keys changes.
+const WHOLE_OBJECTS: [&str; 2] = ["ike_config.", "ipsec_config."];
+
+/// Whether an update sends an object whole (it changes one of its keys), so that it
+/// needs the cloud's answer of the run to merge the change with.
+pub(crate) fn sends_whole_object(action: &Action) -> bool {
+    action.cloud_changes().any(|c| {
+        WHOLE_OBJECTS
+            .iter()
+            .any(|object| c.field.starts_with(object))
+    })
+}
+
+/// `UpdateIpsecServer` of an update action's changed fields. `IkeConfig` and
+/// `IpsecConfig` go whole: a change of one key sends the action's attributes (the
+/// cloud's answer where the run read one) merged with the change, as the documents and
+/// the Terraform provider send them; a partial object may reset the keys left out
+/// (API.md, "IPsec-server details").
 pub(crate) fn update_request(
     action: &Action,
     psk: Option<Secret>,
     token: Option<String>,
     dry_run: bool,
 ) -> UpdateIpsecServer {
-    let f = fields(
-        action
-            .cloud_changes()
-            .map(|c| (c.field.as_str(), c.to.as_str())),
-    );
+    let changes: Vec<(&str, &str)> = action
+        .cloud_changes()
+        .map(|c| (c.field.as_str(), c.to.as_str()))
+        .collect();
+    let mut sent: BTreeMap<&str, &str> = BTreeMap::new();
+    for object in WHOLE_OBJECTS {
+        if changes.iter().any(|(field, _)| field.starts_with(object)) {
+            sent.extend(
+                action
+                    .attributes
+                    .iter()
+                    .filter(|(field, _)| field.starts_with(object))
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            );
+        }
+    }
+    sent.extend(changes);
+    let f = fields(sent.into_iter());
     UpdateIpsecServer {
         region: action.region.clone(),
         ipsec_server_id: action.id.clone(),

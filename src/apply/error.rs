@@ -19,6 +19,13 @@ pub enum StepError {
     /// gave up retrying it.
     #[error("{0}")]
     Api(Box<ApiError>),
+    /// The cloud refused the call as `IncorrectStatus.*`, and a read found the server
+    /// gone: nothing is left to change.
+    #[error(
+        "{id} is gone from the cloud (ListIpsecServers no longer lists it): {error}; \
+         the next plan forgets it"
+    )]
+    Gone { id: String, error: Box<ApiError> },
     /// The cloud answered that the gateway was busy more often than an action waits.
     #[error("gateway {gateway} stayed busy through {waits} waits: {error}")]
     Busy {
@@ -185,6 +192,7 @@ impl StepError {
     pub(crate) fn api_error(&self) -> Option<&ApiError> {
         match self {
             StepError::Api(error)
+            | StepError::Gone { error, .. }
             | StepError::Busy { error, .. }
             | StepError::Unreadable { error, .. }
             | StepError::OrphanMismatch { error, .. } => Some(error),

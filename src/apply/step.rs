@@ -130,12 +130,28 @@ impl<'a> Step<'a> {
                             error: Box::new(e),
                         });
                     }
-                    // A delete refused as `IncorrectStatus.*`: read the server again rather
-                    // than retry blind. Gone: the delete is done (ours, lost on the way,
-                    // or someone else's); there: wait for its gateway (returns at once
-                    // when it is idle), then retry.
-                    if deleting && e.is_incorrect_status() && !self.listed(true).await? {
-                        return Ok(Sent::Gone);
+                    // `IncorrectStatus.*`: read the resource again rather than retry
+                    // blind, on every path (API.md). A delete or an update reads its
+                    // server: gone, the delete is done (ours, lost on the way, or someone
+                    // else's) and the update has nothing left to change; there, wait for
+                    // its gateway (returns at once when it is idle), then retry. A
+                    // create's resource is its gateway, which the wait reads.
+                    if e.is_incorrect_status()
+                        && a.action != ActionKind::Create
+                        && !self.listed(true).await?
+                    {
+                        if deleting {
+                            return Ok(Sent::Gone);
+                        }
+                        let gone = StepError::Gone {
+                            id: a.id.clone(),
+                            error: Box::new(e),
+                        };
+                        if self.work.journaled {
+                            return Err(gone.kept());
+                        }
+                        self.abandon().await;
+                        return Err(gone);
                     }
                     self.shared.reporter.event(&ActionEvent::Queued {
                         address: a.address.clone(),

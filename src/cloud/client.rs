@@ -328,7 +328,7 @@ impl Client {
                 )
                 .await
             };
-            let (mut err, server_wait) = match result {
+            let (err, server_wait) = match result {
                 Ok(answer) => {
                     inner.limiter.succeeded(action);
                     tracing::debug!(
@@ -349,8 +349,14 @@ impl Client {
             if (400..500).contains(&err.http_status) && err.class != ErrorClass::Throttling {
                 inner.limiter.succeeded(action);
             }
-            err.action = action.to_owned();
+            let mut err = err.in_action(action);
             err.attempts = attempt;
+            if err.code == "InvalidRegionId.NotFound" {
+                err.hint = Some(format!(
+                    "the region `{region}` does not exist at this endpoint: check the \
+                     `region` in the desired file (or the state) against the account's regions"
+                ));
+            }
             tracing::debug!(
                 action,
                 attempt,

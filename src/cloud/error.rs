@@ -86,6 +86,20 @@ impl ApiError {
         self
     }
 
+    /// The class of this answer to `action`, where an action's documented codes say
+    /// more than the code alone: DeleteVpnGateway documents 400 `InternalError`, which
+    /// is the server's failure, so transient (API.md), where another 4xx is final.
+    pub(crate) fn in_action(mut self, action: &str) -> Self {
+        if self.class == ErrorClass::Terminal
+            && action == "DeleteVpnGateway"
+            && self.code == "InternalError"
+        {
+            self.class = ErrorClass::Transient;
+        }
+        self.action = action.to_owned();
+        self
+    }
+
     /// `IncorrectStatus` or `IncorrectStatus.*`: the resource is not in a state for this
     /// call; read it again before retrying (it may be gone).
     pub(crate) fn is_incorrect_status(&self) -> bool {
@@ -191,6 +205,8 @@ pub(crate) fn classify(http_status: u16, code: &str) -> ErrorClass {
             | "VpnRouteEntry.Configuring"
             | "TaskConflict"
             | "OperationConflict"
+            // A transit-router attachment holds the gateway (API.md): busy, not final.
+            | "Operation.Blocking"
             | "IncorrectStatus"
     ) || code.ends_with(".Configuring")
         || code.starts_with("IncorrectStatus.")
@@ -205,11 +221,12 @@ pub(crate) fn classify(http_status: u16, code: &str) -> ErrorClass {
     {
         return ErrorClass::Throttling;
     }
-    // These end in `.NotFound` but say nothing about a resource: an unknown access key or
-    // action must fail loudly, never read as "the server is already gone".
+    // These end in `.NotFound` but say nothing about a resource: an unknown access key,
+    // action or region must fail loudly, never read as "the server is already gone"
+    // (API.md: `InvalidRegionId.NotFound` is a plain failure).
     if matches!(
         code,
-        "InvalidAccessKeyId.NotFound" | "InvalidAction.NotFound"
+        "InvalidAccessKeyId.NotFound" | "InvalidAction.NotFound" | "InvalidRegionId.NotFound"
     ) {
         return ErrorClass::Terminal;
     }
@@ -432,6 +449,8 @@ mod tests {
             (400, "VpnConnection.Configuring", Contention),
             (400, "VpnRouteEntry.Configuring", Contention),
             (400, "IncorrectStatus", Contention),
+            (400, "Operation.Blocking", Contention),
+            (404, "InvalidRegionId.NotFound", Terminal),
             (500, "InternalError", Transient),
             (500, "UnknownError", Transient),
             (0, "Timeout", Transient),
@@ -457,6 +476,36 @@ mod tests {
         for (status, code, class) in cases {
             assert_eq!(classify(status, code), class, "{status} {code}");
         }
+    }
+
+    /// Regression: 400 `InternalError` on DeleteVpnGateway was final; the API documents
+    /// it there, and it is the server's failure: retried. On other actions a 400 stays
+    /// what its code says.
+    #[test]
+    fn internal_error_on_delete_vpn_gateway_is_transient() {
+        let class = |status, code, action| ApiError::new(status, code, "m").in_action(action).class;
+        assert_eq!(
+            class(400, "InternalError", "DeleteVpnGateway"),
+            ErrorClass::Transient
+        );
+        assert_eq!(
+            class(500, "InternalError", "DeleteVpnGateway"),
+            ErrorClass::Transient
+        );
+        assert_eq!(
+            class(400, "InternalError", "DeleteIpsecServer"),
+            ErrorClass::Terminal
+        );
+        assert_eq!(
+            class(400, "InvalidParameter", "DeleteVpnGateway"),
+            ErrorClass::Terminal
+        );
+        // A throttled answer stays throttling.
+        let err = ApiError::new(400, "InternalError", "m")
+            .with_retry_after(Some(Duration::from_millis(5)))
+            .in_action("DeleteVpnGateway");
+        assert_eq!(err.class, ErrorClass::Throttling);
+        assert_eq!(err.action, "DeleteVpnGateway");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use vpnform::sandbox::{Injection, RateLimits, Sandbox, SandboxConfig, World};
 
 use crate::support::{
     Cloud as Fixture, Output, Seen, Workspace, configuring, ipsec_server, param, read_state,
-    state_file,
+    state_file, world_of,
 };
 
 /// `(name, server id, gateway id, depends_on names)`, all in cn-hangzhou.
@@ -244,6 +244,54 @@ fn operation_conflict_is_busy() {
     busy_delete_waits_for_the_gateway_then_retries("OperationConflict");
 }
 
+/// Regression: `Operation.Blocking` (a transit-router attachment holds the gateway) was
+/// final; API.md lists it as busy.
+#[test]
+fn operation_blocking_was_final() {
+    busy_delete_waits_for_the_gateway_then_retries("Operation.Blocking");
+}
+
+/// Regression: `InvalidRegionId.NotFound` was read as "gone" (a not-found class): a
+/// delete answered so was taken as done and its absence read. It is a plain failure
+/// naming the region, sent once.
+#[test]
+fn invalid_region_id_not_found_was_read_as_gone() {
+    let cloud = Cloud::start(ONE, |_| {});
+    let ws = cloud.workspace(ONE);
+    saved_plan(&ws);
+    inject(&cloud, 404, "InvalidRegionId.NotFound", None, false);
+    let failed = "ipsec_server.office: DeleteIpsecServer failed: InvalidRegionId.NotFound (HTTP 404): \
+                  InvalidRegionId.NotFound (injected by the sandbox).\n  \
+                  RequestId: [REQUEST_ID]\n  \
+                  HostId: 127.0.0.1:[PORT]\n  \
+                  Recommend: https://api.aliyun.com/troubleshoot?q=InvalidRegionId.NotFound&product=Vpc&requestId=[REQUEST_ID]\n  \
+                  hint: the region `cn-hangzhou` does not exist at this endpoint: check the `region` \
+                  in the desired file (or the state) against the account's regions\n";
+    ws.vpnform(&["apply", "--poll-interval", "50ms", "p.plan"])
+        .code(1)
+        .filter(
+            r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}",
+            "[REQUEST_ID]",
+        )
+        .filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]")
+        .filter(r"after \d+s", "after [DURATION]")
+        .any_stdout()
+        .stderr(format!(
+            "ipsec_server.keep: Adopting... [id=iss-keep]\n\
+             ipsec_server.keep: Adoption complete after [DURATION]\n\
+             ipsec_server.office: Destroying... [id=iss-office]\n\
+             {}\
+             error: apply did not finish: the state records every action that did\n\n{failed}",
+            failed.replacen("ipsec_server.office: ", "ipsec_server.office: failed: ", 1)
+        ))
+        .run();
+    let deletes = cloud.real_deletes();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert_eq!(deletes[0].2, "InvalidRegionId.NotFound");
+    assert!(cloud.effects().is_empty());
+    assert_eq!(recorded(&ws), ["ipsec_server.keep", "ipsec_server.office"]);
+}
+
 // ---------------------------------------------------------------------------------------
 // IncorrectStatus: read the server again rather than retry blind.
 
@@ -317,6 +365,112 @@ fn incorrect_status_of_an_idle_server_is_retried_after_the_read() {
         ("IncorrectStatus", "OK")
     );
     assert_eq!(cloud.effects(), BTreeMap::from([("iss-office".into(), 1)]));
+}
+
+/// `ipsec_server.office` recorded as `office`, desired as `office-new`: one update. The
+/// plan is saved (its DryRun precheck run) before the test scripts the real update's
+/// answer.
+fn renaming() -> (Fixture, Workspace) {
+    let state = state_file()
+        .resource(ipsec_server("office", "iss-office", "vpn-office").named())
+        .render();
+    let cloud = Fixture::start(configuring(Duration::from_millis(200)), world_of(&state));
+    let ws = cloud.workspace(
+        &state,
+        "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n  office:\n    id: iss-office\n    vpn_gateway: vpn-office\n    name: office-new\n",
+    );
+    saved_plan(&ws);
+    (cloud, ws)
+}
+
+fn inject_update(cloud: &Fixture, code: &str) {
+    cloud.sandbox().inject(Injection {
+        action: Some("UpdateIpsecServer".into()),
+        status: 400,
+        code: code.into(),
+        retry_after: None,
+        after_effect: false,
+        times: 1,
+    });
+}
+
+/// The calls the sandbox answered, but the gateway polls: `(action, code or OK)`.
+fn calls_but_polls(cloud: &Fixture) -> Vec<(String, String)> {
+    cloud
+        .wire
+        .seen()
+        .into_iter()
+        .filter(|s| !s.call.action.starts_with("DescribeVpnGateway"))
+        .map(|s| {
+            let code = s.call.code.clone().unwrap_or_else(|| "OK".into());
+            let dry = if param(&s.call, "DryRun") == Some("true") {
+                " (DryRun)"
+            } else {
+                ""
+            };
+            (format!("{}{dry}", s.call.action), code)
+        })
+        .collect()
+}
+
+/// Regression: `IncorrectStatus.*` was read again only on the delete path; an update
+/// waited and sent again blind. It reads the server first (there: wait, then retry).
+#[test]
+fn incorrect_status_on_an_update_was_retried_without_a_read() {
+    let (cloud, ws) = renaming();
+    inject_update(&cloud, "IncorrectStatus.VpnGateway");
+    let out = apply_saved(&ws);
+    assert_eq!(out.code, 0, "{out:?}");
+    let call = |a: &str, c: &str| (a.to_owned(), c.to_owned());
+    assert_eq!(
+        calls_but_polls(&cloud),
+        [
+            call("ListIpsecServers", "OK"),
+            call("UpdateIpsecServer (DryRun)", "DryRunOperation"),
+            call("ListIpsecServers", "OK"),
+            call("UpdateIpsecServer", "IncorrectStatus.VpnGateway"),
+            call("ListIpsecServers", "OK"),
+            call("UpdateIpsecServer", "OK"),
+            call("ListIpsecServers", "OK"),
+        ]
+    );
+    assert_eq!(
+        read_state(&ws).resources["ipsec_server.office"].attributes["name"],
+        "office-new"
+    );
+}
+
+/// The read finds the server gone (deleted outside vpnform since the plan): the update
+/// is not sent again, and the error says so.
+#[test]
+fn incorrect_status_on_an_update_of_a_gone_server_is_not_retried() {
+    let (cloud, ws) = renaming();
+    cloud.sandbox().shared().edit_world(|w| {
+        w.ipsec_servers.remove("iss-office");
+    });
+    inject_update(&cloud, "IncorrectStatus.IpsecServer");
+    let out = apply_saved(&ws);
+    assert_eq!(out.code, 1, "{out:?}");
+    let updates: Vec<(String, String)> = calls_but_polls(&cloud)
+        .into_iter()
+        .filter(|(a, _)| a == "UpdateIpsecServer")
+        .collect();
+    assert_eq!(
+        updates,
+        [(
+            "UpdateIpsecServer".to_owned(),
+            "IncorrectStatus.IpsecServer".to_owned()
+        )]
+    );
+    assert!(
+        out.stderr.contains(
+            "ipsec_server.office: failed: iss-office is gone from the cloud (ListIpsecServers no longer lists it): UpdateIpsecServer failed: IncorrectStatus.IpsecServer (HTTP 400)"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Nothing was changed, so nothing stays journaled: the next plan forgets it.
+    assert!(read_state(&ws).pending.is_empty());
 }
 
 // ---------------------------------------------------------------------------------------

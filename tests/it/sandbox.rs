@@ -1329,7 +1329,8 @@ async fn describe_vpn_gateways_filters_by_vpc_and_resource_group() {
             .map(|g| g["VpnGatewayId"].as_str().unwrap().to_owned())
             .collect()
     };
-    let cases: [(&[(&str, &str)], &[&str]); 4] = [
+    type Filters<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Filters, &[&str]); 4] = [
         (&[], &["vpn-a", "vpn-b"]),
         (&[("VpcId", "vpc-a")], &["vpn-a"]),
         (&[("ResourceGroupId", "rg-other")], &["vpn-b"]),

@@ -63,8 +63,10 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         .iter()
         .take(max_results)
         .map(|(id, s, g)| {
+            // Both are "the public IP address of the VPN gateway" in the model.
+            let internet_ip = s.internet_ip.clone().unwrap_or_else(|| g.internet_ip());
             let local_id = if s.ike_config.local_id.is_empty() {
-                g.internet_ip()
+                internet_ip.clone()
             } else {
                 s.ike_config.local_id.clone()
             };
@@ -75,7 +77,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
                 "RegionId": region,
                 "LocalSubnet": s.local_subnet.clone().unwrap_or_else(|| "192.168.0.0/24".to_owned()),
                 "ClientIpPool": s.client_ip_pool.clone().unwrap_or_else(|| "10.10.0.0/16".to_owned()),
-                "InternetIp": s.internet_ip.clone().unwrap_or_else(|| g.internet_ip()),
+                "InternetIp": internet_ip,
                 "PskEnabled": s.psk_enabled,
                 "Psk": s.psk_or_default(id),
                 "EffectImmediately": s.effect_immediately,

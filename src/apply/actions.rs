@@ -332,7 +332,7 @@ pub(super) async fn replace_in_place(
 pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finished, StepError> {
     let (shared, work, a) = (step.shared, step.work, step.action());
     step.wait_active(WaitKind::EXACT).await?;
-    let listed = step.list(None).await?;
+    let listed = step.list_gateway().await?;
     let Some(server) = listed.iter().find(|s| s.vpn_gateway == a.vpn_gateway) else {
         step.abandon().await;
         return Ok(Finished::Dropped(format!(

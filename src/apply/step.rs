@@ -217,14 +217,13 @@ impl<'a> Step<'a> {
         active
     }
 
-    /// The servers `ListIpsecServers` answers for the action's gateway (`id: None`) or
-    /// for `id`.
-    pub(super) async fn list(&self, id: Option<&str>) -> Result<Vec<IpsecServer>, StepError> {
+    /// The servers `ListIpsecServers` answers for the action's gateway.
+    pub(super) async fn list_gateway(&self) -> Result<Vec<IpsecServer>, StepError> {
         let a = self.action();
         let request = ListIpsecServers {
             region: a.region.clone(),
-            vpn_gateway: id.is_none().then(|| a.vpn_gateway.clone()),
-            ids: id.map(|id| vec![id.to_owned()]).unwrap_or_default(),
+            vpn_gateway: Some(a.vpn_gateway.clone()),
+            ids: Vec::new(),
         };
         self.progress(self.shared.client.list_ipsec_servers(&request))
             .await
@@ -254,14 +253,18 @@ impl<'a> Step<'a> {
 
     /// Steps 3 to 5 of a create or update: waits for the gateway, then reads `id` until
     /// it holds what was sent (bounded); then records it (the listed attributes, never
-    /// the key) and drops the pending entry.
+    /// the key) and drops the pending entry. As a delete's: the wait and the read are
+    /// urgent when an action waits for this one's result or for its gateway; otherwise
+    /// the wait may share a status round and the read a `ListIpsecServers` call with
+    /// other confirmations of the region.
     pub(super) async fn confirm_written(&self, id: &str) -> Result<(), StepError> {
         let a = self.action();
         let mut rereads = Rereads::new();
         for attempt in 0..self.shared.options.confirm_attempts {
+            let urgent = self.work.has_dependents || self.shared.more_queued(a);
             if attempt == 0 {
                 let kind = WaitKind {
-                    urgent: true,
+                    urgent,
                     after_own_change: true,
                 };
                 self.wait_active(kind).await?;
@@ -269,11 +272,20 @@ impl<'a> Step<'a> {
                 // The status or the listing lags.
                 self.before_reread(rereads.pause()).await?;
             }
-            let listed = self.list(Some(id)).await?;
-            if let Some(server) = listed.iter().find(|s| s.id == id)
-                && self.holds_intended(server)
+            let listed = self
+                .progress(self.shared.watch.listed_as(&a.region, id, urgent))
+                .await
+                .map_err(|error| {
+                    StepError::Unreadable {
+                        action: a.action.as_str(),
+                        error: Box::new(error),
+                    }
+                    .kept()
+                })?;
+            if let Some(server) = listed
+                && self.holds_intended(&server)
             {
-                return self.record_written(id, server).await;
+                return self.record_written(id, &server).await;
             }
         }
         Err(StepError::Unconfirmed {

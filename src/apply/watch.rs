@@ -18,9 +18,10 @@
 //! share one call. [`PollStrategy::Fixed`] is the classic waiter: one
 //! `DescribeVpnGateway` per waited gateway every `interval`, for comparisons.
 //!
-//! Confirmations go through the same per-region batching: up to 20 server ids per
-//! `ListIpsecServers` (`IpsecServerId.N`); an urgent confirmation is sent at once with
-//! whatever else is queued, a lazy one waits a little for company.
+//! Confirmations go through the same per-region batching, deletes', creates' and
+//! updates' alike: up to 20 server ids per `ListIpsecServers` (`IpsecServerId.N`); an
+//! urgent confirmation is sent at once with whatever else is queued, a lazy one waits a
+//! little for company.
 
 use super::configure_time::{PollStrategy, WaitKind};
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ use tokio::time::Instant;
 
 use super::configure_time::{ConfigureTime, ListingDelay};
 use crate::cloud::{ApiError, Client, ErrorClass, VpnGateway};
-use crate::kinds::ipsec_server::ListIpsecServers;
+use crate::kinds::ipsec_server::{IpsecServer, ListIpsecServers};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum WaitError {
@@ -77,7 +78,7 @@ struct Confirm {
     id: String,
     urgent: bool,
     queued: Instant,
-    tx: oneshot::Sender<Result<bool, ApiError>>,
+    tx: oneshot::Sender<Result<Option<IpsecServer>, ApiError>>,
 }
 
 struct Inner {
@@ -157,6 +158,17 @@ impl GatewayWatch {
         id: &str,
         urgent: bool,
     ) -> Result<bool, ApiError> {
+        Ok(self.listed_as(region, id, urgent).await?.is_some())
+    }
+
+    /// Server `id` as `ListIpsecServers` lists it (`None`: not listed), batched like
+    /// [`Self::listed`].
+    pub(crate) async fn listed_as(
+        &self,
+        region: &str,
+        id: &str,
+        urgent: bool,
+    ) -> Result<Option<IpsecServer>, ApiError> {
         let (tx, rx) = oneshot::channel();
         let (spawn, wake) = {
             let mut regions = self.inner.regions.lock().unwrap();
@@ -499,14 +511,19 @@ async fn confirm_region(inner: Arc<Inner>, region: String) {
         let request = ListIpsecServers {
             region: region.clone(),
             vpn_gateway: None,
-            ids: batch.iter().map(|c| c.id.clone()).collect(),
+            ids: {
+                let mut ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
+                ids.sort();
+                ids.dedup();
+                ids
+            },
         };
         let answer = inner.client.list_ipsec_servers(&request).await;
         for c in batch {
             let _ = c.tx.send(
                 answer
                     .as_ref()
-                    .map(|servers| servers.iter().any(|s| s.id == c.id))
+                    .map(|servers| servers.iter().find(|s| s.id == c.id).cloned())
                     .map_err(Clone::clone),
             );
         }

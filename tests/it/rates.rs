@@ -796,3 +796,58 @@ fn regression_the_precheck_progress_of_updates_counted_deletes() {
         .stderr("Prechecking: 8/8 prechecks, 2 requests a second, [DURATION] (done)\n")
         .run();
 }
+
+// ---------------------------------------------------------------------------------------
+// Confirmations (issue 25): creates and updates confirm as deletes do, sharing
+// ListIpsecServers calls of up to 20 ids where nothing waits for them.
+
+#[test]
+fn creates_share_their_confirming_list_calls() {
+    let n = 20;
+    let cloud = Cloud::start(&[], |c| {
+        c.configure_time = (Duration::from_millis(300), Duration::from_millis(300))
+    });
+    let mut desired = DESIRED_NOTHING.to_owned();
+    cloud.sandbox().shared().edit_world(|w| {
+        for i in 0..n {
+            w.add_gateway(&format!("vpn-c{i:02}"), "cn-hangzhou");
+        }
+    });
+    for i in 0..n {
+        desired.push_str(&format!(
+            "  c{i:02}:\n    vpn_gateway: vpn-c{i:02}\n    local_subnet: 10.0.0.0/24\n    \
+             client_ip_pool: 10.9.0.0/16\n"
+        ));
+    }
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired)
+        .file("state/vpnform.state.yaml", &state_yaml(&[]))
+        .against(&cloud.0);
+    let out = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(recorded(&ws).len(), n + 1, "{out:?}");
+    let wire = cloud.wire();
+    let first_create = wire
+        .iter()
+        .position(|s| {
+            s.call.action == "CreateIpsecServer" && param(&s.call, "DryRun") != Some("true")
+        })
+        .unwrap();
+    // The confirming reads: ListIpsecServers naming servers by id.
+    let confirms: Vec<usize> = wire[first_create..]
+        .iter()
+        .filter(|s| s.call.action == "ListIpsecServers")
+        .map(|s| {
+            s.call
+                .params
+                .iter()
+                .filter(|(k, _)| k.starts_with("IpsecServerId."))
+                .count()
+        })
+        .collect();
+    assert_eq!(confirms.iter().sum::<usize>(), n, "{confirms:?}");
+    assert!(confirms.len() <= n / 4, "{confirms:?}");
+    // At most 3 calls per create, everything counted: the refresh, the prechecks, the
+    // creates, the gateways' status and the confirmations.
+    assert!(wire.len() <= 3 * n, "{} calls for {n} creates", wire.len());
+}

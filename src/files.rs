@@ -66,6 +66,13 @@ pub(crate) const GITIGNORE: Kind = Kind {
     typical: "a few hundred lines take a few KiB",
 };
 
+/// The request rates learned by earlier runs (`ops::rates`): a few hundred lines at most.
+pub(crate) const RATES: Kind = Kind {
+    what: "learned request rates",
+    limit: 64 * 1024,
+    typical: "a few hundred lines take a few KiB",
+};
+
 /// Why a file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {

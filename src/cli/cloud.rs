@@ -27,9 +27,10 @@ pub struct CloudArgs {
     #[arg(long, value_name = "N", default_value_t = crate::cloud::DEFAULT_PARALLELISM, value_parser = super::parallelism)]
     pub parallelism: usize,
 
-    /// At most N requests a second per API action. vpnform starts each action at 10 a
-    /// second and finds the cloud's limit from its throttling; this caps what it may
-    /// reach (e.g. to leave room for other tools on the account).
+    /// At most N requests a second per API action. vpnform starts each action at the rate
+    /// the last apply learned against the endpoint, else 10 a second, and finds the
+    /// cloud's limit from its throttling; this caps what it may reach (e.g. to leave room
+    /// for other tools on the account).
     #[arg(long, value_name = "N", default_value_t = crate::cloud::DEFAULT_MAX_RATE as u32,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_rate: u32,

@@ -63,7 +63,7 @@ vpnform now reads and writes the state there; {} is no longer read (keep it as a
     }
     let ignore = &done.gitignore;
     let path = ignore.path.display();
-    let why = "saved plans and pre-shared key files stay out of git";
+    let why = "saved plans, pre-shared key files and learned request rates stay out of git";
     text.push_str(&if ignore.added.is_empty() {
         format!(
             "{path} already ignores {}: nothing added.\n",

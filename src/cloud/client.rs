@@ -215,6 +215,33 @@ impl Client {
         self.inner.limiter.rates().get(action).copied()
     }
 
+    /// The endpoint the learned rates belong to: `--endpoint` without any query or user
+    /// (no secret), or `regional` for the regions' own endpoints.
+    pub fn endpoint_key(&self) -> String {
+        match &self.inner.endpoint {
+            Some(url) => {
+                let mut url = url.clone();
+                url.set_query(None);
+                url.set_fragment(None);
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                url.to_string()
+            }
+            None => "regional".to_owned(),
+        }
+    }
+
+    /// Starts `action` from a rate an earlier run learned (see
+    /// [`super::retry::RateLimiter::start_from`]); the rate it starts at, if taken.
+    pub fn start_from(&self, action: &str, learned: super::LearnedRate) -> Option<f64> {
+        self.inner.limiter.start_from(action, learned)
+    }
+
+    /// What each action's lane learned this run, for the next run's start.
+    pub fn learned_rates(&self) -> BTreeMap<String, super::LearnedRate> {
+        self.inner.limiter.learned()
+    }
+
     pub fn stats(&self) -> ClientStats {
         let mut stats = self.inner.stats.lock().expect("stats lock").clone();
         stats.rates = self.inner.limiter.rates();

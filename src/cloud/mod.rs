@@ -31,6 +31,7 @@ pub(crate) use credentials::resolve_credentials;
 pub(crate) use endpoint::EndpointError;
 pub(crate) use endpoint::endpoint_for;
 pub use error::{ApiError, ErrorClass};
+pub use retry::LearnedRate;
 pub(crate) use retry::ThrottleWarning;
 pub(crate) use retry::{DEFAULT_MAX_RATE, DEFAULT_PARALLELISM};
 pub(crate) use types::*;

@@ -142,6 +142,17 @@ impl Lane {
     }
 }
 
+/// What a lane learned of one action's rate, for the next run's start (the cache beside
+/// the state, `ops::rates`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LearnedRate {
+    /// Requests a second to start from.
+    pub rate: f64,
+    /// The cloud throttled this action: above `rate` the lane probes gently. Otherwise
+    /// it was never throttled and keeps rising fast from `rate`.
+    pub limited: bool,
+}
+
 /// Persistent throttling of one action, for the one warning a run shows about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThrottleWarning {
@@ -301,6 +312,51 @@ impl RateLimiter {
             1.0 / lane.rate
         };
         lane.rate = (lane.rate + gain).min(ceiling);
+    }
+
+    /// Starts `action`'s lane from what an earlier run learned, clamped to this run's
+    /// floor and ceiling (`--max-rate`). A lane already used keeps its own rate. Returns
+    /// the rate the lane starts at, `None` when nothing was taken (a lane in use, a rate
+    /// that is no number).
+    pub(crate) fn start_from(&self, action: &str, learned: LearnedRate) -> Option<f64> {
+        if !learned.rate.is_finite() || learned.rate <= 0.0 {
+            return None;
+        }
+        let mut lanes = self.lanes.lock().expect("rate limiter lock");
+        if lanes.contains_key(action) {
+            return None;
+        }
+        let rate = learned.rate.clamp(self.floor, self.ceiling);
+        let now = Instant::now();
+        let mut lane = Lane::new(rate, now);
+        if learned.limited {
+            // Where the cloud throttled, no burst above the rate it accepted.
+            lane.known_good = rate;
+        } else {
+            // A rate the cloud never throttled starts as a lane idle for a second: a
+            // second's worth at once, as a new run's work is all ready together.
+            lane.next_slot = now.checked_sub(Duration::from_secs(1)).unwrap_or(now);
+        }
+        lanes.insert(action.to_owned(), lane);
+        Some(rate)
+    }
+
+    /// What every used lane learned: where the cloud throttled, the lower of its rate
+    /// now and nine tenths of what the cloud accepted then; else the rate it reached.
+    pub(crate) fn learned(&self) -> BTreeMap<String, LearnedRate> {
+        let lanes = self.lanes.lock().expect("rate limiter lock");
+        lanes
+            .iter()
+            .map(|(action, lane)| {
+                let limited = lane.known_good.is_finite();
+                let rate = if limited {
+                    lane.rate.min(lane.known_good)
+                } else {
+                    lane.rate
+                };
+                (action.clone(), LearnedRate { rate, limited })
+            })
+            .collect()
     }
 
     /// The current rate of every action that has been used.
@@ -562,6 +618,51 @@ mod tests {
             "{took:?}"
         );
         assert_eq!(rl.rates()["DeleteVpnRouteEntry"], 100.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lane_starts_from_a_learned_rate_clamped_to_this_runs_bounds() {
+        let limiter = RateLimiter::new(100.0);
+        let open = LearnedRate {
+            rate: 80.0,
+            limited: false,
+        };
+        assert_eq!(limiter.start_from("DeleteIpsecServer", open), Some(80.0));
+        // Above the ceiling, below the floor, no number: clamped or refused.
+        let high = LearnedRate {
+            rate: 1e12,
+            limited: true,
+        };
+        assert_eq!(limiter.start_from("ListIpsecServers", high), Some(100.0));
+        let low = LearnedRate {
+            rate: 1e-9,
+            limited: true,
+        };
+        assert_eq!(limiter.start_from("DescribeVpnGateway", low), Some(0.5));
+        for bad in [f64::NAN, f64::INFINITY, -3.0, 0.0] {
+            let bad = LearnedRate {
+                rate: bad,
+                limited: false,
+            };
+            assert_eq!(limiter.start_from("CreateIpsecServer", bad), None);
+        }
+        // A lane in use keeps its rate.
+        assert_eq!(limiter.start_from("DeleteIpsecServer", open), None);
+        let learned = limiter.learned();
+        assert_eq!(learned["DeleteIpsecServer"], open);
+        assert_eq!(
+            learned["ListIpsecServers"],
+            LearnedRate {
+                rate: 100.0,
+                limited: true
+            }
+        );
+        // Eighty requests go at once: the learned rate's burst, not the start rate's ten.
+        let started = Instant::now();
+        for _ in 0..80 {
+            limiter.acquire("DeleteIpsecServer").await;
+        }
+        assert!(started.elapsed() < Duration::from_millis(20));
     }
 
     #[test]

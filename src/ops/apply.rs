@@ -171,6 +171,11 @@ pub async fn run(
         }
     }
     let connection = super::connect::connect(&request.cloud, &state, seed, &reporter).await?;
+    // Each action starts from the rate an earlier run learned against this endpoint; a
+    // rehearsal's sandbox is new every time, and learns nothing worth keeping.
+    if !rehearsal {
+        super::rates::start(&*backend, &connection.client);
+    }
     let source = match saved_plan {
         Some(saved) => Source::Saved(Box::new(saved)),
         None => Source::Fresh(desired),
@@ -187,6 +192,9 @@ pub async fn run(
         keys,
     };
     let result = run.go(source, state, approve).await;
+    if !rehearsal {
+        super::rates::save(&*backend, &connection.client);
+    }
     connection.close().await;
     let applied = result?;
     if let (Some(_), Some(final_state)) = (&rehearsal_dir, &applied.state) {

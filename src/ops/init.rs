@@ -37,8 +37,9 @@ pub(crate) struct Migrated {
 }
 
 /// The `.gitignore` lines for what vpnform's users keep out of git: saved plans
-/// (`*.plan`) and pre-shared key files (`/secrets/`, and the directory of every
-/// `psk: { file }` the desired file names).
+/// (`*.plan`), pre-shared key files (`/secrets/`, and the directory of every
+/// `psk: { file }` the desired file names) and the request rates a run learned
+/// (`.vpnform.rates`, a cache beside the local state).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Gitignore {
     pub(crate) path: PathBuf,
@@ -169,6 +170,8 @@ fn gitignore(path: &Path, psk_files: &[String]) -> anyhow::Result<Gitignore> {
             lines.push(pattern);
         }
     }
+    // The request rates a run learned, beside the state wherever the state directory is.
+    lines.push(crate::ops::rates::FILE.to_owned());
     let existing = match crate::files::read(path, crate::files::GITIGNORE) {
         Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
         Err(e) if e.is_not_found() => None,
@@ -282,11 +285,11 @@ mod tests {
         let files = ["keys/office.psk".to_owned(), "keys/lab.psk".to_owned()];
         let first = gitignore(&path, &files).unwrap();
         assert!(!first.created);
-        assert_eq!(first.added, ["/secrets/", "/keys/"]);
+        assert_eq!(first.added, ["/secrets/", "/keys/", ".vpnform.rates"]);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            format!("target\n*.plan\n{GITIGNORE_HEADER}\n/secrets/\n/keys/\n")
+            format!("target\n*.plan\n{GITIGNORE_HEADER}\n/secrets/\n/keys/\n.vpnform.rates\n")
         );
         let again = gitignore(&path, &files).unwrap();
         assert!(again.added.is_empty());

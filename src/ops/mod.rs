@@ -17,6 +17,7 @@ pub(crate) mod connect;
 pub(crate) mod import;
 pub mod init;
 pub mod plan;
+pub(crate) mod rates;
 pub(crate) mod saved;
 
 use std::path::Path;
@@ -170,6 +171,8 @@ pub(crate) struct Loaded {
     pub desired: Desired,
     /// The state file's path, or `postgres schema NAME`: how messages name the state.
     pub place: std::path::PathBuf,
+    /// Where the state lives, and the request rates earlier runs learned.
+    pub backend: std::sync::Arc<dyn crate::state::Backend>,
 }
 
 /// The backend the desired file at `desired` names (`backend:`), else the local state

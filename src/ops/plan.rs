@@ -99,6 +99,11 @@ pub async fn run(request: &PlanRequest, reporter: Arc<dyn Reporter>) -> anyhow::
             &reporter,
         )
         .await?;
+        // Started from the rates earlier runs learned; a plan writes nothing, so what it
+        // learns is not kept (an apply keeps what its own plan and mutations learned).
+        if !request.cloud.is_rehearsal() {
+            super::rates::start(&*loaded.backend, &connection.client);
+        }
         let plan = super::plan_online(
             &loaded.desired,
             &loaded.state,
@@ -197,5 +202,6 @@ fn load(request: &PlanRequest, reporter: &dyn Reporter) -> anyhow::Result<Loaded
         state_exists,
         desired,
         place,
+        backend,
     })
 }

@@ -21,6 +21,9 @@ use super::location::Location;
 use super::lock::{Lock, LockStatus};
 use super::model::State;
 
+/// The request rates a run learned (`ops::rates`), beside the local state file.
+pub(crate) const RATES_FILE: &str = ".vpnform.rates";
+
 /// A held state lock; dropping it releases the lock.
 pub type Held = Box<dyn Send + Sync>;
 
@@ -72,6 +75,17 @@ pub trait Backend: Send + Sync {
         Ok(())
     }
 
+    /// The request rates earlier runs learned (`ops::rates`), as stored; `None`: none.
+    /// A cache: an error is the reason it is ignored.
+    fn read_rates(&self) -> Result<Option<Vec<u8>>, String> {
+        Ok(None)
+    }
+
+    /// Stores the request rates this run learned (best effort: an error is only told).
+    fn write_rates(&self, _text: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Whether the writers' lock is held now, and by whom (`vpnform force-unlock`).
     fn lock_status(&self) -> Result<LockStatus, StateError>;
 
@@ -120,6 +134,36 @@ impl Backend for Local {
         super::write::write_from(&self.dir, state, from)?;
         *seen = Some((state.lineage.clone(), state.serial));
         Ok(())
+    }
+
+    /// `.vpnform.rates` beside the state file: a regular file of at most a few KiB,
+    /// never read through a link.
+    fn read_rates(&self) -> Result<Option<Vec<u8>>, String> {
+        let path = self.dir.join(RATES_FILE);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!(
+                    "{} is a symbolic link, which vpnform does not follow there",
+                    path.display()
+                ));
+            }
+            Ok(_) => {}
+        }
+        crate::files::read(&path, crate::files::RATES)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Written only beside a state directory that exists, never through a link.
+    fn write_rates(&self, text: &[u8]) -> Result<(), String> {
+        if !self.dir.is_dir() {
+            return Ok(());
+        }
+        crate::files::check_dir_path(&self.dir, "state directory").map_err(|e| e.to_string())?;
+        let path = self.dir.join(RATES_FILE);
+        crate::files::write_atomic(&path, crate::files::RATES.what, text).map_err(|e| e.to_string())
     }
 
     fn check_writable(&self, state: &State) -> Result<(), StateError> {

@@ -34,6 +34,7 @@ mod write;
 mod written;
 mod yaml;
 
+pub(crate) use backend::RATES_FILE;
 pub use backend::{Backend, Held, Local};
 pub use error::StateError;
 pub use holder::{LockHolder, host_name};

@@ -329,7 +329,10 @@ impl Postgres {
              CREATE TABLE IF NOT EXISTS {s}.lock_holder (
                  one boolean PRIMARY KEY DEFAULT true CHECK (one),
                  holder text NOT NULL,
-                 backend_pid integer NOT NULL);"
+                 backend_pid integer NOT NULL);
+             CREATE TABLE IF NOT EXISTS {s}.rates (
+                 one boolean PRIMARY KEY DEFAULT true CHECK (one),
+                 body text NOT NULL);"
         );
         let client = self.client.clone();
         let who = writer();
@@ -421,6 +424,39 @@ struct Rows {
 impl Backend for Postgres {
     fn location(&self) -> Location {
         Location::Schema(self.schema.clone())
+    }
+
+    /// The `rates` table's one row (`vpnform init` creates the table; a schema made
+    /// before it has none, and the run starts as if nothing was learned), at most
+    /// 64 KiB (`files::RATES`) of it.
+    fn read_rates(&self) -> Result<Option<Vec<u8>>, String> {
+        let client = self.client.clone();
+        let limit = crate::files::RATES.limit as i32;
+        let sql = format!("SELECT left(body, $1 + 1) FROM {}.rates", self.q());
+        let row = block(async move { client.query_opt(&sql, &[&limit]).await });
+        let body: Option<String> = row
+            .map_err(|e| self.query_err(&e).to_string())?
+            .map(|r| r.get(0));
+        match body {
+            Some(b) if b.len() as u64 > crate::files::RATES.limit => Err(format!(
+                "the rates table of postgres schema {} holds more than {} bytes",
+                self.schema,
+                crate::files::RATES.limit
+            )),
+            other => Ok(other.map(String::into_bytes)),
+        }
+    }
+
+    fn write_rates(&self, text: &[u8]) -> Result<(), String> {
+        let client = self.client.clone();
+        let body = String::from_utf8_lossy(text).into_owned();
+        let sql = format!(
+            "INSERT INTO {}.rates (body) VALUES ($1) ON CONFLICT (one) DO UPDATE SET body = EXCLUDED.body",
+            self.q()
+        );
+        block(async move { client.execute(&sql, &[&body]).await })
+            .map(drop)
+            .map_err(|e| self.query_err(&e).to_string())
     }
 
     fn read(&self) -> Result<Option<State>, StateError> {

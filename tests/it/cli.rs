@@ -236,7 +236,7 @@ Options:
       --parallelism <N>
           At most N API requests in flight, 1 to 1000 (operations waiting for a gateway do not count) [default: 50]
       --max-rate <N>
-          At most N requests a second per API action. vpnform starts each action at 10 a second and finds the cloud's limit from its throttling; this caps what it may reach (e.g. to leave room for other tools on the account) [default: 1000]
+          At most N requests a second per API action. vpnform starts each action at the rate the last apply learned against the endpoint, else 10 a second, and finds the cloud's limit from its throttling; this caps what it may reach (e.g. to leave room for other tools on the account) [default: 1000]
       --sandbox-configure-time <DURATION>
           With --sandbox: how long a gateway configures after a create, an update or a delete (`2s`, `1s..3s`) [default: 2s]
       --lock-timeout <DURATION>

@@ -137,7 +137,7 @@ fn init_migrates_the_local_state_and_pull_gives_it_back_byte_for_byte() {
             "Initialized postgres schema {s} at {t} (layout version 1).\n\
              Copied the state of state/vpnform.state.yaml (lineage {LINEAGE}, serial 3) into postgres schema {s}.\n\
              vpnform now reads and writes the state there; state/vpnform.state.yaml is no longer read (keep it as a backup, or remove it).\n\
-             Created .gitignore with *.plan, /secrets/: saved plans and pre-shared key files stay out of git.\n",
+             Created .gitignore with *.plan, /secrets/, .vpnform.rates: saved plans, pre-shared key files and learned request rates stay out of git.\n",
             s = db.schema,
             t = db.target()
         )
@@ -148,7 +148,7 @@ fn init_migrates_the_local_state_and_pull_gives_it_back_byte_for_byte() {
     assert!(
         out.stdout.ends_with(&format!(
             "The state of state/vpnform.state.yaml (lineage {LINEAGE}, serial 3) is there already: nothing copied.\n\
-             .gitignore already ignores *.plan, /secrets/: nothing added.\n"
+             .gitignore already ignores *.plan, /secrets/, .vpnform.rates: nothing added.\n"
         )),
         "{}",
         out.stdout
@@ -1027,7 +1027,7 @@ fn a_new_schema_plans_from_no_state_and_says_where_it_looked() {
         out.stdout,
         format!(
             "Initialized postgres schema {} at {} (layout version 1).\n\
-             Created .gitignore with *.plan, /secrets/: saved plans and pre-shared key files stay out of git.\n",
+             Created .gitignore with *.plan, /secrets/, .vpnform.rates: saved plans, pre-shared key files and learned request rates stay out of git.\n",
             db.schema,
             db.target()
         )

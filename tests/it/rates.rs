@@ -798,6 +798,129 @@ fn regression_the_precheck_progress_of_updates_counted_deletes() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Learned rates (issue 25): a run starts from what the last one learned against the
+// same endpoint; whatever the cache file holds never breaks a run.
+
+/// The DryRun deletes of the calls from `from` on: how long from the first to the last.
+fn dry_run_span(wire: &[Seen]) -> Duration {
+    let times: Vec<jiff::Timestamp> = wire
+        .iter()
+        .filter(|s| {
+            s.call.action == "DeleteIpsecServer" && param(&s.call, "DryRun") == Some("true")
+        })
+        .map(|s| s.at)
+        .collect();
+    let (first, last) = (times.first().unwrap(), times.last().unwrap());
+    Duration::try_from(last.duration_since(*first)).unwrap()
+}
+
+/// `servers` exist in the cloud again and are recorded again: the same plan a second time.
+fn record_again(cloud: &Cloud, ws: &Workspace, servers: &[Recorded]) {
+    cloud.sandbox().shared().edit_world(|w| {
+        for (_, id, gateway, _) in servers {
+            w.add_server(id, gateway, "cn-hangzhou");
+        }
+    });
+    ws.write("state/vpnform.state.yaml", &state_yaml(servers));
+}
+
+#[test]
+fn a_second_run_starts_at_the_rate_the_first_learned() {
+    let servers = many(40);
+    let cloud = Cloud::start(&servers, |_| {});
+    let ws = cloud.workspace(&servers);
+    let out = ws.run(&["apply", "--auto-approve", "--poll-interval", "50ms"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    // The first run climbs from the start rate, 10 a second: 40 prechecks take a while.
+    let first = dry_run_span(&cloud.wire());
+    assert!(first >= Duration::from_millis(900), "{first:?}");
+
+    // What it learned, beside the state: the endpoint, each action, no secret.
+    let cache = ws.read("state/.vpnform.rates");
+    let url = cloud.sandbox().url();
+    let line = cache
+        .lines()
+        .find(|l| l.starts_with(&format!("{url} DeleteIpsecServer ")))
+        .unwrap_or_else(|| panic!("{cache}"));
+    let fields: Vec<&str> = line.split(' ').collect();
+    let learned: f64 = fields[2].parse().unwrap();
+    assert!(learned >= 40.0, "{line}");
+    assert_eq!(fields[3], "open", "{line}");
+    for secret in [
+        vpnform::sandbox::DEFAULT_ACCESS_KEY_ID,
+        vpnform::sandbox::DEFAULT_ACCESS_KEY_SECRET,
+    ] {
+        assert!(!cache.contains(secret), "{cache}");
+    }
+
+    // The second run starts there: `-v` says so, and its prechecks go out together.
+    record_again(&cloud, &ws, &servers);
+    let before = cloud.wire().len();
+    let out = ws.run(&["-v", "plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let said = format!(
+        "DeleteIpsecServer starts at {} requests a second, as an earlier run against this \
+         endpoint learned",
+        fields[2]
+    );
+    assert!(out.stderr.contains(&said), "{said}\n{}", out.stderr);
+    let second = dry_run_span(&cloud.wire()[before..]);
+    assert!(second < first / 2, "{second:?} against {first:?}");
+}
+
+#[test]
+fn a_garbage_rates_file_is_ignored_and_replaced() {
+    let servers = many(3);
+    let cloud = Cloud::start(&servers, |_| {});
+    let ws = cloud.workspace(&servers);
+    let url = cloud.sandbox().url();
+    // Not UTF-8, a rate of no number, one beyond any ceiling, a line of 100 KiB.
+    let garbage = [
+        "\u{0}\u{1}binary\n".to_owned(),
+        format!("{url} DeleteIpsecServer NaN open\n"),
+        format!("{url} ListIpsecServers 1e308 limited\n"),
+        format!("{url} DescribeVpnGateway {} open\n", "9".repeat(100 * 1024)),
+    ]
+    .concat();
+    ws.write("state/.vpnform.rates", &garbage);
+    let out = ws.run(&["apply", "--auto-approve", "--poll-interval", "50ms"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.stderr.contains("rates"), "{}", out.stderr);
+    assert_eq!(recorded(&ws), ["ipsec_server.keep"]);
+    // Replaced by what this run learned.
+    let cache = ws.read("state/.vpnform.rates");
+    assert!(cache.len() < 4096, "{cache}");
+    assert!(
+        cache.contains(&format!("{url} DeleteIpsecServer ")),
+        "{cache}"
+    );
+    assert!(
+        !cache.contains("NaN") && !cache.contains("1e308"),
+        "{cache}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_rates_file_that_is_a_link_is_neither_read_nor_written_through() {
+    let servers = many(3);
+    let cloud = Cloud::start(&servers, |_| {});
+    let ws = cloud.workspace(&servers);
+    let url = cloud.sandbox().url();
+    // A link to a file the run must not touch, holding a rate that would show in `-v`.
+    let elsewhere = ws.path().join("elsewhere");
+    let text = format!("{url} DeleteIpsecServer 777 open\n");
+    std::fs::write(&elsewhere, &text).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, ws.path().join("state/.vpnform.rates")).unwrap();
+    let out = ws.run(&["-v", "apply", "--auto-approve", "--poll-interval", "50ms"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.stderr.contains("starts at 777"), "{}", out.stderr);
+    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), text);
+    assert_eq!(recorded(&ws), ["ipsec_server.keep"]);
+}
+
+// ---------------------------------------------------------------------------------------
 // Confirmations (issue 25): creates and updates confirm as deletes do, sharing
 // ListIpsecServers calls of up to 20 ids where nothing waits for them.
 

@@ -479,19 +479,20 @@ ipsec_servers:
     ws.vpnform(&["init"])
         .stdout(
             "The state is local (state/vpnform.state.yaml): no backend to initialize.\n\
-             Created .gitignore with *.plan, /secrets/, /keys/, /lab.psk: saved plans and \
-             pre-shared key files stay out of git.\n",
+             Created .gitignore with *.plan, /secrets/, /keys/, /lab.psk, .vpnform.rates: saved \
+             plans, pre-shared key files and learned request rates stay out of git.\n",
         )
         .run();
     assert_eq!(
         ws.read(".gitignore"),
         "# vpnform: saved plans and pre-shared key files stay out of git\n\
-         *.plan\n/secrets/\n/keys/\n/lab.psk\n"
+         *.plan\n/secrets/\n/keys/\n/lab.psk\n.vpnform.rates\n"
     );
     ws.vpnform(&["init"])
         .stdout(
             "The state is local (state/vpnform.state.yaml): no backend to initialize.\n\
-             .gitignore already ignores *.plan, /secrets/, /keys/, /lab.psk: nothing added.\n",
+             .gitignore already ignores *.plan, /secrets/, /keys/, /lab.psk, .vpnform.rates: nothing \
+             added.\n",
         )
         .run();
     // An existing file gets only the lines it lacks, after every byte it has.
@@ -499,13 +500,13 @@ ipsec_servers:
     ws.vpnform(&["init"])
         .stdout(
             "The state is local (state/vpnform.state.yaml): no backend to initialize.\n\
-             Added /secrets/, /keys/, /lab.psk to .gitignore: saved plans and pre-shared key \
-             files stay out of git.\n",
+             Added /secrets/, /keys/, /lab.psk, .vpnform.rates to .gitignore: saved plans, \
+             pre-shared key files and learned request rates stay out of git.\n",
         )
         .run();
     assert_eq!(
         ws.read(".gitignore"),
         "target/\n*.plan\n# vpnform: saved plans and pre-shared key files stay out of git\n\
-         /secrets/\n/keys/\n/lab.psk\n"
+         /secrets/\n/keys/\n/lab.psk\n.vpnform.rates\n"
     );
 }

@@ -99,6 +99,10 @@ struct Scenario {
     postgres: bool,
     /// `(--max-rate, --parallelism)` other than the client's defaults.
     client: Option<(u32, usize)>,
+    /// Measure a second run: the same deletes again (the servers put back in the cloud
+    /// and in the state) by a new client against the same endpoint, which starts from
+    /// the request rates the first run learned (`.vpnform.rates` beside the state).
+    warm: bool,
 }
 
 impl Scenario {
@@ -254,114 +258,146 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         );
     }
     let sandbox = sandbox::start(config, world).await.expect("sandbox starts");
-    let defaults = ClientOptions::default();
-    let (max_rate, parallelism) = scenario
-        .client
-        .unwrap_or((defaults.requests_per_second as u32, defaults.max_in_flight));
-    let options = ClientOptions {
-        endpoint: Some(sandbox.url()),
-        requests_per_second: f64::from(max_rate),
-        max_in_flight: parallelism,
-        ..defaults
-    };
-    let client = Client::new(
-        Credentials {
-            access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),
-            access_key_secret: Secret::new(sandbox::DEFAULT_ACCESS_KEY_SECRET),
-            security_token: None,
-            source: "sandbox".into(),
-        },
-        options,
-    )
-    .expect("client");
     let dir = tempfile::tempdir().expect("temp dir");
     let (desired, state_dir) = (dir.path().join("vpnform.yaml"), dir.path().join("state"));
     vpnform::state::write(&state_dir, &state).expect("initial state");
-    if scenario.postgres {
-        // A schema of its own, the local state migrated in as `vpnform init
-        // --migrate-state` does (VPNFORM_PG_URL is set by main), then the file removed.
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-        let schema = format!(
-            "bench{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        let text = desired_text.replacen(
-            "defaults:",
-            &format!("backend:\n  postgres: {{ schema: {schema} }}\ndefaults:"),
-            1,
-        );
-        std::fs::write(&desired, text).expect("desired file");
-        let (d, s) = (desired.clone(), state_dir.clone());
-        tokio::task::spawn_blocking(move || {
-            ops::init::init(&d, &s, true, "bench", Duration::ZERO, &mut |_| {})
-        })
-        .await
-        .expect("init runs")
-        .expect("init --migrate-state");
-        std::fs::remove_file(vpnform::state::state_path(&state_dir)).expect("local state");
-    } else {
-        std::fs::write(&desired, &desired_text).expect("desired file");
-    }
-    let cloud = Cloud {
-        destination: Destination::Client(client),
-        parallelism,
-        max_rate,
-    };
-    // Without the plan: the actions of an offline plan saved beforehand, as `vpnform
-    // apply FILE` runs them.
-    let plan_file = (!scenario.with_plan).then(|| dir.path().join("saved.plan"));
-    if let Some(out) = &plan_file {
-        let plan = ops::plan::run(
-            &PlanRequest {
-                desired: desired.clone(),
-                state_dir: state_dir.clone(),
-                offline: true,
-                max_deletes: None,
-                targets: Default::default(),
-                replace: Default::default(),
-                lock_timeout: Duration::ZERO,
-                out: Some(out.clone()),
-                refresh_only: false,
-                read_only: false,
-                destroy: false,
-                cloud: cloud.clone(),
+    let rounds = if scenario.warm { 2 } else { 1 };
+    let (mut calls_before, mut log_from) = (BTreeMap::new(), 0);
+    let mut measured = None;
+    for round in 0..rounds {
+        if round > 0 {
+            // The same servers again, in the cloud and in the state (the next serial): the
+            // same apply, as a new process would run it against the same endpoint.
+            sandbox.shared().edit_world(|w| {
+                for (id, gateway) in &gateway_of {
+                    w.add_server(id, gateway, REGION);
+                }
+            });
+            let serial = vpnform::state::read(&state_dir)
+                .expect("state")
+                .map_or(1, |s| s.serial);
+            let again = State {
+                serial: serial + 1,
+                ..state.clone()
+            };
+            std::fs::remove_file(vpnform::state::state_path(&state_dir)).expect("state file");
+            vpnform::state::write(&state_dir, &again).expect("state again");
+            calls_before = sandbox.calls();
+            log_from = log.lock().unwrap().len();
+        }
+        let defaults = ClientOptions::default();
+        let (max_rate, parallelism) = scenario
+            .client
+            .unwrap_or((defaults.requests_per_second as u32, defaults.max_in_flight));
+        let options = ClientOptions {
+            endpoint: Some(sandbox.url()),
+            requests_per_second: f64::from(max_rate),
+            max_in_flight: parallelism,
+            ..defaults
+        };
+        let client = Client::new(
+            Credentials {
+                access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),
+                access_key_secret: Secret::new(sandbox::DEFAULT_ACCESS_KEY_SECRET),
+                security_token: None,
+                source: "sandbox".into(),
             },
-            Arc::new(Quiet),
+            options,
         )
-        .await
-        .expect("offline plan");
-        assert_eq!(plan.count(scenario.op.kind()), scenario.count);
-    }
-    let request = ApplyRequest {
-        desired,
-        state_dir,
-        plan_file,
-        max_deletes: None,
-        targets: Default::default(),
-        replace: Default::default(),
-        lock_timeout: Duration::ZERO,
-        command: "bench".into(),
-        cloud,
-        options: match mode {
-            Mode::Vpnform => ApplyOptions::default(),
-            Mode::Fixed(interval) => ApplyOptions {
-                poll_interval: interval,
-                poll_strategy: PollStrategy::Fixed,
-                ..ApplyOptions::default()
+        .expect("client");
+        if scenario.postgres && round == 0 {
+            // A schema of its own, the local state migrated in as `vpnform init
+            // --migrate-state` does (VPNFORM_PG_URL is set by main), then the file removed.
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+            let schema = format!(
+                "bench{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            );
+            let text = desired_text.replacen(
+                "defaults:",
+                &format!("backend:\n  postgres: {{ schema: {schema} }}\ndefaults:"),
+                1,
+            );
+            std::fs::write(&desired, text).expect("desired file");
+            let (d, s) = (desired.clone(), state_dir.clone());
+            tokio::task::spawn_blocking(move || {
+                ops::init::init(&d, &s, true, "bench", Duration::ZERO, &mut |_| {})
+            })
+            .await
+            .expect("init runs")
+            .expect("init --migrate-state");
+            std::fs::remove_file(vpnform::state::state_path(&state_dir)).expect("local state");
+        } else {
+            std::fs::write(&desired, &desired_text).expect("desired file");
+        }
+        let cloud = Cloud {
+            destination: Destination::Client(client),
+            parallelism,
+            max_rate,
+        };
+        // Without the plan: the actions of an offline plan saved beforehand, as `vpnform
+        // apply FILE` runs them.
+        let plan_file =
+            (!scenario.with_plan).then(|| dir.path().join(format!("saved{round}.plan")));
+        if let Some(out) = &plan_file {
+            let plan = ops::plan::run(
+                &PlanRequest {
+                    desired: desired.clone(),
+                    state_dir: state_dir.clone(),
+                    offline: true,
+                    max_deletes: None,
+                    targets: Default::default(),
+                    replace: Default::default(),
+                    lock_timeout: Duration::ZERO,
+                    out: Some(out.clone()),
+                    refresh_only: false,
+                    read_only: false,
+                    destroy: false,
+                    cloud: cloud.clone(),
+                },
+                Arc::new(Quiet),
+            )
+            .await
+            .expect("offline plan");
+            assert_eq!(plan.count(scenario.op.kind()), scenario.count);
+        }
+        let request = ApplyRequest {
+            desired: desired.clone(),
+            state_dir: state_dir.clone(),
+            plan_file,
+            max_deletes: None,
+            targets: Default::default(),
+            replace: Default::default(),
+            lock_timeout: Duration::ZERO,
+            command: "bench".into(),
+            cloud,
+            options: match mode {
+                Mode::Vpnform => ApplyOptions::default(),
+                Mode::Fixed(interval) => ApplyOptions {
+                    poll_interval: interval,
+                    poll_strategy: PollStrategy::Fixed,
+                    ..ApplyOptions::default()
+                },
             },
-        },
-        refresh_only: false,
-        destroy: false,
-        ctrl_c: false,
-    };
-    let started = Instant::now();
-    // With the plan: what `vpnform apply --auto-approve` runs (refresh, every DryRun
-    // precheck, then the mutations and their waits).
-    let applied = ops::apply::run(&request, Arc::new(Quiet), |_| Ok(true)).await;
-    let wall = started.elapsed();
+            refresh_only: false,
+            destroy: false,
+            ctrl_c: false,
+        };
+        let started = Instant::now();
+        // With the plan: what `vpnform apply --auto-approve` runs (refresh, every DryRun
+        // precheck, then the mutations and their waits).
+        let applied = ops::apply::run(&request, Arc::new(Quiet), |_| Ok(true)).await;
+        measured = Some((applied, started, started.elapsed()));
+    }
+    let (applied, started, wall) = measured.expect("one round at least");
     let journal = applied.as_ref().ok().map(|a| a.journal);
-    let calls = sandbox.calls();
+    let mut calls = sandbox.calls();
+    for (action, before) in &calls_before {
+        if let Some(n) = calls.get_mut(action) {
+            *n -= before;
+        }
+    }
     // A created server's id is in the answer, which the call log does not hold.
     for effect in sandbox.audit() {
         if effect.action == "CreateIpsecServer" {
@@ -369,7 +405,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         }
     }
     sandbox.shutdown().await;
-    let log = std::mem::take(&mut *log.lock().unwrap());
+    let log = std::mem::take(&mut *log.lock().unwrap()).split_off(log_from);
     if std::env::var_os("VPNFORM_BENCH_TIMELINE").is_some() {
         timeline(&scenario.name, started, &log);
     }
@@ -588,6 +624,7 @@ async fn main() {
         with_plan: false,
         postgres: false,
         client: None,
+        warm: false,
     };
     let scenarios = [
         plain(
@@ -739,6 +776,31 @@ async fn main() {
                 ),
                 400 / scale,
                 400 / scale,
+                None,
+            )
+        },
+        // Issue 25: the wide apply a second time, from the rates the first learned; and
+        // the same first (cold) run alone, to compare.
+        plain(
+            format!(
+                "{} deletes on {} gateways",
+                1490 / scale / 10,
+                1490 / scale / 10
+            ),
+            1490 / scale / 10,
+            1490 / scale / 10,
+            None,
+        ),
+        Scenario {
+            warm: true,
+            ..plain(
+                format!(
+                    "{} deletes on {} gateways, second run (learned rates)",
+                    1490 / scale / 10,
+                    1490 / scale / 10
+                ),
+                1490 / scale / 10,
+                1490 / scale / 10,
                 None,
             )
         },

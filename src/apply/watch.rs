@@ -401,44 +401,57 @@ fn wait_outcome(
     }
 }
 
-/// The status of each due gateway (`None`: it does not exist).
+/// The status of each due gateway (`None`: it does not exist). In a round of several
+/// gateways, those whose every wait is for this run's own change are read from the
+/// region's `updating` list (a few pages however many they are); the others exactly, one
+/// `DescribeVpnGateway` each, side by side with that list. One wait that needs an exact
+/// read no longer turns the whole round into exact reads.
 async fn read_statuses(
     inner: &Inner,
     region: &str,
     due: &[(String, WaitKind)],
 ) -> Result<Vec<(String, Option<VpnGateway>)>, ApiError> {
-    let inferable = inner.strategy == PollStrategy::Adaptive
-        && due.len() > 1
-        && due.iter().all(|(_, k)| k.after_own_change);
-    if inferable {
-        // One page (or a few) whatever the size of the region: the busy ones. A gateway
-        // this run made busy that is no longer `updating` is done with our request.
-        let busy = inner
-            .client
-            .describe_vpn_gateways_with_status(region, Some("updating"))
-            .await?;
-        let busy: HashMap<&str, &VpnGateway> = busy.iter().map(|g| (g.id.as_str(), g)).collect();
-        return Ok(due
-            .iter()
-            .map(|(id, _)| {
-                let g = busy.get(id.as_str()).map_or_else(
-                    || VpnGateway {
-                        id: id.clone(),
-                        region: region.to_owned(),
-                        status: "active".into(),
-                        business_status: String::new(),
-                    },
-                    |g| (*g).clone(),
-                );
-                (id.clone(), Some(g))
-            })
-            .collect());
+    let inferable = |k: &WaitKind| {
+        inner.strategy == PollStrategy::Adaptive && due.len() > 1 && k.after_own_change
+    };
+    let (listed, exact): (Vec<_>, Vec<_>) = due.iter().partition(|(_, k)| inferable(k));
+    let (busy, read) = tokio::join!(
+        async {
+            if listed.is_empty() {
+                return Ok(HashMap::new());
+            }
+            let busy = inner
+                .client
+                .describe_vpn_gateways_with_status(region, Some("updating"))
+                .await?;
+            Ok::<_, ApiError>(busy.into_iter().map(|g| (g.id.clone(), g)).collect())
+        },
+        read_exactly(inner, region, &exact)
+    );
+    let (busy, mut read) = (busy?, read?);
+    // A gateway this run made busy that is no longer `updating` is done with our request.
+    for (id, _) in listed {
+        let g = busy.get(id).cloned().unwrap_or_else(|| VpnGateway {
+            id: id.clone(),
+            region: region.to_owned(),
+            status: "active".into(),
+            business_status: String::new(),
+        });
+        read.push((id.clone(), Some(g)));
     }
-    // Exact reads, one DescribeVpnGateway per gateway, side by side.
+    Ok(read)
+}
+
+/// Exact reads, one `DescribeVpnGateway` per gateway, side by side.
+async fn read_exactly(
+    inner: &Inner,
+    region: &str,
+    due: &[&(String, WaitKind)],
+) -> Result<Vec<(String, Option<VpnGateway>)>, ApiError> {
     let mut set = tokio::task::JoinSet::new();
-    for (i, (id, _)) in due.iter().enumerate() {
+    for (i, (id, _)) in due.iter().map(|d| (*d).clone()).enumerate() {
         let client = inner.client.clone();
-        let (region, id) = (region.to_owned(), id.clone());
+        let region = region.to_owned();
         set.spawn(async move {
             let answer = match client.describe_vpn_gateway(&region, &id).await {
                 Ok(g) => Ok(Some(g)),

@@ -974,3 +974,41 @@ fn creates_share_their_confirming_list_calls() {
     // creates, the gateways' status and the confirmations.
     assert!(wire.len() <= 3 * n, "{} calls for {n} creates", wire.len());
 }
+
+/// A gateway busy for reasons of its own is read exactly, with `DescribeVpnGateway`,
+/// as long as it is; the gateways this run's deletes made busy, polled in the same
+/// rounds, are still read from the region's `updating` list, never one by one.
+#[test]
+fn one_exact_wait_does_not_turn_a_rounds_other_reads_exact() {
+    let servers = many(12);
+    let cloud = Cloud::start(&servers, |c| {
+        c.configure_time = (Duration::from_millis(300), Duration::from_millis(300))
+    });
+    let ws = cloud.workspace(&servers);
+    saved_plan(&ws);
+    let shared = cloud.sandbox().shared().clone();
+    shared.edit_world(|w| w.vpn_gateways.get_mut("vpn-s00").unwrap().status = "updating".into());
+    let before = cloud.wire().len();
+    let out = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(1500));
+            shared.edit_world(|w| {
+                w.vpn_gateways.get_mut("vpn-s00").unwrap().status = "active".into()
+            });
+        });
+        apply_saved(&ws)
+    });
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(recorded(&ws), ["ipsec_server.keep"]);
+    let wire = cloud.wire();
+    let exact: Vec<&str> = wire[before..]
+        .iter()
+        .filter(|s| s.call.action == "DescribeVpnGateway")
+        .filter_map(|s| param(&s.call, "VpnGatewayId"))
+        .collect();
+    // The busy gateway, read exactly all along; the others (each read in some round
+    // beside it while it was busy) exactly only in a round of their own, if ever.
+    let busy = exact.iter().filter(|g| **g == "vpn-s00").count();
+    assert!(busy >= 5, "{exact:?}");
+    assert!(exact.len() - busy <= 3, "{exact:?}");
+}

@@ -86,13 +86,17 @@ struct Scenario {
     /// How many actions (all of `op`).
     count: usize,
     gateways: usize,
-    /// `(chains, length)`: chain `c`'s step `k` is on gateway `(c + k) % gateways` and
-    /// must be deleted after step `k - 1`.
+    /// `(chains, length)`: chain `c`'s step `k` is on gateway `(c + k) % gateways` (on a
+    /// gateway of its own when there are as many gateways as servers) and must be
+    /// deleted after step `k - 1`.
     chains: Option<(usize, usize)>,
     /// The sandbox's limit, requests a second per action (`None`: unlimited).
     limit: Option<f64>,
     /// The sandbox's status and list lag (both).
     lag: Duration,
+    /// How long a gateway configures after each mutation (`CONFIGURE` but for the deep
+    /// chains of issue 25, at 0.5 s).
+    configure: Duration,
     /// Refresh and precheck before the mutations, as `apply` does.
     with_plan: bool,
     /// The state in a postgres schema (`pg`'s server) instead of the local file.
@@ -114,7 +118,12 @@ impl Scenario {
             Some((_, len)) => {
                 let (c, k) = (i / len, i % len);
                 let next = (k + 1 < len).then_some(i + 1);
-                ((c + k) % self.gateways, next)
+                let gateway = if self.gateways >= self.count {
+                    i
+                } else {
+                    (c + k) % self.gateways
+                };
+                (gateway, next)
             }
         }
     }
@@ -123,7 +132,7 @@ impl Scenario {
     fn chain_bound(&self) -> Duration {
         let per_gateway = self.count.div_ceil(self.gateways);
         let chain = self.chains.map_or(1, |(_, len)| len);
-        CONFIGURE * per_gateway.max(chain) as u32
+        self.configure * per_gateway.max(chain) as u32
     }
 }
 
@@ -174,7 +183,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     let log: Arc<Mutex<Vec<(Instant, sandbox::CallLog)>>> = Arc::default();
     let log2 = log.clone();
     let config = SandboxConfig {
-        configure_time: (CONFIGURE, CONFIGURE),
+        configure_time: (scenario.configure, scenario.configure),
         latency: LATENCY,
         rate_limits: scenario.limit.map(|r| sandbox::RateLimits {
             default_per_second: Some(r),
@@ -438,7 +447,12 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             .chain_bound()
             .max(rate_floor.unwrap_or(Duration::ZERO)),
         throttled,
-        median_delay: median_delay(&log, scenario.op, &gateway_of, scenario.lag),
+        median_delay: median_delay(
+            &log,
+            scenario.op,
+            &gateway_of,
+            scenario.lag + scenario.configure,
+        ),
         journal,
         mutations_span: mutations_span(&log, scenario.op),
         ok: applied.is_ok_and(|a| a.outcome.count(scenario.op.kind()) == scenario.count),
@@ -454,12 +468,12 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
 /// mutation's answer plus the status lag and the configure time) to the next call
 /// concerning it (the List confirming the server, or the next mutation on the
 /// gateway); the median of those. `gateway_of`: every server's gateway, the created
-/// ones included.
+/// ones included; `settle`: the status lag plus the configure time.
 fn median_delay(
     log: &[(Instant, sandbox::CallLog)],
     op: Op,
     gateway_of: &BTreeMap<String, String>,
-    status_lag: Duration,
+    settle: Duration,
 ) -> Option<Duration> {
     let param = |c: &sandbox::CallLog, k: &str| {
         c.params
@@ -493,7 +507,7 @@ fn median_delay(
         if !seen.insert(server.clone()) {
             continue;
         }
-        let active = *at + status_lag + CONFIGURE;
+        let active = *at + settle;
         let next = log.iter().filter(|(t, _)| *t >= active).find(|(_, c)| {
             if c.action == "ListIpsecServers" {
                 c.params.iter().any(|(k, v)| {
@@ -621,6 +635,7 @@ async fn main() {
         chains,
         limit: None,
         lag: Duration::ZERO,
+        configure: CONFIGURE,
         with_plan: false,
         postgres: false,
         client: None,
@@ -662,6 +677,18 @@ async fn main() {
             10,
             Some((10, 30 / scale)),
         ),
+        // Issue 25's deep chains: the bound is eight configure times one after another;
+        // what a step costs beyond its configure time is the per-step overhead.
+        Scenario {
+            configure: Duration::from_millis(500),
+            ..plain(
+                "32 deletes, 4 depends_on chains of 8 across 32 gateways, configure time 0.5 s"
+                    .to_owned(),
+                32,
+                32,
+                Some((4, 8)),
+            )
+        },
         Scenario {
             with_plan: true,
             limit: Some(40.0),

@@ -39,9 +39,7 @@ pub struct Args {
 }
 
 pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
-    if args.json {
-        return json(ctx, args);
-    }
+    let json_output = args.json;
     let request = ImportRequest {
         desired: ctx.desired.clone(),
         state_dir: ctx.state_dir.clone(),
@@ -52,6 +50,9 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         lock_timeout: args.lock_timeout,
         cloud: args.cloud.cloud(),
     };
+    if json_output {
+        return json(ctx, &request);
+    }
     let view = crate::views::for_format(&ctx.ui, false, false);
     // A line for each region with servers; with several regions (`--all-regions` lists
     // every one, most of them empty), one line more for all of them.
@@ -127,17 +128,7 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
 }
 
 /// `import --json`: the same run, answered as one JSON document (or its diagnostics).
-fn json(ctx: &Context, args: Args) -> anyhow::Result<u8> {
-    let request = ImportRequest {
-        desired: ctx.desired.clone(),
-        state_dir: ctx.state_dir.clone(),
-        regions: args.regions,
-        all_regions: args.all_regions,
-        gateways: args.gateways,
-        write: args.write,
-        lock_timeout: args.lock_timeout,
-        cloud: args.cloud.cloud(),
-    };
+fn json(ctx: &Context, request: &ImportRequest) -> anyhow::Result<u8> {
     // Progress and warnings go to stderr as text; stdout holds the one document.
     let view = crate::views::for_format(&ctx.ui, false, false);
     let mut regions = Vec::new();
@@ -149,7 +140,7 @@ fn json(ctx: &Context, args: Args) -> anyhow::Result<u8> {
         }));
     };
     let result = ops::connect::runtime()
-        .and_then(|runtime| runtime.block_on(ops::import::run(&request, view, on_region)));
+        .and_then(|runtime| runtime.block_on(ops::import::run(request, view, on_region)));
     let imported = match result {
         Ok(imported) => imported,
         Err(err) => {

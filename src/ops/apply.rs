@@ -515,7 +515,7 @@ impl Run<'_> {
     /// warning, as in a plan.
     async fn deferred_prechecks(&self, saved: &SavedRun) -> anyhow::Result<()> {
         let mut actions = saved.actions.clone();
-        online::precheck(
+        online::precheck_with_progress(
             &self.client,
             &mut actions,
             &self.keys,

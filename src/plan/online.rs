@@ -110,18 +110,10 @@ fn has_precheck(action: &Action) -> bool {
     action.mutates_cloud() && action.resumes.is_none() && KIND.has_dry_run(call)
 }
 
-/// The prechecks a `--read-only` plan deferred, run by apply with its own key before
-/// its first mutation: each of `actions` gets its result.
-pub(crate) async fn precheck(
-    client: &Client,
-    actions: &mut [Action],
-    keys: &BTreeMap<Address, Secret>,
-    progress: &dyn Progress,
-) {
-    precheck_with_progress(client, actions, keys, progress).await;
-}
-
-async fn precheck_with_progress(
+/// Prechecks every mutation of `actions` that has a DryRun, side by side, reporting to
+/// `progress`: the online plan's own, and the ones a `--read-only` plan deferred, which
+/// apply runs with its own key before its first mutation.
+pub(crate) async fn precheck_with_progress(
     client: &Client,
     actions: &mut [Action],
     keys: &BTreeMap<Address, Secret>,

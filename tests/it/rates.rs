@@ -267,24 +267,42 @@ fn invalid_region_id_not_found_was_read_as_gone() {
                   Recommend: https://api.aliyun.com/troubleshoot?q=InvalidRegionId.NotFound&product=Vpc&requestId=[REQUEST_ID]\n  \
                   hint: the region `cn-hangzhou` does not exist at this endpoint: check the `region` \
                   in the desired file (or the state) against the account's regions\n";
-    ws.vpnform(&["apply", "--poll-interval", "50ms", "p.plan"])
+    let out = ws
+        .vpnform(&["apply", "--poll-interval", "50ms", "p.plan"])
         .code(1)
-        .filter(
-            r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}",
-            "[REQUEST_ID]",
-        )
-        .filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]")
-        .filter(r"after \d+s", "after [DURATION]")
         .any_stdout()
-        .stderr(format!(
-            "ipsec_server.keep: Adopting... [id=iss-keep]\n\
-             ipsec_server.keep: Adoption complete after [DURATION]\n\
-             ipsec_server.office: Destroying... [id=iss-office]\n\
-             {}\
-             error: apply did not finish: the state records every action that did\n\n{failed}",
-            failed.replacen("ipsec_server.office: ", "ipsec_server.office: failed: ", 1)
-        ))
+        .any_stderr()
         .run();
+    let stderr = crate::support::apply_filters(
+        &[
+            crate::support::Filter::new(
+                r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}",
+                "[REQUEST_ID]",
+            ),
+            crate::support::Filter::new(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+            crate::support::Filter::new(r"after \d+s", "after [DURATION]"),
+        ],
+        &out.stderr,
+    );
+    // The adopt and the delete run side by side: their progress lines interleave in
+    // either order; the error that ends the run is whole.
+    let tail = format!(
+        "{}error: apply did not finish: the state records every action that did\n\n{failed}",
+        failed.replacen("ipsec_server.office: ", "ipsec_server.office: failed: ", 1)
+    );
+    let head = stderr
+        .strip_suffix(tail.as_str())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let mut progress: Vec<&str> = head.lines().collect();
+    progress.sort_unstable();
+    assert_eq!(
+        progress,
+        [
+            "ipsec_server.keep: Adopting... [id=iss-keep]",
+            "ipsec_server.keep: Adoption complete after [DURATION]",
+            "ipsec_server.office: Destroying... [id=iss-office]",
+        ]
+    );
     let deletes = cloud.real_deletes();
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert_eq!(deletes[0].2, "InvalidRegionId.NotFound");

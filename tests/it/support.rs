@@ -332,7 +332,7 @@ impl Filter {
     }
 }
 
-fn apply_filters(filters: &[Filter], text: &str) -> String {
+pub fn apply_filters(filters: &[Filter], text: &str) -> String {
     filters.iter().fold(text.to_owned(), |text, f| {
         f.pattern
             .replace_all(&text, f.replacement.as_str())

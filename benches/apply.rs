@@ -806,6 +806,22 @@ async fn main() {
                 None,
             )
         },
+        // Issue 25: deletes at the sandbox's limit under status and list lags, where
+        // the climb must find the limit without throttling more than 5% of answers.
+        Scenario {
+            limit: Some(40.0),
+            lag: Duration::from_millis(500),
+            ..plain(
+                format!(
+                    "{} deletes on {} gateways, sandbox limit 40/s per action, 0.5 s status and list lag",
+                    200 / scale,
+                    200 / scale
+                ),
+                200 / scale,
+                200 / scale,
+                None,
+            )
+        },
         // Issue 25: the wide apply a second time, from the rates the first learned; and
         // the same first (cold) run alone, to compare.
         plain(

@@ -338,7 +338,7 @@ impl Client {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            inner.limiter.acquire(action).await;
+            let sent = inner.limiter.acquire(action).await;
             let result = {
                 let _permit = inner
                     .in_flight
@@ -396,7 +396,7 @@ impl Client {
             let wait = match err.class {
                 ErrorClass::Throttling if attempt < policy.throttling_max_attempts => {
                     let server_wait = server_wait.map(|w| w.min(policy.max_retry_after));
-                    if let Some(warning) = inner.limiter.throttled(action, server_wait) {
+                    if let Some(warning) = inner.limiter.throttled(action, sent, server_wait) {
                         (inner.warn)(&warning);
                     }
                     let ours = backoff(

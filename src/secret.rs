@@ -43,6 +43,15 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Deserializes an optional string of an API answer straight into a [`Secret`]; an
+/// empty one is none. The clear text never sits in a printable value.
+pub(crate) fn optional<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+    use serde::Deserialize as _;
+    Ok(Option::<String>::deserialize(d)?
+        .filter(|s| !s.is_empty())
+        .map(Secret::from))
+}
+
 /// Where an entry's pre-shared key comes from; never the key itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PskSource {

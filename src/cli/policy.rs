@@ -66,7 +66,10 @@ fn policy(kinds: &[&Kind], regions: &BTreeSet<String>, apply: bool) -> String {
             actions.extend(kind.calls.modify);
             actions.insert(kind.calls.delete);
         }
-        actions.extend(kinds::GATEWAY_READS);
+        // Apply waits for a gateway after each mutation on its lane.
+        if kinds.iter().any(|k| k.lane != kinds::Lane::None) {
+            actions.extend(kinds::GATEWAY_READS);
+        }
     }
     // In the order RAM's console and documents write them.
     #[derive(serde::Serialize)]
@@ -97,6 +100,22 @@ fn policy(kinds: &[&Kind], regions: &BTreeSet<String>, apply: bool) -> String {
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+
+    #[test]
+    fn a_kind_without_a_lane_needs_no_gateway_reads() {
+        let regions: BTreeSet<String> = ["cn-hangzhou".to_owned()].into();
+        let kinds = [&crate::kinds::customer_gateway::KIND];
+        let apply: Value = serde_json::from_str(&policy(&kinds, &regions, true)).unwrap();
+        assert_eq!(
+            apply["Statement"][0]["Action"],
+            json!([
+                "vpc:CreateCustomerGateway",
+                "vpc:DeleteCustomerGateway",
+                "vpc:DescribeCustomerGateways",
+                "vpc:ModifyCustomerGatewayAttribute"
+            ])
+        );
+    }
 
     #[test]
     fn a_plan_may_only_list_and_an_apply_may_change_what_it_lists() {

@@ -24,7 +24,7 @@ const API_VERSION: &str = "2016-04-28";
 /// ListIpsecServers' largest page.
 pub(crate) const LIST_PAGE: usize = 20;
 /// DescribeVpnGateways' largest page.
-const DESCRIBE_PAGE: usize = 50;
+pub(crate) const DESCRIBE_PAGE: usize = 50;
 /// A listing that has not ended after this many pages is a server bug, not a big account.
 pub(crate) const MAX_PAGES: usize = 10_000;
 /// The most bytes one API answer may have. The largest real one, a page of 50 gateways
@@ -279,34 +279,58 @@ impl Client {
         status: Option<&str>,
     ) -> Result<Vec<VpnGateway>, ApiError> {
         const ACTION: &str = "DescribeVpnGateways";
-        let mut out: Vec<VpnGateway> = Vec::new();
+        let mut params = vec![("RegionId".to_owned(), region.to_owned())];
+        if let Some(status) = status {
+            params.push(("Status".to_owned(), status.to_owned()));
+        }
+        let mut out = self
+            .describe_pages(ACTION, region, params, DESCRIBE_PAGE, |answer| {
+                let page: DescribeVpnGatewaysPage = decode_body(ACTION, answer)?;
+                let gateways = page.vpn_gateways.vpn_gateway;
+                Ok((
+                    gateways
+                        .into_iter()
+                        .map(|g| g.into_gateway(region))
+                        .collect(),
+                    page.total_count,
+                ))
+            })
+            .await?;
+        out.sort_by(|a: &VpnGateway, b| a.id.cmp(&b.id));
+        out.dedup_by(|a, b| a.id == b.id);
+        Ok(out)
+    }
+
+    /// A `Describe*` listing with `PageNumber` and `PageSize`: every page of `params`'
+    /// answer, in order, until a page is empty or the answers reach the `TotalCount`
+    /// `decode` reads (an answer without one ends at its first short page).
+    pub(crate) async fn describe_pages<T>(
+        &self,
+        action: &'static str,
+        region: &str,
+        params: Vec<(String, String)>,
+        page_size: usize,
+        decode: impl Fn(&Answer) -> Result<(Vec<T>, Option<u64>), ApiError>,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut out: Vec<T> = Vec::new();
         for page_number in 1..=MAX_PAGES {
-            let mut params = vec![
-                ("RegionId".to_owned(), region.to_owned()),
-                ("PageNumber".to_owned(), page_number.to_string()),
-                ("PageSize".to_owned(), DESCRIBE_PAGE.to_string()),
-            ];
-            if let Some(status) = status {
-                params.push(("Status".to_owned(), status.to_owned()));
-            }
-            let answer = self.call(ACTION, region, params).await?;
-            let page: DescribeVpnGatewaysPage = decode_body(ACTION, &answer)?;
-            let got = page.vpn_gateways.vpn_gateway.len();
-            out.extend(
-                page.vpn_gateways
-                    .vpn_gateway
-                    .into_iter()
-                    .map(|g| g.into_gateway(region)),
-            );
-            let total = page.total_count.unwrap_or(0) as usize;
-            if got == 0 || out.len() >= total {
-                out.sort_by(|a, b| a.id.cmp(&b.id));
-                out.dedup_by(|a, b| a.id == b.id);
+            let mut params = params.clone();
+            params.push(("PageNumber".to_owned(), page_number.to_string()));
+            params.push(("PageSize".to_owned(), page_size.to_string()));
+            let answer = self.call(action, region, params).await?;
+            let (items, total) = decode(&answer)?;
+            let got = items.len();
+            out.extend(items);
+            let done = match total {
+                Some(total) => out.len() as u64 >= total,
+                None => got < page_size,
+            };
+            if got == 0 || done {
                 return Ok(out);
             }
         }
         Err(ApiError {
-            action: ACTION.to_owned(),
+            action: action.to_owned(),
             ..ApiError::new(
                 0,
                 "vpnform.TooManyPages",

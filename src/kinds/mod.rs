@@ -12,7 +12,10 @@
 //! Where it sits: below `config`, `plan`, `apply` and `ops`, which read these facts;
 //! above `cloud`, whose generic client it sends its calls through.
 
+pub mod customer_gateway;
 pub mod ipsec_server;
+pub mod vpn_connection;
+pub mod vpn_gateway;
 
 /// Every kind vpnform manages.
 pub(crate) const ALL: &[&Kind] = &[&ipsec_server::KIND];
@@ -20,6 +23,9 @@ pub(crate) const ALL: &[&Kind] = &[&ipsec_server::KIND];
 /// The reads of the VPN gateway that every kind on a gateway's lane needs: apply waits
 /// for the gateway to be `active` again after each configuring operation.
 pub(crate) const GATEWAY_READS: &[&str] = &["DescribeVpnGateway", "DescribeVpnGateways"];
+
+/// How plans show a secret's value, changed or not.
+pub(crate) const SENSITIVE: &str = "(sensitive value)";
 
 /// One kind of resource: the facts the rest of the code reads instead of naming it.
 #[derive(Debug)]
@@ -31,10 +37,24 @@ pub(crate) struct Kind {
     pub(crate) desired_key: &'static str,
     /// The prefix of the kind's ids (`iss-`), followed by lower-case letters and digits.
     pub(crate) id_prefix: &'static str,
+    /// The VPN gateway whose configuring its mutations serialize on.
+    pub(crate) lane: Lane,
     /// Its API actions.
     pub(crate) calls: Calls,
     /// Its attributes, by the name the state records.
     pub(crate) attributes: &'static [Attribute],
+}
+
+/// Which VPN gateway a kind's mutations configure: each gateway runs one configuring
+/// operation at a time, and apply waits for it to be `active` again after each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lane {
+    /// The gateway its `vpn_gateway` attribute names (IPsec servers, connections).
+    ItsGateway,
+    /// The resource is the gateway.
+    Itself,
+    /// Synchronous calls on no gateway (customer gateways): they run in parallel.
+    None,
 }
 
 /// A kind's API actions.
@@ -58,9 +78,41 @@ pub(crate) struct Attribute {
     pub(crate) name: &'static str,
     /// A change of it replaces the resource rather than modifying it.
     pub(crate) forces_replacement: bool,
+    /// Given by source (an environment variable or a file), never stored, printed or
+    /// logged: a PSK, a BGP key.
+    pub(crate) secret: bool,
+
     /// What its value is. The state records every value as text; a plan shows it by
     /// this.
     pub(crate) value: ValueKind,
+}
+
+impl Attribute {
+    /// A text attribute modified in place.
+    pub(crate) const fn managed(name: &'static str) -> Attribute {
+        Attribute {
+            name,
+            forces_replacement: false,
+            secret: false,
+            value: ValueKind::Text,
+        }
+    }
+
+    /// A text attribute whose change replaces the resource.
+    pub(crate) const fn replacing(name: &'static str) -> Attribute {
+        Attribute {
+            forces_replacement: true,
+            ..Attribute::managed(name)
+        }
+    }
+
+    /// A secret given by source, modified in place.
+    pub(crate) const fn secret(name: &'static str) -> Attribute {
+        Attribute {
+            secret: true,
+            ..Attribute::managed(name)
+        }
+    }
 }
 
 /// What an attribute's value is.
@@ -83,6 +135,10 @@ impl Kind {
     /// text quoted (JSON escapes keep a control character from a hand-edited state off
     /// the terminal), a number or a boolean bare.
     pub(crate) fn show_value(&self, name: &str, text: &str) -> String {
+        if self.attribute(name).is_some_and(|a| a.secret) {
+            // Whatever text a hand-edited record holds, a secret's is never shown.
+            return SENSITIVE.to_owned();
+        }
         let bare = match self.attribute(name).map(|a| a.value) {
             Some(ValueKind::Number) => !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()),
             Some(ValueKind::Bool) => text == "true" || text == "false",
@@ -107,7 +163,7 @@ mod tests {
 
     #[test]
     fn dry_run_goes_only_to_the_kinds_own_calls() {
-        for kind in [&ipsec_server::KIND] {
+        for kind in FAMILY {
             let own = [kind.calls.list, kind.calls.create, kind.calls.delete];
             for action in kind.calls.dry_run {
                 assert!(
@@ -117,6 +173,71 @@ mod tests {
             }
             assert!(!kind.has_dry_run(kind.calls.list));
         }
+    }
+
+    /// Every kind with facts here, managed or not yet.
+    const FAMILY: [&Kind; 4] = [
+        &ipsec_server::KIND,
+        &customer_gateway::KIND,
+        &vpn_connection::KIND,
+        &vpn_gateway::KIND,
+    ];
+
+    #[test]
+    fn only_the_calls_api_md_names_take_dry_run() {
+        let with_dry_run: Vec<&str> = FAMILY
+            .iter()
+            .flat_map(|k| k.calls.dry_run.iter().copied())
+            .collect();
+        assert_eq!(
+            with_dry_run,
+            [
+                "CreateIpsecServer",
+                "UpdateIpsecServer",
+                "DeleteIpsecServer",
+                "CreateVpnConnection"
+            ]
+        );
+        let names: Vec<(&str, &str, &str)> = FAMILY
+            .iter()
+            .map(|k| (k.name, k.desired_key, k.id_prefix))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("ipsec_server", "ipsec_servers", "iss-"),
+                ("customer_gateway", "customer_gateways", "cgw-"),
+                ("vpn_connection", "vpn_connections", "vco-"),
+                ("vpn_gateway", "vpn_gateways", "vpn-"),
+            ]
+        );
+        let laneless: Vec<&str> = FAMILY
+            .iter()
+            .filter(|k| k.lane == Lane::None)
+            .map(|k| k.name)
+            .collect();
+        assert_eq!(laneless, ["customer_gateway"]);
+        let secrets: Vec<(&str, &str)> = FAMILY
+            .iter()
+            .flat_map(|k| {
+                k.attributes
+                    .iter()
+                    .filter(|a| a.secret)
+                    .map(|a| (k.name, a.name))
+            })
+            .collect();
+        assert_eq!(
+            secrets,
+            [
+                ("ipsec_server", "psk"),
+                ("customer_gateway", "auth_key"),
+                ("vpn_connection", "psk")
+            ]
+        );
+        assert_eq!(
+            customer_gateway::KIND.show_value("auth_key", "hand-edited"),
+            SENSITIVE
+        );
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub(crate) mod reason {
 }
 
 /// What a plan shows as a PSK's old and new value: never the key.
-pub const SENSITIVE: &str = "(sensitive value)";
+pub const SENSITIVE: &str = crate::kinds::SENSITIVE;
 
 /// What a plan is built with besides the two files.
 #[derive(Debug, Clone, Default)]

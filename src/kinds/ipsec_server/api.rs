@@ -218,7 +218,7 @@ pub(crate) struct RawServer {
     pub(crate) psk_enabled: bool,
     #[serde(default)]
     pub(crate) creation_time: String,
-    #[serde(default, deserialize_with = "secret")]
+    #[serde(default, deserialize_with = "crate::secret::optional")]
     pub(crate) psk: Option<Secret>,
     #[serde(default)]
     pub(crate) effect_immediately: bool,
@@ -256,13 +256,6 @@ impl RawServer {
             ipsec_config: self.ipsec_config,
         }
     }
-}
-
-/// An optional string decoded into a [`Secret`]; an empty one is no PSK.
-fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?
-        .filter(|s| !s.is_empty())
-        .map(Secret::from))
 }
 
 /// `CreateIpsecServer`'s answer: the new id.

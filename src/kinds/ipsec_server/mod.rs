@@ -11,14 +11,10 @@ pub use api::{
     ListIpsecServers, UpdateIpsecServer,
 };
 
-use super::{Attribute, Calls, Kind, ValueKind};
+use super::{Attribute, Calls, Kind, Lane, ValueKind};
 
 const fn managed(name: &'static str) -> Attribute {
-    Attribute {
-        name,
-        forces_replacement: false,
-        value: ValueKind::Text,
-    }
+    Attribute::managed(name)
 }
 
 const fn number(name: &'static str) -> Attribute {
@@ -44,6 +40,7 @@ pub(crate) const KIND: Kind = Kind {
     name: "ipsec_server",
     desired_key: "ipsec_servers",
     id_prefix: "iss-",
+    lane: Lane::ItsGateway,
     calls: Calls {
         list: "ListIpsecServers",
         create: "CreateIpsecServer",
@@ -56,16 +53,8 @@ pub(crate) const KIND: Kind = Kind {
         ],
     },
     attributes: &[
-        Attribute {
-            name: "vpn_gateway",
-            forces_replacement: true,
-            value: ValueKind::Text,
-        },
-        Attribute {
-            name: "region",
-            forces_replacement: true,
-            value: ValueKind::Text,
-        },
+        Attribute::replacing("vpn_gateway"),
+        Attribute::replacing("region"),
         managed("name"),
         managed("local_subnet"),
         managed("client_ip_pool"),
@@ -82,7 +71,7 @@ pub(crate) const KIND: Kind = Kind {
         managed("ipsec_config.ipsec_auth_alg"),
         managed("ipsec_config.ipsec_pfs"),
         number("ipsec_config.ipsec_lifetime"),
-        managed("psk"),
+        Attribute::secret("psk"),
         observed("internet_ip"),
         observed("creation_time"),
     ],

@@ -1,0 +1,41 @@
+//! The VPN gateway's modify call, `ModifyVpnGatewayAttribute` (name, description,
+//! auto-propagation; no DryRun). Its reads are the client's own
+//! (`Client::describe_vpn_gateway(s)`).
+
+use super::KIND;
+use crate::cloud::client::client_token;
+use crate::cloud::{ApiError, Client};
+
+/// `ModifyVpnGatewayAttribute`: only the fields that are `Some` change.
+#[derive(Debug, Clone, Default)]
+pub struct ModifyVpnGateway {
+    pub region: String,
+    pub id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub auto_propagate: Option<bool>,
+    pub client_token: Option<String>,
+}
+
+impl Client {
+    /// `ModifyVpnGatewayAttribute` with the fields given; returns the RequestId.
+    pub async fn modify_vpn_gateway(&self, req: &ModifyVpnGateway) -> Result<String, ApiError> {
+        const ACTION: &str = KIND.calls.modify[0];
+        let mut params = vec![
+            ("RegionId".to_owned(), req.region.clone()),
+            ("VpnGatewayId".to_owned(), req.id.clone()),
+        ];
+        if let Some(name) = &req.name {
+            params.push(("Name".to_owned(), name.clone()));
+        }
+        if let Some(description) = &req.description {
+            params.push(("Description".to_owned(), description.clone()));
+        }
+        if let Some(auto) = req.auto_propagate {
+            params.push(("AutoPropagate".to_owned(), auto.to_string()));
+        }
+        params.push(client_token(ACTION, req.client_token.as_deref())?);
+        let answer = self.call(ACTION, &req.region, params).await?;
+        Ok(answer.request_id.unwrap_or_default())
+    }
+}

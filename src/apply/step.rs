@@ -290,9 +290,9 @@ impl<'a> Step<'a> {
         }
         Err(StepError::Unconfirmed {
             call: if a.action == ActionKind::Create {
-                crate::kinds::ipsec_server::KIND.calls.create
+                crate::kinds::of(&a.address).calls.create
             } else {
-                crate::kinds::ipsec_server::KIND.calls.modify[0]
+                crate::kinds::of(&a.address).calls.modify[0]
             },
             id: id.to_owned(),
             unmet: Unmet::ValuesNotListed,

@@ -100,14 +100,14 @@ pub(crate) fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
 /// operation re-sent with its token (its own first send may hold the gateway or have
 /// deleted the server a DryRun would ask about), and its call takes DryRun.
 fn has_precheck(action: &Action) -> bool {
-    use crate::kinds::ipsec_server::KIND;
+    let kind = crate::kinds::of(&action.address);
     let call = match action.action {
-        ActionKind::Create | ActionKind::Replace => KIND.calls.create,
-        ActionKind::Update | ActionKind::Adopt => KIND.calls.modify[0],
-        ActionKind::Delete => KIND.calls.delete,
+        ActionKind::Create | ActionKind::Replace => kind.calls.create,
+        ActionKind::Update | ActionKind::Adopt => kind.calls.modify[0],
+        ActionKind::Delete => kind.calls.delete,
         ActionKind::Forget => return false,
     };
-    action.mutates_cloud() && action.resumes.is_none() && KIND.has_dry_run(call)
+    action.mutates_cloud() && action.resumes.is_none() && kind.has_dry_run(call)
 }
 
 /// Prechecks every mutation of `actions` that has a DryRun, side by side, reporting to

@@ -337,7 +337,7 @@ pub(crate) fn drift_note(plan: &Plan, condense: bool) -> Option<String> {
         let _ = writeln!(
             out,
             "  {s}{symbol}{s:#} resource {} {} {{",
-            quote(crate::address::IPSEC_SERVER),
+            quote(d.address.kind().as_str()),
             quote(resource_name(&d.address))
         );
         let width = d.changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
@@ -346,8 +346,8 @@ pub(crate) fn drift_note(plan: &Plan, condense: bool) -> Option<String> {
                 out,
                 "      {s}{symbol}{s:#} {:<width$} = {} -> {}",
                 c.field,
-                shown_value(&c.field, &c.from),
-                shown_value(&c.field, &c.to)
+                shown_value(crate::kinds::of(&d.address), &c.field, &c.from),
+                shown_value(crate::kinds::of(&d.address), &c.field, &c.to)
             );
         }
         let _ = writeln!(out, "    }}\n");
@@ -468,6 +468,7 @@ fn symbol(kind: ActionKind) -> (&'static str, Style) {
 
 /// A replace, as Terraform shows one: what forces it, then the new server's values.
 fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
+    let kind = crate::kinds::of(&action.address);
     let address = &action.address;
     let b = style::BOLD;
     let Some(old) = &action.replaced else {
@@ -528,22 +529,22 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
             .attribute(key)
             .is_some_and(|a| a.forces_replacement);
         rows.push(if was == now {
-            (false, key, shown_value(key, now))
+            (false, key, shown_value(kind, key, now))
         } else if forces {
             (
                 true,
                 key,
                 format!(
                     "{} -> {} # forces replacement",
-                    shown_value(key, was),
-                    shown_value(key, now)
+                    shown_value(kind, key, was),
+                    shown_value(kind, key, now)
                 ),
             )
         } else {
             (
                 true,
                 key,
-                format!("{} -> {}", shown_value(key, was), shown_value(key, now)),
+                format!("{} -> {}", shown_value(kind, key, was), shown_value(kind, key, now)),
             )
         });
     }
@@ -552,7 +553,7 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
         rows.push((false, "depends_on", format!("[{}]", list.join(", "))));
     }
     for (key, value) in &action.attributes {
-        rows.push((false, key, shown_value(key, value)));
+        rows.push((false, key, shown_value(kind, key, value)));
     }
     if let Some(psk) = &action.psk {
         rows.push((false, "psk", format!("(sensitive, from {})", psk.source)));
@@ -602,6 +603,7 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
 }
 
 fn block(out: &mut String, action: &Action, graph: &Graph) {
+    let kind = crate::kinds::of(&action.address);
     if action.action == ActionKind::Replace {
         return replace_block(out, action, graph);
     }
@@ -710,7 +712,7 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
         rows.push(("protect", "true".into()));
     }
     for (key, value) in &action.attributes {
-        rows.push((key, shown_value(key, value)));
+        rows.push((key, shown_value(kind, key, value)));
     }
     if (action.action == ActionKind::Create || action.creates_and_deletes())
         && let Some(psk) = &action.psk
@@ -738,8 +740,8 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
                 out,
                 "      {s}{symbol}{s:#} {:<width$} = {} -> {}",
                 c.field,
-                shown_value(&c.field, &c.from),
-                shown_value(&c.field, &c.to)
+                shown_value(kind, &c.field, &c.from),
+                shown_value(kind, &c.field, &c.to)
             );
         }
         let _ = writeln!(out, "    }}");
@@ -765,8 +767,8 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
                     out,
                     "      {s}~{s:#} {} = {} -> {}",
                     c.field,
-                    shown_value(&c.field, &c.from),
-                    shown_value(&c.field, &c.to)
+                    shown_value(kind, &c.field, &c.from),
+                    shown_value(kind, &c.field, &c.to)
                 );
             }
         }
@@ -853,7 +855,7 @@ pub(crate) fn precheck_text(precheck: &Precheck) -> String {
 /// booleans bare. An attribute goes by what its kind says it is; `protect` is a boolean;
 /// a `depends_on` list shows each address quoted; a placeholder (`(known after apply)`,
 /// `(not recorded)`) shows as it is.
-fn shown_value(field: &str, text: &str) -> String {
+fn shown_value(kind: &crate::kinds::Kind, field: &str, text: &str) -> String {
     if text == super::KNOWN_AFTER_APPLY || text == super::drift::NOT_RECORDED {
         return text.to_owned();
     }
@@ -870,7 +872,7 @@ fn shown_value(field: &str, text: &str) -> String {
             }
             None => quote(text),
         },
-        _ => crate::kinds::ipsec_server::KIND.show_value(field, text),
+        _ => kind.show_value(field, text),
     }
 }
 

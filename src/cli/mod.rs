@@ -6,6 +6,7 @@ pub mod argv;
 mod cloud;
 mod completions;
 mod force_unlock;
+mod graph;
 mod import;
 mod init;
 mod man;
@@ -98,6 +99,9 @@ pub enum Command {
     Policy(policy::Args),
     /// Show a saved plan file.
     Show(show::Args),
+    /// Draw the plan's action graph (or the recorded resources and their `depends_on`)
+    /// as Graphviz DOT or Mermaid.
+    Graph(graph::Args),
     /// Write desired entries for the IPsec servers no address records, so that the next
     /// plan adopts them.
     Import(import::Args),
@@ -192,6 +196,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&ctx, args),
         Command::Apply(args) => apply::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
+        Command::Graph(args) => graph::run(&ctx, args),
         Command::Import(args) => import::run(&ctx, args),
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::ForceUnlock(args) => force_unlock::run(&ctx, args),

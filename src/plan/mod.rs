@@ -13,6 +13,7 @@ pub(crate) mod graph;
 mod hash;
 mod model;
 pub(crate) mod online;
+pub mod picture;
 pub(crate) mod render;
 pub(crate) mod resume;
 pub mod saved;

@@ -544,7 +544,11 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
             (
                 true,
                 key,
-                format!("{} -> {}", shown_value(kind, key, was), shown_value(kind, key, now)),
+                format!(
+                    "{} -> {}",
+                    shown_value(kind, key, was),
+                    shown_value(kind, key, now)
+                ),
             )
         });
     }

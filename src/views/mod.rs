@@ -20,6 +20,22 @@ use crate::plan::ActionKind;
 use crate::state::LockHolder;
 use crate::ui::Ui;
 
+/// A view for a command whose stdout is something else (`vpnform graph`): the notices
+/// and warnings on stderr, nothing more.
+pub(crate) struct Notices(Ui);
+
+impl Notices {
+    pub(crate) fn new(ui: Ui) -> Self {
+        Notices(ui)
+    }
+}
+
+impl Reporter for Notices {
+    fn event(&self, event: &Event<'_>) {
+        notice(&self.0, event);
+    }
+}
+
 /// The view a command's `--json` and `--full` ask for.
 pub(crate) fn for_format(ui: &Ui, json: bool, full: bool) -> Arc<dyn Reporter> {
     if json {

@@ -46,13 +46,14 @@ fn completions_for_bash_name_the_commands() {
 /// each page generated from the command's clap definition (apply's flags in its page).
 #[test]
 fn man_writes_a_page_per_command_into_the_directory() {
-    const PAGES: [&str; 21] = [
+    const PAGES: [&str; 22] = [
         "vpnform.1",
         "vpnform-validate.1",
         "vpnform-plan.1",
         "vpnform-apply.1",
         "vpnform-policy.1",
         "vpnform-show.1",
+        "vpnform-graph.1",
         "vpnform-import.1",
         "vpnform-state.1",
         "vpnform-state-list.1",
@@ -72,7 +73,7 @@ fn man_writes_a_page_per_command_into_the_directory() {
     let ws = Workspace::new();
     ws.vpnform(&["man", "--dir", "man/man1"])
         .stderr(format!(
-            "Wrote 21 man pages to man/man1: {}\n",
+            "Wrote 22 man pages to man/man1: {}\n",
             PAGES.join(", ")
         ))
         .run();
@@ -168,6 +169,7 @@ Commands:
   apply         Run the plan: create, update, replace and delete what it lists, recording each confirmed result
   policy        Print the minimal RAM policy (JSON) for the desired file's kinds and regions: for a plan job (`--plan`, read actions) or an apply job (`--apply`)
   show          Show a saved plan file
+  graph         Draw the plan's action graph (or the recorded resources and their `depends_on`) as Graphviz DOT or Mermaid
   import        Write desired entries for the IPsec servers no address records, so that the next plan adopts them
   state         Inspect or edit the recorded state without touching the cloud
   init          Set up the workspace (idempotent): `.gitignore` lines for saved plans and key files, and the postgres schema the desired file's `backend` names; `--migrate-state` copies the local state in

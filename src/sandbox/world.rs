@@ -1,11 +1,14 @@
-//! What exists in the sandbox's cloud: regions, VPN gateways and IPsec servers, as a
-//! world YAML file describes them (or as [`super::seed`] derives them from a vpnform
-//! state), and the clock that turns an `updating` gateway back into `active`.
+//! What exists in the sandbox's cloud: regions, VPN gateways, IPsec servers, customer
+//! gateways and IPsec-VPN connections, as a world YAML file describes them (or as
+//! `kinds::ipsec_server::seed` derives them from a vpnform state), and the clock that
+//! turns an `updating` gateway back into `active`.
 //!
-//! Status is computed from time, not by a background task: a delete records the instant
-//! its gateway finishes configuring, and every access first settles everything whose
-//! instant has passed. So the instant the configure time elapses, Describe answers
-//! `active` and List no longer shows the server, exactly.
+//! Status is computed from time, not by a background task: a mutation on a gateway's
+//! lane records the instant its gateway finishes configuring, and every access first
+//! settles everything whose instant has passed. So the instant the configure time
+//! elapses, Describe answers `active` and List no longer shows a deleted server or
+//! connection, exactly. What sits on a gateway's lane (its IPsec server, its
+//! connections) is a [`Child`]; customer gateways have no lane and change at once.
 //!
 //! ```yaml
 //! regions: [cn-hangzhou]              # optional: regions with no gateway yet
@@ -15,9 +18,12 @@
 //!     status: active                  # optional: init|provisioning|active|updating|deleting
 //!     business_status: Normal         # optional: Normal|FinancialLocked
 //!     name: office-gw                 # optional
+//!     description: main office        # optional
+//!     auto_propagate: false           # optional (ModifyVpnGatewayAttribute changes it)
 //!     ssl_vpn: enable                 # optional: enable|disable (CreateIpsecServer needs enable)
 //!     vpc_cidr: 172.16.0.0/12         # optional: a ClientIpPool must not overlap it
-//!     ipsec_connections: 0            # optional: CreateIpsecServer needs none
+//!     ipsec_connections: 0            # optional: anonymous IPsec connections, besides those
+//!                                     #   under `vpn_connections`; CreateIpsecServer needs none
 //!     vpc_id: vpc-bp1...              # optional: else derived from the gateway's id
 //!     resource_group_id: rg-sandbox   # optional: its servers are in the same group
 //!     route_entries: 0                # optional: entries in the VPC's route table; a
@@ -36,10 +42,56 @@
 //!                   ike_pfs: group2, ike_lifetime: 86400, local_id: "", remote_id: "" }
 //!     ipsec_config: { ipsec_enc_alg: aes, ipsec_auth_alg: sha1, ipsec_pfs: group2,
 //!                     ipsec_lifetime: 86400 }
+//! customer_gateways:
+//!   cgw-bp1mvj4g9kogwabcd:
+//!     region: cn-hangzhou
+//!     ip_address: 203.0.113.7         # one customer gateway per IP address and region
+//!     asn: 65001                      # optional, like every field below
+//!     name: branch
+//!     description: branch office
+//!     auth_key: bgp-key               # the BGP key, answered in clear text as Alibaba does
+//!     create_time: 1704164645000      # milliseconds since the epoch
+//! vpn_connections:
+//!   vco-bp15oes1py4i6abcd:            # single tunnel: `customer_gateway`
+//!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+//!     customer_gateway: cgw-bp1mvj4g9kogwabcd   # in the gateway's region
+//!     local_subnet: 10.0.0.0/16,10.1.0.0/16     # optional (default 0.0.0.0/0), comma-separated
+//!     remote_subnet: 192.168.0.0/24             # optional (default 0.0.0.0/0)
+//!     psk: not-so-secret              # optional: else one derived from the id
+//!     name: branch                    # optional, like every field below
+//!     effect_immediately: false
+//!     enable_dpd: true
+//!     enable_nat_traversal: true
+//!     auto_config_route: true
+//!     ike_config: { ike_version: ikev1, ike_mode: main, ike_enc_alg: aes, ike_auth_alg: md5,
+//!                   ike_pfs: group2, ike_lifetime: 86400, local_id: "", remote_id: "" }
+//!     ipsec_config: { ipsec_enc_alg: aes, ipsec_auth_alg: md5, ipsec_pfs: group2,
+//!                     ipsec_lifetime: 86400 }
+//!     bgp: { enable: true, local_asn: 45104, tunnel_cidr: 169.254.11.0/30,
+//!            local_bgp_ip: 169.254.11.1 }
+//!     health_check: { enable: true, dip: 192.168.0.1, sip: 10.0.0.1, interval: 3, retry: 3,
+//!                     policy: revoke_route }
+//!     create_time: 1704164645000
+//!   vco-bp1dualtunnelabcd:            # dual tunnel: exactly two `tunnels`, no `customer_gateway`
+//!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+//!     local_subnet: 10.0.0.0/16
+//!     remote_subnet: 192.168.1.0/24
+//!     enable_tunnels_bgp: false       # optional
+//!     tunnels:
+//!       - { customer_gateway: cgw-bp1mvj4g9kogwabcd, role: master, psk: first-key }
+//!       - { customer_gateway: cgw-bp1backupgwabcd, role: slave, psk: second-key }
+//!       # each tunnel also takes enable_dpd, enable_nat_traversal, ike_config,
+//!       # ipsec_config and bgp, as a single-tunnel connection does
 //! ```
 //!
-//! A gateway holds at most one IPsec server, as in the cloud: a world with two on one
-//! gateway is refused.
+//! `ike_config` and `ipsec_config` give only the keys that differ from the cloud's
+//! defaults, which are not the same for a server and a connection (a connection's are
+//! the ones above). The world must hold together, as the cloud does: a gateway holds at
+//! most one IPsec server, and a gateway with a server holds no IPsec connection
+//! (anonymous or not); a connection's gateway and customer gateways exist, in one
+//! region; a region holds one customer gateway per IP address; a gateway holds at most
+//! ten connections; a dual-tunnel connection has one master and one slave tunnel. A
+//! world that breaks a rule is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -48,6 +100,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
+use super::connections::{self, CustomerGateway, VpnConnection};
 use crate::secret::Secret;
 
 /// The sandbox's cloud. Maps are keyed by id, so a world file cannot name one twice.
@@ -61,6 +114,10 @@ pub struct World {
     pub vpn_gateways: BTreeMap<String, Gateway>,
     #[serde(default)]
     pub ipsec_servers: BTreeMap<String, IpsecServer>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub customer_gateways: BTreeMap<String, CustomerGateway>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vpn_connections: BTreeMap<String, VpnConnection>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +133,11 @@ pub struct Gateway {
     pub business_status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) name: Option<String>,
+    /// What ModifyVpnGatewayAttribute sets besides the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_propagate: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) vpc_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,7 +148,8 @@ pub struct Gateway {
     /// The VPC's CIDR block: a server's `ClientIpPool` must not overlap it.
     #[serde(default = "default_vpc_cidr")]
     pub(crate) vpc_cidr: String,
-    /// IPsec-VPN connections on the gateway: CreateIpsecServer needs none.
+    /// Anonymous IPsec-VPN connections on the gateway, besides those `vpn_connections`
+    /// names: CreateIpsecServer needs none, and they count towards the ten a gateway holds.
     #[serde(default)]
     pub ipsec_connections: u32,
     /// The resource group of the gateway and of its IPsec server (ListIpsecServers:
@@ -123,6 +186,8 @@ impl Gateway {
             status: active(),
             business_status: normal(),
             name: None,
+            description: None,
+            auto_propagate: false,
             vpc_id: None,
             internet_ip: None,
             ssl_vpn: enable(),
@@ -292,12 +357,16 @@ impl IpsecServer {
     pub fn psk_or_default(&self, id: &str) -> String {
         match &self.psk {
             Some(psk) => psk.expose().to_owned(),
-            None => {
-                let digest = sha2::Sha256::digest(format!("sandbox-psk:{id}").as_bytes());
-                hex::encode(digest)[..GENERATED_PSK_LEN].to_owned()
-            }
+            None => derived_psk(id),
         }
     }
+}
+
+/// The PSK the sandbox generates for `seed` (a resource id): 16 characters, the same on
+/// every run.
+pub(crate) fn derived_psk(seed: &str) -> String {
+    let digest = sha2::Sha256::digest(format!("sandbox-psk:{seed}").as_bytes());
+    hex::encode(digest)[..GENERATED_PSK_LEN].to_owned()
 }
 
 fn enable() -> String {
@@ -315,14 +384,17 @@ fn active() -> String {
 fn normal() -> String {
     "Normal".to_owned()
 }
-fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
+}
+pub(crate) fn is_false(value: &bool) -> bool {
+    !*value
 }
 fn five() -> u32 {
     5
 }
 
-mod secret_option {
+pub(crate) mod secret_option {
     use serde::{Deserialize, Deserializer, Serializer};
 
     use crate::secret::Secret;
@@ -349,9 +421,63 @@ pub enum WorldError {
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error(
-        "ipsec server {server} is on vpn gateway {gateway}, which the world does not define: add it under `vpn_gateways`"
+        "{kind} {id} is on vpn gateway {gateway}, which the world does not define: add it under `vpn_gateways`"
     )]
-    UnknownGateway { server: String, gateway: String },
+    UnknownGateway {
+        kind: &'static str,
+        id: String,
+        gateway: String,
+    },
+    #[error(
+        "vpn connection {connection} uses customer gateway {customer_gateway}, which the world does not define: add it under `customer_gateways`"
+    )]
+    UnknownCustomerGateway {
+        connection: String,
+        customer_gateway: String,
+    },
+    #[error(
+        "vpn connection {connection} is on vpn gateway {gateway} in {gateway_region} but uses customer gateway {customer_gateway} in {customer_gateway_region}: a connection and its customer gateways are in one region"
+    )]
+    OtherRegion {
+        connection: String,
+        gateway: String,
+        gateway_region: String,
+        customer_gateway: String,
+        customer_gateway_region: String,
+    },
+    #[error(
+        "{place}: customer gateways {first} and {second} both have ip_address {ip_address} in {region}, and a region holds one customer gateway per IP address: remove one or change its ip_address"
+    )]
+    SharedIpAddress {
+        place: String,
+        region: String,
+        ip_address: String,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "{place}: vpn gateway {gateway} holds {count} IPsec connections ({named} under `vpn_connections`, {anonymous} anonymous `ipsec_connections`), and a gateway holds at most {max}: remove some or move them to another gateway"
+    )]
+    TooManyConnections {
+        place: String,
+        gateway: String,
+        count: usize,
+        named: usize,
+        anonymous: u32,
+        max: usize,
+    },
+    #[error(
+        "{place}: vpn gateway {gateway} holds ipsec server {server} and {connections}, and a gateway with an IPsec server holds no IPsec connection: remove one or move it to another gateway"
+    )]
+    ServerWithConnections {
+        place: String,
+        gateway: String,
+        server: String,
+        /// `vpn connection vco-...` or `2 anonymous IPsec connections (ipsec_connections)`.
+        connections: String,
+    },
+    #[error("{id}: {why}")]
+    BadTunnels { id: String, why: &'static str },
     #[error("{id}: {field} `{value}` is not one of {expected}")]
     BadValue {
         id: String,
@@ -424,14 +550,66 @@ impl World {
         self.ipsec_servers.get_mut(id).expect("just inserted")
     }
 
-    /// Every region the world knows: those listed and those of its gateways.
+    /// Adds (or replaces) a customer gateway; returns it for further settings.
+    pub fn add_customer_gateway(
+        &mut self,
+        id: &str,
+        region: &str,
+        ip_address: &str,
+    ) -> &mut CustomerGateway {
+        self.customer_gateways
+            .insert(id.to_owned(), CustomerGateway::new(region, ip_address));
+        self.customer_gateways.get_mut(id).expect("just inserted")
+    }
+
+    /// Adds (or replaces) a single-tunnel connection of `customer_gateway` on `gateway`
+    /// (both must be in the world: [`World::check`] says so); returns it for further
+    /// settings (a dual-tunnel connection: clear `customer_gateway`, set `tunnels`).
+    pub fn add_connection(
+        &mut self,
+        id: &str,
+        gateway: &str,
+        customer_gateway: &str,
+    ) -> &mut VpnConnection {
+        self.vpn_connections.insert(
+            id.to_owned(),
+            VpnConnection::new(gateway, Some(customer_gateway)),
+        );
+        self.vpn_connections.get_mut(id).expect("just inserted")
+    }
+
+    /// Every region the world knows: those listed and those of its gateways and
+    /// customer gateways.
     pub(crate) fn known_regions(&self) -> BTreeSet<String> {
         let mut regions = self.regions.clone();
         regions.extend(self.vpn_gateways.values().map(|g| g.region.clone()));
+        regions.extend(self.customer_gateways.values().map(|g| g.region.clone()));
         regions
     }
 
-    /// Ids, statuses, settings, that every server's gateway exists and holds no other.
+    /// Takes a resource off its gateway's lane out of the world.
+    fn remove_child(&mut self, id: &str) -> Option<Child> {
+        if let Some(server) = self.ipsec_servers.remove(id) {
+            return Some(Child::IpsecServer(server));
+        }
+        self.vpn_connections.remove(id).map(Child::VpnConnection)
+    }
+
+    /// Puts a resource on a gateway's lane into the world; returns what it replaced.
+    fn insert_child(&mut self, id: &str, child: Child) -> Option<Child> {
+        match child {
+            Child::IpsecServer(server) => self
+                .ipsec_servers
+                .insert(id.to_owned(), server)
+                .map(Child::IpsecServer),
+            Child::VpnConnection(connection) => self
+                .vpn_connections
+                .insert(id.to_owned(), connection)
+                .map(Child::VpnConnection),
+        }
+    }
+
+    /// Ids, statuses, settings, and the rules between resources (see the module doc).
     pub fn check(&self) -> Result<(), WorldError> {
         self.check_in("world")
     }
@@ -479,7 +657,8 @@ impl World {
             check_id(id, "ipsec server", crate::id::IPSEC_SERVER_PREFIX)?;
             if !self.vpn_gateways.contains_key(&server.vpn_gateway) {
                 return Err(WorldError::UnknownGateway {
-                    server: id.clone(),
+                    kind: "ipsec server",
+                    id: id.clone(),
                     gateway: server.vpn_gateway.clone(),
                 });
             }
@@ -500,11 +679,15 @@ impl World {
                 });
             }
         }
-        Ok(())
+        connections::check(self, place)
     }
 }
 
-fn check_id(id: &str, kind: &'static str, prefix: &'static str) -> Result<(), WorldError> {
+pub(crate) fn check_id(
+    id: &str,
+    kind: &'static str,
+    prefix: &'static str,
+) -> Result<(), WorldError> {
     if crate::id::is_id(id, prefix) {
         Ok(())
     } else {
@@ -516,35 +699,89 @@ fn check_id(id: &str, kind: &'static str, prefix: &'static str) -> Result<(), Wo
     }
 }
 
+/// A resource on a gateway's lane: created, changed and deleted as its gateway
+/// configures, so [`Live`] holds it while an operation on it runs.
+#[derive(Debug, Clone)]
+pub(crate) enum Child {
+    IpsecServer(IpsecServer),
+    VpnConnection(VpnConnection),
+}
+
+/// A kind of [`Child`]: how [`Live`]'s bookkeeping, one for every kind, reaches it.
+pub(crate) trait OnLane: Into<Child> {
+    /// The gateway whose lane it is on.
+    fn gateway(&self) -> &str;
+    /// The resource in `child`, if it is of this kind.
+    fn of(child: &Child) -> Option<&Self>;
+}
+
+impl From<IpsecServer> for Child {
+    fn from(server: IpsecServer) -> Child {
+        Child::IpsecServer(server)
+    }
+}
+
+impl OnLane for IpsecServer {
+    fn gateway(&self) -> &str {
+        &self.vpn_gateway
+    }
+    fn of(child: &Child) -> Option<&Self> {
+        match child {
+            Child::IpsecServer(server) => Some(server),
+            Child::VpnConnection(_) => None,
+        }
+    }
+}
+
+impl From<VpnConnection> for Child {
+    fn from(connection: VpnConnection) -> Child {
+        Child::VpnConnection(connection)
+    }
+}
+
+impl OnLane for VpnConnection {
+    fn gateway(&self) -> &str {
+        &self.vpn_gateway
+    }
+    fn of(child: &Child) -> Option<&Self> {
+        match child {
+            Child::VpnConnection(connection) => Some(connection),
+            Child::IpsecServer(_) => None,
+        }
+    }
+}
+
 /// The world as the server holds it: the seeded [`World`] plus the operations in
-/// progress, settled lazily against the clock.
+/// progress, settled lazily against the clock. Every map of an operation is keyed by
+/// the id of the [`Child`] it is on (ids of different kinds differ by their prefix).
 #[derive(Debug)]
 pub(crate) struct Live {
     world: World,
     /// Gateway id -> the instant its configuring ends.
     busy_until: BTreeMap<String, Instant>,
-    /// Server id -> the instant it is gone (its gateway's configuring end).
+    /// Child id -> the instant it is gone (its gateway's configuring end).
     gone_at: BTreeMap<String, Instant>,
     /// Gateway id -> the instant it last became `active` after configuring.
     active_since: BTreeMap<String, Instant>,
     /// Gateway id -> the instant its accepted mutation starts to show as `updating`
     /// (the status lag); before it the gateway still shows `active` but is not free.
     shows_from: BTreeMap<String, Instant>,
-    /// Server id -> how long ListIpsecServers keeps showing it once it is gone.
+    /// Child id -> how long a list keeps showing its old answer once it is gone or
+    /// changed.
     list_lag: BTreeMap<String, Duration>,
-    /// Deleted servers ListIpsecServers still shows, until the instant given; for an
-    /// update, the server as it was before.
-    ghosts: BTreeMap<String, (IpsecServer, Instant)>,
-    /// Server id -> what an update makes it at the instant given (its gateway's
+    /// Deleted children a list still shows, until the instant given; for a change, the
+    /// child as it was before.
+    ghosts: BTreeMap<String, (Child, Instant)>,
+    /// Child id -> what a change makes it at the instant given (its gateway's
     /// configuring end).
-    changes: BTreeMap<String, (IpsecServer, Instant)>,
-    /// Created servers still configuring -> the instant their gateway's configuring
+    changes: BTreeMap<String, (Child, Instant)>,
+    /// Created children still configuring -> the instant their gateway's configuring
     /// ends. They exist already (listed, and calls on them are `Configuring`).
     creating: BTreeMap<String, Instant>,
-    /// Created servers ListIpsecServers does not show yet (the list lag), until the
-    /// instant given.
+    /// Created children a list does not show yet (the list lag), until the instant
+    /// given.
     hidden: BTreeMap<String, Instant>,
-    /// Servers created so far: the next id derives from it.
+    /// Ids minted so far: the next id derives from it.
     created: u64,
     /// The instant of the last [`Live::settle`]: what statuses are read at.
     now: Instant,
@@ -582,9 +819,9 @@ impl Live {
         self.now = self.now.max(now);
         for id in done {
             let at = self.gone_at.remove(&id).expect("listed above");
-            let removed = self.world.ipsec_servers.remove(&id);
-            if let (Some(lag), Some(server)) = (self.list_lag.remove(&id), removed) {
-                self.ghosts.insert(id, (server, at + lag));
+            let removed = self.world.remove_child(&id);
+            if let (Some(lag), Some(child)) = (self.list_lag.remove(&id), removed) {
+                self.ghosts.insert(id, (child, at + lag));
             }
         }
         let done: Vec<String> = self
@@ -594,9 +831,9 @@ impl Live {
             .map(|(id, _)| id.clone())
             .collect();
         for id in done {
-            let (server, at) = self.changes.remove(&id).expect("listed above");
-            let before = self.world.ipsec_servers.insert(id.clone(), server);
-            // The list shows the old answer a while: the server as it was.
+            let (child, at) = self.changes.remove(&id).expect("listed above");
+            let before = self.world.insert_child(&id, child);
+            // The list shows the old answer a while: the child as it was.
             if let (Some(lag), Some(before)) = (self.list_lag.remove(&id), before) {
                 self.ghosts.insert(id, (before, at + lag));
             }
@@ -623,70 +860,96 @@ impl Live {
         self.busy_until.contains_key(gateway_id)
     }
 
-    /// Whether ListIpsecServers must not show this created server yet (the list lag).
-    pub(crate) fn is_hidden(&self, server_id: &str) -> bool {
-        self.hidden.contains_key(server_id)
+    /// Whether a list must not show this created child yet (the list lag).
+    pub(crate) fn is_hidden(&self, id: &str) -> bool {
+        self.hidden.contains_key(id)
     }
 
-    /// Whether the server's create is still configuring.
+    /// Whether the child's create is still configuring.
     #[cfg(test)]
-    pub(crate) fn is_creating(&self, server_id: &str) -> bool {
-        self.creating.contains_key(server_id)
+    pub(crate) fn is_creating(&self, id: &str) -> bool {
+        self.creating.contains_key(id)
     }
 
-    /// A new server id, the same sequence on every run (`iss-sbx` and hex digits).
-    pub(crate) fn next_server_id(&mut self, gateway_id: &str) -> String {
+    /// Whether an operation on the child itself (its create, a change, its delete) is
+    /// still configuring.
+    pub(crate) fn is_configuring(&self, id: &str) -> bool {
+        self.creating.contains_key(id)
+            || self.changes.contains_key(id)
+            || self.gone_at.contains_key(id)
+    }
+
+    /// A new id, the same sequence on every run: `prefix`, `sbx` and hex digits derived
+    /// from `seed` and the count of ids minted so far.
+    pub(crate) fn next_id(&mut self, prefix: &str, seed: &str) -> String {
         self.created += 1;
-        let digest = sha2::Sha256::digest(format!("sandbox-server:{gateway_id}:{}", self.created));
-        format!("iss-sbx{}", &hex::encode(digest)[..17])
+        let digest = sha2::Sha256::digest(format!("{seed}:{}", self.created));
+        format!("{prefix}sbx{}", &hex::encode(digest)[..17])
     }
 
-    /// Starts a create: the server exists at once, as the cloud has it while its
-    /// create configures (listed, and calls on it meet its gateway `updating`); the
-    /// gateway is `updating` from `shows_from` (if given, else at once) until `until`,
-    /// then `active`. With a list lag, ListIpsecServers gives the old answer (no
-    /// server) until `list_lag` after `until`.
+    /// A new server id (`iss-sbx` and hex digits).
+    pub(crate) fn next_server_id(&mut self, gateway_id: &str) -> String {
+        self.next_id("iss-", &format!("sandbox-server:{gateway_id}"))
+    }
+
+    /// Starts a create: the child exists at once, as the cloud has it while its create
+    /// configures (listed, and calls on it meet its gateway `updating`); the gateway is
+    /// `updating` from `shows_from` (if given, else at once) until `until`, then
+    /// `active`. With a list lag, a list gives the old answer (no child) until
+    /// `list_lag` after `until`.
     pub(crate) fn begin_create(
         &mut self,
-        server_id: &str,
-        server: IpsecServer,
+        id: &str,
+        child: impl OnLane,
         shows_from: Option<Instant>,
         until: Instant,
         list_lag: Duration,
     ) {
-        let gateway_id = server.vpn_gateway.clone();
+        let gateway_id = child.gateway().to_owned();
         self.busy(&gateway_id, shows_from, until);
-        self.world
-            .ipsec_servers
-            .insert(server_id.to_owned(), server);
-        self.creating.insert(server_id.to_owned(), until);
+        self.world.insert_child(id, child.into());
+        self.creating.insert(id.to_owned(), until);
         if !list_lag.is_zero() {
-            self.hidden.insert(server_id.to_owned(), until + list_lag);
+            self.hidden.insert(id.to_owned(), until + list_lag);
         }
     }
 
-    /// Starts an update: the gateway is `updating` from `shows_from` (if given, else at
-    /// once) until `until`; then the server is `server` and the gateway `active`.
-    /// ListIpsecServers shows the old answer `list_lag` longer.
+    /// Starts a change: the gateway is `updating` from `shows_from` (if given, else at
+    /// once) until `until`; then the child is `child` and the gateway `active`. A list
+    /// shows the old answer `list_lag` longer.
     pub(crate) fn begin_change(
         &mut self,
-        server_id: &str,
-        server: IpsecServer,
+        id: &str,
+        child: impl OnLane,
         shows_from: Option<Instant>,
         until: Instant,
         list_lag: Duration,
     ) {
-        let gateway_id = server.vpn_gateway.clone();
+        let gateway_id = child.gateway().to_owned();
         self.busy(&gateway_id, shows_from, until);
-        self.changes.insert(server_id.to_owned(), (server, until));
+        self.changes.insert(id.to_owned(), (child.into(), until));
         if !list_lag.is_zero() {
-            self.list_lag.insert(server_id.to_owned(), list_lag);
+            self.list_lag.insert(id.to_owned(), list_lag);
         }
     }
 
-    /// Servers deleted but still shown by ListIpsecServers (the list lag).
-    pub(crate) fn ghosts(&self) -> impl Iterator<Item = (&String, &IpsecServer)> {
-        self.ghosts.iter().map(|(id, (server, _))| (id, server))
+    /// Marks the gateway configuring for a change of its own (its `AutoPropagate`):
+    /// `updating` from `shows_from` until `until`.
+    pub(crate) fn begin_gateway_change(
+        &mut self,
+        gateway_id: &str,
+        shows_from: Instant,
+        until: Instant,
+    ) {
+        self.busy(gateway_id, Some(shows_from), until);
+    }
+
+    /// Children of kind `T` deleted but still shown by a list (the list lag), or their
+    /// old values while a change is lagging.
+    pub(crate) fn ghosts<T: OnLane + 'static>(&self) -> impl Iterator<Item = (&String, &T)> {
+        self.ghosts
+            .iter()
+            .filter_map(|(id, (child, _))| Some((id, T::of(child)?)))
     }
 
     /// The world as seeded, minus what is gone. Statuses are the seeded ones: use
@@ -732,28 +995,28 @@ impl Live {
         self.active_since.get(gateway_id).copied()
     }
 
-    /// Starts deleting `server_id`: its gateway is `updating` until `until`, then the
-    /// server is gone and the gateway `active`.
+    /// Starts deleting `id`: its gateway is `updating` until `until`, then the child is
+    /// gone and the gateway `active`.
     #[cfg(test)]
-    pub(crate) fn begin_delete(&mut self, server_id: &str, gateway_id: &str, until: Instant) {
-        self.begin_delete_lagging(server_id, gateway_id, None, until, Duration::ZERO);
+    pub(crate) fn begin_delete(&mut self, id: &str, gateway_id: &str, until: Instant) {
+        self.begin_delete_lagging(id, gateway_id, None, until, Duration::ZERO);
     }
 
     /// [`Live::begin_delete`] with lags: the gateway shows `active` until `shows_from`
-    /// (if given), then `updating` until `until`; ListIpsecServers shows the server
-    /// `list_lag` longer.
+    /// (if given), then `updating` until `until`; a list shows the child `list_lag`
+    /// longer.
     pub(crate) fn begin_delete_lagging(
         &mut self,
-        server_id: &str,
+        id: &str,
         gateway_id: &str,
         shows_from: Option<Instant>,
         until: Instant,
         list_lag: Duration,
     ) {
         self.busy(gateway_id, shows_from, until);
-        self.gone_at.insert(server_id.to_owned(), until);
+        self.gone_at.insert(id.to_owned(), until);
         if !list_lag.is_zero() {
-            self.list_lag.insert(server_id.to_owned(), list_lag);
+            self.list_lag.insert(id.to_owned(), list_lag);
         }
     }
 
@@ -794,8 +1057,15 @@ pub(crate) fn check_server(server: &IpsecServer) -> Result<(), (&'static str, St
     if let Some(pool) = &server.client_ip_pool {
         cidr(pool).map_err(|why| ("client_ip_pool", pool.clone(), why))?;
     }
-    let ike = &server.ike_config;
-    let ipsec = &server.ipsec_config;
+    check_negotiation(&server.ike_config, &server.ipsec_config)
+}
+
+/// A world file's `ike_config` and `ipsec_config` (of a server, a connection or a
+/// tunnel): algorithms from their lists, lifetimes in range. `(field, value, why)`.
+pub(crate) fn check_negotiation(
+    ike: &IkeConfig,
+    ipsec: &IpsecConfig,
+) -> Result<(), (&'static str, String, String)> {
     let enumerated: [(&'static str, &str, &[&str]); 8] = [
         (
             "ike_version",
@@ -868,9 +1138,9 @@ mod tests {
         assert_eq!(live.status("vpn-a", &g), "active");
         assert!(!live.has_task("vpn-a"));
         assert!(!live.world().ipsec_servers.contains_key("iss-a"));
-        assert_eq!(live.ghosts().count(), 1);
+        assert_eq!(live.ghosts::<IpsecServer>().count(), 1);
         live.settle(start + 5 * s);
-        assert_eq!(live.ghosts().count(), 0);
+        assert_eq!(live.ghosts::<IpsecServer>().count(), 0);
     }
 
     #[test]
@@ -988,13 +1258,13 @@ mod tests {
             Some("new")
         );
         assert_eq!(
-            live.ghosts()
+            live.ghosts::<IpsecServer>()
                 .next()
                 .map(|(id, g)| (id.as_str(), g.name.clone())),
             Some(("iss-b", None))
         );
         live.settle(start + 2 * s);
         assert!(!live.is_hidden("iss-a"));
-        assert_eq!(live.ghosts().count(), 0);
+        assert_eq!(live.ghosts::<IpsecServer>().count(), 0);
     }
 }

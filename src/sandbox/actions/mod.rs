@@ -11,8 +11,11 @@ mod list_ipsec_servers;
 pub(crate) mod settings;
 mod update_ipsec_server;
 
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
 
+use super::audit::AuditEntry;
 use super::inner::{Call, Inner};
 use super::wire::{ApiError, Request};
 use super::world::Gateway;
@@ -123,6 +126,67 @@ fn gateway_ready(inner: &Inner, gateway_id: &str, gateway: &Gateway) -> Result<(
     }
 }
 
+/// When a mutation accepted now on a gateway's lane shows and ends: the gateway still
+/// shows `active` for the status lag, then `updating` for the configure time. Drawn once
+/// per accepted mutation, before its effect.
+struct Lane {
+    shows_from: Instant,
+    until: Instant,
+    list_lag: Duration,
+    /// When the gateway last became active, for the audit entry.
+    active_since: Option<Instant>,
+}
+
+fn lane(inner: &mut Inner, gateway_id: &str, call: &Call) -> Lane {
+    let configure_time = inner.dice.configure_time(inner.config.configure_time);
+    let shows_from = call.now + inner.config.status_lag;
+    Lane {
+        shows_from,
+        until: shows_from + configure_time,
+        list_lag: inner.config.list_lag,
+        active_since: inner.live.active_since(gateway_id),
+    }
+}
+
+/// One effect for the audit log. A synchronous one (no lane) has `vpn_gateway` empty
+/// for a resource without a gateway, and is configured at once.
+struct Effect<'a> {
+    action: &'a str,
+    resource: &'a str,
+    vpn_gateway: &'a str,
+    region: &'a str,
+    client_token: Option<&'a str>,
+    /// `created`, `updated`, `deleted`.
+    effect: &'a str,
+    configured_at: Instant,
+    gateway_active_since: Option<Instant>,
+}
+
+fn record(inner: &mut Inner, call: &Call, effect: Effect<'_>) {
+    let entry = AuditEntry {
+        time: inner.wall(call.now),
+        action: effect.action.to_owned(),
+        resource: effect.resource.to_owned(),
+        vpn_gateway: effect.vpn_gateway.to_owned(),
+        region: effect.region.to_owned(),
+        client_token: effect.client_token.map(str::to_owned),
+        request_id: call.request_id.clone(),
+        effect: effect.effect.to_owned(),
+        configured_at: inner.wall(effect.configured_at),
+        gateway_active_since: effect.gateway_active_since.map(|at| inner.wall(at)),
+    };
+    inner.record(entry);
+}
+
+/// Keeps an applied call's answer under its ClientToken, for [`replay`].
+fn remember(inner: &mut Inner, token: Option<&str>, fingerprint: String, answer: &Value) {
+    if let Some(token) = token {
+        inner
+            .tokens
+            .insert(token.to_owned(), (fingerprint, answer.clone()));
+    }
+}
+
 /// A repeated ClientToken: the first answer when the parameters are the same,
 /// `IdempotentParameterMismatch` when not, `None` for a token not seen (or a DryRun,
 /// which neither consults nor records tokens).
@@ -164,7 +228,7 @@ fn gateway_json(inner: &Inner, id: &str, g: &Gateway) -> Value {
     json!({
         "VpnGatewayId": id,
         "Name": g.name.clone().unwrap_or_else(|| id.to_owned()),
-        "Description": "",
+        "Description": g.description.clone().unwrap_or_default(),
         "VpcId": g.vpc_id(id),
         "VSwitchId": format!("vsw-{}", &id[4..]),
         "InternetIp": g.internet_ip(),
@@ -178,7 +242,7 @@ fn gateway_json(inner: &Inner, id: &str, g: &Gateway) -> Value {
         "CreateTime": 1704164645000u64,
         "EndTime": 1735787045000u64,
         "EnableBgp": false,
-        "AutoPropagate": false,
+        "AutoPropagate": g.auto_propagate,
         "GatewayType": "Traditional",
         "NetworkType": "public",
         "VpnType": "Normal",

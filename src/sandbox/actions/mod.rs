@@ -3,11 +3,25 @@
 //! [`Action::parse`] with 404 `InvalidAction.NotFound`, as Alibaba answers it, before
 //! any rate limit or fault applies.
 
+mod connection_settings;
+mod connections;
+mod create_customer_gateway;
 mod create_ipsec_server;
+mod create_vpn_connection;
+mod customer_gateways;
+mod delete_customer_gateway;
 mod delete_ipsec_server;
+mod delete_vpn_connection;
+mod describe_customer_gateway;
+mod describe_customer_gateways;
+mod describe_vpn_connection;
+mod describe_vpn_connections;
 mod describe_vpn_gateway;
 mod describe_vpn_gateways;
 mod list_ipsec_servers;
+mod modify_customer_gateway_attribute;
+mod modify_vpn_connection_attribute;
+mod modify_vpn_gateway_attribute;
 pub(crate) mod settings;
 mod update_ipsec_server;
 
@@ -20,64 +34,68 @@ use super::inner::{Call, Inner};
 use super::wire::{ApiError, Request};
 use super::world::Gateway;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Action {
-    CreateIpsecServer,
-    UpdateIpsecServer,
-    DeleteIpsecServer,
-    ListIpsecServers,
-    DescribeVpnGateway,
-    DescribeVpnGateways,
+/// The [`Action`] enum, its API names and the module that runs each: one line per action.
+macro_rules! actions {
+    ($($variant:ident => $module:ident),+ $(,)?) => {
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub(crate) enum Action {
+            $($variant),+
+        }
+
+        impl Action {
+            pub(crate) fn parse(name: &str) -> Result<Action, ApiError> {
+                match name {
+                    $(stringify!($variant) => Ok(Action::$variant),)+
+                    other => Err(ApiError::new(
+                        404,
+                        "InvalidAction.NotFound",
+                        format!(
+                            "Specified api {other} is not found, please check your url and method."
+                        ),
+                    )),
+                }
+            }
+
+            pub(crate) fn name(&self) -> &str {
+                match self {
+                    $(Action::$variant => stringify!($variant),)+
+                }
+            }
+
+            /// Runs the action on an authenticated request; the world is settled to
+            /// `call.now`.
+            pub(super) fn execute(
+                &self,
+                req: &Request,
+                inner: &mut Inner,
+                call: &Call,
+            ) -> Result<Value, ApiError> {
+                match self {
+                    $(Action::$variant => $module::run(req, inner, call),)+
+                }
+            }
+        }
+    };
 }
 
-impl Action {
-    pub(crate) fn parse(name: &str) -> Result<Action, ApiError> {
-        Ok(match name {
-            "CreateIpsecServer" => Action::CreateIpsecServer,
-            "UpdateIpsecServer" => Action::UpdateIpsecServer,
-            "DeleteIpsecServer" => Action::DeleteIpsecServer,
-            "ListIpsecServers" => Action::ListIpsecServers,
-            "DescribeVpnGateway" => Action::DescribeVpnGateway,
-            "DescribeVpnGateways" => Action::DescribeVpnGateways,
-            other => {
-                return Err(ApiError::new(
-                    404,
-                    "InvalidAction.NotFound",
-                    format!(
-                        "Specified api {other} is not found, please check your url and method."
-                    ),
-                ));
-            }
-        })
-    }
-
-    pub(crate) fn name(&self) -> &str {
-        match self {
-            Action::CreateIpsecServer => "CreateIpsecServer",
-            Action::UpdateIpsecServer => "UpdateIpsecServer",
-            Action::DeleteIpsecServer => "DeleteIpsecServer",
-            Action::ListIpsecServers => "ListIpsecServers",
-            Action::DescribeVpnGateway => "DescribeVpnGateway",
-            Action::DescribeVpnGateways => "DescribeVpnGateways",
-        }
-    }
-
-    /// Runs the action on an authenticated request; the world is settled to `call.now`.
-    pub(super) fn execute(
-        &self,
-        req: &Request,
-        inner: &mut Inner,
-        call: &Call,
-    ) -> Result<Value, ApiError> {
-        match self {
-            Action::CreateIpsecServer => create_ipsec_server::run(req, inner, call),
-            Action::UpdateIpsecServer => update_ipsec_server::run(req, inner, call),
-            Action::DeleteIpsecServer => delete_ipsec_server::run(req, inner, call),
-            Action::ListIpsecServers => list_ipsec_servers::run(req, inner, call),
-            Action::DescribeVpnGateway => describe_vpn_gateway::run(req, inner, call),
-            Action::DescribeVpnGateways => describe_vpn_gateways::run(req, inner, call),
-        }
-    }
+actions! {
+    CreateIpsecServer => create_ipsec_server,
+    UpdateIpsecServer => update_ipsec_server,
+    DeleteIpsecServer => delete_ipsec_server,
+    ListIpsecServers => list_ipsec_servers,
+    DescribeVpnGateway => describe_vpn_gateway,
+    DescribeVpnGateways => describe_vpn_gateways,
+    ModifyVpnGatewayAttribute => modify_vpn_gateway_attribute,
+    CreateCustomerGateway => create_customer_gateway,
+    ModifyCustomerGatewayAttribute => modify_customer_gateway_attribute,
+    DeleteCustomerGateway => delete_customer_gateway,
+    DescribeCustomerGateways => describe_customer_gateways,
+    DescribeCustomerGateway => describe_customer_gateway,
+    CreateVpnConnection => create_vpn_connection,
+    ModifyVpnConnectionAttribute => modify_vpn_connection_attribute,
+    DeleteVpnConnection => delete_vpn_connection,
+    DescribeVpnConnections => describe_vpn_connections,
+    DescribeVpnConnection => describe_vpn_connection,
 }
 
 /// `RegionId`, required and known (404 `InvalidRegionId.NotFound` otherwise).
@@ -215,6 +233,63 @@ fn dry_run_passed() -> ApiError {
         "DryRunOperation",
         "Request validation has been passed with DryRun flag set.",
     )
+}
+
+/// A gateway by id in the region (404 `InvalidVpnGatewayInstanceId.NotFound`).
+fn find_gateway<'w>(
+    world: &'w super::World,
+    gateway_id: &str,
+    region: &str,
+) -> Result<&'w Gateway, ApiError> {
+    world
+        .vpn_gateways
+        .get(gateway_id)
+        .filter(|g| g.region == region)
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "InvalidVpnGatewayInstanceId.NotFound",
+                format!("The specified VpnGatewayId {gateway_id} does not exist."),
+            )
+        })
+}
+
+/// Milliseconds since the epoch now: a `CreateTime` as the API answers it.
+fn now_millis() -> u64 {
+    u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0)
+}
+
+/// Whether a name or description starts as a link, which the cloud refuses.
+fn starts_as_link(text: &str) -> bool {
+    text.starts_with("http://") || text.starts_with("https://")
+}
+
+/// A `Name` of a customer gateway or a connection: 1 to 100 characters, not starting
+/// with `http://` or `https://` (400 `InvalidName`, as the API documents it).
+fn name_param<'r>(req: &'r Request, param: &str) -> Result<Option<&'r str>, ApiError> {
+    match req.get(param) {
+        Some(name) if name.chars().count() > 100 || starts_as_link(name) => Err(ApiError::new(
+            400,
+            "InvalidName",
+            format!(
+                "The name is not valid: {param} is 1 to 100 characters and does not start with http:// or https://."
+            ),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// A `Description`: 1 to 100 characters, not starting with `http://` or `https://` (400
+/// `InvalidDescription`).
+fn description_param(req: &Request) -> Result<Option<&str>, ApiError> {
+    match req.get("Description") {
+        Some(text) if text.chars().count() > 100 || starts_as_link(text) => Err(ApiError::new(
+            400,
+            "InvalidDescription",
+            "The description is not valid: it is 1 to 100 characters and does not start with http:// or https://.",
+        )),
+        other => Ok(other),
+    }
 }
 
 /// A gateway as DescribeVpnGateway(s) answer it: the fields of the response model

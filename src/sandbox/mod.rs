@@ -10,9 +10,11 @@
 //! - `actions/`: the [`actions::Action`] enum and one file per API action;
 //! - [`world`]: what exists (the YAML format) and how time turns `updating` into `active`;
 //!   [`connections`]: the customer gateways and IPsec-VPN connections in it;
+//!   [`attributes`]: the settings its resources share (negotiation, secrets, CIDRs);
 //! - [`faults`] and [`audit`]: injected failures, rate limits, and the effect log;
 
 pub(crate) mod actions;
+pub(crate) mod attributes;
 pub(crate) mod audit;
 pub(crate) mod connections;
 pub(crate) mod faults;

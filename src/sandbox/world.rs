@@ -97,10 +97,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::net::Ipv4Addr;
+
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
-use super::connections::{self, CustomerGateway, VpnConnection};
+use super::attributes::{
+    IkeConfig, IpsecConfig, check_negotiation, cidr, derived_psk, is_false, secret_option, yes,
+};
+use super::connections::{
+    CONNECTIONS_PER_GATEWAY, CUSTOMER_GATEWAY_PREFIX, CustomerGateway, MAX_ASN, ROLES,
+    VPN_CONNECTION_PREFIX, VpnConnection, check_asn, check_cidr_list,
+};
 use crate::secret::Secret;
 
 /// The sandbox's cloud. Maps are keyed by id, so a world file cannot name one twice.
@@ -251,78 +259,6 @@ pub struct IpsecServer {
     pub ipsec_config: IpsecConfig,
 }
 
-/// Phase-one negotiation settings (`IkeConfig`); the defaults are the cloud's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct IkeConfig {
-    pub ike_version: String,
-    pub ike_mode: String,
-    pub ike_enc_alg: String,
-    pub ike_auth_alg: String,
-    pub ike_pfs: String,
-    pub ike_lifetime: u32,
-    pub local_id: String,
-    pub remote_id: String,
-}
-
-impl Default for IkeConfig {
-    fn default() -> Self {
-        IkeConfig {
-            ike_version: "ikev2".to_owned(),
-            ike_mode: "main".to_owned(),
-            ike_enc_alg: "aes".to_owned(),
-            ike_auth_alg: "sha1".to_owned(),
-            ike_pfs: "group2".to_owned(),
-            ike_lifetime: 86400,
-            local_id: String::new(),
-            remote_id: String::new(),
-        }
-    }
-}
-
-impl IkeConfig {
-    fn is_default(&self) -> bool {
-        *self == IkeConfig::default()
-    }
-}
-
-/// Phase-two negotiation settings (`IpsecConfig`); the defaults are the cloud's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct IpsecConfig {
-    pub ipsec_enc_alg: String,
-    pub ipsec_auth_alg: String,
-    pub ipsec_pfs: String,
-    pub ipsec_lifetime: u32,
-}
-
-impl Default for IpsecConfig {
-    fn default() -> Self {
-        IpsecConfig {
-            ipsec_enc_alg: "aes".to_owned(),
-            ipsec_auth_alg: "sha1".to_owned(),
-            ipsec_pfs: "group2".to_owned(),
-            ipsec_lifetime: 86400,
-        }
-    }
-}
-
-impl IpsecConfig {
-    fn is_default(&self) -> bool {
-        *self == IpsecConfig::default()
-    }
-}
-
-/// The length of a PSK the cloud generates.
-pub(crate) const GENERATED_PSK_LEN: usize = 16;
-
-/// The bounds the cloud puts on the text settings (the algorithms and lifetimes are in
-/// [`crate::ipsec`]).
-pub(crate) mod vocabulary {
-    /// `LocalId`, `RemoteId`, the server name and the PSK: at most this many characters.
-    pub(crate) const MAX_TEXT: usize = 100;
-}
-
 impl IpsecServer {
     /// A server on `vpn_gateway` with every optional field at its default.
     pub fn new(vpn_gateway: &str) -> Self {
@@ -362,13 +298,6 @@ impl IpsecServer {
     }
 }
 
-/// The PSK the sandbox generates for `seed` (a resource id): 16 characters, the same on
-/// every run.
-pub(crate) fn derived_psk(seed: &str) -> String {
-    let digest = sha2::Sha256::digest(format!("sandbox-psk:{seed}").as_bytes());
-    hex::encode(digest)[..GENERATED_PSK_LEN].to_owned()
-}
-
 fn enable() -> String {
     "enable".to_owned()
 }
@@ -384,31 +313,8 @@ fn active() -> String {
 fn normal() -> String {
     "Normal".to_owned()
 }
-pub(crate) fn yes() -> bool {
-    true
-}
-pub(crate) fn is_false(value: &bool) -> bool {
-    !*value
-}
 fn five() -> u32 {
     5
-}
-
-pub(crate) mod secret_option {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::secret::Secret;
-
-    pub(crate) fn serialize<S: Serializer>(v: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(secret) => s.serialize_some(secret.expose()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
-        Ok(Option::<String>::deserialize(d)?.map(Secret::new))
-    }
 }
 
 /// A world file or state that cannot be served.
@@ -679,7 +585,7 @@ impl World {
                 });
             }
         }
-        connections::check(self, place)
+        check_family(self, place)
     }
 }
 
@@ -697,6 +603,187 @@ pub(crate) fn check_id(
             prefix,
         })
     }
+}
+
+/// The world's customer gateways and connections, and the rules between them and the
+/// gateways (see the module doc). `place` names the file in errors about several
+/// entries.
+fn check_family(world: &World, place: &str) -> Result<(), WorldError> {
+    let mut by_address: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    for (id, gateway) in &world.customer_gateways {
+        check_id(id, "customer gateway", CUSTOMER_GATEWAY_PREFIX)?;
+        let bad = |field, value: String, why: String| WorldError::BadSetting {
+            id: id.clone(),
+            field,
+            value,
+            why,
+        };
+        if gateway.ip_address.parse::<Ipv4Addr>().is_err() {
+            return Err(bad(
+                "ip_address",
+                gateway.ip_address.clone(),
+                "not an IPv4 address such as 203.0.113.7".to_owned(),
+            ));
+        }
+        if let Some(asn) = gateway.asn {
+            check_asn(asn).map_err(|why| bad("asn", asn.to_string(), why))?;
+        }
+        if let Some(first) = by_address.insert((&gateway.region, &gateway.ip_address), id.as_str())
+        {
+            return Err(WorldError::SharedIpAddress {
+                place: place.to_owned(),
+                region: gateway.region.clone(),
+                ip_address: gateway.ip_address.clone(),
+                first: first.to_owned(),
+                second: id.clone(),
+            });
+        }
+    }
+    for (id, connection) in &world.vpn_connections {
+        check_connection(world, id, connection)?;
+    }
+    for (gateway_id, gateway) in &world.vpn_gateways {
+        let named: Vec<&String> = world
+            .vpn_connections
+            .iter()
+            .filter(|(_, c)| c.vpn_gateway == *gateway_id)
+            .map(|(id, _)| id)
+            .collect();
+        let count = named.len() + gateway.ipsec_connections as usize;
+        if count > CONNECTIONS_PER_GATEWAY {
+            return Err(WorldError::TooManyConnections {
+                place: place.to_owned(),
+                gateway: gateway_id.clone(),
+                count,
+                named: named.len(),
+                anonymous: gateway.ipsec_connections,
+                max: CONNECTIONS_PER_GATEWAY,
+            });
+        }
+        let server = world
+            .ipsec_servers
+            .iter()
+            .find(|(_, s)| s.vpn_gateway == *gateway_id);
+        if let Some((server, _)) = server
+            && count > 0
+        {
+            let connections = match named.first() {
+                Some(first) => format!("vpn connection {first}"),
+                None => format!(
+                    "{} anonymous IPsec connection(s) (`ipsec_connections`)",
+                    gateway.ipsec_connections
+                ),
+            };
+            return Err(WorldError::ServerWithConnections {
+                place: place.to_owned(),
+                gateway: gateway_id.clone(),
+                server: server.clone(),
+                connections,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_connection(world: &World, id: &str, c: &VpnConnection) -> Result<(), WorldError> {
+    check_id(id, "vpn connection", VPN_CONNECTION_PREFIX)?;
+    let gateway =
+        world
+            .vpn_gateways
+            .get(&c.vpn_gateway)
+            .ok_or_else(|| WorldError::UnknownGateway {
+                kind: "vpn connection",
+                id: id.to_owned(),
+                gateway: c.vpn_gateway.clone(),
+            })?;
+    for tunnel in &c.tunnels {
+        if !ROLES.contains(&tunnel.role.as_str()) {
+            return Err(WorldError::BadValue {
+                id: id.to_owned(),
+                field: "role",
+                value: tunnel.role.clone(),
+                expected: "master, slave",
+            });
+        }
+    }
+    let shape = match (&c.customer_gateway, c.tunnels.len()) {
+        (Some(_), 0) => Ok(()),
+        (Some(_), _) => {
+            Err("give `customer_gateway` (single tunnel) or `tunnels` (dual tunnel), not both")
+        }
+        (None, 0) => Err("give `customer_gateway` (single tunnel) or two `tunnels` (dual tunnel)"),
+        (None, 2) => {
+            let mut roles: Vec<&str> = c.tunnels.iter().map(|t| t.role.as_str()).collect();
+            roles.sort_unstable();
+            if roles == ROLES {
+                Ok(())
+            } else {
+                Err(
+                    "a dual-tunnel connection has one tunnel with role master and one with role slave",
+                )
+            }
+        }
+        (None, _) => {
+            Err("a dual-tunnel connection has exactly two `tunnels`, one master and one slave")
+        }
+    };
+    shape.map_err(|why| WorldError::BadTunnels {
+        id: id.to_owned(),
+        why,
+    })?;
+    for customer_gateway in c.customer_gateways() {
+        let found = world
+            .customer_gateways
+            .get(customer_gateway)
+            .ok_or_else(|| WorldError::UnknownCustomerGateway {
+                connection: id.to_owned(),
+                customer_gateway: customer_gateway.to_owned(),
+            })?;
+        if found.region != gateway.region {
+            return Err(WorldError::OtherRegion {
+                connection: id.to_owned(),
+                gateway: c.vpn_gateway.clone(),
+                gateway_region: gateway.region.clone(),
+                customer_gateway: customer_gateway.to_owned(),
+                customer_gateway_region: found.region.clone(),
+            });
+        }
+    }
+    let bad = |(field, value, why): (&'static str, String, String)| WorldError::BadSetting {
+        id: id.to_owned(),
+        field,
+        value,
+        why,
+    };
+    for (field, list) in [
+        ("local_subnet", &c.local_subnet),
+        ("remote_subnet", &c.remote_subnet),
+    ] {
+        check_cidr_list(list).map_err(|why| bad((field, list.clone(), why)))?;
+    }
+    check_negotiation(&c.ike_config, &c.ipsec_config).map_err(bad)?;
+    for tunnel in &c.tunnels {
+        check_negotiation(&tunnel.ike_config, &tunnel.ipsec_config).map_err(bad)?;
+    }
+    let bgps = c
+        .bgp
+        .iter()
+        .chain(c.tunnels.iter().filter_map(|t| t.bgp.as_ref()));
+    for bgp in bgps {
+        // The cloud side's ASN may be Alibaba Cloud's own (its default).
+        if !(1..=MAX_ASN).contains(&bgp.local_asn) {
+            return Err(bad((
+                "local_asn",
+                bgp.local_asn.to_string(),
+                format!("an ASN is 1 to {MAX_ASN}"),
+            )));
+        }
+        if !bgp.tunnel_cidr.is_empty() {
+            cidr(&bgp.tunnel_cidr)
+                .map_err(|why| bad(("tunnel_cidr", bgp.tunnel_cidr.clone(), why)))?;
+        }
+    }
+    Ok(())
 }
 
 /// A resource on a gateway's lane: created, changed and deleted as its gateway
@@ -1036,17 +1123,6 @@ impl Live {
     }
 }
 
-/// One IPv4 CIDR block, its host bits zero (`10.0.0.0/24`, not `10.0.0.1/24`).
-/// The rule is [`crate::ipsec::cidr`]'s; the wording is the cloud's.
-pub(crate) fn cidr(text: &str) -> Result<ipnet::Ipv4Net, String> {
-    crate::ipsec::cidr(text.trim()).map_err(|why| match why {
-        crate::ipsec::CidrError::HostBits { network } => {
-            format!("`{text}` has host bits set: write the network address {network}")
-        }
-        _ => format!("`{text}` is not an IPv4 CIDR block such as 10.0.0.0/24"),
-    })
-}
-
 /// A world file's server, checked as a create would check it: `(field, value, why)`.
 pub(crate) fn check_server(server: &IpsecServer) -> Result<(), (&'static str, String, String)> {
     if let Some(subnet) = &server.local_subnet {
@@ -1058,62 +1134,6 @@ pub(crate) fn check_server(server: &IpsecServer) -> Result<(), (&'static str, St
         cidr(pool).map_err(|why| ("client_ip_pool", pool.clone(), why))?;
     }
     check_negotiation(&server.ike_config, &server.ipsec_config)
-}
-
-/// A world file's `ike_config` and `ipsec_config` (of a server, a connection or a
-/// tunnel): algorithms from their lists, lifetimes in range. `(field, value, why)`.
-pub(crate) fn check_negotiation(
-    ike: &IkeConfig,
-    ipsec: &IpsecConfig,
-) -> Result<(), (&'static str, String, String)> {
-    let enumerated: [(&'static str, &str, &[&str]); 8] = [
-        (
-            "ike_version",
-            &ike.ike_version,
-            crate::ipsec::IkeVersion::ALL,
-        ),
-        ("ike_mode", &ike.ike_mode, crate::ipsec::IkeMode::ALL),
-        ("ike_enc_alg", &ike.ike_enc_alg, crate::ipsec::EncAlg::ALL),
-        (
-            "ike_auth_alg",
-            &ike.ike_auth_alg,
-            crate::ipsec::AuthAlg::ALL,
-        ),
-        ("ike_pfs", &ike.ike_pfs, crate::ipsec::IkePfs::ALL),
-        (
-            "ipsec_enc_alg",
-            &ipsec.ipsec_enc_alg,
-            crate::ipsec::EncAlg::ALL,
-        ),
-        (
-            "ipsec_auth_alg",
-            &ipsec.ipsec_auth_alg,
-            crate::ipsec::AuthAlg::ALL,
-        ),
-        ("ipsec_pfs", &ipsec.ipsec_pfs, crate::ipsec::IpsecPfs::ALL),
-    ];
-    for (field, value, allowed) in enumerated {
-        if !allowed.contains(&value) {
-            return Err((
-                field,
-                value.to_owned(),
-                format!("not one of {}", allowed.join(", ")),
-            ));
-        }
-    }
-    for (field, value) in [
-        ("ike_lifetime", ike.ike_lifetime),
-        ("ipsec_lifetime", ipsec.ipsec_lifetime),
-    ] {
-        if value > crate::ipsec::Lifetime::MAX {
-            return Err((
-                field,
-                value.to_string(),
-                format!("lifetimes are 0 to {} seconds", crate::ipsec::Lifetime::MAX),
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1266,5 +1286,68 @@ mod tests {
         live.settle(start + 2 * s);
         assert!(!live.is_hidden("iss-a"));
         assert_eq!(live.ghosts::<IpsecServer>().count(), 0);
+    }
+
+    const FAMILY: &str = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\ncustomer_gateways:\n  cgw-a: {region: cn-hangzhou, ip_address: 203.0.113.7, asn: 65001, auth_key: bgp-canary}\n  cgw-b: {region: cn-hangzhou, ip_address: 203.0.113.8}\nvpn_connections:\n  vco-single:\n    vpn_gateway: vpn-a\n    customer_gateway: cgw-a\n    local_subnet: 10.0.0.0/16\n    remote_subnet: 192.168.0.0/24\n    psk: psk-canary\n    ike_config: {ike_version: ikev2}\n  vco-dual:\n    vpn_gateway: vpn-a\n    tunnels:\n      - {customer_gateway: cgw-a, role: master, psk: tunnel-canary}\n      - {customer_gateway: cgw-b, role: slave}\n";
+
+    fn refused(text: &str) -> String {
+        World::from_yaml(text, Path::new("world.yaml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn a_family_world_takes_the_connection_defaults_and_keeps_its_secrets() {
+        let world = World::from_yaml(FAMILY, Path::new("world.yaml")).unwrap();
+        let single = &world.vpn_connections["vco-single"];
+        // Only the key given differs from a connection's defaults (MD5, not SHA-1).
+        assert_eq!(
+            (
+                single.ike_config.ike_version.as_str(),
+                single.ike_config.ike_auth_alg.as_str(),
+                single.ipsec_config.ipsec_auth_alg.as_str()
+            ),
+            ("ikev2", "md5", "md5")
+        );
+        assert_eq!(single.psk_or_default("vco-single"), "psk-canary");
+        let dual = &world.vpn_connections["vco-dual"];
+        assert_eq!(dual.local_subnet, "0.0.0.0/0");
+        assert_eq!(
+            dual.tunnels[0].psk_or_default("vco-dual", 1),
+            "tunnel-canary"
+        );
+        assert_eq!(dual.tunnels[1].psk_or_default("vco-dual", 2).len(), 16);
+        let debug = format!("{world:?}");
+        for secret in ["psk-canary", "tunnel-canary", "bgp-canary"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        // The world file keeps them, as it keeps a server's PSK.
+        let saved = serde_saphyr::to_string(&world).unwrap();
+        for secret in ["psk-canary", "tunnel-canary", "bgp-canary"] {
+            assert!(saved.contains(secret), "{secret} not in {saved}");
+        }
+        let again = World::from_yaml(&saved, Path::new("again.yaml")).unwrap();
+        assert_eq!(again, world);
+    }
+
+    #[test]
+    fn a_family_world_that_breaks_a_rule_is_refused_naming_what_to_change() {
+        let cases = [
+            (
+                FAMILY.replace("customer_gateway: cgw-a\n", "customer_gateway: cgw-zz\n"),
+                "vpn connection vco-single uses customer gateway cgw-zz, which the world does not define: add it under `customer_gateways`",
+            ),
+            (
+                FAMILY.replace("ip_address: 203.0.113.8", "ip_address: 203.0.113.7"),
+                "world.yaml: customer gateways cgw-a and cgw-b both have ip_address 203.0.113.7 in cn-hangzhou, and a region holds one customer gateway per IP address: remove one or change its ip_address",
+            ),
+            (
+                FAMILY.replace("role: slave", "role: master"),
+                "vco-dual: a dual-tunnel connection has one tunnel with role master and one with role slave",
+            ),
+        ];
+        for (text, message) in cases {
+            assert_eq!(refused(&text), message);
+        }
     }
 }

@@ -25,11 +25,11 @@ use serde_json::{Map, Value};
 
 use super::name_param;
 use super::settings::{apply_ike, apply_ipsec, cidr_list, json_object, psk, unknown_key};
+use crate::sandbox::attributes::cidr;
 use crate::sandbox::connections::{
     BgpConfig, HealthCheck, MAX_ASN, ROLES, Tunnel, VpnConnection, tunnel_id,
 };
 use crate::sandbox::wire::{ApiError, Request};
-use crate::sandbox::world::cidr;
 use crate::secret::Secret;
 
 const TUNNELS: &str = "TunnelOptionsSpecification";

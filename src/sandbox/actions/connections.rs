@@ -15,12 +15,13 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::gateway_ready;
+use crate::sandbox::attributes::{IkeConfig, IpsecConfig, cidr};
 use crate::sandbox::connections::{
     BgpConfig, CustomerGateway, DEFAULT_CREATE_TIME, Tunnel, VpnConnection, tunnel_id,
 };
 use crate::sandbox::inner::Inner;
 use crate::sandbox::wire::ApiError;
-use crate::sandbox::world::{Gateway, IkeConfig, IpsecConfig, World};
+use crate::sandbox::world::{Gateway, World};
 
 /// The response model a connection is answered in: they differ in a few fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,7 +220,7 @@ fn ipsec_json(ipsec: &IpsecConfig) -> Value {
 /// BGP as answered: the peer's ASN is the customer gateway's (when it has one), the
 /// peer's address the other host of the tunnel's /30; never established (no peer).
 fn bgp_json(bgp: &BgpConfig, cgw: Option<&CustomerGateway>) -> Value {
-    let peer_ip = crate::sandbox::world::cidr(&bgp.tunnel_cidr)
+    let peer_ip = cidr(&bgp.tunnel_cidr)
         .ok()
         .and_then(|net| {
             net.hosts()

@@ -12,9 +12,10 @@
 use serde_json::{Map, Value};
 
 use crate::ipsec::{self, AuthAlg, EncAlg, IkeMode, IkePfs, IkeVersion, IpsecPfs, Lifetime};
+use crate::sandbox::attributes::vocabulary::MAX_TEXT;
+use crate::sandbox::attributes::{IkeConfig, IpsecConfig, cidr};
 use crate::sandbox::wire::{ApiError, Request};
-use crate::sandbox::world::vocabulary::MAX_TEXT;
-use crate::sandbox::world::{Gateway, IkeConfig, IpsecConfig, IpsecServer, cidr};
+use crate::sandbox::world::{Gateway, IpsecServer};
 use crate::secret::Secret;
 
 /// Lifetimes are seconds in `0..=MAX_LIFETIME`.

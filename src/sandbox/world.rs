@@ -29,6 +29,8 @@
 //!     route_entries: 0                # optional: entries in the VPC's route table; a
 //!                                     #   create adds the client pool's, up to 200
 //!     supports_ipsec_server: true     # optional: false for a gateway version too old
+//!   vpn-bp1connectionsgwabcd:         # its connections' gateway (a gateway with a server holds none)
+//!     region: cn-hangzhou
 //! ipsec_servers:
 //!   iss-bp1jougp8cfsbo8y9abcd:
 //!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
@@ -51,9 +53,10 @@
 //!     description: branch office
 //!     auth_key: bgp-key               # the BGP key, answered in clear text as Alibaba does
 //!     create_time: 1704164645000      # milliseconds since the epoch
+//!   cgw-bp1backupgwabcd: { region: cn-hangzhou, ip_address: 203.0.113.8 }
 //! vpn_connections:
 //!   vco-bp15oes1py4i6abcd:            # single tunnel: `customer_gateway`
-//!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+//!     vpn_gateway: vpn-bp1connectionsgwabcd
 //!     customer_gateway: cgw-bp1mvj4g9kogwabcd   # in the gateway's region
 //!     local_subnet: 10.0.0.0/16,10.1.0.0/16     # optional (default 0.0.0.0/0), comma-separated
 //!     remote_subnet: 192.168.0.0/24             # optional (default 0.0.0.0/0)
@@ -73,7 +76,7 @@
 //!                     policy: revoke_route }
 //!     create_time: 1704164645000
 //!   vco-bp1dualtunnelabcd:            # dual tunnel: exactly two `tunnels`, no `customer_gateway`
-//!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
+//!     vpn_gateway: vpn-bp1connectionsgwabcd
 //!     local_subnet: 10.0.0.0/16
 //!     remote_subnet: 192.168.1.0/24
 //!     enable_tunnels_bgp: false       # optional

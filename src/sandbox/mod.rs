@@ -1,6 +1,7 @@
 //! The local emulator of the VPC API subset vpnform uses: HTTP on loopback, signature v1
-//! verified, Alibaba-shaped errors, a world of regions, gateways and IPsec servers,
-//! configurable configuring times, faults and an audit log of every effect.
+//! verified, Alibaba-shaped errors, a world of regions, gateways, IPsec servers,
+//! customer gateways and IPsec-VPN connections, configurable configuring times, faults
+//! and an audit log of every effect.
 //!
 //! It sits beside the data's path, in the cloud's place: every test, benchmark and
 //! `--sandbox` rehearsal talks to it instead of Alibaba. Read it in this order:
@@ -8,10 +9,14 @@
 //! - [`wire`]: parameters, signature checks, Alibaba's JSON/XML answer shapes;
 //! - `actions/`: the [`actions::Action`] enum and one file per API action;
 //! - [`world`]: what exists (the YAML format) and how time turns `updating` into `active`;
+//!   [`connections`]: the customer gateways and IPsec-VPN connections in it;
+//!   [`attributes`]: the settings its resources share (negotiation, secrets, CIDRs);
 //! - [`faults`] and [`audit`]: injected failures, rate limits, and the effect log;
 
 pub(crate) mod actions;
+pub(crate) mod attributes;
 pub(crate) mod audit;
+pub(crate) mod connections;
 pub(crate) mod faults;
 pub(crate) mod inner;
 pub(crate) mod server;
@@ -25,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use audit::AuditEntry;
+pub use connections::{BgpConfig, CustomerGateway, HealthCheck, Tunnel, VpnConnection};
 pub use faults::{Faults, Injection, RateLimits};
 pub use server::CallLog;
 pub(crate) use server::{Shared, run};
@@ -43,7 +49,8 @@ pub const DEFAULT_ACCESS_KEY_SECRET: &str = "sandbox-secret";
 pub struct Policy {
     /// Actions answered with 403 `Forbidden` (e.g. `DeleteIpsecServer`).
     pub deny_actions: BTreeSet<String>,
-    /// Server or gateway ids whose mutations (and Describe) answer 403 `Forbidden`.
+    /// Resource ids (a server, a gateway, a customer gateway, a connection) whose
+    /// mutations (and Describe) answer 403 `Forbidden`.
     pub deny_resources: BTreeSet<String>,
 }
 

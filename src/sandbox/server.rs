@@ -298,12 +298,62 @@ impl From<ApiError> for Handled {
     }
 }
 
+/// The names of the secrets a caller sends: the STS token, a PSK (a server's `Psk`, a
+/// tunnel's `TunnelOptionsSpecification.N.TunnelIkeConfig.Psk`, the `Psk` key of a
+/// connection's `IkeConfig`), a customer gateway's BGP `AuthKey`.
+const SECRET_NAMES: [&str; 3] = ["SecurityToken", "Psk", "AuthKey"];
+
+/// A parameter's value as the call log shows it: `***` for a secret, and a JSON object
+/// (`IkeConfig`, `BgpConfig`, ...) with its secret keys' values `***`. JSON that does
+/// not parse but names a secret key is `***` whole: what it holds is unknown.
+fn redacted(name: &str, value: &str) -> String {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    if SECRET_NAMES.contains(&last) {
+        return "***".to_owned();
+    }
+    let names_a_secret = || {
+        let lower = value.to_ascii_lowercase();
+        SECRET_NAMES
+            .iter()
+            .any(|secret| lower.contains(&secret.to_ascii_lowercase()))
+    };
+    if !value.trim_start().starts_with(['{', '[']) || !names_a_secret() {
+        return value.to_owned();
+    }
+    match serde_json::from_str::<Value>(value) {
+        Ok(mut json) => {
+            redact_json(&mut json);
+            json.to_string()
+        }
+        Err(_) => "***".to_owned(),
+    }
+}
+
+fn redact_json(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map.iter_mut() {
+                if SECRET_NAMES
+                    .iter()
+                    .any(|secret| key.eq_ignore_ascii_case(secret))
+                {
+                    *inner = Value::String("***".to_owned());
+                } else {
+                    redact_json(inner);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
 /// One answered call, as the logger sees it.
 #[derive(Debug, Clone)]
 pub struct CallLog {
     pub action: String,
-    /// Every parameter but `Signature`, in the order sent; `SecurityToken` and `Psk` as
-    /// `***`.
+    /// Every parameter but `Signature`, in the order sent; secrets (the STS token, PSKs,
+    /// BGP keys, inside JSON objects too) as `***`.
     pub params: Vec<(String, String)>,
     /// 0 when the connection was dropped without an answer.
     pub status: u16,
@@ -598,15 +648,7 @@ async fn handle(State(shared): State<Shared>, request: axum::extract::Request) -
                 r.pairs
                     .iter()
                     .filter(|(k, _)| k != "Signature")
-                    .map(|(k, v)| {
-                        // Secrets a caller sends: the STS token, and a server's PSK.
-                        let v = if k == "SecurityToken" || k == "Psk" {
-                            "***"
-                        } else {
-                            v
-                        };
-                        (k.clone(), v.to_owned())
-                    })
+                    .map(|(k, v)| (k.clone(), redacted(k, v)))
                     .collect()
             })
             .unwrap_or_default();
@@ -672,5 +714,31 @@ impl http_body::Body for LostAnswer {
             std::io::ErrorKind::ConnectionAborted,
             "sandbox fault: answer lost after the effect",
         ))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_logged_as_stars_inside_json_too() {
+        assert_eq!(redacted("Psk", "hunter2"), "***");
+        assert_eq!(redacted("AuthKey", "bgp-key"), "***");
+        assert_eq!(
+            redacted("TunnelOptionsSpecification.2.TunnelIkeConfig.Psk", "k"),
+            "***"
+        );
+        assert_eq!(
+            redacted("IkeConfig", r#"{"IkeVersion":"ikev2","Psk":"hunter2"}"#),
+            r#"{"IkeVersion":"ikev2","Psk":"***"}"#
+        );
+        assert_eq!(redacted("IkeConfig", r#"{"psk": "hunter2""#), "***");
+        // Nothing secret: as sent.
+        assert_eq!(
+            redacted("IkeConfig", r#"{"IkeVersion": "ikev2"}"#),
+            r#"{"IkeVersion": "ikev2"}"#
+        );
+        assert_eq!(redacted("Name", "psk-rotation"), "psk-rotation");
     }
 }

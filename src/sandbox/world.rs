@@ -1,11 +1,14 @@
-//! What exists in the sandbox's cloud: regions, VPN gateways and IPsec servers, as a
-//! world YAML file describes them (or as [`super::seed`] derives them from a vpnform
-//! state), and the clock that turns an `updating` gateway back into `active`.
+//! What exists in the sandbox's cloud: regions, VPN gateways, IPsec servers, customer
+//! gateways and IPsec-VPN connections, as a world YAML file describes them (or as
+//! `kinds::ipsec_server::seed` derives them from a vpnform state), and the clock that
+//! turns an `updating` gateway back into `active`.
 //!
-//! Status is computed from time, not by a background task: a delete records the instant
-//! its gateway finishes configuring, and every access first settles everything whose
-//! instant has passed. So the instant the configure time elapses, Describe answers
-//! `active` and List no longer shows the server, exactly.
+//! Status is computed from time, not by a background task: a mutation on a gateway's
+//! lane records the instant its gateway finishes configuring, and every access first
+//! settles everything whose instant has passed. So the instant the configure time
+//! elapses, Describe answers `active` and List no longer shows a deleted server or
+//! connection, exactly. What sits on a gateway's lane (its IPsec server, its
+//! connections) is a [`Child`]; customer gateways have no lane and change at once.
 //!
 //! ```yaml
 //! regions: [cn-hangzhou]              # optional: regions with no gateway yet
@@ -15,14 +18,19 @@
 //!     status: active                  # optional: init|provisioning|active|updating|deleting
 //!     business_status: Normal         # optional: Normal|FinancialLocked
 //!     name: office-gw                 # optional
+//!     description: main office        # optional
+//!     auto_propagate: false           # optional (ModifyVpnGatewayAttribute changes it)
 //!     ssl_vpn: enable                 # optional: enable|disable (CreateIpsecServer needs enable)
 //!     vpc_cidr: 172.16.0.0/12         # optional: a ClientIpPool must not overlap it
-//!     ipsec_connections: 0            # optional: CreateIpsecServer needs none
+//!     ipsec_connections: 0            # optional: anonymous IPsec connections, besides those
+//!                                     #   under `vpn_connections`; CreateIpsecServer needs none
 //!     vpc_id: vpc-bp1...              # optional: else derived from the gateway's id
 //!     resource_group_id: rg-sandbox   # optional: its servers are in the same group
 //!     route_entries: 0                # optional: entries in the VPC's route table; a
 //!                                     #   create adds the client pool's, up to 200
 //!     supports_ipsec_server: true     # optional: false for a gateway version too old
+//!   vpn-bp1connectionsgwabcd:         # its connections' gateway (a gateway with a server holds none)
+//!     region: cn-hangzhou
 //! ipsec_servers:
 //!   iss-bp1jougp8cfsbo8y9abcd:
 //!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd
@@ -36,18 +44,74 @@
 //!                   ike_pfs: group2, ike_lifetime: 86400, local_id: "", remote_id: "" }
 //!     ipsec_config: { ipsec_enc_alg: aes, ipsec_auth_alg: sha1, ipsec_pfs: group2,
 //!                     ipsec_lifetime: 86400 }
+//! customer_gateways:
+//!   cgw-bp1mvj4g9kogwabcd:
+//!     region: cn-hangzhou
+//!     ip_address: 203.0.113.7         # one customer gateway per IP address and region
+//!     asn: 65001                      # optional, like every field below
+//!     name: branch
+//!     description: branch office
+//!     auth_key: bgp-key               # the BGP key, answered in clear text as Alibaba does
+//!     create_time: 1704164645000      # milliseconds since the epoch
+//!   cgw-bp1backupgwabcd: { region: cn-hangzhou, ip_address: 203.0.113.8 }
+//! vpn_connections:
+//!   vco-bp15oes1py4i6abcd:            # single tunnel: `customer_gateway`
+//!     vpn_gateway: vpn-bp1connectionsgwabcd
+//!     customer_gateway: cgw-bp1mvj4g9kogwabcd   # in the gateway's region
+//!     local_subnet: 10.0.0.0/16,10.1.0.0/16     # optional (default 0.0.0.0/0), comma-separated
+//!     remote_subnet: 192.168.0.0/24             # optional (default 0.0.0.0/0)
+//!     psk: not-so-secret              # optional: else one derived from the id
+//!     name: branch                    # optional, like every field below
+//!     effect_immediately: false
+//!     enable_dpd: true
+//!     enable_nat_traversal: true
+//!     auto_config_route: true
+//!     ike_config: { ike_version: ikev1, ike_mode: main, ike_enc_alg: aes, ike_auth_alg: md5,
+//!                   ike_pfs: group2, ike_lifetime: 86400, local_id: "", remote_id: "" }
+//!     ipsec_config: { ipsec_enc_alg: aes, ipsec_auth_alg: md5, ipsec_pfs: group2,
+//!                     ipsec_lifetime: 86400 }
+//!     bgp: { enable: true, local_asn: 45104, tunnel_cidr: 169.254.11.0/30,
+//!            local_bgp_ip: 169.254.11.1 }
+//!     health_check: { enable: true, dip: 192.168.0.1, sip: 10.0.0.1, interval: 3, retry: 3,
+//!                     policy: revoke_route }
+//!     create_time: 1704164645000
+//!   vco-bp1dualtunnelabcd:            # dual tunnel: exactly two `tunnels`, no `customer_gateway`
+//!     vpn_gateway: vpn-bp1connectionsgwabcd
+//!     local_subnet: 10.0.0.0/16
+//!     remote_subnet: 192.168.1.0/24
+//!     enable_tunnels_bgp: false       # optional
+//!     tunnels:
+//!       - { customer_gateway: cgw-bp1mvj4g9kogwabcd, role: master, psk: first-key }
+//!       - { customer_gateway: cgw-bp1backupgwabcd, role: slave, psk: second-key }
+//!       # each tunnel also takes enable_dpd, enable_nat_traversal, ike_config,
+//!       # ipsec_config and bgp, as a single-tunnel connection does
 //! ```
 //!
-//! A gateway holds at most one IPsec server, as in the cloud: a world with two on one
-//! gateway is refused.
+//! `ike_config` and `ipsec_config` give only the keys that differ from the cloud's
+//! defaults, which are not the same for a server and a connection (a connection's are
+//! the ones above). The world must hold together, as the cloud does: a gateway holds at
+//! most one IPsec server, and a gateway with a server holds no IPsec connection
+//! (anonymous or not); a connection's gateway and customer gateways exist, in one
+//! region; a region holds one customer gateway per IP address; a gateway holds at most
+//! ten connections; a dual-tunnel connection has one master and one slave tunnel. A
+//! world that breaks a rule is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::net::Ipv4Addr;
+
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
+use super::attributes::{
+    IkeConfig, IpsecConfig, check_negotiation, cidr, derived_psk, is_false, secret_option, yes,
+};
+use super::connections::{
+    CONNECTIONS_PER_GATEWAY, CUSTOMER_GATEWAY_PREFIX, CustomerGateway, MAX_ASN, ROLES,
+    VPN_CONNECTION_PREFIX, VpnConnection, check_asn, check_cidr_list,
+};
 use crate::secret::Secret;
 
 /// The sandbox's cloud. Maps are keyed by id, so a world file cannot name one twice.
@@ -61,6 +125,10 @@ pub struct World {
     pub vpn_gateways: BTreeMap<String, Gateway>,
     #[serde(default)]
     pub ipsec_servers: BTreeMap<String, IpsecServer>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub customer_gateways: BTreeMap<String, CustomerGateway>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vpn_connections: BTreeMap<String, VpnConnection>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +144,11 @@ pub struct Gateway {
     pub business_status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) name: Option<String>,
+    /// What ModifyVpnGatewayAttribute sets besides the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_propagate: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) vpc_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,7 +159,8 @@ pub struct Gateway {
     /// The VPC's CIDR block: a server's `ClientIpPool` must not overlap it.
     #[serde(default = "default_vpc_cidr")]
     pub(crate) vpc_cidr: String,
-    /// IPsec-VPN connections on the gateway: CreateIpsecServer needs none.
+    /// Anonymous IPsec-VPN connections on the gateway, besides those `vpn_connections`
+    /// names: CreateIpsecServer needs none, and they count towards the ten a gateway holds.
     #[serde(default)]
     pub ipsec_connections: u32,
     /// The resource group of the gateway and of its IPsec server (ListIpsecServers:
@@ -123,6 +197,8 @@ impl Gateway {
             status: active(),
             business_status: normal(),
             name: None,
+            description: None,
+            auto_propagate: false,
             vpc_id: None,
             internet_ip: None,
             ssl_vpn: enable(),
@@ -186,78 +262,6 @@ pub struct IpsecServer {
     pub ipsec_config: IpsecConfig,
 }
 
-/// Phase-one negotiation settings (`IkeConfig`); the defaults are the cloud's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct IkeConfig {
-    pub ike_version: String,
-    pub ike_mode: String,
-    pub ike_enc_alg: String,
-    pub ike_auth_alg: String,
-    pub ike_pfs: String,
-    pub ike_lifetime: u32,
-    pub local_id: String,
-    pub remote_id: String,
-}
-
-impl Default for IkeConfig {
-    fn default() -> Self {
-        IkeConfig {
-            ike_version: "ikev2".to_owned(),
-            ike_mode: "main".to_owned(),
-            ike_enc_alg: "aes".to_owned(),
-            ike_auth_alg: "sha1".to_owned(),
-            ike_pfs: "group2".to_owned(),
-            ike_lifetime: 86400,
-            local_id: String::new(),
-            remote_id: String::new(),
-        }
-    }
-}
-
-impl IkeConfig {
-    fn is_default(&self) -> bool {
-        *self == IkeConfig::default()
-    }
-}
-
-/// Phase-two negotiation settings (`IpsecConfig`); the defaults are the cloud's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct IpsecConfig {
-    pub ipsec_enc_alg: String,
-    pub ipsec_auth_alg: String,
-    pub ipsec_pfs: String,
-    pub ipsec_lifetime: u32,
-}
-
-impl Default for IpsecConfig {
-    fn default() -> Self {
-        IpsecConfig {
-            ipsec_enc_alg: "aes".to_owned(),
-            ipsec_auth_alg: "sha1".to_owned(),
-            ipsec_pfs: "group2".to_owned(),
-            ipsec_lifetime: 86400,
-        }
-    }
-}
-
-impl IpsecConfig {
-    fn is_default(&self) -> bool {
-        *self == IpsecConfig::default()
-    }
-}
-
-/// The length of a PSK the cloud generates.
-pub(crate) const GENERATED_PSK_LEN: usize = 16;
-
-/// The bounds the cloud puts on the text settings (the algorithms and lifetimes are in
-/// [`crate::ipsec`]).
-pub(crate) mod vocabulary {
-    /// `LocalId`, `RemoteId`, the server name and the PSK: at most this many characters.
-    pub(crate) const MAX_TEXT: usize = 100;
-}
-
 impl IpsecServer {
     /// A server on `vpn_gateway` with every optional field at its default.
     pub fn new(vpn_gateway: &str) -> Self {
@@ -292,10 +296,7 @@ impl IpsecServer {
     pub fn psk_or_default(&self, id: &str) -> String {
         match &self.psk {
             Some(psk) => psk.expose().to_owned(),
-            None => {
-                let digest = sha2::Sha256::digest(format!("sandbox-psk:{id}").as_bytes());
-                hex::encode(digest)[..GENERATED_PSK_LEN].to_owned()
-            }
+            None => derived_psk(id),
         }
     }
 }
@@ -315,28 +316,8 @@ fn active() -> String {
 fn normal() -> String {
     "Normal".to_owned()
 }
-fn yes() -> bool {
-    true
-}
 fn five() -> u32 {
     5
-}
-
-mod secret_option {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::secret::Secret;
-
-    pub(crate) fn serialize<S: Serializer>(v: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(secret) => s.serialize_some(secret.expose()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
-        Ok(Option::<String>::deserialize(d)?.map(Secret::new))
-    }
 }
 
 /// A world file or state that cannot be served.
@@ -349,9 +330,63 @@ pub enum WorldError {
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error(
-        "ipsec server {server} is on vpn gateway {gateway}, which the world does not define: add it under `vpn_gateways`"
+        "{kind} {id} is on vpn gateway {gateway}, which the world does not define: add it under `vpn_gateways`"
     )]
-    UnknownGateway { server: String, gateway: String },
+    UnknownGateway {
+        kind: &'static str,
+        id: String,
+        gateway: String,
+    },
+    #[error(
+        "vpn connection {connection} uses customer gateway {customer_gateway}, which the world does not define: add it under `customer_gateways`"
+    )]
+    UnknownCustomerGateway {
+        connection: String,
+        customer_gateway: String,
+    },
+    #[error(
+        "vpn connection {connection} is on vpn gateway {gateway} in {gateway_region} but uses customer gateway {customer_gateway} in {customer_gateway_region}: a connection and its customer gateways are in one region"
+    )]
+    OtherRegion {
+        connection: String,
+        gateway: String,
+        gateway_region: String,
+        customer_gateway: String,
+        customer_gateway_region: String,
+    },
+    #[error(
+        "{place}: customer gateways {first} and {second} both have ip_address {ip_address} in {region}, and a region holds one customer gateway per IP address: remove one or change its ip_address"
+    )]
+    SharedIpAddress {
+        place: String,
+        region: String,
+        ip_address: String,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "{place}: vpn gateway {gateway} holds {count} IPsec connections ({named} under `vpn_connections`, {anonymous} anonymous `ipsec_connections`), and a gateway holds at most {max}: remove some or move them to another gateway"
+    )]
+    TooManyConnections {
+        place: String,
+        gateway: String,
+        count: usize,
+        named: usize,
+        anonymous: u32,
+        max: usize,
+    },
+    #[error(
+        "{place}: vpn gateway {gateway} holds ipsec server {server} and {connections}, and a gateway with an IPsec server holds no IPsec connection: remove one or move it to another gateway"
+    )]
+    ServerWithConnections {
+        place: String,
+        gateway: String,
+        server: String,
+        /// `vpn connection vco-...` or `2 anonymous IPsec connections (ipsec_connections)`.
+        connections: String,
+    },
+    #[error("{id}: {why}")]
+    BadTunnels { id: String, why: &'static str },
     #[error("{id}: {field} `{value}` is not one of {expected}")]
     BadValue {
         id: String,
@@ -424,14 +459,66 @@ impl World {
         self.ipsec_servers.get_mut(id).expect("just inserted")
     }
 
-    /// Every region the world knows: those listed and those of its gateways.
+    /// Adds (or replaces) a customer gateway; returns it for further settings.
+    pub fn add_customer_gateway(
+        &mut self,
+        id: &str,
+        region: &str,
+        ip_address: &str,
+    ) -> &mut CustomerGateway {
+        self.customer_gateways
+            .insert(id.to_owned(), CustomerGateway::new(region, ip_address));
+        self.customer_gateways.get_mut(id).expect("just inserted")
+    }
+
+    /// Adds (or replaces) a single-tunnel connection of `customer_gateway` on `gateway`
+    /// (both must be in the world: [`World::check`] says so); returns it for further
+    /// settings (a dual-tunnel connection: clear `customer_gateway`, set `tunnels`).
+    pub fn add_connection(
+        &mut self,
+        id: &str,
+        gateway: &str,
+        customer_gateway: &str,
+    ) -> &mut VpnConnection {
+        self.vpn_connections.insert(
+            id.to_owned(),
+            VpnConnection::new(gateway, Some(customer_gateway)),
+        );
+        self.vpn_connections.get_mut(id).expect("just inserted")
+    }
+
+    /// Every region the world knows: those listed and those of its gateways and
+    /// customer gateways.
     pub(crate) fn known_regions(&self) -> BTreeSet<String> {
         let mut regions = self.regions.clone();
         regions.extend(self.vpn_gateways.values().map(|g| g.region.clone()));
+        regions.extend(self.customer_gateways.values().map(|g| g.region.clone()));
         regions
     }
 
-    /// Ids, statuses, settings, that every server's gateway exists and holds no other.
+    /// Takes a resource off its gateway's lane out of the world.
+    fn remove_child(&mut self, id: &str) -> Option<Child> {
+        if let Some(server) = self.ipsec_servers.remove(id) {
+            return Some(Child::IpsecServer(server));
+        }
+        self.vpn_connections.remove(id).map(Child::VpnConnection)
+    }
+
+    /// Puts a resource on a gateway's lane into the world; returns what it replaced.
+    fn insert_child(&mut self, id: &str, child: Child) -> Option<Child> {
+        match child {
+            Child::IpsecServer(server) => self
+                .ipsec_servers
+                .insert(id.to_owned(), server)
+                .map(Child::IpsecServer),
+            Child::VpnConnection(connection) => self
+                .vpn_connections
+                .insert(id.to_owned(), connection)
+                .map(Child::VpnConnection),
+        }
+    }
+
+    /// Ids, statuses, settings, and the rules between resources (see the module doc).
     pub fn check(&self) -> Result<(), WorldError> {
         self.check_in("world")
     }
@@ -479,7 +566,8 @@ impl World {
             check_id(id, "ipsec server", crate::id::IPSEC_SERVER_PREFIX)?;
             if !self.vpn_gateways.contains_key(&server.vpn_gateway) {
                 return Err(WorldError::UnknownGateway {
-                    server: id.clone(),
+                    kind: "ipsec server",
+                    id: id.clone(),
                     gateway: server.vpn_gateway.clone(),
                 });
             }
@@ -500,11 +588,15 @@ impl World {
                 });
             }
         }
-        Ok(())
+        check_family(self, place)
     }
 }
 
-fn check_id(id: &str, kind: &'static str, prefix: &'static str) -> Result<(), WorldError> {
+pub(crate) fn check_id(
+    id: &str,
+    kind: &'static str,
+    prefix: &'static str,
+) -> Result<(), WorldError> {
     if crate::id::is_id(id, prefix) {
         Ok(())
     } else {
@@ -516,35 +608,270 @@ fn check_id(id: &str, kind: &'static str, prefix: &'static str) -> Result<(), Wo
     }
 }
 
+/// The world's customer gateways and connections, and the rules between them and the
+/// gateways (see the module doc). `place` names the file in errors about several
+/// entries.
+fn check_family(world: &World, place: &str) -> Result<(), WorldError> {
+    let mut by_address: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    for (id, gateway) in &world.customer_gateways {
+        check_id(id, "customer gateway", CUSTOMER_GATEWAY_PREFIX)?;
+        let bad = |field, value: String, why: String| WorldError::BadSetting {
+            id: id.clone(),
+            field,
+            value,
+            why,
+        };
+        if gateway.ip_address.parse::<Ipv4Addr>().is_err() {
+            return Err(bad(
+                "ip_address",
+                gateway.ip_address.clone(),
+                "not an IPv4 address such as 203.0.113.7".to_owned(),
+            ));
+        }
+        if let Some(asn) = gateway.asn {
+            check_asn(asn).map_err(|why| bad("asn", asn.to_string(), why))?;
+        }
+        if let Some(first) = by_address.insert((&gateway.region, &gateway.ip_address), id.as_str())
+        {
+            return Err(WorldError::SharedIpAddress {
+                place: place.to_owned(),
+                region: gateway.region.clone(),
+                ip_address: gateway.ip_address.clone(),
+                first: first.to_owned(),
+                second: id.clone(),
+            });
+        }
+    }
+    for (id, connection) in &world.vpn_connections {
+        check_connection(world, id, connection)?;
+    }
+    for (gateway_id, gateway) in &world.vpn_gateways {
+        let named: Vec<&String> = world
+            .vpn_connections
+            .iter()
+            .filter(|(_, c)| c.vpn_gateway == *gateway_id)
+            .map(|(id, _)| id)
+            .collect();
+        let count = named.len() + gateway.ipsec_connections as usize;
+        if count > CONNECTIONS_PER_GATEWAY {
+            return Err(WorldError::TooManyConnections {
+                place: place.to_owned(),
+                gateway: gateway_id.clone(),
+                count,
+                named: named.len(),
+                anonymous: gateway.ipsec_connections,
+                max: CONNECTIONS_PER_GATEWAY,
+            });
+        }
+        let server = world
+            .ipsec_servers
+            .iter()
+            .find(|(_, s)| s.vpn_gateway == *gateway_id);
+        if let Some((server, _)) = server
+            && count > 0
+        {
+            let connections = match named.first() {
+                Some(first) => format!("vpn connection {first}"),
+                None => format!(
+                    "{} anonymous IPsec connection(s) (`ipsec_connections`)",
+                    gateway.ipsec_connections
+                ),
+            };
+            return Err(WorldError::ServerWithConnections {
+                place: place.to_owned(),
+                gateway: gateway_id.clone(),
+                server: server.clone(),
+                connections,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_connection(world: &World, id: &str, c: &VpnConnection) -> Result<(), WorldError> {
+    check_id(id, "vpn connection", VPN_CONNECTION_PREFIX)?;
+    let gateway =
+        world
+            .vpn_gateways
+            .get(&c.vpn_gateway)
+            .ok_or_else(|| WorldError::UnknownGateway {
+                kind: "vpn connection",
+                id: id.to_owned(),
+                gateway: c.vpn_gateway.clone(),
+            })?;
+    for tunnel in &c.tunnels {
+        if !ROLES.contains(&tunnel.role.as_str()) {
+            return Err(WorldError::BadValue {
+                id: id.to_owned(),
+                field: "role",
+                value: tunnel.role.clone(),
+                expected: "master, slave",
+            });
+        }
+    }
+    let shape = match (&c.customer_gateway, c.tunnels.len()) {
+        (Some(_), 0) => Ok(()),
+        (Some(_), _) => {
+            Err("give `customer_gateway` (single tunnel) or `tunnels` (dual tunnel), not both")
+        }
+        (None, 0) => Err("give `customer_gateway` (single tunnel) or two `tunnels` (dual tunnel)"),
+        (None, 2) => {
+            let mut roles: Vec<&str> = c.tunnels.iter().map(|t| t.role.as_str()).collect();
+            roles.sort_unstable();
+            if roles == ROLES {
+                Ok(())
+            } else {
+                Err(
+                    "a dual-tunnel connection has one tunnel with role master and one with role slave",
+                )
+            }
+        }
+        (None, _) => {
+            Err("a dual-tunnel connection has exactly two `tunnels`, one master and one slave")
+        }
+    };
+    shape.map_err(|why| WorldError::BadTunnels {
+        id: id.to_owned(),
+        why,
+    })?;
+    for customer_gateway in c.customer_gateways() {
+        let found = world
+            .customer_gateways
+            .get(customer_gateway)
+            .ok_or_else(|| WorldError::UnknownCustomerGateway {
+                connection: id.to_owned(),
+                customer_gateway: customer_gateway.to_owned(),
+            })?;
+        if found.region != gateway.region {
+            return Err(WorldError::OtherRegion {
+                connection: id.to_owned(),
+                gateway: c.vpn_gateway.clone(),
+                gateway_region: gateway.region.clone(),
+                customer_gateway: customer_gateway.to_owned(),
+                customer_gateway_region: found.region.clone(),
+            });
+        }
+    }
+    let bad = |(field, value, why): (&'static str, String, String)| WorldError::BadSetting {
+        id: id.to_owned(),
+        field,
+        value,
+        why,
+    };
+    for (field, list) in [
+        ("local_subnet", &c.local_subnet),
+        ("remote_subnet", &c.remote_subnet),
+    ] {
+        check_cidr_list(list).map_err(|why| bad((field, list.clone(), why)))?;
+    }
+    check_negotiation(&c.ike_config, &c.ipsec_config).map_err(bad)?;
+    for tunnel in &c.tunnels {
+        check_negotiation(&tunnel.ike_config, &tunnel.ipsec_config).map_err(bad)?;
+    }
+    let bgps = c
+        .bgp
+        .iter()
+        .chain(c.tunnels.iter().filter_map(|t| t.bgp.as_ref()));
+    for bgp in bgps {
+        // The cloud side's ASN may be Alibaba Cloud's own (its default).
+        if !(1..=MAX_ASN).contains(&bgp.local_asn) {
+            return Err(bad((
+                "local_asn",
+                bgp.local_asn.to_string(),
+                format!("an ASN is 1 to {MAX_ASN}"),
+            )));
+        }
+        if !bgp.tunnel_cidr.is_empty() {
+            cidr(&bgp.tunnel_cidr)
+                .map_err(|why| bad(("tunnel_cidr", bgp.tunnel_cidr.clone(), why)))?;
+        }
+    }
+    Ok(())
+}
+
+/// A resource on a gateway's lane: created, changed and deleted as its gateway
+/// configures, so [`Live`] holds it while an operation on it runs.
+#[derive(Debug, Clone)]
+pub(crate) enum Child {
+    IpsecServer(IpsecServer),
+    VpnConnection(VpnConnection),
+}
+
+/// A kind of [`Child`]: how [`Live`]'s bookkeeping, one for every kind, reaches it.
+pub(crate) trait OnLane: Into<Child> {
+    /// The gateway whose lane it is on.
+    fn gateway(&self) -> &str;
+    /// The resource in `child`, if it is of this kind.
+    fn of(child: &Child) -> Option<&Self>;
+}
+
+impl From<IpsecServer> for Child {
+    fn from(server: IpsecServer) -> Child {
+        Child::IpsecServer(server)
+    }
+}
+
+impl OnLane for IpsecServer {
+    fn gateway(&self) -> &str {
+        &self.vpn_gateway
+    }
+    fn of(child: &Child) -> Option<&Self> {
+        match child {
+            Child::IpsecServer(server) => Some(server),
+            Child::VpnConnection(_) => None,
+        }
+    }
+}
+
+impl From<VpnConnection> for Child {
+    fn from(connection: VpnConnection) -> Child {
+        Child::VpnConnection(connection)
+    }
+}
+
+impl OnLane for VpnConnection {
+    fn gateway(&self) -> &str {
+        &self.vpn_gateway
+    }
+    fn of(child: &Child) -> Option<&Self> {
+        match child {
+            Child::VpnConnection(connection) => Some(connection),
+            Child::IpsecServer(_) => None,
+        }
+    }
+}
+
 /// The world as the server holds it: the seeded [`World`] plus the operations in
-/// progress, settled lazily against the clock.
+/// progress, settled lazily against the clock. Every map of an operation is keyed by
+/// the id of the [`Child`] it is on (ids of different kinds differ by their prefix).
 #[derive(Debug)]
 pub(crate) struct Live {
     world: World,
     /// Gateway id -> the instant its configuring ends.
     busy_until: BTreeMap<String, Instant>,
-    /// Server id -> the instant it is gone (its gateway's configuring end).
+    /// Child id -> the instant it is gone (its gateway's configuring end).
     gone_at: BTreeMap<String, Instant>,
     /// Gateway id -> the instant it last became `active` after configuring.
     active_since: BTreeMap<String, Instant>,
     /// Gateway id -> the instant its accepted mutation starts to show as `updating`
     /// (the status lag); before it the gateway still shows `active` but is not free.
     shows_from: BTreeMap<String, Instant>,
-    /// Server id -> how long ListIpsecServers keeps showing it once it is gone.
+    /// Child id -> how long a list keeps showing its old answer once it is gone or
+    /// changed.
     list_lag: BTreeMap<String, Duration>,
-    /// Deleted servers ListIpsecServers still shows, until the instant given; for an
-    /// update, the server as it was before.
-    ghosts: BTreeMap<String, (IpsecServer, Instant)>,
-    /// Server id -> what an update makes it at the instant given (its gateway's
+    /// Deleted children a list still shows, until the instant given; for a change, the
+    /// child as it was before.
+    ghosts: BTreeMap<String, (Child, Instant)>,
+    /// Child id -> what a change makes it at the instant given (its gateway's
     /// configuring end).
-    changes: BTreeMap<String, (IpsecServer, Instant)>,
-    /// Created servers still configuring -> the instant their gateway's configuring
+    changes: BTreeMap<String, (Child, Instant)>,
+    /// Created children still configuring -> the instant their gateway's configuring
     /// ends. They exist already (listed, and calls on them are `Configuring`).
     creating: BTreeMap<String, Instant>,
-    /// Created servers ListIpsecServers does not show yet (the list lag), until the
-    /// instant given.
+    /// Created children a list does not show yet (the list lag), until the instant
+    /// given.
     hidden: BTreeMap<String, Instant>,
-    /// Servers created so far: the next id derives from it.
+    /// Ids minted so far: the next id derives from it.
     created: u64,
     /// The instant of the last [`Live::settle`]: what statuses are read at.
     now: Instant,
@@ -582,9 +909,9 @@ impl Live {
         self.now = self.now.max(now);
         for id in done {
             let at = self.gone_at.remove(&id).expect("listed above");
-            let removed = self.world.ipsec_servers.remove(&id);
-            if let (Some(lag), Some(server)) = (self.list_lag.remove(&id), removed) {
-                self.ghosts.insert(id, (server, at + lag));
+            let removed = self.world.remove_child(&id);
+            if let (Some(lag), Some(child)) = (self.list_lag.remove(&id), removed) {
+                self.ghosts.insert(id, (child, at + lag));
             }
         }
         let done: Vec<String> = self
@@ -594,9 +921,9 @@ impl Live {
             .map(|(id, _)| id.clone())
             .collect();
         for id in done {
-            let (server, at) = self.changes.remove(&id).expect("listed above");
-            let before = self.world.ipsec_servers.insert(id.clone(), server);
-            // The list shows the old answer a while: the server as it was.
+            let (child, at) = self.changes.remove(&id).expect("listed above");
+            let before = self.world.insert_child(&id, child);
+            // The list shows the old answer a while: the child as it was.
             if let (Some(lag), Some(before)) = (self.list_lag.remove(&id), before) {
                 self.ghosts.insert(id, (before, at + lag));
             }
@@ -623,70 +950,96 @@ impl Live {
         self.busy_until.contains_key(gateway_id)
     }
 
-    /// Whether ListIpsecServers must not show this created server yet (the list lag).
-    pub(crate) fn is_hidden(&self, server_id: &str) -> bool {
-        self.hidden.contains_key(server_id)
+    /// Whether a list must not show this created child yet (the list lag).
+    pub(crate) fn is_hidden(&self, id: &str) -> bool {
+        self.hidden.contains_key(id)
     }
 
-    /// Whether the server's create is still configuring.
+    /// Whether the child's create is still configuring.
     #[cfg(test)]
-    pub(crate) fn is_creating(&self, server_id: &str) -> bool {
-        self.creating.contains_key(server_id)
+    pub(crate) fn is_creating(&self, id: &str) -> bool {
+        self.creating.contains_key(id)
     }
 
-    /// A new server id, the same sequence on every run (`iss-sbx` and hex digits).
-    pub(crate) fn next_server_id(&mut self, gateway_id: &str) -> String {
+    /// Whether an operation on the child itself (its create, a change, its delete) is
+    /// still configuring.
+    pub(crate) fn is_configuring(&self, id: &str) -> bool {
+        self.creating.contains_key(id)
+            || self.changes.contains_key(id)
+            || self.gone_at.contains_key(id)
+    }
+
+    /// A new id, the same sequence on every run: `prefix`, `sbx` and hex digits derived
+    /// from `seed` and the count of ids minted so far.
+    pub(crate) fn next_id(&mut self, prefix: &str, seed: &str) -> String {
         self.created += 1;
-        let digest = sha2::Sha256::digest(format!("sandbox-server:{gateway_id}:{}", self.created));
-        format!("iss-sbx{}", &hex::encode(digest)[..17])
+        let digest = sha2::Sha256::digest(format!("{seed}:{}", self.created));
+        format!("{prefix}sbx{}", &hex::encode(digest)[..17])
     }
 
-    /// Starts a create: the server exists at once, as the cloud has it while its
-    /// create configures (listed, and calls on it meet its gateway `updating`); the
-    /// gateway is `updating` from `shows_from` (if given, else at once) until `until`,
-    /// then `active`. With a list lag, ListIpsecServers gives the old answer (no
-    /// server) until `list_lag` after `until`.
+    /// A new server id (`iss-sbx` and hex digits).
+    pub(crate) fn next_server_id(&mut self, gateway_id: &str) -> String {
+        self.next_id("iss-", &format!("sandbox-server:{gateway_id}"))
+    }
+
+    /// Starts a create: the child exists at once, as the cloud has it while its create
+    /// configures (listed, and calls on it meet its gateway `updating`); the gateway is
+    /// `updating` from `shows_from` (if given, else at once) until `until`, then
+    /// `active`. With a list lag, a list gives the old answer (no child) until
+    /// `list_lag` after `until`.
     pub(crate) fn begin_create(
         &mut self,
-        server_id: &str,
-        server: IpsecServer,
+        id: &str,
+        child: impl OnLane,
         shows_from: Option<Instant>,
         until: Instant,
         list_lag: Duration,
     ) {
-        let gateway_id = server.vpn_gateway.clone();
+        let gateway_id = child.gateway().to_owned();
         self.busy(&gateway_id, shows_from, until);
-        self.world
-            .ipsec_servers
-            .insert(server_id.to_owned(), server);
-        self.creating.insert(server_id.to_owned(), until);
+        self.world.insert_child(id, child.into());
+        self.creating.insert(id.to_owned(), until);
         if !list_lag.is_zero() {
-            self.hidden.insert(server_id.to_owned(), until + list_lag);
+            self.hidden.insert(id.to_owned(), until + list_lag);
         }
     }
 
-    /// Starts an update: the gateway is `updating` from `shows_from` (if given, else at
-    /// once) until `until`; then the server is `server` and the gateway `active`.
-    /// ListIpsecServers shows the old answer `list_lag` longer.
+    /// Starts a change: the gateway is `updating` from `shows_from` (if given, else at
+    /// once) until `until`; then the child is `child` and the gateway `active`. A list
+    /// shows the old answer `list_lag` longer.
     pub(crate) fn begin_change(
         &mut self,
-        server_id: &str,
-        server: IpsecServer,
+        id: &str,
+        child: impl OnLane,
         shows_from: Option<Instant>,
         until: Instant,
         list_lag: Duration,
     ) {
-        let gateway_id = server.vpn_gateway.clone();
+        let gateway_id = child.gateway().to_owned();
         self.busy(&gateway_id, shows_from, until);
-        self.changes.insert(server_id.to_owned(), (server, until));
+        self.changes.insert(id.to_owned(), (child.into(), until));
         if !list_lag.is_zero() {
-            self.list_lag.insert(server_id.to_owned(), list_lag);
+            self.list_lag.insert(id.to_owned(), list_lag);
         }
     }
 
-    /// Servers deleted but still shown by ListIpsecServers (the list lag).
-    pub(crate) fn ghosts(&self) -> impl Iterator<Item = (&String, &IpsecServer)> {
-        self.ghosts.iter().map(|(id, (server, _))| (id, server))
+    /// Marks the gateway configuring for a change of its own (its `AutoPropagate`):
+    /// `updating` from `shows_from` until `until`.
+    pub(crate) fn begin_gateway_change(
+        &mut self,
+        gateway_id: &str,
+        shows_from: Instant,
+        until: Instant,
+    ) {
+        self.busy(gateway_id, Some(shows_from), until);
+    }
+
+    /// Children of kind `T` deleted but still shown by a list (the list lag), or their
+    /// old values while a change is lagging.
+    pub(crate) fn ghosts<T: OnLane + 'static>(&self) -> impl Iterator<Item = (&String, &T)> {
+        self.ghosts
+            .iter()
+            .filter_map(|(id, (child, _))| Some((id, T::of(child)?)))
     }
 
     /// The world as seeded, minus what is gone. Statuses are the seeded ones: use
@@ -732,28 +1085,28 @@ impl Live {
         self.active_since.get(gateway_id).copied()
     }
 
-    /// Starts deleting `server_id`: its gateway is `updating` until `until`, then the
-    /// server is gone and the gateway `active`.
+    /// Starts deleting `id`: its gateway is `updating` until `until`, then the child is
+    /// gone and the gateway `active`.
     #[cfg(test)]
-    pub(crate) fn begin_delete(&mut self, server_id: &str, gateway_id: &str, until: Instant) {
-        self.begin_delete_lagging(server_id, gateway_id, None, until, Duration::ZERO);
+    pub(crate) fn begin_delete(&mut self, id: &str, gateway_id: &str, until: Instant) {
+        self.begin_delete_lagging(id, gateway_id, None, until, Duration::ZERO);
     }
 
     /// [`Live::begin_delete`] with lags: the gateway shows `active` until `shows_from`
-    /// (if given), then `updating` until `until`; ListIpsecServers shows the server
-    /// `list_lag` longer.
+    /// (if given), then `updating` until `until`; a list shows the child `list_lag`
+    /// longer.
     pub(crate) fn begin_delete_lagging(
         &mut self,
-        server_id: &str,
+        id: &str,
         gateway_id: &str,
         shows_from: Option<Instant>,
         until: Instant,
         list_lag: Duration,
     ) {
         self.busy(gateway_id, shows_from, until);
-        self.gone_at.insert(server_id.to_owned(), until);
+        self.gone_at.insert(id.to_owned(), until);
         if !list_lag.is_zero() {
-            self.list_lag.insert(server_id.to_owned(), list_lag);
+            self.list_lag.insert(id.to_owned(), list_lag);
         }
     }
 
@@ -773,17 +1126,6 @@ impl Live {
     }
 }
 
-/// One IPv4 CIDR block, its host bits zero (`10.0.0.0/24`, not `10.0.0.1/24`).
-/// The rule is [`crate::ipsec::cidr`]'s; the wording is the cloud's.
-pub(crate) fn cidr(text: &str) -> Result<ipnet::Ipv4Net, String> {
-    crate::ipsec::cidr(text.trim()).map_err(|why| match why {
-        crate::ipsec::CidrError::HostBits { network } => {
-            format!("`{text}` has host bits set: write the network address {network}")
-        }
-        _ => format!("`{text}` is not an IPv4 CIDR block such as 10.0.0.0/24"),
-    })
-}
-
 /// A world file's server, checked as a create would check it: `(field, value, why)`.
 pub(crate) fn check_server(server: &IpsecServer) -> Result<(), (&'static str, String, String)> {
     if let Some(subnet) = &server.local_subnet {
@@ -794,56 +1136,7 @@ pub(crate) fn check_server(server: &IpsecServer) -> Result<(), (&'static str, St
     if let Some(pool) = &server.client_ip_pool {
         cidr(pool).map_err(|why| ("client_ip_pool", pool.clone(), why))?;
     }
-    let ike = &server.ike_config;
-    let ipsec = &server.ipsec_config;
-    let enumerated: [(&'static str, &str, &[&str]); 8] = [
-        (
-            "ike_version",
-            &ike.ike_version,
-            crate::ipsec::IkeVersion::ALL,
-        ),
-        ("ike_mode", &ike.ike_mode, crate::ipsec::IkeMode::ALL),
-        ("ike_enc_alg", &ike.ike_enc_alg, crate::ipsec::EncAlg::ALL),
-        (
-            "ike_auth_alg",
-            &ike.ike_auth_alg,
-            crate::ipsec::AuthAlg::ALL,
-        ),
-        ("ike_pfs", &ike.ike_pfs, crate::ipsec::IkePfs::ALL),
-        (
-            "ipsec_enc_alg",
-            &ipsec.ipsec_enc_alg,
-            crate::ipsec::EncAlg::ALL,
-        ),
-        (
-            "ipsec_auth_alg",
-            &ipsec.ipsec_auth_alg,
-            crate::ipsec::AuthAlg::ALL,
-        ),
-        ("ipsec_pfs", &ipsec.ipsec_pfs, crate::ipsec::IpsecPfs::ALL),
-    ];
-    for (field, value, allowed) in enumerated {
-        if !allowed.contains(&value) {
-            return Err((
-                field,
-                value.to_owned(),
-                format!("not one of {}", allowed.join(", ")),
-            ));
-        }
-    }
-    for (field, value) in [
-        ("ike_lifetime", ike.ike_lifetime),
-        ("ipsec_lifetime", ipsec.ipsec_lifetime),
-    ] {
-        if value > crate::ipsec::Lifetime::MAX {
-            return Err((
-                field,
-                value.to_string(),
-                format!("lifetimes are 0 to {} seconds", crate::ipsec::Lifetime::MAX),
-            ));
-        }
-    }
-    Ok(())
+    check_negotiation(&server.ike_config, &server.ipsec_config)
 }
 
 #[cfg(test)]
@@ -868,9 +1161,9 @@ mod tests {
         assert_eq!(live.status("vpn-a", &g), "active");
         assert!(!live.has_task("vpn-a"));
         assert!(!live.world().ipsec_servers.contains_key("iss-a"));
-        assert_eq!(live.ghosts().count(), 1);
+        assert_eq!(live.ghosts::<IpsecServer>().count(), 1);
         live.settle(start + 5 * s);
-        assert_eq!(live.ghosts().count(), 0);
+        assert_eq!(live.ghosts::<IpsecServer>().count(), 0);
     }
 
     #[test]
@@ -988,13 +1281,76 @@ mod tests {
             Some("new")
         );
         assert_eq!(
-            live.ghosts()
+            live.ghosts::<IpsecServer>()
                 .next()
                 .map(|(id, g)| (id.as_str(), g.name.clone())),
             Some(("iss-b", None))
         );
         live.settle(start + 2 * s);
         assert!(!live.is_hidden("iss-a"));
-        assert_eq!(live.ghosts().count(), 0);
+        assert_eq!(live.ghosts::<IpsecServer>().count(), 0);
+    }
+
+    const FAMILY: &str = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\ncustomer_gateways:\n  cgw-a: {region: cn-hangzhou, ip_address: 203.0.113.7, asn: 65001, auth_key: bgp-canary}\n  cgw-b: {region: cn-hangzhou, ip_address: 203.0.113.8}\nvpn_connections:\n  vco-single:\n    vpn_gateway: vpn-a\n    customer_gateway: cgw-a\n    local_subnet: 10.0.0.0/16\n    remote_subnet: 192.168.0.0/24\n    psk: psk-canary\n    ike_config: {ike_version: ikev2}\n  vco-dual:\n    vpn_gateway: vpn-a\n    tunnels:\n      - {customer_gateway: cgw-a, role: master, psk: tunnel-canary}\n      - {customer_gateway: cgw-b, role: slave}\n";
+
+    fn refused(text: &str) -> String {
+        World::from_yaml(text, Path::new("world.yaml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn a_family_world_takes_the_connection_defaults_and_keeps_its_secrets() {
+        let world = World::from_yaml(FAMILY, Path::new("world.yaml")).unwrap();
+        let single = &world.vpn_connections["vco-single"];
+        // Only the key given differs from a connection's defaults (MD5, not SHA-1).
+        assert_eq!(
+            (
+                single.ike_config.ike_version.as_str(),
+                single.ike_config.ike_auth_alg.as_str(),
+                single.ipsec_config.ipsec_auth_alg.as_str()
+            ),
+            ("ikev2", "md5", "md5")
+        );
+        assert_eq!(single.psk_or_default("vco-single"), "psk-canary");
+        let dual = &world.vpn_connections["vco-dual"];
+        assert_eq!(dual.local_subnet, "0.0.0.0/0");
+        assert_eq!(
+            dual.tunnels[0].psk_or_default("vco-dual", 1),
+            "tunnel-canary"
+        );
+        assert_eq!(dual.tunnels[1].psk_or_default("vco-dual", 2).len(), 16);
+        let debug = format!("{world:?}");
+        for secret in ["psk-canary", "tunnel-canary", "bgp-canary"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        // The world file keeps them, as it keeps a server's PSK.
+        let saved = serde_saphyr::to_string(&world).unwrap();
+        for secret in ["psk-canary", "tunnel-canary", "bgp-canary"] {
+            assert!(saved.contains(secret), "{secret} not in {saved}");
+        }
+        let again = World::from_yaml(&saved, Path::new("again.yaml")).unwrap();
+        assert_eq!(again, world);
+    }
+
+    #[test]
+    fn a_family_world_that_breaks_a_rule_is_refused_naming_what_to_change() {
+        let cases = [
+            (
+                FAMILY.replace("customer_gateway: cgw-a\n", "customer_gateway: cgw-zz\n"),
+                "vpn connection vco-single uses customer gateway cgw-zz, which the world does not define: add it under `customer_gateways`",
+            ),
+            (
+                FAMILY.replace("ip_address: 203.0.113.8", "ip_address: 203.0.113.7"),
+                "world.yaml: customer gateways cgw-a and cgw-b both have ip_address 203.0.113.7 in cn-hangzhou, and a region holds one customer gateway per IP address: remove one or change its ip_address",
+            ),
+            (
+                FAMILY.replace("role: slave", "role: master"),
+                "vco-dual: a dual-tunnel connection has one tunnel with role master and one with role slave",
+            ),
+        ];
+        for (text, message) in cases {
+            assert_eq!(refused(&text), message);
+        }
     }
 }

@@ -30,6 +30,7 @@ mod rehearsal;
 mod reliability;
 mod replace;
 mod sandbox;
+mod sandbox_family;
 mod state;
 mod target;
 mod trust;

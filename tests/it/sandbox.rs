@@ -11,8 +11,9 @@ use crate::support::Workspace;
 
 const REGION: &str = "cn-hangzhou";
 
-/// A minimal signing client: common parameters, a fresh nonce and timestamp, v1 signature.
-struct Client {
+/// A minimal signing client: common parameters, a fresh nonce and timestamp, v1 signature
+/// (also the family's tests', `sandbox_family.rs`).
+pub(crate) struct Client {
     url: String,
     id: String,
     secret: String,
@@ -20,20 +21,20 @@ struct Client {
 }
 
 #[derive(Debug)]
-struct Reply {
-    status: u16,
-    body: Value,
-    headers: reqwest::header::HeaderMap,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+    pub(crate) headers: reqwest::header::HeaderMap,
 }
 
 impl Reply {
-    fn code(&self) -> &str {
+    pub(crate) fn code(&self) -> &str {
         self.body["Code"].as_str().unwrap_or("")
     }
 }
 
 impl Client {
-    fn new(sandbox: &Sandbox) -> Client {
+    pub(crate) fn new(sandbox: &Sandbox) -> Client {
         Client::with_key(
             sandbox,
             sandbox::DEFAULT_ACCESS_KEY_ID,
@@ -74,7 +75,7 @@ impl Client {
         sign_query(method, &self.secret, &params)
     }
 
-    async fn call(&self, action: &str, extra: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn call(&self, action: &str, extra: &[(&str, &str)]) -> Reply {
         let query = self.signed("POST", action, extra);
         self.send_raw("POST", &query, None).await
     }
@@ -365,7 +366,7 @@ async fn missing_and_malformed_parameters_unknown_action_and_version() {
     let r = delete_with(&c, &[("ClientToken", &long)]).await;
     assert_eq!(r.code(), "InvalidParameter");
 
-    let r = c.call("CreateVpnConnection", &[("RegionId", REGION)]).await;
+    let r = c.call("CreateVpc", &[("RegionId", REGION)]).await;
     assert_eq!((r.status, r.code()), (404, "InvalidAction.NotFound"));
     let r = c
         .call(

@@ -9,10 +9,11 @@
 //! effect), the gateway (404 `InvalidVpnGatewayInstanceId.NotFound`, locked, busy), the
 //! preconditions (`OperationUnsupported.IPsecServer`: a gateway version too old;
 //! `OperationFailed.IPsecServerExist`: one server per gateway, configured or still
-//! configuring; `VpnGateway.SslVpnDisabled`; `OperationFailed.IpsecConnectionExist`),
-//! the client CIDR against the VPC and the local subnets, the route the client CIDR
-//! becomes in the VPC's route table (`QuotaExceeded.VpnRouteEntry` when it is full),
-//! then `DryRun`. Codes as API.md's "IPsec-server details" gives them.
+//! configuring; `VpnGateway.SslVpnDisabled`; `OperationFailed.IpsecConnectionExist`: no
+//! IPsec connection on the gateway, anonymous or under `vpn_connections`, configured or
+//! still configuring), the client CIDR against the VPC and the local subnets, the route
+//! the client CIDR becomes in the VPC's route table (`QuotaExceeded.VpnRouteEntry` when
+//! it is full), then `DryRun`. Codes as API.md's "IPsec-server details" gives them.
 //!
 //! The new server exists from the moment the create is accepted: ListIpsecServers
 //! lists it while its gateway configures, and calls on it meet the gateway busy.
@@ -20,8 +21,7 @@
 use serde_json::{Value, json};
 
 use super::settings::{Settings, check_against_gateway};
-use super::{dry_run_passed, gateway_ready, region, replay};
-use crate::sandbox::audit::AuditEntry;
+use super::{Effect, dry_run_passed, gateway_ready, lane, record, region, remember, replay};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
 use crate::sandbox::world::{IpsecServer, ROUTE_QUOTA};
@@ -87,13 +87,18 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
             ),
         ));
     }
-    if gateway.ipsec_connections > 0 {
+    let connections = gateway.ipsec_connections as usize
+        + world
+            .vpn_connections
+            .values()
+            .filter(|c| c.vpn_gateway == gateway_id)
+            .count();
+    if connections > 0 {
         return Err(ApiError::new(
             400,
             "OperationFailed.IpsecConnectionExist",
             format!(
-                "The VPN gateway {gateway_id} has {} IPsec-VPN connection(s): delete them before creating an IPsec server.",
-                gateway.ipsec_connections
+                "The VPN gateway {gateway_id} has {connections} IPsec-VPN connection(s): delete them before creating an IPsec server."
             ),
         ));
     }
@@ -135,31 +140,28 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         "ClientIpPool": server.client_ip_pool.clone().unwrap_or_default(),
         "CreationTime": creation_time,
     });
-    let configure_time = inner.dice.configure_time(inner.config.configure_time);
-    let shows_from = call.now + inner.config.status_lag;
-    let until = shows_from + configure_time;
-    let active_since = inner.live.active_since(gateway_id);
-    let list_lag = inner.config.list_lag;
-    inner
-        .live
-        .begin_create(&server_id, server, Some(shows_from), until, list_lag);
-    let entry = AuditEntry {
-        time: inner.wall(call.now),
-        action: "CreateIpsecServer".to_owned(),
-        resource: server_id,
-        vpn_gateway: gateway_id.to_owned(),
-        region: region.to_owned(),
-        client_token: client_token.map(str::to_owned),
-        request_id: call.request_id.clone(),
-        effect: "created".to_owned(),
-        configured_at: inner.wall(until),
-        gateway_active_since: active_since.map(|at| inner.wall(at)),
-    };
-    inner.record(entry);
-    if let Some(token) = client_token {
-        inner
-            .tokens
-            .insert(token.to_owned(), (fingerprint, answer.clone()));
-    }
+    let lane = lane(inner, gateway_id, call);
+    inner.live.begin_create(
+        &server_id,
+        server,
+        Some(lane.shows_from),
+        lane.until,
+        lane.list_lag,
+    );
+    record(
+        inner,
+        call,
+        Effect {
+            action: "CreateIpsecServer",
+            resource: &server_id,
+            vpn_gateway: gateway_id,
+            region,
+            client_token,
+            effect: "created",
+            configured_at: lane.until,
+            gateway_active_since: lane.active_since,
+        },
+    );
+    remember(inner, client_token, fingerprint, &answer);
     Ok(answer)
 }

@@ -13,8 +13,7 @@
 
 use serde_json::{Value, json};
 
-use super::{dry_run_passed, gateway_ready, region, replay};
-use crate::sandbox::audit::AuditEntry;
+use super::{Effect, dry_run_passed, gateway_ready, lane, record, region, remember, replay};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
 
@@ -60,32 +59,29 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         return Err(dry_run_passed());
     }
 
-    let configure_time = inner.dice.configure_time(inner.config.configure_time);
-    let shows_from = call.now + inner.config.status_lag;
-    let until = shows_from + configure_time;
-    let active_since = inner.live.active_since(&gateway_id);
-    let list_lag = inner.config.list_lag;
-    inner
-        .live
-        .begin_delete_lagging(server_id, &gateway_id, Some(shows_from), until, list_lag);
-    let entry = AuditEntry {
-        time: inner.wall(call.now),
-        action: "DeleteIpsecServer".to_owned(),
-        resource: server_id.to_owned(),
-        vpn_gateway: gateway_id,
-        region: region.to_owned(),
-        client_token: client_token.map(str::to_owned),
-        request_id: call.request_id.clone(),
-        effect: "deleted".to_owned(),
-        configured_at: inner.wall(until),
-        gateway_active_since: active_since.map(|at| inner.wall(at)),
-    };
-    inner.record(entry);
+    let lane = lane(inner, &gateway_id, call);
+    inner.live.begin_delete_lagging(
+        server_id,
+        &gateway_id,
+        Some(lane.shows_from),
+        lane.until,
+        lane.list_lag,
+    );
+    record(
+        inner,
+        call,
+        Effect {
+            action: "DeleteIpsecServer",
+            resource: server_id,
+            vpn_gateway: &gateway_id,
+            region,
+            client_token,
+            effect: "deleted",
+            configured_at: lane.until,
+            gateway_active_since: lane.active_since,
+        },
+    );
     let answer = json!({ "RequestId": call.request_id });
-    if let Some(token) = client_token {
-        inner
-            .tokens
-            .insert(token.to_owned(), (fingerprint, answer.clone()));
-    }
+    remember(inner, client_token, fingerprint, &answer);
     Ok(answer)
 }

@@ -38,7 +38,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let shown: std::collections::BTreeMap<&String, &crate::sandbox::IpsecServer> = world
         .ipsec_servers
         .iter()
-        .chain(inner.live.ghosts())
+        .chain(inner.live.ghosts::<crate::sandbox::IpsecServer>())
         .collect();
     let matching: Vec<(&String, &crate::sandbox::IpsecServer, &Gateway)> = shown
         .into_iter()

@@ -12,9 +12,10 @@
 use serde_json::{Map, Value};
 
 use crate::ipsec::{self, AuthAlg, EncAlg, IkeMode, IkePfs, IkeVersion, IpsecPfs, Lifetime};
+use crate::sandbox::attributes::vocabulary::MAX_TEXT;
+use crate::sandbox::attributes::{IkeConfig, IpsecConfig, cidr};
 use crate::sandbox::wire::{ApiError, Request};
-use crate::sandbox::world::vocabulary::MAX_TEXT;
-use crate::sandbox::world::{Gateway, IkeConfig, IpsecConfig, IpsecServer, cidr};
+use crate::sandbox::world::{Gateway, IpsecServer};
 use crate::secret::Secret;
 
 /// Lifetimes are seconds in `0..=MAX_LIFETIME`.
@@ -47,7 +48,7 @@ impl Settings {
         };
         let local_subnet = match req.get("LocalSubnet") {
             None => None,
-            Some(list) => Some(local_subnets(list)?),
+            Some(list) => Some(cidr_list("LocalSubnet", list)?),
         };
         let client_ip_pool = match req.get("ClientIpPool") {
             None => None,
@@ -69,16 +70,7 @@ impl Settings {
         }
         let psk = match req.get("Psk") {
             None => None,
-            Some(p) if p.len() > MAX_TEXT || !p.bytes().all(|b| b.is_ascii_graphic()) => {
-                // Never echo the key: the message says what is wrong, not what was sent.
-                return Err(ApiError::invalid(
-                    "Psk",
-                    &format!(
-                        "the pre-shared key is 1 to {MAX_TEXT} visible ASCII characters, without spaces."
-                    ),
-                ));
-            }
-            Some(p) => Some(Secret::new(p)),
+            Some(p) => Some(psk("Psk", p)?),
         };
         let effect_immediately = match req.get("EffectImmediately") {
             None => None,
@@ -119,26 +111,41 @@ impl Settings {
             server.effect_immediately = effect;
         }
         if let Some(ike) = &self.ike_config {
-            apply_ike(&mut server.ike_config, ike)?;
+            apply_ike("IkeConfig", &mut server.ike_config, ike)?;
         }
         if let Some(ipsec) = &self.ipsec_config {
-            apply_ipsec(&mut server.ipsec_config, ipsec)?;
+            apply_ipsec("IpsecConfig", &mut server.ipsec_config, ipsec)?;
         }
         Ok(())
     }
 }
 
-/// `LocalSubnet`: comma-separated CIDR blocks, answered back joined by commas. A block
-/// that is not an IPv4 CIDR (host bits set, an empty one after a trailing comma, IPv6)
-/// is 400 `IllegalParam.LocalSubnet` (API.md), not `InvalidParameter`.
-fn local_subnets(list: &str) -> Result<String, ApiError> {
+/// A pre-shared key: 1 to 100 visible ASCII characters, without spaces. Never echoed:
+/// the message says what is wrong, not what was sent.
+pub(super) fn psk(param: &str, value: &str) -> Result<Secret, ApiError> {
+    if value.is_empty() || value.len() > MAX_TEXT || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::invalid(
+            param,
+            &format!(
+                "the pre-shared key is 1 to {MAX_TEXT} visible ASCII characters, without spaces."
+            ),
+        ));
+    }
+    Ok(Secret::new(value))
+}
+
+/// `LocalSubnet` or `RemoteSubnet`: comma-separated CIDR blocks, answered back joined by
+/// commas. A block that is not an IPv4 CIDR (host bits set, an empty one after a
+/// trailing comma, IPv6) is 400 `IllegalParam.{param}` (API.md), not
+/// `InvalidParameter`.
+pub(super) fn cidr_list(param: &str, list: &str) -> Result<String, ApiError> {
     let mut blocks = Vec::new();
     for part in list.split(',') {
         let net = cidr(part).map_err(|why| {
             ApiError::new(
                 400,
-                "IllegalParam.LocalSubnet",
-                format!("The specified LocalSubnet is illegal: {why}."),
+                &format!("IllegalParam.{param}"),
+                format!("The specified {param} is illegal: {why}."),
             )
         })?;
         blocks.push(net.to_string());
@@ -146,7 +153,11 @@ fn local_subnets(list: &str) -> Result<String, ApiError> {
     Ok(blocks.join(","))
 }
 
-fn json_object(req: &Request, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+/// A parameter whose value is a JSON object (`IkeConfig`, `BgpConfig`, ...).
+pub(super) fn json_object(
+    req: &Request,
+    name: &str,
+) -> Result<Option<Map<String, Value>>, ApiError> {
     let Some(text) = req.get(name) else {
         return Ok(None);
     };
@@ -160,21 +171,26 @@ fn json_object(req: &Request, name: &str) -> Result<Option<Map<String, Value>>, 
     }
 }
 
-fn apply_ike(config: &mut IkeConfig, given: &Map<String, Value>) -> Result<(), ApiError> {
-    const P: &str = "IkeConfig";
+/// Writes the keys of an `IkeConfig` object (`param` names it in errors) over `config`.
+pub(super) fn apply_ike(
+    param: &str,
+    config: &mut IkeConfig,
+    given: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    let p = param;
     for (key, value) in given {
         match key.as_str() {
-            "IkeVersion" => config.ike_version = one_of(P, key, value, IkeVersion::ALL)?,
-            "IkeMode" => config.ike_mode = one_of(P, key, value, IkeMode::ALL)?,
-            "IkeEncAlg" => config.ike_enc_alg = one_of(P, key, value, EncAlg::ALL)?,
-            "IkeAuthAlg" => config.ike_auth_alg = one_of(P, key, value, AuthAlg::ALL)?,
-            "IkePfs" => config.ike_pfs = one_of(P, key, value, IkePfs::ALL)?,
-            "IkeLifetime" => config.ike_lifetime = lifetime(P, key, value)?,
-            "LocalId" => config.local_id = text(P, key, value)?,
-            "RemoteId" => config.remote_id = text(P, key, value)?,
+            "IkeVersion" => config.ike_version = one_of(p, key, value, IkeVersion::ALL)?,
+            "IkeMode" => config.ike_mode = one_of(p, key, value, IkeMode::ALL)?,
+            "IkeEncAlg" => config.ike_enc_alg = one_of(p, key, value, EncAlg::ALL)?,
+            "IkeAuthAlg" => config.ike_auth_alg = one_of(p, key, value, AuthAlg::ALL)?,
+            "IkePfs" => config.ike_pfs = one_of(p, key, value, IkePfs::ALL)?,
+            "IkeLifetime" => config.ike_lifetime = lifetime(p, key, value)?,
+            "LocalId" => config.local_id = text(p, key, value)?,
+            "RemoteId" => config.remote_id = text(p, key, value)?,
             _ => {
                 return Err(unknown_key(
-                    P,
+                    p,
                     key,
                     "IkeVersion, IkeMode, IkeEncAlg, IkeAuthAlg, IkePfs, IkeLifetime, LocalId, RemoteId",
                 ));
@@ -184,17 +200,23 @@ fn apply_ike(config: &mut IkeConfig, given: &Map<String, Value>) -> Result<(), A
     Ok(())
 }
 
-fn apply_ipsec(config: &mut IpsecConfig, given: &Map<String, Value>) -> Result<(), ApiError> {
-    const P: &str = "IpsecConfig";
+/// Writes the keys of an `IpsecConfig` object (`param` names it in errors) over
+/// `config`.
+pub(super) fn apply_ipsec(
+    param: &str,
+    config: &mut IpsecConfig,
+    given: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    let p = param;
     for (key, value) in given {
         match key.as_str() {
-            "IpsecEncAlg" => config.ipsec_enc_alg = one_of(P, key, value, EncAlg::ALL)?,
-            "IpsecAuthAlg" => config.ipsec_auth_alg = one_of(P, key, value, AuthAlg::ALL)?,
-            "IpsecPfs" => config.ipsec_pfs = one_of(P, key, value, IpsecPfs::ALL)?,
-            "IpsecLifetime" => config.ipsec_lifetime = lifetime(P, key, value)?,
+            "IpsecEncAlg" => config.ipsec_enc_alg = one_of(p, key, value, EncAlg::ALL)?,
+            "IpsecAuthAlg" => config.ipsec_auth_alg = one_of(p, key, value, AuthAlg::ALL)?,
+            "IpsecPfs" => config.ipsec_pfs = one_of(p, key, value, IpsecPfs::ALL)?,
+            "IpsecLifetime" => config.ipsec_lifetime = lifetime(p, key, value)?,
             _ => {
                 return Err(unknown_key(
-                    P,
+                    p,
                     key,
                     "IpsecEncAlg, IpsecAuthAlg, IpsecPfs, IpsecLifetime",
                 ));
@@ -204,7 +226,7 @@ fn apply_ipsec(config: &mut IpsecConfig, given: &Map<String, Value>) -> Result<(
     Ok(())
 }
 
-fn unknown_key(param: &str, key: &str, known: &str) -> ApiError {
+pub(super) fn unknown_key(param: &str, key: &str, known: &str) -> ApiError {
     ApiError::invalid(param, &format!("unknown key `{key}` (known: {known})."))
 }
 

@@ -15,8 +15,7 @@
 use serde_json::{Value, json};
 
 use super::settings::{Settings, check_against_gateway};
-use super::{dry_run_passed, gateway_ready, region, replay};
-use crate::sandbox::audit::AuditEntry;
+use super::{Effect, dry_run_passed, gateway_ready, lane, record, region, remember, replay};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
 
@@ -69,41 +68,39 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     };
     // The UpdateIpsecServer response model holds the RequestId and nothing else.
     let answer = json!({ "RequestId": call.request_id });
-    let active_since = inner.live.active_since(&gateway_id);
-    let until = if name_only {
+    let (until, active_since) = if name_only {
+        let active_since = inner.live.active_since(&gateway_id);
         inner
             .live
             .world_mut()
             .ipsec_servers
             .insert(server_id.to_owned(), updated);
-        call.now
+        (call.now, active_since)
     } else {
-        let configure_time = inner.dice.configure_time(inner.config.configure_time);
-        let shows_from = call.now + inner.config.status_lag;
-        let until = shows_from + configure_time;
-        let list_lag = inner.config.list_lag;
-        inner
-            .live
-            .begin_change(server_id, updated, Some(shows_from), until, list_lag);
-        until
+        let lane = lane(inner, &gateway_id, call);
+        inner.live.begin_change(
+            server_id,
+            updated,
+            Some(lane.shows_from),
+            lane.until,
+            lane.list_lag,
+        );
+        (lane.until, lane.active_since)
     };
-    let entry = AuditEntry {
-        time: inner.wall(call.now),
-        action: "UpdateIpsecServer".to_owned(),
-        resource: server_id.to_owned(),
-        vpn_gateway: gateway_id,
-        region: region.to_owned(),
-        client_token: client_token.map(str::to_owned),
-        request_id: call.request_id.clone(),
-        effect: "updated".to_owned(),
-        configured_at: inner.wall(until),
-        gateway_active_since: active_since.map(|at| inner.wall(at)),
-    };
-    inner.record(entry);
-    if let Some(token) = client_token {
-        inner
-            .tokens
-            .insert(token.to_owned(), (fingerprint, answer.clone()));
-    }
+    record(
+        inner,
+        call,
+        Effect {
+            action: "UpdateIpsecServer",
+            resource: server_id,
+            vpn_gateway: &gateway_id,
+            region,
+            client_token,
+            effect: "updated",
+            configured_at: until,
+            gateway_active_since: active_since,
+        },
+    );
+    remember(inner, client_token, fingerprint, &answer);
     Ok(answer)
 }

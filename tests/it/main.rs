@@ -14,6 +14,7 @@ mod config;
 mod conformance;
 mod docs;
 mod drift;
+mod family_calls;
 mod graph;
 mod hostile;
 mod import;

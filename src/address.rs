@@ -27,6 +27,15 @@ impl Kind {
     }
 }
 
+impl Kind {
+    /// What vpnform knows of the kind: the one place an address's kind becomes its facts.
+    pub(crate) fn facts(self) -> &'static crate::kinds::Kind {
+        match self {
+            Kind::IpsecServer => &crate::kinds::ipsec_server::KIND,
+        }
+    }
+}
+
 /// The one spelling of the IPsec server kind, for the places that need the text.
 pub(crate) const IPSEC_SERVER: &str = Kind::IpsecServer.as_str();
 

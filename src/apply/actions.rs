@@ -82,7 +82,7 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
     }
     drop(lane);
     Err(StepError::Unconfirmed {
-        call: crate::kinds::of(&a.address).calls.delete,
+        call: a.address.kind().facts().calls.delete,
         id: a.id.clone(),
         unmet: Unmet::StillListed,
         reads: shared.options.confirm_attempts,

@@ -290,9 +290,9 @@ impl<'a> Step<'a> {
         }
         Err(StepError::Unconfirmed {
             call: if a.action == ActionKind::Create {
-                crate::kinds::of(&a.address).calls.create
+                a.address.kind().facts().calls.create
             } else {
-                crate::kinds::of(&a.address).calls.modify[0]
+                a.address.kind().facts().calls.modify[0]
             },
             id: id.to_owned(),
             unmet: Unmet::ValuesNotListed,

@@ -20,14 +20,6 @@ pub mod vpn_gateway;
 /// Every kind vpnform manages.
 pub(crate) const ALL: &[&Kind] = &[&ipsec_server::KIND];
 
-/// The kind of the resource at `address`: the one place an address's kind becomes its
-/// facts.
-pub(crate) fn of(address: &crate::Address) -> &'static Kind {
-    match address.kind() {
-        crate::address::Kind::IpsecServer => &ipsec_server::KIND,
-    }
-}
-
 /// The reads of the VPN gateway that every kind on a gateway's lane needs: apply waits
 /// for the gateway to be `active` again after each configuring operation.
 pub(crate) const GATEWAY_READS: &[&str] = &["DescribeVpnGateway", "DescribeVpnGateways"];

@@ -100,7 +100,7 @@ pub(crate) fn attributes(server: &IpsecServer) -> BTreeMap<String, String> {
 /// operation re-sent with its token (its own first send may hold the gateway or have
 /// deleted the server a DryRun would ask about), and its call takes DryRun.
 fn has_precheck(action: &Action) -> bool {
-    let kind = crate::kinds::of(&action.address);
+    let kind = action.address.kind().facts();
     let call = match action.action {
         ActionKind::Create | ActionKind::Replace => kind.calls.create,
         ActionKind::Update | ActionKind::Adopt => kind.calls.modify[0],

@@ -346,8 +346,8 @@ pub(crate) fn drift_note(plan: &Plan, condense: bool) -> Option<String> {
                 out,
                 "      {s}{symbol}{s:#} {:<width$} = {} -> {}",
                 c.field,
-                shown_value(crate::kinds::of(&d.address), &c.field, &c.from),
-                shown_value(crate::kinds::of(&d.address), &c.field, &c.to)
+                shown_value(d.address.kind().facts(), &c.field, &c.from),
+                shown_value(d.address.kind().facts(), &c.field, &c.to)
             );
         }
         let _ = writeln!(out, "    }}\n");
@@ -468,7 +468,7 @@ fn symbol(kind: ActionKind) -> (&'static str, Style) {
 
 /// A replace, as Terraform shows one: what forces it, then the new server's values.
 fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
-    let kind = crate::kinds::of(&action.address);
+    let kind = action.address.kind().facts();
     let address = &action.address;
     let b = style::BOLD;
     let Some(old) = &action.replaced else {
@@ -607,7 +607,7 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
 }
 
 fn block(out: &mut String, action: &Action, graph: &Graph) {
-    let kind = crate::kinds::of(&action.address);
+    let kind = action.address.kind().facts();
     if action.action == ActionKind::Replace {
         return replace_block(out, action, graph);
     }

@@ -108,7 +108,7 @@ pub(crate) fn render_resource(state: &State, address: &Address, r: &Resource) ->
         let aw = r.attributes.keys().map(|k| k.len()).max().unwrap_or(0);
         for (k, v) in &r.attributes {
             // Text quoted, numbers and booleans bare, as plans show them.
-            let v = crate::kinds::of(address).show_value(k, v);
+            let v = address.kind().facts().show_value(k, v);
             text.push_str(&format!("        {k:<aw$} = {v}\n"));
         }
         text.push_str("    }\n");

@@ -23,6 +23,9 @@ const PLACES: &[(&str, f32)] = &[
     ("config/", 4.0),
     ("state/", 4.0),
     ("kinds/ipsec_server/api.rs", 3.0),
+    ("kinds/customer_gateway/api.rs", 3.0),
+    ("kinds/vpn_connection/api.rs", 3.0),
+    ("kinds/vpn_gateway/api.rs", 3.0),
     ("sandbox/", 3.0),
     ("cloud/", 2.0),
     // The addresses and ids spell what the kinds' facts say.

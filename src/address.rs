@@ -13,16 +13,18 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Kind {
     IpsecServer,
+    CustomerGateway,
 }
 
 impl Kind {
     /// Every kind, for parsing.
-    const ALL: [Kind; 1] = [Kind::IpsecServer];
+    const ALL: [Kind; 2] = [Kind::IpsecServer, Kind::CustomerGateway];
 
     /// The kind as addresses, plans and the JSON views spell it.
     pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Kind::IpsecServer => crate::kinds::ipsec_server::KIND.name,
+            Kind::CustomerGateway => crate::kinds::customer_gateway::KIND.name,
         }
     }
 }
@@ -32,6 +34,7 @@ impl Kind {
     pub(crate) fn facts(self) -> &'static crate::kinds::Kind {
         match self {
             Kind::IpsecServer => &crate::kinds::ipsec_server::KIND,
+            Kind::CustomerGateway => &crate::kinds::customer_gateway::KIND,
         }
     }
 }

@@ -16,7 +16,7 @@ use super::work::{Finished, Half, Work, lane_of, queued};
 use crate::cloud::ErrorClass;
 use crate::kinds::ipsec_server::DeleteIpsecServer;
 use crate::plan::{Action, ActionKind};
-use crate::state::{Deposed, SentCreate};
+use crate::state::Deposed;
 
 /// Deletes the action's server; `Ok(true)` when the cloud said it was already gone.
 pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepError> {
@@ -91,16 +91,26 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
     .kept())
 }
 
-/// What a create or update sends, as its intent records it: the values (never a
-/// secret) and the source of a key it sends.
-fn sent(a: &Action) -> SentCreate {
-    SentCreate {
-        values: crate::plan::calls::intended(a),
-        psk: a
-            .psk
-            .as_ref()
-            .filter(|p| p.changed)
-            .map(|p| p.source.clone()),
+/// Whether `a`'s kind has no lane: its calls are synchronous (`synchronous.rs`).
+pub(super) fn is_synchronous(a: &Action) -> bool {
+    a.address.kind().facts().lane == crate::kinds::Lane::None
+}
+
+/// A delete, of whichever kind.
+pub(super) async fn delete_any(step: &Step<'_>, lane: Lease) -> Result<bool, StepError> {
+    if is_synchronous(step.action()) {
+        super::synchronous::delete(step, lane).await
+    } else {
+        delete(step, lane).await
+    }
+}
+
+/// A create, of whichever kind.
+pub(super) async fn create_any(step: &Step<'_>, lane: Lease) -> Result<String, StepError> {
+    if is_synchronous(step.action()) {
+        super::synchronous::create(step, lane).await
+    } else {
+        create(step, lane).await
     }
 }
 
@@ -114,7 +124,7 @@ fn sent(a: &Action) -> SentCreate {
 pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepError> {
     let (shared, a) = (step.shared, step.action());
     let key = step.key()?;
-    step.intent(None, Some(sent(a))).await?;
+    step.intent(None, Some(super::step::sent(a))).await?;
     let request = crate::plan::calls::create_request(a, key, Some(step.work.token.clone()), false);
     let Sent::Accepted(created) = step
         .send(|| shared.client.create_ipsec_server(&request))
@@ -152,7 +162,8 @@ pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<()
 async fn update(step: &Step<'_>, lane: Lease) -> Result<(), StepError> {
     let (shared, a) = (step.shared, step.action());
     let key = step.key()?;
-    step.intent(Some(a.id.clone()), Some(sent(a))).await?;
+    step.intent(Some(a.id.clone()), Some(super::step::sent(a)))
+        .await?;
     let request = crate::plan::calls::update_request(a, key, Some(step.work.token.clone()), false);
     step.send(|| shared.client.update_ipsec_server(&request))
         .await?;
@@ -271,6 +282,9 @@ pub(super) async fn replace_in_place(
         action: Action {
             action: ActionKind::Delete,
             client_token: old.client_token.clone(),
+            // Where the old one is (a customer gateway replaced destroy first may move).
+            region: old.region.clone(),
+            vpn_gateway: old.vpn_gateway.clone(),
             replaced: None,
             resumes: None,
             recreates: None,
@@ -284,7 +298,7 @@ pub(super) async fn replace_in_place(
         has_dependents: true,
         half: None,
     };
-    delete(&Step::new(shared, &delete_half, step.started), lane).await?;
+    delete_any(&Step::new(shared, &delete_half, step.started), lane).await?;
     shared.reporter.event(&ActionEvent::Complete {
         address: a.address.clone(),
         action: ActionKind::Delete,
@@ -312,7 +326,7 @@ pub(super) async fn replace_in_place(
         return Err(StepError::ReplacedInPlaceInterrupted { old: a.id.clone() });
     };
     let create_started = Instant::now();
-    let new_id = create(&Step::new(shared, &create_half, create_started), lane)
+    let new_id = create_any(&Step::new(shared, &create_half, create_started), lane)
         .await
         .map_err(|error| StepError::ReplacedInPlaceCreate {
             old: a.id.clone(),

@@ -295,18 +295,23 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
     }
     let result = if let Some(lane) = lease {
         let step = Step::new(shared, &work, started);
+        let synchronous = actions::is_synchronous(a);
         if matches!(work.half, Some(Half::Orphan)) {
-            actions::resolve_orphan(&step, lane).await
+            if synchronous {
+                super::synchronous::resolve_orphan(&step, lane).await
+            } else {
+                actions::resolve_orphan(&step, lane).await
+            }
         } else {
             match a.action {
-                ActionKind::Delete => actions::delete(&step, lane).await.map(|gone| {
+                ActionKind::Delete => actions::delete_any(&step, lane).await.map(|gone| {
                     if gone {
                         Finished::AlreadyGone
                     } else {
                         Finished::Done(None)
                     }
                 }),
-                ActionKind::Create => actions::create(&step, lane)
+                ActionKind::Create => actions::create_any(&step, lane)
                     .await
                     .map(|id| Finished::Done(Some(id))),
                 ActionKind::Replace if a.replaces_in_place() => {
@@ -320,6 +325,9 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
                 ActionKind::Replace => actions::replace(&step, lane)
                     .await
                     .map(|delete_started| Finished::Replaced { delete_started }),
+                _ if synchronous => super::synchronous::adopt_then_update(&step, lane)
+                    .await
+                    .map(|()| Finished::Done(None)),
                 _ => actions::adopt_then_update(&step, lane)
                     .await
                     .map(|()| Finished::Done(None)),

@@ -26,6 +26,7 @@ pub(crate) mod report;
 pub(crate) mod saved_check;
 mod schedule;
 mod step;
+mod synchronous;
 pub(crate) mod watch;
 pub(crate) mod work;
 

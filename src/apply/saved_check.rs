@@ -375,7 +375,7 @@ fn claimed_drift(
             continue;
         }
         let mut current = recorded.map(|r| r.attributes.clone()).unwrap_or_default();
-        for (field, value) in crate::plan::drift::managed_values(&server.attributes) {
+        for (field, value) in server.values.iter().cloned() {
             current.insert(field.to_owned(), value);
         }
         if let Some(update) = updates.get(address.as_str()) {
@@ -669,4 +669,4 @@ mod cloud;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use cloud::{check_cloud, cloud_regions};
+pub(crate) use cloud::{check_cloud, cloud_regions, customer_gateway_regions};

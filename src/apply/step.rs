@@ -285,7 +285,9 @@ impl<'a> Step<'a> {
             if let Some(server) = listed
                 && self.holds_intended(&server)
             {
-                return self.record_written(id, &server).await;
+                return self
+                    .record_written(id, crate::plan::calls::attributes(&server))
+                    .await;
             }
         }
         Err(StepError::Unconfirmed {
@@ -320,12 +322,17 @@ impl<'a> Step<'a> {
             )
     }
 
-    /// Step 5 of a create or update: records the server as listed.
-    async fn record_written(&self, id: &str, server: &IpsecServer) -> Result<(), StepError> {
+    /// Step 5 of a create or update: records the resource with the attributes it is
+    /// listed with.
+    pub(super) async fn record_written(
+        &self,
+        id: &str,
+        attributes: std::collections::BTreeMap<String, String>,
+    ) -> Result<(), StepError> {
         let a = self.action();
         let mut resource = a.resource_after();
         resource.id = id.to_owned();
-        resource.attributes = crate::plan::calls::attributes(server);
+        resource.attributes = attributes;
         let change = match &self.work.half {
             // The old server is deposed and its delete journaled in the same write, so no
             // moment on disk has the address without a server, or the old one untracked.
@@ -424,6 +431,19 @@ impl<'a> Step<'a> {
                 }
             }
         }
+    }
+}
+
+/// What a create or update sends, as its intent records it: the values (never a
+/// secret) and the source of a key it sends.
+pub(super) fn sent(a: &Action) -> SentCreate {
+    SentCreate {
+        values: crate::plan::calls::intended(a),
+        psk: a
+            .psk
+            .as_ref()
+            .filter(|p| p.changed)
+            .map(|p| p.source.clone()),
     }
 }
 

@@ -107,6 +107,10 @@ impl Shared {
 }
 
 pub(super) fn lane_of(a: &Action) -> GatewayKey {
+    if a.vpn_gateway.is_empty() {
+        // No lane (a customer gateway): a lane of its own, which nothing else waits on.
+        return (a.region.clone(), a.address.to_string());
+    }
     (a.region.clone(), a.vpn_gateway.clone())
 }
 

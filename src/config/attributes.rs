@@ -123,6 +123,83 @@ pub(crate) fn parse_cidr(text: &str) -> Result<Ipv4Net, String> {
     crate::ipsec::cidr(text).map_err(|why| why.to_string())
 }
 
+/// The managed attributes `desired` writes, in the text form ListIpsecServers answers
+/// and the state records (`ike_config.ike_version`, ...), in the desired file's order.
+pub(crate) fn managed_values(desired: &Attributes) -> Vec<(&'static str, String)> {
+    let mut wanted: Vec<(&'static str, String)> = Vec::new();
+    if let Some(name) = &desired.name {
+        wanted.push(("name", name.as_str().to_owned()));
+    }
+    if let Some(subnets) = &desired.local_subnet {
+        wanted.push(("local_subnet", subnet_text(subnets)));
+    }
+    if let Some(pool) = &desired.client_ip_pool {
+        wanted.push(("client_ip_pool", pool.to_string()));
+    }
+    if let Some(effect) = desired.effect_immediately {
+        wanted.push(("effect_immediately", effect.to_string()));
+    }
+    if let Some(ike) = &desired.ike_config {
+        let fields = [
+            (
+                "ike_config.ike_version",
+                ike.ike_version.map(|v| v.to_string()),
+            ),
+            ("ike_config.ike_mode", ike.ike_mode.map(|v| v.to_string())),
+            (
+                "ike_config.ike_enc_alg",
+                ike.ike_enc_alg.map(|v| v.to_string()),
+            ),
+            (
+                "ike_config.ike_auth_alg",
+                ike.ike_auth_alg.map(|v| v.to_string()),
+            ),
+            ("ike_config.ike_pfs", ike.ike_pfs.map(|v| v.to_string())),
+            (
+                "ike_config.ike_lifetime",
+                ike.ike_lifetime.map(|v| v.seconds().to_string()),
+            ),
+            (
+                "ike_config.local_id",
+                ike.local_id.as_ref().map(|v| v.as_str().to_owned()),
+            ),
+            (
+                "ike_config.remote_id",
+                ike.remote_id.as_ref().map(|v| v.as_str().to_owned()),
+            ),
+        ];
+        wanted.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    }
+    if let Some(ipsec) = &desired.ipsec_config {
+        let fields = [
+            (
+                "ipsec_config.ipsec_enc_alg",
+                ipsec.ipsec_enc_alg.map(|v| v.to_string()),
+            ),
+            (
+                "ipsec_config.ipsec_auth_alg",
+                ipsec.ipsec_auth_alg.map(|v| v.to_string()),
+            ),
+            (
+                "ipsec_config.ipsec_pfs",
+                ipsec.ipsec_pfs.map(|v| v.to_string()),
+            ),
+            (
+                "ipsec_config.ipsec_lifetime",
+                ipsec.ipsec_lifetime.map(|v| v.seconds().to_string()),
+            ),
+        ];
+        wanted.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    }
+    wanted
+}
+
+/// The blocks as the API writes them: comma-separated, in the order given.
+fn subnet_text(subnets: &[Ipv4Net]) -> String {
+    let texts: Vec<String> = subnets.iter().map(ToString::to_string).collect();
+    texts.join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,6 +215,7 @@ ipsec_servers:
                     depends_on: vec![],
                     protect: false,
                     attributes: Default::default(),
+                    values: Vec::new(),
                     psk: None,
                 },
                 &DesiredServer {
@@ -227,6 +228,7 @@ ipsec_servers:
                     depends_on: vec!["ipsec_server.lab".into(), "ipsec_server.old".into()],
                     protect: true,
                     attributes: Default::default(),
+                    values: Vec::new(),
                     psk: None,
                 },
             ]

@@ -23,6 +23,7 @@ const TOP_FIELDS: &[&str] = &[
     "defaults",
     "backend",
     "ipsec_servers",
+    "customer_gateways",
     "moved",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
@@ -40,6 +41,17 @@ const SERVER_FIELDS: &[&str] = &[
     "effect_immediately",
     "ike_config",
     "ipsec_config",
+    "depends_on",
+    "protect",
+];
+
+const CUSTOMER_GATEWAY_FIELDS: &[&str] = &[
+    "id",
+    "region",
+    "ip_address",
+    "asn",
+    "name",
+    "description",
     "depends_on",
     "protect",
 ];
@@ -270,6 +282,10 @@ struct Entry<'n> {
     depends_on: Vec<(Address, &'n Node)>,
     protect: bool,
     attributes: attributes::Read<'n>,
+    /// The managed values, as [`DesiredServer::values`].
+    values: Vec<(&'static str, String)>,
+    /// A customer gateway's `ip_address` and where it is written: one per region.
+    ip_address: Option<(String, &'n Node)>,
 }
 
 impl<'t> Checker<'t> {
@@ -403,7 +419,9 @@ impl<'t> Checker<'t> {
             }
         }
 
-        let entries = match fields.get("ipsec_servers") {
+        let mut entries = match fields.get("ipsec_servers") {
+            // Entries of another kind only: none of this one.
+            None if fields.contains_key("customer_gateways") => Vec::new(),
             None => {
                 self.error(
                     root,
@@ -422,11 +440,15 @@ impl<'t> Checker<'t> {
             }
             Some((_, node)) => self.servers(node),
         };
+        if let Some((_, node)) = fields.get("customer_gateways") {
+            entries.extend(self.customer_gateways(node));
+        }
 
         let desired: BTreeSet<&str> = entries.iter().map(|e| e.address.as_str()).collect();
         let mut servers = BTreeMap::new();
         let mut first_with_id: BTreeMap<&str, &Entry> = BTreeMap::new();
         let mut first_on_gateway: BTreeMap<&str, &Entry> = BTreeMap::new();
+        let mut first_at_ip: BTreeMap<(String, &str), &Entry> = BTreeMap::new();
         for entry in &entries {
             if let (Some(gateway), Some(node)) = (&entry.vpn_gateway, entry.vpn_gateway_node) {
                 let same_id = |first: &Entry| matches!((&first.id, &entry.id), (Some((a, _)), Some((b, _))) if a == b);
@@ -461,6 +483,22 @@ impl<'t> Checker<'t> {
                     &["add `region: cn-hangzhou` (for example) to the entry, or set `defaults: {region: ...}` for every entry"],
                 );
             }
+            if let (Some((ip, ip_node)), Some(region)) = (&entry.ip_address, &region) {
+                match first_at_ip.get(&(region.clone(), ip.as_str())) {
+                    Some(first) => {
+                        let message = format!(
+                            "{} and {} both have `ip_address: {ip}` in {region}, and a region holds one customer gateway per IP address",
+                            first.address, entry.address
+                        );
+                        self.error(ip_node, message, &[
+                            "keep one entry for the address (`depends_on` and connections can name it by address)",
+                        ]);
+                    }
+                    None => {
+                        first_at_ip.insert((region.clone(), ip.as_str()), entry);
+                    }
+                }
+            }
             let id = match &entry.id {
                 Some((id, _)) => Some(Some(id.clone())),
                 None if entry.creates => Some(None),
@@ -482,6 +520,7 @@ impl<'t> Checker<'t> {
                         depends_on,
                         protect: entry.protect,
                         attributes: entry.attributes.attributes.clone(),
+                        values: entry.values.clone(),
                         psk: entry.attributes.psk.clone(),
                     },
                 );
@@ -633,40 +672,14 @@ impl<'t> Checker<'t> {
     }
 
     fn servers<'n>(&mut self, node: &'n Node) -> Vec<Entry<'n>> {
-        let Some(map) = self.map(
+        self.named_entries(
             node,
             "ipsec_servers",
             "write one entry per server under `ipsec_servers:`, e.g. `office: {id: iss-..., vpn_gateway: vpn-...}`",
-        ) else {
-            return Vec::new();
-        };
-        let mut entries = Vec::new();
-        for (name, key, value) in map {
-            if !is_name(&name) {
-                let (message, help) = if crate::address::has_name_grammar(&name) {
-                    (
-                        format!(
-                            "the name `{}` of an entry of `ipsec_servers` has {} characters, and a name has at most {MAX_NAME_CHARS}",
-                            shown(&name),
-                            name.len()
-                        ),
-                        "use a shorter name",
-                    )
-                } else {
-                    (
-                        format!(
-                            "`{}` is not a valid name for an entry of `ipsec_servers`",
-                            shown(&name)
-                        ),
-                        "a name starts with a letter or `_` and has only letters, digits, `_` and `-`",
-                    )
-                };
-                self.error(key, message, &[help]);
-                continue;
-            }
-            entries.push(self.server(&name, key, value));
-        }
-        entries
+        )
+        .into_iter()
+        .map(|(name, key, value)| self.server(&name, key, value))
+        .collect()
     }
 
     fn server<'n>(&mut self, name: &str, key: &'n Node, node: &'n Node) -> Entry<'n> {
@@ -685,6 +698,8 @@ impl<'t> Checker<'t> {
             depends_on: Vec::new(),
             protect: false,
             attributes: attributes::Read::default(),
+            values: Vec::new(),
+            ip_address: None,
         };
         let fields = if node.value == Value::Null {
             // `office:` with nothing under it: an entry without an id, reported below.
@@ -742,6 +757,7 @@ impl<'t> Checker<'t> {
         }
         let dir = self.dir.clone();
         entry.attributes = self.attributes(&fields, &path, &dir);
+        entry.values = super::attributes::managed_values(&entry.attributes.attributes);
         if entry.creates {
             let read = &entry.attributes;
             let missing: Vec<&str> = [
@@ -768,28 +784,217 @@ impl<'t> Checker<'t> {
             entry.depends_on = self.depends_on(node, &format!("{path}.depends_on"));
         }
         if let Some((_, node)) = fields.get("protect") {
-            match node.value {
-                // YAML 1.2 reads `True` and `TRUE` as booleans too; the file format has
-                // one spelling each, as docs/desired-file.md says.
-                Value::Bool(_) if !matches!(self.spelling(node).as_str(), "true" | "false") => {
-                    let written = self.spelling(node);
-                    self.error(
-                        node,
-                        format!(
-                            "`{}` in `{path}.protect` is not a boolean of this file: write `true` or `false`",
-                            shown(&written)
-                        ),
-                        &["write `protect: true` or `protect: false` (lower case)"],
-                    );
-                }
-                Value::Bool(b) => entry.protect = b,
-                _ => self.wrong_type(
+            entry.protect = self.protect(node, &path);
+        }
+        entry
+    }
+
+    /// `protect: true|false`, spelled in lower case.
+    fn protect(&mut self, node: &Node, path: &str) -> bool {
+        match node.value {
+            // YAML 1.2 reads `True` and `TRUE` as booleans too; the file format has
+            // one spelling each, as docs/desired-file.md says.
+            Value::Bool(_) if !matches!(self.spelling(node).as_str(), "true" | "false") => {
+                let written = self.spelling(node);
+                self.error(
+                    node,
+                    format!(
+                        "`{}` in `{path}.protect` is not a boolean of this file: write `true` or `false`",
+                        shown(&written)
+                    ),
+                    &["write `protect: true` or `protect: false` (lower case)"],
+                );
+                false
+            }
+            Value::Bool(b) => b,
+            _ => {
+                self.wrong_type(
                     node,
                     "true or false",
                     &format!("{path}.protect"),
                     "write `protect: true` or `protect: false`",
+                );
+                false
+            }
+        }
+    }
+
+    /// The entries of `key` (a map of names), each name checked: the valid ones with
+    /// their key and value nodes.
+    fn named_entries<'n>(
+        &mut self,
+        node: &'n Node,
+        key: &str,
+        help: &str,
+    ) -> Vec<(String, &'n Node, &'n Node)> {
+        let Some(map) = self.map(node, key, help) else {
+            return Vec::new();
+        };
+        let mut valid = Vec::new();
+        for (name, key_node, value) in map {
+            if !is_name(&name) {
+                let (message, help) = if crate::address::has_name_grammar(&name) {
+                    (
+                        format!(
+                            "the name `{}` of an entry of `{key}` has {} characters, and a name has at most {MAX_NAME_CHARS}",
+                            shown(&name),
+                            name.len()
+                        ),
+                        "use a shorter name",
+                    )
+                } else {
+                    (
+                        format!(
+                            "`{}` is not a valid name for an entry of `{key}`",
+                            shown(&name)
+                        ),
+                        "a name starts with a letter or `_` and has only letters, digits, `_` and `-`",
+                    )
+                };
+                self.error(key_node, message, &[help]);
+                continue;
+            }
+            valid.push((name, key_node, value));
+        }
+        valid
+    }
+
+    fn customer_gateways<'n>(&mut self, node: &'n Node) -> Vec<Entry<'n>> {
+        self.named_entries(
+            node,
+            "customer_gateways",
+            "write one entry per customer gateway under `customer_gateways:`, e.g. `branch: {ip_address: 203.0.113.7}`",
+        )
+        .into_iter()
+        .map(|(name, key, value)| self.customer_gateway(&name, key, value))
+        .collect()
+    }
+
+    fn customer_gateway<'n>(&mut self, name: &str, key: &'n Node, node: &'n Node) -> Entry<'n> {
+        let address = Address::new(Kind::CustomerGateway, name)
+            .expect("entries are made of valid names only");
+        let path = format!("customer_gateways.{name}");
+        let mut entry = Entry {
+            address,
+            name: key,
+            id: None,
+            creates: false,
+            // No lane.
+            vpn_gateway: Some(String::new()),
+            vpn_gateway_node: None,
+            region: None,
+            region_written: false,
+            depends_on: Vec::new(),
+            protect: false,
+            attributes: attributes::Read::default(),
+            values: Vec::new(),
+            ip_address: None,
+        };
+        let fields = if node.value == Value::Null {
+            Some(BTreeMap::new())
+        } else {
+            self.fields(
+                node,
+                &path,
+                &format!("`{path}`"),
+                CUSTOMER_GATEWAY_FIELDS,
+                "an entry is a mapping: `ip_address: 203.0.113.7`, and optionally `asn`, `name`, `description`, `id`, `region`, `depends_on`, `protect`",
+            )
+        };
+        let Some(fields) = fields else {
+            entry.region_written = true;
+            return entry;
+        };
+        match fields.get("id") {
+            None => entry.creates = true,
+            Some((_, node)) => {
+                entry.id = self
+                    .resource_id(
+                        node,
+                        &format!("{path}.id"),
+                        crate::kinds::customer_gateway::KIND.id_prefix,
+                        "a customer gateway",
+                        "id: cgw-bp1mvj4o5s7y2t8xabcd",
+                    )
+                    .map(|id| (id, *node));
+            }
+        }
+        if let Some((_, node)) = fields.get("region") {
+            entry.region_written = true;
+            entry.region = self.region(node, &format!("{path}.region"));
+        }
+        match fields.get("ip_address") {
+            Some((_, node)) => {
+                let help =
+                    "write the gateway's public IPv4 address, e.g. `ip_address: 203.0.113.7`";
+                if let Some(text) = self.string(node, &format!("{path}.ip_address"), help) {
+                    match text.parse::<std::net::Ipv4Addr>() {
+                        Ok(ip) => {
+                            entry.values.push(("ip_address", ip.to_string()));
+                            entry.ip_address = Some((ip.to_string(), *node));
+                        }
+                        Err(_) => {
+                            self.error(
+                                node,
+                                format!(
+                                    "`{}` in `{path}.ip_address` is not an IPv4 address",
+                                    shown(&text)
+                                ),
+                                &[help],
+                            );
+                        }
+                    }
+                }
+            }
+            None if entry.creates => {
+                self.error(
+                    key,
+                    format!(
+                        "{} has no `id`, so vpnform creates it, and a create needs `ip_address`",
+                        entry.address
+                    ),
+                    &["add `ip_address: 203.0.113.7` (the peer's public address), or the `id` of the existing customer gateway (`id: cgw-...`)"],
+                );
+            }
+            None => {}
+        }
+        if let Some((_, node)) = fields.get("asn") {
+            match node.value {
+                Value::Int(n) if (1..=4_294_967_295).contains(&n) => {
+                    entry.values.push(("asn", n.to_string()));
+                }
+                _ => self.wrong_type(
+                    node,
+                    "an autonomous system number from 1 to 4294967295",
+                    &format!("{path}.asn"),
+                    "write the peer's BGP AS number, e.g. `asn: 65001`",
                 ),
             }
+        }
+        for field in ["name", "description"] {
+            let Some((_, node)) = fields.get(field) else {
+                continue;
+            };
+            let help = format!("write 1 to 100 characters, e.g. `{field}: branch`");
+            let Some(text) = self.string(node, &format!("{path}.{field}"), &help) else {
+                continue;
+            };
+            match crate::config::attributes::ServerName::parse(&text) {
+                Ok(_) => entry.values.push((field, text)),
+                Err(why) => {
+                    self.error(
+                        node,
+                        format!("`{}` in `{path}.{field}` is not valid: {why}", shown(&text)),
+                        &[&help],
+                    );
+                }
+            }
+        }
+        if let Some((_, node)) = fields.get("depends_on") {
+            entry.depends_on = self.depends_on(node, &format!("{path}.depends_on"));
+        }
+        if let Some((_, node)) = fields.get("protect") {
+            entry.protect = self.protect(node, &path);
         }
         entry
     }

@@ -18,7 +18,7 @@ pub mod vpn_connection;
 pub mod vpn_gateway;
 
 /// Every kind vpnform manages.
-pub(crate) const ALL: &[&Kind] = &[&ipsec_server::KIND];
+pub(crate) const ALL: &[&Kind] = &[&ipsec_server::KIND, &customer_gateway::KIND];
 
 /// The reads of the VPN gateway that every kind on a gateway's lane needs: apply waits
 /// for the gateway to be `active` again after each configuring operation.
@@ -37,6 +37,8 @@ pub(crate) struct Kind {
     pub(crate) desired_key: &'static str,
     /// The prefix of the kind's ids (`iss-`), followed by lower-case letters and digits.
     pub(crate) id_prefix: &'static str,
+    /// What messages call one: `IPsec server`.
+    pub(crate) noun: &'static str,
     /// The VPN gateway whose configuring its mutations serialize on.
     pub(crate) lane: Lane,
     /// Its API actions.

@@ -394,7 +394,9 @@ impl Run<'_> {
                 );
                 let mut answered = BTreeMap::new();
                 if !regions.is_empty() {
-                    let found = online::refresh(&self.client, regions)
+                    let customer_gateway_regions =
+                        saved_check::customer_gateway_regions(&saved.actions);
+                    let found = online::refresh(&self.client, regions, customer_gateway_regions)
                         .await
                         .map_err(online::OnlineError::Refresh)?;
                     saved_check::check_cloud(&saved.actions, &saved.path, &found)?;

@@ -11,9 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::{Action, ActionKind, Drift, FieldChange, PendingNote, Plan, Precheck};
 use super::{Graph, PlanError, Refresh, reason, sorted};
 use crate::Address;
-use crate::address::IPSEC_SERVER;
 use crate::config::Desired;
-use crate::config::attributes::{Attributes, Ipv4Net, parse_cidr};
+use crate::config::attributes::{Ipv4Net, parse_cidr};
 use crate::state::State;
 
 /// Shown as the old value of an attribute the state does not hold (a state written
@@ -24,11 +23,12 @@ pub(crate) const NOT_RECORDED: &str = "(not recorded)";
 /// order (the order of the desired file's fields). `local_subnet` is compared as a set:
 /// the cloud does not promise to answer the blocks in the order they were sent.
 pub(crate) fn managed_changes(
-    desired: &Attributes,
+    desired: &[(&'static str, String)],
     recorded: &BTreeMap<String, String>,
 ) -> Vec<FieldChange> {
-    managed_values(desired)
-        .into_iter()
+    desired
+        .iter()
+        .cloned()
         .filter_map(|(field, to)| {
             let from = recorded.get(field);
             let same = match (field, from) {
@@ -43,83 +43,6 @@ pub(crate) fn managed_changes(
             })
         })
         .collect()
-}
-
-/// The managed attributes `desired` writes, in the text form ListIpsecServers answers
-/// and the state records (`ike_config.ike_version`, ...), in the desired file's order.
-pub(crate) fn managed_values(desired: &Attributes) -> Vec<(&'static str, String)> {
-    let mut wanted: Vec<(&'static str, String)> = Vec::new();
-    if let Some(name) = &desired.name {
-        wanted.push(("name", name.as_str().to_owned()));
-    }
-    if let Some(subnets) = &desired.local_subnet {
-        wanted.push(("local_subnet", subnet_text(subnets)));
-    }
-    if let Some(pool) = &desired.client_ip_pool {
-        wanted.push(("client_ip_pool", pool.to_string()));
-    }
-    if let Some(effect) = desired.effect_immediately {
-        wanted.push(("effect_immediately", effect.to_string()));
-    }
-    if let Some(ike) = &desired.ike_config {
-        let fields = [
-            (
-                "ike_config.ike_version",
-                ike.ike_version.map(|v| v.to_string()),
-            ),
-            ("ike_config.ike_mode", ike.ike_mode.map(|v| v.to_string())),
-            (
-                "ike_config.ike_enc_alg",
-                ike.ike_enc_alg.map(|v| v.to_string()),
-            ),
-            (
-                "ike_config.ike_auth_alg",
-                ike.ike_auth_alg.map(|v| v.to_string()),
-            ),
-            ("ike_config.ike_pfs", ike.ike_pfs.map(|v| v.to_string())),
-            (
-                "ike_config.ike_lifetime",
-                ike.ike_lifetime.map(|v| v.seconds().to_string()),
-            ),
-            (
-                "ike_config.local_id",
-                ike.local_id.as_ref().map(|v| v.as_str().to_owned()),
-            ),
-            (
-                "ike_config.remote_id",
-                ike.remote_id.as_ref().map(|v| v.as_str().to_owned()),
-            ),
-        ];
-        wanted.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
-    }
-    if let Some(ipsec) = &desired.ipsec_config {
-        let fields = [
-            (
-                "ipsec_config.ipsec_enc_alg",
-                ipsec.ipsec_enc_alg.map(|v| v.to_string()),
-            ),
-            (
-                "ipsec_config.ipsec_auth_alg",
-                ipsec.ipsec_auth_alg.map(|v| v.to_string()),
-            ),
-            (
-                "ipsec_config.ipsec_pfs",
-                ipsec.ipsec_pfs.map(|v| v.to_string()),
-            ),
-            (
-                "ipsec_config.ipsec_lifetime",
-                ipsec.ipsec_lifetime.map(|v| v.seconds().to_string()),
-            ),
-        ];
-        wanted.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
-    }
-    wanted
-}
-
-/// The blocks as the API writes them: comma-separated, in the order given.
-fn subnet_text(subnets: &[Ipv4Net]) -> String {
-    let texts: Vec<String> = subnets.iter().map(ToString::to_string).collect();
-    texts.join(",")
 }
 
 /// Whether two comma-separated lists hold the same blocks, whatever their order. A
@@ -217,7 +140,7 @@ pub(crate) fn refresh_only(
         .filter(|(address, _)| refresh.gone.contains(*address) && !journaled(address))
         .map(|(address, recorded)| Action {
             address: address.clone(),
-            resource_kind: IPSEC_SERVER.into(),
+            resource_kind: address.kind().as_str().into(),
             action: ActionKind::Forget,
             id: recorded.id.clone(),
             region: recorded.region.clone(),
@@ -281,6 +204,7 @@ pub(crate) fn refresh_only(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::attributes::{Attributes, managed_values};
     use crate::config::attributes::{IpsecConfig, IpsecPfs, Lifetime, ServerName};
 
     fn recorded(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -317,14 +241,17 @@ mod tests {
             ("ipsec_config.ipsec_lifetime", "3600"),
         ]);
         assert_eq!(
-            managed_changes(&desired, &have),
+            managed_changes(&managed_values(&desired), &have),
             vec![
                 change("client_ip_pool", "10.8.0.0/16", "10.9.0.0/16"),
                 change("ipsec_config.ipsec_pfs", NOT_RECORDED, "disabled"),
             ]
         );
         // Nothing written, nothing managed: observed attributes never change.
-        assert_eq!(managed_changes(&Attributes::default(), &have), vec![]);
+        assert_eq!(
+            managed_changes(&managed_values(&Attributes::default()), &have),
+            vec![]
+        );
     }
 
     #[test]
@@ -335,10 +262,10 @@ mod tests {
             ..Attributes::default()
         };
         let same = recorded(&[("local_subnet", "10.0.0.0/24,10.0.1.0/24")]);
-        assert_eq!(managed_changes(&desired, &same), vec![]);
+        assert_eq!(managed_changes(&managed_values(&desired), &same), vec![]);
         let other = recorded(&[("local_subnet", "10.0.0.0/24")]);
         assert_eq!(
-            managed_changes(&desired, &other),
+            managed_changes(&managed_values(&desired), &other),
             vec![change(
                 "local_subnet",
                 "10.0.0.0/24",
@@ -422,6 +349,7 @@ mod tests {
                         name: Some(ServerName::parse("a").unwrap()),
                         ..Attributes::default()
                     },
+                    values: vec![("name", "a".to_owned())],
                     psk: None,
                 },
             )]),

@@ -21,6 +21,8 @@ use crate::Address;
 /// - `A depends_on B`, both written (created, replaced, updated, adopted): A waits for B;
 /// - a create, or a replace's create half, on a gateway whose server the plan deletes:
 ///   it waits for that delete, as the gateway holds one IPsec server (a swap);
+/// - a customer gateway's create waits for the delete of the one recorded at its IP
+///   address in its region (a region holds one per address);
 ///
 /// a dependency that is kept or forgotten orders nothing. The graph and the executor
 /// both read this one list.
@@ -64,6 +66,26 @@ pub(crate) fn waits(actions: &[Action]) -> BTreeMap<&Address, Vec<&Address>> {
         {
             list.extend(deleted.iter().filter(|d| **d != &action.address));
         }
+        // A customer gateway per IP address and region: a create waits for the delete of
+        // the one that holds its address.
+        if action.action == ActionKind::Create
+            && action.resumes.is_none()
+            && let Some(ip) = action.attributes.get("ip_address")
+        {
+            let holders: Vec<&Address> = actions
+                .iter()
+                .filter(|d| {
+                    d.action == ActionKind::Delete
+                        && d.address.kind() == action.address.kind()
+                        && d.region == action.region
+                        && d.attributes.get("ip_address") == Some(ip)
+                })
+                .map(|d| &d.address)
+                .collect();
+            if let Some(list) = waits.get_mut(&action.address) {
+                list.extend(holders);
+            }
+        }
     }
     for list in waits.values_mut() {
         list.sort();
@@ -75,7 +97,8 @@ pub(crate) fn waits(actions: &[Action]) -> BTreeMap<&Address, Vec<&Address>> {
 /// Whether `action` creates a server on its gateway (a create, or a replace's create
 /// half), so that a delete of the plan on that gateway must go first.
 pub(crate) fn creates_on_a_freed_gateway(action: &Action) -> bool {
-    action.resumes.is_none()
+    action.address.kind().facts().lane != crate::kinds::Lane::None
+        && action.resumes.is_none()
         && (action.action == ActionKind::Create
             || (action.action == ActionKind::Replace && !action.replaces_in_place()))
 }

@@ -32,8 +32,6 @@ use crate::Address;
 use crate::config::Desired;
 use crate::state::State;
 
-use crate::address::IPSEC_SERVER;
-
 /// Reasons, as rendered after `because` and carried in `Action::reason`.
 pub(crate) mod reason {
     pub(crate) const REMOVED: &str = "removed from desired state";
@@ -391,11 +389,25 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             }
             // Moved to another gateway or region, imported or created alike: created
             // anew there and the old one deleted.
+            // Or an attribute of the kind's that forces a replacement (a customer
+            // gateway's IP address), against the cloud's answer online, the record offline.
+            let have = options
+                .refresh
+                .as_ref()
+                .and_then(|r| r.observed.get(address))
+                .unwrap_or(&recorded.attributes);
+            let kind = address.kind().facts();
+            let forcing = server
+                .values
+                .iter()
+                .filter(|(field, _)| kind.attribute(field).is_some_and(|a| a.forces_replacement))
+                .filter_map(|(field, want)| Some((*field, want, have.get(*field)?)));
             let moved = [
                 ("vpn_gateway", &server.vpn_gateway, &recorded.vpn_gateway),
                 ("region", &server.region, &recorded.region),
             ]
             .into_iter()
+            .chain(forcing)
             .find(|(_, want, have)| want != have)
             .map(|(field, want, have)| Mismatch {
                 address: address.clone(),
@@ -415,7 +427,15 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                 } else if recorded.protect || server.protect {
                     protected_replaces.push(moved);
                 } else {
-                    actions.push(replace(address, server, recorded));
+                    let mut replace = replace(address, server, recorded);
+                    if !matches!(moved.field, "vpn_gateway" | "region") {
+                        replace.reason = format!(
+                            "its {} changed in the desired state, and a {} cannot change it in place: vpnform creates it anew",
+                            moved.field,
+                            address.kind().facts().noun
+                        );
+                    }
+                    actions.push(replace);
                 }
                 continue;
             }
@@ -457,10 +477,8 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                 .refresh
                 .as_ref()
                 .and_then(|r| r.observed.get(address));
-            let drifted = drift::managed_changes(
-                &server.attributes,
-                observed.unwrap_or(&recorded.attributes),
-            );
+            let drifted =
+                drift::managed_changes(&server.values, observed.unwrap_or(&recorded.attributes));
             // Against the record, a value it does not hold (a state written before
             // attributes were recorded) is unknown, not different: the online plan,
             // which reads the cloud, decides.
@@ -494,7 +512,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                 };
                 actions.push(Action {
                     address: address.clone(),
-                    resource_kind: IPSEC_SERVER.into(),
+                    resource_kind: address.kind().as_str().into(),
                     action: ActionKind::Update,
                     id: recorded.id.clone(),
                     region: recorded.region.clone(),
@@ -538,7 +556,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             .as_ref()
             .and_then(|r| r.observed.get(address))
         {
-            changes = drift::managed_changes(&server.attributes, observed);
+            changes = drift::managed_changes(&server.values, observed);
         }
         let psk = server.psk.as_ref().map(|source| PskNote {
             source: crate::state::PskRecord::of(source),
@@ -556,7 +574,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         }
         actions.push(Action {
             address: address.clone(),
-            resource_kind: IPSEC_SERVER.into(),
+            resource_kind: address.kind().as_str().into(),
             action: ActionKind::Adopt,
             id: id.clone(),
             region: server.region.clone(),
@@ -599,7 +617,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         };
         actions.push(Action {
             address: address.clone(),
-            resource_kind: IPSEC_SERVER.into(),
+            resource_kind: address.kind().as_str().into(),
             action: kind,
             id: recorded.id.clone(),
             region: recorded.region.clone(),
@@ -636,7 +654,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
         }
         actions.push(Action {
             address: (*to).clone(),
-            resource_kind: IPSEC_SERVER.into(),
+            resource_kind: to.kind().as_str().into(),
             action: ActionKind::Update,
             id: recorded.id.clone(),
             region: recorded.region.clone(),
@@ -907,7 +925,7 @@ fn targeted(
         let recorded = &state.resources[address];
         all.push(Action {
             address: address.clone(),
-            resource_kind: IPSEC_SERVER.into(),
+            resource_kind: address.kind().as_str().into(),
             action: ActionKind::Delete,
             id: recorded.id.clone(),
             region: recorded.region.clone(),
@@ -1002,7 +1020,7 @@ pub fn plan_deletes(actions: &[Action]) -> usize {
 fn create(address: &Address, server: &crate::config::DesiredServer) -> Action {
     Action {
         address: address.clone(),
-        resource_kind: IPSEC_SERVER.into(),
+        resource_kind: address.kind().as_str().into(),
         action: ActionKind::Create,
         id: String::new(),
         region: server.region.clone(),
@@ -1012,9 +1030,10 @@ fn create(address: &Address, server: &crate::config::DesiredServer) -> Action {
         precheck: Precheck::Skipped,
         reason: reason::CREATE.into(),
         protect: server.protect,
-        attributes: drift::managed_values(&server.attributes)
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
+        attributes: server
+            .values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect(),
         changes: Vec::new(),
         psk: server.psk.as_ref().map(|source| PskNote {
@@ -1047,7 +1066,7 @@ fn replace(
 ) -> Action {
     Action {
         address: address.clone(),
-        resource_kind: IPSEC_SERVER.into(),
+        resource_kind: address.kind().as_str().into(),
         action: ActionKind::Replace,
         id: recorded.id.clone(),
         region: server.region.clone(),
@@ -1057,9 +1076,10 @@ fn replace(
         precheck: Precheck::Skipped,
         reason: reason::REPLACE.into(),
         protect: server.protect,
-        attributes: drift::managed_values(&server.attributes)
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
+        attributes: server
+            .values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect(),
         changes: Vec::new(),
         psk: server.psk.as_ref().map(|source| PskNote {

@@ -63,6 +63,9 @@ pub enum Precheck {
     /// `--read-only`: not prechecked by the plan; apply runs the precheck with its own
     /// key before its first mutation.
     Deferred,
+    /// The kind's API has no DryRun for this call (it would act on one): vpnform's own
+    /// checks of the desired file and the plan are all there is.
+    ModelOnly,
     /// A create (or a replace's create half) on a gateway whose server the plan deletes
     /// first (`--replace` where the server is, or a swap): not prechecked, since the
     /// gateway still holds that server.
@@ -158,12 +161,15 @@ impl Action {
     /// and region did not change): one IPsec server per gateway, so the old one is
     /// destroyed before the new one is created, each half with a plain delete and create
     /// token (the address records nothing between them).
+    ///
+    /// A kind without a lane (customer gateways: one per IP address and region) is always
+    /// replaced destroy first, wherever the new one goes.
     pub fn replaces_in_place(&self) -> bool {
         self.action == ActionKind::Replace
-            && self
-                .replaced
-                .as_ref()
-                .is_some_and(|old| old.vpn_gateway == self.vpn_gateway && old.region == self.region)
+            && self.replaced.as_ref().is_some_and(|old| {
+                (old.vpn_gateway == self.vpn_gateway && old.region == self.region)
+                    || self.address.kind().facts().lane == crate::kinds::Lane::None
+            })
     }
 
     /// The changes `UpdateIpsecServer` makes (managed attributes and the PSK), as

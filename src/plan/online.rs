@@ -6,23 +6,45 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Address;
 use crate::cloud::{ApiError, Client, ErrorClass};
+use crate::kinds::customer_gateway::CustomerGateway;
 use crate::kinds::ipsec_server::{DeleteIpsecServer, IpsecServer, ListIpsecServers};
 use crate::plan::{Action, ActionKind, Precheck};
 use crate::secret::Secret;
 
-/// What the cloud holds, by server id, in the regions read.
+/// What the cloud holds, by id, in the regions read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Inventory {
     pub servers: BTreeMap<String, IpsecServer>,
     pub regions: BTreeSet<String>,
+    /// The customer gateways of the regions whose customer gateways were listed (those
+    /// of a recorded, desired or journaled customer gateway).
+    pub customer_gateways: BTreeMap<String, CustomerGateway>,
+    pub customer_gateway_regions: BTreeSet<String>,
 }
 
 impl Inventory {
-    /// Whether `id` exists; `None` when its region was not read.
+    /// Whether `id` exists; `None` when its region was not read for its kind.
     pub(crate) fn exists(&self, region: &str, id: &str) -> Option<bool> {
+        if id.starts_with(crate::kinds::customer_gateway::KIND.id_prefix) {
+            return self
+                .customer_gateway_regions
+                .contains(region)
+                .then(|| self.customer_gateways.contains_key(id));
+        }
         self.regions
             .contains(region)
             .then(|| self.servers.contains_key(id))
+    }
+
+    /// The attributes the state records of the resource `id`, if it was listed.
+    pub(crate) fn observed(&self, id: &str) -> Option<BTreeMap<String, String>> {
+        match self.servers.get(id) {
+            Some(server) => Some(attributes(server)),
+            None => self
+                .customer_gateways
+                .get(id)
+                .map(crate::kinds::customer_gateway::calls::attributes),
+        }
     }
 }
 
@@ -54,17 +76,21 @@ impl Progress for NoProgress {
 pub(crate) async fn refresh(
     client: &Client,
     regions: BTreeSet<String>,
+    customer_gateway_regions: BTreeSet<String>,
 ) -> Result<Inventory, ApiError> {
-    refresh_with_progress(client, regions, &NoProgress).await
+    refresh_with_progress(client, regions, customer_gateway_regions, &NoProgress).await
 }
 
+/// Lists every server of every region in `regions`, and every customer gateway of the
+/// regions in `customer_gateway_regions`, the regions side by side.
 async fn refresh_with_progress(
     client: &Client,
     regions: BTreeSet<String>,
+    customer_gateway_regions: BTreeSet<String>,
     progress: &dyn Progress,
 ) -> Result<Inventory, ApiError> {
     const ACTION: &str = "ListIpsecServers";
-    let total = regions.len();
+    let total = regions.len() + customer_gateway_regions.len();
     progress.update(Stage::Refresh, 0, total, client.rate(ACTION));
     let mut tasks = tokio::task::JoinSet::new();
     for region in &regions {
@@ -74,21 +100,46 @@ async fn refresh_with_progress(
             vpn_gateway: None,
             ids: vec![],
         };
-        tasks.spawn(async move { client.list_ipsec_servers(&request).await });
+        tasks.spawn(async move { Listed::Servers(client.list_ipsec_servers(&request).await) });
+    }
+    for region in &customer_gateway_regions {
+        let client = client.clone();
+        let region = region.clone();
+        tasks.spawn(async move {
+            Listed::CustomerGateways(client.describe_customer_gateways(&region, None).await)
+        });
     }
     let mut refresh = Inventory {
-        servers: BTreeMap::new(),
         regions,
+        customer_gateway_regions,
+        ..Inventory::default()
     };
     let mut done = 0;
     while let Some(joined) = tasks.join_next().await {
-        for server in joined.expect("a list task does not panic")? {
-            refresh.servers.insert(server.id.clone(), server);
+        match joined.expect("a list task does not panic") {
+            Listed::Servers(servers) => {
+                for server in servers? {
+                    refresh.servers.insert(server.id.clone(), server);
+                }
+            }
+            Listed::CustomerGateways(gateways) => {
+                for gateway in gateways? {
+                    refresh
+                        .customer_gateways
+                        .insert(gateway.id.clone(), gateway);
+                }
+            }
         }
         done += 1;
         progress.update(Stage::Refresh, done, total, client.rate(ACTION));
     }
     Ok(refresh)
+}
+
+/// One listing's answer.
+enum Listed {
+    Servers(Result<Vec<IpsecServer>, ApiError>),
+    CustomerGateways(Result<Vec<CustomerGateway>, ApiError>),
 }
 
 /// The attributes the state records of a server (see [`super::calls::attributes`]).
@@ -136,10 +187,16 @@ pub(crate) async fn precheck_with_progress(
             || (super::graph::creates_on_a_freed_gateway(a)
                 && freed.contains(&(a.region.clone(), a.vpn_gateway.clone())))
     };
+    let mut model_only = Vec::new();
     for (i, a) in actions.iter().enumerate() {
         // A journaled operation is re-sent with its token, not prechecked: its own first
         // send may hold the gateway or have deleted the server a DryRun would ask about.
         if !a.mutates_cloud() || a.resumes.is_some() {
+            continue;
+        }
+        // A kind none of whose calls takes DryRun: nothing is sent (the call would act).
+        if a.address.kind().facts().calls.dry_run.is_empty() {
+            model_only.push(i);
             continue;
         }
         let client = client.clone();
@@ -198,9 +255,15 @@ pub(crate) async fn precheck_with_progress(
             _ => {}
         }
     }
+    for i in model_only {
+        actions[i].precheck = Precheck::ModelOnly;
+        if let Some(old) = actions[i].replaced.as_mut() {
+            old.precheck = Precheck::ModelOnly;
+        }
+    }
     for a in actions
         .iter_mut()
-        .filter(|a| a.resumes.is_none() && after_delete(a))
+        .filter(|a| a.resumes.is_none() && after_delete(a) && a.precheck != Precheck::ModelOnly)
     {
         a.precheck = Precheck::AfterDelete;
     }
@@ -292,7 +355,31 @@ pub(crate) async fn plan_with_progress(
     let mut regions: BTreeSet<String> =
         state.resources.values().map(|r| r.region.clone()).collect();
     regions.extend(desired.regions());
-    let found = refresh_with_progress(client, regions, progress)
+    // Customer gateways are listed only where the workspace has one, so that a plan of
+    // IPsec servers alone needs no more than it did (and its RAM policy no more).
+    let is_customer_gateway =
+        |address: &Address| address.kind() == crate::address::Kind::CustomerGateway;
+    let customer_gateway_regions: BTreeSet<String> = state
+        .resources
+        .iter()
+        .filter(|(a, _)| is_customer_gateway(a))
+        .map(|(_, r)| r.region.clone())
+        .chain(
+            desired
+                .servers
+                .iter()
+                .filter(|(a, _)| is_customer_gateway(a))
+                .map(|(_, d)| d.region.clone()),
+        )
+        .chain(
+            state
+                .pending
+                .iter()
+                .filter(|p| is_customer_gateway(&p.address))
+                .map(|p| p.region.clone()),
+        )
+        .collect();
+    let found = refresh_with_progress(client, regions, customer_gateway_regions, progress)
         .await
         .map_err(OnlineError::Refresh)?;
     let gone: BTreeSet<Address> = state
@@ -328,10 +415,12 @@ pub(crate) async fn plan_with_progress(
         .map(|(address, r)| (address, &r.id))
         .chain(adopted);
     for (address, id) in listed {
+        if let Some(attributes) = found.observed(id) {
+            observed.insert(address.clone(), attributes);
+        }
         let Some(server) = found.servers.get(id) else {
             continue;
         };
-        observed.insert(address.clone(), attributes(server));
         if let Some(key) = keys.get(address)
             && server.psk.as_ref().map(Secret::expose) != Some(key.expose())
         {
@@ -361,15 +450,25 @@ pub(crate) async fn plan_with_progress(
         .iter_mut()
         .filter(|a| a.action == ActionKind::Adopt)
     {
-        match found.servers.get(&action.id) {
-            None => problems.push(format!(
-                "{}: IPsec server {} does not exist in {} (ListIpsecServers does not list it); \
-                 check the `id` in {}",
+        let kind = action.address.kind().facts();
+        if found.exists(&action.region, &action.id) == Some(false) {
+            problems.push(format!(
+                "{}: {} {} does not exist in {} ({} does not list it); check the `id` in {}",
                 action.address,
+                kind.noun,
                 action.id,
                 action.region,
+                kind.calls.list,
                 desired.path.display()
-            )),
+            ));
+            continue;
+        }
+        match found.servers.get(&action.id) {
+            None => {
+                if let Some(listed) = found.observed(&action.id) {
+                    action.attributes = listed;
+                }
+            }
             Some(server) if server.vpn_gateway != action.vpn_gateway => problems.push(format!(
                 "{}: IPsec server {} is on VPN gateway {}, not {} as {} says; fix `vpn_gateway`",
                 action.address,
@@ -387,10 +486,20 @@ pub(crate) async fn plan_with_progress(
     plan.unmanaged = unmanaged(&found, state, desired);
     if mode == Mode::ReadOnly {
         plan.read_only = true;
-        for action in plan.actions.iter_mut().filter(|a| has_precheck(a)) {
-            action.precheck = Precheck::Deferred;
+        for action in plan.actions.iter_mut() {
+            let to = if has_precheck(action) {
+                Precheck::Deferred
+            } else if action.mutates_cloud()
+                && action.resumes.is_none()
+                && action.address.kind().facts().calls.dry_run.is_empty()
+            {
+                Precheck::ModelOnly
+            } else {
+                continue;
+            };
+            action.precheck = to.clone();
             if let Some(old) = action.replaced.as_mut() {
-                old.precheck = Precheck::Deferred;
+                old.precheck = to;
             }
         }
         plan.seal();
@@ -408,10 +517,7 @@ pub(crate) fn recorded_attributes(
     state
         .resources
         .iter()
-        .filter_map(|(address, r)| {
-            let server = found.servers.get(&r.id)?;
-            Some((address.clone(), attributes(server)))
-        })
+        .filter_map(|(address, r)| Some((address.clone(), found.observed(&r.id)?)))
         .collect()
 }
 

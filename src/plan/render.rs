@@ -194,13 +194,25 @@ pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String 
                 && a.mutates_cloud() == in_place
         })
     };
+    // The calls this plan's in-place updates make, one per kind.
+    let mut calls: Vec<&str> = plan
+        .actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Update && a.moved_from.is_none() && a.mutates_cloud())
+        .map(|a| a.address.kind().facts().calls.modify[0])
+        .collect();
+    calls.sort();
+    calls.dedup();
+    let calls = calls.join(" or ");
     let update = match (updates(true), updates(false)) {
-        (true, false) => "update in-place (UpdateIpsecServer with the changed fields)",
-        (false, _) => "update (record the new protect/depends_on; nothing changes in the cloud)",
-        (true, true) => {
-            "update in-place (UpdateIpsecServer with the changed fields), or of the state \
-             alone (a new protect/depends_on; nothing changes in the cloud)"
+        (true, false) => format!("update in-place ({calls} with the changed fields)"),
+        (false, _) => {
+            "update (record the new protect/depends_on; nothing changes in the cloud)".to_owned()
         }
+        (true, true) => format!(
+            "update in-place ({calls} with the changed fields), or of the state alone (a new \
+             protect/depends_on; nothing changes in the cloud)"
+        ),
     };
     for (kind, text) in [
         (
@@ -224,7 +236,7 @@ pub(crate) fn text(plan: &Plan, graph: &Graph, options: &TextOptions) -> String 
             ActionKind::Adopt,
             "adopt (record in the state; nothing changes in the cloud)",
         ),
-        (ActionKind::Update, update),
+        (ActionKind::Update, &update),
         (
             ActionKind::Forget,
             "forget (drop from the state; nothing changes in the cloud)",
@@ -489,6 +501,16 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
                  server is created before the old one is destroyed)"
             );
         }
+        None if kind.lane == crate::kinds::Lane::None => {
+            let _ = writeln!(out, "  {b}# {address}{b:#} must be replaced");
+            let _ = writeln!(
+                out,
+                "  # (because {}: the old {noun} is destroyed before the new one is created, \
+                 as a region holds one {noun} per IP address)",
+                action.reason,
+                noun = kind.noun
+            );
+        }
         None if action.replaces_in_place() => {
             let _ = writeln!(out, "  {b}# {address}{b:#} must be replaced");
             let _ = writeln!(
@@ -524,10 +546,12 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
         ("vpn_gateway", &old.vpn_gateway, &action.vpn_gateway),
         ("region", &old.region, &action.region),
     ] {
+        if was.is_empty() && now.is_empty() {
+            // A kind without a lane is on no gateway.
+            continue;
+        }
         // What the kind says a change of it does: a replacement, or a change in place.
-        let forces = crate::kinds::ipsec_server::KIND
-            .attribute(key)
-            .is_some_and(|a| a.forces_replacement);
+        let forces = kind.attribute(key).is_some_and(|a| a.forces_replacement);
         rows.push(if was == now {
             (false, key, shown_value(kind, key, now))
         } else if forces {
@@ -703,11 +727,12 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     } else {
         quote(&action.id)
     };
-    let mut rows: Vec<(&str, String)> = vec![
-        ("id", id),
-        ("vpn_gateway", quote(&action.vpn_gateway)),
-        ("region", quote(&action.region)),
-    ];
+    let mut rows: Vec<(&str, String)> = vec![("id", id)];
+    // A kind without a lane is on no gateway.
+    if !action.vpn_gateway.is_empty() {
+        rows.push(("vpn_gateway", quote(&action.vpn_gateway)));
+    }
+    rows.push(("region", quote(&action.region)));
     if !action.depends_on.is_empty() {
         let list: Vec<String> = action.depends_on.iter().map(|d| quote(d)).collect();
         rows.push(("depends_on", format!("[{}]", list.join(", "))));
@@ -836,6 +861,7 @@ pub(crate) fn precheck_text(precheck: &Precheck) -> String {
     match precheck {
         Precheck::Skipped => "skipped (--offline)".into(),
         Precheck::Deferred => "deferred to apply (--read-only)".into(),
+        Precheck::ModelOnly => "model only (the API has no DryRun)".into(),
         Precheck::AfterDelete => {
             "not run: the gateway holds a server this plan deletes first".into()
         }

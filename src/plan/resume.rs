@@ -14,7 +14,6 @@ use std::collections::BTreeSet;
 use super::model::{Action, ActionKind, FieldChange, Precheck, PskNote, Replaced, Resumes};
 use super::{SENSITIVE, drift, sorted};
 use crate::Address;
-use crate::address::IPSEC_SERVER;
 use crate::config::Desired;
 use crate::state::{PendingOp, State};
 
@@ -97,7 +96,7 @@ pub(super) fn resolve(
     });
     let mut action = Action {
         address: p.address.clone(),
-        resource_kind: IPSEC_SERVER.into(),
+        resource_kind: p.address.kind().as_str().into(),
         action: ActionKind::Delete,
         id: p.id.clone().unwrap_or_default(),
         region: p.region.clone(),

@@ -51,6 +51,7 @@ fn desired(servers: &[(&str, &str)]) -> Desired {
                         depends_on: Vec::new(),
                         protect: false,
                         attributes: Default::default(),
+                        values: Vec::new(),
                         psk: None,
                     },
                 )

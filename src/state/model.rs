@@ -35,6 +35,9 @@ pub struct State {
 pub struct Resource {
     pub id: String,
     pub region: String,
+    /// The gateway whose lane the resource is on; empty for a kind without a lane
+    /// (customer gateways), and then not written.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub vpn_gateway: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<Address>,
@@ -76,6 +79,8 @@ pub struct PendingOp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub region: String,
+    /// The lane's gateway; empty (not written) for a kind without a lane.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub vpn_gateway: String,
     /// The ClientToken the operation was (or will be) sent with; every re-send uses it.
     pub client_token: String,

@@ -63,10 +63,11 @@ fn quote(s: &str) -> String {
 /// `state show`'s text, in the shape of `terraform state show`.
 pub(crate) fn render_resource(state: &State, address: &Address, r: &Resource) -> String {
     let (kind, name) = (address.kind(), address.name());
-    let mut rows: Vec<(&str, String)> = vec![
-        ("id", quote(&r.id)),
-        ("region", quote(&r.region)),
-        ("vpn_gateway", quote(&r.vpn_gateway)),
+    let mut rows: Vec<(&str, String)> = vec![("id", quote(&r.id)), ("region", quote(&r.region))];
+    if !r.vpn_gateway.is_empty() {
+        rows.push(("vpn_gateway", quote(&r.vpn_gateway)));
+    }
+    rows.extend([
         (
             "depends_on",
             format!(
@@ -79,7 +80,7 @@ pub(crate) fn render_resource(state: &State, address: &Address, r: &Resource) ->
             ),
         ),
         ("protect", r.protect.to_string()),
-    ];
+    ]);
     if let Some(psk) = &r.psk {
         // The source only: the key itself is never recorded.
         rows.push(("psk", format!("(sensitive, from {psk})")));

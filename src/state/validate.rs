@@ -164,13 +164,16 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
     for (recorded, r) in &state.resources {
         let here = Some(recorded.clone());
         let address = recorded.as_str();
-        if !is_id(&r.id, id::IPSEC_SERVER_PREFIX) {
+        let kind = recorded.kind().facts();
+        if !is_id(&r.id, kind.id_prefix) {
             found.push((
                 Field::ResourceId(address.to_owned()),
                 here.clone(),
                 format!(
-                    "{address}: id `{}` is not an IPsec server id (iss-...)",
-                    r.id
+                    "{address}: id `{}` is not {} id ({}...)",
+                    r.id,
+                    a_an(kind.noun),
+                    kind.id_prefix
                 ),
             ));
         } else if let Some(other) = ids.insert(&r.id, address) {
@@ -180,7 +183,18 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
                 format!("{address}: id `{}` is also recorded under {other}", r.id),
             ));
         }
-        if !is_id(&r.vpn_gateway, id::VPN_GATEWAY_PREFIX) {
+        if kind.lane == crate::kinds::Lane::None {
+            if !r.vpn_gateway.is_empty() {
+                found.push((
+                    Field::ResourceGateway(address.to_owned()),
+                    here.clone(),
+                    format!(
+                        "{address}: a {} is on no VPN gateway; remove its `vpn_gateway`",
+                        kind.noun
+                    ),
+                ));
+            }
+        } else if !is_id(&r.vpn_gateway, id::VPN_GATEWAY_PREFIX) {
             found.push((
                 Field::ResourceGateway(address.to_owned()),
                 here.clone(),
@@ -250,14 +264,17 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
                 ),
             ));
         }
+        let kind = p.address.kind().facts();
         match &p.id {
-            Some(id) if !is_id(id, id::IPSEC_SERVER_PREFIX) => found.push((
+            Some(id) if !is_id(id, kind.id_prefix) => found.push((
                 Field::PendingId(i),
                 here.clone(),
                 format!(
-                    "pending entry {}: id `{}` is not an IPsec server id (iss-...)",
+                    "pending entry {}: id `{}` is not {} id ({}...)",
                     i + 1,
-                    id
+                    id,
+                    a_an(kind.noun),
+                    kind.id_prefix
                 ),
             )),
             // Only a create is journaled before its server has an id.
@@ -272,7 +289,19 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
             )),
             _ => {}
         }
-        if !is_id(&p.vpn_gateway, id::VPN_GATEWAY_PREFIX) {
+        let laneless = kind.lane == crate::kinds::Lane::None;
+        if laneless && !p.vpn_gateway.is_empty() {
+            found.push((
+                Field::PendingGateway(i),
+                here.clone(),
+                format!(
+                    "pending entry {}: a {} is on no VPN gateway; the entry names `{}`",
+                    i + 1,
+                    kind.noun,
+                    p.vpn_gateway
+                ),
+            ));
+        } else if !laneless && !is_id(&p.vpn_gateway, id::VPN_GATEWAY_PREFIX) {
             found.push((
                 Field::PendingGateway(i),
                 here.clone(),
@@ -285,6 +314,16 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
         }
     }
     found
+}
+
+/// `a` or `an` before `noun`, as the messages read.
+fn a_an(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u', 'I']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
 }
 
 /// The checks serde cannot do. Reports the first problem (in file order of the checks).

@@ -242,6 +242,7 @@ impl GenFile {
                     depends_on,
                     protect: e.protect.unwrap_or(false),
                     attributes: Default::default(),
+                    values: Vec::new(),
                     psk: None,
                 };
                 (address, server)

@@ -12,6 +12,7 @@ mod cli;
 mod cloud;
 mod config;
 mod conformance;
+mod customer_gateway;
 mod docs;
 mod drift;
 mod family_calls;

@@ -132,6 +132,7 @@ fn desired(addresses: &[&str]) -> crate::config::Desired {
                         depends_on: Vec::new(),
                         protect: false,
                         attributes: Default::default(),
+                        values: Vec::new(),
                         psk: None,
                     },
                 )

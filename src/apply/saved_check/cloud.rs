@@ -22,9 +22,19 @@ fn needs_cloud(a: &Action) -> bool {
     matches!(a.action, ActionKind::Forget | ActionKind::Adopt) || a.recreates.is_some()
 }
 
+/// Of [`cloud_regions`], those where a customer gateway must be read again.
+pub(crate) fn customer_gateway_regions(actions: &[Action]) -> BTreeSet<String> {
+    actions
+        .iter()
+        .filter(|a| needs_cloud(a) && a.address.kind() == crate::address::Kind::CustomerGateway)
+        .map(|a| a.region.clone())
+        .collect()
+}
+
 /// Checks what a saved plan took from the cloud against what the cloud lists now: a
-/// forget drops a server only if it is really gone, and an adopt records a server listed
-/// on the gateway the plan names, with the attributes the cloud answers.
+/// forget drops a resource only if it is really gone, and an adopt records a resource
+/// listed (an IPsec server on the gateway the plan names), with the attributes the cloud
+/// answers.
 pub(crate) fn check_cloud(
     actions: &[Action],
     path: &Path,
@@ -32,37 +42,52 @@ pub(crate) fn check_cloud(
 ) -> Result<(), Refused> {
     let mut lines = Vec::new();
     for a in actions.iter().filter(|a| needs_cloud(a)) {
+        let list = a.address.kind().facts().calls.list;
+        // Where the resource is listed: its gateway (empty for a kind without a lane).
+        let place = |id: &str| -> Option<String> {
+            match found.servers.get(id) {
+                Some(server) => Some(format!(" (on {})", server.vpn_gateway)),
+                None => found.observed(id).map(|_| String::new()),
+            }
+        };
         if let Some(gone) = &a.recreates {
-            if let Some(server) = found.servers.get(gone) {
+            if let Some(on) = place(gone) {
                 lines.push(format!(
                     "{}: the saved plan creates it again as {gone} is gone from the cloud, but \
-                     ListIpsecServers lists {gone} in {} (on {})",
-                    a.address, a.region, server.vpn_gateway
+                     {list} lists {gone} in {}{on}",
+                    a.address, a.region
                 ));
             }
             continue;
         }
-        let listed = found.servers.get(&a.id);
+        let listed = found.observed(&a.id);
         match (a.action, listed) {
-            (ActionKind::Forget, Some(server)) => lines.push(format!(
-                "{}: the saved plan forgets {} as gone from the cloud, but ListIpsecServers \
-                 lists it in {} (on {}); it stays in the state",
-                a.address, a.id, a.region, server.vpn_gateway
+            (ActionKind::Forget, Some(_)) => lines.push(format!(
+                "{}: the saved plan forgets {} as gone from the cloud, but {list} lists it in \
+                 {}{}; it stays in the state",
+                a.address,
+                a.id,
+                a.region,
+                place(&a.id).unwrap_or_default()
             )),
             (ActionKind::Adopt, None) => lines.push(format!(
-                "{}: the saved plan adopts {}, but ListIpsecServers does not list it in {}",
+                "{}: the saved plan adopts {}, but {list} does not list it in {}",
                 a.address, a.id, a.region
             )),
-            (ActionKind::Adopt, Some(server)) if server.vpn_gateway != a.vpn_gateway => {
+            (ActionKind::Adopt, Some(_))
+                if found
+                    .servers
+                    .get(&a.id)
+                    .is_some_and(|s| s.vpn_gateway != a.vpn_gateway) =>
+            {
                 lines.push(format!(
-                    "{}: the saved plan adopts {} on {}, but ListIpsecServers lists it on {}",
-                    a.address, a.id, a.vpn_gateway, server.vpn_gateway
+                    "{}: the saved plan adopts {} on {}, but {list} lists it on {}",
+                    a.address, a.id, a.vpn_gateway, found.servers[&a.id].vpn_gateway
                 ))
             }
             // An offline plan records no attributes: existence on the gateway is its check.
             (ActionKind::Adopt, Some(_)) if a.attributes.is_empty() => {}
-            (ActionKind::Adopt, Some(server)) => {
-                let now = crate::plan::online::attributes(server);
+            (ActionKind::Adopt, Some(now)) => {
                 let keys: BTreeSet<&String> = now.keys().chain(a.attributes.keys()).collect();
                 for key in keys {
                     let (saved, listed) = (a.attributes.get(key), now.get(key));
@@ -70,8 +95,7 @@ pub(crate) fn check_cloud(
                         let show =
                             |v: Option<&String>| v.map_or("(none)".into(), |v| format!("{v:?}"));
                         lines.push(format!(
-                            "{}: the saved plan records {key} = {} for {}, ListIpsecServers \
-                             answers {}",
+                            "{}: the saved plan records {key} = {} for {}, {list} answers {}",
                             a.address,
                             show(saved),
                             a.id,

@@ -36,6 +36,7 @@ fn files() -> (State, Desired) {
         depends_on: Vec::new(),
         protect: true,
         attributes: Default::default(),
+        values: Vec::new(),
         psk: None,
     };
     let desired = Desired {

@@ -3,10 +3,11 @@
 //! synchronous and touch no VPN gateway, so they run in parallel. API facts: API.md,
 //! "The rest of the VPN-gateway family" (CustomerGateway); DESIGN.md, the kinds table.
 //!
-//! Not yet a kind vpnform manages (not in [`super::ALL`]): its typed calls are here for
-//! the planner and executor of the family to use.
+//! Managed without its BGP `auth_key` so far (issue 22): a desired file cannot write
+//! one, and the state records none.
 
 pub(crate) mod api;
+pub(crate) mod calls;
 
 pub use api::{CreateCustomerGateway, CustomerGateway, ModifyCustomerGateway};
 
@@ -17,6 +18,7 @@ pub(crate) const KIND: Kind = Kind {
     name: "customer_gateway",
     desired_key: "customer_gateways",
     id_prefix: "cgw-",
+    noun: "customer gateway",
     lane: Lane::None,
     calls: Calls {
         list: "DescribeCustomerGateways",

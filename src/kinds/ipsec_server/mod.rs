@@ -40,6 +40,7 @@ pub(crate) const KIND: Kind = Kind {
     name: "ipsec_server",
     desired_key: "ipsec_servers",
     id_prefix: "iss-",
+    noun: "IPsec server",
     lane: Lane::ItsGateway,
     calls: Calls {
         list: "ListIpsecServers",

@@ -28,6 +28,7 @@ pub(crate) const KIND: Kind = Kind {
     name: "vpn_connection",
     desired_key: "vpn_connections",
     id_prefix: "vco-",
+    noun: "IPsec connection",
     lane: Lane::ItsGateway,
     calls: Calls {
         list: "DescribeVpnConnections",

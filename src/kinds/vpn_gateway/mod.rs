@@ -18,6 +18,7 @@ pub(crate) const KIND: Kind = Kind {
     name: "vpn_gateway",
     desired_key: "vpn_gateways",
     id_prefix: "vpn-",
+    noun: "VPN gateway",
     lane: Lane::Itself,
     calls: Calls {
         list: "DescribeVpnGateways",

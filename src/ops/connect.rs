@@ -104,6 +104,23 @@ pub(crate) async fn connect(
         Destination::Rehearsal { configure_time } => {
             let mut world = crate::kinds::ipsec_server::seed::from_state(state);
             for server in desired.iter().flat_map(|d| d.servers.values()) {
+                if server.vpn_gateway.is_empty() {
+                    // A kind without a lane (a customer gateway): one with an id exists.
+                    if let Some(id) = &server.id {
+                        let written: std::collections::BTreeMap<String, String> = server
+                            .values
+                            .iter()
+                            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                            .collect();
+                        crate::kinds::ipsec_server::seed::add_customer_gateway(
+                            &mut world,
+                            id,
+                            &server.region,
+                            &written,
+                        );
+                    }
+                    continue;
+                }
                 if !world.vpn_gateways.contains_key(&server.vpn_gateway) {
                     world.add_gateway(&server.vpn_gateway, &server.region);
                 }

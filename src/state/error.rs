@@ -242,6 +242,11 @@ Move to another address, or forget that one first (`vpnform state rm {address}`)
     AddressExists { path: PathBuf, address: Address },
 
     #[error(
+        "`vpnform state mv` renames an address within its kind: {from} cannot become {to}, an address of another kind. Nothing was changed."
+    )]
+    OtherKind { from: Address, to: Address },
+
+    #[error(
         "{address} has a pending {action} (ClientToken {client_token}, journaled at {started_at}) whose result is not confirmed yet; \
 run `vpnform apply` to resolve the pending operation first. Nothing was changed."
     )]

@@ -308,6 +308,9 @@ pub(crate) fn mv(
     let to: Address = new.parse().map_err(StateError::BadAddress)?;
     let ((from, to, rewritten), serial) = edit(backend, locking, |location, before| {
         let from = resource(location, before, old)?.0.clone();
+        if from.kind() != to.kind() {
+            return Err(StateError::OtherKind { from, to });
+        }
         if before.resources.contains_key(to.as_str()) {
             return Err(StateError::AddressExists {
                 path: location.state(),

@@ -296,3 +296,35 @@ fn two_entries_at_one_ip_address_are_refused_with_both_named() {
         )
         .run();
 }
+
+#[test]
+fn state_mv_keeps_an_address_within_its_kind() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired("  branch: {ip_address: 203.0.113.7}\n"),
+        )
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    let before = ws.read("state/vpnform.state.yaml");
+    ws.vpnform(&["state", "mv", "customer_gateway.branch", "ipsec_server.branch"])
+        .code(1)
+        .stderr("error: `vpnform state mv` renames an address within its kind: customer_gateway.branch cannot become ipsec_server.branch, an address of another kind. Nothing was changed.\n")
+        .run();
+    assert_eq!(ws.read("state/vpnform.state.yaml"), before);
+    ws.vpnform(&[
+        "state",
+        "mv",
+        "customer_gateway.branch",
+        "customer_gateway.office",
+    ])
+    .any_stdout()
+    .any_stderr()
+    .run();
+    assert!(
+        read_state(&ws)
+            .resources
+            .contains_key("customer_gateway.office")
+    );
+}

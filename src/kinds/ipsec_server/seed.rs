@@ -1,6 +1,6 @@
 //! Seeding a sandbox from a vpnform state: the conversion from the recorded IPsec
-//! servers to the emulator's [`World`], for `vpnform sandbox --from-state`, rehearsals
-//! and tests. It sits above the state and the emulator (which knows only worlds), as a
+//! servers (and customer gateways) to the emulator's [`World`], for `vpnform sandbox
+//! --from-state`, rehearsals and tests. It sits above the state and the emulator (which knows only worlds), as a
 //! fact of the kind: how its recorded attributes read as the sandbox's fields.
 
 use crate::sandbox::{IpsecServer, World};
@@ -12,7 +12,16 @@ use crate::state::State;
 /// them.
 pub fn from_state(state: &State) -> World {
     let mut world = World::default();
-    for resource in state.resources.values() {
+    for (address, resource) in &state.resources {
+        if address.kind() == crate::address::Kind::CustomerGateway {
+            add_customer_gateway(
+                &mut world,
+                &resource.id,
+                &resource.region,
+                &resource.attributes,
+            );
+            continue;
+        }
         world.add_gateway(&resource.vpn_gateway, &resource.region);
         let a = &resource.attributes;
         let mut server = IpsecServer::new(&resource.vpn_gateway);
@@ -66,6 +75,10 @@ pub fn from_state(state: &State) -> World {
         world.ipsec_servers.insert(resource.id.clone(), server);
     }
     for op in &state.pending {
+        if op.vpn_gateway.is_empty() {
+            // A kind without a lane: its record (if any) seeded it above.
+            continue;
+        }
         world.add_gateway(&op.vpn_gateway, &op.region);
         // A create not yet answered names no server: the rehearsal re-sends it.
         if let Some(id) = &op.id {
@@ -76,6 +89,28 @@ pub fn from_state(state: &State) -> World {
         }
     }
     world
+}
+
+/// A customer gateway as recorded (`ip_address`, `asn`, `name`, `description`); one
+/// recorded without an address gets a documentation address of its own (192.0.2.0/24 and
+/// on), as a region holds one customer gateway per address.
+pub fn add_customer_gateway(
+    world: &mut World,
+    id: &str,
+    region: &str,
+    attributes: &std::collections::BTreeMap<String, String>,
+) {
+    if world.customer_gateways.contains_key(id) {
+        return;
+    }
+    let ip = attributes.get("ip_address").cloned().unwrap_or_else(|| {
+        let taken = world.customer_gateways.len();
+        format!("192.0.{}.{}", 2 + taken / 250, 1 + taken % 250)
+    });
+    let gateway = world.add_customer_gateway(id, region, &ip);
+    gateway.name = attributes.get("name").cloned();
+    gateway.description = attributes.get("description").cloned();
+    gateway.asn = attributes.get("asn").and_then(|n| n.parse().ok());
 }
 
 #[cfg(test)]

@@ -14,17 +14,19 @@ use std::str::FromStr;
 pub(crate) enum Kind {
     IpsecServer,
     CustomerGateway,
+    VpnConnection,
 }
 
 impl Kind {
     /// Every kind, for parsing.
-    const ALL: [Kind; 2] = [Kind::IpsecServer, Kind::CustomerGateway];
+    const ALL: [Kind; 3] = [Kind::IpsecServer, Kind::CustomerGateway, Kind::VpnConnection];
 
     /// The kind as addresses, plans and the JSON views spell it.
     pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Kind::IpsecServer => crate::kinds::ipsec_server::KIND.name,
             Kind::CustomerGateway => crate::kinds::customer_gateway::KIND.name,
+            Kind::VpnConnection => crate::kinds::vpn_connection::KIND.name,
         }
     }
 }
@@ -35,6 +37,7 @@ impl Kind {
         match self {
             Kind::IpsecServer => &crate::kinds::ipsec_server::KIND,
             Kind::CustomerGateway => &crate::kinds::customer_gateway::KIND,
+            Kind::VpnConnection => &crate::kinds::vpn_connection::KIND,
         }
     }
 }

@@ -91,26 +91,49 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
     .kept())
 }
 
-/// Whether `a`'s kind has no lane: its calls are synchronous (`synchronous.rs`).
-pub(super) fn is_synchronous(a: &Action) -> bool {
-    a.address.kind().facts().lane == crate::kinds::Lane::None
+/// Which steps run an action: the IPsec server's (here), a kind without a lane's
+/// (`synchronous.rs`), or another kind on a gateway's lane (`lane.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Steps {
+    IpsecServer,
+    Synchronous,
+    OnLane,
+}
+
+pub(super) fn steps_of(a: &Action) -> Steps {
+    if a.address.kind() == crate::address::Kind::IpsecServer {
+        Steps::IpsecServer
+    } else if a.address.kind().facts().lane == crate::kinds::Lane::None {
+        Steps::Synchronous
+    } else {
+        Steps::OnLane
+    }
 }
 
 /// A delete, of whichever kind.
 pub(super) async fn delete_any(step: &Step<'_>, lane: Lease) -> Result<bool, StepError> {
-    if is_synchronous(step.action()) {
-        super::synchronous::delete(step, lane).await
-    } else {
-        delete(step, lane).await
+    match steps_of(step.action()) {
+        Steps::IpsecServer => delete(step, lane).await,
+        Steps::Synchronous => super::synchronous::delete(step, lane).await,
+        Steps::OnLane => super::lane::delete(step, lane).await,
     }
 }
 
 /// A create, of whichever kind.
 pub(super) async fn create_any(step: &Step<'_>, lane: Lease) -> Result<String, StepError> {
-    if is_synchronous(step.action()) {
-        super::synchronous::create(step, lane).await
-    } else {
-        create(step, lane).await
+    match steps_of(step.action()) {
+        Steps::IpsecServer => create(step, lane).await,
+        Steps::Synchronous => super::synchronous::create(step, lane).await,
+        Steps::OnLane => super::lane::create(step, lane).await,
+    }
+}
+
+/// An update (or an adopt followed by one), of whichever kind.
+pub(super) async fn adopt_then_update_any(step: &Step<'_>, lane: Lease) -> Result<(), StepError> {
+    match steps_of(step.action()) {
+        Steps::IpsecServer => adopt_then_update(step, lane).await,
+        Steps::Synchronous => super::synchronous::adopt_then_update(step, lane).await,
+        Steps::OnLane => super::lane::adopt_then_update(step, lane).await,
     }
 }
 

@@ -181,6 +181,9 @@ pub(crate) struct Execution<'a> {
     pub options: ApplyOptions,
     /// The PSKs read from their sources at the start of the run, by address.
     pub keys: BTreeMap<Address, Secret>,
+    /// The recorded ids at the start of the run, by address: what a reference by
+    /// address (a connection's customer gateway) resolves to.
+    pub ids: BTreeMap<Address, String>,
 }
 
 /// Runs the actions (and resolves the pending operations), returning what happened to
@@ -197,6 +200,7 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         reporter,
         options,
         keys,
+        ids,
     } = execution;
     let works = works(actions);
     let lanes = Arc::new(Lanes::new(cancel));
@@ -213,6 +217,7 @@ pub(crate) async fn execute(execution: Execution<'_>, cancel: watch::Receiver<bo
         options,
         plan_hash: plan_hash.to_owned(),
         keys,
+        ids: std::sync::Mutex::new(ids),
         lanes: lanes.clone(),
     });
     let kinds: BTreeMap<Address, ActionKind> = works
@@ -295,12 +300,13 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
     }
     let result = if let Some(lane) = lease {
         let step = Step::new(shared, &work, started);
-        let synchronous = actions::is_synchronous(a);
         if matches!(work.half, Some(Half::Orphan)) {
-            if synchronous {
-                super::synchronous::resolve_orphan(&step, lane).await
-            } else {
-                actions::resolve_orphan(&step, lane).await
+            match actions::steps_of(a) {
+                actions::Steps::IpsecServer => actions::resolve_orphan(&step, lane).await,
+                actions::Steps::Synchronous => {
+                    super::synchronous::resolve_orphan(&step, lane).await
+                }
+                actions::Steps::OnLane => super::lane::resolve_orphan(&step, lane).await,
             }
         } else {
             match a.action {
@@ -325,10 +331,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
                 ActionKind::Replace => actions::replace(&step, lane)
                     .await
                     .map(|delete_started| Finished::Replaced { delete_started }),
-                _ if synchronous => super::synchronous::adopt_then_update(&step, lane)
-                    .await
-                    .map(|()| Finished::Done(None)),
-                _ => actions::adopt_then_update(&step, lane)
+                _ => actions::adopt_then_update_any(&step, lane)
                     .await
                     .map(|()| Finished::Done(None)),
             }
@@ -375,6 +378,9 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
             Ok(ActionResult::AlreadyGone { elapsed })
         }
         Ok(Finished::Done(new_id)) => {
+            if let Some(id) = &new_id {
+                shared.created(&a.address, id);
+            }
             let elapsed = started.elapsed();
             shared.reporter.event(&ActionEvent::Complete {
                 address: a.address.clone(),
@@ -388,6 +394,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
             new_id,
             create_started,
         }) => {
+            shared.created(&a.address, &new_id);
             // Destroy, then create: it ends with its create half, timed from there.
             shared.reporter.event(&ActionEvent::Complete {
                 address: a.address.clone(),

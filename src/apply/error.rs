@@ -33,6 +33,13 @@ pub enum StepError {
         waits: u32,
         error: Box<ApiError>,
     },
+    /// A reference by address whose resource has no id in this run: its create did not
+    /// complete. Nothing was sent.
+    #[error(
+        "{reference} has no id: its create did not complete, so this action was not sent; \
+         run `vpnform apply` again once it is created"
+    )]
+    Unresolved { reference: String },
     /// A read that was to confirm the action failed.
     #[error("cannot confirm the {action}: {error}")]
     Unreadable {

@@ -25,6 +25,7 @@ pub(crate) mod journal;
 pub(crate) mod report;
 pub(crate) mod saved_check;
 mod schedule;
+mod lane;
 mod step;
 mod synchronous;
 pub(crate) mod watch;

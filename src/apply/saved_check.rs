@@ -669,4 +669,4 @@ mod cloud;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use cloud::{check_cloud, cloud_regions, customer_gateway_regions};
+pub(crate) use cloud::{check_cloud, cloud_regions};

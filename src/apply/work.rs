@@ -95,11 +95,30 @@ pub(super) struct Shared {
     pub(super) options: ApplyOptions,
     pub(super) plan_hash: String,
     pub(super) keys: BTreeMap<Address, Secret>,
+    /// Every id known by address: recorded at the start, or created by this run.
+    pub(super) ids: std::sync::Mutex<BTreeMap<Address, String>>,
     /// One mutation per VPN gateway at a time; cancellation.
     pub(super) lanes: Arc<Lanes<GatewayKey, Address>>,
 }
 
 impl Shared {
+    /// `address` was created as `id` by this run.
+    pub(super) fn created(&self, address: &Address, id: &str) {
+        self.ids
+            .lock()
+            .expect("ids lock")
+            .insert(address.clone(), id.to_owned());
+    }
+
+    /// The id `value` names: an id as it is, a reference by address resolved (the
+    /// graph ran that resource's create first). `None`: an address nothing recorded.
+    pub(super) fn resolve(&self, value: &str) -> Option<String> {
+        match value.parse::<Address>() {
+            Ok(address) => self.ids.lock().expect("ids lock").get(&address).cloned(),
+            Err(_) => Some(value.to_owned()),
+        }
+    }
+
     /// Another mutation of this run is still to run on `a`'s gateway.
     pub(super) fn more_queued(&self, a: &Action) -> bool {
         self.lanes.more_queued(&lane_of(a))

@@ -24,6 +24,7 @@ const TOP_FIELDS: &[&str] = &[
     "backend",
     "ipsec_servers",
     "customer_gateways",
+    "vpn_connections",
     "moved",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
@@ -55,6 +56,23 @@ const CUSTOMER_GATEWAY_FIELDS: &[&str] = &[
     "depends_on",
     "protect",
 ];
+
+const CONNECTION_FIELDS: &[&str] = &[
+    "id",
+    "vpn_gateway",
+    "region",
+    "customer_gateway",
+    "local_subnet",
+    "remote_subnet",
+    "psk",
+    "name",
+    "effect_immediately",
+    "depends_on",
+    "protect",
+];
+
+/// The most IPsec connections a VPN gateway holds.
+const CONNECTIONS_PER_GATEWAY: usize = 10;
 
 /// The most `depends_on` items of one cycle quoted under its message (all members are
 /// named in the message itself): a 100,000-entry cycle is one line, not 300,000.
@@ -421,7 +439,11 @@ impl<'t> Checker<'t> {
 
         let mut entries = match fields.get("ipsec_servers") {
             // Entries of another kind only: none of this one.
-            None if fields.contains_key("customer_gateways") => Vec::new(),
+            None if fields.contains_key("customer_gateways")
+                || fields.contains_key("vpn_connections") =>
+            {
+                Vec::new()
+            }
             None => {
                 self.error(
                     root,
@@ -443,6 +465,10 @@ impl<'t> Checker<'t> {
         if let Some((_, node)) = fields.get("customer_gateways") {
             entries.extend(self.customer_gateways(node));
         }
+        if let Some((_, node)) = fields.get("vpn_connections") {
+            entries.extend(self.connections(node));
+        }
+        self.gateway_rules(&entries);
 
         let desired: BTreeSet<&str> = entries.iter().map(|e| e.address.as_str()).collect();
         let mut servers = BTreeMap::new();
@@ -857,6 +883,214 @@ impl<'t> Checker<'t> {
             valid.push((name, key_node, value));
         }
         valid
+    }
+
+    /// Rule 3 of the VPN-gateway family, and its quota: a gateway holds an IPsec server
+    /// or IPsec connections, never both, and at most ten connections.
+    fn gateway_rules(&mut self, entries: &[Entry]) {
+        let mut servers: BTreeMap<&str, &Entry> = BTreeMap::new();
+        let mut connections: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+        for entry in entries {
+            let Some(gateway) = entry.vpn_gateway.as_deref().filter(|g| !g.is_empty()) else {
+                continue;
+            };
+            match entry.address.kind() {
+                Kind::IpsecServer => {
+                    servers.entry(gateway).or_insert(entry);
+                }
+                Kind::VpnConnection => connections.entry(gateway).or_default().push(entry),
+                Kind::CustomerGateway => {}
+            }
+        }
+        for (gateway, list) in &connections {
+            if let Some(server) = servers.get(gateway) {
+                let message = format!(
+                    "{} is an IPsec server on {gateway}, where {} is an IPsec connection: a VPN gateway holds an IPsec server or IPsec connections, never both",
+                    server.address, list[0].address
+                );
+                self.error(server.name, message, &[
+                    "put the server on another gateway, or remove the gateway's connections from the file (the plan then deletes them first)",
+                ]);
+            }
+            if list.len() > CONNECTIONS_PER_GATEWAY {
+                let message = format!(
+                    "{} IPsec connections on {gateway}, and a VPN gateway holds at most {CONNECTIONS_PER_GATEWAY}",
+                    list.len()
+                );
+                self.error(list[CONNECTIONS_PER_GATEWAY].name, message, &[
+                    "spread the connections over more gateways",
+                ]);
+            }
+        }
+    }
+
+    fn connections<'n>(&mut self, node: &'n Node) -> Vec<Entry<'n>> {
+        self.named_entries(
+            node,
+            "vpn_connections",
+            "write one entry per connection under `vpn_connections:`, e.g. `branch: {vpn_gateway: vpn-..., customer_gateway: customer_gateway.branch, ...}`",
+        )
+        .into_iter()
+        .map(|(name, key, value)| self.connection(&name, key, value))
+        .collect()
+    }
+
+    fn connection<'n>(&mut self, name: &str, key: &'n Node, node: &'n Node) -> Entry<'n> {
+        let address = Address::new(Kind::VpnConnection, name)
+            .expect("entries are made of valid names only");
+        let path = format!("vpn_connections.{name}");
+        let mut entry = Entry {
+            address,
+            name: key,
+            id: None,
+            creates: false,
+            vpn_gateway: None,
+            // A gateway holds many connections: not checked as one per gateway.
+            vpn_gateway_node: None,
+            region: None,
+            region_written: false,
+            depends_on: Vec::new(),
+            protect: false,
+            attributes: attributes::Read::default(),
+            values: Vec::new(),
+            ip_address: None,
+        };
+        let fields = if node.value == Value::Null {
+            Some(BTreeMap::new())
+        } else {
+            self.fields(
+                node,
+                &path,
+                &format!("`{path}`"),
+                CONNECTION_FIELDS,
+                "an entry is a mapping: `vpn_gateway: vpn-...`, `customer_gateway`, `local_subnet`, `remote_subnet`, `psk`, and optionally `name`, `effect_immediately`, `id`, `region`, `depends_on`, `protect`",
+            )
+        };
+        let Some(fields) = fields else {
+            entry.region_written = true;
+            return entry;
+        };
+        match fields.get("id") {
+            None => entry.creates = true,
+            Some((_, node)) => {
+                entry.id = self
+                    .resource_id(
+                        node,
+                        &format!("{path}.id"),
+                        crate::kinds::vpn_connection::KIND.id_prefix,
+                        "an IPsec connection",
+                        "id: vco-bp1hkhmkd3uf5eyfabcd",
+                    )
+                    .map(|id| (id, *node));
+            }
+        }
+        match fields.get("vpn_gateway") {
+            None => {
+                self.error(key, format!("missing `vpn_gateway` in `{path}`"), &[
+                    "add the id of the VPN gateway the connection is on, e.g. `vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd`",
+                ]);
+            }
+            Some((_, node)) => {
+                entry.vpn_gateway = self.resource_id(
+                    node,
+                    &format!("{path}.vpn_gateway"),
+                    crate::id::VPN_GATEWAY_PREFIX,
+                    "a VPN gateway",
+                    "vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd",
+                );
+            }
+        }
+        if let Some((_, node)) = fields.get("region") {
+            entry.region_written = true;
+            entry.region = self.region(node, &format!("{path}.region"));
+        }
+        let mut written = Vec::new();
+        match fields.get("customer_gateway") {
+            Some((_, node)) => {
+                let field = format!("{path}.customer_gateway");
+                let help = "write the customer gateway's address in this file (`customer_gateway: customer_gateway.branch`) or its id (`cgw-...`)";
+                if let Some(text) = self.string(node, &field, help) {
+                    let prefix = crate::kinds::customer_gateway::KIND.id_prefix;
+                    match text.parse::<Address>() {
+                        Ok(target) if target.kind() == Kind::CustomerGateway => {
+                            // An edge: created before, deleted after this connection.
+                            entry.depends_on.push((target, *node));
+                            written.push(("customer_gateway", text));
+                        }
+                        _ if crate::id::is_id(&text, prefix) => {
+                            written.push(("customer_gateway", text));
+                        }
+                        _ => {
+                            self.error(
+                                node,
+                                format!(
+                                    "`{}` in `{field}` is neither a customer gateway's address nor its id",
+                                    shown(&text)
+                                ),
+                                &[help],
+                            );
+                        }
+                    }
+                }
+            }
+            None if entry.creates => {
+                self.error(
+                    key,
+                    format!(
+                        "{} has no `id`, so vpnform creates it, and a create needs `customer_gateway`",
+                        entry.address
+                    ),
+                    &["add `customer_gateway: customer_gateway.NAME` (an entry of this file) or the id of one (`cgw-...`)"],
+                );
+            }
+            None => {}
+        }
+        let dir = self.dir.clone();
+        entry.attributes = self.attributes(&fields, &path, &dir);
+        if let Some((_, node)) = fields.get("remote_subnet") {
+            let nets = self.local_subnet(node, &format!("{path}.remote_subnet"));
+            if !nets.is_empty() {
+                let texts: Vec<String> = nets.iter().map(|(n, _)| n.to_string()).collect();
+                written.push(("remote_subnet", texts.join(",")));
+            }
+        }
+        if entry.creates {
+            let missing: Vec<&str> = ["local_subnet", "remote_subnet", "psk"]
+                .into_iter()
+                .filter(|field| !fields.contains_key(field))
+                .collect();
+            if !missing.is_empty() {
+                self.error(
+                    key,
+                    format!(
+                        "{} has no `id`, so vpnform creates it, and a create needs `{}`",
+                        entry.address,
+                        missing.join("` and `")
+                    ),
+                    &["add `local_subnet: [10.0.0.0/16]`, `remote_subnet: [192.168.0.0/24]` (your blocks) and `psk: {env: NAME}`, or the `id` of the existing connection (`id: vco-...`)"],
+                );
+            }
+        }
+        let mut values = super::attributes::managed_values(&entry.attributes.attributes);
+        values.extend(written);
+        // In the kind's order: customer gateway, name, subnets, then the rest.
+        let order = |field: &str| {
+            crate::kinds::vpn_connection::KIND
+                .attributes
+                .iter()
+                .position(|a| a.name == field)
+                .unwrap_or(usize::MAX)
+        };
+        values.sort_by_key(|(field, _)| order(field));
+        entry.values = values;
+        if let Some((_, node)) = fields.get("depends_on") {
+            let more = self.depends_on(node, &format!("{path}.depends_on"));
+            entry.depends_on.extend(more);
+        }
+        if let Some((_, node)) = fields.get("protect") {
+            entry.protect = self.protect(node, &path);
+        }
+        entry
     }
 
     fn customer_gateways<'n>(&mut self, node: &'n Node) -> Vec<Entry<'n>> {

@@ -18,7 +18,11 @@ pub mod vpn_connection;
 pub mod vpn_gateway;
 
 /// Every kind vpnform manages.
-pub(crate) const ALL: &[&Kind] = &[&ipsec_server::KIND, &customer_gateway::KIND];
+pub(crate) const ALL: &[&Kind] = &[
+    &ipsec_server::KIND,
+    &customer_gateway::KIND,
+    &vpn_connection::KIND,
+];
 
 /// The reads of the VPN gateway that every kind on a gateway's lane needs: apply waits
 /// for the gateway to be `active` again after each configuring operation.

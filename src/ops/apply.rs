@@ -394,9 +394,11 @@ impl Run<'_> {
                 );
                 let mut answered = BTreeMap::new();
                 if !regions.is_empty() {
-                    let customer_gateway_regions =
-                        saved_check::customer_gateway_regions(&saved.actions);
-                    let found = online::refresh(&self.client, regions, customer_gateway_regions)
+                    let scope = online::Scope::of(
+                        regions.clone(),
+                        saved.actions.iter().map(|a| (&a.address, &a.region)),
+                    );
+                    let found = online::refresh(&self.client, scope)
                         .await
                         .map_err(online::OnlineError::Refresh)?;
                     saved_check::check_cloud(&saved.actions, &saved.path, &found)?;
@@ -608,6 +610,12 @@ impl Run<'_> {
         plan.token(&state.lineage);
         let actions = &plan.actions[..];
         let plan = &plan;
+        // The ids a reference by address resolves to; a create of this run adds its own.
+        let ids = state
+            .resources
+            .iter()
+            .map(|(a, r)| (a.clone(), r.id.clone()))
+            .collect();
         let journal = Arc::new(self.journal(plan, state, true));
         if !refreshed.is_empty() {
             // In the write that marks the plan as in progress, before any action.
@@ -649,6 +657,7 @@ impl Run<'_> {
                 reporter: forward,
                 options: self.request.options.clone(),
                 keys: self.keys.clone(),
+                ids,
             },
             cancel_rx,
         )

@@ -124,6 +124,36 @@ pub(crate) async fn connect(
                 if !world.vpn_gateways.contains_key(&server.vpn_gateway) {
                     world.add_gateway(&server.vpn_gateway, &server.region);
                 }
+                if server.address.kind() != crate::address::Kind::IpsecServer {
+                    // Another kind on a lane (a connection) with an id exists, with the
+                    // customer gateway it names.
+                    if let Some(id) = &server.id {
+                        let resource = crate::state::Resource {
+                            id: id.clone(),
+                            region: server.region.clone(),
+                            vpn_gateway: server.vpn_gateway.clone(),
+                            depends_on: Vec::new(),
+                            protect: false,
+                            psk: None,
+                            // A reference by address is the recorded id.
+                            attributes: server
+                                .values
+                                .iter()
+                                .map(|(k, v)| {
+                                    let id = v
+                                        .parse::<crate::Address>()
+                                        .ok()
+                                        .and_then(|a| state.resources.get(&a))
+                                        .map_or_else(|| v.clone(), |r| r.id.clone());
+                                    ((*k).to_owned(), id)
+                                })
+                                .collect(),
+                            deposed: None,
+                        };
+                        crate::kinds::ipsec_server::seed::add_connection(&mut world, id, &resource);
+                    }
+                    continue;
+                }
                 // An entry without an id is a create: nothing to seed.
                 if let Some(id) = &server.id
                     && !world.ipsec_servers.contains_key(id)

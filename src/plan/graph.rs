@@ -66,6 +66,23 @@ pub(crate) fn waits(actions: &[Action]) -> BTreeMap<&Address, Vec<&Address>> {
         {
             list.extend(deleted.iter().filter(|d| **d != &action.address));
         }
+        // A customer gateway is deleted after every connection deleted by the plan that
+        // uses it, whatever names it (rule 5; a reference by address is a depends_on).
+        if action.action == ActionKind::Delete
+            && action.address.kind().facts().lane == crate::kinds::Lane::None
+        {
+            let users: Vec<&Address> = actions
+                .iter()
+                .filter(|c| {
+                    c.action == ActionKind::Delete
+                        && c.attributes.get("customer_gateway") == Some(&action.id)
+                })
+                .map(|c| &c.address)
+                .collect();
+            if let Some(list) = waits.get_mut(&action.address) {
+                list.extend(users);
+            }
+        }
         // A customer gateway per IP address and region: a create waits for the delete of
         // the one that holds its address.
         if action.action == ActionKind::Create

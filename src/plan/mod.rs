@@ -295,6 +295,11 @@ fn render_protected_entries(list: &[ProtectedEntry]) -> String {
 /// action. Offline (no refresh) every precheck is [`Precheck::Skipped`]; the online
 /// plan fills prechecks in afterwards (they are not part of the hash).
 pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<Plan, PlanError> {
+    // A reference by address to a recorded resource is its recorded id (compared with
+    // the cloud's answer); to one this plan creates, it stays the address, shown as
+    // known after apply and resolved by apply once that one is created.
+    let resolved = resolve_references(desired, state);
+    let desired = resolved.as_ref().unwrap_or(desired);
     // The desired file's `moved`: a recorded `from` is planned as `to` (the rest of the
     // plan diffs against the renamed state), and the rename is an action of its own.
     let journaled_now: BTreeSet<&Address> = state.pending.iter().map(|p| &p.address).collect();
@@ -1096,6 +1101,34 @@ fn replace(
         recreates: None,
         moved_from: None,
     }
+}
+
+/// `desired` with every reference by address (a connection's `customer_gateway:
+/// customer_gateway.NAME`) to a resource the state records replaced by its id; `None`
+/// when there is nothing to replace.
+fn resolve_references(desired: &Desired, state: &State) -> Option<Desired> {
+    let recorded_id = |text: &str| {
+        let address: Address = text.parse().ok()?;
+        state.resources.get(&address).map(|r| r.id.clone())
+    };
+    let mut copy: Option<Desired> = None;
+    for (address, entry) in &desired.servers {
+        for (i, (_, value)) in entry.values.iter().enumerate() {
+            if let Some(id) = recorded_id(value) {
+                let copy = copy.get_or_insert_with(|| desired.clone());
+                if let Some(entry) = copy.servers.get_mut(address) {
+                    entry.values[i].1 = id;
+                }
+            }
+        }
+    }
+    copy
+}
+
+/// Whether an attribute's `value` is a reference by address (to a resource this plan
+/// creates): its id is known after apply.
+pub(crate) fn is_reference(value: &str) -> bool {
+    value.parse::<Address>().is_ok()
 }
 
 /// A create's id in the plan's picture of the state after it.

@@ -63,6 +63,9 @@ pub enum Precheck {
     /// `--read-only`: not prechecked by the plan; apply runs the precheck with its own
     /// key before its first mutation.
     Deferred,
+    /// A create that names a resource this plan creates first (a connection's customer
+    /// gateway by address): the cloud cannot be asked about it before that one exists.
+    AfterCreate,
     /// The kind's API has no DryRun for this call (it would act on one): vpnform's own
     /// checks of the desired file and the plan are all there is.
     ModelOnly,
@@ -162,13 +165,13 @@ impl Action {
     /// destroyed before the new one is created, each half with a plain delete and create
     /// token (the address records nothing between them).
     ///
-    /// A kind without a lane (customer gateways: one per IP address and region) is always
-    /// replaced destroy first, wherever the new one goes.
+    /// Every other kind is replaced destroy first, wherever the new one goes (customer
+    /// gateways: one per IP address and region; connections: so far, see issue 22).
     pub fn replaces_in_place(&self) -> bool {
         self.action == ActionKind::Replace
             && self.replaced.as_ref().is_some_and(|old| {
                 (old.vpn_gateway == self.vpn_gateway && old.region == self.region)
-                    || self.address.kind().facts().lane == crate::kinds::Lane::None
+                    || self.address.kind() != crate::address::Kind::IpsecServer
             })
     }
 

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::Address;
 use crate::cloud::{ApiError, Client, ErrorClass};
 use crate::kinds::customer_gateway::CustomerGateway;
+use crate::kinds::vpn_connection::{DescribeVpnConnections, VpnConnection};
 use crate::kinds::ipsec_server::{DeleteIpsecServer, IpsecServer, ListIpsecServers};
 use crate::plan::{Action, ActionKind, Precheck};
 use crate::secret::Secret;
@@ -15,35 +16,91 @@ use crate::secret::Secret;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Inventory {
     pub servers: BTreeMap<String, IpsecServer>,
-    pub regions: BTreeSet<String>,
-    /// The customer gateways of the regions whose customer gateways were listed (those
-    /// of a recorded, desired or journaled customer gateway).
     pub customer_gateways: BTreeMap<String, CustomerGateway>,
-    pub customer_gateway_regions: BTreeSet<String>,
+    pub connections: BTreeMap<String, VpnConnection>,
+    /// Where each kind was listed.
+    pub read: Scope,
+}
+
+/// The regions to list, per kind. IPsec servers are listed in every region involved;
+/// the other kinds only where the workspace has one of them (the desired file, the
+/// state or its journal), so that a workspace of IPsec servers alone reads (and its RAM
+/// policy allows) no more than it did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Scope {
+    pub servers: BTreeSet<String>,
+    pub customer_gateways: BTreeSet<String>,
+    pub connections: BTreeSet<String>,
+}
+
+impl Scope {
+    /// IPsec servers in `regions`, and each other kind where `addresses` (with their
+    /// regions) has one.
+    pub(crate) fn of<'a>(
+        regions: BTreeSet<String>,
+        addresses: impl Iterator<Item = (&'a Address, &'a String)>,
+    ) -> Scope {
+        let mut scope = Scope {
+            servers: regions,
+            ..Scope::default()
+        };
+        for (address, region) in addresses {
+            match address.kind() {
+                crate::address::Kind::CustomerGateway => {
+                    scope.customer_gateways.insert(region.clone());
+                }
+                crate::address::Kind::VpnConnection => {
+                    scope.connections.insert(region.clone());
+                }
+                crate::address::Kind::IpsecServer => {}
+            }
+        }
+        scope
+    }
+
+    fn len(&self) -> usize {
+        self.servers.len() + self.customer_gateways.len() + self.connections.len()
+    }
 }
 
 impl Inventory {
     /// Whether `id` exists; `None` when its region was not read for its kind.
     pub(crate) fn exists(&self, region: &str, id: &str) -> Option<bool> {
-        if id.starts_with(crate::kinds::customer_gateway::KIND.id_prefix) {
-            return self
-                .customer_gateway_regions
-                .contains(region)
-                .then(|| self.customer_gateways.contains_key(id));
-        }
-        self.regions
-            .contains(region)
-            .then(|| self.servers.contains_key(id))
+        let (read, listed) = if id.starts_with(crate::kinds::customer_gateway::KIND.id_prefix) {
+            (&self.read.customer_gateways, self.customer_gateways.contains_key(id))
+        } else if id.starts_with(crate::kinds::vpn_connection::KIND.id_prefix) {
+            (&self.read.connections, self.connections.contains_key(id))
+        } else {
+            (&self.read.servers, self.servers.contains_key(id))
+        };
+        read.contains(region).then_some(listed)
     }
 
     /// The attributes the state records of the resource `id`, if it was listed.
     pub(crate) fn observed(&self, id: &str) -> Option<BTreeMap<String, String>> {
+        if let Some(server) = self.servers.get(id) {
+            return Some(attributes(server));
+        }
+        if let Some(gateway) = self.customer_gateways.get(id) {
+            return Some(crate::kinds::customer_gateway::calls::attributes(gateway));
+        }
+        self.connections
+            .get(id)
+            .map(crate::kinds::vpn_connection::calls::attributes)
+    }
+
+    /// Whether `id` was listed, whatever its kind.
+    fn exists_anywhere(&self, id: &str) -> bool {
+        self.servers.contains_key(id)
+            || self.customer_gateways.contains_key(id)
+            || self.connections.contains_key(id)
+    }
+
+    /// The PSK the cloud answers for the resource `id`, if it has one.
+    fn psk(&self, id: &str) -> Option<&Secret> {
         match self.servers.get(id) {
-            Some(server) => Some(attributes(server)),
-            None => self
-                .customer_gateways
-                .get(id)
-                .map(crate::kinds::customer_gateway::calls::attributes),
+            Some(server) => server.psk.as_ref(),
+            None => self.connections.get(id)?.psk.as_ref(),
         }
     }
 }
@@ -73,27 +130,21 @@ impl Progress for NoProgress {
 }
 
 /// Lists every server of every region in `regions`, the regions side by side.
-pub(crate) async fn refresh(
-    client: &Client,
-    regions: BTreeSet<String>,
-    customer_gateway_regions: BTreeSet<String>,
-) -> Result<Inventory, ApiError> {
-    refresh_with_progress(client, regions, customer_gateway_regions, &NoProgress).await
+pub(crate) async fn refresh(client: &Client, scope: Scope) -> Result<Inventory, ApiError> {
+    refresh_with_progress(client, scope, &NoProgress).await
 }
 
-/// Lists every server of every region in `regions`, and every customer gateway of the
-/// regions in `customer_gateway_regions`, the regions side by side.
+/// Lists every resource of each kind in its regions of `scope`, side by side.
 async fn refresh_with_progress(
     client: &Client,
-    regions: BTreeSet<String>,
-    customer_gateway_regions: BTreeSet<String>,
+    scope: Scope,
     progress: &dyn Progress,
 ) -> Result<Inventory, ApiError> {
     const ACTION: &str = "ListIpsecServers";
-    let total = regions.len() + customer_gateway_regions.len();
+    let total = scope.len();
     progress.update(Stage::Refresh, 0, total, client.rate(ACTION));
     let mut tasks = tokio::task::JoinSet::new();
-    for region in &regions {
+    for region in &scope.servers {
         let client = client.clone();
         let request = ListIpsecServers {
             region: region.clone(),
@@ -102,16 +153,25 @@ async fn refresh_with_progress(
         };
         tasks.spawn(async move { Listed::Servers(client.list_ipsec_servers(&request).await) });
     }
-    for region in &customer_gateway_regions {
+    for region in &scope.customer_gateways {
         let client = client.clone();
         let region = region.clone();
         tasks.spawn(async move {
             Listed::CustomerGateways(client.describe_customer_gateways(&region, None).await)
         });
     }
+    for region in &scope.connections {
+        let client = client.clone();
+        let request = DescribeVpnConnections {
+            region: region.clone(),
+            ..DescribeVpnConnections::default()
+        };
+        tasks.spawn(async move {
+            Listed::Connections(client.describe_vpn_connections(&request).await)
+        });
+    }
     let mut refresh = Inventory {
-        regions,
-        customer_gateway_regions,
+        read: scope,
         ..Inventory::default()
     };
     let mut done = 0;
@@ -124,9 +184,12 @@ async fn refresh_with_progress(
             }
             Listed::CustomerGateways(gateways) => {
                 for gateway in gateways? {
-                    refresh
-                        .customer_gateways
-                        .insert(gateway.id.clone(), gateway);
+                    refresh.customer_gateways.insert(gateway.id.clone(), gateway);
+                }
+            }
+            Listed::Connections(connections) => {
+                for connection in connections? {
+                    refresh.connections.insert(connection.id.clone(), connection);
                 }
             }
         }
@@ -140,6 +203,7 @@ async fn refresh_with_progress(
 enum Listed {
     Servers(Result<Vec<IpsecServer>, ApiError>),
     CustomerGateways(Result<Vec<CustomerGateway>, ApiError>),
+    Connections(Result<Vec<VpnConnection>, ApiError>),
 }
 
 /// The attributes the state records of a server (see [`super::calls::attributes`]).
@@ -188,6 +252,7 @@ pub(crate) async fn precheck_with_progress(
                 && freed.contains(&(a.region.clone(), a.vpn_gateway.clone())))
     };
     let mut model_only = Vec::new();
+    let mut after_create = Vec::new();
     for (i, a) in actions.iter().enumerate() {
         // A journaled operation is re-sent with its token, not prechecked: its own first
         // send may hold the gateway or have deleted the server a DryRun would ask about.
@@ -197,6 +262,38 @@ pub(crate) async fn precheck_with_progress(
         // A kind none of whose calls takes DryRun: nothing is sent (the call would act).
         if a.address.kind().facts().calls.dry_run.is_empty() {
             model_only.push(i);
+            continue;
+        }
+        if a.address.kind() == crate::address::Kind::VpnConnection {
+            // Only its create takes DryRun; a create that names a customer gateway this
+            // plan creates first cannot be asked about yet.
+            let customer_gateway = a.attributes.get("customer_gateway");
+            match a.action {
+                ActionKind::Create | ActionKind::Replace if after_delete(a) => {}
+                ActionKind::Create
+                    if customer_gateway.is_some_and(|c| super::is_reference(c)) =>
+                {
+                    after_create.push(i);
+                }
+                ActionKind::Create => {
+                    let kind = &crate::kinds::vpn_connection::KIND;
+                    *calls.entry(kind.calls.create).or_default() += 1;
+                    let key = keys.get(&a.address).cloned();
+                    let request = crate::kinds::vpn_connection::calls::create_request(
+                        a,
+                        customer_gateway.cloned().unwrap_or_default(),
+                        key,
+                        None,
+                        true,
+                    );
+                    let client = client.clone();
+                    tasks.spawn(async move {
+                        let answer = client.create_vpn_connection(&request).await;
+                        (i, false, answer)
+                    });
+                }
+                _ => model_only.push(i),
+            }
             continue;
         }
         let client = client.clone();
@@ -255,6 +352,9 @@ pub(crate) async fn precheck_with_progress(
             _ => {}
         }
     }
+    for i in after_create {
+        actions[i].precheck = Precheck::AfterCreate;
+    }
     for i in model_only {
         actions[i].precheck = Precheck::ModelOnly;
         if let Some(old) = actions[i].replaced.as_mut() {
@@ -263,7 +363,11 @@ pub(crate) async fn precheck_with_progress(
     }
     for a in actions
         .iter_mut()
-        .filter(|a| a.resumes.is_none() && after_delete(a) && a.precheck != Precheck::ModelOnly)
+        .filter(|a| {
+            a.resumes.is_none()
+                && after_delete(a)
+                && !matches!(a.precheck, Precheck::ModelOnly | Precheck::AfterCreate)
+        })
     {
         a.precheck = Precheck::AfterDelete;
     }
@@ -355,31 +459,13 @@ pub(crate) async fn plan_with_progress(
     let mut regions: BTreeSet<String> =
         state.resources.values().map(|r| r.region.clone()).collect();
     regions.extend(desired.regions());
-    // Customer gateways are listed only where the workspace has one, so that a plan of
-    // IPsec servers alone needs no more than it did (and its RAM policy no more).
-    let is_customer_gateway =
-        |address: &Address| address.kind() == crate::address::Kind::CustomerGateway;
-    let customer_gateway_regions: BTreeSet<String> = state
+    let addresses = state
         .resources
         .iter()
-        .filter(|(a, _)| is_customer_gateway(a))
-        .map(|(_, r)| r.region.clone())
-        .chain(
-            desired
-                .servers
-                .iter()
-                .filter(|(a, _)| is_customer_gateway(a))
-                .map(|(_, d)| d.region.clone()),
-        )
-        .chain(
-            state
-                .pending
-                .iter()
-                .filter(|p| is_customer_gateway(&p.address))
-                .map(|p| p.region.clone()),
-        )
-        .collect();
-    let found = refresh_with_progress(client, regions, customer_gateway_regions, progress)
+        .map(|(a, r)| (a, &r.region))
+        .chain(desired.servers.iter().map(|(a, d)| (a, &d.region)))
+        .chain(state.pending.iter().map(|p| (&p.address, &p.region)));
+    let found = refresh_with_progress(client, Scope::of(regions, addresses), progress)
         .await
         .map_err(OnlineError::Refresh)?;
     let gone: BTreeSet<Address> = state
@@ -418,11 +504,9 @@ pub(crate) async fn plan_with_progress(
         if let Some(attributes) = found.observed(id) {
             observed.insert(address.clone(), attributes);
         }
-        let Some(server) = found.servers.get(id) else {
-            continue;
-        };
-        if let Some(key) = keys.get(address)
-            && server.psk.as_ref().map(Secret::expose) != Some(key.expose())
+        if found.exists_anywhere(id)
+            && let Some(key) = keys.get(address)
+            && found.psk(id).map(Secret::expose) != Some(key.expose())
         {
             psk_changed.insert(address.clone());
         }

@@ -862,6 +862,9 @@ pub(crate) fn precheck_text(precheck: &Precheck) -> String {
         Precheck::Skipped => "skipped (--offline)".into(),
         Precheck::Deferred => "deferred to apply (--read-only)".into(),
         Precheck::ModelOnly => "model only (the API has no DryRun)".into(),
+        Precheck::AfterCreate => {
+            "not run: it names a resource this plan creates first".into()
+        }
         Precheck::AfterDelete => {
             "not run: the gateway holds a server this plan deletes first".into()
         }
@@ -888,6 +891,10 @@ pub(crate) fn precheck_text(precheck: &Precheck) -> String {
 fn shown_value(kind: &crate::kinds::Kind, field: &str, text: &str) -> String {
     if text == super::KNOWN_AFTER_APPLY || text == super::drift::NOT_RECORDED {
         return text.to_owned();
+    }
+    if super::is_reference(text) {
+        // The id of a resource this plan creates.
+        return format!("{} ({text})", super::KNOWN_AFTER_APPLY);
     }
     match field {
         "protect" if text == "true" || text == "false" => text.to_owned(),

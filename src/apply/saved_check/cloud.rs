@@ -22,15 +22,6 @@ fn needs_cloud(a: &Action) -> bool {
     matches!(a.action, ActionKind::Forget | ActionKind::Adopt) || a.recreates.is_some()
 }
 
-/// Of [`cloud_regions`], those where a customer gateway must be read again.
-pub(crate) fn customer_gateway_regions(actions: &[Action]) -> BTreeSet<String> {
-    actions
-        .iter()
-        .filter(|a| needs_cloud(a) && a.address.kind() == crate::address::Kind::CustomerGateway)
-        .map(|a| a.region.clone())
-        .collect()
-}
-
 /// Checks what a saved plan took from the cloud against what the cloud lists now: a
 /// forget drops a resource only if it is really gone, and an adopt records a resource
 /// listed (an IPsec server on the gateway the plan names), with the attributes the cloud

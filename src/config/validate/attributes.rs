@@ -168,7 +168,11 @@ impl<'t> Checker<'t> {
     }
 
     /// One CIDR string or a list of them, at most [`MAX_LOCAL_SUBNETS`], none twice.
-    fn local_subnet<'n>(&mut self, node: &'n Node, path: &str) -> Vec<(Ipv4Net, &'n Node)> {
+    pub(super) fn local_subnet<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+    ) -> Vec<(Ipv4Net, &'n Node)> {
         let items: Vec<&Node> = match &node.value {
             Value::Str(_) => vec![node],
             Value::Seq(items) if items.is_empty() => {

@@ -12,15 +12,24 @@ use crate::state::State;
 /// them.
 pub fn from_state(state: &State) -> World {
     let mut world = World::default();
+    // Seeded once every customer gateway is, as they name one.
+    let mut connections = Vec::new();
     for (address, resource) in &state.resources {
-        if address.kind() == crate::address::Kind::CustomerGateway {
-            add_customer_gateway(
-                &mut world,
-                &resource.id,
-                &resource.region,
-                &resource.attributes,
-            );
-            continue;
+        match address.kind() {
+            crate::address::Kind::CustomerGateway => {
+                add_customer_gateway(
+                    &mut world,
+                    &resource.id,
+                    &resource.region,
+                    &resource.attributes,
+                );
+                continue;
+            }
+            crate::address::Kind::VpnConnection => {
+                connections.push(resource);
+                continue;
+            }
+            crate::address::Kind::IpsecServer => {}
         }
         world.add_gateway(&resource.vpn_gateway, &resource.region);
         let a = &resource.attributes;
@@ -74,8 +83,11 @@ pub fn from_state(state: &State) -> World {
         }
         world.ipsec_servers.insert(resource.id.clone(), server);
     }
+    for resource in connections {
+        add_connection(&mut world, &resource.id, resource);
+    }
     for op in &state.pending {
-        if op.vpn_gateway.is_empty() {
+        if op.vpn_gateway.is_empty() || op.address.kind() != crate::address::Kind::IpsecServer {
             // A kind without a lane: its record (if any) seeded it above.
             continue;
         }
@@ -111,6 +123,31 @@ pub fn add_customer_gateway(
     gateway.name = attributes.get("name").cloned();
     gateway.description = attributes.get("description").cloned();
     gateway.asn = attributes.get("asn").and_then(|n| n.parse().ok());
+}
+
+/// An IPsec connection as recorded, on an `active` gateway, with its customer gateway
+/// (one of a documentation address when the state does not record it).
+pub fn add_connection(world: &mut World, id: &str, resource: &crate::state::Resource) {
+    if world.vpn_connections.contains_key(id) {
+        return;
+    }
+    if !world.vpn_gateways.contains_key(&resource.vpn_gateway) {
+        world.add_gateway(&resource.vpn_gateway, &resource.region);
+    }
+    let a = &resource.attributes;
+    let customer_gateway = a.get("customer_gateway").cloned().unwrap_or_default();
+    if !world.customer_gateways.contains_key(&customer_gateway) {
+        add_customer_gateway(world, &customer_gateway, &resource.region, &Default::default());
+    }
+    let connection = world.add_connection(id, &resource.vpn_gateway, &customer_gateway);
+    connection.name = a.get("name").cloned();
+    if let Some(subnets) = a.get("local_subnet") {
+        connection.local_subnet = subnets.clone();
+    }
+    if let Some(subnets) = a.get("remote_subnet") {
+        connection.remote_subnet = subnets.clone();
+    }
+    connection.effect_immediately = a.get("effect_immediately").is_some_and(|e| e == "true");
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! API facts: API.md, "The rest of the VPN-gateway family" (VpnConnection); DESIGN.md,
 //! the kinds table.
 //!
-//! Not yet a kind vpnform manages (not in [`super::ALL`]): its typed calls are here for
-//! the planner and executor of the family to use.
+//! Managed single tunnel so far (issue 22): a desired entry names its customer gateway,
+//! subnets, name, PSK (by source) and `effect_immediately`; dual tunnels and the IKE,
+//! IPsec, BGP and health-check settings are observed only, not yet written.
 
 pub(crate) mod api;
+pub(crate) mod calls;
 
 pub use api::{
     ConnectionSpec, CreateVpnConnection, DescribeVpnConnections, ModifyVpnConnection, Tunnel,
@@ -41,21 +43,13 @@ pub(crate) const KIND: Kind = Kind {
     attributes: &[
         Attribute::replacing("region"),
         Attribute::replacing("vpn_gateway"),
-        // Single tunnel; a dual-tunnel connection names one per tunnel.
+        // An id, or the address of a customer gateway of the workspace (an edge).
         Attribute::replacing("customer_gateway"),
-        // `single` or `dual`: a change replaces the connection.
-        Attribute::replacing("tunnel_mode"),
         Attribute::managed("name"),
         Attribute::managed("local_subnet"),
         Attribute::managed("remote_subnet"),
         boolean("effect_immediately"),
-        boolean("auto_config_route"),
         Attribute::secret("psk"),
-        Attribute::managed("ike_config"),
-        Attribute::managed("ipsec_config"),
-        Attribute::managed("bgp"),
-        Attribute::managed("health_check"),
-        Attribute::managed("tunnels"),
         Attribute::managed("create_time"),
     ],
 };

@@ -19,7 +19,11 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// Every kind, for parsing.
-    const ALL: [Kind; 3] = [Kind::IpsecServer, Kind::CustomerGateway, Kind::VpnConnection];
+    const ALL: [Kind; 3] = [
+        Kind::IpsecServer,
+        Kind::CustomerGateway,
+        Kind::VpnConnection,
+    ];
 
     /// The kind as addresses, plans and the JSON views spell it.
     pub(crate) const fn as_str(self) -> &'static str {

@@ -238,7 +238,10 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
             }
             .kept()
         })?;
-    if !listed.iter().any(|c| c.customer_gateway == customer_gateway) {
+    if !listed
+        .iter()
+        .any(|c| c.customer_gateway == customer_gateway)
+    {
         step.abandon().await;
         return Ok(Finished::Dropped(format!(
             "the create journaled on {} by an interrupted run took no effect (no connection \
@@ -251,8 +254,13 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
         ..a.clone()
     };
     let key = step.key()?;
-    let request =
-        calls::create_request(&create, customer_gateway, key, Some(work.token.clone()), false);
+    let request = calls::create_request(
+        &create,
+        customer_gateway,
+        key,
+        Some(work.token.clone()),
+        false,
+    );
     let id = match step
         .progress(shared.client.create_vpn_connection(&request))
         .await

@@ -917,9 +917,11 @@ impl<'t> Checker<'t> {
                     "{} IPsec connections on {gateway}, and a VPN gateway holds at most {CONNECTIONS_PER_GATEWAY}",
                     list.len()
                 );
-                self.error(list[CONNECTIONS_PER_GATEWAY].name, message, &[
-                    "spread the connections over more gateways",
-                ]);
+                self.error(
+                    list[CONNECTIONS_PER_GATEWAY].name,
+                    message,
+                    &["spread the connections over more gateways"],
+                );
             }
         }
     }
@@ -936,8 +938,8 @@ impl<'t> Checker<'t> {
     }
 
     fn connection<'n>(&mut self, name: &str, key: &'n Node, node: &'n Node) -> Entry<'n> {
-        let address = Address::new(Kind::VpnConnection, name)
-            .expect("entries are made of valid names only");
+        let address =
+            Address::new(Kind::VpnConnection, name).expect("entries are made of valid names only");
         let path = format!("vpn_connections.{name}");
         let mut entry = Entry {
             address,

@@ -435,9 +435,8 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
                     let mut replace = replace(address, server, recorded);
                     if !matches!(moved.field, "vpn_gateway" | "region") {
                         replace.reason = format!(
-                            "its {} changed in the desired state, and a {} cannot change it in place: vpnform creates it anew",
-                            moved.field,
-                            address.kind().facts().noun
+                            "its {} changed in the desired state, which cannot change in place",
+                            moved.field
                         );
                     }
                     actions.push(replace);

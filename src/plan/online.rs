@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::Address;
 use crate::cloud::{ApiError, Client, ErrorClass};
 use crate::kinds::customer_gateway::CustomerGateway;
-use crate::kinds::vpn_connection::{DescribeVpnConnections, VpnConnection};
 use crate::kinds::ipsec_server::{DeleteIpsecServer, IpsecServer, ListIpsecServers};
+use crate::kinds::vpn_connection::{DescribeVpnConnections, VpnConnection};
 use crate::plan::{Action, ActionKind, Precheck};
 use crate::secret::Secret;
 
@@ -67,7 +67,10 @@ impl Inventory {
     /// Whether `id` exists; `None` when its region was not read for its kind.
     pub(crate) fn exists(&self, region: &str, id: &str) -> Option<bool> {
         let (read, listed) = if id.starts_with(crate::kinds::customer_gateway::KIND.id_prefix) {
-            (&self.read.customer_gateways, self.customer_gateways.contains_key(id))
+            (
+                &self.read.customer_gateways,
+                self.customer_gateways.contains_key(id),
+            )
         } else if id.starts_with(crate::kinds::vpn_connection::KIND.id_prefix) {
             (&self.read.connections, self.connections.contains_key(id))
         } else {
@@ -166,9 +169,9 @@ async fn refresh_with_progress(
             region: region.clone(),
             ..DescribeVpnConnections::default()
         };
-        tasks.spawn(async move {
-            Listed::Connections(client.describe_vpn_connections(&request).await)
-        });
+        tasks.spawn(
+            async move { Listed::Connections(client.describe_vpn_connections(&request).await) },
+        );
     }
     let mut refresh = Inventory {
         read: scope,
@@ -184,12 +187,16 @@ async fn refresh_with_progress(
             }
             Listed::CustomerGateways(gateways) => {
                 for gateway in gateways? {
-                    refresh.customer_gateways.insert(gateway.id.clone(), gateway);
+                    refresh
+                        .customer_gateways
+                        .insert(gateway.id.clone(), gateway);
                 }
             }
             Listed::Connections(connections) => {
                 for connection in connections? {
-                    refresh.connections.insert(connection.id.clone(), connection);
+                    refresh
+                        .connections
+                        .insert(connection.id.clone(), connection);
                 }
             }
         }
@@ -270,9 +277,7 @@ pub(crate) async fn precheck_with_progress(
             let customer_gateway = a.attributes.get("customer_gateway");
             match a.action {
                 ActionKind::Create | ActionKind::Replace if after_delete(a) => {}
-                ActionKind::Create
-                    if customer_gateway.is_some_and(|c| super::is_reference(c)) =>
-                {
+                ActionKind::Create if customer_gateway.is_some_and(|c| super::is_reference(c)) => {
                     after_create.push(i);
                 }
                 ActionKind::Create => {
@@ -361,14 +366,11 @@ pub(crate) async fn precheck_with_progress(
             old.precheck = Precheck::ModelOnly;
         }
     }
-    for a in actions
-        .iter_mut()
-        .filter(|a| {
-            a.resumes.is_none()
-                && after_delete(a)
-                && !matches!(a.precheck, Precheck::ModelOnly | Precheck::AfterCreate)
-        })
-    {
+    for a in actions.iter_mut().filter(|a| {
+        a.resumes.is_none()
+            && after_delete(a)
+            && !matches!(a.precheck, Precheck::ModelOnly | Precheck::AfterCreate)
+    }) {
         a.precheck = Precheck::AfterDelete;
     }
     let total = tasks.len();

@@ -501,12 +501,17 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
                  server is created before the old one is destroyed)"
             );
         }
-        None if kind.lane == crate::kinds::Lane::None => {
+        None if action.address.kind() != crate::address::Kind::IpsecServer => {
+            let why = if kind.lane == crate::kinds::Lane::None {
+                format!(", as a region holds one {} per IP address", kind.noun)
+            } else {
+                String::new()
+            };
             let _ = writeln!(out, "  {b}# {address}{b:#} must be replaced");
             let _ = writeln!(
                 out,
-                "  # (because {}: the old {noun} is destroyed before the new one is created, \
-                 as a region holds one {noun} per IP address)",
+                "  # (because {}: the old {noun} is destroyed before the new one is \
+                 created{why})",
                 action.reason,
                 noun = kind.noun
             );
@@ -862,9 +867,7 @@ pub(crate) fn precheck_text(precheck: &Precheck) -> String {
         Precheck::Skipped => "skipped (--offline)".into(),
         Precheck::Deferred => "deferred to apply (--read-only)".into(),
         Precheck::ModelOnly => "model only (the API has no DryRun)".into(),
-        Precheck::AfterCreate => {
-            "not run: it names a resource this plan creates first".into()
-        }
+        Precheck::AfterCreate => "not run: it names a resource this plan creates first".into(),
         Precheck::AfterDelete => {
             "not run: the gateway holds a server this plan deletes first".into()
         }

@@ -148,7 +148,7 @@ State file changes (state/vpnform.state.yaml):
     assert_eq!(plan.code, 0, "{plan:?}");
     assert!(
         plan.stdout.contains(
-            "  # customer_gateway.branch must be replaced\n  # (because its ip_address changed in the desired state, and a customer gateway cannot change it in place: vpnform creates it anew: the old customer gateway is destroyed before the new one is created, as a region holds one customer gateway per IP address)\n"
+            "  # customer_gateway.branch must be replaced\n  # (because its ip_address changed in the desired state, which cannot change in place: the old customer gateway is destroyed before the new one is created, as a region holds one customer gateway per IP address)\n"
         ),
         "{}",
         plan.stdout

@@ -18,6 +18,7 @@ const PLACES: &[(&str, f32)] = &[
     // How a plan action becomes a kind's request: above the planner's model.
     ("kinds/ipsec_server/calls.rs", 5.5),
     ("kinds/customer_gateway/calls.rs", 5.5),
+    ("kinds/vpn_connection/calls.rs", 5.5),
     // How the kind's recorded attributes seed a sandbox world: above both.
     ("kinds/ipsec_server/seed.rs", 5.5),
     ("plan/", 5.0),

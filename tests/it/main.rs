@@ -38,3 +38,4 @@ mod target;
 mod trust;
 mod ux;
 mod views;
+mod vpn_connection;

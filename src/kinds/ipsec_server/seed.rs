@@ -137,7 +137,12 @@ pub fn add_connection(world: &mut World, id: &str, resource: &crate::state::Reso
     let a = &resource.attributes;
     let customer_gateway = a.get("customer_gateway").cloned().unwrap_or_default();
     if !world.customer_gateways.contains_key(&customer_gateway) {
-        add_customer_gateway(world, &customer_gateway, &resource.region, &Default::default());
+        add_customer_gateway(
+            world,
+            &customer_gateway,
+            &resource.region,
+            &Default::default(),
+        );
     }
     let connection = world.add_connection(id, &resource.vpn_gateway, &customer_gateway);
     connection.name = a.get("name").cloned();

@@ -35,7 +35,10 @@ pub(crate) fn attributes(connection: &VpnConnection) -> BTreeMap<String, String>
 }
 
 /// The fields a create or a modify sends, from `values` (`name`, `local_subnet`, ...).
-fn spec<'a>(values: impl Iterator<Item = (&'a str, &'a str)>, psk: Option<Secret>) -> ConnectionSpec {
+fn spec<'a>(
+    values: impl Iterator<Item = (&'a str, &'a str)>,
+    psk: Option<Secret>,
+) -> ConnectionSpec {
     let list = |v: &str| Some(v.split(',').map(|b| b.trim().to_owned()).collect());
     let mut spec = ConnectionSpec {
         psk,
@@ -81,7 +84,11 @@ pub(crate) fn create_request(
 
 /// `ModifyVpnConnectionAttribute` of an update's changed fields (and the key when it
 /// changes).
-pub(crate) fn modify_request(action: &Action, psk: Option<Secret>, token: String) -> ModifyVpnConnection {
+pub(crate) fn modify_request(
+    action: &Action,
+    psk: Option<Secret>,
+    token: String,
+) -> ModifyVpnConnection {
     ModifyVpnConnection {
         region: action.region.clone(),
         id: action.id.clone(),

@@ -1,0 +1,325 @@
+//! IPsec connections (issue 22), single tunnel, through the one planner and executor:
+//! a customer gateway named by address is created first and deleted last; a subnet
+//! change is one ModifyVpnConnectionAttribute; another customer gateway replaces the
+//! connection; only the create is prechecked with DryRun; a gateway holds an IPsec
+//! server or connections, never both, and a server waits for the connections the plan
+//! deletes on its gateway.
+
+use std::time::Duration;
+
+use vpnform::sandbox::World;
+
+use crate::support::{Cloud, Workspace, configuring, param, read_state};
+
+const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
+const PSK: &str = "branch-psk-canary-7c1e";
+
+fn cloud() -> Cloud {
+    let mut world = World::default();
+    world.add_gateway("vpn-hz", "cn-hangzhou");
+    world.add_gateway("vpn-sh", "cn-hangzhou");
+    Cloud::start(configuring(Duration::from_millis(200)), world)
+}
+
+fn desired(customer_gateways: &str, connections: &str) -> String {
+    format!(
+        "version: 1\ndefaults:\n  region: cn-hangzhou\ncustomer_gateways:\n{customer_gateways}vpn_connections:\n{connections}"
+    )
+}
+
+const BRANCH: &str = "  branch: {ip_address: 203.0.113.7}\n";
+
+fn connection(customer_gateway: &str, remote_subnet: &str) -> String {
+    format!(
+        "  branch:\n    vpn_gateway: vpn-hz\n    customer_gateway: {customer_gateway}\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [{remote_subnet}]\n    psk: {{env: BRANCH_PSK}}\n    name: branch\n"
+    )
+}
+
+/// The effects the sandbox made, in order: `action resource`.
+fn effects(cloud: &Cloud) -> Vec<String> {
+    cloud
+        .sandbox()
+        .audit()
+        .iter()
+        .map(|e| e.action.clone())
+        .collect()
+}
+
+#[test]
+fn a_connection_to_a_customer_gateway_by_address_is_created_after_it_and_deleted_before_it() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired(
+                BRANCH,
+                &connection("customer_gateway.branch", "192.168.0.0/24"),
+            ),
+        )
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            "      + customer_gateway = (known after apply) (customer_gateway.branch)\n"
+        ) && plan.stdout.contains(
+            "    waits for: customer_gateway.branch\n    precheck: not run: it names a resource this plan creates first\n"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        effects(&cloud),
+        ["CreateCustomerGateway", "CreateVpnConnection"]
+    );
+    let state = read_state(&ws);
+    let cgw = state.resources["customer_gateway.branch"].id.clone();
+    let vco = &state.resources["vpn_connection.branch"];
+    assert!(vco.id.starts_with("vco-"), "{vco:?}");
+    assert_eq!(vco.vpn_gateway, "vpn-hz");
+    assert_eq!(vco.attributes["customer_gateway"], cgw, "recorded by id");
+    assert_eq!(vco.attributes["remote_subnet"], "192.168.0.0/24");
+    let world = cloud.sandbox().world();
+    let made = &world.vpn_connections[&vco.id];
+    assert_eq!(made.customer_gateway.as_deref(), Some(cgw.as_str()));
+    assert_eq!(made.psk.as_ref().map(|p| p.expose()), Some(PSK));
+    assert!(
+        !ws.read("state/vpnform.state.yaml").contains(PSK),
+        "the PSK is in the state"
+    );
+
+    // A new remote subnet: one modify, in place, with no DryRun (the API has none).
+    ws.write(
+        "vpnform.yaml",
+        &desired(
+            BRANCH,
+            &connection("customer_gateway.branch", "192.168.9.0/24"),
+        ),
+    );
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            "  ~ resource \"vpn_connection\" \"branch\" {\n      ~ remote_subnet = \"192.168.0.0/24\" -> \"192.168.9.0/24\"\n    }\n    precheck: model only (the API has no DryRun)\n"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        effects(&cloud)[2..],
+        ["ModifyVpnConnectionAttribute"],
+        "one modify"
+    );
+    assert_eq!(
+        read_state(&ws).resources["vpn_connection.branch"].attributes["remote_subnet"],
+        "192.168.9.0/24"
+    );
+
+    // Removing both deletes the connection first, then its customer gateway.
+    ws.write("vpnform.yaml", &desired("  {}\n", "  {}\n"));
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        effects(&cloud)[3..],
+        ["DeleteVpnConnection", "DeleteCustomerGateway"]
+    );
+    assert!(read_state(&ws).resources.is_empty());
+
+    // DryRun went to CreateVpnConnection alone (and the IPsec server calls, none here).
+    for call in cloud.wire.calls() {
+        if param(&call, "DryRun") == Some("true") {
+            assert_eq!(call.action, "CreateVpnConnection", "{call:?}");
+        }
+    }
+    for call in cloud.wire.calls() {
+        assert!(
+            !format!("{:?}", call.params).contains(PSK),
+            "the PSK in the call log"
+        );
+    }
+}
+
+#[test]
+fn another_customer_gateway_replaces_the_connection() {
+    let cloud = cloud();
+    let both = "  branch: {ip_address: 203.0.113.7}\n  backup: {ip_address: 203.0.113.8}\n";
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired(
+                both,
+                &connection("customer_gateway.branch", "192.168.0.0/24"),
+            ),
+        )
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    let before = read_state(&ws).resources["vpn_connection.branch"]
+        .id
+        .clone();
+    ws.write(
+        "vpnform.yaml",
+        &desired(
+            both,
+            &connection("customer_gateway.backup", "192.168.0.0/24"),
+        ),
+    );
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout.contains("  # vpn_connection.branch must be replaced\n  # (because its customer_gateway changed in the desired state, which cannot change in place: the old IPsec connection is destroyed before the new one is created)\n"),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let state = read_state(&ws);
+    let after = &state.resources["vpn_connection.branch"];
+    assert_ne!(after.id, before);
+    assert_eq!(
+        after.attributes["customer_gateway"],
+        state.resources["customer_gateway.backup"].id
+    );
+    assert_eq!(
+        effects(&cloud)[3..],
+        ["DeleteVpnConnection", "CreateVpnConnection"]
+    );
+}
+
+#[test]
+fn a_gateway_holds_an_ipsec_server_or_connections_never_both() {
+    let ws = Workspace::new().file(
+        "vpnform.yaml",
+        &format!(
+            "{}ipsec_servers:\n  office: {{vpn_gateway: vpn-hz, local_subnet: [10.1.0.0/24], client_ip_pool: 10.9.0.0/16}}\n",
+            desired(BRANCH, &connection("customer_gateway.branch", "192.168.0.0/24"))
+        ),
+    );
+    ws.vpnform(&["validate"])
+        .code(1)
+        .stderr(
+            "error: vpnform.yaml:15:3: ipsec_server.office is an IPsec server on vpn-hz, where vpn_connection.branch is an IPsec connection: a VPN gateway holds an IPsec server or IPsec connections, never both
+   |
+15 |   office: {vpn_gateway: vpn-hz, local_subnet: [10.1.0.0/24], client_ip_pool: 10.9.0.0/16}
+   |   ^^^^^^
+   = help: put the server on another gateway, or remove the gateway's connections from the file (the plan then deletes them first)
+",
+        )
+        .run();
+}
+
+/// The connection on vpn-hz leaves the desired file and an IPsec server takes the
+/// gateway in the same plan: the server's create waits for the connection's delete.
+#[test]
+fn an_ipsec_server_waits_for_the_connections_its_gateway_loses() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired(
+                BRANCH,
+                &connection("customer_gateway.branch", "192.168.0.0/24"),
+            ),
+        )
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    ws.write(
+        "vpnform.yaml",
+        &format!(
+            "{}ipsec_servers:\n  office: {{vpn_gateway: vpn-hz, local_subnet: [10.1.0.0/24], client_ip_pool: 10.9.0.0/16}}\n",
+            desired(BRANCH, "  {}\n")
+        ),
+    );
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("    waits for: vpn_connection.branch\n"),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        effects(&cloud)[2..],
+        ["DeleteVpnConnection", "CreateIpsecServer"]
+    );
+}
+
+/// The PSK changed in the console: the plan shows it (never the key) and apply sets the
+/// desired one again, in place.
+#[test]
+fn a_psk_changed_outside_vpnform_is_set_again() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired(
+                BRANCH,
+                &connection("customer_gateway.branch", "192.168.0.0/24"),
+            ),
+        )
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    let id = read_state(&ws).resources["vpn_connection.branch"]
+        .id
+        .clone();
+    cloud.sandbox().shared().edit_world(|w| {
+        w.vpn_connections.get_mut(&id).unwrap().psk = Some("console-changed".into());
+    });
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("      ~ psk = (sensitive value changed)\n"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("console-changed") && !plan.stdout.contains(PSK));
+    assert_eq!(ws.run(APPLY).code, 0);
+    let world = cloud.sandbox().world();
+    assert_eq!(
+        world.vpn_connections[&id].psk.as_ref().map(|p| p.expose()),
+        Some(PSK)
+    );
+}
+
+/// The worked example rehearses against the in-process sandbox as its comment says.
+#[test]
+fn the_family_example_rehearses_in_the_sandbox() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/family.yaml");
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &std::fs::read_to_string(example).unwrap())
+        .env("BRANCH_PSK", PSK);
+    let out = ws.run(&["apply", "--sandbox", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "Apply complete! Resources: 2 added, 0 changed, 0 destroyed, 0 adopted, 0 forgotten."
+        ),
+        "{}",
+        out.stdout
+    );
+    let order: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("Creation complete"))
+        .collect();
+    assert!(
+        order[0].starts_with("customer_gateway.branch")
+            && order[1].starts_with("vpn_connection.branch"),
+        "{order:?}"
+    );
+    assert!(!out.stdout.contains(PSK) && !out.stderr.contains(PSK));
+    assert!(
+        !ws.exists("state/vpnform.state.yaml"),
+        "a rehearsal writes no state"
+    );
+}

@@ -550,11 +550,24 @@ pub(crate) async fn plan_with_progress(
             continue;
         }
         match found.servers.get(&action.id) {
-            None => {
-                if let Some(listed) = found.observed(&action.id) {
-                    action.attributes = listed;
+            None => match found.connections.get(&action.id) {
+                Some(connection) if connection.vpn_gateway != action.vpn_gateway => {
+                    problems.push(format!(
+                        "{}: IPsec connection {} is on VPN gateway {}, not {} as {} says; fix \
+                         `vpn_gateway`",
+                        action.address,
+                        action.id,
+                        connection.vpn_gateway,
+                        action.vpn_gateway,
+                        desired.path.display()
+                    ))
                 }
-            }
+                _ => {
+                    if let Some(listed) = found.observed(&action.id) {
+                        action.attributes = listed;
+                    }
+                }
+            },
             Some(server) if server.vpn_gateway != action.vpn_gateway => problems.push(format!(
                 "{}: IPsec server {} is on VPN gateway {}, not {} as {} says; fix `vpn_gateway`",
                 action.address,

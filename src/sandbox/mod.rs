@@ -8,7 +8,8 @@
 //! - [`server`]: `run(listener, shared, shutdown)`, one request from bytes to answer;
 //! - [`wire`]: parameters, signature checks, Alibaba's JSON/XML answer shapes;
 //! - `actions/`: the [`actions::Action`] enum and one file per API action;
-//! - [`world`]: what exists (the YAML format) and how time turns `updating` into `active`;
+//! - [`world`]: what exists (the YAML format and its rules); [`live`]: the world while
+//!   requests change it, and how time turns `updating` into `active`;
 //!   [`connections`]: the customer gateways and IPsec-VPN connections in it;
 //!   [`attributes`]: the settings its resources share (negotiation, secrets, CIDRs);
 //! - [`faults`] and [`audit`]: injected failures, rate limits, and the effect log;
@@ -19,6 +20,7 @@ pub(crate) mod audit;
 pub(crate) mod connections;
 pub(crate) mod faults;
 pub(crate) mod inner;
+pub(crate) mod live;
 pub(crate) mod server;
 pub(crate) mod wire;
 pub(crate) mod world;

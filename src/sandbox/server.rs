@@ -26,8 +26,9 @@ use super::actions::Action;
 use super::audit::{AuditEntry, AuditFile};
 use super::faults::{Buckets, Dice, Draw, Fault, Injection, take_injection};
 use super::inner::{Call, Inner};
+use super::live::Live;
 use super::wire::{self, ApiError, Request};
-use super::world::{Live, World};
+use super::world::World;
 use super::{SandboxConfig, lock};
 
 /// The longest line served: a request line (with its query), a header, or a form body

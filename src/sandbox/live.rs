@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use sha2::Digest as _;
 
 use super::connections::VpnConnection;
+use super::routes::{VpnPbrRoute, VpnRoute};
+use super::ssl_vpn::{SslVpnClientCert, SslVpnServer};
 use super::world::{Gateway, IpsecServer, World};
 
 /// A resource on a gateway's lane: created, changed and deleted as its gateway
@@ -24,51 +26,48 @@ use super::world::{Gateway, IpsecServer, World};
 pub(crate) enum Child {
     IpsecServer(IpsecServer),
     VpnConnection(VpnConnection),
+    VpnRoute(VpnRoute),
+    VpnPbrRoute(VpnPbrRoute),
+    SslVpnServer(SslVpnServer),
+    SslVpnClientCert(SslVpnClientCert),
 }
 
 /// A kind of [`Child`]: how [`Live`]'s bookkeeping, one for every kind, reaches it.
 pub(crate) trait OnLane: Into<Child> {
-    /// The gateway whose lane it is on.
-    fn gateway(&self) -> &str;
     /// The resource in `child`, if it is of this kind.
     fn of(child: &Child) -> Option<&Self>;
 }
 
-impl From<IpsecServer> for Child {
-    fn from(server: IpsecServer) -> Child {
-        Child::IpsecServer(server)
-    }
+/// `From<$kind> for Child` and `OnLane for $kind`, for each kind of child.
+macro_rules! on_lane {
+    ($($kind:ident),+ $(,)?) => {
+        $(
+            impl From<$kind> for Child {
+                fn from(child: $kind) -> Child {
+                    Child::$kind(child)
+                }
+            }
+
+            impl OnLane for $kind {
+                fn of(child: &Child) -> Option<&Self> {
+                    match child {
+                        Child::$kind(it) => Some(it),
+                        _ => None,
+                    }
+                }
+            }
+        )+
+    };
 }
 
-impl OnLane for IpsecServer {
-    fn gateway(&self) -> &str {
-        &self.vpn_gateway
-    }
-    fn of(child: &Child) -> Option<&Self> {
-        match child {
-            Child::IpsecServer(server) => Some(server),
-            Child::VpnConnection(_) => None,
-        }
-    }
-}
-
-impl From<VpnConnection> for Child {
-    fn from(connection: VpnConnection) -> Child {
-        Child::VpnConnection(connection)
-    }
-}
-
-impl OnLane for VpnConnection {
-    fn gateway(&self) -> &str {
-        &self.vpn_gateway
-    }
-    fn of(child: &Child) -> Option<&Self> {
-        match child {
-            Child::VpnConnection(connection) => Some(connection),
-            Child::IpsecServer(_) => None,
-        }
-    }
-}
+on_lane!(
+    IpsecServer,
+    VpnConnection,
+    VpnRoute,
+    VpnPbrRoute,
+    SslVpnServer,
+    SslVpnClientCert
+);
 
 /// The world as the server holds it: the seeded [`World`] plus the operations in
 /// progress, settled lazily against the clock. Every map of an operation is keyed by
@@ -100,6 +99,10 @@ pub(crate) struct Live {
     /// Created children a list does not show yet (the list lag), until the instant
     /// given.
     hidden: BTreeMap<String, Instant>,
+    /// Gateways being created -> when they turn `provisioning`, and `active`.
+    gateway_creates: BTreeMap<String, (Instant, Instant)>,
+    /// Gateways being deleted: gone when their configuring ends.
+    gateway_deletes: std::collections::BTreeSet<String>,
     /// Ids minted so far: the next id derives from it.
     created: u64,
     /// The instant of the last [`Live::settle`]: what statuses are read at.
@@ -120,6 +123,8 @@ impl Live {
             changes: BTreeMap::new(),
             creating: BTreeMap::new(),
             hidden: BTreeMap::new(),
+            gateway_creates: BTreeMap::new(),
+            gateway_deletes: std::collections::BTreeSet::new(),
             created: 0,
             now: Instant::now(),
             max_updating: 0,
@@ -138,9 +143,12 @@ impl Live {
         self.now = self.now.max(now);
         for id in done {
             let at = self.gone_at.remove(&id).expect("listed above");
-            let removed = remove_child(&mut self.world, &id);
-            if let (Some(lag), Some(child)) = (self.list_lag.remove(&id), removed) {
-                self.ghosts.insert(id, (child, at + lag));
+            let lag = self.list_lag.remove(&id);
+            // A server goes with its certificates: listed as long as it is.
+            for (gone, child) in remove_child(&mut self.world, &id) {
+                if let Some(lag) = lag {
+                    self.ghosts.insert(gone, (child, at + lag));
+                }
             }
         }
         let done: Vec<String> = self
@@ -169,8 +177,54 @@ impl Live {
         for (id, until) in done {
             self.busy_until.remove(&id);
             self.shows_from.remove(&id);
-            self.active_since.insert(id, until);
+            if self.gateway_deletes.remove(&id) {
+                self.world.vpn_gateways.remove(&id);
+                self.active_since.remove(&id);
+            } else {
+                self.active_since.insert(id, until);
+            }
         }
+        let creates: Vec<(String, Instant, Instant)> = self
+            .gateway_creates
+            .iter()
+            .map(|(id, (provisioning, active))| (id.clone(), *provisioning, *active))
+            .collect();
+        for (id, provisioning, active) in creates {
+            let status = if active <= now {
+                self.gateway_creates.remove(&id);
+                self.active_since.insert(id.clone(), active);
+                "active"
+            } else if provisioning <= now {
+                "provisioning"
+            } else {
+                continue;
+            };
+            if let Some(gateway) = self.world.vpn_gateways.get_mut(&id) {
+                gateway.status = status.to_owned();
+            }
+        }
+    }
+
+    /// Starts a gateway's create: it exists at once, `init`, then `provisioning` from
+    /// `provisioning`, then `active` from `active`.
+    pub(crate) fn begin_gateway_create(
+        &mut self,
+        id: &str,
+        mut gateway: Gateway,
+        provisioning: Instant,
+        active: Instant,
+    ) {
+        gateway.status = "init".to_owned();
+        self.world.vpn_gateways.insert(id.to_owned(), gateway);
+        self.gateway_creates
+            .insert(id.to_owned(), (provisioning, active));
+    }
+
+    /// Starts a gateway's delete: it shows `deleting` from `shows_from` until `until`,
+    /// then it is gone.
+    pub(crate) fn begin_gateway_delete(&mut self, id: &str, shows_from: Instant, until: Instant) {
+        self.busy(id, Some(shows_from), until);
+        self.gateway_deletes.insert(id.to_owned());
     }
 
     /// Whether a mutation accepted on the gateway is still running, whatever its status
@@ -211,7 +265,7 @@ impl Live {
         self.next_id("iss-", &format!("sandbox-server:{gateway_id}"))
     }
 
-    /// Starts a create: the child exists at once, as the cloud has it while its create
+    /// Starts a create on `gateway_id`'s lane: the child exists at once, as the cloud has it while its create
     /// configures (listed, and calls on it meet its gateway `updating`); the gateway is
     /// `updating` from `shows_from` (if given, else at once) until `until`, then
     /// `active`. With a list lag, a list gives the old answer (no child) until
@@ -219,13 +273,13 @@ impl Live {
     pub(crate) fn begin_create(
         &mut self,
         id: &str,
+        gateway_id: &str,
         child: impl OnLane,
         shows_from: Option<Instant>,
         until: Instant,
         list_lag: Duration,
     ) {
-        let gateway_id = child.gateway().to_owned();
-        self.busy(&gateway_id, shows_from, until);
+        self.busy(gateway_id, shows_from, until);
         insert_child(&mut self.world, id, child.into());
         self.creating.insert(id.to_owned(), until);
         if !list_lag.is_zero() {
@@ -239,13 +293,13 @@ impl Live {
     pub(crate) fn begin_change(
         &mut self,
         id: &str,
+        gateway_id: &str,
         child: impl OnLane,
         shows_from: Option<Instant>,
         until: Instant,
         list_lag: Duration,
     ) {
-        let gateway_id = child.gateway().to_owned();
-        self.busy(&gateway_id, shows_from, until);
+        self.busy(gateway_id, shows_from, until);
         self.changes.insert(id.to_owned(), (child.into(), until));
         if !list_lag.is_zero() {
             self.list_lag.insert(id.to_owned(), list_lag);
@@ -289,9 +343,18 @@ impl Live {
                 .get(gateway_id)
                 .is_none_or(|from| *from <= self.now)
         {
-            "updating"
+            self.busy_status(gateway_id)
         } else {
             &gateway.status
+        }
+    }
+
+    /// What a gateway configuring shows: `deleting` while its delete runs.
+    fn busy_status(&self, gateway_id: &str) -> &'static str {
+        if self.gateway_deletes.contains(gateway_id) {
+            "deleting"
+        } else {
+            "updating"
         }
     }
 
@@ -303,7 +366,7 @@ impl Live {
                 continue;
             }
             if let Some(g) = world.vpn_gateways.get_mut(id) {
-                g.status = "updating".to_owned();
+                g.status = self.busy_status(id).to_owned();
             }
         }
         world
@@ -355,25 +418,78 @@ impl Live {
     }
 }
 
-/// Takes a resource off its gateway's lane out of the world.
-fn remove_child(world: &mut World, id: &str) -> Option<Child> {
-    if let Some(server) = world.ipsec_servers.remove(id) {
-        return Some(Child::IpsecServer(server));
-    }
-    world.vpn_connections.remove(id).map(Child::VpnConnection)
+/// Takes a resource off its gateway's lane out of the world, with what goes with it (an
+/// SSL-VPN server's client certificates); each with its id.
+fn remove_child(world: &mut World, id: &str) -> Vec<(String, Child)> {
+    let mut gone = Vec::new();
+    let removed = if let Some(server) = world.ipsec_servers.remove(id) {
+        Some(Child::IpsecServer(server))
+    } else if let Some(connection) = world.vpn_connections.remove(id) {
+        Some(Child::VpnConnection(connection))
+    } else if let Some(server) = world.ssl_vpn_servers.remove(id) {
+        let certs: Vec<String> = world
+            .ssl_vpn_client_certs
+            .iter()
+            .filter(|(_, c)| c.ssl_vpn_server == id)
+            .map(|(cert, _)| cert.clone())
+            .collect();
+        for cert in certs {
+            if let Some(c) = world.ssl_vpn_client_certs.remove(&cert) {
+                gone.push((cert, Child::SslVpnClientCert(c)));
+            }
+        }
+        Some(Child::SslVpnServer(server))
+    } else if let Some(cert) = world.ssl_vpn_client_certs.remove(id) {
+        Some(Child::SslVpnClientCert(cert))
+    } else if let Some(at) = world.vpn_routes.iter().position(|r| r.key() == id) {
+        Some(Child::VpnRoute(world.vpn_routes.remove(at)))
+    } else {
+        let at = world.vpn_policy_routes.iter().position(|r| r.key() == id);
+        at.map(|at| Child::VpnPbrRoute(world.vpn_policy_routes.remove(at)))
+    };
+    gone.extend(removed.map(|child| (id.to_owned(), child)));
+    gone
 }
 
-/// Puts a resource on a gateway's lane into the world; returns what it replaced.
+/// Puts a resource on a gateway's lane into the world; returns what it replaced. A
+/// route's id is its [`VpnRoute::key`].
 fn insert_child(world: &mut World, id: &str, child: Child) -> Option<Child> {
+    let id = id.to_owned();
     match child {
         Child::IpsecServer(server) => world
             .ipsec_servers
-            .insert(id.to_owned(), server)
+            .insert(id, server)
             .map(Child::IpsecServer),
         Child::VpnConnection(connection) => world
             .vpn_connections
-            .insert(id.to_owned(), connection)
+            .insert(id, connection)
             .map(Child::VpnConnection),
+        Child::SslVpnServer(server) => world
+            .ssl_vpn_servers
+            .insert(id, server)
+            .map(Child::SslVpnServer),
+        Child::SslVpnClientCert(cert) => world
+            .ssl_vpn_client_certs
+            .insert(id, cert)
+            .map(Child::SslVpnClientCert),
+        Child::VpnRoute(route) => {
+            replace_or_push(&mut world.vpn_routes, route, VpnRoute::key).map(Child::VpnRoute)
+        }
+        Child::VpnPbrRoute(route) => {
+            replace_or_push(&mut world.vpn_policy_routes, route, VpnPbrRoute::key)
+                .map(Child::VpnPbrRoute)
+        }
+    }
+}
+
+/// Replaces the item with `item`'s key, or appends `item`; returns the one replaced.
+fn replace_or_push<T>(items: &mut Vec<T>, item: T, key: fn(&T) -> String) -> Option<T> {
+    match items.iter().position(|old| key(old) == key(&item)) {
+        Some(at) => Some(std::mem::replace(&mut items[at], item)),
+        None => {
+            items.push(item);
+            None
+        }
     }
 }
 
@@ -430,9 +546,17 @@ mod tests {
         let mut live = Live::new(world);
         let start = Instant::now();
         let s = Duration::from_secs(1);
-        live.begin_create("iss-a", IpsecServer::new("vpn-a"), None, start + s, s);
+        live.begin_create(
+            "iss-a",
+            "vpn-a",
+            IpsecServer::new("vpn-a"),
+            None,
+            start + s,
+            s,
+        );
         live.begin_change(
             "iss-b",
+            "vpn-b",
             IpsecServer::new("vpn-b").named("new"),
             None,
             start + s,

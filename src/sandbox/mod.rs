@@ -21,7 +21,9 @@ pub(crate) mod connections;
 pub(crate) mod faults;
 pub(crate) mod inner;
 pub(crate) mod live;
+pub(crate) mod routes;
 pub(crate) mod server;
+pub(crate) mod ssl_vpn;
 pub(crate) mod wire;
 pub(crate) mod world;
 
@@ -34,7 +36,9 @@ use std::time::Duration;
 pub use audit::AuditEntry;
 pub use connections::{BgpConfig, CustomerGateway, HealthCheck, Tunnel, VpnConnection};
 pub use faults::{Faults, Injection, RateLimits};
+pub use routes::{VpnPbrRoute, VpnRoute};
 pub use server::CallLog;
+pub use ssl_vpn::{SslVpnClientCert, SslVpnServer};
 pub(crate) use server::{Shared, run};
 pub use world::{Gateway, IpsecServer, World};
 

@@ -1,5 +1,6 @@
 //! What exists in the sandbox's cloud: regions, VPN gateways, IPsec servers, customer
-//! gateways and IPsec-VPN connections, as a world YAML file describes them (or as
+//! gateways, IPsec-VPN connections, routes, SSL-VPN servers and their client
+//! certificates, as a world YAML file describes them (or as
 //! `kinds::ipsec_server::seed` derives them from a vpnform state), and the rules it must
 //! keep. How requests change it over time is [`super::live`]'s.
 //!
@@ -22,6 +23,16 @@
 //!     route_entries: 0                # optional: entries in the VPC's route table; a
 //!                                     #   create adds the client pool's, up to 200
 //!     supports_ipsec_server: true     # optional: false for a gateway version too old
+//!     charge_type: PostpayByFlow      # optional: PostpayByFlow|Prepay (a Prepay one is not deleted)
+//!     bandwidth: 10                   # optional: Mbit/s, 5|10|20|50|100|200|500|1000 (private: 200|1000)
+//!     ipsec_vpn: enable               # optional: enable|disable
+//!     ssl_connections: 5              # optional: 5|10|20|50|100|200|500|1000
+//!     vswitch_id: vsw-bp1q8bgx4xnkm2ogjabcd   # optional: else derived from the gateway's id
+//!     disaster_recovery_vswitch_id: vsw-bp1second   # optional: a dual-tunnel gateway's second
+//!     network_type: public            # optional: public|private
+//!     vpn_type: Normal                # optional: Normal|NationalStandard
+//!     internet_ip: 47.98.1.1          # optional: else 198.51.100.10
+//!     create_time: 1704164645000      # optional: milliseconds since the epoch
 //!   vpn-bp1connectionsgwabcd:         # its connections' gateway (a gateway with a server holds none)
 //!     region: cn-hangzhou
 //! ipsec_servers:
@@ -78,6 +89,35 @@
 //!       - { customer_gateway: cgw-bp1backupgwabcd, role: slave, psk: second-key }
 //!       # each tunnel also takes enable_dpd, enable_nat_traversal, ike_config,
 //!       # ipsec_config and bgp, as a single-tunnel connection does
+//! vpn_routes:                         # destination routes: a list, a route's tuple names it
+//!   - vpn_gateway: vpn-bp1connectionsgwabcd
+//!     route_dest: 192.168.10.0/24
+//!     next_hop: vco-bp15oes1py4i6abcd # an IPsec connection on the same gateway
+//!     weight: 100                     # optional: 0 (default, standby) or 100 (active)
+//!     publish_vpc: true               # optional (default false): `State` published, else normal
+//!     create_time: 1704164645000      # optional
+//! vpn_policy_routes:                  # policy-based routes: the same, and a source and priority
+//!   - { vpn_gateway: vpn-bp1connectionsgwabcd, route_source: 10.0.0.0/16,
+//!       route_dest: 192.168.20.0/24, next_hop: vco-bp1dualtunnelabcd, weight: 0,
+//!       priority: 10 }                # optional: 1 to 100 (default 10)
+//! ssl_vpn_servers:
+//!   vss-bp18q7hzj6largv4vabcd:
+//!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd   # with ssl_vpn: enable
+//!     client_ip_pool: 10.30.0.0/16    # /16 to /29
+//!     local_subnet: 10.0.0.0/16,10.1.0.0/16    # comma-separated, at most 5 blocks
+//!     name: staff                     # optional, like every field below
+//!     proto: TCP                      # TCP (default) or UDP
+//!     port: 1194                      # not 22, 2222, 22222, 9000-9002, 7505, 80, 443, 53,
+//!                                     #   68, 123, 4510, 4560, 500, 4500
+//!     cipher: AES-128-CBC             # AES-128-CBC (default), AES-192-CBC, AES-256-CBC, none
+//!     compress: false
+//!     create_time: 1704164645000
+//! ssl_vpn_client_certs:
+//!   vsc-bp1n8wcf134yl0osrabcd:
+//!     ssl_vpn_server: vss-bp18q7hzj6largv4vabcd
+//!     name: alice                     # optional, like every field below
+//!     status: normal                  # normal|expiring-soon|expired
+//!     create_time: 1704164645000      # it expires three years later
 //! ```
 //!
 //! `ike_config` and `ipsec_config` give only the keys that differ from the cloud's
@@ -86,8 +126,13 @@
 //! most one IPsec server, and a gateway with a server holds no IPsec connection
 //! (anonymous or not); a connection's gateway and customer gateways exist, in one
 //! region; a region holds one customer gateway per IP address; a gateway holds at most
-//! ten connections; a dual-tunnel connection has one master and one slave tunnel. A
-//! world that breaks a rule is refused.
+//! ten connections; a dual-tunnel connection has one master and one slave tunnel; a
+//! route is on a gateway that exists, its next hop an IPsec connection on that gateway,
+//! each tuple once, at most 20 destination and 20 policy-based routes a gateway; an
+//! SSL-VPN server is on a gateway that exists with `ssl_vpn: enable`, one a gateway;
+//! a certificate is of a server that exists, and the world (one account) holds at most
+//! 50. A world that breaks a rule is refused. A certificate's material (CA, certificate,
+//! key, client configuration) is never in a world file: it derives from the ids.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -102,6 +147,11 @@ use super::attributes::{
 use super::connections::{
     CONNECTIONS_PER_GATEWAY, CUSTOMER_GATEWAY_PREFIX, CustomerGateway, MAX_ASN, ROLES,
     VPN_CONNECTION_PREFIX, VpnConnection, check_asn, check_cidr_list,
+};
+use super::routes::{ROUTES_PER_GATEWAY, Route, VpnPbrRoute, VpnRoute};
+use super::ssl_vpn::{
+    CERT_STATUSES, CLIENT_CERTS_PER_ACCOUNT, SSL_VPN_CLIENT_CERT_PREFIX, SSL_VPN_SERVER_PREFIX,
+    SslVpnClientCert, SslVpnServer,
 };
 use crate::secret::Secret;
 
@@ -120,6 +170,16 @@ pub struct World {
     pub customer_gateways: BTreeMap<String, CustomerGateway>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vpn_connections: BTreeMap<String, VpnConnection>,
+    /// Destination routes: a list, as a route has no id (its tuple names it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vpn_routes: Vec<VpnRoute>,
+    /// Policy-based routes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vpn_policy_routes: Vec<VpnPbrRoute>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ssl_vpn_servers: BTreeMap<String, SslVpnServer>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ssl_vpn_client_certs: BTreeMap<String, SslVpnClientCert>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +228,34 @@ pub struct Gateway {
     /// fails `OperationUnsupported.IPsecServer`.
     #[serde(default = "yes")]
     pub supports_ipsec_server: bool,
+    /// `PostpayByFlow` (pay-as-you-go) or `Prepay` (subscription: DeleteVpnGateway
+    /// refuses it, 403 `ForbiddenRelease`), as DescribeVpnGateway answers `ChargeType`.
+    #[serde(default = "postpay")]
+    pub charge_type: String,
+    /// Mbit/s, answered as `Spec` (`10M`).
+    #[serde(default = "ten")]
+    pub bandwidth: u32,
+    /// `enable` or `disable`.
+    #[serde(default = "enable")]
+    pub ipsec_vpn: String,
+    /// The most SSL-VPN clients connected at once (`SslMaxConnections`).
+    #[serde(default = "five")]
+    pub ssl_connections: u32,
+    /// Else one derived from the gateway's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vswitch_id: Option<String>,
+    /// The second vSwitch of a dual-tunnel gateway; answered only when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disaster_recovery_vswitch_id: Option<String>,
+    /// `public` or `private`.
+    #[serde(default = "public")]
+    pub network_type: String,
+    /// `Normal` or `NationalStandard`.
+    #[serde(default = "normal_type")]
+    pub vpn_type: String,
+    /// Milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<u64>,
 }
 
 /// The VPC CIDR of a gateway the world does not give one.
@@ -198,6 +286,15 @@ impl Gateway {
             resource_group_id: default_resource_group(),
             route_entries: 0,
             supports_ipsec_server: true,
+            charge_type: postpay(),
+            bandwidth: ten(),
+            ipsec_vpn: enable(),
+            ssl_connections: five(),
+            vswitch_id: None,
+            disaster_recovery_vswitch_id: None,
+            network_type: public(),
+            vpn_type: normal_type(),
+            create_time: None,
         }
     }
 
@@ -206,6 +303,13 @@ impl Gateway {
         self.vpc_id
             .clone()
             .unwrap_or_else(|| format!("vpc-{}", gateway_id.get(4..).unwrap_or(gateway_id)))
+    }
+
+    /// The gateway's vSwitch: the world's, else one derived from the gateway's id.
+    pub(crate) fn vswitch_id(&self, gateway_id: &str) -> String {
+        self.vswitch_id
+            .clone()
+            .unwrap_or_else(|| format!("vsw-{}", gateway_id.get(4..).unwrap_or(gateway_id)))
     }
 
     /// The gateway's public address, as its servers answer it.
@@ -310,6 +414,18 @@ fn normal() -> String {
 fn five() -> u32 {
     5
 }
+fn ten() -> u32 {
+    10
+}
+fn postpay() -> String {
+    CHARGE_TYPES[0].to_owned()
+}
+fn public() -> String {
+    NETWORK_TYPES[0].to_owned()
+}
+fn normal_type() -> String {
+    VPN_TYPES[0].to_owned()
+}
 
 /// A world file or state that cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -383,16 +499,67 @@ pub enum WorldError {
         id: String,
         field: &'static str,
         value: String,
-        expected: &'static str,
+        /// The values allowed, joined by commas.
+        expected: String,
     },
     #[error(
-        "{place}: ipsec servers {first} and {second} are both on vpn gateway {gateway}, and a gateway holds one IPsec server: remove one or move it to another gateway"
+        "{place}: {kinds} {first} and {second} are both on vpn gateway {gateway}, and a gateway holds one {kind}: remove one or move it to another gateway"
     )]
     SharedGateway {
         place: String,
+        /// `ipsec servers`, `ssl vpn servers`.
+        kinds: &'static str,
+        /// `IPsec server`, `SSL-VPN server`.
+        kind: &'static str,
         gateway: String,
         first: String,
         second: String,
+    },
+    #[error(
+        "{kind} {route} is on vpn gateway {gateway}, but its next_hop {next_hop} is not an IPsec connection on that gateway: give one under `vpn_connections` whose vpn_gateway is {gateway}"
+    )]
+    BadNextHop {
+        /// `vpn route`, `vpn policy route`.
+        kind: &'static str,
+        route: String,
+        gateway: String,
+        next_hop: String,
+    },
+    #[error(
+        "{place}: {kind} {route} is on vpn gateway {gateway} twice, and a gateway holds a route once: remove one"
+    )]
+    DuplicateRoute {
+        place: String,
+        kind: &'static str,
+        route: String,
+        gateway: String,
+    },
+    #[error(
+        "{place}: vpn gateway {gateway} holds {count} {kinds}, and a gateway holds at most {max}: remove some or move them to another gateway"
+    )]
+    TooManyRoutes {
+        place: String,
+        gateway: String,
+        /// `destination routes`, `policy-based routes`.
+        kinds: &'static str,
+        count: usize,
+        max: usize,
+    },
+    #[error(
+        "ssl vpn server {server} is on vpn gateway {gateway}, whose ssl_vpn is disable: give the gateway `ssl_vpn: enable` or move the server to another gateway"
+    )]
+    SslVpnDisabled { server: String, gateway: String },
+    #[error(
+        "ssl vpn client cert {cert} is of ssl vpn server {server}, which the world does not define: add it under `ssl_vpn_servers`"
+    )]
+    UnknownServer { cert: String, server: String },
+    #[error(
+        "{place}: the world holds {count} SSL-VPN client certificates, and an account holds at most {max}: remove some"
+    )]
+    TooManyCerts {
+        place: String,
+        count: usize,
+        max: usize,
     },
     #[error("{id}: {field} `{value}` is not valid: {why}")]
     BadSetting {
@@ -411,6 +578,28 @@ pub enum WorldError {
 
 const GATEWAY_STATUSES: [&str; 5] = ["init", "provisioning", "active", "updating", "deleting"];
 const BUSINESS_STATUSES: [&str; 2] = ["Normal", "FinancialLocked"];
+/// `ssl_vpn` and `ipsec_vpn`.
+pub(crate) const SWITCHES: [&str; 2] = ["enable", "disable"];
+/// A gateway's `ChargeType`, the default first: pay-as-you-go, subscription.
+pub(crate) const CHARGE_TYPES: [&str; 2] = ["PostpayByFlow", "Prepay"];
+/// A gateway's `NetworkType`, the default first.
+pub(crate) const NETWORK_TYPES: [&str; 2] = ["public", "private"];
+/// A gateway's `VpnType`, the default first.
+pub(crate) const VPN_TYPES: [&str; 2] = ["Normal", "NationalStandard"];
+/// A gateway's `SslConnections` (the request model's values).
+pub(crate) const SSL_CONNECTIONS: [u32; 8] = [5, 10, 20, 50, 100, 200, 500, 1000];
+/// The gateways an account holds (API.md: 30).
+pub(crate) const GATEWAYS_PER_ACCOUNT: usize = 30;
+
+/// The bandwidths (Mbit/s) a gateway of `network_type` comes in (the request model's,
+/// China site).
+pub(crate) fn bandwidths(network_type: &str) -> &'static [u32] {
+    if network_type == "private" {
+        &[200, 1000]
+    } else {
+        &[5, 10, 20, 50, 100, 200, 500, 1000]
+    }
+}
 
 impl World {
     /// Reads and checks a world YAML file.
@@ -478,6 +667,56 @@ impl World {
         self.vpn_connections.get_mut(id).expect("just inserted")
     }
 
+    /// Adds a destination route of `gateway` to `route_dest` through `next_hop` (a
+    /// connection on that gateway: [`World::check`] says so); returns it for further
+    /// settings.
+    pub fn add_route(&mut self, gateway: &str, route_dest: &str, next_hop: &str) -> &mut VpnRoute {
+        self.vpn_routes
+            .push(VpnRoute::new(gateway, route_dest, next_hop));
+        self.vpn_routes.last_mut().expect("just pushed")
+    }
+
+    /// Adds a policy-based route; returns it for further settings.
+    pub fn add_policy_route(
+        &mut self,
+        gateway: &str,
+        route_source: &str,
+        route_dest: &str,
+        next_hop: &str,
+    ) -> &mut VpnPbrRoute {
+        self.vpn_policy_routes.push(VpnPbrRoute::new(
+            gateway,
+            route_source,
+            route_dest,
+            next_hop,
+        ));
+        self.vpn_policy_routes.last_mut().expect("just pushed")
+    }
+
+    /// Adds (or replaces) an SSL-VPN server on `gateway`; returns it for further
+    /// settings.
+    pub fn add_ssl_server(
+        &mut self,
+        id: &str,
+        gateway: &str,
+        client_ip_pool: &str,
+        local_subnet: &str,
+    ) -> &mut SslVpnServer {
+        self.ssl_vpn_servers.insert(
+            id.to_owned(),
+            SslVpnServer::new(gateway, client_ip_pool, local_subnet),
+        );
+        self.ssl_vpn_servers.get_mut(id).expect("just inserted")
+    }
+
+    /// Adds (or replaces) a client certificate of `server`; returns it for further
+    /// settings.
+    pub fn add_client_cert(&mut self, id: &str, server: &str) -> &mut SslVpnClientCert {
+        self.ssl_vpn_client_certs
+            .insert(id.to_owned(), SslVpnClientCert::new(server));
+        self.ssl_vpn_client_certs.get_mut(id).expect("just inserted")
+    }
+
     /// Every region the world knows: those listed and those of its gateways and
     /// customer gateways.
     pub(crate) fn known_regions(&self) -> BTreeSet<String> {
@@ -497,29 +736,39 @@ impl World {
     pub(crate) fn check_in(&self, place: &str) -> Result<(), WorldError> {
         for (id, gateway) in &self.vpn_gateways {
             check_id(id, "vpn gateway", crate::id::VPN_GATEWAY_PREFIX)?;
-            if !GATEWAY_STATUSES.contains(&gateway.status.as_str()) {
-                return Err(WorldError::BadValue {
-                    id: id.clone(),
-                    field: "status",
-                    value: gateway.status.clone(),
-                    expected: "init, provisioning, active, updating, deleting",
-                });
+            let enumerated: [(&'static str, &String, &[&str]); 7] = [
+                ("status", &gateway.status, &GATEWAY_STATUSES),
+                ("business_status", &gateway.business_status, &BUSINESS_STATUSES),
+                ("ssl_vpn", &gateway.ssl_vpn, &SWITCHES),
+                ("ipsec_vpn", &gateway.ipsec_vpn, &SWITCHES),
+                ("charge_type", &gateway.charge_type, &CHARGE_TYPES),
+                ("network_type", &gateway.network_type, &NETWORK_TYPES),
+                ("vpn_type", &gateway.vpn_type, &VPN_TYPES),
+            ];
+            for (field, value, allowed) in enumerated {
+                if !allowed.contains(&value.as_str()) {
+                    return Err(WorldError::BadValue {
+                        id: id.clone(),
+                        field,
+                        value: value.clone(),
+                        expected: allowed.join(", "),
+                    });
+                }
             }
-            if !BUSINESS_STATUSES.contains(&gateway.business_status.as_str()) {
-                return Err(WorldError::BadValue {
-                    id: id.clone(),
-                    field: "business_status",
-                    value: gateway.business_status.clone(),
-                    expected: "Normal, FinancialLocked",
-                });
-            }
-            if !["enable", "disable"].contains(&gateway.ssl_vpn.as_str()) {
-                return Err(WorldError::BadValue {
-                    id: id.clone(),
-                    field: "ssl_vpn",
-                    value: gateway.ssl_vpn.clone(),
-                    expected: "enable, disable",
-                });
+            let numbers = [
+                ("bandwidth", gateway.bandwidth, bandwidths(&gateway.network_type)),
+                ("ssl_connections", gateway.ssl_connections, &SSL_CONNECTIONS[..]),
+            ];
+            for (field, value, allowed) in numbers {
+                if !allowed.contains(&value) {
+                    let allowed: Vec<String> = allowed.iter().map(u32::to_string).collect();
+                    return Err(WorldError::BadValue {
+                        id: id.clone(),
+                        field,
+                        value: value.to_string(),
+                        expected: allowed.join(", "),
+                    });
+                }
             }
             if let Err(why) = cidr(&gateway.vpc_cidr) {
                 return Err(WorldError::BadSetting {
@@ -543,6 +792,8 @@ impl World {
             if let Some(first) = on_gateway.insert(&server.vpn_gateway, id) {
                 return Err(WorldError::SharedGateway {
                     place: place.to_owned(),
+                    kinds: "ipsec servers",
+                    kind: "IPsec server",
                     gateway: server.vpn_gateway.clone(),
                     first: first.to_owned(),
                     second: id.clone(),
@@ -557,7 +808,9 @@ impl World {
                 });
             }
         }
-        check_family(self, place)
+        check_family(self, place)?;
+        check_routes(self, place)?;
+        check_ssl_vpn(self, place)
     }
 }
 
@@ -674,7 +927,7 @@ fn check_connection(world: &World, id: &str, c: &VpnConnection) -> Result<(), Wo
                 id: id.to_owned(),
                 field: "role",
                 value: tunnel.role.clone(),
-                expected: "master, slave",
+                expected: ROLES.join(", "),
             });
         }
     }
@@ -754,6 +1007,134 @@ fn check_connection(world: &World, id: &str, c: &VpnConnection) -> Result<(), Wo
             cidr(&bgp.tunnel_cidr)
                 .map_err(|why| bad(("tunnel_cidr", bgp.tunnel_cidr.clone(), why)))?;
         }
+    }
+    Ok(())
+}
+
+/// The world's routes and the rules between them, the gateways and the connections
+/// (see the module doc).
+fn check_routes(world: &World, place: &str) -> Result<(), WorldError> {
+    check_route_list(world, place, &world.vpn_routes)?;
+    check_route_list(world, place, &world.vpn_policy_routes)
+}
+
+fn check_route_list<R: Route>(world: &World, place: &str, routes: &[R]) -> Result<(), WorldError> {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut per_gateway: BTreeMap<&str, usize> = BTreeMap::new();
+    for route in routes {
+        let gateway = route.vpn_gateway();
+        if !world.vpn_gateways.contains_key(gateway) {
+            return Err(WorldError::UnknownGateway {
+                kind: R::KIND,
+                id: route.describe(),
+                gateway: gateway.to_owned(),
+            });
+        }
+        route
+            .check()
+            .map_err(|(field, value, why)| WorldError::BadSetting {
+                id: format!("{} {}", R::KIND, route.describe()),
+                field,
+                value,
+                why,
+            })?;
+        let on_gateway = world
+            .vpn_connections
+            .get(route.next_hop())
+            .is_some_and(|c| c.vpn_gateway == gateway);
+        if !on_gateway {
+            return Err(WorldError::BadNextHop {
+                kind: R::KIND,
+                route: route.describe(),
+                gateway: gateway.to_owned(),
+                next_hop: route.next_hop().to_owned(),
+            });
+        }
+        if !seen.insert(route.key()) {
+            return Err(WorldError::DuplicateRoute {
+                place: place.to_owned(),
+                kind: R::KIND,
+                route: route.describe(),
+                gateway: gateway.to_owned(),
+            });
+        }
+        let count = per_gateway.entry(gateway).or_default();
+        *count += 1;
+        if *count > ROUTES_PER_GATEWAY {
+            return Err(WorldError::TooManyRoutes {
+                place: place.to_owned(),
+                gateway: gateway.to_owned(),
+                kinds: R::KINDS,
+                count: routes.iter().filter(|r| r.vpn_gateway() == gateway).count(),
+                max: ROUTES_PER_GATEWAY,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The world's SSL-VPN servers and client certificates, and the rules between them
+/// and the gateways (see the module doc).
+fn check_ssl_vpn(world: &World, place: &str) -> Result<(), WorldError> {
+    let mut on_gateway: BTreeMap<&str, &str> = BTreeMap::new();
+    for (id, server) in &world.ssl_vpn_servers {
+        check_id(id, "ssl vpn server", SSL_VPN_SERVER_PREFIX)?;
+        let gateway = world.vpn_gateways.get(&server.vpn_gateway).ok_or_else(|| {
+            WorldError::UnknownGateway {
+                kind: "ssl vpn server",
+                id: id.clone(),
+                gateway: server.vpn_gateway.clone(),
+            }
+        })?;
+        server
+            .check()
+            .map_err(|(field, value, why)| WorldError::BadSetting {
+                id: id.clone(),
+                field,
+                value,
+                why,
+            })?;
+        if gateway.ssl_vpn != "enable" {
+            return Err(WorldError::SslVpnDisabled {
+                server: id.clone(),
+                gateway: server.vpn_gateway.clone(),
+            });
+        }
+        if let Some(first) = on_gateway.insert(&server.vpn_gateway, id) {
+            return Err(WorldError::SharedGateway {
+                place: place.to_owned(),
+                kinds: "ssl vpn servers",
+                kind: "SSL-VPN server",
+                gateway: server.vpn_gateway.clone(),
+                first: first.to_owned(),
+                second: id.clone(),
+            });
+        }
+    }
+    for (id, cert) in &world.ssl_vpn_client_certs {
+        check_id(id, "ssl vpn client cert", SSL_VPN_CLIENT_CERT_PREFIX)?;
+        if !world.ssl_vpn_servers.contains_key(&cert.ssl_vpn_server) {
+            return Err(WorldError::UnknownServer {
+                cert: id.clone(),
+                server: cert.ssl_vpn_server.clone(),
+            });
+        }
+        if !CERT_STATUSES.contains(&cert.status.as_str()) {
+            return Err(WorldError::BadValue {
+                id: id.clone(),
+                field: "status",
+                value: cert.status.clone(),
+                expected: CERT_STATUSES.join(", "),
+            });
+        }
+    }
+    let count = world.ssl_vpn_client_certs.len();
+    if count > CLIENT_CERTS_PER_ACCOUNT {
+        return Err(WorldError::TooManyCerts {
+            place: place.to_owned(),
+            count,
+            max: CLIENT_CERTS_PER_ACCOUNT,
+        });
     }
     Ok(())
 }
@@ -897,6 +1278,75 @@ mod tests {
             (
                 FAMILY.replace("role: slave", "role: master"),
                 "vco-dual: a dual-tunnel connection has one tunnel with role master and one with role slave",
+            ),
+        ];
+        for (text, message) in cases {
+            assert_eq!(refused(&text), message);
+        }
+    }
+
+    /// The YAML of this module's doc: a world the sandbox serves.
+    #[test]
+    fn the_module_docs_example_is_a_world_the_sandbox_serves() {
+        let source = include_str!("world.rs");
+        let example: String = source
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .skip_while(|l| *l != "//! ```yaml")
+            .skip(1)
+            .take_while(|l| *l != "//! ```")
+            .map(|l| format!("{}\n", l.strip_prefix("//! ").unwrap_or("")))
+            .collect();
+        let world = World::from_yaml(&example, Path::new("world.rs")).unwrap();
+        assert_eq!(
+            (
+                world.vpn_routes.len(),
+                world.vpn_policy_routes.len(),
+                world.ssl_vpn_servers.len(),
+                world.ssl_vpn_client_certs.len()
+            ),
+            (1, 1, 1, 1)
+        );
+        let gateway = &world.vpn_gateways["vpn-bp1connectionsgwabcd"];
+        assert_eq!(
+            (
+                gateway.charge_type.as_str(),
+                gateway.bandwidth,
+                gateway.ipsec_vpn.as_str(),
+                gateway.ssl_connections
+            ),
+            ("PostpayByFlow", 10, "enable", 5)
+        );
+        assert_eq!(world.vpn_policy_routes[0].priority, 10);
+    }
+
+    const ROUTED: &str = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\n  vpn-b: {region: cn-hangzhou}\ncustomer_gateways:\n  cgw-a: {region: cn-hangzhou, ip_address: 203.0.113.7}\nvpn_connections:\n  vco-a: {vpn_gateway: vpn-a, customer_gateway: cgw-a}\n  vco-b: {vpn_gateway: vpn-b, customer_gateway: cgw-a}\nvpn_routes:\n  - {vpn_gateway: vpn-a, route_dest: 192.168.0.0/24, next_hop: vco-a, weight: 100}\nssl_vpn_servers:\n  vss-a: {vpn_gateway: vpn-a, client_ip_pool: 10.30.0.0/16, local_subnet: 10.0.0.0/16}\nssl_vpn_client_certs:\n  vsc-a: {ssl_vpn_server: vss-a, name: alice}\n";
+
+    #[test]
+    fn routes_and_ssl_vpn_break_the_worlds_rules_only_as_the_cloud_does() {
+        let world = World::from_yaml(ROUTED, Path::new("world.yaml")).unwrap();
+        assert_eq!(world.vpn_routes[0].key(), "vpn-a:vco-a:192.168.0.0/24");
+        assert_eq!(world.ssl_vpn_servers["vss-a"].proto, "TCP");
+        let cases = [
+            (
+                ROUTED.replace("next_hop: vco-a", "next_hop: vco-b"),
+                "vpn route 192.168.0.0/24 via vco-b is on vpn gateway vpn-a, but its next_hop vco-b is not an IPsec connection on that gateway: give one under `vpn_connections` whose vpn_gateway is vpn-a",
+            ),
+            (
+                ROUTED.replace("weight: 100", "weight: 50"),
+                "vpn route 192.168.0.0/24 via vco-a: weight `50` is not valid: a weight is 0 (standby) or 100 (active)",
+            ),
+            (
+                ROUTED.replace("vpn-a: {region: cn-hangzhou}", "vpn-a: {region: cn-hangzhou, ssl_vpn: disable}"),
+                "ssl vpn server vss-a is on vpn gateway vpn-a, whose ssl_vpn is disable: give the gateway `ssl_vpn: enable` or move the server to another gateway",
+            ),
+            (
+                ROUTED.replace("ssl_vpn_server: vss-a", "ssl_vpn_server: vss-zz"),
+                "ssl vpn client cert vsc-a is of ssl vpn server vss-zz, which the world does not define: add it under `ssl_vpn_servers`",
+            ),
+            (
+                ROUTED.replace("vpn-a: {region: cn-hangzhou}", "vpn-a: {region: cn-hangzhou, charge_type: Monthly}"),
+                "vpn-a: charge_type `Monthly` is not one of PostpayByFlow, Prepay",
             ),
         ];
         for (text, message) in cases {

@@ -143,6 +143,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let lane = lane(inner, gateway_id, call);
     inner.live.begin_create(
         &server_id,
+        gateway_id,
         server,
         Some(lane.shows_from),
         lane.until,

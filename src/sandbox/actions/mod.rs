@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 use super::audit::AuditEntry;
 use super::inner::{Call, Inner};
 use super::wire::{ApiError, Request};
+use super::connections::DEFAULT_CREATE_TIME;
 use super::world::Gateway;
 
 /// The [`Action`] enum, its API names and the module that runs each: one line per action.
@@ -295,35 +296,39 @@ fn description_param(req: &Request) -> Result<Option<&str>, ApiError> {
 /// A gateway as DescribeVpnGateway(s) answer it: the fields of the response model
 /// (`alibabacloud_vpc20160428` 7.2.2, `DescribeVpnGatewayResponseBody` and
 /// `DescribeVpnGatewaysResponseBodyVpnGatewaysVpnGateway`), less those it answers only
-/// for a dual-tunnel gateway (`DisasterRecovery*`, `SslVpnInternetIp`) or on request
-/// (`ReservationData`). The model has no `RegionId`. `ChargeType` is spelled as the
-/// model documents a China-site subscription, `Prepay` (the international site's
-/// pay-as-you-go is `POSTPAY`; the Terraform provider reads `Prepay` as Subscription).
+/// on request (`ReservationData`) or for a dual-tunnel gateway (`SslVpnInternetIp`,
+/// `DisasterRecoveryInternetIp`; `DisasterRecoveryVSwitchId` is answered when the
+/// gateway has one). The model has no `RegionId`. `ChargeType` is `PostpayByFlow` or
+/// `Prepay`, as the Terraform provider reads it; `Spec` the bandwidth with an `M`.
 fn gateway_json(inner: &Inner, id: &str, g: &Gateway) -> Value {
-    json!({
+    let mut answer = json!({
         "VpnGatewayId": id,
         "Name": g.name.clone().unwrap_or_else(|| id.to_owned()),
         "Description": g.description.clone().unwrap_or_default(),
         "VpcId": g.vpc_id(id),
-        "VSwitchId": format!("vsw-{}", &id[4..]),
+        "VSwitchId": g.vswitch_id(id),
         "InternetIp": g.internet_ip(),
         "Status": inner.live.status(id, g),
         "BusinessStatus": g.business_status,
-        "ChargeType": "Prepay",
-        "Spec": "10M",
-        "IpsecVpn": "enable",
+        "ChargeType": g.charge_type,
+        "Spec": format!("{}M", g.bandwidth),
+        "IpsecVpn": g.ipsec_vpn,
         "SslVpn": g.ssl_vpn,
-        "SslMaxConnections": 5,
-        "CreateTime": 1704164645000u64,
+        "SslMaxConnections": g.ssl_connections,
+        "CreateTime": g.create_time.unwrap_or(DEFAULT_CREATE_TIME),
         "EndTime": 1735787045000u64,
         "EnableBgp": false,
         "AutoPropagate": g.auto_propagate,
         "GatewayType": "Traditional",
-        "NetworkType": "public",
-        "VpnType": "Normal",
+        "NetworkType": g.network_type,
+        "VpnType": g.vpn_type,
         "ResourceGroupId": g.resource_group_id,
         "EniInstanceIds": { "EniInstanceId": [] },
         "Tag": "",
         "Tags": { "Tag": [] },
-    })
+    });
+    if let Some(second) = &g.disaster_recovery_vswitch_id {
+        answer["DisasterRecoveryVSwitchId"] = second.as_str().into();
+    }
+    answer
 }

@@ -38,8 +38,8 @@ pub use connections::{BgpConfig, CustomerGateway, HealthCheck, Tunnel, VpnConnec
 pub use faults::{Faults, Injection, RateLimits};
 pub use routes::{VpnPbrRoute, VpnRoute};
 pub use server::CallLog;
-pub use ssl_vpn::{SslVpnClientCert, SslVpnServer};
 pub(crate) use server::{Shared, run};
+pub use ssl_vpn::{SslVpnClientCert, SslVpnServer};
 pub use world::{Gateway, IpsecServer, World};
 
 use crate::secret::Secret;
@@ -99,6 +99,11 @@ pub struct SandboxConfig {
     /// values, no created server yet) for this long after its gateway turned `active`
     /// again (`--list-lag`).
     pub list_lag: Duration,
+    /// How long a CreateVpnGateway takes: the gateway is `init` for the first half,
+    /// `provisioning` for the second, then `active` (minutes in the cloud, seconds
+    /// here, as the configure time is). A fixed time when both ends are equal, else
+    /// uniform in `min..=max`.
+    pub gateway_create_time: (Duration, Duration),
 }
 
 impl Default for SandboxConfig {
@@ -119,6 +124,7 @@ impl Default for SandboxConfig {
             injections: Vec::new(),
             status_lag: Duration::ZERO,
             list_lag: Duration::ZERO,
+            gateway_create_time: (Duration::from_secs(5), Duration::from_secs(5)),
         }
     }
 }
@@ -141,6 +147,7 @@ impl fmt::Debug for SandboxConfig {
             .field("injections", &self.injections)
             .field("status_lag", &self.status_lag)
             .field("list_lag", &self.list_lag)
+            .field("gateway_create_time", &self.gateway_create_time)
             .finish()
     }
 }

@@ -178,9 +178,11 @@ pub(crate) trait Route: Clone {
     const KINDS: &'static str;
     fn vpn_gateway(&self) -> &str;
     fn next_hop(&self) -> &str;
+    fn route_dest(&self) -> &str;
     fn weight(&self) -> u32;
     fn weight_mut(&mut self) -> &mut u32;
     fn publish_vpc_mut(&mut self) -> &mut bool;
+    fn create_time_mut(&mut self) -> &mut Option<u64>;
     fn key(&self) -> String;
     fn describe(&self) -> String;
     fn check(&self) -> Result<(), (&'static str, String, String)>;
@@ -197,6 +199,9 @@ macro_rules! route {
             fn next_hop(&self) -> &str {
                 &self.next_hop
             }
+            fn route_dest(&self) -> &str {
+                &self.route_dest
+            }
             fn weight(&self) -> u32 {
                 self.weight
             }
@@ -205,6 +210,9 @@ macro_rules! route {
             }
             fn publish_vpc_mut(&mut self) -> &mut bool {
                 &mut self.publish_vpc
+            }
+            fn create_time_mut(&mut self) -> &mut Option<u64> {
+                &mut self.create_time
             }
             fn key(&self) -> String {
                 <$type>::key(self)

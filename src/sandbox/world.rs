@@ -503,14 +503,13 @@ pub enum WorldError {
         expected: String,
     },
     #[error(
-        "{place}: {kinds} {first} and {second} are both on vpn gateway {gateway}, and a gateway holds one {kind}: remove one or move it to another gateway"
+        "{place}: {} {first} and {second} are both on vpn gateway {gateway}, and a gateway holds one {}: remove one or move it to another gateway",
+        kind.plural(),
+        kind.one()
     )]
     SharedGateway {
         place: String,
-        /// `ipsec servers`, `ssl vpn servers`.
-        kinds: &'static str,
-        /// `IPsec server`, `SSL-VPN server`.
-        kind: &'static str,
+        kind: ServerKind,
         gateway: String,
         first: String,
         second: String,
@@ -574,6 +573,29 @@ pub enum WorldError {
         kind: &'static str,
         prefix: &'static str,
     },
+}
+
+/// The kinds of server a gateway holds one of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    Ipsec,
+    SslVpn,
+}
+
+impl ServerKind {
+    fn plural(self) -> &'static str {
+        match self {
+            ServerKind::Ipsec => "ipsec servers",
+            ServerKind::SslVpn => "ssl vpn servers",
+        }
+    }
+
+    fn one(self) -> &'static str {
+        match self {
+            ServerKind::Ipsec => "IPsec server",
+            ServerKind::SslVpn => "SSL-VPN server",
+        }
+    }
 }
 
 const GATEWAY_STATUSES: [&str; 5] = ["init", "provisioning", "active", "updating", "deleting"];
@@ -714,7 +736,9 @@ impl World {
     pub fn add_client_cert(&mut self, id: &str, server: &str) -> &mut SslVpnClientCert {
         self.ssl_vpn_client_certs
             .insert(id.to_owned(), SslVpnClientCert::new(server));
-        self.ssl_vpn_client_certs.get_mut(id).expect("just inserted")
+        self.ssl_vpn_client_certs
+            .get_mut(id)
+            .expect("just inserted")
     }
 
     /// Every region the world knows: those listed and those of its gateways and
@@ -738,7 +762,11 @@ impl World {
             check_id(id, "vpn gateway", crate::id::VPN_GATEWAY_PREFIX)?;
             let enumerated: [(&'static str, &String, &[&str]); 7] = [
                 ("status", &gateway.status, &GATEWAY_STATUSES),
-                ("business_status", &gateway.business_status, &BUSINESS_STATUSES),
+                (
+                    "business_status",
+                    &gateway.business_status,
+                    &BUSINESS_STATUSES,
+                ),
                 ("ssl_vpn", &gateway.ssl_vpn, &SWITCHES),
                 ("ipsec_vpn", &gateway.ipsec_vpn, &SWITCHES),
                 ("charge_type", &gateway.charge_type, &CHARGE_TYPES),
@@ -756,8 +784,16 @@ impl World {
                 }
             }
             let numbers = [
-                ("bandwidth", gateway.bandwidth, bandwidths(&gateway.network_type)),
-                ("ssl_connections", gateway.ssl_connections, &SSL_CONNECTIONS[..]),
+                (
+                    "bandwidth",
+                    gateway.bandwidth,
+                    bandwidths(&gateway.network_type),
+                ),
+                (
+                    "ssl_connections",
+                    gateway.ssl_connections,
+                    &SSL_CONNECTIONS[..],
+                ),
             ];
             for (field, value, allowed) in numbers {
                 if !allowed.contains(&value) {
@@ -792,8 +828,7 @@ impl World {
             if let Some(first) = on_gateway.insert(&server.vpn_gateway, id) {
                 return Err(WorldError::SharedGateway {
                     place: place.to_owned(),
-                    kinds: "ipsec servers",
-                    kind: "IPsec server",
+                    kind: ServerKind::Ipsec,
                     gateway: server.vpn_gateway.clone(),
                     first: first.to_owned(),
                     second: id.clone(),
@@ -1103,8 +1138,7 @@ fn check_ssl_vpn(world: &World, place: &str) -> Result<(), WorldError> {
         if let Some(first) = on_gateway.insert(&server.vpn_gateway, id) {
             return Err(WorldError::SharedGateway {
                 place: place.to_owned(),
-                kinds: "ssl vpn servers",
-                kind: "SSL-VPN server",
+                kind: ServerKind::SslVpn,
                 gateway: server.vpn_gateway.clone(),
                 first: first.to_owned(),
                 second: id.clone(),
@@ -1337,7 +1371,10 @@ mod tests {
                 "vpn route 192.168.0.0/24 via vco-a: weight `50` is not valid: a weight is 0 (standby) or 100 (active)",
             ),
             (
-                ROUTED.replace("vpn-a: {region: cn-hangzhou}", "vpn-a: {region: cn-hangzhou, ssl_vpn: disable}"),
+                ROUTED.replace(
+                    "vpn-a: {region: cn-hangzhou}",
+                    "vpn-a: {region: cn-hangzhou, ssl_vpn: disable}",
+                ),
                 "ssl vpn server vss-a is on vpn gateway vpn-a, whose ssl_vpn is disable: give the gateway `ssl_vpn: enable` or move the server to another gateway",
             ),
             (
@@ -1345,7 +1382,10 @@ mod tests {
                 "ssl vpn client cert vsc-a is of ssl vpn server vss-zz, which the world does not define: add it under `ssl_vpn_servers`",
             ),
             (
-                ROUTED.replace("vpn-a: {region: cn-hangzhou}", "vpn-a: {region: cn-hangzhou, charge_type: Monthly}"),
+                ROUTED.replace(
+                    "vpn-a: {region: cn-hangzhou}",
+                    "vpn-a: {region: cn-hangzhou, charge_type: Monthly}",
+                ),
                 "vpn-a: charge_type `Monthly` is not one of PostpayByFlow, Prepay",
             ),
         ];

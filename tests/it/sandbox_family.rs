@@ -16,17 +16,17 @@ use vpnform::sandbox::{
 use crate::sandbox::{Client, Reply};
 use crate::support::{Wire, Workspace, configuring, serve};
 
-const REGION: &str = "cn-hangzhou";
+pub(crate) const REGION: &str = "cn-hangzhou";
 const PSK: &str = "family-psk-canary-7c1d";
 const TUNNEL_PSK: &str = "tunnel-psk-canary-52ea";
 const AUTH_KEY: &str = "bgp-key-canary-0b9f";
 /// Long enough that a gateway is certainly still configuring when a test looks.
-const LONG: Duration = Duration::from_secs(600);
+pub(crate) const LONG: Duration = Duration::from_secs(600);
 /// Short enough to wait for.
-const SHORT: Duration = Duration::from_millis(300);
+pub(crate) const SHORT: Duration = Duration::from_millis(300);
 /// Long enough for a few calls to find the gateway still configuring, short enough to
 /// wait for.
-const MEDIUM: Duration = Duration::from_millis(1500);
+pub(crate) const MEDIUM: Duration = Duration::from_millis(1500);
 
 /// `vpn-a` (free), `vpn-b` (holding `vco-b` of `cgw-b`), `vpn-srv` (holding the IPsec
 /// server `iss-srv`), `vpn-full` (ten anonymous connections); customer gateways `cgw-a`
@@ -45,30 +45,30 @@ fn world() -> World {
     w
 }
 
-async fn start(world: World, configure: Duration) -> (Sandbox, Wire, Client) {
+pub(crate) async fn start(world: World, configure: Duration) -> (Sandbox, Wire, Client) {
     start_with(configuring(configure), world).await
 }
 
-async fn start_with(config: SandboxConfig, world: World) -> (Sandbox, Wire, Client) {
+pub(crate) async fn start_with(config: SandboxConfig, world: World) -> (Sandbox, Wire, Client) {
     let (sandbox, wire) = serve(config, world).await;
     let client = Client::new(&sandbox);
     (sandbox, wire, client)
 }
 
 /// `action` in the test's region.
-async fn call(c: &Client, action: &str, params: &[(&str, &str)]) -> Reply {
+pub(crate) async fn call(c: &Client, action: &str, params: &[(&str, &str)]) -> Reply {
     let mut all = vec![("RegionId", REGION)];
     all.extend_from_slice(params);
     c.call(action, &all).await
 }
 
 /// Status, code and message of an error answer.
-fn refused(r: &Reply) -> (u16, &str, &str) {
+pub(crate) fn refused(r: &Reply) -> (u16, &str, &str) {
     (r.status, r.code(), r.body["Message"].as_str().unwrap_or(""))
 }
 
 /// An answer's field names, sorted.
-fn keys(v: &Value) -> Vec<&str> {
+pub(crate) fn keys(v: &Value) -> Vec<&str> {
     let mut names: Vec<&str> = v
         .as_object()
         .unwrap_or_else(|| panic!("not an object: {v}"))
@@ -87,17 +87,17 @@ fn pairs(owned: &[(String, String)]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-fn ok(r: &Reply) -> &Value {
+pub(crate) fn ok(r: &Reply) -> &Value {
     assert_eq!(r.status, 200, "{r:?}");
     &r.body
 }
 
-async fn status(c: &Client, gateway: &str) -> String {
+pub(crate) async fn status(c: &Client, gateway: &str) -> String {
     let r = call(c, "DescribeVpnGateway", &[("VpnGatewayId", gateway)]).await;
     ok(&r)["Status"].as_str().unwrap().to_owned()
 }
 
-async fn wait_active(c: &Client, gateway: &str) {
+pub(crate) async fn wait_active(c: &Client, gateway: &str) {
     let start = Instant::now();
     while status(c, gateway).await != "active" {
         assert!(

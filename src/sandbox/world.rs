@@ -1354,6 +1354,24 @@ mod tests {
         assert_eq!(world.vpn_policy_routes[0].priority, 10);
     }
 
+    /// docs/sandbox.md's world (its one YAML block): a world the sandbox serves.
+    #[test]
+    fn the_docs_world_is_a_world_the_sandbox_serves() {
+        let page = include_str!("../../docs/sandbox.md");
+        let (_, rest) = page.split_once("```yaml\n").expect("a YAML block");
+        let (example, _) = rest.split_once("```").expect("its end");
+        let world = World::from_yaml(example, Path::new("docs/sandbox.md")).unwrap();
+        assert_eq!(
+            (
+                world.vpn_routes.len(),
+                world.vpn_policy_routes.len(),
+                world.ssl_vpn_servers.len(),
+                world.ssl_vpn_client_certs.len()
+            ),
+            (1, 1, 1, 1)
+        );
+    }
+
     const ROUTED: &str = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\n  vpn-b: {region: cn-hangzhou}\ncustomer_gateways:\n  cgw-a: {region: cn-hangzhou, ip_address: 203.0.113.7}\nvpn_connections:\n  vco-a: {vpn_gateway: vpn-a, customer_gateway: cgw-a}\n  vco-b: {vpn_gateway: vpn-b, customer_gateway: cgw-a}\nvpn_routes:\n  - {vpn_gateway: vpn-a, route_dest: 192.168.0.0/24, next_hop: vco-a, weight: 100}\nssl_vpn_servers:\n  vss-a: {vpn_gateway: vpn-a, client_ip_pool: 10.30.0.0/16, local_subnet: 10.0.0.0/16}\nssl_vpn_client_certs:\n  vsc-a: {ssl_vpn_server: vss-a, name: alice}\n";
 
     #[test]

@@ -825,15 +825,12 @@ impl World {
                     gateway: server.vpn_gateway.clone(),
                 });
             }
-            if let Some(first) = on_gateway.insert(&server.vpn_gateway, id) {
-                return Err(WorldError::SharedGateway {
-                    place: place.to_owned(),
-                    kind: ServerKind::Ipsec,
-                    gateway: server.vpn_gateway.clone(),
-                    first: first.to_owned(),
-                    second: id.clone(),
-                });
-            }
+            one_a_gateway(
+                &mut on_gateway,
+                (&server.vpn_gateway, id),
+                ServerKind::Ipsec,
+                place,
+            )?;
             if let Err((field, value, why)) = check_server(server) {
                 return Err(WorldError::BadSetting {
                     id: id.clone(),
@@ -846,6 +843,26 @@ impl World {
         check_family(self, place)?;
         check_routes(self, place)?;
         check_ssl_vpn(self, place)
+    }
+}
+
+/// A server of `kind` on its gateway, `(gateway, id)`, the first of its kind there
+/// (`seen` maps a gateway to the server seen on it).
+fn one_a_gateway<'w>(
+    seen: &mut BTreeMap<&'w str, &'w str>,
+    (gateway, id): (&'w str, &'w str),
+    kind: ServerKind,
+    place: &str,
+) -> Result<(), WorldError> {
+    match seen.insert(gateway, id) {
+        Some(first) => Err(WorldError::SharedGateway {
+            place: place.to_owned(),
+            kind,
+            gateway: gateway.to_owned(),
+            first: first.to_owned(),
+            second: id.to_owned(),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -1135,15 +1152,12 @@ fn check_ssl_vpn(world: &World, place: &str) -> Result<(), WorldError> {
                 gateway: server.vpn_gateway.clone(),
             });
         }
-        if let Some(first) = on_gateway.insert(&server.vpn_gateway, id) {
-            return Err(WorldError::SharedGateway {
-                place: place.to_owned(),
-                kind: ServerKind::SslVpn,
-                gateway: server.vpn_gateway.clone(),
-                first: first.to_owned(),
-                second: id.clone(),
-            });
-        }
+        one_a_gateway(
+            &mut on_gateway,
+            (&server.vpn_gateway, id),
+            ServerKind::SslVpn,
+            place,
+        )?;
     }
     for (id, cert) in &world.ssl_vpn_client_certs {
         check_id(id, "ssl vpn client cert", SSL_VPN_CLIENT_CERT_PREFIX)?;

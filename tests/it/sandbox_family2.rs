@@ -14,9 +14,10 @@ use vpnform::sandbox::{self, Faults, Injection, RateLimits, Sandbox, SandboxConf
 
 use crate::sandbox::Client;
 use crate::sandbox_family::{
-    LONG, MEDIUM, REGION, SHORT, call, keys, ok, refused, start, start_with, status, wait_active,
+    LONG, MEDIUM, REGION, SHORT, call, keys, ok, refused, run_sdk, start, start_with, status,
+    wait_active, world_refused,
 };
-use crate::support::{Workspace, configuring};
+use crate::support::configuring;
 
 /// `vpn-a` holding the connections `vco-a` (of `cgw-a`) and `vco-b` (of `cgw-b`);
 /// `vpn-b` holding `vco-c`; `vpn-ssl` holding the SSL-VPN server `vss-a` with the
@@ -45,7 +46,7 @@ fn world() -> World {
 }
 
 /// The destination route of `vpn-a` to `dest` through `next_hop`, as a create sends it.
-fn route(dest: &str, next_hop: &str) -> Vec<(&'static str, String)> {
+fn route(dest: &str, next_hop: &str) -> Params {
     vec![
         ("VpnGatewayId", "vpn-a".to_owned()),
         ("RouteDest", dest.to_owned()),
@@ -56,15 +57,23 @@ fn route(dest: &str, next_hop: &str) -> Vec<(&'static str, String)> {
 }
 
 /// `params` with `extra` set (replacing a parameter of the same name).
-fn with(
-    mut params: Vec<(&'static str, String)>,
-    extra: &[(&'static str, &str)],
-) -> Vec<(&'static str, String)> {
+fn with(mut params: Params, extra: &[(&'static str, &str)]) -> Params {
     for (k, v) in extra {
         params.retain(|(p, _)| p != k);
         params.push((k, (*v).to_owned()));
     }
     params
+}
+
+/// A call's parameters, owned.
+type Params = Vec<(&'static str, String)>;
+
+/// An error answer's status, code and message.
+type Refusal<'a> = (u16, &'a str, &'a str);
+
+/// Parameters as [`send`] takes them.
+fn owned(params: &[(&'static str, &str)]) -> Params {
+    params.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
 }
 
 async fn send(c: &Client, action: &str, params: &[(&str, String)]) -> crate::sandbox::Reply {
@@ -605,7 +614,7 @@ async fn a_route_under_status_and_list_lags_shows_late() {
 // ---------------------------------------------------------------------------------------
 // SSL-VPN servers and client certificates.
 
-fn ssl_server(gateway: &str) -> Vec<(&'static str, String)> {
+fn ssl_server(gateway: &str) -> Params {
     vec![
         ("VpnGatewayId", gateway.to_owned()),
         ("ClientIpPool", "10.40.0.0/16".to_owned()),
@@ -778,7 +787,7 @@ async fn an_ssl_vpn_server_is_created_described_modified_and_deleted_with_its_ce
         )
     );
     let world = sb.world();
-    assert!(world.ssl_vpn_servers.get(&id).is_none());
+    assert!(!world.ssl_vpn_servers.contains_key(&id));
     assert_eq!(
         world.ssl_vpn_client_certs.keys().collect::<Vec<_>>(),
         ["vsc-a", "vsc-b"],
@@ -1181,7 +1190,7 @@ async fn dry_run_true_acts_on_every_other_new_mutation() {
         ("NextHop", "vco-c".to_owned()),
         ("Weight", "0".to_owned()),
     ];
-    let steps: Vec<(&str, Vec<(&'static str, String)>, &str)> = vec![
+    let steps: Vec<(&str, Params, &str)> = vec![
         (
             "ModifyVpnRouteEntryWeight",
             with(dbr.clone(), &[("NewWeight", "0"), dry]),
@@ -1220,53 +1229,44 @@ async fn dry_run_true_acts_on_every_other_new_mutation() {
         ),
         (
             "CreateSslVpnClientCert",
-            vec![
-                ("SslVpnServerId", "vss-a".into()),
-                ("Name", "erin".into()),
-                ("DryRun", "true".into()),
-            ],
+            owned(&[
+                ("SslVpnServerId", "vss-a"),
+                ("Name", "erin"),
+                ("DryRun", "true"),
+            ]),
             "vpn-ssl",
         ),
         (
             "ModifySslVpnClientCert",
-            vec![
-                ("SslVpnClientCertId", "vsc-a".into()),
-                ("Name", "acted".into()),
-                ("DryRun", "true".into()),
-            ],
+            owned(&[
+                ("SslVpnClientCertId", "vsc-a"),
+                ("Name", "acted"),
+                ("DryRun", "true"),
+            ]),
             "vpn-ssl",
         ),
         (
             "DeleteSslVpnClientCert",
-            vec![
-                ("SslVpnClientCertId", "vsc-b".into()),
-                ("DryRun", "true".into()),
-            ],
+            owned(&[("SslVpnClientCertId", "vsc-b"), ("DryRun", "true")]),
             "vpn-ssl",
         ),
         (
             "DeleteSslVpnServer",
-            vec![
-                ("SslVpnServerId", "vss-a".into()),
-                ("DryRun", "true".into()),
-            ],
+            owned(&[("SslVpnServerId", "vss-a"), ("DryRun", "true")]),
             "vpn-ssl",
         ),
         (
             "DeleteVpnGateway",
-            vec![
-                ("VpnGatewayId", "vpn-free".into()),
-                ("DryRun", "true".into()),
-            ],
+            owned(&[("VpnGatewayId", "vpn-free"), ("DryRun", "true")]),
             "vpn-free",
         ),
         (
             "CreateVpnGateway",
-            vec![
-                ("VpcId", "vpc-acted".into()),
-                ("Bandwidth", "10".into()),
-                ("DryRun", "true".into()),
-            ],
+            owned(&[
+                ("VpcId", "vpc-acted"),
+                ("Bandwidth", "10"),
+                ("DryRun", "true"),
+            ]),
             "vpn-a",
         ),
     ];
@@ -1398,7 +1398,7 @@ async fn a_gateway_create_is_refused_with_the_documented_codes() {
         w.add_gateway(&format!("vpn-fill{i}"), REGION);
     }
     let (sb, _wire, c) = start(w, LONG).await;
-    let cases: [(&[(&str, &str)], (u16, &str, &str)); 6] = [
+    let cases: [(&[(&str, &str)], Refusal); 6] = [
         (
             &[("Bandwidth", "10")],
             (400, "MissingVpcId", "VpcId is mandatory for this action."),
@@ -1756,18 +1756,7 @@ fn a_world_file_that_breaks_a_rule_of_routes_or_ssl_vpn_is_refused_whole() {
         ),
     ];
     for (text, message) in cases {
-        let ws = Workspace::new().file("world.yaml", &text);
-        ws.vpnform(&[
-            "sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--world",
-            "world.yaml",
-        ])
-        .code(1)
-        .stderr(format!("error: {message}\n"))
-        .run();
+        world_refused(&text, message);
     }
 }
 
@@ -1779,48 +1768,19 @@ fn a_world_file_that_breaks_a_rule_of_routes_or_ssl_vpn_is_refused_whole() {
 #[test]
 #[ignore = "needs python3 with the alibabacloud_vpc20160428 package"]
 fn the_official_python_sdk_drives_routes_ssl_vpn_and_gateways_through_sandbox_serve() {
-    let ws = Workspace::new().file(
-        "world.yaml",
+    let run = run_sdk(
         "vpn_gateways:\n  vpn-bp1sdk: {region: cn-hangzhou}\n  vpn-bp1sdkssl: {region: cn-hangzhou, internet_ip: 47.98.9.9}\n  vpn-bp1sdkprepay: {region: cn-hangzhou, charge_type: Prepay}\ncustomer_gateways:\n  cgw-bp1sdk: {region: cn-hangzhou, ip_address: 203.0.113.50}\nvpn_connections:\n  vco-bp1sdk: {vpn_gateway: vpn-bp1sdk, customer_gateway: cgw-bp1sdk}\n",
-    );
-    let mut child = ws
-        .command(&[
-            "sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--world",
-            "world.yaml",
-            "--configure-time",
-            "200ms",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let (url, _) = crate::sandbox::endpoint_from(&mut stdout);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/family2.py");
-    let out = std::process::Command::new("python3")
-        .args([
-            script,
-            &url,
+        "family2.py",
+        &[
             "vpn-bp1sdk",
             "vco-bp1sdk",
             "vpn-bp1sdkssl",
             "vpn-bp1sdkprepay",
-        ])
-        .output()
-        .expect("python3 runs");
-    let _ = child.kill();
-    let serve_log = {
-        let _ = child.wait();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut text).unwrap();
-        text
-    };
+        ],
+    );
+    let serve_log = run.serve_log;
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        run.stdout,
         "route dry run: DryRunOperation\n\
          route: vpn-bp1sdk 192.168.10.0/24 vco-bp1sdk 100 published\n\
          route while configuring: VpnRouteEntry.Configuring\n\
@@ -1844,9 +1804,9 @@ fn the_official_python_sdk_drives_routes_ssl_vpn_and_gateways_through_sandbox_se
          gateway deleting: deleting\n\
          gateway deleted: InvalidVpnGatewayInstanceId.NotFound\n",
         "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        run.stderr
     );
-    assert!(out.status.success());
+    assert!(run.success);
     for action in [
         "CreateVpnRouteEntry -> 200 OK",
         "CreateSslVpnServer -> 200 OK",

@@ -16,7 +16,7 @@
 
 use serde_json::{Value, json};
 
-use super::ssl_vpn::find_server;
+use super::ssl_vpn::{find_server, server_names};
 use super::{Mutation, denied, gateway_ready, name_param, now_millis, region, replay};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::ssl_vpn::{
@@ -31,11 +31,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let client_token = req.client_token()?;
 
     let world = inner.live.world();
-    let gateway_of = world
-        .ssl_vpn_servers
-        .get(server_id)
-        .map(|s| s.vpn_gateway.as_str());
-    denied(inner, &[server_id, gateway_of.unwrap_or_default()])?;
+    denied(inner, &server_names(world, server_id))?;
     let fingerprint = req.fingerprint();
     if let Some(first) = replay(inner, client_token, false, &fingerprint) {
         return first;

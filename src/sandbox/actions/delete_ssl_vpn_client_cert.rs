@@ -11,7 +11,7 @@
 
 use serde_json::{Value, json};
 
-use super::ssl_vpn::find_cert;
+use super::ssl_vpn::{cert_names, find_cert};
 use super::{Mutation, denied, gateway_ready, region, replay};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
@@ -22,18 +22,13 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let client_token = req.client_token()?;
 
     let world = inner.live.world();
-    let found = find_cert(world, id, region);
-    let named: Vec<&str> = match &found {
-        Ok((cert, gateway_id, _)) => vec![id, &cert.ssl_vpn_server, gateway_id],
-        Err(_) => vec![id],
-    };
-    denied(inner, &named)?;
+    denied(inner, &cert_names(world, id))?;
     let fingerprint = req.fingerprint();
     if let Some(first) = replay(inner, client_token, false, &fingerprint) {
         return first;
     }
 
-    let (_, gateway_id, gateway) = found?;
+    let (_, gateway_id, gateway) = find_cert(world, id, region)?;
     gateway_ready(inner, gateway_id, gateway)?;
     let gateway_id = gateway_id.to_owned();
     let answer = json!({ "RequestId": call.request_id });

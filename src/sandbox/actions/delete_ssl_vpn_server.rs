@@ -13,7 +13,7 @@
 
 use serde_json::{Value, json};
 
-use super::ssl_vpn::find_server;
+use super::ssl_vpn::{find_server, server_names};
 use super::{Effect, Mutation, denied, gateway_ready, record, region, replay};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
@@ -24,11 +24,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let client_token = req.client_token()?;
 
     let world = inner.live.world();
-    let gateway_of = world
-        .ssl_vpn_servers
-        .get(id)
-        .map(|s| s.vpn_gateway.as_str());
-    denied(inner, &[id, gateway_of.unwrap_or_default()])?;
+    denied(inner, &server_names(world, id))?;
     let fingerprint = req.fingerprint();
     if let Some(first) = replay(inner, client_token, false, &fingerprint) {
         return first;

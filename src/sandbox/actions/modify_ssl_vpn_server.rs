@@ -15,7 +15,7 @@
 use serde_json::Value;
 
 use super::settings::check_client_pool;
-use super::ssl_vpn::{ServerSettings, find_server, server_json};
+use super::ssl_vpn::{ServerSettings, find_server, server_json, server_names};
 use super::{Mutation, denied, dry_run_passed, gateway_ready, region, replay};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
@@ -28,11 +28,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let dry_run = req.bool("DryRun")?;
 
     let world = inner.live.world();
-    let gateway_of = world
-        .ssl_vpn_servers
-        .get(id)
-        .map(|s| s.vpn_gateway.as_str());
-    denied(inner, &[id, gateway_of.unwrap_or_default()])?;
+    denied(inner, &server_names(world, id))?;
     let fingerprint = req.fingerprint();
     if let Some(first) = replay(inner, client_token, dry_run, &fingerprint) {
         return first;

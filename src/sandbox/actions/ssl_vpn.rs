@@ -62,6 +62,26 @@ pub(super) fn find_cert<'w>(
         .ok_or_else(|| cert_not_found(id))
 }
 
+/// What a call on server `id` names for the policy: the server, and its gateway if the
+/// server exists.
+pub(super) fn server_names<'w>(world: &'w World, id: &'w str) -> Vec<&'w str> {
+    let gateway = world
+        .ssl_vpn_servers
+        .get(id)
+        .map(|s| s.vpn_gateway.as_str());
+    std::iter::once(id).chain(gateway).collect()
+}
+
+/// What a call on certificate `id` names for the policy: the certificate, and its
+/// server and gateway if it exists.
+pub(super) fn cert_names<'w>(world: &'w World, id: &'w str) -> Vec<&'w str> {
+    let mut names = vec![id];
+    if let Some(cert) = world.ssl_vpn_client_certs.get(id) {
+        names.extend(server_names(world, &cert.ssl_vpn_server));
+    }
+    names
+}
+
 pub(super) fn cert_not_found(id: &str) -> ApiError {
     ApiError::new(
         404,

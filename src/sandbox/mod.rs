@@ -1,7 +1,8 @@
 //! The local emulator of the VPC API subset vpnform uses: HTTP on loopback, signature v1
 //! verified, Alibaba-shaped errors, a world of regions, gateways, IPsec servers,
-//! customer gateways and IPsec-VPN connections, configurable configuring times, faults
-//! and an audit log of every effect.
+//! customer gateways, IPsec-VPN connections, routes, SSL-VPN servers and their client
+//! certificates, configurable configuring times, faults and an audit log of every
+//! effect.
 //!
 //! It sits beside the data's path, in the cloud's place: every test, benchmark and
 //! `--sandbox` rehearsal talks to it instead of Alibaba. Read it in this order:
@@ -11,6 +12,8 @@
 //! - [`world`]: what exists (the YAML format and its rules); [`live`]: the world while
 //!   requests change it, and how time turns `updating` into `active`;
 //!   [`connections`]: the customer gateways and IPsec-VPN connections in it;
+//!   [`routes`]: its destination and policy-based routes; [`ssl_vpn`]: its SSL-VPN
+//!   servers, client certificates and their material;
 //!   [`attributes`]: the settings its resources share (negotiation, secrets, CIDRs);
 //! - [`faults`] and [`audit`]: injected failures, rate limits, and the effect log;
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::SandboxConfig;
 use super::audit::{AuditEntry, AuditFile};
 use super::faults::{Buckets, Dice};
-use super::world::Live;
+use super::live::Live;
 
 /// The state behind the lock. Actions get `&mut Inner`.
 pub(crate) struct Inner {

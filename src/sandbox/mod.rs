@@ -1,15 +1,19 @@
 //! The local emulator of the VPC API subset vpnform uses: HTTP on loopback, signature v1
 //! verified, Alibaba-shaped errors, a world of regions, gateways, IPsec servers,
-//! customer gateways and IPsec-VPN connections, configurable configuring times, faults
-//! and an audit log of every effect.
+//! customer gateways, IPsec-VPN connections, routes, SSL-VPN servers and their client
+//! certificates, configurable configuring times, faults and an audit log of every
+//! effect.
 //!
 //! It sits beside the data's path, in the cloud's place: every test, benchmark and
 //! `--sandbox` rehearsal talks to it instead of Alibaba. Read it in this order:
 //! - [`server`]: `run(listener, shared, shutdown)`, one request from bytes to answer;
 //! - [`wire`]: parameters, signature checks, Alibaba's JSON/XML answer shapes;
 //! - `actions/`: the [`actions::Action`] enum and one file per API action;
-//! - [`world`]: what exists (the YAML format) and how time turns `updating` into `active`;
+//! - [`world`]: what exists (the YAML format and its rules); [`live`]: the world while
+//!   requests change it, and how time turns `updating` into `active`;
 //!   [`connections`]: the customer gateways and IPsec-VPN connections in it;
+//!   [`routes`]: its destination and policy-based routes; [`ssl_vpn`]: its SSL-VPN
+//!   servers, client certificates and their material;
 //!   [`attributes`]: the settings its resources share (negotiation, secrets, CIDRs);
 //! - [`faults`] and [`audit`]: injected failures, rate limits, and the effect log;
 
@@ -19,7 +23,10 @@ pub(crate) mod audit;
 pub(crate) mod connections;
 pub(crate) mod faults;
 pub(crate) mod inner;
+pub(crate) mod live;
+pub(crate) mod routes;
 pub(crate) mod server;
+pub(crate) mod ssl_vpn;
 pub(crate) mod wire;
 pub(crate) mod world;
 
@@ -32,8 +39,10 @@ use std::time::Duration;
 pub use audit::AuditEntry;
 pub use connections::{BgpConfig, CustomerGateway, HealthCheck, Tunnel, VpnConnection};
 pub use faults::{Faults, Injection, RateLimits};
+pub use routes::{VpnPbrRoute, VpnRoute};
 pub use server::CallLog;
 pub(crate) use server::{Shared, run};
+pub use ssl_vpn::{SslVpnClientCert, SslVpnServer};
 pub use world::{Gateway, IpsecServer, World};
 
 use crate::secret::Secret;
@@ -93,6 +102,11 @@ pub struct SandboxConfig {
     /// values, no created server yet) for this long after its gateway turned `active`
     /// again (`--list-lag`).
     pub list_lag: Duration,
+    /// How long a CreateVpnGateway takes: the gateway is `init` for the first half,
+    /// `provisioning` for the second, then `active` (minutes in the cloud, seconds
+    /// here, as the configure time is). A fixed time when both ends are equal, else
+    /// uniform in `min..=max`.
+    pub gateway_create_time: (Duration, Duration),
 }
 
 impl Default for SandboxConfig {
@@ -113,6 +127,7 @@ impl Default for SandboxConfig {
             injections: Vec::new(),
             status_lag: Duration::ZERO,
             list_lag: Duration::ZERO,
+            gateway_create_time: (Duration::from_secs(5), Duration::from_secs(5)),
         }
     }
 }
@@ -135,6 +150,7 @@ impl fmt::Debug for SandboxConfig {
             .field("injections", &self.injections)
             .field("status_lag", &self.status_lag)
             .field("list_lag", &self.list_lag)
+            .field("gateway_create_time", &self.gateway_create_time)
             .finish()
     }
 }

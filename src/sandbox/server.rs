@@ -26,8 +26,9 @@ use super::actions::Action;
 use super::audit::{AuditEntry, AuditFile};
 use super::faults::{Buckets, Dice, Draw, Fault, Injection, take_injection};
 use super::inner::{Call, Inner};
+use super::live::Live;
 use super::wire::{self, ApiError, Request};
-use super::world::{Live, World};
+use super::world::World;
 use super::{SandboxConfig, lock};
 
 /// The longest line served: a request line (with its query), a header, or a form body
@@ -300,8 +301,18 @@ impl From<ApiError> for Handled {
 
 /// The names of the secrets a caller sends: the STS token, a PSK (a server's `Psk`, a
 /// tunnel's `TunnelOptionsSpecification.N.TunnelIkeConfig.Psk`, the `Psk` key of a
-/// connection's `IkeConfig`), a customer gateway's BGP `AuthKey`.
-const SECRET_NAMES: [&str; 3] = ["SecurityToken", "Psk", "AuthKey"];
+/// connection's `IkeConfig`), a customer gateway's BGP `AuthKey`; and the names of a
+/// client certificate's material, which only an answer carries (DescribeSslVpnClientCert),
+/// so that a client that sends it back, by mistake or in a test, is not logged either.
+const SECRET_NAMES: [&str; 7] = [
+    "SecurityToken",
+    "Psk",
+    "AuthKey",
+    "CaCert",
+    "ClientCert",
+    "ClientKey",
+    "ClientConfig",
+];
 
 /// A parameter's value as the call log shows it: `***` for a secret, and a JSON object
 /// (`IkeConfig`, `BgpConfig`, ...) with its secret keys' values `***`. JSON that does
@@ -353,7 +364,7 @@ fn redact_json(value: &mut Value) {
 pub struct CallLog {
     pub action: String,
     /// Every parameter but `Signature`, in the order sent; secrets (the STS token, PSKs,
-    /// BGP keys, inside JSON objects too) as `***`.
+    /// BGP keys, certificate material, inside JSON objects too) as `***`.
     pub params: Vec<(String, String)>,
     /// 0 when the connection was dropped without an answer.
     pub status: u16,
@@ -740,5 +751,12 @@ mod tests {
             r#"{"IkeVersion": "ikev2"}"#
         );
         assert_eq!(redacted("Name", "psk-rotation"), "psk-rotation");
+        // Certificate material, and names that only look like it.
+        assert_eq!(redacted("ClientKey", "-----BEGIN PRIVATE KEY-----"), "***");
+        assert_eq!(
+            redacted("Material", r#"{"ClientConfig":"client","CaCert":"pem"}"#),
+            r#"{"CaCert":"***","ClientConfig":"***"}"#
+        );
+        assert_eq!(redacted("SslVpnClientCertId", "vsc-a"), "vsc-a");
     }
 }

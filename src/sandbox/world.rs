@@ -1,14 +1,8 @@
 //! What exists in the sandbox's cloud: regions, VPN gateways, IPsec servers, customer
-//! gateways and IPsec-VPN connections, as a world YAML file describes them (or as
-//! `kinds::ipsec_server::seed` derives them from a vpnform state), and the clock that
-//! turns an `updating` gateway back into `active`.
-//!
-//! Status is computed from time, not by a background task: a mutation on a gateway's
-//! lane records the instant its gateway finishes configuring, and every access first
-//! settles everything whose instant has passed. So the instant the configure time
-//! elapses, Describe answers `active` and List no longer shows a deleted server or
-//! connection, exactly. What sits on a gateway's lane (its IPsec server, its
-//! connections) is a [`Child`]; customer gateways have no lane and change at once.
+//! gateways, IPsec-VPN connections, routes, SSL-VPN servers and their client
+//! certificates, as a world YAML file describes them (or as
+//! `kinds::ipsec_server::seed` derives them from a vpnform state), and the rules it must
+//! keep. How requests change it over time is [`super::live`]'s.
 //!
 //! ```yaml
 //! regions: [cn-hangzhou]              # optional: regions with no gateway yet
@@ -29,6 +23,16 @@
 //!     route_entries: 0                # optional: entries in the VPC's route table; a
 //!                                     #   create adds the client pool's, up to 200
 //!     supports_ipsec_server: true     # optional: false for a gateway version too old
+//!     charge_type: PostpayByFlow      # optional: PostpayByFlow|Prepay (a Prepay one is not deleted)
+//!     bandwidth: 10                   # optional: Mbit/s, 5|10|20|50|100|200|500|1000 (private: 200|1000)
+//!     ipsec_vpn: enable               # optional: enable|disable
+//!     ssl_connections: 5              # optional: 5|10|20|50|100|200|500|1000
+//!     vswitch_id: vsw-bp1q8bgx4xnkm2ogjabcd   # optional: else derived from the gateway's id
+//!     disaster_recovery_vswitch_id: vsw-bp1second   # optional: a dual-tunnel gateway's second
+//!     network_type: public            # optional: public|private
+//!     vpn_type: Normal                # optional: Normal|NationalStandard
+//!     internet_ip: 47.98.1.1          # optional: else 198.51.100.10
+//!     create_time: 1704164645000      # optional: milliseconds since the epoch
 //!   vpn-bp1connectionsgwabcd:         # its connections' gateway (a gateway with a server holds none)
 //!     region: cn-hangzhou
 //! ipsec_servers:
@@ -85,6 +89,35 @@
 //!       - { customer_gateway: cgw-bp1backupgwabcd, role: slave, psk: second-key }
 //!       # each tunnel also takes enable_dpd, enable_nat_traversal, ike_config,
 //!       # ipsec_config and bgp, as a single-tunnel connection does
+//! vpn_routes:                         # destination routes: a list, a route's tuple names it
+//!   - vpn_gateway: vpn-bp1connectionsgwabcd
+//!     route_dest: 192.168.10.0/24
+//!     next_hop: vco-bp15oes1py4i6abcd # an IPsec connection on the same gateway
+//!     weight: 100                     # optional: 0 (default, standby) or 100 (active)
+//!     publish_vpc: true               # optional (default false): `State` published, else normal
+//!     create_time: 1704164645000      # optional
+//! vpn_policy_routes:                  # policy-based routes: the same, and a source and priority
+//!   - { vpn_gateway: vpn-bp1connectionsgwabcd, route_source: 10.0.0.0/16,
+//!       route_dest: 192.168.20.0/24, next_hop: vco-bp1dualtunnelabcd, weight: 0,
+//!       priority: 10 }                # optional: 1 to 100 (default 10)
+//! ssl_vpn_servers:
+//!   vss-bp18q7hzj6largv4vabcd:
+//!     vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd   # with ssl_vpn: enable
+//!     client_ip_pool: 10.30.0.0/16    # /16 to /29
+//!     local_subnet: 10.0.0.0/16,10.1.0.0/16    # comma-separated, at most 5 blocks
+//!     name: staff                     # optional, like every field below
+//!     proto: TCP                      # TCP (default) or UDP
+//!     port: 1194                      # not 22, 2222, 22222, 9000-9002, 7505, 80, 443, 53,
+//!                                     #   68, 123, 4510, 4560, 500, 4500
+//!     cipher: AES-128-CBC             # AES-128-CBC (default), AES-192-CBC, AES-256-CBC, none
+//!     compress: false
+//!     create_time: 1704164645000
+//! ssl_vpn_client_certs:
+//!   vsc-bp1n8wcf134yl0osrabcd:
+//!     ssl_vpn_server: vss-bp18q7hzj6largv4vabcd
+//!     name: alice                     # optional, like every field below
+//!     status: normal                  # normal|expiring-soon|expired
+//!     create_time: 1704164645000      # it expires three years later
 //! ```
 //!
 //! `ike_config` and `ipsec_config` give only the keys that differ from the cloud's
@@ -93,17 +126,20 @@
 //! most one IPsec server, and a gateway with a server holds no IPsec connection
 //! (anonymous or not); a connection's gateway and customer gateways exist, in one
 //! region; a region holds one customer gateway per IP address; a gateway holds at most
-//! ten connections; a dual-tunnel connection has one master and one slave tunnel. A
-//! world that breaks a rule is refused.
+//! ten connections; a dual-tunnel connection has one master and one slave tunnel; a
+//! route is on a gateway that exists, its next hop an IPsec connection on that gateway,
+//! each tuple once, at most 20 destination and 20 policy-based routes a gateway; an
+//! SSL-VPN server is on a gateway that exists with `ssl_vpn: enable`, one a gateway;
+//! a certificate is of a server that exists, and the world (one account) holds at most
+//! 50. A world that breaks a rule is refused. A certificate's material (CA, certificate,
+//! key, client configuration) is never in a world file: it derives from the ids.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
-use sha2::Digest as _;
 
 use super::attributes::{
     IkeConfig, IpsecConfig, check_negotiation, cidr, derived_psk, is_false, secret_option, yes,
@@ -111,6 +147,11 @@ use super::attributes::{
 use super::connections::{
     CONNECTIONS_PER_GATEWAY, CUSTOMER_GATEWAY_PREFIX, CustomerGateway, MAX_ASN, ROLES,
     VPN_CONNECTION_PREFIX, VpnConnection, check_asn, check_cidr_list,
+};
+use super::routes::{ROUTES_PER_GATEWAY, Route, VpnPbrRoute, VpnRoute};
+use super::ssl_vpn::{
+    CERT_STATUSES, CLIENT_CERTS_PER_ACCOUNT, SSL_VPN_CLIENT_CERT_PREFIX, SSL_VPN_SERVER_PREFIX,
+    SslVpnClientCert, SslVpnServer,
 };
 use crate::secret::Secret;
 
@@ -129,6 +170,16 @@ pub struct World {
     pub customer_gateways: BTreeMap<String, CustomerGateway>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vpn_connections: BTreeMap<String, VpnConnection>,
+    /// Destination routes: a list, as a route has no id (its tuple names it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vpn_routes: Vec<VpnRoute>,
+    /// Policy-based routes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vpn_policy_routes: Vec<VpnPbrRoute>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ssl_vpn_servers: BTreeMap<String, SslVpnServer>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ssl_vpn_client_certs: BTreeMap<String, SslVpnClientCert>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +228,34 @@ pub struct Gateway {
     /// fails `OperationUnsupported.IPsecServer`.
     #[serde(default = "yes")]
     pub supports_ipsec_server: bool,
+    /// `PostpayByFlow` (pay-as-you-go) or `Prepay` (subscription: DeleteVpnGateway
+    /// refuses it, 403 `ForbiddenRelease`), as DescribeVpnGateway answers `ChargeType`.
+    #[serde(default = "postpay")]
+    pub charge_type: String,
+    /// Mbit/s, answered as `Spec` (`10M`).
+    #[serde(default = "ten")]
+    pub bandwidth: u32,
+    /// `enable` or `disable`.
+    #[serde(default = "enable")]
+    pub ipsec_vpn: String,
+    /// The most SSL-VPN clients connected at once (`SslMaxConnections`).
+    #[serde(default = "five")]
+    pub ssl_connections: u32,
+    /// Else one derived from the gateway's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vswitch_id: Option<String>,
+    /// The second vSwitch of a dual-tunnel gateway; answered only when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disaster_recovery_vswitch_id: Option<String>,
+    /// `public` or `private`.
+    #[serde(default = "public")]
+    pub network_type: String,
+    /// `Normal` or `NationalStandard`.
+    #[serde(default = "normal_type")]
+    pub vpn_type: String,
+    /// Milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<u64>,
 }
 
 /// The VPC CIDR of a gateway the world does not give one.
@@ -207,6 +286,15 @@ impl Gateway {
             resource_group_id: default_resource_group(),
             route_entries: 0,
             supports_ipsec_server: true,
+            charge_type: postpay(),
+            bandwidth: ten(),
+            ipsec_vpn: enable(),
+            ssl_connections: five(),
+            vswitch_id: None,
+            disaster_recovery_vswitch_id: None,
+            network_type: public(),
+            vpn_type: normal_type(),
+            create_time: None,
         }
     }
 
@@ -215,6 +303,13 @@ impl Gateway {
         self.vpc_id
             .clone()
             .unwrap_or_else(|| format!("vpc-{}", gateway_id.get(4..).unwrap_or(gateway_id)))
+    }
+
+    /// The gateway's vSwitch: the world's, else one derived from the gateway's id.
+    pub(crate) fn vswitch_id(&self, gateway_id: &str) -> String {
+        self.vswitch_id
+            .clone()
+            .unwrap_or_else(|| format!("vsw-{}", gateway_id.get(4..).unwrap_or(gateway_id)))
     }
 
     /// The gateway's public address, as its servers answer it.
@@ -319,6 +414,18 @@ fn normal() -> String {
 fn five() -> u32 {
     5
 }
+fn ten() -> u32 {
+    10
+}
+fn postpay() -> String {
+    CHARGE_TYPES[0].to_owned()
+}
+fn public() -> String {
+    NETWORK_TYPES[0].to_owned()
+}
+fn normal_type() -> String {
+    VPN_TYPES[0].to_owned()
+}
 
 /// A world file or state that cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -392,16 +499,66 @@ pub enum WorldError {
         id: String,
         field: &'static str,
         value: String,
-        expected: &'static str,
+        /// The values allowed, joined by commas.
+        expected: String,
     },
     #[error(
-        "{place}: ipsec servers {first} and {second} are both on vpn gateway {gateway}, and a gateway holds one IPsec server: remove one or move it to another gateway"
+        "{place}: {} {first} and {second} are both on vpn gateway {gateway}, and a gateway holds one {}: remove one or move it to another gateway",
+        kind.plural(),
+        kind.one()
     )]
     SharedGateway {
         place: String,
+        kind: ServerKind,
         gateway: String,
         first: String,
         second: String,
+    },
+    #[error(
+        "{kind} {route} is on vpn gateway {gateway}, but its next_hop {next_hop} is not an IPsec connection on that gateway: give one under `vpn_connections` whose vpn_gateway is {gateway}"
+    )]
+    BadNextHop {
+        /// `vpn route`, `vpn policy route`.
+        kind: &'static str,
+        route: String,
+        gateway: String,
+        next_hop: String,
+    },
+    #[error(
+        "{place}: {kind} {route} is on vpn gateway {gateway} twice, and a gateway holds a route once: remove one"
+    )]
+    DuplicateRoute {
+        place: String,
+        kind: &'static str,
+        route: String,
+        gateway: String,
+    },
+    #[error(
+        "{place}: vpn gateway {gateway} holds {count} {kinds}, and a gateway holds at most {max}: remove some or move them to another gateway"
+    )]
+    TooManyRoutes {
+        place: String,
+        gateway: String,
+        /// `destination routes`, `policy-based routes`.
+        kinds: &'static str,
+        count: usize,
+        max: usize,
+    },
+    #[error(
+        "ssl vpn server {server} is on vpn gateway {gateway}, whose ssl_vpn is disable: give the gateway `ssl_vpn: enable` or move the server to another gateway"
+    )]
+    SslVpnDisabled { server: String, gateway: String },
+    #[error(
+        "ssl vpn client cert {cert} is of ssl vpn server {server}, which the world does not define: add it under `ssl_vpn_servers`"
+    )]
+    UnknownServer { cert: String, server: String },
+    #[error(
+        "{place}: the world holds {count} SSL-VPN client certificates, and an account holds at most {max}: remove some"
+    )]
+    TooManyCerts {
+        place: String,
+        count: usize,
+        max: usize,
     },
     #[error("{id}: {field} `{value}` is not valid: {why}")]
     BadSetting {
@@ -418,8 +575,53 @@ pub enum WorldError {
     },
 }
 
+/// The kinds of server a gateway holds one of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    Ipsec,
+    SslVpn,
+}
+
+impl ServerKind {
+    fn plural(self) -> &'static str {
+        match self {
+            ServerKind::Ipsec => "ipsec servers",
+            ServerKind::SslVpn => "ssl vpn servers",
+        }
+    }
+
+    fn one(self) -> &'static str {
+        match self {
+            ServerKind::Ipsec => "IPsec server",
+            ServerKind::SslVpn => "SSL-VPN server",
+        }
+    }
+}
+
 const GATEWAY_STATUSES: [&str; 5] = ["init", "provisioning", "active", "updating", "deleting"];
 const BUSINESS_STATUSES: [&str; 2] = ["Normal", "FinancialLocked"];
+/// `ssl_vpn` and `ipsec_vpn`.
+pub(crate) const SWITCHES: [&str; 2] = ["enable", "disable"];
+/// A gateway's `ChargeType`, the default first: pay-as-you-go, subscription.
+pub(crate) const CHARGE_TYPES: [&str; 2] = ["PostpayByFlow", "Prepay"];
+/// A gateway's `NetworkType`, the default first.
+pub(crate) const NETWORK_TYPES: [&str; 2] = ["public", "private"];
+/// A gateway's `VpnType`, the default first.
+pub(crate) const VPN_TYPES: [&str; 2] = ["Normal", "NationalStandard"];
+/// A gateway's `SslConnections` (the request model's values).
+pub(crate) const SSL_CONNECTIONS: [u32; 8] = [5, 10, 20, 50, 100, 200, 500, 1000];
+/// The gateways an account holds (API.md: 30).
+pub(crate) const GATEWAYS_PER_ACCOUNT: usize = 30;
+
+/// The bandwidths (Mbit/s) a gateway of `network_type` comes in (the request model's,
+/// China site).
+pub(crate) fn bandwidths(network_type: &str) -> &'static [u32] {
+    if network_type == "private" {
+        &[200, 1000]
+    } else {
+        &[5, 10, 20, 50, 100, 200, 500, 1000]
+    }
+}
 
 impl World {
     /// Reads and checks a world YAML file.
@@ -487,6 +689,58 @@ impl World {
         self.vpn_connections.get_mut(id).expect("just inserted")
     }
 
+    /// Adds a destination route of `gateway` to `route_dest` through `next_hop` (a
+    /// connection on that gateway: [`World::check`] says so); returns it for further
+    /// settings.
+    pub fn add_route(&mut self, gateway: &str, route_dest: &str, next_hop: &str) -> &mut VpnRoute {
+        self.vpn_routes
+            .push(VpnRoute::new(gateway, route_dest, next_hop));
+        self.vpn_routes.last_mut().expect("just pushed")
+    }
+
+    /// Adds a policy-based route; returns it for further settings.
+    pub fn add_policy_route(
+        &mut self,
+        gateway: &str,
+        route_source: &str,
+        route_dest: &str,
+        next_hop: &str,
+    ) -> &mut VpnPbrRoute {
+        self.vpn_policy_routes.push(VpnPbrRoute::new(
+            gateway,
+            route_source,
+            route_dest,
+            next_hop,
+        ));
+        self.vpn_policy_routes.last_mut().expect("just pushed")
+    }
+
+    /// Adds (or replaces) an SSL-VPN server on `gateway`; returns it for further
+    /// settings.
+    pub fn add_ssl_server(
+        &mut self,
+        id: &str,
+        gateway: &str,
+        client_ip_pool: &str,
+        local_subnet: &str,
+    ) -> &mut SslVpnServer {
+        self.ssl_vpn_servers.insert(
+            id.to_owned(),
+            SslVpnServer::new(gateway, client_ip_pool, local_subnet),
+        );
+        self.ssl_vpn_servers.get_mut(id).expect("just inserted")
+    }
+
+    /// Adds (or replaces) a client certificate of `server`; returns it for further
+    /// settings.
+    pub fn add_client_cert(&mut self, id: &str, server: &str) -> &mut SslVpnClientCert {
+        self.ssl_vpn_client_certs
+            .insert(id.to_owned(), SslVpnClientCert::new(server));
+        self.ssl_vpn_client_certs
+            .get_mut(id)
+            .expect("just inserted")
+    }
+
     /// Every region the world knows: those listed and those of its gateways and
     /// customer gateways.
     pub(crate) fn known_regions(&self) -> BTreeSet<String> {
@@ -494,28 +748,6 @@ impl World {
         regions.extend(self.vpn_gateways.values().map(|g| g.region.clone()));
         regions.extend(self.customer_gateways.values().map(|g| g.region.clone()));
         regions
-    }
-
-    /// Takes a resource off its gateway's lane out of the world.
-    fn remove_child(&mut self, id: &str) -> Option<Child> {
-        if let Some(server) = self.ipsec_servers.remove(id) {
-            return Some(Child::IpsecServer(server));
-        }
-        self.vpn_connections.remove(id).map(Child::VpnConnection)
-    }
-
-    /// Puts a resource on a gateway's lane into the world; returns what it replaced.
-    fn insert_child(&mut self, id: &str, child: Child) -> Option<Child> {
-        match child {
-            Child::IpsecServer(server) => self
-                .ipsec_servers
-                .insert(id.to_owned(), server)
-                .map(Child::IpsecServer),
-            Child::VpnConnection(connection) => self
-                .vpn_connections
-                .insert(id.to_owned(), connection)
-                .map(Child::VpnConnection),
-        }
     }
 
     /// Ids, statuses, settings, and the rules between resources (see the module doc).
@@ -528,29 +760,51 @@ impl World {
     pub(crate) fn check_in(&self, place: &str) -> Result<(), WorldError> {
         for (id, gateway) in &self.vpn_gateways {
             check_id(id, "vpn gateway", crate::id::VPN_GATEWAY_PREFIX)?;
-            if !GATEWAY_STATUSES.contains(&gateway.status.as_str()) {
-                return Err(WorldError::BadValue {
-                    id: id.clone(),
-                    field: "status",
-                    value: gateway.status.clone(),
-                    expected: "init, provisioning, active, updating, deleting",
-                });
+            let enumerated: [(&'static str, &String, &[&str]); 7] = [
+                ("status", &gateway.status, &GATEWAY_STATUSES),
+                (
+                    "business_status",
+                    &gateway.business_status,
+                    &BUSINESS_STATUSES,
+                ),
+                ("ssl_vpn", &gateway.ssl_vpn, &SWITCHES),
+                ("ipsec_vpn", &gateway.ipsec_vpn, &SWITCHES),
+                ("charge_type", &gateway.charge_type, &CHARGE_TYPES),
+                ("network_type", &gateway.network_type, &NETWORK_TYPES),
+                ("vpn_type", &gateway.vpn_type, &VPN_TYPES),
+            ];
+            for (field, value, allowed) in enumerated {
+                if !allowed.contains(&value.as_str()) {
+                    return Err(WorldError::BadValue {
+                        id: id.clone(),
+                        field,
+                        value: value.clone(),
+                        expected: allowed.join(", "),
+                    });
+                }
             }
-            if !BUSINESS_STATUSES.contains(&gateway.business_status.as_str()) {
-                return Err(WorldError::BadValue {
-                    id: id.clone(),
-                    field: "business_status",
-                    value: gateway.business_status.clone(),
-                    expected: "Normal, FinancialLocked",
-                });
-            }
-            if !["enable", "disable"].contains(&gateway.ssl_vpn.as_str()) {
-                return Err(WorldError::BadValue {
-                    id: id.clone(),
-                    field: "ssl_vpn",
-                    value: gateway.ssl_vpn.clone(),
-                    expected: "enable, disable",
-                });
+            let numbers = [
+                (
+                    "bandwidth",
+                    gateway.bandwidth,
+                    bandwidths(&gateway.network_type),
+                ),
+                (
+                    "ssl_connections",
+                    gateway.ssl_connections,
+                    &SSL_CONNECTIONS[..],
+                ),
+            ];
+            for (field, value, allowed) in numbers {
+                if !allowed.contains(&value) {
+                    let allowed: Vec<String> = allowed.iter().map(u32::to_string).collect();
+                    return Err(WorldError::BadValue {
+                        id: id.clone(),
+                        field,
+                        value: value.to_string(),
+                        expected: allowed.join(", "),
+                    });
+                }
             }
             if let Err(why) = cidr(&gateway.vpc_cidr) {
                 return Err(WorldError::BadSetting {
@@ -571,14 +825,12 @@ impl World {
                     gateway: server.vpn_gateway.clone(),
                 });
             }
-            if let Some(first) = on_gateway.insert(&server.vpn_gateway, id) {
-                return Err(WorldError::SharedGateway {
-                    place: place.to_owned(),
-                    gateway: server.vpn_gateway.clone(),
-                    first: first.to_owned(),
-                    second: id.clone(),
-                });
-            }
+            one_a_gateway(
+                &mut on_gateway,
+                (&server.vpn_gateway, id),
+                ServerKind::Ipsec,
+                place,
+            )?;
             if let Err((field, value, why)) = check_server(server) {
                 return Err(WorldError::BadSetting {
                     id: id.clone(),
@@ -588,7 +840,29 @@ impl World {
                 });
             }
         }
-        check_family(self, place)
+        check_family(self, place)?;
+        check_routes(self, place)?;
+        check_ssl_vpn(self, place)
+    }
+}
+
+/// A server of `kind` on its gateway, `(gateway, id)`, the first of its kind there
+/// (`seen` maps a gateway to the server seen on it).
+fn one_a_gateway<'w>(
+    seen: &mut BTreeMap<&'w str, &'w str>,
+    (gateway, id): (&'w str, &'w str),
+    kind: ServerKind,
+    place: &str,
+) -> Result<(), WorldError> {
+    match seen.insert(gateway, id) {
+        Some(first) => Err(WorldError::SharedGateway {
+            place: place.to_owned(),
+            kind,
+            gateway: gateway.to_owned(),
+            first: first.to_owned(),
+            second: id.to_owned(),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -705,7 +979,7 @@ fn check_connection(world: &World, id: &str, c: &VpnConnection) -> Result<(), Wo
                 id: id.to_owned(),
                 field: "role",
                 value: tunnel.role.clone(),
-                expected: "master, slave",
+                expected: ROLES.join(", "),
             });
         }
     }
@@ -789,341 +1063,128 @@ fn check_connection(world: &World, id: &str, c: &VpnConnection) -> Result<(), Wo
     Ok(())
 }
 
-/// A resource on a gateway's lane: created, changed and deleted as its gateway
-/// configures, so [`Live`] holds it while an operation on it runs.
-#[derive(Debug, Clone)]
-pub(crate) enum Child {
-    IpsecServer(IpsecServer),
-    VpnConnection(VpnConnection),
+/// The world's routes and the rules between them, the gateways and the connections
+/// (see the module doc).
+fn check_routes(world: &World, place: &str) -> Result<(), WorldError> {
+    check_route_list(world, place, &world.vpn_routes)?;
+    check_route_list(world, place, &world.vpn_policy_routes)
 }
 
-/// A kind of [`Child`]: how [`Live`]'s bookkeeping, one for every kind, reaches it.
-pub(crate) trait OnLane: Into<Child> {
-    /// The gateway whose lane it is on.
-    fn gateway(&self) -> &str;
-    /// The resource in `child`, if it is of this kind.
-    fn of(child: &Child) -> Option<&Self>;
-}
-
-impl From<IpsecServer> for Child {
-    fn from(server: IpsecServer) -> Child {
-        Child::IpsecServer(server)
-    }
-}
-
-impl OnLane for IpsecServer {
-    fn gateway(&self) -> &str {
-        &self.vpn_gateway
-    }
-    fn of(child: &Child) -> Option<&Self> {
-        match child {
-            Child::IpsecServer(server) => Some(server),
-            Child::VpnConnection(_) => None,
+fn check_route_list<R: Route>(world: &World, place: &str, routes: &[R]) -> Result<(), WorldError> {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut per_gateway: BTreeMap<&str, usize> = BTreeMap::new();
+    for route in routes {
+        let gateway = route.vpn_gateway();
+        if !world.vpn_gateways.contains_key(gateway) {
+            return Err(WorldError::UnknownGateway {
+                kind: R::KIND,
+                id: route.describe(),
+                gateway: gateway.to_owned(),
+            });
+        }
+        route
+            .check()
+            .map_err(|(field, value, why)| WorldError::BadSetting {
+                id: format!("{} {}", R::KIND, route.describe()),
+                field,
+                value,
+                why,
+            })?;
+        let on_gateway = world
+            .vpn_connections
+            .get(route.next_hop())
+            .is_some_and(|c| c.vpn_gateway == gateway);
+        if !on_gateway {
+            return Err(WorldError::BadNextHop {
+                kind: R::KIND,
+                route: route.describe(),
+                gateway: gateway.to_owned(),
+                next_hop: route.next_hop().to_owned(),
+            });
+        }
+        if !seen.insert(route.key()) {
+            return Err(WorldError::DuplicateRoute {
+                place: place.to_owned(),
+                kind: R::KIND,
+                route: route.describe(),
+                gateway: gateway.to_owned(),
+            });
+        }
+        let count = per_gateway.entry(gateway).or_default();
+        *count += 1;
+        if *count > ROUTES_PER_GATEWAY {
+            return Err(WorldError::TooManyRoutes {
+                place: place.to_owned(),
+                gateway: gateway.to_owned(),
+                kinds: R::KINDS,
+                count: routes.iter().filter(|r| r.vpn_gateway() == gateway).count(),
+                max: ROUTES_PER_GATEWAY,
+            });
         }
     }
+    Ok(())
 }
 
-impl From<VpnConnection> for Child {
-    fn from(connection: VpnConnection) -> Child {
-        Child::VpnConnection(connection)
-    }
-}
-
-impl OnLane for VpnConnection {
-    fn gateway(&self) -> &str {
-        &self.vpn_gateway
-    }
-    fn of(child: &Child) -> Option<&Self> {
-        match child {
-            Child::VpnConnection(connection) => Some(connection),
-            Child::IpsecServer(_) => None,
-        }
-    }
-}
-
-/// The world as the server holds it: the seeded [`World`] plus the operations in
-/// progress, settled lazily against the clock. Every map of an operation is keyed by
-/// the id of the [`Child`] it is on (ids of different kinds differ by their prefix).
-#[derive(Debug)]
-pub(crate) struct Live {
-    world: World,
-    /// Gateway id -> the instant its configuring ends.
-    busy_until: BTreeMap<String, Instant>,
-    /// Child id -> the instant it is gone (its gateway's configuring end).
-    gone_at: BTreeMap<String, Instant>,
-    /// Gateway id -> the instant it last became `active` after configuring.
-    active_since: BTreeMap<String, Instant>,
-    /// Gateway id -> the instant its accepted mutation starts to show as `updating`
-    /// (the status lag); before it the gateway still shows `active` but is not free.
-    shows_from: BTreeMap<String, Instant>,
-    /// Child id -> how long a list keeps showing its old answer once it is gone or
-    /// changed.
-    list_lag: BTreeMap<String, Duration>,
-    /// Deleted children a list still shows, until the instant given; for a change, the
-    /// child as it was before.
-    ghosts: BTreeMap<String, (Child, Instant)>,
-    /// Child id -> what a change makes it at the instant given (its gateway's
-    /// configuring end).
-    changes: BTreeMap<String, (Child, Instant)>,
-    /// Created children still configuring -> the instant their gateway's configuring
-    /// ends. They exist already (listed, and calls on them are `Configuring`).
-    creating: BTreeMap<String, Instant>,
-    /// Created children a list does not show yet (the list lag), until the instant
-    /// given.
-    hidden: BTreeMap<String, Instant>,
-    /// Ids minted so far: the next id derives from it.
-    created: u64,
-    /// The instant of the last [`Live::settle`]: what statuses are read at.
-    now: Instant,
-    max_updating: usize,
-}
-
-impl Live {
-    pub(crate) fn new(world: World) -> Self {
-        Live {
-            world,
-            busy_until: BTreeMap::new(),
-            gone_at: BTreeMap::new(),
-            active_since: BTreeMap::new(),
-            shows_from: BTreeMap::new(),
-            list_lag: BTreeMap::new(),
-            ghosts: BTreeMap::new(),
-            changes: BTreeMap::new(),
-            creating: BTreeMap::new(),
-            hidden: BTreeMap::new(),
-            created: 0,
-            now: Instant::now(),
-            max_updating: 0,
-        }
-    }
-
-    /// Applies every operation whose end is at or before `now`. Called first on every
-    /// access, so nothing reads a status that should already have changed.
-    pub(crate) fn settle(&mut self, now: Instant) {
-        let done: Vec<String> = self
-            .gone_at
-            .iter()
-            .filter(|(_, at)| **at <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        self.now = self.now.max(now);
-        for id in done {
-            let at = self.gone_at.remove(&id).expect("listed above");
-            let removed = self.world.remove_child(&id);
-            if let (Some(lag), Some(child)) = (self.list_lag.remove(&id), removed) {
-                self.ghosts.insert(id, (child, at + lag));
+/// The world's SSL-VPN servers and client certificates, and the rules between them
+/// and the gateways (see the module doc).
+fn check_ssl_vpn(world: &World, place: &str) -> Result<(), WorldError> {
+    let mut on_gateway: BTreeMap<&str, &str> = BTreeMap::new();
+    for (id, server) in &world.ssl_vpn_servers {
+        check_id(id, "ssl vpn server", SSL_VPN_SERVER_PREFIX)?;
+        let gateway = world.vpn_gateways.get(&server.vpn_gateway).ok_or_else(|| {
+            WorldError::UnknownGateway {
+                kind: "ssl vpn server",
+                id: id.clone(),
+                gateway: server.vpn_gateway.clone(),
             }
+        })?;
+        server
+            .check()
+            .map_err(|(field, value, why)| WorldError::BadSetting {
+                id: id.clone(),
+                field,
+                value,
+                why,
+            })?;
+        if gateway.ssl_vpn != "enable" {
+            return Err(WorldError::SslVpnDisabled {
+                server: id.clone(),
+                gateway: server.vpn_gateway.clone(),
+            });
         }
-        let done: Vec<String> = self
-            .changes
-            .iter()
-            .filter(|(_, (_, at))| *at <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in done {
-            let (child, at) = self.changes.remove(&id).expect("listed above");
-            let before = self.world.insert_child(&id, child);
-            // The list shows the old answer a while: the child as it was.
-            if let (Some(lag), Some(before)) = (self.list_lag.remove(&id), before) {
-                self.ghosts.insert(id, (before, at + lag));
-            }
+        one_a_gateway(
+            &mut on_gateway,
+            (&server.vpn_gateway, id),
+            ServerKind::SslVpn,
+            place,
+        )?;
+    }
+    for (id, cert) in &world.ssl_vpn_client_certs {
+        check_id(id, "ssl vpn client cert", SSL_VPN_CLIENT_CERT_PREFIX)?;
+        if !world.ssl_vpn_servers.contains_key(&cert.ssl_vpn_server) {
+            return Err(WorldError::UnknownServer {
+                cert: id.clone(),
+                server: cert.ssl_vpn_server.clone(),
+            });
         }
-        self.creating.retain(|_, until| *until > now);
-        self.ghosts.retain(|_, (_, until)| *until > now);
-        self.hidden.retain(|_, until| *until > now);
-        let done: Vec<(String, Instant)> = self
-            .busy_until
-            .iter()
-            .filter(|(_, until)| **until <= now)
-            .map(|(id, until)| (id.clone(), *until))
-            .collect();
-        for (id, until) in done {
-            self.busy_until.remove(&id);
-            self.shows_from.remove(&id);
-            self.active_since.insert(id, until);
-        }
-    }
-
-    /// Whether a mutation accepted on the gateway is still running, whatever its status
-    /// shows (it may still show `active` during the status lag).
-    pub(crate) fn has_task(&self, gateway_id: &str) -> bool {
-        self.busy_until.contains_key(gateway_id)
-    }
-
-    /// Whether a list must not show this created child yet (the list lag).
-    pub(crate) fn is_hidden(&self, id: &str) -> bool {
-        self.hidden.contains_key(id)
-    }
-
-    /// Whether the child's create is still configuring.
-    #[cfg(test)]
-    pub(crate) fn is_creating(&self, id: &str) -> bool {
-        self.creating.contains_key(id)
-    }
-
-    /// Whether an operation on the child itself (its create, a change, its delete) is
-    /// still configuring.
-    pub(crate) fn is_configuring(&self, id: &str) -> bool {
-        self.creating.contains_key(id)
-            || self.changes.contains_key(id)
-            || self.gone_at.contains_key(id)
-    }
-
-    /// A new id, the same sequence on every run: `prefix`, `sbx` and hex digits derived
-    /// from `seed` and the count of ids minted so far.
-    pub(crate) fn next_id(&mut self, prefix: &str, seed: &str) -> String {
-        self.created += 1;
-        let digest = sha2::Sha256::digest(format!("{seed}:{}", self.created));
-        format!("{prefix}sbx{}", &hex::encode(digest)[..17])
-    }
-
-    /// A new server id (`iss-sbx` and hex digits).
-    pub(crate) fn next_server_id(&mut self, gateway_id: &str) -> String {
-        self.next_id("iss-", &format!("sandbox-server:{gateway_id}"))
-    }
-
-    /// Starts a create: the child exists at once, as the cloud has it while its create
-    /// configures (listed, and calls on it meet its gateway `updating`); the gateway is
-    /// `updating` from `shows_from` (if given, else at once) until `until`, then
-    /// `active`. With a list lag, a list gives the old answer (no child) until
-    /// `list_lag` after `until`.
-    pub(crate) fn begin_create(
-        &mut self,
-        id: &str,
-        child: impl OnLane,
-        shows_from: Option<Instant>,
-        until: Instant,
-        list_lag: Duration,
-    ) {
-        let gateway_id = child.gateway().to_owned();
-        self.busy(&gateway_id, shows_from, until);
-        self.world.insert_child(id, child.into());
-        self.creating.insert(id.to_owned(), until);
-        if !list_lag.is_zero() {
-            self.hidden.insert(id.to_owned(), until + list_lag);
+        if !CERT_STATUSES.contains(&cert.status.as_str()) {
+            return Err(WorldError::BadValue {
+                id: id.clone(),
+                field: "status",
+                value: cert.status.clone(),
+                expected: CERT_STATUSES.join(", "),
+            });
         }
     }
-
-    /// Starts a change: the gateway is `updating` from `shows_from` (if given, else at
-    /// once) until `until`; then the child is `child` and the gateway `active`. A list
-    /// shows the old answer `list_lag` longer.
-    pub(crate) fn begin_change(
-        &mut self,
-        id: &str,
-        child: impl OnLane,
-        shows_from: Option<Instant>,
-        until: Instant,
-        list_lag: Duration,
-    ) {
-        let gateway_id = child.gateway().to_owned();
-        self.busy(&gateway_id, shows_from, until);
-        self.changes.insert(id.to_owned(), (child.into(), until));
-        if !list_lag.is_zero() {
-            self.list_lag.insert(id.to_owned(), list_lag);
-        }
+    let count = world.ssl_vpn_client_certs.len();
+    if count > CLIENT_CERTS_PER_ACCOUNT {
+        return Err(WorldError::TooManyCerts {
+            place: place.to_owned(),
+            count,
+            max: CLIENT_CERTS_PER_ACCOUNT,
+        });
     }
-
-    /// Marks the gateway configuring for a change of its own (its `AutoPropagate`):
-    /// `updating` from `shows_from` until `until`.
-    pub(crate) fn begin_gateway_change(
-        &mut self,
-        gateway_id: &str,
-        shows_from: Instant,
-        until: Instant,
-    ) {
-        self.busy(gateway_id, Some(shows_from), until);
-    }
-
-    /// Children of kind `T` deleted but still shown by a list (the list lag), or their
-    /// old values while a change is lagging.
-    pub(crate) fn ghosts<T: OnLane + 'static>(&self) -> impl Iterator<Item = (&String, &T)> {
-        self.ghosts
-            .iter()
-            .filter_map(|(id, (child, _))| Some((id, T::of(child)?)))
-    }
-
-    /// The world as seeded, minus what is gone. Statuses are the seeded ones: use
-    /// [`Live::status`] for the current one.
-    pub(crate) fn world(&self) -> &World {
-        &self.world
-    }
-
-    pub(crate) fn world_mut(&mut self) -> &mut World {
-        &mut self.world
-    }
-
-    /// The gateway's status now (after [`Live::settle`]).
-    pub(crate) fn status<'a>(&'a self, gateway_id: &str, gateway: &'a Gateway) -> &'a str {
-        if self.busy_until.contains_key(gateway_id)
-            && self
-                .shows_from
-                .get(gateway_id)
-                .is_none_or(|from| *from <= self.now)
-        {
-            "updating"
-        } else {
-            &gateway.status
-        }
-    }
-
-    /// A copy with every status resolved now.
-    pub(crate) fn snapshot(&self) -> World {
-        let mut world = self.world.clone();
-        for id in self.busy_until.keys() {
-            if self.shows_from.get(id).is_some_and(|from| *from > self.now) {
-                continue;
-            }
-            if let Some(g) = world.vpn_gateways.get_mut(id) {
-                g.status = "updating".to_owned();
-            }
-        }
-        world
-    }
-
-    /// When the gateway last became active after configuring (None: never configured).
-    pub(crate) fn active_since(&self, gateway_id: &str) -> Option<Instant> {
-        self.active_since.get(gateway_id).copied()
-    }
-
-    /// Starts deleting `id`: its gateway is `updating` until `until`, then the child is
-    /// gone and the gateway `active`.
-    #[cfg(test)]
-    pub(crate) fn begin_delete(&mut self, id: &str, gateway_id: &str, until: Instant) {
-        self.begin_delete_lagging(id, gateway_id, None, until, Duration::ZERO);
-    }
-
-    /// [`Live::begin_delete`] with lags: the gateway shows `active` until `shows_from`
-    /// (if given), then `updating` until `until`; a list shows the child `list_lag`
-    /// longer.
-    pub(crate) fn begin_delete_lagging(
-        &mut self,
-        id: &str,
-        gateway_id: &str,
-        shows_from: Option<Instant>,
-        until: Instant,
-        list_lag: Duration,
-    ) {
-        self.busy(gateway_id, shows_from, until);
-        self.gone_at.insert(id.to_owned(), until);
-        if !list_lag.is_zero() {
-            self.list_lag.insert(id.to_owned(), list_lag);
-        }
-    }
-
-    /// Marks the gateway configuring until `until` (shown from `shows_from`).
-    fn busy(&mut self, gateway_id: &str, shows_from: Option<Instant>, until: Instant) {
-        self.busy_until.insert(gateway_id.to_owned(), until);
-        match shows_from {
-            Some(at) => self.shows_from.insert(gateway_id.to_owned(), at),
-            None => self.shows_from.remove(gateway_id),
-        };
-        // Concurrency peaks only when an operation starts, so counting here is exact.
-        self.max_updating = self.max_updating.max(self.busy_until.len());
-    }
-
-    pub(crate) fn max_updating(&self) -> usize {
-        self.max_updating
-    }
+    Ok(())
 }
 
 /// A world file's server, checked as a create would check it: `(field, value, why)`.
@@ -1142,47 +1203,6 @@ pub(crate) fn check_server(server: &IpsecServer) -> Result<(), (&'static str, St
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lags_keep_the_gateway_active_then_the_server_listed_for_a_while() {
-        let mut world = World::default();
-        world.add_server("iss-a", "vpn-a", "cn-hangzhou");
-        let mut live = Live::new(world);
-        let start = Instant::now();
-        let s = Duration::from_secs(1);
-        live.begin_delete_lagging("iss-a", "vpn-a", Some(start + s), start + 3 * s, 2 * s);
-        let g = live.world().vpn_gateways["vpn-a"].clone();
-        live.settle(start + s / 2);
-        assert_eq!(live.status("vpn-a", &g), "active");
-        assert!(live.has_task("vpn-a"));
-        live.settle(start + s);
-        assert_eq!(live.status("vpn-a", &g), "updating");
-        live.settle(start + 3 * s);
-        assert_eq!(live.status("vpn-a", &g), "active");
-        assert!(!live.has_task("vpn-a"));
-        assert!(!live.world().ipsec_servers.contains_key("iss-a"));
-        assert_eq!(live.ghosts::<IpsecServer>().count(), 1);
-        live.settle(start + 5 * s);
-        assert_eq!(live.ghosts::<IpsecServer>().count(), 0);
-    }
-
-    #[test]
-    fn the_instant_configuring_ends_the_server_is_gone_and_the_gateway_active() {
-        let mut world = World::default();
-        world.add_server("iss-a", "vpn-a", "cn-hangzhou");
-        let mut live = Live::new(world);
-        let start = Instant::now();
-        let until = start + Duration::from_secs(2);
-        live.begin_delete("iss-a", "vpn-a", until);
-        live.settle(until - Duration::from_nanos(1));
-        let g = live.world().vpn_gateways["vpn-a"].clone();
-        assert_eq!(live.status("vpn-a", &g), "updating");
-        assert!(live.world().ipsec_servers.contains_key("iss-a"));
-        live.settle(until);
-        assert_eq!(live.status("vpn-a", &g), "active");
-        assert!(!live.world().ipsec_servers.contains_key("iss-a"));
-        assert_eq!(live.active_since("vpn-a"), Some(until));
-    }
 
     #[test]
     fn world_yaml_with_defaults_and_a_psk() {
@@ -1250,47 +1270,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_change_shows_at_the_configuring_end_and_the_list_lag_keeps_the_old_answer() {
-        let mut world = World::default();
-        world.add_gateway("vpn-a", "cn-hangzhou");
-        world.add_server("iss-b", "vpn-b", "cn-hangzhou");
-        let mut live = Live::new(world);
-        let start = Instant::now();
-        let s = Duration::from_secs(1);
-        live.begin_create("iss-a", IpsecServer::new("vpn-a"), None, start + s, s);
-        live.begin_change(
-            "iss-b",
-            IpsecServer::new("vpn-b").named("new"),
-            None,
-            start + s,
-            s,
-        );
-        live.settle(start + s / 2);
-        // A create still configuring exists (the list lag hides it from the list).
-        assert!(live.is_creating("iss-a"));
-        assert!(live.world().ipsec_servers.contains_key("iss-a"));
-        assert!(live.is_hidden("iss-a"));
-        assert_eq!(live.world().ipsec_servers["iss-b"].name, None);
-        live.settle(start + s);
-        assert!(!live.is_creating("iss-a"));
-        assert!(live.world().ipsec_servers.contains_key("iss-a"));
-        assert!(live.is_hidden("iss-a"));
-        assert_eq!(
-            live.world().ipsec_servers["iss-b"].name.as_deref(),
-            Some("new")
-        );
-        assert_eq!(
-            live.ghosts::<IpsecServer>()
-                .next()
-                .map(|(id, g)| (id.as_str(), g.name.clone())),
-            Some(("iss-b", None))
-        );
-        live.settle(start + 2 * s);
-        assert!(!live.is_hidden("iss-a"));
-        assert_eq!(live.ghosts::<IpsecServer>().count(), 0);
-    }
-
     const FAMILY: &str = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\ncustomer_gateways:\n  cgw-a: {region: cn-hangzhou, ip_address: 203.0.113.7, asn: 65001, auth_key: bgp-canary}\n  cgw-b: {region: cn-hangzhou, ip_address: 203.0.113.8}\nvpn_connections:\n  vco-single:\n    vpn_gateway: vpn-a\n    customer_gateway: cgw-a\n    local_subnet: 10.0.0.0/16\n    remote_subnet: 192.168.0.0/24\n    psk: psk-canary\n    ike_config: {ike_version: ikev2}\n  vco-dual:\n    vpn_gateway: vpn-a\n    tunnels:\n      - {customer_gateway: cgw-a, role: master, psk: tunnel-canary}\n      - {customer_gateway: cgw-b, role: slave}\n";
 
     fn refused(text: &str) -> String {
@@ -1347,6 +1326,99 @@ mod tests {
             (
                 FAMILY.replace("role: slave", "role: master"),
                 "vco-dual: a dual-tunnel connection has one tunnel with role master and one with role slave",
+            ),
+        ];
+        for (text, message) in cases {
+            assert_eq!(refused(&text), message);
+        }
+    }
+
+    /// The YAML of this module's doc: a world the sandbox serves.
+    #[test]
+    fn the_module_docs_example_is_a_world_the_sandbox_serves() {
+        let source = include_str!("world.rs");
+        let example: String = source
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .skip_while(|l| *l != "//! ```yaml")
+            .skip(1)
+            .take_while(|l| *l != "//! ```")
+            .map(|l| format!("{}\n", l.strip_prefix("//! ").unwrap_or("")))
+            .collect();
+        let world = World::from_yaml(&example, Path::new("world.rs")).unwrap();
+        assert_eq!(
+            (
+                world.vpn_routes.len(),
+                world.vpn_policy_routes.len(),
+                world.ssl_vpn_servers.len(),
+                world.ssl_vpn_client_certs.len()
+            ),
+            (1, 1, 1, 1)
+        );
+        let gateway = &world.vpn_gateways["vpn-bp1connectionsgwabcd"];
+        assert_eq!(
+            (
+                gateway.charge_type.as_str(),
+                gateway.bandwidth,
+                gateway.ipsec_vpn.as_str(),
+                gateway.ssl_connections
+            ),
+            ("PostpayByFlow", 10, "enable", 5)
+        );
+        assert_eq!(world.vpn_policy_routes[0].priority, 10);
+    }
+
+    /// docs/sandbox.md's world (its one YAML block): a world the sandbox serves.
+    #[test]
+    fn the_docs_world_is_a_world_the_sandbox_serves() {
+        let page = include_str!("../../docs/sandbox.md");
+        let (_, rest) = page.split_once("```yaml\n").expect("a YAML block");
+        let (example, _) = rest.split_once("```").expect("its end");
+        let world = World::from_yaml(example, Path::new("docs/sandbox.md")).unwrap();
+        assert_eq!(
+            (
+                world.vpn_routes.len(),
+                world.vpn_policy_routes.len(),
+                world.ssl_vpn_servers.len(),
+                world.ssl_vpn_client_certs.len()
+            ),
+            (1, 1, 1, 1)
+        );
+    }
+
+    const ROUTED: &str = "vpn_gateways:\n  vpn-a: {region: cn-hangzhou}\n  vpn-b: {region: cn-hangzhou}\ncustomer_gateways:\n  cgw-a: {region: cn-hangzhou, ip_address: 203.0.113.7}\nvpn_connections:\n  vco-a: {vpn_gateway: vpn-a, customer_gateway: cgw-a}\n  vco-b: {vpn_gateway: vpn-b, customer_gateway: cgw-a}\nvpn_routes:\n  - {vpn_gateway: vpn-a, route_dest: 192.168.0.0/24, next_hop: vco-a, weight: 100}\nssl_vpn_servers:\n  vss-a: {vpn_gateway: vpn-a, client_ip_pool: 10.30.0.0/16, local_subnet: 10.0.0.0/16}\nssl_vpn_client_certs:\n  vsc-a: {ssl_vpn_server: vss-a, name: alice}\n";
+
+    #[test]
+    fn routes_and_ssl_vpn_break_the_worlds_rules_only_as_the_cloud_does() {
+        let world = World::from_yaml(ROUTED, Path::new("world.yaml")).unwrap();
+        assert_eq!(world.vpn_routes[0].key(), "vpn-a:vco-a:192.168.0.0/24");
+        assert_eq!(world.ssl_vpn_servers["vss-a"].proto, "TCP");
+        let cases = [
+            (
+                ROUTED.replace("next_hop: vco-a", "next_hop: vco-b"),
+                "vpn route 192.168.0.0/24 via vco-b is on vpn gateway vpn-a, but its next_hop vco-b is not an IPsec connection on that gateway: give one under `vpn_connections` whose vpn_gateway is vpn-a",
+            ),
+            (
+                ROUTED.replace("weight: 100", "weight: 50"),
+                "vpn route 192.168.0.0/24 via vco-a: weight `50` is not valid: a weight is 0 (standby) or 100 (active)",
+            ),
+            (
+                ROUTED.replace(
+                    "vpn-a: {region: cn-hangzhou}",
+                    "vpn-a: {region: cn-hangzhou, ssl_vpn: disable}",
+                ),
+                "ssl vpn server vss-a is on vpn gateway vpn-a, whose ssl_vpn is disable: give the gateway `ssl_vpn: enable` or move the server to another gateway",
+            ),
+            (
+                ROUTED.replace("ssl_vpn_server: vss-a", "ssl_vpn_server: vss-zz"),
+                "ssl vpn client cert vsc-a is of ssl vpn server vss-zz, which the world does not define: add it under `ssl_vpn_servers`",
+            ),
+            (
+                ROUTED.replace(
+                    "vpn-a: {region: cn-hangzhou}",
+                    "vpn-a: {region: cn-hangzhou, charge_type: Monthly}",
+                ),
+                "vpn-a: charge_type `Monthly` is not one of PostpayByFlow, Prepay",
             ),
         ];
         for (text, message) in cases {

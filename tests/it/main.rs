@@ -33,6 +33,7 @@ mod reliability;
 mod replace;
 mod sandbox;
 mod sandbox_family;
+mod sandbox_family2;
 mod state;
 mod target;
 mod trust;

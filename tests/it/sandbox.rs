@@ -1183,6 +1183,9 @@ fn grouped_world() -> World {
     let b = w.vpn_gateways.get_mut("vpn-b").unwrap();
     b.resource_group_id = "rg-other".into();
     b.internet_ip = Some("47.98.2.2".into());
+    // A subscription gateway: the charge type the model spells `Prepay` (a world's
+    // default is pay-as-you-go, `PostpayByFlow`).
+    b.charge_type = "Prepay".into();
     w
 }
 

@@ -16,17 +16,17 @@ use vpnform::sandbox::{
 use crate::sandbox::{Client, Reply};
 use crate::support::{Wire, Workspace, configuring, serve};
 
-const REGION: &str = "cn-hangzhou";
+pub(crate) const REGION: &str = "cn-hangzhou";
 const PSK: &str = "family-psk-canary-7c1d";
 const TUNNEL_PSK: &str = "tunnel-psk-canary-52ea";
 const AUTH_KEY: &str = "bgp-key-canary-0b9f";
 /// Long enough that a gateway is certainly still configuring when a test looks.
-const LONG: Duration = Duration::from_secs(600);
+pub(crate) const LONG: Duration = Duration::from_secs(600);
 /// Short enough to wait for.
-const SHORT: Duration = Duration::from_millis(300);
+pub(crate) const SHORT: Duration = Duration::from_millis(300);
 /// Long enough for a few calls to find the gateway still configuring, short enough to
 /// wait for.
-const MEDIUM: Duration = Duration::from_millis(1500);
+pub(crate) const MEDIUM: Duration = Duration::from_millis(1500);
 
 /// `vpn-a` (free), `vpn-b` (holding `vco-b` of `cgw-b`), `vpn-srv` (holding the IPsec
 /// server `iss-srv`), `vpn-full` (ten anonymous connections); customer gateways `cgw-a`
@@ -45,30 +45,30 @@ fn world() -> World {
     w
 }
 
-async fn start(world: World, configure: Duration) -> (Sandbox, Wire, Client) {
+pub(crate) async fn start(world: World, configure: Duration) -> (Sandbox, Wire, Client) {
     start_with(configuring(configure), world).await
 }
 
-async fn start_with(config: SandboxConfig, world: World) -> (Sandbox, Wire, Client) {
+pub(crate) async fn start_with(config: SandboxConfig, world: World) -> (Sandbox, Wire, Client) {
     let (sandbox, wire) = serve(config, world).await;
     let client = Client::new(&sandbox);
     (sandbox, wire, client)
 }
 
 /// `action` in the test's region.
-async fn call(c: &Client, action: &str, params: &[(&str, &str)]) -> Reply {
+pub(crate) async fn call(c: &Client, action: &str, params: &[(&str, &str)]) -> Reply {
     let mut all = vec![("RegionId", REGION)];
     all.extend_from_slice(params);
     c.call(action, &all).await
 }
 
 /// Status, code and message of an error answer.
-fn refused(r: &Reply) -> (u16, &str, &str) {
+pub(crate) fn refused(r: &Reply) -> (u16, &str, &str) {
     (r.status, r.code(), r.body["Message"].as_str().unwrap_or(""))
 }
 
 /// An answer's field names, sorted.
-fn keys(v: &Value) -> Vec<&str> {
+pub(crate) fn keys(v: &Value) -> Vec<&str> {
     let mut names: Vec<&str> = v
         .as_object()
         .unwrap_or_else(|| panic!("not an object: {v}"))
@@ -87,17 +87,17 @@ fn pairs(owned: &[(String, String)]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-fn ok(r: &Reply) -> &Value {
+pub(crate) fn ok(r: &Reply) -> &Value {
     assert_eq!(r.status, 200, "{r:?}");
     &r.body
 }
 
-async fn status(c: &Client, gateway: &str) -> String {
+pub(crate) async fn status(c: &Client, gateway: &str) -> String {
     let r = call(c, "DescribeVpnGateway", &[("VpnGatewayId", gateway)]).await;
     ok(&r)["Status"].as_str().unwrap().to_owned()
 }
 
-async fn wait_active(c: &Client, gateway: &str) {
+pub(crate) async fn wait_active(c: &Client, gateway: &str) {
     let start = Instant::now();
     while status(c, gateway).await != "active" {
         assert!(
@@ -1509,33 +1509,39 @@ fn a_world_file_that_breaks_a_family_rule_is_refused_whole() {
         ),
     ];
     for (text, message) in cases {
-        let ws = Workspace::new().file("world.yaml", &text);
-        ws.vpnform(&[
-            "sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--world",
-            "world.yaml",
-        ])
-        .code(1)
-        .stderr(format!("error: {message}\n"))
-        .run();
+        world_refused(&text, message);
     }
 }
 
-/// Alibaba's official Python SDK creates, describes, modifies and deletes a customer
-/// gateway and connections (single and dual tunnel), and renames a gateway, through
-/// `vpnform sandbox serve` (tests/sdk/family.py), reading the answers through its own
-/// models. Ignored by default: it needs python3 with `pip install
-/// alibabacloud_vpc20160428`; run it with `--ignored`.
-#[test]
-#[ignore = "needs python3 with the alibabacloud_vpc20160428 package"]
-fn the_official_python_sdk_drives_the_family_through_sandbox_serve() {
-    let ws = Workspace::new().file(
+/// `sandbox serve` refuses the world file `text` with `message`, whole.
+pub(crate) fn world_refused(text: &str, message: &str) {
+    let ws = Workspace::new().file("world.yaml", text);
+    ws.vpnform(&[
+        "sandbox",
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--world",
         "world.yaml",
-        "vpn_gateways:\n  vpn-bp1sdk: {region: cn-hangzhou}\n  vpn-bp1sdksrv: {region: cn-hangzhou}\ncustomer_gateways:\n  cgw-bp1sdkbackup: {region: cn-hangzhou, ip_address: 203.0.113.99}\nipsec_servers:\n  iss-bp1sdk: {vpn_gateway: vpn-bp1sdksrv}\n",
-    );
+    ])
+    .code(1)
+    .stderr(format!("error: {message}\n"))
+    .run();
+}
+
+/// What a script of tests/sdk printed against `sandbox serve` of a world file.
+pub(crate) struct SdkRun {
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) success: bool,
+    /// The sandbox's call log.
+    pub(crate) serve_log: String,
+}
+
+/// Runs `python3 tests/sdk/SCRIPT URL ARGS...` against `sandbox serve` of `world` (a
+/// configure time of 200ms), then stops the sandbox.
+pub(crate) fn run_sdk(world: &str, script: &str, args: &[&str]) -> SdkRun {
+    let ws = Workspace::new().file("world.yaml", world);
     let mut child = ws
         .command(&[
             "sandbox",
@@ -1553,26 +1559,41 @@ fn the_official_python_sdk_drives_the_family_through_sandbox_serve() {
         .unwrap();
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let (url, _) = crate::sandbox::endpoint_from(&mut stdout);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/family.py");
+    let script = format!("{}/tests/sdk/{script}", env!("CARGO_MANIFEST_DIR"));
     let out = std::process::Command::new("python3")
-        .args([
-            script,
-            &url,
-            "vpn-bp1sdk",
-            "vpn-bp1sdksrv",
-            "cgw-bp1sdkbackup",
-        ])
+        .arg(script)
+        .arg(&url)
+        .args(args)
         .output()
         .expect("python3 runs");
     let _ = child.kill();
-    let serve_log = {
-        let _ = child.wait();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut text).unwrap();
-        text
-    };
+    let _ = child.wait();
+    let mut serve_log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut serve_log).unwrap();
+    SdkRun {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        success: out.status.success(),
+        serve_log,
+    }
+}
+
+/// Alibaba's official Python SDK creates, describes, modifies and deletes a customer
+/// gateway and connections (single and dual tunnel), and renames a gateway, through
+/// `vpnform sandbox serve` (tests/sdk/family.py), reading the answers through its own
+/// models. Ignored by default: it needs python3 with `pip install
+/// alibabacloud_vpc20160428`; run it with `--ignored`.
+#[test]
+#[ignore = "needs python3 with the alibabacloud_vpc20160428 package"]
+fn the_official_python_sdk_drives_the_family_through_sandbox_serve() {
+    let run = run_sdk(
+        "vpn_gateways:\n  vpn-bp1sdk: {region: cn-hangzhou}\n  vpn-bp1sdksrv: {region: cn-hangzhou}\ncustomer_gateways:\n  cgw-bp1sdkbackup: {region: cn-hangzhou, ip_address: 203.0.113.99}\nipsec_servers:\n  iss-bp1sdk: {vpn_gateway: vpn-bp1sdksrv}\n",
+        "family.py",
+        &["vpn-bp1sdk", "vpn-bp1sdksrv", "cgw-bp1sdkbackup"],
+    );
+    let serve_log = run.serve_log;
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        run.stdout,
         "customer gateway: True 203.0.113.7 branch 65001\n\
          duplicate ip: InvalidIpAddress.AlreadyExist\n\
          described customer gateway: branch the branch office sdk-bgp-key\n\
@@ -1593,9 +1614,9 @@ fn the_official_python_sdk_drives_the_family_through_sandbox_serve() {
          deleted: InvalidVpnConnectionInstanceId.NotFound InvalidVpnConnectionInstanceId.NotFound\n\
          customer gateway deleted: InvalidCustomerGatewayInstanceId.NotFound\n",
         "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        run.stderr
     );
-    assert!(out.status.success());
+    assert!(run.success);
     for action in [
         "CreateCustomerGateway -> 200 OK",
         "CreateVpnConnection -> 200 OK",

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::gateway_ready;
+use super::child_ready;
 use crate::sandbox::attributes::{IkeConfig, IpsecConfig, cidr};
 use crate::sandbox::connections::{
     BgpConfig, CustomerGateway, DEFAULT_CREATE_TIME, Tunnel, VpnConnection, tunnel_id,
@@ -55,42 +55,32 @@ pub(super) fn find<'w>(
         })
 }
 
-/// [`gateway_ready`] for a call on a connection. While an operation on the connection
-/// itself (its create, a change, its delete) configures, the busy answer names the
-/// connection, 400 `VpnConnection.Configuring`; while the gateway configures something
-/// else, it is the gateway's `VpnGateway.Configuring`. Both are busy answers (API.md).
+/// [`child_ready`] for a call on a connection: `VpnConnection.Configuring` while an
+/// operation on the connection itself configures.
 pub(super) fn connection_ready(
     inner: &Inner,
     connection_id: &str,
     gateway_id: &str,
     gateway: &Gateway,
 ) -> Result<(), ApiError> {
-    gateway_ready(inner, gateway_id, gateway).map_err(|e| {
-        if e.code == "VpnGateway.Configuring" && inner.live.is_configuring(connection_id) {
-            ApiError::new(
-                400,
-                "VpnConnection.Configuring",
-                format!(
-                    "The specified IPsec-VPN connection {connection_id} is being configured. Try again later."
-                ),
-            )
-        } else {
-            e
-        }
-    })
+    child_ready(
+        inner,
+        connection_id,
+        gateway_id,
+        gateway,
+        (
+            "VpnConnection.Configuring",
+            format!(
+                "The specified IPsec-VPN connection {connection_id} is being configured. Try again later."
+            ),
+        ),
+    )
 }
 
 /// The connections the Describe calls show: what exists, and a deleted or changed one
 /// as it was while the list lag lasts, less the created ones the lag still hides.
 pub(super) fn shown(inner: &Inner) -> BTreeMap<&String, &VpnConnection> {
-    inner
-        .live
-        .world()
-        .vpn_connections
-        .iter()
-        .chain(inner.live.ghosts::<VpnConnection>())
-        .filter(|(id, _)| !inner.live.is_hidden(id))
-        .collect()
+    super::shown(inner, &inner.live.world().vpn_connections)
 }
 
 /// A connection as `model` answers it.

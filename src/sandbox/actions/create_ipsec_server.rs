@@ -20,11 +20,11 @@
 
 use serde_json::{Value, json};
 
-use super::settings::{Settings, check_against_gateway};
+use super::settings::{Settings, check_against_gateway, route_table_has_room};
 use super::{Effect, dry_run_passed, gateway_ready, lane, record, region, remember, replay};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
-use crate::sandbox::world::{IpsecServer, ROUTE_QUOTA};
+use crate::sandbox::world::IpsecServer;
 
 pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value, ApiError> {
     let region = region(req, inner)?;
@@ -105,16 +105,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let mut server = IpsecServer::new(gateway_id);
     settings.apply(&mut server)?;
     check_against_gateway(&server, gateway)?;
-    if gateway.route_entries >= ROUTE_QUOTA {
-        return Err(ApiError::new(
-            400,
-            "QuotaExceeded.VpnRouteEntry",
-            format!(
-                "The route table of the VPC of the VPN gateway {gateway_id} holds {} route entries, its quota of {ROUTE_QUOTA}: the client CIDR block needs one more.",
-                gateway.route_entries
-            ),
-        ));
-    }
+    route_table_has_room(gateway_id, gateway)?;
     if dry_run {
         return Err(dry_run_passed());
     }
@@ -143,6 +134,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let lane = lane(inner, gateway_id, call);
     inner.live.begin_create(
         &server_id,
+        gateway_id,
         server,
         Some(lane.shows_from),
         lane.until,

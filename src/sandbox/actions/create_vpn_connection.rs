@@ -155,6 +155,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let lane = lane(inner, gateway_id, call);
     inner.live.begin_create(
         &id,
+        gateway_id,
         connection,
         Some(lane.shows_from),
         lane.until,

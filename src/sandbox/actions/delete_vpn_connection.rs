@@ -7,8 +7,10 @@
 //! `Configuring`), the connection (404 `InvalidVpnConnectionInstanceId.NotFound`), the
 //! gateway free (`VpnConnection.Configuring` while the connection's own create or change
 //! configures, else `VpnGateway.Configuring`, `VpnTask.CONFLICT`,
-//! `VpnGateway.FinancialLocked`). No `DryRun`: a `DryRun=true` acts. Answers
-//! `{RequestId}`.
+//! `VpnGateway.FinancialLocked`), then no route of the gateway through it, destination
+//! or policy-based: 400 `DependencyViolation.VpnRouteEntry` (the API documents no code;
+//! the sandbox's, in the family of DeleteVpnGateway's). No `DryRun`: a `DryRun=true`
+//! acts. Answers `{RequestId}`.
 
 use serde_json::{Value, json};
 
@@ -40,6 +42,24 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let (connection, gateway) = find(world, id, region)?;
     let gateway_id = connection.vpn_gateway.clone();
     connection_ready(inner, id, &gateway_id, gateway)?;
+    let routed = (world.vpn_routes.iter())
+        .filter(|r| r.next_hop == id)
+        .map(|r| r.describe())
+        .chain(
+            (world.vpn_policy_routes.iter())
+                .filter(|r| r.next_hop == id)
+                .map(|r| r.describe()),
+        )
+        .next();
+    if let Some(route) = routed {
+        return Err(ApiError::new(
+            400,
+            "DependencyViolation.VpnRouteEntry",
+            format!(
+                "The IPsec-VPN connection {id} is the next hop of the route {route} of the VPN gateway {gateway_id}: delete the route first."
+            ),
+        ));
+    }
 
     let lane = lane(inner, &gateway_id, call);
     inner.live.begin_delete_lagging(

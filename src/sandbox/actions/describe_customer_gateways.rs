@@ -3,17 +3,16 @@
 //! and `ResourceGroupId`, the filters of the request model. Answers
 //! `{CustomerGateways: {CustomerGateway: [...]}, TotalCount, PageNumber, PageSize}`.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{customer_gateways, region};
+use super::{Page, customer_gateways, region};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
 use crate::sandbox::world::DEFAULT_RESOURCE_GROUP;
 
 pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value, ApiError> {
     let region = region(req, inner)?;
-    let page_number = req.int("PageNumber", 1, u32::MAX as u64, 1)?;
-    let page_size = req.int("PageSize", 1, 50, 10)?;
+    let page = Page::parse(req)?;
     let want_id = req.get("CustomerGatewayId");
     let want_group = req.get("ResourceGroupId");
     let matching: Vec<Value> = inner
@@ -28,17 +27,5 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         })
         .map(|(id, g)| customer_gateways::json(id, g))
         .collect();
-    let total = matching.len();
-    let page: Vec<Value> = matching
-        .into_iter()
-        .skip(((page_number - 1) * page_size) as usize)
-        .take(page_size as usize)
-        .collect();
-    Ok(json!({
-        "RequestId": call.request_id,
-        "TotalCount": total,
-        "PageNumber": page_number,
-        "PageSize": page_size,
-        "CustomerGateways": { "CustomerGateway": page },
-    }))
+    Ok(page.answer(call, ("CustomerGateways", "CustomerGateway"), matching))
 }

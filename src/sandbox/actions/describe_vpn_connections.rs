@@ -6,17 +6,16 @@
 //! [`super::connections`]). A connection whose create still configures is listed; the
 //! list lag keeps the old answer a while after the gateway is `active` again.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::connections::{Model, json, shown};
-use super::region;
+use super::{Page, region};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
 
 pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value, ApiError> {
     let region = region(req, inner)?;
-    let page_number = req.int("PageNumber", 1, u32::MAX as u64, 1)?;
-    let page_size = req.int("PageSize", 1, 50, 10)?;
+    let page = Page::parse(req)?;
     let want_gateway = req.get("VpnGatewayId");
     let want_customer_gateway = req.get("CustomerGatewayId");
     let want_id = req.get("VpnConnectionId");
@@ -32,17 +31,5 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
             wanted.then(|| json(world, id, c, Some(gateway), Model::List))
         })
         .collect();
-    let total = matching.len();
-    let page: Vec<Value> = matching
-        .into_iter()
-        .skip(((page_number - 1) * page_size) as usize)
-        .take(page_size as usize)
-        .collect();
-    Ok(json!({
-        "RequestId": call.request_id,
-        "TotalCount": total,
-        "PageNumber": page_number,
-        "PageSize": page_size,
-        "VpnConnections": { "VpnConnection": page },
-    }))
+    Ok(page.answer(call, ("VpnConnections", "VpnConnection"), matching))
 }

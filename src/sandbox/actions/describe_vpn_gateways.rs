@@ -3,16 +3,15 @@
 //! `ResourceGroupId`, `Status` or `BusinessStatus` (filters of the request model). One
 //! call reports the status of up to 50 gateways.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{gateway_json, region};
+use super::{Page, gateway_json, region};
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
 
 pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value, ApiError> {
     let region = region(req, inner)?;
-    let page_number = req.int("PageNumber", 1, u32::MAX as u64, 1)?;
-    let page_size = req.int("PageSize", 1, 50, 10)?;
+    let page = Page::parse(req)?;
     let want_id = req.get("VpnGatewayId");
     let want_status = req.get("Status");
     let want_business = req.get("BusinessStatus");
@@ -33,17 +32,5 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         })
         .map(|(id, g)| gateway_json(inner, id, g))
         .collect();
-    let total = matching.len();
-    let page: Vec<Value> = matching
-        .into_iter()
-        .skip(((page_number - 1) * page_size) as usize)
-        .take(page_size as usize)
-        .collect();
-    Ok(json!({
-        "RequestId": call.request_id,
-        "TotalCount": total,
-        "PageNumber": page_number,
-        "PageSize": page_size,
-        "VpnGateways": { "VpnGateway": page },
-    }))
+    Ok(page.answer(call, ("VpnGateways", "VpnGateway"), matching))
 }

@@ -7,30 +7,56 @@ mod connection_settings;
 mod connections;
 mod create_customer_gateway;
 mod create_ipsec_server;
+mod create_ssl_vpn_client_cert;
+mod create_ssl_vpn_server;
 mod create_vpn_connection;
+mod create_vpn_gateway;
+mod create_vpn_pbr_route_entry;
+mod create_vpn_route_entry;
 mod customer_gateways;
 mod delete_customer_gateway;
 mod delete_ipsec_server;
+mod delete_ssl_vpn_client_cert;
+mod delete_ssl_vpn_server;
 mod delete_vpn_connection;
+mod delete_vpn_gateway;
+mod delete_vpn_pbr_route_entry;
+mod delete_vpn_route_entry;
 mod describe_customer_gateway;
 mod describe_customer_gateways;
+mod describe_ssl_vpn_client_cert;
+mod describe_ssl_vpn_client_certs;
+mod describe_ssl_vpn_servers;
 mod describe_vpn_connection;
 mod describe_vpn_connections;
 mod describe_vpn_gateway;
 mod describe_vpn_gateways;
+mod describe_vpn_pbr_route_entries;
+mod describe_vpn_route_entries;
 mod list_ipsec_servers;
 mod modify_customer_gateway_attribute;
+mod modify_ssl_vpn_client_cert;
+mod modify_ssl_vpn_server;
 mod modify_vpn_connection_attribute;
 mod modify_vpn_gateway_attribute;
+mod modify_vpn_pbr_route_entry_priority;
+mod modify_vpn_pbr_route_entry_weight;
+mod modify_vpn_route_entry_weight;
+mod publish_vpn_route_entry;
+mod routes;
 pub(crate) mod settings;
+mod ssl_vpn;
 mod update_ipsec_server;
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::audit::AuditEntry;
+use super::connections::DEFAULT_CREATE_TIME;
 use super::inner::{Call, Inner};
+use super::live::{Live, OnLane};
 use super::wire::{ApiError, Request};
 use super::world::Gateway;
 
@@ -96,6 +122,27 @@ actions! {
     DeleteVpnConnection => delete_vpn_connection,
     DescribeVpnConnections => describe_vpn_connections,
     DescribeVpnConnection => describe_vpn_connection,
+    CreateVpnRouteEntry => create_vpn_route_entry,
+    DeleteVpnRouteEntry => delete_vpn_route_entry,
+    ModifyVpnRouteEntryWeight => modify_vpn_route_entry_weight,
+    PublishVpnRouteEntry => publish_vpn_route_entry,
+    DescribeVpnRouteEntries => describe_vpn_route_entries,
+    CreateVpnPbrRouteEntry => create_vpn_pbr_route_entry,
+    DeleteVpnPbrRouteEntry => delete_vpn_pbr_route_entry,
+    ModifyVpnPbrRouteEntryWeight => modify_vpn_pbr_route_entry_weight,
+    ModifyVpnPbrRouteEntryPriority => modify_vpn_pbr_route_entry_priority,
+    DescribeVpnPbrRouteEntries => describe_vpn_pbr_route_entries,
+    CreateSslVpnServer => create_ssl_vpn_server,
+    ModifySslVpnServer => modify_ssl_vpn_server,
+    DeleteSslVpnServer => delete_ssl_vpn_server,
+    DescribeSslVpnServers => describe_ssl_vpn_servers,
+    CreateSslVpnClientCert => create_ssl_vpn_client_cert,
+    ModifySslVpnClientCert => modify_ssl_vpn_client_cert,
+    DeleteSslVpnClientCert => delete_ssl_vpn_client_cert,
+    DescribeSslVpnClientCerts => describe_ssl_vpn_client_certs,
+    DescribeSslVpnClientCert => describe_ssl_vpn_client_cert,
+    CreateVpnGateway => create_vpn_gateway,
+    DeleteVpnGateway => delete_vpn_gateway,
 }
 
 /// `RegionId`, required and known (404 `InvalidRegionId.NotFound` otherwise).
@@ -196,6 +243,195 @@ fn record(inner: &mut Inner, call: &Call, effect: Effect<'_>) {
     inner.record(entry);
 }
 
+impl Lane {
+    /// Starts creating `child` on `gateway_id`'s lane.
+    fn create(&self, live: &mut Live, id: &str, gateway_id: &str, child: impl OnLane) {
+        live.begin_create(
+            id,
+            gateway_id,
+            child,
+            Some(self.shows_from),
+            self.until,
+            self.list_lag,
+        );
+    }
+
+    /// Starts changing child `id` into `child`.
+    fn change(&self, live: &mut Live, id: &str, gateway_id: &str, child: impl OnLane) {
+        live.begin_change(
+            id,
+            gateway_id,
+            child,
+            Some(self.shows_from),
+            self.until,
+            self.list_lag,
+        );
+    }
+
+    /// Starts deleting child `id`.
+    fn delete(&self, live: &mut Live, id: &str, gateway_id: &str) {
+        live.begin_delete_lagging(
+            id,
+            gateway_id,
+            Some(self.shows_from),
+            self.until,
+            self.list_lag,
+        );
+    }
+}
+
+/// An accepted mutation of one resource, as the audit log records it. Its two ends
+/// ([`Mutation::on_lane`], [`Mutation::at_once`]) apply it, record the effect and keep
+/// the answer under the ClientToken.
+struct Mutation<'a> {
+    action: &'a str,
+    resource: &'a str,
+    /// Empty for a resource without a gateway.
+    vpn_gateway: &'a str,
+    region: &'a str,
+    client_token: Option<&'a str>,
+    fingerprint: String,
+    /// `created`, `updated`, `deleted`.
+    effect: &'a str,
+}
+
+impl Mutation<'_> {
+    /// Accepts it on its gateway's lane: `begin` starts it in the world with the lane's
+    /// timing (drawn now); configured when the gateway is `active` again.
+    fn on_lane(
+        self,
+        inner: &mut Inner,
+        call: &Call,
+        answer: &Value,
+        begin: impl FnOnce(&mut Live, &Lane),
+    ) -> Lane {
+        let lane = lane(inner, self.vpn_gateway, call);
+        begin(&mut inner.live, &lane);
+        self.done(inner, call, answer, lane.until, lane.active_since);
+        lane
+    }
+
+    /// Applies it at once (`apply` changes the world): configured the moment it happens.
+    fn at_once(
+        self,
+        inner: &mut Inner,
+        call: &Call,
+        answer: &Value,
+        apply: impl FnOnce(&mut super::World),
+    ) {
+        apply(inner.live.world_mut());
+        let active_since = inner.live.active_since(self.vpn_gateway);
+        self.done(inner, call, answer, call.now, active_since);
+    }
+
+    fn done(
+        self,
+        inner: &mut Inner,
+        call: &Call,
+        answer: &Value,
+        configured_at: Instant,
+        gateway_active_since: Option<Instant>,
+    ) {
+        record(
+            inner,
+            call,
+            Effect {
+                action: self.action,
+                resource: self.resource,
+                vpn_gateway: self.vpn_gateway,
+                region: self.region,
+                client_token: self.client_token,
+                effect: self.effect,
+                configured_at,
+                gateway_active_since,
+            },
+        );
+        remember(inner, self.client_token, self.fingerprint, answer);
+    }
+}
+
+/// 403 `Forbidden` when the policy denies any of `ids` (the resource a call acts on,
+/// its gateway, the resources it names).
+fn denied(inner: &Inner, ids: &[&str]) -> Result<(), ApiError> {
+    if ids
+        .iter()
+        .any(|id| inner.config.policy.deny_resources.contains(*id))
+    {
+        Err(ApiError::forbidden())
+    } else {
+        Ok(())
+    }
+}
+
+/// [`gateway_ready`] for a call on one child of the gateway. While an operation on the
+/// child itself (its create, a change, its delete) configures, the busy answer names
+/// the child: 400 `code` with `message` (`VpnConnection.Configuring`,
+/// `VpnRouteEntry.Configuring`); while the gateway configures something else, it is the
+/// gateway's `VpnGateway.Configuring`. Both are busy answers (API.md).
+fn child_ready(
+    inner: &Inner,
+    child_id: &str,
+    gateway_id: &str,
+    gateway: &Gateway,
+    (code, message): (&str, String),
+) -> Result<(), ApiError> {
+    gateway_ready(inner, gateway_id, gateway).map_err(|e| {
+        if e.code == "VpnGateway.Configuring" && inner.live.is_configuring(child_id) {
+            ApiError::new(400, code, message)
+        } else {
+            e
+        }
+    })
+}
+
+/// The page a `Describe...s` call asks for: `PageNumber` from 1, `PageSize` 1-50
+/// (default 10).
+struct Page {
+    number: u64,
+    size: u64,
+}
+
+impl Page {
+    fn parse(req: &Request) -> Result<Page, ApiError> {
+        Ok(Page {
+            number: req.int("PageNumber", 1, u32::MAX as u64, 1)?,
+            size: req.int("PageSize", 1, 50, 10)?,
+        })
+    }
+
+    /// `{RequestId, TotalCount, PageNumber, PageSize, outer: {inner: [the page]}}`, the
+    /// shape every paged Describe model has.
+    fn answer(&self, call: &Call, (outer, inner): (&str, &str), items: Vec<Value>) -> Value {
+        let total = items.len();
+        let page: Vec<Value> = items
+            .into_iter()
+            .skip(((self.number - 1) * self.size) as usize)
+            .take(self.size as usize)
+            .collect();
+        json!({
+            "RequestId": call.request_id,
+            "TotalCount": total,
+            "PageNumber": self.number,
+            "PageSize": self.size,
+            outer: { inner: page },
+        })
+    }
+}
+
+/// What the Describe calls show of a kind of child kept by id (`items`, the world's
+/// map): what exists, and a deleted or changed one as it was while the list lag lasts,
+/// less the created ones the lag still hides.
+fn shown<'i, T: OnLane + 'static>(
+    inner: &'i Inner,
+    items: &'i BTreeMap<String, T>,
+) -> BTreeMap<&'i String, &'i T> {
+    items
+        .iter()
+        .chain(inner.live.ghosts::<T>())
+        .filter(|(id, _)| !inner.live.is_hidden(id))
+        .collect()
+}
+
 /// Keeps an applied call's answer under its ClientToken, for [`replay`].
 fn remember(inner: &mut Inner, token: Option<&str>, fingerprint: String, answer: &Value) {
     if let Some(token) = token {
@@ -279,6 +515,27 @@ fn name_param<'r>(req: &'r Request, param: &str) -> Result<Option<&'r str>, ApiE
     }
 }
 
+/// A gateway's `Name`: 2 to 100 characters, a letter first, then letters, digits, `_`,
+/// `-` and `.` (400 `InvalidName`).
+fn gateway_name(req: &Request) -> Result<Option<&str>, ApiError> {
+    let Some(name) = req.get("Name") else {
+        return Ok(None);
+    };
+    let mut chars = name.chars();
+    let valid = (2..=100).contains(&name.chars().count())
+        && chars.next().is_some_and(char::is_alphabetic)
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if valid {
+        Ok(Some(name))
+    } else {
+        Err(ApiError::new(
+            400,
+            "InvalidName",
+            "The name is not valid: a VPN gateway's Name is 2 to 100 characters, a letter first, then letters, digits, underscores, hyphens and periods.",
+        ))
+    }
+}
+
 /// A `Description`: 1 to 100 characters, not starting with `http://` or `https://` (400
 /// `InvalidDescription`).
 fn description_param(req: &Request) -> Result<Option<&str>, ApiError> {
@@ -295,35 +552,39 @@ fn description_param(req: &Request) -> Result<Option<&str>, ApiError> {
 /// A gateway as DescribeVpnGateway(s) answer it: the fields of the response model
 /// (`alibabacloud_vpc20160428` 7.2.2, `DescribeVpnGatewayResponseBody` and
 /// `DescribeVpnGatewaysResponseBodyVpnGatewaysVpnGateway`), less those it answers only
-/// for a dual-tunnel gateway (`DisasterRecovery*`, `SslVpnInternetIp`) or on request
-/// (`ReservationData`). The model has no `RegionId`. `ChargeType` is spelled as the
-/// model documents a China-site subscription, `Prepay` (the international site's
-/// pay-as-you-go is `POSTPAY`; the Terraform provider reads `Prepay` as Subscription).
+/// on request (`ReservationData`) or for a dual-tunnel gateway (`SslVpnInternetIp`,
+/// `DisasterRecoveryInternetIp`; `DisasterRecoveryVSwitchId` is answered when the
+/// gateway has one). The model has no `RegionId`. `ChargeType` is `PostpayByFlow` or
+/// `Prepay`, as the Terraform provider reads it; `Spec` the bandwidth with an `M`.
 fn gateway_json(inner: &Inner, id: &str, g: &Gateway) -> Value {
-    json!({
+    let mut answer = json!({
         "VpnGatewayId": id,
         "Name": g.name.clone().unwrap_or_else(|| id.to_owned()),
         "Description": g.description.clone().unwrap_or_default(),
         "VpcId": g.vpc_id(id),
-        "VSwitchId": format!("vsw-{}", &id[4..]),
+        "VSwitchId": g.vswitch_id(id),
         "InternetIp": g.internet_ip(),
         "Status": inner.live.status(id, g),
         "BusinessStatus": g.business_status,
-        "ChargeType": "Prepay",
-        "Spec": "10M",
-        "IpsecVpn": "enable",
+        "ChargeType": g.charge_type,
+        "Spec": format!("{}M", g.bandwidth),
+        "IpsecVpn": g.ipsec_vpn,
         "SslVpn": g.ssl_vpn,
-        "SslMaxConnections": 5,
-        "CreateTime": 1704164645000u64,
+        "SslMaxConnections": g.ssl_connections,
+        "CreateTime": g.create_time.unwrap_or(DEFAULT_CREATE_TIME),
         "EndTime": 1735787045000u64,
         "EnableBgp": false,
         "AutoPropagate": g.auto_propagate,
         "GatewayType": "Traditional",
-        "NetworkType": "public",
-        "VpnType": "Normal",
+        "NetworkType": g.network_type,
+        "VpnType": g.vpn_type,
         "ResourceGroupId": g.resource_group_id,
         "EniInstanceIds": { "EniInstanceId": [] },
         "Tag": "",
         "Tags": { "Tag": [] },
-    })
+    });
+    if let Some(second) = &g.disaster_recovery_vswitch_id {
+        answer["DisasterRecoveryVSwitchId"] = second.as_str().into();
+    }
+    answer
 }

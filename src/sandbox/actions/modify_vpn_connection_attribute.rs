@@ -61,6 +61,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let lane = lane(inner, &gateway_id, call);
     inner.live.begin_change(
         id,
+        &gateway_id,
         updated,
         Some(lane.shows_from),
         lane.until,

@@ -15,8 +15,8 @@
 use serde_json::Value;
 
 use super::{
-    Effect, description_param, find_gateway, gateway_json, gateway_ready, lane, record, region,
-    remember, replay,
+    Effect, description_param, find_gateway, gateway_json, gateway_name, gateway_ready, lane,
+    record, region, remember, replay,
 };
 use crate::sandbox::inner::{Call, Inner};
 use crate::sandbox::wire::{ApiError, Request};
@@ -110,25 +110,4 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     );
     remember(inner, client_token, fingerprint, &answer);
     Ok(answer)
-}
-
-/// A gateway's `Name`: 2 to 100 characters, a letter first, then letters, digits, `_`,
-/// `-` and `.` (400 `InvalidName`).
-fn gateway_name(req: &Request) -> Result<Option<&str>, ApiError> {
-    let Some(name) = req.get("Name") else {
-        return Ok(None);
-    };
-    let mut chars = name.chars();
-    let valid = (2..=100).contains(&name.chars().count())
-        && chars.next().is_some_and(char::is_alphabetic)
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if valid {
-        Ok(Some(name))
-    } else {
-        Err(ApiError::new(
-            400,
-            "InvalidName",
-            "The name is not valid: a VPN gateway's Name is 2 to 100 characters, a letter first, then letters, digits, underscores, hyphens and periods.",
-        ))
-    }
 }

@@ -15,7 +15,7 @@ use crate::ipsec::{self, AuthAlg, EncAlg, IkeMode, IkePfs, IkeVersion, IpsecPfs,
 use crate::sandbox::attributes::vocabulary::MAX_TEXT;
 use crate::sandbox::attributes::{IkeConfig, IpsecConfig, cidr};
 use crate::sandbox::wire::{ApiError, Request};
-use crate::sandbox::world::{Gateway, IpsecServer};
+use crate::sandbox::world::{Gateway, IpsecServer, ROUTE_QUOTA};
 use crate::secret::Secret;
 
 /// Lifetimes are seconds in `0..=MAX_LIFETIME`.
@@ -266,7 +266,22 @@ pub(super) fn check_against_gateway(
     server: &IpsecServer,
     gateway: &Gateway,
 ) -> Result<(), ApiError> {
-    let Some(pool) = server.client_ip_pool.as_deref() else {
+    check_client_pool(
+        server.client_ip_pool.as_deref(),
+        server.local_subnet.as_deref().unwrap_or(""),
+        gateway,
+    )
+}
+
+/// A client pool of an IPsec or SSL-VPN server against its gateway: outside the VPC
+/// CIDR (`InvalidClientIpPool.ConflictWithVpc`), and clear of every block of the
+/// comma-separated `local_subnet` (`InvalidClientIpPool.ConflictWithLocalSubnet`).
+pub(super) fn check_client_pool(
+    pool: Option<&str>,
+    local_subnet: &str,
+    gateway: &Gateway,
+) -> Result<(), ApiError> {
+    let Some(pool) = pool else {
         return Ok(());
     };
     let Ok(pool_net) = cidr(pool) else {
@@ -284,7 +299,7 @@ pub(super) fn check_against_gateway(
             ),
         ));
     }
-    for block in server.local_subnet.as_deref().unwrap_or("").split(',') {
+    for block in local_subnet.split(',') {
         if let Ok(net) = cidr(block)
             && ipsec::overlap(&pool_net, &net)
         {
@@ -296,6 +311,22 @@ pub(super) fn check_against_gateway(
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// A server's client pool becomes a route in its gateway's VPC route table (API.md): 400
+/// `QuotaExceeded.VpnRouteEntry` when the table holds [`ROUTE_QUOTA`] already.
+pub(super) fn route_table_has_room(gateway_id: &str, gateway: &Gateway) -> Result<(), ApiError> {
+    if gateway.route_entries >= ROUTE_QUOTA {
+        return Err(ApiError::new(
+            400,
+            "QuotaExceeded.VpnRouteEntry",
+            format!(
+                "The route table of the VPC of the VPN gateway {gateway_id} holds {} route entries, its quota of {ROUTE_QUOTA}: the client CIDR block needs one more.",
+                gateway.route_entries
+            ),
+        ));
     }
     Ok(())
 }

@@ -80,6 +80,7 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
         let lane = lane(inner, &gateway_id, call);
         inner.live.begin_change(
             server_id,
+            &gateway_id,
             updated,
             Some(lane.shows_from),
             lane.until,

@@ -901,7 +901,7 @@ fn a_world_file_with_two_servers_on_one_gateway_is_refused_naming_the_file_and_b
 fn the_official_python_sdk_creates_and_updates_through_sandbox_serve() {
     let ws = crate::support::Workspace::new().file(
         "world.yaml",
-        "vpn_gateways:\n  vpn-bp1sdk: {region: cn-hangzhou}\n  vpn-bp1sdktwo: {region: cn-hangzhou, resource_group_id: rg-sdk}\n  vpn-bp1sdknossl: {region: cn-hangzhou, ssl_vpn: disable}\n",
+        "vpn_gateways:\n  vpn-bp1sdk: {region: cn-hangzhou}\n  vpn-bp1sdktwo: {region: cn-hangzhou, resource_group_id: rg-sdk, charge_type: Prepay}\n  vpn-bp1sdknossl: {region: cn-hangzhou, ssl_vpn: disable}\n",
     );
     let mut child = ws
         .command(&[

@@ -323,3 +323,64 @@ fn the_family_example_rehearses_in_the_sandbox() {
         "a rehearsal writes no state"
     );
 }
+
+/// Every answer to the connection's create lost after it took effect: the create stays
+/// journaled without an id, and the next apply re-sends it with its token and records
+/// the one connection the cloud made; its delete, answered lost too, is confirmed from
+/// the cloud by the run after.
+#[test]
+fn lost_answers_make_one_connection_and_delete_it_once() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired(
+                BRANCH,
+                &connection("customer_gateway.branch", "192.168.0.0/24"),
+            ),
+        )
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    let lost = |action: &str| vpnform::sandbox::Injection {
+        action: Some(action.into()),
+        status: 500,
+        code: "InternalError".into(),
+        retry_after: None,
+        after_effect: true,
+        times: 5,
+    };
+    cloud.sandbox().inject(lost("CreateVpnConnection"));
+    let first = ws.run(APPLY);
+    assert_eq!(first.code, 1, "{first:?}");
+    let state = read_state(&ws);
+    assert_eq!(state.pending.len(), 1, "{state:?}");
+    assert_eq!(state.pending[0].action, "create");
+    let second = ws.run(APPLY);
+    assert_eq!(second.code, 0, "{second:?}");
+    let world = cloud.sandbox().world();
+    assert_eq!(world.vpn_connections.len(), 1, "one connection, not two");
+    let id = read_state(&ws).resources["vpn_connection.branch"]
+        .id
+        .clone();
+    assert!(world.vpn_connections.contains_key(&id));
+    assert_eq!(
+        cloud.effects("CreateVpnConnection").len(),
+        1,
+        "the token took effect once"
+    );
+
+    ws.write("vpnform.yaml", &desired(BRANCH, "  {}\n"));
+    cloud.sandbox().inject(lost("DeleteVpnConnection"));
+    let third = ws.run(APPLY);
+    assert_eq!(third.code, 1, "{third:?}");
+    let fourth = ws.run(APPLY);
+    assert_eq!(fourth.code, 0, "{fourth:?}");
+    assert!(cloud.sandbox().world().vpn_connections.is_empty());
+    assert!(
+        !read_state(&ws)
+            .resources
+            .contains_key("vpn_connection.branch")
+    );
+    assert!(read_state(&ws).pending.is_empty());
+    assert_eq!(cloud.effects("DeleteVpnConnection").len(), 1);
+}

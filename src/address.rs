@@ -15,14 +15,16 @@ pub(crate) enum Kind {
     IpsecServer,
     CustomerGateway,
     VpnConnection,
+    VpnGateway,
 }
 
 impl Kind {
     /// Every kind, for parsing.
-    const ALL: [Kind; 3] = [
+    const ALL: [Kind; 4] = [
         Kind::IpsecServer,
         Kind::CustomerGateway,
         Kind::VpnConnection,
+        Kind::VpnGateway,
     ];
 
     /// The kind as addresses, plans and the JSON views spell it.
@@ -31,6 +33,7 @@ impl Kind {
             Kind::IpsecServer => crate::kinds::ipsec_server::KIND.name,
             Kind::CustomerGateway => crate::kinds::customer_gateway::KIND.name,
             Kind::VpnConnection => crate::kinds::vpn_connection::KIND.name,
+            Kind::VpnGateway => crate::kinds::vpn_gateway::KIND.name,
         }
     }
 }
@@ -42,6 +45,7 @@ impl Kind {
             Kind::IpsecServer => &crate::kinds::ipsec_server::KIND,
             Kind::CustomerGateway => &crate::kinds::customer_gateway::KIND,
             Kind::VpnConnection => &crate::kinds::vpn_connection::KIND,
+            Kind::VpnGateway => &crate::kinds::vpn_gateway::KIND,
         }
     }
 }

@@ -98,11 +98,15 @@ pub(super) enum Steps {
     IpsecServer,
     Synchronous,
     OnLane,
+    /// A VPN gateway: updated in place only (`gateway.rs`).
+    Gateway,
 }
 
 pub(super) fn steps_of(a: &Action) -> Steps {
     if a.address.kind() == crate::address::Kind::IpsecServer {
         Steps::IpsecServer
+    } else if a.address.kind().facts().lane == crate::kinds::Lane::Itself {
+        Steps::Gateway
     } else if a.address.kind().facts().lane == crate::kinds::Lane::None {
         Steps::Synchronous
     } else {
@@ -116,6 +120,9 @@ pub(super) async fn delete_any(step: &Step<'_>, lane: Lease) -> Result<bool, Ste
         Steps::IpsecServer => delete(step, lane).await,
         Steps::Synchronous => super::synchronous::delete(step, lane).await,
         Steps::OnLane => super::lane::delete(step, lane).await,
+        Steps::Gateway => Err(StepError::NotPlanned {
+            operation: "delete",
+        }),
     }
 }
 
@@ -125,6 +132,9 @@ pub(super) async fn create_any(step: &Step<'_>, lane: Lease) -> Result<String, S
         Steps::IpsecServer => create(step, lane).await,
         Steps::Synchronous => super::synchronous::create(step, lane).await,
         Steps::OnLane => super::lane::create(step, lane).await,
+        Steps::Gateway => Err(StepError::NotPlanned {
+            operation: "create",
+        }),
     }
 }
 
@@ -134,6 +144,7 @@ pub(super) async fn adopt_then_update_any(step: &Step<'_>, lane: Lease) -> Resul
         Steps::IpsecServer => adopt_then_update(step, lane).await,
         Steps::Synchronous => super::synchronous::adopt_then_update(step, lane).await,
         Steps::OnLane => super::lane::adopt_then_update(step, lane).await,
+        Steps::Gateway => super::gateway::adopt_then_update(step, lane).await,
     }
 }
 

@@ -33,6 +33,10 @@ pub enum StepError {
         waits: u32,
         error: Box<ApiError>,
     },
+    /// An operation vpnform does not make on this kind (a VPN gateway's create or
+    /// delete): the planner refuses it, so only a forged plan gets here. Nothing sent.
+    #[error("vpnform does not {operation} VPN gateways: nothing was sent")]
+    NotPlanned { operation: &'static str },
     /// A reference by address whose resource has no id in this run: its create did not
     /// complete. Nothing was sent.
     #[error(

@@ -21,6 +21,7 @@ mod actions;
 pub(crate) mod configure_time;
 pub(crate) mod engine;
 pub(crate) mod error;
+mod gateway;
 pub(crate) mod journal;
 mod lane;
 pub(crate) mod report;

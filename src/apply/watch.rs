@@ -435,7 +435,7 @@ async fn read_statuses(
             id: id.clone(),
             region: region.to_owned(),
             status: "active".into(),
-            business_status: String::new(),
+            ..VpnGateway::default()
         });
         read.push((id.clone(), Some(g)));
     }

@@ -37,6 +37,26 @@ pub(super) struct RawGateway {
     pub(super) status: String,
     #[serde(default)]
     pub(super) business_status: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    auto_propagate: Option<bool>,
+    #[serde(default)]
+    spec: String,
+    #[serde(default)]
+    charge_type: String,
+    #[serde(default)]
+    ssl_vpn: String,
+    #[serde(default)]
+    ipsec_vpn: String,
+    #[serde(default)]
+    ssl_max_connections: Option<u64>,
+    #[serde(default)]
+    internet_ip: String,
+    #[serde(default)]
+    vpc_id: String,
 }
 
 impl RawGateway {
@@ -46,6 +66,16 @@ impl RawGateway {
             region: self.region_id.unwrap_or_else(|| region.to_owned()),
             status: self.status,
             business_status: self.business_status,
+            name: self.name,
+            description: self.description,
+            auto_propagate: self.auto_propagate,
+            spec: self.spec,
+            charge_type: self.charge_type,
+            ssl_vpn: self.ssl_vpn,
+            ipsec_vpn: self.ipsec_vpn,
+            ssl_max_connections: self.ssl_max_connections,
+            internet_ip: self.internet_ip,
+            vpc_id: self.vpc_id,
         }
     }
 }

@@ -85,7 +85,7 @@ impl Default for RetryPolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VpnGateway {
     pub id: String,
     pub region: String,
@@ -93,4 +93,17 @@ pub struct VpnGateway {
     pub status: String,
     /// `Normal` or `FinancialLocked`.
     pub(crate) business_status: String,
+    /// What `DescribeVpnGateway(s)` answers of its settings, as answered (empty when
+    /// not answered).
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) auto_propagate: Option<bool>,
+    /// The bandwidth, e.g. `10M`.
+    pub(crate) spec: String,
+    pub(crate) charge_type: String,
+    pub(crate) ssl_vpn: String,
+    pub(crate) ipsec_vpn: String,
+    pub(crate) ssl_max_connections: Option<u64>,
+    pub(crate) internet_ip: String,
+    pub(crate) vpc_id: String,
 }

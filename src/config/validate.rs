@@ -25,6 +25,7 @@ const TOP_FIELDS: &[&str] = &[
     "ipsec_servers",
     "customer_gateways",
     "vpn_connections",
+    "vpn_gateways",
     "moved",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
@@ -71,6 +72,30 @@ const CONNECTION_FIELDS: &[&str] = &[
     "protect",
 ];
 
+const GATEWAY_FIELDS: &[&str] = &[
+    "id",
+    "region",
+    "name",
+    "description",
+    "auto_propagate",
+    "depends_on",
+    "protect",
+    // Refused with the reason below when written.
+    "bandwidth",
+    "ssl_vpn",
+    "ssl_connections",
+    "ipsec_vpn",
+    "charge_type",
+    "vpc",
+    "vswitch",
+    "dr_vswitch",
+    "network_type",
+    "vpn_type",
+];
+
+/// Why a gateway's billing, capacity and placement are not the desired file's.
+const GATEWAY_FIXED: &str = "the API has no call that changes it, and a replaced gateway gets a new public IP address and drops every tunnel: vpnform never replaces a VPN gateway; change it in the console, and remove it from this entry (vpnform records what the cloud answers)";
+
 /// The most IPsec connections a VPN gateway holds.
 const CONNECTIONS_PER_GATEWAY: usize = 10;
 
@@ -98,6 +123,7 @@ pub(super) fn validate(
         diagnostics: Vec::new(),
         dir: dir.to_owned(),
         secrets: Vec::new(),
+        gateway_ids: BTreeMap::new(),
     };
     checker.tags(root);
     let servers = checker.file(root, recorded);
@@ -145,6 +171,7 @@ pub(super) fn backend(text: &str, root: &Node) -> Result<Option<String>, Vec<Dia
         diagnostics: Vec::new(),
         dir: std::path::PathBuf::new(),
         secrets: Vec::new(),
+        gateway_ids: BTreeMap::new(),
     };
     let schema = checker.backend(node);
     if checker.diagnostics.is_empty() {
@@ -186,6 +213,7 @@ pub(super) fn syntax_error(text: &str, err: &serde_saphyr::Error) -> Diagnostic 
         diagnostics: Vec::new(),
         dir: Default::default(),
         secrets: Vec::new(),
+        gateway_ids: BTreeMap::new(),
     };
     let message = match indenting_tab {
         Some(_) => "a tab in the indentation".to_owned(),
@@ -243,6 +271,7 @@ pub(super) fn not_utf8(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
         diagnostics: Vec::new(),
         dir: Default::default(),
         secrets: Vec::new(),
+        gateway_ids: BTreeMap::new(),
     };
     let mut diagnostic = checker.diagnostic(
         Pos { line, column },
@@ -270,6 +299,7 @@ pub(super) fn required_version(text: &str, root: &Node) -> Option<Diagnostic> {
         diagnostics: Vec::new(),
         dir: Default::default(),
         secrets: Vec::new(),
+        gateway_ids: BTreeMap::new(),
     };
     checker.required_version(node)
 }
@@ -281,6 +311,9 @@ struct Checker<'t> {
     dir: std::path::PathBuf,
     /// Literal keys written in the file (place, width): masked in every snippet.
     secrets: Vec<(Pos, u64)>,
+    /// The `vpn_gateways` entries and their ids: what `vpn_gateway: vpn_gateway.NAME`
+    /// names.
+    gateway_ids: BTreeMap<Address, String>,
 }
 
 /// One entry under `ipsec_servers` as far as it could be read.
@@ -437,10 +470,20 @@ impl<'t> Checker<'t> {
             }
         }
 
+        // The gateways first: the other kinds may name them by address.
+        let gateways = match fields.get("vpn_gateways") {
+            Some((_, node)) => self.gateways(node),
+            None => Vec::new(),
+        };
+        self.gateway_ids = gateways
+            .iter()
+            .filter_map(|g| Some((g.address.clone(), g.id.as_ref()?.0.clone())))
+            .collect();
         let mut entries = match fields.get("ipsec_servers") {
             // Entries of another kind only: none of this one.
             None if fields.contains_key("customer_gateways")
-                || fields.contains_key("vpn_connections") =>
+                || fields.contains_key("vpn_connections")
+                || fields.contains_key("vpn_gateways") =>
             {
                 Vec::new()
             }
@@ -468,6 +511,7 @@ impl<'t> Checker<'t> {
         if let Some((_, node)) = fields.get("vpn_connections") {
             entries.extend(self.connections(node));
         }
+        entries.extend(gateways);
         self.gateway_rules(&entries);
 
         let desired: BTreeSet<&str> = entries.iter().map(|e| e.address.as_str()).collect();
@@ -768,13 +812,7 @@ impl<'t> Checker<'t> {
             }
             Some((_, node)) => {
                 entry.vpn_gateway_node = Some(*node);
-                entry.vpn_gateway = self.resource_id(
-                    node,
-                    &format!("{path}.vpn_gateway"),
-                    crate::id::VPN_GATEWAY_PREFIX,
-                    "a VPN gateway",
-                    "vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd",
-                );
+                entry.vpn_gateway = self.gateway(node, &path, &mut entry.depends_on);
             }
         }
         if let Some((_, node)) = fields.get("region") {
@@ -899,7 +937,7 @@ impl<'t> Checker<'t> {
                     servers.entry(gateway).or_insert(entry);
                 }
                 Kind::VpnConnection => connections.entry(gateway).or_default().push(entry),
-                Kind::CustomerGateway => {}
+                Kind::CustomerGateway | Kind::VpnGateway => {}
             }
         }
         for (gateway, list) in &connections {
@@ -924,6 +962,158 @@ impl<'t> Checker<'t> {
                 );
             }
         }
+    }
+
+    /// An entry's `vpn_gateway`: an id, or the address of a `vpn_gateways` entry (an
+    /// edge to it), which is its id.
+    fn gateway<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        depends_on: &mut Vec<(Address, &'n Node)>,
+    ) -> Option<String> {
+        if let Value::Str(text) = &node.value
+            && let Ok(target) = text.parse::<Address>()
+            && target.kind() == Kind::VpnGateway
+        {
+            return match self.gateway_ids.get(&target) {
+                Some(id) => {
+                    let id = id.clone();
+                    depends_on.push((target, node));
+                    Some(id)
+                }
+                None => {
+                    self.error(
+                        node,
+                        format!(
+                            "`{path}.vpn_gateway` names {target}, which is not an entry of `vpn_gateways` with an `id`"
+                        ),
+                        &["add the gateway under `vpn_gateways:` with its id (`hz: {id: vpn-...}`), or write the gateway's id here"],
+                    );
+                    None
+                }
+            };
+        }
+        self.resource_id(
+            node,
+            &format!("{path}.vpn_gateway"),
+            crate::id::VPN_GATEWAY_PREFIX,
+            "a VPN gateway",
+            "vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd",
+        )
+    }
+
+    fn gateways<'n>(&mut self, node: &'n Node) -> Vec<Entry<'n>> {
+        self.named_entries(
+            node,
+            "vpn_gateways",
+            "write one entry per VPN gateway under `vpn_gateways:`, e.g. `hz: {id: vpn-..., name: hz-main}`",
+        )
+        .into_iter()
+        .map(|(name, key, value)| self.vpn_gateway(&name, key, value))
+        .collect()
+    }
+
+    fn vpn_gateway<'n>(&mut self, name: &str, key: &'n Node, node: &'n Node) -> Entry<'n> {
+        let address =
+            Address::new(Kind::VpnGateway, name).expect("entries are made of valid names only");
+        let path = format!("vpn_gateways.{name}");
+        let mut entry = Entry {
+            address,
+            name: key,
+            id: None,
+            creates: false,
+            vpn_gateway: None,
+            vpn_gateway_node: None,
+            region: None,
+            region_written: false,
+            depends_on: Vec::new(),
+            protect: false,
+            attributes: attributes::Read::default(),
+            values: Vec::new(),
+            ip_address: None,
+        };
+        let fields = if node.value == Value::Null {
+            Some(BTreeMap::new())
+        } else {
+            self.fields(
+                node,
+                &path,
+                &format!("`{path}`"),
+                GATEWAY_FIELDS,
+                "an entry is a mapping: `id: vpn-...`, and optionally `name`, `description`, `auto_propagate`, `region`, `depends_on`, `protect`",
+            )
+        };
+        let Some(fields) = fields else {
+            entry.region_written = true;
+            return entry;
+        };
+        match fields.get("id") {
+            None => {
+                self.error(
+                    key,
+                    format!("{} has no `id`: vpnform manages existing VPN gateways by their id, and creates none yet", entry.address),
+                    &["add the gateway's id, e.g. `id: vpn-bp1q8bgx4xnkm2ogjabcd`"],
+                );
+            }
+            Some((_, node)) => {
+                entry.id = self
+                    .resource_id(
+                        node,
+                        &format!("{path}.id"),
+                        crate::id::VPN_GATEWAY_PREFIX,
+                        "a VPN gateway",
+                        "id: vpn-bp1q8bgx4xnkm2ogjabcd",
+                    )
+                    .map(|id| (id, *node));
+                // Its own lane.
+                entry.vpn_gateway = entry.id.as_ref().map(|(id, _)| id.clone());
+            }
+        }
+        if let Some((_, node)) = fields.get("region") {
+            entry.region_written = true;
+            entry.region = self.region(node, &format!("{path}.region"));
+        }
+        for field in ["name", "description"] {
+            let Some((_, node)) = fields.get(field) else {
+                continue;
+            };
+            let help = format!("write 1 to 100 characters, e.g. `{field}: hz-main`");
+            let Some(text) = self.string(node, &format!("{path}.{field}"), &help) else {
+                continue;
+            };
+            match crate::config::attributes::ServerName::parse(&text) {
+                Ok(_) => entry.values.push((field, text)),
+                Err(why) => {
+                    self.error(
+                        node,
+                        format!("`{}` in `{path}.{field}` is not valid: {why}", shown(&text)),
+                        &[&help],
+                    );
+                }
+            }
+        }
+        if let Some((_, node)) = fields.get("auto_propagate")
+            && let Some(on) = self.boolean(node, &format!("{path}.auto_propagate"))
+        {
+            entry.values.push(("auto_propagate", on.to_string()));
+        }
+        for field in GATEWAY_FIELDS.iter().skip(7) {
+            if let Some((field_key, _)) = fields.get(field) {
+                self.error(
+                    field_key,
+                    format!("`{path}.{field}` cannot be managed: {GATEWAY_FIXED}"),
+                    &["remove the line; `vpnform state show` shows what the cloud answers"],
+                );
+            }
+        }
+        if let Some((_, node)) = fields.get("depends_on") {
+            entry.depends_on = self.depends_on(node, &format!("{path}.depends_on"));
+        }
+        if let Some((_, node)) = fields.get("protect") {
+            entry.protect = self.protect(node, &path);
+        }
+        entry
     }
 
     fn connections<'n>(&mut self, node: &'n Node) -> Vec<Entry<'n>> {
@@ -993,13 +1183,7 @@ impl<'t> Checker<'t> {
                 ]);
             }
             Some((_, node)) => {
-                entry.vpn_gateway = self.resource_id(
-                    node,
-                    &format!("{path}.vpn_gateway"),
-                    crate::id::VPN_GATEWAY_PREFIX,
-                    "a VPN gateway",
-                    "vpn_gateway: vpn-bp1q8bgx4xnkm2ogjabcd",
-                );
+                entry.vpn_gateway = self.gateway(node, &path, &mut entry.depends_on);
             }
         }
         if let Some((_, node)) = fields.get("region") {

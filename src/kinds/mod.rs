@@ -22,6 +22,7 @@ pub(crate) const ALL: &[&Kind] = &[
     &ipsec_server::KIND,
     &customer_gateway::KIND,
     &vpn_connection::KIND,
+    &vpn_gateway::KIND,
 ];
 
 /// The reads of the VPN gateway that every kind on a gateway's lane needs: apply waits

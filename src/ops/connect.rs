@@ -125,9 +125,11 @@ pub(crate) async fn connect(
                     world.add_gateway(&server.vpn_gateway, &server.region);
                 }
                 if server.address.kind() != crate::address::Kind::IpsecServer {
-                    // Another kind on a lane (a connection) with an id exists, with the
-                    // customer gateway it names.
-                    if let Some(id) = &server.id {
+                    // A connection with an id exists, with the customer gateway it
+                    // names (a gateway entry is its gateway, added above).
+                    if server.address.kind() == crate::address::Kind::VpnConnection
+                        && let Some(id) = &server.id
+                    {
                         let resource = crate::state::Resource {
                             id: id.clone(),
                             region: server.region.clone(),

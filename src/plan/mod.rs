@@ -110,6 +110,20 @@ pub enum PlanError {
     TooManyDeletes { deletes: usize, max: usize },
     #[error("{}", render_cannot_replace(.0))]
     CannotReplace(Vec<(Address, &'static str)>),
+    /// A VPN gateway the plan would delete or replace: vpnform does neither yet.
+    #[error(
+        "{}",
+        .0.iter()
+            .map(|(a, id)| format!(
+                "{a}: the plan would delete VPN gateway {id} (it left the desired file, or its \
+                 region changed), and vpnform does not delete or replace VPN gateways: \
+                 restore the entry, or run `vpnform state rm {a}` to stop managing it (the \
+                 gateway stays)"
+            ))
+            .collect::<Vec<_>>()
+            .join("\n")
+    )]
+    GatewayNotDeleted(Vec<(Address, String)>),
     #[error("{}", render_moved_onto_recorded(.0))]
     MovedOntoRecorded(Vec<(Address, Address)>),
     #[error("{}", render_unknown_targets(.0))]
@@ -717,6 +731,16 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     }
     if !protected_entries.is_empty() {
         return Err(PlanError::ProtectedEntry(protected_entries));
+    }
+    // A VPN gateway is managed by reference: never deleted or replaced.
+    let gateways: Vec<(Address, String)> = actions
+        .iter()
+        .filter(|a| a.address.kind() == crate::address::Kind::VpnGateway)
+        .filter(|a| matches!(a.action, ActionKind::Delete | ActionKind::Replace))
+        .map(|a| (a.address.clone(), a.id.clone()))
+        .collect();
+    if !gateways.is_empty() {
+        return Err(PlanError::GatewayNotDeleted(gateways));
     }
     // A replace deletes the old server: it counts.
     let deletes = plan_deletes(&actions);

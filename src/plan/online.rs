@@ -18,6 +18,7 @@ pub(crate) struct Inventory {
     pub servers: BTreeMap<String, IpsecServer>,
     pub customer_gateways: BTreeMap<String, CustomerGateway>,
     pub connections: BTreeMap<String, VpnConnection>,
+    pub gateways: BTreeMap<String, crate::cloud::VpnGateway>,
     /// Where each kind was listed.
     pub read: Scope,
 }
@@ -31,6 +32,7 @@ pub(crate) struct Scope {
     pub servers: BTreeSet<String>,
     pub customer_gateways: BTreeSet<String>,
     pub connections: BTreeSet<String>,
+    pub gateways: BTreeSet<String>,
 }
 
 impl Scope {
@@ -52,6 +54,9 @@ impl Scope {
                 crate::address::Kind::VpnConnection => {
                     scope.connections.insert(region.clone());
                 }
+                crate::address::Kind::VpnGateway => {
+                    scope.gateways.insert(region.clone());
+                }
                 crate::address::Kind::IpsecServer => {}
             }
         }
@@ -59,7 +64,10 @@ impl Scope {
     }
 
     fn len(&self) -> usize {
-        self.servers.len() + self.customer_gateways.len() + self.connections.len()
+        self.servers.len()
+            + self.customer_gateways.len()
+            + self.connections.len()
+            + self.gateways.len()
     }
 }
 
@@ -73,6 +81,8 @@ impl Inventory {
             )
         } else if id.starts_with(crate::kinds::vpn_connection::KIND.id_prefix) {
             (&self.read.connections, self.connections.contains_key(id))
+        } else if id.starts_with(crate::kinds::vpn_gateway::KIND.id_prefix) {
+            (&self.read.gateways, self.gateways.contains_key(id))
         } else {
             (&self.read.servers, self.servers.contains_key(id))
         };
@@ -87,6 +97,9 @@ impl Inventory {
         if let Some(gateway) = self.customer_gateways.get(id) {
             return Some(crate::kinds::customer_gateway::calls::attributes(gateway));
         }
+        if let Some(gateway) = self.gateways.get(id) {
+            return Some(crate::kinds::vpn_gateway::calls::attributes(gateway));
+        }
         self.connections
             .get(id)
             .map(crate::kinds::vpn_connection::calls::attributes)
@@ -97,6 +110,7 @@ impl Inventory {
         self.servers.contains_key(id)
             || self.customer_gateways.contains_key(id)
             || self.connections.contains_key(id)
+            || self.gateways.contains_key(id)
     }
 
     /// The PSK the cloud answers for the resource `id`, if it has one.
@@ -173,6 +187,11 @@ async fn refresh_with_progress(
             async move { Listed::Connections(client.describe_vpn_connections(&request).await) },
         );
     }
+    for region in &scope.gateways {
+        let client = client.clone();
+        let region = region.clone();
+        tasks.spawn(async move { Listed::Gateways(client.describe_vpn_gateways(&region).await) });
+    }
     let mut refresh = Inventory {
         read: scope,
         ..Inventory::default()
@@ -199,6 +218,11 @@ async fn refresh_with_progress(
                         .insert(connection.id.clone(), connection);
                 }
             }
+            Listed::Gateways(gateways) => {
+                for gateway in gateways? {
+                    refresh.gateways.insert(gateway.id.clone(), gateway);
+                }
+            }
         }
         done += 1;
         progress.update(Stage::Refresh, done, total, client.rate(ACTION));
@@ -211,6 +235,7 @@ enum Listed {
     Servers(Result<Vec<IpsecServer>, ApiError>),
     CustomerGateways(Result<Vec<CustomerGateway>, ApiError>),
     Connections(Result<Vec<VpnConnection>, ApiError>),
+    Gateways(Result<Vec<crate::cloud::VpnGateway>, ApiError>),
 }
 
 /// The attributes the state records of a server (see [`super::calls::attributes`]).

@@ -19,6 +19,7 @@ const PLACES: &[(&str, f32)] = &[
     ("kinds/ipsec_server/calls.rs", 5.5),
     ("kinds/customer_gateway/calls.rs", 5.5),
     ("kinds/vpn_connection/calls.rs", 5.5),
+    ("kinds/vpn_gateway/calls.rs", 5.5),
     // How the kind's recorded attributes seed a sandbox world: above both.
     ("kinds/ipsec_server/seed.rs", 5.5),
     ("plan/", 5.0),

@@ -40,3 +40,4 @@ mod trust;
 mod ux;
 mod views;
 mod vpn_connection;
+mod vpn_gateway;

@@ -330,7 +330,7 @@ impl<'t> Checker<'t> {
     }
 
     /// `true` or `false`, spelled so.
-    fn boolean(&mut self, node: &Node, path: &str) -> Option<bool> {
+    pub(super) fn boolean(&mut self, node: &Node, path: &str) -> Option<bool> {
         match node.value {
             Value::Bool(b) if matches!(self.spelling(node).as_str(), "true" | "false") => Some(b),
             Value::Bool(_) => {

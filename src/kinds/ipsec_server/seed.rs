@@ -29,6 +29,11 @@ pub fn from_state(state: &State) -> World {
                 connections.push(resource);
                 continue;
             }
+            crate::address::Kind::VpnGateway => {
+                let gateway = world.add_gateway(&resource.id, &resource.region);
+                gateway.name = resource.attributes.get("name").cloned();
+                continue;
+            }
             crate::address::Kind::IpsecServer => {}
         }
         world.add_gateway(&resource.vpn_gateway, &resource.region);

@@ -3,11 +3,13 @@
 //! the VPN-gateway family" (VpnGateway); DESIGN.md, the kinds table and the paragraph on
 //! what a gateway cannot change.
 //!
-//! Not yet a kind vpnform manages (not in [`super::ALL`]): its typed modify call is here
-//! for the planner and executor of the family to use; its reads are the client's
+//! Managed by reference so far (issue 22): an entry names an existing gateway by `id`,
+//! and its name, description and auto-propagation change in place; vpnform neither
+//! creates nor deletes one yet (issue 23). Its reads are the client's
 //! (`Client::describe_vpn_gateway(s)`), which every lane's wait uses.
 
 pub(crate) mod api;
+pub(crate) mod calls;
 
 pub use api::ModifyVpnGateway;
 
@@ -30,21 +32,24 @@ pub(crate) const KIND: Kind = Kind {
     },
     attributes: &[
         Attribute::replacing("region"),
-        Attribute::replacing("vpc"),
-        Attribute::replacing("vswitch"),
-        Attribute::replacing("dr_vswitch"),
-        Attribute::replacing("network_type"),
-        Attribute::replacing("vpn_type"),
         Attribute::managed("name"),
         Attribute::managed("description"),
         Attribute {
             value: ValueKind::Bool,
             ..Attribute::managed("auto_propagate")
         },
-        // Its bandwidth, SSL-VPN and IPsec-VPN switches, SSL connections and charge
-        // type have no modify API, and a replaced gateway gets a new public IP and
-        // drops every tunnel: the family's planner refuses a change to them, with that
-        // reason (DESIGN.md), and they join this list with it.
+        // Observed: no modify API changes them, and a replaced gateway gets a new public
+        // IP and drops every tunnel; a desired file that writes one is refused with
+        // that reason (config::validate).
+        Attribute::managed("bandwidth"),
+        Attribute::managed("charge_type"),
+        Attribute::managed("ssl_vpn"),
+        Attribute::managed("ipsec_vpn"),
+        Attribute {
+            value: ValueKind::Number,
+            ..Attribute::managed("ssl_connections")
+        },
         Attribute::managed("internet_ip"),
+        Attribute::managed("vpc"),
     ],
 };

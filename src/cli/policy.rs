@@ -62,9 +62,11 @@ fn policy(kinds: &[&Kind], regions: &BTreeSet<String>, apply: bool) -> String {
     let mut actions: BTreeSet<&str> = kinds.iter().map(|k| k.calls.list).collect();
     if apply {
         for kind in kinds {
-            actions.insert(kind.calls.create);
+            if !kind.by_reference {
+                actions.insert(kind.calls.create);
+                actions.insert(kind.calls.delete);
+            }
             actions.extend(kind.calls.modify);
-            actions.insert(kind.calls.delete);
         }
         // Apply waits for a gateway after each mutation on its lane.
         if kinds.iter().any(|k| k.lane != kinds::Lane::None) {

@@ -46,6 +46,10 @@ pub(crate) struct Kind {
     pub(crate) noun: &'static str,
     /// The VPN gateway whose configuring its mutations serialize on.
     pub(crate) lane: Lane,
+    /// Managed by reference: vpnform adopts and modifies it, and neither creates nor
+    /// deletes one (a VPN gateway, until issue 23): its plan refuses both, and the RAM
+    /// policy asks for neither call.
+    pub(crate) by_reference: bool,
     /// Its API actions.
     pub(crate) calls: Calls,
     /// Its attributes, by the name the state records.

@@ -735,7 +735,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     // A VPN gateway is managed by reference: never deleted or replaced.
     let gateways: Vec<(Address, String)> = actions
         .iter()
-        .filter(|a| a.address.kind() == crate::address::Kind::VpnGateway)
+        .filter(|a| a.address.kind().facts().by_reference)
         .filter(|a| matches!(a.action, ActionKind::Delete | ActionKind::Replace))
         .map(|a| (a.address.clone(), a.id.clone()))
         .collect();

@@ -302,7 +302,7 @@ fn the_family_example_rehearses_in_the_sandbox() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         out.stdout.contains(
-            "Apply complete! Resources: 2 added, 0 changed, 0 destroyed, 0 adopted, 0 forgotten."
+            "Apply complete! Resources: 2 added, 0 changed, 0 destroyed, 1 adopted, 0 forgotten."
         ),
         "{}",
         out.stdout

@@ -22,6 +22,7 @@ pub(crate) const KIND: Kind = Kind {
     id_prefix: "vpn-",
     noun: "VPN gateway",
     lane: Lane::Itself,
+    by_reference: true,
     calls: Calls {
         list: "DescribeVpnGateways",
         create: "CreateVpnGateway",

@@ -174,19 +174,7 @@ pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepE
 /// An adopt whose managed attributes differ is recorded first (as the cloud lists it),
 /// then updated in place like any recorded server.
 pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<(), StepError> {
-    let a = step.action();
-    if a.action == ActionKind::Adopt {
-        let mut resource = a.resource_after();
-        resource.attributes = a.attributes.clone();
-        step.shared
-            .journal
-            .record(Change::Adopted {
-                address: a.address.clone(),
-                resource,
-            })
-            .await
-            .map_err(StepError::NotAdopted)?;
-    }
+    step.record_if_adopted().await?;
     update(step, lane).await
 }
 

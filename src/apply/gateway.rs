@@ -5,28 +5,15 @@
 
 use super::configure_time::{Rereads, WaitKind};
 use super::error::{StepError, Unmet};
-use super::journal::Change;
 use super::schedule::Lease;
 use super::step::Step;
 use crate::kinds::vpn_gateway::calls;
-use crate::plan::ActionKind;
 
 /// Updates the action's gateway in place (an adopt's differing attributes after it is
 /// recorded as described).
 pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<(), StepError> {
     let (shared, a) = (step.shared, step.action());
-    if a.action == ActionKind::Adopt {
-        let mut resource = a.resource_after();
-        resource.attributes = a.attributes.clone();
-        shared
-            .journal
-            .record(Change::Adopted {
-                address: a.address.clone(),
-                resource,
-            })
-            .await
-            .map_err(StepError::NotAdopted)?;
-    }
+    step.record_if_adopted().await?;
     step.intent(Some(a.id.clone()), Some(super::step::sent(a)))
         .await?;
     let request = calls::modify_request(a, step.work.token.clone());
@@ -47,13 +34,7 @@ pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<()
         let described = step
             .progress(shared.client.describe_vpn_gateway(&a.region, &a.id))
             .await
-            .map_err(|error| {
-                StepError::Unreadable {
-                    action: a.action.as_str(),
-                    error: Box::new(error),
-                }
-                .kept()
-            })?;
+            .map_err(|error| step.unreadable(error))?;
         let listed = calls::attributes(&described);
         if crate::plan::calls::holds(&listed, &intended) {
             let recorded = step.record_written(&a.id, listed).await;

@@ -28,13 +28,7 @@ async fn read(step: &Step<'_>, id: &str) -> Result<Option<VpnConnection>, StepEr
     let listed = step
         .progress(step.shared.client.describe_vpn_connections(&request))
         .await
-        .map_err(|error| {
-            StepError::Unreadable {
-                action: a.action.as_str(),
-                error: Box::new(error),
-            }
-            .kept()
-        })?;
+        .map_err(|error| step.unreadable(error))?;
     Ok(listed.into_iter().find(|c| c.id == id))
 }
 
@@ -144,18 +138,7 @@ pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepE
 /// is recorded as listed).
 pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<(), StepError> {
     let (shared, a) = (step.shared, step.action());
-    if a.action == ActionKind::Adopt {
-        let mut resource = a.resource_after();
-        resource.attributes = a.attributes.clone();
-        shared
-            .journal
-            .record(Change::Adopted {
-                address: a.address.clone(),
-                resource,
-            })
-            .await
-            .map_err(StepError::NotAdopted)?;
-    }
+    step.record_if_adopted().await?;
     let key: Option<Secret> = step.key()?;
     step.intent(Some(a.id.clone()), Some(super::step::sent(a)))
         .await?;
@@ -231,13 +214,7 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
     let listed = step
         .progress(shared.client.describe_vpn_connections(&on_gateway))
         .await
-        .map_err(|error| {
-            StepError::Unreadable {
-                action: a.action.as_str(),
-                error: Box::new(error),
-            }
-            .kept()
-        })?;
+        .map_err(|error| step.unreadable(error))?;
     if !listed
         .iter()
         .any(|c| c.customer_gateway == customer_gateway)

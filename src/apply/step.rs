@@ -392,6 +392,34 @@ impl<'a> Step<'a> {
         })
     }
 
+    /// A read that was to confirm the action failed: the intent stays journaled.
+    pub(super) fn unreadable(&self, error: crate::cloud::ApiError) -> StepError {
+        StepError::Unreadable {
+            action: self.action().action.as_str(),
+            error: Box::new(error),
+        }
+        .kept()
+    }
+
+    /// An adopt whose attributes differ is recorded first, as the cloud lists it (then
+    /// updated like any recorded resource); any other action records nothing here.
+    pub(super) async fn record_if_adopted(&self) -> Result<(), StepError> {
+        let a = self.action();
+        if a.action != ActionKind::Adopt {
+            return Ok(());
+        }
+        let mut resource = a.resource_after();
+        resource.attributes = a.attributes.clone();
+        self.shared
+            .journal
+            .record(Change::Adopted {
+                address: a.address.clone(),
+                resource,
+            })
+            .await
+            .map_err(StepError::NotAdopted)
+    }
+
     /// Drops the pending entry of a request that certainly had no effect.
     pub(super) async fn abandon(&self) {
         // A deposed server's delete is never dropped: the old server would be lost track of.

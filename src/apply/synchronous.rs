@@ -25,13 +25,7 @@ async fn read(step: &Step<'_>, id: &str) -> Result<Option<BTreeMap<String, Strin
                 .describe_customer_gateways(&a.region, Some(id)),
         )
         .await
-        .map_err(|error| {
-            StepError::Unreadable {
-                action: a.action.as_str(),
-                error: Box::new(error),
-            }
-            .kept()
-        })?;
+        .map_err(|error| step.unreadable(error))?;
     Ok(listed.iter().find(|g| g.id == id).map(calls::attributes))
 }
 
@@ -87,18 +81,7 @@ pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepE
 /// recorded as listed).
 pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<(), StepError> {
     let (shared, a) = (step.shared, step.action());
-    if a.action == ActionKind::Adopt {
-        let mut resource = a.resource_after();
-        resource.attributes = a.attributes.clone();
-        shared
-            .journal
-            .record(Change::Adopted {
-                address: a.address.clone(),
-                resource,
-            })
-            .await
-            .map_err(StepError::NotAdopted)?;
-    }
+    step.record_if_adopted().await?;
     step.intent(Some(a.id.clone()), Some(super::step::sent(a)))
         .await?;
     let request = calls::modify_request(a, step.work.token.clone());
@@ -168,13 +151,7 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
     let listed = step
         .progress(shared.client.describe_customer_gateways(&a.region, None))
         .await
-        .map_err(|error| {
-            StepError::Unreadable {
-                action: a.action.as_str(),
-                error: Box::new(error),
-            }
-            .kept()
-        })?;
+        .map_err(|error| step.unreadable(error))?;
     let Some(holder) = listed.iter().find(|g| &g.ip_address == ip) else {
         step.abandon().await;
         return Ok(Finished::Dropped(format!(

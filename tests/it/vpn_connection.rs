@@ -384,3 +384,49 @@ fn lost_answers_make_one_connection_and_delete_it_once() {
     assert!(read_state(&ws).pending.is_empty());
     assert_eq!(cloud.effects("DeleteVpnConnection").len(), 1);
 }
+
+/// A saved plan of the family runs exactly as saved (its file holds no key), and a
+/// protected customer gateway is never deleted, the connection that uses it with it.
+#[test]
+fn a_saved_family_plan_applies_as_saved_and_protect_holds() {
+    let cloud = cloud();
+    let protected = "  branch: {ip_address: 203.0.113.7, protect: true}\n";
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired(
+                protected,
+                &connection("customer_gateway.branch", "192.168.0.0/24"),
+            ),
+        )
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    let plan = ws.run(&["plan", "--out", "family.plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        !ws.read("family.plan").contains(PSK),
+        "the key is in the saved plan"
+    );
+    let out = ws.run(&["apply", "family.plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        effects(&cloud),
+        ["CreateCustomerGateway", "CreateVpnConnection"]
+    );
+    // Applied once, the saved plan is stale: refused, nothing sent.
+    let again = ws.run(&["apply", "family.plan"]);
+    assert_eq!(again.code, 1, "{again:?}");
+    assert_eq!(effects(&cloud).len(), 2);
+
+    ws.write("vpnform.yaml", &desired("  {}\n", "  {}\n"));
+    let refused = ws.run(&["plan"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(
+        refused.stderr.contains("customer_gateway.branch"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(ws.run(APPLY).code, 1);
+    assert_eq!(effects(&cloud).len(), 2, "nothing deleted");
+    assert_eq!(read_state(&ws).resources.len(), 2);
+}

@@ -13,7 +13,9 @@ use super::schedule::Lease;
 use super::step::{Sent, Step};
 use super::work::{Finished, Work};
 use crate::cloud::ErrorClass;
-use crate::kinds::vpn_connection::{DescribeVpnConnections, VpnConnection, calls};
+use crate::kinds::vpn_connection::{
+    CreateVpnConnection, DescribeVpnConnections, VpnConnection, calls,
+};
 use crate::plan::{Action, ActionKind};
 use crate::secret::Secret;
 
@@ -40,7 +42,7 @@ fn holds(step: &Step<'_>, listed: &VpnConnection, intended: &BTreeMap<String, St
             .shared
             .keys
             .get(&a.address)
-            .is_some_and(|key| listed.psk.as_ref() == Some(key)),
+            .is_some_and(|key| calls::holds_key(listed, key)),
         _ => true,
     };
     key_holds && crate::plan::calls::holds(&calls::attributes(listed), intended)
@@ -86,25 +88,25 @@ async fn confirm_written(
     .kept())
 }
 
-/// The action's customer gateway as an id: a reference by address resolved to the id
-/// its create recorded.
-fn customer_gateway(step: &Step<'_>) -> Result<String, StepError> {
+/// The request of a create, every customer gateway it names by address resolved to
+/// the id its create recorded, and what the connection is then meant to hold.
+fn create_request(
+    step: &Step<'_>,
+    key: Option<Secret>,
+) -> Result<(CreateVpnConnection, BTreeMap<String, String>), StepError> {
     let a = step.action();
-    let value = a
-        .attributes
-        .get("customer_gateway")
-        .cloned()
-        .unwrap_or_default();
-    step.shared
-        .resolve(&value)
-        .ok_or(StepError::Unresolved { reference: value })
-}
-
-/// What a create means the connection to hold: its values, its customer gateway by id.
-fn intended_create(a: &Action, customer_gateway: &str) -> BTreeMap<String, String> {
+    let resolve = |value: &str| step.shared.resolve(value);
+    let request = calls::create_request(a, &resolve, key, Some(step.work.token.clone()), false)
+        .map_err(|reference| StepError::Unresolved { reference })?;
     let mut intended = a.attributes.clone();
-    intended.insert("customer_gateway".into(), customer_gateway.to_owned());
-    intended
+    for value in intended.values_mut() {
+        if crate::plan::is_reference(value)
+            && let Some(id) = step.shared.resolve(value)
+        {
+            *value = id;
+        }
+    }
+    Ok((request, intended))
 }
 
 /// Creates the action's connection; returns its new id. A create journaled by an
@@ -113,16 +115,8 @@ fn intended_create(a: &Action, customer_gateway: &str) -> BTreeMap<String, Strin
 pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepError> {
     let (shared, a) = (step.shared, step.action());
     let key = step.key()?;
-    let customer_gateway = customer_gateway(step)?;
+    let (request, intended) = create_request(step, key)?;
     step.intent(None, Some(super::step::sent(a))).await?;
-    let intended = intended_create(a, &customer_gateway);
-    let request = calls::create_request(
-        a,
-        customer_gateway,
-        key,
-        Some(step.work.token.clone()),
-        false,
-    );
     let Sent::Accepted(id) = step
         .send(|| shared.client.create_vpn_connection(&request))
         .await?
@@ -203,8 +197,16 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
 /// token and values; an answer proves the connection is this create's, so it is
 /// recorded and then deleted; a refusal proves the token made nothing.
 pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finished, StepError> {
-    let (shared, work, a) = (step.shared, step.work, step.action());
-    let customer_gateway = customer_gateway(step)?;
+    let (shared, a) = (step.shared, step.action());
+    let key = step.key()?;
+    let (request, intended) = create_request(step, key)?;
+    // The customer gateways the journaled create names: a connection of the gateway
+    // that uses them is where it may have taken effect.
+    let customer_gateways: Vec<&String> = intended
+        .iter()
+        .filter(|(k, _)| k.ends_with("customer_gateway"))
+        .map(|(_, v)| v)
+        .collect();
     step.wait_active(WaitKind::EXACT).await?;
     let on_gateway = DescribeVpnConnections {
         region: a.region.clone(),
@@ -215,29 +217,20 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
         .progress(shared.client.describe_vpn_connections(&on_gateway))
         .await
         .map_err(|error| step.unreadable(error))?;
-    if !listed
-        .iter()
-        .any(|c| c.customer_gateway == customer_gateway)
-    {
+    let uses = |c: &VpnConnection| {
+        let attributes = calls::attributes(c);
+        customer_gateways
+            .iter()
+            .all(|id| attributes.values().any(|v| v == *id))
+    };
+    if !listed.iter().any(uses) {
         step.abandon().await;
         return Ok(Finished::Dropped(format!(
             "the create journaled on {} by an interrupted run took no effect (no connection \
-             there uses {customer_gateway}); its pending entry is dropped",
+             there uses its customer gateway); its pending entry is dropped",
             a.vpn_gateway
         )));
     }
-    let create = Action {
-        action: ActionKind::Create,
-        ..a.clone()
-    };
-    let key = step.key()?;
-    let request = calls::create_request(
-        &create,
-        customer_gateway,
-        key,
-        Some(work.token.clone()),
-        false,
-    );
     let id = match step
         .progress(shared.client.create_vpn_connection(&request))
         .await

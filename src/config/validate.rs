@@ -68,9 +68,12 @@ const CONNECTION_FIELDS: &[&str] = &[
     "psk",
     "name",
     "effect_immediately",
+    "tunnels",
     "depends_on",
     "protect",
 ];
+
+const TUNNEL_FIELDS: &[&str] = &["customer_gateway", "role"];
 
 const GATEWAY_FIELDS: &[&str] = &[
     "id",
@@ -1116,6 +1119,131 @@ impl<'t> Checker<'t> {
         entry
     }
 
+    /// A connection's customer gateway: the address of an entry of this file (an edge,
+    /// pushed on `depends_on`) or an id, as written.
+    fn customer_gateway_reference<'n>(
+        &mut self,
+        node: &'n Node,
+        field: &str,
+        depends_on: &mut Vec<(Address, &'n Node)>,
+    ) -> Option<String> {
+        let help = "write the customer gateway's address in this file (`customer_gateway: customer_gateway.branch`) or its id (`cgw-...`)";
+        let text = self.string(node, field, help)?;
+        let prefix = crate::kinds::customer_gateway::KIND.id_prefix;
+        match text.parse::<Address>() {
+            Ok(target) if target.kind() == Kind::CustomerGateway => {
+                depends_on.push((target, node));
+                Some(text)
+            }
+            _ if crate::id::is_id(&text, prefix) => Some(text),
+            _ => {
+                self.error(
+                    node,
+                    format!(
+                        "`{}` in `{field}` is neither a customer gateway's address nor its id",
+                        shown(&text)
+                    ),
+                    &[help],
+                );
+                None
+            }
+        }
+    }
+
+    /// A dual-tunnel connection's `tunnels`: two, a `master` and a `slave`, each with
+    /// its customer gateway; their values as the state records them.
+    fn tunnels<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        depends_on: &mut Vec<(Address, &'n Node)>,
+    ) -> Vec<(&'static str, String)> {
+        const HELP: &str = "write two tunnels: `tunnels: [{customer_gateway: customer_gateway.a, role: master}, {customer_gateway: customer_gateway.b, role: slave}]`";
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type(
+                node,
+                "a list of two tunnels",
+                &format!("{path}.tunnels"),
+                HELP,
+            );
+            return Vec::new();
+        };
+        if items.len() != 2 {
+            self.error(
+                node,
+                format!(
+                    "`{path}.tunnels` lists {} tunnels; a dual-tunnel connection has two",
+                    items.len()
+                ),
+                &[HELP],
+            );
+            return Vec::new();
+        }
+        let mut values = Vec::new();
+        let mut roles: Vec<&str> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let at = format!("{path}.tunnels[{i}]");
+            let Some(fields) = self.fields(item, &at, &format!("`{at}`"), TUNNEL_FIELDS, HELP)
+            else {
+                continue;
+            };
+            let Some((_, role_node)) = fields.get("role") else {
+                self.error(
+                    item,
+                    format!("missing `role` in `{at}`"),
+                    &["write `role: master` or `role: slave`"],
+                );
+                continue;
+            };
+            let role = match self
+                .string(role_node, &format!("{at}.role"), HELP)
+                .as_deref()
+            {
+                Some("master") => "master",
+                Some("slave") => "slave",
+                Some(other) => {
+                    let message = format!("`{}` in `{at}.role` is not a tunnel role", shown(other));
+                    self.error(
+                        role_node,
+                        message,
+                        &["write `role: master` or `role: slave`"],
+                    );
+                    continue;
+                }
+                None => continue,
+            };
+            if roles.contains(&role) {
+                self.error(
+                    item,
+                    format!(
+                        "`{path}.tunnels` has two `{role}` tunnels; one is the master, the other the slave"
+                    ),
+                    &[HELP],
+                );
+                continue;
+            }
+            roles.push(role);
+            let Some((_, cgw)) = fields.get("customer_gateway") else {
+                self.error(
+                    item,
+                    format!("missing `customer_gateway` in `{at}`"),
+                    &[HELP],
+                );
+                continue;
+            };
+            let field = format!("{at}.customer_gateway");
+            if let Some(named) = self.customer_gateway_reference(cgw, &field, depends_on) {
+                let field = if role == "master" {
+                    "tunnels.master.customer_gateway"
+                } else {
+                    "tunnels.slave.customer_gateway"
+                };
+                values.push((field, named));
+            }
+        }
+        values
+    }
+
     fn connections<'n>(&mut self, node: &'n Node) -> Vec<Entry<'n>> {
         self.named_entries(
             node,
@@ -1191,45 +1319,39 @@ impl<'t> Checker<'t> {
             entry.region = self.region(node, &format!("{path}.region"));
         }
         let mut written = Vec::new();
-        match fields.get("customer_gateway") {
-            Some((_, node)) => {
-                let field = format!("{path}.customer_gateway");
-                let help = "write the customer gateway's address in this file (`customer_gateway: customer_gateway.branch`) or its id (`cgw-...`)";
-                if let Some(text) = self.string(node, &field, help) {
-                    let prefix = crate::kinds::customer_gateway::KIND.id_prefix;
-                    match text.parse::<Address>() {
-                        Ok(target) if target.kind() == Kind::CustomerGateway => {
-                            // An edge: created before, deleted after this connection.
-                            entry.depends_on.push((target, *node));
-                            written.push(("customer_gateway", text));
-                        }
-                        _ if crate::id::is_id(&text, prefix) => {
-                            written.push(("customer_gateway", text));
-                        }
-                        _ => {
-                            self.error(
-                                node,
-                                format!(
-                                    "`{}` in `{field}` is neither a customer gateway's address nor its id",
-                                    shown(&text)
-                                ),
-                                &[help],
-                            );
-                        }
-                    }
+        match (fields.get("customer_gateway"), fields.get("tunnels")) {
+            (Some((_, node)), None) => {
+                written.push(("tunnel_mode", "single".to_owned()));
+                if let Some(named) = self.customer_gateway_reference(
+                    node,
+                    &format!("{path}.customer_gateway"),
+                    &mut entry.depends_on,
+                ) {
+                    written.push(("customer_gateway", named));
                 }
             }
-            None if entry.creates => {
+            (None, Some((_, node))) => {
+                written.push(("tunnel_mode", "dual".to_owned()));
+                written.extend(self.tunnels(node, &path, &mut entry.depends_on));
+            }
+            (Some((key, _)), Some(_)) => {
+                self.error(
+                    key,
+                    format!("`{path}` has both `customer_gateway` and `tunnels`"),
+                    &["a single-tunnel connection names its `customer_gateway`; a dual-tunnel one names each tunnel's under `tunnels`: keep one"],
+                );
+            }
+            (None, None) if entry.creates => {
                 self.error(
                     key,
                     format!(
-                        "{} has no `id`, so vpnform creates it, and a create needs `customer_gateway`",
+                        "{} has no `id`, so vpnform creates it, and a create needs `customer_gateway` (or `tunnels`)",
                         entry.address
                     ),
                     &["add `customer_gateway: customer_gateway.NAME` (an entry of this file) or the id of one (`cgw-...`)"],
                 );
             }
-            None => {}
+            (None, None) => {}
         }
         let dir = self.dir.clone();
         entry.attributes = self.attributes(&fields, &path, &dir);

@@ -75,7 +75,9 @@ pub(crate) fn waits(actions: &[Action]) -> BTreeMap<&Address, Vec<&Address>> {
                 .iter()
                 .filter(|c| {
                     c.action == ActionKind::Delete
-                        && c.attributes.get("customer_gateway") == Some(&action.id)
+                        && c.attributes
+                            .iter()
+                            .any(|(k, v)| k.ends_with("customer_gateway") && *v == action.id)
                 })
                 .map(|c| &c.address)
                 .collect();

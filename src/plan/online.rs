@@ -113,11 +113,15 @@ impl Inventory {
             || self.gateways.contains_key(id)
     }
 
-    /// The PSK the cloud answers for the resource `id`, if it has one.
-    fn psk(&self, id: &str) -> Option<&Secret> {
+    /// Whether the cloud holds `key` for the resource `id` (each tunnel's, for a
+    /// dual-tunnel connection); `false` when it answers no key.
+    fn holds_key(&self, id: &str, key: &Secret) -> bool {
         match self.servers.get(id) {
-            Some(server) => server.psk.as_ref(),
-            None => self.connections.get(id)?.psk.as_ref(),
+            Some(server) => server.psk.as_ref() == Some(key),
+            None => self
+                .connections
+                .get(id)
+                .is_some_and(|c| crate::kinds::vpn_connection::calls::holds_key(c, key)),
         }
     }
 }
@@ -299,23 +303,21 @@ pub(crate) async fn precheck_with_progress(
         if a.address.kind() == crate::address::Kind::VpnConnection {
             // Only its create takes DryRun; a create that names a customer gateway this
             // plan creates first cannot be asked about yet.
-            let customer_gateway = a.attributes.get("customer_gateway");
+            let names_a_create = a.attributes.values().any(|v| super::is_reference(v));
             match a.action {
                 ActionKind::Create | ActionKind::Replace if after_delete(a) => {}
-                ActionKind::Create if customer_gateway.is_some_and(|c| super::is_reference(c)) => {
-                    after_create.push(i);
-                }
+                ActionKind::Create if names_a_create => after_create.push(i),
                 ActionKind::Create => {
                     let kind = &crate::kinds::vpn_connection::KIND;
-                    *calls.entry(kind.calls.create).or_default() += 1;
                     let key = keys.get(&a.address).cloned();
-                    let request = crate::kinds::vpn_connection::calls::create_request(
-                        a,
-                        customer_gateway.cloned().unwrap_or_default(),
-                        key,
-                        None,
-                        true,
-                    );
+                    // Every value is an id here: nothing to resolve.
+                    let as_is = |value: &str| Some(value.to_owned());
+                    let Ok(request) = crate::kinds::vpn_connection::calls::create_request(
+                        a, &as_is, key, None, true,
+                    ) else {
+                        continue;
+                    };
+                    *calls.entry(kind.calls.create).or_default() += 1;
                     let client = client.clone();
                     tasks.spawn(async move {
                         let answer = client.create_vpn_connection(&request).await;
@@ -533,7 +535,7 @@ pub(crate) async fn plan_with_progress(
         }
         if found.exists_anywhere(id)
             && let Some(key) = keys.get(address)
-            && found.psk(id).map(Secret::expose) != Some(key.expose())
+            && !found.holds_key(id, key)
         {
             psk_changed.insert(address.clone());
         }

@@ -430,3 +430,98 @@ fn a_saved_family_plan_applies_as_saved_and_protect_holds() {
     assert_eq!(effects(&cloud).len(), 2, "nothing deleted");
     assert_eq!(read_state(&ws).resources.len(), 2);
 }
+
+/// A dual-tunnel connection: each tunnel's customer gateway by address, the entry's one
+/// PSK in both tunnels; created after both customer gateways, recorded with each
+/// tunnel's by id; a tunnel's other customer gateway replaces it; removing everything
+/// deletes the connection before both customer gateways.
+#[test]
+fn a_dual_tunnel_connection_is_created_replaced_and_deleted_in_order() {
+    let cloud = cloud();
+    let gateways = "  branch: {ip_address: 203.0.113.7}\n  backup: {ip_address: 203.0.113.8}\n  spare: {ip_address: 203.0.113.9}\n";
+    let dual = |slave: &str| {
+        format!(
+            "  dual:\n    vpn_gateway: vpn-hz\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [192.168.1.0/24]\n    psk: {{env: BRANCH_PSK}}\n    tunnels:\n      - {{customer_gateway: customer_gateway.branch, role: master}}\n      - {{customer_gateway: customer_gateway.{slave}, role: slave}}\n"
+        )
+    };
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired(gateways, &dual("backup")))
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("    waits for: customer_gateway.backup, customer_gateway.branch\n"),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let state = read_state(&ws);
+    let vco = &state.resources["vpn_connection.dual"];
+    assert_eq!(vco.attributes["tunnel_mode"], "dual");
+    assert_eq!(
+        vco.attributes["tunnels.master.customer_gateway"],
+        state.resources["customer_gateway.branch"].id
+    );
+    assert_eq!(
+        vco.attributes["tunnels.slave.customer_gateway"],
+        state.resources["customer_gateway.backup"].id
+    );
+    let world = cloud.sandbox().world();
+    let made = &world.vpn_connections[&vco.id];
+    assert_eq!(made.tunnels.len(), 2);
+    assert!(
+        made.tunnels
+            .iter()
+            .all(|t| t.psk.as_ref().map(|p| p.expose()) == Some(PSK)),
+        "each tunnel holds the key"
+    );
+    assert_eq!(
+        effects(&cloud).last().map(String::as_str),
+        Some("CreateVpnConnection")
+    );
+
+    // Nothing left to do: the PSK compared in both tunnels.
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+
+    ws.write("vpnform.yaml", &desired(gateways, &dual("spare")));
+    let plan = ws.run(&["plan"]);
+    assert!(
+        plan.stdout.contains("  # vpn_connection.dual must be replaced\n  # (because its tunnels.slave.customer_gateway changed in the desired state"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(ws.run(APPLY).code, 0);
+    let replaced = read_state(&ws).resources["vpn_connection.dual"].clone();
+    assert_ne!(replaced.id, vco.id);
+
+    let state = read_state(&ws);
+    let used: Vec<String> = ["branch", "spare"]
+        .iter()
+        .map(|n| {
+            state.resources[&*format!("customer_gateway.{n}")]
+                .id
+                .clone()
+        })
+        .collect();
+    ws.write("vpnform.yaml", &desired("  {}\n", "  {}\n"));
+    assert_eq!(ws.run(APPLY).code, 0);
+    // The connection's delete goes before the deletes of the two it uses (the third,
+    // unused since the replace, may go at any time).
+    let audit = cloud.sandbox().audit();
+    let at = |action: &str, resource: &str| {
+        audit
+            .iter()
+            .rposition(|e| e.action == action && e.resource == resource)
+            .unwrap()
+    };
+    let connection = at("DeleteVpnConnection", &replaced.id);
+    for id in &used {
+        assert!(connection < at("DeleteCustomerGateway", id), "{audit:?}");
+    }
+    assert!(cloud.sandbox().world().vpn_connections.is_empty());
+    assert!(cloud.sandbox().world().customer_gateways.is_empty());
+}

@@ -140,16 +140,38 @@ pub fn add_connection(world: &mut World, id: &str, resource: &crate::state::Reso
         world.add_gateway(&resource.vpn_gateway, &resource.region);
     }
     let a = &resource.attributes;
-    let customer_gateway = a.get("customer_gateway").cloned().unwrap_or_default();
-    if !world.customer_gateways.contains_key(&customer_gateway) {
-        add_customer_gateway(
-            world,
-            &customer_gateway,
-            &resource.region,
-            &Default::default(),
-        );
+    let named: Vec<(&str, String)> = a
+        .iter()
+        .filter_map(|(k, v)| {
+            let role = k
+                .strip_prefix("tunnels.")?
+                .strip_suffix(".customer_gateway")?;
+            Some((role, v.clone()))
+        })
+        .collect();
+    let single = a.get("customer_gateway").cloned();
+    for customer_gateway in single.iter().chain(named.iter().map(|(_, id)| id)) {
+        if !world.customer_gateways.contains_key(customer_gateway) {
+            add_customer_gateway(
+                world,
+                customer_gateway,
+                &resource.region,
+                &Default::default(),
+            );
+        }
     }
-    let connection = world.add_connection(id, &resource.vpn_gateway, &customer_gateway);
+    let connection = world.add_connection(
+        id,
+        &resource.vpn_gateway,
+        single.as_deref().unwrap_or_default(),
+    );
+    if single.is_none() {
+        connection.customer_gateway = None;
+        connection.tunnels = named
+            .iter()
+            .map(|(role, id)| crate::sandbox::Tunnel::new(id, role))
+            .collect();
+    }
     connection.name = a.get("name").cloned();
     if let Some(subnets) = a.get("local_subnet") {
         connection.local_subnet = subnets.clone();

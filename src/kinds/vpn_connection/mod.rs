@@ -4,9 +4,9 @@
 //! API facts: API.md, "The rest of the VPN-gateway family" (VpnConnection); DESIGN.md,
 //! the kinds table.
 //!
-//! Managed single tunnel so far (issue 22): a desired entry names its customer gateway,
-//! subnets, name, PSK (by source) and `effect_immediately`; dual tunnels and the IKE,
-//! IPsec, BGP and health-check settings are observed only, not yet written.
+//! A desired entry names its customer gateway (or, dual tunnel, each tunnel's with its
+//! role), subnets, name, PSK (by source; each tunnel's) and `effect_immediately`; the
+//! IKE, IPsec, BGP and health-check settings are observed only, not yet written.
 
 pub(crate) mod api;
 pub(crate) mod calls;
@@ -44,8 +44,13 @@ pub(crate) const KIND: Kind = Kind {
     attributes: &[
         Attribute::replacing("region"),
         Attribute::replacing("vpn_gateway"),
-        // An id, or the address of a customer gateway of the workspace (an edge).
+        // `single` or `dual`.
+        Attribute::replacing("tunnel_mode"),
+        // An id, or the address of a customer gateway of the workspace (an edge): the
+        // single tunnel's, or each tunnel's of a dual-tunnel connection.
         Attribute::replacing("customer_gateway"),
+        Attribute::replacing("tunnels.master.customer_gateway"),
+        Attribute::replacing("tunnels.slave.customer_gateway"),
         Attribute::managed("name"),
         Attribute::managed("local_subnet"),
         Attribute::managed("remote_subnet"),

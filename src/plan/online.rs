@@ -631,8 +631,65 @@ pub(crate) async fn plan_with_progress(
         plan.seal();
     } else {
         precheck_with_progress(client, &mut plan.actions, &keys, progress).await;
+        name_the_connections(client, state, &mut plan.actions).await;
     }
     Ok(plan)
+}
+
+/// The cloud's code for an IPsec server's create on a gateway that holds IPsec
+/// connections.
+const CONNECTION_EXISTS: &str = "OperationFailed.IpsecConnectionExist";
+
+/// Rule 3 of the VPN-gateway family, named: an IPsec server's create that the DryRun
+/// refused because its gateway holds connections says which, and whether vpnform
+/// manages each (the connections the plan deletes were waited for, not asked about).
+/// A listing that fails leaves the cloud's message as it is.
+async fn name_the_connections(
+    client: &Client,
+    state: &crate::state::State,
+    actions: &mut [Action],
+) {
+    let by_id: BTreeMap<&str, &Address> = state
+        .resources
+        .iter()
+        .map(|(a, r)| (r.id.as_str(), a))
+        .collect();
+    for action in actions.iter_mut() {
+        let Precheck::Failed { code, message, .. } = &mut action.precheck else {
+            continue;
+        };
+        if code != CONNECTION_EXISTS {
+            continue;
+        }
+        let request = DescribeVpnConnections {
+            region: action.region.clone(),
+            vpn_gateway: Some(action.vpn_gateway.clone()),
+            ..DescribeVpnConnections::default()
+        };
+        let Ok(connections) = client.describe_vpn_connections(&request).await else {
+            continue;
+        };
+        let named: Vec<String> = connections
+            .iter()
+            .map(|c| match by_id.get(c.id.as_str()) {
+                Some(address) => format!("{} ({address}, which the plan keeps)", c.id),
+                None => format!(
+                    "{} (not managed by vpnform: delete it, or manage it as a \
+                     `vpn_connections` entry and remove that)",
+                    c.id
+                ),
+            })
+            .collect();
+        if !named.is_empty() {
+            message.push_str(&format!(
+                " [{} holds the IPsec connection{} {}: a VPN gateway holds an IPsec server \
+                 or IPsec connections, never both]",
+                action.vpn_gateway,
+                if named.len() == 1 { "" } else { "s" },
+                named.join(", ")
+            ));
+        }
+    }
 }
 
 /// The attributes the cloud answers for each recorded server it lists, by address.

@@ -525,3 +525,28 @@ fn a_dual_tunnel_connection_is_created_replaced_and_deleted_in_order() {
     assert!(cloud.sandbox().world().vpn_connections.is_empty());
     assert!(cloud.sandbox().world().customer_gateways.is_empty());
 }
+
+/// An IPsec server planned on a gateway that keeps a connection vpnform does not manage:
+/// the DryRun refuses the create, and the plan names the connection.
+#[test]
+fn an_ipsec_server_on_a_gateway_with_an_unmanaged_connection_fails_naming_it() {
+    let cloud = cloud();
+    cloud.sandbox().shared().edit_world(|w| {
+        w.add_customer_gateway("cgw-peer", "cn-hangzhou", "198.51.100.7");
+        w.add_connection("vco-unmanaged", "vpn-hz", "cgw-peer");
+    });
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            "version: 1\ndefaults:\n  region: cn-hangzhou\nipsec_servers:\n  office: {vpn_gateway: vpn-hz, local_subnet: [10.1.0.0/24], client_ip_pool: 10.9.0.0/16}\n",
+        )
+        .against(&cloud);
+    let out = ws.run(&["plan"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("[vpn-hz holds the IPsec connection vco-unmanaged (not managed by vpnform: delete it, or manage it as a `vpn_connections` entry and remove that): a VPN gateway holds an IPsec server or IPsec connections, never both]"),
+        "{}",
+        out.stderr
+    );
+    assert!(effects(&cloud).is_empty());
+}

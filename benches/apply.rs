@@ -53,6 +53,9 @@ enum Op {
     Create,
     /// A recorded server whose desired `client_ip_pool` differs (asynchronous, T).
     Update,
+    /// Issue 22: an IPsec connection (two per gateway) to a customer gateway of its own
+    /// pair, both created by the plan (the customer gateway first).
+    Connection,
 }
 
 impl Op {
@@ -61,6 +64,7 @@ impl Op {
             Op::Delete => ActionKind::Delete,
             Op::Create => ActionKind::Create,
             Op::Update => ActionKind::Update,
+            Op::Connection => ActionKind::Create,
         }
     }
 
@@ -70,6 +74,7 @@ impl Op {
             Op::Delete => "DeleteIpsecServer",
             Op::Create => "CreateIpsecServer",
             Op::Update => "UpdateIpsecServer",
+            Op::Connection => "CreateVpnConnection",
         }
     }
 }
@@ -223,11 +228,30 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     // without `id` on empty gateways. Updates: recorded servers whose desired
     // `client_ip_pool` differs from the one they have.
     let mut desired_text = DESIRED.to_owned();
+    let (mut family_text, mut cgw_text) = (String::new(), String::new());
     let mut gateway_of = BTreeMap::new();
     for i in 0..scenario.count {
         let (g, before) = scenario.layout(i);
         let (id, gateway) = (format!("iss-{i:06}"), format!("vpn-{g:06}"));
         let name = format!("s{i:06}");
+        if scenario.op == Op::Connection {
+            // Connection i on gateway i % gateways (two a gateway); connections 2k and
+            // 2k + 1, on two gateways, to customer gateway k.
+            world.add_gateway(&gateway, REGION);
+            let pair = i / 2;
+            family_text.push_str(&format!(
+                "  c{i:06}:\n    vpn_gateway: {gateway}\n    customer_gateway: customer_gateway.p{pair:06}\n    local_subnet: [10.{}.{}.0/24]\n    remote_subnet: [192.168.{}.0/24]\n    psk: {{env: BENCH_BRANCH_PSK}}\n",
+                i / 256, i % 256, i % 2
+            ));
+            if i % 2 == 0 {
+                cgw_text.push_str(&format!(
+                    "  p{pair:06}: {{ip_address: 198.18.{}.{}}}\n",
+                    pair / 250,
+                    1 + pair % 250
+                ));
+            }
+            continue;
+        }
         if scenario.op == Op::Create {
             world.add_gateway(&gateway, REGION);
             desired_text.push_str(&format!(
@@ -265,6 +289,13 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
                 deposed: None,
             },
         );
+    }
+    if scenario.op == Op::Connection {
+        desired_text.push_str(&format!(
+            "customer_gateways:\n{cgw_text}vpn_connections:\n{family_text}"
+        ));
+        // SAFETY: set before the apply reads it, by every scenario alike.
+        unsafe { std::env::set_var("BENCH_BRANCH_PSK", "bench-psk-value") };
     }
     let sandbox = sandbox::start(config, world).await.expect("sandbox starts");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -400,6 +431,9 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         measured = Some((applied, started, started.elapsed()));
     }
     let (applied, started, wall) = measured.expect("one round at least");
+    if let Err(e) = &applied {
+        eprintln!("{}: the apply failed: {e:#}", scenario.name);
+    }
     let journal = applied.as_ref().ok().map(|a| a.journal);
     let mut calls = sandbox.calls();
     for (action, before) in &calls_before {
@@ -455,7 +489,15 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         ),
         journal,
         mutations_span: mutations_span(&log, scenario.op),
-        ok: applied.is_ok_and(|a| a.outcome.count(scenario.op.kind()) == scenario.count),
+        // A connection scenario also creates its customer gateways, one a pair.
+        ok: applied.is_ok_and(|a| {
+            let extra = if scenario.op == Op::Connection {
+                scenario.count / 2
+            } else {
+                0
+            };
+            a.outcome.count(scenario.op.kind()) == scenario.count + extra
+        }),
         scenario,
         mode,
         wall,
@@ -483,7 +525,7 @@ fn median_delay(
     };
     // The gateway a mutation call names (a create names it, the others their server).
     let gateway_of_call = |c: &sandbox::CallLog| match op {
-        Op::Create => param(c, "VpnGatewayId"),
+        Op::Create | Op::Connection => param(c, "VpnGatewayId"),
         _ => param(c, "IpsecServerId").and_then(|s| gateway_of.get(&s).cloned()),
     };
     let created_on: BTreeMap<&String, &String> =
@@ -498,7 +540,7 @@ fn median_delay(
             continue;
         };
         let server = match op {
-            Op::Create => created_on.get(&gateway).map(|s| (*s).clone()),
+            Op::Create | Op::Connection => created_on.get(&gateway).map(|s| (*s).clone()),
             _ => param(call, "IpsecServerId"),
         };
         let Some(server) = server else {
@@ -803,6 +845,23 @@ async fn main() {
                 ),
                 400 / scale,
                 400 / scale,
+                None,
+            )
+        },
+        // Issue 22: the family: 100 connections on 50 gateways to 50 new customer
+        // gateways, the plan and the apply.
+        Scenario {
+            op: Op::Connection,
+            with_plan: true,
+            ..plain(
+                format!(
+                    "plan + apply, {} IPsec connections on {} gateways to {} new customer gateways",
+                    100 / scale.min(10),
+                    50 / scale.min(10),
+                    50 / scale.min(10)
+                ),
+                100 / scale.min(10),
+                50 / scale.min(10),
                 None,
             )
         },

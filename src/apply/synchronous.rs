@@ -3,8 +3,6 @@
 //! confirmed by reading the resource by its id, and recorded at once, as every step of
 //! `step.rs` does for the kinds on a gateway's lane.
 
-use std::collections::BTreeMap;
-
 use super::configure_time::Rereads;
 use super::error::{StepError, Unmet};
 use super::journal::Change;
@@ -12,11 +10,11 @@ use super::schedule::Lease;
 use super::step::{Sent, Step};
 use super::work::{Finished, Work};
 use crate::cloud::ErrorClass;
-use crate::kinds::customer_gateway::calls;
+use crate::kinds::customer_gateway::{CustomerGateway, calls};
 use crate::plan::{Action, ActionKind};
 
-/// The resource `id` as listed now (its recorded attributes), or `None` when it is gone.
-async fn read(step: &Step<'_>, id: &str) -> Result<Option<BTreeMap<String, String>>, StepError> {
+/// The resource `id` as listed now, or `None` when it is gone.
+async fn read(step: &Step<'_>, id: &str) -> Result<Option<CustomerGateway>, StepError> {
     let a = step.action();
     let listed = step
         .progress(
@@ -26,7 +24,20 @@ async fn read(step: &Step<'_>, id: &str) -> Result<Option<BTreeMap<String, Strin
         )
         .await
         .map_err(|error| step.unreadable(error))?;
-    Ok(listed.iter().find(|g| g.id == id).map(calls::attributes))
+    Ok(listed.into_iter().find(|g| g.id == id))
+}
+
+/// Whether the listed gateway holds the key the action sends, if it sends one.
+fn holds_key(step: &Step<'_>, listed: &CustomerGateway) -> bool {
+    let a = step.action();
+    match &a.psk {
+        Some(p) if p.changed => step
+            .shared
+            .keys
+            .get(&a.address)
+            .is_some_and(|key| listed.auth_key.as_ref() == Some(key)),
+        _ => true,
+    }
 }
 
 /// Reads `id` until it holds what the action sent (bounded), then records it.
@@ -39,9 +50,10 @@ async fn confirm_written(step: &Step<'_>, id: &str) -> Result<(), StepError> {
             step.before_reread(rereads.pause()).await?;
         }
         if let Some(listed) = read(step, id).await?
-            && crate::plan::calls::holds(&listed, &intended)
+            && holds_key(step, &listed)
+            && crate::plan::calls::holds(&calls::attributes(&listed), &intended)
         {
-            return step.record_written(id, listed).await;
+            return step.record_written(id, calls::attributes(&listed)).await;
         }
     }
     let kind = a.address.kind().facts();
@@ -64,8 +76,9 @@ async fn confirm_written(step: &Step<'_>, id: &str) -> Result<(), StepError> {
 /// seen with its first answer, so a lost answer is never a second resource.
 pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepError> {
     let (shared, a) = (step.shared, step.action());
+    let key = step.key()?;
     step.intent(None, Some(super::step::sent(a))).await?;
-    let request = calls::create_request(a, step.work.token.clone());
+    let request = calls::create_request(a, key, step.work.token.clone());
     let Sent::Accepted(id) = step
         .send(|| shared.client.create_customer_gateway(&request))
         .await?
@@ -82,9 +95,10 @@ pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepE
 pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<(), StepError> {
     let (shared, a) = (step.shared, step.action());
     step.record_if_adopted().await?;
+    let key = step.key()?;
     step.intent(Some(a.id.clone()), Some(super::step::sent(a)))
         .await?;
-    let request = calls::modify_request(a, step.work.token.clone());
+    let request = calls::modify_request(a, key, step.work.token.clone());
     step.send(|| shared.client.modify_customer_gateway(&request))
         .await?;
     let confirmed = confirm_written(step, &a.id).await;
@@ -164,7 +178,8 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
         action: ActionKind::Create,
         ..a.clone()
     };
-    let request = calls::create_request(&create, work.token.clone());
+    let key = step.key()?;
+    let request = calls::create_request(&create, key, work.token.clone());
     let id = match step
         .progress(shared.client.create_customer_gateway(&request))
         .await
@@ -187,7 +202,7 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
         vpn_gateway: String::new(),
         depends_on: Vec::new(),
         protect: false,
-        psk: None,
+        psk: a.psk.as_ref().map(|p| p.source.clone()),
         attributes: calls::attributes(holder),
         deposed: None,
     };

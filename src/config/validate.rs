@@ -54,6 +54,7 @@ const CUSTOMER_GATEWAY_FIELDS: &[&str] = &[
     "asn",
     "name",
     "description",
+    "auth_key",
     "depends_on",
     "protect",
 ];
@@ -1531,6 +1532,10 @@ impl<'t> Checker<'t> {
                     );
                 }
             }
+        }
+        if let Some((_, node)) = fields.get("auth_key") {
+            let dir = self.dir.clone();
+            entry.attributes.psk = self.psk(node, &format!("{path}.auth_key"), &dir);
         }
         if let Some((_, node)) = fields.get("depends_on") {
             entry.depends_on = self.depends_on(node, &format!("{path}.depends_on"));

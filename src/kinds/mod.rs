@@ -162,6 +162,16 @@ impl Kind {
         }
     }
 
+    /// The name its secret goes by (`psk`, a customer gateway's `auth_key`): how plans
+    /// and `state show` label the secret's source, which the state keeps under `psk`
+    /// for every kind.
+    pub(crate) fn secret_name(&self) -> &'static str {
+        self.attributes
+            .iter()
+            .find(|a| a.secret)
+            .map_or("psk", |a| a.name)
+    }
+
     /// Whether `action`, one of the kind's calls, takes `DryRun=true`.
     pub(crate) fn has_dry_run(&self, action: &str) -> bool {
         self.calls.dry_run.contains(&action)

@@ -118,10 +118,13 @@ impl Inventory {
     fn holds_key(&self, id: &str, key: &Secret) -> bool {
         match self.servers.get(id) {
             Some(server) => server.psk.as_ref() == Some(key),
-            None => self
-                .connections
-                .get(id)
-                .is_some_and(|c| crate::kinds::vpn_connection::calls::holds_key(c, key)),
+            None => match self.customer_gateways.get(id) {
+                Some(gateway) => gateway.auth_key.as_ref() == Some(key),
+                None => self
+                    .connections
+                    .get(id)
+                    .is_some_and(|c| crate::kinds::vpn_connection::calls::holds_key(c, key)),
+            },
         }
     }
 }

@@ -589,7 +589,11 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
         rows.push((false, key, shown_value(kind, key, value)));
     }
     if let Some(psk) = &action.psk {
-        rows.push((false, "psk", format!("(sensitive, from {})", psk.source)));
+        rows.push((
+            false,
+            kind.secret_name(),
+            format!("(sensitive, from {})", psk.source),
+        ));
     }
     let width = rows.iter().map(|(_, k, _)| k.len()).max().unwrap_or(0);
     for (changed, key, value) in rows {
@@ -751,7 +755,10 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     if (action.action == ActionKind::Create || action.creates_and_deletes())
         && let Some(psk) = &action.psk
     {
-        rows.push(("psk", format!("(sensitive, from {})", psk.source)));
+        rows.push((
+            kind.secret_name(),
+            format!("(sensitive, from {})", psk.source),
+        ));
     }
     if action.action == ActionKind::Update {
         // Only what changes, with the old and the new value.
@@ -766,7 +773,7 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
                 let _ = writeln!(
                     out,
                     "      {s}{symbol}{s:#} {:<width$} = (sensitive value changed)",
-                    c.field
+                    kind.secret_name()
                 );
                 continue;
             }
@@ -795,7 +802,11 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
         let s = style::CHANGE;
         for c in &action.changes {
             if c.field == "psk" {
-                let _ = writeln!(out, "      {s}~{s:#} psk = (sensitive value changed)");
+                let _ = writeln!(
+                    out,
+                    "      {s}~{s:#} {} = (sensitive value changed)",
+                    kind.secret_name()
+                );
             } else {
                 let _ = writeln!(
                     out,

@@ -83,7 +83,10 @@ pub(crate) fn render_resource(state: &State, address: &Address, r: &Resource) ->
     ]);
     if let Some(psk) = &r.psk {
         // The source only: the key itself is never recorded.
-        rows.push(("psk", format!("(sensitive, from {psk})")));
+        rows.push((
+            address.kind().facts().secret_name(),
+            format!("(sensitive, from {psk})"),
+        ));
     }
     if let Some(old) = &r.deposed {
         rows.push((

@@ -328,3 +328,64 @@ fn state_mv_keeps_an_address_within_its_kind() {
             .contains_key("customer_gateway.office")
     );
 }
+
+/// The BGP key by source, as a PSK: sent on the create, compared with the cloud's in
+/// memory, set again when changed outside vpnform; never in the output or the state.
+#[test]
+fn a_bgp_auth_key_is_sent_compared_and_never_shown() {
+    const KEY: &str = "bgp-auth-key-canary-41";
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired("  branch: {ip_address: 203.0.113.7, asn: 65001, auth_key: {env: BRANCH_BGP_KEY}}\n"),
+        )
+        .env("BRANCH_BGP_KEY", KEY)
+        .against(&cloud);
+    let plan = ws.run(&["plan"]);
+    assert!(
+        plan.stdout
+            .contains("      + auth_key   = (sensitive, from env BRANCH_BGP_KEY)\n"),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let id = read_state(&ws).resources["customer_gateway.branch"]
+        .id
+        .clone();
+    let key_of = |cloud: &Cloud| {
+        cloud.sandbox().world().customer_gateways[&id]
+            .auth_key
+            .as_ref()
+            .map(|k| k.expose().to_owned())
+    };
+    assert_eq!(key_of(&cloud).as_deref(), Some(KEY));
+    cloud.sandbox().shared().edit_world(|w| {
+        w.customer_gateways.get_mut(&id).unwrap().auth_key = Some("console-key".into());
+    });
+    let plan = ws.run(&["plan"]);
+    assert!(
+        plan.stdout
+            .contains("      ~ auth_key = (sensitive value changed)\n"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(ws.run(APPLY).code, 0);
+    assert_eq!(key_of(&cloud).as_deref(), Some(KEY));
+    for text in [
+        plan.stdout,
+        plan.stderr,
+        out.stdout,
+        out.stderr,
+        ws.read("state/vpnform.state.yaml"),
+    ] {
+        assert!(
+            !text.contains(KEY) && !text.contains("console-key"),
+            "{text}"
+        );
+    }
+    for call in cloud.wire.calls() {
+        assert!(!format!("{:?}", call.params).contains(KEY), "{call:?}");
+    }
+}

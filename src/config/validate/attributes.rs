@@ -248,7 +248,7 @@ impl<'t> Checker<'t> {
     /// `{env: NAME}` or `{file: PATH}`. Anything else, a string above all, is a key
     /// written into the file: refused, and its characters masked in the snippet, since
     /// the message must not print the secret it is about.
-    fn psk(&mut self, node: &Node, path: &str, dir: &Path) -> Option<PskSource> {
+    pub(super) fn psk(&mut self, node: &Node, path: &str, dir: &Path) -> Option<PskSource> {
         const HELP: &str = "write `psk: {env: NAME}` (an environment variable) or `psk: {file: PATH}` (a file beside the desired file)";
         if !matches!(node.value, Value::Map(_)) {
             self.error(

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::api::{CreateCustomerGateway, CustomerGateway, ModifyCustomerGateway};
 use crate::plan::Action;
+use crate::secret::Secret;
 
 /// The attributes the state records of a customer gateway, in the text form the plan
 /// compares: every non-empty one `DescribeCustomerGateways` answers but the BGP key.
@@ -25,13 +26,17 @@ pub(crate) fn attributes(gateway: &CustomerGateway) -> BTreeMap<String, String> 
 }
 
 /// `CreateCustomerGateway` for a create (or a replace's create half) with `token`.
-pub(crate) fn create_request(action: &Action, token: String) -> CreateCustomerGateway {
+pub(crate) fn create_request(
+    action: &Action,
+    auth_key: Option<Secret>,
+    token: String,
+) -> CreateCustomerGateway {
     let value = |k: &str| action.attributes.get(k).cloned();
     CreateCustomerGateway {
         region: action.region.clone(),
         ip_address: value("ip_address").unwrap_or_default(),
         asn: value("asn").and_then(|n| n.parse().ok()),
-        auth_key: None,
+        auth_key,
         name: value("name"),
         description: value("description"),
         client_token: Some(token),
@@ -39,7 +44,11 @@ pub(crate) fn create_request(action: &Action, token: String) -> CreateCustomerGa
 }
 
 /// `ModifyCustomerGatewayAttribute` of an update's changed fields, with `token`.
-pub(crate) fn modify_request(action: &Action, token: String) -> ModifyCustomerGateway {
+pub(crate) fn modify_request(
+    action: &Action,
+    auth_key: Option<Secret>,
+    token: String,
+) -> ModifyCustomerGateway {
     let changed = |k: &str| {
         action
             .cloud_changes()
@@ -51,7 +60,7 @@ pub(crate) fn modify_request(action: &Action, token: String) -> ModifyCustomerGa
         id: action.id.clone(),
         name: changed("name"),
         description: changed("description"),
-        auth_key: None,
+        auth_key,
         client_token: Some(token),
     }
 }

@@ -2828,3 +2828,142 @@ fn a_create_again_and_a_replace_in_place_killed_anywhere_lose_nothing() {
         }
     }
 }
+
+/// The customer gateways and IPsec connections the sandbox process holds, by id.
+fn family_listed(sandbox: &SandboxProcess) -> (BTreeSet<String>, BTreeMap<String, String>) {
+    use vpnform::cloud::{Client, ClientOptions, Credentials};
+    use vpnform::kinds::vpn_connection::DescribeVpnConnections;
+    let client = Client::new(
+        Credentials {
+            access_key_id: "sandbox".into(),
+            access_key_secret: vpnform::secret::Secret::new(sandbox.secret.clone()),
+            security_token: None,
+            source: "the reliability suite".into(),
+        },
+        ClientOptions {
+            endpoint: Some(sandbox.endpoint.clone()),
+            ..ClientOptions::default()
+        },
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let gateways = client
+            .describe_customer_gateways(REGION, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|g| g.id)
+            .collect();
+        let connections = client
+            .describe_vpn_connections(&DescribeVpnConnections {
+                region: REGION.into(),
+                ..DescribeVpnConnections::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.id, c.customer_gateway))
+            .collect();
+        (gateways, connections)
+    })
+}
+
+/// A customer gateway and a connection to it (by address) created by one apply, killed
+/// after every state write and after every effect: plain applies converge, the state
+/// records exactly the one customer gateway and the one connection the cloud holds (0
+/// orphans, 0 duplicates), every ClientToken took effect at most once, and the PSK is
+/// nowhere in the state or the runs' output.
+#[test]
+fn a_customer_gateway_and_its_connection_killed_anywhere_lose_nothing() {
+    const PSK: &str = "reliability-family-psk-canary";
+    let desired = format!(
+        "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  branch: {{ip_address: 203.0.113.7}}\nvpn_connections:\n  branch:\n    vpn_gateway: {}\n    customer_gateway: customer_gateway.branch\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [192.168.0.0/24]\n    psk: {{env: BRANCH_PSK}}\n",
+        gateway_id(1)
+    );
+    let world = format!("vpn_gateways:\n  {}: {{region: {REGION}}}\n", gateway_id(1));
+    let setup = || {
+        let ws = Workspace::new().env("BRANCH_PSK", PSK);
+        ws.write("vpnform.yaml", &desired);
+        let sandbox = SandboxProcess::serve(&ws, Some(&world), &["--configure-time", "100ms"]);
+        (ws, sandbox)
+    };
+    let check = |ws: &Workspace, sandbox: &SandboxProcess, context: &str| {
+        let state = read_state(ws);
+        assert!(state.pending.is_empty(), "{context}: {:?}", state.pending);
+        let cgw = &state.resources["customer_gateway.branch"].id;
+        let vco = &state.resources["vpn_connection.branch"];
+        let (gateways, connections) = family_listed(sandbox);
+        assert_eq!(
+            gateways,
+            BTreeSet::from([cgw.clone()]),
+            "{context}: customer gateways"
+        );
+        assert_eq!(
+            connections,
+            BTreeMap::from([(vco.id.clone(), cgw.clone())]),
+            "{context}: connections"
+        );
+        let mut tokens = BTreeSet::new();
+        for effect in sandbox.audit() {
+            if let Some(token) = effect["client_token"].as_str() {
+                assert!(
+                    tokens.insert(token.to_owned()),
+                    "{context}: {token} took effect twice"
+                );
+            }
+        }
+        assert!(
+            !ws.read(STATE).contains(PSK),
+            "{context}: the PSK in the state"
+        );
+    };
+    let (ws, sandbox) = setup();
+    let clean = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+    assert_eq!(clean.code, Some(0), "{}{}", clean.stdout, clean.stderr);
+    check(&ws, &sandbox, "not killed");
+    let writes = serial_of(&ws).unwrap();
+    let effects = sandbox.audit().len();
+    assert!(
+        writes >= 2 && effects == 2,
+        "{writes} writes, {effects} effects"
+    );
+    let kills: Vec<Kill> = (1..writes)
+        .map(Kill::AfterWrites)
+        .chain((1..=effects).map(Kill::AfterEffects))
+        .collect();
+    eprintln!(
+        "{} kill points: {writes} writes, {effects} effects",
+        kills.len()
+    );
+    for kill in kills {
+        let context = format!("killed {kill:?}");
+        let (ws, sandbox) = setup();
+        let first = run_killed(&ws, &sandbox, EDIT_APPLY, kill);
+        let mut outputs = format!("{}{}", first.stdout, first.stderr);
+        let mut runs = 0;
+        loop {
+            let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+            outputs.push_str(&run.stdout);
+            outputs.push_str(&run.stderr);
+            runs += 1;
+            let done = run.code == Some(0)
+                && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never).code
+                    == Some(0);
+            if done {
+                break;
+            }
+            assert!(
+                runs < 3,
+                "{context}: no convergence\n{}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+        check(&ws, &sandbox, &context);
+        assert!(!outputs.contains(PSK), "{context}: the PSK in the output");
+    }
+}

@@ -804,8 +804,9 @@ fn resource_object(a: &Action) -> Value {
         object["id"] = Value::Null;
     }
     // The source and whether the action sets it: never the key.
+    // Under the kind's name for its secret (a customer gateway's `auth_key`).
     if let Some(psk) = &a.psk {
-        object["psk"] = json!({"source": psk.source.to_string(), "sensitive": true,
+        object[a.address.kind().facts().secret_name()] = json!({"source": psk.source.to_string(), "sensitive": true,
                                "changed": psk.changed});
     }
     object
@@ -833,8 +834,8 @@ impl TapPsk for Value {
 
     fn tap_psk(mut self, action: &Action) -> Value {
         if let Some(psk) = &action.psk {
-            self["change"]["psk"] = json!({"source": psk.source.to_string(),
-                                           "changed": psk.changed});
+            self["change"][action.address.kind().facts().secret_name()] =
+                json!({"source": psk.source.to_string(), "changed": psk.changed});
         }
         if action.action == ActionKind::Update && action.mutates_cloud() {
             let changes: Vec<Value> = action

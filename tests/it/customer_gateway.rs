@@ -389,3 +389,22 @@ fn a_bgp_auth_key_is_sent_compared_and_never_shown() {
         assert!(!format!("{:?}", call.params).contains(KEY), "{call:?}");
     }
 }
+
+/// The JSON plan names a customer gateway's secret by its own name, never the key.
+#[test]
+fn the_json_plan_names_the_auth_key_by_its_name() {
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired("  branch: {ip_address: 203.0.113.7, auth_key: {env: BRANCH_BGP_KEY}}\n"),
+        )
+        .env("BRANCH_BGP_KEY", "json-bgp-canary");
+    let out = ws.run(&["plan", "--offline", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains(r#""auth_key":{"changed":true,"source":"env BRANCH_BGP_KEY"}"#),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("\"psk\"") && !out.stdout.contains("json-bgp-canary"));
+}

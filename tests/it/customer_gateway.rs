@@ -402,7 +402,8 @@ fn the_json_plan_names_the_auth_key_by_its_name() {
     let out = ws.run(&["plan", "--offline", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        out.stdout.contains(r#""auth_key":{"changed":true,"source":"env BRANCH_BGP_KEY"}"#),
+        out.stdout
+            .contains(r#""auth_key":{"changed":true,"source":"env BRANCH_BGP_KEY"}"#),
         "{}",
         out.stdout
     );

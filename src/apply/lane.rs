@@ -98,9 +98,10 @@ fn create_request(
     let resolve = |value: &str| step.shared.resolve(value);
     let request = calls::create_request(a, &resolve, key, Some(step.work.token.clone()), false)
         .map_err(|reference| StepError::Unresolved { reference })?;
+    let kind = a.address.kind().facts();
     let mut intended = a.attributes.clone();
-    for value in intended.values_mut() {
-        if crate::plan::is_reference(value)
+    for (field, value) in intended.iter_mut() {
+        if kind.names_by_address(field, value)
             && let Some(id) = step.shared.resolve(value)
         {
             *value = id;

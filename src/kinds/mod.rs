@@ -92,6 +92,9 @@ pub(crate) struct Attribute {
     /// Given by source (an environment variable or a file), never stored, printed or
     /// logged: a PSK, a BGP key.
     pub(crate) secret: bool,
+    /// Names another resource: its id, or its address (an edge of the plan, the id known
+    /// after that one is created).
+    pub(crate) reference: bool,
 
     /// What its value is. The state records every value as text; a plan shows it by
     /// this.
@@ -105,6 +108,7 @@ impl Attribute {
             name,
             forces_replacement: false,
             secret: false,
+            reference: false,
             value: ValueKind::Text,
         }
     }
@@ -114,6 +118,14 @@ impl Attribute {
         Attribute {
             forces_replacement: true,
             ..Attribute::managed(name)
+        }
+    }
+
+    /// A reference to another resource, whose change replaces the resource.
+    pub(crate) const fn reference(name: &'static str) -> Attribute {
+        Attribute {
+            reference: true,
+            ..Attribute::replacing(name)
         }
     }
 
@@ -170,6 +182,14 @@ impl Kind {
             .iter()
             .find(|a| a.secret)
             .map_or("psk", |a| a.name)
+    }
+
+    /// Whether `value` of attribute `field` names a resource by address (to be resolved
+    /// to its id), as only a reference attribute can: a name that reads like an address
+    /// is a name.
+    pub(crate) fn names_by_address(&self, field: &str, value: &str) -> bool {
+        self.attribute(field).is_some_and(|a| a.reference)
+            && value.parse::<crate::Address>().is_ok()
     }
 
     /// Whether `action`, one of the kind's calls, takes `DryRun=true`.

@@ -142,9 +142,11 @@ pub(crate) async fn connect(
                                 .values
                                 .iter()
                                 .map(|(k, v)| {
+                                    let kind = server.address.kind().facts();
                                     let id = v
                                         .parse::<crate::Address>()
                                         .ok()
+                                        .filter(|_| kind.names_by_address(k, v))
                                         .and_then(|a| state.resources.get(&a))
                                         .map_or_else(|| v.clone(), |r| r.id.clone());
                                     ((*k).to_owned(), id)

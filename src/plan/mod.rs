@@ -1136,8 +1136,11 @@ fn resolve_references(desired: &Desired, state: &State) -> Option<Desired> {
     };
     let mut copy: Option<Desired> = None;
     for (address, entry) in &desired.servers {
-        for (i, (_, value)) in entry.values.iter().enumerate() {
-            if let Some(id) = recorded_id(value) {
+        let kind = address.kind().facts();
+        for (i, (field, value)) in entry.values.iter().enumerate() {
+            if kind.names_by_address(field, value)
+                && let Some(id) = recorded_id(value)
+            {
                 let copy = copy.get_or_insert_with(|| desired.clone());
                 if let Some(entry) = copy.servers.get_mut(address) {
                     entry.values[i].1 = id;
@@ -1146,12 +1149,6 @@ fn resolve_references(desired: &Desired, state: &State) -> Option<Desired> {
         }
     }
     copy
-}
-
-/// Whether an attribute's `value` is a reference by address (to a resource this plan
-/// creates): its id is known after apply.
-pub(crate) fn is_reference(value: &str) -> bool {
-    value.parse::<Address>().is_ok()
 }
 
 /// A create's id in the plan's picture of the state after it.

@@ -306,7 +306,11 @@ pub(crate) async fn precheck_with_progress(
         if a.address.kind() == crate::address::Kind::VpnConnection {
             // Only its create takes DryRun; a create that names a customer gateway this
             // plan creates first cannot be asked about yet.
-            let names_a_create = a.attributes.values().any(|v| super::is_reference(v));
+            let kind = a.address.kind().facts();
+            let names_a_create = a
+                .attributes
+                .iter()
+                .any(|(field, value)| kind.names_by_address(field, value));
             match a.action {
                 ActionKind::Create | ActionKind::Replace if after_delete(a) => {}
                 ActionKind::Create if names_a_create => after_create.push(i),

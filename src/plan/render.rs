@@ -906,7 +906,7 @@ fn shown_value(kind: &crate::kinds::Kind, field: &str, text: &str) -> String {
     if text == super::KNOWN_AFTER_APPLY || text == super::drift::NOT_RECORDED {
         return text.to_owned();
     }
-    if super::is_reference(text) {
+    if kind.names_by_address(field, text) {
         // The id of a resource this plan creates.
         return format!("{} ({text})", super::KNOWN_AFTER_APPLY);
     }

@@ -550,3 +550,39 @@ fn an_ipsec_server_on_a_gateway_with_an_unmanaged_connection_fails_naming_it() {
     );
     assert!(effects(&cloud).is_empty());
 }
+
+/// Only a reference attribute names a resource: a connection whose `name` reads like
+/// an address keeps it as its name, whatever the state records at that address.
+#[test]
+fn a_name_that_reads_like_an_address_is_a_name() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired(
+                BRANCH,
+                &connection("customer_gateway.branch", "192.168.0.0/24"),
+            ),
+        )
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    ws.write(
+        "vpnform.yaml",
+        &desired(
+            BRANCH,
+            &connection("customer_gateway.branch", "192.168.0.0/24"),
+        )
+        .replace("name: branch", "name: customer_gateway.branch"),
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let state = read_state(&ws);
+    let vco = &state.resources["vpn_connection.branch"];
+    assert_eq!(vco.attributes["name"], "customer_gateway.branch");
+    let world = cloud.sandbox().world();
+    assert_eq!(
+        world.vpn_connections[&vco.id].name.as_deref(),
+        Some("customer_gateway.branch")
+    );
+}

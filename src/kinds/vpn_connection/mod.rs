@@ -48,9 +48,9 @@ pub(crate) const KIND: Kind = Kind {
         Attribute::replacing("tunnel_mode"),
         // An id, or the address of a customer gateway of the workspace (an edge): the
         // single tunnel's, or each tunnel's of a dual-tunnel connection.
-        Attribute::replacing("customer_gateway"),
-        Attribute::replacing("tunnels.master.customer_gateway"),
-        Attribute::replacing("tunnels.slave.customer_gateway"),
+        Attribute::reference("customer_gateway"),
+        Attribute::reference("tunnels.master.customer_gateway"),
+        Attribute::reference("tunnels.slave.customer_gateway"),
         Attribute::managed("name"),
         Attribute::managed("local_subnet"),
         Attribute::managed("remote_subnet"),

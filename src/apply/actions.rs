@@ -8,7 +8,6 @@ use tokio::time::Instant;
 use super::configure_time::Rereads;
 use super::configure_time::WaitKind;
 use super::error::{StepError, Unmet};
-use super::journal::Change;
 use super::report::ActionEvent;
 use super::schedule::Lease;
 use super::step::{Sent, Step};
@@ -414,50 +413,12 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
         }
         Err(e) => return Err(StepError::api(e).kept()),
     };
-    let resource = crate::state::Resource {
-        id: id.clone(),
-        region: a.region.clone(),
-        vpn_gateway: a.vpn_gateway.clone(),
-        depends_on: Vec::new(),
-        protect: false,
-        psk: a.psk.as_ref().map(|p| p.source.clone()),
-        attributes: if server.id == id {
-            crate::plan::calls::attributes(server)
-        } else {
-            Default::default()
-        },
-        deposed: None,
+    let attributes = if server.id == id {
+        crate::plan::calls::attributes(server)
+    } else {
+        Default::default()
     };
-    shared
-        .journal
-        .record(Change::Written {
-            address: a.address.clone(),
-            resource,
-        })
-        .await
-        .map_err(|error| {
-            StepError::NotRecorded {
-                id: Some(id.clone()),
-                change: "created",
-                error,
-            }
-            .kept()
-        })?;
-    let delete_work = Work {
-        action: Action {
-            action: ActionKind::Delete,
-            id: id.clone(),
-            psk: None,
-            attributes: Default::default(),
-            ..a.clone()
-        },
-        // The plan's own token for the delete of what the journaled create made.
-        token: a.client_token.clone(),
-        journaled: false,
-        waits_for: Vec::new(),
-        has_dependents: false,
-        half: None,
-    };
+    let delete_work = step.record_orphan(&id, attributes).await?;
     delete(&Step::new(shared, &delete_work, step.started), lane)
         .await
         .map(|_| Finished::Done(None))

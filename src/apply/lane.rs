@@ -8,15 +8,14 @@ use std::collections::BTreeMap;
 
 use super::configure_time::{Rereads, WaitKind};
 use super::error::{StepError, Unmet};
-use super::journal::Change;
 use super::schedule::Lease;
 use super::step::{Sent, Step};
-use super::work::{Finished, Work};
+use super::work::Finished;
 use crate::cloud::ErrorClass;
 use crate::kinds::vpn_connection::{
     CreateVpnConnection, DescribeVpnConnections, VpnConnection, calls,
 };
-use crate::plan::{Action, ActionKind};
+use crate::plan::ActionKind;
 use crate::secret::Secret;
 
 /// The connection `id` as listed now, or `None` when it is gone.
@@ -252,45 +251,7 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
         .find(|c| c.id == id)
         .map(calls::attributes)
         .unwrap_or_default();
-    let resource = crate::state::Resource {
-        id: id.clone(),
-        region: a.region.clone(),
-        vpn_gateway: a.vpn_gateway.clone(),
-        depends_on: Vec::new(),
-        protect: false,
-        psk: a.psk.as_ref().map(|p| p.source.clone()),
-        attributes,
-        deposed: None,
-    };
-    shared
-        .journal
-        .record(Change::Written {
-            address: a.address.clone(),
-            resource,
-        })
-        .await
-        .map_err(|error| {
-            StepError::NotRecorded {
-                id: Some(id.clone()),
-                change: "created",
-                error,
-            }
-            .kept()
-        })?;
-    let delete_work = Work {
-        action: Action {
-            action: ActionKind::Delete,
-            id,
-            psk: None,
-            attributes: Default::default(),
-            ..a.clone()
-        },
-        token: a.client_token.clone(),
-        journaled: false,
-        waits_for: Vec::new(),
-        has_dependents: false,
-        half: None,
-    };
+    let delete_work = step.record_orphan(&id, attributes).await?;
     delete(&Step::new(shared, &delete_work, step.started), lane)
         .await
         .map(|_| Finished::Done(None))

@@ -420,6 +420,57 @@ impl<'a> Step<'a> {
             .map_err(StepError::NotAdopted)
     }
 
+    /// An orphaned create's resolution once the cloud answered its token with `id`: the
+    /// resource is recorded at the entry's address as listed (`attributes`, the key's
+    /// source with it), and the work that deletes it, no longer desired, with the
+    /// plan's own token for that delete, is returned.
+    pub(super) async fn record_orphan(
+        &self,
+        id: &str,
+        attributes: std::collections::BTreeMap<String, String>,
+    ) -> Result<Work, StepError> {
+        let a = self.action();
+        let resource = crate::state::Resource {
+            id: id.to_owned(),
+            region: a.region.clone(),
+            vpn_gateway: a.vpn_gateway.clone(),
+            depends_on: Vec::new(),
+            protect: false,
+            psk: a.psk.as_ref().map(|p| p.source.clone()),
+            attributes,
+            deposed: None,
+        };
+        self.shared
+            .journal
+            .record(Change::Written {
+                address: a.address.clone(),
+                resource,
+            })
+            .await
+            .map_err(|error| {
+                StepError::NotRecorded {
+                    id: Some(id.to_owned()),
+                    change: "created",
+                    error,
+                }
+                .kept()
+            })?;
+        Ok(Work {
+            action: Action {
+                action: ActionKind::Delete,
+                id: id.to_owned(),
+                psk: None,
+                attributes: Default::default(),
+                ..a.clone()
+            },
+            token: a.client_token.clone(),
+            journaled: false,
+            waits_for: Vec::new(),
+            has_dependents: false,
+            half: None,
+        })
+    }
+
     /// Drops the pending entry of a request that certainly had no effect.
     pub(super) async fn abandon(&self) {
         // A deposed server's delete is never dropped: the old server would be lost track of.

@@ -5,10 +5,9 @@
 
 use super::configure_time::Rereads;
 use super::error::{StepError, Unmet};
-use super::journal::Change;
 use super::schedule::Lease;
 use super::step::{Sent, Step};
-use super::work::{Finished, Work};
+use super::work::Finished;
 use crate::cloud::ErrorClass;
 use crate::kinds::customer_gateway::{CustomerGateway, calls};
 use crate::plan::{Action, ActionKind};
@@ -196,44 +195,7 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
         }
         Err(e) => return Err(StepError::api(e).kept()),
     };
-    let resource = crate::state::Resource {
-        id: id.clone(),
-        region: a.region.clone(),
-        vpn_gateway: String::new(),
-        depends_on: Vec::new(),
-        protect: false,
-        psk: a.psk.as_ref().map(|p| p.source.clone()),
-        attributes: calls::attributes(holder),
-        deposed: None,
-    };
-    shared
-        .journal
-        .record(Change::Written {
-            address: a.address.clone(),
-            resource,
-        })
-        .await
-        .map_err(|error| {
-            StepError::NotRecorded {
-                id: Some(id.clone()),
-                change: "created",
-                error,
-            }
-            .kept()
-        })?;
-    let delete_work = Work {
-        action: Action {
-            action: ActionKind::Delete,
-            id,
-            attributes: Default::default(),
-            ..a.clone()
-        },
-        token: a.client_token.clone(),
-        journaled: false,
-        waits_for: Vec::new(),
-        has_dependents: false,
-        half: None,
-    };
+    let delete_work = step.record_orphan(&id, calls::attributes(holder)).await?;
     delete(&Step::new(shared, &delete_work, step.started), lane)
         .await
         .map(|_| Finished::Done(None))

@@ -1262,12 +1262,17 @@ fn order_replaces(
 }
 
 /// `desired` with every reference by address (a connection's `customer_gateway:
-/// customer_gateway.NAME`) to a resource the state records replaced by its id; `None`
-/// when there is nothing to replace.
+/// customer_gateway.NAME`) to a resource whose id is known replaced by that id; `None`
+/// when there is nothing to replace. Known: the id the state records, else, for an
+/// entry the state does not record yet, the `id` it adopts (what `vpnform import`
+/// writes for a connection and its customer gateway together).
 fn resolve_references(desired: &Desired, state: &State) -> Option<Desired> {
     let recorded_id = |text: &str| {
         let address: Address = text.parse().ok()?;
-        state.resources.get(&address).map(|r| r.id.clone())
+        match state.resources.get(&address) {
+            Some(recorded) => Some(recorded.id.clone()),
+            None => desired.servers.get(&address)?.id.clone(),
+        }
     };
     let mut copy: Option<Desired> = None;
     for (address, entry) in &desired.servers {

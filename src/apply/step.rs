@@ -267,19 +267,15 @@ impl<'a> Step<'a> {
                 }
             }
         };
-        self.progress(read)
-            .await
-            .or_else(|e| match e.class {
-                crate::cloud::ErrorClass::NotFound => Ok(false),
-                _ => Err(e),
-            })
-            .map_err(|error| {
-                StepError::Unreadable {
-                    action: "delete",
-                    error: Box::new(error),
-                }
-                .kept()
-            })
+        match self.progress(read).await {
+            Ok(listed) => Ok(listed),
+            Err(e) if e.class == crate::cloud::ErrorClass::NotFound => Ok(false),
+            Err(error) => Err(StepError::Unreadable {
+                action: "delete",
+                error: Box::new(error),
+            }
+            .kept()),
+        }
     }
 
     /// Steps 3 to 5 of a create or update: waits for the gateway, then reads `id` until

@@ -258,7 +258,7 @@ fn a_gateway_with_an_unmanaged_connection_is_not_deleted() {
     let sent = cloud.sandbox().audit().len();
     ws.vpnform(&["plan"])
         .code(1)
-        .stderr(&format!("error: vpn_gateway.hz: the plan would delete VPN gateway vpn-hz, which still holds IPsec connection {vco}, which vpnform does not manage: run `vpnform import --kind vpn_connection --gateway vpn-hz --write` and remove the entry it writes (the plan then deletes it first), or delete it yourself; the cloud deletes no gateway with anything on it (DependencyViolation)\n"))
+        .stderr(format!("error: vpn_gateway.hz: the plan would delete VPN gateway vpn-hz, which still holds IPsec connection {vco}, which vpnform does not manage: run `vpnform import --kind vpn_connection --gateway vpn-hz --write` and remove the entry it writes (the plan then deletes it first), or delete it yourself; the cloud deletes no gateway with anything on it (DependencyViolation)\n"))
         .run();
     assert_eq!(cloud.sandbox().audit().len(), sent);
 }

@@ -208,6 +208,22 @@ fn a_gateway_and_everything_on_it_are_decommissioned_in_order() {
 Plan: 0 to add, 0 to change, 3 to destroy, 0 to adopt, 0 to forget.
 ";
     assert!(plan.stdout.contains(block), "{}", plan.stdout);
+    // The decommission graph, as a pull request shows it.
+    let graph = ws.run(&["graph", "--format", "mermaid"]);
+    assert_eq!(graph.code, 0, "{graph:?}");
+    assert_eq!(
+        graph.stdout,
+        format!(
+            "flowchart LR
+  n0[\"- delete<br/>vpn_connection.branch<br/>{vco}\"]:::delete
+  n1[\"- delete<br/>customer_gateway.branch<br/>{cgw}\"]:::delete
+  n2[\"- delete<br/>vpn_gateway.hz<br/>vpn-hz\"]:::delete
+  n0 --> n1
+  n0 --> n2
+  classDef delete fill:#ffeef0,stroke:#cb2431
+"
+        )
+    );
     let sent = cloud.sandbox().audit().len();
     let out = ws.run(APPLY);
     assert_eq!(out.code, 0, "{out:?}");

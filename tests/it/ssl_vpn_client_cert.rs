@@ -1,0 +1,1 @@
+//! SSL-VPN client certificates (issue 23).

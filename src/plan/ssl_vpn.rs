@@ -37,12 +37,23 @@ pub(crate) fn folded_into<'a>(cert: &Action, actions: &'a [Action]) -> Option<&'
         .map(|s| &s.address)
 }
 
+/// How a folded certificate delete's reason starts.
+const FOLDED: &str = "its server ";
+
 /// Why a folded certificate delete sends nothing.
 fn folded_reason(server: &Address) -> String {
     format!(
-        "its server {server} is destroyed by this plan, and the cloud deletes a server's \
+        "{FOLDED}{server} is destroyed by this plan, and the cloud deletes a server's \
          certificates with it: no call is sent, it is recorded gone once {server} is"
     )
+}
+
+/// Whether `action` is a certificate delete folded into its server's (its reason says
+/// so, as the plan shows it).
+pub(crate) fn is_folded(action: &Action) -> bool {
+    action.address.kind() == Kind::SslVpnClientCert
+        && action.action == ActionKind::Delete
+        && action.reason.starts_with(FOLDED)
 }
 
 /// A certificate named by the id of a server the plan replaces.

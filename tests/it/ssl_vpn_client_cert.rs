@@ -5,6 +5,7 @@
 //! gone once the server is); every delete warned about; their material never in the
 //! state, the plan, apply's output or the logs, and written by `vpnform export` alone.
 
+use std::path::Path;
 use std::time::Duration;
 
 use vpnform::sandbox::World;
@@ -212,4 +213,111 @@ fn certificate_material_is_never_stored_printed_or_logged() {
         let logged = format!("{call:?}");
         assert!(canaries.iter().all(|c| !logged.contains(c.as_str())));
     }
+}
+
+/// `vpnform export`: the four files hold what the sandbox answers, each 0600; a
+/// directory in a git work tree and existing files are refused without `--force`;
+/// nothing of the material on stdout or stderr; unknown, unrecorded and other-kind
+/// addresses are refused with what to do.
+#[test]
+fn export_writes_the_material_into_private_files_and_nowhere_else() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired(STAFF, &cert("alice", "alice")))
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    let id = read_state(&ws).resources["ssl_vpn_client_cert.alice"]
+        .id
+        .clone();
+    let expected = material(&cloud, &id);
+
+    let out = ws.run(&["export", "ssl_vpn_client_cert.alice", "--dir", "keys/alice"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout, "");
+    let names = ["ca.crt", "client.crt", "client.key", "alice.ovpn"];
+    let dir = ws.path().join("keys/alice");
+    for (name, want) in names.iter().zip(&expected) {
+        let path = dir.join(name);
+        assert_eq!(&std::fs::read_to_string(&path).unwrap(), want, "{name}");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}");
+        assert!(
+            out.stderr.contains(&format!(
+                "wrote {} (mode 0600)\n",
+                Path::new("keys/alice").join(name).display()
+            )),
+            "{}",
+            out.stderr
+        );
+    }
+    for canary in canaries(&expected) {
+        assert!(!out.stderr.contains(&canary) && !out.stdout.contains(&canary));
+    }
+
+    // Again: the files exist, refused; --force replaces them.
+    let again = ws.run(&["export", "ssl_vpn_client_cert.alice", "--dir", "keys/alice"]);
+    assert_eq!(again.code, 1, "{again:?}");
+    assert_eq!(
+        again.stderr,
+        "error: keys/alice/ca.crt already exists: remove it, export to another directory, or pass --force to replace it\n"
+    );
+    let forced = ws.run(&[
+        "export",
+        "ssl_vpn_client_cert.alice",
+        "--dir",
+        "keys/alice",
+        "--force",
+    ]);
+    assert_eq!(forced.code, 0, "{forced:?}");
+
+    // Inside a git work tree: refused, unless --force.
+    std::fs::create_dir(ws.path().join(".git")).unwrap();
+    let git = ws.run(&["export", "ssl_vpn_client_cert.alice", "--dir", "keys/bob"]);
+    assert_eq!(git.code, 1, "{git:?}");
+    assert!(
+        git.stderr.starts_with("error: keys/bob is inside the git work tree at ")
+            && git.stderr.ends_with(": a client key there is one `git add` away from a commit; choose a directory outside it, or pass --force\n"),
+        "{}",
+        git.stderr
+    );
+    assert!(!ws.exists("keys/bob"));
+    let forced = ws.run(&[
+        "export",
+        "ssl_vpn_client_cert.alice",
+        "--dir",
+        "keys/bob",
+        "--force",
+    ]);
+    assert_eq!(forced.code, 0, "{forced:?}");
+    assert!(ws.exists("keys/bob/client.key"));
+
+    for (address, message) in [
+        (
+            "ssl_vpn_client_cert.carol",
+            "error: ssl_vpn_client_cert.carol is not recorded in the state: apply the desired file first (`vpnform state list` shows the recorded addresses)\n",
+        ),
+        (
+            "ssl_vpn_server.staff",
+            "error: ssl_vpn_server.staff is not an SSL-VPN client certificate: `vpnform export` writes a certificate's files; name an ssl_vpn_client_cert address\n",
+        ),
+        (
+            "alice",
+            "error: `alice` is not a resource address: write ssl_vpn_client_cert.NAME (`vpnform state list` shows the recorded ones)\n",
+        ),
+    ] {
+        let out = ws.run(&["export", address, "--dir", "/tmp/never-written", "--force"]);
+        assert_eq!((out.code, out.stderr.as_str()), (1, message));
+    }
+    assert!(!Path::new("/tmp/never-written").exists());
+    let reads: Vec<String> = cloud
+        .wire
+        .calls()
+        .iter()
+        .filter(|c| c.action == "DescribeSslVpnClientCert")
+        .map(|c| c.action.clone())
+        .collect();
+    // Apply's fingerprint, the test's own read, and the three exports that wrote.
+    assert_eq!(reads.len(), 5);
 }

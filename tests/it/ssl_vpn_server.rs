@@ -104,10 +104,9 @@ fn a_server_is_created_modified_in_place_and_deleted_with_dry_run_only_where_the
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(effects(&cloud)[2..], ["DeleteSslVpnServer"]);
     assert!(
-        read_state(&ws)
+        !read_state(&ws)
             .resources
-            .get("ssl_vpn_server.staff")
-            .is_none()
+            .contains_key("ssl_vpn_server.staff")
     );
     assert!(cloud.sandbox().world().ssl_vpn_servers.is_empty());
 

@@ -16,15 +16,19 @@ pub(crate) enum Kind {
     CustomerGateway,
     VpnConnection,
     VpnGateway,
+    SslVpnServer,
+    SslVpnClientCert,
 }
 
 impl Kind {
     /// Every kind, for parsing.
-    const ALL: [Kind; 4] = [
+    const ALL: [Kind; 6] = [
         Kind::IpsecServer,
         Kind::CustomerGateway,
         Kind::VpnConnection,
         Kind::VpnGateway,
+        Kind::SslVpnServer,
+        Kind::SslVpnClientCert,
     ];
 
     /// The kind as addresses, plans and the JSON views spell it.
@@ -34,6 +38,8 @@ impl Kind {
             Kind::CustomerGateway => crate::kinds::customer_gateway::KIND.name,
             Kind::VpnConnection => crate::kinds::vpn_connection::KIND.name,
             Kind::VpnGateway => crate::kinds::vpn_gateway::KIND.name,
+            Kind::SslVpnServer => crate::kinds::ssl_vpn_server::KIND.name,
+            Kind::SslVpnClientCert => crate::kinds::ssl_vpn_client_cert::KIND.name,
         }
     }
 }
@@ -46,6 +52,8 @@ impl Kind {
             Kind::CustomerGateway => &crate::kinds::customer_gateway::KIND,
             Kind::VpnConnection => &crate::kinds::vpn_connection::KIND,
             Kind::VpnGateway => &crate::kinds::vpn_gateway::KIND,
+            Kind::SslVpnServer => &crate::kinds::ssl_vpn_server::KIND,
+            Kind::SslVpnClientCert => &crate::kinds::ssl_vpn_client_cert::KIND,
         }
     }
 }

@@ -99,11 +99,18 @@ pub(super) enum Steps {
     OnLane,
     /// A VPN gateway: updated in place only (`gateway.rs`).
     Gateway,
+    /// An SSL-VPN server or client certificate (`ssl_vpn.rs`).
+    SslVpn,
 }
 
 pub(super) fn steps_of(a: &Action) -> Steps {
     if a.address.kind() == crate::address::Kind::IpsecServer {
         Steps::IpsecServer
+    } else if matches!(
+        a.address.kind(),
+        crate::address::Kind::SslVpnServer | crate::address::Kind::SslVpnClientCert
+    ) {
+        Steps::SslVpn
     } else if a.address.kind().facts().lane == crate::kinds::Lane::Itself {
         Steps::Gateway
     } else if a.address.kind().facts().lane == crate::kinds::Lane::None {
@@ -119,6 +126,7 @@ pub(super) async fn delete_any(step: &Step<'_>, lane: Lease) -> Result<bool, Ste
         Steps::IpsecServer => delete(step, lane).await,
         Steps::Synchronous => super::synchronous::delete(step, lane).await,
         Steps::OnLane => super::lane::delete(step, lane).await,
+        Steps::SslVpn => super::ssl_vpn::delete(step, lane).await,
         Steps::Gateway => super::gateway::delete(step, lane).await,
     }
 }
@@ -129,6 +137,7 @@ pub(super) async fn create_any(step: &Step<'_>, lane: Lease) -> Result<String, S
         Steps::IpsecServer => create(step, lane).await,
         Steps::Synchronous => super::synchronous::create(step, lane).await,
         Steps::OnLane => super::lane::create(step, lane).await,
+        Steps::SslVpn => super::ssl_vpn::create(step, lane).await,
         Steps::Gateway => Err(StepError::NotPlanned {
             operation: "create",
         }),
@@ -141,6 +150,7 @@ pub(super) async fn adopt_then_update_any(step: &Step<'_>, lane: Lease) -> Resul
         Steps::IpsecServer => adopt_then_update(step, lane).await,
         Steps::Synchronous => super::synchronous::adopt_then_update(step, lane).await,
         Steps::OnLane => super::lane::adopt_then_update(step, lane).await,
+        Steps::SslVpn => super::ssl_vpn::adopt_then_update(step, lane).await,
         Steps::Gateway => super::gateway::adopt_then_update(step, lane).await,
     }
 }
@@ -241,6 +251,8 @@ pub(super) async fn replace(step: &Step<'_>, lane: Lease) -> Result<Instant, Ste
         id: new_id.clone(),
         elapsed: step.started.elapsed(),
     });
+    // What names it by address (an SSL-VPN server's certificates) resolves to it.
+    shared.created(&a.address, &new_id);
     let delete_half = Work {
         action: Action {
             action: ActionKind::Delete,

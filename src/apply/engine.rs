@@ -307,6 +307,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
                     super::synchronous::resolve_orphan(&step, lane).await
                 }
                 actions::Steps::OnLane => super::lane::resolve_orphan(&step, lane).await,
+                actions::Steps::SslVpn => super::ssl_vpn::resolve_orphan(&step, lane).await,
                 actions::Steps::Gateway => Err(StepError::NotPlanned {
                     operation: "create",
                 }),

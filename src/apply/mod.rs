@@ -27,6 +27,7 @@ mod lane;
 pub(crate) mod report;
 pub(crate) mod saved_check;
 mod schedule;
+mod ssl_vpn;
 mod step;
 mod synchronous;
 pub(crate) mod watch;

@@ -254,6 +254,29 @@ impl<'a> Step<'a> {
                     .describe_customer_gateways(&a.region, Some(&a.id))
                     .await
                     .map(|listed| listed.iter().any(|g| g.id == a.id)),
+                Kind::SslVpnServer => {
+                    let request = crate::kinds::ssl_vpn_server::api::DescribeSslVpnServers {
+                        region: a.region.clone(),
+                        id: Some(a.id.clone()),
+                        ..Default::default()
+                    };
+                    client
+                        .describe_ssl_vpn_servers(&request)
+                        .await
+                        .map(|listed| listed.iter().any(|s| s.id == a.id))
+                }
+                Kind::SslVpnClientCert => {
+                    let request =
+                        crate::kinds::ssl_vpn_client_cert::api::DescribeSslVpnClientCerts {
+                            region: a.region.clone(),
+                            id: Some(a.id.clone()),
+                            ..Default::default()
+                        };
+                    client
+                        .describe_ssl_vpn_client_certs(&request)
+                        .await
+                        .map(|listed| listed.iter().any(|c| c.id == a.id))
+                }
                 Kind::VpnConnection => {
                     let request = crate::kinds::vpn_connection::DescribeVpnConnections {
                         region: a.region.clone(),

@@ -5,6 +5,7 @@ mod apply;
 pub mod argv;
 mod cloud;
 mod completions;
+mod export;
 mod force_unlock;
 mod graph;
 mod import;
@@ -106,6 +107,9 @@ pub enum Command {
     /// customer gateways and IPsec connections) no address records, so that the next
     /// plan adopts them.
     Import(import::Args),
+    /// Write a recorded SSL-VPN client certificate's files (CA, certificate, key, client
+    /// configuration) into a directory, each with mode 0600.
+    Export(export::Args),
     /// Inspect or edit the recorded state without touching the cloud.
     #[command(subcommand)]
     State(state::Command),
@@ -198,6 +202,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => apply::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
         Command::Graph(args) => graph::run(&ctx, args),
+        Command::Export(args) => export::run(&ctx, args),
         Command::Import(args) => import::run(&ctx, args),
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::ForceUnlock(args) => force_unlock::run(&ctx, args),

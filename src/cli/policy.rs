@@ -67,6 +67,7 @@ fn policy(kinds: &[&Kind], regions: &BTreeSet<String>, apply: bool) -> String {
     {
         actions.insert(kinds::ipsec_server::KIND.calls.list);
         actions.insert(kinds::vpn_connection::KIND.calls.list);
+        actions.insert(kinds::ssl_vpn_server::KIND.calls.list);
     }
     if apply {
         for kind in kinds {
@@ -76,6 +77,11 @@ fn policy(kinds: &[&Kind], regions: &BTreeSet<String>, apply: bool) -> String {
             }
             actions.insert(kind.calls.delete);
             actions.extend(kind.calls.modify);
+        }
+        // Apply reads a new certificate once, for the fingerprint the state keeps.
+        let certs = &kinds::ssl_vpn_client_cert::KIND;
+        if kinds.iter().any(|k| k.name == certs.name) {
+            actions.insert(kinds::ssl_vpn_client_cert::DESCRIBE_ONE);
         }
         // Apply waits for a gateway after each mutation on its lane.
         if kinds.iter().any(|k| k.lane != kinds::Lane::None) {

@@ -4,6 +4,7 @@
 //! [`Diagnostic`]; nothing stops at the first one, so the user fixes a file in one pass.
 
 mod attributes;
+mod ssl_vpn;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -27,6 +28,8 @@ const TOP_FIELDS: &[&str] = &[
     "customer_gateways",
     "vpn_connections",
     "vpn_gateways",
+    "ssl_vpn_servers",
+    "ssl_vpn_client_certs",
     "moved",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
@@ -488,7 +491,9 @@ impl<'t> Checker<'t> {
             // Entries of another kind only: none of this one.
             None if fields.contains_key("customer_gateways")
                 || fields.contains_key("vpn_connections")
-                || fields.contains_key("vpn_gateways") =>
+                || fields.contains_key("vpn_gateways")
+                || fields.contains_key("ssl_vpn_servers")
+                || fields.contains_key("ssl_vpn_client_certs") =>
             {
                 Vec::new()
             }
@@ -516,6 +521,10 @@ impl<'t> Checker<'t> {
         if let Some((_, node)) = fields.get("vpn_connections") {
             entries.extend(self.connections(node));
         }
+        entries.extend(self.ssl_vpn(
+            fields.get("ssl_vpn_servers").map(|(_, n)| *n),
+            fields.get("ssl_vpn_client_certs").map(|(_, n)| *n),
+        ));
         entries.extend(gateways);
         self.gateway_rules(&entries);
 
@@ -942,7 +951,10 @@ impl<'t> Checker<'t> {
                     servers.entry(gateway).or_insert(entry);
                 }
                 Kind::VpnConnection => connections.entry(gateway).or_default().push(entry),
-                Kind::CustomerGateway | Kind::VpnGateway => {}
+                Kind::CustomerGateway
+                | Kind::VpnGateway
+                | Kind::SslVpnServer
+                | Kind::SslVpnClientCert => {}
             }
         }
         for (gateway, list) in &connections {

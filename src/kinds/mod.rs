@@ -14,6 +14,8 @@
 
 pub mod customer_gateway;
 pub mod ipsec_server;
+pub mod ssl_vpn_client_cert;
+pub mod ssl_vpn_server;
 pub mod vpn_connection;
 pub mod vpn_gateway;
 
@@ -23,6 +25,8 @@ pub(crate) const ALL: &[&Kind] = &[
     &customer_gateway::KIND,
     &vpn_connection::KIND,
     &vpn_gateway::KIND,
+    &ssl_vpn_server::KIND,
+    &ssl_vpn_client_cert::KIND,
 ];
 
 /// The reads of the VPN gateway that every kind on a gateway's lane needs: apply waits
@@ -217,11 +221,13 @@ mod tests {
     }
 
     /// Every kind with facts here, managed or not yet.
-    const FAMILY: [&Kind; 4] = [
+    const FAMILY: [&Kind; 6] = [
         &ipsec_server::KIND,
         &customer_gateway::KIND,
         &vpn_connection::KIND,
         &vpn_gateway::KIND,
+        &ssl_vpn_server::KIND,
+        &ssl_vpn_client_cert::KIND,
     ];
 
     #[test]
@@ -236,7 +242,9 @@ mod tests {
                 "CreateIpsecServer",
                 "UpdateIpsecServer",
                 "DeleteIpsecServer",
-                "CreateVpnConnection"
+                "CreateVpnConnection",
+                "CreateSslVpnServer",
+                "ModifySslVpnServer"
             ]
         );
         let names: Vec<(&str, &str, &str)> = FAMILY
@@ -250,6 +258,8 @@ mod tests {
                 ("customer_gateway", "customer_gateways", "cgw-"),
                 ("vpn_connection", "vpn_connections", "vco-"),
                 ("vpn_gateway", "vpn_gateways", "vpn-"),
+                ("ssl_vpn_server", "ssl_vpn_servers", "vss-"),
+                ("ssl_vpn_client_cert", "ssl_vpn_client_certs", "vsc-"),
             ]
         );
         let laneless: Vec<&str> = FAMILY

@@ -127,8 +127,11 @@ pub(crate) async fn connect(
                 if server.address.kind() != crate::address::Kind::IpsecServer {
                     // A connection with an id exists, with the customer gateway it
                     // names (a gateway entry is its gateway, added above).
-                    if server.address.kind() == crate::address::Kind::VpnConnection
-                        && let Some(id) = &server.id
+                    use crate::address::Kind;
+                    if matches!(
+                        server.address.kind(),
+                        Kind::VpnConnection | Kind::SslVpnServer | Kind::SslVpnClientCert
+                    ) && let Some(id) = &server.id
                     {
                         let resource = crate::state::Resource {
                             id: id.clone(),
@@ -158,7 +161,16 @@ pub(crate) async fn connect(
                                 .collect(),
                             deposed: None,
                         };
-                        crate::kinds::ipsec_server::seed::add_connection(&mut world, id, &resource);
+                        use crate::kinds::ipsec_server::seed;
+                        match server.address.kind() {
+                            Kind::SslVpnServer => {
+                                seed::add_ssl_vpn_server(&mut world, id, &resource)
+                            }
+                            Kind::SslVpnClientCert => {
+                                seed::add_client_cert(&mut world, id, &resource)
+                            }
+                            _ => seed::add_connection(&mut world, id, &resource),
+                        }
                     }
                     continue;
                 }

@@ -14,6 +14,7 @@
 
 pub mod apply;
 pub(crate) mod connect;
+pub mod export;
 pub(crate) mod import;
 pub mod init;
 pub mod plan;

@@ -51,7 +51,16 @@ pub(crate) fn waits(actions: &[Action]) -> BTreeMap<&Address, Vec<&Address>> {
             .push(&a.address);
     }
     for action in actions {
+        // Rule 6: a certificate deleted with its server waits for the server's delete
+        // (not the reverse) and sends nothing of its own.
+        let folded = super::ssl_vpn::folded_into(action, actions);
+        if let (Some(server), Some(list)) = (folded, waits.get_mut(&action.address)) {
+            list.push(server);
+        }
         for needed in &action.depends_on {
+            if Some(needed) == folded {
+                continue;
+            }
             if action.action == ActionKind::Delete && deletes.contains(needed.as_str()) {
                 if let Some(list) = waits.get_mut(needed) {
                     list.push(&action.address);

@@ -17,6 +17,7 @@ pub mod picture;
 pub(crate) mod render;
 pub(crate) mod resume;
 pub mod saved;
+pub(crate) mod ssl_vpn;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -132,6 +133,9 @@ pub enum PlanError {
     /// using: the cloud refuses to delete a customer gateway in use.
     #[error("{}", render_in_use(.0))]
     ReplacedInUse(Vec<InUse>),
+    /// Certificates named by the id of an SSL-VPN server the plan replaces (rule 6).
+    #[error("{}", ssl_vpn::render_orphaned(.0))]
+    CertsOfReplacedServer(Vec<ssl_vpn::OrphanedCert>),
     #[error("{}", render_moved_onto_recorded(.0))]
     MovedOntoRecorded(Vec<(Address, Address)>),
     #[error("{}", render_unknown_targets(.0))]
@@ -781,6 +785,8 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     }
     gateway_deletes(&actions, desired, state, options)?;
     order_replaces(&mut actions, desired, state)?;
+    ssl_vpn::rule_six(&mut actions, desired, state, &mut warnings)
+        .map_err(PlanError::CertsOfReplacedServer)?;
     // A replace deletes the old server: it counts.
     let deletes = plan_deletes(&actions);
     if let Some(max) = options.max_deletes
@@ -1158,8 +1164,12 @@ fn replace(
             region: recorded.region.clone(),
             client_token: String::new(),
             precheck: Precheck::Skipped,
-            // Decided for the whole plan (`replace_order`); a kind without a lane always.
-            destroy_first: address.kind().facts().lane == crate::kinds::Lane::None,
+            // Decided for the whole plan (`replace_order`); a kind without a lane always;
+            // an SSL-VPN server where it is (a gateway holds one).
+            destroy_first: address.kind().facts().lane == crate::kinds::Lane::None
+                || (address.kind() == crate::address::Kind::SslVpnServer
+                    && recorded.vpn_gateway == server.vpn_gateway
+                    && recorded.region == server.region),
             references: resume::references(address, recorded),
         }),
         resumes: None,

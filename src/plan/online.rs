@@ -19,6 +19,8 @@ pub(crate) struct Inventory {
     pub customer_gateways: BTreeMap<String, CustomerGateway>,
     pub connections: BTreeMap<String, VpnConnection>,
     pub gateways: BTreeMap<String, crate::cloud::VpnGateway>,
+    pub ssl_vpn_servers: BTreeMap<String, crate::kinds::ssl_vpn_server::SslVpnServer>,
+    pub ssl_vpn_client_certs: BTreeMap<String, crate::kinds::ssl_vpn_client_cert::SslVpnClientCert>,
     /// Where each kind was listed.
     pub read: Scope,
 }
@@ -33,6 +35,8 @@ pub(crate) struct Scope {
     pub customer_gateways: BTreeSet<String>,
     pub connections: BTreeSet<String>,
     pub gateways: BTreeSet<String>,
+    pub ssl_vpn_servers: BTreeSet<String>,
+    pub ssl_vpn_client_certs: BTreeSet<String>,
 }
 
 impl Scope {
@@ -57,6 +61,12 @@ impl Scope {
                 crate::address::Kind::VpnGateway => {
                     scope.gateways.insert(region.clone());
                 }
+                crate::address::Kind::SslVpnServer => {
+                    scope.ssl_vpn_servers.insert(region.clone());
+                }
+                crate::address::Kind::SslVpnClientCert => {
+                    scope.ssl_vpn_client_certs.insert(region.clone());
+                }
                 crate::address::Kind::IpsecServer => {}
             }
         }
@@ -68,6 +78,8 @@ impl Scope {
             + self.customer_gateways.len()
             + self.connections.len()
             + self.gateways.len()
+            + self.ssl_vpn_servers.len()
+            + self.ssl_vpn_client_certs.len()
     }
 }
 
@@ -83,6 +95,16 @@ impl Inventory {
             (&self.read.connections, self.connections.contains_key(id))
         } else if id.starts_with(crate::kinds::vpn_gateway::KIND.id_prefix) {
             (&self.read.gateways, self.gateways.contains_key(id))
+        } else if id.starts_with(crate::kinds::ssl_vpn_server::KIND.id_prefix) {
+            (
+                &self.read.ssl_vpn_servers,
+                self.ssl_vpn_servers.contains_key(id),
+            )
+        } else if id.starts_with(crate::kinds::ssl_vpn_client_cert::KIND.id_prefix) {
+            (
+                &self.read.ssl_vpn_client_certs,
+                self.ssl_vpn_client_certs.contains_key(id),
+            )
         } else {
             (&self.read.servers, self.servers.contains_key(id))
         };
@@ -100,6 +122,12 @@ impl Inventory {
         if let Some(gateway) = self.gateways.get(id) {
             return Some(crate::kinds::vpn_gateway::calls::attributes(gateway));
         }
+        if let Some(server) = self.ssl_vpn_servers.get(id) {
+            return Some(crate::kinds::ssl_vpn_server::calls::attributes(server));
+        }
+        if let Some(cert) = self.ssl_vpn_client_certs.get(id) {
+            return Some(crate::kinds::ssl_vpn_client_cert::calls::attributes(cert));
+        }
         self.connections
             .get(id)
             .map(crate::kinds::vpn_connection::calls::attributes)
@@ -111,6 +139,8 @@ impl Inventory {
             || self.customer_gateways.contains_key(id)
             || self.connections.contains_key(id)
             || self.gateways.contains_key(id)
+            || self.ssl_vpn_servers.contains_key(id)
+            || self.ssl_vpn_client_certs.contains_key(id)
     }
 
     /// Whether the cloud holds `key` for the resource `id` (each tunnel's, for a
@@ -199,6 +229,26 @@ async fn refresh_with_progress(
         let region = region.clone();
         tasks.spawn(async move { Listed::Gateways(client.describe_vpn_gateways(&region).await) });
     }
+    for region in &scope.ssl_vpn_servers {
+        let client = client.clone();
+        let request = crate::kinds::ssl_vpn_server::DescribeSslVpnServers {
+            region: region.clone(),
+            ..Default::default()
+        };
+        tasks.spawn(async move {
+            Listed::SslVpnServers(client.describe_ssl_vpn_servers(&request).await)
+        });
+    }
+    for region in &scope.ssl_vpn_client_certs {
+        let client = client.clone();
+        let request = crate::kinds::ssl_vpn_client_cert::DescribeSslVpnClientCerts {
+            region: region.clone(),
+            ..Default::default()
+        };
+        tasks.spawn(async move {
+            Listed::SslVpnClientCerts(client.describe_ssl_vpn_client_certs(&request).await)
+        });
+    }
     let mut refresh = Inventory {
         read: scope,
         ..Inventory::default()
@@ -230,6 +280,16 @@ async fn refresh_with_progress(
                     refresh.gateways.insert(gateway.id.clone(), gateway);
                 }
             }
+            Listed::SslVpnServers(servers) => {
+                for server in servers? {
+                    refresh.ssl_vpn_servers.insert(server.id.clone(), server);
+                }
+            }
+            Listed::SslVpnClientCerts(certs) => {
+                for cert in certs? {
+                    refresh.ssl_vpn_client_certs.insert(cert.id.clone(), cert);
+                }
+            }
         }
         done += 1;
         progress.update(Stage::Refresh, done, total, client.rate(ACTION));
@@ -243,6 +303,8 @@ enum Listed {
     CustomerGateways(Result<Vec<CustomerGateway>, ApiError>),
     Connections(Result<Vec<VpnConnection>, ApiError>),
     Gateways(Result<Vec<crate::cloud::VpnGateway>, ApiError>),
+    SslVpnServers(Result<Vec<crate::kinds::ssl_vpn_server::SslVpnServer>, ApiError>),
+    SslVpnClientCerts(Result<Vec<crate::kinds::ssl_vpn_client_cert::SslVpnClientCert>, ApiError>),
 }
 
 /// The attributes the state records of a server (see [`super::calls::attributes`]).
@@ -302,6 +364,35 @@ pub(crate) async fn precheck_with_progress(
         // A kind none of whose calls takes DryRun: nothing is sent (the call would act).
         if a.address.kind().facts().calls.dry_run.is_empty() {
             model_only.push(i);
+            continue;
+        }
+        if a.address.kind() == crate::address::Kind::SslVpnServer {
+            // Its create and its modify take DryRun; its delete (a replace's old half
+            // included) is checked by the model.
+            use crate::kinds::ssl_vpn_server::{KIND as SSL, calls as ssl};
+            if a.replaced.is_some() {
+                old_model_only.push(i);
+            }
+            let client = client.clone();
+            match a.action {
+                // Destroy first: a DryRun of the create would meet the old server.
+                ActionKind::Create | ActionKind::Replace if after_delete(a) => {}
+                ActionKind::Create | ActionKind::Replace => {
+                    *calls.entry(SSL.calls.create).or_default() += 1;
+                    let request = ssl::create_request(a, None, true);
+                    tasks.spawn(
+                        async move { (i, false, client.create_ssl_vpn_server(&request).await) },
+                    );
+                }
+                ActionKind::Update | ActionKind::Adopt if a.cloud_changes().next().is_some() => {
+                    *calls.entry(SSL.calls.modify[0]).or_default() += 1;
+                    let request = ssl::modify_request(a, None, true);
+                    tasks.spawn(
+                        async move { (i, false, client.modify_ssl_vpn_server(&request).await) },
+                    );
+                }
+                _ => model_only.push(i),
+            }
             continue;
         }
         if a.address.kind() == crate::address::Kind::VpnConnection {
@@ -657,9 +748,10 @@ pub(crate) async fn plan_with_progress(
 }
 
 /// Planner rule 4, the cloud's part: a VPN gateway the plan deletes holds nothing the
-/// plan does not delete first. Its IPsec servers (listed in every region involved) and
-/// its connections (listed now, on that gateway) that no delete of the plan removes are
-/// each an error naming it, whether vpnform manages it, and what to do.
+/// plan does not delete first. Its IPsec servers (listed in every region involved), its
+/// connections and its SSL-VPN server (listed now, on that gateway) that no delete of the
+/// plan removes are each an error naming it, whether vpnform manages it, and what to do.
+/// (An SSL-VPN server's certificates go with it; a route needs a connection.)
 async fn gateway_children(
     client: &Client,
     found: &Inventory,
@@ -699,6 +791,20 @@ async fn gateway_children(
             connections
                 .into_iter()
                 .map(|c| (&crate::kinds::vpn_connection::KIND, c.id)),
+        );
+        let request = crate::kinds::ssl_vpn_server::api::DescribeSslVpnServers {
+            region: a.region.clone(),
+            vpn_gateway: Some(a.id.clone()),
+            id: None,
+        };
+        let servers = client
+            .describe_ssl_vpn_servers(&request)
+            .await
+            .map_err(OnlineError::Refresh)?;
+        children.extend(
+            servers
+                .into_iter()
+                .map(|s| (&crate::kinds::ssl_vpn_server::KIND, s.id)),
         );
         for (kind, id) in children {
             if removed.contains(id.as_str()) {

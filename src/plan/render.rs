@@ -704,8 +704,8 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
         ),
         ActionKind::Delete => (
             "will be destroyed".to_string(),
-            if action.reason == reason::DESTROY {
-                format!("because {}", reason::DESTROY)
+            if action.reason == reason::DESTROY || super::ssl_vpn::is_folded(action) {
+                format!("because {}", action.reason)
             } else {
                 format!("because {address} is not in the desired state")
             },

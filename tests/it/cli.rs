@@ -46,7 +46,7 @@ fn completions_for_bash_name_the_commands() {
 /// each page generated from the command's clap definition (apply's flags in its page).
 #[test]
 fn man_writes_a_page_per_command_into_the_directory() {
-    const PAGES: [&str; 22] = [
+    const PAGES: [&str; 23] = [
         "vpnform.1",
         "vpnform-validate.1",
         "vpnform-plan.1",
@@ -55,6 +55,7 @@ fn man_writes_a_page_per_command_into_the_directory() {
         "vpnform-show.1",
         "vpnform-graph.1",
         "vpnform-import.1",
+        "vpnform-export.1",
         "vpnform-state.1",
         "vpnform-state-list.1",
         "vpnform-state-show.1",
@@ -73,7 +74,7 @@ fn man_writes_a_page_per_command_into_the_directory() {
     let ws = Workspace::new();
     ws.vpnform(&["man", "--dir", "man/man1"])
         .stderr(format!(
-            "Wrote 22 man pages to man/man1: {}\n",
+            "Wrote 23 man pages to man/man1: {}\n",
             PAGES.join(", ")
         ))
         .run();
@@ -171,6 +172,7 @@ Commands:
   show          Show a saved plan file
   graph         Draw the plan's action graph (or the recorded resources and their `depends_on`) as Graphviz DOT or Mermaid
   import        Write desired entries for the IPsec servers (with `--kind`, the VPN gateways, customer gateways and IPsec connections) no address records, so that the next plan adopts them
+  export        Write a recorded SSL-VPN client certificate's files (CA, certificate, key, client configuration) into a directory, each with mode 0600
   state         Inspect or edit the recorded state without touching the cloud
   init          Set up the workspace (idempotent): `.gitignore` lines for saved plans and key files, and the postgres schema the desired file's `backend` names; `--migrate-state` copies the local state in
   force-unlock  Remove the state lock file when its holder will never release it (a hung run, a lock kept by another host or a network filesystem). Does not stop that process

@@ -35,6 +35,8 @@ mod replace;
 mod sandbox;
 mod sandbox_family;
 mod sandbox_family2;
+mod ssl_vpn_client_cert;
+mod ssl_vpn_server;
 mod state;
 mod target;
 mod trust;

@@ -14,6 +14,8 @@ pub fn from_state(state: &State) -> World {
     let mut world = World::default();
     // Seeded once every customer gateway is, as they name one.
     let mut connections = Vec::new();
+    // Seeded once every server is, as they name one.
+    let mut certs = Vec::new();
     for (address, resource) in &state.resources {
         match address.kind() {
             crate::address::Kind::CustomerGateway => {
@@ -32,6 +34,14 @@ pub fn from_state(state: &State) -> World {
             crate::address::Kind::VpnGateway => {
                 let gateway = world.add_gateway(&resource.id, &resource.region);
                 gateway.name = resource.attributes.get("name").cloned();
+                continue;
+            }
+            crate::address::Kind::SslVpnServer => {
+                add_ssl_vpn_server(&mut world, &resource.id, resource);
+                continue;
+            }
+            crate::address::Kind::SslVpnClientCert => {
+                certs.push(resource);
                 continue;
             }
             crate::address::Kind::IpsecServer => {}
@@ -90,6 +100,9 @@ pub fn from_state(state: &State) -> World {
     }
     for resource in connections {
         add_connection(&mut world, &resource.id, resource);
+    }
+    for resource in certs {
+        add_client_cert(&mut world, &resource.id, resource);
     }
     for op in &state.pending {
         if op.vpn_gateway.is_empty() || op.address.kind() != crate::address::Kind::IpsecServer {
@@ -180,6 +193,53 @@ pub fn add_connection(world: &mut World, id: &str, resource: &crate::state::Reso
         connection.remote_subnet = subnets.clone();
     }
     connection.effect_immediately = a.get("effect_immediately").is_some_and(|e| e == "true");
+}
+
+/// An SSL-VPN server as recorded, on an `active` gateway.
+pub fn add_ssl_vpn_server(world: &mut World, id: &str, resource: &crate::state::Resource) {
+    if world.ssl_vpn_servers.contains_key(id) {
+        return;
+    }
+    if !world.vpn_gateways.contains_key(&resource.vpn_gateway) {
+        world.add_gateway(&resource.vpn_gateway, &resource.region);
+    }
+    let a = &resource.attributes;
+    let text = |k: &str, default: &str| a.get(k).cloned().unwrap_or_else(|| default.to_owned());
+    let server = world.add_ssl_server(
+        id,
+        &resource.vpn_gateway,
+        &text("client_ip_pool", "192.168.0.0/16"),
+        &text("local_subnet", "10.0.0.0/8"),
+    );
+    server.name = a.get("name").cloned();
+    if let Some(proto) = a.get("proto") {
+        server.proto = proto.clone();
+    }
+    if let Some(port) = a.get("port").and_then(|p| p.parse().ok()) {
+        server.port = port;
+    }
+    if let Some(cipher) = a.get("cipher") {
+        server.cipher = cipher.clone();
+    }
+    server.compress = a.get("compress").is_some_and(|c| c == "true");
+}
+
+/// An SSL-VPN client certificate as recorded, with its server (a default one on the
+/// certificate's gateway when the state does not record it).
+pub fn add_client_cert(world: &mut World, id: &str, resource: &crate::state::Resource) {
+    let Some(server) = resource.attributes.get("ssl_vpn_server") else {
+        return;
+    };
+    if world.ssl_vpn_client_certs.contains_key(id) {
+        return;
+    }
+    if !world.ssl_vpn_servers.contains_key(server) {
+        let mut bare = resource.clone();
+        bare.attributes.clear();
+        add_ssl_vpn_server(world, server, &bare);
+    }
+    let cert = world.add_client_cert(id, server);
+    cert.name = resource.attributes.get("name").cloned();
 }
 
 #[cfg(test)]

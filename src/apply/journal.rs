@@ -488,13 +488,19 @@ pub(crate) fn check_pending(
                 );
             }
             // Resolving a create records what the cloud answers the re-sent call: only a
-            // gateway no recorded server is on may be created on.
-            if let Some((other, _)) = state.resources.iter().find(|(_, r)| {
-                (r.region == p.region && r.vpn_gateway == p.vpn_gateway)
-                    || r.deposed
-                        .as_ref()
-                        .is_some_and(|d| d.region == p.region && d.vpn_gateway == p.vpn_gateway)
-            }) {
+            // gateway no recorded server is on may be created on. (A gateway holds one
+            // IPsec server; it holds up to ten connections, and a customer gateway is on
+            // none: their journaled creates share a gateway, or the empty one, with
+            // recorded resources.)
+            let one_per_gateway = p.address.kind() == crate::address::Kind::IpsecServer;
+            if one_per_gateway
+                && let Some((other, _)) = state.resources.iter().find(|(_, r)| {
+                    (r.region == p.region && r.vpn_gateway == p.vpn_gateway)
+                        || r.deposed
+                            .as_ref()
+                            .is_some_and(|d| d.region == p.region && d.vpn_gateway == p.vpn_gateway)
+                })
+            {
                 bad(
                     "vpn_gateway",
                     format!(

@@ -295,8 +295,23 @@ fn own_entry(plan: &Plan, state: &State, saved: &Action, d: &Action) -> Option<R
                 && sent(d) == sent(saved)
                 && psk(d) == psk(saved)
         }
+        // A replace in place (destroy first: a customer gateway's, a connection's, an
+        // IPsec server's `--replace`) journals its halves as a plain delete of the
+        // recorded resource, then a plain create where it was.
+        (ActionKind::Replace, ActionKind::Create) if saved.replaces_in_place() => {
+            d.vpn_gateway == saved.vpn_gateway
+                && d.region == saved.region
+                && sent(d) == sent(saved)
+                && psk(d) == psk(saved)
+        }
         // The delete journaled, or a replace's old server deposed with its delete.
         (ActionKind::Delete, ActionKind::Delete) => d.id == saved.id && !r.deposed,
+        (ActionKind::Replace, ActionKind::Delete) if !r.deposed => {
+            saved.replaces_in_place()
+                && d.id == saved.id
+                && d.vpn_gateway == saved.vpn_gateway
+                && d.region == saved.region
+        }
         (ActionKind::Replace, ActionKind::Delete) => {
             r.deposed
                 && d.id == saved.id
@@ -375,7 +390,24 @@ fn claimed_drift(
             continue;
         }
         let mut current = recorded.map(|r| r.attributes.clone()).unwrap_or_default();
+        let kind = address.kind().facts();
         for (field, value) in server.values.iter().cloned() {
+            // A reference by address to a recorded resource is its id, as the plan
+            // compares it (and as the cloud answers it): left the address, a connection
+            // to a recorded customer gateway read as one moved to another, a replace.
+            let value = match value.parse::<Address>() {
+                Ok(named) if kind.names_by_address(field, &value) => {
+                    state.resources.get(&named).map_or(value, |r| r.id.clone())
+                }
+                _ => value,
+            };
+            // An attribute whose change replaces the resource (a customer gateway's IP
+            // address) is compared with the record offline: the plan's replace is
+            // derived again from it, as the plan shows it (not as a `--replace`).
+            let forces = kind.attribute(field).is_some_and(|a| a.forces_replacement);
+            if forces && current.contains_key(field) {
+                continue;
+            }
             current.insert(field.to_owned(), value);
         }
         if let Some(update) = updates.get(address.as_str()) {
@@ -431,11 +463,17 @@ pub(crate) fn derive(
         }),
         // The saved targets are hashed: the same ones give the same actions.
         targets: plan.targets.iter().cloned().collect(),
-        // A replace where nothing forces one is `--replace`'s.
+        // A replace where nothing forces one is `--replace`'s: an IPsec server's on its
+        // own gateway; another kind's where the plan says so (an attribute may force
+        // theirs in place, which the files derive again).
         replace: plan
             .actions
             .iter()
-            .filter(|a| a.replaces_in_place())
+            .filter(|a| {
+                a.replaces_in_place()
+                    && (a.address.kind() == crate::address::Kind::IpsecServer
+                        || a.reason == crate::plan::reason::FORCED)
+            })
             .map(|a| a.address.clone())
             .collect(),
         destroy: plan.destroy,

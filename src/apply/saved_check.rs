@@ -429,6 +429,32 @@ fn claimed_drift(
     (observed, psk_changed)
 }
 
+/// `a` with its references by address to resources the state records (created by the
+/// plan being resumed, since it was made) written as their ids, as a plan derived from
+/// that state has them.
+fn references_resolved(a: &Action, state: &State) -> Action {
+    let kind = a.address.kind().facts();
+    let id = |field: &str, value: &str| -> Option<String> {
+        if !kind.names_by_address(field, value) {
+            return None;
+        }
+        let named: Address = value.parse().ok()?;
+        state.resources.get(&named).map(|r| r.id.clone())
+    };
+    let mut a = a.clone();
+    for (field, value) in a.attributes.iter_mut() {
+        if let Some(id) = id(field, value) {
+            *value = id;
+        }
+    }
+    for c in &mut a.changes {
+        if let Some(id) = id(&c.field, &c.to) {
+            c.to = id;
+        }
+    }
+    a
+}
+
 /// Derives the offline part of `plan` again from `state` and `desired` and returns the
 /// actions to run (all of them, or what is left when resuming), or refuses the plan if
 /// they differ from the saved ones in anything apply executes or `show` shows.
@@ -547,6 +573,12 @@ pub(crate) fn derive(
         }
         planned.insert(&action.address);
         match derived_here {
+            // Resuming: a reference by address to a resource this plan has created since
+            // is its id in the plan derived now.
+            Some(d) if start == Start::Resume => {
+                compare(&references_resolved(action, state), d, &mut differences);
+                run.push(action.clone());
+            }
             Some(d) => {
                 compare(action, d, &mut differences);
                 run.push(action.clone());
@@ -573,8 +605,24 @@ pub(crate) fn derive(
             .map(|a| a.address.as_str())
             .collect(),
     };
+    // Resuming: a replace in place (destroy first) whose delete half is done leaves its
+    // address unrecorded; the create is derived again, and made by the next plan (as
+    // after a plain apply that resolves the delete: `crate::plan::resume`).
+    let replace_to_finish = |d: &Action| {
+        start == Start::Resume
+            && d.action == ActionKind::Create
+            && plan.actions.iter().any(|a| {
+                a.address == d.address
+                    && a.replaces_in_place()
+                    && a.vpn_gateway == d.vpn_gateway
+                    && a.region == d.region
+            })
+    };
     for d in &derived.actions {
-        if !planned.contains(d.address.as_str()) && !recorded_updates.contains(d.address.as_str()) {
+        if !planned.contains(d.address.as_str())
+            && !recorded_updates.contains(d.address.as_str())
+            && !replace_to_finish(d)
+        {
             differences.push(Difference {
                 address: d.address.to_string(),
                 field: "action",

@@ -3483,11 +3483,14 @@ fn regression_a_saved_family_plan_with_a_replace_and_an_update_by_address_was_re
 /// again: "vpn_connection.rep: pending: the saved plan has replace, the files give
 /// delete resuming delete with ClientToken ..." (or "create resuming create"): a replace
 /// in place journals its halves as a plain delete and a plain create, which the resume
-/// check took for journal entries of another plan. Fixed in `src/apply/saved_check.rs`
-/// (`own_entry`). Killed after each of the halves' journal writes, `apply plan.json`
-/// resumes, and plain applies then converge.
+/// check took for journal entries of another plan; killed between the halves, the
+/// create derived again was "none" in the saved plan. Fixed in
+/// `src/apply/saved_check.rs` (`own_entry`, `derive`). Killed after each of the halves'
+/// journal writes and between them, `apply plan.json` resumes, and plain applies then
+/// converge. And a saved plan killed after it created a customer gateway that a
+/// connection it creates names by address resumes (the reference is the new id now).
 #[test]
-fn regression_a_saved_plan_killed_in_a_destroy_first_replace_was_refused_on_resume() {
+fn regression_a_saved_family_plan_killed_mid_way_was_refused_on_resume() {
     let desired = |peer: &str| {
         format!(
             "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  a: {{ip_address: 203.0.113.1}}\n  e: {{ip_address: 203.0.113.5}}\nvpn_connections:\n  rep:\n    vpn_gateway: {}\n    customer_gateway: customer_gateway.{peer}\n    local_subnet: [10.3.0.0/16]\n    remote_subnet: [192.168.3.0/24]\n    psk: {{env: REP_PSK}}\n",
@@ -3495,7 +3498,7 @@ fn regression_a_saved_plan_killed_in_a_destroy_first_replace_was_refused_on_resu
         )
     };
     let world = format!("vpn_gateways:\n  {}: {{region: {REGION}}}\n", gateway_id(3));
-    for (writes, journaled) in [(1, "delete"), (3, "create")] {
+    for (writes, journaled) in [(1, "delete"), (2, ""), (3, "create")] {
         let context = format!("killed after write {writes} ({journaled} journaled)");
         let ws = Workspace::new().env("REP_PSK", "regression-resume-psk");
         ws.write("vpnform.yaml", &desired("a"));
@@ -3522,11 +3525,12 @@ fn regression_a_saved_plan_killed_in_a_destroy_first_replace_was_refused_on_resu
             .iter()
             .map(|p| format!("{} {}", p.address, p.action))
             .collect();
-        assert_eq!(
-            pending,
-            [format!("vpn_connection.rep {journaled}")],
-            "{context}"
-        );
+        let want: Vec<String> = [journaled]
+            .iter()
+            .filter(|j| !j.is_empty())
+            .map(|j| format!("vpn_connection.rep {j}"))
+            .collect();
+        assert_eq!(pending, want, "{context}");
         let resumed = run_killed(&ws, &sandbox, saved, Kill::Never);
         assert_eq!(
             resumed.code,
@@ -3555,4 +3559,76 @@ fn regression_a_saved_plan_killed_in_a_destroy_first_replace_was_refused_on_resu
             "{context}"
         );
     }
+    // A customer gateway and a connection to it by address, from a saved plan killed
+    // once the customer gateway is recorded.
+    let ws = Workspace::new().env("REP_PSK", "regression-resume-psk");
+    let sandbox = SandboxProcess::serve(
+        &ws,
+        Some(&world),
+        &["--configure-time", "100ms", "--latency", "300ms"],
+    );
+    ws.write(
+        "vpnform.yaml",
+        &desired("a").replace("  e: {ip_address: 203.0.113.5}\n", ""),
+    );
+    let plan = run_killed(&ws, &sandbox, &["plan", "--out", "plan.json"], Kill::Never);
+    assert_eq!(plan.code, Some(0), "{}{}", plan.stdout, plan.stderr);
+    let saved: &[&str] = &["apply", "plan.json", "--poll-interval", "50ms"];
+    let killed = run_killed(&ws, &sandbox, saved, Kill::AfterWrites(2));
+    assert!(killed.killed, "{}{}", killed.stdout, killed.stderr);
+    let state = read_state(&ws);
+    assert!(
+        state.resources.contains_key("customer_gateway.a")
+            && !state.resources.contains_key("vpn_connection.rep"),
+        "{state:#?}"
+    );
+    let resumed = run_killed(&ws, &sandbox, saved, Kill::Never);
+    assert_eq!(
+        resumed.code,
+        Some(0),
+        "{}{}",
+        resumed.stdout,
+        resumed.stderr
+    );
+    let after = run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never);
+    assert_eq!(after.code, Some(0), "{}", after.stdout);
+}
+
+/// A defect the family campaign's design ran into, not fixed here (the planner's, in
+/// `src/plan/mod.rs`): a customer gateway given another IP address is replaced (destroy
+/// first), but a kept connection that names it by address is not replaced through: the
+/// plan shows only the customer gateway's replace, apply's DeleteCustomerGateway fails
+/// with `DependencyViolation.VpnConnection` (the connection still uses it), and every
+/// later apply fails the same way. The family campaign's replaced customer gateway is
+/// therefore one no connection names. Un-ignore once the plan replaces the connection
+/// too (or refuses the plan naming it).
+#[test]
+#[ignore = "defect: a replaced customer gateway is not replaced through the connections naming it (RELIABILITY.md)"]
+fn a_replaced_customer_gateway_replaces_the_connection_naming_it() {
+    let desired = |ip: &str| {
+        format!(
+            "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  b: {{ip_address: {ip}}}\nvpn_connections:\n  x:\n    vpn_gateway: {}\n    customer_gateway: customer_gateway.b\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [192.168.0.0/24]\n    psk: {{env: X_PSK}}\n",
+            gateway_id(0)
+        )
+    };
+    let ws = Workspace::new().env("X_PSK", "replaced-through-psk");
+    ws.write("vpnform.yaml", &desired("203.0.113.2"));
+    let world = format!("vpn_gateways:\n  {}: {{region: {REGION}}}\n", gateway_id(0));
+    let sandbox = SandboxProcess::serve(&ws, Some(&world), &["--configure-time", "100ms"]);
+    let setup = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+    assert_eq!(setup.code, Some(0), "{}{}", setup.stdout, setup.stderr);
+    ws.write("vpnform.yaml", &desired("203.0.113.12"));
+    let apply = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+    assert_eq!(apply.code, Some(0), "{}{}", apply.stdout, apply.stderr);
+    let plan = run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never);
+    assert_eq!(plan.code, Some(0), "{}", plan.stdout);
+    let state = read_state(&ws);
+    let (_, connections) = family_listed(&sandbox);
+    assert_eq!(
+        connections,
+        BTreeMap::from([(
+            state.resources["vpn_connection.x"].id.clone(),
+            state.resources["customer_gateway.b"].id.clone()
+        )])
+    );
 }

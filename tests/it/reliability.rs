@@ -20,10 +20,15 @@
 //!   removed or added back); re-run until it converges, at most two runs after the
 //!   edit, each ClientToken's effect exactly once.
 //!
+//! - the crash and fault campaigns take a workspace [`Shape`]: the IPsec servers above,
+//!   or the VPN-gateway family's ([`family`]: customer gateways and single- and
+//!   dual-tunnel connections created, updated, replaced and deleted in one plan).
+//!
 //! The short forms run in `cargo test`. The long forms print their figures:
 //! `VPNFORM_CRASH_KILLS=1000 cargo test --test it reliability::long -- --ignored --nocapture`
 //! (and `VPNFORM_FAULT_RUNS=N` for the fault suite, `VPNFORM_EDIT_TRIALS=N` for
-//! crash-then-edit). RELIABILITY.md has the results.
+//! crash-then-edit, `VPNFORM_FAMILY_CRASH_KILLS=N` and `VPNFORM_FAMILY_FAULT_RUNS=N` for
+//! the family's campaigns). RELIABILITY.md has the results.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;

@@ -193,7 +193,8 @@ async fn update(step: &Step<'_>, lane: Lease) -> Result<(), StepError> {
     confirmed
 }
 
-/// Replaces the action's server, create before destroy: the new server is created on
+/// Replaces the action's resource (an IPsec server or connection), create before
+/// destroy: the new one is created on
 /// its gateway (held as `lane`) and confirmed; one write records it, deposes the old one
 /// and journals the old one's delete; then the old one is deleted under its own
 /// gateway. Each half holds only its own gateway. Returns when the delete half started
@@ -229,7 +230,7 @@ pub(super) async fn replace(step: &Step<'_>, lane: Lease) -> Result<Instant, Ste
                 .map_or_else(|| shared.plan_hash.clone(), |r| r.plan_hash.clone()),
         }),
     };
-    let new_id = create(&Step::new(shared, &create_half, step.started), lane)
+    let new_id = create_any(&Step::new(shared, &create_half, step.started), lane)
         .await
         .map_err(|error| StepError::ReplaceCreate {
             error: Box::new(error),
@@ -274,7 +275,7 @@ pub(super) async fn replace(step: &Step<'_>, lane: Lease) -> Result<Instant, Ste
         .kept());
     };
     let delete_started = Instant::now();
-    delete(&Step::new(shared, &delete_half, delete_started), old_lane)
+    delete_any(&Step::new(shared, &delete_half, delete_started), old_lane)
         .await
         .map_err(|error| StepError::ReplaceDelete {
             new: new_id.clone(),

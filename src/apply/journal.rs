@@ -347,9 +347,9 @@ pub const JOURNALED: &str = "vpnform journals, with the ClientToken this state's
 /// address and operation, and is one of: a delete of a recorded resource not protected
 /// in the state (with the resource's id, region and gateway), or of the address's
 /// `deposed` server (a replace's old one, recorded under no other address); a create at
-/// an address nothing records, or a replace's create (the address records the old server
-/// on another gateway), on a gateway that no recorded server is on; an update of a
-/// recorded server. A create or update records what it sent, and a secret source there
+/// an address nothing records, or a replace's create (the address records the old one:
+/// an IPsec server's on another gateway), an IPsec server's on a gateway that no recorded
+/// server is on; an update of a recorded resource. A create or update records what it sent, and a secret source there
 /// is one the desired file or the recorded resource names.
 pub(crate) fn check_pending(
     state: &State,
@@ -478,29 +478,30 @@ pub(crate) fn check_pending(
                     "a create is journaled before the cloud gives an id".into(),
                 );
             }
-            // A replace's create: the address records the old server, on another gateway.
+            // A replace's create: the address records the old one (an IPsec server's on
+            // another gateway; a gateway holds one).
+            let one_per_gateway = p.address.kind() == crate::address::Kind::IpsecServer;
             if let Some(r) = recorded
-                && (r.deposed.is_some() || (r.vpn_gateway == p.vpn_gateway && r.region == p.region))
+                && (r.deposed.is_some()
+                    || (one_per_gateway && r.vpn_gateway == p.vpn_gateway && r.region == p.region))
             {
                 bad(
                     "address",
                     "a create at an address the state already records".into(),
                 );
             }
-            // Resolving a create records what the cloud answers the re-sent call: only a
-            // gateway no recorded server is on may be created on. (A gateway holds one
-            // IPsec server; it holds up to ten connections, and a customer gateway is on
-            // none: their journaled creates share a gateway, or the empty one, with
-            // recorded resources.)
-            let one_per_gateway = p.address.kind() == crate::address::Kind::IpsecServer;
-            if one_per_gateway
-                && let Some((other, _)) = state.resources.iter().find(|(_, r)| {
-                    (r.region == p.region && r.vpn_gateway == p.vpn_gateway)
-                        || r.deposed
-                            .as_ref()
-                            .is_some_and(|d| d.region == p.region && d.vpn_gateway == p.vpn_gateway)
-                })
-            {
+            // Resolving an IPsec server's create lists its gateway and records the server
+            // there that answers the re-sent call: only a gateway no recorded server is on
+            // may be created on. Every other kind's create is resolved by the answer to
+            // its token alone, and a gateway or a region holds many of them.
+            if let Some((other, _)) = state.resources.iter().find(|(address, r)| {
+                one_per_gateway
+                    && address.kind() == crate::address::Kind::IpsecServer
+                    && ((r.region == p.region && r.vpn_gateway == p.vpn_gateway)
+                        || r.deposed.as_ref().is_some_and(|d| {
+                            d.region == p.region && d.vpn_gateway == p.vpn_gateway
+                        }))
+            }) {
                 bad(
                     "vpn_gateway",
                     format!(

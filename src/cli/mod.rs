@@ -102,7 +102,8 @@ pub enum Command {
     /// Draw the plan's action graph (or the recorded resources and their `depends_on`)
     /// as Graphviz DOT or Mermaid.
     Graph(graph::Args),
-    /// Write desired entries for the IPsec servers no address records, so that the next
+    /// Write desired entries for the IPsec servers (with `--kind`, the VPN gateways,
+    /// customer gateways and IPsec connections) no address records, so that the next
     /// plan adopts them.
     Import(import::Args),
     /// Inspect or edit the recorded state without touching the cloud.

@@ -1,11 +1,11 @@
-//! Appending entries under `ipsec_servers:` for `vpnform import --write`, leaving every
-//! byte of the file as the user wrote it: the new entries go after the last line of the
-//! `ipsec_servers` block, wherever it is among the top-level keys (a `backend:` appended
-//! after it, as the team recipe does, stays where it is). The block must be written as a
+//! Appending entries under a kind's key (`ipsec_servers:`, `customer_gateways:`, ...)
+//! for `vpnform import --write`, leaving every byte of the file as the user wrote it: the
+//! new entries go after the last line of that key's block, wherever it is among the
+//! top-level keys (a `backend:` appended after it, as the team recipe does, stays where
+//! it is); a key the file lacks is written at its end. The block must be written as a
 //! block mapping; the one exception is an empty flow mapping, `ipsec_servers: {}` (how
 //! an empty desired state is written): those two characters give way to the entries.
 
-use crate::kinds::ipsec_server::KIND;
 use std::path::{Path, PathBuf};
 
 use super::raw::{self, Node, Value};
@@ -14,14 +14,16 @@ use super::raw::{self, Node, Value};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum AppendError {
     #[error(
-        "{}:{line}:{column}: `ipsec_servers` is written in flow style (`{{...}}` on one line), \
+        "{}:{line}:{column}: `{key}` is written in flow style (`{{...}}` on one line), \
          so block entries cannot be appended to it; vpnform import --write never rewrites \
          what is there. Write the entries as a block (`name:` lines indented under \
-         `ipsec_servers:`) and run again, or add the printed entries by hand",
+         `{key}:`) and run again, or add the printed entries by hand",
         path.display()
     )]
     Flow {
         path: PathBuf,
+        /// The desired-file key whose block it is (`ipsec_servers`).
+        key: &'static str,
         line: u64,
         column: u64,
     },
@@ -30,54 +32,61 @@ pub(crate) enum AppendError {
 /// How to append to a file: what to cut (an empty `{}`), and at which indent entries go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AppendPoint {
+    /// The desired-file key the entries go under (`ipsec_servers`).
+    pub key: &'static str,
     /// Byte range of an empty flow mapping `{}` to remove, if any.
     pub cut: Option<std::ops::Range<usize>>,
     /// Spaces before an entry's name (its fields go two further).
     pub indent: usize,
-    /// Whether `ipsec_servers:` itself is missing and must be written first.
+    /// Whether the key itself (`ipsec_servers:`) is missing and must be written first.
     pub header: bool,
-    /// Byte offset of the line the entries go before, when a top-level key follows
-    /// `ipsec_servers`; `None`: at the end of the file.
+    /// Byte offset of the line the entries go before, when a top-level key follows the
+    /// block; `None`: at the end of the file.
     pub before: Option<usize>,
 }
 
-/// Where entries go in `text` (a desired file that validated).
-pub(crate) fn append_point(path: &Path, text: &str) -> Result<AppendPoint, AppendError> {
+/// Where entries under `key` (a kind's desired-file key) go in `text` (a desired file
+/// that validated).
+pub(crate) fn append_point(
+    path: &Path,
+    text: &str,
+    key: &'static str,
+) -> Result<AppendPoint, AppendError> {
     let root = raw::parse(text).ok();
     let entries: &[(Node, Node)] = match root.as_ref().map(|r| &r.value) {
         Some(Value::Map(entries)) => entries,
         _ => &[],
     };
     let key_is = |k: &Node, name: &str| k.value.scalar_text().as_deref() == Some(name);
-    let Some(position) = entries
-        .iter()
-        .position(|(k, _)| key_is(k, KIND.desired_key))
-    else {
+    let Some(position) = entries.iter().position(|(k, _)| key_is(k, key)) else {
         return Ok(AppendPoint {
+            key,
             cut: None,
             indent: 2,
             header: true,
             before: None,
         });
     };
-    let (key, value) = &entries[position];
+    let (name, value) = &entries[position];
     let flow = || AppendError::Flow {
         path: path.to_owned(),
+        key,
         line: value.pos.line,
         column: value.pos.column,
     };
     let before = match entries.get(position + 1) {
         None => None,
         // A top-level mapping written in flow style (`{ipsec_servers: ..., ...}`).
-        Some((next, _)) if next.pos.line <= key.pos.line => return Err(flow()),
+        Some((next, _)) if next.pos.line <= name.pos.line => return Err(flow()),
         Some((next, _)) => {
-            let end = block_end(text, key.pos.line, next.pos.line);
+            let end = block_end(text, name.pos.line, next.pos.line);
             Some(byte_offset(text, end + 1, 1).ok_or_else(flow)?)
         }
     };
-    let indent = key.pos.column as usize - 1 + 2;
+    let indent = name.pos.column as usize - 1 + 2;
     match &value.value {
         Value::Null => Ok(AppendPoint {
+            key,
             cut: None,
             indent,
             header: false,
@@ -87,6 +96,7 @@ pub(crate) fn append_point(path: &Path, text: &str) -> Result<AppendPoint, Appen
             let start = byte_offset(text, value.pos.line, value.pos.column);
             match start {
                 Some(start) if text[start..].starts_with("{}") => Ok(AppendPoint {
+                    key,
                     cut: Some(start..start + 2),
                     indent,
                     header: false,
@@ -95,7 +105,8 @@ pub(crate) fn append_point(path: &Path, text: &str) -> Result<AppendPoint, Appen
                 _ => Err(flow()),
             }
         }
-        Value::Map(list) if list[0].0.pos.line > key.pos.line => Ok(AppendPoint {
+        Value::Map(list) if list[0].0.pos.line > name.pos.line => Ok(AppendPoint {
+            key,
             cut: None,
             indent: list[0].0.pos.column as usize - 1,
             header: false,
@@ -144,7 +155,7 @@ fn byte_offset(text: &str, line: u64, column: u64) -> Option<usize> {
 }
 
 /// `text` with `entries` (already indented per [`append_point`]) added at the end of
-/// the `ipsec_servers` block.
+/// the block of the point's key.
 pub(crate) fn appended(text: &str, point: &AppendPoint, entries: &str) -> String {
     let (head, tail) = text.split_at(point.before.unwrap_or(text.len()));
     let mut out = match &point.cut {
@@ -155,7 +166,7 @@ pub(crate) fn appended(text: &str, point: &AppendPoint, entries: &str) -> String
         out.push('\n');
     }
     if point.header {
-        out.push_str(&format!("{}:\n", KIND.desired_key));
+        out.push_str(&format!("{}:\n", point.key));
     }
     out.push_str(entries);
     out.push_str(tail);
@@ -167,7 +178,7 @@ mod tests {
     use super::*;
 
     fn point(text: &str) -> Result<AppendPoint, AppendError> {
-        append_point(Path::new("vpnform.yaml"), text)
+        append_point(Path::new("vpnform.yaml"), text, "ipsec_servers")
     }
 
     #[test]
@@ -176,6 +187,7 @@ mod tests {
         assert_eq!(
             point(text).unwrap(),
             AppendPoint {
+                key: "ipsec_servers",
                 cut: None,
                 indent: 4,
                 header: false,

@@ -137,7 +137,8 @@ pub(crate) async fn connect(
                             depends_on: Vec::new(),
                             protect: false,
                             psk: None,
-                            // A reference by address is the recorded id.
+                            // A reference by address is the recorded id, else the
+                            // id the entry adopts.
                             attributes: server
                                 .values
                                 .iter()
@@ -147,8 +148,11 @@ pub(crate) async fn connect(
                                         .parse::<crate::Address>()
                                         .ok()
                                         .filter(|_| kind.names_by_address(k, v))
-                                        .and_then(|a| state.resources.get(&a))
-                                        .map_or_else(|| v.clone(), |r| r.id.clone());
+                                        .and_then(|a| match state.resources.get(&a) {
+                                            Some(r) => Some(r.id.clone()),
+                                            None => desired?.servers.get(&a)?.id.clone(),
+                                        })
+                                        .unwrap_or_else(|| v.clone());
                                     ((*k).to_owned(), id)
                                 })
                                 .collect(),

@@ -23,6 +23,8 @@ use crate::Address;
 ///   it waits for that delete, as the gateway holds one IPsec server (a swap);
 /// - a customer gateway's create waits for the delete of the one recorded at its IP
 ///   address in its region (a region holds one per address);
+/// - a customer gateway's delete (or replace) waits for the deletes and replaces of the
+///   connections whose old side uses it;
 ///
 /// a dependency that is kept or forgotten orders nothing. The graph and the executor
 /// both read this one list.
@@ -66,18 +68,25 @@ pub(crate) fn waits(actions: &[Action]) -> BTreeMap<&Address, Vec<&Address>> {
         {
             list.extend(deleted.iter().filter(|d| **d != &action.address));
         }
-        // A customer gateway is deleted after every connection deleted by the plan that
-        // uses it, whatever names it (rule 5; a reference by address is a depends_on).
-        if action.action == ActionKind::Delete
+        // A customer gateway is deleted (or replaced, destroy first) after every
+        // connection the plan deletes or replaces that uses it, whatever names it (rule
+        // 5; a reference by address is a depends_on).
+        if matches!(action.action, ActionKind::Delete | ActionKind::Replace)
             && action.address.kind().facts().lane == crate::kinds::Lane::None
         {
             let users: Vec<&Address> = actions
                 .iter()
-                .filter(|c| {
-                    c.action == ActionKind::Delete
-                        && c.attributes
-                            .iter()
-                            .any(|(k, v)| k.ends_with("customer_gateway") && *v == action.id)
+                .filter(|c| c.address != action.address)
+                .filter(|c| match c.action {
+                    ActionKind::Delete => c
+                        .attributes
+                        .iter()
+                        .any(|(k, v)| k.ends_with("customer_gateway") && *v == action.id),
+                    ActionKind::Replace => c
+                        .replaced
+                        .as_ref()
+                        .is_some_and(|old| old.references.contains(&action.id)),
+                    _ => false,
                 })
                 .map(|c| &c.address)
                 .collect();

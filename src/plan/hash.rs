@@ -70,6 +70,10 @@ struct CanonicalAction<'a> {
 struct CanonicalOld<'a> {
     region: &'a str,
     gateway: &'a str,
+    #[serde(skip_serializing_if = "is_false")]
+    destroy_first: bool,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    references: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -90,7 +94,8 @@ struct CanonicalPsk {
 /// ACTION = {"address":STRING,"kind":STRING,"action":STRING,"id":STRING,
 ///           "region":STRING,"gateway":STRING,"depends_on":[STRING,...]
 ///           [,"values":{FIELD:STRING,...}] [,"psk":{"source":STRING,"changed":BOOL}]
-///           [,"replaces":{"region":STRING,"gateway":STRING}]
+///           [,"replaces":{"region":STRING,"gateway":STRING[,"destroy_first":true]
+///                         [,"references":[STRING,...]]}]
 ///           [,"resumes":{"action":STRING,"client_token":STRING,"plan_hash":STRING
 ///                        [,"deposed":true]}] [,"recreates":STRING] [,"moved_from":STRING]}
 /// ```
@@ -100,7 +105,8 @@ struct CanonicalPsk {
 /// one (apply runs its deferred prechecks), `destroy` only for a `--destroy` one, `actions` sorted by `address` (byte order),
 /// `kind` the resource kind (`ipsec_server`), `action` one of `create`, `update`,
 /// `delete`, `adopt`, `forget`, `replace` (whose `id` is the old server's, `region` and
-/// `gateway` the new one's, `replaces` the old one's place), `values` the managed attribute values a create sets or
+/// `gateway` the new one's, `replaces` the old one's place, whether it is destroyed first where that is the plan's
+/// choice, and the ids it references), `values` the managed attribute values a create sets or
 /// an update changes to (absent when none), `psk` the PSK's source (`env NAME` or
 /// `file PATH`) and whether the action sets it (absent without one), `gateway` the VPN gateway id and `depends_on` as the action carries it
 /// (sorted, deduplicated), `desired_path` the desired file as the plan read it, and
@@ -145,6 +151,8 @@ pub fn canonical_json(plan: &Plan) -> String {
             replaces: a.replaced.as_ref().map(|old| CanonicalOld {
                 region: &old.region,
                 gateway: &old.vpn_gateway,
+                destroy_first: old.destroy_first,
+                references: &old.references,
             }),
             resumes: a.resumes.as_ref(),
             recreates: a.recreates.as_deref(),

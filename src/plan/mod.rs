@@ -124,6 +124,10 @@ pub enum PlanError {
             .join("\n")
     )]
     GatewayNotDeleted(Vec<(Address, String)>),
+    /// A customer gateway the plan replaces (destroy first) that a connection goes on
+    /// using: the cloud refuses to delete a customer gateway in use.
+    #[error("{}", render_in_use(.0))]
+    ReplacedInUse(Vec<InUse>),
     #[error("{}", render_moved_onto_recorded(.0))]
     MovedOntoRecorded(Vec<(Address, Address)>),
     #[error("{}", render_unknown_targets(.0))]
@@ -173,6 +177,34 @@ fn render_unknown_targets(list: &[UnknownTarget]) -> String {
     }
     text.push_str("\nCheck the address: `vpnform state list` shows the recorded ones.");
     text
+}
+
+/// A customer gateway the plan replaces and a connection that keeps using it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InUse {
+    pub customer_gateway: Address,
+    pub id: String,
+    pub reason: String,
+    pub connection: Address,
+}
+
+fn render_in_use(list: &[InUse]) -> String {
+    list.iter()
+        .map(|u| {
+            format!(
+                "{cgw} must be replaced ({reason}), but {conn} goes on using it, and the cloud \
+                 deletes no customer gateway a connection uses ({id}). Give the new address \
+                 an entry of its own (e.g. `{cgw}_new`), point {conn} at it and remove {cgw}: \
+                 one apply then creates the new customer gateway, creates the new connection \
+                 before it deletes the old one, and deletes {cgw} last",
+                cgw = u.customer_gateway,
+                conn = u.connection,
+                reason = u.reason,
+                id = u.id,
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn render_cannot_replace(list: &[(Address, &'static str)]) -> String {
@@ -742,6 +774,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     if !gateways.is_empty() {
         return Err(PlanError::GatewayNotDeleted(gateways));
     }
+    order_replaces(&mut actions, desired, state)?;
     // A replace deletes the old server: it counts.
     let deletes = plan_deletes(&actions);
     if let Some(max) = options.max_deletes
@@ -1119,6 +1152,9 @@ fn replace(
             region: recorded.region.clone(),
             client_token: String::new(),
             precheck: Precheck::Skipped,
+            // Decided for the whole plan (`replace_order`); a kind without a lane always.
+            destroy_first: address.kind().facts().lane == crate::kinds::Lane::None,
+            references: resume::references(address, recorded),
         }),
         resumes: None,
         recreates: None,
@@ -1126,13 +1162,117 @@ fn replace(
     }
 }
 
+/// A gateway holds at most this many IPsec connections (API.md).
+const CONNECTIONS_PER_GATEWAY: usize = 10;
+
+/// Planner rule 7 for the replaces of connections, and a customer gateway's replace
+/// checked against the connections that use it.
+///
+/// A customer gateway is replaced destroy first (a region holds one per IP address); a
+/// connection that goes on using it (desired, not deleted, naming its id or address)
+/// would keep the old one from being deleted: a plan error naming both, with the way
+/// that works in one apply. A connection is replaced create first, so that its tunnel is
+/// down for as short a time as the cloud allows, unless the new one could not stand
+/// beside the old one: on the same gateway with a customer gateway in common (one
+/// connection per gateway and customer gateway), or on a gateway whose ten connections
+/// leave no room for one more for a while (the desired file's and the recorded ones).
+fn order_replaces(
+    actions: &mut [Action],
+    desired: &Desired,
+    state: &State,
+) -> Result<(), PlanError> {
+    use crate::address::Kind;
+    let replaced: Vec<(Address, String, String)> = actions
+        .iter()
+        .filter(|a| {
+            a.action == ActionKind::Replace
+                && a.resumes.is_none()
+                && a.address.kind() == Kind::CustomerGateway
+        })
+        .map(|a| (a.address.clone(), a.id.clone(), a.reason.clone()))
+        .collect();
+    let deleted: BTreeSet<&Address> = actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Delete)
+        .map(|a| &a.address)
+        .collect();
+    let mut in_use = Vec::new();
+    for (cgw, id, reason) in &replaced {
+        for (address, entry) in &desired.servers {
+            let kind = address.kind().facts();
+            let uses = entry.values.iter().any(|(field, value)| {
+                kind.attribute(field).is_some_and(|a| a.reference)
+                    && (value == id || value == cgw.as_str())
+            });
+            if uses && !deleted.contains(address) {
+                in_use.push(InUse {
+                    customer_gateway: cgw.clone(),
+                    id: id.clone(),
+                    reason: reason.clone(),
+                    connection: address.clone(),
+                });
+            }
+        }
+    }
+    if !in_use.is_empty() {
+        return Err(PlanError::ReplacedInUse(in_use));
+    }
+    // The connections each gateway holds for a while: the desired ones and the recorded
+    // ones the plan deletes.
+    let mut held: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let connections = desired
+        .servers
+        .iter()
+        .map(|(address, s)| (address, s.region.as_str(), s.vpn_gateway.as_str()))
+        .chain(
+            state
+                .resources
+                .iter()
+                .filter(|(address, _)| !desired.servers.contains_key(*address))
+                .map(|(address, r)| (address, r.region.as_str(), r.vpn_gateway.as_str())),
+        )
+        .filter(|(address, _, _)| address.kind() == Kind::VpnConnection);
+    for (_, region, gateway) in connections {
+        *held.entry((region, gateway)).or_default() += 1;
+    }
+    let mut destroy_first = Vec::new();
+    for (i, a) in actions.iter().enumerate() {
+        let Some(old) = &a.replaced else { continue };
+        if a.address.kind() != Kind::VpnConnection || a.resumes.is_some() {
+            continue;
+        }
+        let kind = a.address.kind().facts();
+        let same_place = old.vpn_gateway == a.vpn_gateway && old.region == a.region;
+        let shares = a.attributes.iter().any(|(field, value)| {
+            kind.attribute(field).is_some_and(|f| f.reference) && old.references.contains(value)
+        });
+        let full = held
+            .get(&(a.region.as_str(), a.vpn_gateway.as_str()))
+            .is_some_and(|n| *n >= CONNECTIONS_PER_GATEWAY);
+        if same_place && (shares || full) {
+            destroy_first.push(i);
+        }
+    }
+    for i in destroy_first {
+        if let Some(old) = actions[i].replaced.as_mut() {
+            old.destroy_first = true;
+        }
+    }
+    Ok(())
+}
+
 /// `desired` with every reference by address (a connection's `customer_gateway:
-/// customer_gateway.NAME`) to a resource the state records replaced by its id; `None`
-/// when there is nothing to replace.
+/// customer_gateway.NAME`) to a resource whose id is known replaced by that id; `None`
+/// when there is nothing to replace. Known: the id the state records, else, for an
+/// entry the state does not record yet, the `id` it adopts (what `vpnform import`
+/// writes for a connection and its customer gateway together).
 fn resolve_references(desired: &Desired, state: &State) -> Option<Desired> {
     let recorded_id = |text: &str| {
         let address: Address = text.parse().ok()?;
-        state.resources.get(&address).map(|r| r.id.clone())
+        match state.resources.get(&address) {
+            Some(recorded) => Some(recorded.id.clone()),
+            None => desired.servers.get(&address)?.id.clone(),
+        }
     };
     let mut copy: Option<Desired> = None;
     for (address, entry) in &desired.servers {

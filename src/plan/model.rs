@@ -149,6 +149,18 @@ pub struct Replaced {
     /// half carries the action's `client_token`, from `plan_hash:address:create`.
     pub client_token: String,
     pub precheck: Precheck,
+    /// Destroy the old one before creating the new one: a customer gateway (one per IP
+    /// address and region), or a connection whose new tunnels would meet the old one's
+    /// (one connection per gateway and customer gateway) or that its gateway has no room
+    /// to hold beside (DESIGN, planner rule 7). An IPsec server's order follows from
+    /// where it goes (`Action::replaces_in_place`). Hashed when set.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub destroy_first: bool,
+    /// The ids the old resource references (a connection's customer gateways): their
+    /// deletes in the plan wait for this replace's delete half (rule 5). Hashed when
+    /// there are any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
 }
 
 /// A managed PSK as a plan carries it: where apply reads it, and whether the action
@@ -165,13 +177,16 @@ impl Action {
     /// destroyed before the new one is created, each half with a plain delete and create
     /// token (the address records nothing between them).
     ///
-    /// Every other kind is replaced destroy first, wherever the new one goes (customer
-    /// gateways: one per IP address and region; connections: so far, see issue 22).
+    /// Every other kind is replaced destroy first where the plan says so
+    /// ([`Replaced::destroy_first`]: customer gateways always, connections whose new
+    /// one could not stand beside the old one), create first otherwise.
     pub fn replaces_in_place(&self) -> bool {
         self.action == ActionKind::Replace
             && self.replaced.as_ref().is_some_and(|old| {
-                (old.vpn_gateway == self.vpn_gateway && old.region == self.region)
-                    || self.address.kind() != crate::address::Kind::IpsecServer
+                old.destroy_first
+                    || (self.address.kind() == crate::address::Kind::IpsecServer
+                        && old.vpn_gateway == self.vpn_gateway
+                        && old.region == self.region)
             })
     }
 

@@ -292,6 +292,7 @@ pub(crate) async fn precheck_with_progress(
     };
     let mut model_only = Vec::new();
     let mut after_create = Vec::new();
+    let mut old_model_only = Vec::new();
     for (i, a) in actions.iter().enumerate() {
         // A journaled operation is re-sent with its token, not prechecked: its own first
         // send may hold the gateway or have deleted the server a DryRun would ask about.
@@ -313,8 +314,14 @@ pub(crate) async fn precheck_with_progress(
                 .any(|(field, value)| kind.names_by_address(field, value));
             match a.action {
                 ActionKind::Create | ActionKind::Replace if after_delete(a) => {}
-                ActionKind::Create if names_a_create => after_create.push(i),
-                ActionKind::Create => {
+                // A replace created first: its create as any create, its delete (no
+                // DryRun) by the model.
+                ActionKind::Create | ActionKind::Replace if names_a_create => {
+                    after_create.push(i);
+                    old_model_only.push(i);
+                }
+                ActionKind::Create | ActionKind::Replace => {
+                    old_model_only.push(i);
                     let kind = &crate::kinds::vpn_connection::KIND;
                     let key = keys.get(&a.address).cloned();
                     // Every value is an id here: nothing to resolve.
@@ -393,6 +400,11 @@ pub(crate) async fn precheck_with_progress(
     }
     for i in after_create {
         actions[i].precheck = Precheck::AfterCreate;
+    }
+    for i in old_model_only {
+        if let Some(old) = actions[i].replaced.as_mut() {
+            old.precheck = Precheck::ModelOnly;
+        }
     }
     for i in model_only {
         actions[i].precheck = Precheck::ModelOnly;

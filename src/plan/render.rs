@@ -501,9 +501,33 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
                  server is created before the old one is destroyed)"
             );
         }
+        None if action.address.kind() != crate::address::Kind::IpsecServer
+            && !action.replaces_in_place() =>
+        {
+            let _ = writeln!(out, "  {b}# {address}{b:#} must be replaced");
+            let _ = writeln!(
+                out,
+                "  # (because {}: the new {noun} is created before the old one is \
+                 destroyed)",
+                action.reason,
+                noun = kind.noun
+            );
+        }
         None if action.address.kind() != crate::address::Kind::IpsecServer => {
             let why = if kind.lane == crate::kinds::Lane::None {
                 format!(", as a region holds one {} per IP address", kind.noun)
+            } else if action.address.kind() == crate::address::Kind::VpnConnection {
+                let kept = action.attributes.iter().find(|(field, value)| {
+                    kind.attribute(field).is_some_and(|a| a.reference)
+                        && old.references.contains(value)
+                });
+                match kept {
+                    Some((_, id)) => format!(
+                        ", as it keeps customer gateway {id} and a gateway holds one \
+                         connection per customer gateway"
+                    ),
+                    None => ", as its gateway holds no more than 10 connections".to_owned(),
+                }
             } else {
                 String::new()
             };

@@ -147,11 +147,14 @@ pub(super) fn resolve(
             action.attributes = sent.values;
             action.psk = sent_psk;
             action.reason = reason::REPLACE.into();
+            // Journaled as a create while the address records the old one: create first.
             action.replaced = Some(Replaced {
                 vpn_gateway: r.vpn_gateway.clone(),
                 region: r.region.clone(),
                 client_token: String::new(),
                 precheck: Precheck::Skipped,
+                destroy_first: false,
+                references: references(&p.address, r),
             });
         }
         ("create", None) => {
@@ -221,4 +224,18 @@ pub(super) fn resolve(
         }
     }
     Ok(action)
+}
+
+/// The ids the recorded resource `r` references (a connection's customer gateways).
+pub(super) fn references(address: &Address, r: &crate::state::Resource) -> Vec<String> {
+    let kind = address.kind().facts();
+    let mut ids: Vec<String> = r
+        .attributes
+        .iter()
+        .filter(|(field, _)| kind.attribute(field).is_some_and(|a| a.reference))
+        .map(|(_, id)| id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }

@@ -215,10 +215,13 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
                 message,
             ))
         };
-        if !is_id(&d.id, id::IPSEC_SERVER_PREFIX) {
+        let kind = recorded.kind().facts();
+        if !is_id(&d.id, kind.id_prefix) {
             bad(format!(
-                "{address}: deposed id `{}` is not an IPsec server id (iss-...)",
-                d.id
+                "{address}: deposed id `{}` is not {} id ({}...)",
+                d.id,
+                a_an(kind.noun),
+                kind.id_prefix
             ));
         } else if let Some(other) = ids.get(d.id.as_str()) {
             bad(format!(

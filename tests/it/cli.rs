@@ -170,7 +170,7 @@ Commands:
   policy        Print the minimal RAM policy (JSON) for the desired file's kinds and regions: for a plan job (`--plan`, read actions) or an apply job (`--apply`)
   show          Show a saved plan file
   graph         Draw the plan's action graph (or the recorded resources and their `depends_on`) as Graphviz DOT or Mermaid
-  import        Write desired entries for the IPsec servers no address records, so that the next plan adopts them
+  import        Write desired entries for the IPsec servers (with `--kind`, the VPN gateways, customer gateways and IPsec connections) no address records, so that the next plan adopts them
   state         Inspect or edit the recorded state without touching the cloud
   init          Set up the workspace (idempotent): `.gitignore` lines for saved plans and key files, and the postgres schema the desired file's `backend` names; `--migrate-state` copies the local state in
   force-unlock  Remove the state lock file when its holder will never release it (a hung run, a lock kept by another host or a network filesystem). Does not stop that process

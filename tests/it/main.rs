@@ -19,6 +19,7 @@ mod family_calls;
 mod graph;
 mod hostile;
 mod import;
+mod import_family;
 mod layers;
 mod lifecycle;
 mod lifecycle_edits;

@@ -3636,3 +3636,99 @@ fn a_replaced_customer_gateway_replaces_the_connection_naming_it() {
         )])
     );
 }
+
+/// A connection replaced create first (another customer gateway), killed after each
+/// state write and each effect of that apply: the next runs converge on one connection
+/// to the new customer gateway, the old one deleted once (a deposed connection is
+/// deleted by the next apply), no token twice, no PSK in the state or any output.
+#[test]
+fn a_connection_replaced_create_first_killed_anywhere_loses_nothing() {
+    const PSK: &str = "reliability-replace-psk-canary";
+    let desired = |cgw: &str| {
+        format!(
+            "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  branch: {{ip_address: 203.0.113.7}}\n  backup: {{ip_address: 203.0.113.8}}\nvpn_connections:\n  branch:\n    vpn_gateway: {}\n    customer_gateway: customer_gateway.{cgw}\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [192.168.0.0/24]\n    psk: {{env: BRANCH_PSK}}\n",
+            gateway_id(1)
+        )
+    };
+    let world = format!("vpn_gateways:\n  {}: {{region: {REGION}}}\n", gateway_id(1));
+    // Both customer gateways and the connection to `branch`, then the file moved to
+    // `backup`.
+    let setup = || {
+        let ws = Workspace::new().env("BRANCH_PSK", PSK);
+        ws.write("vpnform.yaml", &desired("branch"));
+        let sandbox = SandboxProcess::serve(&ws, Some(&world), &["--configure-time", "100ms"]);
+        let first = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+        assert_eq!(first.code, Some(0), "{}{}", first.stdout, first.stderr);
+        ws.write("vpnform.yaml", &desired("backup"));
+        let base = (serial_of(&ws).unwrap(), sandbox.audit().len());
+        (ws, sandbox, base)
+    };
+    let check = |ws: &Workspace, sandbox: &SandboxProcess, context: &str| {
+        let state = read_state(ws);
+        assert!(state.pending.is_empty(), "{context}: {:?}", state.pending);
+        let vco = &state.resources["vpn_connection.branch"];
+        assert!(vco.deposed.is_none(), "{context}: {:?}", vco.deposed);
+        let backup = &state.resources["customer_gateway.backup"].id;
+        let (_, connections) = family_listed(sandbox);
+        assert_eq!(
+            connections,
+            BTreeMap::from([(vco.id.clone(), backup.clone())]),
+            "{context}: connections"
+        );
+        let mut tokens = BTreeSet::new();
+        for effect in sandbox.audit() {
+            if let Some(token) = effect["client_token"].as_str() {
+                assert!(
+                    tokens.insert(token.to_owned()),
+                    "{context}: {token} took effect twice"
+                );
+            }
+        }
+        assert!(
+            !ws.read(STATE).contains(PSK),
+            "{context}: the PSK in the state"
+        );
+    };
+    let (ws, sandbox, (serial, effects)) = setup();
+    let clean = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+    assert_eq!(clean.code, Some(0), "{}{}", clean.stdout, clean.stderr);
+    check(&ws, &sandbox, "not killed");
+    let actions: Vec<String> = sandbox.audit()[effects..]
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(actions, ["CreateVpnConnection", "DeleteVpnConnection"]);
+    let writes = serial_of(&ws).unwrap() - serial;
+    let kills: Vec<Kill> = (1..writes)
+        .map(Kill::AfterWrites)
+        .chain((1..=2).map(Kill::AfterEffects))
+        .collect();
+    eprintln!("{} kill points: {writes} writes, 2 effects", kills.len());
+    for kill in kills {
+        let context = format!("killed {kill:?}");
+        let (ws, sandbox, _) = setup();
+        let first = run_killed(&ws, &sandbox, EDIT_APPLY, kill);
+        let mut outputs = format!("{}{}", first.stdout, first.stderr);
+        let mut runs = 0;
+        loop {
+            let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+            outputs.push_str(&run.stdout);
+            outputs.push_str(&run.stderr);
+            runs += 1;
+            let done = run.code == Some(0)
+                && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never).code
+                    == Some(0);
+            if done {
+                break;
+            }
+            assert!(
+                runs < 3,
+                "{context}: no convergence\n{}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+        check(&ws, &sandbox, &context);
+        assert!(!outputs.contains(PSK), "{context}: the PSK in the output");
+    }
+}

@@ -171,8 +171,10 @@ fn another_customer_gateway_replaces_the_connection() {
     );
     let plan = ws.run(&["plan"]);
     assert_eq!(plan.code, 0, "{plan:?}");
+    // Another customer gateway: the new connection can stand beside the old one, so it
+    // is created first (rule 7), and the tunnel is down for as short a time as can be.
     assert!(
-        plan.stdout.contains("  # vpn_connection.branch must be replaced\n  # (because its customer_gateway changed in the desired state, which cannot change in place: the old IPsec connection is destroyed before the new one is created)\n"),
+        plan.stdout.contains("  # vpn_connection.branch must be replaced\n  # (because its customer_gateway changed in the desired state, which cannot change in place: the new IPsec connection is created before the old one is destroyed)\n"),
         "{}",
         plan.stdout
     );
@@ -187,8 +189,10 @@ fn another_customer_gateway_replaces_the_connection() {
     );
     assert_eq!(
         effects(&cloud)[3..],
-        ["DeleteVpnConnection", "CreateVpnConnection"]
+        ["CreateVpnConnection", "DeleteVpnConnection"]
     );
+    assert_eq!(cloud.sandbox().world().vpn_connections.len(), 1);
+    assert!(state.resources["vpn_connection.branch"].deposed.is_none());
 }
 
 #[test]
@@ -478,10 +482,14 @@ fn a_dual_tunnel_connection_is_created_replaced_and_deleted_in_order() {
             .all(|t| t.psk.as_ref().map(|p| p.expose()) == Some(PSK)),
         "each tunnel holds the key"
     );
-    assert_eq!(
-        effects(&cloud).last().map(String::as_str),
-        Some("CreateVpnConnection")
-    );
+    // The connection is created after the two customer gateways it uses (the third,
+    // unused so far, may be created at any time).
+    let audit = cloud.sandbox().audit();
+    let created = |id: &str| audit.iter().position(|e| e.resource == id).unwrap();
+    for name in ["branch", "backup"] {
+        let cgw = &state.resources[&*format!("customer_gateway.{name}")].id;
+        assert!(created(cgw) < created(&vco.id), "{audit:?}");
+    }
 
     // Nothing left to do: the PSK compared in both tunnels.
     let again = ws.run(&["plan", "--detailed-exitcode"]);
@@ -585,4 +593,159 @@ fn a_name_that_reads_like_an_address_is_a_name() {
         world.vpn_connections[&vco.id].name.as_deref(),
         Some("customer_gateway.branch")
     );
+}
+
+/// A replace on the same gateway keeping a customer gateway goes destroy first: the
+/// gateway holds one connection per customer gateway (rule 7), and the plan says why.
+#[test]
+fn a_forced_replace_keeping_its_customer_gateway_goes_destroy_first() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired(
+                BRANCH,
+                &connection("customer_gateway.branch", "192.168.0.0/24"),
+            ),
+        )
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    let cgw = read_state(&ws).resources["customer_gateway.branch"]
+        .id
+        .clone();
+    let plan = ws.run(&["plan", "--replace", "vpn_connection.branch"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let want = format!(
+        "  # vpn_connection.branch must be replaced\n  # (because `--replace` names it: the old IPsec connection is destroyed before the new one is created, as it keeps customer gateway {cgw} and a gateway holds one connection per customer gateway)\n"
+    );
+    assert!(plan.stdout.contains(&want), "{}", plan.stdout);
+    let out = ws.run(&[
+        "apply",
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+        "--replace",
+        "vpn_connection.branch",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        effects(&cloud)[2..],
+        ["DeleteVpnConnection", "CreateVpnConnection"]
+    );
+}
+
+/// A connection moved to a new customer gateway while its old one leaves the file: one
+/// apply creates the new customer gateway, then the new connection, deletes the old
+/// connection, and deletes the old customer gateway last (rules 5 and 7).
+#[test]
+fn a_connection_moved_to_a_new_customer_gateway_is_created_first_and_the_old_gateway_deleted_last()
+{
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired(
+                BRANCH,
+                &connection("customer_gateway.branch", "192.168.0.0/24"),
+            ),
+        )
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    let before = read_state(&ws);
+    let (old_cgw, old_vco) = (
+        before.resources["customer_gateway.branch"].id.clone(),
+        before.resources["vpn_connection.branch"].id.clone(),
+    );
+    ws.write(
+        "vpnform.yaml",
+        &desired(
+            "  branch_new: {ip_address: 203.0.113.70}\n",
+            &connection("customer_gateway.branch_new", "192.168.0.0/24"),
+        ),
+    );
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("  # customer_gateway.branch will be destroyed\n"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("    waits for: vpn_connection.branch\n"),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let after = read_state(&ws);
+    let new_cgw = after.resources["customer_gateway.branch_new"].id.clone();
+    let new_vco = after.resources["vpn_connection.branch"].id.clone();
+    let wire: Vec<(String, String)> = cloud
+        .sandbox()
+        .audit()
+        .iter()
+        .skip(2)
+        .map(|e| (e.action.clone(), e.resource.clone()))
+        .collect();
+    assert_eq!(
+        wire,
+        [
+            ("CreateCustomerGateway".to_owned(), new_cgw.clone()),
+            ("CreateVpnConnection".to_owned(), new_vco),
+            ("DeleteVpnConnection".to_owned(), old_vco),
+            ("DeleteCustomerGateway".to_owned(), old_cgw),
+        ]
+    );
+    assert!(!after.resources.contains_key("customer_gateway.branch"));
+    assert_eq!(
+        after.resources["vpn_connection.branch"].attributes["customer_gateway"],
+        new_cgw
+    );
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+}
+
+/// A customer gateway whose address changes while a connection goes on using it: the
+/// cloud deletes no customer gateway in use, so the plan refuses, naming both and the
+/// way that works in one apply; nothing is sent.
+#[test]
+fn a_customer_gateway_replaced_under_a_connection_fails_the_plan_naming_both() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired(
+                BRANCH,
+                &connection("customer_gateway.branch", "192.168.0.0/24"),
+            ),
+        )
+        .env("BRANCH_PSK", PSK)
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    let cgw = read_state(&ws).resources["customer_gateway.branch"]
+        .id
+        .clone();
+    let sent = cloud.sandbox().audit().len();
+    ws.write(
+        "vpnform.yaml",
+        &desired(
+            "  branch: {ip_address: 203.0.113.70}\n",
+            &connection("customer_gateway.branch", "192.168.0.0/24"),
+        ),
+    );
+    for command in [&["plan"][..], APPLY] {
+        let out = ws.run(command);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: customer_gateway.branch must be replaced (its ip_address changed in the desired state, which cannot change in place), but vpn_connection.branch goes on using it, and the cloud deletes no customer gateway a connection uses ({cgw}). Give the new address an entry of its own (e.g. `customer_gateway.branch_new`), point vpn_connection.branch at it and remove customer_gateway.branch: one apply then creates the new customer gateway, creates the new connection before it deletes the old one, and deletes customer_gateway.branch last\n"
+            )
+        );
+    }
+    assert_eq!(cloud.sandbox().audit().len(), sent);
 }

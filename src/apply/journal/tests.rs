@@ -263,6 +263,46 @@ fn a_journaled_create_is_for_an_address_nothing_records_on_a_free_gateway() {
     assert_eq!(check(&s, &desired(&["ipsec_server.a"])), Ok(()));
 }
 
+/// Regression: a create of a customer gateway journaled while another is recorded in
+/// its region (both on no gateway), or of a connection on a gateway that holds one, was
+/// "corrupt": the one-server-per-gateway rule of IPsec servers held for every kind, and
+/// one SIGKILL after the journal write wedged the state. Only IPsec servers hold one per
+/// gateway; a connection replaced create first journals its create where it is.
+#[test]
+fn regression_a_journaled_create_beside_recorded_resources_of_its_kind_is_legitimate() {
+    let mut s = state();
+    let record = |id: &str, gateway: &str| Resource {
+        id: id.into(),
+        region: "cn-hangzhou".into(),
+        vpn_gateway: gateway.into(),
+        depends_on: vec![],
+        protect: false,
+        psk: None,
+        attributes: Default::default(),
+        deposed: None,
+    };
+    s.resources
+        .insert("customer_gateway.a".into(), record("cgw-a", ""));
+    s.resources
+        .insert("vpn_connection.a".into(), record("vco-a", "vpn-c"));
+    for (address, gateway, operation) in [
+        ("customer_gateway.b", "", "create"),
+        ("vpn_connection.b", "vpn-c", "create"),
+        ("vpn_connection.a", "vpn-c", crate::plan::REPLACE_CREATE),
+    ] {
+        s.pending = vec![PendingOp {
+            address: address.into(),
+            action: "create".into(),
+            id: None,
+            vpn_gateway: gateway.into(),
+            client_token: token(address, operation),
+            sent: sent(&[("name", "b")]),
+            ..op()
+        }];
+        assert_eq!(check(&s, &desired(&[address])), Ok(()), "{address}");
+    }
+}
+
 #[test]
 fn regression_a_journaled_secret_source_must_be_the_desired_or_the_recorded_one() {
     let source = |name: &str| crate::state::PskRecord::Env(name.into());

@@ -205,6 +205,21 @@ fn run_pull_request(runner: &Runner, cloud: &Cloud, secrets_dir: &Path) {
         "{comment}"
     );
     assert!(comment.contains("precheck: deferred to apply (--read-only)"));
+    // The action graph of the saved plan, as `vpnform graph` draws it, closes the comment.
+    let graph = std::process::Command::new(env!("CARGO_BIN_EXE_vpnform"))
+        .args(["graph", "plan.json", "--format", "mermaid"])
+        .current_dir(&runner.dir)
+        .output()
+        .unwrap();
+    assert!(graph.status.success(), "{graph:?}");
+    let graph = String::from_utf8(graph.stdout).unwrap();
+    assert!(graph.starts_with("flowchart"), "{graph}");
+    assert!(
+        comment.ends_with(&format!(
+            "<details><summary>Graph</summary>\n\n```mermaid\n{graph}```\n</details>\n"
+        )),
+        "{comment}"
+    );
     for key in [OFFICE_KEY, LAB_KEY] {
         assert!(!comment.contains(key));
         assert!(

@@ -3329,31 +3329,30 @@ fn regression_a_journaled_customer_gateway_create_beside_a_recorded_one_was_refu
     assert_eq!(creates, 2);
 }
 
-/// Seen by the family crash campaign: a connection replaced (another customer gateway:
-/// destroy, then create) killed after its delete was journaled: the next apply resolves
-/// the journaled delete alone (an address with a pending entry gets one action a plan,
-/// `src/plan/resume.rs`), exits 0 and reports "Apply complete!" with the connection gone
-/// from the cloud and the state; the apply after it creates the new one. Killed after
-/// every state write and every effect, at most two plain applies converge, and the
-/// connection ends created and recorded; the kill points that needed the second apply
-/// are printed.
+/// Seen by the family crash campaign: a customer gateway replaced (another IP address:
+/// destroy, then create, as a region holds one per address) killed after its delete was
+/// journaled or done: the next apply resolves the journaled delete alone (an address
+/// with a pending entry gets one action a plan, `src/plan/resume.rs`), exits 0 and
+/// reports "Apply complete!" with the customer gateway gone from the cloud and the
+/// state; the apply after it creates the new one. Killed after every state write and
+/// every effect, at most two plain applies converge, and the customer gateway ends
+/// created and recorded, each token's effect once; the kill points that needed the
+/// second apply are printed.
 #[test]
-fn a_replaced_connection_killed_anywhere_converges_in_two_applies() {
-    const PSK: &str = "reliability-replace-psk";
-    let desired = |peer: &str| {
+fn a_replaced_customer_gateway_killed_anywhere_converges_in_two_applies() {
+    let desired = |ip: &str| {
         format!(
-            "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  a: {{ip_address: 203.0.113.1}}\n  e: {{ip_address: 203.0.113.5}}\nvpn_connections:\n  rep:\n    vpn_gateway: {}\n    customer_gateway: customer_gateway.{peer}\n    local_subnet: [10.3.0.0/16]\n    remote_subnet: [192.168.3.0/24]\n    psk: {{env: REP_PSK}}\n",
-            gateway_id(3)
+            "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  b: {{ip_address: {ip}}}\n"
         )
     };
-    let world = format!("vpn_gateways:\n  {}: {{region: {REGION}}}\n", gateway_id(3));
+    let world = format!("regions: [{REGION}]\n");
     let setup = || {
-        let ws = Workspace::new().env("REP_PSK", PSK);
-        ws.write("vpnform.yaml", &desired("a"));
+        let ws = Workspace::new();
+        ws.write("vpnform.yaml", &desired("203.0.113.2"));
         let sandbox = SandboxProcess::serve(&ws, Some(&world), &["--configure-time", "100ms"]);
         let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
         assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
-        ws.write("vpnform.yaml", &desired("e"));
+        ws.write("vpnform.yaml", &desired("203.0.113.12"));
         let base = (serial_of(&ws).unwrap(), sandbox.audit().len());
         (ws, sandbox, base)
     };
@@ -3370,6 +3369,7 @@ fn a_replaced_connection_killed_anywhere_converges_in_two_applies() {
         "{} kill points: {writes} writes, {effects} effects",
         kills.len()
     );
+    let mut two = 0;
     for kill in kills {
         let context = format!("killed {kill:?}");
         let (ws, sandbox, _) = setup();
@@ -3386,16 +3386,12 @@ fn a_replaced_connection_killed_anywhere_converges_in_two_applies() {
             assert!(runs < 2, "{context}: no convergence\n{}", plan.stdout);
         }
         eprintln!("{context}: converged in {runs} applies");
+        two += usize::from(runs == 2);
         let state = read_state(&ws);
         assert!(state.pending.is_empty(), "{context}: {:?}", state.pending);
-        let e = &state.resources["customer_gateway.e"].id;
-        let rep = &state.resources["vpn_connection.rep"];
-        let (_, connections) = family_listed(&sandbox);
-        assert_eq!(
-            connections,
-            BTreeMap::from([(rep.id.clone(), e.clone())]),
-            "{context}: the one connection, to e, recorded"
-        );
+        let b = &state.resources["customer_gateway.b"].id;
+        let (gateways, _) = family_listed(&sandbox);
+        assert_eq!(gateways, BTreeSet::from([b.clone()]), "{context}");
         let mut tokens = BTreeSet::new();
         for effect in sandbox.audit() {
             if let Some(token) = effect["client_token"].as_str() {
@@ -3403,6 +3399,7 @@ fn a_replaced_connection_killed_anywhere_converges_in_two_applies() {
             }
         }
     }
+    eprintln!("{two} kill points needed the second apply");
 }
 
 /// Found by the family crash campaign (every one of its saved-plan trials): a saved plan
@@ -3483,10 +3480,11 @@ fn regression_a_saved_family_plan_with_a_replace_and_an_update_by_address_was_re
 }
 
 /// Found by the family crash campaign: a saved plan killed during a destroy-first
-/// replace (a connection given another customer gateway) was refused when applied
-/// again: "vpn_connection.rep: pending: the saved plan has replace, the files give
-/// delete resuming delete with ClientToken ..." (or "create resuming create"): a replace
-/// in place journals its halves as a plain delete and a plain create, which the resume
+/// replace (a customer gateway given another IP address; before main's create-first
+/// connection replaces, a connection given another customer gateway too) was refused
+/// when applied again: "...: pending: the saved plan has replace, the files give delete
+/// resuming delete with ClientToken ..." (or "create resuming create"): a replace in
+/// place journals its halves as a plain delete and a plain create, which the resume
 /// check took for journal entries of another plan; killed between the halves, the
 /// create derived again was "none" in the saved plan. Fixed in
 /// `src/apply/saved_check.rs` (`own_entry`, `derive`). Killed after each of the halves'
@@ -3495,26 +3493,24 @@ fn regression_a_saved_family_plan_with_a_replace_and_an_update_by_address_was_re
 /// connection it creates names by address resumes (the reference is the new id now).
 #[test]
 fn regression_a_saved_family_plan_killed_mid_way_was_refused_on_resume() {
-    let desired = |peer: &str| {
+    let replaced = |ip: &str| {
         format!(
-            "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  a: {{ip_address: 203.0.113.1}}\n  e: {{ip_address: 203.0.113.5}}\nvpn_connections:\n  rep:\n    vpn_gateway: {}\n    customer_gateway: customer_gateway.{peer}\n    local_subnet: [10.3.0.0/16]\n    remote_subnet: [192.168.3.0/24]\n    psk: {{env: REP_PSK}}\n",
-            gateway_id(3)
+            "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  b: {{ip_address: {ip}}}\n"
         )
     };
-    let world = format!("vpn_gateways:\n  {}: {{region: {REGION}}}\n", gateway_id(3));
     for (writes, journaled) in [(1, "delete"), (2, ""), (3, "create")] {
         let context = format!("killed after write {writes} ({journaled} journaled)");
-        let ws = Workspace::new().env("REP_PSK", "regression-resume-psk");
-        ws.write("vpnform.yaml", &desired("a"));
+        let ws = Workspace::new();
+        ws.write("vpnform.yaml", &replaced("203.0.113.2"));
         // Every answer 300 ms late: the kill lands between a journal write and the answer.
         let sandbox = SandboxProcess::serve(
             &ws,
-            Some(&world),
+            Some(&format!("regions: [{REGION}]\n")),
             &["--configure-time", "100ms", "--latency", "300ms"],
         );
         let setup = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
         assert_eq!(setup.code, Some(0), "{}{}", setup.stdout, setup.stderr);
-        ws.write("vpnform.yaml", &desired("e"));
+        ws.write("vpnform.yaml", &replaced("203.0.113.12"));
         let plan = run_killed(&ws, &sandbox, &["plan", "--out", "plan.json"], Kill::Never);
         assert_eq!(plan.code, Some(0), "{}{}", plan.stdout, plan.stderr);
         let saved: &[&str] = &["apply", "plan.json", "--poll-interval", "50ms"];
@@ -3532,7 +3528,7 @@ fn regression_a_saved_family_plan_killed_mid_way_was_refused_on_resume() {
         let want: Vec<String> = [journaled]
             .iter()
             .filter(|j| !j.is_empty())
-            .map(|j| format!("vpn_connection.rep {j}"))
+            .map(|j| format!("customer_gateway.b {j}"))
             .collect();
         assert_eq!(pending, want, "{context}");
         let resumed = run_killed(&ws, &sandbox, saved, Kill::Never);
@@ -3553,16 +3549,20 @@ fn regression_a_saved_family_plan_killed_mid_way_was_refused_on_resume() {
             assert_eq!(run.code, Some(0), "{context}: {}{}", run.stdout, run.stderr);
         }
         let state = read_state(&ws);
-        let (_, connections) = family_listed(&sandbox);
+        let (gateways, _) = family_listed(&sandbox);
         assert_eq!(
-            connections,
-            BTreeMap::from([(
-                state.resources["vpn_connection.rep"].id.clone(),
-                state.resources["customer_gateway.e"].id.clone()
-            )]),
+            gateways,
+            BTreeSet::from([state.resources["customer_gateway.b"].id.clone()]),
             "{context}"
         );
     }
+    let desired = |peer: &str| {
+        format!(
+            "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  a: {{ip_address: 203.0.113.1}}\n  e: {{ip_address: 203.0.113.5}}\nvpn_connections:\n  rep:\n    vpn_gateway: {}\n    customer_gateway: customer_gateway.{peer}\n    local_subnet: [10.3.0.0/16]\n    remote_subnet: [192.168.3.0/24]\n    psk: {{env: REP_PSK}}\n",
+            gateway_id(3)
+        )
+    };
+    let world = format!("vpn_gateways:\n  {}: {{region: {REGION}}}\n", gateway_id(3));
     // A customer gateway and a connection to it by address, from a saved plan killed
     // once the customer gateway is recorded.
     let ws = Workspace::new().env("REP_PSK", "regression-resume-psk");
@@ -3596,45 +3596,6 @@ fn regression_a_saved_family_plan_killed_mid_way_was_refused_on_resume() {
     );
     let after = run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never);
     assert_eq!(after.code, Some(0), "{}", after.stdout);
-}
-
-/// A defect the family campaign's design ran into, not fixed here (the planner's, in
-/// `src/plan/mod.rs`): a customer gateway given another IP address is replaced (destroy
-/// first), but a kept connection that names it by address is not replaced through: the
-/// plan shows only the customer gateway's replace, apply's DeleteCustomerGateway fails
-/// with `DependencyViolation.VpnConnection` (the connection still uses it), and every
-/// later apply fails the same way. The family campaign's replaced customer gateway is
-/// therefore one no connection names. Un-ignore once the plan replaces the connection
-/// too (or refuses the plan naming it).
-#[test]
-#[ignore = "defect: a replaced customer gateway is not replaced through the connections naming it (RELIABILITY.md)"]
-fn a_replaced_customer_gateway_replaces_the_connection_naming_it() {
-    let desired = |ip: &str| {
-        format!(
-            "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  b: {{ip_address: {ip}}}\nvpn_connections:\n  x:\n    vpn_gateway: {}\n    customer_gateway: customer_gateway.b\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [192.168.0.0/24]\n    psk: {{env: X_PSK}}\n",
-            gateway_id(0)
-        )
-    };
-    let ws = Workspace::new().env("X_PSK", "replaced-through-psk");
-    ws.write("vpnform.yaml", &desired("203.0.113.2"));
-    let world = format!("vpn_gateways:\n  {}: {{region: {REGION}}}\n", gateway_id(0));
-    let sandbox = SandboxProcess::serve(&ws, Some(&world), &["--configure-time", "100ms"]);
-    let setup = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
-    assert_eq!(setup.code, Some(0), "{}{}", setup.stdout, setup.stderr);
-    ws.write("vpnform.yaml", &desired("203.0.113.12"));
-    let apply = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
-    assert_eq!(apply.code, Some(0), "{}{}", apply.stdout, apply.stderr);
-    let plan = run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never);
-    assert_eq!(plan.code, Some(0), "{}", plan.stdout);
-    let state = read_state(&ws);
-    let (_, connections) = family_listed(&sandbox);
-    assert_eq!(
-        connections,
-        BTreeMap::from([(
-            state.resources["vpn_connection.x"].id.clone(),
-            state.resources["customer_gateway.b"].id.clone()
-        )])
-    );
 }
 
 /// A connection replaced create first (another customer gateway), killed after each

@@ -1202,7 +1202,6 @@ fn crash_trial(
     } else {
         vec!["apply", "--auto-approve", "--poll-interval", "50ms"]
     };
-    let family = matches!(shape, Shape::Family);
     let kills_wanted = 1 + usize::from(rng.chance(0.3));
     let (mut kills, mut timed, mut at_write, mut missed) = (0, 0, 0, 0);
     let mut runs = 0;
@@ -1262,7 +1261,10 @@ fn crash_trial(
     // address with a pending entry gets one action a plan), so the create is the next
     // plan's. Plain applies until a plan shows no changes, at most two, counted.
     let mut clean_runs_after = 0;
-    while family {
+    loop {
+        if !matches!(shape, Shape::Family) {
+            break;
+        }
         let plan = settled_plan(&ws, &sandbox);
         outputs += &plan.stdout;
         outputs += &plan.stderr;

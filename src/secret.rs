@@ -19,6 +19,24 @@ impl Secret {
     }
 }
 
+impl Secret {
+    /// The two keys of a dual-tunnel connection whose tunnels each have their own, held
+    /// as one: a key never holds a control character ([`PskSource::read`] refuses one),
+    /// so a line break keeps them apart. [`Secret::per_tunnel`] takes them apart again.
+    pub fn tunnels(master: &Secret, slave: &Secret) -> Secret {
+        Secret(format!("{}\n{}", master.0, slave.0))
+    }
+
+    /// The master's and the slave's key: the two of [`Secret::tunnels`], or this one key
+    /// for both.
+    pub fn per_tunnel(&self) -> (Secret, Secret) {
+        match self.0.split_once('\n') {
+            Some((master, slave)) => (Secret::new(master), Secret::new(slave)),
+            None => (self.clone(), self.clone()),
+        }
+    }
+}
+
 impl From<String> for Secret {
     fn from(value: String) -> Self {
         Secret(value)
@@ -63,6 +81,11 @@ pub enum PskSource {
         written: String,
         path: std::path::PathBuf,
     },
+    /// A dual-tunnel connection whose tunnels each name their own: `tunnels[].psk`.
+    Tunnels {
+        master: Box<PskSource>,
+        slave: Box<PskSource>,
+    },
 }
 
 impl std::fmt::Display for PskSource {
@@ -71,6 +94,9 @@ impl std::fmt::Display for PskSource {
         match self {
             PskSource::Env(name) => write!(f, "env {name}"),
             PskSource::File { written, .. } => write!(f, "file {written}"),
+            PskSource::Tunnels { master, slave } => {
+                write!(f, "{master} (master), {slave} (slave)")
+            }
         }
     }
 }

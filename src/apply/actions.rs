@@ -119,9 +119,7 @@ pub(super) async fn delete_any(step: &Step<'_>, lane: Lease) -> Result<bool, Ste
         Steps::IpsecServer => delete(step, lane).await,
         Steps::Synchronous => super::synchronous::delete(step, lane).await,
         Steps::OnLane => super::lane::delete(step, lane).await,
-        Steps::Gateway => Err(StepError::NotPlanned {
-            operation: "delete",
-        }),
+        Steps::Gateway => super::gateway::delete(step, lane).await,
     }
 }
 

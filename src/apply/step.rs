@@ -239,16 +239,43 @@ impl<'a> Step<'a> {
     /// Whether the action's server is still listed in the cloud (batched with other
     /// confirmations unless `urgent`).
     pub(super) async fn listed(&self, urgent: bool) -> Result<bool, StepError> {
+        use crate::address::Kind;
         let a = self.action();
-        self.progress(self.shared.watch.listed(&a.region, &a.id, urgent))
-            .await
-            .map_err(|error| {
-                StepError::Unreadable {
-                    action: "delete",
-                    error: Box::new(error),
+        let client = &self.shared.client;
+        // Each kind read by its own call (`ListIpsecServers` knows only IPsec servers).
+        let read = async {
+            match a.address.kind() {
+                Kind::IpsecServer => self.shared.watch.listed(&a.region, &a.id, urgent).await,
+                Kind::VpnGateway => client
+                    .describe_vpn_gateway(&a.region, &a.id)
+                    .await
+                    .map(|_| true),
+                Kind::CustomerGateway => client
+                    .describe_customer_gateways(&a.region, Some(&a.id))
+                    .await
+                    .map(|listed| listed.iter().any(|g| g.id == a.id)),
+                Kind::VpnConnection => {
+                    let request = crate::kinds::vpn_connection::DescribeVpnConnections {
+                        region: a.region.clone(),
+                        id: Some(a.id.clone()),
+                        ..Default::default()
+                    };
+                    client
+                        .describe_vpn_connections(&request)
+                        .await
+                        .map(|listed| listed.iter().any(|c| c.id == a.id))
                 }
-                .kept()
-            })
+            }
+        };
+        match self.progress(read).await {
+            Ok(listed) => Ok(listed),
+            Err(e) if e.class == crate::cloud::ErrorClass::NotFound => Ok(false),
+            Err(error) => Err(StepError::Unreadable {
+                action: "delete",
+                error: Box::new(error),
+            }
+            .kept()),
+        }
     }
 
     /// Steps 3 to 5 of a create or update: waits for the gateway, then reads `id` until

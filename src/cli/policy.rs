@@ -60,12 +60,21 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
 /// `regions` (`acs:vpc:REGION:*:*`).
 fn policy(kinds: &[&Kind], regions: &BTreeSet<String>, apply: bool) -> String {
     let mut actions: BTreeSet<&str> = kinds.iter().map(|k| k.calls.list).collect();
+    // A plan that deletes a VPN gateway lists what is on it (planner rule 4).
+    if kinds
+        .iter()
+        .any(|k| k.name == kinds::vpn_gateway::KIND.name)
+    {
+        actions.insert(kinds::ipsec_server::KIND.calls.list);
+        actions.insert(kinds::vpn_connection::KIND.calls.list);
+    }
     if apply {
         for kind in kinds {
+            // A kind managed by reference is adopted, never created, but deleted.
             if !kind.by_reference {
                 actions.insert(kind.calls.create);
-                actions.insert(kind.calls.delete);
             }
+            actions.insert(kind.calls.delete);
             actions.extend(kind.calls.modify);
         }
         // Apply waits for a gateway after each mutation on its lane.

@@ -197,6 +197,10 @@ fn check_source_in(
     secrets_dir: Option<&Path>,
 ) -> Result<(), SourceError> {
     match source {
+        PskSource::Tunnels { master, slave } => {
+            check_source_in(master, desired_dir, secrets_dir)?;
+            check_source_in(slave, desired_dir, secrets_dir)
+        }
         PskSource::Env(name) => {
             let upper = name.to_ascii_uppercase();
             if OWN_VARIABLE_PREFIXES.iter().any(|p| upper.starts_with(p)) {
@@ -300,6 +304,12 @@ impl PskSource {
     pub fn read(&self, address: &Address) -> Result<Secret, PskError> {
         let source_name = self.to_string();
         let text = match self {
+            PskSource::Tunnels { master, slave } => {
+                return Ok(Secret::tunnels(
+                    &master.read(address)?,
+                    &slave.read(address)?,
+                ));
+            }
             PskSource::Env(name) => match std::env::var(name) {
                 Ok(value) => value,
                 Err(std::env::VarError::NotPresent) => {

@@ -14,6 +14,7 @@ use super::raw::{Node, Pos, Value};
 use crate::Address;
 use crate::address::{IPSEC_SERVER, Kind, MAX_NAME_CHARS, is_name};
 use crate::regions;
+use crate::secret::PskSource;
 use crate::suggest;
 use crate::yaml::shown;
 
@@ -74,7 +75,7 @@ const CONNECTION_FIELDS: &[&str] = &[
     "protect",
 ];
 
-const TUNNEL_FIELDS: &[&str] = &["customer_gateway", "role"];
+const TUNNEL_FIELDS: &[&str] = &["customer_gateway", "role", "psk"];
 
 const GATEWAY_FIELDS: &[&str] = &[
     "id",
@@ -1153,11 +1154,65 @@ impl<'t> Checker<'t> {
 
     /// A dual-tunnel connection's `tunnels`: two, a `master` and a `slave`, each with
     /// its customer gateway; their values as the state records them.
+    /// The keys of a dual-tunnel entry's tunnels (`tunnels[].psk`; each tunnel's read,
+    /// `None` where it names none): both, and no `psk` of the entry's, make the entry's
+    /// key each tunnel's own; one alone, or both beside the entry's, is an error. Whether
+    /// any tunnel names a key.
+    fn tunnel_keys<'n>(
+        &mut self,
+        path: &str,
+        fields: &BTreeMap<&'static str, (&'n Node, &'n Node)>,
+        entry: &mut Entry<'n>,
+        keys: Vec<(&'static str, Option<Option<PskSource>>, &'n Node)>,
+    ) -> bool {
+        const HELP: &str =
+            "give each tunnel its own `psk: {env: NAME}`, or the entry one `psk` for both tunnels";
+        let named: Vec<&str> = keys
+            .iter()
+            .filter(|(_, key, _)| key.is_some())
+            .map(|(role, _, _)| *role)
+            .collect();
+        if named.is_empty() {
+            return false;
+        }
+        if let Some((key, _)) = fields.get("psk") {
+            self.error(
+                key,
+                format!("`{path}` names a `psk` and its tunnels name their own: keep one"),
+                &[HELP],
+            );
+            return true;
+        }
+        if let Some((role, _, item)) = keys.iter().find(|(_, key, _)| key.is_none()) {
+            self.error(
+                item,
+                format!(
+                    "the {role} tunnel of `{path}` names no `psk`, and the other tunnel names its own: each tunnel needs one"
+                ),
+                &[HELP],
+            );
+            return true;
+        }
+        let key = |role: &str| {
+            keys.iter()
+                .find(|(r, _, _)| *r == role)
+                .and_then(|(_, k, _)| k.clone().flatten())
+        };
+        if let (Some(master), Some(slave)) = (key("master"), key("slave")) {
+            entry.attributes.psk = Some(PskSource::Tunnels {
+                master: Box::new(master),
+                slave: Box::new(slave),
+            });
+        }
+        true
+    }
+
     fn tunnels<'n>(
         &mut self,
         node: &'n Node,
         path: &str,
         depends_on: &mut Vec<(Address, &'n Node)>,
+        keys: &mut Vec<(&'static str, Option<Option<PskSource>>, &'n Node)>,
     ) -> Vec<(&'static str, String)> {
         const HELP: &str = "write two tunnels: `tunnels: [{customer_gateway: customer_gateway.a, role: master}, {customer_gateway: customer_gateway.b, role: slave}]`";
         let Value::Seq(items) = &node.value else {
@@ -1224,6 +1279,12 @@ impl<'t> Checker<'t> {
                 continue;
             }
             roles.push(role);
+            // Each tunnel's own key, or none (the entry's `psk` is then both tunnels').
+            let dir = self.dir.clone();
+            let key = fields
+                .get("psk")
+                .map(|(_, psk)| self.psk(psk, &format!("{at}.psk"), &dir));
+            keys.push((role, key, item));
             let Some((_, cgw)) = fields.get("customer_gateway") else {
                 self.error(
                     item,
@@ -1320,6 +1381,7 @@ impl<'t> Checker<'t> {
             entry.region = self.region(node, &format!("{path}.region"));
         }
         let mut written = Vec::new();
+        let mut tunnel_keys = Vec::new();
         match (fields.get("customer_gateway"), fields.get("tunnels")) {
             (Some((_, node)), None) => {
                 written.push(("tunnel_mode", "single".to_owned()));
@@ -1333,7 +1395,8 @@ impl<'t> Checker<'t> {
             }
             (None, Some((_, node))) => {
                 written.push(("tunnel_mode", "dual".to_owned()));
-                written.extend(self.tunnels(node, &path, &mut entry.depends_on));
+                let tunnels = self.tunnels(node, &path, &mut entry.depends_on, &mut tunnel_keys);
+                written.extend(tunnels);
             }
             (Some((key, _)), Some(_)) => {
                 self.error(
@@ -1356,6 +1419,7 @@ impl<'t> Checker<'t> {
         }
         let dir = self.dir.clone();
         entry.attributes = self.attributes(&fields, &path, &dir);
+        let tunnels_keyed = self.tunnel_keys(&path, &fields, &mut entry, tunnel_keys);
         if let Some((_, node)) = fields.get("remote_subnet") {
             let nets = self.local_subnet(node, &format!("{path}.remote_subnet"));
             if !nets.is_empty() {
@@ -1367,6 +1431,7 @@ impl<'t> Checker<'t> {
             let missing: Vec<&str> = ["local_subnet", "remote_subnet", "psk"]
                 .into_iter()
                 .filter(|field| !fields.contains_key(field))
+                .filter(|field| !(*field == "psk" && tunnels_keyed))
                 .collect();
             if !missing.is_empty() {
                 self.error(

@@ -46,9 +46,9 @@ pub(crate) struct Kind {
     pub(crate) noun: &'static str,
     /// The VPN gateway whose configuring its mutations serialize on.
     pub(crate) lane: Lane,
-    /// Managed by reference: vpnform adopts and modifies it, and neither creates nor
-    /// deletes one (a VPN gateway, until issue 23): its plan refuses both, and the RAM
-    /// policy asks for neither call.
+    /// Managed by reference: vpnform adopts, modifies and deletes it, but neither creates
+    /// nor replaces one (a VPN gateway, so far): its plan refuses both, and the RAM policy
+    /// does not ask for its create.
     pub(crate) by_reference: bool,
     /// Its API actions.
     pub(crate) calls: Calls,

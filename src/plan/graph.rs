@@ -25,6 +25,7 @@ use crate::Address;
 ///   address in its region (a region holds one per address);
 /// - a customer gateway's delete (or replace) waits for the deletes and replaces of the
 ///   connections whose old side uses it;
+/// - a VPN gateway's delete waits for every delete on it, and every replace leaving it;
 ///
 /// a dependency that is kept or forgotten orders nothing. The graph and the executor
 /// both read this one list.
@@ -67,6 +68,27 @@ pub(crate) fn waits(actions: &[Action]) -> BTreeMap<&Address, Vec<&Address>> {
             && let Some(list) = waits.get_mut(&action.address)
         {
             list.extend(deleted.iter().filter(|d| **d != &action.address));
+        }
+        // A VPN gateway is deleted after everything the plan deletes on it, and after
+        // the old side of every replace that leaves it (rule 4).
+        if action.action == ActionKind::Delete
+            && action.address.kind() == crate::address::Kind::VpnGateway
+        {
+            let children: Vec<&Address> = actions
+                .iter()
+                .filter(|c| c.address != action.address)
+                .filter(|c| match c.action {
+                    ActionKind::Delete => c.region == action.region && c.vpn_gateway == action.id,
+                    ActionKind::Replace => c.replaced.as_ref().is_some_and(|old| {
+                        old.region == action.region && old.vpn_gateway == action.id
+                    }),
+                    _ => false,
+                })
+                .map(|c| &c.address)
+                .collect();
+            if let Some(list) = waits.get_mut(&action.address) {
+                list.extend(children);
+            }
         }
         // A customer gateway is deleted (or replaced, destroy first) after every
         // connection the plan deletes or replaces that uses it, whatever names it (rule

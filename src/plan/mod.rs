@@ -110,20 +110,24 @@ pub enum PlanError {
     TooManyDeletes { deletes: usize, max: usize },
     #[error("{}", render_cannot_replace(.0))]
     CannotReplace(Vec<(Address, &'static str)>),
-    /// A VPN gateway the plan would delete or replace: vpnform does neither yet.
+    /// A VPN gateway the plan would replace (its region changed): never done.
     #[error(
         "{}",
         .0.iter()
             .map(|(a, id)| format!(
-                "{a}: the plan would delete VPN gateway {id} (it left the desired file, or its \
-                 region changed), and vpnform does not delete or replace VPN gateways: \
-                 restore the entry, or run `vpnform state rm {a}` to stop managing it (the \
-                 gateway stays)"
+                "{a}: the plan would replace VPN gateway {id} (its region changed), and a \
+                 gateway is never replaced: a new one gets a new public IP address and drops \
+                 every tunnel. Restore its region, or run `vpnform state rm {a}` to stop \
+                 managing it (the gateway stays)"
             ))
             .collect::<Vec<_>>()
             .join("\n")
     )]
     GatewayNotDeleted(Vec<(Address, String)>),
+    /// A VPN gateway delete the cloud would refuse: a subscription gateway, or one a
+    /// desired entry stays on.
+    #[error("{}", .0.join("\n"))]
+    GatewayDelete(Vec<String>),
     /// A customer gateway the plan replaces (destroy first) that a connection goes on
     /// using: the cloud refuses to delete a customer gateway in use.
     #[error("{}", render_in_use(.0))]
@@ -764,16 +768,18 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     if !protected_entries.is_empty() {
         return Err(PlanError::ProtectedEntry(protected_entries));
     }
-    // A VPN gateway is managed by reference: never deleted or replaced.
+    // A VPN gateway is never replaced: a new one gets a new public IP address and drops
+    // every tunnel.
     let gateways: Vec<(Address, String)> = actions
         .iter()
         .filter(|a| a.address.kind().facts().by_reference)
-        .filter(|a| matches!(a.action, ActionKind::Delete | ActionKind::Replace))
+        .filter(|a| a.action == ActionKind::Replace)
         .map(|a| (a.address.clone(), a.id.clone()))
         .collect();
     if !gateways.is_empty() {
         return Err(PlanError::GatewayNotDeleted(gateways));
     }
+    gateway_deletes(&actions, desired, state, options)?;
     order_replaces(&mut actions, desired, state)?;
     // A replace deletes the old server: it counts.
     let deletes = plan_deletes(&actions);
@@ -1159,6 +1165,56 @@ fn replace(
         resumes: None,
         recreates: None,
         moved_from: None,
+    }
+}
+
+/// Planner rule 4, the part the files tell: a VPN gateway the plan deletes is not a
+/// subscription one (`Prepay`: the cloud releases it only when its subscription ends,
+/// `ForbiddenRelease`), and no desired entry stays on it. (Its children the plan deletes
+/// go first, `graph::waits`; what the cloud holds on it that vpnform does not manage,
+/// the online plan lists.)
+fn gateway_deletes(
+    actions: &[Action],
+    desired: &Desired,
+    state: &State,
+    options: &PlanOptions,
+) -> Result<(), PlanError> {
+    let mut problems = Vec::new();
+    for a in actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Delete && a.resumes.is_none())
+        .filter(|a| a.address.kind() == crate::address::Kind::VpnGateway)
+    {
+        let observed = options
+            .refresh
+            .as_ref()
+            .and_then(|r| r.observed.get(&a.address))
+            .or_else(|| state.resources.get(&a.address).map(|r| &r.attributes));
+        let charge = observed.and_then(|o| o.get("charge_type"));
+        if charge.is_some_and(|c| c.to_ascii_lowercase().starts_with("prepay")) {
+            problems.push(format!(
+                "{}: the plan would delete VPN gateway {}, a subscription (Prepay) gateway, \
+                 which the cloud releases only when its subscription ends \
+                 (ForbiddenRelease): restore the entry, or run `vpnform state rm {}` to stop \
+                 managing it (the gateway stays)",
+                a.address, a.id, a.address
+            ));
+        }
+        for (child, entry) in &desired.servers {
+            if entry.vpn_gateway == a.id && entry.region == a.region {
+                problems.push(format!(
+                    "{}: the plan would delete VPN gateway {}, but {child} stays on it in \
+                     the desired file: remove {child} too (the plan then deletes it first), \
+                     or keep {}",
+                    a.address, a.id, a.address
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(PlanError::GatewayDelete(problems))
     }
 }
 

@@ -628,6 +628,7 @@ pub(crate) async fn plan_with_progress(
     if !problems.is_empty() {
         return Err(OnlineError::Adopt(problems));
     }
+    gateway_children(client, &found, state, &plan.actions).await?;
     plan.unmanaged = unmanaged(&found, state, desired);
     if mode == Mode::ReadOnly {
         plan.read_only = true;
@@ -653,6 +654,81 @@ pub(crate) async fn plan_with_progress(
         name_the_connections(client, state, &mut plan.actions).await;
     }
     Ok(plan)
+}
+
+/// Planner rule 4, the cloud's part: a VPN gateway the plan deletes holds nothing the
+/// plan does not delete first. Its IPsec servers (listed in every region involved) and
+/// its connections (listed now, on that gateway) that no delete of the plan removes are
+/// each an error naming it, whether vpnform manages it, and what to do.
+async fn gateway_children(
+    client: &Client,
+    found: &Inventory,
+    state: &crate::state::State,
+    actions: &[Action],
+) -> Result<(), OnlineError> {
+    let removed: BTreeSet<&str> = actions
+        .iter()
+        .filter(|a| matches!(a.action, ActionKind::Delete | ActionKind::Replace))
+        .map(|a| a.id.as_str())
+        .collect();
+    let by_id: BTreeMap<&str, &Address> = state
+        .resources
+        .iter()
+        .map(|(a, r)| (r.id.as_str(), a))
+        .collect();
+    let mut problems = Vec::new();
+    for a in actions.iter().filter(|a| {
+        a.action == ActionKind::Delete && a.address.kind() == crate::address::Kind::VpnGateway
+    }) {
+        let mut children: Vec<(&'static crate::kinds::Kind, String)> = found
+            .servers
+            .values()
+            .filter(|s| s.vpn_gateway == a.id)
+            .map(|s| (&crate::kinds::ipsec_server::KIND, s.id.clone()))
+            .collect();
+        let request = DescribeVpnConnections {
+            region: a.region.clone(),
+            vpn_gateway: Some(a.id.clone()),
+            ..DescribeVpnConnections::default()
+        };
+        let connections = client
+            .describe_vpn_connections(&request)
+            .await
+            .map_err(OnlineError::Refresh)?;
+        children.extend(
+            connections
+                .into_iter()
+                .map(|c| (&crate::kinds::vpn_connection::KIND, c.id)),
+        );
+        for (kind, id) in children {
+            if removed.contains(id.as_str()) {
+                continue;
+            }
+            let what = match by_id.get(id.as_str()) {
+                Some(address) => format!(
+                    "{} {id} ({address}, which the plan keeps): remove {address} from the \
+                     desired file too, and the plan deletes it first",
+                    kind.noun
+                ),
+                None => format!(
+                    "{} {id}, which vpnform does not manage: run `vpnform import --kind {} \
+                     --gateway {} --write` and remove the entry it writes (the plan then \
+                     deletes it first), or delete it yourself",
+                    kind.noun, kind.name, a.id
+                ),
+            };
+            problems.push(format!(
+                "{}: the plan would delete VPN gateway {}, which still holds {what}; the \
+                 cloud deletes no gateway with anything on it (DependencyViolation)",
+                a.address, a.id
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(OnlineError::Adopt(problems))
+    }
 }
 
 /// The cloud's code for an IPsec server's create on a gateway that holds IPsec

@@ -117,6 +117,11 @@ pub struct ApplyingPlan {
 pub enum PskRecord {
     Env(String),
     File(String),
+    /// Each tunnel's own source (a dual-tunnel connection's `tunnels[].psk`).
+    Tunnels {
+        master: Box<PskRecord>,
+        slave: Box<PskRecord>,
+    },
 }
 
 impl PskRecord {
@@ -125,6 +130,10 @@ impl PskRecord {
         match source {
             PskSource::Env(name) => PskRecord::Env(name.clone()),
             PskSource::File { written, .. } => PskRecord::File(written.clone()),
+            PskSource::Tunnels { master, slave } => PskRecord::Tunnels {
+                master: Box::new(PskRecord::of(master)),
+                slave: Box::new(PskRecord::of(slave)),
+            },
         }
     }
 
@@ -138,6 +147,10 @@ impl PskRecord {
                 written: written.clone(),
                 path: dir.join(written),
             },
+            PskRecord::Tunnels { master, slave } => PskSource::Tunnels {
+                master: Box::new(master.source(dir)),
+                slave: Box::new(slave.source(dir)),
+            },
         }
     }
 }
@@ -148,6 +161,9 @@ impl std::fmt::Display for PskRecord {
         match self {
             PskRecord::Env(name) => write!(f, "env {name}"),
             PskRecord::File(path) => write!(f, "file {path}"),
+            PskRecord::Tunnels { master, slave } => {
+                write!(f, "{master} (master), {slave} (slave)")
+            }
         }
     }
 }

@@ -125,7 +125,7 @@ const HANGZHOU: &str = r#"# vpn_gateways:
     local_subnet: ["10.1.0.0/16"]
     remote_subnet: ["192.168.1.0/24", "192.168.2.0/24"]
     effect_immediately: false
-    # psk: { env: DUAL_PSK }  # the cloud holds each tunnel's PSK: name the source of the one both take to manage it
+    # the cloud holds each tunnel's own PSK: to manage them, add `psk: { env: DUAL_MASTER_PSK }` to the master tunnel and `psk: { env: DUAL_SLAVE_PSK }` to the slave
 # 7 entries for the VPN gateways, customer gateways, IPsec connections and IPsec servers that no address records: add each under the key the comment above it names in vpnform.yaml, or run `vpnform import --write`.
 "#;
 
@@ -271,7 +271,7 @@ vpn_connections:
     local_subnet: ["10.1.0.0/16"]
     remote_subnet: ["192.168.1.0/24", "192.168.2.0/24"]
     effect_immediately: false
-    # psk: { env: DUAL_PSK }  # the cloud holds each tunnel's PSK: name the source of the one both take to manage it
+    # the cloud holds each tunnel's own PSK: to manage them, add `psk: { env: DUAL_MASTER_PSK }` to the master tunnel and `psk: { env: DUAL_SLAVE_PSK }` to the slave
 ipsec_servers:
   office:
     id: iss-sh
@@ -352,6 +352,48 @@ ipsec_servers:
         .env("BRANCH_PSK", PSK)
         .stdout("No changes. Your infrastructure matches the configuration.\n\nvpnform has compared the desired state with the recorded state and the cloud and found no differences, so no changes are needed.\n")
         .run();
+    // Each tunnel's own key, named where the comment says: the cloud's keys, no change.
+    let tunnels = written
+        .replace(
+            "    # psk: { env: BRANCH_PSK }  # the cloud holds this connection's PSK: name its source to manage it\n",
+            "    psk: { env: BRANCH_PSK }\n",
+        )
+        .replace(
+            "role: master }",
+            "role: master, psk: { env: DUAL_MASTER_PSK } }",
+        )
+        .replace("role: slave }", "role: slave, psk: { env: DUAL_SLAVE_PSK } }");
+    ws.write("vpnform.yaml", &tunnels);
+    ws.vpnform(&["plan", "--detailed-exitcode"])
+        .env("BRANCH_PSK", PSK)
+        .env("DUAL_MASTER_PSK", TUNNEL_PSKS[0])
+        .env("DUAL_SLAVE_PSK", TUNNEL_PSKS[1])
+        .stdout("No changes. Your infrastructure matches the configuration.\n\nvpnform has compared the desired state with the recorded state and the cloud and found no differences, so no changes are needed.\n")
+        .run();
+    // One key for both, as if the tunnels shared one: the slave's differs, an update.
+    let swapped = ws
+        .vpnform(&["plan", "--detailed-exitcode"])
+        .env("BRANCH_PSK", PSK)
+        .env("DUAL_MASTER_PSK", TUNNEL_PSKS[0])
+        .env("DUAL_SLAVE_PSK", TUNNEL_PSKS[0])
+        .code(2)
+        .any_stdout()
+        .run();
+    assert!(
+        swapped.stdout.contains(
+            "  ~ resource \"vpn_connection\" \"dual\" {\n      ~ psk = (sensitive value changed)\n    }\n"
+        ),
+        "{}",
+        swapped.stdout
+    );
+    assert_output_has_no_secret(&swapped);
+    ws.write(
+        "vpnform.yaml",
+        &written.replace(
+            "    # psk: { env: BRANCH_PSK }  # the cloud holds this connection's PSK: name its source to manage it\n",
+            "    psk: { env: BRANCH_PSK }\n",
+        ),
+    );
     let other = ws
         .vpnform(&["plan", "--detailed-exitcode"])
         .env("BRANCH_PSK", "another-key")
@@ -437,7 +479,7 @@ fn import_gateway_keeps_what_is_on_it_and_every_customer_gateway() {
     local_subnet: ["10.1.0.0/16"]
     remote_subnet: ["192.168.1.0/24", "192.168.2.0/24"]
     effect_immediately: false
-    # psk: { env: DUAL_PSK }  # the cloud holds each tunnel's PSK: name the source of the one both take to manage it
+    # the cloud holds each tunnel's own PSK: to manage them, add `psk: { env: DUAL_MASTER_PSK }` to the master tunnel and `psk: { env: DUAL_SLAVE_PSK }` to the slave
 # 1 entry for the IPsec connections that no address records: add them under `vpn_connections:` in vpnform.yaml, or run `vpnform import --write`.
 "#,
         )

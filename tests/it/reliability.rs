@@ -3695,3 +3695,110 @@ fn a_connection_replaced_create_first_killed_anywhere_loses_nothing() {
         assert!(!outputs.contains(PSK), "{context}: the PSK in the output");
     }
 }
+
+/// A whole gateway decommissioned (a connection, its customer gateway, the gateway),
+/// killed after each state write and each effect of that apply: the next runs converge
+/// on nothing left in the cloud or the state, each delete sent with one token, no PSK in
+/// the state or any output.
+#[test]
+fn a_decommission_killed_anywhere_leaves_nothing_behind() {
+    const PSK: &str = "reliability-decommission-psk-canary";
+    let gateway = gateway_id(1);
+    let desired = format!(
+        "version: 1\ndefaults:\n  region: {REGION}\nvpn_gateways:\n  hz: {{id: {gateway}}}\ncustomer_gateways:\n  branch: {{ip_address: 203.0.113.7}}\nvpn_connections:\n  branch:\n    vpn_gateway: vpn_gateway.hz\n    customer_gateway: customer_gateway.branch\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [192.168.0.0/24]\n    psk: {{env: BRANCH_PSK}}\n"
+    );
+    let nothing = format!(
+        "version: 1\ndefaults:\n  region: {REGION}\nvpn_gateways: {{}}\ncustomer_gateways: {{}}\nvpn_connections: {{}}\n"
+    );
+    let world = format!("vpn_gateways:\n  {gateway}: {{region: {REGION}}}\n");
+    let setup = || {
+        let ws = Workspace::new().env("BRANCH_PSK", PSK);
+        ws.write("vpnform.yaml", &desired);
+        let sandbox = SandboxProcess::serve(&ws, Some(&world), &["--configure-time", "100ms"]);
+        let first = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+        assert_eq!(first.code, Some(0), "{}{}", first.stdout, first.stderr);
+        ws.write("vpnform.yaml", &nothing);
+        let effects = sandbox.audit().len();
+        (ws, sandbox, effects)
+    };
+    let check = |ws: &Workspace, sandbox: &SandboxProcess, context: &str| {
+        let state = read_state(ws);
+        assert!(state.pending.is_empty(), "{context}: {:?}", state.pending);
+        assert!(
+            state.resources.is_empty(),
+            "{context}: {:?}",
+            state.resources
+        );
+        let (gateways, connections) = family_listed(sandbox);
+        assert!(
+            gateways.is_empty(),
+            "{context}: customer gateways {gateways:?}"
+        );
+        assert!(
+            connections.is_empty(),
+            "{context}: connections {connections:?}"
+        );
+        let mut deleted = BTreeSet::new();
+        for effect in sandbox.audit() {
+            let action = effect["action"].as_str().unwrap_or_default();
+            if action.starts_with("Delete") {
+                let resource = effect["resource"].as_str().unwrap_or_default().to_owned();
+                assert!(
+                    deleted.insert(resource.clone()),
+                    "{context}: {resource} deleted twice"
+                );
+            }
+        }
+        assert!(
+            deleted.contains(&gateway),
+            "{context}: the gateway was not deleted"
+        );
+        assert!(
+            !ws.read(STATE).contains(PSK),
+            "{context}: the PSK in the state"
+        );
+    };
+    let (ws, sandbox, effects) = setup();
+    let serial = serial_of(&ws).unwrap();
+    let clean = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+    assert_eq!(clean.code, Some(0), "{}{}", clean.stdout, clean.stderr);
+    check(&ws, &sandbox, "not killed");
+    let writes = serial_of(&ws).unwrap() - serial;
+    let made = sandbox.audit().len() - effects;
+    assert_eq!(made, 3, "three deletes");
+    let kills: Vec<Kill> = (1..writes)
+        .map(Kill::AfterWrites)
+        .chain((1..=made).map(Kill::AfterEffects))
+        .collect();
+    eprintln!(
+        "{} kill points: {writes} writes, {made} effects",
+        kills.len()
+    );
+    for kill in kills {
+        let context = format!("killed {kill:?}");
+        let (ws, sandbox, _) = setup();
+        let first = run_killed(&ws, &sandbox, EDIT_APPLY, kill);
+        let mut outputs = format!("{}{}", first.stdout, first.stderr);
+        let mut runs = 0;
+        loop {
+            let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+            outputs.push_str(&run.stdout);
+            outputs.push_str(&run.stderr);
+            runs += 1;
+            let done = run.code == Some(0)
+                && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never).code
+                    == Some(0);
+            if done {
+                break;
+            }
+            assert!(
+                runs < 3,
+                "{context}: no convergence\n{}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+        check(&ws, &sandbox, &context);
+        assert!(!outputs.contains(PSK), "{context}: the PSK in the output");
+    }
+}

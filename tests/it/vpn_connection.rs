@@ -749,3 +749,116 @@ fn a_customer_gateway_replaced_under_a_connection_fails_the_plan_naming_both() {
     }
     assert_eq!(cloud.sandbox().audit().len(), sent);
 }
+
+/// A dual-tunnel connection whose tunnels each name their own key: each tunnel is
+/// created with its own, the state records both sources and neither key, a key changed
+/// in its source is one ModifyVpnConnectionAttribute, and nothing shows a key.
+#[test]
+fn each_tunnel_of_a_dual_tunnel_connection_has_its_own_key() {
+    const MASTER: &str = "master-tunnel-canary-51f0";
+    const SLAVE: &str = "slave-tunnel-canary-9a2c";
+    let cloud = cloud();
+    let gateways = "  branch: {ip_address: 203.0.113.7}\n  backup: {ip_address: 203.0.113.8}\n";
+    let dual = "  dual:\n    vpn_gateway: vpn-hz\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [192.168.1.0/24]\n    tunnels:\n      - {customer_gateway: customer_gateway.branch, role: master, psk: {env: T1_PSK}}\n      - {customer_gateway: customer_gateway.backup, role: slave, psk: {env: T2_PSK}}\n";
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired(gateways, dual))
+        .env("T1_PSK", MASTER)
+        .env("T2_PSK", SLAVE)
+        .against(&cloud);
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            "      + psk                             = (sensitive, from env T1_PSK (master), env T2_PSK (slave))\n"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let state = read_state(&ws);
+    let vco = &state.resources["vpn_connection.dual"];
+    let world = cloud.sandbox().world();
+    let keys: Vec<(String, String)> = world.vpn_connections[&vco.id]
+        .tunnels
+        .iter()
+        .map(|t| (t.role.clone(), t.psk.as_ref().unwrap().expose().to_owned()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("master".to_owned(), MASTER.to_owned()),
+            ("slave".to_owned(), SLAVE.to_owned())
+        ]
+    );
+    let text = ws.read("state/vpnform.state.yaml");
+    assert!(
+        text.contains("    psk:\n      tunnels:\n        master:\n          env: T1_PSK\n        slave:\n          env: T2_PSK\n"),
+        "{text}"
+    );
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+
+    // The slave's key changed in its source: one modify, both tunnels sent their own.
+    let ws = ws.env("T2_PSK", "slave-tunnel-rotated-33d1");
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            "  ~ resource \"vpn_connection\" \"dual\" {\n      ~ psk = (sensitive value changed)\n    }\n"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let sent = cloud.sandbox().audit().len();
+    assert_eq!(ws.run(APPLY).code, 0);
+    let effects: Vec<String> = cloud.sandbox().audit()[sent..]
+        .iter()
+        .map(|e| e.action.clone())
+        .collect();
+    assert_eq!(effects, ["ModifyVpnConnectionAttribute"]);
+    let world = cloud.sandbox().world();
+    let tunnels = &world.vpn_connections[&vco.id].tunnels;
+    assert_eq!(tunnels[0].psk.as_ref().unwrap().expose(), MASTER);
+    assert_eq!(
+        tunnels[1].psk.as_ref().unwrap().expose(),
+        "slave-tunnel-rotated-33d1"
+    );
+    for text in [
+        ws.read("state/vpnform.state.yaml"),
+        plan.stdout,
+        plan.stderr,
+    ] {
+        for key in [MASTER, SLAVE, "slave-tunnel-rotated-33d1"] {
+            assert!(!text.contains(key), "{key} in {text}");
+        }
+    }
+}
+
+/// A key for one tunnel only, or the entry's and the tunnels' both: refused at the line,
+/// with what to write.
+#[test]
+fn tunnel_keys_are_both_tunnels_or_none() {
+    let gateways = "  branch: {ip_address: 203.0.113.7}\n  backup: {ip_address: 203.0.113.8}\n";
+    let one = "  dual:\n    vpn_gateway: vpn-hz\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [192.168.1.0/24]\n    tunnels:\n      - {customer_gateway: customer_gateway.branch, role: master, psk: {env: T1_PSK}}\n      - {customer_gateway: customer_gateway.backup, role: slave}\n";
+    let ws = Workspace::new().file("vpnform.yaml", &desired(gateways, one));
+    let out = ws.run(&["validate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("the slave tunnel of `vpn_connections.dual` names no `psk`, and the other tunnel names its own: each tunnel needs one"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("vpnform.yaml:14:9:"), "{}", out.stderr);
+    let both = "  dual:\n    vpn_gateway: vpn-hz\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [192.168.1.0/24]\n    psk: {env: BOTH}\n    tunnels:\n      - {customer_gateway: customer_gateway.branch, role: master, psk: {env: T1_PSK}}\n      - {customer_gateway: customer_gateway.backup, role: slave, psk: {env: T2_PSK}}\n";
+    ws.write("vpnform.yaml", &desired(gateways, both));
+    let out = ws.run(&["validate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "`vpn_connections.dual` names a `psk` and its tunnels name their own: keep one"
+        ),
+        "{}",
+        out.stderr
+    );
+}

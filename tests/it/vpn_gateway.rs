@@ -1,6 +1,8 @@
 //! VPN gateways by reference (issue 22): adopted by id, their name, description and
 //! auto-propagation changed in place on their own lane, named by address from a
-//! connection; never deleted, replaced or given a setting the API cannot change.
+//! connection; never replaced or given a setting the API cannot change. Deleted (issue
+//! 23) after everything on it, never while it holds what vpnform does not manage, nor a
+//! subscription one.
 
 use std::time::Duration;
 
@@ -104,20 +106,33 @@ fn a_connection_names_its_gateway_by_address() {
 }
 
 #[test]
-fn a_gateway_is_never_deleted_or_given_a_setting_the_api_cannot_change() {
+fn a_gateway_is_never_replaced_nor_deleted_under_an_entry_nor_given_a_setting_the_api_cannot_change()
+ {
     let cloud = cloud();
     let ws = Workspace::new()
         .file("vpnform.yaml", GATEWAY)
         .against(&cloud);
     assert_eq!(ws.run(APPLY).code, 0);
+    let sent = cloud.sandbox().audit().len();
+    // Another region: a replace, never planned.
     ws.write(
         "vpnform.yaml",
-        "version: 1\ndefaults:\n  region: cn-hangzhou\nvpn_gateways: {}\n",
+        "version: 1\ndefaults:\n  region: cn-hangzhou\nvpn_gateways:\n  hz: {id: vpn-hz, region: cn-shanghai}\n",
     );
-    ws.vpnform(&["plan"])
+    ws.vpnform(&["plan", "--offline"])
         .code(1)
-        .stderr("error: vpn_gateway.hz: the plan would delete VPN gateway vpn-hz (it left the desired file, or its region changed), and vpnform does not delete or replace VPN gateways: restore the entry, or run `vpnform state rm vpn_gateway.hz` to stop managing it (the gateway stays)\n")
+        .stderr("error: vpn_gateway.hz: the plan would replace VPN gateway vpn-hz (its region changed), and a gateway is never replaced: a new one gets a new public IP address and drops every tunnel. Restore its region, or run `vpnform state rm vpn_gateway.hz` to stop managing it (the gateway stays)\n")
         .run();
+    // Removed while an entry stays on it by id.
+    ws.write(
+        "vpnform.yaml",
+        "version: 1\ndefaults:\n  region: cn-hangzhou\ncustomer_gateways:\n  branch: {ip_address: 203.0.113.7}\nvpn_connections:\n  branch: {vpn_gateway: vpn-hz, customer_gateway: customer_gateway.branch, local_subnet: [10.0.0.0/16], remote_subnet: [192.168.0.0/24], psk: {env: BRANCH_PSK}}\n",
+    );
+    ws.vpnform(&["plan", "--offline"])
+        .code(1)
+        .stderr("error: vpn_gateway.hz: the plan would delete VPN gateway vpn-hz, but vpn_connection.branch stays on it in the desired file: remove vpn_connection.branch too (the plan then deletes it first), or keep vpn_gateway.hz\n")
+        .run();
+    assert_eq!(cloud.sandbox().audit().len(), sent);
     assert!(cloud.sandbox().world().vpn_gateways.contains_key("vpn-hz"));
 
     ws.write(
@@ -131,5 +146,160 @@ fn a_gateway_is_never_deleted_or_given_a_setting_the_api_cannot_change() {
             && out.stderr.contains("vpn_gateway.new has no `id`: vpnform manages existing VPN gateways by their id, and creates none yet"),
         "{}",
         out.stderr
+    );
+}
+
+const FAMILY: &str = "version: 1
+defaults:
+  region: cn-hangzhou
+vpn_gateways:
+  hz: {id: vpn-hz}
+customer_gateways:
+  branch: {ip_address: 203.0.113.7}
+vpn_connections:
+  branch:
+    vpn_gateway: vpn_gateway.hz
+    customer_gateway: customer_gateway.branch
+    local_subnet: [10.0.0.0/16]
+    remote_subnet: [192.168.0.0/24]
+    psk: {env: BRANCH_PSK}
+";
+
+const NOTHING: &str = "version: 1\ndefaults:\n  region: cn-hangzhou\nvpn_gateways: {}\ncustomer_gateways: {}\nvpn_connections: {}\n";
+
+/// Everything removed from the file: the connection is deleted first, then the gateway
+/// (after everything on it) and the customer gateway (after the connection using it);
+/// nothing is left in the cloud or the state.
+#[test]
+fn a_gateway_and_everything_on_it_are_decommissioned_in_order() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file("vpnform.yaml", FAMILY)
+        .env("BRANCH_PSK", "decommission-psk-canary")
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    let state = read_state(&ws);
+    let (cgw, vco) = (
+        state.resources["customer_gateway.branch"].id.clone(),
+        state.resources["vpn_connection.branch"].id.clone(),
+    );
+    ws.write("vpnform.yaml", NOTHING);
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let block = "  # vpn_gateway.hz will be destroyed
+  # (because vpn_gateway.hz is not in the desired state)
+  - resource \"vpn_gateway\" \"hz\" {
+      - id              = \"vpn-hz\"
+      - vpn_gateway     = \"vpn-hz\"
+      - region          = \"cn-hangzhou\"
+      - auto_propagate  = false
+      - bandwidth       = \"10M\"
+      - charge_type     = \"PostpayByFlow\"
+      - internet_ip     = \"198.51.100.10\"
+      - ipsec_vpn       = \"enable\"
+      - name            = \"vpn-hz\"
+      - ssl_connections = 5
+      - ssl_vpn         = \"enable\"
+      - vpc             = \"vpc-hz\"
+    }
+    waits for: vpn_connection.branch
+    precheck: model only (the API has no DryRun)
+
+Plan: 0 to add, 0 to change, 3 to destroy, 0 to adopt, 0 to forget.
+";
+    assert!(plan.stdout.contains(block), "{}", plan.stdout);
+    // The decommission graph, as a pull request shows it.
+    let graph = ws.run(&["graph", "--format", "mermaid"]);
+    assert_eq!(graph.code, 0, "{graph:?}");
+    assert_eq!(
+        graph.stdout,
+        format!(
+            "flowchart LR
+  n0[\"- delete<br/>vpn_connection.branch<br/>{vco}\"]:::delete
+  n1[\"- delete<br/>customer_gateway.branch<br/>{cgw}\"]:::delete
+  n2[\"- delete<br/>vpn_gateway.hz<br/>vpn-hz\"]:::delete
+  n0 --> n1
+  n0 --> n2
+  classDef delete fill:#ffeef0,stroke:#cb2431
+"
+        )
+    );
+    let sent = cloud.sandbox().audit().len();
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let wire: Vec<(String, String)> = cloud.sandbox().audit()[sent..]
+        .iter()
+        .map(|e| (e.action.clone(), e.resource.clone()))
+        .collect();
+    assert_eq!(wire.len(), 3, "{wire:?}");
+    assert_eq!(wire[0], ("DeleteVpnConnection".to_owned(), vco));
+    let mut rest = wire[1..].to_vec();
+    rest.sort();
+    assert_eq!(
+        rest,
+        [
+            ("DeleteCustomerGateway".to_owned(), cgw),
+            ("DeleteVpnGateway".to_owned(), "vpn-hz".to_owned())
+        ]
+    );
+    let world = cloud.sandbox().world();
+    assert!(world.vpn_gateways.is_empty() && world.customer_gateways.is_empty());
+    assert!(world.vpn_connections.is_empty());
+    assert!(read_state(&ws).resources.is_empty());
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+}
+
+/// A gateway that holds a connection vpnform does not manage: the plan refuses its
+/// delete, naming the connection and the import that brings it in; nothing is sent.
+#[test]
+fn a_gateway_with_an_unmanaged_connection_is_not_deleted() {
+    let mut world = World::default();
+    world.add_gateway("vpn-hz", "cn-hangzhou");
+    let cloud = Cloud::start(configuring(Duration::from_millis(100)), world);
+    let ws = Workspace::new()
+        .file("vpnform.yaml", FAMILY)
+        .env("BRANCH_PSK", "unmanaged-psk-canary")
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    let vco = read_state(&ws).resources["vpn_connection.branch"]
+        .id
+        .clone();
+    // vpnform forgets the connection; the cloud keeps it.
+    assert_eq!(ws.run(&["state", "rm", "vpn_connection.branch"]).code, 0);
+    ws.write(
+        "vpnform.yaml",
+        "version: 1\ndefaults:\n  region: cn-hangzhou\ncustomer_gateways:\n  branch: {ip_address: 203.0.113.7}\n",
+    );
+    let sent = cloud.sandbox().audit().len();
+    ws.vpnform(&["plan"])
+        .code(1)
+        .stderr(format!("error: vpn_gateway.hz: the plan would delete VPN gateway vpn-hz, which still holds IPsec connection {vco}, which vpnform does not manage: run `vpnform import --kind vpn_connection --gateway vpn-hz --write` and remove the entry it writes (the plan then deletes it first), or delete it yourself; the cloud deletes no gateway with anything on it (DependencyViolation)\n"))
+        .run();
+    assert_eq!(cloud.sandbox().audit().len(), sent);
+}
+
+/// A subscription gateway is released when its subscription ends, never deleted: the
+/// plan refuses, offering `vpnform state rm`.
+#[test]
+fn a_subscription_gateway_is_not_deleted() {
+    let mut world = World::default();
+    world.add_gateway("vpn-hz", "cn-hangzhou").charge_type = "Prepay".into();
+    let cloud = Cloud::start(configuring(Duration::from_millis(100)), world);
+    let ws = Workspace::new()
+        .file("vpnform.yaml", GATEWAY)
+        .against(&cloud);
+    assert_eq!(ws.run(APPLY).code, 0);
+    ws.write("vpnform.yaml", NOTHING);
+    for args in [&["plan"][..], &["plan", "--offline"]] {
+        ws.vpnform(args)
+            .code(1)
+            .stderr("error: vpn_gateway.hz: the plan would delete VPN gateway vpn-hz, a subscription (Prepay) gateway, which the cloud releases only when its subscription ends (ForbiddenRelease): restore the entry, or run `vpnform state rm vpn_gateway.hz` to stop managing it (the gateway stays)\n")
+            .run();
+    }
+    assert!(
+        !effects(&cloud).contains(&"DeleteVpnGateway".to_owned()),
+        "{:?}",
+        effects(&cloud)
     );
 }

@@ -60,15 +60,17 @@ pub(crate) fn attributes(connection: &VpnConnection) -> BTreeMap<String, String>
     a
 }
 
-/// Whether the connection's key (each tunnel's, for a dual-tunnel one) is `key`.
+/// Whether the connection's key (each tunnel's, for a dual-tunnel one) is `key` (a
+/// tunnel's own, where `key` holds one per tunnel: [`Secret::per_tunnel`]).
 pub(crate) fn holds_key(connection: &VpnConnection, key: &Secret) -> bool {
     if connection.tunnels.is_empty() {
         connection.psk.as_ref() == Some(key)
     } else {
-        connection
-            .tunnels
-            .iter()
-            .all(|t| t.psk.as_ref() == Some(key))
+        let (master, slave) = key.per_tunnel();
+        connection.tunnels.iter().all(|t| {
+            let own = if t.role == "slave" { &slave } else { &master };
+            t.psk.as_ref() == Some(own)
+        })
     }
 }
 
@@ -101,7 +103,7 @@ fn spec<'a>(
 }
 
 /// The tunnels of a dual-tunnel action, their customer gateways as `resolve` gives
-/// them, each with the key; `Err` names a reference `resolve` has no id for.
+/// them, each with its key (the one key of the entry, or the tunnel's own); `Err` names a reference `resolve` has no id for.
 fn tunnels(
     action: &Action,
     resolve: &dyn Fn(&str) -> Option<String>,
@@ -115,10 +117,17 @@ fn tunnels(
                 .get(&tunnel_gateway(role))
                 .cloned()
                 .unwrap_or_default();
+            let (master, slave) = match psk {
+                Some(key) => {
+                    let (master, slave) = key.per_tunnel();
+                    (Some(master), Some(slave))
+                }
+                None => (None, None),
+            };
             Ok(TunnelSpec {
                 customer_gateway: resolve(&named).ok_or(named)?,
                 role: (*role).to_owned(),
-                psk: psk.cloned(),
+                psk: if *role == "slave" { slave } else { master },
                 ..TunnelSpec::default()
             })
         })

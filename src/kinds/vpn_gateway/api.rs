@@ -1,6 +1,6 @@
-//! The VPN gateway's modify call, `ModifyVpnGatewayAttribute` (name, description,
-//! auto-propagation; no DryRun). Its reads are the client's own
-//! (`Client::describe_vpn_gateway(s)`).
+//! The VPN gateway's modify and delete calls, `ModifyVpnGatewayAttribute` (name,
+//! description, auto-propagation) and `DeleteVpnGateway` (neither takes DryRun). Its
+//! reads are the client's own (`Client::describe_vpn_gateway(s)`).
 
 use super::KIND;
 use crate::cloud::client::client_token;
@@ -36,6 +36,25 @@ impl Client {
         }
         params.push(client_token(ACTION, req.client_token.as_deref())?);
         let answer = self.call(ACTION, &req.region, params).await?;
+        Ok(answer.request_id.unwrap_or_default())
+    }
+
+    /// `DeleteVpnGateway` with `token`; returns the RequestId. The gateway then shows
+    /// `deleting`, and is gone (`InvalidVpnGatewayInstanceId.NotFound`) once it is
+    /// released.
+    pub async fn delete_vpn_gateway(
+        &self,
+        region: &str,
+        id: &str,
+        token: Option<&str>,
+    ) -> Result<String, ApiError> {
+        const ACTION: &str = KIND.calls.delete;
+        let params = vec![
+            ("RegionId".to_owned(), region.to_owned()),
+            ("VpnGatewayId".to_owned(), id.to_owned()),
+            client_token(ACTION, token)?,
+        ];
+        let answer = self.call(ACTION, region, params).await?;
         Ok(answer.request_id.unwrap_or_default())
     }
 }

@@ -4,8 +4,9 @@
 //! what a gateway cannot change.
 //!
 //! Managed by reference so far (issue 22): an entry names an existing gateway by `id`,
-//! and its name, description and auto-propagation change in place; vpnform neither
-//! creates nor deletes one yet (issue 23). Its reads are the client's
+//! and its name, description and auto-propagation change in place; a removed entry
+//! deletes it after everything on it (issue 23, planner rule 4); vpnform creates none
+//! yet. Its reads are the client's
 //! (`Client::describe_vpn_gateway(s)`), which every lane's wait uses.
 
 pub(crate) mod api;

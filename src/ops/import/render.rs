@@ -176,8 +176,16 @@ fn render_one(entry: &Entry, indent: usize, attributes: Attributes, refs: Refere
                 "{field}# psk: {{ env: {env}_PSK }}  # the cloud holds this connection's PSK: name its source to manage it\n"
             ));
         }
+        // Compared in memory, never shown: one key in both tunnels is one source.
+        Found::VpnConnection(connection)
+            if connection.tunnels.windows(2).all(|t| t[0].psk == t[1].psk) =>
+        {
+            text.push_str(&format!(
+                "{field}# psk: {{ env: {env}_PSK }}  # the cloud holds each tunnel's PSK: name the source of the one both take to manage it\n"
+            ));
+        }
         Found::VpnConnection(_) => text.push_str(&format!(
-            "{field}# psk: {{ env: {env}_PSK }}  # the cloud holds each tunnel's PSK: name the source of the one both take to manage it\n"
+            "{field}# the cloud holds each tunnel's own PSK: to manage them, add `psk: {{ env: {env}_MASTER_PSK }}` to the master tunnel and `psk: {{ env: {env}_SLAVE_PSK }}` to the slave\n"
         )),
         // Only a gateway that has a BGP key: one without has nothing to name.
         Found::CustomerGateway(gateway)

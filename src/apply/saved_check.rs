@@ -295,8 +295,23 @@ fn own_entry(plan: &Plan, state: &State, saved: &Action, d: &Action) -> Option<R
                 && sent(d) == sent(saved)
                 && psk(d) == psk(saved)
         }
+        // A replace in place (destroy first: a customer gateway's, a connection's, an
+        // IPsec server's `--replace`) journals its halves as a plain delete of the
+        // recorded resource, then a plain create where it was.
+        (ActionKind::Replace, ActionKind::Create) if saved.replaces_in_place() => {
+            d.vpn_gateway == saved.vpn_gateway
+                && d.region == saved.region
+                && sent(d) == sent(saved)
+                && psk(d) == psk(saved)
+        }
         // The delete journaled, or a replace's old server deposed with its delete.
         (ActionKind::Delete, ActionKind::Delete) => d.id == saved.id && !r.deposed,
+        (ActionKind::Replace, ActionKind::Delete) if !r.deposed => {
+            saved.replaces_in_place()
+                && d.id == saved.id
+                && d.vpn_gateway == saved.vpn_gateway
+                && d.region == saved.region
+        }
         (ActionKind::Replace, ActionKind::Delete) => {
             r.deposed
                 && d.id == saved.id
@@ -375,7 +390,24 @@ fn claimed_drift(
             continue;
         }
         let mut current = recorded.map(|r| r.attributes.clone()).unwrap_or_default();
+        let kind = address.kind().facts();
         for (field, value) in server.values.iter().cloned() {
+            // A reference by address to a recorded resource is its id, as the plan
+            // compares it (and as the cloud answers it): left the address, a connection
+            // to a recorded customer gateway read as one moved to another, a replace.
+            let value = match value.parse::<Address>() {
+                Ok(named) if kind.names_by_address(field, &value) => {
+                    state.resources.get(&named).map_or(value, |r| r.id.clone())
+                }
+                _ => value,
+            };
+            // An attribute whose change replaces the resource (a customer gateway's IP
+            // address) is compared with the record offline: the plan's replace is
+            // derived again from it, as the plan shows it (not as a `--replace`).
+            let forces = kind.attribute(field).is_some_and(|a| a.forces_replacement);
+            if forces && current.contains_key(field) {
+                continue;
+            }
             current.insert(field.to_owned(), value);
         }
         if let Some(update) = updates.get(address.as_str()) {
@@ -395,6 +427,32 @@ fn claimed_drift(
         .map(|a| a.address.clone())
         .collect();
     (observed, psk_changed)
+}
+
+/// `a` with its references by address to resources the state records (created by the
+/// plan being resumed, since it was made) written as their ids, as a plan derived from
+/// that state has them.
+fn references_resolved(a: &Action, state: &State) -> Action {
+    let kind = a.address.kind().facts();
+    let id = |field: &str, value: &str| -> Option<String> {
+        if !kind.names_by_address(field, value) {
+            return None;
+        }
+        let named: Address = value.parse().ok()?;
+        state.resources.get(&named).map(|r| r.id.clone())
+    };
+    let mut a = a.clone();
+    for (field, value) in a.attributes.iter_mut() {
+        if let Some(id) = id(field, value) {
+            *value = id;
+        }
+    }
+    for c in &mut a.changes {
+        if let Some(id) = id(&c.field, &c.to) {
+            c.to = id;
+        }
+    }
+    a
 }
 
 /// Derives the offline part of `plan` again from `state` and `desired` and returns the
@@ -431,11 +489,17 @@ pub(crate) fn derive(
         }),
         // The saved targets are hashed: the same ones give the same actions.
         targets: plan.targets.iter().cloned().collect(),
-        // A replace where nothing forces one is `--replace`'s.
+        // A replace where nothing forces one is `--replace`'s: an IPsec server's on its
+        // own gateway; another kind's where the plan says so (an attribute may force
+        // theirs in place, which the files derive again).
         replace: plan
             .actions
             .iter()
-            .filter(|a| a.replaces_in_place())
+            .filter(|a| {
+                a.replaces_in_place()
+                    && (a.address.kind() == crate::address::Kind::IpsecServer
+                        || a.reason == crate::plan::reason::FORCED)
+            })
             .map(|a| a.address.clone())
             .collect(),
         destroy: plan.destroy,
@@ -509,6 +573,12 @@ pub(crate) fn derive(
         }
         planned.insert(&action.address);
         match derived_here {
+            // Resuming: a reference by address to a resource this plan has created since
+            // is its id in the plan derived now.
+            Some(d) if start == Start::Resume => {
+                compare(&references_resolved(action, state), d, &mut differences);
+                run.push(action.clone());
+            }
             Some(d) => {
                 compare(action, d, &mut differences);
                 run.push(action.clone());
@@ -535,8 +605,24 @@ pub(crate) fn derive(
             .map(|a| a.address.as_str())
             .collect(),
     };
+    // Resuming: a replace in place (destroy first) whose delete half is done leaves its
+    // address unrecorded; the create is derived again, and made by the next plan (as
+    // after a plain apply that resolves the delete: `crate::plan::resume`).
+    let replace_to_finish = |d: &Action| {
+        start == Start::Resume
+            && d.action == ActionKind::Create
+            && plan.actions.iter().any(|a| {
+                a.address == d.address
+                    && a.replaces_in_place()
+                    && a.vpn_gateway == d.vpn_gateway
+                    && a.region == d.region
+            })
+    };
     for d in &derived.actions {
-        if !planned.contains(d.address.as_str()) && !recorded_updates.contains(d.address.as_str()) {
+        if !planned.contains(d.address.as_str())
+            && !recorded_updates.contains(d.address.as_str())
+            && !replace_to_finish(d)
+        {
             differences.push(Difference {
                 address: d.address.to_string(),
                 field: "action",

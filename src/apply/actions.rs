@@ -138,9 +138,7 @@ pub(super) async fn create_any(step: &Step<'_>, lane: Lease) -> Result<String, S
         Steps::Synchronous => super::synchronous::create(step, lane).await,
         Steps::OnLane => super::lane::create(step, lane).await,
         Steps::SslVpn => super::ssl_vpn::create(step, lane).await,
-        Steps::Gateway => Err(StepError::NotPlanned {
-            operation: "create",
-        }),
+        Steps::Gateway => super::gateway::create(step, lane).await,
     }
 }
 

@@ -286,6 +286,14 @@ fn works(actions: &[Action]) -> Vec<Work> {
 /// Runs one action whose turn it is (a mutation holding its gateway's `lease`) and
 /// reports how it ended; `Ok` holds a result that lets its dependents run.
 async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<ActionResult, StepError> {
+    // On a VPN gateway this run created (the plan named it by address, and ordered the
+    // gateway's create first): its id from here on.
+    let mut work = work;
+    if work.action.vpn_gateway.parse::<Address>().is_ok()
+        && let Some(id) = shared.resolve(&work.action.vpn_gateway)
+    {
+        work.action.vpn_gateway = id;
+    }
     let a = &work.action;
     // The clock starts once the action has its gateway: its elapsed time is its own,
     // not the time it spent queued behind another action.
@@ -308,9 +316,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
                 }
                 actions::Steps::OnLane => super::lane::resolve_orphan(&step, lane).await,
                 actions::Steps::SslVpn => super::ssl_vpn::resolve_orphan(&step, lane).await,
-                actions::Steps::Gateway => Err(StepError::NotPlanned {
-                    operation: "create",
-                }),
+                actions::Steps::Gateway => super::gateway::resolve_orphan(&step, lane).await,
             }
         } else {
             match a.action {

@@ -1,12 +1,14 @@
 //! A VPN gateway's update in place (`ModifyVpnGatewayAttribute`: name, description,
 //! auto-propagation) and its delete, on its own lane: journaled, sent with its token,
-//! confirmed by reading the gateway (`active` again; gone), recorded. vpnform does not
-//! create a gateway yet: the planner refuses to.
+//! confirmed by reading the gateway (`active` again; gone), recorded; and its create,
+//! read until the new gateway is `active` (minutes in the cloud) before anything on it
+//! starts.
 
 use super::configure_time::{Rereads, WaitKind};
 use super::error::{StepError, Unmet};
 use super::schedule::Lease;
 use super::step::{Sent, Step};
+use super::work::Finished;
 use crate::cloud::ErrorClass;
 use crate::kinds::vpn_gateway::calls;
 
@@ -107,4 +109,138 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
         }
         .kept()),
     }
+}
+
+/// Creates the action's gateway: `CreateVpnGateway` with the token (a lost answer is
+/// sent again with it, and the cloud answers the same id), then its status read until
+/// it is `active`, within the run's longest wait; recorded as described then, its lane
+/// its own id. Returns the new id, which the entries on it then resolve their
+/// `vpn_gateway` to.
+pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepError> {
+    let (shared, work, a) = (step.shared, step.work, step.action());
+    // Journaled on no gateway: it has no id yet (its entries name it by address).
+    let journaled = super::work::Work {
+        action: crate::plan::Action {
+            vpn_gateway: String::new(),
+            ..a.clone()
+        },
+        token: work.token.clone(),
+        journaled: work.journaled,
+        waits_for: Vec::new(),
+        has_dependents: work.has_dependents,
+        half: None,
+    };
+    Step::new(shared, &journaled, step.started)
+        .intent(None, Some(super::step::sent(a)))
+        .await?;
+    let request = calls::create_request(a, work.token.clone());
+    let Sent::Accepted(id) = step
+        .send(|| shared.client.create_vpn_gateway(&request))
+        .await?
+    else {
+        unreachable!("only a delete is answered not-found or gone")
+    };
+    let active = async {
+        loop {
+            match step
+                .progress(shared.client.describe_vpn_gateway(&a.region, &id))
+                .await
+            {
+                Ok(gateway) if gateway.status == "active" => return Ok(gateway),
+                // Known from the answer on; a lagging read may not know it yet.
+                Ok(_) => {}
+                Err(error) if error.class == ErrorClass::NotFound => {}
+                Err(error) => return Err(step.unreadable(error)),
+            }
+            tokio::time::sleep(shared.options.poll_interval).await;
+        }
+    };
+    let waited = tokio::time::timeout(shared.options.max_wait, active).await;
+    drop(lane);
+    let gateway = match waited {
+        Ok(Ok(gateway)) => gateway,
+        Ok(Err(error)) => return Err(error),
+        Err(_) => {
+            return Err(StepError::WaitTimeout {
+                gateway: id,
+                within: shared.options.max_wait,
+            }
+            .kept());
+        }
+    };
+    // Recorded on its own lane, its id.
+    let recorded = super::work::Work {
+        action: crate::plan::Action {
+            vpn_gateway: id.clone(),
+            ..a.clone()
+        },
+        token: work.token.clone(),
+        journaled: work.journaled,
+        waits_for: Vec::new(),
+        has_dependents: work.has_dependents,
+        half: None,
+    };
+    Step::new(shared, &recorded, step.started)
+        .record_written(&id, calls::attributes(&gateway))
+        .await
+        .map(|()| id)
+}
+
+/// Resolves a gateway create journaled by an earlier run whose entry left the desired
+/// file. No gateway of the region is in the journaled VPC: the create took no effect,
+/// its entry is dropped. One is: the create is re-sent with the journal's token, and the
+/// cloud answers the gateway that token made (a repeat has no second effect); it is
+/// recorded, then deleted, being no longer desired.
+pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finished, StepError> {
+    let (shared, work, a) = (step.shared, step.work, step.action());
+    let vpc = a.attributes.get("vpc").cloned().unwrap_or_default();
+    let listed = step
+        .progress(shared.client.describe_vpn_gateways(&a.region))
+        .await
+        .map_err(|error| step.unreadable(error))?;
+    if !listed.iter().any(|g| g.vpc_id == vpc) {
+        step.abandon().await;
+        return Ok(Finished::Dropped(format!(
+            "the create of a VPN gateway in {vpc} journaled by an interrupted run took no \
+             effect (the VPC holds no gateway); its pending entry is dropped"
+        )));
+    }
+    let request = calls::create_request(a, work.token.clone());
+    let id = match step
+        .progress(shared.client.create_vpn_gateway(&request))
+        .await
+    {
+        Ok(id) => id,
+        Err(e) if matches!(e.class, ErrorClass::Terminal | ErrorClass::NotFound) => {
+            step.abandon().await;
+            return Ok(Finished::Dropped(format!(
+                "the create of a VPN gateway in {vpc} journaled by an interrupted run took \
+                 no effect (re-sent with its token, it was refused: {}); its pending entry is \
+                 dropped",
+                e.code
+            )));
+        }
+        Err(e) => return Err(StepError::api(e).kept()),
+    };
+    let described = step
+        .progress(shared.client.describe_vpn_gateway(&a.region, &id))
+        .await
+        .map_err(|error| step.unreadable(error))?;
+    let orphan = super::work::Work {
+        action: crate::plan::Action {
+            vpn_gateway: id.clone(),
+            ..a.clone()
+        },
+        token: work.token.clone(),
+        journaled: work.journaled,
+        waits_for: Vec::new(),
+        has_dependents: false,
+        half: work.half.clone(),
+    };
+    let delete_work = Step::new(shared, &orphan, step.started)
+        .record_orphan(&id, calls::attributes(&described))
+        .await?;
+    delete(&Step::new(shared, &delete_work, step.started), lane)
+        .await
+        .map(|_| Finished::Done(None))
 }

@@ -71,10 +71,7 @@ fn policy(kinds: &[&Kind], regions: &BTreeSet<String>, apply: bool) -> String {
     }
     if apply {
         for kind in kinds {
-            // A kind managed by reference is adopted, never created, but deleted.
-            if !kind.by_reference {
-                actions.insert(kind.calls.create);
-            }
+            actions.insert(kind.calls.create);
             actions.insert(kind.calls.delete);
             actions.extend(kind.calls.modify);
         }

@@ -46,6 +46,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = sandbox::parse_configure_time)]
     pub configure_time: (Duration, Duration),
 
+    /// How long a gateway vpnform creates takes to turn `active` (`init`, then
+    /// `provisioning`): `5s`, or a range `3s..8s` (minutes in the cloud).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = sandbox::parse_configure_time)]
+    pub gateway_create_time: (Duration, Duration),
+
     /// Latency added to every answer.
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = super::parse_duration)]
     pub latency: Duration,
@@ -217,6 +222,7 @@ fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<u8> {
         access_key_id: args.access_key_id.clone(),
         access_key_secret: Secret::new(args.access_key_secret.clone()),
         configure_time: args.configure_time,
+        gateway_create_time: args.gateway_create_time,
         latency: args.latency,
         faults: args.faults(),
         seed,

@@ -483,9 +483,16 @@ impl<'t> Checker<'t> {
             Some((_, node)) => self.gateways(node),
             None => Vec::new(),
         };
+        // An entry with an id is that id; one vpnform creates is its address (resolved
+        // by the planner once recorded, by apply once created).
         self.gateway_ids = gateways
             .iter()
-            .filter_map(|g| Some((g.address.clone(), g.id.as_ref()?.0.clone())))
+            .map(|g| {
+                let id =
+                    g.id.as_ref()
+                        .map_or_else(|| g.address.to_string(), |(id, _)| id.clone());
+                (g.address.clone(), id)
+            })
             .collect();
         let mut entries = match fields.get("ipsec_servers") {
             // Entries of another kind only: none of this one.
@@ -1003,7 +1010,7 @@ impl<'t> Checker<'t> {
                     self.error(
                         node,
                         format!(
-                            "`{path}.vpn_gateway` names {target}, which is not an entry of `vpn_gateways` with an `id`"
+                            "`{path}.vpn_gateway` names {target}, which is not an entry of `vpn_gateways`"
                         ),
                         &["add the gateway under `vpn_gateways:` with its id (`hz: {id: vpn-...}`), or write the gateway's id here"],
                     );
@@ -1067,11 +1074,10 @@ impl<'t> Checker<'t> {
         };
         match fields.get("id") {
             None => {
-                self.error(
-                    key,
-                    format!("{} has no `id`: vpnform manages existing VPN gateways by their id, and creates none yet", entry.address),
-                    &["add the gateway's id, e.g. `id: vpn-bp1q8bgx4xnkm2ogjabcd`"],
-                );
+                // Created by vpnform: its lane, until it has an id, is its address, which
+                // the entries on it name too.
+                entry.creates = true;
+                entry.vpn_gateway = Some(entry.address.to_string());
             }
             Some((_, node)) => {
                 entry.id = self
@@ -1115,13 +1121,17 @@ impl<'t> Checker<'t> {
         {
             entry.values.push(("auto_propagate", on.to_string()));
         }
-        for field in GATEWAY_FIELDS.iter().skip(7) {
-            if let Some((field_key, _)) = fields.get(field) {
-                self.error(
-                    field_key,
-                    format!("`{path}.{field}` cannot be managed: {GATEWAY_FIXED}"),
-                    &["remove the line; `vpnform state show` shows what the cloud answers"],
-                );
+        if entry.creates {
+            self.gateway_create(&path, key, &fields, &mut entry);
+        } else {
+            for field in GATEWAY_FIELDS.iter().skip(7) {
+                if let Some((field_key, _)) = fields.get(field) {
+                    self.error(
+                        field_key,
+                        format!("`{path}.{field}` cannot be managed: {GATEWAY_FIXED}"),
+                        &["remove the line; `vpnform state show` shows what the cloud answers"],
+                    );
+                }
             }
         }
         if let Some((_, node)) = fields.get("depends_on") {
@@ -1131,6 +1141,136 @@ impl<'t> Checker<'t> {
             entry.protect = self.protect(node, &path);
         }
         entry
+    }
+
+    /// What a gateway vpnform creates is created with (`CreateVpnGateway`, pay as you
+    /// go): its VPC and bandwidth (required), its SSL-VPN and IPsec-VPN switches and SSL
+    /// connections, as the state records them (`10M`, `enable`); none of them changes
+    /// afterwards (the planner refuses a change with the reason). The rest of what the
+    /// API takes at create is the cloud's default, refused here with what to do.
+    fn gateway_create<'n>(
+        &mut self,
+        path: &str,
+        key: &'n Node,
+        fields: &BTreeMap<&'static str, (&'n Node, &'n Node)>,
+        entry: &mut Entry<'n>,
+    ) {
+        const BANDWIDTHS: [i128; 8] = [5, 10, 20, 50, 100, 200, 500, 1000];
+        const SSL_CONNECTIONS: [i128; 9] = [5, 10, 20, 50, 100, 200, 500, 1000, 2000];
+        let missing: Vec<&str> = ["vpc", "bandwidth"]
+            .into_iter()
+            .filter(|f| !fields.contains_key(f))
+            .collect();
+        if !missing.is_empty() {
+            self.error(
+                key,
+                format!(
+                    "{} has no `id`, so vpnform creates it, and a create needs `{}`",
+                    entry.address,
+                    missing.join("` and `")
+                ),
+                &["add `vpc: vpc-...` (the VPC it serves) and `bandwidth: 10` (Mbit/s), or the `id` of the existing gateway (`id: vpn-...`)"],
+            );
+        }
+        if let Some((_, node)) = fields.get("vpc") {
+            let help =
+                "write the id of the VPC the gateway serves, e.g. `vpc: vpc-bp1q8bgx4xnkm2ogjabcd`";
+            if let Some(text) = self.string(node, &format!("{path}.vpc"), help) {
+                if crate::id::is_id(&text, "vpc-") {
+                    entry.values.push(("vpc", text));
+                } else {
+                    self.error(
+                        node,
+                        format!(
+                            "`{}` in `{path}.vpc` is not a VPC id (vpc-...)",
+                            shown(&text)
+                        ),
+                        &[help],
+                    );
+                }
+            }
+        }
+        let number = |this: &mut Self, field: &'static str, allowed: &[i128], unit: &str| {
+            let (_, node) = fields.get(field)?;
+            let list: Vec<String> = allowed.iter().map(i128::to_string).collect();
+            let help = format!("write one of {}{unit}", list.join(", "));
+            match node.value {
+                Value::Int(n) if allowed.contains(&n) => Some(n),
+                Value::Int(n) => {
+                    this.error(
+                        node,
+                        format!("`{n}` in `{path}.{field}` is not one the API offers"),
+                        &[&help],
+                    );
+                    None
+                }
+                _ => {
+                    this.wrong_type(
+                        node,
+                        &format!("one of {}{unit}", list.join(", ")),
+                        &format!("{path}.{field}"),
+                        &help,
+                    );
+                    None
+                }
+            }
+        };
+        if let Some(n) = number(self, "bandwidth", &BANDWIDTHS, " (Mbit/s)") {
+            entry.values.push(("bandwidth", format!("{n}M")));
+        }
+        if let Some(n) = number(self, "ssl_connections", &SSL_CONNECTIONS, "") {
+            entry.values.push(("ssl_connections", n.to_string()));
+        }
+        for field in ["ssl_vpn", "ipsec_vpn"] {
+            if let Some((_, node)) = fields.get(field)
+                && let Some(on) = self.boolean(node, &format!("{path}.{field}"))
+            {
+                entry
+                    .values
+                    .push((field, if on { "enable" } else { "disable" }.to_owned()));
+            }
+        }
+        let later = [
+            (
+                "description",
+                "`ModifyVpnGatewayAttribute` sets it once the gateway exists: add it after the apply that creates it",
+            ),
+            (
+                "auto_propagate",
+                "`ModifyVpnGatewayAttribute` sets it once the gateway exists: add it after the apply that creates it",
+            ),
+            (
+                "charge_type",
+                "vpnform creates pay-as-you-go gateways only (a subscription one is bought in the console, then adopted by its `id`)",
+            ),
+            (
+                "vswitch",
+                "the cloud picks the vSwitch of a gateway vpnform creates; to choose one, create the gateway in the console and adopt it by its `id`",
+            ),
+            (
+                "dr_vswitch",
+                "the cloud picks the vSwitches of a gateway vpnform creates; to choose them, create the gateway in the console and adopt it by its `id`",
+            ),
+            (
+                "network_type",
+                "vpnform creates public gateways only; create another in the console and adopt it by its `id`",
+            ),
+            (
+                "vpn_type",
+                "vpnform creates normal gateways only; create another in the console and adopt it by its `id`",
+            ),
+        ];
+        for (field, why) in later {
+            if let Some((field_key, _)) = fields.get(field) {
+                self.error(
+                    field_key,
+                    format!(
+                        "`{path}.{field}` cannot be written in a gateway vpnform creates: {why}"
+                    ),
+                    &["remove the line"],
+                );
+            }
+        }
     }
 
     /// A connection's customer gateway: the address of an entry of this file (an edge,

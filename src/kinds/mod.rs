@@ -50,10 +50,10 @@ pub(crate) struct Kind {
     pub(crate) noun: &'static str,
     /// The VPN gateway whose configuring its mutations serialize on.
     pub(crate) lane: Lane,
-    /// Managed by reference: vpnform adopts, modifies and deletes it, but neither creates
-    /// nor replaces one (a VPN gateway, so far): its plan refuses both, and the RAM policy
-    /// does not ask for its create.
-    pub(crate) by_reference: bool,
+    /// Never replaced (a VPN gateway: a new one gets a new public IP address and drops
+    /// every tunnel): a change of an attribute that forces a replacement is a plan error
+    /// with that reason.
+    pub(crate) never_replaced: bool,
     /// Its API actions.
     pub(crate) calls: Calls,
     /// Its attributes, by the name the state records.

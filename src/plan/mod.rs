@@ -115,16 +115,16 @@ pub enum PlanError {
     #[error(
         "{}",
         .0.iter()
-            .map(|(a, id)| format!(
-                "{a}: the plan would replace VPN gateway {id} (its region changed), and a \
-                 gateway is never replaced: a new one gets a new public IP address and drops \
-                 every tunnel. Restore its region, or run `vpnform state rm {a}` to stop \
+            .map(|(a, id, why)| format!(
+                "{a}: the plan would replace VPN gateway {id} ({why}), and a gateway is never \
+                 replaced: a new one gets a new public IP address and drops every tunnel. \
+                 Restore it in the desired file, or run `vpnform state rm {a}` to stop \
                  managing it (the gateway stays)"
             ))
             .collect::<Vec<_>>()
             .join("\n")
     )]
-    GatewayNotDeleted(Vec<(Address, String)>),
+    GatewayNotDeleted(Vec<(Address, String, String)>),
     /// A VPN gateway delete the cloud would refuse: a subscription gateway, or one a
     /// desired entry stays on.
     #[error("{}", .0.join("\n"))]
@@ -774,11 +774,18 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     }
     // A VPN gateway is never replaced: a new one gets a new public IP address and drops
     // every tunnel.
-    let gateways: Vec<(Address, String)> = actions
+    let gateways: Vec<(Address, String, String)> = actions
         .iter()
-        .filter(|a| a.address.kind().facts().by_reference)
+        .filter(|a| a.address.kind().facts().never_replaced)
         .filter(|a| a.action == ActionKind::Replace)
-        .map(|a| (a.address.clone(), a.id.clone()))
+        .map(|a| {
+            let why = if a.reason == reason::REPLACE {
+                "its region changed".to_owned()
+            } else {
+                a.reason.clone()
+            };
+            (a.address.clone(), a.id.clone(), why)
+        })
         .collect();
     if !gateways.is_empty() {
         return Err(PlanError::GatewayNotDeleted(gateways));
@@ -1342,6 +1349,13 @@ fn resolve_references(desired: &Desired, state: &State) -> Option<Desired> {
     };
     let mut copy: Option<Desired> = None;
     for (address, entry) in &desired.servers {
+        // On a VPN gateway vpnform creates: its address, the recorded id once created.
+        if let Some(id) = recorded_id(&entry.vpn_gateway) {
+            let copy = copy.get_or_insert_with(|| desired.clone());
+            if let Some(entry) = copy.servers.get_mut(address) {
+                entry.vpn_gateway = id;
+            }
+        }
         let kind = address.kind().facts();
         for (i, (field, value)) in entry.values.iter().enumerate() {
             if kind.names_by_address(field, value)

@@ -366,6 +366,11 @@ pub(crate) async fn precheck_with_progress(
             model_only.push(i);
             continue;
         }
+        // On a VPN gateway this plan creates first: nothing to ask the cloud about yet.
+        if a.vpn_gateway.parse::<Address>().is_ok() {
+            after_create.push(i);
+            continue;
+        }
         if a.address.kind() == crate::address::Kind::SslVpnServer {
             // Its create and its modify take DryRun; its delete (a replace's old half
             // included) is checked by the model.

@@ -762,7 +762,13 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
     };
     let mut rows: Vec<(&str, String)> = vec![("id", id)];
     // A kind without a lane is on no gateway.
-    if !action.vpn_gateway.is_empty() {
+    if action.vpn_gateway.parse::<crate::Address>().is_ok() {
+        // On a gateway this plan creates (or the gateway's own create).
+        rows.push((
+            "vpn_gateway",
+            format!("{} ({})", super::KNOWN_AFTER_APPLY, action.vpn_gateway),
+        ));
+    } else if !action.vpn_gateway.is_empty() {
         rows.push(("vpn_gateway", quote(&action.vpn_gateway)));
     }
     rows.push(("region", quote(&action.region)));

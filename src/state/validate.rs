@@ -304,7 +304,10 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
                     p.vpn_gateway
                 ),
             ));
-        } else if !laneless && !is_id(&p.vpn_gateway, id::VPN_GATEWAY_PREFIX) {
+        } else if !laneless
+            && !is_id(&p.vpn_gateway, id::VPN_GATEWAY_PREFIX)
+            && !own_create(kind, p)
+        {
             found.push((
                 Field::PendingGateway(i),
                 here.clone(),
@@ -425,4 +428,9 @@ fn invalid(
         message,
         snippet: snippet(source, line, column),
     }
+}
+
+/// A VPN gateway's own create: it has no id, nor a lane, until it is made.
+fn own_create(kind: &crate::kinds::Kind, p: &crate::state::PendingOp) -> bool {
+    kind.lane == crate::kinds::Lane::Itself && p.action == "create" && p.vpn_gateway.is_empty()
 }

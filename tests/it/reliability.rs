@@ -3802,3 +3802,97 @@ fn a_decommission_killed_anywhere_leaves_nothing_behind() {
         assert!(!outputs.contains(PSK), "{context}: the PSK in the output");
     }
 }
+
+/// A gateway vpnform creates and a connection on it, killed after each state write and
+/// each effect of that apply: the next runs converge on one gateway, one connection on
+/// it and one customer gateway, each create's token taking effect once.
+#[test]
+fn a_gateway_created_with_a_connection_killed_anywhere_makes_one_of_each() {
+    const PSK: &str = "reliability-created-gateway-psk-canary";
+    let desired = format!(
+        "version: 1\ndefaults:\n  region: {REGION}\nvpn_gateways:\n  hz: {{vpc: vpc-hz, bandwidth: 10}}\ncustomer_gateways:\n  branch: {{ip_address: 203.0.113.7}}\nvpn_connections:\n  branch:\n    vpn_gateway: vpn_gateway.hz\n    customer_gateway: customer_gateway.branch\n    local_subnet: [10.0.0.0/16]\n    remote_subnet: [192.168.0.0/24]\n    psk: {{env: BRANCH_PSK}}\n"
+    );
+    let setup = || {
+        let ws = Workspace::new().env("BRANCH_PSK", PSK);
+        ws.write("vpnform.yaml", &desired);
+        let sandbox = SandboxProcess::serve(
+            &ws,
+            Some(&format!("regions: [{REGION}]\n")),
+            &[
+                "--configure-time",
+                "100ms",
+                "--gateway-create-time",
+                "300ms",
+            ],
+        );
+        (ws, sandbox)
+    };
+    let check = |ws: &Workspace, sandbox: &SandboxProcess, context: &str| {
+        let state = read_state(ws);
+        assert!(state.pending.is_empty(), "{context}: {:?}", state.pending);
+        let gateway = &state.resources["vpn_gateway.hz"].id;
+        let vco = &state.resources["vpn_connection.branch"];
+        assert_eq!(&vco.vpn_gateway, gateway, "{context}");
+        let (_, connections) = family_listed(sandbox);
+        assert_eq!(connections.len(), 1, "{context}: {connections:?}");
+        let mut tokens = BTreeSet::new();
+        let mut gateways = 0;
+        for effect in sandbox.audit() {
+            if effect["action"].as_str() == Some("CreateVpnGateway") {
+                gateways += 1;
+            }
+            if let Some(token) = effect["client_token"].as_str() {
+                assert!(
+                    tokens.insert(token.to_owned()),
+                    "{context}: {token} took effect twice"
+                );
+            }
+        }
+        assert_eq!(gateways, 1, "{context}: gateways created");
+        assert!(
+            !ws.read(STATE).contains(PSK),
+            "{context}: the PSK in the state"
+        );
+    };
+    let (ws, sandbox) = setup();
+    let clean = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+    assert_eq!(clean.code, Some(0), "{}{}", clean.stdout, clean.stderr);
+    check(&ws, &sandbox, "not killed");
+    let writes = serial_of(&ws).unwrap();
+    let made = sandbox.audit().len();
+    let kills: Vec<Kill> = (1..writes)
+        .map(Kill::AfterWrites)
+        .chain((1..=made).map(Kill::AfterEffects))
+        .collect();
+    eprintln!(
+        "{} kill points: {writes} writes, {made} effects",
+        kills.len()
+    );
+    for kill in kills {
+        let context = format!("killed {kill:?}");
+        let (ws, sandbox) = setup();
+        let first = run_killed(&ws, &sandbox, EDIT_APPLY, kill);
+        let mut outputs = format!("{}{}", first.stdout, first.stderr);
+        let mut runs = 0;
+        loop {
+            let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+            outputs.push_str(&run.stdout);
+            outputs.push_str(&run.stderr);
+            runs += 1;
+            let done = run.code == Some(0)
+                && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never).code
+                    == Some(0);
+            if done {
+                break;
+            }
+            assert!(
+                runs < 3,
+                "{context}: no convergence\n{}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+        check(&ws, &sandbox, &context);
+        assert!(!outputs.contains(PSK), "{context}: the PSK in the output");
+    }
+}

@@ -121,7 +121,7 @@ fn a_gateway_is_never_replaced_nor_deleted_under_an_entry_nor_given_a_setting_th
     );
     ws.vpnform(&["plan", "--offline"])
         .code(1)
-        .stderr("error: vpn_gateway.hz: the plan would replace VPN gateway vpn-hz (its region changed), and a gateway is never replaced: a new one gets a new public IP address and drops every tunnel. Restore its region, or run `vpnform state rm vpn_gateway.hz` to stop managing it (the gateway stays)\n")
+        .stderr("error: vpn_gateway.hz: the plan would replace VPN gateway vpn-hz (its region changed), and a gateway is never replaced: a new one gets a new public IP address and drops every tunnel. Restore it in the desired file, or run `vpnform state rm vpn_gateway.hz` to stop managing it (the gateway stays)\n")
         .run();
     // Removed while an entry stays on it by id.
     ws.write(
@@ -143,7 +143,20 @@ fn a_gateway_is_never_replaced_nor_deleted_under_an_entry_nor_given_a_setting_th
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr.contains("`vpn_gateways.hz.bandwidth` cannot be managed: the API has no call that changes it, and a replaced gateway gets a new public IP address and drops every tunnel")
-            && out.stderr.contains("vpn_gateway.new has no `id`: vpnform manages existing VPN gateways by their id, and creates none yet"),
+            && out.stderr.contains("vpn_gateway.new has no `id`, so vpnform creates it, and a create needs `vpc` and `bandwidth`"),
+        "{}",
+        out.stderr
+    );
+    // A create writes what the create takes, within the API's lists.
+    ws.write(
+        "vpnform.yaml",
+        "version: 1\ndefaults:\n  region: cn-hangzhou\nvpn_gateways:\n  new: {vpc: vpc-a, bandwidth: 7, description: d}\n",
+    );
+    let out = ws.run(&["validate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("`7` in `vpn_gateways.new.bandwidth` is not one the API offers\n  |\n5 |   new: {vpc: vpc-a, bandwidth: 7, description: d}\n  |                                ^\n  = help: write one of 5, 10, 20, 50, 100, 200, 500, 1000 (Mbit/s)\n")
+            && out.stderr.contains("`vpn_gateways.new.description` cannot be written in a gateway vpnform creates: `ModifyVpnGatewayAttribute` sets it once the gateway exists: add it after the apply that creates it"),
         "{}",
         out.stderr
     );
@@ -302,4 +315,123 @@ fn a_subscription_gateway_is_not_deleted() {
         "{:?}",
         effects(&cloud)
     );
+}
+
+const CREATED: &str = "version: 1
+defaults:
+  region: cn-hangzhou
+vpn_gateways:
+  hz: {vpc: vpc-hz, bandwidth: 10, name: hz-main}
+customer_gateways:
+  branch: {ip_address: 203.0.113.7}
+vpn_connections:
+  branch:
+    vpn_gateway: vpn_gateway.hz
+    customer_gateway: customer_gateway.branch
+    local_subnet: [10.0.0.0/16]
+    remote_subnet: [192.168.0.0/24]
+    psk: {env: BRANCH_PSK}
+";
+
+/// A gateway vpnform creates, and a connection on it named by address, in one apply:
+/// the gateway is created and read until `active`, then the connection is created on
+/// the new id; a second plan has nothing to do; what only the create sets never
+/// changes; removing everything decommissions it.
+#[test]
+fn a_gateway_is_created_with_a_connection_on_it_in_one_apply() {
+    let mut config = configuring(Duration::from_millis(100));
+    config.gateway_create_time = (Duration::from_millis(400), Duration::from_millis(400));
+    let cloud = Cloud::start(config, World::default());
+    let ws = Workspace::new()
+        .file("vpnform.yaml", CREATED)
+        .env("BRANCH_PSK", "created-gateway-psk-canary")
+        .against(&cloud);
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let block = "  # vpn_gateway.hz will be created
+  # (because vpn_gateway.hz is in the desired state without an id)
+  + resource \"vpn_gateway\" \"hz\" {
+      + id          = (known after apply)
+      + vpn_gateway = (known after apply) (vpn_gateway.hz)
+      + region      = \"cn-hangzhou\"
+      + bandwidth   = \"10M\"
+      + name        = \"hz-main\"
+      + vpc         = \"vpc-hz\"
+    }
+    precheck: model only (the API has no DryRun)
+";
+    assert!(plan.stdout.contains(block), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("    waits for: customer_gateway.branch, vpn_gateway.hz\n    precheck: not run: it names a resource this plan creates first\n"),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let state = read_state(&ws);
+    let gateway = state.resources["vpn_gateway.hz"].clone();
+    assert!(gateway.id.starts_with("vpn-"), "{gateway:?}");
+    assert_eq!(gateway.vpn_gateway, gateway.id);
+    assert_eq!(gateway.attributes["bandwidth"], "10M");
+    let vco = &state.resources["vpn_connection.branch"];
+    assert_eq!(vco.vpn_gateway, gateway.id);
+    let audit = cloud.sandbox().audit();
+    let at = |action: &str| audit.iter().position(|e| e.action == action).unwrap();
+    assert!(
+        at("CreateVpnGateway") < at("CreateVpnConnection"),
+        "{audit:?}"
+    );
+    let world = cloud.sandbox().world();
+    assert_eq!(world.vpn_connections[&vco.id].vpn_gateway, gateway.id);
+    assert_eq!(world.vpn_gateways[&gateway.id].status, "active");
+    ws.vpnform(&["plan", "--detailed-exitcode"])
+        .any_stdout()
+        .run();
+
+    // What only the create sets never changes.
+    ws.write(
+        "vpnform.yaml",
+        &CREATED.replace("bandwidth: 10", "bandwidth: 20"),
+    );
+    ws.vpnform(&["plan"])
+        .code(1)
+        .stderr(format!("error: vpn_gateway.hz: the plan would replace VPN gateway {} (its bandwidth changed in the desired state, which cannot change in place), and a gateway is never replaced: a new one gets a new public IP address and drops every tunnel. Restore it in the desired file, or run `vpnform state rm vpn_gateway.hz` to stop managing it (the gateway stays)\n", gateway.id))
+        .run();
+
+    // Everything removed: the connection, then the gateway and the customer gateway.
+    ws.write("vpnform.yaml", NOTHING);
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(read_state(&ws).resources.is_empty());
+    let world = cloud.sandbox().world();
+    assert!(world.vpn_gateways.is_empty() && world.vpn_connections.is_empty());
+}
+
+/// The same, from a saved plan: what was reviewed is what runs.
+#[test]
+fn a_saved_plan_creates_the_gateway_and_what_is_on_it() {
+    let mut config = configuring(Duration::from_millis(100));
+    config.gateway_create_time = (Duration::from_millis(300), Duration::from_millis(300));
+    let cloud = Cloud::start(config, World::default());
+    let ws = Workspace::new()
+        .file("vpnform.yaml", CREATED)
+        .env("BRANCH_PSK", "saved-gateway-psk-canary")
+        .against(&cloud);
+    let plan = ws.run(&["plan", "--out", "create.plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let out = ws.run(&["apply", "create.plan", "--poll-interval", "50ms"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut made = effects(&cloud);
+    made.sort();
+    assert_eq!(
+        made,
+        [
+            "CreateCustomerGateway",
+            "CreateVpnConnection",
+            "CreateVpnGateway"
+        ]
+    );
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
 }

@@ -20,7 +20,7 @@ pub(crate) const KIND: Kind = Kind {
     id_prefix: "cgw-",
     noun: "customer gateway",
     lane: Lane::None,
-    by_reference: false,
+    never_replaced: false,
     calls: Calls {
         list: "DescribeCustomerGateways",
         create: "CreateCustomerGateway",

@@ -42,7 +42,7 @@ pub(crate) const KIND: Kind = Kind {
     id_prefix: "iss-",
     noun: "IPsec server",
     lane: Lane::ItsGateway,
-    by_reference: false,
+    never_replaced: false,
     calls: Calls {
         list: "ListIpsecServers",
         create: "CreateIpsecServer",

@@ -23,7 +23,7 @@ pub(crate) const KIND: Kind = Kind {
     id_prefix: "vsc-",
     noun: "SSL-VPN client certificate",
     lane: Lane::ItsGateway,
-    by_reference: false,
+    never_replaced: false,
     calls: Calls {
         list: "DescribeSslVpnClientCerts",
         create: "CreateSslVpnClientCert",

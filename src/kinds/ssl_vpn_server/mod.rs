@@ -35,7 +35,7 @@ pub(crate) const KIND: Kind = Kind {
     id_prefix: "vss-",
     noun: "SSL-VPN server",
     lane: Lane::ItsGateway,
-    by_reference: false,
+    never_replaced: false,
     calls: Calls {
         list: "DescribeSslVpnServers",
         create: "CreateSslVpnServer",

@@ -32,7 +32,7 @@ pub(crate) const KIND: Kind = Kind {
     id_prefix: "vco-",
     noun: "IPsec connection",
     lane: Lane::ItsGateway,
-    by_reference: false,
+    never_replaced: false,
     calls: Calls {
         list: "DescribeVpnConnections",
         create: "CreateVpnConnection",

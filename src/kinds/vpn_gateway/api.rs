@@ -3,8 +3,30 @@
 //! reads are the client's own (`Client::describe_vpn_gateway(s)`).
 
 use super::KIND;
-use crate::cloud::client::client_token;
+use crate::cloud::client::{client_token, decode_body};
 use crate::cloud::{ApiError, Client};
+
+/// The create's answer: the new gateway's id.
+#[derive(serde::Deserialize)]
+struct Created {
+    #[serde(rename = "VpnGatewayId")]
+    vpn_gateway_id: String,
+}
+
+/// `CreateVpnGateway` of a pay-as-you-go gateway: what the desired entry writes, the
+/// cloud's defaults for the rest.
+#[derive(Debug, Clone, Default)]
+pub struct CreateVpnGateway {
+    pub region: String,
+    pub vpc: String,
+    /// Mbit/s.
+    pub bandwidth: u64,
+    pub name: Option<String>,
+    pub enable_ssl: Option<bool>,
+    pub ssl_connections: Option<u64>,
+    pub enable_ipsec: Option<bool>,
+    pub client_token: Option<String>,
+}
 
 /// `ModifyVpnGatewayAttribute`: only the fields that are `Some` change.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +59,35 @@ impl Client {
         params.push(client_token(ACTION, req.client_token.as_deref())?);
         let answer = self.call(ACTION, &req.region, params).await?;
         Ok(answer.request_id.unwrap_or_default())
+    }
+
+    /// `CreateVpnGateway` (`InstanceChargeType=POSTPAY`); returns the new gateway's id.
+    /// The gateway exists from the answer on, `init` then `provisioning` for minutes,
+    /// then `active`.
+    pub async fn create_vpn_gateway(&self, req: &CreateVpnGateway) -> Result<String, ApiError> {
+        const ACTION: &str = KIND.calls.create;
+        let mut params = vec![
+            ("RegionId".to_owned(), req.region.clone()),
+            ("VpcId".to_owned(), req.vpc.clone()),
+            ("Bandwidth".to_owned(), req.bandwidth.to_string()),
+            ("InstanceChargeType".to_owned(), "POSTPAY".to_owned()),
+        ];
+        if let Some(name) = &req.name {
+            params.push(("Name".to_owned(), name.clone()));
+        }
+        if let Some(on) = req.enable_ssl {
+            params.push(("EnableSsl".to_owned(), on.to_string()));
+        }
+        if let Some(n) = req.ssl_connections {
+            params.push(("SslConnections".to_owned(), n.to_string()));
+        }
+        if let Some(on) = req.enable_ipsec {
+            params.push(("EnableIpsec".to_owned(), on.to_string()));
+        }
+        params.push(client_token(ACTION, req.client_token.as_deref())?);
+        let answer = self.call(ACTION, &req.region, params).await?;
+        let created: Created = decode_body(ACTION, &answer)?;
+        Ok(created.vpn_gateway_id)
     }
 
     /// `DeleteVpnGateway` with `token`; returns the RequestId. The gateway then shows

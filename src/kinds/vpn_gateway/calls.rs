@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::api::ModifyVpnGateway;
+use super::api::{CreateVpnGateway, ModifyVpnGateway};
 use crate::cloud::VpnGateway;
 use crate::plan::Action;
 
@@ -48,6 +48,25 @@ pub(crate) fn modify_request(action: &Action, token: String) -> ModifyVpnGateway
         name: changed("name"),
         description: changed("description"),
         auto_propagate: changed("auto_propagate").map(|v| v == "true"),
+        client_token: Some(token),
+    }
+}
+
+/// `CreateVpnGateway` of a create, from the values the desired entry writes (as the
+/// state records them: `10M`, `enable`), with `token`.
+pub(crate) fn create_request(action: &Action, token: String) -> CreateVpnGateway {
+    let value = |k: &str| action.attributes.get(k);
+    let switch = |k: &str| value(k).map(|v| v == "enable");
+    CreateVpnGateway {
+        region: action.region.clone(),
+        vpc: value("vpc").cloned().unwrap_or_default(),
+        bandwidth: value("bandwidth")
+            .and_then(|b| b.trim_end_matches('M').parse().ok())
+            .unwrap_or_default(),
+        name: value("name").cloned(),
+        enable_ssl: switch("ssl_vpn"),
+        ssl_connections: value("ssl_connections").and_then(|n| n.parse().ok()),
+        enable_ipsec: switch("ipsec_vpn"),
         client_token: Some(token),
     }
 }

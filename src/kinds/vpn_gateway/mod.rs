@@ -3,16 +3,17 @@
 //! the VPN-gateway family" (VpnGateway); DESIGN.md, the kinds table and the paragraph on
 //! what a gateway cannot change.
 //!
-//! Managed by reference so far (issue 22): an entry names an existing gateway by `id`,
-//! and its name, description and auto-propagation change in place; a removed entry
-//! deletes it after everything on it (issue 23, planner rule 4); vpnform creates none
-//! yet. Its reads are the client's
+//! An entry with an `id` adopts an existing gateway; one without is created
+//! (`CreateVpnGateway`, pay as you go, then read until `active`). Its name, description
+//! and auto-propagation change in place; what only the create sets (VPC, bandwidth, the
+//! SSL-VPN and IPsec-VPN switches, SSL connections) never changes: a gateway is never
+//! replaced. A removed entry deletes it after everything on it (planner rule 4). Its reads are the client's
 //! (`Client::describe_vpn_gateway(s)`), which every lane's wait uses.
 
 pub(crate) mod api;
 pub(crate) mod calls;
 
-pub use api::ModifyVpnGateway;
+pub use api::{CreateVpnGateway, ModifyVpnGateway};
 
 use super::{Attribute, Calls, Kind, Lane, ValueKind};
 
@@ -23,7 +24,7 @@ pub(crate) const KIND: Kind = Kind {
     id_prefix: "vpn-",
     noun: "VPN gateway",
     lane: Lane::Itself,
-    by_reference: true,
+    never_replaced: true,
     calls: Calls {
         list: "DescribeVpnGateways",
         create: "CreateVpnGateway",
@@ -40,18 +41,20 @@ pub(crate) const KIND: Kind = Kind {
             value: ValueKind::Bool,
             ..Attribute::managed("auto_propagate")
         },
-        // Observed: no modify API changes them, and a replaced gateway gets a new public
-        // IP and drops every tunnel; a desired file that writes one is refused with
-        // that reason (config::validate).
-        Attribute::managed("bandwidth"),
-        Attribute::managed("charge_type"),
-        Attribute::managed("ssl_vpn"),
-        Attribute::managed("ipsec_vpn"),
+        // Set by the create alone: no modify API changes them, and a replaced gateway
+        // gets a new public IP and drops every tunnel. An adopted gateway's entry may
+        // not write them (config::validate); a created one's change is a plan error
+        // (`never_replaced`).
+        Attribute::replacing("vpc"),
+        Attribute::replacing("bandwidth"),
+        Attribute::replacing("ssl_vpn"),
+        Attribute::replacing("ipsec_vpn"),
         Attribute {
             value: ValueKind::Number,
-            ..Attribute::managed("ssl_connections")
+            ..Attribute::replacing("ssl_connections")
         },
+        // Observed only.
+        Attribute::managed("charge_type"),
         Attribute::managed("internet_ip"),
-        Attribute::managed("vpc"),
     ],
 };

@@ -127,32 +127,36 @@ pub async fn run(
     Ok(paths)
 }
 
-/// Creates `path` with mode 0600 and writes `bytes`; with `replace`, an existing file
-/// is removed first, so the new one is created with that mode too.
+/// Writes `bytes` to `path` whole or not at all: a temp file beside it (mode 0600, set
+/// explicitly so that neither the umask nor a file it replaces decides), fsync, rename
+/// over `path`, fsync of the directory. A run killed meanwhile leaves the old file (or
+/// none), never half a key. Without `replace`, an existing `path` is refused.
 fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<(), ExportError> {
     let failed = |source| ExportError::Write {
         path: path.to_owned(),
         source,
     };
-    if replace && path.symlink_metadata().is_ok() {
-        std::fs::remove_file(path).map_err(failed)?;
+    if !replace && path.symlink_metadata().is_ok() {
+        return Err(ExportError::Exists(path.to_owned()));
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    let mut options = atomic_write_file::AtomicWriteFile::options();
     #[cfg(unix)]
     {
+        use atomic_write_file::unix::OpenOptionsExt as _;
         use std::os::unix::fs::OpenOptionsExt as _;
+        options.preserve_mode(false);
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            ExportError::Exists(path.to_owned())
-        } else {
-            failed(e)
-        }
-    })?;
+    let mut file = options.open(path).map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(failed)?;
+    }
     file.write_all(bytes).map_err(failed)?;
-    file.sync_all().map_err(failed)
+    file.commit().map_err(failed)
 }
 
 /// The git work tree `dir` is inside (its own or an ancestor's `.git`), if any. A

@@ -263,6 +263,12 @@ fn export_writes_the_material_into_private_files_and_nowhere_else() {
         again.stderr,
         "error: keys/alice/ca.crt already exists: remove it, export to another directory, or pass --force to replace it\n"
     );
+    // A file made readable by others meanwhile is replaced by a private one, whole.
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let key = ws.path().join("keys/alice/client.key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let forced = ws.run(&[
         "export",
         "ssl_vpn_client_cert.alice",
@@ -271,6 +277,23 @@ fn export_writes_the_material_into_private_files_and_nowhere_else() {
         "--force",
     ]);
     assert_eq!(forced.code, 0, "{forced:?}");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = ws.path().join("keys/alice");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["alice.ovpn", "ca.crt", "client.crt", "client.key"]);
+        for name in names {
+            let mode = std::fs::metadata(dir.join(&name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
+    }
 
     // Inside a git work tree: refused, unless --force.
     std::fs::create_dir(ws.path().join(".git")).unwrap();

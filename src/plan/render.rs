@@ -645,7 +645,7 @@ fn replace_block(out: &mut String, action: &Action, graph: &Graph) {
             out,
             "    precheck of the create on {}: {}",
             action.vpn_gateway,
-            precheck_text(&action.precheck)
+            precheck_text_of(action)
         );
         return;
     }
@@ -860,7 +860,7 @@ fn block(out: &mut String, action: &Action, graph: &Graph) {
         let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
     }
     if action.action == ActionKind::Create {
-        let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
+        let _ = writeln!(out, "    precheck: {}", precheck_text_of(action));
     }
     if action.action == ActionKind::Delete {
         let _ = writeln!(out, "    precheck: {}", precheck_text(&action.precheck));
@@ -903,6 +903,23 @@ fn waits_for_line(out: &mut String, graph: &Graph, address: &str) {
 }
 
 /// One line for a precheck result.
+/// The precheck of `action` (a create, or a replace's create half) in its kind's words:
+/// a create that waits for a delete of the plan is an IPsec server's only where the
+/// gateway holds one server.
+fn precheck_text_of(action: &Action) -> String {
+    if action.precheck == Precheck::AfterDelete
+        && action.address.kind() != crate::address::Kind::IpsecServer
+    {
+        let noun = action.address.kind().facts().noun;
+        return if action.action == ActionKind::Replace {
+            format!("not run: the old {noun} is deleted first, and a DryRun now would meet it")
+        } else {
+            "not run: it waits for a delete of this plan on its gateway".to_owned()
+        };
+    }
+    precheck_text(&action.precheck)
+}
+
 pub(crate) fn precheck_text(precheck: &Precheck) -> String {
     match precheck {
         Precheck::Skipped => "skipped (--offline)".into(),

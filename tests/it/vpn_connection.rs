@@ -620,6 +620,11 @@ fn a_forced_replace_keeping_its_customer_gateway_goes_destroy_first() {
         "  # vpn_connection.branch must be replaced\n  # (because `--replace` names it: the old IPsec connection is destroyed before the new one is created, as it keeps customer gateway {cgw} and a gateway holds one connection per customer gateway)\n"
     );
     assert!(plan.stdout.contains(&want), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("    precheck of the create on vpn-hz: not run: the old IPsec connection is deleted first, and a DryRun now would meet it\n"),
+        "{}",
+        plan.stdout
+    );
     let out = ws.run(&[
         "apply",
         "--auto-approve",

@@ -889,9 +889,11 @@ async fn gateway_children(
             .map_err(OnlineError::Refresh)?;
         children.extend(
             routes
-                .into_iter()
-                .map(|r| (&crate::kinds::vpn_route::KIND, r.id)),
+                .iter()
+                .map(|r| (&crate::kinds::vpn_route::KIND, r.id.clone())),
         );
+        let found_routes: BTreeMap<&str, &crate::kinds::vpn_route::VpnRoute> =
+            routes.iter().map(|r| (r.id.as_str(), r)).collect();
         for (kind, id) in children {
             if removed.contains(id.as_str()) {
                 continue;
@@ -902,6 +904,17 @@ async fn gateway_children(
                      desired file too, and the plan deletes it first",
                     kind.noun
                 ),
+                // Routes are not importable: their tuple is what to write.
+                None if kind.name == crate::kinds::vpn_route::KIND.name => {
+                    let route = found_routes.get(id.as_str());
+                    format!(
+                        "{} {id} (to {} through {}), which vpnform does not manage: delete it \
+                         yourself (DeleteVpnRouteEntry)",
+                        kind.noun,
+                        route.map_or("?", |r| r.route_dest.as_str()),
+                        route.map_or("?", |r| r.next_hop.as_str()),
+                    )
+                }
                 None => format!(
                     "{} {id}, which vpnform does not manage: run `vpnform import --kind {} \
                      --gateway {} --write` and remove the entry it writes (the plan then \

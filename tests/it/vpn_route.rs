@@ -229,3 +229,76 @@ fn route_mistakes_are_refused_whole() {
         "error: vpnform.yaml:14:40: `10.1.0.0/33` in `vpn_routes.a.route_dest` is not a CIDR block\n   |\n14 |   a: {vpn_gateway: vpn-hz, route_dest: 10.1.0.0/33, next_hop: vco-x, weight: 50, publish_vpc: maybe}\n   |                                        ^^^^^^^^^^^\n   = help: a CIDR block is an IPv4 address, `/` and a prefix length from 0 to 32, e.g. `10.0.0.0/24`\n\nerror: vpnform.yaml:14:78: weight 50 in `vpn_routes.a.weight` is not 0 or 100\n   |\n14 |   a: {vpn_gateway: vpn-hz, route_dest: 10.1.0.0/33, next_hop: vco-x, weight: 50, publish_vpc: maybe}\n   |                                                                              ^^\n   = help: write `weight: 0` (standby) or `weight: 100` (active)\n\nerror: vpnform.yaml:14:95: expected true or false for `vpn_routes.a.publish_vpc`, found a string\n   |\n14 |   a: {vpn_gateway: vpn-hz, route_dest: 10.1.0.0/33, next_hop: vco-x, weight: 50, publish_vpc: maybe}\n   |                                                                                               ^^^^^\n   = help: write `true` or `false`\n\nerror: vpnform.yaml:16:3: vpn_route.b and vpn_route.c are both the route to 10.2.0.0/24 through vco-x on vpn-hz, and a gateway holds a route once\n   |\n16 |   c: {vpn_gateway: vpn-hz, route_dest: 10.2.0.0/24, next_hop: vco-x}\n   |   ^\n   = help: remove one of them, or change its `route_dest` or `next_hop`\n\nerror: vpnform.yaml:17:63: `cgw-x` in `vpn_routes.d.next_hop` is neither an IPsec connection's address nor its id\n   |\n17 |   d: {vpn_gateway: vpn-hz, route_dest: 10.3.0.0/24, next_hop: cgw-x}\n   |                                                               ^^^^^\n   = help: write the IPsec connection's address in this file (`next_hop: vpn_connection.branch`) or its id (`vco-...`)\n\nerror: vpnform.yaml has 5 errors\n"
     );
 }
+
+/// A route naming its connection by id (no edge in the file) is still deleted before
+/// it: the connection's delete waits for the deletes of the routes that use it.
+#[test]
+fn a_route_naming_its_connection_by_id_is_deleted_before_it() {
+    let cloud = cloud();
+    let ws = workspace(&cloud, "  {}\n");
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let vco = read_state(&ws).resources["vpn_connection.branch"]
+        .id
+        .clone();
+    ws.write(
+        "vpnform.yaml",
+        &desired(&format!(
+            "  to_branch: {{vpn_gateway: vpn-hz, route_dest: 172.16.0.0/24, next_hop: {vco}, weight: 100}}\n"
+        )),
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(cloud.sandbox().world().vpn_routes.len(), 1);
+    // Both settings at once: one call each, in one update, each with its own token.
+    ws.write(
+        "vpnform.yaml",
+        &desired(&format!(
+            "  to_branch: {{vpn_gateway: vpn-hz, route_dest: 172.16.0.0/24, next_hop: {vco}, weight: 0, publish_vpc: true}}\n"
+        )),
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let changes: Vec<String> = cloud
+        .sandbox()
+        .audit()
+        .iter()
+        .filter(|e| e.action.starts_with("Modify") || e.action.starts_with("Publish"))
+        .map(|e| e.action.clone())
+        .collect();
+    assert_eq!(
+        changes,
+        ["ModifyVpnRouteEntryWeight", "PublishVpnRouteEntry"]
+    );
+    let route = &cloud.sandbox().world().vpn_routes[0];
+    assert_eq!((route.weight, route.publish_vpc), (0, true));
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    ws.write(
+        "vpnform.yaml",
+        "version: 1\ndefaults:\n  region: cn-hangzhou\ncustomer_gateways:\n  branch: {ip_address: 203.0.113.7}\n",
+    );
+    let plan = ws.run(&["plan"]);
+    assert!(
+        plan.stdout.contains("waits for: vpn_route.to_branch"),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let deletes: Vec<String> = cloud
+        .sandbox()
+        .audit()
+        .iter()
+        .filter(|e| e.action.starts_with("Delete"))
+        .map(|e| e.action.clone())
+        .collect();
+    assert_eq!(deletes, ["DeleteVpnRouteEntry", "DeleteVpnConnection"]);
+    let sent = cloud
+        .wire
+        .calls()
+        .into_iter()
+        .find(|c| c.action == "DeleteVpnRouteEntry")
+        .unwrap();
+    assert_eq!(param(&sent, "Weight"), Some("0"), "the current weight");
+}

@@ -18,17 +18,19 @@ pub(crate) enum Kind {
     VpnGateway,
     SslVpnServer,
     SslVpnClientCert,
+    VpnRoute,
 }
 
 impl Kind {
     /// Every kind, for parsing.
-    const ALL: [Kind; 6] = [
+    const ALL: [Kind; 7] = [
         Kind::IpsecServer,
         Kind::CustomerGateway,
         Kind::VpnConnection,
         Kind::VpnGateway,
         Kind::SslVpnServer,
         Kind::SslVpnClientCert,
+        Kind::VpnRoute,
     ];
 
     /// The kind as addresses, plans and the JSON views spell it.
@@ -40,6 +42,7 @@ impl Kind {
             Kind::VpnGateway => crate::kinds::vpn_gateway::KIND.name,
             Kind::SslVpnServer => crate::kinds::ssl_vpn_server::KIND.name,
             Kind::SslVpnClientCert => crate::kinds::ssl_vpn_client_cert::KIND.name,
+            Kind::VpnRoute => crate::kinds::vpn_route::KIND.name,
         }
     }
 }
@@ -54,6 +57,7 @@ impl Kind {
             Kind::VpnGateway => &crate::kinds::vpn_gateway::KIND,
             Kind::SslVpnServer => &crate::kinds::ssl_vpn_server::KIND,
             Kind::SslVpnClientCert => &crate::kinds::ssl_vpn_client_cert::KIND,
+            Kind::VpnRoute => &crate::kinds::vpn_route::KIND,
         }
     }
 }

@@ -101,6 +101,8 @@ pub(super) enum Steps {
     Gateway,
     /// An SSL-VPN server or client certificate (`ssl_vpn.rs`).
     SslVpn,
+    /// A destination route (`route.rs`).
+    Route,
 }
 
 pub(super) fn steps_of(a: &Action) -> Steps {
@@ -111,6 +113,8 @@ pub(super) fn steps_of(a: &Action) -> Steps {
         crate::address::Kind::SslVpnServer | crate::address::Kind::SslVpnClientCert
     ) {
         Steps::SslVpn
+    } else if a.address.kind() == crate::address::Kind::VpnRoute {
+        Steps::Route
     } else if a.address.kind().facts().lane == crate::kinds::Lane::Itself {
         Steps::Gateway
     } else if a.address.kind().facts().lane == crate::kinds::Lane::None {
@@ -127,6 +131,7 @@ pub(super) async fn delete_any(step: &Step<'_>, lane: Lease) -> Result<bool, Ste
         Steps::Synchronous => super::synchronous::delete(step, lane).await,
         Steps::OnLane => super::lane::delete(step, lane).await,
         Steps::SslVpn => super::ssl_vpn::delete(step, lane).await,
+        Steps::Route => super::route::delete(step, lane).await,
         Steps::Gateway => super::gateway::delete(step, lane).await,
     }
 }
@@ -138,6 +143,7 @@ pub(super) async fn create_any(step: &Step<'_>, lane: Lease) -> Result<String, S
         Steps::Synchronous => super::synchronous::create(step, lane).await,
         Steps::OnLane => super::lane::create(step, lane).await,
         Steps::SslVpn => super::ssl_vpn::create(step, lane).await,
+        Steps::Route => super::route::create(step, lane).await,
         Steps::Gateway => super::gateway::create(step, lane).await,
     }
 }
@@ -149,6 +155,7 @@ pub(super) async fn adopt_then_update_any(step: &Step<'_>, lane: Lease) -> Resul
         Steps::Synchronous => super::synchronous::adopt_then_update(step, lane).await,
         Steps::OnLane => super::lane::adopt_then_update(step, lane).await,
         Steps::SslVpn => super::ssl_vpn::adopt_then_update(step, lane).await,
+        Steps::Route => super::route::adopt_then_update(step, lane).await,
         Steps::Gateway => super::gateway::adopt_then_update(step, lane).await,
     }
 }

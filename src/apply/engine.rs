@@ -316,6 +316,7 @@ async fn run(shared: &Shared, work: Work, lease: Option<Lease>) -> Result<Action
                 }
                 actions::Steps::OnLane => super::lane::resolve_orphan(&step, lane).await,
                 actions::Steps::SslVpn => super::ssl_vpn::resolve_orphan(&step, lane).await,
+                actions::Steps::Route => super::route::resolve_orphan(&step, lane).await,
                 actions::Steps::Gateway => super::gateway::resolve_orphan(&step, lane).await,
             }
         } else {

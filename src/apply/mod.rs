@@ -25,6 +25,7 @@ mod gateway;
 pub(crate) mod journal;
 mod lane;
 pub(crate) mod report;
+mod route;
 pub(crate) mod saved_check;
 mod schedule;
 mod ssl_vpn;

@@ -277,6 +277,10 @@ impl<'a> Step<'a> {
                         .await
                         .map(|listed| listed.iter().any(|c| c.id == a.id))
                 }
+                Kind::VpnRoute => client
+                    .describe_vpn_route_entries(&a.region, &a.vpn_gateway)
+                    .await
+                    .map(|listed| listed.iter().any(|r| r.id == a.id)),
                 Kind::VpnConnection => {
                     let request = crate::kinds::vpn_connection::DescribeVpnConnections {
                         region: a.region.clone(),

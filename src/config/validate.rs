@@ -5,6 +5,7 @@
 
 mod attributes;
 mod ssl_vpn;
+mod vpn_route;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -30,6 +31,7 @@ const TOP_FIELDS: &[&str] = &[
     "vpn_gateways",
     "ssl_vpn_servers",
     "ssl_vpn_client_certs",
+    "vpn_routes",
     "moved",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
@@ -500,7 +502,8 @@ impl<'t> Checker<'t> {
                 || fields.contains_key("vpn_connections")
                 || fields.contains_key("vpn_gateways")
                 || fields.contains_key("ssl_vpn_servers")
-                || fields.contains_key("ssl_vpn_client_certs") =>
+                || fields.contains_key("ssl_vpn_client_certs")
+                || fields.contains_key("vpn_routes") =>
             {
                 Vec::new()
             }
@@ -532,6 +535,9 @@ impl<'t> Checker<'t> {
             fields.get("ssl_vpn_servers").map(|(_, n)| *n),
             fields.get("ssl_vpn_client_certs").map(|(_, n)| *n),
         ));
+        if let Some((_, node)) = fields.get("vpn_routes") {
+            entries.extend(self.vpn_routes(node));
+        }
         entries.extend(gateways);
         self.gateway_rules(&entries);
 
@@ -961,7 +967,8 @@ impl<'t> Checker<'t> {
                 Kind::CustomerGateway
                 | Kind::VpnGateway
                 | Kind::SslVpnServer
-                | Kind::SslVpnClientCert => {}
+                | Kind::SslVpnClientCert
+                | Kind::VpnRoute => {}
             }
         }
         for (gateway, list) in &connections {

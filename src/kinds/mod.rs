@@ -18,6 +18,7 @@ pub mod ssl_vpn_client_cert;
 pub mod ssl_vpn_server;
 pub mod vpn_connection;
 pub mod vpn_gateway;
+pub mod vpn_route;
 
 /// Every kind vpnform manages.
 pub(crate) const ALL: &[&Kind] = &[
@@ -27,6 +28,7 @@ pub(crate) const ALL: &[&Kind] = &[
     &vpn_gateway::KIND,
     &ssl_vpn_server::KIND,
     &ssl_vpn_client_cert::KIND,
+    &vpn_route::KIND,
 ];
 
 /// The reads of the VPN gateway that every kind on a gateway's lane needs: apply waits
@@ -221,13 +223,14 @@ mod tests {
     }
 
     /// Every kind with facts here, managed or not yet.
-    const FAMILY: [&Kind; 6] = [
+    const FAMILY: [&Kind; 7] = [
         &ipsec_server::KIND,
         &customer_gateway::KIND,
         &vpn_connection::KIND,
         &vpn_gateway::KIND,
         &ssl_vpn_server::KIND,
         &ssl_vpn_client_cert::KIND,
+        &vpn_route::KIND,
     ];
 
     #[test]
@@ -244,7 +247,8 @@ mod tests {
                 "DeleteIpsecServer",
                 "CreateVpnConnection",
                 "CreateSslVpnServer",
-                "ModifySslVpnServer"
+                "ModifySslVpnServer",
+                "CreateVpnRouteEntry"
             ]
         );
         let names: Vec<(&str, &str, &str)> = FAMILY
@@ -260,6 +264,7 @@ mod tests {
                 ("vpn_gateway", "vpn_gateways", "vpn-"),
                 ("ssl_vpn_server", "ssl_vpn_servers", "vss-"),
                 ("ssl_vpn_client_cert", "ssl_vpn_client_certs", "vsc-"),
+                ("vpn_route", "vpn_routes", "vre-"),
             ]
         );
         let laneless: Vec<&str> = FAMILY

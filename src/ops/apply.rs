@@ -396,7 +396,10 @@ impl Run<'_> {
                 if !regions.is_empty() {
                     let scope = online::Scope::of(
                         regions.clone(),
-                        saved.actions.iter().map(|a| (&a.address, &a.region)),
+                        saved
+                            .actions
+                            .iter()
+                            .map(|a| (&a.address, &a.region, &a.vpn_gateway)),
                     );
                     let found = online::refresh(&self.client, scope)
                         .await

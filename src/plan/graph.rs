@@ -26,6 +26,8 @@ use crate::Address;
 /// - a customer gateway's delete (or replace) waits for the deletes and replaces of the
 ///   connections whose old side uses it;
 /// - a VPN gateway's delete waits for every delete on it, and every replace leaving it;
+/// - an IPsec connection's delete (or replace) waits for the deletes and replaces of the
+///   destination routes whose old side has it as next hop;
 ///
 /// a dependency that is kept or forgotten orders nothing. The graph and the executor
 /// both read this one list.
@@ -123,6 +125,29 @@ pub(crate) fn waits(actions: &[Action]) -> BTreeMap<&Address, Vec<&Address>> {
                 .collect();
             if let Some(list) = waits.get_mut(&action.address) {
                 list.extend(users);
+            }
+        }
+        // An IPsec connection is deleted (or replaced) after every destination route the
+        // plan deletes or replaces whose next hop it is, whatever names it (as rule 5;
+        // a reference by address is a depends_on).
+        if matches!(action.action, ActionKind::Delete | ActionKind::Replace)
+            && action.address.kind() == crate::address::Kind::VpnConnection
+        {
+            let routes: Vec<&Address> = actions
+                .iter()
+                .filter(|c| c.address.kind() == crate::address::Kind::VpnRoute)
+                .filter(|c| match c.action {
+                    ActionKind::Delete => c.attributes.get("next_hop") == Some(&action.id),
+                    ActionKind::Replace => c
+                        .replaced
+                        .as_ref()
+                        .is_some_and(|old| old.references.contains(&action.id)),
+                    _ => false,
+                })
+                .map(|c| &c.address)
+                .collect();
+            if let Some(list) = waits.get_mut(&action.address) {
+                list.extend(routes);
             }
         }
         // A customer gateway per IP address and region: a create waits for the delete of

@@ -1173,7 +1173,10 @@ fn replace(
             precheck: Precheck::Skipped,
             // Decided for the whole plan (`replace_order`); a kind without a lane always;
             // an SSL-VPN server where it is (a gateway holds one).
+            // A route always: its tuple is unique, and the old one's weight and
+            // publishing stand in the way of the new one's on the same destination.
             destroy_first: address.kind().facts().lane == crate::kinds::Lane::None
+                || address.kind() == crate::address::Kind::VpnRoute
                 || (address.kind() == crate::address::Kind::SslVpnServer
                     && recorded.vpn_gateway == server.vpn_gateway
                     && recorded.region == server.region),

@@ -21,6 +21,8 @@ pub(crate) struct Inventory {
     pub gateways: BTreeMap<String, crate::cloud::VpnGateway>,
     pub ssl_vpn_servers: BTreeMap<String, crate::kinds::ssl_vpn_server::SslVpnServer>,
     pub ssl_vpn_client_certs: BTreeMap<String, crate::kinds::ssl_vpn_client_cert::SslVpnClientCert>,
+    /// Destination routes, by their synthetic id (`crate::kinds::vpn_route::route_id`).
+    pub vpn_routes: BTreeMap<String, crate::kinds::vpn_route::VpnRoute>,
     /// Where each kind was listed.
     pub read: Scope,
 }
@@ -37,6 +39,8 @@ pub(crate) struct Scope {
     pub gateways: BTreeSet<String>,
     pub ssl_vpn_servers: BTreeSet<String>,
     pub ssl_vpn_client_certs: BTreeSet<String>,
+    /// Destination routes are listed per gateway: (region, gateway id).
+    pub vpn_routes: BTreeSet<(String, String)>,
 }
 
 impl Scope {
@@ -44,13 +48,13 @@ impl Scope {
     /// regions) has one.
     pub(crate) fn of<'a>(
         regions: BTreeSet<String>,
-        addresses: impl Iterator<Item = (&'a Address, &'a String)>,
+        addresses: impl Iterator<Item = (&'a Address, &'a String, &'a String)>,
     ) -> Scope {
         let mut scope = Scope {
             servers: regions,
             ..Scope::default()
         };
-        for (address, region) in addresses {
+        for (address, region, gateway) in addresses {
             match address.kind() {
                 crate::address::Kind::CustomerGateway => {
                     scope.customer_gateways.insert(region.clone());
@@ -67,6 +71,13 @@ impl Scope {
                 crate::address::Kind::SslVpnClientCert => {
                     scope.ssl_vpn_client_certs.insert(region.clone());
                 }
+                // Listed on each gateway named by id (a gateway this plan creates
+                // holds none yet).
+                crate::address::Kind::VpnRoute => {
+                    if crate::id::is_id(gateway, crate::id::VPN_GATEWAY_PREFIX) {
+                        scope.vpn_routes.insert((region.clone(), gateway.clone()));
+                    }
+                }
                 crate::address::Kind::IpsecServer => {}
             }
         }
@@ -80,6 +91,7 @@ impl Scope {
             + self.gateways.len()
             + self.ssl_vpn_servers.len()
             + self.ssl_vpn_client_certs.len()
+            + self.vpn_routes.len()
     }
 }
 
@@ -105,6 +117,10 @@ impl Inventory {
                 &self.read.ssl_vpn_client_certs,
                 self.ssl_vpn_client_certs.contains_key(id),
             )
+        } else if id.starts_with(crate::kinds::vpn_route::KIND.id_prefix) {
+            // Every recorded route's gateway is listed; one of the region's is read.
+            let read = self.read.vpn_routes.iter().any(|(r, _)| r == region);
+            return read.then_some(self.vpn_routes.contains_key(id));
         } else {
             (&self.read.servers, self.servers.contains_key(id))
         };
@@ -128,6 +144,9 @@ impl Inventory {
         if let Some(cert) = self.ssl_vpn_client_certs.get(id) {
             return Some(crate::kinds::ssl_vpn_client_cert::calls::attributes(cert));
         }
+        if let Some(route) = self.vpn_routes.get(id) {
+            return Some(crate::kinds::vpn_route::calls::attributes(route));
+        }
         self.connections
             .get(id)
             .map(crate::kinds::vpn_connection::calls::attributes)
@@ -141,6 +160,7 @@ impl Inventory {
             || self.gateways.contains_key(id)
             || self.ssl_vpn_servers.contains_key(id)
             || self.ssl_vpn_client_certs.contains_key(id)
+            || self.vpn_routes.contains_key(id)
     }
 
     /// Whether the cloud holds `key` for the resource `id` (each tunnel's, for a
@@ -249,6 +269,13 @@ async fn refresh_with_progress(
             Listed::SslVpnClientCerts(client.describe_ssl_vpn_client_certs(&request).await)
         });
     }
+    for (region, gateway) in &scope.vpn_routes {
+        let client = client.clone();
+        let (region, gateway) = (region.clone(), gateway.clone());
+        tasks.spawn(async move {
+            Listed::VpnRoutes(client.describe_vpn_route_entries(&region, &gateway).await)
+        });
+    }
     let mut refresh = Inventory {
         read: scope,
         ..Inventory::default()
@@ -290,6 +317,11 @@ async fn refresh_with_progress(
                     refresh.ssl_vpn_client_certs.insert(cert.id.clone(), cert);
                 }
             }
+            Listed::VpnRoutes(routes) => {
+                for route in routes? {
+                    refresh.vpn_routes.insert(route.id.clone(), route);
+                }
+            }
         }
         done += 1;
         progress.update(Stage::Refresh, done, total, client.rate(ACTION));
@@ -305,6 +337,7 @@ enum Listed {
     Gateways(Result<Vec<crate::cloud::VpnGateway>, ApiError>),
     SslVpnServers(Result<Vec<crate::kinds::ssl_vpn_server::SslVpnServer>, ApiError>),
     SslVpnClientCerts(Result<Vec<crate::kinds::ssl_vpn_client_cert::SslVpnClientCert>, ApiError>),
+    VpnRoutes(Result<Vec<crate::kinds::vpn_route::VpnRoute>, ApiError>),
 }
 
 /// The attributes the state records of a server (see [`super::calls::attributes`]).
@@ -395,6 +428,35 @@ pub(crate) async fn precheck_with_progress(
                     tasks.spawn(
                         async move { (i, false, client.modify_ssl_vpn_server(&request).await) },
                     );
+                }
+                _ => model_only.push(i),
+            }
+            continue;
+        }
+        if a.address.kind() == crate::address::Kind::VpnRoute {
+            // Only its create takes DryRun; its modifies and its delete (a replace's old
+            // half included) are checked by the model. A create whose next hop this
+            // plan creates first cannot be asked about yet.
+            use crate::kinds::vpn_route::{KIND as ROUTE, calls as route};
+            if a.replaced.is_some() {
+                old_model_only.push(i);
+            }
+            let next_hop = a.attributes.get("next_hop").cloned().unwrap_or_default();
+            match a.action {
+                // Destroy first: a DryRun of the create would meet the old route.
+                ActionKind::Create | ActionKind::Replace if after_delete(a) => {}
+                ActionKind::Create | ActionKind::Replace
+                    if ROUTE.names_by_address("next_hop", &next_hop) =>
+                {
+                    after_create.push(i);
+                }
+                ActionKind::Create | ActionKind::Replace => {
+                    *calls.entry(ROUTE.calls.create).or_default() += 1;
+                    let request = route::create_request(a, &next_hop, None, true);
+                    let client = client.clone();
+                    tasks.spawn(async move {
+                        (i, false, client.create_vpn_route_entry(&request).await)
+                    });
                 }
                 _ => model_only.push(i),
             }
@@ -606,9 +668,19 @@ pub(crate) async fn plan_with_progress(
     let addresses = state
         .resources
         .iter()
-        .map(|(a, r)| (a, &r.region))
-        .chain(desired.servers.iter().map(|(a, d)| (a, &d.region)))
-        .chain(state.pending.iter().map(|p| (&p.address, &p.region)));
+        .map(|(a, r)| (a, &r.region, &r.vpn_gateway))
+        .chain(
+            desired
+                .servers
+                .iter()
+                .map(|(a, d)| (a, &d.region, &d.vpn_gateway)),
+        )
+        .chain(
+            state
+                .pending
+                .iter()
+                .map(|p| (&p.address, &p.region, &p.vpn_gateway)),
+        );
     let found = refresh_with_progress(client, Scope::of(regions, addresses), progress)
         .await
         .map_err(OnlineError::Refresh)?;
@@ -811,6 +883,17 @@ async fn gateway_children(
                 .into_iter()
                 .map(|s| (&crate::kinds::ssl_vpn_server::KIND, s.id)),
         );
+        let routes = client
+            .describe_vpn_route_entries(&a.region, &a.id)
+            .await
+            .map_err(OnlineError::Refresh)?;
+        children.extend(
+            routes
+                .iter()
+                .map(|r| (&crate::kinds::vpn_route::KIND, r.id.clone())),
+        );
+        let found_routes: BTreeMap<&str, &crate::kinds::vpn_route::VpnRoute> =
+            routes.iter().map(|r| (r.id.as_str(), r)).collect();
         for (kind, id) in children {
             if removed.contains(id.as_str()) {
                 continue;
@@ -821,6 +904,17 @@ async fn gateway_children(
                      desired file too, and the plan deletes it first",
                     kind.noun
                 ),
+                // Routes are not importable: their tuple is what to write.
+                None if kind.name == crate::kinds::vpn_route::KIND.name => {
+                    let route = found_routes.get(id.as_str());
+                    format!(
+                        "{} {id} (to {} through {}), which vpnform does not manage: delete it \
+                         yourself (DeleteVpnRouteEntry)",
+                        kind.noun,
+                        route.map_or("?", |r| r.route_dest.as_str()),
+                        route.map_or("?", |r| r.next_hop.as_str()),
+                    )
+                }
                 None => format!(
                     "{} {id}, which vpnform does not manage: run `vpnform import --kind {} \
                      --gateway {} --write` and remove the entry it writes (the plan then \

@@ -22,6 +22,7 @@ const PLACES: &[(&str, f32)] = &[
     ("kinds/vpn_gateway/calls.rs", 5.5),
     ("kinds/ssl_vpn_server/calls.rs", 5.5),
     ("kinds/ssl_vpn_client_cert/calls.rs", 5.5),
+    ("kinds/vpn_route/calls.rs", 5.5),
     // How the kind's recorded attributes seed a sandbox world: above both.
     ("kinds/ipsec_server/seed.rs", 5.5),
     ("plan/", 5.0),
@@ -33,6 +34,7 @@ const PLACES: &[(&str, f32)] = &[
     ("kinds/vpn_gateway/api.rs", 3.0),
     ("kinds/ssl_vpn_server/api.rs", 3.0),
     ("kinds/ssl_vpn_client_cert/api.rs", 3.0),
+    ("kinds/vpn_route/api.rs", 3.0),
     ("sandbox/", 3.0),
     ("cloud/", 2.0),
     // The addresses and ids spell what the kinds' facts say.

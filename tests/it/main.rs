@@ -44,3 +44,4 @@ mod ux;
 mod views;
 mod vpn_connection;
 mod vpn_gateway;
+mod vpn_route;

@@ -306,7 +306,7 @@ fn the_family_example_rehearses_in_the_sandbox() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         out.stdout.contains(
-            "Apply complete! Resources: 4 added, 0 changed, 0 destroyed, 1 adopted, 0 forgotten."
+            "Apply complete! Resources: 5 added, 0 changed, 0 destroyed, 1 adopted, 0 forgotten."
         ),
         "{}",
         out.stdout
@@ -318,7 +318,8 @@ fn the_family_example_rehearses_in_the_sandbox() {
         .collect();
     assert!(
         order[0].starts_with("customer_gateway.branch")
-            && order[1].starts_with("vpn_connection.branch"),
+            && order[1].starts_with("vpn_connection.branch")
+            && order[2].starts_with("vpn_route.to_branch"),
         "{order:?}"
     );
     assert!(!out.stdout.contains(PSK) && !out.stderr.contains(PSK));

@@ -230,7 +230,7 @@ impl<'t> Checker<'t> {
         nets
     }
 
-    fn cidr(&mut self, node: &Node, path: &str) -> Option<Ipv4Net> {
+    pub(super) fn cidr(&mut self, node: &Node, path: &str) -> Option<Ipv4Net> {
         let text = self.string(node, path, "write a CIDR block, e.g. `10.0.0.0/24`")?;
         match typed::parse_cidr(&text) {
             Ok(net) => Some(net),

@@ -1,0 +1,60 @@
+//! A route's plan actions as requests (built from the action alone, so that a resumed
+//! operation sends what its intent journaled), and a listed route as the attributes the
+//! state records.
+
+use std::collections::BTreeMap;
+
+use super::api::{CreateVpnRouteEntry, RouteKey, VpnRoute};
+use crate::plan::Action;
+
+/// The attributes the state records of a route, in the text form the plan compares.
+pub(crate) fn attributes(route: &VpnRoute) -> BTreeMap<String, String> {
+    let mut a = BTreeMap::new();
+    a.insert("route_dest".to_owned(), route.route_dest.clone());
+    a.insert("next_hop".to_owned(), route.next_hop.clone());
+    a.insert("weight".to_owned(), route.weight.to_string());
+    a.insert("publish_vpc".to_owned(), route.publish_vpc.to_string());
+    if let Some(t) = route.create_time {
+        a.insert("create_time".to_owned(), t.to_string());
+    }
+    a
+}
+
+/// The route's tuple as `action` names it, its next hop `next_hop` (resolved).
+pub(crate) fn key(action: &Action, next_hop: &str) -> RouteKey {
+    RouteKey {
+        region: action.region.clone(),
+        vpn_gateway: action.vpn_gateway.clone(),
+        route_dest: action
+            .attributes
+            .get("route_dest")
+            .cloned()
+            .unwrap_or_default(),
+        next_hop: next_hop.to_owned(),
+    }
+}
+
+/// A weight as the state records it (0 when absent or unreadable).
+pub(crate) fn weight(text: Option<&String>) -> u32 {
+    text.and_then(|w| w.parse().ok()).unwrap_or(0)
+}
+
+/// `CreateVpnRouteEntry` for a create (or a replace's create half), its next hop
+/// `next_hop` (resolved); `token` is `None` for the DryRun.
+pub(crate) fn create_request(
+    action: &Action,
+    next_hop: &str,
+    token: Option<String>,
+    dry_run: bool,
+) -> CreateVpnRouteEntry {
+    CreateVpnRouteEntry {
+        key: key(action, next_hop),
+        weight: weight(action.attributes.get("weight")),
+        publish_vpc: action
+            .attributes
+            .get("publish_vpc")
+            .is_some_and(|p| p == "true"),
+        client_token: if dry_run { None } else { token },
+        dry_run,
+    }
+}

@@ -187,7 +187,8 @@ fn render_unknown_targets(list: &[UnknownTarget]) -> String {
     text
 }
 
-/// A customer gateway the plan replaces and a connection that keeps using it.
+/// A customer gateway the plan replaces and a connection that keeps using it (or a
+/// connection the plan replaces and a route that keeps it as its next hop).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InUse {
     pub customer_gateway: Address,
@@ -199,6 +200,19 @@ pub struct InUse {
 fn render_in_use(list: &[InUse]) -> String {
     list.iter()
         .map(|u| {
+            if u.customer_gateway.kind() == crate::address::Kind::VpnConnection {
+                return format!(
+                    "{conn} must be replaced ({reason}), but {route} goes on using it as its \
+                     next hop, and the cloud deletes no connection a route uses ({id}). Give \
+                     the new connection an entry of its own (e.g. `{conn}_new`), point {route} \
+                     at it and remove {conn}: the plan then moves the route before it deletes \
+                     the old connection",
+                    conn = u.customer_gateway,
+                    route = u.connection,
+                    reason = u.reason,
+                    id = u.id,
+                );
+            }
             format!(
                 "{cgw} must be replaced ({reason}), but {conn} goes on using it, and the cloud \
                  deletes no customer gateway a connection uses ({id}). Give the new address \
@@ -1263,7 +1277,10 @@ fn order_replaces(
         .filter(|a| {
             a.action == ActionKind::Replace
                 && a.resumes.is_none()
-                && a.address.kind() == Kind::CustomerGateway
+                && matches!(
+                    a.address.kind(),
+                    Kind::CustomerGateway | Kind::VpnConnection
+                )
         })
         .map(|a| (a.address.clone(), a.id.clone(), a.reason.clone()))
         .collect();

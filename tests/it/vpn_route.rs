@@ -302,3 +302,33 @@ fn a_route_naming_its_connection_by_id_is_deleted_before_it() {
         .unwrap();
     assert_eq!(param(&sent, "Weight"), Some("0"), "the current weight");
 }
+
+/// A connection replaced while a route keeps it as its next hop: the cloud deletes no
+/// connection a route uses, so the plan refuses, naming both and what to do; nothing is
+/// sent.
+#[test]
+fn a_connection_replaced_under_a_route_fails_the_plan_naming_both() {
+    let cloud = cloud();
+    let ws = workspace(&cloud, &route("172.16.0.0/16", 0, false));
+    assert_eq!(ws.run(APPLY).code, 0);
+    let vco = read_state(&ws).resources["vpn_connection.branch"]
+        .id
+        .clone();
+    let sent = cloud.sandbox().audit().len();
+    ws.write(
+        "vpnform.yaml",
+        &desired(&route("172.16.0.0/16", 0, false)).replace(
+            "vpn_gateway: vpn-hz\n    customer_gateway",
+            "vpn_gateway: vpn-hz\n    name: moved\n    customer_gateway",
+        ),
+    );
+    let out = ws.run(&["plan", "--replace", "vpn_connection.branch"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: vpn_connection.branch must be replaced (`--replace` names it), but vpn_route.to_branch goes on using it as its next hop, and the cloud deletes no connection a route uses ({vco}). Give the new connection an entry of its own (e.g. `vpn_connection.branch_new`), point vpn_route.to_branch at it and remove vpn_connection.branch: the plan then moves the route before it deletes the old connection\n"
+        )
+    );
+    assert_eq!(cloud.sandbox().audit().len(), sent);
+}

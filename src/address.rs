@@ -19,11 +19,12 @@ pub(crate) enum Kind {
     SslVpnServer,
     SslVpnClientCert,
     VpnRoute,
+    VpnPolicyRoute,
 }
 
 impl Kind {
     /// Every kind, for parsing.
-    const ALL: [Kind; 7] = [
+    const ALL: [Kind; 8] = [
         Kind::IpsecServer,
         Kind::CustomerGateway,
         Kind::VpnConnection,
@@ -31,6 +32,7 @@ impl Kind {
         Kind::SslVpnServer,
         Kind::SslVpnClientCert,
         Kind::VpnRoute,
+        Kind::VpnPolicyRoute,
     ];
 
     /// The kind as addresses, plans and the JSON views spell it.
@@ -43,6 +45,7 @@ impl Kind {
             Kind::SslVpnServer => crate::kinds::ssl_vpn_server::KIND.name,
             Kind::SslVpnClientCert => crate::kinds::ssl_vpn_client_cert::KIND.name,
             Kind::VpnRoute => crate::kinds::vpn_route::KIND.name,
+            Kind::VpnPolicyRoute => crate::kinds::vpn_policy_route::KIND.name,
         }
     }
 }
@@ -58,6 +61,7 @@ impl Kind {
             Kind::SslVpnServer => &crate::kinds::ssl_vpn_server::KIND,
             Kind::SslVpnClientCert => &crate::kinds::ssl_vpn_client_cert::KIND,
             Kind::VpnRoute => &crate::kinds::vpn_route::KIND,
+            Kind::VpnPolicyRoute => &crate::kinds::vpn_policy_route::KIND,
         }
     }
 }

@@ -101,7 +101,7 @@ pub(super) enum Steps {
     Gateway,
     /// An SSL-VPN server or client certificate (`ssl_vpn.rs`).
     SslVpn,
-    /// A destination route (`route.rs`).
+    /// A destination or policy-based route (`route.rs`).
     Route,
 }
 
@@ -113,7 +113,10 @@ pub(super) fn steps_of(a: &Action) -> Steps {
         crate::address::Kind::SslVpnServer | crate::address::Kind::SslVpnClientCert
     ) {
         Steps::SslVpn
-    } else if a.address.kind() == crate::address::Kind::VpnRoute {
+    } else if matches!(
+        a.address.kind(),
+        crate::address::Kind::VpnRoute | crate::address::Kind::VpnPolicyRoute
+    ) {
         Steps::Route
     } else if a.address.kind().facts().lane == crate::kinds::Lane::Itself {
         Steps::Gateway

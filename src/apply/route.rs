@@ -1,9 +1,12 @@
-//! Destination routes on their gateway's lane: each mutation journaled first, sent with
-//! its token when the gateway is free, confirmed by listing the gateway's routes once it
-//! is `active` again, and recorded at once. A route has no id in the API: it is named by
-//! its tuple in every call, and recorded under the synthetic id of that tuple
-//! (`crate::kinds::vpn_route::route_id`), which a create knows once its next hop (a
-//! connection named by address and created this run) is resolved.
+//! Destination and policy-based routes on their gateway's lane: each mutation journaled
+//! first, sent with its token when the gateway is free, confirmed by listing the
+//! gateway's routes of the kind once it is `active` again, and recorded at once. A route
+//! has no id in the API: it is named by its tuple in every call (a policy-based route's
+//! has a source, and its changes and delete give back its priority), and recorded under
+//! the synthetic id of that tuple (`crate::kinds::vpn_route::route_id`,
+//! `crate::kinds::vpn_policy_route::route_id`), which a create knows once its next hop (a
+//! connection named by address and created this run) is resolved. The two kinds differ
+//! only in the calls (`Client::create_route_entry`, ...); the steps are these.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +15,25 @@ use super::error::{StepError, Unmet};
 use super::schedule::Lease;
 use super::step::{Sent, Step};
 use super::work::Finished;
-use crate::kinds::vpn_route::{KIND, api::RouteKey, calls};
+use crate::kinds::Kind;
+use crate::kinds::vpn_route::{api::RouteKey, calls};
+
+/// The kind's facts (its calls' names).
+fn kind(step: &Step<'_>) -> &'static Kind {
+    step.action().address.kind().facts()
+}
+
+/// The gateway's routes of the action's kind, as listed now.
+async fn list(step: &Step<'_>) -> Result<Vec<crate::kinds::vpn_route::VpnRoute>, StepError> {
+    let a = step.action();
+    step.progress(step.shared.client.describe_route_entries(
+        calls::is_policy(a),
+        &a.region,
+        &a.vpn_gateway,
+    ))
+    .await
+    .map_err(|error| step.unreadable(error))
+}
 
 /// The route's next hop, resolved to the connection's id.
 fn next_hop(step: &Step<'_>) -> Result<String, StepError> {
@@ -32,30 +53,16 @@ async fn listed(
     step: &Step<'_>,
     id: &str,
 ) -> Result<Option<crate::kinds::vpn_route::VpnRoute>, StepError> {
-    let a = step.action();
-    let listed = step
-        .progress(
-            step.shared
-                .client
-                .describe_vpn_route_entries(&a.region, &a.vpn_gateway),
-        )
-        .await
-        .map_err(|error| step.unreadable(error))?;
-    Ok(listed.into_iter().find(|r| r.id == id))
+    Ok(list(step).await?.into_iter().find(|r| r.id == id))
 }
 
 /// The route `id` as its gateway lists it now, or `None` when it is gone.
 async fn read(step: &Step<'_>, id: &str) -> Result<Option<BTreeMap<String, String>>, StepError> {
-    let a = step.action();
-    let listed = step
-        .progress(
-            step.shared
-                .client
-                .describe_vpn_route_entries(&a.region, &a.vpn_gateway),
-        )
-        .await
-        .map_err(|error| step.unreadable(error))?;
-    Ok(listed.iter().find(|r| r.id == id).map(calls::attributes))
+    Ok(list(step)
+        .await?
+        .iter()
+        .find(|r| r.id == id)
+        .map(calls::attributes))
 }
 
 /// Waits for the gateway, then reads `id` until it holds `intended` (bounded), and
@@ -105,12 +112,12 @@ pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepE
     intended.insert("next_hop".to_owned(), hop);
     step.intent(None, Some(super::step::sent(a))).await?;
     let Sent::Accepted(id) = step
-        .send(|| shared.client.create_vpn_route_entry(&request))
+        .send(|| shared.client.create_route_entry(&request))
         .await?
     else {
         unreachable!("only a delete is answered not-found or gone")
     };
-    let confirmed = confirm_written(step, &id, &intended, KIND.calls.create).await;
+    let confirmed = confirm_written(step, &id, &intended, kind(step).calls.create).await;
     drop(lane);
     confirmed.map(|()| id)
 }
@@ -120,18 +127,35 @@ fn recorded_key(step: &Step<'_>) -> Result<RouteKey, StepError> {
     Ok(calls::key(step.action(), &next_hop(step)?))
 }
 
-/// Changes the route's weight (ModifyVpnRouteEntryWeight, from the old weight) and its
-/// publishing (PublishVpnRouteEntry) in place, each its own configuring operation.
+/// Changes the route's weight (ModifyVpnRouteEntryWeight or
+/// ModifyVpnPbrRouteEntryWeight, from the old weight), a policy-based route's priority
+/// (ModifyVpnPbrRouteEntryPriority, from the old priority) and its publishing
+/// (PublishVpnRouteEntry) in place, each its own configuring operation with its own
+/// token, in that order; each names the route by the weight and priority it has then.
 pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<(), StepError> {
     let (shared, a) = (step.shared, step.action());
     step.record_if_adopted().await?;
     step.intent(Some(a.id.clone()), Some(super::step::sent(a)))
         .await?;
     let key = recorded_key(step)?;
+    let calls_of = &kind(step).calls;
     let token = step.work.token.clone();
-    let mut call = KIND.calls.modify[0];
+    let changes: Vec<_> = a.cloud_changes().collect();
+    let from = |field: &str| {
+        changes
+            .iter()
+            .find(|c| c.field == field)
+            .map(|c| c.from.clone())
+            .or_else(|| a.attributes.get(field).cloned())
+    };
+    let mut weight = calls::weight(from("weight").as_ref());
+    let mut priority = calls::priority(from("priority").as_ref());
+    let mut call = calls_of.modify[0];
     let mut first = true;
-    for change in a.cloud_changes() {
+    for field in ["weight", "priority", "publish_vpc"] {
+        let Some(change) = changes.iter().find(|c| c.field == field) else {
+            continue;
+        };
         if !first {
             // The gateway configures one operation at a time.
             step.wait_active(WaitKind {
@@ -140,31 +164,55 @@ pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<()
             })
             .await?;
         }
-        match change.field.as_str() {
+        // A token names one request: after the first change, each its own.
+        let token = if first {
+            token.clone()
+        } else {
+            let mut t = token.clone();
+            t.truncate(62);
+            t + if field == "priority" { "-r" } else { "-p" }
+        };
+        match field {
             "weight" => {
-                let (from, to) = (
-                    calls::weight(Some(&change.from)),
-                    calls::weight(Some(&change.to)),
-                );
-                call = KIND.calls.modify[0];
+                let to = calls::weight(Some(&change.to));
+                call = calls_of.modify[0];
+                if key.route_source.is_some() {
+                    step.send(|| {
+                        shared.client.modify_vpn_pbr_route_entry_weight(
+                            &key,
+                            (weight, priority),
+                            to,
+                            Some(&token),
+                        )
+                    })
+                    .await?;
+                } else {
+                    step.send(|| {
+                        shared
+                            .client
+                            .modify_vpn_route_entry_weight(&key, weight, to, Some(&token))
+                    })
+                    .await?;
+                }
+                weight = to;
+            }
+            "priority" => {
+                let to = calls::priority(Some(&change.to));
+                call = calls_of.modify[1];
                 step.send(|| {
-                    shared
-                        .client
-                        .modify_vpn_route_entry_weight(&key, from, to, Some(&token))
+                    shared.client.modify_vpn_pbr_route_entry_priority(
+                        &key,
+                        (weight, priority),
+                        to,
+                        Some(&token),
+                    )
                 })
                 .await?;
+                priority = to;
             }
-            "publish_vpc" => {
+            _ => {
                 let on = change.to == "true";
-                call = KIND.calls.modify[1];
-                // A token names one request: after a weight change, its own.
-                let token = if first {
-                    token.clone()
-                } else {
-                    let mut t = token.clone();
-                    t.truncate(62);
-                    t + "-p"
-                };
+                call = calls_of.modify[calls_of.modify.len() - 1];
                 step.send(|| {
                     shared
                         .client
@@ -172,7 +220,6 @@ pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<()
                 })
                 .await?;
             }
-            _ => continue,
         }
         first = false;
     }
@@ -181,7 +228,7 @@ pub(super) async fn adopt_then_update(step: &Step<'_>, lane: Lease) -> Result<()
     confirmed
 }
 
-/// Deletes the action's route (its tuple and its current weight); `Ok(true)` when the
+/// Deletes the action's route (its tuple, its current weight and priority); `Ok(true)` when the
 /// cloud said it was already gone.
 pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepError> {
     let (shared, work, a) = (step.shared, step.work, step.action());
@@ -196,13 +243,14 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
         vpn_gateway: route.vpn_gateway.clone(),
         route_dest: route.route_dest.clone(),
         next_hop: route.next_hop.clone(),
+        route_source: route.route_source.clone(),
     };
-    let weight = route.weight;
+    let (weight, priority) = (route.weight, route.priority);
     let already_gone = match step
         .send(|| {
             shared
                 .client
-                .delete_vpn_route_entry(&key, weight, Some(&work.token))
+                .delete_route_entry(&key, weight, priority, Some(&work.token))
         })
         .await?
     {
@@ -229,7 +277,7 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
     }
     drop(lane);
     Err(StepError::Unconfirmed {
-        call: KIND.calls.delete,
+        call: kind(step).calls.delete,
         id: a.id.clone(),
         unmet: Unmet::StillListed,
         reads: shared.options.confirm_attempts,
@@ -246,7 +294,7 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
     let (shared, a) = (step.shared, step.action());
     let hop = next_hop(step)?;
     let key = calls::key(a, &hop);
-    let id = crate::kinds::vpn_route::route_id(&key.vpn_gateway, &key.route_dest, &key.next_hop);
+    let id = calls::id_of(&key);
     step.wait_active(WaitKind::EXACT).await?;
     let Some(attributes) = read(step, &id).await? else {
         step.abandon().await;

@@ -277,8 +277,12 @@ impl<'a> Step<'a> {
                         .await
                         .map(|listed| listed.iter().any(|c| c.id == a.id))
                 }
-                Kind::VpnRoute => client
-                    .describe_vpn_route_entries(&a.region, &a.vpn_gateway)
+                Kind::VpnRoute | Kind::VpnPolicyRoute => client
+                    .describe_route_entries(
+                        a.address.kind() == Kind::VpnPolicyRoute,
+                        &a.region,
+                        &a.vpn_gateway,
+                    )
                     .await
                     .map(|listed| listed.iter().any(|r| r.id == a.id)),
                 Kind::VpnConnection => {

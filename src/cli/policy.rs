@@ -69,6 +69,7 @@ fn policy(kinds: &[&Kind], regions: &BTreeSet<String>, apply: bool) -> String {
         actions.insert(kinds::vpn_connection::KIND.calls.list);
         actions.insert(kinds::ssl_vpn_server::KIND.calls.list);
         actions.insert(kinds::vpn_route::KIND.calls.list);
+        actions.insert(kinds::vpn_policy_route::KIND.calls.list);
     }
     if apply {
         for kind in kinds {

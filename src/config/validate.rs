@@ -32,6 +32,7 @@ const TOP_FIELDS: &[&str] = &[
     "ssl_vpn_servers",
     "ssl_vpn_client_certs",
     "vpn_routes",
+    "vpn_policy_routes",
     "moved",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["region"];
@@ -503,7 +504,8 @@ impl<'t> Checker<'t> {
                 || fields.contains_key("vpn_gateways")
                 || fields.contains_key("ssl_vpn_servers")
                 || fields.contains_key("ssl_vpn_client_certs")
-                || fields.contains_key("vpn_routes") =>
+                || fields.contains_key("vpn_routes")
+                || fields.contains_key("vpn_policy_routes") =>
             {
                 Vec::new()
             }
@@ -536,7 +538,10 @@ impl<'t> Checker<'t> {
             fields.get("ssl_vpn_client_certs").map(|(_, n)| *n),
         ));
         if let Some((_, node)) = fields.get("vpn_routes") {
-            entries.extend(self.vpn_routes(node));
+            entries.extend(self.vpn_routes(node, false));
+        }
+        if let Some((_, node)) = fields.get("vpn_policy_routes") {
+            entries.extend(self.vpn_routes(node, true));
         }
         entries.extend(gateways);
         self.gateway_rules(&entries);
@@ -968,7 +973,8 @@ impl<'t> Checker<'t> {
                 | Kind::VpnGateway
                 | Kind::SslVpnServer
                 | Kind::SslVpnClientCert
-                | Kind::VpnRoute => {}
+                | Kind::VpnRoute
+                | Kind::VpnPolicyRoute => {}
             }
         }
         for (gateway, list) in &connections {

@@ -18,6 +18,7 @@ pub mod ssl_vpn_client_cert;
 pub mod ssl_vpn_server;
 pub mod vpn_connection;
 pub mod vpn_gateway;
+pub mod vpn_policy_route;
 pub mod vpn_route;
 
 /// Every kind vpnform manages.
@@ -29,6 +30,7 @@ pub(crate) const ALL: &[&Kind] = &[
     &ssl_vpn_server::KIND,
     &ssl_vpn_client_cert::KIND,
     &vpn_route::KIND,
+    &vpn_policy_route::KIND,
 ];
 
 /// The reads of the VPN gateway that every kind on a gateway's lane needs: apply waits
@@ -223,7 +225,7 @@ mod tests {
     }
 
     /// Every kind with facts here, managed or not yet.
-    const FAMILY: [&Kind; 7] = [
+    const FAMILY: [&Kind; 8] = [
         &ipsec_server::KIND,
         &customer_gateway::KIND,
         &vpn_connection::KIND,
@@ -231,6 +233,7 @@ mod tests {
         &ssl_vpn_server::KIND,
         &ssl_vpn_client_cert::KIND,
         &vpn_route::KIND,
+        &vpn_policy_route::KIND,
     ];
 
     #[test]
@@ -248,7 +251,8 @@ mod tests {
                 "CreateVpnConnection",
                 "CreateSslVpnServer",
                 "ModifySslVpnServer",
-                "CreateVpnRouteEntry"
+                "CreateVpnRouteEntry",
+                "CreateVpnPbrRouteEntry"
             ]
         );
         let names: Vec<(&str, &str, &str)> = FAMILY
@@ -265,6 +269,7 @@ mod tests {
                 ("ssl_vpn_server", "ssl_vpn_servers", "vss-"),
                 ("ssl_vpn_client_cert", "ssl_vpn_client_certs", "vsc-"),
                 ("vpn_route", "vpn_routes", "vre-"),
+                ("vpn_policy_route", "vpn_policy_routes", "vpr-"),
             ]
         );
         let laneless: Vec<&str> = FAMILY

@@ -27,7 +27,7 @@ use crate::Address;
 ///   connections whose old side uses it;
 /// - a VPN gateway's delete waits for every delete on it, and every replace leaving it;
 /// - an IPsec connection's delete (or replace) waits for the deletes and replaces of the
-///   destination routes whose old side has it as next hop;
+///   routes (destination and policy-based) whose old side has it as next hop;
 ///
 /// a dependency that is kept or forgotten orders nothing. The graph and the executor
 /// both read this one list.
@@ -135,7 +135,12 @@ pub(crate) fn waits(actions: &[Action]) -> BTreeMap<&Address, Vec<&Address>> {
         {
             let routes: Vec<&Address> = actions
                 .iter()
-                .filter(|c| c.address.kind() == crate::address::Kind::VpnRoute)
+                .filter(|c| {
+                    matches!(
+                        c.address.kind(),
+                        crate::address::Kind::VpnRoute | crate::address::Kind::VpnPolicyRoute
+                    )
+                })
                 .filter(|c| match c.action {
                     ActionKind::Delete => c.attributes.get("next_hop") == Some(&action.id),
                     ActionKind::Replace => c

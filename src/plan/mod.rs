@@ -1190,7 +1190,10 @@ fn replace(
             // A route always: its tuple is unique, and the old one's weight and
             // publishing stand in the way of the new one's on the same destination.
             destroy_first: address.kind().facts().lane == crate::kinds::Lane::None
-                || address.kind() == crate::address::Kind::VpnRoute
+                || matches!(
+                    address.kind(),
+                    crate::address::Kind::VpnRoute | crate::address::Kind::VpnPolicyRoute
+                )
                 || (address.kind() == crate::address::Kind::SslVpnServer
                     && recorded.vpn_gateway == server.vpn_gateway
                     && recorded.region == server.region),

@@ -21,7 +21,8 @@ pub(crate) struct Inventory {
     pub gateways: BTreeMap<String, crate::cloud::VpnGateway>,
     pub ssl_vpn_servers: BTreeMap<String, crate::kinds::ssl_vpn_server::SslVpnServer>,
     pub ssl_vpn_client_certs: BTreeMap<String, crate::kinds::ssl_vpn_client_cert::SslVpnClientCert>,
-    /// Destination routes, by their synthetic id (`crate::kinds::vpn_route::route_id`).
+    /// Destination and policy-based routes, by their synthetic id
+    /// (`crate::kinds::vpn_route::route_id`, `crate::kinds::vpn_policy_route::route_id`).
     pub vpn_routes: BTreeMap<String, crate::kinds::vpn_route::VpnRoute>,
     /// Where each kind was listed.
     pub read: Scope,
@@ -41,6 +42,8 @@ pub(crate) struct Scope {
     pub ssl_vpn_client_certs: BTreeSet<String>,
     /// Destination routes are listed per gateway: (region, gateway id).
     pub vpn_routes: BTreeSet<(String, String)>,
+    /// Policy-based routes, likewise.
+    pub vpn_policy_routes: BTreeSet<(String, String)>,
 }
 
 impl Scope {
@@ -78,6 +81,13 @@ impl Scope {
                         scope.vpn_routes.insert((region.clone(), gateway.clone()));
                     }
                 }
+                crate::address::Kind::VpnPolicyRoute => {
+                    if crate::id::is_id(gateway, crate::id::VPN_GATEWAY_PREFIX) {
+                        scope
+                            .vpn_policy_routes
+                            .insert((region.clone(), gateway.clone()));
+                    }
+                }
                 crate::address::Kind::IpsecServer => {}
             }
         }
@@ -92,6 +102,7 @@ impl Scope {
             + self.ssl_vpn_servers.len()
             + self.ssl_vpn_client_certs.len()
             + self.vpn_routes.len()
+            + self.vpn_policy_routes.len()
     }
 }
 
@@ -120,6 +131,9 @@ impl Inventory {
         } else if id.starts_with(crate::kinds::vpn_route::KIND.id_prefix) {
             // Every recorded route's gateway is listed; one of the region's is read.
             let read = self.read.vpn_routes.iter().any(|(r, _)| r == region);
+            return read.then_some(self.vpn_routes.contains_key(id));
+        } else if id.starts_with(crate::kinds::vpn_policy_route::KIND.id_prefix) {
+            let read = self.read.vpn_policy_routes.iter().any(|(r, _)| r == region);
             return read.then_some(self.vpn_routes.contains_key(id));
         } else {
             (&self.read.servers, self.servers.contains_key(id))
@@ -274,6 +288,17 @@ async fn refresh_with_progress(
         let (region, gateway) = (region.clone(), gateway.clone());
         tasks.spawn(async move {
             Listed::VpnRoutes(client.describe_vpn_route_entries(&region, &gateway).await)
+        });
+    }
+    for (region, gateway) in &scope.vpn_policy_routes {
+        let client = client.clone();
+        let (region, gateway) = (region.clone(), gateway.clone());
+        tasks.spawn(async move {
+            Listed::VpnRoutes(
+                client
+                    .describe_vpn_pbr_route_entries(&region, &gateway)
+                    .await,
+            )
         });
     }
     let mut refresh = Inventory {
@@ -433,11 +458,15 @@ pub(crate) async fn precheck_with_progress(
             }
             continue;
         }
-        if a.address.kind() == crate::address::Kind::VpnRoute {
+        if matches!(
+            a.address.kind(),
+            crate::address::Kind::VpnRoute | crate::address::Kind::VpnPolicyRoute
+        ) {
             // Only its create takes DryRun; its modifies and its delete (a replace's old
             // half included) are checked by the model. A create whose next hop this
             // plan creates first cannot be asked about yet.
-            use crate::kinds::vpn_route::{KIND as ROUTE, calls as route};
+            use crate::kinds::vpn_route::calls as route;
+            let route_kind = a.address.kind().facts();
             if a.replaced.is_some() {
                 old_model_only.push(i);
             }
@@ -446,17 +475,17 @@ pub(crate) async fn precheck_with_progress(
                 // Destroy first: a DryRun of the create would meet the old route.
                 ActionKind::Create | ActionKind::Replace if after_delete(a) => {}
                 ActionKind::Create | ActionKind::Replace
-                    if ROUTE.names_by_address("next_hop", &next_hop) =>
+                    if route_kind.names_by_address("next_hop", &next_hop) =>
                 {
                     after_create.push(i);
                 }
                 ActionKind::Create | ActionKind::Replace => {
-                    *calls.entry(ROUTE.calls.create).or_default() += 1;
+                    *calls.entry(route_kind.calls.create).or_default() += 1;
                     let request = route::create_request(a, &next_hop, None, true);
                     let client = client.clone();
-                    tasks.spawn(async move {
-                        (i, false, client.create_vpn_route_entry(&request).await)
-                    });
+                    tasks.spawn(
+                        async move { (i, false, client.create_route_entry(&request).await) },
+                    );
                 }
                 _ => model_only.push(i),
             }
@@ -883,15 +912,24 @@ async fn gateway_children(
                 .into_iter()
                 .map(|s| (&crate::kinds::ssl_vpn_server::KIND, s.id)),
         );
-        let routes = client
+        let mut routes = client
             .describe_vpn_route_entries(&a.region, &a.id)
             .await
             .map_err(OnlineError::Refresh)?;
-        children.extend(
-            routes
-                .iter()
-                .map(|r| (&crate::kinds::vpn_route::KIND, r.id.clone())),
+        routes.extend(
+            client
+                .describe_vpn_pbr_route_entries(&a.region, &a.id)
+                .await
+                .map_err(OnlineError::Refresh)?,
         );
+        children.extend(routes.iter().map(|r| {
+            let kind = if r.route_source.is_some() {
+                &crate::kinds::vpn_policy_route::KIND
+            } else {
+                &crate::kinds::vpn_route::KIND
+            };
+            (kind, r.id.clone())
+        }));
         let found_routes: BTreeMap<&str, &crate::kinds::vpn_route::VpnRoute> =
             routes.iter().map(|r| (r.id.as_str(), r)).collect();
         for (kind, id) in children {
@@ -905,14 +943,19 @@ async fn gateway_children(
                     kind.noun
                 ),
                 // Routes are not importable: their tuple is what to write.
-                None if kind.name == crate::kinds::vpn_route::KIND.name => {
+                None if found_routes.contains_key(id.as_str()) => {
                     let route = found_routes.get(id.as_str());
+                    let from = route
+                        .and_then(|r| r.route_source.as_deref())
+                        .map(|s| format!("from {s} "))
+                        .unwrap_or_default();
                     format!(
-                        "{} {id} (to {} through {}), which vpnform does not manage: delete it \
-                         yourself (DeleteVpnRouteEntry)",
+                        "{} {id} ({from}to {} through {}), which vpnform does not manage: \
+                         delete it yourself ({})",
                         kind.noun,
                         route.map_or("?", |r| r.route_dest.as_str()),
                         route.map_or("?", |r| r.next_hop.as_str()),
+                        kind.calls.delete,
                     )
                 }
                 None => format!(

@@ -35,6 +35,7 @@ const PLACES: &[(&str, f32)] = &[
     ("kinds/ssl_vpn_server/api.rs", 3.0),
     ("kinds/ssl_vpn_client_cert/api.rs", 3.0),
     ("kinds/vpn_route/api.rs", 3.0),
+    ("kinds/vpn_policy_route/api.rs", 3.0),
     ("sandbox/", 3.0),
     ("cloud/", 2.0),
     // The addresses and ids spell what the kinds' facts say.

@@ -44,4 +44,5 @@ mod ux;
 mod views;
 mod vpn_connection;
 mod vpn_gateway;
+mod vpn_policy_route;
 mod vpn_route;

@@ -1,6 +1,8 @@
-//! The destination routes' entries: `vpn_routes`, each on its gateway's lane, its next
-//! hop an IPsec connection (an address of this file, an edge, or a `vco-` id); a weight
-//! of 0 or 100; at most 20 per gateway (rule 8); no tuple twice.
+//! The routes' entries: `vpn_routes` (destination routes) and `vpn_policy_routes`
+//! (policy-based routes: a `route_source` too, and a `priority` from 1 to 100), each on
+//! its gateway's lane, its next hop an IPsec connection (an address of this file, an
+//! edge, or a `vco-` id); a weight of 0 or 100; at most 20 of a kind per gateway (rule
+//! 8); no tuple twice.
 
 use std::collections::BTreeMap;
 
@@ -8,8 +10,22 @@ use super::{Checker, Entry, attributes};
 use crate::Address;
 use crate::address::Kind;
 use crate::config::raw::{Node, Value};
+use crate::kinds::vpn_policy_route::PRIORITIES;
 use crate::kinds::vpn_route::{PER_GATEWAY, WEIGHTS};
 use crate::yaml::shown;
+
+const POLICY_FIELDS: &[&str] = &[
+    "vpn_gateway",
+    "region",
+    "route_source",
+    "route_dest",
+    "next_hop",
+    "weight",
+    "priority",
+    "publish_vpc",
+    "depends_on",
+    "protect",
+];
 
 const FIELDS: &[&str] = &[
     "vpn_gateway",
@@ -23,30 +39,38 @@ const FIELDS: &[&str] = &[
 ];
 
 impl<'t> Checker<'t> {
-    /// `vpn_routes` as entries.
-    pub(super) fn vpn_routes<'n>(&mut self, node: &'n Node) -> Vec<Entry<'n>> {
-        let named = self.named_entries(
-            node,
-            "vpn_routes",
-            "write one entry per route under `vpn_routes:`, e.g. `to_branch: {vpn_gateway: vpn-..., route_dest: 192.168.0.0/24, next_hop: vpn_connection.branch, weight: 0, publish_vpc: false}`",
-        );
+    /// `vpn_routes` (`vpn_policy_routes` when `policy`) as entries.
+    pub(super) fn vpn_routes<'n>(&mut self, node: &'n Node, policy: bool) -> Vec<Entry<'n>> {
+        let named = if policy {
+            self.named_entries(
+                node,
+                "vpn_policy_routes",
+                "write one entry per route under `vpn_policy_routes:`, e.g. `office_to_branch: {vpn_gateway: vpn-..., route_source: 10.0.0.0/16, route_dest: 192.168.0.0/24, next_hop: vpn_connection.branch, weight: 0, priority: 10, publish_vpc: false}`",
+            )
+        } else {
+            self.named_entries(
+                node,
+                "vpn_routes",
+                "write one entry per route under `vpn_routes:`, e.g. `to_branch: {vpn_gateway: vpn-..., route_dest: 192.168.0.0/24, next_hop: vpn_connection.branch, weight: 0, publish_vpc: false}`",
+            )
+        };
         let mut entries = Vec::new();
         for (name, key, value) in named {
-            entries.push(self.vpn_route(&name, key, value));
+            entries.push(self.vpn_route(&name, key, value, policy));
         }
-        self.route_rules(&entries);
+        self.route_rules(&entries, policy);
         entries
     }
 
-    /// No tuple twice; at most [`PER_GATEWAY`] routes on a gateway.
-    fn route_rules(&mut self, routes: &[Entry]) {
+    /// No tuple twice; at most [`PER_GATEWAY`] routes of a kind on a gateway.
+    fn route_rules(&mut self, routes: &[Entry], policy: bool) {
         let value = |e: &Entry, field: &str| {
             e.values
                 .iter()
                 .find(|(f, _)| *f == field)
                 .map(|(_, v)| v.clone())
         };
-        let mut first: BTreeMap<(String, String, String), &Entry> = BTreeMap::new();
+        let mut first: BTreeMap<(String, String, String, String), &Entry> = BTreeMap::new();
         let mut per_gateway: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
         for route in routes {
             let Some(gateway) = route.vpn_gateway.as_deref() else {
@@ -57,31 +81,62 @@ impl<'t> Checker<'t> {
             else {
                 continue;
             };
-            match first.get(&(gateway.to_owned(), dest.clone(), hop.clone())) {
+            let source = if policy {
+                let Some(source) = value(route, "route_source") else {
+                    continue;
+                };
+                source
+            } else {
+                String::new()
+            };
+            let tuple = (
+                gateway.to_owned(),
+                source.clone(),
+                dest.clone(),
+                hop.clone(),
+            );
+            match first.get(&tuple) {
                 Some(other) => {
+                    let (what, help) = if policy {
+                        (
+                            format!("the route from {source} to {dest} through {hop}"),
+                            "remove one of them, or change its `route_source`, `route_dest` or `next_hop`",
+                        )
+                    } else {
+                        (
+                            format!("the route to {dest} through {hop}"),
+                            "remove one of them, or change its `route_dest` or `next_hop`",
+                        )
+                    };
                     let message = format!(
-                        "{} and {} are both the route to {dest} through {hop} on {gateway}, and a gateway holds a route once",
+                        "{} and {} are both {what} on {gateway}, and a gateway holds a route once",
                         other.address, route.address
                     );
-                    self.error(
-                        route.name,
-                        message,
-                        &["remove one of them, or change its `route_dest` or `next_hop`"],
-                    );
+                    self.error(route.name, message, &[help]);
                 }
                 None => {
-                    first.insert((gateway.to_owned(), dest, hop), route);
+                    first.insert(tuple, route);
                 }
             }
         }
+        let max = if policy {
+            crate::kinds::vpn_policy_route::PER_GATEWAY
+        } else {
+            PER_GATEWAY
+        };
         for (gateway, list) in per_gateway {
-            if list.len() > PER_GATEWAY {
+            if list.len() > max {
+                let noun = if policy {
+                    "policy-based routes"
+                } else {
+                    "destination routes"
+                };
                 let message = format!(
-                    "{} destination routes on {gateway}, and a VPN gateway holds at most {PER_GATEWAY}",
+                    "{} {noun} on {gateway}, and a VPN gateway holds at most {max}",
                     list.len()
                 );
                 self.error(
-                    list[PER_GATEWAY].name,
+                    list[max].name,
                     message,
                     &["aggregate destinations into shorter prefixes, or spread the routes over more gateways"],
                 );
@@ -89,10 +144,20 @@ impl<'t> Checker<'t> {
         }
     }
 
-    fn vpn_route<'n>(&mut self, name: &str, key: &'n Node, node: &'n Node) -> Entry<'n> {
-        let address =
-            Address::new(Kind::VpnRoute, name).expect("entries are made of valid names only");
-        let path = format!("vpn_routes.{name}");
+    fn vpn_route<'n>(
+        &mut self,
+        name: &str,
+        key: &'n Node,
+        node: &'n Node,
+        policy: bool,
+    ) -> Entry<'n> {
+        let (kind, top) = if policy {
+            (Kind::VpnPolicyRoute, "vpn_policy_routes")
+        } else {
+            (Kind::VpnRoute, "vpn_routes")
+        };
+        let address = Address::new(kind, name).expect("entries are made of valid names only");
+        let path = format!("{top}.{name}");
         let mut entry = Entry {
             address,
             name: key,
@@ -115,8 +180,12 @@ impl<'t> Checker<'t> {
                 node,
                 &path,
                 &format!("`{path}`"),
-                FIELDS,
-                "an entry is a mapping: `vpn_gateway: vpn-...`, `route_dest`, `next_hop`, and optionally `weight`, `publish_vpc`, `region`, `depends_on`, `protect`",
+                if policy { POLICY_FIELDS } else { FIELDS },
+                if policy {
+                    "an entry is a mapping: `vpn_gateway: vpn-...`, `route_source`, `route_dest`, `next_hop`, and optionally `weight`, `priority`, `publish_vpc`, `region`, `depends_on`, `protect`"
+                } else {
+                    "an entry is a mapping: `vpn_gateway: vpn-...`, `route_dest`, `next_hop`, and optionally `weight`, `publish_vpc`, `region`, `depends_on`, `protect`"
+                },
             )
         };
         let Some(fields) = fields else {
@@ -138,6 +207,22 @@ impl<'t> Checker<'t> {
             entry.region = self.region(node, &format!("{path}.region"));
         }
         let mut values: Vec<(&'static str, String)> = Vec::new();
+        if policy {
+            match fields.get("route_source") {
+                None => {
+                    self.error(
+                        key,
+                        format!("missing `route_source` in `{path}`"),
+                        &["add the source CIDR block, e.g. `route_source: 10.0.0.0/16`"],
+                    );
+                }
+                Some((_, node)) => {
+                    if let Some(net) = self.cidr(node, &format!("{path}.route_source")) {
+                        values.push(("route_source", net.to_string()));
+                    }
+                }
+            }
+        }
         match fields.get("route_dest") {
             None => {
                 self.error(
@@ -200,6 +285,22 @@ impl<'t> Checker<'t> {
                     );
                 }
                 _ => self.wrong_type(node, "0 or 100", &format!("{path}.weight"), help),
+            }
+        }
+        if let Some((_, node)) = fields.get("priority").filter(|_| policy) {
+            let help = "write a priority from 1 to 100, e.g. `priority: 10` (a smaller one wins)";
+            match node.value {
+                Value::Int(n) if u32::try_from(n).is_ok_and(|p| PRIORITIES.contains(&p)) => {
+                    values.push(("priority", n.to_string()))
+                }
+                Value::Int(n) => {
+                    self.error(
+                        node,
+                        format!("priority {n} in `{path}.priority` is not from 1 to 100"),
+                        &[help],
+                    );
+                }
+                _ => self.wrong_type(node, "1 to 100", &format!("{path}.priority"), help),
             }
         }
         if let Some((_, node)) = fields.get("publish_vpc")

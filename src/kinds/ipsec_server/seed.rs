@@ -46,7 +46,7 @@ pub fn from_state(state: &State) -> World {
             }
             // Not seeded: a route needs its connection, which the seeding leaves
             // routeless (`vpnform plan --sandbox` plans it gone).
-            crate::address::Kind::VpnRoute => continue,
+            crate::address::Kind::VpnRoute | crate::address::Kind::VpnPolicyRoute => continue,
             crate::address::Kind::IpsecServer => {}
         }
         world.add_gateway(&resource.vpn_gateway, &resource.region);

@@ -22,6 +22,8 @@ pub struct RouteKey {
     pub route_dest: String,
     /// The IPsec connection (`vco-...`).
     pub next_hop: String,
+    /// A policy-based route's source (`None` for a destination route).
+    pub route_source: Option<String>,
 }
 
 /// `CreateVpnRouteEntry`. A dry run sends no token.
@@ -30,6 +32,8 @@ pub struct CreateVpnRouteEntry {
     pub key: RouteKey,
     pub weight: u32,
     pub publish_vpc: bool,
+    /// A policy-based route's priority (`None` for a destination route).
+    pub priority: Option<u32>,
     pub client_token: Option<String>,
     pub dry_run: bool,
 }
@@ -46,6 +50,9 @@ pub struct VpnRoute {
     pub weight: u32,
     pub publish_vpc: bool,
     pub create_time: Option<u64>,
+    /// A policy-based route's source and priority (`None` for a destination route).
+    pub route_source: Option<String>,
+    pub priority: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -82,13 +89,18 @@ struct RawRoute {
     create_time: Option<u64>,
 }
 
-fn key_params(key: &RouteKey) -> Vec<(String, String)> {
-    vec![
+/// The tuple's parameters (a policy-based route's `RouteSource` included).
+pub(crate) fn key_params(key: &RouteKey) -> Vec<(String, String)> {
+    let mut params = vec![
         ("RegionId".to_owned(), key.region.clone()),
         ("VpnGatewayId".to_owned(), key.vpn_gateway.clone()),
         ("RouteDest".to_owned(), key.route_dest.clone()),
         ("NextHop".to_owned(), key.next_hop.clone()),
-    ]
+    ];
+    if let Some(source) = &key.route_source {
+        params.push(("RouteSource".to_owned(), source.clone()));
+    }
+    params
 }
 
 impl Client {
@@ -132,8 +144,9 @@ impl Client {
         Ok(answer.request_id.unwrap_or_default())
     }
 
-    /// `PublishVpnRouteEntry` of the destination route (`RouteType=dbr`) (no DryRun);
-    /// returns the RequestId.
+    /// `PublishVpnRouteEntry` of the destination route (`RouteType=dbr`), or of the
+    /// policy-based routes of the key's destination and next hop (`RouteType=pbr`: the
+    /// call takes no source) (no DryRun); returns the RequestId.
     pub async fn publish_vpn_route_entry(
         &self,
         key: &RouteKey,
@@ -141,8 +154,13 @@ impl Client {
         token: Option<&str>,
     ) -> Result<String, ApiError> {
         const ACTION: &str = KIND.calls.modify[1];
-        let mut params = key_params(key);
-        params.push(("RouteType".to_owned(), "dbr".to_owned()));
+        let policy = key.route_source.is_some();
+        let mut params = key_params(&RouteKey {
+            route_source: None,
+            ..key.clone()
+        });
+        let route_type = if policy { "pbr" } else { "dbr" };
+        params.push(("RouteType".to_owned(), route_type.to_owned()));
         params.push(("PublishVpc".to_owned(), publish_vpc.to_string()));
         params.push(client_token(ACTION, token)?);
         let answer = self.call(ACTION, &key.region, params).await?;
@@ -200,6 +218,8 @@ impl Client {
                                 weight: r.weight,
                                 publish_vpc: r.state == "published",
                                 create_time: r.create_time,
+                                route_source: None,
+                                priority: None,
                             }
                         })
                         .collect(),

@@ -14,10 +14,22 @@ pub(crate) fn attributes(route: &VpnRoute) -> BTreeMap<String, String> {
     a.insert("next_hop".to_owned(), route.next_hop.clone());
     a.insert("weight".to_owned(), route.weight.to_string());
     a.insert("publish_vpc".to_owned(), route.publish_vpc.to_string());
+    if let Some(source) = &route.route_source {
+        a.insert("route_source".to_owned(), source.clone());
+    }
+    if let Some(priority) = route.priority {
+        a.insert("priority".to_owned(), priority.to_string());
+    }
     if let Some(t) = route.create_time {
         a.insert("create_time".to_owned(), t.to_string());
     }
     a
+}
+
+/// Whether `action` is a policy-based route's (its tuple has a source, its calls are
+/// the `...Pbr...` ones).
+pub(crate) fn is_policy(action: &Action) -> bool {
+    action.address.kind() == crate::address::Kind::VpnPolicyRoute
 }
 
 /// The route's tuple as `action` names it, its next hop `next_hop` (resolved).
@@ -31,6 +43,32 @@ pub(crate) fn key(action: &Action, next_hop: &str) -> RouteKey {
             .cloned()
             .unwrap_or_default(),
         next_hop: next_hop.to_owned(),
+        route_source: is_policy(action).then(|| {
+            action
+                .attributes
+                .get("route_source")
+                .cloned()
+                .unwrap_or_default()
+        }),
+    }
+}
+
+/// A priority as the state records it (the API's default when absent or unreadable).
+pub(crate) fn priority(text: Option<&String>) -> u32 {
+    text.and_then(|p| p.parse().ok())
+        .unwrap_or(crate::kinds::vpn_policy_route::DEFAULT_PRIORITY)
+}
+
+/// The synthetic id of a route's tuple, of its kind.
+pub(crate) fn id_of(key: &RouteKey) -> String {
+    match &key.route_source {
+        Some(source) => crate::kinds::vpn_policy_route::route_id(
+            &key.vpn_gateway,
+            source,
+            &key.route_dest,
+            &key.next_hop,
+        ),
+        None => super::route_id(&key.vpn_gateway, &key.route_dest, &key.next_hop),
     }
 }
 
@@ -39,7 +77,7 @@ pub(crate) fn weight(text: Option<&String>) -> u32 {
     text.and_then(|w| w.parse().ok()).unwrap_or(0)
 }
 
-/// `CreateVpnRouteEntry` for a create (or a replace's create half), its next hop
+/// `CreateVpnRouteEntry` (`CreateVpnPbrRouteEntry` for a policy-based route) for a create (or a replace's create half), its next hop
 /// `next_hop` (resolved); `token` is `None` for the DryRun.
 pub(crate) fn create_request(
     action: &Action,
@@ -54,6 +92,7 @@ pub(crate) fn create_request(
             .attributes
             .get("publish_vpc")
             .is_some_and(|p| p == "true"),
+        priority: is_policy(action).then(|| priority(action.attributes.get("priority"))),
         client_token: if dry_run { None } else { token },
         dry_run,
     }

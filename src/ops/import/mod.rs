@@ -487,7 +487,9 @@ async fn list_one(
             gateways.into_iter().map(Found::VpnGateway).collect()
         }
         // Not importable yet (`vpnform import --kind` does not offer them).
-        Kind::SslVpnServer | Kind::SslVpnClientCert | Kind::VpnRoute => Vec::new(),
+        Kind::SslVpnServer | Kind::SslVpnClientCert | Kind::VpnRoute | Kind::VpnPolicyRoute => {
+            Vec::new()
+        }
     })
 }
 

@@ -290,3 +290,96 @@ fn a_connection_replaced_under_a_policy_route_fails_the_plan_naming_both() {
     );
     assert_eq!(cloud.sandbox().audit().len(), sent);
 }
+
+/// `PublishVpnRouteEntry` names no source: two policy-based routes of one destination
+/// and next hop that write different `publish_vpc` are refused, naming both.
+#[test]
+fn policy_routes_of_one_destination_and_next_hop_publish_alike() {
+    let routes = "  a: {vpn_gateway: vpn-hz, route_source: 10.0.0.0/16, route_dest: 192.168.0.0/24, next_hop: vco-x, publish_vpc: true}\n  b: {vpn_gateway: vpn-hz, route_source: 10.1.0.0/16, route_dest: 192.168.0.0/24, next_hop: vco-x, publish_vpc: false}\n  c: {vpn_gateway: vpn-hz, route_source: 10.2.0.0/16, route_dest: 192.168.0.0/24, next_hop: vco-x}\n";
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired(routes))
+        .env("BRANCH_PSK", PSK);
+    let out = ws.run(&["validate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: vpnform.yaml:15:3: vpn_policy_route.a writes `publish_vpc: true` and vpn_policy_route.b `publish_vpc: false`, but both are routes to 192.168.0.0/24 through vco-x on vpn-hz, and PublishVpnRouteEntry publishes or withdraws every policy-based route of a destination and next hop at once\n   |\n15 |   b: {vpn_gateway: vpn-hz, route_source: 10.1.0.0/16, route_dest: 192.168.0.0/24, next_hop: vco-x, p…\n   |   ^\n   = help: write the same `publish_vpc` in both, or leave it out of one\n"
+    );
+}
+
+/// A policy-based route naming its connection by id (no edge in the file) is still
+/// deleted before it; weight, priority and publishing changed at once are one call
+/// each, each with its own token, each naming the route as it is then.
+#[test]
+fn a_policy_route_naming_its_connection_by_id_changes_everything_at_once_and_goes_first() {
+    let cloud = cloud();
+    let ws = workspace(&cloud, "  {}\n");
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let vco = read_state(&ws).resources["vpn_connection.branch"]
+        .id
+        .clone();
+    let entry = |weight: u32, priority: u32, publish: bool| {
+        format!(
+            "  office: {{vpn_gateway: vpn-hz, route_source: 10.0.0.0/16, route_dest: 192.168.0.0/24, next_hop: {vco}, weight: {weight}, priority: {priority}, publish_vpc: {publish}}}\n"
+        )
+    };
+    ws.write("vpnform.yaml", &desired(&entry(100, 5, false)));
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    ws.write("vpnform.yaml", &desired(&entry(0, 50, true)));
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let sent: Vec<_> = cloud
+        .wire
+        .calls()
+        .into_iter()
+        .filter(|c| c.action.starts_with("Modify") || c.action.starts_with("Publish"))
+        .collect();
+    let actions: Vec<&str> = sent.iter().map(|c| c.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "ModifyVpnPbrRouteEntryWeight",
+            "ModifyVpnPbrRouteEntryPriority",
+            "PublishVpnRouteEntry"
+        ]
+    );
+    assert_eq!(
+        (param(&sent[0], "Weight"), param(&sent[0], "Priority")),
+        (Some("100"), Some("5"))
+    );
+    assert_eq!(
+        (param(&sent[1], "Weight"), param(&sent[1], "Priority")),
+        (Some("0"), Some("5")),
+        "named by the weight it has after the first call"
+    );
+    let tokens: std::collections::BTreeSet<_> =
+        sent.iter().map(|c| param(c, "ClientToken")).collect();
+    assert_eq!(tokens.len(), 3, "{tokens:?}");
+    let route = &cloud.sandbox().world().vpn_policy_routes[0];
+    assert_eq!(
+        (route.weight, route.priority, route.publish_vpc),
+        (0, 50, true)
+    );
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+
+    ws.write("vpnform.yaml", NO_ROUTES);
+    let plan = ws.run(&["plan"]);
+    assert!(
+        plan.stdout.contains("waits for: vpn_policy_route.office"),
+        "{}",
+        plan.stdout
+    );
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let deletes: Vec<String> = cloud
+        .sandbox()
+        .audit()
+        .iter()
+        .filter(|e| e.action.starts_with("Delete"))
+        .map(|e| e.action.clone())
+        .collect();
+    assert_eq!(deletes, ["DeleteVpnPbrRouteEntry", "DeleteVpnConnection"]);
+}

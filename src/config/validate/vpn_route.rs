@@ -62,7 +62,10 @@ impl<'t> Checker<'t> {
         entries
     }
 
-    /// No tuple twice; at most [`PER_GATEWAY`] routes of a kind on a gateway.
+    /// No tuple twice; at most [`PER_GATEWAY`] routes of a kind on a gateway; the
+    /// policy-based routes of one destination and next hop on a gateway that write
+    /// `publish_vpc` write the same (`PublishVpnRouteEntry` names no source: it
+    /// publishes them all).
     fn route_rules(&mut self, routes: &[Entry], policy: bool) {
         let value = |e: &Entry, field: &str| {
             e.values
@@ -72,6 +75,7 @@ impl<'t> Checker<'t> {
         };
         let mut first: BTreeMap<(String, String, String, String), &Entry> = BTreeMap::new();
         let mut per_gateway: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+        let mut published: BTreeMap<(String, String, String), (&Entry, String)> = BTreeMap::new();
         for route in routes {
             let Some(gateway) = route.vpn_gateway.as_deref() else {
                 continue;
@@ -81,6 +85,26 @@ impl<'t> Checker<'t> {
             else {
                 continue;
             };
+            if policy && let Some(on) = value(route, "publish_vpc") {
+                let pair = (gateway.to_owned(), dest.clone(), hop.clone());
+                match published.get(&pair) {
+                    Some((other, theirs)) if *theirs != on => {
+                        let message = format!(
+                            "{} writes `publish_vpc: {theirs}` and {} `publish_vpc: {on}`, but both are routes to {dest} through {hop} on {gateway}, and PublishVpnRouteEntry publishes or withdraws every policy-based route of a destination and next hop at once",
+                            other.address, route.address
+                        );
+                        self.error(
+                            route.name,
+                            message,
+                            &["write the same `publish_vpc` in both, or leave it out of one"],
+                        );
+                    }
+                    Some(_) => {}
+                    None => {
+                        published.insert(pair, (route, on));
+                    }
+                }
+            }
             let source = if policy {
                 let Some(source) = value(route, "route_source") else {
                     continue;

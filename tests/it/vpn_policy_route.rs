@@ -383,3 +383,36 @@ fn a_policy_route_naming_its_connection_by_id_changes_everything_at_once_and_goe
         .collect();
     assert_eq!(deletes, ["DeleteVpnPbrRouteEntry", "DeleteVpnConnection"]);
 }
+
+/// A gateway the plan deletes that holds a policy-based route vpnform does not manage:
+/// the plan refuses, naming the route by its tuple and the call that deletes it (routes
+/// are not importable); nothing is sent.
+#[test]
+fn a_gateway_with_an_unmanaged_policy_route_is_not_deleted() {
+    let cloud = cloud();
+    let ws = workspace(&cloud, &route("10.0.0.0/16", 0, 10, false));
+    ws.write(
+        "vpnform.yaml",
+        &desired(&route("10.0.0.0/16", 0, 10, false)).replace(
+            "customer_gateways:",
+            "vpn_gateways:\n  hz: {id: vpn-hz}\ncustomer_gateways:",
+        ),
+    );
+    assert_eq!(ws.run(APPLY).code, 0);
+    let state = read_state(&ws);
+    let vco = state.resources["vpn_connection.branch"].id.clone();
+    let vpr = state.resources["vpn_policy_route.office"].id.clone();
+    // vpnform forgets the route; the cloud keeps it.
+    assert_eq!(ws.run(&["state", "rm", "vpn_policy_route.office"]).code, 0);
+    ws.write("vpnform.yaml", NO_ROUTES);
+    let sent = cloud.sandbox().audit().len();
+    let out = ws.run(&["plan"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: vpn_gateway.hz: the plan would delete VPN gateway vpn-hz, which still holds policy-based route {vpr} (from 10.0.0.0/16 to 192.168.0.0/24 through {vco}), which vpnform does not manage: delete it yourself (DeleteVpnPbrRouteEntry); the cloud deletes no gateway with anything on it (DependencyViolation)\n"
+        )
+    );
+    assert_eq!(cloud.sandbox().audit().len(), sent);
+}

@@ -435,3 +435,130 @@ fn a_saved_plan_creates_the_gateway_and_what_is_on_it() {
     let again = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{again:?}");
 }
+
+const WHOLE: &str = "version: 1
+defaults:
+  region: cn-hangzhou
+vpn_gateways:
+  hz: {vpc: vpc-hz, bandwidth: 10, ssl_vpn: true}
+ssl_vpn_servers:
+  staff: {vpn_gateway: vpn_gateway.hz, client_ip_pool: 10.30.0.0/16, local_subnet: [10.0.0.0/16]}
+ssl_vpn_client_certs:
+  alice: {ssl_vpn_server: ssl_vpn_server.staff, name: alice}
+customer_gateways:
+  branch: {ip_address: 203.0.113.7}
+vpn_connections:
+  branch:
+    vpn_gateway: vpn_gateway.hz
+    customer_gateway: customer_gateway.branch
+    local_subnet: [10.0.0.0/16]
+    remote_subnet: [192.168.0.0/24]
+    psk: {env: BRANCH_PSK}
+vpn_routes:
+  to_branch: {vpn_gateway: vpn_gateway.hz, route_dest: 192.168.0.0/24, next_hop: vpn_connection.branch, weight: 0, publish_vpc: false}
+ipsec_servers:
+  office: {vpn_gateway: vpn-sh, local_subnet: [10.1.0.0/16], client_ip_pool: 10.40.0.0/16, psk: {env: OFFICE_PSK}}
+";
+
+/// Issue 23's whole gateway: one file builds a gateway with an SSL-VPN server and a
+/// certificate, a connection with a route, and an IPsec server on another gateway, in
+/// one apply; removing everything decommissions it in order (the route before its
+/// connection, everything on the gateway before it, the customer gateway after the
+/// connection, no certificate delete sent), each step confirmed, nothing left.
+#[test]
+fn one_file_builds_a_whole_gateway_and_removing_it_decommissions_it_in_order() {
+    let mut config = configuring(Duration::from_millis(100));
+    config.gateway_create_time = (Duration::from_millis(300), Duration::from_millis(300));
+    let mut world = World::default();
+    world.add_gateway("vpn-sh", "cn-hangzhou");
+    let cloud = Cloud::start(config, world);
+    let ws = Workspace::new()
+        .file("vpnform.yaml", WHOLE)
+        .env("BRANCH_PSK", "whole-branch-psk-canary")
+        .env("OFFICE_PSK", "whole-office-psk-canary")
+        .against(&cloud);
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let state = read_state(&ws);
+    assert_eq!(state.resources.len(), 7, "{:?}", state.resources.keys());
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    let id = |address: &str| state.resources[address].id.clone();
+    let gateway = id("vpn_gateway.hz");
+    for address in [
+        "ssl_vpn_server.staff",
+        "ssl_vpn_client_cert.alice",
+        "vpn_connection.branch",
+        "vpn_route.to_branch",
+    ] {
+        assert_eq!(state.resources[address].vpn_gateway, gateway, "{address}");
+    }
+
+    ws.write(
+        "vpnform.yaml",
+        "version: 1\ndefaults:\n  region: cn-hangzhou\nvpn_gateways: {}\nssl_vpn_servers: {}\nssl_vpn_client_certs: {}\ncustomer_gateways: {}\nvpn_connections: {}\nvpn_routes: {}\nipsec_servers: {}\n",
+    );
+    let sent = cloud.sandbox().audit().len();
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let audit = cloud.sandbox().audit();
+    // One entry per request; the server's delete takes its certificate with it (the
+    // sandbox audits that as a second effect of the same request).
+    let cert = id("ssl_vpn_client_cert.alice");
+    let server_delete = audit[sent..]
+        .iter()
+        .find(|e| e.action == "DeleteSslVpnServer" && e.resource != cert)
+        .unwrap();
+    assert!(
+        audit[sent..]
+            .iter()
+            .any(|e| e.resource == cert && e.client_token == server_delete.client_token),
+        "{audit:?}"
+    );
+    let wire: Vec<&str> = audit[sent..]
+        .iter()
+        .filter(|e| e.resource != cert)
+        .map(|e| e.action.as_str())
+        .collect();
+    let at = |action: &str| {
+        wire.iter()
+            .position(|a| *a == action)
+            .unwrap_or_else(|| panic!("no {action} in {wire:?}"))
+    };
+    assert!(
+        at("DeleteVpnRouteEntry") < at("DeleteVpnConnection"),
+        "{wire:?}"
+    );
+    for child in [
+        "DeleteVpnConnection",
+        "DeleteSslVpnServer",
+        "DeleteVpnRouteEntry",
+    ] {
+        assert!(at(child) < at("DeleteVpnGateway"), "{wire:?}");
+    }
+    assert!(
+        at("DeleteVpnConnection") < at("DeleteCustomerGateway"),
+        "{wire:?}"
+    );
+    assert!(!wire.contains(&"DeleteSslVpnClientCert"), "{wire:?}");
+    let mut sorted = wire.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            "DeleteCustomerGateway",
+            "DeleteIpsecServer",
+            "DeleteSslVpnServer",
+            "DeleteVpnConnection",
+            "DeleteVpnGateway",
+            "DeleteVpnRouteEntry"
+        ]
+    );
+    assert!(read_state(&ws).resources.is_empty());
+    let world = cloud.sandbox().world();
+    assert!(!world.vpn_gateways.contains_key(&gateway));
+    assert!(world.vpn_connections.is_empty() && world.customer_gateways.is_empty());
+    assert!(world.ipsec_servers.is_empty());
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+}

@@ -254,6 +254,27 @@ fn problems(state: &State) -> Vec<(Field, Option<Address>, String)> {
             ));
         }
     }
+    // A secret source per tunnel is an IPsec connection's only, each tunnel's an
+    // environment variable or a file: what the desired file can write.
+    for (recorded, r) in &state.resources {
+        if let Some(problem) = r.psk.as_ref().and_then(|psk| psk_shape(recorded, psk)) {
+            found.push((
+                Field::ResourceKey(recorded.to_string()),
+                Some(recorded.clone()),
+                format!("{recorded}: psk: {problem}"),
+            ));
+        }
+    }
+    for (i, p) in state.pending.iter().enumerate() {
+        let sent = p.sent.as_ref().and_then(|s| s.psk.as_ref());
+        if let Some(problem) = sent.and_then(|psk| psk_shape(&p.address, psk)) {
+            found.push((
+                Field::PendingAddress(i),
+                Some(p.address.clone()),
+                format!("pending entry {}: sent.psk: {problem}", i + 1),
+            ));
+        }
+    }
     for (i, p) in state.pending.iter().enumerate() {
         let here = Some(p.address.clone());
         if !matches!(p.action.as_str(), "create" | "update" | "delete") {
@@ -433,4 +454,21 @@ fn invalid(
 /// A VPN gateway's own create: it has no id, nor a lane, until it is made.
 fn own_create(kind: &crate::kinds::Kind, p: &crate::state::PendingOp) -> bool {
     kind.lane == crate::kinds::Lane::Itself && p.action == "create" && p.vpn_gateway.is_empty()
+}
+
+/// What is wrong with `psk` as a source of the resource at `address`, if anything.
+fn psk_shape(address: &Address, psk: &crate::state::PskRecord) -> Option<String> {
+    use crate::state::PskRecord;
+    let PskRecord::Tunnels { master, slave } = psk else {
+        return None;
+    };
+    if address.kind() != crate::address::Kind::VpnConnection {
+        return Some(format!(
+            "a source per tunnel, but {address} is not an IPsec connection"
+        ));
+    }
+    [master, slave]
+        .iter()
+        .any(|t| matches!(***t, PskRecord::Tunnels { .. }))
+        .then(|| "a tunnel's source is itself per tunnel: each is `env` or `file`".to_owned())
 }

@@ -868,3 +868,33 @@ fn tunnel_keys_are_both_tunnels_or_none() {
         out.stderr
     );
 }
+
+/// A hand-edited state whose per-tunnel source nests another per-tunnel source (or
+/// gives one to a kind without tunnels) is refused at its line, before anything runs.
+#[test]
+fn a_nested_tunnel_source_in_the_state_is_refused_at_its_line() {
+    let state = |psk: &str, address: &str, id: &str| {
+        format!(
+            "version: 1\nlineage: 4c1e7c52-7d0f-4bb2-9c55-2f7f0f6d2c1a\nserial: 3\nresources:\n  {address}:\n    id: {id}\n    region: cn-hangzhou\n    vpn_gateway: vpn-hz\n    psk: {psk}\npending: []\n"
+        )
+    };
+    let nested =
+        "{tunnels: {master: {env: A}, slave: {tunnels: {master: {env: B}, slave: {env: C}}}}}";
+    let text = state(nested, "vpn_connection.dual", "vco-dual");
+    let err = vpnform::state::parse(std::path::Path::new("state.yaml"), &text).unwrap_err();
+    assert!(
+        err.to_string().starts_with("state.yaml:5:3: vpn_connection.dual: psk: a tunnel's source is itself per tunnel: each is `env` or `file`"),
+        "{err}"
+    );
+    let flat = "{tunnels: {master: {env: A}, slave: {env: B}}}";
+    let text = state(flat, "ipsec_server.office", "iss-office");
+    let err = vpnform::state::parse(std::path::Path::new("state.yaml"), &text).unwrap_err();
+    assert!(
+        err.to_string().starts_with("state.yaml:5:3: ipsec_server.office: psk: a source per tunnel, but ipsec_server.office is not an IPsec connection"),
+        "{err}"
+    );
+    let text = state(flat, "vpn_connection.dual", "vco-dual");
+    if let Err(e) = vpnform::state::parse(std::path::Path::new("state.yaml"), &text) {
+        panic!("{e}");
+    }
+}

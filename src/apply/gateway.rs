@@ -119,18 +119,7 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
 pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepError> {
     let (shared, work, a) = (step.shared, step.work, step.action());
     // Journaled on no gateway: it has no id yet (its entries name it by address).
-    let journaled = super::work::Work {
-        action: crate::plan::Action {
-            vpn_gateway: String::new(),
-            ..a.clone()
-        },
-        token: work.token.clone(),
-        journaled: work.journaled,
-        waits_for: Vec::new(),
-        has_dependents: work.has_dependents,
-        half: None,
-    };
-    Step::new(shared, &journaled, step.started)
+    Step::new(shared, &on_gateway(work, ""), step.started)
         .intent(None, Some(super::step::sent(a)))
         .await?;
     let request = calls::create_request(a, work.token.clone());
@@ -169,18 +158,7 @@ pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepE
         }
     };
     // Recorded on its own lane, its id.
-    let recorded = super::work::Work {
-        action: crate::plan::Action {
-            vpn_gateway: id.clone(),
-            ..a.clone()
-        },
-        token: work.token.clone(),
-        journaled: work.journaled,
-        waits_for: Vec::new(),
-        has_dependents: work.has_dependents,
-        half: None,
-    };
-    Step::new(shared, &recorded, step.started)
+    Step::new(shared, &on_gateway(work, &id), step.started)
         .record_written(&id, calls::attributes(&gateway))
         .await
         .map(|()| id)
@@ -226,21 +204,18 @@ pub(super) async fn resolve_orphan(step: &Step<'_>, lane: Lease) -> Result<Finis
         .progress(shared.client.describe_vpn_gateway(&a.region, &id))
         .await
         .map_err(|error| step.unreadable(error))?;
-    let orphan = super::work::Work {
-        action: crate::plan::Action {
-            vpn_gateway: id.clone(),
-            ..a.clone()
-        },
-        token: work.token.clone(),
-        journaled: work.journaled,
-        waits_for: Vec::new(),
-        has_dependents: false,
-        half: work.half.clone(),
-    };
-    let delete_work = Step::new(shared, &orphan, step.started)
+    let delete_work = Step::new(shared, &on_gateway(work, &id), step.started)
         .record_orphan(&id, calls::attributes(&described))
         .await?;
     delete(&Step::new(shared, &delete_work, step.started), lane)
         .await
         .map(|_| Finished::Done(None))
+}
+
+/// `work` on `gateway`: a gateway's own create is on none until it has an id (its
+/// entries name it by address meanwhile), then on that id.
+fn on_gateway(work: &super::work::Work, gateway: &str) -> super::work::Work {
+    let mut moved = work.clone();
+    moved.action.vpn_gateway = gateway.to_owned();
+    moved
 }

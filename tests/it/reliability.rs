@@ -3177,6 +3177,47 @@ fn family_listed(sandbox: &SandboxProcess) -> (BTreeSet<String>, BTreeMap<String
     })
 }
 
+/// Each of `kills` on a fresh `setup()`'s apply, then apply run again (at most three
+/// times) until it exits 0 and a plan has nothing to do: `check` then holds, and no
+/// output of any run holds `secret`.
+fn each_kill_converges(
+    kills: Vec<Kill>,
+    setup: impl Fn() -> (Workspace, SandboxProcess),
+    check: impl Fn(&Workspace, &SandboxProcess, &str),
+    secret: &str,
+) {
+    for kill in kills {
+        let context = format!("killed {kill:?}");
+        let (ws, sandbox) = setup();
+        let first = run_killed(&ws, &sandbox, EDIT_APPLY, kill);
+        let mut outputs = format!("{}{}", first.stdout, first.stderr);
+        let mut runs = 0;
+        loop {
+            let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+            outputs.push_str(&run.stdout);
+            outputs.push_str(&run.stderr);
+            runs += 1;
+            let done = run.code == Some(0)
+                && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never).code
+                    == Some(0);
+            if done {
+                break;
+            }
+            assert!(
+                runs < 3,
+                "{context}: no convergence\n{}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+        check(&ws, &sandbox, &context);
+        assert!(
+            !outputs.contains(secret),
+            "{context}: the PSK in the output"
+        );
+    }
+}
+
 /// A customer gateway and a connection to it (by address) created by one apply, killed
 /// after every state write and after every effect: plain applies converge, the state
 /// records exactly the one customer gateway and the one connection the cloud holds (0
@@ -3244,33 +3285,7 @@ fn a_customer_gateway_and_its_connection_killed_anywhere_lose_nothing() {
         "{} kill points: {writes} writes, {effects} effects",
         kills.len()
     );
-    for kill in kills {
-        let context = format!("killed {kill:?}");
-        let (ws, sandbox) = setup();
-        let first = run_killed(&ws, &sandbox, EDIT_APPLY, kill);
-        let mut outputs = format!("{}{}", first.stdout, first.stderr);
-        let mut runs = 0;
-        loop {
-            let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
-            outputs.push_str(&run.stdout);
-            outputs.push_str(&run.stderr);
-            runs += 1;
-            let done = run.code == Some(0)
-                && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never).code
-                    == Some(0);
-            if done {
-                break;
-            }
-            assert!(
-                runs < 3,
-                "{context}: no convergence\n{}{}",
-                run.stdout,
-                run.stderr
-            );
-        }
-        check(&ws, &sandbox, &context);
-        assert!(!outputs.contains(PSK), "{context}: the PSK in the output");
-    }
+    each_kill_converges(kills, setup, check, PSK);
 }
 
 /// Found by the family crash campaign: apply killed while the create of a customer
@@ -3667,33 +3682,15 @@ fn a_connection_replaced_create_first_killed_anywhere_loses_nothing() {
         .chain((1..=2).map(Kill::AfterEffects))
         .collect();
     eprintln!("{} kill points: {writes} writes, 2 effects", kills.len());
-    for kill in kills {
-        let context = format!("killed {kill:?}");
-        let (ws, sandbox, _) = setup();
-        let first = run_killed(&ws, &sandbox, EDIT_APPLY, kill);
-        let mut outputs = format!("{}{}", first.stdout, first.stderr);
-        let mut runs = 0;
-        loop {
-            let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
-            outputs.push_str(&run.stdout);
-            outputs.push_str(&run.stderr);
-            runs += 1;
-            let done = run.code == Some(0)
-                && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never).code
-                    == Some(0);
-            if done {
-                break;
-            }
-            assert!(
-                runs < 3,
-                "{context}: no convergence\n{}{}",
-                run.stdout,
-                run.stderr
-            );
-        }
-        check(&ws, &sandbox, &context);
-        assert!(!outputs.contains(PSK), "{context}: the PSK in the output");
-    }
+    each_kill_converges(
+        kills,
+        || {
+            let (ws, sandbox, _) = setup();
+            (ws, sandbox)
+        },
+        check,
+        PSK,
+    );
 }
 
 /// A whole gateway decommissioned (a connection, its customer gateway, the gateway),
@@ -3774,33 +3771,15 @@ fn a_decommission_killed_anywhere_leaves_nothing_behind() {
         "{} kill points: {writes} writes, {made} effects",
         kills.len()
     );
-    for kill in kills {
-        let context = format!("killed {kill:?}");
-        let (ws, sandbox, _) = setup();
-        let first = run_killed(&ws, &sandbox, EDIT_APPLY, kill);
-        let mut outputs = format!("{}{}", first.stdout, first.stderr);
-        let mut runs = 0;
-        loop {
-            let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
-            outputs.push_str(&run.stdout);
-            outputs.push_str(&run.stderr);
-            runs += 1;
-            let done = run.code == Some(0)
-                && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never).code
-                    == Some(0);
-            if done {
-                break;
-            }
-            assert!(
-                runs < 3,
-                "{context}: no convergence\n{}{}",
-                run.stdout,
-                run.stderr
-            );
-        }
-        check(&ws, &sandbox, &context);
-        assert!(!outputs.contains(PSK), "{context}: the PSK in the output");
-    }
+    each_kill_converges(
+        kills,
+        || {
+            let (ws, sandbox, _) = setup();
+            (ws, sandbox)
+        },
+        check,
+        PSK,
+    );
 }
 
 /// A gateway vpnform creates and a connection on it, killed after each state write and
@@ -3868,31 +3847,5 @@ fn a_gateway_created_with_a_connection_killed_anywhere_makes_one_of_each() {
         "{} kill points: {writes} writes, {made} effects",
         kills.len()
     );
-    for kill in kills {
-        let context = format!("killed {kill:?}");
-        let (ws, sandbox) = setup();
-        let first = run_killed(&ws, &sandbox, EDIT_APPLY, kill);
-        let mut outputs = format!("{}{}", first.stdout, first.stderr);
-        let mut runs = 0;
-        loop {
-            let run = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
-            outputs.push_str(&run.stdout);
-            outputs.push_str(&run.stderr);
-            runs += 1;
-            let done = run.code == Some(0)
-                && run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never).code
-                    == Some(0);
-            if done {
-                break;
-            }
-            assert!(
-                runs < 3,
-                "{context}: no convergence\n{}{}",
-                run.stdout,
-                run.stderr
-            );
-        }
-        check(&ws, &sandbox, &context);
-        assert!(!outputs.contains(PSK), "{context}: the PSK in the output");
-    }
+    each_kill_converges(kills, setup, check, PSK);
 }

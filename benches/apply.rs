@@ -56,6 +56,10 @@ enum Op {
     /// Issue 22: an IPsec connection (two per gateway) to a customer gateway of its own
     /// pair, both created by the plan (the customer gateway first).
     Connection,
+    /// Issue 23: a whole gateway decommissioned (its routes, policy routes,
+    /// connections, SSL-VPN server with its certificates, then it, and the customer
+    /// gateways of its connections), all built by an unmeasured apply first.
+    Decommission,
 }
 
 impl Op {
@@ -65,6 +69,7 @@ impl Op {
             Op::Create => ActionKind::Create,
             Op::Update => ActionKind::Update,
             Op::Connection => ActionKind::Create,
+            Op::Decommission => ActionKind::Delete,
         }
     }
 
@@ -75,6 +80,7 @@ impl Op {
             Op::Create => "CreateIpsecServer",
             Op::Update => "UpdateIpsecServer",
             Op::Connection => "CreateVpnConnection",
+            Op::Decommission => "DeleteVpnGateway",
         }
     }
 }
@@ -135,6 +141,11 @@ impl Scenario {
 
     /// The longest chain of configure times that must run one after another.
     fn chain_bound(&self) -> Duration {
+        if self.op == Op::Decommission {
+            // Each gateway's lane: its routes, its connections, its SSL-VPN server, then
+            // itself, one configure time each.
+            return self.configure * (DC_ROUTES + DC_POLICY_ROUTES + DC_CONNECTIONS + 2) as u32;
+        }
         let per_gateway = self.count.div_ceil(self.gateways);
         let chain = self.chains.map_or(1, |(_, len)| len);
         self.configure * per_gateway.max(chain) as u32
@@ -173,6 +184,80 @@ struct Row {
     ok: bool,
 }
 
+/// Issue 23's decommission, per gateway: connections (each to a customer gateway of its
+/// own), destination routes and policy-based routes (through the connections), and the
+/// SSL-VPN server's client certificates.
+const DC_CONNECTIONS: usize = 2;
+const DC_ROUTES: usize = 2;
+const DC_POLICY_ROUTES: usize = 2;
+const DC_CERTS: usize = 3;
+
+/// What a decommission deletes per gateway: the gateway, what is on it, and the
+/// customer gateways of its connections.
+const DC_PER_GATEWAY: usize = 1 + DC_CONNECTIONS * 2 + DC_ROUTES + DC_POLICY_ROUTES + 1 + DC_CERTS;
+
+/// The world and the desired file that build `gateways` whole gateways for a
+/// decommission to delete: the gateways exist (adopted by `id`), everything on them
+/// and the customer gateways are created by the file.
+fn decommission_build(gateways: usize, world: &mut World) -> String {
+    let mut text = DESIRED.to_owned();
+    let mut blocks: [(&str, String); 7] = [
+        ("vpn_gateways", String::new()),
+        ("customer_gateways", String::new()),
+        ("vpn_connections", String::new()),
+        ("vpn_routes", String::new()),
+        ("vpn_policy_routes", String::new()),
+        ("ssl_vpn_servers", String::new()),
+        ("ssl_vpn_client_certs", String::new()),
+    ];
+    for g in 0..gateways {
+        let gateway = format!("vpn-{g:06}");
+        world.add_gateway(&gateway, REGION);
+        blocks[0].1 += &format!("  g{g:04}: {{id: {gateway}}}\n");
+        for c in 0..DC_CONNECTIONS {
+            let n = g * DC_CONNECTIONS + c;
+            blocks[1].1 += &format!(
+                "  b{g:04}_{c}: {{ip_address: 198.18.{}.{}}}\n",
+                n / 250,
+                1 + n % 250
+            );
+            blocks[2].1 += &format!(
+                "  c{g:04}_{c}:\n    vpn_gateway: vpn_gateway.g{g:04}\n    customer_gateway: customer_gateway.b{g:04}_{c}\n    local_subnet: [10.{}.{}.0/24]\n    remote_subnet: [192.168.{c}.0/24]\n    psk: {{env: BENCH_BRANCH_PSK}}\n",
+                g / 256,
+                g % 256
+            );
+        }
+        for r in 0..DC_ROUTES {
+            blocks[3].1 += &format!(
+                "  r{g:04}_{r}: {{vpn_gateway: vpn_gateway.g{g:04}, route_dest: 172.16.{r}.0/24, next_hop: vpn_connection.c{g:04}_{}, weight: 0, publish_vpc: false}}\n",
+                r % DC_CONNECTIONS
+            );
+        }
+        for r in 0..DC_POLICY_ROUTES {
+            blocks[4].1 += &format!(
+                "  p{g:04}_{r}: {{vpn_gateway: vpn_gateway.g{g:04}, route_source: 10.{}.{}.0/24, route_dest: 172.17.{r}.0/24, next_hop: vpn_connection.c{g:04}_{}, weight: 0, priority: 10, publish_vpc: false}}\n",
+                g / 256,
+                g % 256,
+                r % DC_CONNECTIONS
+            );
+        }
+        blocks[5].1 += &format!(
+            "  s{g:04}: {{vpn_gateway: vpn_gateway.g{g:04}, client_ip_pool: 10.200.0.0/16, local_subnet: [10.{}.{}.0/24]}}\n",
+            g / 256,
+            g % 256
+        );
+        for k in 0..DC_CERTS {
+            blocks[6].1 += &format!(
+                "  s{g:04}_{k}: {{ssl_vpn_server: ssl_vpn_server.s{g:04}, name: user{k}}}\n"
+            );
+        }
+    }
+    for (kind, entries) in blocks {
+        text += &format!("{kind}:\n{entries}");
+    }
+    text
+}
+
 /// The one server the desired file keeps (a desired file never declares nothing).
 const DESIRED: &str = "\
 version: 1
@@ -196,6 +281,11 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         }),
         status_lag: scenario.lag,
         list_lag: scenario.lag,
+        // The decommission's certificates are more than the account's default quota of
+        // 50 (20 gateways with 3 each): the quota raised, as the cloud's Quota Center
+        // raises it on request.
+        client_cert_quota: (DC_CERTS * scenario.gateways)
+            .max(SandboxConfig::default().client_cert_quota),
         logger: Some(Arc::new(move |call: &sandbox::CallLog| {
             log2.lock().unwrap().push((Instant::now(), call.clone()));
         })),
@@ -230,7 +320,10 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
     let mut desired_text = DESIRED.to_owned();
     let (mut family_text, mut cgw_text) = (String::new(), String::new());
     let mut gateway_of = BTreeMap::new();
-    for i in 0..scenario.count {
+    let build = (scenario.op == Op::Decommission)
+        .then(|| decommission_build(scenario.gateways, &mut world));
+    let laid_out = if build.is_some() { 0 } else { scenario.count };
+    for i in 0..laid_out {
         let (g, before) = scenario.layout(i);
         let (id, gateway) = (format!("iss-{i:06}"), format!("vpn-{g:06}"));
         let name = format!("s{i:06}");
@@ -289,6 +382,10 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
                 deposed: None,
             },
         );
+    }
+    if matches!(scenario.op, Op::Connection | Op::Decommission) {
+        // SAFETY: set before the apply reads it, by every scenario alike.
+        unsafe { std::env::set_var("BENCH_BRANCH_PSK", "bench-psk-value") };
     }
     if scenario.op == Op::Connection {
         desired_text.push_str(&format!(
@@ -376,6 +473,63 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             parallelism,
             max_rate,
         };
+        if let Some(build) = build.as_ref().filter(|_| round == 0) {
+            // The decommission's world, built by an apply of its own (another client:
+            // the measured run starts as a new process would, from no learned rate).
+            std::fs::write(&desired, build).expect("build file");
+            let builder = Cloud {
+                destination: Destination::Client(
+                    Client::new(
+                        Credentials {
+                            access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),
+                            access_key_secret: Secret::new(sandbox::DEFAULT_ACCESS_KEY_SECRET),
+                            security_token: None,
+                            source: "sandbox".into(),
+                        },
+                        ClientOptions {
+                            endpoint: Some(sandbox.url()),
+                            ..ClientOptions::default()
+                        },
+                    )
+                    .expect("client"),
+                ),
+                ..cloud.clone()
+            };
+            let setup = ApplyRequest {
+                desired: desired.clone(),
+                state_dir: state_dir.clone(),
+                plan_file: None,
+                max_deletes: None,
+                targets: Default::default(),
+                replace: Default::default(),
+                lock_timeout: Duration::ZERO,
+                command: "bench".into(),
+                cloud: builder,
+                options: ApplyOptions::default(),
+                refresh_only: false,
+                destroy: false,
+                ctrl_c: false,
+            };
+            let built = ops::apply::run(&setup, Arc::new(Quiet), |_| Ok(true))
+                .await
+                .expect("the build applies");
+            assert_eq!(
+                built.outcome.count(ActionKind::Create),
+                scenario.count - scenario.gateways,
+                "{}: the build",
+                scenario.name
+            );
+            let _ = std::fs::remove_file(state_dir.join(".vpnform.rates"));
+            std::fs::write(&desired, &desired_text).expect("desired file");
+            for c in sandbox.world().vpn_connections.iter() {
+                gateway_of.insert(c.0.clone(), c.1.vpn_gateway.clone());
+            }
+            for s in sandbox.world().ssl_vpn_servers.iter() {
+                gateway_of.insert(s.0.clone(), s.1.vpn_gateway.clone());
+            }
+            calls_before = sandbox.calls();
+            log_from = log.lock().unwrap().len();
+        }
         // Without the plan: the actions of an offline plan saved beforehand, as `vpnform
         // apply FILE` runs them.
         let plan_file =
@@ -491,6 +645,9 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
         mutations_span: mutations_span(&log, scenario.op),
         // A connection scenario also creates its customer gateways, one a pair.
         ok: applied.is_ok_and(|a| {
+            if scenario.op == Op::Decommission {
+                return a.outcome.count(ActionKind::Delete) == scenario.count;
+            }
             let extra = if scenario.op == Op::Connection {
                 scenario.count / 2
             } else {
@@ -523,6 +680,9 @@ fn median_delay(
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.clone())
     };
+    if op == Op::Decommission {
+        return lane_delay(log, gateway_of, settle);
+    }
     // The gateway a mutation call names (a create names it, the others their server).
     let gateway_of_call = |c: &sandbox::CallLog| match op {
         Op::Create | Op::Connection => param(c, "VpnGatewayId"),
@@ -564,6 +724,46 @@ fn median_delay(
             delays.push(*t - active);
         }
     }
+    delays.sort();
+    delays.get(delays.len() / 2).copied()
+}
+
+/// A decommission's [`median_delay`]: from the instant a gateway turned active after a
+/// delete on its lane to the next delete on that lane (its last delete, the gateway's
+/// own, has none). `gateway_of`: every connection's and SSL-VPN server's gateway.
+fn lane_delay(
+    log: &[(Instant, sandbox::CallLog)],
+    gateway_of: &BTreeMap<String, String>,
+    settle: Duration,
+) -> Option<Duration> {
+    let lane_of = |c: &sandbox::CallLog| -> Option<String> {
+        if !c.action.starts_with("Delete")
+            || c.action == "DeleteCustomerGateway"
+            || c.status != 200
+            || c.params.iter().any(|(k, v)| k == "DryRun" && v == "true")
+        {
+            return None;
+        }
+        c.params.iter().find_map(|(k, v)| match k.as_str() {
+            "VpnGatewayId" => Some(v.clone()),
+            "VpnConnectionId" | "SslVpnServerId" => gateway_of.get(v).cloned(),
+            _ => None,
+        })
+    };
+    let deletes: Vec<(Instant, String)> = log
+        .iter()
+        .filter_map(|(t, c)| lane_of(c).map(|g| (*t, g)))
+        .collect();
+    let mut delays: Vec<Duration> = deletes
+        .iter()
+        .filter_map(|(at, gateway)| {
+            let active = *at + settle;
+            deletes
+                .iter()
+                .find(|(t, g)| g == gateway && *t > *at)
+                .map(|(t, _)| t.saturating_duration_since(active))
+        })
+        .collect();
     delays.sort();
     delays.get(delays.len() / 2).copied()
 }
@@ -862,6 +1062,23 @@ async fn main() {
                 ),
                 100 / scale.min(10),
                 50 / scale.min(10),
+                None,
+            )
+        },
+        // Issue 23: decommission 20 whole gateways (each with 2 connections, 2 routes
+        // and 2 policy-based routes, an SSL-VPN server with 3 certificates) and the
+        // customer gateways of their connections, the plan and the apply.
+        Scenario {
+            op: Op::Decommission,
+            with_plan: true,
+            ..plain(
+                format!(
+                    "plan + apply, decommission {} gateways, each with {DC_CONNECTIONS} connections, {} routes, an SSL-VPN server with {DC_CERTS} certificates, and their customer gateways",
+                    20 / scale.min(10),
+                    DC_ROUTES + DC_POLICY_ROUTES
+                ),
+                DC_PER_GATEWAY * (20 / scale.min(10)),
+                20 / scale.min(10),
                 None,
             )
         },

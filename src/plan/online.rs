@@ -874,53 +874,41 @@ async fn gateway_children(
         .iter()
         .map(|(a, r)| (r.id.as_str(), a))
         .collect();
+    let deleted: Vec<&Action> = actions
+        .iter()
+        .filter(|a| {
+            a.action == ActionKind::Delete && a.address.kind() == crate::address::Kind::VpnGateway
+        })
+        .collect();
+    // Every gateway's listings side by side (the client paces them).
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, a) in deleted.iter().enumerate() {
+        let (client, region, id) = (client.clone(), a.region.clone(), a.id.clone());
+        tasks.spawn(async move { (i, list_children(&client, &region, &id).await) });
+    }
+    let mut listed = BTreeMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (i, children) = joined.expect("a listing task does not panic");
+        listed.insert(i, children.map_err(OnlineError::Refresh)?);
+    }
     let mut problems = Vec::new();
-    for a in actions.iter().filter(|a| {
-        a.action == ActionKind::Delete && a.address.kind() == crate::address::Kind::VpnGateway
-    }) {
+    for (i, a) in deleted.into_iter().enumerate() {
+        let (connections, servers, routes) = listed.remove(&i).expect("listed");
         let mut children: Vec<(&'static crate::kinds::Kind, String)> = found
             .servers
             .values()
             .filter(|s| s.vpn_gateway == a.id)
             .map(|s| (&crate::kinds::ipsec_server::KIND, s.id.clone()))
             .collect();
-        let request = DescribeVpnConnections {
-            region: a.region.clone(),
-            vpn_gateway: Some(a.id.clone()),
-            ..DescribeVpnConnections::default()
-        };
-        let connections = client
-            .describe_vpn_connections(&request)
-            .await
-            .map_err(OnlineError::Refresh)?;
         children.extend(
             connections
                 .into_iter()
                 .map(|c| (&crate::kinds::vpn_connection::KIND, c.id)),
         );
-        let request = crate::kinds::ssl_vpn_server::api::DescribeSslVpnServers {
-            region: a.region.clone(),
-            vpn_gateway: Some(a.id.clone()),
-            id: None,
-        };
-        let servers = client
-            .describe_ssl_vpn_servers(&request)
-            .await
-            .map_err(OnlineError::Refresh)?;
         children.extend(
             servers
                 .into_iter()
                 .map(|s| (&crate::kinds::ssl_vpn_server::KIND, s.id)),
-        );
-        let mut routes = client
-            .describe_vpn_route_entries(&a.region, &a.id)
-            .await
-            .map_err(OnlineError::Refresh)?;
-        routes.extend(
-            client
-                .describe_vpn_pbr_route_entries(&a.region, &a.id)
-                .await
-                .map_err(OnlineError::Refresh)?,
         );
         children.extend(routes.iter().map(|r| {
             let kind = if r.route_source.is_some() {
@@ -977,6 +965,41 @@ async fn gateway_children(
     } else {
         Err(OnlineError::Adopt(problems))
     }
+}
+
+/// What is on VPN gateway `id` that its delete must wait for, listed side by side: its
+/// connections, its SSL-VPN servers, its destination and policy-based routes.
+async fn list_children(
+    client: &Client,
+    region: &str,
+    id: &str,
+) -> Result<
+    (
+        Vec<VpnConnection>,
+        Vec<crate::kinds::ssl_vpn_server::SslVpnServer>,
+        Vec<crate::kinds::vpn_route::VpnRoute>,
+    ),
+    ApiError,
+> {
+    let connections = DescribeVpnConnections {
+        region: region.to_owned(),
+        vpn_gateway: Some(id.to_owned()),
+        ..DescribeVpnConnections::default()
+    };
+    let servers = crate::kinds::ssl_vpn_server::api::DescribeSslVpnServers {
+        region: region.to_owned(),
+        vpn_gateway: Some(id.to_owned()),
+        id: None,
+    };
+    let (connections, servers, routes, policy_routes) = tokio::join!(
+        client.describe_vpn_connections(&connections),
+        client.describe_ssl_vpn_servers(&servers),
+        client.describe_vpn_route_entries(region, id),
+        client.describe_vpn_pbr_route_entries(region, id),
+    );
+    let mut routes = routes?;
+    routes.extend(policy_routes?);
+    Ok((connections?, servers?, routes))
 }
 
 /// The cloud's code for an IPsec server's create on a gateway that holds IPsec

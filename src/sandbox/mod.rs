@@ -107,6 +107,9 @@ pub struct SandboxConfig {
     /// here, as the configure time is). A fixed time when both ends are equal, else
     /// uniform in `min..=max`.
     pub gateway_create_time: (Duration, Duration),
+    /// The account's SSL-VPN client certificate quota: 50 unless raised (the cloud's
+    /// Quota Center raises it on request); a create beyond it is `Resource.QuotaFull`.
+    pub client_cert_quota: usize,
 }
 
 impl Default for SandboxConfig {
@@ -128,6 +131,7 @@ impl Default for SandboxConfig {
             status_lag: Duration::ZERO,
             list_lag: Duration::ZERO,
             gateway_create_time: (Duration::from_secs(5), Duration::from_secs(5)),
+            client_cert_quota: ssl_vpn::CLIENT_CERTS_PER_ACCOUNT,
         }
     }
 }
@@ -151,6 +155,7 @@ impl fmt::Debug for SandboxConfig {
             .field("status_lag", &self.status_lag)
             .field("list_lag", &self.list_lag)
             .field("gateway_create_time", &self.gateway_create_time)
+            .field("client_cert_quota", &self.client_cert_quota)
             .finish()
     }
 }

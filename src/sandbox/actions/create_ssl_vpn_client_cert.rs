@@ -19,9 +19,7 @@ use serde_json::{Value, json};
 use super::ssl_vpn::{find_server, server_names};
 use super::{Mutation, denied, gateway_ready, name_param, now_millis, region, replay};
 use crate::sandbox::inner::{Call, Inner};
-use crate::sandbox::ssl_vpn::{
-    CLIENT_CERTS_PER_ACCOUNT, SSL_VPN_CLIENT_CERT_PREFIX, SslVpnClientCert,
-};
+use crate::sandbox::ssl_vpn::{SSL_VPN_CLIENT_CERT_PREFIX, SslVpnClientCert};
 use crate::sandbox::wire::{ApiError, Request};
 
 pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value, ApiError> {
@@ -41,12 +39,13 @@ pub(super) fn run(req: &Request, inner: &mut Inner, call: &Call) -> Result<Value
     let gateway_id = server.vpn_gateway.clone();
     gateway_ready(inner, &gateway_id, gateway)?;
     let count = world.ssl_vpn_client_certs.len();
-    if count >= CLIENT_CERTS_PER_ACCOUNT {
+    let quota = inner.config.client_cert_quota;
+    if count >= quota {
         return Err(ApiError::new(
             400,
             "Resource.QuotaFull",
             format!(
-                "The quota of resource is full: the account holds {count} SSL-VPN client certificates, its quota of {CLIENT_CERTS_PER_ACCOUNT}."
+                "The quota of resource is full: the account holds {count} SSL-VPN client certificates, its quota of {quota}."
             ),
         ));
     }

@@ -754,7 +754,24 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     let mut corrupt = Vec::new();
     for p in &state.pending {
         match resume::resolve(p, desired, state, gone) {
-            Ok(action) => actions.push(action),
+            Ok(action) => {
+                // A journaled delete of what the desired file still has (a replace that
+                // deletes first, killed between its halves): the resolution deletes it,
+                // and only the next plan creates it again.
+                let deposed = action.resumes.as_ref().is_some_and(|r| r.deposed);
+                if action.action == ActionKind::Delete
+                    && !deposed
+                    && desired.servers.contains_key(&action.address)
+                {
+                    warnings.push(format!(
+                        "{}: this plan finishes the delete of {} that an interrupted run \
+                         journaled, and nothing else; the desired file still has {}, which \
+                         the next plan creates: run `vpnform apply` again after this one",
+                        action.address, action.id, action.address
+                    ));
+                }
+                actions.push(action)
+            }
             Err(resume::Refusal::Protected(e)) => protected_entries.push(e),
             Err(resume::Refusal::Corrupt { address, problem }) => corrupt.push((address, problem)),
         }

@@ -3401,6 +3401,16 @@ fn a_replaced_customer_gateway_killed_anywhere_converges_in_two_applies() {
                 break;
             }
             assert!(runs < 2, "{context}: no convergence\n{}", plan.stdout);
+            // The apply that left work undone said so, and what to do.
+            let said = format!("{}{}", run.stdout, run.stderr);
+            assert!(
+                said.contains(
+                    "customer_gateway.b: this plan finishes the delete of cgw-"
+                ) && said.contains(
+                    "the desired file still has customer_gateway.b, which the next plan creates: run `vpnform apply` again after this one"
+                ),
+                "{context}: {said}"
+            );
         }
         eprintln!("{context}: converged in {runs} applies");
         two += usize::from(runs == 2);

@@ -825,6 +825,7 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
     order_replaces(&mut actions, desired, state)?;
     ssl_vpn::rule_six(&mut actions, desired, state, &mut warnings)
         .map_err(PlanError::CertsOfReplacedServer)?;
+    warnings.extend(quota_warnings(&actions, desired));
     // A replace deletes the old server: it counts.
     let deletes = plan_deletes(&actions);
     if let Some(max) = options.max_deletes
@@ -1220,6 +1221,57 @@ fn replace(
         recreates: None,
         moved_from: None,
     }
+}
+
+/// The cloud's default quotas that a desired file can outgrow and a request to the
+/// cloud's Quota Center can raise (API.md): what the kind counts over, and how many.
+const QUOTAS: [(crate::address::Kind, &str, usize); 3] = [
+    (crate::address::Kind::VpnGateway, "an account", 30),
+    (crate::address::Kind::CustomerGateway, "a region", 100),
+    (crate::address::Kind::SslVpnClientCert, "an account", 50),
+];
+
+/// A warning per quota the desired file goes beyond with a create of this plan: the
+/// creates past it fail with `Resource.QuotaFull` unless the quota was raised. Not an
+/// error: a raised quota is the account's, and no call reads it. Customer gateways
+/// count per region, the others per account.
+fn quota_warnings(actions: &[Action], desired: &Desired) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (kind, over, quota) in QUOTAS {
+        if !actions
+            .iter()
+            .any(|a| a.address.kind() == kind && a.action == ActionKind::Create)
+        {
+            continue;
+        }
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for entry in desired
+            .servers
+            .values()
+            .filter(|e| e.address.kind() == kind)
+        {
+            let scope = if kind == crate::address::Kind::CustomerGateway {
+                entry.region.as_str()
+            } else {
+                ""
+            };
+            *counts.entry(scope).or_default() += 1;
+        }
+        for (region, count) in counts.into_iter().filter(|(_, n)| *n > quota) {
+            let place = if region.is_empty() {
+                over.to_owned()
+            } else {
+                format!("{over} ({region})")
+            };
+            warnings.push(format!(
+                "the desired file has {count} {} entries, and {place} holds {quota} unless \
+                 its quota was raised: past it, the cloud refuses a create with \
+                 Resource.QuotaFull (raise it in the Quota Center first)",
+                kind.as_str()
+            ));
+        }
+    }
+    warnings
 }
 
 /// Planner rule 4, the part the files tell: a VPN gateway the plan deletes is not a

@@ -344,3 +344,31 @@ fn export_writes_the_material_into_private_files_and_nowhere_else() {
     // Apply's fingerprint, the test's own read, and the three exports that wrote.
     assert_eq!(reads.len(), 5);
 }
+
+/// The account holds 50 client certificates unless its quota was raised: a plan that
+/// creates certificates while the desired file has more than 50 says so (the creates
+/// past it would be refused with `Resource.QuotaFull`), and one with 50 does not.
+#[test]
+fn a_plan_past_the_certificate_quota_warns() {
+    let cloud = cloud();
+    let certs = |n: usize| -> String {
+        (0..n)
+            .map(|i| cert(&format!("u{i:02}"), &format!("user{i:02}")))
+            .collect()
+    };
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired(STAFF, &certs(51)))
+        .against(&cloud);
+    let out = ws.run(&["plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let warning = "the desired file has 51 ssl_vpn_client_cert entries, and an account holds 50 unless its quota was raised: past it, the cloud refuses a create with Resource.QuotaFull (raise it in the Quota Center first)";
+    assert!(
+        out.stderr.contains(&format!("warning: {warning}\n")),
+        "{}",
+        out.stderr
+    );
+    ws.write("vpnform.yaml", &desired(STAFF, &certs(50)));
+    let out = ws.run(&["plan"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.stderr.contains("quota"), "{}", out.stderr);
+}

@@ -57,6 +57,14 @@ pub(super) struct RawGateway {
     internet_ip: String,
     #[serde(default)]
     vpc_id: String,
+    #[serde(default, rename = "VSwitchId")]
+    vswitch_id: String,
+    #[serde(default, rename = "DisasterRecoveryVSwitchId")]
+    dr_vswitch_id: String,
+    #[serde(default)]
+    network_type: String,
+    #[serde(default)]
+    vpn_type: String,
 }
 
 impl RawGateway {
@@ -76,6 +84,10 @@ impl RawGateway {
             ssl_max_connections: self.ssl_max_connections,
             internet_ip: self.internet_ip,
             vpc_id: self.vpc_id,
+            vswitch: self.vswitch_id,
+            dr_vswitch: self.dr_vswitch_id,
+            network_type: self.network_type,
+            vpn_type: self.vpn_type,
         }
     }
 }

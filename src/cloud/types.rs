@@ -106,4 +106,9 @@ pub struct VpnGateway {
     pub(crate) ssl_max_connections: Option<u64>,
     pub(crate) internet_ip: String,
     pub(crate) vpc_id: String,
+    /// Its vSwitch, and the second zone's of a dual-tunnel gateway.
+    pub(crate) vswitch: String,
+    pub(crate) dr_vswitch: String,
+    pub(crate) network_type: String,
+    pub(crate) vpn_type: String,
 }

@@ -1243,6 +1243,7 @@ impl<'t> Checker<'t> {
                     .push((field, if on { "enable" } else { "disable" }.to_owned()));
             }
         }
+        self.gateway_placement(path, fields, entry);
         let later = [
             (
                 "description",
@@ -1256,22 +1257,6 @@ impl<'t> Checker<'t> {
                 "charge_type",
                 "vpnform creates pay-as-you-go gateways only (a subscription one is bought in the console, then adopted by its `id`)",
             ),
-            (
-                "vswitch",
-                "the cloud picks the vSwitch of a gateway vpnform creates; to choose one, create the gateway in the console and adopt it by its `id`",
-            ),
-            (
-                "dr_vswitch",
-                "the cloud picks the vSwitches of a gateway vpnform creates; to choose them, create the gateway in the console and adopt it by its `id`",
-            ),
-            (
-                "network_type",
-                "vpnform creates public gateways only; create another in the console and adopt it by its `id`",
-            ),
-            (
-                "vpn_type",
-                "vpnform creates normal gateways only; create another in the console and adopt it by its `id`",
-            ),
         ];
         for (field, why) in later {
             if let Some((field_key, _)) = fields.get(field) {
@@ -1283,6 +1268,89 @@ impl<'t> Checker<'t> {
                     &["remove the line"],
                 );
             }
+        }
+    }
+
+    /// Where a created gateway stands and what it is: `vswitch` and `dr_vswitch` (the
+    /// two vSwitches, in two zones, of a dual-tunnel gateway: the second needs the
+    /// first), `network_type` (`public`, the default, or `private`, which comes in 200
+    /// or 1000 Mbit/s) and `vpn_type` (`Normal` or `NationalStandard`), as the cloud
+    /// answers them.
+    fn gateway_placement<'n>(
+        &mut self,
+        path: &str,
+        fields: &BTreeMap<&'static str, (&'n Node, &'n Node)>,
+        entry: &mut Entry<'n>,
+    ) {
+        let mut switches = Vec::new();
+        for field in ["vswitch", "dr_vswitch"] {
+            let Some((_, node)) = fields.get(field) else {
+                continue;
+            };
+            let help =
+                "write the id of a vSwitch of the gateway's VPC, e.g. `vsw-bp1q8bgx4xnkm2ogjabcd`";
+            let Some(text) = self.string(node, &format!("{path}.{field}"), help) else {
+                continue;
+            };
+            if !crate::id::is_id(&text, "vsw-") {
+                self.error(
+                    node,
+                    format!(
+                        "`{}` in `{path}.{field}` is not a vSwitch id (vsw-...)",
+                        shown(&text)
+                    ),
+                    &[help],
+                );
+                continue;
+            }
+            if switches.iter().any(|(_, t)| *t == text) {
+                self.error(
+                    node,
+                    format!("`{path}.dr_vswitch` is `{path}.vswitch`: a dual-tunnel gateway stands in two zones, one vSwitch each"),
+                    &["write a vSwitch of another zone, or remove `dr_vswitch` for a single-tunnel gateway"],
+                );
+                continue;
+            }
+            switches.push((field, text.clone()));
+            entry.values.push((field, text));
+        }
+        if let Some((field_key, _)) = fields.get("dr_vswitch")
+            && !fields.contains_key("vswitch")
+        {
+            self.error(
+                field_key,
+                format!("`{path}.dr_vswitch` needs `{path}.vswitch`: the second zone's vSwitch goes with the first's"),
+                &["add `vswitch: vsw-...` (the first zone's), or remove `dr_vswitch`"],
+            );
+        }
+        let mut private = false;
+        for (field, all) in [
+            ("network_type", &["public", "private"][..]),
+            ("vpn_type", &["Normal", "NationalStandard"][..]),
+        ] {
+            let Some((_, node)) = fields.get(field) else {
+                continue;
+            };
+            let parse: fn(&str) -> Option<&'static str> = if field == "network_type" {
+                |t| ["public", "private"].into_iter().find(|v| *v == t)
+            } else {
+                |t| ["Normal", "NationalStandard"].into_iter().find(|v| *v == t)
+            };
+            if let Some(value) = self.one_of(node, &format!("{path}.{field}"), parse, all) {
+                private |= value == "private";
+                entry.values.push((field, value.to_owned()));
+            }
+        }
+        if private
+            && let Some((_, node)) = fields.get("bandwidth")
+            && let Value::Int(n) = node.value
+            && ![200, 1000].contains(&n)
+        {
+            self.error(
+                node,
+                format!("`{n}` in `{path}.bandwidth` is not one a private gateway comes in"),
+                &["write 200 or 1000 (Mbit/s), or `network_type: public`"],
+            );
         }
     }
 

@@ -211,9 +211,12 @@ fn a_gateway_and_everything_on_it_are_decommissioned_in_order() {
       - internet_ip     = \"198.51.100.10\"
       - ipsec_vpn       = \"enable\"
       - name            = \"vpn-hz\"
+      - network_type    = \"public\"
       - ssl_connections = 5
       - ssl_vpn         = \"enable\"
       - vpc             = \"vpc-hz\"
+      - vpn_type        = \"Normal\"
+      - vswitch         = \"vsw-hz\"
     }
     waits for: vpn_connection.branch
     precheck: model only (the API has no DryRun)
@@ -561,4 +564,114 @@ fn one_file_builds_a_whole_gateway_and_removing_it_decommissions_it_in_order() {
     assert!(world.ipsec_servers.is_empty());
     let again = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{again:?}");
+}
+
+/// Issue 23: a dual-tunnel gateway stands in two zones, one vSwitch each. A created
+/// entry writes both (`vswitch`, `dr_vswitch`), its network and VPN type; the create
+/// sends them, the cloud answers them, a second plan has nothing to do, and a changed
+/// vSwitch is refused like every other attribute only the create sets.
+#[test]
+fn a_dual_tunnel_gateway_is_created_in_two_vswitches() {
+    let mut config = configuring(Duration::from_millis(100));
+    config.gateway_create_time = (Duration::from_millis(300), Duration::from_millis(300));
+    let cloud = Cloud::start(config, World::default());
+    let file = "version: 1
+defaults:
+  region: cn-hangzhou
+vpn_gateways:
+  dual: {vpc: vpc-hz, bandwidth: 200, vswitch: vsw-hzzoneh01, dr_vswitch: vsw-hzzonei02, network_type: private, vpn_type: Normal}
+";
+    let ws = Workspace::new().file("vpnform.yaml", file).against(&cloud);
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let block = "  + resource \"vpn_gateway\" \"dual\" {
+      + id           = (known after apply)
+      + vpn_gateway  = (known after apply) (vpn_gateway.dual)
+      + region       = \"cn-hangzhou\"
+      + bandwidth    = \"200M\"
+      + dr_vswitch   = \"vsw-hzzonei02\"
+      + network_type = \"private\"
+      + vpc          = \"vpc-hz\"
+      + vpn_type     = \"Normal\"
+      + vswitch      = \"vsw-hzzoneh01\"
+    }
+";
+    assert!(plan.stdout.contains(block), "{}", plan.stdout);
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let id = read_state(&ws).resources["vpn_gateway.dual"].id.clone();
+    let world = cloud.sandbox().world();
+    let gateway = &world.vpn_gateways[&id];
+    assert_eq!(gateway.vswitch_id.as_deref(), Some("vsw-hzzoneh01"));
+    assert_eq!(
+        gateway.disaster_recovery_vswitch_id.as_deref(),
+        Some("vsw-hzzonei02")
+    );
+    assert_eq!(
+        (gateway.network_type.as_str(), gateway.bandwidth),
+        ("private", 200)
+    );
+    let again = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+
+    ws.write(
+        "vpnform.yaml",
+        &file.replace("vsw-hzzonei02", "vsw-hzzonej03"),
+    );
+    ws.vpnform(&["plan"])
+        .code(1)
+        .stderr(format!("error: vpn_gateway.dual: the plan would replace VPN gateway {id} (its dr_vswitch changed in the desired state, which cannot change in place), and a gateway is never replaced: a new one gets a new public IP address and drops every tunnel. Restore it in the desired file, or run `vpnform state rm vpn_gateway.dual` to stop managing it (the gateway stays)\n"))
+        .run();
+}
+
+/// The vSwitches and types of a created gateway, checked at their lines.
+#[test]
+fn a_created_gateway_placement_is_checked_at_its_line() {
+    let ws = Workspace::new().file(
+        "vpnform.yaml",
+        "version: 1
+defaults:
+  region: cn-hangzhou
+vpn_gateways:
+  a: {vpc: vpc-hz, bandwidth: 10, dr_vswitch: vsw-hzzonei02}
+  b: {vpc: vpc-hz, bandwidth: 10, vswitch: vsw-hzzoneh01, dr_vswitch: vsw-hzzoneh01}
+  c: {vpc: vpc-hz, bandwidth: 10, vswitch: subnet-1, network_type: private}
+  d: {vpc: vpc-hz, bandwidth: 10, vpn_type: national}
+",
+    );
+    ws.vpnform(&["validate"])
+        .code(1)
+        .stderr(r#"error: vpnform.yaml:5:35: `vpn_gateways.a.dr_vswitch` needs `vpn_gateways.a.vswitch`: the second zone's vSwitch goes with the first's
+  |
+5 |   a: {vpc: vpc-hz, bandwidth: 10, dr_vswitch: vsw-hzzonei02}
+  |                                   ^^^^^^^^^^
+  = help: add `vswitch: vsw-...` (the first zone's), or remove `dr_vswitch`
+
+error: vpnform.yaml:6:71: `vpn_gateways.b.dr_vswitch` is `vpn_gateways.b.vswitch`: a dual-tunnel gateway stands in two zones, one vSwitch each
+  |
+6 |   b: {vpc: vpc-hz, bandwidth: 10, vswitch: vsw-hzzoneh01, dr_vswitch: vsw-hzzoneh01}
+  |                                                                       ^^^^^^^^^^^^^
+  = help: write a vSwitch of another zone, or remove `dr_vswitch` for a single-tunnel gateway
+
+error: vpnform.yaml:7:31: `10` in `vpn_gateways.c.bandwidth` is not one a private gateway comes in
+  |
+7 |   c: {vpc: vpc-hz, bandwidth: 10, vswitch: subnet-1, network_type: private}
+  |                               ^^
+  = help: write 200 or 1000 (Mbit/s), or `network_type: public`
+
+error: vpnform.yaml:7:44: `subnet-1` in `vpn_gateways.c.vswitch` is not a vSwitch id (vsw-...)
+  |
+7 |   c: {vpc: vpc-hz, bandwidth: 10, vswitch: subnet-1, network_type: private}
+  |                                            ^^^^^^^^
+  = help: write the id of a vSwitch of the gateway's VPC, e.g. `vsw-bp1q8bgx4xnkm2ogjabcd`
+
+error: vpnform.yaml:8:45: unknown value `national` in `vpn_gateways.d.vpn_type`
+  |
+8 |   d: {vpc: vpc-hz, bandwidth: 10, vpn_type: national}
+  |                                             ^^^^^^^^
+  = help: expected one of: Normal, NationalStandard
+
+error: vpnform.yaml has 5 errors
+"#)
+        .run();
 }

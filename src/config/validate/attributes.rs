@@ -451,7 +451,7 @@ impl<'t> Checker<'t> {
     }
 
     /// One of the documented spellings `all`, the nearest suggested otherwise.
-    fn one_of<T>(
+    pub(super) fn one_of<T>(
         &mut self,
         node: &Node,
         path: &str,

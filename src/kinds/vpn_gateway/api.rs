@@ -25,6 +25,13 @@ pub struct CreateVpnGateway {
     pub enable_ssl: Option<bool>,
     pub ssl_connections: Option<u64>,
     pub enable_ipsec: Option<bool>,
+    /// The first zone's vSwitch, and the second zone's of a dual-tunnel gateway.
+    pub vswitch: Option<String>,
+    pub dr_vswitch: Option<String>,
+    /// `public` or `private`.
+    pub network_type: Option<String>,
+    /// `Normal` or `NationalStandard`.
+    pub vpn_type: Option<String>,
     pub client_token: Option<String>,
 }
 
@@ -83,6 +90,16 @@ impl Client {
         }
         if let Some(on) = req.enable_ipsec {
             params.push(("EnableIpsec".to_owned(), on.to_string()));
+        }
+        for (key, value) in [
+            ("VSwitchId", &req.vswitch),
+            ("DisasterRecoveryVSwitchId", &req.dr_vswitch),
+            ("NetworkType", &req.network_type),
+            ("VpnType", &req.vpn_type),
+        ] {
+            if let Some(value) = value {
+                params.push((key.to_owned(), value.clone()));
+            }
         }
         params.push(client_token(ACTION, req.client_token.as_deref())?);
         let answer = self.call(ACTION, &req.region, params).await?;

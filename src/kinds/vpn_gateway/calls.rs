@@ -31,6 +31,10 @@ pub(crate) fn attributes(gateway: &VpnGateway) -> BTreeMap<String, String> {
     );
     put("internet_ip", Some(gateway.internet_ip.clone()));
     put("vpc", Some(gateway.vpc_id.clone()));
+    put("vswitch", Some(gateway.vswitch.clone()));
+    put("dr_vswitch", Some(gateway.dr_vswitch.clone()));
+    put("network_type", Some(gateway.network_type.clone()));
+    put("vpn_type", Some(gateway.vpn_type.clone()));
     a
 }
 
@@ -67,6 +71,10 @@ pub(crate) fn create_request(action: &Action, token: String) -> CreateVpnGateway
         enable_ssl: switch("ssl_vpn"),
         ssl_connections: value("ssl_connections").and_then(|n| n.parse().ok()),
         enable_ipsec: switch("ipsec_vpn"),
+        vswitch: value("vswitch").cloned(),
+        dr_vswitch: value("dr_vswitch").cloned(),
+        network_type: value("network_type").cloned(),
+        vpn_type: value("vpn_type").cloned(),
         client_token: Some(token),
     }
 }

@@ -6,7 +6,7 @@
 //! An entry with an `id` adopts an existing gateway; one without is created
 //! (`CreateVpnGateway`, pay as you go, then read until `active`). Its name, description
 //! and auto-propagation change in place; what only the create sets (VPC, bandwidth, the
-//! SSL-VPN and IPsec-VPN switches, SSL connections) never changes: a gateway is never
+//! SSL-VPN and IPsec-VPN switches, SSL connections, vSwitches, network and VPN type) never changes: a gateway is never
 //! replaced. A removed entry deletes it after everything on it (planner rule 4). Its reads are the client's
 //! (`Client::describe_vpn_gateway(s)`), which every lane's wait uses.
 
@@ -53,6 +53,10 @@ pub(crate) const KIND: Kind = Kind {
             value: ValueKind::Number,
             ..Attribute::replacing("ssl_connections")
         },
+        Attribute::replacing("vswitch"),
+        Attribute::replacing("dr_vswitch"),
+        Attribute::replacing("network_type"),
+        Attribute::replacing("vpn_type"),
         // Observed only.
         Attribute::managed("charge_type"),
         Attribute::managed("internet_ip"),

@@ -894,11 +894,11 @@ fn a_world_file_with_two_servers_on_one_gateway_is_refused_naming_the_file_and_b
 
 /// Alibaba's official Python SDK creates and updates a server through `vpnform sandbox
 /// serve` (tests/sdk/create_update.py), and reads the answers issue 25 corrected
-/// through its own models. Ignored by default: it needs python3 with
-/// `pip install alibabacloud_vpc20160428`; run it with `--ignored`.
+/// through its own models. It needs python3 with the SDK (`python3 -m pip install -r
+/// tests/sdk/requirements.txt`; `.ci/run` installs it where it is missing).
 #[test]
-#[ignore = "needs python3 with the alibabacloud_vpc20160428 package"]
 fn the_official_python_sdk_creates_and_updates_through_sandbox_serve() {
+    crate::sandbox_family::require_sdk();
     let ws = crate::support::Workspace::new().file(
         "world.yaml",
         "vpn_gateways:\n  vpn-bp1sdk: {region: cn-hangzhou}\n  vpn-bp1sdktwo: {region: cn-hangzhou, resource_group_id: rg-sdk, charge_type: Prepay}\n  vpn-bp1sdknossl: {region: cn-hangzhou, ssl_vpn: disable}\n",

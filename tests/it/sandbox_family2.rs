@@ -1762,11 +1762,10 @@ fn a_world_file_that_breaks_a_rule_of_routes_or_ssl_vpn_is_refused_whole() {
 
 /// Alibaba's official Python SDK creates and deletes a route, an SSL-VPN server with a
 /// certificate whose material it describes, and a gateway, through `vpnform sandbox
-/// serve` (tests/sdk/family2.py), reading the answers through its own models. Ignored
-/// by default: it needs python3 with `pip install alibabacloud_vpc20160428`; run it
-/// with `--ignored`. The gateway's create takes the default create time (5 s).
+/// serve` (tests/sdk/family2.py), reading the answers through its own models (python3
+/// with the SDK: `python3 -m pip install -r tests/sdk/requirements.txt`). The gateway's
+/// create takes the default create time (5 s).
 #[test]
-#[ignore = "needs python3 with the alibabacloud_vpc20160428 package"]
 fn the_official_python_sdk_drives_routes_ssl_vpn_and_gateways_through_sandbox_serve() {
     let run = run_sdk(
         "vpn_gateways:\n  vpn-bp1sdk: {region: cn-hangzhou}\n  vpn-bp1sdkssl: {region: cn-hangzhou, internet_ip: 47.98.9.9}\n  vpn-bp1sdkprepay: {region: cn-hangzhou, charge_type: Prepay}\ncustomer_gateways:\n  cgw-bp1sdk: {region: cn-hangzhou, ip_address: 203.0.113.50}\nvpn_connections:\n  vco-bp1sdk: {vpn_gateway: vpn-bp1sdk, customer_gateway: cgw-bp1sdk}\n",

@@ -40,6 +40,7 @@ mod ssl_vpn_server;
 mod state;
 mod target;
 mod trust;
+mod trust_family;
 mod ux;
 mod views;
 mod vpn_connection;

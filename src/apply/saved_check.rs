@@ -395,10 +395,15 @@ fn claimed_drift(
             // A reference by address to a recorded resource is its id, as the plan
             // compares it (and as the cloud answers it): left the address, a connection
             // to a recorded customer gateway read as one moved to another, a replace.
+            // So is one to an entry the plan adopts: the `id` it adopts (what `vpnform
+            // import` writes for a connection and its customer gateway together).
             let value = match value.parse::<Address>() {
-                Ok(named) if kind.names_by_address(field, &value) => {
-                    state.resources.get(&named).map_or(value, |r| r.id.clone())
-                }
+                Ok(named) if kind.names_by_address(field, &value) => state
+                    .resources
+                    .get(&named)
+                    .map(|r| r.id.clone())
+                    .or_else(|| desired.servers.get(&named)?.id.clone())
+                    .unwrap_or(value),
                 _ => value,
             };
             // An attribute whose change replaces the resource (a customer gateway's IP

@@ -705,3 +705,42 @@ fn import_of_an_answer_no_entry_can_hold_writes_its_references_and_leaves_the_re
     );
     assert_output_has_no_secret(&plan);
 }
+
+/// Regression: a saved plan adopting a connection that names by address a customer
+/// gateway the same plan adopts (what `import --write` writes for the two) was refused
+/// at apply: derived again from the files, the address was compared with the id the
+/// plan showed, a change the saved plan did not have. Online and offline alike.
+#[test]
+fn regression_a_saved_plan_adopting_a_connection_and_its_customer_gateway_was_refused() {
+    let cloud = cloud();
+    let desired = "version: 1
+defaults:
+  region: cn-hangzhou
+vpn_gateways:
+  hz: {id: vpn-hz}
+customer_gateways:
+  branch: {id: cgw-branch}
+vpn_connections:
+  branch:
+    id: vco-branch
+    vpn_gateway: vpn_gateway.hz
+    customer_gateway: customer_gateway.branch
+";
+    for plan in [
+        &["plan", "--out", "adopt.plan"][..],
+        &["plan", "--offline", "--out", "adopt.plan"],
+    ] {
+        let ws = Workspace::new()
+            .file("vpnform.yaml", desired)
+            .against(&cloud);
+        let out = ws.run(plan);
+        assert_eq!(out.code, 0, "{out:?}");
+        let apply = ws.run(&["apply", "adopt.plan", "--poll-interval", "50ms"]);
+        assert_eq!(apply.code, 0, "{plan:?}: {apply:?}");
+        assert_eq!(
+            read_state(&ws).resources["vpn_connection.branch"].id,
+            "vco-branch"
+        );
+    }
+    assert!(cloud.sandbox().audit().is_empty());
+}

@@ -485,12 +485,27 @@ pub(crate) fn derive(
         .map(|a| a.address.clone())
         .collect();
     let (observed, psk_changed) = claimed_drift(plan, state, desired);
+    // The routes the plan adopts as the refresh listed their tuples (derived again
+    // here under the tuple's own id; apply lists them again before anything runs).
+    let listed_tuples: BTreeSet<Address> = plan
+        .actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Adopt)
+        .filter(|a| {
+            desired
+                .servers
+                .get(&a.address)
+                .is_some_and(|s| s.id.is_none())
+        })
+        .map(|a| a.address.clone())
+        .collect();
     let options = PlanOptions {
         max_deletes: None,
         refresh: Some(Refresh {
             gone,
             observed,
             psk_changed,
+            listed_tuples,
         }),
         // The saved targets are hashed: the same ones give the same actions.
         targets: plan.targets.iter().cloned().collect(),

@@ -1,7 +1,9 @@
 //! Routes the cloud lists that no address records (issue 23): a route has no `id` in the
 //! desired file, so the online plan adopts the one whose tuple the cloud lists, where it
-//! planned a create the cloud refuses as a duplicate.
+//! planned a create the cloud refuses as a duplicate. A sandbox served from a state
+//! holding routes has them.
 
+use std::io::BufRead as _;
 use std::time::Duration;
 
 use vpnform::sandbox::World;
@@ -136,4 +138,49 @@ fn regression_a_route_the_cloud_lists_was_planned_as_a_create_refused_as_a_dupli
         "{}",
         plan.stdout
     );
+}
+
+/// `vpnform sandbox serve` from a state holding routes serves them: a plan of the same
+/// routes against it finds no change (it found them gone and planned them again).
+#[test]
+fn sandbox_serve_from_a_state_holding_routes_serves_them() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file("vpnform.yaml", ROUTED)
+        .against(&cloud);
+    assert_eq!(ws.run(&["apply", "--auto-approve"]).code, 0);
+    let state = ws.read("state/vpnform.state.yaml");
+    assert!(state.contains("vpn_route.to_branch:") && state.contains("vpn_policy_route.office:"));
+
+    let served = Workspace::new()
+        .file("vpnform.yaml", ROUTED)
+        .file("state/vpnform.state.yaml", &state);
+    let mut child = served
+        .command(&["sandbox", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut env = Vec::new();
+    while env.len() < 3 {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "{env:?}");
+        if let Some((key, value)) = line
+            .trim()
+            .strip_prefix("export ")
+            .and_then(|l| l.split_once('='))
+        {
+            env.push((key.to_owned(), value.to_owned()));
+        }
+    }
+    let mut against = served;
+    for (key, value) in &env {
+        against = against.env(key, value);
+    }
+    let plan = against.run(&["plan", "--detailed-exitcode"]);
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(plan.stdout.starts_with("No changes."), "{}", plan.stdout);
 }

@@ -144,11 +144,20 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             format!(" on {}", request.gateways.join(", "))
         };
         let nouns: Vec<&str> = kinds.iter().map(|k| k.facts().noun).collect();
+        // A route entry has no `id`: its tuple names it.
+        let routes = kinds
+            .iter()
+            .any(|k| matches!(k, Kind::VpnRoute | Kind::VpnPolicyRoute));
         format!(
             "# No {} to import in {}{on}: each one there is recorded in the state or \
-             named by an `id` in {desired}.{}\n",
+             named by an `id`{} in {desired}.{}\n",
             either(&nouns, "or"),
             imported.regions.join(", "),
+            if routes {
+                " (a route: by its tuple)"
+            } else {
+                ""
+            },
             if request.write {
                 " Nothing was written."
             } else {

@@ -233,7 +233,7 @@ fn import_of_routes_and_ssl_vpn_prints_entries_naming_what_they_refer_to_and_no_
     // `--gateway`: only what is on it.
     ws.vpnform(&["import", "--kind", "vpn_route", "--kind", "ssl_vpn_client_cert", "--gateway", "vpn-bp1other"])
         .stderr("cn-hangzhou: 1 destination route, 2 SSL-VPN client certificates listed, 0 to import\n")
-        .stdout("# No destination route or SSL-VPN client certificate to import in cn-hangzhou on vpn-bp1other: each one there is recorded in the state or named by an `id` in vpnform.yaml.\n")
+        .stdout("# No destination route or SSL-VPN client certificate to import in cn-hangzhou on vpn-bp1other: each one there is recorded in the state or named by an `id` (a route: by its tuple) in vpnform.yaml.\n")
         .run();
     // Only the listings: the material is never asked for.
     let sent: Vec<String> = cloud.wire.calls()[asked..]
@@ -353,7 +353,7 @@ fn import_write_of_routes_and_ssl_vpn_then_plan_adopts_each_with_no_update() {
     // Nothing left to import.
     ws.vpnform(&["import", "--kind", "all"])
         .stderr("cn-hangzhou: 1 VPN gateway, 1 customer gateway, 1 IPsec connection, 1 destination route, 1 policy-based route, 1 SSL-VPN server, 2 SSL-VPN client certificates listed, 0 to import\n")
-        .stdout("# No VPN gateway, customer gateway, IPsec connection, destination route, policy-based route, SSL-VPN server, SSL-VPN client certificate or IPsec server to import in cn-hangzhou: each one there is recorded in the state or named by an `id` in vpnform.yaml.\n")
+        .stdout("# No VPN gateway, customer gateway, IPsec connection, destination route, policy-based route, SSL-VPN server, SSL-VPN client certificate or IPsec server to import in cn-hangzhou: each one there is recorded in the state or named by an `id` (a route: by its tuple) in vpnform.yaml.\n")
         .run();
 }
 
@@ -387,6 +387,11 @@ fn regression_a_route_the_cloud_lists_was_planned_as_a_create_refused_as_a_dupli
     let ws = Workspace::new()
         .file("vpnform.yaml", ROUTED)
         .against(&cloud);
+    // The entries name these routes already (by their tuples): nothing to import.
+    ws.vpnform(&["import", "--kind", "vpn_route", "--kind", "vpn_policy_route"])
+        .stderr("cn-hangzhou: 1 destination route, 1 policy-based route listed, 0 to import\n")
+        .stdout("# No destination route or policy-based route to import in cn-hangzhou: each one there is recorded in the state or named by an `id` (a route: by its tuple) in vpnform.yaml.\n")
+        .run();
     let plan = ws.run(&["plan", "--out", "adopt.plan"]);
     assert_eq!(plan.code, 0, "{plan:?}");
     assert!(

@@ -26,6 +26,17 @@ pub enum StepError {
          the next plan forgets it"
     )]
     Gone { id: String, error: Box<ApiError> },
+    /// A route's create refused as a duplicate: the gateway holds its tuple already,
+    /// and no address records it (a plan made without reading the cloud plans a
+    /// create). Nothing was created.
+    #[error(
+        "{error}\n  {gateway} holds this route already, and no address of the state records \
+         it: nothing was created. Run `vpnform plan`: it reads the cloud and adopts the route"
+    )]
+    RouteExists {
+        gateway: String,
+        error: Box<ApiError>,
+    },
     /// The cloud answered that the gateway was busy more often than an action waits.
     #[error("gateway {gateway} stayed busy through {waits} waits: {error}")]
     Busy {
@@ -203,6 +214,7 @@ impl StepError {
     pub(crate) fn api_error(&self) -> Option<&ApiError> {
         match self {
             StepError::Api(error)
+            | StepError::RouteExists { error, .. }
             | StepError::Gone { error, .. }
             | StepError::Busy { error, .. }
             | StepError::Unreadable { error, .. }

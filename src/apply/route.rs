@@ -113,7 +113,17 @@ pub(super) async fn create(step: &Step<'_>, lane: Lease) -> Result<String, StepE
     step.intent(None, Some(super::step::sent(a))).await?;
     let Sent::Accepted(id) = step
         .send(|| shared.client.create_route_entry(&request))
-        .await?
+        .await
+        .map_err(|e| match e {
+            // The tuple is listed: an offline plan could not know to adopt it.
+            StepError::Api(error) if error.code == crate::kinds::vpn_route::DUPLICATE => {
+                StepError::RouteExists {
+                    gateway: a.vpn_gateway.clone(),
+                    error,
+                }
+            }
+            other => other,
+        })?
     else {
         unreachable!("only a delete is answered not-found or gone")
     };

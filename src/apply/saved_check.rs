@@ -395,10 +395,15 @@ fn claimed_drift(
             // A reference by address to a recorded resource is its id, as the plan
             // compares it (and as the cloud answers it): left the address, a connection
             // to a recorded customer gateway read as one moved to another, a replace.
+            // So is one to an entry the plan adopts: the `id` it adopts (what `vpnform
+            // import` writes for a connection and its customer gateway together).
             let value = match value.parse::<Address>() {
-                Ok(named) if kind.names_by_address(field, &value) => {
-                    state.resources.get(&named).map_or(value, |r| r.id.clone())
-                }
+                Ok(named) if kind.names_by_address(field, &value) => state
+                    .resources
+                    .get(&named)
+                    .map(|r| r.id.clone())
+                    .or_else(|| desired.servers.get(&named)?.id.clone())
+                    .unwrap_or(value),
                 _ => value,
             };
             // An attribute whose change replaces the resource (a customer gateway's IP
@@ -480,12 +485,27 @@ pub(crate) fn derive(
         .map(|a| a.address.clone())
         .collect();
     let (observed, psk_changed) = claimed_drift(plan, state, desired);
+    // The routes the plan adopts as the refresh listed their tuples (derived again
+    // here under the tuple's own id; apply lists them again before anything runs).
+    let listed_tuples: BTreeSet<Address> = plan
+        .actions
+        .iter()
+        .filter(|a| a.action == ActionKind::Adopt)
+        .filter(|a| {
+            desired
+                .servers
+                .get(&a.address)
+                .is_some_and(|s| s.id.is_none())
+        })
+        .map(|a| a.address.clone())
+        .collect();
     let options = PlanOptions {
         max_deletes: None,
         refresh: Some(Refresh {
             gone,
             observed,
             psk_changed,
+            listed_tuples,
         }),
         // The saved targets are hashed: the same ones give the same actions.
         targets: plan.targets.iter().cloned().collect(),

@@ -16,12 +16,12 @@ pub struct Args {
     #[arg(long)]
     pub all_regions: bool,
 
-    /// Only what is on this VPN gateway (repeatable): its server, its connections, the
-    /// gateway itself; customer gateways are the region's.
+    /// Only what is on this VPN gateway (repeatable): its servers, connections, routes
+    /// and certificates, the gateway itself; customer gateways are the region's.
     #[arg(long = "gateway", value_name = "GATEWAY")]
     pub gateways: Vec<String>,
 
-    /// Import this kind (repeatable; `all`: the four); default: IPsec servers only.
+    /// Import this kind (repeatable; `all`: every kind); default: IPsec servers only.
     #[arg(long = "kind", value_name = "KIND", value_enum)]
     pub kinds: Vec<ImportKind>,
 
@@ -56,7 +56,15 @@ pub enum ImportKind {
     VpnConnection,
     #[value(name = "vpn_gateway")]
     VpnGateway,
-    /// The four.
+    #[value(name = "vpn_route")]
+    VpnRoute,
+    #[value(name = "vpn_policy_route")]
+    VpnPolicyRoute,
+    #[value(name = "ssl_vpn_server")]
+    SslVpnServer,
+    #[value(name = "ssl_vpn_client_cert")]
+    SslVpnClientCert,
+    /// Every kind.
     #[value(name = "all")]
     All,
 }
@@ -68,6 +76,10 @@ impl ImportKind {
             ImportKind::CustomerGateway => vec![Kind::CustomerGateway],
             ImportKind::VpnConnection => vec![Kind::VpnConnection],
             ImportKind::VpnGateway => vec![Kind::VpnGateway],
+            ImportKind::VpnRoute => vec![Kind::VpnRoute],
+            ImportKind::VpnPolicyRoute => vec![Kind::VpnPolicyRoute],
+            ImportKind::SslVpnServer => vec![Kind::SslVpnServer],
+            ImportKind::SslVpnClientCert => vec![Kind::SslVpnClientCert],
             ImportKind::All => ops::import::KINDS.to_vec(),
         }
     }
@@ -132,11 +144,20 @@ pub(super) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             format!(" on {}", request.gateways.join(", "))
         };
         let nouns: Vec<&str> = kinds.iter().map(|k| k.facts().noun).collect();
+        // A route entry has no `id`: its tuple names it.
+        let routes = kinds
+            .iter()
+            .any(|k| matches!(k, Kind::VpnRoute | Kind::VpnPolicyRoute));
         format!(
             "# No {} to import in {}{on}: each one there is recorded in the state or \
-             named by an `id` in {desired}.{}\n",
+             named by an `id`{} in {desired}.{}\n",
             either(&nouns, "or"),
             imported.regions.join(", "),
+            if routes {
+                " (a route: by its tuple)"
+            } else {
+                ""
+            },
             if request.write {
                 " Nothing was written."
             } else {

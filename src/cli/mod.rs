@@ -103,9 +103,9 @@ pub enum Command {
     /// Draw the plan's action graph (or the recorded resources and their `depends_on`)
     /// as Graphviz DOT or Mermaid.
     Graph(graph::Args),
-    /// Write desired entries for the IPsec servers (with `--kind`, the VPN gateways,
-    /// customer gateways and IPsec connections) no address records, so that the next
-    /// plan adopts them.
+    /// Write desired entries for the IPsec servers (with `--kind`, the resources of
+    /// any kind: gateways, connections, routes, SSL-VPN servers and certificates) no
+    /// address records, so that the next plan adopts them.
     Import(import::Args),
     /// Write a recorded SSL-VPN client certificate's files (CA, certificate, key, client
     /// configuration) into a directory, each with mode 0600.

@@ -84,6 +84,10 @@ pub struct Refresh {
     /// Desired addresses whose key in the cloud differs from the one their source
     /// holds (compared in memory; only the verdict leaves the online plan).
     pub psk_changed: BTreeSet<Address>,
+    /// Desired addresses, neither recorded nor with an `id`, whose resource the cloud
+    /// lists under the id their own values give (a route, known by its tuple): adopted
+    /// under that id rather than created again, which the cloud would refuse.
+    pub listed_tuples: BTreeSet<Address>,
 }
 
 /// Why no plan could be made. Every variant names the addresses and what to do.
@@ -605,7 +609,12 @@ pub fn build(desired: &Desired, state: &State, options: &PlanOptions) -> Result<
             }
             continue;
         }
-        let Some(id) = &server.id else {
+        let tuple_id = options
+            .refresh
+            .as_ref()
+            .filter(|r| server.id.is_none() && r.listed_tuples.contains(address))
+            .and_then(|_| crate::kinds::vpn_route::calls::entry_id(server));
+        let Some(id) = server.id.as_ref().or(tuple_id.as_ref()) else {
             actions.push(create(address, server));
             continue;
         };
@@ -1431,7 +1440,7 @@ fn order_replaces(
 /// when there is nothing to replace. Known: the id the state records, else, for an
 /// entry the state does not record yet, the `id` it adopts (what `vpnform import`
 /// writes for a connection and its customer gateway together).
-fn resolve_references(desired: &Desired, state: &State) -> Option<Desired> {
+pub(crate) fn resolve_references(desired: &Desired, state: &State) -> Option<Desired> {
     let recorded_id = |text: &str| {
         let address: Address = text.parse().ok()?;
         match state.resources.get(&address) {

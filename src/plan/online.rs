@@ -694,12 +694,16 @@ pub(crate) async fn plan_with_progress(
     let mut regions: BTreeSet<String> =
         state.resources.values().map(|r| r.region.clone()).collect();
     regions.extend(desired.regions());
+    // References by address resolved to the ids known: a route's gateway named by the
+    // address of an adopted one is listed there.
+    let resolved = super::resolve_references(desired, state);
+    let resolved = resolved.as_ref().unwrap_or(desired);
     let addresses = state
         .resources
         .iter()
         .map(|(a, r)| (a, &r.region, &r.vpn_gateway))
         .chain(
-            desired
+            resolved
                 .servers
                 .iter()
                 .map(|(a, d)| (a, &d.region, &d.vpn_gateway)),
@@ -723,7 +727,7 @@ pub(crate) async fn plan_with_progress(
         let refresh = super::Refresh {
             gone,
             observed: recorded_attributes(state, &found),
-            psk_changed: BTreeSet::new(),
+            ..super::Refresh::default()
         };
         let mut plan = super::drift::refresh_only(desired, state, &refresh, &scope.targets)?;
         plan.unmanaged = unmanaged(&found, state, desired);
@@ -734,12 +738,23 @@ pub(crate) async fn plan_with_progress(
         crate::config::psk::read_all(desired)?.into_iter().collect();
     let mut observed = BTreeMap::new();
     let mut psk_changed = BTreeSet::new();
+    // The desired routes the state does not record whose tuple the cloud lists: adopted
+    // under its id, as an entry with an `id` is.
+    let tuples: BTreeMap<&Address, String> = resolved
+        .servers
+        .iter()
+        .filter(|(address, s)| !state.resources.contains_key(*address) && s.id.is_none())
+        .filter_map(|(address, s)| {
+            let id = crate::kinds::vpn_route::calls::entry_id(s)?;
+            found.vpn_routes.contains_key(&id).then_some((address, id))
+        })
+        .collect();
     // Recorded servers, and the ones an adopt names (compared as it is recorded).
     let adopted = desired
         .servers
         .iter()
         .filter(|(address, _)| !state.resources.contains_key(*address))
-        .filter_map(|(address, s)| Some((address, s.id.as_ref()?)));
+        .filter_map(|(address, s)| Some((address, s.id.as_ref().or(tuples.get(address))?)));
     let listed = state
         .resources
         .iter()
@@ -761,6 +776,7 @@ pub(crate) async fn plan_with_progress(
             gone,
             observed,
             psk_changed,
+            listed_tuples: tuples.keys().map(|a| (*a).clone()).collect(),
         }),
         ..scope.clone()
     };
@@ -930,7 +946,7 @@ async fn gateway_children(
                      desired file too, and the plan deletes it first",
                     kind.noun
                 ),
-                // Routes are not importable: their tuple is what to write.
+                // A route has no id of its own: its tuple says which it is.
                 None if found_routes.contains_key(id.as_str()) => {
                     let route = found_routes.get(id.as_str());
                     let from = route

@@ -171,7 +171,7 @@ Commands:
   policy        Print the minimal RAM policy (JSON) for the desired file's kinds and regions: for a plan job (`--plan`, read actions) or an apply job (`--apply`)
   show          Show a saved plan file
   graph         Draw the plan's action graph (or the recorded resources and their `depends_on`) as Graphviz DOT or Mermaid
-  import        Write desired entries for the IPsec servers (with `--kind`, the VPN gateways, customer gateways and IPsec connections) no address records, so that the next plan adopts them
+  import        Write desired entries for the IPsec servers (with `--kind`, the resources of any kind: gateways, connections, routes, SSL-VPN servers and certificates) no address records, so that the next plan adopts them
   export        Write a recorded SSL-VPN client certificate's files (CA, certificate, key, client configuration) into a directory, each with mode 0600
   state         Inspect or edit the recorded state without touching the cloud
   init          Set up the workspace (idempotent): `.gitignore` lines for saved plans and key files, and the postgres schema the desired file's `backend` names; `--migrate-state` copies the local state in

@@ -20,6 +20,7 @@ mod graph;
 mod hostile;
 mod import;
 mod import_family;
+mod import_routes_ssl;
 mod layers;
 mod lifecycle;
 mod lifecycle_edits;

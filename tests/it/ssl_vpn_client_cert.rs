@@ -60,7 +60,7 @@ pub(crate) fn material(cloud: &Cloud, id: &str) -> [String; 4] {
 
 /// Lines of `text` recognizable as material: each PEM body line and the config's
 /// sandbox line.
-fn canaries(material: &[String; 4]) -> Vec<String> {
+pub(crate) fn canaries(material: &[String; 4]) -> Vec<String> {
     material
         .iter()
         .flat_map(|m| m.lines())

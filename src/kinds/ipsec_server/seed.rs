@@ -1,6 +1,6 @@
 //! Seeding a sandbox from a vpnform state: the conversion from the recorded IPsec
-//! servers (and customer gateways) to the emulator's [`World`], for `vpnform sandbox
-//! --from-state`, rehearsals and tests. It sits above the state and the emulator (which knows only worlds), as a
+//! servers (and every other recorded kind, routes included) to the emulator's
+//! [`World`], for `vpnform sandbox --from-state`, rehearsals and tests. It sits above the state and the emulator (which knows only worlds), as a
 //! fact of the kind: how its recorded attributes read as the sandbox's fields.
 
 use crate::sandbox::{IpsecServer, World};
@@ -9,13 +9,15 @@ use crate::state::State;
 /// The world a recorded state implies: every recorded server exists (with its
 /// recorded attributes), on an `active`, `Normal` gateway in the recorded region.
 /// Servers named only in the `pending` journal exist too, so a rehearsal can resolve
-/// them.
+/// them. Every other recorded kind exists as recorded, routes included.
 pub fn from_state(state: &State) -> World {
     let mut world = World::default();
     // Seeded once every customer gateway is, as they name one.
     let mut connections = Vec::new();
     // Seeded once every server is, as they name one.
     let mut certs = Vec::new();
+    // Seeded once every connection is: a route's next hop is one.
+    let mut routes = Vec::new();
     for (address, resource) in &state.resources {
         match address.kind() {
             crate::address::Kind::CustomerGateway => {
@@ -44,9 +46,10 @@ pub fn from_state(state: &State) -> World {
                 certs.push(resource);
                 continue;
             }
-            // Not seeded: a route needs its connection, which the seeding leaves
-            // routeless (`vpnform plan --sandbox` plans it gone).
-            crate::address::Kind::VpnRoute | crate::address::Kind::VpnPolicyRoute => continue,
+            crate::address::Kind::VpnRoute | crate::address::Kind::VpnPolicyRoute => {
+                routes.push(resource);
+                continue;
+            }
             crate::address::Kind::IpsecServer => {}
         }
         world.add_gateway(&resource.vpn_gateway, &resource.region);
@@ -106,6 +109,9 @@ pub fn from_state(state: &State) -> World {
     }
     for resource in certs {
         add_client_cert(&mut world, &resource.id, resource);
+    }
+    for resource in routes {
+        add_route(&mut world, resource);
     }
     for op in &state.pending {
         if op.vpn_gateway.is_empty() || op.address.kind() != crate::address::Kind::IpsecServer {
@@ -227,6 +233,71 @@ pub fn add_ssl_vpn_server(world: &mut World, id: &str, resource: &crate::state::
     server.compress = a.get("compress").is_some_and(|c| c == "true");
 }
 
+/// A destination or policy-based route as recorded (its tuple, weight, priority and
+/// publishing), on an `active` gateway, through its next hop: a connection on that
+/// gateway, one of a customer gateway of its own when the state does not record it.
+/// A record without a tuple, or whose next hop the state puts on another gateway, or a
+/// tuple seeded already (a hand-edited state), is left out: the world holds only routes
+/// the cloud could.
+pub fn add_route(world: &mut World, resource: &crate::state::Resource) {
+    let a = &resource.attributes;
+    let (Some(dest), Some(hop)) = (a.get("route_dest"), a.get("next_hop")) else {
+        return;
+    };
+    let gateway = resource.vpn_gateway.as_str();
+    if !world.vpn_gateways.contains_key(gateway) {
+        world.add_gateway(gateway, &resource.region);
+    }
+    if !world.vpn_connections.contains_key(hop) {
+        let mut bare = resource.clone();
+        bare.attributes = [(
+            "customer_gateway".to_owned(),
+            format!("cgw-{}", hop.trim_start_matches("vco-")),
+        )]
+        .into();
+        add_connection(world, hop, &bare);
+    }
+    if world.vpn_connections[hop].vpn_gateway != gateway {
+        return;
+    }
+    let weight = a.get("weight").and_then(|w| w.parse().ok()).unwrap_or(0);
+    let publish_vpc = a.get("publish_vpc").is_some_and(|p| p == "true");
+    let create_time = a.get("create_time").and_then(|t| t.parse().ok());
+    match a.get("route_source") {
+        Some(source) => {
+            let taken = world.vpn_policy_routes.iter().any(|r| {
+                r.vpn_gateway == gateway
+                    && r.route_source == *source
+                    && r.route_dest == *dest
+                    && r.next_hop == *hop
+            });
+            if taken {
+                return;
+            }
+            let route = world.add_policy_route(gateway, source, dest, hop);
+            route.weight = weight;
+            route.publish_vpc = publish_vpc;
+            route.create_time = create_time;
+            if let Some(priority) = a.get("priority").and_then(|p| p.parse().ok()) {
+                route.priority = priority;
+            }
+        }
+        None => {
+            let taken = world
+                .vpn_routes
+                .iter()
+                .any(|r| r.vpn_gateway == gateway && r.route_dest == *dest && r.next_hop == *hop);
+            if taken {
+                return;
+            }
+            let route = world.add_route(gateway, dest, hop);
+            route.weight = weight;
+            route.publish_vpc = publish_vpc;
+            route.create_time = create_time;
+        }
+    }
+}
+
 /// An SSL-VPN client certificate as recorded, with its server (a default one on the
 /// certificate's gateway when the state does not record it).
 pub fn add_client_cert(world: &mut World, id: &str, resource: &crate::state::Resource) {
@@ -264,6 +335,25 @@ mod tests {
         assert_eq!(server.name.as_deref(), Some("office"));
         assert_eq!(server.local_subnet.as_deref(), Some("10.0.0.0/24"));
         assert_eq!(server.vpn_gateway, "vpn-office");
+    }
+
+    #[test]
+    fn from_state_seeds_recorded_routes_through_their_connections() {
+        let text = "version: 1\nlineage: l\nserial: 3\nresources:\n  vpn_connection.branch:\n    id: vco-branch\n    region: cn-hangzhou\n    vpn_gateway: vpn-hz\n    attributes: {customer_gateway: cgw-branch}\n  vpn_route.to_branch:\n    id: vre-aaaaaaaaaaaaaaaaaaaaaaaa\n    region: cn-hangzhou\n    vpn_gateway: vpn-hz\n    attributes: {route_dest: 192.168.0.0/24, next_hop: vco-branch, weight: '100', publish_vpc: 'true'}\n  vpn_policy_route.office:\n    id: vpr-aaaaaaaaaaaaaaaaaaaaaaaa\n    region: cn-hangzhou\n    vpn_gateway: vpn-hz\n    attributes: {route_source: 10.0.0.0/16, route_dest: 192.168.1.0/24, next_hop: vco-other, priority: '20'}\npending: []\n";
+        let state: crate::state::State = serde_saphyr::from_str(text).unwrap();
+        let world = from_state(&state);
+        world.check().unwrap();
+        assert_eq!(world.vpn_routes.len(), 1);
+        let route = &world.vpn_routes[0];
+        assert_eq!(
+            (route.route_dest.as_str(), route.next_hop.as_str()),
+            ("192.168.0.0/24", "vco-branch")
+        );
+        assert_eq!((route.weight, route.publish_vpc), (100, true));
+        // Its next hop unrecorded: a connection of its own on the route's gateway.
+        let policy = &world.vpn_policy_routes[0];
+        assert_eq!((policy.priority, policy.weight), (20, 0));
+        assert_eq!(world.vpn_connections["vco-other"].vpn_gateway, "vpn-hz");
     }
 
     #[test]

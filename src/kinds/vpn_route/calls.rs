@@ -72,6 +72,43 @@ pub(crate) fn id_of(key: &RouteKey) -> String {
     }
 }
 
+/// The synthetic id of a desired route entry's tuple (of either route kind), its
+/// references resolved to ids; `None` for another kind, or while its gateway or next
+/// hop is an address (one not created yet holds no route).
+pub(crate) fn entry_id(entry: &crate::config::DesiredServer) -> Option<String> {
+    use crate::address::Kind;
+    let policy = match entry.address.kind() {
+        Kind::VpnRoute => false,
+        Kind::VpnPolicyRoute => true,
+        _ => return None,
+    };
+    let value = |field: &str| {
+        entry
+            .values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.clone())
+    };
+    let next_hop = value("next_hop")?;
+    if !crate::id::is_id(&entry.vpn_gateway, crate::id::VPN_GATEWAY_PREFIX)
+        || !crate::id::is_id(&next_hop, crate::kinds::vpn_connection::KIND.id_prefix)
+    {
+        return None;
+    }
+    let key = RouteKey {
+        region: entry.region.clone(),
+        vpn_gateway: entry.vpn_gateway.clone(),
+        route_dest: value("route_dest")?,
+        next_hop,
+        route_source: if policy {
+            Some(value("route_source")?)
+        } else {
+            None
+        },
+    };
+    Some(id_of(&key))
+}
+
 /// A weight as the state records it (0 when absent or unreadable).
 pub(crate) fn weight(text: Option<&String>) -> u32 {
     text.and_then(|w| w.parse().ok()).unwrap_or(0)

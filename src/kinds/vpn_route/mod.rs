@@ -23,6 +23,10 @@ use super::{Attribute, Calls, Kind, Lane, ValueKind};
 /// The most destination routes a gateway holds (API.md).
 pub(crate) const PER_GATEWAY: usize = 20;
 
+/// The code a create is refused with when the gateway holds its tuple already (either
+/// kind of route).
+pub(crate) const DUPLICATE: &str = "InvalidRouteEntry.Duplicate";
+
 /// The weights a route takes: 0 (standby) or 100 (active).
 pub(crate) const WEIGHTS: [u32; 2] = [0, 100];
 

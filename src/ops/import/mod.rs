@@ -1,13 +1,18 @@
 //! `import`: list the resources of some regions that no address records (neither the
 //! state nor a desired `id`), and turn them into desired entries, printed or appended to
 //! the desired file (`--write`) so that the next plan adopts each of them. IPsec servers
-//! by default; with `--kind`, customer gateways, IPsec connections and VPN gateways too.
+//! by default; with `--kind`, every other kind too: VPN gateways, customer gateways,
+//! IPsec connections, destination and policy-based routes, SSL-VPN servers and their
+//! client certificates (never their material).
 //!
-//! Addresses come from the resources' names ([`crate::address::name_for_server`]),
-//! numbered `_2`, `_3`, ... where they collide with each other or with an address of
-//! the same kind in use. A reference to a VPN gateway or a customer gateway that the
-//! desired file has, or that this import writes, is written by address (an edge of the
-//! plan's graph), any other by id. The entries' text is [`render`]'s.
+//! Addresses come from the resources' names ([`crate::address::name_for_server`]; a
+//! route, which has none, is named after its destination), numbered `_2`, `_3`, ...
+//! where they collide with each other or with an address of the same kind in use. A
+//! reference (a gateway, a customer gateway, a route's next hop, a certificate's
+//! server) to a resource that the desired file has, or that this import writes, is
+//! written by address (an edge of the plan's graph), any other by id. A route has no id
+//! in the desired file: it is known by its tuple, whose synthetic id the state records.
+//! The entries' text is [`render`]'s.
 
 mod render;
 
@@ -25,14 +30,22 @@ use crate::cloud::VpnGateway;
 use crate::config::{Desired, append};
 use crate::kinds::customer_gateway::CustomerGateway;
 use crate::kinds::ipsec_server::{IpsecServer, ListIpsecServers};
+use crate::kinds::ssl_vpn_client_cert::{DescribeSslVpnClientCerts, SslVpnClientCert};
+use crate::kinds::ssl_vpn_server::{DescribeSslVpnServers, SslVpnServer};
 use crate::kinds::vpn_connection::{DescribeVpnConnections, VpnConnection};
+use crate::kinds::vpn_route::VpnRoute;
 
-/// The kinds `import` can import, in the order their entries are written: a gateway
-/// before what refers to it.
-pub(crate) const KINDS: [Kind; 4] = [
+/// The kinds `import` can import, in the order their entries are written: what is
+/// referred to before what refers to it (a gateway, a customer gateway, a connection,
+/// then the routes through it; an SSL-VPN server, then its certificates).
+pub(crate) const KINDS: [Kind; 8] = [
     Kind::VpnGateway,
     Kind::CustomerGateway,
     Kind::VpnConnection,
+    Kind::VpnRoute,
+    Kind::VpnPolicyRoute,
+    Kind::SslVpnServer,
+    Kind::SslVpnClientCert,
     Kind::IpsecServer,
 ];
 
@@ -46,8 +59,9 @@ pub(crate) struct ImportRequest {
     pub regions: Vec<String>,
     /// `--all-regions`: every region vpnform knows.
     pub all_regions: bool,
-    /// `--gateway`: only what is on these VPN gateways (servers, connections, the
-    /// gateways themselves); empty: all. Customer gateways are the region's.
+    /// `--gateway`: only what is on these VPN gateways (servers, connections, routes,
+    /// certificates, the gateways themselves); empty: all. Customer gateways are the
+    /// region's.
     pub gateways: Vec<String>,
     /// `--kind`: the kinds to import; empty: IPsec servers only.
     pub kinds: Vec<Kind>,
@@ -107,6 +121,11 @@ pub(crate) enum Found {
     CustomerGateway(CustomerGateway),
     VpnConnection(VpnConnection),
     VpnGateway(VpnGateway),
+    /// A destination route, or a policy-based one (it has a source).
+    VpnRoute(VpnRoute),
+    SslVpnServer(SslVpnServer),
+    /// A certificate as listed (no material), and its server's gateway.
+    SslVpnClientCert(SslVpnClientCert, String),
 }
 
 impl Found {
@@ -116,15 +135,23 @@ impl Found {
             Found::CustomerGateway(_) => Kind::CustomerGateway,
             Found::VpnConnection(_) => Kind::VpnConnection,
             Found::VpnGateway(_) => Kind::VpnGateway,
+            Found::VpnRoute(r) if r.route_source.is_some() => Kind::VpnPolicyRoute,
+            Found::VpnRoute(_) => Kind::VpnRoute,
+            Found::SslVpnServer(_) => Kind::SslVpnServer,
+            Found::SslVpnClientCert(..) => Kind::SslVpnClientCert,
         }
     }
 
+    /// Its id; a route's is the synthetic id of its tuple, which the state records.
     pub(crate) fn id(&self) -> &str {
         match self {
             Found::IpsecServer(s) => &s.id,
             Found::CustomerGateway(g) => &g.id,
             Found::VpnConnection(c) => &c.id,
             Found::VpnGateway(g) => &g.id,
+            Found::VpnRoute(r) => &r.id,
+            Found::SslVpnServer(s) => &s.id,
+            Found::SslVpnClientCert(c, _) => &c.id,
         }
     }
 
@@ -134,44 +161,73 @@ impl Found {
             Found::CustomerGateway(g) => &g.region,
             Found::VpnConnection(c) => &c.region,
             Found::VpnGateway(g) => &g.region,
+            Found::VpnRoute(r) => &r.region,
+            Found::SslVpnServer(s) => &s.region,
+            Found::SslVpnClientCert(c, _) => &c.region,
         }
     }
 
-    fn name(&self) -> &str {
+    /// What its address is made of: its name; a route, which has none, is named after
+    /// where it leads (`to 192.168.0.0/24`, `from 10.0.0.0/16 to 192.168.0.0/24`).
+    fn name(&self) -> String {
         match self {
-            Found::IpsecServer(s) => &s.name,
-            Found::CustomerGateway(g) => &g.name,
-            Found::VpnConnection(c) => &c.name,
-            Found::VpnGateway(g) => &g.name,
+            Found::IpsecServer(s) => s.name.clone(),
+            Found::CustomerGateway(g) => g.name.clone(),
+            Found::VpnConnection(c) => c.name.clone(),
+            Found::VpnGateway(g) => g.name.clone(),
+            Found::VpnRoute(r) => match &r.route_source {
+                Some(source) => format!("from {source} to {}", r.route_dest),
+                None => format!("to {}", r.route_dest),
+            },
+            Found::SslVpnServer(s) => s.name.clone(),
+            Found::SslVpnClientCert(c, _) => c.name.clone(),
         }
     }
 
-    /// The VPN gateway it is on (a gateway is on its own); `None` for a customer
-    /// gateway, which is on none.
+    /// The VPN gateway it is on (a gateway is on its own, a certificate on its
+    /// server's); `None` for a customer gateway, which is on none.
     pub(crate) fn vpn_gateway(&self) -> Option<&str> {
         match self {
             Found::IpsecServer(s) => Some(&s.vpn_gateway),
             Found::CustomerGateway(_) => None,
             Found::VpnConnection(c) => Some(&c.vpn_gateway),
             Found::VpnGateway(g) => Some(&g.id),
+            Found::VpnRoute(r) => Some(&r.vpn_gateway),
+            Found::SslVpnServer(s) => Some(&s.vpn_gateway),
+            Found::SslVpnClientCert(_, gateway) => Some(gateway),
         }
     }
 
-    /// Its observed attributes as the state would record them: never a secret.
+    /// Its observed attributes as the state would record them: never a secret, never
+    /// a certificate's material.
     pub(crate) fn attributes(&self) -> BTreeMap<String, String> {
         match self {
             Found::IpsecServer(s) => crate::kinds::ipsec_server::calls::attributes(s),
             Found::CustomerGateway(g) => crate::kinds::customer_gateway::calls::attributes(g),
             Found::VpnConnection(c) => crate::kinds::vpn_connection::calls::attributes(c),
             Found::VpnGateway(g) => crate::kinds::vpn_gateway::calls::attributes(g),
+            Found::VpnRoute(r) => crate::kinds::vpn_route::calls::attributes(r),
+            Found::SslVpnServer(s) => crate::kinds::ssl_vpn_server::calls::attributes(s),
+            Found::SslVpnClientCert(c, _) => {
+                crate::kinds::ssl_vpn_client_cert::calls::attributes(c)
+            }
         }
     }
 
     /// The ids it names in its reference fields, by field: its VPN gateway, its
-    /// customer gateway (or each tunnel's).
+    /// customer gateway (or each tunnel's), a route's next hop, a certificate's server.
     fn references(&self) -> Vec<(&'static str, &str)> {
         match self {
             Found::IpsecServer(s) => vec![("vpn_gateway", s.vpn_gateway.as_str())],
+            Found::SslVpnServer(s) => vec![("vpn_gateway", s.vpn_gateway.as_str())],
+            Found::VpnRoute(r) => vec![
+                ("vpn_gateway", r.vpn_gateway.as_str()),
+                ("next_hop", r.next_hop.as_str()),
+            ],
+            Found::SslVpnClientCert(c, gateway) => vec![
+                ("vpn_gateway", gateway.as_str()),
+                ("ssl_vpn_server", c.ssl_vpn_server.as_str()),
+            ],
             Found::VpnConnection(c) if c.tunnels.is_empty() => vec![
                 ("vpn_gateway", c.vpn_gateway.as_str()),
                 ("customer_gateway", c.customer_gateway.as_str()),
@@ -281,14 +337,23 @@ pub(crate) async fn run(
     let listed = list(&connection.client, &regions, &kinds).await;
     connection.close().await;
 
-    let known: BTreeSet<&str> = state
+    // What an address records or names: the state's ids, the desired `id`s, and the
+    // synthetic ids of the desired routes' tuples (a route entry has no `id`).
+    let resolved = desired.and_then(|d| crate::plan::resolve_references(d, &state));
+    let known: BTreeSet<String> = state
         .resources
         .values()
-        .map(|r| r.id.as_str())
+        .map(|r| r.id.clone())
         .chain(
-            desired
+            resolved
+                .as_ref()
+                .or(desired)
                 .iter()
-                .flat_map(|d| d.servers.values().filter_map(|s| s.id.as_deref())),
+                .flat_map(|d| d.servers.values())
+                .filter_map(|s| {
+                    s.id.clone()
+                        .or_else(|| crate::kinds::vpn_route::calls::entry_id(s))
+                }),
         )
         .collect();
     let wanted = |found: &Found| {
@@ -486,9 +551,51 @@ async fn list_one(
             let gateways = client.describe_vpn_gateways(region).await?;
             gateways.into_iter().map(Found::VpnGateway).collect()
         }
-        // Not importable yet (`vpnform import --kind` does not offer them).
-        Kind::SslVpnServer | Kind::SslVpnClientCert | Kind::VpnRoute | Kind::VpnPolicyRoute => {
-            Vec::new()
+        // Listed gateway by gateway: the API lists a route only with its gateway.
+        Kind::VpnRoute | Kind::VpnPolicyRoute => {
+            let policy = kind == Kind::VpnPolicyRoute;
+            let mut routes = Vec::new();
+            for gateway in client.describe_vpn_gateways(region).await? {
+                routes.extend(
+                    client
+                        .describe_route_entries(policy, region, &gateway.id)
+                        .await?,
+                );
+            }
+            routes.into_iter().map(Found::VpnRoute).collect()
+        }
+        Kind::SslVpnServer => {
+            let request = DescribeSslVpnServers {
+                region: region.to_owned(),
+                ..DescribeSslVpnServers::default()
+            };
+            let servers = client.describe_ssl_vpn_servers(&request).await?;
+            servers.into_iter().map(Found::SslVpnServer).collect()
+        }
+        // With the servers of the region: a certificate is on its server's gateway.
+        Kind::SslVpnClientCert => {
+            let request = DescribeSslVpnServers {
+                region: region.to_owned(),
+                ..DescribeSslVpnServers::default()
+            };
+            let gateways: BTreeMap<String, String> = client
+                .describe_ssl_vpn_servers(&request)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.vpn_gateway))
+                .collect();
+            let request = DescribeSslVpnClientCerts {
+                region: region.to_owned(),
+                ..DescribeSslVpnClientCerts::default()
+            };
+            let certs = client.describe_ssl_vpn_client_certs(&request).await?;
+            certs
+                .into_iter()
+                .map(|c| {
+                    let gateway = gateways.get(&c.ssl_vpn_server).cloned().unwrap_or_default();
+                    Found::SslVpnClientCert(c, gateway)
+                })
+                .collect()
         }
     })
 }
@@ -497,11 +604,11 @@ async fn list_one(
 /// Sorted by the name the rule gives, then id, so the same resources always get the
 /// same addresses; returned in [`KINDS`] order, then by address.
 fn name(mut found: Vec<Found>, taken: &mut BTreeMap<Kind, BTreeSet<String>>) -> Vec<Entry> {
-    found.sort_by_cached_key(|f| (name_for_server(f.name(), f.id()), f.id().to_owned()));
+    found.sort_by_cached_key(|f| (name_for_server(&f.name(), f.id()), f.id().to_owned()));
     let mut entries = Vec::with_capacity(found.len());
     for found in found {
         let taken = taken.entry(found.kind()).or_default();
-        let base = name_for_server(found.name(), found.id());
+        let base = name_for_server(&found.name(), found.id());
         let mut candidate = base.clone();
         let mut n = 2;
         while taken.contains(&candidate) {
@@ -523,14 +630,31 @@ fn name(mut found: Vec<Found>, taken: &mut BTreeMap<Kind, BTreeSet<String>>) -> 
     entries
 }
 
+/// The kind a reference field names.
+fn referred(field: &str) -> Kind {
+    match field {
+        "vpn_gateway" => Kind::VpnGateway,
+        "next_hop" => Kind::VpnConnection,
+        "ssl_vpn_server" => Kind::SslVpnServer,
+        // `customer_gateway`, a tunnel's.
+        _ => Kind::CustomerGateway,
+    }
+}
+
 /// Fills in how each entry names what it refers to: by the address of the desired
-/// entry (or the entry of this import) that is that VPN gateway or customer gateway, so
-/// that the plan has the edge; else by id.
+/// entry (or the entry of this import) that is that VPN gateway, customer gateway, IPsec
+/// connection or SSL-VPN server, so that the plan has the edge; else by id.
 fn refer(entries: &mut [Entry], desired: Option<&Desired>, state: &crate::state::State) {
+    let referable = |kind: Kind| {
+        matches!(
+            kind,
+            Kind::VpnGateway | Kind::CustomerGateway | Kind::VpnConnection | Kind::SslVpnServer
+        )
+    };
     let mut by_id: BTreeMap<(Kind, String), String> = BTreeMap::new();
     for (address, entry) in desired.iter().flat_map(|d| &d.servers) {
         let kind = address.kind();
-        if !matches!(kind, Kind::VpnGateway | Kind::CustomerGateway) {
+        if !referable(kind) {
             continue;
         }
         // The recorded id, else the one the entry adopts.
@@ -544,7 +668,7 @@ fn refer(entries: &mut [Entry], desired: Option<&Desired>, state: &crate::state:
     }
     for entry in entries.iter() {
         let kind = entry.address.kind();
-        if matches!(kind, Kind::VpnGateway | Kind::CustomerGateway) {
+        if referable(kind) {
             by_id.insert(
                 (kind, entry.found.id().to_owned()),
                 entry.address.to_string(),
@@ -557,13 +681,8 @@ fn refer(entries: &mut [Entry], desired: Option<&Desired>, state: &crate::state:
             .references()
             .into_iter()
             .map(|(field, id)| {
-                let kind = if field == "vpn_gateway" {
-                    Kind::VpnGateway
-                } else {
-                    Kind::CustomerGateway
-                };
                 let written = by_id
-                    .get(&(kind, id.to_owned()))
+                    .get(&(referred(field), id.to_owned()))
                     .cloned()
                     .unwrap_or_else(|| id.to_owned());
                 (field, written)

@@ -2,7 +2,8 @@
 //! references, its observed non-secret attributes written as managed (so that the next
 //! plan adopts it with no update), and a comment where its secret's source would go
 //! (an IPsec server's or a connection's PSK, a customer gateway's BGP key): the secret
-//! itself is never written.
+//! itself is never written. A route has no `id`: its tuple is what names it. A client
+//! certificate's material is never read: a comment says how to export it.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -93,7 +94,10 @@ fn render_one(entry: &Entry, indent: usize, attributes: Attributes, refs: Refere
         field: &field,
         text: &mut text,
     };
-    lines.put("id", entry.found.id().to_owned());
+    // A route is named by its tuple: the entry has no `id`.
+    if !matches!(entry.found, Found::VpnRoute(_)) {
+        lines.put("id", entry.found.id().to_owned());
+    }
     match &entry.found {
         Found::IpsecServer(server) => {
             lines.put("vpn_gateway", reference("vpn_gateway", &server.vpn_gateway));
@@ -160,6 +164,51 @@ fn render_one(entry: &Entry, indent: usize, attributes: Attributes, refs: Refere
                 }
             }
         }
+        // The tuple is the route's identity: always written.
+        Found::VpnRoute(route) => {
+            lines.put("vpn_gateway", reference("vpn_gateway", &route.vpn_gateway));
+            lines.put("region", route.region.clone());
+            if let Some(source) = &route.route_source {
+                lines.put("route_source", quote(source));
+            }
+            lines.put("route_dest", quote(&route.route_dest));
+            lines.put("next_hop", reference("next_hop", &route.next_hop));
+            if attributes == Attributes::Written {
+                lines.put("weight", route.weight.to_string());
+                if let Some(priority) = route.priority {
+                    lines.put("priority", priority.to_string());
+                }
+                lines.put("publish_vpc", route.publish_vpc.to_string());
+            }
+        }
+        Found::SslVpnServer(server) => {
+            lines.put("vpn_gateway", reference("vpn_gateway", &server.vpn_gateway));
+            lines.put("region", server.region.clone());
+            if attributes == Attributes::Written {
+                lines.text_if("name", &server.name);
+                lines.text_if("client_ip_pool", &server.client_ip_pool);
+                lines.list("local_subnet", &server.local_subnet);
+                lines.text_if("proto", &server.proto);
+                if let Some(port) = server.port {
+                    lines.put("port", port.to_string());
+                }
+                lines.text_if("cipher", &server.cipher);
+                lines.put("compress", server.compress.to_string());
+            }
+        }
+        Found::SslVpnClientCert(cert, gateway) => {
+            let server = reference("ssl_vpn_server", &cert.ssl_vpn_server);
+            // A server named by id, not an entry of the file: its gateway is the
+            // certificate's lane, written since the file cannot tell it.
+            if server == cert.ssl_vpn_server {
+                lines.put("vpn_gateway", reference("vpn_gateway", gateway));
+            }
+            lines.put("ssl_vpn_server", server);
+            lines.put("region", cert.region.clone());
+            if attributes == Attributes::Written {
+                lines.text_if("name", &cert.name);
+            }
+        }
     }
     if attributes == Attributes::Observed {
         text.push_str(&format!(
@@ -198,7 +247,15 @@ fn render_one(entry: &Entry, indent: usize, attributes: Attributes, refs: Refere
                 "{field}# auth_key: {{ env: {env}_BGP_KEY }}  # the cloud holds this customer gateway's BGP key: name its source to manage it\n"
             ));
         }
-        Found::CustomerGateway(_) | Found::VpnGateway(_) => {}
+        // The material stays in the cloud: read only by `vpnform export`.
+        Found::SslVpnClientCert(..) => text.push_str(&format!(
+            "{field}# the cloud holds this certificate's key and configuration: `vpnform export {} --dir DIR` writes them\n",
+            entry.address
+        )),
+        Found::CustomerGateway(_)
+        | Found::VpnGateway(_)
+        | Found::VpnRoute(_)
+        | Found::SslVpnServer(_) => {}
     }
     text
 }

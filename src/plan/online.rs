@@ -842,6 +842,7 @@ pub(crate) async fn plan_with_progress(
         return Err(OnlineError::Adopt(problems));
     }
     gateway_children(client, &found, state, &plan.actions).await?;
+    server_certificates(client, state, &plan.actions).await?;
     plan.unmanaged = unmanaged(&found, state, desired);
     if mode == Mode::ReadOnly {
         plan.read_only = true;
@@ -955,10 +956,14 @@ async fn gateway_children(
                         .unwrap_or_default();
                     format!(
                         "{} {id} ({from}to {} through {}), which vpnform does not manage: \
-                         delete it yourself ({})",
+                         run `vpnform import --kind {} --gateway {} --write` and remove the \
+                         entry it writes (the plan then deletes it first), or delete it \
+                         yourself ({})",
                         kind.noun,
                         route.map_or("?", |r| r.route_dest.as_str()),
                         route.map_or("?", |r| r.next_hop.as_str()),
+                        kind.name,
+                        a.id,
                         kind.calls.delete,
                     )
                 }
@@ -973,6 +978,70 @@ async fn gateway_children(
                 "{}: the plan would delete VPN gateway {}, which still holds {what}; the \
                  cloud deletes no gateway with anything on it (DependencyViolation)",
                 a.address, a.id
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(OnlineError::Adopt(problems))
+    }
+}
+
+/// Rule 6, the cloud's part: an SSL-VPN server the plan deletes (its delete, a replace's
+/// old server, a deposed one) takes every client certificate of it with it, and the plan
+/// shows each certificate vpnform records (`ssl_vpn::rule_six`). One it does not record
+/// (made in the console, or the other team's) would go unseen: each is an error naming
+/// it and the import that brings it in, so that the plan shows its delete.
+async fn server_certificates(
+    client: &Client,
+    state: &crate::state::State,
+    actions: &[Action],
+) -> Result<(), OnlineError> {
+    use crate::address::Kind;
+    let recorded: BTreeSet<&str> = state
+        .resources
+        .values()
+        .flat_map(|r| std::iter::once(r.id.as_str()).chain(r.deposed.iter().map(|d| d.id.as_str())))
+        .collect();
+    let servers: Vec<(&Action, String, String)> = actions
+        .iter()
+        .filter(|a| a.address.kind() == Kind::SslVpnServer)
+        .filter(|a| matches!(a.action, ActionKind::Delete | ActionKind::Replace))
+        .filter(|a| !a.id.is_empty())
+        .map(|a| {
+            let region = a.replaced.as_ref().map_or(&a.region, |r| &r.region);
+            (a, a.id.clone(), region.clone())
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for (action, id, region) in servers {
+        let request = crate::kinds::ssl_vpn_client_cert::DescribeSslVpnClientCerts {
+            region,
+            ssl_vpn_server: Some(id.clone()),
+            id: None,
+        };
+        let certs = match client.describe_ssl_vpn_client_certs(&request).await {
+            Ok(certs) => certs,
+            // A server the cloud does not know holds nothing.
+            Err(e) if e.code.ends_with(".NotFound") => Vec::new(),
+            Err(e) => return Err(OnlineError::Refresh(e)),
+        };
+        for cert in certs
+            .iter()
+            .filter(|c| c.ssl_vpn_server == id && !recorded.contains(c.id.as_str()))
+        {
+            let named = if cert.name.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", cert.name)
+            };
+            problems.push(format!(
+                "{}: the plan would delete SSL-VPN server {id}, and the cloud deletes its \
+                 client certificates with it, {}{named} among them, which vpnform does not \
+                 manage: run `vpnform import --kind ssl_vpn_client_cert --write` and remove \
+                 the entry it writes (the plan then shows its delete), or delete it yourself",
+                action.address, cert.id
             ));
         }
     }

@@ -372,3 +372,48 @@ fn a_plan_past_the_certificate_quota_warns() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(!out.stderr.contains("quota"), "{}", out.stderr);
 }
+
+/// Rule 6 and certificates vpnform does not manage: the cloud deletes a server's
+/// certificates with it, so a plan that deletes a server holding one made in the
+/// console would delete it unseen. The online plan lists the server's certificates and
+/// refuses, naming it and the import that brings it in; nothing is sent.
+#[test]
+fn a_server_holding_an_unmanaged_certificate_is_not_deleted_unseen() {
+    let cloud = cloud();
+    let ws = Workspace::new()
+        .file("vpnform.yaml", &desired(STAFF, " {}\n"))
+        .against(&cloud);
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let server = read_state(&ws).resources["ssl_vpn_server.staff"].id.clone();
+    let c = Client::new(cloud.sandbox());
+    let made = cloud.runtime().block_on(call(
+        &c,
+        "CreateSslVpnClientCert",
+        &[
+            ("SslVpnServerId", server.as_str()),
+            ("Name", "console-made"),
+        ],
+    ));
+    let cert = ok(&made)["SslVpnClientCertId"].as_str().unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = effects(&cloud).len();
+    ws.write(
+        "vpnform.yaml",
+        "version: 1\ndefaults:\n  region: cn-hangzhou\nvpn_gateways:\n  hz: {id: vpn-hz}\nssl_vpn_servers: {}\n",
+    );
+    ws.vpnform(&["plan"])
+        .code(1)
+        .stderr(format!("error: ssl_vpn_server.staff: the plan would delete SSL-VPN server {server}, and the cloud deletes its client certificates with it, {cert} (console-made) among them, which vpnform does not manage: run `vpnform import --kind ssl_vpn_client_cert --write` and remove the entry it writes (the plan then shows its delete), or delete it yourself\n"))
+        .run();
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(effects(&cloud).len(), sent, "nothing is sent");
+    assert!(
+        cloud
+            .sandbox()
+            .world()
+            .ssl_vpn_client_certs
+            .contains_key(&cert)
+    );
+}

@@ -258,7 +258,9 @@ fn describe(effect: &AuditEntry) -> String {
 }
 
 /// What a user reviews of the recorded resources: address, id, gateway, deposed id.
-fn recorded(ws: &Workspace) -> Option<Vec<(String, String, String, Option<String>)>> {
+type Recorded = Vec<(String, String, String, Option<String>)>;
+
+fn recorded(ws: &Workspace) -> Option<Recorded> {
     let state = vpnform::state::read(&ws.path().join("state")).ok()??;
     Some(
         state
@@ -283,7 +285,12 @@ fn plan_then_apply(cloud: &Cloud, ws: &Workspace, apply_args: &[&str], context: 
     let changes = planned(&plan.stdout);
     let before = recorded(ws);
     let seen = cloud.sandbox().audit().len();
-    let apply = ws.run(apply_args);
+    let apply = run_within(ws, apply_args, Duration::from_secs(60));
+    assert_ne!(
+        apply.code, -9,
+        "apply hung: killed after 60 s\n{context}\n{}",
+        apply.stderr
+    );
     let effects: Vec<AuditEntry> = cloud.sandbox().audit().split_off(seen);
     let after = recorded(ws);
     let whole = || {
@@ -340,6 +347,42 @@ fn plan_then_apply(cloud: &Cloud, ws: &Workspace, apply_args: &[&str], context: 
             "a PSK printed\n{}",
             whole()
         );
+    }
+}
+
+/// Runs the binary like `Workspace::run`, killing it after `limit` (code -9 then).
+fn run_within(ws: &Workspace, args: &[&str], limit: Duration) -> Output {
+    let mut child = ws
+        .command(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vpnform");
+    // Drained beside the wait, so that a full pipe never looks like a hang.
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() && started.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = child.try_wait().expect("wait").is_none();
+    let _ = child.kill();
+    let status = child.wait().expect("wait");
+    Output {
+        code: if killed {
+            -9
+        } else {
+            status.code().unwrap_or(-1)
+        },
+        stdout: stdout.join().expect("stdout read"),
+        stderr: stderr.join().expect("stderr read"),
     }
 }
 
@@ -782,4 +825,42 @@ proptest! {
     fn long_family_apply_effects_are_a_subset_of_the_printed_plan(case in case()) {
         run_case(&case);
     }
+}
+
+/// Seen once in a long run of the property test: a forged journal create of an SSL-VPN
+/// server on another gateway (a replace's create half, with the other team's name only)
+/// while the desired file removes everything; the apply was found waiting, sending
+/// nothing, after its deletes. Not reproduced since (this case, and every second forged
+/// entry beside it: about 300 runs): held here to finishing within a minute, the forged create
+/// failing alone (the cloud needs a client pool), everything not on the server deleted,
+/// and nothing but what the plan printed sent.
+#[test]
+fn regression_a_forged_ssl_server_create_during_a_decommission_finishes() {
+    let (cloud, ws, state) = setup();
+    ws.write("vpnform.yaml", &Desired::Nothing.text());
+    let forged = forge(
+        &state,
+        &[Edit::Create {
+            at: "ssl_vpn_server.staff",
+            gateway: "vpn-free",
+            formula: Formula::Ours,
+        }],
+    );
+    std::fs::remove_file(ws.path().join("state/vpnform.state.yaml")).unwrap();
+    vpnform::state::write(&ws.path().join("state"), &forged).unwrap();
+    plan_then_apply(&cloud, &ws, APPLY, "a forged server create");
+    let after = read_state(&ws);
+    let left: Vec<String> = after.resources.keys().map(ToString::to_string).collect();
+    assert_eq!(
+        left,
+        [
+            "ssl_vpn_client_cert.alice",
+            "ssl_vpn_server.staff",
+            "vpn_gateway.hz"
+        ]
+    );
+    assert_eq!(after.pending.len(), 1, "{:?}", after.pending);
+    let world = cloud.sandbox().world();
+    assert!(world.ssl_vpn_servers.contains_key("vss-theirs"));
+    assert!(world.vpn_connections.contains_key("vco-theirs"));
 }

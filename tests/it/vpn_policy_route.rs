@@ -411,7 +411,7 @@ fn a_gateway_with_an_unmanaged_policy_route_is_not_deleted() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: vpn_gateway.hz: the plan would delete VPN gateway vpn-hz, which still holds policy-based route {vpr} (from 10.0.0.0/16 to 192.168.0.0/24 through {vco}), which vpnform does not manage: delete it yourself (DeleteVpnPbrRouteEntry); the cloud deletes no gateway with anything on it (DependencyViolation)\n"
+            "error: vpn_gateway.hz: the plan would delete VPN gateway vpn-hz, which still holds policy-based route {vpr} (from 10.0.0.0/16 to 192.168.0.0/24 through {vco}), which vpnform does not manage: run `vpnform import --kind vpn_policy_route --gateway vpn-hz --write` and remove the entry it writes (the plan then deletes it first), or delete it yourself (DeleteVpnPbrRouteEntry); the cloud deletes no gateway with anything on it (DependencyViolation)\n"
         )
     );
     assert_eq!(cloud.sandbox().audit().len(), sent);

@@ -71,6 +71,13 @@ fn policy(kinds: &[&Kind], regions: &BTreeSet<String>, apply: bool) -> String {
         actions.insert(kinds::vpn_route::KIND.calls.list);
         actions.insert(kinds::vpn_policy_route::KIND.calls.list);
     }
+    // A plan that deletes an SSL-VPN server lists its certificates (rule 6: the cloud
+    // deletes them with it).
+    if kinds.iter().any(|k| {
+        k.name == kinds::ssl_vpn_server::KIND.name || k.name == kinds::vpn_gateway::KIND.name
+    }) {
+        actions.insert(kinds::ssl_vpn_client_cert::KIND.calls.list);
+    }
     if apply {
         for kind in kinds {
             actions.insert(kind.calls.create);
@@ -130,6 +137,17 @@ mod tests {
                 "vpc:DescribeCustomerGateways",
                 "vpc:ModifyCustomerGatewayAttribute"
             ])
+        );
+    }
+
+    #[test]
+    fn a_plan_with_ssl_vpn_servers_lists_their_certificates() {
+        let regions: BTreeSet<String> = ["cn-hangzhou".to_owned()].into();
+        let kinds = [&crate::kinds::ssl_vpn_server::KIND];
+        let plan: Value = serde_json::from_str(&policy(&kinds, &regions, false)).unwrap();
+        assert_eq!(
+            plan["Statement"][0]["Action"],
+            json!(["vpc:DescribeSslVpnClientCerts", "vpc:DescribeSslVpnServers"])
         );
     }
 

@@ -151,44 +151,17 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
     if work.journaled && read(step, &a.id).await?.is_none() {
         return step.record_deleted().await.map(|()| false);
     }
-    let already_gone = match step
+    let sent = step
         .send(|| {
             shared
                 .client
                 .delete_vpn_connection(&a.region, &a.id, Some(&work.token))
         })
-        .await?
-    {
-        Sent::Accepted(_) => false,
-        Sent::NotFound => !work.journaled,
-        Sent::Gone => return step.record_deleted().await.map(|()| false),
-    };
-    let mut rereads = Rereads::new();
-    for attempt in 0..shared.options.confirm_attempts {
-        if attempt == 0 {
-            step.wait_active(WaitKind {
-                urgent: true,
-                after_own_change: true,
-            })
-            .await?;
-        } else {
-            step.before_reread(rereads.pause()).await?;
-        }
-        if read(step, &a.id).await?.is_none() {
-            let recorded = step.record_deleted().await;
-            drop(lane);
-            return recorded.map(|()| already_gone);
-        }
-    }
-    drop(lane);
-    Err(StepError::Unconfirmed {
-        call: a.address.kind().facts().calls.delete,
-        id: a.id.clone(),
-        unmet: Unmet::StillListed,
-        reads: shared.options.confirm_attempts,
-        gateway: a.vpn_gateway.clone(),
-    }
-    .kept())
+        .await?;
+    step.confirm_deleted(lane, sent, true, || async move {
+        Ok(read(step, &a.id).await?.is_none())
+    })
+    .await
 }
 
 /// Resolves a create journaled by an earlier run whose entry left the desired file. No

@@ -13,6 +13,7 @@ use super::configure_time::WaitKind;
 use super::error::{StepError, Unmet};
 use super::journal::Change;
 use super::report::ActionEvent;
+use super::schedule::Lease;
 use super::work::{Half, Shared, Work};
 use crate::cloud::{ApiError, ErrorClass};
 use crate::kinds::ipsec_server::{IpsecServer, ListIpsecServers};
@@ -430,6 +431,59 @@ impl<'a> Step<'a> {
             }
             .kept()
         })
+    }
+
+    /// A delete's end, once `sent` is its answer: reads with `gone` (first once the
+    /// gateway is active again when `on_lane`, then paced) until the resource is no
+    /// longer there, and records it deleted, holding the lease until then; `Ok(true)` when
+    /// the cloud said it was already gone. Every kind's delete ends here.
+    pub(super) async fn confirm_deleted<T, F, Fut>(
+        &self,
+        lane: Lease,
+        sent: Sent<T>,
+        on_lane: bool,
+        gone: F,
+    ) -> Result<bool, StepError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<bool, StepError>>,
+    {
+        let (work, a) = (self.work, self.action());
+        let already_gone = match sent {
+            Sent::Accepted(_) => false,
+            Sent::NotFound => !work.journaled,
+            Sent::Gone => return self.record_deleted().await.map(|()| false),
+        };
+        let mut rereads = Rereads::new();
+        for attempt in 0..self.shared.options.confirm_attempts {
+            if attempt > 0 {
+                self.before_reread(rereads.pause()).await?;
+            } else if on_lane {
+                self.wait_active(WaitKind {
+                    urgent: true,
+                    after_own_change: true,
+                })
+                .await?;
+            }
+            if gone().await? {
+                let recorded = self.record_deleted().await;
+                drop(lane);
+                return recorded.map(|()| already_gone);
+            }
+        }
+        drop(lane);
+        Err(StepError::Unconfirmed {
+            call: a.address.kind().facts().calls.delete,
+            id: a.id.clone(),
+            unmet: Unmet::StillListed,
+            reads: self.shared.options.confirm_attempts,
+            gateway: if on_lane {
+                a.vpn_gateway.clone()
+            } else {
+                String::new()
+            },
+        }
+        .kept())
     }
 
     /// Step 5 of a delete: the resource (or a replace's deposed server) and its pending

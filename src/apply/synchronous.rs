@@ -113,38 +113,17 @@ pub(super) async fn delete(step: &Step<'_>, lane: Lease) -> Result<bool, StepErr
         // An earlier run's delete took effect and only its record was lost.
         return step.record_deleted().await.map(|()| false);
     }
-    let already_gone = match step
+    let sent = step
         .send(|| {
             shared
                 .client
                 .delete_customer_gateway(&a.region, &a.id, Some(&work.token))
         })
-        .await?
-    {
-        Sent::Accepted(_) => false,
-        Sent::NotFound => !work.journaled,
-        Sent::Gone => return step.record_deleted().await.map(|()| false),
-    };
-    let mut rereads = Rereads::new();
-    for attempt in 0..shared.options.confirm_attempts {
-        if attempt > 0 {
-            step.before_reread(rereads.pause()).await?;
-        }
-        if read(step, &a.id).await?.is_none() {
-            let recorded = step.record_deleted().await;
-            drop(lane);
-            return recorded.map(|()| already_gone);
-        }
-    }
-    drop(lane);
-    Err(StepError::Unconfirmed {
-        call: a.address.kind().facts().calls.delete,
-        id: a.id.clone(),
-        unmet: Unmet::StillListed,
-        reads: shared.options.confirm_attempts,
-        gateway: String::new(),
-    }
-    .kept())
+        .await?;
+    step.confirm_deleted(lane, sent, false, || async move {
+        Ok(read(step, &a.id).await?.is_none())
+    })
+    .await
 }
 
 /// Resolves a create journaled by an earlier run whose entry left the desired file. No

@@ -177,6 +177,7 @@ pub(crate) fn refresh_only(
         desired_path: desired.path.to_string_lossy().into_owned(),
         actions,
         unmanaged: Default::default(),
+        unmanaged_kinds: Default::default(),
         targets: targets.iter().cloned().collect(),
         hash: String::new(),
         pending: state

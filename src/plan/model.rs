@@ -250,6 +250,11 @@ pub struct Plan {
     /// saved.
     #[serde(skip)]
     pub unmanaged: BTreeMap<String, usize>,
+    /// Online: how many resources of each other kind the workspace has (`customer_gateway`,
+    /// ...) the refreshed regions hold that no address records nor the plan adopts.
+    /// Shown, not hashed, not saved.
+    #[serde(skip)]
+    pub unmanaged_kinds: BTreeMap<String, usize>,
     /// SHA-256 over the canonical JSON of `{lineage, serial, actions}` (see
     /// docs/plan-and-apply.md, "Plan hash and ClientTokens").
     pub hash: String,

@@ -731,6 +731,7 @@ pub(crate) async fn plan_with_progress(
         };
         let mut plan = super::drift::refresh_only(desired, state, &refresh, &scope.targets)?;
         plan.unmanaged = unmanaged(&found, state, desired);
+        plan.unmanaged_kinds = unmanaged_kinds(&found, state, desired, &plan.actions);
         return Ok(plan);
     }
     // Read before any mutation is prechecked; compared with the cloud's in memory.
@@ -844,6 +845,7 @@ pub(crate) async fn plan_with_progress(
     gateway_children(client, &found, state, &plan.actions).await?;
     server_certificates(client, state, &plan.actions).await?;
     plan.unmanaged = unmanaged(&found, state, desired);
+    plan.unmanaged_kinds = unmanaged_kinds(&found, state, desired, &plan.actions);
     if mode == Mode::ReadOnly {
         plan.read_only = true;
         for action in plan.actions.iter_mut() {
@@ -1153,6 +1155,58 @@ pub(crate) fn recorded_attributes(
         .iter()
         .filter_map(|(address, r)| Some((address.clone(), found.observed(&r.id)?)))
         .collect()
+}
+
+/// How many resources of each family kind `found` holds that no address records,
+/// no desired `id` names and no action of the plan adopts, by kind name. Only the kinds
+/// the workspace has are listed (`Scope::of`), so a workspace of IPsec servers alone
+/// gets none of this.
+pub(crate) fn unmanaged_kinds(
+    found: &Inventory,
+    state: &crate::state::State,
+    desired: &crate::config::Desired,
+    actions: &[Action],
+) -> BTreeMap<String, usize> {
+    use crate::kinds;
+    let known: BTreeSet<&str> = state
+        .resources
+        .values()
+        .flat_map(|r| std::iter::once(r.id.as_str()).chain(r.deposed.iter().map(|d| d.id.as_str())))
+        .chain(desired.servers.values().filter_map(|s| s.id.as_deref()))
+        .chain(actions.iter().map(|a| a.id.as_str()))
+        .collect();
+    let mut count = BTreeMap::new();
+    let mut add = |kind: &kinds::Kind, id: &str| {
+        if !known.contains(id) {
+            *count.entry(kind.name.to_owned()).or_insert(0) += 1;
+        }
+    };
+    for id in found.customer_gateways.keys() {
+        add(&kinds::customer_gateway::KIND, id);
+    }
+    for id in found.connections.keys() {
+        add(&kinds::vpn_connection::KIND, id);
+    }
+    if !found.read.gateways.is_empty() {
+        for id in found.gateways.keys() {
+            add(&kinds::vpn_gateway::KIND, id);
+        }
+    }
+    for id in found.ssl_vpn_servers.keys() {
+        add(&kinds::ssl_vpn_server::KIND, id);
+    }
+    for id in found.ssl_vpn_client_certs.keys() {
+        add(&kinds::ssl_vpn_client_cert::KIND, id);
+    }
+    for (id, route) in &found.vpn_routes {
+        let kind = if route.route_source.is_some() {
+            &kinds::vpn_policy_route::KIND
+        } else {
+            &kinds::vpn_route::KIND
+        };
+        add(kind, id);
+    }
+    count
 }
 
 /// How many servers `found` holds, per region, that no address records: neither the

@@ -133,6 +133,7 @@ impl SavedPlan {
             desired_path: self.desired_path.to_string_lossy().into_owned(),
             actions: self.actions.clone(),
             unmanaged: Default::default(),
+            unmanaged_kinds: Default::default(),
             targets: self.targets.clone(),
             hash: self.plan_hash.clone(),
             pending: self.pending.clone(),

@@ -129,6 +129,9 @@ impl Human {
         if let Some(note) = super::unmanaged_note(&plan.unmanaged) {
             text.push_str(&format!("\nNote: {note}\n"));
         }
+        if let Some(note) = super::unmanaged_kinds_note(&plan.unmanaged_kinds) {
+            text.push_str(&format!("\nNote: {note}\n"));
+        }
         Ok(text)
     }
 }

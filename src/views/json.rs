@@ -542,6 +542,19 @@ impl Reporter for Json {
                     self.ui
                         .out(&line(&self.unmanaged_event(&note, &shown.plan.unmanaged)));
                 }
+                if let Some(note) = super::unmanaged_kinds_note(&shown.plan.unmanaged_kinds) {
+                    self.ui.out(&line(&json!({
+                        "@level": "info",
+                        "@message": note,
+                        "@module": MODULE,
+                        "@timestamp": self.now(),
+                        "type": "unmanaged_resources",
+                        "unmanaged": {
+                            "total": shown.plan.unmanaged_kinds.values().sum::<usize>(),
+                            "kinds": shown.plan.unmanaged_kinds,
+                        },
+                    })));
+                }
             }
             Event::Action(action) => self.ui.out(&line(&self.action_event(action))),
             Event::Summary(outcome) => self.ui.out(&line(&self.apply_summary_event(outcome))),
@@ -948,6 +961,7 @@ mod tests {
             desired_path: String::new(),
             actions: vec![action.clone()],
             unmanaged: Default::default(),
+            unmanaged_kinds: Default::default(),
             targets: vec![],
             hash: String::new(),
             pending: vec![],

@@ -82,6 +82,42 @@ pub(crate) fn unmanaged_note(
     ))
 }
 
+/// The hint for the other kinds (else `None`): how many of each the refreshed regions
+/// hold that vpnform does not manage, and the `vpnform import --kind` that adopts them.
+pub(crate) fn unmanaged_kinds_note(
+    unmanaged: &std::collections::BTreeMap<String, usize>,
+) -> Option<String> {
+    let total: usize = unmanaged.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let mut counts = Vec::new();
+    let mut flags = Vec::new();
+    for kind in crate::kinds::ALL {
+        let Some(n) = unmanaged.get(kind.name).filter(|n| **n > 0) else {
+            continue;
+        };
+        counts.push(format!(
+            "{n} {}{}",
+            kind.noun,
+            if *n == 1 { "" } else { "s" }
+        ));
+        flags.push(format!("--kind {}", kind.name));
+    }
+    let (them, are) = if total == 1 {
+        ("it", "is")
+    } else {
+        ("them", "are")
+    };
+    Some(format!(
+        "{} in the refreshed regions {are} not managed by vpnform either. `vpnform import \
+         {}` prints desired entries for {them} (`--write` appends them), and the next plan \
+         adopts {them}.",
+        counts.join(", "),
+        flags.join(" ")
+    ))
+}
+
 /// What both views say on stderr, in words: the notices and warnings a person reading
 /// a job log needs whatever format stdout is in.
 fn notice(ui: &Ui, event: &Event<'_>) {

@@ -409,3 +409,43 @@ fn the_json_plan_names_the_auth_key_by_its_name() {
     );
     assert!(!out.stdout.contains("\"psk\"") && !out.stdout.contains("json-bgp-canary"));
 }
+
+/// The family's unmanaged resources are counted like IPsec servers are: a workspace
+/// with customer gateways hears of the ones no address records, and the import that
+/// adopts them; after it, nothing is left to say.
+#[test]
+fn a_plan_counts_the_customer_gateways_it_does_not_manage() {
+    let mut world = World::default();
+    world.add_customer_gateway("cgw-console1", "cn-hangzhou", "203.0.113.31");
+    world.add_customer_gateway("cgw-console2", "cn-hangzhou", "203.0.113.32");
+    let cloud = Cloud::start(configuring(Duration::from_millis(100)), world);
+    let ws = Workspace::new()
+        .file(
+            "vpnform.yaml",
+            &desired("  branch: {ip_address: 203.0.113.7}\n"),
+        )
+        .against(&cloud);
+    let out = ws.run(APPLY);
+    assert_eq!(out.code, 0, "{out:?}");
+    let note = "\nNote: 2 customer gateways in the refreshed regions are not managed by vpnform either. `vpnform import --kind customer_gateway` prints desired entries for them (`--write` appends them), and the next plan adopts them.\n";
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(plan.stdout.ends_with(note), "{}", plan.stdout);
+    let json = ws.run(&["plan", "--json"]);
+    let event: serde_json::Value = json
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "unmanaged_resources")
+        .expect("an unmanaged_resources line");
+    assert_eq!(
+        event["unmanaged"],
+        serde_json::json!({"total": 2, "kinds": {"customer_gateway": 2}})
+    );
+    let out = ws.run(&["import", "--kind", "customer_gateway", "--write"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(!plan.stdout.contains("Note:"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("2 to adopt"), "{}", plan.stdout);
+}

@@ -3913,3 +3913,95 @@ fn a_gateway_created_with_a_connection_killed_anywhere_makes_one_of_each() {
     );
     each_kill_converges(kills, setup, check, PSK);
 }
+
+/// Found by the decommission crash campaign: a saved plan that creates a gateway with a
+/// connection and a route on it and deletes an SSL-VPN server with its certificate,
+/// killed mid-way, was refused by `apply plan.json` on resume, three ways: "vpn_route.fr:
+/// vpn_gateway: the saved plan has vpn_gateway.fresh, the files give vpn-..." (the
+/// lane's gateway, named by address in the plan, is the created gateway's id now);
+/// "vpn_connection.f1: pending: the saved plan has create, the files give create
+/// resuming create with ClientToken ..." (the journaled create on that gateway, taken
+/// for another plan's); and "ssl_vpn_client_cert.dcert: reason: the saved plan has its
+/// server ssl_vpn_server.dss is destroyed by this plan, ..., the files give removed from
+/// desired state" (the certificate's delete, folded into its server's, once the server
+/// is recorded gone). Fixed in `src/apply/saved_check.rs` (`resumed_form`, used by
+/// `own_entry` and `derive`). Killed after each state write, the saved plan resumes (or,
+/// killed after its last write, is refused as stale, as a finished plan is) and the
+/// plan is then empty, each token's effect in one call, the certificate's delete never
+/// sent.
+#[test]
+fn regression_a_saved_plan_creating_a_gateway_and_deleting_a_server_was_refused_on_resume() {
+    let gateway = gateway_id(0);
+    let head = format!(
+        "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  a: {{ip_address: 203.0.113.1}}\n"
+    );
+    let before = format!(
+        "{head}vpn_gateways:\n  old: {{id: {gateway}}}\nssl_vpn_servers:\n  dss: {{vpn_gateway: vpn_gateway.old, client_ip_pool: 10.50.0.0/16, local_subnet: [10.0.0.0/16]}}\nssl_vpn_client_certs:\n  dcert: {{ssl_vpn_server: ssl_vpn_server.dss, name: dcert}}\n"
+    );
+    let after = format!(
+        "{head}vpn_gateways:\n  old: {{id: {gateway}}}\n  fresh: {{vpc: vpc-fresh, bandwidth: 10}}\nvpn_connections:\n  f1: {{vpn_gateway: vpn_gateway.fresh, customer_gateway: customer_gateway.a, local_subnet: [10.8.0.0/16], remote_subnet: [192.168.8.0/24], psk: {{env: F1_PSK}}}}\nvpn_routes:\n  fr: {{vpn_gateway: vpn_gateway.fresh, route_dest: 192.168.18.0/24, next_hop: vpn_connection.f1, weight: 0, publish_vpc: false}}\n"
+    );
+    let world = format!("vpn_gateways:\n  {gateway}: {{region: {REGION}}}\n");
+    let saved: &[&str] = &["apply", "plan.json", "--poll-interval", "50ms"];
+    let setup = || {
+        let ws = Workspace::new().env("F1_PSK", "regression-resume-gateway-psk");
+        ws.write("vpnform.yaml", &before);
+        // Every answer 100 ms late: a kill after a journal write lands before its answer.
+        let sandbox = SandboxProcess::serve(
+            &ws,
+            Some(&world),
+            &[
+                "--configure-time",
+                "50ms",
+                "--gateway-create-time",
+                "100ms",
+                "--latency",
+                "100ms",
+            ],
+        );
+        let first = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+        assert_eq!(first.code, Some(0), "{}{}", first.stdout, first.stderr);
+        ws.write("vpnform.yaml", &after);
+        let plan = run_killed(&ws, &sandbox, &["plan", "--out", "plan.json"], Kill::Never);
+        assert_eq!(plan.code, Some(0), "{}{}", plan.stdout, plan.stderr);
+        let serial = serial_of(&ws).unwrap();
+        (ws, sandbox, serial)
+    };
+    let (ws, sandbox, serial) = setup();
+    let clean = run_killed(&ws, &sandbox, saved, Kill::Never);
+    assert_eq!(clean.code, Some(0), "{}{}", clean.stdout, clean.stderr);
+    let writes = serial_of(&ws).unwrap() - serial;
+    eprintln!("{writes} writes");
+    for k in 1..writes {
+        let context = format!("killed after write {k}");
+        let (ws, sandbox, _) = setup();
+        let killed = run_killed(&ws, &sandbox, saved, Kill::AfterWrites(k));
+        assert!(killed.killed, "{context}");
+        let resumed = run_killed(&ws, &sandbox, saved, Kill::Never);
+        let stale = resumed.code == Some(1) && resumed.stderr.contains(" is stale: ");
+        assert!(
+            resumed.code == Some(0) || stale,
+            "{context}: {}{}",
+            resumed.stdout,
+            resumed.stderr
+        );
+        let plan = run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never);
+        assert_eq!(plan.code, Some(0), "{context}: {}", plan.stdout);
+        let mut tokens = BTreeMap::new();
+        for e in sandbox.audit() {
+            assert_ne!(e["action"], "DeleteSslVpnClientCert", "{context}");
+            if let Some(token) = e["client_token"].as_str() {
+                let first = tokens
+                    .entry(token.to_owned())
+                    .or_insert(e["request_id"].clone());
+                assert_eq!(*first, e["request_id"], "{context}: {token} in two calls");
+            }
+        }
+        let state = read_state(&ws);
+        let fresh = &state.resources["vpn_gateway.fresh"].id;
+        assert_eq!(
+            &state.resources["vpn_route.fr"].vpn_gateway, fresh,
+            "{context}"
+        );
+    }
+}

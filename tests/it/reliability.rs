@@ -21,14 +21,21 @@
 //!   edit, each ClientToken's effect exactly once.
 //!
 //! - the crash and fault campaigns take a workspace [`Shape`]: the IPsec servers above,
-//!   or the VPN-gateway family's ([`family`]: customer gateways and single- and
-//!   dual-tunnel connections created, updated, replaced and deleted in one plan).
+//!   the VPN-gateway family's ([`family`]: customer gateways and single- and
+//!   dual-tunnel connections created, updated, replaced and deleted in one plan), or the
+//!   decommission's ([`decommission`]: routes and policy-based routes changed and
+//!   replaced, SSL-VPN servers and certificates changed and deleted, a gateway
+//!   decommissioned and another created).
+//! - export (issue 23): `vpnform export` killed at seeded moments leaves nothing or whole
+//!   private files ([`export`]).
 //!
 //! The short forms run in `cargo test`. The long forms print their figures:
 //! `VPNFORM_CRASH_KILLS=1000 cargo test --test it reliability::long -- --ignored --nocapture`
 //! (and `VPNFORM_FAULT_RUNS=N` for the fault suite, `VPNFORM_EDIT_TRIALS=N` for
 //! crash-then-edit, `VPNFORM_FAMILY_CRASH_KILLS=N` and `VPNFORM_FAMILY_FAULT_RUNS=N` for
-//! the family's campaigns). RELIABILITY.md has the results.
+//! the family's campaigns, `VPNFORM_DECOMMISSION_CRASH_KILLS=N`,
+//! `VPNFORM_DECOMMISSION_FAULT_RUNS=N` and `VPNFORM_EXPORT_KILLS=N` for the
+//! decommission's and export's). RELIABILITY.md has the results.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -40,6 +47,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Workspace, read_state};
 
+mod decommission;
 mod export;
 mod family;
 
@@ -1043,6 +1051,7 @@ fn check_converged(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expected
 enum Shape {
     Servers(Scenario),
     Family,
+    Decommission,
 }
 
 /// What a shape holds its runs to.
@@ -1091,6 +1100,7 @@ impl Shape {
                 }
             }
             Shape::Family => family::prepare(sandbox_args, context),
+            Shape::Decommission => decommission::prepare(sandbox_args, context),
         }
     }
 }
@@ -1281,7 +1291,7 @@ fn crash_trial(
     // plan's. Plain applies until a plan shows no changes, at most two, counted.
     let mut clean_runs_after = 0;
     loop {
-        if !matches!(shape, Shape::Family) {
+        if matches!(shape, Shape::Servers(_)) {
             break;
         }
         let plan = settled_plan(&ws, &sandbox);
@@ -1430,8 +1440,13 @@ fn print_crash(f: &CrashFigures, elapsed: Duration) {
 
 /// The family campaign's figures: the same counts, and the family's operations.
 fn print_family_crash(f: &CrashFigures, elapsed: Duration) {
+    print_shape_crash("family", f, elapsed);
+}
+
+/// A shape's crash figures, `name` naming the shape.
+fn print_shape_crash(name: &str, f: &CrashFigures, elapsed: Duration) {
     println!(
-        "family crash suite: {} trials, {} SIGKILLs landed ({} at seeded random moments, {} \
+        "{name} crash suite: {} trials, {} SIGKILLs landed ({} at seeded random moments, {} \
          right after a state write; {} kill moments fell after the run had finished; {} saved \
          plans finished just before their kill and were then refused as stale), {} apply runs \
          after the setup apply, converged in (runs: trials) {:?}, at most {} runs, {} saved-plan \
@@ -1509,6 +1524,40 @@ fn long_family_crash() {
     let started = Instant::now();
     let figures = crash_campaign(Shape::Family, kills, seed, 4);
     print_family_crash(&figures, started.elapsed());
+}
+
+/// The crash campaign over the decommission workspace ([`decommission`]): destination
+/// and policy-based routes changed in place and replaced, an SSL-VPN server modified and
+/// another deleted with its certificates, certificates renamed, deleted and created, a
+/// gateway decommissioned and another created with a connection and a route, killed at
+/// seeded moments; nothing lost, nothing left, no secret anywhere.
+#[test]
+fn decommission_crash_short_form_loses_nothing() {
+    let started = Instant::now();
+    let figures = crash_campaign(Shape::Decommission, 5, 5_000, 2);
+    print_shape_crash("decommission", &figures, started.elapsed());
+    assert!(figures.kills >= 5, "{figures:?}");
+}
+
+/// `VPNFORM_DECOMMISSION_CRASH_KILLS=300 cargo test --test it reliability::long_decommission_crash -- --ignored --nocapture`
+#[test]
+#[ignore = "long form: VPNFORM_DECOMMISSION_CRASH_KILLS=N, see RELIABILITY.md"]
+fn long_decommission_crash() {
+    let kills: usize = std::env::var("VPNFORM_DECOMMISSION_CRASH_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let seed: u64 = std::env::var("VPNFORM_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500_000);
+    let workers = std::env::var("VPNFORM_WORKERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    let started = Instant::now();
+    let figures = crash_campaign(Shape::Decommission, kills, seed, workers);
+    print_shape_crash("decommission", &figures, started.elapsed());
 }
 
 // ---------------------------------------------------------------------------------
@@ -2029,7 +2078,7 @@ fn fault_trial(shape: Shape, seed: u64, figures: &Mutex<FaultFigures>) {
         // The family's: until a plan shows no changes (a destroy-first replace whose
         // delete's retries gave up is resumed by one run, its create made by the next).
         let done = run.code == Some(0)
-            && (!matches!(shape, Shape::Family) || settled_plan(&ws, &sandbox).code == Some(0));
+            && (matches!(shape, Shape::Servers(_)) || settled_plan(&ws, &sandbox).code == Some(0));
         if done {
             break;
         }
@@ -2121,14 +2170,19 @@ fn print_faults(f: &FaultFigures, elapsed: Duration) {
 
 /// The family fault campaign's figures.
 fn print_family_faults(f: &FaultFigures, elapsed: Duration) {
+    print_shape_faults("family", "4 customer gateways, 4 connections", f, elapsed);
+}
+
+/// A shape's fault figures: `name` the shape, `setup` what its setup apply makes.
+fn print_shape_faults(name: &str, setup: &str, f: &FaultFigures, elapsed: Duration) {
     let attempts: Vec<String> = f
         .attempts
         .iter()
         .map(|(action, a)| a.describe(action, "operation"))
         .collect();
     println!(
-        "family fault suite (30% of calls failing): {} trials, each a setup apply (4 customer \
-         gateways, 4 connections) then the mixed apply, both under the faults; setup: {} runs \
+        "{name} fault suite (30% of calls failing): {} trials, each a setup apply ({setup}) \
+         then the mixed apply, both under the faults; setup: {} runs \
          ({} re-runs after retries gave up); mixed: {} converged in one run ({} re-runs after \
          retries gave up); {} calls answered, injected faults {:?}; {}; 0 duplicate effects, \
          0 orphans, 0 ClientTokens with two effects, 0 canary hits, in {:.0?}",
@@ -2203,6 +2257,51 @@ fn long_family_faults() {
     let started = Instant::now();
     let figures = fault_campaign(Shape::Family, applies, 400_000, 4);
     print_family_faults(&figures, started.elapsed());
+}
+
+/// What the decommission shape's setup apply makes, for the figures.
+const DECOMMISSION_SETUP: &str = "3 gateways adopted and 1 created, 2 customer gateways, 2 \
+     connections, 4 routes, 4 policy-based routes, 3 SSL-VPN servers, 6 certificates";
+
+/// The fault campaign over the decommission workspace ([`decommission`]): its setup
+/// apply and its trial apply against 30% faults converge with no duplicate, no orphan,
+/// no token's effect in two calls, no secret anywhere.
+#[test]
+fn decommission_faults_short_form_converge_without_duplicate_effects() {
+    let started = Instant::now();
+    let figures = fault_campaign(Shape::Decommission, 1, 6_000, 1);
+    print_shape_faults(
+        "decommission",
+        DECOMMISSION_SETUP,
+        &figures,
+        started.elapsed(),
+    );
+    assert!(figures.faults.values().sum::<usize>() > 0, "{figures:?}");
+    for kind in figures.attempts.values() {
+        assert!(kind.attempts >= kind.operations, "{figures:?}");
+    }
+}
+
+/// `VPNFORM_DECOMMISSION_FAULT_RUNS=60 cargo test --test it reliability::long_decommission_faults -- --ignored --nocapture`
+#[test]
+#[ignore = "long form: VPNFORM_DECOMMISSION_FAULT_RUNS=N, see RELIABILITY.md"]
+fn long_decommission_faults() {
+    let applies: usize = std::env::var("VPNFORM_DECOMMISSION_FAULT_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let workers = std::env::var("VPNFORM_WORKERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    let started = Instant::now();
+    let figures = fault_campaign(Shape::Decommission, applies, 600_000, workers);
+    print_shape_faults(
+        "decommission",
+        DECOMMISSION_SETUP,
+        &figures,
+        started.elapsed(),
+    );
 }
 
 fn print_export(f: &export::ExportFigures, elapsed: Duration) {

@@ -2307,14 +2307,15 @@ fn long_decommission_faults() {
 fn print_export(f: &export::ExportFigures, elapsed: Duration) {
     println!(
         "export kill suite: {} trials, {} SIGKILLs landed in a running export ({} at seeded \
-         moments over its length, {} within 8 ms after its directory appeared; {} kill \
-         moments fell after it had finished); left behind (whole files: kills, None: no \
+         moments over its length, {} within 8 ms after its directory appeared, {} as soon \
+         as anything appeared in it; {} kill moments fell after it had finished); left behind (whole files: kills, None: no \
          directory) {:?}; {} re-runs needed --force; every directory held only whole files \
          of mode 0600, every re-run wrote the four, no material outside them, in {:.0?}",
         f.trials,
         f.kills,
         f.kills_timed,
         f.kills_while_writing,
+        f.kills_at_first_entry,
         f.missed,
         f.left,
         f.forced,
@@ -2330,6 +2331,12 @@ fn export_killed_anywhere_leaves_nothing_or_whole_private_files() {
     let figures = export::export_campaign(40, 7_000);
     print_export(&figures, started.elapsed());
     assert!(figures.kills >= 40, "{figures:?}");
+}
+
+/// See [`export::killed_at_first_entry`].
+#[test]
+fn regression_an_export_killed_while_writing_left_a_hidden_temp_file_with_part_of_a_key() {
+    export::killed_at_first_entry(10);
 }
 
 /// `VPNFORM_EXPORT_KILLS=1000 cargo test --test it reliability::long_export_kills -- --ignored --nocapture`

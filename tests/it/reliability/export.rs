@@ -28,6 +28,8 @@ pub(super) struct ExportFigures {
     pub(super) kills: usize,
     pub(super) kills_timed: usize,
     pub(super) kills_while_writing: usize,
+    /// Kills as soon as anything appeared in the directory.
+    pub(super) kills_at_first_entry: usize,
     /// Kill moments after the export had finished.
     pub(super) missed: usize,
     /// What the killed exports left, by the number of whole files in the directory
@@ -96,6 +98,8 @@ enum ExportKill {
     After(Duration),
     /// This long after the export directory appears.
     AfterDir(Duration),
+    /// As soon as anything appears in the export directory.
+    FirstEntry,
 }
 
 /// Runs `vpnform export` into `dir`, killed as `kill` says; returns (killed, exit code,
@@ -138,6 +142,9 @@ fn run_export(
             None => false,
             Some(ExportKill::After(d)) => now >= d,
             Some(ExportKill::AfterDir(d)) => dir_at.is_some_and(|at| now >= at + d),
+            Some(ExportKill::FirstEntry) => std::fs::read_dir(dir)
+                .ok()
+                .is_some_and(|mut entries| entries.next().is_some()),
         };
         if due || now > RUN_TIMEOUT {
             child.kill().unwrap();
@@ -152,9 +159,9 @@ fn run_export(
     (killed, status.code(), output)
 }
 
-/// Runs export trials until `kills` SIGKILLs have landed, on one workspace whose state
-/// records the certificate `alice`; each trial exports into `keys/N`.
-pub(super) fn export_campaign(kills: usize, seed: u64) -> ExportFigures {
+/// A workspace whose state records the certificate `alice`, its sandbox, and the four
+/// files' contents.
+fn exporting() -> (Workspace, SandboxProcess, [String; 4], String) {
     let ws = Workspace::new();
     ws.write(
         "vpnform.yaml",
@@ -182,8 +189,32 @@ pub(super) fn export_campaign(kills: usize, seed: u64) -> ExportFigures {
         .id
         .clone();
     let want = expected(&sandbox, &id);
+    (ws, sandbox, want, apply.stdout + &apply.stderr)
+}
+
+/// Found by the export campaign: an export killed while it wrote left a hidden temp
+/// file beside the four (`.ca.crt.lnCqPu`, `.client.key.…`: part or all of a key, mode
+/// 0600) that no later export removed, `--force` included. The files were written
+/// through a named temp file renamed into place; now a new file has no name until it
+/// is whole (`src/ops/export.rs`, `write_unnamed`). Killed as soon as anything appears
+/// in the directory, `times` times: what is there is whole files of the four names.
+pub(super) fn killed_at_first_entry(times: usize) {
+    let (ws, sandbox, want, _) = exporting();
+    for i in 0..times {
+        let dir = ws.path().join("keys").join(i.to_string());
+        let context = format!("kill {i} at the first entry");
+        let (killed, _, _) = run_export(&ws, &sandbox, &dir, false, Some(ExportKill::FirstEntry));
+        assert!(killed, "{context}: the export ended first");
+        let left = check_dir(&dir, &want, &context);
+        assert!(left.is_some_and(|n| n >= 1), "{context}: {left:?}");
+    }
+}
+
+/// Runs export trials until `kills` SIGKILLs have landed, on one workspace whose state
+/// records the certificate `alice`; each trial exports into `keys/N`.
+pub(super) fn export_campaign(kills: usize, seed: u64) -> ExportFigures {
+    let (ws, sandbox, want, mut outputs) = exporting();
     let state_before = std::fs::read(ws.path().join(super::STATE)).unwrap();
-    let mut outputs = apply.stdout + &apply.stderr;
 
     // Calibration: an unkilled export's length, and how long after its directory
     // appears it ends.
@@ -205,11 +236,11 @@ pub(super) fn export_campaign(kills: usize, seed: u64) -> ExportFigures {
         let context = format!("export seed {seed}, trial {trial}");
         let dir: PathBuf = keys.join(trial.to_string());
         let ms = length.as_micros() as u64;
-        let kill = if rng.chance(0.5) {
-            ExportKill::After(Duration::from_micros(rng.below(ms + ms / 5)))
-        } else {
+        let kill = match rng.below(5) {
+            0 | 1 => ExportKill::After(Duration::from_micros(rng.below(ms + ms / 5))),
             // Writing four small files takes a few milliseconds (the fsyncs).
-            ExportKill::AfterDir(Duration::from_micros(rng.below(8_000)))
+            2 | 3 => ExportKill::AfterDir(Duration::from_micros(rng.below(8_000))),
+            _ => ExportKill::FirstEntry,
         };
         let (killed, _, out) = run_export(&ws, &sandbox, &dir, false, Some(kill));
         outputs += &out;
@@ -220,6 +251,7 @@ pub(super) fn export_campaign(kills: usize, seed: u64) -> ExportFigures {
             match kill {
                 ExportKill::After(_) => f.kills_timed += 1,
                 ExportKill::AfterDir(_) => f.kills_while_writing += 1,
+                ExportKill::FirstEntry => f.kills_at_first_entry += 1,
             }
             *f.left.entry(left).or_default() += 1;
         } else {

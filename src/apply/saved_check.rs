@@ -278,6 +278,19 @@ fn own_entry(plan: &Plan, state: &State, saved: &Action, d: &Action) -> Option<R
     if !tokens.contains(&r.client_token) {
         return None;
     }
+    // Both with their references to what this plan created since as ids (the journal
+    // entry may hold the address it was sent with, or the id); a gateway's create is its
+    // own lane, named by its address until the cloud gives it an id, and its journal
+    // entry names no gateway.
+    let d = &resumed_form(d, state);
+    let mut saved = resumed_form(saved, state);
+    if saved.address.kind() == crate::address::Kind::VpnGateway
+        && saved.vpn_gateway == saved.address.as_str()
+        && d.vpn_gateway.is_empty()
+    {
+        saved.vpn_gateway.clear();
+    }
+    let saved = &saved;
     // What each sends: the values `intended` gives (the key's source apart).
     let sent = crate::plan::calls::intended;
     let psk = |a: &Action| {
@@ -434,10 +447,15 @@ fn claimed_drift(
     (observed, psk_changed)
 }
 
-/// `a` with its references by address to resources the state records (created by the
-/// plan being resumed, since it was made) written as their ids, as a plan derived from
-/// that state has them.
-fn references_resolved(a: &Action, state: &State) -> Action {
+/// `a`, an action of the plan being resumed, as a plan derived from the state its run
+/// left has it:
+/// - its references by address to resources the state records (created by this plan
+///   since it was made) written as their ids, its lane's gateway included (a route or a
+///   connection on a gateway this plan created);
+/// - a certificate delete folded into its server's (rule 6) whose server this plan has
+///   deleted and recorded gone since: a plain delete, as the state now gives it (its
+///   step reads the server, finds it gone and sends nothing, as the folded one would).
+fn resumed_form(a: &Action, state: &State) -> Action {
     let kind = a.address.kind().facts();
     let id = |field: &str, value: &str| -> Option<String> {
         if !kind.names_by_address(field, value) {
@@ -456,6 +474,22 @@ fn references_resolved(a: &Action, state: &State) -> Action {
         if let Some(id) = id(&c.field, &c.to) {
             c.to = id;
         }
+    }
+    if let Some(gateway) = a
+        .vpn_gateway
+        .parse::<Address>()
+        .ok()
+        .filter(|g| g.kind() == crate::address::Kind::VpnGateway)
+        .and_then(|g| state.resources.get(&g))
+    {
+        a.vpn_gateway = gateway.id.clone();
+    }
+    let server_gone = a
+        .attributes
+        .get("ssl_vpn_server")
+        .is_some_and(|server| state.resources.values().all(|r| r.id != *server));
+    if crate::plan::ssl_vpn::is_folded(&a) && server_gone {
+        a.reason = crate::plan::reason::REMOVED.to_owned();
     }
     a
 }
@@ -596,7 +630,7 @@ pub(crate) fn derive(
             // Resuming: a reference by address to a resource this plan has created since
             // is its id in the plan derived now.
             Some(d) if start == Start::Resume => {
-                compare(&references_resolved(action, state), d, &mut differences);
+                compare(&resumed_form(action, state), d, &mut differences);
                 run.push(action.clone());
             }
             Some(d) => {

@@ -127,10 +127,12 @@ pub async fn run(
     Ok(paths)
 }
 
-/// Writes `bytes` to `path` whole or not at all: a temp file beside it (mode 0600, set
-/// explicitly so that neither the umask nor a file it replaces decides), fsync, rename
-/// over `path`, fsync of the directory. A run killed meanwhile leaves the old file (or
-/// none), never half a key. Without `replace`, an existing `path` is refused.
+/// Writes `bytes` to `path` whole or not at all, mode 0600 (set explicitly so that
+/// neither the umask nor a file it replaces decides). A new file is written unnamed
+/// where the system allows it ([`write_unnamed`]), so a run killed meanwhile leaves no
+/// trace; else, and to replace a file, a temp file beside it, fsync, rename over `path`,
+/// fsync of the directory: a run killed meanwhile leaves the old file (or none), never
+/// half a key. Without `replace`, an existing `path` is refused.
 fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<(), ExportError> {
     let failed = |source| ExportError::Write {
         path: path.to_owned(),
@@ -138,6 +140,10 @@ fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<(), ExportE
     };
     if !replace && path.symlink_metadata().is_ok() {
         return Err(ExportError::Exists(path.to_owned()));
+    }
+    #[cfg(target_os = "linux")]
+    if !replace && write_unnamed(path, bytes)? {
+        return Ok(());
     }
     let mut options = atomic_write_file::AtomicWriteFile::options();
     #[cfg(unix)]
@@ -157,6 +163,69 @@ fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<(), ExportE
     }
     file.write_all(bytes).map_err(failed)?;
     file.commit().map_err(failed)
+}
+
+/// Linux: `bytes` written into a file without a name in `path`'s directory
+/// (`O_TMPFILE`, mode 0600), synced, then named `path` with `linkat`, which never
+/// replaces a file (an existing `path` is refused), then the directory synced. Killed
+/// before the link, the file never had a name: the directory holds nothing of it, not a
+/// temp file with part of a key. `Ok(false)` where the file system or `/proc` does not
+/// allow it: the caller writes through a named temp file.
+#[cfg(target_os = "linux")]
+fn write_unnamed(path: &Path, bytes: &[u8]) -> Result<bool, ExportError> {
+    use std::os::fd::AsRawFd as _;
+    use std::os::unix::ffi::OsStrExt as _;
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let failed = |source| ExportError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .mode(0o600)
+        .open(dir);
+    let mut file = match opened {
+        Ok(file) => file,
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::EISDIR)) => {
+            return Ok(false);
+        }
+        Err(e) => return Err(failed(e)),
+    };
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(failed)?;
+    file.write_all(bytes).map_err(failed)?;
+    file.sync_all().map_err(failed)?;
+    let from = format!("/proc/self/fd/{}\0", file.as_raw_fd());
+    let mut to = path.as_os_str().as_bytes().to_vec();
+    to.push(0);
+    // SAFETY: both paths are NUL-terminated and outlive the call.
+    let linked = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr().cast(),
+            libc::AT_FDCWD,
+            to.as_ptr().cast(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if linked != 0 {
+        let e = std::io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::EEXIST) => Err(ExportError::Exists(path.to_owned())),
+            // No /proc to name the file by.
+            Some(libc::ENOENT) if Path::new(dir).exists() => Ok(false),
+            _ => Err(failed(e)),
+        };
+    }
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(failed)?;
+    Ok(true)
 }
 
 /// The git work tree `dir` is inside (its own or an ancestor's `.git`), if any. A

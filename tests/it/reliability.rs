@@ -21,14 +21,21 @@
 //!   edit, each ClientToken's effect exactly once.
 //!
 //! - the crash and fault campaigns take a workspace [`Shape`]: the IPsec servers above,
-//!   or the VPN-gateway family's ([`family`]: customer gateways and single- and
-//!   dual-tunnel connections created, updated, replaced and deleted in one plan).
+//!   the VPN-gateway family's ([`family`]: customer gateways and single- and
+//!   dual-tunnel connections created, updated, replaced and deleted in one plan), or the
+//!   decommission's ([`decommission`]: routes and policy-based routes changed and
+//!   replaced, SSL-VPN servers and certificates changed and deleted, a gateway
+//!   decommissioned and another created).
+//! - export (issue 23): `vpnform export` killed at seeded moments leaves nothing or whole
+//!   private files ([`export`]).
 //!
 //! The short forms run in `cargo test`. The long forms print their figures:
 //! `VPNFORM_CRASH_KILLS=1000 cargo test --test it reliability::long -- --ignored --nocapture`
 //! (and `VPNFORM_FAULT_RUNS=N` for the fault suite, `VPNFORM_EDIT_TRIALS=N` for
 //! crash-then-edit, `VPNFORM_FAMILY_CRASH_KILLS=N` and `VPNFORM_FAMILY_FAULT_RUNS=N` for
-//! the family's campaigns). RELIABILITY.md has the results.
+//! the family's campaigns, `VPNFORM_DECOMMISSION_CRASH_KILLS=N`,
+//! `VPNFORM_DECOMMISSION_FAULT_RUNS=N` and `VPNFORM_EXPORT_KILLS=N` for the
+//! decommission's and export's). RELIABILITY.md has the results.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -40,6 +47,8 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Workspace, read_state};
 
+mod decommission;
+mod export;
 mod family;
 
 const REGION: &str = "cn-hangzhou";
@@ -519,6 +528,24 @@ impl SandboxProcess {
             .filter(|e| e["action"] == action)
             .filter(|e| lost.contains(e["request_id"].as_str().unwrap_or_default()))
             .count()
+    }
+
+    /// vpnform's own client, signed for this sandbox.
+    fn client(&self) -> vpnform::cloud::Client {
+        use vpnform::cloud::{Client, ClientOptions, Credentials};
+        Client::new(
+            Credentials {
+                access_key_id: "sandbox".into(),
+                access_key_secret: vpnform::secret::Secret::new(self.secret.clone()),
+                security_token: None,
+                source: "the reliability suite".into(),
+            },
+            ClientOptions {
+                endpoint: Some(self.endpoint.clone()),
+                ..ClientOptions::default()
+            },
+        )
+        .unwrap()
     }
 
     /// Every server the sandbox lists in the region, through vpnform's own client
@@ -1024,6 +1051,7 @@ fn check_converged(ws: &Workspace, sandbox: &SandboxProcess, expected: &Expected
 enum Shape {
     Servers(Scenario),
     Family,
+    Decommission,
 }
 
 /// What a shape holds its runs to.
@@ -1072,6 +1100,7 @@ impl Shape {
                 }
             }
             Shape::Family => family::prepare(sandbox_args, context),
+            Shape::Decommission => decommission::prepare(sandbox_args, context),
         }
     }
 }
@@ -1262,7 +1291,7 @@ fn crash_trial(
     // plan's. Plain applies until a plan shows no changes, at most two, counted.
     let mut clean_runs_after = 0;
     loop {
-        if !matches!(shape, Shape::Family) {
+        if matches!(shape, Shape::Servers(_)) {
             break;
         }
         let plan = settled_plan(&ws, &sandbox);
@@ -1411,8 +1440,13 @@ fn print_crash(f: &CrashFigures, elapsed: Duration) {
 
 /// The family campaign's figures: the same counts, and the family's operations.
 fn print_family_crash(f: &CrashFigures, elapsed: Duration) {
+    print_shape_crash("family", f, elapsed);
+}
+
+/// A shape's crash figures, `name` naming the shape.
+fn print_shape_crash(name: &str, f: &CrashFigures, elapsed: Duration) {
     println!(
-        "family crash suite: {} trials, {} SIGKILLs landed ({} at seeded random moments, {} \
+        "{name} crash suite: {} trials, {} SIGKILLs landed ({} at seeded random moments, {} \
          right after a state write; {} kill moments fell after the run had finished; {} saved \
          plans finished just before their kill and were then refused as stale), {} apply runs \
          after the setup apply, converged in (runs: trials) {:?}, at most {} runs, {} saved-plan \
@@ -1490,6 +1524,40 @@ fn long_family_crash() {
     let started = Instant::now();
     let figures = crash_campaign(Shape::Family, kills, seed, 4);
     print_family_crash(&figures, started.elapsed());
+}
+
+/// The crash campaign over the decommission workspace ([`decommission`]): destination
+/// and policy-based routes changed in place and replaced, an SSL-VPN server modified and
+/// another deleted with its certificates, certificates renamed, deleted and created, a
+/// gateway decommissioned and another created with a connection and a route, killed at
+/// seeded moments; nothing lost, nothing left, no secret anywhere.
+#[test]
+fn decommission_crash_short_form_loses_nothing() {
+    let started = Instant::now();
+    let figures = crash_campaign(Shape::Decommission, 5, 5_000, 2);
+    print_shape_crash("decommission", &figures, started.elapsed());
+    assert!(figures.kills >= 5, "{figures:?}");
+}
+
+/// `VPNFORM_DECOMMISSION_CRASH_KILLS=300 cargo test --test it reliability::long_decommission_crash -- --ignored --nocapture`
+#[test]
+#[ignore = "long form: VPNFORM_DECOMMISSION_CRASH_KILLS=N, see RELIABILITY.md"]
+fn long_decommission_crash() {
+    let kills: usize = std::env::var("VPNFORM_DECOMMISSION_CRASH_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let seed: u64 = std::env::var("VPNFORM_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500_000);
+    let workers = std::env::var("VPNFORM_WORKERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    let started = Instant::now();
+    let figures = crash_campaign(Shape::Decommission, kills, seed, workers);
+    print_shape_crash("decommission", &figures, started.elapsed());
 }
 
 // ---------------------------------------------------------------------------------
@@ -2010,7 +2078,7 @@ fn fault_trial(shape: Shape, seed: u64, figures: &Mutex<FaultFigures>) {
         // The family's: until a plan shows no changes (a destroy-first replace whose
         // delete's retries gave up is resumed by one run, its create made by the next).
         let done = run.code == Some(0)
-            && (!matches!(shape, Shape::Family) || settled_plan(&ws, &sandbox).code == Some(0));
+            && (matches!(shape, Shape::Servers(_)) || settled_plan(&ws, &sandbox).code == Some(0));
         if done {
             break;
         }
@@ -2102,14 +2170,19 @@ fn print_faults(f: &FaultFigures, elapsed: Duration) {
 
 /// The family fault campaign's figures.
 fn print_family_faults(f: &FaultFigures, elapsed: Duration) {
+    print_shape_faults("family", "4 customer gateways, 4 connections", f, elapsed);
+}
+
+/// A shape's fault figures: `name` the shape, `setup` what its setup apply makes.
+fn print_shape_faults(name: &str, setup: &str, f: &FaultFigures, elapsed: Duration) {
     let attempts: Vec<String> = f
         .attempts
         .iter()
         .map(|(action, a)| a.describe(action, "operation"))
         .collect();
     println!(
-        "family fault suite (30% of calls failing): {} trials, each a setup apply (4 customer \
-         gateways, 4 connections) then the mixed apply, both under the faults; setup: {} runs \
+        "{name} fault suite (30% of calls failing): {} trials, each a setup apply ({setup}) \
+         then the mixed apply, both under the faults; setup: {} runs \
          ({} re-runs after retries gave up); mixed: {} converged in one run ({} re-runs after \
          retries gave up); {} calls answered, injected faults {:?}; {}; 0 duplicate effects, \
          0 orphans, 0 ClientTokens with two effects, 0 canary hits, in {:.0?}",
@@ -2184,6 +2257,103 @@ fn long_family_faults() {
     let started = Instant::now();
     let figures = fault_campaign(Shape::Family, applies, 400_000, 4);
     print_family_faults(&figures, started.elapsed());
+}
+
+/// What the decommission shape's setup apply makes, for the figures.
+const DECOMMISSION_SETUP: &str = "3 gateways adopted and 1 created, 2 customer gateways, 2 \
+     connections, 4 routes, 4 policy-based routes, 3 SSL-VPN servers, 6 certificates";
+
+/// The fault campaign over the decommission workspace ([`decommission`]): its setup
+/// apply and its trial apply against 30% faults converge with no duplicate, no orphan,
+/// no token's effect in two calls, no secret anywhere.
+#[test]
+fn decommission_faults_short_form_converge_without_duplicate_effects() {
+    let started = Instant::now();
+    let figures = fault_campaign(Shape::Decommission, 1, 6_000, 1);
+    print_shape_faults(
+        "decommission",
+        DECOMMISSION_SETUP,
+        &figures,
+        started.elapsed(),
+    );
+    assert!(figures.faults.values().sum::<usize>() > 0, "{figures:?}");
+    for kind in figures.attempts.values() {
+        assert!(kind.attempts >= kind.operations, "{figures:?}");
+    }
+}
+
+/// `VPNFORM_DECOMMISSION_FAULT_RUNS=60 cargo test --test it reliability::long_decommission_faults -- --ignored --nocapture`
+#[test]
+#[ignore = "long form: VPNFORM_DECOMMISSION_FAULT_RUNS=N, see RELIABILITY.md"]
+fn long_decommission_faults() {
+    let applies: usize = std::env::var("VPNFORM_DECOMMISSION_FAULT_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let workers = std::env::var("VPNFORM_WORKERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    let started = Instant::now();
+    let figures = fault_campaign(Shape::Decommission, applies, 600_000, workers);
+    print_shape_faults(
+        "decommission",
+        DECOMMISSION_SETUP,
+        &figures,
+        started.elapsed(),
+    );
+}
+
+fn print_export(f: &export::ExportFigures, elapsed: Duration) {
+    println!(
+        "export kill suite: {} trials, {} SIGKILLs landed in a running export ({} at seeded \
+         moments over its length, {} within 8 ms after its directory appeared, {} as soon \
+         as anything appeared in it; {} kill moments fell after it had finished); left behind (whole files: kills, None: no \
+         directory) {:?}; {} re-runs needed --force; every directory held only whole files \
+         of mode 0600, every re-run wrote the four, no material outside them, in {:.0?}",
+        f.trials,
+        f.kills,
+        f.kills_timed,
+        f.kills_while_writing,
+        f.kills_at_first_entry,
+        f.missed,
+        f.left,
+        f.forced,
+        elapsed
+    );
+}
+
+/// `vpnform export` killed at seeded moments ([`export`]): the directory holds nothing
+/// or whole files of mode 0600, a re-run completes it, the material is nowhere else.
+#[test]
+fn export_killed_anywhere_leaves_nothing_or_whole_private_files() {
+    let started = Instant::now();
+    let figures = export::export_campaign(40, 7_000);
+    print_export(&figures, started.elapsed());
+    assert!(figures.kills >= 40, "{figures:?}");
+}
+
+/// See [`export::killed_at_first_entry`].
+#[test]
+fn regression_an_export_killed_while_writing_left_a_hidden_temp_file_with_part_of_a_key() {
+    export::killed_at_first_entry(10);
+}
+
+/// `VPNFORM_EXPORT_KILLS=1000 cargo test --test it reliability::long_export_kills -- --ignored --nocapture`
+#[test]
+#[ignore = "long form: VPNFORM_EXPORT_KILLS=N, see RELIABILITY.md"]
+fn long_export_kills() {
+    let kills: usize = std::env::var("VPNFORM_EXPORT_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    let seed: u64 = std::env::var("VPNFORM_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(700_000);
+    let started = Instant::now();
+    let figures = export::export_campaign(kills, seed);
+    print_export(&figures, started.elapsed());
 }
 
 // ---------------------------------------------------------------------------------
@@ -3858,4 +4028,96 @@ fn a_gateway_created_with_a_connection_killed_anywhere_makes_one_of_each() {
         kills.len()
     );
     each_kill_converges(kills, setup, check, PSK);
+}
+
+/// Found by the decommission crash campaign: a saved plan that creates a gateway with a
+/// connection and a route on it and deletes an SSL-VPN server with its certificate,
+/// killed mid-way, was refused by `apply plan.json` on resume, three ways: "vpn_route.fr:
+/// vpn_gateway: the saved plan has vpn_gateway.fresh, the files give vpn-..." (the
+/// lane's gateway, named by address in the plan, is the created gateway's id now);
+/// "vpn_connection.f1: pending: the saved plan has create, the files give create
+/// resuming create with ClientToken ..." (the journaled create on that gateway, taken
+/// for another plan's); and "ssl_vpn_client_cert.dcert: reason: the saved plan has its
+/// server ssl_vpn_server.dss is destroyed by this plan, ..., the files give removed from
+/// desired state" (the certificate's delete, folded into its server's, once the server
+/// is recorded gone). Fixed in `src/apply/saved_check.rs` (`resumed_form`, used by
+/// `own_entry` and `derive`). Killed after each state write, the saved plan resumes (or,
+/// killed after its last write, is refused as stale, as a finished plan is) and the
+/// plan is then empty, each token's effect in one call, the certificate's delete never
+/// sent.
+#[test]
+fn regression_a_saved_plan_creating_a_gateway_and_deleting_a_server_was_refused_on_resume() {
+    let gateway = gateway_id(0);
+    let head = format!(
+        "version: 1\ndefaults:\n  region: {REGION}\ncustomer_gateways:\n  a: {{ip_address: 203.0.113.1}}\n"
+    );
+    let before = format!(
+        "{head}vpn_gateways:\n  old: {{id: {gateway}}}\nssl_vpn_servers:\n  dss: {{vpn_gateway: vpn_gateway.old, client_ip_pool: 10.50.0.0/16, local_subnet: [10.0.0.0/16]}}\nssl_vpn_client_certs:\n  dcert: {{ssl_vpn_server: ssl_vpn_server.dss, name: dcert}}\n"
+    );
+    let after = format!(
+        "{head}vpn_gateways:\n  old: {{id: {gateway}}}\n  fresh: {{vpc: vpc-fresh, bandwidth: 10}}\nvpn_connections:\n  f1: {{vpn_gateway: vpn_gateway.fresh, customer_gateway: customer_gateway.a, local_subnet: [10.8.0.0/16], remote_subnet: [192.168.8.0/24], psk: {{env: F1_PSK}}}}\nvpn_routes:\n  fr: {{vpn_gateway: vpn_gateway.fresh, route_dest: 192.168.18.0/24, next_hop: vpn_connection.f1, weight: 0, publish_vpc: false}}\n"
+    );
+    let world = format!("vpn_gateways:\n  {gateway}: {{region: {REGION}}}\n");
+    let saved: &[&str] = &["apply", "plan.json", "--poll-interval", "50ms"];
+    let setup = || {
+        let ws = Workspace::new().env("F1_PSK", "regression-resume-gateway-psk");
+        ws.write("vpnform.yaml", &before);
+        // Every answer 100 ms late: a kill after a journal write lands before its answer.
+        let sandbox = SandboxProcess::serve(
+            &ws,
+            Some(&world),
+            &[
+                "--configure-time",
+                "50ms",
+                "--gateway-create-time",
+                "100ms",
+                "--latency",
+                "100ms",
+            ],
+        );
+        let first = run_killed(&ws, &sandbox, EDIT_APPLY, Kill::Never);
+        assert_eq!(first.code, Some(0), "{}{}", first.stdout, first.stderr);
+        ws.write("vpnform.yaml", &after);
+        let plan = run_killed(&ws, &sandbox, &["plan", "--out", "plan.json"], Kill::Never);
+        assert_eq!(plan.code, Some(0), "{}{}", plan.stdout, plan.stderr);
+        let serial = serial_of(&ws).unwrap();
+        (ws, sandbox, serial)
+    };
+    let (ws, sandbox, serial) = setup();
+    let clean = run_killed(&ws, &sandbox, saved, Kill::Never);
+    assert_eq!(clean.code, Some(0), "{}{}", clean.stdout, clean.stderr);
+    let writes = serial_of(&ws).unwrap() - serial;
+    eprintln!("{writes} writes");
+    for k in 1..writes {
+        let context = format!("killed after write {k}");
+        let (ws, sandbox, _) = setup();
+        let killed = run_killed(&ws, &sandbox, saved, Kill::AfterWrites(k));
+        assert!(killed.killed, "{context}");
+        let resumed = run_killed(&ws, &sandbox, saved, Kill::Never);
+        let stale = resumed.code == Some(1) && resumed.stderr.contains(" is stale: ");
+        assert!(
+            resumed.code == Some(0) || stale,
+            "{context}: {}{}",
+            resumed.stdout,
+            resumed.stderr
+        );
+        let plan = run_killed(&ws, &sandbox, &["plan", "--detailed-exitcode"], Kill::Never);
+        assert_eq!(plan.code, Some(0), "{context}: {}", plan.stdout);
+        let mut tokens = BTreeMap::new();
+        for e in sandbox.audit() {
+            assert_ne!(e["action"], "DeleteSslVpnClientCert", "{context}");
+            if let Some(token) = e["client_token"].as_str() {
+                let first = tokens
+                    .entry(token.to_owned())
+                    .or_insert(e["request_id"].clone());
+                assert_eq!(*first, e["request_id"], "{context}: {token} in two calls");
+            }
+        }
+        let state = read_state(&ws);
+        let fresh = &state.resources["vpn_gateway.fresh"].id;
+        assert_eq!(
+            &state.resources["vpn_route.fr"].vpn_gateway, fresh,
+            "{context}"
+        );
+    }
 }

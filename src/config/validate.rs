@@ -116,6 +116,8 @@ const CYCLE_SNIPPETS: usize = 10;
 
 const EMPTY_REFUSAL: &str = "refusing to treat an empty desired state as 'delete everything'";
 const EMPTY_HELP: &str = "list the IPsec servers to keep under `ipsec_servers:`; to delete every recorded server, write `ipsec_servers: {}`";
+/// The same for a file that names no kind at all.
+const NO_KIND_HELP: &str = "list what to keep under its kind's key (`ipsec_servers:`, `vpn_gateways:`, `customer_gateways:`, `vpn_connections:`, `vpn_routes:`, `vpn_policy_routes:`, `ssl_vpn_servers:`, `ssl_vpn_client_certs:`); to delete everything of a kind the state records, write its key as `{}` (e.g. `ipsec_servers: {}`)";
 
 /// A valid file's entries by address, and its moves.
 type Validated = (BTreeMap<Address, DesiredServer>, Vec<Moved>);
@@ -422,7 +424,7 @@ impl<'t> Checker<'t> {
                 column: 1,
                 message: format!("the desired-state file is empty: {EMPTY_REFUSAL}"),
                 labels: Vec::new(),
-                help: vec![EMPTY_HELP.to_owned()],
+                help: vec![NO_KIND_HELP.to_owned()],
             });
             return BTreeMap::new();
         }
@@ -512,8 +514,8 @@ impl<'t> Checker<'t> {
             None => {
                 self.error(
                     root,
-                    format!("no `ipsec_servers` in the desired-state file: {EMPTY_REFUSAL}"),
-                    &[EMPTY_HELP],
+                    format!("no kind of resource in the desired-state file: {EMPTY_REFUSAL}"),
+                    &[NO_KIND_HELP],
                 );
                 return BTreeMap::new();
             }

@@ -410,7 +410,7 @@ fn empty_file_is_not_delete_everything() {
     fails_with(
         r#""#,
         r#"error: vpnform.yaml:1:1: the desired-state file is empty: refusing to treat an empty desired state as 'delete everything'
-  = help: list the IPsec servers to keep under `ipsec_servers:`; to delete every recorded server, write `ipsec_servers: {}`
+  = help: list what to keep under its kind's key (`ipsec_servers:`, `vpn_gateways:`, `customer_gateways:`, `vpn_connections:`, `vpn_routes:`, `vpn_policy_routes:`, `ssl_vpn_servers:`, `ssl_vpn_client_certs:`); to delete everything of a kind the state records, write its key as `{}` (e.g. `ipsec_servers: {}`)
 "#,
     );
 }
@@ -421,7 +421,7 @@ fn comment_only_file_is_not_delete_everything() {
         r#"# all servers moved to the new account
 "#,
         r#"error: vpnform.yaml:1:1: the desired-state file is empty: refusing to treat an empty desired state as 'delete everything'
-  = help: list the IPsec servers to keep under `ipsec_servers:`; to delete every recorded server, write `ipsec_servers: {}`
+  = help: list what to keep under its kind's key (`ipsec_servers:`, `vpn_gateways:`, `customer_gateways:`, `vpn_connections:`, `vpn_routes:`, `vpn_policy_routes:`, `ssl_vpn_servers:`, `ssl_vpn_client_certs:`); to delete everything of a kind the state records, write its key as `{}` (e.g. `ipsec_servers: {}`)
 "#,
     );
 }
@@ -432,11 +432,11 @@ fn file_without_ipsec_servers_is_not_delete_everything() {
         r#"version: 1
 defaults: {region: cn-hangzhou}
 "#,
-        r#"error: vpnform.yaml:1:1: no `ipsec_servers` in the desired-state file: refusing to treat an empty desired state as 'delete everything'
+        r#"error: vpnform.yaml:1:1: no kind of resource in the desired-state file: refusing to treat an empty desired state as 'delete everything'
   |
 1 | version: 1
   | ^
-  = help: list the IPsec servers to keep under `ipsec_servers:`; to delete every recorded server, write `ipsec_servers: {}`
+  = help: list what to keep under its kind's key (`ipsec_servers:`, `vpn_gateways:`, `customer_gateways:`, `vpn_connections:`, `vpn_routes:`, `vpn_policy_routes:`, `ssl_vpn_servers:`, `ssl_vpn_client_certs:`); to delete everything of a kind the state records, write its key as `{}` (e.g. `ipsec_servers: {}`)
 "#,
     );
 }

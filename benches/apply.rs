@@ -269,6 +269,20 @@ ipsec_servers:
     id: iss-keep
 ";
 
+/// A client of the sandbox with its default credentials.
+fn sandbox_client(options: ClientOptions) -> Client {
+    Client::new(
+        Credentials {
+            access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),
+            access_key_secret: Secret::new(sandbox::DEFAULT_ACCESS_KEY_SECRET),
+            security_token: None,
+            source: "sandbox".into(),
+        },
+        options,
+    )
+    .expect("client")
+}
+
 async fn run(scenario: Scenario, mode: Mode) -> Row {
     let log: Arc<Mutex<Vec<(Instant, sandbox::CallLog)>>> = Arc::default();
     let log2 = log.clone();
@@ -432,16 +446,7 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             max_in_flight: parallelism,
             ..defaults
         };
-        let client = Client::new(
-            Credentials {
-                access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),
-                access_key_secret: Secret::new(sandbox::DEFAULT_ACCESS_KEY_SECRET),
-                security_token: None,
-                source: "sandbox".into(),
-            },
-            options,
-        )
-        .expect("client");
+        let client = sandbox_client(options);
         if scenario.postgres && round == 0 {
             // A schema of its own, the local state migrated in as `vpnform init
             // --migrate-state` does (VPNFORM_PG_URL is set by main), then the file removed.
@@ -478,21 +483,10 @@ async fn run(scenario: Scenario, mode: Mode) -> Row {
             // the measured run starts as a new process would, from no learned rate).
             std::fs::write(&desired, build).expect("build file");
             let builder = Cloud {
-                destination: Destination::Client(
-                    Client::new(
-                        Credentials {
-                            access_key_id: sandbox::DEFAULT_ACCESS_KEY_ID.into(),
-                            access_key_secret: Secret::new(sandbox::DEFAULT_ACCESS_KEY_SECRET),
-                            security_token: None,
-                            source: "sandbox".into(),
-                        },
-                        ClientOptions {
-                            endpoint: Some(sandbox.url()),
-                            ..ClientOptions::default()
-                        },
-                    )
-                    .expect("client"),
-                ),
+                destination: Destination::Client(sandbox_client(ClientOptions {
+                    endpoint: Some(sandbox.url()),
+                    ..ClientOptions::default()
+                })),
                 ..cloud.clone()
             };
             let setup = ApplyRequest {

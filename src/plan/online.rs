@@ -1001,11 +1001,7 @@ async fn server_certificates(
     actions: &[Action],
 ) -> Result<(), OnlineError> {
     use crate::address::Kind;
-    let recorded: BTreeSet<&str> = state
-        .resources
-        .values()
-        .flat_map(|r| std::iter::once(r.id.as_str()).chain(r.deposed.iter().map(|d| d.id.as_str())))
-        .collect();
+    let recorded = recorded_ids(state);
     let servers: Vec<(&Action, String, String)> = actions
         .iter()
         .filter(|a| a.address.kind() == Kind::SslVpnServer)
@@ -1168,10 +1164,8 @@ pub(crate) fn unmanaged_kinds(
     actions: &[Action],
 ) -> BTreeMap<String, usize> {
     use crate::kinds;
-    let known: BTreeSet<&str> = state
-        .resources
-        .values()
-        .flat_map(|r| std::iter::once(r.id.as_str()).chain(r.deposed.iter().map(|d| d.id.as_str())))
+    let known: BTreeSet<&str> = recorded_ids(state)
+        .into_iter()
         .chain(desired.servers.values().filter_map(|s| s.id.as_deref()))
         .chain(actions.iter().map(|a| a.id.as_str()))
         .collect();
@@ -1209,6 +1203,15 @@ pub(crate) fn unmanaged_kinds(
     count
 }
 
+/// Every id the state records: each resource's, and each deposed one's.
+fn recorded_ids(state: &crate::state::State) -> BTreeSet<&str> {
+    state
+        .resources
+        .values()
+        .flat_map(|r| std::iter::once(r.id.as_str()).chain(r.deposed.iter().map(|d| d.id.as_str())))
+        .collect()
+}
+
 /// How many servers `found` holds, per region, that no address records: neither the
 /// state nor a desired `id` names them.
 pub(crate) fn unmanaged(
@@ -1216,10 +1219,8 @@ pub(crate) fn unmanaged(
     state: &crate::state::State,
     desired: &crate::config::Desired,
 ) -> BTreeMap<String, usize> {
-    let known: BTreeSet<&str> = state
-        .resources
-        .values()
-        .flat_map(|r| std::iter::once(r.id.as_str()).chain(r.deposed.iter().map(|d| d.id.as_str())))
+    let known: BTreeSet<&str> = recorded_ids(state)
+        .into_iter()
         .chain(desired.servers.values().filter_map(|s| s.id.as_deref()))
         .collect();
     let mut count = BTreeMap::new();

@@ -27,12 +27,12 @@ use crate::support::{Cloud, Output, Workspace, configuring, read_state};
 
 /// This workspace's lineage, and the other workspace's (sharing the sandbox).
 const OURS: &str = "11111111-1111-4111-8111-111111111111";
-const THEIRS: &str = "22222222-2222-4222-8222-222222222222";
+pub(crate) const THEIRS: &str = "22222222-2222-4222-8222-222222222222";
 const REGION: &str = "cn-hangzhou";
 const STATE: &str = "state/vpnform.state.yaml";
 const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
 /// The plan hash of an interrupted run (any 64 hex digits: forgers choose it).
-const CRASHED: &str = "5d1c0f6e2a9b4c3d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d";
+pub(crate) const CRASHED: &str = "5d1c0f6e2a9b4c3d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d";
 const CREATED: &str = "2024-01-02T03:04:05Z";
 
 fn sha256_hex(text: &str) -> String {
@@ -41,7 +41,7 @@ fn sha256_hex(text: &str) -> String {
 
 /// DESIGN.md's ClientToken: bound to the state's lineage. `action` is `create`,
 /// `update`, `delete`, or a replace's half (`replace:create`, `replace:delete`).
-fn token(lineage: &str, plan_hash: &str, address: &str, action: &str) -> String {
+pub(crate) fn token(lineage: &str, plan_hash: &str, address: &str, action: &str) -> String {
     let digest = sha256_hex(&format!("{lineage}:{plan_hash}:{address}:{action}"));
     format!("vpnform-{}", &digest[..32])
 }
@@ -837,7 +837,7 @@ fn edited_state(edits: &[Edit], mangle: Mangle) -> String {
 
 /// Rewrites a saved plan's hash and tokens from its (edited) content, as the hash is
 /// public and anyone can: the state and the desired file must stop a forged plan.
-fn reseal(ws: &Workspace, file: &str) {
+pub(crate) fn reseal(ws: &Workspace, file: &str) {
     // Parsed as `load` parses it, without its hash check (the hash is what is forged).
     let Ok(saved) = serde_json::from_str::<vpnform::plan::saved::SavedPlan>(&ws.read(file)) else {
         return;
@@ -927,7 +927,7 @@ fn run_case(case: &Case) {
 
 /// `seed`: the RNG's seed unless `PROPTEST_RNG_SEED` names one (None: a random one), so
 /// that the default suite runs the same cases every time and a long run explores.
-fn config(cases: u32, seed: Option<u64>) -> ProptestConfig {
+pub(crate) fn config(cases: u32, seed: Option<u64>) -> ProptestConfig {
     let default = ProptestConfig::default();
     let rng_seed = match (default.rng_seed, seed) {
         (proptest::test_runner::RngSeed::Random, Some(seed)) => {

@@ -25,21 +25,10 @@ use vpnform::sandbox::{AuditEntry, World};
 use vpnform::state::{Deposed, PendingOp, SentCreate, State};
 
 use crate::support::{Cloud, Output, Workspace, configuring, read_state};
+use crate::trust::{CRASHED, THEIRS, config, reseal, token};
 
 const REGION: &str = "cn-hangzhou";
 const APPLY: &[&str] = &["apply", "--auto-approve", "--poll-interval", "50ms"];
-/// The other workspace's lineage.
-const THEIRS: &str = "22222222-2222-4222-8222-222222222222";
-/// The plan hash of an interrupted run (any 64 hex digits: forgers choose it).
-const CRASHED: &str = "5d1c0f6e2a9b4c3d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d";
-
-/// DESIGN.md's ClientToken.
-fn token(lineage: &str, plan_hash: &str, address: &str, action: &str) -> String {
-    let digest = hex::encode(Sha256::digest(
-        format!("{lineage}:{plan_hash}:{address}:{action}").as_bytes(),
-    ));
-    format!("vpnform-{}", &digest[..32])
-}
 
 /// The route id vpnform records for a tuple (`kinds::vpn_route::route_id`).
 fn route_id(gateway: &str, dest: &str, next_hop: &str) -> String {
@@ -704,32 +693,6 @@ fn forge(state: &State, edits: &[Edit]) -> State {
     forged
 }
 
-/// Rewrites a saved plan's hash and tokens from its (edited) content.
-fn reseal(ws: &Workspace, file: &str) {
-    // Parsed as `load` parses it, without its hash check (the hash is what is forged).
-    let Ok(saved) = serde_json::from_str::<vpnform::plan::saved::SavedPlan>(&ws.read(file)) else {
-        return;
-    };
-    let hash = vpnform::plan::plan_hash(&saved.plan());
-    let mut plan: Value = serde_json::from_str(&ws.read(file)).unwrap();
-    let lineage = plan["lineage"].as_str().unwrap_or_default().to_owned();
-    plan["plan_hash"] = hash.clone().into();
-    for action in plan["actions"].as_array_mut().into_iter().flatten() {
-        let address = action["address"].as_str().unwrap_or_default().to_owned();
-        let kind = action["action"].as_str().unwrap_or_default().to_owned();
-        if kind == "replace" {
-            action["client_token"] = token(&lineage, &hash, &address, "replace:create").into();
-            if action["replaced"].is_object() {
-                action["replaced"]["client_token"] =
-                    token(&lineage, &hash, &address, "replace:delete").into();
-            }
-        } else {
-            action["client_token"] = token(&lineage, &hash, &address, &kind).into();
-        }
-    }
-    ws.write(file, &serde_json::to_string_pretty(&plan).unwrap());
-}
-
 fn run_case(case: &Case) {
     let (cloud, ws, state) = setup();
     let context = format!("case {case:?}");
@@ -776,23 +739,6 @@ fn run_case(case: &Case) {
                 &context,
             );
         }
-    }
-}
-
-fn config(cases: u32, seed: Option<u64>) -> ProptestConfig {
-    let default = ProptestConfig::default();
-    let rng_seed = match (default.rng_seed, seed) {
-        (proptest::test_runner::RngSeed::Random, Some(seed)) => {
-            proptest::test_runner::RngSeed::Fixed(seed)
-        }
-        (chosen, _) => chosen,
-    };
-    ProptestConfig {
-        cases,
-        rng_seed,
-        max_shrink_iters: 16,
-        failure_persistence: None,
-        ..default
     }
 }
 
